@@ -1,0 +1,126 @@
+package ingest
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Rejection reasons, used as the reason label. The set is fixed.
+const (
+	reasonMalformed   = "malformed"       // line-protocol syntax
+	reasonType        = "field_type"      // wrong field type or range for schema v1
+	reasonString      = "string_field"    // string fields (rejected or dropped by config)
+	reasonTimestamp   = "timestamp"       // future or beyond the out-of-order window
+	reasonForbidden   = "forbidden"       // agent/site tags outside the token's scope
+	reasonUnauth      = "unauthorized"    // missing, unknown or revoked token
+	reasonTooLarge    = "too_large"       // body over max_body_bytes
+	reasonEncoding    = "encoding"        // bad gzip, unknown content encoding
+	reasonPrecision   = "precision"       // unknown precision parameter
+	reasonSeriesLimit = "series_limit"    // per-agent active series limit
+	reasonDuplicate   = "duplicate_value" // same series and time, different value
+	reasonOverload    = "overload"        // too many requests in flight
+	reasonInternal    = "internal"        // storage failure
+)
+
+var allReasons = []string{reasonMalformed, reasonType, reasonString, reasonTimestamp, reasonForbidden,
+	reasonUnauth, reasonTooLarge, reasonEncoding, reasonPrecision, reasonSeriesLimit, reasonDuplicate,
+	reasonOverload, reasonInternal}
+
+type metrics struct {
+	requests       *prometheus.CounterVec
+	points         prometheus.Counter
+	samples        prometheus.Counter
+	rejectedPoints *prometheus.CounterVec
+	rejectedSample *prometheus.CounterVec
+	batches        *prometheus.CounterVec
+	bytes          *prometheus.CounterVec
+	decodedBytes   prometheus.Counter
+	duration       *prometheus.HistogramVec
+	inflight       prometheus.Gauge
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pantau_collector_ingest_requests_total",
+			Help: "Write requests by API (v1 = /write, v2 = /api/v2/write) and HTTP status code.",
+		}, []string{"api", "code"}),
+		points: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pantau_collector_ingest_points_total",
+			Help: "Line-protocol points (lines) accepted and stored.",
+		}),
+		samples: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pantau_collector_ingest_samples_total",
+			Help: "Samples (fields) accepted and stored.",
+		}),
+		rejectedPoints: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pantau_collector_ingest_rejected_points_total",
+			Help: "Points in write requests refused as a whole, by reason.",
+		}, []string{"reason"}),
+		rejectedSample: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pantau_collector_ingest_rejected_samples_total",
+			Help: "Individual samples dropped from otherwise accepted writes, by reason.",
+		}, []string{"reason"}),
+		batches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pantau_collector_ingest_batches_total",
+			Help: "Writes carrying a Pantau-Batch header, by result (stored, duplicate).",
+		}, []string{"result"}),
+		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pantau_collector_ingest_received_bytes_total",
+			Help: "Request body bytes as received on the wire, by content encoding.",
+		}, []string{"encoding"}),
+		decodedBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pantau_collector_ingest_decoded_bytes_total",
+			Help: "Line-protocol bytes after decompression.",
+		}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "pantau_collector_ingest_request_duration_seconds",
+			Help:    "Time from request start to response, including the durable commit.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 15),
+		}, []string{"api"}),
+		inflight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "pantau_collector_ingest_inflight_requests",
+			Help: "Write requests being processed now.",
+		}),
+	}
+	for _, r := range allReasons {
+		m.rejectedPoints.WithLabelValues(r)
+	}
+	for _, r := range []string{reasonSeriesLimit, reasonDuplicate, reasonString} {
+		m.rejectedSample.WithLabelValues(r)
+	}
+	m.batches.WithLabelValues("stored")
+	m.batches.WithLabelValues("duplicate")
+	m.bytes.WithLabelValues("gzip")
+	m.bytes.WithLabelValues("identity")
+	return m
+}
+
+func (m *metrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.requests, m.points, m.samples, m.rejectedPoints, m.rejectedSample,
+		m.batches, m.bytes, m.decodedBytes, m.duration, m.inflight}
+}
+
+// agentCollector reports per-agent series counts and last write times at
+// scrape time. Agents are bounded by the token table.
+type agentCollector struct{ r *registry }
+
+var (
+	agentSeriesDesc = prometheus.NewDesc("pantau_collector_agent_active_series",
+		"Series written by the agent recently (what max_series_per_agent limits).", []string{"agent"}, nil)
+	agentLastDesc = prometheus.NewDesc("pantau_collector_agent_last_write_timestamp_seconds",
+		"Time of the agent's last accepted write.", []string{"agent"}, nil)
+)
+
+func (c agentCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- agentSeriesDesc
+	ch <- agentLastDesc
+}
+
+func (c agentCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, a := range c.r.all() {
+		ch <- prometheus.MustNewConstMetric(agentSeriesDesc, prometheus.GaugeValue, float64(a.count()), a.agent)
+		if t := a.lastWrite.Load(); t > 0 {
+			ch <- prometheus.MustNewConstMetric(agentLastDesc, prometheus.GaugeValue, float64(t), a.agent)
+		}
+	}
+}

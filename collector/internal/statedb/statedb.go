@@ -1,0 +1,123 @@
+// Package statedb is the collector's non-time-series state: one SQLite file
+// (state.db in the data directory, pure-Go driver, no cgo) holding agent
+// tokens (hashed) and the batch ids already stored. Later schema versions
+// add SLA minute states, outages, maintenance and the notification outbox.
+//
+// The daemon and the CLI (token create/revoke) open the same file at the
+// same time; WAL mode and a busy timeout make that safe.
+package statedb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// FileName is the state file inside the data directory.
+const FileName = "state.db"
+
+// DB is the state database.
+type DB struct {
+	sql  *sql.DB
+	path string
+}
+
+// migrations[i] moves the schema from version i to i+1.
+var migrations = []string{
+	`CREATE TABLE tokens (
+		id          TEXT PRIMARY KEY,
+		agent       TEXT NOT NULL,
+		sites       TEXT NOT NULL DEFAULT '',
+		hash        BLOB NOT NULL,
+		description TEXT NOT NULL DEFAULT '',
+		created_at  INTEGER NOT NULL,
+		revoked_at  INTEGER
+	);
+	CREATE INDEX tokens_agent ON tokens(agent);
+	CREATE TABLE batches (
+		agent     TEXT NOT NULL,
+		batch     TEXT NOT NULL,
+		stored_at INTEGER NOT NULL,
+		PRIMARY KEY (agent, batch)
+	) WITHOUT ROWID;
+	CREATE INDEX batches_stored_at ON batches(stored_at);`,
+}
+
+// Open opens (creating if needed) the state file in dataDir and brings its
+// schema up to date.
+func Open(ctx context.Context, dataDir string) (*DB, error) {
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data directory %s: %w", dataDir, err)
+	}
+	path := filepath.Join(dataDir, FileName)
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open state database %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(4)
+	s := &DB{sql: db, path: path}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *DB) migrate(ctx context.Context) error {
+	conn, err := s.sql.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("open state database %s: %w", s.path, err)
+	}
+	defer conn.Close()
+	// BEGIN IMMEDIATE serialises concurrent first opens (daemon and CLI).
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("lock state database %s: %w", s.path, err)
+	}
+	var v int
+	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		conn.ExecContext(ctx, "ROLLBACK")
+		return fmt.Errorf("read schema version of %s: %w", s.path, err)
+	}
+	if v > len(migrations) {
+		conn.ExecContext(ctx, "ROLLBACK")
+		return fmt.Errorf("state database %s has schema version %d, newer than this binary knows (%d): upgrade pantau-collector", s.path, v, len(migrations))
+	}
+	for ; v < len(migrations); v++ {
+		if _, err := conn.ExecContext(ctx, migrations[v]); err != nil {
+			conn.ExecContext(ctx, "ROLLBACK")
+			return fmt.Errorf("migrate %s to schema version %d: %w", s.path, v+1, err)
+		}
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+			conn.ExecContext(ctx, "ROLLBACK")
+			return fmt.Errorf("migrate %s: %w", s.path, err)
+		}
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("migrate %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Path is the file's location.
+func (s *DB) Path() string { return s.path }
+
+// Close closes the database.
+func (s *DB) Close() error { return s.sql.Close() }
+
+// dataVersion reports SQLite's data_version on conn: it changes whenever
+// another connection (another process included) commits.
+func dataVersion(ctx context.Context, conn *sql.Conn) (int64, error) {
+	var v int64
+	err := conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v)
+	return v, err
+}

@@ -1,0 +1,148 @@
+// Package schema is wire schema v1: the measurements Pantau's own agent
+// writes, the type of each field, and the rule that turns a measurement
+// and field into a Prometheus series name. The collector checks writes
+// against it; the agent's tests check its output against it.
+package schema
+
+import (
+	"strings"
+)
+
+// Kind is the value type a field must have.
+type Kind uint8
+
+const (
+	// Float fields accept float, integer and unsigned values.
+	Float Kind = iota + 1
+	// Ratio fields are floats within 0..1.
+	Ratio
+	// Int fields must be line-protocol integers (suffix i).
+	Int
+	// Uint fields (counters, counts) accept unsigned values and
+	// non-negative integers.
+	Uint
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Float:
+		return "float"
+	case Ratio:
+		return "ratio (float 0..1)"
+	case Int:
+		return "integer"
+	case Uint:
+		return "unsigned integer"
+	}
+	return "unknown"
+}
+
+// Measurement describes one v1 measurement.
+type Measurement struct {
+	Tags   []string
+	Fields map[string]Kind
+}
+
+// MetricPrefix starts every series name.
+const MetricPrefix = "pantau_"
+
+// V1 is schema v1 as ARCHITECTURE.md defines it.
+var V1 = map[string]Measurement{
+	"icmp": {
+		Tags: []string{"agent", "site", "target", "name"},
+		Fields: map[string]Kind{
+			"packets_sent": Uint, "packets_received": Uint, "loss_ratio": Ratio,
+			"rtt_min_seconds": Float, "rtt_avg_seconds": Float, "rtt_max_seconds": Float,
+			"rtt_stddev_seconds": Float, "jitter_seconds": Float, "up": Int,
+		},
+	},
+	"snmp_if": {
+		Tags: []string{"agent", "site", "device", "ifindex", "ifname", "ifalias"},
+		Fields: map[string]Kind{
+			"receive_bytes_total": Uint, "transmit_bytes_total": Uint,
+			"receive_packets_total": Uint, "transmit_packets_total": Uint,
+			"receive_errors_total": Uint, "transmit_errors_total": Uint,
+			"receive_discards_total": Uint, "transmit_discards_total": Uint,
+			"receive_bits_per_second": Float, "transmit_bits_per_second": Float,
+			"speed_bits_per_second": Uint, "oper_status": Int, "admin_status": Int,
+		},
+	},
+	"snmp_device": {
+		Tags: []string{"agent", "site", "device", "sysname"},
+		Fields: map[string]Kind{
+			"up": Int, "uptime_seconds": Float, "poll_duration_seconds": Float,
+			"cpu_load_ratio": Ratio, "memory_used_ratio": Ratio,
+		},
+	},
+	"agent": {
+		Tags: []string{"agent", "site", "version"},
+		Fields: map[string]Kind{
+			"uptime_seconds": Float, "queue_points": Float, "queue_bytes": Float,
+			"queue_oldest_seconds": Float, "dropped_points_total": Uint, "targets": Int,
+		},
+	},
+}
+
+// FieldKind returns the declared kind of measurement.field, if schema v1
+// declares it. Measurements outside v1 (plugins, Telegraf) are free-form.
+func FieldKind(measurement, field string) (Kind, bool) {
+	m, ok := V1[measurement]
+	if !ok {
+		return 0, false
+	}
+	k, ok := m.Fields[field]
+	return k, ok
+}
+
+// MetricName returns the Prometheus series name for measurement.field:
+// pantau_<measurement>_<field>, with characters outside [a-zA-Z0-9_]
+// replaced by '_'.
+func MetricName(measurement, field string) string {
+	var b strings.Builder
+	b.Grow(len(MetricPrefix) + len(measurement) + 1 + len(field))
+	b.WriteString(MetricPrefix)
+	writeSanitized(&b, measurement)
+	b.WriteByte('_')
+	writeSanitized(&b, field)
+	return b.String()
+}
+
+// LabelName returns a valid Prometheus label name for a tag key: invalid
+// characters become '_', and a leading digit gets a '_' prefix.
+func LabelName(tag string) string {
+	if validLabel(tag) {
+		return tag
+	}
+	var b strings.Builder
+	if tag == "" || (tag[0] >= '0' && tag[0] <= '9') {
+		b.WriteByte('_')
+	}
+	writeSanitized(&b, tag)
+	return b.String()
+}
+
+func validLabel(s string) bool {
+	if s == "" || (s[0] >= '0' && s[0] <= '9') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isNameChar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isNameChar(c byte) bool {
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+}
+
+func writeSanitized(b *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; isNameChar(c) {
+			b.WriteByte(c)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+}
