@@ -1,0 +1,74 @@
+# Pantau — run `make help` for the targets.
+SHELL := /bin/bash
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION ?= $(shell git rev-parse --short HEAD 2>/dev/null)
+LDFLAGS := -s -w \
+  -X github.com/pantau-noc/pantau/internal/buildinfo.Version=$(VERSION) \
+  -X github.com/pantau-noc/pantau/internal/buildinfo.Revision=$(REVISION) \
+  -X github.com/pantau-noc/pantau/internal/buildinfo.BuildDate=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+export CGO_ENABLED := 0
+BIN := bin
+FUZZTIME ?= 10s
+BENCHTIME ?= 3s
+BENCHCOUNT ?= 5
+
+.PHONY: help deps deps-bench build test test-unit test-integration test-386 bench bench-e2e fuzz lint lint-metrics demo clean
+
+help: ## show the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+deps: ## install test dependencies (Debian packages, Go modules), idempotently
+	@.ci/install-deps
+	@$(GO) mod download
+
+deps-bench: ## install benchmark peers too (victoria-metrics, influxdb)
+	@.ci/install-deps --bench
+	@$(GO) mod download
+
+build: ## build static binaries into bin/
+	@mkdir -p $(BIN)
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./collector/cmd/pantau-collector ./agent/cmd/pantau-agent
+
+test: deps ## the full suite: format, vet, unit and integration tests with -race, fuzz seeds, 386 pass
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 30m ./...
+	$(MAKE) --no-print-directory test-386
+
+test-unit: ## fast tests only (-short skips the integration tests)
+	$(GO) test -short -count=1 ./...
+
+test-integration: deps ## integration tests only (real processes: kill -9, promtool, InfluxDB client)
+	$(GO) test -count=1 -run Integration -timeout 30m ./...
+
+test-386: ## counter and wire maths on a 32-bit target
+	GOARCH=386 $(GO) test -count=1 ./internal/...
+
+bench: deps-bench ## Go benchmarks plus the end-to-end peer comparison (see docs/benchmarks.md)
+	$(GO) test -run XXX -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./internal/... ./collector/...
+	$(MAKE) --no-print-directory bench-e2e
+
+bench-e2e: build ## end-to-end ingest: 8 writers, 5,000-line gzip batches, vs victoria-metrics and influxdb
+	$(GO) run ./collector/cmd/pantau-loadgen compare --collector $(BIN)/pantau-collector
+
+fuzz: ## run every fuzz target for FUZZTIME (default 10s) each
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test -run XXX -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+lint: ## gofmt, go vet, staticcheck
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+lint-metrics: deps ## promtool check metrics over the collector's /metrics
+	$(GO) test -count=1 -run 'TestIntegrationMetricsLint' ./collector/
+
+demo: deps build ## build and run the demo: a collector on 127.0.0.1:9810 with simulated sites
+	$(BIN)/pantau-collector demo
+
+clean: ## remove build output
+	rm -rf $(BIN) dist
