@@ -1,0 +1,126 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultIsValid(t *testing.T) {
+	if err := Default().Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadGoodConfigs(t *testing.T) {
+	files, _ := filepath.Glob("testdata/good-*.yml")
+	if len(files) < 4 {
+		t.Fatalf("found %d good configs", len(files))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			if _, err := Load(f); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	c, err := Load("testdata/good-tls.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Storage.Retention.Std() != 90*24*time.Hour || c.Storage.OutOfOrderWindow.Std() != 36*time.Hour || c.TLS.ClientAuth != ClientAuthRequire {
+		t.Fatalf("decoded %+v", c)
+	}
+	// Untouched keys keep their defaults.
+	if c.Limits != Default().Limits {
+		t.Fatalf("limits %+v", c.Limits)
+	}
+}
+
+// TestLoadBadConfigs holds the exact message for each bad file.
+func TestLoadBadConfigs(t *testing.T) {
+	for file, want := range map[string]string{
+		"bad-unknown-top.yml":    "testdata/bad-unknown-top.yml:2:1: listen_adress: unknown field (check the spelling; `pantau-collector check-config --example` lists every key)",
+		"bad-unknown-nested.yml": "testdata/bad-unknown-nested.yml:4:3: storage.retnetion: unknown field (check the spelling; `pantau-collector check-config --example` lists every key)",
+		"bad-type.yml":           "testdata/bad-type.yml:2:25: limits.max_series_per_agent: wrong type: cannot decode !!str `lots` into int",
+		"bad-duration.yml":       `testdata/bad-duration.yml:2:24: storage.out_of_order_window: invalid duration "7 days": use a number with a unit, such as 30s, 10m, 7d or 400d`,
+		"bad-fsync.yml":          `testdata/bad-fsync.yml:2:10: storage.fsync: must be one of "batch", "never" (got "sometimes")`,
+		"bad-tls-nokey.yml":      "testdata/bad-tls-nokey.yml: tls.key_file: must be set when tls.cert_file is set",
+		"bad-tls-noca.yml":       `testdata/bad-tls-noca.yml:4:16: tls.client_auth: "require" needs tls.client_ca_file, the CA that signs client certificates`,
+		"bad-ooo.yml":            "testdata/bad-ooo.yml:3:24: storage.out_of_order_window: must not exceed storage.retention (1w > 3d)",
+		"bad-remote-write.yml":   "testdata/bad-remote-write.yml:3:7: storage.remote_write[0]: not supported in this version yet; remove it or leave the list empty",
+		"bad-listen.yml":         `testdata/bad-listen.yml:1:17: listen_address: must be host:port, such as 0.0.0.0:9810 or 127.0.0.1:9810 (got "9810")`,
+		"bad-multiple.yml": strings.Join([]string{
+			`testdata/bad-multiple.yml:1:17: listen_address: port must be a number 0-65535 (got "99999")`,
+			`testdata/bad-multiple.yml:3:10: storage.fsync: must be one of "batch", "never" (got "maybe")`,
+			`testdata/bad-multiple.yml:5:19: limits.max_body_bytes: must be between 1024 and 1073741824 (got 10)`,
+			`testdata/bad-multiple.yml:6:26: limits.max_inflight_requests: must be at least 1 (got 0)`,
+			`testdata/bad-multiple.yml:8:18: ingest.string_fields: must be one of "reject", "drop" (got "keep")`,
+		}, "\n"),
+		"bad-two-docs.yml":     "testdata/bad-two-docs.yml:2:1: more than one YAML document; a config file holds exactly one",
+		"bad-missing-file.yml": "testdata/bad-missing-file.yml:2:14: tls.cert_file: cannot read testdata/nope.pem: no such file or directory",
+		"bad-syntax.yml":       "testdata/bad-syntax.yml:1:1: YAML syntax: did not find expected ',' or ']'",
+	} {
+		t.Run(file, func(t *testing.T) {
+			_, err := Load(filepath.Join("testdata", file))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if err.Error() != want {
+				t.Errorf("error\n got: %s\nwant: %s", err, want)
+			}
+		})
+	}
+	files, _ := filepath.Glob("testdata/bad-*.yml")
+	if len(files) != 14 {
+		t.Errorf("%d bad-*.yml files; every one needs an expected message here", len(files))
+	}
+}
+
+func TestExampleMatchesDefaults(t *testing.T) {
+	c, err := Parse("example.yml", ExampleYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Default()
+	if c.DataDir != "/var/lib/pantau-collector" {
+		t.Errorf("example data_dir = %q", c.DataDir)
+	}
+	c.DataDir, c.File, c.root = d.DataDir, "", nil
+	if !reflect.DeepEqual(c, d) {
+		t.Errorf("example.yml differs from Default():\n%+v\n%+v", c, d)
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	for in, want := range map[string]time.Duration{"30s": 30 * time.Second, "7d": 7 * 24 * time.Hour, "1h30m": 90 * time.Minute, "1.5h": 90 * time.Minute, "2w": 14 * 24 * time.Hour} {
+		if got, err := ParseDuration(in); err != nil || got != want {
+			t.Errorf("ParseDuration(%q) = %v, %v", in, got, err)
+		}
+	}
+}
+
+// FuzzLoad: Parse never panics, and what it accepts validates again.
+func FuzzLoad(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.yml")
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add(ExampleYAML)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse("fuzz.yml", data)
+		if err != nil {
+			return
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("accepted config does not validate again: %v", err)
+		}
+	})
+}
