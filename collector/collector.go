@@ -1,0 +1,285 @@
+// Package collector is the pantau-collector process: it wires the state
+// database, the embedded TSDB, the write API, the Prometheus query API and
+// the collector's own metrics into one HTTP(S) listener, and shuts them
+// down in order. main only parses flags and handles signals; tests run the
+// whole collector in-process through Run.
+package collector
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/pantau-noc/pantau/collector/internal/config"
+	"github.com/pantau-noc/pantau/collector/internal/ingest"
+	"github.com/pantau-noc/pantau/collector/internal/promapi"
+	"github.com/pantau-noc/pantau/collector/internal/statedb"
+	"github.com/pantau-noc/pantau/collector/internal/storage"
+	"github.com/pantau-noc/pantau/internal/buildinfo"
+)
+
+// Options configure Run.
+type Options struct {
+	Config *config.Config
+	Logger *slog.Logger
+	// Listening, if set, is called with the bound address once the
+	// collector accepts requests (tests listen on port 0).
+	Listening func(addr net.Addr)
+	// ShutdownTimeout bounds the HTTP drain on shutdown; 0 means 30s.
+	ShutdownTimeout time.Duration
+}
+
+// Maintenance cadence: forget idle series and old batch ids.
+const (
+	maintenanceEvery = 5 * time.Minute
+	seriesIdle       = 2 * time.Hour
+)
+
+// Run starts the collector and blocks until ctx is cancelled and shutdown
+// has finished, or a component fails.
+func Run(ctx context.Context, o Options) error {
+	if o.Config == nil || o.Logger == nil {
+		return errors.New("collector: Config and Logger are required")
+	}
+	cfg, log := o.Config, o.Logger
+	if o.ShutdownTimeout == 0 {
+		o.ShutdownTimeout = 30 * time.Second
+	}
+
+	state, err := statedb.Open(ctx, cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("%w (set data_dir in the config or --data-dir to a writable directory)", err)
+	}
+	defer state.Close()
+	auth, err := statedb.NewAuthenticator(ctx, state, log.With("component", "auth"))
+	if err != nil {
+		return err
+	}
+	dedup := ingest.NewDedup()
+	window := cfg.Limits.BatchDedupWindow.Std()
+	if err := state.LoadBatches(ctx, time.Now().Add(-window), func(k statedb.BatchKey, t time.Time) { dedup.Add(k, t) }); err != nil {
+		return err
+	}
+
+	store, err := storage.Open(storage.Options{
+		Dir:              filepath.Join(cfg.DataDir, "tsdb"),
+		Retention:        cfg.Storage.Retention.Std(),
+		OutOfOrderWindow: cfg.Storage.OutOfOrderWindow.Std(),
+		Fsync:            cfg.Storage.Fsync == config.FsyncBatch,
+		Logger:           log,
+	})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	store.OnSync = func(items []any) {
+		keys := make([]statedb.BatchKey, 0, len(items))
+		for _, it := range items {
+			if k, ok := it.(statedb.BatchKey); ok {
+				keys = append(keys, k)
+			}
+		}
+		// The samples are durable already; a lost batch id only means a
+		// re-sent batch is appended again, which the TSDB ignores.
+		if err := state.RecordBatches(context.WithoutCancel(ctx), keys, time.Now()); err != nil {
+			log.Warn("recording batch ids failed", "err", err)
+		}
+	}
+
+	ing, err := ingest.New(ingest.Options{
+		Auth:              auth,
+		Store:             store,
+		Batches:           dedup,
+		MaxBodyBytes:      cfg.Limits.MaxBodyBytes,
+		MaxSeriesPerAgent: cfg.Limits.MaxSeriesPerAgent,
+		MaxClockSkew:      cfg.Limits.MaxClockSkew.Std(),
+		OutOfOrderWindow:  cfg.Storage.OutOfOrderWindow.Std(),
+		MaxInflight:       cfg.Limits.MaxInflightRequests,
+		DropStringFields:  cfg.Ingest.StringFields == config.StringFieldsDrop,
+		Logger:            log.With("component", "ingest"),
+	})
+	if err != nil {
+		return err
+	}
+	api, err := promapi.New(promapi.Options{
+		Queryable: store.Queryable(),
+		Version:   buildinfo.Version,
+		Revision:  buildinfo.Rev(),
+		GoVersion: buildinfo.GoVersion(),
+		BuildDate: buildinfo.BuildDate,
+		Logger:    log.With("component", "query"),
+	})
+	if err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(ing.Collectors()...)
+	reg.MustRegister(store.Collectors()...)
+	reg.MustRegister(buildInfoGauge())
+
+	var ready atomic.Bool
+	mux := http.NewServeMux()
+	ing.Register(mux)
+	api.Register(mux)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	// InfluxDB clients and Telegraf probe these before writing.
+	mux.HandleFunc("/ping", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("X-Influxdb-Version", "pantau-"+buildinfo.Version)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"name":"pantau-collector","message":"ready for queries and writes","status":"pass","checks":[],"version":%q}`+"\n", buildinfo.Version)
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, "pantau-collector %s\nwrite: POST /api/v2/write, /write\nquery: /api/v1/query (Prometheus API)\nself metrics: /metrics\n", buildinfo.Version)
+	})
+
+	tlsCfg, err := tlsConfig(cfg.TLS)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.ListenAddress)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (change listen_address or --listen-address)", cfg.ListenAddress, err)
+	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+	}
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		// Bodies of tens of MiB over a slow VSAT link take minutes.
+		ReadTimeout:  10 * time.Minute,
+		WriteTimeout: 10 * time.Minute,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		BaseContext:  func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+
+	// The store outlives the HTTP server: requests being drained still
+	// wait for their group commit.
+	storeCtx, stopStore := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopStore()
+	storeDone := make(chan error, 1)
+	go func() { storeDone <- store.Run(storeCtx) }()
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve on %s: %w", cfg.ListenAddress, err)
+		}
+		return nil
+	})
+	g.Go(func() error { return auth.Watch(gctx, time.Second) })
+	g.Go(func() error {
+		t := time.NewTicker(maintenanceEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-gctx.Done():
+				return nil
+			case <-t.C:
+			}
+			if n := ing.PruneSeries(seriesIdle); n > 0 {
+				log.Debug("forgot idle series", "series", n)
+			}
+			cutoff := time.Now().Add(-window)
+			dedup.Prune(cutoff)
+			if _, err := state.PruneBatches(gctx, cutoff); err != nil && gctx.Err() == nil {
+				log.Warn("pruning batch ids failed", "err", err)
+			}
+		}
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		ready.Store(false)
+		log.Info("shutting down", "timeout_seconds", o.ShutdownTimeout.Seconds())
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.ShutdownTimeout)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			return fmt.Errorf("drain HTTP requests: %w", err)
+		}
+		return nil
+	})
+
+	ready.Store(true)
+	scheme := "http"
+	if tlsCfg != nil {
+		scheme = "https"
+	}
+	log.Info("collector started", "version", buildinfo.Version, "listen_address", ln.Addr().String(), "scheme", scheme,
+		"data_dir", cfg.DataDir, "config", cfg.File)
+	if o.Listening != nil {
+		o.Listening(ln.Addr())
+	}
+	err = g.Wait()
+	stopStore()
+	if serr := <-storeDone; serr != nil {
+		err = errors.Join(err, serr)
+	}
+	log.Info("collector stopped")
+	return err
+}
+
+func tlsConfig(c config.TLSConfig) (*tls.Config, error) {
+	if c.CertFile == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("load TLS certificate %s and key %s: %w", c.CertFile, c.KeyFile, err)
+	}
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if c.ClientCAFile != "" {
+		pem, err := os.ReadFile(c.ClientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("read client CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("client CA file %s holds no PEM certificate", c.ClientCAFile)
+		}
+		tc.ClientCAs = pool
+		switch c.ClientAuth {
+		case config.ClientAuthOptional:
+			tc.ClientAuth = tls.VerifyClientCertIfGiven
+		case config.ClientAuthRequire:
+			tc.ClientAuth = tls.RequireAndVerifyClientCert
+		}
+	}
+	return tc, nil
+}
+
+func buildInfoGauge() prometheus.Collector {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "pantau_collector_build_info",
+		Help: "Build of this collector; the value is always 1.",
+	}, []string{"version", "revision", "goversion"})
+	g.WithLabelValues(buildinfo.Version, buildinfo.Rev(), buildinfo.GoVersion()).Set(1)
+	return g
+}
