@@ -1,0 +1,20 @@
+// Command pantau-loadgen measures write throughput: `compare` runs the same
+// load against pantau-collector and, in the same run, Debian's
+// victoria-metrics and influxdb, all on loopback. See --help.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/pantau-noc/pantau/collector/internal/loadgen"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := loadgen.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

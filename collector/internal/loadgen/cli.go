@@ -1,0 +1,153 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pantau-noc/pantau/internal/wire/lpgen"
+)
+
+const usage = `pantau-loadgen: write-load generator for loopback servers.
+
+Usage:
+  pantau-loadgen compare --collector bin/pantau-collector [flags]
+      Starts pantau-collector and each peer (victoria-metrics, influxdb) in
+      turn on loopback with an empty data directory, sends the same load to
+      each, and prints one table row per server (medians over --runs).
+
+Every run is bounded by --duration and by --max-requests per writer, and
+only loopback addresses are accepted.
+`
+
+// Main runs the command line and returns the exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	if args[0] != "compare" {
+		fmt.Fprintf(stderr, "pantau-loadgen: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	bin := fs.String("collector", "bin/pantau-collector", "pantau-collector binary")
+	peers := fs.String("peers", "victoria-metrics,influxdb", "peers to compare with (comma-separated; empty for none)")
+	writers := fs.Int("writers", 8, "concurrent writers (one agent each)")
+	dur := fs.Duration("duration", 20*time.Second, "length of each measured run")
+	runs := fs.Int("runs", 3, "runs per server; medians are reported")
+	maxReq := fs.Int("max-requests", 400, "request bound per writer per run")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	if err := compare(ctx, stdout, stderr, *bin, *peers, *writers, *dur, *runs, *maxReq); err != nil {
+		fmt.Fprintln(stderr, "pantau-loadgen:", err)
+		return 1
+	}
+	return 0
+}
+
+func compare(ctx context.Context, stdout, stderr io.Writer, bin, peers string, writers int, dur time.Duration, runs, maxReq int) error {
+	if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("collector binary: %w (run `make build`)", err)
+	}
+	work, err := os.MkdirTemp("", "pantau-loadgen-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	names := []string{"pantau"}
+	for _, p := range strings.Split(peers, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			names = append(names, p)
+		}
+	}
+	load := Load{Writers: writers, Mix: lpgen.DefaultMix, Duration: dur, MaxRequests: maxReq, Interval: 10 * time.Second,
+		Start: time.Now().Add(-time.Duration(maxReq) * 10 * time.Second)}
+	fmt.Fprintf(stderr, "load: %d writers, %d-line gzip rounds (%d samples each), %s per run, %d runs per server\n",
+		writers, load.Mix.Lines(), lpgen.NewRound("x", load.Mix, 0).Samples, dur, runs)
+	results := map[string][]Result{}
+	for r := 0; r < runs; r++ {
+		for _, name := range names {
+			var s *Server
+			switch name {
+			case "pantau":
+				s, err = StartPantau(ctx, bin, work, writers)
+			case "victoria-metrics":
+				s, err = StartVictoriaMetrics(ctx, work)
+			case "influxdb":
+				s, err = StartInfluxDB(ctx, work)
+			default:
+				return fmt.Errorf("unknown peer %q: use victoria-metrics or influxdb", name)
+			}
+			if err != nil {
+				if s != nil {
+					s.Stop()
+				}
+				return err
+			}
+			fmt.Fprintf(stderr, "run %d/%d: %s\n", r+1, runs, name)
+			res, err := Run(ctx, s.Target, load, stderr)
+			s.Stop()
+			if err != nil {
+				return err
+			}
+			if res.Failed > 0 {
+				fmt.Fprintf(stderr, "  %s: %d of %d requests failed; first: %s\n", name, res.Failed, res.Requests, res.FirstError)
+			}
+			results[name] = append(results[name], res)
+		}
+	}
+	fmt.Fprintf(stdout, "| server | samples/s (median of %d) | p50 write | p99 write | server CPU s / M samples | server peak RSS | warm-up (series creation) | failed requests |\n|---|---|---|---|---|---|---|---|\n", runs)
+	var base float64
+	for _, name := range names {
+		m := median(results[name])
+		if name == "pantau" {
+			base = m.SamplesPerSec
+		}
+		fmt.Fprintf(stdout, "| %s | %.0f | %s | %s | %.2f | %d MiB | %s | %d |\n", name, m.SamplesPerSec, m.P50.Round(time.Millisecond), m.P99.Round(time.Millisecond), m.CPUPerMSamples, m.MaxRSSBytes>>20, m.Warmup.Round(100*time.Millisecond), m.Failed)
+	}
+	for _, name := range names[1:] {
+		m := median(results[name])
+		if m.SamplesPerSec > 0 {
+			fmt.Fprintf(stdout, "\npantau / %s throughput ratio: %.2f", name, base/m.SamplesPerSec)
+		}
+	}
+	fmt.Fprintln(stdout)
+	if base == 0 {
+		return errors.New("pantau stored nothing")
+	}
+	return nil
+}
+
+// median picks, field by field, the median of the runs.
+func median(rs []Result) Result {
+	if len(rs) == 0 {
+		return Result{}
+	}
+	pick := func(f func(Result) float64) float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	return Result{
+		Target:         rs[0].Target,
+		SamplesPerSec:  pick(func(r Result) float64 { return r.SamplesPerSec }),
+		P50:            time.Duration(pick(func(r Result) float64 { return float64(r.P50) })),
+		P99:            time.Duration(pick(func(r Result) float64 { return float64(r.P99) })),
+		CPUPerMSamples: pick(func(r Result) float64 { return r.CPUPerMSamples }),
+		MaxRSSBytes:    int64(pick(func(r Result) float64 { return float64(r.MaxRSSBytes) })),
+		Warmup:         time.Duration(pick(func(r Result) float64 { return float64(r.Warmup) })),
+		Failed:         int(pick(func(r Result) float64 { return float64(r.Failed) })),
+	}
+}
