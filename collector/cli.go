@@ -157,6 +157,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	var c common
 	fs := newFlagSet("serve", "serve [--config FILE] [--listen-address ADDR] [--data-dir DIR]", stderr)
 	c.register(fs)
+	withPprof := fs.Bool("debug.pprof", false, "serve Go profiles under /debug/pprof/ (unauthenticated: use on trusted networks only)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -172,7 +173,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return Run(ctx, Options{Config: cfg, Logger: logger})
+	return Run(ctx, Options{Config: cfg, Logger: logger, Pprof: *withPprof})
 }
 
 func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -41,6 +42,9 @@ type Options struct {
 	Listening func(addr net.Addr)
 	// ShutdownTimeout bounds the HTTP drain on shutdown; 0 means 30s.
 	ShutdownTimeout time.Duration
+	// Pprof serves Go's profiler under /debug/pprof/ (for benchmarks and
+	// support; off by default because it is unauthenticated).
+	Pprof bool
 }
 
 // Maintenance cadence: forget idle series and old batch ids.
@@ -158,6 +162,13 @@ func Run(ctx context.Context, o Options) error {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintf(w, "pantau-collector %s\nwrite: POST /api/v2/write, /write\nquery: /api/v1/query (Prometheus API)\nself metrics: /metrics\n", buildinfo.Version)
 	})
+
+	if o.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 
 	tlsCfg, err := tlsConfig(cfg.TLS)
 	if err != nil {

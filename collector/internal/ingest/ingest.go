@@ -352,6 +352,7 @@ type result struct {
 type scratch struct {
 	key     []byte
 	tags    []span // offsets into key
+	fields  []byte // field keys of the current line, back to back
 	pending []pendingSample
 	lbls    labels.ScratchBuilder
 }
@@ -359,9 +360,9 @@ type scratch struct {
 type span struct{ k0, k1, v0, v1 int }
 
 type pendingSample struct {
-	fs    *fieldSeries
-	field []byte // copy, only when fs == nil
-	value float64
+	fs     *fieldSeries // nil until found or created
+	f0, f1 int          // field key: scratch.fields[f0:f1]
+	value  float64
 }
 
 // store decodes body and appends it in one transaction.
@@ -424,6 +425,7 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 				d.ErrorAt(m, fmt.Errorf("%d tags; at most %d are allowed", len(sc.tags), maxTags))))
 		}
 		sc.pending = sc.pending[:0]
+		sc.fields = sc.fields[:0]
 		for {
 			k, val, err := d.NextField()
 			if err != nil {
@@ -440,12 +442,11 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 				dropped++
 				continue
 			}
-			ps := pendingSample{value: f, fs: as.lookup(sc.key, k)}
-			if ps.fs == nil {
-				ps.field = append([]byte(nil), k...)
-			}
-			sc.pending = append(sc.pending, ps)
+			f0 := len(sc.fields)
+			sc.fields = append(sc.fields, k...)
+			sc.pending = append(sc.pending, pendingSample{value: f, f0: f0, f1: len(sc.fields)})
 		}
+		as.lookupAll(sc)
 		ts, err := d.Time(nowNs)
 		if err != nil {
 			return abort(fail(http.StatusBadRequest, "invalid", reasonMalformed, err))
@@ -464,11 +465,12 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 		for i := range sc.pending {
 			ps := &sc.pending[i]
 			if ps.fs == nil {
-				lset, aerr := sc.labels(d, id.Agent, m, ps.field)
+				field := sc.fields[ps.f0:ps.f1]
+				lset, aerr := sc.labels(d, id.Agent, m, field)
 				if aerr != nil {
 					return abort(aerr)
 				}
-				ps.fs = as.insert(sc.key, ps.field, lset, h.o.MaxSeriesPerAgent, nowSec)
+				ps.fs = as.insert(sc.key, field, lset, h.o.MaxSeriesPerAgent, nowSec)
 				if ps.fs == nil {
 					h.m.rejectedSample.WithLabelValues(reasonSeriesLimit).Inc()
 					if firstErr == nil {

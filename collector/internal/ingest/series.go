@@ -38,15 +38,19 @@ func newAgentSeries(agent string) *agentSeries {
 	return &agentSeries{agent: agent, entries: map[string]*seriesEntry{}, active: map[uint64]*fieldSeries{}}
 }
 
-// lookup returns the cached series for key/field, or nil.
-func (a *agentSeries) lookup(key, field []byte) *fieldSeries {
+// lookupAll resolves the cached series of every pending sample of the
+// current line: one read lock and one entry lookup per line.
+func (a *agentSeries) lookupAll(sc *scratch) {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	e := a.entries[string(key)]
+	e := a.entries[string(sc.key)]
 	if e == nil {
-		return nil
+		return
 	}
-	return e.fields[string(field)]
+	for i := range sc.pending {
+		ps := &sc.pending[i]
+		ps.fs = e.fields[string(sc.fields[ps.f0:ps.f1])]
+	}
 }
 
 // insert adds a series built by build. It returns nil when the agent is at

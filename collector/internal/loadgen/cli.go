@@ -44,17 +44,18 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dur := fs.Duration("duration", 20*time.Second, "length of each measured run")
 	runs := fs.Int("runs", 3, "runs per server; medians are reported")
 	maxReq := fs.Int("max-requests", 400, "request bound per writer per run")
+	cpuProfile := fs.String("cpuprofile", "", "write pantau-collector's CPU profile of the last run to this file")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
-	if err := compare(ctx, stdout, stderr, *bin, *peers, *writers, *dur, *runs, *maxReq); err != nil {
+	if err := compare(ctx, stdout, stderr, *bin, *peers, *writers, *dur, *runs, *maxReq, *cpuProfile); err != nil {
 		fmt.Fprintln(stderr, "pantau-loadgen:", err)
 		return 1
 	}
 	return 0
 }
 
-func compare(ctx context.Context, stdout, stderr io.Writer, bin, peers string, writers int, dur time.Duration, runs, maxReq int) error {
+func compare(ctx context.Context, stdout, stderr io.Writer, bin, peers string, writers int, dur time.Duration, runs, maxReq int, cpuProfile string) error {
 	if _, err := os.Stat(bin); err != nil {
 		return fmt.Errorf("collector binary: %w (run `make build`)", err)
 	}
@@ -94,7 +95,11 @@ func compare(ctx context.Context, stdout, stderr io.Writer, bin, peers string, w
 				return err
 			}
 			fmt.Fprintf(stderr, "run %d/%d: %s\n", r+1, runs, name)
-			res, err := Run(ctx, s.Target, load, stderr)
+			l := load
+			if r == runs-1 {
+				l.CPUProfile = cpuProfile
+			}
+			res, err := Run(ctx, s.Target, l, stderr)
 			s.Stop()
 			if err != nil {
 				return err

@@ -36,6 +36,9 @@ type Target struct {
 	Headers map[string]string
 	// Signed sends unsigned fields as integers (InfluxDB 1.x < 1.8).
 	Signed bool
+	// ProfileURL, if set with Load.CPUProfile, is a Go pprof CPU profile
+	// endpoint captured during the measured run.
+	ProfileURL string
 }
 
 // Load describes the generated traffic.
@@ -46,6 +49,7 @@ type Load struct {
 	MaxRequests int           // per writer, warm-up included; bounds the run by count
 	Interval    time.Duration
 	Start       time.Time // timestamp of the first round
+	CPUProfile  string    // write the server's CPU profile here (pantau only)
 }
 
 // Result is what a run measured.
@@ -147,6 +151,16 @@ func Run(ctx context.Context, t Target, l Load, progress io.Writer) (Result, err
 			}
 		}
 	}()
+	if l.CPUProfile != "" && t.ProfileURL != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			secs := max(1, int(l.Duration.Seconds())-2)
+			if err := fetchProfile(rctx, t.ProfileURL+fmt.Sprintf("?seconds=%d", secs), l.CPUProfile); err != nil && progress != nil {
+				fmt.Fprintf(progress, "  cpu profile: %v\n", err)
+			}
+		}()
+	}
 	for w := 0; w < l.Writers; w++ {
 		wg.Add(1)
 		go func() {
@@ -227,6 +241,25 @@ func post(ctx context.Context, c *http.Client, t Target, tok, batch string, body
 		return fmt.Errorf("write to %s: %s: %s", t.Name, res.Status, bytes.TrimSpace(msg))
 	}
 	return nil
+}
+
+func fetchProfile(ctx context.Context, url, path string) error {
+	req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("fetch %s: %w", url, err)
+	}
+	defer res.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, res.Body)
+	return err
 }
 
 func gz(b []byte) []byte {

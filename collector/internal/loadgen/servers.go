@@ -103,11 +103,12 @@ func StartPantau(ctx context.Context, bin, workDir string, writers int) (*Server
 	if err != nil {
 		return nil, err
 	}
-	s, err := start("pantau", dir, exec.CommandContext(ctx, bin, "serve", "--listen-address", addr, "--data-dir", dir, "--log.level", "warn"))
+	s, err := start("pantau", dir, exec.CommandContext(ctx, bin, "serve", "--listen-address", addr, "--data-dir", dir, "--log.level", "warn", "--debug.pprof"))
 	if err != nil {
 		return nil, err
 	}
-	s.Target = Target{Name: "pantau", URL: "http://" + addr + "/api/v2/write?precision=ns", Tokens: tokens, PID: s.cmd.Process.Pid}
+	s.Target = Target{Name: "pantau", URL: "http://" + addr + "/api/v2/write?precision=ns", Tokens: tokens, PID: s.cmd.Process.Pid,
+		ProfileURL: "http://" + addr + "/debug/pprof/profile"}
 	return s, waitHTTP(ctx, "http://"+addr+"/readyz", func(c int) bool { return c == 200 })
 }
 
