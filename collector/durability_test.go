@@ -174,7 +174,13 @@ func TestIntegrationKill9KeepsAcknowledgedData(t *testing.T) {
 	}
 
 	p := startProc(t, bin, addr, dataDir)
-	defer func() { p.cmd.Process.Signal(syscall.SIGTERM); p.cmd.Wait() }()
+	defer func() {
+		// A clean SIGTERM: drains, exits 0, logs the stop.
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		if err := p.cmd.Wait(); err != nil {
+			t.Errorf("collector exit after SIGTERM: %v\n%s", err, p.logs)
+		}
+	}()
 	cl, _ := api.NewClient(api.Config{Address: "http://" + addr})
 	v, _, _, err := promv1.NewAPI(cl).Query(context.Background(),
 		`sum by (w, b) (count_over_time(pantau_k9_v[1h]))`, base.Add(20*time.Minute))

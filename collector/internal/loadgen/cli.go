@@ -43,7 +43,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	writers := fs.Int("writers", 8, "concurrent writers (one agent each)")
 	dur := fs.Duration("duration", 20*time.Second, "length of each measured run")
 	runs := fs.Int("runs", 3, "runs per server; medians are reported")
-	maxReq := fs.Int("max-requests", 400, "request bound per writer per run")
+	maxReq := fs.Int("max-requests", 200, "request bound per writer per run (warm-up included)")
 	cpuProfile := fs.String("cpuprofile", "", "write pantau-collector's CPU profile of the last run to this file")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
@@ -74,6 +74,9 @@ func compare(ctx context.Context, stdout, stderr io.Writer, bin, peers string, w
 		Start: time.Now().Add(-time.Duration(maxReq) * 10 * time.Second)}
 	fmt.Fprintf(stderr, "load: %d writers, %d-line gzip rounds (%d samples each), %s per run, %d runs per server\n",
 		writers, load.Mix.Lines(), lpgen.NewRound("x", load.Mix, 0).Samples, dur, runs)
+	fmt.Fprintf(stderr, "compressing %d request bodies...\n", writers*maxReq)
+	payload := Build(load, false)
+	var signedPayload *Payload
 	results := map[string][]Result{}
 	for r := 0; r < runs; r++ {
 		for _, name := range names {
@@ -99,7 +102,14 @@ func compare(ctx context.Context, stdout, stderr io.Writer, bin, peers string, w
 			if r == runs-1 {
 				l.CPUProfile = cpuProfile
 			}
-			res, err := Run(ctx, s.Target, l, stderr)
+			p := payload
+			if s.Target.Signed {
+				if signedPayload == nil {
+					signedPayload = Build(load, true)
+				}
+				p = signedPayload
+			}
+			res, err := Run(ctx, s.Target, l, p, stderr)
 			s.Stop()
 			if err != nil {
 				return err

@@ -69,33 +69,49 @@ type Result struct {
 	GzipBytesPerReq int
 }
 
-// Run sends pre-compressed rounds from l.Writers goroutines until the
-// duration or request bound is reached. Each writer owns its own series
-// (an agent) and advances its timestamps by l.Interval per round. Rounds
-// are built and compressed before the clock starts, so the figures measure
-// the server, not the generator.
-func Run(ctx context.Context, t Target, l Load, progress io.Writer) (Result, error) {
-	if l.Writers <= 0 || l.Duration <= 0 || l.MaxRequests <= 0 {
-		return Result{}, errors.New("loadgen: Writers, Duration and MaxRequests must be positive")
+// Payload is the pre-compressed request bodies of a load: for each writer
+// (agent), one round per request with timestamps l.Interval apart.
+type Payload struct {
+	Bodies          [][][]byte
+	SamplesPerRound int
+}
+
+// Build compresses every request body of l; signed rewrites unsigned
+// fields as integers. Bodies are built before any clock starts so the
+// figures measure the server, not the generator.
+func Build(l Load, signed bool) *Payload {
+	p := &Payload{Bodies: make([][][]byte, l.Writers)}
+	var wg sync.WaitGroup
+	for w := range p.Bodies {
+		r := lpgen.NewRound(fmt.Sprintf("load%02d", w), l.Mix, l.Start.UnixNano())
+		if signed {
+			r.Signed()
+		}
+		p.SamplesPerRound = r.Samples
+		p.Bodies[w] = make([][]byte, l.MaxRequests)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range p.Bodies[w] {
+				r.Restamp(l.Start.Add(time.Duration(i) * l.Interval).UnixNano())
+				p.Bodies[w][i] = gz(r.Body)
+			}
+		}()
+	}
+	wg.Wait()
+	return p
+}
+
+// Run sends the payload from l.Writers goroutines until l.Duration or the
+// request bound is reached. Each writer owns its own series (an agent).
+func Run(ctx context.Context, t Target, l Load, p *Payload, progress io.Writer) (Result, error) {
+	if l.Writers <= 0 || l.Duration <= 0 || l.MaxRequests <= 1 {
+		return Result{}, errors.New("loadgen: Writers and Duration must be positive and MaxRequests above 1")
 	}
 	if err := checkLoopback(t.URL); err != nil {
 		return Result{}, err
 	}
-	// Pre-build every request body.
-	bodies := make([][][]byte, l.Writers)
-	samplesPerRound := 0
-	for w := range bodies {
-		r := lpgen.NewRound(fmt.Sprintf("load%02d", w), l.Mix, l.Start.UnixNano())
-		if t.Signed {
-			r.Signed()
-		}
-		samplesPerRound = r.Samples
-		bodies[w] = make([][]byte, l.MaxRequests)
-		for i := range bodies[w] {
-			r.Restamp(l.Start.Add(time.Duration(i) * l.Interval).UnixNano())
-			bodies[w][i] = gz(r.Body)
-		}
-	}
+	bodies, samplesPerRound := p.Bodies, p.SamplesPerRound
 	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: l.Writers, DisableCompression: true}}
 	var (
 		samples  atomic.Int64
