@@ -26,7 +26,7 @@ func TestIntegrationDemo(t *testing.T) {
 	tc := startCollector(t, func(c *config.Config) { c.DataDir = dir })
 	now := time.Now()
 	for q, want := range map[string]int{
-		`count(count_over_time(pantau_icmp_up[40m]))`:                    6,
+		`count(count_over_time(pantau_icmp_up[40m]))`:                     6,
 		`count(count_over_time(pantau_snmp_if_receive_bytes_total[40m]))`: 6,
 		`count(count_over_time(pantau_agent_uptime_seconds[40m]))`:        6,
 		// Makbon's VSAT link has scheduled outages: some down rounds exist.

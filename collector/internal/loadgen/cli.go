@@ -23,7 +23,9 @@ Usage:
       each, and prints one table row per server (medians over --runs).
 
 Every run is bounded by --duration and by --max-requests per writer, and
-only loopback addresses are accepted.
+only loopback addresses are accepted. A sample is one field of one line
+(what the Prometheus ecosystem counts); lines/s is also printed.
+Peers are found on PATH (Debian packages: make deps-bench).
 `
 
 // Main runs the command line and returns the exit code.
@@ -38,6 +40,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage, "\nFlags of compare:\n")
+		fs.PrintDefaults()
+	}
 	bin := fs.String("collector", "bin/pantau-collector", "pantau-collector binary")
 	peers := fs.String("peers", "victoria-metrics,influxdb", "peers to compare with (comma-separated; empty for none)")
 	writers := fs.Int("writers", 8, "concurrent writers (one agent each)")
@@ -120,14 +126,15 @@ func compare(ctx context.Context, stdout, stderr io.Writer, bin, peers string, w
 			results[name] = append(results[name], res)
 		}
 	}
-	fmt.Fprintf(stdout, "| server | samples/s (median of %d) | p50 write | p99 write | server CPU s / M samples | server peak RSS | warm-up (series creation) | failed requests |\n|---|---|---|---|---|---|---|---|\n", runs)
+	linesPerSample := float64(load.Mix.Lines()) / float64(lpgen.NewRound("x", load.Mix, 0).Samples)
+	fmt.Fprintf(stdout, "| server | samples/s (median of %d) | lines/s | p50 write | p99 write | server CPU s / M samples | server peak RSS | warm-up (series creation) | failed requests |\n|---|---|---|---|---|---|---|---|---|\n", runs)
 	var base float64
 	for _, name := range names {
 		m := median(results[name])
 		if name == "pantau" {
 			base = m.SamplesPerSec
 		}
-		fmt.Fprintf(stdout, "| %s | %.0f | %s | %s | %.2f | %d MiB | %s | %d |\n", name, m.SamplesPerSec, m.P50.Round(time.Millisecond), m.P99.Round(time.Millisecond), m.CPUPerMSamples, m.MaxRSSBytes>>20, m.Warmup.Round(100*time.Millisecond), m.Failed)
+		fmt.Fprintf(stdout, "| %s | %.0f | %.0f | %s | %s | %.2f | %d MiB | %s | %d |\n", name, m.SamplesPerSec, m.SamplesPerSec*linesPerSample, m.P50.Round(time.Millisecond), m.P99.Round(time.Millisecond), m.CPUPerMSamples, m.MaxRSSBytes>>20, m.Warmup.Round(100*time.Millisecond), m.Failed)
 	}
 	for _, name := range names[1:] {
 		m := median(results[name])
