@@ -25,6 +25,7 @@ import (
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
 	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 
@@ -534,7 +535,7 @@ func (sc *scratch) addTag(k, v []byte) {
 // labels builds the label set of a new series.
 func (sc *scratch) labels(d *lineproto.Decoder, agent string, m, field []byte) (labels.Labels, *apiError) {
 	sc.lbls.Reset()
-	sc.lbls.Add(labels.MetricName, schema.MetricName(string(m), string(field)))
+	sc.lbls.Add(model.MetricNameLabel, schema.MetricName(string(m), string(field)))
 	sc.lbls.Add("agent", agent)
 	for _, t := range sc.tags {
 		sc.lbls.Add(schema.LabelName(string(sc.key[t.k0:t.k1])), string(sc.key[t.v0:t.v1]))

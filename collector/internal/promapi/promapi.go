@@ -489,7 +489,7 @@ func (a *API) metadata(r *http.Request) (any, annotations.Annotations, *apiError
 		return nil, nil, &apiError{"internal", http.StatusInternalServerError, err}
 	}
 	defer q.Close()
-	names, warns, aerr2 := a.values(r.Context(), q, labels.MetricName, nil, 0)
+	names, warns, aerr2 := a.values(r.Context(), q, model.MetricNameLabel, nil, 0)
 	if aerr2 != nil {
 		return nil, warns, aerr2
 	}
