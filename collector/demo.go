@@ -48,7 +48,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlagSet("demo", "demo [--listen-address 127.0.0.1:9810] [--duration 0] [--data-dir DIR]", stderr)
 	listen := fs.String("listen-address", "127.0.0.1:9810", "loopback address for the demo collector")
 	dataDir := fs.String("data-dir", "", "data directory (default: a temporary directory removed on exit)")
-	duration := fs.Duration("duration", 0, "stop after this long (0: run until Ctrl-C)")
+	duration := fs.Duration("duration", 0, "stop the live writes this long after the backfill (0: run until Ctrl-C)")
 	interval := fs.Duration("interval", 10*time.Second, "how often each simulated site writes")
 	history := fs.Duration("history", 6*time.Hour, "history to backfill at start, so graphs have data at once")
 	var lf logflags.Flags
@@ -72,11 +72,6 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		defer os.RemoveAll(d)
 		*dataDir = d
 	}
-	if *duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *duration)
-		defer cancel()
-	}
 	cfg := config.Default()
 	cfg.ListenAddress = *listen
 	cfg.DataDir = *dataDir
@@ -84,10 +79,14 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 
+	// The collector runs until the demo ends; every return below waits for
+	// it to shut down, so its data directory is closed cleanly.
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
 	addrCh := make(chan net.Addr, 1)
 	runErr := make(chan error, 1)
 	go func() {
-		runErr <- Run(ctx, Options{Config: cfg, Logger: logger, Listening: func(a net.Addr) { addrCh <- a }})
+		runErr <- Run(runCtx, Options{Config: cfg, Logger: logger, Listening: func(a net.Addr) { addrCh <- a }})
 	}()
 	var addr net.Addr
 	select {
@@ -96,10 +95,15 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	base := "http://" + addr.String()
+	fail := func(err error) error {
+		stopRun()
+		<-runErr
+		return err
+	}
 
 	db, err := statedb.Open(ctx, cfg.DataDir)
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	sites := demoSites()
 	tokens := make(map[string]string, len(sites))
@@ -107,7 +111,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		tok, _, err := db.CreateToken(ctx, "agent-"+s.id, []string{s.id}, "demo: "+s.name)
 		if err != nil {
 			db.Close()
-			return err
+			return fail(err)
 		}
 		tokens[s.id] = tok
 	}
@@ -122,8 +126,15 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			s.lines(&buf, t, *interval)
 		}
 		if err := demoPost(ctx, client, base, tokens[s.id], "agent-"+s.id, 0, buf.Bytes()); err != nil {
-			return fmt.Errorf("demo backfill for %s: %w", s.id, err)
+			return fail(fmt.Errorf("demo backfill for %s: %w", s.id, err))
 		}
+	}
+	// --duration bounds the live phase, after the backfill.
+	liveCtx := ctx
+	if *duration > 0 {
+		var cancel context.CancelFunc
+		liveCtx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
 	}
 	fmt.Fprintf(stdout, `Pantau demo collector is running on %[1]s (data in %[2]s).
 %[3]d simulated sites write every %[4]s; %[5]s of history was backfilled.
@@ -148,13 +159,13 @@ Press Ctrl-C to stop.
 			var seq uint64
 			for {
 				select {
-				case <-ctx.Done():
+				case <-liveCtx.Done():
 					return
 				case now := <-t.C:
 					seq++
 					var buf bytes.Buffer
 					s.lines(&buf, now, *interval)
-					if err := demoPost(ctx, client, base, tokens[s.id], "agent-"+s.id, seq, buf.Bytes()); err != nil && ctx.Err() == nil {
+					if err := demoPost(liveCtx, client, base, tokens[s.id], "agent-"+s.id, seq, buf.Bytes()); err != nil && liveCtx.Err() == nil {
 						logger.Warn("demo write failed", "site", s.id, "err", err)
 					}
 				}
@@ -162,6 +173,7 @@ Press Ctrl-C to stop.
 		}()
 	}
 	wg.Wait()
+	stopRun()
 	return <-runErr
 }
 
