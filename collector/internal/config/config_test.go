@@ -89,17 +89,9 @@ func TestExampleMatchesDefaults(t *testing.T) {
 	if c.DataDir != "/var/lib/pantau-collector" {
 		t.Errorf("example data_dir = %q", c.DataDir)
 	}
-	c.DataDir, c.File, c.root = d.DataDir, "", nil
+	c.DataDir, c.File, c.doc = d.DataDir, "", nil
 	if !reflect.DeepEqual(c, d) {
 		t.Errorf("example.yml differs from Default():\n%+v\n%+v", c, d)
-	}
-}
-
-func TestParseDuration(t *testing.T) {
-	for in, want := range map[string]time.Duration{"30s": 30 * time.Second, "7d": 7 * 24 * time.Hour, "1h30m": 90 * time.Minute, "1.5h": 90 * time.Minute, "2w": 14 * 24 * time.Hour} {
-		if got, err := ParseDuration(in); err != nil || got != want {
-			t.Errorf("ParseDuration(%q) = %v, %v", in, got, err)
-		}
 	}
 }
 
