@@ -281,6 +281,26 @@ func (p *Problems) Add(path, format string, args ...any) {
 	p.errs = append(p.errs, fe)
 }
 
+// AddNear records a problem with a value that may be absent from the file
+// (a required key, or a default that conflicts with another value): it is
+// located at path if present, else at its nearest ancestor in the file.
+func (p *Problems) AddNear(path, format string, args ...any) {
+	fe := &FieldError{File: p.doc.File, Path: path, Msg: fmt.Sprintf(format, args...)}
+	for at := path; at != "" && fe.Line == 0; at = parent(at) {
+		fe.Line, fe.Col = p.doc.Locate(at)
+	}
+	p.errs = append(p.errs, fe)
+}
+
+// parent strips the last ".key" or "[i]" of a dotted path.
+func parent(path string) string {
+	i := strings.LastIndexAny(path, ".[")
+	if i < 0 {
+		return ""
+	}
+	return path[:i]
+}
+
 // OneOf records a problem unless got is one of allowed.
 func (p *Problems) OneOf(path, got string, allowed ...string) {
 	for _, a := range allowed {

@@ -1,0 +1,140 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// example returns example.yml with its /etc/pantau files made real.
+func example(t testing.TB) (string, []byte) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{"agent.token": "pantau_tok_secret\n", "ca.pem": "x"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, bytes.ReplaceAll(ExampleYAML, []byte("/etc/pantau/"), []byte(dir+"/"))
+}
+
+func TestExample(t *testing.T) {
+	t.Setenv("PANTAU_SNMP_AUTH", "auth-secret-1")
+	t.Setenv("PANTAU_SNMP_PRIV", "priv-secret-1")
+	_, data := example(t)
+	c, err := Parse("example.yml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Collectors[0].Token.Reveal() != "pantau_tok_secret" || c.SNMP[1].AuthPassphrase.Reveal() != "auth-secret-1" {
+		t.Fatal("secrets not resolved")
+	}
+	i := c.ICMP[1]
+	if i.Interval.Std() != 10*time.Second || i.Timeout.Std() != 5*time.Second || i.Packets != 5 || i.Name != "2001:db8::1" ||
+		i.Tags["district"] != "sorong-kota" || i.Tags["site"] != "dinkes" || i.TOS != 0 || c.ICMP[0].TOS != 184 {
+		t.Fatalf("icmp defaults: %+v", i)
+	}
+	s := c.SNMP[0]
+	if s.Target != "10.20.0.1:161" || s.Name != "10.20.0.1" || s.MaxRepetitions != 25 || s.Retries != 1 || s.Interval.Std() != 30*time.Second {
+		t.Fatalf("snmp defaults: %+v", s)
+	}
+	if c.SNMP[1].MaxRepetitions != 50 || c.SNMP[1].PrivProtocol != "AES" {
+		t.Fatalf("snmp v3: %+v", c.SNMP[1])
+	}
+	if c.Collectors[0].Name != "noc" || c.Targets() != 4 {
+		t.Fatal("collectors/targets")
+	}
+}
+
+func TestSecretsNeverPrinted(t *testing.T) {
+	t.Setenv("PANTAU_SNMP_AUTH", "auth-secret-1")
+	t.Setenv("PANTAU_SNMP_PRIV", "priv-secret-1")
+	_, data := example(t)
+	c, err := Parse("example.yml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("config", "cfg", c, "token", c.Collectors[0].Token)
+	for _, out := range []string{fmt.Sprintf("%v %+v %#v %s", c, c, c, c.SNMP[1].PrivPassphrase), logs.String()} {
+		for _, secret := range []string{"pantau_tok_secret", "auth-secret-1", "priv-secret-1", "public"} {
+			if strings.Contains(out, secret) {
+				t.Fatalf("secret %q printed: %s", secret, out)
+			}
+		}
+	}
+}
+
+func TestEmptyConfigIsDefaults(t *testing.T) {
+	c, err := Parse("agent.yml", []byte("# nothing\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Agent.ListenAddress != "127.0.0.1:9811" || c.Agent.ID == "" || len(c.Collectors) != 0 {
+		t.Fatalf("%+v", c.Agent)
+	}
+}
+
+func TestBadConfigs(t *testing.T) {
+	os.Unsetenv("PANTAU_UNSET_VAR")
+	for name, c := range map[string]struct{ in, want string }{
+		"unknown key": {"agent:\n  state_dri: /x\n",
+			"a.yml:2:3: agent.state_dri: unknown field (check the spelling; `pantau-agent check-config --example` lists every key)"},
+		"bad interval type": {"defaults:\n  interval: fast\n",
+			"a.yml:2:13: defaults.interval: invalid duration \"fast\": use a number with a unit, such as 30s, 10m, 7d or 400d"},
+		"timeout over interval": {"icmp:\n  - target: 127.0.0.1\n    interval: 1s\n    timeout: 2s\n    packets: 1\n",
+			"a.yml:4:14: icmp[0].timeout: must not exceed the interval 1s (got 2s): a round must end before the next starts"},
+		"packets do not fit": {"icmp:\n  - target: 127.0.0.1\n    interval: 1s\n    timeout: 1s\n    packets: 5\n",
+			"a.yml:2:5: icmp[0].packet_interval: 5 packets 500ms apart do not fit in the timeout 1s"},
+		"bad address": {"icmp:\n  - target: 10.0.0.0/8\n",
+			"a.yml:2:13: icmp[0].target: must be an IPv4 or IPv6 address or a host name (got \"10.0.0.0/8\")"},
+		"missing token": {"collectors:\n  - url: http://127.0.0.1:9810\n",
+			"a.yml:2:5: collectors[0].token: must be set (inline, as ${ENV_VAR}, or through token_file)"},
+		"unset env": {"collectors:\n  - url: http://127.0.0.1:9810\n    token: ${PANTAU_UNSET_VAR}\n",
+			"a.yml:3:12: collectors[0].token: environment variable PANTAU_UNSET_VAR is not set or empty"},
+		"bad url": {"collectors:\n  - url: noc:9810\n    token: t\n",
+			"a.yml:2:10: collectors[0].url: must be an http:// or https:// URL with a host (got \"noc:9810\")"},
+		"missing secret file": {"collectors:\n  - url: http://127.0.0.1:9810\n    token_file: /nonexistent/token\n",
+			"a.yml:3:17: collectors[0].token_file: cannot read secret file /nonexistent/token: no such file or directory"},
+		"snmp version": {"snmp:\n  - target: 127.0.0.1\n    version: 4\n    community: c\n",
+			"a.yml:3:14: snmp[0].version: must be one of \"1\", \"2c\", \"3\" (got \"4\")"},
+		"v3 short passphrase": {"snmp:\n  - target: 127.0.0.1\n    version: 3\n    username: u\n    auth_passphrase: short\n    priv_passphrase: longenough\n",
+			"a.yml:5:22: snmp[0].auth_passphrase: must be at least 8 characters (RFC 3414)"},
+		"bad regex": {"snmp:\n  - target: 127.0.0.1\n    community: c\n    interfaces: [\"eth(\"]\n",
+			"a.yml:4:18: snmp[0].interfaces[0]: bad regular expression: error parsing regexp: missing closing ): `^(?:eth()$`"},
+		"reserved tag": {"defaults:\n  tags: {agent: x}\n",
+			"a.yml:2:17: defaults.tags.agent: \"agent\" is set by the agent or the collector and cannot be an inventory tag"},
+		"engine": {"agent:\n  icmp_engine: fast\n",
+			"a.yml:2:16: agent.icmp_engine: must be one of \"shared\", \"pinger\" (got \"fast\")"},
+	} {
+		_, err := Parse("a.yml", []byte(c.in))
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%s:\n got %v\nwant %s", name, err, c.want)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	_, data := example(f)
+	f.Add(data)
+	f.Add([]byte("icmp:\n  - target: 127.0.0.1\n"))
+	f.Add([]byte("snmp:\n  - {target: '[::1]:161', version: 3, username: u, security_level: noAuthNoPriv}\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		c, err := Parse("f.yml", in)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "f.yml") {
+				t.Fatalf("error without location: %v", err)
+			}
+			return
+		}
+		for _, i := range c.ICMP {
+			if i.Timeout > i.Interval || i.Packets < 1 {
+				t.Fatalf("accepted bad target %+v", i)
+			}
+		}
+	})
+}
