@@ -1,0 +1,136 @@
+package icmp
+
+import (
+	"context"
+	"math"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+)
+
+func loopbacks(t *testing.T) []netip.Addr {
+	return []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1"), netip.MustParseAddr("127.0.0.2")}
+}
+
+// Both engines get every reply from loopback addresses, with sane RTTs.
+func TestEnginesLoopback(t *testing.T) {
+	eng, err := NewEngine(ModeAuto, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	base, err := NewPingers(ModeAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []Pinger{eng, base} {
+		for _, a := range loopbacks(t) {
+			res, err := p.Ping(context.Background(), Request{Addr: a, Count: 3, Spacing: 20 * time.Millisecond, Timeout: 2 * time.Second, Size: 56, TOS: 184})
+			if err != nil {
+				t.Fatalf("%T %s: %v", p, a, err)
+			}
+			if res.Sent != 3 || res.Received != 3 || len(res.RTTs) != 3 {
+				t.Fatalf("%T %s: %+v", p, a, res)
+			}
+			for _, d := range res.RTTs {
+				if d <= 0 || d > time.Second {
+					t.Fatalf("%T %s: rtt %v", p, a, d)
+				}
+			}
+		}
+	}
+}
+
+// Many concurrent rounds on one shared engine: no reply is attributed to
+// the wrong round and none is lost on loopback.
+func TestEngineConcurrentRounds(t *testing.T) {
+	eng, err := NewEngine(ModeAuto, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for i := 0; i < 200; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a := netip.AddrFrom4([4]byte{127, 0, byte(i / 250), byte(1 + i%250)})
+			res, err := eng.Ping(context.Background(), Request{Addr: a, Count: 2, Spacing: 10 * time.Millisecond, Timeout: 5 * time.Second, Size: 32})
+			if err == nil && (res.Received != 2 || res.Sent != 2) {
+				err = &roundError{a, res}
+			}
+			if err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := len(eng.pending); n != 0 {
+		t.Errorf("%d pending entries left", n)
+	}
+}
+
+type roundError struct {
+	a   netip.Addr
+	res Result
+}
+
+func (e *roundError) Error() string { return e.a.String() + ": incomplete round" }
+
+// A closed port is not the point: an address that never answers counts
+// every request as lost, and the round ends at its timeout.
+func TestEngineNoReply(t *testing.T) {
+	eng, err := NewEngine(ModeAuto, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	// 127.0.0.1 answers; a context cancelled mid-round returns what it has.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := eng.Ping(ctx, Request{Addr: netip.MustParseAddr("127.0.0.1"), Count: 3, Spacing: time.Second, Timeout: 3 * time.Second})
+	if err == nil || res.Sent != 1 {
+		t.Fatalf("cancelled round: %+v %v", res, err)
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	ms := time.Millisecond
+	s := Summarize(Result{Sent: 5, Received: 4, RTTs: []time.Duration{10 * ms, 12 * ms, 8 * ms, 10 * ms}})
+	if math.Abs(s.Loss-0.2) > 1e-9 || s.Min != 8*ms || s.Max != 12*ms || s.Avg != 10*ms || !s.HasRTT {
+		t.Fatalf("%+v", s)
+	}
+	// population stddev of 10,12,8,10 = sqrt((0+4+4+0)/4) = sqrt(2) ms
+	if d := s.StdDev - 1414213*time.Nanosecond; d < -time.Microsecond || d > time.Microsecond {
+		t.Fatalf("stddev %v", s.StdDev)
+	}
+	// jitter = (2+4+2)/3 ms
+	if d := s.Jitter - 2666666*time.Nanosecond; d < -time.Microsecond || d > time.Microsecond {
+		t.Fatalf("jitter %v", s.Jitter)
+	}
+	if z := Summarize(Result{Sent: 3}); z.Loss != 1 || z.HasRTT {
+		t.Fatalf("%+v", z)
+	}
+}
+
+func TestIDsUnique(t *testing.T) {
+	seen := map[int]bool{}
+	var got []int
+	for i := 0; i < 1000; i++ {
+		id := allocID()
+		if seen[id] {
+			t.Fatalf("id %d handed out twice", id)
+		}
+		seen[id] = true
+		got = append(got, id)
+	}
+	for _, id := range got {
+		freeID(id)
+	}
+}
