@@ -1,0 +1,84 @@
+package scheduler
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/pantau-noc/pantau/agent/internal/point"
+)
+
+func TestSplaySpreadsTargets(t *testing.T) {
+	buckets := make([]int, 10)
+	for i := 0; i < 1000; i++ {
+		s := Splay("icmp", "10.0."+string(rune('a'+i%26))+"."+time.Duration(i).String(), time.Second)
+		if s < 0 || s >= time.Second {
+			t.Fatalf("splay %v outside the interval", s)
+		}
+		buckets[s/(100*time.Millisecond)]++
+	}
+	for i, n := range buckets {
+		if n < 50 || n > 150 { // 100 expected per tenth
+			t.Errorf("tenth %d of the interval holds %d of 1000 targets", i, n)
+		}
+	}
+	if Splay("icmp", "a", time.Second) != Splay("icmp", "a", time.Second) {
+		t.Error("splay not stable")
+	}
+}
+
+// A slow target's rounds are skipped and counted while a fast target keeps
+// running; every point is emitted with the time its probe stamped.
+func TestOverrunSkippedAndOthersUnaffected(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	var mu sync.Mutex
+	counts := map[string]int{}
+	mk := func(kind string, d time.Duration) Job {
+		return Job{Kind: kind, Name: kind, Interval: 50 * time.Millisecond, Timeout: 50 * time.Millisecond,
+			Run: func(ctx context.Context) ([]*point.Point, error) {
+				time.Sleep(d) // ignores ctx on purpose: a badly behaved probe
+				return []*point.Point{point.New(kind, time.Now()).Int("up", 1)}, nil
+			}}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		Run(ctx, []Job{mk("fast", 0), mk("slow", 180*time.Millisecond)}, func(p []*point.Point) {
+			mu.Lock()
+			counts[p[0].Measurement]++
+			mu.Unlock()
+		}, m, slog.New(slog.DiscardHandler))
+		close(done)
+	}()
+	// Wait (bounded) until the slow job has run three rounds.
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		n := counts["slow"]
+		mu.Unlock()
+		if n >= 3 {
+			break
+		}
+	}
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if counts["slow"] < 3 {
+		t.Fatalf("slow job ran %d rounds", counts["slow"])
+	}
+	if counts["fast"] <= counts["slow"] {
+		t.Fatalf("fast job (%d rounds) was held back by the slow one (%d)", counts["fast"], counts["slow"])
+	}
+	if s := testutil.ToFloat64(m.skipped.WithLabelValues("slow")); s < float64(counts["slow"]-1) {
+		t.Fatalf("slow skipped %v for %d rounds", s, counts["slow"])
+	}
+	if s := testutil.ToFloat64(m.rounds.WithLabelValues("fast")); int(s) != counts["fast"] {
+		t.Fatalf("rounds metric %v, emitted %d", s, counts["fast"])
+	}
+}
