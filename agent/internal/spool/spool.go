@@ -1,0 +1,630 @@
+// Package spool is the agent's durable store-and-forward queue.
+//
+// Every batch is one gzip'd line-protocol file in Dir/data, named
+// <seq>-<points>-<created unix ms>.lp.gz, written to a temporary name and
+// renamed into place, so a reader never sees half a batch and a crash can
+// leave at most a stray temporary file (removed at the next start).
+//
+// Fsync policy: Append returns once the file is renamed into place, so a
+// kill -9 of the agent loses nothing that Append acknowledged. The data
+// files and the directory are fsynced in batches, every SyncInterval
+// (default 1 s) by a background goroutine, never per point; power loss can
+// lose at most the batches of the last SyncInterval. With SyncInterval 0
+// every Append fsyncs.
+//
+// Each collector has a cursor (Dir/cursors/<name>) holding the highest
+// sequence below which everything is delivered. Acks may come out of order
+// (a fresh lane runs beside the backlog); the persisted watermark advances
+// over contiguous acks only, so after a crash a few batches may be sent
+// again, and the collector drops them by their Pantau-Batch id.
+//
+// Bounds: beyond MaxBytes, or for batches older than MaxAge, the oldest
+// batches are deleted first, delivered or not; the points of undelivered
+// ones are added to a persisted dropped-points counter (Dir/dropped).
+// Nothing is keyed on the configuration, so config edits and upgrades keep
+// the queue.
+package spool
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// Options configure Open.
+type Options struct {
+	Dir          string
+	MaxBytes     int64         // default 512 MiB
+	MaxAge       time.Duration // default 7 days
+	SyncInterval time.Duration // 0: fsync every Append
+	Logger       *slog.Logger
+	Now          func() time.Time
+}
+
+// Record is one queued batch.
+type Record struct {
+	Seq     uint64
+	Points  int
+	Created time.Time
+	Size    int64 // bytes on disk (gzip'd)
+	path    string
+}
+
+// Body reads the batch's gzip'd line protocol.
+func (r Record) Body() ([]byte, error) {
+	b, err := os.ReadFile(r.path)
+	if err != nil {
+		return nil, fmt.Errorf("read queued batch %d: %w", r.Seq, err)
+	}
+	return b, nil
+}
+
+// Stats describe what is waiting for the slowest collector.
+type Stats struct {
+	Records       int
+	Points        int64
+	Bytes         int64
+	Oldest        time.Time
+	DroppedPoints uint64
+}
+
+// Spool is the queue.
+type Spool struct {
+	o       Options
+	data    string
+	mu      sync.Mutex
+	cond    *sync.Cond
+	recs    []Record // ascending seq
+	bytes   int64
+	next    uint64
+	dropped uint64
+	cursors map[string]*Cursor
+	writing map[uint64]struct{} // seqs whose Append is still running
+	unsync  []string
+	closed  bool
+	stop    chan struct{}
+	wg      sync.WaitGroup
+}
+
+var nameRE = regexp.MustCompile(`^(\d{20})-(\d+)-(\d+)\.lp\.gz$`)
+
+// Open opens (or creates) the queue in o.Dir.
+func Open(o Options) (*Spool, error) {
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = 512 << 20
+	}
+	if o.MaxAge <= 0 {
+		o.MaxAge = 7 * 24 * time.Hour
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s := &Spool{o: o, data: filepath.Join(o.Dir, "data"), cursors: map[string]*Cursor{}, writing: map[uint64]struct{}{}, stop: make(chan struct{})}
+	s.cond = sync.NewCond(&s.mu)
+	for _, d := range []string{s.data, filepath.Join(o.Dir, "cursors")} {
+		if err := os.MkdirAll(d, 0o750); err != nil {
+			return nil, fmt.Errorf("create queue directory %s: %w", d, err)
+		}
+	}
+	ents, err := os.ReadDir(s.data)
+	if err != nil {
+		return nil, fmt.Errorf("read queue directory %s: %w", s.data, err)
+	}
+	for _, e := range ents {
+		m := nameRE.FindStringSubmatch(e.Name())
+		if m == nil {
+			if strings.HasPrefix(e.Name(), ".tmp-") {
+				_ = os.Remove(filepath.Join(s.data, e.Name())) // an Append cut short by a crash
+			} else {
+				o.Logger.Warn("ignoring unknown file in the queue directory", "file", filepath.Join(s.data, e.Name()))
+			}
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		seq, _ := strconv.ParseUint(m[1], 10, 64)
+		pts, _ := strconv.Atoi(m[2])
+		ms, _ := strconv.ParseInt(m[3], 10, 64)
+		s.recs = append(s.recs, Record{Seq: seq, Points: pts, Created: time.UnixMilli(ms), Size: info.Size(), path: filepath.Join(s.data, e.Name())})
+		s.bytes += info.Size()
+	}
+	sort.Slice(s.recs, func(i, j int) bool { return s.recs[i].Seq < s.recs[j].Seq })
+	meta, err := readUint(filepath.Join(o.Dir, "next"))
+	if err != nil {
+		return nil, err
+	}
+	s.next = max(meta, 1)
+	if n := len(s.recs); n > 0 {
+		s.next = max(s.next, s.recs[n-1].Seq+1)
+	}
+	if s.dropped, err = readUint(filepath.Join(o.Dir, "dropped")); err != nil {
+		return nil, err
+	}
+	if o.SyncInterval > 0 {
+		s.wg.Add(1)
+		go s.syncLoop()
+	}
+	return s, nil
+}
+
+func readUint(path string) (uint64, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", path, err)
+	}
+	v, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("read %s: not a number: %w", path, err)
+	}
+	return v, nil
+}
+
+// writeAtomic replaces path with data: temp file, fsync, rename, fsync dir.
+func writeAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err = f.Write(data); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("fsync directory %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// Append queues a batch of line protocol holding points points and returns
+// its sequence number. It returns once the batch is in the file system.
+func (s *Spool) Append(ctx context.Context, lineProtocol []byte, points int) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+	zw.Write(lineProtocol)
+	zw.Close()
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return 0, errors.New("queue is closed")
+	}
+	seq := s.next
+	s.next++
+	s.writing[seq] = struct{}{}
+	now := s.o.Now()
+	s.mu.Unlock()
+	done := false
+	defer func() {
+		if !done {
+			s.mu.Lock()
+			delete(s.writing, seq)
+			s.mu.Unlock()
+		}
+	}()
+
+	name := fmt.Sprintf("%020d-%d-%d.lp.gz", seq, points, now.UnixMilli())
+	path := filepath.Join(s.data, name)
+	tmp := filepath.Join(s.data, ".tmp-"+name)
+	if err := os.WriteFile(tmp, gz.Bytes(), 0o640); err != nil {
+		return 0, fmt.Errorf("queue batch %d: %w", seq, err)
+	}
+	if s.o.SyncInterval == 0 {
+		if err := fsyncFile(tmp); err != nil {
+			return 0, err
+		}
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return 0, fmt.Errorf("queue batch %d: %w", seq, err)
+	}
+	if s.o.SyncInterval == 0 {
+		if err := syncDir(s.data); err != nil {
+			return 0, err
+		}
+		if err := s.saveNext(); err != nil {
+			return 0, err
+		}
+	}
+	s.mu.Lock()
+	done = true
+	delete(s.writing, seq)
+	rec := Record{Seq: seq, Points: points, Created: now, Size: int64(gz.Len()), path: path}
+	// Appends may finish out of order; keep recs sorted.
+	i := sort.Search(len(s.recs), func(i int) bool { return s.recs[i].Seq > seq })
+	s.recs = slices.Insert(s.recs, i, rec)
+	s.bytes += rec.Size
+	if s.o.SyncInterval > 0 {
+		s.unsync = append(s.unsync, path)
+	}
+	s.enforceLocked()
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	return seq, nil
+}
+
+func fsyncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("fsync %s: %w", path, err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("fsync %s: %w", path, err)
+	}
+	return nil
+}
+
+func (s *Spool) saveNext() error {
+	s.mu.Lock()
+	next := s.next
+	s.mu.Unlock()
+	return writeAtomic(filepath.Join(s.o.Dir, "next"), []byte(strconv.FormatUint(next, 10)+"\n"))
+}
+
+// Sync fsyncs every batch appended since the last Sync, and the directory.
+func (s *Spool) Sync() error {
+	s.mu.Lock()
+	files := s.unsync
+	s.unsync = nil
+	s.mu.Unlock()
+	var errs []error
+	for _, f := range files {
+		if err := fsyncFile(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	if len(files) > 0 {
+		errs = append(errs, syncDir(s.data), s.saveNext())
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Spool) syncLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.o.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if err := s.Sync(); err != nil {
+				s.o.Logger.Error("queue fsync failed", "err", err)
+			}
+			s.mu.Lock()
+			s.enforceLocked() // MaxAge also applies when nothing is appended
+			s.mu.Unlock()
+		}
+	}
+}
+
+// enforceLocked drops the oldest batches beyond MaxBytes or MaxAge.
+func (s *Spool) enforceLocked() {
+	cut := s.o.Now().Add(-s.o.MaxAge)
+	var lost, n int
+	for len(s.recs) > 0 && (s.bytes > s.o.MaxBytes || s.recs[0].Created.Before(cut)) {
+		r := s.recs[0]
+		if !s.deliveredLocked(r.Seq) {
+			lost += r.Points
+		}
+		_ = os.Remove(r.path)
+		s.recs = s.recs[1:]
+		s.bytes -= r.Size
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	if lost > 0 {
+		s.dropped += uint64(lost)
+		_ = writeAtomic(filepath.Join(s.o.Dir, "dropped"), []byte(strconv.FormatUint(s.dropped, 10)+"\n"))
+		s.o.Logger.Warn("queue full or data too old: dropped the oldest undelivered batches",
+			"batches", n, "points", lost, "max_bytes", s.o.MaxBytes, "max_age", s.o.MaxAge)
+	}
+	for _, c := range s.cursors {
+		c.dropBelowLocked(s.firstSeqLocked())
+	}
+}
+
+func (s *Spool) firstSeqLocked() uint64 {
+	if len(s.recs) == 0 {
+		return s.next
+	}
+	return s.recs[0].Seq
+}
+
+// deliveredLocked reports whether every cursor has acked seq. With no
+// cursor, nothing counts as delivered.
+func (s *Spool) deliveredLocked(seq uint64) bool {
+	if len(s.cursors) == 0 {
+		return false
+	}
+	for _, c := range s.cursors {
+		if !c.ackedLocked(seq) {
+			return false
+		}
+	}
+	return true
+}
+
+// gcLocked deletes batches every cursor has acked.
+func (s *Spool) gcLocked() {
+	for len(s.recs) > 0 && s.deliveredLocked(s.recs[0].Seq) {
+		_ = os.Remove(s.recs[0].path)
+		s.bytes -= s.recs[0].Size
+		s.recs = s.recs[1:]
+	}
+}
+
+// Stats returns what waits for the slowest cursor.
+func (s *Spool) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := Stats{DroppedPoints: s.dropped}
+	for _, r := range s.recs {
+		if s.deliveredLocked(r.Seq) {
+			continue
+		}
+		if st.Records == 0 {
+			st.Oldest = r.Created
+		}
+		st.Records++
+		st.Points += int64(r.Points)
+		st.Bytes += r.Size
+	}
+	return st
+}
+
+// Close fsyncs and stops the background work; blocked readers return.
+func (s *Spool) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	close(s.stop)
+	s.wg.Wait()
+	return errors.Join(s.Sync(), s.saveNext())
+}
+
+// Cursor is one collector's position.
+type Cursor struct {
+	s         *Spool
+	name      string
+	path      string
+	watermark uint64              // everything below is acked
+	acked     map[uint64]struct{} // acked above the watermark
+	out       map[uint64]struct{} // handed out, not yet acked or released
+	saved     uint64
+}
+
+var cursorNameRE = regexp.MustCompile(`[^A-Za-z0-9._-]`)
+
+// Cursor returns the named cursor, creating it at the oldest queued batch.
+func (s *Spool) Cursor(name string) (*Cursor, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.cursors[name]; c != nil {
+		return c, nil
+	}
+	path := filepath.Join(s.o.Dir, "cursors", cursorNameRE.ReplaceAllString(name, "_"))
+	w, err := readUint(path)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cursor{s: s, name: name, path: path, watermark: max(w, s.firstSeqLocked()), acked: map[uint64]struct{}{}, out: map[uint64]struct{}{}, saved: w}
+	if w == 0 {
+		c.watermark = s.firstSeqLocked()
+	}
+	s.cursors[name] = c
+	return c, nil
+}
+
+// RemoveCursorsExcept forgets cursors of collectors no longer configured,
+// so their backlog no longer holds data on disk.
+func (s *Spool) RemoveCursorsExcept(names []string) error {
+	keep := map[string]bool{}
+	for _, n := range names {
+		keep[cursorNameRE.ReplaceAllString(n, "_")] = true
+	}
+	ents, err := os.ReadDir(filepath.Join(s.o.Dir, "cursors"))
+	if err != nil {
+		return fmt.Errorf("read cursors: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name, c := range s.cursors {
+		if !keep[filepath.Base(c.path)] {
+			delete(s.cursors, name)
+		}
+	}
+	for _, e := range ents {
+		if !keep[e.Name()] {
+			_ = os.Remove(filepath.Join(s.o.Dir, "cursors", e.Name()))
+		}
+	}
+	s.gcLocked()
+	return nil
+}
+
+func (c *Cursor) ackedLocked(seq uint64) bool {
+	if seq < c.watermark {
+		return true
+	}
+	_, ok := c.acked[seq]
+	return ok
+}
+
+func (c *Cursor) dropBelowLocked(first uint64) {
+	if c.watermark < first {
+		c.watermark = first
+	}
+	for seq := range c.acked {
+		if seq < c.watermark {
+			delete(c.acked, seq)
+		}
+	}
+	for seq := range c.out {
+		if seq < first {
+			delete(c.out, seq)
+		}
+	}
+}
+
+func (c *Cursor) availableLocked(r Record) bool {
+	if c.ackedLocked(r.Seq) {
+		return false
+	}
+	_, busy := c.out[r.Seq]
+	return !busy
+}
+
+// Next hands out up to max of the oldest batches not yet acked or handed
+// out, waiting until there is one or ctx ends.
+func (c *Cursor) Next(ctx context.Context, max int) ([]Record, error) {
+	s := c.s
+	stop := context.AfterFunc(ctx, func() {
+		s.mu.Lock()
+		s.cond.Broadcast()
+		s.mu.Unlock()
+	})
+	defer stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if s.closed {
+			return nil, io.EOF
+		}
+		var out []Record
+		for _, r := range s.recs {
+			if c.availableLocked(r) {
+				out = append(out, r)
+				c.out[r.Seq] = struct{}{}
+				if len(out) == max {
+					break
+				}
+			}
+		}
+		if len(out) > 0 {
+			return out, nil
+		}
+		s.cond.Wait()
+	}
+}
+
+// Newest hands out up to max of the newest batches not yet acked or handed
+// out (the fresh lane while a backlog drains); nil if there are none.
+func (c *Cursor) Newest(max int) []Record {
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Record
+	for i := len(s.recs) - 1; i >= 0 && len(out) < max; i-- {
+		if r := s.recs[i]; c.availableLocked(r) {
+			out = append(out, r)
+			c.out[r.Seq] = struct{}{}
+		}
+	}
+	return out
+}
+
+// Release hands batches back after a failed send; they are offered again.
+func (c *Cursor) Release(seqs ...uint64) {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	for _, seq := range seqs {
+		delete(c.out, seq)
+	}
+	c.s.cond.Broadcast()
+}
+
+// Ack marks batches delivered, in any order, and persists the watermark
+// when it moved.
+func (c *Cursor) Ack(seqs ...uint64) error {
+	s := c.s
+	s.mu.Lock()
+	for _, seq := range seqs {
+		delete(c.out, seq)
+		if seq >= c.watermark {
+			c.acked[seq] = struct{}{}
+		}
+	}
+	// Advance over contiguous acks and over gaps no batch fills any more.
+	for {
+		if _, ok := c.acked[c.watermark]; ok {
+			delete(c.acked, c.watermark)
+			c.watermark++
+			continue
+		}
+		// A seq with no batch (a failed Append, or one dropped by the
+		// bounds) is skipped, unless its Append is still running.
+		i := sort.Search(len(s.recs), func(i int) bool { return s.recs[i].Seq >= c.watermark })
+		if c.watermark < s.next && (i == len(s.recs) || s.recs[i].Seq > c.watermark) {
+			if _, busy := s.writing[c.watermark]; !busy {
+				c.watermark++
+				continue
+			}
+		}
+		break
+	}
+	w := c.watermark
+	moved := w != c.saved
+	c.saved = w
+	s.gcLocked()
+	s.mu.Unlock()
+	if !moved {
+		return nil
+	}
+	return writeAtomic(c.path, []byte(strconv.FormatUint(w, 10)+"\n"))
+}
+
+// Name is the cursor's name.
+func (c *Cursor) Name() string { return c.name }

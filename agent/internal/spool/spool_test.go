@@ -1,0 +1,229 @@
+package spool
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+func body(t testing.TB, r Record) string {
+	t.Helper()
+	b, err := r.Body()
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+func open(t testing.TB, dir string, o Options) *Spool {
+	t.Helper()
+	o.Dir = dir
+	s, err := Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestAppendNextAckRestart(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s := open(t, dir, Options{SyncInterval: 0})
+	for i := 1; i <= 5; i++ {
+		seq, err := s.Append(ctx, []byte(fmt.Sprintf("m v=%di %d\n", i, i)), 1)
+		if err != nil || seq != uint64(i) {
+			t.Fatalf("append %d: seq %d %v", i, seq, err)
+		}
+	}
+	c, _ := s.Cursor("noc")
+	recs, err := c.Next(ctx, 2)
+	if err != nil || len(recs) != 2 || recs[0].Seq != 1 || recs[1].Seq != 2 || body(t, recs[0]) != "m v=1i 1\n" {
+		t.Fatalf("next: %+v %v", recs, err)
+	}
+	// Out of order: 2 acked before 1 does not move the watermark past 1.
+	if err := c.Ack(2); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Records != 4 || st.Points != 4 {
+		t.Fatalf("stats after ack 2: %+v", st)
+	}
+	c.Release(1)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Restart: 1 comes again (its ack was never made); 2 may come again
+	// too (only the contiguous watermark persists; the collector dedups).
+	s = open(t, dir, Options{SyncInterval: 0})
+	defer s.Close()
+	c, _ = s.Cursor("noc")
+	recs, _ = c.Next(ctx, 10)
+	if len(recs) != 5 || recs[0].Seq != 1 {
+		t.Fatalf("after restart: %+v", recs)
+	}
+	if err := c.Ack(1, 2, 3); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Records != 2 {
+		t.Fatalf("stats: %+v", st)
+	}
+	// Acked batches are deleted from disk; sequence numbers never repeat.
+	ents, _ := os.ReadDir(filepath.Join(dir, "data"))
+	if len(ents) != 2 {
+		t.Fatalf("%d files left, want 2", len(ents))
+	}
+	seq, _ := s.Append(ctx, []byte("m v=6i 6\n"), 1)
+	if seq != 6 {
+		t.Fatalf("seq after restart %d", seq)
+	}
+}
+
+func TestFreshLaneAndTwoCursors(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir(), Options{SyncInterval: time.Second})
+	defer s.Close()
+	for i := 0; i < 10; i++ {
+		s.Append(ctx, []byte("m v=1i\n"), 1)
+	}
+	a, _ := s.Cursor("a")
+	b, _ := s.Cursor("b")
+	old, _ := a.Next(ctx, 3)
+	fresh := a.Newest(2)
+	if old[0].Seq != 1 || fresh[0].Seq != 10 || fresh[1].Seq != 9 {
+		t.Fatalf("old %v fresh %v", old, fresh)
+	}
+	if err := a.Ack(10, 9, 1, 2, 3); err != nil {
+		t.Fatal(err)
+	}
+	// b has acked nothing: everything stays on disk.
+	if st := s.Stats(); st.Records != 10 {
+		t.Fatalf("stats %+v", st)
+	}
+	rb, _ := b.Next(ctx, 100)
+	if len(rb) != 10 {
+		t.Fatalf("b got %d", len(rb))
+	}
+	if err := s.RemoveCursorsExcept([]string{"a"}); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Records != 5 { // 4..8 wait for a
+		t.Fatalf("after removing b: %+v", st)
+	}
+}
+
+func TestBoundsDropOldestAndCount(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	now := time.Unix(1764000000, 0)
+	clock := func() time.Time { return now }
+	s := open(t, dir, Options{SyncInterval: 0, MaxAge: time.Hour, MaxBytes: 1 << 30, Now: clock})
+	c, _ := s.Cursor("noc")
+	for i := 0; i < 5; i++ {
+		s.Append(ctx, []byte("m v=1i\n"), 10)
+		now = now.Add(20 * time.Minute)
+	}
+	// At 100 min the batches of 0 and 20 min are older than an hour and
+	// are dropped by the next append.
+	s.Append(ctx, []byte("m v=1i\n"), 10)
+	st := s.Stats()
+	if st.DroppedPoints != 20 || st.Records != 4 {
+		t.Fatalf("after age bound: %+v", st)
+	}
+	recs, _ := c.Next(ctx, 10)
+	if recs[0].Seq != 3 {
+		t.Fatalf("cursor not moved past dropped batches: %+v", recs)
+	}
+	s.Close()
+	s = open(t, dir, Options{SyncInterval: 0, MaxBytes: 1, Now: clock})
+	defer s.Close()
+	if st := s.Stats(); st.DroppedPoints != 20 {
+		t.Fatalf("dropped counter not persisted: %+v", st)
+	}
+	s.Append(ctx, []byte("m v=1i\n"), 7) // MaxBytes 1: everything but nothing fits
+	if st := s.Stats(); st.DroppedPoints != 20+40+7 || st.Records != 0 {
+		t.Fatalf("after size bound: %+v", st)
+	}
+}
+
+// TestKill9KeepsAppended runs a child that appends and prints each
+// acknowledged seq, SIGKILLs it, and finds every printed seq on reopen.
+func TestKill9KeepsAppended(t *testing.T) {
+	if dir := os.Getenv("PANTAU_SPOOL_CHILD"); dir != "" {
+		s, err := Open(Options{Dir: dir, SyncInterval: time.Second})
+		if err != nil {
+			fmt.Println("error", err)
+			os.Exit(1)
+		}
+		for i := 0; i < 100000; i++ {
+			seq, err := s.Append(context.Background(), bytes.Repeat([]byte("m v=1i\n"), 50), 50)
+			if err != nil {
+				os.Exit(1)
+			}
+			fmt.Println(seq)
+		}
+		os.Exit(0)
+	}
+	dir := t.TempDir()
+	for round := 0; round < 3; round++ {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestKill9KeepsAppended$")
+		cmd.Env = append(os.Environ(), "PANTAU_SPOOL_CHILD="+dir)
+		out, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(out)
+		var acked []uint64
+		for sc.Scan() && len(acked) < 300 {
+			v, err := strconv.ParseUint(sc.Text(), 10, 64)
+			if err != nil {
+				t.Fatalf("child: %s", sc.Text())
+			}
+			acked = append(acked, v)
+		}
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		s := open(t, dir, Options{SyncInterval: 0})
+		have := map[uint64]bool{}
+		for _, r := range s.recs {
+			have[r.Seq] = true
+		}
+		for _, seq := range acked {
+			if !have[seq] {
+				t.Fatalf("round %d: acknowledged batch %d lost after kill -9", round, seq)
+			}
+		}
+		s.Close()
+	}
+}
+
+func BenchmarkAppend(b *testing.B) {
+	s := open(b, b.TempDir(), Options{SyncInterval: time.Second, MaxBytes: 1 << 40})
+	defer s.Close()
+	batch := bytes.Repeat([]byte("icmp,agent=a,target=10.0.0.1 loss_ratio=0,up=1i,rtt_avg_seconds=0.003 1764000000000000000\n"), 1000)
+	b.SetBytes(int64(len(batch)))
+	for i := 0; i < b.N; i++ {
+		if _, err := s.Append(context.Background(), batch, 1000); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "points/s")
+}
