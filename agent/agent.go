@@ -1,28 +1,244 @@
-// Package agent is the pantau-agent process. The probes (ICMP, SNMP,
-// plugins), the durable queue and the sender are being built under issue 3;
-// this release ships only the command-line skeleton, so that packaging and
-// scripts can rely on the binary's name and flags.
+// Package agent is the pantau-agent process: it probes targets on their
+// schedules, stamps and encodes every measurement, appends it to the
+// durable on-disk queue, and drains the queue to one or more collectors.
+// Probing never waits for the network.
 package agent
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/pantau-noc/pantau/agent/internal/config"
+	"github.com/pantau-noc/pantau/agent/internal/icmp"
+	"github.com/pantau-noc/pantau/agent/internal/point"
+	"github.com/pantau-noc/pantau/agent/internal/scheduler"
+	"github.com/pantau-noc/pantau/agent/internal/spool"
+	"github.com/pantau-noc/pantau/internal/buildinfo"
 )
 
 // Options configure Run.
 type Options struct {
-	ConfigFile string
-	Logger     *slog.Logger
+	Config *config.Config
+	Logger *slog.Logger
+	// Reload delivers new configs (SIGHUP); the queue stays open across
+	// reloads, so nothing queued is lost.
+	Reload <-chan *config.Config
+	// Listening is told the self-metrics address once it listens.
+	Listening func(net.Addr)
 }
 
-// ErrNotAvailable is returned by Run until the agent's probes land.
-var ErrNotAvailable = errors.New("the agent's probes are not part of this release yet; write line protocol to the collector with Telegraf or any InfluxDB client meanwhile (see README)")
-
-// Run runs the agent until ctx ends.
+// Run runs the agent until ctx ends, then shuts down gracefully: rounds in
+// progress finish, the pending batch is queued and fsynced.
 func Run(ctx context.Context, o Options) error {
-	if o.Logger == nil {
-		return errors.New("agent: Logger is required")
+	if o.Logger == nil || o.Config == nil {
+		return errors.New("agent: Config and Logger are required")
 	}
-	return ErrNotAvailable
+	cfg, log := o.Config, o.Logger
+	start := time.Now()
+	sp, err := spool.Open(spool.Options{Dir: filepath.Join(cfg.Agent.StateDir, "queue"), MaxBytes: cfg.Queue.MaxBytes,
+		MaxAge: cfg.Queue.MaxAge.Std(), SyncInterval: cfg.Queue.SyncInterval.Std(), Logger: log})
+	if err != nil {
+		return fmt.Errorf("open the queue in %s: %w", cfg.Agent.StateDir, err)
+	}
+	defer sp.Close()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	sm := scheduler.NewMetrics(reg)
+	snd := newSendMetrics(reg)
+	qm := newQueueMetrics(reg, sp)
+	var srv *http.Server
+	if cfg.Agent.ListenAddress != "" {
+		ln, err := net.Listen("tcp", cfg.Agent.ListenAddress)
+		if err != nil {
+			return fmt.Errorf("listen on %s (agent.listen_address): %w", cfg.Agent.ListenAddress, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go srv.Serve(ln)
+		if o.Listening != nil {
+			o.Listening(ln.Addr())
+		}
+		log.Info("self-metrics listening", "address", ln.Addr().String())
+	}
+	defer func() {
+		if srv != nil {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			srv.Shutdown(sctx)
+		}
+	}()
+
+	for {
+		b := newBatcher(sp, cfg.Queue.BatchPoints, cfg.Queue.BatchLinger.Std(), qm, log)
+		gen, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- runGeneration(gen, cfg, log, sp, b, sm, snd, start) }()
+		var next *config.Config
+		select {
+		case <-ctx.Done():
+		case next = <-o.Reload:
+		}
+		cancel()
+		err := <-done
+		b.Close()
+		if next == nil {
+			if err != nil && ctx.Err() == nil {
+				return err
+			}
+			log.Info("agent stopped; queue flushed")
+			return nil
+		}
+		if next.Agent.StateDir != cfg.Agent.StateDir || next.Agent.ListenAddress != cfg.Agent.ListenAddress {
+			log.Warn("config reloaded, but agent.state_dir and agent.listen_address take effect only at restart")
+			next.Agent.StateDir, next.Agent.ListenAddress = cfg.Agent.StateDir, cfg.Agent.ListenAddress
+		}
+		cfg = next
+		log.Info("config reloaded", "targets", cfg.Targets(), "collectors", len(cfg.Collectors))
+	}
+}
+
+// runGeneration runs probes and senders for one config until ctx ends.
+func runGeneration(ctx context.Context, cfg *config.Config, log *slog.Logger, sp *spool.Spool, b *batcher,
+	sm *scheduler.Metrics, snd *sendMetrics, start time.Time) error {
+	names := make([]string, 0, len(cfg.Collectors))
+	var wg sync.WaitGroup
+	dlMu := &sync.Mutex{}
+	for _, col := range cfg.Collectors {
+		names = append(names, col.Name)
+		client, err := httpClient(col)
+		if err != nil {
+			return err
+		}
+		cur, err := sp.Cursor(col.Name)
+		if err != nil {
+			return err
+		}
+		s := &sender{col: col, agentID: cfg.Agent.ID, client: client, cur: cur, log: log, m: snd, dlMu: dlMu,
+			deadLetter: filepath.Join(cfg.Agent.StateDir, "dead-letter.jsonl"), minBackoff: time.Second, maxBackoff: time.Minute}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.run(ctx)
+		}()
+	}
+	if err := sp.RemoveCursorsExcept(names); err != nil {
+		return err
+	}
+	jobs, closeProbes, err := buildJobs(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeProbes()
+	jobs = append(jobs, heartbeatJob(cfg, sp, start))
+	log.Info("probing", "icmp_targets", len(cfg.ICMP), "snmp_targets", len(cfg.SNMP), "collectors", len(cfg.Collectors))
+	scheduler.Run(ctx, jobs, b.Add, sm, log)
+	wg.Wait()
+	return nil
+}
+
+// buildJobs makes a scheduler job per target.
+func buildJobs(cfg *config.Config, log *slog.Logger) ([]scheduler.Job, func(), error) {
+	var jobs []scheduler.Job
+	closers := []func() error{}
+	closeAll := func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+	if len(cfg.ICMP) > 0 {
+		var p icmp.Pinger
+		var err error
+		if cfg.Agent.ICMPEngine == "pinger" {
+			p, err = icmp.NewPingers(cfg.Agent.ICMPMode)
+		} else {
+			p, err = icmp.NewEngine(cfg.Agent.ICMPMode, log)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		log.Info("ICMP engine ready", "engine", cfg.Agent.ICMPEngine, "mode", p.Mode())
+		closers = append(closers, p.Close)
+		for _, t := range cfg.ICMP {
+			jobs = append(jobs, icmpJob(p, t, net.DefaultResolver))
+		}
+	}
+	snmpJobs, snmpClose, err := snmpJobs(cfg, log)
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	closers = append(closers, snmpClose)
+	return append(jobs, snmpJobs...), closeAll, nil
+}
+
+// heartbeatJob emits the agent measurement every defaults.interval.
+func heartbeatJob(cfg *config.Config, sp *spool.Spool, start time.Time) scheduler.Job {
+	return scheduler.Job{Kind: "agent", Name: "heartbeat", Interval: cfg.Defaults.Interval.Std(), Timeout: time.Second,
+		Run: func(context.Context) ([]*point.Point, error) {
+			now := time.Now()
+			st := sp.Stats()
+			oldest := 0.0
+			if st.Records > 0 {
+				oldest = now.Sub(st.Oldest).Seconds()
+			}
+			p := point.New("agent", now).Tag("site", cfg.Agent.Site).Tag("version", buildinfo.Version).
+				Float("uptime_seconds", now.Sub(start).Seconds()).Float("queue_points", float64(st.Points)).
+				Float("queue_bytes", float64(st.Bytes)).Float("queue_oldest_seconds", oldest).
+				Uint("dropped_points_total", st.DroppedPoints).Int("targets", int64(cfg.Targets()))
+			return []*point.Point{p}, nil
+		}}
+}
+
+func httpClient(col config.CollectorConfig) (*http.Client, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 4
+	tc := &tls.Config{ServerName: col.TLS.ServerName, InsecureSkipVerify: col.TLS.InsecureSkipVerify, MinVersion: tls.VersionTLS12}
+	if col.TLS.CAFile != "" {
+		pem, err := os.ReadFile(col.TLS.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("collector %s: read tls.ca_file: %w", col.Name, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("collector %s: tls.ca_file %s holds no PEM certificate", col.Name, col.TLS.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	if col.TLS.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(col.TLS.CertFile, col.TLS.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("collector %s: client certificate: %w", col.Name, err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	tr.TLSClientConfig = tc
+	return &http.Client{Transport: tr, Timeout: col.Timeout.Std()}, nil
+}
+
+func gunzip(b []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
 }

@@ -1,0 +1,258 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"sync"
+	"syscall"
+
+	"github.com/pantau-noc/pantau/agent/internal/config"
+	"github.com/pantau-noc/pantau/agent/internal/point"
+	"github.com/pantau-noc/pantau/internal/buildinfo"
+	"github.com/pantau-noc/pantau/internal/logflags"
+)
+
+const usage = `pantau-agent: probes links and devices at a site (ICMP, SNMP) and pushes the
+measurements to Pantau collectors through a durable on-disk queue.
+
+Usage:
+  pantau-agent <command> [flags]
+
+Commands:
+  run            run the agent (the default when no command is given);
+                 SIGHUP reloads the config without losing queued data
+  check-config   validate agent.yml; errors are printed as file:line:col
+  probe --once   run every probe once and print line protocol to stdout,
+                 sending nothing (like "telegraf --test")
+  version        print the version
+
+Run "pantau-agent <command> --help" for the flags of a command. Without
+--config, the embedded defaults apply (no targets, no collector; queue in
+./pantau-agent-state, self-metrics on 127.0.0.1:9811). The reference config
+is printed by "pantau-agent check-config --example".
+`
+
+// Main runs the command line and returns the exit code: 0 success, 1 a
+// failure, 2 a usage error.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		args = []string{"run"}
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "--version", "-version", "version":
+		fmt.Fprintln(stdout, buildinfo.String("pantau-agent"))
+		return 0
+	case "-h", "--help", "-help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	if len(cmd) > 0 && cmd[0] == '-' {
+		cmd, rest = "run", args
+	}
+	var err error
+	switch cmd {
+	case "run":
+		err = cmdRun(ctx, rest, stderr)
+	case "check-config":
+		err = cmdCheckConfig(rest, stdout, stderr)
+	case "probe":
+		err = cmdProbe(ctx, rest, stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "pantau-agent: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	var ue usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "pantau-agent %s: %v\n", cmd, err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "pantau-agent %s: %v\n", cmd, err)
+		return 1
+	}
+}
+
+type usageError struct{ error }
+
+type common struct {
+	config, stateDir, listen string
+	version                  bool
+	log                      logflags.Flags
+}
+
+func (c *common) register(fs *flag.FlagSet, daemon bool) {
+	fs.StringVar(&c.config, "config", "", "path to agent.yml (default: embedded defaults)")
+	if daemon {
+		fs.StringVar(&c.stateDir, "state-dir", "", "state directory (queue, dead letters), overriding the config")
+		fs.StringVar(&c.listen, "listen-address", "", "self-metrics address, overriding the config (\"\" keeps the config's)")
+	}
+	fs.BoolVar(&c.version, "version", false, "print the version and exit")
+	c.log.Register(fs)
+}
+
+func (c *common) load() (*config.Config, error) {
+	cfg, err := config.Parse("", nil)
+	if c.config != "" {
+		cfg, err = config.Load(c.config)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if c.stateDir != "" {
+		cfg.Agent.StateDir = c.stateDir
+	}
+	if c.listen != "" {
+		cfg.Agent.ListenAddress = c.listen
+	}
+	return cfg, nil
+}
+
+func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: pantau-agent %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
+	var c common
+	fs := newFlagSet("run", "run [--config agent.yml] [--state-dir DIR] [--listen-address ADDR]", stderr)
+	c.register(fs, true)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if c.version {
+		fmt.Fprintln(stderr, buildinfo.String("pantau-agent"))
+		return nil
+	}
+	logger, err := c.log.Logger(stderr)
+	if err != nil {
+		return usageError{err}
+	}
+	cfg, err := c.load()
+	if err != nil {
+		return err
+	}
+	if len(cfg.Collectors) == 0 {
+		logger.Warn("no collectors configured: measurements are queued on disk until one is added")
+	}
+	reload := make(chan *config.Config)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				next, err := c.load()
+				if err != nil {
+					logger.Error("config reload failed; keeping the running config", "err", err)
+					continue
+				}
+				select {
+				case reload <- next:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	logger.Info("starting", "version", buildinfo.Version, "agent", cfg.Agent.ID, "state_dir", cfg.Agent.StateDir)
+	return Run(ctx, Options{Config: cfg, Logger: logger, Reload: reload})
+}
+
+func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
+	var c common
+	fs := newFlagSet("check-config", "check-config --config agent.yml | --example", stderr)
+	c.register(fs, false)
+	example := fs.Bool("example", false, "print the commented reference config and exit")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *example {
+		_, err := stdout.Write(config.ExampleYAML)
+		return err
+	}
+	if c.config == "" {
+		return usageError{errors.New("--config is required (or --example)")}
+	}
+	cfg, err := c.load()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d ICMP targets, %d SNMP devices, %d collectors)\n", c.config, len(cfg.ICMP), len(cfg.SNMP), len(cfg.Collectors))
+	return nil
+}
+
+// cmdProbe runs every probe once, concurrently, and prints line protocol.
+func cmdProbe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c common
+	fs := newFlagSet("probe", "probe --config agent.yml --once", stderr)
+	c.register(fs, false)
+	once := fs.Bool("once", false, "run every probe once (required; continuous probing is `run`)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if !*once {
+		return usageError{errors.New("--once is required: probe runs every probe once and prints line protocol")}
+	}
+	logger, err := c.log.Logger(stderr)
+	if err != nil {
+		return usageError{err}
+	}
+	cfg, err := c.load()
+	if err != nil {
+		return err
+	}
+	jobs, closeProbes, err := buildJobs(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer closeProbes()
+	var mu sync.Mutex
+	var all []*point.Point
+	var failed int
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rctx, cancel := context.WithTimeout(ctx, j.Timeout)
+			defer cancel()
+			pts, err := j.Run(rctx)
+			mu.Lock()
+			defer mu.Unlock()
+			all = append(all, pts...)
+			if err != nil {
+				failed++
+				logger.Warn("probe failed", "kind", j.Kind, "target", j.Name, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Measurement < all[j].Measurement })
+	out, err := point.Encode(all)
+	if err != nil {
+		return err
+	}
+	if _, err := stdout.Write(out); err != nil {
+		return err
+	}
+	logger.Log(ctx, slog.LevelInfo, "probed once", "targets", len(jobs), "points", len(all), "failed", failed)
+	return nil
+}

@@ -1,0 +1,221 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pantau-noc/pantau/agent/internal/config"
+	"github.com/pantau-noc/pantau/agent/internal/spool"
+)
+
+// sendMetrics are the sender's self-metrics.
+type sendMetrics struct {
+	requests   *prometheus.CounterVec
+	bytes      *prometheus.CounterVec
+	points     *prometheus.CounterVec
+	deadLetter *prometheus.CounterVec
+}
+
+func newSendMetrics(reg prometheus.Registerer) *sendMetrics {
+	m := &sendMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pantau_agent_send_requests_total",
+			Help: "Write requests to collectors, by collector and HTTP status (\"error\" for network errors)."}, []string{"collector", "code"}),
+		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pantau_agent_send_bytes_total",
+			Help: "Compressed bytes delivered to collectors."}, []string{"collector"}),
+		points: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pantau_agent_send_points_total",
+			Help: "Points delivered (acknowledged) by collectors."}, []string{"collector"}),
+		deadLetter: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pantau_agent_dead_letter_batches_total",
+			Help: "Batches a collector rejected permanently (4xx), moved to the dead-letter file."}, []string{"collector"}),
+	}
+	reg.MustRegister(m.requests, m.bytes, m.points, m.deadLetter)
+	return m
+}
+
+// sender drains one cursor to one collector: an oldest-first lane and a
+// newest-first lane, so fresh data keeps flowing while a backlog drains.
+type sender struct {
+	col        config.CollectorConfig
+	agentID    string
+	client     *http.Client
+	cur        *spool.Cursor
+	deadLetter string
+	log        *slog.Logger
+	m          *sendMetrics
+	minBackoff time.Duration
+	maxBackoff time.Duration
+	dlMu       *sync.Mutex
+}
+
+func (s *sender) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, fresh := range []bool{false, true} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.lane(ctx, fresh)
+		}()
+	}
+	wg.Wait()
+}
+
+func (s *sender) lane(ctx context.Context, fresh bool) {
+	backoff := time.Duration(0)
+	for ctx.Err() == nil {
+		var recs []spool.Record
+		if fresh {
+			recs = s.cur.Newest(1)
+			if len(recs) == 0 {
+				if !sleep(ctx, 200*time.Millisecond) {
+					return
+				}
+				continue
+			}
+		} else {
+			var err error
+			if recs, err = s.cur.Next(ctx, 1); err != nil {
+				return
+			}
+		}
+		r := recs[0]
+		wait, err := s.send(ctx, r)
+		if err != nil {
+			s.cur.Release(r.Seq)
+			if ctx.Err() != nil {
+				return
+			}
+			backoff = min(max(backoff*2, s.minBackoff), s.maxBackoff)
+			d := rand.N(backoff) + 1 // full jitter
+			if wait > 0 {
+				d = min(wait, s.maxBackoff)
+			}
+			s.log.Debug("send failed; retrying", "collector", s.col.Name, "batch", r.Seq, "in", d.Round(time.Millisecond), "err", err)
+			if !sleep(ctx, d) {
+				return
+			}
+			continue
+		}
+		backoff = 0
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// send posts one batch. A nil error means the batch is done with (stored,
+// or dead-lettered); otherwise it is retried after the returned wait (from
+// Retry-After) or a backoff.
+func (s *sender) send(ctx context.Context, r spool.Record) (time.Duration, error) {
+	body, err := r.Body()
+	if err != nil {
+		// The file is gone (dropped by the bounds meanwhile): nothing to send.
+		return 0, s.cur.Ack(r.Seq)
+	}
+	u := strings.TrimRight(s.col.URL, "/") + "/api/v2/write?precision=ns"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return 0, fmt.Errorf("request to %s: %w", s.col.Name, err)
+	}
+	req.Header.Set("Authorization", "Token "+s.col.Token.Reveal())
+	req.Header.Set("Content-Encoding", "gzip")
+	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+	req.Header.Set("Pantau-Batch", s.agentID+"/"+strconv.FormatUint(r.Seq, 10))
+	req.Header.Set("User-Agent", "pantau-agent")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		s.m.requests.WithLabelValues(s.col.Name, "error").Inc()
+		return 0, fmt.Errorf("send batch %d to %s: %w", r.Seq, s.col.Name, err)
+	}
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	resp.Body.Close()
+	s.m.requests.WithLabelValues(s.col.Name, strconv.Itoa(resp.StatusCode)).Inc()
+	switch code := resp.StatusCode; {
+	case code/100 == 2:
+		s.m.bytes.WithLabelValues(s.col.Name).Add(float64(len(body)))
+		s.m.points.WithLabelValues(s.col.Name).Add(float64(r.Points))
+		return 0, s.cur.Ack(r.Seq)
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+		// A configuration problem the operator fixes: keep the data.
+		s.log.Error("collector refuses this agent's token; keeping the data and retrying", "collector", s.col.Name,
+			"status", code, "message", collectorMessage(msg))
+		return s.maxBackoff, errors.New(resp.Status)
+	case code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code >= 500:
+		return retryAfter(resp.Header.Get("Retry-After")), fmt.Errorf("collector %s: %s: %s", s.col.Name, resp.Status, collectorMessage(msg))
+	default:
+		if err := s.toDeadLetter(r, code, collectorMessage(msg), body); err != nil {
+			return 0, err
+		}
+		s.m.deadLetter.WithLabelValues(s.col.Name).Inc()
+		s.log.Warn("collector rejected a batch permanently; moved to the dead-letter file", "collector", s.col.Name,
+			"batch", r.Seq, "status", code, "message", collectorMessage(msg), "file", s.deadLetter)
+		return 0, s.cur.Ack(r.Seq)
+	}
+}
+
+func collectorMessage(b []byte) string {
+	var e struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(b, &e) == nil && e.Message != "" {
+		return e.Message
+	}
+	s := strings.TrimSpace(string(b))
+	if len(s) > 1024 {
+		s = s[:1024]
+	}
+	return s
+}
+
+func retryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0)
+	}
+	return 0
+}
+
+// toDeadLetter appends the batch as one JSON line and fsyncs the file.
+func (s *sender) toDeadLetter(r spool.Record, status int, msg string, gz []byte) error {
+	lp, _ := gunzip(gz)
+	line, _ := json.Marshal(map[string]any{
+		"time": time.Now().UTC().Format(time.RFC3339Nano), "collector": s.col.Name, "batch": r.Seq,
+		"status": status, "message": msg, "points": r.Points, "line_protocol": string(lp),
+	})
+	s.dlMu.Lock()
+	defer s.dlMu.Unlock()
+	f, err := os.OpenFile(s.deadLetter, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return fmt.Errorf("open dead-letter file %s: %w", s.deadLetter, err)
+	}
+	defer f.Close()
+	if _, err := f.Write(append(line, '\n')); err != nil {
+		return fmt.Errorf("write dead-letter file %s: %w", s.deadLetter, err)
+	}
+	return f.Sync()
+}
