@@ -304,8 +304,8 @@ func (c *Config) finish() error {
 		t.Tags = merge(d.Tags, t.Tags)
 		c.tags(p, at+".tags", t.Tags)
 		c.timing(p, at, t.Interval, t.Timeout)
-		if t.Packets < 1 || t.Packets > 100 {
-			p.Add(at+".packets", "must be 1-100 (got %d)", t.Packets)
+		if t.Packets < 1 || t.Packets > 1000 {
+			p.Add(at+".packets", "must be 1-1000 (got %d)", t.Packets)
 		}
 		if t.Size < 16 || t.Size > 65000 {
 			p.Add(at+".size", "payload must be 16-65000 bytes (got %d)", t.Size)

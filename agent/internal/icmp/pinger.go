@@ -51,6 +51,10 @@ func (p *Pingers) Ping(ctx context.Context, req Request) (Result, error) {
 	pg.Count = max(req.Count, 1)
 	pg.Interval = max(req.Spacing, time.Millisecond)
 	pg.Timeout = req.Timeout
+	if dl, ok := ctx.Deadline(); ok {
+		// End the round just before the caller's deadline, with statistics.
+		pg.Timeout = min(pg.Timeout, time.Until(dl)-20*time.Millisecond)
+	}
 	pg.Size = max(req.Size, 24)
 	pg.SetTrafficClass(uint8(req.TOS))
 	if err := pg.RunWithContext(ctx); err != nil {

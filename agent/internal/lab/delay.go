@@ -1,0 +1,138 @@
+package lab
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Delay turns router namespace r into a userspace link emulator: every
+// packet r forwards to one of the hosts in via (address → interface of r
+// that leads to it) first goes through a TUN device whose reader holds it
+// for d and writes it back, so each direction through r is delayed by d
+// and a round trip by 2d. It replaces sch_netem, which this kernel lacks.
+// The emulator stops at cleanup.
+func (l *Lab) Delay(r string, d time.Duration, via map[string]string) {
+	l.t.Helper()
+	const dev = "tdly"
+	f, err := openTun(r, dev)
+	if err != nil {
+		l.t.Fatalf("lab: TUN device in %s: %v", r, err)
+	}
+	// Forwarded packets (arriving on one of the via interfaces) to a via
+	// host go to the TUN device (table 101); what the emulator writes back
+	// arrives on the TUN device and takes the real route (table 100).
+	// Packets of r itself are not delayed.
+	l.Exec(r, "ip", "link", "set", dev, "up")
+	l.Exec(r, "ip", "rule", "add", "iif", dev, "lookup", "100", "pref", "100")
+	ifaces := map[string]bool{}
+	for addr, iface := range via {
+		l.Exec(r, "ip", "route", "add", addr+"/32", "dev", dev, "table", "101")
+		l.Exec(r, "ip", "route", "add", addr+"/32", "dev", iface, "table", "100")
+		if !ifaces[iface] {
+			ifaces[iface] = true
+			l.Exec(r, "ip", "rule", "add", "iif", iface, "lookup", "101", "pref", "101")
+		}
+	}
+	l.Exec(r, "sysctl", "-qw", "net.ipv4.conf."+dev+".rp_filter=0")
+
+	type pkt struct {
+		due  time.Time
+		data []byte
+	}
+	queue := make(chan pkt, 65536)
+	done := make(chan struct{})
+	go func() { // reader: stamp and queue
+		defer close(queue)
+		for {
+			buf := make([]byte, 65536)
+			n, err := f.Read(buf)
+			if err != nil {
+				return
+			}
+			select {
+			case queue <- pkt{time.Now().Add(d), buf[:n]}:
+			default: // queue full: the emulated link drops, like a real one
+			}
+		}
+	}()
+	go func() { // writer: release each packet when due, in order
+		defer close(done)
+		for p := range queue {
+			if w := time.Until(p.due); w > 0 {
+				time.Sleep(w)
+			}
+			if _, err := f.Write(p.data); err != nil && errors.Is(err, os.ErrClosed) {
+				return
+			}
+		}
+	}()
+	l.mu.Lock()
+	l.closed = append(l.closed, func() {
+		f.Close()
+		<-done
+	})
+	l.mu.Unlock()
+}
+
+// openTun creates TUN device name inside namespace ns. The file keeps
+// working from any thread once created.
+func openTun(ns, name string) (*os.File, error) {
+	type result struct {
+		f   *os.File
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread() // left locked (and the thread discarded) if restoring fails
+		orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			ch <- result{nil, fmt.Errorf("open own netns: %w", err)}
+			return
+		}
+		defer unix.Close(orig)
+		target, err := unix.Open("/var/run/netns/"+ns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			ch <- result{nil, fmt.Errorf("open netns %s: %w", ns, err)}
+			return
+		}
+		defer unix.Close(target)
+		if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
+			ch <- result{nil, fmt.Errorf("enter netns %s: %w", ns, err)}
+			return
+		}
+		fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
+		if err == nil {
+			var ifr *unix.Ifreq
+			if ifr, err = unix.NewIfreq(name); err == nil {
+				ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI)
+				err = unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr)
+			}
+			if err == nil {
+				err = unix.SetNonblock(fd, true)
+			}
+			if err != nil {
+				unix.Close(fd)
+			}
+		}
+		if rerr := unix.Setns(orig, unix.CLONE_NEWNET); rerr != nil {
+			if err == nil {
+				unix.Close(fd)
+			}
+			ch <- result{nil, fmt.Errorf("return to own netns: %w", rerr)}
+			return
+		}
+		runtime.UnlockOSThread()
+		if err != nil {
+			ch <- result{nil, fmt.Errorf("create TUN %s: %w", name, err)}
+			return
+		}
+		ch <- result{os.NewFile(uintptr(fd), "/dev/net/tun:"+name), nil}
+	}()
+	r := <-ch
+	return r.f, r.err
+}

@@ -1,0 +1,180 @@
+package agent
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pantau-noc/pantau/agent/internal/lab"
+)
+
+var (
+	agentBinOnce sync.Once
+	agentBin     string
+	agentBinErr  error
+)
+
+// buildAgent builds pantau-agent once per test run.
+func buildAgent(t *testing.T) string {
+	t.Helper()
+	agentBinOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "pantau-agent-bin-")
+		if err != nil {
+			agentBinErr = err
+			return
+		}
+		agentBin = filepath.Join(dir, "pantau-agent")
+		out, err := exec.Command("go", "build", "-o", agentBin, "./cmd/pantau-agent").CombinedOutput()
+		if err != nil {
+			agentBinErr = &buildError{err, string(out)}
+		}
+	})
+	if agentBinErr != nil {
+		t.Fatal(agentBinErr)
+	}
+	return agentBin
+}
+
+type buildError struct {
+	err error
+	out string
+}
+
+func (e *buildError) Error() string { return "build pantau-agent: " + e.err.Error() + ": " + e.out }
+
+// parsed is one line of line protocol, simply split (test output only).
+type parsed struct {
+	measurement string
+	tags        map[string]string
+	fields      map[string]float64
+}
+
+func parseLines(t *testing.T, out string) []parsed {
+	t.Helper()
+	var res []parsed
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if line == "" {
+			continue
+		}
+		parts := strings.Split(line, " ")
+		if len(parts) != 3 {
+			t.Fatalf("unexpected line %q", line)
+		}
+		p := parsed{tags: map[string]string{}, fields: map[string]float64{}}
+		head := strings.Split(parts[0], ",")
+		p.measurement = head[0]
+		for _, kv := range head[1:] {
+			k, v, _ := strings.Cut(kv, "=")
+			p.tags[k] = v
+		}
+		for _, kv := range strings.Split(parts[1], ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			f, err := strconv.ParseFloat(strings.TrimRight(v, "iu"), 64)
+			if err != nil {
+				t.Fatalf("field %q: %v", kv, err)
+			}
+			p.fields[k] = f
+		}
+		res = append(res, p)
+	}
+	return res
+}
+
+// threeHop builds noc — router — site, with 10.250.1.0/30 and
+// 10.250.2.0/30, and returns the namespaces and the router's interfaces.
+func threeHop(t *testing.T) (l *lab.Lab, noc, router, site, rNoc, rSite, siteIf string) {
+	l = lab.New(t)
+	noc, router, site = l.Namespace("noc"), l.Namespace("rtr"), l.Namespace("site")
+	_, rNoc = l.Link(noc, "10.250.1.1/30", router, "10.250.1.2/30")
+	rSite, siteIf = l.Link(router, "10.250.2.1/30", site, "10.250.2.2/30")
+	l.Router(router)
+	l.Route(noc, "10.250.2.0/30", "10.250.1.2")
+	l.Route(site, "10.250.1.0/30", "10.250.2.1")
+	return
+}
+
+// TestIntegrationLabICMPLossAndDelay: the agent in the NOC namespace pings
+// a site behind a router that delays each direction by 20 ms (TUN link
+// emulator) and drops 20 % of what reaches the site (nftables). The
+// measured loss and RTT fall within tolerances derived from the injected
+// values; the router itself, one clean hop away, shows neither.
+func TestIntegrationLabICMPLossAndDelay(t *testing.T) {
+	bin := buildAgent(t)
+	l, noc, router, site, rNoc, rSite, siteIf := threeHop(t)
+	const delay = 20 * time.Millisecond
+	l.Delay(router, delay, map[string]string{"10.250.1.1": rNoc, "10.250.2.2": rSite})
+	l.Loss(site, siteIf, 20)
+
+	cfg := filepath.Join(t.TempDir(), "agent.yml")
+	os.WriteFile(cfg, []byte(`agent: {id: lab-agent, listen_address: ""}
+defaults: {interval: 10s, timeout: 8s}
+icmp:
+  - {target: 10.250.2.2, name: site, packets: 200, packet_interval: 10ms}
+  - {target: 10.250.1.2, name: router, packets: 20, packet_interval: 10ms}
+`), 0o600)
+	for _, mode := range []string{"unprivileged", "raw"} {
+		for _, engine := range []string{"shared", "pinger"} {
+			withMode := filepath.Join(t.TempDir(), "agent.yml")
+			b, _ := os.ReadFile(cfg)
+			os.WriteFile(withMode, []byte(strings.Replace(string(b), "agent: {", "agent: {icmp_mode: "+mode+", icmp_engine: "+engine+", ", 1)), 0o600)
+			pts := parseLines(t, l.Output(noc, bin, "probe", "--once", "--config", withMode, "--log.level", "warn"))
+			byName := map[string]parsed{}
+			for _, p := range pts {
+				byName[p.tags["name"]] = p
+			}
+			s, r := byName["site"], byName["router"]
+			tag := mode + "/" + engine
+			// 200 packets at 20 % loss: sd ≈ 5.7 packets; ±4 sd.
+			if loss := s.fields["loss_ratio"]; loss < 0.085 || loss > 0.315 {
+				t.Errorf("%s: site loss %.3f, injected 0.20", tag, loss)
+			}
+			if s.fields["packets_sent"] != 200 || s.fields["up"] != 1 {
+				t.Errorf("%s: site %v", tag, s.fields)
+			}
+			minRTT, avg := s.fields["rtt_min_seconds"], s.fields["rtt_avg_seconds"]
+			if minRTT < 2*delay.Seconds() || avg > 2*delay.Seconds()+0.015 {
+				t.Errorf("%s: site rtt min %.4f avg %.4f, injected 2×%s", tag, minRTT, avg, delay)
+			}
+			if r.fields["loss_ratio"] != 0 || r.fields["rtt_avg_seconds"] > 0.005 {
+				t.Errorf("%s: router (clean hop) %v", tag, r.fields)
+			}
+			t.Logf("%s: site loss %.3f rtt min %.2f ms avg %.2f ms; router rtt %.3f ms", tag,
+				s.fields["loss_ratio"], minRTT*1000, avg*1000, r.fields["rtt_avg_seconds"]*1000)
+		}
+	}
+}
+
+// TestIntegrationLabOutage: a cut link means loss 1 and up 0, and the
+// restored link comes back.
+func TestIntegrationLabOutage(t *testing.T) {
+	bin := buildAgent(t)
+	l, noc, _, _, _, _, _ := threeHop(t)
+	cfg := filepath.Join(t.TempDir(), "agent.yml")
+	os.WriteFile(cfg, []byte(`agent: {listen_address: ""}
+icmp:
+  - {target: 10.250.2.2, name: site, packets: 3, packet_interval: 100ms, timeout: 1s, interval: 2s}
+`), 0o600)
+	probe := func() parsed {
+		return parseLines(t, l.Output(noc, bin, "probe", "--once", "--config", cfg, "--log.level", "error"))[0]
+	}
+	if p := probe(); p.fields["up"] != 1 {
+		t.Fatalf("before the cut: %v", p.fields)
+	}
+	l.Down(noc, "v1a")
+	if p := probe(); p.fields["up"] != 0 || p.fields["loss_ratio"] != 1 || p.fields["packets_received"] != 0 {
+		t.Fatalf("link down: %v", p.fields)
+	}
+	if _, ok := probe().fields["rtt_avg_seconds"]; ok {
+		t.Fatal("an RTT was reported for a round without replies")
+	}
+	l.Up(noc, "v1a")
+	ok := lab.WaitFor(t.Context(), 10*time.Second, func() bool { return probe().fields["up"] == 1 })
+	if !ok {
+		t.Fatal("the restored link did not come back")
+	}
+}
