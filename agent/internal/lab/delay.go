@@ -1,8 +1,11 @@
 package lab
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"runtime"
 	"time"
@@ -79,60 +82,82 @@ func (l *Lab) Delay(r string, d time.Duration, via map[string]string) {
 	l.mu.Unlock()
 }
 
-// openTun creates TUN device name inside namespace ns. The file keeps
-// working from any thread once created.
-func openTun(ns, name string) (*os.File, error) {
-	type result struct {
-		f   *os.File
-		err error
-	}
-	ch := make(chan result, 1)
+// InNamespace runs f on an OS thread that has entered namespace ns;
+// sockets and devices f creates belong to ns and keep working from any
+// thread afterwards.
+func InNamespace(ns string, f func() error) error {
+	ch := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // left locked (and the thread discarded) if restoring fails
 		orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			ch <- result{nil, fmt.Errorf("open own netns: %w", err)}
+			ch <- fmt.Errorf("open own netns: %w", err)
 			return
 		}
 		defer unix.Close(orig)
 		target, err := unix.Open("/var/run/netns/"+ns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			ch <- result{nil, fmt.Errorf("open netns %s: %w", ns, err)}
+			ch <- fmt.Errorf("open netns %s: %w", ns, err)
 			return
 		}
 		defer unix.Close(target)
 		if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
-			ch <- result{nil, fmt.Errorf("enter netns %s: %w", ns, err)}
+			ch <- fmt.Errorf("enter netns %s: %w", ns, err)
 			return
 		}
-		fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
-		if err == nil {
-			var ifr *unix.Ifreq
-			if ifr, err = unix.NewIfreq(name); err == nil {
-				ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI)
-				err = unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr)
-			}
-			if err == nil {
-				err = unix.SetNonblock(fd, true)
-			}
-			if err != nil {
-				unix.Close(fd)
-			}
-		}
-		if rerr := unix.Setns(orig, unix.CLONE_NEWNET); rerr != nil {
-			if err == nil {
-				unix.Close(fd)
-			}
-			ch <- result{nil, fmt.Errorf("return to own netns: %w", rerr)}
+		ferr := f()
+		if err := unix.Setns(orig, unix.CLONE_NEWNET); err != nil {
+			ch <- fmt.Errorf("return to own netns: %w", err)
 			return
 		}
 		runtime.UnlockOSThread()
-		if err != nil {
-			ch <- result{nil, fmt.Errorf("create TUN %s: %w", name, err)}
-			return
-		}
-		ch <- result{os.NewFile(uintptr(fd), "/dev/net/tun:"+name), nil}
+		ch <- ferr
 	}()
-	r := <-ch
-	return r.f, r.err
+	return <-ch
+}
+
+// HTTPClient returns a client whose connections are opened inside ns, so
+// a test reaches servers in its lab without any address in the root
+// namespace.
+func HTTPClient(ns string) *http.Client {
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			var c net.Conn
+			err := InNamespace(ns, func() error {
+				var err error
+				c, err = (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, network, addr)
+				return err
+			})
+			return c, err
+		},
+		DisableKeepAlives: true,
+	}
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
+}
+
+// openTun creates TUN device name inside namespace ns. The file keeps
+// working from any thread once created.
+func openTun(ns, name string) (*os.File, error) {
+	var f *os.File
+	err := InNamespace(ns, func() error {
+		fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		ifr, err := unix.NewIfreq(name)
+		if err == nil {
+			ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI)
+			err = unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr)
+		}
+		if err == nil {
+			err = unix.SetNonblock(fd, true)
+		}
+		if err != nil {
+			unix.Close(fd)
+			return fmt.Errorf("create TUN %s: %w", name, err)
+		}
+		f = os.NewFile(uintptr(fd), "/dev/net/tun:"+name)
+		return nil
+	})
+	return f, err
 }
