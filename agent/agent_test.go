@@ -1,0 +1,243 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pantau-noc/pantau/agent/internal/config"
+	"github.com/pantau-noc/pantau/agent/internal/lab"
+	"github.com/pantau-noc/pantau/agent/internal/spool"
+)
+
+// fakeCollector records write requests and answers from a script.
+type fakeCollector struct {
+	mu      sync.Mutex
+	bodies  map[string]string // Pantau-Batch → line protocol
+	order   []string
+	answers []int // status per request, then 204
+	calls   int
+}
+
+func (f *fakeCollector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	status := 204
+	if f.calls < len(f.answers) {
+		status = f.answers[f.calls]
+	}
+	f.calls++
+	bad := ""
+	switch {
+	case r.URL.Path != "/api/v2/write" || r.URL.Query().Get("precision") != "ns":
+		bad = "path " + r.URL.String()
+	case r.Header.Get("Authorization") != "Token tok-1":
+		bad = "auth " + r.Header.Get("Authorization")
+	case r.Header.Get("Content-Encoding") != "gzip":
+		bad = "encoding"
+	case !strings.HasPrefix(r.Header.Get("Pantau-Batch"), "agent-1/"):
+		bad = "batch header " + r.Header.Get("Pantau-Batch")
+	}
+	if bad != "" {
+		http.Error(w, `{"code":"invalid","message":"test server: bad request: `+bad+`"}`, 418)
+		return
+	}
+	gz, _ := io.ReadAll(r.Body)
+	lp, err := gunzip(gz)
+	if err != nil {
+		http.Error(w, "gzip", 418)
+		return
+	}
+	switch status {
+	case 204:
+		id := r.Header.Get("Pantau-Batch")
+		if _, dup := f.bodies[id]; !dup {
+			f.order = append(f.order, id)
+		}
+		f.bodies[id] = string(lp)
+		w.WriteHeader(204)
+	case 503:
+		w.Header().Set("Retry-After", "0")
+		http.Error(w, `{"code":"unavailable","message":"busy"}`, 503)
+	case 400:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(400)
+		io.WriteString(w, `{"code":"invalid","message":"line 1 col 5: bad field"}`)
+	default:
+		w.WriteHeader(status)
+	}
+}
+
+func TestSenderDeliversInOrderRetriesAndDeadLetters(t *testing.T) {
+	fc := &fakeCollector{bodies: map[string]string{}, answers: []int{503, 204, 400, 204, 401}}
+	srv := httptest.NewServer(fc)
+	defer srv.Close()
+	dir := t.TempDir()
+	sp, err := spool.Open(spool.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	for i := 1; i <= 4; i++ {
+		sp.Append(context.Background(), []byte("icmp,target=127.0.0.1 up=1i "+strings.Repeat("1", i)+"\n"), 1)
+	}
+	cur, _ := sp.Cursor("noc")
+	reg := prometheus.NewRegistry()
+	s := &sender{col: config.CollectorConfig{Name: "noc", URL: srv.URL, Token: "tok-1"}, agentID: "agent-1",
+		client: srv.Client(), cur: cur, deadLetter: filepath.Join(dir, "dead.jsonl"), log: slog.New(slog.DiscardHandler),
+		m: newSendMetrics(reg), minBackoff: time.Millisecond, maxBackoff: 10 * time.Millisecond, dlMu: &sync.Mutex{}}
+	// Drive the oldest-first lane alone, so the order is deterministic.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.lane(ctx, false); close(done) }()
+	ok := lab.WaitFor(ctx, 20*time.Second, func() bool { return sp.Stats().Records == 0 })
+	cancel()
+	<-done
+	if !ok {
+		t.Fatalf("queue not drained: %+v", sp.Stats())
+	}
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	// Request 1 (batch 1): 503 → retried; 2: batch 1 stored; 3: batch 2
+	// rejected 400 → dead letter; 4: batch 3 stored; 5: batch 4 401 →
+	// kept and retried; 6: batch 4 stored.
+	if got := strings.Join(fc.order, " "); got != "agent-1/1 agent-1/3 agent-1/4" {
+		t.Fatalf("stored batches %q", got)
+	}
+	if fc.bodies["agent-1/3"] != "icmp,target=127.0.0.1 up=1i 111\n" {
+		t.Fatalf("body %q", fc.bodies["agent-1/3"])
+	}
+	dl, err := os.ReadFile(filepath.Join(dir, "dead.jsonl"))
+	if err != nil || !bytes.Contains(dl, []byte(`"message":"line 1 col 5: bad field"`)) || !bytes.Contains(dl, []byte(`"line_protocol":"icmp,target=127.0.0.1 up=1i 11\n"`)) ||
+		!bytes.Contains(dl, []byte(`"status":400`)) {
+		t.Fatalf("dead letter: %s %v", dl, err)
+	}
+	if bytes.Contains(dl, []byte("tok-1")) {
+		t.Fatal("token in the dead-letter file")
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	if retryAfter("3") != 3*time.Second || retryAfter("") != 0 || retryAfter("soon") != 0 {
+		t.Fatal("seconds")
+	}
+	if d := retryAfter(time.Now().Add(time.Minute).UTC().Format(http.TimeFormat)); d < 58*time.Second || d > time.Minute {
+		t.Fatalf("date: %v", d)
+	}
+}
+
+// TestIntegrationAgentMetrics runs the agent in-process against loopback
+// targets and lints /metrics with promtool; it also reloads the config
+// (as SIGHUP does) and sees the new target probed, with the queue intact.
+func TestIntegrationAgentMetrics(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatal("promtool not found: run `make deps` (Debian package prometheus)")
+	}
+	dir := t.TempDir()
+	cfg, err := config.Parse("agent.yml", []byte(`agent: {id: a1, state_dir: `+dir+`, listen_address: "127.0.0.1:0"}
+queue: {batch_linger: 100ms}
+defaults: {interval: 500ms, timeout: 400ms}
+icmp:
+  - {target: 127.0.0.1, packets: 2, packet_interval: 10ms}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reload := make(chan *config.Config)
+	addr := make(chan net.Addr, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{Config: cfg, Logger: slog.New(slog.DiscardHandler), Reload: reload, Listening: func(a net.Addr) { addr <- a }})
+	}()
+	base := "http://" + (<-addr).String()
+	get := func() string {
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if !lab.WaitFor(ctx, 20*time.Second, func() bool { return strings.Contains(get(), `pantau_agent_probe_rounds_total{kind="icmp"} `) }) {
+		t.Fatal("no ICMP round counted")
+	}
+	body := get()
+	for _, name := range []string{"pantau_agent_probe_duration_seconds_bucket", "pantau_agent_queue_points", "pantau_agent_queue_bytes",
+		"pantau_agent_queue_oldest_age_seconds", "pantau_agent_queue_dropped_points_total"} {
+		if !strings.Contains(body, name) {
+			t.Errorf("metric %s missing", name)
+		}
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(body)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+	before := firstMetric(body, `pantau_agent_queue_batches`)
+
+	next, err := config.Parse("agent.yml", []byte(`agent: {id: a1, state_dir: `+dir+`, listen_address: "127.0.0.1:0"}
+queue: {batch_linger: 100ms}
+defaults: {interval: 500ms, timeout: 400ms}
+icmp:
+  - {target: 127.0.0.1, packets: 2, packet_interval: 10ms}
+  - {target: "::1", packets: 1}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reload <- next
+	if !lab.WaitFor(ctx, 20*time.Second, func() bool { return firstMetric(get(), "pantau_agent_queue_batches") > before+2 }) {
+		t.Fatal("queue did not keep growing after reload")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Reopen the queue: everything probed is there (no collector configured).
+	sp, err := spool.Open(spool.Options{Dir: filepath.Join(dir, "queue")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	c, _ := sp.Cursor("check")
+	recs, _ := c.Next(context.Background(), 1000)
+	var all strings.Builder
+	for _, r := range recs {
+		b, _ := r.Body()
+		lp, _ := gunzip(b)
+		all.Write(lp)
+	}
+	for _, want := range []string{"icmp,name=127.0.0.1,target=127.0.0.1 packets_sent=2u,packets_received=2u", "icmp,name=::1,target=::1 ", "agent,version="} {
+		if !strings.Contains(all.String(), want) {
+			t.Errorf("queue lacks %q", want)
+		}
+	}
+}
+
+func firstMetric(body, name string) float64 {
+	for _, line := range strings.Split(body, "\n") {
+		if strings.HasPrefix(line, name+" ") {
+			var v float64
+			_, _ = fmt.Sscan(strings.TrimPrefix(line, name+" "), &v)
+			return v
+		}
+	}
+	return -1
+}
