@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"sync"
@@ -42,6 +43,9 @@ type Options struct {
 	Reload <-chan *config.Config
 	// Listening is told the self-metrics address once it listens.
 	Listening func(net.Addr)
+	// Pprof serves Go's profiler under /debug/pprof/ on the self-metrics
+	// listener (for benchmarks and field debugging; off by default).
+	Pprof bool
 }
 
 // Run runs the agent until ctx ends, then shuts down gracefully: rounds in
@@ -72,6 +76,11 @@ func Run(ctx context.Context, o Options) error {
 		}
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		if o.Pprof {
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		}
 		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go srv.Serve(ln)

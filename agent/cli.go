@@ -131,6 +131,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	var c common
 	fs := newFlagSet("run", "run [--config agent.yml] [--state-dir DIR] [--listen-address ADDR]", stderr)
 	c.register(fs, true)
+	pprofOn := fs.Bool("debug.pprof", false, "serve Go's profiler under /debug/pprof/ on the self-metrics address")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -173,7 +174,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}()
 	logger.Info("starting", "version", buildinfo.Version, "agent", cfg.Agent.ID, "state_dir", cfg.Agent.StateDir)
-	return Run(ctx, Options{Config: cfg, Logger: logger, Reload: reload})
+	return Run(ctx, Options{Config: cfg, Logger: logger, Reload: reload, Pprof: *pprofOn})
 }
 
 func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {

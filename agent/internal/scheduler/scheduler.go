@@ -91,8 +91,18 @@ func Splay(kind, name string, interval time.Duration) time.Duration {
 	h.Write([]byte(kind))
 	h.Write([]byte{0})
 	h.Write([]byte(name))
-	return time.Duration(h.Sum64() % uint64(interval))
+	d := time.Duration(h.Sum64() % uint64(interval))
+	// Quantize to slots of interval/100 (at most 10 ms): targets in the same
+	// slot start together, so the process wakes 100 times per interval
+	// rather than once per target, and the load stays spread.
+	if q := min(interval/100, SplayQuantum); q > 0 {
+		d -= d % q
+	}
+	return d
 }
+
+// SplayQuantum is the largest slot that start times are rounded to.
+const SplayQuantum = 10 * time.Millisecond
 
 func runJob(ctx context.Context, j Job, epoch time.Time, emit func([]*point.Point), m *Metrics, logger *slog.Logger) {
 	next := epoch.Add(Splay(j.Kind, j.Name, j.Interval))
