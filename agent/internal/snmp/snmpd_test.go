@@ -277,7 +277,8 @@ func TestV3RecoversAfterRestart(t *testing.T) {
 		AuthProtocol: u.AuthProtocol, AuthPassphrase: u.AuthPassphrase, PrivProtocol: u.PrivProtocol, PrivPassphrase: u.PrivPassphrase,
 		Timeout: 2 * time.Second}, logger)
 	mustPoll(t, p)
-	mustPoll(t, p)
+	time.Sleep(time.Second) // so that sysUpTime visibly goes backwards on restart
+	before := field(t, devicePoint(t, mustPoll(t, p)), "uptime_seconds")
 
 	recover := func(what string) []*point.Point {
 		t.Helper()
@@ -298,6 +299,9 @@ func TestV3RecoversAfterRestart(t *testing.T) {
 	d.Restart(t)
 	pts := recover("same engine ID, new boots")
 	// sysUpTime went backwards: counters but no rates on this poll.
+	if after := field(t, devicePoint(t, pts), "uptime_seconds"); after >= before {
+		t.Fatalf("sysUpTime %v after restart, %v before", after, before)
+	}
 	lo := ifPoints(pts)["lo"]
 	checkInterfacePoint(t, lo, "v3-restart", false)
 	pts = mustPoll(t, p)
