@@ -20,7 +20,7 @@ var (
 )
 
 // buildAgent builds pantau-agent once per test run.
-func buildAgent(t *testing.T) string {
+func buildAgent(t testing.TB) string {
 	t.Helper()
 	agentBinOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "pantau-agent-bin-")

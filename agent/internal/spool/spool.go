@@ -18,6 +18,9 @@
 // over contiguous acks only, so after a crash a few batches may be sent
 // again, and the collector drops them by their Pantau-Batch id.
 //
+// Batch numbers are reserved on disk (the "next" file) in blocks before
+// they are handed out, so none is ever reused, even after power loss.
+//
 // Bounds: beyond MaxBytes, or for batches older than MaxAge, the oldest
 // batches are deleted first, delivered or not; the points of undelivered
 // ones are added to a persisted dropped-points counter (Dir/dropped).
@@ -91,6 +94,7 @@ type Spool struct {
 	recs    []Record // ascending seq
 	bytes   int64
 	next    uint64
+	reserve uint64 // persisted bound: every seq handed out is below it
 	dropped uint64
 	cursors map[string]*Cursor
 	writing map[uint64]struct{} // seqs whose Append is still running
@@ -148,11 +152,15 @@ func Open(o Options) (*Spool, error) {
 		s.bytes += info.Size()
 	}
 	sort.Slice(s.recs, func(i, j int) bool { return s.recs[i].Seq < s.recs[j].Seq })
+	// Seqs are reserved in blocks on disk before they are handed out, so a
+	// seq is never reused, even after power loss took the newest batches:
+	// the collector would take a reused Pantau-Batch id for a re-send.
 	meta, err := readUint(filepath.Join(o.Dir, "next"))
 	if err != nil {
 		return nil, err
 	}
 	s.next = max(meta, 1)
+	s.reserve = s.next
 	if n := len(s.recs); n > 0 {
 		s.next = max(s.next, s.recs[n-1].Seq+1)
 	}
@@ -232,6 +240,13 @@ func (s *Spool) Append(ctx context.Context, lineProtocol []byte, points int) (ui
 		return 0, errors.New("queue is closed")
 	}
 	seq := s.next
+	if seq >= s.reserve {
+		if err := writeAtomic(filepath.Join(s.o.Dir, "next"), []byte(strconv.FormatUint(seq+seqBlock, 10)+"\n")); err != nil {
+			s.mu.Unlock()
+			return 0, fmt.Errorf("reserve batch numbers: %w", err)
+		}
+		s.reserve = seq + seqBlock
+	}
 	s.next++
 	s.writing[seq] = struct{}{}
 	now := s.o.Now()
@@ -261,9 +276,6 @@ func (s *Spool) Append(ctx context.Context, lineProtocol []byte, points int) (ui
 	}
 	if s.o.SyncInterval == 0 {
 		if err := syncDir(s.data); err != nil {
-			return 0, err
-		}
-		if err := s.saveNext(); err != nil {
 			return 0, err
 		}
 	}
@@ -296,9 +308,15 @@ func fsyncFile(path string) error {
 	return nil
 }
 
+// seqBlock is how many batch numbers one write of the "next" file reserves.
+const seqBlock = 4096
+
+// saveNext records the exact next seq at a clean close, so a restart
+// continues without a gap.
 func (s *Spool) saveNext() error {
 	s.mu.Lock()
 	next := s.next
+	s.reserve = next
 	s.mu.Unlock()
 	return writeAtomic(filepath.Join(s.o.Dir, "next"), []byte(strconv.FormatUint(next, 10)+"\n"))
 }
@@ -316,7 +334,7 @@ func (s *Spool) Sync() error {
 		}
 	}
 	if len(files) > 0 {
-		errs = append(errs, syncDir(s.data), s.saveNext())
+		errs = append(errs, syncDir(s.data))
 	}
 	return errors.Join(errs...)
 }
@@ -608,8 +626,17 @@ func (c *Cursor) Ack(seqs ...uint64) error {
 		// bounds) is skipped, unless its Append is still running.
 		i := sort.Search(len(s.recs), func(i int) bool { return s.recs[i].Seq >= c.watermark })
 		if c.watermark < s.next && (i == len(s.recs) || s.recs[i].Seq > c.watermark) {
-			if _, busy := s.writing[c.watermark]; !busy {
-				c.watermark++
+			to := s.next
+			if i < len(s.recs) {
+				to = s.recs[i].Seq
+			}
+			for w := range s.writing {
+				if w >= c.watermark && w < to {
+					to = w
+				}
+			}
+			if to > c.watermark {
+				c.watermark = to
 				continue
 			}
 		}

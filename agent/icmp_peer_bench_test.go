@@ -1,0 +1,212 @@
+package agent
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pantau-noc/pantau/agent/internal/spool"
+)
+
+const (
+	peerTargets  = 1000
+	peerWarmup   = 5 * time.Second
+	peerMeasured = 30 * time.Second
+)
+
+func peerAddr(i int) string { return fmt.Sprintf("127.1.%d.%d", i/250, 1+i%250) }
+
+// procStat returns the CPU time (user+system) of pid.
+func procCPU(b *testing.B, pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+s) * 10 * time.Millisecond // USER_HZ 100
+}
+
+func procHWM(b *testing.B, pid int) float64 {
+	raw, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			kb, _ := strconv.ParseFloat(strings.Fields(line)[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// measure runs for warm-up plus the measured window and reports the CPU
+// share of one core and peak RSS of pid.
+func measure(b *testing.B, pid int) {
+	time.Sleep(peerWarmup)
+	c0 := procCPU(b, pid)
+	time.Sleep(peerMeasured)
+	c1 := procCPU(b, pid)
+	b.ReportMetric(100*(c1-c0).Seconds()/peerMeasured.Seconds(), "cpu_%")
+	b.ReportMetric(procHWM(b, pid), "rss_MiB")
+}
+
+// BenchmarkICMPPeers probes the same 1,000 loopback targets once a second
+// with the agent's shared engine, with one pro-bing Pinger per target, and
+// with Debian's prometheus-blackbox-exporter (driven by one /probe request
+// per target per second from this process), one after the other in the
+// same run. It reports each prober's CPU share of one core, peak RSS,
+// loss and mean RTT. Run with -benchtime 1x; needs root (raw ICMP) and
+// make deps-bench.
+func BenchmarkICMPPeers(b *testing.B) {
+	bin := buildAgent(b)
+	for _, engine := range []string{"shared", "pinger"} {
+		b.Run("agent-"+engine, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				dir := b.TempDir()
+				var cfg strings.Builder
+				fmt.Fprintf(&cfg, "agent: {state_dir: %s, listen_address: \"\", icmp_engine: %s, icmp_mode: raw}\n", dir, engine)
+				cfg.WriteString("defaults: {interval: 1s, timeout: 900ms}\nqueue: {batch_linger: 1s}\nicmp:\n")
+				for t := 0; t < peerTargets; t++ {
+					fmt.Fprintf(&cfg, "  - {target: %s, packets: 1}\n", peerAddr(t))
+				}
+				path := filepath.Join(dir, "agent.yml")
+				os.WriteFile(path, []byte(cfg.String()), 0o600)
+				cmd := exec.Command(bin, "run", "--config", path, "--log.level", "error")
+				if err := cmd.Start(); err != nil {
+					b.Fatal(err)
+				}
+				measure(b, cmd.Process.Pid)
+				cmd.Process.Signal(os.Interrupt)
+				cmd.Wait()
+				sent, recv, rtt := queuedICMP(b, filepath.Join(dir, "queue"))
+				b.ReportMetric(1-recv/sent, "loss")
+				b.ReportMetric(rtt*1e6, "rtt_us")
+			}
+		})
+	}
+	b.Run("blackbox-exporter", func(b *testing.B) {
+		exe, err := exec.LookPath("prometheus-blackbox-exporter")
+		if err != nil {
+			b.Fatal("prometheus-blackbox-exporter not found: run `make deps-bench`")
+		}
+		for i := 0; i < b.N; i++ {
+			dir := b.TempDir()
+			conf := filepath.Join(dir, "blackbox.yml")
+			os.WriteFile(conf, []byte("modules:\n  icmp:\n    prober: icmp\n    timeout: 900ms\n    icmp:\n      preferred_ip_protocol: ip4\n"), 0o600)
+			addr := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(b))
+			cmd := exec.Command(exe, "--config.file", conf, "--web.listen-address", addr, "--log.level", "error")
+			if err := cmd.Start(); err != nil {
+				b.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), peerWarmup+peerMeasured)
+			var probes, ok atomic.Int64
+			var rttNs atomic.Int64
+			var wg sync.WaitGroup
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: peerTargets}, Timeout: 2 * time.Second}
+			time.Sleep(time.Second) // listening
+			start := time.Now()
+			for t := 0; t < peerTargets; t++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					url := "http://" + addr + "/probe?module=icmp&target=" + peerAddr(t)
+					for r := 0; ; r++ {
+						at := start.Add(time.Duration(r)*time.Second + time.Duration(t)*time.Second/peerTargets)
+						select {
+						case <-ctx.Done():
+							return
+						case <-time.After(time.Until(at)):
+						}
+						resp, err := client.Get(url)
+						if err != nil {
+							continue
+						}
+						success, rtt := parseBlackbox(resp.Body)
+						resp.Body.Close()
+						probes.Add(1)
+						if success {
+							ok.Add(1)
+							rttNs.Add(int64(rtt * 1e9))
+						}
+					}
+				}()
+			}
+			measure(b, cmd.Process.Pid)
+			cancel()
+			wg.Wait()
+			cmd.Process.Kill()
+			cmd.Wait()
+			b.ReportMetric(1-float64(ok.Load())/float64(probes.Load()), "loss")
+			if ok.Load() > 0 {
+				b.ReportMetric(float64(rttNs.Load())/float64(ok.Load())/1e3, "rtt_us")
+			}
+		}
+	})
+}
+
+// parseBlackbox reads probe_success and the rtt phase from a /probe page.
+func parseBlackbox(r io.Reader) (bool, float64) {
+	sc := bufio.NewScanner(r)
+	var success bool
+	var rtt float64
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "probe_success "):
+			success = strings.TrimPrefix(line, "probe_success ") == "1"
+		case strings.HasPrefix(line, `probe_icmp_duration_seconds{phase="rtt"} `):
+			rtt, _ = strconv.ParseFloat(strings.TrimPrefix(line, `probe_icmp_duration_seconds{phase="rtt"} `), 64)
+		}
+	}
+	return success, rtt
+}
+
+// queuedICMP sums packets and RTTs of the icmp points left in a queue.
+func queuedICMP(b *testing.B, dir string) (sent, recv, meanRTT float64) {
+	sp, err := spool.Open(spool.Options{Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sp.Close()
+	cur, _ := sp.Cursor("bench")
+	recs, _ := cur.Next(context.Background(), 1<<20)
+	var rttSum, rttN float64
+	for _, r := range recs {
+		gz, _ := r.Body()
+		lp, _ := gunzip(gz)
+		for _, line := range strings.Split(string(lp), "\n") {
+			if !strings.HasPrefix(line, "icmp,") {
+				continue
+			}
+			fields := strings.Split(line, " ")[1]
+			for _, kv := range strings.Split(fields, ",") {
+				k, v, _ := strings.Cut(kv, "=")
+				f, _ := strconv.ParseFloat(strings.TrimRight(v, "iu"), 64)
+				switch k {
+				case "packets_sent":
+					sent += f
+				case "packets_received":
+					recv += f
+				case "rtt_avg_seconds":
+					rttSum += f
+					rttN++
+				}
+			}
+		}
+	}
+	if rttN > 0 {
+		meanRTT = rttSum / rttN
+	}
+	return sent, recv, meanRTT
+}
