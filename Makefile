@@ -13,7 +13,7 @@ FUZZTIME ?= 10s
 BENCHTIME ?= 3s
 BENCHCOUNT ?= 5
 
-.PHONY: help deps deps-bench build test test-unit test-integration cross dist bench bench-e2e fuzz lint lint-metrics demo clean
+.PHONY: help deps deps-bench build test test-unit test-integration cross dist bench bench-e2e bench-agent fuzz lint lint-metrics demo clean
 
 help: ## show the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -57,8 +57,12 @@ dist: ## release binaries for linux/amd64, arm64, armv7 into dist/
 	  done; done; ls -l dist
 
 bench: deps-bench ## Go benchmarks plus the end-to-end peer comparison (see docs/benchmarks.md)
-	$(GO) test -run XXX -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./internal/... ./collector/...
-	$(MAKE) --no-print-directory bench-e2e
+	$(GO) test -run XXX -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./internal/... ./collector/... ./agent/internal/spool/
+	$(MAKE) --no-print-directory bench-e2e bench-agent
+
+bench-agent: deps-bench ## agent: 1,000 ICMP targets vs pro-bing Pingers and blackbox-exporter, 24 h backlog drain (root)
+	$(GO) test -run XXX -bench 'Targets1000' -benchtime 10x -count 3 ./agent/internal/icmp/
+	$(GO) test -run XXX -bench 'ICMPPeers|BacklogDrain24h' -benchtime 1x -count 3 -timeout 60m ./agent/
 
 bench-e2e: build ## end-to-end ingest: 8 writers, 5,000-line gzip batches, vs victoria-metrics and influxdb
 	$(GO) run ./collector/cmd/pantau-loadgen compare --collector $(BIN)/pantau-collector

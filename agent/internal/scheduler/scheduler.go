@@ -125,6 +125,9 @@ func runJob(ctx context.Context, j Job, epoch time.Time, emit func([]*point.Poin
 			m.failures.WithLabelValues(j.Kind).Inc()
 			logger.Debug("probe failed", "kind", j.Kind, "target", j.Name, "err", err)
 		}
+		if ctx.Err() != nil {
+			return // a round cut short by shutdown is not a measurement
+		}
 		if len(pts) > 0 {
 			emit(pts)
 		}
