@@ -53,13 +53,13 @@ func (f *fakeCollector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		bad = "batch header " + r.Header.Get("Pantau-Batch")
 	}
 	if bad != "" {
-		http.Error(w, `{"code":"invalid","message":"test server: bad request: `+bad+`"}`, 418)
+		http.Error(w, `{"code":"invalid","message":"test server: bad request: `+bad+`"}`, http.StatusTeapot)
 		return
 	}
 	gz, _ := io.ReadAll(r.Body)
 	lp, err := gunzip(gz)
 	if err != nil {
-		http.Error(w, "gzip", 418)
+		http.Error(w, "gzip", http.StatusTeapot)
 		return
 	}
 	switch status {
@@ -72,7 +72,7 @@ func (f *fakeCollector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(204)
 	case 503:
 		w.Header().Set("Retry-After", "0")
-		http.Error(w, `{"code":"unavailable","message":"busy"}`, 503)
+		http.Error(w, `{"code":"unavailable","message":"busy"}`, http.StatusServiceUnavailable)
 	case 400:
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(400)

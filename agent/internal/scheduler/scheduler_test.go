@@ -27,8 +27,9 @@ func TestSplaySpreadsTargets(t *testing.T) {
 			t.Errorf("tenth %d of the interval holds %d of 1000 targets", i, n)
 		}
 	}
-	if Splay("icmp", "a", time.Second) != Splay("icmp", "a", time.Second) {
-		t.Error("splay not stable")
+	a, b := Splay("icmp", "a", time.Second), Splay("icmp", "a", time.Second)
+	if a != b || a%SplayQuantum != 0 {
+		t.Errorf("splay %v, then %v: not stable or not on a %s slot", a, b, SplayQuantum)
 	}
 }
 
