@@ -3,6 +3,8 @@ package icmp
 import (
 	"context"
 	"math"
+	"strings"
+	"syscall"
 	"net/netip"
 	"sync"
 	"testing"
@@ -132,5 +134,24 @@ func TestIDsUnique(t *testing.T) {
 	}
 	for _, id := range got {
 		freeID(id)
+	}
+}
+
+// When no ICMP socket can be opened, the error says what to change.
+func TestSocketErrorsSayWhatToChange(t *testing.T) {
+	u := unprivError(syscall.EACCES).Error()
+	r := rawError(syscall.EPERM).Error()
+	for _, want := range []string{"net.ipv4.ping_group_range", "sysctl -w", "/etc/sysctl.d/", "group id"} {
+		if !strings.Contains(u, want) {
+			t.Errorf("unprivileged error lacks %q: %s", want, u)
+		}
+	}
+	for _, want := range []string{"CAP_NET_RAW", "AmbientCapabilities", "setcap"} {
+		if !strings.Contains(r, want) {
+			t.Errorf("raw error lacks %q: %s", want, r)
+		}
+	}
+	if _, err := NewEngine("sideways", nil); err == nil || !strings.Contains(err.Error(), "auto, unprivileged or raw") {
+		t.Errorf("unknown mode: %v", err)
 	}
 }
