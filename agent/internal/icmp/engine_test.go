@@ -3,10 +3,10 @@ package icmp
 import (
 	"context"
 	"math"
-	"strings"
-	"syscall"
 	"net/netip"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
