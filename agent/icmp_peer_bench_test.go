@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantau-noc/pantau/agent/internal/lab"
 	"github.com/pantau-noc/pantau/agent/internal/spool"
 )
 
@@ -209,4 +210,59 @@ func queuedICMP(b *testing.B, dir string) (sent, recv, meanRTT float64) {
 		meanRTT = rttSum / rttN
 	}
 	return sent, recv, meanRTT
+}
+
+// BenchmarkAgentFullLoad is the sizing: 1,000 ICMP targets at 1 s
+// rounds plus 200 SNMP devices at 60 s (snmpsim serving 200 copies of a
+// recorded Cisco 3750 with 59 interfaces), for two SNMP rounds. It reports
+// the agent's CPU share of one core and peak RSS. Run with -benchtime 1x.
+func BenchmarkAgentFullLoad(b *testing.B) {
+	bin := buildAgent(b)
+	data := lab.SnmpsimDataDir(b)
+	for d := 0; d < 200; d++ {
+		lab.CopyRecording(b, data, "cisco_16_switch.snmprec.gz", fmt.Sprintf("dev%03d", d))
+	}
+	sim := lab.StartSnmpsim(b, data)
+	for i := 0; i < b.N; i++ {
+		dir := b.TempDir()
+		var cfg strings.Builder
+		fmt.Fprintf(&cfg, "agent: {state_dir: %s, listen_address: \"\", icmp_mode: raw}\n", dir)
+		cfg.WriteString("defaults: {interval: 1s, timeout: 900ms}\nicmp:\n")
+		for t := 0; t < peerTargets; t++ {
+			fmt.Fprintf(&cfg, "  - {target: %s, packets: 1}\n", peerAddr(t))
+		}
+		cfg.WriteString("snmp:\n")
+		for d := 0; d < 200; d++ {
+			fmt.Fprintf(&cfg, "  - {target: %q, name: dev%03d, community: dev%03d, interval: 60s, timeout: 20s}\n", sim.Addr, d, d)
+		}
+		path := filepath.Join(dir, "agent.yml")
+		os.WriteFile(path, []byte(cfg.String()), 0o600)
+		cmd := exec.Command(bin, "run", "--config", path, "--log.level", "error")
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		time.Sleep(10 * time.Second)
+		c0 := procCPU(b, cmd.Process.Pid)
+		const window = 120 * time.Second
+		time.Sleep(window)
+		c1 := procCPU(b, cmd.Process.Pid)
+		b.ReportMetric(100*(c1-c0).Seconds()/window.Seconds(), "cpu_%")
+		b.ReportMetric(procHWM(b, cmd.Process.Pid), "rss_MiB")
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		ifPoints := 0
+		sp, err := spool.Open(spool.Options{Dir: filepath.Join(dir, "queue")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		cur, _ := sp.Cursor("bench")
+		recs, _ := cur.Next(context.Background(), 1<<20)
+		for _, r := range recs {
+			gz, _ := r.Body()
+			lp, _ := gunzip(gz)
+			ifPoints += strings.Count(string(lp), "snmp_if,")
+		}
+		sp.Close()
+		b.ReportMetric(float64(ifPoints), "snmp_if_points")
+	}
 }
