@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"syscall"
@@ -83,6 +84,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 type usageError struct{ error }
+
+// DefaultMemoryLimit is the Go runtime's soft memory limit for `run`
+// unless GOMEMLIMIT is set (docs/benchmarks.md has the measurement).
+const DefaultMemoryLimit = 56 << 20
 
 type common struct {
 	config, stateDir, listen string
@@ -173,7 +178,15 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 			}
 		}
 	}()
-	logger.Info("starting", "version", buildinfo.Version, "agent", cfg.Agent.ID, "state_dir", cfg.Agent.StateDir)
+	// Edge boxes are small: keep the heap near what the agent needs rather
+	// than twice that. GOMEMLIMIT (environment) overrides this soft limit;
+	// raise it for agents with far more targets than 1,000 pings and 200
+	// SNMP devices, or the garbage collector works harder than it should.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(DefaultMemoryLimit)
+	}
+	logger.Info("starting", "version", buildinfo.Version, "agent", cfg.Agent.ID, "state_dir", cfg.Agent.StateDir,
+		"memory_limit_bytes", debug.SetMemoryLimit(-1))
 	return Run(ctx, Options{Config: cfg, Logger: logger, Reload: reload, Pprof: *pprofOn})
 }
 
