@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -31,9 +32,11 @@ type fakeCollector struct {
 	order   []string
 	answers []int // status per request, then 204
 	calls   int
+	delay   time.Duration // per request, like a slow link
 }
 
 func (f *fakeCollector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	time.Sleep(f.delay)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	status := 204
@@ -129,6 +132,47 @@ func TestSenderDeliversInOrderRetriesAndDeadLetters(t *testing.T) {
 	if bytes.Contains(dl, []byte("tok-1")) {
 		t.Fatal("token in the dead-letter file")
 	}
+}
+
+// TestFreshDataOvertakesBacklog: with a backlog of 300 batches draining
+// over a slow link, a batch queued now is delivered long before the
+// backlog is done (the newest-first lane).
+func TestFreshDataOvertakesBacklog(t *testing.T) {
+	fc := &fakeCollector{bodies: map[string]string{}, delay: 5 * time.Millisecond}
+	srv := httptest.NewServer(fc)
+	defer srv.Close()
+	dir := t.TempDir()
+	sp, err := spool.Open(spool.Options{Dir: dir, SyncInterval: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for i := 0; i < 300; i++ {
+		sp.Append(ctx, []byte("icmp,target=127.0.0.1 up=0i 1\n"), 1)
+	}
+	cur, _ := sp.Cursor("noc")
+	s := &sender{col: config.CollectorConfig{Name: "noc", URL: srv.URL, Token: "tok-1"}, agentID: "agent-1",
+		client: srv.Client(), cur: cur, deadLetter: filepath.Join(dir, "dead.jsonl"), log: slog.New(slog.DiscardHandler),
+		m: newSendMetrics(prometheus.NewRegistry()), minBackoff: time.Millisecond, maxBackoff: 10 * time.Millisecond, dlMu: &sync.Mutex{}}
+	done := make(chan struct{})
+	go func() { s.run(ctx); close(done) }()
+	// Let the backlog start draining, then queue fresh data.
+	lab.WaitFor(ctx, 10*time.Second, func() bool { fc.mu.Lock(); defer fc.mu.Unlock(); return len(fc.order) >= 10 })
+	fresh, _ := sp.Append(ctx, []byte("icmp,target=127.0.0.1 up=1i 2\n"), 1)
+	if !lab.WaitFor(ctx, 60*time.Second, func() bool { return sp.Stats().Records == 0 }) {
+		t.Fatal("not drained")
+	}
+	cancel()
+	<-done
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	pos := slices.Index(fc.order, fmt.Sprintf("agent-1/%d", fresh))
+	if pos < 0 || pos > 60 || len(fc.order) != 301 {
+		t.Fatalf("fresh batch delivered at position %d of %d", pos, len(fc.order))
+	}
+	t.Logf("fresh batch delivered as number %d of %d", pos+1, len(fc.order))
 }
 
 func TestRetryAfter(t *testing.T) {
