@@ -26,6 +26,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
@@ -104,6 +105,9 @@ func listen(v6, raw bool) (net.PacketConn, error) {
 	if err != nil {
 		return nil, os.NewSyscallError("socket", err)
 	}
+	// Kernel receive timestamps: RTTs do not depend on how soon the Go
+	// scheduler runs the reader.
+	_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1)
 	if syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, rcvBuf) != nil {
 		_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvBuf)
 	}
@@ -266,12 +270,13 @@ func (e *Engine) socket(v6 bool, tos int) (*sock, error) {
 // timestamps it at once and hands the RTT to the waiting round.
 func (e *Engine) read(s *sock) {
 	buf := make([]byte, 65536)
+	oob := make([]byte, 128)
 	proto := 1
 	if s.v6 {
 		proto = 58
 	}
 	for {
-		n, peer, err := s.c.ReadFrom(buf)
+		n, oobn, peer, err := readMsg(s.c, buf, oob)
 		now := time.Now()
 		if err != nil {
 			if e.closed.Load() || errors.Is(err, net.ErrClosed) {
@@ -280,7 +285,14 @@ func (e *Engine) read(s *sock) {
 			e.log.Debug("ICMP read failed", "err", err)
 			continue
 		}
-		m, err := icmp.ParseMessage(proto, buf[:n])
+		pkt := buf[:n]
+		if e.mode == ModeRaw && !s.v6 { // raw IPv4 delivers the IP header too
+			if n < 20 || int(pkt[0]&0x0f)*4 > n {
+				continue
+			}
+			pkt = pkt[int(pkt[0]&0x0f)*4:]
+		}
+		m, err := icmp.ParseMessage(proto, pkt)
 		if err != nil || (m.Type != ipv4.ICMPTypeEchoReply && m.Type != ipv6.ICMPTypeEchoReply) {
 			continue
 		}
@@ -296,8 +308,52 @@ func (e *Engine) read(s *sock) {
 		if sl == nil || sl.token != token {
 			continue // late, duplicate after the round, or someone else's
 		}
-		sl.r.reply(sl.index, now.Sub(sl.sent))
+		sl.r.reply(sl.index, rtt(sl.sent, now, oob[:oobn]))
 	}
+}
+
+// readMsg reads one packet with its control messages.
+func readMsg(c net.PacketConn, b, oob []byte) (n, oobn int, peer net.Addr, err error) {
+	switch c := c.(type) {
+	case *net.IPConn:
+		var a *net.IPAddr
+		n, oobn, _, a, err = c.ReadMsgIP(b, oob)
+		return n, oobn, a, err
+	case *net.UDPConn:
+		var a *net.UDPAddr
+		n, oobn, _, a, err = c.ReadMsgUDP(b, oob)
+		return n, oobn, a, err
+	}
+	n, peer, err = c.ReadFrom(b)
+	return n, 0, peer, err
+}
+
+const timespecSize = unsafe.Sizeof(syscall.Timespec{})
+
+// rtt is the time from sent to the kernel's receive timestamp, or to now
+// (when the reader ran) if there is none or the wall clock jumped.
+func rtt(sent, now time.Time, oob []byte) time.Duration {
+	user := now.Sub(sent) // monotonic
+	msgs, err := syscall.ParseSocketControlMessage(oob)
+	if err != nil {
+		return user
+	}
+	for _, m := range msgs {
+		if m.Header.Level == syscall.SOL_SOCKET && m.Header.Type == syscall.SO_TIMESTAMPNS && len(m.Data) >= int(timespecSize) {
+			var sec, nsec int64
+			if timespecSize == 16 { // 64-bit: two int64
+				sec, nsec = int64(binary.NativeEndian.Uint64(m.Data[0:8])), int64(binary.NativeEndian.Uint64(m.Data[8:16]))
+			} else { // 32-bit ARM: two int32
+				sec, nsec = int64(int32(binary.NativeEndian.Uint32(m.Data[0:4]))), int64(int32(binary.NativeEndian.Uint32(m.Data[4:8])))
+			}
+			k := time.Unix(sec, nsec).Sub(sent.Round(0)) // both wall clock
+			if k > 0 && k <= user {
+				return k
+			}
+			return user
+		}
+	}
+	return user
 }
 
 func peerAddr(a net.Addr) netip.Addr {

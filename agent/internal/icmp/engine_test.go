@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 func loopbacks(t *testing.T) []netip.Addr {
@@ -153,5 +154,29 @@ func TestSocketErrorsSayWhatToChange(t *testing.T) {
 	}
 	if _, err := NewEngine("sideways", nil); err == nil || !strings.Contains(err.Error(), "auto, unprivileged or raw") {
 		t.Errorf("unknown mode: %v", err)
+	}
+}
+
+// rtt uses the kernel's receive timestamp when there is one, and falls
+// back to the time the reader ran when there is none or it makes no sense.
+func TestRTTFromKernelTimestamp(t *testing.T) {
+	sent := time.Now()
+	now := sent.Add(900 * time.Microsecond)
+	kernel := sent.Add(300 * time.Microsecond)
+	oob := make([]byte, syscall.CmsgSpace(int(timespecSize)))
+	h := (*syscall.Cmsghdr)(unsafe.Pointer(&oob[0]))
+	h.Level, h.Type = syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS
+	h.SetLen(syscall.CmsgLen(int(timespecSize)))
+	ts := syscall.NsecToTimespec(kernel.UnixNano())
+	*(*syscall.Timespec)(unsafe.Pointer(&oob[syscall.CmsgLen(0)])) = ts
+	if got := rtt(sent, now, oob); got < 299*time.Microsecond || got > 301*time.Microsecond {
+		t.Fatalf("kernel timestamp: rtt %v, want 300µs", got)
+	}
+	if got := rtt(sent, now, nil); got != 900*time.Microsecond {
+		t.Fatalf("no timestamp: rtt %v", got)
+	}
+	*(*syscall.Timespec)(unsafe.Pointer(&oob[syscall.CmsgLen(0)])) = syscall.NsecToTimespec(sent.Add(-time.Hour).UnixNano())
+	if got := rtt(sent, now, oob); got != 900*time.Microsecond {
+		t.Fatalf("clock jump: rtt %v", got)
 	}
 }
