@@ -35,10 +35,10 @@ func buildCollector(t *testing.T) string {
 }
 
 // samples returns the timestamps (unix ms) of every sample of the series
-// selected by sel in the last 10 minutes, asked from inside the lab.
+// selected by sel in the last 3 hours, asked from inside the lab.
 func samples(t *testing.T, c *http.Client, base, sel string) []int64 {
 	t.Helper()
-	q := url.Values{"query": {sel + "[10m]"}, "time": {strconv.FormatInt(time.Now().Unix()+5, 10)}}
+	q := url.Values{"query": {sel + "[3h]"}, "time": {strconv.FormatInt(time.Now().Unix()+5, 10)}}
 	resp, err := c.Get(base + "/api/v1/query?" + q.Encode())
 	if err != nil {
 		t.Fatalf("query collector: %v", err)
@@ -118,7 +118,16 @@ icmp:
 
 	cut := time.Now()
 	l.Down(site, siteIf)
-	const outage = 20 * time.Second
+	// PANTAU_LAB_OUTAGE lengthens the cut for a manual run (e.g. 1h); the
+	// suite uses 20 s, twenty probe rounds.
+	outage := 20 * time.Second
+	if v := os.Getenv("PANTAU_LAB_OUTAGE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("PANTAU_LAB_OUTAGE: %v", err)
+		}
+		outage = d
+	}
 	var restartGap [2]time.Time
 	if kill {
 		time.Sleep(outage / 2)
@@ -136,7 +145,7 @@ icmp:
 
 	// Everything measured during the outage arrives after it.
 	var ts []int64
-	ok := lab.WaitFor(t.Context(), 60*time.Second, func() bool {
+	ok := lab.WaitFor(t.Context(), 60*time.Second+outage/10, func() bool {
 		ts = samples(t, client, base, sel)
 		n := 0
 		for _, v := range ts {
