@@ -86,7 +86,7 @@ func (f *fakeCollector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestSenderDeliversInOrderRetriesAndDeadLetters(t *testing.T) {
-	fc := &fakeCollector{bodies: map[string]string{}, answers: []int{503, 204, 400, 204, 401}}
+	fc := &fakeCollector{bodies: map[string]string{}, answers: []int{503, 204, 400, 204, 401, 404}}
 	srv := httptest.NewServer(fc)
 	defer srv.Close()
 	dir := t.TempDir()
@@ -117,7 +117,7 @@ func TestSenderDeliversInOrderRetriesAndDeadLetters(t *testing.T) {
 	defer fc.mu.Unlock()
 	// Request 1 (batch 1): 503 → retried; 2: batch 1 stored; 3: batch 2
 	// rejected 400 → dead letter; 4: batch 3 stored; 5: batch 4 401 →
-	// kept and retried; 6: batch 4 stored.
+	// kept and retried; 6: 404 (a wrong URL) → kept too; 7: batch 4 stored.
 	if got := strings.Join(fc.order, " "); got != "agent-1/1 agent-1/3 agent-1/4" {
 		t.Fatalf("stored batches %q", got)
 	}

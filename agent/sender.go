@@ -155,10 +155,11 @@ func (s *sender) send(ctx context.Context, r spool.Record) (time.Duration, error
 		s.m.bytes.WithLabelValues(s.col.Name).Add(float64(len(body)))
 		s.m.points.WithLabelValues(s.col.Name).Add(float64(r.Points))
 		return 0, s.cur.Ack(r.Seq)
-	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		// A configuration problem the operator fixes: keep the data.
-		s.log.Error("collector refuses this agent's token; keeping the data and retrying", "collector", s.col.Name,
-			"status", code, "message", collectorMessage(msg))
+	case code == http.StatusUnauthorized || code == http.StatusForbidden || code == http.StatusNotFound || code == http.StatusMethodNotAllowed:
+		// A configuration problem the operator fixes (token, scope, or a URL
+		// that is not a collector's): keep the data, do not dead-letter it all.
+		s.log.Error("collector refuses the request: check the token and collectors[].url; keeping the data and retrying",
+			"collector", s.col.Name, "url", s.col.URL, "status", code, "message", collectorMessage(msg))
 		return s.maxBackoff, errors.New(resp.Status)
 	case code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code >= 500:
 		return retryAfter(resp.Header.Get("Retry-After")), fmt.Errorf("collector %s: %s: %s", s.col.Name, resp.Status, collectorMessage(msg))
