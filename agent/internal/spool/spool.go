@@ -562,7 +562,9 @@ func (c *Cursor) Next(ctx context.Context, max int) ([]Record, error) {
 			return nil, io.EOF
 		}
 		var out []Record
-		for _, r := range s.recs {
+		// Start at the watermark: everything below is acked.
+		from := sort.Search(len(s.recs), func(i int) bool { return s.recs[i].Seq >= c.watermark })
+		for _, r := range s.recs[from:] {
 			if c.availableLocked(r) {
 				out = append(out, r)
 				c.out[r.Seq] = struct{}{}
@@ -585,7 +587,10 @@ func (c *Cursor) Newest(max int) []Record {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Record
-	for i := len(s.recs) - 1; i >= 0 && len(out) < max; i-- {
+	// Look only near the top: what lies deeper is the backlog lane's work,
+	// and a long backlog must not make every call walk it.
+	stop := len(s.recs) - newestScan
+	for i := len(s.recs) - 1; i >= 0 && i >= stop && len(out) < max; i-- {
 		if r := s.recs[i]; c.availableLocked(r) {
 			out = append(out, r)
 			c.out[r.Seq] = struct{}{}
@@ -593,6 +598,9 @@ func (c *Cursor) Newest(max int) []Record {
 	}
 	return out
 }
+
+// newestScan bounds how far below the newest batch Newest looks.
+const newestScan = 256
 
 // Release hands batches back after a failed send; they are offered again.
 func (c *Cursor) Release(seqs ...uint64) {
