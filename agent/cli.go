@@ -122,6 +122,19 @@ func (c *common) load() (*config.Config, error) {
 	return cfg, nil
 }
 
+// setup makes the logger from the log flags and loads the config.
+func (c *common) setup(stderr io.Writer) (*slog.Logger, *config.Config, error) {
+	logger, err := c.log.Logger(stderr)
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	cfg, err := c.load()
+	if err != nil {
+		return nil, nil, err
+	}
+	return logger, cfg, nil
+}
+
 func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -144,11 +157,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 		fmt.Fprintln(stderr, buildinfo.String("pantau-agent"))
 		return nil
 	}
-	logger, err := c.log.Logger(stderr)
-	if err != nil {
-		return usageError{err}
-	}
-	cfg, err := c.load()
+	logger, cfg, err := c.setup(stderr)
 	if err != nil {
 		return err
 	}
@@ -225,11 +234,7 @@ func cmdProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !*once {
 		return usageError{errors.New("--once is required: probe runs every probe once and prints line protocol")}
 	}
-	logger, err := c.log.Logger(stderr)
-	if err != nil {
-		return usageError{err}
-	}
-	cfg, err := c.load()
+	logger, cfg, err := c.setup(stderr)
 	if err != nil {
 		return err
 	}
