@@ -187,9 +187,7 @@ func buildJobs(cfg *config.Config, log *slog.Logger) ([]scheduler.Job, func(), e
 		}
 		log.Info("ICMP engine ready", "engine", cfg.Agent.ICMPEngine, "mode", p.Mode())
 		closers = append(closers, p.Close)
-		for _, t := range cfg.ICMP {
-			jobs = append(jobs, icmpJob(p, t, net.DefaultResolver))
-		}
+		jobs = append(jobs, icmpJobs(p, cfg.ICMP, net.DefaultResolver)...)
 	}
 	snmpJobs, snmpClose, err := snmpJobs(cfg, log)
 	if err != nil {

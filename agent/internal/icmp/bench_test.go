@@ -16,9 +16,12 @@ func cpuTime() time.Duration {
 }
 
 // benchTargets runs b.N one-second rounds of n loopback targets, one
-// packet each, spread evenly over the second (as the scheduler's splay
-// does), and reports the CPU share of one core, loss and mean RTT.
+// packet each, in 100 start slots spread over the second (as the agent's
+// scheduler does), and reports the CPU share of one core, loss and mean
+// RTT. A BatchPinger gets one PingBatch call per slot, as the agent makes;
+// any other Pinger gets one goroutine and Ping call per target.
 func benchTargets(b *testing.B, p Pinger, n int) {
+	const slots = 100
 	addrs := make([]netip.Addr, n)
 	for i := range addrs {
 		addrs[i] = netip.AddrFrom4([4]byte{127, 1, byte(i / 250), byte(1 + i%250)})
@@ -26,25 +29,48 @@ func benchTargets(b *testing.B, p Pinger, n int) {
 	var lost, got int64
 	var rttSum time.Duration
 	var mu sync.Mutex
+	record := func(res Result) {
+		mu.Lock()
+		lost += int64(res.Sent - res.Received)
+		got += int64(res.Received)
+		for _, d := range res.RTTs {
+			rttSum += d
+		}
+		mu.Unlock()
+	}
+	bp, batched := p.(BatchPinger)
 	cpu0, wall0 := cpuTime(), time.Now()
 	b.ResetTimer()
 	for r := 0; r < b.N; r++ {
 		start := time.Now()
 		var wg sync.WaitGroup
-		for i, a := range addrs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				time.Sleep(time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(n))))
-				res, _ := p.Ping(context.Background(), Request{Addr: a, Count: 1, Timeout: 900 * time.Millisecond, Size: 56})
-				mu.Lock()
-				lost += int64(res.Sent - res.Received)
-				got += int64(res.Received)
-				for _, d := range res.RTTs {
-					rttSum += d
-				}
-				mu.Unlock()
-			}()
+		for s := 0; s < slots; s++ {
+			var reqs []Request
+			for i := s; i < n; i += slots {
+				reqs = append(reqs, Request{Addr: addrs[i], Count: 1, Timeout: 900 * time.Millisecond, Size: 56})
+			}
+			at := start.Add(time.Duration(s) * time.Second / slots)
+			if batched {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					time.Sleep(time.Until(at))
+					res, _ := bp.PingBatch(context.Background(), reqs)
+					for _, r := range res {
+						record(r)
+					}
+				}()
+				continue
+			}
+			for _, req := range reqs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					time.Sleep(time.Until(at))
+					res, _ := p.Ping(context.Background(), req)
+					record(res)
+				}()
+			}
 		}
 		wg.Wait()
 		time.Sleep(time.Until(start.Add(time.Second))) // rounds start once a second

@@ -63,6 +63,12 @@ type Pinger interface {
 	Close() error
 }
 
+// BatchPinger runs many rounds in one call; Engine implements it.
+type BatchPinger interface {
+	Pinger
+	PingBatch(ctx context.Context, reqs []Request) ([]Result, []error)
+}
+
 // Engine is the shared-socket ICMP engine.
 type Engine struct {
 	mode   string
@@ -71,6 +77,11 @@ type Engine struct {
 	nonce  uint32 // first half of every payload token
 	seq    atomic.Uint32
 	closed atomic.Bool
+	// epoch is the engine's clock origin: send times are monotonic offsets
+	// from it, and epochWall is its wall-clock time in Unix nanoseconds, to
+	// compare with the kernel's receive timestamps.
+	epoch     time.Time
+	epochWall int64
 
 	mu      sync.Mutex
 	socks   map[sockKey]*sock
@@ -133,19 +144,35 @@ type pendKey struct {
 	addr netip.Addr
 }
 
+// slot is one echo request in flight.
 type slot struct {
-	r     *round
-	index int
+	b     *batch
+	index int // into batch.rtts
 	token uint64
-	sent  time.Time
+	sent  atomic.Int64 // nanoseconds since Engine.epoch, just before the send
 }
 
-type round struct {
+// batch is the state of one PingBatch call: every request's replies, and
+// a channel closed when all of them have arrived.
+type batch struct {
 	mu       sync.Mutex
-	rtts     []time.Duration // -1 until replied
+	rtts     []time.Duration // request i, packet j at i*count+j; -1 until replied
 	received int
 	expected int
 	done     chan struct{}
+}
+
+func (b *batch) reply(i int, rtt time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.rtts[i] >= 0 {
+		return // duplicate reply
+	}
+	b.rtts[i] = rtt
+	b.received++
+	if b.received == b.expected {
+		close(b.done)
+	}
 }
 
 // NewEngine opens the engine in mode (auto, unprivileged or raw). Auto
@@ -155,7 +182,8 @@ func NewEngine(mode string, logger *slog.Logger) (*Engine, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{log: logger, socks: map[sockKey]*sock{}, pending: map[pendKey]*slot{}}
+	e := &Engine{log: logger, socks: map[sockKey]*sock{}, pending: map[pendKey]*slot{}, epoch: time.Now()}
+	e.epochWall = e.epoch.UnixNano()
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	e.nonce = binary.BigEndian.Uint32(b[:])
@@ -266,18 +294,35 @@ func (e *Engine) socket(v6 bool, tos int) (*sock, error) {
 	return s, nil
 }
 
-// read is the socket's only reader: it blocks until a packet arrives,
-// timestamps it at once and hands the RTT to the waiting round.
+// readBatch is how many packets one recvmmsg call may return.
+const readBatch = 64
+
+// read is the socket's only reader. It blocks in the kernel until replies
+// arrive, takes as many as are queued in one recvmmsg call, and hands each
+// RTT to the waiting batch.
 func (e *Engine) read(s *sock) {
-	buf := make([]byte, 65536)
-	oob := make([]byte, 128)
-	proto := 1
-	if s.v6 {
-		proto = 58
+	msgs := make([]ipv4.Message, readBatch)
+	for i := range msgs {
+		msgs[i].Buffers = [][]byte{make([]byte, 2048)} // only the headers and token matter
+		msgs[i].OOB = make([]byte, 64)
 	}
+	var readFn func([]ipv4.Message, int) (int, error)
+	if s.v6 {
+		readFn = ipv6.NewPacketConn(s.c).ReadBatch
+	} else {
+		readFn = ipv4.NewPacketConn(s.c).ReadBatch
+	}
+	type hit struct {
+		sl   *slot
+		now  time.Duration
+		kern int64
+	}
+	hits := make([]hit, 0, readBatch)
+	keys := make([]pendKey, 0, readBatch)
+	tokens := make([]uint64, 0, readBatch)
 	for {
-		n, oobn, peer, err := readMsg(s.c, buf, oob)
-		now := time.Now()
+		n, err := readFn(msgs, 0)
+		now := time.Since(e.epoch)
 		if err != nil {
 			if e.closed.Load() || errors.Is(err, net.ErrClosed) {
 				return
@@ -285,58 +330,63 @@ func (e *Engine) read(s *sock) {
 			e.log.Debug("ICMP read failed", "err", err)
 			continue
 		}
-		pkt := buf[:n]
-		if e.mode == ModeRaw && !s.v6 { // raw IPv4 delivers the IP header too
-			if n < 20 || int(pkt[0]&0x0f)*4 > n {
+		keys, tokens, hits = keys[:0], tokens[:0], hits[:0]
+		kerns := make([]int64, 0, n)
+		for _, m := range msgs[:n] {
+			seq, token, ok := e.parseReply(s.v6, m.Buffers[0][:m.N])
+			if !ok {
 				continue
 			}
-			pkt = pkt[int(pkt[0]&0x0f)*4:]
+			keys = append(keys, pendKey{seq, peerAddr(m.Addr)})
+			tokens = append(tokens, token)
+			kerns = append(kerns, kernelStamp(m.OOB[:m.NN]))
 		}
-		m, err := icmp.ParseMessage(proto, pkt)
-		if err != nil || (m.Type != ipv4.ICMPTypeEchoReply && m.Type != ipv6.ICMPTypeEchoReply) {
+		if len(keys) == 0 {
 			continue
 		}
-		echo, ok := m.Body.(*icmp.Echo)
-		if !ok || len(echo.Data) < 8 || (e.mode == ModeRaw && echo.ID != e.id) {
-			continue
-		}
-		addr := peerAddr(peer)
-		token := binary.BigEndian.Uint64(echo.Data)
 		e.mu.Lock()
-		sl := e.pending[pendKey{uint16(echo.Seq), addr}]
-		e.mu.Unlock()
-		if sl == nil || sl.token != token {
-			continue // late, duplicate after the round, or someone else's
+		for i, k := range keys {
+			if sl := e.pending[k]; sl != nil && sl.token == tokens[i] {
+				hits = append(hits, hit{sl, now, kerns[i]})
+			} // else late, duplicate after the round, or someone else's
 		}
-		sl.r.reply(sl.index, rtt(sl.sent, now, oob[:oobn]))
+		e.mu.Unlock()
+		for _, h := range hits {
+			h.sl.b.reply(h.sl.index, e.rtt(h.sl.sent.Load(), h.now, h.kern))
+		}
 	}
 }
 
-// readMsg reads one packet with its control messages.
-func readMsg(c net.PacketConn, b, oob []byte) (n, oobn int, peer net.Addr, err error) {
-	switch c := c.(type) {
-	case *net.IPConn:
-		var a *net.IPAddr
-		n, oobn, _, a, err = c.ReadMsgIP(b, oob)
-		return n, oobn, a, err
-	case *net.UDPConn:
-		var a *net.UDPAddr
-		n, oobn, _, a, err = c.ReadMsgUDP(b, oob)
-		return n, oobn, a, err
+// parseReply returns the sequence number and payload token of an echo
+// reply addressed to this engine.
+func (e *Engine) parseReply(v6 bool, pkt []byte) (seq uint16, token uint64, ok bool) {
+	if e.mode == ModeRaw && !v6 { // raw IPv4 delivers the IP header too
+		if len(pkt) < 20 || int(pkt[0]&0x0f)*4 > len(pkt) {
+			return 0, 0, false
+		}
+		pkt = pkt[int(pkt[0]&0x0f)*4:]
 	}
-	n, peer, err = c.ReadFrom(b)
-	return n, 0, peer, err
+	// type, code, checksum, id, seq, then at least the 8-byte token
+	if len(pkt) < 16 || pkt[1] != 0 {
+		return 0, 0, false
+	}
+	if (!v6 && pkt[0] != byte(ipv4.ICMPTypeEchoReply)) || (v6 && pkt[0] != byte(ipv6.ICMPTypeEchoReply)) {
+		return 0, 0, false
+	}
+	if e.mode == ModeRaw && int(binary.BigEndian.Uint16(pkt[4:6])) != e.id {
+		return 0, 0, false
+	}
+	return binary.BigEndian.Uint16(pkt[6:8]), binary.BigEndian.Uint64(pkt[8:16]), true
 }
 
 const timespecSize = unsafe.Sizeof(syscall.Timespec{})
 
-// rtt is the time from sent to the kernel's receive timestamp, or to now
-// (when the reader ran) if there is none or the wall clock jumped.
-func rtt(sent, now time.Time, oob []byte) time.Duration {
-	user := now.Sub(sent) // monotonic
+// kernelStamp is the SO_TIMESTAMPNS receive time (Unix nanoseconds) in
+// oob, or 0.
+func kernelStamp(oob []byte) int64 {
 	msgs, err := syscall.ParseSocketControlMessage(oob)
 	if err != nil {
-		return user
+		return 0
 	}
 	for _, m := range msgs {
 		if m.Header.Level == syscall.SOL_SOCKET && m.Header.Type == syscall.SO_TIMESTAMPNS && len(m.Data) >= int(timespecSize) {
@@ -346,12 +396,23 @@ func rtt(sent, now time.Time, oob []byte) time.Duration {
 			} else { // 32-bit ARM: two int32
 				sec, nsec = int64(int32(binary.NativeEndian.Uint32(m.Data[0:4]))), int64(int32(binary.NativeEndian.Uint32(m.Data[4:8])))
 			}
-			k := time.Unix(sec, nsec).Sub(sent.Round(0)) // both wall clock
-			if k > 0 && k <= user {
-				return k
-			}
-			return user
+			return sec*1e9 + nsec
 		}
+	}
+	return 0
+}
+
+// rtt is the time from sent to the kernel's receive timestamp, or to now
+// (when the reader ran) if there is none or the wall clock jumped. sent
+// and now are monotonic offsets from e.epoch; kern is wall-clock.
+func (e *Engine) rtt(sent int64, now time.Duration, kern int64) time.Duration {
+	user := now - time.Duration(sent)
+	if kern == 0 {
+		return user
+	}
+	k := time.Duration(kern - (e.epochWall + sent))
+	if k > 0 && k <= user {
+		return k
 	}
 	return user
 }
@@ -368,38 +429,68 @@ func peerAddr(a net.Addr) netip.Addr {
 	return addr.Unmap()
 }
 
-func (r *round) reply(i int, rtt time.Duration) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.rtts[i] >= 0 {
-		return // duplicate reply
-	}
-	r.rtts[i] = rtt
-	r.received++
-	if r.received == r.expected {
-		close(r.done)
-	}
-}
-
 // Ping runs one round: Count requests Spacing apart, then waits for the
 // replies until Timeout after the first request, or until all arrived.
 func (e *Engine) Ping(ctx context.Context, req Request) (Result, error) {
-	if req.Count < 1 {
-		req.Count = 1
+	res, errs := e.PingBatch(ctx, []Request{req})
+	return res[0], errs[0]
+}
+
+// PingBatch runs one round against every request at the same time, from
+// the calling goroutine: packet j of every request is sent at
+// start+j*Spacing, and the call returns when every reply has arrived or
+// Timeout after the start. Count, Spacing and Timeout come from the first
+// request; Size, TOS and the address may differ. The results and errors
+// are in request order.
+//
+// One call costs one timer and one wake-up of the caller however many
+// requests it carries, which is what lets the agent probe thousands of
+// targets a second cheaply (docs/benchmarks.md).
+func (e *Engine) PingBatch(ctx context.Context, reqs []Request) ([]Result, []error) {
+	res := make([]Result, len(reqs))
+	errs := make([]error, len(reqs))
+	if len(reqs) == 0 {
+		return res, errs
 	}
-	if req.Size < 16 {
-		req.Size = 16
+	count, spacing, timeout := max(reqs[0].Count, 1), reqs[0].Spacing, reqs[0].Timeout
+	type dest struct {
+		s    *sock
+		addr netip.Addr
+		dst  net.Addr
+		typ  icmp.Type
+		size int
 	}
-	addr := req.Addr.Unmap()
-	s, err := e.socket(addr.Is6(), req.TOS)
-	if err != nil {
-		return Result{}, err
+	dests := make([]dest, len(reqs))
+	for i, r := range reqs {
+		addr := r.Addr.Unmap()
+		s, err := e.socket(addr.Is6(), r.TOS)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		d := dest{s: s, addr: addr, typ: ipv4.ICMPTypeEcho, size: max(r.Size, 16)}
+		if addr.Is6() {
+			d.typ = ipv6.ICMPTypeEchoRequest
+		}
+		if e.mode == ModeRaw {
+			d.dst = &net.IPAddr{IP: addr.AsSlice(), Zone: addr.Zone()}
+		} else {
+			d.dst = &net.UDPAddr{IP: addr.AsSlice(), Zone: addr.Zone()}
+		}
+		dests[i] = d
 	}
-	r := &round{rtts: make([]time.Duration, req.Count), expected: req.Count, done: make(chan struct{})}
-	for i := range r.rtts {
-		r.rtts[i] = -1
+	b := &batch{rtts: make([]time.Duration, len(reqs)*count), done: make(chan struct{})}
+	for i := range b.rtts {
+		b.rtts[i] = -1
 	}
-	keys := make([]pendKey, 0, req.Count)
+	for _, d := range dests {
+		if d.s != nil {
+			b.expected += count
+		}
+	}
+	slots := make([]slot, len(reqs)*count)
+	sent := make([]int, len(reqs))
+	keys := make([]pendKey, 0, len(slots))
 	defer func() {
 		e.mu.Lock()
 		for _, k := range keys {
@@ -407,84 +498,142 @@ func (e *Engine) Ping(ctx context.Context, req Request) (Result, error) {
 		}
 		e.mu.Unlock()
 	}()
+	finish := func() ([]Result, []error) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for i := range reqs {
+			res[i].Sent = sent[i]
+			for _, d := range b.rtts[i*count : i*count+sent[i]] {
+				if d >= 0 {
+					res[i].RTTs = append(res[i].RTTs, d)
+				}
+			}
+			res[i].Received = len(res[i].RTTs)
+			if res[i].Received > 0 {
+				errs[i] = nil // some packets got through: the round is a measurement
+			}
+		}
+		return res, errs
+	}
 	start := time.Now()
-	deadline := time.NewTimer(req.Timeout)
+	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
-	payload := make([]byte, req.Size)
-	var dst net.Addr = &net.UDPAddr{IP: addr.AsSlice(), Zone: addr.Zone()}
-	if e.mode == ModeRaw {
-		dst = &net.IPAddr{IP: addr.AsSlice(), Zone: addr.Zone()}
-	}
-	var typ icmp.Type = ipv4.ICMPTypeEcho
-	if addr.Is6() {
-		typ = ipv6.ICMPTypeEchoRequest
-	}
-	sent := 0
-	var sendErr error
-	for i := 0; i < req.Count; i++ {
-		if i > 0 {
-			wait := time.NewTimer(time.Until(start.Add(time.Duration(i) * req.Spacing)))
+	var wait *time.Timer
+	var buf []byte
+	for j := 0; j < count; j++ {
+		if j > 0 {
+			d := time.Until(start.Add(time.Duration(j) * spacing))
+			if wait == nil {
+				wait = time.NewTimer(d)
+				defer wait.Stop()
+			} else {
+				wait.Reset(d)
+			}
 			select {
 			case <-ctx.Done():
-				wait.Stop()
-				return e.result(r, sent), ctx.Err()
+				return finish2(finish, errs, ctx.Err())
 			case <-deadline.C:
-				wait.Stop()
-				return e.result(r, sent), nil
+				return finish()
 			case <-wait.C:
 			}
 		}
-		seq := uint16(e.seq.Add(1))
-		token := uint64(e.nonce)<<32 | uint64(seq)<<16 | uint64(i)
-		binary.BigEndian.PutUint64(payload, token)
-		msg := icmp.Message{Type: typ, Body: &icmp.Echo{ID: e.id, Seq: int(seq), Data: payload}}
-		b, err := msg.Marshal(nil)
-		if err != nil {
-			return e.result(r, sent), fmt.Errorf("encode echo request for %s: %w", addr, err)
-		}
-		k := pendKey{seq, addr}
-		sl := &slot{r: r, index: i, token: token}
+		// Register every packet of this step first (one lock), then send.
 		e.mu.Lock()
-		e.pending[k] = sl
-		e.mu.Unlock()
-		keys = append(keys, k)
-		sl.sent = time.Now()
-		if _, err := s.c.WriteTo(b, dst); err != nil {
-			// Unreachable networks and the like: the packet counts as sent
-			// and lost, the way ping reports it; the first error is returned.
-			if sendErr == nil {
-				sendErr = fmt.Errorf("send echo request to %s: %w", addr, err)
+		b.mu.Lock()
+		for i := range reqs {
+			if dests[i].s == nil {
+				continue
 			}
-			if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
-				sendErr = fmt.Errorf("send echo request to %s: %w (a firewall rule may reject it)", addr, err)
-			}
+			seq := uint16(e.seq.Add(1))
+			k := i*count + j
+			slots[k] = slot{b: b, index: k, token: uint64(e.nonce)<<32 | uint64(seq)<<16 | uint64(k&0xffff)}
+			key := pendKey{seq, dests[i].addr}
+			e.pending[key] = &slots[k]
+			keys = append(keys, key)
 		}
-		sent++
+		b.mu.Unlock()
+		e.mu.Unlock()
+		for i := range reqs {
+			d := dests[i]
+			if d.s == nil {
+				continue
+			}
+			k := i*count + j
+			sl := &slots[k]
+			seq := uint16(sl.token >> 16)
+			buf = echoRequest(buf[:0], d.typ, e.id, seq, sl.token, d.size)
+			sl.sent.Store(int64(time.Since(e.epoch)))
+			if _, err := d.s.c.WriteTo(buf, d.dst); err != nil {
+				// Unreachable networks and the like: the packet counts as
+				// sent and lost, the way ping reports it; the first error
+				// is returned.
+				if errs[i] == nil {
+					errs[i] = fmt.Errorf("send echo request to %s: %w", d.addr, err)
+					if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
+						errs[i] = fmt.Errorf("send echo request to %s: %w (a firewall rule may reject it)", d.addr, err)
+					}
+				}
+			}
+			sent[i]++
+		}
 	}
 	select {
-	case <-r.done:
+	case <-b.done:
 	case <-deadline.C:
 	case <-ctx.Done():
-		return e.result(r, sent), ctx.Err()
+		return finish2(finish, errs, ctx.Err())
 	}
-	res := e.result(r, sent)
-	if res.Received > 0 {
-		sendErr = nil
-	}
-	return res, sendErr
+	return finish()
 }
 
-func (e *Engine) result(r *round, sent int) Result {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	res := Result{Sent: sent}
-	for _, d := range r.rtts[:sent] {
-		if d >= 0 {
-			res.RTTs = append(res.RTTs, d)
+// finish2 ends a batch cut short by its context: every request gets the
+// context's error unless it already has one.
+func finish2(finish func() ([]Result, []error), errs []error, err error) ([]Result, []error) {
+	res, _ := finish()
+	for i := range errs {
+		if errs[i] == nil {
+			errs[i] = err
 		}
 	}
-	res.Received = len(res.RTTs)
-	return res
+	return res, errs
+}
+
+// echoRequest appends an ICMP echo request to b: the 8-byte token starts
+// the payload, zeros fill it to size. The kernel fills in the checksum of
+// ICMPv6 and of unprivileged ICMPv4 sockets; raw ICMPv4 needs it here.
+func echoRequest(b []byte, typ icmp.Type, id int, seq uint16, token uint64, size int) []byte {
+	var t byte
+	switch typ {
+	case ipv4.ICMPTypeEcho:
+		t = byte(ipv4.ICMPTypeEcho)
+	case ipv6.ICMPTypeEchoRequest:
+		t = byte(ipv6.ICMPTypeEchoRequest)
+	}
+	b = append(b, t, 0, 0, 0, byte(id>>8), byte(id), byte(seq>>8), byte(seq))
+	b = binary.BigEndian.AppendUint64(b, token)
+	for i := 8; i < size; i++ {
+		b = append(b, 0)
+	}
+	if t == byte(ipv4.ICMPTypeEcho) {
+		cs := checksum(b)
+		b[2], b[3] = byte(cs>>8), byte(cs)
+	}
+	return b
+}
+
+// checksum is the Internet checksum (RFC 1071).
+func checksum(b []byte) uint16 {
+	var sum uint32
+	for i := 0; i+1 < len(b); i += 2 {
+		sum += uint32(b[i])<<8 | uint32(b[i+1])
+	}
+	if len(b)%2 == 1 {
+		sum += uint32(b[len(b)-1]) << 8
+	}
+	for sum>>16 != 0 {
+		sum = sum&0xffff + sum>>16
+	}
+	return ^uint16(sum)
 }
 
 // Close closes every socket; rounds in progress end with what they have.

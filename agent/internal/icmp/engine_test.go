@@ -1,7 +1,9 @@
 package icmp
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"math"
 	"net/netip"
 	"strings"
@@ -10,6 +12,10 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"golang.org/x/net/icmp"
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 )
 
 func loopbacks(t *testing.T) []netip.Addr {
@@ -160,23 +166,111 @@ func TestSocketErrorsSayWhatToChange(t *testing.T) {
 // rtt uses the kernel's receive timestamp when there is one, and falls
 // back to the time the reader ran when there is none or it makes no sense.
 func TestRTTFromKernelTimestamp(t *testing.T) {
-	sent := time.Now()
-	now := sent.Add(900 * time.Microsecond)
-	kernel := sent.Add(300 * time.Microsecond)
+	e := &Engine{epoch: time.Now()}
+	e.epochWall = e.epoch.UnixNano()
+	sent := int64(5 * time.Millisecond) // offsets from the epoch
+	now := time.Duration(sent) + 900*time.Microsecond
+	kernel := e.epochWall + sent + int64(300*time.Microsecond)
 	oob := make([]byte, syscall.CmsgSpace(int(timespecSize)))
 	h := (*syscall.Cmsghdr)(unsafe.Pointer(&oob[0]))
 	h.Level, h.Type = syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS
 	h.SetLen(syscall.CmsgLen(int(timespecSize)))
-	ts := syscall.NsecToTimespec(kernel.UnixNano())
-	*(*syscall.Timespec)(unsafe.Pointer(&oob[syscall.CmsgLen(0)])) = ts
-	if got := rtt(sent, now, oob); got < 299*time.Microsecond || got > 301*time.Microsecond {
+	*(*syscall.Timespec)(unsafe.Pointer(&oob[syscall.CmsgLen(0)])) = syscall.NsecToTimespec(kernel)
+	if got := kernelStamp(oob); got != kernel {
+		t.Fatalf("kernelStamp %d, want %d", got, kernel)
+	}
+	if got := e.rtt(sent, now, kernelStamp(oob)); got != 300*time.Microsecond {
 		t.Fatalf("kernel timestamp: rtt %v, want 300µs", got)
 	}
-	if got := rtt(sent, now, nil); got != 900*time.Microsecond {
+	if got := e.rtt(sent, now, kernelStamp(nil)); got != 900*time.Microsecond {
 		t.Fatalf("no timestamp: rtt %v", got)
 	}
-	*(*syscall.Timespec)(unsafe.Pointer(&oob[syscall.CmsgLen(0)])) = syscall.NsecToTimespec(sent.Add(-time.Hour).UnixNano())
-	if got := rtt(sent, now, oob); got != 900*time.Microsecond {
+	if got := e.rtt(sent, now, kernel-int64(time.Hour)); got != 900*time.Microsecond {
 		t.Fatalf("clock jump: rtt %v", got)
+	}
+}
+
+// The echo request is what golang.org/x/net/icmp would marshal (checksum
+// included), and parseReply accepts the matching reply and nothing else.
+func TestEchoRequestAndReplyParsing(t *testing.T) {
+	for _, size := range []int{16, 56, 57} {
+		got := echoRequest(nil, ipv4.ICMPTypeEcho, 0x1234, 77, 0xdeadbeef00010002, size)
+		data := make([]byte, size)
+		binary.BigEndian.PutUint64(data, 0xdeadbeef00010002)
+		want, err := (&icmp.Message{Type: ipv4.ICMPTypeEcho, Body: &icmp.Echo{ID: 0x1234, Seq: 77, Data: data}}).Marshal(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("size %d:\n got %x\nwant %x", size, got, want)
+		}
+	}
+	e := &Engine{mode: ModeRaw, id: 0x1234}
+	reply := echoRequest(nil, ipv4.ICMPTypeEcho, 0x1234, 77, 42, 56)
+	reply[0] = byte(ipv4.ICMPTypeEchoReply)
+	ip := append(make([]byte, 20), reply...)
+	ip[0] = 0x45
+	if seq, tok, ok := e.parseReply(false, ip); !ok || seq != 77 || tok != 42 {
+		t.Fatalf("raw IPv4 reply: %d %d %v", seq, tok, ok)
+	}
+	other := append([]byte(nil), ip...)
+	other[24] = 0x99 // someone else's echo ID
+	if _, _, ok := e.parseReply(false, other); ok {
+		t.Fatal("accepted another process's reply")
+	}
+	if _, _, ok := e.parseReply(false, ip[:30]); ok {
+		t.Fatal("accepted a truncated reply")
+	}
+	req := append([]byte(nil), ip...)
+	req[20] = byte(ipv4.ICMPTypeEcho)
+	if _, _, ok := e.parseReply(false, req); ok {
+		t.Fatal("accepted an echo request")
+	}
+	u := &Engine{mode: ModeUnprivileged}
+	v6 := echoRequest(nil, ipv6.ICMPTypeEchoRequest, 0, 9, 7, 16)
+	v6[0] = byte(ipv6.ICMPTypeEchoReply)
+	if seq, tok, ok := u.parseReply(true, v6); !ok || seq != 9 || tok != 7 {
+		t.Fatalf("unprivileged IPv6 reply: %d %d %v", seq, tok, ok)
+	}
+}
+
+// One batch carries many targets, IPv4 and IPv6, with results in request
+// order; a target that never answers costs only its own packets.
+func TestPingBatch(t *testing.T) {
+	eng, err := NewEngine(ModeAuto, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	var reqs []Request
+	for i := 0; i < 50; i++ {
+		reqs = append(reqs, Request{Addr: netip.AddrFrom4([4]byte{127, 3, 0, byte(1 + i)}), Count: 3, Spacing: 5 * time.Millisecond, Timeout: 2 * time.Second, Size: 56})
+	}
+	reqs = append(reqs, Request{Addr: netip.MustParseAddr("::1"), Count: 3, Timeout: 2 * time.Second, Size: 100, TOS: 184})
+	res, errs := eng.PingBatch(context.Background(), reqs)
+	if len(res) != len(reqs) || len(errs) != len(reqs) {
+		t.Fatalf("%d results, %d errors for %d requests", len(res), len(errs), len(reqs))
+	}
+	for i := range reqs {
+		if errs[i] != nil || res[i].Sent != 3 || res[i].Received != 3 {
+			t.Fatalf("request %d (%s): %+v %v", i, reqs[i].Addr, res[i], errs[i])
+		}
+	}
+	if n := len(eng.pending); n != 0 {
+		t.Errorf("%d pending entries left", n)
+	}
+	// The kernel refuses to send to the broadcast address without
+	// SO_BROADCAST (no packet leaves the host), so that target's packets
+	// count as sent and lost, while the loopback target in the same batch
+	// is unaffected.
+	res, errs = eng.PingBatch(context.Background(), []Request{
+		{Addr: netip.MustParseAddr("255.255.255.255"), Count: 2, Timeout: 300 * time.Millisecond},
+		{Addr: netip.MustParseAddr("127.0.0.1"), Count: 2, Timeout: 300 * time.Millisecond},
+	})
+	if errs[0] == nil || res[0].Sent != 2 || res[0].Received != 0 {
+		t.Fatalf("unsendable target: %+v %v", res[0], errs[0])
+	}
+	if errs[1] != nil || res[1].Received != 2 {
+		t.Fatalf("loopback target beside it: %+v %v", res[1], errs[1])
 	}
 }

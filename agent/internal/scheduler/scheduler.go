@@ -7,6 +7,7 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"hash/fnv"
 	"log/slog"
 	"sync"
@@ -24,9 +25,26 @@ type Job struct {
 	Interval time.Duration
 	Timeout  time.Duration
 	// Run probes once. It stamps its points with the time it measured.
-	// Points may come with an error (an snmp_device up=0 point, say).
+	// Points may come with an error (an snmp_device up=0 point, say); a
+	// job that covers several targets returns a *GroupError.
 	Run func(ctx context.Context) ([]*point.Point, error)
+	// Targets is how many targets one round covers (0 means 1): rounds,
+	// skips and failures are counted per target.
+	Targets int
+	// FixedOffset makes Offset the start inside the interval instead of
+	// the hashed splay (for a job that groups targets sharing a slot).
+	FixedOffset bool
+	Offset      time.Duration
 }
+
+// GroupError is the error of a round that covers several targets.
+type GroupError struct {
+	Failed int   // targets that failed
+	Err    error // their errors, joined
+}
+
+func (e *GroupError) Error() string { return e.Err.Error() }
+func (e *GroupError) Unwrap() error { return e.Err }
 
 // Metrics are the scheduler's self-metrics.
 type Metrics struct {
@@ -41,7 +59,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "pantau_agent_probe_duration_seconds",
-			Help:    "Time one probe round took, by probe kind.",
+			Help:    "Time one probe round took, by probe kind (ICMP targets that share a start slot and settings are probed in one round).",
 			Buckets: []float64{.001, .005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"kind"}),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -105,7 +123,12 @@ func Splay(kind, name string, interval time.Duration) time.Duration {
 const SplayQuantum = 10 * time.Millisecond
 
 func runJob(ctx context.Context, j Job, epoch time.Time, emit func([]*point.Point), m *Metrics, logger *slog.Logger) {
-	next := epoch.Add(Splay(j.Kind, j.Name, j.Interval))
+	offset := Splay(j.Kind, j.Name, j.Interval)
+	if j.FixedOffset {
+		offset = j.Offset
+	}
+	targets := float64(max(j.Targets, 1))
+	next := epoch.Add(offset)
 	timer := time.NewTimer(time.Until(next))
 	defer timer.Stop()
 	for {
@@ -119,10 +142,15 @@ func runJob(ctx context.Context, j Job, epoch time.Time, emit func([]*point.Poin
 		pts, err := j.Run(rctx)
 		cancel()
 		took := time.Since(start)
-		m.rounds.WithLabelValues(j.Kind).Inc()
+		m.rounds.WithLabelValues(j.Kind).Add(targets)
 		m.duration.WithLabelValues(j.Kind).Observe(took.Seconds())
 		if err != nil && ctx.Err() == nil {
-			m.failures.WithLabelValues(j.Kind).Inc()
+			failed := 1.0
+			var ge *GroupError
+			if errors.As(err, &ge) {
+				failed = float64(ge.Failed)
+			}
+			m.failures.WithLabelValues(j.Kind).Add(failed)
 			logger.Debug("probe failed", "kind", j.Kind, "target", j.Name, "err", err)
 		}
 		if ctx.Err() != nil {
@@ -136,7 +164,7 @@ func runJob(ctx context.Context, j Job, epoch time.Time, emit func([]*point.Poin
 		next = next.Add(j.Interval)
 		if now := time.Now(); !next.After(now) {
 			missed := now.Sub(next)/j.Interval + 1
-			m.skipped.WithLabelValues(j.Kind).Add(float64(missed))
+			m.skipped.WithLabelValues(j.Kind).Add(float64(missed) * targets)
 			next = next.Add(missed * j.Interval)
 			logger.Warn("probe round overran its interval; skipped rounds", "kind", j.Kind, "target", j.Name,
 				"took", took.Round(time.Millisecond), "interval", j.Interval, "skipped", int(missed))

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"testing"
@@ -81,5 +82,41 @@ func TestOverrunSkippedAndOthersUnaffected(t *testing.T) {
 	}
 	if s := testutil.ToFloat64(m.rounds.WithLabelValues("fast")); int(s) != counts["fast"] {
 		t.Fatalf("rounds metric %v, emitted %d", s, counts["fast"])
+	}
+}
+
+// A job covering several targets starts at its fixed offset and counts
+// rounds per target and failures per failed target.
+func TestGroupJobCountsPerTarget(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	var starts []time.Time
+	epoch := time.Now()
+	job := Job{Kind: "icmp", Name: "group", Interval: 40 * time.Millisecond, Timeout: 30 * time.Millisecond,
+		Targets: 5, FixedOffset: true, Offset: 20 * time.Millisecond,
+		Run: func(context.Context) ([]*point.Point, error) {
+			mu.Lock()
+			starts = append(starts, time.Now())
+			n := len(starts)
+			mu.Unlock()
+			if n >= 3 {
+				cancel()
+			}
+			return []*point.Point{point.New("icmp", time.Now()).Int("up", 1)}, &GroupError{Failed: 2, Err: errors.New("two down")}
+		}}
+	Run(ctx, []Job{job}, func([]*point.Point) {}, m, slog.New(slog.DiscardHandler))
+	if len(starts) < 3 {
+		t.Fatalf("%d rounds", len(starts))
+	}
+	if first := starts[0].Sub(epoch); first < 20*time.Millisecond {
+		t.Fatalf("first round %v after start, before its 20ms offset", first)
+	}
+	rounds := testutil.ToFloat64(m.rounds.WithLabelValues("icmp"))
+	failures := testutil.ToFloat64(m.failures.WithLabelValues("icmp"))
+	// The last round was cut by shutdown: it counts as a round, not a failure.
+	if rounds != 5*float64(len(starts)) || failures != 2*float64(len(starts)-1) {
+		t.Fatalf("%d group rounds counted %v rounds and %v failures", len(starts), rounds, failures)
 	}
 }
