@@ -1,0 +1,211 @@
+package sla
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pantau-noc/pantau/collector/internal/inventory"
+)
+
+// Builder classifies incoming ICMP rounds and agent heartbeats into minute
+// marks (the ingest path calls it per point), and exports the current
+// state of every link as pantau_link_state.
+type Builder struct {
+	inv     atomic.Pointer[inventory.Inventory]
+	windows atomic.Pointer[[]Window]
+	now     func() time.Time
+
+	mu   sync.Mutex
+	last map[string]lastMark // link id → newest minute seen
+}
+
+type lastMark struct {
+	minute UnixMinute
+	bits   uint8
+}
+
+// NewBuilder returns a Builder for inv (which may be nil: no links).
+func NewBuilder(inv *inventory.Inventory, now func() time.Time) *Builder {
+	if now == nil {
+		now = time.Now
+	}
+	b := &Builder{now: now, last: map[string]lastMark{}}
+	b.SetInventory(inv)
+	return b
+}
+
+// SetInventory swaps the inventory (reload without restart).
+func (b *Builder) SetInventory(inv *inventory.Inventory) { b.inv.Store(inv) }
+
+// Inventory returns the current inventory (nil when none).
+func (b *Builder) Inventory() *inventory.Inventory { return b.inv.Load() }
+
+// SetWindows swaps the maintenance windows used for the current state.
+func (b *Builder) SetWindows(ws []Window) { b.windows.Store(&ws) }
+
+// LinkThresholds returns the degraded thresholds of a link.
+func LinkThresholds(l *inventory.Link) Thresholds {
+	t := Thresholds{LossRatio: 1, RTT: 1e9}
+	if l.Thresholds.LossRatio != nil {
+		t.LossRatio = *l.Thresholds.LossRatio
+	}
+	if l.Thresholds.RTT != nil {
+		t.RTT = l.Thresholds.RTT.Std().Seconds()
+	}
+	return t
+}
+
+// ICMP appends the mark of one icmp round to marks, when the round
+// belongs to a link.
+func (b *Builder) ICMP(marks []Mark, agent, linkTag, target string, ns int64, up bool, loss, rtt float64, hasRTT bool) []Mark {
+	inv := b.inv.Load()
+	if inv == nil {
+		return marks
+	}
+	l := inv.MatchICMP(linkTag, agent, target)
+	if l == nil {
+		return marks
+	}
+	return append(marks, Mark{Kind: KindLink, ID: l.ID, Minute: MinuteOf(ns), Bits: Classify(up, loss, rtt, hasRTT, LinkThresholds(l))})
+}
+
+// Heartbeat appends the mark of an agent heartbeat from a site.
+func (b *Builder) Heartbeat(marks []Mark, site string, ns int64) []Mark {
+	if site == "" {
+		return marks
+	}
+	inv := b.inv.Load()
+	if inv == nil || inv.Site(site) == nil {
+		return marks
+	}
+	return append(marks, Mark{Kind: KindSite, ID: site, Minute: MinuteOf(ns), Bits: BitSeen})
+}
+
+// Committed records marks that are now stored, for the current state.
+func (b *Builder) Committed(marks []Mark) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, m := range marks {
+		if m.Kind != KindLink {
+			continue
+		}
+		l, ok := b.last[m.ID]
+		switch {
+		case !ok || m.Minute > l.minute:
+			b.last[m.ID] = lastMark{m.Minute, m.Bits}
+		case m.Minute == l.minute:
+			l.bits |= m.Bits
+			b.last[m.ID] = l
+		}
+	}
+}
+
+// MarkCollector stores that the collector is running in the current
+// minute (the SLA engine never counts a minute without data as a site's
+// outage when the collector itself was not running).
+func (b *Builder) MarkCollector(ctx context.Context, st Store) error {
+	return st.Merge(ctx, []Mark{{Kind: KindCollector, Minute: MinuteOf(b.now().UnixNano()), Bits: BitSeen}})
+}
+
+// stale is how old the newest round may be for the current state.
+const stale = 3 // minutes
+
+// Current returns a link's state now: the state of its newest minute
+// with data if that is at most 3 minutes old, maintenance during a
+// window, nodata otherwise.
+func (b *Builder) Current(l *inventory.Link, site string) State {
+	now := b.now()
+	if ws := b.windows.Load(); ws != nil {
+		for _, w := range *ws {
+			if !w.Covers(l.ID, site) {
+				continue
+			}
+			in := false
+			w.Occurrences(now, now.Add(time.Nanosecond), func(_, _ time.Time) { in = true })
+			if in {
+				return Maintenance
+			}
+		}
+	}
+	b.mu.Lock()
+	m, ok := b.last[l.ID]
+	b.mu.Unlock()
+	if !ok || MinuteOf(now.UnixNano())-m.minute > stale {
+		return NoData
+	}
+	return DataState(m.bits)
+}
+
+var (
+	linkStateDesc = prometheus.NewDesc("pantau_link_state",
+		"Current SLA state of an inventory link (1 for the current state, 0 for the others).",
+		[]string{"link", "site", "opd", "district", "state"}, nil)
+	contractExpiryDesc = prometheus.NewDesc("pantau_link_contract_expiry_timestamp_seconds",
+		"End of an inventory link's ISP contract (start of the day after its last day, in the site's zone).",
+		[]string{"link", "site", "opd", "isp", "circuit"}, nil)
+	warrantyExpiryDesc = prometheus.NewDesc("pantau_device_warranty_expiry_timestamp_seconds",
+		"End of an inventory device's warranty (start of the day after its last day).",
+		[]string{"device", "site", "asset_code"}, nil)
+	deviceContractExpiryDesc = prometheus.NewDesc("pantau_device_contract_expiry_timestamp_seconds",
+		"End of an inventory device's support contract (start of the day after its last day).",
+		[]string{"device", "site", "asset_code"}, nil)
+	inventoryLinksDesc = prometheus.NewDesc("pantau_inventory_links",
+		"Links in the loaded inventory.", nil, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (b *Builder) Describe(ch chan<- *prometheus.Desc) {
+	ch <- linkStateDesc
+	ch <- contractExpiryDesc
+	ch <- warrantyExpiryDesc
+	ch <- deviceContractExpiryDesc
+	ch <- inventoryLinksDesc
+}
+
+// Collect implements prometheus.Collector.
+func (b *Builder) Collect(ch chan<- prometheus.Metric) {
+	inv := b.inv.Load()
+	if inv == nil {
+		ch <- prometheus.MustNewConstMetric(inventoryLinksDesc, prometheus.GaugeValue, 0)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(inventoryLinksDesc, prometheus.GaugeValue, float64(len(inv.Links)))
+	for i := range inv.Links {
+		l := &inv.Links[i]
+		s := inv.Site(l.Site)
+		if s == nil {
+			continue
+		}
+		cur := b.Current(l, s.ID)
+		for st := State(0); st < numStates; st++ {
+			v := 0.0
+			if st == cur {
+				v = 1
+			}
+			ch <- prometheus.MustNewConstMetric(linkStateDesc, prometheus.GaugeValue, v, l.ID, s.ID, s.OPD, s.District, st.String())
+		}
+		if l.Contract != nil && !l.Contract.End.IsZero() {
+			ch <- prometheus.MustNewConstMetric(contractExpiryDesc, prometheus.GaugeValue,
+				float64(l.Contract.End.In(s.Location).AddDate(0, 0, 1).Unix()), l.ID, s.ID, s.OPD, l.ISP, l.Circuit)
+		}
+	}
+	for i := range inv.Devices {
+		d := &inv.Devices[i]
+		loc := time.UTC
+		if s := inv.Site(d.Site); s != nil && s.Location != nil {
+			loc = s.Location
+		}
+		if !d.WarrantyEnd.IsZero() {
+			ch <- prometheus.MustNewConstMetric(warrantyExpiryDesc, prometheus.GaugeValue,
+				float64(d.WarrantyEnd.In(loc).AddDate(0, 0, 1).Unix()), d.ID, d.Site, d.AssetCode)
+		}
+		if !d.ContractEnd.IsZero() {
+			ch <- prometheus.MustNewConstMetric(deviceContractExpiryDesc, prometheus.GaugeValue,
+				float64(d.ContractEnd.In(loc).AddDate(0, 0, 1).Unix()), d.ID, d.Site, d.AssetCode)
+		}
+	}
+}
