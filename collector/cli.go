@@ -31,6 +31,11 @@ Commands:
   token revoke   revoke one token (--id) or every token of an agent (--agent)
   token list     list tokens (ids, agents, sites, state), never the secrets
   demo           run a collector on loopback with simulated sites writing to it
+  report         the SPBE infrastructure report for a period (json, csv, xlsx, html)
+  inventory      check, import (CSV) and audit the site and link inventory
+  maintenance    add, list and delete maintenance windows (also retroactively)
+  review         record the monthly review (reviu)
+  followup       open, update and list follow-up items (tindak lanjut)
   version        print the version
 
 Run "pantau-collector <command> --help" for the flags of a command.
@@ -67,6 +72,16 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdToken(ctx, rest, stdout, stderr)
 	case "demo":
 		err = cmdDemo(ctx, rest, stdout, stderr)
+	case "report":
+		err = cmdReport(ctx, rest, stdout, stderr)
+	case "inventory":
+		err = cmdInventory(ctx, rest, stdout, stderr)
+	case "maintenance":
+		err = cmdMaintenance(ctx, rest, stdout, stderr)
+	case "review":
+		err = cmdReview(ctx, rest, stdout, stderr)
+	case "followup":
+		err = cmdFollowUp(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, buildinfo.String("pantau-collector"))
 		return 0

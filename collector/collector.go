@@ -90,13 +90,12 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer store.Close()
+	slarun, err := newSLARuntime(ctx, cfg, state, log.With("component", "sla"))
+	if err != nil {
+		return err
+	}
 	store.OnSync = func(items []any) {
-		keys := make([]statedb.BatchKey, 0, len(items))
-		for _, it := range items {
-			if k, ok := it.(statedb.BatchKey); ok {
-				keys = append(keys, k)
-			}
-		}
+		keys := slarun.onSync(context.WithoutCancel(ctx), items)
 		// The samples are durable already; a lost batch id only means a
 		// re-sent batch is appended again, which the TSDB ignores.
 		if err := state.RecordBatches(context.WithoutCancel(ctx), keys, time.Now()); err != nil {
@@ -114,6 +113,7 @@ func Run(ctx context.Context, o Options) error {
 		OutOfOrderWindow:  cfg.Storage.OutOfOrderWindow.Std(),
 		MaxInflight:       cfg.Limits.MaxInflightRequests,
 		DropStringFields:  cfg.Ingest.StringFields == config.StringFieldsDrop,
+		SLA:               slarun.builder,
 		Logger:            log.With("component", "ingest"),
 	})
 	if err != nil {
@@ -136,11 +136,13 @@ func Run(ctx context.Context, o Options) error {
 	reg.MustRegister(ing.Collectors()...)
 	reg.MustRegister(store.Collectors()...)
 	reg.MustRegister(buildInfoGauge())
+	reg.MustRegister(slarun.builder)
 
 	var ready atomic.Bool
 	mux := http.NewServeMux()
 	ing.Register(mux)
 	api.Register(mux)
+	slarun.register(mux, store.Queryable())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
@@ -207,6 +209,7 @@ func Run(ctx context.Context, o Options) error {
 		return nil
 	})
 	g.Go(func() error { return auth.Watch(gctx, time.Second) })
+	g.Go(func() error { return slarun.run(gctx) })
 	g.Go(func() error {
 		t := time.NewTicker(maintenanceEvery)
 		defer t.Stop()

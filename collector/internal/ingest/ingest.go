@@ -29,6 +29,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 
+	"github.com/pantau-noc/pantau/collector/internal/sla"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
 	"github.com/pantau-noc/pantau/internal/wire/lineproto"
 	"github.com/pantau-noc/pantau/internal/wire/schema"
@@ -59,7 +60,10 @@ type Options struct {
 	OutOfOrderWindow  time.Duration
 	MaxInflight       int
 	DropStringFields  bool
-	Logger            *slog.Logger
+	// SLA, when set, turns icmp rounds and agent heartbeats into minute
+	// marks that travel with the batch to Store.Sync (as a Committed).
+	SLA    *sla.Builder
+	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now (tests override it).
 	Now func() time.Time
 }
@@ -188,8 +192,8 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, api string) (in
 		return h.reject(w, api, aerr, countLines(body)), 0
 	}
 	var item any
-	if batch.Batch != "" {
-		item = batch
+	if batch.Batch != "" || len(res.marks) > 0 {
+		item = Committed{Batch: batch, Marks: res.marks}
 	}
 	if err := h.o.Store.Sync(ctx, item); err != nil {
 		log.Error("durable commit failed", "err", err)
@@ -346,7 +350,17 @@ func countLines(body []byte) int {
 // result is the outcome of storing one body.
 type result struct {
 	points, samples int
-	partial         *apiError // samples dropped for the series limit, if any
+	partial         *apiError  // samples dropped for the series limit, if any
+	marks           []sla.Mark // SLA minute marks of the stored points
+}
+
+// Committed is the item a write hands to Store.Sync: the batch id (empty
+// without a Pantau-Batch header) and the SLA minute marks of its points,
+// so that both are recorded by the group commit that made the samples
+// durable, before the 204.
+type Committed struct {
+	Batch statedb.BatchKey
+	Marks []sla.Mark
 }
 
 // scratch is per-request working memory, reused through a pool.
@@ -356,6 +370,43 @@ type scratch struct {
 	fields  []byte // field keys of the current line, back to back
 	pending []pendingSample
 	lbls    labels.ScratchBuilder
+	marks   []sla.Mark
+}
+
+// tag returns the value of tag k of the current line, or nil.
+func (sc *scratch) tag(k string) []byte {
+	for _, t := range sc.tags {
+		if string(sc.key[t.k0:t.k1]) == k {
+			return sc.key[t.v0:t.v1]
+		}
+	}
+	return nil
+}
+
+// field returns the value of field k of the current line.
+func (sc *scratch) field(k string) (float64, bool) {
+	for _, p := range sc.pending {
+		if string(sc.fields[p.f0:p.f1]) == k {
+			return p.value, true
+		}
+	}
+	return 0, false
+}
+
+// slaMarks adds the SLA mark of an icmp round or agent heartbeat.
+func (h *Handler) slaMarks(sc *scratch, agent string, m []byte, ts int64) {
+	switch string(m) {
+	case "icmp":
+		up, ok := sc.field("up")
+		if !ok {
+			return
+		}
+		loss, _ := sc.field("loss_ratio")
+		rtt, hasRTT := sc.field("rtt_avg_seconds")
+		sc.marks = h.o.SLA.ICMP(sc.marks, agent, string(sc.tag("link")), string(sc.tag("target")), ts, up > 0, loss, rtt, hasRTT)
+	case "agent":
+		sc.marks = h.o.SLA.Heartbeat(sc.marks, string(sc.tag("site")), ts)
+	}
 }
 
 type span struct{ k0, k1, v0, v1 int }
@@ -377,6 +428,7 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 	minT := nowNs - h.o.OutOfOrderWindow.Nanoseconds()
 	as := h.series.get(id.Agent)
 	app := h.o.Store.Appender(ctx)
+	sc.marks = sc.marks[:0]
 	var (
 		res      result
 		dropped  int
@@ -463,6 +515,9 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 					time.Unix(0, ts).UTC().Format(time.RFC3339), h.o.OutOfOrderWindow, prec))))
 		}
 		tms := floorDiv(ts, 1e6)
+		if h.o.SLA != nil {
+			h.slaMarks(sc, id.Agent, m, ts)
+		}
 		for i := range sc.pending {
 			ps := &sc.pending[i]
 			if ps.fs == nil {
@@ -506,6 +561,9 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 	}
 	if dropped > 0 {
 		h.m.rejectedSample.WithLabelValues(reasonString).Add(float64(dropped))
+	}
+	if len(sc.marks) > 0 {
+		res.marks = append([]sla.Mark(nil), sc.marks...)
 	}
 	if firstErr != nil {
 		res.partial = fail(http.StatusUnprocessableEntity, "unprocessable entity", reasonSeriesLimit,

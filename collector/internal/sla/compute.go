@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
@@ -154,13 +155,17 @@ type SiteResult struct {
 }
 
 // Computation computes links and sites of one period, sharing what
-// several of them need (parent sites, the collector's own minutes).
+// several of them need (parent sites, the collector's own minutes). It is
+// safe for concurrent use: a report computes sites in parallel.
 type Computation struct {
-	e      *Engine
-	p      Period // in the reference zone; each site uses its own
-	gap    int
-	series map[seriesKey][]uint8
-	sites  map[string]*siteStates
+	e       *Engine
+	p       Period // in the reference zone; each site uses its own
+	gap     int
+	parents map[string]bool // sites that are some site's parent
+
+	mu     sync.Mutex
+	series map[seriesKey][]uint8 // the collector's minutes, per range
+	sites  map[string]*siteEntry // parent sites' states
 }
 
 type seriesKey struct {
@@ -175,24 +180,47 @@ type siteStates struct {
 	links    int
 }
 
+type siteEntry struct {
+	once sync.Once
+	ss   *siteStates
+	err  error
+}
+
 // NewComputation starts a computation of period p (its calendar dates are
 // applied in each site's time zone).
 func (e *Engine) NewComputation(p Period) *Computation {
 	gap := 0
+	parents := map[string]bool{}
 	if e.Inv != nil {
 		gap = int(e.Inv.Defaults.FlapMergeGap.Std() / time.Minute)
+		for i := range e.Inv.Sites {
+			if pa := e.Inv.Sites[i].Parent; pa != "" {
+				parents[pa] = true
+			}
+		}
 	}
-	return &Computation{e: e, p: p, gap: gap, series: map[seriesKey][]uint8{}, sites: map[string]*siteStates{}}
+	return &Computation{e: e, p: p, gap: gap, parents: parents, series: map[seriesKey][]uint8{}, sites: map[string]*siteEntry{}}
 }
 
+// load reads one series; the collector's own minutes are read once per
+// range and shared.
 func (c *Computation) load(ctx context.Context, kind uint8, id string, from UnixMinute, n int) ([]uint8, error) {
+	if kind != KindCollector {
+		s, err := c.e.Store.Range(ctx, kind, id, from, n)
+		if err != nil {
+			return nil, fmt.Errorf("read minute states of %s: %w", id, err)
+		}
+		return s, nil
+	}
 	k := seriesKey{kind, id, from, n}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if s, ok := c.series[k]; ok {
 		return s, nil
 	}
 	s, err := c.e.Store.Range(ctx, kind, id, from, n)
 	if err != nil {
-		return nil, fmt.Errorf("read minute states of %s: %w", id, err)
+		return nil, fmt.Errorf("read the collector's minutes: %w", err)
 	}
 	c.series[k] = s
 	return s, nil
@@ -257,29 +285,43 @@ func combine(states []State) State {
 	return best
 }
 
+// site returns a site's states, computed once per computation for sites
+// that are parents (children ask for them); other sites are computed by
+// SiteWithLinks and not kept.
 func (c *Computation) site(ctx context.Context, s *inventory.Site) (*siteStates, error) {
-	if ss, ok := c.sites[s.ID]; ok {
-		return ss, nil
+	c.mu.Lock()
+	e := c.sites[s.ID]
+	if e == nil {
+		e = &siteEntry{}
+		c.sites[s.ID] = e
 	}
-	links := c.e.Inv.LinksOfSite(s.ID)
-	ss := &siteStates{links: len(links)}
-	c.sites[s.ID] = ss
-	if len(links) == 0 {
-		return ss, nil
-	}
-	var raws, effs [][]State
-	for _, l := range links {
-		raw, eff, _, err := c.linkStates(ctx, l, s)
-		if err != nil {
-			return nil, err
+	c.mu.Unlock()
+	e.once.Do(func() {
+		var raws, effs [][]State
+		for _, l := range c.e.Inv.LinksOfSite(s.ID) {
+			raw, eff, _, err := c.linkStates(ctx, l, s)
+			if err != nil {
+				e.err = err
+				return
+			}
+			raws = append(raws, raw)
+			effs = append(effs, eff)
 		}
-		raws = append(raws, raw)
-		effs = append(effs, eff)
+		e.ss = combineSite(raws, effs)
+	})
+	return e.ss, e.err
+}
+
+// combineSite gives a site's raw and effective states from its links'.
+func combineSite(raws, effs [][]State) *siteStates {
+	ss := &siteStates{links: len(raws)}
+	if len(raws) == 0 {
+		return ss
 	}
 	n := len(raws[0])
 	ss.raw = make([]State, n)
 	ss.eff = make([]State, n)
-	buf := make([]State, len(links))
+	buf := make([]State, len(raws))
 	for i := 0; i < n; i++ {
 		for j := range raws {
 			buf[j] = raws[j][i]
@@ -290,7 +332,7 @@ func (c *Computation) site(ctx context.Context, s *inventory.Site) (*siteStates,
 		}
 		ss.eff[i] = combine(buf)
 	}
-	return ss, nil
+	return ss
 }
 
 // parentDown returns, over the child's extended range, whether the
@@ -433,18 +475,27 @@ func (c *Computation) Link(ctx context.Context, l *inventory.Link) (*LinkResult,
 	if site == nil {
 		return nil, fmt.Errorf("link %s: unknown site %q", l.ID, l.Site)
 	}
-	p, from, n := c.extended(site)
 	raw, eff, maint, err := c.linkStates(ctx, l, site)
 	if err != nil {
 		return nil, err
 	}
-	lo, hi := margin, n-margin
-	r := &LinkResult{ID: l.ID, Site: site.ID, Period: p, Target: l.SLATarget, States: eff[lo:hi]}
-	r.Figures = figures(count(eff, lo, hi))
-	if r.Availability != nil && r.Target > 0 {
-		met := *r.Availability >= r.Target
-		r.Met = &met
+	ctxs, err := c.siteContext(ctx, site)
+	if err != nil {
+		return nil, err
 	}
+	return c.linkResult(l, site, raw, eff, maint, ctxs), nil
+}
+
+// siteCtx is what outage causes need about a site: its parents' down
+// minutes and its agent's heartbeats.
+type siteCtx struct {
+	parent   []bool
+	heart    []uint8
+	hasAgent bool
+}
+
+func (c *Computation) siteContext(ctx context.Context, site *inventory.Site) (*siteCtx, error) {
+	_, from, n := c.extended(site)
 	parent, err := c.parentDown(ctx, site)
 	if err != nil {
 		return nil, err
@@ -453,12 +504,23 @@ func (c *Computation) Link(ctx context.Context, l *inventory.Link) (*LinkResult,
 	if err != nil {
 		return nil, err
 	}
-	hasAgent := anySet(heart)
+	return &siteCtx{parent: parent, heart: heart, hasAgent: anySet(heart)}, nil
+}
+
+func (c *Computation) linkResult(l *inventory.Link, site *inventory.Site, raw, eff []State, maint []bool, sc *siteCtx) *LinkResult {
+	p, from, n := c.extended(site)
+	lo, hi := margin, n-margin
+	r := &LinkResult{ID: l.ID, Site: site.ID, Period: p, Target: l.SLATarget, States: eff[lo:hi]}
+	r.Figures = figures(count(eff, lo, hi))
+	if r.Availability != nil && r.Target > 0 {
+		met := *r.Availability >= r.Target
+		r.Met = &met
+	}
 	r.Outages = outages(raw, maint, from, c.gap, lo, hi)
 	r.DowntimeByCause = map[string]int{}
 	for i := range r.Outages {
 		o := &r.Outages[i]
-		o.Cause = cause(o, raw, parent, heart, hasAgent)
+		o.Cause = cause(o, raw, sc.parent, sc.heart, sc.hasAgent)
 		r.DowntimeByCause[o.Cause] += o.InPeriodMinutes
 	}
 	r.MTTRMinutes, r.MTBFMinutes = mttrMTBF(r.Outages, r.Up+r.Degraded)
@@ -467,7 +529,7 @@ func (c *Computation) Link(ctx context.Context, l *inventory.Link) (*LinkResult,
 			r.Contract = append(r.Contract, contractMonth(l.Contract, m, r.Outages, raw, maint, from))
 		}
 	}
-	return r, nil
+	return r
 }
 
 // Site computes a site's figures from its links' states.
@@ -476,9 +538,48 @@ func (c *Computation) Site(ctx context.Context, s *inventory.Site) (*SiteResult,
 	if err != nil {
 		return nil, err
 	}
+	sc, err := c.siteContext(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return c.siteResult(s, ss, sc), nil
+}
+
+// SiteWithLinks computes a site and each of its links, reading every
+// link's minutes once.
+func (c *Computation) SiteWithLinks(ctx context.Context, s *inventory.Site) (*SiteResult, []*LinkResult, error) {
+	sc, err := c.siteContext(ctx, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	var (
+		links      []*LinkResult
+		raws, effs [][]State
+	)
+	for _, l := range c.e.Inv.LinksOfSite(s.ID) {
+		raw, eff, maint, err := c.linkStates(ctx, l, s)
+		if err != nil {
+			return nil, nil, err
+		}
+		links = append(links, c.linkResult(l, s, raw, eff, maint, sc))
+		raws = append(raws, raw)
+		effs = append(effs, eff)
+	}
+	var ss *siteStates
+	if c.parents[s.ID] {
+		if ss, err = c.site(ctx, s); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		ss = combineSite(raws, effs)
+	}
+	return c.siteResult(s, ss, sc), links, nil
+}
+
+func (c *Computation) siteResult(s *inventory.Site, ss *siteStates, sc *siteCtx) *SiteResult {
 	r := &SiteResult{ID: s.ID, Links: ss.links, Target: s.SLATarget}
 	if ss.raw == nil {
-		return r, nil
+		return r
 	}
 	_, from, n := c.extended(s)
 	lo, hi := margin, n-margin
@@ -487,14 +588,6 @@ func (c *Computation) Site(ctx context.Context, s *inventory.Site) (*SiteResult,
 	if r.Availability != nil && r.Target > 0 {
 		met := *r.Availability >= r.Target
 		r.Met = &met
-	}
-	parent, err := c.parentDown(ctx, s)
-	if err != nil {
-		return nil, err
-	}
-	heart, err := c.load(ctx, KindSite, s.ID, from, n)
-	if err != nil {
-		return nil, err
 	}
 	// a site minute is under maintenance when its effective state is
 	maint := make([]bool, n)
@@ -505,11 +598,11 @@ func (c *Computation) Site(ctx context.Context, s *inventory.Site) (*SiteResult,
 	r.DowntimeByCause = map[string]int{}
 	for i := range r.Outages {
 		o := &r.Outages[i]
-		o.Cause = cause(o, ss.raw, parent, heart, anySet(heart))
+		o.Cause = cause(o, ss.raw, sc.parent, sc.heart, sc.hasAgent)
 		r.DowntimeByCause[o.Cause] += o.InPeriodMinutes
 	}
 	r.MTTRMinutes, r.MTBFMinutes = mttrMTBF(r.Outages, r.Up+r.Degraded)
-	return r, nil
+	return r
 }
 
 // contractMonth evaluates one month of an ISP contract. Down minutes in

@@ -456,3 +456,36 @@ func TestMinuteOfNegative(t *testing.T) {
 		t.Errorf("DayOf(-1) = %d, %d", d, o)
 	}
 }
+
+// SiteWithLinks (what reports use) gives what Link and Site give.
+func TestSiteWithLinksMatches(t *testing.T) {
+	inv := loadInventory(t)
+	st := build(t, inv, script(), heartbeats())
+	e := &Engine{Inv: inv, Store: st, Windows: []Window{{Scope: ScopeLink, Target: "dinkes-wan", Start: dinkesMaint.from, End: dinkesMaint.to, Reason: "x"}}}
+	ctx := context.Background()
+	for _, id := range []string{"dinkes", "disdik", "dc"} {
+		s := inv.Site(id)
+		c1 := e.NewComputation(october(t))
+		sr, links, err := c1.SiteWithLinks(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c2 := e.NewComputation(october(t))
+		want, err := c2.Site(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(sr, want) {
+			t.Errorf("site %s differs", id)
+		}
+		for i, l := range inv.LinksOfSite(id) {
+			w, err := c2.Link(ctx, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(links[i], w) {
+				t.Errorf("link %s differs", l.ID)
+			}
+		}
+	}
+}

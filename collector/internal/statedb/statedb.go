@@ -1,7 +1,8 @@
 // Package statedb is the collector's non-time-series state: one SQLite file
 // (state.db in the data directory, pure-Go driver, no cgo) holding agent
-// tokens (hashed) and the batch ids already stored. Later schema versions
-// add SLA minute states, outages, maintenance and the notification outbox.
+// tokens (hashed), the batch ids already stored, the SLA engine's minute
+// states and maintenance windows, and the monthly review with its
+// follow-up items. Later schema versions add the notification outbox.
 //
 // The daemon and the CLI (token create/revoke) open the same file at the
 // same time; WAL mode and a busy timeout make that safe.
@@ -46,6 +47,54 @@ var migrations = []string{
 		PRIMARY KEY (agent, batch)
 	) WITHOUT ROWID;
 	CREATE INDEX batches_stored_at ON batches(stored_at);`,
+	// 2: the SLA engine's minute states, maintenance windows, and the
+	// monthly review with its follow-up items.
+	`CREATE TABLE minutes (
+		kind   INTEGER NOT NULL,
+		id     TEXT NOT NULL,
+		day    INTEGER NOT NULL,
+		states BLOB NOT NULL,
+		PRIMARY KEY (kind, id, day)
+	) WITHOUT ROWID;
+	CREATE TABLE maintenance (
+		id         INTEGER PRIMARY KEY,
+		scope      TEXT NOT NULL,
+		target     TEXT NOT NULL DEFAULT '',
+		start_ns   INTEGER NOT NULL,
+		end_ns     INTEGER NOT NULL,
+		zone       TEXT NOT NULL,
+		repeat     TEXT NOT NULL DEFAULT '',
+		until_ns   INTEGER NOT NULL DEFAULT 0,
+		reason     TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		deleted_at INTEGER
+	);
+	CREATE TABLE reviews (
+		id           INTEGER PRIMARY KEY,
+		month        TEXT NOT NULL,
+		held_on      TEXT NOT NULL,
+		scope        TEXT NOT NULL DEFAULT '',
+		participants TEXT NOT NULL,
+		findings     TEXT NOT NULL,
+		created_at   INTEGER NOT NULL
+	);
+	CREATE TABLE followups (
+		id          INTEGER PRIMARY KEY,
+		review_id   INTEGER REFERENCES reviews(id),
+		opened      TEXT NOT NULL,
+		item        TEXT NOT NULL,
+		owner       TEXT NOT NULL,
+		due         TEXT NOT NULL DEFAULT '',
+		created_at  INTEGER NOT NULL
+	);
+	CREATE TABLE followup_updates (
+		followup_id INTEGER NOT NULL REFERENCES followups(id),
+		on_date     TEXT NOT NULL,
+		status      TEXT NOT NULL,
+		evidence    TEXT NOT NULL DEFAULT '',
+		note        TEXT NOT NULL DEFAULT '',
+		seq         INTEGER PRIMARY KEY
+	);`,
 }
 
 // Open opens (creating if needed) the state file in dataDir and brings its

@@ -1,0 +1,74 @@
+package inventory
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func seedFiles(f *testing.F, pattern string) {
+	files, _ := filepath.Glob(filepath.Join("testdata", pattern))
+	if len(files) == 0 {
+		f.Fatalf("no seeds match testdata/%s", pattern)
+	}
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+}
+
+// FuzzParse: Parse never panics, and what it accepts is written and
+// parsed back to an equal inventory.
+func FuzzParse(f *testing.F) {
+	seedFiles(f, "*.yml")
+	f.Add(ExampleYAML)
+	f.Add([]byte("sites:\n  - {id: a, name: \"x\\ny\", kind: opd, lat: 0, lon: -0.0, sla_target: 1e-3}\n" +
+		"links:\n  - {id: a.b_c, site: a, name: 'yes', bandwidth: 1.000000001G, thresholds: {rtt: 1500us, loss_ratio: 0}, contract: {target: 100, exclude: []}}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		inv, err := Parse("fuzz.yml", data)
+		if err != nil {
+			return
+		}
+		var buf bytes.Buffer
+		if err := inv.WriteYAML(&buf, "fuzz.yml"); err != nil {
+			t.Fatalf("write an accepted inventory: %v", err)
+		}
+		back, err := Parse("written.yml", buf.Bytes())
+		if err != nil {
+			t.Fatalf("written inventory does not parse: %v\n%s", err, buf.Bytes())
+		}
+		if !sameInventory(inv, back) {
+			t.Fatalf("written inventory parses to another:\n%s\n got: %+v\nwant: %+v", buf.Bytes(), back, inv)
+		}
+	})
+}
+
+// FuzzImportCSV: ImportCSV never panics, and what it accepts is written
+// and parsed back to an equal inventory.
+func FuzzImportCSV(f *testing.F) {
+	seedFiles(f, "*.csv")
+	f.Add([]byte(csvHeader + "dc,DC,datacenter,,,dc-fo,fibre,20Mbps,10.0.0.1,a1,2%,50ms,99,5m,none,\"1.000\",2026-01-01,\n"))
+	f.Add([]byte("site_id;site_name;kind;lat\ndc;\"Data; Center\";OPD;0,5\n"))
+	f.Add([]byte("\xef\xbb\xbfsite_id,site_name,kind\n\"a\",\"b\"\"c\",campus\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		inv, err := ImportCSV("fuzz.csv", bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		var buf bytes.Buffer
+		if err := inv.WriteYAML(&buf, "fuzz.csv"); err != nil {
+			t.Fatalf("write an accepted inventory: %v", err)
+		}
+		back, err := Parse("written.yml", buf.Bytes())
+		if err != nil {
+			t.Fatalf("written inventory does not parse: %v\n%s", err, buf.Bytes())
+		}
+		if !sameInventory(inv, back) {
+			t.Fatalf("written inventory parses to another:\n%s\n got: %+v\nwant: %+v", buf.Bytes(), back, inv)
+		}
+	})
+}

@@ -1,0 +1,131 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pantau-noc/pantau/collector/internal/capacity"
+	"github.com/pantau-noc/pantau/collector/internal/inventory"
+	"github.com/pantau-noc/pantau/collector/internal/sla"
+	"github.com/pantau-noc/pantau/collector/internal/statedb"
+)
+
+// synthCapacity gives every link a month of 60 s rate samples.
+type synthCapacity struct{}
+
+func (synthCapacity) Capacity(_ context.Context, l *inventory.Link, start, end time.Time) (rx, tx []capacity.Sample, speed float64, err error) {
+	n := int(end.Sub(start) / time.Minute)
+	rx = make([]capacity.Sample, n)
+	tx = make([]capacity.Sample, n)
+	t0 := start.UnixMilli()
+	for i := range n {
+		t := t0 + int64(i)*60000
+		h := float64((i / 60) % 24)
+		rx[i] = capacity.Sample{T: t, V: 2e6 + h*4e5 + float64(i%7)*1e4}
+		tx[i] = capacity.Sample{T: t, V: 5e5 + h*1e5}
+	}
+	return rx, tx, 1e8, nil
+}
+
+// BenchmarkMonthlyReport5000Links builds the October report of 5,000
+// links (2,500 sites, two links each, under 50 OPD) from one-minute
+// states in a real state.db, with a month of 60 s capacity samples per
+// link and direction (432 million samples in all).
+func BenchmarkMonthlyReport5000Links(b *testing.B) {
+	const sites = 2500
+	var inv strings.Builder
+	inv.WriteString("sites:\n")
+	for i := range sites {
+		fmt.Fprintf(&inv, "  - {id: s%d, name: Site %d, kind: opd, opd: opd%d, timezone: WIT}\n", i, i, i%50)
+	}
+	inv.WriteString("links:\n")
+	for i := range sites {
+		for j := range 2 {
+			fmt.Fprintf(&inv, "  - {id: l%d-%d, site: s%d, type: fibre, bandwidth: 100Mbps, icmp: {target: 127.%d.%d.%d}, snmp: {device: d%d, interface: e%d}}\n",
+				i, j, i, 1+j, i/250, i%250, i, j)
+		}
+	}
+	in, err := inventory.Parse("bench.yml", []byte(inv.String()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	dir := b.TempDir()
+	db, err := statedb.Open(ctx, dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	wit := time.FixedZone("WIT", 9*3600)
+	p, _ := sla.ParsePeriod("2026-10", wit)
+	from, n := p.Minutes()
+	d0, _ := sla.DayOf(from - sla.MinutesPerDay)
+	d1, _ := sla.DayOf(from + int64(n) + sla.MinutesPerDay)
+	st := db.Minutes()
+	// every link up with a 20-minute outage every 3 days; the collector ran
+	coll := map[sla.DayKey]*[sla.MinutesPerDay]uint8{}
+	for d := d0; d <= d1; d++ {
+		a := new([sla.MinutesPerDay]uint8)
+		for i := range a {
+			a[i] = sla.BitSeen
+		}
+		coll[sla.DayKey{Kind: sla.KindCollector, Day: d}] = a
+	}
+	if err := st.MergeDays(ctx, coll); err != nil {
+		b.Fatal(err)
+	}
+	for i := range in.Links {
+		g := map[sla.DayKey]*[sla.MinutesPerDay]uint8{}
+		for d := d0; d <= d1; d++ {
+			a := new([sla.MinutesPerDay]uint8)
+			for m := range a {
+				a[m] = sla.BitUp
+			}
+			if (d+int64(i))%3 == 0 {
+				for m := 600; m < 620; m++ {
+					a[m] = sla.BitDown
+				}
+			}
+			g[sla.DayKey{Kind: sla.KindLink, ID: in.Links[i].ID, Day: d}] = a
+		}
+		if err := st.MergeDays(ctx, g); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// reopen, as the report command does: the loading handle's cache of
+	// day arrays must not count
+	db.Close()
+	st = nil
+	if db, err = statedb.Open(ctx, dir); err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	for _, c := range []struct {
+		name string
+		src  CapacitySource
+		rows int
+	}{{"states", nil, 0}, {"states+capacity", synthCapacity{}, 10000}} {
+		b.Run(c.name, func(b *testing.B) {
+			runtime.GC()
+			var before runtime.MemStats
+			runtime.ReadMemStats(&before)
+			for b.Loop() {
+				r, err := Build(ctx, Input{Inv: in, Store: db.Minutes(), Index: db.Minutes(), Reviews: db, Capacity: c.src},
+					Options{Period: "2026-10", Zone: wit, Now: time.Date(2026, 11, 2, 0, 0, 0, 0, wit)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(r.Links) != 5000 || len(r.Capacity) != c.rows || r.Summary.Outages == 0 {
+					b.Fatalf("report has %d links, %d capacity rows, %d outages", len(r.Links), len(r.Capacity), r.Summary.Outages)
+				}
+			}
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			b.ReportMetric(float64(ms.Sys)/(1<<20), "sys_MiB")
+			b.ReportMetric(float64(ms.TotalAlloc-before.TotalAlloc)/float64(b.N)/(1<<20), "alloc_MiB/op")
+		})
+	}
+}

@@ -1,0 +1,570 @@
+package report
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/pantau-noc/pantau/collector/internal/capacity"
+	"github.com/pantau-noc/pantau/collector/internal/inventory"
+	"github.com/pantau-noc/pantau/collector/internal/sla"
+	"github.com/pantau-noc/pantau/collector/internal/statedb"
+	"github.com/pantau-noc/pantau/internal/buildinfo"
+)
+
+// ReviewSource gives the review records (statedb.DB).
+type ReviewSource interface {
+	Reviews(ctx context.Context, from, to string) ([]statedb.Review, error)
+	FollowUpsAsOf(ctx context.Context, since, date string) ([]statedb.FollowUp, error)
+}
+
+// CapacitySource gives a link's bit-rate samples and interface speed.
+type CapacitySource interface {
+	Capacity(ctx context.Context, l *inventory.Link, start, end time.Time) (rx, tx []capacity.Sample, speedBps float64, err error)
+}
+
+// DataIndex tells which links have any data in a range of UTC days.
+type DataIndex interface {
+	LinksWithData(ctx context.Context, fromDay, toDay int64) (map[string]bool, error)
+}
+
+// Input is where a report's figures come from.
+type Input struct {
+	Inv      *inventory.Inventory
+	Store    sla.Store
+	Index    DataIndex
+	Windows  []sla.Window
+	Reviews  ReviewSource   // may be nil
+	Capacity CapacitySource // may be nil
+}
+
+// Options choose the report.
+type Options struct {
+	Period string // 2026-10, 2026-Q4, 2026, 2026-10-01..2026-10-15
+	OPD    string // only this OPD's sites
+	Site   string // only this site
+	Lang   string
+	// Zone is the reference zone of the header; each site's figures use
+	// its own zone. Default Asia/Jakarta (WIB).
+	Zone *time.Location
+	// Now is the report date (expiries are counted from it); default
+	// time.Now.
+	Now time.Time
+	// CoverageMonths is how many months the coverage history shows,
+	// ending with the period's last month. Default 6.
+	CoverageMonths int
+	// Progress, when set, is called after each link.
+	Progress func(done, total int)
+}
+
+//go:embed spbe.yml
+var spbeYAML []byte
+
+type spbeMap struct {
+	Indicators []Indicator `yaml:"indicators"`
+	Sections   []struct {
+		Section    string            `yaml:"section"`
+		Indicators []int             `yaml:"indicators"`
+		Note       map[string]string `yaml:"note"`
+	} `yaml:"sections"`
+}
+
+// evidence reads the SPBE mapping data file.
+func evidence(lang string) ([]Evidence, error) {
+	var m spbeMap
+	if err := yaml.Unmarshal(spbeYAML, &m); err != nil {
+		return nil, fmt.Errorf("read spbe.yml: %w", err)
+	}
+	byNum := map[int]Indicator{}
+	for _, in := range m.Indicators {
+		byNum[in.Number] = in
+	}
+	var out []Evidence
+	for _, s := range m.Sections {
+		e := Evidence{Section: s.Section, Title: T(lang, s.Section), Note: s.Note[lang]}
+		for _, n := range s.Indicators {
+			in, ok := byNum[n]
+			if !ok {
+				return nil, fmt.Errorf("spbe.yml: section %s names indicator %d, which is not listed", s.Section, n)
+			}
+			e.Indicators = append(e.Indicators, in)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Build computes a report.
+func Build(ctx context.Context, in Input, o Options) (*Report, error) {
+	if in.Inv == nil {
+		return nil, fmt.Errorf("no inventory: set inventory in the collector config (a report needs the site and link list)")
+	}
+	lang, err := ParseLang(o.Lang)
+	if err != nil {
+		return nil, err
+	}
+	if o.Zone == nil {
+		if o.Zone, err = time.LoadLocation("Asia/Jakarta"); err != nil {
+			return nil, fmt.Errorf("load time zone Asia/Jakarta: %w", err)
+		}
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	if o.CoverageMonths <= 0 {
+		o.CoverageMonths = 6
+	}
+	p, err := sla.ParsePeriod(o.Period, o.Zone)
+	if err != nil {
+		return nil, err
+	}
+	inv := in.Inv
+	r := &Report{
+		Lang: lang, Title: T(lang, "title"), Period: p.Label, Start: p.Start, End: p.End,
+		TimeZone: T(lang, "tz.per_site"), GeneratedAt: o.Now.In(o.Zone).Truncate(time.Second),
+		Generator: "pantau-collector " + buildinfo.Version,
+		Sites:     []SiteRow{}, Links: []LinkRow{}, Incidents: []Incident{}, Contracts: []ContractRow{},
+		Capacity: []CapacityRow{}, Reviews: []statedb.Review{}, FollowUps: []statedb.FollowUp{},
+		Assets: []Asset{}, Expiries: []Expiry{},
+	}
+	for _, k := range []string{"m.minute", "m.availability", "m.completeness", "m.worst", "m.site", "m.outage", "m.cause", "m.contract", "m.capacity", "m.coverage", "m.evidence"} {
+		r.Methods = append(r.Methods, Note{Figure: k[2:], Method: T(lang, k)})
+	}
+
+	// scope
+	var sites []*inventory.Site
+	switch {
+	case o.Site != "":
+		s := inv.Site(o.Site)
+		if s == nil {
+			return nil, fmt.Errorf("unknown site %q (not in the inventory %s)", o.Site, inv.File)
+		}
+		sites = []*inventory.Site{s}
+		r.Scope = Scope{Kind: "site", ID: s.ID, Name: s.Name}
+	case o.OPD != "":
+		for i := range inv.Sites {
+			if inv.Sites[i].OPD == o.OPD {
+				sites = append(sites, &inv.Sites[i])
+			}
+		}
+		if len(sites) == 0 {
+			return nil, fmt.Errorf("no site of OPD %q in the inventory %s", o.OPD, inv.File)
+		}
+		name := o.OPD
+		if s := inv.Site(o.OPD); s != nil {
+			name = s.Name
+		}
+		r.Scope = Scope{Kind: "opd", ID: o.OPD, Name: name}
+	default:
+		for i := range inv.Sites {
+			sites = append(sites, &inv.Sites[i])
+		}
+		r.Scope = Scope{Kind: "pemda", Name: T(lang, "scope.pemda")}
+	}
+
+	eng := &sla.Engine{Inv: inv, Store: in.Store, Windows: in.Windows}
+	comp := eng.NewComputation(p)
+	results, err := computeSites(ctx, comp, in, sites, p, o)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		sumUp, sumKnown, sumNoData int
+		siteUp, siteKnown          int
+	)
+	r.Summary.DowntimeByCause = map[string]int{}
+	for i, s := range sites {
+		res := results[i]
+		sp := p.In(s.Location)
+		for j, l := range inv.LinksOfSite(s.ID) {
+			lr := res.links[j]
+			row := LinkRow{
+				Link: l.ID, Name: l.Name, Site: s.ID, OPD: s.OPD, Type: l.Type, ISP: l.ISP, Circuit: l.Circuit,
+				TimeZone: zoneName(s), Figures: lr.Figures, Target: lr.Target, Met: lr.Met, Outages: len(lr.Outages),
+				DowntimeByCause: lr.DowntimeByCause, MTTRMinutes: lr.MTTRMinutes, MTBFMinutes: lr.MTBFMinutes,
+				Daily: daily(lr.States, sp),
+			}
+			r.Links = append(r.Links, row)
+			r.Summary.Links++
+			known := lr.Up + lr.Degraded + lr.Down
+			if known > 0 {
+				r.Summary.LinksWithData++
+			}
+			if lr.Met != nil {
+				if *lr.Met {
+					r.Summary.LinksMeetingSLA++
+				} else {
+					r.Summary.LinksMissingSLA++
+				}
+			}
+			sumUp += lr.Up + lr.Degraded
+			sumKnown += known
+			sumNoData += lr.NoData
+			counted := map[int]bool{}
+			for _, cm := range lr.Contract {
+				r.Contracts = append(r.Contracts, ContractRow{Link: l.ID, ISP: l.ISP, Circuit: l.Circuit, ContractMonth: cm})
+				r.Summary.Restitution += cm.Restitution
+				for _, i := range cm.Outages {
+					counted[i] = true
+				}
+			}
+			for i, ou := range lr.Outages {
+				r.Incidents = append(r.Incidents, Incident{
+					Link: l.ID, Site: s.ID, Start: ou.Start.In(s.Location), End: ou.End.In(s.Location),
+					DurationMinutes: ou.DurationMinutes, DownMinutes: ou.DownMinutes, MaintenanceMinutes: ou.MaintenanceMinutes,
+					InPeriodMinutes: ou.InPeriodMinutes, Cause: ou.Cause, ContractCounted: counted[i],
+				})
+				r.Summary.Outages++
+				r.Summary.DowntimeMinutes += ou.InPeriodMinutes
+				r.Summary.DowntimeByCause[ou.Cause] += ou.InPeriodMinutes
+			}
+		}
+		r.Capacity = append(r.Capacity, res.capacity...)
+		sr := res.site
+		row := SiteRow{
+			Site: s.ID, Name: s.Name, Kind: s.Kind, OPD: s.OPD, District: s.District, TimeZone: zoneName(s),
+			Links: sr.Links, Figures: sr.Figures, Target: sr.Target, Met: sr.Met, Outages: len(sr.Outages),
+			DowntimeByCause: sr.DowntimeByCause, MTTRMinutes: sr.MTTRMinutes, MTBFMinutes: sr.MTBFMinutes,
+			Daily: daily(sr.States, sp),
+		}
+		r.Sites = append(r.Sites, row)
+		siteUp += sr.Up + sr.Degraded
+		siteKnown += sr.Up + sr.Degraded + sr.Down
+	}
+	r.Summary.Sites = len(sites)
+	r.Summary.Availability = pct(sumUp, sumKnown)
+	r.Summary.Completeness = pct(sumKnown, sumKnown+sumNoData)
+	r.Summary.WorstCase = pct(sumUp, sumKnown+sumNoData)
+	r.Summary.SiteAvailability = pct(siteUp, siteKnown)
+	sort.SliceStable(r.Incidents, func(i, j int) bool { return r.Incidents[i].Start.Before(r.Incidents[j].Start) })
+
+	if err := coverage(ctx, r, in, sites, p, o); err != nil {
+		return nil, err
+	}
+	if in.Reviews != nil {
+		months := p.Months()
+		if r.Reviews, err = in.Reviews.Reviews(ctx, months[0].Label, months[len(months)-1].Label); err != nil {
+			return nil, err
+		}
+		last := p.End.AddDate(0, 0, -1).Format("2006-01-02")
+		if r.FollowUps, err = in.Reviews.FollowUpsAsOf(ctx, p.Start.Format("2006-01-02"), last); err != nil {
+			return nil, err
+		}
+		for _, f := range r.FollowUps {
+			if f.Status == statedb.StatusSelesai {
+				r.Summary.ClosedFollowUps++
+			} else {
+				r.Summary.OpenFollowUps++
+			}
+		}
+		if r.Reviews == nil {
+			r.Reviews = []statedb.Review{}
+		}
+		if r.FollowUps == nil {
+			r.FollowUps = []statedb.FollowUp{}
+		}
+	}
+	assetsAndExpiries(r, inv, sites, o)
+	r.Summary.ExpiringWithin90d = len(r.Expiries)
+	if r.Evidence, err = evidence(lang); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func pct(num, den int) *float64 {
+	if den == 0 {
+		return nil
+	}
+	v := 100 * float64(num) / float64(den)
+	return &v
+}
+
+func zoneName(s *inventory.Site) string {
+	switch s.Location.String() {
+	case "Asia/Jakarta", "Asia/Pontianak":
+		return "WIB (" + s.Location.String() + ")"
+	case "Asia/Makassar":
+		return "WITA (" + s.Location.String() + ")"
+	case "Asia/Jayapura":
+		return "WIT (" + s.Location.String() + ")"
+	}
+	return s.Location.String()
+}
+
+// siteResult is one site's computed part of the report.
+type siteResult struct {
+	site     *sla.SiteResult
+	links    []*sla.LinkResult
+	capacity []CapacityRow
+}
+
+// computeSites computes the sites on GOMAXPROCS workers; results are in
+// the order of sites.
+func computeSites(ctx context.Context, comp *sla.Computation, in Input, sites []*inventory.Site, p sla.Period, o Options) ([]siteResult, error) {
+	total := 0
+	for _, s := range sites {
+		total += len(in.Inv.LinksOfSite(s.ID))
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]siteResult, len(sites))
+	next := make(chan int)
+	var (
+		mu       sync.Mutex
+		firstErr error
+		done     int
+		wg       sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+			cancel()
+		}
+		mu.Unlock()
+	}
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				s := sites[i]
+				sr, links, err := comp.SiteWithLinks(ctx, s)
+				if err != nil {
+					fail(err)
+					continue
+				}
+				res := siteResult{site: sr, links: links}
+				if in.Capacity != nil {
+					for _, l := range in.Inv.LinksOfSite(s.ID) {
+						if l.SNMP.Device == "" && l.SNMP.Interface == "" {
+							continue
+						}
+						rows, err := capacityRows(ctx, in.Capacity, l, s, p.In(s.Location), o.Now)
+						if err != nil {
+							fail(err)
+							break
+						}
+						res.capacity = append(res.capacity, rows...)
+					}
+				}
+				// per-minute states are only needed for the daily figures
+				results[i] = res
+				mu.Lock()
+				done += len(links)
+				if o.Progress != nil {
+					o.Progress(done, total)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range sites {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return results, ctx.Err()
+}
+
+// daily is availability per local day of the period.
+func daily(states []sla.State, p sla.Period) []*float64 {
+	if states == nil {
+		return nil
+	}
+	var out []*float64
+	i := 0
+	for d := p.Start; d.Before(p.End); d = d.AddDate(0, 0, 1) {
+		n := int(d.AddDate(0, 0, 1).Sub(d) / time.Minute)
+		var up, known int
+		for _, s := range states[i:min(i+n, len(states))] {
+			switch s {
+			case sla.Up, sla.Degraded:
+				up++
+				known++
+			case sla.Down:
+				known++
+			}
+		}
+		out = append(out, pct(up, known))
+		i += n
+	}
+	return out
+}
+
+func capacityRows(ctx context.Context, src CapacitySource, l *inventory.Link, s *inventory.Site, p sla.Period, now time.Time) ([]CapacityRow, error) {
+	rx, tx, speed, err := src.Capacity(ctx, l, p.Start, p.End)
+	if err != nil {
+		return nil, fmt.Errorf("capacity of link %s: %w", l.ID, err)
+	}
+	capBps, source := float64(l.Bandwidth), "contract"
+	if capBps == 0 {
+		capBps, source = speed, "interface"
+	}
+	if capBps == 0 {
+		source = "unknown"
+	}
+	var out []CapacityRow
+	for _, d := range []struct {
+		dir string
+		s   []capacity.Sample
+	}{{"in", rx}, {"out", tx}} {
+		st := capacity.Compute(d.s, capacity.Options{Start: p.Start, End: p.End, Location: s.Location, CapacityBps: capBps, Now: now})
+		row := CapacityRow{
+			Link: l.ID, Site: s.ID, Direction: d.dir, CapacityBps: capBps, CapacitySource: source, Samples: st.Samples,
+			MeanBps: st.MeanBps, P95Bps: st.P95Bps, PeakBps: st.PeakBps, BusyHour: st.BusyHour, VolumeBytes: st.VolumeBytes,
+		}
+		if st.UtilizationKnown {
+			a, b, c := 100*st.MeanUtilization, 100*st.P95Utilization, 100*st.PeakUtilization
+			row.MeanUtilization, row.P95Utilization, row.PeakUtilization = &a, &b, &c
+		}
+		if st.Samples > 0 && st.TrendBpsPerDay != 0 {
+			t := st.TrendBpsPerDay
+			row.TrendBpsPerDay = &t
+		}
+		if st.ForecastKnown {
+			f := st.Forecast80.In(s.Location)
+			row.Forecast80 = &f
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+func coverage(ctx context.Context, r *Report, in Input, sites []*inventory.Site, p sla.Period, o Options) error {
+	withData := map[string]bool{}
+	for _, l := range r.Links {
+		if l.Up+l.Degraded+l.Down > 0 {
+			withData[l.Link] = true
+		}
+	}
+	counted := func(s *inventory.Site) bool { return s.Kind == inventory.KindOPD || s.Kind == inventory.KindDistrict }
+	monitored := func(s *inventory.Site, data map[string]bool) bool {
+		for _, l := range in.Inv.LinksOfSite(s.ID) {
+			if data[l.ID] {
+				return true
+			}
+		}
+		return false
+	}
+	c := &r.Coverage
+	c.NotMonitored = []Unmonitored{}
+	for _, s := range sites {
+		if !counted(s) {
+			continue
+		}
+		mon := monitored(s, withData)
+		if s.Kind == inventory.KindOPD {
+			c.OPDTotal++
+			if mon {
+				c.OPDMonitored++
+			}
+		} else {
+			c.DistrictTotal++
+			if mon {
+				c.DistrictMonitored++
+			}
+		}
+		if !mon {
+			reason := "no_data"
+			if len(in.Inv.LinksOfSite(s.ID)) == 0 {
+				reason = "no_link"
+			}
+			c.NotMonitored = append(c.NotMonitored, Unmonitored{Site: s.ID, Name: s.Name, Kind: s.Kind, OPD: s.OPD, Reason: T(r.Lang, "reason."+reason)})
+		}
+	}
+	r.Summary.CoverageOPD = pct(c.OPDMonitored, c.OPDTotal)
+	r.Summary.CoverageDistrict = pct(c.DistrictMonitored, c.DistrictTotal)
+	c.History = []CoverageMonth{}
+	if in.Index == nil {
+		return nil
+	}
+	last := p.End.AddDate(0, 0, -1)
+	first := time.Date(last.Year(), last.Month()-time.Month(o.CoverageMonths-1), 1, 0, 0, 0, 0, p.Start.Location())
+	for m := first; m.Before(p.End); m = m.AddDate(0, 1, 0) {
+		end := m.AddDate(0, 1, 0)
+		d0, _ := sla.DayOf(sla.MinuteOf(m.UnixNano()))
+		d1, _ := sla.DayOf(sla.MinuteOf(end.UnixNano()) - 1)
+		data, err := in.Index.LinksWithData(ctx, d0, d1)
+		if err != nil {
+			return err
+		}
+		cm := CoverageMonth{Month: m.Format("2006-01")}
+		for _, s := range sites {
+			if !counted(s) {
+				continue
+			}
+			mon := monitored(s, data)
+			if s.Kind == inventory.KindOPD {
+				cm.OPDTotal++
+				if mon {
+					cm.OPDMonitored++
+				}
+			} else {
+				cm.DistrictTotal++
+				if mon {
+					cm.DistrictMonitored++
+				}
+			}
+		}
+		c.History = append(c.History, cm)
+	}
+	return nil
+}
+
+// expiryWindow is how far ahead expiries are listed.
+const expiryWindow = 90
+
+func assetsAndExpiries(r *Report, inv *inventory.Inventory, sites []*inventory.Site, o Options) {
+	inScope := map[string]*inventory.Site{}
+	for _, s := range sites {
+		inScope[s.ID] = s
+	}
+	add := func(what, id string, s *inventory.Site, detail string, end inventory.Date) {
+		if end.IsZero() {
+			return
+		}
+		today := time.Date(o.Now.In(s.Location).Year(), o.Now.In(s.Location).Month(), o.Now.In(s.Location).Day(), 0, 0, 0, 0, s.Location)
+		days := int(end.In(s.Location).Sub(today).Hours() / 24)
+		if days > expiryWindow {
+			return
+		}
+		r.Expiries = append(r.Expiries, Expiry{What: what, ID: id, Site: s.ID, Detail: detail, Ends: end.String(), DaysLeft: days})
+	}
+	for i := range inv.Links {
+		l := &inv.Links[i]
+		s := inScope[l.Site]
+		if s == nil || l.Contract == nil {
+			continue
+		}
+		add("isp_contract", l.ID, s, fmt.Sprintf("%s %s", l.ISP, l.Circuit), l.Contract.End)
+	}
+	for i := range inv.Devices {
+		d := &inv.Devices[i]
+		s := inScope[d.Site]
+		if s == nil {
+			continue
+		}
+		r.Assets = append(r.Assets, Asset{
+			Device: d.ID, Site: d.Site, OPD: s.OPD, Vendor: d.Vendor, Model: d.Model, Serial: d.Serial,
+			YearAcquired: d.YearAcquired, AssetCode: d.AssetCode, WarrantyEnd: d.WarrantyEnd.String(), ContractEnd: d.ContractEnd.String(),
+		})
+		add("warranty", d.ID, s, fmt.Sprintf("%s %s %s", d.Vendor, d.Model, d.Serial), d.WarrantyEnd)
+		add("support_contract", d.ID, s, fmt.Sprintf("%s %s %s", d.Vendor, d.Model, d.Serial), d.ContractEnd)
+	}
+	slices.SortStableFunc(r.Expiries, func(a, b Expiry) int { return a.DaysLeft - b.DaysLeft })
+}

@@ -1,0 +1,220 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pantau-noc/pantau/collector/internal/capacity"
+	"github.com/pantau-noc/pantau/collector/internal/inventory"
+	"github.com/pantau-noc/pantau/collector/internal/sla"
+	"github.com/pantau-noc/pantau/collector/internal/statedb"
+)
+
+var updateBuildGolden = flag.Bool("update-build", false, "rewrite testdata/build golden files")
+
+const buildInventory = `
+sites:
+  - {id: dc, name: DC Pemda, kind: datacenter, timezone: WIB}
+  - {id: dinkes, name: Dinas Kesehatan, kind: opd, parent: dc, timezone: WIB, sla_target: 99.5}
+  - {id: disdik, name: Dinas Pendidikan, kind: opd, parent: dc, timezone: WIB}
+  - {id: bappeda, name: Bappeda, kind: opd, timezone: WIB}
+  - {id: distrik-aimas, name: Distrik Aimas, kind: district, opd: dinkes, parent: dc, timezone: WIT}
+links:
+  - id: dinkes-wan
+    site: dinkes
+    name: Dinkes ke DC
+    type: fibre
+    isp: Telkom
+    circuit: "4700012345"
+    bandwidth: 20Mbps
+    icmp: {target: 127.0.0.2}
+    snmp: {device: rtr-dinkes, interface: ether1}
+    contract: {target: 99.5, min_outage: 300s, monthly_fee: 15000000, end: 2026-12-15}
+  - {id: disdik-wan, site: disdik, type: radio, icmp: {target: 127.0.0.3}}
+  - {id: aimas-vsat, site: distrik-aimas, type: vsat, isp: Palapa Ring, icmp: {target: 127.0.0.4}}
+devices:
+  - {id: rtr-dinkes, site: dinkes, vendor: MikroTik, model: CCR2004, serial: HF1234, year_acquired: 2023, asset_code: "02.06.03.01.001", warranty_end: 2026-11-30}
+`
+
+var wib = time.FixedZone("WIB", 7*3600)
+
+type fakeCapacity struct{}
+
+// Capacity: 10 Mbit/s in, 2 Mbit/s out, every 60 s, for dinkes-wan.
+func (fakeCapacity) Capacity(_ context.Context, l *inventory.Link, start, end time.Time) (rx, tx []capacity.Sample, speed float64, err error) {
+	for t := start; t.Before(end); t = t.Add(time.Minute) {
+		rx = append(rx, capacity.Sample{T: t.UnixMilli(), V: 10e6})
+		tx = append(tx, capacity.Sample{T: t.UnixMilli(), V: 2e6})
+	}
+	return rx, tx, 1e9, nil
+}
+
+// buildFixture stores October and November 2026 minute states and review
+// records in a real state database.
+func buildFixture(t *testing.T) (*inventory.Inventory, *statedb.DB) {
+	t.Helper()
+	ctx := context.Background()
+	inv, err := inventory.Parse("inventory.yml", []byte(buildInventory))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := statedb.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	b := sla.NewBuilder(inv, nil)
+	outage := [2]time.Time{time.Date(2026, 10, 10, 10, 0, 0, 0, wib), time.Date(2026, 10, 10, 10, 30, 0, 0, wib)}
+	var marks []sla.Mark
+	for tm := time.Date(2026, 9, 29, 0, 0, 0, 0, wib); tm.Before(time.Date(2026, 12, 2, 0, 0, 0, 0, wib)); tm = tm.Add(time.Minute) {
+		down := !tm.Before(outage[0]) && tm.Before(outage[1])
+		marks = b.ICMP(marks, "a", "", "127.0.0.2", tm.UnixNano(), !down, 0, 0.01, !down)
+		marks = b.ICMP(marks, "a", "", "127.0.0.4", tm.UnixNano(), true, 0, 0.65, true) // VSAT
+		marks = append(marks, sla.Mark{Kind: sla.KindCollector, Minute: sla.MinuteOf(tm.UnixNano()), Bits: sla.BitSeen})
+		if len(marks) > 5000 {
+			if err := db.Minutes().Merge(ctx, marks); err != nil {
+				t.Fatal(err)
+			}
+			marks = marks[:0]
+		}
+	}
+	if err := db.Minutes().Merge(ctx, marks); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 2, 9, 0, 0, 0, wib)
+	rid, err := db.AddReview(ctx, statedb.Review{Month: "2026-10", HeldOn: "2026-10-28", Participants: "Kabid TIK, NOC, Telkom", Findings: "Gangguan 10 Oktober 30 menit; kontrak VSAT Aimas belum diperpanjang"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fid, err := db.AddFollowUp(ctx, statedb.FollowUp{ReviewID: rid, Opened: "2026-10-28", Item: "Perpanjang kontrak VSAT Distrik Aimas", Owner: "Bidang TIK", Due: "2026-11-30"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.UpdateFollowUp(ctx, fid, "2026-11-03", statedb.StatusProses, "", "draf kontrak"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.UpdateFollowUp(ctx, fid, "2026-11-20", statedb.StatusSelesai, "", ""); err == nil {
+		t.Error("closing an item without evidence was accepted")
+	}
+	if err := db.UpdateFollowUp(ctx, fid, "2026-11-20", statedb.StatusSelesai, "Kontrak No. 027/TIK/XI/2026", ""); err != nil {
+		t.Fatal(err)
+	}
+	return inv, db
+}
+
+func buildReport(t *testing.T, inv *inventory.Inventory, db *statedb.DB, period, lang string) *Report {
+	t.Helper()
+	ws := []sla.Window{}
+	r, err := Build(context.Background(), Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Windows: ws, Reviews: db, Capacity: fakeCapacity{}},
+		Options{Period: period, Lang: lang, Zone: wib, Now: time.Date(2026, 11, 2, 9, 0, 0, 0, wib), CoverageMonths: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestBuildOctoberExact(t *testing.T) {
+	inv, db := buildFixture(t)
+	r := buildReport(t, inv, db, "2026-10", LangID)
+	// dinkes-wan: 44,640 minutes, 30 down: 44,610 / 44,640 = 99.933 %
+	l := r.Links[0]
+	if l.Link != "dinkes-wan" || l.Down != 30 || l.Up != 44610 || fmt.Sprintf("%.3f", *l.Availability) != "99.933" || l.Met == nil || !*l.Met {
+		t.Errorf("dinkes-wan: %+v", l)
+	}
+	// the VSAT link's 650 ms is normal for VSAT: never degraded
+	if v := r.Links[2]; v.Link != "aimas-vsat" || v.Degraded != 0 || v.Up != 44640 {
+		t.Errorf("aimas-vsat: %+v", v.Figures)
+	}
+	// coverage: OPD dinkes monitored, disdik connected without data,
+	// bappeda without a link: 1 of 3; the district 1 of 1.
+	c := r.Coverage
+	if c.OPDTotal != 3 || c.OPDMonitored != 1 || c.DistrictTotal != 1 || c.DistrictMonitored != 1 {
+		t.Errorf("coverage %+v", c)
+	}
+	if fmt.Sprintf("%.3f", *r.Summary.CoverageOPD) != "33.333" {
+		t.Errorf("OPD coverage %v", *r.Summary.CoverageOPD)
+	}
+	if len(c.NotMonitored) != 2 || c.NotMonitored[0].Site != "disdik" || c.NotMonitored[1].Site != "bappeda" ||
+		c.NotMonitored[1].Reason != T(LangID, "reason.no_link") {
+		t.Errorf("not monitored %+v", c.NotMonitored)
+	}
+	// history: August had no data at all, September only its last two days
+	if h := c.History; len(h) != 3 || h[0].Month != "2026-08" || h[0].OPDMonitored != 0 || h[1].OPDMonitored != 1 || h[2].OPDMonitored != 1 {
+		t.Errorf("history %+v", h)
+	}
+	// the follow-up opened Oct 28 is still open (belum) at the end of October
+	if len(r.FollowUps) != 1 || r.FollowUps[0].Status != statedb.StatusBelum || r.Summary.OpenFollowUps != 1 {
+		t.Errorf("October follow-ups %+v", r.FollowUps)
+	}
+	// expiries from Nov 2: the warranty ends Nov 30 (28 days), the contract Dec 15 (43 days)
+	if e := r.Expiries; len(e) != 2 || e[0].What != "warranty" || e[0].DaysLeft != 28 || e[1].What != "isp_contract" || e[1].DaysLeft != 43 {
+		t.Errorf("expiries %+v", e)
+	}
+	// capacity of dinkes-wan in: 10 Mbit/s of 20 contracted = 50 %
+	if cp := r.Capacity; len(cp) != 2 || cp[0].MeanBps != 10e6 || cp[0].CapacitySource != "contract" || *cp[0].MeanUtilization != 50 || cp[0].P95Bps != 10e6 {
+		t.Errorf("capacity %+v", cp)
+	}
+	// the evidence mapping comes from spbe.yml
+	if len(r.Evidence) == 0 || r.Evidence[0].Indicators[0].Name != "Layanan Jaringan Intra" {
+		t.Errorf("evidence %+v", r.Evidence)
+	}
+}
+
+func TestFollowUpCarriesOverAndCloses(t *testing.T) {
+	inv, db := buildFixture(t)
+	nov := buildReport(t, inv, db, "2026-11", LangID)
+	if len(nov.FollowUps) != 1 || nov.FollowUps[0].Status != statedb.StatusSelesai || nov.FollowUps[0].Evidence != "Kontrak No. 027/TIK/XI/2026" || nov.Summary.ClosedFollowUps != 1 {
+		t.Errorf("November follow-ups %+v", nov.FollowUps)
+	}
+	dec := buildReport(t, inv, db, "2026-12", LangID)
+	if len(dec.FollowUps) != 0 {
+		t.Errorf("an item closed in November still shows in December: %+v", dec.FollowUps)
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "build", name)
+	if *updateBuildGolden {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -run %s -update-build to create it)", err, t.Name())
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file; diff it with:\n  go test ./collector/internal/report -run %s -update-build && git diff %s", name, t.Name(), path)
+	}
+}
+
+func TestGoldenCSVAndJSON(t *testing.T) {
+	inv, db := buildFixture(t)
+	for _, lang := range []string{LangID, LangEN} {
+		r := buildReport(t, inv, db, "2026-10", lang)
+		for _, table := range []string{"links", "sites", "incidents", "coverage", "summary"} {
+			var buf bytes.Buffer
+			if err := Render(&buf, r, "csv", table); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, fmt.Sprintf("%s.%s.csv", table, lang), buf.Bytes())
+		}
+		var buf bytes.Buffer
+		if err := Render(&buf, r, "json", ""); err != nil {
+			t.Fatal(err)
+		}
+		var back Report
+		if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
+			t.Fatalf("JSON does not read back: %v", err)
+		}
+		golden(t, "report."+lang+".json", buf.Bytes())
+	}
+}

@@ -1,0 +1,227 @@
+// Package report builds the SPBE infrastructure report from the SLA
+// engine, the capacity figures and the review records, and renders it as
+// JSON, CSV, XLSX and printable HTML, in Bahasa Indonesia or English.
+package report
+
+import (
+	"time"
+
+	"github.com/pantau-noc/pantau/collector/internal/sla"
+	"github.com/pantau-noc/pantau/collector/internal/statedb"
+)
+
+// Report is one report. Every figure carries, directly or through the
+// header, its period, time zone, data completeness and method.
+type Report struct {
+	Lang        string    `json:"lang"`
+	Title       string    `json:"title"`
+	Scope       Scope     `json:"scope"`
+	Period      string    `json:"period"`
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
+	TimeZone    string    `json:"time_zone"`
+	GeneratedAt time.Time `json:"generated_at"`
+	Generator   string    `json:"generator"`
+	Methods     []Note    `json:"methods"`
+
+	Summary   Summary            `json:"summary"`
+	Coverage  Coverage           `json:"coverage"`
+	Sites     []SiteRow          `json:"sites"`
+	Links     []LinkRow          `json:"links"`
+	Incidents []Incident         `json:"incidents"`
+	Contracts []ContractRow      `json:"contracts"`
+	Capacity  []CapacityRow      `json:"capacity"`
+	Reviews   []statedb.Review   `json:"reviews"`
+	FollowUps []statedb.FollowUp `json:"follow_ups"`
+	Assets    []Asset            `json:"assets"`
+	Expiries  []Expiry           `json:"expiries"`
+	Evidence  []Evidence         `json:"evidence"`
+}
+
+// Scope is what the report covers.
+type Scope struct {
+	Kind string `json:"kind"` // pemda | opd | site
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name"`
+}
+
+// Note is a method statement: one figure's definition.
+type Note struct {
+	Figure string `json:"figure"`
+	Method string `json:"method"`
+}
+
+// Summary is the first page: what the SPBE team attaches as evidence.
+type Summary struct {
+	Sites             int            `json:"sites"`
+	Links             int            `json:"links"`
+	LinksWithData     int            `json:"links_with_data"`
+	LinksMeetingSLA   int            `json:"links_meeting_sla"`
+	LinksMissingSLA   int            `json:"links_missing_sla"`
+	Availability      *float64       `json:"availability_pct"` // over all links' known minutes
+	Completeness      *float64       `json:"completeness_pct"`
+	WorstCase         *float64       `json:"worst_case_pct"`
+	SiteAvailability  *float64       `json:"site_availability_pct"`
+	Outages           int            `json:"outages"`
+	DowntimeMinutes   int            `json:"downtime_minutes"`
+	DowntimeByCause   map[string]int `json:"downtime_by_cause_minutes"`
+	Restitution       int64          `json:"restitution"`
+	CoverageOPD       *float64       `json:"coverage_opd_pct"`
+	CoverageDistrict  *float64       `json:"coverage_district_pct"`
+	OpenFollowUps     int            `json:"open_follow_ups"`
+	ClosedFollowUps   int            `json:"closed_follow_ups"`
+	ExpiringWithin90d int            `json:"expiring_within_90_days"`
+}
+
+// Coverage is the cakupan: which OPD and district sites are connected (a
+// link in the inventory) and monitored (a link with data in the period).
+type Coverage struct {
+	OPDTotal          int             `json:"opd_total"`
+	OPDMonitored      int             `json:"opd_monitored"`
+	DistrictTotal     int             `json:"district_total"`
+	DistrictMonitored int             `json:"district_monitored"`
+	NotMonitored      []Unmonitored   `json:"not_monitored"`
+	History           []CoverageMonth `json:"history"`
+}
+
+// Unmonitored is a site left out, and why.
+type Unmonitored struct {
+	Site   string `json:"site"`
+	Name   string `json:"name"`
+	Kind   string `json:"kind"`
+	OPD    string `json:"opd"`
+	Reason string `json:"reason"` // no_link | no_data
+}
+
+// CoverageMonth is coverage in one month.
+type CoverageMonth struct {
+	Month             string `json:"month"`
+	OPDTotal          int    `json:"opd_total"`
+	OPDMonitored      int    `json:"opd_monitored"`
+	DistrictTotal     int    `json:"district_total"`
+	DistrictMonitored int    `json:"district_monitored"`
+}
+
+// SiteRow is one site's availability (out only when all its links are).
+type SiteRow struct {
+	Site     string `json:"site"`
+	Name     string `json:"name"`
+	Kind     string `json:"kind"`
+	OPD      string `json:"opd"`
+	District string `json:"district,omitempty"`
+	TimeZone string `json:"time_zone"`
+	Links    int    `json:"links"`
+	sla.Figures
+	Target          float64        `json:"sla_target_pct"`
+	Met             *bool          `json:"sla_met"`
+	Outages         int            `json:"outages"`
+	DowntimeByCause map[string]int `json:"downtime_by_cause_minutes"`
+	MTTRMinutes     *float64       `json:"mttr_minutes"`
+	MTBFMinutes     *float64       `json:"mtbf_minutes"`
+	// Daily availability, percent per local day (nil: no data), for charts.
+	Daily []*float64 `json:"daily_availability_pct"`
+}
+
+// LinkRow is one link's availability.
+type LinkRow struct {
+	Link     string `json:"link"`
+	Name     string `json:"name"`
+	Site     string `json:"site"`
+	OPD      string `json:"opd"`
+	Type     string `json:"type"`
+	ISP      string `json:"isp"`
+	Circuit  string `json:"circuit"`
+	TimeZone string `json:"time_zone"`
+	sla.Figures
+	Target          float64        `json:"sla_target_pct"`
+	Met             *bool          `json:"sla_met"`
+	Outages         int            `json:"outages"`
+	DowntimeByCause map[string]int `json:"downtime_by_cause_minutes"`
+	MTTRMinutes     *float64       `json:"mttr_minutes"`
+	MTBFMinutes     *float64       `json:"mtbf_minutes"`
+	Daily           []*float64     `json:"daily_availability_pct"`
+}
+
+// Incident is one outage of one link.
+type Incident struct {
+	Link               string    `json:"link"`
+	Site               string    `json:"site"`
+	Start              time.Time `json:"start"`
+	End                time.Time `json:"end"`
+	DurationMinutes    int       `json:"duration_minutes"`
+	DownMinutes        int       `json:"down_minutes"`
+	MaintenanceMinutes int       `json:"maintenance_minutes"`
+	InPeriodMinutes    int       `json:"in_period_minutes"`
+	Cause              string    `json:"cause"`
+	// ContractCounted says whether the ISP contract counts it.
+	ContractCounted bool `json:"contract_counted"`
+}
+
+// ContractRow is one link's ISP contract in one month.
+type ContractRow struct {
+	Link    string `json:"link"`
+	ISP     string `json:"isp"`
+	Circuit string `json:"circuit"`
+	sla.ContractMonth
+}
+
+// CapacityRow is one link direction's capacity.
+type CapacityRow struct {
+	Link            string     `json:"link"`
+	Site            string     `json:"site"`
+	Direction       string     `json:"direction"` // in | out
+	CapacityBps     float64    `json:"capacity_bps"`
+	CapacitySource  string     `json:"capacity_source"` // contract | interface | unknown
+	Samples         int        `json:"samples"`
+	MeanBps         float64    `json:"mean_bps"`
+	P95Bps          float64    `json:"p95_bps"`
+	PeakBps         float64    `json:"peak_bps"`
+	BusyHour        int        `json:"busy_hour"`
+	VolumeBytes     float64    `json:"volume_bytes"`
+	MeanUtilization *float64   `json:"mean_utilization_pct"`
+	P95Utilization  *float64   `json:"p95_utilization_pct"`
+	PeakUtilization *float64   `json:"peak_utilization_pct"`
+	TrendBpsPerDay  *float64   `json:"trend_bps_per_day"`
+	Forecast80      *time.Time `json:"forecast_80pct"`
+}
+
+// Asset is one device of the TIK asset register.
+type Asset struct {
+	Device       string `json:"device"`
+	Site         string `json:"site"`
+	OPD          string `json:"opd"`
+	Vendor       string `json:"vendor"`
+	Model        string `json:"model"`
+	Serial       string `json:"serial"`
+	YearAcquired int    `json:"year_acquired,omitempty"`
+	AssetCode    string `json:"asset_code"`
+	WarrantyEnd  string `json:"warranty_end,omitempty"`
+	ContractEnd  string `json:"contract_end,omitempty"`
+}
+
+// Expiry is a contract or warranty ending within 90 days of the report
+// date (or already ended).
+type Expiry struct {
+	What     string `json:"what"` // isp_contract | warranty | support_contract
+	ID       string `json:"id"`
+	Site     string `json:"site"`
+	Detail   string `json:"detail"`
+	Ends     string `json:"ends"` // last day
+	DaysLeft int    `json:"days_left"`
+}
+
+// Evidence maps a report section to the SPBE indicators it can serve as
+// evidence for.
+type Evidence struct {
+	Section    string      `json:"section"`
+	Title      string      `json:"title"`
+	Indicators []Indicator `json:"indicators"`
+	Note       string      `json:"note"`
+}
+
+// Indicator is one SPBE indicator by its number and official name.
+type Indicator struct {
+	Number int    `json:"number"`
+	Name   string `json:"name"`
+	Aspect string `json:"aspect"`
+}

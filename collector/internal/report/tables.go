@@ -1,0 +1,205 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Table is one table of the report, as CSV files, XLSX sheets and HTML
+// tables show it. Cells are string, int, int64, float64 or nil (no value).
+type Table struct {
+	Name    string   // file and sheet name: summary, sites, links, ...
+	Title   string   // in the report's language
+	Columns []string // in the report's language
+	Rows    [][]any
+}
+
+// TableNames lists the tables in report order.
+var TableNames = []string{"summary", "coverage", "sites", "links", "incidents", "contracts", "capacity", "reviews", "followups", "assets", "expiries", "evidence", "methods"}
+
+var columns = map[string][][2]string{
+	"summary":   {{"butir", "item"}, {"nilai", "value"}},
+	"coverage":  {{"bulan", "month"}, {"OPD dipantau", "OPD monitored"}, {"OPD seluruhnya", "OPD total"}, {"distrik dipantau", "districts monitored"}, {"distrik seluruhnya", "districts total"}},
+	"sites":     {{"lokasi", "site"}, {"nama", "name"}, {"jenis", "kind"}, {"OPD", "OPD"}, {"zona waktu", "time zone"}, {"jalur", "links"}, {"menit", "minutes"}, {"naik", "up"}, {"terdegradasi", "degraded"}, {"putus", "down"}, {"pemeliharaan", "maintenance"}, {"tanpa data", "no data"}, {"pemantau mati", "monitoring down"}, {"ketersediaan %", "availability %"}, {"kelengkapan %", "completeness %"}, {"kasus terburuk %", "worst case %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"gangguan", "outages"}, {"MTTR menit", "MTTR minutes"}, {"MTBF menit", "MTBF minutes"}},
+	"links":     {{"jalur", "link"}, {"nama", "name"}, {"lokasi", "site"}, {"OPD", "OPD"}, {"jenis", "type"}, {"ISP", "ISP"}, {"sirkuit", "circuit"}, {"zona waktu", "time zone"}, {"menit", "minutes"}, {"naik", "up"}, {"terdegradasi", "degraded"}, {"putus", "down"}, {"pemeliharaan", "maintenance"}, {"tanpa data", "no data"}, {"pemantau mati", "monitoring down"}, {"ketersediaan %", "availability %"}, {"kelengkapan %", "completeness %"}, {"kasus terburuk %", "worst case %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"gangguan", "outages"}, {"putus karena ISP", "down: ISP"}, {"putus karena induk", "down: parent"}, {"putus karena listrik/agen", "down: power/agent"}, {"putus tidak diketahui", "down: unknown"}, {"MTTR menit", "MTTR minutes"}, {"MTBF menit", "MTBF minutes"}},
+	"incidents": {{"jalur", "link"}, {"lokasi", "site"}, {"mulai", "start"}, {"selesai", "end"}, {"durasi menit", "duration minutes"}, {"menit putus", "down minutes"}, {"menit pemeliharaan", "maintenance minutes"}, {"menit dalam periode", "minutes in period"}, {"penyebab", "cause"}, {"dihitung kontrak", "counted by contract"}},
+	"contracts": {{"jalur", "link"}, {"ISP", "ISP"}, {"sirkuit", "circuit"}, {"bulan", "month"}, {"berlaku", "in force"}, {"menit sebulan", "minutes in month"}, {"menit terhitung", "counted minutes"}, {"dikecualikan: pemeliharaan", "excluded: maintenance"}, {"dikecualikan: listrik", "excluded: power"}, {"dikecualikan: induk", "excluded: parent"}, {"dikecualikan: singkat", "excluded: short"}, {"menit diizinkan", "allowed minutes"}, {"ketersediaan ISP %", "ISP availability %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"biaya bulanan (Rp)", "monthly fee (Rp)"}, {"rumus", "formula"}, {"restitusi (Rp)", "restitution (Rp)"}},
+	"capacity":  {{"jalur", "link"}, {"lokasi", "site"}, {"arah", "direction"}, {"kapasitas bit/s", "capacity bit/s"}, {"sumber kapasitas", "capacity source"}, {"sampel", "samples"}, {"rata-rata bit/s", "mean bit/s"}, {"p95 bit/s", "p95 bit/s"}, {"puncak bit/s", "peak bit/s"}, {"jam tersibuk", "busy hour"}, {"volume byte", "volume bytes"}, {"utilisasi rata-rata %", "mean utilization %"}, {"utilisasi p95 %", "p95 utilization %"}, {"utilisasi puncak %", "peak utilization %"}, {"tren bit/s per hari", "trend bit/s per day"}, {"prakiraan 80 %", "80 % forecast"}},
+	"reviews":   {{"bulan", "month"}, {"tanggal", "date"}, {"peserta", "participants"}, {"temuan", "findings"}},
+	"followups": {{"no", "no"}, {"dibuka", "opened"}, {"rekomendasi", "recommendation"}, {"penanggung jawab", "owner"}, {"tenggat", "due"}, {"status", "status"}, {"per tanggal", "as of"}, {"bukti", "evidence"}},
+	"assets":    {{"perangkat", "device"}, {"lokasi", "site"}, {"OPD", "OPD"}, {"vendor", "vendor"}, {"model", "model"}, {"nomor seri", "serial number"}, {"tahun perolehan", "year acquired"}, {"kode BMD", "asset code (BMD)"}, {"akhir garansi", "warranty end"}, {"akhir kontrak", "contract end"}},
+	"expiries":  {{"jenis", "what"}, {"id", "id"}, {"lokasi", "site"}, {"keterangan", "detail"}, {"berakhir", "ends"}, {"sisa hari", "days left"}},
+	"evidence":  {{"bagian laporan", "report section"}, {"indikator", "indicator"}, {"nama indikator", "indicator name"}, {"aspek", "aspect"}, {"keterangan", "note"}},
+	"methods":   {{"angka", "figure"}, {"metode", "method"}},
+}
+
+func (r *Report) cols(name string) []string {
+	var out []string
+	for _, c := range columns[name] {
+		if r.Lang == LangEN {
+			out = append(out, c[1])
+		} else {
+			out = append(out, c[0])
+		}
+	}
+	return out
+}
+
+func fp(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func (r *Report) yesNo(b *bool) any {
+	if b == nil {
+		return nil
+	}
+	if *b {
+		return T(r.Lang, "yes")
+	}
+	return T(r.Lang, "no")
+}
+
+// target is an SLA target, or no value when none is set.
+func target(v float64) any {
+	if v == 0 {
+		return nil
+	}
+	return v
+}
+
+func tstr(t time.Time) string { return t.Format("2006-01-02 15:04") }
+
+// Tables returns every table of the report.
+func (r *Report) Tables() []Table {
+	var out []Table
+	for _, n := range TableNames {
+		t, _ := r.Table(n)
+		out = append(out, t)
+	}
+	return out
+}
+
+// Table returns one table by name.
+func (r *Report) Table(name string) (Table, error) {
+	if _, ok := columns[name]; !ok {
+		return Table{}, fmt.Errorf("unknown table %q (want one of %s)", name, strings.Join(TableNames, ", "))
+	}
+	title := name
+	if name == "coverage" {
+		title = "coverage_hist"
+	}
+	t := Table{Name: name, Title: T(r.Lang, title), Columns: r.cols(name)}
+	add := func(cells ...any) { t.Rows = append(t.Rows, cells) }
+	switch name {
+	case "summary":
+		s := r.Summary
+		id := r.Lang != LangEN
+		lbl := func(idText, enText string) string {
+			if id {
+				return idText
+			}
+			return enText
+		}
+		add(lbl("periode", "period"), r.Period)
+		add(lbl("awal", "start"), r.Start.Format(time.RFC3339))
+		add(lbl("akhir (tidak termasuk)", "end (exclusive)"), r.End.Format(time.RFC3339))
+		add(lbl("zona waktu", "time zone"), r.TimeZone)
+		add(lbl("cakupan", "scope"), r.Scope.Name)
+		add(lbl("lokasi", "sites"), s.Sites)
+		add(lbl("jalur", "links"), s.Links)
+		add(lbl("jalur dengan data", "links with data"), s.LinksWithData)
+		add(lbl("jalur memenuhi SLA", "links meeting SLA"), s.LinksMeetingSLA)
+		add(lbl("jalur tidak memenuhi SLA", "links missing SLA"), s.LinksMissingSLA)
+		add(lbl("ketersediaan jalur %", "link availability %"), fp(s.Availability))
+		add(lbl("kelengkapan data %", "data completeness %"), fp(s.Completeness))
+		add(lbl("kasus terburuk %", "worst case %"), fp(s.WorstCase))
+		add(lbl("ketersediaan lokasi %", "site availability %"), fp(s.SiteAvailability))
+		add(lbl("gangguan", "outages"), s.Outages)
+		add(lbl("menit putus", "down minutes"), s.DowntimeMinutes)
+		for _, c := range []string{"isp", "parent", "power", "unknown"} {
+			add(lbl("menit putus: ", "down minutes: ")+T(r.Lang, "cause."+c), s.DowntimeByCause[c])
+		}
+		add(lbl("restitusi dapat diklaim (Rp)", "restitution claimable (Rp)"), s.Restitution)
+		add(lbl("cakupan OPD %", "OPD coverage %"), fp(s.CoverageOPD))
+		add(lbl("cakupan distrik %", "district coverage %"), fp(s.CoverageDistrict))
+		add(lbl("tindak lanjut terbuka", "open follow-ups"), s.OpenFollowUps)
+		add(lbl("tindak lanjut selesai", "closed follow-ups"), s.ClosedFollowUps)
+		add(lbl("berakhir dalam 90 hari", "ending within 90 days"), s.ExpiringWithin90d)
+	case "coverage":
+		for _, m := range r.Coverage.History {
+			add(m.Month, m.OPDMonitored, m.OPDTotal, m.DistrictMonitored, m.DistrictTotal)
+		}
+	case "sites":
+		for _, s := range r.Sites {
+			add(s.Site, s.Name, s.Kind, s.OPD, s.TimeZone, s.Links, s.Minutes, s.Up, s.Degraded, s.Down, s.Maint, s.NoData, s.Monitoring,
+				fp(s.Availability), fp(s.Completeness), fp(s.WorstCase), target(s.Target), r.yesNo(s.Met), s.Outages, fp(s.MTTRMinutes), fp(s.MTBFMinutes))
+		}
+	case "links":
+		for _, l := range r.Links {
+			c := l.DowntimeByCause
+			add(l.Link, l.Name, l.Site, l.OPD, l.Type, l.ISP, l.Circuit, l.TimeZone, l.Minutes, l.Up, l.Degraded, l.Down, l.Maint, l.NoData, l.Monitoring,
+				fp(l.Availability), fp(l.Completeness), fp(l.WorstCase), target(l.Target), r.yesNo(l.Met), l.Outages,
+				c["isp"], c["parent"], c["power"], c["unknown"], fp(l.MTTRMinutes), fp(l.MTBFMinutes))
+		}
+	case "incidents":
+		for _, i := range r.Incidents {
+			counted := i.ContractCounted
+			add(i.Link, i.Site, tstr(i.Start), tstr(i.End), i.DurationMinutes, i.DownMinutes, i.MaintenanceMinutes, i.InPeriodMinutes,
+				T(r.Lang, "cause."+i.Cause), r.yesNo(&counted))
+		}
+	case "contracts":
+		for _, c := range r.Contracts {
+			active, met := c.Active, c.Met
+			e := c.ExcludedMinutes
+			add(c.Link, c.ISP, c.Circuit, c.Month, r.yesNo(&active), c.PeriodMinutes, c.CountedMinutes, e["maintenance"], e["power"], e["parent"], e["short"],
+				c.AllowedMinutes, c.Availability, c.Target, r.yesNo(&met), c.MonthlyFee, c.Formula, c.Restitution)
+		}
+	case "capacity":
+		for _, c := range r.Capacity {
+			var busy, fc any
+			if c.BusyHour >= 0 && c.Samples > 0 {
+				busy = fmt.Sprintf("%02d:00", c.BusyHour)
+			}
+			if c.Forecast80 != nil {
+				fc = c.Forecast80.Format("2006-01-02")
+			}
+			add(c.Link, c.Site, T(r.Lang, "dir."+c.Direction), c.CapacityBps, T(r.Lang, "src."+c.CapacitySource), c.Samples, c.MeanBps, c.P95Bps, c.PeakBps,
+				busy, c.VolumeBytes, fp(c.MeanUtilization), fp(c.P95Utilization), fp(c.PeakUtilization), fp(c.TrendBpsPerDay), fc)
+		}
+	case "reviews":
+		for _, v := range r.Reviews {
+			add(v.Month, v.HeldOn, v.Participants, v.Findings)
+		}
+	case "followups":
+		for _, f := range r.FollowUps {
+			add(int(f.ID), f.Opened, f.Item, f.Owner, f.Due, T(r.Lang, "status."+f.Status), f.Updated, f.Evidence)
+		}
+	case "assets":
+		for _, a := range r.Assets {
+			var y any
+			if a.YearAcquired != 0 {
+				y = a.YearAcquired
+			}
+			add(a.Device, a.Site, a.OPD, a.Vendor, a.Model, a.Serial, y, a.AssetCode, a.WarrantyEnd, a.ContractEnd)
+		}
+	case "expiries":
+		for _, e := range r.Expiries {
+			add(T(r.Lang, "what."+e.What), e.ID, e.Site, e.Detail, e.Ends, e.DaysLeft)
+		}
+	case "evidence":
+		for _, e := range r.Evidence {
+			for _, in := range e.Indicators {
+				add(e.Title, in.Number, in.Name, in.Aspect, e.Note)
+			}
+		}
+	case "methods":
+		for _, m := range r.Methods {
+			add(m.Figure, m.Method)
+		}
+	}
+	return t, nil
+}

@@ -1,0 +1,261 @@
+package statedb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/pantau-noc/pantau/collector/internal/sla"
+)
+
+// Minutes is the SLA engine's minute store (sla.Store) on the state
+// database: one 1,440-byte row per series per UTC day. It caches the day
+// arrays it has merged into recently, so that a merge that sets no new bit
+// (the common case: the second round of a minute) costs no I/O at all.
+type Minutes struct {
+	db *DB
+
+	mu        sync.Mutex
+	cache     map[sla.DayKey]*[sla.MinutesPerDay]uint8
+	lastEvict time.Time
+
+	prepare   sync.Once
+	rangeStmt *sql.Stmt
+	prepErr   error
+}
+
+// Minutes returns the minute store.
+func (s *DB) Minutes() *Minutes {
+	return &Minutes{db: s, cache: map[sla.DayKey]*[sla.MinutesPerDay]uint8{}}
+}
+
+// cacheDays is how many days back merged arrays stay cached.
+const cacheDays = 2
+
+// Merge implements sla.Store: one transaction, rows written only when a
+// bit changes.
+func (m *Minutes) Merge(ctx context.Context, marks []sla.Mark) error {
+	if len(marks) == 0 {
+		return nil
+	}
+	return m.MergeDays(ctx, sla.GroupMarks(marks))
+}
+
+// MergeDays ORs whole day arrays into the store (Merge groups marks into
+// these; bulk loads and rebuilds call it directly).
+func (m *Minutes) MergeDays(ctx context.Context, g map[sla.DayKey]*[sla.MinutesPerDay]uint8) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	type write struct {
+		k sla.DayKey
+		a [sla.MinutesPerDay]uint8
+	}
+	var writes []write
+	var tx *sql.Tx
+	defer func() {
+		if tx != nil {
+			tx.Rollback()
+		}
+	}()
+	for _, k := range sla.SortedKeys(g) {
+		add := g[k]
+		cur := m.cache[k]
+		if cur == nil {
+			if tx == nil {
+				var err error
+				if tx, err = m.db.sql.BeginTx(ctx, nil); err != nil {
+					return fmt.Errorf("merge minute states into %s: %w", m.db.path, err)
+				}
+			}
+			cur = new([sla.MinutesPerDay]uint8)
+			var b []byte
+			err := tx.QueryRowContext(ctx, `SELECT states FROM minutes WHERE kind = ? AND id = ? AND day = ?`, k.Kind, k.ID, k.Day).Scan(&b)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("read minute states of %s from %s: %w", k.ID, m.db.path, err)
+			}
+			copy(cur[:], b)
+		}
+		next := *cur
+		changed := false
+		for i, v := range add {
+			if next[i]|v != next[i] {
+				next[i] |= v
+				changed = true
+			}
+		}
+		if changed {
+			writes = append(writes, write{k, next})
+		} else if m.cache[k] == nil {
+			m.cache[k] = cur
+		}
+	}
+	if len(writes) > 0 {
+		if tx == nil {
+			var err error
+			if tx, err = m.db.sql.BeginTx(ctx, nil); err != nil {
+				return fmt.Errorf("merge minute states into %s: %w", m.db.path, err)
+			}
+		}
+		for _, w := range writes {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO minutes (kind, id, day, states) VALUES (?, ?, ?, ?)
+				ON CONFLICT (kind, id, day) DO UPDATE SET states = excluded.states`, w.k.Kind, w.k.ID, w.k.Day, w.a[:]); err != nil {
+				return fmt.Errorf("write minute states of %s to %s: %w", w.k.ID, m.db.path, err)
+			}
+		}
+	}
+	if tx != nil {
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("merge minute states into %s: %w", m.db.path, err)
+		}
+		tx = nil
+	}
+	for _, w := range writes {
+		a := w.a
+		m.cache[w.k] = &a
+	}
+	m.evict()
+	return nil
+}
+
+// evict drops cached days older than cacheDays (the out-of-order window
+// can reach further back; those merges read the row again).
+func (m *Minutes) evict() {
+	now := time.Now()
+	if now.Sub(m.lastEvict) < time.Minute {
+		return
+	}
+	m.lastEvict = now
+	today, _ := sla.DayOf(sla.MinuteOf(now.UnixNano()))
+	for k := range m.cache {
+		if k.Day < today-cacheDays {
+			delete(m.cache, k)
+		}
+	}
+}
+
+// Range implements sla.Store.
+func (m *Minutes) Range(ctx context.Context, kind uint8, id string, from sla.UnixMinute, n int) ([]uint8, error) {
+	out := make([]uint8, n)
+	if n == 0 {
+		return out, nil
+	}
+	d0, _ := sla.DayOf(from)
+	d1, _ := sla.DayOf(from + int64(n) - 1)
+	// reports read thousands of ranges: parse the query once
+	m.prepare.Do(func() {
+		m.rangeStmt, m.prepErr = m.db.sql.PrepareContext(context.WithoutCancel(ctx), `SELECT day, states FROM minutes WHERE kind = ? AND id = ? AND day BETWEEN ? AND ?`)
+	})
+	if m.prepErr != nil {
+		return nil, fmt.Errorf("read minute states from %s: %w", m.db.path, m.prepErr)
+	}
+	rows, err := m.rangeStmt.QueryContext(ctx, kind, id, d0, d1)
+	if err != nil {
+		return nil, fmt.Errorf("read minute states of %s from %s: %w", id, m.db.path, err)
+	}
+	defer rows.Close()
+	days := map[int64][]byte{}
+	for rows.Next() {
+		var (
+			d int64
+			b []byte
+		)
+		if err := rows.Scan(&d, &b); err != nil {
+			return nil, fmt.Errorf("read minute states of %s from %s: %w", id, m.db.path, err)
+		}
+		days[d] = b
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read minute states of %s from %s: %w", id, m.db.path, err)
+	}
+	sla.CopyRange(out, from, func(day int64) []byte {
+		if b := days[day]; len(b) == sla.MinutesPerDay {
+			return b
+		}
+		return nil
+	})
+	return out, nil
+}
+
+// AddMaintenance stores a window and returns its id.
+func (s *DB) AddMaintenance(ctx context.Context, w sla.Window, now time.Time) (int64, error) {
+	if err := w.Validate(); err != nil {
+		return 0, err
+	}
+	var until int64
+	if !w.Until.IsZero() {
+		until = w.Until.UnixNano()
+	}
+	res, err := s.sql.ExecContext(ctx, `INSERT INTO maintenance (scope, target, start_ns, end_ns, zone, repeat, until_ns, reason, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, w.Scope, w.Target, w.Start.UnixNano(), w.End.UnixNano(), w.Start.Location().String(),
+		w.Repeat, until, w.Reason, now.Unix())
+	if err != nil {
+		return 0, fmt.Errorf("store maintenance window in %s: %w", s.path, err)
+	}
+	return res.LastInsertId()
+}
+
+// DeleteMaintenance removes a window (kept, marked deleted, for audit).
+func (s *DB) DeleteMaintenance(ctx context.Context, id int64, now time.Time) error {
+	res, err := s.sql.ExecContext(ctx, `UPDATE maintenance SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL`, now.Unix(), id)
+	if err != nil {
+		return fmt.Errorf("delete maintenance window %d in %s: %w", id, s.path, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("no maintenance window with id %d", id)
+	}
+	return nil
+}
+
+// Maintenance lists the windows in force.
+func (s *DB) Maintenance(ctx context.Context) ([]sla.Window, error) {
+	rows, err := s.sql.QueryContext(ctx, `SELECT id, scope, target, start_ns, end_ns, zone, repeat, until_ns, reason
+		FROM maintenance WHERE deleted_at IS NULL ORDER BY start_ns, id`)
+	if err != nil {
+		return nil, fmt.Errorf("read maintenance windows from %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	var out []sla.Window
+	for rows.Next() {
+		var (
+			w             sla.Window
+			st, en, until int64
+			zone          string
+		)
+		if err := rows.Scan(&w.ID, &w.Scope, &w.Target, &st, &en, &zone, &w.Repeat, &until, &w.Reason); err != nil {
+			return nil, fmt.Errorf("read maintenance windows from %s: %w", s.path, err)
+		}
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			loc = time.UTC
+		}
+		w.Start = time.Unix(0, st).In(loc)
+		w.End = time.Unix(0, en).In(loc)
+		if until != 0 {
+			w.Until = time.Unix(0, until).In(loc)
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// LinksWithData returns the links with any stored minute in UTC days
+// [fromDay, toDay].
+func (m *Minutes) LinksWithData(ctx context.Context, fromDay, toDay int64) (map[string]bool, error) {
+	rows, err := m.db.sql.QueryContext(ctx, `SELECT DISTINCT id FROM minutes WHERE kind = ? AND day BETWEEN ? AND ?`, sla.KindLink, fromDay, toDay)
+	if err != nil {
+		return nil, fmt.Errorf("read links with data from %s: %w", m.db.path, err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("read links with data from %s: %w", m.db.path, err)
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}

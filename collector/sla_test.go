@@ -1,0 +1,191 @@
+package collector
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pantau-noc/pantau/collector/internal/config"
+	"github.com/pantau-noc/pantau/collector/internal/report"
+)
+
+const slaTestInventory = `
+sites:
+  - {id: dinkes, name: Dinas Kesehatan, kind: opd, timezone: WIB, sla_target: 99.5}
+links:
+  - {id: dinkes-wan, site: dinkes, type: fibre, icmp: {target: 127.0.0.2}}
+`
+
+func (tc *testCollector) get(path string) (int, string) {
+	tc.t.Helper()
+	res, err := tc.httpCli.Get(tc.base + path)
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// TestIntegrationSLAFromIngest writes ICMP rounds and heartbeats to a
+// running collector with an inventory, and checks the minute states, the
+// current-state series, the report API, replay idempotence, the
+// inventory reload and the CLI commands that read beside the daemon.
+func TestIntegrationSLAFromIngest(t *testing.T) {
+	dir := t.TempDir()
+	invPath := filepath.Join(dir, "inventory.yml")
+	if err := os.WriteFile(invPath, []byte(slaTestInventory), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var cfgPath string
+	tc := startCollector(t, func(c *config.Config) {
+		c.Inventory = invPath
+		cfgPath = filepath.Join(dir, "collector.yml")
+		if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("data_dir: %s\ninventory: %s\n", c.DataDir, invPath)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	})
+	tok := tc.token("agent-1", "dinkes")
+
+	// 20 minutes of rounds every 30 s ending in the previous whole minute;
+	// minutes 10-12 back are down.
+	end := time.Now().Truncate(time.Minute).Add(-time.Minute)
+	var body strings.Builder
+	for i := 0; i < 40; i++ {
+		ts := end.Add(-time.Duration(i) * 30 * time.Second)
+		back := int(end.Sub(ts.Truncate(time.Minute)) / time.Minute)
+		up := 1
+		if back >= 10 && back <= 12 {
+			up = 0
+		}
+		if up == 1 {
+			fmt.Fprintf(&body, "icmp,target=127.0.0.2 packets_sent=5u,packets_received=5u,loss_ratio=0,rtt_avg_seconds=0.004,up=1i %d\n", ts.Unix())
+		} else {
+			fmt.Fprintf(&body, "icmp,target=127.0.0.2 packets_sent=5u,packets_received=0u,loss_ratio=1,up=0i %d\n", ts.Unix())
+		}
+		fmt.Fprintf(&body, "icmp,target=127.0.0.9 packets_sent=5u,packets_received=5u,loss_ratio=0,rtt_avg_seconds=0.004,up=1i %d\n", ts.Unix())
+		fmt.Fprintf(&body, "agent,version=t uptime_seconds=%d %d\n", 100+i, ts.Unix())
+	}
+	if code, msg := tc.write(tok, body.String()); code != http.StatusNoContent {
+		t.Fatalf("write: %d %s", code, msg)
+	}
+
+	_, metrics := tc.get("/metrics")
+	if !strings.Contains(metrics, `pantau_link_state{district="",link="dinkes-wan",opd="dinkes",site="dinkes",state="up"} 1`) {
+		t.Errorf("current state not exported as up:\n%s", grepLines(metrics, "pantau_link_state"))
+	}
+
+	wib, _ := time.LoadLocation("Asia/Jakarta")
+	day := func(t time.Time) string { return t.In(wib).Format("2006-01-02") }
+	period := day(end.Add(-time.Hour)) + ".." + day(end)
+	fetch := func() report.LinkRow {
+		code, js := tc.get("/api/v1/report?format=json&period=" + period)
+		if code != 200 {
+			t.Fatalf("report API: %d %s", code, js)
+		}
+		var r report.Report
+		if err := json.Unmarshal([]byte(js), &r); err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Links) != 1 {
+			t.Fatalf("report has %d links", len(r.Links))
+		}
+		return r.Links[0]
+	}
+	l := fetch()
+	// 21 minutes with data (end-20 … end, the first and last with one
+	// round each), 3 down, 18 up; the minute or two since, while the
+	// collector ran, are nodata; before it started, monitoring gaps,
+	// never outages.
+	if l.Up != 18 || l.Down != 3 || l.Degraded != 0 || l.NoData < 1 || l.NoData > 2 || l.Monitoring != 1440-21-l.NoData || l.Outages != 1 {
+		t.Errorf("link figures %+v", l.Figures)
+	}
+	// an agent at the site kept sending heartbeats: the ISP's outage
+	if l.DowntimeByCause["isp"] != 3 {
+		t.Errorf("downtime by cause %v, want isp 3", l.DowntimeByCause)
+	}
+
+	// replaying the batch changes nothing
+	if code, msg := tc.write(tok, body.String()); code != http.StatusNoContent {
+		t.Fatalf("replay: %d %s", code, msg)
+	}
+	if l2 := fetch(); l2.Figures.Up != l.Up || l2.Down != l.Down || l2.Outages != l.Outages {
+		t.Errorf("replay changed the figures: %+v then %+v", l.Figures, l2.Figures)
+	}
+
+	// the CLI reads beside the running daemon
+	code, out, errOut := cli(t, "inventory", "unmatched", "--config", cfgPath)
+	if code != 0 || !strings.Contains(out, "127.0.0.9") || strings.Contains(out, "127.0.0.2") {
+		t.Errorf("inventory unmatched: exit %d\n%s\n%s", code, out, errOut)
+	}
+	htmlOut := filepath.Join(dir, "r.json")
+	code, _, errOut = cli(t, "report", "--config", cfgPath, "--period", period, "--format", "json", "--out", htmlOut)
+	if code != 0 {
+		t.Fatalf("report: exit %d: %s", code, errOut)
+	}
+	b, _ := os.ReadFile(htmlOut)
+	var fromCLI report.Report
+	if err := json.Unmarshal(b, &fromCLI); err != nil || len(fromCLI.Links) != 1 || fromCLI.Links[0].Down != 3 {
+		t.Errorf("CLI report: %v %+v", err, fromCLI.Links)
+	}
+
+	// maintenance through the CLI shows in the API
+	code, _, errOut = cli(t, "maintenance", "add", "--config", cfgPath, "--scope", "link", "--target", "dinkes-wan",
+		"--start", end.Add(-12*time.Minute).In(wib).Format("2006-01-02T15:04"), "--end", end.Add(-9*time.Minute).In(wib).Format("2006-01-02T15:04"),
+		"--reason", "ganti kabel")
+	if code != 0 {
+		t.Fatalf("maintenance add: %d %s", code, errOut)
+	}
+	if _, js := tc.get("/api/v1/maintenance"); !strings.Contains(js, "ganti kabel") {
+		t.Errorf("maintenance API: %s", js)
+	}
+	// retroactive: the down minutes are now maintenance
+	if l3 := fetch(); l3.Down != 0 || l3.Maint != 3 {
+		t.Errorf("after the maintenance window: %+v", l3.Figures)
+	}
+
+	// a bad inventory is rejected and the old one stays; a good one is
+	// picked up without a restart
+	if err := os.WriteFile(invPath, []byte("sites: [{id: x}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the rejected reload to be logged", func() bool { return strings.Contains(tc.logs.String(), "inventory reload rejected") })
+	if _, m := tc.get("/metrics"); !strings.Contains(m, "pantau_inventory_links 1") {
+		t.Error("a rejected inventory replaced the loaded one")
+	}
+	good := slaTestInventory + "  - {id: extra, site: dinkes, type: radio, icmp: {target: 127.0.0.9}}\n"
+	if err := os.WriteFile(invPath, []byte(good), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the inventory to reload", func() bool {
+		_, m := tc.get("/metrics")
+		return strings.Contains(m, "pantau_inventory_links 2")
+	})
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

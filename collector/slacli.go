@@ -1,0 +1,419 @@
+package collector
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb"
+
+	"github.com/pantau-noc/pantau/collector/internal/capacity"
+	"github.com/pantau-noc/pantau/collector/internal/config"
+	"github.com/pantau-noc/pantau/collector/internal/inventory"
+	"github.com/pantau-noc/pantau/collector/internal/report"
+	"github.com/pantau-noc/pantau/collector/internal/statedb"
+)
+
+// stateFlags are the flags of the commands that work on a collector's
+// data directory (report, inventory, maintenance, review, followup).
+type stateFlags struct {
+	c common
+}
+
+func (s *stateFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&s.c.config, "config", "", "path to collector.yml, for data_dir and inventory")
+	fs.StringVar(&s.c.dataDir, "data-dir", "", "data directory, overriding the config")
+	s.c.log.Register(fs)
+}
+
+func (s *stateFlags) open(ctx context.Context) (*config.Config, *statedb.DB, error) {
+	cfg, err := s.c.load()
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := statedb.Open(ctx, cfg.DataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, db, nil
+}
+
+func loadInventory(cfg *config.Config) (*inventory.Inventory, error) {
+	if cfg.Inventory == "" {
+		return nil, errors.New("no inventory: set `inventory:` in the collector config (see pantau-collector inventory --help)")
+	}
+	return inventory.Load(cfg.Inventory)
+}
+
+// zone resolves WIB, WITA, WIT or an IANA name.
+func zone(name string) (*time.Location, error) {
+	switch strings.ToUpper(name) {
+	case "", "WIB":
+		name = "Asia/Jakarta"
+	case "WITA":
+		name = "Asia/Makassar"
+	case "WIT":
+		name = "Asia/Jayapura"
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("unknown time zone %q (want WIB, WITA, WIT or an IANA name)", name)
+	}
+	return loc, nil
+}
+
+// capacitySource reads a link's bit rates and interface speed from the
+// TSDB, by the link's SNMP device and interface (or its link label).
+type capacitySource struct{ q storage.Queryable }
+
+func (c capacitySource) Capacity(ctx context.Context, l *inventory.Link, start, end time.Time) (rx, tx []capacity.Sample, speed float64, err error) {
+	q, err := c.q.Querier(start.UnixMilli(), end.UnixMilli()-1)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("query TSDB: %w", err)
+	}
+	defer q.Close()
+	if err := readSeries(ctx, q, linkMatchers(l, "pantau_snmp_if_receive_bits_per_second"), func(t int64, v float64) {
+		rx = append(rx, capacity.Sample{T: t, V: v})
+	}); err != nil {
+		return nil, nil, 0, fmt.Errorf("read receive rates of %s: %w", l.ID, err)
+	}
+	if err := readSeries(ctx, q, linkMatchers(l, "pantau_snmp_if_transmit_bits_per_second"), func(t int64, v float64) {
+		tx = append(tx, capacity.Sample{T: t, V: v})
+	}); err != nil {
+		return nil, nil, 0, fmt.Errorf("read transmit rates of %s: %w", l.ID, err)
+	}
+	var lastT int64
+	if err := readSeries(ctx, q, linkMatchers(l, "pantau_snmp_if_speed_bits_per_second"), func(t int64, v float64) {
+		if t >= lastT {
+			lastT, speed = t, v
+		}
+	}); err != nil {
+		return nil, nil, 0, fmt.Errorf("read interface speed of %s: %w", l.ID, err)
+	}
+	return rx, tx, speed, nil
+}
+
+func linkMatchers(l *inventory.Link, metric string) []*labels.Matcher {
+	ms := []*labels.Matcher{labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, metric)}
+	if l.SNMP.Device != "" {
+		ms = append(ms, labels.MustNewMatcher(labels.MatchEqual, "device", l.SNMP.Device))
+	}
+	if l.SNMP.Interface != "" {
+		ms = append(ms, labels.MustNewMatcher(labels.MatchEqual, "ifname", l.SNMP.Interface))
+	}
+	if len(ms) == 1 {
+		ms = append(ms, labels.MustNewMatcher(labels.MatchEqual, "link", l.ID))
+	}
+	return ms
+}
+
+func readSeries(ctx context.Context, q storage.Querier, ms []*labels.Matcher, fn func(t int64, v float64)) error {
+	ss := q.Select(ctx, true, nil, ms...)
+	for ss.Next() {
+		it := ss.At().Iterator(nil)
+		for it.Next() != 0 {
+			t, v := it.At()
+			fn(t, v)
+		}
+		if err := it.Err(); err != nil {
+			return err
+		}
+	}
+	return ss.Err()
+}
+
+// openReadOnlyTSDB opens the collector's TSDB without taking its lock, so
+// the report and inventory commands work beside a running daemon.
+func openReadOnlyTSDB(cfg *config.Config, log *slog.Logger) (*tsdb.DBReadOnly, error) {
+	dir := filepath.Join(cfg.DataDir, "tsdb")
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("no TSDB in %s: %w", dir, err)
+	}
+	db, err := tsdb.OpenDBReadOnly(dir, "", log)
+	if err != nil {
+		return nil, fmt.Errorf("open TSDB %s read-only: %w", dir, err)
+	}
+	return db, nil
+}
+
+type roQueryable struct{ db *tsdb.DBReadOnly }
+
+func (r roQueryable) Querier(mint, maxt int64) (storage.Querier, error) {
+	return r.db.Querier(mint, maxt)
+}
+
+const reportSynopsis = `report --config FILE --period 2026-10|2026-Q4|2026|2026-10-01..2026-10-15
+         [--opd ID | --site ID] [--format json|csv|xlsx|html] [--table NAME] [--lang id|en] [--out FILE]
+
+Builds the SPBE infrastructure report for a period from the minute states
+in state.db, the capacity data in the TSDB (opened read-only, so a running
+collector is not disturbed), the reviews and follow-ups, and the inventory.
+Each site's figures use its own time zone (WIB, WITA or WIT). CSV writes
+one table (--table, default links; tables: ` + "summary, coverage, sites, links, incidents, contracts, capacity, reviews, followups, assets, expiries, evidence, methods" + `).
+The same report is served by a running collector at GET /api/v1/report.`
+
+func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var s stateFlags
+	fs := newFlagSet("report", reportSynopsis, stderr)
+	s.register(fs)
+	period := fs.String("period", "", "period: a month 2026-10, a quarter 2026-Q4, a year 2026, or days 2026-10-01..2026-10-15 (required)")
+	opd := fs.String("opd", "", "only the sites of this OPD")
+	site := fs.String("site", "", "only this site")
+	format := fs.String("format", "html", "output format: json, csv, xlsx or html")
+	table := fs.String("table", "", "with --format csv: the table to write (default links)")
+	lang := fs.String("lang", "id", "language: id (Bahasa Indonesia) or en")
+	out := fs.String("out", "", "output file (default: stdout; required for xlsx)")
+	zoneName := fs.String("zone", "WIB", "time zone of the report header and period parsing; each site still uses its own")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *period == "" {
+		return usageError{errors.New("--period is required (e.g. --period 2026-10)")}
+	}
+	if *format == "xlsx" && *out == "" {
+		return usageError{errors.New("--format xlsx needs --out FILE")}
+	}
+	log, err := s.c.log.Logger(stderr)
+	if err != nil {
+		return usageError{err}
+	}
+	loc, err := zone(*zoneName)
+	if err != nil {
+		return usageError{err}
+	}
+	cfg, db, err := s.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	inv, err := loadInventory(cfg)
+	if err != nil {
+		return err
+	}
+	ws, err := db.Maintenance(ctx)
+	if err != nil {
+		return err
+	}
+	in := report.Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Windows: ws, Reviews: db}
+	if ro, err := openReadOnlyTSDB(cfg, log); err != nil {
+		log.Warn("capacity figures left out", "err", err)
+	} else {
+		defer ro.Close()
+		in.Capacity = capacitySource{roQueryable{ro}}
+	}
+	last := time.Now()
+	r, err := report.Build(ctx, in, report.Options{
+		Period: *period, OPD: *opd, Site: *site, Lang: *lang, Zone: loc,
+		Progress: func(done, total int) {
+			if time.Since(last) > 2*time.Second || done == total {
+				last = time.Now()
+				fmt.Fprintf(stderr, "report: %d/%d links\n", done, total)
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	var w io.Writer = stdout
+	var f *os.File
+	if *out != "" {
+		if f, err = os.Create(*out); err != nil {
+			return fmt.Errorf("create %s: %w", *out, err)
+		}
+		defer f.Close()
+		bw := bufio.NewWriter(f)
+		defer bw.Flush()
+		w = bw
+	}
+	if err := report.Render(w, r, *format, *table); err != nil {
+		return fmt.Errorf("write %s report: %w", *format, err)
+	}
+	if f != nil {
+		if bw, ok := w.(*bufio.Writer); ok {
+			if err := bw.Flush(); err != nil {
+				return fmt.Errorf("write %s: %w", *out, err)
+			}
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("write %s: %w", *out, err)
+		}
+		fmt.Fprintf(stderr, "report %s (%s) written to %s: %d sites, %d links, %d incidents\n", r.Period, *format, *out, len(r.Sites), len(r.Links), len(r.Incidents))
+	}
+	return nil
+}
+
+const inventoryUsage = `inventory check   --file inventory.yml              validate (errors as file:line:col)
+inventory import  --csv sites.csv [--out FILE]      convert a spreadsheet (CSV, ',' or ';') to inventory.yml
+inventory unmatched --config FILE [--since 7d]      list ICMP targets and SNMP interfaces with data that match no link
+inventory example                                   print the commented reference inventory`
+
+func cmdInventory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{errors.New("missing subcommand:\n" + inventoryUsage)}
+	}
+	sub, rest := args[0], args[1:]
+	var s stateFlags
+	fs := newFlagSet("inventory "+sub, inventoryUsage, stderr)
+	var file, csvPath, out string
+	var since time.Duration
+	switch sub {
+	case "check":
+		fs.StringVar(&file, "file", "", "inventory file (default: the one the config names)")
+		s.register(fs)
+	case "import":
+		fs.StringVar(&csvPath, "csv", "", "CSV file, one row per link (required); see docs/spbe-report.md for the columns")
+		fs.StringVar(&out, "out", "", "write inventory.yml here (default stdout); an existing file is replaced atomically")
+	case "unmatched":
+		s.register(fs)
+		fs.DurationVar(&since, "since", 7*24*time.Hour, "look at series with data in this window")
+	case "example":
+	default:
+		return usageError{fmt.Errorf("unknown subcommand %q:\n%s", sub, inventoryUsage)}
+	}
+	if err := parse(fs, rest); err != nil {
+		return err
+	}
+	switch sub {
+	case "example":
+		_, err := stdout.Write(inventory.ExampleYAML)
+		return err
+	case "check":
+		if file == "" {
+			cfg, err := s.c.load()
+			if err != nil {
+				return err
+			}
+			if file = cfg.Inventory; file == "" {
+				return usageError{errors.New("--file is required (or a config whose inventory is set)")}
+			}
+		}
+		inv, err := inventory.Load(file)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return fmt.Errorf("%s is not valid", file)
+		}
+		fmt.Fprintf(stdout, "%s: OK (%d sites, %d links, %d devices)\n", file, len(inv.Sites), len(inv.Links), len(inv.Devices))
+		return nil
+	case "import":
+		if csvPath == "" {
+			return usageError{errors.New("--csv is required")}
+		}
+		f, err := os.Open(csvPath)
+		if err != nil {
+			return fmt.Errorf("open %s: %w", csvPath, err)
+		}
+		defer f.Close()
+		inv, err := inventory.ImportCSV(csvPath, f)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return fmt.Errorf("%s is not valid; nothing written", csvPath)
+		}
+		if out == "" {
+			return inv.WriteYAML(stdout, csvPath)
+		}
+		tmp := out + ".tmp"
+		w, err := os.Create(tmp)
+		if err != nil {
+			return fmt.Errorf("create %s: %w", tmp, err)
+		}
+		if err := inv.WriteYAML(w, csvPath); err != nil {
+			w.Close()
+			os.Remove(tmp)
+			return fmt.Errorf("write %s: %w", tmp, err)
+		}
+		if err := w.Sync(); err != nil {
+			w.Close()
+			return fmt.Errorf("write %s: %w", tmp, err)
+		}
+		w.Close()
+		if err := os.Rename(tmp, out); err != nil {
+			return fmt.Errorf("replace %s: %w", out, err)
+		}
+		fmt.Fprintf(stderr, "imported %d sites, %d links from %s into %s; a running collector reloads it within %s\n",
+			len(inv.Sites), len(inv.Links), csvPath, out, slaReloadEvery)
+		return nil
+	default: // unmatched
+		log, err := s.c.log.Logger(stderr)
+		if err != nil {
+			return usageError{err}
+		}
+		cfg, err := s.c.load()
+		if err != nil {
+			return err
+		}
+		inv, err := loadInventory(cfg)
+		if err != nil {
+			return err
+		}
+		ro, err := openReadOnlyTSDB(cfg, log)
+		if err != nil {
+			return err
+		}
+		defer ro.Close()
+		rows, err := unmatched(ctx, roQueryable{ro}, inv, time.Now().Add(-since), time.Now())
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "KIND\tAGENT\tSITE\tTARGET/DEVICE\tINTERFACE")
+		for _, r := range rows {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r[0], r[1], r[2], r[3], r[4])
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "%d series match no link in %s; add them to the inventory (or a link tag on the agent) so they count in reports\n", len(rows), inv.File)
+		return nil
+	}
+}
+
+// unmatched lists ICMP targets and SNMP interfaces that have data in
+// [from, to) but match no inventory link.
+func unmatched(ctx context.Context, q storage.Queryable, inv *inventory.Inventory, from, to time.Time) ([][5]string, error) {
+	qr, err := q.Querier(from.UnixMilli(), to.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("query TSDB: %w", err)
+	}
+	defer qr.Close()
+	seen := map[[5]string]bool{}
+	var out [][5]string
+	for _, m := range []string{"pantau_icmp_up", "pantau_snmp_if_oper_status"} {
+		ss := qr.Select(ctx, false, nil, labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, m))
+		for ss.Next() {
+			ls := ss.At().Labels()
+			var row [5]string
+			if m == "pantau_icmp_up" {
+				if inv.MatchICMP(ls.Get("link"), ls.Get("agent"), ls.Get("target")) != nil {
+					continue
+				}
+				row = [5]string{"icmp", ls.Get("agent"), ls.Get("site"), ls.Get("target"), ""}
+			} else {
+				if inv.MatchSNMP(ls.Get("link"), ls.Get("device"), ls.Get("ifname")) != nil {
+					continue
+				}
+				row = [5]string{"snmp", ls.Get("agent"), ls.Get("site"), ls.Get("device"), ls.Get("ifname")}
+			}
+			if !seen[row] {
+				seen[row] = true
+				out = append(out, row)
+			}
+		}
+		if err := ss.Err(); err != nil {
+			return nil, fmt.Errorf("query TSDB: %w", err)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.Join(out[i][:], "\x00") < strings.Join(out[j][:], "\x00") })
+	return out, nil
+}

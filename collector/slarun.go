@@ -1,0 +1,214 @@
+package collector
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/prometheus/prometheus/storage"
+
+	"github.com/pantau-noc/pantau/collector/internal/config"
+	"github.com/pantau-noc/pantau/collector/internal/ingest"
+	"github.com/pantau-noc/pantau/collector/internal/inventory"
+	"github.com/pantau-noc/pantau/collector/internal/report"
+	"github.com/pantau-noc/pantau/collector/internal/sla"
+	"github.com/pantau-noc/pantau/collector/internal/statedb"
+)
+
+// slaRuntime is the SLA engine inside the daemon: it builds minute states
+// from what is ingested, marks the collector's own running minutes, and
+// picks up inventory and maintenance changes without a restart.
+type slaRuntime struct {
+	cfg     *config.Config
+	state   *statedb.DB
+	minutes *statedb.Minutes
+	builder *sla.Builder
+	log     *slog.Logger
+	invStat os.FileInfo
+}
+
+// How often the collector marks its own minute, and checks the inventory
+// file and maintenance windows for changes.
+const (
+	collectorMarkEvery = 20 * time.Second
+	slaReloadEvery     = 10 * time.Second
+)
+
+func newSLARuntime(ctx context.Context, cfg *config.Config, state *statedb.DB, log *slog.Logger) (*slaRuntime, error) {
+	r := &slaRuntime{cfg: cfg, state: state, minutes: state.Minutes(), log: log}
+	var inv *inventory.Inventory
+	if cfg.Inventory != "" {
+		var err error
+		if inv, err = inventory.Load(cfg.Inventory); err != nil {
+			return nil, err
+		}
+		r.invStat, _ = os.Stat(cfg.Inventory)
+		log.Info("inventory loaded", "file", cfg.Inventory, "sites", len(inv.Sites), "links", len(inv.Links), "devices", len(inv.Devices))
+	}
+	r.builder = sla.NewBuilder(inv, nil)
+	ws, err := state.Maintenance(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.builder.SetWindows(ws)
+	if err := r.builder.MarkCollector(ctx, r.minutes); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// onSync stores the SLA marks of a group commit (called by the store
+// after the fsync and before the writers get their 204).
+func (r *slaRuntime) onSync(ctx context.Context, items []any) []statedb.BatchKey {
+	var (
+		keys  []statedb.BatchKey
+		marks []sla.Mark
+	)
+	for _, it := range items {
+		if c, ok := it.(ingest.Committed); ok {
+			if c.Batch.Batch != "" {
+				keys = append(keys, c.Batch)
+			}
+			marks = append(marks, c.Marks...)
+		}
+	}
+	if len(marks) > 0 {
+		if err := r.minutes.Merge(ctx, marks); err != nil {
+			// The samples are in the TSDB; the minutes can be rebuilt.
+			r.log.Error("storing SLA minute states failed", "marks", len(marks), "err", err)
+		} else {
+			r.builder.Committed(marks)
+		}
+	}
+	return keys
+}
+
+// run marks the collector's minutes and reloads the inventory and the
+// maintenance windows when they change.
+func (r *slaRuntime) run(ctx context.Context) error {
+	mark := time.NewTicker(collectorMarkEvery)
+	defer mark.Stop()
+	reload := time.NewTicker(slaReloadEvery)
+	defer reload.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-mark.C:
+			if err := r.builder.MarkCollector(ctx, r.minutes); err != nil && ctx.Err() == nil {
+				r.log.Warn("marking the collector's running minute failed", "err", err)
+			}
+		case <-reload.C:
+			r.reloadInventory()
+			if ws, err := r.state.Maintenance(ctx); err == nil {
+				r.builder.SetWindows(ws)
+			} else if ctx.Err() == nil {
+				r.log.Warn("reading maintenance windows failed", "err", err)
+			}
+		}
+	}
+}
+
+// reloadInventory loads the inventory file again when its size or mtime
+// changed. A file that fails validation is logged with its errors and the
+// previous inventory stays in force.
+func (r *slaRuntime) reloadInventory() {
+	if r.cfg.Inventory == "" {
+		return
+	}
+	fi, err := os.Stat(r.cfg.Inventory)
+	if err != nil {
+		r.log.Warn("inventory file unreadable; keeping the loaded one", "file", r.cfg.Inventory, "err", err)
+		return
+	}
+	if r.invStat != nil && fi.ModTime().Equal(r.invStat.ModTime()) && fi.Size() == r.invStat.Size() {
+		return
+	}
+	r.invStat = fi
+	inv, err := inventory.Load(r.cfg.Inventory)
+	if err != nil {
+		var errs []string
+		for _, e := range unjoin(err) {
+			errs = append(errs, e.Error())
+		}
+		r.log.Error("inventory reload rejected; keeping the loaded one", "file", r.cfg.Inventory, "errors", errs)
+		return
+	}
+	r.builder.SetInventory(inv)
+	r.log.Info("inventory reloaded", "file", r.cfg.Inventory, "sites", len(inv.Sites), "links", len(inv.Links), "devices", len(inv.Devices))
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// register serves the report API: GET /api/v1/report?period=2026-10
+// [&opd=X|&site=Y][&format=json|csv|xlsx|html][&table=links][&lang=id|en]
+// [&zone=WIB], and GET /api/v1/maintenance. Like the query API it is read
+// only and unauthenticated: serve it on a trusted network.
+func (r *slaRuntime) register(mux *http.ServeMux, q storage.Queryable) {
+	mux.HandleFunc("GET /api/v1/report", func(w http.ResponseWriter, req *http.Request) {
+		v := req.URL.Query()
+		format := v.Get("format")
+		if format == "" {
+			format = "json"
+		}
+		loc, err := zone(v.Get("zone"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		inv := r.builder.Inventory()
+		if inv == nil {
+			http.Error(w, "no inventory: set inventory in the collector config", http.StatusNotFound)
+			return
+		}
+		ws, err := r.state.Maintenance(req.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		rep, err := report.Build(req.Context(), report.Input{
+			Inv: inv, Store: r.minutes, Index: r.minutes, Windows: ws, Reviews: r.state, Capacity: capacitySource{q},
+		}, report.Options{Period: v.Get("period"), OPD: v.Get("opd"), Site: v.Get("site"), Lang: v.Get("lang"), Zone: loc})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var buf bytes.Buffer
+		if err := report.Render(&buf, rep, format, v.Get("table")); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		ctype := map[string]string{
+			"json": "application/json", "csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8",
+			"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+		}[format]
+		w.Header().Set("Content-Type", ctype)
+		if format == "xlsx" || format == "csv" {
+			w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="pantau-%s.%s"`, rep.Period, format))
+		}
+		w.Write(buf.Bytes())
+	})
+	mux.HandleFunc("GET /api/v1/maintenance", func(w http.ResponseWriter, req *http.Request) {
+		ws, err := r.state.Maintenance(req.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		if ws == nil {
+			ws = []sla.Window{}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(ws)
+	})
+}
