@@ -78,7 +78,8 @@ func zone(name string) (*time.Location, error) {
 // TSDB, by the link's SNMP device and interface (or its link label).
 type capacitySource struct{ q storage.Queryable }
 
-func (c capacitySource) Capacity(ctx context.Context, l *inventory.Link, start, end time.Time) (rx, tx []capacity.Sample, speed float64, err error) {
+func (c capacitySource) Capacity(ctx context.Context, l *inventory.Link, start, end time.Time, rx, tx []capacity.Sample) ([]capacity.Sample, []capacity.Sample, float64, error) {
+	var speed float64
 	q, err := c.q.Querier(start.UnixMilli(), end.UnixMilli()-1)
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("query TSDB: %w", err)

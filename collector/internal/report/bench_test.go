@@ -17,16 +17,14 @@ import (
 // synthCapacity gives every link a month of 60 s rate samples.
 type synthCapacity struct{}
 
-func (synthCapacity) Capacity(_ context.Context, l *inventory.Link, start, end time.Time) (rx, tx []capacity.Sample, speed float64, err error) {
+func (synthCapacity) Capacity(_ context.Context, l *inventory.Link, start, end time.Time, rx, tx []capacity.Sample) ([]capacity.Sample, []capacity.Sample, float64, error) {
 	n := int(end.Sub(start) / time.Minute)
-	rx = make([]capacity.Sample, n)
-	tx = make([]capacity.Sample, n)
 	t0 := start.UnixMilli()
 	for i := range n {
 		t := t0 + int64(i)*60000
 		h := float64((i / 60) % 24)
-		rx[i] = capacity.Sample{T: t, V: 2e6 + h*4e5 + float64(i%7)*1e4}
-		tx[i] = capacity.Sample{T: t, V: 5e5 + h*1e5}
+		rx = append(rx, capacity.Sample{T: t, V: 2e6 + h*4e5 + float64(i%7)*1e4})
+		tx = append(tx, capacity.Sample{T: t, V: 5e5 + h*1e5})
 	}
 	return rx, tx, 1e8, nil
 }

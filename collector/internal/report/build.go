@@ -25,9 +25,11 @@ type ReviewSource interface {
 	FollowUpsAsOf(ctx context.Context, since, date string) ([]statedb.FollowUp, error)
 }
 
-// CapacitySource gives a link's bit-rate samples and interface speed.
+// CapacitySource gives a link's bit-rate samples and interface speed. It
+// appends to rx and tx (which the caller reuses from link to link) and
+// returns them.
 type CapacitySource interface {
-	Capacity(ctx context.Context, l *inventory.Link, start, end time.Time) (rx, tx []capacity.Sample, speedBps float64, err error)
+	Capacity(ctx context.Context, l *inventory.Link, start, end time.Time, rx, tx []capacity.Sample) ([]capacity.Sample, []capacity.Sample, float64, error)
 }
 
 // DataIndex tells which links have any data in a range of UTC days.
@@ -335,6 +337,7 @@ func computeSites(ctx context.Context, comp *sla.Computation, in Input, sites []
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var buf capBuf
 			for i := range next {
 				s := sites[i]
 				sr, links, err := comp.SiteWithLinks(ctx, s)
@@ -348,7 +351,7 @@ func computeSites(ctx context.Context, comp *sla.Computation, in Input, sites []
 						if l.SNMP.Device == "" && l.SNMP.Interface == "" {
 							continue
 						}
-						rows, err := capacityRows(ctx, in.Capacity, l, s, p.In(s.Location), o.Now)
+						rows, err := capacityRows(ctx, in.Capacity, l, s, p.In(s.Location), o.Now, &buf)
 						if err != nil {
 							fail(err)
 							break
@@ -406,11 +409,15 @@ func daily(states []sla.State, p sla.Period) []*float64 {
 	return out
 }
 
-func capacityRows(ctx context.Context, src CapacitySource, l *inventory.Link, s *inventory.Site, p sla.Period, now time.Time) ([]CapacityRow, error) {
-	rx, tx, speed, err := src.Capacity(ctx, l, p.Start, p.End)
+// capBuf is a worker's reusable sample buffers.
+type capBuf struct{ rx, tx []capacity.Sample }
+
+func capacityRows(ctx context.Context, src CapacitySource, l *inventory.Link, s *inventory.Site, p sla.Period, now time.Time, buf *capBuf) ([]CapacityRow, error) {
+	rx, tx, speed, err := src.Capacity(ctx, l, p.Start, p.End, buf.rx[:0], buf.tx[:0])
 	if err != nil {
 		return nil, fmt.Errorf("capacity of link %s: %w", l.ID, err)
 	}
+	buf.rx, buf.tx = rx, tx
 	capBps, source := float64(l.Bandwidth), "contract"
 	if capBps == 0 {
 		capBps, source = speed, "interface"

@@ -48,7 +48,7 @@ var wib = time.FixedZone("WIB", 7*3600)
 type fakeCapacity struct{}
 
 // Capacity: 10 Mbit/s in, 2 Mbit/s out, every 60 s, for dinkes-wan.
-func (fakeCapacity) Capacity(_ context.Context, l *inventory.Link, start, end time.Time) (rx, tx []capacity.Sample, speed float64, err error) {
+func (fakeCapacity) Capacity(_ context.Context, l *inventory.Link, start, end time.Time, rx, tx []capacity.Sample) ([]capacity.Sample, []capacity.Sample, float64, error) {
 	for t := start; t.Before(end); t = t.Add(time.Minute) {
 		rx = append(rx, capacity.Sample{T: t.UnixMilli(), V: 10e6})
 		tx = append(tx, capacity.Sample{T: t.UnixMilli(), V: 2e6})

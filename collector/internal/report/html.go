@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	_ "embed"
 	"fmt"
 	"html/template"
@@ -91,7 +92,6 @@ type htmlPage struct {
 	Summary   htmlTable
 	Charts    []htmlChart
 	Tables    []htmlTable
-	Missing   htmlTable // not monitored
 	Footer    []string
 }
 
@@ -135,17 +135,19 @@ type svgRect struct {
 }
 
 type svgLine struct {
-	X1, Y1, X2, Y2, Stroke, Width, Dash string
+	X1, Y1, X2, Y2, Stroke, Width string
 }
 
 type svgText struct {
 	X, Y, Text, Anchor, Class, Title string
 }
 
+// svgLegend is one legend entry: a swatch (or, for Line, a short
+// vertical line from Y to Y2) and its label.
 type svgLegend struct {
-	X, Y, Fill, Label, TextX, TextY string
-	Line                            bool
-	LX2                             string
+	X, Y, Y2, TextX, TextY string
+	Fill, Label            string
+	Line                   bool
 }
 
 // Chart colours.
@@ -160,6 +162,7 @@ const (
 	colDist    = "#39a0a0"
 )
 
+// f1 formats a chart coordinate or axis value to one decimal at most.
 func f1(v float64) string {
 	v = math.Round(v*10) / 10
 	return strconv.FormatFloat(v, 'f', -1, 64)
@@ -312,7 +315,13 @@ func WriteHTML(w io.Writer, r *Report) error {
 	}
 	p.Charts = []htmlChart{siteChart(p, r), dailyChart(p, r), coverageChart(p, r)}
 	p.Footer = []string{p.s("footer"), fmt.Sprintf(p.s("footer.made"), r.Generator, stamp(r.GeneratedAt))}
-	return htmlTemplate.Execute(w, p)
+	// Render fully before writing, so an error leaves no half page.
+	var b bytes.Buffer
+	if err := htmlTemplate.Execute(&b, p); err != nil {
+		return fmt.Errorf("html: %w", err)
+	}
+	_, err := b.WriteTo(w)
+	return err
 }
 
 func stamp(t time.Time) string {
@@ -470,7 +479,7 @@ func legend(y int, items []svgLegend) []svgLegend {
 		it := &items[i]
 		it.X, it.Y = strconv.Itoa(x), strconv.Itoa(y)
 		if it.Line {
-			it.X, it.LX2 = strconv.Itoa(x+5), strconv.Itoa(y+12)
+			it.X, it.Y2 = strconv.Itoa(x+5), strconv.Itoa(y+12)
 		}
 		it.TextX, it.TextY = strconv.Itoa(x+16), strconv.Itoa(y+10)
 		x += 16 + utf8.RuneCountInString(it.Label)*6 + 18

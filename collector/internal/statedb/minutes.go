@@ -36,88 +36,106 @@ func (s *DB) Minutes() *Minutes {
 const cacheDays = 2
 
 // Merge implements sla.Store: one transaction, rows written only when a
-// bit changes.
+// bit changes. The common case (a minute's second round, same class) sets
+// no new bit and costs a map lookup per mark.
 func (m *Minutes) Merge(ctx context.Context, marks []sla.Mark) error {
 	if len(marks) == 0 {
 		return nil
 	}
-	return m.MergeDays(ctx, sla.GroupMarks(marks))
-}
-
-// MergeDays ORs whole day arrays into the store (Merge groups marks into
-// these; bulk loads and rebuilds call it directly).
-func (m *Minutes) MergeDays(ctx context.Context, g map[sla.DayKey]*[sla.MinutesPerDay]uint8) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	type write struct {
-		k sla.DayKey
-		a [sla.MinutesPerDay]uint8
+	changed := map[sla.DayKey]*[sla.MinutesPerDay]uint8{}
+	for _, mk := range marks {
+		day, off := sla.DayOf(mk.Minute)
+		k := sla.DayKey{Kind: mk.Kind, ID: mk.ID, Day: day}
+		if a := changed[k]; a != nil {
+			a[off] |= mk.Bits
+			continue
+		}
+		cur, err := m.cached(ctx, k)
+		if err != nil {
+			return err
+		}
+		if cur[off]|mk.Bits == cur[off] {
+			continue
+		}
+		a := new([sla.MinutesPerDay]uint8)
+		*a = *cur
+		a[off] |= mk.Bits
+		changed[k] = a
 	}
-	var writes []write
-	var tx *sql.Tx
-	defer func() {
-		if tx != nil {
-			tx.Rollback()
-		}
-	}()
-	for _, k := range sla.SortedKeys(g) {
-		add := g[k]
-		cur := m.cache[k]
-		if cur == nil {
-			if tx == nil {
-				var err error
-				if tx, err = m.db.sql.BeginTx(ctx, nil); err != nil {
-					return fmt.Errorf("merge minute states into %s: %w", m.db.path, err)
-				}
-			}
-			cur = new([sla.MinutesPerDay]uint8)
-			var b []byte
-			err := tx.QueryRowContext(ctx, `SELECT states FROM minutes WHERE kind = ? AND id = ? AND day = ?`, k.Kind, k.ID, k.Day).Scan(&b)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("read minute states of %s from %s: %w", k.ID, m.db.path, err)
-			}
-			copy(cur[:], b)
-		}
-		next := *cur
-		changed := false
-		for i, v := range add {
-			if next[i]|v != next[i] {
-				next[i] |= v
-				changed = true
-			}
-		}
-		if changed {
-			writes = append(writes, write{k, next})
-		} else if m.cache[k] == nil {
-			m.cache[k] = cur
-		}
+	return m.write(ctx, changed)
+}
+
+// cached returns the stored day array of k (zero when none), reading it
+// once. m.mu is held.
+func (m *Minutes) cached(ctx context.Context, k sla.DayKey) (*[sla.MinutesPerDay]uint8, error) {
+	if a := m.cache[k]; a != nil {
+		return a, nil
 	}
-	if len(writes) > 0 {
-		if tx == nil {
-			var err error
-			if tx, err = m.db.sql.BeginTx(ctx, nil); err != nil {
-				return fmt.Errorf("merge minute states into %s: %w", m.db.path, err)
-			}
-		}
-		for _, w := range writes {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO minutes (kind, id, day, states) VALUES (?, ?, ?, ?)
-				ON CONFLICT (kind, id, day) DO UPDATE SET states = excluded.states`, w.k.Kind, w.k.ID, w.k.Day, w.a[:]); err != nil {
-				return fmt.Errorf("write minute states of %s to %s: %w", w.k.ID, m.db.path, err)
-			}
-		}
+	a := new([sla.MinutesPerDay]uint8)
+	var b []byte
+	err := m.db.sql.QueryRowContext(ctx, `SELECT states FROM minutes WHERE kind = ? AND id = ? AND day = ?`, k.Kind, k.ID, k.Day).Scan(&b)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("read minute states of %s from %s: %w", k.ID, m.db.path, err)
 	}
-	if tx != nil {
+	copy(a[:], b)
+	m.cache[k] = a
+	return a, nil
+}
+
+// write stores changed day arrays in one transaction and caches them.
+// m.mu is held.
+func (m *Minutes) write(ctx context.Context, changed map[sla.DayKey]*[sla.MinutesPerDay]uint8) error {
+	if len(changed) > 0 {
+		tx, err := m.db.sql.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("merge minute states into %s: %w", m.db.path, err)
+		}
+		defer tx.Rollback()
+		st, err := tx.PrepareContext(ctx, `INSERT INTO minutes (kind, id, day, states) VALUES (?, ?, ?, ?)
+			ON CONFLICT (kind, id, day) DO UPDATE SET states = excluded.states`)
+		if err != nil {
+			return fmt.Errorf("merge minute states into %s: %w", m.db.path, err)
+		}
+		defer st.Close()
+		for _, k := range sla.SortedKeys(changed) {
+			if _, err := st.ExecContext(ctx, k.Kind, k.ID, k.Day, changed[k][:]); err != nil {
+				return fmt.Errorf("write minute states of %s to %s: %w", k.ID, m.db.path, err)
+			}
+		}
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("merge minute states into %s: %w", m.db.path, err)
 		}
-		tx = nil
-	}
-	for _, w := range writes {
-		a := w.a
-		m.cache[w.k] = &a
+		for k, a := range changed {
+			m.cache[k] = a
+		}
 	}
 	m.evict()
 	return nil
+}
+
+// MergeDays ORs whole day arrays into the store (bulk loads and rebuilds).
+func (m *Minutes) MergeDays(ctx context.Context, g map[sla.DayKey]*[sla.MinutesPerDay]uint8) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	changed := map[sla.DayKey]*[sla.MinutesPerDay]uint8{}
+	for k, add := range g {
+		cur, err := m.cached(ctx, k)
+		if err != nil {
+			return err
+		}
+		a := new([sla.MinutesPerDay]uint8)
+		diff := false
+		for i := range a {
+			a[i] = cur[i] | add[i]
+			diff = diff || a[i] != cur[i]
+		}
+		if diff {
+			changed[k] = a
+		}
+	}
+	return m.write(ctx, changed)
 }
 
 // evict drops cached days older than cacheDays (the out-of-order window
