@@ -312,26 +312,36 @@ func (c *Computation) site(ctx context.Context, s *inventory.Site) (*siteStates,
 	return e.ss, e.err
 }
 
+// combineTable[a][b] is combine([a, b]). Folding it over a site's links
+// gives combine of all of them: the result only depends on the best state
+// and whether some link is in maintenance, and a Maintenance result
+// carries exactly "maintenance seen, nothing better than down".
+var combineTable = func() (t [numStates][numStates]State) {
+	for a := State(0); a < numStates; a++ {
+		for b := State(0); b < numStates; b++ {
+			t[a][b] = combine([]State{a, b})
+		}
+	}
+	return t
+}()
+
 // combineSite gives a site's raw and effective states from its links'.
 func combineSite(raws, effs [][]State) *siteStates {
 	ss := &siteStates{links: len(raws)}
 	if len(raws) == 0 {
 		return ss
 	}
-	n := len(raws[0])
-	ss.raw = make([]State, n)
-	ss.eff = make([]State, n)
-	buf := make([]State, len(raws))
-	for i := 0; i < n; i++ {
-		for j := range raws {
-			buf[j] = raws[j][i]
+	fold := func(in [][]State) []State {
+		out := slices.Clone(in[0])
+		for _, l := range in[1:] {
+			for i, s := range l {
+				out[i] = combineTable[out[i]][s]
+			}
 		}
-		ss.raw[i] = combine(buf)
-		for j := range effs {
-			buf[j] = effs[j][i]
-		}
-		ss.eff[i] = combine(buf)
+		return out
 	}
+	ss.raw = fold(raws)
+	ss.eff = fold(effs)
 	return ss
 }
 

@@ -489,3 +489,27 @@ func TestSiteWithLinksMatches(t *testing.T) {
 		}
 	}
 }
+
+// Folding the pairwise table equals combine over every list of up to
+// four states.
+func TestCombineFold(t *testing.T) {
+	var rec func(prefix []State)
+	rec = func(prefix []State) {
+		if len(prefix) > 0 {
+			got := prefix[0]
+			for _, s := range prefix[1:] {
+				got = combineTable[got][s]
+			}
+			if want := combine(prefix); got != want {
+				t.Fatalf("fold %v = %s, combine = %s", prefix, got, want)
+			}
+		}
+		if len(prefix) == 4 {
+			return
+		}
+		for s := State(0); s < numStates; s++ {
+			rec(append(append([]State(nil), prefix...), s))
+		}
+	}
+	rec(nil)
+}

@@ -95,6 +95,9 @@ var migrations = []string{
 		note        TEXT NOT NULL DEFAULT '',
 		seq         INTEGER PRIMARY KEY
 	);`,
+	// 3: which links have data in a range of days (coverage), without
+	// reading the day arrays.
+	`CREATE INDEX minutes_by_day ON minutes(kind, day, id);`,
 }
 
 // Open opens (creating if needed) the state file in dataDir and brings its
