@@ -119,6 +119,9 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	// New series of a link carry its inventory labels; after a reload the
+	// cached series are forgotten so that the next samples get the new ones.
+	slarun.onReload = func() { ing.PruneSeries(-time.Minute) }
 	api, err := promapi.New(promapi.Options{
 		Queryable: store.Queryable(),
 		Version:   buildinfo.Version,

@@ -76,6 +76,13 @@ func TestIntegrationSLAFromIngest(t *testing.T) {
 		t.Fatalf("write: %d %s", code, msg)
 	}
 
+	// the link's series carry the inventory labels; the unmatched target's do not
+	if v := tc.query(`pantau_icmp_up{link="dinkes-wan",site="dinkes",opd="dinkes",target="127.0.0.2"}`, end); len(v) != 1 {
+		t.Errorf("inventory labels missing on the link's series: %v", v)
+	}
+	if v := tc.query(`pantau_icmp_up{target="127.0.0.9",link=""}`, end); len(v) != 1 {
+		t.Errorf("unmatched series: %v", v)
+	}
 	_, metrics := tc.get("/metrics")
 	if !strings.Contains(metrics, `pantau_link_state{district="",link="dinkes-wan",opd="dinkes",site="dinkes",state="up"} 1`) {
 		t.Errorf("current state not exported as up:\n%s", grepLines(metrics, "pantau_link_state"))

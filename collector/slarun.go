@@ -31,6 +31,9 @@ type slaRuntime struct {
 	builder *sla.Builder
 	log     *slog.Logger
 	invStat os.FileInfo
+	// onReload runs after a new inventory is in force (the daemon forgets
+	// its cached series, so new samples carry the new inventory labels).
+	onReload func()
 }
 
 // How often the collector marks its own minute, and checks the inventory
@@ -141,6 +144,9 @@ func (r *slaRuntime) reloadInventory() {
 		return
 	}
 	r.builder.SetInventory(inv)
+	if r.onReload != nil {
+		r.onReload()
+	}
 	r.log.Info("inventory reloaded", "file", r.cfg.Inventory, "sites", len(inv.Sites), "links", len(inv.Links), "devices", len(inv.Devices))
 }
 

@@ -518,11 +518,20 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 		if h.o.SLA != nil {
 			h.slaMarks(sc, id.Agent, m, ts)
 		}
+		var (
+			invLabels [][2]string
+			invDone   bool
+		)
 		for i := range sc.pending {
 			ps := &sc.pending[i]
 			if ps.fs == nil {
 				field := sc.fields[ps.f0:ps.f1]
-				lset, aerr := sc.labels(d, id.Agent, m, field)
+				if !invDone && h.o.SLA != nil {
+					invDone = true
+					invLabels = h.o.SLA.SeriesLabels(string(m), id.Agent, string(sc.tag("link")), string(sc.tag("target")),
+						string(sc.tag("device")), string(sc.tag("ifname")))
+				}
+				lset, aerr := sc.labels(d, id.Agent, m, field, invLabels)
 				if aerr != nil {
 					return abort(aerr)
 				}
@@ -591,12 +600,19 @@ func (sc *scratch) addTag(k, v []byte) {
 }
 
 // labels builds the label set of a new series.
-func (sc *scratch) labels(d *lineproto.Decoder, agent string, m, field []byte) (labels.Labels, *apiError) {
+func (sc *scratch) labels(d *lineproto.Decoder, agent string, m, field []byte, inv [][2]string) (labels.Labels, *apiError) {
 	sc.lbls.Reset()
 	sc.lbls.Add(model.MetricNameLabel, schema.MetricName(string(m), string(field)))
 	sc.lbls.Add("agent", agent)
 	for _, t := range sc.tags {
 		sc.lbls.Add(schema.LabelName(string(sc.key[t.k0:t.k1])), string(sc.key[t.v0:t.v1]))
+	}
+	// inventory labels of the link the series belongs to, where the
+	// writer did not set them
+	for _, kv := range inv {
+		if sc.tag(kv[0]) == nil {
+			sc.lbls.Add(kv[0], kv[1])
+		}
 	}
 	sc.lbls.Sort()
 	lset := sc.lbls.Labels()

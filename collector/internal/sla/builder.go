@@ -209,3 +209,25 @@ func (b *Builder) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 }
+
+// SeriesLabels returns the inventory labels (site, opd, district, link) a
+// new icmp or snmp_if series gets when it belongs to a link; nil
+// otherwise. Labels the writer set itself are kept (ingest adds only the
+// missing ones).
+func (b *Builder) SeriesLabels(measurement, agent, linkTag, target, device, ifname string) [][2]string {
+	inv := b.inv.Load()
+	if inv == nil {
+		return nil
+	}
+	var l *inventory.Link
+	switch measurement {
+	case "icmp":
+		l = inv.MatchICMP(linkTag, agent, target)
+	case "snmp_if":
+		l = inv.MatchSNMP(linkTag, device, ifname)
+	}
+	if l == nil {
+		return nil
+	}
+	return inv.Labels(l)
+}
