@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -21,7 +22,7 @@ var TableNames = []string{"summary", "coverage", "sites", "links", "incidents", 
 var columns = map[string][][2]string{
 	"summary":   {{"butir", "item"}, {"nilai", "value"}},
 	"coverage":  {{"bulan", "month"}, {"OPD dipantau", "OPD monitored"}, {"OPD seluruhnya", "OPD total"}, {"distrik dipantau", "districts monitored"}, {"distrik seluruhnya", "districts total"}},
-	"sites":     {{"lokasi", "site"}, {"nama", "name"}, {"jenis", "kind"}, {"OPD", "OPD"}, {"zona waktu", "time zone"}, {"jalur", "links"}, {"menit", "minutes"}, {"naik", "up"}, {"terdegradasi", "degraded"}, {"putus", "down"}, {"pemeliharaan", "maintenance"}, {"tanpa data", "no data"}, {"pemantau mati", "monitoring down"}, {"ketersediaan %", "availability %"}, {"kelengkapan %", "completeness %"}, {"kasus terburuk %", "worst case %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"gangguan", "outages"}, {"MTTR menit", "MTTR minutes"}, {"MTBF menit", "MTBF minutes"}},
+	"sites":     {{"lokasi", "site"}, {"nama", "name"}, {"jenis", "kind"}, {"OPD", "OPD"}, {"distrik", "district"}, {"zona waktu", "time zone"}, {"jalur", "links"}, {"menit", "minutes"}, {"naik", "up"}, {"terdegradasi", "degraded"}, {"putus", "down"}, {"pemeliharaan", "maintenance"}, {"tanpa data", "no data"}, {"pemantau mati", "monitoring down"}, {"ketersediaan %", "availability %"}, {"kelengkapan %", "completeness %"}, {"kasus terburuk %", "worst case %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"gangguan", "outages"}, {"MTTR menit", "MTTR minutes"}, {"MTBF menit", "MTBF minutes"}},
 	"links":     {{"jalur", "link"}, {"nama", "name"}, {"lokasi", "site"}, {"OPD", "OPD"}, {"jenis", "type"}, {"ISP", "ISP"}, {"sirkuit", "circuit"}, {"zona waktu", "time zone"}, {"menit", "minutes"}, {"naik", "up"}, {"terdegradasi", "degraded"}, {"putus", "down"}, {"pemeliharaan", "maintenance"}, {"tanpa data", "no data"}, {"pemantau mati", "monitoring down"}, {"ketersediaan %", "availability %"}, {"kelengkapan %", "completeness %"}, {"kasus terburuk %", "worst case %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"gangguan", "outages"}, {"putus karena ISP", "down: ISP"}, {"putus karena induk", "down: parent"}, {"putus karena listrik/agen", "down: power/agent"}, {"putus tidak diketahui", "down: unknown"}, {"MTTR menit", "MTTR minutes"}, {"MTBF menit", "MTBF minutes"}},
 	"incidents": {{"jalur", "link"}, {"lokasi", "site"}, {"mulai", "start"}, {"selesai", "end"}, {"durasi menit", "duration minutes"}, {"menit putus", "down minutes"}, {"menit pemeliharaan", "maintenance minutes"}, {"menit dalam periode", "minutes in period"}, {"penyebab", "cause"}, {"dihitung kontrak", "counted by contract"}},
 	"contracts": {{"jalur", "link"}, {"ISP", "ISP"}, {"sirkuit", "circuit"}, {"bulan", "month"}, {"berlaku", "in force"}, {"menit sebulan", "minutes in month"}, {"menit terhitung", "counted minutes"}, {"dikecualikan: pemeliharaan", "excluded: maintenance"}, {"dikecualikan: listrik", "excluded: power"}, {"dikecualikan: induk", "excluded: parent"}, {"dikecualikan: singkat", "excluded: short"}, {"menit diizinkan", "allowed minutes"}, {"ketersediaan ISP %", "ISP availability %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"biaya bulanan (Rp)", "monthly fee (Rp)"}, {"rumus", "formula"}, {"restitusi (Rp)", "restitution (Rp)"}},
@@ -71,7 +72,15 @@ func target(v float64) any {
 	return v
 }
 
-func tstr(t time.Time) string { return t.Format("2006-01-02 15:04") }
+func tstr(t time.Time) string { return t.Format("2006-01-02 15:04 MST") }
+
+// whole rounds a rate or volume to a whole number; no samples, no value.
+func whole(v float64, samples int) any {
+	if samples == 0 {
+		return nil
+	}
+	return int64(math.Round(v))
+}
 
 // Tables returns every table of the report.
 func (r *Report) Tables() []Table {
@@ -135,7 +144,7 @@ func (r *Report) Table(name string) (Table, error) {
 		}
 	case "sites":
 		for _, s := range r.Sites {
-			add(s.Site, s.Name, s.Kind, s.OPD, s.TimeZone, s.Links, s.Minutes, s.Up, s.Degraded, s.Down, s.Maint, s.NoData, s.Monitoring,
+			add(s.Site, s.Name, T(r.Lang, "kind."+s.Kind), s.OPD, s.District, s.TimeZone, s.Links, s.Minutes, s.Up, s.Degraded, s.Down, s.Maint, s.NoData, s.Monitoring,
 				fp(s.Availability), fp(s.Completeness), fp(s.WorstCase), target(s.Target), r.yesNo(s.Met), s.Outages, fp(s.MTTRMinutes), fp(s.MTBFMinutes))
 		}
 	case "links":
@@ -156,7 +165,7 @@ func (r *Report) Table(name string) (Table, error) {
 			active, met := c.Active, c.Met
 			e := c.ExcludedMinutes
 			add(c.Link, c.ISP, c.Circuit, c.Month, r.yesNo(&active), c.PeriodMinutes, c.CountedMinutes, e["maintenance"], e["power"], e["parent"], e["short"],
-				c.AllowedMinutes, c.Availability, c.Target, r.yesNo(&met), c.MonthlyFee, c.Formula, c.Restitution)
+				c.AllowedMinutes, c.Availability, c.Target, r.yesNo(&met), c.MonthlyFee, T(r.Lang, "formula."+c.Formula), c.Restitution)
 		}
 	case "capacity":
 		for _, c := range r.Capacity {
@@ -167,8 +176,17 @@ func (r *Report) Table(name string) (Table, error) {
 			if c.Forecast80 != nil {
 				fc = c.Forecast80.Format("2006-01-02")
 			}
-			add(c.Link, c.Site, T(r.Lang, "dir."+c.Direction), c.CapacityBps, T(r.Lang, "src."+c.CapacitySource), c.Samples, c.MeanBps, c.P95Bps, c.PeakBps,
-				busy, c.VolumeBytes, fp(c.MeanUtilization), fp(c.P95Utilization), fp(c.PeakUtilization), fp(c.TrendBpsPerDay), fc)
+			var capBps any
+			if c.CapacityBps > 0 {
+				capBps = int64(math.Round(c.CapacityBps))
+			}
+			var trend any
+			if c.TrendBpsPerDay != nil {
+				trend = int64(math.Round(*c.TrendBpsPerDay))
+			}
+			add(c.Link, c.Site, T(r.Lang, "dir."+c.Direction), capBps, T(r.Lang, "src."+c.CapacitySource), c.Samples,
+				whole(c.MeanBps, c.Samples), whole(c.P95Bps, c.Samples), whole(c.PeakBps, c.Samples),
+				busy, whole(c.VolumeBytes, c.Samples), fp(c.MeanUtilization), fp(c.P95Utilization), fp(c.PeakUtilization), trend, fc)
 		}
 	case "reviews":
 		for _, v := range r.Reviews {
@@ -198,7 +216,7 @@ func (r *Report) Table(name string) (Table, error) {
 		}
 	case "methods":
 		for _, m := range r.Methods {
-			add(m.Figure, m.Method)
+			add(T(r.Lang, "fig."+m.Figure), m.Method)
 		}
 	}
 	return t, nil

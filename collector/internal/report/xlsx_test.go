@@ -213,7 +213,7 @@ func TestXLSX(t *testing.T) {
 			if v := xlsxNumber(t, f, links, ref); v != 99 {
 				t.Errorf("links target %v", v)
 			}
-			ref = xlsxCell(t, f, sites, "dinkes", col("sites", 13))
+			ref = xlsxCell(t, f, sites, "dinkes", col("sites", 14))
 			if v := xlsxNumber(t, f, sites, ref); !excelEqual(v, *r.Sites[0].Availability) {
 				t.Errorf("sites %s = %v, want %v", ref, v, *r.Sites[0].Availability)
 			}
@@ -244,7 +244,7 @@ func TestXLSX(t *testing.T) {
 			ref = xlsxCell(t, f, incidents, "dinkes-radio", col("incidents", 8))
 			cause := map[string]string{LangID: "induk/inti putus", LangEN: "parent or core down"}[lang]
 			xlsxString(t, f, incidents, ref, cause)
-			xlsxString(t, f, incidents, xlsxCell(t, f, incidents, "dinkes-radio", col("incidents", 2)), "2026-10-21 19:40")
+			xlsxString(t, f, incidents, xlsxCell(t, f, incidents, "dinkes-radio", col("incidents", 2)), "2026-10-21 19:40 WIB")
 			ref = xlsxCell(t, f, assets, "dinkes-rtr1", col("assets", 6))
 			if v := xlsxNumber(t, f, assets, ref); v != 2023 {
 				t.Errorf("asset year %v", v)
@@ -252,8 +252,8 @@ func TestXLSX(t *testing.T) {
 			xlsxString(t, f, followups, "G2", "2026-10-31")
 
 			// No value: an empty cell, not 0 or "".
-			xlsxEmpty(t, f, sites, xlsxCell(t, f, sites, "dist-waena", col("sites", 13)))
-			xlsxEmpty(t, f, sites, xlsxCell(t, f, sites, "dist-waena", col("sites", 17))) // met
+			xlsxEmpty(t, f, sites, xlsxCell(t, f, sites, "dist-waena", col("sites", 14)))
+			xlsxEmpty(t, f, sites, xlsxCell(t, f, sites, "dist-waena", col("sites", 18))) // met
 			xlsxEmpty(t, f, assets, xlsxCell(t, f, assets, "sentani-modem", col("assets", 6)))
 			xlsxEmpty(t, f, capacity, "L4") // sentani-vsat mean utilization
 			xlsxEmpty(t, f, capacity, "J4") // and busy hour
