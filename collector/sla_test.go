@@ -19,7 +19,7 @@ const slaTestInventory = `
 sites:
   - {id: dinkes, name: Dinas Kesehatan, kind: opd, timezone: WIB, sla_target: 99.5}
 links:
-  - {id: dinkes-wan, site: dinkes, type: fibre, icmp: {target: 127.0.0.2}}
+  - {id: dinkes-wan, site: dinkes, type: fibre, bandwidth: 20Mbps, icmp: {target: 127.0.0.2}, snmp: {device: rtr-dinkes, interface: ether1}}
 `
 
 func (tc *testCollector) get(path string) (int, string) {
@@ -71,6 +71,8 @@ func TestIntegrationSLAFromIngest(t *testing.T) {
 		}
 		fmt.Fprintf(&body, "icmp,target=127.0.0.9 packets_sent=5u,packets_received=5u,loss_ratio=0,rtt_avg_seconds=0.004,up=1i %d\n", ts.Unix())
 		fmt.Fprintf(&body, "agent,version=t uptime_seconds=%d %d\n", 100+i, ts.Unix())
+		// 5 Mbit/s in and 1 Mbit/s out on the link's interface: 25 % and 5 % of 20 Mbit/s
+		fmt.Fprintf(&body, "snmp_if,device=rtr-dinkes,ifname=ether1,ifindex=1 receive_bits_per_second=5000000,transmit_bits_per_second=1000000,speed_bits_per_second=100000000u %d\n", ts.Unix())
 	}
 	if code, msg := tc.write(tok, body.String()); code != http.StatusNoContent {
 		t.Fatalf("write: %d %s", code, msg)
@@ -106,6 +108,16 @@ func TestIntegrationSLAFromIngest(t *testing.T) {
 		return r.Links[0]
 	}
 	l := fetch()
+	// capacity comes from the TSDB by the link's SNMP device and interface
+	_, js := tc.get("/api/v1/report?format=json&period=" + period)
+	var full report.Report
+	if err := json.Unmarshal([]byte(js), &full); err != nil {
+		t.Fatal(err)
+	}
+	if c := full.Capacity; len(c) != 2 || c[0].Samples != 40 || c[0].MeanBps != 5e6 || c[0].CapacitySource != "contract" ||
+		c[0].MeanUtilization == nil || *c[0].MeanUtilization != 25 || c[1].MeanBps != 1e6 || *c[1].PeakUtilization != 5 {
+		t.Errorf("capacity rows %+v", c)
+	}
 	// 21 minutes with data (end-20 … end, the first and last with one
 	// round each), 3 down, 18 up; the minute or two since, while the
 	// collector ran, are nodata; before it started, monitoring gaps,
