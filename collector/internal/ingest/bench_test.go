@@ -83,6 +83,7 @@ func benchIngest(b *testing.B, withSLA bool) {
 		b.Fatal(aerr)
 	}
 	b.SetBytes(int64(len(round.Body)))
+	var mergeTime time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		ts := start.Add(time.Duration(i+1) * 10 * time.Second)
@@ -99,12 +100,17 @@ func benchIngest(b *testing.B, withSLA bool) {
 			if len(res.marks) != 1020 {
 				b.Fatalf("%d marks, want 1,000 ICMP rounds + 20 heartbeats", len(res.marks))
 			}
+			t0 := time.Now()
 			if err := minutes.Merge(ctx, res.marks); err != nil {
 				b.Fatal(err)
 			}
+			mergeTime += time.Since(t0)
 		}
 	}
 	b.ReportMetric(float64(b.N)*float64(round.Samples)/b.Elapsed().Seconds(), "samples/s")
+	if withSLA {
+		b.ReportMetric(float64(mergeTime.Microseconds())/1000/float64(b.N), "merge_ms/op")
+	}
 }
 
 // BenchmarkDecodeOnly is the line-protocol decoder alone on the same round,

@@ -403,9 +403,9 @@ func (h *Handler) slaMarks(sc *scratch, agent string, m []byte, ts int64) {
 		}
 		loss, _ := sc.field("loss_ratio")
 		rtt, hasRTT := sc.field("rtt_avg_seconds")
-		sc.marks = h.o.SLA.ICMP(sc.marks, agent, string(sc.tag("link")), string(sc.tag("target")), ts, up > 0, loss, rtt, hasRTT)
+		sc.marks = h.o.SLA.ICMPBytes(sc.marks, agent, sc.tag("link"), sc.tag("target"), ts, up > 0, loss, rtt, hasRTT)
 	case "agent":
-		sc.marks = h.o.SLA.Heartbeat(sc.marks, string(sc.tag("site")), ts)
+		sc.marks = h.o.SLA.HeartbeatBytes(sc.marks, sc.tag("site"), ts)
 	}
 }
 

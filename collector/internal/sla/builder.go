@@ -16,6 +16,7 @@ import (
 // state of every link as pantau_link_state.
 type Builder struct {
 	inv     atomic.Pointer[inventory.Inventory]
+	idx     atomic.Pointer[builderIndex]
 	windows atomic.Pointer[[]Window]
 	now     func() time.Time
 
@@ -39,7 +40,92 @@ func NewBuilder(inv *inventory.Inventory, now func() time.Time) *Builder {
 }
 
 // SetInventory swaps the inventory (reload without restart).
-func (b *Builder) SetInventory(inv *inventory.Inventory) { b.inv.Store(inv) }
+func (b *Builder) SetInventory(inv *inventory.Inventory) {
+	b.idx.Store(newBuilderIndex(inv))
+	b.inv.Store(inv)
+}
+
+// builderIndex is the ingest path's view of an inventory: lookups by the
+// tag bytes of a line, without converting them to strings (the
+// map[string(bytes)] form does not allocate), and thresholds worked out
+// once per link.
+type builderIndex struct {
+	byID     map[string]*linkInfo
+	byTarget map[string]*targetLinks
+	sites    map[string]string // site id → the same id, interned
+}
+
+type linkInfo struct {
+	id  string
+	thr Thresholds
+}
+
+type targetLinks struct {
+	any     *linkInfo            // the link whose icmp.agent is empty
+	byAgent map[string]*linkInfo // links restricted to one agent
+}
+
+func newBuilderIndex(inv *inventory.Inventory) *builderIndex {
+	x := &builderIndex{byID: map[string]*linkInfo{}, byTarget: map[string]*targetLinks{}, sites: map[string]string{}}
+	if inv == nil {
+		return x
+	}
+	for i := range inv.Sites {
+		x.sites[inv.Sites[i].ID] = inv.Sites[i].ID
+	}
+	for i := range inv.Links {
+		l := &inv.Links[i]
+		li := &linkInfo{id: l.ID, thr: LinkThresholds(l)}
+		x.byID[l.ID] = li
+		if l.ICMP.Target == "" {
+			continue
+		}
+		t := x.byTarget[l.ICMP.Target]
+		if t == nil {
+			t = &targetLinks{byAgent: map[string]*linkInfo{}}
+			x.byTarget[l.ICMP.Target] = t
+		}
+		if l.ICMP.Agent == "" {
+			t.any = li
+		} else {
+			t.byAgent[l.ICMP.Agent] = li
+		}
+	}
+	return x
+}
+
+// match is inventory.MatchICMP on tag bytes.
+func (x *builderIndex) match(agent string, linkTag, target []byte) *linkInfo {
+	if li := x.byID[string(linkTag)]; li != nil {
+		return li
+	}
+	t := x.byTarget[string(target)]
+	if t == nil {
+		return nil
+	}
+	if li := t.byAgent[agent]; li != nil {
+		return li
+	}
+	return t.any
+}
+
+// ICMPBytes is ICMP for the ingest path, on the line's tag bytes.
+func (b *Builder) ICMPBytes(marks []Mark, agent string, linkTag, target []byte, ns int64, up bool, loss, rtt float64, hasRTT bool) []Mark {
+	li := b.idx.Load().match(agent, linkTag, target)
+	if li == nil {
+		return marks
+	}
+	return append(marks, Mark{Kind: KindLink, ID: li.id, Minute: MinuteOf(ns), Bits: Classify(up, loss, rtt, hasRTT, li.thr)})
+}
+
+// HeartbeatBytes is Heartbeat on the line's site tag bytes.
+func (b *Builder) HeartbeatBytes(marks []Mark, site []byte, ns int64) []Mark {
+	id, ok := b.idx.Load().sites[string(site)]
+	if !ok {
+		return marks
+	}
+	return append(marks, Mark{Kind: KindSite, ID: id, Minute: MinuteOf(ns), Bits: BitSeen})
+}
 
 // Inventory returns the current inventory (nil when none).
 func (b *Builder) Inventory() *inventory.Inventory { return b.inv.Load() }

@@ -513,3 +513,39 @@ func TestCombineFold(t *testing.T) {
 	}
 	rec(nil)
 }
+
+// The ingest path's byte lookups agree with the inventory's matching.
+func TestBuilderBytesMatchInventory(t *testing.T) {
+	inv, err := inventory.Parse("i.yml", []byte(`
+sites: [{id: s, name: S, kind: opd}]
+links:
+  - {id: a, site: s, icmp: {target: 127.0.0.1}}
+  - {id: b, site: s, icmp: {target: 127.0.0.1, agent: x}}
+  - {id: c, site: s, icmp: {target: 127.0.0.3}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := NewBuilder(inv, nil)
+	for _, c := range []struct{ agent, link, target string }{
+		{"x", "", "127.0.0.1"}, {"y", "", "127.0.0.1"}, {"y", "c", "127.0.0.1"}, {"y", "zz", "127.0.0.3"}, {"y", "", "127.0.0.9"}, {"", "", ""},
+	} {
+		want := ""
+		if l := inv.MatchICMP(c.link, c.agent, c.target); l != nil {
+			want = l.ID
+		}
+		got := ""
+		if m := b.ICMPBytes(nil, c.agent, []byte(c.link), []byte(c.target), 0, true, 0, 0, false); len(m) == 1 {
+			got = m[0].ID
+		}
+		if got != want {
+			t.Errorf("%+v: bytes path %q, inventory %q", c, got, want)
+		}
+	}
+	if m := b.HeartbeatBytes(nil, []byte("s"), 0); len(m) != 1 || m[0].ID != "s" {
+		t.Errorf("heartbeat %v", m)
+	}
+	if m := b.HeartbeatBytes(nil, []byte("nope"), 0); len(m) != 0 {
+		t.Errorf("heartbeat of an unknown site %v", m)
+	}
+}

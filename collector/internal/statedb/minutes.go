@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,7 +13,9 @@ import (
 )
 
 // Minutes is the SLA engine's minute store (sla.Store) on the state
-// database: one 1,440-byte row per series per UTC day. It caches the day
+// database: one row per series per UTC day, two minutes to a byte (a
+// minute's bits fit in four), so a row is 720 bytes and fits in its
+// b-tree page without an overflow page. It caches the day
 // arrays it has merged into recently, so that a merge that sets no new bit
 // (the common case: the second round of a minute) costs no I/O at all.
 type Minutes struct {
@@ -79,7 +82,7 @@ func (m *Minutes) cached(ctx context.Context, k sla.DayKey) (*[sla.MinutesPerDay
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("read minute states of %s from %s: %w", k.ID, m.db.path, err)
 	}
-	copy(a[:], b)
+	unpack(b, a)
 	m.cache[k] = a
 	return a, nil
 }
@@ -93,16 +96,28 @@ func (m *Minutes) write(ctx context.Context, changed map[sla.DayKey]*[sla.Minute
 			return fmt.Errorf("merge minute states into %s: %w", m.db.path, err)
 		}
 		defer tx.Rollback()
-		st, err := tx.PrepareContext(ctx, `INSERT INTO minutes (kind, id, day, states) VALUES (?, ?, ?, ?)
-			ON CONFLICT (kind, id, day) DO UPDATE SET states = excluded.states`)
-		if err != nil {
-			return fmt.Errorf("merge minute states into %s: %w", m.db.path, err)
-		}
-		defer st.Close()
-		for _, k := range sla.SortedKeys(changed) {
-			if _, err := st.ExecContext(ctx, k.Kind, k.ID, k.Day, changed[k][:]); err != nil {
-				return fmt.Errorf("write minute states of %s to %s: %w", k.ID, m.db.path, err)
+		// many rows per statement: the driver's per-call cost, not
+		// SQLite's, dominated one-row statements
+		keys := sla.SortedKeys(changed)
+		args := make([]any, 0, 4*min(len(keys), rowsPerInsert))
+		var q strings.Builder
+		for len(keys) > 0 {
+			n := min(len(keys), rowsPerInsert)
+			q.Reset()
+			q.WriteString("INSERT INTO minutes (kind, id, day, states) VALUES ")
+			args = args[:0]
+			for i, k := range keys[:n] {
+				if i > 0 {
+					q.WriteString(", ")
+				}
+				q.WriteString("(?, ?, ?, ?)")
+				args = append(args, k.Kind, k.ID, k.Day, pack(changed[k]))
 			}
+			q.WriteString(" ON CONFLICT (kind, id, day) DO UPDATE SET states = excluded.states")
+			if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+				return fmt.Errorf("write minute states of %d series to %s: %w", n, m.db.path, err)
+			}
+			keys = keys[n:]
 		}
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("merge minute states into %s: %w", m.db.path, err)
@@ -188,11 +203,14 @@ func (m *Minutes) Range(ctx context.Context, kind uint8, id string, from sla.Uni
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read minute states of %s from %s: %w", id, m.db.path, err)
 	}
+	var a [sla.MinutesPerDay]uint8
 	sla.CopyRange(out, from, func(day int64) []byte {
-		if b := days[day]; len(b) == sla.MinutesPerDay {
-			return b
+		b, ok := days[day]
+		if !ok {
+			return nil
 		}
-		return nil
+		unpack(b, &a)
+		return a[:]
 	})
 	return out, nil
 }
@@ -276,4 +294,35 @@ func (m *Minutes) LinksWithData(ctx context.Context, fromDay, toDay int64) (map[
 		out[id] = true
 	}
 	return out, rows.Err()
+}
+
+// rowsPerInsert bounds one INSERT's rows (4 parameters each, well under
+// SQLite's limit of 32,766).
+const rowsPerInsert = 500
+
+// packedLen is the stored size of a day: two minutes per byte.
+const packedLen = sla.MinutesPerDay / 2
+
+// pack stores minute 2i in the low and 2i+1 in the high nibble of byte i.
+func pack(a *[sla.MinutesPerDay]uint8) []byte {
+	b := make([]byte, packedLen)
+	for i := range b {
+		b[i] = a[2*i]&0x0f | a[2*i+1]<<4
+	}
+	return b
+}
+
+// unpack reads a stored day: packed (720 bytes), or one byte per minute
+// (1,440 bytes, as the first schema wrote them).
+func unpack(b []byte, a *[sla.MinutesPerDay]uint8) {
+	switch len(b) {
+	case packedLen:
+		for i, v := range b {
+			a[2*i], a[2*i+1] = v&0x0f, v>>4
+		}
+	case sla.MinutesPerDay:
+		copy(a[:], b)
+	default:
+		*a = [sla.MinutesPerDay]uint8{}
+	}
 }

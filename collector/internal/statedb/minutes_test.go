@@ -58,3 +58,18 @@ func TestMinutesMergeAndReopen(t *testing.T) {
 		t.Errorf("links with data %v %v", ids, err)
 	}
 }
+
+func TestPackUnpack(t *testing.T) {
+	var a, b [sla.MinutesPerDay]uint8
+	for i := range a {
+		a[i] = uint8(i*7) & 0x07
+	}
+	unpack(pack(&a), &b)
+	if a != b {
+		t.Fatal("pack/unpack does not round-trip")
+	}
+	unpack(a[:], &b) // the one-byte-per-minute rows of schema 2
+	if a != b {
+		t.Fatal("unpacked rows are not read as they are")
+	}
+}
