@@ -238,7 +238,13 @@ func TestIntegrationMetricsLint(t *testing.T) {
 	if err != nil {
 		t.Fatal("promtool not found: run `make deps` (Debian package prometheus)")
 	}
-	tc := startCollector(t, nil)
+	// an inventory with a contract and a device, so the SLA series are linted too
+	inv := filepath.Join(t.TempDir(), "inventory.yml")
+	os.WriteFile(inv, []byte(`sites: [{id: s1, name: S1, kind: opd}]
+links: [{id: l1, site: s1, icmp: {target: 127.0.0.2}, contract: {target: 99.5, end: 2026-12-31}}]
+devices: [{id: d1, site: s1, warranty_end: 2027-01-31, contract_end: 2027-06-30}]
+`), 0o644)
+	tc := startCollector(t, func(c *config.Config) { c.Inventory = inv })
 	tok := tc.token("a1")
 	tc.write(tok, fmt.Sprintf("m v=1 %d", time.Now().Unix()))
 	tc.write(tok, "m v=")
@@ -259,6 +265,11 @@ func TestIntegrationMetricsLint(t *testing.T) {
 		`pantau_collector_agent_active_series{agent="a1"} 1`,
 		`pantau_collector_storage_head_series 1`,
 		`pantau_collector_build_info{`,
+		`pantau_link_state{district="",link="l1",opd="s1",site="s1",state="nodata"} 1`,
+		`pantau_link_contract_expiry_timestamp_seconds{`,
+		`pantau_device_warranty_expiry_timestamp_seconds{`,
+		`pantau_device_contract_expiry_timestamp_seconds{`,
+		`pantau_inventory_links 1`,
 	} {
 		if !bytes.Contains(expo, []byte(want)) {
 			t.Errorf("/metrics lacks %s", want)
