@@ -26,7 +26,7 @@ collector picks changes up within ` + "10s" + `.`
 
 func cmdMaintenance(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageError{errors.New("missing subcommand:\n" + maintenanceUsage)}
+		return usageError{errors.New("missing subcommand: add, list or delete (see pantau-collector maintenance add --help)")}
 	}
 	sub, rest := args[0], args[1:]
 	var s stateFlags
@@ -154,7 +154,7 @@ and closing one needs evidence.`
 
 func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageError{errors.New("missing subcommand:\n" + reviewUsage)}
+		return usageError{errors.New("missing subcommand: add or list (see pantau-collector review add --help)")}
 	}
 	sub, rest := args[0], args[1:]
 	var s stateFlags
@@ -202,7 +202,7 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 func cmdFollowUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageError{errors.New("missing subcommand:\n" + reviewUsage)}
+		return usageError{errors.New("missing subcommand: add, update or list (see pantau-collector followup add --help)")}
 	}
 	sub, rest := args[0], args[1:]
 	var s stateFlags

@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
@@ -107,7 +108,7 @@ func (c capacitySource) Capacity(ctx context.Context, l *inventory.Link, start, 
 }
 
 func linkMatchers(l *inventory.Link, metric string) []*labels.Matcher {
-	ms := []*labels.Matcher{labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, metric)}
+	ms := []*labels.Matcher{labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, metric)}
 	if l.SNMP.Device != "" {
 		ms = append(ms, labels.MustNewMatcher(labels.MatchEqual, "device", l.SNMP.Device))
 	}
@@ -391,7 +392,7 @@ func unmatched(ctx context.Context, q storage.Queryable, inv *inventory.Inventor
 	seen := map[[5]string]bool{}
 	var out [][5]string
 	for _, m := range []string{"pantau_icmp_up", "pantau_snmp_if_oper_status"} {
-		ss := qr.Select(ctx, false, nil, labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, m))
+		ss := qr.Select(ctx, false, nil, labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, m))
 		for ss.Next() {
 			ls := ss.At().Labels()
 			var row [5]string
