@@ -36,6 +36,7 @@ Commands:
   maintenance    add, list and delete maintenance windows (also retroactively)
   review         record the monthly review (reviu)
   followup       open, update and list follow-up items (tindak lanjut)
+  sla rebuild    build minute states again from stored samples (links added later, legacy data)
   version        print the version
 
 Run "pantau-collector <command> --help" for the flags of a command.
@@ -82,6 +83,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdReview(ctx, rest, stdout, stderr)
 	case "followup":
 		err = cmdFollowUp(ctx, rest, stdout, stderr)
+	case "sla":
+		err = cmdSLA(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, buildinfo.String("pantau-collector"))
 		return 0

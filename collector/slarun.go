@@ -84,7 +84,7 @@ func (r *slaRuntime) onSync(ctx context.Context, items []any) []statedb.BatchKey
 	if len(marks) > 0 {
 		if err := r.minutes.Merge(ctx, marks); err != nil {
 			// The samples are in the TSDB; the minutes can be rebuilt.
-			r.log.Error("storing SLA minute states failed", "marks", len(marks), "err", err)
+			r.log.Error("storing SLA minute states failed; rebuild them with pantau-collector sla rebuild", "marks", len(marks), "err", err)
 		} else {
 			r.builder.Committed(marks)
 		}

@@ -3,11 +3,14 @@ package statedb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
+
+	"modernc.org/sqlite"
 
 	"github.com/pantau-noc/pantau/collector/internal/sla"
 )
@@ -113,7 +116,9 @@ func (m *Minutes) write(ctx context.Context, changed map[sla.DayKey]*[sla.Minute
 				q.WriteString("(?, ?, ?, ?)")
 				args = append(args, k.Kind, k.ID, k.Day, pack(changed[k]))
 			}
-			q.WriteString(" ON CONFLICT (kind, id, day) DO UPDATE SET states = excluded.states")
+			// OR in SQL, not a plain overwrite: another process (sla
+			// rebuild) may have added bits this cache has not seen
+			q.WriteString(" ON CONFLICT (kind, id, day) DO UPDATE SET states = pantau_or_minutes(states, excluded.states)")
 			if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 				return fmt.Errorf("write minute states of %d series to %s: %w", n, m.db.path, err)
 			}
@@ -294,6 +299,23 @@ func (m *Minutes) LinksWithData(ctx context.Context, fromDay, toDay int64) (map[
 		out[id] = true
 	}
 	return out, rows.Err()
+}
+
+func init() {
+	// pantau_or_minutes(a, b) ORs two stored day arrays (either format).
+	if err := sqlite.RegisterDeterministicScalarFunction("pantau_or_minutes", 2, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		var x, y [sla.MinutesPerDay]uint8
+		a, _ := args[0].([]byte)
+		b, _ := args[1].([]byte)
+		unpack(a, &x)
+		unpack(b, &y)
+		for i := range x {
+			x[i] |= y[i]
+		}
+		return pack(&x), nil
+	}); err != nil {
+		panic(fmt.Sprintf("register SQLite function pantau_or_minutes: %v", err))
+	}
 }
 
 // rowsPerInsert bounds one INSERT's rows (4 parameters each, well under

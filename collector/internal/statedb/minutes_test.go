@@ -73,3 +73,39 @@ func TestPackUnpack(t *testing.T) {
 		t.Fatal("unpacked rows are not read as they are")
 	}
 }
+
+// Two handles on one file (the daemon and `sla rebuild`) merging into the
+// same day never lose each other's bits, although each caches the day.
+func TestMinutesTwoWriters(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	m0 := sla.MinuteOf(time.Date(2026, 10, 5, 3, 0, 0, 0, time.UTC).UnixNano())
+	ma, mb := a.Minutes(), b.Minutes()
+	if err := ma.Merge(ctx, []sla.Mark{{Kind: sla.KindLink, ID: "l", Minute: m0, Bits: sla.BitUp}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := mb.Merge(ctx, []sla.Mark{{Kind: sla.KindLink, ID: "l", Minute: m0 + 1, Bits: sla.BitDown}}); err != nil {
+		t.Fatal(err)
+	}
+	// a's cache does not know b's minute; its next write must keep it
+	if err := ma.Merge(ctx, []sla.Mark{{Kind: sla.KindLink, ID: "l", Minute: m0 + 2, Bits: sla.BitDegraded}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.Minutes().Range(ctx, sla.KindLink, "l", m0, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0] != sla.BitUp || got[1] != sla.BitDown || got[2] != sla.BitDegraded {
+		t.Errorf("minutes %v: a write lost another handle's bits", got)
+	}
+}

@@ -1,0 +1,186 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+
+	"github.com/pantau-noc/pantau/collector/internal/inventory"
+	"github.com/pantau-noc/pantau/collector/internal/sla"
+)
+
+const slaUsage = `sla rebuild --config FILE [--from 2026-10-01] [--to 2026-11-01]
+
+Builds minute states again from the samples in the TSDB, for ICMP series
+that match an inventory link and agent heartbeats of inventory sites. Use
+it after adding links to the inventory (their earlier data, Telegraf-fed or
+legacy, is then claimed), after changing thresholds, or if storing states
+ever failed. States only gain bits (they are ORed in), so a rebuild is
+safe beside a running collector and can be repeated; a threshold change
+applies to minutes that had no state yet.`
+
+func cmdSLA(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "rebuild" {
+		return usageError{errors.New("missing subcommand: rebuild (see pantau-collector sla rebuild --help)")}
+	}
+	var s stateFlags
+	fs := newFlagSet("sla rebuild", slaUsage, stderr)
+	s.register(fs)
+	fromS := fs.String("from", "", "first day, YYYY-MM-DD (default: the out-of-order window back from now)")
+	toS := fs.String("to", "", "day after the last, YYYY-MM-DD (default: now)")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	log, err := s.c.log.Logger(stderr)
+	if err != nil {
+		return usageError{err}
+	}
+	cfg, db, err := s.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	inv, err := loadInventory(cfg)
+	if err != nil {
+		return err
+	}
+	to, from := time.Now(), time.Now().Add(-cfg.Storage.OutOfOrderWindow.Std())
+	day := func(flag, v string) (time.Time, error) {
+		t, err := time.ParseInLocation("2006-01-02", v, time.Local)
+		if err != nil {
+			return t, usageError{fmt.Errorf("--%s %q: want YYYY-MM-DD", flag, v)}
+		}
+		return t, nil
+	}
+	if *fromS != "" {
+		if from, err = day("from", *fromS); err != nil {
+			return err
+		}
+	}
+	if *toS != "" {
+		if to, err = day("to", *toS); err != nil {
+			return err
+		}
+	}
+	if !from.Before(to) {
+		return usageError{errors.New("--from must be before --to")}
+	}
+	ro, err := openReadOnlyTSDB(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer ro.Close()
+	last := time.Now()
+	n, series, err := rebuildStates(ctx, roQueryable{ro}, inv, db.Minutes(), from, to, func(series, marks int) {
+		if time.Since(last) > 2*time.Second {
+			last = time.Now()
+			fmt.Fprintf(stderr, "sla rebuild: %d series, %d minute marks so far\n", series, marks)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "rebuilt minute states from %d series (%d rounds and heartbeats) between %s and %s\n",
+		series, n, from.Format(time.RFC3339), to.Format(time.RFC3339))
+	return nil
+}
+
+// rebuildStates reads ICMP rounds and agent heartbeats from q and merges
+// their minute marks into st. It returns the marks and series read.
+func rebuildStates(ctx context.Context, q storage.Queryable, inv *inventory.Inventory, st sla.Store, from, to time.Time, progress func(series, marks int)) (int, int, error) {
+	qr, err := q.Querier(from.UnixMilli(), to.UnixMilli()-1)
+	if err != nil {
+		return 0, 0, fmt.Errorf("query TSDB: %w", err)
+	}
+	defer qr.Close()
+	var (
+		marks         []sla.Mark
+		total, series int
+	)
+	flush := func() error {
+		if err := st.Merge(ctx, marks); err != nil {
+			return err
+		}
+		total += len(marks)
+		marks = marks[:0]
+		progress(series, total)
+		return nil
+	}
+	// the other field of the same line: same labels, another name
+	sibling := func(ls labels.Labels, name string) (map[int64]float64, error) {
+		ms := []*labels.Matcher{labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, name)}
+		ls.Range(func(l labels.Label) {
+			if l.Name != model.MetricNameLabel {
+				ms = append(ms, labels.MustNewMatcher(labels.MatchEqual, l.Name, l.Value))
+			}
+		})
+		out := map[int64]float64{}
+		err := readSeries(ctx, qr, ms, func(t int64, v float64) { out[t] = v })
+		return out, err
+	}
+	ups := qr.Select(ctx, false, nil, labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, "pantau_icmp_up"))
+	for ups.Next() {
+		ls := ups.At().Labels()
+		l := inv.MatchICMP(ls.Get("link"), ls.Get("agent"), ls.Get("target"))
+		if l == nil {
+			continue
+		}
+		series++
+		thr := sla.LinkThresholds(l)
+		loss, err := sibling(ls, "pantau_icmp_loss_ratio")
+		if err != nil {
+			return total, series, fmt.Errorf("read loss of %s: %w", ls, err)
+		}
+		rtt, err := sibling(ls, "pantau_icmp_rtt_avg_seconds")
+		if err != nil {
+			return total, series, fmt.Errorf("read RTT of %s: %w", ls, err)
+		}
+		it := ups.At().Iterator(nil)
+		for it.Next() != 0 {
+			t, v := it.At()
+			r, hasRTT := rtt[t]
+			marks = append(marks, sla.Mark{Kind: sla.KindLink, ID: l.ID, Minute: sla.MinuteOf(t * 1e6),
+				Bits: sla.Classify(v > 0, loss[t], r, hasRTT, thr)})
+		}
+		if err := it.Err(); err != nil {
+			return total, series, fmt.Errorf("read %s: %w", ls, err)
+		}
+		if len(marks) > 100000 {
+			if err := flush(); err != nil {
+				return total, series, err
+			}
+		}
+	}
+	if err := ups.Err(); err != nil {
+		return total, series, fmt.Errorf("query TSDB: %w", err)
+	}
+	hbs := qr.Select(ctx, false, nil, labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, "pantau_agent_uptime_seconds"))
+	for hbs.Next() {
+		site := inv.Site(hbs.At().Labels().Get("site"))
+		if site == nil {
+			continue
+		}
+		series++
+		it := hbs.At().Iterator(nil)
+		for it.Next() != 0 {
+			t, _ := it.At()
+			marks = append(marks, sla.Mark{Kind: sla.KindSite, ID: site.ID, Minute: sla.MinuteOf(t * 1e6), Bits: sla.BitSeen})
+		}
+		if err := it.Err(); err != nil {
+			return total, series, fmt.Errorf("read heartbeats: %w", err)
+		}
+	}
+	if err := hbs.Err(); err != nil {
+		return total, series, fmt.Errorf("query TSDB: %w", err)
+	}
+	if err := flush(); err != nil {
+		return total, series, err
+	}
+	return total, series, nil
+}
