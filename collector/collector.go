@@ -213,6 +213,7 @@ func Run(ctx context.Context, o Options) error {
 	})
 	g.Go(func() error { return auth.Watch(gctx, time.Second) })
 	g.Go(func() error { return slarun.run(gctx) })
+	g.Go(func() error { return slarun.runRollups(gctx, store.Queryable(), cfg.Storage.Retention.Std()) })
 	g.Go(func() error {
 		t := time.NewTicker(maintenanceEvery)
 		defer t.Stop()

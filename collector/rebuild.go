@@ -18,7 +18,8 @@ import (
 const slaUsage = `sla rebuild --config FILE [--from 2026-10-01] [--to 2026-11-01]
 
 Builds minute states again from the samples in the TSDB, for ICMP series
-that match an inventory link and agent heartbeats of inventory sites. Use
+that match an inventory link and agent heartbeats of inventory sites, and
+the capacity rollups of the closed (UTC) days in the range. Use
 it after adding links to the inventory (their earlier data, Telegraf-fed or
 legacy, is then claimed), after changing thresholds, or if storing states
 ever failed. States only gain bits (they are ORed in), so a rebuild is
@@ -77,7 +78,8 @@ func cmdSLA(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer ro.Close()
 	last := time.Now()
-	n, series, err := rebuildStates(ctx, roQueryable{ro}, inv, db.Minutes(), from, to, func(series, marks int) {
+	q := newROQueryable(ro)
+	n, series, err := rebuildStates(ctx, q, inv, db.Minutes(), from, to, func(series, marks int) {
 		if time.Since(last) > 2*time.Second {
 			last = time.Now()
 			fmt.Fprintf(stderr, "sla rebuild: %d series, %d minute marks so far\n", series, marks)
@@ -88,6 +90,19 @@ func cmdSLA(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintf(stdout, "rebuilt minute states from %d series (%d rounds and heartbeats) between %s and %s\n",
 		series, n, from.Format(time.RFC3339), to.Format(time.RFC3339))
+	// capacity rollups of the closed UTC days in the range
+	d0 := from.UnixMilli() / 86400000
+	d1 := min(to.UnixMilli()-1, time.Now().UnixMilli())/86400000 - 1
+	if to.UnixMilli()%86400000 == 0 && to.UnixMilli()/86400000-1 < d1 {
+		d1 = to.UnixMilli()/86400000 - 1
+	}
+	links, err := computeRollups(ctx, inv, capacitySource{q}, db, d0, d1)
+	if err != nil {
+		return err
+	}
+	if d1 >= d0 {
+		fmt.Fprintf(stdout, "rebuilt capacity rollups of %d links for %d closed days\n", links, d1-d0+1)
+	}
 	return nil
 }
 

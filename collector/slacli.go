@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
 
 	"github.com/pantau-noc/pantau/collector/internal/capacity"
 	"github.com/pantau-noc/pantau/collector/internal/config"
@@ -150,10 +153,88 @@ func openReadOnlyTSDB(cfg *config.Config, log *slog.Logger) (*tsdb.DBReadOnly, e
 	return db, nil
 }
 
-type roQueryable struct{ db *tsdb.DBReadOnly }
+// roQueryable serves queriers of a read-only TSDB. DBReadOnly loads its
+// head into a sandbox once per Querier call and refuses a second one, so
+// one querier over all time is made once and each caller gets a view
+// bounded to its range that does not close it.
+type roQueryable struct {
+	db   *tsdb.DBReadOnly
+	once *sync.Once
+	q    *storage.Querier
+	err  *error
+}
+
+func newROQueryable(db *tsdb.DBReadOnly) roQueryable {
+	return roQueryable{db: db, once: new(sync.Once), q: new(storage.Querier), err: new(error)}
+}
 
 func (r roQueryable) Querier(mint, maxt int64) (storage.Querier, error) {
-	return r.db.Querier(mint, maxt)
+	r.once.Do(func() { *r.q, *r.err = r.db.Querier(math.MinInt64, math.MaxInt64) })
+	if *r.err != nil {
+		return nil, *r.err
+	}
+	return boundedQuerier{Querier: *r.q, mint: mint, maxt: maxt}, nil
+}
+
+// boundedQuerier keeps only samples in [mint, maxt] and series with one.
+type boundedQuerier struct {
+	storage.Querier
+	mint, maxt int64
+}
+
+func (b boundedQuerier) Close() error { return nil }
+
+func (b boundedQuerier) Select(ctx context.Context, sorted bool, hints *storage.SelectHints, ms ...*labels.Matcher) storage.SeriesSet {
+	return &boundedSet{SeriesSet: b.Querier.Select(ctx, sorted, hints, ms...), mint: b.mint, maxt: b.maxt}
+}
+
+type boundedSet struct {
+	storage.SeriesSet
+	mint, maxt int64
+	cur        storage.Series
+}
+
+func (s *boundedSet) Next() bool {
+	for s.SeriesSet.Next() {
+		sr := s.SeriesSet.At()
+		it := sr.Iterator(nil)
+		if it.Seek(s.mint) != chunkenc.ValNone && it.AtT() <= s.maxt {
+			s.cur = boundedSeries{Series: sr, mint: s.mint, maxt: s.maxt}
+			return true
+		}
+	}
+	return false
+}
+
+func (s *boundedSet) At() storage.Series { return s.cur }
+
+type boundedSeries struct {
+	storage.Series
+	mint, maxt int64
+}
+
+func (b boundedSeries) Iterator(chunkenc.Iterator) chunkenc.Iterator {
+	return &boundedIter{Iterator: b.Series.Iterator(nil), mint: b.mint, maxt: b.maxt}
+}
+
+type boundedIter struct {
+	chunkenc.Iterator
+	mint, maxt int64
+	started    bool
+}
+
+func (it *boundedIter) Next() chunkenc.ValueType {
+	var vt chunkenc.ValueType
+	if !it.started {
+		it.started = true
+		vt = it.Iterator.Seek(it.mint)
+	} else {
+		vt = it.Iterator.Next()
+	}
+	if vt == chunkenc.ValNone || it.Iterator.AtT() > it.maxt {
+		return chunkenc.ValNone
+	}
+	return vt
 }
 
 const reportSynopsis = `report --config FILE --period 2026-10|2026-Q4|2026|2026-10-01..2026-10-15
@@ -208,12 +289,12 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	in := report.Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Windows: ws, Reviews: db}
+	in := report.Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Windows: ws, Reviews: db, Rollups: db}
 	if ro, err := openReadOnlyTSDB(cfg, log); err != nil {
 		log.Warn("capacity figures left out", "err", err)
 	} else {
 		defer ro.Close()
-		in.Capacity = capacitySource{roQueryable{ro}}
+		in.Capacity = capacitySource{newROQueryable(ro)}
 	}
 	last := time.Now()
 	r, err := report.Build(ctx, in, report.Options{
@@ -364,7 +445,7 @@ func cmdInventory(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return err
 		}
 		defer ro.Close()
-		rows, err := unmatched(ctx, roQueryable{ro}, inv, time.Now().Add(-since), time.Now())
+		rows, err := unmatched(ctx, newROQueryable(ro), inv, time.Now().Add(-since), time.Now())
 		if err != nil {
 			return err
 		}

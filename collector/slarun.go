@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/prometheus/storage"
 
+	"github.com/pantau-noc/pantau/collector/internal/capacity"
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/ingest"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
@@ -184,7 +185,7 @@ func (r *slaRuntime) register(mux *http.ServeMux, q storage.Queryable) {
 			return
 		}
 		rep, err := report.Build(req.Context(), report.Input{
-			Inv: inv, Store: r.minutes, Index: r.minutes, Windows: ws, Reviews: r.state, Capacity: capacitySource{q},
+			Inv: inv, Store: r.minutes, Index: r.minutes, Windows: ws, Reviews: r.state, Capacity: capacitySource{q}, Rollups: r.state,
 		}, report.Options{Period: v.Get("period"), OPD: v.Get("opd"), Site: v.Get("site"), Lang: v.Get("lang"), Zone: loc})
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
@@ -217,4 +218,87 @@ func (r *slaRuntime) register(mux *http.ServeMux, q storage.Queryable) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(ws)
 	})
+}
+
+// Capacity rollups: every rollupEvery the daemon recomputes the rollups of
+// the last rollupDays closed UTC days from the TSDB (late data from an
+// agent's backlog lands within the out-of-order window, so recent days
+// are recomputed, not appended to), so that reports read a few kilobytes
+// per link and day instead of every sample.
+const (
+	rollupEvery = 6 * time.Hour
+	rollupDays  = 8
+)
+
+// runRollups computes rollups shortly after start and then every
+// rollupEvery.
+func (r *slaRuntime) runRollups(ctx context.Context, q storage.Queryable, retention time.Duration) error {
+	first := time.NewTimer(time.Minute)
+	defer first.Stop()
+	tick := time.NewTicker(rollupEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-first.C:
+		case <-tick.C:
+		}
+		today := time.Now().UnixMilli() / 86400000
+		start := time.Now()
+		n, err := computeRollups(ctx, r.builder.Inventory(), capacitySource{q}, r.state, today-rollupDays, today-1)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			r.log.Warn("computing capacity rollups failed", "err", err)
+			continue
+		}
+		if err := r.state.PruneRollups(ctx, time.Now().Add(-retention)); err != nil && ctx.Err() == nil {
+			r.log.Warn("pruning capacity rollups failed", "err", err)
+		}
+		r.log.Info("capacity rollups computed", "links", n, "days", rollupDays, "duration_seconds", time.Since(start).Seconds())
+	}
+}
+
+// computeRollups recomputes and stores the rollups of UTC days [d0, d1]
+// for every inventory link with an SNMP interface; it returns the links.
+func computeRollups(ctx context.Context, inv *inventory.Inventory, src report.CapacitySource, st *statedb.DB, d0, d1 int64) (int, error) {
+	if inv == nil || d1 < d0 {
+		return 0, nil
+	}
+	n := 0
+	for i := range inv.Links {
+		l := &inv.Links[i]
+		if l.SNMP.Device == "" && l.SNMP.Interface == "" {
+			continue
+		}
+		rx, tx, err := report.LinkRollups(ctx, nil, src, l, d0, d1, nil)
+		if err != nil {
+			return n, err
+		}
+		now := time.Now()
+		if err := st.PutRollups(ctx, l.ID, statedb.DirReceive, withData(rx), now); err != nil {
+			return n, err
+		}
+		if err := st.PutRollups(ctx, l.ID, statedb.DirTransmit, withData(tx), now); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// withData drops rollups of days without samples (nothing to store).
+func withData(rs []*capacity.Rollup) []*capacity.Rollup {
+	out := rs[:0]
+	for _, r := range rs {
+		for _, c := range r.N {
+			if c > 0 {
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	return out
 }

@@ -292,6 +292,16 @@ func Compute(samples []Sample, o Options) Stats {
 	}
 	flush()
 
+	st.finish(sum, peak, volume, &hourSum, &hourN, avgs, days, o, loc, sy, sm, sd)
+	return st
+}
+
+// dayRun marks the 5-minute averages of one local day: the averages before
+// index end that follow the previous run; day is the day index.
+// finish fills in the figures that follow from the pass over the data:
+// mean, peak, volume, busy hour, the P95s and the forecast. Samples must
+// be set. It is shared by Compute (samples) and ComputeRollups.
+func (st *Stats) finish(sum, peak, volume float64, hourSum *[24]float64, hourN *[24]int, avgs []float64, days []dayRun, o Options, loc *time.Location, sy int, sm time.Month, sd int) {
 	st.MeanBps = sum / float64(st.Samples)
 	st.PeakBps = peak
 	st.VolumeBytes = volume
@@ -337,11 +347,8 @@ func Compute(samples []Sample, o Options) Stats {
 			}
 		}
 	}
-	return st
 }
 
-// dayRun marks the 5-minute averages of one local day: the averages before
-// index end that follow the previous run; day is the day index.
 type dayRun struct {
 	day int64
 	end int

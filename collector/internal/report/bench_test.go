@@ -103,16 +103,51 @@ func BenchmarkMonthlyReport5000Links(b *testing.B) {
 	}
 	defer db.Close()
 	for _, c := range []struct {
-		name string
-		src  CapacitySource
-		rows int
-	}{{"states", nil, 0}, {"states+capacity", synthCapacity{time.Minute}, 10000}, {"states+capacity-5m", synthCapacity{5 * time.Minute}, 10000}} {
+		name    string
+		src     CapacitySource
+		rollups bool
+		rows    int
+	}{
+		{"states", nil, false, 0},
+		{"states+capacity-rollups", nil, true, 10000},
+		{"states+capacity-5m", synthCapacity{5 * time.Minute}, false, 10000},
+		{"states+capacity", synthCapacity{time.Minute}, false, 10000},
+	} {
 		b.Run(c.name, func(b *testing.B) {
+			var rollups RollupStore
+			if c.rollups {
+				// what the collector's rollup job stores for closed days:
+				// the 60 s samples of every day of the period
+				rollups = db
+				d0 := p.Start.UnixMilli() / dayMs
+				d1 := (p.End.UnixMilli() - 1) / dayMs
+				var day []*capacity.Rollup
+				var rx, tx []capacity.Sample
+				rx, tx, _, _ = synthCapacity{time.Minute}.Capacity(ctx, nil, time.UnixMilli(d0*dayMs), time.UnixMilli((d1+1)*dayMs), nil, nil)
+				for d := d0; d <= d1; d++ {
+					day = append(day, capacity.RollupDay(rx, d, time.Minute))
+				}
+				dayTx := make([]*capacity.Rollup, 0, len(day))
+				for d := d0; d <= d1; d++ {
+					dayTx = append(dayTx, capacity.RollupDay(tx, d, time.Minute))
+				}
+				if n, _ := db.Rollups(ctx, in.Links[0].ID, 0, d0, d1); len(n) == 0 {
+					for i := range in.Links {
+						if err := db.PutRollups(ctx, in.Links[i].ID, 0, day, time.Now()); err != nil {
+							b.Fatal(err)
+						}
+						if err := db.PutRollups(ctx, in.Links[i].ID, 1, dayTx, time.Now()); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+			}
 			runtime.GC()
 			var before runtime.MemStats
 			runtime.ReadMemStats(&before)
+			b.ResetTimer()
 			for b.Loop() {
-				r, err := Build(ctx, Input{Inv: in, Store: db.Minutes(), Index: db.Minutes(), Reviews: db, Capacity: c.src},
+				r, err := Build(ctx, Input{Inv: in, Store: db.Minutes(), Index: db.Minutes(), Reviews: db, Capacity: c.src, Rollups: rollups},
 					Options{Period: "2026-10", Zone: wit, Now: time.Date(2026, 11, 2, 0, 0, 0, 0, wit)})
 				if err != nil {
 					b.Fatal(err)

@@ -45,6 +45,9 @@ type Input struct {
 	Windows  []sla.Window
 	Reviews  ReviewSource   // may be nil
 	Capacity CapacitySource // may be nil
+	// Rollups are the stored capacity rollups (may be nil: capacity then
+	// comes from Capacity's samples alone).
+	Rollups RollupStore
 }
 
 // Options choose the report.
@@ -346,12 +349,12 @@ func computeSites(ctx context.Context, comp *sla.Computation, in Input, sites []
 					continue
 				}
 				res := siteResult{site: sr, links: links}
-				if in.Capacity != nil {
+				if in.Capacity != nil || in.Rollups != nil {
 					for _, l := range in.Inv.LinksOfSite(s.ID) {
 						if l.SNMP.Device == "" && l.SNMP.Interface == "" {
 							continue
 						}
-						rows, err := capacityRows(ctx, in.Capacity, l, s, p.In(s.Location), o.Now, &buf)
+						rows, err := capacityRows(ctx, in, l, s, p.In(s.Location), o.Now, &buf)
 						if err != nil {
 							fail(err)
 							break
@@ -412,12 +415,104 @@ func daily(states []sla.State, p sla.Period) []*float64 {
 // capBuf is a worker's reusable sample buffers.
 type capBuf struct{ rx, tx []capacity.Sample }
 
-func capacityRows(ctx context.Context, src CapacitySource, l *inventory.Link, s *inventory.Site, p sla.Period, now time.Time, buf *capBuf) ([]CapacityRow, error) {
-	rx, tx, speed, err := src.Capacity(ctx, l, p.Start, p.End, buf.rx[:0], buf.tx[:0])
-	if err != nil {
-		return nil, fmt.Errorf("capacity of link %s: %w", l.ID, err)
+// RollupStore holds capacity rollups computed earlier (statedb.DB).
+type RollupStore interface {
+	Rollups(ctx context.Context, link string, dir int, d0, d1 int64) ([]*capacity.Rollup, error)
+}
+
+// dayMs is a day in milliseconds.
+const dayMs = 86400000
+
+// LinkRollups returns the rollups of both directions of link l for the UTC
+// days d0..d1: the stored ones, and for days without one (today, or data
+// older than the collector's rollup job) rollups computed from src's
+// samples. store and src may be nil.
+func LinkRollups(ctx context.Context, store RollupStore, src CapacitySource, l *inventory.Link, d0, d1 int64, buf *capBuf) (rx, tx []*capacity.Rollup, err error) {
+	if buf == nil {
+		buf = &capBuf{}
 	}
-	buf.rx, buf.tx = rx, tx
+	have := map[int64]int{}
+	if store != nil {
+		if rx, err = store.Rollups(ctx, l.ID, 0, d0, d1); err != nil {
+			return nil, nil, err
+		}
+		if tx, err = store.Rollups(ctx, l.ID, 1, d0, d1); err != nil {
+			return nil, nil, err
+		}
+		for _, r := range rx {
+			have[r.Day]++
+		}
+		for _, r := range tx {
+			have[r.Day]++
+		}
+	}
+	first, last := int64(-1), int64(-1)
+	for d := d0; d <= d1; d++ {
+		if have[d] < 2 {
+			if first < 0 {
+				first = d
+			}
+			last = d
+		}
+	}
+	if first < 0 || src == nil {
+		return rx, tx, nil
+	}
+	srx, stx, speed, err := src.Capacity(ctx, l, time.UnixMilli(first*dayMs), time.UnixMilli((last+1)*dayMs), buf.rx[:0], buf.tx[:0])
+	if err != nil {
+		return nil, nil, fmt.Errorf("capacity of link %s: %w", l.ID, err)
+	}
+	buf.rx, buf.tx = srx, stx
+	keepRx, keepTx := rx[:0:0], tx[:0:0]
+	for _, r := range rx {
+		if have[r.Day] == 2 {
+			keepRx = append(keepRx, r)
+		}
+	}
+	for _, r := range tx {
+		if have[r.Day] == 2 {
+			keepTx = append(keepTx, r)
+		}
+	}
+	rx, tx = keepRx, keepTx
+	for d := first; d <= last; d++ {
+		if have[d] == 2 {
+			continue
+		}
+		r := capacity.RollupDay(daySlice(srx, d), d, 0)
+		t := capacity.RollupDay(daySlice(stx, d), d, 0)
+		r.Speed, t.Speed = speed, speed
+		rx, tx = append(rx, r), append(tx, t)
+	}
+	return rx, tx, nil
+}
+
+// daySlice returns the samples of UTC day d from time-ordered samples (or
+// all of them when they are not in order: RollupDay filters).
+func daySlice(s []capacity.Sample, d int64) []capacity.Sample {
+	lo, hi := d*dayMs, (d+1)*dayMs
+	i := sort.Search(len(s), func(i int) bool { return s[i].T >= lo })
+	j := sort.Search(len(s), func(j int) bool { return s[j].T >= hi })
+	if i <= j && sort.SliceIsSorted(s[i:j], func(a, b int) bool { return s[i+a].T < s[i+b].T }) {
+		return s[i:j]
+	}
+	return s
+}
+
+func capacityRows(ctx context.Context, in Input, l *inventory.Link, s *inventory.Site, p sla.Period, now time.Time, buf *capBuf) ([]CapacityRow, error) {
+	d0 := p.Start.UnixMilli() / dayMs
+	d1 := (p.End.UnixMilli() - 1) / dayMs
+	rx, tx, err := LinkRollups(ctx, in.Rollups, in.Capacity, l, d0, d1, buf)
+	if err != nil {
+		return nil, err
+	}
+	var speed float64
+	var speedDay int64 = -1
+	for _, r := range append(rx[:len(rx):len(rx)], tx...) {
+		if r.Speed > 0 && r.Day > speedDay {
+			speed, speedDay = r.Speed, r.Day
+		}
+	}
 	capBps, source := float64(l.Bandwidth), "contract"
 	if capBps == 0 {
 		capBps, source = speed, "interface"
@@ -428,9 +523,9 @@ func capacityRows(ctx context.Context, src CapacitySource, l *inventory.Link, s 
 	var out []CapacityRow
 	for _, d := range []struct {
 		dir string
-		s   []capacity.Sample
+		r   []*capacity.Rollup
 	}{{"in", rx}, {"out", tx}} {
-		st := capacity.Compute(d.s, capacity.Options{Start: p.Start, End: p.End, Location: s.Location, CapacityBps: capBps, Now: now})
+		st := capacity.ComputeRollups(d.r, capacity.Options{Start: p.Start, End: p.End, Location: s.Location, CapacityBps: capBps, Now: now})
 		row := CapacityRow{
 			Link: l.ID, Site: s.ID, Direction: d.dir, CapacityBps: capBps, CapacitySource: source, Samples: st.Samples,
 			MeanBps: st.MeanBps, P95Bps: st.P95Bps, PeakBps: st.PeakBps, BusyHour: st.BusyHour, VolumeBytes: st.VolumeBytes,

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -26,6 +27,10 @@ const FileName = "state.db"
 type DB struct {
 	sql  *sql.DB
 	path string
+
+	rollupOnce sync.Once
+	rollupStmt *sql.Stmt
+	rollupErr  error
 }
 
 // migrations[i] moves the schema from version i to i+1.
@@ -98,6 +103,15 @@ var migrations = []string{
 	// 3: which links have data in a range of days (coverage), without
 	// reading the day arrays.
 	`CREATE INDEX minutes_by_day ON minutes(kind, day, id);`,
+	// 4: capacity rollups, one row per link, direction and UTC day.
+	`CREATE TABLE rollups (
+		link        TEXT NOT NULL,
+		dir         INTEGER NOT NULL,
+		day         INTEGER NOT NULL,
+		data        BLOB NOT NULL,
+		computed_at INTEGER NOT NULL,
+		PRIMARY KEY (link, dir, day)
+	) WITHOUT ROWID;`,
 }
 
 // Open opens (creating if needed) the state file in dataDir and brings its
