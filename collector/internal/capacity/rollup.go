@@ -133,6 +133,19 @@ func (r *Rollup) UnmarshalBinary(b []byte) error {
 		r.Vol[i] = f()
 	}
 	r.Speed = f()
+	for i := range r.Sum {
+		if !valid(r.Sum[i]) || (r.N[i] == 0 && r.Sum[i] != 0) {
+			return fmt.Errorf("capacity rollup of day %d: bad 5-minute bucket %d", r.Day, i)
+		}
+	}
+	for h := range r.Max {
+		if (r.Max[h] != -1 && !valid(r.Max[h])) || !valid(r.Vol[h]) {
+			return fmt.Errorf("capacity rollup of day %d: bad hour %d", r.Day, h)
+		}
+	}
+	if !valid(r.Speed) {
+		return fmt.Errorf("capacity rollup of day %d: bad speed", r.Day)
+	}
 	return nil
 }
 
@@ -148,15 +161,18 @@ func ComputeRollups(rs []*Rollup, o Options) Stats {
 	startMs, endMs := ceilMilli(o.Start), ceilMilli(o.End)
 	sy, sm, sd := o.Start.In(loc).Date()
 	startDay := civilDay(sy, sm, sd)
-	rs = slices.Clone(rs)
-	slices.SortFunc(rs, func(a, b *Rollup) int { return int(a.Day - b.Day) })
+	byDay := func(a, b *Rollup) int { return int(a.Day - b.Day) }
+	if !slices.IsSortedFunc(rs, byDay) {
+		rs = slices.Clone(rs)
+		slices.SortFunc(rs, byDay)
+	}
 
 	var (
 		sum, volume float64
 		peak        = math.Inf(-1)
 		hourSum     [24]float64
 		hourN       [24]int
-		avgs        []float64
+		avgs        = make([]float64, 0, len(rs)*BucketsPerDay)
 		days        []dayRun
 		lastKey     int64 = math.MinInt64
 	)

@@ -1,7 +1,9 @@
 package capacity
 
 import (
+	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
@@ -60,5 +62,58 @@ func TestRollupsMatchCompute(t *testing.T) {
 	}
 	if (&Rollup{}).UnmarshalBinary(make([]byte, 10)) == nil {
 		t.Error("a short rollup was accepted")
+	}
+}
+
+// FuzzRollupUnmarshal: any bytes either decode to a rollup whose figures
+// are usable (and encode back to the same bytes) or give an error.
+func FuzzRollupUnmarshal(f *testing.F) {
+	r := RollupDay([]Sample{{T: 86400000*20000 + 60000, V: 1e6}, {T: 86400000*20000 + 120000, V: 2e6}}, 20000, time.Minute)
+	good, _ := r.MarshalBinary()
+	f.Add(good)
+	f.Add(good[:len(good)-1])
+	f.Add([]byte{})
+	bad := append([]byte(nil), good...)
+	for i := 8; i < 16; i++ {
+		bad[i] = 0xff // a NaN 5-minute sum
+	}
+	f.Add(bad)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var r Rollup
+		if err := r.UnmarshalBinary(b); err != nil {
+			return
+		}
+		for i, v := range r.Sum {
+			if !valid(v) || (r.N[i] == 0 && v != 0) {
+				t.Fatalf("bucket %d accepted with sum %v, n %d", i, v, r.N[i])
+			}
+		}
+		back, _ := r.MarshalBinary()
+		if string(back) != string(b) {
+			t.Fatal("decoded rollup does not encode to the same bytes")
+		}
+		st := ComputeRollups([]*Rollup{&r}, Options{Start: time.UnixMilli(r.Day * dayMs), End: time.UnixMilli((r.Day + 1) * dayMs), CapacityBps: 1e8})
+		if math.IsNaN(st.MeanBps) || math.IsNaN(st.P95Bps) || st.MeanBps < 0 {
+			t.Fatalf("figures from an accepted rollup: %+v", st)
+		}
+	})
+}
+
+func TestRollupUnmarshalRejects(t *testing.T) {
+	r := RollupDay([]Sample{{T: 86400000*20000 + 60000, V: 1e6}}, 20000, time.Minute)
+	good, _ := r.MarshalBinary()
+	if err := new(Rollup).UnmarshalBinary(good[:10]); err == nil {
+		t.Error("short rollup accepted")
+	}
+	bad := append([]byte(nil), good...)
+	for i := 8; i < 16; i++ {
+		bad[i] = 0xff
+	}
+	if err := new(Rollup).UnmarshalBinary(bad); err == nil || !strings.Contains(err.Error(), "bucket 0") {
+		t.Errorf("NaN sum: err = %v", err)
+	}
+	var back Rollup
+	if err := back.UnmarshalBinary(good); err != nil || back != *r {
+		t.Errorf("round trip: %v", err)
 	}
 }

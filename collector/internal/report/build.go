@@ -413,11 +413,17 @@ func daily(states []sla.State, p sla.Period) []*float64 {
 }
 
 // capBuf is a worker's reusable sample buffers.
-type capBuf struct{ rx, tx []capacity.Sample }
+type capBuf struct {
+	rx, tx []capacity.Sample
+	// rollups decoded for the previous link, reused for the next
+	rollups []*capacity.Rollup
+}
 
 // RollupStore holds capacity rollups computed earlier (statedb.DB).
 type RollupStore interface {
-	Rollups(ctx context.Context, link string, dir int, d0, d1 int64) ([]*capacity.Rollup, error)
+	// Rollups returns the stored rollups of link for UTC days d0..d1,
+	// decoding into the rollups of reuse where it can.
+	Rollups(ctx context.Context, link string, d0, d1 int64, reuse []*capacity.Rollup) (rx, tx []*capacity.Rollup, err error)
 }
 
 // dayMs is a day in milliseconds.
@@ -433,12 +439,10 @@ func LinkRollups(ctx context.Context, store RollupStore, src CapacitySource, l *
 	}
 	have := map[int64]int{}
 	if store != nil {
-		if rx, err = store.Rollups(ctx, l.ID, 0, d0, d1); err != nil {
+		if rx, tx, err = store.Rollups(ctx, l.ID, d0, d1, buf.rollups); err != nil {
 			return nil, nil, err
 		}
-		if tx, err = store.Rollups(ctx, l.ID, 1, d0, d1); err != nil {
-			return nil, nil, err
-		}
+		buf.rollups = append(append(buf.rollups[:0], rx...), tx...)
 		for _, r := range rx {
 			have[r.Day]++
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -216,5 +217,60 @@ func TestGoldenCSVAndJSON(t *testing.T) {
 			t.Fatalf("JSON does not read back: %v", err)
 		}
 		golden(t, "report."+lang+".json", buf.Bytes())
+	}
+}
+
+// askedCapacity records the time ranges a report asks its capacity source
+// for.
+type askedCapacity struct {
+	src   CapacitySource
+	asked *[][2]time.Time
+}
+
+func (a askedCapacity) Capacity(ctx context.Context, l *inventory.Link, start, end time.Time, rx, tx []capacity.Sample) ([]capacity.Sample, []capacity.Sample, float64, error) {
+	*a.asked = append(*a.asked, [2]time.Time{start, end})
+	return a.src.Capacity(ctx, l, start, end, rx, tx)
+}
+
+// The capacity figures from stored day rollups equal those from the
+// samples, and only days without a stored rollup are read as samples.
+func TestStoredRollupsGiveSameCapacity(t *testing.T) {
+	ctx := context.Background()
+	inv, db := buildFixture(t)
+	src := synthCapacity{time.Minute}
+	build := func(c CapacitySource, rs RollupStore) *Report {
+		r, err := Build(ctx, Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Windows: []sla.Window{}, Reviews: db, Capacity: c, Rollups: rs},
+			Options{Period: "2026-10", Zone: wib, Now: time.Date(2026, 11, 2, 9, 0, 0, 0, wib)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	want := build(src, nil)
+	if len(want.Capacity) != 2 || want.Capacity[0].Samples != 44640 || want.Capacity[0].P95Bps == want.Capacity[0].MeanBps {
+		t.Fatalf("reference capacity rows %+v", want.Capacity)
+	}
+	// store what the collector's rollup job would for every UTC day the
+	// WIB month touches but the last
+	l := inv.Link("dinkes-wan")
+	d0 := time.Date(2026, 10, 1, 0, 0, 0, 0, wib).UnixMilli() / dayMs
+	d1 := (time.Date(2026, 11, 1, 0, 0, 0, 0, wib).UnixMilli() - 1) / dayMs
+	rx, tx, err := LinkRollups(ctx, nil, src, l, d0, d1-1, nil)
+	if err != nil || len(rx) != int(d1-d0) {
+		t.Fatalf("rollups: %d, %v", len(rx), err)
+	}
+	if err := db.PutRollups(ctx, l.ID, statedb.DirReceive, rx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutRollups(ctx, l.ID, statedb.DirTransmit, tx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var asked [][2]time.Time
+	got := build(askedCapacity{src, &asked}, db)
+	if !reflect.DeepEqual(got.Capacity, want.Capacity) {
+		t.Errorf("from rollups:\n%+v\nfrom samples:\n%+v", got.Capacity, want.Capacity)
+	}
+	if len(asked) != 1 || asked[0][0].UnixMilli() != d1*dayMs || asked[0][1].UnixMilli() != (d1+1)*dayMs {
+		t.Errorf("samples read for %v, want only UTC day %d", asked, d1)
 	}
 }

@@ -104,6 +104,11 @@ func (a *Authenticator) Watch(ctx context.Context, every time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("watch tokens in %s: %w", a.db.path, err)
 	}
+	// A commit between the first load and the version just read would
+	// otherwise go unseen until the next one.
+	if err := a.reload(ctx); err != nil {
+		return fmt.Errorf("watch tokens in %s: %w", a.db.path, err)
+	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

@@ -2,6 +2,7 @@ package statedb
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -41,34 +42,49 @@ func (s *DB) PutRollups(ctx context.Context, link string, dir int, rs []*capacit
 	return nil
 }
 
-// Rollups returns a link's stored rollups of one direction for UTC days
-// [d0, d1].
-func (s *DB) Rollups(ctx context.Context, link string, dir int, d0, d1 int64) ([]*capacity.Rollup, error) {
+// Rollups returns a link's stored rollups of both directions for UTC days
+// [d0, d1], in day order, with one query. It decodes into the rollups of
+// reuse first (a caller that is done with the previous result passes it
+// back), allocating only when they run out.
+func (s *DB) Rollups(ctx context.Context, link string, d0, d1 int64, reuse []*capacity.Rollup) (rx, tx []*capacity.Rollup, err error) {
 	s.rollupOnce.Do(func() {
 		s.rollupStmt, s.rollupErr = s.sql.PrepareContext(context.WithoutCancel(ctx),
-			`SELECT data FROM rollups WHERE link = ? AND dir = ? AND day BETWEEN ? AND ? ORDER BY day`)
+			`SELECT dir, data FROM rollups WHERE link = ? AND dir IN (0, 1) AND day BETWEEN ? AND ? ORDER BY dir, day`)
 	})
 	if s.rollupErr != nil {
-		return nil, fmt.Errorf("read capacity rollups from %s: %w", s.path, s.rollupErr)
+		return nil, nil, fmt.Errorf("read capacity rollups from %s: %w", s.path, s.rollupErr)
 	}
-	rows, err := s.rollupStmt.QueryContext(ctx, link, dir, d0, d1)
+	rows, err := s.rollupStmt.QueryContext(ctx, link, d0, d1)
 	if err != nil {
-		return nil, fmt.Errorf("read capacity rollups of %s from %s: %w", link, s.path, err)
+		return nil, nil, fmt.Errorf("read capacity rollups of %s from %s: %w", link, s.path, err)
 	}
 	defer rows.Close()
-	var out []*capacity.Rollup
 	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			return nil, fmt.Errorf("read capacity rollups of %s from %s: %w", link, s.path, err)
+		var dir int
+		var b sql.RawBytes // decoded before the next row: no copy
+		if err := rows.Scan(&dir, &b); err != nil {
+			return nil, nil, fmt.Errorf("read capacity rollups of %s from %s: %w", link, s.path, err)
 		}
-		r := new(capacity.Rollup)
+		var r *capacity.Rollup
+		if n := len(reuse); n > 0 {
+			r, reuse = reuse[n-1], reuse[:n-1]
+		} else {
+			r = new(capacity.Rollup)
+		}
 		if err := r.UnmarshalBinary(b); err != nil {
-			return nil, fmt.Errorf("capacity rollup of %s in %s: %w", link, s.path, err)
+			return nil, nil, fmt.Errorf("capacity rollup of %s in %s: %w", link, s.path, err)
 		}
-		out = append(out, r)
+		switch dir {
+		case DirReceive:
+			rx = append(rx, r)
+		case DirTransmit:
+			tx = append(tx, r)
+		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("read capacity rollups of %s from %s: %w", link, s.path, err)
+	}
+	return rx, tx, nil
 }
 
 // PruneRollups deletes rollups of days before cutoff.
