@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/report"
+	"github.com/pantau-noc/pantau/collector/internal/statedb"
 )
 
 const slaTestInventory = `
@@ -208,9 +210,49 @@ func TestIntegrationSLAFromIngest(t *testing.T) {
 	if e := extra(); e.Up != 0 {
 		t.Fatalf("extra has states before the rebuild: %+v", e.Figures)
 	}
-	code, out, errOut = cli(t, "sla", "rebuild", "--config", cfgPath, "--from", day(end.Add(-24*time.Hour)))
-	if code != 0 || !strings.Contains(out, "rebuilt minute states") {
+	// 20 minutes of capacity samples an hour into the rebuild's first day
+	// (two days back, in the local zone the CLI reads dates in, so a UTC
+	// day that has ended): the rebuild stores their rollup
+	fromDay := end.Add(-48 * time.Hour).In(time.Local).Format("2006-01-02")
+	from, _ := time.ParseInLocation("2006-01-02", fromDay, time.Local)
+	var old strings.Builder
+	for i := range 20 {
+		fmt.Fprintf(&old, "snmp_if,device=rtr-dinkes,ifname=ether1,ifindex=1 receive_bits_per_second=2000000,transmit_bits_per_second=400000,speed_bits_per_second=100000000u %d\n",
+			from.Add(time.Hour+time.Duration(i)*time.Minute).Unix())
+	}
+	if code, msg := tc.write(tok, old.String()); code != http.StatusNoContent {
+		t.Fatalf("write of older samples: %d %s", code, msg)
+	}
+	code, out, errOut = cli(t, "sla", "rebuild", "--config", cfgPath, "--from", fromDay)
+	if code != 0 || !strings.Contains(out, "rebuilt minute states") || !strings.Contains(out, "rebuilt capacity rollups of 1 links") {
 		t.Fatalf("sla rebuild: %d %s %s", code, out, errOut)
+	}
+	st, err := statedb.Open(context.Background(), tc.cfg.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	utcDay := from.Add(time.Hour).UnixMilli() / 86400000
+	rx, tx, err := st.Rollups(context.Background(), "dinkes-wan", utcDay, utcDay, nil)
+	st.Close()
+	if err != nil || len(rx) != 1 || len(tx) != 1 {
+		t.Fatalf("stored rollups of day %d: %d in, %d out, %v", utcDay, len(rx), len(tx), err)
+	}
+	var n int
+	for _, c := range rx[0].N {
+		n += int(c)
+	}
+	if n != 20 || rx[0].Speed != 1e8 {
+		t.Errorf("rollup holds %d samples, speed %v; want 20, 1e8", n, rx[0].Speed)
+	}
+	// the report of that day reads the stored rollup: 2 Mbit/s in of 20
+	pastDay := day(from.Add(time.Hour))
+	_, js = tc.get("/api/v1/report?format=json&period=" + pastDay + ".." + pastDay)
+	var past report.Report
+	if err := json.Unmarshal([]byte(js), &past); err != nil {
+		t.Fatal(err)
+	}
+	if c := past.Capacity; len(c) != 2 || c[0].Samples != 20 || c[0].MeanBps != 2e6 || *c[0].MeanUtilization != 10 || c[1].MeanBps != 4e5 {
+		t.Errorf("capacity of %s from the rollup: %+v", pastDay, c)
 	}
 	if e := extra(); e.Up != 21 || e.Down != 0 {
 		t.Errorf("extra after the rebuild: %+v", e.Figures)
