@@ -114,6 +114,22 @@ var migrations = []string{
 		computed_at INTEGER NOT NULL,
 		UNIQUE (link, dir, day)
 	);`,
+	// 5: the notification outbox: a notification is stored before it is
+	// sent, once per notifier and message id.
+	`CREATE TABLE outbox (
+		id         INTEGER PRIMARY KEY AUTOINCREMENT,
+		notifier   TEXT NOT NULL,
+		msg_id     TEXT NOT NULL,
+		payload    BLOB NOT NULL,
+		created_ms INTEGER NOT NULL,
+		state      TEXT NOT NULL,
+		attempts   INTEGER NOT NULL DEFAULT 0,
+		next_ms    INTEGER NOT NULL,
+		last_error TEXT NOT NULL DEFAULT '',
+		done_ms    INTEGER NOT NULL DEFAULT 0,
+		UNIQUE (notifier, msg_id)
+	);
+	CREATE INDEX outbox_queue ON outbox(notifier, state, id);`,
 }
 
 // Open opens (creating if needed) the state file in dataDir and brings its
