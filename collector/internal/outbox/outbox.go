@@ -54,6 +54,10 @@ type Options struct {
 	Registerer  prometheus.Registerer
 }
 
+// idlePoll is how often an idle notifier looks for entries queued by
+// another process.
+const idlePoll = 5 * time.Second
+
 // Outbox queues and delivers notifications.
 type Outbox struct {
 	o     Options
@@ -159,7 +163,8 @@ func (ob *Outbox) deliver(ctx context.Context, c *channel) {
 			continue
 		}
 		if !ok {
-			sleep(ctx, c.wake, time.Hour)
+			// another process (the CLI) may queue too: look again soon
+			sleep(ctx, c.wake, idlePoll)
 			continue
 		}
 		wait := time.Until(e.Next)

@@ -97,16 +97,25 @@ func (a *Authenticator) Agents() []string {
 func (a *Authenticator) Watch(ctx context.Context, every time.Duration) error {
 	conn, err := a.db.sql.Conn(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // shut down before the watch began
+		}
 		return fmt.Errorf("watch tokens in %s: %w", a.db.path, err)
 	}
 	defer conn.Close()
 	last, err := dataVersion(ctx, conn)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return fmt.Errorf("watch tokens in %s: %w", a.db.path, err)
 	}
 	// A commit between the first load and the version just read would
 	// otherwise go unseen until the next one.
 	if err := a.reload(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return fmt.Errorf("watch tokens in %s: %w", a.db.path, err)
 	}
 	t := time.NewTicker(every)
