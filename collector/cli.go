@@ -37,6 +37,7 @@ Commands:
   review         record the monthly review (reviu)
   followup       open, update and list follow-up items (tindak lanjut)
   sla rebuild    build minute states again from stored samples (links added later, legacy data)
+  notify         test a notifier, list the notification outbox, print notifier examples
   version        print the version
 
 Run "pantau-collector <command> --help" for the flags of a command.
@@ -85,6 +86,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdFollowUp(ctx, rest, stdout, stderr)
 	case "sla":
 		err = cmdSLA(ctx, rest, stdout, stderr)
+	case "notify":
+		err = cmdNotify(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, buildinfo.String("pantau-collector"))
 		return 0

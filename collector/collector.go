@@ -140,6 +140,10 @@ func Run(ctx context.Context, o Options) error {
 	reg.MustRegister(store.Collectors()...)
 	reg.MustRegister(buildInfoGauge())
 	reg.MustRegister(slarun.builder)
+	ob, err := newOutbox(cfg, state, reg, log)
+	if err != nil {
+		return err
+	}
 
 	var ready atomic.Bool
 	mux := http.NewServeMux()
@@ -214,6 +218,9 @@ func Run(ctx context.Context, o Options) error {
 	g.Go(func() error { return auth.Watch(gctx, time.Second) })
 	g.Go(func() error { return slarun.run(gctx) })
 	g.Go(func() error { return slarun.runRollups(gctx, store.Queryable(), cfg.Storage.Retention.Std()) })
+	if ob != nil {
+		g.Go(func() error { return runOutbox(gctx, ob, state, log) })
+	}
 	g.Go(func() error {
 		t := time.NewTicker(maintenanceEvery)
 		defer t.Stop()

@@ -29,6 +29,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/pantau-noc/pantau/collector/internal/config"
+	"github.com/pantau-noc/pantau/collector/internal/notify"
 )
 
 // testCollector runs the collector in-process on a loopback port.
@@ -244,7 +245,11 @@ func TestIntegrationMetricsLint(t *testing.T) {
 links: [{id: l1, site: s1, icmp: {target: 127.0.0.2}, contract: {target: 99.5, end: 2026-12-31}}]
 devices: [{id: d1, site: s1, warranty_end: 2027-01-31, contract_end: 2027-06-30}]
 `), 0o644)
-	tc := startCollector(t, func(c *config.Config) { c.Inventory = inv })
+	// and a notifier, for the outbox's series
+	tc := startCollector(t, func(c *config.Config) {
+		c.Inventory = inv
+		c.Notifiers = []notify.Config{{Name: "hook", Type: "webhook", URL: "http://127.0.0.1:9/hook"}}
+	})
 	tok := tc.token("a1")
 	tc.write(tok, fmt.Sprintf("m v=1 %d", time.Now().Unix()))
 	tc.write(tok, "m v=")
@@ -270,6 +275,9 @@ devices: [{id: d1, site: s1, warranty_end: 2027-01-31, contract_end: 2027-06-30}
 		`pantau_device_warranty_expiry_timestamp_seconds{`,
 		`pantau_device_contract_expiry_timestamp_seconds{`,
 		`pantau_inventory_links 1`,
+		`pantau_notifications_sent_total{notifier="hook",type="webhook"} 0`,
+		`pantau_notification_outbox_entries{notifier="hook"} 0`,
+		`pantau_notification_outbox_oldest_age_seconds{notifier="hook"} 0`,
 	} {
 		if !bytes.Contains(expo, []byte(want)) {
 			t.Errorf("/metrics lacks %s", want)

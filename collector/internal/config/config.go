@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pantau-noc/pantau/collector/internal/notify"
 	"github.com/pantau-noc/pantau/internal/yamlconf"
 )
 
@@ -43,6 +44,8 @@ type Config struct {
 	Limits        LimitsConfig  `yaml:"limits"`
 	Ingest        IngestConfig  `yaml:"ingest"`
 	Inventory     string        `yaml:"inventory"`
+	// Notifiers are the chat and webhook endpoints alerts go to.
+	Notifiers []notify.Config `yaml:"notifiers"`
 
 	// File is the path the config was loaded from; "" for the defaults.
 	File string `yaml:"-"`
@@ -105,7 +108,8 @@ func Default() *Config {
 			MaxInflightRequests: 64,
 			BatchDedupWindow:    Duration(7 * 24 * time.Hour),
 		},
-		Ingest: IngestConfig{StringFields: StringFieldsReject},
+		Ingest:    IngestConfig{StringFields: StringFieldsReject},
+		Notifiers: []notify.Config{},
 	}
 }
 
@@ -214,6 +218,17 @@ func (c *Config) Validate() error {
 		add("limits.batch_dedup_window", "must not be negative (got %s)", l.BatchDedupWindow)
 	}
 	oneOf("ingest.string_fields", c.Ingest.StringFields, StringFieldsReject, StringFieldsDrop)
+
+	names := map[string]int{}
+	for i := range c.Notifiers {
+		n := &c.Notifiers[i]
+		path := fmt.Sprintf("notifiers[%d]", i)
+		n.Validate(probs, path)
+		if j, dup := names[n.Name]; dup && n.Name != "" {
+			add(path+".name", "%q is already the name of notifiers[%d]; names must be unique", n.Name, j)
+		}
+		names[n.Name] = i
+	}
 
 	if c.Inventory != "" {
 		p := c.resolve(c.Inventory)

@@ -211,8 +211,12 @@ func TestOutboxPermanentFailure(t *testing.T) {
 	var refused []string
 	var mu sync.Mutex
 	ob, err := New(Options{DB: db, Classify: classify, MinBackoff: 10 * time.Millisecond,
-		OnPermanent: func(e statedb.OutboxEntry, err error) { mu.Lock(); refused = append(refused, e.MsgID+": "+err.Error()); mu.Unlock() },
-		Channels:    []Channel{{Name: "slack", Type: "slack", Send: post(srv.URL, "slack")}}})
+		OnPermanent: func(e statedb.OutboxEntry, err error) {
+			mu.Lock()
+			refused = append(refused, e.MsgID+": "+err.Error())
+			mu.Unlock()
+		},
+		Channels: []Channel{{Name: "slack", Type: "slack", Send: post(srv.URL, "slack")}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,254 @@
+package collector
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pantau-noc/pantau/collector/internal/config"
+)
+
+// fakeTelegram is the Bot API's sendMessage: it fails the first request
+// with a 500, then accepts, recording every accepted message.
+type fakeTelegram struct {
+	t        *testing.T
+	token    string
+	mu       sync.Mutex
+	requests int
+	got      []map[string]any
+}
+
+func (f *fakeTelegram) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requests++
+	if r.Method != http.MethodPost || r.URL.Path != "/bot"+f.token+"/sendMessage" || r.Header.Get("Content-Type") != "application/json" {
+		f.t.Errorf("telegram got %s %s (%s)", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
+	}
+	if f.requests == 1 {
+		w.WriteHeader(http.StatusInternalServerError)
+		fmt.Fprint(w, `{"ok":false,"error_code":500,"description":"Internal Server Error"}`)
+		return
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		f.t.Errorf("telegram body %q: %v", body, err)
+	}
+	f.got = append(f.got, m)
+	fmt.Fprint(w, `{"ok":true,"result":{"message_id":42}}`)
+}
+
+func (f *fakeTelegram) delivered() []map[string]any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]map[string]any(nil), f.got...)
+}
+
+// A notification queued with the CLI is delivered by the running
+// collector's outbox: retried after a 500, received exactly once, shown as
+// sent with two attempts, and counted in the self-metrics.
+func TestIntegrationNotifyThroughOutbox(t *testing.T) {
+	const token = "7001234567:AAFakeSecretTokenForTests"
+	tg := &fakeTelegram{t: t, token: token}
+	srv := httptest.NewServer(tg)
+	defer srv.Close()
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "collector.yml")
+	tc := startCollector(t, func(c *config.Config) {
+		yml := fmt.Sprintf("data_dir: %s\nnotifiers:\n  - {name: noc, type: telegram, url: %q, bot_token: %q, chat_id: \"-1001234567890\", thread_id: 7}\n", c.DataDir, srv.URL, token)
+		if err := os.WriteFile(cfgPath, []byte(yml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fc, err := config.Load(cfgPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Notifiers = fc.Notifiers
+	})
+	code, out, errOut := cli(t, "notify", "test", "--config", cfgPath, "--notifier", "noc", "--queue")
+	if code != 0 || !strings.HasPrefix(out, "queued test-") {
+		t.Fatalf("notify test --queue: %d %q %q", code, out, errOut)
+	}
+	waitFor(t, 30*time.Second, "the collector to deliver the notification", func() bool { return len(tg.delivered()) == 1 })
+	time.Sleep(time.Second) // a second delivery would show now
+	got := tg.delivered()
+	if len(got) != 1 {
+		t.Fatalf("delivered %d times", len(got))
+	}
+	m := got[0]
+	if m["chat_id"] != "-1001234567890" || m["message_thread_id"] != float64(7) || m["parse_mode"] != "HTML" ||
+		!strings.HasPrefix(fmt.Sprint(m["text"]), "<b>Uji notifikasi Pantau</b>\nPesan uji dari pantau-collector") {
+		t.Errorf("telegram message %v", m)
+	}
+	code, out, _ = cli(t, "notify", "outbox", "--config", cfgPath, "--format", "json")
+	var rows []struct {
+		Notifier, State string
+		Attempts        int
+	}
+	if err := json.Unmarshal([]byte(out), &rows); code != 0 || err != nil || len(rows) != 1 || rows[0].State != "sent" || rows[0].Attempts != 2 {
+		t.Errorf("notify outbox: %d %v %s", code, err, out)
+	}
+	_, metrics := tc.get("/metrics")
+	for _, want := range []string{
+		`pantau_notifications_sent_total{notifier="noc",type="telegram"} 1`,
+		`pantau_notifications_retried_total{notifier="noc",type="telegram"} 1`,
+		`pantau_notification_outbox_entries{notifier="noc"} 0`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s:\n%s", want, grepLines(metrics, "notif"))
+		}
+	}
+	if strings.Contains(metrics, token) || strings.Contains(tc.logs.String(), token) {
+		t.Error("the bot token leaked into metrics or logs")
+	}
+}
+
+// The CLI names what is wrong: an unknown notifier, and an endpoint that
+// refuses (permanent) or is down (temporary); the token never shows.
+func TestNotifyCommandErrors(t *testing.T) {
+	const token = "7009999999:AAAnotherSecretForTests"
+	refuse := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprint(w, `{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}`)
+	}))
+	defer refuse.Close()
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "collector.yml")
+	yml := fmt.Sprintf("data_dir: %s\nnotifiers:\n  - {name: tg, type: telegram, url: %q, bot_token: %q, chat_id: \"-100\"}\n  - {name: gone, type: slack, url: %q}\n",
+		filepath.Join(dir, "data"), refuse.URL, token, down.URL+"/services/T000/B000/XXXXSECRET")
+	if err := os.WriteFile(cfgPath, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := cli(t, "notify", "test", "--config", cfgPath, "--notifier", "nope")
+	if code != 1 || !strings.Contains(errOut, `no notifier "nope"`) || !strings.Contains(errOut, "configured: tg, gone") {
+		t.Errorf("unknown notifier: %d %q", code, errOut)
+	}
+	code, _, errOut = cli(t, "notify", "test", "--config", cfgPath, "--notifier", "tg", "--lang", "en")
+	if code != 1 || !strings.Contains(errOut, "chat not found") || !strings.Contains(errOut, "refused") || strings.Contains(errOut, token) {
+		t.Errorf("refused: %d %q", code, errOut)
+	}
+	code, _, errOut = cli(t, "notify", "test", "--config", cfgPath, "--notifier", "gone")
+	if code != 1 || !strings.Contains(errOut, "temporary") || strings.Contains(errOut, "XXXXSECRET") {
+		t.Errorf("endpoint down: %d %q", code, errOut)
+	}
+	code, out, _ := cli(t, "notify", "example", "--type", "http")
+	if code != 0 || !strings.Contains(out, "type: http") {
+		t.Errorf("notify example --type http: %d %q", code, out)
+	}
+	if code, _, _ := cli(t, "notify", "test", "--config", cfgPath); code != 2 {
+		t.Errorf("missing --notifier: exit %d, want 2", code)
+	}
+}
+
+// startAlertmanager runs Debian's prometheus-alertmanager on loopback with
+// one webhook receiver; it returns its base URL.
+func startAlertmanager(t *testing.T, webhook string) string {
+	t.Helper()
+	bin, err := exec.LookPath("prometheus-alertmanager")
+	if err != nil {
+		t.Fatalf("prometheus-alertmanager not installed (make deps installs it): %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dir := t.TempDir()
+	cfg := fmt.Sprintf(`route:
+  receiver: hook
+  group_by: [alertname]
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: hook
+    webhook_configs:
+      - url: %s
+        send_resolved: true
+`, webhook)
+	if err := os.WriteFile(filepath.Join(dir, "am.yml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "am.yml"), "--storage.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+addr, "--cluster.listen-address=")
+	var logs strings.Builder
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill() // by PID: the process this test started
+		cmd.Wait()
+	})
+	base := "http://" + addr
+	waitFor(t, 30*time.Second, "alertmanager to be ready", func() bool {
+		resp, err := http.Get(base + "/-/ready")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	return base
+}
+
+// End to end through Alertmanager: our alert arrives in its API and its
+// webhook receiver fires with our labels and text.
+func TestIntegrationNotifyAlertmanager(t *testing.T) {
+	hooks := make(chan []byte, 10)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		hooks <- b
+	}))
+	defer hook.Close()
+	am := startAlertmanager(t, hook.URL+"/hook")
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "collector.yml")
+	yml := fmt.Sprintf("data_dir: %s\nnotifiers:\n  - {name: am, type: alertmanager, url: %q}\n", filepath.Join(dir, "data"), am)
+	if err := os.WriteFile(cfgPath, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := cli(t, "notify", "test", "--config", cfgPath, "--notifier", "am")
+	if code != 0 || out != "sent a test notification to am (alertmanager)\n" {
+		t.Fatalf("notify test: %d %q %q", code, out, errOut)
+	}
+	var msg struct {
+		Receiver string
+		Status   string
+		Alerts   []struct {
+			Status      string
+			Labels      map[string]string
+			Annotations map[string]string
+		}
+	}
+	select {
+	case b := <-hooks:
+		if err := json.Unmarshal(b, &msg); err != nil {
+			t.Fatalf("webhook body %s: %v", b, err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("alertmanager's webhook did not fire within 60 s")
+	}
+	if msg.Receiver != "hook" || msg.Status != "firing" || len(msg.Alerts) != 1 {
+		t.Fatalf("webhook %+v", msg)
+	}
+	a := msg.Alerts[0]
+	if a.Labels["alertname"] != "PantauTest" || a.Labels["severity"] != "info" || a.Annotations["summary"] != "Uji notifikasi Pantau" ||
+		!strings.HasPrefix(a.Annotations["description"], "Pesan uji dari pantau-collector") {
+		t.Errorf("alert %+v", a)
+	}
+}

@@ -1,0 +1,97 @@
+package collector
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pantau-noc/pantau/collector/internal/config"
+	"github.com/pantau-noc/pantau/collector/internal/notify"
+	"github.com/pantau-noc/pantau/collector/internal/outbox"
+	"github.com/pantau-noc/pantau/collector/internal/statedb"
+)
+
+// outboxKeep is how long sent and refused notifications stay in the
+// outbox (for `notify outbox` and so a message id is not queued again).
+const outboxKeep = 30 * 24 * time.Hour
+
+// buildNotifiers makes the configured notifiers, by name.
+func buildNotifiers(cfgs []notify.Config) (map[string]notify.Notifier, error) {
+	out := make(map[string]notify.Notifier, len(cfgs))
+	for _, c := range cfgs {
+		n, err := notify.New(c, nil) // its errors name the notifier
+		if err != nil {
+			return nil, err
+		}
+		out[c.Name] = n
+	}
+	return out, nil
+}
+
+// classifyNotifyError tells the outbox whether a failed send may be
+// retried and how long the endpoint asked to wait.
+func classifyNotifyError(err error) (bool, time.Duration) {
+	var ne *notify.Error
+	if errors.As(err, &ne) {
+		return ne.Permanent, ne.RetryAfter
+	}
+	return false, 0
+}
+
+// newOutbox wires the notifiers of cfg to a durable outbox in db; nil
+// when no notifier is configured.
+func newOutbox(cfg *config.Config, db *statedb.DB, reg prometheus.Registerer, log *slog.Logger) (*outbox.Outbox, error) {
+	if len(cfg.Notifiers) == 0 {
+		return nil, nil
+	}
+	ns, err := buildNotifiers(cfg.Notifiers)
+	if err != nil {
+		return nil, err
+	}
+	var chans []outbox.Channel
+	for _, c := range cfg.Notifiers {
+		n := ns[c.Name]
+		chans = append(chans, outbox.Channel{Name: n.Name(), Type: n.Type(), PerMinute: n.RateLimit(),
+			Send: func(ctx context.Context, payload []byte) error {
+				var m notify.Message
+				if err := json.Unmarshal(payload, &m); err != nil {
+					// not retryable: the entry itself is bad
+					return &notify.Error{Notifier: n.Name(), Permanent: true, Msg: "stored notification does not decode: " + err.Error()}
+				}
+				return n.Send(ctx, &m)
+			}})
+	}
+	return outbox.New(outbox.Options{
+		DB: db, Channels: chans, Classify: classifyNotifyError, Logger: log.With("component", "outbox"), Registerer: reg,
+		OnPermanent: func(e statedb.OutboxEntry, err error) {
+			log.Error("a notifier refused a notification: check its configuration", "notifier", e.Notifier, "id", e.MsgID, "err", err)
+		},
+	})
+}
+
+// runOutbox delivers notifications and prunes old entries until ctx ends.
+func runOutbox(ctx context.Context, ob *outbox.Outbox, db *statedb.DB, log *slog.Logger) error {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			if _, err := db.OutboxPrune(ctx, time.Now().Add(-outboxKeep)); err != nil && ctx.Err() == nil {
+				log.Warn("pruning the notification outbox failed", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	err := ob.Run(ctx)
+	<-done
+	return err
+}
