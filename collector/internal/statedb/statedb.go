@@ -130,6 +130,21 @@ var migrations = []string{
 		UNIQUE (notifier, msg_id)
 	);
 	CREATE INDEX outbox_queue ON outbox(notifier, state, id);`,
+	// 6: alert instances that are pending or firing (resolved ones are
+	// deleted), and ad-hoc silences.
+	`CREATE TABLE alerts (
+		fingerprint TEXT PRIMARY KEY,
+		data        BLOB NOT NULL
+	) WITHOUT ROWID;
+	CREATE TABLE silences (
+		id         INTEGER PRIMARY KEY,
+		matchers   TEXT NOT NULL,
+		author     TEXT NOT NULL,
+		reason     TEXT NOT NULL,
+		starts_ms  INTEGER NOT NULL,
+		ends_ms    INTEGER NOT NULL,
+		created_ms INTEGER NOT NULL
+	);`,
 }
 
 // Open opens (creating if needed) the state file in dataDir and brings its

@@ -1,0 +1,225 @@
+package alert
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"text/template"
+	"time"
+
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/pantau-noc/pantau/internal/yamlconf"
+)
+
+// Rule kinds.
+const (
+	KindLinkDown       = "link_down"       // an inventory link's current state is down
+	KindLoss           = "loss"            // ICMP loss ratio over Threshold
+	KindLatency        = "latency"         // ICMP mean RTT over Threshold seconds
+	KindUtilization    = "utilization"     // an inventory link's traffic over Threshold of its contracted bandwidth
+	KindInterfaceDown  = "interface_down"  // oper-down while admin-up
+	KindDeviceRebooted = "device_rebooted" // SNMP uptime went backwards
+	KindAgentSilent    = "agent_silent"    // no heartbeat from an agent for For
+	KindQueueBacklog   = "queue_backlog"   // an agent's oldest queued point older than Threshold seconds
+	KindPromQL         = "promql"          // every series of Expr is an alert
+)
+
+// Kinds lists the rule kinds.
+var Kinds = []string{KindLinkDown, KindLoss, KindLatency, KindUtilization, KindInterfaceDown, KindDeviceRebooted, KindAgentSilent, KindQueueBacklog, KindPromQL}
+
+// Severities.
+const (
+	SeverityCritical = "critical"
+	SeverityWarning  = "warning"
+	SeverityInfo     = "info"
+)
+
+// Config is the `alerting:` section of collector.yml.
+type Config struct {
+	// EvaluationInterval is how often rules are evaluated (default 15s).
+	EvaluationInterval yamlconf.Duration `yaml:"evaluation_interval"`
+	// Lang of the default messages: id (default) or en.
+	Lang string `yaml:"lang"`
+	// DashboardURL is linked from messages ("" none).
+	DashboardURL string `yaml:"dashboard_url"`
+	// RepeatInterval re-sends a firing alert (default 4h; 0 never).
+	RepeatInterval *yamlconf.Duration `yaml:"repeat_interval"`
+	// Routes send alerts to notifiers by label; without routes every
+	// alert goes to every notifier.
+	Routes []Route `yaml:"routes"`
+	// Rules; without any, DefaultRules apply.
+	Rules []Rule `yaml:"rules"`
+}
+
+// Route sends the alerts it matches to its notifiers.
+type Route struct {
+	Match     map[string]string `yaml:"match"`     // label → exact value, all must match
+	Severity  []string          `yaml:"severity"`  // any of these (empty: any)
+	Notifiers []string          `yaml:"notifiers"` // names under notifiers:
+	Continue  bool              `yaml:"continue"`  // also try the next routes
+}
+
+// Rule is one alert rule.
+type Rule struct {
+	Name      string            `yaml:"name"`
+	Kind      string            `yaml:"kind"`
+	For       yamlconf.Duration `yaml:"for"`       // how long the condition must hold before firing
+	ClearFor  yamlconf.Duration `yaml:"clear_for"` // how long it must be clear before resolving (flap damping; default 2m)
+	Threshold float64           `yaml:"threshold"`
+	Expr      string            `yaml:"expr"`     // promql
+	Severity  string            `yaml:"severity"` // default per kind
+	Labels    map[string]string `yaml:"labels"`
+	Title     string            `yaml:"title"` // text/template; default per kind and language
+	Text      string            `yaml:"text"`
+
+	title, text *template.Template
+}
+
+// DefaultRules apply when the config has none.
+func DefaultRules() []Rule {
+	d := func(s string) yamlconf.Duration { v, _ := yamlconf.ParseDuration(s); return yamlconf.Duration(v) }
+	return []Rule{
+		{Name: "LinkDown", Kind: KindLinkDown, For: d("2m")},
+		{Name: "AgentSilent", Kind: KindAgentSilent, For: d("5m")},
+		{Name: "HighLoss", Kind: KindLoss, Threshold: 0.2, For: d("5m")},
+		{Name: "HighUtilization", Kind: KindUtilization, Threshold: 0.9, For: d("15m")},
+		{Name: "DeviceRebooted", Kind: KindDeviceRebooted},
+		{Name: "QueueBacklog", Kind: KindQueueBacklog, Threshold: 900, For: d("5m")},
+	}
+}
+
+var (
+	ruleName  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
+	labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+)
+
+// Defaults fills unset values.
+func (c *Config) Defaults() {
+	if c.EvaluationInterval == 0 {
+		c.EvaluationInterval = yamlconf.Duration(15 * time.Second)
+	}
+	if c.Lang == "" {
+		c.Lang = "id"
+	}
+	if c.RepeatInterval == nil {
+		r := yamlconf.Duration(4 * time.Hour)
+		c.RepeatInterval = &r
+	}
+	if len(c.Rules) == 0 {
+		c.Rules = DefaultRules()
+	}
+	for i := range c.Rules {
+		r := &c.Rules[i]
+		if r.ClearFor == 0 {
+			r.ClearFor = yamlconf.Duration(2 * time.Minute)
+		}
+		if r.Severity == "" {
+			r.Severity = SeverityWarning
+			if r.Kind == KindLinkDown || r.Kind == KindAgentSilent {
+				r.Severity = SeverityCritical
+			}
+			if r.Kind == KindDeviceRebooted {
+				r.Severity = SeverityInfo
+			}
+		}
+	}
+}
+
+// Validate fills defaults and appends every problem to probs, with paths
+// under prefix ("alerting"); notifiers are the configured notifier names.
+func (c *Config) Validate(probs *yamlconf.Problems, prefix string, notifiers []string) {
+	c.Defaults()
+	add := func(path, format string, args ...any) { probs.Add(prefix+"."+path, format, args...) }
+	if d := c.EvaluationInterval.Std(); d < time.Second || d > 10*time.Minute {
+		add("evaluation_interval", "must be between 1s and 10m (got %s)", c.EvaluationInterval)
+	}
+	probs.OneOf(prefix+".lang", c.Lang, "id", "en")
+	if c.RepeatInterval.Std() < 0 {
+		add("repeat_interval", "must not be negative (got %s)", *c.RepeatInterval)
+	}
+	for i, rt := range c.Routes {
+		p := fmt.Sprintf("routes[%d]", i)
+		if len(rt.Notifiers) == 0 {
+			add(p+".notifiers", "must name at least one notifier")
+		}
+		for j, n := range rt.Notifiers {
+			if !slices.Contains(notifiers, n) {
+				add(fmt.Sprintf("%s.notifiers[%d]", p, j), "no notifier named %q under notifiers: (have %s)", n, yamlconf.QuoteList(notifiers))
+			}
+		}
+		for k := range rt.Match {
+			if !labelName.MatchString(k) {
+				add(p+".match", "%q is not a label name", k)
+			}
+		}
+		for j, s := range rt.Severity {
+			probs.OneOf(fmt.Sprintf("%s.severity[%d]", p, j), s, SeverityCritical, SeverityWarning, SeverityInfo)
+		}
+	}
+	names := map[string]int{}
+	for i := range c.Rules {
+		r := &c.Rules[i]
+		p := fmt.Sprintf("rules[%d]", i)
+		if !ruleName.MatchString(r.Name) {
+			add(p+".name", "must be a letter then letters, digits or _ (at most 64), such as LinkDown (got %q)", r.Name)
+		} else if j, dup := names[r.Name]; dup {
+			add(p+".name", "%q is already the name of rules[%d]", r.Name, j)
+		}
+		names[r.Name] = i
+		probs.OneOf(prefix+"."+p+".kind", r.Kind, Kinds...)
+		probs.OneOf(prefix+"."+p+".severity", r.Severity, SeverityCritical, SeverityWarning, SeverityInfo)
+		if r.For < 0 || r.For.Std() > 24*time.Hour {
+			add(p+".for", "must be between 0 and 24h (got %s)", r.For)
+		}
+		if r.ClearFor < 0 || r.ClearFor.Std() > 24*time.Hour {
+			add(p+".clear_for", "must be between 0 and 24h (got %s)", r.ClearFor)
+		}
+		switch r.Kind {
+		case KindLoss, KindUtilization:
+			if r.Threshold <= 0 || r.Threshold > 1 {
+				add(p+".threshold", "is a ratio between 0 and 1, such as 0.2 for 20 %% (got %v)", r.Threshold)
+			}
+		case KindLatency:
+			if r.Threshold <= 0 || r.Threshold > 60 {
+				add(p+".threshold", "is the mean RTT in seconds, such as 0.15 (got %v)", r.Threshold)
+			}
+		case KindQueueBacklog:
+			if r.Threshold <= 0 {
+				add(p+".threshold", "is the age of the oldest queued point in seconds, such as 900 (got %v)", r.Threshold)
+			}
+		case KindAgentSilent:
+			if r.For.Std() < time.Minute {
+				add(p+".for", "is how long an agent may be silent; at least 1m (got %s)", r.For)
+			}
+		case KindPromQL:
+			if r.Expr == "" {
+				add(p+".expr", "a promql rule needs an expression")
+			} else if _, err := parser.NewParser(parser.Options{}).ParseExpr(r.Expr); err != nil {
+				add(p+".expr", "does not parse: %v", err)
+			}
+		}
+		if r.Expr != "" && r.Kind != KindPromQL {
+			add(p+".expr", "only promql rules take an expression")
+		}
+		for k := range r.Labels {
+			if !labelName.MatchString(k) {
+				add(p+".labels", "%q is not a label name", k)
+			}
+		}
+		var err error
+		if r.title, err = parseTemplate(r.Title); err != nil {
+			add(p+".title", "does not parse as a template: %v", err)
+		}
+		if r.text, err = parseTemplate(r.Text); err != nil {
+			add(p+".text", "does not parse as a template: %v", err)
+		}
+	}
+}
+
+func parseTemplate(s string) (*template.Template, error) {
+	if s == "" {
+		return nil, nil
+	}
+	return template.New("").Option("missingkey=zero").Parse(s)
+}

@@ -1,0 +1,545 @@
+// Package alert evaluates alert rules and turns their results into
+// notifications: pending, firing and resolved with flap damping, persisted
+// in state.db across restarts, suppressed below a parent site that is
+// down (the parent's message counts the affected sites instead), silenced
+// by maintenance windows and ad-hoc silences, and routed by labels to the
+// durable outbox.
+package alert
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"text/template"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pantau-noc/pantau/collector/internal/inventory"
+	"github.com/pantau-noc/pantau/collector/internal/notify"
+	"github.com/pantau-noc/pantau/collector/internal/statedb"
+)
+
+// Sample is one series for which a rule's condition holds now.
+type Sample struct {
+	Labels map[string]string
+	Value  float64
+}
+
+// Evaluator returns the series for which a rule's condition holds at now.
+type Evaluator interface {
+	Eval(ctx context.Context, r *Rule, now time.Time) ([]Sample, error)
+}
+
+// Options configure an Engine.
+type Options struct {
+	Config *Config // validated
+	Eval   Evaluator
+	// Inventory returns the current inventory (nil: none).
+	Inventory func() *inventory.Inventory
+	// InMaintenance tells whether a link or site is in a maintenance
+	// window at t (nil: never).
+	InMaintenance func(link, site string, t time.Time) bool
+	DB            *statedb.DB
+	// Enqueue stores a notification in the outbox of a notifier.
+	Enqueue func(ctx context.Context, notifier, msgID string, payload []byte) (bool, error)
+	// Notifiers are the configured notifier names (the default route).
+	Notifiers  []string
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+}
+
+// States of an alert.
+const (
+	StatePending = "pending"
+	StateFiring  = "firing"
+)
+
+// Alert is one instance of a rule: one label set.
+type Alert struct {
+	Fingerprint string            `json:"fingerprint"`
+	Rule        string            `json:"rule"`
+	Kind        string            `json:"kind"`
+	Severity    string            `json:"severity"`
+	Labels      map[string]string `json:"labels"`
+	State       string            `json:"state"`
+	Value       float64           `json:"value"`
+	ActiveAt    time.Time         `json:"active_at"`           // the condition first held
+	LastTrue    time.Time         `json:"last_true"`           // the condition last held
+	FiredAt     time.Time         `json:"fired_at,omitzero"`   // became firing
+	Notified    bool              `json:"notified"`            // its firing message is queued
+	LastSent    time.Time         `json:"last_sent,omitzero"`  // last firing message (repeats)
+	Repeats     int               `json:"repeats"`             // repeat messages sent
+	Suppressed  string            `json:"suppressed,omitempty"` // parent site that explains it
+	Silenced    bool              `json:"silenced,omitempty"`
+}
+
+// Engine evaluates rules and keeps alert state.
+type Engine struct {
+	o      Options
+	log    *slog.Logger
+	rules  []*Rule
+	mu     sync.Mutex
+	alerts map[string]*Alert
+	m      *metrics
+}
+
+// New loads the stored alert state.
+func New(ctx context.Context, o Options) (*Engine, error) {
+	if o.Config == nil || o.Eval == nil || o.DB == nil || o.Enqueue == nil {
+		return nil, errors.New("alert: Config, Eval, DB and Enqueue are required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Inventory == nil {
+		o.Inventory = func() *inventory.Inventory { return nil }
+	}
+	e := &Engine{o: o, log: o.Logger, alerts: map[string]*Alert{}}
+	for i := range o.Config.Rules {
+		e.rules = append(e.rules, &o.Config.Rules[i])
+	}
+	stored, err := o.DB.LoadAlerts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for fp, b := range stored {
+		var a Alert
+		if err := json.Unmarshal(b, &a); err != nil {
+			e.log.Warn("stored alert state does not decode; dropped", "fingerprint", fp, "err", err)
+			continue
+		}
+		e.alerts[fp] = &a
+	}
+	e.m = newMetrics(e)
+	if o.Registerer != nil {
+		if err := o.Registerer.Register(e.m); err != nil {
+			return nil, fmt.Errorf("alert: register metrics: %w", err)
+		}
+	}
+	return e, nil
+}
+
+// Run evaluates every EvaluationInterval until ctx ends.
+func (e *Engine) Run(ctx context.Context) error {
+	t := time.NewTicker(e.o.Config.EvaluationInterval.Std())
+	defer t.Stop()
+	for {
+		if err := e.Step(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			e.log.Error("alert evaluation failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Active returns the pending and firing alerts, by fingerprint.
+func (e *Engine) Active() []Alert {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]Alert, 0, len(e.alerts))
+	for _, fp := range slices.Sorted(maps.Keys(e.alerts)) {
+		out = append(out, *e.alerts[fp])
+	}
+	return out
+}
+
+// Fingerprint identifies a rule's label set.
+func Fingerprint(rule string, labels map[string]string) string {
+	h := sha256.New()
+	h.Write([]byte(rule))
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		h.Write([]byte{0})
+		h.Write([]byte(k))
+		h.Write([]byte{1})
+		h.Write([]byte(labels[k]))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// Step evaluates every rule once at now and queues the notifications that
+// follow.
+func (e *Engine) Step(ctx context.Context, now time.Time) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	changed := map[string]bool{}
+	var resolved []*Alert
+	var errs []error
+	for _, r := range e.rules {
+		samples, err := e.o.Eval.Eval(ctx, r, now)
+		if err != nil {
+			// keep the rule's alerts as they are: no data is not "clear"
+			e.m.evalFailures.WithLabelValues(r.Name).Inc()
+			errs = append(errs, fmt.Errorf("rule %s: %w", r.Name, err))
+			continue
+		}
+		seen := map[string]bool{}
+		for _, s := range samples {
+			lbls := maps.Clone(s.Labels)
+			if lbls == nil {
+				lbls = map[string]string{}
+			}
+			delete(lbls, "__name__")
+			for k, v := range r.Labels {
+				lbls[k] = v
+			}
+			fp := Fingerprint(r.Name, lbls)
+			seen[fp] = true
+			a := e.alerts[fp]
+			if a == nil {
+				a = &Alert{Fingerprint: fp, Rule: r.Name, Kind: r.Kind, Severity: r.Severity, Labels: lbls, State: StatePending, ActiveAt: now}
+				e.alerts[fp] = a
+			}
+			a.LastTrue, a.Value = now, s.Value
+			changed[fp] = true
+		}
+		for fp, a := range e.alerts {
+			if a.Rule != r.Name || seen[fp] {
+				continue
+			}
+			// clear: resolved once clear for clear_for (flap damping)
+			if now.Sub(a.LastTrue) >= r.ClearFor.Std() {
+				delete(e.alerts, fp)
+				resolved = append(resolved, a)
+			}
+		}
+		for fp, a := range e.alerts {
+			if a.Rule == r.Name && a.State == StatePending && now.Sub(a.ActiveAt) >= r.For.Std() {
+				a.State, a.FiredAt = StateFiring, now
+				changed[fp] = true
+			}
+		}
+	}
+	e.notify(ctx, now, resolved, changed)
+	put := map[string][]byte{}
+	for fp := range changed {
+		if a := e.alerts[fp]; a != nil {
+			put[fp], _ = json.Marshal(a)
+		}
+	}
+	var gone []string
+	for _, a := range resolved {
+		gone = append(gone, a.Fingerprint)
+	}
+	if err := e.o.DB.SaveAlerts(context.WithoutCancel(ctx), put, gone); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// notify queues the messages of this step: new firing alerts that are
+// neither suppressed nor silenced, repeats, and the resolution of alerts
+// whose firing message went out.
+func (e *Engine) notify(ctx context.Context, now time.Time, resolved []*Alert, changed map[string]bool) {
+	inv := e.o.Inventory()
+	down := e.downSites(inv)
+	silences, err := e.o.DB.Silences(ctx, now)
+	if err != nil {
+		e.log.Warn("reading silences failed; none applied", "err", err)
+	}
+	for _, fp := range slices.Sorted(maps.Keys(e.alerts)) {
+		a := e.alerts[fp]
+		if a.State != StateFiring {
+			continue
+		}
+		r := e.rule(a.Rule)
+		if a.Notified {
+			if rep := e.o.Config.RepeatInterval.Std(); rep > 0 && now.Sub(a.LastSent) >= rep {
+				a.Repeats++
+				a.LastSent = now
+				changed[fp] = true
+				e.send(ctx, r, a, inv, down, fmt.Sprintf("%s-%d-r%d", a.Fingerprint, a.FiredAt.Unix(), a.Repeats), false)
+			}
+			continue
+		}
+		sup := suppressedBy(inv, a.Labels["site"], down)
+		sil := e.silenced(a, silences, now)
+		if sup != a.Suppressed || sil != a.Silenced {
+			a.Suppressed, a.Silenced = sup, sil
+			changed[fp] = true
+		}
+		if sup != "" || sil {
+			continue
+		}
+		a.Notified, a.LastSent = true, now
+		changed[fp] = true
+		e.send(ctx, r, a, inv, down, fmt.Sprintf("%s-%d", a.Fingerprint, a.FiredAt.Unix()), false)
+	}
+	for _, a := range resolved {
+		if !a.Notified {
+			continue
+		}
+		e.send(ctx, e.rule(a.Rule), a, inv, down, fmt.Sprintf("%s-%d-resolved", a.Fingerprint, a.FiredAt.Unix()), true)
+	}
+}
+
+func (e *Engine) rule(name string) *Rule {
+	for _, r := range e.rules {
+		if r.Name == name {
+			return r
+		}
+	}
+	return &Rule{Name: name}
+}
+
+// downSites are the inventory sites all of whose links have a pending or
+// firing link_down alert.
+func (e *Engine) downSites(inv *inventory.Inventory) map[string]bool {
+	if inv == nil {
+		return nil
+	}
+	downLinks := map[string]bool{}
+	for _, a := range e.alerts {
+		if a.Kind == KindLinkDown && a.Labels["link"] != "" {
+			downLinks[a.Labels["link"]] = true
+		}
+	}
+	out := map[string]bool{}
+	for i := range inv.Sites {
+		s := &inv.Sites[i]
+		links := inv.LinksOfSite(s.ID)
+		if len(links) == 0 {
+			continue
+		}
+		all := true
+		for _, l := range links {
+			all = all && downLinks[l.ID]
+		}
+		if all {
+			out[s.ID] = true
+		}
+	}
+	return out
+}
+
+// suppressedBy returns the nearest ancestor of site that is down ("" none).
+func suppressedBy(inv *inventory.Inventory, site string, down map[string]bool) string {
+	if inv == nil || site == "" {
+		return ""
+	}
+	seen := map[string]bool{}
+	for s := inv.Site(site); s != nil && s.Parent != "" && !seen[s.Parent]; s = inv.Site(s.Parent) {
+		seen[s.Parent] = true
+		if down[s.Parent] {
+			return s.Parent
+		}
+	}
+	return ""
+}
+
+// affected counts the descendant sites of site that have an active alert.
+func (e *Engine) affected(inv *inventory.Inventory, site string) int {
+	if inv == nil || site == "" {
+		return 0
+	}
+	with := map[string]bool{}
+	for _, a := range e.alerts {
+		if s := a.Labels["site"]; s != "" && s != site {
+			with[s] = true
+		}
+	}
+	n := 0
+	for s := range with {
+		if isDescendant(inv, s, site) {
+			n++
+		}
+	}
+	return n
+}
+
+func isDescendant(inv *inventory.Inventory, site, ancestor string) bool {
+	seen := map[string]bool{}
+	for s := inv.Site(site); s != nil && s.Parent != "" && !seen[s.Parent]; s = inv.Site(s.Parent) {
+		seen[s.Parent] = true
+		if s.Parent == ancestor {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) silenced(a *Alert, silences []statedb.Silence, now time.Time) bool {
+	if e.o.InMaintenance != nil && (a.Labels["link"] != "" || a.Labels["site"] != "") && e.o.InMaintenance(a.Labels["link"], a.Labels["site"], now) {
+		return true
+	}
+	for _, s := range silences {
+		if s.Active(now) && s.Matches(a.Labels) {
+			return true
+		}
+	}
+	return false
+}
+
+// send renders a message and queues it for the routed notifiers.
+func (e *Engine) send(ctx context.Context, r *Rule, a *Alert, inv *inventory.Inventory, down map[string]bool, id string, resolved bool) {
+	site := a.Labels["site"]
+	d := messageData{Alert: a, Lang: e.o.Config.Lang, Resolved: resolved, Zone: zoneOf(inv, site)}
+	if s := siteOf(inv, site); s != nil {
+		d.SiteName = s.Name
+	}
+	if a.Kind == KindLinkDown && down[site] {
+		d.Affected = e.affected(inv, site)
+	}
+	m := render(r, &d)
+	m.ID = id
+	m.URL = e.o.Config.DashboardURL
+	payload, err := json.Marshal(m)
+	if err != nil {
+		e.log.Error("notification does not encode", "rule", r.Name, "err", err)
+		return
+	}
+	for _, n := range e.route(m.Labels) {
+		if _, err := e.o.Enqueue(ctx, n, id, payload); err != nil {
+			e.log.Error("queuing a notification failed", "notifier", n, "rule", r.Name, "err", err)
+			continue
+		}
+		e.m.notifications.WithLabelValues(r.Name, m.Status).Inc()
+	}
+}
+
+// route returns the notifiers for an alert's labels.
+func (e *Engine) route(labels map[string]string) []string {
+	if len(e.o.Config.Routes) == 0 {
+		return e.o.Notifiers
+	}
+	var out []string
+	for _, rt := range e.o.Config.Routes {
+		ok := len(rt.Severity) == 0 || slices.Contains(rt.Severity, labels["severity"])
+		for k, v := range rt.Match {
+			ok = ok && labels[k] == v
+		}
+		if !ok {
+			continue
+		}
+		for _, n := range rt.Notifiers {
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+		if !rt.Continue {
+			break
+		}
+	}
+	return out
+}
+
+func siteOf(inv *inventory.Inventory, id string) *inventory.Site {
+	if inv == nil || id == "" {
+		return nil
+	}
+	return inv.Site(id)
+}
+
+// zoneOf is the site's zone, else WIB.
+func zoneOf(inv *inventory.Inventory, site string) *time.Location {
+	if s := siteOf(inv, site); s != nil && s.Location != nil {
+		return s.Location
+	}
+	return wib
+}
+
+var wib = time.FixedZone("WIB", 7*3600)
+
+// messageData is what message templates see.
+type messageData struct {
+	*Alert
+	Lang     string
+	Resolved bool
+	SiteName string
+	Affected int
+	Zone     *time.Location
+}
+
+// Since is when the problem began, in the site's zone.
+func (d *messageData) Since() string { return localTime(d.ActiveAt, d.Zone) }
+
+// Until is when the condition last held, in the site's zone.
+func (d *messageData) Until() string { return localTime(d.LastTrue, d.Zone) }
+
+// Duration is how long the problem lasted, in words.
+func (d *messageData) Duration() string {
+	return duration(d.LastTrue.Sub(d.ActiveAt), d.Lang)
+}
+
+func localTime(t time.Time, loc *time.Location) string {
+	t = t.In(loc)
+	name, _ := t.Zone()
+	switch name {
+	case "+07", "WIB":
+		name = "WIB"
+	case "+08", "WITA":
+		name = "WITA"
+	case "+09", "WIT":
+		name = "WIT"
+	}
+	return t.Format("2006-01-02 15:04") + " " + name
+}
+
+// duration writes d to the minute ("1 jam 5 menit", "1 h 5 min"); under a
+// minute is "< 1 menit".
+func duration(d time.Duration, lang string) string {
+	h, m := int(d.Hours()), int(d.Minutes())%60
+	hu, mu, less := "jam", "menit", "< 1 menit"
+	if lang == "en" {
+		hu, mu, less = "h", "min", "< 1 min"
+	}
+	switch {
+	case h == 0 && m == 0:
+		return less
+	case h == 0:
+		return fmt.Sprintf("%d %s", m, mu)
+	case m == 0:
+		return fmt.Sprintf("%d %s", h, hu)
+	}
+	return fmt.Sprintf("%d %s %d %s", h, hu, m, mu)
+}
+
+// render builds the notification of an alert.
+func render(r *Rule, d *messageData) *notify.Message {
+	m := &notify.Message{Status: "firing", Severity: d.Severity, StartsAt: d.ActiveAt.UTC()}
+	if d.Resolved {
+		m.Status = "resolved"
+		m.EndsAt = d.LastTrue.UTC()
+	}
+	m.Labels = maps.Clone(d.Labels)
+	m.Labels["alertname"] = d.Rule
+	m.Labels["severity"] = d.Severity
+	title, text := defaultMessage(d)
+	if r.title != nil {
+		title = execTemplate(r.title, d, title)
+	}
+	if r.text != nil {
+		text = execTemplate(r.text, d, text)
+	}
+	m.Title, m.Text = title, text
+	return m
+}
+
+func execTemplate(t *template.Template, d *messageData, fallback string) string {
+	var b bytes.Buffer
+	if err := t.Execute(&b, d); err != nil {
+		return fallback
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// sortedLabels lists labels as k=v, for the generic message.
+func sortedLabels(l map[string]string) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(l)) {
+		parts = append(parts, k+"="+l[k])
+	}
+	return strings.Join(parts, ", ")
+}

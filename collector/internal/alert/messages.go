@@ -1,0 +1,165 @@
+package alert
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// defaultMessage is the title and text of an alert in its language.
+func defaultMessage(d *messageData) (title, text string) {
+	en := d.Lang == "en"
+	l := d.Labels
+	pick := func(id, eng string) string {
+		if en {
+			return eng
+		}
+		return id
+	}
+	where := l["link"]
+	if where == "" {
+		where = firstOf(l["target"], l["device"], l["agent"], l["site"])
+	}
+	place := d.SiteName
+	if place == "" {
+		place = l["site"]
+	}
+	var what string
+	switch d.Kind {
+	case KindLinkDown:
+		what = pick("Link "+where+" PUTUS", "Link "+where+" DOWN")
+	case KindLoss:
+		what = pick(fmt.Sprintf("Paket hilang %.0f%% pada %s", 100*d.Value, where), fmt.Sprintf("Packet loss %.0f%% on %s", 100*d.Value, where))
+	case KindLatency:
+		what = pick(fmt.Sprintf("Latensi %.0f ms pada %s", 1000*d.Value, where), fmt.Sprintf("Latency %.0f ms on %s", 1000*d.Value, where))
+	case KindUtilization:
+		what = pick(fmt.Sprintf("Utilisasi %.0f%% dari bandwidth kontrak pada %s (%s)", 100*d.Value, where, direction(l["direction"], en)),
+			fmt.Sprintf("Utilization %.0f%% of contracted bandwidth on %s (%s)", 100*d.Value, where, direction(l["direction"], en)))
+	case KindInterfaceDown:
+		what = pick(fmt.Sprintf("Antarmuka %s di %s mati (admin up)", l["ifname"], l["device"]), fmt.Sprintf("Interface %s on %s down while admin up", l["ifname"], l["device"]))
+	case KindDeviceRebooted:
+		what = pick("Perangkat "+l["device"]+" baru saja restart", "Device "+l["device"]+" rebooted")
+	case KindAgentSilent:
+		what = pick("Agen "+l["agent"]+" tidak mengirim data", "Agent "+l["agent"]+" silent")
+	case KindQueueBacklog:
+		what = pick(fmt.Sprintf("Antrean agen %s tertunda %s", l["agent"], duration(secs(d.Value), "id")),
+			fmt.Sprintf("Agent %s queue backlog %s old", l["agent"], duration(secs(d.Value), "en")))
+	default:
+		what = d.Rule
+	}
+	if place != "" && d.Kind != KindAgentSilent && d.Kind != KindQueueBacklog {
+		what += " — " + place
+	}
+	if d.Resolved {
+		title = pick("✅ PULIH: ", "✅ RESOLVED: ") + what
+	} else {
+		mark := "⚠️ "
+		switch d.Severity {
+		case SeverityCritical:
+			mark = "🔴 "
+		case SeverityInfo:
+			mark = "ℹ️ "
+		}
+		title = mark + what
+	}
+	var lines []string
+	add := func(idLabel, enLabel, v string) {
+		if v != "" {
+			lines = append(lines, pick(idLabel, enLabel)+": "+v)
+		}
+	}
+	if l["site"] != "" {
+		add("Lokasi", "Site", strings.TrimSpace(place+" ("+l["site"]+")"))
+	}
+	add("OPD", "OPD", l["opd"])
+	add("Distrik", "District", l["district"])
+	if d.Kind == KindPromQL {
+		add("Label", "Labels", sortedLabels(l))
+		add("Nilai", "Value", fmt.Sprintf("%g", d.Value))
+	}
+	add("Sejak", "Since", d.Since())
+	if d.Resolved {
+		add("Pulih", "Recovered", d.Until())
+		add("Lama gangguan", "Lasted", d.Duration())
+	}
+	if d.Affected > 0 {
+		add("Terdampak", "Affected", fmt.Sprintf(pick("%d lokasi di bawahnya (notifikasinya ditahan)", "%d sites below it (their alerts are held back)"), d.Affected))
+	}
+	add("Aturan", "Rule", d.Rule)
+	return title, strings.Join(lines, "\n")
+}
+
+// secs converts seconds to a duration.
+func secs(v float64) time.Duration { return time.Duration(v * float64(time.Second)) }
+
+func firstOf(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func direction(d string, en bool) string {
+	switch {
+	case d == "in" && en:
+		return "inbound"
+	case d == "out" && en:
+		return "outbound"
+	case d == "in":
+		return "masuk"
+	case d == "out":
+		return "keluar"
+	}
+	return d
+}
+
+// metrics are the alert engine's self-metrics.
+type metrics struct {
+	e             *Engine
+	evalFailures  *prometheus.CounterVec
+	notifications *prometheus.CounterVec
+	active        *prometheus.Desc
+}
+
+func newMetrics(e *Engine) *metrics {
+	m := &metrics{
+		e: e,
+		evalFailures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pantau_alert_rule_evaluation_failures_total",
+			Help: "Rule evaluations that failed (the rule's alerts are kept as they were)."}, []string{"rule"}),
+		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pantau_alert_notifications_queued_total",
+			Help: "Alert notifications queued in the outbox, per notifier route."}, []string{"rule", "status"}),
+		active: prometheus.NewDesc("pantau_alerts", "Alerts pending or firing now.", []string{"rule", "state"}, nil),
+	}
+	for _, r := range e.rules {
+		m.evalFailures.WithLabelValues(r.Name)
+	}
+	return m
+}
+
+func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
+	m.evalFailures.Describe(ch)
+	m.notifications.Describe(ch)
+	ch <- m.active
+}
+
+func (m *metrics) Collect(ch chan<- prometheus.Metric) {
+	m.evalFailures.Collect(ch)
+	m.notifications.Collect(ch)
+	counts := map[[2]string]int{}
+	m.e.mu.Lock()
+	for _, r := range m.e.rules {
+		counts[[2]string{r.Name, StatePending}] += 0
+		counts[[2]string{r.Name, StateFiring}] += 0
+	}
+	for _, a := range m.e.alerts {
+		counts[[2]string{a.Rule, a.State}]++
+	}
+	m.e.mu.Unlock()
+	for k, n := range counts {
+		ch <- prometheus.MustNewConstMetric(m.active, prometheus.GaugeValue, float64(n), k[0], k[1])
+	}
+}
