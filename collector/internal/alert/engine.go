@@ -73,12 +73,12 @@ type Alert struct {
 	Labels      map[string]string `json:"labels"`
 	State       string            `json:"state"`
 	Value       float64           `json:"value"`
-	ActiveAt    time.Time         `json:"active_at"`           // the condition first held
-	LastTrue    time.Time         `json:"last_true"`           // the condition last held
-	FiredAt     time.Time         `json:"fired_at,omitzero"`   // became firing
-	Notified    bool              `json:"notified"`            // its firing message is queued
-	LastSent    time.Time         `json:"last_sent,omitzero"`  // last firing message (repeats)
-	Repeats     int               `json:"repeats"`             // repeat messages sent
+	ActiveAt    time.Time         `json:"active_at"`            // the condition first held
+	LastTrue    time.Time         `json:"last_true"`            // the condition last held
+	FiredAt     time.Time         `json:"fired_at,omitzero"`    // became firing
+	Notified    bool              `json:"notified"`             // its firing message is queued
+	LastSent    time.Time         `json:"last_sent,omitzero"`   // last firing message (repeats)
+	Repeats     int               `json:"repeats"`              // repeat messages sent
 	Suppressed  string            `json:"suppressed,omitempty"` // parent site that explains it
 	Silenced    bool              `json:"silenced,omitempty"`
 }
