@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/pantau-noc/pantau/collector/internal/alert"
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/ingest"
 	"github.com/pantau-noc/pantau/collector/internal/promapi"
@@ -144,12 +146,35 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	var alerts *alert.Engine
+	if ob != nil {
+		var names []string
+		for _, n := range cfg.Notifiers {
+			names = append(names, n.Name)
+		}
+		alerts, err = alert.New(ctx, alert.Options{
+			Config: &cfg.Alerting, Eval: newAlertEval(store.Queryable(), slarun.builder, log),
+			Inventory: slarun.builder.Inventory, InMaintenance: slarun.builder.InMaintenance,
+			DB: state, Enqueue: ob.Enqueue, Notifiers: names, Logger: log.With("component", "alert"), Registerer: reg,
+		})
+		if err != nil {
+			return err
+		}
+	}
 
 	var ready atomic.Bool
 	mux := http.NewServeMux()
 	ing.Register(mux)
 	api.Register(mux)
 	slarun.register(mux, store.Queryable())
+	mux.HandleFunc("GET /api/v1/alerts", func(w http.ResponseWriter, _ *http.Request) {
+		list := []alert.Alert{}
+		if alerts != nil {
+			list = alerts.Active()
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(list)
+	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
@@ -220,6 +245,7 @@ func Run(ctx context.Context, o Options) error {
 	g.Go(func() error { return slarun.runRollups(gctx, store.Queryable(), cfg.Storage.Retention.Std()) })
 	if ob != nil {
 		g.Go(func() error { return runOutbox(gctx, ob, state, log) })
+		g.Go(func() error { return alerts.Run(gctx) })
 	}
 	g.Go(func() error {
 		t := time.NewTicker(maintenanceEvery)

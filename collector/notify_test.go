@@ -252,3 +252,67 @@ func TestIntegrationNotifyAlertmanager(t *testing.T) {
 		t.Errorf("alert %+v", a)
 	}
 }
+
+// An inventory link goes down: the running collector's alert engine sends
+// one Telegram message in Bahasa Indonesia, lists the alert, and when the
+// link is back sends one resolution.
+func TestIntegrationAlertLinkDown(t *testing.T) {
+	const token = "7001234567:AAAlertTestSecretToken"
+	tg := &fakeTelegram{t: t, token: token}
+	srv := httptest.NewServer(tg)
+	defer srv.Close()
+	dir := t.TempDir()
+	invPath := filepath.Join(dir, "inventory.yml")
+	if err := os.WriteFile(invPath, []byte(slaTestInventory), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "collector.yml")
+	tc := startCollector(t, func(c *config.Config) {
+		yml := fmt.Sprintf(`data_dir: %s
+inventory: %s
+notifiers:
+  - {name: noc, type: telegram, url: %q, bot_token: %q, chat_id: "-100123"}
+alerting:
+  evaluation_interval: 1s
+  rules:
+    - {name: LinkDown, kind: link_down, for: 0s, clear_for: 0s}
+`, c.DataDir, invPath, srv.URL, token)
+		if err := os.WriteFile(cfgPath, []byte(yml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fc, err := config.Load(cfgPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Inventory, c.Notifiers, c.Alerting = fc.Inventory, fc.Notifiers, fc.Alerting
+	})
+	tok := tc.token("agent-1", "dinkes")
+	now := time.Now()
+	if code, msg := tc.write(tok, fmt.Sprintf("icmp,target=127.0.0.2 packets_sent=5u,packets_received=0u,loss_ratio=1,up=0i %d\n", now.UnixNano()/1e9)); code != http.StatusNoContent {
+		t.Fatalf("write: %d %s", code, msg)
+	}
+	waitFor(t, 30*time.Second, "the down message", func() bool { return len(tg.delivered()) == 1 })
+	text := fmt.Sprint(tg.delivered()[0]["text"])
+	if !strings.HasPrefix(text, "<b>🔴 Link dinkes-wan PUTUS — Dinas Kesehatan</b>\nLokasi: Dinas Kesehatan (dinkes)\nOPD: dinkes\nSejak: ") {
+		t.Errorf("down message %q", text)
+	}
+	_, js := tc.get("/api/v1/alerts")
+	if !strings.Contains(js, `"rule":"LinkDown"`) || !strings.Contains(js, `"state":"firing"`) {
+		t.Errorf("/api/v1/alerts: %s", js)
+	}
+	// back up in the next minute (a minute holding both rounds is degraded)
+	next := now.Truncate(time.Minute).Add(time.Minute)
+	time.Sleep(time.Until(next) + 100*time.Millisecond)
+	if code, msg := tc.write(tok, fmt.Sprintf("icmp,target=127.0.0.2 packets_sent=5u,packets_received=5u,loss_ratio=0,rtt_avg_seconds=0.004,up=1i %d\n", time.Now().Unix())); code != http.StatusNoContent {
+		t.Fatalf("write: %d %s", code, msg)
+	}
+	waitFor(t, 90*time.Second, "the resolved message", func() bool { return len(tg.delivered()) == 2 })
+	text = fmt.Sprint(tg.delivered()[1]["text"])
+	if !strings.HasPrefix(text, "<b>✅ PULIH: Link dinkes-wan PUTUS — Dinas Kesehatan</b>") || !strings.Contains(text, "\nLama gangguan: ") {
+		t.Errorf("resolved message %q", text)
+	}
+	_, metrics := tc.get("/metrics")
+	if !strings.Contains(metrics, `pantau_alerts{rule="LinkDown",state="firing"} 0`) {
+		t.Errorf("pantau_alerts:\n%s", grepLines(metrics, "pantau_alert"))
+	}
+}

@@ -62,16 +62,16 @@ type Route struct {
 
 // Rule is one alert rule.
 type Rule struct {
-	Name      string            `yaml:"name"`
-	Kind      string            `yaml:"kind"`
-	For       yamlconf.Duration `yaml:"for"`       // how long the condition must hold before firing
-	ClearFor  yamlconf.Duration `yaml:"clear_for"` // how long it must be clear before resolving (flap damping; default 2m)
-	Threshold float64           `yaml:"threshold"`
-	Expr      string            `yaml:"expr"`     // promql
-	Severity  string            `yaml:"severity"` // default per kind
-	Labels    map[string]string `yaml:"labels"`
-	Title     string            `yaml:"title"` // text/template; default per kind and language
-	Text      string            `yaml:"text"`
+	Name      string             `yaml:"name"`
+	Kind      string             `yaml:"kind"`
+	For       yamlconf.Duration  `yaml:"for"`       // how long the condition must hold before firing
+	ClearFor  *yamlconf.Duration `yaml:"clear_for"` // how long it must be clear before resolving (flap damping; default 2m)
+	Threshold float64            `yaml:"threshold"`
+	Expr      string             `yaml:"expr"`     // promql
+	Severity  string             `yaml:"severity"` // default per kind
+	Labels    map[string]string  `yaml:"labels"`
+	Title     string             `yaml:"title"` // text/template; default per kind and language
+	Text      string             `yaml:"text"`
 
 	title, text *template.Template
 }
@@ -111,8 +111,9 @@ func (c *Config) Defaults() {
 	}
 	for i := range c.Rules {
 		r := &c.Rules[i]
-		if r.ClearFor == 0 {
-			r.ClearFor = yamlconf.Duration(2 * time.Minute)
+		if r.ClearFor == nil {
+			d := yamlconf.Duration(2 * time.Minute)
+			r.ClearFor = &d
 		}
 		if r.Severity == "" {
 			r.Severity = SeverityWarning
@@ -172,8 +173,8 @@ func (c *Config) Validate(probs *yamlconf.Problems, prefix string, notifiers []s
 		if r.For < 0 || r.For.Std() > 24*time.Hour {
 			add(p+".for", "must be between 0 and 24h (got %s)", r.For)
 		}
-		if r.ClearFor < 0 || r.ClearFor.Std() > 24*time.Hour {
-			add(p+".clear_for", "must be between 0 and 24h (got %s)", r.ClearFor)
+		if r.ClearFor.Std() < 0 || r.ClearFor.Std() > 24*time.Hour {
+			add(p+".clear_for", "must be between 0 and 24h (got %s)", *r.ClearFor)
 		}
 		switch r.Kind {
 		case KindLoss, KindUtilization:

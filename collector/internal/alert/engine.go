@@ -215,8 +215,12 @@ func (e *Engine) Step(ctx context.Context, now time.Time) error {
 				resolved = append(resolved, a)
 			}
 		}
+		wait := r.For.Std()
+		if r.Kind == KindAgentSilent {
+			wait = 0 // the condition is "silent for `for`" already
+		}
 		for fp, a := range e.alerts {
-			if a.Rule == r.Name && a.State == StatePending && now.Sub(a.ActiveAt) >= r.For.Std() {
+			if a.Rule == r.Name && a.State == StatePending && now.Sub(a.ActiveAt) >= wait {
 				a.State, a.FiredAt = StateFiring, now
 				changed[fp] = true
 			}

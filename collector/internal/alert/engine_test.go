@@ -76,6 +76,8 @@ links:
   - {id: dinkes-wan, site: dinkes, type: fibre, icmp: {target: 127.0.0.2}}
 `
 
+func ptr[T any](v T) *T { return &v }
+
 func dur(s string) yamlconf.Duration { d, _ := yamlconf.ParseDuration(s); return yamlconf.Duration(d) }
 
 func newEngine(t *testing.T, db *statedb.DB, cfg *Config, ev *fakeEval, ob *outbox, invYAML string) *Engine {
@@ -171,7 +173,7 @@ func TestLifecycleAndMessages(t *testing.T) {
 func TestFlappingGivesOneAlert(t *testing.T) {
 	ev := &fakeEval{now: map[string][]Sample{}}
 	ob := &outbox{ids: map[string]bool{}}
-	cfg := &Config{Lang: "en", Rules: []Rule{{Name: "LinkDown", Kind: KindLinkDown, For: dur("1m"), ClearFor: dur("2m")}}}
+	cfg := &Config{Lang: "en", Rules: []Rule{{Name: "LinkDown", Kind: KindLinkDown, For: dur("1m"), ClearFor: ptr(dur("2m"))}}}
 	e := newEngine(t, openDB(t, t.TempDir()), cfg, ev, ob, testInventory)
 	t0 := time.Date(2026, 10, 10, 1, 0, 0, 0, time.UTC)
 	var at time.Duration

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pantau-noc/pantau/collector/internal/alert"
 	"github.com/pantau-noc/pantau/collector/internal/notify"
 	"github.com/pantau-noc/pantau/internal/yamlconf"
 )
@@ -46,6 +47,9 @@ type Config struct {
 	Inventory     string        `yaml:"inventory"`
 	// Notifiers are the chat and webhook endpoints alerts go to.
 	Notifiers []notify.Config `yaml:"notifiers"`
+	// Alerting holds the alert rules and routes (used when notifiers are
+	// configured).
+	Alerting alert.Config `yaml:"alerting"`
 
 	// File is the path the config was loaded from; "" for the defaults.
 	File string `yaml:"-"`
@@ -229,6 +233,11 @@ func (c *Config) Validate() error {
 		}
 		names[n.Name] = i
 	}
+	var notifierNames []string
+	for _, n := range c.Notifiers {
+		notifierNames = append(notifierNames, n.Name)
+	}
+	c.Alerting.Validate(probs, "alerting", notifierNames)
 
 	if c.Inventory != "" {
 		p := c.resolve(c.Inventory)

@@ -200,6 +200,26 @@ func (b *Builder) MarkCollector(ctx context.Context, st Store) error {
 // stale is how old the newest round may be for the current state.
 const stale = 3 // minutes
 
+// InMaintenance tells whether a maintenance window covers the link (or,
+// with link "", the site) at t.
+func (b *Builder) InMaintenance(link, site string, t time.Time) bool {
+	ws := b.windows.Load()
+	if ws == nil {
+		return false
+	}
+	for _, w := range *ws {
+		if !w.Covers(link, site) {
+			continue
+		}
+		in := false
+		w.Occurrences(t, t.Add(time.Nanosecond), func(_, _ time.Time) { in = true })
+		if in {
+			return true
+		}
+	}
+	return false
+}
+
 // Current returns a link's state now: the state of its newest minute
 // with data if that is at most 3 minutes old, maintenance during a
 // window, nodata otherwise.
