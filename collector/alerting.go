@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
@@ -151,7 +152,7 @@ func (ev *alertEval) utilization(ctx context.Context, r *alert.Rule, now time.Ti
 // rule's `for` (and younger than agentSilentWindow). Only a short recent
 // window is read for every agent; the long one only for silent agents.
 func (ev *alertEval) silentAgents(ctx context.Context, r *alert.Rule, now time.Time) ([]alert.Sample, error) {
-	hb := labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, "pantau_agent_uptime_seconds")
+	hb := labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, "pantau_agent_uptime_seconds")
 	recent := r.For.Std() + time.Minute
 	last, site, err := ev.lastHeartbeats(ctx, now.Add(-recent), now, hb)
 	if err != nil {

@@ -38,6 +38,8 @@ Commands:
   followup       open, update and list follow-up items (tindak lanjut)
   sla rebuild    build minute states again from stored samples (links added later, legacy data)
   notify         test a notifier, list the notification outbox, print notifier examples
+  alert list     the pending and firing alerts
+  silence        add, list and expire silences of alerts (author, reason, expiry)
   version        print the version
 
 Run "pantau-collector <command> --help" for the flags of a command.
@@ -88,6 +90,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdSLA(ctx, rest, stdout, stderr)
 	case "notify":
 		err = cmdNotify(ctx, rest, stdout, stderr)
+	case "silence":
+		err = cmdSilence(ctx, rest, stdout, stderr)
+	case "alert":
+		err = cmdAlert(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, buildinfo.String("pantau-collector"))
 		return 0

@@ -94,6 +94,13 @@ var (
 	labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 )
 
+// DefaultConfig is the alerting section when collector.yml has none.
+func DefaultConfig() Config {
+	var c Config
+	c.Defaults()
+	return c
+}
+
 // Defaults fills unset values.
 func (c *Config) Defaults() {
 	if c.EvaluationInterval == 0 {
@@ -105,6 +112,9 @@ func (c *Config) Defaults() {
 	if c.RepeatInterval == nil {
 		r := yamlconf.Duration(4 * time.Hour)
 		c.RepeatInterval = &r
+	}
+	if c.Routes == nil {
+		c.Routes = []Route{}
 	}
 	if len(c.Rules) == 0 {
 		c.Rules = DefaultRules()

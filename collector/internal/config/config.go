@@ -114,6 +114,7 @@ func Default() *Config {
 		},
 		Ingest:    IngestConfig{StringFields: StringFieldsReject},
 		Notifiers: []notify.Config{},
+		Alerting:  alert.DefaultConfig(),
 	}
 }
 
