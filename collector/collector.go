@@ -142,11 +142,17 @@ func Run(ctx context.Context, o Options) error {
 	reg.MustRegister(store.Collectors()...)
 	reg.MustRegister(buildInfoGauge())
 	reg.MustRegister(slarun.builder)
-	ob, err := newOutbox(cfg, state, reg, log)
+	var alerts *alert.Engine
+	var alertsReady atomic.Pointer[alert.Engine]
+	ob, err := newOutbox(cfg, state, reg, log, func() notifierHealth {
+		if a := alertsReady.Load(); a != nil {
+			return a
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	var alerts *alert.Engine
 	if ob != nil {
 		var names []string
 		for _, n := range cfg.Notifiers {
@@ -156,10 +162,12 @@ func Run(ctx context.Context, o Options) error {
 			Config: &cfg.Alerting, Eval: newAlertEval(store.Queryable(), slarun.builder, log),
 			Inventory: slarun.builder.Inventory, InMaintenance: slarun.builder.InMaintenance,
 			DB: state, Enqueue: ob.Enqueue, Notifiers: names, Logger: log.With("component", "alert"), Registerer: reg,
+			Explain: slarun.explainOutages,
 		})
 		if err != nil {
 			return err
 		}
+		alertsReady.Store(alerts)
 	}
 
 	var ready atomic.Bool

@@ -42,9 +42,16 @@ func classifyNotifyError(err error) (bool, time.Duration) {
 	return false, 0
 }
 
+// notifierHealth receives the outbox's outcomes per notifier (the alert
+// engine, once it exists).
+type notifierHealth interface {
+	NotifierFailed(notifier, reason string)
+	NotifierOK(notifier string)
+}
+
 // newOutbox wires the notifiers of cfg to a durable outbox in db; nil
-// when no notifier is configured.
-func newOutbox(cfg *config.Config, db *statedb.DB, reg prometheus.Registerer, log *slog.Logger) (*outbox.Outbox, error) {
+// when no notifier is configured. health() is asked at each outcome.
+func newOutbox(cfg *config.Config, db *statedb.DB, reg prometheus.Registerer, log *slog.Logger, health func() notifierHealth) (*outbox.Outbox, error) {
 	if len(cfg.Notifiers) == 0 {
 		return nil, nil
 	}
@@ -69,6 +76,14 @@ func newOutbox(cfg *config.Config, db *statedb.DB, reg prometheus.Registerer, lo
 		DB: db, Channels: chans, Classify: classifyNotifyError, Logger: log.With("component", "outbox"), Registerer: reg,
 		OnPermanent: func(e statedb.OutboxEntry, err error) {
 			log.Error("a notifier refused a notification: check its configuration", "notifier", e.Notifier, "id", e.MsgID, "err", err)
+			if h := health(); h != nil {
+				h.NotifierFailed(e.Notifier, err.Error())
+			}
+		},
+		OnSent: func(n string) {
+			if h := health(); h != nil {
+				h.NotifierOK(n)
+			}
 		},
 	})
 }

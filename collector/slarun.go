@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/prometheus/storage"
 
+	"github.com/pantau-noc/pantau/collector/internal/alert"
 	"github.com/pantau-noc/pantau/collector/internal/capacity"
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/ingest"
@@ -301,4 +302,43 @@ func withData(rs []*capacity.Rollup) []*capacity.Rollup {
 		}
 	}
 	return out
+}
+
+// explainOutages returns the outages of a site that overlap [from, to],
+// from the minute states (for the alert engine's message when a silent
+// agent is back and its backlog has landed).
+func (r *slaRuntime) explainOutages(ctx context.Context, siteID string, from, to time.Time) ([]alert.Outage, error) {
+	inv := r.builder.Inventory()
+	if inv == nil {
+		return nil, nil
+	}
+	site := inv.Site(siteID)
+	if site == nil {
+		return nil, nil
+	}
+	loc := site.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	day := func(t time.Time) string { return t.In(loc).Format("2006-01-02") }
+	p, err := sla.ParsePeriod(day(from)+".."+day(to), loc)
+	if err != nil {
+		return nil, err
+	}
+	ws, err := r.state.Maintenance(ctx)
+	if err != nil {
+		return nil, err
+	}
+	eng := &sla.Engine{Inv: inv, Store: r.minutes, Windows: ws}
+	res, err := eng.NewComputation(p).Site(ctx, site)
+	if err != nil {
+		return nil, fmt.Errorf("outages of site %s: %w", siteID, err)
+	}
+	var out []alert.Outage
+	for _, o := range res.Outages {
+		if o.End.After(from) && o.Start.Before(to) {
+			out = append(out, alert.Outage{Start: o.Start, End: o.End, Cause: o.Cause})
+		}
+	}
+	return out, nil
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/notify"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
+	"github.com/pantau-noc/pantau/internal/yamlconf"
 )
 
 // Sample is one series for which a rule's condition holds now.
@@ -53,7 +54,13 @@ type Options struct {
 	// Enqueue stores a notification in the outbox of a notifier.
 	Enqueue func(ctx context.Context, notifier, msgID string, payload []byte) (bool, error)
 	// Notifiers are the configured notifier names (the default route).
-	Notifiers  []string
+	Notifiers []string
+	// Explain returns a site's outages that overlap [from, to] from the
+	// SLA engine's minute states (nil: none). When an agent that was
+	// silent is back, its resolved message waits LateWait for the agent's
+	// backlog to land and then says when the site was down and why.
+	Explain    func(ctx context.Context, site string, from, to time.Time) ([]Outage, error)
+	LateWait   time.Duration // default 2m
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 }
@@ -62,7 +69,24 @@ type Options struct {
 const (
 	StatePending = "pending"
 	StateFiring  = "firing"
+	// StateResolving is an agent_silent alert whose agent is back, waiting
+	// for its backlog before the resolved message.
+	StateResolving = "resolving"
 )
+
+// Outage is a period a site was down, as the SLA engine sees it.
+type Outage struct {
+	Start, End time.Time
+	Cause      string // parent, isp, power, unknown
+}
+
+// KindNotifierFailing is the engine's own rule: a notifier refused a
+// notification for good. Its alert goes to the other notifiers.
+const KindNotifierFailing = "notifier_failing"
+
+// notifierFailingFor is how long a refused notification keeps the
+// notifier's alert firing without a later success.
+const notifierFailingFor = time.Hour
 
 // Alert is one instance of a rule: one label set.
 type Alert struct {
@@ -81,6 +105,9 @@ type Alert struct {
 	Repeats     int               `json:"repeats"`              // repeat messages sent
 	Suppressed  string            `json:"suppressed,omitempty"` // parent site that explains it
 	Silenced    bool              `json:"silenced,omitempty"`
+	Acked       string            `json:"acked,omitempty"`      // who acknowledged it (no repeats)
+	ResolvedAt  time.Time         `json:"resolved_at,omitzero"` // resolving: when the condition cleared
+	Outages     []Outage          `json:"outages,omitempty"`    // resolved agent_silent: what the late data showed
 }
 
 // Engine evaluates rules and keeps alert state.
@@ -91,6 +118,13 @@ type Engine struct {
 	mu     sync.Mutex
 	alerts map[string]*Alert
 	m      *metrics
+	// failing notifiers: when they last refused, and why
+	failing map[string]failure
+}
+
+type failure struct {
+	at     time.Time
+	reason string
 }
 
 // New loads the stored alert state.
@@ -104,9 +138,16 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	if o.Inventory == nil {
 		o.Inventory = func() *inventory.Inventory { return nil }
 	}
-	e := &Engine{o: o, log: o.Logger, alerts: map[string]*Alert{}}
+	if o.LateWait <= 0 {
+		o.LateWait = 2 * time.Minute
+	}
+	e := &Engine{o: o, log: o.Logger, alerts: map[string]*Alert{}, failing: map[string]failure{}}
 	for i := range o.Config.Rules {
 		e.rules = append(e.rules, &o.Config.Rules[i])
+	}
+	if len(o.Notifiers) > 0 {
+		zero := yamlconf.Duration(0)
+		e.rules = append(e.rules, &Rule{Name: "NotifierFailing", Kind: KindNotifierFailing, Severity: SeverityWarning, ClearFor: &zero})
 	}
 	stored, err := o.DB.LoadAlerts(ctx)
 	if err != nil {
@@ -156,6 +197,78 @@ func (e *Engine) Active() []Alert {
 	return out
 }
 
+// NotifierFailed records that a notifier refused a notification for good
+// (from the outbox); the NotifierFailing alert goes to the others.
+func (e *Engine) NotifierFailed(notifier, reason string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.failing[notifier] = failure{time.Now(), reason}
+}
+
+// NotifierOK records a notifier's successful delivery.
+func (e *Engine) NotifierOK(notifier string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.failing, notifier)
+}
+
+func (e *Engine) failingSamples(now time.Time) []Sample {
+	var out []Sample
+	for n, f := range e.failing {
+		if now.Sub(f.at) > notifierFailingFor {
+			delete(e.failing, n)
+			continue
+		}
+		out = append(out, Sample{Labels: map[string]string{"notifier": n, "reason": f.reason}, Value: 1})
+	}
+	return out
+}
+
+// ErrNoAlert and ErrAmbiguousAlert are Ack's failures.
+var (
+	ErrNoAlert        = errors.New("no firing alert with that id")
+	ErrAmbiguousAlert = errors.New("several firing alerts have ids starting so")
+)
+
+// Ack acknowledges the firing alert whose fingerprint starts with prefix:
+// it is not sent again (repeat_interval) and lists who acknowledged it.
+func (e *Engine) Ack(ctx context.Context, prefix, author string) (Alert, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var found *Alert
+	for fp, a := range e.alerts {
+		if strings.HasPrefix(fp, prefix) && a.State == StateFiring {
+			if found != nil {
+				return Alert{}, ErrAmbiguousAlert
+			}
+			found = a
+		}
+	}
+	if found == nil {
+		return Alert{}, ErrNoAlert
+	}
+	found.Acked = author
+	b, _ := json.Marshal(found)
+	if err := e.o.DB.SaveAlerts(ctx, map[string][]byte{found.Fingerprint: b}, nil); err != nil {
+		return Alert{}, err
+	}
+	e.log.Info("alert acknowledged", "alert", found.Fingerprint, "rule", found.Rule, "by", author)
+	return *found, nil
+}
+
+// explain asks the SLA engine what a site's late data showed while its
+// agent was silent.
+func (e *Engine) explain(ctx context.Context, a *Alert) []Outage {
+	// Value is how long the agent had been silent when it was last seen so
+	from := a.LastTrue.Add(-time.Duration(a.Value * float64(time.Second)))
+	os, err := e.o.Explain(ctx, a.Labels["site"], from, a.ResolvedAt)
+	if err != nil {
+		e.log.Warn("explaining a silent agent's outage failed", "site", a.Labels["site"], "err", err)
+		return nil
+	}
+	return os
+}
+
 // Fingerprint identifies a rule's label set.
 func Fingerprint(rule string, labels map[string]string) string {
 	h := sha256.New()
@@ -178,7 +291,13 @@ func (e *Engine) Step(ctx context.Context, now time.Time) error {
 	var resolved []*Alert
 	var errs []error
 	for _, r := range e.rules {
-		samples, err := e.o.Eval.Eval(ctx, r, now)
+		var samples []Sample
+		var err error
+		if r.Kind == KindNotifierFailing {
+			samples = e.failingSamples(now)
+		} else {
+			samples, err = e.o.Eval.Eval(ctx, r, now)
+		}
 		if err != nil {
 			// keep the rule's alerts as they are: no data is not "clear"
 			e.m.evalFailures.WithLabelValues(r.Name).Inc()
@@ -202,6 +321,9 @@ func (e *Engine) Step(ctx context.Context, now time.Time) error {
 				a = &Alert{Fingerprint: fp, Rule: r.Name, Kind: r.Kind, Severity: r.Severity, Labels: lbls, State: StatePending, ActiveAt: now}
 				e.alerts[fp] = a
 			}
+			if a.State == StateResolving { // silent again before the report
+				a.State, a.ResolvedAt = StateFiring, time.Time{}
+			}
 			a.LastTrue, a.Value = now, s.Value
 			changed[fp] = true
 		}
@@ -209,8 +331,21 @@ func (e *Engine) Step(ctx context.Context, now time.Time) error {
 			if a.Rule != r.Name || seen[fp] {
 				continue
 			}
+			switch {
+			case a.State == StateResolving:
+				if now.Sub(a.ResolvedAt) >= e.o.LateWait {
+					a.Outages = e.explain(ctx, a)
+					delete(e.alerts, fp)
+					resolved = append(resolved, a)
+				}
 			// clear: resolved once clear for clear_for (flap damping)
-			if now.Sub(a.LastTrue) >= r.ClearFor.Std() {
+			case now.Sub(a.LastTrue) >= r.ClearFor.Std():
+				if a.Kind == KindAgentSilent && a.Notified && a.Labels["site"] != "" && e.o.Explain != nil {
+					// wait for the agent's backlog, then say what it showed
+					a.State, a.ResolvedAt = StateResolving, now
+					changed[fp] = true
+					continue
+				}
 				delete(e.alerts, fp)
 				resolved = append(resolved, a)
 			}
@@ -260,7 +395,7 @@ func (e *Engine) notify(ctx context.Context, now time.Time, resolved []*Alert, c
 		}
 		r := e.rule(a.Rule)
 		if a.Notified {
-			if rep := e.o.Config.RepeatInterval.Std(); rep > 0 && now.Sub(a.LastSent) >= rep {
+			if rep := e.o.Config.RepeatInterval.Std(); rep > 0 && a.Acked == "" && now.Sub(a.LastSent) >= rep {
 				a.Repeats++
 				a.LastSent = now
 				changed[fp] = true
@@ -405,6 +540,9 @@ func (e *Engine) send(ctx context.Context, r *Rule, a *Alert, inv *inventory.Inv
 		return
 	}
 	for _, n := range e.route(m.Labels) {
+		if a.Kind == KindNotifierFailing && n == a.Labels["notifier"] {
+			continue // it would refuse this one too
+		}
 		if _, err := e.o.Enqueue(ctx, n, id, payload); err != nil {
 			e.log.Error("queuing a notification failed", "notifier", n, "rule", r.Name, "err", err)
 			continue

@@ -341,3 +341,117 @@ func TestConfigValidation(t *testing.T) {
 		t.Errorf("defaults: %v %+v", err, ok)
 	}
 }
+
+// An agent is silent while its site's uplink is down; when it is back,
+// the resolved message waits for the backlog and says when the site was
+// down and why: one message for the outage, one for the recovery.
+func TestAgentBackReportsLateOutage(t *testing.T) {
+	ev := &fakeEval{now: map[string][]Sample{}}
+	ob := &outbox{ids: map[string]bool{}}
+	cfg := &Config{Rules: []Rule{{Name: "AgentSilent", Kind: KindAgentSilent, For: dur("5m"), ClearFor: ptr(dur("0s"))}}}
+	e := newEngine(t, openDB(t, t.TempDir()), cfg, ev, ob, testInventory)
+	t0 := time.Date(2026, 10, 10, 1, 0, 0, 0, time.UTC) // 10:00 WIT: the uplink goes down
+	var asked [2]time.Time
+	e.o.Explain = func(_ context.Context, site string, from, to time.Time) ([]Outage, error) {
+		asked = [2]time.Time{from, to}
+		if site != "dinkes" {
+			t.Errorf("explain site %q", site)
+		}
+		return []Outage{{Start: t0, End: t0.Add(12 * time.Minute), Cause: "isp"}}, nil
+	}
+	silent := func(at time.Duration) Sample {
+		return Sample{Labels: map[string]string{"agent": "agent-dinkes", "site": "dinkes"}, Value: at.Seconds()}
+	}
+	for at := 5 * time.Minute; at <= 12*time.Minute; at += 30 * time.Second {
+		ev.set("AgentSilent", silent(at))
+		e.Step(context.Background(), t0.Add(at))
+	}
+	ev.set("AgentSilent") // the agent is back at 10:12:30 and sends its backlog
+	for at := 12*time.Minute + 30*time.Second; at <= 16*time.Minute; at += 30 * time.Second {
+		e.Step(context.Background(), t0.Add(at))
+		if at < 14*time.Minute+30*time.Second && len(ob.all()) != 1 {
+			t.Fatalf("at %s: %d messages before the backlog wait", at, len(ob.all()))
+		}
+	}
+	msgs := ob.all()
+	if len(msgs) != 2 {
+		t.Fatalf("%d messages", len(msgs))
+	}
+	if f := msgs[0].m; f.Title != "🔴 Agen agent-dinkes tidak mengirim data" {
+		t.Errorf("firing %q", f.Title)
+	}
+	r := msgs[1].m
+	if r.Title != "✅ PULIH: Agen agent-dinkes tidak mengirim data" ||
+		!strings.Contains(r.Text, "\nPutus: 2026-10-10 10:00–10:12 WIT (12 menit), penyebab: ISP") {
+		t.Errorf("resolved %q\n%s", r.Title, r.Text)
+	}
+	// asked about the silence: from its start (10:00) to the agent's return
+	if !asked[0].Equal(t0) || !asked[1].Equal(t0.Add(12*time.Minute+30*time.Second)) {
+		t.Errorf("explain asked for %v", asked)
+	}
+}
+
+// An acknowledged alert is not repeated; an unacknowledged one is.
+func TestAckStopsRepeats(t *testing.T) {
+	ev := &fakeEval{now: map[string][]Sample{}}
+	ob := &outbox{ids: map[string]bool{}}
+	rep := dur("2m")
+	cfg := &Config{RepeatInterval: &rep, Rules: []Rule{{Name: "LinkDown", Kind: KindLinkDown}, {Name: "Loss", Kind: KindLoss, Threshold: 0.1}}}
+	e := newEngine(t, openDB(t, t.TempDir()), cfg, ev, ob, testInventory)
+	ev.set("LinkDown", linkDown)
+	ev.set("Loss", Sample{Labels: map[string]string{"link": "dinkes-wan", "site": "dinkes"}, Value: 0.5})
+	t0 := time.Date(2026, 10, 10, 1, 0, 0, 0, time.UTC)
+	e.Step(context.Background(), t0)
+	var fp string
+	for _, a := range e.Active() {
+		if a.Rule == "LinkDown" {
+			fp = a.Fingerprint
+		}
+	}
+	if _, err := e.Ack(context.Background(), fp[:6], "@budi"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Ack(context.Background(), "zzzz", "@budi"); err != ErrNoAlert {
+		t.Errorf("unknown id: %v", err)
+	}
+	for at := time.Minute; at <= 5*time.Minute; at += time.Minute {
+		e.Step(context.Background(), t0.Add(at))
+	}
+	var link, loss int
+	for _, m := range ob.all() {
+		switch m.m.Labels["alertname"] {
+		case "LinkDown":
+			link++
+		case "Loss":
+			loss++
+		}
+	}
+	if link != 1 || loss != 3 { // loss: at 0, 2m, 4m
+		t.Errorf("LinkDown sent %d times (acked), Loss %d times", link, loss)
+	}
+}
+
+// A notifier that refuses notifications raises an alert sent to the
+// other notifiers, which resolves after a success.
+func TestNotifierFailingAlert(t *testing.T) {
+	ev := &fakeEval{now: map[string][]Sample{}}
+	ob := &outbox{ids: map[string]bool{}}
+	cfg := &Config{Rules: []Rule{{Name: "LinkDown", Kind: KindLinkDown}}}
+	probs := yamlconf.NewProblems(&yamlconf.Doc{File: "collector.yml"})
+	cfg.Validate(probs, "alerting", []string{"tg", "wa"})
+	e, err := New(context.Background(), Options{Config: cfg, Eval: ev, DB: openDB(t, t.TempDir()), Enqueue: ob.enqueue, Notifiers: []string{"tg", "wa"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 10, 10, 1, 0, 0, 0, time.UTC)
+	e.NotifierFailed("tg", "telegram: Bad Request: chat not found")
+	e.Step(context.Background(), t0)
+	e.NotifierOK("tg")
+	e.Step(context.Background(), t0.Add(time.Minute))
+	msgs := ob.all()
+	if len(msgs) != 2 || msgs[0].notifier != "wa" || msgs[1].notifier != "wa" ||
+		msgs[0].m.Title != "⚠️ Notifier tg menolak notifikasi" || !strings.Contains(msgs[0].m.Text, "Alasan: telegram: Bad Request: chat not found") ||
+		msgs[1].m.Status != "resolved" {
+		t.Fatalf("messages %+v", msgs)
+	}
+}

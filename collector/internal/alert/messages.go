@@ -46,6 +46,8 @@ func defaultMessage(d *messageData) (title, text string) {
 	case KindQueueBacklog:
 		what = pick(fmt.Sprintf("Antrean agen %s tertunda %s", l["agent"], duration(secs(d.Value), "id")),
 			fmt.Sprintf("Agent %s queue backlog %s old", l["agent"], duration(secs(d.Value), "en")))
+	case KindNotifierFailing:
+		what = pick("Notifier "+l["notifier"]+" menolak notifikasi", "Notifier "+l["notifier"]+" refuses notifications")
 	default:
 		what = d.Rule
 	}
@@ -79,10 +81,22 @@ func defaultMessage(d *messageData) (title, text string) {
 		add("Label", "Labels", sortedLabels(l))
 		add("Nilai", "Value", fmt.Sprintf("%g", d.Value))
 	}
+	add("Alasan", "Reason", l["reason"])
 	add("Sejak", "Since", d.Since())
 	if d.Resolved {
 		add("Pulih", "Recovered", d.Until())
 		add("Lama gangguan", "Lasted", d.Duration())
+	}
+	for i, o := range d.Outages {
+		if i == 3 {
+			add("Lainnya", "More", fmt.Sprintf(pick("%d gangguan lagi (lihat laporan)", "%d more outages (see the report)"), len(d.Outages)-3))
+			break
+		}
+		span := localTime(o.Start, d.Zone) + "–" + localTime(o.End, d.Zone)
+		if s, e := o.Start.In(d.Zone), o.End.In(d.Zone); s.YearDay() == e.YearDay() && s.Year() == e.Year() {
+			span = localTime(o.Start, d.Zone)[:16] + "–" + localTime(o.End, d.Zone)[11:]
+		}
+		add("Putus", "Down", fmt.Sprintf(pick("%s (%s), penyebab: %s", "%s (%s), cause: %s"), span, duration(o.End.Sub(o.Start), d.Lang), causeWord(o.Cause, en)))
 	}
 	if d.Affected > 0 {
 		add("Terdampak", "Affected", fmt.Sprintf(pick("%d lokasi di bawahnya (notifikasinya ditahan)", "%d sites below it (their alerts are held back)"), d.Affected))
@@ -93,6 +107,20 @@ func defaultMessage(d *messageData) (title, text string) {
 
 // secs converts seconds to a duration.
 func secs(v float64) time.Duration { return time.Duration(v * float64(time.Second)) }
+
+// causeWord names an outage's cause.
+func causeWord(c string, en bool) string {
+	id := map[string]string{"parent": "lokasi induk putus", "isp": "ISP", "power": "listrik atau agen mati", "unknown": "tidak diketahui"}
+	eng := map[string]string{"parent": "parent site down", "isp": "ISP", "power": "power or agent down", "unknown": "unknown"}
+	m := id
+	if en {
+		m = eng
+	}
+	if w, ok := m[c]; ok {
+		return w
+	}
+	return c
+}
 
 func firstOf(vs ...string) string {
 	for _, v := range vs {

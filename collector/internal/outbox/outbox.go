@@ -50,8 +50,10 @@ type Options struct {
 	// OnPermanent is called when an endpoint refused an entry for good (an
 	// alert on the notifier itself).
 	OnPermanent func(e statedb.OutboxEntry, err error)
-	Logger      *slog.Logger
-	Registerer  prometheus.Registerer
+	// OnSent is called after every delivery.
+	OnSent     func(notifier string)
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
 }
 
 // idlePoll is how often an idle notifier looks for entries queued by
@@ -183,6 +185,9 @@ func (ob *Outbox) deliver(ctx context.Context, c *channel) {
 				log.Error("sent, but cannot record it; the notification may be sent again after a restart", "id", e.MsgID, "err", err)
 			}
 			ob.m.sent.WithLabelValues(c.Name, c.Type).Inc()
+			if ob.o.OnSent != nil {
+				ob.o.OnSent(c.Name)
+			}
 			continue
 		}
 		permanent, retryAfter := ob.o.Classify(sendErr)
