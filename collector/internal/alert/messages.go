@@ -160,7 +160,7 @@ func newMetrics(e *Engine) *metrics {
 			Help: "Rule evaluations that failed (the rule's alerts are kept as they were)."}, []string{"rule"}),
 		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pantau_alert_notifications_queued_total",
 			Help: "Alert notifications queued in the outbox, per notifier route."}, []string{"rule", "status"}),
-		active: prometheus.NewDesc("pantau_alerts", "Alerts pending or firing now.", []string{"rule", "state"}, nil),
+		active: prometheus.NewDesc("pantau_alerts", "Alerts pending, firing or resolving (waiting for late data) now.", []string{"rule", "state"}, nil),
 	}
 	for _, r := range e.rules {
 		m.evalFailures.WithLabelValues(r.Name)
