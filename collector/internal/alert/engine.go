@@ -403,6 +403,11 @@ func (e *Engine) notify(ctx context.Context, now time.Time, resolved []*Alert, c
 			}
 			continue
 		}
+		if a.LastTrue.Before(now) {
+			// held only by clear_for: an alert never sent is not sent now
+			// (a child whose parent just recovered, a flap's clear spell)
+			continue
+		}
 		sup := suppressedBy(inv, a.Labels["site"], down)
 		sil := e.silenced(a, silences, now)
 		if sup != a.Suppressed || sil != a.Silenced {

@@ -270,8 +270,11 @@ func TestTopologySuppression(t *testing.T) {
 		!strings.Contains(msgs[0].m.Text, "Terdampak: 30 lokasi di bawahnya (notifikasinya ditahan)") {
 		t.Fatalf("%d messages: %+v", len(msgs), msgs)
 	}
+	// the hub's probe sees it back first; the children's 10 s later
+	ev.set("LinkDown", all[1:]...)
+	e.Step(context.Background(), t0.Add(5*time.Minute+15*time.Second))
 	ev.set("LinkDown")
-	for at := 5*time.Minute + 15*time.Second; at <= 9*time.Minute; at += 15 * time.Second {
+	for at := 5*time.Minute + 30*time.Second; at <= 9*time.Minute; at += 15 * time.Second {
 		e.Step(context.Background(), t0.Add(at))
 	}
 	msgs = ob.all()
