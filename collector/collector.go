@@ -32,6 +32,7 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/promapi"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
 	"github.com/pantau-noc/pantau/collector/internal/storage"
+	"github.com/pantau-noc/pantau/collector/internal/tgconsole"
 	"github.com/pantau-noc/pantau/internal/buildinfo"
 )
 
@@ -144,6 +145,7 @@ func Run(ctx context.Context, o Options) error {
 	reg.MustRegister(slarun.builder)
 	var alerts *alert.Engine
 	var alertsReady atomic.Pointer[alert.Engine]
+	var console *tgconsole.Console
 	ob, err := newOutbox(cfg, state, reg, log, func() notifierHealth {
 		if a := alertsReady.Load(); a != nil {
 			return a
@@ -158,8 +160,9 @@ func Run(ctx context.Context, o Options) error {
 		for _, n := range cfg.Notifiers {
 			names = append(names, n.Name)
 		}
+		eval := newAlertEval(store.Queryable(), slarun.builder, log)
 		alerts, err = alert.New(ctx, alert.Options{
-			Config: &cfg.Alerting, Eval: newAlertEval(store.Queryable(), slarun.builder, log),
+			Config: &cfg.Alerting, Eval: eval,
 			Inventory: slarun.builder.Inventory, InMaintenance: slarun.builder.InMaintenance,
 			DB: state, Enqueue: ob.Enqueue, Notifiers: names, Logger: log.With("component", "alert"), Registerer: reg,
 			Explain: slarun.explainOutages,
@@ -168,6 +171,9 @@ func Run(ctx context.Context, o Options) error {
 			return err
 		}
 		alertsReady.Store(alerts)
+		if console, err = newConsole(cfg, &consoleBackend{alerts: alerts, sla: slarun, eval: eval, db: state}, log); err != nil {
+			return err
+		}
 	}
 
 	var ready atomic.Bool
@@ -254,6 +260,9 @@ func Run(ctx context.Context, o Options) error {
 	if ob != nil {
 		g.Go(func() error { return runOutbox(gctx, ob, state, log) })
 		g.Go(func() error { return alerts.Run(gctx) })
+		if console != nil {
+			g.Go(func() error { return console.Run(gctx) })
+		}
 	}
 	g.Go(func() error {
 		t := time.NewTicker(maintenanceEvery)

@@ -357,3 +357,147 @@ func TestSilenceCommands(t *testing.T) {
 		t.Errorf("expire unknown: %d %q", code, errOut)
 	}
 }
+
+// botAPI is a Telegram Bot API for the console test: getMe, getUpdates
+// serving what the test pushes (long-polling briefly otherwise) and
+// sendMessage recording every message.
+type botAPI struct {
+	t       *testing.T
+	token   string
+	mu      sync.Mutex
+	pending []map[string]any
+	nextID  int64
+	sent    []map[string]any
+}
+
+func (b *botAPI) push(text string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.nextID++
+	b.pending = append(b.pending, map[string]any{"update_id": b.nextID, "message": map[string]any{
+		"message_id": 100 + b.nextID, "date": time.Now().Unix(), "text": text,
+		"chat": map[string]any{"id": -100123, "type": "supergroup", "title": "NOC Pemkab"},
+		"from": map[string]any{"id": 42, "is_bot": false, "first_name": "Budi", "username": "budi"},
+	}})
+}
+
+func (b *botAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	method := strings.TrimPrefix(r.URL.Path, "/bot"+b.token+"/")
+	body, _ := io.ReadAll(r.Body)
+	switch method {
+	case "getMe":
+		fmt.Fprint(w, `{"ok":true,"result":{"id":1,"is_bot":true,"username":"PantauBot"}}`)
+	case "getUpdates":
+		for range 20 { // hold the poll up to 1 s
+			b.mu.Lock()
+			ups := b.pending
+			b.pending = nil
+			b.mu.Unlock()
+			if len(ups) > 0 {
+				json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": ups})
+				return
+			}
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+		fmt.Fprint(w, `{"ok":true,"result":[]}`)
+	case "sendMessage":
+		var m map[string]any
+		json.Unmarshal(body, &m)
+		b.mu.Lock()
+		b.sent = append(b.sent, m)
+		b.mu.Unlock()
+		fmt.Fprint(w, `{"ok":true,"result":{"message_id":1}}`)
+	default:
+		b.t.Errorf("bot API got %s %s", r.Method, r.URL.Path)
+		w.WriteHeader(http.StatusNotFound)
+	}
+}
+
+// replies are the console's answers (sent in reply to a command).
+func (b *botAPI) replies() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, m := range b.sent {
+		if m["reply_to_message_id"] != nil {
+			out = append(out, fmt.Sprint(m["text"]))
+		}
+	}
+	return out
+}
+
+// The Telegram console answers /status, /ack and /silence from the NOC
+// group while an alert fires, and the silence is recorded with its author.
+func TestIntegrationTelegramConsole(t *testing.T) {
+	const token = "7001234567:AAConsoleTestSecretToken"
+	bot := &botAPI{t: t, token: token}
+	srv := httptest.NewServer(bot)
+	defer srv.Close()
+	dir := t.TempDir()
+	invPath := filepath.Join(dir, "inventory.yml")
+	if err := os.WriteFile(invPath, []byte(slaTestInventory), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "collector.yml")
+	tc := startCollector(t, func(c *config.Config) {
+		yml := fmt.Sprintf(`data_dir: %s
+inventory: %s
+notifiers:
+  - {name: noc, type: telegram, url: %q, bot_token: %q, chat_id: "-100123"}
+alerting:
+  evaluation_interval: 1s
+  rules:
+    - {name: LinkDown, kind: link_down, for: 0s}
+  console: {notifier: noc, allowed_chats: [-100123]}
+`, c.DataDir, invPath, srv.URL, token)
+		if err := os.WriteFile(cfgPath, []byte(yml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fc, err := config.Load(cfgPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Inventory, c.Notifiers, c.Alerting = fc.Inventory, fc.Notifiers, fc.Alerting
+	})
+	tok := tc.token("agent-1", "dinkes")
+	if code, msg := tc.write(tok, fmt.Sprintf("icmp,target=127.0.0.2 packets_sent=5u,packets_received=0u,loss_ratio=1,up=0i %d\n", time.Now().Unix())); code != http.StatusNoContent {
+		t.Fatalf("write: %d %s", code, msg)
+	}
+	var fp string
+	waitFor(t, 30*time.Second, "the alert to fire", func() bool {
+		_, js := tc.get("/api/v1/alerts")
+		var list []struct{ Fingerprint, State string }
+		json.Unmarshal([]byte(js), &list)
+		if len(list) == 1 && list[0].State == "firing" {
+			fp = list[0].Fingerprint
+			return true
+		}
+		return false
+	})
+	bot.push("/status")
+	waitFor(t, 30*time.Second, "the /status reply", func() bool { return len(bot.replies()) == 1 })
+	if r := bot.replies()[0]; !strings.Contains(r, "<b>Gangguan saat ini: 1</b>") || !strings.Contains(r, "<code>"+fp[:8]+"</code> Link dinkes-wan PUTUS — Dinas Kesehatan") {
+		t.Errorf("/status reply %q", r)
+	}
+	bot.push("/ack " + fp[:8])
+	bot.push("/silence dinkes 1h ganti kabel")
+	waitFor(t, 30*time.Second, "the /ack and /silence replies", func() bool { return len(bot.replies()) == 3 })
+	r := bot.replies()
+	if !strings.HasPrefix(r[1], "✔ Di-ack oleh @budi: Link dinkes-wan PUTUS") || !strings.Contains(r[2], "dibungkam 1 jam oleh @budi") {
+		t.Errorf("replies %q", r[1:])
+	}
+	code, out, _ := cli(t, "silence", "list", "--config", cfgPath)
+	if code != 0 || !strings.Contains(out, "site=dinkes") || !strings.Contains(out, "@budi") || !strings.Contains(out, "ganti kabel") {
+		t.Errorf("silence list: %d %q", code, out)
+	}
+	if _, js := tc.get("/api/v1/alerts"); !strings.Contains(js, `"acked":"@budi"`) {
+		t.Errorf("alert not acknowledged: %s", js)
+	}
+	if strings.Contains(tc.logs.String(), token) {
+		t.Error("the bot token leaked into the logs")
+	}
+}

@@ -50,6 +50,16 @@ type Config struct {
 	Routes []Route `yaml:"routes"`
 	// Rules; without any, DefaultRules apply.
 	Rules []Rule `yaml:"rules"`
+	// Console lets allow-listed Telegram chats and users ask for the
+	// state and acknowledge and silence alerts.
+	Console ConsoleConfig `yaml:"console"`
+}
+
+// ConsoleConfig is the Telegram console.
+type ConsoleConfig struct {
+	Notifier     string  `yaml:"notifier"`      // a telegram notifier whose bot answers ("" off)
+	AllowedChats []int64 `yaml:"allowed_chats"` // chat ids commands are taken from
+	AllowedUsers []int64 `yaml:"allowed_users"` // if set, only these users may command
 }
 
 // Route sends the alerts it matches to its notifiers.
@@ -166,6 +176,14 @@ func (c *Config) Validate(probs *yamlconf.Problems, prefix string, notifiers []s
 		}
 		for j, s := range rt.Severity {
 			probs.OneOf(fmt.Sprintf("%s.severity[%d]", p, j), s, SeverityCritical, SeverityWarning, SeverityInfo)
+		}
+	}
+	if cn := c.Console.Notifier; cn != "" {
+		if !slices.Contains(notifiers, cn) {
+			add("console.notifier", "no notifier named %q under notifiers: (have %s)", cn, yamlconf.QuoteList(notifiers))
+		}
+		if len(c.Console.AllowedChats) == 0 {
+			add("console.allowed_chats", "list the chat ids commands are taken from (the NOC group's id, such as -1001234567890)")
 		}
 	}
 	names := map[string]int{}

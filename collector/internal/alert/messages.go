@@ -191,3 +191,18 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(m.active, prometheus.GaugeValue, float64(n), k[0], k[1])
 	}
 }
+
+// Summary is an alert's one-line description without its severity mark,
+// in the engine's language (for the Telegram console).
+func (e *Engine) Summary(a Alert) string {
+	inv := e.o.Inventory()
+	d := messageData{Alert: &a, Lang: e.o.Config.Lang, Zone: zoneOf(inv, a.Labels["site"])}
+	if s := siteOf(inv, a.Labels["site"]); s != nil {
+		d.SiteName = s.Name
+	}
+	title, _ := defaultMessage(&d)
+	for _, mark := range []string{"🔴 ", "⚠️ ", "ℹ️ "} {
+		title = strings.TrimPrefix(title, mark)
+	}
+	return title
+}

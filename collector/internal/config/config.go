@@ -239,6 +239,11 @@ func (c *Config) Validate() error {
 		notifierNames = append(notifierNames, n.Name)
 	}
 	c.Alerting.Validate(probs, "alerting", notifierNames)
+	for _, n := range c.Notifiers {
+		if n.Name == c.Alerting.Console.Notifier && n.Type != "telegram" {
+			add("alerting.console.notifier", "%q is a %s notifier; the console needs a telegram one", n.Name, n.Type)
+		}
+	}
 
 	if c.Inventory != "" {
 		p := c.resolve(c.Inventory)
