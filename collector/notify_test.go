@@ -19,12 +19,14 @@ import (
 )
 
 // fakeTelegram is the Bot API's sendMessage: it fails the first request
-// with a 500, then accepts, recording every accepted message.
+// with a 500 and the second with a 429 asking to wait a second (as
+// Telegram does, in the JSON body), then accepts, recording every
+// accepted message and the time of every request.
 type fakeTelegram struct {
 	t        *testing.T
 	token    string
 	mu       sync.Mutex
-	requests int
+	requests []time.Time
 	got      []map[string]any
 }
 
@@ -32,13 +34,18 @@ func (f *fakeTelegram) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.requests++
+	f.requests = append(f.requests, time.Now())
 	if r.Method != http.MethodPost || r.URL.Path != "/bot"+f.token+"/sendMessage" || r.Header.Get("Content-Type") != "application/json" {
 		f.t.Errorf("telegram got %s %s (%s)", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
 	}
-	if f.requests == 1 {
+	switch len(f.requests) {
+	case 1:
 		w.WriteHeader(http.StatusInternalServerError)
 		fmt.Fprint(w, `{"ok":false,"error_code":500,"description":"Internal Server Error"}`)
+		return
+	case 2:
+		w.WriteHeader(http.StatusTooManyRequests)
+		fmt.Fprint(w, `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}}`)
 		return
 	}
 	var m map[string]any
@@ -55,9 +62,10 @@ func (f *fakeTelegram) delivered() []map[string]any {
 	return append([]map[string]any(nil), f.got...)
 }
 
-// A notification queued with the CLI is delivered by the running
-// collector's outbox: retried after a 500, received exactly once, shown as
-// sent with two attempts, and counted in the self-metrics.
+// Notifications queued with the CLI are delivered by the running
+// collector's outbox through a 500 and a 429 with Telegram's retry_after:
+// each exactly once, in order, the wait respected, shown as sent, and
+// counted in the self-metrics.
 func TestIntegrationNotifyThroughOutbox(t *testing.T) {
 	const token = "7001234567:AAFakeSecretTokenForTests"
 	tg := &fakeTelegram{t: t, token: token}
@@ -76,33 +84,48 @@ func TestIntegrationNotifyThroughOutbox(t *testing.T) {
 		}
 		c.Notifiers = fc.Notifiers
 	})
-	code, out, errOut := cli(t, "notify", "test", "--config", cfgPath, "--notifier", "noc", "--queue")
-	if code != 0 || !strings.HasPrefix(out, "queued test-") {
-		t.Fatalf("notify test --queue: %d %q %q", code, out, errOut)
+	var ids []string
+	for _, lang := range []string{"id", "en", "id"} {
+		code, out, errOut := cli(t, "notify", "test", "--config", cfgPath, "--notifier", "noc", "--lang", lang, "--queue")
+		if code != 0 || !strings.HasPrefix(out, "queued test-") {
+			t.Fatalf("notify test --queue: %d %q %q", code, out, errOut)
+		}
+		ids = append(ids, strings.Fields(out)[1])
 	}
-	waitFor(t, 30*time.Second, "the collector to deliver the notification", func() bool { return len(tg.delivered()) == 1 })
-	time.Sleep(time.Second) // a second delivery would show now
+	waitFor(t, 60*time.Second, "the collector to deliver the notifications", func() bool { return len(tg.delivered()) == 3 })
+	time.Sleep(time.Second) // a repeated delivery would show now
 	got := tg.delivered()
-	if len(got) != 1 {
-		t.Fatalf("delivered %d times", len(got))
+	if len(got) != 3 {
+		t.Fatalf("delivered %d messages, want 3", len(got))
 	}
-	m := got[0]
-	if m["chat_id"] != "-1001234567890" || m["message_thread_id"] != float64(7) || m["parse_mode"] != "HTML" ||
-		!strings.HasPrefix(fmt.Sprint(m["text"]), "<b>Uji notifikasi Pantau</b>\nPesan uji dari pantau-collector") {
-		t.Errorf("telegram message %v", m)
+	for i, prefix := range []string{"<b>Uji notifikasi Pantau</b>\nPesan uji", "<b>Pantau test notification</b>\nA test message", "<b>Uji notifikasi Pantau</b>\nPesan uji"} {
+		m := got[i]
+		if m["chat_id"] != "-1001234567890" || m["message_thread_id"] != float64(7) || m["parse_mode"] != "HTML" || !strings.HasPrefix(fmt.Sprint(m["text"]), prefix) {
+			t.Errorf("message %d: %v", i, m)
+		}
 	}
-	code, out, _ = cli(t, "notify", "outbox", "--config", cfgPath, "--format", "json")
+	tg.mu.Lock()
+	if gap := tg.requests[2].Sub(tg.requests[1]); gap < time.Second {
+		t.Errorf("sent again %s after retry_after 1", gap)
+	}
+	tg.mu.Unlock()
+	code, out, _ := cli(t, "notify", "outbox", "--config", cfgPath, "--format", "json")
 	var rows []struct {
-		Notifier, State string
-		Attempts        int
+		MsgID    string `json:"msg_id"`
+		State    string
+		Attempts int
 	}
-	if err := json.Unmarshal([]byte(out), &rows); code != 0 || err != nil || len(rows) != 1 || rows[0].State != "sent" || rows[0].Attempts != 2 {
-		t.Errorf("notify outbox: %d %v %s", code, err, out)
+	if err := json.Unmarshal([]byte(out), &rows); code != 0 || err != nil || len(rows) != 3 {
+		t.Fatalf("notify outbox: %d %v %s", code, err, out)
+	}
+	// newest first: the first queued took three attempts
+	if rows[2].MsgID != ids[0] || rows[2].Attempts != 3 || rows[0].Attempts != 1 || rows[0].State != "sent" || rows[2].State != "sent" {
+		t.Errorf("outbox rows %+v", rows)
 	}
 	_, metrics := tc.get("/metrics")
 	for _, want := range []string{
-		`pantau_notifications_sent_total{notifier="noc",type="telegram"} 1`,
-		`pantau_notifications_retried_total{notifier="noc",type="telegram"} 1`,
+		`pantau_notifications_sent_total{notifier="noc",type="telegram"} 3`,
+		`pantau_notifications_retried_total{notifier="noc",type="telegram"} 2`,
 		`pantau_notification_outbox_entries{notifier="noc"} 0`,
 	} {
 		if !strings.Contains(metrics, want) {
