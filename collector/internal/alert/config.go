@@ -68,6 +68,10 @@ type Route struct {
 	Severity  []string          `yaml:"severity"`  // any of these (empty: any)
 	Notifiers []string          `yaml:"notifiers"` // names under notifiers:
 	Continue  bool              `yaml:"continue"`  // also try the next routes
+	// GroupBy combines the alerts with the same values of these labels
+	// that fire (or resolve) within GroupWait into one message.
+	GroupBy   []string          `yaml:"group_by"`
+	GroupWait yamlconf.Duration `yaml:"group_wait"` // default 30s with group_by
 }
 
 // Rule is one alert rule.
@@ -159,8 +163,20 @@ func (c *Config) Validate(probs *yamlconf.Problems, prefix string, notifiers []s
 	if c.RepeatInterval.Std() < 0 {
 		add("repeat_interval", "must not be negative (got %s)", *c.RepeatInterval)
 	}
-	for i, rt := range c.Routes {
+	for i := range c.Routes {
+		rt := &c.Routes[i]
+		if len(rt.GroupBy) > 0 && rt.GroupWait == 0 {
+			rt.GroupWait = yamlconf.Duration(30 * time.Second)
+		}
 		p := fmt.Sprintf("routes[%d]", i)
+		for _, k := range rt.GroupBy {
+			if !labelName.MatchString(k) {
+				add(p+".group_by", "%q is not a label name", k)
+			}
+		}
+		if rt.GroupWait < 0 || rt.GroupWait.Std() > 10*time.Minute {
+			add(p+".group_wait", "must be between 0 and 10m (got %s)", rt.GroupWait)
+		}
 		if len(rt.Notifiers) == 0 {
 			add(p+".notifiers", "must name at least one notifier")
 		}

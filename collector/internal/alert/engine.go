@@ -120,6 +120,31 @@ type Engine struct {
 	m      *metrics
 	// failing notifiers: when they last refused, and why
 	failing map[string]failure
+	// groups of messages waiting for their route's group_wait, by key;
+	// stored with the alerts (key groupPrefix+key) so a restart keeps them
+	groups      map[string]*group
+	groupsDirty map[string]bool
+}
+
+// groupPrefix marks stored groups among the stored alerts.
+const groupPrefix = "group:"
+
+// group is the messages of one route, notifier, status and group_by
+// values that are waiting to go out as one.
+type group struct {
+	Key      string            `json:"key"`
+	Notifier string            `json:"notifier"`
+	Status   string            `json:"status"`
+	Labels   map[string]string `json:"labels"` // the group_by labels
+	First    time.Time         `json:"first"`
+	Wait     time.Duration     `json:"wait"`
+	Lang     string            `json:"lang"`
+	Members  []member          `json:"members"`
+}
+
+type member struct {
+	Msg  notify.Message `json:"msg"`
+	Line string         `json:"line"`
 }
 
 type failure struct {
@@ -141,7 +166,7 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	if o.LateWait <= 0 {
 		o.LateWait = 2 * time.Minute
 	}
-	e := &Engine{o: o, log: o.Logger, alerts: map[string]*Alert{}, failing: map[string]failure{}}
+	e := &Engine{o: o, log: o.Logger, alerts: map[string]*Alert{}, failing: map[string]failure{}, groups: map[string]*group{}, groupsDirty: map[string]bool{}}
 	for i := range o.Config.Rules {
 		e.rules = append(e.rules, &o.Config.Rules[i])
 	}
@@ -154,6 +179,15 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 		return nil, err
 	}
 	for fp, b := range stored {
+		if key, ok := strings.CutPrefix(fp, groupPrefix); ok {
+			var g group
+			if err := json.Unmarshal(b, &g); err != nil {
+				e.log.Warn("stored alert group does not decode; dropped", "group", key, "err", err)
+				continue
+			}
+			e.groups[key] = &g
+			continue
+		}
 		var a Alert
 		if err := json.Unmarshal(b, &a); err != nil {
 			e.log.Warn("stored alert state does not decode; dropped", "fingerprint", fp, "err", err)
@@ -362,6 +396,7 @@ func (e *Engine) Step(ctx context.Context, now time.Time) error {
 		}
 	}
 	e.notify(ctx, now, resolved, changed)
+	e.flushGroups(ctx, now)
 	put := map[string][]byte{}
 	for fp := range changed {
 		if a := e.alerts[fp]; a != nil {
@@ -372,6 +407,14 @@ func (e *Engine) Step(ctx context.Context, now time.Time) error {
 	for _, a := range resolved {
 		gone = append(gone, a.Fingerprint)
 	}
+	for key := range e.groupsDirty {
+		if g := e.groups[key]; g != nil {
+			put[groupPrefix+key], _ = json.Marshal(g)
+		} else {
+			gone = append(gone, groupPrefix+key)
+		}
+	}
+	clear(e.groupsDirty)
 	if err := e.o.DB.SaveAlerts(context.WithoutCancel(ctx), put, gone); err != nil {
 		errs = append(errs, err)
 	}
@@ -399,7 +442,7 @@ func (e *Engine) notify(ctx context.Context, now time.Time, resolved []*Alert, c
 				a.Repeats++
 				a.LastSent = now
 				changed[fp] = true
-				e.send(ctx, r, a, inv, down, fmt.Sprintf("%s-%d-r%d", a.Fingerprint, a.FiredAt.Unix(), a.Repeats), false)
+				e.send(ctx, now, r, a, inv, down, fmt.Sprintf("%s-%d-r%d", a.Fingerprint, a.FiredAt.Unix(), a.Repeats), false)
 			}
 			continue
 		}
@@ -419,13 +462,13 @@ func (e *Engine) notify(ctx context.Context, now time.Time, resolved []*Alert, c
 		}
 		a.Notified, a.LastSent = true, now
 		changed[fp] = true
-		e.send(ctx, r, a, inv, down, fmt.Sprintf("%s-%d", a.Fingerprint, a.FiredAt.Unix()), false)
+		e.send(ctx, now, r, a, inv, down, fmt.Sprintf("%s-%d", a.Fingerprint, a.FiredAt.Unix()), false)
 	}
 	for _, a := range resolved {
 		if !a.Notified {
 			continue
 		}
-		e.send(ctx, e.rule(a.Rule), a, inv, down, fmt.Sprintf("%s-%d-resolved", a.Fingerprint, a.FiredAt.Unix()), true)
+		e.send(ctx, now, e.rule(a.Rule), a, inv, down, fmt.Sprintf("%s-%d-resolved", a.Fingerprint, a.FiredAt.Unix()), true)
 	}
 }
 
@@ -527,9 +570,9 @@ func (e *Engine) silenced(a *Alert, silences []statedb.Silence, now time.Time) b
 }
 
 // send renders a message and queues it for the routed notifiers.
-func (e *Engine) send(ctx context.Context, r *Rule, a *Alert, inv *inventory.Inventory, down map[string]bool, id string, resolved bool) {
+func (e *Engine) send(ctx context.Context, now time.Time, r *Rule, a *Alert, inv *inventory.Inventory, down map[string]bool, id string, resolved bool) {
 	site := a.Labels["site"]
-	d := messageData{Alert: a, Lang: e.o.Config.Lang, Resolved: resolved, Zone: zoneOf(inv, site)}
+	d := messageData{Alert: a, now: now, Lang: e.o.Config.Lang, Resolved: resolved, Zone: zoneOf(inv, site)}
 	if s := siteOf(inv, site); s != nil {
 		d.SiteName = s.Name
 	}
@@ -544,9 +587,14 @@ func (e *Engine) send(ctx context.Context, r *Rule, a *Alert, inv *inventory.Inv
 		e.log.Error("notification does not encode", "rule", r.Name, "err", err)
 		return
 	}
-	for _, n := range e.route(m.Labels) {
+	for _, t := range e.route(m.Labels) {
+		n := t.notifier
 		if a.Kind == KindNotifierFailing && n == a.Labels["notifier"] {
 			continue // it would refuse this one too
+		}
+		if t.route != nil && len(t.route.GroupBy) > 0 {
+			e.addToGroup(t, m, &d)
+			continue
 		}
 		if _, err := e.o.Enqueue(ctx, n, id, payload); err != nil {
 			e.log.Error("queuing a notification failed", "notifier", n, "rule", r.Name, "err", err)
@@ -556,13 +604,137 @@ func (e *Engine) send(ctx context.Context, r *Rule, a *Alert, inv *inventory.Inv
 	}
 }
 
-// route returns the notifiers for an alert's labels.
-func (e *Engine) route(labels map[string]string) []string {
-	if len(e.o.Config.Routes) == 0 {
-		return e.o.Notifiers
+// addToGroup puts a message in its route's group for the notifier.
+func (e *Engine) addToGroup(t target, m *notify.Message, d *messageData) {
+	lbls := map[string]string{}
+	var vals []string
+	for _, k := range t.route.GroupBy {
+		lbls[k] = m.Labels[k]
+		vals = append(vals, k+"="+m.Labels[k])
 	}
-	var out []string
-	for _, rt := range e.o.Config.Routes {
+	key := fmt.Sprintf("%d|%s|%s|%s", t.index, t.notifier, m.Status, strings.Join(vals, ","))
+	g := e.groups[key]
+	if g == nil {
+		g = &group{Key: key, Notifier: t.notifier, Status: m.Status, Labels: lbls, First: d.now, Wait: t.route.GroupWait.Std(), Lang: d.Lang}
+		e.groups[key] = g
+	}
+	line := stripMark(m.Title)
+	if m.Status == "resolved" {
+		line += " (" + d.Duration() + ")"
+	} else {
+		line += " (" + sincePrefix(d.Lang) + d.Since() + ")"
+	}
+	g.Members = append(g.Members, member{Msg: *m, Line: line})
+	e.groupsDirty[key] = true
+}
+
+// flushGroups queues the groups whose wait is over.
+func (e *Engine) flushGroups(ctx context.Context, now time.Time) {
+	for _, key := range slices.Sorted(maps.Keys(e.groups)) {
+		g := e.groups[key]
+		if now.Sub(g.First) < g.Wait {
+			continue
+		}
+		m := combine(g)
+		payload, err := json.Marshal(m)
+		if err == nil {
+			_, err = e.o.Enqueue(ctx, g.Notifier, m.ID, payload)
+		}
+		if err != nil {
+			e.log.Error("queuing a grouped notification failed; will retry", "notifier", g.Notifier, "group", key, "err", err)
+			continue
+		}
+		for _, mb := range g.Members {
+			e.m.notifications.WithLabelValues(mb.Msg.Labels["alertname"], m.Status).Inc()
+		}
+		delete(e.groups, key)
+		e.groupsDirty[key] = true
+	}
+}
+
+// combine makes one message of a group: the member's own message when it
+// is alone, else a list.
+func combine(g *group) *notify.Message {
+	if len(g.Members) == 1 {
+		m := g.Members[0].Msg
+		return &m
+	}
+	rank := map[string]int{SeverityInfo: 0, SeverityWarning: 1, SeverityCritical: 2}
+	m := &notify.Message{Status: g.Status, Labels: maps.Clone(g.Labels), Severity: SeverityInfo}
+	h := sha256.New()
+	var lines []string
+	for i, mb := range g.Members {
+		h.Write([]byte(mb.Msg.ID))
+		h.Write([]byte{0})
+		if rank[mb.Msg.Severity] > rank[m.Severity] {
+			m.Severity = mb.Msg.Severity
+		}
+		if m.StartsAt.IsZero() || mb.Msg.StartsAt.Before(m.StartsAt) {
+			m.StartsAt = mb.Msg.StartsAt
+		}
+		if mb.Msg.EndsAt.After(m.EndsAt) {
+			m.EndsAt = mb.Msg.EndsAt
+		}
+		m.URL = mb.Msg.URL
+		if i < 30 {
+			lines = append(lines, "• "+mb.Line)
+		}
+	}
+	if n := len(g.Members) - 30; n > 0 {
+		more := "… dan %d lainnya"
+		if g.Lang == "en" {
+			more = "… and %d more"
+		}
+		lines = append(lines, fmt.Sprintf(more, n))
+	}
+	m.ID = "g-" + hex.EncodeToString(h.Sum(nil)[:8])
+	m.Labels["alertname"] = "PantauGroup"
+	m.Labels["severity"] = m.Severity
+	var vals []string
+	for _, k := range slices.Sorted(maps.Keys(g.Labels)) {
+		if v := g.Labels[k]; v != "" {
+			vals = append(vals, v)
+		}
+	}
+	what := fmt.Sprintf("%d peringatan", len(g.Members))
+	if g.Lang == "en" {
+		what = fmt.Sprintf("%d alerts", len(g.Members))
+	}
+	if len(vals) > 0 {
+		what += " — " + strings.Join(vals, ", ")
+	}
+	switch {
+	case g.Status == "resolved" && g.Lang == "en":
+		m.Title = "✅ RESOLVED: " + what
+	case g.Status == "resolved":
+		m.Title = "✅ PULIH: " + what
+	default:
+		m.Title = severityMark(m.Severity) + what
+	}
+	m.Text = strings.Join(lines, "\n")
+	return m
+}
+
+// target is one notifier an alert goes to, and the route that sent it
+// there (nil: the default route).
+type target struct {
+	notifier string
+	route    *Route
+	index    int
+}
+
+// route returns the notifiers for an alert's labels.
+func (e *Engine) route(labels map[string]string) []target {
+	if len(e.o.Config.Routes) == 0 {
+		out := make([]target, 0, len(e.o.Notifiers))
+		for _, n := range e.o.Notifiers {
+			out = append(out, target{notifier: n, index: -1})
+		}
+		return out
+	}
+	var out []target
+	for i := range e.o.Config.Routes {
+		rt := &e.o.Config.Routes[i]
 		ok := len(rt.Severity) == 0 || slices.Contains(rt.Severity, labels["severity"])
 		for k, v := range rt.Match {
 			ok = ok && labels[k] == v
@@ -571,8 +743,8 @@ func (e *Engine) route(labels map[string]string) []string {
 			continue
 		}
 		for _, n := range rt.Notifiers {
-			if !slices.Contains(out, n) {
-				out = append(out, n)
+			if !slices.ContainsFunc(out, func(t target) bool { return t.notifier == n }) {
+				out = append(out, target{notifier: n, route: rt, index: i})
 			}
 		}
 		if !rt.Continue {
@@ -602,6 +774,7 @@ var wib = time.FixedZone("WIB", 7*3600)
 // messageData is what message templates see.
 type messageData struct {
 	*Alert
+	now      time.Time
 	Lang     string
 	Resolved bool
 	SiteName string

@@ -57,14 +57,7 @@ func defaultMessage(d *messageData) (title, text string) {
 	if d.Resolved {
 		title = pick("✅ PULIH: ", "✅ RESOLVED: ") + what
 	} else {
-		mark := "⚠️ "
-		switch d.Severity {
-		case SeverityCritical:
-			mark = "🔴 "
-		case SeverityInfo:
-			mark = "ℹ️ "
-		}
-		title = mark + what
+		title = severityMark(d.Severity) + what
 	}
 	var lines []string
 	add := func(idLabel, enLabel, v string) {
@@ -201,8 +194,32 @@ func (e *Engine) Summary(a Alert) string {
 		d.SiteName = s.Name
 	}
 	title, _ := defaultMessage(&d)
-	for _, mark := range []string{"🔴 ", "⚠️ ", "ℹ️ "} {
+	return stripMark(title)
+}
+
+// severityMark starts a firing title.
+func severityMark(sev string) string {
+	switch sev {
+	case SeverityCritical:
+		return "🔴 "
+	case SeverityInfo:
+		return "ℹ️ "
+	}
+	return "⚠️ "
+}
+
+// stripMark removes a title's severity or resolution mark.
+func stripMark(title string) string {
+	for _, mark := range []string{"🔴 ", "⚠️ ", "ℹ️ ", "✅ PULIH: ", "✅ RESOLVED: "} {
 		title = strings.TrimPrefix(title, mark)
 	}
 	return title
+}
+
+// sincePrefix introduces a start time in a grouped message's line.
+func sincePrefix(lang string) string {
+	if lang == "en" {
+		return "since "
+	}
+	return "sejak "
 }
