@@ -278,6 +278,8 @@ devices: [{id: d1, site: s1, warranty_end: 2027-01-31, contract_end: 2027-06-30}
 		`pantau_notifications_sent_total{notifier="hook",type="webhook"} 0`,
 		`pantau_notification_outbox_entries{notifier="hook"} 0`,
 		`pantau_notification_outbox_oldest_age_seconds{notifier="hook"} 0`,
+		`pantau_alerts{rule="LinkDown",state="firing"} 0`,
+		`pantau_alert_rule_evaluation_failures_total{rule="LinkDown"} 0`,
 	} {
 		if !bytes.Contains(expo, []byte(want)) {
 			t.Errorf("/metrics lacks %s", want)
