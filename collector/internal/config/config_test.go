@@ -60,6 +60,17 @@ func TestLoadBadConfigs(t *testing.T) {
 			`testdata/bad-multiple.yml:6:26: limits.max_inflight_requests: must be at least 1 (got 0)`,
 			`testdata/bad-multiple.yml:8:18: ingest.string_fields: must be one of "reject", "drop" (got "keep")`,
 		}, "\n"),
+		"bad-alerting.yml": strings.Join([]string{
+			`testdata/bad-alerting.yml:3:38: notifiers[1].url: url must be http:// or https://`,
+			`testdata/bad-alerting.yml:5:9: alerting.lang: must be one of "id", "en" (got "jv")`,
+			`testdata/bad-alerting.yml:7:20: alerting.routes[0].notifiers[0]: no notifier named "nobody" under notifiers: (have "noc", "hook")`,
+			`testdata/bad-alerting.yml:7:39: alerting.routes[0].group_by: "bad-label" is not a label name`,
+			`testdata/bad-alerting.yml:10:43: alerting.rules[1].threshold: is a ratio between 0 and 1, such as 0.2 for 20 % (got 20)`,
+			`testdata/bad-alerting.yml:11:42: alerting.rules[2].expr: does not parse: 1:6: parse error: unexpected end of input`,
+			`testdata/bad-alerting.yml:11:58: alerting.rules[2].title: does not parse as a template: template: :1: unclosed action`,
+			`testdata/bad-alerting.yml:12:23: alerting.console.notifier: "hook" is a webhook notifier; the console needs a telegram one`,
+			`testdata/bad-alerting.yml:12:44: alerting.console.allowed_chats: list the chat ids commands are taken from (the NOC group's id, such as -1001234567890)`,
+		}, "\n"),
 		"bad-two-docs.yml":     "testdata/bad-two-docs.yml:2:1: more than one YAML document; a config file holds exactly one",
 		"bad-missing-file.yml": "testdata/bad-missing-file.yml:2:14: tls.cert_file: cannot read testdata/nope.pem: no such file or directory",
 		"bad-syntax.yml":       "testdata/bad-syntax.yml:1:1: YAML syntax: did not find expected ',' or ']'",
@@ -75,7 +86,7 @@ func TestLoadBadConfigs(t *testing.T) {
 		})
 	}
 	files, _ := filepath.Glob("testdata/bad-*.yml")
-	if len(files) != 14 {
+	if len(files) != 15 {
 		t.Errorf("%d bad-*.yml files; every one needs an expected message here", len(files))
 	}
 }
