@@ -142,9 +142,12 @@ func runJob(ctx context.Context, j Job, epoch time.Time, emit func([]*point.Poin
 		pts, err := j.Run(rctx)
 		cancel()
 		took := time.Since(start)
+		if ctx.Err() != nil {
+			return // a round cut short by shutdown is not a measurement
+		}
 		m.rounds.WithLabelValues(j.Kind).Add(targets)
 		m.duration.WithLabelValues(j.Kind).Observe(took.Seconds())
-		if err != nil && ctx.Err() == nil {
+		if err != nil {
 			failed := 1.0
 			var ge *GroupError
 			if errors.As(err, &ge) {
@@ -152,9 +155,6 @@ func runJob(ctx context.Context, j Job, epoch time.Time, emit func([]*point.Poin
 			}
 			m.failures.WithLabelValues(j.Kind).Add(failed)
 			logger.Debug("probe failed", "kind", j.Kind, "target", j.Name, "err", err)
-		}
-		if ctx.Err() != nil {
-			return // a round cut short by shutdown is not a measurement
 		}
 		if len(pts) > 0 {
 			emit(pts)
