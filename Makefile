@@ -12,8 +12,12 @@ BIN := bin
 FUZZTIME ?= 10s
 BENCHTIME ?= 3s
 BENCHCOUNT ?= 5
+# Code generators for the plugin contract, pinned; protoc is Debian's.
+PROTOC_GEN_GO := google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+PROTOC_GEN_GO_GRPC := google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.0
+PROTO := plugins/sdk/proto/pantau/probe/v1/probe.proto
 
-.PHONY: help deps deps-bench build test test-unit test-integration cross dist bench bench-e2e bench-agent fuzz lint lint-metrics demo clean
+.PHONY: help deps deps-bench build generate generate-check test test-unit test-integration cross dist bench bench-e2e bench-agent fuzz lint lint-metrics demo clean
 
 help: ## show the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -30,10 +34,26 @@ build: ## build static binaries into bin/
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./collector/cmd/pantau-collector ./agent/cmd/pantau-agent
 
-test: deps ## the full suite: format, vet, unit and integration tests with -race, fuzz seeds, cross-compile check
+generate: ## regenerate plugins/sdk/probev1 from the proto (make deps installs protoc)
+	@GOBIN=$(CURDIR)/.bin $(GO) install $(PROTOC_GEN_GO) && GOBIN=$(CURDIR)/.bin $(GO) install $(PROTOC_GEN_GO_GRPC)
+	PATH=$(CURDIR)/.bin:$$PATH protoc --proto_path=plugins/sdk/proto \
+	  --go_out=. --go_opt=module=github.com/pantau-noc/pantau \
+	  --go-grpc_out=. --go-grpc_opt=module=github.com/pantau-noc/pantau $(PROTO)
+
+generate-check: ## fail when plugins/sdk/probev1 differs from what the proto generates
+	@GOBIN=$(CURDIR)/.bin $(GO) install $(PROTOC_GEN_GO) && GOBIN=$(CURDIR)/.bin $(GO) install $(PROTOC_GEN_GO_GRPC)
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  PATH=$(CURDIR)/.bin:$$PATH protoc --proto_path=plugins/sdk/proto \
+	    --go_out=$$tmp --go_opt=module=github.com/pantau-noc/pantau \
+	    --go-grpc_out=$$tmp --go-grpc_opt=module=github.com/pantau-noc/pantau $(PROTO) && \
+	  if ! diff -r $$tmp/plugins/sdk/probev1 plugins/sdk/probev1; then \
+	    echo "plugins/sdk/probev1 is not what $(PROTO) generates: run make generate"; exit 1; fi
+
+test: deps ## the full suite: format, vet, generated code, unit and integration tests with -race, fuzz seeds, cross-compile check
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(MAKE) --no-print-directory generate-check
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory cross
 

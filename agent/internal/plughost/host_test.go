@@ -1,0 +1,193 @@
+package plughost
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/pantau-noc/pantau/plugins/sdk"
+)
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	built     map[string]string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// plugins builds the test plugins once.
+func plugins(t *testing.T) map[string]string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "pantau-plugins-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		buildDir = dir
+		built = map[string]string{}
+		for _, name := range []string{"probe", "junk"} {
+			out := filepath.Join(dir, name)
+			if b, err := exec.Command("go", "build", "-o", out, "./testdata/"+name).CombinedOutput(); err != nil {
+				buildErr = &buildError{name, string(b)}
+				return
+			}
+			built[name] = out
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return built
+}
+
+type buildError struct{ name, out string }
+
+func (e *buildError) Error() string { return "build testdata/" + e.name + ": " + e.out }
+
+func sum(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func newHost(t *testing.T, path, checksum string) (*Host, *Metrics, *syncBuf) {
+	t.Helper()
+	logs := &syncBuf{}
+	m := NewMetrics(prometheus.NewRegistry())
+	h, err := New(Spec{Name: "test", Path: path, SHA256: checksum, StartTimeout: 20 * time.Second,
+		Targets: []sdk.Target{{Name: "ok"}, {Name: "boom"}, {Name: "hang"}, {Name: "garbage"}}},
+		slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	return h, m, logs
+}
+
+func collect(h *Host, target string, d time.Duration) ([]sdk.Point, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	return h.Collect(ctx, target)
+}
+
+// A plugin that panics is restarted after backoff; one that hangs fails
+// its target at the deadline; garbage fails its target; none of them
+// stops the others.
+func TestFaultsFailOnlyTheirTarget(t *testing.T) {
+	old := minBackoff
+	minBackoff = 200 * time.Millisecond
+	defer func() { minBackoff = old }()
+	bin := plugins(t)["probe"]
+	h, m, logs := newHost(t, bin, sum(t, bin))
+
+	pts, err := collect(h, "ok", 20*time.Second)
+	if err != nil || len(pts) != 1 || pts[0].Fields["up"] != int64(1) || pts[0].Tags["target"] != "ok" {
+		t.Fatalf("ok: %+v %v", pts, err)
+	}
+	start := time.Now()
+	if _, err := collect(h, "hang", 300*time.Millisecond); err == nil || !strings.Contains(err.Error(), "(timeout)") {
+		t.Errorf("hang: %v", err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("a hanging plugin held the call %s", took)
+	}
+	if _, err := collect(h, "ok", 5*time.Second); err != nil {
+		t.Errorf("ok after a hang: %v", err)
+	}
+	if _, err := collect(h, "garbage", 5*time.Second); err == nil || !strings.Contains(err.Error(), "(garbage)") {
+		t.Errorf("garbage: %v", err)
+	}
+	if _, err := collect(h, "boom", 5*time.Second); err == nil || !strings.Contains(err.Error(), "(crash)") {
+		t.Errorf("boom: %v", err)
+	}
+	// right after the crash: not running, says when it restarts
+	if _, err := collect(h, "ok", 5*time.Second); err == nil || !strings.Contains(err.Error(), "restarting in") {
+		t.Errorf("during backoff: %v", err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if _, err := collect(h, "ok", 20*time.Second); err != nil {
+		t.Errorf("ok after the restart: %v", err)
+	}
+	if n := testutil.ToFloat64(m.restarts.WithLabelValues("test")); n != 2 {
+		t.Errorf("%v starts, want 2", n)
+	}
+	for _, r := range []string{ReasonCrash, ReasonTimeout, ReasonGarbage} {
+		if n := testutil.ToFloat64(m.failures.WithLabelValues("test", r)); n != 1 {
+			t.Errorf("%s failures %v", r, n)
+		}
+	}
+	if l := logs.String(); !strings.Contains(l, "plugin=test") || !strings.Contains(l, "plugin died; restarting after backoff") {
+		t.Errorf("logs:\n%s", l)
+	}
+}
+
+// A plugin whose checksum does not match is not run, with an error that
+// says so and gives the file's checksum.
+func TestWrongChecksumRefused(t *testing.T) {
+	bin := plugins(t)["probe"]
+	h, m, _ := newHost(t, bin, strings.Repeat("0", 64))
+	_, err := collect(h, "ok", 20*time.Second)
+	if err == nil || !strings.Contains(err.Error(), "does not match the sha256 in agent.yml") || !strings.Contains(err.Error(), sum(t, bin)) {
+		t.Fatalf("wrong checksum: %v", err)
+	}
+	if n := testutil.ToFloat64(m.failures.WithLabelValues("test", ReasonChecksum)); n != 1 {
+		t.Errorf("checksum failures %v", n)
+	}
+}
+
+// A plugin that writes junk to stdout before the handshake fails to
+// start, clearly.
+func TestJunkOnStdout(t *testing.T) {
+	bin := plugins(t)["junk"]
+	h, m, _ := newHost(t, bin, sum(t, bin))
+	_, err := collect(h, "ok", 20*time.Second)
+	if err == nil || !strings.Contains(err.Error(), "start") {
+		t.Fatalf("junk: %v", err)
+	}
+	if n := testutil.ToFloat64(m.failures.WithLabelValues("test", ReasonStart)); n != 1 {
+		t.Errorf("start failures %v", n)
+	}
+	t.Logf("junk plugin: %v", err)
+}
+
+func TestSpecChecks(t *testing.T) {
+	if _, err := New(Spec{Name: "x", Path: "relative/plugin", SHA256: strings.Repeat("0", 64)}, nil, nil); err == nil || !strings.Contains(err.Error(), "absolute") {
+		t.Errorf("relative path: %v", err)
+	}
+	if _, err := New(Spec{Name: "x", Path: "/bin/true", SHA256: "abc"}, nil, nil); err == nil || !strings.Contains(err.Error(), "64 hex") {
+		t.Errorf("bad sha256: %v", err)
+	}
+}
