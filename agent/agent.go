@@ -28,6 +28,7 @@ import (
 
 	"github.com/pantau-noc/pantau/agent/internal/config"
 	"github.com/pantau-noc/pantau/agent/internal/icmp"
+	"github.com/pantau-noc/pantau/agent/internal/plughost"
 	"github.com/pantau-noc/pantau/agent/internal/point"
 	"github.com/pantau-noc/pantau/agent/internal/scheduler"
 	"github.com/pantau-noc/pantau/agent/internal/spool"
@@ -66,6 +67,7 @@ func Run(ctx context.Context, o Options) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	sm := scheduler.NewMetrics(reg)
+	pm := plughost.NewMetrics(reg)
 	snd := newSendMetrics(reg)
 	qm := newQueueMetrics(reg, sp)
 	var srv *http.Server
@@ -101,7 +103,7 @@ func Run(ctx context.Context, o Options) error {
 		b := newBatcher(sp, cfg.Queue.BatchPoints, cfg.Queue.BatchLinger.Std(), qm, log)
 		gen, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
-		go func() { done <- runGeneration(gen, cfg, log, sp, b, sm, snd, start) }()
+		go func() { done <- runGeneration(gen, cfg, log, sp, b, sm, pm, snd, start) }()
 		var next *config.Config
 		select {
 		case <-ctx.Done():
@@ -128,7 +130,7 @@ func Run(ctx context.Context, o Options) error {
 
 // runGeneration runs probes and senders for one config until ctx ends.
 func runGeneration(ctx context.Context, cfg *config.Config, log *slog.Logger, sp *spool.Spool, b *batcher,
-	sm *scheduler.Metrics, snd *sendMetrics, start time.Time) error {
+	sm *scheduler.Metrics, pm *plughost.Metrics, snd *sendMetrics, start time.Time) error {
 	names := make([]string, 0, len(cfg.Collectors))
 	var wg sync.WaitGroup
 	dlMu := &sync.Mutex{}
@@ -153,20 +155,20 @@ func runGeneration(ctx context.Context, cfg *config.Config, log *slog.Logger, sp
 	if err := sp.RemoveCursorsExcept(names); err != nil {
 		return err
 	}
-	jobs, closeProbes, err := buildJobs(cfg, log)
+	jobs, closeProbes, err := buildJobs(cfg, log, pm)
 	if err != nil {
 		return err
 	}
 	defer closeProbes()
 	jobs = append(jobs, heartbeatJob(cfg, sp, start))
-	log.Info("probing", "icmp_targets", len(cfg.ICMP), "snmp_targets", len(cfg.SNMP), "collectors", len(cfg.Collectors))
+	log.Info("probing", "icmp_targets", len(cfg.ICMP), "snmp_targets", len(cfg.SNMP), "plugin_targets", cfg.Targets()-len(cfg.ICMP)-len(cfg.SNMP), "collectors", len(cfg.Collectors))
 	scheduler.Run(ctx, jobs, b.Add, sm, log)
 	wg.Wait()
 	return nil
 }
 
 // buildJobs makes a scheduler job per target.
-func buildJobs(cfg *config.Config, log *slog.Logger) ([]scheduler.Job, func(), error) {
+func buildJobs(cfg *config.Config, log *slog.Logger, pm *plughost.Metrics) ([]scheduler.Job, func(), error) {
 	var jobs []scheduler.Job
 	closers := []func() error{}
 	closeAll := func() {
@@ -195,7 +197,14 @@ func buildJobs(cfg *config.Config, log *slog.Logger) ([]scheduler.Job, func(), e
 		return nil, nil, err
 	}
 	closers = append(closers, snmpClose)
-	return append(jobs, snmpJobs...), closeAll, nil
+	jobs = append(jobs, snmpJobs...)
+	plJobs, plClose, err := pluginJobs(cfg, log, pm)
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	closers = append(closers, plClose)
+	return append(jobs, plJobs...), closeAll, nil
 }
 
 // heartbeatJob emits the agent measurement every defaults.interval.

@@ -238,7 +238,7 @@ func cmdProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	jobs, closeProbes, err := buildJobs(cfg, logger)
+	jobs, closeProbes, err := buildJobs(cfg, logger, nil)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,4 +148,42 @@ func FuzzPointCheck(f *testing.F) {
 			t.Fatalf("round trip %+v → %+v (%v)", p, back, err)
 		}
 	})
+}
+
+type echoConfig struct {
+	URL string `json:"url"`
+}
+
+// Targets and DecodeJSON: a plugin from a config type and a function;
+// unknown keys and bad values are refused per target.
+func TestTargets(t *testing.T) {
+	p := Targets(Description{Name: "echo"},
+		func(name string, raw json.RawMessage) (echoConfig, error) {
+			var c echoConfig
+			if err := DecodeJSON(raw, &c); err != nil {
+				return c, err
+			}
+			if c.URL == "" {
+				return c, errors.New("url is required")
+			}
+			return c, nil
+		},
+		func(_ context.Context, c echoConfig) []Point {
+			return []Point{{Measurement: "echo", Tags: map[string]string{"url": c.URL}, Fields: map[string]any{"up": int64(1)}, Time: time.Now()}}
+		})
+	errs := p.Configure(context.Background(), []Target{
+		{Name: "a", Config: json.RawMessage(`{"url":"http://127.0.0.1/"}`)},
+		{Name: "b", Config: json.RawMessage(`{"ulr":"x"}`)},
+		{Name: "c", Config: nil},
+	})
+	if len(errs) != 2 || !strings.Contains(errs["b"].Error(), `unknown field "ulr"`) || errs["c"].Error() != "url is required" {
+		t.Fatalf("errors %v", errs)
+	}
+	pts, err := p.Collect(context.Background(), "a")
+	if err != nil || len(pts) != 1 || pts[0].Tags["url"] != "http://127.0.0.1/" {
+		t.Fatalf("collect a: %v %v", pts, err)
+	}
+	if _, err := p.Collect(context.Background(), "b"); err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("collect b: %v", err)
+	}
 }

@@ -7,12 +7,14 @@ package config
 
 import (
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -50,6 +52,7 @@ type Config struct {
 	Defaults   DefaultsConfig    `yaml:"defaults"`
 	ICMP       []ICMPTarget      `yaml:"icmp"`
 	SNMP       []SNMPTarget      `yaml:"snmp"`
+	Plugins    []PluginConfig    `yaml:"plugins"`
 
 	File string        `yaml:"-"`
 	doc  *yamlconf.Doc `yaml:"-"`
@@ -115,6 +118,25 @@ type SNMPDefaults struct {
 	Version        string `yaml:"version"`
 	MaxRepetitions uint32 `yaml:"max_repetitions"`
 	Retries        int    `yaml:"retries"`
+}
+
+// PluginConfig is one probe plugin and its targets.
+type PluginConfig struct {
+	Name         string         `yaml:"name"`
+	Path         string         `yaml:"path"`   // absolute
+	SHA256       string         `yaml:"sha256"` // of the file at path (SHA256SUMS next to the bundled plugins)
+	StartTimeout Duration       `yaml:"start_timeout"`
+	Targets      []PluginTarget `yaml:"targets"`
+}
+
+// PluginTarget is one target of a plugin; Config goes to the plugin as
+// JSON.
+type PluginTarget struct {
+	Name     string            `yaml:"name"`
+	Interval Duration          `yaml:"interval"`
+	Timeout  Duration          `yaml:"timeout"`
+	Tags     map[string]string `yaml:"tags"`
+	Config   map[string]any    `yaml:"config"`
 }
 
 // ICMPTarget is one address to ping every interval.
@@ -388,8 +410,57 @@ func (c *Config) finish() error {
 			}
 		}
 	}
+	pluginNames := map[string]bool{}
+	for i := range c.Plugins {
+		pl := &c.Plugins[i]
+		at := fmt.Sprintf("plugins[%d]", i)
+		if !pluginName.MatchString(pl.Name) {
+			p.AddNear(at+".name", "must be letters, digits, - or _ (got %q)", pl.Name)
+		} else if pluginNames[pl.Name] {
+			p.Add(at+".name", "%q is already the name of another plugin", pl.Name)
+		}
+		pluginNames[pl.Name] = true
+		if !filepath.IsAbs(pl.Path) {
+			p.AddNear(at+".path", "must be an absolute path to the plugin program, such as /usr/lib/pantau/plugins/pantau-plugin-http (got %q)", pl.Path)
+		} else if st, err := os.Stat(pl.Path); err != nil {
+			p.Add(at+".path", "%v", err)
+		} else if st.IsDir() || st.Mode()&0o111 == 0 {
+			p.Add(at+".path", "%s is not an executable file", pl.Path)
+		}
+		if !sha256Hex.MatchString(pl.SHA256) {
+			p.AddNear(at+".sha256", "must be the file's SHA-256, 64 hex digits (sha256sum %s, or SHA256SUMS next to the bundled plugins)", pl.Path)
+		}
+		if pl.StartTimeout == 0 {
+			pl.StartTimeout = Duration(10 * time.Second)
+		}
+		if len(pl.Targets) == 0 {
+			p.AddNear(at+".targets", "a plugin needs at least one target")
+		}
+		tnames := map[string]bool{}
+		for j := range pl.Targets {
+			t := &pl.Targets[j]
+			tat := fmt.Sprintf("%s.targets[%d]", at, j)
+			if t.Name == "" || tnames[t.Name] {
+				p.AddNear(tat+".name", "every target of a plugin needs its own name (got %q)", t.Name)
+			}
+			tnames[t.Name] = true
+			fill(&t.Interval, d.Interval)
+			fill(&t.Timeout, d.Timeout)
+			t.Tags = merge(d.Tags, t.Tags)
+			c.tags(p, tat+".tags", t.Tags)
+			c.timing(p, tat, t.Interval, t.Timeout)
+			if _, err := json.Marshal(t.Config); err != nil {
+				p.Add(tat+".config", "cannot be passed to the plugin as JSON: %v", err)
+			}
+		}
+	}
 	return p.Err()
 }
+
+var (
+	pluginName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	sha256Hex  = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+)
 
 func (c *Config) timing(p *yamlconf.Problems, at string, interval, timeout Duration) {
 	if interval.Std() < 100*time.Millisecond {
@@ -472,4 +543,10 @@ func merge(a, b map[string]string) map[string]string {
 }
 
 // Targets is the number of probe targets.
-func (c *Config) Targets() int { return len(c.ICMP) + len(c.SNMP) }
+func (c *Config) Targets() int {
+	n := len(c.ICMP) + len(c.SNMP)
+	for _, pl := range c.Plugins {
+		n += len(pl.Targets)
+	}
+	return n
+}
