@@ -16,6 +16,8 @@ BENCHCOUNT ?= 5
 PROTOC_GEN_GO := google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 PROTOC_GEN_GO_GRPC := google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.0
 PROTO := plugins/sdk/proto/pantau/probe/v1/probe.proto
+# Probe plugins built and shipped with the agent.
+PLUGINS := http dns tcp
 
 .PHONY: help deps deps-bench build generate generate-check test test-unit test-integration cross dist bench bench-e2e bench-agent fuzz lint lint-metrics demo clean
 
@@ -30,9 +32,12 @@ deps-bench: ## install benchmark peers too (victoria-metrics, influxdb)
 	@.ci/install-deps --bench
 	@$(GO) mod download
 
-build: ## build static binaries into bin/
-	@mkdir -p $(BIN)
+build: ## build static binaries into bin/, the bundled plugins into bin/plugins/ with their SHA256SUMS
+	@mkdir -p $(BIN)/plugins
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./collector/cmd/pantau-collector ./agent/cmd/pantau-agent
+	@for p in $(PLUGINS); do \
+	  $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/plugins/pantau-plugin-$$p ./plugins/$$p || exit 1; done
+	@cd $(BIN)/plugins && sha256sum $(addprefix pantau-plugin-,$(PLUGINS)) > SHA256SUMS && cat SHA256SUMS
 
 generate: ## regenerate plugins/sdk/probev1 from the proto (make deps installs protoc)
 	@GOBIN=$(CURDIR)/.bin $(GO) install $(PROTOC_GEN_GO) && GOBIN=$(CURDIR)/.bin $(GO) install $(PROTOC_GEN_GO_GRPC)
@@ -74,7 +79,13 @@ dist: ## release binaries for linux/amd64, arm64, armv7 into dist/
 	  arch=$${t%%:*}; arm=$${t#*:}; suffix=$$arch$${arm:+v$$arm}; \
 	  for cmd in pantau-collector pantau-agent; do \
 	    GOOS=linux GOARCH=$$arch GOARM=$$arm $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/$$cmd-linux-$$suffix ./$${cmd#pantau-}/cmd/$$cmd; \
-	  done; done; ls -l dist
+	  done; \
+	  mkdir -p dist/plugins-linux-$$suffix; \
+	  for p in $(PLUGINS); do \
+	    GOOS=linux GOARCH=$$arch GOARM=$$arm $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/plugins-linux-$$suffix/pantau-plugin-$$p ./plugins/$$p; \
+	  done; \
+	  (cd dist/plugins-linux-$$suffix && sha256sum pantau-plugin-* > SHA256SUMS); \
+	done; ls -lR dist
 
 bench: deps-bench ## Go benchmarks plus the end-to-end peer comparison (see docs/benchmarks.md)
 	$(GO) test -run XXX -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./internal/... ./collector/... ./agent/internal/spool/

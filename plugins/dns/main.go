@@ -1,0 +1,33 @@
+// Command pantau-plugin-dns is the bundled dns probe plugin of the Pantau
+// agent (see README.md). The agent starts it; run alone, it says so.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/pantau-noc/pantau/internal/buildinfo"
+	"github.com/pantau-noc/pantau/plugins/dns/probe"
+	"github.com/pantau-noc/pantau/plugins/sdk"
+)
+
+const description = "checks a DNS name: resolution time and expected answers"
+
+func main() {
+	sdk.Serve(sdk.Targets(
+		sdk.Description{Name: "dns", Version: buildinfo.Version, Description: description, Measurements: []string{probe.Measurement}},
+		decode,
+		func(ctx context.Context, c probe.Config) []sdk.Point { return probe.Probe(ctx, c, time.Now) }))
+}
+
+// decode reads a target's config strictly; the target's name is its
+// name in agent.yml.
+func decode(name string, raw json.RawMessage) (probe.Config, error) {
+	var c probe.Config
+	if err := sdk.DecodeJSON(raw, &c); err != nil {
+		return c, err
+	}
+	c.Name = name
+	return c, c.Validate()
+}

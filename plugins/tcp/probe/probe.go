@@ -1,0 +1,214 @@
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pantau-noc/pantau/plugins/sdk"
+)
+
+// Measurement is the measurement name of the points Probe returns.
+const Measurement = "tcp"
+
+// DefaultTimeout bounds a check whose context has no deadline.
+const DefaultTimeout = 10 * time.Second
+
+// maxCAFileBytes caps how much of CAFile is read.
+const maxCAFileBytes = 4 << 20
+
+// Probe runs one TCP check against c and returns exactly one point. It
+// never panics. On failure the point has up=0 and an "error" field with a
+// short reason; the fields measured before the failure are kept. The
+// context's deadline bounds the whole check: dial, TLS handshake, send and
+// read. now supplies the point time and the reference for the certificate
+// expiry; nil means time.Now.
+func Probe(ctx context.Context, c Config, now func() time.Time) (points []sdk.Point) {
+	if now == nil {
+		now = time.Now
+	}
+	pt := sdk.Point{
+		Measurement: Measurement,
+		Tags:        map[string]string{},
+		Fields:      map[string]any{},
+		Time:        now(),
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			fail(&pt, fmt.Sprintf("internal error: %v", r))
+			points = []sdk.Point{pt}
+		}
+	}()
+
+	verr := c.Validate()
+	target := strings.TrimSpace(c.Name)
+	if target == "" {
+		target = c.Address
+	}
+	if target == "" {
+		target = "unknown"
+	}
+	pt.Tags["target"] = target
+	pt.Tags["address"] = c.Address
+	if verr != nil {
+		fail(&pt, verr.Error())
+		return []sdk.Point{pt}
+	}
+
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
+		defer cancel()
+	}
+
+	if err := check(ctx, &c, now, pt.Fields); err != nil {
+		fail(&pt, err.Error())
+	} else {
+		pt.Fields["up"] = int64(1)
+	}
+	return []sdk.Point{pt}
+}
+
+func fail(pt *sdk.Point, reason string) {
+	pt.Fields["up"] = int64(0)
+	if len(reason) > 256 {
+		reason = reason[:253] + "..."
+	}
+	pt.Fields["error"] = reason
+}
+
+func check(ctx context.Context, c *Config, now func() time.Time, f map[string]any) error {
+	var tlsConf *tls.Config
+	if c.TLS {
+		var err error
+		if tlsConf, err = c.tlsConfig(); err != nil {
+			return err
+		}
+	}
+
+	var d net.Dialer
+	start := time.Now()
+	raw, err := d.DialContext(ctx, "tcp", c.Address)
+	if err != nil {
+		return errors.New(reason(ctx, err, "during connect"))
+	}
+	f["connect_seconds"] = time.Since(start).Seconds()
+
+	// The deadline covers plain reads and writes; AfterFunc also unblocks
+	// them if ctx is canceled before its deadline.
+	deadline, _ := ctx.Deadline()
+	if err := raw.SetDeadline(deadline); err != nil {
+		raw.Close()
+		return fmt.Errorf("set deadline on connection to %s: %w", c.Address, err)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	var conn net.Conn = raw
+	defer func() { conn.Close() }()
+
+	if c.TLS {
+		tc := tls.Client(raw, tlsConf)
+		conn = tc
+		hsStart := time.Now()
+		err := tc.HandshakeContext(ctx)
+		f["tls_handshake_seconds"] = time.Since(hsStart).Seconds()
+		if err != nil {
+			return errors.New(reason(ctx, err, "during TLS handshake"))
+		}
+		st := tc.ConnectionState()
+		f["tls_version"] = tls.VersionName(st.Version)
+		if len(st.PeerCertificates) > 0 {
+			f["tls_cert_expiry_seconds"] = st.PeerCertificates[0].NotAfter.Sub(now()).Seconds()
+		}
+	}
+
+	if c.Send != "" {
+		if _, err := io.WriteString(conn, c.Send); err != nil {
+			return errors.New(reason(ctx, err, "sending"))
+		}
+	}
+
+	if c.expectRE == nil {
+		return nil
+	}
+	matched, err := readMatch(conn, c)
+	f["response_match"] = boolInt(matched)
+	if matched {
+		return nil
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		return errors.New(reason(ctx, err, "waiting for response"))
+	}
+	return errors.New("response did not match")
+}
+
+// readMatch reads until c.expectRE matches what was received, the server
+// closes the connection, MaxResponseBytes have been read or an error
+// occurs.
+func readMatch(conn net.Conn, c *Config) (bool, error) {
+	buf := make([]byte, 0, MaxResponseBytes)
+	for len(buf) < MaxResponseBytes {
+		n, err := conn.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if n > 0 && c.expectRE.Match(buf) {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+func (c *Config) tlsConfig() (*tls.Config, error) {
+	tc := &tls.Config{ServerName: c.ServerName, InsecureSkipVerify: c.InsecureSkipVerify}
+	switch {
+	case c.RootCAs != nil:
+		tc.RootCAs = c.RootCAs
+	case c.CAFile != "":
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		pem, err := readLimited(c.CAFile, maxCAFileBytes)
+		if err != nil {
+			return nil, fmt.Errorf("ca_file: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ca_file %s: no PEM certificates found", c.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	return tc, nil
+}
+
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
+	}
+	return b, nil
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
