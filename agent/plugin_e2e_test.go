@@ -1,0 +1,298 @@
+package agent
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pantau-noc/pantau/agent/internal/lab"
+)
+
+// buildPlugin builds a plugin package into dir; it returns its path and
+// SHA-256.
+func buildPlugin(t *testing.T, dir, name, pkg string) (string, string) {
+	t.Helper()
+	bin := filepath.Join(dir, "pantau-plugin-"+name)
+	if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v: %s", pkg, err, out)
+	}
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(b)
+	return bin, hex.EncodeToString(s[:])
+}
+
+// expiringCert is a self-signed certificate for 127.0.0.1 that expires in
+// two days; it returns the TLS certificate and its PEM.
+func expiringCert(t *testing.T) (tls.Certificate, []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "portal.test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(48 * time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, BasicConstraintsValid: true, IsCA: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// dnsServer answers every A question with 127.0.0.1 on a loopback UDP
+// port, until the test ends.
+func dnsServer(t *testing.T) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			n, addr, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			q := buf[:n]
+			if len(q) < 12 {
+				continue
+			}
+			i := 12
+			for i < len(q) && q[i] != 0 {
+				i += int(q[i]) + 1
+			}
+			if i+5 > len(q) {
+				continue
+			}
+			question := q[12 : i+5]
+			resp := append([]byte{}, q[0:2]...)                  // id
+			resp = append(resp, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0) // response, recursion; 1 question, 1 answer
+			resp = append(resp, question...)
+			resp = append(resp, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 1)
+			if binary.BigEndian.Uint16(question[len(question)-4:]) != 1 { // not A: no answer
+				resp[7] = 0
+				resp = resp[:12+len(question)]
+			}
+			pc.WriteTo(resp, addr)
+		}
+	}()
+	return pc.LocalAddr().String()
+}
+
+// TestIntegrationBundledPlugins: the bundled http, dns and tcp plugins,
+// built and launched by the real agent, probe loopback servers (the web
+// server's certificate expires in two days) and their points reach a
+// collector; next to them a plugin that panics, hangs or returns garbage,
+// and one whose checksum is wrong, fail only their own targets while the
+// agent keeps probing ICMP and SNMP.
+func TestIntegrationBundledPlugins(t *testing.T) {
+	agentBin, colBin := buildAgent(t), buildCollector(t)
+	dir := t.TempDir()
+	httpBin, httpSum := buildPlugin(t, dir, "http", "../plugins/http")
+	dnsBin, dnsSum := buildPlugin(t, dir, "dns", "../plugins/dns")
+	tcpBin, tcpSum := buildPlugin(t, dir, "tcp", "../plugins/tcp")
+	faultyBin, faultySum := buildPlugin(t, dir, "faulty", "./internal/plughost/testdata/probe")
+
+	cert, certPEM := expiringCert(t)
+	caFile := filepath.Join(dir, "ca.pem")
+	os.WriteFile(caFile, certPEM, 0o600)
+	web := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, "<html>Portal Pemerintah Kabupaten Sorong</html>")
+	}))
+	web.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	web.StartTLS()
+	defer web.Close()
+	dnsAddr := dnsServer(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("220 mail.sorongkab.go.id ESMTP ready\r\n"))
+			c.Close()
+		}
+	}()
+	sd := lab.StartSnmpd(t, lab.SnmpdOptions{})
+
+	// the collector
+	cl, _ := net.Listen("tcp", "127.0.0.1:0")
+	colAddr := cl.Addr().String()
+	cl.Close()
+	ccfg := filepath.Join(dir, "collector.yml")
+	os.WriteFile(ccfg, []byte(fmt.Sprintf("listen_address: %s\ndata_dir: %s\n", colAddr, filepath.Join(dir, "collector"))), 0o600)
+	tok, err := exec.Command(colBin, "token", "create", "--config", ccfg, "--agent", "plugin-agent").Output()
+	if err != nil {
+		t.Fatalf("token create: %v", err)
+	}
+	col := exec.Command(colBin, "serve", "--config", ccfg, "--log.level", "warn")
+	if err := col.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { col.Process.Kill(); col.Wait() })
+	base := "http://" + colAddr
+	if !lab.WaitFor(t.Context(), 20*time.Second, func() bool {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == 200
+	}) {
+		t.Fatal("collector did not become ready")
+	}
+
+	acfg := filepath.Join(dir, "agent.yml")
+	os.WriteFile(acfg, []byte(fmt.Sprintf(`agent: {id: plugin-agent, state_dir: %s, listen_address: "", icmp_mode: raw}
+collectors:
+  - {name: noc, url: "%s", token: %s, timeout: 5s}
+queue: {batch_linger: 200ms, sync_interval: 500ms}
+defaults: {interval: 2s, timeout: 1s}
+icmp:
+  - {target: 127.0.0.1, name: self, packets: 1}
+snmp:
+  - {target: %q, name: sw, community: %s, interval: 3s, timeout: 2s}
+plugins:
+  - name: http
+    path: %s
+    sha256: %s
+    targets:
+      - {name: portal, config: {url: "%s/", ca_file: %s, content_match: "Pemerintah Kabupaten"}}
+  - name: dns
+    path: %s
+    sha256: %s
+    targets:
+      - {name: resolve, config: {query: portal.sorongkab.go.id, server: "%s", expect: ["127.0.0.1"]}}
+  - name: tcp
+    path: %s
+    sha256: %s
+    targets:
+      - {name: smtp, config: {address: "%s", expect: "^220 "}}
+  - name: faulty
+    path: %s
+    sha256: %s
+    targets: [{name: ok}, {name: hang}, {name: garbage}]
+  - name: crashing
+    path: %s
+    sha256: %s
+    targets: [{name: boom}]
+  - name: wrongsum
+    path: %s
+    sha256: "%s"
+    targets: [{name: portal}]
+`, filepath.Join(dir, "agent"), base, strings.TrimSpace(string(tok)), sd.Addr, sd.Community,
+		httpBin, httpSum, web.URL, caFile, dnsBin, dnsSum, dnsAddr, tcpBin, tcpSum, ln.Addr().String(),
+		faultyBin, faultySum, faultyBin, faultySum, httpBin, strings.Repeat("ab", 32))), 0o600)
+	agent := exec.Command(agentBin, "run", "--config", acfg, "--log.level", "info")
+	var logs lab.SyncBuffer
+	agent.Stdout, agent.Stderr = &logs, &logs
+	if err := agent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { agent.Process.Kill(); agent.Wait() })
+
+	// value returns the newest value of a series, or false
+	value := func(sel string) (float64, bool) {
+		q := url.Values{"query": {sel}, "time": {strconv.FormatInt(time.Now().Unix(), 10)}}
+		resp, err := http.Get(base + "/api/v1/query?" + q.Encode())
+		if err != nil {
+			return 0, false
+		}
+		defer resp.Body.Close()
+		var r struct {
+			Data struct {
+				Result []struct {
+					Value [2]any `json:"value"`
+				} `json:"result"`
+			} `json:"data"`
+		}
+		if json.NewDecoder(resp.Body).Decode(&r) != nil || len(r.Data.Result) != 1 {
+			return 0, false
+		}
+		v, err := strconv.ParseFloat(r.Data.Result[0].Value[1].(string), 64)
+		return v, err == nil
+	}
+	want := map[string]func(float64) bool{
+		`pantau_http_up{target="portal"}`:                     func(v float64) bool { return v == 1 },
+		`pantau_http_status_code{target="portal"}`:            func(v float64) bool { return v == 200 },
+		`pantau_http_content_match{target="portal"}`:          func(v float64) bool { return v == 1 },
+		`pantau_http_tls_cert_expiry_seconds{target="portal"}`: func(v float64) bool { return v > 47*3600 && v <= 48*3600 },
+		`pantau_dns_up{target="resolve"}`:                     func(v float64) bool { return v == 1 },
+		`pantau_dns_answer_match{target="resolve"}`:           func(v float64) bool { return v == 1 },
+		`pantau_tcp_up{target="smtp"}`:                        func(v float64) bool { return v == 1 },
+		`pantau_tcp_response_match{target="smtp"}`:            func(v float64) bool { return v == 1 },
+		`pantau_testprobe_up{target="ok"}`:                    func(v float64) bool { return v == 1 },
+		`pantau_plugin_ok{plugin="faulty",target="hang"}`:     func(v float64) bool { return v == 0 },
+		`pantau_plugin_ok{plugin="faulty",target="garbage"}`:  func(v float64) bool { return v == 0 },
+		`pantau_plugin_ok{plugin="crashing",target="boom"}`:     func(v float64) bool { return v == 0 },
+		`pantau_plugin_ok{plugin="wrongsum",target="portal"}`: func(v float64) bool { return v == 0 },
+	}
+	var missing []string
+	if !lab.WaitFor(t.Context(), 60*time.Second, func() bool {
+		missing = missing[:0]
+		for sel, ok := range want {
+			if v, found := value(sel); !found || !ok(v) {
+				missing = append(missing, fmt.Sprintf("%s (%v)", sel, v))
+			}
+		}
+		return len(missing) == 0
+	}) {
+		t.Errorf("not seen at the collector: %v\nagent log:\n%s", missing, logs.String())
+	}
+	// ICMP and SNMP go on every round while the faulty plugins keep
+	// failing and restarting
+	time.Sleep(15 * time.Second)
+	client := &http.Client{Timeout: 10 * time.Second}
+	icmp := samples(t, client, base, `pantau_icmp_up{name="self"}`)
+	snmp := samples(t, client, base, `pantau_snmp_device_up{device="sw"}`)
+	if len(icmp) < 8 || len(snmp) < 5 {
+		t.Errorf("%d ICMP rounds and %d SNMP polls while the plugins failed: %v", len(icmp), len(snmp), icmp)
+	}
+	for i := 1; i < len(icmp); i++ {
+		if gap := icmp[i] - icmp[i-1]; gap > 3000 {
+			t.Errorf("ICMP rounds %d ms apart", gap)
+		}
+	}
+	for i := 1; i < len(snmp); i++ {
+		if gap := snmp[i] - snmp[i-1]; gap > 4500 {
+			t.Errorf("SNMP polls %d ms apart", gap)
+		}
+	}
+	l := logs.String()
+	for _, s := range []string{"does not match the sha256 in agent.yml", "plugin died; restarting after backoff", "(timeout)", "(garbage)", "plugin=crashing"} {
+		if !strings.Contains(l, s) {
+			t.Errorf("agent log lacks %q", s)
+		}
+	}
+}
