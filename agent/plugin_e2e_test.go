@@ -92,7 +92,7 @@ func dnsServer(t *testing.T) string {
 				continue
 			}
 			question := q[12 : i+5]
-			resp := append([]byte{}, q[0:2]...)                  // id
+			resp := append([]byte{}, q[0:2]...)                     // id
 			resp = append(resp, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0) // response, recursion; 1 question, 1 answer
 			resp = append(resp, question...)
 			resp = append(resp, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 1)
@@ -244,19 +244,19 @@ plugins:
 		return v, err == nil
 	}
 	want := map[string]func(float64) bool{
-		`pantau_http_up{target="portal"}`:                     func(v float64) bool { return v == 1 },
-		`pantau_http_status_code{target="portal"}`:            func(v float64) bool { return v == 200 },
-		`pantau_http_content_match{target="portal"}`:          func(v float64) bool { return v == 1 },
+		`pantau_http_up{target="portal"}`:                      func(v float64) bool { return v == 1 },
+		`pantau_http_status_code{target="portal"}`:             func(v float64) bool { return v == 200 },
+		`pantau_http_content_match{target="portal"}`:           func(v float64) bool { return v == 1 },
 		`pantau_http_tls_cert_expiry_seconds{target="portal"}`: func(v float64) bool { return v > 47*3600 && v <= 48*3600 },
-		`pantau_dns_up{target="resolve"}`:                     func(v float64) bool { return v == 1 },
-		`pantau_dns_answer_match{target="resolve"}`:           func(v float64) bool { return v == 1 },
-		`pantau_tcp_up{target="smtp"}`:                        func(v float64) bool { return v == 1 },
-		`pantau_tcp_response_match{target="smtp"}`:            func(v float64) bool { return v == 1 },
-		`pantau_testprobe_up{target="ok"}`:                    func(v float64) bool { return v == 1 },
-		`pantau_plugin_ok{plugin="faulty",target="hang"}`:     func(v float64) bool { return v == 0 },
-		`pantau_plugin_ok{plugin="faulty",target="garbage"}`:  func(v float64) bool { return v == 0 },
-		`pantau_plugin_ok{plugin="crashing",target="boom"}`:     func(v float64) bool { return v == 0 },
-		`pantau_plugin_ok{plugin="wrongsum",target="portal"}`: func(v float64) bool { return v == 0 },
+		`pantau_dns_up{target="resolve"}`:                      func(v float64) bool { return v == 1 },
+		`pantau_dns_answer_match{target="resolve"}`:            func(v float64) bool { return v == 1 },
+		`pantau_tcp_up{target="smtp"}`:                         func(v float64) bool { return v == 1 },
+		`pantau_tcp_response_match{target="smtp"}`:             func(v float64) bool { return v == 1 },
+		`pantau_testprobe_up{target="ok"}`:                     func(v float64) bool { return v == 1 },
+		`pantau_plugin_ok{plugin="faulty",target="hang"}`:      func(v float64) bool { return v == 0 },
+		`pantau_plugin_ok{plugin="faulty",target="garbage"}`:   func(v float64) bool { return v == 0 },
+		`pantau_plugin_ok{plugin="crashing",target="boom"}`:    func(v float64) bool { return v == 0 },
+		`pantau_plugin_ok{plugin="wrongsum",target="portal"}`:  func(v float64) bool { return v == 0 },
 	}
 	var missing []string
 	if !lab.WaitFor(t.Context(), 60*time.Second, func() bool {
