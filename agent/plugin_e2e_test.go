@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -173,8 +174,11 @@ func TestIntegrationBundledPlugins(t *testing.T) {
 		t.Fatal("collector did not become ready")
 	}
 
+	ml, _ := net.Listen("tcp", "127.0.0.1:0")
+	metricsAddr := ml.Addr().String()
+	ml.Close()
 	acfg := filepath.Join(dir, "agent.yml")
-	os.WriteFile(acfg, []byte(fmt.Sprintf(`agent: {id: plugin-agent, state_dir: %s, listen_address: "", icmp_mode: raw}
+	os.WriteFile(acfg, []byte(fmt.Sprintf(`agent: {id: plugin-agent, state_dir: %s, listen_address: "%s", icmp_mode: raw}
 collectors:
   - {name: noc, url: "%s", token: %s, timeout: 5s}
 queue: {batch_linger: 200ms, sync_interval: 500ms}
@@ -211,7 +215,7 @@ plugins:
     path: %s
     sha256: "%s"
     targets: [{name: portal}]
-`, filepath.Join(dir, "agent"), base, strings.TrimSpace(string(tok)), sd.Addr, sd.Community,
+`, filepath.Join(dir, "agent"), metricsAddr, base, strings.TrimSpace(string(tok)), sd.Addr, sd.Community,
 		httpBin, httpSum, web.URL, caFile, dnsBin, dnsSum, dnsAddr, tcpBin, tcpSum, ln.Addr().String(),
 		faultyBin, faultySum, faultyBin, faultySum, httpBin, strings.Repeat("ab", 32))), 0o600)
 	agent := exec.Command(agentBin, "run", "--config", acfg, "--log.level", "info")
@@ -288,6 +292,24 @@ plugins:
 		if gap := snmp[i] - snmp[i-1]; gap > 4500 {
 			t.Errorf("SNMP polls %d ms apart", gap)
 		}
+	}
+	// the plugin metrics, linted
+	resp, err := client.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expo, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, s := range []string{`pantau_agent_plugin_starts_total{plugin="http"} 1`, `pantau_agent_plugin_failures_total{plugin="wrongsum",reason="checksum"} `,
+		`pantau_agent_plugin_failures_total{plugin="faulty",reason="timeout"} `, `pantau_agent_plugin_failures_total{plugin="crashing",reason="crash"} `} {
+		if !strings.Contains(string(expo), s) {
+			t.Errorf("agent metrics lack %s", s)
+		}
+	}
+	lint := exec.Command("promtool", "check", "metrics")
+	lint.Stdin = strings.NewReader(string(expo))
+	if out, err := lint.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
 	l := logs.String()
 	for _, s := range []string{"does not match the sha256 in agent.yml", "plugin died; restarting after backoff", "(timeout)", "(garbage)", "plugin=crashing"} {

@@ -113,6 +113,10 @@ func New(spec Spec, log *slog.Logger, m *Metrics) (*Host, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	m.restarts.WithLabelValues(spec.Name)
+	for _, r := range []string{ReasonStart, ReasonChecksum, ReasonCrash, ReasonTimeout, ReasonGarbage, ReasonError} {
+		m.failures.WithLabelValues(spec.Name, r)
+	}
 	return &Host{spec: spec, sum: sum, log: log.With("plugin", spec.Name), m: m}, nil
 }
 
