@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	tcpprobe "github.com/pantau-noc/pantau/plugins/tcp/probe"
 	"github.com/pantau-noc/pantau/plugins/sdk"
+	tcpprobe "github.com/pantau-noc/pantau/plugins/tcp/probe"
 )
 
 // BenchmarkTCPCheck is the cost of a plugin call against the same check
