@@ -224,6 +224,26 @@ plugins:
 	if err := agent.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// killed -9, the agent takes its plugins with it (Pdeathsig)
+	t.Cleanup(func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			out, _ := exec.Command("pgrep", "-f", dir+"/pantau-plugin-").Output()
+			if len(strings.TrimSpace(string(out))) == 0 {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		out, _ := exec.Command("pgrep", "-af", dir+"/pantau-plugin-").Output()
+		t.Errorf("plugins outlived the agent killed with SIGKILL:\n%s", out)
+		for _, f := range strings.Fields(string(out)) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				if p, err := os.FindProcess(pid); err == nil {
+					p.Kill()
+				}
+			}
+		}
+	})
 	t.Cleanup(func() { agent.Process.Kill(); agent.Wait() })
 
 	// value returns the newest value of a series, or false

@@ -229,6 +229,7 @@ func (h *Host) start(ctx context.Context) (*sdk.Client, error) {
 	cmd := exec.Command(h.spec.Path) // no shell, no arguments
 	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"}
 	cmd.Dir = "/"
+	dieWithAgent(cmd)
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: sdk.PluginSets(nil),

@@ -1,0 +1,8 @@
+//go:build !linux
+
+package plughost
+
+import "os/exec"
+
+// dieWithAgent: only Linux can tie a child's life to its parent's.
+func dieWithAgent(*exec.Cmd) {}
