@@ -444,6 +444,10 @@ type amAnnotations struct {
 	Description string `json:"description"`
 }
 
+// amHold is how long Alertmanager keeps a firing alert after it was sent;
+// longer than the alert engine's default repeat_interval (4 h).
+const amHold = 24 * time.Hour
+
 func newAlertmanager(c *Config) (builder, error) {
 	base := strings.TrimRight(c.URL, "/")
 	host, err := staticEndpoint(base)
@@ -472,6 +476,11 @@ func newAlertmanager(c *Config) (builder, error) {
 				end = now
 			}
 			a.EndsAt = formatTime(end)
+		} else {
+			// Alertmanager resolves an alert by itself after its
+			// resolve_timeout unless told how long it lasts; a firing
+			// alert is held for amHold after each send (repeats refresh it)
+			a.EndsAt = formatTime(now.Add(amHold))
 		}
 		body, err := marshal([]amAlert{a})
 		if err != nil {
