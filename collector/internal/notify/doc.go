@@ -34,8 +34,9 @@
 //     alert whose text holds quotes, newlines, < and &, so a template that
 //     does not quote its values fails at check-config, not at 3 a.m.
 //   - alertmanager: POST {url}/api/v2/alerts with one alert, so an existing
-//     Alertmanager routes it. Note that Alertmanager resolves a firing
-//     alert by itself after its resolve_timeout unless it is sent again.
+//     Alertmanager routes it. A firing alert's endsAt is 24 h after the
+//     send (Alertmanager would otherwise resolve it by itself after its
+//     resolve_timeout); repeats refresh it, and the resolved message ends it.
 //
 // JSON bodies are compact, without HTML escaping ("<" is sent as "<", not
 // \u003c) and without a trailing newline. Every request has the header
