@@ -87,7 +87,7 @@ type usageError struct{ error }
 
 // DefaultMemoryLimit is the Go runtime's soft memory limit for `run`
 // unless GOMEMLIMIT is set (docs/benchmarks.md has the measurement).
-const DefaultMemoryLimit = 56 << 20
+const DefaultMemoryLimit = 50 << 20
 
 type common struct {
 	config, stateDir, listen string
