@@ -3,7 +3,6 @@ package probe
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -11,11 +10,11 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/pantau-noc/pantau/plugins/internal/svccheck"
 	"github.com/pantau-noc/pantau/plugins/sdk"
 )
 
@@ -27,9 +26,6 @@ const DefaultTimeout = 10 * time.Second
 
 // UserAgent is sent unless Config.Headers sets one.
 const UserAgent = "pantau-http-probe/1"
-
-// maxCAFileBytes caps how much of CAFile is read.
-const maxCAFileBytes = 4 << 20
 
 // Probe runs one HTTP check against c and returns exactly one point. It
 // never panics. On failure the point has up=0 and an "error" field with a
@@ -127,7 +123,7 @@ func (p *phaseTracker) get() (string, time.Time) {
 }
 
 func check(ctx context.Context, c *Config, now func() time.Time, f map[string]any) error {
-	tlsConf, err := c.tlsConfig()
+	tlsConf, err := svccheck.TLSConfig("", c.InsecureSkipVerify, c.RootCAs, c.CAFile)
 	if err != nil {
 		return err
 	}
@@ -196,7 +192,7 @@ func check(ctx context.Context, c *Config, now func() time.Time, f map[string]an
 			return errTooManyRedirects
 		}
 		phase, _ := pt.get()
-		return errors.New(reason(ctx, err, phase))
+		return errors.New(svccheck.Reason(ctx, err, phase))
 	}
 	defer resp.Body.Close()
 
@@ -226,13 +222,13 @@ func check(ctx context.Context, c *Config, now func() time.Time, f map[string]an
 	f["content_length_bytes"] = n
 	f["total_seconds"] = time.Since(start).Seconds()
 	if err != nil {
-		return errors.New(reason(ctx, err, "reading body"))
+		return errors.New(svccheck.Reason(ctx, err, "reading body"))
 	}
 
 	matched := true
 	if c.contentRE != nil {
 		matched = c.contentRE.Match(body)
-		f["content_match"] = boolInt(matched)
+		f["content_match"] = svccheck.BoolInt(matched)
 	}
 	if !c.statusOK(resp.StatusCode) {
 		return fmt.Errorf("unexpected status %d", resp.StatusCode)
@@ -257,47 +253,3 @@ func (c *Config) statusOK(code int) bool {
 	return false
 }
 
-func (c *Config) tlsConfig() (*tls.Config, error) {
-	tc := &tls.Config{InsecureSkipVerify: c.InsecureSkipVerify}
-	switch {
-	case c.RootCAs != nil:
-		tc.RootCAs = c.RootCAs
-	case c.CAFile != "":
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		pem, err := readLimited(c.CAFile, maxCAFileBytes)
-		if err != nil {
-			return nil, fmt.Errorf("ca_file: %w", err)
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("ca_file %s: no PEM certificates found", c.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	return tc, nil
-}
-
-func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
-	}
-	return b, nil
-}
-
-func boolInt(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
-}

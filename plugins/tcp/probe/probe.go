@@ -3,15 +3,14 @@ package probe
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"time"
 
+	"github.com/pantau-noc/pantau/plugins/internal/svccheck"
 	"github.com/pantau-noc/pantau/plugins/sdk"
 )
 
@@ -20,9 +19,6 @@ const Measurement = "tcp"
 
 // DefaultTimeout bounds a check whose context has no deadline.
 const DefaultTimeout = 10 * time.Second
-
-// maxCAFileBytes caps how much of CAFile is read.
-const maxCAFileBytes = 4 << 20
 
 // Probe runs one TCP check against c and returns exactly one point. It
 // never panics. On failure the point has up=0 and an "error" field with a
@@ -88,7 +84,7 @@ func check(ctx context.Context, c *Config, now func() time.Time, f map[string]an
 	var tlsConf *tls.Config
 	if c.TLS {
 		var err error
-		if tlsConf, err = c.tlsConfig(); err != nil {
+		if tlsConf, err = svccheck.TLSConfig(c.ServerName, c.InsecureSkipVerify, c.RootCAs, c.CAFile); err != nil {
 			return err
 		}
 	}
@@ -97,7 +93,7 @@ func check(ctx context.Context, c *Config, now func() time.Time, f map[string]an
 	start := time.Now()
 	raw, err := d.DialContext(ctx, "tcp", c.Address)
 	if err != nil {
-		return errors.New(reason(ctx, err, "during connect"))
+		return errors.New(svccheck.Reason(ctx, err, "during connect"))
 	}
 	f["connect_seconds"] = time.Since(start).Seconds()
 
@@ -121,7 +117,7 @@ func check(ctx context.Context, c *Config, now func() time.Time, f map[string]an
 		err := tc.HandshakeContext(ctx)
 		f["tls_handshake_seconds"] = time.Since(hsStart).Seconds()
 		if err != nil {
-			return errors.New(reason(ctx, err, "during TLS handshake"))
+			return errors.New(svccheck.Reason(ctx, err, "during TLS handshake"))
 		}
 		st := tc.ConnectionState()
 		f["tls_version"] = tls.VersionName(st.Version)
@@ -132,7 +128,7 @@ func check(ctx context.Context, c *Config, now func() time.Time, f map[string]an
 
 	if c.Send != "" {
 		if _, err := io.WriteString(conn, c.Send); err != nil {
-			return errors.New(reason(ctx, err, "sending"))
+			return errors.New(svccheck.Reason(ctx, err, "sending"))
 		}
 	}
 
@@ -140,12 +136,12 @@ func check(ctx context.Context, c *Config, now func() time.Time, f map[string]an
 		return nil
 	}
 	matched, err := readMatch(conn, c)
-	f["response_match"] = boolInt(matched)
+	f["response_match"] = svccheck.BoolInt(matched)
 	if matched {
 		return nil
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
-		return errors.New(reason(ctx, err, "waiting for response"))
+		return errors.New(svccheck.Reason(ctx, err, "waiting for response"))
 	}
 	return errors.New("response did not match")
 }
@@ -168,47 +164,3 @@ func readMatch(conn net.Conn, c *Config) (bool, error) {
 	return false, nil
 }
 
-func (c *Config) tlsConfig() (*tls.Config, error) {
-	tc := &tls.Config{ServerName: c.ServerName, InsecureSkipVerify: c.InsecureSkipVerify}
-	switch {
-	case c.RootCAs != nil:
-		tc.RootCAs = c.RootCAs
-	case c.CAFile != "":
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		pem, err := readLimited(c.CAFile, maxCAFileBytes)
-		if err != nil {
-			return nil, fmt.Errorf("ca_file: %w", err)
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("ca_file %s: no PEM certificates found", c.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	return tc, nil
-}
-
-func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
-	}
-	return b, nil
-}
-
-func boolInt(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
-}

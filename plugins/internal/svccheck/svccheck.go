@@ -1,21 +1,26 @@
-package probe
+// Package svccheck holds what the bundled service-check plugins share: the
+// short reason of a failed check, the TLS client configuration from a
+// target's settings, and small helpers.
+package svccheck
 
 import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"syscall"
 )
 
-// reason turns a transport error into a short, stable description for the
+// Reason turns a transport error into a short, stable description for the
 // "error" field. phase names the part of the exchange that was running,
 // phrased to follow "timeout", e.g. "during connect" or "reading body".
-func reason(ctx context.Context, err error, phase string) string {
+func Reason(ctx context.Context, err error, phase string) string {
 	var (
 		dnsErr    *net.DNSError
 		unknownCA x509.UnknownAuthorityError
@@ -61,4 +66,55 @@ func reason(ctx context.Context, err error, phase string) string {
 		return uerr.Err.Error()
 	}
 	return err.Error()
+}
+
+// MaxCAFileBytes caps how much of a CA file is read.
+const MaxCAFileBytes = 4 << 20
+
+// TLSConfig is the client TLS configuration of a target: roots (tests)
+// replace the system roots, caFile adds to them.
+func TLSConfig(serverName string, insecure bool, roots *x509.CertPool, caFile string) (*tls.Config, error) {
+	tc := &tls.Config{ServerName: serverName, InsecureSkipVerify: insecure}
+	switch {
+	case roots != nil:
+		tc.RootCAs = roots
+	case caFile != "":
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		pem, err := readLimited(caFile, MaxCAFileBytes)
+		if err != nil {
+			return nil, fmt.Errorf("ca_file: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ca_file %s: no PEM certificates found", caFile)
+		}
+		tc.RootCAs = pool
+	}
+	return tc, nil
+}
+
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
+	}
+	return b, nil
+}
+
+// BoolInt is 1 for true, 0 for false.
+func BoolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
