@@ -252,4 +252,3 @@ func (c *Config) statusOK(code int) bool {
 	}
 	return false
 }
-

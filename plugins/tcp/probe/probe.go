@@ -163,4 +163,3 @@ func readMatch(conn net.Conn, c *Config) (bool, error) {
 	}
 	return false, nil
 }
-
