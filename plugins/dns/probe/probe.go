@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pantau-noc/pantau/plugins/internal/svccheck"
 	"github.com/pantau-noc/pantau/plugins/sdk"
 )
 
@@ -17,7 +18,7 @@ import (
 const Measurement = "dns"
 
 // DefaultTimeout bounds a check whose context has no deadline.
-const DefaultTimeout = 10 * time.Second
+const DefaultTimeout = svccheck.DefaultTimeout
 
 // SystemServer is the "server" tag value when the system's nameservers are
 // used.
@@ -28,45 +29,17 @@ const SystemServer = "system"
 // short reason ("no such host" for NXDOMAIN or an empty answer, "timeout",
 // ...). The context's deadline bounds the lookup, including retries. now
 // supplies the point time; nil means time.Now.
-func Probe(ctx context.Context, c Config, now func() time.Time) (points []sdk.Point) {
-	if now == nil {
-		now = time.Now
-	}
-	pt := sdk.Point{
-		Measurement: Measurement,
-		Tags:        map[string]string{},
-		Fields:      map[string]any{},
-		Time:        now(),
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			fail(&pt, fmt.Sprintf("internal error: %v", r))
-			points = []sdk.Point{pt}
-		}
-	}()
-
-	verr := c.Validate()
-	setTags(&pt, &c)
-	if verr != nil {
-		fail(&pt, verr.Error())
-		return []sdk.Point{pt}
-	}
-
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
-		defer cancel()
-	}
-
-	if err := check(ctx, &c, pt.Fields); err != nil {
-		fail(&pt, err.Error())
-	} else {
-		pt.Fields["up"] = int64(1)
-	}
-	return []sdk.Point{pt}
+func Probe(ctx context.Context, c Config, now func() time.Time) []sdk.Point {
+	return svccheck.Run(ctx, Measurement, now,
+		func(tags map[string]string) error {
+			verr := c.Validate()
+			setTags(tags, &c)
+			return verr
+		},
+		func(ctx context.Context, now func() time.Time, f map[string]any) error { return check(ctx, &c, f) })
 }
 
-func setTags(pt *sdk.Point, c *Config) {
+func setTags(tags map[string]string, c *Config) {
 	target := strings.TrimSpace(c.Name)
 	if target == "" {
 		target = c.Query
@@ -82,18 +55,10 @@ func setTags(pt *sdk.Point, c *Config) {
 	if server == "" {
 		server = SystemServer
 	}
-	pt.Tags["target"] = target
-	pt.Tags["query"] = c.Query
-	pt.Tags["type"] = typ
-	pt.Tags["server"] = server
-}
-
-func fail(pt *sdk.Point, reason string) {
-	pt.Fields["up"] = int64(0)
-	if len(reason) > 256 {
-		reason = reason[:253] + "..."
-	}
-	pt.Fields["error"] = reason
+	tags["target"] = target
+	tags["query"] = c.Query
+	tags["type"] = typ
+	tags["server"] = server
 }
 
 // resolver returns a pure-Go resolver that sends every query to c.Server

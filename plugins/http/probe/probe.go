@@ -22,7 +22,7 @@ import (
 const Measurement = "http"
 
 // DefaultTimeout bounds a check whose context has no deadline.
-const DefaultTimeout = 10 * time.Second
+const DefaultTimeout = svccheck.DefaultTimeout
 
 // UserAgent is sent unless Config.Headers sets one.
 const UserAgent = "pantau-http-probe/1"
@@ -33,53 +33,17 @@ const UserAgent = "pantau-http-probe/1"
 // context's deadline bounds the whole check: dial, TLS handshake, request,
 // redirects and body read. now supplies the point time and the reference
 // for the certificate expiry; nil means time.Now.
-func Probe(ctx context.Context, c Config, now func() time.Time) (points []sdk.Point) {
-	if now == nil {
-		now = time.Now
-	}
-	pt := sdk.Point{
-		Measurement: Measurement,
-		Tags:        map[string]string{},
-		Fields:      map[string]any{},
-		Time:        now(),
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			fail(&pt, fmt.Sprintf("internal error: %v", r))
-			points = []sdk.Point{pt}
-		}
-	}()
-
-	verr := c.Validate()
-	setTags(&pt, &c)
-	if verr != nil {
-		fail(&pt, verr.Error())
-		return []sdk.Point{pt}
-	}
-
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
-		defer cancel()
-	}
-
-	if err := check(ctx, &c, now, pt.Fields); err != nil {
-		fail(&pt, err.Error())
-	} else {
-		pt.Fields["up"] = int64(1)
-	}
-	return []sdk.Point{pt}
+func Probe(ctx context.Context, c Config, now func() time.Time) []sdk.Point {
+	return svccheck.Run(ctx, Measurement, now,
+		func(tags map[string]string) error {
+			verr := c.Validate()
+			setTags(tags, &c)
+			return verr
+		},
+		func(ctx context.Context, now func() time.Time, f map[string]any) error { return check(ctx, &c, now, f) })
 }
 
-func fail(pt *sdk.Point, reason string) {
-	pt.Fields["up"] = int64(0)
-	if len(reason) > 256 {
-		reason = reason[:253] + "..."
-	}
-	pt.Fields["error"] = reason
-}
-
-func setTags(pt *sdk.Point, c *Config) {
+func setTags(tags map[string]string, c *Config) {
 	target := strings.TrimSpace(c.Name)
 	tagURL := c.URL
 	if c.parsedURL != nil {
@@ -97,9 +61,9 @@ func setTags(pt *sdk.Point, c *Config) {
 	if method == "" {
 		method = DefaultMethod
 	}
-	pt.Tags["target"] = target
-	pt.Tags["url"] = tagURL
-	pt.Tags["method"] = method
+	tags["target"] = target
+	tags["url"] = tagURL
+	tags["method"] = method
 }
 
 // phaseTracker records which part of the exchange is in progress, for

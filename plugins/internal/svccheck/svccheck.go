@@ -15,6 +15,9 @@ import (
 	"os"
 	"strings"
 	"syscall"
+	"time"
+
+	"github.com/pantau-noc/pantau/plugins/sdk"
 )
 
 // Reason turns a transport error into a short, stable description for the
@@ -66,6 +69,52 @@ func Reason(ctx context.Context, err error, phase string) string {
 		return uerr.Err.Error()
 	}
 	return err.Error()
+}
+
+// DefaultTimeout bounds a check whose context has no deadline.
+const DefaultTimeout = 10 * time.Second
+
+// Run makes the one point of a check and never panics. prepare validates
+// the target's config and sets the point's tags (also for a config that
+// is not valid); its error fails the check without running it. check
+// measures into the fields and returns why the check failed. The point
+// has up=1, or up=0 and a short "error" field; a panic fails the check.
+func Run(ctx context.Context, measurement string, now func() time.Time,
+	prepare func(tags map[string]string) error,
+	check func(ctx context.Context, now func() time.Time, fields map[string]any) error) (points []sdk.Point) {
+	if now == nil {
+		now = time.Now
+	}
+	pt := sdk.Point{Measurement: measurement, Tags: map[string]string{}, Fields: map[string]any{}, Time: now()}
+	defer func() {
+		if r := recover(); r != nil {
+			fail(&pt, fmt.Sprintf("internal error: %v", r))
+			points = []sdk.Point{pt}
+		}
+	}()
+	if err := prepare(pt.Tags); err != nil {
+		fail(&pt, err.Error())
+		return []sdk.Point{pt}
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
+		defer cancel()
+	}
+	if err := check(ctx, now, pt.Fields); err != nil {
+		fail(&pt, err.Error())
+	} else {
+		pt.Fields["up"] = int64(1)
+	}
+	return []sdk.Point{pt}
+}
+
+func fail(pt *sdk.Point, reason string) {
+	pt.Fields["up"] = int64(0)
+	if len(reason) > 256 {
+		reason = reason[:253] + "..."
+	}
+	pt.Fields["error"] = reason
 }
 
 // MaxCAFileBytes caps how much of a CA file is read.

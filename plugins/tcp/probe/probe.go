@@ -18,7 +18,7 @@ import (
 const Measurement = "tcp"
 
 // DefaultTimeout bounds a check whose context has no deadline.
-const DefaultTimeout = 10 * time.Second
+const DefaultTimeout = svccheck.DefaultTimeout
 
 // Probe runs one TCP check against c and returns exactly one point. It
 // never panics. On failure the point has up=0 and an "error" field with a
@@ -26,58 +26,22 @@ const DefaultTimeout = 10 * time.Second
 // context's deadline bounds the whole check: dial, TLS handshake, send and
 // read. now supplies the point time and the reference for the certificate
 // expiry; nil means time.Now.
-func Probe(ctx context.Context, c Config, now func() time.Time) (points []sdk.Point) {
-	if now == nil {
-		now = time.Now
-	}
-	pt := sdk.Point{
-		Measurement: Measurement,
-		Tags:        map[string]string{},
-		Fields:      map[string]any{},
-		Time:        now(),
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			fail(&pt, fmt.Sprintf("internal error: %v", r))
-			points = []sdk.Point{pt}
-		}
-	}()
-
-	verr := c.Validate()
-	target := strings.TrimSpace(c.Name)
-	if target == "" {
-		target = c.Address
-	}
-	if target == "" {
-		target = "unknown"
-	}
-	pt.Tags["target"] = target
-	pt.Tags["address"] = c.Address
-	if verr != nil {
-		fail(&pt, verr.Error())
-		return []sdk.Point{pt}
-	}
-
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
-		defer cancel()
-	}
-
-	if err := check(ctx, &c, now, pt.Fields); err != nil {
-		fail(&pt, err.Error())
-	} else {
-		pt.Fields["up"] = int64(1)
-	}
-	return []sdk.Point{pt}
-}
-
-func fail(pt *sdk.Point, reason string) {
-	pt.Fields["up"] = int64(0)
-	if len(reason) > 256 {
-		reason = reason[:253] + "..."
-	}
-	pt.Fields["error"] = reason
+func Probe(ctx context.Context, c Config, now func() time.Time) []sdk.Point {
+	return svccheck.Run(ctx, Measurement, now,
+		func(tags map[string]string) error {
+			verr := c.Validate()
+			target := strings.TrimSpace(c.Name)
+			if target == "" {
+				target = c.Address
+			}
+			if target == "" {
+				target = "unknown"
+			}
+			tags["target"] = target
+			tags["address"] = c.Address
+			return verr
+		},
+		func(ctx context.Context, now func() time.Time, f map[string]any) error { return check(ctx, &c, now, f) })
 }
 
 func check(ctx context.Context, c *Config, now func() time.Time, f map[string]any) error {
