@@ -18,6 +18,22 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/config"
 )
 
+// startFromFile starts a collector from the config file cfgPath that
+// yml(dataDir) writes, so the CLI can be pointed at the same file.
+func startFromFile(t *testing.T, cfgPath string, yml func(dataDir string) string) *testCollector {
+	t.Helper()
+	return startCollector(t, func(c *config.Config) {
+		if err := os.WriteFile(cfgPath, []byte(yml(c.DataDir)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fc, err := config.Load(cfgPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Inventory, c.Notifiers, c.Alerting = fc.Inventory, fc.Notifiers, fc.Alerting
+	})
+}
+
 // fakeTelegram is the Bot API's sendMessage: it fails the first request
 // with a 500 and the second with a 429 asking to wait a second (as
 // Telegram does, in the JSON body), then accepts, recording every
@@ -73,16 +89,8 @@ func TestIntegrationNotifyThroughOutbox(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "collector.yml")
-	tc := startCollector(t, func(c *config.Config) {
-		yml := fmt.Sprintf("data_dir: %s\nnotifiers:\n  - {name: noc, type: telegram, url: %q, bot_token: %q, chat_id: \"-1001234567890\", thread_id: 7}\n", c.DataDir, srv.URL, token)
-		if err := os.WriteFile(cfgPath, []byte(yml), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		fc, err := config.Load(cfgPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Notifiers = fc.Notifiers
+	tc := startFromFile(t, cfgPath, func(dataDir string) string {
+		return fmt.Sprintf("data_dir: %s\nnotifiers:\n  - {name: noc, type: telegram, url: %q, bot_token: %q, chat_id: \"-1001234567890\", thread_id: 7}\n", dataDir, srv.URL, token)
 	})
 	var ids []string
 	for _, lang := range []string{"id", "en", "id"} {
@@ -290,8 +298,8 @@ func TestIntegrationAlertLinkDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfgPath := filepath.Join(dir, "collector.yml")
-	tc := startCollector(t, func(c *config.Config) {
-		yml := fmt.Sprintf(`data_dir: %s
+	tc := startFromFile(t, cfgPath, func(dataDir string) string {
+		return fmt.Sprintf(`data_dir: %s
 inventory: %s
 notifiers:
   - {name: noc, type: telegram, url: %q, bot_token: %q, chat_id: "-100123"}
@@ -299,15 +307,7 @@ alerting:
   evaluation_interval: 1s
   rules:
     - {name: LinkDown, kind: link_down, for: 0s, clear_for: 0s}
-`, c.DataDir, invPath, srv.URL, token)
-		if err := os.WriteFile(cfgPath, []byte(yml), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		fc, err := config.Load(cfgPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Inventory, c.Notifiers, c.Alerting = fc.Inventory, fc.Notifiers, fc.Alerting
+`, dataDir, invPath, srv.URL, token)
 	})
 	tok := tc.token("agent-1", "dinkes")
 	now := time.Now()
@@ -466,8 +466,8 @@ func TestIntegrationTelegramConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfgPath := filepath.Join(dir, "collector.yml")
-	tc := startCollector(t, func(c *config.Config) {
-		yml := fmt.Sprintf(`data_dir: %s
+	tc := startFromFile(t, cfgPath, func(dataDir string) string {
+		return fmt.Sprintf(`data_dir: %s
 inventory: %s
 notifiers:
   - {name: noc, type: telegram, url: %q, bot_token: %q, chat_id: "-100123"}
@@ -476,15 +476,7 @@ alerting:
   rules:
     - {name: LinkDown, kind: link_down, for: 0s}
   console: {notifier: noc, allowed_chats: [-100123]}
-`, c.DataDir, invPath, srv.URL, token)
-		if err := os.WriteFile(cfgPath, []byte(yml), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		fc, err := config.Load(cfgPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Inventory, c.Notifiers, c.Alerting = fc.Inventory, fc.Notifiers, fc.Alerting
+`, dataDir, invPath, srv.URL, token)
 	})
 	tok := tc.token("agent-1", "dinkes")
 	if code, msg := tc.write(tok, fmt.Sprintf("icmp,target=127.0.0.2 packets_sent=5u,packets_received=0u,loss_ratio=1,up=0i %d\n", time.Now().Unix())); code != http.StatusNoContent {
