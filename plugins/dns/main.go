@@ -3,31 +3,12 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"time"
-
-	"github.com/pantau-noc/pantau/internal/buildinfo"
 	"github.com/pantau-noc/pantau/plugins/dns/probe"
-	"github.com/pantau-noc/pantau/plugins/sdk"
+	"github.com/pantau-noc/pantau/plugins/internal/svccheck"
 )
 
-const description = "checks a DNS name: resolution time and expected answers"
-
 func main() {
-	sdk.Serve(sdk.Targets(
-		sdk.Description{Name: "dns", Version: buildinfo.Version, Description: description, Measurements: []string{probe.Measurement}},
-		decode,
-		func(ctx context.Context, c probe.Config) []sdk.Point { return probe.Probe(ctx, c, time.Now) }))
-}
-
-// decode reads a target's config strictly; the target's name is its
-// name in agent.yml.
-func decode(name string, raw json.RawMessage) (probe.Config, error) {
-	var c probe.Config
-	if err := sdk.DecodeJSON(raw, &c); err != nil {
-		return c, err
-	}
-	c.Name = name
-	return c, c.Validate()
+	svccheck.Serve("dns", "checks a DNS name: resolution time and expected answers", probe.Measurement,
+		func(c *probe.Config, target string) error { c.Name = target; return c.Validate() },
+		probe.Probe)
 }
