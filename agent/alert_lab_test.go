@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -90,22 +89,7 @@ alerting:
   rules:
     - {name: LinkDown, kind: link_down, for: 30s, clear_for: 30s}
 `, filepath.Join(dir, "collector"), invPath)), 0o600)
-	tok, err := exec.Command(colBin, "token", "create", "--config", ccfg, "--agent", "noc-agent").Output()
-	if err != nil {
-		t.Fatalf("token create: %v", err)
-	}
-	l.Start(noc, colBin, "serve", "--config", ccfg, "--log.level", "warn")
-	client := lab.HTTPClient(noc)
-	base := "http://10.250.1.1:9810"
-	if !lab.WaitFor(t.Context(), 20*time.Second, func() bool {
-		resp, err := client.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == 200
-	}) {
-		t.Fatal("collector did not become ready")
-	}
+	tok, client, base := labCollector(t, l, noc, colBin, []string{"--config", ccfg, "--agent", "noc-agent"}, "--config", ccfg)
 	var acfg strings.Builder
 	fmt.Fprintf(&acfg, `agent: {id: noc-agent, state_dir: %s, listen_address: ""}
 collectors:
@@ -114,7 +98,7 @@ queue: {batch_linger: 200ms, sync_interval: 500ms}
 defaults: {interval: 10s, timeout: 2s}
 icmp:
   - {target: 10.250.2.2, name: hub, packets: 1}
-`, filepath.Join(dir, "agent"), base, strings.TrimSpace(string(tok)))
+`, filepath.Join(dir, "agent"), base, tok)
 	for i := 1; i <= 30; i++ {
 		fmt.Fprintf(&acfg, "  - {target: 10.251.0.%d, name: s%02d, packets: 1}\n", i, i)
 	}

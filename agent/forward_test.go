@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -79,22 +78,8 @@ func storeAndForward(t *testing.T, kill bool) {
 	l, noc, _, site, _, _, siteIf := threeHop(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "collector")
-	tok, err := exec.Command(colBin, "token", "create", "--data-dir", data, "--agent", "lab-agent").Output()
-	if err != nil {
-		t.Fatalf("token create: %v", err)
-	}
-	l.Start(noc, colBin, "serve", "--listen-address", "10.250.1.1:9810", "--data-dir", data, "--log.level", "warn")
-	client := lab.HTTPClient(noc)
-	base := "http://10.250.1.1:9810"
-	if !lab.WaitFor(t.Context(), 20*time.Second, func() bool {
-		resp, err := client.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == 200
-	}) {
-		t.Fatal("collector did not become ready")
-	}
+	tok, client, base := labCollector(t, l, noc, colBin, []string{"--data-dir", data, "--agent", "lab-agent"},
+		"--listen-address", "10.250.1.1:9810", "--data-dir", data)
 
 	state := filepath.Join(dir, "agent")
 	cfg := filepath.Join(dir, "agent.yml")
@@ -105,7 +90,7 @@ queue: {batch_linger: 200ms, sync_interval: 500ms}
 defaults: {interval: 1s, timeout: 900ms}
 icmp:
   - {target: 10.250.2.1, name: gw, packets: 1}
-`, state, base, strings.TrimSpace(string(tok)))), 0o600)
+`, state, base, tok)), 0o600)
 	startAgent := func() *exec.Cmd {
 		cmd, _ := l.Start(site, agentBin, "run", "--config", cfg, "--log.level", "warn")
 		return cmd

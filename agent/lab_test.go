@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,6 +97,31 @@ func threeHop(t *testing.T) (l *lab.Lab, noc, router, site, rNoc, rSite, siteIf 
 	l.Route(noc, "10.250.2.0/30", "10.250.1.2")
 	l.Route(site, "10.250.1.0/30", "10.250.2.1")
 	return
+}
+
+// labCollector creates a token with `token create tokenArgs...`, starts
+// `serve serveArgs...` (listening on 10.250.1.1:9810) in namespace ns and
+// waits until it is ready; it returns the token, a client that dials from
+// ns, and the collector's base URL.
+func labCollector(t *testing.T, l *lab.Lab, ns, colBin string, tokenArgs []string, serveArgs ...string) (string, *http.Client, string) {
+	t.Helper()
+	tok, err := exec.Command(colBin, append([]string{"token", "create"}, tokenArgs...)...).Output()
+	if err != nil {
+		t.Fatalf("token create: %v", err)
+	}
+	l.Start(ns, append(append([]string{colBin, "serve"}, serveArgs...), "--log.level", "warn")...)
+	client := lab.HTTPClient(ns)
+	base := "http://10.250.1.1:9810"
+	if !lab.WaitFor(t.Context(), 20*time.Second, func() bool {
+		resp, err := client.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == 200
+	}) {
+		t.Fatal("collector did not become ready")
+	}
+	return strings.TrimSpace(string(tok)), client, base
 }
 
 // TestIntegrationLabICMPLossAndDelay: the agent in the NOC namespace pings

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -35,22 +33,7 @@ links:
 `), 0o600)
 	ccfg := filepath.Join(dir, "collector.yml")
 	os.WriteFile(ccfg, []byte(fmt.Sprintf("listen_address: 10.250.1.1:9810\ndata_dir: %s\ninventory: %s\n", data, inv)), 0o600)
-	tok, err := exec.Command(colBin, "token", "create", "--config", ccfg, "--agent", "lab-agent", "--site", "lab").Output()
-	if err != nil {
-		t.Fatalf("token create: %v", err)
-	}
-	l.Start(noc, colBin, "serve", "--config", ccfg, "--log.level", "warn")
-	client := lab.HTTPClient(noc)
-	base := "http://10.250.1.1:9810"
-	if !lab.WaitFor(t.Context(), 20*time.Second, func() bool {
-		resp, err := client.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == 200
-	}) {
-		t.Fatal("collector did not become ready")
-	}
+	tok, client, base := labCollector(t, l, noc, colBin, []string{"--config", ccfg, "--agent", "lab-agent", "--site", "lab"}, "--config", ccfg)
 	acfg := filepath.Join(dir, "agent.yml")
 	os.WriteFile(acfg, []byte(fmt.Sprintf(`agent: {id: lab-agent, site: lab, state_dir: %s, listen_address: ""}
 collectors:
@@ -59,7 +42,7 @@ queue: {batch_linger: 200ms, sync_interval: 500ms}
 defaults: {interval: 10s, timeout: 2s}
 icmp:
   - {target: 10.250.2.1, name: gw, packets: 1}
-`, filepath.Join(dir, "agent"), base, strings.TrimSpace(string(tok)))), 0o600)
+`, filepath.Join(dir, "agent"), base, tok)), 0o600)
 	l.Start(site, agentBin, "run", "--config", acfg, "--log.level", "warn")
 
 	const sel = `pantau_icmp_up{agent="lab-agent",name="gw"}`
