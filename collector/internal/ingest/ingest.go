@@ -393,7 +393,8 @@ func (sc *scratch) field(k string) (float64, bool) {
 	return 0, false
 }
 
-// slaMarks adds the SLA mark of an icmp round or agent heartbeat.
+// slaMarks adds the SLA mark of an icmp round, an agent heartbeat or a
+// plugin check of an inventory service.
 func (h *Handler) slaMarks(sc *scratch, agent string, m []byte, ts int64) {
 	switch string(m) {
 	case "icmp":
@@ -406,6 +407,24 @@ func (h *Handler) slaMarks(sc *scratch, agent string, m []byte, ts int64) {
 		sc.marks = h.o.SLA.ICMPBytes(sc.marks, agent, sc.tag("link"), sc.tag("target"), ts, up > 0, loss, rtt, hasRTT)
 	case "agent":
 		sc.marks = h.o.SLA.HeartbeatBytes(sc.marks, sc.tag("site"), ts)
+	default:
+		if !h.o.SLA.ChecksServices(m) {
+			return
+		}
+		svc := h.o.SLA.ServiceOf(m, agent, sc.tag("target"))
+		if svc == nil {
+			return
+		}
+		up, ok := sc.field("up")
+		if !ok {
+			return
+		}
+		var rt float64
+		hasRT := false
+		if svc.Field != "" {
+			rt, hasRT = sc.field(svc.Field)
+		}
+		sc.marks = append(sc.marks, svc.Mark(ts, up > 0, rt, hasRT))
 	}
 }
 

@@ -92,6 +92,9 @@ type Inventory struct {
 	Sites    []Site   `yaml:"sites"`
 	Links    []Link   `yaml:"links"`
 	Devices  []Device `yaml:"devices"`
+	// Services are the public e-government services (web portal,
+	// e-office, perizinan) whose availability a probe plugin checks.
+	Services []Service `yaml:"services"`
 
 	// File is the path the inventory was loaded from.
 	File string `yaml:"-"`
@@ -113,7 +116,30 @@ type Defaults struct {
 	// FlapMergeGap merges outages separated by less than this; 0 (the
 	// default) merges nothing.
 	FlapMergeGap yamlconf.Duration `yaml:"flap_merge_gap"`
+	// Services are the defaults of every service; Parse fills in the
+	// built-in values (sla_target 99.0, response_time 5s) for keys not
+	// given.
+	Services ServiceDefaults `yaml:"services"`
 }
+
+// ServiceDefaults apply to every service unless it says otherwise.
+type ServiceDefaults struct {
+	SLATarget    float64           `yaml:"sla_target"`    // percent
+	ResponseTime yamlconf.Duration `yaml:"response_time"` // a check slower than this is degraded
+}
+
+// builtinServiceDefaults are the service defaults when
+// defaults.services does not give them.
+var builtinServiceDefaults = ServiceDefaults{SLATarget: 99.0, ResponseTime: yamlconf.Duration(5 * time.Second)}
+
+// ResponseFields is the field that holds the response time, in seconds,
+// of the bundled probe plugins' measurements. A service probed by another
+// plugin names its field in thresholds.field.
+var ResponseFields = map[string]string{"http": "total_seconds", "dns": "resolve_seconds", "tcp": "connect_seconds"}
+
+// ReservedMeasurements are the agent's own measurements, which cannot
+// decide a service's state.
+var ReservedMeasurements = []string{"icmp", "snmp_if", "snmp_device", "agent", "plugin"}
 
 // TypeDefaults are the defaults of one link type.
 type TypeDefaults struct {
@@ -200,6 +226,45 @@ type Device struct {
 	AssetCode    string `yaml:"asset_code"`    // the Pemda's kode BMD
 	WarrantyEnd  Date   `yaml:"warranty_end"`
 	ContractEnd  Date   `yaml:"contract_end"` // support/maintenance contract
+}
+
+// Service is a public e-government service, such as the Pemda's web
+// portal, e-office or perizinan, whose availability a probe plugin
+// (http, dns, tcp or another) checks. Its minutes feed the same SLA
+// engine as links.
+type Service struct {
+	ID   string `yaml:"id"`   // required, unique among services, [a-z0-9][a-z0-9._-]*
+	Name string `yaml:"name"` // required
+	// Site is where the service is hosted (required, an existing site
+	// id): its time zone is the report's calendar, its maintenance
+	// windows cover the service, and the site's own outages tell a
+	// network outage from a service failure.
+	Site       string            `yaml:"site"`
+	OPD        string            `yaml:"opd"`      // the OPD that owns the service; default the site's OPD
+	Category   string            `yaml:"category"` // optional, free text: portal, e-office, perizinan, email, ...
+	URL        string            `yaml:"url"`      // optional, shown in reports
+	Probe      ServiceProbe      `yaml:"probe"`
+	Thresholds ServiceThresholds `yaml:"thresholds"`
+	// SLATarget is a percent; Parse fills it from defaults.services.
+	SLATarget float64 `yaml:"sla_target"`
+}
+
+// ServiceProbe selects the plugin series that decide whether a service
+// is up: its `up` field gives up or down.
+type ServiceProbe struct {
+	Measurement string `yaml:"measurement"` // required: the plugin's measurement, such as http, dns or tcp
+	Target      string `yaml:"target"`      // required: the plugin target's name (tag `target`)
+	Agent       string `yaml:"agent"`       // optional: only this agent's checks count
+}
+
+// ServiceThresholds make an up service degraded.
+type ServiceThresholds struct {
+	// ResponseTime: a check slower than this is degraded. Parse fills it
+	// from defaults.services when Field is known.
+	ResponseTime *yamlconf.Duration `yaml:"response_time"`
+	// Field holds the response time in seconds; Parse fills it from
+	// ResponseFields for the bundled plugins' measurements.
+	Field string `yaml:"field"`
 }
 
 // Load reads the file at path, then Parse.
@@ -289,6 +354,22 @@ func (inv *Inventory) fillBasic(has func(string) bool) {
 	if len(inv.Devices) == 0 {
 		inv.Devices = nil
 	}
+	if len(inv.Services) == 0 {
+		inv.Services = nil
+	}
+	sd := &inv.Defaults.Services
+	if !givenAt(has, "defaults.services.sla_target", sd.SLATarget != 0) {
+		sd.SLATarget = builtinServiceDefaults.SLATarget
+	}
+	if !givenAt(has, "defaults.services.response_time", sd.ResponseTime != 0) {
+		sd.ResponseTime = builtinServiceDefaults.ResponseTime
+	}
+	for i := range inv.Services {
+		sv := &inv.Services[i]
+		if sv.Thresholds.Field == "" {
+			sv.Thresholds.Field = ResponseFields[sv.Probe.Measurement]
+		}
+	}
 	if inv.Defaults.LinkTypes == nil {
 		inv.Defaults.LinkTypes = make(map[string]TypeDefaults, len(linkTypes))
 	}
@@ -300,12 +381,7 @@ func (inv *Inventory) fillBasic(has func(string) bool) {
 			continue
 		}
 		at := "defaults.link_types." + t + "."
-		given := func(key string, nonZero bool) bool {
-			if has == nil {
-				return nonZero
-			}
-			return has(at + key)
-		}
+		given := func(key string, nonZero bool) bool { return givenAt(has, at+key, nonZero) }
 		if !given("loss_ratio", d.LossRatio != 0) {
 			d.LossRatio = b.LossRatio
 		}
@@ -342,6 +418,15 @@ func (inv *Inventory) fillBasic(has func(string) bool) {
 	}
 }
 
+// givenAt tells whether the value at path was given: by has when known,
+// else by whether it is non-zero.
+func givenAt(has func(string) bool, path string, nonZero bool) bool {
+	if has == nil {
+		return nonZero
+	}
+	return has(path)
+}
+
 // fillDerived fills the values that depend on others, on a valid
 // inventory. It is idempotent.
 func (inv *Inventory) fillDerived() {
@@ -364,6 +449,21 @@ func (inv *Inventory) fillDerived() {
 		}
 		if l.SLATarget == 0 {
 			l.SLATarget = inv.inheritedSLATarget(l, sites[l.Site])
+		}
+	}
+	for i := range inv.Services {
+		sv := &inv.Services[i]
+		if sv.OPD == "" {
+			if s := sites[sv.Site]; s != nil {
+				sv.OPD = s.OPD
+			}
+		}
+		if sv.SLATarget == 0 {
+			sv.SLATarget = inv.Defaults.Services.SLATarget
+		}
+		if sv.Thresholds.ResponseTime == nil && sv.Thresholds.Field != "" {
+			v := inv.Defaults.Services.ResponseTime
+			sv.Thresholds.ResponseTime = &v
 		}
 	}
 }
@@ -413,9 +513,10 @@ func location(tz string) *time.Location { return locations()[tz] }
 
 // index finds sites, links and devices by id and links by series tags.
 type index struct {
-	sites, links, devices map[string]int
-	icmp, snmp            map[[2]string]int
-	siteLinks             map[string][]int
+	sites, links, devices, services map[string]int
+	icmp, snmp                      map[[2]string]int
+	probes                          map[[3]string]int // measurement, target, agent → service
+	siteLinks                       map[string][]int
 }
 
 func buildIndex(inv *Inventory) *index {
@@ -423,6 +524,8 @@ func buildIndex(inv *Inventory) *index {
 		sites:     make(map[string]int, len(inv.Sites)),
 		links:     make(map[string]int, len(inv.Links)),
 		devices:   make(map[string]int, len(inv.Devices)),
+		services:  make(map[string]int, len(inv.Services)),
+		probes:    make(map[[3]string]int, len(inv.Services)),
 		icmp:      make(map[[2]string]int),
 		snmp:      make(map[[2]string]int),
 		siteLinks: make(map[string][]int),
@@ -453,6 +556,15 @@ func buildIndex(inv *Inventory) *index {
 	for i, d := range inv.Devices {
 		if _, dup := x.devices[d.ID]; !dup {
 			x.devices[d.ID] = i
+		}
+	}
+	for i, sv := range inv.Services {
+		if _, dup := x.services[sv.ID]; !dup {
+			x.services[sv.ID] = i
+		}
+		k := [3]string{sv.Probe.Measurement, sv.Probe.Target, sv.Probe.Agent}
+		if _, dup := x.probes[k]; !dup {
+			x.probes[k] = i
 		}
 	}
 	return x
@@ -487,6 +599,33 @@ func (inv *Inventory) Link(id string) *Link {
 func (inv *Inventory) Device(id string) *Device {
 	if i, ok := inv.index().devices[id]; ok {
 		return &inv.Devices[i]
+	}
+	return nil
+}
+
+// Service returns the service with id; nil if unknown.
+func (inv *Inventory) Service(id string) *Service {
+	if i, ok := inv.index().services[id]; ok {
+		return &inv.Services[i]
+	}
+	return nil
+}
+
+// MatchService returns the service whose probe is this agent's check of
+// target with measurement, else the one that names no agent; nil when
+// none is.
+func (inv *Inventory) MatchService(measurement, agent, target string) *Service {
+	if measurement == "" || target == "" {
+		return nil
+	}
+	x := inv.index()
+	if agent != "" {
+		if i, ok := x.probes[[3]string{measurement, target, agent}]; ok {
+			return &inv.Services[i]
+		}
+	}
+	if i, ok := x.probes[[3]string{measurement, target, ""}]; ok {
+		return &inv.Services[i]
 	}
 	return nil
 }

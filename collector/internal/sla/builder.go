@@ -2,6 +2,7 @@ package sla
 
 import (
 	"context"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,7 +22,12 @@ type Builder struct {
 	now     func() time.Time
 
 	mu   sync.Mutex
-	last map[string]lastMark // link id → newest minute seen
+	last map[seriesID]lastMark // link or service → newest minute seen
+}
+
+type seriesID struct {
+	kind uint8
+	id   string
 }
 
 type lastMark struct {
@@ -34,7 +40,7 @@ func NewBuilder(inv *inventory.Inventory, now func() time.Time) *Builder {
 	if now == nil {
 		now = time.Now
 	}
-	b := &Builder{now: now, last: map[string]lastMark{}}
+	b := &Builder{now: now, last: map[seriesID]lastMark{}}
 	b.SetInventory(inv)
 	return b
 }
@@ -53,6 +59,21 @@ type builderIndex struct {
 	byID     map[string]*linkInfo
 	byTarget map[string]*targetLinks
 	sites    map[string]string // site id → the same id, interned
+	// probes: measurement → target → the services checked by it
+	probes map[string]map[string]*targetServices
+}
+
+// ServiceCheck is a service as the ingest path classifies its checks.
+type ServiceCheck struct {
+	id string
+	// Field holds the check's response time in seconds ("" for none).
+	Field string
+	thr   float64 // seconds; a slower check is degraded
+}
+
+type targetServices struct {
+	any     *ServiceCheck
+	byAgent map[string]*ServiceCheck
 }
 
 type linkInfo struct {
@@ -66,9 +87,32 @@ type targetLinks struct {
 }
 
 func newBuilderIndex(inv *inventory.Inventory) *builderIndex {
-	x := &builderIndex{byID: map[string]*linkInfo{}, byTarget: map[string]*targetLinks{}, sites: map[string]string{}}
+	x := &builderIndex{byID: map[string]*linkInfo{}, byTarget: map[string]*targetLinks{}, sites: map[string]string{},
+		probes: map[string]map[string]*targetServices{}}
 	if inv == nil {
 		return x
+	}
+	for i := range inv.Services {
+		sv := &inv.Services[i]
+		sc := &ServiceCheck{id: sv.ID, Field: sv.Thresholds.Field, thr: math.Inf(1)}
+		if rt := sv.Thresholds.ResponseTime; rt != nil && sv.Thresholds.Field != "" {
+			sc.thr = rt.Std().Seconds()
+		}
+		byTarget := x.probes[sv.Probe.Measurement]
+		if byTarget == nil {
+			byTarget = map[string]*targetServices{}
+			x.probes[sv.Probe.Measurement] = byTarget
+		}
+		t := byTarget[sv.Probe.Target]
+		if t == nil {
+			t = &targetServices{byAgent: map[string]*ServiceCheck{}}
+			byTarget[sv.Probe.Target] = t
+		}
+		if sv.Probe.Agent == "" {
+			t.any = sc
+		} else {
+			t.byAgent[sv.Probe.Agent] = sc
+		}
 	}
 	for i := range inv.Sites {
 		x.sites[inv.Sites[i].ID] = inv.Sites[i].ID
@@ -127,6 +171,39 @@ func (b *Builder) HeartbeatBytes(marks []Mark, site []byte, ns int64) []Mark {
 	return append(marks, Mark{Kind: KindSite, ID: id, Minute: MinuteOf(ns), Bits: BitSeen})
 }
 
+// ChecksServices tells whether some service is decided by measurement,
+// so the ingest path looks no further at other lines.
+func (b *Builder) ChecksServices(measurement []byte) bool {
+	return b.idx.Load().probes[string(measurement)] != nil
+}
+
+// ServiceOf returns the service that an agent's check of target with
+// measurement decides (inventory.MatchService on tag bytes); nil if none.
+func (b *Builder) ServiceOf(measurement []byte, agent string, target []byte) *ServiceCheck {
+	t := b.idx.Load().probes[string(measurement)][string(target)]
+	if t == nil {
+		return nil
+	}
+	if sc := t.byAgent[agent]; sc != nil {
+		return sc
+	}
+	return t.any
+}
+
+// Mark returns the minute mark of one check: down when up is false,
+// degraded when its response time (rt, when hasRT) is over the service's
+// threshold, up otherwise.
+func (sc *ServiceCheck) Mark(ns int64, up bool, rt float64, hasRT bool) Mark {
+	bits := BitUp
+	switch {
+	case !up:
+		bits = BitDown
+	case hasRT && rt > sc.thr:
+		bits = BitDegraded
+	}
+	return Mark{Kind: KindService, ID: sc.id, Minute: MinuteOf(ns), Bits: bits}
+}
+
 // Inventory returns the current inventory (nil when none).
 func (b *Builder) Inventory() *inventory.Inventory { return b.inv.Load() }
 
@@ -176,16 +253,17 @@ func (b *Builder) Committed(marks []Mark) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, m := range marks {
-		if m.Kind != KindLink {
+		if m.Kind != KindLink && m.Kind != KindService {
 			continue
 		}
-		l, ok := b.last[m.ID]
+		k := seriesID{m.Kind, m.ID}
+		l, ok := b.last[k]
 		switch {
 		case !ok || m.Minute > l.minute:
-			b.last[m.ID] = lastMark{m.Minute, m.Bits}
+			b.last[k] = lastMark{m.Minute, m.Bits}
 		case m.Minute == l.minute:
 			l.bits |= m.Bits
-			b.last[m.ID] = l
+			b.last[k] = l
 		}
 	}
 }
@@ -208,12 +286,7 @@ func (b *Builder) InMaintenance(link, site string, t time.Time) bool {
 		return false
 	}
 	for _, w := range *ws {
-		if !w.Covers(link, site) {
-			continue
-		}
-		in := false
-		w.Occurrences(t, t.Add(time.Nanosecond), func(_, _ time.Time) { in = true })
-		if in {
+		if w.Covers(link, site) && w.active(t) {
 			return true
 		}
 	}
@@ -224,21 +297,25 @@ func (b *Builder) InMaintenance(link, site string, t time.Time) bool {
 // with data if that is at most 3 minutes old, maintenance during a
 // window, nodata otherwise.
 func (b *Builder) Current(l *inventory.Link, site string) State {
+	return b.current(seriesID{KindLink, l.ID}, func(w Window) bool { return w.Covers(l.ID, site) })
+}
+
+// CurrentService is Current for a service.
+func (b *Builder) CurrentService(sv *inventory.Service) State {
+	return b.current(seriesID{KindService, sv.ID}, func(w Window) bool { return w.CoversService(sv.ID, sv.Site) })
+}
+
+func (b *Builder) current(k seriesID, covers func(Window) bool) State {
 	now := b.now()
 	if ws := b.windows.Load(); ws != nil {
 		for _, w := range *ws {
-			if !w.Covers(l.ID, site) {
-				continue
-			}
-			in := false
-			w.Occurrences(now, now.Add(time.Nanosecond), func(_, _ time.Time) { in = true })
-			if in {
+			if covers(w) && w.active(now) {
 				return Maintenance
 			}
 		}
 	}
 	b.mu.Lock()
-	m, ok := b.last[l.ID]
+	m, ok := b.last[k]
 	b.mu.Unlock()
 	if !ok || MinuteOf(now.UnixNano())-m.minute > stale {
 		return NoData
@@ -261,6 +338,11 @@ var (
 		[]string{"device", "site", "asset_code"}, nil)
 	inventoryLinksDesc = prometheus.NewDesc("pantau_inventory_links",
 		"Links in the loaded inventory.", nil, nil)
+	serviceStateDesc = prometheus.NewDesc("pantau_service_state",
+		"Current SLA state of an inventory service (1 for the current state, 0 for the others).",
+		[]string{"service", "site", "opd", "state"}, nil)
+	inventoryServicesDesc = prometheus.NewDesc("pantau_inventory_services",
+		"Services in the loaded inventory.", nil, nil)
 )
 
 // Describe implements prometheus.Collector.
@@ -270,6 +352,8 @@ func (b *Builder) Describe(ch chan<- *prometheus.Desc) {
 	ch <- warrantyExpiryDesc
 	ch <- deviceContractExpiryDesc
 	ch <- inventoryLinksDesc
+	ch <- serviceStateDesc
+	ch <- inventoryServicesDesc
 }
 
 // Collect implements prometheus.Collector.
@@ -277,9 +361,22 @@ func (b *Builder) Collect(ch chan<- prometheus.Metric) {
 	inv := b.inv.Load()
 	if inv == nil {
 		ch <- prometheus.MustNewConstMetric(inventoryLinksDesc, prometheus.GaugeValue, 0)
+		ch <- prometheus.MustNewConstMetric(inventoryServicesDesc, prometheus.GaugeValue, 0)
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(inventoryLinksDesc, prometheus.GaugeValue, float64(len(inv.Links)))
+	ch <- prometheus.MustNewConstMetric(inventoryServicesDesc, prometheus.GaugeValue, float64(len(inv.Services)))
+	for i := range inv.Services {
+		sv := &inv.Services[i]
+		cur := b.CurrentService(sv)
+		for st := State(0); st < numStates; st++ {
+			v := 0.0
+			if st == cur {
+				v = 1
+			}
+			ch <- prometheus.MustNewConstMetric(serviceStateDesc, prometheus.GaugeValue, v, sv.ID, sv.Site, sv.OPD, st.String())
+		}
+	}
 	for i := range inv.Links {
 		l := &inv.Links[i]
 		s := inv.Site(l.Site)

@@ -19,8 +19,18 @@ const (
 	CauseUnknown = "unknown" // the data cannot tell (no agent at the site)
 )
 
+// Causes of a service outage (besides CauseUnknown: the hosting site has
+// no link with data).
+const (
+	CauseNetwork = "network" // the hosting site's links were all down
+	CauseService = "service" // the site's network was up: the service itself failed
+)
+
 // Causes lists the causes in report order.
 var Causes = []string{CauseISP, CauseParent, CausePower, CauseUnknown}
+
+// ServiceCauses lists the causes of service outages in report order.
+var ServiceCauses = []string{CauseService, CauseNetwork, CauseUnknown}
 
 // margin is how far before and after the period states are read, so that
 // an outage crossing the period's edge keeps its whole length for the
@@ -154,6 +164,20 @@ type SiteResult struct {
 	States          []State        `json:"-"`
 }
 
+// ServiceResult is the SLA of one service for one period.
+type ServiceResult struct {
+	ID     string  `json:"service"`
+	Site   string  `json:"site"`
+	Target float64 `json:"sla_target_pct"`
+	Figures
+	Met             *bool          `json:"sla_met"`
+	Outages         []Outage       `json:"outages"`
+	MTTRMinutes     *float64       `json:"mttr_minutes"`
+	MTBFMinutes     *float64       `json:"mtbf_minutes"`
+	DowntimeByCause map[string]int `json:"downtime_by_cause_minutes"`
+	States          []State        `json:"-"`
+}
+
 // Computation computes links and sites of one period, sharing what
 // several of them need (parent sites, the collector's own minutes). It is
 // safe for concurrent use: a report computes sites in parallel.
@@ -247,8 +271,16 @@ func (c *Computation) linkStates(ctx context.Context, l *inventory.Link, site *i
 		return nil, nil, nil, err
 	}
 	maint = MaintenanceMask(c.e.Windows, l.ID, site.ID, from, n)
-	raw = make([]State, n)
-	eff = make([]State, n)
+	raw, eff = overlay(bits, coll, maint)
+	return raw, eff, maint, nil
+}
+
+// overlay gives the raw states of minute bits (a minute without data
+// while the collector was not running is a monitoring gap) and the
+// effective states (maintenance overlaid).
+func overlay(bits, coll []uint8, maint []bool) (raw, eff []State) {
+	raw = make([]State, len(bits))
+	eff = make([]State, len(bits))
 	for i, b := range bits {
 		s := DataState(b)
 		if s == NoData && coll[i] == 0 {
@@ -260,7 +292,7 @@ func (c *Computation) linkStates(ctx context.Context, l *inventory.Link, site *i
 		}
 		eff[i] = s
 	}
-	return raw, eff, maint, nil
+	return raw, eff
 }
 
 var rank = [numStates]int{Up: 5, Degraded: 4, Down: 3, Maintenance: 2, NoData: 1, Monitoring: 0}
@@ -540,6 +572,72 @@ func (c *Computation) linkResult(l *inventory.Link, site *inventory.Site, raw, e
 		}
 	}
 	return r
+}
+
+// Service computes one service's figures and outages. Its minutes use the
+// hosting site's calendar and maintenance windows; an outage during which
+// the hosting site itself was down (all its links) is the network's, any
+// other the service's own.
+func (c *Computation) Service(ctx context.Context, sv *inventory.Service) (*ServiceResult, error) {
+	site := c.e.Inv.Site(sv.Site)
+	if site == nil {
+		return nil, fmt.Errorf("service %s: unknown site %q", sv.ID, sv.Site)
+	}
+	_, from, n := c.extended(site)
+	bits, err := c.load(ctx, KindService, sv.ID, from, n)
+	if err != nil {
+		return nil, err
+	}
+	coll, err := c.load(ctx, KindCollector, "", from, n)
+	if err != nil {
+		return nil, err
+	}
+	maint := ServiceMaintenanceMask(c.e.Windows, sv.ID, site.ID, from, n)
+	raw, eff := overlay(bits, coll, maint)
+	ss, err := c.site(ctx, site)
+	if err != nil {
+		return nil, err
+	}
+	lo, hi := margin, n-margin
+	r := &ServiceResult{ID: sv.ID, Site: site.ID, Target: sv.SLATarget, States: eff[lo:hi]}
+	r.Figures = figures(count(eff, lo, hi))
+	if r.Availability != nil && r.Target > 0 {
+		met := *r.Availability >= r.Target
+		r.Met = &met
+	}
+	r.Outages = outages(raw, maint, from, c.gap, lo, hi)
+	r.DowntimeByCause = map[string]int{}
+	siteData := ss.raw != nil && slices.ContainsFunc(ss.raw, func(s State) bool { return s == Up || s == Degraded || s == Down })
+	for i := range r.Outages {
+		o := &r.Outages[i]
+		o.Cause = serviceCause(o, raw, ss.raw, siteData)
+		r.DowntimeByCause[o.Cause] += o.InPeriodMinutes
+	}
+	r.MTTRMinutes, r.MTBFMinutes = mttrMTBF(r.Outages, r.Up+r.Degraded)
+	return r, nil
+}
+
+// serviceCause attributes a service outage: the network's when the
+// hosting site was down for at least half of its down minutes; unknown
+// when the site has no link with data in the range; else the service's.
+func serviceCause(o *Outage, raw, site []State, siteData bool) string {
+	if !siteData {
+		return CauseUnknown
+	}
+	var n, sd int
+	for i := o.first; i <= o.last; i++ {
+		if raw[i] != Down {
+			continue
+		}
+		n++
+		if site[i] == Down {
+			sd++
+		}
+	}
+	if sd > 0 && 2*sd >= n {
+		return CauseNetwork
+	}
+	return CauseService
 }
 
 // Site computes a site's figures from its links' states.

@@ -7,9 +7,10 @@ import (
 
 // Maintenance scopes.
 const (
-	ScopeLink = "link"
-	ScopeSite = "site"
-	ScopeAll  = "all"
+	ScopeLink    = "link"
+	ScopeSite    = "site"
+	ScopeService = "service"
+	ScopeAll     = "all"
 )
 
 // Repeats of a maintenance window.
@@ -36,13 +37,13 @@ type Window struct {
 // Validate checks a window before it is stored.
 func (w Window) Validate() error {
 	switch w.Scope {
-	case ScopeLink, ScopeSite:
+	case ScopeLink, ScopeSite, ScopeService:
 		if w.Target == "" {
 			return fmt.Errorf("maintenance scope %s needs a target id", w.Scope)
 		}
 	case ScopeAll:
 	default:
-		return fmt.Errorf("unknown maintenance scope %q (want link, site or all)", w.Scope)
+		return fmt.Errorf("unknown maintenance scope %q (want link, site, service or all)", w.Scope)
 	}
 	if !w.End.After(w.Start) {
 		return fmt.Errorf("maintenance end %s is not after its start %s", w.End.Format(time.RFC3339), w.Start.Format(time.RFC3339))
@@ -69,9 +70,31 @@ func (w Window) Covers(link, site string) bool {
 		return true
 	case ScopeSite:
 		return w.Target == site
-	default:
+	case ScopeLink:
 		return w.Target == link
 	}
+	return false
+}
+
+// CoversService reports whether the window applies to a service hosted
+// at a site.
+func (w Window) CoversService(service, site string) bool {
+	switch w.Scope {
+	case ScopeAll:
+		return true
+	case ScopeSite:
+		return w.Target == site
+	case ScopeService:
+		return w.Target == service
+	}
+	return false
+}
+
+// active tells whether the window is open at t.
+func (w Window) active(t time.Time) bool {
+	in := false
+	w.Occurrences(t, t.Add(time.Nanosecond), func(_, _ time.Time) { in = true })
+	return in
 }
 
 func (w Window) next(t time.Time) time.Time {
@@ -119,11 +142,20 @@ func (w Window) Occurrences(from, to time.Time, fn func(s, e time.Time)) {
 // the windows covering the link. A minute is in maintenance when any part
 // of it is.
 func MaintenanceMask(ws []Window, link, site string, from UnixMinute, n int) []bool {
+	return maintenanceMask(ws, func(w Window) bool { return w.Covers(link, site) }, from, n)
+}
+
+// ServiceMaintenanceMask is MaintenanceMask for a service of a site.
+func ServiceMaintenanceMask(ws []Window, service, site string, from UnixMinute, n int) []bool {
+	return maintenanceMask(ws, func(w Window) bool { return w.CoversService(service, site) }, from, n)
+}
+
+func maintenanceMask(ws []Window, covers func(Window) bool, from UnixMinute, n int) []bool {
 	var mask []bool
 	f := time.Unix(from*60, 0)
 	t := time.Unix((from+int64(n))*60, 0)
 	for _, w := range ws {
-		if !w.Covers(link, site) {
+		if !covers(w) {
 			continue
 		}
 		w.Occurrences(f, t, func(s, e time.Time) {

@@ -11,6 +11,7 @@ const (
 	KindLink      uint8 = 1 // bits are BitUp|BitDegraded|BitDown; id is the link id
 	KindSite      uint8 = 2 // heartbeat of a site's agent; id is the site id
 	KindCollector uint8 = 3 // the collector was running; id is ""
+	KindService   uint8 = 4 // bits are BitUp|BitDegraded|BitDown; id is the service id
 )
 
 // Mark sets bits in one minute of one series.
