@@ -1,7 +1,8 @@
-// Package inventory is the site, link and device inventory of a Pemda
-// network (inventory.yml): the OPD, district, campus and datacenter sites,
-// the links that connect them with their contracted SLA, the devices, and
-// how the agents' ICMP and SNMP series map to links. The collector's SLA
+// Package inventory is the site, link, device and service inventory of a
+// Pemda network (inventory.yml): the OPD, district, campus and datacenter
+// sites, the links that connect them with their contracted SLA, the
+// devices, the public services probe plugins check, and how the agents'
+// ICMP, SNMP and plugin series map to links and services. The collector's SLA
 // engine reads it.
 //
 // The file is decoded strictly (an unknown key or a wrong type is an
@@ -102,7 +103,7 @@ type Inventory struct {
 	idx *index // built by Parse and ImportCSV
 }
 
-// Defaults apply to every link unless the link says otherwise.
+// Defaults apply to every link (and service) unless it says otherwise.
 type Defaults struct {
 	// LinkTypes holds the thresholds and SLA target per link type. Parse
 	// fills in the built-in values for any type, or any key of a type,
@@ -511,7 +512,8 @@ var locations = sync.OnceValue(func() map[string]*time.Location {
 // any other.
 func location(tz string) *time.Location { return locations()[tz] }
 
-// index finds sites, links and devices by id and links by series tags.
+// index finds sites, links, devices and services by id, links by series
+// tags and services by their plugin check.
 type index struct {
 	sites, links, devices, services map[string]int
 	icmp, snmp                      map[[2]string]int

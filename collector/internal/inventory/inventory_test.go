@@ -46,8 +46,8 @@ func TestLoadTestdataInventory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if inv.File != "testdata/inventory.yml" || len(inv.Sites) != 4 || len(inv.Links) != 4 || len(inv.Devices) != 2 {
-		t.Fatalf("decoded %s: %d sites, %d links, %d devices", inv.File, len(inv.Sites), len(inv.Links), len(inv.Devices))
+	if inv.File != "testdata/inventory.yml" || len(inv.Sites) != 4 || len(inv.Links) != 4 || len(inv.Devices) != 2 || len(inv.Services) != 2 {
+		t.Fatalf("decoded %s: %d sites, %d links, %d devices, %d services", inv.File, len(inv.Sites), len(inv.Links), len(inv.Devices), len(inv.Services))
 	}
 	dc := inv.Site("dc-pemda")
 	if dc == nil || dc.Kind != KindDatacenter || dc.OPD != "diskominfo" || dc.Lat == nil || *dc.Lat != -2.5693 || *dc.Lon != 140.5131 {
@@ -99,6 +99,23 @@ func TestLoadTestdataInventory(t *testing.T) {
 	if got := inv.LinksOfSite("nope"); got != nil {
 		t.Errorf("LinksOfSite(nope) = %v", got)
 	}
+
+	fiveSec, twoSec := dur(5*time.Second), dur(2*time.Second)
+	wantPortal := Service{ID: "portal", Name: "Portal Resmi Kabupaten Jayapura", Site: "dc-pemda", OPD: "diskominfo", Category: "portal",
+		URL: "https://portal.example.go.id/", Probe: ServiceProbe{"http", "portal", "agent-dc"},
+		Thresholds: ServiceThresholds{ResponseTime: &fiveSec, Field: "total_seconds"}, SLATarget: 99}
+	if sv := inv.Service("portal"); sv == nil || !reflect.DeepEqual(*sv, wantPortal) {
+		t.Errorf("portal = %+v, want %+v", sv, wantPortal)
+	}
+	wantSimpeg := Service{ID: "simpeg", Name: "Sistem Informasi Kepegawaian", Site: "diskominfo", OPD: "bkpsdm",
+		Probe: ServiceProbe{"simpeg_check", "simpeg", ""}, Thresholds: ServiceThresholds{ResponseTime: &twoSec, Field: "latency_seconds"}, SLATarget: 98.5}
+	if sv := inv.Service("simpeg"); sv == nil || !reflect.DeepEqual(*sv, wantSimpeg) {
+		t.Errorf("simpeg = %+v, want %+v", sv, wantSimpeg)
+	}
+	if inv.Service("nope") != nil || inv.MatchService("http", "agent-dc", "portal") != inv.Service("portal") ||
+		inv.MatchService("simpeg_check", "agent-x", "simpeg") != inv.Service("simpeg") {
+		t.Error("service lookup")
+	}
 	roundTrip(t, inv)
 }
 
@@ -111,18 +128,19 @@ func TestExampleParses(t *testing.T) {
 	if err != nil || !bytes.Equal(onDisk, ExampleYAML) {
 		t.Fatalf("embedded example differs from example.yml (%v)", err)
 	}
-	if len(inv.Sites) == 0 || len(inv.Links) == 0 || len(inv.Devices) == 0 {
+	if len(inv.Sites) == 0 || len(inv.Links) == 0 || len(inv.Devices) == 0 || len(inv.Services) == 0 {
 		t.Fatalf("example is missing a section: %+v", inv)
 	}
 	// The defaults shown are the built-in ones.
-	if !reflect.DeepEqual(inv.Defaults.LinkTypes, builtinTypeDefaults) || inv.Defaults.FlapMergeGap != 0 {
+	if !reflect.DeepEqual(inv.Defaults.LinkTypes, builtinTypeDefaults) || inv.Defaults.FlapMergeGap != 0 || inv.Defaults.Services != builtinServiceDefaults {
 		t.Errorf("example defaults %+v differ from the built-in ones", inv.Defaults)
 	}
 	// Every key of the format appears in the example.
 	for _, key := range []string{"link_types:", "loss_ratio:", "rtt:", "sla_target:", "flap_merge_gap:", "id:", "name:", "kind:", "opd:",
 		"district:", "parent:", "lat:", "lon:", "timezone:", "site:", "type:", "isp:", "circuit:", "bandwidth:", "icmp:", "target:", "agent:",
 		"snmp:", "device:", "interface:", "thresholds:", "contract:", "min_outage:", "exclude:", "monthly_fee:", "restitution:", "start:",
-		"end:", "vendor:", "model:", "serial:", "year_acquired:", "asset_code:", "warranty_end:", "contract_end:"} {
+		"end:", "vendor:", "model:", "serial:", "year_acquired:", "asset_code:", "warranty_end:", "contract_end:",
+		"services:", "category:", "url:", "probe:", "measurement:", "response_time:", "field:"} {
 		if !bytes.Contains(ExampleYAML, []byte(key)) {
 			t.Errorf("example.yml does not show %s", key)
 		}
@@ -131,15 +149,16 @@ func TestExampleParses(t *testing.T) {
 }
 
 func TestEmptyInventory(t *testing.T) {
-	for _, src := range []string{"", "# nothing yet\n", "{}", "sites: []\nlinks: []\ndevices: []\n"} {
+	for _, src := range []string{"", "# nothing yet\n", "{}", "sites: []\nlinks: []\ndevices: []\nservices: []\n"} {
 		inv, err := Parse("empty.yml", []byte(src))
 		if err != nil {
 			t.Fatalf("%q: %v", src, err)
 		}
-		if inv.Sites != nil || inv.Links != nil || inv.Devices != nil || len(inv.Defaults.LinkTypes) != 4 {
+		if inv.Sites != nil || inv.Links != nil || inv.Devices != nil || inv.Services != nil || len(inv.Defaults.LinkTypes) != 4 ||
+			inv.Defaults.Services != builtinServiceDefaults {
 			t.Errorf("%q: %+v", src, inv)
 		}
-		if inv.MatchICMP("", "", "10.0.0.1") != nil || inv.Site("x") != nil {
+		if inv.MatchICMP("", "", "10.0.0.1") != nil || inv.Site("x") != nil || inv.MatchService("http", "", "portal") != nil {
 			t.Errorf("%q: matched in an empty inventory", src)
 		}
 		roundTrip(t, inv)
@@ -213,6 +232,29 @@ func TestBadYAML(t *testing.T) {
 			`testdata/bad-defaults.yml:6:12: defaults.link_types.vsat.rtt: must be positive (got 0s)`,
 			`testdata/bad-defaults.yml:7:19: defaults.flap_merge_gap: must not be negative (got -1m)`,
 		},
+		"bad-services.yml": {
+			`testdata/bad-services.yml:2:26: defaults.services.sla_target: must be a percentage above 0 and at most 100 (got 0)`,
+			`testdata/bad-services.yml:2:44: defaults.services.response_time: must be positive (got -5s)`,
+			`testdata/bad-services.yml:10:33: services[0].thresholds.response_time: must be positive (got 0s)`,
+			`testdata/bad-services.yml:10:44: services[0].thresholds.field: invalid field "total-seconds": use letters, digits and '_', starting with a letter or '_'`,
+			`testdata/bad-services.yml:11:17: services[0].sla_target: must be a percentage above 0 and at most 100 (got 101)`,
+			`testdata/bad-services.yml:12:9: services[1].id: duplicate service id "portal" (first on line 6)`,
+			`testdata/bad-services.yml:13:11: services[1].name: required`,
+			`testdata/bad-services.yml:14:11: services[1].site: unknown site "nowhere"`,
+			`testdata/bad-services.yml:15:10: services[1].url: must be an absolute URL such as https://portal.example.go.id/ (got "portal.example.go.id")`,
+			`testdata/bad-services.yml:16:40: services[1].probe.target: check "portal" of measurement "http" by agent "agent-dc" is already matched by service "portal"`,
+			`testdata/bad-services.yml:17:5: services[2].name: required`,
+			`testdata/bad-services.yml:17:5: services[2].site: required`,
+			`testdata/bad-services.yml:17:9: services[2].id: invalid service id "Eoffice": use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit`,
+			`testdata/bad-services.yml:18:12: services[2].probe.target: required: the name of the plugin's target in agent.yml`,
+			`testdata/bad-services.yml:18:26: services[2].probe.measurement: invalid measurement "HTTP": use lowercase letters, digits and '_', starting with a letter or '_'`,
+			`testdata/bad-services.yml:19:5: services[3].id: required`,
+			`testdata/bad-services.yml:21:26: services[3].probe.measurement: measurement "icmp" is the agent's own; a service is checked by a probe plugin such as http, dns or tcp`,
+			`testdata/bad-services.yml:29:39: services[5].probe.target: check "ns1" of measurement "dns" is already matched by service "dns"`,
+			`testdata/bad-services.yml:34:17: services[6].thresholds.field: required with response_time for measurement "simpeg": the field that holds the response time in seconds (http, dns and tcp have one built in)`,
+			`testdata/bad-services.yml:35:5: services[7].probe.measurement: required: the probe plugin's measurement, such as http, dns or tcp`,
+			`testdata/bad-services.yml:35:5: services[7].probe.target: required: the name of the plugin's target in agent.yml`,
+		},
 		"bad-devices.yml": {
 			`testdata/bad-devices.yml:8:5: devices[1].id: required`,
 			`testdata/bad-devices.yml:9:9: devices[2].id: duplicate device id "core" (first on line 6)`,
@@ -231,7 +273,7 @@ func TestBadYAML(t *testing.T) {
 		})
 	}
 	files, _ := filepath.Glob("testdata/bad-*.yml")
-	if len(files) != 14 {
+	if len(files) != 15 {
 		t.Errorf("%d bad-*.yml files; every one needs an expected message here", len(files))
 	}
 }

@@ -2,10 +2,17 @@ package inventory
 
 import (
 	"fmt"
+	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/pantau-noc/pantau/internal/yamlconf"
+)
+
+var (
+	measurementRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+	fieldRE       = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
 // validator checks an inventory after fillBasic; n counts the problems.
@@ -83,6 +90,7 @@ func (v *validator) inventory(inv *Inventory) {
 	sites := v.sites(inv.Sites)
 	v.links(inv.Links, sites)
 	v.devices(inv.Devices, sites)
+	v.services(inv.Services, sites)
 }
 
 func (v *validator) defaults(d *Defaults) {
@@ -103,6 +111,8 @@ func (v *validator) defaults(d *Defaults) {
 		v.percent(at+".sla_target", td.SLATarget)
 	}
 	v.nonNegative("defaults.flap_merge_gap", d.FlapMergeGap)
+	v.percent("defaults.services.sla_target", d.Services.SLATarget)
+	v.positive("defaults.services.response_time", d.Services.ResponseTime)
 }
 
 // sites validates the sites and returns the index of each site id.
@@ -285,6 +295,63 @@ func (v *validator) devices(devices []Device, sites map[string]int) {
 		v.siteRef(at+".site", d.Site, sites)
 		if d.YearAcquired != 0 && (d.YearAcquired < 1980 || d.YearAcquired > 2100) {
 			v.add(at+".year_acquired", "must be 0 (unknown) or between 1980 and 2100 (got %d)", d.YearAcquired)
+		}
+	}
+}
+
+func (v *validator) services(services []Service, sites map[string]int) {
+	seen := map[string]string{}
+	probes := map[[3]string]int{}
+	for i := range services {
+		sv := &services[i]
+		at := fmt.Sprintf("services[%d]", i)
+		v.id(at+".id", "service", sv.ID, seen, true)
+		if strings.TrimSpace(sv.Name) == "" {
+			v.add(at+".name", "required")
+		}
+		v.siteRef(at+".site", sv.Site, sites)
+		if sv.URL != "" {
+			if u, err := url.Parse(sv.URL); err != nil || u.Scheme == "" || u.Host == "" {
+				v.add(at+".url", "must be an absolute URL such as https://portal.example.go.id/ (got %q)", sv.URL)
+			}
+		}
+
+		p := sv.Probe
+		switch m := p.Measurement; {
+		case m == "":
+			v.add(at+".probe.measurement", "required: the probe plugin's measurement, such as http, dns or tcp")
+		case !measurementRE.MatchString(m):
+			v.add(at+".probe.measurement", "invalid measurement %q: use lowercase letters, digits and '_', starting with a letter or '_'", m)
+		case slices.Contains(ReservedMeasurements, m):
+			v.add(at+".probe.measurement", "measurement %q is the agent's own; a service is checked by a probe plugin such as http, dns or tcp", m)
+		}
+		if p.Target == "" {
+			v.add(at+".probe.target", "required: the name of the plugin's target in agent.yml")
+		} else if p.Measurement != "" {
+			k := [3]string{p.Measurement, p.Target, p.Agent}
+			if j, dup := probes[k]; dup {
+				if p.Agent == "" {
+					v.add(at+".probe.target", "check %q of measurement %q is already matched by service %q", p.Target, p.Measurement, services[j].ID)
+				} else {
+					v.add(at+".probe.target", "check %q of measurement %q by agent %q is already matched by service %q", p.Target, p.Measurement, p.Agent, services[j].ID)
+				}
+			} else {
+				probes[k] = i
+			}
+		}
+
+		th := sv.Thresholds
+		if th.ResponseTime != nil {
+			v.positive(at+".thresholds.response_time", *th.ResponseTime)
+			if th.Field == "" {
+				v.add(at+".thresholds.field", "required with response_time for measurement %q: the field that holds the response time in seconds (http, dns and tcp have one built in)", p.Measurement)
+			}
+		}
+		if th.Field != "" && !fieldRE.MatchString(th.Field) {
+			v.add(at+".thresholds.field", "invalid field %q: use letters, digits and '_', starting with a letter or '_'", th.Field)
+		}
+		if sv.SLATarget != 0 {
+			v.percent(at+".sla_target", sv.SLATarget)
 		}
 	}
 }

@@ -16,8 +16,10 @@ import (
 // WriteYAML writes the inventory as inventory.yml, headed by a comment
 // saying it was generated from source. Values that Parse would fill in
 // anyway (a link's thresholds and SLA target when they equal the inherited
-// ones, the built-in link type defaults, an OPD site's own id as its opd)
-// are left out, so that a later change of a default reaches every link.
+// ones, the built-in link type and service defaults, an OPD site's own id
+// as its opd, a service's site's OPD, SLA target, built-in response time
+// field and default response time) are left out, so that a later change
+// of a default reaches every link and service.
 // Parse reads the output back to an equal Inventory.
 func (inv *Inventory) WriteYAML(w io.Writer, source string) error {
 	root := mapping(false)
@@ -49,6 +51,13 @@ func (inv *Inventory) WriteYAML(w io.Writer, source string) error {
 			seq.Content = append(seq.Content, deviceNode(&inv.Devices[i]))
 		}
 		root.set("devices", seq)
+	}
+	if len(inv.Services) > 0 {
+		seq := &yaml.Node{Kind: yaml.SequenceNode}
+		for i := range inv.Services {
+			seq.Content = append(seq.Content, inv.serviceNode(&inv.Services[i], sites[inv.Services[i].Site]))
+		}
+		root.set("services", seq)
 	}
 
 	header := "Pantau inventory (inventory.yml), generated"
@@ -142,6 +151,17 @@ func (inv *Inventory) defaultsNode() *yaml.Node {
 	}
 	if inv.Defaults.FlapMergeGap != 0 {
 		m.set("flap_merge_gap", durationNode(inv.Defaults.FlapMergeGap))
+	}
+	sd, b := inv.Defaults.Services, builtinServiceDefaults
+	svc := mapping(true)
+	if !sameFloat(sd.SLATarget, b.SLATarget) {
+		svc.set("sla_target", scalar(sd.SLATarget))
+	}
+	if sd.ResponseTime != b.ResponseTime {
+		svc.set("response_time", durationNode(sd.ResponseTime))
+	}
+	if len(svc.Content) > 0 {
+		m.set("services", svc.Node)
 	}
 	if len(m.Content) == 0 {
 		return nil
@@ -249,6 +269,41 @@ func deviceNode(d *Device) *yaml.Node {
 	m.str("asset_code", d.AssetCode)
 	m.date("warranty_end", d.WarrantyEnd)
 	m.date("contract_end", d.ContractEnd)
+	return m.Node
+}
+
+func (inv *Inventory) serviceNode(sv *Service, s *Site) *yaml.Node {
+	m := mapping(false)
+	m.str("id", sv.ID)
+	m.str("name", sv.Name)
+	m.str("site", sv.Site)
+	if s == nil || sv.OPD != s.OPD {
+		m.str("opd", sv.OPD)
+	}
+	m.str("category", sv.Category)
+	m.str("url", sv.URL)
+	probe := mapping(true)
+	probe.str("measurement", sv.Probe.Measurement)
+	probe.str("target", sv.Probe.Target)
+	probe.str("agent", sv.Probe.Agent)
+	if len(probe.Content) > 0 {
+		m.set("probe", probe.Node)
+	}
+	th := mapping(true)
+	// Parse fills in the default response time whenever the field is
+	// known, and the field for the bundled plugins' measurements.
+	if p := sv.Thresholds.ResponseTime; p != nil && (sv.Thresholds.Field == "" || *p != inv.Defaults.Services.ResponseTime) {
+		th.set("response_time", durationNode(*p))
+	}
+	if f := sv.Thresholds.Field; f != ResponseFields[sv.Probe.Measurement] {
+		th.str("field", f)
+	}
+	if len(th.Content) > 0 {
+		m.set("thresholds", th.Node)
+	}
+	if sv.SLATarget != 0 && !sameFloat(sv.SLATarget, inv.Defaults.Services.SLATarget) {
+		m.set("sla_target", scalar(sv.SLATarget))
+	}
 	return m.Node
 }
 

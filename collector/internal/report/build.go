@@ -135,11 +135,11 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 		Lang: lang, Title: T(lang, "title"), Period: p.Label, Start: p.Start, End: p.End,
 		TimeZone: T(lang, "tz.per_site"), GeneratedAt: o.Now.In(o.Zone).Truncate(time.Second),
 		Generator: "pantau-collector " + buildinfo.Version,
-		Sites:     []SiteRow{}, Links: []LinkRow{}, Incidents: []Incident{}, Contracts: []ContractRow{},
+		Sites:     []SiteRow{}, Links: []LinkRow{}, Services: []ServiceRow{}, Incidents: []Incident{}, Contracts: []ContractRow{},
 		Capacity: []CapacityRow{}, Reviews: []statedb.Review{}, FollowUps: []statedb.FollowUp{},
 		Assets: []Asset{}, Expiries: []Expiry{},
 	}
-	for _, k := range []string{"m.minute", "m.availability", "m.completeness", "m.worst", "m.site", "m.outage", "m.cause", "m.contract", "m.capacity", "m.coverage", "m.evidence"} {
+	for _, k := range []string{"m.minute", "m.availability", "m.completeness", "m.worst", "m.site", "m.outage", "m.cause", "m.service", "m.contract", "m.capacity", "m.coverage", "m.evidence"} {
 		r.Methods = append(r.Methods, Note{Figure: k[2:], Method: T(lang, k)})
 	}
 
@@ -243,6 +243,9 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 		siteUp += sr.Up + sr.Degraded
 		siteKnown += sr.Up + sr.Degraded + sr.Down
 	}
+	if err := buildServices(ctx, r, comp, inv, servicesInScope(inv, sites, o), p); err != nil {
+		return nil, err
+	}
 	r.Summary.Sites = len(sites)
 	r.Summary.Availability = pct(sumUp, sumKnown)
 	r.Summary.Completeness = pct(sumKnown, sumKnown+sumNoData)
@@ -282,6 +285,69 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// servicesInScope returns the services a report covers: all for the
+// whole Pemda, those an OPD owns or hosts for an OPD report, and those
+// hosted at the site for a site report.
+func servicesInScope(inv *inventory.Inventory, sites []*inventory.Site, o Options) []*inventory.Service {
+	in := make(map[string]bool, len(sites))
+	for _, s := range sites {
+		in[s.ID] = true
+	}
+	var out []*inventory.Service
+	for i := range inv.Services {
+		sv := &inv.Services[i]
+		if o.OPD != "" && sv.OPD == o.OPD || in[sv.Site] {
+			out = append(out, sv)
+		}
+	}
+	return out
+}
+
+// buildServices adds the services' rows, incidents and summary figures.
+func buildServices(ctx context.Context, r *Report, comp *sla.Computation, inv *inventory.Inventory, svcs []*inventory.Service, p sla.Period) error {
+	var up, known int
+	for _, sv := range svcs {
+		res, err := comp.Service(ctx, sv)
+		if err != nil {
+			return err
+		}
+		site := inv.Site(sv.Site)
+		r.Services = append(r.Services, ServiceRow{
+			Service: sv.ID, Name: sv.Name, Category: sv.Category, URL: sv.URL, Site: sv.Site, OPD: sv.OPD,
+			Check: sv.Probe.Measurement + " " + sv.Probe.Target, TimeZone: zoneName(site),
+			Figures: res.Figures, Target: res.Target, Met: res.Met, Outages: len(res.Outages),
+			DowntimeByCause: res.DowntimeByCause, MTTRMinutes: res.MTTRMinutes, MTBFMinutes: res.MTBFMinutes,
+			Daily: daily(res.States, p.In(site.Location)),
+		})
+		s := &r.Summary
+		s.Services++
+		k := res.Up + res.Degraded + res.Down
+		if k > 0 {
+			s.ServicesWithData++
+		}
+		if res.Met != nil {
+			if *res.Met {
+				s.ServicesMeetingSLA++
+			} else {
+				s.ServicesMissingSLA++
+			}
+		}
+		up += res.Up + res.Degraded
+		known += k
+		for _, ou := range res.Outages {
+			r.Incidents = append(r.Incidents, Incident{
+				Service: sv.ID, Site: sv.Site, Start: ou.Start.In(site.Location), End: ou.End.In(site.Location),
+				DurationMinutes: ou.DurationMinutes, DownMinutes: ou.DownMinutes, MaintenanceMinutes: ou.MaintenanceMinutes,
+				InPeriodMinutes: ou.InPeriodMinutes, Cause: ou.Cause,
+			})
+			s.ServiceOutages++
+			s.ServiceDowntimeMinutes += ou.InPeriodMinutes
+		}
+	}
+	r.Summary.ServiceAvailability = pct(up, known)
+	return nil
 }
 
 func pct(num, den int) *float64 {

@@ -43,6 +43,9 @@ links:
   - {id: aimas-vsat, site: distrik-aimas, type: vsat, isp: Palapa Ring, icmp: {target: 127.0.0.4}}
 devices:
   - {id: rtr-dinkes, site: dinkes, vendor: MikroTik, model: CCR2004, serial: HF1234, year_acquired: 2023, asset_code: "02.06.03.01.001", warranty_end: 2026-11-30}
+services:
+  # owned by bappeda, hosted at dinkes
+  - {id: sipd, name: SIPD Bappeda, site: dinkes, opd: bappeda, category: perencanaan, url: "https://sipd.example.go.id/", probe: {measurement: http, target: sipd}}
 `
 
 var wib = time.FixedZone("WIB", 7*3600)
@@ -74,9 +77,19 @@ func buildFixture(t *testing.T) (*inventory.Inventory, *statedb.DB) {
 	t.Cleanup(func() { db.Close() })
 	b := sla.NewBuilder(inv, nil)
 	outage := [2]time.Time{time.Date(2026, 10, 10, 10, 0, 0, 0, wib), time.Date(2026, 10, 10, 10, 30, 0, 0, wib)}
+	// sipd: down with dinkes' link (network), down on its own Oct 20
+	// 08:00-08:20 (service), and 6 s > 5 s slow Oct 5 09:00-09:10
+	sipdDown := [2]time.Time{time.Date(2026, 10, 20, 8, 0, 0, 0, wib), time.Date(2026, 10, 20, 8, 20, 0, 0, wib)}
+	sipdSlow := [2]time.Time{time.Date(2026, 10, 5, 9, 0, 0, 0, wib), time.Date(2026, 10, 5, 9, 10, 0, 0, wib)}
+	sipd := b.ServiceOf([]byte("http"), "a", []byte("sipd"))
 	var marks []sla.Mark
 	for tm := time.Date(2026, 9, 29, 0, 0, 0, 0, wib); tm.Before(time.Date(2026, 12, 2, 0, 0, 0, 0, wib)); tm = tm.Add(time.Minute) {
 		down := !tm.Before(outage[0]) && tm.Before(outage[1])
+		rt := 0.4
+		if !tm.Before(sipdSlow[0]) && tm.Before(sipdSlow[1]) {
+			rt = 6
+		}
+		marks = append(marks, sipd.Mark(tm.UnixNano(), !down && (tm.Before(sipdDown[0]) || !tm.Before(sipdDown[1])), rt, true))
 		marks = b.ICMP(marks, "a", "", "127.0.0.2", tm.UnixNano(), !down, 0, 0.01, !down)
 		marks = b.ICMP(marks, "a", "", "127.0.0.4", tm.UnixNano(), true, 0, 0.65, true) // VSAT
 		marks = append(marks, sla.Mark{Kind: sla.KindCollector, Minute: sla.MinuteOf(tm.UnixNano()), Bits: sla.BitSeen})
@@ -163,6 +176,46 @@ func TestBuildOctoberExact(t *testing.T) {
 	if cp := r.Capacity; len(cp) != 2 || cp[0].MeanBps != 10e6 || cp[0].CapacitySource != "contract" || *cp[0].MeanUtilization != 50 || cp[0].P95Bps != 10e6 {
 		t.Errorf("capacity %+v", cp)
 	}
+	// sipd: 44,640 minutes, 50 down (30 with dinkes' link: network; 20
+	// its own), 10 degraded: (44,580 + 10) / 44,640 = 99.888 % ≥ 99 (the
+	// default target)
+	if len(r.Services) != 1 {
+		t.Fatalf("services %+v", r.Services)
+	}
+	sv := r.Services[0]
+	if sv.Service != "sipd" || sv.OPD != "bappeda" || sv.Check != "http sipd" || sv.Up != 44580 || sv.Degraded != 10 || sv.Down != 50 ||
+		fmt.Sprintf("%.3f", *sv.Availability) != "99.888" || sv.Target != 99 || sv.Met == nil || !*sv.Met || sv.Outages != 2 ||
+		sv.DowntimeByCause["network"] != 30 || sv.DowntimeByCause["service"] != 20 {
+		t.Errorf("sipd: %+v", sv)
+	}
+	if s := r.Summary; s.Services != 1 || s.ServicesMeetingSLA != 1 || s.ServiceOutages != 2 || s.ServiceDowntimeMinutes != 50 ||
+		fmt.Sprintf("%.3f", *s.ServiceAvailability) != "99.888" {
+		t.Errorf("summary services %+v", s)
+	}
+	var svcIncidents int
+	for _, in := range r.Incidents {
+		if in.Service == "sipd" {
+			svcIncidents++
+		}
+	}
+	if svcIncidents != 2 || len(r.Incidents) != 3 {
+		t.Errorf("incidents %+v", r.Incidents)
+	}
+	// scopes: bappeda's report lists the service it owns; dinkes' site
+	// report the service it hosts; disdik's neither
+	for _, c := range []struct {
+		o    Options
+		want int
+	}{{Options{OPD: "bappeda"}, 1}, {Options{Site: "dinkes"}, 1}, {Options{OPD: "disdik"}, 0}} {
+		c.o.Period, c.o.Zone, c.o.Now = "2026-10", wib, time.Date(2026, 11, 2, 9, 0, 0, 0, wib)
+		sr, err := Build(context.Background(), Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Reviews: db}, c.o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sr.Services) != c.want {
+			t.Errorf("%+v: %d services, want %d", c.o, len(sr.Services), c.want)
+		}
+	}
 	// the evidence mapping comes from spbe.yml
 	if len(r.Evidence) == 0 || r.Evidence[0].Indicators[0].Name != "Layanan Jaringan Intra" {
 		t.Errorf("evidence %+v", r.Evidence)
@@ -202,7 +255,7 @@ func TestGoldenCSVAndJSON(t *testing.T) {
 	inv, db := buildFixture(t)
 	for _, lang := range []string{LangID, LangEN} {
 		r := buildReport(t, inv, db, "2026-10", lang)
-		for _, table := range []string{"links", "sites", "incidents", "coverage", "summary"} {
+		for _, table := range []string{"links", "sites", "services", "incidents", "coverage", "summary"} {
 			var buf bytes.Buffer
 			if err := Render(&buf, r, "csv", table); err != nil {
 				t.Fatal(err)

@@ -60,6 +60,8 @@ func fixtureReport(lang string) *Report {
 		Completeness:     fixPct(96.72351885098743),
 		WorstCase:        fixPct(95.96798324356672),
 		SiteAvailability: fixPct(99.02145720348973),
+		Services:         2, ServicesWithData: 2, ServicesMeetingSLA: 1, ServicesMissingSLA: 1,
+		ServiceAvailability: fixPct(99.49443882709808), ServiceOutages: 3, ServiceDowntimeMinutes: 450,
 		Outages:          6,
 		DowntimeMinutes:  1010,
 		DowntimeByCause:  map[string]int{"isp": 770, "parent": 30, "power": 210},
@@ -131,9 +133,33 @@ func fixtureReport(lang string) *Report {
 			Daily: vsatDaily,
 		},
 	}
+	r.Services = []ServiceRow{
+		{
+			Service: "portal", Name: "Portal Resmi Pemda <www>", Category: "portal", URL: "https://portal.example.go.id/", Site: "dinkes", OPD: "kominfo",
+			Check: "http portal", TimeZone: "WIB (Asia/Jakarta)",
+			Figures: sla.Figures{Minutes: month, Up: 44500, Degraded: 60, Down: 50, Maint: 30,
+				Availability: fixPct(99.88791750728537), Completeness: fixPct(100), WorstCase: fixPct(99.88791750728537)},
+			Target: 99, Met: fixBool(true), Outages: 2, DowntimeByCause: map[string]int{"service": 35, "network": 15},
+			MTTRMinutes: fixPct(25), MTBFMinutes: fixPct(22280),
+			Daily: fixDaily(map[int]*float64{12: fixPct(97.56944444444444), 21: fixPct(98.95833333333334)}),
+		},
+		{
+			Service: "eoffice", Name: "E-Office", Category: "e-office", Site: "dinkes", OPD: "dinkes",
+			Check: "http eoffice", TimeZone: "WIB (Asia/Jakarta)",
+			Figures: sla.Figures{Minutes: month, Up: 44000, Down: 400, NoData: 240,
+				Availability: fixPct(99.09909909909909), Completeness: fixPct(99.46236559139785), WorstCase: fixPct(98.56630824372759)},
+			Target: 99.5, Met: fixBool(false), Outages: 1, DowntimeByCause: map[string]int{"service": 400},
+			MTTRMinutes: fixPct(400), MTBFMinutes: fixPct(44000),
+			Daily: fixDaily(map[int]*float64{7: fixPct(83.33333333333334), 8: fixPct(88.88888888888889)}),
+		},
+	}
 	r.Incidents = []Incident{
+		{Service: "eoffice", Site: "dinkes", Start: time.Date(2026, 10, 7, 20, 0, 0, 0, fixWIB), End: time.Date(2026, 10, 8, 2, 40, 0, 0, fixWIB),
+			DurationMinutes: 400, DownMinutes: 400, InPeriodMinutes: 400, Cause: "service"},
 		{Link: "dinkes-fo", Site: "dinkes", Start: time.Date(2026, 10, 12, 9, 15, 0, 0, fixWIB), End: time.Date(2026, 10, 12, 11, 45, 0, 0, fixWIB),
 			DurationMinutes: 150, DownMinutes: 150, InPeriodMinutes: 150, Cause: "isp", ContractCounted: true},
+		{Service: "portal", Site: "dinkes", Start: time.Date(2026, 10, 12, 13, 0, 0, 0, fixWIB), End: time.Date(2026, 10, 12, 13, 35, 0, 0, fixWIB),
+			DurationMinutes: 35, DownMinutes: 35, InPeriodMinutes: 35, Cause: "service"},
 		{Link: "sentani-vsat", Site: "dist-sentani", Start: time.Date(2026, 10, 14, 13, 5, 0, 0, fixWIT), End: time.Date(2026, 10, 14, 18, 35, 0, 0, fixWIT),
 			DurationMinutes: 330, DownMinutes: 330, InPeriodMinutes: 330, Cause: "isp", ContractCounted: true},
 		{Link: "sentani-vsat", Site: "dist-sentani", Start: time.Date(2026, 10, 18, 2, 0, 0, 0, fixWIT), End: time.Date(2026, 10, 18, 5, 0, 0, 0, fixWIT),
@@ -142,6 +168,8 @@ func fixtureReport(lang string) *Report {
 			DurationMinutes: 30, DownMinutes: 30, InPeriodMinutes: 30, Cause: "power"},
 		{Link: "dinkes-radio", Site: "dinkes", Start: time.Date(2026, 10, 21, 19, 40, 0, 0, fixWIB), End: time.Date(2026, 10, 21, 20, 10, 0, 0, fixWIB),
 			DurationMinutes: 30, DownMinutes: 30, InPeriodMinutes: 30, Cause: "parent"},
+		{Service: "portal", Site: "dinkes", Start: time.Date(2026, 10, 21, 19, 40, 0, 0, fixWIB), End: time.Date(2026, 10, 21, 19, 55, 0, 0, fixWIB),
+			DurationMinutes: 15, DownMinutes: 15, InPeriodMinutes: 15, Cause: "network"},
 		{Link: "sentani-vsat", Site: "dist-sentani", Start: time.Date(2026, 10, 30, 22, 50, 0, 0, fixWIT), End: time.Date(2026, 10, 31, 3, 40, 0, 0, fixWIT),
 			DurationMinutes: 320, DownMinutes: 290, MaintenanceMinutes: 30, InPeriodMinutes: 290, Cause: "isp", ContractCounted: true},
 	}

@@ -31,6 +31,8 @@ var htmlText = map[string][2]string{
 	"fig.complete":    {"Kelengkapan data", "Data completeness"},
 	"fig.worst":       {"Kasus terburuk", "Worst case"},
 	"fig.links_met":   {"Jalur memenuhi SLA", "Links meeting SLA"},
+	"fig.svc_avail":   {"Ketersediaan layanan", "Service availability"},
+	"note.svc_met":    {"%d dari %d layanan memenuhi SLA", "%d of %d services meet their SLA"},
 	"fig.outages":     {"Gangguan", "Outages"},
 	"fig.restitution": {"Restitusi dapat diklaim", "Restitution claimable"},
 	"fig.cov_opd":     {"Cakupan OPD", "OPD coverage"},
@@ -215,12 +217,12 @@ func shorten(s string, n int) string {
 // pageBreaks are the tables that start a new printed page; the others
 // follow the previous one.
 var pageBreaks = map[string]bool{
-	"coverage": true, "sites": true, "links": true, "incidents": true, "contracts": true,
+	"coverage": true, "sites": true, "links": true, "services": true, "incidents": true, "contracts": true,
 	"capacity": true, "reviews": true, "assets": true, "evidence": true,
 }
 
 // wideTables are printed on landscape pages.
-var wideTables = map[string]bool{"sites": true, "links": true, "contracts": true, "capacity": true}
+var wideTables = map[string]bool{"sites": true, "links": true, "services": true, "contracts": true, "capacity": true}
 
 // shortText is the longest text kept on one line in a table cell.
 const shortText = 18
@@ -352,12 +354,18 @@ func figures(p *htmlPage, r *Report) []htmlFigure {
 	if s.LinksMeetingSLA+s.LinksMissingSLA > 0 {
 		met.Class = good(s.LinksMissingSLA == 0)
 	}
+	svc := htmlFigure{Label: p.s("fig.svc_avail"), Value: pctText(s.ServiceAvailability),
+		Note: nodata(s.ServiceAvailability, fmt.Sprintf(p.s("note.svc_met"), s.ServicesMeetingSLA, s.Services))}
+	if s.ServicesMeetingSLA+s.ServicesMissingSLA > 0 {
+		svc.Class = good(s.ServicesMissingSLA == 0)
+	}
 	return []htmlFigure{
 		{Label: p.s("fig.link_avail"), Value: pctText(s.Availability), Note: nodata(s.Availability, "")},
 		{Label: p.s("fig.site_avail"), Value: pctText(s.SiteAvailability), Note: nodata(s.SiteAvailability, "")},
 		{Label: p.s("fig.complete"), Value: pctText(s.Completeness), Note: nodata(s.Completeness, "")},
 		{Label: p.s("fig.worst"), Value: pctText(s.WorstCase), Note: nodata(s.WorstCase, "")},
 		met,
+		svc,
 		{Label: p.s("fig.outages"), Value: strconv.Itoa(s.Outages), Note: fmt.Sprintf(p.s("note.down"), s.DowntimeMinutes)},
 		{Label: p.s("fig.restitution"), Value: rupiah(lang, s.Restitution)},
 		{Label: p.s("fig.cov_opd"), Value: pctText(s.CoverageOPD), Note: fmt.Sprintf(p.s("note.of"), c.OPDMonitored, c.OPDTotal)},

@@ -28,6 +28,7 @@ type Report struct {
 	Coverage  Coverage           `json:"coverage"`
 	Sites     []SiteRow          `json:"sites"`
 	Links     []LinkRow          `json:"links"`
+	Services  []ServiceRow       `json:"services"`
 	Incidents []Incident         `json:"incidents"`
 	Contracts []ContractRow      `json:"contracts"`
 	Capacity  []CapacityRow      `json:"capacity"`
@@ -53,24 +54,32 @@ type Note struct {
 
 // Summary is the first page: what the SPBE team attaches as evidence.
 type Summary struct {
-	Sites             int            `json:"sites"`
-	Links             int            `json:"links"`
-	LinksWithData     int            `json:"links_with_data"`
-	LinksMeetingSLA   int            `json:"links_meeting_sla"`
-	LinksMissingSLA   int            `json:"links_missing_sla"`
-	Availability      *float64       `json:"availability_pct"` // over all links' known minutes
-	Completeness      *float64       `json:"completeness_pct"`
-	WorstCase         *float64       `json:"worst_case_pct"`
-	SiteAvailability  *float64       `json:"site_availability_pct"`
-	Outages           int            `json:"outages"`
-	DowntimeMinutes   int            `json:"downtime_minutes"`
-	DowntimeByCause   map[string]int `json:"downtime_by_cause_minutes"`
-	Restitution       int64          `json:"restitution"`
-	CoverageOPD       *float64       `json:"coverage_opd_pct"`
-	CoverageDistrict  *float64       `json:"coverage_district_pct"`
-	OpenFollowUps     int            `json:"open_follow_ups"`
-	ClosedFollowUps   int            `json:"closed_follow_ups"`
-	ExpiringWithin90d int            `json:"expiring_within_90_days"`
+	Sites            int      `json:"sites"`
+	Links            int      `json:"links"`
+	LinksWithData    int      `json:"links_with_data"`
+	LinksMeetingSLA  int      `json:"links_meeting_sla"`
+	LinksMissingSLA  int      `json:"links_missing_sla"`
+	Availability     *float64 `json:"availability_pct"` // over all links' known minutes
+	Completeness     *float64 `json:"completeness_pct"`
+	WorstCase        *float64 `json:"worst_case_pct"`
+	SiteAvailability *float64 `json:"site_availability_pct"`
+	// Services checked by probe plugins (http, dns, tcp, ...).
+	Services               int            `json:"services"`
+	ServicesWithData       int            `json:"services_with_data"`
+	ServicesMeetingSLA     int            `json:"services_meeting_sla"`
+	ServicesMissingSLA     int            `json:"services_missing_sla"`
+	ServiceAvailability    *float64       `json:"service_availability_pct"` // over all services' known minutes
+	ServiceOutages         int            `json:"service_outages"`
+	ServiceDowntimeMinutes int            `json:"service_downtime_minutes"`
+	Outages                int            `json:"outages"`
+	DowntimeMinutes        int            `json:"downtime_minutes"`
+	DowntimeByCause        map[string]int `json:"downtime_by_cause_minutes"`
+	Restitution            int64          `json:"restitution"`
+	CoverageOPD            *float64       `json:"coverage_opd_pct"`
+	CoverageDistrict       *float64       `json:"coverage_district_pct"`
+	OpenFollowUps          int            `json:"open_follow_ups"`
+	ClosedFollowUps        int            `json:"closed_follow_ups"`
+	ExpiringWithin90d      int            `json:"expiring_within_90_days"`
 }
 
 // Coverage is the cakupan: which OPD and district sites are connected (a
@@ -142,9 +151,32 @@ type LinkRow struct {
 	Daily           []*float64     `json:"daily_availability_pct"`
 }
 
-// Incident is one outage of one link.
+// ServiceRow is one service's availability.
+type ServiceRow struct {
+	Service  string `json:"service"`
+	Name     string `json:"name"`
+	Category string `json:"category,omitempty"`
+	URL      string `json:"url,omitempty"`
+	Site     string `json:"site"`
+	OPD      string `json:"opd"`
+	// Check is the plugin check that decides the service's state:
+	// measurement and target, such as "http portal".
+	Check    string `json:"check"`
+	TimeZone string `json:"time_zone"`
+	sla.Figures
+	Target          float64        `json:"sla_target_pct"`
+	Met             *bool          `json:"sla_met"`
+	Outages         int            `json:"outages"`
+	DowntimeByCause map[string]int `json:"downtime_by_cause_minutes"` // service | network | unknown
+	MTTRMinutes     *float64       `json:"mttr_minutes"`
+	MTBFMinutes     *float64       `json:"mtbf_minutes"`
+	Daily           []*float64     `json:"daily_availability_pct"`
+}
+
+// Incident is one outage of one link or one service.
 type Incident struct {
-	Link               string    `json:"link"`
+	Link               string    `json:"link,omitempty"`
+	Service            string    `json:"service,omitempty"`
 	Site               string    `json:"site"`
 	Start              time.Time `json:"start"`
 	End                time.Time `json:"end"`

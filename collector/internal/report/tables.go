@@ -17,14 +17,15 @@ type Table struct {
 }
 
 // TableNames lists the tables in report order.
-var TableNames = []string{"summary", "coverage", "sites", "links", "incidents", "contracts", "capacity", "reviews", "followups", "assets", "expiries", "evidence", "methods"}
+var TableNames = []string{"summary", "coverage", "sites", "links", "services", "incidents", "contracts", "capacity", "reviews", "followups", "assets", "expiries", "evidence", "methods"}
 
 var columns = map[string][][2]string{
 	"summary":   {{"butir", "item"}, {"nilai", "value"}},
 	"coverage":  {{"bulan", "month"}, {"OPD dipantau", "OPD monitored"}, {"OPD seluruhnya", "OPD total"}, {"distrik dipantau", "districts monitored"}, {"distrik seluruhnya", "districts total"}},
 	"sites":     {{"lokasi", "site"}, {"nama", "name"}, {"jenis", "kind"}, {"OPD", "OPD"}, {"distrik", "district"}, {"zona waktu", "time zone"}, {"jalur", "links"}, {"menit", "minutes"}, {"naik", "up"}, {"terdegradasi", "degraded"}, {"putus", "down"}, {"pemeliharaan", "maintenance"}, {"tanpa data", "no data"}, {"pemantau mati", "monitoring down"}, {"ketersediaan %", "availability %"}, {"kelengkapan %", "completeness %"}, {"kasus terburuk %", "worst case %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"gangguan", "outages"}, {"MTTR menit", "MTTR minutes"}, {"MTBF menit", "MTBF minutes"}},
 	"links":     {{"jalur", "link"}, {"nama", "name"}, {"lokasi", "site"}, {"OPD", "OPD"}, {"jenis", "type"}, {"ISP", "ISP"}, {"sirkuit", "circuit"}, {"zona waktu", "time zone"}, {"menit", "minutes"}, {"naik", "up"}, {"terdegradasi", "degraded"}, {"putus", "down"}, {"pemeliharaan", "maintenance"}, {"tanpa data", "no data"}, {"pemantau mati", "monitoring down"}, {"ketersediaan %", "availability %"}, {"kelengkapan %", "completeness %"}, {"kasus terburuk %", "worst case %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"gangguan", "outages"}, {"putus karena ISP", "down: ISP"}, {"putus karena induk", "down: parent"}, {"putus karena listrik/agen", "down: power/agent"}, {"putus tidak diketahui", "down: unknown"}, {"MTTR menit", "MTTR minutes"}, {"MTBF menit", "MTBF minutes"}},
-	"incidents": {{"jalur", "link"}, {"lokasi", "site"}, {"mulai", "start"}, {"selesai", "end"}, {"durasi menit", "duration minutes"}, {"menit putus", "down minutes"}, {"menit pemeliharaan", "maintenance minutes"}, {"menit dalam periode", "minutes in period"}, {"penyebab", "cause"}, {"dihitung kontrak", "counted by contract"}},
+	"services":  {{"layanan", "service"}, {"nama", "name"}, {"kategori", "category"}, {"URL", "URL"}, {"lokasi", "site"}, {"OPD", "OPD"}, {"pemeriksaan", "check"}, {"zona waktu", "time zone"}, {"menit", "minutes"}, {"naik", "up"}, {"terdegradasi", "degraded"}, {"putus", "down"}, {"pemeliharaan", "maintenance"}, {"tanpa data", "no data"}, {"pemantau mati", "monitoring down"}, {"ketersediaan %", "availability %"}, {"kelengkapan %", "completeness %"}, {"kasus terburuk %", "worst case %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"gangguan", "outages"}, {"putus karena layanan", "down: service"}, {"putus karena jaringan", "down: network"}, {"putus tidak diketahui", "down: unknown"}, {"MTTR menit", "MTTR minutes"}, {"MTBF menit", "MTBF minutes"}},
+	"incidents": {{"jalur", "link"}, {"layanan", "service"}, {"lokasi", "site"}, {"mulai", "start"}, {"selesai", "end"}, {"durasi menit", "duration minutes"}, {"menit putus", "down minutes"}, {"menit pemeliharaan", "maintenance minutes"}, {"menit dalam periode", "minutes in period"}, {"penyebab", "cause"}, {"dihitung kontrak", "counted by contract"}},
 	"contracts": {{"jalur", "link"}, {"ISP", "ISP"}, {"sirkuit", "circuit"}, {"bulan", "month"}, {"berlaku", "in force"}, {"menit sebulan", "minutes in month"}, {"menit terhitung", "counted minutes"}, {"dikecualikan: pemeliharaan", "excluded: maintenance"}, {"dikecualikan: listrik", "excluded: power"}, {"dikecualikan: induk", "excluded: parent"}, {"dikecualikan: singkat", "excluded: short"}, {"menit diizinkan", "allowed minutes"}, {"ketersediaan ISP %", "ISP availability %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"biaya bulanan (Rp)", "monthly fee (Rp)"}, {"rumus", "formula"}, {"restitusi (Rp)", "restitution (Rp)"}},
 	"capacity":  {{"jalur", "link"}, {"lokasi", "site"}, {"arah", "direction"}, {"kapasitas bit/s", "capacity bit/s"}, {"sumber kapasitas", "capacity source"}, {"sampel", "samples"}, {"rata-rata bit/s", "mean bit/s"}, {"p95 bit/s", "p95 bit/s"}, {"puncak bit/s", "peak bit/s"}, {"jam tersibuk", "busy hour"}, {"volume byte", "volume bytes"}, {"utilisasi rata-rata %", "mean utilization %"}, {"utilisasi p95 %", "p95 utilization %"}, {"utilisasi puncak %", "peak utilization %"}, {"tren bit/s per hari", "trend bit/s per day"}, {"prakiraan 80 %", "80 % forecast"}},
 	"reviews":   {{"bulan", "month"}, {"tanggal", "date"}, {"peserta", "participants"}, {"temuan", "findings"}},
@@ -127,6 +128,13 @@ func (r *Report) Table(name string) (Table, error) {
 		add(lbl("kelengkapan data %", "data completeness %"), fp(s.Completeness))
 		add(lbl("kasus terburuk %", "worst case %"), fp(s.WorstCase))
 		add(lbl("ketersediaan lokasi %", "site availability %"), fp(s.SiteAvailability))
+		add(lbl("layanan", "services"), s.Services)
+		add(lbl("layanan dengan data", "services with data"), s.ServicesWithData)
+		add(lbl("layanan memenuhi SLA", "services meeting SLA"), s.ServicesMeetingSLA)
+		add(lbl("layanan tidak memenuhi SLA", "services missing SLA"), s.ServicesMissingSLA)
+		add(lbl("ketersediaan layanan %", "service availability %"), fp(s.ServiceAvailability))
+		add(lbl("gangguan layanan", "service outages"), s.ServiceOutages)
+		add(lbl("menit putus layanan", "service down minutes"), s.ServiceDowntimeMinutes)
 		add(lbl("gangguan", "outages"), s.Outages)
 		add(lbl("menit putus", "down minutes"), s.DowntimeMinutes)
 		for _, c := range []string{"isp", "parent", "power", "unknown"} {
@@ -154,11 +162,21 @@ func (r *Report) Table(name string) (Table, error) {
 				fp(l.Availability), fp(l.Completeness), fp(l.WorstCase), target(l.Target), r.yesNo(l.Met), l.Outages,
 				c["isp"], c["parent"], c["power"], c["unknown"], fp(l.MTTRMinutes), fp(l.MTBFMinutes))
 		}
+	case "services":
+		for _, v := range r.Services {
+			c := v.DowntimeByCause
+			add(v.Service, v.Name, v.Category, v.URL, v.Site, v.OPD, v.Check, v.TimeZone, v.Minutes, v.Up, v.Degraded, v.Down, v.Maint, v.NoData, v.Monitoring,
+				fp(v.Availability), fp(v.Completeness), fp(v.WorstCase), target(v.Target), r.yesNo(v.Met), v.Outages,
+				c["service"], c["network"], c["unknown"], fp(v.MTTRMinutes), fp(v.MTBFMinutes))
+		}
 	case "incidents":
 		for _, i := range r.Incidents {
-			counted := i.ContractCounted
-			add(i.Link, i.Site, tstr(i.Start), tstr(i.End), i.DurationMinutes, i.DownMinutes, i.MaintenanceMinutes, i.InPeriodMinutes,
-				T(r.Lang, "cause."+i.Cause), r.yesNo(&counted))
+			var counted any // a service has no ISP contract
+			if i.Service == "" {
+				counted = r.yesNo(&i.ContractCounted)
+			}
+			add(i.Link, i.Service, i.Site, tstr(i.Start), tstr(i.End), i.DurationMinutes, i.DownMinutes, i.MaintenanceMinutes, i.InPeriodMinutes,
+				T(r.Lang, "cause."+i.Cause), counted)
 		}
 	case "contracts":
 		for _, c := range r.Contracts {

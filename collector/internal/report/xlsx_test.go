@@ -115,10 +115,10 @@ func xlsxString(t *testing.T, f *excelize.File, sheet, ref, want string) {
 
 func TestXLSX(t *testing.T) {
 	sheets := map[string][]string{
-		LangID: {"Ringkasan", "Cakupan per Bulan", "Ketersediaan per Lokasi", "Ketersediaan per Jalur", "Daftar Gangguan",
+		LangID: {"Ringkasan", "Cakupan per Bulan", "Ketersediaan per Lokasi", "Ketersediaan per Jalur", "Ketersediaan Layanan", "Daftar Gangguan",
 			"Kontrak ISP dan Restitusi", "Kapasitas", "Reviu Berkala", "Tindak Lanjut", "Daftar Aset TIK",
 			"Kontrak dan Garansi yang Akan", "Pemetaan ke Indikator SPBE", "Metode"},
-		LangEN: {"Summary", "Coverage by Month", "Availability per Site", "Availability per Link", "Incidents",
+		LangEN: {"Summary", "Coverage by Month", "Availability per Site", "Availability per Link", "Service Availability", "Incidents",
 			"ISP Contracts and Restitution", "Capacity", "Periodic Reviews", "Follow-up", "TIK Asset Register",
 			"Contracts and Warranties Ending", "Mapping to SPBE Indicators", "Methods"},
 	}
@@ -187,7 +187,7 @@ func TestXLSX(t *testing.T) {
 					}
 				}
 			}
-			sum, sites, links, incidents, contracts, capacity, assets, followups := got[0], got[2], got[3], got[4], got[5], got[6], got[9], got[8]
+			sum, sites, links, services, incidents, contracts, capacity, assets, followups := got[0], got[2], got[3], got[4], got[5], got[6], got[7], got[10], got[9]
 
 			// Summary: labels and figures.
 			if v := xlsxNumber(t, f, sum, "B12"); !excelEqual(v, *r.Summary.Availability) {
@@ -197,7 +197,7 @@ func TestXLSX(t *testing.T) {
 				t.Errorf("summary availability shown as %q, want 99.219", v)
 			}
 			xlsxString(t, f, sum, "B2", "2026-10")
-			if v := xlsxNumber(t, f, sum, "B22"); v != 173611 {
+			if v := xlsxNumber(t, f, sum, "B29"); v != 173611 {
 				t.Errorf("summary restitution %v", v)
 			}
 
@@ -216,6 +216,15 @@ func TestXLSX(t *testing.T) {
 			ref = xlsxCell(t, f, sites, "dinkes", col("sites", 14))
 			if v := xlsxNumber(t, f, sites, ref); !excelEqual(v, *r.Sites[0].Availability) {
 				t.Errorf("sites %s = %v, want %v", ref, v, *r.Sites[0].Availability)
+			}
+
+			ref = xlsxCell(t, f, services, "eoffice", col("services", 15))
+			if v := xlsxNumber(t, f, services, ref); !excelEqual(v, *r.Services[1].Availability) {
+				t.Errorf("services %s = %v, want %v", ref, v, *r.Services[1].Availability)
+			}
+			ref = xlsxCell(t, f, services, "portal", col("services", 22)) // down: network
+			if v := xlsxNumber(t, f, services, ref); v != 15 {
+				t.Errorf("services down network %v, want 15", v)
 			}
 
 			// Integers, rupiah amounts, strings.
@@ -241,10 +250,10 @@ func TestXLSX(t *testing.T) {
 			ref = xlsxCell(t, f, contracts, "sentani-vsat", col("contracts", 14))
 			met := map[string]string{LangID: "tidak", LangEN: "no"}[lang]
 			xlsxString(t, f, contracts, ref, met)
-			ref = xlsxCell(t, f, incidents, "dinkes-radio", col("incidents", 8))
+			ref = xlsxCell(t, f, incidents, "dinkes-radio", col("incidents", 9))
 			cause := map[string]string{LangID: "induk/inti putus", LangEN: "parent or core down"}[lang]
 			xlsxString(t, f, incidents, ref, cause)
-			xlsxString(t, f, incidents, xlsxCell(t, f, incidents, "dinkes-radio", col("incidents", 2)), "2026-10-21 19:40 WIB")
+			xlsxString(t, f, incidents, xlsxCell(t, f, incidents, "dinkes-radio", col("incidents", 3)), "2026-10-21 19:40 WIB")
 			ref = xlsxCell(t, f, assets, "dinkes-rtr1", col("assets", 6))
 			if v := xlsxNumber(t, f, assets, ref); v != 2023 {
 				t.Errorf("asset year %v", v)
