@@ -13,12 +13,14 @@ import (
 
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
+	"github.com/pantau-noc/pantau/internal/wire/schema"
 )
 
 const slaUsage = `sla rebuild --config FILE [--from 2026-10-01] [--to 2026-11-01]
 
 Builds minute states again from the samples in the TSDB, for ICMP series
-that match an inventory link and agent heartbeats of inventory sites, and
+that match an inventory link, plugin checks that decide an inventory
+service, and agent heartbeats of inventory sites, and
 the capacity rollups of the closed (UTC) days in the range. Use
 it after adding links to the inventory (their earlier data, Telegraf-fed or
 legacy, is then claimed), after changing thresholds, or if storing states
@@ -106,7 +108,8 @@ func cmdSLA(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return nil
 }
 
-// rebuildStates reads ICMP rounds and agent heartbeats from q and merges
+// rebuildStates reads ICMP rounds, service checks and agent heartbeats
+// from q and merges
 // their minute marks into st. It returns the marks and series read.
 func rebuildStates(ctx context.Context, q storage.Queryable, inv *inventory.Inventory, st sla.Store, from, to time.Time, progress func(series, marks int)) (int, int, error) {
 	qr, err := q.Querier(from.UnixMilli(), to.UnixMilli()-1)
@@ -174,6 +177,43 @@ func rebuildStates(ctx context.Context, q storage.Queryable, inv *inventory.Inve
 	}
 	if err := ups.Err(); err != nil {
 		return total, series, fmt.Errorf("query TSDB: %w", err)
+	}
+	// services: the `up` series of each measurement a service uses
+	b := sla.NewBuilder(inv, nil)
+	done := map[string]bool{}
+	for i := range inv.Services {
+		m := inv.Services[i].Probe.Measurement
+		if done[m] {
+			continue
+		}
+		done[m] = true
+		ups := qr.Select(ctx, false, nil, labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, schema.MetricName(m, "up")))
+		for ups.Next() {
+			ls := ups.At().Labels()
+			sc := b.ServiceOf([]byte(m), ls.Get("agent"), []byte(ls.Get("target")))
+			if sc == nil {
+				continue
+			}
+			series++
+			var rts map[int64]float64
+			if sc.Field != "" {
+				if rts, err = sibling(ls, schema.MetricName(m, sc.Field)); err != nil {
+					return total, series, fmt.Errorf("read response times of %s: %w", ls, err)
+				}
+			}
+			it := ups.At().Iterator(nil)
+			for it.Next() != 0 {
+				t, v := it.At()
+				rt, hasRT := rts[t]
+				marks = append(marks, sc.Mark(t*1e6, v > 0, rt, hasRT))
+			}
+			if err := it.Err(); err != nil {
+				return total, series, fmt.Errorf("read %s: %w", ls, err)
+			}
+		}
+		if err := ups.Err(); err != nil {
+			return total, series, fmt.Errorf("query TSDB: %w", err)
+		}
 	}
 	hbs := qr.Select(ctx, false, nil, labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, "pantau_agent_uptime_seconds"))
 	for hbs.Next() {

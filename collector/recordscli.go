@@ -14,14 +14,14 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
 )
 
-const maintenanceUsage = `maintenance add --scope link|site|all [--target ID] --start 2026-10-20T08:30 --end 2026-10-20T10:00
+const maintenanceUsage = `maintenance add --scope link|site|service|all [--target ID] --start 2026-10-20T08:30 --end 2026-10-20T10:00
                 [--zone WIT] [--repeat daily|weekly|monthly [--until 2026-12-31T00:00]] --reason TEXT
 maintenance list [--format table|json]
 maintenance delete --id N
 
 Windows may be added afterwards (retroactively): reports computed later
 leave their minutes out. Times are in --zone, by default the time zone of
-the site (or the link's site) in the inventory, else WIB. A running
+the site (or the link's or service's site) in the inventory, else WIB. A running
 collector picks changes up within ` + "10s" + `.`
 
 func cmdMaintenance(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -38,8 +38,8 @@ func cmdMaintenance(ctx context.Context, args []string, stdout, stderr io.Writer
 	)
 	switch sub {
 	case "add":
-		fs.StringVar(&scope, "scope", "link", "what the window covers: link, site or all")
-		fs.StringVar(&target, "target", "", "link or site id (for --scope link or site)")
+		fs.StringVar(&scope, "scope", "link", "what the window covers: link, site, service or all")
+		fs.StringVar(&target, "target", "", "link, site or service id (for --scope link, site or service)")
 		fs.StringVar(&start, "start", "", "start, YYYY-MM-DDTHH:MM (required)")
 		fs.StringVar(&end, "end", "", "end, YYYY-MM-DDTHH:MM (required)")
 		fs.StringVar(&zoneName, "zone", "", "time zone of --start/--end/--until: WIB, WITA, WIT or IANA (default: the site's)")
@@ -68,6 +68,9 @@ func cmdMaintenance(ctx context.Context, args []string, stdout, stderr io.Writer
 				site := inv.Site(target)
 				if l := inv.Link(target); scope == sla.ScopeLink && l != nil {
 					site = inv.Site(l.Site)
+				}
+				if sv := inv.Service(target); scope == sla.ScopeService && sv != nil {
+					site = inv.Site(sv.Site)
 				}
 				if site == nil {
 					return fmt.Errorf("%s %q is not in the inventory %s", scope, target, inv.File)

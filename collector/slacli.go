@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -339,7 +340,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 const inventoryUsage = `inventory check   --file inventory.yml              validate (errors as file:line:col)
 inventory import  --csv sites.csv [--out FILE]      convert a spreadsheet (CSV, ',' or ';') to inventory.yml
-inventory unmatched --config FILE [--since 7d]      list ICMP targets and SNMP interfaces with data that match no link
+inventory unmatched --config FILE [--since 7d]      list ICMP targets, SNMP interfaces and plugin checks with data that match no link or service
 inventory example                                   print the commented reference inventory`
 
 func cmdInventory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -387,7 +388,7 @@ func cmdInventory(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			fmt.Fprintln(stderr, err)
 			return fmt.Errorf("%s is not valid", file)
 		}
-		fmt.Fprintf(stdout, "%s: OK (%d sites, %d links, %d devices)\n", file, len(inv.Sites), len(inv.Links), len(inv.Devices))
+		fmt.Fprintf(stdout, "%s: OK (%d sites, %d links, %d devices, %d services)\n", file, len(inv.Sites), len(inv.Links), len(inv.Devices), len(inv.Services))
 		return nil
 	case "import":
 		if csvPath == "" {
@@ -457,13 +458,14 @@ func cmdInventory(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "%d series match no link in %s; add them to the inventory (or a link tag on the agent) so they count in reports\n", len(rows), inv.File)
+		fmt.Fprintf(stderr, "%d series match no link or service in %s; add them to the inventory (or a link tag on the agent) so they count in reports\n", len(rows), inv.File)
 		return nil
 	}
 }
 
-// unmatched lists ICMP targets and SNMP interfaces that have data in
-// [from, to) but match no inventory link.
+// unmatched lists ICMP targets, SNMP interfaces and plugin checks (the
+// `up` series of a measurement other than the agent's own) that have data
+// in [from, to) but match no inventory link or service.
 func unmatched(ctx context.Context, q storage.Queryable, inv *inventory.Inventory, from, to time.Time) ([][5]string, error) {
 	qr, err := q.Querier(from.UnixMilli(), to.UnixMilli())
 	if err != nil {
@@ -496,6 +498,25 @@ func unmatched(ctx context.Context, q storage.Queryable, inv *inventory.Inventor
 		if err := ss.Err(); err != nil {
 			return nil, fmt.Errorf("query TSDB: %w", err)
 		}
+	}
+	ups := qr.Select(ctx, false, nil, labels.MustNewMatcher(labels.MatchRegexp, model.MetricNameLabel, "pantau_.+_up"))
+	for ups.Next() {
+		ls := ups.At().Labels()
+		m := strings.TrimSuffix(strings.TrimPrefix(ls.Get(model.MetricNameLabel), "pantau_"), "_up")
+		if slices.Contains(inventory.ReservedMeasurements, m) || ls.Get("target") == "" {
+			continue
+		}
+		if inv.MatchService(m, ls.Get("agent"), ls.Get("target")) != nil {
+			continue
+		}
+		row := [5]string{m, ls.Get("agent"), ls.Get("site"), ls.Get("target"), ""}
+		if !seen[row] {
+			seen[row] = true
+			out = append(out, row)
+		}
+	}
+	if err := ups.Err(); err != nil {
+		return nil, fmt.Errorf("query TSDB: %w", err)
 	}
 	sort.Slice(out, func(i, j int) bool { return strings.Join(out[i][:], "\x00") < strings.Join(out[j][:], "\x00") })
 	return out, nil

@@ -54,7 +54,7 @@ func newSLARuntime(ctx context.Context, cfg *config.Config, state *statedb.DB, l
 			return nil, err
 		}
 		r.invStat, _ = os.Stat(cfg.Inventory)
-		log.Info("inventory loaded", "file", cfg.Inventory, "sites", len(inv.Sites), "links", len(inv.Links), "devices", len(inv.Devices))
+		log.Info("inventory loaded", "file", cfg.Inventory, "sites", len(inv.Sites), "links", len(inv.Links), "devices", len(inv.Devices), "services", len(inv.Services))
 	}
 	r.builder = sla.NewBuilder(inv, nil)
 	ws, err := state.Maintenance(ctx)
@@ -149,7 +149,7 @@ func (r *slaRuntime) reloadInventory() {
 	if r.onReload != nil {
 		r.onReload()
 	}
-	r.log.Info("inventory reloaded", "file", r.cfg.Inventory, "sites", len(inv.Sites), "links", len(inv.Links), "devices", len(inv.Devices))
+	r.log.Info("inventory reloaded", "file", r.cfg.Inventory, "sites", len(inv.Sites), "links", len(inv.Links), "devices", len(inv.Devices), "services", len(inv.Services))
 }
 
 func unjoin(err error) []error {
