@@ -153,7 +153,16 @@ func TestIntegrationBundledPlugins(t *testing.T) {
 	colAddr := cl.Addr().String()
 	cl.Close()
 	ccfg := filepath.Join(dir, "collector.yml")
-	os.WriteFile(ccfg, []byte(fmt.Sprintf("listen_address: %s\ndata_dir: %s\n", colAddr, filepath.Join(dir, "collector"))), 0o600)
+	// the inventory names the bundled checks as services, so they appear
+	// in the SPBE report
+	invFile := filepath.Join(dir, "inventory.yml")
+	os.WriteFile(invFile, []byte(`sites: [{id: noc, name: NOC Diskominfo, kind: datacenter}]
+services:
+  - {id: portal, name: Portal Pemda, site: noc, probe: {measurement: http, target: portal}}
+  - {id: dns-portal, name: DNS portal, site: noc, probe: {measurement: dns, target: resolve, agent: plugin-agent}}
+  - {id: mail, name: Email Pemda, site: noc, probe: {measurement: tcp, target: smtp}}
+`), 0o600)
+	os.WriteFile(ccfg, []byte(fmt.Sprintf("listen_address: %s\ndata_dir: %s\ninventory: %s\n", colAddr, filepath.Join(dir, "collector"), invFile)), 0o600)
 	tok, err := exec.Command(colBin, "token", "create", "--config", ccfg, "--agent", "plugin-agent").Output()
 	if err != nil {
 		t.Fatalf("token create: %v", err)
@@ -313,8 +322,42 @@ plugins:
 			t.Errorf("SNMP polls %d ms apart", gap)
 		}
 	}
+	// the services the bundled plugins check are in the SPBE report, up
+	today := time.Now().In(time.FixedZone("WIB", 7*3600)).Format("2006-01-02")
+	resp, err := client.Get(base + "/api/v1/report?format=json&period=" + today + ".." + today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Services []struct {
+			Service string `json:"service"`
+			Check   string `json:"check"`
+			Up      int    `json:"up"`
+			Down    int    `json:"down"`
+		} `json:"services"`
+		Summary struct {
+			Services         int      `json:"services"`
+			ServicesWithData int      `json:"services_with_data"`
+			Availability     *float64 `json:"service_availability_pct"`
+		} `json:"summary"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&rep)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := map[string]string{"portal": "http portal", "dns-portal": "dns resolve", "mail": "tcp smtp"}
+	for _, sv := range rep.Services {
+		if checks[sv.Service] != sv.Check || sv.Up < 1 || sv.Down != 0 {
+			t.Errorf("service %+v in the report", sv)
+		}
+		delete(checks, sv.Service)
+	}
+	if len(checks) != 0 || rep.Summary.ServicesWithData != 3 || rep.Summary.Availability == nil || *rep.Summary.Availability != 100 {
+		t.Errorf("services missing from the report: %v; summary %+v", checks, rep.Summary)
+	}
 	// the plugin metrics, linted
-	resp, err := client.Get("http://" + metricsAddr + "/metrics")
+	resp, err = client.Get("http://" + metricsAddr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
