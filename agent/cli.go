@@ -63,7 +63,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "run":
 		err = cmdRun(ctx, rest, stderr)
 	case "check-config":
-		err = cmdCheckConfig(rest, stdout, stderr)
+		err = cmdCheckConfig(ctx, rest, stdout, stderr)
 	case "probe":
 		err = cmdProbe(ctx, rest, stdout, stderr)
 	default:
@@ -199,11 +199,12 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	return Run(ctx, Options{Config: cfg, Logger: logger, Reload: reload, Pprof: *pprofOn})
 }
 
-func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
+func cmdCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c common
-	fs := newFlagSet("check-config", "check-config --config agent.yml | --example", stderr)
+	fs := newFlagSet("check-config", "check-config --config agent.yml [--skip-plugins] | --example", stderr)
 	c.register(fs, false)
 	example := fs.Bool("example", false, "print the commented reference config and exit")
+	skipPlugins := fs.Bool("skip-plugins", false, "do not start the plugins to have them check their targets' config (their files and checksums are still checked)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -218,7 +219,17 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: ok (%d ICMP targets, %d SNMP devices, %d collectors)\n", c.config, len(cfg.ICMP), len(cfg.SNMP), len(cfg.Collectors))
+	probs := cfg.Problems()
+	checkPlugins(ctx, cfg, !*skipPlugins, probs.Add)
+	if err := probs.Err(); err != nil {
+		return err
+	}
+	pluginTargets := 0
+	for _, pl := range cfg.Plugins {
+		pluginTargets += len(pl.Targets)
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d ICMP targets, %d SNMP devices, %d plugins with %d targets, %d collectors)\n",
+		c.config, len(cfg.ICMP), len(cfg.SNMP), len(cfg.Plugins), pluginTargets, len(cfg.Collectors))
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -379,5 +380,45 @@ plugins:
 		if !strings.Contains(l, s) {
 			t.Errorf("agent log lacks %q", s)
 		}
+	}
+}
+
+// check-config checks each plugin's file against its checksum and has
+// the plugin check its targets' config, reporting problems as
+// file:line:col; --skip-plugins checks only the files.
+func TestCheckConfigPlugins(t *testing.T) {
+	dir := t.TempDir()
+	bin, binSum := buildPlugin(t, dir, "testprobe", "./internal/plughost/testdata/probe")
+	write := func(sum string) string {
+		f := filepath.Join(dir, "agent.yml")
+		os.WriteFile(f, []byte(fmt.Sprintf(`agent: {state_dir: %s, listen_address: ""}
+plugins:
+  - name: testprobe
+    path: %s
+    sha256: %s
+    targets:
+      - {name: ok}
+      - {name: refuse, config: {expect_baner: "220"}}
+`, filepath.Join(dir, "state"), bin, sum)), 0o600)
+		return f
+	}
+	run := func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := Main(t.Context(), append([]string{"check-config"}, args...), &out, &errb)
+		return code, out.String(), errb.String()
+	}
+	cfg := write(binSum)
+	code, out, errOut := run("--config", cfg)
+	if want := cfg + `:8:32: plugins[0].targets[1].config: refused by the plugin: unknown key "expect_baner"`; code == 0 || !strings.Contains(errOut, want) {
+		t.Errorf("refused target: exit %d, stdout %q, stderr:\n%s\nwant %s", code, out, errOut, want)
+	}
+	code, out, errOut = run("--config", cfg, "--skip-plugins")
+	if code != 0 || !strings.Contains(out, "ok (0 ICMP targets, 0 SNMP devices, 1 plugins with 2 targets, 0 collectors)") {
+		t.Errorf("--skip-plugins: exit %d\n%s%s", code, out, errOut)
+	}
+	cfg = write(strings.Repeat("ab", 32))
+	code, _, errOut = run("--config", cfg, "--skip-plugins")
+	if want := cfg + ":5:13: plugins[0].sha256: does not match " + bin + ", whose SHA-256 is " + binSum; code == 0 || !strings.Contains(errOut, want) {
+		t.Errorf("wrong checksum: exit %d, stderr:\n%s\nwant %s", code, errOut, want)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/pantau-noc/pantau/agent/internal/config"
@@ -31,14 +32,10 @@ func pluginJobs(cfg *config.Config, log *slog.Logger, m *plughost.Metrics) ([]sc
 	}
 	var jobs []scheduler.Job
 	for _, pl := range cfg.Plugins {
-		spec := plughost.Spec{Name: pl.Name, Path: pl.Path, SHA256: pl.SHA256, StartTimeout: pl.StartTimeout.Std()}
-		for _, t := range pl.Targets {
-			raw, err := json.Marshal(t.Config)
-			if err != nil {
-				closeAll()
-				return nil, nil, fmt.Errorf("plugin %s target %s: config: %w", pl.Name, t.Name, err)
-			}
-			spec.Targets = append(spec.Targets, sdk.Target{Name: t.Name, Config: raw})
+		spec, err := pluginSpec(pl)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
 		}
 		h, err := plughost.New(spec, log, m)
 		if err != nil {
@@ -51,6 +48,61 @@ func pluginJobs(cfg *config.Config, log *slog.Logger, m *plughost.Metrics) ([]sc
 		}
 	}
 	return jobs, closeAll, nil
+}
+
+// pluginSpec is what the host needs of a plugin's config: its targets'
+// config goes to the plugin as JSON.
+func pluginSpec(pl config.PluginConfig) (plughost.Spec, error) {
+	spec := plughost.Spec{Name: pl.Name, Path: pl.Path, SHA256: pl.SHA256, StartTimeout: pl.StartTimeout.Std()}
+	for _, t := range pl.Targets {
+		raw, err := json.Marshal(t.Config)
+		if err != nil {
+			return spec, fmt.Errorf("plugin %s target %s: config: %w", pl.Name, t.Name, err)
+		}
+		spec.Targets = append(spec.Targets, sdk.Target{Name: t.Name, Config: raw})
+	}
+	return spec, nil
+}
+
+// checkPlugins checks each plugin's file against its checksum and, with
+// start, starts the plugin and has it check its targets' config, as the
+// agent would at its first call. It reports what would fail, by config
+// path (for file:line:col).
+func checkPlugins(ctx context.Context, cfg *config.Config, start bool, report func(path, format string, args ...any)) {
+	for i, pl := range cfg.Plugins {
+		at := fmt.Sprintf("plugins[%d]", i)
+		if sum, err := plughost.FileSum(pl.Path); err != nil {
+			report(at+".path", "%v", err)
+			continue
+		} else if sum != strings.ToLower(pl.SHA256) {
+			report(at+".sha256", "does not match %s, whose SHA-256 is %s: the agent would refuse to run it", pl.Path, sum)
+			continue
+		}
+		if !start {
+			continue
+		}
+		spec, err := pluginSpec(pl)
+		if err != nil {
+			report(at, "%v", err)
+			continue
+		}
+		h, err := plughost.New(spec, nil, nil)
+		if err != nil {
+			report(at, "%v", err)
+			continue
+		}
+		rejected, err := h.Check(ctx)
+		h.Close()
+		if err != nil {
+			report(at+".path", "%v", err)
+			continue
+		}
+		for j, t := range pl.Targets {
+			if msg, bad := rejected[t.Name]; bad {
+				report(fmt.Sprintf("%s.targets[%d].config", at, j), "refused by the plugin: %s", msg)
+			}
+		}
+	}
 }
 
 func pluginJob(h *plughost.Host, plugin string, t config.PluginTarget, log *slog.Logger) scheduler.Job {
@@ -70,11 +122,12 @@ func pluginJob(h *plughost.Host, plugin string, t config.PluginTarget, log *slog
 		}}
 }
 
-// pluginPoint converts a plugin's point: the target's tags are added,
-// booleans become 0/1, and strings (which the collector does not store as
-// samples) are logged instead of sent.
+// pluginPoint converts a plugin's point: the target's name (as the
+// `target` tag, unless the plugin set one) and tags are added, booleans
+// become 0/1, and strings (which the collector does not store as samples)
+// are logged instead of sent.
 func pluginPoint(p sdk.Point, t config.PluginTarget, plugin string, log *slog.Logger) *point.Point {
-	out := point.New(p.Measurement, p.Time).TagMap(t.Tags).TagMap(p.Tags)
+	out := point.New(p.Measurement, p.Time).Tag("target", t.Name).TagMap(t.Tags).TagMap(p.Tags)
 	for k, v := range p.Fields {
 		switch x := v.(type) {
 		case float64:

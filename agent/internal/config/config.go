@@ -191,6 +191,10 @@ func Default() *Config {
 	}
 }
 
+// Problems returns a problem list that locates config paths (such as
+// "plugins[0].sha256") in the file, for checks made after loading.
+func (c *Config) Problems() *yamlconf.Problems { return yamlconf.NewProblems(c.doc) }
+
 // Load reads, decodes and validates the file at path.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)

@@ -19,7 +19,12 @@ func example(t testing.TB) (string, []byte) {
 			t.Fatal(err)
 		}
 	}
-	return dir, bytes.ReplaceAll(ExampleYAML, []byte("/etc/pantau/"), []byte(dir+"/"))
+	// the plugin program must exist and be executable
+	if err := os.WriteFile(filepath.Join(dir, "pantau-plugin-http"), []byte("#!/bin/false\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.ReplaceAll(ExampleYAML, []byte("/etc/pantau/"), []byte(dir+"/"))
+	return dir, bytes.ReplaceAll(data, []byte("/usr/lib/pantau/plugins/"), []byte(dir+"/"))
 }
 
 func TestExample(t *testing.T) {
@@ -45,8 +50,11 @@ func TestExample(t *testing.T) {
 	if c.SNMP[1].MaxRepetitions != 50 || c.SNMP[1].PrivProtocol != "AES" {
 		t.Fatalf("snmp v3: %+v", c.SNMP[1])
 	}
-	if c.Collectors[0].Name != "noc" || c.Targets() != 4 {
+	if c.Collectors[0].Name != "noc" || c.Targets() != 5 {
 		t.Fatal("collectors/targets")
+	}
+	if p := c.Plugins[0]; p.Name != "http" || len(p.Targets) != 1 || p.Targets[0].Config["url"] != "https://www.example.go.id/" || p.Targets[0].Interval.Std() != time.Minute {
+		t.Fatalf("plugins: %+v", c.Plugins)
 	}
 }
 

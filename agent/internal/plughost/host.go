@@ -296,16 +296,34 @@ func (h *Host) Close() {
 }
 
 func fileSum(path string) string {
-	f, err := os.Open(path)
+	sum, err := FileSum(path)
 	if err != nil {
 		return "unreadable: " + err.Error()
+	}
+	return sum
+}
+
+// FileSum returns the SHA-256 of the file at path, in hex.
+func FileSum(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("plugin file: %w", err)
 	}
 	defer f.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return "unreadable: " + err.Error()
+		return "", fmt.Errorf("read plugin file %s: %w", path, err)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Check starts the plugin (as the first Collect would) and returns the
+// targets it refused at Configure, with its reasons.
+func (h *Host) Check(ctx context.Context) (map[string]string, error) {
+	if _, err := h.ensure(ctx); err != nil {
+		return nil, err
+	}
+	return h.Rejected(), nil
 }
 
 // slogWriter turns go-plugin's hclog lines (JSON) and a plugin's stray

@@ -154,6 +154,43 @@ func TestFaultsFailOnlyTheirTarget(t *testing.T) {
 	}
 }
 
+// What a plugin logs through sdk.Logger reaches the agent's log at its
+// level with the plugin attribute, not as stray output; Check reports the
+// targets the plugin refused.
+func TestPluginLogAndCheck(t *testing.T) {
+	bin := plugins(t)["probe"]
+	logs := &syncBuf{}
+	h, err := New(Spec{Name: "test", Path: bin, SHA256: sum(t, bin), StartTimeout: 20 * time.Second,
+		Targets: []sdk.Target{{Name: "log"}, {Name: "refuse"}}},
+		slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	rejected, err := h.Check(context.Background())
+	if err != nil || len(rejected) != 1 || rejected["refuse"] != `unknown key "expect_baner"` {
+		t.Fatalf("check: %v %v", rejected, err)
+	}
+	if _, err := collect(h, "refuse", 5*time.Second); err == nil || !strings.Contains(err.Error(), "refused target refuse") {
+		t.Errorf("a refused target was collected: %v", err)
+	}
+	if _, err := collect(h, "log", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logs.String(), "probe says hello"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the plugin's log record did not arrive:\n%s", logs)
+		}
+	}
+	l := logs.String()
+	if !strings.Contains(l, `level=WARN msg="probe says hello" plugin=test`) || !strings.Contains(l, "answer=42") {
+		t.Errorf("record not forwarded at its level with its attributes:\n%s", l)
+	}
+	if strings.Contains(l, "outside the protocol") || strings.Contains(l, "below the logger") {
+		t.Errorf("stray or filtered output in the log:\n%s", l)
+	}
+}
+
 // A plugin whose checksum does not match is not run, with an error that
 // says so and gives the file's checksum.
 func TestWrongChecksumRefused(t *testing.T) {

@@ -1,10 +1,13 @@
 // A probe plugin for the host's tests; its behaviour depends on the
 // target: ok answers, boom panics, hang never answers, garbage returns a
-// point that is not valid.
+// point that is not valid, log logs through the SDK's logger and answers;
+// a target named refuse is refused at Configure.
 package main
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"math"
 	"time"
 
@@ -17,7 +20,17 @@ func (probe) Describe() sdk.Description {
 	return sdk.Description{Name: "testprobe", Version: "0.1", Measurements: []string{"testprobe"}}
 }
 
-func (probe) Configure(_ context.Context, ts []sdk.Target) map[string]error { return nil }
+var log = sdk.Logger(slog.LevelInfo)
+
+func (probe) Configure(_ context.Context, ts []sdk.Target) map[string]error {
+	bad := map[string]error{}
+	for _, t := range ts {
+		if t.Name == "refuse" {
+			bad[t.Name] = errors.New(`unknown key "expect_baner"`)
+		}
+	}
+	return bad
+}
 
 func (probe) Collect(ctx context.Context, target string) ([]sdk.Point, error) {
 	switch target {
@@ -25,6 +38,9 @@ func (probe) Collect(ctx context.Context, target string) ([]sdk.Point, error) {
 		panic("boom")
 	case "hang":
 		select {} // ignores its deadline
+	case "log":
+		log.Debug("not shown: below the logger's level")
+		log.Warn("probe says hello", "answer", 42)
 	case "garbage":
 		return []sdk.Point{{Measurement: "testprobe", Fields: map[string]any{"v": math.NaN()}, Time: time.Now()}}, nil
 	}
