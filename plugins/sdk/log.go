@@ -46,4 +46,3 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 		},
 	}))
 }
-
