@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +186,23 @@ func TestTargets(t *testing.T) {
 	}
 	if _, err := p.Collect(context.Background(), "b"); err == nil || !strings.Contains(err.Error(), "refused") {
 		t.Errorf("collect b: %v", err)
+	}
+}
+
+// The README shows the example plugin and its tests in full: a reader
+// copies code that compiles and passes.
+func TestREADMEShowsTheExample(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"examples/port/main.go", "examples/port/main_test.go"} {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(readme), "```go\n"+string(src)+"```") {
+			t.Errorf("README.md does not show %s as it is", f)
+		}
 	}
 }
