@@ -74,7 +74,11 @@ var Handshake = plugin.HandshakeConfig{
 const PluginName = "probe"
 
 // PluginSets are the contract versions, by protocol version, that the
-// agent accepts: N and N-1 once there is a version 2.
+// agent accepts and that Serve offers: N and N-1 once there is a version
+// 2. A breaking change adds version 2 here (with its own GRPCPlugin) and
+// keeps version 1 for one release, so that plugins built against the
+// previous SDK keep running; go-plugin picks the newest version both
+// sides speak (the agent logs it as protocol=N).
 func PluginSets(impl Probe) map[int]plugin.PluginSet {
 	return map[int]plugin.PluginSet{
 		1: {PluginName: &GRPCPlugin{Impl: impl}},

@@ -19,6 +19,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -232,7 +235,7 @@ func (h *Host) start(ctx context.Context) (*sdk.Client, error) {
 	dieWithAgent(cmd)
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
-		VersionedPlugins: sdk.PluginSets(nil),
+		VersionedPlugins: hostPluginSets(),
 		Cmd:              cmd,
 		SecureConfig:     &plugin.SecureConfig{Checksum: h.sum, Hash: sha256.New()},
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
@@ -252,6 +255,10 @@ func (h *Host) start(ctx context.Context) (*sdk.Client, error) {
 			return nil, fmt.Errorf("plugin %s: %s does not match the sha256 in agent.yml (the file's is %s); refusing to run it", h.spec.Name, h.spec.Path, fileSum(h.spec.Path))
 		}
 		h.m.failures.WithLabelValues(h.spec.Name, ReasonStart).Inc()
+		if m := incompatible.FindStringSubmatch(err.Error()); m != nil {
+			return nil, fmt.Errorf("plugin %s: %s speaks plugin protocol %s and this agent speaks %s: rebuild the plugin with this agent's SDK, or run an agent that speaks protocol %s",
+				h.spec.Name, h.spec.Path, m[1], versionList(hostPluginSets()), m[1])
+		}
 		return nil, fmt.Errorf("plugin %s: start %s: %w", h.spec.Name, h.spec.Path, err)
 	}
 	raw, err := rpc.Dispense(sdk.PluginName)
@@ -282,6 +289,27 @@ func (h *Host) start(ctx context.Context) (*sdk.Client, error) {
 	h.client, h.probe, h.desc = client, p, desc
 	h.log.Info("plugin started", "name", desc.Name, "version", desc.Version, "protocol", client.NegotiatedVersion(), "targets", len(h.spec.Targets))
 	return p, nil
+}
+
+// hostPluginSets are the plugin protocol versions the agent speaks, N
+// and N-1 (sdk.PluginSets); tests stand in a next version.
+var hostPluginSets = func() map[int]plugin.PluginSet { return sdk.PluginSets(nil) }
+
+// incompatible is go-plugin's error when the plugin speaks none of the
+// agent's protocol versions.
+var incompatible = regexp.MustCompile(`(?i)Incompatible API version with plugin\. Plugin version: (\d+)`)
+
+func versionList(sets map[int]plugin.PluginSet) string {
+	vs := make([]int, 0, len(sets))
+	for v := range sets {
+		vs = append(vs, v)
+	}
+	slices.Sort(vs)
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = strconv.Itoa(v)
+	}
+	return strings.Join(parts, " and ")
 }
 
 // Close stops the plugin.

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	plugin "github.com/hashicorp/go-plugin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -46,13 +47,21 @@ func plugins(t *testing.T) map[string]string {
 		}
 		buildDir = dir
 		built = map[string]string{}
-		for _, name := range []string{"probe", "junk"} {
-			out := filepath.Join(dir, name)
-			if b, err := exec.Command("go", "build", "-o", out, "./testdata/"+name).CombinedOutput(); err != nil {
-				buildErr = &buildError{name, string(b)}
+		for _, b := range []struct{ name, pkg, versions string }{
+			{"probe", "probe", ""}, {"junk", "junk", ""},
+			// plugins speaking other protocol versions
+			{"v2", "versions", "2"}, {"v1v2", "versions", "1,2"}, {"v3", "versions", "3"},
+		} {
+			out := filepath.Join(dir, b.name)
+			args := []string{"build", "-o", out}
+			if b.versions != "" {
+				args = append(args, "-ldflags", "-X main.versions="+b.versions)
+			}
+			if o, err := exec.Command("go", append(args, "./testdata/"+b.pkg)...).CombinedOutput(); err != nil {
+				buildErr = &buildError{b.pkg, string(o)}
 				return
 			}
-			built[name] = out
+			built[b.name] = out
 		}
 	})
 	if buildErr != nil {
@@ -188,6 +197,48 @@ func TestPluginLogAndCheck(t *testing.T) {
 	}
 	if strings.Contains(l, "outside the protocol") || strings.Contains(l, "below the logger") {
 		t.Errorf("stray or filtered output in the log:\n%s", l)
+	}
+}
+
+// Protocol versions: this agent refuses a plugin built for a newer
+// protocol with an error that names both; an agent of the next protocol
+// (standing in: versions 1 and 2, as sdk.PluginSets will be) runs plugins
+// of the previous one, picks the newest a plugin speaks, and refuses one
+// that speaks neither.
+func TestProtocolVersions(t *testing.T) {
+	bins := plugins(t)
+	start := func(name string) (string, error) {
+		t.Helper()
+		logs := &syncBuf{}
+		h, err := New(Spec{Name: name, Path: bins[name], SHA256: sum(t, bins[name]), StartTimeout: 20 * time.Second,
+			Targets: []sdk.Target{{Name: "t"}}}, slog.New(slog.NewTextHandler(logs, nil)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close()
+		_, err = collect(h, "t", 20*time.Second)
+		return logs.String(), err
+	}
+	_, err := start("v2")
+	if want := "speaks plugin protocol 2 and this agent speaks 1: rebuild the plugin with this agent's SDK, or run an agent that speaks protocol 2"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a v2 plugin on this agent: %v, want %q", err, want)
+	}
+
+	old := hostPluginSets
+	hostPluginSets = func() map[int]plugin.PluginSet {
+		s := sdk.PluginSets(nil)
+		s[2] = s[1] // the next protocol, standing in
+		return s
+	}
+	defer func() { hostPluginSets = old }()
+	for _, c := range []struct{ name, protocol string }{{"probe", "protocol=1"}, {"v2", "protocol=2"}, {"v1v2", "protocol=2"}} {
+		logs, err := start(c.name)
+		if err != nil || !strings.Contains(logs, "plugin started") || !strings.Contains(logs, c.protocol) {
+			t.Errorf("%s on an agent speaking 1 and 2: %v, want %s in:\n%s", c.name, err, c.protocol, logs)
+		}
+	}
+	if _, err := start("v3"); err == nil || !strings.Contains(err.Error(), "speaks plugin protocol 3 and this agent speaks 1 and 2") {
+		t.Errorf("a v3 plugin on an agent speaking 1 and 2: %v", err)
 	}
 }
 
