@@ -20,8 +20,9 @@ import (
 	"github.com/pantau-noc/pantau/internal/logflags"
 )
 
-const usage = `pantau-agent: probes links and devices at a site (ICMP, SNMP) and pushes the
-measurements to Pantau collectors through a durable on-disk queue.
+const usage = `pantau-agent: probes links and devices at a site (ICMP, SNMP, and services
+through probe plugins) and pushes the measurements to Pantau collectors
+through a durable on-disk queue.
 
 Usage:
   pantau-agent <command> [flags]

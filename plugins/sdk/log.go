@@ -12,7 +12,12 @@ import (
 // attributes. Records below level are dropped. Anything else a plugin
 // writes to stdout or stderr is logged by the agent as a warning, so
 // use this logger (or nothing) in a plugin.
-func Logger(level slog.Level) *slog.Logger { return newLogger(os.Stderr, level) }
+func Logger(level slog.Level) *slog.Logger { return newLogger(stderr, level) }
+
+// stderr is the process's stderr as it was before Serve: go-plugin then
+// points os.Stderr at a pipe it forwards as stray output, while the agent
+// reads log records from the original.
+var stderr = os.Stderr
 
 // timestampLayout is the timestamp go-plugin parses (hclog's JSON form).
 const timestampLayout = "2006-01-02T15:04:05.000000Z07:00"

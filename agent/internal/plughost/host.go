@@ -242,7 +242,8 @@ func (h *Host) start(ctx context.Context) (*sdk.Client, error) {
 		AutoMTLS:         true,
 		StartTimeout:     h.spec.StartTimeout,
 		Logger: hclog.New(&hclog.LoggerOptions{
-			Name: h.spec.Name, Output: &slogWriter{log: h.log}, JSONFormat: true, Level: hclog.Info,
+			// every level: the agent's own handler filters
+			Name: h.spec.Name, Output: &slogWriter{log: h.log}, JSONFormat: true, Level: hclog.Trace,
 		}),
 		SyncStdout: &slogWriter{log: h.log, stream: "stdout"},
 		SyncStderr: &slogWriter{log: h.log, stream: "stderr"},
@@ -409,7 +410,8 @@ func (w *slogWriter) line(s string) {
 	msg, _ := rec["@message"].(string)
 	var attrs []any
 	for k, v := range rec {
-		if strings.HasPrefix(k, "@") || k == "plugin" {
+		// go-plugin repeats the plugin's record time as "timestamp"
+		if strings.HasPrefix(k, "@") || k == "plugin" || k == "timestamp" {
 			continue
 		}
 		attrs = append(attrs, k, v)

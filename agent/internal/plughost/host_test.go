@@ -186,7 +186,7 @@ func TestPluginLogAndCheck(t *testing.T) {
 	if _, err := collect(h, "log", 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logs.String(), "probe says hello"); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logs.String(), "debug record passes"); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the plugin's log record did not arrive:\n%s", logs)
 		}
@@ -195,7 +195,10 @@ func TestPluginLogAndCheck(t *testing.T) {
 	if !strings.Contains(l, `level=WARN msg="probe says hello" plugin=test`) || !strings.Contains(l, "answer=42") {
 		t.Errorf("record not forwarded at its level with its attributes:\n%s", l)
 	}
-	if strings.Contains(l, "outside the protocol") || strings.Contains(l, "below the logger") {
+	if !strings.Contains(l, `level=DEBUG msg="debug record passes" plugin=test`) {
+		t.Errorf("a debug record did not pass at debug level:\n%s", l)
+	}
+	if strings.Contains(l, "outside the protocol") || strings.Contains(l, "below the logger") || strings.Contains(l, " timestamp=") {
 		t.Errorf("stray or filtered output in the log:\n%s", l)
 	}
 }

@@ -12,7 +12,8 @@ import (
 	"github.com/pantau-noc/pantau/plugins/sdk"
 )
 
-// server accepts connections on loopback and greets each with greeting.
+// server accepts connections on loopback and greets each with greeting
+// ("" greets with nothing and holds the connection open).
 func server(t *testing.T, greeting string) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -24,6 +25,9 @@ func server(t *testing.T, greeting string) string {
 			c, err := ln.Accept()
 			if err != nil {
 				return
+			}
+			if greeting == "" {
+				continue // silent: the client must give up by its deadline
 			}
 			c.Write([]byte(greeting))
 			c.Close()
@@ -44,6 +48,15 @@ func TestCollect(t *testing.T) {
 	p = collect(ctx, config{Address: addr, Expect: "IMAP"})[0]
 	if p.Fields["up"] != int64(0) || p.Fields["error"] != "greeting did not match" {
 		t.Errorf("wrong greeting: %+v", p)
+	}
+	// a server that never answers: down, by the deadline
+	silent := server(t, "")
+	short, cancel2 := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel2()
+	begin := time.Now()
+	p = collect(short, config{Address: silent, Expect: "ESMTP"})[0]
+	if p.Fields["up"] != int64(0) || time.Since(begin) > 2*time.Second {
+		t.Errorf("silent server: %+v after %s", p, time.Since(begin))
 	}
 }
 

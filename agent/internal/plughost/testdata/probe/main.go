@@ -41,6 +41,7 @@ func (probe) Collect(ctx context.Context, target string) ([]sdk.Point, error) {
 	case "log":
 		log.Debug("not shown: below the logger's level")
 		log.Warn("probe says hello", "answer", 42)
+		sdk.Logger(slog.LevelDebug).Debug("debug record passes")
 	case "garbage":
 		return []sdk.Point{{Measurement: "testprobe", Fields: map[string]any{"v": math.NaN()}, Time: time.Now()}}, nil
 	}
