@@ -3,6 +3,7 @@ package sla
 import (
 	"context"
 	"math"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -343,6 +344,12 @@ var (
 		[]string{"service", "site", "opd", "state"}, nil)
 	inventoryServicesDesc = prometheus.NewDesc("pantau_inventory_services",
 		"Services in the loaded inventory.", nil, nil)
+	siteStateDesc = prometheus.NewDesc("pantau_site_state",
+		"Current state of an inventory site, the best of its links' (1 for the current state, 0 for the others); nodata for a site without links.",
+		[]string{"site", "opd", "district", "kind", "state"}, nil)
+	siteInfoDesc = prometheus.NewDesc("pantau_site_info",
+		"An inventory site (always 1): its name, kind, OPD, district and coordinates (decimal degrees, empty when unknown), for maps and tables.",
+		[]string{"site", "name", "kind", "opd", "district", "lat", "lon"}, nil)
 )
 
 // Describe implements prometheus.Collector.
@@ -354,6 +361,8 @@ func (b *Builder) Describe(ch chan<- *prometheus.Desc) {
 	ch <- inventoryLinksDesc
 	ch <- serviceStateDesc
 	ch <- inventoryServicesDesc
+	ch <- siteStateDesc
+	ch <- siteInfoDesc
 }
 
 // Collect implements prometheus.Collector.
@@ -377,6 +386,7 @@ func (b *Builder) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(serviceStateDesc, prometheus.GaugeValue, v, sv.ID, sv.Site, sv.OPD, st.String())
 		}
 	}
+	siteLinks := map[string][]State{}
 	for i := range inv.Links {
 		l := &inv.Links[i]
 		s := inv.Site(l.Site)
@@ -384,6 +394,7 @@ func (b *Builder) Collect(ch chan<- prometheus.Metric) {
 			continue
 		}
 		cur := b.Current(l, s.ID)
+		siteLinks[s.ID] = append(siteLinks[s.ID], cur)
 		for st := State(0); st < numStates; st++ {
 			v := 0.0
 			if st == cur {
@@ -395,6 +406,21 @@ func (b *Builder) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(contractExpiryDesc, prometheus.GaugeValue,
 				float64(l.Contract.End.In(s.Location).AddDate(0, 0, 1).Unix()), l.ID, s.ID, s.OPD, l.ISP, l.Circuit)
 		}
+	}
+	for i := range inv.Sites {
+		s := &inv.Sites[i]
+		cur := NoData
+		if ls := siteLinks[s.ID]; len(ls) > 0 {
+			cur = combine(ls)
+		}
+		for st := State(0); st < numStates; st++ {
+			v := 0.0
+			if st == cur {
+				v = 1
+			}
+			ch <- prometheus.MustNewConstMetric(siteStateDesc, prometheus.GaugeValue, v, s.ID, s.OPD, s.District, s.Kind, st.String())
+		}
+		ch <- prometheus.MustNewConstMetric(siteInfoDesc, prometheus.GaugeValue, 1, s.ID, s.Name, s.Kind, s.OPD, s.District, coord(s.Lat), coord(s.Lon))
 	}
 	for i := range inv.Devices {
 		d := &inv.Devices[i]
@@ -411,6 +437,14 @@ func (b *Builder) Collect(ch chan<- prometheus.Metric) {
 				float64(d.ContractEnd.In(loc).AddDate(0, 0, 1).Unix()), d.ID, d.Site, d.AssetCode)
 		}
 	}
+}
+
+// coord formats an optional coordinate for a label.
+func coord(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*v, 'f', -1, 64)
 }
 
 // SeriesLabels returns the inventory labels (site, opd, district, link) a

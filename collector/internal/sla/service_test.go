@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 )
 
@@ -204,4 +207,71 @@ func TestServiceCurrentState(t *testing.T) {
 	if s := b.CurrentService(sv); s != NoData {
 		t.Errorf("10 minutes without checks: %s", s)
 	}
+}
+
+// pantau_site_state is the best of a site's links' current states, and
+// pantau_site_info carries what a map needs.
+func TestSiteStateMetrics(t *testing.T) {
+	inv, err := inventory.Parse("i.yml", []byte(`
+sites:
+  - {id: dinkes, name: Dinas Kesehatan, kind: opd, district: kota, lat: -0.88, lon: 131.25}
+  - {id: waena, name: Distrik Waena, kind: district, opd: kominfo}
+links:
+  - {id: a, site: dinkes, icmp: {target: 127.0.0.1}}
+  - {id: b, site: dinkes, icmp: {target: 127.0.0.2}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
+	b := NewBuilder(inv, func() time.Time { return now })
+	ns := now.Add(-time.Minute).UnixNano()
+	b.Committed(append(b.ICMP(nil, "x", "", "127.0.0.1", ns, false, 1, 0, false), b.ICMP(nil, "x", "", "127.0.0.2", ns, true, 0, 0.01, true)...))
+	want := `
+# HELP pantau_site_info An inventory site (always 1): its name, kind, OPD, district and coordinates (decimal degrees, empty when unknown), for maps and tables.
+# TYPE pantau_site_info gauge
+pantau_site_info{district="kota",kind="opd",lat="-0.88",lon="131.25",name="Dinas Kesehatan",opd="dinkes",site="dinkes"} 1
+pantau_site_info{district="",kind="district",lat="",lon="",name="Distrik Waena",opd="kominfo",site="waena"} 1
+`
+	if err := testutil.CollectAndCompare(b, strings.NewReader(want), "pantau_site_info"); err != nil {
+		t.Error(err)
+	}
+	var up, down, nodata float64
+	n, err := testutil.GatherAndCount(prometheusRegistry(t, b), "pantau_site_state")
+	if err != nil || n != 2*int(numStates) {
+		t.Fatalf("%d site state series, %v", n, err)
+	}
+	mfs, _ := prometheusRegistry(t, b).Gather()
+	for _, mf := range mfs {
+		if mf.GetName() != "pantau_site_state" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			l := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				l[lp.GetName()] = lp.GetValue()
+			}
+			v := m.GetGauge().GetValue()
+			switch {
+			case l["site"] == "dinkes" && l["state"] == "up":
+				up = v
+			case l["site"] == "dinkes" && l["state"] == "down":
+				down = v
+			case l["site"] == "waena" && l["state"] == "nodata":
+				nodata = v
+			}
+		}
+	}
+	if up != 1 || down != 0 || nodata != 1 {
+		t.Errorf("dinkes up %v down %v (one link down, one up: up); waena nodata %v", up, down, nodata)
+	}
+}
+
+func prometheusRegistry(t *testing.T, c prometheus.Collector) *prometheus.Registry {
+	t.Helper()
+	r := prometheus.NewRegistry()
+	if err := r.Register(c); err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
