@@ -347,6 +347,15 @@ var (
 	siteStateDesc = prometheus.NewDesc("pantau_site_state",
 		"Current state of an inventory site, the best of its links' (1 for the current state, 0 for the others); nodata for a site without links.",
 		[]string{"site", "opd", "district", "kind", "state"}, nil)
+	linkBandwidthDesc = prometheus.NewDesc("pantau_link_bandwidth_bits_per_second",
+		"Contracted bandwidth (CIR) of an inventory link, from the inventory.",
+		[]string{"link", "site", "opd", "district"}, nil)
+	linkTargetDesc = prometheus.NewDesc("pantau_link_sla_target_ratio",
+		"SLA availability target of an inventory link (0.995 for 99.5 %).",
+		[]string{"link", "site", "opd", "district"}, nil)
+	serviceTargetDesc = prometheus.NewDesc("pantau_service_sla_target_ratio",
+		"SLA availability target of an inventory service (0.99 for 99 %).",
+		[]string{"service", "site", "opd"}, nil)
 	siteInfoDesc = prometheus.NewDesc("pantau_site_info",
 		"An inventory site (always 1): its name, kind, OPD, district and coordinates (decimal degrees, empty when unknown), for maps and tables.",
 		[]string{"site", "name", "kind", "opd", "district", "lat", "lon"}, nil)
@@ -363,6 +372,9 @@ func (b *Builder) Describe(ch chan<- *prometheus.Desc) {
 	ch <- inventoryServicesDesc
 	ch <- siteStateDesc
 	ch <- siteInfoDesc
+	ch <- linkBandwidthDesc
+	ch <- linkTargetDesc
+	ch <- serviceTargetDesc
 }
 
 // Collect implements prometheus.Collector.
@@ -385,6 +397,7 @@ func (b *Builder) Collect(ch chan<- prometheus.Metric) {
 			}
 			ch <- prometheus.MustNewConstMetric(serviceStateDesc, prometheus.GaugeValue, v, sv.ID, sv.Site, sv.OPD, st.String())
 		}
+		ch <- prometheus.MustNewConstMetric(serviceTargetDesc, prometheus.GaugeValue, sv.SLATarget/100, sv.ID, sv.Site, sv.OPD)
 	}
 	siteLinks := map[string][]State{}
 	for i := range inv.Links {
@@ -395,6 +408,10 @@ func (b *Builder) Collect(ch chan<- prometheus.Metric) {
 		}
 		cur := b.Current(l, s.ID)
 		siteLinks[s.ID] = append(siteLinks[s.ID], cur)
+		if l.Bandwidth > 0 {
+			ch <- prometheus.MustNewConstMetric(linkBandwidthDesc, prometheus.GaugeValue, float64(l.Bandwidth), l.ID, s.ID, s.OPD, s.District)
+		}
+		ch <- prometheus.MustNewConstMetric(linkTargetDesc, prometheus.GaugeValue, l.SLATarget/100, l.ID, s.ID, s.OPD, s.District)
 		for st := State(0); st < numStates; st++ {
 			v := 0.0
 			if st == cur {
