@@ -526,20 +526,18 @@ func suppressedBy(inv *inventory.Inventory, site string, down map[string]bool) s
 	return ""
 }
 
-// affected counts the descendant sites of site that have an active alert.
+// affected counts the monitored sites (with a link) below site: a down
+// site cuts them all off. Counting their alerts instead would depend on
+// which of their probe rounds happened to arrive before the parent's
+// alert was sent.
 func (e *Engine) affected(inv *inventory.Inventory, site string) int {
 	if inv == nil || site == "" {
 		return 0
 	}
-	with := map[string]bool{}
-	for _, a := range e.alerts {
-		if s := a.Labels["site"]; s != "" && s != site {
-			with[s] = true
-		}
-	}
 	n := 0
-	for s := range with {
-		if isDescendant(inv, s, site) {
+	for i := range inv.Sites {
+		s := inv.Sites[i].ID
+		if s != site && len(inv.LinksOfSite(s)) > 0 && isDescendant(inv, s, site) {
 			n++
 		}
 	}
