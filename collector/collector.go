@@ -45,6 +45,9 @@ type Options struct {
 	Listening func(addr net.Addr)
 	// ShutdownTimeout bounds the HTTP drain on shutdown; 0 means 30s.
 	ShutdownTimeout time.Duration
+	// SelfScrapeInterval is how often the collector stores its own
+	// pantau_ series in its TSDB; 0 means 15s.
+	SelfScrapeInterval time.Duration
 	// Pprof serves Go's profiler under /debug/pprof/ (for benchmarks and
 	// support; off by default because it is unauthenticated).
 	Pprof bool
@@ -257,6 +260,13 @@ func Run(ctx context.Context, o Options) error {
 	g.Go(func() error { return auth.Watch(gctx, time.Second) })
 	g.Go(func() error { return slarun.run(gctx) })
 	g.Go(func() error { return slarun.runRollups(gctx, store.Queryable(), cfg.Storage.Retention.Std()) })
+	g.Go(func() error {
+		every := o.SelfScrapeInterval
+		if every <= 0 {
+			every = selfScrapeEvery
+		}
+		return selfScrape(gctx, reg, store.Appender, every, log.With("component", "self-scrape"))
+	})
 	if ob != nil {
 		g.Go(func() error { return runOutbox(gctx, ob, state, log) })
 		g.Go(func() error { return alerts.Run(gctx) })

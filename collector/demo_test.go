@@ -1,37 +1,168 @@
 package collector
 
 import (
-	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/api"
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
 
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/report"
 )
 
-// TestIntegrationDemo runs the demo briefly, then reopens its data and
-// checks that every simulated site wrote every measurement.
-func TestIntegrationDemo(t *testing.T) {
+// buildDemoAgent builds pantau-agent and the http and tcp plugins (with
+// their SHA256SUMS) into a directory, as `make build` lays them out.
+func buildDemoAgent(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
-	var out, errOut bytes.Buffer
-	code := Main(context.Background(), []string{"demo", "--listen-address", "127.0.0.1:0", "--data-dir", dir,
-		"--duration", "3s", "--interval", "1s", "--history", "30m"}, &out, &errOut)
-	if code != 0 {
-		t.Fatalf("demo exit %d: %s", code, errOut.String())
+	var sums strings.Builder
+	for _, b := range []struct{ out, pkg string }{
+		{"pantau-agent", "../agent/cmd/pantau-agent"},
+		{"plugins/pantau-plugin-http", "../plugins/http"},
+		{"plugins/pantau-plugin-tcp", "../plugins/tcp"},
+	} {
+		out := filepath.Join(dir, b.out)
+		if o, err := exec.Command("go", "build", "-o", out, b.pkg).CombinedOutput(); err != nil {
+			t.Fatalf("build %s: %v: %s", b.pkg, err, o)
+		}
+		if strings.HasPrefix(b.out, "plugins/") {
+			data, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := sha256.Sum256(data)
+			fmt.Fprintf(&sums, "%s  %s\n", hex.EncodeToString(s[:]), filepath.Base(out))
+		}
 	}
-	if !strings.Contains(out.String(), "Grafana data source:     type Prometheus, URL http://127.0.0.1:") {
-		t.Fatalf("demo did not say where to point Grafana:\n%s", out.String())
+	if err := os.WriteFile(filepath.Join(dir, "plugins", "SHA256SUMS"), []byte(sums.String()), 0o644); err != nil {
+		t.Fatal(err)
 	}
+	return dir
+}
+
+// TestIntegrationDemo runs the demo as `make demo` does, with a real
+// pantau-agent polling the simulated routers and checking the services:
+// live data from the agent and the simulated sites arrives within a
+// minute, the SLA states are queryable, and Ctrl-C stops the demo and its
+// agent cleanly. Then it reopens the data and checks the history and the
+// report.
+func TestIntegrationDemo(t *testing.T) {
+	bins := buildDemoAgent(t)
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, errOut := newSyncBuffer(), newSyncBuffer()
+	done := make(chan int, 1)
+	start := time.Now()
+	go func() {
+		done <- Main(ctx, []string{"demo", "--listen-address", addr, "--data-dir", dir, "--interval", "2s", "--history", "30m",
+			"--agent", filepath.Join(bins, "pantau-agent")}, out, errOut)
+	}()
+
+	cli, err := api.NewClient(api.Config{Address: "http://" + addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prom := promv1.NewAPI(cli)
+	// count returns how many series q gives now (-1 on an error).
+	count := func(q string) int {
+		v, _, _, err := prom.Query(context.Background(), q, time.Now())
+		if err != nil {
+			return -1
+		}
+		vec, _ := v.(model.Vector)
+		return len(vec)
+	}
+	live := map[string]int{
+		// the agent polls all 6 routers: 3 interfaces each, with rates
+		`pantau_snmp_if_receive_bits_per_second{agent="agent-noc"} and timestamp(pantau_snmp_if_receive_bits_per_second) > ` + strconv.FormatInt(start.Unix(), 10): 18,
+		`pantau_snmp_device_cpu_load_ratio{agent="agent-noc"} and timestamp(pantau_snmp_device_cpu_load_ratio) > ` + strconv.FormatInt(start.Unix(), 10):           6,
+		// the bundled plugins check the services
+		`pantau_http_up{agent="agent-noc"} and timestamp(pantau_http_up) > ` + strconv.FormatInt(start.Unix(), 10): 2,
+		`pantau_tcp_up{agent="agent-noc",target="mail"} == 1`:                                                      1,
+		// the simulated sites' agents
+		`pantau_icmp_up and timestamp(pantau_icmp_up) > ` + strconv.FormatInt(start.Unix(), 10): 6,
+		// the collector's own states, stored in its TSDB
+		`pantau_link_state == 1`:    6,
+		`pantau_site_state == 1`:    7,
+		`pantau_service_state == 1`: 3,
+		// and its ingest metrics, histograms included
+		`pantau_collector_ingest_request_duration_seconds_count{api="v2"}`:            1,
+		`pantau_collector_ingest_request_duration_seconds_bucket{api="v2",le="+Inf"}`: 1,
+		// the agent's own heartbeat
+		`pantau_agent_uptime_seconds{agent="agent-noc",site="noc-kominfo"}`: 1,
+	}
+	var missing []string
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		missing = missing[:0]
+		for q, want := range live {
+			if n := count(q); n != want {
+				missing = append(missing, fmt.Sprintf("%s: %d series, want %d", q, n, want))
+			}
+		}
+		if len(missing) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	if len(missing) > 0 {
+		agentLog, _ := os.ReadFile(filepath.Join(dir, "agent.log"))
+		t.Errorf("within a minute of the start:\n%s\ndemo output:\n%s%s\nagent log:\n%s", strings.Join(missing, "\n"), out.String(), errOut.String(), agentLog)
+	}
+	if !strings.Contains(out.String(), "Grafana data source:     type Prometheus, URL http://"+addr) {
+		t.Errorf("demo did not say where to point Grafana:\n%s", out.String())
+	}
+	m := regexp.MustCompile(`NOC agent: \S+ \(pid (\d+)\)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("demo did not start its agent:\n%s", out.String())
+	}
+	pid, _ := strconv.Atoi(m[1])
+
+	// Ctrl-C: the demo stops, and its agent with it
+	stopAt := time.Now()
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("demo exit %d after Ctrl-C: %s", code, errOut.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the demo did not stop within 60 s of Ctrl-C")
+	}
+	t.Logf("stopped in %s", time.Since(stopAt).Round(time.Millisecond))
+	if err := syscall.Kill(pid, 0); err == nil {
+		t.Errorf("the demo's agent (pid %d) still runs after the demo stopped", pid)
+	}
+
 	tc := startCollector(t, func(c *config.Config) { c.DataDir = dir; c.Inventory = filepath.Join(dir, "inventory.yml") })
 	now := time.Now()
 	for q, want := range map[string]int{
 		`count(count_over_time(pantau_icmp_up[40m]))`:                     6,
-		`count(count_over_time(pantau_snmp_if_receive_bytes_total[40m]))`: 6,
-		`count(count_over_time(pantau_agent_uptime_seconds[40m]))`:        6,
+		`count(count_over_time(pantau_snmp_if_receive_bytes_total[40m]))`: 18,
+		`count(count_over_time(pantau_http_up[40m]))`:                     2,
 		// Makbon's VSAT link has scheduled outages: some down rounds exist.
 		`count(min_over_time(pantau_icmp_up{site="distrik-makbon"}[40m]) == 0)`: 1,
 	} {
@@ -51,8 +182,9 @@ func TestIntegrationDemo(t *testing.T) {
 	if err := json.Unmarshal([]byte(js), &r); err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Links) != 6 || r.Summary.LinksWithData != 6 || r.Coverage.OPDTotal != 4 || r.Coverage.OPDMonitored != 3 {
-		t.Errorf("demo report: %d links, %d with data, coverage %+v", len(r.Links), r.Summary.LinksWithData, r.Coverage)
+	if len(r.Links) != 6 || r.Summary.LinksWithData != 6 || r.Coverage.OPDTotal != 4 || r.Coverage.OPDMonitored != 3 ||
+		r.Summary.Services != 3 || r.Summary.ServicesWithData != 3 || len(r.Assets) != 6 {
+		t.Errorf("demo report: %d links, %d with data, coverage %+v, summary %+v, %d assets", len(r.Links), r.Summary.LinksWithData, r.Coverage, r.Summary, len(r.Assets))
 	}
 	for _, l := range r.Links {
 		if l.Link == "distrik-makbon-wan" && (l.Outages == 0 || l.Down == 0) {

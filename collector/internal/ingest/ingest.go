@@ -196,7 +196,13 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, api string) (in
 		item = Committed{Batch: batch, Marks: res.marks}
 	}
 	if err := h.o.Store.Sync(ctx, item); err != nil {
-		log.Error("durable commit failed", "err", err)
+		if ctx.Err() != nil {
+			// The writer went away (or the collector is stopping) before
+			// the group commit: no 204 was sent, so the writer re-sends.
+			log.Info("writer gone before the durable commit; not acknowledged", "err", err)
+		} else {
+			log.Error("durable commit failed", "err", err)
+		}
 		return h.reject(w, api, fail(http.StatusInternalServerError, "internal error", reasonInternal,
 			fmt.Errorf("commit to storage: %w", err)), 0), 0
 	}

@@ -1,0 +1,117 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+)
+
+// selfScrapeEvery is how often the collector stores its own series.
+const selfScrapeEvery = 15 * time.Second
+
+// selfScrape stores the collector's own pantau_ series (current link,
+// site and service states, inventory figures, ingest and storage metrics)
+// in its TSDB every interval, so the query API, and so Grafana, sees them
+// beside the agents' data. Go and process metrics stay on /metrics only.
+func selfScrape(ctx context.Context, g prometheus.Gatherer, app func(context.Context) storage.Appender, every time.Duration, log *slog.Logger) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := scrapeOnce(ctx, g, app(ctx), time.Now()); err != nil {
+			log.Warn("storing the collector's own series failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func scrapeOnce(ctx context.Context, g prometheus.Gatherer, app storage.Appender, now time.Time) error {
+	mfs, err := g.Gather()
+	if err != nil {
+		return fmt.Errorf("gather own metrics: %w", err)
+	}
+	ts := now.UnixMilli()
+	var b labels.ScratchBuilder
+	add := func(name string, m *dto.Metric, extra labels.Label, v float64) error {
+		b.Reset()
+		b.Add(labels.MetricName, name)
+		for _, lp := range m.GetLabel() {
+			if lp.GetValue() != "" {
+				b.Add(lp.GetName(), lp.GetValue())
+			}
+		}
+		if extra.Name != "" {
+			b.Add(extra.Name, extra.Value)
+		}
+		b.Sort()
+		_, err := app.Append(0, b.Labels(), ts, v)
+		return err
+	}
+	var none labels.Label
+	for _, mf := range mfs {
+		name := mf.GetName()
+		if !strings.HasPrefix(name, "pantau_") {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			var err error
+			switch mf.GetType() {
+			case dto.MetricType_COUNTER:
+				err = add(name, m, none, m.GetCounter().GetValue())
+			case dto.MetricType_GAUGE:
+				err = add(name, m, none, m.GetGauge().GetValue())
+			case dto.MetricType_UNTYPED:
+				err = add(name, m, none, m.GetUntyped().GetValue())
+			case dto.MetricType_HISTOGRAM:
+				h := m.GetHistogram()
+				for _, bk := range h.GetBucket() {
+					if err = add(name+"_bucket", m, labels.Label{Name: "le", Value: formatLe(bk.GetUpperBound())}, float64(bk.GetCumulativeCount())); err != nil {
+						break
+					}
+				}
+				if err == nil {
+					err = add(name+"_bucket", m, labels.Label{Name: "le", Value: "+Inf"}, float64(h.GetSampleCount()))
+				}
+				if err == nil {
+					err = add(name+"_sum", m, none, h.GetSampleSum())
+				}
+				if err == nil {
+					err = add(name+"_count", m, none, float64(h.GetSampleCount()))
+				}
+			case dto.MetricType_SUMMARY:
+				s := m.GetSummary()
+				err = add(name+"_sum", m, none, s.GetSampleSum())
+				if err == nil {
+					err = add(name+"_count", m, none, float64(s.GetSampleCount()))
+				}
+			}
+			if err != nil {
+				app.Rollback()
+				return fmt.Errorf("store own series %s: %w", name, err)
+			}
+		}
+	}
+	if err := app.Commit(); err != nil {
+		return fmt.Errorf("store own series: %w", err)
+	}
+	return ctx.Err()
+}
+
+func formatLe(v float64) string {
+	if math.IsInf(v, 1) {
+		return "+Inf"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
