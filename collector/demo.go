@@ -75,7 +75,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	addrCh := make(chan net.Addr, 1)
 	runErr := make(chan error, 1)
 	go func() {
-		runErr <- Run(runCtx, Options{Config: cfg, Logger: logger, Listening: func(a net.Addr) { addrCh <- a }})
+		// the states are stored as often as the sites write, so graphs follow
+		runErr <- Run(runCtx, Options{Config: cfg, Logger: logger, Listening: func(a net.Addr) { addrCh <- a },
+			SelfScrapeInterval: min(*interval, selfScrapeEvery)})
 	}()
 	var addr net.Addr
 	select {
@@ -102,7 +104,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	snmpDone := make(chan error, 1)
 	go func() { snmpDone <- snmpAgent.Serve(runCtx) }()
-	svc, err := demosim.StartServices(runCtx, demoPortal, demoEOffice)
+	svc, err := demosim.StartServices(runCtx, cfg.DataDir, demoPortal, demoEOffice)
 	if err != nil {
 		return fail(err)
 	}

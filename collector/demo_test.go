@@ -102,6 +102,12 @@ func TestIntegrationDemo(t *testing.T) {
 		// the bundled plugins check the services
 		`pantau_http_up{agent="agent-noc"} and timestamp(pantau_http_up) > ` + strconv.FormatInt(start.Unix(), 10): 2,
 		`pantau_tcp_up{agent="agent-noc",target="mail"} == 1`:                                                      1,
+		// over HTTPS with a certificate that expires in 25 days
+		`pantau_http_tls_cert_expiry_seconds{target="portal"} > 24*86400 and timestamp(pantau_http_tls_cert_expiry_seconds) > ` + strconv.FormatInt(start.Unix(), 10): 1,
+		// a target the plugin refuses
+		`pantau_plugin_ok{plugin="http",target="sipd-lama"} == 0 and timestamp(pantau_plugin_ok) > ` + strconv.FormatInt(start.Unix(), 10): 1,
+		// inventory labels on the service checks
+		`pantau_http_up{service="portal",opd="diskominfo",site="noc-kominfo"}`: 1,
 		// the simulated sites' agents
 		`pantau_icmp_up and timestamp(pantau_icmp_up) > ` + strconv.FormatInt(start.Unix(), 10): 6,
 		// the collector's own states, stored in its TSDB

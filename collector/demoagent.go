@@ -117,14 +117,16 @@ snmp:
     path: %q
     sha256: %s
     targets:
-      - {name: portal, config: {url: %q, content_match: "Pemerintah Kabupaten"}}
+      - {name: portal, config: {url: %q, ca_file: %q, content_match: "Pemerintah Kabupaten"}}
       - {name: eoffice, config: {url: %q}}
+      # left over from an old system: the plugin refuses it (a plugin failure, for the dashboards)
+      - {name: sipd-lama, config: {url: "ftp://sipd.sorongkab.go.id/"}}
   - name: tcp
     path: %q
     sha256: %s
     targets:
       - {name: mail, config: {address: %q, expect: "^220 "}}
-`, filepath.Join(plugins, "pantau-plugin-http"), sums["pantau-plugin-http"], svc.PortalURL, svc.EOfficeURL,
+`, filepath.Join(plugins, "pantau-plugin-http"), sums["pantau-plugin-http"], svc.PortalURL, svc.CAFile, svc.EOfficeURL,
 		filepath.Join(plugins, "pantau-plugin-tcp"), sums["pantau-plugin-tcp"], svc.MailAddr)
 	cfgPath := filepath.Join(dir, "agent.yml")
 	if err := os.WriteFile(cfgPath, []byte(b.String()), 0o600); err != nil {

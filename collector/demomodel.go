@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -340,8 +341,17 @@ func serviceLines(buf *bytes.Buffer, t time.Time, svc *demosim.Services) {
 			up = 0
 		}
 		enc.AddField("up", lineprotocol.IntValue(up))
+		if strings.HasPrefix(c.url, "https:") {
+			enc.AddField("tls_cert_expiry_seconds", lineprotocol.MustNewValue(svc.CertNotAfter.Sub(t).Seconds()))
+		}
 		enc.EndLine(t)
 	}
+	// the target the http plugin refuses
+	enc.StartLine("plugin")
+	enc.AddTag("plugin", "http")
+	enc.AddTag("target", "sipd-lama")
+	enc.AddField("ok", lineprotocol.IntValue(0))
+	enc.EndLine(t)
 	enc.StartLine("tcp")
 	enc.AddTag("address", svc.MailAddr)
 	enc.AddTag("target", "mail")
@@ -385,8 +395,8 @@ func demoInventory(sites []*demoSite) []byte {
 	}
 	b.WriteString("devices:\n")
 	for i, s := range sites {
-		fmt.Fprintf(&b, "  - {id: rtr-%s, site: %s, vendor: MikroTik, model: CCR2004-16G-2S+, serial: HE1%05d, year_acquired: 2023, asset_code: \"02.06.02.01.%03d\", warranty_end: %s}\n",
-			s.id, s.id, 4711+i, i+1, time.Now().AddDate(0, 1+i*3, 0).Format("2006-01-02"))
+		fmt.Fprintf(&b, "  - {id: rtr-%s, site: %s, vendor: MikroTik, model: CCR2004-16G-2S+, serial: HE1%05d, year_acquired: 2023, asset_code: \"02.06.02.01.%03d\", warranty_end: %s, contract_end: %s}\n",
+			s.id, s.id, 4711+i, i+1, time.Now().AddDate(0, 1+i*3, 0).Format("2006-01-02"), time.Now().AddDate(0, 2+i*2, 0).Format("2006-01-02"))
 	}
 	b.WriteString(`services:
   - {id: portal, name: "Portal Resmi Pemkab Sorong", site: noc-kominfo, opd: diskominfo, category: portal, probe: {measurement: http, target: portal}, thresholds: {response_time: 1s}, sla_target: 99.5}

@@ -2,11 +2,14 @@ package demosim
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -109,18 +112,28 @@ func TestAgentAnswers(t *testing.T) {
 func TestServices(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s, err := StartServices(ctx, func(time.Time) (bool, bool) { return false, true }, func(time.Time) (bool, bool) { return true, false })
+	s, err := StartServices(ctx, t.TempDir(), func(time.Time) (bool, bool) { return false, true }, func(time.Time) (bool, bool) { return true, false })
 	if err != nil {
 		t.Fatal(err)
 	}
+	pemData, err := os.ReadFile(s.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pemData)
+	httpc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	start := time.Now()
-	resp, err := http.Get(s.PortalURL)
+	resp, err := httpc.Get(s.PortalURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != 200 || time.Since(start) < SlowDelay {
 		t.Errorf("slow portal: %d after %s", resp.StatusCode, time.Since(start))
+	}
+	if na := resp.TLS.PeerCertificates[0].NotAfter; !na.Equal(s.CertNotAfter) || time.Until(na) > CertValidity {
+		t.Errorf("portal certificate expires %s, want %s", na, s.CertNotAfter)
 	}
 	resp, err = http.Get(s.EOfficeURL)
 	if err != nil {

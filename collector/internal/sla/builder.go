@@ -356,6 +356,9 @@ var (
 	serviceTargetDesc = prometheus.NewDesc("pantau_service_sla_target_ratio",
 		"SLA availability target of an inventory service (0.99 for 99 %).",
 		[]string{"service", "site", "opd"}, nil)
+	siteTargetDesc = prometheus.NewDesc("pantau_site_sla_target_ratio",
+		"SLA availability target of an inventory site that sets one (0.995 for 99.5 %).",
+		[]string{"site", "opd", "district"}, nil)
 	siteInfoDesc = prometheus.NewDesc("pantau_site_info",
 		"An inventory site (always 1): its name, kind, OPD, district and coordinates (decimal degrees, empty when unknown), for maps and tables.",
 		[]string{"site", "name", "kind", "opd", "district", "lat", "lon"}, nil)
@@ -372,6 +375,7 @@ func (b *Builder) Describe(ch chan<- *prometheus.Desc) {
 	ch <- inventoryServicesDesc
 	ch <- siteStateDesc
 	ch <- siteInfoDesc
+	ch <- siteTargetDesc
 	ch <- linkBandwidthDesc
 	ch <- linkTargetDesc
 	ch <- serviceTargetDesc
@@ -438,6 +442,9 @@ func (b *Builder) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(siteStateDesc, prometheus.GaugeValue, v, s.ID, s.OPD, s.District, s.Kind, st.String())
 		}
 		ch <- prometheus.MustNewConstMetric(siteInfoDesc, prometheus.GaugeValue, 1, s.ID, s.Name, s.Kind, s.OPD, s.District, coord(s.Lat), coord(s.Lon))
+		if s.SLATarget > 0 {
+			ch <- prometheus.MustNewConstMetric(siteTargetDesc, prometheus.GaugeValue, s.SLATarget/100, s.ID, s.OPD, s.District)
+		}
 	}
 	for i := range inv.Devices {
 		d := &inv.Devices[i]
@@ -464,8 +471,10 @@ func coord(v *float64) string {
 	return strconv.FormatFloat(*v, 'f', -1, 64)
 }
 
-// SeriesLabels returns the inventory labels (site, opd, district, link) a
-// new icmp or snmp_if series gets when it belongs to a link; nil
+// SeriesLabels returns the inventory labels a new series gets: (site,
+// opd, district, link) for icmp and snmp_if series of a link; (site, opd,
+// district) for the other snmp_if and snmp_device series of an inventory
+// device; (site, opd, service) for the plugin checks of a service; nil
 // otherwise. Labels the writer set itself are kept (ingest adds only the
 // missing ones).
 func (b *Builder) SeriesLabels(measurement, agent, linkTag, target, device, ifname string) [][2]string {
@@ -479,9 +488,43 @@ func (b *Builder) SeriesLabels(measurement, agent, linkTag, target, device, ifna
 		l = inv.MatchICMP(linkTag, agent, target)
 	case "snmp_if":
 		l = inv.MatchSNMP(linkTag, device, ifname)
+		if l == nil {
+			return deviceLabels(inv, device)
+		}
+	case "snmp_device":
+		return deviceLabels(inv, device)
+	default:
+		if sv := inv.MatchService(measurement, agent, target); sv != nil {
+			return nonEmpty([][2]string{{"opd", sv.OPD}, {"service", sv.ID}, {"site", sv.Site}})
+		}
 	}
 	if l == nil {
 		return nil
 	}
 	return inv.Labels(l)
+}
+
+// deviceLabels are the inventory labels of an inventory device's series:
+// its site's district, opd and site.
+func deviceLabels(inv *inventory.Inventory, device string) [][2]string {
+	d := inv.Device(device)
+	if d == nil {
+		return nil
+	}
+	s := inv.Site(d.Site)
+	if s == nil {
+		return nil
+	}
+	return nonEmpty([][2]string{{"district", s.District}, {"opd", s.OPD}, {"site", s.ID}})
+}
+
+// nonEmpty drops the labels without a value (the list stays sorted).
+func nonEmpty(ls [][2]string) [][2]string {
+	out := ls[:0]
+	for _, l := range ls {
+		if l[1] != "" {
+			out = append(out, l)
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package sla
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -274,4 +275,39 @@ func prometheusRegistry(t *testing.T, c prometheus.Collector) *prometheus.Regist
 		t.Fatal(err)
 	}
 	return r
+}
+
+// New series get inventory labels: a service's plugin checks its service,
+// OPD and hosting site; an inventory device's SNMP series its site's.
+func TestSeriesLabelsServicesAndDevices(t *testing.T) {
+	inv, err := inventory.Parse("i.yml", []byte(`
+sites:
+  - {id: dc, name: DC, kind: datacenter, opd: diskominfo, district: kota}
+links:
+  - {id: dc-wan, site: dc, snmp: {device: core, interface: ether1}}
+devices:
+  - {id: core, site: dc}
+services:
+  - {id: portal, name: Portal, site: dc, opd: humas, probe: {measurement: http, target: portal}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := NewBuilder(inv, nil)
+	for _, c := range []struct {
+		measurement, target, device, ifname string
+		want                                string
+	}{
+		{"http", "portal", "", "", "[[opd humas] [service portal] [site dc]]"},
+		{"http", "other", "", "", "[]"},
+		{"dns", "portal", "", "", "[]"},
+		{"snmp_device", "", "core", "", "[[district kota] [opd diskominfo] [site dc]]"},
+		{"snmp_if", "", "core", "ether2", "[[district kota] [opd diskominfo] [site dc]]"},
+		{"snmp_if", "", "core", "ether1", "[[district kota] [link dc-wan] [opd diskominfo] [site dc]]"},
+		{"snmp_device", "", "unknown", "", "[]"},
+	} {
+		if got := fmt.Sprint(b.SeriesLabels(c.measurement, "a", "", c.target, c.device, c.ifname)); got != c.want {
+			t.Errorf("%+v: %s, want %s", c, got, c.want)
+		}
+	}
 }
