@@ -2,13 +2,10 @@ package collector
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -24,37 +21,8 @@ import (
 
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/report"
+	"github.com/pantau-noc/pantau/internal/testbuild"
 )
-
-// buildDemoAgent builds pantau-agent and the http and tcp plugins (with
-// their SHA256SUMS) into a directory, as `make build` lays them out.
-func buildDemoAgent(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	var sums strings.Builder
-	for _, b := range []struct{ out, pkg string }{
-		{"pantau-agent", "../agent/cmd/pantau-agent"},
-		{"plugins/pantau-plugin-http", "../plugins/http"},
-		{"plugins/pantau-plugin-tcp", "../plugins/tcp"},
-	} {
-		out := filepath.Join(dir, b.out)
-		if o, err := exec.Command("go", "build", "-o", out, b.pkg).CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v: %s", b.pkg, err, o)
-		}
-		if strings.HasPrefix(b.out, "plugins/") {
-			data, err := os.ReadFile(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := sha256.Sum256(data)
-			fmt.Fprintf(&sums, "%s  %s\n", hex.EncodeToString(s[:]), filepath.Base(out))
-		}
-	}
-	if err := os.WriteFile(filepath.Join(dir, "plugins", "SHA256SUMS"), []byte(sums.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
 
 // TestIntegrationDemo runs the demo as `make demo` does, with a real
 // pantau-agent polling the simulated routers and checking the services:
@@ -63,7 +31,7 @@ func buildDemoAgent(t *testing.T) string {
 // agent cleanly. Then it reopens the data and checks the history and the
 // report.
 func TestIntegrationDemo(t *testing.T) {
-	bins := buildDemoAgent(t)
+	agentBin := testbuild.Agent(t)
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -78,7 +46,7 @@ func TestIntegrationDemo(t *testing.T) {
 	start := time.Now()
 	go func() {
 		done <- Main(ctx, []string{"demo", "--listen-address", addr, "--data-dir", dir, "--interval", "2s", "--history", "30m",
-			"--agent", filepath.Join(bins, "pantau-agent")}, out, errOut)
+			"--agent", agentBin}, out, errOut)
 	}()
 
 	cli, err := api.NewClient(api.Config{Address: "http://" + addr})
@@ -118,7 +86,7 @@ func TestIntegrationDemo(t *testing.T) {
 		`pantau_collector_ingest_request_duration_seconds_count{api="v2"}`:            1,
 		`pantau_collector_ingest_request_duration_seconds_bucket{api="v2",le="+Inf"}`: 1,
 		// the agent's own heartbeat
-		`pantau_agent_uptime_seconds{agent="agent-noc",site="noc-kominfo"}`: 1,
+		`pantau_agent_uptime_seconds{agent="agent-noc",site="noc-kominfo",version!="demo"}`: 1,
 	}
 	var missing []string
 	deadline := time.Now().Add(60 * time.Second)

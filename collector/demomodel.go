@@ -312,7 +312,7 @@ func (s *demoSite) nocLines(buf *bytes.Buffer, t time.Time, prev time.Time) {
 }
 
 // serviceLines appends the checks the NOC's agent would send at t, as the
-// bundled http and tcp plugins write them.
+// bundled http and tcp plugins write them, and its heartbeat.
 func serviceLines(buf *bytes.Buffer, t time.Time, svc *demosim.Services) {
 	var enc lineprotocol.Encoder
 	enc.SetPrecision(lineprotocol.Nanosecond)
@@ -351,6 +351,17 @@ func serviceLines(buf *bytes.Buffer, t time.Time, svc *demosim.Services) {
 	enc.AddTag("plugin", "http")
 	enc.AddTag("target", "sipd-lama")
 	enc.AddField("ok", lineprotocol.IntValue(0))
+	enc.EndLine(t)
+	// the NOC agent's heartbeat
+	enc.StartLine("agent")
+	enc.AddTag("site", "noc-kominfo")
+	enc.AddTag("version", "demo")
+	enc.AddField("dropped_points_total", lineprotocol.UintValue(0))
+	enc.AddField("queue_bytes", lineprotocol.MustNewValue(0.0))
+	enc.AddField("queue_oldest_seconds", lineprotocol.MustNewValue(0.0))
+	enc.AddField("queue_points", lineprotocol.MustNewValue(0.0))
+	enc.AddField("targets", lineprotocol.IntValue(10))
+	enc.AddField("uptime_seconds", lineprotocol.MustNewValue(float64(t.Unix()%864000)))
 	enc.EndLine(t)
 	enc.StartLine("tcp")
 	enc.AddTag("address", svc.MailAddr)
