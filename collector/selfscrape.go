@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 )
@@ -46,7 +47,7 @@ func scrapeOnce(ctx context.Context, g prometheus.Gatherer, app storage.Appender
 	var b labels.ScratchBuilder
 	add := func(name string, m *dto.Metric, extra labels.Label, v float64) error {
 		b.Reset()
-		b.Add(labels.MetricName, name)
+		b.Add(model.MetricNameLabel, name)
 		for _, lp := range m.GetLabel() {
 			if lp.GetValue() != "" {
 				b.Add(lp.GetName(), lp.GetValue())
