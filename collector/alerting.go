@@ -59,6 +59,23 @@ func (ev *alertEval) Eval(ctx context.Context, r *alert.Rule, now time.Time) ([]
 			}
 		}
 		return out, nil
+	case alert.KindServiceDown:
+		inv := ev.builder.Inventory()
+		if inv == nil {
+			return nil, nil
+		}
+		var out []alert.Sample
+		for i := range inv.Services {
+			sv := &inv.Services[i]
+			if ev.builder.CurrentService(sv) == sla.Down {
+				l := map[string]string{"service": sv.ID, "site": sv.Site, "opd": sv.OPD}
+				if sv.Category != "" {
+					l["category"] = sv.Category
+				}
+				out = append(out, alert.Sample{Labels: l, Value: 1})
+			}
+		}
+		return out, nil
 	case alert.KindLoss:
 		return ev.query(ctx, fmt.Sprintf("pantau_icmp_loss_ratio > %g", r.Threshold), now)
 	case alert.KindLatency:

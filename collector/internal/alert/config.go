@@ -15,6 +15,7 @@ import (
 // Rule kinds.
 const (
 	KindLinkDown       = "link_down"       // an inventory link's current state is down
+	KindServiceDown    = "service_down"    // an inventory service's current state is down
 	KindLoss           = "loss"            // ICMP loss ratio over Threshold
 	KindLatency        = "latency"         // ICMP mean RTT over Threshold seconds
 	KindUtilization    = "utilization"     // an inventory link's traffic over Threshold of its contracted bandwidth
@@ -26,7 +27,7 @@ const (
 )
 
 // Kinds lists the rule kinds.
-var Kinds = []string{KindLinkDown, KindLoss, KindLatency, KindUtilization, KindInterfaceDown, KindDeviceRebooted, KindAgentSilent, KindQueueBacklog, KindPromQL}
+var Kinds = []string{KindLinkDown, KindServiceDown, KindLoss, KindLatency, KindUtilization, KindInterfaceDown, KindDeviceRebooted, KindAgentSilent, KindQueueBacklog, KindPromQL}
 
 // Severities.
 const (
@@ -95,6 +96,7 @@ func DefaultRules() []Rule {
 	d := func(s string) yamlconf.Duration { v, _ := yamlconf.ParseDuration(s); return yamlconf.Duration(v) }
 	return []Rule{
 		{Name: "LinkDown", Kind: KindLinkDown, For: d("2m")},
+		{Name: "ServiceDown", Kind: KindServiceDown, For: d("3m")},
 		{Name: "AgentSilent", Kind: KindAgentSilent, For: d("5m")},
 		{Name: "HighLoss", Kind: KindLoss, Threshold: 0.2, For: d("5m")},
 		{Name: "HighUtilization", Kind: KindUtilization, Threshold: 0.9, For: d("15m")},
@@ -141,7 +143,7 @@ func (c *Config) Defaults() {
 		}
 		if r.Severity == "" {
 			r.Severity = SeverityWarning
-			if r.Kind == KindLinkDown || r.Kind == KindAgentSilent {
+			if r.Kind == KindLinkDown || r.Kind == KindServiceDown || r.Kind == KindAgentSilent {
 				r.Severity = SeverityCritical
 			}
 			if r.Kind == KindDeviceRebooted {

@@ -452,6 +452,9 @@ func (e *Engine) notify(ctx context.Context, now time.Time, resolved []*Alert, c
 			continue
 		}
 		sup := suppressedBy(inv, a.Labels["site"], down)
+		if a.Kind == KindServiceDown && down[a.Labels["site"]] {
+			sup = a.Labels["site"] // the hosting site's network is down: its link alert says so
+		}
 		sil := e.silenced(a, silences, now)
 		if sup != a.Suppressed || sil != a.Silenced {
 			a.Suppressed, a.Silenced = sup, sil

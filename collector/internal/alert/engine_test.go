@@ -535,3 +535,46 @@ links:
 		t.Fatalf("%d messages after recovery", len(msgs))
 	}
 }
+
+// A service that is down fires ServiceDown with its own message; while
+// its hosting site's links are down, the link alert speaks for it.
+func TestServiceDown(t *testing.T) {
+	ev := &fakeEval{now: map[string][]Sample{}}
+	ob := &outbox{ids: map[string]bool{}}
+	cfg := &Config{Rules: []Rule{{Name: "LinkDown", Kind: KindLinkDown, For: dur("1m")}, {Name: "ServiceDown", Kind: KindServiceDown, For: dur("1m")}}}
+	e := newEngine(t, openDB(t, t.TempDir()), cfg, ev, ob, testInventory+`services:
+  - {id: simpus, name: SIMPUS, site: dinkes, probe: {measurement: http, target: simpus}}
+`)
+	svc := Sample{Labels: map[string]string{"service": "simpus", "site": "dinkes", "opd": "dinkes"}, Value: 1}
+	t0 := time.Date(2026, 10, 10, 1, 0, 0, 0, time.UTC)
+	// the site's link and the service go down together: one message, the link's
+	ev.set("LinkDown", linkDown)
+	ev.set("ServiceDown", svc)
+	for at := time.Duration(0); at <= 3*time.Minute; at += 15 * time.Second {
+		e.Step(context.Background(), t0.Add(at))
+	}
+	msgs := ob.all()
+	if len(msgs) != 1 || msgs[0].m.Labels["link"] != "dinkes-wan" {
+		t.Fatalf("with the site down: %+v", msgs)
+	}
+	// the link is back, the service stays down: now it is the service's own
+	ev.set("LinkDown")
+	for at := 3*time.Minute + 15*time.Second; at <= 8*time.Minute; at += 15 * time.Second {
+		e.Step(context.Background(), t0.Add(at))
+	}
+	msgs = ob.all()
+	var titles []string
+	for _, m := range msgs {
+		titles = append(titles, m.m.Status+": "+m.m.Title)
+	}
+	// the service's message goes out as soon as the link is seen up; the
+	// link's resolution waits for its clear_for
+	want := []string{"firing: 🔴 Link dinkes-wan PUTUS — Dinas Kesehatan", "firing: 🔴 Layanan simpus TIDAK DAPAT DIAKSES — Dinas Kesehatan",
+		"resolved: ✅ PULIH: Link dinkes-wan PUTUS — Dinas Kesehatan"}
+	if fmt.Sprint(titles) != fmt.Sprint(want) {
+		t.Errorf("messages:\n%s\nwant:\n%s", strings.Join(titles, "\n"), strings.Join(want, "\n"))
+	}
+	if m := msgs[1].m; m.Labels["service"] != "simpus" || m.Severity != SeverityCritical {
+		t.Errorf("service alert %+v", m)
+	}
+}

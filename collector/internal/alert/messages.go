@@ -30,6 +30,8 @@ func defaultMessage(d *messageData) (title, text string) {
 	switch d.Kind {
 	case KindLinkDown:
 		what = pick("Link "+where+" PUTUS", "Link "+where+" DOWN")
+	case KindServiceDown:
+		what = pick("Layanan "+l["service"]+" TIDAK DAPAT DIAKSES", "Service "+l["service"]+" DOWN")
 	case KindLoss:
 		what = pick(fmt.Sprintf("Paket hilang %.0f%% pada %s", 100*d.Value, where), fmt.Sprintf("Packet loss %.0f%% on %s", 100*d.Value, where))
 	case KindLatency:
