@@ -131,51 +131,64 @@ type ContractMonth struct {
 // inventory's exclusions.
 const ExcludedShort = "short"
 
-// LinkResult is the SLA of one link for one period.
-type LinkResult struct {
-	ID     string  `json:"link"`
-	Site   string  `json:"site"`
-	Period Period  `json:"-"`
+// Result is what the SLA of a link, a site and a service have in common
+// for one period.
+type Result struct {
 	Target float64 `json:"sla_target_pct"`
 	Figures
-	Met             *bool           `json:"sla_met"`
-	Outages         []Outage        `json:"outages"`
-	MTTRMinutes     *float64        `json:"mttr_minutes"`
-	MTBFMinutes     *float64        `json:"mtbf_minutes"`
-	DowntimeByCause map[string]int  `json:"downtime_by_cause_minutes"`
-	Contract        []ContractMonth `json:"contract,omitempty"`
-
+	Met             *bool          `json:"sla_met"`
+	Outages         []Outage       `json:"outages"`
+	MTTRMinutes     *float64       `json:"mttr_minutes"`
+	MTBFMinutes     *float64       `json:"mtbf_minutes"`
+	DowntimeByCause map[string]int `json:"downtime_by_cause_minutes"`
 	// States are the effective states of the period's minutes.
 	States []State `json:"-"`
+}
+
+// LinkResult is the SLA of one link for one period.
+type LinkResult struct {
+	ID     string `json:"link"`
+	Site   string `json:"site"`
+	Period Period `json:"-"`
+	Result
+	Contract []ContractMonth `json:"contract,omitempty"`
 }
 
 // SiteResult is the availability of a site: it is out only when all of
 // its links are.
 type SiteResult struct {
-	ID     string  `json:"site"`
-	Links  int     `json:"links"`
-	Target float64 `json:"sla_target_pct"`
-	Figures
-	Met             *bool          `json:"sla_met"`
-	Outages         []Outage       `json:"outages"`
-	MTTRMinutes     *float64       `json:"mttr_minutes"`
-	MTBFMinutes     *float64       `json:"mtbf_minutes"`
-	DowntimeByCause map[string]int `json:"downtime_by_cause_minutes"`
-	States          []State        `json:"-"`
+	ID    string `json:"site"`
+	Links int    `json:"links"`
+	Result
 }
 
 // ServiceResult is the SLA of one service for one period.
 type ServiceResult struct {
-	ID     string  `json:"service"`
-	Site   string  `json:"site"`
-	Target float64 `json:"sla_target_pct"`
-	Figures
-	Met             *bool          `json:"sla_met"`
-	Outages         []Outage       `json:"outages"`
-	MTTRMinutes     *float64       `json:"mttr_minutes"`
-	MTBFMinutes     *float64       `json:"mtbf_minutes"`
-	DowntimeByCause map[string]int `json:"downtime_by_cause_minutes"`
-	States          []State        `json:"-"`
+	ID   string `json:"service"`
+	Site string `json:"site"`
+	Result
+}
+
+// result computes the common part from the raw and effective states and
+// the maintenance mask of the range [from, from+n) (the period widened by
+// the margin), each outage's cause given by cause.
+func (c *Computation) result(target float64, raw, eff []State, maint []bool, from UnixMinute, n int, cause func(o *Outage) string) Result {
+	lo, hi := margin, n-margin
+	r := Result{Target: target, States: eff[lo:hi]}
+	r.Figures = figures(count(eff, lo, hi))
+	if r.Availability != nil && r.Target > 0 {
+		met := *r.Availability >= r.Target
+		r.Met = &met
+	}
+	r.Outages = outages(raw, maint, from, c.gap, lo, hi)
+	r.DowntimeByCause = map[string]int{}
+	for i := range r.Outages {
+		o := &r.Outages[i]
+		o.Cause = cause(o)
+		r.DowntimeByCause[o.Cause] += o.InPeriodMinutes
+	}
+	r.MTTRMinutes, r.MTBFMinutes = mttrMTBF(r.Outages, r.Up+r.Degraded)
+	return r
 }
 
 // Computation computes links and sites of one period, sharing what
@@ -551,21 +564,8 @@ func (c *Computation) siteContext(ctx context.Context, site *inventory.Site) (*s
 
 func (c *Computation) linkResult(l *inventory.Link, site *inventory.Site, raw, eff []State, maint []bool, sc *siteCtx) *LinkResult {
 	p, from, n := c.extended(site)
-	lo, hi := margin, n-margin
-	r := &LinkResult{ID: l.ID, Site: site.ID, Period: p, Target: l.SLATarget, States: eff[lo:hi]}
-	r.Figures = figures(count(eff, lo, hi))
-	if r.Availability != nil && r.Target > 0 {
-		met := *r.Availability >= r.Target
-		r.Met = &met
-	}
-	r.Outages = outages(raw, maint, from, c.gap, lo, hi)
-	r.DowntimeByCause = map[string]int{}
-	for i := range r.Outages {
-		o := &r.Outages[i]
-		o.Cause = cause(o, raw, sc.parent, sc.heart, sc.hasAgent)
-		r.DowntimeByCause[o.Cause] += o.InPeriodMinutes
-	}
-	r.MTTRMinutes, r.MTBFMinutes = mttrMTBF(r.Outages, r.Up+r.Degraded)
+	r := &LinkResult{ID: l.ID, Site: site.ID, Period: p, Result: c.result(l.SLATarget, raw, eff, maint, from, n,
+		func(o *Outage) string { return cause(o, raw, sc.parent, sc.heart, sc.hasAgent) })}
 	if l.Contract != nil {
 		for _, m := range p.Months() {
 			r.Contract = append(r.Contract, contractMonth(l.Contract, m, r.Outages, raw, maint, from))
@@ -598,23 +598,9 @@ func (c *Computation) Service(ctx context.Context, sv *inventory.Service) (*Serv
 	if err != nil {
 		return nil, err
 	}
-	lo, hi := margin, n-margin
-	r := &ServiceResult{ID: sv.ID, Site: site.ID, Target: sv.SLATarget, States: eff[lo:hi]}
-	r.Figures = figures(count(eff, lo, hi))
-	if r.Availability != nil && r.Target > 0 {
-		met := *r.Availability >= r.Target
-		r.Met = &met
-	}
-	r.Outages = outages(raw, maint, from, c.gap, lo, hi)
-	r.DowntimeByCause = map[string]int{}
 	siteData := ss.raw != nil && slices.ContainsFunc(ss.raw, func(s State) bool { return s == Up || s == Degraded || s == Down })
-	for i := range r.Outages {
-		o := &r.Outages[i]
-		o.Cause = serviceCause(o, raw, ss.raw, siteData)
-		r.DowntimeByCause[o.Cause] += o.InPeriodMinutes
-	}
-	r.MTTRMinutes, r.MTBFMinutes = mttrMTBF(r.Outages, r.Up+r.Degraded)
-	return r, nil
+	return &ServiceResult{ID: sv.ID, Site: site.ID, Result: c.result(sv.SLATarget, raw, eff, maint, from, n,
+		func(o *Outage) string { return serviceCause(o, raw, ss.raw, siteData) })}, nil
 }
 
 // serviceCause attributes a service outage: the network's when the
@@ -685,31 +671,18 @@ func (c *Computation) SiteWithLinks(ctx context.Context, s *inventory.Site) (*Si
 }
 
 func (c *Computation) siteResult(s *inventory.Site, ss *siteStates, sc *siteCtx) *SiteResult {
-	r := &SiteResult{ID: s.ID, Links: ss.links, Target: s.SLATarget}
+	r := &SiteResult{ID: s.ID, Links: ss.links, Result: Result{Target: s.SLATarget}}
 	if ss.raw == nil {
 		return r
 	}
 	_, from, n := c.extended(s)
-	lo, hi := margin, n-margin
-	r.States = ss.eff[lo:hi]
-	r.Figures = figures(count(ss.eff, lo, hi))
-	if r.Availability != nil && r.Target > 0 {
-		met := *r.Availability >= r.Target
-		r.Met = &met
-	}
 	// a site minute is under maintenance when its effective state is
 	maint := make([]bool, n)
 	for i, st := range ss.eff {
 		maint[i] = st == Maintenance
 	}
-	r.Outages = outages(ss.raw, maint, from, c.gap, lo, hi)
-	r.DowntimeByCause = map[string]int{}
-	for i := range r.Outages {
-		o := &r.Outages[i]
-		o.Cause = cause(o, ss.raw, sc.parent, sc.heart, sc.hasAgent)
-		r.DowntimeByCause[o.Cause] += o.InPeriodMinutes
-	}
-	r.MTTRMinutes, r.MTBFMinutes = mttrMTBF(r.Outages, r.Up+r.Degraded)
+	r.Result = c.result(s.SLATarget, ss.raw, ss.eff, maint, from, n,
+		func(o *Outage) string { return cause(o, ss.raw, sc.parent, sc.heart, sc.hasAgent) })
 	return r
 }
 
