@@ -18,8 +18,14 @@ PROTOC_GEN_GO_GRPC := google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.0
 PROTO := plugins/sdk/proto/pantau/probe/v1/probe.proto
 # Probe plugins built and shipped with the agent.
 PLUGINS := http dns tcp
+# Packages: nfpm as a tool, pinned (not a module dependency); the package
+# version is Debian and RPM compatible (deploy/nfpm/version.sh); package
+# file times are the commit's.
+NFPM := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
+PKG_VERSION ?= $(shell deploy/nfpm/version.sh)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 
-.PHONY: help deps deps-bench build generate generate-check test test-unit test-integration cross dist bench bench-e2e bench-agent fuzz lint lint-metrics demo clean
+.PHONY: help deps deps-bench build generate generate-check test test-unit test-integration cross dist bench bench-e2e bench-agent fuzz lint lint-metrics demo clean package
 
 help: ## show the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -86,6 +92,15 @@ dist: ## release binaries for linux/amd64, arm64, armv7 into dist/
 	  done; \
 	  (cd dist/plugins-linux-$$suffix && sha256sum pantau-plugin-* > SHA256SUMS); \
 	done; ls -lR dist
+
+package: dist ## .deb and .rpm of pantau-agent and pantau-collector for amd64, arm64, armv7 (armhf, armv7hl) into dist/ (deploy/nfpm)
+	@set -e; for t in amd64:amd64 arm64:arm64 arm7:armv7; do \
+	  arch=$${t%%:*}; suffix=$${t#*:}; \
+	  for pkg in pantau-agent pantau-collector; do for fmt in deb rpm; do \
+	    PANTAU_VERSION='$(PKG_VERSION)' PANTAU_ARCH=$$arch PANTAU_DIST=dist PANTAU_PLATFORM=linux-$$suffix \
+	    SOURCE_DATE_EPOCH='$(SOURCE_DATE_EPOCH)' $(GO) run $(NFPM) package --config deploy/nfpm/$$pkg.yaml --packager $$fmt --target dist/; \
+	  done; done; \
+	done; ls -l dist/*.deb dist/*.rpm
 
 bench: deps-bench ## Go benchmarks plus the end-to-end peer comparison (see docs/benchmarks.md)
 	$(GO) test -run XXX -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./internal/... ./collector/... ./agent/internal/spool/
