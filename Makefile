@@ -127,7 +127,7 @@ lint: ## gofmt, go vet, staticcheck
 lint-metrics: deps ## promtool check metrics over the collector's /metrics
 	$(GO) test -count=1 -run 'TestIntegrationMetricsLint' ./collector/
 
-demo: deps build ## build and run the demo: a collector on 127.0.0.1:9810 with simulated sites
+demo: deps build ## build and run the demo on 127.0.0.1:9810: a collector, simulated sites, and a real agent polling simulated routers and services
 	$(BIN)/pantau-collector demo
 
 clean: ## remove build output
