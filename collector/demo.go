@@ -17,6 +17,7 @@ import (
 
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/demosim"
+	"github.com/pantau-noc/pantau/collector/internal/notify"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
 	"github.com/pantau-noc/pantau/internal/logflags"
 )
@@ -64,6 +65,15 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := os.WriteFile(cfg.Inventory, demoInventory(sites), 0o644); err != nil {
 		return fmt.Errorf("write the demo inventory: %w", err)
 	}
+	// Alerts (the default rules) go to a local webhook that writes them to
+	// a file, as a chat would show them.
+	hookCtx, stopHook := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHook()
+	hook, err := demosim.StartWebhook(hookCtx, filepath.Join(*dataDir, "notifications.jsonl"))
+	if err != nil {
+		return err
+	}
+	cfg.Notifiers = []notify.Config{{Name: "demo-webhook", Type: "webhook", URL: hook.URL}}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -186,6 +196,7 @@ Simulated routers (SNMP v2c, community rtr-<site>): %[9]s; services: %[10]s, %[1
   Incidents today (CSV):   curl -s '%[1]s/api/v1/report?period=%[7]s..%[7]s&format=csv&table=incidents'
   Link states (SLA):       curl -s '%[1]s/api/v1/query?query=pantau_link_state==1'
   Services:                curl -s '%[1]s/api/v1/query?query=pantau_service_state==1'
+  Alerts (default rules):  curl -s %[1]s/api/v1/alerts   (notifications: %[13]s)
   Latency per site:        curl -s '%[1]s/api/v1/query?query=pantau_icmp_rtt_avg_seconds'
   Collector metrics:       curl -s %[1]s/metrics | grep pantau_collector_ingest
   Write your own point:    curl -i -H "Authorization: Token %[6]s" \
@@ -193,7 +204,7 @@ Simulated routers (SNMP v2c, community rtr-<site>): %[9]s; services: %[10]s, %[1
 
 Press Ctrl-C to stop.
 `, base, cfg.DataDir, len(sites), *interval, *history, tokens["noc-kominfo"], time.Now().In(wit).Format("2006-01-02"),
-		agentNote, snmpAgent.Addr(), svc.PortalURL, svc.EOfficeURL, svc.MailAddr)
+		agentNote, snmpAgent.Addr(), svc.PortalURL, svc.EOfficeURL, svc.MailAddr, hook.File)
 
 	var wg sync.WaitGroup
 	live := func(write func(buf *bytes.Buffer, now, prev time.Time), token, agent string) {

@@ -458,6 +458,7 @@ var filterRules = []struct {
 	{"pantau_collector_agent_", []string{"agent"}},
 	{"pantau_collector_", nil},
 	{"pantau_inventory_", nil},
+	{"pantau_alerts", nil}, // per rule: no inventory labels
 }
 
 func TestQueriesFilterByVariables(t *testing.T) {
@@ -621,7 +622,8 @@ func collectorSeries(t *testing.T) map[string]bool {
 	if err := os.WriteFile(invPath, inv.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(cfgPath, []byte("inventory: "+strconv.Quote(invPath)+"\n"), 0o644); err != nil {
+	// a notifier, so that alerting (and its series) runs
+	if err := os.WriteFile(cfgPath, []byte("inventory: "+strconv.Quote(invPath)+"\nnotifiers: [{name: hook, type: webhook, url: \"http://127.0.0.1:9/hook\"}]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	data := filepath.Join(dir, "data")
@@ -665,7 +667,7 @@ func collectorSeries(t *testing.T) map[string]bool {
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	for _, must := range []string{"pantau_link_state", "pantau_service_state", "pantau_collector_ingest_points_total"} {
+	for _, must := range []string{"pantau_link_state", "pantau_service_state", "pantau_collector_ingest_points_total", "pantau_alerts"} {
 		if !names[must] {
 			t.Fatalf("/metrics of a collector with the reference inventory has no %s", must)
 		}

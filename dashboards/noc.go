@@ -24,12 +24,14 @@ func nocBoard() *board {
 		"sum("+sel("pantau_site_state", fSite, `state="up"`)+")", "green")
 	up.thresholds = steps("green")
 	b.add(4, 4, up)
-	b.add(4, 4, count("Lokasi tanpa data atau pemeliharaan", "Lokasi tanpa data pengukuran (belum ada jalur, agen senyap) atau dalam pemeliharaan terjadwal.",
+	b.add(3, 4, count("Lokasi tanpa data atau pemeliharaan", "Lokasi tanpa data pengukuran (belum ada jalur, agen senyap) atau dalam pemeliharaan terjadwal.",
 		"sum("+sel("pantau_site_state", fSite, `state=~"nodata|monitoring|maintenance"`)+")", "#8e8e8e"))
-	b.add(4, 4, count("Jalur putus", "Jalur inventaris yang putus sekarang (pantau_link_state).",
+	b.add(3, 4, count("Jalur putus", "Jalur inventaris yang putus sekarang (pantau_link_state).",
 		"sum("+sel("pantau_link_state", fLink, `state="down"`)+")", "red"))
-	b.add(4, 4, count("Layanan putus", "Layanan e-government (pemeriksaan plugin http, dns, tcp) yang putus sekarang (pantau_service_state).",
+	b.add(3, 4, count("Layanan putus", "Layanan e-government (pemeriksaan plugin http, dns, tcp) yang putus sekarang (pantau_service_state).",
 		"sum("+sel("pantau_service_state", fSvc, `state="down"`)+")", "red"))
+	b.add(3, 4, count("Alarm aktif", "Alarm yang sedang menyala (firing) menurut aturan alerting kolektor (pantau_alerts); ada bila kolektor punya notifier.",
+		`sum(pantau_alerts{state="firing"})`, "red"))
 
 	// The map: pantau_site_info (name, coordinates) joined with the
 	// site's current state code.
