@@ -47,11 +47,10 @@ func writePingRange(r pingRange) error {
 
 // account is a passwd or group entry.
 type account struct {
-	exists   bool
-	id, gid  int64
-	home     string
-	shell    string
-	password string
+	exists  bool
+	id, gid int64
+	home    string
+	shell   string
 }
 
 func getent(t *testing.T, db, name string) account {
