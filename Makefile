@@ -25,7 +25,7 @@ NFPM := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 PKG_VERSION ?= $(shell deploy/nfpm/version.sh)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 
-.PHONY: help deps deps-bench build generate generate-check test test-unit test-integration cross dist bench bench-e2e bench-agent fuzz lint lint-metrics demo clean package
+.PHONY: help deps deps-bench build generate generate-check test test-unit test-integration cross dist bench bench-e2e bench-agent fuzz lint lint-metrics demo clean package dashboards
 
 help: ## show the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ generate: ## regenerate plugins/sdk/probev1 from the proto (make deps installs p
 	PATH=$(CURDIR)/.bin:$$PATH protoc --proto_path=plugins/sdk/proto \
 	  --go_out=. --go_opt=module=github.com/pantau-noc/pantau \
 	  --go-grpc_out=. --go-grpc_opt=module=github.com/pantau-noc/pantau $(PROTO)
+
+dashboards: ## regenerate the Grafana dashboards' JSON (dashboards/*.json) from dashboards/*.go
+	$(GO) run ./dashboards/gen
 
 generate-check: ## fail when plugins/sdk/probev1 differs from what the proto generates
 	@GOBIN=$(CURDIR)/.bin $(GO) install $(PROTOC_GEN_GO) && GOBIN=$(CURDIR)/.bin $(GO) install $(PROTOC_GEN_GO_GRPC)
