@@ -60,7 +60,27 @@ func (p *Point) Tag(key, value string) *Point {
 			return p
 		}
 	}
+	if p.Tags == nil {
+		p.Tags = make([]Tag, 0, tagsCap)
+	}
 	p.Tags = append(p.Tags, Tag{key, value})
+	return p
+}
+
+// Room for the tags and fields of the schema's measurements, so that a
+// point allocates its slices once rather than growing them four or five
+// times: the agent makes a thousand points a second, and those regrowths
+// were a quarter of its allocations (and so of its garbage collection).
+const (
+	tagsCap   = 8
+	fieldsCap = 14
+)
+
+func (p *Point) addField(f Field) *Point {
+	if p.Fields == nil {
+		p.Fields = make([]Field, 0, fieldsCap)
+	}
+	p.Fields = append(p.Fields, f)
 	return p
 }
 
@@ -78,20 +98,17 @@ func (p *Point) Float(key string, v float64) *Point {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return p
 	}
-	p.Fields = append(p.Fields, Field{Key: key, Kind: Float, F: v})
-	return p
+	return p.addField(Field{Key: key, Kind: Float, F: v})
 }
 
 // Int adds an integer field.
 func (p *Point) Int(key string, v int64) *Point {
-	p.Fields = append(p.Fields, Field{Key: key, Kind: Int, I: v})
-	return p
+	return p.addField(Field{Key: key, Kind: Int, I: v})
 }
 
 // Uint adds an unsigned integer field.
 func (p *Point) Uint(key string, v uint64) *Point {
-	p.Fields = append(p.Fields, Field{Key: key, Kind: Uint, U: v})
-	return p
+	return p.addField(Field{Key: key, Kind: Uint, U: v})
 }
 
 // FieldValue returns the field's value as float64 (for tests and display).

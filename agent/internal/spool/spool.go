@@ -223,6 +223,13 @@ func syncDir(dir string) error {
 	return nil
 }
 
+// gzipWriters are reused: a compressor's state is hundreds of KiB, and a
+// batch is queued every second.
+var gzipWriters = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+	return zw
+}}
+
 // Append queues a batch of line protocol holding points points and returns
 // its sequence number. It returns once the batch is in the file system.
 func (s *Spool) Append(ctx context.Context, lineProtocol []byte, points int) (uint64, error) {
@@ -230,9 +237,11 @@ func (s *Spool) Append(ctx context.Context, lineProtocol []byte, points int) (ui
 		return 0, err
 	}
 	var gz bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+	zw := gzipWriters.Get().(*gzip.Writer)
+	zw.Reset(&gz)
 	zw.Write(lineProtocol)
 	zw.Close()
+	gzipWriters.Put(zw)
 
 	s.mu.Lock()
 	if s.closed {
