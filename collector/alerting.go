@@ -68,9 +68,11 @@ func (ev *alertEval) Eval(ctx context.Context, r *alert.Rule, now time.Time) ([]
 		for i := range inv.Services {
 			sv := &inv.Services[i]
 			if ev.builder.CurrentService(sv) == sla.Down {
-				l := map[string]string{"service": sv.ID, "site": sv.Site, "opd": sv.OPD}
-				if sv.Category != "" {
-					l["category"] = sv.Category
+				l := map[string]string{"service": sv.ID, "site": sv.Site}
+				for k, v := range map[string]string{"opd": sv.OPD, "category": sv.Category} {
+					if v != "" {
+						l[k] = v
+					}
 				}
 				out = append(out, alert.Sample{Labels: l, Value: 1})
 			}

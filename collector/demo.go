@@ -80,7 +80,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	// The collector runs until the demo ends; every return below waits for
 	// it to shut down, so its data directory is closed cleanly.
-	runCtx, stopRun := context.WithCancel(ctx)
+	// (not canceled with ctx: on Ctrl-C the agent stops first, then this)
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRun()
 	addrCh := make(chan net.Addr, 1)
 	runErr := make(chan error, 1)
@@ -114,6 +115,12 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	snmpDone := make(chan error, 1)
 	go func() { snmpDone <- snmpAgent.Serve(runCtx) }()
+	collectorFail := fail
+	fail = func(err error) error {
+		err = collectorFail(err)
+		<-snmpDone
+		return err
+	}
 	svc, err := demosim.StartServices(runCtx, cfg.DataDir, demoPortal, demoEOffice)
 	if err != nil {
 		return fail(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/storage"
 )
 
@@ -26,8 +28,9 @@ const selfScrapeEvery = 15 * time.Second
 func selfScrape(ctx context.Context, g prometheus.Gatherer, app func(context.Context) storage.Appender, every time.Duration, log *slog.Logger) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	last := map[uint64]labels.Labels{}
 	for {
-		if err := scrapeOnce(ctx, g, app(ctx), time.Now()); err != nil {
+		if err := scrapeOnce(ctx, g, app(ctx), time.Now(), last); err != nil && ctx.Err() == nil {
 			log.Warn("storing the collector's own series failed", "err", err)
 		}
 		select {
@@ -38,13 +41,17 @@ func selfScrape(ctx context.Context, g prometheus.Gatherer, app func(context.Con
 	}
 }
 
-func scrapeOnce(ctx context.Context, g prometheus.Gatherer, app storage.Appender, now time.Time) error {
+// scrapeOnce stores one scrape; last holds the series of the previous
+// one, and a series gone since (a link removed from the inventory) gets a
+// staleness marker, so that queries stop showing it at once.
+func scrapeOnce(ctx context.Context, g prometheus.Gatherer, app storage.Appender, now time.Time, last map[uint64]labels.Labels) error {
 	mfs, err := g.Gather()
 	if err != nil {
 		return fmt.Errorf("gather own metrics: %w", err)
 	}
 	ts := now.UnixMilli()
 	var b labels.ScratchBuilder
+	seen := make(map[uint64]labels.Labels, len(last))
 	add := func(name string, m *dto.Metric, extra labels.Label, v float64) error {
 		b.Reset()
 		b.Add(model.MetricNameLabel, name)
@@ -57,7 +64,9 @@ func scrapeOnce(ctx context.Context, g prometheus.Gatherer, app storage.Appender
 			b.Add(extra.Name, extra.Value)
 		}
 		b.Sort()
-		_, err := app.Append(0, b.Labels(), ts, v)
+		ls := b.Labels()
+		seen[ls.Hash()] = ls
+		_, err := app.Append(0, ls, ts, v)
 		return err
 	}
 	var none labels.Label
@@ -104,10 +113,20 @@ func scrapeOnce(ctx context.Context, g prometheus.Gatherer, app storage.Appender
 			}
 		}
 	}
+	for h, ls := range last {
+		if _, ok := seen[h]; !ok {
+			if _, err := app.Append(0, ls, ts, math.Float64frombits(value.StaleNaN)); err != nil {
+				app.Rollback()
+				return fmt.Errorf("mark own series %s stale: %w", ls, err)
+			}
+		}
+	}
 	if err := app.Commit(); err != nil {
 		return fmt.Errorf("store own series: %w", err)
 	}
-	return ctx.Err()
+	clear(last)
+	maps.Copy(last, seen)
+	return nil
 }
 
 func formatLe(v float64) string {

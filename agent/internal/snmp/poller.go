@@ -156,12 +156,6 @@ func (p *Poller) Poll(ctx context.Context) ([]*point.Point, error) {
 		dev.Float("memory_used_ratio", res.mem)
 	}
 	pts := append([]*point.Point{dev}, res.ifPoints...)
-	if p.t.Version != "3" {
-		// v1 and v2c keep no session state: a client between polls would
-		// only hold gosnmp's 64 KiB receive buffer (200 devices: 12.5 MiB
-		// of heap, which makes the collector run more often).
-		_ = p.disconnect()
-	}
 	return pts, err
 }
 

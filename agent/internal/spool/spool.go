@@ -241,6 +241,7 @@ func (s *Spool) Append(ctx context.Context, lineProtocol []byte, points int) (ui
 	zw.Reset(&gz)
 	zw.Write(lineProtocol)
 	zw.Close()
+	zw.Reset(io.Discard) // do not keep the batch alive in the pool
 	gzipWriters.Put(zw)
 
 	s.mu.Lock()

@@ -9,7 +9,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"math/big"
 	"net"
@@ -145,8 +144,8 @@ func StartServices(ctx context.Context, dir string, portal, eoffice Schedule) (*
 	context.AfterFunc(ctx, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		if err := s.web.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			s.web.Close()
+		if err := s.web.Shutdown(sctx); err != nil {
+			s.web.Close() // connections still open after 2 s
 		}
 		ml.Close()
 	})

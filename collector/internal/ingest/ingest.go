@@ -196,9 +196,9 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, api string) (in
 		item = Committed{Batch: batch, Marks: res.marks}
 	}
 	if err := h.o.Store.Sync(ctx, item); err != nil {
-		if ctx.Err() != nil {
-			// The writer went away (or the collector is stopping) before
-			// the group commit: no 204 was sent, so the writer re-sends.
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			// The writer went away before the group commit: no 204 was
+			// sent, so the writer re-sends.
 			log.Info("writer gone before the durable commit; not acknowledged", "err", err)
 		} else {
 			log.Error("durable commit failed", "err", err)
@@ -399,6 +399,22 @@ func (sc *scratch) field(k string) (float64, bool) {
 	return 0, false
 }
 
+// reservedPrefixes are the measurement names whose series would collide
+// with the series the collector stores for itself (selfscrape.go):
+// pantau_link_state, pantau_site_info, pantau_collector_*, ...
+var reservedPrefixes = []string{"link", "site", "service", "collector", "inventory", "device", "alert", "alerts", "notification", "notifications"}
+
+// reservedMeasurement returns the reserved name m is or starts (with
+// "_"), or "".
+func reservedMeasurement(m []byte) string {
+	for _, r := range reservedPrefixes {
+		if len(m) >= len(r) && string(m[:len(r)]) == r && (len(m) == len(r) || m[len(r)] == '_') {
+			return r
+		}
+	}
+	return ""
+}
+
 // slaMarks adds the SLA mark of an icmp round, an agent heartbeat or a
 // plugin check of an inventory service.
 func (h *Handler) slaMarks(sc *scratch, agent string, m []byte, ts int64) {
@@ -470,6 +486,10 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 		m, err := d.Measurement()
 		if err != nil {
 			return abort(fail(http.StatusBadRequest, "invalid", reasonMalformed, err))
+		}
+		if r := reservedMeasurement(m); r != "" {
+			return abort(fail(http.StatusBadRequest, "invalid", reasonForbidden, d.ErrorAt(m,
+				fmt.Errorf("measurement %q is reserved: the collector stores its own pantau_%s_* series (SLA states, inventory, its metrics)", m, r))))
 		}
 		meas, known := schema.V1[string(m)]
 		sc.key = append(sc.key[:0], m...)

@@ -353,6 +353,8 @@ func TestBadInput(t *testing.T) {
 		{"reserved label", req{agent: "agent-noc", body: fmt.Sprintf("icmp,__name__=x up=1i %d\n", t0)}, 400, "invalid", "tag key \"__name__\" is reserved"},
 		{"colliding labels", req{agent: "agent-noc", body: fmt.Sprintf("icmp,a.b=1,a-b=2 up=1i %d\n", t0)}, 400, "invalid", `tags map to the same label "a_b"`},
 		{"oversize batch id", req{agent: "agent-noc", body: ok, batch: strings.Repeat("x", 300)}, 400, "invalid", "Pantau-Batch header longer than 256 bytes"},
+		{"forged link state", req{agent: "agent-noc", body: ok + fmt.Sprintf("link,link=dinkes-wan state=1 %d\n", t0)}, 400, "invalid", `line 2 col 1: measurement "link" is reserved: the collector stores its own pantau_link_* series`},
+		{"forged collector series", req{agent: "agent-noc", body: fmt.Sprintf("collector_ingest points_total=1 %d\n", t0)}, 400, "invalid", `measurement "collector_ingest" is reserved`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

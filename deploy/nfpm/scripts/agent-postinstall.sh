@@ -122,7 +122,8 @@ $NAME is installed but not started. Next:
        install -m 0640 -o root -g $GROUP /dev/null /etc/pantau/agent.token
        editor /etc/pantau/agent.token
   2. the collector's URL and this site's targets: editor /etc/pantau/agent.yml
-  3. pantau-agent check-config --config /etc/pantau/agent.yml
+  3. runuser -u $NAME -- pantau-agent check-config --config /etc/pantau/agent.yml
+     (as the service's user: it starts the plugins to check their config)
   4. systemctl enable --now $NAME && journalctl -u $NAME -f
 MSG
 fi
