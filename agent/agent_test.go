@@ -22,7 +22,7 @@ import (
 
 	"github.com/pantau-noc/pantau/agent/internal/config"
 	"github.com/pantau-noc/pantau/agent/internal/lab"
-	"github.com/pantau-noc/pantau/agent/internal/spool"
+	"github.com/pantau-noc/pantau/internal/spool"
 )
 
 // fakeCollector records write requests and answers from a script.

@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pantau-noc/pantau/agent/internal/point"
-	"github.com/pantau-noc/pantau/agent/internal/spool"
+	"github.com/pantau-noc/pantau/internal/spool"
 )
 
 // batcher collects points from every probe into line-protocol batches

@@ -19,7 +19,7 @@ import (
 	"github.com/pantau-noc/pantau/agent/internal/icmp"
 	"github.com/pantau-noc/pantau/agent/internal/lab"
 	"github.com/pantau-noc/pantau/agent/internal/point"
-	"github.com/pantau-noc/pantau/agent/internal/spool"
+	"github.com/pantau-noc/pantau/internal/spool"
 )
 
 // BenchmarkBacklogDrain24h measures how long the agent takes to deliver

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/pantau-noc/pantau/agent/internal/lab"
-	"github.com/pantau-noc/pantau/agent/internal/spool"
+	"github.com/pantau-noc/pantau/internal/spool"
 )
 
 const (

@@ -19,7 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pantau-noc/pantau/agent/internal/config"
-	"github.com/pantau-noc/pantau/agent/internal/spool"
+	"github.com/pantau-noc/pantau/internal/spool"
 )
 
 // sendMetrics are the sender's self-metrics.

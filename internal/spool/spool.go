@@ -1,7 +1,9 @@
-// Package spool is the agent's durable store-and-forward queue.
+// Package spool is a durable store-and-forward queue: the agent's queue of
+// line protocol for its collectors, and the collector's queue of
+// remote-write requests for its engines.
 //
-// Every batch is one gzip'd line-protocol file in Dir/data, named
-// <seq>-<points>-<created unix ms>.lp.gz, written to a temporary name and
+// Every batch is one file in Dir/data, named
+// <seq>-<points>-<created unix ms><suffix>, written to a temporary name and
 // renamed into place, so a reader never sees half a batch and a crash can
 // leave at most a stray temporary file (removed at the next start).
 //
@@ -56,6 +58,10 @@ type Options struct {
 	SyncInterval time.Duration // 0: fsync every Append
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// Raw stores batches as given (already compressed, e.g. snappy'd
+	// remote-write requests) under the suffix ".bin"; by default batches
+	// are line protocol, gzip'd on Append, under ".lp.gz".
+	Raw bool
 }
 
 // Record is one queued batch.
@@ -67,7 +73,8 @@ type Record struct {
 	path    string
 }
 
-// Body reads the batch's gzip'd line protocol.
+// Body reads the batch as stored: gzip'd line protocol, or the raw bytes
+// given to Append when Options.Raw is set.
 func (r Record) Body() ([]byte, error) {
 	b, err := os.ReadFile(r.path)
 	if err != nil {
@@ -104,7 +111,10 @@ type Spool struct {
 	wg      sync.WaitGroup
 }
 
-var nameRE = regexp.MustCompile(`^(\d{20})-(\d+)-(\d+)\.lp\.gz$`)
+var (
+	nameRE    = regexp.MustCompile(`^(\d{20})-(\d+)-(\d+)\.lp\.gz$`)
+	rawNameRE = regexp.MustCompile(`^(\d{20})-(\d+)-(\d+)\.bin$`)
+)
 
 // Open opens (or creates) the queue in o.Dir.
 func Open(o Options) (*Spool, error) {
@@ -131,8 +141,12 @@ func Open(o Options) (*Spool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read queue directory %s: %w", s.data, err)
 	}
+	re := nameRE
+	if o.Raw {
+		re = rawNameRE
+	}
 	for _, e := range ents {
-		m := nameRE.FindStringSubmatch(e.Name())
+		m := re.FindStringSubmatch(e.Name())
 		if m == nil {
 			if strings.HasPrefix(e.Name(), ".tmp-") {
 				_ = os.Remove(filepath.Join(s.data, e.Name())) // an Append cut short by a crash
@@ -230,19 +244,26 @@ var gzipWriters = sync.Pool{New: func() any {
 	return zw
 }}
 
-// Append queues a batch of line protocol holding points points and returns
-// its sequence number. It returns once the batch is in the file system.
+// Append queues a batch of line protocol (or, with Options.Raw, any bytes)
+// holding points points and returns its sequence number. It returns once
+// the batch is in the file system.
 func (s *Spool) Append(ctx context.Context, lineProtocol []byte, points int) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	var gz bytes.Buffer
-	zw := gzipWriters.Get().(*gzip.Writer)
-	zw.Reset(&gz)
-	zw.Write(lineProtocol)
-	zw.Close()
-	zw.Reset(io.Discard) // do not keep the batch alive in the pool
-	gzipWriters.Put(zw)
+	suffix := ".bin"
+	if s.o.Raw {
+		gz.Write(lineProtocol)
+	} else {
+		suffix = ".lp.gz"
+		zw := gzipWriters.Get().(*gzip.Writer)
+		zw.Reset(&gz)
+		zw.Write(lineProtocol)
+		zw.Close()
+		zw.Reset(io.Discard) // do not keep the batch alive in the pool
+		gzipWriters.Put(zw)
+	}
 
 	s.mu.Lock()
 	if s.closed {
@@ -270,7 +291,7 @@ func (s *Spool) Append(ctx context.Context, lineProtocol []byte, points int) (ui
 		}
 	}()
 
-	name := fmt.Sprintf("%020d-%d-%d.lp.gz", seq, points, now.UnixMilli())
+	name := fmt.Sprintf("%020d-%d-%d%s", seq, points, now.UnixMilli(), suffix)
 	path := filepath.Join(s.data, name)
 	tmp := filepath.Join(s.data, ".tmp-"+name)
 	if err := os.WriteFile(tmp, gz.Bytes(), 0o640); err != nil {

@@ -300,3 +300,40 @@ func FuzzOpen(f *testing.F) {
 		s.Stats()
 	})
 }
+
+// A raw queue keeps the bytes as given, under its own suffix, and reopens
+// them; files of the other kind are left alone.
+func TestRawKeepsBytesAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s := open(t, dir, Options{Raw: true})
+	payload := []byte{0xff, 0x06, 0x00, 0x00, 's', 'N', 'a', 'P', 'p', 'Y'}
+	if _, err := s.Append(ctx, payload, 7); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ents, _ := os.ReadDir(filepath.Join(dir, "data"))
+	if len(ents) != 1 || !strings.HasSuffix(ents[0].Name(), "-7-"+strings.TrimSuffix(strings.SplitN(ents[0].Name(), "-", 3)[2], ".bin")+".bin") {
+		t.Fatalf("files %v, want one <seq>-7-<ms>.bin", ents)
+	}
+	s = open(t, dir, Options{Raw: true})
+	defer s.Close()
+	c, _ := s.Cursor("engine")
+	recs, err := c.Next(ctx, 10)
+	if err != nil || len(recs) != 1 || recs[0].Points != 7 {
+		t.Fatalf("next: %v %v", recs, err)
+	}
+	got, err := recs[0].Body()
+	if err != nil || !bytes.Equal(got, payload) {
+		t.Fatalf("body %q %v, want %q", got, err, payload)
+	}
+	// A line-protocol queue opened on the same directory ignores .bin files.
+	s.Close()
+	lp := open(t, dir, Options{})
+	defer lp.Close()
+	if st := lp.Stats(); st.Records != 0 {
+		t.Fatalf("line-protocol queue saw %d raw batches", st.Records)
+	}
+}
