@@ -31,8 +31,8 @@ import (
 	"github.com/pantau-noc/pantau/agent/internal/plughost"
 	"github.com/pantau-noc/pantau/agent/internal/point"
 	"github.com/pantau-noc/pantau/agent/internal/scheduler"
-	"github.com/pantau-noc/pantau/internal/spool"
 	"github.com/pantau-noc/pantau/internal/buildinfo"
+	"github.com/pantau-noc/pantau/internal/spool"
 )
 
 // Options configure Run.
