@@ -106,7 +106,7 @@ package: dist ## .deb and .rpm of pantau-agent and pantau-collector for amd64, a
 	done; ls -l dist/*.deb dist/*.rpm
 
 bench: deps-bench ## Go benchmarks plus the end-to-end peer comparison (see docs/benchmarks.md)
-	$(GO) test -run XXX -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./internal/... ./collector/... ./internal/spool/
+	$(GO) test -run XXX -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./internal/... ./collector/...
 	$(MAKE) --no-print-directory bench-e2e bench-agent
 
 bench-agent: deps-bench ## agent: 1,000 ICMP targets vs pro-bing Pingers and blackbox-exporter, 24 h backlog drain (root)
