@@ -9,7 +9,9 @@ import (
 	_ "embed"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -65,18 +67,58 @@ type TLSConfig struct {
 	ClientAuth   string `yaml:"client_auth"`
 }
 
-// StorageConfig configures the embedded TSDB.
+// StorageConfig configures the embedded TSDB and remote write.
 type StorageConfig struct {
-	Retention        Duration            `yaml:"retention"`
-	OutOfOrderWindow Duration            `yaml:"out_of_order_window"`
-	Fsync            string              `yaml:"fsync"`
-	RemoteWrite      []RemoteWriteConfig `yaml:"remote_write"`
+	Retention        Duration `yaml:"retention"`
+	OutOfOrderWindow Duration `yaml:"out_of_order_window"`
+	Fsync            string   `yaml:"fsync"`
+	// Local keeps the embedded TSDB. false (remote only) needs
+	// remote_write and remote_query: the collector then stores no samples
+	// and reads back through the engine's query API.
+	Local       bool                `yaml:"local"`
+	RemoteWrite []RemoteWriteConfig `yaml:"remote_write"`
+	RemoteQueue RemoteQueueConfig   `yaml:"remote_queue"`
+	RemoteQuery *EndpointConfig     `yaml:"remote_query"`
 }
 
-// RemoteWriteConfig is one remote-write target (not supported yet).
+// EndpointConfig is an engine's HTTP endpoint and how to authenticate.
+type EndpointConfig struct {
+	URL             string            `yaml:"url"`
+	Headers         map[string]string `yaml:"headers"`
+	BearerTokenFile string            `yaml:"bearer_token_file"`
+	BasicAuth       *BasicAuthConfig  `yaml:"basic_auth"`
+	TLS             ClientTLSConfig   `yaml:"tls"`
+	Timeout         Duration          `yaml:"timeout"`
+}
+
+// RemoteWriteConfig is one remote-write engine.
 type RemoteWriteConfig struct {
-	URL     string            `yaml:"url"`
-	Headers map[string]string `yaml:"headers"`
+	Name           string `yaml:"name"` // queue cursor and metric label
+	EndpointConfig `yaml:",inline"`
+	Shards         int `yaml:"shards"`
+}
+
+// BasicAuthConfig is HTTP basic authentication; the password is read from
+// a file.
+type BasicAuthConfig struct {
+	Username     string `yaml:"username"`
+	PasswordFile string `yaml:"password_file"`
+}
+
+// ClientTLSConfig configures TLS to an engine.
+type ClientTLSConfig struct {
+	CAFile             string `yaml:"ca_file"`
+	CertFile           string `yaml:"cert_file"`
+	KeyFile            string `yaml:"key_file"`
+	ServerName         string `yaml:"server_name"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+}
+
+// RemoteQueueConfig bounds the on-disk remote-write queue.
+type RemoteQueueConfig struct {
+	MaxSizeBytes         int64    `yaml:"max_size_bytes"`
+	MaxAge               Duration `yaml:"max_age"`
+	MaxSamplesPerRequest int      `yaml:"max_samples_per_request"`
 }
 
 // LimitsConfig bounds what one request or agent may cost.
@@ -103,7 +145,13 @@ func Default() *Config {
 			Retention:        Duration(400 * 24 * time.Hour),
 			OutOfOrderWindow: Duration(7 * 24 * time.Hour),
 			Fsync:            FsyncBatch,
+			Local:            true,
 			RemoteWrite:      []RemoteWriteConfig{},
+			RemoteQueue: RemoteQueueConfig{
+				MaxSizeBytes:         1 << 30,
+				MaxAge:               Duration(7 * 24 * time.Hour),
+				MaxSamplesPerRequest: 2000,
+			},
 		},
 		Limits: LimitsConfig{
 			MaxBodyBytes:        32 << 20,
@@ -202,9 +250,7 @@ func (c *Config) Validate() error {
 		add("storage.out_of_order_window", "must not exceed storage.retention (%s > %s)", s.OutOfOrderWindow, s.Retention)
 	}
 	oneOf("storage.fsync", s.Fsync, FsyncBatch, FsyncNever)
-	for i := range s.RemoteWrite {
-		add(fmt.Sprintf("storage.remote_write[%d]", i), "not supported in this version yet; remove it or leave the list empty")
-	}
+	c.validateRemote(add)
 
 	l := c.Limits
 	if l.MaxBodyBytes < 1024 || l.MaxBodyBytes > 1<<30 {
@@ -257,5 +303,111 @@ func (c *Config) Validate() error {
 }
 
 func (c *Config) resolve(p string) string { return c.doc.Resolve(p) }
+
+var endpointNameRE = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
+
+// validateRemote checks storage.remote_write, remote_queue and
+// remote_query, and resolves their files relative to the config.
+func (c *Config) validateRemote(add func(path, format string, args ...any)) {
+	s := &c.Storage
+	names := map[string]int{}
+	for i := range s.RemoteWrite {
+		rw := &s.RemoteWrite[i]
+		p := fmt.Sprintf("storage.remote_write[%d]", i)
+		switch {
+		case rw.Name == "":
+			add(p+".name", "must be set: it names the engine's queue cursor and metrics, e.g. victoria")
+		case !endpointNameRE.MatchString(rw.Name):
+			add(p+".name", "must be 1-64 of a-z, 0-9, _ and - (got %q)", rw.Name)
+		default:
+			if j, dup := names[rw.Name]; dup {
+				add(p+".name", "%q is already the name of storage.remote_write[%d]; names must be unique", rw.Name, j)
+			}
+			names[rw.Name] = i
+		}
+		c.validateEndpoint(add, p, &rw.EndpointConfig, "/api/v1/write")
+		if rw.Shards < 0 || rw.Shards > 64 {
+			add(p+".shards", "must be between 1 and 64, or 0 for the default 4 (got %d)", rw.Shards)
+		}
+	}
+	q := s.RemoteQueue
+	if q.MaxSizeBytes < 1<<20 {
+		add("storage.remote_queue.max_size_bytes", "must be at least 1048576 (got %d)", q.MaxSizeBytes)
+	}
+	if q.MaxAge <= 0 {
+		add("storage.remote_queue.max_age", "must be positive (got %s)", q.MaxAge)
+	}
+	if q.MaxSamplesPerRequest < 1 || q.MaxSamplesPerRequest > 1_000_000 {
+		add("storage.remote_queue.max_samples_per_request", "must be between 1 and 1000000 (got %d)", q.MaxSamplesPerRequest)
+	}
+	if s.RemoteQuery != nil {
+		c.validateEndpoint(add, "storage.remote_query", s.RemoteQuery, "")
+	}
+	if !s.Local {
+		if len(s.RemoteWrite) == 0 {
+			add("storage.local", "false (remote only) needs storage.remote_write: samples would be stored nowhere")
+		}
+		if s.RemoteQuery == nil {
+			add("storage.local", "false (remote only) needs storage.remote_query: alerts, reports and /api/v1 read the engine's query API, e.g. {url: http://127.0.0.1:8428}")
+		}
+	}
+}
+
+func (c *Config) validateEndpoint(add func(path, format string, args ...any), p string, e *EndpointConfig, wantPath string) {
+	u, err := url.Parse(e.URL)
+	switch {
+	case e.URL == "":
+		add(p+".url", "must be set, e.g. http://127.0.0.1:8428%s", wantPath)
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		add(p+".url", "must be an http:// or https:// URL with a host (got %q)", e.URL)
+	case u.User != nil:
+		add(p+".url", "must not carry credentials; use basic_auth or bearer_token_file (the value is not shown)")
+	}
+	for k, v := range e.Headers {
+		if strings.ContainsAny(k, " :\r\n\t") || k == "" {
+			add(p+".headers", "%q is not a valid header name", k)
+		}
+		if strings.ContainsAny(v, "\r\n") {
+			add(p+".headers."+k, "must not contain a line break (the value is not shown)")
+		}
+	}
+	if e.BearerTokenFile != "" && e.BasicAuth != nil {
+		add(p+".basic_auth", "use either basic_auth or bearer_token_file, not both")
+	}
+	files := []struct {
+		path string
+		file *string
+	}{{p + ".bearer_token_file", &e.BearerTokenFile}, {p + ".tls.ca_file", &e.TLS.CAFile},
+		{p + ".tls.cert_file", &e.TLS.CertFile}, {p + ".tls.key_file", &e.TLS.KeyFile}}
+	if e.BasicAuth != nil {
+		if e.BasicAuth.Username == "" {
+			add(p+".basic_auth.username", "must be set")
+		}
+		if e.BasicAuth.PasswordFile == "" {
+			add(p+".basic_auth.password_file", "must be set: a file holding the password")
+		}
+		files = append(files, struct {
+			path string
+			file *string
+		}{p + ".basic_auth.password_file", &e.BasicAuth.PasswordFile})
+	}
+	for _, f := range files {
+		if *f.file == "" {
+			continue
+		}
+		path := c.resolve(*f.file)
+		if err := readable(path); err != nil {
+			add(f.path, "%v", err)
+		} else {
+			*f.file = path
+		}
+	}
+	if (e.TLS.CertFile == "") != (e.TLS.KeyFile == "") {
+		add(p+".tls", "cert_file and key_file go together")
+	}
+	if e.Timeout < 0 {
+		add(p+".timeout", "must not be negative (got %s)", e.Timeout)
+	}
+}
 
 var readable = yamlconf.Readable

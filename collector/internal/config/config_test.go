@@ -51,7 +51,17 @@ func TestLoadBadConfigs(t *testing.T) {
 		"bad-tls-nokey.yml":      "testdata/bad-tls-nokey.yml: tls.key_file: must be set when tls.cert_file is set",
 		"bad-tls-noca.yml":       `testdata/bad-tls-noca.yml:4:16: tls.client_auth: "require" needs tls.client_ca_file, the CA that signs client certificates`,
 		"bad-ooo.yml":            "testdata/bad-ooo.yml:3:24: storage.out_of_order_window: must not exceed storage.retention (1w > 3d)",
-		"bad-remote-write.yml":   "testdata/bad-remote-write.yml:3:7: storage.remote_write[0]: not supported in this version yet; remove it or leave the list empty",
+		"bad-remote-write.yml": strings.Join([]string{
+			`testdata/bad-remote-write.yml: storage.remote_write[0].name: must be set: it names the engine's queue cursor and metrics, e.g. victoria`,
+			`testdata/bad-remote-write.yml: storage.remote_write[2].basic_auth.password_file: must be set: a file holding the password`,
+			`testdata/bad-remote-write.yml:2:10: storage.local: false (remote only) needs storage.remote_query: alerts, reports and /api/v1 read the engine's query API, e.g. {url: http://127.0.0.1:8428}`,
+			`testdata/bad-remote-write.yml:5:13: storage.remote_write[1].name: must be 1-64 of a-z, 0-9, _ and - (got "VM")`,
+			`testdata/bad-remote-write.yml:6:12: storage.remote_write[1].url: must be an http:// or https:// URL with a host (got "ftp://engine")`,
+			`testdata/bad-remote-write.yml:7:15: storage.remote_write[1].shards: must be between 1 and 64, or 0 for the default 4 (got 100)`,
+			`testdata/bad-remote-write.yml:8:26: storage.remote_write[1].bearer_token_file: cannot read testdata/nope.token: no such file or directory`,
+			`testdata/bad-remote-write.yml:10:12: storage.remote_write[2].url: must not carry credentials; use basic_auth or bearer_token_file (the value is not shown)`,
+			`testdata/bad-remote-write.yml:13:14: storage.remote_queue.max_age: must be positive (got 0s)`,
+		}, "\n"),
 		"bad-listen.yml":         `testdata/bad-listen.yml:1:17: listen_address: must be host:port, such as 0.0.0.0:9810 or 127.0.0.1:9810 (got "9810")`,
 		"bad-multiple.yml": strings.Join([]string{
 			`testdata/bad-multiple.yml:1:17: listen_address: port must be a number 0-65535 (got "99999")`,
@@ -88,6 +98,25 @@ func TestLoadBadConfigs(t *testing.T) {
 	files, _ := filepath.Glob("testdata/bad-*.yml")
 	if len(files) != 15 {
 		t.Errorf("%d bad-*.yml files; every one needs an expected message here", len(files))
+	}
+}
+
+func TestLoadRemote(t *testing.T) {
+	c, err := Load("testdata/good-remote.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Storage
+	if s.Local || len(s.RemoteWrite) != 2 || s.RemoteQuery == nil || s.RemoteQuery.URL != "http://127.0.0.1:8428" {
+		t.Fatalf("storage %+v", s)
+	}
+	rw := s.RemoteWrite[1]
+	if rw.Name != "mimir" || rw.Shards != 0 || rw.Timeout.Std() != time.Minute || rw.Headers["X-Scope-OrgID"] != "pantau" ||
+		rw.BasicAuth == nil || rw.BasicAuth.PasswordFile != filepath.Join("testdata", "engine.password") {
+		t.Fatalf("remote_write[1] %+v", rw)
+	}
+	if s.RemoteWrite[0].Shards != 8 || s.RemoteQueue != Default().Storage.RemoteQueue {
+		t.Fatalf("remote_write[0] %+v, queue %+v", s.RemoteWrite[0], s.RemoteQueue)
 	}
 }
 
