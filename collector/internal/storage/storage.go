@@ -31,11 +31,29 @@ type Options struct {
 	// power loss.
 	Fsync  bool
 	Logger *slog.Logger
+	// Remote, when set, receives every committed sample (the remote-write
+	// queue); the group commit fsyncs it with the write-ahead log.
+	Remote Remote
+	// NoLocal opens no TSDB (remote only): appends go to Remote alone and
+	// queries to RemoteQueryable.
+	NoLocal         bool
+	RemoteQueryable storage.Queryable
+}
+
+// Remote is a remote-write queue the store tees its appends into.
+type Remote interface {
+	// Appender wraps inner (nil without a local TSDB); its Commit queues
+	// what inner accepted.
+	Appender(inner storage.Appender) storage.Appender
+	// Sync makes everything queued so far durable.
+	Sync() error
 }
 
 // Store is the open TSDB.
 type Store struct {
-	db     *tsdb.DB
+	db     *tsdb.DB // nil when remote only
+	remote Remote
+	query  storage.Queryable
 	dir    string
 	fsync  bool
 	logger *slog.Logger
@@ -68,17 +86,20 @@ func Open(o Options) (*Store, error) {
 	if o.Logger == nil {
 		return nil, errors.New("storage: nil logger")
 	}
-	opts := tsdb.DefaultOptions()
-	opts.RetentionDuration = o.Retention.Milliseconds()
-	opts.OutOfOrderTimeWindow = o.OutOfOrderWindow.Milliseconds()
-	// Keep head blocks no longer than the default; allow the WAL to be
-	// compressed to save disk on small collectors.
-	db, err := tsdb.Open(o.Dir, o.Logger.With("component", "tsdb"), nil, opts, nil)
-	if err != nil {
-		return nil, fmt.Errorf("open TSDB in %s: %w", o.Dir, err)
+	if o.NoLocal && (o.Remote == nil || o.RemoteQueryable == nil) {
+		return nil, errors.New("storage: remote only needs Remote and RemoteQueryable")
+	}
+	var db *tsdb.DB
+	if !o.NoLocal {
+		var err error
+		if db, err = openTSDB(o); err != nil {
+			return nil, err
+		}
 	}
 	s := &Store{
 		db:     db,
+		remote: o.Remote,
+		query:  o.RemoteQueryable,
 		dir:    o.Dir,
 		fsync:  o.Fsync,
 		logger: o.Logger,
@@ -108,14 +129,44 @@ func Open(o Options) (*Store, error) {
 	return s, nil
 }
 
-// DB is the underlying TSDB, for queries.
+func openTSDB(o Options) (*tsdb.DB, error) {
+	opts := tsdb.DefaultOptions()
+	opts.RetentionDuration = o.Retention.Milliseconds()
+	opts.OutOfOrderTimeWindow = o.OutOfOrderWindow.Milliseconds()
+	db, err := tsdb.Open(o.Dir, o.Logger.With("component", "tsdb"), nil, opts, nil)
+	if err != nil {
+		return nil, fmt.Errorf("open TSDB in %s: %w", o.Dir, err)
+	}
+	return db, nil
+}
+
+// DB is the underlying TSDB, for queries; nil when remote only.
 func (s *Store) DB() *tsdb.DB { return s.db }
 
-// Queryable returns the TSDB as a storage.Queryable.
-func (s *Store) Queryable() storage.Queryable { return s.db }
+// Local reports whether the store keeps an embedded TSDB.
+func (s *Store) Local() bool { return s.db != nil }
 
-// Appender starts an append transaction.
-func (s *Store) Appender(ctx context.Context) storage.Appender { return s.db.Appender(ctx) }
+// Queryable returns the TSDB as a storage.Queryable, or the engine's when
+// remote only.
+func (s *Store) Queryable() storage.Queryable {
+	if s.db == nil {
+		return s.query
+	}
+	return s.db
+}
+
+// Appender starts an append transaction: to the TSDB, to the remote-write
+// queue, or to both.
+func (s *Store) Appender(ctx context.Context) storage.Appender {
+	var inner storage.Appender
+	if s.db != nil {
+		inner = s.db.Appender(ctx)
+	}
+	if s.remote != nil {
+		return s.remote.Appender(inner)
+	}
+	return inner
+}
 
 // Run performs group commits until ctx ends. It must be running for Sync
 // to return.
@@ -150,7 +201,7 @@ func (s *Store) Run(ctx context.Context) error {
 		s.syncGroup.Observe(float64(len(ws)))
 		if err != nil {
 			s.syncFailures.Inc()
-			s.logger.Error("fsync of TSDB write-ahead log failed", "dir", s.dir, "err", err)
+			s.logger.Error("group commit fsync failed", "dir", s.dir, "err", err)
 		} else {
 			s.syncs.Inc()
 			if s.OnSync != nil {
@@ -199,11 +250,23 @@ func (s *Store) syncFiles() error {
 	if !s.fsync {
 		return nil
 	}
-	return errors.Join(s.wal.sync(), s.wbl.sync())
+	var errs []error
+	if s.db != nil {
+		errs = append(errs, s.wal.sync(), s.wbl.sync())
+	}
+	if s.remote != nil {
+		if err := s.remote.Sync(); err != nil {
+			errs = append(errs, fmt.Errorf("fsync remote-write queue: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Close closes the TSDB. Run must have returned.
 func (s *Store) Close() error {
+	if s.db == nil {
+		return nil
+	}
 	err := s.db.Close()
 	s.wal.close()
 	s.wbl.close()
@@ -216,7 +279,11 @@ func (s *Store) Close() error {
 // Collectors returns the store's own metrics and a collector of TSDB
 // health, for the caller's registry.
 func (s *Store) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{s.syncs, s.syncFailures, s.syncDuration, s.syncGroup, &healthCollector{s: s}}
+	cs := []prometheus.Collector{s.syncs, s.syncFailures, s.syncDuration, s.syncGroup}
+	if s.db != nil {
+		cs = append(cs, &healthCollector{s: s})
+	}
+	return cs
 }
 
 // segmentSyncer fsyncs the newest segment of a write-ahead log directory.
