@@ -265,7 +265,7 @@ func Run(ctx context.Context, o Options) error {
 		if every <= 0 {
 			every = selfScrapeEvery
 		}
-		return selfScrape(gctx, reg, store.Appender, every, log.With("component", "self-scrape"))
+		return selfScrape(gctx, reg, store.Appender, every, "", log.With("component", "self-scrape"))
 	})
 	if ob != nil {
 		g.Go(func() error { return runOutbox(gctx, ob, state, log) })

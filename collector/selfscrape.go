@@ -25,12 +25,19 @@ const selfScrapeEvery = 15 * time.Second
 // site and service states, inventory figures, ingest and storage metrics)
 // in its TSDB every interval, so the query API, and so Grafana, sees them
 // beside the agents' data. Go and process metrics stay on /metrics only.
-func selfScrape(ctx context.Context, g prometheus.Gatherer, app func(context.Context) storage.Appender, every time.Duration, log *slog.Logger) error {
+//
+// With remote write on, instance is set: the collector's own process
+// figures (ingest, storage, queue, alert engine) then carry
+// collector="<instance>", so that those of several collectors writing to
+// one engine stay apart. Series derived from the inventory (link, site,
+// service and device figures) do not: every collector of an HA pair writes
+// the same ones, and the engine keeps one.
+func selfScrape(ctx context.Context, g prometheus.Gatherer, app func(context.Context) storage.Appender, every time.Duration, instance string, log *slog.Logger) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	last := map[uint64]labels.Labels{}
 	for {
-		if err := scrapeOnce(ctx, g, app(ctx), time.Now(), last); err != nil && ctx.Err() == nil {
+		if err := scrapeOnce(ctx, g, app(ctx), time.Now(), instance, last); err != nil && ctx.Err() == nil {
 			log.Warn("storing the collector's own series failed", "err", err)
 		}
 		select {
@@ -44,7 +51,7 @@ func selfScrape(ctx context.Context, g prometheus.Gatherer, app func(context.Con
 // scrapeOnce stores one scrape; last holds the series of the previous
 // one, and a series gone since (a link removed from the inventory) gets a
 // staleness marker, so that queries stop showing it at once.
-func scrapeOnce(ctx context.Context, g prometheus.Gatherer, app storage.Appender, now time.Time, last map[uint64]labels.Labels) error {
+func scrapeOnce(ctx context.Context, g prometheus.Gatherer, app storage.Appender, now time.Time, instance string, last map[uint64]labels.Labels) error {
 	mfs, err := g.Gather()
 	if err != nil {
 		return fmt.Errorf("gather own metrics: %w", err)
@@ -62,6 +69,9 @@ func scrapeOnce(ctx context.Context, g prometheus.Gatherer, app storage.Appender
 		}
 		if extra.Name != "" {
 			b.Add(extra.Name, extra.Value)
+		}
+		if instance != "" && !inventorySeries(name) {
+			b.Add("collector", instance)
 		}
 		b.Sort()
 		ls := b.Labels()
@@ -127,6 +137,17 @@ func scrapeOnce(ctx context.Context, g prometheus.Gatherer, app storage.Appender
 	clear(last)
 	maps.Copy(last, seen)
 	return nil
+}
+
+// inventorySeries reports whether a self-scraped series is derived from
+// the inventory and SLA states rather than from this process.
+func inventorySeries(name string) bool {
+	for _, p := range []string{"pantau_link_", "pantau_site_", "pantau_service_", "pantau_inventory_", "pantau_device_"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func formatLe(v float64) string {

@@ -32,11 +32,11 @@ func TestScrapeOnceStoresOwnSeriesAndMarksGoneStale(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Unix(1790000000, 0)
 	last := map[uint64]labels.Labels{}
-	if err := scrapeOnce(ctx, reg, db.Appender(ctx), t0, last); err != nil {
+	if err := scrapeOnce(ctx, reg, db.Appender(ctx), t0, "", last); err != nil {
 		t.Fatal(err)
 	}
 	state.DeleteLabelValues("b")
-	if err := scrapeOnce(ctx, reg, db.Appender(ctx), t0.Add(15*time.Second), last); err != nil {
+	if err := scrapeOnce(ctx, reg, db.Appender(ctx), t0.Add(15*time.Second), "", last); err != nil {
 		t.Fatal(err)
 	}
 	q, err := db.Querier(t0.UnixMilli()-1, t0.Add(time.Minute).UnixMilli())

@@ -79,6 +79,9 @@ type StorageConfig struct {
 	RemoteWrite []RemoteWriteConfig `yaml:"remote_write"`
 	RemoteQueue RemoteQueueConfig   `yaml:"remote_queue"`
 	RemoteQuery *EndpointConfig     `yaml:"remote_query"`
+	// Instance is this collector's collector="..." label on its own
+	// process series in the engine; default: host name and listen port.
+	Instance string `yaml:"instance"`
 }
 
 // EndpointConfig is an engine's HTTP endpoint and how to authenticate.
