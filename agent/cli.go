@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"sort"
 	"sync"
@@ -195,8 +196,13 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(DefaultMemoryLimit)
 	}
+	// One thread by default (agent.max_procs); GOMAXPROCS in the
+	// environment wins. Read at start only: a reload does not change it.
+	if os.Getenv("GOMAXPROCS") == "" && cfg.Agent.MaxProcs > 0 {
+		runtime.GOMAXPROCS(cfg.Agent.MaxProcs)
+	}
 	logger.Info("starting", "version", buildinfo.Version, "agent", cfg.Agent.ID, "state_dir", cfg.Agent.StateDir,
-		"memory_limit_bytes", debug.SetMemoryLimit(-1))
+		"memory_limit_bytes", debug.SetMemoryLimit(-1), "max_procs", runtime.GOMAXPROCS(0))
 	return Run(ctx, Options{Config: cfg, Logger: logger, Reload: reload, Pprof: *pprofOn})
 }
 

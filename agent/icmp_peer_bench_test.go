@@ -247,7 +247,14 @@ func fullLoadRun(b *testing.B, bin, mode string) {
 	sd := lab.StartSnmpd(b, lab.SnmpdOptions{Netns: sw, Listen: "10.250.9.2:1161"})
 	dir := b.TempDir()
 	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "agent: {state_dir: %s, listen_address: \"\", icmp_mode: %s}\n", dir, mode)
+	// PANTAU_BENCH_PROFILE=<dir> also writes the agent's CPU and
+	// allocation profiles of the measured window there.
+	profDir := os.Getenv("PANTAU_BENCH_PROFILE")
+	listen := ""
+	if profDir != "" {
+		listen = "127.0.0.1:9899"
+	}
+	fmt.Fprintf(&cfg, "agent: {state_dir: %s, listen_address: %q, icmp_mode: %s}\n", dir, listen, mode)
 	cfg.WriteString("defaults: {interval: 1s, timeout: 900ms}\nicmp:\n")
 	for t := 0; t < peerTargets; t++ {
 		fmt.Fprintf(&cfg, "  - {target: %s, packets: 1}\n", peerAddr(t))
@@ -258,16 +265,31 @@ func fullLoadRun(b *testing.B, bin, mode string) {
 	}
 	path := filepath.Join(dir, "agent.yml")
 	os.WriteFile(path, []byte(cfg.String()), 0o600)
-	cmd, out := l.Start(agentNS, bin, "run", "--config", path, "--log.level", "error")
+	args := []string{"run", "--config", path, "--log.level", "error"}
+	if profDir != "" {
+		args = append(args, "--debug.pprof")
+	}
+	cmd, out := l.Start(agentNS, append([]string{bin}, args...)...)
 	time.Sleep(10 * time.Second)
 	c0 := procCPU(b, cmd.Process.Pid)
 	const window = 120 * time.Second
+	if profDir != "" {
+		// The agent listens inside its namespace: fetch with curl there.
+		go l.Exec(agentNS, "curl", "-s", "-o", filepath.Join(profDir, mode+"-cpu.pprof"), fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", listen, int(window.Seconds())-10))
+		l.Exec(agentNS, "curl", "-s", "-o", filepath.Join(profDir, mode+"-allocs-0.pprof"), "http://"+listen+"/debug/pprof/allocs")
+	}
 	time.Sleep(window)
 	c1 := procCPU(b, cmd.Process.Pid)
+	if profDir != "" {
+		l.Exec(agentNS, "curl", "-s", "-o", filepath.Join(profDir, mode+"-allocs-1.pprof"), "http://"+listen+"/debug/pprof/allocs")
+	}
 	b.ReportMetric(100*(c1-c0).Seconds()/window.Seconds(), "cpu_%")
 	b.ReportMetric(procHWM(b, cmd.Process.Pid), "rss_MiB")
 	cmd.Process.Signal(os.Interrupt)
 	cmd.Wait()
+	if profDir != "" {
+		os.WriteFile(filepath.Join(profDir, mode+"-agent.log"), []byte(out.String()), 0o644)
+	}
 	if strings.Contains(out.String(), "level=ERROR") {
 		b.Errorf("agent logged errors:\n%s", out.String())
 	}

@@ -66,6 +66,10 @@ type AgentConfig struct {
 	ListenAddress string `yaml:"listen_address"` // self-metrics; "" to disable
 	ICMPEngine    string `yaml:"icmp_engine"`    // shared (default) or pinger (one pro-bing Pinger per target)
 	ICMPMode      string `yaml:"icmp_mode"`      // auto (default), unprivileged or raw
+	// MaxProcs is how many CPUs run Go code at once (GOMAXPROCS); 0 means
+	// all. Default 1: the agent waits on the network almost all the time,
+	// and a second thread mostly costs wake-ups (docs/benchmarks.md).
+	MaxProcs int `yaml:"max_procs"`
 }
 
 // CollectorConfig is one collector the queue drains to.
@@ -179,7 +183,7 @@ type SNMPTarget struct {
 // Default returns the embedded defaults: no collector, no targets.
 func Default() *Config {
 	return &Config{
-		Agent: AgentConfig{StateDir: "pantau-agent-state", ListenAddress: "127.0.0.1:9811", ICMPEngine: "shared", ICMPMode: "auto"},
+		Agent: AgentConfig{StateDir: "pantau-agent-state", ListenAddress: "127.0.0.1:9811", ICMPEngine: "shared", ICMPMode: "auto", MaxProcs: 1},
 		Queue: QueueConfig{MaxBytes: 512 << 20, MaxAge: Duration(7 * 24 * time.Hour), SyncInterval: Duration(time.Second),
 			BatchPoints: 5000, BatchLinger: Duration(time.Second)},
 		Defaults: DefaultsConfig{
@@ -248,6 +252,9 @@ func (c *Config) finish() error {
 	}
 	p.OneOf("agent.icmp_engine", c.Agent.ICMPEngine, "shared", "pinger")
 	p.OneOf("agent.icmp_mode", c.Agent.ICMPMode, "auto", "unprivileged", "raw")
+	if c.Agent.MaxProcs < 0 || c.Agent.MaxProcs > 1024 {
+		p.Add("agent.max_procs", "must be between 0 (all CPUs) and 1024 (got %d)", c.Agent.MaxProcs)
+	}
 
 	names := map[string]bool{}
 	for i := range c.Collectors {

@@ -86,7 +86,7 @@ func uintField(t *testing.T, p *point.Point, key string) uint64 {
 			if f.Kind != point.Uint {
 				t.Fatalf("field %s kind %v, want uint", key, f.Kind)
 			}
-			return f.U
+			return f.Uint()
 		}
 	}
 	t.Fatalf("%s point %v has no field %s", p.Measurement, p.Tags, key)
