@@ -18,7 +18,8 @@ import (
 )
 
 const usage = `pantau-collector: receives line protocol from Pantau agents (and Telegraf or
-any InfluxDB client), stores it in an embedded Prometheus TSDB, and serves the
+any InfluxDB client), stores it in an embedded Prometheus TSDB and/or
+remote-writes it to an existing engine (docs/scale-out.md), and serves the
 Prometheus query API that Grafana reads.
 
 Usage:

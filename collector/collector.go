@@ -85,17 +85,37 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 
-	store, err := storage.Open(storage.Options{
+	rw, err := openRemoteWrite(cfg, log)
+	if err != nil {
+		return err
+	}
+	rq, err := openRemoteQuery(cfg, log)
+	if err != nil {
+		return err
+	}
+	sopts := storage.Options{
 		Dir:              filepath.Join(cfg.DataDir, "tsdb"),
 		Retention:        cfg.Storage.Retention.Std(),
 		OutOfOrderWindow: cfg.Storage.OutOfOrderWindow.Std(),
 		Fsync:            cfg.Storage.Fsync == config.FsyncBatch,
 		Logger:           log,
-	})
+		NoLocal:          !cfg.Storage.Local,
+	}
+	if rw != nil {
+		defer rw.Close()
+		sopts.Remote = rw
+	}
+	if rq != nil {
+		sopts.RemoteQueryable = rq
+	}
+	store, err := storage.Open(sopts)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	if rw != nil {
+		log.Info("remote write on", "engines", len(cfg.Storage.RemoteWrite), "local_tsdb", store.Local())
+	}
 	slarun, err := newSLARuntime(ctx, cfg, state, log.With("component", "sla"))
 	if err != nil {
 		return err
@@ -144,6 +164,9 @@ func Run(ctx context.Context, o Options) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(ing.Collectors()...)
 	reg.MustRegister(store.Collectors()...)
+	if rw != nil {
+		reg.MustRegister(rw.Collectors()...)
+	}
 	reg.MustRegister(buildInfoGauge())
 	reg.MustRegister(slarun.builder)
 	var alerts *alert.Engine
@@ -249,6 +272,14 @@ func Run(ctx context.Context, o Options) error {
 	defer stopStore()
 	storeDone := make(chan error, 1)
 	go func() { storeDone <- store.Run(storeCtx) }()
+	// The remote-write senders stop after the store: what the last group
+	// commits queued waits on disk for the next start.
+	rwDone := make(chan error, 1)
+	if rw != nil {
+		go func() { rwDone <- rw.Run(storeCtx) }()
+	} else {
+		rwDone <- nil
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -265,7 +296,15 @@ func Run(ctx context.Context, o Options) error {
 		if every <= 0 {
 			every = selfScrapeEvery
 		}
-		return selfScrape(gctx, reg, store.Appender, every, "", log.With("component", "self-scrape"))
+		instance := ""
+		if rw != nil {
+			if instance = cfg.Storage.Instance; instance == "" {
+				host, _ := os.Hostname()
+				_, port, _ := net.SplitHostPort(ln.Addr().String())
+				instance = host + ":" + port
+			}
+		}
+		return selfScrape(gctx, reg, store.Appender, every, instance, log.With("component", "self-scrape"))
 	})
 	if ob != nil {
 		g.Go(func() error { return runOutbox(gctx, ob, state, log) })
@@ -319,6 +358,9 @@ func Run(ctx context.Context, o Options) error {
 	stopStore()
 	if serr := <-storeDone; serr != nil {
 		err = errors.Join(err, serr)
+	}
+	if rerr := <-rwDone; rerr != nil && !errors.Is(rerr, context.Canceled) {
+		err = errors.Join(err, rerr)
 	}
 	log.Info("collector stopped")
 	return err

@@ -18,7 +18,8 @@ import (
 
 const slaUsage = `sla rebuild --config FILE [--from 2026-10-01] [--to 2026-11-01]
 
-Builds minute states again from the samples in the TSDB, for ICMP series
+Builds minute states again from the samples in the TSDB (or, with
+storage.local: false, in the engine behind storage.remote_query), for ICMP series
 that match an inventory link, plugin checks that decide an inventory
 service, and agent heartbeats of inventory sites, and
 the capacity rollups of the closed (UTC) days in the range. Use
@@ -26,7 +27,9 @@ it after adding links to the inventory (their earlier data, Telegraf-fed or
 legacy, is then claimed), after changing thresholds, or if storing states
 ever failed. States only gain bits (they are ORed in), so a rebuild is
 safe beside a running collector and can be repeated; a threshold change
-applies to minutes that had no state yet.`
+applies to minutes that had no state yet. On a collector with the whole
+province's inventory and storage.local: false, it computes the province's
+states from the shared engine (docs/scale-out.md).`
 
 func cmdSLA(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "rebuild" {
@@ -74,13 +77,12 @@ func cmdSLA(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if !from.Before(to) {
 		return usageError{errors.New("--from must be before --to")}
 	}
-	ro, err := openReadOnlyTSDB(cfg, log)
+	q, closeQ, err := openQueryable(cfg, log)
 	if err != nil {
 		return err
 	}
-	defer ro.Close()
+	defer closeQ()
 	last := time.Now()
-	q := newROQueryable(ro)
 	n, series, err := rebuildStates(ctx, q, inv, db.Minutes(), from, to, func(series, marks int) {
 		if time.Since(last) > 2*time.Second {
 			last = time.Now()

@@ -140,6 +140,24 @@ func readSeries(ctx context.Context, q storage.Querier, ms []*labels.Matcher, fn
 	return ss.Err()
 }
 
+// openQueryable opens what the CLI reads samples from: the collector's
+// TSDB read-only, or the engine's query API when the collector is remote
+// only (storage.local: false). close releases it.
+func openQueryable(cfg *config.Config, log *slog.Logger) (storage.Queryable, func(), error) {
+	if !cfg.Storage.Local {
+		q, err := openRemoteQuery(cfg, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		return q, func() {}, nil
+	}
+	ro, err := openReadOnlyTSDB(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return newROQueryable(ro), func() { ro.Close() }, nil
+}
+
 // openReadOnlyTSDB opens the collector's TSDB without taking its lock, so
 // the report and inventory commands work beside a running daemon.
 func openReadOnlyTSDB(cfg *config.Config, log *slog.Logger) (*tsdb.DBReadOnly, error) {
@@ -291,11 +309,11 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	in := report.Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Windows: ws, Reviews: db, Rollups: db}
-	if ro, err := openReadOnlyTSDB(cfg, log); err != nil {
+	if q, closeQ, err := openQueryable(cfg, log); err != nil {
 		log.Warn("capacity figures left out", "err", err)
 	} else {
-		defer ro.Close()
-		in.Capacity = capacitySource{newROQueryable(ro)}
+		defer closeQ()
+		in.Capacity = capacitySource{q}
 	}
 	last := time.Now()
 	r, err := report.Build(ctx, in, report.Options{
@@ -441,12 +459,12 @@ func cmdInventory(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if err != nil {
 			return err
 		}
-		ro, err := openReadOnlyTSDB(cfg, log)
+		q, closeQ, err := openQueryable(cfg, log)
 		if err != nil {
 			return err
 		}
-		defer ro.Close()
-		rows, err := unmatched(ctx, newROQueryable(ro), inv, time.Now().Add(-since), time.Now())
+		defer closeQ()
+		rows, err := unmatched(ctx, q, inv, time.Now().Add(-since), time.Now())
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,303 @@
+package remotequery
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/snappy"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/value"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// engine is a victoria-metrics or prometheus process a test started.
+type engine struct {
+	name string
+	base string // http://127.0.0.1:port
+	log  string // its output
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startProcess runs bin with args, kills it with the test process
+// (Pdeathsig) and stops it by PID in t.Cleanup.
+func startProcess(t *testing.T, name, bin string, args []string, ready string) *engine {
+	t.Helper()
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, name+".log")
+	logs, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = logs, logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		logs.Close()
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	pid := cmd.Process.Pid
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = syscall.Kill(pid, syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			<-done
+		}
+		logs.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			if len(b) > 4000 {
+				b = b[len(b)-4000:]
+			}
+			t.Logf("%s output (end):\n%s", name, b)
+		}
+	})
+	e := &engine{name: name, base: "http://" + args[len(args)-1], log: logPath}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case <-done:
+			b, _ := os.ReadFile(logPath)
+			t.Fatalf("%s exited at start:\n%s", name, b)
+		default:
+		}
+		res, err := http.Get(e.base + ready)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return e
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not ready at %s after 60s: %v", name, e.base+ready, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// startVictoriaMetrics starts Debian's victoria-metrics single node.
+// The listen address must stay the last argument.
+func startVictoriaMetrics(t *testing.T, extra ...string) *engine {
+	t.Helper()
+	bin, err := exec.LookPath("victoria-metrics")
+	if err != nil {
+		t.Fatalf("victoria-metrics not found (%v): run `make deps` (Debian package victoria-metrics)", err)
+	}
+	args := append([]string{"-storageDataPath", filepath.Join(t.TempDir(), "vm"), "-retentionPeriod", "100y",
+		"-loggerLevel", "WARN", "-search.latencyOffset", "0s"}, extra...)
+	args = append(args, "-httpListenAddr", freeAddr(t))
+	return startProcess(t, "victoria-metrics", bin, args, "/health")
+}
+
+// startPrometheus starts Debian's prometheus with the remote-write
+// receiver and a 30-day out-of-order window, so past samples can be
+// written in any order. The listen address must stay the last argument.
+func startPrometheus(t *testing.T) *engine {
+	t.Helper()
+	bin, err := exec.LookPath("prometheus")
+	if err != nil {
+		t.Fatalf("prometheus not found (%v): run `make deps` (Debian package prometheus)", err)
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(cfg, []byte("storage:\n  tsdb:\n    out_of_order_time_window: 30d\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--config.file", cfg, "--storage.tsdb.path", filepath.Join(dir, "data"),
+		"--storage.tsdb.retention.time", "60d", "--web.enable-remote-write-receiver", "--log.level", "warn",
+		"--web.listen-address", freeAddr(t)}
+	return startProcess(t, "prometheus", bin, args, "/-/ready")
+}
+
+// testSeries is a series the tests write and expect back.
+type testSeries struct {
+	lset labels.Labels
+	t    []int64
+	v    []float64
+}
+
+// remoteWrite sends series as a Prometheus remote-write 1.0 request.
+// The WriteRequest is encoded with protowire: prompb would need
+// github.com/gogo/protobuf in go.mod. Field numbers are prompb's:
+// WriteRequest.timeseries 1; TimeSeries.labels 1, samples 2;
+// Label.name 1, value 2; Sample.value 1 (double), timestamp 2 (int64).
+func remoteWrite(t *testing.T, url string, ss []testSeries) {
+	t.Helper()
+	var req []byte
+	for _, s := range ss {
+		var ts []byte
+		s.lset.Range(func(l labels.Label) {
+			var lb []byte
+			lb = protowire.AppendTag(lb, 1, protowire.BytesType)
+			lb = protowire.AppendString(lb, l.Name)
+			lb = protowire.AppendTag(lb, 2, protowire.BytesType)
+			lb = protowire.AppendString(lb, l.Value)
+			ts = protowire.AppendTag(ts, 1, protowire.BytesType)
+			ts = protowire.AppendBytes(ts, lb)
+		})
+		for i := range s.t {
+			var sb []byte
+			sb = protowire.AppendTag(sb, 1, protowire.Fixed64Type)
+			sb = protowire.AppendFixed64(sb, math.Float64bits(s.v[i]))
+			sb = protowire.AppendTag(sb, 2, protowire.VarintType)
+			sb = protowire.AppendVarint(sb, uint64(s.t[i]))
+			ts = protowire.AppendTag(ts, 2, protowire.BytesType)
+			ts = protowire.AppendBytes(ts, sb)
+		}
+		req = protowire.AppendTag(req, 1, protowire.BytesType)
+		req = protowire.AppendBytes(req, ts)
+	}
+	hreq, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(snappy.Encode(nil, req)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hreq.Header.Set("Content-Encoding", "snappy")
+	hreq.Header.Set("Content-Type", "application/x-protobuf")
+	hreq.Header.Set("X-Prometheus-Remote-Write-Version", "0.1.0")
+	postExpect(t, hreq)
+}
+
+// vmImport writes series through VictoriaMetrics' /api/v1/import (JSON
+// lines). Values must be finite: JSON numbers cannot say NaN or Inf.
+func vmImport(t *testing.T, base string, ss []testSeries) {
+	t.Helper()
+	var buf bytes.Buffer
+	for _, s := range ss {
+		line := struct {
+			Metric     map[string]string `json:"metric"`
+			Values     []float64         `json:"values"`
+			Timestamps []int64           `json:"timestamps"`
+		}{s.lset.Map(), s.v, s.t}
+		if err := json.NewEncoder(&buf).Encode(line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req, err := http.NewRequest(http.MethodPost, base+"/api/v1/import", &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	postExpect(t, req)
+}
+
+func postExpect(t *testing.T, req *http.Request) {
+	t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode/100 != 2 {
+		t.Fatalf("POST %s: HTTP %d: %s", req.URL, res.StatusCode, b)
+	}
+}
+
+// vmFlush makes VictoriaMetrics' in-memory samples searchable.
+func vmFlush(t *testing.T, base string) {
+	t.Helper()
+	res, err := http.Get(base + "/internal/force_flush")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+}
+
+// waitSamples polls until count samples of selector are searchable in
+// (from, to], or fails after a bounded wait.
+func waitSamples(t *testing.T, e *engine, q *Queryable, sel []*labels.Matcher, from, to int64, count int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if e.name == "victoria-metrics" {
+			vmFlush(t, e.base)
+		}
+		got, err := selectAll(context.Background(), q, from, to, sel...)
+		n := 0
+		for _, s := range got {
+			n += len(s.t)
+		}
+		if err == nil && n >= count {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d of %d samples searchable after 30s (err %v)", e.name, n, count, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// selectAll runs Select over [from, to] and collects the series.
+func selectAll(ctx context.Context, q *Queryable, from, to int64, ms ...*labels.Matcher) ([]testSeries, error) {
+	qr, err := q.Querier(from, to)
+	if err != nil {
+		return nil, err
+	}
+	defer qr.Close()
+	set := qr.Select(ctx, true, nil, ms...)
+	var out []testSeries
+	for set.Next() {
+		s := set.At()
+		ts := testSeries{lset: s.Labels()}
+		it := s.Iterator(nil)
+		for it.Next() != 0 {
+			t, v := it.At()
+			ts.t = append(ts.t, t)
+			ts.v = append(ts.v, v)
+		}
+		if err := it.Err(); err != nil {
+			return nil, err
+		}
+		out = append(out, ts)
+	}
+	return out, set.Err()
+}
+
+// sameFloat is equality of bits, except that NaNs only need to agree
+// on being stale markers.
+func sameFloat(a, b float64) bool {
+	if math.IsNaN(a) || math.IsNaN(b) {
+		return math.IsNaN(a) && math.IsNaN(b) && value.IsStaleNaN(a) == value.IsStaleNaN(b)
+	}
+	return math.Float64bits(a) == math.Float64bits(b)
+}
+
+func describe(s testSeries) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:", s.lset)
+	for i := range s.t {
+		if i == 4 {
+			fmt.Fprintf(&b, " … (%d samples)", len(s.t))
+			break
+		}
+		fmt.Fprintf(&b, " %d=%g", s.t[i], s.v[i])
+	}
+	return b.String()
+}
