@@ -692,5 +692,27 @@ func (c *Cursor) Ack(seqs ...uint64) error {
 	return writeAtomic(c.path, []byte(strconv.FormatUint(w, 10)+"\n"))
 }
 
+// Stats describes what waits for this cursor: the queued batches it has
+// not acknowledged (handed out or not). DroppedPoints is the queue's.
+func (c *Cursor) Stats() Stats {
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := Stats{DroppedPoints: s.dropped}
+	i := sort.Search(len(s.recs), func(i int) bool { return s.recs[i].Seq >= c.watermark })
+	for _, r := range s.recs[i:] {
+		if c.ackedLocked(r.Seq) {
+			continue
+		}
+		if st.Records == 0 {
+			st.Oldest = r.Created
+		}
+		st.Records++
+		st.Points += int64(r.Points)
+		st.Bytes += r.Size
+	}
+	return st
+}
+
 // Name is the cursor's name.
 func (c *Cursor) Name() string { return c.name }

@@ -337,3 +337,30 @@ func TestRawKeepsBytesAcrossRestart(t *testing.T) {
 		t.Fatalf("line-protocol queue saw %d raw batches", st.Records)
 	}
 }
+
+// Each cursor reports what waits for it alone.
+func TestCursorStats(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir(), Options{})
+	defer s.Close()
+	fast, _ := s.Cursor("fast")
+	slow, _ := s.Cursor("slow")
+	for i := 1; i <= 4; i++ {
+		if _, err := s.Append(ctx, []byte(fmt.Sprintf("m v=%di %d\n", i, i)), i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, err := fast.Next(ctx, 3)
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("next: %v %v", recs, err)
+	}
+	if err := fast.Ack(recs[0].Seq, recs[2].Seq); err != nil {
+		t.Fatal(err)
+	}
+	if st := fast.Stats(); st.Records != 2 || st.Points != 2+4 || st.Oldest != recs[1].Created {
+		t.Errorf("fast cursor: %+v", st)
+	}
+	if st := slow.Stats(); st.Records != 4 || st.Points != 10 || st.Bytes != s.Stats().Bytes {
+		t.Errorf("slow cursor: %+v, queue %+v", st, s.Stats())
+	}
+}

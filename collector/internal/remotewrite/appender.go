@@ -8,7 +8,6 @@ import (
 	"math"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/klauspost/compress/snappy"
 	"github.com/prometheus/prometheus/model/exemplar"
@@ -195,11 +194,9 @@ func (q *Queue) queue(ctx context.Context, series []labels.Labels, samples []sam
 		chunk := samples[start:min(start+q.o.MaxSamplesPerRequest, len(samples))]
 		*raw = appendWriteRequest((*raw)[:0], series, chunk)
 		*comp = snappy.Encode((*comp)[:cap(*comp)], *raw)
-		seq, err := q.sp.Append(ctx, *comp, len(chunk))
-		if err != nil {
+		if _, err := q.sp.Append(ctx, *comp, len(chunk)); err != nil {
 			return fmt.Errorf("queue remote-write request in %s: %w", q.o.Dir, err)
 		}
-		q.idx.add(seq, len(chunk), time.Now(), q.idx.all())
 	}
 	return nil
 }

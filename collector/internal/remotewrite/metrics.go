@@ -68,16 +68,16 @@ func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
-	st := c.q.reconcile()
+	st := c.q.sp.Stats()
 	now := time.Now()
 	for _, ep := range c.q.eps {
-		b, s, oldest := c.q.idx.pending(ep.i)
+		es := ep.cur.Stats()
 		age := 0.0
-		if !oldest.IsZero() {
-			age = max(now.Sub(oldest).Seconds(), 0)
+		if !es.Oldest.IsZero() {
+			age = max(now.Sub(es.Oldest).Seconds(), 0)
 		}
-		ch <- prometheus.MustNewConstMetric(c.batches, prometheus.GaugeValue, float64(b), ep.Name)
-		ch <- prometheus.MustNewConstMetric(c.samples, prometheus.GaugeValue, float64(s), ep.Name)
+		ch <- prometheus.MustNewConstMetric(c.batches, prometheus.GaugeValue, float64(es.Records), ep.Name)
+		ch <- prometheus.MustNewConstMetric(c.samples, prometheus.GaugeValue, float64(es.Points), ep.Name)
 		ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, age, ep.Name)
 	}
 	ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.GaugeValue, float64(st.Bytes))

@@ -53,14 +53,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -131,8 +127,8 @@ const (
 	DefaultTimeout              = 30 * time.Second
 	DefaultShards               = 4
 	defaultUserAgent            = "pantau-collector"
-	// maxEndpoints bounds the endpoints of one queue (a bit each in the
-	// pending index).
+	// maxEndpoints bounds the endpoints of one queue (each has a cursor
+	// and senders).
 	maxEndpoints = 64
 	// syncInterval is how often the spool fsyncs on its own and applies
 	// MaxAge; the group commit's Sync makes acknowledged writes durable
@@ -146,7 +142,6 @@ type Queue struct {
 	log     *slog.Logger
 	sp      *spool.Spool
 	eps     []*endpoint
-	idx     *index
 	m       *metrics
 	running atomic.Bool
 	closed  atomic.Bool
@@ -298,72 +293,13 @@ func Open(o Options) (*Queue, error) {
 		sp.Close()
 		return nil, fmt.Errorf("open remote-write queue %s: %w", o.Dir, err)
 	}
-	if q.idx, err = loadIndex(o.Dir, names); err != nil {
-		sp.Close()
-		return nil, err
-	}
-	q.reconcile()
 	for _, ep := range q.eps {
-		if b, s, oldest := q.idx.pending(ep.i); b > 0 {
-			ep.log.Info("remote-write backlog from an earlier run", "batches", b, "samples", s,
-				"oldest_age_seconds", time.Since(oldest).Seconds())
+		if st := ep.cur.Stats(); st.Records > 0 {
+			ep.log.Info("remote-write backlog from an earlier run", "batches", st.Records, "samples", st.Points,
+				"oldest_age_seconds", time.Since(st.Oldest).Seconds())
 		}
 	}
 	return q, nil
-}
-
-// loadIndex builds the pending index from what the queue holds on disk (see
-// internal/spool: <seq>-<points>-<created unix ms>.bin in Dir/data, and per
-// cursor the sequence below which everything is delivered). The spool
-// exposes what waits only for its slowest cursor, and Pending needs it per
-// endpoint; reconcile checks the result against the spool's own count.
-func loadIndex(dir string, names []string) (*index, error) {
-	x := newIndex(len(names))
-	data := filepath.Join(dir, "data")
-	ents, err := os.ReadDir(data)
-	if err != nil {
-		return nil, fmt.Errorf("read remote-write queue %s: %w", data, err)
-	}
-	marks := make([]uint64, len(names))
-	for i, n := range names {
-		b, err := os.ReadFile(filepath.Join(dir, "cursors", n))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // a new endpoint: everything queued is pending
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read remote-write cursor %s: %w", n, err)
-		}
-		if marks[i], err = strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64); err != nil {
-			return nil, fmt.Errorf("read remote-write cursor %s: %w", n, err)
-		}
-	}
-	for _, e := range ents {
-		m := batchNameRE.FindStringSubmatch(e.Name())
-		if m == nil {
-			continue
-		}
-		seq, _ := strconv.ParseUint(m[1], 10, 64)
-		pts, _ := strconv.Atoi(m[2])
-		ms, _ := strconv.ParseInt(m[3], 10, 64)
-		var waiting uint64
-		for i, w := range marks {
-			if seq >= w {
-				waiting |= 1 << i
-			}
-		}
-		x.add(seq, pts, time.UnixMilli(ms), waiting)
-	}
-	return x, nil
-}
-
-var batchNameRE = regexp.MustCompile(`^(\d{20})-(\d+)-(\d+)\.bin$`)
-
-// reconcile drops from the index what the spool's bounds deleted, and
-// returns the spool's statistics it compared with.
-func (q *Queue) reconcile() spool.Stats {
-	var st spool.Stats
-	q.idx.reconcile(func() int { st = q.sp.Stats(); return st.Records })
-	return st
 }
 
 // Sync fsyncs every request queued so far. The collector calls it in its
@@ -398,8 +334,8 @@ func (q *Queue) Close() error {
 func (q *Queue) Pending(endpoint string) (batches int, samples int64, oldest time.Time) {
 	for _, ep := range q.eps {
 		if ep.Name == endpoint {
-			q.reconcile()
-			return q.idx.pending(ep.i)
+			st := ep.cur.Stats()
+			return st.Records, st.Points, st.Oldest
 		}
 	}
 	return 0, 0, time.Time{}

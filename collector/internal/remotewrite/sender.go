@@ -25,7 +25,6 @@ import (
 // endpoint is one engine with its cursor in the queue.
 type endpoint struct {
 	Endpoint
-	i      int // bit in the pending index
 	q      *Queue
 	cur    *spool.Cursor
 	client *http.Client
@@ -42,7 +41,7 @@ type endpoint struct {
 }
 
 func newEndpoint(q *Queue, e Endpoint, cur *spool.Cursor) *endpoint {
-	ep := &endpoint{Endpoint: e, i: len(q.eps), q: q, cur: cur, client: q.o.Client,
+	ep := &endpoint{Endpoint: e, q: q, cur: cur, client: q.o.Client,
 		gate: gate{min: q.o.MinBackoff, max: q.o.MaxBackoff}}
 	u, _ := url.Parse(e.URL) // validated
 	ep.log = q.log.With("endpoint", e.Name, "url", u.Redacted())
@@ -118,7 +117,6 @@ func (ep *endpoint) deliver(ctx context.Context, rec spool.Record) (res outcome,
 	if errors.Is(err, fs.ErrNotExist) {
 		// Deleted by the queue's bounds while it waited (and counted there).
 		ep.cur.Release(rec.Seq)
-		ep.q.idx.done(rec.Seq, ep.q.idx.all())
 		return skipped, 0
 	}
 	if err != nil {
@@ -153,10 +151,8 @@ func (ep *endpoint) deliver(ctx context.Context, rec spool.Record) (res outcome,
 	}
 }
 
-// ack marks rec delivered to this endpoint (first in the index, then in
-// the spool: see index).
+// ack marks rec delivered to this endpoint.
 func (ep *endpoint) ack(rec spool.Record) {
-	ep.q.idx.done(rec.Seq, 1<<ep.i)
 	if err := ep.cur.Ack(rec.Seq); err != nil {
 		// The ack holds in memory; after a crash the batch is sent again.
 		ep.log.Error("cannot record remote-write progress", "err", err)
