@@ -1,6 +1,8 @@
-// Command pantau-loadgen measures write throughput: `compare` runs the same
-// load against pantau-collector and, in the same run, Debian's
-// victoria-metrics and influxdb, all on loopback. See --help.
+// Command pantau-loadgen measures write load on loopback: `compare` runs
+// the same load against pantau-collector and, in the same run, Debian's
+// victoria-metrics and influxdb; `scale` simulates a province of agents
+// writing live to a collector that loads the province's inventory. See
+// --help.
 package main
 
 import (

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pantau-noc/pantau/internal/logflags"
 	"github.com/pantau-noc/pantau/internal/wire/lpgen"
 )
 
@@ -22,9 +23,27 @@ Usage:
       turn on loopback with an empty data directory, sends the same load to
       each, and prints one table row per server (medians over --runs).
 
-Every run is bounded by --duration and by --max-requests per writer, and
-only loopback addresses are accepted. A sample is one field of one line
-(what the Prometheus ecosystem counts); lines/s is also printed.
+  pantau-loadgen scale --collector bin/pantau-collector --agents 100 --links-per-agent 50 --duration 5m [flags]
+      Simulates a province: agents × links links (two per site, one router
+      per site, sites under a district hub per agent, 40 OPD) written as an
+      inventory the collector loads, and one token per agent. Every agent
+      behaves like pantau-agent with its defaults: per link an ICMP round
+      every 30 s, per site router an SNMP poll (snmp_device and one snmp_if
+      per link) every 60 s, a heartbeat every 30 s, start times splayed by
+      the agent's hash; points stamped with the time they were taken, sent
+      gzip'd with a Pantau-Batch id one batch linger (1 s) after the first
+      point of a batch. Agents start spread over one linger. After a
+      warm-up (series creation), it measures for --duration: points/s and
+      samples/s, per-request latency (p50/p99/max), failed requests, the
+      collector's CPU (% of one core) and peak RSS; a progress line every
+      30 s on stderr, the report on stdout.
+      --remote-write URL adds storage.remote_write to the collector's
+      config; --start-victoria-metrics starts victoria-metrics for it and
+      measures it too.
+
+Every run is bounded by --duration and by --max-requests, and only
+loopback addresses are accepted. A sample is one field of one line
+(what the Prometheus ecosystem counts); in scale, a point is one line.
 Peers are found on PATH (Debian packages: make deps-bench).
 `
 
@@ -34,7 +53,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	if args[0] != "compare" {
+	switch args[0] {
+	case "compare":
+	case "scale":
+		return scaleMain(ctx, args[1:], stdout, stderr)
+	default:
 		fmt.Fprintf(stderr, "pantau-loadgen: unknown command %q\n\n%s", args[0], usage)
 		return 2
 	}
@@ -52,10 +75,67 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	maxReq := fs.Int("max-requests", 200, "request bound per writer per run (warm-up included)")
 	cpuProfile := fs.String("cpuprofile", "", "write pantau-collector's CPU profile of the last run to this file")
 	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	if err := compare(ctx, stdout, stderr, *bin, *peers, *writers, *dur, *runs, *maxReq, *cpuProfile); err != nil {
 		fmt.Fprintln(stderr, "pantau-loadgen:", err)
+		return 1
+	}
+	return 0
+}
+
+func scaleMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("scale", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage, "\nFlags of scale:\n")
+		fs.PrintDefaults()
+	}
+	var o ScaleOptions
+	var lf logflags.Flags
+	lf.Register(fs)
+	fs.StringVar(&o.Collector, "collector", "bin/pantau-collector", "pantau-collector binary")
+	fs.IntVar(&o.Agents, "agents", 100, "simulated agents (one token each)")
+	fs.IntVar(&o.LinksPerAgent, "links-per-agent", 50, "links per agent: an ICMP target and an SNMP interface each")
+	fs.DurationVar(&o.Duration, "duration", 5*time.Minute, "measured window, after the warm-up")
+	fs.DurationVar(&o.Warmup, "warmup", 0, "warm-up before the window (default: the longest interval + the ICMP round (2s) + 2 flush intervals)")
+	fs.IntVar(&o.MaxRequests, "max-requests", 0, "request cap for the whole run (default: twice one request per agent per flush interval)")
+	fs.DurationVar(&o.ICMPInterval, "icmp-interval", AgentInterval, "ICMP round and heartbeat interval (the agent's defaults.interval)")
+	fs.DurationVar(&o.SNMPInterval, "snmp-interval", 60*time.Second, "SNMP poll interval")
+	fs.DurationVar(&o.FlushInterval, "flush-interval", AgentBatchLinger, "the agents' batch linger (queue.batch_linger)")
+	fs.IntVar(&o.BatchPoints, "batch-points", AgentBatchPoints, "the agents' largest batch (queue.batch_points)")
+	fs.DurationVar(&o.Progress, "progress", 30*time.Second, "progress line period on stderr (negative: none)")
+	fs.StringVar(&o.RemoteWrite, "remote-write", "", "loopback URL to add as the collector's storage.remote_write engine")
+	fs.BoolVar(&o.StartVictoriaMetrics, "start-victoria-metrics", false, "start victoria-metrics and remote-write to its /api/v1/write")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "pantau-loadgen scale: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	log, err := lf.Logger(stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "pantau-loadgen:", err)
+		return 2
+	}
+	o.Logger = log
+	res, err := Scale(ctx, o)
+	if res.Links > 0 {
+		res.Report(stdout)
+	}
+	if err != nil {
+		log.Error("scale run failed", "err", err)
+		return 1
+	}
+	if res.Failed > 0 || res.Total.Failed > 0 {
+		log.Error("requests failed", "failed", res.Total.Failed, "first_error", res.FirstError)
 		return 1
 	}
 	return 0

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,37 +11,63 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 )
 
-// Server is a process started for a comparison run.
+// Server is a process started for a run.
 type Server struct {
 	Name    string
 	Target  Target
+	BaseURL string // http://127.0.0.1:port
 	cmd     *exec.Cmd
 	dataDir string
 	logs    *os.File
+	exited  chan struct{} // closed when the process has exited
 }
 
 // Stop terminates the process it started (by PID) and removes its data.
 func (s *Server) Stop() {
 	if s.cmd != nil && s.cmd.Process != nil {
 		s.cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { s.cmd.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-s.exited:
 		case <-time.After(20 * time.Second):
 			s.cmd.Process.Kill()
-			<-done
+			<-s.exited
 		}
 	}
 	if s.logs != nil {
 		s.logs.Close()
 	}
 	os.RemoveAll(s.dataDir)
+}
+
+// Exited reports whether the process has exited.
+func (s *Server) Exited() bool {
+	select {
+	case <-s.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// LogTail is the end of the process's output, for error messages.
+func (s *Server) LogTail() string {
+	if s.logs == nil {
+		return ""
+	}
+	b, err := os.ReadFile(s.logs.Name())
+	if err != nil {
+		return ""
+	}
+	if len(b) > 2048 {
+		b = b[len(b)-2048:]
+	}
+	return strings.TrimSpace(string(b))
 }
 
 func freeAddr() (string, error) {
@@ -63,10 +90,17 @@ func start(name string, dataDir string, cmd *exec.Cmd) (*Server, error) {
 		logs.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	return &Server{Name: name, cmd: cmd, dataDir: dataDir, logs: logs}, nil
+	s := &Server{Name: name, cmd: cmd, dataDir: dataDir, logs: logs, exited: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		close(s.exited)
+	}()
+	return s, nil
 }
 
-func waitHTTP(ctx context.Context, url string, ok func(int) bool) error {
+// waitReady polls url until ok accepts its status, the process exits
+// (an error with the end of its log), or 90 s pass.
+func (s *Server) waitReady(ctx context.Context, url string, ok func(int) bool) error {
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -80,37 +114,110 @@ func waitHTTP(ctx context.Context, url string, ok func(int) bool) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-s.exited:
+			return fmt.Errorf("%s exited before it was ready: %s", s.Name, s.LogTail())
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 	return fmt.Errorf("%s not ready after 90s", url)
 }
 
-// StartPantau starts the collector binary with a token per writer.
+// StartPantau starts the collector binary with a token per writer
+// (agents load00, load01, ...) and pprof on.
 func StartPantau(ctx context.Context, bin, workDir string, writers int) (*Server, error) {
-	dir, err := os.MkdirTemp(workDir, "pantau-")
+	agents := make([]AgentToken, writers)
+	for w := range agents {
+		agents[w].ID = fmt.Sprintf("load%02d", w)
+	}
+	return StartCollector(ctx, CollectorOptions{Bin: bin, WorkDir: workDir, Agents: agents, Pprof: true})
+}
+
+// AgentToken is an agent to create a token for, and the site tags the
+// token allows (none: any).
+type AgentToken struct {
+	ID    string
+	Sites []string
+}
+
+// CollectorOptions is how StartCollector starts pantau-collector.
+type CollectorOptions struct {
+	Bin     string
+	WorkDir string // the data directory, config and log are made in it
+	Agents  []AgentToken
+	// Inventory, if set, is written to a file the config names.
+	Inventory []byte
+	// RemoteWrite, if set, is the URL of storage.remote_write (one engine,
+	// named "engine").
+	RemoteWrite string
+	Pprof       bool
+}
+
+// StartCollector makes a data directory under o.WorkDir and writes a
+// collector.yml (listen address, data directory, inventory, remote
+// write) beside it, checks it with `check-config`, creates a token per
+// agent with `token create` and starts `serve` on a free loopback port.
+// The tokens are in Target.Tokens, in the order of o.Agents.
+func StartCollector(ctx context.Context, o CollectorOptions) (*Server, error) {
+	dir, err := os.MkdirTemp(o.WorkDir, "pantau-")
 	if err != nil {
 		return nil, err
-	}
-	tokens := make([]string, writers)
-	for w := range tokens {
-		out, err := exec.CommandContext(ctx, bin, "token", "create", "--data-dir", dir, "--agent", fmt.Sprintf("load%02d", w)).Output()
-		if err != nil {
-			return nil, fmt.Errorf("create token: %w", err)
-		}
-		tokens[w] = strings.TrimSpace(string(out))
 	}
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	s, err := start("pantau", dir, exec.CommandContext(ctx, bin, "serve", "--listen-address", addr, "--data-dir", dir, "--log.level", "warn", "--debug.pprof"))
+	cfg := fmt.Sprintf("# written by pantau-loadgen\nlisten_address: %s\ndata_dir: %s\n", addr, yamlQuote(dir))
+	if o.Inventory != nil {
+		inv := dir + "-inventory.yml"
+		if err := os.WriteFile(inv, o.Inventory, 0o644); err != nil {
+			return nil, fmt.Errorf("write inventory: %w", err)
+		}
+		cfg += "inventory: " + yamlQuote(inv) + "\n"
+	}
+	if o.RemoteWrite != "" {
+		cfg += "storage:\n  remote_write:\n    - name: engine\n      url: " + yamlQuote(o.RemoteWrite) + "\n"
+	}
+	cfgPath := dir + ".yml"
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		return nil, fmt.Errorf("write collector config: %w", err)
+	}
+	if out, err := exec.CommandContext(ctx, o.Bin, "check-config", "--config", cfgPath).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("generated collector config %s: %w: %s", cfgPath, err, bytes.TrimSpace(out))
+	}
+	tokens := make([]string, len(o.Agents))
+	for i, a := range o.Agents {
+		args := []string{"token", "create", "--config", cfgPath, "--agent", a.ID}
+		for _, site := range a.Sites {
+			args = append(args, "--site", site)
+		}
+		var stderr bytes.Buffer
+		cmd := exec.CommandContext(ctx, o.Bin, args...)
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return nil, fmt.Errorf("create token for %s: %w: %s", a.ID, err, bytes.TrimSpace(stderr.Bytes()))
+		}
+		tokens[i] = strings.TrimSpace(string(out))
+	}
+	args := []string{"serve", "--config", cfgPath, "--log.level", "warn"}
+	if o.Pprof {
+		args = append(args, "--debug.pprof")
+	}
+	s, err := start("pantau", dir, exec.CommandContext(ctx, o.Bin, args...))
 	if err != nil {
 		return nil, err
 	}
-	s.Target = Target{Name: "pantau", URL: "http://" + addr + "/api/v2/write?precision=ns", Tokens: tokens, PID: s.cmd.Process.Pid,
-		ProfileURL: "http://" + addr + "/debug/pprof/profile"}
-	return s, waitHTTP(ctx, "http://"+addr+"/readyz", func(c int) bool { return c == 200 })
+	s.BaseURL = "http://" + addr
+	s.Target = Target{Name: "pantau", URL: s.BaseURL + "/api/v2/write?precision=ns", Tokens: tokens, PID: s.cmd.Process.Pid}
+	if o.Pprof {
+		s.Target.ProfileURL = s.BaseURL + "/debug/pprof/profile"
+	}
+	return s, s.waitReady(ctx, s.BaseURL+"/readyz", func(c int) bool { return c == 200 })
 }
+
+// yamlQuote writes s as a double-quoted YAML scalar.
+func yamlQuote(s string) string { return strconv.Quote(s) }
 
 // StartVictoriaMetrics starts Debian's victoria-metrics single node.
 func StartVictoriaMetrics(ctx context.Context, workDir string) (*Server, error) {
@@ -130,8 +237,9 @@ func StartVictoriaMetrics(ctx context.Context, workDir string) (*Server, error) 
 	if err != nil {
 		return nil, err
 	}
-	s.Target = Target{Name: "victoria-metrics", URL: "http://" + addr + "/write?precision=ns", PID: s.cmd.Process.Pid}
-	return s, waitHTTP(ctx, "http://"+addr+"/health", func(c int) bool { return c == 200 })
+	s.BaseURL = "http://" + addr
+	s.Target = Target{Name: "victoria-metrics", URL: s.BaseURL + "/write?precision=ns", PID: s.cmd.Process.Pid}
+	return s, s.waitReady(ctx, s.BaseURL+"/health", func(c int) bool { return c == 200 })
 }
 
 // StartInfluxDB starts Debian's influxd (1.x) with a database "bench".
@@ -164,7 +272,8 @@ func StartInfluxDB(ctx context.Context, workDir string) (*Server, error) {
 		return nil, err
 	}
 	base := "http://" + addr
-	if err := waitHTTP(ctx, base+"/ping", func(c int) bool { return c == 204 }); err != nil {
+	s.BaseURL = base
+	if err := s.waitReady(ctx, base+"/ping", func(c int) bool { return c == 204 }); err != nil {
 		return s, err
 	}
 	res, err := http.Post(base+"/query?q=CREATE+DATABASE+bench", "", nil)
