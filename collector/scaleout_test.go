@@ -196,8 +196,9 @@ links:
 //     embedded TSDB only.
 //
 // Collector a is killed with SIGKILL in the middle and restarted a minute
-// later. Then: the engine holds exactly the reference's samples (values
-// and millisecond timestamps, after its deduplication); a and b report the
+// later. Then: the engine holds exactly the reference's samples (the same
+// series and millisecond timestamps after its deduplication, the same
+// values to its 12 significant digits); a and b report the
 // same minute states as the reference; and a reporting collector with no
 // TSDB of its own (storage.local: false) rebuilds the province's states
 // from the engine and reports the same figures as the reference for

@@ -39,7 +39,8 @@ Usage:
       30 s on stderr, the report on stdout.
       --remote-write URL adds storage.remote_write to the collector's
       config; --start-victoria-metrics starts victoria-metrics for it and
-      measures it too.
+      measures it too; --remote-only then also turns the collector's
+      embedded TSDB off (storage.local: false).
 
 Every run is bounded by --duration and by --max-requests, and only
 loopback addresses are accepted. A sample is one field of one line
@@ -110,6 +111,7 @@ func scaleMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.DurationVar(&o.Progress, "progress", 30*time.Second, "progress line period on stderr (negative: none)")
 	fs.StringVar(&o.RemoteWrite, "remote-write", "", "loopback URL to add as the collector's storage.remote_write engine")
 	fs.BoolVar(&o.StartVictoriaMetrics, "start-victoria-metrics", false, "start victoria-metrics and remote-write to its /api/v1/write")
+	fs.BoolVar(&o.RemoteOnly, "remote-only", false, "with --start-victoria-metrics: no embedded TSDB (storage.local: false), read back from victoria-metrics")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0

@@ -47,7 +47,11 @@ type ScaleOptions struct {
 	// StartVictoriaMetrics starts Debian's victoria-metrics and makes its
 	// /api/v1/write the remote-write URL (Scale only).
 	StartVictoriaMetrics bool
-	Logger               *slog.Logger
+	// RemoteOnly (with StartVictoriaMetrics) turns the collector's
+	// embedded TSDB off: storage.local false, reading back from
+	// victoria-metrics.
+	RemoteOnly bool
+	Logger     *slog.Logger
 }
 
 func (o *ScaleOptions) fill() error {
@@ -267,6 +271,9 @@ func Scale(ctx context.Context, o ScaleOptions) (ScaleResult, error) {
 	if o.RemoteWrite != "" && o.StartVictoriaMetrics {
 		return ScaleResult{}, errors.New("scale: give --remote-write or --start-victoria-metrics, not both")
 	}
+	if o.RemoteOnly && !o.StartVictoriaMetrics {
+		return ScaleResult{}, errors.New("scale: --remote-only needs --start-victoria-metrics (the collector reads back from it)")
+	}
 	if err := o.fill(); err != nil {
 		return ScaleResult{}, err
 	}
@@ -285,6 +292,7 @@ func Scale(ctx context.Context, o ScaleOptions) (ScaleResult, error) {
 		return ScaleResult{}, err
 	}
 	var engine Target
+	remoteQuery := ""
 	if o.StartVictoriaMetrics {
 		vm, err := StartVictoriaMetrics(ctx, work)
 		if vm != nil {
@@ -294,6 +302,9 @@ func Scale(ctx context.Context, o ScaleOptions) (ScaleResult, error) {
 			return ScaleResult{}, err
 		}
 		o.RemoteWrite = vm.BaseURL + "/api/v1/write"
+		if o.RemoteOnly {
+			remoteQuery = vm.BaseURL
+		}
 		engine = vm.Target
 		log.Info("victoria-metrics started", "remote_write_url", o.RemoteWrite, "pid", engine.PID)
 	}
@@ -302,7 +313,7 @@ func Scale(ctx context.Context, o ScaleOptions) (ScaleResult, error) {
 	for i, a := range p.Agents {
 		agents[i] = AgentToken{ID: a.ID, Sites: a.Sites}
 	}
-	col, err := StartCollector(ctx, CollectorOptions{Bin: o.Collector, WorkDir: work, Agents: agents, Inventory: inv, RemoteWrite: o.RemoteWrite})
+	col, err := StartCollector(ctx, CollectorOptions{Bin: o.Collector, WorkDir: work, Agents: agents, Inventory: inv, RemoteWrite: o.RemoteWrite, RemoteQuery: remoteQuery})
 	if col != nil {
 		defer col.Stop()
 	}

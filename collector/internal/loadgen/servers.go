@@ -150,6 +150,9 @@ type CollectorOptions struct {
 	// RemoteWrite, if set, is the URL of storage.remote_write (one engine,
 	// named "engine").
 	RemoteWrite string
+	// RemoteQuery, if set with RemoteWrite, turns the embedded TSDB off
+	// (storage.local: false) and reads back from this engine base URL.
+	RemoteQuery string
 	Pprof       bool
 }
 
@@ -177,6 +180,9 @@ func StartCollector(ctx context.Context, o CollectorOptions) (*Server, error) {
 	}
 	if o.RemoteWrite != "" {
 		cfg += "storage:\n  remote_write:\n    - name: engine\n      url: " + yamlQuote(o.RemoteWrite) + "\n"
+		if o.RemoteQuery != "" {
+			cfg += "  local: false\n  remote_query: {url: " + yamlQuote(o.RemoteQuery) + "}\n"
+		}
 	}
 	cfgPath := dir + ".yml"
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
