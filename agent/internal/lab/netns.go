@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -208,6 +209,10 @@ func (l *Lab) Start(ns string, args ...string) (*exec.Cmd, *SyncBuffer) {
 	cmd := exec.Command(full[0], full[1:]...)
 	out := &SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
+	// If the test binary dies without its cleanups (a -timeout panic, a
+	// kill), the process goes with it: `ip netns exec` execs the program,
+	// which keeps the parent-death signal.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		l.t.Fatalf("lab: start %s: %v", strings.Join(args, " "), err)
 	}
