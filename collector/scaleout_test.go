@@ -346,9 +346,22 @@ func TestIntegrationScaleOut(t *testing.T) {
 		return true
 	}
 	isX := func(id string) bool { return strings.Contains(id, "agent=agent-x") }
+	// Converged twice in a row, 5 s apart, with the reference unchanged:
+	// the agents' last batches are not still on their way to everyone.
+	last := -1
 	waitFor(t, 3*time.Minute, "a and b to hold agent-x's data, s agent-y's, and the engine everything", func() bool {
-		return converged(nodes["a"].base(), isX) && converged(nodes["b"].base(), isX) &&
+		ok := converged(nodes["a"].base(), isX) && converged(nodes["b"].base(), isX) &&
 			converged(nodes["s"].base(), func(id string) bool { return !isX(id) }) && converged(vm, nil)
+		n := sampleCount(ref())
+		stable := ok && n == last
+		last = -1
+		if ok {
+			last = n
+		}
+		if !stable {
+			time.Sleep(5 * time.Second)
+		}
+		return stable
 	})
 	want = ref()
 	got := rawSeries(t, vm, sel, end, rng)
