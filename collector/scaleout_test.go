@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -23,44 +24,16 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/report"
 	"github.com/pantau-noc/pantau/internal/testbuild"
+	"github.com/pantau-noc/pantau/internal/testengine"
 )
 
-// startVM starts Debian's victoria-metrics on a free loopback port the way
-// docs/scale-out.md tells an HA pair to run it: deduplication of identical
-// samples (-dedup.minScrapeInterval=1ms) and no query latency offset. It
-// returns the base URL; the process is killed by PID at cleanup.
+// startVM starts Debian's victoria-metrics the way docs/scale-out.md
+// tells an HA pair to run it: deduplication of identical samples
+// (-dedup.minScrapeInterval=1ms) and no query latency offset. It returns
+// the base URL.
 func startVM(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("victoria-metrics")
-	if err != nil {
-		t.Fatal("victoria-metrics not found: run `make deps` (Debian package victoria-metrics)")
-	}
-	addr := freePort(t)
-	var logs bytes.Buffer
-	cmd := exec.Command(bin, "-storageDataPath", t.TempDir(), "-httpListenAddr", addr, "-retentionPeriod", "100y",
-		"-dedup.minScrapeInterval", "1ms", "-search.latencyOffset", "0s", "-search.disableCache", "-loggerLevel", "WARN")
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("victoria-metrics logs:\n%s", logs.String())
-		}
-	})
-	base := "http://" + addr
-	waitFor(t, 60*time.Second, "victoria-metrics ready", func() bool {
-		res, err := http.Get(base + "/health")
-		if err != nil {
-			return false
-		}
-		res.Body.Close()
-		return res.StatusCode == 200
-	})
-	return base
+	return testengine.Start(t, testengine.VictoriaMetrics, "-dedup.minScrapeInterval", "1ms", "-search.disableCache").URL()
 }
 
 // rawSample is one stored sample as a query API returns it.
@@ -142,7 +115,12 @@ func serveProc(t *testing.T, bin, addr, cfgPath string) *proc {
 			p.cmd.Wait()
 		}
 	})
+	pid := p.cmd.Process.Pid
 	waitFor(t, 60*time.Second, "collector "+addr+" ready", func() bool {
+		// Another process answering on the port must not pass for this one.
+		if !alive(pid) {
+			t.Fatalf("collector %s exited at start:\n%s", addr, p.logs)
+		}
 		res, err := http.Get("http://" + addr + "/readyz")
 		if err != nil {
 			return false
@@ -151,6 +129,32 @@ func serveProc(t *testing.T, bin, addr, cfgPath string) *proc {
 		return res.StatusCode == 200
 	})
 	return p
+}
+
+// alive reports whether process pid runs (exists and is not a zombie).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i > 0 && len(b) > i+2 && b[i+2] != 'Z'
+}
+
+// freePorts returns n distinct free loopback addresses: all are held
+// open until every one is chosen, so none is handed out twice.
+func freePorts(t *testing.T, n int) []string {
+	t.Helper()
+	var out []string
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		out = append(out, l.Addr().String())
+	}
+	return out
 }
 
 type scaleNode struct {
@@ -226,11 +230,12 @@ func TestIntegrationScaleOut(t *testing.T) {
 	invAll := write(filepath.Join(work, "inv-all.yml"), scaleInvAll)
 
 	nodes := map[string]*scaleNode{}
-	for _, n := range []struct {
+	addrs := freePorts(t, 4)
+	for i, n := range []struct {
 		name, inv string
 		remote    bool
 	}{{"a", invX, true}, {"b", invX, true}, {"s", invY, true}, {"c", invAll, false}} {
-		nd := &scaleNode{name: n.name, dir: filepath.Join(work, n.name), addr: freePort(t)}
+		nd := &scaleNode{name: n.name, dir: filepath.Join(work, n.name), addr: addrs[i]}
 		cfg := fmt.Sprintf("listen_address: %s\ndata_dir: %s\ninventory: %s\n", nd.addr, nd.dir, n.inv)
 		if n.remote {
 			cfg += fmt.Sprintf("storage:\n  remote_write:\n    - {name: vm, url: %s/api/v1/write}\n", vm)

@@ -451,9 +451,14 @@ func (s *Spool) gcLocked() {
 func (s *Spool) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.statsLocked(s.recs, s.deliveredLocked)
+}
+
+// statsLocked sums the batches of recs that done does not exclude.
+func (s *Spool) statsLocked(recs []Record, done func(seq uint64) bool) Stats {
 	st := Stats{DroppedPoints: s.dropped}
-	for _, r := range s.recs {
-		if s.deliveredLocked(r.Seq) {
+	for _, r := range recs {
+		if done(r.Seq) {
 			continue
 		}
 		if st.Records == 0 {
@@ -698,20 +703,8 @@ func (c *Cursor) Stats() Stats {
 	s := c.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := Stats{DroppedPoints: s.dropped}
 	i := sort.Search(len(s.recs), func(i int) bool { return s.recs[i].Seq >= c.watermark })
-	for _, r := range s.recs[i:] {
-		if c.ackedLocked(r.Seq) {
-			continue
-		}
-		if st.Records == 0 {
-			st.Oldest = r.Created
-		}
-		st.Records++
-		st.Points += int64(r.Points)
-		st.Bytes += r.Size
-	}
-	return st
+	return s.statsLocked(s.recs[i:], c.ackedLocked)
 }
 
 // Name is the cursor's name.

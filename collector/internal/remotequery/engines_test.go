@@ -7,13 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,119 +16,31 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/pantau-noc/pantau/internal/testengine"
 )
 
 // engine is a victoria-metrics or prometheus process a test started.
 type engine struct {
 	name string
 	base string // http://127.0.0.1:port
-	log  string // its output
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// startProcess runs bin with args, kills it with the test process
-// (Pdeathsig) and stops it by PID in t.Cleanup.
-func startProcess(t *testing.T, name, bin string, args []string, ready string) *engine {
-	t.Helper()
-	dir := t.TempDir()
-	logPath := filepath.Join(dir, name+".log")
-	logs, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = logs, logs
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		logs.Close()
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	pid := cmd.Process.Pid
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(pid, syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-			<-done
-		}
-		logs.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(logPath)
-			if len(b) > 4000 {
-				b = b[len(b)-4000:]
-			}
-			t.Logf("%s output (end):\n%s", name, b)
-		}
-	})
-	e := &engine{name: name, base: "http://" + args[len(args)-1], log: logPath}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case <-done:
-			b, _ := os.ReadFile(logPath)
-			t.Fatalf("%s exited at start:\n%s", name, b)
-		default:
-		}
-		res, err := http.Get(e.base + ready)
-		if err == nil {
-			_, _ = io.Copy(io.Discard, res.Body)
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return e
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready at %s after 60s: %v", name, e.base+ready, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// startVictoriaMetrics starts Debian's victoria-metrics single node.
-// The listen address must stay the last argument.
+// startVictoriaMetrics starts Debian's victoria-metrics single node (no
+// query latency offset unless extra sets one).
 func startVictoriaMetrics(t *testing.T, extra ...string) *engine {
 	t.Helper()
-	bin, err := exec.LookPath("victoria-metrics")
-	if err != nil {
-		t.Fatalf("victoria-metrics not found (%v): run `make deps` (Debian package victoria-metrics)", err)
-	}
-	args := append([]string{"-storageDataPath", filepath.Join(t.TempDir(), "vm"), "-retentionPeriod", "100y",
-		"-loggerLevel", "WARN", "-search.latencyOffset", "0s"}, extra...)
-	args = append(args, "-httpListenAddr", freeAddr(t))
-	return startProcess(t, "victoria-metrics", bin, args, "/health")
+	e := testengine.Start(t, testengine.VictoriaMetrics, extra...)
+	return &engine{name: e.Kind, base: e.URL()}
 }
 
 // startPrometheus starts Debian's prometheus with the remote-write
 // receiver and a 30-day out-of-order window, so past samples can be
-// written in any order. The listen address must stay the last argument.
+// written in any order.
 func startPrometheus(t *testing.T) *engine {
 	t.Helper()
-	bin, err := exec.LookPath("prometheus")
-	if err != nil {
-		t.Fatalf("prometheus not found (%v): run `make deps` (Debian package prometheus)", err)
-	}
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfg, []byte("storage:\n  tsdb:\n    out_of_order_time_window: 30d\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{"--config.file", cfg, "--storage.tsdb.path", filepath.Join(dir, "data"),
-		"--storage.tsdb.retention.time", "60d", "--web.enable-remote-write-receiver", "--log.level", "warn",
-		"--web.listen-address", freeAddr(t)}
-	return startProcess(t, "prometheus", bin, args, "/-/ready")
+	e := testengine.Start(t, testengine.Prometheus)
+	return &engine{name: e.Kind, base: e.URL()}
 }
 
 // testSeries is a series the tests write and expect back.

@@ -5,12 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,135 +15,24 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/pantau-noc/pantau/internal/testengine"
 )
 
 // engine is a remote-write receiver started from Debian's package:
 // victoria-metrics (single node) or prometheus (with the remote-write
 // receiver and an out-of-order window).
-type engine struct {
-	t    testing.TB
-	kind string
-	bin  string
-	dir  string // data directory, kept across restarts
-	addr string // 127.0.0.1:port, kept across restarts
-	logs string
-	cmd  *exec.Cmd
-	done chan struct{}
-}
+type engine struct{ *testengine.Engine }
 
 const (
-	victoriaMetrics = "victoria-metrics"
-	prometheusKind  = "prometheus"
+	victoriaMetrics = testengine.VictoriaMetrics
+	prometheusKind  = testengine.Prometheus
 )
 
-// startEngine starts kind on a free loopback port with a temporary data
-// directory; it is SIGKILLed by PID at cleanup (and with the test process,
-// through Pdeathsig).
 func startEngine(t testing.TB, kind string) *engine {
 	t.Helper()
-	bin, err := exec.LookPath(kind)
-	if err != nil {
-		t.Fatalf("%s not found: run `make deps` (Debian package %s)", kind, kind)
-	}
-	root := t.TempDir()
-	e := &engine{t: t, kind: kind, bin: bin, dir: filepath.Join(root, "data"), logs: filepath.Join(root, kind+".log")}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.addr = l.Addr().String()
-	l.Close()
-	if kind == prometheusKind {
-		// The senders deliver out of order, and agents' backlogs are old:
-		// Prometheus must take out-of-order samples.
-		cfg := "global: {}\nstorage:\n  tsdb:\n    out_of_order_time_window: 7d\n"
-		if err := os.WriteFile(filepath.Join(root, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() { e.stop(syscall.SIGKILL) })
-	e.start()
-	return e
+	return &engine{testengine.Start(t, kind)}
 }
-
-func (e *engine) args() []string {
-	if e.kind == victoriaMetrics {
-		return []string{"-storageDataPath", e.dir, "-httpListenAddr", e.addr, "-retentionPeriod", "1y", "-loggerLevel", "WARN"}
-	}
-	return []string{"--config.file", filepath.Join(filepath.Dir(e.dir), "prometheus.yml"), "--storage.tsdb.path", e.dir,
-		"--web.listen-address", e.addr, "--web.enable-remote-write-receiver", "--log.level", "warn"}
-}
-
-// start runs the engine and waits until it is ready.
-func (e *engine) start() {
-	e.t.Helper()
-	logs, err := os.OpenFile(e.logs, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer logs.Close() // the child has its own copy
-	e.cmd = exec.Command(e.bin, e.args()...)
-	e.cmd.Stdout, e.cmd.Stderr = logs, logs
-	e.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := e.cmd.Start(); err != nil {
-		e.t.Fatalf("start %s: %v", e.kind, err)
-	}
-	e.done = make(chan struct{})
-	go func(cmd *exec.Cmd, done chan struct{}) { cmd.Wait(); close(done) }(e.cmd, e.done)
-	ready := "/health"
-	if e.kind == prometheusKind {
-		ready = "/-/ready"
-	}
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		res, err := http.Get("http://" + e.addr + ready)
-		if err == nil {
-			io.Copy(io.Discard, res.Body)
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case <-e.done:
-			e.t.Fatalf("%s exited at start:\n%s", e.kind, e.logTail())
-		default:
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("%s not ready after 90s:\n%s", e.kind, e.logTail())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// stop signals the process by PID and waits for it (SIGKILL after 60s).
-func (e *engine) stop(sig syscall.Signal) {
-	if e.cmd == nil || e.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-e.done:
-		return
-	default:
-	}
-	e.cmd.Process.Signal(sig)
-	select {
-	case <-e.done:
-	case <-time.After(60 * time.Second):
-		e.cmd.Process.Kill()
-		<-e.done
-	}
-}
-
-func (e *engine) logTail() string {
-	b, _ := os.ReadFile(e.logs)
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
-	}
-	return string(b)
-}
-
-func (e *engine) writeURL() string { return "http://" + e.addr + "/api/v1/write" }
 
 // read returns the raw samples of the series matching selector between
 // from and to (widened by a minute each side), per series
@@ -155,9 +40,9 @@ func (e *engine) writeURL() string { return "http://" + e.addr + "/api/v1/write"
 func (e *engine) read(ctx context.Context, selector string, from, to time.Time) (map[string]map[int64]float64, error) {
 	out := map[string]map[int64]float64{}
 	from, to = from.Add(-time.Minute).Truncate(time.Second), to.Add(time.Minute).Truncate(time.Second)
-	if e.kind == victoriaMetrics {
+	if e.Kind == victoriaMetrics {
 		// /api/v1/export: raw samples, integer ms timestamps.
-		u := fmt.Sprintf("http://%s/api/v1/export?match[]=%s&start=%d&end=%d", e.addr, url.QueryEscape(selector), from.Unix(), to.Unix())
+		u := fmt.Sprintf("http://%s/api/v1/export?match[]=%s&start=%d&end=%d", e.Addr, url.QueryEscape(selector), from.Unix(), to.Unix())
 		body, err := get(ctx, u)
 		if err != nil {
 			return nil, err
@@ -185,7 +70,7 @@ func (e *engine) read(ctx context.Context, selector string, from, to time.Time) 
 		return out, nil
 	}
 	// An instant query of a range selector returns the raw samples.
-	u := fmt.Sprintf("http://%s/api/v1/query?query=%s&time=%d", e.addr,
+	u := fmt.Sprintf("http://%s/api/v1/query?query=%s&time=%d", e.Addr,
 		url.QueryEscape(fmt.Sprintf("%s[%ds]", selector, int(to.Sub(from).Seconds()))), to.Unix())
 	body, err := get(ctx, u)
 	if err != nil {
@@ -278,7 +163,7 @@ func expectStored(t *testing.T, e *engine, selector string, from, to time.Time, 
 	for {
 		got, err := e.read(context.Background(), selector, from, to)
 		if err != nil {
-			t.Fatalf("read back from %s: %v", e.kind, err)
+			t.Fatalf("read back from %s: %v", e.Kind, err)
 		}
 		diff = diffSamples(got, want)
 		if len(diff) == 0 {
@@ -292,7 +177,7 @@ func expectStored(t *testing.T, e *engine, selector string, from, to time.Time, 
 	if len(diff) > 20 {
 		diff = append(diff[:20], fmt.Sprintf("... and %d more", len(diff)-20))
 	}
-	t.Fatalf("%s holds other samples than were acknowledged:\n%s\n%s log:\n%s", e.kind, strings.Join(diff, "\n"), e.kind, e.logTail())
+	t.Fatalf("%s holds other samples than were acknowledged:\n%s\n%s log:\n%s", e.Kind, strings.Join(diff, "\n"), e.Kind, e.LogTail())
 }
 
 func diffSamples(got, want map[string]map[int64]float64) []string {
@@ -331,7 +216,7 @@ func testEngineRoundTrip(t *testing.T, kind string) {
 	}
 	t.Parallel()
 	e := startEngine(t, kind)
-	q := openQueue(t, Options{Endpoints: []Endpoint{{Name: "engine", URL: e.writeURL()}}, MaxSamplesPerRequest: 100})
+	q := openQueue(t, Options{Endpoints: []Endpoint{{Name: "engine", URL: e.WriteURL()}}, MaxSamplesPerRequest: 100})
 	run(t, q)
 	now := time.Now().Truncate(time.Second)
 	from := now.Add(-2 * time.Hour)
@@ -386,7 +271,7 @@ func testEngineOutage(t *testing.T, kind string) {
 		after    = 15 * time.Second
 	)
 	e := startEngine(t, kind)
-	q := openQueue(t, Options{Endpoints: []Endpoint{{Name: "engine", URL: e.writeURL(), Timeout: 10 * time.Second}},
+	q := openQueue(t, Options{Endpoints: []Endpoint{{Name: "engine", URL: e.WriteURL(), Timeout: 10 * time.Second}},
 		MinBackoff: 50 * time.Millisecond, MaxBackoff: 2 * time.Second})
 	run(t, q)
 
@@ -436,17 +321,17 @@ func testEngineOutage(t *testing.T, kind string) {
 		// shutdown), so a kill -9 of it can lose its own last second of
 		// acknowledged data: that would be its loss, not the queue's.
 		// Stop it cleanly.
-		e.stop(syscall.SIGTERM)
+		e.Stop(syscall.SIGTERM)
 	} else {
 		// Prometheus writes an accepted request to its WAL before it
 		// answers, so SIGKILL loses nothing it acknowledged.
-		e.stop(syscall.SIGKILL)
+		e.Stop(syscall.SIGKILL)
 	}
 	time.Sleep(outage)
 	if b, _, _ := q.Pending("engine"); b == 0 {
 		t.Fatal("nothing queued while the engine was down")
 	}
-	e.start()
+	e.Restart()
 	time.Sleep(after)
 	stopLoad()
 	res := <-loaded
