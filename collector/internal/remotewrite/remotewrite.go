@@ -18,8 +18,9 @@
 // its acknowledgement of a write. So a write the collector acknowledged is
 // in this queue, survives kill -9 and power loss, and is delivered to every
 // endpoint at least once. After a crash a request that was sent but not yet
-// marked delivered is sent again; engines take the duplicate in their
-// stride because its timestamps and values are identical.
+// marked delivered is sent again, with identical timestamps and values:
+// Prometheus-based engines store such a sample once, VictoriaMetrics does
+// with -dedup.minScrapeInterval=1ms (docs/scale-out.md).
 //
 // Ordering: each endpoint has its own cursor in the queue and Shards
 // concurrent senders, and a failed request goes back to the queue while
