@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/pantau-noc/pantau/agent/internal/lab"
+
+	"github.com/pantau-noc/pantau/internal/testbuild"
 )
 
 // TestIntegrationLabTopologyAlert: a district hub with 30 child sites
@@ -25,7 +27,7 @@ import (
 // counting the 30 sites, and after the link is back exactly one
 // resolution.
 func TestIntegrationLabTopologyAlert(t *testing.T) {
-	agentBin, colBin := buildAgent(t), buildCollector(t)
+	agentBin, colBin := testbuild.Agent(t), testbuild.Collector(t)
 	l, noc, router, site, _, _, siteIf := threeHop(t)
 	// the 30 child sites are addresses behind the hub
 	for i := 1; i <= 30; i++ {

@@ -20,6 +20,8 @@ import (
 	"github.com/pantau-noc/pantau/agent/internal/lab"
 	"github.com/pantau-noc/pantau/agent/internal/point"
 	"github.com/pantau-noc/pantau/internal/spool"
+
+	"github.com/pantau-noc/pantau/internal/testbuild"
 )
 
 // BenchmarkBacklogDrain24h measures how long the agent takes to deliver
@@ -27,7 +29,7 @@ import (
 // points in 5,000-point batches) to a collector on
 // loopback, as after a day-long outage. Run with -benchtime 1x.
 func BenchmarkBacklogDrain24h(b *testing.B) {
-	colBin := buildCollectorB(b)
+	colBin := testbuild.Collector(b)
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		dir := b.TempDir()
@@ -111,12 +113,4 @@ func freeTCPPort(b *testing.B) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
-}
-
-func buildCollectorB(b *testing.B) string {
-	bin := filepath.Join(b.TempDir(), "pantau-collector")
-	if out, err := exec.Command("go", "build", "-o", bin, "../collector/cmd/pantau-collector").CombinedOutput(); err != nil {
-		b.Fatalf("build pantau-collector: %v: %s", err, out)
-	}
-	return bin
 }

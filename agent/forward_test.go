@@ -15,23 +15,9 @@ import (
 	"time"
 
 	"github.com/pantau-noc/pantau/agent/internal/lab"
+
+	"github.com/pantau-noc/pantau/internal/testbuild"
 )
-
-var collectorBin string
-
-func buildCollector(t *testing.T) string {
-	t.Helper()
-	if collectorBin == "" {
-		dir := t.TempDir()
-		bin := filepath.Join(dir, "pantau-collector")
-		if out, err := exec.Command("go", "build", "-o", bin, "../collector/cmd/pantau-collector").CombinedOutput(); err != nil {
-			t.Fatalf("build pantau-collector: %v: %s", err, out)
-		}
-		collectorBin = bin
-		t.Cleanup(func() { collectorBin = "" })
-	}
-	return collectorBin
-}
 
 // samples returns the timestamps (unix ms) of every sample of the series
 // selected by sel in the last 3 hours, asked from inside the lab.
@@ -74,7 +60,7 @@ func TestIntegrationStoreAndForward(t *testing.T) {
 }
 
 func storeAndForward(t *testing.T, kill bool) {
-	agentBin, colBin := buildAgent(t), buildCollector(t)
+	agentBin, colBin := testbuild.Agent(t), testbuild.Collector(t)
 	l, noc, _, site, _, _, siteIf := threeHop(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "collector")

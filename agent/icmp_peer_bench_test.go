@@ -18,6 +18,8 @@ import (
 
 	"github.com/pantau-noc/pantau/agent/internal/lab"
 	"github.com/pantau-noc/pantau/internal/spool"
+
+	"github.com/pantau-noc/pantau/internal/testbuild"
 )
 
 const (
@@ -70,7 +72,7 @@ func measure(b *testing.B, pid int) {
 // loss and mean RTT. Run with -benchtime 1x; needs root (raw ICMP) and
 // make deps-bench.
 func BenchmarkICMPPeers(b *testing.B) {
-	bin := buildAgent(b)
+	bin := testbuild.Agent(b)
 	for _, engine := range []string{"shared", "pinger"} {
 		b.Run("agent-"+engine, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
@@ -225,7 +227,7 @@ func queuedICMP(b *testing.B, dir string) (sent, recv, meanRTT float64) {
 // reports the agent's CPU share of one core, peak RSS, snmp_if points and
 // ICMP loss. Run with -benchtime 1x; needs root.
 func BenchmarkAgentFullLoad(b *testing.B) {
-	bin := buildAgent(b)
+	bin := testbuild.Agent(b)
 	for _, mode := range []string{"raw", "unprivileged"} {
 		b.Run(mode, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {

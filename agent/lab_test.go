@@ -7,46 +7,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pantau-noc/pantau/agent/internal/lab"
+
+	"github.com/pantau-noc/pantau/internal/testbuild"
 )
-
-var (
-	agentBinOnce sync.Once
-	agentBin     string
-	agentBinErr  error
-)
-
-// buildAgent builds pantau-agent once per test run.
-func buildAgent(t testing.TB) string {
-	t.Helper()
-	agentBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "pantau-agent-bin-")
-		if err != nil {
-			agentBinErr = err
-			return
-		}
-		agentBin = filepath.Join(dir, "pantau-agent")
-		out, err := exec.Command("go", "build", "-o", agentBin, "./cmd/pantau-agent").CombinedOutput()
-		if err != nil {
-			agentBinErr = &buildError{err, string(out)}
-		}
-	})
-	if agentBinErr != nil {
-		t.Fatal(agentBinErr)
-	}
-	return agentBin
-}
-
-type buildError struct {
-	err error
-	out string
-}
-
-func (e *buildError) Error() string { return "build pantau-agent: " + e.err.Error() + ": " + e.out }
 
 // parsed is one line of line protocol, simply split (test output only).
 type parsed struct {
@@ -130,7 +97,7 @@ func labCollector(t *testing.T, l *lab.Lab, ns, colBin string, tokenArgs []strin
 // measured loss and RTT fall within tolerances derived from the injected
 // values; the router itself, one clean hop away, shows neither.
 func TestIntegrationLabICMPLossAndDelay(t *testing.T) {
-	bin := buildAgent(t)
+	bin := testbuild.Agent(t)
 	l, noc, router, site, rNoc, rSite, siteIf := threeHop(t)
 	const delay = 20 * time.Millisecond
 	l.Delay(router, delay, map[string]string{"10.250.1.1": rNoc, "10.250.2.2": rSite})
@@ -178,7 +145,7 @@ icmp:
 // TestIntegrationLabOutage: a cut link means loss 1 and up 0, and the
 // restored link comes back.
 func TestIntegrationLabOutage(t *testing.T) {
-	bin := buildAgent(t)
+	bin := testbuild.Agent(t)
 	l, noc, _, _, _, _, _ := threeHop(t)
 	cfg := filepath.Join(t.TempDir(), "agent.yml")
 	os.WriteFile(cfg, []byte(`agent: {listen_address: ""}
@@ -209,7 +176,7 @@ icmp:
 // snmpd in the site namespace across the router, with v2c and v3 authPriv,
 // and its interface counters agree with snmpget's.
 func TestIntegrationLabSNMP(t *testing.T) {
-	bin := buildAgent(t)
+	bin := testbuild.Agent(t)
 	l, noc, _, site, _, _, siteIf := threeHop(t)
 	sd := lab.StartSnmpd(t, lab.SnmpdOptions{Netns: site, Listen: "10.250.2.2:1161"})
 	u := sd.V3AuthPriv()

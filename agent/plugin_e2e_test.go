@@ -29,6 +29,8 @@ import (
 	"time"
 
 	"github.com/pantau-noc/pantau/agent/internal/lab"
+
+	"github.com/pantau-noc/pantau/internal/testbuild"
 )
 
 // buildPlugin builds a plugin package into dir; it returns its path and
@@ -115,7 +117,7 @@ func dnsServer(t *testing.T) string {
 // and one whose checksum is wrong, fail only their own targets while the
 // agent keeps probing ICMP and SNMP.
 func TestIntegrationBundledPlugins(t *testing.T) {
-	agentBin, colBin := buildAgent(t), buildCollector(t)
+	agentBin, colBin := testbuild.Agent(t), testbuild.Collector(t)
 	dir := t.TempDir()
 	httpBin, httpSum := buildPlugin(t, dir, "http", "../plugins/http")
 	dnsBin, dnsSum := buildPlugin(t, dir, "dns", "../plugins/dns")

@@ -15,6 +15,8 @@ import (
 
 	"github.com/pantau-noc/pantau/agent/internal/config"
 	"github.com/pantau-noc/pantau/agent/internal/lab"
+
+	"github.com/pantau-noc/pantau/internal/testbuild"
 )
 
 // TestIntegrationTwoCollectors: an HA pair gets every batch, each through
@@ -73,7 +75,7 @@ icmp:
 // TestIntegrationSIGHUPReload: the daemon reloads agent.yml on SIGHUP, and
 // a broken edit is refused with its file:line:col while the old config runs on.
 func TestIntegrationSIGHUPReload(t *testing.T) {
-	bin := buildAgent(t)
+	bin := testbuild.Agent(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "agent.yml")
 	write := func(s string) { os.WriteFile(cfg, []byte(s), 0o600) }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/pantau-noc/pantau/agent/internal/lab"
+
+	"github.com/pantau-noc/pantau/internal/testbuild"
 )
 
 // TestIntegrationLabSLAReport is the SLA engine end to end: an agent at a
@@ -21,7 +23,7 @@ import (
 // outage of two minutes starting when the cut did, caused by the ISP link
 // (the agent kept reporting), and the availability those minutes give.
 func TestIntegrationLabSLAReport(t *testing.T) {
-	agentBin, colBin := buildAgent(t), buildCollector(t)
+	agentBin, colBin := testbuild.Agent(t), testbuild.Collector(t)
 	l, noc, _, site, _, _, siteIf := threeHop(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "collector")

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,22 +16,9 @@ import (
 	"github.com/prometheus/client_golang/api"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
-)
 
-// buildCollector compiles pantau-collector once per test binary run.
-var buildOnce = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "pantau-collector-bin-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "pantau-collector")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/pantau-collector")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build: %w\n%s", err, out)
-	}
-	return bin, nil
-})
+	"github.com/pantau-noc/pantau/internal/testbuild"
+)
 
 func freePort(t *testing.T) string {
 	t.Helper()
@@ -94,10 +79,7 @@ func TestIntegrationKill9KeepsAcknowledgedData(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test (starts the collector binary)")
 	}
-	bin, err := buildOnce()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := testbuild.Collector(t)
 	dataDir := t.TempDir()
 	addr := freePort(t)
 	var o, e bytes.Buffer

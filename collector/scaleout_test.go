@@ -211,10 +211,7 @@ func TestIntegrationScaleOut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test (collector and agent processes, victoria-metrics)")
 	}
-	bin, err := buildOnce()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := testbuild.Collector(t)
 	agentBin := testbuild.Agent(t)
 	vm := startVM(t)
 	work := t.TempDir()

@@ -1,5 +1,6 @@
 // Package testbuild builds Pantau's binaries for tests that run them as
-// processes, laid out as `make build` lays them out in bin/.
+// processes, laid out as `make build` lays them out in bin/: each once per
+// test process, static (CGO_ENABLED=0) as released.
 package testbuild
 
 import (
@@ -18,7 +19,36 @@ var (
 	once sync.Once
 	dir  string
 	err  error
+
+	collector = sync.OnceValues(func() (string, error) {
+		d, err := os.MkdirTemp("", "pantau-testbuild-collector-")
+		if err != nil {
+			return "", err
+		}
+		bin := filepath.Join(d, "pantau-collector")
+		return bin, goBuild(bin, "github.com/pantau-noc/pantau/collector/cmd/pantau-collector")
+	})
 )
+
+// Collector builds pantau-collector once per test process and returns its
+// path (in the system's temporary directory).
+func Collector(t testing.TB) string {
+	t.Helper()
+	bin, err := collector()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+func goBuild(out, pkg string) error {
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if o, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build %s: %w: %s", pkg, err, o)
+	}
+	return nil
+}
 
 // Agent builds pantau-agent and the bundled http, dns and tcp plugins
 // (with their SHA256SUMS, in plugins/ next to it) once per test process,
@@ -47,8 +77,8 @@ func build() (string, error) {
 		{"plugins/pantau-plugin-tcp", "github.com/pantau-noc/pantau/plugins/tcp"},
 	} {
 		out := filepath.Join(d, b.out)
-		if o, err := exec.Command("go", "build", "-o", out, b.pkg).CombinedOutput(); err != nil {
-			return "", fmt.Errorf("build %s: %v: %s", b.pkg, err, o)
+		if err := goBuild(out, b.pkg); err != nil {
+			return "", err
 		}
 		if strings.HasPrefix(b.out, "plugins/") {
 			data, err := os.ReadFile(out)

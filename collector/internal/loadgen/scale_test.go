@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,18 +18,9 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
-)
 
-// buildCollector builds pantau-collector into a temporary directory.
-// (internal/testbuild builds only the agent and its plugins.)
-func buildCollector(tb testing.TB) string {
-	tb.Helper()
-	bin := filepath.Join(tb.TempDir(), "pantau-collector")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/pantau-noc/pantau/collector/cmd/pantau-collector").CombinedOutput(); err != nil {
-		tb.Fatalf("build pantau-collector: %v: %s", err, out)
-	}
-	return bin
-}
+	"github.com/pantau-noc/pantau/internal/testbuild"
+)
 
 func TestProvinceInventory(t *testing.T) {
 	p := NewProvince(3, 5)
@@ -191,7 +180,7 @@ func TestIntegrationScaleSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: builds and starts pantau-collector (about 45 s)")
 	}
-	bin := buildCollector(t)
+	bin := testbuild.Collector(t)
 	ctx := t.Context()
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))
 	p := NewProvince(10, 20)
@@ -305,7 +294,7 @@ func BenchmarkProvincialScale(b *testing.B) {
 	if testing.Short() {
 		b.Skip("starts pantau-collector for minutes")
 	}
-	bin := buildCollector(b)
+	bin := testbuild.Collector(b)
 	log := slog.New(slog.NewTextHandler(b.Output(), nil))
 	var res ScaleResult
 	for b.Loop() {
