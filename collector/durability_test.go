@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -35,11 +36,16 @@ type proc struct {
 	logs *bytes.Buffer
 }
 
-func startProc(t *testing.T, bin, addr, dataDir string) *proc {
+// startProc runs `bin serve` with args, waits until addr answers
+// /readyz, and makes sure the answer is this process's: a collector that
+// exited at start (its port taken) fails the test. The process dies with
+// the test process and is killed by PID at cleanup.
+func startProc(t *testing.T, bin, addr string, args ...string) *proc {
 	t.Helper()
 	p := &proc{logs: &bytes.Buffer{}}
-	p.cmd = exec.Command(bin, "serve", "--listen-address", addr, "--data-dir", dataDir, "--log.level", "warn")
+	p.cmd = exec.Command(bin, append([]string{"serve", "--log.level", "warn"}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -49,20 +55,29 @@ func startProc(t *testing.T, bin, addr, dataDir string) *proc {
 			p.cmd.Wait()
 		}
 	})
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	pid := p.cmd.Process.Pid
+	waitFor(t, 60*time.Second, "collector "+addr+" ready", func() bool {
+		if !alive(pid) {
+			t.Fatalf("collector %s exited at start:\n%s", addr, p.logs)
+		}
 		res, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return p
-			}
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("collector not ready after 60s; logs:\n%s", p.logs)
-		}
-		time.Sleep(20 * time.Millisecond)
+		res.Body.Close()
+		return res.StatusCode == 200
+	})
+	return p
+}
+
+// alive reports whether process pid runs (exists and is not a zombie).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
 	}
+	i := bytes.LastIndexByte(b, ')')
+	return i > 0 && len(b) > i+2 && b[i+2] != 'Z'
 }
 
 // kill sends SIGKILL to the process it started (by PID) and reaps it.
@@ -118,7 +133,7 @@ func TestIntegrationKill9KeepsAcknowledgedData(t *testing.T) {
 
 	next := 0 // batch numbers continue across cycles
 	for c := 0; c < cycles; c++ {
-		p := startProc(t, bin, addr, dataDir)
+		p := startProc(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
 		var (
 			wg     sync.WaitGroup
 			once   sync.Once
@@ -155,7 +170,7 @@ func TestIntegrationKill9KeepsAcknowledgedData(t *testing.T) {
 		next = start + 50
 	}
 
-	p := startProc(t, bin, addr, dataDir)
+	p := startProc(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
 	defer func() {
 		// A clean SIGTERM: drains, exits 0, logs the stop.
 		p.cmd.Process.Signal(syscall.SIGTERM)

@@ -98,49 +98,6 @@ func sampleCount(m map[string][]rawSample) int {
 	return n
 }
 
-// serveProc runs `pantau-collector serve --config cfgPath` and waits for
-// it to be ready.
-func serveProc(t *testing.T, bin, addr, cfgPath string) *proc {
-	t.Helper()
-	p := &proc{logs: &bytes.Buffer{}}
-	p.cmd = exec.Command(bin, "serve", "--config", cfgPath, "--log.level", "warn")
-	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			p.cmd.Process.Kill()
-			p.cmd.Wait()
-		}
-	})
-	pid := p.cmd.Process.Pid
-	waitFor(t, 60*time.Second, "collector "+addr+" ready", func() bool {
-		// Another process answering on the port must not pass for this one.
-		if !alive(pid) {
-			t.Fatalf("collector %s exited at start:\n%s", addr, p.logs)
-		}
-		res, err := http.Get("http://" + addr + "/readyz")
-		if err != nil {
-			return false
-		}
-		res.Body.Close()
-		return res.StatusCode == 200
-	})
-	return p
-}
-
-// alive reports whether process pid runs (exists and is not a zombie).
-func alive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	i := bytes.LastIndexByte(b, ')')
-	return i > 0 && len(b) > i+2 && b[i+2] != 'Z'
-}
-
 // freePorts returns n distinct free loopback addresses: all are held
 // open until every one is chosen, so none is handed out twice.
 func freePorts(t *testing.T, n int) []string {
@@ -264,7 +221,7 @@ func TestIntegrationScaleOut(t *testing.T) {
 
 	for _, name := range []string{"a", "b", "s", "c"} {
 		nd := nodes[name]
-		nd.p = serveProc(t, bin, nd.addr, nd.cfg)
+		nd.p = startProc(t, bin, nd.addr, "--config", nd.cfg)
 	}
 	start := time.Now()
 	var agents []*exec.Cmd
@@ -293,7 +250,7 @@ func TestIntegrationScaleOut(t *testing.T) {
 	nodes["a"].p.kill()
 	t.Logf("collector a killed at +%s", time.Since(start).Round(time.Second))
 	time.Sleep(60 * time.Second)
-	nodes["a"].p = serveProc(t, bin, nodes["a"].addr, nodes["a"].cfg)
+	nodes["a"].p = startProc(t, bin, nodes["a"].addr, "--config", nodes["a"].cfg)
 	t.Logf("collector a restarted at +%s", time.Since(start).Round(time.Second))
 	time.Sleep(30 * time.Second)
 	// the agents stop (SIGTERM keeps their queues); everything they took
