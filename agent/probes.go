@@ -25,7 +25,9 @@ func icmpJobs(p icmp.Pinger, targets []config.ICMPTarget, resolver *net.Resolver
 	if !ok {
 		jobs := make([]scheduler.Job, 0, len(targets))
 		for _, t := range targets {
-			jobs = append(jobs, icmpJob(p, t, resolver))
+			j := icmpJob(p, t, resolver)
+			j.FixedOffset, j.Offset = true, scheduler.SplayOn("icmp", t.Target, t.Interval.Std(), scheduler.FineQuantum)
+			jobs = append(jobs, j)
 		}
 		return jobs
 	}

@@ -16,12 +16,12 @@ func cpuTime() time.Duration {
 }
 
 // benchTargets runs b.N one-second rounds of n loopback targets, one
-// packet each, in 100 start slots spread over the second (as the agent's
-// scheduler does), and reports the CPU share of one core, loss and mean
+// packet each, in 20 start slots spread over the second (as the agent's
+// scheduler does, 50 ms apart), and reports the CPU share of one core, loss and mean
 // RTT. A BatchPinger gets one PingBatch call per slot, as the agent makes;
 // any other Pinger gets one goroutine and Ping call per target.
 func benchTargets(b *testing.B, p Pinger, n int) {
-	const slots = 100
+	const slots = 20
 	addrs := make([]netip.Addr, n)
 	for i := range addrs {
 		addrs[i] = netip.AddrFrom4([4]byte{127, 1, byte(i / 250), byte(1 + i%250)})
