@@ -393,8 +393,12 @@ func (p *Poller) walk(oid string) ([]gosnmp.SnmpPDU, error) {
 	return p.g.BulkWalkAll(oid)
 }
 
-// walkColumns walks each column once into rs.
+// walkColumns walks each column once into rs: all of them together with
+// GETBULK (v2c, v3), one after the other with GETNEXT (v1).
 func (p *Poller) walkColumns(rs rows, cols ...column) error {
+	if p.t.Version != "1" {
+		return p.bulkColumns(rs, cols)
+	}
 	for _, c := range cols {
 		pdus, err := p.walk(columnOID[c])
 		if err != nil {
