@@ -208,53 +208,43 @@ func TestBulkColumnsLockstep(t *testing.T) {
 			t.Errorf("column by column: %d requests, want 8", n)
 		}
 	})
-	t.Run("truncated", func(t *testing.T) {
+	// walk reads cols from a fake agent with n interfaces, set up by set.
+	walk := func(t *testing.T, n int, set func(*fakeAgent)) (rows, *fakeAgent, error) {
+		a := startFakeAgent(t, n)
+		set(a)
+		rs := rows{}
+		return rs, a, bulkPoller(t, a, 25).bulkColumns(rs, cols)
+	}
+	for _, c := range []struct {
+		name string
+		n    int
+		set  func(*fakeAgent)
+	}{
 		// A device that fits 7 varbinds in a message: rows end mid-way,
 		// and the columns it did not reach are asked again.
-		a := startFakeAgent(t, 40)
-		a.maxVarbinds = 7
-		p := bulkPoller(t, a, 25)
-		rs := rows{}
-		if err := p.bulkColumns(rs, cols); err != nil {
-			t.Fatal(err)
-		}
-		checkBulkRows(t, rs, 40)
-	})
-	t.Run("tooBig", func(t *testing.T) {
+		{"truncated", 40, func(a *fakeAgent) { a.maxVarbinds = 7 }},
 		// A device that refuses more than 2 varbinds: fewer rows, then
 		// fewer columns a request, until it answers.
-		a := startFakeAgent(t, 12)
-		a.tooBigOver = 2
-		p := bulkPoller(t, a, 25)
-		rs := rows{}
-		if err := p.bulkColumns(rs, cols); err != nil {
-			t.Fatal(err)
-		}
-		checkBulkRows(t, rs, 12)
-	})
+		{"tooBig", 12, func(a *fakeAgent) { a.tooBigOver = 2 }},
+		{"empty table", 0, func(*fakeAgent) {}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rs, _, err := walk(t, c.n, c.set)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkBulkRows(t, rs, c.n)
+		})
+	}
 	t.Run("tooBig always", func(t *testing.T) {
 		// Even one varbind is too big: the walk ends with the agent's error.
-		a := startFakeAgent(t, 3)
-		a.tooBigOver = -1
-		p := bulkPoller(t, a, 25)
-		err := p.bulkColumns(rows{}, cols)
+		_, a, err := walk(t, 3, func(a *fakeAgent) { a.tooBigOver = -1 })
 		if err == nil || !strings.Contains(err.Error(), "agent error") {
 			t.Fatalf("err = %v", err)
 		}
 		// 25, 12, 6, 3 and 1 row of 3 columns, then 1 row of 1 column.
 		if n := a.requests.Load(); n != 6 {
 			t.Errorf("%d requests, want 6", n)
-		}
-	})
-	t.Run("empty table", func(t *testing.T) {
-		a := startFakeAgent(t, 0)
-		p := bulkPoller(t, a, 25)
-		rs := rows{}
-		if err := p.bulkColumns(rs, cols); err != nil {
-			t.Fatal(err)
-		}
-		if len(rs) != 0 || a.requests.Load() != 1 {
-			t.Fatalf("%d rows in %d requests", len(rs), a.requests.Load())
 		}
 	})
 }
