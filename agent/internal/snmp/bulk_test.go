@@ -54,8 +54,9 @@ type fakeAgent struct {
 	addr        string
 	names       []string // sorted
 	values      map[string]gosnmp.SnmpPDU
-	maxVarbinds int // truncate responses to this many varbinds (0: no limit)
-	tooBigOver  int // answer tooBig when asked for more varbinds than this (0: never, -1: always)
+	maxVarbinds int              // truncate responses to this many varbinds (0: no limit)
+	tooBigOver  int              // answer tooBig when asked for more varbinds than this (0: never, -1: always)
+	fixed       []gosnmp.SnmpPDU // when set, the answer to every request
 	requests    atomic.Int64
 }
 
@@ -107,9 +108,12 @@ func (a *fakeAgent) serve(c net.PacketConn) {
 		a.requests.Add(1)
 		resp := &gosnmp.SnmpPacket{Version: gosnmp.Version2c, Community: req.Community, PDUType: gosnmp.GetResponse, RequestID: req.RequestID}
 		asked := len(req.Variables) * int(req.MaxRepetitions)
-		if a.tooBigOver != 0 && asked > a.tooBigOver {
+		switch {
+		case a.fixed != nil:
+			resp.Variables = a.fixed
+		case a.tooBigOver != 0 && asked > a.tooBigOver:
 			resp.Error, resp.Variables = gosnmp.TooBig, []gosnmp.SnmpPDU{}
-		} else {
+		default:
 			resp.Variables = a.bulk(req.Variables, int(req.MaxRepetitions))
 		}
 		out, err := resp.MarshalMsg()
@@ -252,35 +256,13 @@ func TestBulkColumnsLockstep(t *testing.T) {
 func TestBulkColumnsRefusesNonIncreasing(t *testing.T) {
 	// An agent that answers every GETBULK with the same row would loop a
 	// walker forever; this one must stop with an error naming the column.
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	go func() {
-		dec := &gosnmp.GoSNMP{Version: gosnmp.Version2c}
-		buf := make([]byte, 65535)
-		for {
-			n, from, err := c.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			req, err := dec.SnmpDecodePacket(buf[:n])
-			if err != nil {
-				continue
-			}
-			resp := &gosnmp.SnmpPacket{Version: gosnmp.Version2c, Community: req.Community, PDUType: gosnmp.GetResponse, RequestID: req.RequestID,
-				Variables: []gosnmp.SnmpPDU{{Name: "." + columnOID[colHCInOctets] + ".5", Type: gosnmp.Counter64, Value: uint64(5)}}}
-			out, _ := resp.MarshalMsg()
-			_, _ = c.WriteTo(out, from)
-		}
-	}()
-	p := newTestPoller(t, Target{Name: "loop", Address: c.LocalAddr().String(), Version: "2c", Community: "public", Timeout: 5 * time.Second}, nil)
-	if err := p.connect(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	err = p.bulkColumns(rows{}, []column{colHCInOctets})
+	a := startFakeAgent(t, 0)
+	a.fixed = []gosnmp.SnmpPDU{{Name: "." + columnOID[colHCInOctets] + ".5", Type: gosnmp.Counter64, Value: uint64(5)}}
+	err := bulkPoller(t, a, 25).bulkColumns(rows{}, []column{colHCInOctets})
 	if err == nil || !strings.Contains(err.Error(), "not increasing") || !strings.Contains(err.Error(), columnOID[colHCInOctets]) {
 		t.Fatalf("err = %v", err)
+	}
+	if n := a.requests.Load(); n != 2 {
+		t.Errorf("%d requests, want 2", n)
 	}
 }
