@@ -30,13 +30,9 @@ func bulkRows(maxReps uint32, n int) uint32 {
 // varbinds than asked to fit its message size: the columns it did not
 // reach are asked again from where they were. No column is read twice.
 func (p *Poller) bulkColumns(rs rows, cols []column) error {
-	type walk struct {
-		c    column
-		last string // the last name read, where the next request starts
-	}
-	active := make([]walk, 0, len(cols))
+	active := make([]bulkWalk, 0, len(cols))
 	for _, c := range cols {
-		active = append(active, walk{c: c, last: columnOID[c]})
+		active = append(active, bulkWalk{c: c, last: columnOID[c]})
 	}
 	pdus := make([][]gosnmp.SnmpPDU, numColumns)
 	oids := make([]string, 0, len(cols))
@@ -70,24 +66,9 @@ func (p *Poller) bulkColumns(rs rows, cols []column) error {
 		if len(pkt.Variables) == 0 {
 			return fmt.Errorf("getbulk %s: empty response", columnOID[req[0].c])
 		}
-		done := make([]bool, len(req))
-		for i, v := range pkt.Variables {
-			k := i % len(req)
-			if done[k] {
-				continue
-			}
-			w := &req[k]
-			name := normOID(v.Name)
-			base := columnOID[w.c]
-			if v.Type == gosnmp.EndOfMibView || len(name) <= len(base) || !strings.HasPrefix(name, base) || name[len(base)] != '.' {
-				done[k] = true
-				continue
-			}
-			if !oidLess(w.last, name) {
-				return fmt.Errorf("walk %s: OID not increasing: %s after %s", base, name, w.last)
-			}
-			w.last = name
-			pdus[w.c] = append(pdus[w.c], v)
+		done, err := lockstep(req, pkt.Variables, pdus)
+		if err != nil {
+			return err
 		}
 		next := active[:0]
 		for k, w := range active {
@@ -101,6 +82,43 @@ func (p *Poller) bulkColumns(rs rows, cols []column) error {
 		parseColumn(rs, c, pdus[c])
 	}
 	return nil
+}
+
+// bulkWalk is one column being read by bulkColumns.
+type bulkWalk struct {
+	c    column
+	last string // the last name read, where the next request starts
+}
+
+// lockstep files one GETBULK response under the columns req asked for:
+// varbind i answers column i mod len(req). A column is done at its first
+// name outside it or at endOfMibView; a name that does not follow the
+// column's last one is an error (a broken agent would loop otherwise).
+// Values go to pdus[column]; req's last names advance.
+func lockstep(req []bulkWalk, vars []gosnmp.SnmpPDU, pdus [][]gosnmp.SnmpPDU) ([]bool, error) {
+	done := make([]bool, len(req))
+	if len(req) == 0 {
+		return done, nil
+	}
+	for i, v := range vars {
+		k := i % len(req)
+		if done[k] {
+			continue
+		}
+		w := &req[k]
+		name := normOID(v.Name)
+		base := columnOID[w.c]
+		if v.Type == gosnmp.EndOfMibView || len(name) <= len(base) || !strings.HasPrefix(name, base) || name[len(base)] != '.' {
+			done[k] = true
+			continue
+		}
+		if !oidLess(w.last, name) {
+			return done, fmt.Errorf("walk %s: OID not increasing: %s after %s", base, name, w.last)
+		}
+		w.last = name
+		pdus[w.c] = append(pdus[w.c], v)
+	}
+	return done, nil
 }
 
 // oidLess reports whether dotted OID a sorts before b, arc by arc.

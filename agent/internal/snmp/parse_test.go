@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -291,6 +292,26 @@ func FuzzParseResponses(f *testing.F) {
 			r.packets(false)
 			r.speed()
 			samples[idx] = s
+		}
+		// The same varbinds as successive GETBULK answers for every column.
+		req := make([]bulkWalk, 0, numColumns)
+		for c := column(0); c < numColumns; c++ {
+			req = append(req, bulkWalk{c: c, last: columnOID[c]})
+		}
+		got := make([][]gosnmp.SnmpPDU, numColumns)
+		for off := 0; off < len(pdus); off += int(numColumns) {
+			if _, err := lockstep(req, pdus[off:], got); err != nil {
+				break
+			}
+		}
+		for c, vs := range got {
+			last := columnOID[c]
+			for _, v := range vs {
+				if !strings.HasPrefix(normOID(v.Name), columnOID[c]+".") || !oidLess(last, v.Name) {
+					t.Fatalf("column %s took %s after %s", columnOID[c], v.Name, last)
+				}
+				last = normOID(v.Name)
+			}
 		}
 		cpuRatio(pdus)
 		idx := ramIndexes(pdus)
