@@ -62,9 +62,13 @@ type fakeAgent struct {
 
 // startFakeAgent serves ifDescr, ifHCInOctets and ifHCOutOctets for
 // interfaces 1..n (ifHCOutOctets only for the even ones), and nothing after.
-func startFakeAgent(t *testing.T, n int) *fakeAgent {
+// set, if not nil, sets the agent's behaviour before it starts serving.
+func startFakeAgent(t *testing.T, n int, set func(*fakeAgent)) *fakeAgent {
 	t.Helper()
 	a := &fakeAgent{values: map[string]gosnmp.SnmpPDU{}}
+	if set != nil {
+		set(a)
+	}
 	for i := 1; i <= n; i++ {
 		add := func(c column, typ gosnmp.Asn1BER, v any) {
 			name := fmt.Sprintf("%s.%d", columnOID[c], i)
@@ -188,7 +192,7 @@ func checkBulkRows(t *testing.T, rs rows, n int) {
 func TestBulkColumnsLockstep(t *testing.T) {
 	cols := []column{colDescr, colHCInOctets, colHCOutOctets}
 	t.Run("whole", func(t *testing.T) {
-		a := startFakeAgent(t, 60)
+		a := startFakeAgent(t, 60, nil)
 		p := bulkPoller(t, a, 25)
 		rs := rows{}
 		if err := p.bulkColumns(rs, cols); err != nil {
@@ -201,7 +205,7 @@ func TestBulkColumnsLockstep(t *testing.T) {
 			t.Errorf("%d requests, want 3", n)
 		}
 		// The same columns walked one by one: 3 + 3 + 2.
-		b := startFakeAgent(t, 60)
+		b := startFakeAgent(t, 60, nil)
 		q := bulkPoller(t, b, 25)
 		for _, c := range cols {
 			if _, err := q.g.BulkWalkAll(columnOID[c]); err != nil {
@@ -214,8 +218,7 @@ func TestBulkColumnsLockstep(t *testing.T) {
 	})
 	// walk reads cols from a fake agent with n interfaces, set up by set.
 	walk := func(t *testing.T, n int, set func(*fakeAgent)) (rows, *fakeAgent, error) {
-		a := startFakeAgent(t, n)
-		set(a)
+		a := startFakeAgent(t, n, set)
 		rs := rows{}
 		return rs, a, bulkPoller(t, a, 25).bulkColumns(rs, cols)
 	}
@@ -256,8 +259,9 @@ func TestBulkColumnsLockstep(t *testing.T) {
 func TestBulkColumnsRefusesNonIncreasing(t *testing.T) {
 	// An agent that answers every GETBULK with the same row would loop a
 	// walker forever; this one must stop with an error naming the column.
-	a := startFakeAgent(t, 0)
-	a.fixed = []gosnmp.SnmpPDU{{Name: "." + columnOID[colHCInOctets] + ".5", Type: gosnmp.Counter64, Value: uint64(5)}}
+	a := startFakeAgent(t, 0, func(a *fakeAgent) {
+		a.fixed = []gosnmp.SnmpPDU{{Name: "." + columnOID[colHCInOctets] + ".5", Type: gosnmp.Counter64, Value: uint64(5)}}
+	})
 	err := bulkPoller(t, a, 25).bulkColumns(rows{}, []column{colHCInOctets})
 	if err == nil || !strings.Contains(err.Error(), "not increasing") || !strings.Contains(err.Error(), columnOID[colHCInOctets]) {
 		t.Fatalf("err = %v", err)
