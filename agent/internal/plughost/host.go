@@ -248,7 +248,11 @@ func (h *Host) start(ctx context.Context) (*sdk.Client, error) {
 		SyncStdout: &slogWriter{log: h.log, stream: "stdout"},
 		SyncStderr: &slogWriter{log: h.log, stream: "stderr"},
 	})
-	rpc, err := client.Client()
+	var rpc plugin.ClientProtocol
+	err := withoutAmbientCaps(func() (err error) {
+		rpc, err = client.Client() // starts the process from this goroutine
+		return err
+	})
 	if err != nil {
 		client.Kill()
 		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
