@@ -5,7 +5,9 @@
 // and real daemons (snmpd, snmpsim) inside the namespaces.
 //
 // Everything a Lab creates is removed by t.Cleanup, also when the test
-// fails: namespaces by name, processes by the PID the lab started. Traffic
+// fails: namespaces by name, processes by the PID the lab started. If the
+// test process dies before its cleanup (a -timeout panic), its daemons die
+// with it (Pdeathsig) and the next lab removes its namespaces. Traffic
 // stays inside the lab's namespaces and loopback.
 package lab
 
@@ -48,9 +50,65 @@ func New(t testing.TB) *Lab {
 			t.Fatalf("%s not found: run `make deps` (Debian packages iproute2, nftables)", tool)
 		}
 	}
+	sweepStale(t)
 	l := &Lab{t: t, prefix: fmt.Sprintf("pl%d%d", os.Getpid()%100000, labSeq.Add(1))}
 	t.Cleanup(l.cleanup)
 	return l
+}
+
+// ownerDir holds a file per lab namespace naming the test process that
+// created it (PID and start time), so that a later lab removes the
+// namespaces of a test process that died before its cleanup ran (a
+// `go test -timeout` panic, a SIGKILL). Their daemons died with it
+// (Pdeathsig); the namespaces would otherwise stay.
+const ownerDir = "/run/pantau-lab"
+
+// procStart is the start time of pid in clock ticks since boot, or "".
+func procStart(pid int) string {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	s := string(raw)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 20 {
+		return ""
+	}
+	return f[19] // field 22 of stat
+}
+
+// sweepStale deletes the namespaces whose owning test process is gone.
+func sweepStale(t testing.TB) {
+	entries, _ := os.ReadDir(ownerDir)
+	for _, e := range entries {
+		path := ownerDir + "/" + e.Name()
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		var pid int
+		var start string
+		if _, err := fmt.Sscan(string(raw), &pid, &start); err != nil || pid <= 0 {
+			continue
+		}
+		if procStart(pid) == start {
+			continue // its test process is still running
+		}
+		if out, err := exec.Command("ip", "netns", "del", e.Name()).CombinedOutput(); err != nil && !strings.Contains(string(out), "No such file") {
+			t.Logf("lab: removing namespace %s left by dead test process %d: %v: %s", e.Name(), pid, err, out)
+			continue
+		}
+		os.Remove(path)
+		t.Logf("lab: removed namespace %s left by test process %d, which died before its cleanup", e.Name(), pid)
+	}
+}
+
+// own records that this process created namespace ns.
+func own(ns string) error {
+	if err := os.MkdirAll(ownerDir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(ownerDir+"/"+ns, fmt.Appendf(nil, "%d %s\n", os.Getpid(), procStart(os.Getpid())), 0o644)
 }
 
 func (l *Lab) cleanup() {
@@ -68,7 +126,9 @@ func (l *Lab) cleanup() {
 	for _, ns := range l.ns {
 		if out, err := exec.Command("ip", "netns", "del", ns).CombinedOutput(); err != nil {
 			l.t.Logf("lab cleanup: ip netns del %s: %v: %s", ns, err, out)
+			continue
 		}
+		os.Remove(ownerDir + "/" + ns)
 	}
 }
 
@@ -107,6 +167,9 @@ func (l *Lab) Output(ns string, args ...string) string {
 func (l *Lab) Namespace(name string) string {
 	l.t.Helper()
 	ns := l.prefix + "-" + name
+	if err := own(ns); err != nil {
+		l.t.Fatalf("lab: record namespace %s: %v", ns, err)
+	}
 	l.run("ip", "netns", "add", ns)
 	l.mu.Lock()
 	l.ns = append(l.ns, ns)
