@@ -22,6 +22,14 @@
 // Prometheus-based engines store such a sample once, VictoriaMetrics does
 // with -dedup.minScrapeInterval=1ms (docs/scale-out.md).
 //
+// Batching: the queue holds one request per acknowledged write (tens of
+// samples with agents' one-second batches). A sender joins consecutive
+// queued requests into one of at most MaxSamplesPerRequest samples (a
+// concatenation of WriteRequests is one WriteRequest), waiting up to
+// BatchWait from the oldest for more to arrive; a joined request
+// the engine refuses for good (4xx) is sent again one queued request at a
+// time, so only what the engine refuses is dropped.
+//
 // Ordering: each endpoint has its own cursor in the queue and Shards
 // concurrent senders, and a failed request goes back to the queue while
 // later ones proceed, so requests can arrive out of order. Agents' backlogs
@@ -111,11 +119,16 @@ type Options struct {
 	MaxBytes             int64         // queue bound; default 1 GiB (oldest dropped first, counted)
 	MaxAge               time.Duration // default 7 days
 	MaxSamplesPerRequest int           // default 2000
-	MinBackoff           time.Duration // default 250ms
-	MaxBackoff           time.Duration // default 30s
-	UserAgent            string        // e.g. "pantau-collector/1.2.3"
-	Logger               *slog.Logger  // required
-	Client               *http.Client  // optional (tests); else one per endpoint built from TLS/Timeout
+	// BatchWait is how long a request that has room waits for more
+	// queued samples, counted from its oldest; default 1s, negative for
+	// none. Data reaches the engine that much later; nothing is less
+	// durable (the queue is on disk).
+	BatchWait  time.Duration
+	MinBackoff time.Duration // default 250ms
+	MaxBackoff time.Duration // default 30s
+	UserAgent  string        // e.g. "pantau-collector/1.2.3"
+	Logger     *slog.Logger  // required
+	Client     *http.Client  // optional (tests); else one per endpoint built from TLS/Timeout
 }
 
 // Defaults for zero Options and Endpoint fields.
@@ -123,6 +136,7 @@ const (
 	DefaultMaxBytes             = 1 << 30
 	DefaultMaxAge               = 7 * 24 * time.Hour
 	DefaultMaxSamplesPerRequest = 2000
+	DefaultBatchWait            = time.Second
 	DefaultMinBackoff           = 250 * time.Millisecond
 	DefaultMaxBackoff           = 30 * time.Second
 	DefaultTimeout              = 30 * time.Second
@@ -194,6 +208,7 @@ func (o *Options) validate() error {
 	o.MaxBytes = or(o.MaxBytes, DefaultMaxBytes)
 	o.MaxAge = or(o.MaxAge, DefaultMaxAge)
 	o.MaxSamplesPerRequest = or(o.MaxSamplesPerRequest, DefaultMaxSamplesPerRequest)
+	o.BatchWait = max(or(o.BatchWait, DefaultBatchWait), 0)
 	o.MinBackoff = or(o.MinBackoff, DefaultMinBackoff)
 	o.MaxBackoff = or(o.MaxBackoff, DefaultMaxBackoff)
 	if o.MinBackoff > o.MaxBackoff {

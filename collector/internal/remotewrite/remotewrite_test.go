@@ -1,8 +1,10 @@
 package remotewrite
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -12,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -404,7 +407,9 @@ func TestMetricsLint(t *testing.T) {
 		}
 		return http.StatusOK, nil, ""
 	})
-	q := openQueue(t, Options{Endpoints: []Endpoint{{Name: "vm", URL: rcv.url()}, {Name: "down", URL: closedURL(t)}}})
+	// One request per write (3 samples each), so the good and the bad
+	// are never joined.
+	q := openQueue(t, Options{Endpoints: []Endpoint{{Name: "vm", URL: rcv.url()}, {Name: "down", URL: closedURL(t)}}, MaxSamplesPerRequest: 3})
 	write(t, q, samplesFor("good", 0, 3))
 	write(t, q, samplesFor("bad", 0, 3))
 	run(t, q)
@@ -642,5 +647,145 @@ func TestRedirects(t *testing.T) {
 	}
 	if got := rcv.merged(); len(got) != 1 || len(got[`{__name__="m"}`]) != 4 {
 		t.Fatalf("received %v through the 308", got)
+	}
+}
+
+// Batches queued while the sender was away go out joined, up to
+// MaxSamplesPerRequest samples a request, in queue order.
+func TestBatchesJoinedIntoRequests(t *testing.T) {
+	for _, c := range []struct {
+		max  int
+		want [][]string // series of each request
+	}{
+		{0, [][]string{{"a", "b", "c", "d", "e"}}}, // the default, 2000
+		{5, [][]string{{"a", "b"}, {"c", "d"}, {"e"}}},
+		{3, [][]string{{"a"}, {"b"}, {"c"}, {"d"}, {"e"}}},
+	} {
+		t.Run(fmt.Sprint(c.max), func(t *testing.T) {
+			rcv := newReceiver(t)
+			q := openQueue(t, Options{Endpoints: []Endpoint{{Name: "vm", URL: rcv.url(), Shards: 1}}, MaxSamplesPerRequest: c.max})
+			for i, name := range []string{"a", "b", "c", "d", "e"} {
+				write(t, q, samplesFor(name, 2*i, 2))
+			}
+			run(t, q)
+			waitDrained(t, q, "vm", drainTimeout)
+			reqs, _ := rcv.snapshot()
+			var got [][]string
+			for _, r := range reqs {
+				var names []string
+				for _, s := range r.series {
+					names = append(names, strings.TrimSuffix(strings.TrimPrefix(s.Labels, `{__name__="`), `"}`))
+				}
+				got = append(got, names)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Fatalf("requests carried %v, want %v", got, c.want)
+			}
+			for i, name := range []string{"a", "b", "c", "d", "e"} {
+				if !slices.Equal(rcv.merged()[`{__name__="`+name+`"}`], samplesFor(name, 2*i, 2)[name]) {
+					t.Errorf("%s: got %v", name, rcv.merged()[`{__name__="`+name+`"}`])
+				}
+			}
+			if v := testutil.ToFloat64(q.m.samples.WithLabelValues("vm", "sent")); v != 10 {
+				t.Errorf("samples{result=sent} = %g, want 10", v)
+			}
+		})
+	}
+}
+
+// A joined request the engine refuses for good is sent again one batch a
+// request, so only the batch it refuses is dropped.
+func TestJoinedRequestRejectedSentOneByOne(t *testing.T) {
+	rcv := newReceiver(t)
+	rcv.setRespond(func(_ int, s []series) (int, http.Header, string) {
+		for _, x := range s {
+			if strings.Contains(x.Labels, "bad") {
+				return http.StatusBadRequest, nil, "out of bounds"
+			}
+		}
+		return http.StatusOK, nil, ""
+	})
+	q := openQueue(t, Options{Endpoints: []Endpoint{{Name: "vm", URL: rcv.url(), Shards: 1}}})
+	write(t, q, samplesFor("good1", 0, 2))
+	write(t, q, samplesFor("bad", 0, 3))
+	write(t, q, samplesFor("good2", 0, 4))
+	run(t, q)
+	waitDrained(t, q, "vm", drainTimeout)
+	reqs, acc := rcv.snapshot()
+	var got []string
+	for _, r := range reqs {
+		got = append(got, fmt.Sprintf("%d:%d", r.code, len(r.series)))
+	}
+	// joined (400), then good1, bad, good2 alone
+	if want := []string{"400:3", "200:1", "400:1", "200:1"}; !slices.Equal(got, want) {
+		t.Fatalf("requests (code:series) %v, want %v", got, want)
+	}
+	if len(acc) != 2 || acc[0].Labels != `{__name__="good1"}` || acc[1].Labels != `{__name__="good2"}` {
+		t.Fatalf("accepted %v", acc)
+	}
+	if v := testutil.ToFloat64(q.m.samples.WithLabelValues("vm", "sent")); v != 6 {
+		t.Errorf("samples{result=sent} = %g, want 6", v)
+	}
+	if v := testutil.ToFloat64(q.m.samples.WithLabelValues("vm", "dropped")); v != 3 {
+		t.Errorf("samples{result=dropped} = %g, want 3", v)
+	}
+}
+
+// A queued batch that is not valid snappy cannot be joined: the batches
+// go one a request, and the engine refuses only that one.
+func TestUndecodableBatchSentAlone(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		s, err := decodeWriteRequest(body)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			got = append(got, "undecodable")
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		got = append(got, fmt.Sprint(len(s)))
+	}))
+	t.Cleanup(srv.Close)
+	q := openQueue(t, Options{Endpoints: []Endpoint{{Name: "vm", URL: srv.URL, Shards: 1}}})
+	write(t, q, samplesFor("good1", 0, 2))
+	if _, err := q.sp.Append(context.Background(), []byte("not snappy"), 1); err != nil {
+		t.Fatal(err)
+	}
+	write(t, q, samplesFor("good2", 0, 2))
+	run(t, q)
+	waitDrained(t, q, "vm", drainTimeout)
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"1", "undecodable", "1"}; !slices.Equal(got, want) {
+		t.Fatalf("requests %v, want %v", got, want)
+	}
+	if v := testutil.ToFloat64(q.m.samples.WithLabelValues("vm", "dropped")); v != 1 {
+		t.Errorf("samples{result=dropped} = %g, want 1", v)
+	}
+}
+
+// Writes that arrive within BatchWait of each other go out in one request,
+// about BatchWait after the first.
+func TestBatchWaitJoinsSteadyWrites(t *testing.T) {
+	rcv := newReceiver(t)
+	q := openQueue(t, Options{Endpoints: []Endpoint{{Name: "vm", URL: rcv.url(), Shards: 1}}, BatchWait: 2 * time.Second})
+	run(t, q)
+	start := time.Now()
+	for i, name := range []string{"a", "b", "c"} {
+		write(t, q, samplesFor(name, 0, 2))
+		if i < 2 {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	waitDrained(t, q, "vm", drainTimeout)
+	reqs, _ := rcv.snapshot()
+	if len(reqs) != 1 || len(reqs[0].series) != 3 {
+		t.Fatalf("%d requests (%v), want one with 3 series", len(reqs), reqs)
+	}
+	if d := reqs[0].at.Sub(start); d < 2*time.Second {
+		t.Errorf("sent %v after the first write, before BatchWait", d)
 	}
 }

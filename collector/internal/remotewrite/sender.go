@@ -2,6 +2,7 @@ package remotewrite
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,11 +13,13 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/klauspost/compress/snappy"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pantau-noc/pantau/internal/spool"
@@ -70,58 +73,128 @@ func newEndpoint(q *Queue, e Endpoint, cur *spool.Cursor) *endpoint {
 	return ep
 }
 
+// coalesce is how many queued batches one request may carry. The queue
+// holds one batch per acknowledged write (tens of samples with agents'
+// one-second batches); a request carries consecutive batches up to
+// MaxSamplesPerRequest samples, as Prometheus's own remote write does.
+const coalesce = 64
+
 // shard sends one request at a time from the endpoint's cursor until ctx
 // ends or the queue is closed.
 func (ep *endpoint) shard(ctx context.Context) {
 	for {
-		recs, err := ep.cur.Next(ctx, 1)
+		recs, err := ep.cur.Next(ctx, coalesce)
 		if err != nil {
 			return // ctx ended, or the queue was closed
 		}
-		rec := recs[0]
+		recs, err = ep.fill(ctx, recs)
+		if err != nil {
+			ep.cur.Release(seqs(recs)...)
+			return
+		}
 		// Wait out the endpoint's backoff (after Next, which may have
 		// waited long: the endpoint may have failed meanwhile).
 		epoch, err := ep.gate.wait(ctx)
 		if err != nil {
-			ep.cur.Release(rec.Seq)
+			ep.cur.Release(seqs(recs)...)
 			return
 		}
-		switch res, after := ep.deliver(ctx, rec); res {
+		switch res, after, held := ep.deliver(ctx, recs); res {
 		case done:
 			ep.gate.ok()
 		case retry:
 			if ctx.Err() != nil {
-				ep.cur.Release(rec.Seq) // sent again at the next start
+				ep.cur.Release(seqs(held)...) // sent again at the next start
 				return
 			}
-			// Close the gate before the batch is offered to another shard.
+			// Close the gate before the batches are offered to another shard.
 			ep.gate.failed(epoch, after)
-			ep.cur.Release(rec.Seq)
+			ep.cur.Release(seqs(held)...)
 		}
 	}
 }
 
-// outcome is what became of one attempt to deliver a batch.
+// fill keeps of recs what fits in one request and hands the rest back.
+// While there is room, it waits until BatchWait after the oldest was
+// queued and takes what has been queued meanwhile.
+func (ep *endpoint) fill(ctx context.Context, recs []spool.Record) ([]spool.Record, error) {
+	limit := ep.q.o.MaxSamplesPerRequest
+	keep := func(recs []spool.Record) ([]spool.Record, int) {
+		n, pts := 1, recs[0].Points
+		for n < len(recs) && pts+recs[n].Points <= limit {
+			pts += recs[n].Points
+			n++
+		}
+		ep.cur.Release(seqs(recs[n:])...)
+		return recs[:n], pts
+	}
+	recs, pts := keep(recs)
+	wait := time.Until(recs[0].Created.Add(ep.q.o.BatchWait))
+	if pts >= limit || len(recs) >= coalesce || wait <= 0 {
+		return recs, nil
+	}
+	t := time.NewTimer(wait)
+	select {
+	case <-ctx.Done():
+		t.Stop()
+		return recs, context.Cause(ctx)
+	case <-t.C:
+	}
+	// Whatever is available now, without waiting: a deadline already
+	// near lets Next look once and give up.
+	nctx, cancel := context.WithTimeout(ctx, time.Millisecond)
+	more, err := ep.cur.Next(nctx, coalesce-len(recs))
+	cancel()
+	if err != nil || len(more) == 0 {
+		return recs, nil
+	}
+	// Joined in queue order; what does not fit goes back.
+	all := append(recs, more...)
+	slices.SortFunc(all, func(a, b spool.Record) int { return cmp.Compare(a.Seq, b.Seq) })
+	all, _ = keep(all)
+	return all, nil
+}
+
+func seqs(recs []spool.Record) []uint64 {
+	out := make([]uint64, len(recs))
+	for i, r := range recs {
+		out[i] = r.Seq
+	}
+	return out
+}
+
+// outcome is what became of one attempt to deliver batches.
 type outcome int
 
 const (
 	done    outcome = iota // delivered, or dropped for good (and acked)
-	retry                  // still queued: back off, then send it again
+	retry                  // still queued: back off, then send again
 	skipped                // deleted by the queue's bounds meanwhile
 )
 
-// deliver sends rec once. On retry the batch is still handed out to the
-// shard, and after is the engine's Retry-After.
-func (ep *endpoint) deliver(ctx context.Context, rec spool.Record) (res outcome, after time.Duration) {
-	body, err := rec.Body()
-	if errors.Is(err, fs.ErrNotExist) {
-		// Deleted by the queue's bounds while it waited (and counted there).
-		ep.cur.Release(rec.Seq)
-		return skipped, 0
-	}
-	if err != nil {
+// errUndecodable marks a queued batch that is not valid snappy: it cannot
+// be joined with others, so it is sent as stored and the engine judges it.
+var errUndecodable = errors.New("not a snappy block")
+
+// deliver sends recs in one request. On retry, held are the batches still
+// handed out to the shard, and after is the engine's Retry-After. When the
+// engine refuses a request of several batches for good (4xx), each is
+// sent on its own, so only the samples it refuses are dropped.
+func (ep *endpoint) deliver(ctx context.Context, recs []spool.Record) (res outcome, after time.Duration, held []spool.Record) {
+	body, kept, err := ep.body(recs)
+	switch {
+	case errors.Is(err, errUndecodable) && len(recs) > 1:
+		return ep.oneByOne(ctx, recs)
+	case err != nil:
 		ep.fail(0, "", err)
-		return retry, 0
+		return retry, 0, recs
+	case len(kept) == 0:
+		return skipped, 0, nil
+	}
+	recs = kept
+	points := 0
+	for _, r := range recs {
+		points += r.Points
 	}
 	code, msg, after, err := ep.post(ctx, body)
 	switch {
@@ -129,31 +202,88 @@ func (ep *endpoint) deliver(ctx context.Context, rec spool.Record) (res outcome,
 		if ctx.Err() == nil {
 			ep.fail(0, "", err)
 		}
-		return retry, 0
+		return retry, 0, recs
 	case code/100 == 2:
 		// Count and log before the ack: once Pending is 0, both are done.
-		ep.sent.Add(float64(rec.Points))
+		ep.sent.Add(float64(points))
 		ep.recovered()
-		ep.ack(rec)
-		return done, 0
+		ep.ack(recs)
+		return done, 0, nil
 	case code == http.StatusTooManyRequests, code/100 != 4:
 		// 429 and 5xx; also 1xx and 3xx, misconfigurations an operator
 		// can fix: keep the data.
 		ep.fail(code, msg, nil)
-		return retry, after
+		return retry, after, recs
+	case len(recs) > 1:
+		return ep.oneByOne(ctx, recs)
 	default:
-		ep.dropped.Add(float64(rec.Points))
+		ep.dropped.Add(float64(points))
 		ep.log.Error("remote-write endpoint rejected a request: its samples are dropped",
-			"code", code, "response", msg, "samples", rec.Points, "batch", rec.Seq)
+			"code", code, "response", msg, "samples", points, "batch", recs[0].Seq)
 		ep.recovered()
-		ep.ack(rec)
-		return done, 0
+		ep.ack(recs)
+		return done, 0, nil
 	}
 }
 
-// ack marks rec delivered to this endpoint.
-func (ep *endpoint) ack(rec spool.Record) {
-	if err := ep.cur.Ack(rec.Seq); err != nil {
+// oneByOne delivers recs one request each, in order, until one must be
+// retried.
+func (ep *endpoint) oneByOne(ctx context.Context, recs []spool.Record) (outcome, time.Duration, []spool.Record) {
+	for i, r := range recs {
+		if res, after, _ := ep.deliver(ctx, []spool.Record{r}); res == retry {
+			return retry, after, recs[i:]
+		}
+	}
+	return done, 0, nil
+}
+
+// body is the request of recs: one batch as queued, or several decoded,
+// joined (concatenated WriteRequests are one WriteRequest with all their
+// series) and compressed again. Batches the queue's bounds deleted
+// meanwhile (and counted) are left out and released; kept are the rest.
+func (ep *endpoint) body(recs []spool.Record) (body []byte, kept []spool.Record, err error) {
+	var raw []byte
+	kept = recs[:0:0]
+	for _, r := range recs {
+		b, err := r.Body()
+		if errors.Is(err, fs.ErrNotExist) {
+			ep.cur.Release(r.Seq)
+			continue
+		}
+		if err != nil {
+			return nil, recs, err
+		}
+		kept = append(kept, r)
+		if len(recs) == 1 {
+			return b, kept, nil
+		}
+		if raw, err = snappyAppend(raw, b); err != nil {
+			return nil, recs, fmt.Errorf("queued remote-write batch %d: %w: %w", r.Seq, errUndecodable, err)
+		}
+	}
+	if len(kept) == 0 {
+		return nil, nil, nil
+	}
+	return snappy.Encode(nil, raw), kept, nil
+}
+
+// snappyAppend appends the decoded block b to dst.
+func snappyAppend(dst, b []byte) ([]byte, error) {
+	n, err := snappy.DecodedLen(b)
+	if err != nil {
+		return dst, err
+	}
+	dst = slices.Grow(dst, n)
+	out, err := snappy.Decode(dst[len(dst):len(dst)+n], b)
+	if err != nil {
+		return dst, err
+	}
+	return dst[:len(dst)+len(out)], nil
+}
+
+// ack marks recs delivered to this endpoint.
+func (ep *endpoint) ack(recs []spool.Record) {
+	if err := ep.cur.Ack(seqs(recs)...); err != nil {
 		// The ack holds in memory; after a crash the batch is sent again.
 		ep.log.Error("cannot record remote-write progress", "err", err)
 	}
