@@ -28,7 +28,8 @@ func bulkRows(maxReps uint32, n int) uint32 {
 // last of them mostly past the column's end). A column ends at the first
 // name outside it or at endOfMibView. A device may answer with fewer
 // varbinds than asked to fit its message size: the columns it did not
-// reach are asked again from where they were. No column is read twice.
+// reach are asked again from where they were; one that refuses such a
+// request gets the old walks, one column at a time.
 func (p *Poller) bulkColumns(rs rows, cols []column) error {
 	active := make([]bulkWalk, 0, len(cols))
 	for _, c := range cols {
@@ -60,11 +61,22 @@ func (p *Poller) bulkColumns(rs rows, cols []column) error {
 				continue
 			}
 		}
-		if pkt.Error != gosnmp.NoError {
-			return fmt.Errorf("getbulk %s: agent error %v", columnOID[req[0].c], pkt.Error)
-		}
-		if len(pkt.Variables) == 0 {
-			return fmt.Errorf("getbulk %s: empty response", columnOID[req[0].c])
+		if pkt.Error != gosnmp.NoError || len(pkt.Variables) == 0 {
+			// Some agents answer a GETBULK of several columns with an
+			// error (genErr, noSuchName) or nothing where a walk of one
+			// column works: walk the columns still open one at a time,
+			// as before lockstep reads (gosnmp's walk ends a column
+			// quietly at such an answer).
+			p.log.Debug("device refused a GETBULK of several columns; walking them one at a time",
+				"error", pkt.Error, "columns", len(req), "rows", rows)
+			for _, w := range active {
+				col, err := p.walk(columnOID[w.c])
+				if err != nil {
+					return fmt.Errorf("walk %s: %w", columnOID[w.c], err)
+				}
+				pdus[w.c] = col
+			}
+			break
 		}
 		done, err := lockstep(req, pkt.Variables, pdus)
 		if err != nil {
