@@ -244,7 +244,7 @@ func Run(ctx context.Context, o Options) error {
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
 
-	tlsCfg, err := tlsConfig(cfg.TLS)
+	tlsCfg, err := tlsConfig(cfg.TLS, log.With("component", "tls"))
 	if err != nil {
 		return err
 	}
@@ -366,15 +366,15 @@ func Run(ctx context.Context, o Options) error {
 	return err
 }
 
-func tlsConfig(c config.TLSConfig) (*tls.Config, error) {
+func tlsConfig(c config.TLSConfig, log *slog.Logger) (*tls.Config, error) {
 	if c.CertFile == "" {
 		return nil, nil
 	}
-	cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+	certs, err := newCertReloader(c.CertFile, c.KeyFile, log)
 	if err != nil {
-		return nil, fmt.Errorf("load TLS certificate %s and key %s: %w", c.CertFile, c.KeyFile, err)
+		return nil, err
 	}
-	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	tc := &tls.Config{GetCertificate: certs.GetCertificate, MinVersion: tls.VersionTLS12}
 	if c.ClientCAFile != "" {
 		pem, err := os.ReadFile(c.ClientCAFile)
 		if err != nil {
