@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/alert"
+	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/notify"
 	"github.com/pantau-noc/pantau/internal/yamlconf"
 )
@@ -47,6 +48,7 @@ type Config struct {
 	Limits        LimitsConfig  `yaml:"limits"`
 	Ingest        IngestConfig  `yaml:"ingest"`
 	Inventory     string        `yaml:"inventory"`
+	Report        ReportConfig  `yaml:"report"`
 	// Notifiers are the chat and webhook endpoints alerts go to.
 	Notifiers []notify.Config `yaml:"notifiers"`
 	// Alerting holds the alert rules and routes (used when notifiers are
@@ -131,6 +133,14 @@ type LimitsConfig struct {
 	MaxClockSkew        Duration `yaml:"max_clock_skew"`
 	MaxInflightRequests int      `yaml:"max_inflight_requests"`
 	BatchDedupWindow    Duration `yaml:"batch_dedup_window"`
+}
+
+// ReportConfig holds report settings.
+type ReportConfig struct {
+	// TimeZone is the Pemda's zone (WIB, WITA, WIT or an Indonesian IANA
+	// name): dates on the command line and report periods without a zone
+	// are read in it. Empty: the inventory's (inventory.Zone), else WIB.
+	TimeZone string `yaml:"time_zone"`
 }
 
 // IngestConfig tunes the write path.
@@ -292,6 +302,10 @@ func (c *Config) Validate() error {
 		if n.Name == c.Alerting.Console.Notifier && n.Type != "telegram" {
 			add("alerting.console.notifier", "%q is a %s notifier; the console needs a telegram one", n.Name, n.Type)
 		}
+	}
+
+	if z := c.Report.TimeZone; z != "" && inventory.Location(z) == nil {
+		add("report.time_zone", "must be one of %s (got %q)", yamlconf.QuoteList(inventory.TimeZoneNames()), z)
 	}
 
 	if c.Inventory != "" {

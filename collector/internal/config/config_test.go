@@ -42,7 +42,7 @@ func TestLoadGoodConfigs(t *testing.T) {
 
 // TestLoadBadConfigs holds the exact message for each bad file.
 func TestLoadBadConfigs(t *testing.T) {
-	for file, want := range map[string]string{
+	cases := map[string]string{
 		"bad-unknown-top.yml":    "testdata/bad-unknown-top.yml:2:1: listen_adress: unknown field (check the spelling; `pantau-collector check-config --example` lists every key)",
 		"bad-unknown-nested.yml": "testdata/bad-unknown-nested.yml:4:3: storage.retnetion: unknown field (check the spelling; `pantau-collector check-config --example` lists every key)",
 		"bad-type.yml":           "testdata/bad-type.yml:2:25: limits.max_series_per_agent: wrong type: cannot decode !!str `lots` into int",
@@ -62,7 +62,8 @@ func TestLoadBadConfigs(t *testing.T) {
 			`testdata/bad-remote-write.yml:10:12: storage.remote_write[2].url: must not carry credentials; use basic_auth or bearer_token_file (the value is not shown)`,
 			`testdata/bad-remote-write.yml:13:14: storage.remote_queue.max_age: must be positive (got 0s)`,
 		}, "\n"),
-		"bad-listen.yml": `testdata/bad-listen.yml:1:17: listen_address: must be host:port, such as 0.0.0.0:9810 or 127.0.0.1:9810 (got "9810")`,
+		"bad-report-zone.yml": `testdata/bad-report-zone.yml:2:14: report.time_zone: must be one of "WIB", "WITA", "WIT", "Asia/Jakarta", "Asia/Pontianak", "Asia/Makassar", "Asia/Jayapura" (got "UTC")`,
+		"bad-listen.yml":      `testdata/bad-listen.yml:1:17: listen_address: must be host:port, such as 0.0.0.0:9810 or 127.0.0.1:9810 (got "9810")`,
 		"bad-multiple.yml": strings.Join([]string{
 			`testdata/bad-multiple.yml:1:17: listen_address: port must be a number 0-65535 (got "99999")`,
 			`testdata/bad-multiple.yml:3:10: storage.fsync: must be one of "batch", "never" (got "maybe")`,
@@ -84,7 +85,8 @@ func TestLoadBadConfigs(t *testing.T) {
 		"bad-two-docs.yml":     "testdata/bad-two-docs.yml:2:1: more than one YAML document; a config file holds exactly one",
 		"bad-missing-file.yml": "testdata/bad-missing-file.yml:2:14: tls.cert_file: cannot read testdata/nope.pem: no such file or directory",
 		"bad-syntax.yml":       "testdata/bad-syntax.yml:1:1: YAML syntax: did not find expected ',' or ']'",
-	} {
+	}
+	for file, want := range cases {
 		t.Run(file, func(t *testing.T) {
 			_, err := Load(filepath.Join("testdata", file))
 			if err == nil {
@@ -96,7 +98,7 @@ func TestLoadBadConfigs(t *testing.T) {
 		})
 	}
 	files, _ := filepath.Glob("testdata/bad-*.yml")
-	if len(files) != 15 {
+	if len(files) != len(cases) {
 		t.Errorf("%d bad-*.yml files; every one needs an expected message here", len(files))
 	}
 }

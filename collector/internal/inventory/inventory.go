@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -117,6 +118,11 @@ type Defaults struct {
 	// FlapMergeGap merges outages separated by less than this; 0 (the
 	// default) merges nothing.
 	FlapMergeGap yamlconf.Duration `yaml:"flap_merge_gap"`
+	// TimeZone is the Pemda's own time zone (WIB, WITA, WIT or one of the
+	// IANA names a site accepts): the zone of a site that names none, and
+	// the zone in which dates given on the command line are read. Empty:
+	// the zone all sites share, else WIB.
+	TimeZone string `yaml:"timezone"`
 	// Services are the defaults of every service; Parse fills in the
 	// built-in values (sla_target 99.0, response_time 5s) for keys not
 	// given.
@@ -396,6 +402,9 @@ func (inv *Inventory) fillBasic(has func(string) bool) {
 	}
 	for i := range inv.Sites {
 		s := &inv.Sites[i]
+		if s.TimeZone == "" && location(inv.Defaults.TimeZone) != nil {
+			s.TimeZone = inv.Defaults.TimeZone
+		}
 		if s.TimeZone == "" {
 			s.TimeZone = defaultTimeZone
 		}
@@ -511,6 +520,44 @@ var locations = sync.OnceValue(func() map[string]*time.Location {
 // location returns the location of an accepted time zone name, nil for
 // any other.
 func location(tz string) *time.Location { return locations()[tz] }
+
+// TimeZoneNames are the time zone names a site (and the Pemda) accepts.
+func TimeZoneNames() []string { return slices.Clone(timeZoneNames) }
+
+// Location returns the location of a time zone name a site accepts (WIB,
+// WITA, WIT in any case, or one of the four Indonesian IANA names), nil
+// for any other.
+func Location(name string) *time.Location {
+	if loc := location(name); loc != nil {
+		return loc
+	}
+	return location(strings.ToUpper(name))
+}
+
+// Zone is the Pemda's time zone: defaults.timezone, else the zone every
+// site shares, else WIB. Dates given without a zone (report periods,
+// sla rebuild --from, maintenance windows of the whole network) are read
+// in it.
+func (inv *Inventory) Zone() *time.Location {
+	if loc := location(inv.Defaults.TimeZone); loc != nil {
+		return loc
+	}
+	var shared *time.Location
+	for i := range inv.Sites {
+		loc := inv.Sites[i].Location
+		if loc == nil {
+			continue
+		}
+		if shared != nil && shared.String() != loc.String() {
+			return location(defaultTimeZone)
+		}
+		shared = loc
+	}
+	if shared != nil {
+		return shared
+	}
+	return location(defaultTimeZone)
+}
 
 // index finds sites, links, devices and services by id, links by series
 // tags and services by their plugin check.

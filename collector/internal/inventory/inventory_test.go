@@ -499,3 +499,42 @@ func TestWriteYAMLHeader(t *testing.T) {
 	}
 	roundTrip(t, inv)
 }
+
+// TestPemdaZone: dates given on the command line are read in the Pemda's
+// zone: defaults.timezone, else the zone every site shares, else WIB; a
+// site without a zone takes defaults.timezone.
+func TestPemdaZone(t *testing.T) {
+	for _, tc := range []struct {
+		name, yml, want, siteZone string
+	}{
+		{"defaults", "defaults: {timezone: WIT}\nsites:\n  - {id: a, name: A, kind: opd}\n  - {id: b, name: B, kind: opd, timezone: WIB}\n", "Asia/Jayapura", "WIT"},
+		{"shared", "sites:\n  - {id: a, name: A, kind: opd, timezone: WITA}\n  - {id: b, name: B, kind: opd, timezone: Asia/Makassar}\n", "Asia/Makassar", "WITA"},
+		{"mixed", "sites:\n  - {id: a, name: A, kind: opd, timezone: WIT}\n  - {id: b, name: B, kind: opd, timezone: WITA}\n", "Asia/Jakarta", "WIT"},
+		{"empty", "sites: []\n", "Asia/Jakarta", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inv, err := Parse(tc.name+".yml", []byte(tc.yml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := inv.Zone().String(); got != tc.want {
+				t.Errorf("Zone() = %s, want %s", got, tc.want)
+			}
+			if len(inv.Sites) > 0 && inv.Sites[0].TimeZone != tc.siteZone {
+				t.Errorf("site a's zone = %q, want %q", inv.Sites[0].TimeZone, tc.siteZone)
+			}
+		})
+	}
+	_, err := Parse("bad.yml", []byte("defaults: {timezone: UTC}\nsites: []\n"))
+	if err == nil || !strings.Contains(err.Error(), `bad.yml:1:22: defaults.timezone: must be one of "WIB", "WITA", "WIT"`) {
+		t.Errorf("bad defaults.timezone: got %v", err)
+	}
+	for in, want := range map[string]string{"wit": "Asia/Jayapura", "WITA": "Asia/Makassar", "Asia/Jakarta": "Asia/Jakarta"} {
+		if loc := Location(in); loc == nil || loc.String() != want {
+			t.Errorf("Location(%q) = %v, want %s", in, loc, want)
+		}
+	}
+	if Location("UTC") != nil || Location("Europe/Berlin") != nil {
+		t.Error("Location accepts only the Indonesian zones")
+	}
+}

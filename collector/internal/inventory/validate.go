@@ -111,6 +111,9 @@ func (v *validator) defaults(d *Defaults) {
 		v.percent(at+".sla_target", td.SLATarget)
 	}
 	v.nonNegative("defaults.flap_merge_gap", d.FlapMergeGap)
+	if d.TimeZone != "" && location(d.TimeZone) == nil {
+		v.add("defaults.timezone", "must be one of %s (got %q)", yamlconf.QuoteList(timeZoneNames), d.TimeZone)
+	}
 	v.percent("defaults.services.sla_target", d.Services.SLATarget)
 	v.positive("defaults.services.response_time", d.Services.ResponseTime)
 }

@@ -152,6 +152,9 @@ func (inv *Inventory) defaultsNode() *yaml.Node {
 	if inv.Defaults.FlapMergeGap != 0 {
 		m.set("flap_merge_gap", durationNode(inv.Defaults.FlapMergeGap))
 	}
+	if inv.Defaults.TimeZone != "" {
+		m.set("timezone", scalar(inv.Defaults.TimeZone))
+	}
 	sd, b := inv.Defaults.Services, builtinServiceDefaults
 	svc := mapping(true)
 	if !sameFloat(sd.SLATarget, b.SLATarget) {
