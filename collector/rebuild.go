@@ -16,7 +16,11 @@ import (
 	"github.com/pantau-noc/pantau/internal/wire/schema"
 )
 
-const slaUsage = `sla rebuild --config FILE [--from 2026-10-01] [--to 2026-11-01]
+const slaUsage = `sla rebuild --config FILE [--from 2026-10-01] [--to 2026-11-01] [--zone WIT]
+
+Dates are days in the Pemda's time zone (--zone, else report.time_zone in
+collector.yml, else the inventory's defaults.timezone or the zone all its
+sites share, else WIB): --from 2026-10-01 in WIT starts at 00:00 WIT.
 
 Builds minute states again from the samples in the TSDB (or, with
 storage.local: false, in the engine behind storage.remote_query), for ICMP series
@@ -40,6 +44,7 @@ func cmdSLA(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	s.register(fs)
 	fromS := fs.String("from", "", "first day, YYYY-MM-DD (default: the out-of-order window back from now)")
 	toS := fs.String("to", "", "day after the last, YYYY-MM-DD (default: now)")
+	zoneName := fs.String("zone", "", zoneHelp)
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -57,8 +62,14 @@ func cmdSLA(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	to, from := time.Now(), time.Now().Add(-cfg.Storage.OutOfOrderWindow.Std())
+	loc := pemdaZone(cfg, inv)
+	if *zoneName != "" {
+		if loc, err = zone(*zoneName); err != nil {
+			return usageError{err}
+		}
+	}
 	day := func(flag, v string) (time.Time, error) {
-		t, err := time.ParseInLocation("2006-01-02", v, time.Local)
+		t, err := time.ParseInLocation("2006-01-02", v, loc)
 		if err != nil {
 			return t, usageError{fmt.Errorf("--%s %q: want YYYY-MM-DD", flag, v)}
 		}

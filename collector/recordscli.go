@@ -21,7 +21,9 @@ maintenance delete --id N
 
 Windows may be added afterwards (retroactively): reports computed later
 leave their minutes out. Times are in --zone, by default the time zone of
-the site (or the link's or service's site) in the inventory, else WIB. A running
+the site (or the link's or service's site) in the inventory; for --scope
+all the Pemda's (report.time_zone in collector.yml, else the inventory's
+defaults.timezone or the zone all its sites share, else WIB). A running
 collector picks changes up within ` + "10s" + `.`
 
 func cmdMaintenance(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -42,7 +44,7 @@ func cmdMaintenance(ctx context.Context, args []string, stdout, stderr io.Writer
 		fs.StringVar(&target, "target", "", "link, site or service id (for --scope link, site or service)")
 		fs.StringVar(&start, "start", "", "start, YYYY-MM-DDTHH:MM (required)")
 		fs.StringVar(&end, "end", "", "end, YYYY-MM-DDTHH:MM (required)")
-		fs.StringVar(&zoneName, "zone", "", "time zone of --start/--end/--until: WIB, WITA, WIT or IANA (default: the site's)")
+		fs.StringVar(&zoneName, "zone", "", "time zone of --start/--end/--until: WIB, WITA, WIT or IANA (default: the site's; for --scope all the Pemda's: report.time_zone, else the inventory's, else WIB)")
 		fs.StringVar(&repeat, "repeat", "", "repeat the window daily, weekly or monthly")
 		fs.StringVar(&until, "until", "", "last repeat starts before this time (default: no end)")
 		fs.StringVar(&reason, "reason", "", "why (required; appears in reports)")
@@ -78,8 +80,11 @@ func cmdMaintenance(ctx context.Context, args []string, stdout, stderr io.Writer
 				zoneName = site.Location.String()
 			}
 		}
-		loc, err := zone(zoneName)
-		if err != nil {
+		var loc *time.Location
+		if zoneName == "" {
+			inv, _ := loadInventory(cfg) // nil without one: the Pemda's zone is then report.time_zone or WIB
+			loc = pemdaZone(cfg, inv)
+		} else if loc, err = zone(zoneName); err != nil {
 			return usageError{err}
 		}
 		parseT := func(flagName, v string, required bool) (time.Time, error) {

@@ -79,6 +79,23 @@ func zone(name string) (*time.Location, error) {
 	return loc, nil
 }
 
+// pemdaZone is the zone in which dates given without one are read (report
+// periods, sla rebuild --from/--to, maintenance windows of the whole
+// network): report.time_zone in collector.yml, else the inventory's
+// (defaults.timezone, else the zone all its sites share), else WIB.
+func pemdaZone(cfg *config.Config, inv *inventory.Inventory) *time.Location {
+	if loc := inventory.Location(cfg.Report.TimeZone); loc != nil {
+		return loc
+	}
+	if inv != nil {
+		return inv.Zone()
+	}
+	return inventory.Location("WIB")
+}
+
+// zoneHelp describes where a command's dates are read, for --help.
+const zoneHelp = "time zone of the dates given: WIB, WITA, WIT or IANA (default: the Pemda's: report.time_zone in collector.yml, else the inventory's defaults.timezone or the zone all its sites share, else WIB)"
+
 // capacitySource reads a link's bit rates and interface speed from the
 // TSDB, by the link's SNMP device and interface (or its link label).
 type capacitySource struct{ q storage.Queryable }
@@ -155,7 +172,12 @@ func openQueryable(cfg *config.Config, log *slog.Logger) (storage.Queryable, fun
 	if err != nil {
 		return nil, nil, err
 	}
-	return newROQueryable(ro), func() { ro.Close() }, nil
+	rq := newROQueryable(ro)
+	return rq, func() {
+		if err := rq.close(); err != nil {
+			log.Warn("closing the read-only TSDB failed", "err", err)
+		}
+	}, nil
 }
 
 // openReadOnlyTSDB opens the collector's TSDB without taking its lock, so
@@ -193,6 +215,22 @@ func (r roQueryable) Querier(mint, maxt int64) (storage.Querier, error) {
 		return nil, *r.err
 	}
 	return boundedQuerier{Querier: *r.q, mint: mint, maxt: maxt}, nil
+}
+
+// close closes the shared querier, then the database: DBReadOnly.Close
+// waits for every querier it handed out, so closing the database first
+// blocks for ever (a finished report that never exits).
+func (r roQueryable) close() error {
+	var errs []error
+	if *r.q != nil {
+		if err := (*r.q).Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close querier: %w", err))
+		}
+	}
+	if err := r.db.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close read-only TSDB: %w", err))
+	}
+	return errors.Join(errs...)
 }
 
 // boundedQuerier keeps only samples in [mint, maxt] and series with one.
@@ -277,7 +315,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	table := fs.String("table", "", "with --format csv: the table to write (default links)")
 	lang := fs.String("lang", "id", "language: id (Bahasa Indonesia) or en")
 	out := fs.String("out", "", "output file (default: stdout; required for xlsx)")
-	zoneName := fs.String("zone", "WIB", "time zone of the report header and period parsing; each site still uses its own")
+	zoneName := fs.String("zone", "", "time zone of the report header and period parsing; each site still uses its own calendar days. "+zoneHelp)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -291,10 +329,6 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return usageError{err}
 	}
-	loc, err := zone(*zoneName)
-	if err != nil {
-		return usageError{err}
-	}
 	cfg, db, err := s.open(ctx)
 	if err != nil {
 		return err
@@ -303,6 +337,12 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	inv, err := loadInventory(cfg)
 	if err != nil {
 		return err
+	}
+	loc := pemdaZone(cfg, inv)
+	if *zoneName != "" {
+		if loc, err = zone(*zoneName); err != nil {
+			return usageError{err}
+		}
 	}
 	ws, err := db.Maintenance(ctx)
 	if err != nil {
