@@ -256,7 +256,7 @@ func Run(ctx context.Context, o Options) error {
 		ln = tls.NewListener(ln, tlsCfg)
 	}
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           recoverPanics(mux, log.With("component", "http")),
 		ReadHeaderTimeout: 10 * time.Second,
 		// Bodies of tens of MiB over a slow VSAT link take minutes.
 		ReadTimeout:  10 * time.Minute,

@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -161,52 +160,10 @@ func unjoin(err error) []error {
 
 // register serves the report API: GET /api/v1/report?period=2026-10
 // [&opd=X|&site=Y][&format=json|csv|xlsx|html][&table=links][&lang=id|en]
-// [&zone=WIB], and GET /api/v1/maintenance. Like the query API it is read
-// only and unauthenticated: serve it on a trusted network.
+// [&zone=WIB] (reportapi.go), and GET /api/v1/maintenance. Like the query
+// API it is read only and unauthenticated: serve it on a trusted network.
 func (r *slaRuntime) register(mux *http.ServeMux, q storage.Queryable) {
-	mux.HandleFunc("GET /api/v1/report", func(w http.ResponseWriter, req *http.Request) {
-		v := req.URL.Query()
-		format := v.Get("format")
-		if format == "" {
-			format = "json"
-		}
-		loc, err := zone(v.Get("zone"))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		inv := r.builder.Inventory()
-		if inv == nil {
-			http.Error(w, "no inventory: set inventory in the collector config", http.StatusNotFound)
-			return
-		}
-		ws, err := r.state.Maintenance(req.Context())
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		rep, err := report.Build(req.Context(), report.Input{
-			Inv: inv, Store: r.minutes, Index: r.minutes, Windows: ws, Reviews: r.state, Capacity: capacitySource{q}, Rollups: r.state,
-		}, report.Options{Period: v.Get("period"), OPD: v.Get("opd"), Site: v.Get("site"), Lang: v.Get("lang"), Zone: loc})
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		var buf bytes.Buffer
-		if err := report.Render(&buf, rep, format, v.Get("table")); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		ctype := map[string]string{
-			"json": "application/json", "csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8",
-			"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-		}[format]
-		w.Header().Set("Content-Type", ctype)
-		if format == "xlsx" || format == "csv" {
-			w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="pantau-%s.%s"`, rep.Period, format))
-		}
-		w.Write(buf.Bytes())
-	})
+	mux.HandleFunc("GET /api/v1/report", r.serveReport(q, r.log))
 	mux.HandleFunc("GET /api/v1/maintenance", func(w http.ResponseWriter, req *http.Request) {
 		ws, err := r.state.Maintenance(req.Context())
 		if err != nil {

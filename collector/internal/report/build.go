@@ -3,8 +3,10 @@ package report
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"sync"
@@ -106,6 +108,20 @@ func evidence(lang string) ([]Evidence, error) {
 	return out, nil
 }
 
+// ErrInvalid is wrapped by the errors Build returns for a request that
+// names an unknown language, site or OPD (the caller's mistake, a 400);
+// a bad period wraps sla.ErrBadPeriod.
+var ErrInvalid = errors.New("invalid report request")
+
+// PanicError is a panic in one of Build's workers, returned as an error
+// so that the process survives it; Stack is for the log.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("internal error while computing the report: %v", e.Value) }
+
 // Build computes a report.
 func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 	if in.Inv == nil {
@@ -113,7 +129,7 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 	}
 	lang, err := ParseLang(o.Lang)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if o.Zone == nil {
 		if o.Zone, err = time.LoadLocation("Asia/Jakarta"); err != nil {
@@ -149,7 +165,7 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 	case o.Site != "":
 		s := inv.Site(o.Site)
 		if s == nil {
-			return nil, fmt.Errorf("unknown site %q (not in the inventory %s)", o.Site, inv.File)
+			return nil, fmt.Errorf("%w: unknown site %q (not in the inventory %s)", ErrInvalid, o.Site, inv.File)
 		}
 		sites = []*inventory.Site{s}
 		r.Scope = Scope{Kind: "site", ID: s.ID, Name: s.Name}
@@ -160,7 +176,7 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 			}
 		}
 		if len(sites) == 0 {
-			return nil, fmt.Errorf("no site of OPD %q in the inventory %s", o.OPD, inv.File)
+			return nil, fmt.Errorf("%w: no site of OPD %q in the inventory %s", ErrInvalid, o.OPD, inv.File)
 		}
 		name := o.OPD
 		if s := inv.Site(o.OPD); s != nil {
@@ -406,6 +422,15 @@ func computeSites(ctx context.Context, comp *sla.Computation, in Input, sites []
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// A panic here would kill the whole process (net/http recovers
+			// only the handler's own goroutine): make it an error.
+			defer func() {
+				if v := recover(); v != nil {
+					fail(&PanicError{Value: v, Stack: debug.Stack()})
+					for range next {
+					}
+				}
+			}()
 			var buf capBuf
 			for i := range next {
 				s := sites[i]

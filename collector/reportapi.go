@@ -1,0 +1,133 @@
+package collector
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/prometheus/storage"
+
+	"github.com/pantau-noc/pantau/collector/internal/report"
+	"github.com/pantau-noc/pantau/collector/internal/sla"
+)
+
+// reportParams are the parameters GET /api/v1/report accepts.
+var reportParams = []string{"period", "opd", "site", "format", "table", "lang", "zone"}
+
+// reportQuery is a GET /api/v1/report request whose format, table and
+// zone are known to be valid; Build checks the period, language, site and
+// OPD before it computes anything.
+type reportQuery struct {
+	opts          report.Options
+	format, table string
+}
+
+// parseReportQuery checks the parameters that Build does not: each given
+// once, a known format, a table only with csv and a known one, a known
+// zone (def when none). Every error is the caller's (400).
+func parseReportQuery(v url.Values, def *time.Location) (reportQuery, error) {
+	for _, k := range reportParams {
+		if len(v[k]) > 1 {
+			return reportQuery{}, fmt.Errorf("parameter %s is given %d times; give it once", k, len(v[k]))
+		}
+	}
+	q := reportQuery{format: v.Get("format"), table: v.Get("table")}
+	if q.format == "" {
+		q.format = "json"
+	}
+	if !slices.Contains(report.Formats, q.format) {
+		return q, fmt.Errorf("format %q: want one of %s", clip(q.format), strings.Join(report.Formats, ", "))
+	}
+	if q.table != "" {
+		if q.format != "csv" {
+			return q, fmt.Errorf("table=%s is for format=csv; the %s format carries every table", clip(q.table), q.format)
+		}
+		if !slices.Contains(report.TableNames, q.table) {
+			return q, fmt.Errorf("table %q: want one of %s", clip(q.table), strings.Join(report.TableNames, ", "))
+		}
+	}
+	loc := def
+	if z := v.Get("zone"); z != "" {
+		var err error
+		if loc, err = zone(z); err != nil {
+			return q, err
+		}
+	}
+	if v.Get("period") == "" {
+		return q, errors.New("period is required: 2026-10 (a month), 2026-Q4, 2026 or 2026-10-01..2026-10-15")
+	}
+	if v.Get("opd") != "" && v.Get("site") != "" {
+		return q, errors.New("give opd or site, not both")
+	}
+	q.opts = report.Options{Period: v.Get("period"), OPD: v.Get("opd"), Site: v.Get("site"), Lang: v.Get("lang"), Zone: loc}
+	return q, nil
+}
+
+// clip shortens a value quoted back in an error message.
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
+
+// serveReport answers GET /api/v1/report: 400 for a request that is the
+// caller's mistake (named in the message), 404 without an inventory, 500
+// with an error id for anything else.
+func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		inv := r.builder.Inventory()
+		if inv == nil {
+			http.Error(w, "no inventory: set inventory in the collector config", http.StatusNotFound)
+			return
+		}
+		rq, err := parseReportQuery(req.URL.Query(), pemdaZone(r.cfg, inv))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		ws, err := r.state.Maintenance(req.Context())
+		if err != nil {
+			internalError(w, req, log, err, nil)
+			return
+		}
+		rep, err := report.Build(req.Context(), report.Input{
+			Inv: inv, Store: r.minutes, Index: r.minutes, Windows: ws, Reviews: r.state, Capacity: capacitySource{q}, Rollups: r.state,
+		}, rq.opts)
+		var pe *report.PanicError
+		switch {
+		case err == nil:
+		case errors.Is(err, sla.ErrBadPeriod), errors.Is(err, report.ErrInvalid):
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		case errors.As(err, &pe):
+			internalError(w, req, log, err, pe.Stack)
+			return
+		case req.Context().Err() != nil:
+			return // the caller went away
+		default:
+			internalError(w, req, log, err, nil)
+			return
+		}
+		var buf bytes.Buffer
+		if err := report.Render(&buf, rep, rq.format, rq.table); err != nil {
+			internalError(w, req, log, fmt.Errorf("render the %s report: %w", rq.format, err), nil)
+			return
+		}
+		ctype := map[string]string{
+			"json": "application/json", "csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8",
+			"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+		}[rq.format]
+		w.Header().Set("Content-Type", ctype)
+		if rq.format == "xlsx" || rq.format == "csv" {
+			w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="pantau-%s.%s"`, rep.Period, rq.format))
+		}
+		w.Write(buf.Bytes())
+	}
+}

@@ -1,0 +1,157 @@
+package collector
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/prometheus/tsdb"
+
+	"github.com/pantau-noc/pantau/collector/internal/config"
+	"github.com/pantau-noc/pantau/collector/internal/statedb"
+)
+
+// reportHandler is the report API over a fresh state.db and the SLA test
+// inventory, behind the panic recovery the daemon uses; logs go to logs.
+func reportHandler(t testing.TB, logs *bytes.Buffer) http.Handler {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	invPath := filepath.Join(dir, "inventory.yml")
+	if err := os.WriteFile(invPath, []byte(slaTestInventory), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.DataDir, cfg.Inventory = dir, invPath
+	db, err := statedb.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	r, err := newSLARuntime(ctx, cfg, db, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tdb, err := tsdb.Open(filepath.Join(dir, "tsdb"), nil, nil, tsdb.DefaultOptions(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tdb.Close() })
+	mux := http.NewServeMux()
+	r.register(mux, tdb)
+	return recoverPanics(mux, log)
+}
+
+// TestReportAPIRefusesBadParameters: every mistake is a 400 that names
+// it, absurd periods included (issue 16: 1026-10-01..2026-10-31 killed
+// the collector), and nothing is logged as an internal error.
+func TestReportAPIRefusesBadParameters(t *testing.T) {
+	var logs bytes.Buffer
+	h := reportHandler(t, &logs)
+	for query, want := range map[string]string{
+		"period=1026-10-01..2026-10-31":                   "dates must be in years 2000 to 2199",
+		"period=0001-01-01..9999-12-31":                   "dates must be in years 2000 to 2199",
+		"period=1700-01-01..2026-12-31":                   "dates must be in years 2000 to 2199",
+		"period=2025-01-01..2026-12-31":                   "730 days; a period covers at most 400",
+		"":                                                "period is required",
+		"period=2026-10&format=pdf":                       `format "pdf": want one of json, csv, xlsx, html`,
+		"period=2026-10&format=json&table=links":          "table=links is for format=csv",
+		"period=2026-10&format=csv&table=nope":            `table "nope": want one of summary`,
+		"period=2026-10&zone=Mars/Olympus":                `unknown time zone "Mars/Olympus"`,
+		"period=2026-10&period=2026-11":                   "parameter period is given 2 times",
+		"period=2026-10&lang=jv":                          `unknown language "jv"`,
+		"period=2026-10&site=nope":                        `unknown site "nope"`,
+		"period=2026-10&opd=nope":                         `no site of OPD "nope"`,
+		"period=2026-10&opd=dinkes&site=dinkes":           "give opd or site, not both",
+		"period=" + url.QueryEscape(strings.Repeat("9", 100)): "too long",
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/report?"+query, nil))
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("%q: %d %q; want 400 saying %q", query, rec.Code, rec.Body.String(), want)
+		}
+	}
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("a caller's mistake was logged as an error:\n%s", logs.String())
+	}
+	for _, query := range []string{"period=2026-10", "period=2026-Q4&format=csv&table=incidents", "period=2026&lang=en&format=html", "period=2026-10-01..2026-10-02&site=dinkes&format=xlsx"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/report?"+query, nil))
+		if rec.Code != http.StatusOK {
+			t.Errorf("%q: %d %s", query, rec.Code, rec.Body.String())
+		}
+	}
+}
+
+// TestRecoverPanics: a panicking handler answers 500 with an id that the
+// ERROR log carries with the stack, and the server goes on.
+func TestRecoverPanics(t *testing.T) {
+	var logs bytes.Buffer
+	mux := http.NewServeMux()
+	mux.HandleFunc("/boom", func(http.ResponseWriter, *http.Request) { panic("makeslice: len out of range") })
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok")) })
+	srv := httptest.NewServer(recoverPanics(mux, slog.New(slog.NewTextHandler(&logs, nil))))
+	defer srv.Close()
+	res, err := http.Get(srv.URL + "/boom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	body.ReadFrom(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusInternalServerError || !strings.Contains(body.String(), "internal error (id ") {
+		t.Fatalf("panic answered %d %q", res.StatusCode, body.String())
+	}
+	id := strings.TrimSuffix(strings.SplitN(body.String(), "(id ", 2)[1][:12], ")")
+	if l := logs.String(); !strings.Contains(l, "level=ERROR") || !strings.Contains(l, "error_id="+id) ||
+		!strings.Contains(l, "makeslice: len out of range") || !strings.Contains(l, "recovery.go") {
+		t.Errorf("log does not carry the error with id %s and its stack:\n%s", id, l)
+	}
+	res, err = http.Get(srv.URL + "/ok")
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("server after a panic: %v %v", res, err)
+	}
+	res.Body.Close()
+}
+
+// FuzzReportAPI drives the report handler with arbitrary parameters: it
+// answers 200 or a 4xx, never a 500, never panics, and a 200 carries a
+// report. `make fuzz` runs it; FUZZTIME=10m for the issue's ten minutes.
+func FuzzReportAPI(f *testing.F) {
+	for _, s := range []string{
+		"period=2026-10", "period=2026-Q4&format=csv&table=links", "period=2026&format=html&lang=en",
+		"period=1026-10-01..2026-10-31", "period=0001-01-01..9999-12-31", "period=2026-10-01..2026-10-15&site=dinkes",
+		"period=2026-10&opd=dinkes&format=xlsx", "period=2026-10&zone=WIT", "period=%ff&zone=..%2f..%2fetc",
+		"period=2199-12-01..2199-12-31", "period=2000-01-01..2001-02-04", "format=csv&table=methods&period=2026-02",
+	} {
+		f.Add(s)
+	}
+	var logs bytes.Buffer
+	h := reportHandler(f, &logs)
+	f.Fuzz(func(t *testing.T, query string) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		req := httptest.NewRequestWithContext(ctx, "GET", "/api/v1/report", nil)
+		req.URL.RawQuery = query
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		switch {
+		case rec.Code == http.StatusOK:
+			if rec.Body.Len() == 0 {
+				t.Fatalf("%q: 200 without a report", query)
+			}
+		case rec.Code >= 400 && rec.Code < 500:
+		default:
+			t.Fatalf("%q: %d %s\n%.3000s", query, rec.Code, rec.Body.String(), logs.String())
+		}
+	})
+}
