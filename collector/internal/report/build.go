@@ -120,7 +120,9 @@ type PanicError struct {
 	Stack []byte
 }
 
-func (e *PanicError) Error() string { return fmt.Sprintf("internal error while computing the report: %v", e.Value) }
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("internal error while computing the report: %v", e.Value)
+}
 
 // Build computes a report.
 func Build(ctx context.Context, in Input, o Options) (*Report, error) {
