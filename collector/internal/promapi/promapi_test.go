@@ -27,7 +27,7 @@ var t0 = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 //	pantau_icmp_rtt_avg_seconds{agent="a1",site="dinkes",target="127.0.0.1"}  0.001 * i  every 10s for 10 min (i = 0..60)
 //	pantau_icmp_rtt_avg_seconds{agent="a2",site="bappeda",target="127.0.0.2"} 0.5 constant
 //	pantau_snmp_if_receive_bytes_total{agent="a1",ifname="ether1",site="dinkes"} 1000 * i every 10s
-func newServer(t *testing.T) (*httptest.Server, promv1.API) {
+func newServer(t testing.TB) (*httptest.Server, promv1.API) {
 	t.Helper()
 	db, err := tsdb.Open(t.TempDir(), slog.New(slog.DiscardHandler), nil, tsdb.DefaultOptions(), nil)
 	if err != nil {
