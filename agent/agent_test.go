@@ -100,9 +100,10 @@ func TestSenderDeliversInOrderRetriesAndDeadLetters(t *testing.T) {
 	}
 	cur, _ := sp.Cursor("noc")
 	reg := prometheus.NewRegistry()
+	log := slog.New(slog.DiscardHandler)
 	s := &sender{col: config.CollectorConfig{Name: "noc", URL: srv.URL, Token: "tok-1"}, agentID: "agent-1",
-		client: srv.Client(), cur: cur, deadLetter: filepath.Join(dir, "dead.jsonl"), log: slog.New(slog.DiscardHandler),
-		m: newSendMetrics(reg), minBackoff: time.Millisecond, maxBackoff: 10 * time.Millisecond, dlMu: &sync.Mutex{}}
+		client: srv.Client(), cur: cur, deadLetter: newDeadLetters(filepath.Join(dir, "dead.jsonl"), 16<<20, newDeadLetterMetrics(reg), sp, &lossLog{}, log),
+		log: log, m: newSendMetrics(reg), minBackoff: time.Millisecond, maxBackoff: 10 * time.Millisecond}
 	// Drive the oldest-first lane alone, so the order is deterministic.
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -153,9 +154,10 @@ func TestFreshDataOvertakesBacklog(t *testing.T) {
 		sp.Append(ctx, []byte("icmp,target=127.0.0.1 up=0i 1\n"), 1)
 	}
 	cur, _ := sp.Cursor("noc")
+	reg, log := prometheus.NewRegistry(), slog.New(slog.DiscardHandler)
 	s := &sender{col: config.CollectorConfig{Name: "noc", URL: srv.URL, Token: "tok-1"}, agentID: "agent-1",
-		client: srv.Client(), cur: cur, deadLetter: filepath.Join(dir, "dead.jsonl"), log: slog.New(slog.DiscardHandler),
-		m: newSendMetrics(prometheus.NewRegistry()), minBackoff: time.Millisecond, maxBackoff: 10 * time.Millisecond, dlMu: &sync.Mutex{}}
+		client: srv.Client(), cur: cur, deadLetter: newDeadLetters(filepath.Join(dir, "dead.jsonl"), 16<<20, newDeadLetterMetrics(reg), sp, &lossLog{}, log),
+		log: log, m: newSendMetrics(reg), minBackoff: time.Millisecond, maxBackoff: 10 * time.Millisecond}
 	done := make(chan struct{})
 	go func() { s.run(ctx); close(done) }()
 	// Let the backlog start draining, then queue fresh data.
