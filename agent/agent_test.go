@@ -226,7 +226,9 @@ icmp:
 	}
 	body := get()
 	for _, name := range []string{"pantau_agent_probe_duration_seconds_bucket", "pantau_agent_queue_points", "pantau_agent_queue_bytes",
-		"pantau_agent_queue_oldest_age_seconds", "pantau_agent_queue_dropped_points_total"} {
+		"pantau_agent_queue_oldest_age_seconds", `pantau_agent_queue_dropped_points_total{reason="limit"} 0`,
+		`pantau_agent_queue_dropped_points_total{reason="disk_full"} 0`, `pantau_agent_queue_dropped_points_total{reason="io_error"} 0`,
+		"pantau_agent_dead_letter_bytes 0", "pantau_agent_dead_letter_dropped_batches_total 0"} {
 		if !strings.Contains(body, name) {
 			t.Errorf("metric %s missing", name)
 		}
