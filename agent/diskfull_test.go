@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -68,28 +67,8 @@ icmp:
 		t.Fatal(err)
 	}
 	logs := &lab.SyncBuffer{}
-	addr := make(chan net.Addr, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(logs, nil)), Listening: func(a net.Addr) { addr <- a }})
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
-	base := "http://" + (<-addr).String()
-	metrics := func() string {
-		resp, err := http.Get(base + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return string(b)
-	}
+	a := startAgent(t, cfg, slog.New(slog.NewTextHandler(logs, nil)), nil)
+	ctx, metrics := a.ctx, a.metrics
 	diskFull := func() float64 {
 		return firstMetric(metrics(), `pantau_agent_queue_dropped_points_total{reason="disk_full"}`)
 	}
@@ -266,15 +245,11 @@ func TestDeadLetterDiskFull(t *testing.T) {
 	}
 	defer sp.Close()
 	logs := &lab.SyncBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, nil))
-	reg := prometheus.NewRegistry()
 	dlPath := filepath.Join(dlDir, "dead-letter.jsonl")
 	first := deadLetterLine(0, 100)
 	os.WriteFile(dlPath, first, 0o640)
-	cur, _ := sp.Cursor("noc")
-	s := &sender{col: config.CollectorConfig{Name: "noc", URL: srv.URL, Token: "tok-1"}, agentID: "agent-1",
-		client: srv.Client(), cur: cur, deadLetter: newDeadLetters(dlPath, 16<<20, newDeadLetterMetrics(reg), sp, &lossLog{}, log),
-		log: log, m: newSendMetrics(reg), minBackoff: time.Millisecond, maxBackoff: 10 * time.Millisecond}
+	s := testSender(srv, sp, dlPath, slog.New(slog.NewTextHandler(logs, nil)))
+	cur := s.cur
 	// 8 KiB left: the 30 KB lines of the first two batches fill the disk
 	// mid-write.
 	filler := spooltest.Fill(t, dlDir, 8<<10)
