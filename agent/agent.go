@@ -57,6 +57,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	cfg, log := o.Config, o.Logger
 	start := time.Now()
+	warnConfig(log, cfg)
 	sp, err := spool.Open(spool.Options{Dir: filepath.Join(cfg.Agent.StateDir, "queue"), MaxBytes: cfg.Queue.MaxBytes,
 		MaxAge: cfg.Queue.MaxAge.Std(), SyncInterval: cfg.Queue.SyncInterval.Std(), Logger: log})
 	if err != nil {
@@ -70,6 +71,10 @@ func Run(ctx context.Context, o Options) error {
 	pm := plughost.NewMetrics(reg)
 	snd := newSendMetrics(reg)
 	qm := newQueueMetrics(reg, sp)
+	dlm := newDeadLetterMetrics(reg)
+	// Runs of lost writes are logged when they start and end, across
+	// reloads.
+	queueLoss, deadLetterLoss := &lossLog{}, &lossLog{}
 	var srv *http.Server
 	if cfg.Agent.ListenAddress != "" {
 		ln, err := net.Listen("tcp", cfg.Agent.ListenAddress)
@@ -100,10 +105,11 @@ func Run(ctx context.Context, o Options) error {
 	}()
 
 	for {
-		b := newBatcher(sp, cfg.Queue.BatchPoints, cfg.Queue.BatchLinger.Std(), qm, log)
+		b := newBatcher(sp, cfg.Queue.BatchPoints, cfg.Queue.BatchLinger.Std(), qm, queueLoss, cfg.Agent.StateDir, log)
+		dl := newDeadLetters(filepath.Join(cfg.Agent.StateDir, "dead-letter.jsonl"), cfg.Queue.DeadLetterMaxBytes, dlm, sp, deadLetterLoss, log)
 		gen, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
-		go func() { done <- runGeneration(gen, cfg, log, sp, b, sm, pm, snd, start) }()
+		go func() { done <- runGeneration(gen, cfg, log, sp, b, dl, sm, pm, snd, start) }()
 		var next *config.Config
 		select {
 		case <-ctx.Done():
@@ -125,15 +131,15 @@ func Run(ctx context.Context, o Options) error {
 		}
 		cfg = next
 		log.Info("config reloaded", "targets", cfg.Targets(), "collectors", len(cfg.Collectors))
+		warnConfig(log, cfg)
 	}
 }
 
 // runGeneration runs probes and senders for one config until ctx ends.
-func runGeneration(ctx context.Context, cfg *config.Config, log *slog.Logger, sp *spool.Spool, b *batcher,
+func runGeneration(ctx context.Context, cfg *config.Config, log *slog.Logger, sp *spool.Spool, b *batcher, dl *deadLetters,
 	sm *scheduler.Metrics, pm *plughost.Metrics, snd *sendMetrics, start time.Time) error {
 	names := make([]string, 0, len(cfg.Collectors))
 	var wg sync.WaitGroup
-	dlMu := &sync.Mutex{}
 	for _, col := range cfg.Collectors {
 		names = append(names, col.Name)
 		client, err := httpClient(col)
@@ -144,8 +150,8 @@ func runGeneration(ctx context.Context, cfg *config.Config, log *slog.Logger, sp
 		if err != nil {
 			return err
 		}
-		s := &sender{col: col, agentID: cfg.Agent.ID, client: client, cur: cur, log: log, m: snd, dlMu: dlMu,
-			deadLetter: filepath.Join(cfg.Agent.StateDir, "dead-letter.jsonl"), minBackoff: time.Second, maxBackoff: time.Minute}
+		s := &sender{col: col, agentID: cfg.Agent.ID, client: client, cur: cur, log: log, m: snd,
+			deadLetter: dl, minBackoff: time.Second, maxBackoff: time.Minute}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -220,9 +226,26 @@ func heartbeatJob(cfg *config.Config, sp *spool.Spool, start time.Time) schedule
 			p := point.New("agent", now).Tag("site", cfg.Agent.Site).Tag("version", buildinfo.Version).
 				Float("uptime_seconds", now.Sub(start).Seconds()).Float("queue_points", float64(st.Points)).
 				Float("queue_bytes", float64(st.Bytes)).Float("queue_oldest_seconds", oldest).
-				Uint("dropped_points_total", st.DroppedPoints).Int("targets", int64(cfg.Targets()))
+				Uint("dropped_points_total", droppedTotal(st)).Int("targets", int64(cfg.Targets()))
 			return []*point.Point{p}, nil
 		}}
+}
+
+// droppedTotal is every point the agent measured and lost: dropped by the
+// queue's bounds, or never queued or dead-lettered because a write failed.
+func droppedTotal(st spool.Stats) uint64 {
+	n := st.DroppedPoints
+	for _, v := range st.Lost {
+		n += v
+	}
+	return n
+}
+
+// warnConfig logs what check-config warns about.
+func warnConfig(log *slog.Logger, cfg *config.Config) {
+	for _, w := range cfg.Warnings() {
+		log.Warn(w.Msg, "key", w.Path)
+	}
 }
 
 func httpClient(col config.CollectorConfig) (*http.Client, error) {

@@ -85,6 +85,16 @@ func (f *fakeCollector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// testSender sends the queue's "noc" cursor to the fake collector srv,
+// with tok-1 as agent-1, dead-lettering to dlPath, with short backoffs.
+func testSender(srv *httptest.Server, sp *spool.Spool, dlPath string, log *slog.Logger) *sender {
+	cur, _ := sp.Cursor("noc")
+	reg := prometheus.NewRegistry()
+	return &sender{col: config.CollectorConfig{Name: "noc", URL: srv.URL, Token: "tok-1"}, agentID: "agent-1",
+		client: srv.Client(), cur: cur, deadLetter: newDeadLetters(dlPath, 16<<20, newDeadLetterMetrics(reg), sp, &lossLog{}, log),
+		log: log, m: newSendMetrics(reg), minBackoff: time.Millisecond, maxBackoff: 10 * time.Millisecond}
+}
+
 func TestSenderDeliversInOrderRetriesAndDeadLetters(t *testing.T) {
 	fc := &fakeCollector{bodies: map[string]string{}, answers: []int{503, 204, 400, 204, 401, 404}}
 	srv := httptest.NewServer(fc)
@@ -98,11 +108,7 @@ func TestSenderDeliversInOrderRetriesAndDeadLetters(t *testing.T) {
 	for i := 1; i <= 4; i++ {
 		sp.Append(context.Background(), []byte("icmp,target=127.0.0.1 up=1i "+strings.Repeat("1", i)+"\n"), 1)
 	}
-	cur, _ := sp.Cursor("noc")
-	reg := prometheus.NewRegistry()
-	s := &sender{col: config.CollectorConfig{Name: "noc", URL: srv.URL, Token: "tok-1"}, agentID: "agent-1",
-		client: srv.Client(), cur: cur, deadLetter: filepath.Join(dir, "dead.jsonl"), log: slog.New(slog.DiscardHandler),
-		m: newSendMetrics(reg), minBackoff: time.Millisecond, maxBackoff: 10 * time.Millisecond, dlMu: &sync.Mutex{}}
+	s := testSender(srv, sp, filepath.Join(dir, "dead.jsonl"), slog.New(slog.DiscardHandler))
 	// Drive the oldest-first lane alone, so the order is deterministic.
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -152,10 +158,7 @@ func TestFreshDataOvertakesBacklog(t *testing.T) {
 	for i := 0; i < 300; i++ {
 		sp.Append(ctx, []byte("icmp,target=127.0.0.1 up=0i 1\n"), 1)
 	}
-	cur, _ := sp.Cursor("noc")
-	s := &sender{col: config.CollectorConfig{Name: "noc", URL: srv.URL, Token: "tok-1"}, agentID: "agent-1",
-		client: srv.Client(), cur: cur, deadLetter: filepath.Join(dir, "dead.jsonl"), log: slog.New(slog.DiscardHandler),
-		m: newSendMetrics(prometheus.NewRegistry()), minBackoff: time.Millisecond, maxBackoff: 10 * time.Millisecond, dlMu: &sync.Mutex{}}
+	s := testSender(srv, sp, filepath.Join(dir, "dead.jsonl"), slog.New(slog.DiscardHandler))
 	done := make(chan struct{})
 	go func() { s.run(ctx); close(done) }()
 	// Let the backlog start draining, then queue fresh data.
@@ -203,28 +206,16 @@ icmp:
 		t.Fatal(err)
 	}
 	reload := make(chan *config.Config)
-	addr := make(chan net.Addr, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, Options{Config: cfg, Logger: slog.New(slog.DiscardHandler), Reload: reload, Listening: func(a net.Addr) { addr <- a }})
-	}()
-	base := "http://" + (<-addr).String()
-	get := func() string {
-		resp, err := http.Get(base + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return string(b)
-	}
+	a := startAgent(t, cfg, slog.New(slog.DiscardHandler), reload)
+	ctx, get := a.ctx, a.metrics
 	if !lab.WaitFor(ctx, 20*time.Second, func() bool { return strings.Contains(get(), `pantau_agent_probe_rounds_total{kind="icmp"} `) }) {
 		t.Fatal("no ICMP round counted")
 	}
 	body := get()
 	for _, name := range []string{"pantau_agent_probe_duration_seconds_bucket", "pantau_agent_queue_points", "pantau_agent_queue_bytes",
-		"pantau_agent_queue_oldest_age_seconds", "pantau_agent_queue_dropped_points_total"} {
+		"pantau_agent_queue_oldest_age_seconds", `pantau_agent_queue_dropped_points_total{reason="limit"} 0`,
+		`pantau_agent_queue_dropped_points_total{reason="disk_full"} 0`, `pantau_agent_queue_dropped_points_total{reason="io_error"} 0`,
+		"pantau_agent_dead_letter_bytes 0", "pantau_agent_dead_letter_dropped_batches_total 0"} {
 		if !strings.Contains(body, name) {
 			t.Errorf("metric %s missing", name)
 		}
@@ -250,8 +241,7 @@ icmp:
 	if !lab.WaitFor(ctx, 20*time.Second, func() bool { return firstMetric(get(), "pantau_agent_queue_batches") > before+2 }) {
 		t.Fatal("queue did not keep growing after reload")
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := a.stop(); err != nil {
 		t.Fatal(err)
 	}
 	// Reopen the queue: everything probed is there (no collector configured).
@@ -273,6 +263,60 @@ icmp:
 			t.Errorf("queue lacks %q", want)
 		}
 	}
+}
+
+// agentRun is an agent run in-process by startAgent.
+type agentRun struct {
+	t      *testing.T
+	ctx    context.Context // ends with stop
+	base   string          // the self-metrics URL
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startAgent runs the agent in-process (cfg must listen on a port for its
+// self-metrics) until stop, which the test's cleanup also calls.
+func startAgent(t *testing.T, cfg *config.Config, log *slog.Logger, reload <-chan *config.Config) *agentRun {
+	t.Helper()
+	addr := make(chan net.Addr, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	a := &agentRun{t: t, ctx: ctx, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		a.done <- Run(ctx, Options{Config: cfg, Logger: log, Reload: reload, Listening: func(ad net.Addr) { addr <- ad }})
+	}()
+	select {
+	case ad := <-addr:
+		a.base = "http://" + ad.String()
+	case err := <-a.done:
+		t.Fatalf("agent did not start: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := a.stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return a
+}
+
+// metrics is the agent's /metrics page.
+func (a *agentRun) metrics() string {
+	resp, err := http.Get(a.base + "/metrics")
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// stop ends the run and returns Run's error (once; later calls return nil).
+func (a *agentRun) stop() error {
+	a.cancel()
+	err, ok := <-a.done
+	if ok {
+		close(a.done)
+	}
+	return err
 }
 
 func firstMetric(body, name string) float64 {

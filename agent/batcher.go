@@ -16,11 +16,13 @@ import (
 // and appends each to the queue when it holds max points or has waited
 // linger, whichever comes first.
 type batcher struct {
-	sp     *spool.Spool
-	max    int
-	linger time.Duration
-	log    *slog.Logger
-	m      *queueMetrics
+	sp       *spool.Spool
+	max      int
+	linger   time.Duration
+	log      *slog.Logger
+	m        *queueMetrics
+	loss     *lossLog
+	stateDir string
 
 	mu     sync.Mutex
 	enc    *point.Encoder
@@ -29,8 +31,8 @@ type batcher struct {
 	closed bool
 }
 
-func newBatcher(sp *spool.Spool, max int, linger time.Duration, m *queueMetrics, log *slog.Logger) *batcher {
-	return &batcher{sp: sp, max: max, linger: linger, log: log, m: m, enc: point.NewEncoder()}
+func newBatcher(sp *spool.Spool, max int, linger time.Duration, m *queueMetrics, loss *lossLog, stateDir string, log *slog.Logger) *batcher {
+	return &batcher{sp: sp, max: max, linger: linger, log: log, m: m, loss: loss, stateDir: stateDir, enc: point.NewEncoder()}
 }
 
 // Add encodes points into the current batch.
@@ -69,9 +71,20 @@ func (b *batcher) flushLocked() {
 	b.enc.Reset()
 	b.n = 0
 	if _, err := b.sp.Append(context.Background(), data, n); err != nil {
+		// The points are lost: counted, and logged once per run of
+		// failures. The next batch tries again, so queueing resumes by
+		// itself once there is room.
+		reason := spool.LossReason(err)
+		b.sp.CountLost(reason, n)
 		b.m.appendErrors.Inc()
-		b.log.Error("cannot queue a batch; its points are lost", "points", n, "err", err)
+		msg := "cannot queue measurements: the disk holding agent.state_dir is full; points are lost (counted in dropped_points_total) until space is freed"
+		if reason != spool.LostDiskFull {
+			msg = "cannot queue measurements: writing to agent.state_dir fails; points are lost (counted in dropped_points_total) until it works again"
+		}
+		b.loss.failed(b.log, msg, n, err, "reason", reason, "state_dir", b.stateDir)
+		return
 	}
+	b.loss.ok(b.log, "queueing measurements works again", "state_dir", b.stateDir)
 }
 
 // Close queues what is pending.
@@ -109,8 +122,32 @@ func newQueueMetrics(reg prometheus.Registerer, sp *spool.Spool) *queueMetrics {
 				}
 				return time.Since(s.Oldest).Seconds()
 			})),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "pantau_agent_queue_dropped_points_total", Help: "Undelivered points dropped because the queue reached queue.max_bytes or queue.max_age."},
-			stat(func(s spool.Stats) float64 { return float64(s.DroppedPoints) })),
+		&droppedCollector{sp: sp, desc: prometheus.NewDesc("pantau_agent_queue_dropped_points_total",
+			"Points measured and lost, by reason: limit (undelivered, deleted by queue.max_bytes or queue.max_age), "+
+				"disk_full (a batch could not be queued or dead-lettered: ENOSPC, EDQUOT), io_error (the same for any other write error). "+
+				"Persisted across restarts; the heartbeat's dropped_points_total is their sum.", []string{"reason"}, nil)},
 	)
 	return m
+}
+
+// droppedCollector reads the queue's dropped and lost counters at scrape
+// time.
+type droppedCollector struct {
+	sp   *spool.Spool
+	desc *prometheus.Desc
+}
+
+func (c *droppedCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *droppedCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.sp.Stats()
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(st.DroppedPoints), "limit")
+	for _, r := range []string{spool.LostDiskFull, spool.LostIOError} {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(st.Lost[r]), r)
+	}
+	for r, v := range st.Lost {
+		if r != spool.LostDiskFull && r != spool.LostIOError {
+			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(v), r)
+		}
+	}
 }

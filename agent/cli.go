@@ -31,7 +31,8 @@ Usage:
 Commands:
   run            run the agent (the default when no command is given);
                  SIGHUP reloads the config without losing queued data
-  check-config   validate agent.yml; errors are printed as file:line:col
+  check-config   validate agent.yml; errors are printed as file:line:col,
+                 warnings (such as a token sent over plain http://) too
   probe --once   run every probe once and print line protocol to stdout,
                  sending nothing (like "telegraf --test")
   version        print the version
@@ -225,6 +226,10 @@ func cmdCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer
 	cfg, err := c.load()
 	if err != nil {
 		return err
+	}
+	// Warnings do not fail the check (exit status 0).
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintf(stderr, "pantau-agent check-config: warning: %v\n", w)
 	}
 	probs := cfg.Problems()
 	checkPlugins(ctx, cfg, !*skipPlugins, probs.Add)

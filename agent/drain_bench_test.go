@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -84,10 +83,11 @@ func BenchmarkBacklogDrain24h(b *testing.B) {
 		}
 		flush()
 		cur, _ := sp.Cursor("noc")
+		reg, log := prometheus.NewRegistry(), slog.New(slog.DiscardHandler)
+		dl := newDeadLetters(filepath.Join(dir, "dead.jsonl"), 16<<20, newDeadLetterMetrics(reg), sp, &lossLog{}, log)
 		s := &sender{col: config.CollectorConfig{Name: "noc", URL: "http://" + addr, Token: config.Secret(strings.TrimSpace(string(tok)))},
-			agentID: "drain", client: &http.Client{Timeout: 30 * time.Second}, cur: cur, deadLetter: filepath.Join(dir, "dead.jsonl"),
-			log: slog.New(slog.DiscardHandler), m: newSendMetrics(prometheus.NewRegistry()), minBackoff: 100 * time.Millisecond,
-			maxBackoff: time.Second, dlMu: &sync.Mutex{}}
+			agentID: "drain", client: &http.Client{Timeout: 30 * time.Second}, cur: cur, deadLetter: dl,
+			log: log, m: newSendMetrics(reg), minBackoff: 100 * time.Millisecond, maxBackoff: time.Second}
 		ctx, cancel := context.WithCancel(context.Background())
 		b.StartTimer()
 		t0 := time.Now()

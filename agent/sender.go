@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,12 +51,11 @@ type sender struct {
 	agentID    string
 	client     *http.Client
 	cur        *spool.Cursor
-	deadLetter string
+	deadLetter *deadLetters
 	log        *slog.Logger
 	m          *sendMetrics
 	minBackoff time.Duration
 	maxBackoff time.Duration
-	dlMu       *sync.Mutex
 }
 
 func (s *sender) run(ctx context.Context) {
@@ -164,12 +162,13 @@ func (s *sender) send(ctx context.Context, r spool.Record) (time.Duration, error
 	case code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code >= 500:
 		return retryAfter(resp.Header.Get("Retry-After")), fmt.Errorf("collector %s: %s: %s", s.col.Name, resp.Status, collectorMessage(msg))
 	default:
-		if err := s.toDeadLetter(r, code, collectorMessage(msg), body); err != nil {
-			return 0, err
+		// Done with either way: a batch kept in the queue for want of room
+		// in the dead-letter file would hold every later one on disk.
+		if s.toDeadLetter(r, code, collectorMessage(msg), body) {
+			s.m.deadLetter.WithLabelValues(s.col.Name).Inc()
+			s.log.Warn("collector rejected a batch permanently; moved to the dead-letter file", "collector", s.col.Name,
+				"batch", r.Seq, "status", code, "message", collectorMessage(msg), "file", s.deadLetter.path)
 		}
-		s.m.deadLetter.WithLabelValues(s.col.Name).Inc()
-		s.log.Warn("collector rejected a batch permanently; moved to the dead-letter file", "collector", s.col.Name,
-			"batch", r.Seq, "status", code, "message", collectorMessage(msg), "file", s.deadLetter)
 		return 0, s.cur.Ack(r.Seq)
 	}
 }
@@ -201,22 +200,13 @@ func retryAfter(v string) time.Duration {
 	return 0
 }
 
-// toDeadLetter appends the batch as one JSON line and fsyncs the file.
-func (s *sender) toDeadLetter(r spool.Record, status int, msg string, gz []byte) error {
+// toDeadLetter appends the batch as one JSON line to the dead-letter file
+// and reports whether it was kept (else its points are counted as lost).
+func (s *sender) toDeadLetter(r spool.Record, status int, msg string, gz []byte) bool {
 	lp, _ := gunzip(gz)
 	line, _ := json.Marshal(map[string]any{
 		"time": time.Now().UTC().Format(time.RFC3339Nano), "collector": s.col.Name, "batch": r.Seq,
 		"status": status, "message": msg, "points": r.Points, "line_protocol": string(lp),
 	})
-	s.dlMu.Lock()
-	defer s.dlMu.Unlock()
-	f, err := os.OpenFile(s.deadLetter, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
-	if err != nil {
-		return fmt.Errorf("open dead-letter file %s: %w", s.deadLetter, err)
-	}
-	defer f.Close()
-	if _, err := f.Write(append(line, '\n')); err != nil {
-		return fmt.Errorf("write dead-letter file %s: %w", s.deadLetter, err)
-	}
-	return f.Sync()
+	return s.deadLetter.add(append(line, '\n'), r.Points, "collector", s.col.Name, "batch", r.Seq)
 }

@@ -3,9 +3,11 @@
 // remote-write requests for its engines.
 //
 // Every batch is one file in Dir/data, named
-// <seq>-<points>-<created unix ms><suffix>, written to a temporary name and
-// renamed into place, so a reader never sees half a batch and a crash can
-// leave at most a stray temporary file (removed at the next start).
+// <seq>-<points>-<created unix ms><suffix>, written to a temporary name
+// (.tmp-<name>) and renamed into place, so a reader never sees half a
+// batch. A write that fails (disk full) removes its temporary file; one
+// left by a crash mid-write is removed at the next start. The small state
+// files (next, dropped, lost, cursors) are replaced the same way.
 //
 // Fsync policy: Append returns once the file is renamed into place, so a
 // kill -9 of the agent loses nothing that Append acknowledged. The data
@@ -28,6 +30,11 @@
 // ones are added to a persisted dropped-points counter (Dir/dropped).
 // Nothing is keyed on the configuration, so config edits and upgrades keep
 // the queue.
+//
+// Losses: the points of an Append that failed (the disk is full) never
+// reached the queue; the owner counts them with CountLost, per reason, in
+// Dir/lost, persisted as soon as the disk allows. A failed Append leaves
+// no file behind, and the next one works once there is room again.
 package spool
 
 import (
@@ -37,6 +44,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -45,6 +53,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -85,11 +94,29 @@ func (r Record) Body() ([]byte, error) {
 
 // Stats describe what is waiting for the slowest collector.
 type Stats struct {
-	Records       int
-	Points        int64
-	Bytes         int64
-	Oldest        time.Time
+	Records int
+	Points  int64
+	Bytes   int64
+	Oldest  time.Time
+	// DroppedPoints are undelivered points deleted by MaxBytes or MaxAge.
 	DroppedPoints uint64
+	// Lost are the points counted by CountLost, by reason.
+	Lost map[string]uint64
+}
+
+// Loss reasons for CountLost.
+const (
+	LostDiskFull = "disk_full" // ENOSPC or EDQUOT
+	LostIOError  = "io_error"  // any other write or fsync error
+)
+
+// LossReason names why a write failed: LostDiskFull for ENOSPC and
+// EDQUOT, LostIOError for anything else.
+func LossReason(err error) string {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return LostDiskFull
+	}
+	return LostIOError
 }
 
 // Spool is the queue.
@@ -109,7 +136,19 @@ type Spool struct {
 	closed  bool
 	stop    chan struct{}
 	wg      sync.WaitGroup
+
+	lost map[string]uint64 // CountLost's counters
+	// A counter changed and is not yet on disk (the disk was full): tried
+	// again after the next Append, at every sync and at Close.
+	unsavedDropped, unsavedLost bool
 }
+
+// tmpPrefix starts the name of every file being written; a file with it
+// is never part of the queue.
+const tmpPrefix = ".tmp-"
+
+// legacyTmp are the temporary names of the state files before tmpPrefix.
+var legacyTmp = map[string]bool{"next.tmp": true, "dropped.tmp": true}
 
 var (
 	nameRE    = regexp.MustCompile(`^(\d{20})-(\d+)-(\d+)\.lp\.gz$`)
@@ -137,6 +176,9 @@ func Open(o Options) (*Spool, error) {
 			return nil, fmt.Errorf("create queue directory %s: %w", d, err)
 		}
 	}
+	if err := removeTemps(o.Dir, o.Logger); err != nil {
+		return nil, err
+	}
 	ents, err := os.ReadDir(s.data)
 	if err != nil {
 		return nil, fmt.Errorf("read queue directory %s: %w", s.data, err)
@@ -148,11 +190,7 @@ func Open(o Options) (*Spool, error) {
 	for _, e := range ents {
 		m := re.FindStringSubmatch(e.Name())
 		if m == nil {
-			if strings.HasPrefix(e.Name(), ".tmp-") {
-				_ = os.Remove(filepath.Join(s.data, e.Name())) // an Append cut short by a crash
-			} else {
-				o.Logger.Warn("ignoring unknown file in the queue directory", "file", filepath.Join(s.data, e.Name()))
-			}
+			o.Logger.Warn("ignoring unknown file in the queue directory", "file", filepath.Join(s.data, e.Name()))
 			continue
 		}
 		info, err := e.Info()
@@ -181,6 +219,9 @@ func Open(o Options) (*Spool, error) {
 	if s.dropped, err = readUint(filepath.Join(o.Dir, "dropped")); err != nil {
 		return nil, err
 	}
+	if s.lost, err = readLost(filepath.Join(o.Dir, "lost")); err != nil {
+		return nil, err
+	}
 	if o.SyncInterval > 0 {
 		s.wg.Add(1)
 		go s.syncLoop()
@@ -203,26 +244,129 @@ func readUint(path string) (uint64, error) {
 	return v, nil
 }
 
-// writeAtomic replaces path with data: temp file, fsync, rename, fsync dir.
-func writeAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+// removeTemps removes the temporary files of writes a crash cut short
+// (kill -9 or power loss mid-write) from the queue's directories.
+func removeTemps(dir string, log *slog.Logger) error {
+	var removed []string
+	for _, d := range []string{dir, filepath.Join(dir, "data"), filepath.Join(dir, "cursors")} {
+		ents, err := os.ReadDir(d)
+		if err != nil {
+			return fmt.Errorf("read queue directory %s: %w", d, err)
+		}
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), tmpPrefix) || d == dir && legacyTmp[e.Name()] {
+				p := filepath.Join(d, e.Name())
+				if err := os.Remove(p); err != nil {
+					return fmt.Errorf("remove the temporary file %s left by an interrupted write: %w", p, err)
+				}
+				removed = append(removed, p)
+			}
+		}
 	}
-	if _, err = f.Write(data); err == nil {
+	if len(removed) > 0 {
+		log.Info("removed temporary files left by interrupted writes", "files", len(removed), "first", removed[0])
+	}
+	return nil
+}
+
+// writeFile writes data to a new file at path, fsynced if sync. On any
+// error the file is removed, so a full disk leaves nothing behind.
+func writeFile(path string, data []byte, sync bool) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	if err != nil {
+		_ = os.Remove(path)
+	}
+	return err
+}
+
+// writeAtomic replaces path with data: temp file, fsync, rename, fsync dir.
+// A failed write leaves path as it was and no temporary file.
+func writeAtomic(path string, data []byte) error {
+	tmp := filepath.Join(filepath.Dir(path), tmpPrefix+filepath.Base(path))
+	err := writeFile(tmp, data, true)
 	if err == nil {
-		err = os.Rename(tmp, path)
+		if err = os.Rename(tmp, path); err != nil {
+			_ = os.Remove(tmp)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return syncDir(filepath.Dir(path))
+}
+
+// readLost reads the lost-points counters: one "<reason> <points>" line
+// per reason.
+func readLost(path string) (map[string]uint64, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return map[string]uint64{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	lost := map[string]uint64{}
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if line == "" {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			return nil, fmt.Errorf("read %s: line %d: want \"<reason> <points>\", got %q", path, i+1, line)
+		}
+		v, err := strconv.ParseUint(f[1], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: line %d: not a number: %w", path, i+1, err)
+		}
+		lost[f[0]] = v
+	}
+	return lost, nil
+}
+
+// CountLost adds points that never reached the queue, or that the owner
+// could not keep elsewhere (a failed Append, a dead-letter file that
+// cannot be written), to the counter of reason (LossReason), reported in
+// Stats.Lost. The counters are persisted at once when the disk allows,
+// else after the next Append, at the next sync or at Close.
+func (s *Spool) CountLost(reason string, points int) {
+	if points <= 0 {
+		return
+	}
+	if reason = strings.Join(strings.Fields(reason), "_"); reason == "" {
+		reason = LostIOError
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lost[reason] += uint64(points)
+	s.unsavedLost = true
+	s.saveCountersLocked()
+}
+
+// saveCountersLocked persists the dropped and lost counters that changed
+// since they were last written.
+func (s *Spool) saveCountersLocked() {
+	if s.unsavedDropped && writeAtomic(filepath.Join(s.o.Dir, "dropped"), []byte(strconv.FormatUint(s.dropped, 10)+"\n")) == nil {
+		s.unsavedDropped = false
+	}
+	if s.unsavedLost {
+		var b strings.Builder
+		for _, r := range slices.Sorted(maps.Keys(s.lost)) {
+			fmt.Fprintf(&b, "%s %d\n", r, s.lost[r])
+		}
+		if writeAtomic(filepath.Join(s.o.Dir, "lost"), []byte(b.String())) == nil {
+			s.unsavedLost = false
+		}
+	}
 }
 
 func syncDir(dir string) error {
@@ -293,21 +437,20 @@ func (s *Spool) Append(ctx context.Context, lineProtocol []byte, points int) (ui
 
 	name := fmt.Sprintf("%020d-%d-%d%s", seq, points, now.UnixMilli(), suffix)
 	path := filepath.Join(s.data, name)
-	tmp := filepath.Join(s.data, ".tmp-"+name)
-	if err := os.WriteFile(tmp, gz.Bytes(), 0o640); err != nil {
+	tmp := filepath.Join(s.data, tmpPrefix+name)
+	// Whatever fails, no file is left: the batch is not queued, and the
+	// caller counts its points as lost.
+	if err := writeFile(tmp, gz.Bytes(), s.o.SyncInterval == 0); err != nil {
 		return 0, fmt.Errorf("queue batch %d: %w", seq, err)
 	}
-	if s.o.SyncInterval == 0 {
-		if err := fsyncFile(tmp); err != nil {
-			return 0, err
-		}
-	}
 	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
 		return 0, fmt.Errorf("queue batch %d: %w", seq, err)
 	}
 	if s.o.SyncInterval == 0 {
 		if err := syncDir(s.data); err != nil {
-			return 0, err
+			_ = os.Remove(path)
+			return 0, fmt.Errorf("queue batch %d: %w", seq, err)
 		}
 	}
 	s.mu.Lock()
@@ -322,6 +465,7 @@ func (s *Spool) Append(ctx context.Context, lineProtocol []byte, points int) (ui
 		s.unsync = append(s.unsync, path)
 	}
 	s.enforceLocked()
+	s.saveCountersLocked() // the disk has room again
 	s.cond.Broadcast()
 	s.mu.Unlock()
 	return seq, nil
@@ -374,16 +518,24 @@ func (s *Spool) syncLoop() {
 	defer s.wg.Done()
 	t := time.NewTicker(s.o.SyncInterval)
 	defer t.Stop()
+	failing := false
 	for {
 		select {
 		case <-s.stop:
 			return
 		case <-t.C:
-			if err := s.Sync(); err != nil {
-				s.o.Logger.Error("queue fsync failed", "err", err)
+			// Logged when it starts and ends failing, not every tick.
+			err := s.Sync()
+			switch {
+			case err != nil && !failing:
+				s.o.Logger.Error("queue fsync failed: queued batches may not survive a power loss; check the disk", "dir", s.data, "err", err)
+			case err == nil && failing:
+				s.o.Logger.Info("queue fsync works again", "dir", s.data)
 			}
+			failing = err != nil
 			s.mu.Lock()
 			s.enforceLocked() // MaxAge also applies when nothing is appended
+			s.saveCountersLocked()
 			s.mu.Unlock()
 		}
 	}
@@ -408,7 +560,8 @@ func (s *Spool) enforceLocked() {
 	}
 	if lost > 0 {
 		s.dropped += uint64(lost)
-		_ = writeAtomic(filepath.Join(s.o.Dir, "dropped"), []byte(strconv.FormatUint(s.dropped, 10)+"\n"))
+		s.unsavedDropped = true
+		s.saveCountersLocked()
 		s.o.Logger.Warn("queue full or data too old: dropped the oldest undelivered batches",
 			"batches", n, "points", lost, "max_bytes", s.o.MaxBytes, "max_age", s.o.MaxAge)
 	}
@@ -457,6 +610,9 @@ func (s *Spool) Stats() Stats {
 // statsLocked sums the batches of recs that done does not exclude.
 func (s *Spool) statsLocked(recs []Record, done func(seq uint64) bool) Stats {
 	st := Stats{DroppedPoints: s.dropped}
+	if len(s.lost) > 0 {
+		st.Lost = maps.Clone(s.lost)
+	}
 	for _, r := range recs {
 		if done(r.Seq) {
 			continue
@@ -483,6 +639,9 @@ func (s *Spool) Close() error {
 	s.mu.Unlock()
 	close(s.stop)
 	s.wg.Wait()
+	s.mu.Lock()
+	s.saveCountersLocked()
+	s.mu.Unlock()
 	return errors.Join(s.Sync(), s.saveNext())
 }
 
@@ -494,10 +653,21 @@ type Cursor struct {
 	watermark uint64              // everything below is acked
 	acked     map[uint64]struct{} // acked above the watermark
 	out       map[uint64]struct{} // handed out, not yet acked or released
-	saved     uint64
+	saved     uint64              // the watermark on disk
+	saveMu    sync.Mutex          // one write of the file at a time
 }
 
 var cursorNameRE = regexp.MustCompile(`[^A-Za-z0-9._-]`)
+
+// cursorFile is the file name of the named cursor: never one that starts
+// like a temporary file, which Open removes.
+func cursorFile(name string) string {
+	f := cursorNameRE.ReplaceAllString(name, "_")
+	if strings.HasPrefix(f, tmpPrefix) {
+		f = "_" + f[1:]
+	}
+	return f
+}
 
 // Cursor returns the named cursor, creating it at the oldest queued batch.
 func (s *Spool) Cursor(name string) (*Cursor, error) {
@@ -506,7 +676,7 @@ func (s *Spool) Cursor(name string) (*Cursor, error) {
 	if c := s.cursors[name]; c != nil {
 		return c, nil
 	}
-	path := filepath.Join(s.o.Dir, "cursors", cursorNameRE.ReplaceAllString(name, "_"))
+	path := filepath.Join(s.o.Dir, "cursors", cursorFile(name))
 	w, err := readUint(path)
 	if err != nil {
 		return nil, err
@@ -524,7 +694,7 @@ func (s *Spool) Cursor(name string) (*Cursor, error) {
 func (s *Spool) RemoveCursorsExcept(names []string) error {
 	keep := map[string]bool{}
 	for _, n := range names {
-		keep[cursorNameRE.ReplaceAllString(n, "_")] = true
+		keep[cursorFile(n)] = true
 	}
 	ents, err := os.ReadDir(filepath.Join(s.o.Dir, "cursors"))
 	if err != nil {
@@ -686,15 +856,30 @@ func (c *Cursor) Ack(seqs ...uint64) error {
 		}
 		break
 	}
-	w := c.watermark
-	moved := w != c.saved
-	c.saved = w
 	s.gcLocked()
+	s.mu.Unlock()
+	return c.save()
+}
+
+// save persists the watermark if it moved since it was last written; a
+// failed write (disk full) is tried again at the next Ack.
+func (c *Cursor) save() error {
+	c.saveMu.Lock()
+	defer c.saveMu.Unlock()
+	s := c.s
+	s.mu.Lock()
+	w, moved := c.watermark, c.watermark != c.saved
 	s.mu.Unlock()
 	if !moved {
 		return nil
 	}
-	return writeAtomic(c.path, []byte(strconv.FormatUint(w, 10)+"\n"))
+	if err := writeAtomic(c.path, []byte(strconv.FormatUint(w, 10)+"\n")); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	c.saved = w
+	s.mu.Unlock()
+	return nil
 }
 
 // Stats describes what waits for this cursor: the queued batches it has

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +18,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/pantau-noc/pantau/internal/spool/spooltest"
 )
 
 func body(t testing.TB, r Record) string {
@@ -203,6 +207,9 @@ func TestKill9KeepsAppended(t *testing.T) {
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
 		s := open(t, dir, Options{SyncInterval: 0})
+		if tmp := spooltest.Temps(t, dir); len(tmp) > 0 {
+			t.Fatalf("round %d: temporary files left after a restart: %v", round, tmp)
+		}
 		have := map[uint64]bool{}
 		for _, r := range s.recs {
 			have[r.Seq] = true
@@ -273,16 +280,18 @@ func TestSeqNotReusedAfterLostBatches(t *testing.T) {
 // FuzzOpen: whatever is in the queue's state files, Open and a cursor
 // either work or fail with an error naming the file; nothing panics.
 func FuzzOpen(f *testing.F) {
-	f.Add("17\n", "3\n", "5\n", "00000000000000000001-3-1764000000000.lp.gz")
-	f.Add("x", "", "-1", "garbage.lp.gz")
-	f.Add("18446744073709551615", "18446744073709551615", "18446744073709551615", "99999999999999999999-99999999999-9.lp.gz")
-	f.Fuzz(func(t *testing.T, next, dropped, cursor, name string) {
+	f.Add("17\n", "3\n", "5\n", "00000000000000000001-3-1764000000000.lp.gz", "disk_full 12\nio_error 1\n")
+	f.Add("x", "", "-1", "garbage.lp.gz", "disk_full\n")
+	f.Add("18446744073709551615", "18446744073709551615", "18446744073709551615", "99999999999999999999-99999999999-9.lp.gz", "a 18446744073709551616")
+	f.Add("1", "0", "1", ".tmp-00000000000000000001-3-1764000000000.lp.gz", "\n\n x  3 \n")
+	f.Fuzz(func(t *testing.T, next, dropped, cursor, name, lost string) {
 		dir := t.TempDir()
 		os.MkdirAll(filepath.Join(dir, "data"), 0o750)
 		os.MkdirAll(filepath.Join(dir, "cursors"), 0o750)
 		os.WriteFile(filepath.Join(dir, "next"), []byte(next), 0o600)
 		os.WriteFile(filepath.Join(dir, "dropped"), []byte(dropped), 0o600)
 		os.WriteFile(filepath.Join(dir, "cursors", "noc"), []byte(cursor), 0o600)
+		os.WriteFile(filepath.Join(dir, "lost"), []byte(lost), 0o600)
 		if filepath.Base(name) == name && name != "" && name != "." && name != ".." {
 			os.WriteFile(filepath.Join(dir, "data", name), []byte("x"), 0o600)
 		}
@@ -362,5 +371,144 @@ func TestCursorStats(t *testing.T) {
 	}
 	if st := slow.Stats(); st.Records != 4 || st.Points != 10 || st.Bytes != s.Stats().Bytes {
 		t.Errorf("slow cursor: %+v, queue %+v", st, s.Stats())
+	}
+}
+
+// TestOpenRemovesTempFiles: the temporary files of writes a crash cut
+// short (batches, the next and dropped files of this and earlier
+// versions, cursors) are removed at start; everything else stays.
+func TestOpenRemovesTempFiles(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{SyncInterval: 0})
+	c, _ := s.Cursor("noc")
+	for i := 0; i < 3; i++ {
+		s.Append(context.Background(), []byte("m v=1i\n"), 1)
+	}
+	recs, _ := c.Next(context.Background(), 1)
+	c.Ack(recs[0].Seq)
+	s.Close()
+	temps := []string{
+		"data/.tmp-00000000000000000009-5-1764000000000.lp.gz", "data/.tmp-00000000000000000010-5-1764000000000.lp.gz",
+		".tmp-next", ".tmp-dropped", ".tmp-lost", "next.tmp", "dropped.tmp", "cursors/.tmp-noc",
+	}
+	for _, p := range temps {
+		if err := os.WriteFile(filepath.Join(dir, p), []byte("half"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s = open(t, dir, Options{SyncInterval: 0})
+	defer s.Close()
+	for _, p := range temps {
+		if _, err := os.Stat(filepath.Join(dir, p)); !os.IsNotExist(err) {
+			t.Errorf("%s not removed at start (%v)", p, err)
+		}
+	}
+	c, _ = s.Cursor("noc")
+	if recs, _ := c.Next(context.Background(), 10); len(recs) != 2 || recs[0].Seq != 2 || s.Stats().Records != 2 {
+		t.Fatalf("queue after start: %+v %+v", recs, s.Stats())
+	}
+	// A collector named like a temporary file keeps its cursor.
+	odd, _ := s.Cursor(".tmp-odd")
+	odd.Next(context.Background(), 1)
+	if err := odd.Ack(2); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = open(t, dir, Options{SyncInterval: 0})
+	odd, _ = s.Cursor(".tmp-odd")
+	if recs, _ := odd.Next(context.Background(), 10); len(recs) != 1 || recs[0].Seq != 3 {
+		t.Fatalf("cursor .tmp-odd lost at start: %+v", recs)
+	}
+}
+
+// TestAppendDiskFull: on a full tmpfs an Append fails with a disk-full
+// error and leaves no file, whether the disk fills mid-write or before;
+// the owner's count of the lost points is persisted once there is room;
+// and once space is freed the next Append works and nothing queued
+// before is lost.
+func TestAppendDiskFull(t *testing.T) {
+	for _, sync := range []time.Duration{0, time.Hour} {
+		t.Run(fmt.Sprintf("sync_interval=%s", sync), func(t *testing.T) {
+			dir := spooltest.Tmpfs(t, 512<<10)
+			ctx := context.Background()
+			s := open(t, dir, Options{SyncInterval: sync})
+			defer s.Close()
+			c, _ := s.Cursor("noc")
+			s.Cursor("other") // acks nothing: no batch is deleted to make room
+			for i := 1; i <= 3; i++ {
+				if _, err := s.Append(ctx, []byte(fmt.Sprintf("m v=%di\n", i)), 1); err != nil {
+					t.Fatal(err)
+				}
+			}
+			recs, _ := c.Next(ctx, 1)
+			// 16 KiB left: a 64 KiB batch that does not compress fills the
+			// disk mid-write.
+			filler := spooltest.Fill(t, dir, 16<<10)
+			big := make([]byte, 64<<10)
+			mrand.NewChaCha8([32]byte{1}).Read(big)
+			full := func(err error) {
+				t.Helper()
+				if err == nil || LossReason(err) != LostDiskFull || !strings.Contains(err.Error(), "no space left on device") {
+					t.Fatalf("append on a full disk: %v", err)
+				}
+				if tmp := spooltest.Temps(t, dir); len(tmp) > 0 {
+					t.Fatalf("temporary files left on a full disk: %v", tmp)
+				}
+			}
+			_, err := s.Append(ctx, big, 100)
+			full(err)
+			s.CountLost(LossReason(err), 100)
+			// Now not a page left: small batches fail at once, and acks
+			// cannot be persisted either.
+			rest := spooltest.Fill(t, dir, 0)
+			for i := 0; i < 3; i++ {
+				_, err := s.Append(ctx, []byte("m v=5i\n"), 10)
+				full(err)
+				s.CountLost(LossReason(err), 10)
+			}
+			full(c.Ack(recs[0].Seq))
+			const lost = 100 + 3*10
+			if st := s.Stats(); st.Lost[LostDiskFull] != lost || st.Records != 3 {
+				t.Fatalf("stats on a full disk: %+v", st)
+			}
+			rest.Free()
+			filler.Free()
+			seq, err := s.Append(ctx, []byte("m v=9i\n"), 1)
+			if err != nil {
+				t.Fatalf("append after space was freed: %v", err)
+			}
+			if b, err := os.ReadFile(filepath.Join(dir, "lost")); err != nil || string(b) != fmt.Sprintf("disk_full %d\n", lost) {
+				t.Fatalf("lost counter on disk: %q %v", b, err)
+			}
+			if err := c.Ack(); err != nil { // the watermark is written now
+				t.Fatal(err)
+			}
+			if b, err := os.ReadFile(filepath.Join(dir, "cursors", "noc")); err != nil || string(b) != "2\n" {
+				t.Fatalf("cursor on disk: %q %v", b, err)
+			}
+			all, _ := c.Next(ctx, 10)
+			if len(all) != 3 || all[0].Seq != 2 || all[1].Seq != 3 || all[2].Seq != seq || body(t, all[2]) != "m v=9i\n" {
+				t.Fatalf("queue after space was freed: %+v", all)
+			}
+			s.Close()
+			s = open(t, dir, Options{SyncInterval: sync})
+			defer s.Close()
+			if st := s.Stats(); st.Lost[LostDiskFull] != lost || st.Records != 4 {
+				t.Fatalf("after restart: %+v", st)
+			}
+		})
+	}
+}
+
+func TestLossReason(t *testing.T) {
+	for err, want := range map[error]string{
+		&os.PathError{Op: "write", Path: "x", Err: syscall.ENOSPC}: LostDiskFull,
+		fmt.Errorf("queue: %w", syscall.EDQUOT):                    LostDiskFull,
+		&os.PathError{Op: "sync", Path: "x", Err: syscall.EIO}:     LostIOError,
+		errors.New("queue is closed"):                              LostIOError,
+	} {
+		if got := LossReason(err); got != want {
+			t.Errorf("LossReason(%v) = %s, want %s", err, got, want)
+		}
 	}
 }

@@ -98,6 +98,9 @@ type QueueConfig struct {
 	SyncInterval Duration `yaml:"sync_interval"`
 	BatchPoints  int      `yaml:"batch_points"` // points per queued batch at most
 	BatchLinger  Duration `yaml:"batch_linger"` // how long points wait to fill a batch
+	// DeadLetterMaxBytes bounds dead-letter.jsonl; beyond it the file
+	// becomes dead-letter.jsonl.1 (replacing the previous one).
+	DeadLetterMaxBytes int64 `yaml:"dead_letter_max_bytes"`
 }
 
 // DefaultsConfig applies to every target that does not say otherwise.
@@ -185,7 +188,7 @@ func Default() *Config {
 	return &Config{
 		Agent: AgentConfig{StateDir: "pantau-agent-state", ListenAddress: "127.0.0.1:9811", ICMPEngine: "shared", ICMPMode: "auto", MaxProcs: 1},
 		Queue: QueueConfig{MaxBytes: 512 << 20, MaxAge: Duration(7 * 24 * time.Hour), SyncInterval: Duration(time.Second),
-			BatchPoints: 5000, BatchLinger: Duration(time.Second)},
+			BatchPoints: 5000, BatchLinger: Duration(time.Second), DeadLetterMaxBytes: 16 << 20},
 		Defaults: DefaultsConfig{
 			Interval: Duration(30 * time.Second),
 			Timeout:  Duration(5 * time.Second),
@@ -305,6 +308,9 @@ func (c *Config) finish() error {
 	}
 	if q.BatchLinger < 0 {
 		p.Add("queue.batch_linger", "must not be negative (got %s)", q.BatchLinger)
+	}
+	if q.DeadLetterMaxBytes < 64<<10 {
+		p.Add("queue.dead_letter_max_bytes", "must be at least 65536 (64 KiB) (got %d)", q.DeadLetterMaxBytes)
 	}
 	if d.Interval <= 0 {
 		p.Add("defaults.interval", "must be positive (got %s)", d.Interval)
@@ -551,6 +557,37 @@ func merge(a, b map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// Warnings are what check-config and the agent's start point out without
+// refusing the config: today, a collector reached over plain http:// at an
+// address that is not loopback, where the token travels in clear text.
+func (c *Config) Warnings() []*yamlconf.FieldError {
+	var out []*yamlconf.FieldError
+	for i, col := range c.Collectors {
+		u, err := url.Parse(col.URL)
+		if err != nil || u.Scheme != "http" || loopback(u.Hostname()) {
+			continue
+		}
+		w := &yamlconf.FieldError{File: c.File, Path: fmt.Sprintf("collectors[%d].url", i),
+			Msg: fmt.Sprintf("collector %q is reached over plain http:// at %s, which is not a loopback address: "+
+				"its token and the measurements travel in clear text; use https:// (docs/install.md, \"Firewall and TLS\")", col.Name, u.Host)}
+		if c.doc != nil {
+			w.Line, w.Col = c.doc.Locate(w.Path)
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// loopback reports whether host (a URL's host name) is localhost or an
+// address in 127.0.0.0/8 or ::1.
+func loopback(host string) bool {
+	if h := strings.ToLower(strings.TrimSuffix(host, ".")); h == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
 }
 
 // Targets is the number of probe targets.

@@ -85,6 +85,9 @@ func TestEmptyConfigIsDefaults(t *testing.T) {
 	if c.Agent.ListenAddress != "127.0.0.1:9811" || c.Agent.ID == "" || len(c.Collectors) != 0 {
 		t.Fatalf("%+v", c.Agent)
 	}
+	if c.Queue.DeadLetterMaxBytes != 16<<20 {
+		t.Fatalf("queue.dead_letter_max_bytes default %d", c.Queue.DeadLetterMaxBytes)
+	}
 }
 
 func TestBadConfigs(t *testing.T) {
@@ -116,6 +119,8 @@ func TestBadConfigs(t *testing.T) {
 			"a.yml:4:18: snmp[0].interfaces[0]: bad regular expression: error parsing regexp: missing closing ): `^(?:eth()$`"},
 		"reserved tag": {"defaults:\n  tags: {agent: x}\n",
 			"a.yml:2:17: defaults.tags.agent: \"agent\" is set by the agent or the collector and cannot be an inventory tag"},
+		"dead letter bound": {"queue:\n  dead_letter_max_bytes: 1000\n",
+			"a.yml:2:26: queue.dead_letter_max_bytes: must be at least 65536 (64 KiB) (got 1000)"},
 		"engine": {"agent:\n  icmp_engine: fast\n",
 			"a.yml:2:16: agent.icmp_engine: must be one of \"shared\", \"pinger\" (got \"fast\")"},
 	} {
@@ -130,6 +135,7 @@ func FuzzParse(f *testing.F) {
 	_, data := example(f)
 	f.Add(data)
 	f.Add([]byte("icmp:\n  - target: 127.0.0.1\n"))
+	f.Add([]byte("collectors:\n  - {url: 'http://[fe80::1%25eth0]:80', token: t}\n  - {url: 'http://localhost', token: t}\n"))
 	f.Add([]byte("snmp:\n  - {target: '[::1]:161', version: 3, username: u, security_level: noAuthNoPriv}\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		c, err := Parse("f.yml", in)
@@ -142,6 +148,11 @@ func FuzzParse(f *testing.F) {
 		for _, i := range c.ICMP {
 			if i.Timeout > i.Interval || i.Packets < 1 {
 				t.Fatalf("accepted bad target %+v", i)
+			}
+		}
+		for _, w := range c.Warnings() {
+			if !strings.HasPrefix(w.Error(), "f.yml") {
+				t.Fatalf("warning without location: %v", w)
 			}
 		}
 	})
