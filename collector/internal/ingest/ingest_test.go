@@ -41,9 +41,17 @@ type env struct {
 type gateStore struct {
 	*pstore.Store
 	gate chan struct{} // when non-nil, Sync waits for it
+
+	mu    sync.Mutex
+	items []any // what Sync was given
 }
 
 func (g *gateStore) Sync(ctx context.Context, item any) error {
+	g.mu.Lock()
+	if item != nil {
+		g.items = append(g.items, item)
+	}
+	g.mu.Unlock()
 	if g.gate != nil {
 		select {
 		case <-g.gate:
