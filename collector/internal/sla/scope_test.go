@@ -113,9 +113,9 @@ func TestScopeMarks(t *testing.T) {
 		}
 	}
 	for _, c := range []struct {
-		sc                                         Scope
+		sc                                        Scope
 		measurement, link, target, device, ifname string
-		want                                       string
+		want                                      string
 	}{
 		{scopeA, "icmp", "", "10.0.0.1", "", "", "[[link la] [opd a] [site a]]"},
 		{scopeA, "icmp", "", "10.0.0.2", "", "", "[]"},
