@@ -343,7 +343,7 @@ func (h *Handler) getBuf() *bodyBuf {
 	if bb == nil {
 		return &bodyBuf{}
 	}
-	if !h.bg.reserve(int64(cap(bb.b))) {
+	if !h.bg.tryReserve(int64(cap(bb.b))) {
 		bb.b = nil
 		return bb
 	}
@@ -456,12 +456,12 @@ func (h *Handler) readBody(r *http.Request, rd *rateReader, bb *bodyBuf) *apiErr
 		return fail(http.StatusUnsupportedMediaType, "invalid", reasonEncoding,
 			fmt.Errorf("unsupported Content-Encoding %q: use gzip or none", ce))
 	}
-	err := bb.fill(src, limit, hint, &h.bg)
+	err := bb.fill(r.Context(), src, limit, hint, &h.bg)
 	h.m.bytes.WithLabelValues(enc).Add(float64(wire.n))
 	switch {
 	case errors.Is(err, errBudget):
 		e := fail(http.StatusServiceUnavailable, "unavailable", reasonMemory,
-			fmt.Errorf("collector busy: the bodies being read hold %d bytes already (limits.max_decoded_bytes_in_flight); retry later", h.o.MaxDecodedBytesInFlight))
+			fmt.Errorf("collector busy: the bodies being read hold %d bytes already (limits.max_decoded_bytes_in_flight) and none was given back within %s; retry later", h.o.MaxDecodedBytesInFlight, budgetWait))
 		e.retryAfter, e.closeConn = "1", true
 		return e
 	case rd.slow:

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -49,13 +50,23 @@ func (a *agentSlots) release(agent string) {
 // budget is the memory the request bodies being read and decoded may
 // hold together (limits.max_decoded_bytes_in_flight). A body reserves
 // its buffer's capacity as the buffer grows and gives it back when the
-// request ends.
+// request ends. A reservation that does not fit waits a little for
+// others to give memory back: bodies hold memory for milliseconds, so a
+// small body gets in between the large ones of a flood.
 type budget struct {
 	max  int64
 	used atomic.Int64
+
+	mu      sync.Mutex
+	waiters int
+	freed   chan struct{} // closed when memory is given back while someone waits
 }
 
-func (b *budget) reserve(n int64) bool {
+// budgetWait is how long a reservation waits for memory before the
+// request gets 503.
+const budgetWait = 2 * time.Second
+
+func (b *budget) tryReserve(n int64) bool {
 	if n <= 0 {
 		return true
 	}
@@ -70,10 +81,60 @@ func (b *budget) reserve(n int64) bool {
 	}
 }
 
-func (b *budget) release(n int64) {
-	if n > 0 {
-		b.used.Add(-n)
+// reserve takes n bytes, waiting up to wait (or until ctx ends) for
+// others to give memory back.
+func (b *budget) reserve(ctx context.Context, n int64, wait time.Duration) bool {
+	if b.tryReserve(n) {
+		return true
 	}
+	if wait <= 0 || n > b.max {
+		return false
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		b.mu.Lock()
+		if b.freed == nil {
+			b.freed = make(chan struct{})
+		}
+		ch := b.freed
+		b.waiters++
+		b.mu.Unlock()
+		// again after registering, so that a release in between is seen
+		ok := b.tryReserve(n)
+		done := false
+		if !ok {
+			select {
+			case <-ch:
+			case <-timer.C:
+				done = true
+			case <-ctx.Done():
+				done = true
+			}
+		}
+		b.mu.Lock()
+		b.waiters--
+		b.mu.Unlock()
+		if ok || b.tryReserve(n) {
+			return true
+		}
+		if done {
+			return false
+		}
+	}
+}
+
+func (b *budget) release(n int64) {
+	if n <= 0 {
+		return
+	}
+	b.used.Add(-n)
+	b.mu.Lock()
+	if b.waiters > 0 && b.freed != nil {
+		close(b.freed)
+		b.freed = nil
+	}
+	b.mu.Unlock()
 }
 
 // bodyBuf is a request body in memory and the budget it holds.
@@ -94,7 +155,7 @@ const (
 // bg) as the data arrives: at most limit+1 bytes are read, so the caller
 // sees a body over limit by its length. hint is the expected size (0 when
 // unknown).
-func (bb *bodyBuf) fill(src io.Reader, limit, hint int64, bg *budget) error {
+func (bb *bodyBuf) fill(ctx context.Context, src io.Reader, limit, hint int64, bg *budget) error {
 	for {
 		if len(bb.b) == cap(bb.b) {
 			if int64(len(bb.b)) > limit {
@@ -105,7 +166,7 @@ func (bb *bodyBuf) fill(src io.Reader, limit, hint int64, bg *budget) error {
 				c = max(c, hint+1)
 			}
 			c = min(c, limit+1)
-			if !bg.reserve(c - bb.reserved) {
+			if !bg.reserve(ctx, c-bb.reserved, budgetWait) {
 				return errBudget
 			}
 			bb.reserved = max(bb.reserved, c)

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -455,5 +456,31 @@ func TestBatchIDLength(t *testing.T) {
 	}
 	if r := e.do(req{agent: "agent-noc", body: body, batch: strings.Repeat("x", MaxBatchIDBytes+1)}); r.status != 400 {
 		t.Fatalf("%d-byte id: %d %s", MaxBatchIDBytes+1, r.status, r.msg)
+	}
+}
+
+// TestBudgetWaitsForMemory: a reservation that does not fit waits for a
+// release, and gives up when its request ends.
+func TestBudgetWaitsForMemory(t *testing.T) {
+	b := &budget{max: 100}
+	if !b.tryReserve(80) || b.tryReserve(30) {
+		t.Fatal("tryReserve does not follow the bound")
+	}
+	got := make(chan bool, 1)
+	go func() { got <- b.reserve(context.Background(), 50, time.Hour) }()
+	waitUntil(t, "a waiter", func() bool { b.mu.Lock(); defer b.mu.Unlock(); return b.waiters == 1 })
+	b.release(80)
+	if !<-got || b.used.Load() != 50 {
+		t.Fatalf("after the release: used %d", b.used.Load())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { got <- b.reserve(ctx, 60, time.Hour) }()
+	waitUntil(t, "a waiter", func() bool { b.mu.Lock(); defer b.mu.Unlock(); return b.waiters == 1 })
+	cancel()
+	if <-got || b.used.Load() != 50 {
+		t.Fatalf("a cancelled reservation took memory: used %d", b.used.Load())
+	}
+	if b.reserve(context.Background(), 101, time.Hour) {
+		t.Fatal("a reservation over the whole budget succeeded")
 	}
 }
