@@ -343,7 +343,7 @@ func (h *Handler) getBuf() *bodyBuf {
 	if bb == nil {
 		return &bodyBuf{}
 	}
-	if !h.bg.tryReserve(int64(cap(bb.b))) {
+	if !h.bg.tryReserve(int64(cap(bb.b)), 0) {
 		bb.b = nil
 		return bb
 	}

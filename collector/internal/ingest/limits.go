@@ -51,8 +51,10 @@ func (a *agentSlots) release(agent string) {
 // hold together (limits.max_decoded_bytes_in_flight). A body reserves
 // its buffer's capacity as the buffer grows and gives it back when the
 // request ends. A reservation that does not fit waits a little for
-// others to give memory back: bodies hold memory for milliseconds, so a
-// small body gets in between the large ones of a flood.
+// others to give memory back: bodies hold memory for milliseconds. And a
+// body larger than smallBody may not take the last eighth of the budget,
+// so that the small bodies of honest agents get in between the large
+// ones of a flood (gzip bombs).
 type budget struct {
 	max  int64
 	used atomic.Int64
@@ -66,13 +68,18 @@ type budget struct {
 // request gets 503.
 const budgetWait = 2 * time.Second
 
-func (b *budget) tryReserve(n int64) bool {
+// smallBody is the largest buffer that may use the whole budget (a round
+// of 5,000 lines is about 600 kB).
+const smallBody = 1 << 20
+
+// tryReserve takes n bytes if that leaves keep bytes free.
+func (b *budget) tryReserve(n, keep int64) bool {
 	if n <= 0 {
 		return true
 	}
 	for {
 		u := b.used.Load()
-		if u+n > b.max {
+		if u+n > b.max-keep {
 			return false
 		}
 		if b.used.CompareAndSwap(u, u+n) {
@@ -81,13 +88,13 @@ func (b *budget) tryReserve(n int64) bool {
 	}
 }
 
-// reserve takes n bytes, waiting up to wait (or until ctx ends) for
-// others to give memory back.
-func (b *budget) reserve(ctx context.Context, n int64, wait time.Duration) bool {
-	if b.tryReserve(n) {
+// reserve takes n bytes, leaving keep free, waiting up to wait (or until
+// ctx ends) for others to give memory back.
+func (b *budget) reserve(ctx context.Context, n, keep int64, wait time.Duration) bool {
+	if b.tryReserve(n, keep) {
 		return true
 	}
-	if wait <= 0 || n > b.max {
+	if wait <= 0 || n > b.max-keep {
 		return false
 	}
 	timer := time.NewTimer(wait)
@@ -101,7 +108,7 @@ func (b *budget) reserve(ctx context.Context, n int64, wait time.Duration) bool 
 		b.waiters++
 		b.mu.Unlock()
 		// again after registering, so that a release in between is seen
-		ok := b.tryReserve(n)
+		ok := b.tryReserve(n, keep)
 		done := false
 		if !ok {
 			select {
@@ -115,7 +122,7 @@ func (b *budget) reserve(ctx context.Context, n int64, wait time.Duration) bool 
 		b.mu.Lock()
 		b.waiters--
 		b.mu.Unlock()
-		if ok || b.tryReserve(n) {
+		if ok || b.tryReserve(n, keep) {
 			return true
 		}
 		if done {
@@ -166,7 +173,11 @@ func (bb *bodyBuf) fill(ctx context.Context, src io.Reader, limit, hint int64, b
 				c = max(c, hint+1)
 			}
 			c = min(c, limit+1)
-			if !bg.reserve(ctx, c-bb.reserved, budgetWait) {
+			keep := int64(0)
+			if c > smallBody {
+				keep = bg.max / 8
+			}
+			if !bg.reserve(ctx, c-bb.reserved, keep, budgetWait) {
 				return errBudget
 			}
 			bb.reserved = max(bb.reserved, c)
