@@ -6,6 +6,12 @@
 // transaction and acknowledged with 204 only after the group commit has
 // made it durable. A bad line rejects the whole request with an error that
 // names its line and column, and nothing of it is stored.
+//
+// What one writer may cost is bounded (limits.go, authguard.go): its
+// agent's requests in flight, the rate its body must arrive at, the memory
+// bodies share, its source address's failed authentications, the length
+// of its names (names.go) and its remembered batch ids (dedup.go). What a
+// token may decide in the SLA engine is sla.Scope.
 package ingest
 
 import (
