@@ -59,6 +59,10 @@ const (
 	seriesIdle       = 2 * time.Hour
 )
 
+// bodyTimeout bounds reading one request (ReadTimeout), the write API's
+// bodies included.
+const bodyTimeout = 10 * time.Minute
+
 // Run starts the collector and blocks until ctx is cancelled and shutdown
 // has finished, or a component fails.
 func Run(ctx context.Context, o Options) error {
@@ -69,6 +73,7 @@ func Run(ctx context.Context, o Options) error {
 	if o.ShutdownTimeout == 0 {
 		o.ShutdownTimeout = 30 * time.Second
 	}
+	defer setMemoryLimit(cfg.Limits.MemoryLimit, log)()
 
 	state, err := statedb.Open(ctx, cfg.DataDir)
 	if err != nil {
@@ -79,8 +84,15 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	dedup := ingest.NewDedup()
+	dedup := ingest.NewDedup(cfg.Limits.BatchDedupBytesPerAgent)
 	window := cfg.Limits.BatchDedupWindow.Std()
+	trimBatches := func(ctx context.Context) error {
+		_, err := state.TrimBatches(ctx, cfg.Limits.BatchDedupBytesPerAgent, ingest.BatchIDCost(""))
+		return err
+	}
+	if err := trimBatches(ctx); err != nil {
+		return err
+	}
 	if err := state.LoadBatches(ctx, time.Now().Add(-window), func(k statedb.BatchKey, t time.Time) { dedup.Add(k, t) }); err != nil {
 		return err
 	}
@@ -124,7 +136,8 @@ func Run(ctx context.Context, o Options) error {
 		keys := slarun.onSync(context.WithoutCancel(ctx), items)
 		// The samples are durable already; a lost batch id only means a
 		// re-sent batch is appended again, which the TSDB ignores.
-		if err := state.RecordBatches(context.WithoutCancel(ctx), keys, time.Now()); err != nil {
+		// ids an agent had beyond limits.batch_dedup_bytes_per_agent go too
+		if err := state.UpdateBatches(context.WithoutCancel(ctx), keys, dedup.TakeEvicted(), time.Now()); err != nil {
 			log.Warn("recording batch ids failed", "err", err)
 		}
 	}
@@ -141,6 +154,18 @@ func Run(ctx context.Context, o Options) error {
 		DropStringFields:  cfg.Ingest.StringFields == config.StringFieldsDrop,
 		SLA:               slarun.builder,
 		Logger:            log.With("component", "ingest"),
+
+		MaxInflightPerAgent:     cfg.Limits.MaxInflightRequestsPerAgent,
+		MinBodyRate:             float64(cfg.Limits.MinBodyRateBytesPerSecond),
+		BodyReadGrace:           cfg.Limits.BodyReadGrace.Std(),
+		BodyTimeout:             bodyTimeout,
+		MaxDecodedBytesInFlight: cfg.Limits.MaxDecodedBytesInFlight,
+		MaxMeasurementBytes:     cfg.Limits.MaxMeasurementBytes,
+		MaxTagKeyBytes:          cfg.Limits.MaxTagKeyBytes,
+		MaxFieldKeyBytes:        cfg.Limits.MaxFieldKeyBytes,
+		MaxLabelsPerSeries:      cfg.Limits.MaxLabelsPerSeries,
+		AuthFailuresPerMinute:   cfg.Limits.AuthFailuresPerMinute,
+		AuthFailureAddresses:    cfg.Limits.AuthFailureAddresses,
 	})
 	if err != nil {
 		return err
@@ -258,8 +283,9 @@ func Run(ctx context.Context, o Options) error {
 	srv := &http.Server{
 		Handler:           recoverPanics(mux, log.With("component", "http")),
 		ReadHeaderTimeout: 10 * time.Second,
-		// Bodies of tens of MiB over a slow VSAT link take minutes.
-		ReadTimeout:  10 * time.Minute,
+		// Bodies of tens of MiB over a slow VSAT link take minutes (the
+		// write API also wants limits.min_body_rate_bytes_per_second).
+		ReadTimeout:  bodyTimeout,
 		WriteTimeout: 10 * time.Minute,
 		IdleTimeout:  2 * time.Minute,
 		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelDebug),
@@ -327,6 +353,9 @@ func Run(ctx context.Context, o Options) error {
 			}
 			cutoff := time.Now().Add(-window)
 			dedup.Prune(cutoff)
+			if err := trimBatches(gctx); err != nil && gctx.Err() == nil {
+				log.Warn("trimming batch ids failed", "err", err)
+			}
 			if _, err := state.PruneBatches(gctx, cutoff); err != nil && gctx.Err() == nil {
 				log.Warn("pruning batch ids failed", "err", err)
 			}

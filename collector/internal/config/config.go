@@ -133,6 +133,24 @@ type LimitsConfig struct {
 	MaxClockSkew        Duration `yaml:"max_clock_skew"`
 	MaxInflightRequests int      `yaml:"max_inflight_requests"`
 	BatchDedupWindow    Duration `yaml:"batch_dedup_window"`
+	// Fair share between agents, and the process's memory.
+	MaxInflightRequestsPerAgent int      `yaml:"max_inflight_requests_per_agent"`
+	MinBodyRateBytesPerSecond   int64    `yaml:"min_body_rate_bytes_per_second"`
+	BodyReadGrace               Duration `yaml:"body_read_grace"`
+	MaxDecodedBytesInFlight     int64    `yaml:"max_decoded_bytes_in_flight"`
+	// MemoryLimit is the Go runtime's soft memory limit in bytes; 0
+	// derives it from the machine (see MemoryLimitFraction*), and the
+	// GOMEMLIMIT environment variable overrides both.
+	MemoryLimit int64 `yaml:"memory_limit"`
+	// Names and ids, checked after normalisation to Prometheus names.
+	MaxMeasurementBytes     int   `yaml:"max_measurement_bytes"`
+	MaxTagKeyBytes          int   `yaml:"max_tag_key_bytes"`
+	MaxFieldKeyBytes        int   `yaml:"max_field_key_bytes"`
+	MaxLabelsPerSeries      int   `yaml:"max_labels_per_series"`
+	BatchDedupBytesPerAgent int64 `yaml:"batch_dedup_bytes_per_agent"`
+	// Failed authentications per source address.
+	AuthFailuresPerMinute int `yaml:"auth_failures_per_minute"`
+	AuthFailureAddresses  int `yaml:"auth_failure_addresses"`
 }
 
 // ReportConfig holds report settings.
@@ -142,6 +160,15 @@ type ReportConfig struct {
 	// are read in it. Empty: the inventory's (inventory.Zone), else WIB.
 	TimeZone string `yaml:"time_zone"`
 }
+
+// The automatic limits.memory_limit: this fraction of the cgroup's
+// memory.max when the collector runs in a memory-limited cgroup (a
+// systemd MemoryMax=, a container), else of the machine's MemTotal (a
+// NOC server shared with Grafana and others).
+const (
+	MemoryLimitFractionCgroup = 0.8
+	MemoryLimitFractionHost   = 0.5
+)
 
 // IngestConfig tunes the write path.
 type IngestConfig struct {
@@ -172,6 +199,18 @@ func Default() *Config {
 			MaxClockSkew:        Duration(10 * time.Minute),
 			MaxInflightRequests: 64,
 			BatchDedupWindow:    Duration(7 * 24 * time.Hour),
+
+			MaxInflightRequestsPerAgent: 4,
+			MinBodyRateBytesPerSecond:   1024,
+			BodyReadGrace:               Duration(10 * time.Second),
+			MaxDecodedBytesInFlight:     256 << 20,
+			MaxMeasurementBytes:         256,
+			MaxTagKeyBytes:              256,
+			MaxFieldKeyBytes:            256,
+			MaxLabelsPerSeries:          64,
+			BatchDedupBytesPerAgent:     1 << 20,
+			AuthFailuresPerMinute:       20,
+			AuthFailureAddresses:        4096,
 		},
 		Ingest:    IngestConfig{StringFields: StringFieldsReject},
 		Notifiers: []notify.Config{},
@@ -281,6 +320,7 @@ func (c *Config) Validate() error {
 	if l.BatchDedupWindow < 0 {
 		add("limits.batch_dedup_window", "must not be negative (got %s)", l.BatchDedupWindow)
 	}
+	c.validateFairShare(add)
 	oneOf("ingest.string_fields", c.Ingest.StringFields, StringFieldsReject, StringFieldsDrop)
 
 	names := map[string]int{}
@@ -320,6 +360,47 @@ func (c *Config) Validate() error {
 }
 
 func (c *Config) resolve(p string) string { return c.doc.Resolve(p) }
+
+// validateFairShare checks the limits that share the collector between
+// agents and bound names and ids.
+func (c *Config) validateFairShare(add func(path, format string, args ...any)) {
+	l := c.Limits
+	if l.MaxInflightRequestsPerAgent < 1 {
+		add("limits.max_inflight_requests_per_agent", "must be at least 1 (got %d)", l.MaxInflightRequestsPerAgent)
+	}
+	if l.MinBodyRateBytesPerSecond < 0 {
+		add("limits.min_body_rate_bytes_per_second", "must not be negative; 0 turns the minimum off (got %d)", l.MinBodyRateBytesPerSecond)
+	}
+	if l.BodyReadGrace < Duration(time.Second) {
+		add("limits.body_read_grace", "must be at least 1s (got %s)", l.BodyReadGrace)
+	}
+	if l.MaxDecodedBytesInFlight <= l.MaxBodyBytes {
+		add("limits.max_decoded_bytes_in_flight", "must be larger than limits.max_body_bytes (%d), so that one largest body fits (got %d)", l.MaxBodyBytes, l.MaxDecodedBytesInFlight)
+	}
+	if l.MemoryLimit != 0 && l.MemoryLimit < 64<<20 {
+		add("limits.memory_limit", "must be 0 (automatic) or at least 67108864 bytes (got %d)", l.MemoryLimit)
+	}
+	for _, n := range []struct {
+		path string
+		v    int
+	}{{"limits.max_measurement_bytes", l.MaxMeasurementBytes}, {"limits.max_tag_key_bytes", l.MaxTagKeyBytes}, {"limits.max_field_key_bytes", l.MaxFieldKeyBytes}} {
+		if n.v < 16 || n.v > 65536 {
+			add(n.path, "must be between 16 and 65536 (got %d)", n.v)
+		}
+	}
+	if l.MaxLabelsPerSeries < 8 || l.MaxLabelsPerSeries > 1024 {
+		add("limits.max_labels_per_series", "must be between 8 and 1024 (got %d)", l.MaxLabelsPerSeries)
+	}
+	if l.BatchDedupBytesPerAgent < 4096 {
+		add("limits.batch_dedup_bytes_per_agent", "must be at least 4096 (got %d)", l.BatchDedupBytesPerAgent)
+	}
+	if l.AuthFailuresPerMinute < 0 {
+		add("limits.auth_failures_per_minute", "must not be negative; 0 turns the limit off (got %d)", l.AuthFailuresPerMinute)
+	}
+	if l.AuthFailureAddresses < 16 || l.AuthFailureAddresses > 1<<20 {
+		add("limits.auth_failure_addresses", "must be between 16 and 1048576 (got %d)", l.AuthFailureAddresses)
+	}
+}
 
 var endpointNameRE = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
 

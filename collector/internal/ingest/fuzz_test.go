@@ -2,12 +2,15 @@ package ingest
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
 	"github.com/pantau-noc/pantau/internal/wire/lineproto"
+	"github.com/pantau-noc/pantau/internal/wire/schema"
 )
 
 // FuzzStore feeds arbitrary bodies through decode, checks and append. It
@@ -33,6 +36,59 @@ func FuzzStore(f *testing.F) {
 			if after := len(e.samplesFor(t)); after != before {
 				t.Fatalf("rejected body (%v) changed the store: %d -> %d samples", aerr, before, after)
 			}
+		}
+	})
+}
+
+// FuzzNames: the checks on raw names agree with the names the TSDB gets
+// (schema.MetricName and schema.LabelName): lengths, labels starting
+// with __, and measurements whose series would be the collector's own.
+func FuzzNames(f *testing.F) {
+	for _, s := range []string{"collector.ingest", "._tmp", "__name__", "1abc", "remote", "remote-write", "links", "link", "é", "_", ".", "a b"} {
+		f.Add(s, "requests_total")
+	}
+	f.Fuzz(func(t *testing.T, name, field string) {
+		if name == "" {
+			return
+		}
+		ln := schema.LabelName(name)
+		if got := labelNameLen([]byte(name)); got != len(ln) {
+			t.Fatalf("labelNameLen(%q) = %d, LabelName is %q", name, got, ln)
+		}
+		if got, want := reservedLabel([]byte(name)), strings.HasPrefix(ln, "__"); got != want {
+			t.Fatalf("reservedLabel(%q) = %v, LabelName is %q", name, got, ln)
+		}
+		metric := schema.MetricName(name, field)
+		own := ""
+		for _, r := range reservedPrefixes {
+			if strings.HasPrefix(metric, schema.MetricPrefix+r+"_") && (len(name) == len(r) || len(name) > len(r) && metric[len(schema.MetricPrefix)+len(r)] == '_') {
+				own = r
+			}
+		}
+		if strings.HasPrefix(metric, "pantau_collector_") || strings.HasPrefix(metric, "pantau_remote_") {
+			if reservedMeasurement([]byte(name)) == "" {
+				t.Fatalf("measurement %q field %q becomes %s, not refused", name, field, metric)
+			}
+		}
+		if got := reservedMeasurement([]byte(name)); (got != "") != (own != "") {
+			t.Fatalf("reservedMeasurement(%q) = %q; series %s", name, got, metric)
+		}
+	})
+}
+
+// FuzzTokenIDAndSource: the log fields taken from a request never panic,
+// a token id is only ever the token's public part, and a source is
+// bounded by the address it came from.
+func FuzzTokenIDAndSource(f *testing.F) {
+	f.Add("pantau_abcdefghijkl2345_"+strings.Repeat("a", 52), "127.0.0.1:80")
+	f.Add("Token x", "[2001:db8::1]:443")
+	f.Add("pantau__", "[::ffff:1.2.3.4]:1")
+	f.Fuzz(func(t *testing.T, tok, remote string) {
+		if id := tokenID(tok); id != "" && (len(id) != 16 || !strings.HasPrefix(tok, "pantau_"+id+"_")) {
+			t.Fatalf("tokenID(%q) = %q", tok, id)
+		}
+		if s := sourceOf(&http.Request{RemoteAddr: remote}); len(s) > len(remote)+4 {
+			t.Fatalf("sourceOf(%q) = %q", remote, s)
 		}
 	})
 }

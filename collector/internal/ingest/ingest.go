@@ -6,6 +6,12 @@
 // transaction and acknowledged with 204 only after the group commit has
 // made it durable. A bad line rejects the whole request with an error that
 // names its line and column, and nothing of it is stored.
+//
+// What one writer may cost is bounded (limits.go, authguard.go): its
+// agent's requests in flight, the rate its body must arrive at, the memory
+// bodies share, its source address's failed authentications, the length
+// of its names (names.go) and its remembered batch ids (dedup.go). What a
+// token may decide in the SLA engine is sla.Scope.
 package ingest
 
 import (
@@ -59,7 +65,30 @@ type Options struct {
 	MaxClockSkew      time.Duration
 	OutOfOrderWindow  time.Duration
 	MaxInflight       int
-	DropStringFields  bool
+	// MaxInflightPerAgent bounds the requests one agent has in flight
+	// (429 above it); 0 means no limit of its own.
+	MaxInflightPerAgent int
+	// MinBodyRate (bytes per second) is how fast a body must arrive once
+	// BodyReadGrace (0: 10 s) has passed (408 when slower); 0 means no
+	// minimum. BodyTimeout (0: 10 minutes) bounds reading one body.
+	MinBodyRate   float64
+	BodyReadGrace time.Duration
+	BodyTimeout   time.Duration
+	// MaxDecodedBytesInFlight bounds the memory the bodies being read and
+	// decoded hold together (503 above it); 0 means 8 × MaxBodyBytes.
+	MaxDecodedBytesInFlight int64
+	// Name limits, checked after normalisation; 0 means the default
+	// (256, 256, 256 bytes and 64 labels).
+	MaxMeasurementBytes int
+	MaxTagKeyBytes      int
+	MaxFieldKeyBytes    int
+	MaxLabelsPerSeries  int
+	// AuthFailuresPerMinute is how many 401s one source address may get
+	// within a minute before its requests get 429 (0: no limit);
+	// AuthFailureAddresses bounds the addresses remembered (0: 4096).
+	AuthFailuresPerMinute int
+	AuthFailureAddresses  int
+	DropStringFields      bool
 	// SLA, when set, turns icmp rounds and agent heartbeats into minute
 	// marks that travel with the batch to Store.Sync (as a Committed).
 	SLA    *sla.Builder
@@ -74,10 +103,24 @@ type Handler struct {
 	m       *metrics
 	series  registry
 	sem     chan struct{}
-	bufs    sync.Pool
+	agents  agentSlots
+	bg      budget
+	guard   *authGuard
+	bufs    sync.Pool // *bodyBuf
 	gzips   sync.Pool
 	scratch sync.Pool
 }
+
+// Defaults of the name limits (the collector's config repeats them).
+const (
+	DefaultMaxMeasurementBytes = 256
+	DefaultMaxTagKeyBytes      = 256
+	DefaultMaxFieldKeyBytes    = 256
+	DefaultMaxLabelsPerSeries  = 64
+	// MaxBatchIDBytes bounds a Pantau-Batch header (the agent's are
+	// "<agent id>/<sequence>", at most 149 bytes).
+	MaxBatchIDBytes = 256
+)
 
 // New returns a Handler.
 func New(o Options) (*Handler, error) {
@@ -90,15 +133,44 @@ func New(o Options) (*Handler, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	h := &Handler{o: o, m: newMetrics(), series: registry{agents: map[string]*agentSeries{}}, sem: make(chan struct{}, o.MaxInflight)}
-	h.bufs.New = func() any { return new(bytes.Buffer) }
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.MaxMeasurementBytes, DefaultMaxMeasurementBytes)
+	def(&o.MaxTagKeyBytes, DefaultMaxTagKeyBytes)
+	def(&o.MaxFieldKeyBytes, DefaultMaxFieldKeyBytes)
+	def(&o.MaxLabelsPerSeries, DefaultMaxLabelsPerSeries)
+	if o.BodyReadGrace <= 0 {
+		o.BodyReadGrace = 10 * time.Second
+	}
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = 10 * time.Minute
+	}
+	if o.MaxDecodedBytesInFlight <= 0 {
+		o.MaxDecodedBytesInFlight = 8 * o.MaxBodyBytes
+	}
+	if o.MaxDecodedBytesInFlight <= o.MaxBodyBytes {
+		return nil, fmt.Errorf("ingest: MaxDecodedBytesInFlight (%d) must be larger than MaxBodyBytes (%d)", o.MaxDecodedBytesInFlight, o.MaxBodyBytes)
+	}
+	h := &Handler{o: o, m: newMetrics(), series: registry{agents: map[string]*agentSeries{}}, sem: make(chan struct{}, o.MaxInflight),
+		agents: agentSlots{max: o.MaxInflightPerAgent, n: map[string]int{}}, bg: budget{max: o.MaxDecodedBytesInFlight},
+		guard: newAuthGuard(o.AuthFailuresPerMinute, o.AuthFailureAddresses)}
 	h.scratch.New = func() any { return new(scratch) }
 	return h, nil
 }
 
 // Collectors returns the handler's metrics for the caller's registry.
 func (h *Handler) Collectors() []prometheus.Collector {
-	return append(h.m.collectors(), agentCollector{r: &h.series})
+	cs := append(h.m.collectors(), agentCollector{r: &h.series}, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "pantau_collector_ingest_body_bytes_in_flight",
+		Help: "Memory reserved by the request bodies being read and decoded (limits.max_decoded_bytes_in_flight bounds it).",
+	}, func() float64 { return float64(h.bg.used.Load()) }))
+	if h.o.Batches != nil {
+		cs = append(cs, dedupCollector{h.o.Batches})
+	}
+	return cs
 }
 
 // Register adds the write endpoints to mux.
@@ -117,6 +189,10 @@ type apiError struct {
 	code   string // InfluxDB 2 error code
 	reason string // metric label
 	err    error
+	// retryAfter, when set, is sent as Retry-After; closeConn drops
+	// the connection after the answer (part of the body may be unread).
+	retryAfter string
+	closeConn  bool
 }
 
 func (e *apiError) Error() string { return e.err.Error() }
@@ -137,10 +213,36 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, api string) {
 }
 
 // handle processes one write and writes the response; it returns the status.
+//
+// The order bounds what one sender can hold: the source address's
+// authentication failures (429), the token, the agent's own slots (429),
+// the body read at a minimum rate into memory reserved from the shared
+// budget (408, 413, 503), and only then a global slot for decoding,
+// appending and the durable commit (503).
 func (h *Handler) handle(w http.ResponseWriter, r *http.Request, api string) (int, int) {
 	ctx := r.Context()
+	rc := http.NewResponseController(w)
+	var rd *rateReader
+	defer func() {
+		// Answered before the body was read to its end: net/http then
+		// drains what is left; give the sender a second, not the
+		// server's read timeout, so that a trickling body is cut.
+		if r.ContentLength != 0 && (rd == nil || !rd.eof) {
+			_ = rc.SetReadDeadline(time.Now().Add(time.Second))
+		}
+	}()
+	src := sourceOf(r)
+	if wait := h.guard.blocked(src, time.Now()); wait > 0 {
+		e := fail(http.StatusTooManyRequests, "too many requests", reasonAuthBlocked,
+			fmt.Errorf("more than %d failed authentications from %s within a minute (limits.auth_failures_per_minute): check the token, then retry", h.o.AuthFailuresPerMinute, src))
+		e.retryAfter = strconv.Itoa(int(math.Ceil(wait.Seconds())))
+		return h.reject(w, api, e, 0), 0
+	}
 	id, aerr := h.authenticate(ctx, r, api)
 	if aerr != nil {
+		if aerr.status == http.StatusUnauthorized {
+			h.refused(src, tokenID(tokenFrom(r, api)), aerr)
+		}
 		return h.reject(w, api, aerr, 0), 0
 	}
 	log := h.o.Logger.With("agent", id.Agent)
@@ -148,19 +250,18 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, api string) (in
 	if err != nil {
 		return h.reject(w, api, fail(http.StatusBadRequest, "invalid", reasonPrecision, err), 0), 0
 	}
-	select {
-	case h.sem <- struct{}{}:
-		defer func() { <-h.sem }()
-	default:
-		w.Header().Set("Retry-After", "1")
-		return h.reject(w, api, fail(http.StatusServiceUnavailable, "unavailable", reasonOverload,
-			fmt.Errorf("collector busy: %d write requests in flight (limits.max_inflight_requests); retry later", h.o.MaxInflight)), 0), 0
+	if !h.agents.acquire(id.Agent) {
+		e := fail(http.StatusTooManyRequests, "too many requests", reasonAgentBusy,
+			fmt.Errorf("agent %q has %d write requests in flight already (limits.max_inflight_requests_per_agent); retry later", id.Agent, h.o.MaxInflightPerAgent))
+		e.retryAfter = "1"
+		return h.reject(w, api, e, 0), 0
 	}
+	defer h.agents.release(id.Agent)
 
 	var batch statedb.BatchKey
 	if b := r.Header.Get("Pantau-Batch"); b != "" {
-		if len(b) > 256 {
-			return h.reject(w, api, fail(http.StatusBadRequest, "invalid", reasonMalformed, errors.New("Pantau-Batch header longer than 256 bytes")), 0), 0
+		if len(b) > MaxBatchIDBytes {
+			return h.reject(w, api, fail(http.StatusBadRequest, "invalid", reasonMalformed, fmt.Errorf("Pantau-Batch header longer than %d bytes", MaxBatchIDBytes)), 0), 0
 		}
 		batch = statedb.BatchKey{Agent: id.Agent, Batch: b}
 		if h.o.Batches != nil && h.o.Batches.Seen(batch) {
@@ -170,17 +271,31 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, api string) (in
 		}
 	}
 
-	buf := h.bufs.Get().(*bytes.Buffer)
-	defer h.putBuf(buf)
-	if aerr := h.readBody(r, buf); aerr != nil {
-		if aerr.status == http.StatusRequestEntityTooLarge {
-			// The connection may still hold unread body; don't reuse it.
-			w.Header().Set("Connection", "close")
+	bb := h.getBuf()
+	defer h.putBuf(bb)
+	if r.ContentLength != 0 {
+		now := time.Now()
+		rd = &rateReader{r: r.Body, rc: rc, start: now, grace: h.o.BodyReadGrace, rate: h.o.MinBodyRate, hard: now.Add(h.o.BodyTimeout)}
+		if aerr := h.readBody(r, rd, bb); aerr != nil {
+			if aerr.status == http.StatusRequestTimeout {
+				log.Info("slow request body cut", "source", src, "bytes", rd.n, "seconds", time.Since(now).Seconds())
+			}
+			return h.reject(w, api, aerr, 0), 0
 		}
-		return h.reject(w, api, aerr, 0), 0
 	}
-	body := buf.Bytes()
+	body := bb.b
 	h.m.decodedBytes.Add(float64(len(body)))
+	// The global slot is taken once the body is in memory: a slow
+	// sender holds no more than its own agent's slots.
+	select {
+	case h.sem <- struct{}{}:
+		defer func() { <-h.sem }()
+	default:
+		e := fail(http.StatusServiceUnavailable, "unavailable", reasonOverload,
+			fmt.Errorf("collector busy: %d write requests in flight (limits.max_inflight_requests); retry later", h.o.MaxInflight))
+		e.retryAfter = "1"
+		return h.reject(w, api, e, 0), 0
+	}
 
 	res, aerr := h.store(ctx, id, body, prec)
 	if aerr != nil {
@@ -188,6 +303,9 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, api string) (in
 			log.Error("write failed", "err", aerr.err)
 		} else {
 			log.Debug("write rejected", "reason", aerr.reason, "err", aerr.err)
+		}
+		if aerr.status == http.StatusForbidden {
+			h.refused(src, id.TokenID, aerr)
 		}
 		return h.reject(w, api, aerr, countLines(body)), 0
 	}
@@ -224,12 +342,42 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, api string) (in
 	return http.StatusNoContent, res.points
 }
 
-func (h *Handler) putBuf(b *bytes.Buffer) {
-	if b.Cap() > 4<<20 {
+// getBuf returns a body buffer whose capacity is reserved from the
+// memory budget (a pooled buffer that does not fit is left to the GC).
+func (h *Handler) getBuf() *bodyBuf {
+	bb, _ := h.bufs.Get().(*bodyBuf)
+	if bb == nil {
+		return &bodyBuf{}
+	}
+	if !h.bg.tryReserve(int64(cap(bb.b)), 0) {
+		bb.b = nil
+		return bb
+	}
+	bb.reserved = int64(cap(bb.b))
+	return bb
+}
+
+func (h *Handler) putBuf(bb *bodyBuf) {
+	h.bg.release(bb.reserved)
+	bb.reserved = 0
+	if cap(bb.b) > maxPooledBuf {
 		return // don't pin huge buffers
 	}
-	b.Reset()
-	h.bufs.Put(b)
+	bb.b = bb.b[:0]
+	h.bufs.Put(bb)
+}
+
+// refused logs a 401 or 403 at WARN, at most once a minute per source
+// address (with the number of refusals not logged since), and counts a
+// 401 towards the address's limit. The token's secret is never logged;
+// its public id is when the token has the right shape.
+func (h *Handler) refused(src, tokenID string, e *apiError) {
+	logIt, suppressed := h.guard.refused(src, e.status == http.StatusUnauthorized, time.Now())
+	if !logIt {
+		return
+	}
+	h.o.Logger.Warn("write refused", "status", e.status, "source", src, "token_id", tokenID,
+		"err", e.err, "suppressed_since_last", suppressed)
 }
 
 func (h *Handler) authenticate(ctx context.Context, r *http.Request, api string) (statedb.Identity, *apiError) {
@@ -272,23 +420,39 @@ func tokenFrom(r *http.Request, api string) string {
 	return ""
 }
 
-func (h *Handler) readBody(r *http.Request, buf *bytes.Buffer) *apiError {
+// readBody reads the body through rd (the minimum rate) into bb (the
+// memory budget), decompressing it; both limits apply to the wire bytes
+// and to the decompressed ones.
+func (h *Handler) readBody(r *http.Request, rd *rateReader, bb *bodyBuf) *apiError {
 	limit := h.o.MaxBodyBytes
 	tooLarge := fail(http.StatusRequestEntityTooLarge, "request too large", reasonTooLarge,
 		fmt.Errorf("body larger than %d bytes (limits.max_body_bytes): split the batch", limit))
+	// The connection may still hold unread body; don't reuse it.
+	tooLarge.closeConn = true
 	if r.ContentLength > limit {
 		return tooLarge
 	}
-	wire := &countingReader{r: io.LimitReader(r.Body, limit+1)}
+	tooSlow := func() *apiError {
+		e := fail(http.StatusRequestTimeout, "invalid", reasonSlowBody,
+			fmt.Errorf("request body arrived slower than %.0f bytes per second after %s (limits.min_body_rate_bytes_per_second) or took longer than %s: %d bytes read",
+				rd.rate, rd.grace, h.o.BodyTimeout, rd.n))
+		e.closeConn = true
+		return e
+	}
+	wire := &countingReader{r: io.LimitReader(rd, limit+1)}
 	var src io.Reader = wire
 	enc := "identity"
+	hint := max(r.ContentLength, 0)
 	switch ce := r.Header.Get("Content-Encoding"); ce {
 	case "", "identity":
 	case "gzip", "x-gzip":
-		enc = "gzip"
+		enc, hint = "gzip", 0
 		zr, err := h.gzipReader(wire)
 		if err != nil {
 			h.m.bytes.WithLabelValues(enc).Add(float64(wire.n))
+			if rd.slow {
+				return tooSlow()
+			}
 			return fail(http.StatusBadRequest, "invalid", reasonEncoding,
 				fmt.Errorf("body is not valid gzip although Content-Encoding says gzip: %w", err))
 		}
@@ -298,15 +462,21 @@ func (h *Handler) readBody(r *http.Request, buf *bytes.Buffer) *apiError {
 		return fail(http.StatusUnsupportedMediaType, "invalid", reasonEncoding,
 			fmt.Errorf("unsupported Content-Encoding %q: use gzip or none", ce))
 	}
-	n, err := buf.ReadFrom(io.LimitReader(src, limit+1))
+	err := bb.fill(r.Context(), src, limit, hint, &h.bg)
 	h.m.bytes.WithLabelValues(enc).Add(float64(wire.n))
-	if wire.n > limit || n > limit {
+	switch {
+	case errors.Is(err, errBudget):
+		e := fail(http.StatusServiceUnavailable, "unavailable", reasonMemory,
+			fmt.Errorf("collector busy: the bodies being read hold %d bytes already (limits.max_decoded_bytes_in_flight) and none was given back within %s; retry later", h.o.MaxDecodedBytesInFlight, budgetWait))
+		e.retryAfter, e.closeConn = "1", true
+		return e
+	case rd.slow:
+		return tooSlow()
+	case wire.n > limit || int64(len(bb.b)) > limit:
 		return tooLarge
-	}
-	if err != nil {
-		if enc == "gzip" {
-			return fail(http.StatusBadRequest, "invalid", reasonEncoding, fmt.Errorf("body is not valid gzip or was cut short: %w", err))
-		}
+	case err != nil && enc == "gzip":
+		return fail(http.StatusBadRequest, "invalid", reasonEncoding, fmt.Errorf("body is not valid gzip or was cut short: %w", err))
+	case err != nil:
 		return fail(http.StatusBadRequest, "invalid", reasonMalformed, fmt.Errorf("read body: %w", err))
 	}
 	return nil
@@ -340,6 +510,15 @@ func (h *Handler) reject(w http.ResponseWriter, api string, e *apiError, lines i
 		h.m.rejectedPoints.WithLabelValues(e.reason).Add(float64(lines))
 	} else if e.status != http.StatusUnprocessableEntity {
 		h.m.rejectedPoints.WithLabelValues(e.reason).Add(0)
+	}
+	if e.status != http.StatusUnprocessableEntity {
+		h.m.rejectedRequests.WithLabelValues(e.reason).Inc()
+	}
+	if e.retryAfter != "" {
+		w.Header().Set("Retry-After", e.retryAfter)
+	}
+	if e.closeConn {
+		w.Header().Set("Connection", "close")
 	}
 	writeError(w, api, e.status, e.code, e.err.Error())
 	return e.status
@@ -399,25 +578,9 @@ func (sc *scratch) field(k string) (float64, bool) {
 	return 0, false
 }
 
-// reservedPrefixes are the measurement names whose series would collide
-// with the series the collector stores for itself (selfscrape.go):
-// pantau_link_state, pantau_site_info, pantau_collector_*, ...
-var reservedPrefixes = []string{"link", "site", "service", "collector", "inventory", "device", "alert", "alerts", "notification", "notifications"}
-
-// reservedMeasurement returns the reserved name m is or starts (with
-// "_"), or "".
-func reservedMeasurement(m []byte) string {
-	for _, r := range reservedPrefixes {
-		if len(m) >= len(r) && string(m[:len(r)]) == r && (len(m) == len(r) || m[len(r)] == '_') {
-			return r
-		}
-	}
-	return ""
-}
-
 // slaMarks adds the SLA mark of an icmp round, an agent heartbeat or a
 // plugin check of an inventory service.
-func (h *Handler) slaMarks(sc *scratch, agent string, m []byte, ts int64) {
+func (h *Handler) slaMarks(sc *scratch, scope sla.Scope, m []byte, ts int64) {
 	switch string(m) {
 	case "icmp":
 		up, ok := sc.field("up")
@@ -426,14 +589,14 @@ func (h *Handler) slaMarks(sc *scratch, agent string, m []byte, ts int64) {
 		}
 		loss, _ := sc.field("loss_ratio")
 		rtt, hasRTT := sc.field("rtt_avg_seconds")
-		sc.marks = h.o.SLA.ICMPBytes(sc.marks, agent, sc.tag("link"), sc.tag("target"), ts, up > 0, loss, rtt, hasRTT)
+		sc.marks = h.o.SLA.ICMPScoped(sc.marks, scope, sc.tag("link"), sc.tag("target"), ts, up > 0, loss, rtt, hasRTT)
 	case "agent":
 		sc.marks = h.o.SLA.HeartbeatBytes(sc.marks, sc.tag("site"), ts)
 	default:
 		if !h.o.SLA.ChecksServices(m) {
 			return
 		}
-		svc := h.o.SLA.ServiceOf(m, agent, sc.tag("target"))
+		svc := h.o.SLA.ServiceScoped(m, scope, sc.tag("target"))
 		if svc == nil {
 			return
 		}
@@ -470,10 +633,13 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 	as := h.series.get(id.Agent)
 	app := h.o.Store.Appender(ctx)
 	sc.marks = sc.marks[:0]
+	// what the token may write and decide (sla.Scope)
+	scope := sla.Scope{Agent: id.Agent, Sites: id.Sites}
 	var (
-		res      result
-		dropped  int
-		firstErr *lineproto.Error
+		res         result
+		dropped     int
+		firstErr    *lineproto.Error
+		firstReason string
 	)
 	abort := func(e *apiError) (result, *apiError) {
 		if err := app.Rollback(); err != nil {
@@ -487,15 +653,20 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 		if err != nil {
 			return abort(fail(http.StatusBadRequest, "invalid", reasonMalformed, err))
 		}
+		if len(m) > h.o.MaxMeasurementBytes {
+			return abort(fail(http.StatusBadRequest, "invalid", reasonNameLength, d.ErrorAt(m,
+				fmt.Errorf("measurement %s is %d bytes; at most %d are allowed (limits.max_measurement_bytes)", quoteName(m), len(m), h.o.MaxMeasurementBytes))))
+		}
 		if r := reservedMeasurement(m); r != "" {
-			return abort(fail(http.StatusBadRequest, "invalid", reasonForbidden, d.ErrorAt(m,
-				fmt.Errorf("measurement %q is reserved: the collector stores its own pantau_%s_* series (SLA states, inventory, its metrics)", m, r))))
+			return abort(fail(http.StatusBadRequest, "invalid", reasonReserved, d.ErrorAt(m,
+				fmt.Errorf("measurement %s is reserved: the collector stores its own pantau_%s_* series (SLA states, inventory, its metrics)", quoteName(m), r))))
 		}
 		meas, known := schema.V1[string(m)]
 		sc.key = append(sc.key[:0], m...)
 		sc.key = append(sc.key, 0)
 		sc.tags = sc.tags[:0]
 		hasSite := false
+		var linkAt []byte // the link tag's value, for the error position
 		for {
 			k, v, err := d.NextTag()
 			if err != nil {
@@ -504,23 +675,38 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 			if k == nil {
 				break
 			}
+			if n := labelNameLen(k); n > h.o.MaxTagKeyBytes {
+				return abort(fail(http.StatusBadRequest, "invalid", reasonNameLength, d.ErrorAt(k,
+					fmt.Errorf("tag key %s is %d bytes as a label; at most %d are allowed (limits.max_tag_key_bytes)", quoteName(k), n, h.o.MaxTagKeyBytes))))
+			}
 			if aerr := checkTag(d, id, k, v); aerr != nil {
 				return abort(aerr)
 			}
-			if string(k) == "agent" {
+			switch string(k) {
+			case "agent":
 				continue // the agent label always comes from the token
-			}
-			if string(k) == "site" {
+			case "site":
 				hasSite = true
+			case "link":
+				linkAt = v
 			}
 			sc.addTag(k, v)
+			if aerr := h.checkLabels(d, m, len(sc.tags)); aerr != nil {
+				return abort(aerr)
+			}
 		}
 		if !hasSite && len(id.Sites) == 1 {
 			sc.addTag([]byte("site"), []byte(id.Sites[0]))
+			if aerr := h.checkLabels(d, m, len(sc.tags)); aerr != nil {
+				return abort(aerr)
+			}
 		}
-		if len(sc.tags) > maxTags {
-			return abort(fail(http.StatusBadRequest, "invalid", reasonMalformed,
-				d.ErrorAt(m, fmt.Errorf("%d tags; at most %d are allowed", len(sc.tags), maxTags))))
+		if h.o.SLA != nil && linkAt != nil {
+			// A link tag naming an inventory link outside the token's
+			// scope: refused, not stored under the link's name.
+			if e := h.o.SLA.CheckLinkTag(scope, sc.tag("link")); e != nil {
+				return abort(fail(http.StatusForbidden, "forbidden", reasonForbidden, d.ErrorAt(linkAt, e)))
+			}
 		}
 		sc.pending = sc.pending[:0]
 		sc.fields = sc.fields[:0]
@@ -531,6 +717,10 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 			}
 			if k == nil {
 				break
+			}
+			if len(k) > h.o.MaxFieldKeyBytes {
+				return abort(fail(http.StatusBadRequest, "invalid", reasonNameLength, d.ErrorAt(k,
+					fmt.Errorf("field key %s is %d bytes; at most %d are allowed (limits.max_field_key_bytes)", quoteName(k), len(k), h.o.MaxFieldKeyBytes))))
 			}
 			f, keep, aerr := h.fieldValue(d, m, meas.Fields, known, k, val)
 			if aerr != nil {
@@ -561,7 +751,7 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 		}
 		tms := floorDiv(ts, 1e6)
 		if h.o.SLA != nil {
-			h.slaMarks(sc, id.Agent, m, ts)
+			h.slaMarks(sc, scope, m, ts)
 		}
 		var (
 			invLabels [][2]string
@@ -573,7 +763,7 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 				field := sc.fields[ps.f0:ps.f1]
 				if !invDone && h.o.SLA != nil {
 					invDone = true
-					invLabels = h.o.SLA.SeriesLabels(string(m), id.Agent, string(sc.tag("link")), string(sc.tag("target")),
+					invLabels = h.o.SLA.SeriesLabelsScoped(scope, string(m), string(sc.tag("link")), string(sc.tag("target")),
 						string(sc.tag("device")), string(sc.tag("ifname")))
 				}
 				lset, aerr := sc.labels(d, id.Agent, m, field, invLabels)
@@ -584,6 +774,7 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 				if ps.fs == nil {
 					h.m.rejectedSample.WithLabelValues(reasonSeriesLimit).Inc()
 					if firstErr == nil {
+						firstReason = reasonSeriesLimit
 						firstErr = d.ErrorAt(nil, fmt.Errorf("new series %s dropped: agent %q is at limits.max_series_per_agent (%d)", lset, id.Agent, h.o.MaxSeriesPerAgent))
 					}
 					continue
@@ -599,8 +790,14 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 				}
 				res.samples++
 			case errors.Is(err, storage.ErrDuplicateSampleForTimestamp):
-				// A different value for a time already stored: the first write wins.
+				// A different value for a time already stored: the first
+				// write wins, and the writer is told (partial write).
 				h.m.rejectedSample.WithLabelValues(reasonDuplicate).Inc()
+				if firstErr == nil {
+					firstReason = reasonDuplicate
+					firstErr = d.ErrorAt(nil, fmt.Errorf("sample of %s at %s dropped: a different value is already stored for this series at this millisecond (the first write wins)",
+						ps.fs.lset, time.UnixMilli(tms).UTC().Format("2006-01-02T15:04:05.000Z")))
+				}
 			case errors.Is(err, storage.ErrOutOfBounds), errors.Is(err, storage.ErrTooOldSample), errors.Is(err, storage.ErrOutOfOrderSample):
 				return abort(fail(http.StatusBadRequest, "invalid", reasonTimestamp, d.ErrorAt(nil,
 					fmt.Errorf("timestamp %s is too old for storage: %w", time.Unix(0, ts).UTC().Format(time.RFC3339), err))))
@@ -620,16 +817,23 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 		res.marks = append([]sla.Mark(nil), sc.marks...)
 	}
 	if firstErr != nil {
-		res.partial = fail(http.StatusUnprocessableEntity, "unprocessable entity", reasonSeriesLimit,
+		res.partial = fail(http.StatusUnprocessableEntity, "unprocessable entity", firstReason,
 			fmt.Errorf("partial write: %w", firstErr))
 	}
 	return res, nil
 }
 
-const (
-	maxTags        = 64
-	maxTagValueLen = 2048
-)
+const maxTagValueLen = 2048
+
+// checkLabels bounds the labels of a line's series: n tags, __name__ and
+// agent.
+func (h *Handler) checkLabels(d *lineproto.Decoder, m []byte, n int) *apiError {
+	if n+2 <= h.o.MaxLabelsPerSeries {
+		return nil
+	}
+	return fail(http.StatusBadRequest, "invalid", reasonLabels, d.ErrorAt(m,
+		fmt.Errorf("too many tags: the series would have more than %d labels (its tags, __name__ and agent; limits.max_labels_per_series)", h.o.MaxLabelsPerSeries)))
+}
 
 func (sc *scratch) addTag(k, v []byte) {
 	var s span
@@ -671,8 +875,9 @@ func (sc *scratch) labels(d *lineproto.Decoder, agent string, m, field []byte, i
 // checkTag enforces reserved names, sizes, and the token's scope.
 func checkTag(d *lineproto.Decoder, id statedb.Identity, k, v []byte) *apiError {
 	switch {
-	case len(k) >= 2 && k[0] == '_' && k[1] == '_':
-		return fail(http.StatusBadRequest, "invalid", reasonMalformed, d.ErrorAt(k, fmt.Errorf("tag key %q is reserved (keys starting with __)", k)))
+	case reservedLabel(k):
+		return fail(http.StatusBadRequest, "invalid", reasonReserved, d.ErrorAt(k,
+			fmt.Errorf("tag key %s is reserved: it becomes label %s, and labels starting with __ are Prometheus's own", quoteName(k), quoteName([]byte(schema.LabelName(string(k)))))))
 	case len(v) > maxTagValueLen:
 		return fail(http.StatusBadRequest, "invalid", reasonMalformed, d.ErrorAt(k, fmt.Errorf("tag %s value is %d bytes; at most %d are allowed", k, len(v), maxTagValueLen)))
 	case string(k) == "agent" && string(v) != id.Agent:

@@ -41,9 +41,17 @@ type env struct {
 type gateStore struct {
 	*pstore.Store
 	gate chan struct{} // when non-nil, Sync waits for it
+
+	mu    sync.Mutex
+	items []any // what Sync was given
 }
 
 func (g *gateStore) Sync(ctx context.Context, item any) error {
+	g.mu.Lock()
+	if item != nil {
+		g.items = append(g.items, item)
+	}
+	g.mu.Unlock()
 	if g.gate != nil {
 		select {
 		case <-g.gate:
@@ -88,7 +96,7 @@ func newEnv(t testing.TB, mod func(*Options)) *env {
 		e.tokens[a.agent] = tok
 	}
 	o := Options{
-		Auth: auth, Store: &gateStore{Store: st}, Batches: NewDedup(),
+		Auth: auth, Store: &gateStore{Store: st}, Batches: NewDedup(0),
 		MaxBodyBytes: 1 << 20, MaxSeriesPerAgent: 1000, MaxClockSkew: 10 * time.Minute,
 		OutOfOrderWindow: 7 * 24 * time.Hour, MaxInflight: 8, Logger: log,
 		Now: func() time.Time { return now },
@@ -478,13 +486,41 @@ func TestOutOfOrderAndDuplicates(t *testing.T) {
 	w(now, 1)
 	w(now.Add(-time.Hour), 2)
 	w(now.Add(-time.Hour), 2)
-	w(now.Add(-time.Hour), 3) // out of order, different value for a stored time
-	w(now, 4)                 // in order, different value for a stored time: first write wins, counted
+	w(now.Add(-time.Hour), 3) // out of order, different value for a stored time: the TSDB drops it at commit
 	if n := len(e.samples()); n != 2 {
 		t.Fatalf("samples = %d: %v", n, e.samples())
 	}
+}
+
+// A sample with a different value for a millisecond already stored is
+// not stored (the first write wins), and the writer is told, with the
+// line, by a partial write, while the rest of the body is stored.
+func TestDuplicateMillisecondIsPartialWrite(t *testing.T) {
+	e := newEnv(t, nil)
+	if r := e.do(req{agent: "agent-noc", body: fmt.Sprintf("m v=1 %d\n", ns(now))}); r.status != 204 {
+		t.Fatalf("%d %s", r.status, r.msg)
+	}
+	body := fmt.Sprintf("n v=7 %d\nm v=4 %d\nm v=1 %d\nn,x=y v=8 %d\n", ns(now), ns(now.Add(time.Millisecond/2)), ns(now), ns(now))
+	r := e.do(req{agent: "agent-noc", body: body, batch: "agent-noc/1"})
+	want := `partial write: line 2 col 7: sample of {__name__="pantau_m_v", agent="agent-noc"} at 2026-11-24T10:00:00.000Z dropped: a different value is already stored for this series at this millisecond (the first write wins)`
+	if r.status != 422 || r.code != "unprocessable entity" || !strings.Contains(r.msg, want) {
+		t.Fatalf("got %d %q %q\nwant 422 containing %q", r.status, r.code, r.msg, want)
+	}
+	got := strings.Join(e.samples(), "\n")
+	for _, s := range []string{`pantau_n_v", agent="agent-noc"} 7`, `pantau_n_v", agent="agent-noc", x="y"} 8`, `pantau_m_v", agent="agent-noc"} 1`} {
+		if !strings.Contains(got, s) {
+			t.Errorf("stored:\n%s\nmissing %s", got, s)
+		}
+	}
+	if n := len(e.samples()); n != 3 {
+		t.Errorf("samples = %d, want 3:\n%s", n, got)
+	}
 	if got := counterValue(t, e.h.m.rejectedSample.WithLabelValues(reasonDuplicate)); got != 1 {
 		t.Errorf("duplicate_value = %v, want 1", got)
+	}
+	// The batch was stored: its re-send is a duplicate batch, 204.
+	if r := e.do(req{agent: "agent-noc", body: body, batch: "agent-noc/1"}); r.status != 204 {
+		t.Errorf("re-sent batch: %d %s", r.status, r.msg)
 	}
 }
 

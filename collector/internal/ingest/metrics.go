@@ -10,32 +10,42 @@ const (
 	reasonType        = "field_type"      // wrong field type or range for schema v1
 	reasonString      = "string_field"    // string fields (rejected or dropped by config)
 	reasonTimestamp   = "timestamp"       // future or beyond the out-of-order window
-	reasonForbidden   = "forbidden"       // agent/site tags outside the token's scope
+	reasonForbidden   = "forbidden"       // agent/site/link tags outside the token's scope
 	reasonUnauth      = "unauthorized"    // missing, unknown or revoked token
 	reasonTooLarge    = "too_large"       // body over max_body_bytes
 	reasonEncoding    = "encoding"        // bad gzip, unknown content encoding
 	reasonPrecision   = "precision"       // unknown precision parameter
 	reasonSeriesLimit = "series_limit"    // per-agent active series limit
 	reasonDuplicate   = "duplicate_value" // same series and time, different value
-	reasonOverload    = "overload"        // too many requests in flight
+	reasonOverload    = "overload"        // max_inflight_requests reached
 	reasonInternal    = "internal"        // storage failure
+	reasonAgentBusy   = "agent_inflight"  // max_inflight_requests_per_agent reached
+	reasonSlowBody    = "slow_body"       // body slower than min_body_rate_bytes_per_second
+	reasonMemory      = "memory_budget"   // max_decoded_bytes_in_flight reached
+	reasonAuthBlocked = "auth_blocked"    // auth_failures_per_minute reached by the source address
+	reasonNameLength  = "name_length"     // measurement, tag key or field key too long
+	reasonLabels      = "labels_limit"    // max_labels_per_series
+	reasonReserved    = "reserved_name"   // a name that maps onto the collector's own or __ labels
 )
 
 var allReasons = []string{reasonMalformed, reasonType, reasonString, reasonTimestamp, reasonForbidden,
 	reasonUnauth, reasonTooLarge, reasonEncoding, reasonPrecision, reasonSeriesLimit, reasonDuplicate,
-	reasonOverload, reasonInternal}
+	reasonOverload, reasonInternal, reasonAgentBusy, reasonSlowBody, reasonMemory, reasonAuthBlocked,
+	reasonNameLength, reasonLabels, reasonReserved}
 
 type metrics struct {
 	requests       *prometheus.CounterVec
 	points         prometheus.Counter
 	samples        prometheus.Counter
 	rejectedPoints *prometheus.CounterVec
-	rejectedSample *prometheus.CounterVec
-	batches        *prometheus.CounterVec
-	bytes          *prometheus.CounterVec
-	decodedBytes   prometheus.Counter
-	duration       *prometheus.HistogramVec
-	inflight       prometheus.Gauge
+	// rejectedRequests counts whole requests refused, by reason.
+	rejectedRequests *prometheus.CounterVec
+	rejectedSample   *prometheus.CounterVec
+	batches          *prometheus.CounterVec
+	bytes            *prometheus.CounterVec
+	decodedBytes     prometheus.Counter
+	duration         *prometheus.HistogramVec
+	inflight         prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -55,6 +65,10 @@ func newMetrics() *metrics {
 		rejectedPoints: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pantau_collector_ingest_rejected_points_total",
 			Help: "Points in write requests refused as a whole, by reason.",
+		}, []string{"reason"}),
+		rejectedRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pantau_collector_ingest_rejected_requests_total",
+			Help: "Write requests refused as a whole (any status but 204 and 422), by reason.",
 		}, []string{"reason"}),
 		rejectedSample: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pantau_collector_ingest_rejected_samples_total",
@@ -84,6 +98,7 @@ func newMetrics() *metrics {
 	}
 	for _, r := range allReasons {
 		m.rejectedPoints.WithLabelValues(r)
+		m.rejectedRequests.WithLabelValues(r)
 	}
 	for _, r := range []string{reasonSeriesLimit, reasonDuplicate, reasonString} {
 		m.rejectedSample.WithLabelValues(r)
@@ -96,7 +111,7 @@ func newMetrics() *metrics {
 }
 
 func (m *metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.requests, m.points, m.samples, m.rejectedPoints, m.rejectedSample,
+	return []prometheus.Collector{m.requests, m.points, m.samples, m.rejectedPoints, m.rejectedRequests, m.rejectedSample,
 		m.batches, m.bytes, m.decodedBytes, m.duration, m.inflight}
 }
 
@@ -123,4 +138,29 @@ func (c agentCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(agentLastDesc, prometheus.GaugeValue, float64(t), a.agent)
 		}
 	}
+}
+
+// dedupCollector reports the Pantau-Batch ids remembered at scrape time.
+type dedupCollector struct{ d *Dedup }
+
+var (
+	batchIDsDesc = prometheus.NewDesc("pantau_collector_ingest_batch_ids",
+		"Pantau-Batch ids remembered for de-duplication.", nil, nil)
+	batchIDBytesDesc = prometheus.NewDesc("pantau_collector_ingest_batch_id_bytes",
+		"Bytes of the remembered Pantau-Batch ids, as counted against limits.batch_dedup_bytes_per_agent.", nil, nil)
+	batchIDsEvictedDesc = prometheus.NewDesc("pantau_collector_ingest_batch_ids_evicted_total",
+		"Pantau-Batch ids forgotten before limits.batch_dedup_window because their agent reached limits.batch_dedup_bytes_per_agent.", nil, nil)
+)
+
+func (c dedupCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- batchIDsDesc
+	ch <- batchIDBytesDesc
+	ch <- batchIDsEvictedDesc
+}
+
+func (c dedupCollector) Collect(ch chan<- prometheus.Metric) {
+	n, b, ev := c.d.stats()
+	ch <- prometheus.MustNewConstMetric(batchIDsDesc, prometheus.GaugeValue, float64(n))
+	ch <- prometheus.MustNewConstMetric(batchIDBytesDesc, prometheus.GaugeValue, float64(b))
+	ch <- prometheus.MustNewConstMetric(batchIDsEvictedDesc, prometheus.CounterValue, float64(ev))
 }

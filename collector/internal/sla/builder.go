@@ -19,6 +19,7 @@ import (
 type Builder struct {
 	inv     atomic.Pointer[inventory.Inventory]
 	idx     atomic.Pointer[builderIndex]
+	scope   atomic.Pointer[scopeIndex] // scope.go
 	windows atomic.Pointer[[]Window]
 	now     func() time.Time
 
@@ -49,6 +50,7 @@ func NewBuilder(inv *inventory.Inventory, now func() time.Time) *Builder {
 // SetInventory swaps the inventory (reload without restart).
 func (b *Builder) SetInventory(inv *inventory.Inventory) {
 	b.idx.Store(newBuilderIndex(inv))
+	b.scope.Store(newScopeIndex(inv))
 	b.inv.Store(inv)
 }
 
