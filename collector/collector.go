@@ -100,10 +100,13 @@ func Run(ctx context.Context, o Options) error {
 		Fsync:            cfg.Storage.Fsync == config.FsyncBatch,
 		Logger:           log,
 		NoLocal:          !cfg.Storage.Local,
+		// Writes resume after a failure once these take a probe write.
+		ProbeDirs: []string{cfg.DataDir},
 	}
 	if rw != nil {
 		defer rw.Close()
 		sopts.Remote = rw
+		sopts.ProbeDirs = append(sopts.ProbeDirs, filepath.Join(cfg.DataDir, "remote_write"))
 	}
 	if rq != nil {
 		sopts.RemoteQueryable = rq
@@ -120,13 +123,15 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	store.OnSync = func(items []any) {
-		keys := slarun.onSync(context.WithoutCancel(ctx), items)
-		// The samples are durable already; a lost batch id only means a
-		// re-sent batch is appended again, which the TSDB ignores.
-		if err := state.RecordBatches(context.WithoutCancel(ctx), keys, time.Now()); err != nil {
-			log.Warn("recording batch ids failed", "err", err)
+	// Minute marks and batch ids are as durable as the samples: if they
+	// cannot be stored, the group's writes are not acknowledged (and are
+	// sent again).
+	store.OnSync = func(items []any) error {
+		keys, err := slarun.onSync(context.WithoutCancel(ctx), items)
+		if err != nil {
+			return err
 		}
+		return state.RecordBatches(context.WithoutCancel(ctx), keys, time.Now())
 	}
 
 	ing, err := ingest.New(ingest.Options{
@@ -220,6 +225,11 @@ func Run(ctx context.Context, o Options) error {
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !ready.Load() {
 			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		if ok, reason, since := store.Writable(); !ok {
+			http.Error(w, fmt.Sprintf("not writable since %s: %s (writes get 503 until it recovers)", since.UTC().Format(time.RFC3339), reason),
+				http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ready")
