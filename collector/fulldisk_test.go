@@ -278,6 +278,7 @@ func TestIntegrationRestartWhileDiskFull(t *testing.T) {
 			t.Fatalf("batch %d: %d %v", n, code, err)
 		}
 	}
+	w.noIDs = true // the WAL finds the disk full first
 	filler := fill(t, mnt, 192<<10)
 	for failures := 0; failures < 3; n++ {
 		if n > 3000 {
@@ -297,6 +298,7 @@ func TestIntegrationRestartWhileDiskFull(t *testing.T) {
 
 	for i := range 2 {
 		cmd, logs, ready := startProcMaybe(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
+		t.Logf("start %d on a full disk: ready=%v %s", i, ready, logs)
 		if ready {
 			// Started: reads work, writes are refused.
 			if code, _ := getText(t, base, "/readyz"); code != 503 {
@@ -314,7 +316,7 @@ func TestIntegrationRestartWhileDiskFull(t *testing.T) {
 	}
 
 	os.Remove(filler)
-	os.Remove(filler) // fill's second file has the same name
+	w.noIDs = false
 	p = startProc(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
 	w.check(t)
 	deadline := time.Now().Add(time.Minute)
