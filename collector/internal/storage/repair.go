@@ -18,7 +18,6 @@ import (
 	"github.com/prometheus/prometheus/tsdb/chunks"
 	"github.com/prometheus/prometheus/tsdb/record"
 	"github.com/prometheus/prometheus/tsdb/wlog"
-	"github.com/prometheus/prometheus/util/compression"
 )
 
 // Before the TSDB opens, every write-log segment it will replay (WAL,
@@ -96,6 +95,7 @@ func (r *repairer) run(ctx context.Context) error {
 	first := 0
 	cpDir, cpIdx, err := wlog.LastCheckpoint(walDir)
 	switch {
+	case errors.Is(err, os.ErrNotExist):
 	case err == nil:
 		rel, _ := filepath.Rel(r.dir, cpDir)
 		if err := r.checkLog(ctx, rel, 0, false); err != nil {
@@ -229,7 +229,7 @@ func (r *repairer) repair(rel, path string, cerr error, newest bool) error {
 	if err := os.RemoveAll(tmp); err != nil {
 		return fmt.Errorf("remove %s: %w", tmp, err)
 	}
-	if err := writeSegment(tmp, s.recs); err != nil {
+	if err := r.writeSegment(tmp, s.recs); err != nil {
 		os.RemoveAll(tmp)
 		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
 			return &NoSpaceError{Dir: dir, File: path, Need: int64(len(data)), Err: err}
@@ -352,33 +352,51 @@ func (r *repairer) checkChunks() error {
 	return syncDir(dir)
 }
 
-// writeSegment writes recs as segment 0 of a new log in dir and fsyncs it.
-func writeSegment(dir string, recs [][]byte) error {
-	// A large segment size: the records were in one segment and must stay
-	// in one (files are not preallocated).
-	w, err := wlog.NewSize(nil, nil, dir, 1<<30, compression.None)
+// writeSegment writes recs as segment 0 in dir, fsyncs it, and checks
+// that it reads back as replay reads it.
+func (r *repairer) writeSegment(dir string, recs [][]byte) error {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	path := wlog.SegmentName(dir, 0)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
 	if err != nil {
 		return err
 	}
-	for len(recs) > 0 {
-		n := min(len(recs), 1024)
-		if err := w.Log(recs[:n]...); err != nil {
-			w.Close()
-			return err
-		}
-		recs = recs[n:]
+	_, err = f.Write(encodeSegment(recs))
+	if err == nil {
+		err = f.Sync()
 	}
-	if err := w.Close(); err != nil {
-		return err
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	segs, err := segmentIndexes(dir)
 	if err != nil {
 		return err
 	}
-	if !slices.Equal(segs, []int{0}) {
-		return fmt.Errorf("the intact records took segments %v, want one", segs)
+	got, err := readRecords(path)
+	if err != nil {
+		return fmt.Errorf("the rewritten segment does not read back: %w", err)
+	}
+	if len(got) != len(recs) {
+		return fmt.Errorf("the rewritten segment reads back %d of %d records", len(got), len(recs))
 	}
 	return syncDir(dir)
+}
+
+// readRecords reads a segment with the TSDB's reader.
+func readRecords(path string) ([][]byte, error) {
+	seg, err := wlog.OpenReadSegment(path)
+	if err != nil {
+		return nil, err
+	}
+	sr := wlog.NewSegmentBufReader(seg)
+	defer sr.Close()
+	rd := wlog.NewReader(sr)
+	var out [][]byte
+	for rd.Next() {
+		out = append(out, append([]byte(nil), rd.Record()...))
+	}
+	return out, rd.Err()
 }
 
 // segmentIndexes lists the numbered segment files of a log directory.

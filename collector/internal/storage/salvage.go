@@ -93,8 +93,8 @@ func salvage(data []byte) salvaged {
 		}
 		cur, curBytes, inRec = cur[:0], 0, false
 	}
-	skipPage := func(off int) int { // damage at off: skip to the next page
-		end := min((off/wlPageSize+1)*wlPageSize, len(data))
+	skipPage := func(off int) int { // damage at off: skip to the next intact fragment
+		end := resync(data, off+1)
 		s.unreadable += int64(end - off)
 		s.damaged = true
 		drop()
@@ -165,6 +165,80 @@ func salvage(data []byte) salvaged {
 		s.torn = true
 	}
 	return s
+}
+
+// resync returns the offset of the next intact fragment in the page of
+// off (one whose header is plausible and whose non-empty data matches its
+// checksum: a false match has odds of 2^-32 per byte tried, and the
+// record must still decode), or the page's end.
+func resync(data []byte, off int) int {
+	pageEnd := min(((off-1)/wlPageSize+1)*wlPageSize, len(data))
+	budget := resyncBudget
+	for ; off+wlHeaderSize <= pageEnd && budget > 0; off++ {
+		if !plausibleHeader(data[off]) || data[off]&fragTypeMask == fragPageTerm {
+			continue
+		}
+		n := int(binary.BigEndian.Uint16(data[off+1:]))
+		end := off + wlHeaderSize + n
+		if n == 0 || end > pageEnd { // an empty fragment's checksum is 0: zeros would match
+			continue
+		}
+		if end < pageEnd && !plausibleHeader(data[end]) {
+			continue // what follows a fragment is a fragment or padding
+		}
+		budget -= n
+		if crc32.Checksum(data[off+wlHeaderSize:end], castagnoli) == binary.BigEndian.Uint32(data[off+3:]) {
+			return off
+		}
+	}
+	return pageEnd
+}
+
+// resyncBudget bounds the bytes resync checksums in one page, so that a
+// page of garbage costs milliseconds, not seconds.
+const resyncBudget = 1 << 20
+
+func plausibleHeader(b byte) bool {
+	return b&fragTypeMask <= fragLast && b&^(fragTypeMask|fragSnappy|fragZstd) == 0 && b&(fragSnappy|fragZstd) != fragSnappy|fragZstd
+}
+
+// encodeSegment writes recs in the write-log format (uncompressed), as
+// wlog.WL does: fragments never cross a page, a page is padded with zeros
+// when the next header does not fit.
+func encodeSegment(recs [][]byte) []byte {
+	var out []byte
+	for _, rec := range recs {
+		for i := 0; i == 0 || len(rec) > 0; i++ {
+			left := wlPageSize - len(out)%wlPageSize
+			if left < wlHeaderSize+1 && !(left >= wlHeaderSize && len(rec) == 0) {
+				out = append(out, make([]byte, left)...)
+				left = wlPageSize
+			}
+			n := min(len(rec), left-wlHeaderSize)
+			var typ byte
+			switch {
+			case i == 0 && n == len(rec):
+				typ = fragFull
+			case n == len(rec):
+				typ = fragLast
+			case i == 0:
+				typ = fragFirst
+			default:
+				typ = fragMiddle
+			}
+			var hdr [wlHeaderSize]byte
+			hdr[0] = typ
+			binary.BigEndian.PutUint16(hdr[1:], uint16(n))
+			binary.BigEndian.PutUint32(hdr[3:], crc32.Checksum(rec[:n], castagnoli))
+			out = append(out, hdr[:]...)
+			out = append(out, rec[:n]...)
+			rec = rec[n:]
+		}
+	}
+	if r := len(out) % wlPageSize; r != 0 {
+		out = append(out, make([]byte, wlPageSize-r)...)
+	}
+	return out
 }
 
 func allZero(b []byte) bool {
