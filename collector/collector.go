@@ -71,10 +71,16 @@ func Run(ctx context.Context, o Options) error {
 	}
 
 	state, err := statedb.Open(ctx, cfg.DataDir)
+	if errors.Is(err, statedb.ErrCorrupt) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("%w (set data_dir in the config or --data-dir to a writable directory)", err)
 	}
 	defer state.Close()
+	if err := state.Check(ctx); err != nil {
+		return err
+	}
 	auth, err := statedb.NewAuthenticator(ctx, state, log.With("component", "auth"))
 	if err != nil {
 		return err
