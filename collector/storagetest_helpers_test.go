@@ -191,7 +191,11 @@ func (a *ackedSamples) missing(t *testing.T, base string, at time.Time, rng time
 // post sends body to the write API with a batch id and returns the status
 // and the Retry-After header.
 func post(ctx context.Context, base, tok, batch string, body []byte) (int, string, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v2/write?precision=ms", bytes.NewReader(body))
+	return postWith(ctx, base+"/api/v2/write?precision=ms", tok, batch, body)
+}
+
+func postWith(ctx context.Context, url, tok, batch string, body []byte) (int, string, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	req.Header.Set("Authorization", "Token "+tok)
 	if batch != "" {
 		req.Header.Set("Pantau-Batch", batch)
