@@ -159,10 +159,12 @@ func versions() map[string]any {
 
 func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c common
-	fs := newFlagSet("backup", "backup --config FILE --out DIR", stderr)
+	fs := newFlagSet("backup", "backup --config FILE --out DIR [--dated [--keep N]]", stderr)
 	fs.StringVar(&c.config, "config", "", "path to collector.yml, for data_dir and storage")
 	fs.StringVar(&c.dataDir, "data-dir", "", "data directory, overriding the config")
 	out := fs.String("out", "", "directory to write the backup to; must not exist or be empty (required)")
+	dated := fs.Bool("dated", false, "write into a new subdirectory of --out named by the UTC time (20261001T023000Z), for a timer")
+	keep := fs.Int("keep", 0, "with --dated: keep this many complete backups in --out and remove older ones (0: keep all)")
 	c.log.Register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -170,9 +172,16 @@ func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *out == "" {
 		return usageError{errors.New("--out is required")}
 	}
+	if *keep < 0 || (*keep > 0 && !*dated) {
+		return usageError{errors.New("--keep needs --dated and a positive count")}
+	}
 	cfg, err := c.load()
 	if err != nil {
 		return err
+	}
+	root := *out
+	if *dated {
+		*out = filepath.Join(root, time.Now().UTC().Format(datedLayout))
 	}
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, statedb.FileName)); err != nil {
 		return fmt.Errorf("no %s in data directory %s: nothing to back up (%w)", statedb.FileName, cfg.DataDir, err)
@@ -215,7 +224,52 @@ func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(stdout, "backup of %s in %s: %d files, %.1f MB, TSDB %s, in %s\n", cfg.DataDir, *out, len(m.Files), float64(m.Bytes)/1e6, m.TSDB,
 		m.Finished.Sub(m.Created).Round(time.Millisecond))
+	if *keep > 0 {
+		removed, err := pruneBackups(root, filepath.Base(*out), *keep)
+		for _, r := range removed {
+			fmt.Fprintf(stdout, "removed old backup %s\n", r)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+const datedLayout = "20060102T150405Z"
+
+// pruneBackups keeps the newest keep complete dated backups in root and
+// removes older ones, and incomplete ones older than newest (the backup
+// just made).
+func pruneBackups(root, newest string, keep int) ([]string, error) {
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", root, err)
+	}
+	var complete []string
+	var removed []string
+	for _, e := range ents {
+		if _, err := time.Parse(datedLayout, e.Name()); err != nil || !e.IsDir() {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(root, e.Name(), manifestName)); err == nil {
+			complete = append(complete, e.Name())
+		} else if e.Name() < newest {
+			if err := os.RemoveAll(filepath.Join(root, e.Name())); err != nil {
+				return removed, fmt.Errorf("remove incomplete backup: %w", err)
+			}
+			removed = append(removed, filepath.Join(root, e.Name())+" (incomplete)")
+		}
+	}
+	slices.Sort(complete)
+	for len(complete) > keep {
+		if err := os.RemoveAll(filepath.Join(root, complete[0])); err != nil {
+			return removed, fmt.Errorf("remove old backup: %w", err)
+		}
+		removed = append(removed, filepath.Join(root, complete[0]))
+		complete = complete[1:]
+	}
+	return removed, nil
 }
 
 // backupTSDB asks the running collector for the TSDB, or copies it when

@@ -260,6 +260,19 @@ func TestIntegrationBackupRestore(t *testing.T) {
 			t.Errorf("%s differs after the offline backup", tbl)
 		}
 	}
+	// What the daily timer runs: dated directories, the newest 2 kept.
+	daily := filepath.Join(dir, "daily")
+	for i := range 3 {
+		if i > 0 {
+			time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+		}
+		if code, msg := execCollector(t, bin, "backup", "--config", cfg, "--out", daily, "--dated", "--keep", "2"); code != 0 {
+			t.Fatalf("backup --dated: exit %d: %s", code, msg)
+		}
+	}
+	if ents, _ := os.ReadDir(daily); len(ents) != 2 {
+		t.Errorf("--keep 2 left %d backups", len(ents))
+	}
 	p = startProc(t, bin, addr, "--listen-address", addr, "--config", cfg)
 	p3 := startProc(t, bin, addr2, "--listen-address", addr2, "--data-dir", restored2, "--config", cfg)
 	if a, b := rawSeries(t, base, "pantau_pre_v", at, 9*time.Hour), rawSeries(t, base2, "pantau_pre_v", at, 9*time.Hour); fmt.Sprint(a) != fmt.Sprint(b) || sampleCount(a) < 6*60*20 {

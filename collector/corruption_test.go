@@ -3,8 +3,11 @@ package collector
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -206,8 +209,21 @@ func TestIntegrationCorruptSegmentSetAside(t *testing.T) {
 			t.Logf("%s: 64 random bytes at offset %d of segment %d of %d; %d samples elsewhere, %d in or depending on it",
 				tc.name, off, k, last+1, want, inDamaged)
 
+			// A webhook notifier turns the alert engine on: the default
+			// StorageDataSetAside rule must fire.
+			hooks := make(chan string, 10)
+			hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				select {
+				case hooks <- string(b):
+				default:
+				}
+			}))
+			defer hook.Close()
+			cfgPath := filepath.Join(t.TempDir(), "collector.yml")
+			os.WriteFile(cfgPath, []byte(fmt.Sprintf("notifiers:\n  - {name: hook, type: webhook, url: %q}\n", hook.URL)), 0o600)
 			addr := freePort(t)
-			p := startProc(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
+			p := startProc(t, bin, addr, "--config", cfgPath, "--listen-address", addr, "--data-dir", dataDir)
 			base := "http://" + addr
 			n, ex := expect.missing(t, base, time.Now(), 3*time.Hour, "pantau_cx_v")
 			if n > 0 {
@@ -234,12 +250,30 @@ func TestIntegrationCorruptSegmentSetAside(t *testing.T) {
 			if v := metricValue(metrics, fmt.Sprintf(`pantau_collector_storage_corrupt_segments_total{damage="corrupt",log=%q}`, tc.log)); v != 1 {
 				t.Errorf("corrupt_segments_total{log=%q} = %v, want 1", tc.log, v)
 			}
-			if v := metricValue(metrics, "pantau_collector_storage_set_aside_bytes"); v != float64(len(data)) {
+			if v := metricValue(metrics, `pantau_collector_storage_set_aside_bytes{damage="corrupt"}`); v != float64(len(data)) {
 				t.Errorf("set_aside_bytes = %v, want %d", v, len(data))
+			}
+			if tc.name == "wal-middle" {
+				deadline := time.After(90 * time.Second)
+			wait:
+				for {
+					select {
+					case b := <-hooks:
+						if strings.Contains(b, "StorageDataSetAside") {
+							if !strings.Contains(b, "Kolektor menyisihkan berkas penyimpanan yang rusak") {
+								t.Errorf("alert message: %s", b)
+							}
+							break wait
+						}
+					case <-deadline:
+						t.Errorf("StorageDataSetAside did not fire within 90 s")
+						break wait
+					}
+				}
 			}
 			p.kill()
 			// The next start finds nothing to repair.
-			p = startProc(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
+			p = startProc(t, bin, addr, "--config", cfgPath, "--listen-address", addr, "--data-dir", dataDir)
 			if n2, _ := expect.missing(t, base, time.Now(), 3*time.Hour, "pantau_cx_v"); n2 != n {
 				t.Errorf("second start: %d missing, first %d", n2, n)
 			}

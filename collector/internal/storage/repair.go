@@ -32,6 +32,7 @@ import (
 const (
 	repairTmpDir = "pantau-repair.tmp" // inside wal/ or wbl/, removed at start
 	guardDir     = ".guard"            // inside corrupt/: links kept while the TSDB opens
+	tornDir      = "torn"              // corrupt/<time>/torn/: segments a crash cut short
 )
 
 // SetAside is a file the repair moved out of the TSDB's way.
@@ -236,7 +237,12 @@ func (r *repairer) repair(rel, path string, cerr error, newest bool) error {
 		}
 		return fmt.Errorf("repair %s: write the intact records to %s: %w", path, tmp, err)
 	}
-	kept, err := r.keep(rel, path, false)
+	torn := newest && s.torn && !s.damaged
+	keepAs := rel
+	if torn {
+		keepAs = filepath.Join(tornDir, rel) // not damage: no alert
+	}
+	kept, err := r.keep(keepAs, path, false)
 	if err != nil {
 		os.RemoveAll(tmp)
 		return err
@@ -257,7 +263,7 @@ func (r *repairer) repair(rel, path string, cerr error, newest bool) error {
 	sa := SetAside{
 		File: rel, Kept: kept, Reason: cerr.Error(), Bytes: int64(len(data)),
 		Unreadable: s.unreadable, Samples: r.estimate(s.unreadable),
-		Torn: newest && s.torn && !s.damaged,
+		Torn: torn,
 	}
 	r.out = append(r.out, sa)
 	return nil

@@ -886,12 +886,13 @@ func (h *healthCollector) Collect(ch chan<- prometheus.Metric) {
 type setAsideCollector struct{ dir string }
 
 var setAsideDesc = prometheus.NewDesc("pantau_collector_storage_set_aside_bytes",
-	"Bytes of damaged files set aside under data_dir/corrupt (review, then delete them; the StorageDataSetAside alert fires while any are there).", nil, nil)
+	"Bytes of files set aside under data_dir/corrupt by repairs, by damage (corrupt: damaged data, the StorageDataSetAside alert fires; torn: writes a crash or a full disk cut short, never acknowledged). Review, then delete them.",
+	[]string{"damage"}, nil)
 
 func (c *setAsideCollector) Describe(ch chan<- *prometheus.Desc) { ch <- setAsideDesc }
 
 func (c *setAsideCollector) Collect(ch chan<- prometheus.Metric) {
-	var n int64
+	n := map[string]int64{"corrupt": 0, "torn": 0}
 	filepath.WalkDir(c.dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return nil
@@ -899,12 +900,23 @@ func (c *setAsideCollector) Collect(ch chan<- prometheus.Metric) {
 		if d.IsDir() && d.Name() == guardDir {
 			return filepath.SkipDir
 		}
-		if d.Type().IsRegular() {
-			if fi, err := d.Info(); err == nil {
-				n += fi.Size()
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		damage := "corrupt"
+		if rel, err := filepath.Rel(c.dir, p); err == nil {
+			if parts := strings.Split(filepath.ToSlash(rel), "/"); len(parts) > 2 && parts[1] == tornDir {
+				damage = "torn"
 			}
 		}
+		n[damage] += fi.Size()
 		return nil
 	})
-	ch <- prometheus.MustNewConstMetric(setAsideDesc, prometheus.GaugeValue, float64(n))
+	for _, d := range []string{"corrupt", "torn"} {
+		ch <- prometheus.MustNewConstMetric(setAsideDesc, prometheus.GaugeValue, float64(n[d]), d)
+	}
 }
