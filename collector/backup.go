@@ -57,8 +57,13 @@ func listenAdmin(dataDir string, log *slog.Logger) net.Listener {
 		log.Warn("data directory path too long for the admin socket: online backups are not available", "socket", p)
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err == nil {
-		err = os.Chmod(filepath.Dir(p), 0o700)
+	err := os.MkdirAll(filepath.Dir(p), 0o700)
+	if err == nil {
+		err = os.Chmod(filepath.Dir(p), 0o700) // only the service's user may connect
+	}
+	if err != nil {
+		log.Warn("cannot create the admin socket's directory: online backups are not available", "dir", filepath.Dir(p), "err", err)
+		return nil
 	}
 	// A socket left by a collector that died: this one holds the TSDB
 	// and state.db, so no other collector listens on it.

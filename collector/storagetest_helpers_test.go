@@ -97,30 +97,6 @@ func execCollector(t *testing.T, bin string, args ...string) (int, string) {
 	return cmd.ProcessState.ExitCode(), out.String()
 }
 
-// startProcExpectingExit runs `bin serve` and waits for it to exit (a
-// refused start); it fails the test if it becomes ready instead.
-func startProcExpectingExit(t *testing.T, bin, addr string, args ...string) (int, string) {
-	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve", "--log.level", "warn", "--listen-address", addr}, args...)...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-		return cmd.ProcessState.ExitCode(), out.String()
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		<-done
-		t.Fatalf("collector did not exit within 60s:\n%s", out.String())
-	}
-	return 0, ""
-}
-
 // getText GETs base+path and returns the status and body.
 func getText(t *testing.T, base, path string) (int, string) {
 	t.Helper()

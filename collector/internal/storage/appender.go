@@ -275,11 +275,10 @@ func (g *gate) thaw() {
 // from which the store reads the write logs' failed-write counters: the
 // TSDB hides a failed WBL write from Commit.
 type wlWatch struct {
-	reg       *prometheus.Registry
-	mu        sync.Mutex
-	wal, wbl  prometheus.Collector
-	base      wlCounts
-	unknownRf prometheus.Collector
+	reg      *prometheus.Registry
+	mu       sync.Mutex
+	wal, wbl prometheus.Collector
+	base     wlCounts
 }
 
 type wlCounts struct{ wal, wbl float64 }
