@@ -137,6 +137,7 @@ func TestIntegrationBackupRestore(t *testing.T) {
 	mu.Unlock()
 	code, msg := execCollector(t, bin, "backup", "--config", cfg, "--out", bak)
 	if code != 0 || !strings.Contains(msg, "TSDB online") {
+		p.kill()
 		t.Fatalf("backup while writing: exit %d: %s\n%s", code, msg, p.logs)
 	}
 	t.Logf("%s", strings.TrimSpace(msg))

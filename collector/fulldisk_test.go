@@ -183,6 +183,7 @@ func TestIntegrationFullDiskKeepsAcknowledgedWrites(t *testing.T) {
 			}
 			code, retry, err := w.send(n)
 			if err != nil {
+				p.kill()
 				t.Fatalf("batch %d: %v\n%s", n, err, p.logs)
 			}
 			switch code {
@@ -244,10 +245,10 @@ func TestIntegrationFullDiskKeepsAcknowledgedWrites(t *testing.T) {
 
 	p = startProc(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
 	w.check(t)
+	p.kill()
 	if t.Failed() {
 		t.Logf("collector log after restart:\n%s", p.logs)
 	}
-	p.kill()
 }
 
 // TestIntegrationRestartWhileDiskFull: a collector killed while its disk
@@ -326,10 +327,10 @@ func TestIntegrationRestartWhileDiskFull(t *testing.T) {
 	p.kill()
 	p = startProc(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
 	w.check(t)
+	p.kill()
 	if t.Failed() {
 		t.Logf("collector log:\n%s", p.logs)
 	}
-	p.kill()
 }
 
 // startProcMaybe starts `bin serve` and waits until it is listening
@@ -359,6 +360,7 @@ func startProcMaybe(t *testing.T, bin, addr string, args ...string) (*proc, stri
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	p.kill()
 	t.Fatalf("collector neither listening nor exited after 60s:\n%s", p.logs)
 	return nil, "", false
 }
