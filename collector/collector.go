@@ -272,7 +272,7 @@ func Run(ctx context.Context, o Options) error {
 		ln = tls.NewListener(ln, tlsCfg)
 	}
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           whileReopening(mux, store),
 		ReadHeaderTimeout: 10 * time.Second,
 		// Bodies of tens of MiB over a slow VSAT link take minutes.
 		ReadTimeout:  10 * time.Minute,

@@ -356,6 +356,17 @@ func (s *Store) Queryable() storage.Queryable {
 // again after a write failure.
 var ErrReopening = errors.New("storage: the TSDB is being reopened after a write failure; retry in a few seconds")
 
+// Reopening reports whether the TSDB is being closed and opened again
+// (queries fail meanwhile with ErrReopening).
+func (s *Store) Reopening() bool {
+	if s.o.NoLocal {
+		return false
+	}
+	s.qrs.mu.Lock()
+	defer s.qrs.mu.Unlock()
+	return s.qrs.closed
+}
+
 // Querier implements storage.Queryable over the current TSDB.
 func (s *Store) Querier(mint, maxt int64) (storage.Querier, error) {
 	if !s.qrs.enter() {
