@@ -437,10 +437,11 @@ func (s *Store) Run(ctx context.Context) error {
 			ws := s.waiters
 			s.waiters = nil
 			s.mu.Unlock()
-			// Writes committed before shutdown still get their fsync.
+			// Writes committed before shutdown still get their fsync (and
+			// their batch ids and minute marks).
 			var err error
 			if len(ws) > 0 {
-				err = s.commitGroup(ws, false)
+				err = s.commitGroup(ws)
 			}
 			for _, w := range ws {
 				w.ch <- err
@@ -455,7 +456,7 @@ func (s *Store) Run(ctx context.Context) error {
 		if len(ws) == 0 {
 			continue
 		}
-		err := s.commitGroup(ws, true)
+		err := s.commitGroup(ws)
 		for _, w := range ws {
 			w.ch <- err
 		}
@@ -463,7 +464,7 @@ func (s *Store) Run(ctx context.Context) error {
 }
 
 // commitGroup makes the group's writes durable, or says why not.
-func (s *Store) commitGroup(ws []waiter, onSync bool) error {
+func (s *Store) commitGroup(ws []waiter) error {
 	if ok, _, _ := s.Writable(); !ok {
 		return s.notDurable()
 	}
@@ -482,7 +483,7 @@ func (s *Store) commitGroup(ws []waiter, onSync bool) error {
 		s.fail(kind, err, kind == FailFsync)
 		return s.notDurable()
 	}
-	if onSync && s.OnSync != nil {
+	if s.OnSync != nil {
 		items := make([]any, 0, len(ws))
 		for _, w := range ws {
 			if w.item != nil {
