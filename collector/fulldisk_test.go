@@ -140,6 +140,30 @@ func (w *diskWriter) check(t *testing.T) {
 	}
 }
 
+// startOnSmallDisk runs a collector with its data on a new 20 MB tmpfs
+// and acknowledges 30 batches (and the seed).
+func startOnSmallDisk(t *testing.T) (bin, mnt, dataDir, addr, base string, p *proc, w *diskWriter, n int) {
+	t.Helper()
+	bin = testbuild.Collector(t)
+	mnt = mountTmpfs(t, 20<<20)
+	dataDir = filepath.Join(mnt, "data")
+	addr = freePort(t)
+	base = "http://" + addr
+	code, out, errOut := cli(t, "token", "create", "--data-dir", dataDir, "--agent", "fd")
+	if code != 0 {
+		t.Fatalf("token create: %s", errOut)
+	}
+	p = startProc(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
+	w = newDiskWriter(base, strings.TrimSpace(out))
+	w.seed(t)
+	for ; n < 30; n++ {
+		if code, _, err := w.send(n); err != nil || code != 204 {
+			t.Fatalf("batch %d before the disk filled: %d %v", n, code, err)
+		}
+	}
+	return bin, mnt, dataDir, addr, base, p, w, n
+}
+
 // TestIntegrationFullDiskKeepsAcknowledgedWrites: a 20 MB data file system
 // is filled until writes fail; while it is full the collector is not
 // ready and says why; once space is freed it recovers by itself, and 300
@@ -149,26 +173,7 @@ func TestIntegrationFullDiskKeepsAcknowledgedWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test (starts the collector binary)")
 	}
-	bin := testbuild.Collector(t)
-	mnt := mountTmpfs(t, 20<<20)
-	dataDir := filepath.Join(mnt, "data")
-	addr := freePort(t)
-	base := "http://" + addr
-	code, out, errOut := cli(t, "token", "create", "--data-dir", dataDir, "--agent", "fd")
-	if code != 0 {
-		t.Fatalf("token create: %s", errOut)
-	}
-	tok := strings.TrimSpace(out)
-
-	p := startProc(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
-	w := newDiskWriter(base, tok)
-	w.seed(t)
-	n := 0
-	for ; n < 30; n++ {
-		if code, _, err := w.send(n); err != nil || code != 204 {
-			t.Fatalf("batch %d before the disk filled: %d %v", n, code, err)
-		}
-	}
+	bin, mnt, dataDir, addr, base, p, w, n := startOnSmallDisk(t)
 
 	// Twice: without batch ids the WAL is the first to find the disk
 	// full; with them, often state.db.
@@ -259,26 +264,7 @@ func TestIntegrationRestartWhileDiskFull(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test (starts the collector binary)")
 	}
-	bin := testbuild.Collector(t)
-	mnt := mountTmpfs(t, 20<<20)
-	dataDir := filepath.Join(mnt, "data")
-	addr := freePort(t)
-	base := "http://" + addr
-	code, out, errOut := cli(t, "token", "create", "--data-dir", dataDir, "--agent", "fd")
-	if code != 0 {
-		t.Fatalf("token create: %s", errOut)
-	}
-	tok := strings.TrimSpace(out)
-
-	p := startProc(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
-	w := newDiskWriter(base, tok)
-	w.seed(t)
-	n := 0
-	for ; n < 30; n++ {
-		if code, _, err := w.send(n); err != nil || code != 204 {
-			t.Fatalf("batch %d: %d %v", n, code, err)
-		}
-	}
+	bin, mnt, dataDir, addr, base, p, w, n := startOnSmallDisk(t)
 	w.noIDs = true // the WAL finds the disk full first
 	filler := fill(t, mnt, 192<<10)
 	for failures := 0; failures < 3; n++ {

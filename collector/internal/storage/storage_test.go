@@ -57,22 +57,6 @@ func writeLog(t *testing.T, dir string, recs [][]byte) string {
 	return wlog.SegmentName(dir, 0)
 }
 
-func readAll(t *testing.T, path string) ([][]byte, error) {
-	t.Helper()
-	seg, err := wlog.OpenReadSegment(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sr := wlog.NewSegmentBufReader(seg)
-	defer sr.Close()
-	r := wlog.NewReader(sr)
-	var out [][]byte
-	for r.Next() {
-		out = append(out, append([]byte(nil), r.Record()...))
-	}
-	return out, r.Err()
-}
-
 func TestSalvageKeepsRecordsAroundDamage(t *testing.T) {
 	// Records of ~5 KB and one of ~80 KB (three pages).
 	recs := sampleRecs(40, 400)
@@ -95,7 +79,7 @@ func TestSalvageKeepsRecordsAroundDamage(t *testing.T) {
 	for i := range 64 {
 		bad[3*wlPageSize+1000+i] ^= 0x5a
 	}
-	if _, err := readAll(t, writeFile(t, bad)); err == nil {
+	if _, err := readRecords(writeFile(t, bad)); err == nil {
 		t.Fatal("the reader does not see the damage")
 	}
 	s = salvage(bad)
@@ -179,7 +163,7 @@ func TestRepairSetsAsideAndKeepsNewerSegments(t *testing.T) {
 	if !bytes.Equal(kept, bad) {
 		t.Fatal("the original is not kept as it was")
 	}
-	got, err := readAll(t, seg1)
+	got, err := readRecords(seg1)
 	if err != nil {
 		t.Fatalf("repaired segment: %v", err)
 	}
@@ -190,7 +174,7 @@ func TestRepairSetsAsideAndKeepsNewerSegments(t *testing.T) {
 		if i == 1 {
 			continue
 		}
-		got, err := readAll(t, wlog.SegmentName(filepath.Join(dir, "wal"), i))
+		got, err := readRecords(wlog.SegmentName(filepath.Join(dir, "wal"), i))
 		if err != nil || len(got) != len(recs) {
 			t.Fatalf("segment %d: %d records, %v", i, len(got), err)
 		}
@@ -234,7 +218,7 @@ func TestRepairRestoresInterruptedPrometheusRepair(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(wal, repairTmpDir)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("temporary directory still there")
 	}
-	got, err := readAll(t, seg2)
+	got, err := readRecords(seg2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +252,7 @@ func TestRepairCheckpoint(t *testing.T) {
 	if len(r.out) != 1 || r.out[0].File != filepath.Join("wal", "checkpoint.00000000", "00000000") || logOf(r.out[0].File) != "checkpoint" {
 		t.Fatalf("set aside %+v", r.out)
 	}
-	if _, err := readAll(t, filepath.Join(cp, "00000000")); err != nil {
+	if _, err := readRecords(filepath.Join(cp, "00000000")); err != nil {
 		t.Fatal(err)
 	}
 }
