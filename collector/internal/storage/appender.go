@@ -31,17 +31,26 @@ const (
 )
 
 // appender appends to the current TSDB (and the remote queue) and turns
-// a commit that is not durable into a failure Sync reports.
+// a commit that is not durable into a failure Sync reports. It takes the
+// TSDB at its first append, not when it is made, so that an appender that
+// is never used holds nothing a reopen or a backup would wait for.
 type appender struct {
-	s     *Store
-	ctx   context.Context
-	inner storage.Appender
-	h     *handle // nil when remote only
-	gen   uint64
-	done  bool
+	s       *Store
+	ctx     context.Context
+	started bool
+	discard bool // the store was not writable at the first append
+	entered bool // holds the appenders' gate
+	inner   storage.Appender
+	h       *handle // nil when remote only
+	gen     uint64
+	opts    *storage.AppendOptions
+	done    bool
 }
 
 func (a *appender) in(ref storage.SeriesRef) storage.SeriesRef {
+	if !a.started {
+		a.start()
+	}
 	if a.h == nil {
 		return ref
 	}
@@ -59,30 +68,59 @@ func (a *appender) out(ref storage.SeriesRef, err error) (storage.SeriesRef, err
 }
 
 func (a *appender) Append(ref storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error) {
-	return a.out(a.inner.Append(a.in(ref), l, t, v))
+	r := a.in(ref)
+	if a.discard {
+		return ref, nil
+	}
+	return a.out(a.inner.Append(r, l, t, v))
 }
 
 func (a *appender) AppendExemplar(ref storage.SeriesRef, l labels.Labels, e exemplar.Exemplar) (storage.SeriesRef, error) {
-	return a.out(a.inner.AppendExemplar(a.in(ref), l, e))
+	r := a.in(ref)
+	if a.discard {
+		return ref, nil
+	}
+	return a.out(a.inner.AppendExemplar(r, l, e))
 }
 
 func (a *appender) AppendHistogram(ref storage.SeriesRef, l labels.Labels, t int64, h *histogram.Histogram, fh *histogram.FloatHistogram) (storage.SeriesRef, error) {
-	return a.out(a.inner.AppendHistogram(a.in(ref), l, t, h, fh))
+	r := a.in(ref)
+	if a.discard {
+		return ref, nil
+	}
+	return a.out(a.inner.AppendHistogram(r, l, t, h, fh))
 }
 
 func (a *appender) AppendHistogramSTZeroSample(ref storage.SeriesRef, l labels.Labels, t, st int64, h *histogram.Histogram, fh *histogram.FloatHistogram) (storage.SeriesRef, error) {
-	return a.out(a.inner.AppendHistogramSTZeroSample(a.in(ref), l, t, st, h, fh))
+	r := a.in(ref)
+	if a.discard {
+		return ref, nil
+	}
+	return a.out(a.inner.AppendHistogramSTZeroSample(r, l, t, st, h, fh))
 }
 
 func (a *appender) UpdateMetadata(ref storage.SeriesRef, l labels.Labels, m metadata.Metadata) (storage.SeriesRef, error) {
-	return a.out(a.inner.UpdateMetadata(a.in(ref), l, m))
+	r := a.in(ref)
+	if a.discard {
+		return ref, nil
+	}
+	return a.out(a.inner.UpdateMetadata(r, l, m))
 }
 
 func (a *appender) AppendSTZeroSample(ref storage.SeriesRef, l labels.Labels, t, st int64) (storage.SeriesRef, error) {
-	return a.out(a.inner.AppendSTZeroSample(a.in(ref), l, t, st))
+	r := a.in(ref)
+	if a.discard {
+		return ref, nil
+	}
+	return a.out(a.inner.AppendSTZeroSample(r, l, t, st))
 }
 
-func (a *appender) SetOptions(o *storage.AppendOptions) { a.inner.SetOptions(o) }
+func (a *appender) SetOptions(o *storage.AppendOptions) {
+	if a.inner != nil {
+		a.inner.SetOptions(o)
+	}
+	a.opts = o
+}
 
 // Commit commits; a commit that fails to reach the logs stops the store
 // acknowledging writes and is reported by Sync(ctx), not here.
@@ -91,6 +129,13 @@ func (a *appender) Commit() error {
 		return errFinished
 	}
 	a.done = true
+	if !a.started {
+		return nil // nothing appended
+	}
+	if a.discard {
+		a.s.commitFailed(a.ctx, a.s.notDurable())
+		return nil
+	}
 	defer a.s.apps.leave()
 	var before wlCounts
 	if a.h != nil {
@@ -127,59 +172,14 @@ func (a *appender) Rollback() error {
 		return errFinished
 	}
 	a.done = true
+	if !a.entered {
+		return nil
+	}
 	defer a.s.apps.leave()
 	return a.inner.Rollback()
 }
 
 var errFinished = errors.New("storage: appender already committed or rolled back")
-
-// discard is the appender while the store does not acknowledge writes:
-// it stores nothing, and Sync(ctx) fails.
-type discard struct {
-	s    *Store
-	ctx  context.Context
-	done bool
-}
-
-func (d *discard) Append(ref storage.SeriesRef, _ labels.Labels, _ int64, _ float64) (storage.SeriesRef, error) {
-	return ref, nil
-}
-
-func (d *discard) AppendExemplar(ref storage.SeriesRef, _ labels.Labels, _ exemplar.Exemplar) (storage.SeriesRef, error) {
-	return ref, nil
-}
-
-func (d *discard) AppendHistogram(ref storage.SeriesRef, _ labels.Labels, _ int64, _ *histogram.Histogram, _ *histogram.FloatHistogram) (storage.SeriesRef, error) {
-	return ref, nil
-}
-
-func (d *discard) AppendHistogramSTZeroSample(ref storage.SeriesRef, _ labels.Labels, _, _ int64, _ *histogram.Histogram, _ *histogram.FloatHistogram) (storage.SeriesRef, error) {
-	return ref, nil
-}
-
-func (d *discard) UpdateMetadata(ref storage.SeriesRef, _ labels.Labels, _ metadata.Metadata) (storage.SeriesRef, error) {
-	return ref, nil
-}
-
-func (d *discard) AppendSTZeroSample(ref storage.SeriesRef, _ labels.Labels, _, _ int64) (storage.SeriesRef, error) {
-	return ref, nil
-}
-
-func (d *discard) SetOptions(*storage.AppendOptions) {}
-
-func (d *discard) Commit() error {
-	if d.done {
-		return errFinished
-	}
-	d.done = true
-	d.s.commitFailed(d.ctx, d.s.notDurable())
-	return nil
-}
-
-func (d *discard) Rollback() error {
-	d.done = true
-	return nil
-}
 
 // gate counts the users of the current TSDB so it can be closed (or its
 // appends paused) once none is left. shut refuses new users; freeze makes
@@ -229,29 +229,47 @@ func (g *gate) shut(log *slog.Logger, what string) {
 	g.init()
 	g.closed = true
 	g.cond.Broadcast()
-	g.drain(log, what)
+	g.drain(log, what, 0)
 }
 
-// freeze makes new users wait and waits until the current ones have left.
-func (g *gate) freeze(log *slog.Logger, what string) {
+// freeze makes new users wait and waits until the current ones have left,
+// at most limit; false (and thawed) if they did not.
+func (g *gate) freeze(log *slog.Logger, what string, limit time.Duration) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.init()
 	g.frozen = true
-	g.drain(log, what)
+	if !g.drain(log, what, limit) {
+		g.frozen = false
+		g.cond.Broadcast()
+		return false
+	}
+	return true
 }
 
-func (g *gate) drain(log *slog.Logger, what string) {
-	t := time.AfterFunc(30*time.Second, func() {
+// drain waits (g.mu held) until no user is left, or limit (0: no limit).
+func (g *gate) drain(log *slog.Logger, what string, limit time.Duration) bool {
+	warn := time.AfterFunc(30*time.Second, func() {
 		g.mu.Lock()
 		n := g.users
 		g.mu.Unlock()
 		log.Warn("storage: still waiting for users of the TSDB to finish", "what", what, "users", n)
 	})
-	defer t.Stop()
-	for g.users > 0 {
+	defer warn.Stop()
+	expired := false
+	if limit > 0 {
+		t := time.AfterFunc(limit, func() {
+			g.mu.Lock()
+			expired = true
+			g.cond.Broadcast()
+			g.mu.Unlock()
+		})
+		defer t.Stop()
+	}
+	for g.users > 0 && !expired {
 		g.cond.Wait()
 	}
+	return g.users == 0
 }
 
 // open (after shut) and thaw (after freeze) let users in again.

@@ -39,7 +39,9 @@ func (s *Store) Backup(ctx context.Context, emit EmitFunc) error {
 	if h == nil {
 		return ErrReopening
 	}
-	s.apps.freeze(s.logger, "backup")
+	if !s.apps.freeze(s.logger, "backup", freezeLimit) {
+		return fmt.Errorf("appends did not pause within %s for the backup; try again", freezeLimit)
+	}
 	logs, err := openLogs(s.o.Dir)
 	s.apps.thaw()
 	defer logs.close()
@@ -59,6 +61,9 @@ func (s *Store) Backup(ctx context.Context, emit EmitFunc) error {
 	}
 	return logs.emit(ctx, emit)
 }
+
+// freezeLimit bounds how long a backup waits for the commits in progress.
+var freezeLimit = 30 * time.Second
 
 // ErrNoLocal is returned by Backup without a local TSDB (remote only).
 var ErrNoLocal = errors.New("storage: no local TSDB (remote only)")

@@ -398,28 +398,40 @@ func (q *querier) Close() error {
 }
 
 // Appender starts an append transaction: to the TSDB, to the remote-write
-// queue, or to both. While the store is not writable it returns an
-// appender that stores nothing. A commit that is not durable returns nil:
-// the failure is reported by Sync with the same context, which every
-// caller that acknowledges writes must call.
+// queue, or to both. The transaction starts at its first append: while the
+// store is not writable it stores nothing. A commit that is not durable
+// returns nil: the failure is reported by Sync with the same context,
+// which every caller that acknowledges writes must call.
 func (s *Store) Appender(ctx context.Context) storage.Appender {
+	return &appender{s: s, ctx: ctx}
+}
+
+// start begins the transaction on the current TSDB, or in discard mode.
+func (a *appender) start() {
+	s := a.s
+	a.started = true
 	if ok, _, _ := s.Writable(); !ok || !s.apps.enter() {
-		return &discard{s: s, ctx: ctx}
+		a.discard = true
+		return
 	}
 	h := s.cur.Load()
 	if h == nil && !s.o.NoLocal {
 		s.apps.leave()
-		return &discard{s: s, ctx: ctx}
+		a.discard = true
+		return
 	}
+	a.entered = true
 	var inner storage.Appender
-	var gen uint64
 	if h != nil {
-		inner, gen = h.db.Appender(ctx), h.gen
+		inner, a.h, a.gen = h.db.Appender(a.ctx), h, h.gen
 	}
 	if s.remote != nil {
 		inner = s.remote.Appender(inner)
 	}
-	return &appender{s: s, ctx: ctx, inner: inner, h: h, gen: gen}
+	a.inner = inner
+	if a.opts != nil {
+		a.inner.SetOptions(a.opts)
+	}
 }
 
 // Run performs group commits, and recovers from write failures, until ctx

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"os"
@@ -448,3 +449,43 @@ func TestStoreRecoversAndRefsFollowTheReopen(t *testing.T) {
 }
 
 func storageRef(r uint64) pstorage.SeriesRef { return pstorage.SeriesRef(r) }
+
+// An appender that is made and never used holds nothing a backup waits
+// for; one left open mid-transaction makes the backup give up after the
+// limit, not hang the writes behind it.
+func TestBackupAndOpenAppenders(t *testing.T) {
+	st, err := Open(Options{Dir: filepath.Join(t.TempDir(), "tsdb"), Retention: time.Hour * 24, OutOfOrderWindow: time.Hour,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	l := labels.FromStrings("__name__", "x")
+	app := st.Appender(ctx)
+	app.Append(0, l, time.Now().UnixMilli(), 1)
+	app.Commit()
+	_ = st.Appender(ctx) // never used
+	var names []string
+	emit := func(name string, _ int64, _ io.Reader) error { names = append(names, name); return nil }
+	if err := st.Backup(ctx, emit); err != nil {
+		t.Fatalf("backup beside an unused appender: %v", err)
+	}
+	if !slices.Contains(names, "wal/00000000") {
+		t.Fatalf("backup emitted %v", names)
+	}
+	stuck := st.Appender(ctx)
+	stuck.Append(0, l, time.Now().UnixMilli()+1, 2)
+	defer func(d time.Duration) { freezeLimit = d }(freezeLimit)
+	freezeLimit = 200 * time.Millisecond
+	if err := st.Backup(ctx, emit); err == nil {
+		t.Fatal("backup did not give up on an appender left open")
+	}
+	// Writes go on.
+	other := st.Appender(ctx)
+	other.Append(0, labels.FromStrings("__name__", "y"), time.Now().UnixMilli(), 1)
+	if err := other.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	stuck.Rollback()
+}
