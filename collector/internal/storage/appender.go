@@ -422,8 +422,10 @@ func counterOf(c prometheus.Collector) float64 {
 	if c == nil {
 		return 0
 	}
-	ch := make(chan prometheus.Metric, 4)
-	go func() { c.Collect(ch); close(ch) }()
+	// A counter sends one metric: Collect returns without a reader.
+	ch := make(chan prometheus.Metric, 16)
+	c.Collect(ch)
+	close(ch)
 	var v float64
 	for m := range ch {
 		var pb dto.Metric
