@@ -306,7 +306,17 @@ func (r *repairer) keep(rel, path string, move bool) (string, error) {
 		}
 		return "", fmt.Errorf("set %s aside to %s: %w", path, dst, err)
 	}
-	if err := syncDir(filepath.Dir(dst)); err != nil {
+	// The link and every directory made for it survive a crash before
+	// the original is replaced.
+	for d := filepath.Dir(dst); ; d = filepath.Dir(d) {
+		if err := syncDir(d); err != nil {
+			return "", err
+		}
+		if d == r.corrupt || d == filepath.Dir(d) {
+			break
+		}
+	}
+	if err := syncDir(filepath.Dir(r.corrupt)); err != nil {
 		return "", err
 	}
 	return dst, nil

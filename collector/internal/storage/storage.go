@@ -233,6 +233,9 @@ func Open(o Options) (*Store, error) {
 			s.corrupt.WithLabelValues(l, d)
 		}
 	}
+	for _, d := range append([]string{o.Dir}, o.ProbeDirs...) {
+		os.Remove(filepath.Join(d, probeFile)) // left by a crash during a probe
+	}
 	if o.NoLocal {
 		return s, nil
 	}
@@ -637,7 +640,7 @@ func (s *Store) probe() error {
 		if d == "" {
 			continue
 		}
-		p := filepath.Join(d, ".pantau-probe")
+		p := filepath.Join(d, probeFile)
 		f, err := os.OpenFile(p, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 		if err != nil {
 			return fmt.Errorf("probe %s: %w", d, err)
@@ -656,7 +659,10 @@ func (s *Store) probe() error {
 }
 
 // probeSize: space a probe needs before writes resume.
-const probeSize = 1 << 20
+const (
+	probeSize = 1 << 20
+	probeFile = ".pantau-probe"
+)
 
 // recover reopens the TSDB if the failure asked for it and acknowledges
 // writes again.
