@@ -156,8 +156,17 @@ func (a *appender) Commit() error {
 			kind = FailWAL
 		}
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		a.s.fail(kind, err, kind != FailRemoteQueue)
+	case a.h != nil:
+		// Another commit's write failed before this one started and has
+		// not said so yet: this commit's records follow a torn one.
+		if k, e := a.h.wl.failed(); e != nil {
+			if ok, _, _ := a.s.Writable(); ok {
+				a.s.fail(k, e, true)
+			}
+		}
 	}
 	// Checked before leaving the gate: the store cannot recover (and start
 	// acknowledging again) between this check and the caller's Sync.

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -225,6 +226,10 @@ func (r *repairer) repair(rel, path string, cerr error, newest bool) error {
 	s := salvage(data)
 	r.samples += s.samples
 	r.sampleBytes += s.sampleBytes
+	torn := newest && s.torn && !s.damaged
+	if s.firstBad >= 0 && s.after == 0 {
+		return r.cut(rel, path, data, s, cerr, torn)
+	}
 	dir := filepath.Dir(path)
 	tmp := filepath.Join(dir, repairTmpDir)
 	if err := os.RemoveAll(tmp); err != nil {
@@ -237,7 +242,6 @@ func (r *repairer) repair(rel, path string, cerr error, newest bool) error {
 		}
 		return fmt.Errorf("repair %s: write the intact records to %s: %w", path, tmp, err)
 	}
-	torn := newest && s.torn && !s.damaged
 	keepAs := rel
 	if torn {
 		keepAs = filepath.Join(tornDir, rel) // not damage: no alert
@@ -269,6 +273,118 @@ func (r *repairer) repair(rel, path string, cerr error, newest bool) error {
 	return nil
 }
 
+// cut repairs a segment whose intact records all lie before its first
+// damage (a write cut short: a crash, a full disk): the bytes from the
+// damage on are kept under corrupt/ and the segment is truncated there,
+// which needs room for those bytes only, not for a copy of the segment.
+func (r *repairer) cut(rel, path string, data []byte, s salvaged, cerr error, torn bool) error {
+	head := data[:s.firstBad]
+	rd := wlog.NewReader(bytes.NewReader(head))
+	n := 0
+	for rd.Next() {
+		n++
+	}
+	if rd.Err() != nil || n != len(s.recs) {
+		return fmt.Errorf("repair %s: the part before the damage at %d does not read back (%d of %d records, %v)", path, s.firstBad, n, len(s.recs), rd.Err())
+	}
+	keepAs := rel + ".tail"
+	if torn {
+		keepAs = filepath.Join(tornDir, keepAs)
+	}
+	tail := data[s.firstBad:]
+	kept, err := r.keepBytes(keepAs, tail)
+	if err != nil {
+		var ns *NoSpaceError
+		if errors.As(err, &ns) {
+			ns.File = path
+		}
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err == nil {
+		err = f.Truncate(int64(s.firstBad))
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("repair %s: cut it at the damage (offset %d): %w", path, s.firstBad, err)
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return err
+	}
+	if c, err := r.scan(path); err != nil || c != nil {
+		return fmt.Errorf("repaired segment %s still does not read (%v %v): restore its end from %s", path, c, err, kept)
+	}
+	r.out = append(r.out, SetAside{
+		File: rel, Kept: kept, Reason: cerr.Error(), Bytes: int64(len(tail)),
+		Unreadable: s.unreadable, Samples: r.estimate(s.unreadable), Torn: torn,
+	})
+	return nil
+}
+
+// dest is a new path for rel under corrupt/<stamp>/, its directory made.
+func (r *repairer) dest(rel string) (string, error) {
+	dst := filepath.Join(r.corrupt, r.stamp, rel)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+		return "", fmt.Errorf("create %s: %w", filepath.Dir(dst), err)
+	}
+	for i := 1; ; i++ { // two repairs within a second
+		if _, err := os.Lstat(dst); errors.Is(err, os.ErrNotExist) {
+			return dst, nil
+		}
+		dst = filepath.Join(r.corrupt, r.stamp, fmt.Sprintf("%s.%d", rel, i))
+	}
+}
+
+// removeEmpty removes dir and its parents up to corrupt/ while they are
+// empty (a repair that could not keep anything leaves nothing behind).
+func (r *repairer) removeEmpty(dir string) {
+	for d := dir; strings.HasPrefix(d, r.corrupt); d = filepath.Dir(d) {
+		if os.Remove(d) != nil || d == r.corrupt {
+			return
+		}
+	}
+}
+
+// keepBytes writes b to corrupt/<stamp>/rel, fsynced.
+func (r *repairer) keepBytes(rel string, b []byte) (string, error) {
+	dst, err := r.dest(rel)
+	if err != nil {
+		return "", err
+	}
+	f, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+	if err == nil {
+		_, err = f.Write(b)
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		os.Remove(dst)
+		r.removeEmpty(filepath.Dir(dst))
+		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+			return "", &NoSpaceError{Dir: filepath.Dir(dst), File: rel, Need: int64(len(b)), Err: err}
+		}
+		return "", fmt.Errorf("keep the damaged end of %s in %s: %w", rel, dst, err)
+	}
+	for d := filepath.Dir(dst); ; d = filepath.Dir(d) {
+		if err := syncDir(d); err != nil {
+			return "", err
+		}
+		if d == r.corrupt || d == filepath.Dir(d) {
+			break
+		}
+	}
+	return dst, syncDir(filepath.Dir(r.corrupt))
+}
+
 // estimate converts unreadable write-log bytes to samples, at the ratio
 // of the sample records read.
 func (r *repairer) estimate(bytes int64) int64 {
@@ -284,23 +400,17 @@ func (r *repairer) estimate(bytes int64) int64 {
 // keep puts the file at path under corrupt/<stamp>/rel: as a hard link
 // when the original is being replaced (move false), else by renaming it.
 func (r *repairer) keep(rel, path string, move bool) (string, error) {
-	dst := filepath.Join(r.corrupt, r.stamp, rel)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
-		return "", fmt.Errorf("create %s: %w", filepath.Dir(dst), err)
+	dst, err := r.dest(rel)
+	if err != nil {
+		return "", err
 	}
-	for i := 1; ; i++ { // two repairs within a second
-		if _, err := os.Lstat(dst); errors.Is(err, os.ErrNotExist) {
-			break
-		}
-		dst = filepath.Join(r.corrupt, r.stamp, fmt.Sprintf("%s.%d", rel, i))
-	}
-	var err error
 	if move {
 		err = os.Rename(path, dst)
 	} else if err = os.Link(path, dst); err != nil {
 		err = copyFile(path, dst)
 	}
 	if err != nil {
+		r.removeEmpty(filepath.Dir(dst))
 		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
 			return "", &NoSpaceError{Dir: filepath.Dir(dst), File: path, Err: err}
 		}

@@ -42,6 +42,11 @@ type salvaged struct {
 	// samples counts the float samples in recs, sampleBytes their records'
 	// size, for estimating what the unreadable bytes held.
 	samples, sampleBytes int64
+	// firstBad is the offset of the first byte that belongs to no intact
+	// record (-1: none); after counts the intact records behind it. With
+	// none behind it, cutting the segment at firstBad keeps every record.
+	firstBad int
+	after    int
 }
 
 // salvage reads every record of a write-log segment whose fragments are
@@ -54,17 +59,24 @@ type salvaged struct {
 // record is independent of its neighbours.
 func salvage(data []byte) salvaged {
 	var (
-		s        salvaged
+		s        = salvaged{firstBad: -1}
 		cur      []byte // record being assembled
 		curBytes int64  // its size on disk, headers included
+		curStart int    // its offset
 		inRec    bool
 		dec      = record.NewDecoder(nil, nil)
 		decBuf   = compression.NewSyncDecodeBuffer()
 	)
+	bad := func(off int) {
+		if s.firstBad < 0 || off < s.firstBad {
+			s.firstBad = off
+		}
+	}
 	drop := func() { // the record being assembled is incomplete
 		if inRec {
 			s.unreadable += curBytes
 			s.damaged = true
+			bad(curStart)
 		}
 		cur, curBytes, inRec = cur[:0], 0, false
 	}
@@ -88,8 +100,12 @@ func salvage(data []byte) salvaged {
 		if err != nil {
 			s.unreadable += curBytes
 			s.damaged = true
+			bad(curStart)
 		} else {
 			s.recs = append(s.recs, append([]byte(nil), rec...))
+			if s.firstBad >= 0 {
+				s.after++
+			}
 		}
 		cur, curBytes, inRec = cur[:0], 0, false
 	}
@@ -97,6 +113,7 @@ func salvage(data []byte) salvaged {
 		end := resync(data, off+1)
 		s.unreadable += int64(end - off)
 		s.damaged = true
+		bad(off)
 		drop()
 		return end
 	}
@@ -117,6 +134,7 @@ func salvage(data []byte) salvaged {
 		if pageEnd-off < wlHeaderSize {
 			if !full {
 				cut = pageEnd - off // the file ends inside a header
+				bad(off)
 				break
 			}
 			off = skipPage(off)
@@ -127,6 +145,7 @@ func salvage(data []byte) salvaged {
 		if end > pageEnd {
 			if !full && end <= (off/wlPageSize+1)*wlPageSize {
 				cut = pageEnd - off // the file ends inside a fragment
+				bad(off)
 				break
 			}
 			off = skipPage(off)
@@ -141,16 +160,17 @@ func salvage(data []byte) salvaged {
 		switch typ {
 		case fragFull:
 			drop()
-			cur, curBytes = append(cur[:0], frag...), size
+			cur, curBytes, curStart = append(cur[:0], frag...), size, off
 			emit(hdr)
 		case fragFirst:
 			drop()
-			cur, curBytes, inRec = append(cur[:0], frag...), size, true
+			cur, curBytes, curStart, inRec = append(cur[:0], frag...), size, off, true
 		case fragMiddle, fragLast:
 			if !inRec {
 				// The rest of a record whose start is lost.
 				s.unreadable += size
 				s.damaged = true
+				bad(off)
 				break
 			}
 			cur, curBytes = append(cur, frag...), curBytes+size
@@ -163,6 +183,9 @@ func salvage(data []byte) salvaged {
 	if inRec || cut > 0 {
 		s.unreadable += curBytes + int64(cut)
 		s.torn = true
+		if inRec {
+			bad(curStart)
+		}
 	}
 	return s
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -488,4 +489,34 @@ func TestBackupAndOpenAppenders(t *testing.T) {
 		t.Fatal(err)
 	}
 	stuck.Rollback()
+}
+
+// TestRepairCutsATornEnd: a crash in the middle of a record that spans
+// pages leaves the newest segment torn: only its end is set aside (under
+// torn/, no alert) and the segment is cut there, which needs room for the
+// end only.
+func TestRepairCutsATornEnd(t *testing.T) {
+	recs := append(sampleRecs(10, 300), sampleRecs(1, 9000)[0])
+	dir := tsdbDir(t, 2, recs)
+	seg := wlog.SegmentName(filepath.Join(dir, "wal"), 1)
+	data, _ := os.ReadFile(seg)
+	torn := data[:len(data)-wlPageSize+300] // inside the big last record
+	os.WriteFile(seg, torn, 0o644)
+	corrupt := filepath.Join(filepath.Dir(dir), "corrupt")
+	r := newRepairer(dir, corrupt, time.Now(), slog.New(slog.DiscardHandler))
+	if err := r.run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.out) != 1 || !r.out[0].Torn || !strings.Contains(r.out[0].Kept, filepath.Join(tornDir, "wal", "00000001.tail")) {
+		t.Fatalf("set aside %+v", r.out)
+	}
+	got, err := readRecords(seg)
+	if err != nil || len(got) != 10 {
+		t.Fatalf("cut segment: %d records, %v", len(got), err)
+	}
+	fi, _ := os.Stat(seg)
+	tail, _ := os.ReadFile(r.out[0].Kept)
+	if fi.Size()+int64(len(tail)) != int64(len(torn)) {
+		t.Fatalf("cut at %d, kept %d bytes of %d", fi.Size(), len(tail), len(torn))
+	}
 }
