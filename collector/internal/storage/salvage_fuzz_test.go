@@ -9,7 +9,8 @@ import (
 
 // FuzzSalvage: salvage never panics on any bytes, keeps only records that
 // decode, and what it keeps, written again, reads back unchanged with the
-// TSDB's own reader.
+// TSDB's own reader; when nothing intact follows the first damage, the
+// bytes before it read back as exactly what was kept.
 func FuzzSalvage(f *testing.F) {
 	small := encodeSegment(sampleRecs(6, 20))[:800] // one page, cut after the records
 	f.Add(small)
@@ -26,6 +27,23 @@ func FuzzSalvage(f *testing.F) {
 		s := salvage(data)
 		if s.unreadable < 0 || s.unreadable > int64(len(data)) {
 			t.Fatalf("unreadable %d of %d bytes", s.unreadable, len(data))
+		}
+		if s.firstBad > len(data) || (s.firstBad < 0 && (s.damaged || s.torn)) {
+			t.Fatalf("firstBad %d of %d bytes (damaged=%v torn=%v)", s.firstBad, len(data), s.damaged, s.torn)
+		}
+		if s.firstBad >= 0 && s.after == 0 {
+			// What the repair keeps when it cuts the segment there.
+			rd := wlog.NewReader(bytes.NewReader(data[:s.firstBad]))
+			n := 0
+			for rd.Next() {
+				if n >= len(s.recs) || !bytes.Equal(rd.Record(), s.recs[n]) {
+					t.Fatalf("cut at %d: record %d differs from the salvaged one", s.firstBad, n)
+				}
+				n++
+			}
+			if rd.Err() != nil || n != len(s.recs) {
+				t.Fatalf("cut at %d: %d of %d records, %v", s.firstBad, n, len(s.recs), rd.Err())
+			}
 		}
 		out := encodeSegment(s.recs)
 		again := salvage(out)
