@@ -41,6 +41,8 @@ Commands:
   notify         test a notifier, list the notification outbox, print notifier examples
   alert list     the pending and firing alerts
   silence        add, list and expire silences of alerts (author, reason, expiry)
+  backup         copy the TSDB and state.db, consistently, while the collector runs
+  restore        put a backup back into an empty data directory (collector stopped)
   version        print the version
 
 Run "pantau-collector <command> --help" for the flags of a command.
@@ -95,6 +97,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdSilence(ctx, rest, stdout, stderr)
 	case "alert":
 		err = cmdAlert(ctx, rest, stdout, stderr)
+	case "backup":
+		err = cmdBackup(ctx, rest, stdout, stderr)
+	case "restore":
+		err = cmdRestore(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, buildinfo.String("pantau-collector"))
 		return 0

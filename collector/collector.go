@@ -76,10 +76,16 @@ func Run(ctx context.Context, o Options) error {
 	defer setMemoryLimit(cfg.Limits.MemoryLimit, log)()
 
 	state, err := statedb.Open(ctx, cfg.DataDir)
+	if errors.Is(err, statedb.ErrCorrupt) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("%w (set data_dir in the config or --data-dir to a writable directory)", err)
 	}
 	defer state.Close()
+	if err := state.Check(ctx); err != nil {
+		return err
+	}
 	auth, err := statedb.NewAuthenticator(ctx, state, log.With("component", "auth"))
 	if err != nil {
 		return err
@@ -112,10 +118,13 @@ func Run(ctx context.Context, o Options) error {
 		Fsync:            cfg.Storage.Fsync == config.FsyncBatch,
 		Logger:           log,
 		NoLocal:          !cfg.Storage.Local,
+		// Writes resume after a failure once these take a probe write.
+		ProbeDirs: []string{cfg.DataDir},
 	}
 	if rw != nil {
 		defer rw.Close()
 		sopts.Remote = rw
+		sopts.ProbeDirs = append(sopts.ProbeDirs, filepath.Join(cfg.DataDir, "remote_write"))
 	}
 	if rq != nil {
 		sopts.RemoteQueryable = rq
@@ -132,14 +141,16 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	store.OnSync = func(items []any) {
-		keys := slarun.onSync(context.WithoutCancel(ctx), items)
-		// The samples are durable already; a lost batch id only means a
-		// re-sent batch is appended again, which the TSDB ignores.
-		// ids an agent had beyond limits.batch_dedup_bytes_per_agent go too
-		if err := state.UpdateBatches(context.WithoutCancel(ctx), keys, dedup.TakeEvicted(), time.Now()); err != nil {
-			log.Warn("recording batch ids failed", "err", err)
+	// Minute marks and batch ids are as durable as the samples: if they
+	// cannot be stored, the group's writes are not acknowledged (and are
+	// sent again). Ids an agent had beyond
+	// limits.batch_dedup_bytes_per_agent are deleted in the same go.
+	store.OnSync = func(items []any) error {
+		keys, err := slarun.onSync(context.WithoutCancel(ctx), items)
+		if err != nil {
+			return err
 		}
+		return state.UpdateBatches(context.WithoutCancel(ctx), keys, dedup.TakeEvicted(), time.Now())
 	}
 
 	ing, err := ingest.New(ingest.Options{
@@ -247,6 +258,11 @@ func Run(ctx context.Context, o Options) error {
 			http.Error(w, "starting", http.StatusServiceUnavailable)
 			return
 		}
+		if ok, reason, since := store.Writable(); !ok {
+			http.Error(w, fmt.Sprintf("not writable since %s: %s (writes get 503 until it recovers)", since.UTC().Format(time.RFC3339), reason),
+				http.StatusServiceUnavailable)
+			return
+		}
 		fmt.Fprintln(w, "ready")
 	})
 	// InfluxDB clients and Telegraf probe these before writing.
@@ -281,7 +297,7 @@ func Run(ctx context.Context, o Options) error {
 		ln = tls.NewListener(ln, tlsCfg)
 	}
 	srv := &http.Server{
-		Handler:           recoverPanics(mux, log.With("component", "http")),
+		Handler:           recoverPanics(whileReopening(mux, store), log.With("component", "http")),
 		ReadHeaderTimeout: 10 * time.Second,
 		// Bodies of tens of MiB over a slow VSAT link take minutes (the
 		// write API also wants limits.min_body_rate_bytes_per_second).
@@ -315,6 +331,9 @@ func Run(ctx context.Context, o Options) error {
 		return nil
 	})
 	g.Go(func() error { return auth.Watch(gctx, time.Second) })
+	if admin := listenAdmin(cfg.DataDir, log); admin != nil {
+		g.Go(func() error { return serveAdmin(gctx, admin, store, log.With("component", "admin")) })
+	}
 	g.Go(func() error { return slarun.run(gctx) })
 	g.Go(func() error { return slarun.runRollups(gctx, store.Queryable(), cfg.Storage.Retention.Std()) })
 	g.Go(func() error {

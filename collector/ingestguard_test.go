@@ -454,27 +454,23 @@ func TestIntegrationGzipBombsBoundedMemory(t *testing.T) {
 	}
 }
 
-// metricValue reads one sample of the collector's /metrics.
-func metricValue(t *testing.T, base, series string) float64 {
+// scrapeMetric reads one sample of the collector's /metrics.
+func scrapeMetric(t *testing.T, base, series string) float64 {
 	t.Helper()
 	res, err := http.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	sc := bufio.NewScanner(res.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
-			v, err := strconv.ParseFloat(rest, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return v
-		}
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no %s in /metrics", series)
-	return 0
+	v := metricValue(string(b), series)
+	if v < 0 {
+		t.Fatalf("no %s in /metrics", series)
+	}
+	return v
 }
 
 func dirFilesSize(t *testing.T, glob string) int64 {
@@ -554,8 +550,8 @@ func TestIntegrationBatchIDsBounded(t *testing.T) {
 	// the maintenance trim and the GC have nothing to do with the bound;
 	// read at once
 	rss1, db1 := procStatus(t, pid, "VmRSS"), dirFilesSize(t, filepath.Join(dataDir, "state.db*"))
-	idBytes := metricValue(t, base, "pantau_collector_ingest_batch_id_bytes")
-	evicted := metricValue(t, base, "pantau_collector_ingest_batch_ids_evicted_total")
+	idBytes := scrapeMetric(t, base, "pantau_collector_ingest_batch_id_bytes")
+	evicted := scrapeMetric(t, base, "pantau_collector_ingest_batch_ids_evicted_total")
 	t.Logf("%d unique 256-byte batch ids in %s (%d not 204); ids kept: %.0f bytes (bound %d), %.0f evicted; RSS %d → %d MiB; state.db+wal %d → %d KiB",
 		sent, elapsed.Round(time.Second), bad.Load(), idBytes, bound, evicted, rss0>>20, rss1>>20, db0>>10, db1>>10)
 	if bad.Load() > 0 {

@@ -69,7 +69,7 @@ func newSLARuntime(ctx context.Context, cfg *config.Config, state *statedb.DB, l
 
 // onSync stores the SLA marks of a group commit (called by the store
 // after the fsync and before the writers get their 204).
-func (r *slaRuntime) onSync(ctx context.Context, items []any) []statedb.BatchKey {
+func (r *slaRuntime) onSync(ctx context.Context, items []any) ([]statedb.BatchKey, error) {
 	var (
 		keys  []statedb.BatchKey
 		marks []sla.Mark
@@ -84,13 +84,12 @@ func (r *slaRuntime) onSync(ctx context.Context, items []any) []statedb.BatchKey
 	}
 	if len(marks) > 0 {
 		if err := r.minutes.Merge(ctx, marks); err != nil {
-			// The samples are in the TSDB; the minutes can be rebuilt.
-			r.log.Error("storing SLA minute states failed; rebuild them with pantau-collector sla rebuild", "marks", len(marks), "err", err)
-		} else {
-			r.builder.Committed(marks)
+			// The writes are not acknowledged; their re-sends merge again.
+			return nil, fmt.Errorf("store %d SLA minute marks: %w", len(marks), err)
 		}
+		r.builder.Committed(marks)
 	}
-	return keys
+	return keys, nil
 }
 
 // run marks the collector's minutes and reloads the inventory and the

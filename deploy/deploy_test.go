@@ -402,7 +402,7 @@ func lookup(m map[string]any, path string) any {
 
 // systemdRoot makes a file system root for `systemd-analyze --root=`: the
 // host's system units (for sysinit.target, network-online.target and the
-// like), the two Pantau units, the binaries they start and /bin/kill for
+// like), the Pantau units (and the backup timer), the binaries they start and /bin/kill for
 // the agent's ExecReload, on a merged /usr.
 func systemdRoot(t *testing.T) string {
 	t.Helper()
@@ -422,6 +422,9 @@ func systemdRoot(t *testing.T) string {
 	for _, name := range []string{"pantau-agent", "pantau-collector"} {
 		copyFile(t, filepath.Join(repoRoot, "deploy/systemd", name+".service"), filepath.Join(root, "usr/lib/systemd/system", name+".service"), 0o644)
 		copyFile(t, filepath.Join(dist, name+"-linux-amd64"), filepath.Join(root, "usr/bin", name), 0o755)
+	}
+	for _, name := range []string{"pantau-collector-backup.service", "pantau-collector-backup.timer"} {
+		copyFile(t, filepath.Join(repoRoot, "deploy/systemd", name), filepath.Join(root, "usr/lib/systemd/system", name), 0o644)
 	}
 	kill, err := exec.LookPath("kill")
 	if err != nil {
@@ -499,14 +502,14 @@ func security(t *testing.T, analyze, root, unitName string) map[string]bool {
 	return set
 }
 
-// systemd-analyze verify passes both units, on a root that holds the
+// systemd-analyze verify passes the units (and the backup timer), on a root that holds the
 // binaries they start; the raw-ICMP drop-in verifies too and grants
 // CAP_NET_RAW and nothing else; the exposure stays below 2.0.
 func TestSystemdAnalyze(t *testing.T) {
 	t.Parallel()
 	analyze := need(t, "systemd-analyze")
 	root := systemdRoot(t)
-	units := []string{"pantau-agent.service", "pantau-collector.service"}
+	units := []string{"pantau-agent.service", "pantau-collector.service", "pantau-collector-backup.service", "pantau-collector-backup.timer"}
 	verify := func(t *testing.T, root string, units ...string) string {
 		t.Helper()
 		out, err := runErr("", nil, analyze, append([]string{"verify", "--root=" + root}, units...)...)
@@ -547,6 +550,9 @@ func TestSystemdAnalyze(t *testing.T) {
 	}
 	t.Run("security", func(t *testing.T) {
 		for _, u := range units {
+			if strings.HasSuffix(u, ".timer") {
+				continue
+			}
 			set := security(t, analyze, root, u)
 			for name, ok := range set {
 				if capItem(name) && !ok {

@@ -141,10 +141,12 @@ func packageContents(name, platform string) map[string]wantFile {
 		return m
 	case "pantau-collector":
 		return map[string]wantFile{
-			"/usr/bin/pantau-collector":                             {0o755, filepath.Join(dist, "pantau-collector-"+platform)},
-			"/usr/lib/systemd/system/pantau-collector.service":      {0o644, r("deploy/systemd/pantau-collector.service")},
-			"/usr/share/doc/pantau-collector/inventory.example.yml": {0o644, r("collector/internal/inventory/example.yml")},
-			"/etc/pantau/collector.yml":                             {0o640, r("deploy/nfpm/etc/pantau/collector.yml")},
+			"/usr/bin/pantau-collector":                               {0o755, filepath.Join(dist, "pantau-collector-"+platform)},
+			"/usr/lib/systemd/system/pantau-collector.service":        {0o644, r("deploy/systemd/pantau-collector.service")},
+			"/usr/lib/systemd/system/pantau-collector-backup.service": {0o644, r("deploy/systemd/pantau-collector-backup.service")},
+			"/usr/lib/systemd/system/pantau-collector-backup.timer":   {0o644, r("deploy/systemd/pantau-collector-backup.timer")},
+			"/usr/share/doc/pantau-collector/inventory.example.yml":   {0o644, r("collector/internal/inventory/example.yml")},
+			"/etc/pantau/collector.yml":                               {0o640, r("deploy/nfpm/etc/pantau/collector.yml")},
 		}
 	}
 	panic(name)

@@ -102,8 +102,35 @@ func DefaultRules() []Rule {
 		{Name: "HighUtilization", Kind: KindUtilization, Threshold: 0.9, For: d("15m")},
 		{Name: "DeviceRebooted", Kind: KindDeviceRebooted},
 		{Name: "QueueBacklog", Kind: KindQueueBacklog, Threshold: 900, For: d("5m")},
+		// The collector's own storage: damaged files it set aside, and
+		// writes it refused (each stored after the store recovered).
+		{Name: "StorageDataSetAside", Kind: KindPromQL, Expr: `pantau_collector_storage_set_aside_bytes{damage="corrupt"} > 0`},
+		{Name: "StorageWriteFailed", Kind: KindPromQL, Expr: `sum by (kind) (increase(pantau_collector_storage_write_failures_total[1h])) > 0`},
 	}
 }
+
+// builtinMessages are the title and text of the default promql rules,
+// used when such a rule (by name) sets neither.
+var builtinMessages = map[string][2]*template.Template{
+	"StorageDataSetAside": {template.Must(template.New("t").Parse(storageSetAsideTitle)), template.Must(template.New("x").Parse(storageSetAsideText))},
+	"StorageWriteFailed":  {template.Must(template.New("t").Parse(storageWriteFailedTitle)), template.Must(template.New("x").Parse(storageWriteFailedText))},
+}
+
+// Messages of the storage rules, Bahasa Indonesia unless lang: en.
+const (
+	storageSetAsideTitle = `{{if .Resolved}}✅ {{if eq .Lang "en"}}RESOLVED: no damaged storage files left{{else}}PULIH: tidak ada lagi berkas penyimpanan rusak{{end}}` +
+		`{{else}}⚠️ {{if eq .Lang "en"}}Collector set aside damaged storage files{{else}}Kolektor menyisihkan berkas penyimpanan yang rusak{{end}}{{end}}`
+	storageSetAsideText = `{{if eq .Lang "en"}}The collector found damaged write-ahead log or chunk files, kept their intact records and moved the originals to data_dir/corrupt ({{printf "%.0f" .Value}} bytes). ` +
+		`What could not be read is lost; the collector's log ("damaged write-log segment") names the files and estimates the samples. Check the disk, then delete data_dir/corrupt/<time>: the alert resolves.` +
+		`{{else}}Kolektor menemukan berkas write-ahead log atau chunk yang rusak, menyimpan rekaman yang utuh, dan memindahkan berkas aslinya ke data_dir/corrupt ({{printf "%.0f" .Value}} byte). ` +
+		`Bagian yang tidak terbaca hilang; log kolektor ("damaged write-log segment") menyebut berkasnya dan perkiraan jumlah sampel. Periksa disk, lalu hapus data_dir/corrupt/<waktu>: peringatan ini pulih.{{end}}`
+	storageWriteFailedTitle = `{{if .Resolved}}✅ {{if eq .Lang "en"}}RESOLVED: collector storage writes{{else}}PULIH: penulisan penyimpanan kolektor{{end}}` +
+		`{{else}}⚠️ {{if eq .Lang "en"}}Collector refused writes: storage failure ({{.Labels.kind}}){{else}}Kolektor menolak data: penyimpanan gagal ({{.Labels.kind}}){{end}}{{end}}`
+	storageWriteFailedText = `{{if eq .Lang "en"}}In the last hour the collector could not make writes durable ({{.Labels.kind}}: a full disk, most often) and answered the agents 503 until it recovered; they send the data again. ` +
+		`Free disk space if it is short; /readyz says whether it is writable now.` +
+		`{{else}}Dalam satu jam terakhir kolektor tidak dapat menyimpan data dengan aman ({{.Labels.kind}}: paling sering disk penuh) dan menjawab agen dengan 503 sampai pulih; agen mengirim ulang datanya. ` +
+		`Kosongkan ruang disk bila kurang; /readyz menunjukkan apakah kolektor sudah dapat menulis lagi.{{end}}`
+)
 
 var (
 	ruleName  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)

@@ -838,11 +838,15 @@ func render(r *Rule, d *messageData) *notify.Message {
 	m.Labels["alertname"] = d.Rule
 	m.Labels["severity"] = d.Severity
 	title, text := defaultMessage(d)
-	if r.title != nil {
-		title = execTemplate(r.title, d, title)
+	tt, xt := r.title, r.text
+	if m, ok := builtinMessages[r.Name]; ok && r.Kind == KindPromQL && tt == nil && xt == nil {
+		tt, xt = m[0], m[1]
 	}
-	if r.text != nil {
-		text = execTemplate(r.text, d, text)
+	if tt != nil {
+		title = execTemplate(tt, d, title)
+	}
+	if xt != nil {
+		text = execTemplate(xt, d, text)
 	}
 	m.Title, m.Text = title, text
 	return m

@@ -314,11 +314,19 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, api string) (in
 		item = Committed{Batch: batch, Marks: res.marks}
 	}
 	if err := h.o.Store.Sync(ctx, item); err != nil {
-		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		// The store says when it does not acknowledge writes for now (a
+		// full disk): 503 and when to send again. It logs that itself.
+		var ra interface{ RetryAfter() time.Duration }
+		switch {
+		case ctx.Err() != nil && errors.Is(err, ctx.Err()):
 			// The writer went away before the group commit: no 204 was
 			// sent, so the writer re-sends.
 			log.Info("writer gone before the durable commit; not acknowledged", "err", err)
-		} else {
+		case errors.As(err, &ra):
+			log.Debug("write not acknowledged: storage not writable", "err", err)
+			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(ra.RetryAfter().Seconds()))))
+			return h.reject(w, api, fail(http.StatusServiceUnavailable, "unavailable", reasonInternal, err), 0), 0
+		default:
 			log.Error("durable commit failed", "err", err)
 		}
 		return h.reject(w, api, fail(http.StatusInternalServerError, "internal error", reasonInternal,

@@ -11,13 +11,16 @@ package statedb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // FileName is the state file inside the data directory.
@@ -167,9 +170,75 @@ func Open(ctx context.Context, dataDir string) (*DB, error) {
 	s := &DB{sql: db, path: path}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
-		return nil, err
+		return nil, s.corruption(err)
 	}
 	return s, nil
+}
+
+// ErrCorrupt is matched (errors.Is) by the errors of a damaged state
+// database; the error's text says how to recover.
+var ErrCorrupt = errors.New("state database damaged")
+
+// CorruptError is a damaged state database.
+type CorruptError struct {
+	Path   string
+	Detail string
+}
+
+func (e *CorruptError) Is(target error) bool { return target == ErrCorrupt }
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf(`state database %s is damaged (%s). Nothing was changed. To recover, stop every pantau-collector and either
+  - restore it from a backup: copy state.db from the newest "pantau-collector backup" directory over it (check its SHA-256 against manifest.json), or restore the whole backup with "pantau-collector restore"; or
+  - salvage what SQLite can still read: sqlite3 %s ".recover" > recovered.sql; sqlite3 state-recovered.db < recovered.sql; then move %s aside and state-recovered.db into its place.
+What is lost with it is what was in the damaged pages: agent tokens (create them again), SLA minute states (rebuild them from the samples: pantau-collector sla rebuild), acknowledged batch ids (re-sent batches are stored again, harmlessly), maintenance windows, monthly reviews and follow-ups, alert state and queued notifications`,
+		e.Path, e.Detail, e.Path, e.Path)
+}
+
+// corruption turns SQLite's "not a database" and "malformed" errors into
+// a CorruptError; other errors are returned as they are.
+func (s *DB) corruption(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+			return &CorruptError{Path: s.path, Detail: se.Error()}
+		}
+	}
+	return err
+}
+
+// Check runs SQLite's quick_check (every page and b-tree is well formed;
+// not the cross-checks of integrity_check, which take much longer) and
+// returns a CorruptError naming the first problems.
+func (s *DB) Check(ctx context.Context) error {
+	rows, err := s.sql.QueryContext(ctx, "PRAGMA quick_check(100)")
+	if err != nil {
+		return s.corruption(fmt.Errorf("check state database %s: %w", s.path, err))
+	}
+	defer rows.Close()
+	var probs []string
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			return s.corruption(fmt.Errorf("check state database %s: %w", s.path, err))
+		}
+		if r != "ok" {
+			probs = append(probs, r)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return s.corruption(fmt.Errorf("check state database %s: %w", s.path, err))
+	}
+	if len(probs) > 0 {
+		more := ""
+		if len(probs) > 3 {
+			more = fmt.Sprintf("; and %d more", len(probs)-3)
+			probs = probs[:3]
+		}
+		return &CorruptError{Path: s.path, Detail: "quick_check: " + strings.ReplaceAll(strings.Join(probs, "; "), "\n", " ") + more}
+	}
+	return nil
 }
 
 func (s *DB) migrate(ctx context.Context) error {
