@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,16 +17,18 @@ import (
 )
 
 // Minutes is the SLA engine's minute store (sla.Store) on the state
-// database: one row per series per UTC day, two minutes to a byte (a
-// minute's bits fit in four), so a row is 720 bytes and fits in its
-// b-tree page without an overflow page. It caches the day
-// arrays it has merged into recently, so that a merge that sets no new bit
-// (the common case: the second round of a minute) costs no I/O at all.
+// database: one row per series per UTC day holding 16 bits a minute (the
+// classes seen and the 10-second slots of the rounds, see package sla),
+// run-length encoded (see encode) so that the usual day is a few dozen
+// bytes and a row stays in its b-tree page. It caches the day arrays it
+// has merged into recently, so that a merge that sets no new bit (a
+// replayed round, a heartbeat's minute already seen) costs no I/O at all;
+// every new round sets its slot's bit and rewrites its day's row.
 type Minutes struct {
 	db *DB
 
 	mu        sync.Mutex
-	cache     map[sla.DayKey]*[sla.MinutesPerDay]uint8
+	cache     map[sla.DayKey]*[sla.MinutesPerDay]uint16
 	lastEvict time.Time
 
 	prepare   sync.Once
@@ -35,22 +38,21 @@ type Minutes struct {
 
 // Minutes returns the minute store.
 func (s *DB) Minutes() *Minutes {
-	return &Minutes{db: s, cache: map[sla.DayKey]*[sla.MinutesPerDay]uint8{}}
+	return &Minutes{db: s, cache: map[sla.DayKey]*[sla.MinutesPerDay]uint16{}}
 }
 
 // cacheDays is how many days back merged arrays stay cached.
 const cacheDays = 2
 
 // Merge implements sla.Store: one transaction, rows written only when a
-// bit changes. The common case (a minute's second round, same class) sets
-// no new bit and costs a map lookup per mark.
+// bit changes; a mark that sets no new bit costs a map lookup.
 func (m *Minutes) Merge(ctx context.Context, marks []sla.Mark) error {
 	if len(marks) == 0 {
 		return nil
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	changed := map[sla.DayKey]*[sla.MinutesPerDay]uint8{}
+	changed := map[sla.DayKey]*[sla.MinutesPerDay]uint16{}
 	for _, mk := range marks {
 		day, off := sla.DayOf(mk.Minute)
 		k := sla.DayKey{Kind: mk.Kind, ID: mk.ID, Day: day}
@@ -65,7 +67,7 @@ func (m *Minutes) Merge(ctx context.Context, marks []sla.Mark) error {
 		if cur[off]|mk.Bits == cur[off] {
 			continue
 		}
-		a := new([sla.MinutesPerDay]uint8)
+		a := new([sla.MinutesPerDay]uint16)
 		*a = *cur
 		a[off] |= mk.Bits
 		changed[k] = a
@@ -75,24 +77,24 @@ func (m *Minutes) Merge(ctx context.Context, marks []sla.Mark) error {
 
 // cached returns the stored day array of k (zero when none), reading it
 // once. m.mu is held.
-func (m *Minutes) cached(ctx context.Context, k sla.DayKey) (*[sla.MinutesPerDay]uint8, error) {
+func (m *Minutes) cached(ctx context.Context, k sla.DayKey) (*[sla.MinutesPerDay]uint16, error) {
 	if a := m.cache[k]; a != nil {
 		return a, nil
 	}
-	a := new([sla.MinutesPerDay]uint8)
+	a := new([sla.MinutesPerDay]uint16)
 	var b []byte
 	err := m.db.sql.QueryRowContext(ctx, `SELECT states FROM minutes WHERE kind = ? AND id = ? AND day = ?`, k.Kind, k.ID, k.Day).Scan(&b)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("read minute states of %s from %s: %w", k.ID, m.db.path, err)
 	}
-	unpack(b, a)
+	decode(b, a)
 	m.cache[k] = a
 	return a, nil
 }
 
 // write stores changed day arrays in one transaction and caches them.
 // m.mu is held.
-func (m *Minutes) write(ctx context.Context, changed map[sla.DayKey]*[sla.MinutesPerDay]uint8) error {
+func (m *Minutes) write(ctx context.Context, changed map[sla.DayKey]*[sla.MinutesPerDay]uint16) error {
 	if len(changed) > 0 {
 		tx, err := m.db.sql.BeginTx(ctx, nil)
 		if err != nil {
@@ -114,7 +116,7 @@ func (m *Minutes) write(ctx context.Context, changed map[sla.DayKey]*[sla.Minute
 					q.WriteString(", ")
 				}
 				q.WriteString("(?, ?, ?, ?)")
-				args = append(args, k.Kind, k.ID, k.Day, pack(changed[k]))
+				args = append(args, k.Kind, k.ID, k.Day, encode(changed[k]))
 			}
 			// OR in SQL, not a plain overwrite: another process (sla
 			// rebuild) may have added bits this cache has not seen
@@ -136,16 +138,16 @@ func (m *Minutes) write(ctx context.Context, changed map[sla.DayKey]*[sla.Minute
 }
 
 // MergeDays ORs whole day arrays into the store (bulk loads and rebuilds).
-func (m *Minutes) MergeDays(ctx context.Context, g map[sla.DayKey]*[sla.MinutesPerDay]uint8) error {
+func (m *Minutes) MergeDays(ctx context.Context, g map[sla.DayKey]*[sla.MinutesPerDay]uint16) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	changed := map[sla.DayKey]*[sla.MinutesPerDay]uint8{}
+	changed := map[sla.DayKey]*[sla.MinutesPerDay]uint16{}
 	for k, add := range g {
 		cur, err := m.cached(ctx, k)
 		if err != nil {
 			return err
 		}
-		a := new([sla.MinutesPerDay]uint8)
+		a := new([sla.MinutesPerDay]uint16)
 		diff := false
 		for i := range a {
 			a[i] = cur[i] | add[i]
@@ -175,8 +177,8 @@ func (m *Minutes) evict() {
 }
 
 // Range implements sla.Store.
-func (m *Minutes) Range(ctx context.Context, kind uint8, id string, from sla.UnixMinute, n int) ([]uint8, error) {
-	out := make([]uint8, n)
+func (m *Minutes) Range(ctx context.Context, kind uint8, id string, from sla.UnixMinute, n int) ([]uint16, error) {
+	out := make([]uint16, n)
 	if n == 0 {
 		return out, nil
 	}
@@ -208,13 +210,13 @@ func (m *Minutes) Range(ctx context.Context, kind uint8, id string, from sla.Uni
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read minute states of %s from %s: %w", id, m.db.path, err)
 	}
-	var a [sla.MinutesPerDay]uint8
-	sla.CopyRange(out, from, func(day int64) []byte {
+	var a [sla.MinutesPerDay]uint16
+	sla.CopyRange(out, from, func(day int64) []uint16 {
 		b, ok := days[day]
 		if !ok {
 			return nil
 		}
-		unpack(b, &a)
+		decode(b, &a)
 		return a[:]
 	})
 	return out, nil
@@ -302,17 +304,17 @@ func (m *Minutes) LinksWithData(ctx context.Context, fromDay, toDay int64) (map[
 }
 
 func init() {
-	// pantau_or_minutes(a, b) ORs two stored day arrays (either format).
+	// pantau_or_minutes(a, b) ORs two stored day arrays (any format).
 	if err := sqlite.RegisterDeterministicScalarFunction("pantau_or_minutes", 2, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
-		var x, y [sla.MinutesPerDay]uint8
+		var x, y [sla.MinutesPerDay]uint16
 		a, _ := args[0].([]byte)
 		b, _ := args[1].([]byte)
-		unpack(a, &x)
-		unpack(b, &y)
+		decode(a, &x)
+		decode(b, &y)
 		for i := range x {
 			x[i] |= y[i]
 		}
-		return pack(&x), nil
+		return encode(&x), nil
 	}); err != nil {
 		panic(fmt.Sprintf("register SQLite function pantau_or_minutes: %v", err))
 	}
@@ -322,29 +324,94 @@ func init() {
 // SQLite's limit of 32,766).
 const rowsPerInsert = 500
 
-// packedLen is the stored size of a day: two minutes per byte.
-const packedLen = sla.MinutesPerDay / 2
+// Stored day formats. Rows written before 10-second slots hold class bits
+// only: one byte a minute (1,440 bytes, the first schema) or two minutes
+// a byte (720 bytes, low nibble first); their bytes are all under 0x80.
+// Rows written since start with a format byte with the top bit set:
+//
+//   - formatRLE: runs of equal minutes, each a uvarint count (1 to 1,440)
+//     and a uvarint value, the counts adding up to 1,440. A day of a link
+//     probed every 10 s without trouble is one run of its minute value,
+//     or three (done, the current minute, nodata to come): a few bytes.
+//   - formatRaw: 1,440 little-endian uint16, 2,881 bytes in all; written
+//     only when the runs would be longer (a day of many partial minutes).
+//
+// The minutes table is WITHOUT ROWID, whose rows leave their b-tree page
+// for overflow pages beyond about 1,000 bytes; the runs keep the usual
+// row well under that.
+const (
+	formatRLE byte = 0x82
+	formatRaw byte = 0x83
 
-// pack stores minute 2i in the low and 2i+1 in the high nibble of byte i.
-func pack(a *[sla.MinutesPerDay]uint8) []byte {
-	b := make([]byte, packedLen)
-	for i := range b {
-		b[i] = a[2*i]&0x0f | a[2*i+1]<<4
+	legacyNibbles = sla.MinutesPerDay / 2
+	rawLen        = 1 + 2*sla.MinutesPerDay
+)
+
+// encode stores a day in the shorter of the two formats.
+func encode(a *[sla.MinutesPerDay]uint16) []byte {
+	b := make([]byte, 1, 64)
+	b[0] = formatRLE
+	for i := 0; i < len(a); {
+		j := i + 1
+		for j < len(a) && a[j] == a[i] {
+			j++
+		}
+		b = binary.AppendUvarint(b, uint64(j-i))
+		b = binary.AppendUvarint(b, uint64(a[i]))
+		if len(b) >= rawLen {
+			break
+		}
+		i = j
+	}
+	if len(b) < rawLen {
+		return b
+	}
+	b = make([]byte, rawLen)
+	b[0] = formatRaw
+	for i, v := range a {
+		binary.LittleEndian.PutUint16(b[1+2*i:], v)
 	}
 	return b
 }
 
-// unpack reads a stored day: packed (720 bytes), or one byte per minute
-// (1,440 bytes, as the first schema wrote them).
-func unpack(b []byte, a *[sla.MinutesPerDay]uint8) {
-	switch len(b) {
-	case packedLen:
-		for i, v := range b {
-			a[2*i], a[2*i+1] = v&0x0f, v>>4
+// decode reads a stored day in any format. Bytes that do not decode (a
+// damaged row) leave the rest of the day zero: nodata, never a made-up
+// state.
+func decode(b []byte, a *[sla.MinutesPerDay]uint16) {
+	*a = [sla.MinutesPerDay]uint16{}
+	if len(b) == 0 {
+		return
+	}
+	switch {
+	case b[0] == formatRLE:
+		b = b[1:]
+		for i := 0; i < len(a); {
+			n, k := binary.Uvarint(b)
+			if k <= 0 || n == 0 || n > uint64(len(a)-i) {
+				return
+			}
+			v, l := binary.Uvarint(b[k:])
+			if l <= 0 || v > 0xffff {
+				return
+			}
+			b = b[k+l:]
+			for j := range int(n) {
+				a[i+j] = uint16(v)
+			}
+			i += int(n)
 		}
-	case sla.MinutesPerDay:
-		copy(a[:], b)
-	default:
-		*a = [sla.MinutesPerDay]uint8{}
+	case b[0] == formatRaw && len(b) == rawLen:
+		for i := range a {
+			a[i] = binary.LittleEndian.Uint16(b[1+2*i:])
+		}
+	case b[0]&0x80 != 0:
+	case len(b) == legacyNibbles:
+		for i, v := range b {
+			a[2*i], a[2*i+1] = uint16(v&0x0f), uint16(v>>4)
+		}
+	case len(b) == sla.MinutesPerDay:
+		for i, v := range b {
+			a[i] = uint16(v)
+		}
 	}
 }

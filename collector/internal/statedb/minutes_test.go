@@ -43,7 +43,7 @@ func TestMinutesMergeAndReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []uint8{0, sla.BitUp | sla.BitDown, 0, 0, sla.BitDown, 0}
+	want := []uint16{0, sla.BitUp | sla.BitDown, 0, 0, sla.BitDown, 0}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("minutes %v, want %v", got, want)
@@ -59,18 +59,92 @@ func TestMinutesMergeAndReopen(t *testing.T) {
 	}
 }
 
-func TestPackUnpack(t *testing.T) {
-	var a, b [sla.MinutesPerDay]uint8
-	for i := range a {
-		a[i] = uint8(i*7) & 0x07
+// Days round-trip through both stored formats, the runs where they are
+// shorter and the raw array where they are not.
+func TestEncodeDecode(t *testing.T) {
+	var a, b [sla.MinutesPerDay]uint16
+	for _, c := range []struct {
+		name string
+		fill func(i int) uint16
+		max  int // longest encoding allowed
+	}{
+		{"empty", func(int) uint16 { return 0 }, 4},
+		{"10-s rounds all day", func(int) uint16 { return sla.BitUp | sla.SlotBits&^(sla.BitSlotDown*0x3f) }, 6},
+		{"half a day, then nodata", func(i int) uint16 { return uint16(min(i/720, 1)) * sla.BitSeen }, 8},
+		{"a partial minute every 10", func(i int) uint16 {
+			if i%10 == 0 {
+				return sla.BitUp | sla.BitDown | sla.BitSlotDown | sla.BitSlotGood<<3
+			}
+			return sla.BitUp | sla.BitSlotGood | sla.BitSlotGood<<3
+		}, 1000},
+		{"every minute different", func(i int) uint16 { return uint16(i*7919) | 1 }, rawLen},
+	} {
+		for i := range a {
+			a[i] = c.fill(i)
+		}
+		enc := encode(&a)
+		if len(enc) > c.max {
+			t.Errorf("%s: %d bytes, want at most %d", c.name, len(enc), c.max)
+		}
+		decode(enc, &b)
+		if a != b {
+			t.Errorf("%s: does not round-trip", c.name)
+		}
 	}
-	unpack(pack(&a), &b)
-	if a != b {
-		t.Fatal("pack/unpack does not round-trip")
+}
+
+// Rows of the formats before slots read as their class bits: one byte a
+// minute (schema 2) and two minutes a byte (720 bytes).
+func TestDecodeLegacyRows(t *testing.T) {
+	var want, got [sla.MinutesPerDay]uint16
+	bytes1 := make([]byte, sla.MinutesPerDay)
+	nibbles := make([]byte, sla.MinutesPerDay/2)
+	for i := range want {
+		v := uint8(i*7) & 0x07
+		want[i] = uint16(v)
+		bytes1[i] = v
+		nibbles[i/2] |= v << (4 * (i % 2))
 	}
-	unpack(a[:], &b) // the one-byte-per-minute rows of schema 2
-	if a != b {
-		t.Fatal("unpacked rows are not read as they are")
+	decode(bytes1, &got)
+	if got != want {
+		t.Error("one-byte-per-minute rows are not read as they are")
+	}
+	decode(nibbles, &got)
+	if got != want {
+		t.Error("packed 720-byte rows are not read as they are")
+	}
+	// a legacy down minute is six down slots, any other none
+	if s := sla.SlotStates([]uint16{got[4], got[7]}, nil); s[0] != sla.Uniform(sla.Down) || s[1] != sla.Uniform(sla.Up) {
+		t.Errorf("legacy minutes %b %b give slots %x %x", got[4], got[7], s[0], s[1])
+	}
+}
+
+// A legacy 720-byte row stored by an older collector keeps reading, and a
+// new round ORed into it by SQL keeps both.
+func TestLegacyRowMerge(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	m0 := sla.MinuteOf(time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC).UnixNano())
+	day, _ := sla.DayOf(m0)
+	old := make([]byte, sla.MinutesPerDay/2)
+	old[0] = byte(sla.BitDown) | byte(sla.BitUp)<<4 // minutes 0 and 1
+	if _, err := db.sql.ExecContext(ctx, `INSERT INTO minutes (kind, id, day, states) VALUES (?, ?, ?, ?)`, sla.KindLink, "l", day, old); err != nil {
+		t.Fatal(err)
+	}
+	round := sla.RoundMark(sla.KindLink, "l", (m0+2)*60e9+35e9, sla.BitDown)
+	if err := db.Minutes().Merge(ctx, []sla.Mark{round}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Minutes().Range(ctx, sla.KindLink, "l", m0, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []uint16{sla.BitDown, sla.BitUp, sla.BitDown | sla.BitSlotDown<<3}; got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		t.Errorf("minutes %b, want %b", got, want)
 	}
 }
 
