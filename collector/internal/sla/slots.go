@@ -80,7 +80,7 @@ func combineSlots(a, b Slots) Slots {
 // slots are up, or degraded when a degraded round was seen in the
 // minute. A minute with class bits and no slot bits (stored before slots
 // existed) is six down rounds when its state is down and six good rounds
-// otherwise.
+// of its state otherwise (up, or degraded as it was).
 func SlotStates(bitsOf, coll []uint16) []Slots {
 	out := make([]Slots, len(bitsOf))
 	last := -1 << 40 // slot index of the latest round seen
@@ -101,7 +101,8 @@ func SlotStates(bitsOf, coll []uint16) []Slots {
 		down := uint8(b>>4) & 0x3f
 		gd := uint8(b>>10) & 0x3f
 		if down|gd == 0 {
-			if DataState(b) == Down {
+			// before slots: the minute's state, whole
+			if good = DataState(b); good == Down {
 				down = 0x3f
 			} else {
 				gd = 0x3f
