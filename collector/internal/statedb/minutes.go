@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -19,7 +18,7 @@ import (
 // Minutes is the SLA engine's minute store (sla.Store) on the state
 // database: one row per series per UTC day holding 16 bits a minute (the
 // classes seen and the 10-second slots of the rounds, see package sla),
-// run-length encoded (see encode) so that the usual day is a few dozen
+// run-length encoded (see sla.EncodeDay) so that the usual day is a few dozen
 // bytes and a row stays in its b-tree page. It caches the day arrays it
 // has merged into recently, so that a merge that sets no new bit (a
 // replayed round, a heartbeat's minute already seen) costs no I/O at all;
@@ -87,7 +86,7 @@ func (m *Minutes) cached(ctx context.Context, k sla.DayKey) (*[sla.MinutesPerDay
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("read minute states of %s from %s: %w", k.ID, m.db.path, err)
 	}
-	decode(b, a)
+	sla.DecodeDay(b, a)
 	m.cache[k] = a
 	return a, nil
 }
@@ -116,7 +115,7 @@ func (m *Minutes) write(ctx context.Context, changed map[sla.DayKey]*[sla.Minute
 					q.WriteString(", ")
 				}
 				q.WriteString("(?, ?, ?, ?)")
-				args = append(args, k.Kind, k.ID, k.Day, encode(changed[k]))
+				args = append(args, k.Kind, k.ID, k.Day, sla.EncodeDay(changed[k]))
 			}
 			// OR in SQL, not a plain overwrite: another process (sla
 			// rebuild) may have added bits this cache has not seen
@@ -216,7 +215,7 @@ func (m *Minutes) Range(ctx context.Context, kind uint8, id string, from sla.Uni
 		if !ok {
 			return nil
 		}
-		decode(b, &a)
+		sla.DecodeDay(b, &a)
 		return a[:]
 	})
 	return out, nil
@@ -309,12 +308,12 @@ func init() {
 		var x, y [sla.MinutesPerDay]uint16
 		a, _ := args[0].([]byte)
 		b, _ := args[1].([]byte)
-		decode(a, &x)
-		decode(b, &y)
+		sla.DecodeDay(a, &x)
+		sla.DecodeDay(b, &y)
 		for i := range x {
 			x[i] |= y[i]
 		}
-		return encode(&x), nil
+		return sla.EncodeDay(&x), nil
 	}); err != nil {
 		panic(fmt.Sprintf("register SQLite function pantau_or_minutes: %v", err))
 	}
@@ -323,95 +322,3 @@ func init() {
 // rowsPerInsert bounds one INSERT's rows (4 parameters each, well under
 // SQLite's limit of 32,766).
 const rowsPerInsert = 500
-
-// Stored day formats. Rows written before 10-second slots hold class bits
-// only: one byte a minute (1,440 bytes, the first schema) or two minutes
-// a byte (720 bytes, low nibble first); their bytes are all under 0x80.
-// Rows written since start with a format byte with the top bit set:
-//
-//   - formatRLE: runs of equal minutes, each a uvarint count (1 to 1,440)
-//     and a uvarint value, the counts adding up to 1,440. A day of a link
-//     probed every 10 s without trouble is one run of its minute value,
-//     or three (done, the current minute, nodata to come): a few bytes.
-//   - formatRaw: 1,440 little-endian uint16, 2,881 bytes in all; written
-//     only when the runs would be longer (a day of many partial minutes).
-//
-// The minutes table is WITHOUT ROWID, whose rows leave their b-tree page
-// for overflow pages beyond about 1,000 bytes; the runs keep the usual
-// row well under that.
-const (
-	formatRLE byte = 0x82
-	formatRaw byte = 0x83
-
-	legacyNibbles = sla.MinutesPerDay / 2
-	rawLen        = 1 + 2*sla.MinutesPerDay
-)
-
-// encode stores a day in the shorter of the two formats.
-func encode(a *[sla.MinutesPerDay]uint16) []byte {
-	b := make([]byte, 1, 64)
-	b[0] = formatRLE
-	for i := 0; i < len(a); {
-		j := i + 1
-		for j < len(a) && a[j] == a[i] {
-			j++
-		}
-		b = binary.AppendUvarint(b, uint64(j-i))
-		b = binary.AppendUvarint(b, uint64(a[i]))
-		if len(b) >= rawLen {
-			break
-		}
-		i = j
-	}
-	if len(b) < rawLen {
-		return b
-	}
-	b = make([]byte, rawLen)
-	b[0] = formatRaw
-	for i, v := range a {
-		binary.LittleEndian.PutUint16(b[1+2*i:], v)
-	}
-	return b
-}
-
-// decode reads a stored day in any format. Bytes that do not decode (a
-// damaged row) leave the rest of the day zero: nodata, never a made-up
-// state.
-func decode(b []byte, a *[sla.MinutesPerDay]uint16) {
-	*a = [sla.MinutesPerDay]uint16{}
-	if len(b) == 0 {
-		return
-	}
-	switch {
-	case b[0] == formatRLE:
-		b = b[1:]
-		for i := 0; i < len(a); {
-			n, k := binary.Uvarint(b)
-			if k <= 0 || n == 0 || n > uint64(len(a)-i) {
-				return
-			}
-			v, l := binary.Uvarint(b[k:])
-			if l <= 0 || v > 0xffff {
-				return
-			}
-			b = b[k+l:]
-			for j := range int(n) {
-				a[i+j] = uint16(v)
-			}
-			i += int(n)
-		}
-	case b[0] == formatRaw && len(b) == rawLen:
-		for i := range a {
-			a[i] = binary.LittleEndian.Uint16(b[1+2*i:])
-		}
-	case b[0]&0x80 != 0:
-	case len(b) == legacyNibbles:
-		for i, v := range b {
-			a[2*i], a[2*i+1] = uint16(v&0x0f), uint16(v>>4)
-		}
-	case len(b) == sla.MinutesPerDay:
-		for i, v := range b {
-			a[i] = uint16(v)
-		}
-	}
-}

@@ -59,66 +59,6 @@ func TestMinutesMergeAndReopen(t *testing.T) {
 	}
 }
 
-// Days round-trip through both stored formats, the runs where they are
-// shorter and the raw array where they are not.
-func TestEncodeDecode(t *testing.T) {
-	var a, b [sla.MinutesPerDay]uint16
-	for _, c := range []struct {
-		name string
-		fill func(i int) uint16
-		max  int // longest encoding allowed
-	}{
-		{"empty", func(int) uint16 { return 0 }, 4},
-		{"10-s rounds all day", func(int) uint16 { return sla.BitUp | sla.SlotBits&^(sla.BitSlotDown*0x3f) }, 6},
-		{"half a day, then nodata", func(i int) uint16 { return uint16(min(i/720, 1)) * sla.BitSeen }, 8},
-		{"a partial minute every 10", func(i int) uint16 {
-			if i%10 == 0 {
-				return sla.BitUp | sla.BitDown | sla.BitSlotDown | sla.BitSlotGood<<3
-			}
-			return sla.BitUp | sla.BitSlotGood | sla.BitSlotGood<<3
-		}, 1000},
-		{"every minute different", func(i int) uint16 { return uint16(i*7919) | 1 }, rawLen},
-	} {
-		for i := range a {
-			a[i] = c.fill(i)
-		}
-		enc := encode(&a)
-		if len(enc) > c.max {
-			t.Errorf("%s: %d bytes, want at most %d", c.name, len(enc), c.max)
-		}
-		decode(enc, &b)
-		if a != b {
-			t.Errorf("%s: does not round-trip", c.name)
-		}
-	}
-}
-
-// Rows of the formats before slots read as their class bits: one byte a
-// minute (schema 2) and two minutes a byte (720 bytes).
-func TestDecodeLegacyRows(t *testing.T) {
-	var want, got [sla.MinutesPerDay]uint16
-	bytes1 := make([]byte, sla.MinutesPerDay)
-	nibbles := make([]byte, sla.MinutesPerDay/2)
-	for i := range want {
-		v := uint8(i*7) & 0x07
-		want[i] = uint16(v)
-		bytes1[i] = v
-		nibbles[i/2] |= v << (4 * (i % 2))
-	}
-	decode(bytes1, &got)
-	if got != want {
-		t.Error("one-byte-per-minute rows are not read as they are")
-	}
-	decode(nibbles, &got)
-	if got != want {
-		t.Error("packed 720-byte rows are not read as they are")
-	}
-	// a legacy down minute is six down slots, any other none
-	if s := sla.SlotStates([]uint16{got[4], got[7]}, nil); s[0] != sla.Uniform(sla.Down) || s[1] != sla.Uniform(sla.Up) {
-		t.Errorf("legacy minutes %b %b give slots %x %x", got[4], got[7], s[0], s[1])
-	}
-}
-
 // A legacy 720-byte row stored by an older collector keeps reading, and a
 // new round ORed into it by SQL keeps both.
 func TestLegacyRowMerge(t *testing.T) {
