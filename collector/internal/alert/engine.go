@@ -67,8 +67,8 @@ type Options struct {
 	// slot, instead of the rule's evaluation times.
 	ExplainLink func(ctx context.Context, link string, from, to time.Time) ([]Outage, error)
 	LateWait    time.Duration // default 2m
-	Logger     *slog.Logger
-	Registerer prometheus.Registerer
+	Logger      *slog.Logger
+	Registerer  prometheus.Registerer
 }
 
 // States of an alert.
