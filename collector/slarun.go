@@ -361,7 +361,7 @@ func (r *slaRuntime) computation(ctx context.Context, inv *inventory.Inventory, 
 	if err != nil {
 		return nil, err
 	}
-	return (&sla.Engine{Inv: inv, Store: r.minutes, Windows: ws}).NewComputation(p), nil
+	return (&sla.Engine{Inv: inv, Store: r.minutes, Windows: ws, NoContracts: true}).NewComputation(p), nil
 }
 
 // overlapping are the outages that overlap [from, to].

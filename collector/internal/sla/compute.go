@@ -45,6 +45,9 @@ type Engine struct {
 	Windows []Window
 	// Now decides which contract months have ended (default time.Now).
 	Now time.Time
+	// NoContracts leaves contract months out (and so reads only the
+	// period and its margin): for explaining a few hours of outages.
+	NoContracts bool
 }
 
 // Counts are seconds per state.
@@ -354,7 +357,7 @@ func (e *Engine) NewComputation(p Period) *Computation {
 			}
 		}
 		for i := range e.Inv.Links {
-			if e.Inv.Links[i].Contract != nil {
+			if e.Inv.Links[i].Contract != nil && !e.NoContracts {
 				c.contracts = true
 			}
 		}
@@ -741,7 +744,7 @@ func (c *Computation) linkResult(l *inventory.Link, site *inventory.Site, raw, e
 	res, set := c.result(l.SLATarget, raw, eff, maint, sp,
 		func(o *Outage) string { return cause(o, raw, sc.parent, sc.heart, sc.hasAgent) })
 	r := &LinkResult{ID: l.ID, Site: site.ID, Period: sp.p, Result: res}
-	if l.Contract != nil {
+	if l.Contract != nil && c.contracts {
 		for _, m := range sp.wide.Months() {
 			r.Contract = append(r.Contract, contractMonth(l.Contract, m, sp, set, raw, maint, c.now))
 		}

@@ -31,17 +31,27 @@ const (
 func EncodeDay(a *[MinutesPerDay]uint16) []byte {
 	b := make([]byte, 1, 64)
 	b[0] = formatRLE
-	for i := 0; i < len(a); {
-		j := i + 1
-		for j < len(a) && a[j] == a[i] {
-			j++
+	for rest := a[:]; len(rest) > 0; {
+		v := rest[0]
+		r := rest[1:]
+		// runs are long: compare four minutes at a time
+		for len(r) >= 4 && r[0] == v && r[1] == v && r[2] == v && r[3] == v {
+			r = r[4:]
 		}
-		b = binary.AppendUvarint(b, uint64(j-i))
-		b = binary.AppendUvarint(b, uint64(a[i]))
+		for len(r) > 0 && r[0] == v {
+			r = r[1:]
+		}
+		n := len(rest) - len(r)
+		if n < 0x80 && v < 0x80 { // one byte each, the usual case
+			b = append(b, byte(n), byte(v))
+		} else {
+			b = binary.AppendUvarint(b, uint64(n))
+			b = binary.AppendUvarint(b, uint64(v))
+		}
 		if len(b) >= MaxDayRow {
 			break
 		}
-		i = j
+		rest = r
 	}
 	if len(b) < MaxDayRow {
 		return b
@@ -54,6 +64,67 @@ func EncodeDay(a *[MinutesPerDay]uint16) []byte {
 	return b
 }
 
+// runs reads the runs of a day in formatRLE.
+type runs struct {
+	b []byte
+	n int    // minutes left in the current run
+	v uint16 // its value
+}
+
+// next reads the next run; false at the end or on a damaged row.
+func (r *runs) next() bool {
+	n, k := binary.Uvarint(r.b)
+	if k <= 0 || n == 0 || n > MinutesPerDay {
+		return false
+	}
+	v, l := binary.Uvarint(r.b[k:])
+	if l <= 0 || v > 0xffff {
+		return false
+	}
+	r.b, r.n, r.v = r.b[k+l:], int(n), uint16(v)
+	return true
+}
+
+// covers tells whether the day b (formatRLE) has every bit of the day a
+// (formatRLE), run by run without decoding either; false when either is
+// damaged.
+func covers(b, a []byte) bool {
+	ra, rb := runs{b: a[1:]}, runs{b: b[1:]}
+	for done := 0; done < MinutesPerDay; {
+		if ra.n == 0 && !ra.next() || rb.n == 0 && !rb.next() {
+			return false
+		}
+		if ra.v|rb.v != rb.v {
+			return false
+		}
+		k := min(ra.n, rb.n)
+		ra.n, rb.n, done = ra.n-k, rb.n-k, done+k
+	}
+	return ra.n == 0 && rb.n == 0 && len(ra.b) == 0 && len(rb.b) == 0
+}
+
+// OrDays returns the stored form of the bitwise OR of two stored days (any
+// formats). When one already holds every bit of the other (a row merged
+// again by the process that wrote it, the common case) it is returned as
+// it is, without decoding.
+func OrDays(a, b []byte) []byte {
+	if len(a) > 0 && len(b) > 0 && a[0] == formatRLE && b[0] == formatRLE {
+		switch {
+		case covers(b, a):
+			return b
+		case covers(a, b):
+			return a
+		}
+	}
+	var x, y [MinutesPerDay]uint16
+	DecodeDay(a, &x)
+	DecodeDay(b, &y)
+	for i := range x {
+		x[i] |= y[i]
+	}
+	return EncodeDay(&x)
+}
+
 // DecodeDay reads a stored day in any format. Bytes that do not decode (a
 // damaged row) leave the rest of the day zero: nodata, never a made-up
 // state.
@@ -64,21 +135,17 @@ func DecodeDay(b []byte, a *[MinutesPerDay]uint16) {
 	}
 	switch {
 	case b[0] == formatRLE:
-		b = b[1:]
-		for i := 0; i < len(a); {
-			n, k := binary.Uvarint(b)
-			if k <= 0 || n == 0 || n > uint64(len(a)-i) {
-				return
+		r := runs{b: b[1:]}
+		for i := 0; i < len(a) && r.next() && r.n <= len(a)-i; i += r.n {
+			if r.v == 0 {
+				continue
 			}
-			v, l := binary.Uvarint(b[k:])
-			if l <= 0 || v > 0xffff {
-				return
+			// fill by doubling copies
+			run := a[i : i+r.n]
+			run[0] = r.v
+			for k := 1; k < len(run); k *= 2 {
+				copy(run[k:], run[:k])
 			}
-			b = b[k+l:]
-			for j := range int(n) {
-				a[i+j] = uint16(v)
-			}
-			i += int(n)
 		}
 	case b[0] == formatRaw && len(b) == MaxDayRow:
 		for i := range a {

@@ -90,3 +90,32 @@ func FuzzDecodeDay(f *testing.F) {
 		}
 	})
 }
+
+// FuzzOrDays: the OR of two stored days (any formats, damaged or not) is
+// the OR of what they decode to, whether or not it took the shortcut.
+func FuzzOrDays(f *testing.F) {
+	var x, y [MinutesPerDay]uint16
+	for i := range x {
+		x[i] = BitUp | BitSlotGood<<(i%6)
+		if i < 700 {
+			y[i] = x[i]
+		}
+	}
+	f.Add(EncodeDay(&x), EncodeDay(&y))
+	f.Add(EncodeDay(&y), EncodeDay(&x))
+	y[3] = BitDown | BitSlotDown
+	f.Add(EncodeDay(&y), EncodeDay(&x))
+	f.Add([]byte{formatRLE, 0xa0, 0x0b, 0x01}, []byte{formatRLE, 0xa0, 0x0b, 0x03})
+	f.Add(make([]byte, MinutesPerDay/2), []byte{formatRLE, 0x10, 0x01})
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		var da, db, got [MinutesPerDay]uint16
+		DecodeDay(a, &da)
+		DecodeDay(b, &db)
+		DecodeDay(OrDays(a, b), &got)
+		for i := range got {
+			if got[i] != da[i]|db[i] {
+				t.Fatalf("minute %d: %x, want %x | %x", i, got[i], da[i], db[i])
+			}
+		}
+	})
+}

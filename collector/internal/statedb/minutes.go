@@ -29,6 +29,7 @@ type Minutes struct {
 	mu        sync.Mutex
 	cache     map[sla.DayKey]*[sla.MinutesPerDay]uint16
 	lastEvict time.Time
+	inserts   map[int]*sql.Stmt // prepared upserts by row count
 
 	prepare   sync.Once
 	rangeStmt *sql.Stmt
@@ -66,10 +67,9 @@ func (m *Minutes) Merge(ctx context.Context, marks []sla.Mark) error {
 		if cur[off]|mk.Bits == cur[off] {
 			continue
 		}
-		a := new([sla.MinutesPerDay]uint16)
-		*a = *cur
-		a[off] |= mk.Bits
-		changed[k] = a
+		// in place: write forgets the days it could not store
+		cur[off] |= mk.Bits
+		changed[k] = cur
 	}
 	return m.write(ctx, changed)
 }
@@ -91,42 +91,16 @@ func (m *Minutes) cached(ctx context.Context, k sla.DayKey) (*[sla.MinutesPerDay
 	return a, nil
 }
 
-// write stores changed day arrays in one transaction and caches them.
-// m.mu is held.
+// write stores changed day arrays in one transaction and caches them;
+// after an error it drops them from the cache (they may hold bits that
+// were not stored: the next merge reads the rows again). m.mu is held.
 func (m *Minutes) write(ctx context.Context, changed map[sla.DayKey]*[sla.MinutesPerDay]uint16) error {
 	if len(changed) > 0 {
-		tx, err := m.db.sql.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("merge minute states into %s: %w", m.db.path, err)
-		}
-		defer tx.Rollback()
-		// many rows per statement: the driver's per-call cost, not
-		// SQLite's, dominated one-row statements
-		keys := sla.SortedKeys(changed)
-		args := make([]any, 0, 4*min(len(keys), rowsPerInsert))
-		var q strings.Builder
-		for len(keys) > 0 {
-			n := min(len(keys), rowsPerInsert)
-			q.Reset()
-			q.WriteString("INSERT INTO minutes (kind, id, day, states) VALUES ")
-			args = args[:0]
-			for i, k := range keys[:n] {
-				if i > 0 {
-					q.WriteString(", ")
-				}
-				q.WriteString("(?, ?, ?, ?)")
-				args = append(args, k.Kind, k.ID, k.Day, sla.EncodeDay(changed[k]))
+		if err := m.writeRows(ctx, changed); err != nil {
+			for k := range changed {
+				delete(m.cache, k)
 			}
-			// OR in SQL, not a plain overwrite: another process (sla
-			// rebuild) may have added bits this cache has not seen
-			q.WriteString(" ON CONFLICT (kind, id, day) DO UPDATE SET states = pantau_or_minutes(states, excluded.states)")
-			if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-				return fmt.Errorf("write minute states of %d series to %s: %w", n, m.db.path, err)
-			}
-			keys = keys[n:]
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("merge minute states into %s: %w", m.db.path, err)
+			return err
 		}
 		for k, a := range changed {
 			m.cache[k] = a
@@ -134,6 +108,79 @@ func (m *Minutes) write(ctx context.Context, changed map[sla.DayKey]*[sla.Minute
 	}
 	m.evict()
 	return nil
+}
+
+func (m *Minutes) writeRows(ctx context.Context, changed map[sla.DayKey]*[sla.MinutesPerDay]uint16) error {
+	tx, err := m.db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("merge minute states into %s: %w", m.db.path, err)
+	}
+	defer tx.Rollback()
+	// many rows per statement: the driver's per-call cost, not SQLite's,
+	// dominated one-row statements
+	keys := sla.SortedKeys(changed)
+	args := make([]any, 0, 4*min(len(keys), rowsPerInsert))
+	for len(keys) > 0 {
+		n := min(len(keys), rowsPerInsert)
+		args = args[:0]
+		for _, k := range keys[:n] {
+			args = append(args, k.Kind, k.ID, k.Day, sla.EncodeDay(changed[k]))
+		}
+		var err error
+		if st := m.insert(ctx, n); st != nil {
+			_, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, insertSQL(n), args...)
+		}
+		if err != nil {
+			return fmt.Errorf("write minute states of %d series to %s: %w", n, m.db.path, err)
+		}
+		keys = keys[n:]
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("merge minute states into %s: %w", m.db.path, err)
+	}
+	return nil
+}
+
+// insertSQL is the upsert of n day rows. It ORs in SQL, not a plain
+// overwrite: another process (sla rebuild) may have added bits this
+// cache has not seen.
+func insertSQL(n int) string {
+	var q strings.Builder
+	q.WriteString("INSERT INTO minutes (kind, id, day, states) VALUES ")
+	for i := range n {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?)")
+	}
+	q.WriteString(" ON CONFLICT (kind, id, day) DO UPDATE SET states = pantau_or_minutes(states, excluded.states)")
+	return q.String()
+}
+
+// maxPrepared bounds the upserts kept prepared (by row count: a steady
+// ingest writes the same few counts round after round).
+const maxPrepared = 16
+
+// insert returns the prepared upsert of n rows, nil when it cannot keep
+// one (the statement is then parsed for the call). m.mu is held.
+func (m *Minutes) insert(ctx context.Context, n int) *sql.Stmt {
+	if st := m.inserts[n]; st != nil {
+		return st
+	}
+	if len(m.inserts) >= maxPrepared {
+		return nil
+	}
+	st, err := m.db.sql.PrepareContext(context.WithoutCancel(ctx), insertSQL(n))
+	if err != nil {
+		return nil
+	}
+	if m.inserts == nil {
+		m.inserts = map[int]*sql.Stmt{}
+	}
+	m.inserts[n] = st
+	return st
 }
 
 // MergeDays ORs whole day arrays into the store (bulk loads and rebuilds).
@@ -305,15 +352,9 @@ func (m *Minutes) LinksWithData(ctx context.Context, fromDay, toDay int64) (map[
 func init() {
 	// pantau_or_minutes(a, b) ORs two stored day arrays (any format).
 	if err := sqlite.RegisterDeterministicScalarFunction("pantau_or_minutes", 2, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
-		var x, y [sla.MinutesPerDay]uint16
 		a, _ := args[0].([]byte)
 		b, _ := args[1].([]byte)
-		sla.DecodeDay(a, &x)
-		sla.DecodeDay(b, &y)
-		for i := range x {
-			x[i] |= y[i]
-		}
-		return sla.EncodeDay(&x), nil
+		return sla.OrDays(a, b), nil
 	}); err != nil {
 		panic(fmt.Sprintf("register SQLite function pantau_or_minutes: %v", err))
 	}
