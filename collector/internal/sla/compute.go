@@ -255,15 +255,12 @@ type outageSet struct {
 func (c *Computation) result(target float64, raw, eff []Slots, maint []uint8, sp extent, cause func(o *Outage) string) (Result, outageSet) {
 	r := Result{Target: target}
 	var cnt Counts
-	for _, m := range eff[sp.lo:sp.hi] {
-		m.addSeconds(&cnt)
-	}
+	r.Daily = daily(eff[sp.lo:sp.hi], sp.p, &cnt)
 	r.Figures = figures(cnt)
 	if r.Availability != nil && r.Target > 0 {
 		met := *r.Availability >= r.Target
 		r.Met = &met
 	}
-	r.Daily = daily(eff[sp.lo:sp.hi], sp.p)
 	set := outageSet{all: outages(raw, maint, sp.from, c.gap, sp.lo, sp.hi)}
 	r.Outages = []Outage{}
 	r.DowntimeByCause = map[string]float64{}
@@ -292,8 +289,8 @@ func (c *Computation) result(target float64, raw, eff []Slots, maint []uint8, sp
 }
 
 // daily is availability per local day of the period from the period's
-// effective states.
-func daily(eff []Slots, p Period) []*float64 {
+// effective states; it adds the period's seconds per state to total.
+func daily(eff []Slots, p Period, total *Counts) []*float64 {
 	var out []*float64
 	i := 0
 	for d := p.Start; d.Before(p.End); d = d.AddDate(0, 0, 1) {
@@ -303,6 +300,9 @@ func daily(eff []Slots, p Period) []*float64 {
 			m.addSeconds(&cnt)
 		}
 		out = append(out, Pct(cnt[Up]+cnt[Degraded], cnt[Up]+cnt[Degraded]+cnt[Down]))
+		for st, v := range cnt {
+			total[st] += v
+		}
 		i += n
 	}
 	return out
@@ -532,7 +532,15 @@ func combineSite(raws, effs [][]Slots) *siteStates {
 		return out
 	}
 	ss.raw = fold(raws)
-	ss.eff = fold(effs)
+	same := true // no link in maintenance: its effective states are its raw ones
+	for i := range raws {
+		same = same && len(raws[i]) > 0 && &raws[i][0] == &effs[i][0]
+	}
+	if same {
+		ss.eff = ss.raw
+	} else {
+		ss.eff = fold(effs)
+	}
 	return ss
 }
 

@@ -1,6 +1,7 @@
 package sla
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -64,6 +65,9 @@ func FuzzSlotStates(f *testing.F) {
 		if len(states) != n {
 			t.Fatalf("%d minutes give %d", n, len(states))
 		}
+		if ref := refSlotStates(bits, cl); !slices.Equal(states, ref) {
+			t.Fatalf("bits %x: slots %x, the rule gives %x", bits, states, ref)
+		}
 		var c Counts
 		for i, m := range states {
 			for s := range SlotsPerMinute {
@@ -93,4 +97,65 @@ func FuzzSlotStates(f *testing.F) {
 			t.Fatalf("outages hold %d s down, the minutes %d s", down, c[Down])
 		}
 	})
+}
+
+// refSlotStates is SlotStates written as the rule reads, slot by slot,
+// without shortcuts.
+func refSlotStates(bits, coll []uint16) []Slots {
+	const none, good, down = 0, 1, 2
+	round := make([]int, 6*len(bits)) // the round state of each slot
+	for i, b := range bits {
+		if b&ClassBits == 0 {
+			continue
+		}
+		d, g := b>>4&0x3f, b>>10&0x3f
+		if d|g == 0 {
+			if DataState(b) == Down {
+				d = 0x3f
+			} else {
+				g = 0x3f
+			}
+		}
+		for s := range 6 {
+			switch {
+			case g&(1<<s) != 0:
+				round[6*i+s] = good
+			case d&(1<<s) != 0:
+				round[6*i+s] = down
+			}
+		}
+	}
+	out := make([]Slots, len(bits))
+	for i, b := range bits {
+		if b&ClassBits == 0 {
+			out[i] = Uniform(NoData)
+			if coll != nil && coll[i] == 0 {
+				out[i] = Uniform(Monitoring)
+			}
+			continue
+		}
+		goodState := Up
+		if b&BitDegraded != 0 {
+			goodState = Degraded
+		}
+		if b&SlotBits == 0 && DataState(b) != Down {
+			goodState = DataState(b)
+		}
+		for s := range 6 {
+			g := 6*i + s
+			st := round[g]
+			for k := 1; st == none && k <= 6 && g-k >= 0; k++ {
+				st = round[g-k]
+			}
+			for k := s + 1; st == none && k < 6; k++ {
+				st = round[6*i+k]
+			}
+			if st == down {
+				out[i] = out[i].with(s, Down)
+			} else {
+				out[i] = out[i].with(s, goodState)
+			}
+		}
+	}
+	return out
 }

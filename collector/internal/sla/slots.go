@@ -55,6 +55,9 @@ func (m Slots) addSeconds(c *Counts) {
 
 // combineSlots is combine, slot by slot.
 func combineSlots(a, b Slots) Slots {
+	if a == b {
+		return a // combine of a state with itself is the state
+	}
 	ua, oka := a.uniform()
 	ub, okb := b.uniform()
 	if oka && okb {
@@ -85,7 +88,28 @@ func SlotStates(bitsOf, coll []uint16) []Slots {
 	out := make([]Slots, len(bitsOf))
 	last := -1 << 40 // slot index of the latest round seen
 	lastDown := false
+	// a minute's slots depend only on its bits, how far back the latest
+	// round is (up to seven slots) and that round's state: a run of
+	// minutes with the same bits (a link probed steadily) repeats the
+	// previous minute's result
+	type key struct {
+		b    uint16
+		back int
+		down bool
+	}
+	var (
+		memo              key
+		memoOut           Slots
+		memoTop           int
+		memoTopDown, have bool
+	)
 	for i, b := range bitsOf {
+		k := key{b, min(SlotsPerMinute*i-last, SlotsPerMinute+1), lastDown}
+		if have && k == memo {
+			out[i] = memoOut
+			last, lastDown = SlotsPerMinute*i+memoTop, memoTopDown
+			continue
+		}
 		cls := b & ClassBits
 		if cls == 0 {
 			out[i] = Uniform(NoData)
@@ -142,6 +166,7 @@ func SlotStates(bitsOf, coll []uint16) []Slots {
 		}
 		last = base + top
 		lastDown = isDown&(1<<top) != 0
+		memo, memoOut, memoTop, memoTopDown, have = k, out[i], top, lastDown, true
 	}
 	return out
 }

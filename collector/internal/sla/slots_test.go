@@ -400,3 +400,26 @@ func TestLegacyMinutesGiveSameFigures(t *testing.T) {
 		}
 	}
 }
+
+// SlotStates (with its shortcuts: uniform minutes, repeated minutes)
+// gives what the rule gives slot by slot, on random days drawn from a few
+// minute values so that runs of equal minutes, gaps and legacy minutes
+// meet.
+func TestSlotStatesMatchesRule(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 9))
+	values := []uint16{0, BitUp | 0x3f<<10, BitUp | BitSlotGood, BitUp | BitSlotGood<<3 | BitSlotGood,
+		BitDown | BitSlotDown<<5, BitDown | 0x3f<<4, BitUp | BitDown | BitSlotGood | BitSlotDown<<3, BitDown, BitUp | BitDown, BitDegraded | BitSlotGood<<2}
+	for range 2000 {
+		bits := make([]uint16, 1+rng.IntN(40))
+		for i := range bits {
+			if i > 0 && rng.IntN(3) > 0 {
+				bits[i] = bits[i-1]
+			} else {
+				bits[i] = values[rng.IntN(len(values))]
+			}
+		}
+		if got, want := SlotStates(bits, nil), refSlotStates(bits, nil); !slices.Equal(got, want) {
+			t.Fatalf("bits %x: %x, the rule gives %x", bits, got, want)
+		}
+	}
+}
