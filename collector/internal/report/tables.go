@@ -74,9 +74,7 @@ func target(v float64) any {
 	return v
 }
 
-func tstr(t time.Time) string { return t.Format("2006-01-02 15:04 MST") }
-
-// tsec is tstr to the second (outage starts and ends).
+// tsec writes an outage's start or end, to the second.
 func tsec(t time.Time) string { return t.Format("2006-01-02 15:04:05 MST") }
 
 // Seconds is a duration cell: h:mm:ss in text (CSV, HTML), a duration

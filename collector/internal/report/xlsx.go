@@ -215,7 +215,7 @@ func writeSheet(f *excelize.File, sheet string, t Table, st xlsxStyles) error {
 		cells := make([]any, len(row))
 		for i, c := range row {
 			cell := excelize.Cell{Value: c}
-			switch c.(type) {
+			switch c := c.(type) {
 			case int:
 				cell.StyleID = st.integer
 			case int64:
@@ -224,7 +224,7 @@ func writeSheet(f *excelize.File, sheet string, t Table, st xlsxStyles) error {
 				cell.StyleID = st.decimal
 			case Seconds:
 				// a duration is a fraction of days in a workbook
-				cell.Value, cell.StyleID = float64(c.(Seconds))/86400, st.duration
+				cell.Value, cell.StyleID = float64(c)/86400, st.duration
 			case nil:
 				cell.StyleID = st.text
 			default:
