@@ -96,23 +96,28 @@ icmp:
 	l.Up(site, siteIf)
 	t.Logf("round offset %s; link cut %s – %s", o, cut.Format("15:04:05.000"), restore.Format("15:04:05.000"))
 
-	// the agent's own rounds, back from the TSDB: the first failed one
-	// and the first good one after it
+	// the agent's own rounds, back from the TSDB, once its backlog has
+	// landed (every round from a minute before the cut to one after the
+	// first good round, none missing): the first failed one and the first
+	// good one after it
 	var firstFailed, firstGood int64
 	if !lab.WaitFor(t.Context(), 90*time.Second, func() bool {
 		firstFailed, firstGood = 0, 0
-		for _, r := range rounds(t, client, base, sel, cut.Add(-time.Minute).UnixMilli()) {
+		rs := rounds(t, client, base, sel, cut.Add(-time.Minute).UnixMilli())
+		for i, r := range rs {
+			if i > 0 && r.ms-rs[i-1].ms > 15000 {
+				return false // a round still on its way
+			}
 			switch {
 			case firstFailed == 0 && r.up == 0:
 				firstFailed = r.ms
-			case firstFailed != 0 && r.up == 1:
+			case firstFailed != 0 && firstGood == 0 && r.up == 1:
 				firstGood = r.ms
-				return true
 			}
 		}
-		return false
+		return len(rs) > 0 && rs[0].ms < cut.UnixMilli() && firstGood != 0 && rs[len(rs)-1].ms > firstGood
 	}) {
-		t.Fatalf("the rounds of the cut did not arrive (first failed %d)", firstFailed)
+		t.Fatalf("the rounds of the cut did not arrive (first failed %d, first good %d)", firstFailed, firstGood)
 	}
 	cutLen := time.Duration(firstGood-firstFailed) * time.Millisecond
 	wantSec := int64(cutLen.Round(time.Second) / time.Second)
@@ -197,11 +202,11 @@ type round struct {
 	up float64
 }
 
-// rounds returns the samples of the series selected by sel since a time
-// (unix ms), in time order, asked from inside the lab.
+// rounds returns the samples of the series selected by sel in the last 3
+// hours since a time (unix ms), in time order, asked from inside the lab.
 func rounds(t *testing.T, c *http.Client, base, sel string, since int64) []round {
 	t.Helper()
-	q := url.Values{"query": {sel + "[1h]"}, "time": {strconv.FormatInt(time.Now().Unix()+5, 10)}}
+	q := url.Values{"query": {sel + "[3h]"}, "time": {strconv.FormatInt(time.Now().Unix()+5, 10)}}
 	resp, err := c.Get(base + "/api/v1/query?" + q.Encode())
 	if err != nil {
 		t.Fatalf("query collector: %v", err)

@@ -413,22 +413,7 @@ func TestIntegrationSLAToTheSlot(t *testing.T) {
 // 10:00:30–10:03:50.
 func TestExplainLinkOutagesToTheSlot(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	invPath := filepath.Join(dir, "inventory.yml")
-	if err := os.WriteFile(invPath, []byte(slotTestInventory), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := config.Default()
-	cfg.DataDir, cfg.Inventory = dir, invPath
-	db, err := statedb.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	r, err := newSLARuntime(ctx, cfg, db, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, db := testSLARuntime(t, slotTestInventory)
 	wib := time.FixedZone("WIB", 7*3600)
 	t0 := time.Date(2026, 10, 10, 10, 0, 0, 0, wib)
 	var marks []sla.Mark
@@ -447,6 +432,29 @@ func TestExplainLinkOutagesToTheSlot(t *testing.T) {
 	if len(got) != 1 || !got[0].Start.Equal(t0.Add(30*time.Second)) || !got[0].End.Equal(t0.Add(3*time.Minute+50*time.Second)) {
 		t.Fatalf("outages %+v, want 10:00:30–10:03:50", got)
 	}
+}
+
+// testSLARuntime is the daemon's SLA runtime on a new data directory
+// with an inventory.
+func testSLARuntime(t *testing.T, inventory string) (*slaRuntime, *statedb.DB) {
+	t.Helper()
+	dir := t.TempDir()
+	invPath := filepath.Join(dir, "inventory.yml")
+	if err := os.WriteFile(invPath, []byte(inventory), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.DataDir, cfg.Inventory = dir, invPath
+	db, err := statedb.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	r, err := newSLARuntime(context.Background(), cfg, db, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, db
 }
 
 func grepLines(s, sub string) string {

@@ -193,7 +193,7 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 			row := LinkRow{
 				Link: l.ID, Name: l.Name, Site: s.ID, OPD: s.OPD, Type: l.Type, ISP: l.ISP, Circuit: l.Circuit,
 				TimeZone: zoneName(s), Figures: lr.Figures, Target: lr.Target, Met: lr.Met, Outages: len(lr.Outages),
-				Downtime: downtime(&lr.Result), Daily: lr.Daily,
+				Downtime: lr.Downtime, Daily: lr.Daily,
 			}
 			r.Links = append(r.Links, row)
 			r.Summary.Links++
@@ -239,7 +239,7 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 		row := SiteRow{
 			Site: s.ID, Name: s.Name, Kind: s.Kind, OPD: s.OPD, District: s.District, TimeZone: zoneName(s),
 			Links: sr.Links, Figures: sr.Figures, Target: sr.Target, Met: sr.Met, Outages: len(sr.Outages),
-			Downtime: downtime(&sr.Result), Daily: sr.Daily,
+			Downtime: sr.Downtime, Daily: sr.Daily,
 		}
 		r.Sites = append(r.Sites, row)
 		siteUp += sr.Available()
@@ -324,7 +324,7 @@ func buildServices(ctx context.Context, r *Report, comp *sla.Computation, inv *i
 			Service: sv.ID, Name: sv.Name, Category: sv.Category, URL: sv.URL, Site: sv.Site, OPD: sv.OPD,
 			Check: sv.Probe.Measurement + " " + sv.Probe.Target, TimeZone: zoneName(site),
 			Figures: res.Figures, Target: res.Target, Met: res.Met, Outages: len(res.Outages),
-			Downtime: downtime(&res.Result), Daily: res.Daily,
+			Downtime: res.Downtime, Daily: res.Daily,
 		})
 		s := &r.Summary
 		s.Services++

@@ -26,8 +26,8 @@ func fixFigures(f sla.Figures) sla.Figures {
 }
 
 // fixDowntime is the down time by cause in minutes, and MTTR and MTBF.
-func fixDowntime(byCause map[string]int, mttr, mtbf *float64) Downtime {
-	d := Downtime{DowntimeByCause: map[string]float64{}, DowntimeByCauseSeconds: map[string]int64{}, MTTRMinutes: mttr, MTBFMinutes: mtbf}
+func fixDowntime(byCause map[string]int, mttr, mtbf *float64) sla.Downtime {
+	d := sla.Downtime{DowntimeByCause: map[string]float64{}, DowntimeByCauseSeconds: map[string]int64{}, MTTRMinutes: mttr, MTBFMinutes: mtbf}
 	for k, v := range byCause {
 		d.DowntimeByCause[k], d.DowntimeByCauseSeconds[k] = float64(v), 60*int64(v)
 	}

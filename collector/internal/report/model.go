@@ -135,7 +135,7 @@ type SiteRow struct {
 	Target  float64 `json:"sla_target_pct"`
 	Met     *bool   `json:"sla_met"`
 	Outages int     `json:"outages"`
-	Downtime
+	sla.Downtime
 	// Daily availability, percent per local day (nil: no data), for charts.
 	Daily []*float64 `json:"daily_availability_pct"`
 }
@@ -154,7 +154,7 @@ type LinkRow struct {
 	Target  float64 `json:"sla_target_pct"`
 	Met     *bool   `json:"sla_met"`
 	Outages int     `json:"outages"`
-	Downtime
+	sla.Downtime
 	Daily []*float64 `json:"daily_availability_pct"`
 }
 
@@ -171,27 +171,11 @@ type ServiceRow struct {
 	Check    string `json:"check"`
 	TimeZone string `json:"time_zone"`
 	sla.Figures
-	Target   float64    `json:"sla_target_pct"`
-	Met      *bool      `json:"sla_met"`
-	Outages  int        `json:"outages"`
-	Downtime            // causes: service | network | unknown
-	Daily    []*float64 `json:"daily_availability_pct"`
-}
-
-// Downtime is the down time of a row by cause, and its MTTR and MTBF:
-// seconds, and the same in minutes.
-type Downtime struct {
-	DowntimeByCause        map[string]float64 `json:"downtime_by_cause_minutes"`
-	DowntimeByCauseSeconds map[string]int64   `json:"downtime_by_cause_seconds"`
-	MTTRMinutes            *float64           `json:"mttr_minutes"`
-	MTBFMinutes            *float64           `json:"mtbf_minutes"`
-	MTTRSeconds            *float64           `json:"mttr_seconds"`
-	MTBFSeconds            *float64           `json:"mtbf_seconds"`
-}
-
-func downtime(r *sla.Result) Downtime {
-	return Downtime{DowntimeByCause: r.DowntimeByCause, DowntimeByCauseSeconds: r.DowntimeByCauseSeconds,
-		MTTRMinutes: r.MTTRMinutes, MTBFMinutes: r.MTBFMinutes, MTTRSeconds: r.MTTRSeconds, MTBFSeconds: r.MTBFSeconds}
+	Target       float64    `json:"sla_target_pct"`
+	Met          *bool      `json:"sla_met"`
+	Outages      int        `json:"outages"`
+	sla.Downtime            // causes: service | network | unknown
+	Daily        []*float64 `json:"daily_availability_pct"`
 }
 
 // incident is an outage as an incident row.

@@ -193,17 +193,23 @@ const ExcludedShort = "short"
 type Result struct {
 	Target float64 `json:"sla_target_pct"`
 	Figures
-	Met                    *bool              `json:"sla_met"`
-	Outages                []Outage           `json:"outages"`
+	Met     *bool    `json:"sla_met"`
+	Outages []Outage `json:"outages"`
+	Downtime
+	// Daily is the availability of each local day of the period, percent
+	// (nil: no data that day).
+	Daily []*float64 `json:"-"`
+}
+
+// Downtime is the down time of a period by cause, and MTTR and MTBF:
+// seconds, and the same in minutes.
+type Downtime struct {
+	DowntimeByCause        map[string]float64 `json:"downtime_by_cause_minutes"`
+	DowntimeByCauseSeconds map[string]int64   `json:"downtime_by_cause_seconds"`
 	MTTRMinutes            *float64           `json:"mttr_minutes"`
 	MTBFMinutes            *float64           `json:"mtbf_minutes"`
 	MTTRSeconds            *float64           `json:"mttr_seconds"`
 	MTBFSeconds            *float64           `json:"mtbf_seconds"`
-	DowntimeByCause        map[string]float64 `json:"downtime_by_cause_minutes"`
-	DowntimeByCauseSeconds map[string]int64   `json:"downtime_by_cause_seconds"`
-	// Daily is the availability of each local day of the period, percent
-	// (nil: no data that day).
-	Daily []*float64 `json:"-"`
 }
 
 // LinkResult is the SLA of one link for one period.
