@@ -1,6 +1,9 @@
 package sla
 
-import "math/bits"
+import (
+	"math"
+	"math/bits"
+)
 
 // Slots are the effective states of the six 10-second slots of one
 // minute, four bits each: slot s in bits 4s to 4s+3. A minute whose slots
@@ -86,7 +89,7 @@ func combineSlots(a, b Slots) Slots {
 // of its state otherwise (up, or degraded as it was).
 func SlotStates(bitsOf, coll []uint16) []Slots {
 	out := make([]Slots, len(bitsOf))
-	last := -1 << 40 // slot index of the latest round seen
+	last := math.MinInt32 // slot index of the latest round seen
 	lastDown := false
 	// a minute's slots depend only on its bits, how far back the latest
 	// round is (up to seven slots) and that round's state: a run of
