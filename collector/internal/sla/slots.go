@@ -1,9 +1,6 @@
 package sla
 
-import (
-	"math"
-	"math/bits"
-)
+import "math/bits"
 
 // Slots are the effective states of the six 10-second slots of one
 // minute, four bits each: slot s in bits 4s to 4s+3. A minute whose slots
@@ -89,7 +86,7 @@ func combineSlots(a, b Slots) Slots {
 // of its state otherwise (up, or degraded as it was).
 func SlotStates(bitsOf, coll []uint16) []Slots {
 	out := make([]Slots, len(bitsOf))
-	last := math.MinInt32 // slot index of the latest round seen
+	last := -(1 << 20) // slot index of the latest round seen (none: far before)
 	lastDown := false
 	// a minute's slots depend only on its bits, how far back the latest
 	// round is (up to seven slots) and that round's state: a run of
