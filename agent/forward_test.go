@@ -1,15 +1,12 @@
 package agent
 
 import (
-	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -23,29 +20,10 @@ import (
 // selected by sel in the last 3 hours, asked from inside the lab.
 func samples(t *testing.T, c *http.Client, base, sel string) []int64 {
 	t.Helper()
-	q := url.Values{"query": {sel + "[3h]"}, "time": {strconv.FormatInt(time.Now().Unix()+5, 10)}}
-	resp, err := c.Get(base + "/api/v1/query?" + q.Encode())
-	if err != nil {
-		t.Fatalf("query collector: %v", err)
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Data struct {
-			Result []struct {
-				Values [][2]any `json:"values"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		t.Fatalf("query collector: %v", err)
-	}
 	var ts []int64
-	for _, s := range r.Data.Result {
-		for _, v := range s.Values {
-			ts = append(ts, int64(v[0].(float64)*1000))
-		}
+	for _, r := range rounds(t, c, base, sel, math.MinInt64) {
+		ts = append(ts, r.ms)
 	}
-	sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
 	return ts
 }
 

@@ -4,8 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"testing"
 	"time"
 
@@ -14,14 +19,18 @@ import (
 	"github.com/pantau-noc/pantau/internal/testbuild"
 )
 
-// TestIntegrationLabSLAReport is the SLA engine end to end: an agent at a
-// site probes its gateway every 10 s and sends to a collector in the NOC
-// namespace whose inventory has the link. The site's link is cut for
-// exactly two minutes, placed 5 s clear of probe rounds so that every
-// round in those minutes fails and none outside does. The agent buffers
-// through the cut and forwards afterwards. The report must show one
-// outage of two minutes starting when the cut did, caused by the ISP link
-// (the agent kept reporting), and the availability those minutes give.
+// TestIntegrationLabSLAReport is the SLA engine end to end, to the round:
+// an agent at a site probes its gateway every 10 s and sends to a
+// collector in the NOC namespace whose inventory has the link. The site's
+// link is cut for exactly 180 s, from second 30 of a minute to second 30
+// three minutes later (the issue's cut). The agent buffers through the
+// cut and forwards afterwards. The report, from the API and from the
+// report command, must show one outage whose duration is the time from
+// the agent's first failed round to its first good round after it (read
+// back from the TSDB), starting in the first failed round's 10-second
+// slot, caused by the ISP link (the agent kept reporting), and an
+// availability that counts those 180 s: minute by minute it was two down
+// minutes and two partly down ones counted as available.
 func TestIntegrationLabSLAReport(t *testing.T) {
 	agentBin, colBin := testbuild.Agent(t), testbuild.Collector(t)
 	l, noc, _, site, _, _, siteIf := threeHop(t)
@@ -31,7 +40,12 @@ func TestIntegrationLabSLAReport(t *testing.T) {
 	os.WriteFile(inv, []byte(`sites:
   - {id: lab, name: Kantor Lab, kind: opd, timezone: WIB, sla_target: 99.5}
 links:
-  - {id: lab-wan, site: lab, type: fibre, isp: Lab ISP, icmp: {target: 10.250.2.1}}
+  - id: lab-wan
+    site: lab
+    type: fibre
+    isp: Lab ISP
+    icmp: {target: 10.250.2.1}
+    contract: {target: 99.5, min_outage: 60s, monthly_fee: 15000000}
 `), 0o600)
 	ccfg := filepath.Join(dir, "collector.yml")
 	os.WriteFile(ccfg, []byte(fmt.Sprintf("listen_address: 10.250.1.1:9810\ndata_dir: %s\ninventory: %s\n", data, inv)), 0o600)
@@ -45,37 +59,74 @@ defaults: {interval: 10s, timeout: 2s}
 icmp:
   - {target: 10.250.2.1, name: gw, packets: 1}
 `, filepath.Join(dir, "agent"), base, tok)), 0o600)
-	l.Start(site, agentBin, "run", "--config", acfg, "--log.level", "warn")
 
+	// Rounds come at a fixed offset within every 10 s (the agent's start
+	// time plus its splay). Rounds within half a second of a 10-second
+	// boundary could fall in either slot, and race the cut at second 30:
+	// start the agent again until its offset is clear of them.
 	const sel = `pantau_icmp_up{agent="lab-agent",name="gw"}`
-	var ts []int64
-	if !lab.WaitFor(t.Context(), 60*time.Second, func() bool { ts = samples(t, client, base, sel); return len(ts) >= 2 }) {
-		t.Fatal("no data reached the collector")
+	var o time.Duration
+	for try := 0; ; try++ {
+		cmd, _ := l.Start(site, agentBin, "run", "--config", acfg, "--log.level", "warn")
+		since := time.Now().UnixMilli()
+		var rs []round
+		if !lab.WaitFor(t.Context(), 60*time.Second, func() bool { rs = rounds(t, client, base, sel, since); return len(rs) >= 2 }) {
+			t.Fatal("no data reached the collector")
+		}
+		o = time.Duration(rs[len(rs)-1].ms%10000) * time.Millisecond
+		if o >= 500*time.Millisecond && o <= 9500*time.Millisecond {
+			break
+		}
+		if try == 4 {
+			t.Fatalf("round offset %s five times in a row", o)
+		}
+		t.Logf("round offset %s is too close to a slot boundary; starting the agent again", o)
+		cmd.Process.Kill()
+		cmd.Wait()
 	}
-	// Rounds start at offset o within every 10 s. Cut 5 s before the
-	// first round of a minute M, restore 120 s later: minutes M and M+1
-	// are all down, M-1 and M+2 all up.
-	const interval, cutLen = 10 * time.Second, 2 * time.Minute
-	o := time.Duration(ts[len(ts)-1]%int64(interval/time.Millisecond)) * time.Millisecond
-	m := time.Now().Truncate(time.Minute).Add(time.Minute)
-	for m.Add(o - 5*time.Second).Before(time.Now().Add(2 * time.Second)) {
+	// cut at second 30 of the next minute that leaves time to get ready
+	m := time.Now().Truncate(time.Minute)
+	for m.Add(30 * time.Second).Before(time.Now().Add(2 * time.Second)) {
 		m = m.Add(time.Minute)
 	}
-	cut := m.Add(o - 5*time.Second)
+	cut, restore := m.Add(30*time.Second), m.Add(3*time.Minute+30*time.Second)
 	time.Sleep(time.Until(cut))
 	l.Down(site, siteIf)
-	time.Sleep(time.Until(cut.Add(cutLen)))
+	time.Sleep(time.Until(restore))
 	l.Up(site, siteIf)
-	t.Logf("round offset %s; link cut %s – %s", o, cut.Format("15:04:05.000"), cut.Add(cutLen).Format("15:04:05.000"))
+	t.Logf("round offset %s; link cut %s – %s", o, cut.Format("15:04:05.000"), restore.Format("15:04:05.000"))
 
-	// wait for the buffered rounds and one minute after the cut
-	after := m.Add(cutLen + time.Minute).UnixMilli()
+	// the agent's own rounds, back from the TSDB, once its backlog has
+	// landed (every round from a minute before the cut to one after the
+	// first good round, none missing): the first failed one and the first
+	// good one after it
+	var firstFailed, firstGood int64
 	if !lab.WaitFor(t.Context(), 90*time.Second, func() bool {
-		ts := samples(t, client, base, sel)
-		return len(ts) > 0 && ts[len(ts)-1] >= after
+		firstFailed, firstGood = 0, 0
+		rs := rounds(t, client, base, sel, cut.Add(-time.Minute).UnixMilli())
+		for i, r := range rs {
+			if i > 0 && r.ms-rs[i-1].ms > 15000 {
+				return false // a round still on its way
+			}
+			switch {
+			case firstFailed == 0 && r.up == 0:
+				firstFailed = r.ms
+			case firstFailed != 0 && firstGood == 0 && r.up == 1:
+				firstGood = r.ms
+			}
+		}
+		return len(rs) > 0 && rs[0].ms < cut.UnixMilli() && firstGood != 0 && rs[len(rs)-1].ms > firstGood
 	}) {
-		t.Fatal("the rounds after the cut did not arrive")
+		t.Fatalf("the rounds of the cut did not arrive (first failed %d, first good %d)", firstFailed, firstGood)
 	}
+	cutLen := time.Duration(firstGood-firstFailed) * time.Millisecond
+	wantSec := int64(cutLen.Round(time.Second) / time.Second)
+	t.Logf("first failed round %s, first good %s: %s", time.UnixMilli(firstFailed).Format("15:04:05.000"), time.UnixMilli(firstGood).Format("15:04:05.000"), cutLen)
+	if wantSec != 180 {
+		t.Errorf("the agent's rounds show a cut of %s, want 180 s", cutLen)
+	}
+	slot := func(ms int64) time.Time { return time.UnixMilli(ms - ms%10000) }
+
 	wib, _ := time.LoadLocation("Asia/Jakarta")
 	day := m.In(wib).Format("2006-01-02")
 	resp, err := client.Get(base + "/api/v1/report?format=json&period=" + day + ".." + day)
@@ -87,37 +138,100 @@ icmp:
 	if resp.StatusCode != 200 {
 		t.Fatalf("report: %d %s", resp.StatusCode, body)
 	}
-	var rep struct {
-		Links []struct {
-			Link            string         `json:"link"`
-			Up              int            `json:"up"`
-			Degraded        int            `json:"degraded"`
-			Down            int            `json:"down"`
-			Availability    *float64       `json:"availability_pct"`
-			DowntimeByCause map[string]int `json:"downtime_by_cause_minutes"`
-		} `json:"links"`
-		Incidents []struct {
-			Start           time.Time `json:"start"`
-			DurationMinutes int       `json:"duration_minutes"`
-			DownMinutes     int       `json:"down_minutes"`
-			Cause           string    `json:"cause"`
-		} `json:"incidents"`
+	out := filepath.Join(dir, "report.json")
+	if b, err := exec.Command(colBin, "report", "--config", ccfg, "--period", day+".."+day, "--format", "json", "--out", out).CombinedOutput(); err != nil {
+		t.Fatalf("report command: %v\n%s", err, b)
 	}
-	if err := json.Unmarshal(body, &rep); err != nil {
+	fromCLI, err := os.ReadFile(out)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Links) != 1 || len(rep.Incidents) != 1 {
-		t.Fatalf("report: %d links, incidents %+v", len(rep.Links), rep.Incidents)
+	for name, body := range map[string][]byte{"API": body, "command": fromCLI} {
+		var rep labReport
+		if err := json.Unmarshal(body, &rep); err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Links) != 1 || len(rep.Incidents) != 1 || len(rep.Contracts) != 1 {
+			t.Fatalf("%s: %d links, incidents %+v", name, len(rep.Links), rep.Incidents)
+		}
+		in, lk, c := rep.Incidents[0], rep.Links[0], rep.Contracts[0]
+		if in.DurationSeconds != wantSec || in.DownSeconds != wantSec || !in.Start.Equal(slot(firstFailed)) || !in.End.Equal(slot(firstGood)) || in.Cause != "isp" {
+			t.Errorf("%s: incident %+v, want %d s from %s to %s, cause isp", name, in, wantSec,
+				slot(firstFailed).Format(time.TimeOnly), slot(firstGood).Format(time.TimeOnly))
+		}
+		if lk.DownSeconds != wantSec || lk.DegradedSeconds != 0 || lk.DowntimeByCause["isp"] != wantSec {
+			t.Errorf("%s: link up %d s, degraded %d s, down %d s, by cause %v", name, lk.UpSeconds, lk.DegradedSeconds, lk.DownSeconds, lk.DowntimeByCause)
+		}
+		if want := 100 * float64(lk.UpSeconds) / float64(lk.UpSeconds+wantSec); lk.Availability == nil || *lk.Availability != want {
+			t.Errorf("%s: availability %v, want %v", name, lk.Availability, want)
+		}
+		// the contract counts the outage over its 60 s minimum, in the
+		// whole month
+		if c.CountedSeconds != wantSec || c.PeriodMinutes < 28*1440 {
+			t.Errorf("%s: contract row %+v", name, c)
+		}
+		t.Logf("%s: %d s up, %d s down, availability %.4f %%", name, lk.UpSeconds, lk.DownSeconds, *lk.Availability)
 	}
-	in, lk := rep.Incidents[0], rep.Links[0]
-	if !in.Start.Equal(m) || in.DurationMinutes != 2 || in.DownMinutes != 2 || in.Cause != "isp" {
-		t.Errorf("incident %+v, want start %s, 2 minutes, cause isp", in, m.Format(time.RFC3339))
+}
+
+type labReport struct {
+	Links []struct {
+		Link            string           `json:"link"`
+		UpSeconds       int64            `json:"up_seconds"`
+		DegradedSeconds int64            `json:"degraded_seconds"`
+		DownSeconds     int64            `json:"down_seconds"`
+		Availability    *float64         `json:"availability_pct"`
+		DowntimeByCause map[string]int64 `json:"downtime_by_cause_seconds"`
+	} `json:"links"`
+	Incidents []struct {
+		Start           time.Time `json:"start"`
+		End             time.Time `json:"end"`
+		DurationSeconds int64     `json:"duration_seconds"`
+		DownSeconds     int64     `json:"down_seconds"`
+		Cause           string    `json:"cause"`
+	} `json:"incidents"`
+	Contracts []struct {
+		PeriodMinutes  int   `json:"period_minutes"`
+		CountedSeconds int64 `json:"counted_seconds"`
+	} `json:"contracts"`
+}
+
+// round is one ICMP round read back: its time (unix ms) and up value.
+type round struct {
+	ms int64
+	up float64
+}
+
+// rounds returns the samples of the series selected by sel in the last 3
+// hours since a time (unix ms), in time order, asked from inside the lab.
+func rounds(t *testing.T, c *http.Client, base, sel string, since int64) []round {
+	t.Helper()
+	q := url.Values{"query": {sel + "[3h]"}, "time": {strconv.FormatInt(time.Now().Unix()+5, 10)}}
+	resp, err := c.Get(base + "/api/v1/query?" + q.Encode())
+	if err != nil {
+		t.Fatalf("query collector: %v", err)
 	}
-	if lk.Down != 2 || lk.Degraded != 0 || lk.DowntimeByCause["isp"] != 2 {
-		t.Errorf("link minutes up %d degraded %d down %d, by cause %v", lk.Up, lk.Degraded, lk.Down, lk.DowntimeByCause)
+	defer resp.Body.Close()
+	var r struct {
+		Data struct {
+			Result []struct {
+				Values [][2]any `json:"values"`
+			} `json:"result"`
+		} `json:"data"`
 	}
-	if want := 100 * float64(lk.Up) / float64(lk.Up+2); lk.Availability == nil || *lk.Availability != want {
-		t.Errorf("availability %v, want %v", lk.Availability, want)
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatalf("query collector: %v", err)
 	}
-	t.Logf("report: %d up minutes, %d down, availability %.3f %%", lk.Up, lk.Down, *lk.Availability)
+	var out []round
+	for _, s := range r.Data.Result {
+		for _, v := range s.Values {
+			ms := int64(v[0].(float64)*1000 + 0.5)
+			up, _ := strconv.ParseFloat(v[1].(string), 64)
+			if ms >= since {
+				out = append(out, round{ms, up})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ms < out[j].ms })
+	return out
 }

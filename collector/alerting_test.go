@@ -4,38 +4,19 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/alert"
-	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
-	"github.com/pantau-noc/pantau/collector/internal/statedb"
 )
 
 // What a silent agent's backlog showed: the site's outage while the
 // agent kept probing (heartbeats in its buffer), hence the ISP's.
 func TestExplainOutagesFromLateData(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	invPath := filepath.Join(dir, "inventory.yml")
-	if err := os.WriteFile(invPath, []byte(slaTestInventory), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := config.Default()
-	cfg.DataDir, cfg.Inventory = dir, invPath
-	db, err := statedb.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	r, err := newSLARuntime(ctx, cfg, db, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, db := testSLARuntime(t, slaTestInventory)
 	wib := time.FixedZone("WIB", 7*3600)
 	down0 := time.Date(2026, 10, 10, 10, 0, 0, 0, wib)
 	var marks []sla.Mark

@@ -227,7 +227,7 @@ func Run(ctx context.Context, o Options) error {
 			Config: &cfg.Alerting, Eval: eval,
 			Inventory: slarun.builder.Inventory, InMaintenance: slarun.builder.InMaintenance,
 			DB: state, Enqueue: ob.Enqueue, Notifiers: names, Logger: log.With("component", "alert"), Registerer: reg,
-			Explain: slarun.explainOutages,
+			Explain: slarun.explainOutages, ExplainLink: slarun.explainLinkOutages,
 		})
 		if err != nil {
 			return err

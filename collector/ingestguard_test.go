@@ -91,7 +91,7 @@ func TestIntegrationLinkTagForgery(t *testing.T) {
 	}
 	for _, l := range r.Links {
 		if l.Link == "linkb" && (l.Down != 0 || l.Outages != 0 || l.Up != 6) {
-			t.Errorf("linkb in the report: %d up, %d down, %d outages; want 6 up, no outage", l.Up, l.Down, l.Outages)
+			t.Errorf("linkb in the report: %v up, %v down, %d outages; want 6 up, no outage", l.Up, l.Down, l.Outages)
 		}
 	}
 	// the 403s are logged, once a minute per address, with the token id

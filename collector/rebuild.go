@@ -176,8 +176,8 @@ func rebuildStates(ctx context.Context, q storage.Queryable, inv *inventory.Inve
 		for it.Next() != 0 {
 			t, v := it.At()
 			r, hasRTT := rtt[t]
-			marks = append(marks, sla.Mark{Kind: sla.KindLink, ID: l.ID, Minute: sla.MinuteOf(t * 1e6),
-				Bits: sla.Classify(v > 0, loss[t], r, hasRTT, thr)})
+			// the same mark as at ingest: class and 10-second slot
+			marks = append(marks, sla.RoundMark(sla.KindLink, l.ID, t*1e6, sla.Classify(v > 0, loss[t], r, hasRTT, thr)))
 		}
 		if err := it.Err(); err != nil {
 			return total, series, fmt.Errorf("read %s: %w", ls, err)

@@ -383,8 +383,9 @@ func TestIntegrationScaleOut(t *testing.T) {
 // whether the collector that reports them was running then, so only their
 // sum is compared.
 type dataFigures struct {
-	Up, Degraded, Down, Outages int
-	Unobserved                  int
+	Up, Degraded, Down float64 // minutes
+	Outages            int
+	Unobserved         float64
 }
 
 func figuresOf(l report.LinkRow) dataFigures {

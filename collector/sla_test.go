@@ -5,15 +5,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/config"
+	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/report"
+	"github.com/pantau-noc/pantau/collector/internal/sla"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
 )
 
@@ -262,6 +266,195 @@ func TestIntegrationSLAFromIngest(t *testing.T) {
 	if l4 := fetch(); l4.Up != 18 || l4.Maint != 3 {
 		t.Errorf("dinkes-wan after the rebuild: %+v", l4.Figures)
 	}
+}
+
+const slotTestInventory = `
+sites:
+  - {id: dinkes, name: Dinas Kesehatan, kind: opd, timezone: WIB, sla_target: 99.5}
+links:
+  - id: dinkes-wan
+    site: dinkes
+    type: fibre
+    icmp: {target: 127.0.0.2}
+    contract: {target: 99.5, min_outage: 300s, monthly_fee: 15000000, restitution: proportional}
+`
+
+// TestIntegrationSLAToTheSlot writes ICMP rounds every 10 s (at second 5)
+// to a running collector, with the link cut for 180 s from second 30 of a
+// minute M to second 30 of M+3, out of order and then replayed. The
+// report API must show one outage of 180 s from M+30 s (the first failed
+// round's slot) with 180 down seconds, availability over the seconds, and
+// the contract row of the whole calendar month, not final while the month
+// runs. Then `sla rebuild`'s marks from the stored samples equal those
+// made at ingest.
+func TestIntegrationSLAToTheSlot(t *testing.T) {
+	dir := t.TempDir()
+	invPath := filepath.Join(dir, "inventory.yml")
+	if err := os.WriteFile(invPath, []byte(slotTestInventory), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tc := startCollector(t, func(c *config.Config) { c.Inventory = invPath })
+	tok := tc.token("agent-1", "dinkes")
+	wib, _ := time.LoadLocation("Asia/Jakarta")
+	// 20 minutes of rounds ending two minutes ago, all in one WIB day
+	end := time.Now().Truncate(time.Minute).Add(-2 * time.Minute)
+	if end.In(wib).Hour() == 0 && end.In(wib).Minute() < 25 {
+		end = end.Add(-30 * time.Minute)
+	}
+	start := end.Add(-20 * time.Minute)
+	m := start.Add(8 * time.Minute)
+	cutFrom, cutTo := m.Add(30*time.Second), m.Add(3*time.Minute+30*time.Second)
+	var first, second strings.Builder
+	for ts := start.Add(5 * time.Second); ts.Before(end); ts = ts.Add(10 * time.Second) {
+		b := &first
+		if ts.After(m.Add(2 * time.Minute)) {
+			b = &second
+		}
+		if ts.Before(cutFrom) || !ts.Before(cutTo) {
+			fmt.Fprintf(b, "icmp,target=127.0.0.2 packets_sent=1u,packets_received=1u,loss_ratio=0,rtt_avg_seconds=0.004,up=1i %d\n", ts.Unix())
+		} else {
+			fmt.Fprintf(b, "icmp,target=127.0.0.2 packets_sent=1u,packets_received=0u,loss_ratio=1,up=0i %d\n", ts.Unix())
+		}
+		fmt.Fprintf(b, "agent,version=t uptime_seconds=%d %d\n", ts.Unix()-start.Unix(), ts.Unix())
+	}
+	// the later half first (an agent's backlog), then the earlier, then all again
+	for _, body := range []string{second.String(), first.String(), first.String() + second.String()} {
+		if code, msg := tc.write(tok, body); code != http.StatusNoContent {
+			t.Fatalf("write: %d %s", code, msg)
+		}
+	}
+	day := m.In(wib).Format("2006-01-02")
+	code, js := tc.get("/api/v1/report?format=json&period=" + day + ".." + day)
+	if code != 200 {
+		t.Fatalf("report API: %d %s", code, js)
+	}
+	var rep struct {
+		Summary struct {
+			Restitution int64 `json:"restitution"`
+		} `json:"summary"`
+		Links []struct {
+			Link         string   `json:"link"`
+			Down         float64  `json:"down"`
+			UpSeconds    int64    `json:"up_seconds"`
+			DownSeconds  int64    `json:"down_seconds"`
+			Availability *float64 `json:"availability_pct"`
+		} `json:"links"`
+		Incidents []struct {
+			Start           time.Time `json:"start"`
+			End             time.Time `json:"end"`
+			DurationMinutes float64   `json:"duration_minutes"`
+			DurationSeconds int64     `json:"duration_seconds"`
+			DownSeconds     int64     `json:"down_seconds"`
+		} `json:"incidents"`
+		Contracts []struct {
+			Month          string `json:"month"`
+			PeriodMinutes  int    `json:"period_minutes"`
+			CountedSeconds int64  `json:"counted_seconds"`
+			Final          bool   `json:"final"`
+		} `json:"contracts"`
+	}
+	if err := json.Unmarshal([]byte(js), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Incidents) != 1 || len(rep.Links) != 1 || len(rep.Contracts) != 1 {
+		t.Fatalf("report: links %+v incidents %+v contracts %+v", rep.Links, rep.Incidents, rep.Contracts)
+	}
+	in, l, c := rep.Incidents[0], rep.Links[0], rep.Contracts[0]
+	if !in.Start.Equal(cutFrom) || !in.End.Equal(cutTo) || in.DurationSeconds != 180 || in.DownSeconds != 180 || in.DurationMinutes != 3 {
+		t.Errorf("incident %+v, want %s–%s, 180 s", in, cutFrom.Format(time.TimeOnly), cutTo.Format(time.TimeOnly))
+	}
+	if l.DownSeconds != 180 || l.Down != 3 || l.Availability == nil || *l.Availability != 100*float64(l.UpSeconds)/float64(l.UpSeconds+180) {
+		t.Errorf("link %+v", l)
+	}
+	// the month of M in WIB, whole: not final until it has ended
+	mStart := time.Date(m.In(wib).Year(), m.In(wib).Month(), 1, 0, 0, 0, 0, wib)
+	mEnd := mStart.AddDate(0, 1, 0)
+	if c.Month != mStart.Format("2006-01") || c.PeriodMinutes != int(mEnd.Sub(mStart)/time.Minute) || c.CountedSeconds != 0 ||
+		c.Final != !mEnd.After(time.Now()) || rep.Summary.Restitution != 0 {
+		t.Errorf("contract row %+v (an outage of 180 s is under min_outage 300 s)", c)
+	}
+
+	// sla rebuild makes the marks ingest made, from the stored samples
+	tc.stop()
+	st, err := statedb.Open(context.Background(), tc.cfg.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	from, n := sla.MinuteOf(start.UnixNano()), int(end.Sub(start)/time.Minute)
+	ingested, err := st.Minutes().Range(context.Background(), sla.KindLink, "dinkes-wan", from, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, closeQ, err := openQueryable(tc.cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeQ()
+	inv, err := inventory.Parse(invPath, []byte(slotTestInventory))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rebuilt := sla.NewMemStore()
+	if _, _, err := rebuildStates(context.Background(), q, inv, rebuilt, start, end, func(int, int) {}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := rebuilt.Range(context.Background(), sla.KindLink, "dinkes-wan", from, n)
+	if !slices.Equal(got, ingested) {
+		t.Errorf("sla rebuild's minutes differ from ingest's:\n%016b\n%016b", got, ingested)
+	}
+	if s := sla.SlotStates(ingested, nil)[8]; s.Mask(sla.Down) != 0b111000 {
+		t.Errorf("minute M's slots %x, want the last three down", s)
+	}
+}
+
+// A resolved link_down alert asks for the link's outage to the slot:
+// rounds every 10 s at second 5 down from 10:00:35 to 10:03:45 give
+// 10:00:30–10:03:50.
+func TestExplainLinkOutagesToTheSlot(t *testing.T) {
+	ctx := context.Background()
+	r, db := testSLARuntime(t, slotTestInventory)
+	wib := time.FixedZone("WIB", 7*3600)
+	t0 := time.Date(2026, 10, 10, 10, 0, 0, 0, wib)
+	var marks []sla.Mark
+	for ts := t0.Add(-10*time.Minute + 5*time.Second); ts.Before(t0.Add(10 * time.Minute)); ts = ts.Add(10 * time.Second) {
+		up := ts.Before(t0.Add(35*time.Second)) || ts.After(t0.Add(3*time.Minute+45*time.Second))
+		marks = r.builder.ICMP(marks, "agent-1", "", "127.0.0.2", ts.UnixNano(), up, 0, 0.004, up)
+		marks = append(marks, sla.Mark{Kind: sla.KindCollector, Minute: sla.MinuteOf(ts.UnixNano()), Bits: sla.BitSeen})
+	}
+	if err := db.Minutes().Merge(ctx, marks); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.explainLinkOutages(ctx, "dinkes-wan", t0.Add(time.Minute), t0.Add(3*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !got[0].Start.Equal(t0.Add(30*time.Second)) || !got[0].End.Equal(t0.Add(3*time.Minute+50*time.Second)) {
+		t.Fatalf("outages %+v, want 10:00:30–10:03:50", got)
+	}
+}
+
+// testSLARuntime is the daemon's SLA runtime on a new data directory
+// with an inventory.
+func testSLARuntime(t *testing.T, inventory string) (*slaRuntime, *statedb.DB) {
+	t.Helper()
+	dir := t.TempDir()
+	invPath := filepath.Join(dir, "inventory.yml")
+	if err := os.WriteFile(invPath, []byte(inventory), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.DataDir, cfg.Inventory = dir, invPath
+	db, err := statedb.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	r, err := newSLARuntime(context.Background(), cfg, db, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, db
 }
 
 func grepLines(s, sub string) string {

@@ -261,17 +261,49 @@ func withData(rs []*capacity.Rollup) []*capacity.Rollup {
 }
 
 // explainOutages returns the outages of a site that overlap [from, to],
-// from the minute states (for the alert engine's message when a silent
-// agent is back and its backlog has landed).
+// from the minute states, to the 10-second slot (for the alert engine's
+// message when a silent agent is back and its backlog has landed, and the
+// Telegram console's last outage).
 func (r *slaRuntime) explainOutages(ctx context.Context, siteID string, from, to time.Time) ([]alert.Outage, error) {
 	inv := r.builder.Inventory()
-	if inv == nil {
+	if inv == nil || inv.Site(siteID) == nil {
 		return nil, nil
 	}
 	site := inv.Site(siteID)
-	if site == nil {
+	comp, err := r.computation(ctx, inv, site, from, to)
+	if err != nil {
+		return nil, err
+	}
+	res, err := comp.Site(ctx, site)
+	if err != nil {
+		return nil, fmt.Errorf("outages of site %s: %w", siteID, err)
+	}
+	return overlapping(res.Outages, from, to), nil
+}
+
+// explainLinkOutages returns the outages of a link that overlap [from,
+// to], to the 10-second slot (for a resolved link_down message: the
+// outage from its first failed round to the first good round after it).
+func (r *slaRuntime) explainLinkOutages(ctx context.Context, linkID string, from, to time.Time) ([]alert.Outage, error) {
+	inv := r.builder.Inventory()
+	if inv == nil || inv.Link(linkID) == nil || inv.Site(inv.Link(linkID).Site) == nil {
 		return nil, nil
 	}
+	l := inv.Link(linkID)
+	comp, err := r.computation(ctx, inv, inv.Site(l.Site), from, to)
+	if err != nil {
+		return nil, err
+	}
+	res, err := comp.Link(ctx, l)
+	if err != nil {
+		return nil, fmt.Errorf("outages of link %s: %w", linkID, err)
+	}
+	return overlapping(res.Outages, from, to), nil
+}
+
+// computation is an SLA computation of the site's local days that hold
+// [from, to].
+func (r *slaRuntime) computation(ctx context.Context, inv *inventory.Inventory, site *inventory.Site, from, to time.Time) (*sla.Computation, error) {
 	loc := site.Location
 	if loc == nil {
 		loc = time.UTC
@@ -285,16 +317,16 @@ func (r *slaRuntime) explainOutages(ctx context.Context, siteID string, from, to
 	if err != nil {
 		return nil, err
 	}
-	eng := &sla.Engine{Inv: inv, Store: r.minutes, Windows: ws}
-	res, err := eng.NewComputation(p).Site(ctx, site)
-	if err != nil {
-		return nil, fmt.Errorf("outages of site %s: %w", siteID, err)
-	}
+	return (&sla.Engine{Inv: inv, Store: r.minutes, Windows: ws, NoContracts: true}).NewComputation(p), nil
+}
+
+// overlapping are the outages that overlap [from, to].
+func overlapping(os []sla.Outage, from, to time.Time) []alert.Outage {
 	var out []alert.Outage
-	for _, o := range res.Outages {
+	for _, o := range os {
 		if o.End.After(from) && o.Start.Before(to) {
 			out = append(out, alert.Outage{Start: o.Start, End: o.End, Cause: o.Cause})
 		}
 	}
-	return out, nil
+	return out
 }

@@ -59,10 +59,16 @@ type Options struct {
 	// SLA engine's minute states (nil: none). When an agent that was
 	// silent is back, its resolved message waits LateWait for the agent's
 	// backlog to land and then says when the site was down and why.
-	Explain    func(ctx context.Context, site string, from, to time.Time) ([]Outage, error)
-	LateWait   time.Duration // default 2m
-	Logger     *slog.Logger
-	Registerer prometheus.Registerer
+	Explain func(ctx context.Context, site string, from, to time.Time) ([]Outage, error)
+	// ExplainLink returns a link's outages that overlap [from, to] from
+	// the SLA engine's slots (nil: none). A resolved link_down message
+	// then gives the outage's real start, end and duration, from its
+	// first failed round to the first good round after it, to the 10-s
+	// slot, instead of the rule's evaluation times.
+	ExplainLink func(ctx context.Context, link string, from, to time.Time) ([]Outage, error)
+	LateWait    time.Duration // default 2m
+	Logger      *slog.Logger
+	Registerer  prometheus.Registerer
 }
 
 // States of an alert.
@@ -108,6 +114,10 @@ type Alert struct {
 	Acked       string            `json:"acked,omitempty"`      // who acknowledged it (no repeats)
 	ResolvedAt  time.Time         `json:"resolved_at,omitzero"` // resolving: when the condition cleared
 	Outages     []Outage          `json:"outages,omitempty"`    // resolved agent_silent: what the late data showed
+	// DownFrom and DownUntil are a resolved link_down alert's outage as
+	// the SLA engine measured it (zero: not measured).
+	DownFrom  time.Time `json:"down_from,omitzero"`
+	DownUntil time.Time `json:"down_until,omitzero"`
 }
 
 // Engine evaluates rules and keeps alert state.
@@ -303,6 +313,23 @@ func (e *Engine) explain(ctx context.Context, a *Alert) []Outage {
 	return os
 }
 
+// measure asks the SLA engine for the real extent of a link_down alert
+// that is resolving: its outages overlapping the time the condition held,
+// from the first one's start to the last one's end.
+func (e *Engine) measure(ctx context.Context, a *Alert) {
+	if a.Kind != KindLinkDown || e.o.ExplainLink == nil || a.Labels["link"] == "" {
+		return
+	}
+	os, err := e.o.ExplainLink(ctx, a.Labels["link"], a.ActiveAt, a.LastTrue)
+	if err != nil {
+		e.log.Warn("measuring a link outage failed; its message gives the rule's times", "link", a.Labels["link"], "err", err)
+		return
+	}
+	if len(os) > 0 {
+		a.DownFrom, a.DownUntil = os[0].Start, os[len(os)-1].End
+	}
+}
+
 // Fingerprint identifies a rule's label set.
 func Fingerprint(rule string, labels map[string]string) string {
 	h := sha256.New()
@@ -380,6 +407,7 @@ func (e *Engine) Step(ctx context.Context, now time.Time) error {
 					changed[fp] = true
 					continue
 				}
+				e.measure(ctx, a)
 				delete(e.alerts, fp)
 				resolved = append(resolved, a)
 			}
@@ -783,18 +811,47 @@ type messageData struct {
 	Zone     *time.Location
 }
 
-// Since is when the problem began, in the site's zone.
-func (d *messageData) Since() string { return localTime(d.ActiveAt, d.Zone) }
+// measured tells whether the SLA engine measured the alert's outage.
+func (d *messageData) measured() bool { return !d.DownFrom.IsZero() && d.DownUntil.After(d.DownFrom) }
 
-// Until is when the condition last held, in the site's zone.
-func (d *messageData) Until() string { return localTime(d.LastTrue, d.Zone) }
+// Since is when the problem began, in the site's zone: the first failed
+// round of a measured link outage (to the second), else when the
+// condition first held.
+func (d *messageData) Since() string {
+	if d.measured() {
+		return localTimeSec(d.DownFrom, d.Zone)
+	}
+	return localTime(d.ActiveAt, d.Zone)
+}
 
-// Duration is how long the problem lasted, in words.
+// Until is when the problem ended, in the site's zone: the first good
+// round after a measured link outage, else when the condition last held.
+func (d *messageData) Until() string {
+	if d.measured() {
+		return localTimeSec(d.DownUntil, d.Zone)
+	}
+	return localTime(d.LastTrue, d.Zone)
+}
+
+// Duration is how long the problem lasted, in words, to the second: the
+// measured outage's, else the time the condition held.
 func (d *messageData) Duration() string {
+	if d.measured() {
+		return duration(d.DownUntil.Sub(d.DownFrom), d.Lang)
+	}
 	return duration(d.LastTrue.Sub(d.ActiveAt), d.Lang)
 }
 
 func localTime(t time.Time, loc *time.Location) string {
+	return localFormat(t, loc, "2006-01-02 15:04")
+}
+
+// localTimeSec is localTime to the second.
+func localTimeSec(t time.Time, loc *time.Location) string {
+	return localFormat(t, loc, "2006-01-02 15:04:05")
+}
+
+func localFormat(t time.Time, loc *time.Location, layout string) string {
 	t = t.In(loc)
 	name, _ := t.Zone()
 	switch name {
@@ -805,26 +862,28 @@ func localTime(t time.Time, loc *time.Location) string {
 	case "+09", "WIT":
 		name = "WIT"
 	}
-	return t.Format("2006-01-02 15:04") + " " + name
+	return t.Format(layout) + " " + name
 }
 
-// duration writes d to the minute ("1 jam 5 menit", "1 h 5 min"); under a
-// minute is "< 1 menit".
+// duration writes d to the second ("1 jam 5 menit 10 detik", "3 min
+// 23 s"), leaving out units that are zero; under a second is "< 1 detik".
 func duration(d time.Duration, lang string) string {
-	h, m := int(d.Hours()), int(d.Minutes())%60
-	hu, mu, less := "jam", "menit", "< 1 menit"
+	d = d.Truncate(time.Second)
+	units := [3]string{"jam", "menit", "detik"}
+	less := "< 1 detik"
 	if lang == "en" {
-		hu, mu, less = "h", "min", "< 1 min"
+		units, less = [3]string{"h", "min", "s"}, "< 1 s"
 	}
-	switch {
-	case h == 0 && m == 0:
+	if d <= 0 {
 		return less
-	case h == 0:
-		return fmt.Sprintf("%d %s", m, mu)
-	case m == 0:
-		return fmt.Sprintf("%d %s", h, hu)
 	}
-	return fmt.Sprintf("%d %s %d %s", h, hu, m, mu)
+	var parts []string
+	for i, n := range []int64{int64(d / time.Hour), int64(d/time.Minute) % 60, int64(d/time.Second) % 60} {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, units[i]))
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // render builds the notification of an alert.

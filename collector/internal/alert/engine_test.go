@@ -168,6 +168,49 @@ func TestLifecycleAndMessages(t *testing.T) {
 	}
 }
 
+// The resolved message of a link_down alert gives the outage the SLA
+// engine measured from the rounds (first failed round 10:00:30, first
+// good round 10:03:53 → 3 min 23 s; the "Lasted: 2 min"), not
+// the rule's evaluation times (10:01:00 to 10:03:30).
+func TestResolvedLinkDownMeasured(t *testing.T) {
+	ev := &fakeEval{now: map[string][]Sample{}}
+	ob := &outbox{ids: map[string]bool{}}
+	cfg := &Config{Lang: "en", Rules: []Rule{{Name: "LinkDown", Kind: KindLinkDown, For: dur("30s"), ClearFor: ptr(dur("1m"))}}}
+	e := newEngine(t, openDB(t, t.TempDir()), cfg, ev, ob, testInventory)
+	t0 := time.Date(2026, 10, 10, 1, 0, 0, 0, time.UTC) // 10:00 WIT
+	var asked [3]string
+	e.o.ExplainLink = func(_ context.Context, link string, from, to time.Time) ([]Outage, error) {
+		asked = [3]string{link, from.Sub(t0).String(), to.Sub(t0).String()}
+		return []Outage{{Start: t0.Add(30 * time.Second), End: t0.Add(3*time.Minute + 53*time.Second), Cause: "isp"}}, nil
+	}
+	ev.set("LinkDown", linkDown)
+	for at := time.Minute; at <= 3*time.Minute+30*time.Second; at += 30 * time.Second {
+		e.Step(context.Background(), t0.Add(at))
+	}
+	ev.set("LinkDown")
+	for at := 4 * time.Minute; at <= 5*time.Minute; at += 30 * time.Second {
+		e.Step(context.Background(), t0.Add(at))
+	}
+	msgs := ob.all()
+	if len(msgs) != 2 || msgs[1].m.Status != "resolved" {
+		t.Fatalf("messages %+v", msgs)
+	}
+	want := "Site: Dinas Kesehatan (dinkes)\nOPD: dinkes\nDistrict: aimas\nSince: 2026-10-10 10:00:30 WIT\nRecovered: 2026-10-10 10:03:53 WIT\nLasted: 3 min 23 s\nRule: LinkDown"
+	if msgs[1].m.Text != want {
+		t.Errorf("resolved message\n%s\nwant\n%s", msgs[1].m.Text, want)
+	}
+	if asked != [3]string{"dinkes-wan", "1m0s", "3m30s"} {
+		t.Errorf("asked the SLA engine for %v", asked)
+	}
+	// without the SLA engine's answer: the rule's times, to the second
+	if got := duration(2*time.Minute+30*time.Second, "id"); got != "2 menit 30 detik" {
+		t.Errorf("duration %q", got)
+	}
+	if got := duration(3*time.Hour, "en"); got != "3 h" {
+		t.Errorf("duration %q", got)
+	}
+}
+
 // A link flapping every 30 s for 10 minutes gives one alert and, once it
 // is stable, one resolution.
 func TestFlappingGivesOneAlert(t *testing.T) {
@@ -191,7 +234,7 @@ func TestFlappingGivesOneAlert(t *testing.T) {
 	}
 	msgs := ob.all()
 	if len(msgs) != 2 || msgs[0].m.Status != "firing" || msgs[1].m.Status != "resolved" ||
-		msgs[0].m.Title != "🔴 Link dinkes-wan DOWN — Dinas Kesehatan" || !strings.Contains(msgs[1].m.Text, "Lasted: 9 min") {
+		msgs[0].m.Title != "🔴 Link dinkes-wan DOWN — Dinas Kesehatan" || !strings.Contains(msgs[1].m.Text, "Lasted: 9 min 15 s") {
 		for _, m := range msgs {
 			t.Logf("%s %q %q", m.m.Status, m.m.Title, m.m.Text)
 		}
@@ -528,7 +571,7 @@ links:
 	step(10 * time.Minute)
 	step(10*time.Minute + 30*time.Second)
 	msgs = ob.all()
-	if len(msgs) != 4 || msgs[2].m.Title != "✅ PULIH: 3 peringatan — aimas" || !strings.Contains(msgs[2].m.Text, "• Link a2-wan PUTUS — SMP 1 Aimas (9 menit)") {
+	if len(msgs) != 4 || msgs[2].m.Title != "✅ PULIH: 3 peringatan — aimas" || !strings.Contains(msgs[2].m.Text, "• Link a2-wan PUTUS — SMP 1 Aimas (9 menit 30 detik)") {
 		for _, m := range msgs {
 			t.Logf("%q %q", m.m.Title, m.m.Text)
 		}

@@ -66,9 +66,9 @@ func BenchmarkMonthlyReport5000Links(b *testing.B) {
 	d1, _ := sla.DayOf(from + int64(n) + sla.MinutesPerDay)
 	st := db.Minutes()
 	// every link up with a 20-minute outage every 3 days; the collector ran
-	coll := map[sla.DayKey]*[sla.MinutesPerDay]uint8{}
+	coll := map[sla.DayKey]*[sla.MinutesPerDay]uint16{}
 	for d := d0; d <= d1; d++ {
-		a := new([sla.MinutesPerDay]uint8)
+		a := new([sla.MinutesPerDay]uint16)
 		for i := range a {
 			a[i] = sla.BitSeen
 		}
@@ -78,16 +78,22 @@ func BenchmarkMonthlyReport5000Links(b *testing.B) {
 		b.Fatal(err)
 	}
 	for i := range in.Links {
-		g := map[sla.DayKey]*[sla.MinutesPerDay]uint8{}
+		g := map[sla.DayKey]*[sla.MinutesPerDay]uint16{}
+		// rounds every 30 s, in slots 0 and 3; the outage starts and
+		// ends with a partly down minute
+		up := sla.BitUp | sla.BitSlotGood | sla.BitSlotGood<<3
+		down := sla.BitDown | sla.BitSlotDown | sla.BitSlotDown<<3
 		for d := d0; d <= d1; d++ {
-			a := new([sla.MinutesPerDay]uint8)
+			a := new([sla.MinutesPerDay]uint16)
 			for m := range a {
-				a[m] = sla.BitUp
+				a[m] = up
 			}
 			if (d+int64(i))%3 == 0 {
 				for m := 600; m < 620; m++ {
-					a[m] = sla.BitDown
+					a[m] = down
 				}
+				a[599] = sla.BitUp | sla.BitDown | sla.BitSlotGood | sla.BitSlotDown<<3
+				a[620] = sla.BitUp | sla.BitDown | sla.BitSlotDown | sla.BitSlotGood<<3
 			}
 			g[sla.DayKey{Kind: sla.KindLink, ID: in.Links[i].ID, Day: d}] = a
 		}

@@ -192,31 +192,30 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 		r.Scope = Scope{Kind: "pemda", Name: T(lang, "scope.pemda")}
 	}
 
-	eng := &sla.Engine{Inv: inv, Store: in.Store, Windows: in.Windows}
+	eng := &sla.Engine{Inv: inv, Store: in.Store, Windows: in.Windows, Now: o.Now}
 	comp := eng.NewComputation(p)
 	results, err := computeSites(ctx, comp, in, sites, p, o)
 	if err != nil {
 		return nil, err
 	}
 	var (
-		sumUp, sumKnown, sumNoData int
-		siteUp, siteKnown          int
+		sumUp, sumKnown, sumNoData int64
+		siteUp, siteKnown          int64
 	)
-	r.Summary.DowntimeByCause = map[string]int{}
+	r.Summary.DowntimeByCause = map[string]float64{}
+	r.Summary.DowntimeByCauseSeconds = map[string]int64{}
 	for i, s := range sites {
 		res := results[i]
-		sp := p.In(s.Location)
 		for j, l := range inv.LinksOfSite(s.ID) {
 			lr := res.links[j]
 			row := LinkRow{
 				Link: l.ID, Name: l.Name, Site: s.ID, OPD: s.OPD, Type: l.Type, ISP: l.ISP, Circuit: l.Circuit,
 				TimeZone: zoneName(s), Figures: lr.Figures, Target: lr.Target, Met: lr.Met, Outages: len(lr.Outages),
-				DowntimeByCause: lr.DowntimeByCause, MTTRMinutes: lr.MTTRMinutes, MTBFMinutes: lr.MTBFMinutes,
-				Daily: daily(lr.States, sp),
+				Downtime: lr.Downtime, Daily: lr.Daily,
 			}
 			r.Links = append(r.Links, row)
 			r.Summary.Links++
-			known := lr.Up + lr.Degraded + lr.Down
+			known := lr.Known()
 			if known > 0 {
 				r.Summary.LinksWithData++
 			}
@@ -227,26 +226,30 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 					r.Summary.LinksMissingSLA++
 				}
 			}
-			sumUp += lr.Up + lr.Degraded
+			sumUp += lr.Available()
 			sumKnown += known
-			sumNoData += lr.NoData
+			sumNoData += lr.NoDataSeconds
 			counted := map[int]bool{}
 			for _, cm := range lr.Contract {
 				r.Contracts = append(r.Contracts, ContractRow{Link: l.ID, ISP: l.ISP, Circuit: l.Circuit, ContractMonth: cm})
-				r.Summary.Restitution += cm.Restitution
+				switch {
+				case cm.Claimable:
+					r.Summary.Restitution += cm.Restitution
+				case !cm.Final:
+					r.Summary.RestitutionProvisional += cm.Restitution
+				}
 				for _, i := range cm.Outages {
 					counted[i] = true
 				}
 			}
-			for i, ou := range lr.Outages {
-				r.Incidents = append(r.Incidents, Incident{
-					Link: l.ID, Site: s.ID, Start: ou.Start.In(s.Location), End: ou.End.In(s.Location),
-					DurationMinutes: ou.DurationMinutes, DownMinutes: ou.DownMinutes, MaintenanceMinutes: ou.MaintenanceMinutes,
-					InPeriodMinutes: ou.InPeriodMinutes, Cause: ou.Cause, ContractCounted: counted[i],
-				})
+			for i := range lr.Outages {
+				ou := &lr.Outages[i]
+				in := incident(ou, s.Location)
+				in.Link, in.Site, in.ContractCounted = l.ID, s.ID, counted[i]
+				r.Incidents = append(r.Incidents, in)
 				r.Summary.Outages++
-				r.Summary.DowntimeMinutes += ou.InPeriodMinutes
-				r.Summary.DowntimeByCause[ou.Cause] += ou.InPeriodMinutes
+				r.Summary.DowntimeSeconds += ou.InPeriodSeconds
+				r.Summary.DowntimeByCauseSeconds[ou.Cause] += ou.InPeriodSeconds
 			}
 		}
 		r.Capacity = append(r.Capacity, res.capacity...)
@@ -254,21 +257,24 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 		row := SiteRow{
 			Site: s.ID, Name: s.Name, Kind: s.Kind, OPD: s.OPD, District: s.District, TimeZone: zoneName(s),
 			Links: sr.Links, Figures: sr.Figures, Target: sr.Target, Met: sr.Met, Outages: len(sr.Outages),
-			DowntimeByCause: sr.DowntimeByCause, MTTRMinutes: sr.MTTRMinutes, MTBFMinutes: sr.MTBFMinutes,
-			Daily: daily(sr.States, sp),
+			Downtime: sr.Downtime, Daily: sr.Daily,
 		}
 		r.Sites = append(r.Sites, row)
-		siteUp += sr.Up + sr.Degraded
-		siteKnown += sr.Up + sr.Degraded + sr.Down
+		siteUp += sr.Available()
+		siteKnown += sr.Known()
 	}
-	if err := buildServices(ctx, r, comp, inv, servicesInScope(inv, sites, o), p); err != nil {
+	r.Summary.DowntimeMinutes = sla.Min(r.Summary.DowntimeSeconds)
+	for k, v := range r.Summary.DowntimeByCauseSeconds {
+		r.Summary.DowntimeByCause[k] = sla.Min(v)
+	}
+	if err := buildServices(ctx, r, comp, inv, servicesInScope(inv, sites, o)); err != nil {
 		return nil, err
 	}
 	r.Summary.Sites = len(sites)
-	r.Summary.Availability = pct(sumUp, sumKnown)
-	r.Summary.Completeness = pct(sumKnown, sumKnown+sumNoData)
-	r.Summary.WorstCase = pct(sumUp, sumKnown+sumNoData)
-	r.Summary.SiteAvailability = pct(siteUp, siteKnown)
+	r.Summary.Availability = sla.Pct(sumUp, sumKnown)
+	r.Summary.Completeness = sla.Pct(sumKnown, sumKnown+sumNoData)
+	r.Summary.WorstCase = sla.Pct(sumUp, sumKnown+sumNoData)
+	r.Summary.SiteAvailability = sla.Pct(siteUp, siteKnown)
 	sort.SliceStable(r.Incidents, func(i, j int) bool { return r.Incidents[i].Start.Before(r.Incidents[j].Start) })
 
 	if err := coverage(ctx, r, in, sites, p, o); err != nil {
@@ -324,8 +330,8 @@ func servicesInScope(inv *inventory.Inventory, sites []*inventory.Site, o Option
 }
 
 // buildServices adds the services' rows, incidents and summary figures.
-func buildServices(ctx context.Context, r *Report, comp *sla.Computation, inv *inventory.Inventory, svcs []*inventory.Service, p sla.Period) error {
-	var up, known int
+func buildServices(ctx context.Context, r *Report, comp *sla.Computation, inv *inventory.Inventory, svcs []*inventory.Service) error {
+	var up, known int64
 	for _, sv := range svcs {
 		res, err := comp.Service(ctx, sv)
 		if err != nil {
@@ -336,12 +342,11 @@ func buildServices(ctx context.Context, r *Report, comp *sla.Computation, inv *i
 			Service: sv.ID, Name: sv.Name, Category: sv.Category, URL: sv.URL, Site: sv.Site, OPD: sv.OPD,
 			Check: sv.Probe.Measurement + " " + sv.Probe.Target, TimeZone: zoneName(site),
 			Figures: res.Figures, Target: res.Target, Met: res.Met, Outages: len(res.Outages),
-			DowntimeByCause: res.DowntimeByCause, MTTRMinutes: res.MTTRMinutes, MTBFMinutes: res.MTBFMinutes,
-			Daily: daily(res.States, p.In(site.Location)),
+			Downtime: res.Downtime, Daily: res.Daily,
 		})
 		s := &r.Summary
 		s.Services++
-		k := res.Up + res.Degraded + res.Down
+		k := res.Known()
 		if k > 0 {
 			s.ServicesWithData++
 		}
@@ -352,19 +357,18 @@ func buildServices(ctx context.Context, r *Report, comp *sla.Computation, inv *i
 				s.ServicesMissingSLA++
 			}
 		}
-		up += res.Up + res.Degraded
+		up += res.Available()
 		known += k
-		for _, ou := range res.Outages {
-			r.Incidents = append(r.Incidents, Incident{
-				Service: sv.ID, Site: sv.Site, Start: ou.Start.In(site.Location), End: ou.End.In(site.Location),
-				DurationMinutes: ou.DurationMinutes, DownMinutes: ou.DownMinutes, MaintenanceMinutes: ou.MaintenanceMinutes,
-				InPeriodMinutes: ou.InPeriodMinutes, Cause: ou.Cause,
-			})
+		for i := range res.Outages {
+			in := incident(&res.Outages[i], site.Location)
+			in.Service, in.Site = sv.ID, sv.Site
+			r.Incidents = append(r.Incidents, in)
 			s.ServiceOutages++
-			s.ServiceDowntimeMinutes += ou.InPeriodMinutes
+			s.ServiceDowntimeSeconds += res.Outages[i].InPeriodSeconds
 		}
 	}
-	r.Summary.ServiceAvailability = pct(up, known)
+	r.Summary.ServiceDowntimeMinutes = sla.Min(r.Summary.ServiceDowntimeSeconds)
+	r.Summary.ServiceAvailability = sla.Pct(up, known)
 	return nil
 }
 
@@ -478,31 +482,6 @@ func computeSites(ctx context.Context, comp *sla.Computation, in Input, sites []
 		return nil, firstErr
 	}
 	return results, ctx.Err()
-}
-
-// daily is availability per local day of the period.
-func daily(states []sla.State, p sla.Period) []*float64 {
-	if states == nil {
-		return nil
-	}
-	var out []*float64
-	i := 0
-	for d := p.Start; d.Before(p.End); d = d.AddDate(0, 0, 1) {
-		n := int(d.AddDate(0, 0, 1).Sub(d) / time.Minute)
-		var up, known int
-		for _, s := range states[i:min(i+n, len(states))] {
-			switch s {
-			case sla.Up, sla.Degraded:
-				up++
-				known++
-			case sla.Down:
-				known++
-			}
-		}
-		out = append(out, pct(up, known))
-		i += n
-	}
-	return out
 }
 
 // capBuf is a worker's reusable sample buffers.
@@ -647,7 +626,7 @@ func capacityRows(ctx context.Context, in Input, l *inventory.Link, s *inventory
 func coverage(ctx context.Context, r *Report, in Input, sites []*inventory.Site, p sla.Period, o Options) error {
 	withData := map[string]bool{}
 	for _, l := range r.Links {
-		if l.Up+l.Degraded+l.Down > 0 {
+		if l.Known() > 0 {
 			withData[l.Link] = true
 		}
 	}

@@ -17,6 +17,27 @@ func fixPct(v float64) *float64 { return &v }
 
 func fixBool(b bool) *bool { return &b }
 
+// fixFigures fills the seconds of figures given in minutes.
+func fixFigures(f sla.Figures) sla.Figures {
+	sec := func(m float64) int64 { return int64(60 * m) }
+	f.Seconds, f.UpSeconds, f.DegradedSeconds, f.DownSeconds = sec(f.Minutes), sec(f.Up), sec(f.Degraded), sec(f.Down)
+	f.MaintSeconds, f.NoDataSeconds, f.MonitoringSeconds = sec(f.Maint), sec(f.NoData), sec(f.Monitoring)
+	return f
+}
+
+// fixDowntime is the down time by cause in minutes, and MTTR and MTBF.
+func fixDowntime(byCause map[string]int, mttr, mtbf *float64) sla.Downtime {
+	d := sla.Downtime{DowntimeByCause: map[string]float64{}, DowntimeByCauseSeconds: map[string]int64{}, MTTRMinutes: mttr, MTBFMinutes: mtbf}
+	for k, v := range byCause {
+		d.DowntimeByCause[k], d.DowntimeByCauseSeconds[k] = float64(v), 60*int64(v)
+	}
+	if mttr != nil {
+		a, b := 60**mttr, 60**mtbf
+		d.MTTRSeconds, d.MTBFSeconds = &a, &b
+	}
+	return d
+}
+
 // fixDaily is 31 days at 100 % with some days changed (nil: no data).
 func fixDaily(changes map[int]*float64) []*float64 {
 	out := make([]*float64, 31)
@@ -61,14 +82,17 @@ func fixtureReport(lang string) *Report {
 		WorstCase:        fixPct(95.96798324356672),
 		SiteAvailability: fixPct(99.02145720348973),
 		Services:         2, ServicesWithData: 2, ServicesMeetingSLA: 1, ServicesMissingSLA: 1,
-		ServiceAvailability: fixPct(99.49443882709808), ServiceOutages: 3, ServiceDowntimeMinutes: 450,
-		Outages:          6,
-		DowntimeMinutes:  1010,
-		DowntimeByCause:  map[string]int{"isp": 770, "parent": 30, "power": 210},
-		Restitution:      173611,
-		CoverageOPD:      fixPct(100),
-		CoverageDistrict: fixPct(50),
-		OpenFollowUps:    1, ClosedFollowUps: 1, ExpiringWithin90d: 3,
+		ServiceAvailability: fixPct(99.49443882709808), ServiceOutages: 3, ServiceDowntimeMinutes: 450, ServiceDowntimeSeconds: 27000,
+		Outages:                6,
+		DowntimeMinutes:        1010,
+		DowntimeSeconds:        60600,
+		DowntimeByCause:        map[string]float64{"isp": 770, "parent": 30, "power": 210},
+		DowntimeByCauseSeconds: map[string]int64{"isp": 46200, "parent": 1800, "power": 12600},
+		Restitution:            173611,
+		RestitutionProvisional: 0,
+		CoverageOPD:            fixPct(100),
+		CoverageDistrict:       fixPct(50),
+		OpenFollowUps:          1, ClosedFollowUps: 1, ExpiringWithin90d: 3,
 	}
 	r.Coverage = Coverage{
 		OPDTotal: 1, OPDMonitored: 1, DistrictTotal: 2, DistrictMonitored: 1,
@@ -87,49 +111,44 @@ func fixtureReport(lang string) *Report {
 	r.Sites = []SiteRow{
 		{
 			Site: "dinkes", Name: "Dinas Kesehatan", Kind: "opd", OPD: "dinkes", TimeZone: "WIB (Asia/Jakarta)", Links: 2,
-			Figures: sla.Figures{Minutes: month, Up: 44470, Degraded: 20, Down: 30, Maint: 120,
-				Availability: fixPct(99.93261455525607), Completeness: fixPct(100), WorstCase: fixPct(99.93261455525607)},
-			Target: 99.5, Met: fixBool(true), Outages: 1, DowntimeByCause: map[string]int{"parent": 30},
-			MTTRMinutes: fixPct(30), MTBFMinutes: fixPct(44490),
+			Figures: fixFigures(sla.Figures{Minutes: month, Up: 44470, Degraded: 20, Down: 30, Maint: 120,
+				Availability: fixPct(99.93261455525607), Completeness: fixPct(100), WorstCase: fixPct(99.93261455525607)}),
+			Target: 99.5, Met: fixBool(true), Outages: 1, Downtime: fixDowntime(map[string]int{"parent": 30}, fixPct(30), fixPct(44490)),
 			Daily: fixDaily(map[int]*float64{21: fixPct(97.91666666666667)}),
 		},
 		{
 			Site: "dist-sentani", Name: "Kantor Distrik Sentani", Kind: "district", OPD: "kominfo", District: "Sentani", TimeZone: "WIT (Asia/Jayapura)", Links: 1,
-			Figures: sla.Figures{Minutes: month, Up: 38000, Degraded: 1500, Down: 800, NoData: 4340,
-				Availability: fixPct(98.01488833746899), Completeness: fixPct(90.27777777777779), WorstCase: fixPct(88.48566308243727)},
-			Target: 99, Met: fixBool(false), Outages: 3, DowntimeByCause: map[string]int{"isp": 620, "power": 180},
-			MTTRMinutes: fixPct(266.6666666666667), MTBFMinutes: fixPct(13166.666666666666),
+			Figures: fixFigures(sla.Figures{Minutes: month, Up: 38000, Degraded: 1500, Down: 800, NoData: 4340,
+				Availability: fixPct(98.01488833746899), Completeness: fixPct(90.27777777777779), WorstCase: fixPct(88.48566308243727)}),
+			Target: 99, Met: fixBool(false), Outages: 3, Downtime: fixDowntime(map[string]int{"isp": 620, "power": 180}, fixPct(266.6666666666667), fixPct(13166.666666666666)),
 			Daily: vsatDaily,
 		},
 		{
 			Site: "dist-waena", Name: "Kantor Distrik Waena", Kind: "district", OPD: "kominfo", District: "Waena", TimeZone: "WIT (Asia/Jayapura)",
-			Figures: sla.Figures{Minutes: month, NoData: month},
-			Target:  99, DowntimeByCause: map[string]int{},
+			Figures: fixFigures(sla.Figures{Minutes: month, NoData: month}),
+			Target:  99, Downtime: fixDowntime(map[string]int{}, nil, nil),
 		},
 	}
 	r.Links = []LinkRow{
 		{
 			Link: "dinkes-fo", Name: "Dinkes serat optik Telkom", Site: "dinkes", OPD: "dinkes", Type: "fibre", ISP: "Telkom", Circuit: "4700123-INET", TimeZone: "WIB (Asia/Jakarta)",
-			Figures: sla.Figures{Minutes: month, Up: 44100, Degraded: 200, Down: 180, Maint: 120, NoData: 40,
-				Availability: fixPct(99.59532374100719), Completeness: fixPct(99.91015274034142), WorstCase: fixPct(99.5058400718778)},
-			Target: 99.5, Met: fixBool(true), Outages: 2, DowntimeByCause: map[string]int{"isp": 150, "power": 30},
-			MTTRMinutes: fixPct(90), MTBFMinutes: fixPct(22150),
+			Figures: fixFigures(sla.Figures{Minutes: month, Up: 44100, Degraded: 200, Down: 180, Maint: 120, NoData: 40,
+				Availability: fixPct(99.59532374100719), Completeness: fixPct(99.91015274034142), WorstCase: fixPct(99.5058400718778)}),
+			Target: 99.5, Met: fixBool(true), Outages: 2, Downtime: fixDowntime(map[string]int{"isp": 150, "power": 30}, fixPct(90), fixPct(22150)),
 			Daily: fixDaily(map[int]*float64{12: fixPct(89.58333333333333), 21: fixPct(97.91666666666667)}),
 		},
 		{
 			Link: "dinkes-radio", Name: "Dinkes radio cadangan", Site: "dinkes", OPD: "dinkes", Type: "radio", ISP: "Diskominfo", Circuit: "", TimeZone: "WIB (Asia/Jakarta)",
-			Figures: sla.Figures{Minutes: month, Up: 44470, Degraded: 20, Down: 30, Maint: 120,
-				Availability: fixPct(99.93261455525607), Completeness: fixPct(100), WorstCase: fixPct(99.93261455525607)},
-			Target: 99, Met: fixBool(true), Outages: 1, DowntimeByCause: map[string]int{"parent": 30},
-			MTTRMinutes: fixPct(30), MTBFMinutes: fixPct(44490),
+			Figures: fixFigures(sla.Figures{Minutes: month, Up: 44470, Degraded: 20, Down: 30, Maint: 120,
+				Availability: fixPct(99.93261455525607), Completeness: fixPct(100), WorstCase: fixPct(99.93261455525607)}),
+			Target: 99, Met: fixBool(true), Outages: 1, Downtime: fixDowntime(map[string]int{"parent": 30}, fixPct(30), fixPct(44490)),
 			Daily: fixDaily(map[int]*float64{21: fixPct(97.91666666666667)}),
 		},
 		{
 			Link: "sentani-vsat", Name: "Sentani VSAT Telkomsat", Site: "dist-sentani", OPD: "kominfo", Type: "vsat", ISP: "Telkomsat", Circuit: "VSAT-SNT-01", TimeZone: "WIT (Asia/Jayapura)",
-			Figures: sla.Figures{Minutes: month, Up: 38000, Degraded: 1500, Down: 800, NoData: 4340,
-				Availability: fixPct(98.01488833746899), Completeness: fixPct(90.27777777777779), WorstCase: fixPct(88.48566308243727)},
-			Target: 99, Met: fixBool(false), Outages: 3, DowntimeByCause: map[string]int{"isp": 620, "power": 180},
-			MTTRMinutes: fixPct(266.6666666666667), MTBFMinutes: fixPct(13166.666666666666),
+			Figures: fixFigures(sla.Figures{Minutes: month, Up: 38000, Degraded: 1500, Down: 800, NoData: 4340,
+				Availability: fixPct(98.01488833746899), Completeness: fixPct(90.27777777777779), WorstCase: fixPct(88.48566308243727)}),
+			Target: 99, Met: fixBool(false), Outages: 3, Downtime: fixDowntime(map[string]int{"isp": 620, "power": 180}, fixPct(266.6666666666667), fixPct(13166.666666666666)),
 			Daily: vsatDaily,
 		},
 	}
@@ -137,19 +156,17 @@ func fixtureReport(lang string) *Report {
 		{
 			Service: "portal", Name: "Portal Resmi Pemda <www>", Category: "portal", URL: "https://portal.example.go.id/", Site: "dinkes", OPD: "kominfo",
 			Check: "http portal", TimeZone: "WIB (Asia/Jakarta)",
-			Figures: sla.Figures{Minutes: month, Up: 44500, Degraded: 60, Down: 50, Maint: 30,
-				Availability: fixPct(99.88791750728537), Completeness: fixPct(100), WorstCase: fixPct(99.88791750728537)},
-			Target: 99, Met: fixBool(true), Outages: 2, DowntimeByCause: map[string]int{"service": 35, "network": 15},
-			MTTRMinutes: fixPct(25), MTBFMinutes: fixPct(22280),
+			Figures: fixFigures(sla.Figures{Minutes: month, Up: 44500, Degraded: 60, Down: 50, Maint: 30,
+				Availability: fixPct(99.88791750728537), Completeness: fixPct(100), WorstCase: fixPct(99.88791750728537)}),
+			Target: 99, Met: fixBool(true), Outages: 2, Downtime: fixDowntime(map[string]int{"service": 35, "network": 15}, fixPct(25), fixPct(22280)),
 			Daily: fixDaily(map[int]*float64{12: fixPct(97.56944444444444), 21: fixPct(98.95833333333334)}),
 		},
 		{
 			Service: "eoffice", Name: "E-Office", Category: "e-office", Site: "dinkes", OPD: "dinkes",
 			Check: "http eoffice", TimeZone: "WIB (Asia/Jakarta)",
-			Figures: sla.Figures{Minutes: month, Up: 44000, Down: 400, NoData: 240,
-				Availability: fixPct(99.09909909909909), Completeness: fixPct(99.46236559139785), WorstCase: fixPct(98.56630824372759)},
-			Target: 99.5, Met: fixBool(false), Outages: 1, DowntimeByCause: map[string]int{"service": 400},
-			MTTRMinutes: fixPct(400), MTBFMinutes: fixPct(44000),
+			Figures: fixFigures(sla.Figures{Minutes: month, Up: 44000, Down: 400, NoData: 240,
+				Availability: fixPct(99.09909909909909), Completeness: fixPct(99.46236559139785), WorstCase: fixPct(98.56630824372759)}),
+			Target: 99.5, Met: fixBool(false), Outages: 1, Downtime: fixDowntime(map[string]int{"service": 400}, fixPct(400), fixPct(44000)),
 			Daily: fixDaily(map[int]*float64{7: fixPct(83.33333333333334), 8: fixPct(88.88888888888889)}),
 		},
 	}
@@ -175,15 +192,22 @@ func fixtureReport(lang string) *Report {
 	}
 	r.Contracts = []ContractRow{
 		{Link: "dinkes-fo", ISP: "Telkom", Circuit: "4700123-INET", ContractMonth: sla.ContractMonth{
-			Month: "2026-10", Active: true, PeriodMinutes: month, CountedMinutes: 150,
-			ExcludedMinutes: map[string]int{"maintenance": 120, "power": 30}, AllowedMinutes: 223,
+			Month: "2026-10", Active: true, PeriodMinutes: month, PeriodSeconds: 60 * month, CountedMinutes: 150, CountedSeconds: 9000,
+			ExcludedMinutes: map[string]float64{"maintenance": 120, "power": 30}, ExcludedSeconds: map[string]int64{"maintenance": 7200, "power": 1800},
+			AllowedMinutes: 223, AllowedSeconds: 13380,
 			Availability: 99.66397849462365, Target: 99.5, Met: true, MonthlyFee: 7500000, Formula: "proportional", Restitution: 0,
-			Outages: []int{0}}},
+			Final: true, Claimable: true, Outages: []int{0}, CountedOutages: 1}},
 		{Link: "sentani-vsat", ISP: "Telkomsat", Circuit: "VSAT-SNT-01", ContractMonth: sla.ContractMonth{
-			Month: "2026-10", Active: true, PeriodMinutes: month, CountedMinutes: 620,
-			ExcludedMinutes: map[string]int{"power": 180}, AllowedMinutes: 446,
+			Month: "2026-10", Active: true, PeriodMinutes: month, PeriodSeconds: 60 * month, CountedMinutes: 620, CountedSeconds: 37200,
+			ExcludedMinutes: map[string]float64{"power": 180}, ExcludedSeconds: map[string]int64{"power": 10800},
+			AllowedMinutes: 446, AllowedSeconds: 26760,
 			Availability: 98.61111111111111, Target: 99, Met: false, MonthlyFee: 12500000, Formula: "proportional", Restitution: 173611,
-			Outages: []int{0, 2}}},
+			Final: true, Claimable: true, Outages: []int{0, 2}, CountedOutages: 2}},
+	}
+	for i := range r.Incidents {
+		in := &r.Incidents[i]
+		in.DurationSeconds, in.DownSeconds = int64(60*in.DurationMinutes), int64(60*in.DownMinutes)
+		in.MaintenanceSeconds, in.InPeriodSeconds = int64(60*in.MaintenanceMinutes), int64(60*in.InPeriodMinutes)
 	}
 	r.Capacity = []CapacityRow{
 		{Link: "dinkes-fo", Site: "dinkes", Direction: "in", CapacityBps: 100e6, CapacitySource: "contract", Samples: 8928,

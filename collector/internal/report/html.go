@@ -40,7 +40,7 @@ var htmlText = map[string][2]string{
 	"fig.followups":   {"Tindak lanjut terbuka", "Open follow-ups"},
 	"fig.expiring":    {"Berakhir dalam 90 hari", "Ending within 90 days"},
 	"note.missing":    {"%d jalur tidak memenuhi, %d tanpa penilaian", "%d missing, %d not assessed"},
-	"note.down":       {"%d menit putus", "%d minutes down"},
+	"note.down":       {"%s menit putus", "%s minutes down"},
 	"note.of":         {"%d dari %d dipantau", "%d of %d monitored"},
 	"note.closed":     {"%d selesai", "%d done"},
 	"note.nodata":     {"tanpa data", "no data"},
@@ -241,7 +241,7 @@ func (p *htmlPage) table(t Table) htmlTable {
 				continue
 			}
 			switch v := row[i].(type) {
-			case int, int64, float64:
+			case int, int64, float64, Seconds:
 				seen = true
 			case nil:
 			default:
@@ -258,7 +258,7 @@ func (p *htmlPage) table(t Table) htmlTable {
 		for i, c := range row {
 			cells[i] = htmlCell{Text: CellText(c)}
 			switch c.(type) {
-			case int, int64, float64:
+			case int, int64, float64, Seconds:
 				cells[i].Class = "n"
 			default:
 				if i < len(short) && short[i] && strings.ContainsAny(cells[i].Text, " -") {
@@ -366,7 +366,7 @@ func figures(p *htmlPage, r *Report) []htmlFigure {
 		{Label: p.s("fig.worst"), Value: pctText(s.WorstCase), Note: nodata(s.WorstCase, "")},
 		met,
 		svc,
-		{Label: p.s("fig.outages"), Value: strconv.Itoa(s.Outages), Note: fmt.Sprintf(p.s("note.down"), s.DowntimeMinutes)},
+		{Label: p.s("fig.outages"), Value: strconv.Itoa(s.Outages), Note: fmt.Sprintf(p.s("note.down"), CellText(mins(s.DowntimeSeconds)))},
 		{Label: p.s("fig.restitution"), Value: rupiah(lang, s.Restitution)},
 		{Label: p.s("fig.cov_opd"), Value: pctText(s.CoverageOPD), Note: fmt.Sprintf(p.s("note.of"), c.OPDMonitored, c.OPDTotal)},
 		{Label: p.s("fig.cov_dist"), Value: pctText(s.CoverageDistrict), Note: fmt.Sprintf(p.s("note.of"), c.DistrictMonitored, c.DistrictTotal)},

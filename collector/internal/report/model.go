@@ -59,27 +59,38 @@ type Summary struct {
 	LinksWithData    int      `json:"links_with_data"`
 	LinksMeetingSLA  int      `json:"links_meeting_sla"`
 	LinksMissingSLA  int      `json:"links_missing_sla"`
-	Availability     *float64 `json:"availability_pct"` // over all links' known minutes
+	Availability     *float64 `json:"availability_pct"` // over all links' known time
 	Completeness     *float64 `json:"completeness_pct"`
 	WorstCase        *float64 `json:"worst_case_pct"`
 	SiteAvailability *float64 `json:"site_availability_pct"`
 	// Services checked by probe plugins (http, dns, tcp, ...).
-	Services               int            `json:"services"`
-	ServicesWithData       int            `json:"services_with_data"`
-	ServicesMeetingSLA     int            `json:"services_meeting_sla"`
-	ServicesMissingSLA     int            `json:"services_missing_sla"`
-	ServiceAvailability    *float64       `json:"service_availability_pct"` // over all services' known minutes
-	ServiceOutages         int            `json:"service_outages"`
-	ServiceDowntimeMinutes int            `json:"service_downtime_minutes"`
-	Outages                int            `json:"outages"`
-	DowntimeMinutes        int            `json:"downtime_minutes"`
-	DowntimeByCause        map[string]int `json:"downtime_by_cause_minutes"`
-	Restitution            int64          `json:"restitution"`
-	CoverageOPD            *float64       `json:"coverage_opd_pct"`
-	CoverageDistrict       *float64       `json:"coverage_district_pct"`
-	OpenFollowUps          int            `json:"open_follow_ups"`
-	ClosedFollowUps        int            `json:"closed_follow_ups"`
-	ExpiringWithin90d      int            `json:"expiring_within_90_days"`
+	Services               int      `json:"services"`
+	ServicesWithData       int      `json:"services_with_data"`
+	ServicesMeetingSLA     int      `json:"services_meeting_sla"`
+	ServicesMissingSLA     int      `json:"services_missing_sla"`
+	ServiceAvailability    *float64 `json:"service_availability_pct"` // over all services' known time
+	ServiceOutages         int      `json:"service_outages"`
+	ServiceDowntimeMinutes float64  `json:"service_downtime_minutes"`
+	ServiceDowntimeSeconds int64    `json:"service_downtime_seconds"`
+	Outages                int      `json:"outages"`
+	// Downtime is the outages' down time in the period, outside
+	// maintenance; the minutes are the seconds divided by 60.
+	DowntimeMinutes        float64            `json:"downtime_minutes"`
+	DowntimeSeconds        int64              `json:"downtime_seconds"`
+	DowntimeByCause        map[string]float64 `json:"downtime_by_cause_minutes"`
+	DowntimeByCauseSeconds map[string]int64   `json:"downtime_by_cause_seconds"`
+	// Restitution is what can be claimed: the contract months that have
+	// ended and whose last day is in the period (each month is claimed
+	// once, in the report that contains its end).
+	Restitution int64 `json:"restitution"`
+	// RestitutionProvisional is that of the months in the report still
+	// running: it may grow until the month ends.
+	RestitutionProvisional int64    `json:"restitution_provisional"`
+	CoverageOPD            *float64 `json:"coverage_opd_pct"`
+	CoverageDistrict       *float64 `json:"coverage_district_pct"`
+	OpenFollowUps          int      `json:"open_follow_ups"`
+	ClosedFollowUps        int      `json:"closed_follow_ups"`
+	ExpiringWithin90d      int      `json:"expiring_within_90_days"`
 }
 
 // Coverage is the cakupan: which OPD and district sites are connected (a
@@ -121,12 +132,10 @@ type SiteRow struct {
 	TimeZone string `json:"time_zone"`
 	Links    int    `json:"links"`
 	sla.Figures
-	Target          float64        `json:"sla_target_pct"`
-	Met             *bool          `json:"sla_met"`
-	Outages         int            `json:"outages"`
-	DowntimeByCause map[string]int `json:"downtime_by_cause_minutes"`
-	MTTRMinutes     *float64       `json:"mttr_minutes"`
-	MTBFMinutes     *float64       `json:"mtbf_minutes"`
+	Target  float64 `json:"sla_target_pct"`
+	Met     *bool   `json:"sla_met"`
+	Outages int     `json:"outages"`
+	sla.Downtime
 	// Daily availability, percent per local day (nil: no data), for charts.
 	Daily []*float64 `json:"daily_availability_pct"`
 }
@@ -142,13 +151,11 @@ type LinkRow struct {
 	Circuit  string `json:"circuit"`
 	TimeZone string `json:"time_zone"`
 	sla.Figures
-	Target          float64        `json:"sla_target_pct"`
-	Met             *bool          `json:"sla_met"`
-	Outages         int            `json:"outages"`
-	DowntimeByCause map[string]int `json:"downtime_by_cause_minutes"`
-	MTTRMinutes     *float64       `json:"mttr_minutes"`
-	MTBFMinutes     *float64       `json:"mtbf_minutes"`
-	Daily           []*float64     `json:"daily_availability_pct"`
+	Target  float64 `json:"sla_target_pct"`
+	Met     *bool   `json:"sla_met"`
+	Outages int     `json:"outages"`
+	sla.Downtime
+	Daily []*float64 `json:"daily_availability_pct"`
 }
 
 // ServiceRow is one service's availability.
@@ -164,13 +171,21 @@ type ServiceRow struct {
 	Check    string `json:"check"`
 	TimeZone string `json:"time_zone"`
 	sla.Figures
-	Target          float64        `json:"sla_target_pct"`
-	Met             *bool          `json:"sla_met"`
-	Outages         int            `json:"outages"`
-	DowntimeByCause map[string]int `json:"downtime_by_cause_minutes"` // service | network | unknown
-	MTTRMinutes     *float64       `json:"mttr_minutes"`
-	MTBFMinutes     *float64       `json:"mtbf_minutes"`
-	Daily           []*float64     `json:"daily_availability_pct"`
+	Target       float64    `json:"sla_target_pct"`
+	Met          *bool      `json:"sla_met"`
+	Outages      int        `json:"outages"`
+	sla.Downtime            // causes: service | network | unknown
+	Daily        []*float64 `json:"daily_availability_pct"`
+}
+
+// incident is an outage as an incident row.
+func incident(o *sla.Outage, loc *time.Location) Incident {
+	return Incident{
+		Start: o.Start.In(loc), End: o.End.In(loc),
+		DurationMinutes: o.DurationMinutes, DownMinutes: o.DownMinutes, MaintenanceMinutes: o.MaintenanceMinutes, InPeriodMinutes: o.InPeriodMinutes,
+		DurationSeconds: o.DurationSeconds, DownSeconds: o.DownSeconds, MaintenanceSeconds: o.MaintenanceSeconds, InPeriodSeconds: o.InPeriodSeconds,
+		Cause: o.Cause,
+	}
 }
 
 // Incident is one outage of one link or one service.
@@ -180,10 +195,14 @@ type Incident struct {
 	Site               string    `json:"site"`
 	Start              time.Time `json:"start"`
 	End                time.Time `json:"end"`
-	DurationMinutes    int       `json:"duration_minutes"`
-	DownMinutes        int       `json:"down_minutes"`
-	MaintenanceMinutes int       `json:"maintenance_minutes"`
-	InPeriodMinutes    int       `json:"in_period_minutes"`
+	DurationMinutes    float64   `json:"duration_minutes"`
+	DownMinutes        float64   `json:"down_minutes"`
+	MaintenanceMinutes float64   `json:"maintenance_minutes"`
+	InPeriodMinutes    float64   `json:"in_period_minutes"`
+	DurationSeconds    int64     `json:"duration_seconds"`
+	DownSeconds        int64     `json:"down_seconds"`
+	MaintenanceSeconds int64     `json:"maintenance_seconds"`
+	InPeriodSeconds    int64     `json:"in_period_seconds"`
 	Cause              string    `json:"cause"`
 	// ContractCounted says whether the ISP contract counts it.
 	ContractCounted bool `json:"contract_counted"`

@@ -50,6 +50,8 @@ func CellText(v any) string {
 		return strconv.FormatInt(x, 10)
 	case float64:
 		return strconv.FormatFloat(x, 'f', 3, 64)
+	case Seconds:
+		return x.String()
 	default:
 		return fmt.Sprint(x)
 	}

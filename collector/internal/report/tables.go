@@ -8,7 +8,8 @@ import (
 )
 
 // Table is one table of the report, as CSV files, XLSX sheets and HTML
-// tables show it. Cells are string, int, int64, float64 or nil (no value).
+// tables show it. Cells are string, int, int64, float64, Seconds or nil
+// (no value).
 type Table struct {
 	Name    string   // file and sheet name: summary, sites, links, ...
 	Title   string   // in the report's language
@@ -25,8 +26,8 @@ var columns = map[string][][2]string{
 	"sites":     {{"lokasi", "site"}, {"nama", "name"}, {"jenis", "kind"}, {"OPD", "OPD"}, {"distrik", "district"}, {"zona waktu", "time zone"}, {"jalur", "links"}, {"menit", "minutes"}, {"naik", "up"}, {"terdegradasi", "degraded"}, {"putus", "down"}, {"pemeliharaan", "maintenance"}, {"tanpa data", "no data"}, {"pemantau mati", "monitoring down"}, {"ketersediaan %", "availability %"}, {"kelengkapan %", "completeness %"}, {"kasus terburuk %", "worst case %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"gangguan", "outages"}, {"MTTR menit", "MTTR minutes"}, {"MTBF menit", "MTBF minutes"}},
 	"links":     {{"jalur", "link"}, {"nama", "name"}, {"lokasi", "site"}, {"OPD", "OPD"}, {"jenis", "type"}, {"ISP", "ISP"}, {"sirkuit", "circuit"}, {"zona waktu", "time zone"}, {"menit", "minutes"}, {"naik", "up"}, {"terdegradasi", "degraded"}, {"putus", "down"}, {"pemeliharaan", "maintenance"}, {"tanpa data", "no data"}, {"pemantau mati", "monitoring down"}, {"ketersediaan %", "availability %"}, {"kelengkapan %", "completeness %"}, {"kasus terburuk %", "worst case %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"gangguan", "outages"}, {"putus karena ISP", "down: ISP"}, {"putus karena induk", "down: parent"}, {"putus karena listrik/agen", "down: power/agent"}, {"putus tidak diketahui", "down: unknown"}, {"MTTR menit", "MTTR minutes"}, {"MTBF menit", "MTBF minutes"}},
 	"services":  {{"layanan", "service"}, {"nama", "name"}, {"kategori", "category"}, {"URL", "URL"}, {"lokasi", "site"}, {"OPD", "OPD"}, {"pemeriksaan", "check"}, {"zona waktu", "time zone"}, {"menit", "minutes"}, {"naik", "up"}, {"terdegradasi", "degraded"}, {"putus", "down"}, {"pemeliharaan", "maintenance"}, {"tanpa data", "no data"}, {"pemantau mati", "monitoring down"}, {"ketersediaan %", "availability %"}, {"kelengkapan %", "completeness %"}, {"kasus terburuk %", "worst case %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"gangguan", "outages"}, {"putus karena layanan", "down: service"}, {"putus karena jaringan", "down: network"}, {"putus tidak diketahui", "down: unknown"}, {"MTTR menit", "MTTR minutes"}, {"MTBF menit", "MTBF minutes"}},
-	"incidents": {{"jalur", "link"}, {"layanan", "service"}, {"lokasi", "site"}, {"mulai", "start"}, {"selesai", "end"}, {"durasi menit", "duration minutes"}, {"menit putus", "down minutes"}, {"menit pemeliharaan", "maintenance minutes"}, {"menit dalam periode", "minutes in period"}, {"penyebab", "cause"}, {"dihitung kontrak", "counted by contract"}},
-	"contracts": {{"jalur", "link"}, {"ISP", "ISP"}, {"sirkuit", "circuit"}, {"bulan", "month"}, {"berlaku", "in force"}, {"menit sebulan", "minutes in month"}, {"menit terhitung", "counted minutes"}, {"dikecualikan: pemeliharaan", "excluded: maintenance"}, {"dikecualikan: listrik", "excluded: power"}, {"dikecualikan: induk", "excluded: parent"}, {"dikecualikan: singkat", "excluded: short"}, {"menit diizinkan", "allowed minutes"}, {"ketersediaan ISP %", "ISP availability %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"biaya bulanan (Rp)", "monthly fee (Rp)"}, {"rumus", "formula"}, {"restitusi (Rp)", "restitution (Rp)"}},
+	"incidents": {{"jalur", "link"}, {"layanan", "service"}, {"lokasi", "site"}, {"mulai", "start"}, {"selesai", "end"}, {"durasi (j:mm:dd)", "duration (h:mm:ss)"}, {"lama putus (j:mm:dd)", "down (h:mm:ss)"}, {"putus saat pemeliharaan (j:mm:dd)", "down in maintenance (h:mm:ss)"}, {"putus dalam periode (j:mm:dd)", "down in period (h:mm:ss)"}, {"penyebab", "cause"}, {"dihitung kontrak", "counted by contract"}},
+	"contracts": {{"jalur", "link"}, {"ISP", "ISP"}, {"sirkuit", "circuit"}, {"bulan", "month"}, {"berlaku", "in force"}, {"menit sebulan", "minutes in month"}, {"terhitung (j:mm:dd)", "counted (h:mm:ss)"}, {"detik terhitung", "counted seconds"}, {"dikecualikan: pemeliharaan (j:mm:dd)", "excluded: maintenance (h:mm:ss)"}, {"dikecualikan: listrik (j:mm:dd)", "excluded: power (h:mm:ss)"}, {"dikecualikan: induk (j:mm:dd)", "excluded: parent (h:mm:ss)"}, {"dikecualikan: singkat (j:mm:dd)", "excluded: short (h:mm:ss)"}, {"menit diizinkan", "allowed minutes"}, {"ketersediaan ISP %", "ISP availability %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"biaya bulanan (Rp)", "monthly fee (Rp)"}, {"rumus", "formula"}, {"restitusi (Rp)", "restitution (Rp)"}, {"bulan selesai", "month ended"}, {"dapat diklaim", "claimable"}},
 	"capacity":  {{"jalur", "link"}, {"lokasi", "site"}, {"arah", "direction"}, {"kapasitas bit/s", "capacity bit/s"}, {"sumber kapasitas", "capacity source"}, {"sampel", "samples"}, {"rata-rata bit/s", "mean bit/s"}, {"p95 bit/s", "p95 bit/s"}, {"puncak bit/s", "peak bit/s"}, {"jam tersibuk", "busy hour"}, {"volume byte", "volume bytes"}, {"utilisasi rata-rata %", "mean utilization %"}, {"utilisasi p95 %", "p95 utilization %"}, {"utilisasi puncak %", "peak utilization %"}, {"tren bit/s per hari", "trend bit/s per day"}, {"prakiraan 80 %", "80 % forecast"}},
 	"reviews":   {{"bulan", "month"}, {"tanggal", "date"}, {"peserta", "participants"}, {"temuan", "findings"}},
 	"followups": {{"no", "no"}, {"dibuka", "opened"}, {"rekomendasi", "recommendation"}, {"penanggung jawab", "owner"}, {"tenggat", "due"}, {"status", "status"}, {"per tanggal", "as of"}, {"bukti", "evidence"}},
@@ -73,7 +74,30 @@ func target(v float64) any {
 	return v
 }
 
-func tstr(t time.Time) string { return t.Format("2006-01-02 15:04 MST") }
+// tsec writes an outage's start or end, to the second.
+func tsec(t time.Time) string { return t.Format("2006-01-02 15:04:05 MST") }
+
+// Seconds is a duration cell: h:mm:ss in text (CSV, HTML), a duration
+// in the workbook.
+type Seconds int64
+
+// String writes s as h:mm:ss.
+func (s Seconds) String() string {
+	neg := ""
+	if s < 0 {
+		neg, s = "-", -s
+	}
+	return fmt.Sprintf("%s%d:%02d:%02d", neg, s/3600, s/60%60, s%60)
+}
+
+// mins is a minute count from seconds: whole when it is, else a
+// fraction (three decimals in text).
+func mins(sec int64) any {
+	if sec%60 == 0 {
+		return int(sec / 60)
+	}
+	return float64(sec) / 60
+}
 
 // whole rounds a rate or volume to a whole number; no samples, no value.
 func whole(v float64, samples int) any {
@@ -134,13 +158,14 @@ func (r *Report) Table(name string) (Table, error) {
 		add(lbl("layanan tidak memenuhi SLA", "services missing SLA"), s.ServicesMissingSLA)
 		add(lbl("ketersediaan layanan %", "service availability %"), fp(s.ServiceAvailability))
 		add(lbl("gangguan layanan", "service outages"), s.ServiceOutages)
-		add(lbl("menit putus layanan", "service down minutes"), s.ServiceDowntimeMinutes)
+		add(lbl("menit putus layanan", "service down minutes"), mins(s.ServiceDowntimeSeconds))
 		add(lbl("gangguan", "outages"), s.Outages)
-		add(lbl("menit putus", "down minutes"), s.DowntimeMinutes)
+		add(lbl("menit putus", "down minutes"), mins(s.DowntimeSeconds))
 		for _, c := range []string{"isp", "parent", "power", "unknown"} {
-			add(lbl("menit putus: ", "down minutes: ")+T(r.Lang, "cause."+c), s.DowntimeByCause[c])
+			add(lbl("menit putus: ", "down minutes: ")+T(r.Lang, "cause."+c), mins(s.DowntimeByCauseSeconds[c]))
 		}
 		add(lbl("restitusi dapat diklaim (Rp)", "restitution claimable (Rp)"), s.Restitution)
+		add(lbl("restitusi sementara, bulan berjalan (Rp)", "restitution provisional, months still running (Rp)"), s.RestitutionProvisional)
 		add(lbl("cakupan OPD %", "OPD coverage %"), fp(s.CoverageOPD))
 		add(lbl("cakupan distrik %", "district coverage %"), fp(s.CoverageDistrict))
 		add(lbl("tindak lanjut terbuka", "open follow-ups"), s.OpenFollowUps)
@@ -152,22 +177,26 @@ func (r *Report) Table(name string) (Table, error) {
 		}
 	case "sites":
 		for _, s := range r.Sites {
-			add(s.Site, s.Name, T(r.Lang, "kind."+s.Kind), s.OPD, s.District, s.TimeZone, s.Links, s.Minutes, s.Up, s.Degraded, s.Down, s.Maint, s.NoData, s.Monitoring,
+			f := &s.Figures
+			add(s.Site, s.Name, T(r.Lang, "kind."+s.Kind), s.OPD, s.District, s.TimeZone, s.Links,
+				mins(f.Seconds), mins(f.UpSeconds), mins(f.DegradedSeconds), mins(f.DownSeconds), mins(f.MaintSeconds), mins(f.NoDataSeconds), mins(f.MonitoringSeconds),
 				fp(s.Availability), fp(s.Completeness), fp(s.WorstCase), target(s.Target), r.yesNo(s.Met), s.Outages, fp(s.MTTRMinutes), fp(s.MTBFMinutes))
 		}
 	case "links":
 		for _, l := range r.Links {
-			c := l.DowntimeByCause
-			add(l.Link, l.Name, l.Site, l.OPD, l.Type, l.ISP, l.Circuit, l.TimeZone, l.Minutes, l.Up, l.Degraded, l.Down, l.Maint, l.NoData, l.Monitoring,
+			c, f := l.DowntimeByCauseSeconds, &l.Figures
+			add(l.Link, l.Name, l.Site, l.OPD, l.Type, l.ISP, l.Circuit, l.TimeZone,
+				mins(f.Seconds), mins(f.UpSeconds), mins(f.DegradedSeconds), mins(f.DownSeconds), mins(f.MaintSeconds), mins(f.NoDataSeconds), mins(f.MonitoringSeconds),
 				fp(l.Availability), fp(l.Completeness), fp(l.WorstCase), target(l.Target), r.yesNo(l.Met), l.Outages,
-				c["isp"], c["parent"], c["power"], c["unknown"], fp(l.MTTRMinutes), fp(l.MTBFMinutes))
+				mins(c["isp"]), mins(c["parent"]), mins(c["power"]), mins(c["unknown"]), fp(l.MTTRMinutes), fp(l.MTBFMinutes))
 		}
 	case "services":
 		for _, v := range r.Services {
-			c := v.DowntimeByCause
-			add(v.Service, v.Name, v.Category, v.URL, v.Site, v.OPD, v.Check, v.TimeZone, v.Minutes, v.Up, v.Degraded, v.Down, v.Maint, v.NoData, v.Monitoring,
+			c, f := v.DowntimeByCauseSeconds, &v.Figures
+			add(v.Service, v.Name, v.Category, v.URL, v.Site, v.OPD, v.Check, v.TimeZone,
+				mins(f.Seconds), mins(f.UpSeconds), mins(f.DegradedSeconds), mins(f.DownSeconds), mins(f.MaintSeconds), mins(f.NoDataSeconds), mins(f.MonitoringSeconds),
 				fp(v.Availability), fp(v.Completeness), fp(v.WorstCase), target(v.Target), r.yesNo(v.Met), v.Outages,
-				c["service"], c["network"], c["unknown"], fp(v.MTTRMinutes), fp(v.MTBFMinutes))
+				mins(c["service"]), mins(c["network"]), mins(c["unknown"]), fp(v.MTTRMinutes), fp(v.MTBFMinutes))
 		}
 	case "incidents":
 		for _, i := range r.Incidents {
@@ -175,15 +204,17 @@ func (r *Report) Table(name string) (Table, error) {
 			if i.Service == "" {
 				counted = r.yesNo(&i.ContractCounted)
 			}
-			add(i.Link, i.Service, i.Site, tstr(i.Start), tstr(i.End), i.DurationMinutes, i.DownMinutes, i.MaintenanceMinutes, i.InPeriodMinutes,
-				T(r.Lang, "cause."+i.Cause), counted)
+			add(i.Link, i.Service, i.Site, tsec(i.Start), tsec(i.End), Seconds(i.DurationSeconds), Seconds(i.DownSeconds),
+				Seconds(i.MaintenanceSeconds), Seconds(i.InPeriodSeconds), T(r.Lang, "cause."+i.Cause), counted)
 		}
 	case "contracts":
 		for _, c := range r.Contracts {
-			active, met := c.Active, c.Met
-			e := c.ExcludedMinutes
-			add(c.Link, c.ISP, c.Circuit, c.Month, r.yesNo(&active), c.PeriodMinutes, c.CountedMinutes, e["maintenance"], e["power"], e["parent"], e["short"],
-				c.AllowedMinutes, c.Availability, c.Target, r.yesNo(&met), c.MonthlyFee, T(r.Lang, "formula."+c.Formula), c.Restitution)
+			active, met, final, claim := c.Active, c.Met, c.Final, c.Claimable
+			e := c.ExcludedSeconds
+			add(c.Link, c.ISP, c.Circuit, c.Month, r.yesNo(&active), c.PeriodMinutes, Seconds(c.CountedSeconds), int(c.CountedSeconds),
+				Seconds(e["maintenance"]), Seconds(e["power"]), Seconds(e["parent"]), Seconds(e["short"]),
+				c.AllowedMinutes, c.Availability, c.Target, r.yesNo(&met), c.MonthlyFee, T(r.Lang, "formula."+c.Formula), c.Restitution,
+				r.yesNo(&final), r.yesNo(&claim))
 		}
 	case "capacity":
 		for _, c := range r.Capacity {

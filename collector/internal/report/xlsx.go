@@ -17,13 +17,13 @@ const (
 
 // xlsxStyles are the cell styles of the workbook.
 type xlsxStyles struct {
-	header, text, wrap, integer, money, decimal int
+	header, text, wrap, integer, money, decimal, duration int
 }
 
 func newXLSXStyles(f *excelize.File) (xlsxStyles, error) {
 	var s xlsxStyles
 	top := excelize.Alignment{Vertical: "top"}
-	decimals := "0.000"
+	decimals, hms := "0.000", "[h]:mm:ss"
 	for _, st := range []struct {
 		id    *int
 		style excelize.Style
@@ -39,6 +39,7 @@ func newXLSXStyles(f *excelize.File) (xlsxStyles, error) {
 		{&s.integer, excelize.Style{Alignment: &top, NumFmt: 1}},               // 0
 		{&s.money, excelize.Style{Alignment: &top, NumFmt: 3}},                 // #,##0
 		{&s.decimal, excelize.Style{Alignment: &top, CustomNumFmt: &decimals}}, // three decimals, as CellText
+		{&s.duration, excelize.Style{Alignment: &top, CustomNumFmt: &hms}},     // a duration, as CellText
 	} {
 		id, err := f.NewStyle(&st.style)
 		if err != nil {
@@ -214,13 +215,16 @@ func writeSheet(f *excelize.File, sheet string, t Table, st xlsxStyles) error {
 		cells := make([]any, len(row))
 		for i, c := range row {
 			cell := excelize.Cell{Value: c}
-			switch c.(type) {
+			switch c := c.(type) {
 			case int:
 				cell.StyleID = st.integer
 			case int64:
 				cell.StyleID = st.money
 			case float64:
 				cell.StyleID = st.decimal
+			case Seconds:
+				// a duration is a fraction of days in a workbook
+				cell.Value, cell.StyleID = float64(c)/86400, st.duration
 			case nil:
 				cell.StyleID = st.text
 			default:

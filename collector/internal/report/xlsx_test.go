@@ -232,28 +232,45 @@ func TestXLSX(t *testing.T) {
 			if v := xlsxNumber(t, f, links, ref); v != 620 {
 				t.Errorf("links down ISP %v, want 620", v)
 			}
-			ref = xlsxCell(t, f, contracts, "sentani-vsat", col("contracts", 17))
+			ref = xlsxCell(t, f, contracts, "sentani-vsat", col("contracts", 18))
 			if v := xlsxNumber(t, f, contracts, ref); v != 173611 {
 				t.Errorf("contracts restitution %v, want 173611", v)
 			}
 			if v := xlsxFormatted(t, f, contracts, ref); v != "173,611" {
 				t.Errorf("contracts restitution shown as %q, want 173,611", v)
 			}
-			ref = xlsxCell(t, f, contracts, "dinkes-fo", col("contracts", 17))
+			ref = xlsxCell(t, f, contracts, "dinkes-fo", col("contracts", 18))
 			if v := xlsxNumber(t, f, contracts, ref); v != 0 {
 				t.Errorf("contracts restitution %v, want 0", v)
 			}
-			ref = xlsxCell(t, f, contracts, "sentani-vsat", col("contracts", 15))
+			ref = xlsxCell(t, f, contracts, "sentani-vsat", col("contracts", 16))
 			if v := xlsxNumber(t, f, contracts, ref); v != 12500000 {
 				t.Errorf("contracts fee %v", v)
 			}
-			ref = xlsxCell(t, f, contracts, "sentani-vsat", col("contracts", 14))
+			ref = xlsxCell(t, f, contracts, "sentani-vsat", col("contracts", 15))
 			met := map[string]string{LangID: "tidak", LangEN: "no"}[lang]
 			xlsxString(t, f, contracts, ref, met)
+			// durations: a fraction of days shown as h:mm:ss (620 counted
+			// minutes = 10:20:00); seconds as a number
+			ref = xlsxCell(t, f, contracts, "sentani-vsat", col("contracts", 6))
+			if v := xlsxNumber(t, f, contracts, ref); !excelEqual(v, 37200.0/86400) {
+				t.Errorf("contracts counted %v days, want %v", v, 37200.0/86400)
+			}
+			if v := xlsxFormatted(t, f, contracts, ref); v != "10:20:00" {
+				t.Errorf("contracts counted shown as %q, want 10:20:00", v)
+			}
+			if v := xlsxNumber(t, f, contracts, xlsxCell(t, f, contracts, "sentani-vsat", col("contracts", 7))); v != 37200 {
+				t.Errorf("contracts counted seconds %v, want 37200", v)
+			}
+			ref = xlsxCell(t, f, contracts, "sentani-vsat", col("contracts", 19))
+			xlsxString(t, f, contracts, ref, map[string]string{LangID: "ya", LangEN: "yes"}[lang]) // final
+			if v := xlsxFormatted(t, f, incidents, xlsxCell(t, f, incidents, "dinkes-radio", col("incidents", 5))); v != "0:30:00" {
+				t.Errorf("incident duration shown as %q, want 0:30:00", v)
+			}
 			ref = xlsxCell(t, f, incidents, "dinkes-radio", col("incidents", 9))
 			cause := map[string]string{LangID: "induk/inti putus", LangEN: "parent or core down"}[lang]
 			xlsxString(t, f, incidents, ref, cause)
-			xlsxString(t, f, incidents, xlsxCell(t, f, incidents, "dinkes-radio", col("incidents", 3)), "2026-10-21 19:40 WIB")
+			xlsxString(t, f, incidents, xlsxCell(t, f, incidents, "dinkes-radio", col("incidents", 3)), "2026-10-21 19:40:00 WIB")
 			ref = xlsxCell(t, f, assets, "dinkes-rtr1", col("assets", 6))
 			if v := xlsxNumber(t, f, assets, ref); v != 2023 {
 				t.Errorf("asset year %v", v)

@@ -3,6 +3,7 @@ package sla
 import (
 	"context"
 	"math"
+	"math/bits"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -34,7 +35,14 @@ type seriesID struct {
 
 type lastMark struct {
 	minute UnixMinute
-	bits   uint8
+	bits   uint16
+}
+
+// RoundMark is the mark of one round (an ICMP round or a service check)
+// of class at ns: the class in its minute and the round's 10-second slot.
+// Ingest and sla rebuild both make their marks with it.
+func RoundMark(kind uint8, id string, ns int64, class uint16) Mark {
+	return Mark{Kind: kind, ID: id, Minute: MinuteOf(ns), Bits: RoundBits(ns, class)}
 }
 
 // NewBuilder returns a Builder for inv (which may be nil: no links).
@@ -162,7 +170,7 @@ func (b *Builder) ICMPBytes(marks []Mark, agent string, linkTag, target []byte, 
 	if li == nil {
 		return marks
 	}
-	return append(marks, Mark{Kind: KindLink, ID: li.id, Minute: MinuteOf(ns), Bits: Classify(up, loss, rtt, hasRTT, li.thr)})
+	return append(marks, RoundMark(KindLink, li.id, ns, Classify(up, loss, rtt, hasRTT, li.thr)))
 }
 
 // HeartbeatBytes is Heartbeat on the line's site tag bytes.
@@ -193,18 +201,18 @@ func (b *Builder) ServiceOf(measurement []byte, agent string, target []byte) *Se
 	return t.any
 }
 
-// Mark returns the minute mark of one check: down when up is false,
+// Mark returns the mark of one check: down when up is false,
 // degraded when its response time (rt, when hasRT) is over the service's
 // threshold, up otherwise.
 func (sc *ServiceCheck) Mark(ns int64, up bool, rt float64, hasRT bool) Mark {
-	bits := BitUp
+	class := BitUp
 	switch {
 	case !up:
-		bits = BitDown
+		class = BitDown
 	case hasRT && rt > sc.thr:
-		bits = BitDegraded
+		class = BitDegraded
 	}
-	return Mark{Kind: KindService, ID: sc.id, Minute: MinuteOf(ns), Bits: bits}
+	return RoundMark(KindService, sc.id, ns, class)
 }
 
 // Inventory returns the current inventory (nil when none).
@@ -236,7 +244,7 @@ func (b *Builder) ICMP(marks []Mark, agent, linkTag, target string, ns int64, up
 	if l == nil {
 		return marks
 	}
-	return append(marks, Mark{Kind: KindLink, ID: l.ID, Minute: MinuteOf(ns), Bits: Classify(up, loss, rtt, hasRTT, LinkThresholds(l))})
+	return append(marks, RoundMark(KindLink, l.ID, ns, Classify(up, loss, rtt, hasRTT, LinkThresholds(l))))
 }
 
 // Heartbeat appends the mark of an agent heartbeat from a site.
@@ -296,9 +304,9 @@ func (b *Builder) InMaintenance(link, site string, t time.Time) bool {
 	return false
 }
 
-// Current returns a link's state now: the state of its newest minute
-// with data if that is at most 3 minutes old, maintenance during a
-// window, nodata otherwise.
+// Current returns a link's state now: the state of its latest round (the
+// latest slot of its newest minute with data) if that minute is at most 3
+// minutes old, maintenance during a window, nodata otherwise.
 func (b *Builder) Current(l *inventory.Link, site string) State {
 	return b.current(seriesID{KindLink, l.ID}, func(w Window) bool { return w.Covers(l.ID, site) })
 }
@@ -323,7 +331,25 @@ func (b *Builder) current(k seriesID, covers func(Window) bool) State {
 	if !ok || MinuteOf(now.UnixNano())-m.minute > stale {
 		return NoData
 	}
-	return DataState(m.bits)
+	return latest(m.bits)
+}
+
+// latest is the state of the latest round of a minute: the state of its
+// last slot with a round (a good one is degraded when a degraded round was
+// seen in the minute), or DataState for a minute without slot bits.
+func latest(b uint16) State {
+	rounds := (b>>4 | b>>10) & 0x3f
+	if rounds == 0 {
+		return DataState(b)
+	}
+	top := 7 - bits.LeadingZeros8(uint8(rounds))
+	switch {
+	case b&(BitSlotGood<<top) == 0:
+		return Down
+	case b&BitDegraded != 0:
+		return Degraded
+	}
+	return Up
 }
 
 var (

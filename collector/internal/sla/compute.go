@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"sync"
 	"time"
@@ -42,31 +43,55 @@ type Engine struct {
 	Inv     *inventory.Inventory
 	Store   Store
 	Windows []Window
+	// Now decides which contract months have ended (default time.Now).
+	Now time.Time
+	// NoContracts leaves contract months out (and so reads only the
+	// period and its margin): for explaining a few hours of outages.
+	NoContracts bool
 }
 
-// Counts are minutes per state.
-type Counts [numStates]int
+// Counts are seconds per state.
+type Counts [numStates]int64
 
 // Figures are the availability figures of one link or site in a period.
+// Time is counted in seconds (the *_seconds fields); the minute fields
+// are the same figures divided by 60, kept for readers of the minute
+// figures (whole numbers when nothing was partly down).
 type Figures struct {
-	Minutes    int `json:"minutes"`
-	Up         int `json:"up"`
-	Degraded   int `json:"degraded"`
-	Down       int `json:"down"`
-	Maint      int `json:"maintenance"`
-	NoData     int `json:"nodata"`
-	Monitoring int `json:"monitoring"`
-	// Availability = (up + degraded) / (up + degraded + down), percent;
-	// nil when no minute has data.
+	Minutes    float64 `json:"minutes"`
+	Up         float64 `json:"up"`
+	Degraded   float64 `json:"degraded"`
+	Down       float64 `json:"down"`
+	Maint      float64 `json:"maintenance"`
+	NoData     float64 `json:"nodata"`
+	Monitoring float64 `json:"monitoring"`
+
+	Seconds           int64 `json:"seconds"`
+	UpSeconds         int64 `json:"up_seconds"`
+	DegradedSeconds   int64 `json:"degraded_seconds"`
+	DownSeconds       int64 `json:"down_seconds"`
+	MaintSeconds      int64 `json:"maintenance_seconds"`
+	NoDataSeconds     int64 `json:"nodata_seconds"`
+	MonitoringSeconds int64 `json:"monitoring_seconds"`
+
+	// Availability = (up + degraded) / (up + degraded + down) seconds,
+	// percent; nil when no minute has data.
 	Availability *float64 `json:"availability_pct"`
-	// Completeness = minutes with data / (minutes with data + nodata);
+	// Completeness = seconds with data / (seconds with data + nodata);
 	// maintenance and monitoring gaps are outside both.
 	Completeness *float64 `json:"completeness_pct"`
 	// WorstCase counts nodata as down: (up + degraded) / (data + nodata).
 	WorstCase *float64 `json:"worst_case_pct"`
 }
 
-func pct(num, den int) *float64 {
+// Known returns the seconds with data (up, degraded or down).
+func (f *Figures) Known() int64 { return f.UpSeconds + f.DegradedSeconds + f.DownSeconds }
+
+// Available returns the up and degraded seconds.
+func (f *Figures) Available() int64 { return f.UpSeconds + f.DegradedSeconds }
+
+// Pct is 100 × num / den, nil when den is 0.
+func Pct(num, den int64) *float64 {
 	if den == 0 {
 		return nil
 	}
@@ -74,57 +99,89 @@ func pct(num, den int) *float64 {
 	return &v
 }
 
+// Min converts seconds to minutes.
+func Min(sec int64) float64 { return float64(sec) / 60 }
+
 func figures(c Counts) Figures {
 	f := Figures{
-		Up: c[Up], Degraded: c[Degraded], Down: c[Down], Maint: c[Maintenance],
-		NoData: c[NoData], Monitoring: c[Monitoring],
+		UpSeconds: c[Up], DegradedSeconds: c[Degraded], DownSeconds: c[Down], MaintSeconds: c[Maintenance],
+		NoDataSeconds: c[NoData], MonitoringSeconds: c[Monitoring],
 	}
 	for _, v := range c {
-		f.Minutes += v
+		f.Seconds += v
 	}
-	known := f.Up + f.Degraded + f.Down
-	f.Availability = pct(f.Up+f.Degraded, known)
-	f.Completeness = pct(known, known+f.NoData)
-	f.WorstCase = pct(f.Up+f.Degraded, known+f.NoData)
+	f.Minutes, f.Up, f.Degraded, f.Down = Min(f.Seconds), Min(f.UpSeconds), Min(f.DegradedSeconds), Min(f.DownSeconds)
+	f.Maint, f.NoData, f.Monitoring = Min(f.MaintSeconds), Min(f.NoDataSeconds), Min(f.MonitoringSeconds)
+	known := f.Known()
+	f.Availability = Pct(f.Available(), known)
+	f.Completeness = Pct(known, known+f.NoDataSeconds)
+	f.WorstCase = Pct(f.Available(), known+f.NoDataSeconds)
 	return f
 }
 
-// Outage is a maximal run of down minutes (runs closer than the flap
-// merge gap are one outage).
+// Outage is a maximal run of down slots (runs closer than the flap merge
+// gap are one outage): it starts at the first down slot, the first failed
+// round, and ends where the first slot after it that is not down starts,
+// the first good round. Seconds are exact to the 10-second slot; the
+// minute fields are the same divided by 60.
 type Outage struct {
 	Start time.Time `json:"start"`
 	End   time.Time `json:"end"`
-	// DurationMinutes is End - Start, including merged flaps' up minutes.
-	DurationMinutes int `json:"duration_minutes"`
-	// DownMinutes are the down minutes of the whole outage.
-	DownMinutes int `json:"down_minutes"`
-	// MaintenanceMinutes are the down minutes inside maintenance windows.
-	MaintenanceMinutes int `json:"maintenance_minutes"`
-	// InPeriodMinutes are the down minutes outside maintenance that fall
+	// DurationMinutes is End - Start, including merged flaps' up time.
+	DurationMinutes float64 `json:"duration_minutes"`
+	// DownMinutes are the down time of the whole outage.
+	DownMinutes float64 `json:"down_minutes"`
+	// MaintenanceMinutes are the down time inside maintenance windows.
+	MaintenanceMinutes float64 `json:"maintenance_minutes"`
+	// InPeriodMinutes are the down time outside maintenance that falls
 	// in the report period: what the outage costs the period's figures.
-	InPeriodMinutes int    `json:"in_period_minutes"`
-	Runs            int    `json:"runs"`
-	Cause           string `json:"cause"`
+	InPeriodMinutes float64 `json:"in_period_minutes"`
 
-	first, last int // indices of the first and last down minute in the extended range
+	DurationSeconds    int64 `json:"duration_seconds"`
+	DownSeconds        int64 `json:"down_seconds"`
+	MaintenanceSeconds int64 `json:"maintenance_seconds"`
+	InPeriodSeconds    int64 `json:"in_period_seconds"`
+
+	Runs  int    `json:"runs"`
+	Cause string `json:"cause"`
+
+	first, last int // the first and last down slot in the range read
 }
 
-// ContractMonth is one link's ISP contract evaluated for one month.
+// ContractMonth is one link's ISP contract evaluated for one calendar
+// month, always the whole month (never a part of it that a report period
+// covers).
 type ContractMonth struct {
-	Month           string         `json:"month"`
-	Active          bool           `json:"active"`
-	PeriodMinutes   int            `json:"period_minutes"`
-	CountedMinutes  int            `json:"counted_minutes"`
-	ExcludedMinutes map[string]int `json:"excluded_minutes"`
-	AllowedMinutes  int            `json:"allowed_minutes"`
-	Availability    float64        `json:"isp_availability_pct"`
-	Target          float64        `json:"target_pct"`
-	Met             bool           `json:"met"`
-	MonthlyFee      int64          `json:"monthly_fee"`
-	Formula         string         `json:"formula"`
-	Restitution     int64          `json:"restitution"`
-	// Outages are indices into the link's Outages that were counted.
-	Outages []int `json:"outages"`
+	Month         string `json:"month"`
+	Active        bool   `json:"active"`
+	PeriodMinutes int    `json:"period_minutes"` // minutes in the month
+	PeriodSeconds int64  `json:"period_seconds"`
+	// Counted is the down time the contract counts against the ISP.
+	CountedMinutes  float64            `json:"counted_minutes"`
+	CountedSeconds  int64              `json:"counted_seconds"`
+	ExcludedMinutes map[string]float64 `json:"excluded_minutes"`
+	ExcludedSeconds map[string]int64   `json:"excluded_seconds"`
+	// Allowed is ⌊month minutes × (100 − target) / 100⌋ whole minutes.
+	AllowedMinutes int     `json:"allowed_minutes"`
+	AllowedSeconds int64   `json:"allowed_seconds"`
+	Availability   float64 `json:"isp_availability_pct"`
+	Target         float64 `json:"target_pct"`
+	Met            bool    `json:"met"`
+	MonthlyFee     int64   `json:"monthly_fee"`
+	Formula        string  `json:"formula"`
+	Restitution    int64   `json:"restitution"`
+	// Final is false while the month is still running: its figures may
+	// still grow.
+	Final bool `json:"final"`
+	// Claimable: the month has ended and its last day is in the report
+	// period, so the report's claimable restitution counts it (each
+	// month once, in the report that contains its end).
+	Claimable bool `json:"claimable"`
+	// Outages are indices into the link's Outages (the report period's)
+	// of the outages counted; CountedOutages also counts those of the
+	// month outside the period.
+	Outages        []int `json:"outages"`
+	CountedOutages int   `json:"counted_outages"`
 }
 
 // Exclusion reasons in ContractMonth.ExcludedMinutes besides the
@@ -136,13 +193,23 @@ const ExcludedShort = "short"
 type Result struct {
 	Target float64 `json:"sla_target_pct"`
 	Figures
-	Met             *bool          `json:"sla_met"`
-	Outages         []Outage       `json:"outages"`
-	MTTRMinutes     *float64       `json:"mttr_minutes"`
-	MTBFMinutes     *float64       `json:"mtbf_minutes"`
-	DowntimeByCause map[string]int `json:"downtime_by_cause_minutes"`
-	// States are the effective states of the period's minutes.
-	States []State `json:"-"`
+	Met     *bool    `json:"sla_met"`
+	Outages []Outage `json:"outages"`
+	Downtime
+	// Daily is the availability of each local day of the period, percent
+	// (nil: no data that day).
+	Daily []*float64 `json:"-"`
+}
+
+// Downtime is the down time of a period by cause, and MTTR and MTBF:
+// seconds, and the same in minutes.
+type Downtime struct {
+	DowntimeByCause        map[string]float64 `json:"downtime_by_cause_minutes"`
+	DowntimeByCauseSeconds map[string]int64   `json:"downtime_by_cause_seconds"`
+	MTTRMinutes            *float64           `json:"mttr_minutes"`
+	MTBFMinutes            *float64           `json:"mtbf_minutes"`
+	MTTRSeconds            *float64           `json:"mttr_seconds"`
+	MTBFSeconds            *float64           `json:"mtbf_seconds"`
 }
 
 // LinkResult is the SLA of one link for one period.
@@ -169,40 +236,98 @@ type ServiceResult struct {
 	Result
 }
 
+// extent is what a computation reads for one site's zone: the minutes
+// [from, from+n), of which [lo, hi) are the report period p. The range
+// is the period widened to whole calendar months when the inventory has
+// contracts (a contract month is always computed whole), and by the
+// margin on both sides.
+type extent struct {
+	p, wide Period
+	from    UnixMinute
+	n       int
+	lo, hi  int
+}
+
+// outageSet is all the outages of the range read, with causes, and which
+// of them the report period lists (index into the period's, or -1).
+type outageSet struct {
+	all      []Outage
+	inPeriod []int
+}
+
 // result computes the common part from the raw and effective states and
-// the maintenance mask of the range [from, from+n) (the period widened by
-// the margin), each outage's cause given by cause.
-func (c *Computation) result(target float64, raw, eff []State, maint []bool, from UnixMinute, n int, cause func(o *Outage) string) Result {
-	lo, hi := margin, n-margin
-	r := Result{Target: target, States: eff[lo:hi]}
-	r.Figures = figures(count(eff, lo, hi))
+// the maintenance mask of the range read, each outage's cause given by
+// cause.
+func (c *Computation) result(target float64, raw, eff []Slots, maint []uint8, sp extent, cause func(o *Outage) string) (Result, outageSet) {
+	r := Result{Target: target}
+	var cnt Counts
+	r.Daily = daily(eff[sp.lo:sp.hi], sp.p, &cnt)
+	r.Figures = figures(cnt)
 	if r.Availability != nil && r.Target > 0 {
 		met := *r.Availability >= r.Target
 		r.Met = &met
 	}
-	r.Outages = outages(raw, maint, from, c.gap, lo, hi)
-	r.DowntimeByCause = map[string]int{}
-	for i := range r.Outages {
-		o := &r.Outages[i]
+	set := outageSet{all: outages(raw, maint, sp.from, c.gap, sp.lo, sp.hi)}
+	r.Outages = []Outage{}
+	r.DowntimeByCause = map[string]float64{}
+	r.DowntimeByCauseSeconds = map[string]int64{}
+	lo, hi := SlotsPerMinute*sp.lo, SlotsPerMinute*sp.hi
+	for i := range set.all {
+		o := &set.all[i]
 		o.Cause = cause(o)
-		r.DowntimeByCause[o.Cause] += o.InPeriodMinutes
+		if o.last < lo || o.first >= hi {
+			set.inPeriod = append(set.inPeriod, -1)
+			continue
+		}
+		set.inPeriod = append(set.inPeriod, len(r.Outages))
+		r.Outages = append(r.Outages, *o)
+		r.DowntimeByCauseSeconds[o.Cause] += o.InPeriodSeconds
 	}
-	r.MTTRMinutes, r.MTBFMinutes = mttrMTBF(r.Outages, r.Up+r.Degraded)
-	return r
+	for k, v := range r.DowntimeByCauseSeconds {
+		r.DowntimeByCause[k] = Min(v)
+	}
+	r.MTTRSeconds, r.MTBFSeconds = mttrMTBF(r.Outages, r.Available())
+	if r.MTTRSeconds != nil {
+		a, b := *r.MTTRSeconds/60, *r.MTBFSeconds/60
+		r.MTTRMinutes, r.MTBFMinutes = &a, &b
+	}
+	return r, set
+}
+
+// daily is availability per local day of the period from the period's
+// effective states; it adds the period's seconds per state to total.
+func daily(eff []Slots, p Period, total *Counts) []*float64 {
+	var out []*float64
+	i := 0
+	for d := p.Start; d.Before(p.End); d = d.AddDate(0, 0, 1) {
+		n := int(d.AddDate(0, 0, 1).Sub(d) / time.Minute)
+		var cnt Counts
+		for _, m := range eff[min(i, len(eff)):min(i+n, len(eff))] {
+			m.addSeconds(&cnt)
+		}
+		out = append(out, Pct(cnt[Up]+cnt[Degraded], cnt[Up]+cnt[Degraded]+cnt[Down]))
+		for st, v := range cnt {
+			total[st] += v
+		}
+		i += n
+	}
+	return out
 }
 
 // Computation computes links and sites of one period, sharing what
 // several of them need (parent sites, the collector's own minutes). It is
 // safe for concurrent use: a report computes sites in parallel.
 type Computation struct {
-	e       *Engine
-	p       Period // in the reference zone; each site uses its own
-	gap     int
-	parents map[string]bool // sites that are some site's parent
+	e         *Engine
+	p         Period // in the reference zone; each site uses its own
+	gap       int64  // flap merge gap, seconds
+	contracts bool   // some link has a contract: read whole months
+	now       time.Time
+	parents   map[string]bool // sites that are some site's parent
 
 	mu     sync.Mutex
-	series map[seriesKey][]uint8 // the collector's minutes, per range
-	sites  map[string]*siteEntry // parent sites' states
+	series map[seriesKey][]uint16 // the collector's minutes, per range
+	sites  map[string]*siteEntry  // parent sites' states
 }
 
 type seriesKey struct {
@@ -213,7 +338,7 @@ type seriesKey struct {
 }
 
 type siteStates struct {
-	raw, eff []State // extended range
+	raw, eff []Slots // range read
 	links    int
 }
 
@@ -226,22 +351,29 @@ type siteEntry struct {
 // NewComputation starts a computation of period p (its calendar dates are
 // applied in each site's time zone).
 func (e *Engine) NewComputation(p Period) *Computation {
-	gap := 0
-	parents := map[string]bool{}
+	c := &Computation{e: e, p: p, now: e.Now, parents: map[string]bool{}, series: map[seriesKey][]uint16{}, sites: map[string]*siteEntry{}}
+	if c.now.IsZero() {
+		c.now = time.Now()
+	}
 	if e.Inv != nil {
-		gap = int(e.Inv.Defaults.FlapMergeGap.Std() / time.Minute)
+		c.gap = int64(e.Inv.Defaults.FlapMergeGap.Std() / time.Second)
 		for i := range e.Inv.Sites {
 			if pa := e.Inv.Sites[i].Parent; pa != "" {
-				parents[pa] = true
+				c.parents[pa] = true
+			}
+		}
+		for i := range e.Inv.Links {
+			if e.Inv.Links[i].Contract != nil && !e.NoContracts {
+				c.contracts = true
 			}
 		}
 	}
-	return &Computation{e: e, p: p, gap: gap, parents: parents, series: map[seriesKey][]uint8{}, sites: map[string]*siteEntry{}}
+	return c
 }
 
 // load reads one series; the collector's own minutes are read once per
 // range and shared.
-func (c *Computation) load(ctx context.Context, kind uint8, id string, from UnixMinute, n int) ([]uint8, error) {
+func (c *Computation) load(ctx context.Context, kind uint8, id string, from UnixMinute, n int) ([]uint16, error) {
 	if kind != KindCollector {
 		s, err := c.e.Store.Range(ctx, kind, id, from, n)
 		if err != nil {
@@ -263,47 +395,65 @@ func (c *Computation) load(ctx context.Context, kind uint8, id string, from Unix
 	return s, nil
 }
 
-// extended returns the site's period in its zone, widened by the margin.
-func (c *Computation) extended(site *inventory.Site) (p Period, from UnixMinute, n int) {
-	p = c.p.In(site.Location)
-	from, n = p.Minutes()
-	return p, from - margin, n + 2*margin
+// extended returns the site's extent: the period in its zone, and the
+// range read.
+func (c *Computation) extended(site *inventory.Site) extent {
+	p := c.p.In(site.Location)
+	wide := p
+	if c.contracts {
+		wide = p.WholeMonths()
+	}
+	from, n := wide.Minutes()
+	pfrom, pn := p.Minutes()
+	lo := int(pfrom-from) + margin
+	return extent{p: p, wide: wide, from: from - margin, n: n + 2*margin, lo: lo, hi: lo + pn}
 }
 
 // linkStates returns the raw (data only) and effective (maintenance
-// overlaid) states of a link over the extended range, and the maintenance
-// mask.
-func (c *Computation) linkStates(ctx context.Context, l *inventory.Link, site *inventory.Site) (raw, eff []State, maint []bool, err error) {
-	_, from, n := c.extended(site)
-	bits, err := c.load(ctx, KindLink, l.ID, from, n)
+// overlaid) states of a link over the range read, and the maintenance
+// mask (the slots of each minute in a window: all or none).
+func (c *Computation) linkStates(ctx context.Context, l *inventory.Link, site *inventory.Site) (raw, eff []Slots, maint []uint8, err error) {
+	sp := c.extended(site)
+	bits, err := c.load(ctx, KindLink, l.ID, sp.from, sp.n)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	coll, err := c.load(ctx, KindCollector, "", from, n)
+	coll, err := c.load(ctx, KindCollector, "", sp.from, sp.n)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	maint = MaintenanceMask(c.e.Windows, l.ID, site.ID, from, n)
+	maint = slotMask(MaintenanceMask(c.e.Windows, l.ID, site.ID, sp.from, sp.n))
 	raw, eff = overlay(bits, coll, maint)
 	return raw, eff, maint, nil
 }
 
+// slotMask turns a minute mask into slot masks (nil stays nil).
+func slotMask(m []bool) []uint8 {
+	if m == nil {
+		return nil
+	}
+	out := make([]uint8, len(m))
+	for i, v := range m {
+		if v {
+			out[i] = 0x3f
+		}
+	}
+	return out
+}
+
 // overlay gives the raw states of minute bits (a minute without data
 // while the collector was not running is a monitoring gap) and the
-// effective states (maintenance overlaid).
-func overlay(bits, coll []uint8, maint []bool) (raw, eff []State) {
-	raw = make([]State, len(bits))
-	eff = make([]State, len(bits))
-	for i, b := range bits {
-		s := DataState(b)
-		if s == NoData && coll[i] == 0 {
-			s = Monitoring
+// effective states (maintenance overlaid on whole minutes).
+func overlay(bits, coll []uint16, maint []uint8) (raw, eff []Slots) {
+	raw = SlotStates(bits, coll)
+	if maint == nil {
+		return raw, raw
+	}
+	eff = slices.Clone(raw)
+	for i, m := range maint {
+		if m != 0 {
+			eff[i] = Uniform(Maintenance)
 		}
-		raw[i] = s
-		if maint != nil && maint[i] {
-			s = Maintenance
-		}
-		eff[i] = s
 	}
 	return raw, eff
 }
@@ -342,7 +492,7 @@ func (c *Computation) site(ctx context.Context, s *inventory.Site) (*siteStates,
 	}
 	c.mu.Unlock()
 	e.once.Do(func() {
-		var raws, effs [][]State
+		var raws, effs [][]Slots
 		for _, l := range c.e.Inv.LinksOfSite(s.ID) {
 			raw, eff, _, err := c.linkStates(ctx, l, s)
 			if err != nil {
@@ -370,31 +520,42 @@ var combineTable = func() (t [numStates][numStates]State) {
 	return t
 }()
 
-// combineSite gives a site's raw and effective states from its links'.
-func combineSite(raws, effs [][]State) *siteStates {
+// combineSite gives a site's raw and effective states from its links',
+// slot by slot: a site's slot is down only when all its links with data
+// are down in that slot.
+func combineSite(raws, effs [][]Slots) *siteStates {
 	ss := &siteStates{links: len(raws)}
 	if len(raws) == 0 {
 		return ss
 	}
-	fold := func(in [][]State) []State {
+	fold := func(in [][]Slots) []Slots {
 		out := slices.Clone(in[0])
 		for _, l := range in[1:] {
 			for i, s := range l {
-				out[i] = combineTable[out[i]][s]
+				out[i] = combineSlots(out[i], s)
 			}
 		}
 		return out
 	}
 	ss.raw = fold(raws)
-	ss.eff = fold(effs)
+	same := true // no link in maintenance: its effective states are its raw ones
+	for i := range raws {
+		same = same && len(raws[i]) > 0 && &raws[i][0] == &effs[i][0]
+	}
+	if same {
+		ss.eff = ss.raw
+	} else {
+		ss.eff = fold(effs)
+	}
 	return ss
 }
 
-// parentDown returns, over the child's extended range, whether the
-// parent site (or any ancestor) was down; nil when there is no parent.
-func (c *Computation) parentDown(ctx context.Context, site *inventory.Site) ([]bool, error) {
-	var out []bool
-	_, from, n := c.extended(site)
+// parentDown returns, over the child's range, the slots of each minute in
+// which the parent site (or any ancestor) was down; nil when there is no
+// parent.
+func (c *Computation) parentDown(ctx context.Context, site *inventory.Site) ([]uint8, error) {
+	var out []uint8
+	sp := c.extended(site)
 	for p, hops := c.e.Inv.Site(site.Parent), 0; p != nil && hops < 64; p, hops = c.e.Inv.Site(p.Parent), hops+1 {
 		ss, err := c.site(ctx, p)
 		if err != nil {
@@ -403,83 +564,121 @@ func (c *Computation) parentDown(ctx context.Context, site *inventory.Site) ([]b
 		if ss.raw == nil {
 			continue
 		}
-		_, pfrom, _ := c.extended(p)
+		psp := c.extended(p)
 		if out == nil {
-			out = make([]bool, n)
+			out = make([]uint8, sp.n)
 		}
 		for i := range out {
-			j := int(from-pfrom) + i
-			if j >= 0 && j < len(ss.raw) && ss.raw[j] == Down {
-				out[i] = true
+			if j := int(sp.from-psp.from) + i; j >= 0 && j < len(ss.raw) {
+				out[i] |= ss.raw[j].Mask(Down)
 			}
 		}
 	}
 	return out, nil
 }
 
-// outages finds the runs of down minutes in raw, merging runs separated
-// by fewer than gap minutes.
-func outages(raw []State, maint []bool, from UnixMinute, gap int, lo, hi int) []Outage {
+// slotTime is the start of slot g of the range that starts at minute from.
+func slotTime(from UnixMinute, g int) time.Time {
+	return time.Unix(from*60+int64(g)*SlotSeconds, 0)
+}
+
+// outages finds the runs of down slots in raw, merging runs separated by
+// less than gap seconds, with their down time in and out of maintenance
+// and in the period's minutes [lo, hi).
+func outages(raw []Slots, maint []uint8, from UnixMinute, gap int64, lo, hi int) []Outage {
 	var out []Outage
-	for i := 0; i < len(raw); {
-		if raw[i] != Down {
-			i++
+	add := func(first, last int) {
+		if k := len(out) - 1; k >= 0 && int64(first-out[k].last-1)*SlotSeconds < gap {
+			out[k].last = last
+			out[k].Runs++
+			return
+		}
+		out = append(out, Outage{first: first, last: last, Runs: 1})
+	}
+	start := -1
+	for i, m := range raw {
+		dm := m.Mask(Down)
+		switch dm {
+		case 0:
+			if start >= 0 {
+				add(start, SlotsPerMinute*i-1)
+				start = -1
+			}
+			continue
+		case 0x3f:
+			if start < 0 {
+				start = SlotsPerMinute * i
+			}
 			continue
 		}
-		j := i
-		for j < len(raw) && raw[j] == Down {
-			j++
+		for s := range SlotsPerMinute {
+			g := SlotsPerMinute*i + s
+			switch {
+			case dm&(1<<s) != 0 && start < 0:
+				start = g
+			case dm&(1<<s) == 0 && start >= 0:
+				add(start, g-1)
+				start = -1
+			}
 		}
-		if k := len(out) - 1; k >= 0 && i-out[k].last-1 < gap {
-			out[k].last = j - 1
-			out[k].Runs++
-		} else {
-			out = append(out, Outage{first: i, last: j - 1, Runs: 1})
-		}
-		i = j
 	}
-	kept := out[:0]
-	for _, o := range out {
-		if o.last < lo || o.first >= hi {
-			continue // outside the period
-		}
-		o.Start = time.Unix((from+int64(o.first))*60, 0)
-		o.End = time.Unix((from+int64(o.last)+1)*60, 0)
-		o.DurationMinutes = o.last - o.first + 1
-		for i := o.first; i <= o.last; i++ {
-			if raw[i] != Down {
-				continue
-			}
-			o.DownMinutes++
-			m := maint != nil && maint[i]
-			if m {
-				o.MaintenanceMinutes++
-			}
-			if !m && i >= lo && i < hi {
-				o.InPeriodMinutes++
-			}
-		}
-		kept = append(kept, o)
+	if start >= 0 {
+		add(start, SlotsPerMinute*len(raw)-1)
 	}
-	return kept
+	for k := range out {
+		o := &out[k]
+		o.Start, o.End = slotTime(from, o.first), slotTime(from, o.last+1)
+		o.DurationSeconds = int64(o.last-o.first+1) * SlotSeconds
+		for i := o.first / SlotsPerMinute; i <= o.last/SlotsPerMinute; i++ {
+			dm := raw[i].Mask(Down) & within(i, o.first, o.last)
+			d := popcount6(dm) * SlotSeconds
+			var mt int64
+			if maint != nil {
+				mt = popcount6(dm&maint[i]) * SlotSeconds
+			}
+			o.DownSeconds += d
+			o.MaintenanceSeconds += mt
+			if i >= lo && i < hi {
+				o.InPeriodSeconds += d - mt
+			}
+		}
+		o.DurationMinutes, o.DownMinutes = Min(o.DurationSeconds), Min(o.DownSeconds)
+		o.MaintenanceMinutes, o.InPeriodMinutes = Min(o.MaintenanceSeconds), Min(o.InPeriodSeconds)
+	}
+	return out
+}
+
+// within is the mask of the slots of minute i that lie in slots [first,
+// last].
+func within(i, first, last int) uint8 {
+	var m uint8 = 0x3f
+	if b := SlotsPerMinute * i; first > b {
+		m &= 0x3f << (first - b) & 0x3f
+	}
+	if e := SlotsPerMinute*i + SlotsPerMinute - 1; last < e {
+		m &= 0x3f >> (e - last)
+	}
+	return m
 }
 
 // cause attributes an outage: the parent was down for at least half of
-// its down minutes; else the site's agent kept sending heartbeats for at
-// least half of them (ISP) or not (power); unknown when the site has no
-// agent reporting at all in the range.
-func cause(o *Outage, raw []State, parent []bool, heart []uint8, hasAgent bool) string {
-	var n, pd, hb int
-	for i := o.first; i <= o.last; i++ {
-		if raw[i] != Down {
+// its down time; else the site's agent kept sending heartbeats (per
+// minute) for at least half of it (ISP) or not (power); unknown when the
+// site has no agent reporting at all in the range.
+func cause(o *Outage, raw []Slots, parent []uint8, heart []uint16, hasAgent bool) string {
+	var n, pd, hb int64
+	for i := o.first / SlotsPerMinute; i <= o.last/SlotsPerMinute; i++ {
+		dm := raw[i].Mask(Down) & within(i, o.first, o.last)
+		if dm == 0 {
 			continue
 		}
-		n++
-		if parent != nil && parent[i] {
-			pd++
+		d := popcount6(dm)
+		n += d
+		if parent != nil {
+			pd += popcount6(dm & parent[i])
 		}
 		if heart != nil && heart[i] != 0 {
-			hb++
+			hb += d
 		}
 	}
 	switch {
@@ -494,7 +693,7 @@ func cause(o *Outage, raw []State, parent []bool, heart []uint8, hasAgent bool) 
 	}
 }
 
-func anySet(b []uint8) bool {
+func anySet(b []uint16) bool {
 	for _, v := range b {
 		if v != 0 {
 			return true
@@ -503,25 +702,17 @@ func anySet(b []uint8) bool {
 	return false
 }
 
-func mttrMTBF(os []Outage, upMinutes int) (mttr, mtbf *float64) {
+func mttrMTBF(os []Outage, upSeconds int64) (mttr, mtbf *float64) {
 	if len(os) == 0 {
 		return nil, nil
 	}
-	var sum int
+	var sum int64
 	for _, o := range os {
-		sum += o.DurationMinutes
+		sum += o.DurationSeconds
 	}
 	a := float64(sum) / float64(len(os))
-	b := float64(upMinutes) / float64(len(os))
+	b := float64(upSeconds) / float64(len(os))
 	return &a, &b
-}
-
-func count(eff []State, lo, hi int) Counts {
-	var c Counts
-	for _, s := range eff[lo:hi] {
-		c[s]++
-	}
-	return c
 }
 
 // Link computes one link's figures, outages and contract months.
@@ -542,33 +733,34 @@ func (c *Computation) Link(ctx context.Context, l *inventory.Link) (*LinkResult,
 }
 
 // siteCtx is what outage causes need about a site: its parents' down
-// minutes and its agent's heartbeats.
+// slots and its agent's heartbeats.
 type siteCtx struct {
-	parent   []bool
-	heart    []uint8
+	parent   []uint8
+	heart    []uint16
 	hasAgent bool
 }
 
 func (c *Computation) siteContext(ctx context.Context, site *inventory.Site) (*siteCtx, error) {
-	_, from, n := c.extended(site)
+	sp := c.extended(site)
 	parent, err := c.parentDown(ctx, site)
 	if err != nil {
 		return nil, err
 	}
-	heart, err := c.load(ctx, KindSite, site.ID, from, n)
+	heart, err := c.load(ctx, KindSite, site.ID, sp.from, sp.n)
 	if err != nil {
 		return nil, err
 	}
 	return &siteCtx{parent: parent, heart: heart, hasAgent: anySet(heart)}, nil
 }
 
-func (c *Computation) linkResult(l *inventory.Link, site *inventory.Site, raw, eff []State, maint []bool, sc *siteCtx) *LinkResult {
-	p, from, n := c.extended(site)
-	r := &LinkResult{ID: l.ID, Site: site.ID, Period: p, Result: c.result(l.SLATarget, raw, eff, maint, from, n,
-		func(o *Outage) string { return cause(o, raw, sc.parent, sc.heart, sc.hasAgent) })}
-	if l.Contract != nil {
-		for _, m := range p.Months() {
-			r.Contract = append(r.Contract, contractMonth(l.Contract, m, r.Outages, raw, maint, from))
+func (c *Computation) linkResult(l *inventory.Link, site *inventory.Site, raw, eff []Slots, maint []uint8, sc *siteCtx) *LinkResult {
+	sp := c.extended(site)
+	res, set := c.result(l.SLATarget, raw, eff, maint, sp,
+		func(o *Outage) string { return cause(o, raw, sc.parent, sc.heart, sc.hasAgent) })
+	r := &LinkResult{ID: l.ID, Site: site.ID, Period: sp.p, Result: res}
+	if l.Contract != nil && c.contracts {
+		for _, m := range sp.wide.Months() {
+			r.Contract = append(r.Contract, contractMonth(l.Contract, m, sp, set, raw, maint, c.now))
 		}
 	}
 	return r
@@ -583,42 +775,41 @@ func (c *Computation) Service(ctx context.Context, sv *inventory.Service) (*Serv
 	if site == nil {
 		return nil, fmt.Errorf("service %s: unknown site %q", sv.ID, sv.Site)
 	}
-	_, from, n := c.extended(site)
-	bits, err := c.load(ctx, KindService, sv.ID, from, n)
+	sp := c.extended(site)
+	bits, err := c.load(ctx, KindService, sv.ID, sp.from, sp.n)
 	if err != nil {
 		return nil, err
 	}
-	coll, err := c.load(ctx, KindCollector, "", from, n)
+	coll, err := c.load(ctx, KindCollector, "", sp.from, sp.n)
 	if err != nil {
 		return nil, err
 	}
-	maint := ServiceMaintenanceMask(c.e.Windows, sv.ID, site.ID, from, n)
+	maint := slotMask(ServiceMaintenanceMask(c.e.Windows, sv.ID, site.ID, sp.from, sp.n))
 	raw, eff := overlay(bits, coll, maint)
 	ss, err := c.site(ctx, site)
 	if err != nil {
 		return nil, err
 	}
-	siteData := ss.raw != nil && slices.ContainsFunc(ss.raw, func(s State) bool { return s == Up || s == Degraded || s == Down })
-	return &ServiceResult{ID: sv.ID, Site: site.ID, Result: c.result(sv.SLATarget, raw, eff, maint, from, n,
-		func(o *Outage) string { return serviceCause(o, raw, ss.raw, siteData) })}, nil
+	siteData := ss.raw != nil && slices.ContainsFunc(ss.raw, func(m Slots) bool {
+		return m.Mask(Up)|m.Mask(Degraded)|m.Mask(Down) != 0
+	})
+	res, _ := c.result(sv.SLATarget, raw, eff, maint, sp,
+		func(o *Outage) string { return serviceCause(o, raw, ss.raw, siteData) })
+	return &ServiceResult{ID: sv.ID, Site: site.ID, Result: res}, nil
 }
 
 // serviceCause attributes a service outage: the network's when the
-// hosting site was down for at least half of its down minutes; unknown
-// when the site has no link with data in the range; else the service's.
-func serviceCause(o *Outage, raw, site []State, siteData bool) string {
+// hosting site was down for at least half of its down time; unknown when
+// the site has no link with data in the range; else the service's.
+func serviceCause(o *Outage, raw, site []Slots, siteData bool) string {
 	if !siteData {
 		return CauseUnknown
 	}
-	var n, sd int
-	for i := o.first; i <= o.last; i++ {
-		if raw[i] != Down {
-			continue
-		}
-		n++
-		if site[i] == Down {
-			sd++
-		}
+	var n, sd int64
+	for i := o.first / SlotsPerMinute; i <= o.last/SlotsPerMinute; i++ {
+		dm := raw[i].Mask(Down) & within(i, o.first, o.last)
+		n += popcount6(dm)
+		sd += popcount6(dm & site[i].Mask(Down))
 	}
 	if sd > 0 && 2*sd >= n {
 		return CauseNetwork
@@ -648,7 +839,7 @@ func (c *Computation) SiteWithLinks(ctx context.Context, s *inventory.Site) (*Si
 	}
 	var (
 		links      []*LinkResult
-		raws, effs [][]State
+		raws, effs [][]Slots
 	)
 	for _, l := range c.e.Inv.LinksOfSite(s.ID) {
 		raw, eff, maint, err := c.linkStates(ctx, l, s)
@@ -675,81 +866,111 @@ func (c *Computation) siteResult(s *inventory.Site, ss *siteStates, sc *siteCtx)
 	if ss.raw == nil {
 		return r
 	}
-	_, from, n := c.extended(s)
-	// a site minute is under maintenance when its effective state is
-	maint := make([]bool, n)
+	sp := c.extended(s)
+	// a site slot is under maintenance when its effective state is
+	maint := make([]uint8, sp.n)
 	for i, st := range ss.eff {
-		maint[i] = st == Maintenance
+		maint[i] = st.Mask(Maintenance)
 	}
-	r.Result = c.result(s.SLATarget, ss.raw, ss.eff, maint, from, n,
+	r.Result, _ = c.result(s.SLATarget, ss.raw, ss.eff, maint, sp,
 		func(o *Outage) string { return cause(o, ss.raw, sc.parent, sc.heart, sc.hasAgent) })
 	return r
 }
 
-// contractMonth evaluates one month of an ISP contract. Down minutes in
-// maintenance windows, and outages whose cause the contract excludes, are
-// not the ISP's; an outage whose remaining down time is shorter than the
-// contract's minimum is a blip and not counted. Restitution is owed only
+// contractMonth evaluates one whole calendar month m of an ISP contract
+// from all the outages of the range read. Down time in maintenance
+// windows, and outages whose cause the contract excludes, are not the
+// ISP's; an outage whose remaining down time is shorter than the
+// contract's minimum is a blip and not counted. Time is counted in
+// seconds; the allowed time is whole minutes. Restitution is owed only
 // when the month misses the target: "proportional" is the monthly fee
-// times counted minutes over the month's minutes, "excess" counts only the
-// minutes beyond those the target allows. Rupiah are rounded down.
-func contractMonth(k *inventory.Contract, m Period, os []Outage, raw []State, maint []bool, from UnixMinute) ContractMonth {
+// times counted seconds over the month's seconds, "excess" counts only
+// the seconds beyond those the target allows. Rupiah are rounded down.
+func contractMonth(k *inventory.Contract, m Period, sp extent, set outageSet, raw []Slots, maint []uint8, now time.Time) ContractMonth {
 	mfrom, mn := m.Minutes()
+	ms := int64(mn) * 60
 	cm := ContractMonth{
-		Month: m.Label, PeriodMinutes: mn, Target: k.Target, MonthlyFee: k.MonthlyFee,
-		Formula: k.Restitution, ExcludedMinutes: map[string]int{}, Outages: []int{},
+		Month: m.Label, PeriodMinutes: mn, PeriodSeconds: ms, Target: k.Target, MonthlyFee: k.MonthlyFee,
+		Formula: k.Restitution, ExcludedMinutes: map[string]float64{}, ExcludedSeconds: map[string]int64{}, Outages: []int{},
+		Final: !m.End.After(now),
 	}
+	// the month's end falls in the report period
+	cm.Claimable = cm.Final && m.End.After(sp.p.Start) && !m.End.After(sp.p.End)
 	loc := m.Start.Location()
 	// the contract is in force for some of the month
 	cm.Active = (k.Start.IsZero() || k.Start.In(loc).Before(m.End)) &&
 		(k.End.IsZero() || k.End.In(loc).AddDate(0, 0, 1).After(m.Start))
 	excl := func(x string) bool { return slices.Contains(k.Exclude, x) }
-	lo := int(mfrom - from)
+	lo := int(mfrom - sp.from)
 	hi := lo + mn
-	minOut := int(math.Ceil(k.MinOutage.Std().Minutes()))
-	for idx, o := range os {
-		var inMonth, maintInMonth int
-		for i := max(o.first, lo); i <= o.last && i < hi; i++ {
-			if raw[i] != Down {
-				continue
-			}
-			inMonth++
-			if maint != nil && maint[i] {
-				maintInMonth++
+	minOut := int64(math.Ceil(k.MinOutage.Std().Seconds()))
+	for idx := range set.all {
+		o := &set.all[idx]
+		if o.last < SlotsPerMinute*lo || o.first >= SlotsPerMinute*hi {
+			continue
+		}
+		var inMonth, maintInMonth int64
+		for i := max(o.first/SlotsPerMinute, lo); i <= o.last/SlotsPerMinute && i < hi; i++ {
+			dm := raw[i].Mask(Down) & within(i, o.first, o.last)
+			inMonth += popcount6(dm) * SlotSeconds
+			if maint != nil {
+				maintInMonth += popcount6(dm&maint[i]) * SlotSeconds
 			}
 		}
 		if inMonth == 0 {
 			continue
 		}
-		total := o.DownMinutes
+		total := o.DownSeconds
 		if excl(inventory.ExcludeMaintenance) {
-			cm.ExcludedMinutes[inventory.ExcludeMaintenance] += maintInMonth
+			cm.ExcludedSeconds[inventory.ExcludeMaintenance] += maintInMonth
 			inMonth -= maintInMonth
-			total -= o.MaintenanceMinutes
+			total -= o.MaintenanceSeconds
 		}
 		if inMonth == 0 {
 			continue
 		}
 		switch {
 		case (o.Cause == CausePower && excl(inventory.ExcludePower)) || (o.Cause == CauseParent && excl(inventory.ExcludeParent)):
-			cm.ExcludedMinutes[o.Cause] += inMonth
+			cm.ExcludedSeconds[o.Cause] += inMonth
 		case total < minOut:
-			cm.ExcludedMinutes[ExcludedShort] += inMonth
+			cm.ExcludedSeconds[ExcludedShort] += inMonth
 		default:
-			cm.CountedMinutes += inMonth
-			cm.Outages = append(cm.Outages, idx)
+			cm.CountedSeconds += inMonth
+			cm.CountedOutages++
+			if j := set.inPeriod[idx]; j >= 0 {
+				cm.Outages = append(cm.Outages, j)
+			}
 		}
 	}
+	for x, v := range cm.ExcludedSeconds {
+		cm.ExcludedMinutes[x] = Min(v)
+	}
+	cm.CountedMinutes = Min(cm.CountedSeconds)
 	cm.AllowedMinutes = int(math.Floor(float64(mn)*(100-k.Target)/100 + 1e-9))
-	cm.Availability = 100 * float64(mn-cm.CountedMinutes) / float64(mn)
-	cm.Met = cm.CountedMinutes <= cm.AllowedMinutes
-	if !cm.Met && cm.Active && mn > 0 {
+	cm.AllowedSeconds = int64(cm.AllowedMinutes) * 60
+	cm.Availability = 100 * float64(ms-cm.CountedSeconds) / float64(ms)
+	cm.Met = cm.CountedSeconds <= cm.AllowedSeconds
+	if !cm.Met && cm.Active && ms > 0 {
 		switch k.Restitution {
 		case inventory.RestitutionProportional:
-			cm.Restitution = k.MonthlyFee * int64(cm.CountedMinutes) / int64(mn)
+			cm.Restitution = mulDiv(k.MonthlyFee, cm.CountedSeconds, ms)
 		case inventory.RestitutionExcess:
-			cm.Restitution = k.MonthlyFee * int64(cm.CountedMinutes-cm.AllowedMinutes) / int64(mn)
+			cm.Restitution = mulDiv(k.MonthlyFee, cm.CountedSeconds-cm.AllowedSeconds, ms)
 		}
 	}
 	return cm
+}
+
+// mulDiv is ⌊a × b / c⌋ for non-negative a, b and positive c, without
+// overflowing 64 bits in the product.
+func mulDiv(a, b, c int64) int64 {
+	if a <= 0 || b <= 0 || c <= 0 {
+		return 0
+	}
+	hi, lo := bits.Mul64(uint64(a), uint64(b))
+	if hi >= uint64(c) {
+		return math.MaxInt64
+	}
+	q, _ := bits.Div64(hi, lo, uint64(c))
+	return int64(min(q, math.MaxInt64))
 }

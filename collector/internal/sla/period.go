@@ -122,3 +122,13 @@ func (p Period) Months() []Period {
 	}
 	return out
 }
+
+// WholeMonths widens the period to the calendar months it touches (a
+// contract month is always computed whole).
+func (p Period) WholeMonths() Period {
+	loc := p.Start.Location()
+	y, m, _ := p.Start.Date()
+	st := time.Date(y, m, 1, 0, 0, 0, 0, loc)
+	y, m, _ = p.End.Add(-time.Nanosecond).Date()
+	return Period{Label: p.Label, Start: st, End: time.Date(y, m+1, 1, 0, 0, 0, 0, loc)}
+}

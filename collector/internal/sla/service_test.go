@@ -91,7 +91,7 @@ func TestServiceMonth(t *testing.T) {
 	// October in WIT: 44,640 minutes. Down: 20 (dc down) + 45 (own) = 65;
 	// maintenance 60; monitoring 60 (collector off); degraded 30;
 	// up = 44,640 − 65 − 60 − 60 − 30 = 44,425.
-	want := Figures{Minutes: 44640, Up: 44425, Degraded: 30, Down: 65, Maint: 60, Monitoring: 60}
+	want := minutes(44640, 44425, 30, 65, 60, 0, 60)
 	got := r.Figures
 	got.Availability, got.Completeness, got.WorstCase = nil, nil, nil
 	if got != want {
@@ -106,7 +106,7 @@ func TestServiceMonth(t *testing.T) {
 	}
 	for i, w := range []struct {
 		start              time.Time
-		down, maint, inPer int
+		down, maint, inPer float64
 		cause              string
 	}{
 		{dcDown.from, 20, 0, 20, CauseNetwork},
@@ -115,7 +115,7 @@ func TestServiceMonth(t *testing.T) {
 	} {
 		o := r.Outages[i]
 		if !o.Start.Equal(w.start) || o.DownMinutes != w.down || o.MaintenanceMinutes != w.maint || o.InPeriodMinutes != w.inPer || o.Cause != w.cause {
-			t.Errorf("outage %d: %+v, want start %s down %d maint %d in period %d cause %s", i, o, w.start, w.down, w.maint, w.inPer, w.cause)
+			t.Errorf("outage %d: %+v, want start %s down %v maint %v in period %v cause %s", i, o, w.start, w.down, w.maint, w.inPer, w.cause)
 		}
 	}
 	if r.DowntimeByCause[CauseNetwork] != 20 || r.DowntimeByCause[CauseService] != 45 {
@@ -154,7 +154,7 @@ func TestServiceCheckMark(t *testing.T) {
 		up    bool
 		rt    float64
 		hasRT bool
-		want  uint8
+		want  uint16
 	}{
 		{true, 1.9, true, BitUp},
 		{true, 2.1, true, BitDegraded},
@@ -162,7 +162,7 @@ func TestServiceCheckMark(t *testing.T) {
 		{false, 0.1, true, BitDown},
 	} {
 		m := sc.Mark(ns, c.up, c.rt, c.hasRT)
-		if m.Kind != KindService || m.ID != "portal" || m.Bits != c.want || m.Minute != MinuteOf(ns) {
+		if m.Kind != KindService || m.ID != "portal" || m.Bits&ClassBits != c.want || m.Minute != MinuteOf(ns) {
 			t.Errorf("%+v: mark %+v, want bits %b", c, m, c.want)
 		}
 	}
@@ -176,7 +176,7 @@ services: [{id: mail, name: Mail, site: s, probe: {measurement: smtp, target: mx
 		t.Fatal(err)
 	}
 	sc = NewBuilder(inv2, nil).ServiceOf([]byte("smtp"), "a", []byte("mx"))
-	if sc == nil || sc.Field != "" || sc.Mark(ns, true, 99, true).Bits != BitUp {
+	if sc == nil || sc.Field != "" || sc.Mark(ns, true, 99, true).Bits != BitUp|BitSlotGood {
 		t.Errorf("smtp service check %+v", sc)
 	}
 }

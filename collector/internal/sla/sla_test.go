@@ -3,6 +3,7 @@ package sla
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -171,6 +172,16 @@ func october(t testing.TB) Period {
 	return p
 }
 
+// minutes gives Figures from whole minutes per state.
+func minutes(total, up, degraded, down, maint, nodata, monitoring int64) Figures {
+	return Figures{
+		Minutes: float64(total), Up: float64(up), Degraded: float64(degraded), Down: float64(down), Maint: float64(maint),
+		NoData: float64(nodata), Monitoring: float64(monitoring),
+		Seconds: 60 * total, UpSeconds: 60 * up, DegradedSeconds: 60 * degraded, DownSeconds: 60 * down,
+		MaintSeconds: 60 * maint, NoDataSeconds: 60 * nodata, MonitoringSeconds: 60 * monitoring,
+	}
+}
+
 func round3(p *float64) string {
 	if p == nil {
 		return "nil"
@@ -181,7 +192,8 @@ func round3(p *float64) string {
 func TestLinkMonthExact(t *testing.T) {
 	inv := loadInventory(t)
 	st := build(t, inv, script(), heartbeats())
-	e := &Engine{Inv: inv, Store: st, Windows: []Window{{ID: 1, Scope: ScopeLink, Target: "dinkes-wan", Start: dinkesMaint.from, End: dinkesMaint.to, Reason: "ganti perangkat"}}}
+	e := &Engine{Inv: inv, Store: st, Windows: []Window{{ID: 1, Scope: ScopeLink, Target: "dinkes-wan", Start: dinkesMaint.from, End: dinkesMaint.to, Reason: "ganti perangkat"}},
+		Now: at(11, 5, 0, 0)}
 	c := e.NewComputation(october(t))
 	r, err := c.Link(context.Background(), inv.Link("dinkes-wan"))
 	if err != nil {
@@ -192,7 +204,7 @@ func TestLinkMonthExact(t *testing.T) {
 	// of which 30 are under maintenance: down 386, maintenance 30.
 	// nodata 120 (collector up), monitoring 60 (collector down).
 	// up = 44,640 − 386 − 30 − 120 − 60 = 44,044.
-	want := Figures{Minutes: 44640, Up: 44044, Down: 386, Maint: 30, NoData: 120, Monitoring: 60}
+	want := minutes(44640, 44044, 0, 386, 30, 120, 60)
 	got := r.Figures
 	got.Availability, got.Completeness, got.WorstCase = nil, nil, nil
 	if got != want {
@@ -217,7 +229,7 @@ func TestLinkMonthExact(t *testing.T) {
 	}
 	type o struct {
 		start, end            time.Time
-		dur, down, maint, inP int
+		dur, down, maint, inP float64 // minutes
 		runs                  int
 		cause                 string
 	}
@@ -240,15 +252,22 @@ func TestLinkMonthExact(t *testing.T) {
 			gg.maint != w.maint || gg.inP != w.inP || gg.runs != w.runs || gg.cause != w.cause {
 			t.Errorf("outage %d:\n got %+v\nwant %+v", i, gg, w)
 		}
+		if g.DurationSeconds != int64(60*w.dur) || g.DownSeconds != int64(60*w.down) || g.MaintenanceSeconds != int64(60*w.maint) || g.InPeriodSeconds != int64(60*w.inP) {
+			t.Errorf("outage %d seconds %+v", i, g)
+		}
 	}
 	// MTTR = (20 + 4 + 7 + 60 + 60 + 257 + 30) / 7 = 438 / 7 min;
 	// MTBF = 44,044 / 7 = 6,292 min.
-	if r.MTTRMinutes == nil || *r.MTTRMinutes != 438.0/7 || r.MTBFMinutes == nil || *r.MTBFMinutes != 6292 {
+	if r.MTTRSeconds == nil || *r.MTTRSeconds != 438.0*60/7 || r.MTBFSeconds == nil || *r.MTBFSeconds != 6292*60 ||
+		math.Abs(*r.MTTRMinutes-438.0/7) > 1e-9 || *r.MTBFMinutes != 6292 {
 		t.Errorf("MTTR %v MTBF %v, want 62.571 and 6292", r.MTTRMinutes, r.MTBFMinutes)
 	}
 	// by cause: parent 20; power 60; ISP 4 + 5 + 30 + 257 + 10 = 306
-	if w := map[string]int{CauseParent: 20, CausePower: 60, CauseISP: 306}; !reflect.DeepEqual(r.DowntimeByCause, w) {
+	if w := map[string]float64{CauseParent: 20, CausePower: 60, CauseISP: 306}; !reflect.DeepEqual(r.DowntimeByCause, w) {
 		t.Errorf("downtime by cause %v, want %v", r.DowntimeByCause, w)
+	}
+	if w := map[string]int64{CauseParent: 1200, CausePower: 3600, CauseISP: 18360}; !reflect.DeepEqual(r.DowntimeByCauseSeconds, w) {
+		t.Errorf("downtime by cause %v s, want %v", r.DowntimeByCauseSeconds, w)
 	}
 	// Contract (excludes power, maintenance, parent; min 300 s):
 	// parent 20 excluded; blip 4 short; flap 5 counted; 30 maintenance
@@ -259,11 +278,18 @@ func TestLinkMonthExact(t *testing.T) {
 		t.Fatalf("%d contract months", len(r.Contract))
 	}
 	cm := r.Contract[0]
+	// In seconds: 302 × 60 = 18,120 counted of 2,678,400, allowed 223 × 60
+	// = 13,380; 15,000,000 × 18,120 / 2,678,400 = 101,478.49 → the same
+	// Rp 101,478 (whole-minute data gives the minute figures exactly).
+	// The computation's clock is Nov 5: October has ended (final), and its
+	// last day is in the period (claimable).
 	wantC := ContractMonth{
-		Month: "2026-10", Active: true, PeriodMinutes: 44640, CountedMinutes: 302,
-		ExcludedMinutes: map[string]int{"parent": 20, ExcludedShort: 4, "maintenance": 30, "power": 60},
-		AllowedMinutes:  223, Availability: 100 * float64(44640-302) / 44640, Target: 99.5, Met: false,
-		MonthlyFee: 15000000, Formula: "proportional", Restitution: 101478, Outages: []int{2, 3, 5, 6},
+		Month: "2026-10", Active: true, PeriodMinutes: 44640, PeriodSeconds: 2678400, CountedMinutes: 302, CountedSeconds: 18120,
+		ExcludedMinutes: map[string]float64{"parent": 20, ExcludedShort: 4, "maintenance": 30, "power": 60},
+		ExcludedSeconds: map[string]int64{"parent": 1200, ExcludedShort: 240, "maintenance": 1800, "power": 3600},
+		AllowedMinutes:  223, AllowedSeconds: 13380, Availability: 100 * float64(2678400-18120) / 2678400, Target: 99.5, Met: false,
+		MonthlyFee: 15000000, Formula: "proportional", Restitution: 101478, Final: true, Claimable: true,
+		Outages: []int{2, 3, 5, 6}, CountedOutages: 4,
 	}
 	if !reflect.DeepEqual(cm, wantC) {
 		t.Errorf("contract:\n got %+v\nwant %+v", cm, wantC)
@@ -306,7 +332,7 @@ func TestRedundantSite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// disdik-a: down 120 + 30 = 150, degraded 10, monitoring 60.
+	// disdik-a: down 120 + 30 = 150, degraded 10, monitoring 60 (minutes).
 	// availability (44,640 − 60 − 150) / (44,640 − 60) = 44,430 / 44,580 = 99.664 %
 	if a.Down != 150 || a.Degraded != 10 || a.Monitoring != 60 || round3(a.Availability) != "99.664" {
 		t.Errorf("disdik-a: %+v availability %s", a.Figures, round3(a.Availability))
@@ -323,7 +349,7 @@ func TestRedundantSite(t *testing.T) {
 		t.Errorf("site SLA met = %v, want true", s.Met)
 	}
 	// disdik has an agent: both outages are the ISP's
-	if a.DowntimeByCause[CauseISP] != 150 {
+	if a.DowntimeByCause[CauseISP] != 150 || a.DowntimeByCauseSeconds[CauseISP] != 9000 {
 		t.Errorf("disdik-a by cause %v", a.DowntimeByCause)
 	}
 	// dc has no agent: its outage's cause is unknown
@@ -377,7 +403,7 @@ func TestClassify(t *testing.T) {
 	for _, c := range []struct {
 		up        bool
 		loss, rtt float64
-		want      uint8
+		want      uint16
 	}{
 		{true, 0, 0.01, BitUp}, {true, 0.02, 0.1, BitUp}, {true, 0.021, 0.01, BitDegraded},
 		{true, 0, 0.1001, BitDegraded}, {false, 1, 0, BitDown},
@@ -386,7 +412,7 @@ func TestClassify(t *testing.T) {
 			t.Errorf("Classify(%v, %v, %v) = %d, want %d", c.up, c.loss, c.rtt, got, c.want)
 		}
 	}
-	for bits, want := range map[uint8]State{0: NoData, BitUp: Up, BitDown: Down, BitDegraded: Degraded, BitUp | BitDown: Degraded, BitUp | BitDegraded: Degraded} {
+	for bits, want := range map[uint16]State{0: NoData, BitUp: Up, BitDown: Down, BitDegraded: Degraded, BitUp | BitDown: Degraded, BitUp | BitDegraded: Degraded} {
 		if got := DataState(bits); got != want {
 			t.Errorf("DataState(%b) = %s, want %s", bits, got, want)
 		}

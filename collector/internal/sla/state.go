@@ -1,22 +1,36 @@
-// Package sla is the SLA engine: it turns ICMP probe rounds into one state
-// per link per minute, and minute states into availability, outages,
-// causes, contract restitution and site availability for a period.
+// Package sla is the SLA engine: it turns ICMP probe rounds into states
+// per link per minute and per 10-second slot, and those into availability,
+// outages, causes, contract restitution and site availability for a
+// period.
 //
-// # Minute states
+// # Minute states and slots
 //
 // Every ICMP round that matches a link is classified on arrival: down when
 // no reply came, degraded when its loss or mean RTT is over the link's
-// thresholds, up otherwise. A minute keeps the set of classes seen in it as
-// three bits, merged with bitwise OR. OR is commutative and idempotent, so
-// rounds may arrive in any order and be replayed any number of times: the
-// minute ends in the same state. A minute is up when all its rounds were up,
-// down when all were down, and degraded otherwise (some loss or delay, or
-// part of the minute down). A minute without rounds is nodata. Maintenance
-// windows and monitoring gaps (the collector itself was not running) are
-// overlaid when a period is computed, so they may be declared afterwards.
+// thresholds, up otherwise. A minute keeps, in 16 bits merged with bitwise
+// OR, the set of classes seen in it (bits 0-2, so DataState still names
+// the minute) and, for each of its six 10-second slots, whether a round
+// timed in that slot was down (bits 4-9) or good, up or degraded (bits
+// 10-15). OR is commutative and idempotent, so rounds may arrive in any
+// order and be replayed any number of times: the minute ends in the same
+// state.
 //
-// Minutes are stored per UTC day as a 1,440-byte array per link (see
-// statedb), 1.4 kB per link-day, so a month of 5,000 links is about 216 MB.
+// When a period is computed, every slot of a minute with data gets an
+// effective state: down when it holds a down round and no good one, good
+// when it holds a good round; a slot without a round takes the state of
+// the latest earlier round no more than 60 s (six slots) before it, else
+// that of the first round after it in the same minute (see slotStates).
+// So an outage starts at its first failed round and ends at the first good
+// round after it, to 10 s. A minute's down time is 10 s per down slot; its
+// other slots are up, or degraded when a degraded round was seen in the
+// minute. A minute without rounds is nodata. Minutes stored before slots
+// existed (class bits only) read as six down slots when the minute was
+// down and as six good slots otherwise, which gives the figures they gave.
+// Maintenance windows and monitoring gaps (the collector itself was not
+// running) are overlaid on whole minutes when a period is computed, so
+// they may be declared afterwards.
+//
+// Minutes are stored per UTC day (see statedb).
 package sla
 
 import (
@@ -24,15 +38,48 @@ import (
 	"strings"
 )
 
-// Bits are the classes seen in one minute (of a link), or presence (of a
-// site agent's heartbeat, or of the collector itself).
+// Bits are the classes seen in one minute (of a link or service), or
+// presence (of a site agent's heartbeat, or of the collector itself).
 const (
-	BitUp       uint8 = 1 << 0
-	BitDegraded uint8 = 1 << 1
-	BitDown     uint8 = 1 << 2
+	BitUp       uint16 = 1 << 0
+	BitDegraded uint16 = 1 << 1
+	BitDown     uint16 = 1 << 2
 	// BitSeen marks a heartbeat or collector minute.
-	BitSeen uint8 = 1 << 0
+	BitSeen uint16 = 1 << 0
+	// ClassBits are the class bits of a minute.
+	ClassBits = BitUp | BitDegraded | BitDown
+	// SlotBits are the slot bits of a minute: BitSlotDown << s for a down
+	// round in slot s, BitSlotGood << s for an up or degraded one.
+	SlotBits    uint16 = 0xfff0
+	BitSlotDown uint16 = 1 << 4
+	BitSlotGood uint16 = 1 << 10
 )
+
+// Slots of a minute.
+const (
+	SlotsPerMinute = 6
+	SlotSeconds    = 10
+)
+
+// SlotOf returns the 10-second slot of the minute that a Unix nanosecond
+// timestamp falls in: floor((t mod 60 s) / 10 s), also before 1970.
+func SlotOf(ns int64) int {
+	r := ns % 60e9
+	if r < 0 {
+		r += 60e9
+	}
+	return int(r / 10e9)
+}
+
+// RoundBits returns the bits of one round of class (BitUp, BitDegraded or
+// BitDown) at ns: the class and the round's slot.
+func RoundBits(ns int64, class uint16) uint16 {
+	s := SlotOf(ns)
+	if class&BitDown != 0 {
+		return class | BitSlotDown<<s
+	}
+	return class | BitSlotGood<<s
+}
 
 // MinutesPerDay is the length of a day array.
 const MinutesPerDay = 1440
@@ -72,9 +119,11 @@ func ParseState(s string) (State, error) {
 	return 0, fmt.Errorf("unknown state %q (want one of %s)", s, strings.Join(stateNames[:], ", "))
 }
 
-// DataState is the state that a minute's bits give, before overlays.
-func DataState(bits uint8) State {
-	switch bits & (BitUp | BitDegraded | BitDown) {
+// DataState is the state that a minute's class bits give, before
+// overlays: the classes seen, without slots (a minute with up and down
+// rounds is degraded here; its figures count its down slots).
+func DataState(bits uint16) State {
+	switch bits & ClassBits {
 	case 0:
 		return NoData
 	case BitUp:
@@ -95,7 +144,7 @@ type Thresholds struct {
 // Classify returns the bit of one ICMP round: up is the round's `up`
 // field, loss its loss_ratio, rtt its rtt_avg_seconds (hasRTT false when
 // absent).
-func Classify(up bool, loss, rtt float64, hasRTT bool, t Thresholds) uint8 {
+func Classify(up bool, loss, rtt float64, hasRTT bool, t Thresholds) uint16 {
 	switch {
 	case !up:
 		return BitDown

@@ -8,10 +8,10 @@ import (
 
 // Kinds of minute series.
 const (
-	KindLink      uint8 = 1 // bits are BitUp|BitDegraded|BitDown; id is the link id
+	KindLink      uint8 = 1 // class and slot bits of ICMP rounds; id is the link id
 	KindSite      uint8 = 2 // heartbeat of a site's agent; id is the site id
 	KindCollector uint8 = 3 // the collector was running; id is ""
-	KindService   uint8 = 4 // bits are BitUp|BitDegraded|BitDown; id is the service id
+	KindService   uint8 = 4 // class and slot bits of checks; id is the service id
 )
 
 // Mark sets bits in one minute of one series.
@@ -19,7 +19,7 @@ type Mark struct {
 	Kind   uint8
 	ID     string
 	Minute UnixMinute
-	Bits   uint8
+	Bits   uint16
 }
 
 // DayKey names one day array.
@@ -36,18 +36,18 @@ type Store interface {
 	Merge(ctx context.Context, marks []Mark) error
 	// Range returns the minutes [from, from+n) of one series, zero where
 	// nothing is stored.
-	Range(ctx context.Context, kind uint8, id string, from UnixMinute, n int) ([]uint8, error)
+	Range(ctx context.Context, kind uint8, id string, from UnixMinute, n int) ([]uint16, error)
 }
 
 // GroupMarks ORs marks into per-day arrays, for a Store's Merge.
-func GroupMarks(marks []Mark) map[DayKey]*[MinutesPerDay]uint8 {
-	out := make(map[DayKey]*[MinutesPerDay]uint8)
+func GroupMarks(marks []Mark) map[DayKey]*[MinutesPerDay]uint16 {
+	out := make(map[DayKey]*[MinutesPerDay]uint16)
 	for _, m := range marks {
 		day, off := DayOf(m.Minute)
 		k := DayKey{m.Kind, m.ID, day}
 		a := out[k]
 		if a == nil {
-			a = new([MinutesPerDay]uint8)
+			a = new([MinutesPerDay]uint16)
 			out[k] = a
 		}
 		a[off] |= m.Bits
@@ -57,7 +57,7 @@ func GroupMarks(marks []Mark) map[DayKey]*[MinutesPerDay]uint8 {
 
 // SortedKeys returns the keys of a grouping in a stable order (so that
 // concurrent writers lock rows in the same order).
-func SortedKeys(g map[DayKey]*[MinutesPerDay]uint8) []DayKey {
+func SortedKeys(g map[DayKey]*[MinutesPerDay]uint16) []DayKey {
 	keys := make([]DayKey, 0, len(g))
 	for k := range g {
 		keys = append(keys, k)
@@ -77,7 +77,7 @@ func SortedKeys(g map[DayKey]*[MinutesPerDay]uint8) []DayKey {
 
 // CopyRange copies the part of day arrays that falls in [from, from+n)
 // into out (len n); get returns a day's array or nil.
-func CopyRange(out []uint8, from UnixMinute, get func(day int64) []byte) {
+func CopyRange(out []uint16, from UnixMinute, get func(day int64) []uint16) {
 	n := len(out)
 	for i := 0; i < n; {
 		day, off := DayOf(from + int64(i))
@@ -95,12 +95,12 @@ func CopyRange(out []uint8, from UnixMinute, get func(day int64) []byte) {
 // MemStore is a Store in memory, for tests and benchmarks.
 type MemStore struct {
 	mu   sync.Mutex
-	days map[DayKey]*[MinutesPerDay]uint8
+	days map[DayKey]*[MinutesPerDay]uint16
 }
 
 // NewMemStore returns an empty MemStore.
 func NewMemStore() *MemStore {
-	return &MemStore{days: map[DayKey]*[MinutesPerDay]uint8{}}
+	return &MemStore{days: map[DayKey]*[MinutesPerDay]uint16{}}
 }
 
 // Merge implements Store.
@@ -121,11 +121,11 @@ func (s *MemStore) Merge(_ context.Context, marks []Mark) error {
 }
 
 // Range implements Store.
-func (s *MemStore) Range(_ context.Context, kind uint8, id string, from UnixMinute, n int) ([]uint8, error) {
-	out := make([]uint8, n)
+func (s *MemStore) Range(_ context.Context, kind uint8, id string, from UnixMinute, n int) ([]uint16, error) {
+	out := make([]uint16, n)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	CopyRange(out, from, func(day int64) []byte {
+	CopyRange(out, from, func(day int64) []uint16 {
 		if a := s.days[DayKey{kind, id, day}]; a != nil {
 			return a[:]
 		}

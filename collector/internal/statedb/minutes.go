@@ -16,17 +16,20 @@ import (
 )
 
 // Minutes is the SLA engine's minute store (sla.Store) on the state
-// database: one row per series per UTC day, two minutes to a byte (a
-// minute's bits fit in four), so a row is 720 bytes and fits in its
-// b-tree page without an overflow page. It caches the day
-// arrays it has merged into recently, so that a merge that sets no new bit
-// (the common case: the second round of a minute) costs no I/O at all.
+// database: one row per series per UTC day holding 16 bits a minute (the
+// classes seen and the 10-second slots of the rounds, see package sla),
+// run-length encoded (see sla.EncodeDay) so that the usual day is a few dozen
+// bytes and a row stays in its b-tree page. It caches the day arrays it
+// has merged into recently, so that a merge that sets no new bit (a
+// replayed round, a heartbeat's minute already seen) costs no I/O at all;
+// every new round sets its slot's bit and rewrites its day's row.
 type Minutes struct {
 	db *DB
 
 	mu        sync.Mutex
-	cache     map[sla.DayKey]*[sla.MinutesPerDay]uint8
+	cache     map[sla.DayKey]*[sla.MinutesPerDay]uint16
 	lastEvict time.Time
+	inserts   map[int]*sql.Stmt // prepared upserts by row count
 
 	prepare   sync.Once
 	rangeStmt *sql.Stmt
@@ -35,22 +38,21 @@ type Minutes struct {
 
 // Minutes returns the minute store.
 func (s *DB) Minutes() *Minutes {
-	return &Minutes{db: s, cache: map[sla.DayKey]*[sla.MinutesPerDay]uint8{}}
+	return &Minutes{db: s, cache: map[sla.DayKey]*[sla.MinutesPerDay]uint16{}}
 }
 
 // cacheDays is how many days back merged arrays stay cached.
 const cacheDays = 2
 
 // Merge implements sla.Store: one transaction, rows written only when a
-// bit changes. The common case (a minute's second round, same class) sets
-// no new bit and costs a map lookup per mark.
+// bit changes; a mark that sets no new bit costs a map lookup.
 func (m *Minutes) Merge(ctx context.Context, marks []sla.Mark) error {
 	if len(marks) == 0 {
 		return nil
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	changed := map[sla.DayKey]*[sla.MinutesPerDay]uint8{}
+	changed := map[sla.DayKey]*[sla.MinutesPerDay]uint16{}
 	for _, mk := range marks {
 		day, off := sla.DayOf(mk.Minute)
 		k := sla.DayKey{Kind: mk.Kind, ID: mk.ID, Day: day}
@@ -65,67 +67,40 @@ func (m *Minutes) Merge(ctx context.Context, marks []sla.Mark) error {
 		if cur[off]|mk.Bits == cur[off] {
 			continue
 		}
-		a := new([sla.MinutesPerDay]uint8)
-		*a = *cur
-		a[off] |= mk.Bits
-		changed[k] = a
+		// in place: write forgets the days it could not store
+		cur[off] |= mk.Bits
+		changed[k] = cur
 	}
 	return m.write(ctx, changed)
 }
 
 // cached returns the stored day array of k (zero when none), reading it
 // once. m.mu is held.
-func (m *Minutes) cached(ctx context.Context, k sla.DayKey) (*[sla.MinutesPerDay]uint8, error) {
+func (m *Minutes) cached(ctx context.Context, k sla.DayKey) (*[sla.MinutesPerDay]uint16, error) {
 	if a := m.cache[k]; a != nil {
 		return a, nil
 	}
-	a := new([sla.MinutesPerDay]uint8)
+	a := new([sla.MinutesPerDay]uint16)
 	var b []byte
 	err := m.db.sql.QueryRowContext(ctx, `SELECT states FROM minutes WHERE kind = ? AND id = ? AND day = ?`, k.Kind, k.ID, k.Day).Scan(&b)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("read minute states of %s from %s: %w", k.ID, m.db.path, err)
 	}
-	unpack(b, a)
+	sla.DecodeDay(b, a)
 	m.cache[k] = a
 	return a, nil
 }
 
-// write stores changed day arrays in one transaction and caches them.
-// m.mu is held.
-func (m *Minutes) write(ctx context.Context, changed map[sla.DayKey]*[sla.MinutesPerDay]uint8) error {
+// write stores changed day arrays in one transaction and caches them;
+// after an error it drops them from the cache (they may hold bits that
+// were not stored: the next merge reads the rows again). m.mu is held.
+func (m *Minutes) write(ctx context.Context, changed map[sla.DayKey]*[sla.MinutesPerDay]uint16) error {
 	if len(changed) > 0 {
-		tx, err := m.db.sql.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("merge minute states into %s: %w", m.db.path, err)
-		}
-		defer tx.Rollback()
-		// many rows per statement: the driver's per-call cost, not
-		// SQLite's, dominated one-row statements
-		keys := sla.SortedKeys(changed)
-		args := make([]any, 0, 4*min(len(keys), rowsPerInsert))
-		var q strings.Builder
-		for len(keys) > 0 {
-			n := min(len(keys), rowsPerInsert)
-			q.Reset()
-			q.WriteString("INSERT INTO minutes (kind, id, day, states) VALUES ")
-			args = args[:0]
-			for i, k := range keys[:n] {
-				if i > 0 {
-					q.WriteString(", ")
-				}
-				q.WriteString("(?, ?, ?, ?)")
-				args = append(args, k.Kind, k.ID, k.Day, pack(changed[k]))
+		if err := m.writeRows(ctx, changed); err != nil {
+			for k := range changed {
+				delete(m.cache, k)
 			}
-			// OR in SQL, not a plain overwrite: another process (sla
-			// rebuild) may have added bits this cache has not seen
-			q.WriteString(" ON CONFLICT (kind, id, day) DO UPDATE SET states = pantau_or_minutes(states, excluded.states)")
-			if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-				return fmt.Errorf("write minute states of %d series to %s: %w", n, m.db.path, err)
-			}
-			keys = keys[n:]
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("merge minute states into %s: %w", m.db.path, err)
+			return err
 		}
 		for k, a := range changed {
 			m.cache[k] = a
@@ -135,17 +110,90 @@ func (m *Minutes) write(ctx context.Context, changed map[sla.DayKey]*[sla.Minute
 	return nil
 }
 
+func (m *Minutes) writeRows(ctx context.Context, changed map[sla.DayKey]*[sla.MinutesPerDay]uint16) error {
+	tx, err := m.db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("merge minute states into %s: %w", m.db.path, err)
+	}
+	defer tx.Rollback()
+	// many rows per statement: the driver's per-call cost, not SQLite's,
+	// dominated one-row statements
+	keys := sla.SortedKeys(changed)
+	args := make([]any, 0, 4*min(len(keys), rowsPerInsert))
+	for len(keys) > 0 {
+		n := min(len(keys), rowsPerInsert)
+		args = args[:0]
+		for _, k := range keys[:n] {
+			args = append(args, k.Kind, k.ID, k.Day, sla.EncodeDay(changed[k]))
+		}
+		var err error
+		if st := m.insert(ctx, n); st != nil {
+			_, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, insertSQL(n), args...)
+		}
+		if err != nil {
+			return fmt.Errorf("write minute states of %d series to %s: %w", n, m.db.path, err)
+		}
+		keys = keys[n:]
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("merge minute states into %s: %w", m.db.path, err)
+	}
+	return nil
+}
+
+// insertSQL is the upsert of n day rows. It ORs in SQL, not a plain
+// overwrite: another process (sla rebuild) may have added bits this
+// cache has not seen.
+func insertSQL(n int) string {
+	var q strings.Builder
+	q.WriteString("INSERT INTO minutes (kind, id, day, states) VALUES ")
+	for i := range n {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?)")
+	}
+	q.WriteString(" ON CONFLICT (kind, id, day) DO UPDATE SET states = pantau_or_minutes(states, excluded.states)")
+	return q.String()
+}
+
+// maxPrepared bounds the upserts kept prepared (by row count: a steady
+// ingest writes the same few counts round after round).
+const maxPrepared = 16
+
+// insert returns the prepared upsert of n rows, nil when it cannot keep
+// one (the statement is then parsed for the call). m.mu is held.
+func (m *Minutes) insert(ctx context.Context, n int) *sql.Stmt {
+	if st := m.inserts[n]; st != nil {
+		return st
+	}
+	if len(m.inserts) >= maxPrepared {
+		return nil
+	}
+	st, err := m.db.sql.PrepareContext(context.WithoutCancel(ctx), insertSQL(n))
+	if err != nil {
+		return nil
+	}
+	if m.inserts == nil {
+		m.inserts = map[int]*sql.Stmt{}
+	}
+	m.inserts[n] = st
+	return st
+}
+
 // MergeDays ORs whole day arrays into the store (bulk loads and rebuilds).
-func (m *Minutes) MergeDays(ctx context.Context, g map[sla.DayKey]*[sla.MinutesPerDay]uint8) error {
+func (m *Minutes) MergeDays(ctx context.Context, g map[sla.DayKey]*[sla.MinutesPerDay]uint16) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	changed := map[sla.DayKey]*[sla.MinutesPerDay]uint8{}
+	changed := map[sla.DayKey]*[sla.MinutesPerDay]uint16{}
 	for k, add := range g {
 		cur, err := m.cached(ctx, k)
 		if err != nil {
 			return err
 		}
-		a := new([sla.MinutesPerDay]uint8)
+		a := new([sla.MinutesPerDay]uint16)
 		diff := false
 		for i := range a {
 			a[i] = cur[i] | add[i]
@@ -175,8 +223,8 @@ func (m *Minutes) evict() {
 }
 
 // Range implements sla.Store.
-func (m *Minutes) Range(ctx context.Context, kind uint8, id string, from sla.UnixMinute, n int) ([]uint8, error) {
-	out := make([]uint8, n)
+func (m *Minutes) Range(ctx context.Context, kind uint8, id string, from sla.UnixMinute, n int) ([]uint16, error) {
+	out := make([]uint16, n)
 	if n == 0 {
 		return out, nil
 	}
@@ -208,13 +256,13 @@ func (m *Minutes) Range(ctx context.Context, kind uint8, id string, from sla.Uni
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read minute states of %s from %s: %w", id, m.db.path, err)
 	}
-	var a [sla.MinutesPerDay]uint8
-	sla.CopyRange(out, from, func(day int64) []byte {
+	var a [sla.MinutesPerDay]uint16
+	sla.CopyRange(out, from, func(day int64) []uint16 {
 		b, ok := days[day]
 		if !ok {
 			return nil
 		}
-		unpack(b, &a)
+		sla.DecodeDay(b, &a)
 		return a[:]
 	})
 	return out, nil
@@ -302,17 +350,11 @@ func (m *Minutes) LinksWithData(ctx context.Context, fromDay, toDay int64) (map[
 }
 
 func init() {
-	// pantau_or_minutes(a, b) ORs two stored day arrays (either format).
+	// pantau_or_minutes(a, b) ORs two stored day arrays (any format).
 	if err := sqlite.RegisterDeterministicScalarFunction("pantau_or_minutes", 2, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
-		var x, y [sla.MinutesPerDay]uint8
 		a, _ := args[0].([]byte)
 		b, _ := args[1].([]byte)
-		unpack(a, &x)
-		unpack(b, &y)
-		for i := range x {
-			x[i] |= y[i]
-		}
-		return pack(&x), nil
+		return sla.OrDays(a, b), nil
 	}); err != nil {
 		panic(fmt.Sprintf("register SQLite function pantau_or_minutes: %v", err))
 	}
@@ -321,30 +363,3 @@ func init() {
 // rowsPerInsert bounds one INSERT's rows (4 parameters each, well under
 // SQLite's limit of 32,766).
 const rowsPerInsert = 500
-
-// packedLen is the stored size of a day: two minutes per byte.
-const packedLen = sla.MinutesPerDay / 2
-
-// pack stores minute 2i in the low and 2i+1 in the high nibble of byte i.
-func pack(a *[sla.MinutesPerDay]uint8) []byte {
-	b := make([]byte, packedLen)
-	for i := range b {
-		b[i] = a[2*i]&0x0f | a[2*i+1]<<4
-	}
-	return b
-}
-
-// unpack reads a stored day: packed (720 bytes), or one byte per minute
-// (1,440 bytes, as the first schema wrote them).
-func unpack(b []byte, a *[sla.MinutesPerDay]uint8) {
-	switch len(b) {
-	case packedLen:
-		for i, v := range b {
-			a[2*i], a[2*i+1] = v&0x0f, v>>4
-		}
-	case sla.MinutesPerDay:
-		copy(a[:], b)
-	default:
-		*a = [sla.MinutesPerDay]uint8{}
-	}
-}

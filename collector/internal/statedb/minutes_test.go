@@ -43,7 +43,7 @@ func TestMinutesMergeAndReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []uint8{0, sla.BitUp | sla.BitDown, 0, 0, sla.BitDown, 0}
+	want := []uint16{0, sla.BitUp | sla.BitDown, 0, 0, sla.BitDown, 0}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("minutes %v, want %v", got, want)
@@ -59,18 +59,32 @@ func TestMinutesMergeAndReopen(t *testing.T) {
 	}
 }
 
-func TestPackUnpack(t *testing.T) {
-	var a, b [sla.MinutesPerDay]uint8
-	for i := range a {
-		a[i] = uint8(i*7) & 0x07
+// A legacy 720-byte row stored by an older collector keeps reading, and a
+// new round ORed into it by SQL keeps both.
+func TestLegacyRowMerge(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
-	unpack(pack(&a), &b)
-	if a != b {
-		t.Fatal("pack/unpack does not round-trip")
+	defer db.Close()
+	m0 := sla.MinuteOf(time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC).UnixNano())
+	day, _ := sla.DayOf(m0)
+	old := make([]byte, sla.MinutesPerDay/2)
+	old[0] = byte(sla.BitDown) | byte(sla.BitUp)<<4 // minutes 0 and 1
+	if _, err := db.sql.ExecContext(ctx, `INSERT INTO minutes (kind, id, day, states) VALUES (?, ?, ?, ?)`, sla.KindLink, "l", day, old); err != nil {
+		t.Fatal(err)
 	}
-	unpack(a[:], &b) // the one-byte-per-minute rows of schema 2
-	if a != b {
-		t.Fatal("unpacked rows are not read as they are")
+	round := sla.RoundMark(sla.KindLink, "l", (m0+2)*60e9+35e9, sla.BitDown)
+	if err := db.Minutes().Merge(ctx, []sla.Mark{round}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Minutes().Range(ctx, sla.KindLink, "l", m0, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []uint16{sla.BitDown, sla.BitUp, sla.BitDown | sla.BitSlotDown<<3}; got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		t.Errorf("minutes %b, want %b", got, want)
 	}
 }
 

@@ -160,26 +160,24 @@ func zoneName(t time.Time) string {
 	return name
 }
 
-// FormatDuration writes d in words, to the minute (seconds when under a
-// minute): "2 jam", "1 jam 30 menit", "45 menit", "1 hari 2 jam"; with
-// lang "en": "2 h", "1 h 30 min", "45 min", "1 d 2 h".
+// FormatDuration writes d in words to the second, leaving out units that
+// are zero: "2 jam", "1 jam 30 menit", "3 menit 23 detik", "1 hari 2
+// jam"; with lang "en": "2 h", "1 h 30 min", "3 min 23 s", "1 d 2 h".
+// Outages are measured to the 10-second slot, so their seconds are real.
 func FormatDuration(d time.Duration, lang string) string {
 	day, hour, minute, second := "hari", "jam", "menit", "detik"
 	if lang == "en" {
 		day, hour, minute, second = "d", "h", "min", "s"
 	}
-	if d < 0 {
-		d = 0
+	if d < time.Second {
+		return "0 " + second
 	}
-	if d < time.Minute {
-		return strconv.Itoa(int(d/time.Second)) + " " + second
-	}
-	mins := int64(d / time.Minute)
-	parts := make([]string, 0, 3)
+	secs := int64(d / time.Second)
+	parts := make([]string, 0, 4)
 	for _, u := range []struct {
 		n    int64
 		name string
-	}{{mins / (24 * 60), day}, {mins / 60 % 24, hour}, {mins % 60, minute}} {
+	}{{secs / 86400, day}, {secs / 3600 % 24, hour}, {secs / 60 % 60, minute}, {secs % 60, second}} {
 		if u.n > 0 {
 			parts = append(parts, strconv.FormatInt(u.n, 10)+" "+u.name)
 		}

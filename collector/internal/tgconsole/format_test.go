@@ -27,7 +27,9 @@ func TestFormatDuration(t *testing.T) {
 		{2 * time.Hour, "2 jam", "2 h"},
 		{90 * time.Minute, "1 jam 30 menit", "1 h 30 min"},
 		{45 * time.Minute, "45 menit", "45 min"},
-		{45*time.Minute + 59*time.Second, "45 menit", "45 min"},
+		{45*time.Minute + 59*time.Second, "45 menit 59 detik", "45 min 59 s"},
+		{3*time.Minute + 23*time.Second, "3 menit 23 detik", "3 min 23 s"}, // the outage
+		{26*time.Hour + 10*time.Second, "1 hari 2 jam 10 detik", "1 d 2 h 10 s"},
 		{26*time.Hour + 5*time.Minute, "1 hari 2 jam 5 menit", "1 d 2 h 5 min"},
 		{7 * 24 * time.Hour, "7 hari", "7 d"},
 		{24*time.Hour + 30*time.Minute, "1 hari 30 menit", "1 d 30 min"},
