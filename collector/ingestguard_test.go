@@ -81,19 +81,34 @@ func TestIntegrationLinkTagForgery(t *testing.T) {
 	})
 	wib := time.FixedZone("WIB", 7*3600)
 	period := end.Add(-time.Hour).In(wib).Format("2006-01-02") + ".." + time.Now().In(wib).Format("2006-01-02")
-	code, js := tc.get("/api/v1/report?format=json&period=" + period)
-	if code != 200 {
-		t.Fatalf("report: %d %s", code, js)
-	}
-	var r report.Report
-	if err := json.Unmarshal([]byte(js), &r); err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range r.Links {
-		if l.Link == "linkb" && (l.Down != 0 || l.Outages != 0 || l.Up != 6) {
-			t.Errorf("linkb in the report: %v up, %v down, %d outages; want 6 up, no outage", l.Up, l.Down, l.Outages)
+	checkLinkB := func(when string) {
+		t.Helper()
+		code, js := tc.get("/api/v1/report?format=json&period=" + period)
+		if code != 200 {
+			t.Fatalf("report %s: %d %s", when, code, js)
+		}
+		var r report.Report
+		if err := json.Unmarshal([]byte(js), &r); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range r.Links {
+			if l.Link == "linkb" && (l.Down != 0 || l.Outages != 0 || l.Up != 6) {
+				t.Errorf("linkb in the report %s: %v up, %v down, %d outages; want 6 up, no outage", when, l.Up, l.Down, l.Outages)
+			}
 		}
 	}
+	checkLinkB("after ingest")
+	// sla rebuild reads the stored series: A's rounds of B's target must
+	// not count for linkb there either (the agents' scopes from state.db)
+	cfgPath := filepath.Join(t.TempDir(), "collector.yml")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("data_dir: %s\ninventory: %s\n", tc.cfg.DataDir, inv)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := cli(t, "sla", "rebuild", "--config", cfgPath, "--from", end.Add(-time.Hour).In(wib).Format("2006-01-02")); code != 0 ||
+		!strings.Contains(out, "rebuilt minute states from 1 series") {
+		t.Fatalf("sla rebuild: exit %d\n%s%s", code, out, errOut)
+	}
+	checkLinkB("after sla rebuild")
 	// the 403s are logged, once a minute per address, with the token id
 	logs := grepLines(tc.logs.String(), "write refused")
 	if n := strings.Count(tc.logs.String(), `msg="write refused"`); n != 1 || !strings.Contains(logs, "level=WARN") || !strings.Contains(logs, "source=127.0.0.1") ||

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
+	"github.com/pantau-noc/pantau/collector/internal/statedb"
 	"github.com/pantau-noc/pantau/internal/wire/schema"
 )
 
@@ -31,7 +32,9 @@ it after adding links to the inventory (their earlier data, Telegraf-fed or
 legacy, is then claimed), after changing thresholds, or if storing states
 ever failed. States only gain bits (they are ORed in), so a rebuild is
 safe beside a running collector and can be repeated; a threshold change
-applies to minutes that had no state yet. On a collector with the whole
+applies to minutes that had no state yet. A stored round counts for a
+link only as it did at ingest: within its agent's write scope (the sites
+of the agent's tokens in state.db, and the link's icmp.agent). On a collector with the whole
 province's inventory and storage.local: false, it computes the province's
 states from the shared engine (docs/scale-out.md).`
 
@@ -94,7 +97,11 @@ func cmdSLA(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer closeQ()
 	last := time.Now()
-	n, series, err := rebuildStates(ctx, q, inv, db.Minutes(), from, to, func(series, marks int) {
+	scopes, err := agentScopes(ctx, db)
+	if err != nil {
+		return err
+	}
+	n, series, err := rebuildStates(ctx, q, inv, scopes, db.Minutes(), from, to, func(series, marks int) {
 		if time.Since(last) > 2*time.Second {
 			last = time.Now()
 			fmt.Fprintf(stderr, "sla rebuild: %d series, %d minute marks so far\n", series, marks)
@@ -121,10 +128,58 @@ func cmdSLA(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return nil
 }
 
+// writeScopes are the write scopes of the agents whose series a rebuild
+// reads, so that a stored round counts for a link only when it did at
+// ingest (the token's sites, the link's icmp.agent: sla.Scope).
+type writeScopes map[string]sla.Scope
+
+// agentScopes reads each agent's scope from its tokens in state.db,
+// revoked ones too (they were valid when the data was written): the union
+// of their sites, or every site when one token has no --site.
+func agentScopes(ctx context.Context, db *statedb.DB) (writeScopes, error) {
+	toks, err := db.ListTokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := writeScopes{}
+	unrestricted := map[string]bool{}
+	for _, t := range toks {
+		sc := out[t.Agent]
+		sc.Agent = t.Agent
+		if len(t.Sites) == 0 {
+			unrestricted[t.Agent] = true
+		}
+		sc.Sites = append(sc.Sites, t.Sites...)
+		out[t.Agent] = sc
+	}
+	for a := range unrestricted {
+		out[a] = sla.Scope{Agent: a}
+	}
+	return out, nil
+}
+
+// of returns the scope of a stored series' agent. An agent without a
+// token here (a report collector rebuilding a province from the shared
+// engine holds no agent tokens) is taken to have written the site its
+// series carry, since ingest refused any other; without a site label,
+// every site.
+func (w writeScopes) of(ls labels.Labels) sla.Scope {
+	agent := ls.Get("agent")
+	if sc, ok := w[agent]; ok {
+		return sc
+	}
+	sc := sla.Scope{Agent: agent}
+	if site := ls.Get("site"); site != "" {
+		sc.Sites = []string{site}
+	}
+	return sc
+}
+
 // rebuildStates reads ICMP rounds, service checks and agent heartbeats
-// from q and merges
-// their minute marks into st. It returns the marks and series read.
-func rebuildStates(ctx context.Context, q storage.Queryable, inv *inventory.Inventory, st sla.Store, from, to time.Time, progress func(series, marks int)) (int, int, error) {
+// from q and merges their minute marks into st, counting a series only
+// for what its agent's write scope decides. It returns the marks and
+// series read.
+func rebuildStates(ctx context.Context, q storage.Queryable, inv *inventory.Inventory, scopes writeScopes, st sla.Store, from, to time.Time, progress func(series, marks int)) (int, int, error) {
 	qr, err := q.Querier(from.UnixMilli(), to.UnixMilli()-1)
 	if err != nil {
 		return 0, 0, fmt.Errorf("query TSDB: %w", err)
@@ -159,7 +214,7 @@ func rebuildStates(ctx context.Context, q storage.Queryable, inv *inventory.Inve
 	for ups.Next() {
 		ls := ups.At().Labels()
 		l := inv.MatchICMP(ls.Get("link"), ls.Get("agent"), ls.Get("target"))
-		if l == nil {
+		if l == nil || !scopes.of(ls).DecidesLink(l) {
 			continue
 		}
 		series++
@@ -203,7 +258,7 @@ func rebuildStates(ctx context.Context, q storage.Queryable, inv *inventory.Inve
 		ups := qr.Select(ctx, false, nil, labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, schema.MetricName(m, "up")))
 		for ups.Next() {
 			ls := ups.At().Labels()
-			sc := b.ServiceOf([]byte(m), ls.Get("agent"), []byte(ls.Get("target")))
+			sc := b.ServiceScoped([]byte(m), scopes.of(ls), []byte(ls.Get("target")))
 			if sc == nil {
 				continue
 			}

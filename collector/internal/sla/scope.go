@@ -58,6 +58,10 @@ func (s Scope) decides(site, probeAgent string) bool {
 	return s.hasSite(site)
 }
 
+// DecidesLink tells whether the scope's rounds count for link l (sla
+// rebuild, which reads stored series instead of writes).
+func (s Scope) DecidesLink(l *inventory.Link) bool { return s.decides(l.Site, l.ICMP.Agent) }
+
 // owner is where an inventory object is and which agent probes it.
 type owner struct{ site, agent string }
 
