@@ -7,48 +7,29 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/prometheus/tsdb"
-
-	"github.com/pantau-noc/pantau/collector/internal/config"
-	"github.com/pantau-noc/pantau/collector/internal/statedb"
 )
 
-// reportHandler is the report API over a fresh state.db and the SLA test
-// inventory, behind the panic recovery the daemon uses; logs go to logs.
+// reportHandler is the report API over a fresh state.db, an empty TSDB
+// and the SLA test inventory, behind the panic recovery the daemon uses;
+// logs go to logs.
 func reportHandler(t testing.TB, logs *bytes.Buffer) http.Handler {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	invPath := filepath.Join(dir, "inventory.yml")
-	if err := os.WriteFile(invPath, []byte(slaTestInventory), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := config.Default()
-	cfg.DataDir, cfg.Inventory = dir, invPath
-	db, err := statedb.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	log := slog.New(slog.NewTextHandler(logs, nil))
-	r, err := newSLARuntime(ctx, cfg, db, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tdb, err := tsdb.Open(filepath.Join(dir, "tsdb"), nil, nil, tsdb.DefaultOptions(), nil)
+	r, _ := testSLARuntime(t, slaTestInventory)
+	r.log = slog.New(slog.NewTextHandler(logs, nil))
+	tdb, err := tsdb.Open(filepath.Join(t.TempDir(), "tsdb"), nil, nil, tsdb.DefaultOptions(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tdb.Close() })
 	mux := http.NewServeMux()
 	r.register(mux, tdb)
-	return recoverPanics(mux, log)
+	return recoverPanics(mux, r.log)
 }
 
 // TestReportAPIRefusesBadParameters: every mistake is a 400 that names

@@ -436,7 +436,7 @@ func TestExplainLinkOutagesToTheSlot(t *testing.T) {
 
 // testSLARuntime is the daemon's SLA runtime on a new data directory
 // with an inventory.
-func testSLARuntime(t *testing.T, inventory string) (*slaRuntime, *statedb.DB) {
+func testSLARuntime(t testing.TB, inventory string) (*slaRuntime, *statedb.DB) {
 	t.Helper()
 	dir := t.TempDir()
 	invPath := filepath.Join(dir, "inventory.yml")
