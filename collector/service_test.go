@@ -160,7 +160,7 @@ func TestIntegrationServicesFromIngest(t *testing.T) {
 	if s := service(fetch(), "dns-pemda"); s.Up != 0 {
 		t.Fatalf("dns-pemda has states before the rebuild: %+v", s.Figures)
 	}
-	code, out, errOut = cli(t, "sla", "rebuild", "--config", cfgPath, "--from", end.Add(-24*time.Hour).In(time.Local).Format("2006-01-02"))
+	code, out, errOut = cli(t, "sla", "rebuild", "--config", cfgPath, "--from", day(end.Add(-24*time.Hour)))
 	if code != 0 {
 		t.Fatalf("sla rebuild: %d %s %s", code, out, errOut)
 	}

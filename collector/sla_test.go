@@ -215,10 +215,11 @@ func TestIntegrationSLAFromIngest(t *testing.T) {
 		t.Fatalf("extra has states before the rebuild: %+v", e.Figures)
 	}
 	// 20 minutes of capacity samples an hour into the rebuild's first day
-	// (two days back, in the local zone the CLI reads dates in, so a UTC
-	// day that has ended): the rebuild stores their rollup
-	fromDay := end.Add(-48 * time.Hour).In(time.Local).Format("2006-01-02")
-	from, _ := time.ParseInLocation("2006-01-02", fromDay, time.Local)
+	// (two days back, in the Pemda's zone the CLI reads dates in: the
+	// inventory's WIB, so a UTC day that has ended): the rebuild stores
+	// their rollup
+	fromDay := end.Add(-48 * time.Hour).In(wib).Format("2006-01-02")
+	from, _ := time.ParseInLocation("2006-01-02", fromDay, wib)
 	var old strings.Builder
 	for i := range 20 {
 		fmt.Fprintf(&old, "snmp_if,device=rtr-dinkes,ifname=ether1,ifindex=1 receive_bits_per_second=2000000,transmit_bits_per_second=400000,speed_bits_per_second=100000000u %d\n",
