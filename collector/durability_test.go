@@ -42,6 +42,26 @@ type proc struct {
 // the test process and is killed by PID at cleanup.
 func startProc(t *testing.T, bin, addr string, args ...string) *proc {
 	t.Helper()
+	p := launch(t, bin, args)
+	pid := p.cmd.Process.Pid
+	waitFor(t, 60*time.Second, "collector "+addr+" ready", func() bool {
+		if !alive(pid) {
+			t.Fatalf("collector %s exited at start:\n%s", addr, p.logs)
+		}
+		res, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == 200
+	})
+	return p
+}
+
+// launch starts `bin serve --log.level warn args...`; the process dies
+// with the test process and is killed by PID at cleanup.
+func launch(t *testing.T, bin string, args []string) *proc {
+	t.Helper()
 	p := &proc{logs: &bytes.Buffer{}}
 	p.cmd = exec.Command(bin, append([]string{"serve", "--log.level", "warn"}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
@@ -54,18 +74,6 @@ func startProc(t *testing.T, bin, addr string, args ...string) *proc {
 			p.cmd.Process.Kill()
 			p.cmd.Wait()
 		}
-	})
-	pid := p.cmd.Process.Pid
-	waitFor(t, 60*time.Second, "collector "+addr+" ready", func() bool {
-		if !alive(pid) {
-			t.Fatalf("collector %s exited at start:\n%s", addr, p.logs)
-		}
-		res, err := http.Get("http://" + addr + "/readyz")
-		if err != nil {
-			return false
-		}
-		res.Body.Close()
-		return res.StatusCode == 200
 	})
 	return p
 }

@@ -323,17 +323,7 @@ func TestIntegrationRestartWhileDiskFull(t *testing.T) {
 // (ready or not) or has exited; ready reports which.
 func startProcMaybe(t *testing.T, bin, addr string, args ...string) (*proc, string, bool) {
 	t.Helper()
-	p := &proc{logs: &bytes.Buffer{}}
-	p.cmd = newServeCmd(bin, args, p.logs)
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			p.cmd.Process.Kill()
-			p.cmd.Wait()
-		}
-	})
+	p := launch(t, bin, args)
 	pid := p.cmd.Process.Pid
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {

@@ -185,13 +185,6 @@ func postWith(ctx context.Context, url, tok, batch string, body []byte) (int, st
 	return res.StatusCode, res.Header.Get("Retry-After"), nil
 }
 
-func newServeCmd(bin string, args []string, logs *bytes.Buffer) *exec.Cmd {
-	cmd := exec.Command(bin, append([]string{"serve", "--log.level", "warn"}, args...)...)
-	cmd.Stdout, cmd.Stderr = logs, logs
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	return cmd
-}
-
 func httpStatus(url string) (int, error) {
 	res, err := http.Get(url)
 	if err != nil {
