@@ -63,6 +63,20 @@ func (e *Engine) addToGroup(t target, m *notify.Message, d *messageData) {
 	e.groupsDirty[key] = true
 }
 
+// storeGroups adds the groups changed since the last store to what Step
+// saves with the alerts: put if still waiting, gone if sent.
+func (e *Engine) storeGroups(put map[string][]byte, gone []string) []string {
+	for key := range e.groupsDirty {
+		if g := e.groups[key]; g != nil {
+			put[groupPrefix+key], _ = json.Marshal(g)
+		} else {
+			gone = append(gone, groupPrefix+key)
+		}
+	}
+	clear(e.groupsDirty)
+	return gone
+}
+
 // flushGroups queues the groups whose wait is over.
 func (e *Engine) flushGroups(ctx context.Context, now time.Time) {
 	for _, key := range slices.Sorted(maps.Keys(e.groups)) {

@@ -225,14 +225,7 @@ func (e *Engine) Step(ctx context.Context, now time.Time) error {
 	for _, a := range resolved {
 		gone = append(gone, a.Fingerprint)
 	}
-	for key := range e.groupsDirty {
-		if g := e.groups[key]; g != nil {
-			put[groupPrefix+key], _ = json.Marshal(g)
-		} else {
-			gone = append(gone, groupPrefix+key)
-		}
-	}
-	clear(e.groupsDirty)
+	gone = e.storeGroups(put, gone)
 	if err := e.o.DB.SaveAlerts(context.WithoutCancel(ctx), put, gone); err != nil {
 		errs = append(errs, err)
 	}
@@ -269,10 +262,7 @@ func (e *Engine) notify(ctx context.Context, now time.Time, resolved []*Alert, c
 			// (a child whose parent just recovered, a flap's clear spell)
 			continue
 		}
-		sup := suppressedBy(inv, a.Labels["site"], down)
-		if a.Kind == KindServiceDown && down[a.Labels["site"]] {
-			sup = a.Labels["site"] // the hosting site's network is down: its link alert says so
-		}
+		sup := suppressor(inv, a, down)
 		sil := e.silenced(a, silences, now)
 		if sup != a.Suppressed || sil != a.Silenced {
 			a.Suppressed, a.Silenced = sup, sil

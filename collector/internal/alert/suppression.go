@@ -41,6 +41,16 @@ func (e *Engine) downSites(inv *inventory.Inventory) map[string]bool {
 	return out
 }
 
+// suppressor returns the down site that explains an alert ("" none): the
+// nearest ancestor of its site that is down, or for a service_down alert
+// its own site.
+func suppressor(inv *inventory.Inventory, a *Alert, down map[string]bool) string {
+	if a.Kind == KindServiceDown && down[a.Labels["site"]] {
+		return a.Labels["site"] // the hosting site's network is down: its link alert says so
+	}
+	return suppressedBy(inv, a.Labels["site"], down)
+}
+
 // suppressedBy returns the nearest ancestor of site that is down ("" none).
 func suppressedBy(inv *inventory.Inventory, site string, down map[string]bool) string {
 	if inv == nil || site == "" {
