@@ -368,15 +368,8 @@ func TestStoreRecoversAndRefsFollowTheReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { syscall.Unmount(mnt, 0) })
-	st, err := Open(Options{Dir: filepath.Join(mnt, "tsdb"), Retention: time.Hour * 24 * 400, OutOfOrderWindow: time.Hour * 24,
+	st, _ := runStore(t, Options{Dir: filepath.Join(mnt, "tsdb"), Retention: time.Hour * 24 * 400, OutOfOrderWindow: time.Hour * 24,
 		Fsync: true, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { st.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done; st.Close() }()
 
 	now := time.Now().UnixMilli()
 	a := labels.FromStrings("__name__", "a")
@@ -450,6 +443,21 @@ func TestStoreRecoversAndRefsFollowTheReopen(t *testing.T) {
 }
 
 func storageRef(r uint64) pstorage.SeriesRef { return pstorage.SeriesRef(r) }
+
+// runStore opens a store and runs its group commits until the test ends;
+// ctx ends with them.
+func runStore(t *testing.T, o Options) (*Store, context.Context) {
+	t.Helper()
+	st, err := Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { st.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done; st.Close() })
+	return st, ctx
+}
 
 // An appender that is made and never used holds nothing a backup waits
 // for; one left open mid-transaction makes the backup give up after the
@@ -532,15 +540,8 @@ func TestRepairCutsATornEnd(t *testing.T) {
 func TestGroupCommitSyncsTheSegmentTheTSDBWrites(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "tsdb")
 	const segSize = 128 << 10 // a multiple of the log's 32 KiB page
-	st, err := Open(Options{Dir: dir, Retention: 24 * time.Hour, OutOfOrderWindow: time.Hour,
+	st, ctx := runStore(t, Options{Dir: dir, Retention: 24 * time.Hour, OutOfOrderWindow: time.Hour,
 		Fsync: true, WALSegmentSize: segSize, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { st.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done; st.Close() }()
 
 	const series = 500
 	ls := make([]labels.Labels, series)
