@@ -28,6 +28,7 @@ import (
 
 	"github.com/pantau-noc/pantau/collector/internal/alert"
 	"github.com/pantau-noc/pantau/collector/internal/config"
+	"github.com/pantau-noc/pantau/collector/internal/daemon"
 	"github.com/pantau-noc/pantau/collector/internal/ingest"
 	"github.com/pantau-noc/pantau/collector/internal/promapi"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
@@ -36,22 +37,9 @@ import (
 	"github.com/pantau-noc/pantau/internal/buildinfo"
 )
 
-// Options configure Run.
-type Options struct {
-	Config *config.Config
-	Logger *slog.Logger
-	// Listening, if set, is called with the bound address once the
-	// collector accepts requests (tests listen on port 0).
-	Listening func(addr net.Addr)
-	// ShutdownTimeout bounds the HTTP drain on shutdown; 0 means 30s.
-	ShutdownTimeout time.Duration
-	// SelfScrapeInterval is how often the collector stores its own
-	// pantau_ series in its TSDB; 0 means 15s.
-	SelfScrapeInterval time.Duration
-	// Pprof serves Go's profiler under /debug/pprof/ (for benchmarks and
-	// support; off by default because it is unauthenticated).
-	Pprof bool
-}
+// Options configure Run (daemon.Options, so that the command line and the
+// demo, which main hands Run, need not import this package).
+type Options = daemon.Options
 
 // Maintenance cadence: forget idle series and old batch ids.
 const (

@@ -15,6 +15,7 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/alert"
 	"github.com/pantau-noc/pantau/collector/internal/capacity"
 	"github.com/pantau-noc/pantau/collector/internal/config"
+	"github.com/pantau-noc/pantau/collector/internal/daemon"
 	"github.com/pantau-noc/pantau/collector/internal/ingest"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/report"
@@ -41,7 +42,7 @@ type slaRuntime struct {
 // file and maintenance windows for changes.
 const (
 	collectorMarkEvery = 20 * time.Second
-	slaReloadEvery     = 10 * time.Second
+	slaReloadEvery     = daemon.SLAReloadEvery
 )
 
 func newSLARuntime(ctx context.Context, cfg *config.Config, state *statedb.DB, log *slog.Logger) (*slaRuntime, error) {
