@@ -14,6 +14,7 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
+	pstore "github.com/pantau-noc/pantau/collector/internal/storage"
 	"github.com/pantau-noc/pantau/internal/wire/schema"
 )
 
@@ -207,7 +208,7 @@ func rebuildStates(ctx context.Context, q storage.Queryable, inv *inventory.Inve
 			}
 		})
 		out := map[int64]float64{}
-		err := readSeries(ctx, qr, ms, func(t int64, v float64) { out[t] = v })
+		err := pstore.ReadSeries(ctx, qr, ms, func(t int64, v float64) { out[t] = v })
 		return out, err
 	}
 	ups := qr.Select(ctx, false, nil, labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, "pantau_icmp_up"))

@@ -8,27 +8,24 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
-	"github.com/prometheus/prometheus/tsdb"
-	"github.com/prometheus/prometheus/tsdb/chunkenc"
 
 	"github.com/pantau-noc/pantau/collector/internal/capacity"
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/report"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
+	pstore "github.com/pantau-noc/pantau/collector/internal/storage"
 )
 
 // stateFlags are the flags of the commands that work on a collector's
@@ -107,18 +104,18 @@ func (c capacitySource) Capacity(ctx context.Context, l *inventory.Link, start, 
 		return nil, nil, 0, fmt.Errorf("query TSDB: %w", err)
 	}
 	defer q.Close()
-	if err := readSeries(ctx, q, linkMatchers(l, "pantau_snmp_if_receive_bits_per_second"), func(t int64, v float64) {
+	if err := pstore.ReadSeries(ctx, q, linkMatchers(l, "pantau_snmp_if_receive_bits_per_second"), func(t int64, v float64) {
 		rx = append(rx, capacity.Sample{T: t, V: v})
 	}); err != nil {
 		return nil, nil, 0, fmt.Errorf("read receive rates of %s: %w", l.ID, err)
 	}
-	if err := readSeries(ctx, q, linkMatchers(l, "pantau_snmp_if_transmit_bits_per_second"), func(t int64, v float64) {
+	if err := pstore.ReadSeries(ctx, q, linkMatchers(l, "pantau_snmp_if_transmit_bits_per_second"), func(t int64, v float64) {
 		tx = append(tx, capacity.Sample{T: t, V: v})
 	}); err != nil {
 		return nil, nil, 0, fmt.Errorf("read transmit rates of %s: %w", l.ID, err)
 	}
 	var lastT int64
-	if err := readSeries(ctx, q, linkMatchers(l, "pantau_snmp_if_speed_bits_per_second"), func(t int64, v float64) {
+	if err := pstore.ReadSeries(ctx, q, linkMatchers(l, "pantau_snmp_if_speed_bits_per_second"), func(t int64, v float64) {
 		if t >= lastT {
 			lastT, speed = t, v
 		}
@@ -142,21 +139,6 @@ func linkMatchers(l *inventory.Link, metric string) []*labels.Matcher {
 	return ms
 }
 
-func readSeries(ctx context.Context, q storage.Querier, ms []*labels.Matcher, fn func(t int64, v float64)) error {
-	ss := q.Select(ctx, true, nil, ms...)
-	for ss.Next() {
-		it := ss.At().Iterator(nil)
-		for it.Next() != 0 {
-			t, v := it.At()
-			fn(t, v)
-		}
-		if err := it.Err(); err != nil {
-			return err
-		}
-	}
-	return ss.Err()
-}
-
 // openQueryable opens what the CLI reads samples from: the collector's
 // TSDB read-only, or the engine's query API when the collector is remote
 // only (storage.local: false). close releases it.
@@ -168,130 +150,15 @@ func openQueryable(cfg *config.Config, log *slog.Logger) (storage.Queryable, fun
 		}
 		return q, func() {}, nil
 	}
-	ro, err := openReadOnlyTSDB(cfg, log)
+	ro, err := pstore.OpenReadOnly(filepath.Join(cfg.DataDir, "tsdb"), log)
 	if err != nil {
 		return nil, nil, err
 	}
-	rq := newROQueryable(ro)
-	return rq, func() {
-		if err := rq.close(); err != nil {
+	return ro, func() {
+		if err := ro.Close(); err != nil {
 			log.Warn("closing the read-only TSDB failed", "err", err)
 		}
 	}, nil
-}
-
-// openReadOnlyTSDB opens the collector's TSDB without taking its lock, so
-// the report and inventory commands work beside a running daemon.
-func openReadOnlyTSDB(cfg *config.Config, log *slog.Logger) (*tsdb.DBReadOnly, error) {
-	dir := filepath.Join(cfg.DataDir, "tsdb")
-	if _, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("no TSDB in %s: %w", dir, err)
-	}
-	db, err := tsdb.OpenDBReadOnly(dir, "", log)
-	if err != nil {
-		return nil, fmt.Errorf("open TSDB %s read-only: %w", dir, err)
-	}
-	return db, nil
-}
-
-// roQueryable serves queriers of a read-only TSDB. DBReadOnly loads its
-// head into a sandbox once per Querier call and refuses a second one, so
-// one querier over all time is made once and each caller gets a view
-// bounded to its range that does not close it.
-type roQueryable struct {
-	db   *tsdb.DBReadOnly
-	once *sync.Once
-	q    *storage.Querier
-	err  *error
-}
-
-func newROQueryable(db *tsdb.DBReadOnly) roQueryable {
-	return roQueryable{db: db, once: new(sync.Once), q: new(storage.Querier), err: new(error)}
-}
-
-func (r roQueryable) Querier(mint, maxt int64) (storage.Querier, error) {
-	r.once.Do(func() { *r.q, *r.err = r.db.Querier(math.MinInt64, math.MaxInt64) })
-	if *r.err != nil {
-		return nil, *r.err
-	}
-	return boundedQuerier{Querier: *r.q, mint: mint, maxt: maxt}, nil
-}
-
-// close closes the shared querier, then the database: DBReadOnly.Close
-// waits for every querier it handed out, so closing the database first
-// blocks for ever (a finished report that never exits).
-func (r roQueryable) close() error {
-	var errs []error
-	if *r.q != nil {
-		if err := (*r.q).Close(); err != nil {
-			errs = append(errs, fmt.Errorf("close querier: %w", err))
-		}
-	}
-	if err := r.db.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("close read-only TSDB: %w", err))
-	}
-	return errors.Join(errs...)
-}
-
-// boundedQuerier keeps only samples in [mint, maxt] and series with one.
-type boundedQuerier struct {
-	storage.Querier
-	mint, maxt int64
-}
-
-func (b boundedQuerier) Close() error { return nil }
-
-func (b boundedQuerier) Select(ctx context.Context, sorted bool, hints *storage.SelectHints, ms ...*labels.Matcher) storage.SeriesSet {
-	return &boundedSet{SeriesSet: b.Querier.Select(ctx, sorted, hints, ms...), mint: b.mint, maxt: b.maxt}
-}
-
-type boundedSet struct {
-	storage.SeriesSet
-	mint, maxt int64
-	cur        storage.Series
-}
-
-func (s *boundedSet) Next() bool {
-	for s.SeriesSet.Next() {
-		sr := s.SeriesSet.At()
-		it := sr.Iterator(nil)
-		if it.Seek(s.mint) != chunkenc.ValNone && it.AtT() <= s.maxt {
-			s.cur = boundedSeries{Series: sr, mint: s.mint, maxt: s.maxt}
-			return true
-		}
-	}
-	return false
-}
-
-func (s *boundedSet) At() storage.Series { return s.cur }
-
-type boundedSeries struct {
-	storage.Series
-	mint, maxt int64
-}
-
-func (b boundedSeries) Iterator(chunkenc.Iterator) chunkenc.Iterator {
-	return &boundedIter{Iterator: b.Series.Iterator(nil), mint: b.mint, maxt: b.maxt}
-}
-
-type boundedIter struct {
-	chunkenc.Iterator
-	mint, maxt int64
-	started    bool
-}
-
-func (it *boundedIter) Next() chunkenc.ValueType {
-	var vt chunkenc.ValueType
-	if !it.started {
-		it.started = true
-		vt = it.Iterator.Seek(it.mint)
-	} else {
-		vt = it.Iterator.Next()
-	}
-	if vt == chunkenc.ValNone || it.Iterator.AtT() > it.maxt {
-		return chunkenc.ValNone
-	}
-	return vt
 }
 
 const reportSynopsis = `report --config FILE --period 2026-10|2026-Q4|2026|2026-10-01..2026-10-15
