@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/prometheus/storage"
 
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
+	"github.com/pantau-noc/pantau/collector/internal/report"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
 	pstore "github.com/pantau-noc/pantau/collector/internal/storage"
@@ -119,7 +120,7 @@ func cmdSLA(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if to.UnixMilli()%86400000 == 0 && to.UnixMilli()/86400000-1 < d1 {
 		d1 = to.UnixMilli()/86400000 - 1
 	}
-	links, err := computeRollups(ctx, inv, capacitySource{q}, db, d0, d1)
+	links, err := report.ComputeRollups(ctx, inv, report.TSDBCapacity{Q: q}, db, d0, d1)
 	if err != nil {
 		return err
 	}

@@ -98,7 +98,7 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 			return
 		}
 		rep, err := report.Build(req.Context(), report.Input{
-			Inv: inv, Store: r.minutes, Index: r.minutes, Windows: ws, Reviews: r.state, Capacity: capacitySource{q}, Rollups: r.state,
+			Inv: inv, Store: r.minutes, Index: r.minutes, Windows: ws, Reviews: r.state, Capacity: report.TSDBCapacity{Q: q}, Rollups: r.state,
 		}, rq.opts)
 		var pe *report.PanicError
 		switch {

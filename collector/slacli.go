@@ -20,7 +20,6 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 
-	"github.com/pantau-noc/pantau/collector/internal/capacity"
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/report"
@@ -92,52 +91,6 @@ func pemdaZone(cfg *config.Config, inv *inventory.Inventory) *time.Location {
 
 // zoneHelp describes where a command's dates are read, for --help.
 const zoneHelp = "time zone of the dates given: WIB, WITA, WIT or IANA (default: the Pemda's: report.time_zone in collector.yml, else the inventory's defaults.timezone or the zone all its sites share, else WIB)"
-
-// capacitySource reads a link's bit rates and interface speed from the
-// TSDB, by the link's SNMP device and interface (or its link label).
-type capacitySource struct{ q storage.Queryable }
-
-func (c capacitySource) Capacity(ctx context.Context, l *inventory.Link, start, end time.Time, rx, tx []capacity.Sample) ([]capacity.Sample, []capacity.Sample, float64, error) {
-	var speed float64
-	q, err := c.q.Querier(start.UnixMilli(), end.UnixMilli()-1)
-	if err != nil {
-		return nil, nil, 0, fmt.Errorf("query TSDB: %w", err)
-	}
-	defer q.Close()
-	if err := pstore.ReadSeries(ctx, q, linkMatchers(l, "pantau_snmp_if_receive_bits_per_second"), func(t int64, v float64) {
-		rx = append(rx, capacity.Sample{T: t, V: v})
-	}); err != nil {
-		return nil, nil, 0, fmt.Errorf("read receive rates of %s: %w", l.ID, err)
-	}
-	if err := pstore.ReadSeries(ctx, q, linkMatchers(l, "pantau_snmp_if_transmit_bits_per_second"), func(t int64, v float64) {
-		tx = append(tx, capacity.Sample{T: t, V: v})
-	}); err != nil {
-		return nil, nil, 0, fmt.Errorf("read transmit rates of %s: %w", l.ID, err)
-	}
-	var lastT int64
-	if err := pstore.ReadSeries(ctx, q, linkMatchers(l, "pantau_snmp_if_speed_bits_per_second"), func(t int64, v float64) {
-		if t >= lastT {
-			lastT, speed = t, v
-		}
-	}); err != nil {
-		return nil, nil, 0, fmt.Errorf("read interface speed of %s: %w", l.ID, err)
-	}
-	return rx, tx, speed, nil
-}
-
-func linkMatchers(l *inventory.Link, metric string) []*labels.Matcher {
-	ms := []*labels.Matcher{labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, metric)}
-	if l.SNMP.Device != "" {
-		ms = append(ms, labels.MustNewMatcher(labels.MatchEqual, "device", l.SNMP.Device))
-	}
-	if l.SNMP.Interface != "" {
-		ms = append(ms, labels.MustNewMatcher(labels.MatchEqual, "ifname", l.SNMP.Interface))
-	}
-	if len(ms) == 1 {
-		ms = append(ms, labels.MustNewMatcher(labels.MatchEqual, "link", l.ID))
-	}
-	return ms
-}
 
 // openQueryable opens what the CLI reads samples from: the collector's
 // TSDB read-only, or the engine's query API when the collector is remote
@@ -220,7 +173,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		log.Warn("capacity figures left out", "err", err)
 	} else {
 		defer closeQ()
-		in.Capacity = capacitySource{q}
+		in.Capacity = report.TSDBCapacity{Q: q}
 	}
 	last := time.Now()
 	r, err := report.Build(ctx, in, report.Options{
