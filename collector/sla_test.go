@@ -397,7 +397,7 @@ func TestIntegrationSLAToTheSlot(t *testing.T) {
 		t.Fatal(err)
 	}
 	rebuilt := sla.NewMemStore()
-	if _, _, err := rebuildStates(context.Background(), q, inv, writeScopes{}, rebuilt, start, end, func(int, int) {}); err != nil {
+	if _, _, err := sla.Rebuild(context.Background(), q, inv, sla.WriteScopes{}, rebuilt, start, end, func(int, int) {}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := rebuilt.Range(context.Background(), sla.KindLink, "dinkes-wan", from, n)
