@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/report"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
@@ -60,9 +61,9 @@ func cmdSLA(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	to, from := time.Now(), time.Now().Add(-cfg.Storage.OutOfOrderWindow.Std())
-	loc := pemdaZone(cfg, inv)
+	loc := inventory.PemdaZone(cfg.Report.TimeZone, inv)
 	if *zoneName != "" {
-		if loc, err = zone(*zoneName); err != nil {
+		if loc, err = inventory.ParseZone(*zoneName); err != nil {
 			return usageError{err}
 		}
 	}

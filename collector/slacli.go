@@ -58,37 +58,6 @@ func loadInventory(cfg *config.Config) (*inventory.Inventory, error) {
 	return inventory.Load(cfg.Inventory)
 }
 
-// zone resolves WIB, WITA, WIT or an IANA name.
-func zone(name string) (*time.Location, error) {
-	switch strings.ToUpper(name) {
-	case "", "WIB":
-		name = "Asia/Jakarta"
-	case "WITA":
-		name = "Asia/Makassar"
-	case "WIT":
-		name = "Asia/Jayapura"
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, fmt.Errorf("unknown time zone %q (want WIB, WITA, WIT or an IANA name)", name)
-	}
-	return loc, nil
-}
-
-// pemdaZone is the zone in which dates given without one are read (report
-// periods, sla rebuild --from/--to, maintenance windows of the whole
-// network): report.time_zone in collector.yml, else the inventory's
-// (defaults.timezone, else the zone all its sites share), else WIB.
-func pemdaZone(cfg *config.Config, inv *inventory.Inventory) *time.Location {
-	if loc := inventory.Location(cfg.Report.TimeZone); loc != nil {
-		return loc
-	}
-	if inv != nil {
-		return inv.Zone()
-	}
-	return inventory.Location("WIB")
-}
-
 // zoneHelp describes where a command's dates are read, for --help.
 const zoneHelp = "time zone of the dates given: WIB, WITA, WIT or IANA (default: the Pemda's: report.time_zone in collector.yml, else the inventory's defaults.timezone or the zone all its sites share, else WIB)"
 
@@ -158,9 +127,9 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	loc := pemdaZone(cfg, inv)
+	loc := inventory.PemdaZone(cfg.Report.TimeZone, inv)
 	if *zoneName != "" {
-		if loc, err = zone(*zoneName); err != nil {
+		if loc, err = inventory.ParseZone(*zoneName); err != nil {
 			return usageError{err}
 		}
 	}
