@@ -31,6 +31,7 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/daemon"
 	"github.com/pantau-noc/pantau/collector/internal/ingest"
 	"github.com/pantau-noc/pantau/collector/internal/promapi"
+	"github.com/pantau-noc/pantau/collector/internal/remotequery"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
 	"github.com/pantau-noc/pantau/collector/internal/storage"
 	"github.com/pantau-noc/pantau/collector/internal/tgconsole"
@@ -95,7 +96,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	rq, err := openRemoteQuery(cfg, log)
+	rq, err := remotequery.FromConfig(cfg.Storage.RemoteQuery, log)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
+	"github.com/pantau-noc/pantau/collector/internal/remotequery"
 	"github.com/pantau-noc/pantau/collector/internal/report"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
 	pstore "github.com/pantau-noc/pantau/collector/internal/storage"
@@ -66,7 +67,7 @@ const zoneHelp = "time zone of the dates given: WIB, WITA, WIT or IANA (default:
 // only (storage.local: false). close releases it.
 func openQueryable(cfg *config.Config, log *slog.Logger) (storage.Queryable, func(), error) {
 	if !cfg.Storage.Local {
-		q, err := openRemoteQuery(cfg, log)
+		q, err := remotequery.FromConfig(cfg.Storage.RemoteQuery, log)
 		if err != nil {
 			return nil, nil, err
 		}
