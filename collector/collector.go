@@ -320,8 +320,8 @@ func Run(ctx context.Context, o Options) error {
 		return nil
 	})
 	g.Go(func() error { return auth.Watch(gctx, time.Second) })
-	if admin := listenAdmin(cfg.DataDir, log); admin != nil {
-		g.Go(func() error { return serveAdmin(gctx, admin, store, log.With("component", "admin")) })
+	if admin := storage.ListenAdmin(cfg.DataDir, log); admin != nil {
+		g.Go(func() error { return storage.ServeBackups(gctx, admin, store, log.With("component", "admin")) })
 	}
 	g.Go(func() error { return slarun.run(gctx) })
 	g.Go(func() error { return slarun.runRollups(gctx, store.Queryable(), cfg.Storage.Retention.Std()) })
