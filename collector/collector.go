@@ -211,7 +211,7 @@ func Run(ctx context.Context, o Options) error {
 		for _, n := range cfg.Notifiers {
 			names = append(names, n.Name)
 		}
-		eval := newAlertEval(store.Queryable(), slarun.builder, log)
+		eval := alert.NewKindEval(store.Queryable(), slarun.builder, log)
 		alerts, err = alert.New(ctx, alert.Options{
 			Config: &cfg.Alerting, Eval: eval,
 			Inventory: slarun.builder.Inventory, InMaintenance: slarun.builder.InMaintenance,
