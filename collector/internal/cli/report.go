@@ -1,4 +1,4 @@
-package collector
+package cli
 
 import (
 	"bufio"
@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/prometheus/storage"
 
 	"github.com/pantau-noc/pantau/collector/internal/config"
+	"github.com/pantau-noc/pantau/collector/internal/daemon"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/remotequery"
 	"github.com/pantau-noc/pantau/collector/internal/report"
@@ -274,7 +275,7 @@ func cmdInventory(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return fmt.Errorf("replace %s: %w", out, err)
 		}
 		fmt.Fprintf(stderr, "imported %d sites, %d links from %s into %s; a running collector reloads it within %s\n",
-			len(inv.Sites), len(inv.Links), csvPath, out, slaReloadEvery)
+			len(inv.Sites), len(inv.Links), csvPath, out, daemon.SLAReloadEvery)
 		return nil
 	default: // unmatched
 		log, err := s.c.log.Logger(stderr)

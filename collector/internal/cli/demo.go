@@ -1,4 +1,4 @@
-package collector
+package cli
 
 import (
 	"context"
@@ -6,11 +6,12 @@ import (
 	"io"
 	"time"
 
+	"github.com/pantau-noc/pantau/collector/internal/daemon"
 	"github.com/pantau-noc/pantau/collector/internal/demo"
 	"github.com/pantau-noc/pantau/internal/logflags"
 )
 
-func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdDemo(ctx context.Context, run daemon.RunFunc, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("demo", "demo [--listen-address 127.0.0.1:9810] [--duration 0] [--data-dir DIR] [--agent PATH|none]", stderr)
 	listen := fs.String("listen-address", "127.0.0.1:9810", "loopback address for the demo collector")
 	dataDir := fs.String("data-dir", "", "data directory (default: a temporary directory removed on exit)")
@@ -34,6 +35,6 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	return demo.Run(ctx, demo.Options{
 		ListenAddress: *listen, DataDir: *dataDir, Duration: *duration, Interval: *interval, History: *history,
-		AgentPath: *agentPath, PluginsDir: *pluginsDir, Logger: logger, Run: Run,
+		AgentPath: *agentPath, PluginsDir: *pluginsDir, Logger: logger, Run: run,
 	}, stdout)
 }
