@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -27,6 +28,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pantau-noc/pantau/collector/internal/alert"
+	cmdline "github.com/pantau-noc/pantau/collector/internal/cli"
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/daemon"
 	"github.com/pantau-noc/pantau/collector/internal/ingest"
@@ -41,6 +43,13 @@ import (
 // Options configure Run (daemon.Options, so that the command line and the
 // demo, which main hands Run, need not import this package).
 type Options = daemon.Options
+
+// Main is the pantau-collector command line (internal/cli) wired to this
+// package's Run, as main wires it: for tests and programs outside
+// collector/ that cannot import the internal packages.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return cmdline.Main(ctx, cmdline.Options{Run: Run}, args, stdout, stderr)
+}
 
 // Maintenance cadence: forget idle series and old batch ids.
 const (

@@ -28,7 +28,6 @@ import (
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 
-	collectorcli "github.com/pantau-noc/pantau/collector/internal/cli"
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/notify"
 )
@@ -110,11 +109,6 @@ func (tc *testCollector) stop() {
 	case <-time.After(60 * time.Second):
 		tc.t.Error("collector did not stop within 60s")
 	}
-}
-
-// Main is the command line as main wires it, with this package's Run.
-func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return collectorcli.Main(ctx, collectorcli.Options{Run: Run}, args, stdout, stderr)
 }
 
 // manifestName is the file a backup's manifest is in (backup_test.go).
