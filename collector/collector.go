@@ -34,6 +34,7 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/ingest"
 	"github.com/pantau-noc/pantau/collector/internal/promapi"
 	"github.com/pantau-noc/pantau/collector/internal/remotequery"
+	"github.com/pantau-noc/pantau/collector/internal/remotewrite"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
 	"github.com/pantau-noc/pantau/collector/internal/storage"
 	"github.com/pantau-noc/pantau/collector/internal/tgconsole"
@@ -101,7 +102,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 
-	rw, err := openRemoteWrite(cfg, log)
+	rw, err := remotewrite.FromConfig(cfg, log)
 	if err != nil {
 		return err
 	}
