@@ -32,6 +32,7 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/daemon"
 	"github.com/pantau-noc/pantau/collector/internal/ingest"
+	"github.com/pantau-noc/pantau/collector/internal/memlimit"
 	"github.com/pantau-noc/pantau/collector/internal/promapi"
 	"github.com/pantau-noc/pantau/collector/internal/remotequery"
 	"github.com/pantau-noc/pantau/collector/internal/remotewrite"
@@ -72,7 +73,7 @@ func Run(ctx context.Context, o Options) error {
 	if o.ShutdownTimeout == 0 {
 		o.ShutdownTimeout = 30 * time.Second
 	}
-	defer setMemoryLimit(cfg.Limits.MemoryLimit, log)()
+	defer memlimit.Set(cfg.Limits.MemoryLimit, log)()
 
 	state, err := statedb.Open(ctx, cfg.DataDir)
 	if errors.Is(err, statedb.ErrCorrupt) {
