@@ -1,8 +1,8 @@
 // Package collector is the pantau-collector process: it wires the state
 // database, the embedded TSDB, the write API, the Prometheus query API and
 // the collector's own metrics into one HTTP(S) listener, and shuts them
-// down in order. main only parses flags and handles signals; tests run the
-// whole collector in-process through Run.
+// down in order. The command line is internal/cli, to which main hands
+// Run; tests run the whole collector in-process through Run.
 package collector
 
 import (
