@@ -1,4 +1,9 @@
-package collector
+// Package cli is the pantau-collector command line: Main parses the
+// command and its flags and runs it. The daemon ("serve", and the
+// collector inside "demo") is the collector root package's Run, which main
+// hands in through Options, so that no package of the collector imports
+// the root.
+package cli
 
 import (
 	"context"
@@ -12,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/config"
+	"github.com/pantau-noc/pantau/collector/internal/daemon"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
 	"github.com/pantau-noc/pantau/internal/buildinfo"
 	"github.com/pantau-noc/pantau/internal/logflags"
@@ -51,9 +57,16 @@ data in ./pantau-data). The reference config is printed by
 "pantau-collector check-config --example".
 `
 
+// Options are what the command line is handed by main.
+type Options struct {
+	// Run is the collector daemon (collector.Run): "serve" runs it, and
+	// "demo" runs it on loopback.
+	Run daemon.RunFunc
+}
+
 // Main runs the command line and returns the exit code: 0 success, 1 a
 // failure of the command, 2 a usage error.
-func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func Main(ctx context.Context, o Options, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		args = []string{"serve"}
 	}
@@ -72,13 +85,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch cmd {
 	case "serve":
-		err = cmdServe(ctx, rest, stderr)
+		err = cmdServe(ctx, o.Run, rest, stderr)
 	case "check-config":
 		err = cmdCheckConfig(rest, stdout, stderr)
 	case "token":
 		err = cmdToken(ctx, rest, stdout, stderr)
 	case "demo":
-		err = cmdDemo(ctx, rest, stdout, stderr)
+		err = cmdDemo(ctx, o.Run, rest, stdout, stderr)
 	case "report":
 		err = cmdReport(ctx, rest, stdout, stderr)
 	case "inventory":
@@ -187,7 +200,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
+func cmdServe(ctx context.Context, run daemon.RunFunc, args []string, stderr io.Writer) error {
 	var c common
 	fs := newFlagSet("serve", "serve [--config FILE] [--listen-address ADDR] [--data-dir DIR]", stderr)
 	c.register(fs)
@@ -207,7 +220,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return Run(ctx, Options{Config: cfg, Logger: logger, Pprof: *withPprof})
+	return run(ctx, daemon.Options{Config: cfg, Logger: logger, Pprof: *withPprof})
 }
 
 func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {

@@ -1,4 +1,4 @@
-package collector
+package cli
 
 import (
 	"context"
@@ -108,7 +108,7 @@ func cmdNotify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			fmt.Fprintf(stdout, "queued %s for %s; the running collector sends it within 5 s (see pantau-collector notify outbox)\n", m.ID, name)
 			return nil
 		}
-		ns, err := buildNotifiers(cfg.Notifiers)
+		ns, err := notify.Build(cfg.Notifiers)
 		if err != nil {
 			return err
 		}

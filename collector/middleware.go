@@ -7,6 +7,9 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
+
+	"github.com/pantau-noc/pantau/collector/internal/storage"
 )
 
 // errorID returns a short random id that ties a 500 to its log line.
@@ -87,3 +90,20 @@ func (t *trackingWriter) Flush() {
 func (t *trackingWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
 
 var _ http.Flusher = (*trackingWriter)(nil)
+
+// whileReopening answers the query API with 503 and Retry-After while the
+// store closes and opens its TSDB again after a write failure (seconds),
+// instead of the query error the closed TSDB would give.
+func whileReopening(next http.Handler, store *storage.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/v1/") && r.URL.Path != "/api/v1/alerts" && store.Reopening() {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Retry-After", "5")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, `{"status":"error","errorType":"unavailable","error":%q}`+"\n",
+				"the TSDB is being reopened after a write failure; retry in a few seconds")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,4 +1,4 @@
-package collector
+package cli
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
 )
@@ -83,8 +84,8 @@ func cmdMaintenance(ctx context.Context, args []string, stdout, stderr io.Writer
 		var loc *time.Location
 		if zoneName == "" {
 			inv, _ := loadInventory(cfg) // nil without one: the Pemda's zone is then report.time_zone or WIB
-			loc = pemdaZone(cfg, inv)
-		} else if loc, err = zone(zoneName); err != nil {
+			loc = inventory.PemdaZone(cfg.Report.TimeZone, inv)
+		} else if loc, err = inventory.ParseZone(zoneName); err != nil {
 			return usageError{err}
 		}
 		parseT := func(flagName, v string, required bool) (time.Time, error) {

@@ -1,4 +1,6 @@
-package collector
+// Package memlimit sets the collector's Go soft memory limit from
+// GOMEMLIMIT, limits.memory_limit or the cgroup's and machine's memory.
+package memlimit
 
 import (
 	"bufio"
@@ -13,13 +15,13 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/config"
 )
 
-// setMemoryLimit sets the Go runtime's soft memory limit: GOMEMLIMIT when
+// Set sets the Go runtime's soft memory limit: GOMEMLIMIT when
 // set (the runtime read it at start), else limits.memory_limit, else a
 // fraction of the cgroup's memory.max or of the machine's memory. The GC
 // then works harder as the heap nears the limit instead of letting
 // garbage from bursts (large bodies, decompression) pile up. It returns a
 // function that restores the previous limit.
-func setMemoryLimit(configured int64, log *slog.Logger) (restore func()) {
+func Set(configured int64, log *slog.Logger) (restore func()) {
 	if v := os.Getenv("GOMEMLIMIT"); v != "" {
 		log.Info("soft memory limit from GOMEMLIMIT", "GOMEMLIMIT", v)
 		return func() {}

@@ -1,4 +1,4 @@
-package collector
+package cli
 
 import (
 	"bufio"
@@ -8,27 +8,25 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
-	"github.com/prometheus/prometheus/tsdb"
-	"github.com/prometheus/prometheus/tsdb/chunkenc"
 
-	"github.com/pantau-noc/pantau/collector/internal/capacity"
 	"github.com/pantau-noc/pantau/collector/internal/config"
+	"github.com/pantau-noc/pantau/collector/internal/daemon"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
+	"github.com/pantau-noc/pantau/collector/internal/remotequery"
 	"github.com/pantau-noc/pantau/collector/internal/report"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
+	pstore "github.com/pantau-noc/pantau/collector/internal/storage"
 )
 
 // stateFlags are the flags of the commands that work on a collector's
@@ -62,236 +60,29 @@ func loadInventory(cfg *config.Config) (*inventory.Inventory, error) {
 	return inventory.Load(cfg.Inventory)
 }
 
-// zone resolves WIB, WITA, WIT or an IANA name.
-func zone(name string) (*time.Location, error) {
-	switch strings.ToUpper(name) {
-	case "", "WIB":
-		name = "Asia/Jakarta"
-	case "WITA":
-		name = "Asia/Makassar"
-	case "WIT":
-		name = "Asia/Jayapura"
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, fmt.Errorf("unknown time zone %q (want WIB, WITA, WIT or an IANA name)", name)
-	}
-	return loc, nil
-}
-
-// pemdaZone is the zone in which dates given without one are read (report
-// periods, sla rebuild --from/--to, maintenance windows of the whole
-// network): report.time_zone in collector.yml, else the inventory's
-// (defaults.timezone, else the zone all its sites share), else WIB.
-func pemdaZone(cfg *config.Config, inv *inventory.Inventory) *time.Location {
-	if loc := inventory.Location(cfg.Report.TimeZone); loc != nil {
-		return loc
-	}
-	if inv != nil {
-		return inv.Zone()
-	}
-	return inventory.Location("WIB")
-}
-
 // zoneHelp describes where a command's dates are read, for --help.
 const zoneHelp = "time zone of the dates given: WIB, WITA, WIT or IANA (default: the Pemda's: report.time_zone in collector.yml, else the inventory's defaults.timezone or the zone all its sites share, else WIB)"
-
-// capacitySource reads a link's bit rates and interface speed from the
-// TSDB, by the link's SNMP device and interface (or its link label).
-type capacitySource struct{ q storage.Queryable }
-
-func (c capacitySource) Capacity(ctx context.Context, l *inventory.Link, start, end time.Time, rx, tx []capacity.Sample) ([]capacity.Sample, []capacity.Sample, float64, error) {
-	var speed float64
-	q, err := c.q.Querier(start.UnixMilli(), end.UnixMilli()-1)
-	if err != nil {
-		return nil, nil, 0, fmt.Errorf("query TSDB: %w", err)
-	}
-	defer q.Close()
-	if err := readSeries(ctx, q, linkMatchers(l, "pantau_snmp_if_receive_bits_per_second"), func(t int64, v float64) {
-		rx = append(rx, capacity.Sample{T: t, V: v})
-	}); err != nil {
-		return nil, nil, 0, fmt.Errorf("read receive rates of %s: %w", l.ID, err)
-	}
-	if err := readSeries(ctx, q, linkMatchers(l, "pantau_snmp_if_transmit_bits_per_second"), func(t int64, v float64) {
-		tx = append(tx, capacity.Sample{T: t, V: v})
-	}); err != nil {
-		return nil, nil, 0, fmt.Errorf("read transmit rates of %s: %w", l.ID, err)
-	}
-	var lastT int64
-	if err := readSeries(ctx, q, linkMatchers(l, "pantau_snmp_if_speed_bits_per_second"), func(t int64, v float64) {
-		if t >= lastT {
-			lastT, speed = t, v
-		}
-	}); err != nil {
-		return nil, nil, 0, fmt.Errorf("read interface speed of %s: %w", l.ID, err)
-	}
-	return rx, tx, speed, nil
-}
-
-func linkMatchers(l *inventory.Link, metric string) []*labels.Matcher {
-	ms := []*labels.Matcher{labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, metric)}
-	if l.SNMP.Device != "" {
-		ms = append(ms, labels.MustNewMatcher(labels.MatchEqual, "device", l.SNMP.Device))
-	}
-	if l.SNMP.Interface != "" {
-		ms = append(ms, labels.MustNewMatcher(labels.MatchEqual, "ifname", l.SNMP.Interface))
-	}
-	if len(ms) == 1 {
-		ms = append(ms, labels.MustNewMatcher(labels.MatchEqual, "link", l.ID))
-	}
-	return ms
-}
-
-func readSeries(ctx context.Context, q storage.Querier, ms []*labels.Matcher, fn func(t int64, v float64)) error {
-	ss := q.Select(ctx, true, nil, ms...)
-	for ss.Next() {
-		it := ss.At().Iterator(nil)
-		for it.Next() != 0 {
-			t, v := it.At()
-			fn(t, v)
-		}
-		if err := it.Err(); err != nil {
-			return err
-		}
-	}
-	return ss.Err()
-}
 
 // openQueryable opens what the CLI reads samples from: the collector's
 // TSDB read-only, or the engine's query API when the collector is remote
 // only (storage.local: false). close releases it.
 func openQueryable(cfg *config.Config, log *slog.Logger) (storage.Queryable, func(), error) {
 	if !cfg.Storage.Local {
-		q, err := openRemoteQuery(cfg, log)
+		q, err := remotequery.FromConfig(cfg.Storage.RemoteQuery, log)
 		if err != nil {
 			return nil, nil, err
 		}
 		return q, func() {}, nil
 	}
-	ro, err := openReadOnlyTSDB(cfg, log)
+	ro, err := pstore.OpenReadOnly(filepath.Join(cfg.DataDir, "tsdb"), log)
 	if err != nil {
 		return nil, nil, err
 	}
-	rq := newROQueryable(ro)
-	return rq, func() {
-		if err := rq.close(); err != nil {
+	return ro, func() {
+		if err := ro.Close(); err != nil {
 			log.Warn("closing the read-only TSDB failed", "err", err)
 		}
 	}, nil
-}
-
-// openReadOnlyTSDB opens the collector's TSDB without taking its lock, so
-// the report and inventory commands work beside a running daemon.
-func openReadOnlyTSDB(cfg *config.Config, log *slog.Logger) (*tsdb.DBReadOnly, error) {
-	dir := filepath.Join(cfg.DataDir, "tsdb")
-	if _, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("no TSDB in %s: %w", dir, err)
-	}
-	db, err := tsdb.OpenDBReadOnly(dir, "", log)
-	if err != nil {
-		return nil, fmt.Errorf("open TSDB %s read-only: %w", dir, err)
-	}
-	return db, nil
-}
-
-// roQueryable serves queriers of a read-only TSDB. DBReadOnly loads its
-// head into a sandbox once per Querier call and refuses a second one, so
-// one querier over all time is made once and each caller gets a view
-// bounded to its range that does not close it.
-type roQueryable struct {
-	db   *tsdb.DBReadOnly
-	once *sync.Once
-	q    *storage.Querier
-	err  *error
-}
-
-func newROQueryable(db *tsdb.DBReadOnly) roQueryable {
-	return roQueryable{db: db, once: new(sync.Once), q: new(storage.Querier), err: new(error)}
-}
-
-func (r roQueryable) Querier(mint, maxt int64) (storage.Querier, error) {
-	r.once.Do(func() { *r.q, *r.err = r.db.Querier(math.MinInt64, math.MaxInt64) })
-	if *r.err != nil {
-		return nil, *r.err
-	}
-	return boundedQuerier{Querier: *r.q, mint: mint, maxt: maxt}, nil
-}
-
-// close closes the shared querier, then the database: DBReadOnly.Close
-// waits for every querier it handed out, so closing the database first
-// blocks for ever (a finished report that never exits).
-func (r roQueryable) close() error {
-	var errs []error
-	if *r.q != nil {
-		if err := (*r.q).Close(); err != nil {
-			errs = append(errs, fmt.Errorf("close querier: %w", err))
-		}
-	}
-	if err := r.db.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("close read-only TSDB: %w", err))
-	}
-	return errors.Join(errs...)
-}
-
-// boundedQuerier keeps only samples in [mint, maxt] and series with one.
-type boundedQuerier struct {
-	storage.Querier
-	mint, maxt int64
-}
-
-func (b boundedQuerier) Close() error { return nil }
-
-func (b boundedQuerier) Select(ctx context.Context, sorted bool, hints *storage.SelectHints, ms ...*labels.Matcher) storage.SeriesSet {
-	return &boundedSet{SeriesSet: b.Querier.Select(ctx, sorted, hints, ms...), mint: b.mint, maxt: b.maxt}
-}
-
-type boundedSet struct {
-	storage.SeriesSet
-	mint, maxt int64
-	cur        storage.Series
-}
-
-func (s *boundedSet) Next() bool {
-	for s.SeriesSet.Next() {
-		sr := s.SeriesSet.At()
-		it := sr.Iterator(nil)
-		if it.Seek(s.mint) != chunkenc.ValNone && it.AtT() <= s.maxt {
-			s.cur = boundedSeries{Series: sr, mint: s.mint, maxt: s.maxt}
-			return true
-		}
-	}
-	return false
-}
-
-func (s *boundedSet) At() storage.Series { return s.cur }
-
-type boundedSeries struct {
-	storage.Series
-	mint, maxt int64
-}
-
-func (b boundedSeries) Iterator(chunkenc.Iterator) chunkenc.Iterator {
-	return &boundedIter{Iterator: b.Series.Iterator(nil), mint: b.mint, maxt: b.maxt}
-}
-
-type boundedIter struct {
-	chunkenc.Iterator
-	mint, maxt int64
-	started    bool
-}
-
-func (it *boundedIter) Next() chunkenc.ValueType {
-	var vt chunkenc.ValueType
-	if !it.started {
-		it.started = true
-		vt = it.Iterator.Seek(it.mint)
-	} else {
-		vt = it.Iterator.Next()
-	}
-	if vt == chunkenc.ValNone || it.Iterator.AtT() > it.maxt {
-		return chunkenc.ValNone
-	}
-	return vt
 }
 
 const reportSynopsis = `report --config FILE --period 2026-10|2026-Q4|2026|2026-10-01..2026-10-15
@@ -338,9 +129,9 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	loc := pemdaZone(cfg, inv)
+	loc := inventory.PemdaZone(cfg.Report.TimeZone, inv)
 	if *zoneName != "" {
-		if loc, err = zone(*zoneName); err != nil {
+		if loc, err = inventory.ParseZone(*zoneName); err != nil {
 			return usageError{err}
 		}
 	}
@@ -353,7 +144,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		log.Warn("capacity figures left out", "err", err)
 	} else {
 		defer closeQ()
-		in.Capacity = capacitySource{q}
+		in.Capacity = report.TSDBCapacity{Q: q}
 	}
 	last := time.Now()
 	r, err := report.Build(ctx, in, report.Options{
@@ -484,7 +275,7 @@ func cmdInventory(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return fmt.Errorf("replace %s: %w", out, err)
 		}
 		fmt.Fprintf(stderr, "imported %d sites, %d links from %s into %s; a running collector reloads it within %s\n",
-			len(inv.Sites), len(inv.Links), csvPath, out, slaReloadEvery)
+			len(inv.Sites), len(inv.Links), csvPath, out, daemon.SLAReloadEvery)
 		return nil
 	default: // unmatched
 		log, err := s.c.log.Logger(stderr)

@@ -1,11 +1,17 @@
-package collector
+// Package demo is "pantau-collector demo": a collector on loopback with
+// simulated sites writing to it (Kabupaten Sorong, WIT), simulated SNMP
+// routers and public services (demosim) that a real pantau-agent polls
+// and checks, an inventory and a webhook for the alerts, so that a first
+// look needs nothing but the binaries. The command line parses its flags
+// into Options; the collector itself comes in through Options.Run.
+package demo
 
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -16,51 +22,62 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/pantau-noc/pantau/collector/internal/config"
+	"github.com/pantau-noc/pantau/collector/internal/daemon"
 	"github.com/pantau-noc/pantau/collector/internal/demosim"
 	"github.com/pantau-noc/pantau/collector/internal/notify"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
-	"github.com/pantau-noc/pantau/internal/logflags"
 )
 
-func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("demo", "demo [--listen-address 127.0.0.1:9810] [--duration 0] [--data-dir DIR] [--agent PATH|none]", stderr)
-	listen := fs.String("listen-address", "127.0.0.1:9810", "loopback address for the demo collector")
-	dataDir := fs.String("data-dir", "", "data directory (default: a temporary directory removed on exit)")
-	duration := fs.Duration("duration", 0, "stop the live writes this long after the backfill (0: run until Ctrl-C)")
-	interval := fs.Duration("interval", 10*time.Second, "how often each simulated site writes, and the demo agent's probe interval")
-	history := fs.Duration("history", 6*time.Hour, "history to backfill at start, so graphs have data at once")
-	agentPath := fs.String("agent", "", "pantau-agent binary to run as the NOC's agent (default: next to this binary, else in PATH; none: simulate its data)")
-	pluginsDir := fs.String("plugins-dir", "", "directory with the bundled plugins and their SHA256SUMS (default: plugins/ next to the agent, else /usr/lib/pantau/plugins)")
-	var lf logflags.Flags
-	lf.Register(fs)
-	lf.Level = "warn"
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	logger, err := lf.Logger(stderr)
-	if err != nil {
-		return usageError{err}
-	}
-	if *interval < time.Second {
-		return usageError{errors.New("--interval must be at least 1s")}
-	}
-	if *dataDir == "" {
+// Options configure Run: the demo command's flags, and the collector.
+type Options struct {
+	// ListenAddress is the demo collector's loopback address.
+	ListenAddress string
+	// DataDir is the data directory; "" is a temporary directory removed
+	// on exit.
+	DataDir string
+	// Duration stops the live writes this long after the backfill; 0
+	// runs until ctx ends.
+	Duration time.Duration
+	// Interval is how often each simulated site writes, and the demo
+	// agent's probe interval (at least 1s).
+	Interval time.Duration
+	// History is how much history is backfilled at start.
+	History time.Duration
+	// AgentPath is the pantau-agent binary run as the NOC's agent: ""
+	// next to this binary, else in PATH; "none" simulates its data.
+	AgentPath string
+	// PluginsDir holds the bundled plugins and their SHA256SUMS; ""
+	// plugins/ next to the agent, else /usr/lib/pantau/plugins.
+	PluginsDir string
+	Logger     *slog.Logger
+	// Run is the collector daemon (collector.Run, which main hands the
+	// command line).
+	Run daemon.RunFunc
+}
+
+// Run runs a collector on loopback with simulated sites, a simulated
+// SNMP agent and services and (when found) a real pantau-agent writing to
+// it, and tells on stdout how to look at it. It returns when ctx ends (or
+// Duration has passed) and everything it started has stopped.
+func Run(ctx context.Context, o Options, stdout io.Writer) error {
+	logger := o.Logger
+	if o.DataDir == "" {
 		d, err := os.MkdirTemp("", "pantau-demo-")
 		if err != nil {
 			return fmt.Errorf("create demo data directory: %w", err)
 		}
 		defer os.RemoveAll(d)
-		*dataDir = d
-	} else if err := os.MkdirAll(*dataDir, 0o750); err != nil {
+		o.DataDir = d
+	} else if err := os.MkdirAll(o.DataDir, 0o750); err != nil {
 		return fmt.Errorf("create demo data directory: %w", err)
 	}
-	agentBin, plugDir, agentNote := findDemoAgent(*agentPath, *pluginsDir)
+	agentBin, plugDir, agentNote := findDemoAgent(o.AgentPath, o.PluginsDir)
 	cfg := config.Default()
-	cfg.ListenAddress = *listen
-	cfg.DataDir = *dataDir
+	cfg.ListenAddress = o.ListenAddress
+	cfg.DataDir = o.DataDir
 	// The simulated sites are also an inventory, so the SLA engine builds
 	// minute states and the report works from the first minute.
-	cfg.Inventory = filepath.Join(*dataDir, "inventory.yml")
+	cfg.Inventory = filepath.Join(o.DataDir, "inventory.yml")
 	sites := demoSites()
 	if err := os.WriteFile(cfg.Inventory, demoInventory(sites), 0o644); err != nil {
 		return fmt.Errorf("write the demo inventory: %w", err)
@@ -69,7 +86,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// a file, as a chat would show them.
 	hookCtx, stopHook := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopHook()
-	hook, err := demosim.StartWebhook(hookCtx, filepath.Join(*dataDir, "notifications.jsonl"))
+	hook, err := demosim.StartWebhook(hookCtx, filepath.Join(o.DataDir, "notifications.jsonl"))
 	if err != nil {
 		return err
 	}
@@ -87,8 +104,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	runErr := make(chan error, 1)
 	go func() {
 		// the states are stored as often as the sites write, so graphs follow
-		runErr <- Run(runCtx, Options{Config: cfg, Logger: logger, Listening: func(a net.Addr) { addrCh <- a },
-			SelfScrapeInterval: min(*interval, selfScrapeEvery)})
+		runErr <- o.Run(runCtx, daemon.Options{Config: cfg, Logger: logger, Listening: func(a net.Addr) { addrCh <- a },
+			SelfScrapeInterval: min(o.Interval, daemon.SelfScrapeEvery)})
 	}()
 	var addr net.Addr
 	select {
@@ -152,7 +169,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// Backfill history, then write live.
 	for _, s := range sites {
 		var buf bytes.Buffer
-		for t := start.Add(-*history); t.Before(start); t = t.Add(*interval) {
+		for t := start.Add(-o.History); t.Before(start); t = t.Add(o.Interval) {
 			s.siteLines(&buf, t)
 		}
 		if err := demoPost(ctx, client, base, tokens[s.id], "agent-"+s.id, 0, buf.Bytes()); err != nil {
@@ -160,7 +177,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	var nocBuf bytes.Buffer
-	for t, prev := start.Add(-*history), (time.Time{}); t.Before(start); prev, t = t, t.Add(*interval) {
+	for t, prev := start.Add(-o.History), (time.Time{}); t.Before(start); prev, t = t, t.Add(o.Interval) {
 		for _, s := range sites {
 			s.nocLines(&nocBuf, t, prev)
 		}
@@ -174,7 +191,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// and checking the services with the bundled plugins.
 	var agentProc *demoAgentProc
 	if agentBin != "" {
-		agentProc, err = startDemoAgent(cfg.DataDir, agentBin, plugDir, base, nocToken, snmpAgent.Addr(), svc, sites, *interval)
+		agentProc, err = startDemoAgent(cfg.DataDir, agentBin, plugDir, base, nocToken, snmpAgent.Addr(), svc, sites, o.Interval)
 		if err != nil {
 			logger.Warn("the demo's agent did not start; its data is simulated instead", "err", err)
 			agentNote = "not running (" + err.Error() + "); its SNMP and service data are simulated"
@@ -186,9 +203,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	// --duration bounds the live phase, after the backfill.
 	liveCtx := ctx
-	if *duration > 0 {
+	if o.Duration > 0 {
 		var cancel context.CancelFunc
-		liveCtx, cancel = context.WithTimeout(ctx, *duration)
+		liveCtx, cancel = context.WithTimeout(ctx, o.Duration)
 		defer cancel()
 	}
 	wit := time.FixedZone("WIT", 9*3600)
@@ -210,7 +227,7 @@ Simulated routers (SNMP v2c, community rtr-<site>): %[9]s; services: %[10]s, %[1
                              --data-binary 'icmp,target=127.0.0.1 loss_ratio=0,up=1i' '%[1]s/api/v2/write?precision=ns'
 
 Press Ctrl-C to stop.
-`, base, cfg.DataDir, len(sites), *interval, *history, tokens["noc-kominfo"], time.Now().In(wit).Format("2006-01-02"),
+`, base, cfg.DataDir, len(sites), o.Interval, o.History, tokens["noc-kominfo"], time.Now().In(wit).Format("2006-01-02"),
 		agentNote, snmpAgent.Addr(), svc.PortalURL, svc.EOfficeURL, svc.MailAddr, hook.File)
 
 	var wg sync.WaitGroup
@@ -218,7 +235,7 @@ Press Ctrl-C to stop.
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			t := time.NewTicker(*interval)
+			t := time.NewTicker(o.Interval)
 			defer t.Stop()
 			var seq uint64
 			prev := start
