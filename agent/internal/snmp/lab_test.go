@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pantau-noc/pantau/agent/internal/lab"
 	"github.com/pantau-noc/pantau/agent/internal/point"
+	"github.com/pantau-noc/pantau/internal/lab"
 )
 
 // TestIntegrationLabRateAcrossVeth polls snmpd in a site namespace from a
