@@ -1,4 +1,4 @@
-package agent
+package e2e
 
 import (
 	"encoding/json"
@@ -28,7 +28,7 @@ import (
 // resolution.
 func TestIntegrationLabTopologyAlert(t *testing.T) {
 	agentBin, colBin := testbuild.Agent(t), testbuild.Collector(t)
-	l, noc, router, site, _, _, siteIf := threeHop(t)
+	l, noc, router, site, _, _, siteIf := lab.ThreeHop(t)
 	// the 30 child sites are addresses behind the hub
 	for i := 1; i <= 30; i++ {
 		l.Exec(site, "ip", "addr", "add", fmt.Sprintf("10.251.0.%d/32", i), "dev", "lo")

@@ -1,16 +1,12 @@
-package agent
+package e2e
 
 import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"testing"
 	"time"
 
@@ -33,7 +29,7 @@ import (
 // minutes and two partly down ones counted as available.
 func TestIntegrationLabSLAReport(t *testing.T) {
 	agentBin, colBin := testbuild.Agent(t), testbuild.Collector(t)
-	l, noc, _, site, _, _, siteIf := threeHop(t)
+	l, noc, _, site, _, _, siteIf := lab.ThreeHop(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "collector")
 	inv := filepath.Join(dir, "inventory.yml")
@@ -194,44 +190,4 @@ type labReport struct {
 		PeriodMinutes  int   `json:"period_minutes"`
 		CountedSeconds int64 `json:"counted_seconds"`
 	} `json:"contracts"`
-}
-
-// round is one ICMP round read back: its time (unix ms) and up value.
-type round struct {
-	ms int64
-	up float64
-}
-
-// rounds returns the samples of the series selected by sel in the last 3
-// hours since a time (unix ms), in time order, asked from inside the lab.
-func rounds(t *testing.T, c *http.Client, base, sel string, since int64) []round {
-	t.Helper()
-	q := url.Values{"query": {sel + "[3h]"}, "time": {strconv.FormatInt(time.Now().Unix()+5, 10)}}
-	resp, err := c.Get(base + "/api/v1/query?" + q.Encode())
-	if err != nil {
-		t.Fatalf("query collector: %v", err)
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Data struct {
-			Result []struct {
-				Values [][2]any `json:"values"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		t.Fatalf("query collector: %v", err)
-	}
-	var out []round
-	for _, s := range r.Data.Result {
-		for _, v := range s.Values {
-			ms := int64(v[0].(float64)*1000 + 0.5)
-			up, _ := strconv.ParseFloat(v[1].(string), 64)
-			if ms >= since {
-				out = append(out, round{ms, up})
-			}
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ms < out[j].ms })
-	return out
 }
