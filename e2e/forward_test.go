@@ -19,8 +19,13 @@ import (
 // reaches the collector with its original timestamp, exactly once. The
 // second run also kill -9s the agent in the middle of the outage.
 func TestIntegrationStoreAndForward(t *testing.T) {
+	lab.SkipShort(t, "root, network namespaces and 20-s outages")
+	t.Parallel()
 	for _, kill := range []bool{false, true} {
-		t.Run(fmt.Sprintf("kill9=%v", kill), func(t *testing.T) { storeAndForward(t, kill) })
+		t.Run(fmt.Sprintf("kill9=%v", kill), func(t *testing.T) {
+			t.Parallel()
+			storeAndForward(t, kill)
+		})
 	}
 }
 

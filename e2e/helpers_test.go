@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -88,5 +89,31 @@ func rounds(t *testing.T, c *http.Client, base, sel string, since int64) []round
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ms < out[j].ms })
+	return out
+}
+
+// metrics returns the collector's /metrics samples by series
+// (name{labels} as exposed), asked from inside the lab.
+func metrics(t *testing.T, c *http.Client, base string) map[string]float64 {
+	t.Helper()
+	resp, err := c.Get(base + "/metrics")
+	if err != nil {
+		t.Fatalf("collector metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("collector metrics: %v", err)
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if v, err := strconv.ParseFloat(line[i+1:], 64); i > 0 && err == nil {
+			out[line[:i]] = v
+		}
+	}
 	return out
 }

@@ -309,11 +309,22 @@ plugins:
 		t.Errorf("not seen at the collector: %v\nagent log:\n%s", missing, logs.String())
 	}
 	// ICMP and SNMP go on every round while the faulty plugins keep
-	// failing and restarting
-	time.Sleep(15 * time.Second)
+	// failing and restarting (they fail from the agent's start): 8 rounds
+	// and 5 polls, and the agent has logged each fault
 	client := &http.Client{Timeout: 10 * time.Second}
-	icmp := samples(t, client, base, `pantau_icmp_up{name="self"}`)
-	snmp := samples(t, client, base, `pantau_snmp_device_up{device="sw"}`)
+	var icmp, snmp []int64
+	faultLogs := []string{"does not match the sha256 in agent.yml", "plugin died; restarting after backoff", "(timeout)", "(garbage)", "plugin=crashing"}
+	lab.WaitFor(t.Context(), 30*time.Second, func() bool {
+		icmp = samples(t, client, base, `pantau_icmp_up{name="self"}`)
+		snmp = samples(t, client, base, `pantau_snmp_device_up{device="sw"}`)
+		l := logs.String()
+		for _, s := range faultLogs {
+			if !strings.Contains(l, s) {
+				return false
+			}
+		}
+		return len(icmp) >= 8 && len(snmp) >= 5
+	})
 	if len(icmp) < 8 || len(snmp) < 5 {
 		t.Errorf("%d ICMP rounds and %d SNMP polls while the plugins failed: %v", len(icmp), len(snmp), icmp)
 	}
@@ -380,7 +391,7 @@ plugins:
 		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
 	l := logs.String()
-	for _, s := range []string{"does not match the sha256 in agent.yml", "plugin died; restarting after backoff", "(timeout)", "(garbage)", "plugin=crashing"} {
+	for _, s := range faultLogs {
 		if !strings.Contains(l, s) {
 			t.Errorf("agent log lacks %q", s)
 		}
