@@ -57,6 +57,7 @@ func parseLines(t *testing.T, out string) []parsed {
 // measured loss and RTT fall within tolerances derived from the injected
 // values; the router itself, one clean hop away, shows neither.
 func TestIntegrationLabICMPLossAndDelay(t *testing.T) {
+	lab.SkipShort(t, "root and network namespaces")
 	bin := testbuild.Agent(t)
 	l, noc, router, site, rNoc, rSite, siteIf := lab.ThreeHop(t)
 	const delay = 20 * time.Millisecond
@@ -105,6 +106,7 @@ icmp:
 // TestIntegrationLabOutage: a cut link means loss 1 and up 0, and the
 // restored link comes back.
 func TestIntegrationLabOutage(t *testing.T) {
+	lab.SkipShort(t, "root and network namespaces")
 	bin := testbuild.Agent(t)
 	l, noc, _, _, _, _, _ := lab.ThreeHop(t)
 	cfg := filepath.Join(t.TempDir(), "agent.yml")
@@ -136,6 +138,7 @@ icmp:
 // snmpd in the site namespace across the router, with v2c and v3 authPriv,
 // and its interface counters agree with snmpget's.
 func TestIntegrationLabSNMP(t *testing.T) {
+	lab.SkipShort(t, "root, network namespaces and snmpd")
 	bin := testbuild.Agent(t)
 	l, noc, _, site, _, _, siteIf := lab.ThreeHop(t)
 	sd := lab.StartSnmpd(t, lab.SnmpdOptions{Netns: site, Listen: "10.250.2.2:1161"})

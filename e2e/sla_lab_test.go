@@ -32,7 +32,7 @@ import (
 // backdated rounds; this one keeps the shape (partial minutes at both
 // ends, a whole minute down, over min_outage) in as little real time.
 func TestIntegrationLabSLAReport(t *testing.T) {
-	lab.SkipShort(t, "root, network namespaces and three minutes")
+	lab.SkipShort(t, "root, network namespaces and minutes of real time")
 	t.Parallel()
 	agentBin, colBin := testbuild.Agent(t), testbuild.Collector(t)
 	l, noc, _, site, _, _, siteIf := lab.ThreeHop(t)
@@ -90,7 +90,7 @@ icmp:
 	// with the minutes around the cut in one WIB day (the report's period)
 	const cutFor = 80 * time.Second
 	wib, _ := time.LoadLocation("Asia/Jakarta")
-	day := func(t time.Time) string { return t.In(wib).Format("2006-01-02") }
+	day := func(at time.Time) string { return at.In(wib).Format("2006-01-02") }
 	m := time.Now().Truncate(time.Minute)
 	for m.Add(50*time.Second).Before(time.Now().Add(2*time.Second)) || day(m.Add(-time.Minute)) != day(m.Add(4*time.Minute)) {
 		m = m.Add(time.Minute)
