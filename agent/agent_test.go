@@ -178,15 +178,6 @@ func TestFreshDataOvertakesBacklog(t *testing.T) {
 	t.Logf("fresh batch delivered as number %d of %d", pos+1, len(fc.order))
 }
 
-func TestRetryAfter(t *testing.T) {
-	if retryAfter("3") != 3*time.Second || retryAfter("") != 0 || retryAfter("soon") != 0 {
-		t.Fatal("seconds")
-	}
-	if d := retryAfter(time.Now().Add(time.Minute).UTC().Format(http.TimeFormat)); d < 58*time.Second || d > time.Minute {
-		t.Fatalf("date: %v", d)
-	}
-}
-
 // TestIntegrationAgentMetrics runs the agent in-process against loopback
 // targets and lints /metrics with promtool; it also reloads the config
 // (as SIGHUP does) and sees the new target probed, with the queue intact.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pantau-noc/pantau/agent/internal/config"
+	"github.com/pantau-noc/pantau/internal/retry"
 	"github.com/pantau-noc/pantau/internal/spool"
 )
 
@@ -71,13 +71,14 @@ func (s *sender) run(ctx context.Context) {
 }
 
 func (s *sender) lane(ctx context.Context, fresh bool) {
-	backoff := time.Duration(0)
+	backoff := retry.Backoff{Min: s.minBackoff, Max: s.maxBackoff}
+	failures := 0 // consecutive failed sends
 	for ctx.Err() == nil {
 		var recs []spool.Record
 		if fresh {
 			recs = s.cur.Newest(1)
 			if len(recs) == 0 {
-				if !sleep(ctx, 200*time.Millisecond) {
+				if retry.Sleep(ctx, 200*time.Millisecond) != nil {
 					return
 				}
 				continue
@@ -95,29 +96,18 @@ func (s *sender) lane(ctx context.Context, fresh bool) {
 			if ctx.Err() != nil {
 				return
 			}
-			backoff = min(max(backoff*2, s.minBackoff), s.maxBackoff)
-			d := rand.N(backoff) + 1 // full jitter
+			failures++
+			d := backoff.Delay(failures)
 			if wait > 0 {
 				d = min(wait, s.maxBackoff)
 			}
 			s.log.Debug("send failed; retrying", "collector", s.col.Name, "batch", r.Seq, "in", d.Round(time.Millisecond), "err", err)
-			if !sleep(ctx, d) {
+			if retry.Sleep(ctx, d) != nil {
 				return
 			}
 			continue
 		}
-		backoff = 0
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
+		failures = 0
 	}
 }
 
@@ -160,7 +150,8 @@ func (s *sender) send(ctx context.Context, r spool.Record) (time.Duration, error
 			"collector", s.col.Name, "url", s.col.URL, "status", code, "message", collectorMessage(msg))
 		return s.maxBackoff, errors.New(resp.Status)
 	case code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code >= 500:
-		return retryAfter(resp.Header.Get("Retry-After")), fmt.Errorf("collector %s: %s: %s", s.col.Name, resp.Status, collectorMessage(msg))
+		wait, _ := retry.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now(), s.maxBackoff)
+		return wait, fmt.Errorf("collector %s: %s: %s", s.col.Name, resp.Status, collectorMessage(msg))
 	default:
 		// Done with either way: a batch kept in the queue for want of room
 		// in the dead-letter file would hold every later one on disk.
@@ -185,19 +176,6 @@ func collectorMessage(b []byte) string {
 		s = s[:1024]
 	}
 	return s
-}
-
-func retryAfter(v string) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(time.Until(t), 0)
-	}
-	return 0
 }
 
 // toDeadLetter appends the batch as one JSON line to the dead-letter file

@@ -2,246 +2,25 @@ package collector
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
-	"github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/promql"
-	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/storage"
-	"github.com/prometheus/prometheus/tsdb/chunkenc"
 
 	"github.com/pantau-noc/pantau/collector/internal/alert"
-	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
 )
 
-// alertEval evaluates alert rules on the collector's own data: link states
-// from the SLA engine, the rest with PromQL on the TSDB.
-type alertEval struct {
-	q       storage.Queryable
-	engine  *promql.Engine
-	builder *sla.Builder
-}
+// alertEval is the alert package's rule-kind evaluator as the daemon
+// wires it on its own storage and SLA engine; the Telegram console also
+// asks it for a link's loss and latency.
+type alertEval struct{ *alert.KindEval }
 
 func newAlertEval(q storage.Queryable, b *sla.Builder, log *slog.Logger) *alertEval {
-	return &alertEval{q: q, builder: b, engine: promql.NewEngine(promql.EngineOpts{
-		Logger:        log.With("component", "alert-promql"),
-		MaxSamples:    10_000_000,
-		Timeout:       time.Minute,
-		LookbackDelta: 5 * time.Minute,
-		Parser:        parser.NewParser(parser.Options{}),
-		NoStepSubqueryIntervalFn: func(int64) int64 {
-			return time.Minute.Milliseconds()
-		},
-	})}
-}
-
-// agentSilentWindow is how far back the last heartbeat of an agent is
-// looked for: an agent silent for longer is no longer known.
-const agentSilentWindow = 7 * 24 * time.Hour
-
-// Eval implements alert.Evaluator.
-func (ev *alertEval) Eval(ctx context.Context, r *alert.Rule, now time.Time) ([]alert.Sample, error) {
-	switch r.Kind {
-	case alert.KindLinkDown:
-		inv := ev.builder.Inventory()
-		if inv == nil {
-			return nil, nil
-		}
-		var out []alert.Sample
-		for i := range inv.Links {
-			l := &inv.Links[i]
-			if ev.builder.Current(l, l.Site) == sla.Down {
-				out = append(out, alert.Sample{Labels: linkLabels(inv, l), Value: 1})
-			}
-		}
-		return out, nil
-	case alert.KindServiceDown:
-		inv := ev.builder.Inventory()
-		if inv == nil {
-			return nil, nil
-		}
-		var out []alert.Sample
-		for i := range inv.Services {
-			sv := &inv.Services[i]
-			if ev.builder.CurrentService(sv) == sla.Down {
-				l := map[string]string{"service": sv.ID, "site": sv.Site}
-				for k, v := range map[string]string{"opd": sv.OPD, "category": sv.Category} {
-					if v != "" {
-						l[k] = v
-					}
-				}
-				out = append(out, alert.Sample{Labels: l, Value: 1})
-			}
-		}
-		return out, nil
-	case alert.KindLoss:
-		return ev.query(ctx, fmt.Sprintf("pantau_icmp_loss_ratio > %g", r.Threshold), now)
-	case alert.KindLatency:
-		return ev.query(ctx, fmt.Sprintf("pantau_icmp_rtt_avg_seconds > %g", r.Threshold), now)
-	case alert.KindQueueBacklog:
-		return ev.query(ctx, fmt.Sprintf("pantau_agent_queue_oldest_seconds > %g", r.Threshold), now)
-	case alert.KindInterfaceDown:
-		return ev.query(ctx, `pantau_snmp_if_oper_status{link!=""} != 1 and on (agent, device, ifindex) pantau_snmp_if_admin_status == 1`, now)
-	case alert.KindDeviceRebooted:
-		return ev.query(ctx, `resets(pantau_snmp_device_uptime_seconds[15m]) > 0`, now)
-	case alert.KindPromQL:
-		return ev.query(ctx, r.Expr, now)
-	case alert.KindUtilization:
-		return ev.utilization(ctx, r, now)
-	case alert.KindAgentSilent:
-		return ev.silentAgents(ctx, r, now)
-	}
-	return nil, fmt.Errorf("unknown rule kind %q", r.Kind)
-}
-
-// linkLabels are the inventory labels of a link's alerts.
-func linkLabels(inv *inventory.Inventory, l *inventory.Link) map[string]string {
-	m := map[string]string{}
-	for _, kv := range inv.Labels(l) {
-		if kv[1] != "" {
-			m[kv[0]] = kv[1]
-		}
-	}
-	if l.ISP != "" {
-		m["isp"] = l.ISP
-	}
-	return m
+	return &alertEval{alert.NewKindEval(q, b, log)}
 }
 
 // query runs an instant PromQL query; every series is a sample.
 func (ev *alertEval) query(ctx context.Context, expr string, now time.Time) ([]alert.Sample, error) {
-	q, err := ev.engine.NewInstantQuery(ctx, ev.q, nil, expr, now)
-	if err != nil {
-		return nil, fmt.Errorf("query %q: %w", expr, err)
-	}
-	defer q.Close()
-	res := q.Exec(ctx)
-	if res.Err != nil {
-		return nil, fmt.Errorf("query %q: %w", expr, res.Err)
-	}
-	var out []alert.Sample
-	switch v := res.Value.(type) {
-	case promql.Vector:
-		for _, s := range v {
-			out = append(out, alert.Sample{Labels: s.Metric.Map(), Value: s.F})
-		}
-	case promql.Scalar:
-		if v.V != 0 {
-			out = append(out, alert.Sample{Value: v.V})
-		}
-	default:
-		return nil, fmt.Errorf("query %q: gives a %s, want an instant vector", expr, res.Value.Type())
-	}
-	return out, nil
-}
-
-// utilization compares each inventory link's traffic with its contracted
-// bandwidth, per direction.
-func (ev *alertEval) utilization(ctx context.Context, r *alert.Rule, now time.Time) ([]alert.Sample, error) {
-	inv := ev.builder.Inventory()
-	if inv == nil {
-		return nil, nil
-	}
-	var out []alert.Sample
-	for _, dir := range []struct{ name, metric string }{{"in", "receive"}, {"out", "transmit"}} {
-		rates, err := ev.query(ctx, fmt.Sprintf(`max by (link) (pantau_snmp_if_%s_bits_per_second{link!=""})`, dir.metric), now)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range rates {
-			l := inv.Link(s.Labels["link"])
-			if l == nil || l.Bandwidth <= 0 {
-				continue
-			}
-			if u := s.Value / float64(l.Bandwidth); u > r.Threshold {
-				lbls := linkLabels(inv, l)
-				lbls["direction"] = dir.name
-				out = append(out, alert.Sample{Labels: lbls, Value: u})
-			}
-		}
-	}
-	return out, nil
-}
-
-// silentAgents are the agents whose last heartbeat is older than the
-// rule's `for` (and younger than agentSilentWindow). Only a short recent
-// window is read for every agent; the long one only for silent agents.
-func (ev *alertEval) silentAgents(ctx context.Context, r *alert.Rule, now time.Time) ([]alert.Sample, error) {
-	hb := labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, "pantau_agent_uptime_seconds")
-	recent := r.For.Std() + time.Minute
-	last, site, err := ev.lastHeartbeats(ctx, now.Add(-recent), now, hb)
-	if err != nil {
-		return nil, err
-	}
-	qr, err := ev.q.Querier(now.Add(-agentSilentWindow).UnixMilli(), now.UnixMilli())
-	if err != nil {
-		return nil, fmt.Errorf("read agent heartbeats: %w", err)
-	}
-	agents, _, err := qr.LabelValues(ctx, "agent", nil, hb)
-	qr.Close()
-	if err != nil {
-		return nil, fmt.Errorf("list agents with heartbeats: %w", err)
-	}
-	var out []alert.Sample
-	for _, agent := range agents {
-		t, ok := last[agent]
-		if !ok {
-			// silent for longer than the recent window: find its last one
-			l, s, err := ev.lastHeartbeats(ctx, now.Add(-agentSilentWindow), now.Add(-recent), hb, labels.MustNewMatcher(labels.MatchEqual, "agent", agent))
-			if err != nil {
-				return nil, err
-			}
-			if t, ok = l[agent]; !ok {
-				continue
-			}
-			site[agent] = s[agent]
-		}
-		silent := now.Sub(time.UnixMilli(t))
-		if silent >= r.For.Std() {
-			l := map[string]string{"agent": agent}
-			if site[agent] != "" {
-				l["site"] = site[agent]
-			}
-			out = append(out, alert.Sample{Labels: l, Value: silent.Seconds()})
-		}
-	}
-	return out, nil
-}
-
-// lastHeartbeats returns the time (ms) and site of each agent's last
-// heartbeat in [from, to].
-func (ev *alertEval) lastHeartbeats(ctx context.Context, from, to time.Time, ms ...*labels.Matcher) (map[string]int64, map[string]string, error) {
-	qr, err := ev.q.Querier(from.UnixMilli(), to.UnixMilli())
-	if err != nil {
-		return nil, nil, fmt.Errorf("read agent heartbeats: %w", err)
-	}
-	defer qr.Close()
-	set := qr.Select(ctx, false, nil, ms...)
-	last := map[string]int64{}
-	site := map[string]string{}
-	for set.Next() {
-		s := set.At()
-		agent := s.Labels().Get("agent")
-		it := s.Iterator(nil)
-		var t int64
-		for it.Next() != chunkenc.ValNone {
-			if ts := it.AtT(); ts <= to.UnixMilli() {
-				t = ts
-			}
-		}
-		if err := it.Err(); err != nil {
-			return nil, nil, fmt.Errorf("read heartbeats of agent %s: %w", agent, err)
-		}
-		if t > last[agent] {
-			last[agent], site[agent] = t, s.Labels().Get("site")
-		}
-	}
-	if err := set.Err(); err != nil {
-		return nil, nil, fmt.Errorf("read agent heartbeats: %w", err)
-	}
-	return last, site, nil
+	return ev.Query(ctx, expr, now)
 }

@@ -2,13 +2,9 @@ package collector
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/pantau-noc/pantau/collector/internal/alert"
-	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
 )
 
@@ -38,30 +34,5 @@ func TestExplainOutagesFromLateData(t *testing.T) {
 	}
 	if none, _ := r.explainOutages(ctx, "dinkes", down0.Add(15*time.Minute), down0.Add(25*time.Minute)); len(none) != 0 {
 		t.Errorf("outside the outage: %+v", none)
-	}
-}
-
-// The service_down evaluator reports the inventory services whose
-// current state is down, with their labels.
-func TestEvalServiceDown(t *testing.T) {
-	inv, err := inventory.Parse("inventory.yml", []byte(serviceTestInventory+
-		"  - {id: mail, name: Mail, site: dinkes, category: email, probe: {measurement: tcp, target: mail}}\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	b := sla.NewBuilder(inv, func() time.Time { return now })
-	ns := now.Add(-time.Minute).UnixNano()
-	b.Committed([]sla.Mark{
-		b.ServiceOf([]byte("http"), "a", []byte("portal")).Mark(ns, true, 0.2, true),
-		b.ServiceOf([]byte("tcp"), "a", []byte("mail")).Mark(ns, false, 0, false),
-	})
-	ev := newAlertEval(nil, b, slog.New(slog.DiscardHandler))
-	got, err := ev.Eval(context.Background(), &alert.Rule{Name: "ServiceDown", Kind: alert.KindServiceDown}, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 1 || fmt.Sprint(got[0].Labels) != "map[category:email opd:dinkes service:mail site:dinkes]" {
-		t.Errorf("samples %+v", got)
 	}
 }

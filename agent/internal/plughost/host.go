@@ -32,6 +32,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/pantau-noc/pantau/internal/retry"
 	"github.com/pantau-noc/pantau/plugins/sdk"
 )
 
@@ -92,11 +93,10 @@ type Host struct {
 	closed    bool
 }
 
-// Backoff bounds between restarts.
-var (
-	minBackoff = time.Second
-	maxBackoff = 5 * time.Minute
-)
+// restartBackoff is the wait before the next start after the n-th
+// failed start or crash in a row: between 1 s and 1 s·2ⁿ⁻¹, at most 5 min
+// (full jitter, internal/retry).
+var restartBackoff = retry.Backoff{Min: time.Second, Max: 5 * time.Minute}
 
 // New checks the spec; the plugin starts at the first Collect.
 func New(spec Spec, log *slog.Logger, m *Metrics) (*Host, error) {
@@ -179,18 +179,18 @@ func (h *Host) crashed(err error) {
 		h.client.Kill()
 		h.client, h.probe = nil, nil
 	}
-	h.failed++
 	h.lastErr = err
-	h.nextStart = time.Now().Add(backoff(h.failed))
-	h.log.Error("plugin died; restarting after backoff", "err", err, "restart_in", backoff(h.failed).String())
+	d := h.failedStart()
+	h.log.Error("plugin died; restarting after backoff", "err", err, "restart_in", d.String())
 }
 
-func backoff(n int) time.Duration {
-	d := minBackoff
-	for i := 1; i < n && d < maxBackoff; i++ {
-		d *= 2
-	}
-	return min(d, maxBackoff)
+// failedStart counts a failed start or a crash and sets the earliest next
+// start; it returns the wait (h.mu held).
+func (h *Host) failedStart() time.Duration {
+	h.failed++
+	d := restartBackoff.Delay(h.failed).Round(time.Millisecond)
+	h.nextStart = time.Now().Add(d)
+	return d
 }
 
 // ensure returns the running plugin, starting it when it is not running
@@ -207,19 +207,17 @@ func (h *Host) ensure(ctx context.Context) (*sdk.Client, error) {
 	if h.client != nil { // exited between calls
 		h.client.Kill()
 		h.client, h.probe = nil, nil
-		h.failed++
-		h.nextStart = time.Now().Add(backoff(h.failed))
+		d := h.failedStart()
 		h.m.failures.WithLabelValues(h.spec.Name, ReasonCrash).Inc()
-		h.log.Error("plugin exited; restarting after backoff", "restart_in", backoff(h.failed).String())
+		h.log.Error("plugin exited; restarting after backoff", "restart_in", d.String())
 	}
 	if wait := time.Until(h.nextStart); wait > 0 {
 		return nil, fmt.Errorf("plugin %s is not running (restarting in %s; last error: %v)", h.spec.Name, wait.Round(time.Second), h.lastErr)
 	}
 	p, err := h.start(ctx)
 	if err != nil {
-		h.failed++
 		h.lastErr = err
-		h.nextStart = time.Now().Add(backoff(h.failed))
+		h.failedStart()
 		return nil, err
 	}
 	h.failed = 0

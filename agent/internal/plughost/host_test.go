@@ -116,9 +116,11 @@ func collect(h *Host, target string, d time.Duration) ([]sdk.Point, error) {
 // its target at the deadline; garbage fails its target; none of them
 // stops the others.
 func TestFaultsFailOnlyTheirTarget(t *testing.T) {
-	old := minBackoff
-	minBackoff = 200 * time.Millisecond
-	defer func() { minBackoff = old }()
+	// The first restart waits exactly Min: the random source is pinned
+	// anyway, so the wait is known whatever the count of failures.
+	old := restartBackoff
+	restartBackoff.Min, restartBackoff.Rand = 200*time.Millisecond, func(int64) int64 { return 0 }
+	defer func() { restartBackoff = old }()
 	bin := plugins(t)["probe"]
 	h, m, logs := newHost(t, bin, sum(t, bin))
 
@@ -280,5 +282,26 @@ func TestSpecChecks(t *testing.T) {
 	}
 	if _, err := New(Spec{Name: "x", Path: "/bin/true", SHA256: "abc"}, nil, nil); err == nil || !strings.Contains(err.Error(), "64 hex") {
 		t.Errorf("bad sha256: %v", err)
+	}
+}
+
+// Restarts back off from 1 s, doubling to 5 min (docs/agent.md), with full
+// jitter: the n-th wait in a row is between 1 s and that ceiling.
+func TestRestartBackoff(t *testing.T) {
+	b := restartBackoff
+	var ceilings []string
+	for n := 1; n <= 11; n++ {
+		ceilings = append(ceilings, b.Ceiling(n).String())
+	}
+	if got, want := strings.Join(ceilings, " "), "1s 2s 4s 8s 16s 32s 1m4s 2m8s 4m16s 5m0s 5m0s"; got != want {
+		t.Errorf("ceilings %s, want %s", got, want)
+	}
+	b.Rand = func(n int64) int64 { return n - 1 }
+	if d := b.Delay(9); d != 256*time.Second {
+		t.Errorf("longest 9th wait %s", d)
+	}
+	b.Rand = func(int64) int64 { return 0 }
+	if d := b.Delay(9); d != time.Second {
+		t.Errorf("shortest 9th wait %s", d)
 	}
 }

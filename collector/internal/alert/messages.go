@@ -1,11 +1,18 @@
 package alert
 
 import (
+	"bytes"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
+	"text/template"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pantau-noc/pantau/collector/internal/inventory"
+	"github.com/pantau-noc/pantau/collector/internal/notify"
 )
 
 // defaultMessage is the title and text of an alert in its language.
@@ -224,4 +231,149 @@ func sincePrefix(lang string) string {
 		return "since "
 	}
 	return "sejak "
+}
+
+func siteOf(inv *inventory.Inventory, id string) *inventory.Site {
+	if inv == nil || id == "" {
+		return nil
+	}
+	return inv.Site(id)
+}
+
+// zoneOf is the site's zone, else WIB.
+func zoneOf(inv *inventory.Inventory, site string) *time.Location {
+	if s := siteOf(inv, site); s != nil && s.Location != nil {
+		return s.Location
+	}
+	return wib
+}
+
+var wib = time.FixedZone("WIB", 7*3600)
+
+// messageData is what message templates see.
+type messageData struct {
+	*Alert
+	now      time.Time
+	Lang     string
+	Resolved bool
+	SiteName string
+	Affected int
+	Zone     *time.Location
+}
+
+// measured tells whether the SLA engine measured the alert's outage.
+func (d *messageData) measured() bool { return !d.DownFrom.IsZero() && d.DownUntil.After(d.DownFrom) }
+
+// Since is when the problem began, in the site's zone: the first failed
+// round of a measured link outage (to the second), else when the
+// condition first held.
+func (d *messageData) Since() string {
+	if d.measured() {
+		return localTimeSec(d.DownFrom, d.Zone)
+	}
+	return localTime(d.ActiveAt, d.Zone)
+}
+
+// Until is when the problem ended, in the site's zone: the first good
+// round after a measured link outage, else when the condition last held.
+func (d *messageData) Until() string {
+	if d.measured() {
+		return localTimeSec(d.DownUntil, d.Zone)
+	}
+	return localTime(d.LastTrue, d.Zone)
+}
+
+// Duration is how long the problem lasted, in words, to the second: the
+// measured outage's, else the time the condition held.
+func (d *messageData) Duration() string {
+	if d.measured() {
+		return duration(d.DownUntil.Sub(d.DownFrom), d.Lang)
+	}
+	return duration(d.LastTrue.Sub(d.ActiveAt), d.Lang)
+}
+
+func localTime(t time.Time, loc *time.Location) string {
+	return localFormat(t, loc, "2006-01-02 15:04")
+}
+
+// localTimeSec is localTime to the second.
+func localTimeSec(t time.Time, loc *time.Location) string {
+	return localFormat(t, loc, "2006-01-02 15:04:05")
+}
+
+func localFormat(t time.Time, loc *time.Location, layout string) string {
+	t = t.In(loc)
+	name, _ := t.Zone()
+	switch name {
+	case "+07", "WIB":
+		name = "WIB"
+	case "+08", "WITA":
+		name = "WITA"
+	case "+09", "WIT":
+		name = "WIT"
+	}
+	return t.Format(layout) + " " + name
+}
+
+// duration writes d to the second ("1 jam 5 menit 10 detik", "3 min
+// 23 s"), leaving out units that are zero; under a second is "< 1 detik".
+func duration(d time.Duration, lang string) string {
+	d = d.Truncate(time.Second)
+	units := [3]string{"jam", "menit", "detik"}
+	less := "< 1 detik"
+	if lang == "en" {
+		units, less = [3]string{"h", "min", "s"}, "< 1 s"
+	}
+	if d <= 0 {
+		return less
+	}
+	var parts []string
+	for i, n := range []int64{int64(d / time.Hour), int64(d/time.Minute) % 60, int64(d/time.Second) % 60} {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, units[i]))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// render builds the notification of an alert.
+func render(r *Rule, d *messageData) *notify.Message {
+	m := &notify.Message{Status: "firing", Severity: d.Severity, StartsAt: d.ActiveAt.UTC()}
+	if d.Resolved {
+		m.Status = "resolved"
+		m.EndsAt = d.LastTrue.UTC()
+	}
+	m.Labels = maps.Clone(d.Labels)
+	m.Labels["alertname"] = d.Rule
+	m.Labels["severity"] = d.Severity
+	title, text := defaultMessage(d)
+	tt, xt := r.title, r.text
+	if m, ok := builtinMessages[r.Name]; ok && r.Kind == KindPromQL && tt == nil && xt == nil {
+		tt, xt = m[0], m[1]
+	}
+	if tt != nil {
+		title = execTemplate(tt, d, title)
+	}
+	if xt != nil {
+		text = execTemplate(xt, d, text)
+	}
+	m.Title, m.Text = title, text
+	return m
+}
+
+func execTemplate(t *template.Template, d *messageData, fallback string) string {
+	var b bytes.Buffer
+	if err := t.Execute(&b, d); err != nil {
+		return fallback
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// sortedLabels lists labels as k=v, for the generic message.
+func sortedLabels(l map[string]string) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(l)) {
+		parts = append(parts, k+"="+l[k])
+	}
+	return strings.Join(parts, ", ")
 }

@@ -57,6 +57,8 @@ func TestClassification(t *testing.T) {
 		{name: "408", rep: reply{status: 408}, status: 408},
 		{name: "429 retry-after", rep: reply{status: 429, header: map[string]string{"Retry-After": "7"}, body: "rate_limited"}, status: 429, retryAfter: 7 * time.Second, msg: "…: rate_limited"},
 		{name: "429 retry-after huge", rep: reply{status: 429, header: map[string]string{"Retry-After": "999999999999999"}}, status: 429, retryAfter: 24 * time.Hour},
+		{name: "429 retry-after beyond int64", rep: reply{status: 429, header: map[string]string{"Retry-After": "99999999999999999999999"}}, status: 429, retryAfter: 24 * time.Hour},
+		{name: "429 retry-after negative", rep: reply{status: 429, header: map[string]string{"Retry-After": "-5"}}, status: 429},
 		{name: "429 retry-after junk", rep: reply{status: 429, header: map[string]string{"Retry-After": "soon"}}, status: 429},
 		{name: "400", rep: reply{status: 400, body: "invalid_payload"}, status: 400, permanent: true, msg: "…: invalid_payload"},
 		{name: "403", rep: reply{status: 403, body: "invalid_token"}, status: 403, permanent: true},

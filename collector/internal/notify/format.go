@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pantau-noc/pantau/internal/retry"
 )
 
 // Length limits, in UTF-16 code units of the text sent (what Telegram and
@@ -231,7 +233,7 @@ func (n *notifier) telegramResult(r *request, resp *http.Response, data []byte) 
 		msg += " (the group is now the supergroup " + strconv.FormatInt(id, 10) + ": set chat_id to it)"
 	}
 	e := n.fail(r, status, permanentStatus(status), msg, nil)
-	if e.RetryAfter = seconds(tr.Parameters.RetryAfter); e.RetryAfter == 0 {
+	if e.RetryAfter = retry.Seconds(tr.Parameters.RetryAfter, maxRetryAfter); e.RetryAfter == 0 {
 		e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), n.now())
 	}
 	return e

@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/pantau-noc/pantau/internal/retry"
 	"github.com/pantau-noc/pantau/internal/yamlconf"
 )
 
@@ -314,33 +315,12 @@ func snippet(s string) string {
 	return b.String()
 }
 
-// retryAfter parses a Retry-After header: delay-seconds or an HTTP date.
-// Zero when absent, invalid or past; capped at a day.
+// retryAfter parses a Retry-After header (internal/retry: delay-seconds or
+// an HTTP date), to the second. Zero when absent, invalid or past; capped
+// at a day.
 func retryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
-		return seconds(s)
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return min(d.Round(time.Second), maxRetryAfter)
-		}
-	}
-	return 0
-}
-
-// seconds converts a count of seconds, capped at a day; 0 if not positive.
-func seconds(s int64) time.Duration {
-	if s <= 0 {
-		return 0
-	}
-	if s > int64(maxRetryAfter/time.Second) {
-		return maxRetryAfter
-	}
-	return time.Duration(s) * time.Second
+	d, _ := retry.ParseRetryAfter(v, now, maxRetryAfter)
+	return d.Round(time.Second)
 }
 
 // marshal encodes v as compact JSON without HTML escaping ("<" stays "<")

@@ -1,7 +1,7 @@
 // Package outbox delivers notifications durably: a notification is stored
 // in state.db before anything is sent, each notifier's entries go out one
 // at a time in the order they were queued, failed attempts are retried
-// with exponential backoff and jitter (at least as long as the endpoint's
+// with exponential backoff and full jitter (at least as long as the endpoint's
 // Retry-After or Telegram's retry_after), an endpoint that refuses an entry
 // for good (other 4xx) marks it failed without blocking the ones behind
 // it, and every notifier is held to its rate limit.
@@ -18,13 +18,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
+	"github.com/pantau-noc/pantau/internal/retry"
 )
 
 // Channel is one notifier's sending side.
@@ -44,8 +44,9 @@ type Options struct {
 	// Classify tells a failed send's kind: permanent (do not retry) and
 	// the endpoint's requested wait, if any.
 	Classify func(err error) (permanent bool, retryAfter time.Duration)
-	// Backoff bounds: the n-th retry waits about MinBackoff·2ⁿ, at most
-	// MaxBackoff (defaults 2 s and 5 min), with jitter.
+	// Backoff bounds: the n-th retry of an entry waits between MinBackoff
+	// and MinBackoff·2ⁿ⁻¹, at most MaxBackoff (defaults 2 s and 5 min;
+	// full jitter, internal/retry).
 	MinBackoff, MaxBackoff time.Duration
 	// OnPermanent is called when an endpoint refused an entry for good (an
 	// alert on the notifier itself).
@@ -62,9 +63,10 @@ const idlePoll = 5 * time.Second
 
 // Outbox queues and delivers notifications.
 type Outbox struct {
-	o     Options
-	chans map[string]*channel
-	m     *metrics
+	o       Options
+	backoff retry.Backoff
+	chans   map[string]*channel
+	m       *metrics
 }
 
 type channel struct {
@@ -92,7 +94,7 @@ func New(o Options) (*Outbox, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	ob := &Outbox{o: o, chans: map[string]*channel{}}
+	ob := &Outbox{o: o, backoff: retry.Backoff{Min: o.MinBackoff, Max: o.MaxBackoff}, chans: map[string]*channel{}}
 	for _, c := range o.Channels {
 		if c.Name == "" || c.Send == nil {
 			return nil, fmt.Errorf("outbox: channel %q has no name or no sender", c.Name)
@@ -160,13 +162,13 @@ func (ob *Outbox) deliver(ctx context.Context, c *channel) {
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Error("cannot read the outbox", "err", err)
-				sleep(ctx, nil, time.Second)
+				retry.Sleep(ctx, time.Second)
 			}
 			continue
 		}
 		if !ok {
 			// another process (the CLI) may queue too: look again soon
-			sleep(ctx, c.wake, idlePoll)
+			retry.SleepOrWake(ctx, idlePoll, c.wake)
 			continue
 		}
 		wait := time.Until(e.Next)
@@ -174,7 +176,7 @@ func (ob *Outbox) deliver(ctx context.Context, c *channel) {
 			wait = max(wait, time.Until(last.Add(spacing)))
 		}
 		if wait > 0 {
-			sleep(ctx, nil, wait)
+			retry.Sleep(ctx, wait)
 			continue
 		}
 		sendErr := c.Send(bg, e.Payload)
@@ -203,12 +205,12 @@ func (ob *Outbox) deliver(ctx context.Context, c *channel) {
 			}
 			continue
 		}
-		next := now.Add(max(ob.backoff(e.Attempts), retryAfter))
+		next := now.Add(max(ob.backoff.Delay(e.Attempts+1), retryAfter))
 		ob.m.retried.WithLabelValues(c.Name, c.Type).Inc()
 		log.Warn("notification not delivered; will retry", "id", e.MsgID, "attempts", e.Attempts+1, "retry_in", next.Sub(now).Round(time.Millisecond).String(), "err", sendErr)
 		if err := ob.mark(func() error { return ob.o.DB.OutboxRetry(bg, e.ID, next, sendErr.Error()) }); err != nil {
 			log.Error("cannot record a failed attempt", "id", e.MsgID, "err", err)
-			sleep(ctx, nil, time.Second)
+			retry.Sleep(ctx, time.Second)
 		}
 	}
 }
@@ -223,27 +225,6 @@ func (ob *Outbox) mark(f func() error) error {
 		time.Sleep(200 * time.Millisecond)
 	}
 	return err
-}
-
-// backoff is the wait after the n-th failed attempt (n from 0): min·2ⁿ
-// capped at max, then jittered to between half and all of it.
-func (ob *Outbox) backoff(n int) time.Duration {
-	d := ob.o.MaxBackoff
-	if n < 30 {
-		d = min(ob.o.MinBackoff<<n, ob.o.MaxBackoff)
-	}
-	return d/2 + rand.N(d/2+1)
-}
-
-// sleep waits for d, a wake-up or the end of ctx.
-func sleep(ctx context.Context, wake <-chan struct{}, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	case <-wake:
-	}
 }
 
 // metrics are the outbox's self-metrics.

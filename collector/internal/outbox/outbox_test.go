@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -322,5 +323,71 @@ func TestOutboxRateLimit(t *testing.T) {
 	}
 	if got := s.delivered("fast"); len(got) != 5 {
 		t.Errorf("fast delivered %v", got)
+	}
+}
+
+// lockedBuffer is a log sink the sender goroutine and the test share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// The wait after the n-th failure of an entry is internal/retry's full
+// jitter between MinBackoff and MinBackoff·2ⁿ⁻¹ (at most MaxBackoff): with
+// the random source pinned, each logged retry_in is exact, and the fourth
+// retry may wait as little as MinBackoff.
+func TestOutboxBackoffFullJitter(t *testing.T) {
+	s := &sink{script: []int{500, 500, 500, 500}, got: map[string][]string{}}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	db := openDB(t, t.TempDir())
+	defer db.Close()
+	var logs lockedBuffer
+	ob, err := New(Options{DB: db, Classify: classify, MinBackoff: 20 * time.Millisecond, MaxBackoff: 80 * time.Millisecond,
+		Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
+		Channels: []Channel{{Name: "wh", Type: "webhook", Send: post(srv.URL, "wh")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	draws := 0 // the first retry draws nothing: its range is [Min, Min]
+	ob.backoff.Rand = func(n int64) int64 {
+		draws++
+		if draws == 3 {
+			return 0 // the bottom of [20ms, 80ms]
+		}
+		return n - 1 // the top
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { ob.Run(ctx); close(done) }()
+	if _, err := ob.Enqueue(ctx, "wh", "m1", []byte("m1")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the delivery", func() bool { return len(s.delivered("wh")) == 1 })
+	cancel()
+	<-done
+	var got []string
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if _, rest, ok := strings.Cut(line, "retry_in="); ok {
+			got = append(got, strings.Fields(rest)[0])
+		}
+	}
+	if want := []string{"20ms", "40ms", "80ms", "20ms"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("retry_in %v, want %v", got, want)
+	}
+	if draws != 3 {
+		t.Errorf("%d draws from the random source, want 3", draws)
 	}
 }

@@ -2,37 +2,11 @@ package remotewrite
 
 import (
 	"math"
-	"strconv"
-	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"github.com/prometheus/prometheus/model/labels"
 )
-
-func FuzzParseRetryAfter(f *testing.F) {
-	for _, s := range []string{"", "0", " 120 ", "99999999999999999999999", "-1", "1.5", "1e3",
-		"Mon, 24 Nov 2025 12:00:30 GMT", "Monday, 24-Nov-25 12:01:00 GMT", "Mon Nov 24 12:00:05 2025", "soon"} {
-		f.Add(s)
-	}
-	now := time.Date(2025, 11, 24, 12, 0, 0, 0, time.UTC)
-	f.Fuzz(func(t *testing.T, s string) {
-		d, ok := parseRetryAfter(s, now)
-		if d < 0 || (!ok && d != 0) {
-			t.Fatalf("parseRetryAfter(%q) = %s, %v", s, d, ok)
-		}
-		v := strings.TrimSpace(s)
-		if v != "" && strings.Trim(v, "0123456789") == "" {
-			if !ok {
-				t.Fatalf("delay-seconds %q not accepted", s)
-			}
-			if n, err := strconv.ParseUint(v, 10, 64); err == nil && n < 1<<32 && d != time.Duration(n)*time.Second {
-				t.Fatalf("parseRetryAfter(%q) = %s", s, d)
-			}
-		}
-	})
-}
 
 // FuzzWriteRequestEncoding checks the hand-written protobuf encoder against
 // the generic protobuf runtime: what it encodes decodes to the same series,

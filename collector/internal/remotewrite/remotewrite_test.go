@@ -24,6 +24,8 @@ import (
 	"github.com/prometheus/prometheus/model/exemplar"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
+
+	"github.com/pantau-noc/pantau/internal/retry"
 )
 
 const drainTimeout = 30 * time.Second
@@ -566,32 +568,6 @@ func TestRemovedEndpointLosesItsCursor(t *testing.T) {
 	}
 }
 
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2025, 11, 24, 12, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		in   string
-		want time.Duration
-		ok   bool
-	}{
-		{"", 0, false},
-		{"0", 0, true},
-		{" 120 ", 2 * time.Minute, true},
-		{"99999999999999999999999", math.MaxInt64, true},
-		{"-1", 0, false},
-		{"1.5", 0, false},
-		{"Mon, 24 Nov 2025 12:00:30 GMT", 30 * time.Second, true},
-		{"Monday, 24-Nov-25 12:01:00 GMT", time.Minute, true},
-		{"Mon Nov 24 12:00:05 2025", 5 * time.Second, true},
-		{"Mon, 24 Nov 2025 11:00:00 GMT", 0, true}, // in the past
-		{"soon", 0, false},
-	} {
-		got, ok := parseRetryAfter(tc.in, now)
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("parseRetryAfter(%q) = %s, %v; want %s, %v", tc.in, got, ok, tc.want, tc.ok)
-		}
-	}
-}
-
 // BenchmarkAppendCommit measures the tee without inner: 5,000 samples of
 // 500 series appended and committed (encoded, compressed, queued).
 func BenchmarkAppendCommit(b *testing.B) {
@@ -788,4 +764,36 @@ func TestBatchWaitJoinsSteadyWrites(t *testing.T) {
 	if d := reqs[0].at.Sub(start); d < 2*time.Second {
 		t.Errorf("sent %v after the first write, before BatchWait", d)
 	}
+}
+
+// TestGateBackoff: the endpoint's gate waits internal/retry's full jitter
+// after each failed round (pinned here), lengthens it once per round
+// however many shards fail in it, honours Retry-After up to MaxBackoff,
+// and starts again from MinBackoff after a success.
+func TestGateBackoff(t *testing.T) {
+	top := func(n int64) int64 { return n - 1 }
+	g := gate{backoff: retry.Backoff{Min: time.Second, Max: 4 * time.Second, Rand: top}}
+	// fail reports the wait the gate set: between the times around the call.
+	fail := func(epoch uint64, retryAfter, want time.Duration) {
+		t.Helper()
+		g.until = time.Time{}
+		before := time.Now()
+		g.fail(epoch, retryAfter)
+		after := time.Now()
+		if g.until.Before(before.Add(want)) || g.until.After(after.Add(want)) {
+			t.Errorf("round %d, Retry-After %s: gate closed for %s, want %s", epoch, retryAfter, g.until.Sub(before), want)
+		}
+	}
+	fail(0, 0, time.Second)   // first failed round: Min
+	fail(0, 0, 0)             // a shard of the same round: no longer
+	fail(1, 0, 2*time.Second) // top of [1s, 2s]
+	fail(2, 0, 4*time.Second) // top of [1s, 4s]
+	fail(3, 0, 4*time.Second) // capped at Max
+	fail(4, 3*time.Second, 4*time.Second)
+	g.ok()
+	g.backoff.Rand = func(int64) int64 { return 0 }
+	fail(5, 0, time.Second)               // from Min again after a success
+	fail(6, 3*time.Second, 3*time.Second) // Retry-After beyond the backoff (bottom: 1s)
+	fail(7, time.Hour, 4*time.Second)     // Retry-After capped at Max
+	fail(7, 3*time.Second, 3*time.Second) // Retry-After holds shards of a past round too
 }

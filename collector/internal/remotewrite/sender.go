@@ -9,8 +9,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"math"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -22,6 +20,7 @@ import (
 	"github.com/klauspost/compress/snappy"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/pantau-noc/pantau/internal/retry"
 	"github.com/pantau-noc/pantau/internal/spool"
 )
 
@@ -45,7 +44,7 @@ type endpoint struct {
 
 func newEndpoint(q *Queue, e Endpoint, cur *spool.Cursor) *endpoint {
 	ep := &endpoint{Endpoint: e, q: q, cur: cur, client: q.o.Client,
-		gate: gate{min: q.o.MinBackoff, max: q.o.MaxBackoff}}
+		gate: gate{backoff: retry.Backoff{Min: q.o.MinBackoff, Max: q.o.MaxBackoff}}}
 	u, _ := url.Parse(e.URL) // validated
 	ep.log = q.log.With("endpoint", e.Name, "url", u.Redacted())
 	if ep.client == nil {
@@ -102,13 +101,13 @@ func (ep *endpoint) shard(ctx context.Context) {
 		switch res, after, held := ep.deliver(ctx, recs); res {
 		case done:
 			ep.gate.ok()
-		case retry:
+		case retryLater:
 			if ctx.Err() != nil {
 				ep.cur.Release(seqs(held)...) // sent again at the next start
 				return
 			}
 			// Close the gate before the batches are offered to another shard.
-			ep.gate.failed(epoch, after)
+			ep.gate.fail(epoch, after)
 			ep.cur.Release(seqs(held)...)
 		}
 	}
@@ -133,12 +132,8 @@ func (ep *endpoint) fill(ctx context.Context, recs []spool.Record) ([]spool.Reco
 	if pts >= limit || len(recs) >= coalesce || wait <= 0 {
 		return recs, nil
 	}
-	t := time.NewTimer(wait)
-	select {
-	case <-ctx.Done():
-		t.Stop()
-		return recs, context.Cause(ctx)
-	case <-t.C:
+	if err := retry.Sleep(ctx, wait); err != nil {
+		return recs, err
 	}
 	// Whatever is available now, without waiting: a deadline already
 	// near lets Next look once and give up.
@@ -167,9 +162,9 @@ func seqs(recs []spool.Record) []uint64 {
 type outcome int
 
 const (
-	done    outcome = iota // delivered, or dropped for good (and acked)
-	retry                  // still queued: back off, then send again
-	skipped                // deleted by the queue's bounds meanwhile
+	done       outcome = iota // delivered, or dropped for good (and acked)
+	retryLater                // still queued: back off, then send again
+	skipped                   // deleted by the queue's bounds meanwhile
 )
 
 // errUndecodable marks a queued batch that is not valid snappy: it cannot
@@ -187,7 +182,7 @@ func (ep *endpoint) deliver(ctx context.Context, recs []spool.Record) (res outco
 		return ep.oneByOne(ctx, recs)
 	case err != nil:
 		ep.fail(0, "", err)
-		return retry, 0, recs
+		return retryLater, 0, recs
 	case len(kept) == 0:
 		return skipped, 0, nil
 	}
@@ -202,7 +197,7 @@ func (ep *endpoint) deliver(ctx context.Context, recs []spool.Record) (res outco
 		if ctx.Err() == nil {
 			ep.fail(0, "", err)
 		}
-		return retry, 0, recs
+		return retryLater, 0, recs
 	case code/100 == 2:
 		// Count and log before the ack: once Pending is 0, both are done.
 		ep.sent.Add(float64(points))
@@ -213,7 +208,7 @@ func (ep *endpoint) deliver(ctx context.Context, recs []spool.Record) (res outco
 		// 429 and 5xx; also 1xx and 3xx, misconfigurations an operator
 		// can fix: keep the data.
 		ep.fail(code, msg, nil)
-		return retry, after, recs
+		return retryLater, after, recs
 	case len(recs) > 1:
 		return ep.oneByOne(ctx, recs)
 	default:
@@ -230,8 +225,8 @@ func (ep *endpoint) deliver(ctx context.Context, recs []spool.Record) (res outco
 // retried.
 func (ep *endpoint) oneByOne(ctx context.Context, recs []spool.Record) (outcome, time.Duration, []spool.Record) {
 	for i, r := range recs {
-		if res, after, _ := ep.deliver(ctx, []spool.Record{r}); res == retry {
-			return retry, after, recs[i:]
+		if res, after, _ := ep.deliver(ctx, []spool.Record{r}); res == retryLater {
+			return retryLater, after, recs[i:]
 		}
 	}
 	return done, 0, nil
@@ -330,7 +325,7 @@ func (ep *endpoint) post(ctx context.Context, body []byte) (code int, msg string
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10)) // so the connection can be reused
 	ep.duration.Observe(time.Since(start).Seconds())
 	ep.q.m.requests.WithLabelValues(ep.Name, strconv.Itoa(res.StatusCode)).Inc()
-	retryAfter, _ = parseRetryAfter(res.Header.Get("Retry-After"), time.Now())
+	retryAfter, _ = retry.ParseRetryAfter(res.Header.Get("Retry-After"), time.Now(), ep.q.o.MaxBackoff)
 	return res.StatusCode, strings.TrimSpace(string(b)), retryAfter, nil
 }
 
@@ -369,16 +364,16 @@ func (ep *endpoint) recovered() {
 
 // gate is an endpoint's backoff, shared by its shards: after a failure no
 // shard starts a request until the wait is over, and a Retry-After holds
-// them all. The wait is capped exponential with full jitter: after the n-th
-// consecutive failed round it is uniform between min and min·2ⁿ⁻¹ (at
-// most max), and at least Retry-After (at most max).
+// them all. The wait is internal/retry's capped exponential with full
+// jitter: after the n-th consecutive failed round it is uniform between Min
+// and Min·2ⁿ⁻¹ (at most Max), and at least Retry-After (at most Max).
 type gate struct {
-	min, max time.Duration
+	backoff retry.Backoff
 
-	mu    sync.Mutex
-	until time.Time     // no request starts before
-	ceil  time.Duration // current ceiling; 0 after a success
-	epoch uint64        // counts failed rounds
+	mu     sync.Mutex
+	until  time.Time // no request starts before
+	failed int       // consecutive failed rounds; 0 after a success
+	epoch  uint64    // counts failed rounds
 }
 
 // wait blocks until the gate is open and returns the round it opened in.
@@ -390,31 +385,23 @@ func (g *gate) wait(ctx context.Context) (uint64, error) {
 		if d <= 0 {
 			return epoch, nil
 		}
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return 0, context.Cause(ctx)
-		case <-t.C:
+		if err := retry.Sleep(ctx, d); err != nil {
+			return 0, err
 		}
 	}
 }
 
-// failed closes the gate after a request of round epoch failed. Only the
+// fail closes the gate after a request of round epoch failed. Only the
 // first failure of a round lengthens the wait: shards that were already
 // sending fail together when an engine goes down.
-func (g *gate) failed(epoch uint64, retryAfter time.Duration) {
+func (g *gate) fail(epoch uint64, retryAfter time.Duration) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	until := time.Now().Add(min(retryAfter, g.max))
+	until := time.Now().Add(min(retryAfter, g.backoff.Max))
 	if epoch == g.epoch {
 		g.epoch++
-		if g.ceil == 0 {
-			g.ceil = g.min
-		} else {
-			g.ceil = min(2*g.ceil, g.max)
-		}
-		until = later(until, time.Now().Add(g.min+rand.N(g.ceil-g.min+1)))
+		g.failed++
+		until = later(until, time.Now().Add(g.backoff.Delay(g.failed)))
 	}
 	g.until = later(g.until, until)
 }
@@ -422,7 +409,7 @@ func (g *gate) failed(epoch uint64, retryAfter time.Duration) {
 // ok resets the backoff after a request got through.
 func (g *gate) ok() {
 	g.mu.Lock()
-	g.ceil = 0
+	g.failed = 0
 	g.mu.Unlock()
 }
 
@@ -431,25 +418,4 @@ func later(a, b time.Time) time.Time {
 		return a
 	}
 	return b
-}
-
-// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP
-// date (RFC 9110 10.2.3). A date in the past is a zero delay.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if strings.Trim(v, "0123456789") == "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil || n > math.MaxInt64/uint64(time.Second) {
-			return math.MaxInt64, true // overflow: "a very long time"
-		}
-		return time.Duration(n) * time.Second, true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	return max(t.Sub(now), 0), true
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/pantau-noc/pantau/internal/retry"
 )
 
 // Config of the console.
@@ -111,9 +113,8 @@ type Console struct {
 	log     *slog.Logger
 
 	// Set by tests.
-	backoffBase time.Duration
-	backoffMax  time.Duration
-	now         func() time.Time
+	backoff retry.Backoff // getUpdates retries
+	now     func() time.Time
 
 	// Owned by Run's goroutine.
 	offset  int64  // next update_id wanted
@@ -192,31 +193,31 @@ func New(c Config, b Backend, client *http.Client, log *slog.Logger) (*Console, 
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Console{
-		base:        base,
-		host:        u.Host,
-		token:       c.BotToken,
-		lang:        c.Lang,
-		zone:        c.Zone,
-		poll:        c.PollTimeout,
-		chats:       chats,
-		users:       users,
-		backend:     b,
-		client:      client,
-		log:         log,
-		backoffBase: time.Second,
-		backoffMax:  time.Minute,
-		now:         time.Now,
+		base:    base,
+		host:    u.Host,
+		token:   c.BotToken,
+		lang:    c.Lang,
+		zone:    c.Zone,
+		poll:    c.PollTimeout,
+		chats:   chats,
+		users:   users,
+		backend: b,
+		client:  client,
+		log:     log,
+		backoff: retry.Backoff{Min: time.Second, Max: time.Minute},
+		now:     time.Now,
 	}, nil
 }
 
 // Run polls for updates and answers commands until ctx ends, then returns
 // nil. Commands are handled one at a time, in order; Run must not be
-// called again while it runs. Failures of the Bot API are logged and retried with a backoff (1s
-// doubling to 1 min, or Telegram's retry_after when longer).
+// called again while it runs. Failures of the Bot API are logged and retried with a backoff
+// (full jitter: the n-th wait in a row is between 1s and 1s·2ⁿ⁻¹, at most 1 min), or after
+// Telegram's retry_after when longer.
 func (c *Console) Run(ctx context.Context) error {
 	c.log.Info("telegram console started", "api", c.host, "allowed_chats", len(c.chats), "allowed_users", len(c.users), "lang", c.lang)
 	defer c.log.Info("telegram console stopped")
-	var wait time.Duration // current backoff; 0 after a success
+	failures := 0 // consecutive failed polls
 	for ctx.Err() == nil {
 		if c.botName == "" {
 			c.learnName(ctx)
@@ -226,19 +227,19 @@ func (c *Console) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				break
 			}
-			wait = min(max(2*wait, c.backoffBase), c.backoffMax)
-			delay := wait
+			failures++
+			delay := c.backoff.Delay(failures)
 			var ae *apiError
 			if errors.As(err, &ae) && ae.retryAfter > delay {
 				delay = ae.retryAfter
 			}
 			c.logPollError(err, delay)
-			if !sleep(ctx, delay) {
+			if retry.Sleep(ctx, delay) != nil {
 				break
 			}
 			continue
 		}
-		wait = 0
+		failures = 0
 		for _, raw := range ups {
 			c.handleRaw(ctx, raw)
 		}
@@ -277,18 +278,6 @@ func (c *Console) logPollError(err error, delay time.Duration) {
 		c.log.Warn("telegram getUpdates rate-limited", attrs...)
 	default:
 		c.log.Warn("telegram getUpdates failed", attrs...)
-	}
-}
-
-// sleep waits d or until ctx ends; false when ctx ended.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 
@@ -399,7 +388,7 @@ func (c *Console) reply(ctx context.Context, m *message, text string) {
 		}
 		var ae *apiError
 		if errors.As(err, &ae) && ae.code == http.StatusTooManyRequests && attempt == 0 && ae.retryAfter <= 30*time.Second {
-			if sleep(ctx, max(ae.retryAfter, time.Second)) {
+			if retry.Sleep(ctx, max(ae.retryAfter, time.Second)) == nil {
 				continue
 			}
 		}
@@ -491,7 +480,7 @@ func (c *Console) call(ctx context.Context, verb, method string, body, out any, 
 		}
 		e.desc = c.clean(ar.Description)
 		if p := ar.Parameters; p != nil {
-			e.retryAfter = min(time.Duration(max(p.RetryAfter, 0))*time.Second, maxRetryAfter)
+			e.retryAfter = retry.Seconds(p.RetryAfter, maxRetryAfter)
 			e.migrateTo = p.MigrateToChatID
 		}
 	}

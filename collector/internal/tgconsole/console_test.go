@@ -304,6 +304,36 @@ func TestPollErrors(t *testing.T) {
 	}
 }
 
+// TestPollBackoffFullJitter: failed polls in a row wait internal/retry's
+// full jitter between the minimum and a doubling ceiling; with the random
+// source pinned (top, bottom, top) the logged waits are exact.
+func TestPollBackoffFullJitter(t *testing.T) {
+	h := newHarness(t, nil, nil)
+	h.con.backoff.Max = time.Second
+	draws := 0
+	h.con.backoff.Rand = func(n int64) int64 {
+		draws++
+		if draws == 2 {
+			return 0
+		}
+		return n - 1
+	}
+	fail := fakeStep{500, `{"ok":false,"error_code":500,"description":"Internal Server Error"}`}
+	h.tg.script(fail, fail, fail, fail)
+	h.tg.push(msg(1, 10, chatNOC, budi, "/help"))
+	h.start()
+	h.tg.waitHandled(2)
+	var got []string
+	for _, r := range h.logs.find(t, "telegram getUpdates failed") {
+		got = append(got, r["retry_in"].(string))
+	}
+	// 1st: the minimum (no draw); 2nd: top of [10ms, 20ms]; 3rd: bottom of
+	// [10ms, 40ms]; 4th: top of [10ms, 80ms].
+	if want := []string{"10ms", "20ms", "10ms", "80ms"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("retry_in %v, want %v", got, want)
+	}
+}
+
 // TestConflict: a 409 is logged as such, with the hint.
 func TestConflict(t *testing.T) {
 	h := newHarness(t, nil, nil)

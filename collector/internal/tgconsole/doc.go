@@ -30,8 +30,9 @@
 //
 // getUpdates asks only for messages and always moves its offset past every
 // update received, so nothing is handled twice. Failures are logged and
-// retried after 1s doubling to 1 min, or after Telegram's retry_after when
-// longer; a 409 Conflict means another process polls the same bot or a
+// retried with full jitter (the n-th wait in a row between 1s and 1s·2ⁿ⁻¹,
+// at most 1 min), or after Telegram's retry_after when longer (at most an
+// hour); a 409 Conflict means another process polls the same bot or a
 // webhook is set. The token is part of every request path, so it is never
 // logged: errors name the method and the host only.
 //

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pantau-noc/pantau/internal/retry"
 )
 
 // testToken is distinctive, so that a leak is found by searching for it.
@@ -390,7 +392,7 @@ func newHarness(t *testing.T, be *fakeBackend, mod func(*Config)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	con.backoffBase, con.backoffMax = 10*time.Millisecond, 40*time.Millisecond
+	con.backoff = retry.Backoff{Min: 10 * time.Millisecond, Max: 40 * time.Millisecond}
 	con.now = func() time.Time { return testNow }
 	h := &harness{t: t, tg: tg, srv: srv, be: be, logs: logs, con: con}
 	t.Cleanup(h.checkNoToken)

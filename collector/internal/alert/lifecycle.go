@@ -1,0 +1,293 @@
+// The lifecycle of an alert: pending, firing (after `for`), resolving
+// (a silent agent's backlog) and resolved (after `clear_for`), its
+// acknowledgement, and which of its messages a step sends.
+
+package alert
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// States of an alert.
+const (
+	StatePending = "pending"
+	StateFiring  = "firing"
+	// StateResolving is an agent_silent alert whose agent is back, waiting
+	// for its backlog before the resolved message.
+	StateResolving = "resolving"
+)
+
+// Outage is a period a site was down, as the SLA engine sees it.
+type Outage struct {
+	Start, End time.Time
+	Cause      string // parent, isp, power, unknown
+}
+
+// Alert is one instance of a rule: one label set.
+type Alert struct {
+	Fingerprint string            `json:"fingerprint"`
+	Rule        string            `json:"rule"`
+	Kind        string            `json:"kind"`
+	Severity    string            `json:"severity"`
+	Labels      map[string]string `json:"labels"`
+	State       string            `json:"state"`
+	Value       float64           `json:"value"`
+	ActiveAt    time.Time         `json:"active_at"`            // the condition first held
+	LastTrue    time.Time         `json:"last_true"`            // the condition last held
+	FiredAt     time.Time         `json:"fired_at,omitzero"`    // became firing
+	Notified    bool              `json:"notified"`             // its firing message is queued
+	LastSent    time.Time         `json:"last_sent,omitzero"`   // last firing message (repeats)
+	Repeats     int               `json:"repeats"`              // repeat messages sent
+	Suppressed  string            `json:"suppressed,omitempty"` // parent site that explains it
+	Silenced    bool              `json:"silenced,omitempty"`
+	Acked       string            `json:"acked,omitempty"`      // who acknowledged it (no repeats)
+	ResolvedAt  time.Time         `json:"resolved_at,omitzero"` // resolving: when the condition cleared
+	Outages     []Outage          `json:"outages,omitempty"`    // resolved agent_silent: what the late data showed
+	// DownFrom and DownUntil are a resolved link_down alert's outage as
+	// the SLA engine measured it (zero: not measured).
+	DownFrom  time.Time `json:"down_from,omitzero"`
+	DownUntil time.Time `json:"down_until,omitzero"`
+}
+
+// ErrNoAlert and ErrAmbiguousAlert are Ack's failures.
+var (
+	ErrNoAlert        = errors.New("no firing alert with that id")
+	ErrAmbiguousAlert = errors.New("several firing alerts have ids starting so")
+)
+
+// Ack acknowledges the firing alert whose fingerprint starts with prefix:
+// it is not sent again (repeat_interval) and lists who acknowledged it.
+func (e *Engine) Ack(ctx context.Context, prefix, author string) (Alert, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var found *Alert
+	for fp, a := range e.alerts {
+		if strings.HasPrefix(fp, prefix) && a.State == StateFiring {
+			if found != nil {
+				return Alert{}, ErrAmbiguousAlert
+			}
+			found = a
+		}
+	}
+	if found == nil {
+		return Alert{}, ErrNoAlert
+	}
+	found.Acked = author
+	b, _ := json.Marshal(found)
+	if err := e.o.DB.SaveAlerts(ctx, map[string][]byte{found.Fingerprint: b}, nil); err != nil {
+		return Alert{}, err
+	}
+	e.log.Info("alert acknowledged", "alert", found.Fingerprint, "rule", found.Rule, "by", author)
+	return *found, nil
+}
+
+// explain asks the SLA engine what a site's late data showed while its
+// agent was silent.
+func (e *Engine) explain(ctx context.Context, a *Alert) []Outage {
+	// Value is how long the agent had been silent when it was last seen so
+	from := a.LastTrue.Add(-time.Duration(a.Value * float64(time.Second)))
+	os, err := e.o.Explain(ctx, a.Labels["site"], from, a.ResolvedAt)
+	if err != nil {
+		e.log.Warn("explaining a silent agent's outage failed", "site", a.Labels["site"], "err", err)
+		return nil
+	}
+	return os
+}
+
+// measure asks the SLA engine for the real extent of a link_down alert
+// that is resolving: its outages overlapping the time the condition held,
+// from the first one's start to the last one's end.
+func (e *Engine) measure(ctx context.Context, a *Alert) {
+	if a.Kind != KindLinkDown || e.o.ExplainLink == nil || a.Labels["link"] == "" {
+		return
+	}
+	os, err := e.o.ExplainLink(ctx, a.Labels["link"], a.ActiveAt, a.LastTrue)
+	if err != nil {
+		e.log.Warn("measuring a link outage failed; its message gives the rule's times", "link", a.Labels["link"], "err", err)
+		return
+	}
+	if len(os) > 0 {
+		a.DownFrom, a.DownUntil = os[0].Start, os[len(os)-1].End
+	}
+}
+
+// Fingerprint identifies a rule's label set.
+func Fingerprint(rule string, labels map[string]string) string {
+	h := sha256.New()
+	h.Write([]byte(rule))
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		h.Write([]byte{0})
+		h.Write([]byte(k))
+		h.Write([]byte{1})
+		h.Write([]byte(labels[k]))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// Step evaluates every rule once at now and queues the notifications that
+// follow.
+func (e *Engine) Step(ctx context.Context, now time.Time) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	changed := map[string]bool{}
+	var resolved []*Alert
+	var errs []error
+	for _, r := range e.rules {
+		var samples []Sample
+		var err error
+		if r.Kind == KindNotifierFailing {
+			samples = e.failingSamples(now)
+		} else {
+			samples, err = e.o.Eval.Eval(ctx, r, now)
+		}
+		if err != nil {
+			// keep the rule's alerts as they are: no data is not "clear"
+			e.m.evalFailures.WithLabelValues(r.Name).Inc()
+			errs = append(errs, fmt.Errorf("rule %s: %w", r.Name, err))
+			continue
+		}
+		seen := map[string]bool{}
+		for _, s := range samples {
+			lbls := maps.Clone(s.Labels)
+			if lbls == nil {
+				lbls = map[string]string{}
+			}
+			delete(lbls, "__name__")
+			for k, v := range r.Labels {
+				lbls[k] = v
+			}
+			fp := Fingerprint(r.Name, lbls)
+			seen[fp] = true
+			a := e.alerts[fp]
+			if a == nil {
+				a = &Alert{Fingerprint: fp, Rule: r.Name, Kind: r.Kind, Severity: r.Severity, Labels: lbls, State: StatePending, ActiveAt: now}
+				e.alerts[fp] = a
+			}
+			if a.State == StateResolving { // silent again before the report
+				a.State, a.ResolvedAt = StateFiring, time.Time{}
+			}
+			a.LastTrue, a.Value = now, s.Value
+			changed[fp] = true
+		}
+		for fp, a := range e.alerts {
+			if a.Rule != r.Name || seen[fp] {
+				continue
+			}
+			switch {
+			case a.State == StateResolving:
+				if now.Sub(a.ResolvedAt) >= e.o.LateWait {
+					a.Outages = e.explain(ctx, a)
+					delete(e.alerts, fp)
+					resolved = append(resolved, a)
+				}
+			// clear: resolved once clear for clear_for (flap damping)
+			case now.Sub(a.LastTrue) >= r.ClearFor.Std():
+				if a.Kind == KindAgentSilent && a.Notified && a.Labels["site"] != "" && e.o.Explain != nil {
+					// wait for the agent's backlog, then say what it showed
+					a.State, a.ResolvedAt = StateResolving, now
+					changed[fp] = true
+					continue
+				}
+				e.measure(ctx, a)
+				delete(e.alerts, fp)
+				resolved = append(resolved, a)
+			}
+		}
+		wait := r.For.Std()
+		if r.Kind == KindAgentSilent {
+			wait = 0 // the condition is "silent for `for`" already
+		}
+		for fp, a := range e.alerts {
+			if a.Rule == r.Name && a.State == StatePending && now.Sub(a.ActiveAt) >= wait {
+				a.State, a.FiredAt = StateFiring, now
+				changed[fp] = true
+			}
+		}
+	}
+	e.notify(ctx, now, resolved, changed)
+	e.flushGroups(ctx, now)
+	put := map[string][]byte{}
+	for fp := range changed {
+		if a := e.alerts[fp]; a != nil {
+			put[fp], _ = json.Marshal(a)
+		}
+	}
+	var gone []string
+	for _, a := range resolved {
+		gone = append(gone, a.Fingerprint)
+	}
+	gone = e.storeGroups(put, gone)
+	if err := e.o.DB.SaveAlerts(context.WithoutCancel(ctx), put, gone); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// notify queues the messages of this step: new firing alerts that are
+// neither suppressed nor silenced, repeats, and the resolution of alerts
+// whose firing message went out.
+func (e *Engine) notify(ctx context.Context, now time.Time, resolved []*Alert, changed map[string]bool) {
+	inv := e.o.Inventory()
+	down := e.downSites(inv)
+	silences, err := e.o.DB.Silences(ctx, now)
+	if err != nil {
+		e.log.Warn("reading silences failed; none applied", "err", err)
+	}
+	for _, fp := range slices.Sorted(maps.Keys(e.alerts)) {
+		a := e.alerts[fp]
+		if a.State != StateFiring {
+			continue
+		}
+		r := e.rule(a.Rule)
+		if a.Notified {
+			if rep := e.o.Config.RepeatInterval.Std(); rep > 0 && a.Acked == "" && now.Sub(a.LastSent) >= rep {
+				a.Repeats++
+				a.LastSent = now
+				changed[fp] = true
+				e.send(ctx, now, r, a, inv, down, fmt.Sprintf("%s-%d-r%d", a.Fingerprint, a.FiredAt.Unix(), a.Repeats), false)
+			}
+			continue
+		}
+		if a.LastTrue.Before(now) {
+			// held only by clear_for: an alert never sent is not sent now
+			// (a child whose parent just recovered, a flap's clear spell)
+			continue
+		}
+		sup := suppressor(inv, a, down)
+		sil := e.silenced(a, silences, now)
+		if sup != a.Suppressed || sil != a.Silenced {
+			a.Suppressed, a.Silenced = sup, sil
+			changed[fp] = true
+		}
+		if sup != "" || sil {
+			continue
+		}
+		a.Notified, a.LastSent = true, now
+		changed[fp] = true
+		e.send(ctx, now, r, a, inv, down, fmt.Sprintf("%s-%d", a.Fingerprint, a.FiredAt.Unix()), false)
+	}
+	for _, a := range resolved {
+		if !a.Notified {
+			continue
+		}
+		e.send(ctx, now, e.rule(a.Rule), a, inv, down, fmt.Sprintf("%s-%d-resolved", a.Fingerprint, a.FiredAt.Unix()), true)
+	}
+}
+
+func (e *Engine) rule(name string) *Rule {
+	for _, r := range e.rules {
+		if r.Name == name {
+			return r
+		}
+	}
+	return &Rule{Name: name}
+}
