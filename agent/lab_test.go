@@ -58,6 +58,7 @@ func parseLines(t *testing.T, out string) []parsed {
 // values; the router itself, one clean hop away, shows neither.
 func TestIntegrationLabICMPLossAndDelay(t *testing.T) {
 	lab.SkipShort(t, "root and network namespaces")
+	t.Parallel() // its own lab
 	bin := testbuild.Agent(t)
 	l, noc, router, site, rNoc, rSite, siteIf := lab.ThreeHop(t)
 	const delay = 20 * time.Millisecond
@@ -66,7 +67,7 @@ func TestIntegrationLabICMPLossAndDelay(t *testing.T) {
 
 	cfg := filepath.Join(t.TempDir(), "agent.yml")
 	os.WriteFile(cfg, []byte(`agent: {id: lab-agent, listen_address: ""}
-defaults: {interval: 10s, timeout: 8s}
+defaults: {interval: 10s, timeout: 3s}
 icmp:
   - {target: 10.250.2.2, name: site, packets: 200, packet_interval: 10ms}
   - {target: 10.250.1.2, name: router, packets: 20, packet_interval: 10ms}
@@ -107,6 +108,7 @@ icmp:
 // restored link comes back.
 func TestIntegrationLabOutage(t *testing.T) {
 	lab.SkipShort(t, "root and network namespaces")
+	t.Parallel() // its own lab
 	bin := testbuild.Agent(t)
 	l, noc, _, _, _, _, _ := lab.ThreeHop(t)
 	cfg := filepath.Join(t.TempDir(), "agent.yml")
@@ -139,6 +141,7 @@ icmp:
 // and its interface counters agree with snmpget's.
 func TestIntegrationLabSNMP(t *testing.T) {
 	lab.SkipShort(t, "root, network namespaces and snmpd")
+	t.Parallel() // its own lab
 	bin := testbuild.Agent(t)
 	l, noc, _, site, _, _, siteIf := lab.ThreeHop(t)
 	sd := lab.StartSnmpd(t, lab.SnmpdOptions{Netns: site, Listen: "10.250.2.2:1161"})
