@@ -22,6 +22,7 @@ import (
 // TestIntegrationTwoCollectors: an HA pair gets every batch, each through
 // its own cursor, even when one of them answers 503 for a while.
 func TestIntegrationTwoCollectors(t *testing.T) {
+	needICMP(t)
 	a := &fakeCollector{bodies: map[string]string{}}
 	b := &fakeCollector{bodies: map[string]string{}, answers: []int{503, 503, 503, 503}}
 	sa, sb := httptest.NewServer(a), httptest.NewServer(b)
