@@ -119,6 +119,7 @@ func dnsServer(t *testing.T) string {
 func TestIntegrationBundledPlugins(t *testing.T) {
 	lab.SkipShort(t, "raw ICMP sockets (root) and snmpd")
 	t.Parallel()
+	begin := time.Now()
 	agentBin, colBin := testbuild.Agent(t), testbuild.Collector(t)
 	dir := t.TempDir()
 	httpBin, httpSum := installPlugin(t, dir, "http", testbuild.Plugin(t, "http"))
@@ -339,8 +340,11 @@ plugins:
 		}
 	}
 	// the services the bundled plugins check are in the SPBE report, up
-	today := time.Now().In(time.FixedZone("WIB", 7*3600)).Format("2006-01-02")
-	resp, err := client.Get(base + "/api/v1/report?format=json&period=" + today + ".." + today)
+	// from the WIB day the test began: a run across WIB midnight (17:00
+	// UTC) has its points on two days
+	wib := time.FixedZone("WIB", 7*3600)
+	first, today := begin.In(wib).Format("2006-01-02"), time.Now().In(wib).Format("2006-01-02")
+	resp, err := client.Get(base + "/api/v1/report?format=json&period=" + first + ".." + today)
 	if err != nil {
 		t.Fatal(err)
 	}
