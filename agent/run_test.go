@@ -76,6 +76,7 @@ icmp:
 // TestIntegrationSIGHUPReload: the daemon reloads agent.yml on SIGHUP, and
 // a broken edit is refused with its file:line:col while the old config runs on.
 func TestIntegrationSIGHUPReload(t *testing.T) {
+	needICMP(t)
 	bin := testbuild.Agent(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "agent.yml")
