@@ -1,9 +1,7 @@
-package agent
+package e2e
 
 import (
 	"fmt"
-	"math"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,35 +9,29 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pantau-noc/pantau/agent/internal/lab"
+	"github.com/pantau-noc/pantau/internal/lab"
 
 	"github.com/pantau-noc/pantau/internal/testbuild"
 )
-
-// samples returns the timestamps (unix ms) of every sample of the series
-// selected by sel in the last 3 hours, asked from inside the lab.
-func samples(t *testing.T, c *http.Client, base, sel string) []int64 {
-	t.Helper()
-	var ts []int64
-	for _, r := range rounds(t, c, base, sel, math.MinInt64) {
-		ts = append(ts, r.ms)
-	}
-	return ts
-}
 
 // TestIntegrationStoreAndForward cuts the site's link to the collector for
 // many probe rounds and restores it: every point taken during the outage
 // reaches the collector with its original timestamp, exactly once. The
 // second run also kill -9s the agent in the middle of the outage.
 func TestIntegrationStoreAndForward(t *testing.T) {
+	lab.SkipShort(t, "root, network namespaces and 20-s outages")
+	t.Parallel()
 	for _, kill := range []bool{false, true} {
-		t.Run(fmt.Sprintf("kill9=%v", kill), func(t *testing.T) { storeAndForward(t, kill) })
+		t.Run(fmt.Sprintf("kill9=%v", kill), func(t *testing.T) {
+			t.Parallel()
+			storeAndForward(t, kill)
+		})
 	}
 }
 
 func storeAndForward(t *testing.T, kill bool) {
 	agentBin, colBin := testbuild.Agent(t), testbuild.Collector(t)
-	l, noc, _, site, _, _, siteIf := threeHop(t)
+	l, noc, _, site, _, _, siteIf := lab.ThreeHop(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "collector")
 	tok, client, base := labCollector(t, l, noc, colBin, []string{"--data-dir", data, "--agent", "lab-agent"},

@@ -42,6 +42,7 @@ type Lab struct {
 // New creates an empty lab; it needs root and iproute2 (make deps).
 func New(t testing.TB) *Lab {
 	t.Helper()
+	SkipShort(t, "root and network namespaces")
 	if os.Geteuid() != 0 {
 		t.Fatal("the link lab needs root (network namespaces); run the tests as root")
 	}

@@ -39,6 +39,7 @@ const readyCommunity = "pantau-ready"
 // as nobody) can read; it is removed when the test ends.
 func SnmpsimDataDir(t testing.TB) string {
 	t.Helper()
+	SkipShort(t, "snmpsim")
 	dir, err := os.MkdirTemp("", "pantau-snmpsim-")
 	if err != nil {
 		t.Fatal(err)
@@ -152,6 +153,7 @@ func DelayRecording(data []byte, wait time.Duration) []byte {
 // nobody/nogroup.
 func StartSnmpsim(t testing.TB, dataDir string) *Snmpsim {
 	t.Helper()
+	SkipShort(t, "snmpsim")
 	bin, err := exec.LookPath("snmpsimd")
 	if err != nil {
 		t.Fatalf("lab: snmpsimd not found: run make deps (Debian package snmpsim)")

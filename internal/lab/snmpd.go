@@ -149,6 +149,7 @@ func snmpEnv(stateDir string) []string {
 // answers snmpget.
 func StartSnmpd(t testing.TB, o SnmpdOptions) *Snmpd {
 	t.Helper()
+	SkipShort(t, "snmpd")
 	bin := "/usr/sbin/snmpd"
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("lab: %s not found: run make deps (Debian package snmpd)", bin)
