@@ -20,7 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/pantau-noc/pantau/agent/internal/config"
-	"github.com/pantau-noc/pantau/agent/internal/lab"
+	"github.com/pantau-noc/pantau/internal/lab"
 	"github.com/pantau-noc/pantau/internal/spool"
 	"github.com/pantau-noc/pantau/internal/spool/spooltest"
 )

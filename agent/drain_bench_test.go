@@ -16,8 +16,8 @@ import (
 
 	"github.com/pantau-noc/pantau/agent/internal/config"
 	"github.com/pantau-noc/pantau/agent/internal/icmp"
-	"github.com/pantau-noc/pantau/agent/internal/lab"
 	"github.com/pantau-noc/pantau/agent/internal/point"
+	"github.com/pantau-noc/pantau/internal/lab"
 	"github.com/pantau-noc/pantau/internal/spool"
 
 	"github.com/pantau-noc/pantau/internal/testbuild"

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pantau-noc/pantau/agent/internal/lab"
+	"github.com/pantau-noc/pantau/internal/lab"
 	"github.com/pantau-noc/pantau/internal/spool"
 
 	"github.com/pantau-noc/pantau/internal/testbuild"

@@ -1,16 +1,14 @@
 package agent
 
 import (
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pantau-noc/pantau/agent/internal/lab"
+	"github.com/pantau-noc/pantau/internal/lab"
 
 	"github.com/pantau-noc/pantau/internal/testbuild"
 )
@@ -53,59 +51,23 @@ func parseLines(t *testing.T, out string) []parsed {
 	return res
 }
 
-// threeHop builds noc — router — site, with 10.250.1.0/30 and
-// 10.250.2.0/30, and returns the namespaces and the router's interfaces.
-func threeHop(t *testing.T) (l *lab.Lab, noc, router, site, rNoc, rSite, siteIf string) {
-	l = lab.New(t)
-	noc, router, site = l.Namespace("noc"), l.Namespace("rtr"), l.Namespace("site")
-	_, rNoc = l.Link(noc, "10.250.1.1/30", router, "10.250.1.2/30")
-	rSite, siteIf = l.Link(router, "10.250.2.1/30", site, "10.250.2.2/30")
-	l.Router(router)
-	l.Route(noc, "10.250.2.0/30", "10.250.1.2")
-	l.Route(site, "10.250.1.0/30", "10.250.2.1")
-	return
-}
-
-// labCollector creates a token with `token create tokenArgs...`, starts
-// `serve serveArgs...` (listening on 10.250.1.1:9810) in namespace ns and
-// waits until it is ready; it returns the token, a client that dials from
-// ns, and the collector's base URL.
-func labCollector(t *testing.T, l *lab.Lab, ns, colBin string, tokenArgs []string, serveArgs ...string) (string, *http.Client, string) {
-	t.Helper()
-	tok, err := exec.Command(colBin, append([]string{"token", "create"}, tokenArgs...)...).Output()
-	if err != nil {
-		t.Fatalf("token create: %v", err)
-	}
-	l.Start(ns, append(append([]string{colBin, "serve"}, serveArgs...), "--log.level", "warn")...)
-	client := lab.HTTPClient(ns)
-	base := "http://10.250.1.1:9810"
-	if !lab.WaitFor(t.Context(), 20*time.Second, func() bool {
-		resp, err := client.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == 200
-	}) {
-		t.Fatal("collector did not become ready")
-	}
-	return strings.TrimSpace(string(tok)), client, base
-}
-
 // TestIntegrationLabICMPLossAndDelay: the agent in the NOC namespace pings
 // a site behind a router that delays each direction by 20 ms (TUN link
 // emulator) and drops 20 % of what reaches the site (nftables). The
 // measured loss and RTT fall within tolerances derived from the injected
 // values; the router itself, one clean hop away, shows neither.
 func TestIntegrationLabICMPLossAndDelay(t *testing.T) {
+	lab.SkipShort(t, "root and network namespaces")
+	t.Parallel() // its own lab
 	bin := testbuild.Agent(t)
-	l, noc, router, site, rNoc, rSite, siteIf := threeHop(t)
+	l, noc, router, site, rNoc, rSite, siteIf := lab.ThreeHop(t)
 	const delay = 20 * time.Millisecond
 	l.Delay(router, delay, map[string]string{"10.250.1.1": rNoc, "10.250.2.2": rSite})
 	l.Loss(site, siteIf, 20)
 
 	cfg := filepath.Join(t.TempDir(), "agent.yml")
 	os.WriteFile(cfg, []byte(`agent: {id: lab-agent, listen_address: ""}
-defaults: {interval: 10s, timeout: 8s}
+defaults: {interval: 10s, timeout: 3s}
 icmp:
   - {target: 10.250.2.2, name: site, packets: 200, packet_interval: 10ms}
   - {target: 10.250.1.2, name: router, packets: 20, packet_interval: 10ms}
@@ -145,8 +107,10 @@ icmp:
 // TestIntegrationLabOutage: a cut link means loss 1 and up 0, and the
 // restored link comes back.
 func TestIntegrationLabOutage(t *testing.T) {
+	lab.SkipShort(t, "root and network namespaces")
+	t.Parallel() // its own lab
 	bin := testbuild.Agent(t)
-	l, noc, _, _, _, _, _ := threeHop(t)
+	l, noc, _, _, _, _, _ := lab.ThreeHop(t)
 	cfg := filepath.Join(t.TempDir(), "agent.yml")
 	os.WriteFile(cfg, []byte(`agent: {listen_address: ""}
 icmp:
@@ -176,8 +140,10 @@ icmp:
 // snmpd in the site namespace across the router, with v2c and v3 authPriv,
 // and its interface counters agree with snmpget's.
 func TestIntegrationLabSNMP(t *testing.T) {
+	lab.SkipShort(t, "root, network namespaces and snmpd")
+	t.Parallel() // its own lab
 	bin := testbuild.Agent(t)
-	l, noc, _, site, _, _, siteIf := threeHop(t)
+	l, noc, _, site, _, _, siteIf := lab.ThreeHop(t)
 	sd := lab.StartSnmpd(t, lab.SnmpdOptions{Netns: site, Listen: "10.250.2.2:1161"})
 	u := sd.V3AuthPriv()
 	cfg := filepath.Join(t.TempDir(), "agent.yml")

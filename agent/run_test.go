@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/pantau-noc/pantau/agent/internal/config"
-	"github.com/pantau-noc/pantau/agent/internal/lab"
+	"github.com/pantau-noc/pantau/internal/lab"
 
 	"github.com/pantau-noc/pantau/internal/testbuild"
 )
@@ -22,6 +22,7 @@ import (
 // TestIntegrationTwoCollectors: an HA pair gets every batch, each through
 // its own cursor, even when one of them answers 503 for a while.
 func TestIntegrationTwoCollectors(t *testing.T) {
+	needICMP(t)
 	a := &fakeCollector{bodies: map[string]string{}}
 	b := &fakeCollector{bodies: map[string]string{}, answers: []int{503, 503, 503, 503}}
 	sa, sb := httptest.NewServer(a), httptest.NewServer(b)
@@ -75,6 +76,7 @@ icmp:
 // TestIntegrationSIGHUPReload: the daemon reloads agent.yml on SIGHUP, and
 // a broken edit is refused with its file:line:col while the old config runs on.
 func TestIntegrationSIGHUPReload(t *testing.T) {
+	needICMP(t)
 	bin := testbuild.Agent(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "agent.yml")

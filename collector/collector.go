@@ -1,8 +1,8 @@
 // Package collector is the pantau-collector process: it wires the state
 // database, the embedded TSDB, the write API, the Prometheus query API and
 // the collector's own metrics into one HTTP(S) listener, and shuts them
-// down in order. main only parses flags and handles signals; tests run the
-// whole collector in-process through Run.
+// down in order. The command line is internal/cli, to which main hands
+// Run; tests run the whole collector in-process through Run.
 package collector
 
 import (
@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -27,30 +28,30 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pantau-noc/pantau/collector/internal/alert"
+	cmdline "github.com/pantau-noc/pantau/collector/internal/cli"
 	"github.com/pantau-noc/pantau/collector/internal/config"
+	"github.com/pantau-noc/pantau/collector/internal/daemon"
 	"github.com/pantau-noc/pantau/collector/internal/ingest"
+	"github.com/pantau-noc/pantau/collector/internal/memlimit"
+	"github.com/pantau-noc/pantau/collector/internal/outbox"
 	"github.com/pantau-noc/pantau/collector/internal/promapi"
+	"github.com/pantau-noc/pantau/collector/internal/remotequery"
+	"github.com/pantau-noc/pantau/collector/internal/remotewrite"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
 	"github.com/pantau-noc/pantau/collector/internal/storage"
 	"github.com/pantau-noc/pantau/collector/internal/tgconsole"
 	"github.com/pantau-noc/pantau/internal/buildinfo"
 )
 
-// Options configure Run.
-type Options struct {
-	Config *config.Config
-	Logger *slog.Logger
-	// Listening, if set, is called with the bound address once the
-	// collector accepts requests (tests listen on port 0).
-	Listening func(addr net.Addr)
-	// ShutdownTimeout bounds the HTTP drain on shutdown; 0 means 30s.
-	ShutdownTimeout time.Duration
-	// SelfScrapeInterval is how often the collector stores its own
-	// pantau_ series in its TSDB; 0 means 15s.
-	SelfScrapeInterval time.Duration
-	// Pprof serves Go's profiler under /debug/pprof/ (for benchmarks and
-	// support; off by default because it is unauthenticated).
-	Pprof bool
+// Options configure Run (daemon.Options, so that the command line and the
+// demo, which main hands Run, need not import this package).
+type Options = daemon.Options
+
+// Main is the pantau-collector command line (internal/cli) wired to this
+// package's Run, as main wires it: for tests and programs outside
+// collector/ that cannot import the internal packages.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return cmdline.Main(ctx, cmdline.Options{Run: Run}, args, stdout, stderr)
 }
 
 // Maintenance cadence: forget idle series and old batch ids.
@@ -64,52 +65,104 @@ const (
 const bodyTimeout = 10 * time.Minute
 
 // Run starts the collector and blocks until ctx is cancelled and shutdown
-// has finished, or a component fails.
+// has finished, or a component fails: open opens the stores and builds the
+// engines, routes puts their handlers on one mux, serve listens and runs
+// them until shutdown. What open opened is closed when Run returns.
 func Run(ctx context.Context, o Options) error {
 	if o.Config == nil || o.Logger == nil {
 		return errors.New("collector: Config and Logger are required")
 	}
-	cfg, log := o.Config, o.Logger
 	if o.ShutdownTimeout == 0 {
 		o.ShutdownTimeout = 30 * time.Second
 	}
-	defer setMemoryLimit(cfg.Limits.MemoryLimit, log)()
+	defer memlimit.Set(o.Config.Limits.MemoryLimit, o.Logger)()
+	p, err := open(ctx, o.Config, o.Logger)
+	defer p.close()
+	if err != nil {
+		return err
+	}
+	return p.serve(ctx, o, p.routes(o.Pprof))
+}
 
+// parts are the collector's opened stores and built engines, from open
+// to the end of serve.
+type parts struct {
+	cfg    *config.Config
+	log    *slog.Logger
+	state  *statedb.DB
+	auth   *statedb.Authenticator
+	dedup  *ingest.Dedup
+	rw     *remotewrite.Queue // nil without storage.remote_write
+	store  *storage.Store
+	slarun *slaRuntime
+	ing    *ingest.Handler
+	api    *promapi.API
+	reg    *prometheus.Registry
+	// ob, alerts and console are nil without notifiers (console also
+	// without a Telegram console).
+	ob      *outbox.Outbox
+	alerts  *alert.Engine
+	console *tgconsole.Console
+	// ready is /readyz: set once serve listens, cleared on shutdown.
+	ready atomic.Bool
+	// closers are called in reverse order by close.
+	closers []func() error
+}
+
+// close closes what open opened, the last opened first.
+func (p *parts) close() {
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		p.closers[i]()
+	}
+}
+
+// trimBatches deletes the batch ids an agent has beyond
+// limits.batch_dedup_bytes_per_agent.
+func (p *parts) trimBatches(ctx context.Context) error {
+	_, err := p.state.TrimBatches(ctx, p.cfg.Limits.BatchDedupBytesPerAgent, ingest.BatchIDCost(""))
+	return err
+}
+
+// open opens the state database, the TSDB and the remote-write queue, and
+// builds the engines on them (ingest, query API, SLA, outbox, alerts,
+// console) and the registry of the collector's own metrics. What it
+// opened is in p.closers, also when it fails.
+func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, error) {
+	p := &parts{cfg: cfg, log: log}
 	state, err := statedb.Open(ctx, cfg.DataDir)
 	if errors.Is(err, statedb.ErrCorrupt) {
-		return err
+		return p, err
 	}
 	if err != nil {
-		return fmt.Errorf("%w (set data_dir in the config or --data-dir to a writable directory)", err)
+		return p, fmt.Errorf("%w (set data_dir in the config or --data-dir to a writable directory)", err)
 	}
-	defer state.Close()
+	p.state = state
+	p.closers = append(p.closers, state.Close)
 	if err := state.Check(ctx); err != nil {
-		return err
+		return p, err
 	}
 	auth, err := statedb.NewAuthenticator(ctx, state, log.With("component", "auth"))
 	if err != nil {
-		return err
+		return p, err
 	}
+	p.auth = auth
 	dedup := ingest.NewDedup(cfg.Limits.BatchDedupBytesPerAgent)
+	p.dedup = dedup
 	window := cfg.Limits.BatchDedupWindow.Std()
-	trimBatches := func(ctx context.Context) error {
-		_, err := state.TrimBatches(ctx, cfg.Limits.BatchDedupBytesPerAgent, ingest.BatchIDCost(""))
-		return err
-	}
-	if err := trimBatches(ctx); err != nil {
-		return err
+	if err := p.trimBatches(ctx); err != nil {
+		return p, err
 	}
 	if err := state.LoadBatches(ctx, time.Now().Add(-window), func(k statedb.BatchKey, t time.Time) { dedup.Add(k, t) }); err != nil {
-		return err
+		return p, err
 	}
 
-	rw, err := openRemoteWrite(cfg, log)
+	rw, err := remotewrite.FromConfig(cfg, log)
 	if err != nil {
-		return err
+		return p, err
 	}
-	rq, err := openRemoteQuery(cfg, log)
+	rq, err := remotequery.FromConfig(cfg.Storage.RemoteQuery, log)
 	if err != nil {
-		return err
+		return p, err
 	}
 	sopts := storage.Options{
 		Dir:              filepath.Join(cfg.DataDir, "tsdb"),
@@ -122,7 +175,8 @@ func Run(ctx context.Context, o Options) error {
 		ProbeDirs: []string{cfg.DataDir},
 	}
 	if rw != nil {
-		defer rw.Close()
+		p.rw = rw
+		p.closers = append(p.closers, rw.Close)
 		sopts.Remote = rw
 		sopts.ProbeDirs = append(sopts.ProbeDirs, filepath.Join(cfg.DataDir, "remote_write"))
 	}
@@ -131,16 +185,18 @@ func Run(ctx context.Context, o Options) error {
 	}
 	store, err := storage.Open(sopts)
 	if err != nil {
-		return err
+		return p, err
 	}
-	defer store.Close()
+	p.store = store
+	p.closers = append(p.closers, store.Close)
 	if rw != nil {
 		log.Info("remote write on", "engines", len(cfg.Storage.RemoteWrite), "local_tsdb", store.Local())
 	}
 	slarun, err := newSLARuntime(ctx, cfg, state, log.With("component", "sla"))
 	if err != nil {
-		return err
+		return p, err
 	}
+	p.slarun = slarun
 	// Minute marks and batch ids are as durable as the samples: if they
 	// cannot be stored, the group's writes are not acknowledged (and are
 	// sent again). Ids an agent had beyond
@@ -179,8 +235,9 @@ func Run(ctx context.Context, o Options) error {
 		AuthFailureAddresses:    cfg.Limits.AuthFailureAddresses,
 	})
 	if err != nil {
-		return err
+		return p, err
 	}
+	p.ing = ing
 	// New series of a link carry its inventory labels; after a reload the
 	// cached series are forgotten so that the next samples get the new ones.
 	slarun.onReload = func() { ing.PruneSeries(-time.Minute) }
@@ -193,10 +250,12 @@ func Run(ctx context.Context, o Options) error {
 		Logger:    log.With("component", "query"),
 	})
 	if err != nil {
-		return err
+		return p, err
 	}
+	p.api = api
 
 	reg := prometheus.NewRegistry()
+	p.reg = reg
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(ing.Collectors()...)
 	reg.MustRegister(store.Collectors()...)
@@ -205,9 +264,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	reg.MustRegister(buildInfoGauge())
 	reg.MustRegister(slarun.builder)
-	var alerts *alert.Engine
 	var alertsReady atomic.Pointer[alert.Engine]
-	var console *tgconsole.Console
 	ob, err := newOutbox(cfg, state, reg, log, func() notifierHealth {
 		if a := alertsReady.Load(); a != nil {
 			return a
@@ -215,50 +272,57 @@ func Run(ctx context.Context, o Options) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return p, err
 	}
 	if ob != nil {
+		p.ob = ob
 		var names []string
 		for _, n := range cfg.Notifiers {
 			names = append(names, n.Name)
 		}
-		eval := newAlertEval(store.Queryable(), slarun.builder, log)
-		alerts, err = alert.New(ctx, alert.Options{
+		eval := alert.NewKindEval(store.Queryable(), slarun.builder, log)
+		alerts, err := alert.New(ctx, alert.Options{
 			Config: &cfg.Alerting, Eval: eval,
 			Inventory: slarun.builder.Inventory, InMaintenance: slarun.builder.InMaintenance,
 			DB: state, Enqueue: ob.Enqueue, Notifiers: names, Logger: log.With("component", "alert"), Registerer: reg,
 			Explain: slarun.explainOutages, ExplainLink: slarun.explainLinkOutages,
 		})
 		if err != nil {
-			return err
+			return p, err
 		}
+		p.alerts = alerts
 		alertsReady.Store(alerts)
-		if console, err = newConsole(cfg, &consoleBackend{alerts: alerts, sla: slarun, eval: eval, db: state}, log); err != nil {
-			return err
+		if p.console, err = newConsole(cfg, &consoleBackend{alerts: alerts, sla: slarun, eval: eval, db: state}, log); err != nil {
+			return p, err
 		}
 	}
+	return p, nil
+}
 
-	var ready atomic.Bool
+// routes puts the write API, the query API, the SLA and report API, the
+// alerts, /metrics and the health and readiness answers on one mux (and
+// Go's profiler with pprof).
+func (p *parts) routes(pprofOn bool) *http.ServeMux {
 	mux := http.NewServeMux()
-	ing.Register(mux)
-	api.Register(mux)
-	slarun.register(mux, store.Queryable())
+	p.ing.Register(mux)
+	p.api.Register(mux)
+	p.slarun.register(mux, p.store.Queryable())
 	mux.HandleFunc("GET /api/v1/alerts", func(w http.ResponseWriter, _ *http.Request) {
 		list := []alert.Alert{}
-		if alerts != nil {
-			list = alerts.Active()
+		if p.alerts != nil {
+			list = p.alerts.Active()
 		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(list)
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(p.log.Handler(), slog.LevelError)}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !ready.Load() {
+		if !p.ready.Load() {
 			http.Error(w, "starting", http.StatusServiceUnavailable)
 			return
 		}
-		if ok, reason, since := store.Writable(); !ok {
+		if ok, reason, since := p.store.Writable(); !ok {
 			http.Error(w, fmt.Sprintf("not writable since %s: %s (writes get 503 until it recovers)", since.UTC().Format(time.RFC3339), reason),
 				http.StatusServiceUnavailable)
 			return
@@ -278,13 +342,20 @@ func Run(ctx context.Context, o Options) error {
 		fmt.Fprintf(w, "pantau-collector %s\nwrite: POST /api/v2/write, /write\nquery: /api/v1/query (Prometheus API)\nself metrics: /metrics\n", buildinfo.Version)
 	})
 
-	if o.Pprof {
+	if pprofOn {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
+	return mux
+}
 
+// serve listens (with TLS when configured) and runs the HTTP server, the
+// store, the remote-write senders and the background loops until ctx is
+// cancelled or one fails; then it drains HTTP and stops the store last.
+func (p *parts) serve(ctx context.Context, o Options, mux *http.ServeMux) error {
+	cfg, log, store, rw := p.cfg, p.log, p.store, p.rw
 	tlsCfg, err := tlsConfig(cfg.TLS, log.With("component", "tls"))
 	if err != nil {
 		return err
@@ -330,12 +401,12 @@ func Run(ctx context.Context, o Options) error {
 		}
 		return nil
 	})
-	g.Go(func() error { return auth.Watch(gctx, time.Second) })
-	if admin := listenAdmin(cfg.DataDir, log); admin != nil {
-		g.Go(func() error { return serveAdmin(gctx, admin, store, log.With("component", "admin")) })
+	g.Go(func() error { return p.auth.Watch(gctx, time.Second) })
+	if admin := storage.ListenAdmin(cfg.DataDir, log); admin != nil {
+		g.Go(func() error { return storage.ServeBackups(gctx, admin, store, log.With("component", "admin")) })
 	}
-	g.Go(func() error { return slarun.run(gctx) })
-	g.Go(func() error { return slarun.runRollups(gctx, store.Queryable(), cfg.Storage.Retention.Std()) })
+	g.Go(func() error { return p.slarun.run(gctx) })
+	g.Go(func() error { return p.slarun.runRollups(gctx, store.Queryable(), cfg.Storage.Retention.Std()) })
 	g.Go(func() error {
 		every := o.SelfScrapeInterval
 		if every <= 0 {
@@ -349,13 +420,13 @@ func Run(ctx context.Context, o Options) error {
 				instance = host + ":" + port
 			}
 		}
-		return selfScrape(gctx, reg, store.Appender, every, instance, log.With("component", "self-scrape"))
+		return selfScrape(gctx, p.reg, store.Appender, every, instance, log.With("component", "self-scrape"))
 	})
-	if ob != nil {
-		g.Go(func() error { return runOutbox(gctx, ob, state, log) })
-		g.Go(func() error { return alerts.Run(gctx) })
-		if console != nil {
-			g.Go(func() error { return console.Run(gctx) })
+	if p.ob != nil {
+		g.Go(func() error { return runOutbox(gctx, p.ob, p.state, log) })
+		g.Go(func() error { return p.alerts.Run(gctx) })
+		if p.console != nil {
+			g.Go(func() error { return p.console.Run(gctx) })
 		}
 	}
 	g.Go(func() error {
@@ -367,22 +438,22 @@ func Run(ctx context.Context, o Options) error {
 				return nil
 			case <-t.C:
 			}
-			if n := ing.PruneSeries(seriesIdle); n > 0 {
+			if n := p.ing.PruneSeries(seriesIdle); n > 0 {
 				log.Debug("forgot idle series", "series", n)
 			}
-			cutoff := time.Now().Add(-window)
-			dedup.Prune(cutoff)
-			if err := trimBatches(gctx); err != nil && gctx.Err() == nil {
+			cutoff := time.Now().Add(-cfg.Limits.BatchDedupWindow.Std())
+			p.dedup.Prune(cutoff)
+			if err := p.trimBatches(gctx); err != nil && gctx.Err() == nil {
 				log.Warn("trimming batch ids failed", "err", err)
 			}
-			if _, err := state.PruneBatches(gctx, cutoff); err != nil && gctx.Err() == nil {
+			if _, err := p.state.PruneBatches(gctx, cutoff); err != nil && gctx.Err() == nil {
 				log.Warn("pruning batch ids failed", "err", err)
 			}
 		}
 	})
 	g.Go(func() error {
 		<-gctx.Done()
-		ready.Store(false)
+		p.ready.Store(false)
 		log.Info("shutting down", "timeout_seconds", o.ShutdownTimeout.Seconds())
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.ShutdownTimeout)
 		defer cancel()
@@ -392,7 +463,7 @@ func Run(ctx context.Context, o Options) error {
 		return nil
 	})
 
-	ready.Store(true)
+	p.ready.Store(true)
 	scheme := "http"
 	if tlsCfg != nil {
 		scheme = "https"

@@ -111,6 +111,9 @@ func (tc *testCollector) stop() {
 	}
 }
 
+// manifestName is the file a backup's manifest is in (backup_test.go).
+const manifestName = "manifest.json"
+
 // cli runs a pantau-collector command line in-process.
 func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -337,30 +340,6 @@ func TestIntegrationTokenRevokeTakesEffect(t *testing.T) {
 			t.Fatalf("revoked token still accepted: %d %s", code, msg)
 		}
 		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func TestCheckConfigCommand(t *testing.T) {
-	dir := t.TempDir()
-	good := filepath.Join(dir, "good.yml")
-	os.WriteFile(good, []byte("listen_address: 127.0.0.1:9810\nstorage:\n  retention: 30d\n"), 0o600)
-	if code, out, errOut := cli(t, "check-config", "--config", good); code != 0 || !strings.HasSuffix(out, "good.yml: OK\n") {
-		t.Fatalf("good: %d %q %q", code, out, errOut)
-	}
-	bad := filepath.Join(dir, "bad.yml")
-	os.WriteFile(bad, []byte("listen_address: 127.0.0.1:9810\nstorage:\n  fsync: sometimes\n"), 0o600)
-	code, _, errOut := cli(t, "check-config", "--config", bad)
-	if code != 1 || !strings.Contains(errOut, bad+":3:10: storage.fsync: must be one of") {
-		t.Fatalf("bad: %d %q", code, errOut)
-	}
-	if code, out, _ := cli(t, "check-config", "--example"); code != 0 || !strings.Contains(out, "listen_address") {
-		t.Fatalf("--example: %d", code)
-	}
-	if code, _, _ := cli(t, "no-such-command"); code != 2 {
-		t.Fatalf("unknown command exit %d", code)
-	}
-	if code, out, _ := cli(t, "--help"); code != 0 || !strings.Contains(out, "token create") {
-		t.Fatalf("--help: %d", code)
 	}
 }
 

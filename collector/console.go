@@ -20,7 +20,7 @@ import (
 type consoleBackend struct {
 	alerts *alert.Engine
 	sla    *slaRuntime
-	eval   *alertEval
+	eval   *alert.KindEval
 	db     *statedb.DB
 }
 
@@ -56,10 +56,10 @@ func (b *consoleBackend) Site(ctx context.Context, id string) (tgconsole.SiteSta
 	now := time.Now()
 	for _, l := range inv.LinksOfSite(id) {
 		ls := tgconsole.LinkStatus{ID: l.ID, State: b.sla.builder.Current(l, s.ID).String()}
-		if v, err := b.eval.query(ctx, fmt.Sprintf("max(pantau_icmp_loss_ratio{link=%q})", l.ID), now); err == nil && len(v) == 1 {
+		if v, err := b.eval.Query(ctx, fmt.Sprintf("max(pantau_icmp_loss_ratio{link=%q})", l.ID), now); err == nil && len(v) == 1 {
 			ls.LossRatio = &v[0].Value
 		}
-		if v, err := b.eval.query(ctx, fmt.Sprintf("max(pantau_icmp_rtt_avg_seconds{link=%q})", l.ID), now); err == nil && len(v) == 1 {
+		if v, err := b.eval.Query(ctx, fmt.Sprintf("max(pantau_icmp_rtt_avg_seconds{link=%q})", l.ID), now); err == nil && len(v) == 1 {
 			ls.RTTSeconds = &v[0].Value
 		}
 		st.Links = append(st.Links, ls)

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -67,5 +68,33 @@ func TestDependencyBoundaries(t *testing.T) {
 		if strings.HasPrefix(pkg, "github.com/pantau-noc/pantau/collector") {
 			t.Errorf("pantau-agent depends on %s", pkg)
 		}
+	}
+}
+
+// TestNoPackageImportsTheRoot: the packages of the collector (the command
+// line, the demo, the engines) are below the root, which wires them; only
+// the binaries' mains import it, to hand its Run to the command line.
+// Tests count too: a package's tests import it no more than its code.
+func TestNoPackageImportsTheRoot(t *testing.T) {
+	const root = "github.com/pantau-noc/pantau/collector"
+	out, err := exec.Command("go", "list", "-f",
+		`{{.ImportPath}} {{join .Imports " "}} {{join .TestImports " "}} {{join .XTestImports " "}}`, "./...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	checked := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		pkg := f[0]
+		if pkg == root || strings.HasPrefix(pkg, root+"/cmd/") {
+			continue
+		}
+		checked++
+		if slices.Contains(f[1:], root) {
+			t.Errorf("%s imports the collector root; pass what it needs in (as cli.Options.Run) or move it below the root", pkg)
+		}
+	}
+	if checked < 10 {
+		t.Fatalf("go list found only %d packages below the root:\n%s", checked, out)
 	}
 }

@@ -145,45 +145,6 @@ func TestIntegrationNotifyThroughOutbox(t *testing.T) {
 	}
 }
 
-// The CLI names what is wrong: an unknown notifier, and an endpoint that
-// refuses (permanent) or is down (temporary); the token never shows.
-func TestNotifyCommandErrors(t *testing.T) {
-	const token = "7009999999:AAAnotherSecretForTests"
-	refuse := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusBadRequest)
-		fmt.Fprint(w, `{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}`)
-	}))
-	defer refuse.Close()
-	down := httptest.NewServer(http.NotFoundHandler())
-	down.Close()
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "collector.yml")
-	yml := fmt.Sprintf("data_dir: %s\nnotifiers:\n  - {name: tg, type: telegram, url: %q, bot_token: %q, chat_id: \"-100\"}\n  - {name: gone, type: slack, url: %q}\n",
-		filepath.Join(dir, "data"), refuse.URL, token, down.URL+"/services/T000/B000/XXXXSECRET")
-	if err := os.WriteFile(cfgPath, []byte(yml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	code, _, errOut := cli(t, "notify", "test", "--config", cfgPath, "--notifier", "nope")
-	if code != 1 || !strings.Contains(errOut, `no notifier "nope"`) || !strings.Contains(errOut, "configured: tg, gone") {
-		t.Errorf("unknown notifier: %d %q", code, errOut)
-	}
-	code, _, errOut = cli(t, "notify", "test", "--config", cfgPath, "--notifier", "tg", "--lang", "en")
-	if code != 1 || !strings.Contains(errOut, "chat not found") || !strings.Contains(errOut, "refused") || strings.Contains(errOut, token) {
-		t.Errorf("refused: %d %q", code, errOut)
-	}
-	code, _, errOut = cli(t, "notify", "test", "--config", cfgPath, "--notifier", "gone")
-	if code != 1 || !strings.Contains(errOut, "temporary") || strings.Contains(errOut, "XXXXSECRET") {
-		t.Errorf("endpoint down: %d %q", code, errOut)
-	}
-	code, out, _ := cli(t, "notify", "example", "--type", "http")
-	if code != 0 || !strings.Contains(out, "type: http") {
-		t.Errorf("notify example --type http: %d %q", code, out)
-	}
-	if code, _, _ := cli(t, "notify", "test", "--config", cfgPath); code != 2 {
-		t.Errorf("missing --notifier: exit %d, want 2", code)
-	}
-}
-
 // startAlertmanager runs Debian's prometheus-alertmanager on loopback with
 // one webhook receiver; it returns its base URL.
 func startAlertmanager(t *testing.T, webhook string) string {
@@ -341,43 +302,6 @@ alerting:
 	_, metrics := tc.get("/metrics")
 	if !strings.Contains(metrics, `pantau_alerts{rule="LinkDown",state="firing"} 0`) {
 		t.Errorf("pantau_alerts:\n%s", grepLines(metrics, "pantau_alert"))
-	}
-}
-
-// Silences go in with an author and a reason, are listed, and expire.
-func TestSilenceCommands(t *testing.T) {
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "collector.yml")
-	if err := os.WriteFile(cfgPath, []byte("data_dir: "+filepath.Join(dir, "data")+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if code, _, errOut := cli(t, "silence", "add", "--config", cfgPath, "--match", "site=dinkes", "--reason", "x"); code != 2 || !strings.Contains(errOut, "author is required") {
-		t.Errorf("without author: %d %q", code, errOut)
-	}
-	if code, _, errOut := cli(t, "silence", "add", "--config", cfgPath, "--match", "site", "--author", "a", "--reason", "x"); code != 2 || !strings.Contains(errOut, "want label=value") {
-		t.Errorf("bad match: %d %q", code, errOut)
-	}
-	code, out, errOut := cli(t, "silence", "add", "--config", cfgPath, "--match", "site=dinkes", "--match", "alertname=HighLoss", "--duration", "3h", "--author", "budi", "--reason", "perbaikan ISP")
-	if code != 0 || !strings.HasPrefix(out, "silence 1: alertname=HighLoss,site=dinkes until ") {
-		t.Fatalf("silence add: %d %q %q", code, out, errOut)
-	}
-	code, out, _ = cli(t, "silence", "list", "--config", cfgPath, "--format", "json")
-	var list []struct {
-		ID       int64
-		Matchers map[string]string
-		Author   string
-	}
-	if err := json.Unmarshal([]byte(out), &list); code != 0 || err != nil || len(list) != 1 || list[0].Author != "budi" || list[0].Matchers["site"] != "dinkes" {
-		t.Errorf("silence list: %d %v %s", code, err, out)
-	}
-	if code, out, _ := cli(t, "silence", "expire", "--config", cfgPath, "--id", "1"); code != 0 || out != "silence 1 expired\n" {
-		t.Errorf("silence expire: %d %q", code, out)
-	}
-	if code, out, _ := cli(t, "silence", "list", "--config", cfgPath, "--format", "json"); code != 0 || strings.TrimSpace(out) != "[]" {
-		t.Errorf("after expiry: %d %q", code, out)
-	}
-	if code, _, errOut := cli(t, "silence", "expire", "--config", cfgPath, "--id", "9"); code != 1 || !strings.Contains(errOut, "no such silence") {
-		t.Errorf("expire unknown: %d %q", code, errOut)
 	}
 }
 

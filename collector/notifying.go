@@ -19,19 +19,6 @@ import (
 // outbox (for `notify outbox` and so a message id is not queued again).
 const outboxKeep = 30 * 24 * time.Hour
 
-// buildNotifiers makes the configured notifiers, by name.
-func buildNotifiers(cfgs []notify.Config) (map[string]notify.Notifier, error) {
-	out := make(map[string]notify.Notifier, len(cfgs))
-	for _, c := range cfgs {
-		n, err := notify.New(c, nil) // its errors name the notifier
-		if err != nil {
-			return nil, err
-		}
-		out[c.Name] = n
-	}
-	return out, nil
-}
-
 // classifyNotifyError tells the outbox whether a failed send may be
 // retried and how long the endpoint asked to wait.
 func classifyNotifyError(err error) (bool, time.Duration) {
@@ -55,7 +42,7 @@ func newOutbox(cfg *config.Config, db *statedb.DB, reg prometheus.Registerer, lo
 	if len(cfg.Notifiers) == 0 {
 		return nil, nil
 	}
-	ns, err := buildNotifiers(cfg.Notifiers)
+	ns, err := notify.Build(cfg.Notifiers)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/prometheus/storage"
 
+	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/report"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
 )
@@ -55,7 +56,7 @@ func parseReportQuery(v url.Values, def *time.Location) (reportQuery, error) {
 	loc := def
 	if z := v.Get("zone"); z != "" {
 		var err error
-		if loc, err = zone(z); err != nil {
+		if loc, err = inventory.ParseZone(z); err != nil {
 			return q, err
 		}
 	}
@@ -87,7 +88,7 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 			http.Error(w, "no inventory: set inventory in the collector config", http.StatusNotFound)
 			return
 		}
-		rq, err := parseReportQuery(req.URL.Query(), pemdaZone(r.cfg, inv))
+		rq, err := parseReportQuery(req.URL.Query(), inventory.PemdaZone(r.cfg.Report.TimeZone, inv))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -98,7 +99,7 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 			return
 		}
 		rep, err := report.Build(req.Context(), report.Input{
-			Inv: inv, Store: r.minutes, Index: r.minutes, Windows: ws, Reviews: r.state, Capacity: capacitySource{q}, Rollups: r.state,
+			Inv: inv, Store: r.minutes, Index: r.minutes, Windows: ws, Reviews: r.state, Capacity: report.TSDBCapacity{Q: q}, Rollups: r.state,
 		}, rq.opts)
 		var pe *report.PanicError
 		switch {

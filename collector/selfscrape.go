@@ -16,10 +16,12 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/storage"
+
+	"github.com/pantau-noc/pantau/collector/internal/daemon"
 )
 
 // selfScrapeEvery is how often the collector stores its own series.
-const selfScrapeEvery = 15 * time.Second
+const selfScrapeEvery = daemon.SelfScrapeEvery
 
 // selfScrape stores the collector's own pantau_ series (current link,
 // site and service states, inventory figures, ingest and storage metrics)

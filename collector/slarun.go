@@ -13,8 +13,8 @@ import (
 	"github.com/prometheus/prometheus/storage"
 
 	"github.com/pantau-noc/pantau/collector/internal/alert"
-	"github.com/pantau-noc/pantau/collector/internal/capacity"
 	"github.com/pantau-noc/pantau/collector/internal/config"
+	"github.com/pantau-noc/pantau/collector/internal/daemon"
 	"github.com/pantau-noc/pantau/collector/internal/ingest"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/report"
@@ -41,7 +41,7 @@ type slaRuntime struct {
 // file and maintenance windows for changes.
 const (
 	collectorMarkEvery = 20 * time.Second
-	slaReloadEvery     = 10 * time.Second
+	slaReloadEvery     = daemon.SLAReloadEvery
 )
 
 func newSLARuntime(ctx context.Context, cfg *config.Config, state *statedb.DB, log *slog.Logger) (*slaRuntime, error) {
@@ -203,7 +203,7 @@ func (r *slaRuntime) runRollups(ctx context.Context, q storage.Queryable, retent
 		}
 		today := time.Now().UnixMilli() / 86400000
 		start := time.Now()
-		n, err := computeRollups(ctx, r.builder.Inventory(), capacitySource{q}, r.state, today-rollupDays, today-1)
+		n, err := report.ComputeRollups(ctx, r.builder.Inventory(), report.TSDBCapacity{Q: q}, r.state, today-rollupDays, today-1)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -216,48 +216,6 @@ func (r *slaRuntime) runRollups(ctx context.Context, q storage.Queryable, retent
 		}
 		r.log.Info("capacity rollups computed", "links", n, "days", rollupDays, "duration_seconds", time.Since(start).Seconds())
 	}
-}
-
-// computeRollups recomputes and stores the rollups of UTC days [d0, d1]
-// for every inventory link with an SNMP interface; it returns the links.
-func computeRollups(ctx context.Context, inv *inventory.Inventory, src report.CapacitySource, st *statedb.DB, d0, d1 int64) (int, error) {
-	if inv == nil || d1 < d0 {
-		return 0, nil
-	}
-	n := 0
-	for i := range inv.Links {
-		l := &inv.Links[i]
-		if l.SNMP.Device == "" && l.SNMP.Interface == "" {
-			continue
-		}
-		rx, tx, err := report.LinkRollups(ctx, nil, src, l, d0, d1, nil)
-		if err != nil {
-			return n, err
-		}
-		now := time.Now()
-		if err := st.PutRollups(ctx, l.ID, statedb.DirReceive, withData(rx), now); err != nil {
-			return n, err
-		}
-		if err := st.PutRollups(ctx, l.ID, statedb.DirTransmit, withData(tx), now); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, nil
-}
-
-// withData drops rollups of days without samples (nothing to store).
-func withData(rs []*capacity.Rollup) []*capacity.Rollup {
-	out := rs[:0]
-	for _, r := range rs {
-		for _, c := range r.N {
-			if c > 0 {
-				out = append(out, r)
-				break
-			}
-		}
-	}
-	return out
 }
 
 // explainOutages returns the outages of a site that overlap [from, to],

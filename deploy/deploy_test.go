@@ -154,9 +154,13 @@ func distDir() string { return filepath.Join(workDir, "dist") }
 // amd64 also the bundled plugins with their SHA256SUMS, into distDir(), as
 // `make dist` does: CGO_ENABLED=0, stripped. Once per target per run; the
 // compiler flags are those of `make cross`, so the two share the build
-// cache. It returns distDir().
+// cache. It returns distDir(). Under -short it skips the test: the
+// release builds (three architectures) take tens of seconds.
 func build(t *testing.T, tg target) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skipf("-short: builds the release binaries for %s; make test runs it", tg.platform)
+	}
 	b := builds[tg.platform]
 	b.once.Do(func() { b.err = doBuild(tg) })
 	if b.err != nil {

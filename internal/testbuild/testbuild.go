@@ -94,3 +94,41 @@ func build() (string, error) {
 	}
 	return d, nil
 }
+
+// Plugin returns the path of a bundled plugin (http, dns or tcp) that
+// Agent builds next to the agent.
+func Plugin(t testing.TB, name string) string {
+	t.Helper()
+	return filepath.Join(filepath.Dir(Agent(t)), "plugins", "pantau-plugin-"+name)
+}
+
+var (
+	mainsMu sync.Mutex
+	mains   = map[string]func() (string, error){}
+)
+
+// Main builds the main package pkg (an import path, e.g. a test plugin
+// under testdata) once per test process and returns the binary's path
+// (in the system's temporary directory).
+func Main(t testing.TB, pkg string) string {
+	t.Helper()
+	mainsMu.Lock()
+	build, ok := mains[pkg]
+	if !ok {
+		build = sync.OnceValues(func() (string, error) {
+			d, err := os.MkdirTemp("", "pantau-testbuild-main-")
+			if err != nil {
+				return "", err
+			}
+			bin := filepath.Join(d, filepath.Base(pkg))
+			return bin, goBuild(bin, pkg)
+		})
+		mains[pkg] = build
+	}
+	mainsMu.Unlock()
+	bin, err := build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}

@@ -47,22 +47,32 @@ func plugins(t *testing.T) map[string]string {
 		}
 		buildDir = dir
 		built = map[string]string{}
+		// Concurrently: the builds share the build cache and each ends
+		// in its own link.
+		var mu sync.Mutex
+		var wg sync.WaitGroup
 		for _, b := range []struct{ name, pkg, versions string }{
 			{"probe", "probe", ""}, {"junk", "junk", ""},
 			// plugins speaking other protocol versions
 			{"v2", "versions", "2"}, {"v1v2", "versions", "1,2"}, {"v3", "versions", "3"},
 		} {
-			out := filepath.Join(dir, b.name)
-			args := []string{"build", "-o", out}
-			if b.versions != "" {
-				args = append(args, "-ldflags", "-X main.versions="+b.versions)
-			}
-			if o, err := exec.Command("go", append(args, "./testdata/"+b.pkg)...).CombinedOutput(); err != nil {
-				buildErr = &buildError{b.pkg, string(o)}
-				return
-			}
-			built[b.name] = out
+			wg.Go(func() {
+				out := filepath.Join(dir, b.name)
+				args := []string{"build", "-o", out}
+				if b.versions != "" {
+					args = append(args, "-ldflags", "-X main.versions="+b.versions)
+				}
+				o, err := exec.Command("go", append(args, "./testdata/"+b.pkg)...).CombinedOutput()
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					buildErr = &buildError{b.pkg, string(o)}
+					return
+				}
+				built[b.name] = out
+			})
 		}
+		wg.Wait()
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)

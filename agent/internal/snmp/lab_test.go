@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pantau-noc/pantau/agent/internal/lab"
 	"github.com/pantau-noc/pantau/agent/internal/point"
+	"github.com/pantau-noc/pantau/internal/lab"
 )
 
 // TestIntegrationLabRateAcrossVeth polls snmpd in a site namespace from a
@@ -17,6 +17,7 @@ import (
 // (plus frame headers and the SNMP exchange itself), and the computed rate
 // times the interval equals the counter delta.
 func TestIntegrationLabRateAcrossVeth(t *testing.T) {
+	t.Parallel() // its own snmpd or lab on its own port
 	l := lab.New(t)
 	noc, site := l.Namespace("noc"), l.Namespace("site")
 	_, siteIf := l.Link(noc, "10.250.9.1/30", site, "10.250.9.2/30")

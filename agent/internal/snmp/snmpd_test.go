@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pantau-noc/pantau/agent/internal/lab"
 	"github.com/pantau-noc/pantau/agent/internal/point"
+	"github.com/pantau-noc/pantau/internal/lab"
 )
 
 // syncBuffer is a goroutine-safe log sink.
@@ -127,6 +127,7 @@ func checkInterfacePoint(t *testing.T, p *point.Point, device string, wantRates 
 // TestLoopbackMatchesSnmpget polls a real snmpd, compares lo's counter
 // with snmpget and checks the rate against traffic we send on lo.
 func TestLoopbackMatchesSnmpget(t *testing.T) {
+	t.Parallel() // its own snmpd or lab on its own port
 	d := lab.StartSnmpd(t, lab.SnmpdOptions{})
 	logger, logs := testLogger(t)
 	p := newTestPoller(t, Target{Name: "lab-snmpd", Address: d.Addr, Version: "2c", Community: d.Community,
@@ -220,6 +221,7 @@ func TestLoopbackMatchesSnmpget(t *testing.T) {
 // TestVersionsAndSecurityLevels polls the same snmpd with v1, v2c and
 // every v3 user of the lab agent.
 func TestVersionsAndSecurityLevels(t *testing.T) {
+	t.Parallel() // its own snmpd or lab on its own port
 	d := lab.StartSnmpd(t, lab.SnmpdOptions{})
 	tgts := map[string]Target{
 		"v1":  {Version: "1", Community: d.Community},
@@ -270,6 +272,7 @@ func TestVersionsAndSecurityLevels(t *testing.T) {
 // the same engine ID (engineBoots+1, engine time reset), then with a new
 // engine ID. The poller must recover by itself within a few polls.
 func TestV3RecoversAfterRestart(t *testing.T) {
+	t.Parallel() // its own snmpd or lab on its own port
 	d := lab.StartSnmpd(t, lab.SnmpdOptions{})
 	u := d.V3AuthPriv()
 	logger, logs := testLogger(t)
@@ -392,6 +395,7 @@ func TestPollHonoursContext(t *testing.T) {
 
 // TestIPv6Loopback polls snmpd listening on [::1].
 func TestIPv6Loopback(t *testing.T) {
+	t.Parallel() // its own snmpd or lab on its own port
 	c, err := net.ListenPacket("udp6", "[::1]:0")
 	if err != nil {
 		t.Fatalf("no IPv6 loopback (::1) on this machine: %v", err)

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pantau-noc/pantau/agent/internal/lab"
 	"github.com/pantau-noc/pantau/agent/internal/point"
+	"github.com/pantau-noc/pantau/internal/lab"
 )
 
 // switchRecording generates an snmprec walk of a switch with n ports
@@ -131,6 +131,7 @@ func ifByIndex(pts []*point.Point) map[string]*point.Point {
 // TestSnmpsimDevices polls recorded real devices and a synthetic 200-port
 // switch served by snmpsimd.
 func TestSnmpsimDevices(t *testing.T) {
+	t.Parallel() // its own snmpd or lab on its own port
 	dir := lab.SnmpsimDataDir(t)
 	lab.CopyRecording(t, dir, "cisco_16_switch.snmprec.gz", "cisco")
 	lab.CopyRecording(t, dir, "recorded/winxp-full-walk.snmprec.gz", "winxp")
@@ -291,8 +292,9 @@ func TestSnmpsimDevices(t *testing.T) {
 
 // TestSlowDeviceDoesNotDelayOthers polls a snmpsim device whose answers
 // are delayed beyond its timeout, concurrently with a healthy snmpd.
+//
+// Not parallel: it times polls, so it runs before the parallel tests.
 func TestSlowDeviceDoesNotDelayOthers(t *testing.T) {
-	t.Parallel()
 	dir := lab.SnmpsimDataDir(t)
 	lab.WriteRecording(t, dir, "slow", lab.DelayRecording(switchRecording(4, 100), 2*time.Second))
 	sim := lab.StartSnmpsim(t, dir)

@@ -9,11 +9,12 @@ import (
 	"syscall"
 
 	"github.com/pantau-noc/pantau/collector"
+	"github.com/pantau-noc/pantau/collector/internal/cli"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := collector.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := cli.Main(ctx, cli.Options{Run: collector.Run}, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

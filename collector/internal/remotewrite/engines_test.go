@@ -255,25 +255,31 @@ func TestIntegrationOutageVictoriaMetrics(t *testing.T) { testEngineOutage(t, vi
 func TestIntegrationOutagePrometheus(t *testing.T)      { testEngineOutage(t, prometheusKind) }
 
 // testEngineOutage appends and syncs ~500 samples/s through the queue while
-// the engine is stopped for two minutes and restarted on the same data
-// directory and port, then finds every acknowledged sample in the engine.
+// the engine is stopped and restarted on the same data directory and port,
+// then finds every acknowledged sample in the engine. The outage lasts
+// until the queue has failed many requests (its backoff reached the cap)
+// and holds at least ten seconds of load; the load goes on after the
+// restart until the backlog is delivered, so the queue drains it while new
+// writes arrive. The test waits on the queue's counters, not the clock.
 func testEngineOutage(t *testing.T, kind string) {
 	if testing.Short() {
 		t.Skip("starts " + kind + " (integration; skipped with -short)")
 	}
 	t.Parallel()
 	const (
-		seriesN  = 50
-		tick     = 100 * time.Millisecond // seriesN samples per tick: 500/s
-		maxTicks = 1800                   // at most 3 minutes of load
-		before   = 15 * time.Second
-		outage   = 2 * time.Minute
-		after    = 15 * time.Second
+		seriesN    = 50
+		tick       = 100 * time.Millisecond // seriesN samples per tick: 500/s
+		maxTicks   = 1800                   // at most 3 minutes of load
+		maxBackoff = 2 * time.Second
+		failures   = 24            // failed requests during the outage: past the backoff cap on every shard
+		backlog    = 100 * seriesN // samples queued during the outage: 10 s of load
 	)
 	e := startEngine(t, kind)
 	q := openQueue(t, Options{Endpoints: []Endpoint{{Name: "engine", URL: e.WriteURL(), Timeout: 10 * time.Second}},
-		MinBackoff: 50 * time.Millisecond, MaxBackoff: 2 * time.Second})
+		MinBackoff: 50 * time.Millisecond, MaxBackoff: maxBackoff})
 	run(t, q)
+	sent := func() float64 { return testutil.ToFloat64(q.m.samples.WithLabelValues("engine", "sent")) }
+	failed := func() float64 { return testutil.ToFloat64(q.m.requests.WithLabelValues("engine", "error")) }
 
 	names := make([]labels.Labels, seriesN)
 	for s := range names {
@@ -314,7 +320,8 @@ func testEngineOutage(t *testing.T, kind string) {
 		loaded <- result{acked: k}
 	}()
 
-	time.Sleep(before)
+	// Before: the engine takes the live load.
+	waitFor(t, time.Minute, kind+" to take 2 s of load", func() bool { return sent() >= 20*seriesN })
 	if kind == victoriaMetrics {
 		// VictoriaMetrics acknowledges a write before its in-memory
 		// buffers reach disk (it flushes them every second and at a clean
@@ -327,12 +334,20 @@ func testEngineOutage(t *testing.T, kind string) {
 		// answers, so SIGKILL loses nothing it acknowledged.
 		e.Stop(syscall.SIGKILL)
 	}
-	time.Sleep(outage)
-	if b, _, _ := q.Pending("engine"); b == 0 {
-		t.Fatal("nothing queued while the engine was down")
-	}
+	down := time.Now()
+	failedBefore := failed()
+	waitFor(t, 2*time.Minute, fmt.Sprintf("%d failed requests and %d samples queued while %s is down", failures, backlog, kind), func() bool {
+		_, n, _ := q.Pending("engine")
+		return failed()-failedBefore >= failures && n >= backlog
+	})
+	outage := time.Since(down)
+	_, queued, _ := q.Pending("engine")
+	sentBefore := sent()
 	e.Restart()
-	time.Sleep(after)
+	// After: the backlog is delivered while the load goes on.
+	waitFor(t, 2*time.Minute, fmt.Sprintf("%s to take the %d queued samples", kind, queued), func() bool {
+		return sent()-sentBefore >= float64(queued)
+	})
 	stopLoad()
 	res := <-loaded
 	if res.err != nil {
@@ -351,6 +366,7 @@ func testEngineOutage(t *testing.T, kind string) {
 		want[l.String()] = m
 	}
 	end := start.Add(time.Duration(res.acked) * tick)
-	t.Logf("%d samples acknowledged over %s, engine down for %s", res.acked*seriesN, end.Sub(start).Round(time.Second), outage)
+	t.Logf("%d samples acknowledged over %s, engine down for %s (%d samples queued, %g failed requests)",
+		res.acked*seriesN, end.Sub(start).Round(time.Second), outage.Round(time.Millisecond), queued, failed()-failedBefore)
 	expectStored(t, e, `{__name__="pantau_outage_value"}`, start, end, want)
 }

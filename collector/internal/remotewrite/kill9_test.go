@@ -72,6 +72,7 @@ func TestKill9DeliversAcknowledged(t *testing.T) {
 		kill9Child(dir, os.Getenv("PANTAU_RW_CHILD_URL"), from)
 		return
 	}
+	t.Parallel()
 	dir := t.TempDir()
 	rcv := newReceiver(t)
 	var acked []int

@@ -31,6 +31,7 @@ import (
 const drainTimeout = 30 * time.Second
 
 func TestTeeWithInner(t *testing.T) {
+	t.Parallel()
 	rcv := newReceiver(t)
 	q := openQueue(t, Options{
 		Endpoints:            []Endpoint{{Name: "vm", URL: rcv.url(), Headers: map[string]string{"X-Scope-OrgID": "pemda"}}},
@@ -123,6 +124,7 @@ func TestTeeWithInner(t *testing.T) {
 }
 
 func TestTeeWithoutInner(t *testing.T) {
+	t.Parallel()
 	rcv := newReceiver(t)
 	q := openQueue(t, Options{Endpoints: []Endpoint{{Name: "vm", URL: rcv.url()}}})
 	app := q.Appender(nil)
@@ -173,6 +175,7 @@ func samplesFor(name string, from, n int) map[string][]point {
 }
 
 func TestServerErrorThenDeliveredOnce(t *testing.T) {
+	t.Parallel()
 	rcv := newReceiver(t)
 	rcv.setRespond(func(n int, _ []series) (int, http.Header, string) {
 		if n < 5 {
@@ -217,6 +220,7 @@ func TestServerErrorThenDeliveredOnce(t *testing.T) {
 }
 
 func TestRetryAfterHonouredAndCapped(t *testing.T) {
+	t.Parallel()
 	rcv := newReceiver(t)
 	rcv.setRespond(func(n int, _ []series) (int, http.Header, string) {
 		switch n {
@@ -243,6 +247,7 @@ func TestRetryAfterHonouredAndCapped(t *testing.T) {
 }
 
 func TestRejectedRequestDroppedOnce(t *testing.T) {
+	t.Parallel()
 	rcv := newReceiver(t)
 	long := "out of bounds: " + strings.Repeat("x", 1000)
 	rcv.setRespond(func(_ int, s []series) (int, http.Header, string) {
@@ -279,6 +284,7 @@ func TestRejectedRequestDroppedOnce(t *testing.T) {
 }
 
 func TestReopenResendsOnlyUnacked(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	rcv := newReceiver(t)
 	q := openQueue(t, Options{Dir: dir, Endpoints: []Endpoint{{Name: "vm", URL: rcv.url()}}})
@@ -313,6 +319,7 @@ func TestReopenResendsOnlyUnacked(t *testing.T) {
 }
 
 func TestEndpointsHaveTheirOwnCursor(t *testing.T) {
+	t.Parallel()
 	a, b := newReceiver(t), newReceiver(t)
 	b.setRespond(func(int, []series) (int, http.Header, string) { return http.StatusServiceUnavailable, nil, "" })
 	q := openQueue(t, Options{Endpoints: []Endpoint{{Name: "a", URL: a.url()}, {Name: "b", URL: b.url(), Shards: 1}}})
@@ -345,6 +352,7 @@ func TestEndpointsHaveTheirOwnCursor(t *testing.T) {
 }
 
 func TestQueueBoundsDropOldestAndCount(t *testing.T) {
+	t.Parallel()
 	t.Run("bytes", func(t *testing.T) {
 		rcv := newReceiver(t)
 		q := openQueue(t, Options{Endpoints: []Endpoint{{Name: "vm", URL: rcv.url()}}, MaxBytes: 1000})
@@ -394,6 +402,7 @@ pantau_remote_write_queue_batches{endpoint="vm"} %d
 // TestMetricsLint runs promtool check metrics over the exposition after
 // traffic of every kind.
 func TestMetricsLint(t *testing.T) {
+	t.Parallel()
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {
 		t.Fatal("promtool not found: run `make deps` (Debian package prometheus)")
@@ -462,6 +471,7 @@ func closedURL(t *testing.T) string {
 }
 
 func TestSecretsNeverLogged(t *testing.T) {
+	t.Parallel()
 	const token, password = "tok-3f9a1c77e2", "pw-8b2d6e01aa"
 	rcv := newReceiver(t)
 	rcv.setRespond(func(n int, s []series) (int, http.Header, string) {
@@ -508,6 +518,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 }
 
 func TestOpenValidation(t *testing.T) {
+	t.Parallel()
 	ok := Endpoint{Name: "vm", URL: "http://127.0.0.1:8428/api/v1/write"}
 	for _, tc := range []struct {
 		name string
@@ -543,6 +554,7 @@ func TestOpenValidation(t *testing.T) {
 }
 
 func TestRemovedEndpointLosesItsCursor(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	a, b := newReceiver(t), newReceiver(t)
 	q := openQueue(t, Options{Dir: dir, Endpoints: []Endpoint{{Name: "a", URL: a.url()}, {Name: "b", URL: b.url()}}})
@@ -601,6 +613,7 @@ func BenchmarkAppendCommit(b *testing.B) {
 // A redirect that keeps the POST (307, 308) is followed; one that would
 // turn it into a GET (301, 302, 303) is retried, never dropped.
 func TestRedirects(t *testing.T) {
+	t.Parallel()
 	rcv := newReceiver(t)
 	redirect := func(code int) string {
 		srv := httptest.NewServer(http.RedirectHandler(rcv.url(), code))
@@ -629,6 +642,7 @@ func TestRedirects(t *testing.T) {
 // Batches queued while the sender was away go out joined, up to
 // MaxSamplesPerRequest samples a request, in queue order.
 func TestBatchesJoinedIntoRequests(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		max  int
 		want [][]string // series of each request
@@ -672,6 +686,7 @@ func TestBatchesJoinedIntoRequests(t *testing.T) {
 // A joined request the engine refuses for good is sent again one batch a
 // request, so only the batch it refuses is dropped.
 func TestJoinedRequestRejectedSentOneByOne(t *testing.T) {
+	t.Parallel()
 	rcv := newReceiver(t)
 	rcv.setRespond(func(_ int, s []series) (int, http.Header, string) {
 		for _, x := range s {
@@ -710,6 +725,7 @@ func TestJoinedRequestRejectedSentOneByOne(t *testing.T) {
 // A queued batch that is not valid snappy cannot be joined: the batches
 // go one a request, and the engine refuses only that one.
 func TestUndecodableBatchSentAlone(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var got []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -746,6 +762,7 @@ func TestUndecodableBatchSentAlone(t *testing.T) {
 // Writes that arrive within BatchWait of each other go out in one request,
 // about BatchWait after the first.
 func TestBatchWaitJoinsSteadyWrites(t *testing.T) {
+	t.Parallel()
 	rcv := newReceiver(t)
 	q := openQueue(t, Options{Endpoints: []Endpoint{{Name: "vm", URL: rcv.url(), Shards: 1}}, BatchWait: 2 * time.Second})
 	run(t, q)
@@ -771,6 +788,7 @@ func TestBatchWaitJoinsSteadyWrites(t *testing.T) {
 // however many shards fail in it, honours Retry-After up to MaxBackoff,
 // and starts again from MinBackoff after a success.
 func TestGateBackoff(t *testing.T) {
+	t.Parallel()
 	top := func(n int64) int64 { return n - 1 }
 	g := gate{backoff: retry.Backoff{Min: time.Second, Max: 4 * time.Second, Rand: top}}
 	// fail reports the wait the gate set: between the times around the call.

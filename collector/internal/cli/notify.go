@@ -1,0 +1,186 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pantau-noc/pantau/collector/internal/notify"
+)
+
+const notifyUsage = `notify test --config FILE --notifier NAME [--lang id|en] [--queue]
+notify outbox --config FILE [--notifier NAME] [--limit 20] [--format table|json]
+notify example [--type telegram|slack|discord|googlechat|teams|webhook|http|alertmanager]
+
+test sends a test notification through a notifier of the config now and
+says whether the endpoint took it; with --queue it is stored in the outbox
+instead and the running collector sends it (within 5 s), as it sends
+alerts. outbox lists the latest notifications with their state (pending,
+sent, failed), attempts and last error. example prints a documented
+notifier of every type (or one), WhatsApp gateways included.`
+
+func cmdNotify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{errors.New("missing subcommand: test, outbox or example (see pantau-collector notify test --help)")}
+	}
+	sub, rest := args[0], args[1:]
+	var s stateFlags
+	fs := newFlagSet("notify "+sub, notifyUsage, stderr)
+	var name, lang, format, typ string
+	var queue bool
+	var limit int
+	switch sub {
+	case "test":
+		s.register(fs)
+		fs.StringVar(&name, "notifier", "", "name of the notifier in the config (required)")
+		fs.StringVar(&lang, "lang", "id", "language of the test message: id or en")
+		fs.BoolVar(&queue, "queue", false, "store it in the outbox for the running collector instead of sending now")
+	case "outbox":
+		s.register(fs)
+		fs.StringVar(&name, "notifier", "", "only this notifier")
+		fs.IntVar(&limit, "limit", 20, "how many of the latest entries")
+		fs.StringVar(&format, "format", "table", "table or json")
+	case "example":
+		fs.StringVar(&typ, "type", "", "one type only")
+	default:
+		return usageError{fmt.Errorf("unknown subcommand %q:\n%s", sub, notifyUsage)}
+	}
+	if err := parse(fs, rest); err != nil {
+		return err
+	}
+	switch sub {
+	case "example":
+		ex := notify.Example(typ)
+		if ex == "" {
+			return usageError{fmt.Errorf("--type %q: want one of telegram, slack, discord, googlechat, teams, webhook, http, alertmanager", typ)}
+		}
+		fmt.Fprint(stdout, ex)
+		return nil
+	case "test":
+		if name == "" {
+			return usageError{errors.New("--notifier is required")}
+		}
+		if lang != "id" && lang != "en" {
+			return usageError{fmt.Errorf("--lang %q: want id or en", lang)}
+		}
+	case "outbox":
+		if format != "table" && format != "json" {
+			return usageError{fmt.Errorf("--format %q: want table or json", format)}
+		}
+		if limit < 1 {
+			return usageError{fmt.Errorf("--limit %d: want at least 1", limit)}
+		}
+	}
+	cfg, db, err := s.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var names []string
+	for _, c := range cfg.Notifiers {
+		names = append(names, c.Name)
+	}
+	if name != "" && !slices.Contains(names, name) {
+		if len(names) == 0 {
+			return fmt.Errorf("no notifier %q: the config %s has no notifiers (see pantau-collector notify example)", name, cfg.File)
+		}
+		return fmt.Errorf("no notifier %q in %s; configured: %s", name, cfg.File, strings.Join(names, ", "))
+	}
+	switch sub {
+	case "test":
+		m := testMessage(lang, time.Now())
+		if queue {
+			payload, _ := json.Marshal(m)
+			added, err := db.OutboxEnqueue(ctx, name, m.ID, payload, time.Now())
+			if err != nil {
+				return err
+			}
+			if !added {
+				return fmt.Errorf("a notification %s is already queued for %s", m.ID, name)
+			}
+			fmt.Fprintf(stdout, "queued %s for %s; the running collector sends it within 5 s (see pantau-collector notify outbox)\n", m.ID, name)
+			return nil
+		}
+		ns, err := notify.Build(cfg.Notifiers)
+		if err != nil {
+			return err
+		}
+		n := ns[name]
+		if err := n.Send(ctx, m); err != nil {
+			var ne *notify.Error
+			if errors.As(err, &ne) && ne.Permanent {
+				return fmt.Errorf("%w (the endpoint refused it: check the notifier's settings)", err)
+			}
+			return fmt.Errorf("%w (temporary: the collector would retry it)", err)
+		}
+		fmt.Fprintf(stdout, "sent a test notification to %s (%s)\n", name, n.Type())
+		return nil
+	case "outbox":
+		list, err := db.OutboxList(ctx, name, limit)
+		if err != nil {
+			return err
+		}
+		if format == "json" {
+			type row struct {
+				ID        int64      `json:"id"`
+				Notifier  string     `json:"notifier"`
+				MsgID     string     `json:"msg_id"`
+				State     string     `json:"state"`
+				Attempts  int        `json:"attempts"`
+				Created   time.Time  `json:"created"`
+				Done      *time.Time `json:"done,omitempty"`
+				NextTry   *time.Time `json:"next_attempt,omitempty"`
+				LastError string     `json:"last_error,omitempty"`
+			}
+			out := []row{}
+			for _, e := range list {
+				r := row{ID: e.ID, Notifier: e.Notifier, MsgID: e.MsgID, State: e.State, Attempts: e.Attempts, Created: e.Created.UTC(), LastError: e.LastError}
+				if !e.Done.IsZero() {
+					d := e.Done.UTC()
+					r.Done = &d
+				} else {
+					n := e.Next.UTC()
+					r.NextTry = &n
+				}
+				out = append(out, r)
+			}
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(out)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNOTIFIER\tMESSAGE\tSTATE\tATTEMPTS\tQUEUED\tLAST ERROR")
+		for _, e := range list {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", e.ID, e.Notifier, e.MsgID, e.State, e.Attempts, e.Created.Format(time.RFC3339), e.LastError)
+		}
+		return tw.Flush()
+	}
+	return nil
+}
+
+// testMessage is the notification `notify test` sends.
+func testMessage(lang string, now time.Time) *notify.Message {
+	host, _ := os.Hostname()
+	m := &notify.Message{
+		ID:       fmt.Sprintf("test-%d", now.UnixNano()),
+		Status:   "firing",
+		Severity: "info",
+		Labels:   map[string]string{"alertname": "PantauTest", "severity": "info"},
+		StartsAt: now.UTC().Truncate(time.Second),
+	}
+	if lang == "en" {
+		m.Title = "Pantau test notification"
+		m.Text = fmt.Sprintf("A test message from pantau-collector on %s. If you can read it, this notifier is ready for alerts.", host)
+	} else {
+		m.Title = "Uji notifikasi Pantau"
+		m.Text = fmt.Sprintf("Pesan uji dari pantau-collector di %s. Jika pesan ini terbaca, notifier ini siap menerima peringatan.", host)
+	}
+	return m
+}

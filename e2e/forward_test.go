@@ -1,0 +1,131 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pantau-noc/pantau/internal/lab"
+
+	"github.com/pantau-noc/pantau/internal/testbuild"
+)
+
+// TestIntegrationStoreAndForward cuts the site's link to the collector for
+// many probe rounds and restores it: every point taken during the outage
+// reaches the collector with its original timestamp, exactly once. The
+// second run also kill -9s the agent in the middle of the outage.
+func TestIntegrationStoreAndForward(t *testing.T) {
+	lab.SkipShort(t, "root, network namespaces and 20-s outages")
+	t.Parallel()
+	for _, kill := range []bool{false, true} {
+		t.Run(fmt.Sprintf("kill9=%v", kill), func(t *testing.T) {
+			t.Parallel()
+			storeAndForward(t, kill)
+		})
+	}
+}
+
+func storeAndForward(t *testing.T, kill bool) {
+	agentBin, colBin := testbuild.Agent(t), testbuild.Collector(t)
+	l, noc, _, site, _, _, siteIf := lab.ThreeHop(t)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "collector")
+	tok, client, base := labCollector(t, l, noc, colBin, []string{"--data-dir", data, "--agent", "lab-agent"},
+		"--listen-address", "10.250.1.1:9810", "--data-dir", data)
+
+	state := filepath.Join(dir, "agent")
+	cfg := filepath.Join(dir, "agent.yml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`agent: {id: lab-agent, site: lab, state_dir: %s, listen_address: ""}
+collectors:
+  - {name: noc, url: "%s", token: %s, timeout: 5s}
+queue: {batch_linger: 200ms, sync_interval: 500ms}
+defaults: {interval: 1s, timeout: 900ms}
+icmp:
+  - {target: 10.250.2.1, name: gw, packets: 1}
+`, state, base, tok)), 0o600)
+	startAgent := func() *exec.Cmd {
+		cmd, _ := l.Start(site, agentBin, "run", "--config", cfg, "--log.level", "warn")
+		return cmd
+	}
+	agent := startAgent()
+	const sel = `pantau_icmp_up{agent="lab-agent",name="gw"}`
+	if !lab.WaitFor(t.Context(), 30*time.Second, func() bool { return len(samples(t, client, base, sel)) >= 3 }) {
+		t.Fatal("no data reached the collector before the outage")
+	}
+
+	cut := time.Now()
+	l.Down(site, siteIf)
+	// PANTAU_LAB_OUTAGE lengthens the cut for a manual run (e.g. 1h); the
+	// suite uses 20 s, twenty probe rounds.
+	outage := 20 * time.Second
+	if v := os.Getenv("PANTAU_LAB_OUTAGE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("PANTAU_LAB_OUTAGE: %v", err)
+		}
+		outage = d
+	}
+	var restartGap [2]time.Time
+	if kill {
+		time.Sleep(outage / 2)
+		restartGap[0] = time.Now()
+		agent.Process.Signal(syscall.SIGKILL)
+		agent.Wait()
+		agent = startAgent()
+		restartGap[1] = time.Now()
+		time.Sleep(outage / 2)
+	} else {
+		time.Sleep(outage)
+	}
+	restored := time.Now()
+	l.Up(site, siteIf)
+
+	// Everything measured during the outage arrives after it.
+	var ts []int64
+	ok := lab.WaitFor(t.Context(), 60*time.Second+outage/10, func() bool {
+		ts = samples(t, client, base, sel)
+		n := 0
+		for _, v := range ts {
+			if v > cut.UnixMilli() && v < restored.UnixMilli() {
+				n++
+			}
+		}
+		return n >= int(outage/time.Second)-3
+	})
+	if !ok {
+		t.Fatalf("outage points missing: %d samples in all: %v", len(ts), ts)
+	}
+	// No gap between rounds during the outage longer than 1.5 intervals,
+	// except where the agent was down (kill -9 and restart).
+	var during []int64
+	for _, v := range ts {
+		if v > cut.UnixMilli()-1500 && v < restored.UnixMilli() {
+			during = append(during, v)
+		}
+	}
+	for i := 1; i < len(during); i++ {
+		gap := time.Duration(during[i]-during[i-1]) * time.Millisecond
+		if gap > 1500*time.Millisecond {
+			inRestart := kill && during[i-1] <= restartGap[1].Add(2*time.Second).UnixMilli() && during[i] >= restartGap[0].UnixMilli()
+			if !inRestart {
+				t.Errorf("gap of %s between rounds at %s: points were lost", gap, time.UnixMilli(during[i-1]).Format(time.TimeOnly))
+			}
+		}
+	}
+	// The collector stored each batch once: its batch dedup saw resends
+	// (if any) and nothing was stored twice (a TSDB series has one sample
+	// per timestamp; the count above matches the rounds).
+	if _, err := os.Stat(filepath.Join(state, "dead-letter.jsonl")); err == nil {
+		b, _ := os.ReadFile(filepath.Join(state, "dead-letter.jsonl"))
+		t.Errorf("batches were dead-lettered: %s", b)
+	}
+	t.Logf("outage %s (kill -9: %v): %d rounds taken during it reached the collector", restored.Sub(cut).Round(time.Second), kill, len(during))
+	agent.Process.Signal(syscall.SIGTERM)
+	if err := agent.Wait(); err != nil {
+		t.Errorf("agent exit after SIGTERM: %v", err)
+	}
+}
