@@ -213,7 +213,11 @@ func buildJobs(cfg *config.Config, log *slog.Logger, pm *plughost.Metrics) ([]sc
 	return append(jobs, plJobs...), closeAll, nil
 }
 
-// heartbeatJob emits the agent measurement every defaults.interval.
+// heartbeatJob emits the agent measurement every defaults.interval. Its
+// queue fields are named as /metrics names them: field f of measurement
+// agent is the collector's series pantau_agent_f, and queue_points,
+// queue_bytes, queue_oldest_age_seconds and queue_dropped_points_total (the
+// sum over reason) are the agent's pantau_agent_queue_* metrics.
 func heartbeatJob(cfg *config.Config, sp *spool.Spool, start time.Time) scheduler.Job {
 	return scheduler.Job{Kind: "agent", Name: "heartbeat", Interval: cfg.Defaults.Interval.Std(), Timeout: time.Second,
 		Run: func(context.Context) ([]*point.Point, error) {
@@ -225,8 +229,8 @@ func heartbeatJob(cfg *config.Config, sp *spool.Spool, start time.Time) schedule
 			}
 			p := point.New("agent", now).Tag("site", cfg.Agent.Site).Tag("version", buildinfo.Version).
 				Float("uptime_seconds", now.Sub(start).Seconds()).Float("queue_points", float64(st.Points)).
-				Float("queue_bytes", float64(st.Bytes)).Float("queue_oldest_seconds", oldest).
-				Uint("dropped_points_total", droppedTotal(st)).Int("targets", int64(cfg.Targets()))
+				Float("queue_bytes", float64(st.Bytes)).Float("queue_oldest_age_seconds", oldest).
+				Uint("queue_dropped_points_total", droppedTotal(st)).Int("targets", int64(cfg.Targets()))
 			return []*point.Point{p}, nil
 		}}
 }

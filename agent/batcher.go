@@ -77,9 +77,9 @@ func (b *batcher) flushLocked() {
 		reason := spool.LossReason(err)
 		b.sp.CountLost(reason, n)
 		b.m.appendErrors.Inc()
-		msg := "cannot queue measurements: the disk holding agent.state_dir is full; points are lost (counted in dropped_points_total) until space is freed"
+		msg := "cannot queue measurements: the disk holding agent.state_dir is full; points are lost (counted in queue_dropped_points_total) until space is freed"
 		if reason != spool.LostDiskFull {
-			msg = "cannot queue measurements: writing to agent.state_dir fails; points are lost (counted in dropped_points_total) until it works again"
+			msg = "cannot queue measurements: writing to agent.state_dir fails; points are lost (counted in queue_dropped_points_total) until it works again"
 		}
 		b.loss.failed(b.log, msg, n, err, "reason", reason, "state_dir", b.stateDir)
 		return
@@ -125,7 +125,7 @@ func newQueueMetrics(reg prometheus.Registerer, sp *spool.Spool) *queueMetrics {
 		&droppedCollector{sp: sp, desc: prometheus.NewDesc("pantau_agent_queue_dropped_points_total",
 			"Points measured and lost, by reason: limit (undelivered, deleted by queue.max_bytes or queue.max_age), "+
 				"disk_full (a batch could not be queued or dead-lettered: ENOSPC, EDQUOT), io_error (the same for any other write error). "+
-				"Persisted across restarts; the heartbeat's dropped_points_total is their sum.", []string{"reason"}, nil)},
+				"Persisted across restarts; the heartbeat's queue_dropped_points_total is their sum.", []string{"reason"}, nil)},
 	)
 	return m
 }

@@ -75,9 +75,9 @@ func (d *deadLetters) add(line []byte, points int, attrs ...any) bool {
 	if err != nil {
 		reason := spool.LossReason(err)
 		d.sp.CountLost(reason, points)
-		msg := "cannot write the dead-letter file: batches the collector refused are lost (counted in dropped_points_total); free space in agent.state_dir"
+		msg := "cannot write the dead-letter file: batches the collector refused are lost (counted in queue_dropped_points_total); free space in agent.state_dir"
 		if reason != spool.LostDiskFull {
-			msg = "cannot write the dead-letter file: batches the collector refused are lost (counted in dropped_points_total); check agent.state_dir"
+			msg = "cannot write the dead-letter file: batches the collector refused are lost (counted in queue_dropped_points_total); check agent.state_dir"
 		}
 		d.fail.failed(d.log, msg, points, err, append(attrs, "reason", reason, "file", d.path)...)
 		return false

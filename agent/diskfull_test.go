@@ -42,12 +42,12 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.fc.ServeHTTP(w, r)
 }
 
-var heartbeatDropped = regexp.MustCompile(`(?m)^agent,.* .*\bdropped_points_total=(\d+)u`)
+var heartbeatDropped = regexp.MustCompile(`(?m)^agent,.* .*\bqueue_dropped_points_total=(\d+)u`)
 
 // TestIntegrationDiskFull: the agent's state dir is a small tmpfs that
 // fills up while the collector is down. The agent keeps probing; the
 // points it cannot queue are counted in /metrics and in the heartbeat's
-// dropped_points_total, logged once, and leave no temporary file. Once
+// queue_dropped_points_total, logged once, and leave no temporary file. Once
 // space is freed, queueing resumes by itself: new points and every batch
 // queued before the disk filled reach the collector.
 func TestIntegrationDiskFull(t *testing.T) {

@@ -31,7 +31,7 @@ func agentsBoard() *board {
 		inst(fmt.Sprintf("count(%s unless max by (agent) (%s))\nor\ncount(%s) * 0", seen, hb, seen), "senyap")))
 	b.add(6, 4, stat("Titik dibuang", "Titik data yang dibuang agen (antrean penuh) dalam rentang waktu terpilih: data ini hilang.",
 		steps("green", 1, "red"),
-		inst("sum(increase("+sel("pantau_agent_dropped_points_total", fA)+"[$__range]))", "dibuang")))
+		inst("sum(increase("+sel("pantau_agent_queue_dropped_points_total", fA)+"[$__range]))", "dibuang")))
 	b.add(6, 4, stat("Titik dalam antrean", "Jumlah titik data yang menunggu dikirim di semua agen terpilih sekarang.",
 		steps("green", 10000, "orange", 1000000, "red"),
 		inst("sum(max by (agent) ("+sel("pantau_agent_queue_points", fA)+"))", "antrean")))
@@ -48,9 +48,9 @@ func agentsBoard() *board {
 			tbl(fmt.Sprintf("sum by (%s) (resets(%s[$__range]))", by, hb)),
 			tbl(last("pantau_agent_queue_points")),
 			tbl(last("pantau_agent_queue_bytes")),
-			tbl(last("pantau_agent_queue_oldest_seconds")),
+			tbl(last("pantau_agent_queue_oldest_age_seconds")),
 			tbl(last("pantau_agent_targets")),
-			tbl(fmt.Sprintf("sum by (%s) (increase(%s[$__range]))", by, sel("pantau_agent_dropped_points_total", fA))),
+			tbl(fmt.Sprintf("sum by (%s) (increase(%s[$__range]))", by, sel("pantau_agent_queue_dropped_points_total", fA))),
 		},
 		transformations: tableTransforms(
 			[]string{"Terakhir terdengar", "Uptime", "Restart", "Antrean (titik)", "Antrean (byte)", "Umur antrean", "Target", "Dibuang"},
@@ -78,11 +78,11 @@ func agentsBoard() *board {
 	}
 	b.add(8, 8, queue("Antrean (titik)", "Titik data di antrean disk agen yang belum diterima kolektor. Naik saat jalur putus, turun saat terkirim.", "short", "pantau_agent_queue_points"))
 	b.add(8, 8, queue("Antrean (byte)", "Ukuran antrean disk agen.", "bytes", "pantau_agent_queue_bytes"))
-	b.add(8, 8, queue("Umur data tertua di antrean", "Umur titik tertua yang belum terkirim: seberapa jauh data agen tertinggal.", "s", "pantau_agent_queue_oldest_seconds"))
+	b.add(8, 8, queue("Umur data tertua di antrean", "Umur titik tertua yang belum terkirim: seberapa jauh data agen tertinggal.", "s", "pantau_agent_queue_oldest_age_seconds"))
 	dropped := panel{typ: "timeseries", title: "Titik dibuang",
 		desc: "Titik data yang dibuang agen per selang waktu (antrean penuh).", unit: "short", min: floatp(0),
 		custom: tsCustom(80), options: tsLegendTable("sum"),
-		targets: []target{ts("sum by (agent) (increase("+sel("pantau_agent_dropped_points_total", fA)+"[$__rate_interval]))", "{{agent}}")}}
+		targets: []target{ts("sum by (agent) (increase("+sel("pantau_agent_queue_dropped_points_total", fA)+"[$__rate_interval]))", "{{agent}}")}}
 	dropped.custom["drawStyle"] = "bars"
 	b.add(8, 8, dropped)
 	b.add(8, 8, panel{typ: "piechart", title: "Versi agen",

@@ -132,6 +132,7 @@ func packageContents(name, platform string) map[string]wantFile {
 			"/usr/lib/pantau/plugins/SHA256SUMS":                     {0o644, filepath.Join(dist, "plugins-"+platform, "SHA256SUMS")},
 			"/usr/lib/systemd/system/pantau-agent.service":           {0o644, r("deploy/systemd/pantau-agent.service")},
 			"/usr/share/doc/pantau-agent/pantau-agent-raw-icmp.conf": {0o644, r("deploy/systemd/pantau-agent-raw-icmp.conf")},
+			"/usr/share/doc/pantau-agent/copyright":                  {0o644, r("LICENSE")},
 			"/usr/share/pantau-agent/60-pantau-agent.conf":           {0o644, r("deploy/sysctl/60-pantau-agent.conf")},
 			"/etc/pantau/agent.yml":                                  {0o640, r("deploy/nfpm/etc/pantau/agent.yml")},
 		}
@@ -146,11 +147,21 @@ func packageContents(name, platform string) map[string]wantFile {
 			"/usr/lib/systemd/system/pantau-collector-backup.service": {0o644, r("deploy/systemd/pantau-collector-backup.service")},
 			"/usr/lib/systemd/system/pantau-collector-backup.timer":   {0o644, r("deploy/systemd/pantau-collector-backup.timer")},
 			"/usr/share/doc/pantau-collector/inventory.example.yml":   {0o644, r("collector/internal/inventory/example.yml")},
+			"/usr/share/doc/pantau-collector/copyright":               {0o644, r("LICENSE")},
 			"/etc/pantau/collector.yml":                               {0o640, r("deploy/nfpm/etc/pantau/collector.yml")},
 		}
 	}
 	panic(name)
 }
+
+// Package metadata of both packages: the license (its text, LICENSE, is
+// /usr/share/doc/<package>/copyright), maintainer, vendor and homepage.
+const (
+	wantLicense    = "Apache-2.0"
+	wantMaintainer = "Pantau maintainers <maintainers@pantau-noc.github.io>"
+	wantVendor     = "Pantau"
+	wantHomepage   = "https://github.com/pantau-noc/pantau"
+)
 
 var configFiles = map[string]string{"pantau-agent": "/etc/pantau/agent.yml", "pantau-collector": "/etc/pantau/collector.yml"}
 
@@ -234,8 +245,9 @@ func checkDeb(t *testing.T, file string, s pkgSpec, wantArch string) {
 	if base := filepath.Base(file); base != fmt.Sprintf("%s_%s-1_%s.deb", s.name, s.version, wantArch) {
 		t.Errorf("file name %s", base)
 	}
-	fields := strings.Split(strings.TrimSpace(string(dpkgDeb(t, "-f", file, "Package", "Version", "Architecture", "Maintainer", "Section"))), "\n")
-	want := []string{"Package: " + s.name, "Version: " + s.version + "-1", "Architecture: " + wantArch}
+	fields := strings.Split(strings.TrimSpace(string(dpkgDeb(t, "-f", file, "Package", "Version", "Architecture", "Maintainer", "Homepage", "Section"))), "\n")
+	want := []string{"Package: " + s.name, "Version: " + s.version + "-1", "Architecture: " + wantArch,
+		"Maintainer: " + wantMaintainer, "Homepage: " + wantHomepage}
 	for i, w := range want {
 		if i >= len(fields) || fields[i] != w {
 			t.Errorf("control fields %q, want %q first", fields, want)
@@ -284,6 +296,11 @@ func checkRPM(t *testing.T, file string, s pkgSpec, wantArch string) *rpmPackage
 	h := p.Header
 	if got := []string{h.string(rpmTagName), h.string(rpmTagVersion), h.string(rpmTagRelease), h.string(rpmTagArch)}; strings.Join(got, " ") != strings.Join([]string{s.name, s.version, "1", wantArch}, " ") {
 		t.Errorf("name version release arch: %q", got)
+	}
+	for tag, want := range map[uint32]string{rpmTagLicense: wantLicense, rpmTagPackager: wantMaintainer, rpmTagVendor: wantVendor, rpmTagURL: wantHomepage} {
+		if got := h.string(tag); got != want {
+			t.Errorf("rpm tag %d is %q, want %q", tag, got, want)
+		}
 	}
 	if h.string(rpmTagPreIn) != "" {
 		t.Error("a pre-install script, unexpected")

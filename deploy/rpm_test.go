@@ -21,6 +21,10 @@ const (
 	rpmTagVersion           = 1001
 	rpmTagRelease           = 1002
 	rpmTagArch              = 1022
+	rpmTagVendor            = 1011
+	rpmTagLicense           = 1014
+	rpmTagPackager          = 1015
+	rpmTagURL               = 1020
 	rpmTagPreIn             = 1023
 	rpmTagPostIn            = 1024
 	rpmTagPreUn             = 1025

@@ -84,7 +84,7 @@ func (ev *KindEval) Eval(ctx context.Context, r *Rule, now time.Time) ([]Sample,
 	case KindLatency:
 		return ev.Query(ctx, fmt.Sprintf("pantau_icmp_rtt_avg_seconds > %g", r.Threshold), now)
 	case KindQueueBacklog:
-		return ev.Query(ctx, fmt.Sprintf("pantau_agent_queue_oldest_seconds > %g", r.Threshold), now)
+		return ev.Query(ctx, fmt.Sprintf("pantau_agent_queue_oldest_age_seconds > %g", r.Threshold), now)
 	case KindInterfaceDown:
 		return ev.Query(ctx, `pantau_snmp_if_oper_status{link!=""} != 1 and on (agent, device, ifindex) pantau_snmp_if_admin_status == 1`, now)
 	case KindDeviceRebooted:

@@ -730,7 +730,7 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 				return abort(fail(http.StatusBadRequest, "invalid", reasonNameLength, d.ErrorAt(k,
 					fmt.Errorf("field key %s is %d bytes; at most %d are allowed (limits.max_field_key_bytes)", quoteName(k), len(k), h.o.MaxFieldKeyBytes))))
 			}
-			f, keep, aerr := h.fieldValue(d, m, meas.Fields, known, k, val)
+			f, keep, aerr := h.fieldValue(d, m, meas, known, k, val)
 			if aerr != nil {
 				return abort(aerr)
 			}
@@ -739,7 +739,11 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 				continue
 			}
 			f0 := len(sc.fields)
-			sc.fields = append(sc.fields, k...)
+			if n, ok := meas.Renamed[string(k)]; ok {
+				sc.fields = append(sc.fields, n...) // a former name (older agent): stored under the current one
+			} else {
+				sc.fields = append(sc.fields, k...)
+			}
 			sc.pending = append(sc.pending, pendingSample{value: f, f0: f0, f1: len(sc.fields)})
 		}
 		as.lookupAll(sc)
@@ -909,7 +913,7 @@ func contains(list []string, v []byte) bool {
 
 // fieldValue converts a field to a sample value, checking schema v1 types.
 // keep is false for a string field dropped by configuration.
-func (h *Handler) fieldValue(d *lineproto.Decoder, m []byte, kinds map[string]schema.Kind, known bool, k []byte, v lineprotocol.Value) (float64, bool, *apiError) {
+func (h *Handler) fieldValue(d *lineproto.Decoder, m []byte, meas schema.Measurement, known bool, k []byte, v lineprotocol.Value) (float64, bool, *apiError) {
 	var f float64
 	switch v.Kind() {
 	case lineprotocol.Float:
@@ -932,7 +936,10 @@ func (h *Handler) fieldValue(d *lineproto.Decoder, m []byte, kinds map[string]sc
 	if !known {
 		return f, true, nil
 	}
-	want, ok := kinds[string(k)]
+	want, ok := meas.Fields[string(k)]
+	if n, renamed := meas.Renamed[string(k)]; !ok && renamed {
+		want, ok = meas.Fields[n] // a former name is checked as the current one
+	}
 	if !ok {
 		return f, true, nil // additive schema: unknown fields are allowed
 	}

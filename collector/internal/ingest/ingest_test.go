@@ -233,6 +233,34 @@ func TestWriteStoresSeries(t *testing.T) {
 	}
 }
 
+// TestHeartbeatFormerFieldNames: an agent older than the heartbeat's
+// rename (queue_oldest_seconds, dropped_points_total) is still read: its
+// fields are type-checked and stored under the current names, the names of
+// the agent's /metrics, beside a current agent's heartbeat.
+func TestHeartbeatFormerFieldNames(t *testing.T) {
+	e := newEnv(t, nil)
+	old, cur := ns(now.Add(-time.Minute)), ns(now)
+	body := fmt.Sprintf("agent,site=dinkes,version=0.1.0 dropped_points_total=3u,queue_oldest_seconds=42 %d\n"+
+		"agent,site=dinkes,version=0.2.0 queue_dropped_points_total=4u,queue_oldest_age_seconds=7 %d\n", old, cur)
+	if r := e.do(req{agent: "agent-dinkes", body: body}); r.status != 204 {
+		t.Fatalf("status %d: %s", r.status, r.msg)
+	}
+	want := []string{
+		fmt.Sprintf(`{__name__="pantau_agent_queue_dropped_points_total", agent="agent-dinkes", site="dinkes", version="0.1.0"} 3 @%d`, old/1e6),
+		fmt.Sprintf(`{__name__="pantau_agent_queue_dropped_points_total", agent="agent-dinkes", site="dinkes", version="0.2.0"} 4 @%d`, cur/1e6),
+		fmt.Sprintf(`{__name__="pantau_agent_queue_oldest_age_seconds", agent="agent-dinkes", site="dinkes", version="0.1.0"} 42 @%d`, old/1e6),
+		fmt.Sprintf(`{__name__="pantau_agent_queue_oldest_age_seconds", agent="agent-dinkes", site="dinkes", version="0.2.0"} 7 @%d`, cur/1e6),
+	}
+	if got := e.samples(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("stored:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// A former name is checked as the current one is (unsigned counter).
+	r := e.do(req{agent: "agent-dinkes", body: fmt.Sprintf("agent,site=dinkes dropped_points_total=1.5 %d\n", cur)})
+	if want := "field agent.dropped_points_total must be unsigned integer (schema v1), got float 1.5"; r.status != 400 || !strings.Contains(r.msg, want) {
+		t.Fatalf("got %d %q, want 400 containing %q", r.status, r.msg, want)
+	}
+}
+
 func TestSiteFromTokenAndAgentLabel(t *testing.T) {
 	e := newEnv(t, nil)
 	// No site tag: the token allows exactly one, so it is set; the agent

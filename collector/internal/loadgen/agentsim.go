@@ -398,8 +398,8 @@ func (s *simAgent) heartbeat(now time.Time) {
 	e.AddField("uptime_seconds", floatValue(now.Sub(s.epoch).Seconds()))
 	e.AddField("queue_points", floatValue(float64(s.n)))
 	e.AddField("queue_bytes", floatValue(0))
-	e.AddField("queue_oldest_seconds", floatValue(0))
-	e.AddField("dropped_points_total", lineprotocol.UintValue(0))
+	e.AddField("queue_oldest_age_seconds", floatValue(0))
+	e.AddField("queue_dropped_points_total", lineprotocol.UintValue(0))
 	e.AddField("targets", lineprotocol.IntValue(int64(len(s.a.Links)+len(s.a.Devices))))
 	s.line(now, AgentHeartbeat, 6, now)
 }

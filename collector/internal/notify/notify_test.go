@@ -4,21 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	"github.com/pantau-noc/pantau/internal/golden"
+)
 
 // fixedNow is the clock of every notifier under test.
 var fixedNow = time.Date(2026, 10, 10, 1, 0, 30, 0, time.UTC)
@@ -103,16 +101,7 @@ func mustNew(t *testing.T, c Config) Notifier {
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, append(bytes.Clone(got), '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./collector/internal/notify/ -run %s -update to create it)", err, t.Name())
-	}
+	want := golden.Want(t, path, append(bytes.Clone(got), '\n'))
 	if string(want) != string(got)+"\n" {
 		t.Errorf("body differs from %s:\n got: %s\nwant: %s", path, got, bytes.TrimSuffix(want, []byte("\n")))
 	}

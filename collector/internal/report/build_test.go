@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -17,9 +15,8 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
+	"github.com/pantau-noc/pantau/internal/golden"
 )
-
-var updateBuildGolden = flag.Bool("update-build", false, "rewrite testdata/build golden files")
 
 const buildInventory = `
 sites:
@@ -234,20 +231,11 @@ func TestFollowUpCarriesOverAndCloses(t *testing.T) {
 	}
 }
 
-func golden(t *testing.T, name string, got []byte) {
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", "build", name)
-	if *updateBuildGolden {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -run %s -update-build to create it)", err, t.Name())
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; diff it with:\n  go test ./collector/internal/report -run %s -update-build && git diff %s", name, t.Name(), path)
+	if want := golden.Want(t, path, got); !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file; diff it with:\n  go test ./collector/internal/report -run %s -update && git diff %s", name, t.Name(), path)
 	}
 }
 
@@ -260,7 +248,7 @@ func TestGoldenCSVAndJSON(t *testing.T) {
 			if err := Render(&buf, r, "csv", table); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, fmt.Sprintf("%s.%s.csv", table, lang), buf.Bytes())
+			checkGolden(t, fmt.Sprintf("%s.%s.csv", table, lang), buf.Bytes())
 		}
 		var buf bytes.Buffer
 		if err := Render(&buf, r, "json", ""); err != nil {
@@ -270,7 +258,7 @@ func TestGoldenCSVAndJSON(t *testing.T) {
 		if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
 			t.Fatalf("JSON does not read back: %v", err)
 		}
-		golden(t, "report."+lang+".json", buf.Bytes())
+		checkGolden(t, "report."+lang+".json", buf.Bytes())
 	}
 }
 

@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"golang.org/x/net/websocket"
+
+	"github.com/pantau-noc/pantau/internal/golden"
 )
 
 // chromiumPath is Debian's chromium, which `make deps` installs.
@@ -95,7 +97,7 @@ func TestHTMLChromium(t *testing.T) {
 	}
 
 	outDir := t.TempDir()
-	if *updateGolden {
+	if golden.Update() {
 		outDir = filepath.Join("testdata", "render")
 	}
 	for _, lang := range []string{LangID, LangEN} {

@@ -2,17 +2,15 @@ package report
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
-)
 
-var updateGolden = flag.Bool("updateGolden", false, "rewrite the golden files (and the screenshot) in testdata/render")
+	"github.com/pantau-noc/pantau/internal/golden"
+)
 
 func renderHTML(t *testing.T, lang string) []byte {
 	t.Helper()
@@ -27,19 +25,8 @@ func TestHTMLGolden(t *testing.T) {
 	for _, lang := range []string{LangID, LangEN} {
 		t.Run(lang, func(t *testing.T) {
 			got := renderHTML(t, lang)
-			golden := filepath.Join("testdata", "render", "report."+lang+".html")
-			if *updateGolden {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -run HTMLGolden -updateGolden to write it)", err)
-			}
+			path := filepath.Join("testdata", "render", "report."+lang+".html")
+			want := golden.Want(t, path, got)
 			if !bytes.Equal(got, want) {
 				gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
 				for i := 0; i < max(len(gl), len(wl)); i++ {
@@ -51,7 +38,7 @@ func TestHTMLGolden(t *testing.T) {
 						w = wl[i]
 					}
 					if g != w {
-						t.Fatalf("HTML differs from %s at line %d:\n got: %q\nwant: %q\n(run go test -run HTMLGolden -updateGolden after checking the change)", golden, i+1, g, w)
+						t.Fatalf("HTML differs from %s at line %d:\n got: %q\nwant: %q\n(run go test -run HTMLGolden -update after checking the change)", path, i+1, g, w)
 					}
 				}
 			}

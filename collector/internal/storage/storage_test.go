@@ -368,15 +368,8 @@ func TestStoreRecoversAndRefsFollowTheReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { syscall.Unmount(mnt, 0) })
-	st, err := Open(Options{Dir: filepath.Join(mnt, "tsdb"), Retention: time.Hour * 24 * 400, OutOfOrderWindow: time.Hour * 24,
+	st, _ := runStore(t, Options{Dir: filepath.Join(mnt, "tsdb"), Retention: time.Hour * 24 * 400, OutOfOrderWindow: time.Hour * 24,
 		Fsync: true, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { st.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done; st.Close() }()
 
 	now := time.Now().UnixMilli()
 	a := labels.FromStrings("__name__", "a")
@@ -451,6 +444,21 @@ func TestStoreRecoversAndRefsFollowTheReopen(t *testing.T) {
 
 func storageRef(r uint64) pstorage.SeriesRef { return pstorage.SeriesRef(r) }
 
+// runStore opens a store and runs its group commits until the test ends;
+// ctx ends with them.
+func runStore(t *testing.T, o Options) (*Store, context.Context) {
+	t.Helper()
+	st, err := Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { st.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done; st.Close() })
+	return st, ctx
+}
+
 // An appender that is made and never used holds nothing a backup waits
 // for; one left open mid-transaction makes the backup give up after the
 // limit, not hang the writes behind it.
@@ -519,4 +527,120 @@ func TestRepairCutsATornEnd(t *testing.T) {
 	if fi.Size()+int64(len(tail)) != int64(len(torn)) {
 		t.Fatalf("cut at %d, kept %d bytes of %d", fi.Size(), len(tail), len(torn))
 	}
+}
+
+// TestGroupCommitSyncsTheSegmentTheTSDBWrites: the group commit fsyncs the
+// TSDB's log by opening its newest wal/ and wbl/ segment by file name. This
+// drives the real TSDB (in-order samples into the WAL, out-of-order ones
+// into the WBL, small segments so both rotate) and checks after every
+// group commit that the file it synced is the very file (same inode) the
+// TSDB holds open for writing in that directory, so a Prometheus upgrade
+// that names, preallocates or rotates segments differently cannot turn
+// acknowledged writes into unsynced ones unnoticed.
+func TestGroupCommitSyncsTheSegmentTheTSDBWrites(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "tsdb")
+	const segSize = 128 << 10 // a multiple of the log's 32 KiB page
+	st, ctx := runStore(t, Options{Dir: dir, Retention: 24 * time.Hour, OutOfOrderWindow: time.Hour,
+		Fsync: true, WALSegmentSize: segSize, Logger: slog.New(slog.DiscardHandler)})
+
+	const series = 500
+	ls := make([]labels.Labels, series)
+	for i := range ls {
+		ls[i] = labels.FromStrings("__name__", "rtt_seconds", "target", strconv.Itoa(i))
+	}
+	now := time.Now().UnixMilli()
+	var checks = map[string]int{} // log -> group commits checked while it had a segment
+	var last = map[string]int{}   // log -> newest segment index the TSDB wrote
+	for batch := 0; batch < 5000 && (last["wal"] < 2 || last["wbl"] < 1); batch++ {
+		app := st.Appender(ctx)
+		for i, l := range ls {
+			if _, err := app.Append(0, l, now+int64(batch)*1000, float64(i)); err != nil {
+				t.Fatal(err)
+			}
+			// Half an hour behind the series' newest sample: out of
+			// order, inside the window, so it goes to the WBL.
+			if _, err := app.Append(0, l, now-30*60*1000+int64(batch), float64(i)); err != nil {
+				t.Fatalf("out-of-order append: %v", err)
+			}
+		}
+		if err := app.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Sync(ctx, nil); err != nil {
+			t.Fatalf("batch %d: group commit: %v", batch, err)
+		}
+		for _, lg := range []struct {
+			name string
+			g    *segmentSyncer
+		}{{"wal", &st.wal}, {"wbl", &st.wbl}} {
+			idx, want := writingSegment(t, filepath.Join(dir, lg.name))
+			if want == nil {
+				continue // no segment yet
+			}
+			if lg.g.f == nil {
+				t.Fatalf("batch %d: the TSDB writes %s segment %08d, the group commit synced no %s file", batch, lg.name, idx, lg.name)
+			}
+			got, err := lg.g.f.Stat()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !os.SameFile(got, want) {
+				t.Fatalf("batch %d: the group commit synced %s, the TSDB writes %s segment %08d", batch, lg.g.f.Name(), lg.name, idx)
+			}
+			checks[lg.name]++
+			last[lg.name] = idx
+		}
+	}
+	t.Logf("newest segments %v, checked group commits %v", last, checks)
+	// Both logs existed and rotated while checked: WAL past two segment
+	// changes, the WBL past one.
+	if last["wal"] < 2 || last["wbl"] < 1 || checks["wal"] == 0 || checks["wbl"] == 0 {
+		t.Fatalf("logs did not rotate: newest segments %v after %v checked group commits", last, checks)
+	}
+}
+
+// writingSegment returns the newest segment of the write-ahead log
+// directory dir that this process holds open for writing (the TSDB's
+// writer; a segment being closed after a rotation may still be open beside
+// it), found through /proc/self/fd, or nil if there is none.
+func writingSegment(t *testing.T, dir string) (int, os.FileInfo) {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	best, idx := os.FileInfo(nil), -1
+	for _, fd := range fds {
+		p, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if err != nil || filepath.Dir(p) != dir {
+			continue
+		}
+		n, err := strconv.Atoi(filepath.Base(p))
+		if err != nil || n <= idx {
+			continue
+		}
+		info, err := os.ReadFile(filepath.Join("/proc/self/fdinfo", fd.Name()))
+		if err != nil {
+			continue // closed meanwhile
+		}
+		var flags int
+		for _, line := range strings.Split(string(info), "\n") {
+			if v, ok := strings.CutPrefix(line, "flags:"); ok {
+				f, err := strconv.ParseInt(strings.TrimSpace(v), 8, 64)
+				if err != nil {
+					t.Fatalf("/proc/self/fdinfo/%s: %q", fd.Name(), line)
+				}
+				flags = int(f)
+			}
+		}
+		if flags&syscall.O_ACCMODE == syscall.O_RDONLY {
+			continue // a reader, such as the group commit's own descriptor
+		}
+		fi, err := os.Stat(filepath.Join("/proc/self/fd", fd.Name()))
+		if err != nil {
+			continue
+		}
+		best, idx = fi, n
+	}
+	return idx, best
 }

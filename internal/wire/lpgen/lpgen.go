@@ -58,7 +58,7 @@ func NewRound(agent string, m Mix, ts int64) *Round {
 		stamp()
 	}
 	for i := 0; i < m.Agent; i++ {
-		fmt.Fprintf(&b, "agent,agent=%s,site=s%d,version=0.1.0 dropped_points_total=0u,queue_bytes=0,queue_oldest_seconds=0,queue_points=0,targets=%di,uptime_seconds=3600", agent, i, 1000+i)
+		fmt.Fprintf(&b, "agent,agent=%s,site=s%d,version=0.1.0 queue_bytes=0,queue_dropped_points_total=0u,queue_oldest_age_seconds=0,queue_points=0,targets=%di,uptime_seconds=3600", agent, i, 1000+i)
 		r.Samples += 6
 		stamp()
 	}

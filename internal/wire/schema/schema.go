@@ -41,6 +41,10 @@ func (k Kind) String() string {
 type Measurement struct {
 	Tags   []string
 	Fields map[string]Kind
+	// Renamed maps a field's former name to its current one. Writers that
+	// still send the former name (an agent older than the rename) are
+	// accepted: the field is checked and stored under its current name.
+	Renamed map[string]string
 }
 
 // MetricPrefix starts every series name.
@@ -78,7 +82,13 @@ var V1 = map[string]Measurement{
 		Tags: []string{"agent", "site", "version"},
 		Fields: map[string]Kind{
 			"uptime_seconds": Float, "queue_points": Float, "queue_bytes": Float,
-			"queue_oldest_seconds": Float, "dropped_points_total": Uint, "targets": Int,
+			"queue_oldest_age_seconds": Float, "queue_dropped_points_total": Uint, "targets": Int,
+		},
+		// The heartbeat's queue fields are named as the agent's /metrics
+		// names them (pantau_agent_queue_*); agents before that sent these.
+		Renamed: map[string]string{
+			"queue_oldest_seconds": "queue_oldest_age_seconds",
+			"dropped_points_total": "queue_dropped_points_total",
 		},
 	},
 }
