@@ -778,6 +778,9 @@ func instantData(base, expr string) (series, numbers int, err error) {
 // `pantau-collector demo` (all variables at All, a one hour range) and
 // lists the panels that would show no data.
 func TestPanelsHaveDemoData(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs the demo (collector and agent binaries) for about 15 s; make test runs it")
+	}
 	base := runCollector(t, regexp.MustCompile(`running on (http://\S+) `),
 		"demo", "--listen-address", "127.0.0.1:0", "--data-dir", t.TempDir(), "--history", "2h", "--log.level", "error",
 		"--agent", testbuild.Agent(t)) // the NOC's agent, as `make demo` runs it
