@@ -19,6 +19,7 @@ import (
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 
+	"github.com/pantau-noc/pantau/internal/lab"
 	"github.com/pantau-noc/pantau/internal/testbuild"
 )
 
@@ -42,7 +43,7 @@ func TestIntegrationDemo(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	out, errOut := newSyncBuffer(), newSyncBuffer()
+	out, errOut := &lab.SyncBuffer{}, &lab.SyncBuffer{}
 	demo := exec.Command(bin, "demo", "--listen-address", addr, "--data-dir", dir, "--interval", "2s", "--history", "30m", "--agent", agentBin)
 	demo.Stdout, demo.Stderr = out, errOut
 	demo.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

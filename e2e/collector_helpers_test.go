@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pantau-noc/pantau/internal/lab"
 )
 
 // slaTestInventory is the one-link inventory of the collector's tests.
@@ -213,27 +215,9 @@ func freePorts(t *testing.T, n int) []string {
 	return out
 }
 
-// syncBuffer is a bytes.Buffer safe for a process's output and the test.
-type syncBuffer struct {
-	mu chan struct{}
-	b  bytes.Buffer
-}
-
-func newSyncBuffer() *syncBuffer { return &syncBuffer{mu: make(chan struct{}, 1)} }
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu <- struct{}{}
-	defer func() { <-s.mu }()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string {
-	s.mu <- struct{}{}
-	defer func() { <-s.mu }()
-	return s.b.String()
-}
-
 type proc struct {
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *lab.SyncBuffer
 }
 
 // startProc runs `bin serve` with args, waits until addr answers
@@ -262,7 +246,7 @@ func startProc(t *testing.T, bin, addr string, args ...string) *proc {
 // with the test process and is killed by PID at cleanup.
 func launch(t *testing.T, bin string, args []string) *proc {
 	t.Helper()
-	p := &proc{logs: newSyncBuffer()}
+	p := &proc{logs: &lab.SyncBuffer{}}
 	p.cmd = exec.Command(bin, append([]string{"serve", "--log.level", "warn"}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

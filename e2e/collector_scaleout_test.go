@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantau-noc/pantau/internal/lab"
 	"github.com/pantau-noc/pantau/internal/testbuild"
 	"github.com/pantau-noc/pantau/internal/testengine"
 	"github.com/prometheus/client_golang/api"
@@ -140,7 +141,7 @@ func TestIntegrationScaleOut(t *testing.T) {
 	start := time.Now()
 	var agents []*exec.Cmd
 	for _, c := range []string{cfgX, cfgY} {
-		logs := newSyncBuffer()
+		logs := &lab.SyncBuffer{}
 		cmd := exec.Command(agentBin, "run", "--config", c, "--log.level", "warn")
 		cmd.Stdout, cmd.Stderr = logs, logs
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
