@@ -111,8 +111,6 @@ func (tc *testCollector) stop() {
 	}
 }
 
-// manifestName is the file a backup's manifest is in (backup_test.go).
-const manifestName = "manifest.json"
 
 // cli runs a pantau-collector command line in-process.
 func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -177,6 +175,7 @@ func (tc *testCollector) query(q string, at time.Time) model.Vector {
 // TestIntegrationServeWriteQuery is the README's first walk-through: serve,
 // create a token, write line protocol, read it back with PromQL.
 func TestIntegrationServeWriteQuery(t *testing.T) {
+	t.Parallel()
 	tc := startCollector(t, nil)
 	tok := tc.token("agent-dinkes", "dinkes")
 	now := time.Now().Truncate(time.Second)
@@ -217,6 +216,7 @@ func TestIntegrationServeWriteQuery(t *testing.T) {
 
 // TestIntegrationInfluxClient writes with the official InfluxDB v2 Go client.
 func TestIntegrationInfluxClient(t *testing.T) {
+	t.Parallel()
 	tc := startCollector(t, nil)
 	tok := tc.token("telegraf-noc")
 	client := influxdb2.NewClient(tc.base, tok)
@@ -245,6 +245,10 @@ func TestIntegrationInfluxClient(t *testing.T) {
 // TestIntegrationMetricsLint runs promtool check metrics over /metrics after
 // traffic of every kind, so the labelled series exist too.
 func TestIntegrationMetricsLint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: runs promtool")
+	}
+	t.Parallel()
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {
 		t.Fatal("promtool not found: run `make deps` (Debian package prometheus)")
@@ -317,6 +321,7 @@ devices: [{id: d1, site: s1, warranty_end: 2027-01-31, contract_end: 2027-06-30}
 }
 
 func TestIntegrationTokenRevokeTakesEffect(t *testing.T) {
+	t.Parallel()
 	tc := startCollector(t, nil)
 	tok := tc.token("a1")
 	line := fmt.Sprintf("m v=1 %d", time.Now().Unix())
@@ -345,6 +350,7 @@ func TestIntegrationTokenRevokeTakesEffect(t *testing.T) {
 
 // TestIntegrationTLS serves over TLS with a required client certificate.
 func TestIntegrationTLS(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ca, caKey := selfSigned(t, "pantau test CA", nil, nil, true)
 	srvCert, srvKey := selfSigned(t, "127.0.0.1", ca, caKey, false)
@@ -416,6 +422,7 @@ func writeKey(t *testing.T, path string, k *ecdsa.PrivateKey) {
 // TestIntegrationGracefulShutdown: a write accepted before shutdown is
 // durable and Run returns nil.
 func TestIntegrationGracefulShutdown(t *testing.T) {
+	t.Parallel()
 	tc := startCollector(t, nil)
 	tok := tc.token("a1")
 	if code, msg := tc.write(tok, fmt.Sprintf("m v=42 %d", time.Now().Unix())); code != 204 {

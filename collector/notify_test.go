@@ -83,6 +83,10 @@ func (f *fakeTelegram) delivered() []map[string]any {
 // each exactly once, in order, the wait respected, shown as sent, and
 // counted in the self-metrics.
 func TestIntegrationNotifyThroughOutbox(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: waits out the outbox's retries (seconds)")
+	}
+	t.Parallel()
 	const token = "7001234567:AAFakeSecretTokenForTests"
 	tg := &fakeTelegram{t: t, token: token}
 	srv := httptest.NewServer(tg)
@@ -201,6 +205,10 @@ receivers:
 // End to end through Alertmanager: our alert arrives in its API and its
 // webhook receiver fires with our labels and text.
 func TestIntegrationNotifyAlertmanager(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: runs prometheus-alertmanager")
+	}
+	t.Parallel()
 	hooks := make(chan []byte, 10)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -249,6 +257,7 @@ func TestIntegrationNotifyAlertmanager(t *testing.T) {
 // one Telegram message in Bahasa Indonesia, lists the alert, and when the
 // link is back sends one resolution.
 func TestIntegrationAlertLinkDown(t *testing.T) {
+	t.Parallel()
 	const token = "7001234567:AAAlertTestSecretToken"
 	tg := &fakeTelegram{t: t, token: token}
 	srv := httptest.NewServer(tg)
@@ -271,8 +280,11 @@ alerting:
 `, dataDir, invPath, srv.URL, token)
 	})
 	tok := tc.token("agent-1", "dinkes")
-	now := time.Now()
-	if code, msg := tc.write(tok, fmt.Sprintf("icmp,target=127.0.0.2 packets_sent=5u,packets_received=0u,loss_ratio=1,up=0i %d\n", now.UnixNano()/1e9)); code != http.StatusNoContent {
+	// the failed round 30 s into the previous minute (backdated: it is
+	// still the link's current state, at most 3 minutes old), so that the
+	// good round sent now is in the next minute without waiting for one
+	down := time.Now().Truncate(time.Minute).Add(-30 * time.Second)
+	if code, msg := tc.write(tok, fmt.Sprintf("icmp,target=127.0.0.2 packets_sent=5u,packets_received=0u,loss_ratio=1,up=0i %d\n", down.Unix())); code != http.StatusNoContent {
 		t.Fatalf("write: %d %s", code, msg)
 	}
 	waitFor(t, 30*time.Second, "the down message", func() bool { return len(tg.delivered()) == 1 })
@@ -289,8 +301,6 @@ alerting:
 		t.Errorf("alert list: %d %q %q", code, out, errOut)
 	}
 	// back up in the next minute (a minute holding both rounds is degraded)
-	next := now.Truncate(time.Minute).Add(time.Minute)
-	time.Sleep(time.Until(next) + 100*time.Millisecond)
 	if code, msg := tc.write(tok, fmt.Sprintf("icmp,target=127.0.0.2 packets_sent=5u,packets_received=5u,loss_ratio=0,rtt_avg_seconds=0.004,up=1i %d\n", time.Now().Unix())); code != http.StatusNoContent {
 		t.Fatalf("write: %d %s", code, msg)
 	}
@@ -380,6 +390,7 @@ func (b *botAPI) replies() []string {
 // The Telegram console answers /status, /ack and /silence from the NOC
 // group while an alert fires, and the silence is recorded with its author.
 func TestIntegrationTelegramConsole(t *testing.T) {
+	t.Parallel()
 	const token = "7001234567:AAConsoleTestSecretToken"
 	bot := &botAPI{t: t, token: token}
 	srv := httptest.NewServer(bot)

@@ -24,6 +24,10 @@ const serviceTestInventory = slaTestInventory + `services:
 // and incidents, service maintenance windows, the unmatched listing, and
 // a rebuild claiming the earlier checks of a service added later.
 func TestIntegrationServicesFromIngest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: waits for an inventory reload (10 s)")
+	}
+	t.Parallel()
 	dir := t.TempDir()
 	invPath := filepath.Join(dir, "inventory.yml")
 	if err := os.WriteFile(invPath, []byte(serviceTestInventory), 0o644); err != nil {

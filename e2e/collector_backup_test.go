@@ -1,4 +1,4 @@
-package collector
+package e2e
 
 import (
 	"bytes"
@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,9 +18,9 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/tsdb"
+	_ "modernc.org/sqlite" // the "sqlite" driver, to read the copies of state.db
 
-	"github.com/pantau-noc/pantau/collector/internal/statedb"
-	"github.com/pantau-noc/pantau/collector/internal/storage"
 	"github.com/pantau-noc/pantau/internal/testbuild"
 )
 
@@ -66,6 +65,7 @@ func TestIntegrationBackupRestore(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test (starts the collector binary)")
 	}
+	t.Parallel()
 	bin := testbuild.Collector(t)
 	dir := t.TempDir()
 	inv := filepath.Join(dir, "inventory.yml")
@@ -77,12 +77,8 @@ func TestIntegrationBackupRestore(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\ninventory: %s\n", dataDir, inv)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut := cli(t, "token", "create", "--config", cfg, "--agent", "bk", "--site", "dinkes")
-	if code != 0 {
-		t.Fatalf("token create: %s", errOut)
-	}
-	tok := strings.TrimSpace(out)
-	cli(t, "token", "create", "--config", cfg, "--agent", "other", "--description", "kept by the backup")
+	tok := tokenCreate(t, bin, "--config", cfg, "--agent", "bk", "--site", "dinkes")
+	tokenCreate(t, bin, "--config", cfg, "--agent", "other", "--description", "kept by the backup")
 	prepopulate(t, dataDir) // 6 h of data in blocks
 	addr := freePort(t)
 	base := "http://" + addr
@@ -158,7 +154,7 @@ func TestIntegrationBackupRestore(t *testing.T) {
 	if code, msg := execCollector(t, bin, "restore", "--from", damaged, "--data-dir", filepath.Join(dir, "r-damaged")); code == 0 || !strings.Contains(msg, "damaged") {
 		t.Errorf("restore of a damaged backup: exit %d: %s", code, msg)
 	}
-	os.Remove(filepath.Join(damaged, manifestName))
+	os.Remove(filepath.Join(damaged, "manifest.json"))
 	if code, msg := execCollector(t, bin, "restore", "--from", damaged, "--data-dir", filepath.Join(dir, "r-damaged")); code == 0 || !strings.Contains(msg, "not a complete backup") {
 		t.Errorf("restore without manifest: exit %d: %s", code, msg)
 	}
@@ -172,8 +168,8 @@ func TestIntegrationBackupRestore(t *testing.T) {
 	}
 	// Same tokens; the copy's batch ids and minute states are a consistent
 	// earlier state of the original's.
-	orig := filepath.Join(dataDir, statedb.FileName)
-	copyDB := filepath.Join(restored, statedb.FileName)
+	orig := filepath.Join(dataDir, "state.db")
+	copyDB := filepath.Join(restored, "state.db")
 	if a, b := stateRows(t, orig, "SELECT id, agent, sites, hash, description FROM tokens"), stateRows(t, copyDB, "SELECT id, agent, sites, hash, description FROM tokens"); fmt.Sprint(a) != fmt.Sprint(b) || len(a) != 2 {
 		t.Errorf("tokens differ:\n%v\n%v", a, b)
 	}
@@ -257,7 +253,7 @@ func TestIntegrationBackupRestore(t *testing.T) {
 		t.Fatalf("restore: exit %d: %s", code, msg)
 	}
 	for _, tbl := range []string{"SELECT * FROM tokens", "SELECT * FROM batches", "SELECT * FROM minutes"} {
-		if a, b := stateRows(t, orig, tbl), stateRows(t, filepath.Join(restored2, statedb.FileName), tbl); fmt.Sprint(a) != fmt.Sprint(b) {
+		if a, b := stateRows(t, orig, tbl), stateRows(t, filepath.Join(restored2, "state.db"), tbl); fmt.Sprint(a) != fmt.Sprint(b) {
 			t.Errorf("%s differs after the offline backup", tbl)
 		}
 	}
@@ -294,14 +290,16 @@ func TestIntegrationBackupRestore(t *testing.T) {
 // into the TSDB of dataDir and compacts them into blocks.
 func prepopulate(t *testing.T, dataDir string) {
 	t.Helper()
-	st, err := storage.Open(storage.Options{Dir: filepath.Join(dataDir, "tsdb"), Retention: 400 * 24 * time.Hour,
-		OutOfOrderWindow: 7 * 24 * time.Hour, Logger: slog.New(slog.DiscardHandler)})
+	opts := tsdb.DefaultOptions()
+	opts.RetentionDuration = (400 * 24 * time.Hour).Milliseconds()
+	opts.OutOfOrderTimeWindow = (7 * 24 * time.Hour).Milliseconds()
+	db, err := tsdb.Open(filepath.Join(dataDir, "tsdb"), nil, nil, opts, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now().Add(-8 * time.Hour).Truncate(time.Minute)
 	for m := range 6 * 60 {
-		app := st.Appender(context.Background())
+		app := db.Appender(context.Background())
 		for i := range 20 {
 			if _, err := app.Append(0, labels.FromStrings("__name__", "pantau_pre_v", "i", strconv.Itoa(i)), start.Add(time.Duration(m)*time.Minute).UnixMilli(), float64(m)); err != nil {
 				t.Fatal(err)
@@ -311,13 +309,13 @@ func prepopulate(t *testing.T, dataDir string) {
 			t.Fatal(err)
 		}
 	}
-	if err := st.DB().Compact(context.Background()); err != nil {
+	if err := db.Compact(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(st.DB().Blocks()); n < 2 {
+	if n := len(db.Blocks()); n < 2 {
 		t.Fatalf("%d blocks", n)
 	}
-	if err := st.Close(); err != nil {
+	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,14 +1,10 @@
-package collector
+package e2e
 
 import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -21,79 +17,6 @@ import (
 	"github.com/pantau-noc/pantau/internal/testbuild"
 )
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-type proc struct {
-	cmd  *exec.Cmd
-	logs *bytes.Buffer
-}
-
-// startProc runs `bin serve` with args, waits until addr answers
-// /readyz, and makes sure the answer is this process's: a collector that
-// exited at start (its port taken) fails the test. The process dies with
-// the test process and is killed by PID at cleanup.
-func startProc(t *testing.T, bin, addr string, args ...string) *proc {
-	t.Helper()
-	p := launch(t, bin, args)
-	pid := p.cmd.Process.Pid
-	waitFor(t, 60*time.Second, "collector "+addr+" ready", func() bool {
-		if !alive(pid) {
-			t.Fatalf("collector %s exited at start:\n%s", addr, p.logs)
-		}
-		res, err := http.Get("http://" + addr + "/readyz")
-		if err != nil {
-			return false
-		}
-		res.Body.Close()
-		return res.StatusCode == 200
-	})
-	return p
-}
-
-// launch starts `bin serve --log.level warn args...`; the process dies
-// with the test process and is killed by PID at cleanup.
-func launch(t *testing.T, bin string, args []string) *proc {
-	t.Helper()
-	p := &proc{logs: &bytes.Buffer{}}
-	p.cmd = exec.Command(bin, append([]string{"serve", "--log.level", "warn"}, args...)...)
-	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			p.cmd.Process.Kill()
-			p.cmd.Wait()
-		}
-	})
-	return p
-}
-
-// alive reports whether process pid runs (exists and is not a zombie).
-func alive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	i := bytes.LastIndexByte(b, ')')
-	return i > 0 && len(b) > i+2 && b[i+2] != 'Z'
-}
-
-// kill sends SIGKILL to the process it started (by PID) and reaps it.
-func (p *proc) kill() {
-	p.cmd.Process.Signal(syscall.SIGKILL)
-	p.cmd.Wait()
-}
-
 // TestIntegrationKill9KeepsAcknowledgedData writes from concurrent writers,
 // SIGKILLs the collector process the moment it acknowledges the Nth batch,
 // restarts it, and checks that every acknowledged point is queryable —
@@ -102,14 +25,11 @@ func TestIntegrationKill9KeepsAcknowledgedData(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test (starts the collector binary)")
 	}
+	t.Parallel()
 	bin := testbuild.Collector(t)
 	dataDir := t.TempDir()
 	addr := freePort(t)
-	var o, e bytes.Buffer
-	if code := Main(context.Background(), []string{"token", "create", "--data-dir", dataDir, "--agent", "agent-k9"}, &o, &e); code != 0 {
-		t.Fatalf("token create: %s", e.String())
-	}
-	tok := strings.TrimSpace(o.String())
+	tok := tokenCreate(t, bin, "--data-dir", dataDir, "--agent", "agent-k9")
 
 	const (
 		writers      = 4

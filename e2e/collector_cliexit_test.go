@@ -1,4 +1,4 @@
-package collector
+package e2e
 
 import (
 	"context"
@@ -25,6 +25,7 @@ func TestIntegrationCLIsExitWithBlocks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the collector binary")
 	}
+	t.Parallel()
 	bin := testbuild.Collector(t)
 	dir := t.TempDir()
 	dataDir := filepath.Join(dir, "data")

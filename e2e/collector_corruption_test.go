@@ -1,10 +1,9 @@
-package collector
+package e2e
 
 import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -16,10 +15,10 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/tsdb"
 	"github.com/prometheus/prometheus/tsdb/record"
 	"github.com/prometheus/prometheus/tsdb/wlog"
 
-	"github.com/pantau-noc/pantau/collector/internal/storage"
 	"github.com/pantau-noc/pantau/internal/testbuild"
 )
 
@@ -35,24 +34,25 @@ type cxSample struct {
 
 // buildSegmentedTSDB writes batches of new series (one in-order sample
 // each, then one out-of-order sample each in a second commit, which goes
-// to the WBL) through the store with small log segments, closes it, and
+// to the WBL) into a TSDB with small log segments (the Prometheus TSDB
+// the collector embeds, opened with its retention and out-of-order
+// window), closes it, and
 // returns every sample with the segments its records are in.
 func buildSegmentedTSDB(t *testing.T, dataDir string, batches int) []cxSample {
 	t.Helper()
-	st, err := storage.Open(storage.Options{
-		Dir: filepath.Join(dataDir, "tsdb"), Retention: 400 * 24 * time.Hour, OutOfOrderWindow: 7 * 24 * time.Hour,
-		Logger: slog.New(slog.DiscardHandler), WALSegmentSize: 128 << 10,
-	})
+	opts := tsdb.DefaultOptions()
+	opts.RetentionDuration = (400 * 24 * time.Hour).Milliseconds()
+	opts.OutOfOrderTimeWindow = (7 * 24 * time.Hour).Milliseconds()
+	opts.WALSegmentSize = 128 << 10
+	db, err := tsdb.Open(filepath.Join(dataDir, "tsdb"), nil, nil, opts, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { st.Run(ctx); close(done) }()
+	ctx := context.Background()
 	base := time.Now().Add(-30 * time.Minute).UnixMilli()
 	for n := range batches {
 		for _, ooo := range []bool{false, true} {
-			app := st.Appender(ctx)
+			app := db.Appender(ctx)
 			for i := range 40 {
 				ts, v := base+int64(n)*1000, float64(n)
 				if ooo {
@@ -67,13 +67,8 @@ func buildSegmentedTSDB(t *testing.T, dataDir string, batches int) []cxSample {
 				t.Fatal(err)
 			}
 		}
-		if err := st.Sync(ctx, nil); err != nil {
-			t.Fatal(err)
-		}
 	}
-	cancel()
-	<-done
-	if err := st.Close(); err != nil {
+	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return decodeLogs(t, filepath.Join(dataDir, "tsdb"))
@@ -147,6 +142,7 @@ func TestIntegrationCorruptSegmentSetAside(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test (starts the collector binary)")
 	}
+	t.Parallel()
 	bin := testbuild.Collector(t)
 	for _, tc := range []struct {
 		name string
@@ -158,6 +154,7 @@ func TestIntegrationCorruptSegmentSetAside(t *testing.T) {
 		{"wbl-middle", "wbl", func(n int) int { return n / 2 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			dataDir := t.TempDir()
 			samples := buildSegmentedTSDB(t, dataDir, 600)
 			logDir := filepath.Join(dataDir, "tsdb", tc.log)

@@ -1,11 +1,11 @@
-package collector
+package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -19,8 +19,7 @@ import (
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 
-	"github.com/pantau-noc/pantau/collector/internal/config"
-	"github.com/pantau-noc/pantau/collector/internal/report"
+	"github.com/pantau-noc/pantau/internal/lab"
 	"github.com/pantau-noc/pantau/internal/testbuild"
 )
 
@@ -31,6 +30,11 @@ import (
 // agent cleanly. Then it reopens the data and checks the history and the
 // report.
 func TestIntegrationDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test (the demo, with the agent and plugin binaries)")
+	}
+	t.Parallel()
+	bin := testbuild.Collector(t)
 	agentBin := testbuild.Agent(t)
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -39,15 +43,22 @@ func TestIntegrationDemo(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	out, errOut := newSyncBuffer(), newSyncBuffer()
-	done := make(chan int, 1)
+	out, errOut := &lab.SyncBuffer{}, &lab.SyncBuffer{}
+	demo := exec.Command(bin, "demo", "--listen-address", addr, "--data-dir", dir, "--interval", "2s", "--history", "30m", "--agent", agentBin)
+	demo.Stdout, demo.Stderr = out, errOut
+	demo.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	start := time.Now()
-	go func() {
-		done <- Main(ctx, []string{"demo", "--listen-address", addr, "--data-dir", dir, "--interval", "2s", "--history", "30m",
-			"--agent", agentBin}, out, errOut)
-	}()
+	if err := demo.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if demo.ProcessState == nil {
+			demo.Process.Kill()
+			demo.Wait()
+		}
+	})
+	done := make(chan int, 1)
+	go func() { demo.Wait(); done <- demo.ProcessState.ExitCode() }()
 
 	cli, err := api.NewClient(api.Config{Address: "http://" + addr})
 	if err != nil {
@@ -119,7 +130,7 @@ func TestIntegrationDemo(t *testing.T) {
 
 	// Ctrl-C: the demo stops, and its agent with it
 	stopAt := time.Now()
-	cancel()
+	demo.Process.Signal(os.Interrupt)
 	select {
 	case code := <-done:
 		if code != 0 {
@@ -133,7 +144,22 @@ func TestIntegrationDemo(t *testing.T) {
 		t.Errorf("the demo's agent (pid %d) still runs after the demo stopped", pid)
 	}
 
-	tc := startCollector(t, func(c *config.Config) { c.DataDir = dir; c.Inventory = filepath.Join(dir, "inventory.yml") })
+	addr2 := freePort(t)
+	cfg := writeFile(t, filepath.Join(t.TempDir(), "collector.yml"), fmt.Sprintf("data_dir: %s\ninventory: %s\n", dir, filepath.Join(dir, "inventory.yml")))
+	startProc(t, bin, addr2, "--config", cfg, "--listen-address", addr2)
+	cli2, err := api.NewClient(api.Config{Address: "http://" + addr2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	query := func(q string, at time.Time) model.Vector {
+		t.Helper()
+		v, _, _, err := promv1.NewAPI(cli2).Query(context.Background(), q, at)
+		if err != nil {
+			t.Fatalf("query %s: %v", q, err)
+		}
+		vec, _ := v.(model.Vector)
+		return vec
+	}
 	now := time.Now()
 	for q, want := range map[string]int{
 		`count(count_over_time(pantau_icmp_up[40m]))`:                     6,
@@ -142,7 +168,7 @@ func TestIntegrationDemo(t *testing.T) {
 		// Makbon's VSAT link has scheduled outages: some down rounds exist.
 		`count(min_over_time(pantau_icmp_up{site="distrik-makbon"}[40m]) == 0)`: 1,
 	} {
-		vec := tc.query(q, now)
+		vec := query(q, now)
 		if len(vec) != 1 || int(vec[0].Value) != want {
 			t.Errorf("%s = %v, want %d", q, vec, want)
 		}
@@ -150,14 +176,7 @@ func TestIntegrationDemo(t *testing.T) {
 	// The demo's inventory makes the SLA report work at once.
 	wit := time.FixedZone("WIT", 9*3600)
 	period := now.Add(-time.Hour).In(wit).Format("2006-01-02") + ".." + now.In(wit).Format("2006-01-02")
-	code, js := tc.get("/api/v1/report?format=json&period=" + period)
-	if code != 200 {
-		t.Fatalf("report: %d %s", code, js)
-	}
-	var r report.Report
-	if err := json.Unmarshal([]byte(js), &r); err != nil {
-		t.Fatal(err)
-	}
+	r := getReport(t, "http://"+addr2, period)
 	if len(r.Links) != 6 || r.Summary.LinksWithData != 6 || r.Coverage.OPDTotal != 4 || r.Coverage.OPDMonitored != 3 ||
 		r.Summary.Services != 3 || r.Summary.ServicesWithData != 3 || len(r.Assets) != 6 {
 		t.Errorf("demo report: %d links, %d with data, coverage %+v, summary %+v, %d assets", len(r.Links), r.Summary.LinksWithData, r.Coverage, r.Summary, len(r.Assets))

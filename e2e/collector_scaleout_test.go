@@ -1,30 +1,28 @@
-package collector
+package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/pantau-noc/pantau/collector/internal/config"
-	"github.com/pantau-noc/pantau/collector/internal/report"
+	"github.com/pantau-noc/pantau/internal/lab"
 	"github.com/pantau-noc/pantau/internal/testbuild"
 	"github.com/pantau-noc/pantau/internal/testengine"
+	"github.com/prometheus/client_golang/api"
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
 )
 
 // startVM starts Debian's victoria-metrics the way docs/scale-out.md
@@ -34,84 +32,6 @@ import (
 func startVM(t *testing.T) string {
 	t.Helper()
 	return testengine.Start(t, testengine.VictoriaMetrics, "-dedup.minScrapeInterval", "1ms", "-search.disableCache").URL()
-}
-
-// rawSample is one stored sample as a query API returns it.
-type rawSample struct {
-	T int64  // ms
-	V string // as the API prints it
-}
-
-// rawSeries reads the raw samples of selector in (at-rng, at] from a
-// Prometheus-compatible query API, keyed by the series' labels without
-// the ones in drop.
-func rawSeries(t *testing.T, base, selector string, at time.Time, rng time.Duration, drop ...string) map[string][]rawSample {
-	t.Helper()
-	q := url.Values{"query": {fmt.Sprintf("%s[%dms]", selector, rng.Milliseconds())}, "time": {fmt.Sprintf("%.3f", float64(at.UnixMilli())/1e3)}}
-	res, err := http.Get(base + "/api/v1/query?" + q.Encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	var r struct {
-		Status string
-		Error  string
-		Data   struct {
-			ResultType string
-			Result     []struct {
-				Metric map[string]string
-				Values [][2]json.RawMessage
-			}
-		}
-	}
-	if err := json.Unmarshal(body, &r); err != nil || r.Status != "success" {
-		t.Fatalf("query %s on %s: %v %s", q.Get("query"), base, err, body)
-	}
-	out := map[string][]rawSample{}
-	for _, s := range r.Data.Result {
-		var keys []string
-		for k, v := range s.Metric {
-			if !slices.Contains(drop, k) {
-				keys = append(keys, k+"="+v)
-			}
-		}
-		slices.Sort(keys)
-		id := strings.Join(keys, ",")
-		for _, p := range s.Values {
-			var ts json.Number
-			var v string
-			json.Unmarshal(p[0], &ts)
-			json.Unmarshal(p[1], &v)
-			f, _ := ts.Float64()
-			out[id] = append(out[id], rawSample{T: int64(f*1000 + 0.5), V: v})
-		}
-	}
-	return out
-}
-
-func sampleCount(m map[string][]rawSample) int {
-	n := 0
-	for _, s := range m {
-		n += len(s)
-	}
-	return n
-}
-
-// freePorts returns n distinct free loopback addresses: all are held
-// open until every one is chosen, so none is handed out twice.
-func freePorts(t *testing.T, n int) []string {
-	t.Helper()
-	var out []string
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		out = append(out, l.Addr().String())
-	}
-	return out
 }
 
 type scaleNode struct {
@@ -156,35 +76,32 @@ links:
 //   - a reference single collector, c, receiving both agents, with the
 //     embedded TSDB only.
 //
-// Collector a is killed with SIGKILL in the middle and restarted a minute
-// later. Then: the engine holds exactly the reference's samples (the same
-// series and millisecond timestamps after its deduplication, the same
-// values to its 12 significant digits); a and b report the
-// same minute states as the reference; and a reporting collector with no
-// TSDB of its own (storage.local: false) rebuilds the province's states
-// from the engine and reports the same figures as the reference for
-// every link of both shards.
+// Collector a is killed with SIGKILL in the middle, stays down while the
+// agents take rounds (queued for it), and is restarted. Each phase lasts
+// until what it needs has happened (rounds stored, delivered, queues
+// empty), not a fixed time. Then: the engine holds exactly the
+// reference's samples (the same series and millisecond timestamps after
+// its deduplication, the same values to its 12 significant digits); a and
+// b report the same minute states as the reference; and a reporting
+// collector with no TSDB of its own (storage.local: false) rebuilds the
+// province's states from the engine and reports the same figures as the
+// reference for every link of both shards.
 func TestIntegrationScaleOut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test (collector and agent processes, victoria-metrics)")
 	}
+	t.Parallel()
 	bin := testbuild.Collector(t)
 	agentBin := testbuild.Agent(t)
 	vm := startVM(t)
 	work := t.TempDir()
-	write := func(path, data string) string {
-		t.Helper()
-		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
+	write := func(path, data string) string { t.Helper(); return writeFile(t, path, data) }
 	invX := write(filepath.Join(work, "inv-x.yml"), scaleInvX)
 	invY := write(filepath.Join(work, "inv-y.yml"), scaleInvY)
 	invAll := write(filepath.Join(work, "inv-all.yml"), scaleInvAll)
 
 	nodes := map[string]*scaleNode{}
-	addrs := freePorts(t, 4)
+	addrs := freePorts(t, 6)
 	for i, n := range []struct {
 		name, inv string
 		remote    bool
@@ -198,19 +115,17 @@ func TestIntegrationScaleOut(t *testing.T) {
 		nodes[n.name] = nd
 	}
 	token := func(nd *scaleNode, agent, site string) string {
-		var o, e bytes.Buffer
-		if code := Main(context.Background(), []string{"token", "create", "--data-dir", nd.dir, "--agent", agent, "--site", site}, &o, &e); code != 0 {
-			t.Fatalf("token create on %s: %s", nd.name, e.String())
-		}
-		return write(filepath.Join(work, nd.name+"-"+agent+".token"), strings.TrimSpace(o.String()))
+		tok := tokenCreate(t, bin, "--data-dir", nd.dir, "--agent", agent, "--site", site)
+		return write(filepath.Join(work, nd.name+"-"+agent+".token"), tok)
 	}
+	// Rounds every second: each phase below needs a few of them.
 	agentCfg := func(id, site string, colls []*scaleNode, targets ...[2]string) string {
 		var b strings.Builder
 		fmt.Fprintf(&b, "agent: {id: %s, site: %s, state_dir: %s, listen_address: \"\"}\ncollectors:\n", id, site, filepath.Join(work, id))
 		for _, nd := range colls {
 			fmt.Fprintf(&b, "  - {name: %s, url: %s, token_file: %s, timeout: 10s}\n", nd.name, nd.base(), token(nd, id, site))
 		}
-		b.WriteString("queue: {sync_interval: 1s, batch_linger: 1s}\ndefaults: {interval: 5s, timeout: 2s, icmp: {packets: 2, packet_interval: 100ms}}\nicmp:\n")
+		b.WriteString("queue: {sync_interval: 1s, batch_linger: 1s}\ndefaults: {interval: 1s, timeout: 1s, icmp: {packets: 2, packet_interval: 100ms}}\nicmp:\n")
 		for _, tg := range targets {
 			fmt.Fprintf(&b, "  - {target: %s, tags: {site: %s, link: %s}}\n", tg[0], site, tg[1])
 		}
@@ -226,9 +141,9 @@ func TestIntegrationScaleOut(t *testing.T) {
 	start := time.Now()
 	var agents []*exec.Cmd
 	for _, c := range []string{cfgX, cfgY} {
-		var logs bytes.Buffer
+		logs := &lab.SyncBuffer{}
 		cmd := exec.Command(agentBin, "run", "--config", c, "--log.level", "warn")
-		cmd.Stdout, cmd.Stderr = &logs, &logs
+		cmd.Stdout, cmd.Stderr = logs, logs
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -245,14 +160,31 @@ func TestIntegrationScaleOut(t *testing.T) {
 		})
 	}
 
-	// a minute of normal operation, then a is killed for a minute
-	time.Sleep(65 * time.Second)
+	// rounds(base, since) is how many rounds of agent-x's x-wan1 the
+	// collector at base holds from since on.
+	rounds := func(base string, since time.Time) int {
+		n := 0
+		for _, ss := range rawSeries(t, base, `pantau_icmp_up{agent="agent-x",link="x-wan1"}`, time.Now().Add(time.Minute), time.Since(since)+time.Minute) {
+			for _, s := range ss {
+				if s.T >= since.UnixMilli() {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	// normal operation: a holds several rounds; then a is killed and
+	// stays down while the agents take rounds that are queued for it
+	waitFor(t, 60*time.Second, "5 rounds of agent-x at a", func() bool { return rounds(nodes["a"].base(), start) >= 5 })
 	nodes["a"].p.kill()
-	t.Logf("collector a killed at +%s", time.Since(start).Round(time.Second))
-	time.Sleep(60 * time.Second)
+	killed := time.Now()
+	t.Logf("collector a killed at +%s", killed.Sub(start).Round(time.Second))
+	waitFor(t, 60*time.Second, "10 rounds of agent-x at c while a is down", func() bool { return rounds(nodes["c"].base(), killed) >= 10 })
 	nodes["a"].p = startProc(t, bin, nodes["a"].addr, "--config", nodes["a"].cfg)
-	t.Logf("collector a restarted at +%s", time.Since(start).Round(time.Second))
-	time.Sleep(30 * time.Second)
+	restarted := time.Now()
+	t.Logf("collector a restarted at +%s", restarted.Sub(start).Round(time.Second))
+	// a takes the backlog and new rounds again
+	waitFor(t, 90*time.Second, "rounds taken after the restart to reach a", func() bool { return rounds(nodes["a"].base(), restarted) >= 3 })
 	// the agents stop (SIGTERM keeps their queues); everything they took
 	// must now reach every collector and, through a, b and s, the engine
 	for _, cmd := range agents {
@@ -261,14 +193,18 @@ func TestIntegrationScaleOut(t *testing.T) {
 	}
 	end := time.Now()
 	rng := end.Sub(start) + time.Minute
+	t.Logf("agents stopped at +%s", end.Sub(start).Round(time.Second))
 	// restart the agents with their queues and no targets, to deliver
-	// what is left and take nothing new
+	// what is left and take nothing new; their self-metrics say when the
+	// queues are empty
+	var drains []string
 	for i, c := range []string{cfgX, cfgY} {
 		b, err := os.ReadFile(c)
 		if err != nil {
 			t.Fatal(err)
 		}
 		drain, _, _ := strings.Cut(string(b), "icmp:\n")
+		drain = strings.Replace(drain, `listen_address: ""`, "listen_address: "+addrs[4+i], 1)
 		c = write(strings.TrimSuffix(c, ".yml")+"-drain.yml", drain)
 		cmd := exec.Command(agentBin, "run", "--config", c, "--log.level", "warn")
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -276,6 +212,7 @@ func TestIntegrationScaleOut(t *testing.T) {
 			t.Fatal(err)
 		}
 		agents[i] = cmd
+		drains = append(drains, "http://"+addrs[4+i])
 		t.Cleanup(func() {
 			if cmd.ProcessState == nil {
 				cmd.Process.Kill()
@@ -283,46 +220,50 @@ func TestIntegrationScaleOut(t *testing.T) {
 			}
 		})
 	}
+	waitFor(t, 3*time.Minute, "the agents' queues to be delivered to every collector", func() bool {
+		for _, d := range drains {
+			res, err := http.Get(d + "/metrics")
+			if err != nil {
+				return false
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if !strings.Contains(string(b), "\npantau_agent_queue_batches 0\n") {
+				return false
+			}
+		}
+		return true
+	})
 
 	const sel = `{__name__=~"pantau_icmp_.*|pantau_agent_.*",agent=~"agent-x|agent-y"}`
 	// series labels that differ by collector: none for agent data
-	ref := func() map[string][]rawSample { return rawSeries(t, nodes["c"].base(), sel, end, rng) }
-	want := ref()
+	want := rawSeries(t, nodes["c"].base(), sel, end, rng)
 	if sampleCount(want) < 100 {
 		t.Fatalf("reference collector has only %d samples", sampleCount(want))
 	}
-	converged := func(base string, filter func(string) bool) bool {
-		got := rawSeries(t, base, sel, end, rng)
-		w := ref()
-		for id, ss := range w {
-			if filter != nil && !filter(id) {
-				continue
+	isX := func(id string) bool { return strings.Contains(id, "agent=agent-x") }
+	for _, h := range []struct {
+		name, base string
+		holds      func(string) bool
+	}{{"a", nodes["a"].base(), isX}, {"b", nodes["b"].base(), isX}, {"s", nodes["s"].base(), func(id string) bool { return !isX(id) }}} {
+		got := rawSeries(t, h.base, sel, end, rng)
+		for id, ss := range want {
+			if h.holds(id) && !sameSamples(got[id], ss) {
+				t.Errorf("collector %s, series %s: %d samples, reference %d; first difference at %v", h.name, id, len(got[id]), len(ss), firstDiff(got[id], ss))
 			}
+		}
+	}
+	// a, b and s have acknowledged everything; their remote write
+	// reaches the engine
+	waitFor(t, 2*time.Minute, "the engine to hold every sample of the reference", func() bool {
+		got := rawSeries(t, vm, sel, end, rng)
+		for id, ss := range want {
 			if len(got[id]) != len(ss) {
 				return false
 			}
 		}
 		return true
-	}
-	isX := func(id string) bool { return strings.Contains(id, "agent=agent-x") }
-	// Converged twice in a row, 5 s apart, with the reference unchanged:
-	// the agents' last batches are not still on their way to everyone.
-	last := -1
-	waitFor(t, 3*time.Minute, "a and b to hold agent-x's data, s agent-y's, and the engine everything", func() bool {
-		ok := converged(nodes["a"].base(), isX) && converged(nodes["b"].base(), isX) &&
-			converged(nodes["s"].base(), func(id string) bool { return !isX(id) }) && converged(vm, nil)
-		n := sampleCount(ref())
-		stable := ok && n == last
-		last = -1
-		if ok {
-			last = n
-		}
-		if !stable {
-			time.Sleep(5 * time.Second)
-		}
-		return stable
 	})
-	want = ref()
 	got := rawSeries(t, vm, sel, end, rng)
 	for id, ss := range want {
 		if !sameSamples(got[id], ss) {
@@ -336,7 +277,7 @@ func TestIntegrationScaleOut(t *testing.T) {
 	}
 
 	// minute states: a, b (HA pair) and s (shard) against the reference
-	wib, _ := time.LoadLocation("Asia/Jakarta")
+	wib := time.FixedZone("WIB", 7*3600)
 	period := start.In(wib).Format("2006-01-02") + ".." + end.In(wib).Format("2006-01-02")
 	refRows := linkFigures(t, nodes["c"].base(), period)
 	for _, name := range []string{"a", "b", "s"} {
@@ -356,15 +297,15 @@ func TestIntegrationScaleOut(t *testing.T) {
 	repDir := filepath.Join(work, "report")
 	repCfg := write(filepath.Join(work, "report.yml"), fmt.Sprintf("data_dir: %s\ninventory: %s\nstorage:\n  local: false\n  remote_write:\n    - {name: vm, url: %s/api/v1/write}\n  remote_query: {url: %s}\n", repDir, invAll, vm, vm))
 	day := func(tm time.Time) string { return tm.In(wib).Format("2006-01-02") }
-	code, out, errOut := cli(t, "sla", "rebuild", "--config", repCfg, "--from", day(start), "--to", day(end.Add(24*time.Hour)))
+	code, out, errOut := runCollector(t, bin, "sla", "rebuild", "--config", repCfg, "--from", day(start), "--to", day(end.Add(24*time.Hour)), "--log.level", "warn")
 	if code != 0 {
 		t.Fatalf("sla rebuild from the engine: exit %d\n%s\n%s", code, out, errOut)
 	}
-	code, out, errOut = cli(t, "report", "--config", repCfg, "--period", period, "--format", "json")
+	code, out, errOut = runCollector(t, bin, "report", "--config", repCfg, "--period", period, "--format", "json", "--log.level", "warn")
 	if code != 0 {
 		t.Fatalf("sla report from the engine: exit %d\n%s", code, errOut)
 	}
-	var rep report.Report
+	var rep colReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("report JSON: %v\n%s", err, out)
 	}
@@ -388,7 +329,7 @@ type dataFigures struct {
 	Unobserved         float64
 }
 
-func figuresOf(l report.LinkRow) dataFigures {
+func figuresOf(l colLinkRow) dataFigures {
 	return dataFigures{Up: l.Up, Degraded: l.Degraded, Down: l.Down, Outages: l.Outages, Unobserved: l.NoData + l.Monitoring}
 }
 
@@ -403,7 +344,7 @@ func linkFigures(t *testing.T, base, period string) map[string]dataFigures {
 	if res.StatusCode != 200 {
 		t.Fatalf("report from %s: %d %s", base, res.StatusCode, b)
 	}
-	var r report.Report
+	var r colReport
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}
@@ -460,6 +401,8 @@ func TestIntegrationRemoteOnly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test (victoria-metrics)")
 	}
+	t.Parallel()
+	bin := testbuild.Collector(t)
 	vm := startVM(t)
 	hookBodies := make(chan []byte, 16)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -472,9 +415,10 @@ func TestIntegrationRemoteOnly(t *testing.T) {
 	if err := os.WriteFile(invPath, []byte(slaTestInventory), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfgPath := filepath.Join(dir, "collector.yml")
-	tc := startCollector(t, func(c *config.Config) {
-		yml := fmt.Sprintf(`listen_address: %s
+	dataDir := filepath.Join(dir, "data")
+	addr := freePort(t)
+	base := "http://" + addr
+	cfgPath := writeFile(t, filepath.Join(dir, "collector.yml"), fmt.Sprintf(`listen_address: %s
 data_dir: %s
 inventory: %s
 storage:
@@ -488,17 +432,30 @@ alerting:
   evaluation_interval: 1s
   rules:
     - {name: HighLoss, kind: loss, threshold: 0.5, for: 0s, clear_for: 0s}
-`, c.ListenAddress, c.DataDir, invPath, vm, vm, hook.URL)
-		if err := os.WriteFile(cfgPath, []byte(yml), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		fc, err := config.Load(cfgPath)
+`, addr, dataDir, invPath, vm, vm, hook.URL))
+	tok := tokenCreate(t, bin, "--data-dir", dataDir, "--agent", "agent-1", "--site", "dinkes")
+	startProc(t, bin, addr, "--config", cfgPath)
+	write := func(body string) (int, string) {
+		t.Helper()
+		code, _, err := postWith(context.Background(), base+"/api/v2/write?precision=s", tok, "", []byte(body))
 		if err != nil {
 			t.Fatal(err)
 		}
-		*c = *fc
-	})
-	tok := tc.token("agent-1", "dinkes")
+		return code, ""
+	}
+	cl, err := api.NewClient(api.Config{Address: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	query := func(q string, at time.Time) model.Vector {
+		t.Helper()
+		v, _, _, err := promv1.NewAPI(cl).Query(context.Background(), q, at)
+		if err != nil {
+			t.Fatalf("query %s: %v", q, err)
+		}
+		vec, _ := v.(model.Vector)
+		return vec
+	}
 	end := time.Now().Truncate(time.Minute).Add(-time.Minute)
 	var body strings.Builder
 	for i := 0; i < 40; i++ {
@@ -512,35 +469,28 @@ alerting:
 		fmt.Fprintf(&body, "agent,version=t uptime_seconds=%d %d\n", 100+i, ts.Unix())
 		fmt.Fprintf(&body, "snmp_if,device=rtr-dinkes,ifname=ether1,ifindex=1 receive_bits_per_second=5000000,transmit_bits_per_second=1000000,speed_bits_per_second=100000000u %d\n", ts.Unix())
 	}
-	if code, msg := tc.write(tok, body.String()); code != http.StatusNoContent {
+	if code, msg := write(body.String()); code != http.StatusNoContent {
 		t.Fatalf("write: %d %s", code, msg)
 	}
-	if _, err := os.Stat(filepath.Join(tc.cfg.DataDir, "tsdb")); !os.IsNotExist(err) {
-		t.Errorf("remote only, yet %s/tsdb exists (%v)", tc.cfg.DataDir, err)
+	if _, err := os.Stat(filepath.Join(dataDir, "tsdb")); !os.IsNotExist(err) {
+		t.Errorf("remote only, yet %s/tsdb exists (%v)", dataDir, err)
 	}
 	// the collector's own query API answers from the engine, with the
 	// inventory labels added at ingest
 	waitFor(t, 60*time.Second, "the samples to reach the engine", func() bool {
 		return len(rawSeries(t, vm, `pantau_icmp_up{link="dinkes-wan"}`, end.Add(time.Second), time.Hour)) == 1
 	})
-	if v := tc.query(`pantau_icmp_up{link="dinkes-wan",site="dinkes",opd="dinkes"}`, end); len(v) != 1 || v[0].Value != 1 {
+	if v := query(`pantau_icmp_up{link="dinkes-wan",site="dinkes",opd="dinkes"}`, end); len(v) != 1 || v[0].Value != 1 {
 		t.Errorf("query through the engine: %v", v)
 	}
-	got := rawSeries(t, tc.base, `pantau_icmp_rtt_avg_seconds`, end.Add(time.Second), time.Hour)
+	got := rawSeries(t, base, `pantau_icmp_rtt_avg_seconds`, end.Add(time.Second), time.Hour)
 	if n := sampleCount(got); n != 34 {
 		t.Errorf("collector's API read %d rtt samples back from the engine, want 34: %v", n, got)
 	}
 	// the report: minute states from state.db, capacity from the engine
-	wib, _ := time.LoadLocation("Asia/Jakarta")
+	wib := time.FixedZone("WIB", 7*3600)
 	day := func(t time.Time) string { return t.In(wib).Format("2006-01-02") }
-	code, js := tc.get("/api/v1/report?format=json&period=" + day(end.Add(-time.Hour)) + ".." + day(end))
-	if code != 200 {
-		t.Fatalf("report: %d %s", code, js)
-	}
-	var rep report.Report
-	if err := json.Unmarshal([]byte(js), &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := getReport(t, base, day(end.Add(-time.Hour))+".."+day(end))
 	if len(rep.Links) != 1 || rep.Links[0].Up != 18 || rep.Links[0].Down != 3 || rep.Links[0].Outages != 1 {
 		t.Errorf("link rows %+v", rep.Links)
 	}
@@ -549,7 +499,7 @@ alerting:
 	}
 	// an alert rule evaluated on the engine
 	now := time.Now()
-	if code, msg := tc.write(tok, fmt.Sprintf("icmp,target=127.0.0.2 packets_sent=5u,packets_received=1u,loss_ratio=0.8,rtt_avg_seconds=0.004,up=1i %d\n", now.Unix())); code != http.StatusNoContent {
+	if code, msg := write(fmt.Sprintf("icmp,target=127.0.0.2 packets_sent=5u,packets_received=1u,loss_ratio=0.8,rtt_avg_seconds=0.004,up=1i %d\n", now.Unix())); code != http.StatusNoContent {
 		t.Fatalf("write: %d %s", code, msg)
 	}
 	select {
@@ -564,7 +514,7 @@ alerting:
 	case <-time.After(60 * time.Second):
 		t.Fatal("no alert from the rule evaluated on the engine within 60s")
 	}
-	_, metrics := tc.get("/metrics")
+	_, metrics := getText(t, base, "/metrics")
 	if !strings.Contains(metrics, `pantau_remote_write_samples_total{endpoint="vm",result="sent"}`) {
 		t.Errorf("remote-write metrics missing:\n%s", grepLines(metrics, "pantau_remote_write"))
 	}

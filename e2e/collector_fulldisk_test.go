@@ -1,4 +1,4 @@
-package collector
+package e2e
 
 import (
 	"bytes"
@@ -149,12 +149,9 @@ func startOnSmallDisk(t *testing.T) (bin, mnt, dataDir, addr, base string, p *pr
 	dataDir = filepath.Join(mnt, "data")
 	addr = freePort(t)
 	base = "http://" + addr
-	code, out, errOut := cli(t, "token", "create", "--data-dir", dataDir, "--agent", "fd")
-	if code != 0 {
-		t.Fatalf("token create: %s", errOut)
-	}
+	tok := tokenCreate(t, bin, "--data-dir", dataDir, "--agent", "fd")
 	p = startProc(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
-	w = newDiskWriter(base, strings.TrimSpace(out))
+	w = newDiskWriter(base, tok)
 	w.seed(t)
 	for ; n < 30; n++ {
 		if code, _, err := w.send(n); err != nil || code != 204 {
@@ -173,6 +170,7 @@ func TestIntegrationFullDiskKeepsAcknowledgedWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test (starts the collector binary)")
 	}
+	t.Parallel()
 	bin, mnt, dataDir, addr, base, p, w, n := startOnSmallDisk(t)
 
 	// Twice: without batch ids the WAL is the first to find the disk
@@ -264,6 +262,7 @@ func TestIntegrationRestartWhileDiskFull(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test (starts the collector binary)")
 	}
+	t.Parallel()
 	bin, mnt, dataDir, addr, base, p, w, n := startOnSmallDisk(t)
 	w.noIDs = true // the WAL finds the disk full first
 	filler := fill(t, mnt, 192<<10)
