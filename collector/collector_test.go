@@ -111,7 +111,6 @@ func (tc *testCollector) stop() {
 	}
 }
 
-
 // cli runs a pantau-collector command line in-process.
 func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
