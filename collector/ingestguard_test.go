@@ -25,6 +25,7 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/report"
 	"github.com/pantau-noc/pantau/internal/testbuild"
+	"github.com/pantau-noc/pantau/internal/testproc"
 )
 
 // Acceptance tests of the write path's integrity (issue 16): write
@@ -79,7 +80,7 @@ func TestIntegrationLinkTagForgery(t *testing.T) {
 	if v := tc.query(`pantau_icmp_up{link="linkb"}`, time.Now()); len(v) != 1 || string(v[0].Metric["agent"]) != "agent-b" {
 		t.Errorf("linkb's series: %v, want agent-b's only", v)
 	}
-	waitFor(t, 30*time.Second, "linkb up", func() bool {
+	testproc.WaitFor(t, 30*time.Second, "linkb up", func() bool {
 		v := tc.query(`pantau_link_state{link="linkb",state="up"}`, time.Now())
 		return len(v) == 1 && v[0].Value == 1
 	})
@@ -114,7 +115,7 @@ func TestIntegrationLinkTagForgery(t *testing.T) {
 	}
 	checkLinkB("after sla rebuild")
 	// the 403s are logged, once a minute per address, with the token id
-	logs := grepLines(tc.logs.String(), "write refused")
+	logs := testproc.GrepLines(tc.logs.String(), "write refused")
 	if n := strings.Count(tc.logs.String(), `msg="write refused"`); n != 1 || !strings.Contains(logs, "level=WARN") || !strings.Contains(logs, "source=127.0.0.1") ||
 		!strings.Contains(logs, "token_id="+tokA[len("pantau_"):len("pantau_")+16]) || strings.Contains(logs, tokA[len("pantau_")+17:]) {
 		t.Errorf("refusal log lines:\n%s", logs)
@@ -184,15 +185,15 @@ func TestIntegrationAuthFailures(t *testing.T) {
 	logs := tc.logs.String()
 	if n := strings.Count(logs, `msg="write refused"`); n != 1 || !strings.Contains(logs, "status=401 source=127.0.0.1 token_id="+tok[len("pantau_"):len("pantau_")+16]) ||
 		strings.Contains(logs, forged[len("pantau_")+17:]) {
-		t.Errorf("refusal log lines (want one, with source and token id, without the secret):\n%s", grepLines(logs, "write refused"))
+		t.Errorf("refusal log lines (want one, with source and token id, without the secret):\n%s", testproc.GrepLines(logs, "write refused"))
 	}
 }
 
 // serveProc starts the collector binary with a config file holding the
 // given collector.yml lines; it returns the process and its base URL.
-func serveProc(t *testing.T, bin, dataDir, extra string, env ...string) (*proc, string) {
+func serveProc(t *testing.T, bin, dataDir, extra string, env ...string) (*testproc.Proc, string) {
 	t.Helper()
-	addr := freePort(t)
+	addr := testproc.FreePort(t)
 	cfg := filepath.Join(t.TempDir(), "collector.yml")
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("listen_address: %s\ndata_dir: %s\n%s", addr, dataDir, extra)), 0o644); err != nil {
 		t.Fatal(err)
@@ -201,7 +202,7 @@ func serveProc(t *testing.T, bin, dataDir, extra string, env ...string) (*proc, 
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}
-	p := startProc(t, bin, addr, "--config", cfg)
+	p := testproc.Start(t, bin, addr, "--config", cfg)
 	return p, "http://" + addr
 }
 
@@ -358,7 +359,7 @@ func TestIntegrationTricklingAgentDoesNotStarveOthers(t *testing.T) {
 		go trickle()
 	}
 	// let the trickling bodies take what they can
-	waitFor(t, 10*time.Second, "80 trickling bodies opened", func() bool { return opened.Load() >= 80 })
+	testproc.WaitFor(t, 10*time.Second, "80 trickling bodies opened", func() bool { return opened.Load() >= 80 })
 	time.Sleep(2 * time.Second)
 	w := &writer{base: base, token: toks[1]}
 	w.run(ctx, 200, 100*time.Millisecond) // about 25 s: two grace periods of the trickling bodies
@@ -377,8 +378,8 @@ func TestIntegrationTricklingAgentDoesNotStarveOthers(t *testing.T) {
 	if n < 150 || ok < 0.95 || p99 >= time.Second {
 		t.Errorf("honest agent starved: %d writes, %.1f %% through (want ≥ 95 %%), p99 %s (want < 1 s)", n, 100*ok, p99)
 	}
-	if !alive(p.cmd.Process.Pid) {
-		t.Fatalf("collector died:\n%s", p.logs)
+	if !testproc.Alive(p.Cmd.Process.Pid) {
+		t.Fatalf("collector died:\n%s", p.Logs)
 	}
 }
 
@@ -410,7 +411,7 @@ func TestIntegrationGzipBombsBoundedMemory(t *testing.T) {
 	}
 	toks := procTokens(t, dataDir, agents...)
 	p, base := serveProc(t, bin, dataDir, fmt.Sprintf("limits:\n  memory_limit: %d\n", softLimit))
-	pid := p.cmd.Process.Pid
+	pid := p.Cmd.Process.Pid
 	body := bomb(t)
 	t.Logf("bomb: %d bytes of gzip", len(body))
 
@@ -461,8 +462,8 @@ func TestIntegrationGzipBombsBoundedMemory(t *testing.T) {
 	ok, p99, n := w.figures()
 	t.Logf("bombs answered %v; collector RSS peak %d MiB (sampled %d MiB), soft limit %d MiB; honest agent: %d writes, %.1f %% 204, p99 %s, statuses %v",
 		codes, hwm>>20, maxRSS>>20, softLimit>>20, n, 100*ok, p99, w.codes)
-	if !alive(pid) {
-		t.Fatalf("collector died:\n%s", p.logs)
+	if !testproc.Alive(pid) {
+		t.Fatalf("collector died:\n%s", p.Logs)
 	}
 	if hwm >= softLimit+256<<20 {
 		t.Errorf("RSS peaked at %d MiB, over the soft limit + 256 MiB (%d MiB)", hwm>>20, (softLimit+256<<20)>>20)
@@ -487,7 +488,7 @@ func scrapeMetric(t *testing.T, base, series string) float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := metricValue(string(b), series)
+	v := testproc.MetricValue(string(b), series)
 	if v < 0 {
 		t.Fatalf("no %s in /metrics", series)
 	}
@@ -523,7 +524,7 @@ func TestIntegrationBatchIDsBounded(t *testing.T) {
 	dataDir := t.TempDir()
 	toks := procTokens(t, dataDir, "agent-ids")
 	p, base := serveProc(t, bin, dataDir, fmt.Sprintf("storage:\n  fsync: never\nlimits:\n  batch_dedup_bytes_per_agent: %d\n", bound))
-	pid := p.cmd.Process.Pid
+	pid := p.Cmd.Process.Pid
 	cli := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
 	line := fmt.Sprintf("ids v=1 %d\n", time.Now().UnixNano())
 	send := func(id string) int {
@@ -598,7 +599,7 @@ func TestIntegrationBatchIDsBounded(t *testing.T) {
 	if code := send(id(sent - 1)); code != 204 {
 		t.Errorf("re-send of the newest id: %d", code)
 	}
-	if !alive(pid) {
-		t.Fatalf("collector died:\n%s", p.logs)
+	if !testproc.Alive(pid) {
+		t.Fatalf("collector died:\n%s", p.Logs)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/config"
+	"github.com/pantau-noc/pantau/internal/testproc"
 )
 
 // startFromFile starts a collector from the config file cfgPath that
@@ -104,7 +105,7 @@ func TestIntegrationNotifyThroughOutbox(t *testing.T) {
 		}
 		ids = append(ids, strings.Fields(out)[1])
 	}
-	waitFor(t, 60*time.Second, "the collector to deliver the notifications", func() bool { return len(tg.delivered()) == 3 })
+	testproc.WaitFor(t, 60*time.Second, "the collector to deliver the notifications", func() bool { return len(tg.delivered()) == 3 })
 	time.Sleep(time.Second) // a repeated delivery would show now
 	got := tg.delivered()
 	if len(got) != 3 {
@@ -141,7 +142,7 @@ func TestIntegrationNotifyThroughOutbox(t *testing.T) {
 		`pantau_notification_outbox_entries{notifier="noc"} 0`,
 	} {
 		if !strings.Contains(metrics, want) {
-			t.Errorf("metrics lack %s:\n%s", want, grepLines(metrics, "notif"))
+			t.Errorf("metrics lack %s:\n%s", want, testproc.GrepLines(metrics, "notif"))
 		}
 	}
 	if strings.Contains(metrics, token) || strings.Contains(tc.logs.String(), token) {
@@ -191,7 +192,7 @@ receivers:
 		cmd.Wait()
 	})
 	base := "http://" + addr
-	waitFor(t, 30*time.Second, "alertmanager to be ready", func() bool {
+	testproc.WaitFor(t, 30*time.Second, "alertmanager to be ready", func() bool {
 		resp, err := http.Get(base + "/-/ready")
 		if err != nil {
 			return false
@@ -287,7 +288,7 @@ alerting:
 	if code, msg := tc.write(tok, fmt.Sprintf("icmp,target=127.0.0.2 packets_sent=5u,packets_received=0u,loss_ratio=1,up=0i %d\n", down.Unix())); code != http.StatusNoContent {
 		t.Fatalf("write: %d %s", code, msg)
 	}
-	waitFor(t, 30*time.Second, "the down message", func() bool { return len(tg.delivered()) == 1 })
+	testproc.WaitFor(t, 30*time.Second, "the down message", func() bool { return len(tg.delivered()) == 1 })
 	text := fmt.Sprint(tg.delivered()[0]["text"])
 	if !strings.HasPrefix(text, "<b>🔴 Link dinkes-wan PUTUS — Dinas Kesehatan</b>\nLokasi: Dinas Kesehatan (dinkes)\nOPD: dinkes\nSejak: ") {
 		t.Errorf("down message %q", text)
@@ -304,14 +305,14 @@ alerting:
 	if code, msg := tc.write(tok, fmt.Sprintf("icmp,target=127.0.0.2 packets_sent=5u,packets_received=5u,loss_ratio=0,rtt_avg_seconds=0.004,up=1i %d\n", time.Now().Unix())); code != http.StatusNoContent {
 		t.Fatalf("write: %d %s", code, msg)
 	}
-	waitFor(t, 90*time.Second, "the resolved message", func() bool { return len(tg.delivered()) == 2 })
+	testproc.WaitFor(t, 90*time.Second, "the resolved message", func() bool { return len(tg.delivered()) == 2 })
 	text = fmt.Sprint(tg.delivered()[1]["text"])
 	if !strings.HasPrefix(text, "<b>✅ PULIH: Link dinkes-wan PUTUS — Dinas Kesehatan</b>") || !strings.Contains(text, "\nLama gangguan: ") {
 		t.Errorf("resolved message %q", text)
 	}
 	_, metrics := tc.get("/metrics")
 	if !strings.Contains(metrics, `pantau_alerts{rule="LinkDown",state="firing"} 0`) {
-		t.Errorf("pantau_alerts:\n%s", grepLines(metrics, "pantau_alert"))
+		t.Errorf("pantau_alerts:\n%s", testproc.GrepLines(metrics, "pantau_alert"))
 	}
 }
 
@@ -418,7 +419,7 @@ alerting:
 		t.Fatalf("write: %d %s", code, msg)
 	}
 	var fp string
-	waitFor(t, 30*time.Second, "the alert to fire", func() bool {
+	testproc.WaitFor(t, 30*time.Second, "the alert to fire", func() bool {
 		_, js := tc.get("/api/v1/alerts")
 		var list []struct{ Fingerprint, State string }
 		json.Unmarshal([]byte(js), &list)
@@ -429,13 +430,13 @@ alerting:
 		return false
 	})
 	bot.push("/status")
-	waitFor(t, 30*time.Second, "the /status reply", func() bool { return len(bot.replies()) == 1 })
+	testproc.WaitFor(t, 30*time.Second, "the /status reply", func() bool { return len(bot.replies()) == 1 })
 	if r := bot.replies()[0]; !strings.Contains(r, "<b>Gangguan saat ini: 1</b>") || !strings.Contains(r, "<code>"+fp[:8]+"</code> Link dinkes-wan PUTUS — Dinas Kesehatan") {
 		t.Errorf("/status reply %q", r)
 	}
 	bot.push("/ack " + fp[:8])
 	bot.push("/silence dinkes 1h ganti kabel")
-	waitFor(t, 30*time.Second, "the /ack and /silence replies", func() bool { return len(bot.replies()) == 3 })
+	testproc.WaitFor(t, 30*time.Second, "the /ack and /silence replies", func() bool { return len(bot.replies()) == 3 })
 	r := bot.replies()
 	if !strings.HasPrefix(r[1], "✔ Di-ack oleh @budi: Link dinkes-wan PUTUS") || !strings.Contains(r[2], "dibungkam 1 jam oleh @budi") {
 		t.Errorf("replies %q", r[1:])

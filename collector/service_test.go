@@ -12,6 +12,7 @@ import (
 
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/report"
+	"github.com/pantau-noc/pantau/internal/testproc"
 )
 
 const serviceTestInventory = slaTestInventory + `services:
@@ -77,7 +78,7 @@ func TestIntegrationServicesFromIngest(t *testing.T) {
 		`pantau_site_info{district="",kind="opd",lat="",lon="",name="Dinas Kesehatan",opd="dinkes",site="dinkes"} 1`,
 	} {
 		if !strings.Contains(metrics, want) {
-			t.Errorf("metrics lack %s:\n%s", want, grepLines(metrics, "service"))
+			t.Errorf("metrics lack %s:\n%s", want, testproc.GrepLines(metrics, "service"))
 		}
 	}
 
@@ -157,7 +158,7 @@ func TestIntegrationServicesFromIngest(t *testing.T) {
 		"  - {id: dns-pemda, name: DNS Pemda, site: dinkes, probe: {measurement: dns, target: ns1, agent: agent-noc}}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "the inventory to reload", func() bool {
+	testproc.WaitFor(t, 30*time.Second, "the inventory to reload", func() bool {
 		_, m := tc.get("/metrics")
 		return strings.Contains(m, "pantau_inventory_services 2")
 	})

@@ -20,6 +20,7 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/sla"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
 	"github.com/pantau-noc/pantau/collector/internal/storage"
+	"github.com/pantau-noc/pantau/internal/testproc"
 )
 
 const slaTestInventory = `
@@ -98,7 +99,7 @@ func TestIntegrationSLAFromIngest(t *testing.T) {
 	}
 	_, metrics := tc.get("/metrics")
 	if !strings.Contains(metrics, `pantau_link_state{district="",link="dinkes-wan",opd="dinkes",site="dinkes",state="up"} 1`) {
-		t.Errorf("current state not exported as up:\n%s", grepLines(metrics, "pantau_link_state"))
+		t.Errorf("current state not exported as up:\n%s", testproc.GrepLines(metrics, "pantau_link_state"))
 	}
 
 	wib, _ := time.LoadLocation("Asia/Jakarta")
@@ -194,7 +195,7 @@ func TestIntegrationSLAFromIngest(t *testing.T) {
 	if err := os.WriteFile(invPath, []byte("sites: [{id: x}]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "the rejected reload to be logged", func() bool { return strings.Contains(tc.logs.String(), "inventory reload rejected") })
+	testproc.WaitFor(t, 30*time.Second, "the rejected reload to be logged", func() bool { return strings.Contains(tc.logs.String(), "inventory reload rejected") })
 	if _, m := tc.get("/metrics"); !strings.Contains(m, "pantau_inventory_links 1") {
 		t.Error("a rejected inventory replaced the loaded one")
 	}
@@ -202,7 +203,7 @@ func TestIntegrationSLAFromIngest(t *testing.T) {
 	if err := os.WriteFile(invPath, []byte(good), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "the inventory to reload", func() bool {
+	testproc.WaitFor(t, 30*time.Second, "the inventory to reload", func() bool {
 		_, m := tc.get("/metrics")
 		return strings.Contains(m, "pantau_inventory_links 2")
 	})
@@ -468,25 +469,4 @@ func testSLARuntime(t testing.TB, inventory string) (*slaRuntime, *statedb.DB) {
 		t.Fatal(err)
 	}
 	return r, db
-}
-
-func grepLines(s, sub string) string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, sub) {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
-}
-
-func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }

@@ -22,6 +22,7 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" driver, to read the copies of state.db
 
 	"github.com/pantau-noc/pantau/internal/testbuild"
+	"github.com/pantau-noc/pantau/internal/testproc"
 )
 
 // stateRows reads a table of a state.db as sorted text rows.
@@ -80,9 +81,9 @@ func TestIntegrationBackupRestore(t *testing.T) {
 	tok := tokenCreate(t, bin, "--config", cfg, "--agent", "bk", "--site", "dinkes")
 	tokenCreate(t, bin, "--config", cfg, "--agent", "other", "--description", "kept by the backup")
 	prepopulate(t, dataDir) // 6 h of data in blocks
-	addr := freePort(t)
+	addr := testproc.FreePort(t)
 	base := "http://" + addr
-	p := startProc(t, bin, addr, "--config", cfg, "--listen-address", addr)
+	p := testproc.Start(t, bin, addr, "--config", cfg, "--listen-address", addr)
 
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Minute)
 	var (
@@ -123,9 +124,9 @@ func TestIntegrationBackupRestore(t *testing.T) {
 			mu.Unlock()
 		}
 	}()
-	waitFor(t, 30*time.Second, "100 acknowledged batches", func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) >= 100 })
-	if _, m := getText(t, base, "/metrics"); metricValue(m, "pantau_collector_storage_blocks") < 2 {
-		t.Fatalf("no blocks to back up:\n%s", grepLines(m, "pantau_collector_storage_blocks"))
+	testproc.WaitFor(t, 30*time.Second, "100 acknowledged batches", func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) >= 100 })
+	if _, m := getText(t, base, "/metrics"); testproc.MetricValue(m, "pantau_collector_storage_blocks") < 2 {
+		t.Fatalf("no blocks to back up:\n%s", testproc.GrepLines(m, "pantau_collector_storage_blocks"))
 	}
 	bak := filepath.Join(dir, "backup-1")
 	mu.Lock()
@@ -133,8 +134,8 @@ func TestIntegrationBackupRestore(t *testing.T) {
 	mu.Unlock()
 	code, msg := execCollector(t, bin, "backup", "--config", cfg, "--out", bak)
 	if code != 0 || !strings.Contains(msg, "TSDB online") {
-		p.kill()
-		t.Fatalf("backup while writing: exit %d: %s\n%s", code, msg, p.logs)
+		p.Kill()
+		t.Fatalf("backup while writing: exit %d: %s\n%s", code, msg, p.Logs)
 	}
 	t.Logf("%s", strings.TrimSpace(msg))
 	time.Sleep(300 * time.Millisecond)
@@ -182,9 +183,9 @@ func TestIntegrationBackupRestore(t *testing.T) {
 		t.Error("no minute states in the copy")
 	}
 
-	addr2 := freePort(t)
+	addr2 := testproc.FreePort(t)
 	base2 := "http://" + addr2
-	p2 := startProc(t, bin, addr2, "--listen-address", addr2, "--data-dir", restored, "--config", cfg)
+	p2 := testproc.Start(t, bin, addr2, "--listen-address", addr2, "--data-dir", restored, "--config", cfg)
 	at := time.Now()
 	got := rawSeries(t, base2, "pantau_bk_v", at, 7*time.Hour, "agent")
 	has := map[string]bool{}
@@ -238,12 +239,12 @@ func TestIntegrationBackupRestore(t *testing.T) {
 	if a != b || a == "" {
 		t.Errorf("%s: original %s, restored %s", q, a, b)
 	}
-	p2.kill()
+	p2.Kill()
 
 	// With the collector stopped the backup copies the files; restored, it
 	// answers exactly as the original.
-	p.cmd.Process.Signal(os.Interrupt)
-	p.cmd.Wait()
+	p.Cmd.Process.Signal(os.Interrupt)
+	p.Cmd.Wait()
 	bak2 := filepath.Join(dir, "backup-2")
 	if code, msg := execCollector(t, bin, "backup", "--config", cfg, "--out", bak2); code != 0 || !strings.Contains(msg, "TSDB offline") {
 		t.Fatalf("backup with the collector stopped: exit %d: %s", code, msg)
@@ -270,8 +271,8 @@ func TestIntegrationBackupRestore(t *testing.T) {
 	if ents, _ := os.ReadDir(daily); len(ents) != 2 {
 		t.Errorf("--keep 2 left %d backups", len(ents))
 	}
-	p = startProc(t, bin, addr, "--listen-address", addr, "--config", cfg)
-	p3 := startProc(t, bin, addr2, "--listen-address", addr2, "--data-dir", restored2, "--config", cfg)
+	p = testproc.Start(t, bin, addr, "--listen-address", addr, "--config", cfg)
+	p3 := testproc.Start(t, bin, addr2, "--listen-address", addr2, "--data-dir", restored2, "--config", cfg)
 	if a, b := rawSeries(t, base, "pantau_pre_v", at, 9*time.Hour), rawSeries(t, base2, "pantau_pre_v", at, 9*time.Hour); fmt.Sprint(a) != fmt.Sprint(b) || sampleCount(a) < 6*60*20 {
 		t.Errorf("blocks: original %d samples, restored %d", sampleCount(a), sampleCount(b))
 	}
@@ -282,8 +283,8 @@ func TestIntegrationBackupRestore(t *testing.T) {
 			t.Errorf("%s: original %d samples, restored %d", sel, sampleCount(a), sampleCount(b))
 		}
 	}
-	p3.kill()
-	p.kill()
+	p3.Kill()
+	p.Kill()
 }
 
 // prepopulate writes 6 hours of 20 series (pantau_pre_v), ending 2 h ago,

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/prometheus/tsdb/wlog"
 
 	"github.com/pantau-noc/pantau/internal/testbuild"
+	"github.com/pantau-noc/pantau/internal/testproc"
 )
 
 // cxSample is one sample written to the TSDB and where its records went.
@@ -219,8 +220,8 @@ func TestIntegrationCorruptSegmentSetAside(t *testing.T) {
 			defer hook.Close()
 			cfgPath := filepath.Join(t.TempDir(), "collector.yml")
 			os.WriteFile(cfgPath, []byte(fmt.Sprintf("notifiers:\n  - {name: hook, type: webhook, url: %q}\n", hook.URL)), 0o600)
-			addr := freePort(t)
-			p := startProc(t, bin, addr, "--config", cfgPath, "--listen-address", addr, "--data-dir", dataDir)
+			addr := testproc.FreePort(t)
+			p := testproc.Start(t, bin, addr, "--config", cfgPath, "--listen-address", addr, "--data-dir", dataDir)
 			base := "http://" + addr
 			n, ex := expect.missing(t, base, time.Now(), 3*time.Hour, "pantau_cx_v")
 			if n > 0 {
@@ -241,10 +242,10 @@ func TestIntegrationCorruptSegmentSetAside(t *testing.T) {
 				t.Errorf("the set-aside copy differs from the damaged segment")
 			}
 			_, metrics := getText(t, base, "/metrics")
-			if v := metricValue(metrics, fmt.Sprintf(`pantau_collector_storage_corrupt_segments_total{damage="corrupt",log=%q}`, tc.log)); v != 1 {
+			if v := testproc.MetricValue(metrics, fmt.Sprintf(`pantau_collector_storage_corrupt_segments_total{damage="corrupt",log=%q}`, tc.log)); v != 1 {
 				t.Errorf("corrupt_segments_total{log=%q} = %v, want 1", tc.log, v)
 			}
-			if v := metricValue(metrics, `pantau_collector_storage_set_aside_bytes{damage="corrupt"}`); v != float64(len(data)) {
+			if v := testproc.MetricValue(metrics, `pantau_collector_storage_set_aside_bytes{damage="corrupt"}`); v != float64(len(data)) {
 				t.Errorf("set_aside_bytes = %v, want %d", v, len(data))
 			}
 			if tc.name == "wal-middle" {
@@ -265,18 +266,18 @@ func TestIntegrationCorruptSegmentSetAside(t *testing.T) {
 					}
 				}
 			}
-			p.kill() // its log is complete once it is gone
-			if logs := p.logs.String(); !strings.Contains(logs, "damaged write-log segment repaired") || !strings.Contains(logs, "samples_estimate=") || t.Failed() {
+			p.Kill() // its log is complete once it is gone
+			if logs := p.Logs.String(); !strings.Contains(logs, "damaged write-log segment repaired") || !strings.Contains(logs, "samples_estimate=") || t.Failed() {
 				t.Errorf("the ERROR log about the set-aside segment (or the log of a failure):\n%s", logs)
 			}
 			// The next start finds nothing to repair.
-			p = startProc(t, bin, addr, "--config", cfgPath, "--listen-address", addr, "--data-dir", dataDir)
+			p = testproc.Start(t, bin, addr, "--config", cfgPath, "--listen-address", addr, "--data-dir", dataDir)
 			if n2, _ := expect.missing(t, base, time.Now(), 3*time.Hour, "pantau_cx_v"); n2 != n {
 				t.Errorf("second start: %d missing, first %d", n2, n)
 			}
-			p.kill()
-			if strings.Contains(p.logs.String(), "repaired") {
-				t.Errorf("second start repaired again:\n%s", p.logs)
+			p.Kill()
+			if strings.Contains(p.Logs.String(), "repaired") {
+				t.Errorf("second start repaired again:\n%s", p.Logs)
 			}
 		})
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/pantau-noc/pantau/internal/lab"
 	"github.com/pantau-noc/pantau/internal/testbuild"
+	"github.com/pantau-noc/pantau/internal/testproc"
 )
 
 // TestIntegrationDemo runs the demo as `make demo` does, with a real
@@ -144,9 +145,9 @@ func TestIntegrationDemo(t *testing.T) {
 		t.Errorf("the demo's agent (pid %d) still runs after the demo stopped", pid)
 	}
 
-	addr2 := freePort(t)
+	addr2 := testproc.FreePort(t)
 	cfg := writeFile(t, filepath.Join(t.TempDir(), "collector.yml"), fmt.Sprintf("data_dir: %s\ninventory: %s\n", dir, filepath.Join(dir, "inventory.yml")))
-	startProc(t, bin, addr2, "--config", cfg, "--listen-address", addr2)
+	testproc.Start(t, bin, addr2, "--config", cfg, "--listen-address", addr2)
 	cli2, err := api.NewClient(api.Config{Address: "http://" + addr2})
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/pantau-noc/pantau/internal/testbuild"
+	"github.com/pantau-noc/pantau/internal/testproc"
 )
 
 // TestIntegrationKill9KeepsAcknowledgedData writes from concurrent writers,
@@ -28,7 +29,7 @@ func TestIntegrationKill9KeepsAcknowledgedData(t *testing.T) {
 	t.Parallel()
 	bin := testbuild.Collector(t)
 	dataDir := t.TempDir()
-	addr := freePort(t)
+	addr := testproc.FreePort(t)
 	tok := tokenCreate(t, bin, "--data-dir", dataDir, "--agent", "agent-k9")
 
 	const (
@@ -61,7 +62,7 @@ func TestIntegrationKill9KeepsAcknowledgedData(t *testing.T) {
 
 	next := 0 // batch numbers continue across cycles
 	for c := 0; c < cycles; c++ {
-		p := startProc(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
+		p := testproc.Start(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
 		var (
 			wg     sync.WaitGroup
 			once   sync.Once
@@ -87,23 +88,23 @@ func TestIntegrationKill9KeepsAcknowledgedData(t *testing.T) {
 					kill := nAcked == killAfter
 					mu.Unlock()
 					if kill {
-						once.Do(p.kill)
+						once.Do(p.Kill)
 						return
 					}
 				}
 			}()
 		}
 		wg.Wait()
-		once.Do(p.kill) // in case the writers ran out first
+		once.Do(p.Kill) // in case the writers ran out first
 		next = start + 50
 	}
 
-	p := startProc(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
+	p := testproc.Start(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
 	defer func() {
 		// A clean SIGTERM: drains, exits 0, logs the stop.
-		p.cmd.Process.Signal(syscall.SIGTERM)
-		if err := p.cmd.Wait(); err != nil {
-			t.Errorf("collector exit after SIGTERM: %v\n%s", err, p.logs)
+		p.Cmd.Process.Signal(syscall.SIGTERM)
+		if err := p.Cmd.Wait(); err != nil {
+			t.Errorf("collector exit after SIGTERM: %v\n%s", err, p.Logs)
 		}
 	}()
 	cl, _ := api.NewClient(api.Config{Address: "http://" + addr})

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pantau-noc/pantau/internal/testbuild"
+	"github.com/pantau-noc/pantau/internal/testproc"
 )
 
 // diskWriter sends numbered batches of three kinds and remembers the
@@ -142,15 +143,15 @@ func (w *diskWriter) check(t *testing.T) {
 
 // startOnSmallDisk runs a collector with its data on a new 20 MB tmpfs
 // and acknowledges 30 batches (and the seed).
-func startOnSmallDisk(t *testing.T) (bin, mnt, dataDir, addr, base string, p *proc, w *diskWriter, n int) {
+func startOnSmallDisk(t *testing.T) (bin, mnt, dataDir, addr, base string, p *testproc.Proc, w *diskWriter, n int) {
 	t.Helper()
 	bin = testbuild.Collector(t)
 	mnt = mountTmpfs(t, 20<<20)
 	dataDir = filepath.Join(mnt, "data")
-	addr = freePort(t)
+	addr = testproc.FreePort(t)
 	base = "http://" + addr
 	tok := tokenCreate(t, bin, "--data-dir", dataDir, "--agent", "fd")
-	p = startProc(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
+	p = testproc.Start(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
 	w = newDiskWriter(base, tok)
 	w.seed(t)
 	for ; n < 30; n++ {
@@ -186,8 +187,8 @@ func TestIntegrationFullDiskKeepsAcknowledgedWrites(t *testing.T) {
 			}
 			code, retry, err := w.send(n)
 			if err != nil {
-				p.kill()
-				t.Fatalf("batch %d: %v\n%s", n, err, p.logs)
+				p.Kill()
+				t.Fatalf("batch %d: %v\n%s", n, err, p.Logs)
 			}
 			switch code {
 			case 204:
@@ -205,11 +206,11 @@ func TestIntegrationFullDiskKeepsAcknowledgedWrites(t *testing.T) {
 			t.Errorf("/readyz while the disk is full: %d %q; want 503 naming the reason", code, body)
 		}
 		_, metrics := getText(t, base, "/metrics")
-		if v := metricValue(metrics, "pantau_collector_storage_writable"); v != 0 {
+		if v := testproc.MetricValue(metrics, "pantau_collector_storage_writable"); v != 0 {
 			t.Errorf("pantau_collector_storage_writable = %v while full, want 0", v)
 		}
 		if round == 0 {
-			if v := metricValue(metrics, `pantau_collector_storage_write_failures_total{kind="wal_write"}`); v < 1 {
+			if v := testproc.MetricValue(metrics, `pantau_collector_storage_write_failures_total{kind="wal_write"}`); v < 1 {
 				t.Errorf(`pantau_collector_storage_write_failures_total{kind="wal_write"} = %v, want >= 1`, v)
 			}
 		}
@@ -234,23 +235,23 @@ func TestIntegrationFullDiskKeepsAcknowledgedWrites(t *testing.T) {
 		t.Errorf("/readyz after recovery: %d", code)
 	}
 	_, metrics := getText(t, base, "/metrics")
-	if v := metricValue(metrics, "pantau_collector_storage_writable"); v != 1 {
+	if v := testproc.MetricValue(metrics, "pantau_collector_storage_writable"); v != 1 {
 		t.Errorf("pantau_collector_storage_writable = %v after recovery, want 1", v)
 	}
-	if v := metricValue(metrics, "pantau_collector_storage_recoveries_total"); v < 2 {
+	if v := testproc.MetricValue(metrics, "pantau_collector_storage_recoveries_total"); v < 2 {
 		t.Errorf("pantau_collector_storage_recoveries_total = %v, want >= 2", v)
 	}
 	w.check(t)
-	p.kill()
+	p.Kill()
 	if t.Failed() {
-		t.Logf("collector log while full and recovering:\n%s", p.logs)
+		t.Logf("collector log while full and recovering:\n%s", p.Logs)
 	}
 
-	p = startProc(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
+	p = testproc.Start(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
 	w.check(t)
-	p.kill()
+	p.Kill()
 	if t.Failed() {
-		t.Logf("collector log after restart:\n%s", p.logs)
+		t.Logf("collector log after restart:\n%s", p.Logs)
 	}
 }
 
@@ -278,7 +279,7 @@ func TestIntegrationRestartWhileDiskFull(t *testing.T) {
 			failures++
 		}
 	}
-	p.kill()
+	p.Kill()
 	// Still full, and fill what the dead process's files gave back.
 	fill(t, mnt, 0)
 
@@ -295,7 +296,7 @@ func TestIntegrationRestartWhileDiskFull(t *testing.T) {
 				t.Errorf("start %d on a full disk: a write got %d %v", i, code, err)
 			}
 			n++
-			cmd.kill()
+			cmd.Kill()
 		} else if !strings.Contains(logs, "free") {
 			t.Errorf("start %d on a full disk refused without saying to free space:\n%s", i, logs)
 		}
@@ -303,39 +304,39 @@ func TestIntegrationRestartWhileDiskFull(t *testing.T) {
 
 	os.Remove(filler)
 	w.noIDs = false
-	p = startProc(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
+	p = testproc.Start(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
 	w.check(t)
 	deadline := time.Now().Add(time.Minute)
 	for target := w.batches + 30; w.batches < target; n++ {
 		w.sendUntilAcked(t, n, deadline)
 	}
-	p.kill()
-	p = startProc(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
+	p.Kill()
+	p = testproc.Start(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
 	w.check(t)
-	p.kill()
+	p.Kill()
 	if t.Failed() {
-		t.Logf("collector log:\n%s", p.logs)
+		t.Logf("collector log:\n%s", p.Logs)
 	}
 }
 
 // startProcMaybe starts `bin serve` and waits until it is listening
 // (ready or not) or has exited; ready reports which.
-func startProcMaybe(t *testing.T, bin, addr string, args ...string) (*proc, string, bool) {
+func startProcMaybe(t *testing.T, bin, addr string, args ...string) (*testproc.Proc, string, bool) {
 	t.Helper()
-	p := launch(t, bin, args)
-	pid := p.cmd.Process.Pid
+	p := testproc.Launch(t, bin, args...)
+	pid := p.Cmd.Process.Pid
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		if !alive(pid) {
-			p.cmd.Wait()
-			return p, p.logs.String(), false
+		if !testproc.Alive(pid) {
+			p.Cmd.Wait()
+			return p, p.Logs.String(), false
 		}
 		if code, err := httpStatus("http://" + addr + "/healthz"); err == nil && code == 200 {
 			return p, "", true
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	p.kill()
-	t.Fatalf("collector neither listening nor exited after 60s:\n%s", p.logs)
+	p.Kill()
+	t.Fatalf("collector neither listening nor exited after 60s:\n%s", p.Logs)
 	return nil, "", false
 }

@@ -10,20 +10,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/pantau-noc/pantau/internal/lab"
 )
 
 // slaTestInventory is the one-link inventory of the collector's tests.
@@ -33,18 +29,6 @@ sites:
 links:
   - {id: dinkes-wan, site: dinkes, type: fibre, bandwidth: 20Mbps, icmp: {target: 127.0.0.2}, snmp: {device: rtr-dinkes, interface: ether1}}
 `
-
-// waitFor polls ok every 200 ms until it holds, failing the test after d.
-func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
 
 // writeFile writes data to path (0600) and returns path.
 func writeFile(t *testing.T, path, data string) string {
@@ -189,95 +173,6 @@ func sampleCount(m map[string][]rawSample) int {
 	return n
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// freePorts returns n distinct free loopback addresses: all are held
-// open until every one is chosen, so none is handed out twice.
-func freePorts(t *testing.T, n int) []string {
-	t.Helper()
-	var out []string
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		out = append(out, l.Addr().String())
-	}
-	return out
-}
-
-type proc struct {
-	cmd  *exec.Cmd
-	logs *lab.SyncBuffer
-}
-
-// startProc runs `bin serve` with args, waits until addr answers
-// /readyz, and makes sure the answer is this process's: a collector that
-// exited at start (its port taken) fails the test. The process dies with
-// the test process and is killed by PID at cleanup.
-func startProc(t *testing.T, bin, addr string, args ...string) *proc {
-	t.Helper()
-	p := launch(t, bin, args)
-	pid := p.cmd.Process.Pid
-	waitFor(t, 60*time.Second, "collector "+addr+" ready", func() bool {
-		if !alive(pid) {
-			t.Fatalf("collector %s exited at start:\n%s", addr, p.logs)
-		}
-		res, err := http.Get("http://" + addr + "/readyz")
-		if err != nil {
-			return false
-		}
-		res.Body.Close()
-		return res.StatusCode == 200
-	})
-	return p
-}
-
-// launch starts `bin serve --log.level warn args...`; the process dies
-// with the test process and is killed by PID at cleanup.
-func launch(t *testing.T, bin string, args []string) *proc {
-	t.Helper()
-	p := &proc{logs: &lab.SyncBuffer{}}
-	p.cmd = exec.Command(bin, append([]string{"serve", "--log.level", "warn"}, args...)...)
-	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			p.cmd.Process.Kill()
-			p.cmd.Wait()
-		}
-	})
-	return p
-}
-
-// alive reports whether process pid runs (exists and is not a zombie).
-func alive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	i := bytes.LastIndexByte(b, ')')
-	return i > 0 && len(b) > i+2 && b[i+2] != 'Z'
-}
-
-// kill sends SIGKILL to the process it started (by PID) and reaps it.
-func (p *proc) kill() {
-	p.cmd.Process.Signal(syscall.SIGKILL)
-	p.cmd.Wait()
-}
-
 // mountTmpfs mounts a tmpfs of size bytes on a new directory and unmounts
 // it at cleanup (after the processes the test started are gone).
 func mountTmpfs(t *testing.T, size int64) string {
@@ -369,20 +264,6 @@ func getText(t *testing.T, base, path string) (int, string) {
 	return res.StatusCode, string(b)
 }
 
-// metricValue returns the value of the sample line of /metrics that starts
-// with series (a name with its labels exactly as printed), or -1.
-func metricValue(body, series string) float64 {
-	for l := range strings.Lines(body) {
-		if rest, ok := strings.CutPrefix(l, series+" "); ok {
-			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
-			if err == nil {
-				return v
-			}
-		}
-	}
-	return -1
-}
-
 // ackedSamples tracks the samples of acknowledged writes, to find them again.
 type ackedSamples struct {
 	want map[string][]rawSample // series id (sorted labels) -> samples
@@ -452,17 +333,6 @@ func httpStatus(url string) (int, error) {
 	}
 	res.Body.Close()
 	return res.StatusCode, nil
-}
-
-// grepLines returns the lines of s that contain sub.
-func grepLines(s, sub string) string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, sub) {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
 }
 
 // getReport GETs base's report API for period and decodes it.

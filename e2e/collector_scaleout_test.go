@@ -20,6 +20,7 @@ import (
 	"github.com/pantau-noc/pantau/internal/lab"
 	"github.com/pantau-noc/pantau/internal/testbuild"
 	"github.com/pantau-noc/pantau/internal/testengine"
+	"github.com/pantau-noc/pantau/internal/testproc"
 	"github.com/prometheus/client_golang/api"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
@@ -36,7 +37,7 @@ func startVM(t *testing.T) string {
 
 type scaleNode struct {
 	name, dir, addr, cfg string
-	p                    *proc
+	p                    *testproc.Proc
 }
 
 func (n *scaleNode) base() string { return "http://" + n.addr }
@@ -101,7 +102,7 @@ func TestIntegrationScaleOut(t *testing.T) {
 	invAll := write(filepath.Join(work, "inv-all.yml"), scaleInvAll)
 
 	nodes := map[string]*scaleNode{}
-	addrs := freePorts(t, 6)
+	addrs := testproc.FreePorts(t, 6)
 	for i, n := range []struct {
 		name, inv string
 		remote    bool
@@ -136,7 +137,7 @@ func TestIntegrationScaleOut(t *testing.T) {
 
 	for _, name := range []string{"a", "b", "s", "c"} {
 		nd := nodes[name]
-		nd.p = startProc(t, bin, nd.addr, "--config", nd.cfg)
+		nd.p = testproc.Start(t, bin, nd.addr, "--config", nd.cfg)
 	}
 	start := time.Now()
 	var agents []*exec.Cmd
@@ -175,16 +176,16 @@ func TestIntegrationScaleOut(t *testing.T) {
 	}
 	// normal operation: a holds several rounds; then a is killed and
 	// stays down while the agents take rounds that are queued for it
-	waitFor(t, 60*time.Second, "5 rounds of agent-x at a", func() bool { return rounds(nodes["a"].base(), start) >= 5 })
-	nodes["a"].p.kill()
+	testproc.WaitFor(t, 60*time.Second, "5 rounds of agent-x at a", func() bool { return rounds(nodes["a"].base(), start) >= 5 })
+	nodes["a"].p.Kill()
 	killed := time.Now()
 	t.Logf("collector a killed at +%s", killed.Sub(start).Round(time.Second))
-	waitFor(t, 60*time.Second, "10 rounds of agent-x at c while a is down", func() bool { return rounds(nodes["c"].base(), killed) >= 10 })
-	nodes["a"].p = startProc(t, bin, nodes["a"].addr, "--config", nodes["a"].cfg)
+	testproc.WaitFor(t, 60*time.Second, "10 rounds of agent-x at c while a is down", func() bool { return rounds(nodes["c"].base(), killed) >= 10 })
+	nodes["a"].p = testproc.Start(t, bin, nodes["a"].addr, "--config", nodes["a"].cfg)
 	restarted := time.Now()
 	t.Logf("collector a restarted at +%s", restarted.Sub(start).Round(time.Second))
 	// a takes the backlog and new rounds again
-	waitFor(t, 90*time.Second, "rounds taken after the restart to reach a", func() bool { return rounds(nodes["a"].base(), restarted) >= 3 })
+	testproc.WaitFor(t, 90*time.Second, "rounds taken after the restart to reach a", func() bool { return rounds(nodes["a"].base(), restarted) >= 3 })
 	// the agents stop (SIGTERM keeps their queues); everything they took
 	// must now reach every collector and, through a, b and s, the engine
 	for _, cmd := range agents {
@@ -220,7 +221,7 @@ func TestIntegrationScaleOut(t *testing.T) {
 			}
 		})
 	}
-	waitFor(t, 3*time.Minute, "the agents' queues to be delivered to every collector", func() bool {
+	testproc.WaitFor(t, 3*time.Minute, "the agents' queues to be delivered to every collector", func() bool {
 		for _, d := range drains {
 			res, err := http.Get(d + "/metrics")
 			if err != nil {
@@ -255,7 +256,7 @@ func TestIntegrationScaleOut(t *testing.T) {
 	}
 	// a, b and s have acknowledged everything; their remote write
 	// reaches the engine
-	waitFor(t, 2*time.Minute, "the engine to hold every sample of the reference", func() bool {
+	testproc.WaitFor(t, 2*time.Minute, "the engine to hold every sample of the reference", func() bool {
 		got := rawSeries(t, vm, sel, end, rng)
 		for id, ss := range want {
 			if len(got[id]) != len(ss) {
@@ -416,7 +417,7 @@ func TestIntegrationRemoteOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	dataDir := filepath.Join(dir, "data")
-	addr := freePort(t)
+	addr := testproc.FreePort(t)
 	base := "http://" + addr
 	cfgPath := writeFile(t, filepath.Join(dir, "collector.yml"), fmt.Sprintf(`listen_address: %s
 data_dir: %s
@@ -434,7 +435,7 @@ alerting:
     - {name: HighLoss, kind: loss, threshold: 0.5, for: 0s, clear_for: 0s}
 `, addr, dataDir, invPath, vm, vm, hook.URL))
 	tok := tokenCreate(t, bin, "--data-dir", dataDir, "--agent", "agent-1", "--site", "dinkes")
-	startProc(t, bin, addr, "--config", cfgPath)
+	testproc.Start(t, bin, addr, "--config", cfgPath)
 	write := func(body string) (int, string) {
 		t.Helper()
 		code, _, err := postWith(context.Background(), base+"/api/v2/write?precision=s", tok, "", []byte(body))
@@ -477,7 +478,7 @@ alerting:
 	}
 	// the collector's own query API answers from the engine, with the
 	// inventory labels added at ingest
-	waitFor(t, 60*time.Second, "the samples to reach the engine", func() bool {
+	testproc.WaitFor(t, 60*time.Second, "the samples to reach the engine", func() bool {
 		return len(rawSeries(t, vm, `pantau_icmp_up{link="dinkes-wan"}`, end.Add(time.Second), time.Hour)) == 1
 	})
 	if v := query(`pantau_icmp_up{link="dinkes-wan",site="dinkes",opd="dinkes"}`, end); len(v) != 1 || v[0].Value != 1 {
@@ -516,6 +517,6 @@ alerting:
 	}
 	_, metrics := getText(t, base, "/metrics")
 	if !strings.Contains(metrics, `pantau_remote_write_samples_total{endpoint="vm",result="sent"}`) {
-		t.Errorf("remote-write metrics missing:\n%s", grepLines(metrics, "pantau_remote_write"))
+		t.Errorf("remote-write metrics missing:\n%s", testproc.GrepLines(metrics, "pantau_remote_write"))
 	}
 }
