@@ -81,12 +81,13 @@ func cmdMaintenance(ctx context.Context, args []string, stdout, stderr io.Writer
 				zoneName = site.Location.String()
 			}
 		}
-		var loc *time.Location
+		var inv *inventory.Inventory
 		if zoneName == "" {
-			inv, _ := loadInventory(cfg) // nil without one: the Pemda's zone is then report.time_zone or WIB
-			loc = inventory.PemdaZone(cfg.Report.TimeZone, inv)
-		} else if loc, err = inventory.ParseZone(zoneName); err != nil {
-			return usageError{err}
+			inv, _ = loadInventory(cfg) // nil without one: the Pemda's zone is then report.time_zone or WIB
+		}
+		loc, err := datesZone(cfg, inv, zoneName)
+		if err != nil {
+			return err
 		}
 		parseT := func(flagName, v string, required bool) (time.Time, error) {
 			if v == "" {

@@ -54,3 +54,64 @@ func TestInventoryAndReviewCommands(t *testing.T) {
 		t.Errorf("followup list as of before the close: %s", stdout)
 	}
 }
+
+// TestDatesZone: the dates of `sla rebuild`, `maintenance add --scope
+// all` and `report` are the Pemda's (here the zone all sites share, WIT)
+// unless --zone names another; an unknown zone is a usage error (exit 2)
+// naming it.
+func TestDatesZone(t *testing.T) {
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "inventory.yml")
+	os.WriteFile(inv, []byte(`sites:
+  - {id: dinkes, name: Dinas Kesehatan, kind: opd, timezone: WIT}
+links:
+  - {id: dinkes-wan, site: dinkes, type: fibre, icmp: {target: 127.0.0.2}}
+`), 0o600)
+	data := filepath.Join(dir, "data")
+	os.MkdirAll(filepath.Join(data, "tsdb", "wal"), 0o755) // an empty TSDB
+	cfg := filepath.Join(dir, "collector.yml")
+	os.WriteFile(cfg, []byte("data_dir: "+data+"\ninventory: "+inv+"\n"), 0o600)
+
+	for _, tc := range []struct {
+		zone, want string
+	}{
+		{"", "between 2026-10-01T00:00:00+09:00 and 2026-10-02T00:00:00+09:00"},
+		{"WIB", "between 2026-10-01T00:00:00+07:00 and 2026-10-02T00:00:00+07:00"},
+		{"Asia/Makassar", "between 2026-10-01T00:00:00+08:00 and 2026-10-02T00:00:00+08:00"},
+	} {
+		args := []string{"sla", "rebuild", "--config", cfg, "--from", "2026-10-01", "--to", "2026-10-02", "--log.level", "warn"}
+		if tc.zone != "" {
+			args = append(args, "--zone", tc.zone)
+		}
+		if code, stdout, errOut := cli(t, args...); code != 0 || !strings.Contains(stdout, tc.want) {
+			t.Errorf("sla rebuild --zone %q: exit %d, want %q in\n%s%s", tc.zone, code, tc.want, stdout, errOut)
+		}
+	}
+
+	add := func(zone string) (int, string, string) {
+		args := []string{"maintenance", "add", "--config", cfg, "--scope", "all", "--start", "2026-10-01T00:00", "--end", "2026-10-01T02:00", "--reason", "uji"}
+		if zone != "" {
+			args = append(args, "--zone", zone)
+		}
+		return cli(t, args...)
+	}
+	if code, stdout, errOut := add(""); code != 0 || !strings.Contains(stdout, "2026-10-01 00:00 WIT – 2026-10-01 02:00 WIT") {
+		t.Errorf("maintenance add: exit %d\n%s%s", code, stdout, errOut)
+	}
+	if code, stdout, errOut := add("WITA"); code != 0 || !strings.Contains(stdout, "2026-10-01 00:00 WITA – 2026-10-01 02:00 WITA") {
+		t.Errorf("maintenance add --zone WITA: exit %d\n%s%s", code, stdout, errOut)
+	}
+
+	for _, args := range [][]string{
+		{"sla", "rebuild", "--config", cfg, "--from", "2026-10-01", "--zone", "Mars"},
+		{"maintenance", "add", "--config", cfg, "--scope", "all", "--start", "2026-10-01T00:00", "--end", "2026-10-01T02:00", "--reason", "uji", "--zone", "Mars"},
+		{"report", "--config", cfg, "--period", "2026-10-01", "--zone", "Mars"},
+	} {
+		if code, _, errOut := cli(t, args...); code != 2 || !strings.Contains(errOut, `unknown time zone "Mars"`) {
+			t.Errorf("%s --zone Mars: exit %d, want 2 naming the zone\n%s", args[0], code, errOut)
+		}
+	}
+	if _, stdout, _ := cli(t, "maintenance", "list", "--config", cfg); strings.Count(stdout, "uji") != 2 {
+		t.Errorf("a refused window was stored, or a good one lost:\n%s", stdout)
+	}
+}

@@ -60,6 +60,19 @@ func loadInventory(cfg *config.Config) (*inventory.Inventory, error) {
 	return inventory.Load(cfg.Inventory)
 }
 
+// datesZone is the zone a command reads the dates it is given in: --zone
+// when given, else the Pemda's (inventory.PemdaZone; inv may be nil).
+func datesZone(cfg *config.Config, inv *inventory.Inventory, zoneFlag string) (*time.Location, error) {
+	if zoneFlag == "" {
+		return inventory.PemdaZone(cfg.Report.TimeZone, inv), nil
+	}
+	loc, err := inventory.ParseZone(zoneFlag)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return loc, nil
+}
+
 // zoneHelp describes where a command's dates are read, for --help.
 const zoneHelp = "time zone of the dates given: WIB, WITA, WIT or IANA (default: the Pemda's: report.time_zone in collector.yml, else the inventory's defaults.timezone or the zone all its sites share, else WIB)"
 
@@ -129,11 +142,9 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	loc := inventory.PemdaZone(cfg.Report.TimeZone, inv)
-	if *zoneName != "" {
-		if loc, err = inventory.ParseZone(*zoneName); err != nil {
-			return usageError{err}
-		}
+	loc, err := datesZone(cfg, inv, *zoneName)
+	if err != nil {
+		return err
 	}
 	ws, err := db.Maintenance(ctx)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/report"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
@@ -61,11 +60,9 @@ func cmdSLA(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	to, from := time.Now(), time.Now().Add(-cfg.Storage.OutOfOrderWindow.Std())
-	loc := inventory.PemdaZone(cfg.Report.TimeZone, inv)
-	if *zoneName != "" {
-		if loc, err = inventory.ParseZone(*zoneName); err != nil {
-			return usageError{err}
-		}
+	loc, err := datesZone(cfg, inv, *zoneName)
+	if err != nil {
+		return err
 	}
 	day := func(flag, v string) (time.Time, error) {
 		t, err := time.ParseInLocation("2006-01-02", v, loc)
