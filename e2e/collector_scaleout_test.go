@@ -181,6 +181,11 @@ func TestIntegrationScaleOut(t *testing.T) {
 	killed := time.Now()
 	t.Logf("collector a killed at +%s", killed.Sub(start).Round(time.Second))
 	testproc.WaitFor(t, 60*time.Second, "10 rounds of agent-x at c while a is down", func() bool { return rounds(nodes["c"].base(), killed) >= 10 })
+	// a stays down across a minute boundary, and 5 rounds into the next
+	// minute, so that two minutes are refilled from the agents' backlog
+	// only in part: the minute figures must still come out exact
+	boundary := killed.Truncate(time.Minute).Add(time.Minute)
+	testproc.WaitFor(t, 70*time.Second, "a minute boundary while a is down", func() bool { return time.Now().After(boundary.Add(5 * time.Second)) })
 	nodes["a"].p = testproc.Start(t, bin, nodes["a"].addr, "--config", nodes["a"].cfg)
 	restarted := time.Now()
 	t.Logf("collector a restarted at +%s", restarted.Sub(start).Round(time.Second))
