@@ -19,6 +19,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pantau-noc/pantau/collector/internal/alert"
+	"github.com/pantau-noc/pantau/collector/internal/auth"
 	cmdline "github.com/pantau-noc/pantau/collector/internal/cli"
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/daemon"
@@ -91,6 +93,7 @@ type parts struct {
 	log    *slog.Logger
 	state  *statedb.DB
 	auth   *statedb.Authenticator
+	guard  *auth.Guard // failed authentications per source, for the gate and the write API
 	dedup  *ingest.Dedup
 	rw     *remotewrite.Queue // nil without storage.remote_write
 	store  *storage.Store
@@ -141,11 +144,11 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 	if err := state.Check(ctx); err != nil {
 		return p, err
 	}
-	auth, err := statedb.NewAuthenticator(ctx, state, log.With("component", "auth"))
+	authn, err := statedb.NewAuthenticator(ctx, state, log.With("component", "auth"))
 	if err != nil {
 		return p, err
 	}
-	p.auth = auth
+	p.auth = authn
 	dedup := ingest.NewDedup(cfg.Limits.BatchDedupBytesPerAgent)
 	p.dedup = dedup
 	window := cfg.Limits.BatchDedupWindow.Std()
@@ -209,8 +212,10 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 		return state.UpdateBatches(context.WithoutCancel(ctx), keys, dedup.TakeEvicted(), time.Now())
 	}
 
+	p.guard = auth.NewGuard(cfg.Limits.AuthFailuresPerMinute, cfg.Limits.AuthFailureAddresses)
 	ing, err := ingest.New(ingest.Options{
-		Auth:              auth,
+		Auth:              authn,
+		Guard:             p.guard,
 		Store:             store,
 		Batches:           dedup,
 		MaxBodyBytes:      cfg.Limits.MaxBodyBytes,
@@ -299,6 +304,32 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 	return p, nil
 }
 
+// gate puts access control in front of mux (collector/internal/auth):
+// every endpoint but /healthz and /readyz needs a credential.
+func (p *parts) gate(mux http.Handler) http.Handler {
+	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "pantau_http_requests_refused_total",
+		Help: "API requests refused by access control, by HTTP status (401 no or wrong credential, 403 role or OPD scope, 429 too many failures from the source, 503 credential store unreadable).",
+	}, []string{"code"})
+	for _, c := range []string{"401", "403", "429", "503"} {
+		refused.WithLabelValues(c)
+	}
+	p.reg.MustRegister(refused)
+	return auth.NewGate(auth.GateOptions{
+		Verifier:  p.auth,
+		Anonymous: p.cfg.Auth.Anonymous,
+		Guard:     p.guard,
+		Logger:    p.log.With("component", "auth"),
+		Refused:   func(code int) { refused.WithLabelValues(strconv.Itoa(code)).Inc() },
+	}, mux)
+}
+
+// isLoopback reports whether a listener's address is a loopback one.
+func isLoopback(a net.Addr) bool {
+	ta, ok := a.(*net.TCPAddr)
+	return ok && ta.IP.IsLoopback()
+}
+
 // routes puts the write API, the query API, the SLA and report API, the
 // alerts, /metrics and the health and readiness answers on one mux (and
 // Go's profiler with pprof).
@@ -366,9 +397,12 @@ func (p *parts) serve(ctx context.Context, o Options, mux *http.ServeMux) error 
 	}
 	if tlsCfg != nil {
 		ln = tls.NewListener(ln, tlsCfg)
+	} else if !isLoopback(ln.Addr()) {
+		log.Warn("the HTTP API listens on a non-loopback address over plain HTTP: tokens, passwords and measurements travel in clear text; set tls.cert_file and tls.key_file (docs/install.md, \"Firewall and TLS\")",
+			"address", ln.Addr().String())
 	}
 	srv := &http.Server{
-		Handler:           recoverPanics(whileReopening(mux, store), log.With("component", "http")),
+		Handler:           recoverPanics(whileReopening(p.gate(mux), store), log.With("component", "http")),
 		ReadHeaderTimeout: 10 * time.Second,
 		// Bodies of tens of MiB over a slow VSAT link take minutes (the
 		// write API also wants limits.min_body_rate_bytes_per_second).

@@ -7,18 +7,14 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/daemon"
-	"github.com/pantau-noc/pantau/collector/internal/statedb"
 	"github.com/pantau-noc/pantau/internal/buildinfo"
 	"github.com/pantau-noc/pantau/internal/logflags"
 )
@@ -246,123 +242,6 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: OK\n", *path)
 	return nil
-}
-
-func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError{errors.New("missing subcommand: create, revoke or list")}
-	}
-	sub, rest := args[0], args[1:]
-	var c common
-	fs := newFlagSet("token "+sub, "token "+sub+" [flags]", stderr)
-	fs.StringVar(&c.config, "config", "", "path to collector.yml, for data_dir")
-	fs.StringVar(&c.dataDir, "data-dir", "", "data directory, overriding the config")
-	c.log.Register(fs)
-	var (
-		agent, id, desc, format string
-		sites                   stringList
-	)
-	switch sub {
-	case "create":
-		fs.StringVar(&agent, "agent", "", "agent id the token belongs to (required); it becomes the agent label of every series")
-		fs.Var(&sites, "site", "site tag the agent may write (repeatable); default: any")
-		fs.StringVar(&desc, "description", "", "free text, e.g. where the agent runs")
-	case "revoke":
-		fs.StringVar(&id, "id", "", "token id to revoke (see token list)")
-		fs.StringVar(&agent, "agent", "", "revoke every token of this agent")
-	case "list":
-		fs.StringVar(&format, "format", "table", "output format: table or json")
-	default:
-		return usageError{fmt.Errorf("unknown subcommand %q: use create, revoke or list", sub)}
-	}
-	if err := parse(fs, rest); err != nil {
-		return err
-	}
-	cfg, err := c.load()
-	if err != nil {
-		return err
-	}
-	db, err := statedb.Open(ctx, cfg.DataDir)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	switch sub {
-	case "create":
-		if agent == "" {
-			return usageError{errors.New("--agent is required")}
-		}
-		tok, t, err := db.CreateToken(ctx, agent, sites, desc)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stderr, "created token %s for agent %s in %s; store it now, it is not shown again\n", t.ID, t.Agent, db.Path())
-		fmt.Fprintln(stdout, tok)
-	case "revoke":
-		switch {
-		case id != "" && agent != "", id == "" && agent == "":
-			return usageError{errors.New("give exactly one of --id or --agent")}
-		case id != "":
-			if err := db.RevokeToken(ctx, id); err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "revoked token %s\n", id)
-		default:
-			n, err := db.RevokeAgent(ctx, agent)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "revoked %d token(s) of agent %s\n", n, agent)
-		}
-	case "list":
-		list, err := db.ListTokens(ctx)
-		if err != nil {
-			return err
-		}
-		return printTokens(stdout, list, format)
-	}
-	return nil
-}
-
-func printTokens(w io.Writer, list []statedb.Token, format string) error {
-	type row struct {
-		ID          string   `json:"id"`
-		Agent       string   `json:"agent"`
-		Sites       []string `json:"sites"`
-		Description string   `json:"description"`
-		Created     string   `json:"created"`
-		Revoked     string   `json:"revoked,omitempty"`
-	}
-	rows := make([]row, 0, len(list))
-	for _, t := range list {
-		r := row{ID: t.ID, Agent: t.Agent, Sites: t.Sites, Description: t.Description, Created: t.CreatedAt.Format(time.RFC3339)}
-		if !t.RevokedAt.IsZero() {
-			r.Revoked = t.RevokedAt.Format(time.RFC3339)
-		}
-		rows = append(rows, r)
-	}
-	switch format {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
-	case "table":
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tAGENT\tSITES\tCREATED\tSTATE\tDESCRIPTION")
-		for _, r := range rows {
-			state := "active"
-			if r.Revoked != "" {
-				state = "revoked " + r.Revoked
-			}
-			sites := strings.Join(r.Sites, ",")
-			if sites == "" {
-				sites = "*"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Agent, sites, r.Created, state, r.Description)
-		}
-		return tw.Flush()
-	}
-	return usageError{fmt.Errorf("--format: must be one of table, json (got %q)", format)}
 }
 
 type stringList []string

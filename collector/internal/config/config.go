@@ -49,6 +49,7 @@ type Config struct {
 	Ingest        IngestConfig  `yaml:"ingest"`
 	Inventory     string        `yaml:"inventory"`
 	Report        ReportConfig  `yaml:"report"`
+	Auth          AuthConfig    `yaml:"auth"`
 	// Notifiers are the chat and webhook endpoints alerts go to.
 	Notifiers []notify.Config `yaml:"notifiers"`
 	// Alerting holds the alert rules and routes (used when notifiers are
@@ -170,6 +171,16 @@ const (
 	MemoryLimitFractionHost   = 0.5
 )
 
+// AuthConfig configures access control. Every endpoint except /healthz
+// and /readyz needs a credential (docs/api.md).
+type AuthConfig struct {
+	// Anonymous is the role of requests without a credential: "" (none,
+	// the default: 401) or "viewer", for a lab on a trusted network.
+	Anonymous string `yaml:"anonymous"`
+	// MaxEvidenceBytes bounds one uploaded evidence file.
+	MaxEvidenceBytes int64 `yaml:"max_evidence_bytes"`
+}
+
 // IngestConfig tunes the write path.
 type IngestConfig struct {
 	StringFields string `yaml:"string_fields"`
@@ -181,6 +192,7 @@ func Default() *Config {
 		ListenAddress: "0.0.0.0:9810",
 		DataDir:       "pantau-data",
 		TLS:           TLSConfig{ClientAuth: ClientAuthNone},
+		Auth:          AuthConfig{MaxEvidenceBytes: 20 << 20},
 		Storage: StorageConfig{
 			Retention:        Duration(400 * 24 * time.Hour),
 			OutOfOrderWindow: Duration(7 * 24 * time.Hour),
@@ -290,6 +302,11 @@ func (c *Config) Validate() error {
 	oneOf("tls.client_auth", t.ClientAuth, ClientAuthNone, ClientAuthOptional, ClientAuthRequire)
 	if (t.ClientAuth == ClientAuthOptional || t.ClientAuth == ClientAuthRequire) && t.ClientCAFile == "" {
 		add("tls.client_auth", "%q needs tls.client_ca_file, the CA that signs client certificates", t.ClientAuth)
+	}
+
+	oneOf("auth.anonymous", c.Auth.Anonymous, "", "viewer")
+	if c.Auth.MaxEvidenceBytes <= 0 || c.Auth.MaxEvidenceBytes > 1<<30 {
+		add("auth.max_evidence_bytes", "must be between 1 and 1073741824 bytes (got %d)", c.Auth.MaxEvidenceBytes)
 	}
 
 	s := c.Storage

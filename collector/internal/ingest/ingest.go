@@ -37,6 +37,7 @@ import (
 
 	"github.com/pantau-noc/pantau/collector/internal/sla"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
+	"github.com/pantau-noc/pantau/collector/internal/auth"
 	"github.com/pantau-noc/pantau/internal/wire/lineproto"
 	"github.com/pantau-noc/pantau/internal/wire/schema"
 )
@@ -58,6 +59,10 @@ type Store interface {
 type Options struct {
 	Auth  Authenticator
 	Store Store
+	// Guard counts failed authentications per source address; nil: the
+	// handler makes its own from AuthFailuresPerMinute and
+	// AuthFailureAddresses. The daemon shares one with the API gate.
+	Guard *auth.Guard
 	// Batches records acknowledged Pantau-Batch ids; may be nil.
 	Batches           *Dedup
 	MaxBodyBytes      int64
@@ -156,7 +161,10 @@ func New(o Options) (*Handler, error) {
 	}
 	h := &Handler{o: o, m: newMetrics(), series: registry{agents: map[string]*agentSeries{}}, sem: make(chan struct{}, o.MaxInflight),
 		agents: agentSlots{max: o.MaxInflightPerAgent, n: map[string]int{}}, bg: budget{max: o.MaxDecodedBytesInFlight},
-		guard: newAuthGuard(o.AuthFailuresPerMinute, o.AuthFailureAddresses)}
+		guard: o.Guard}
+	if h.guard == nil {
+		h.guard = newAuthGuard(o.AuthFailuresPerMinute, o.AuthFailureAddresses)
+	}
 	h.scratch.New = func() any { return new(scratch) }
 	return h, nil
 }
@@ -232,7 +240,7 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, api string) (in
 		}
 	}()
 	src := sourceOf(r)
-	if wait := h.guard.blocked(src, time.Now()); wait > 0 {
+	if wait := h.guard.Blocked(src, time.Now()); wait > 0 {
 		e := fail(http.StatusTooManyRequests, "too many requests", reasonAuthBlocked,
 			fmt.Errorf("more than %d failed authentications from %s within a minute (limits.auth_failures_per_minute): check the token, then retry", h.o.AuthFailuresPerMinute, src))
 		e.retryAfter = strconv.Itoa(int(math.Ceil(wait.Seconds())))
@@ -380,7 +388,7 @@ func (h *Handler) putBuf(bb *bodyBuf) {
 // 401 towards the address's limit. The token's secret is never logged;
 // its public id is when the token has the right shape.
 func (h *Handler) refused(src, tokenID string, e *apiError) {
-	logIt, suppressed := h.guard.refused(src, e.status == http.StatusUnauthorized, time.Now())
+	logIt, suppressed := h.guard.Refused(src, e.status == http.StatusUnauthorized, time.Now())
 	if !logIt {
 		return
 	}
@@ -400,8 +408,14 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, api string)
 		return id, fail(http.StatusUnauthorized, "unauthorized", reasonUnauth, errors.New("unknown token"))
 	case errors.Is(err, statedb.ErrRevokedToken):
 		return id, fail(http.StatusUnauthorized, "unauthorized", reasonUnauth, errors.New("token has been revoked"))
+	case errors.Is(err, statedb.ErrExpiredToken):
+		return id, fail(http.StatusUnauthorized, "unauthorized", reasonUnauth, errors.New("token has expired"))
 	case err != nil:
 		return id, fail(http.StatusServiceUnavailable, "unavailable", reasonInternal, fmt.Errorf("check token: %w", err))
+	}
+	if id.Role != statedb.RoleAgent && id.Role != "" {
+		return id, fail(http.StatusForbidden, "forbidden", reasonForbidden,
+			fmt.Errorf("token %s is a %s token: only agent tokens write (pantau-collector token create --agent ID)", id.TokenID, id.Role))
 	}
 	return id, nil
 }

@@ -368,28 +368,28 @@ func TestAuthGuardWindowAndBound(t *testing.T) {
 	g := newAuthGuard(2, 16)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 3 {
-		logIt, _ := g.refused("10.0.0.1", true, t0.Add(time.Duration(i)*time.Second))
+		logIt, _ := g.Refused("10.0.0.1", true, t0.Add(time.Duration(i)*time.Second))
 		if logIt != (i == 0) {
 			t.Errorf("failure %d logged %v", i, logIt)
 		}
 	}
-	if w := g.blocked("10.0.0.1", t0.Add(10*time.Second)); w != 50*time.Second {
+	if w := g.Blocked("10.0.0.1", t0.Add(10*time.Second)); w != 50*time.Second {
 		t.Errorf("blocked for %s, want 50s", w)
 	}
-	if w := g.blocked("10.0.0.2", t0); w != 0 {
+	if w := g.Blocked("10.0.0.2", t0); w != 0 {
 		t.Errorf("another address blocked for %s", w)
 	}
-	if w := g.blocked("10.0.0.1", t0.Add(time.Minute)); w != 0 {
+	if w := g.Blocked("10.0.0.1", t0.Add(time.Minute)); w != 0 {
 		t.Errorf("still blocked a minute later: %s", w)
 	}
-	logIt, suppressed := g.refused("10.0.0.1", true, t0.Add(61*time.Second))
+	logIt, suppressed := g.Refused("10.0.0.1", true, t0.Add(61*time.Second))
 	if !logIt || suppressed != 3 { // two 401s and one 429 since the line
 		t.Errorf("next minute: log %v, suppressed %d, want true 3", logIt, suppressed)
 	}
 	for i := range 10000 {
-		g.refused(fmt.Sprintf("10.1.%d.%d", i/256, i%256), true, t0.Add(2*time.Minute))
+		g.Refused(fmt.Sprintf("10.1.%d.%d", i/256, i%256), true, t0.Add(2*time.Minute))
 	}
-	if n := g.len(); n > 16 {
+	if n := g.Len(); n > 16 {
 		t.Errorf("%d addresses remembered, bound 16", n)
 	}
 }

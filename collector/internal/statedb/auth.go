@@ -2,6 +2,7 @@ package statedb
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -20,11 +21,18 @@ type Authenticator struct {
 
 	mu     sync.RWMutex
 	tokens map[string]Token
+
+	argon    chan struct{} // argon2 hashes running
+	cacheKey []byte
+	pwCache  map[string]pwEntry // user name: keyed hash of a recent right password
 }
 
 // NewAuthenticator loads the token table.
 func NewAuthenticator(ctx context.Context, db *DB, logger *slog.Logger) (*Authenticator, error) {
-	a := &Authenticator{db: db, logger: logger}
+	a := &Authenticator{db: db, logger: logger, argon: make(chan struct{}, 2), cacheKey: make([]byte, 32), pwCache: map[string]pwEntry{}}
+	if _, err := rand.Read(a.cacheKey); err != nil {
+		return nil, fmt.Errorf("generate password cache key: %w", err)
+	}
 	if err := a.reload(ctx); err != nil {
 		return nil, err
 	}
@@ -75,7 +83,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, tok string) (Identity,
 	if !t.RevokedAt.IsZero() {
 		return Identity{}, ErrRevokedToken
 	}
-	return Identity{TokenID: t.ID, Agent: t.Agent, Sites: t.Sites}, nil
+	if t.Expired(time.Now()) {
+		return Identity{}, ErrExpiredToken
+	}
+	return t.Identity(), nil
 }
 
 // Agents returns the ids of agents with at least one active token.
@@ -85,7 +96,7 @@ func (a *Authenticator) Agents() []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, t := range a.tokens {
-		if t.RevokedAt.IsZero() && !seen[t.Agent] {
+		if t.Role == RoleAgent && t.RevokedAt.IsZero() && !seen[t.Agent] {
 			seen[t.Agent] = true
 			out = append(out, t.Agent)
 		}

@@ -148,6 +148,44 @@ var migrations = []string{
 		ends_ms    INTEGER NOT NULL,
 		created_ms INTEGER NOT NULL
 	);`,
+	// 7: access control. Tokens get a role (agent tokens keep "agent"),
+	// a name, an OPD scope and an expiry; users log in with a password
+	// (argon2id); every change made through the API is on record in the
+	// audit table; evidence files uploaded for follow-ups are listed by
+	// their SHA-256.
+	`ALTER TABLE tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'agent';
+	ALTER TABLE tokens ADD COLUMN name TEXT NOT NULL DEFAULT '';
+	ALTER TABLE tokens ADD COLUMN opds TEXT NOT NULL DEFAULT '';
+	ALTER TABLE tokens ADD COLUMN expires_at INTEGER;
+	CREATE TABLE users (
+		name          TEXT PRIMARY KEY,
+		password_hash TEXT NOT NULL,
+		role          TEXT NOT NULL,
+		opds          TEXT NOT NULL DEFAULT '',
+		created_at    INTEGER NOT NULL,
+		expires_at    INTEGER,
+		disabled_at   INTEGER
+	);
+	CREATE TABLE audit (
+		id         INTEGER PRIMARY KEY,
+		at_ms      INTEGER NOT NULL,
+		actor_kind TEXT NOT NULL,
+		actor_id   TEXT NOT NULL,
+		actor_name TEXT NOT NULL,
+		source     TEXT NOT NULL,
+		action     TEXT NOT NULL,
+		object     TEXT NOT NULL,
+		summary    TEXT NOT NULL
+	);
+	CREATE INDEX audit_at ON audit(at_ms);
+	CREATE TABLE evidence (
+		sha256       TEXT PRIMARY KEY,
+		size         INTEGER NOT NULL,
+		content_type TEXT NOT NULL,
+		filename     TEXT NOT NULL,
+		uploaded_ms  INTEGER NOT NULL,
+		uploaded_by  TEXT NOT NULL
+	) WITHOUT ROWID;`,
 }
 
 // Open opens (creating if needed) the state file in dataDir and brings its

@@ -28,7 +28,36 @@ var (
 	ErrRevokedToken  = errors.New("revoked token")
 	ErrTokenNotFound = errors.New("no such token")
 	ErrBadAgentID    = errors.New("invalid agent id")
+	ErrExpiredToken  = errors.New("expired token")
+	ErrBadRole       = errors.New("invalid role")
 )
+
+// Roles. An agent token writes measurements and reads nothing. A viewer
+// reads the query API, reports, alerts and records; an operator also
+// acknowledges, silences and records maintenance windows, reviews and
+// follow-ups; an admin also changes the inventory, tokens and users.
+const (
+	RoleAgent    = "agent"
+	RoleViewer   = "viewer"
+	RoleOperator = "operator"
+	RoleAdmin    = "admin"
+)
+
+// ValidRole reports whether r is a role an API token or user can hold.
+func ValidRole(r string) bool { return r == RoleViewer || r == RoleOperator || r == RoleAdmin }
+
+// checkScope validates a role and OPD list for an API token or a user.
+func checkScope(role string, opds []string) error {
+	if !ValidRole(role) {
+		return fmt.Errorf("%w %q: use viewer, operator or admin", ErrBadRole, role)
+	}
+	for _, o := range opds {
+		if !ValidID(o) {
+			return fmt.Errorf("%w: OPD %q: use 1-128 letters, digits, '.', '_' or '-'", ErrBadAgentID, o)
+		}
+	}
+	return nil
+}
 
 var idRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
@@ -36,22 +65,32 @@ var idRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 // letters, digits, '.', '_' and '-', starting with a letter or digit.
 func ValidID(s string) bool { return idRE.MatchString(s) }
 
-// Token is a stored token; the secret itself is never stored.
+// Token is a stored token; the secret itself is never stored. An agent
+// token (Role "agent") has Agent and Sites; an API token has Name, Role
+// and OPDs.
 type Token struct {
 	ID          string
+	Role        string
 	Agent       string
 	Sites       []string // allowed site tags; empty = any
+	Name        string
+	OPDs        []string // OPD scope of an API token; empty = every OPD
 	Description string
 	CreatedAt   time.Time
+	ExpiresAt   time.Time // zero: never
 	RevokedAt   time.Time // zero when active
 	hash        []byte
 }
 
-// Identity is what a valid token proves.
+// Identity is what a valid credential proves.
 type Identity struct {
-	TokenID string
+	TokenID string // the token id; "" for a user
+	User    string // the user name; "" for a token
+	Role    string
 	Agent   string
 	Sites   []string
+	Name    string
+	OPDs    []string
 }
 
 // CreateToken creates a token for agent (optionally restricted to sites)
@@ -65,6 +104,22 @@ func (s *DB) CreateToken(ctx context.Context, agent string, sites []string, desc
 			return "", Token{}, fmt.Errorf("%w: site %q: use 1-128 letters, digits, '.', '_' or '-'", ErrBadAgentID, site)
 		}
 	}
+	return s.insertToken(ctx, Token{Role: RoleAgent, Agent: agent, Sites: sites, Description: description}, "agent "+agent)
+}
+
+// CreateAPIToken creates a viewer, operator or admin token named name,
+// scoped to opds (none: every OPD), expiring at expires (zero: never).
+func (s *DB) CreateAPIToken(ctx context.Context, name, role string, opds []string, expires time.Time, description string) (string, Token, error) {
+	if !ValidID(name) {
+		return "", Token{}, fmt.Errorf("%w: token name %q: use 1-128 letters, digits, '.', '_' or '-'", ErrBadAgentID, name)
+	}
+	if err := checkScope(role, opds); err != nil {
+		return "", Token{}, err
+	}
+	return s.insertToken(ctx, Token{Role: role, Name: name, OPDs: opds, ExpiresAt: expires, Description: description}, "token "+name)
+}
+
+func (s *DB) insertToken(ctx context.Context, t Token, what string) (string, Token, error) {
 	idb := make([]byte, 10)
 	secret := make([]byte, 32)
 	if _, err := rand.Read(idb); err != nil {
@@ -73,17 +128,23 @@ func (s *DB) CreateToken(ctx context.Context, agent string, sites []string, desc
 	if _, err := rand.Read(secret); err != nil {
 		return "", Token{}, fmt.Errorf("generate token secret: %w", err)
 	}
-	id := strings.ToLower(b32.EncodeToString(idb))
+	t.ID = strings.ToLower(b32.EncodeToString(idb))
 	sec := strings.ToLower(b32.EncodeToString(secret))
 	sum := sha256.Sum256([]byte(sec))
-	t := Token{ID: id, Agent: agent, Sites: sites, Description: description, CreatedAt: time.Now().UTC().Truncate(time.Second), hash: sum[:]}
-	_, err := s.sql.ExecContext(ctx,
-		`INSERT INTO tokens (id, agent, sites, hash, description, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		id, agent, strings.Join(sites, ","), sum[:], description, t.CreatedAt.Unix())
-	if err != nil {
-		return "", Token{}, fmt.Errorf("store token for agent %s in %s: %w", agent, s.path, err)
+	t.hash = sum[:]
+	t.CreatedAt = time.Now().UTC().Truncate(time.Second)
+	var expires sql.NullInt64
+	if !t.ExpiresAt.IsZero() {
+		t.ExpiresAt = t.ExpiresAt.UTC().Truncate(time.Second)
+		expires = sql.NullInt64{Int64: t.ExpiresAt.Unix(), Valid: true}
 	}
-	return tokenPrefix + id + "_" + sec, t, nil
+	_, err := s.sql.ExecContext(ctx,
+		`INSERT INTO tokens (id, role, agent, sites, name, opds, hash, description, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.Role, t.Agent, strings.Join(t.Sites, ","), t.Name, strings.Join(t.OPDs, ","), sum[:], t.Description, t.CreatedAt.Unix(), expires)
+	if err != nil {
+		return "", Token{}, fmt.Errorf("store %s in %s: %w", what, s.path, err)
+	}
+	return tokenPrefix + t.ID + "_" + sec, t, nil
 }
 
 // RevokeToken revokes one token by id. Revoking an already revoked token is
@@ -111,7 +172,7 @@ func (s *DB) RevokeAgent(ctx context.Context, agent string) (int, error) {
 
 // ListTokens returns all tokens, newest first.
 func (s *DB) ListTokens(ctx context.Context) ([]Token, error) {
-	rows, err := s.sql.QueryContext(ctx, `SELECT id, agent, sites, hash, description, created_at, revoked_at FROM tokens ORDER BY created_at DESC, id`)
+	rows, err := s.sql.QueryContext(ctx, `SELECT `+tokenCols+` FROM tokens ORDER BY created_at DESC, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens in %s: %w", s.path, err)
 	}
@@ -129,24 +190,44 @@ func (s *DB) ListTokens(ctx context.Context) ([]Token, error) {
 
 type scanner interface{ Scan(...any) error }
 
+const tokenCols = `id, role, agent, sites, name, opds, hash, description, created_at, expires_at, revoked_at`
+
 func scanToken(r scanner) (Token, error) {
 	var (
-		t       Token
-		sites   string
-		created int64
-		revoked sql.NullInt64
+		t                Token
+		sites, opds      string
+		created          int64
+		expires, revoked sql.NullInt64
 	)
-	if err := r.Scan(&t.ID, &t.Agent, &sites, &t.hash, &t.Description, &created, &revoked); err != nil {
+	if err := r.Scan(&t.ID, &t.Role, &t.Agent, &sites, &t.Name, &opds, &t.hash, &t.Description, &created, &expires, &revoked); err != nil {
 		return Token{}, err
 	}
-	if sites != "" {
-		t.Sites = strings.Split(sites, ",")
-	}
+	t.Sites, t.OPDs = splitList(sites), splitList(opds)
 	t.CreatedAt = time.Unix(created, 0).UTC()
-	if revoked.Valid {
-		t.RevokedAt = time.Unix(revoked.Int64, 0).UTC()
-	}
+	t.ExpiresAt, t.RevokedAt = unixOrZero(expires), unixOrZero(revoked)
 	return t, nil
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+func unixOrZero(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.Unix(v.Int64, 0).UTC()
+}
+
+// Expired reports whether the token has expired at now.
+func (t *Token) Expired(now time.Time) bool { return !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) }
+
+// Identity is what the token proves.
+func (t *Token) Identity() Identity {
+	return Identity{TokenID: t.ID, Role: t.Role, Agent: t.Agent, Sites: t.Sites, Name: t.Name, OPDs: t.OPDs}
 }
 
 // splitToken returns the id and secret of a token string.
@@ -170,6 +251,6 @@ func (t *Token) check(secret string) bool {
 
 // lookupToken reads one token by id; sql.ErrNoRows when absent.
 func (s *DB) lookupToken(ctx context.Context, id string) (Token, error) {
-	row := s.sql.QueryRowContext(ctx, `SELECT id, agent, sites, hash, description, created_at, revoked_at FROM tokens WHERE id = ?`, id)
+	row := s.sql.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE id = ?`, id)
 	return scanToken(row)
 }

@@ -1,4 +1,4 @@
-package ingest
+package auth
 
 import (
 	"net"
@@ -9,14 +9,14 @@ import (
 	"time"
 )
 
-// authGuard remembers the writes refused with 401 or 403 per source
+// Guard remembers the requests refused with 401 or 403 per source
 // address (an IPv4 address, or the /64 of an IPv6 one): it rate-limits
 // their log lines to one per address per minute, and refuses further
 // requests (429) from an address that failed to authenticate more than
 // limit times within a minute, so that guessing tokens costs nothing but
 // the guesser's time. The table holds at most size addresses; when it is
 // full, stale entries go first, else an arbitrary one.
-type authGuard struct {
+type Guard struct {
 	limit int // 401s per address and minute before 429; 0: never
 	size  int
 
@@ -33,16 +33,16 @@ type addrState struct {
 
 const guardWindow = time.Minute
 
-func newAuthGuard(limit, size int) *authGuard {
+func NewGuard(limit, size int) *Guard {
 	if size <= 0 {
 		size = 4096
 	}
-	return &authGuard{limit: limit, size: size, m: map[string]*addrState{}}
+	return &Guard{limit: limit, size: size, m: map[string]*addrState{}}
 }
 
-// blocked returns how long addr must wait before writing again; 0 when
+// Blocked returns how long addr must wait before writing again; 0 when
 // it may write now. A refused request counts as suppressed in the log.
-func (g *authGuard) blocked(addr string, now time.Time) time.Duration {
+func (g *Guard) Blocked(addr string, now time.Time) time.Duration {
 	if g.limit <= 0 {
 		return 0
 	}
@@ -56,10 +56,10 @@ func (g *authGuard) blocked(addr string, now time.Time) time.Duration {
 	return s.window.Add(guardWindow).Sub(now)
 }
 
-// refused records a 401 (fail) or 403 from addr. It returns whether to
+// Refused records a 401 (fail) or 403 from addr. It returns whether to
 // log it, and how many refusals from addr were not logged since the last
 // line.
-func (g *authGuard) refused(addr string, fail bool, now time.Time) (log bool, suppressed int) {
+func (g *Guard) Refused(addr string, fail bool, now time.Time) (log bool, suppressed int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	s := g.m[addr]
@@ -84,7 +84,7 @@ func (g *authGuard) refused(addr string, fail bool, now time.Time) (log bool, su
 }
 
 // makeRoom drops entries until one more fits.
-func (g *authGuard) makeRoom(now time.Time) {
+func (g *Guard) makeRoom(now time.Time) {
 	if len(g.m) < g.size {
 		return
 	}
@@ -101,16 +101,16 @@ func (g *authGuard) makeRoom(now time.Time) {
 	}
 }
 
-func (g *authGuard) len() int {
+func (g *Guard) Len() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return len(g.m)
 }
 
-// sourceOf is the address a request came from, as the guard keys it:
+// SourceOf is the address a request came from, as the guard keys it:
 // the IPv4 address, or the /64 network of an IPv6 address (one host
 // usually has a whole /64). Proxy headers are not trusted.
-func sourceOf(r *http.Request) string {
+func SourceOf(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -127,10 +127,10 @@ func sourceOf(r *http.Request) string {
 	return p.String()
 }
 
-// tokenID returns the public id part of a token string
+// TokenID returns the public id part of a token string
 // ("pantau_<id>_<secret>"), or "" when tok does not have that shape
 // (then no part of it is safe to log).
-func tokenID(tok string) string {
+func TokenID(tok string) string {
 	rest, ok := strings.CutPrefix(tok, "pantau_")
 	if !ok {
 		return ""

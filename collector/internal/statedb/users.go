@@ -1,0 +1,282 @@
+package statedb
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Errors of the user commands and of password authentication.
+var (
+	ErrUserExists   = errors.New("user exists")
+	ErrNoSuchUser   = errors.New("no such user")
+	ErrBadPassword  = errors.New("wrong user name or password")
+	ErrUserDisabled = errors.New("user disabled")
+	ErrUserExpired  = errors.New("user expired")
+	ErrWeakPassword = errors.New("password too short")
+)
+
+// MinPasswordLen is the shortest password a user may have.
+const MinPasswordLen = 12
+
+// maxPasswordLen bounds what one login attempt may make argon2 hash.
+const maxPasswordLen = 1024
+
+// User is a person who logs in with a name and password. Its role and
+// OPD scope work as a token's.
+type User struct {
+	Name       string
+	Role       string
+	OPDs       []string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time // zero: never
+	DisabledAt time.Time // zero: active
+	hash       string
+}
+
+// Identity is what the user's password proves.
+func (u *User) Identity() Identity {
+	return Identity{User: u.Name, Role: u.Role, Name: u.Name, OPDs: u.OPDs}
+}
+
+// argon2id parameters: OWASP's recommended minimum (19 MiB, 2 passes, 1
+// lane). The Authenticator runs at most two hashes at a time, so failed
+// logins cannot make the collector's memory grow.
+const (
+	argonTime    = 2
+	argonMemory  = 19 * 1024
+	argonThreads = 1
+	argonKeyLen  = 32
+)
+
+// HashPassword returns the PHC-format argon2id hash of password.
+func HashPassword(password string) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("generate salt: %w", err)
+	}
+	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	enc := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+		enc.EncodeToString(salt), enc.EncodeToString(key)), nil
+}
+
+// checkPassword verifies password against a PHC argon2id hash.
+func checkPassword(hash, password string) bool {
+	if len(password) > maxPasswordLen {
+		return false
+	}
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var v int
+	var m, t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
+		return false
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m > 256*1024 || t > 16 || p == 0 || p > 8 {
+		return false
+	}
+	enc := base64.RawStdEncoding
+	salt, err1 := enc.DecodeString(parts[4])
+	want, err2 := enc.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(want) == 0 || len(want) > 64 {
+		return false
+	}
+	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// AddUser stores a user with password hashed (argon2id).
+func (s *DB) AddUser(ctx context.Context, u User, password string) (User, error) {
+	if !ValidID(u.Name) {
+		return User{}, fmt.Errorf("%w: user name %q: use 1-128 letters, digits, '.', '_' or '-'", ErrBadAgentID, u.Name)
+	}
+	if err := checkScope(u.Role, u.OPDs); err != nil {
+		return User{}, err
+	}
+	if len(password) < MinPasswordLen || len(password) > maxPasswordLen {
+		return User{}, fmt.Errorf("%w: use %d to %d characters", ErrWeakPassword, MinPasswordLen, maxPasswordLen)
+	}
+	h, err := HashPassword(password)
+	if err != nil {
+		return User{}, err
+	}
+	u.hash = h
+	u.CreatedAt = time.Now().UTC().Truncate(time.Second)
+	var expires sql.NullInt64
+	if !u.ExpiresAt.IsZero() {
+		u.ExpiresAt = u.ExpiresAt.UTC().Truncate(time.Second)
+		expires = sql.NullInt64{Int64: u.ExpiresAt.Unix(), Valid: true}
+	}
+	_, err = s.sql.ExecContext(ctx, `INSERT INTO users (name, password_hash, role, opds, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		u.Name, h, u.Role, strings.Join(u.OPDs, ","), u.CreatedAt.Unix(), expires)
+	if err != nil {
+		var se interface{ Code() int }
+		if errors.As(err, &se) && se.Code()&0xff == 19 { // SQLITE_CONSTRAINT
+			return User{}, fmt.Errorf("add user %s: %w", u.Name, ErrUserExists)
+		}
+		return User{}, fmt.Errorf("store user %s in %s: %w", u.Name, s.path, err)
+	}
+	return u, nil
+}
+
+const userCols = `name, password_hash, role, opds, created_at, expires_at, disabled_at`
+
+func scanUser(r scanner) (User, error) {
+	var (
+		u                 User
+		opds              string
+		created           int64
+		expires, disabled sql.NullInt64
+	)
+	if err := r.Scan(&u.Name, &u.hash, &u.Role, &opds, &created, &expires, &disabled); err != nil {
+		return User{}, err
+	}
+	u.OPDs = splitList(opds)
+	u.CreatedAt = time.Unix(created, 0).UTC()
+	u.ExpiresAt, u.DisabledAt = unixOrZero(expires), unixOrZero(disabled)
+	return u, nil
+}
+
+// ListUsers returns every user, by name.
+func (s *DB) ListUsers(ctx context.Context) ([]User, error) {
+	rows, err := s.sql.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list users in %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list users in %s: %w", s.path, err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// LookupUser reads one user; ErrNoSuchUser when absent.
+func (s *DB) LookupUser(ctx context.Context, name string) (User, error) {
+	u, err := scanUser(s.sql.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE name = ?`, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, fmt.Errorf("user %s: %w", name, ErrNoSuchUser)
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("look up user %s in %s: %w", name, s.path, err)
+	}
+	return u, nil
+}
+
+// DisableUser disables a user (its password stops working at once).
+// Disabling a disabled user is not an error.
+func (s *DB) DisableUser(ctx context.Context, name string) error {
+	res, err := s.sql.ExecContext(ctx, `UPDATE users SET disabled_at = COALESCE(disabled_at, ?) WHERE name = ?`, time.Now().Unix(), name)
+	if err != nil {
+		return fmt.Errorf("disable user %s: %w", name, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("disable user %s: %w", name, ErrNoSuchUser)
+	}
+	return nil
+}
+
+// AuthenticateUser checks a user's password. A password that was right
+// within the last passwordCacheTTL is checked against a keyed hash in
+// memory, so that Grafana's basic auth on every request does not cost an
+// argon2 hash each; at most two argon2 hashes run at a time. The user's
+// record (disabled, expired, role, scope) is read every time.
+func (a *Authenticator) AuthenticateUser(ctx context.Context, name, password string) (Identity, error) {
+	if len(password) > maxPasswordLen || !ValidID(name) {
+		return Identity{}, ErrBadPassword
+	}
+	u, err := a.db.LookupUser(ctx, name)
+	if errors.Is(err, ErrNoSuchUser) {
+		// Spend the same time as a wrong password, so that probing for
+		// user names learns nothing.
+		if err := a.hashSlot(ctx); err != nil {
+			return Identity{}, err
+		}
+		checkPassword(dummyHash(), password)
+		<-a.argon
+		return Identity{}, ErrBadPassword
+	}
+	if err != nil {
+		return Identity{}, err
+	}
+	mac := hmac.New(sha256.New, a.cacheKey)
+	mac.Write([]byte(u.hash))
+	mac.Write([]byte{0})
+	mac.Write([]byte(password))
+	sum := mac.Sum(nil)
+	now := time.Now()
+	a.mu.RLock()
+	c, hit := a.pwCache[name]
+	a.mu.RUnlock()
+	ok := hit && now.Sub(c.at) < passwordCacheTTL && hmac.Equal(c.sum, sum)
+	if !ok {
+		if err := a.hashSlot(ctx); err != nil {
+			return Identity{}, err
+		}
+		ok = checkPassword(u.hash, password)
+		<-a.argon
+		if ok {
+			a.mu.Lock()
+			if len(a.pwCache) >= maxPasswordCache {
+				clear(a.pwCache)
+			}
+			a.pwCache[name] = pwEntry{sum: sum, at: now}
+			a.mu.Unlock()
+		}
+	}
+	if !ok {
+		return Identity{}, ErrBadPassword
+	}
+	if !u.DisabledAt.IsZero() {
+		return Identity{}, ErrUserDisabled
+	}
+	if !u.ExpiresAt.IsZero() && !now.Before(u.ExpiresAt) {
+		return Identity{}, ErrUserExpired
+	}
+	return u.Identity(), nil
+}
+
+// hashSlot waits for one of the argon2 slots; the caller releases it.
+func (a *Authenticator) hashSlot(ctx context.Context) error {
+	select {
+	case a.argon <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("check password: %w", ctx.Err())
+	}
+}
+
+const (
+	passwordCacheTTL = 5 * time.Minute
+	maxPasswordCache = 4096
+)
+
+type pwEntry struct {
+	sum []byte
+	at  time.Time
+}
+
+// dummyHash is checked for unknown user names.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("pantau-no-such-user")
+	return h
+})
