@@ -35,9 +35,9 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 
+	"github.com/pantau-noc/pantau/collector/internal/auth"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
-	"github.com/pantau-noc/pantau/collector/internal/auth"
 	"github.com/pantau-noc/pantau/internal/wire/lineproto"
 	"github.com/pantau-noc/pantau/internal/wire/schema"
 )
