@@ -308,7 +308,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 // every endpoint but /healthz and /readyz needs a credential.
 func (p *parts) gate(mux http.Handler) http.Handler {
 	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "pantau_http_requests_refused_total",
+		Name: "pantau_collector_http_requests_refused_total",
 		Help: "API requests refused by access control, by HTTP status (401 no or wrong credential, 403 role or OPD scope, 429 too many failures from the source, 503 credential store unreadable).",
 	}, []string{"code"})
 	for _, c := range []string{"401", "403", "429", "503"} {

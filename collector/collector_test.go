@@ -30,6 +30,7 @@ import (
 
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/notify"
+	"github.com/pantau-noc/pantau/internal/testproc"
 )
 
 // testCollector runs the collector in-process on a loopback port.
@@ -40,7 +41,8 @@ type testCollector struct {
 	cancel  context.CancelFunc
 	done    chan error
 	logs    *syncBuffer
-	httpCli *http.Client
+	httpCli *http.Client // sends the admin token
+	admin   string       // an unscoped admin token, for the tests' reads
 }
 
 type syncBuffer struct {
@@ -92,7 +94,23 @@ func startCollector(t *testing.T, mod func(*config.Config)) *testCollector {
 		t.Fatal("collector did not start within 60s")
 	}
 	t.Cleanup(func() { tc.stop() })
+	tc.admin = tc.apiToken("test-admin", "admin")
+	tc.httpCli = testproc.BearerClient(tc.admin, 30*time.Second)
 	return tc
+}
+
+// apiToken creates an API token with the CLI.
+func (tc *testCollector) apiToken(name, role string, opds ...string) string {
+	tc.t.Helper()
+	args := []string{"token", "create", "--data-dir", tc.cfg.DataDir, "--name", name, "--role", role}
+	for _, o := range opds {
+		args = append(args, "--opd", o)
+	}
+	code, out, errOut := cli(tc.t, args...)
+	if code != 0 {
+		tc.t.Fatalf("token create: exit %d: %s", code, errOut)
+	}
+	return strings.TrimSpace(out)
 }
 
 func (tc *testCollector) stop() {
@@ -364,7 +382,7 @@ func TestIntegrationTLS(t *testing.T) {
 	pool := x509.NewCertPool()
 	pool.AddCert(ca)
 	// Without a client certificate the handshake fails.
-	tc.httpCli = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	tc.httpCli = &http.Client{Timeout: 10 * time.Second, Transport: testproc.Bearer(tc.admin, &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}})}
 	if _, err := tc.httpCli.Get(tc.base + "/healthz"); err == nil {
 		t.Fatal("TLS without client certificate accepted")
 	}

@@ -219,6 +219,16 @@ func procTokens(t *testing.T, dataDir string, agents ...string) []string {
 	return out
 }
 
+// procAdmin creates an unscoped admin token in dataDir, for reads.
+func procAdmin(t *testing.T, dataDir string) string {
+	t.Helper()
+	var o, e bytes.Buffer
+	if code := Main(context.Background(), []string{"token", "create", "--data-dir", dataDir, "--name", "test-admin", "--role", "admin"}, &o, &e); code != 0 {
+		t.Fatalf("token create: %s", e.String())
+	}
+	return strings.TrimSpace(o.String())
+}
+
 // procStatus reads a field of /proc/<pid>/status in bytes (VmRSS, VmHWM).
 func procStatus(t *testing.T, pid int, field string) int64 {
 	t.Helper()
@@ -477,9 +487,9 @@ func TestIntegrationGzipBombsBoundedMemory(t *testing.T) {
 }
 
 // scrapeMetric reads one sample of the collector's /metrics.
-func scrapeMetric(t *testing.T, base, series string) float64 {
+func scrapeMetric(t *testing.T, base, token, series string) float64 {
 	t.Helper()
-	res, err := http.Get(base + "/metrics")
+	res, err := testproc.BearerClient(token, 30*time.Second).Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -523,6 +533,7 @@ func TestIntegrationBatchIDsBounded(t *testing.T) {
 	bin := testbuild.Collector(t)
 	dataDir := t.TempDir()
 	toks := procTokens(t, dataDir, "agent-ids")
+	admin := procAdmin(t, dataDir)
 	p, base := serveProc(t, bin, dataDir, fmt.Sprintf("storage:\n  fsync: never\nlimits:\n  batch_dedup_bytes_per_agent: %d\n", bound))
 	pid := p.Cmd.Process.Pid
 	cli := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
@@ -576,8 +587,8 @@ func TestIntegrationBatchIDsBounded(t *testing.T) {
 	// the maintenance trim and the GC have nothing to do with the bound;
 	// read at once
 	rss1, db1 := procStatus(t, pid, "VmRSS"), dirFilesSize(t, filepath.Join(dataDir, "state.db*"))
-	idBytes := scrapeMetric(t, base, "pantau_collector_ingest_batch_id_bytes")
-	evicted := scrapeMetric(t, base, "pantau_collector_ingest_batch_ids_evicted_total")
+	idBytes := scrapeMetric(t, base, admin, "pantau_collector_ingest_batch_id_bytes")
+	evicted := scrapeMetric(t, base, admin, "pantau_collector_ingest_batch_ids_evicted_total")
 	t.Logf("%d unique 256-byte batch ids in %s (%d not 204); ids kept: %.0f bytes (bound %d), %.0f evicted; RSS %d → %d MiB; state.db+wal %d → %d KiB",
 		sent, elapsed.Round(time.Second), bad.Load(), idBytes, bound, evicted, rss0>>20, rss1>>20, db0>>10, db1>>10)
 	if bad.Load() > 0 {
