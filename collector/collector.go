@@ -315,6 +315,9 @@ func (p *parts) gate(mux http.Handler) http.Handler {
 		refused.WithLabelValues(c)
 	}
 	p.reg.MustRegister(refused)
+	if p.cfg.Auth.Anonymous != "" {
+		p.log.Warn("requests without a credential are served with the "+p.cfg.Auth.Anonymous+" role (auth.anonymous): use on a trusted lab network only", "role", p.cfg.Auth.Anonymous)
+	}
 	return auth.NewGate(auth.GateOptions{
 		Verifier:  p.auth,
 		Anonymous: p.cfg.Auth.Anonymous,

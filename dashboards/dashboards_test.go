@@ -576,7 +576,7 @@ func (s *syncBuffer) String() string {
 // runCollector runs pantau-collector args in-process until the test ends,
 // and returns its base URL once the line matching addrRE (its first group:
 // host:port or URL) appears on stdout or stderr.
-func runCollector(t *testing.T, addrRE *regexp.Regexp, args ...string) string {
+func runCollector(t *testing.T, addrRE *regexp.Regexp, args ...string) (base, output string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
@@ -592,11 +592,12 @@ func runCollector(t *testing.T, addrRE *regexp.Regexp, args ...string) string {
 	})
 	deadline := time.Now().Add(120 * time.Second)
 	for time.Now().Before(deadline) {
-		if m := addrRE.FindStringSubmatch(stdout.String() + stderr.String()); m != nil {
+		out := stdout.String() + stderr.String()
+		if m := addrRE.FindStringSubmatch(out); m != nil {
 			if strings.HasPrefix(m[1], "http") {
-				return m[1]
+				return m[1], out
 			}
-			return "http://" + m[1]
+			return "http://" + m[1], out
 		}
 		select {
 		case code := <-done:
@@ -605,7 +606,7 @@ func runCollector(t *testing.T, addrRE *regexp.Regexp, args ...string) string {
 		}
 	}
 	t.Fatalf("pantau-collector %s did not start within 120s:\n%s\n%s", strings.Join(args, " "), stdout.String(), stderr.String())
-	return ""
+	return "", ""
 }
 
 // collectorSeries runs a collector with the reference inventory (every
@@ -627,8 +628,12 @@ func collectorSeries(t *testing.T) map[string]bool {
 		t.Fatal(err)
 	}
 	data := filepath.Join(dir, "data")
-	base := runCollector(t, regexp.MustCompile(`msg="collector started".*listen_address=(\S+)`),
+	base, _ := runCollector(t, regexp.MustCompile(`msg="collector started".*listen_address=(\S+)`),
 		"serve", "--config", cfgPath, "--data-dir", data, "--listen-address", "127.0.0.1:0", "--log.level", "info")
+	var admin bytes.Buffer
+	if code := collector.Main(context.Background(), []string{"token", "create", "--data-dir", data, "--name", "test-admin", "--role", "admin"}, &admin, &errb); code != 0 {
+		t.Fatalf("token create: %d: %s", code, errb.String())
+	}
 
 	var tok, errt bytes.Buffer
 	if code := collector.Main(context.Background(), []string{"token", "create", "--data-dir", data, "--agent", "agent-dc"}, &tok, &errt); code != 0 {
@@ -647,9 +652,14 @@ func collectorSeries(t *testing.T) map[string]bool {
 		t.Fatalf("write: %s: %s", res.Status, body)
 	}
 
-	res, err = http.Get(base + "/metrics")
+	req, _ = http.NewRequest(http.MethodGet, base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(admin.String()))
+	res, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics: %s", res.Status)
 	}
 	defer res.Body.Close()
 	names := map[string]bool{}
@@ -726,9 +736,9 @@ type apiResponse struct {
 	} `json:"data"`
 }
 
-func apiGet(base, path string, params url.Values) (apiResponse, error) {
+func apiGet(g grafana, path string, params url.Values) (apiResponse, error) {
 	var r apiResponse
-	res, err := http.Get(base + path + "?" + params.Encode())
+	res, err := g.do(path, params)
 	if err != nil {
 		return r, err
 	}
@@ -748,8 +758,8 @@ func apiGet(base, path string, params url.Values) (apiResponse, error) {
 
 // instantData runs expr at now: how many series it returns, and how many
 // of them have a number (not NaN).
-func instantData(base, expr string) (series, numbers int, err error) {
-	r, err := apiGet(base, "/api/v1/query", url.Values{"query": {expr}})
+func instantData(g grafana, expr string) (series, numbers int, err error) {
+	r, err := apiGet(g, "/api/v1/query", url.Values{"query": {expr}})
 	if err != nil {
 		return 0, 0, err
 	}
@@ -781,9 +791,16 @@ func TestPanelsHaveDemoData(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: runs the demo (collector and agent binaries) for about 15 s; make test runs it")
 	}
-	base := runCollector(t, regexp.MustCompile(`running on (http://\S+) `),
+	url, out := runCollector(t, regexp.MustCompile(`(?s)running on (http://\S+) .*Admin token: `),
 		"demo", "--listen-address", "127.0.0.1:0", "--data-dir", t.TempDir(), "--history", "2h", "--log.level", "error",
 		"--agent", testbuild.Agent(t)) // the NOC's agent, as `make demo` runs it
+	// Grafana as the provisioning file sets it up, with the viewer token
+	// the demo prints.
+	m := regexp.MustCompile(`Viewer token: (pantau_\S+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("the demo printed no viewer token:\n%s", out)
+	}
+	base := provisionedGrafana(t, url, m[1])
 	// The collector stores its own series (link states, inventory, its
 	// ingest metrics) in its TSDB every 15 s. The first time was at start,
 	// before the backfill; wait for one after it, so that the states are
@@ -836,7 +853,7 @@ func TestPanelsHaveDemoData(t *testing.T) {
 // variable of d has with All selected: its allValue, or else (as Grafana
 // does) the regex alternation of the values its label_values query finds
 // with the variables before it, each regex-escaped.
-func resolveVariables(t *testing.T, base string, d dashboard) (map[string]string, []string) {
+func resolveVariables(t *testing.T, base grafana, d dashboard) (map[string]string, []string) {
 	t.Helper()
 	vals := map[string]string{}
 	var missing []string
@@ -883,10 +900,10 @@ func resolveVariables(t *testing.T, base string, d dashboard) (map[string]string
 
 // labelValues is what Grafana asks for a label_values variable: GET
 // /api/v1/label/<label>/values?match[]=selector over the last hour.
-func labelValues(base, label, selector string) ([]string, error) {
-	res, err := http.Get(base + "/api/v1/label/" + label + "/values?" + url.Values{
+func labelValues(g grafana, label, selector string) ([]string, error) {
+	res, err := g.do("/api/v1/label/"+label+"/values", url.Values{
 		"match[]": {selector}, "start": {strconv.FormatInt(time.Now().Add(-time.Hour).Unix(), 10)},
-	}.Encode())
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -921,4 +938,66 @@ func seriesOf(q query) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// grafana sends requests as Grafana's Prometheus data source does with
+// the provisioned settings: basic auth (the token as the password) and
+// queries POSTed as forms (jsonData.httpMethod), label values as GETs.
+type grafana struct {
+	url, user, password, method string
+}
+
+func (g grafana) do(path string, params url.Values) (*http.Response, error) {
+	var req *http.Request
+	if g.method == http.MethodPost && (path == "/api/v1/query" || path == "/api/v1/query_range") {
+		req, _ = http.NewRequest(http.MethodPost, g.url+path, strings.NewReader(params.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else {
+		req, _ = http.NewRequest(http.MethodGet, g.url+path+"?"+params.Encode(), nil)
+	}
+	req.SetBasicAuth(g.user, g.password)
+	req.Header.Set("User-Agent", "Grafana/11.3.0")
+	return http.DefaultClient.Do(req)
+}
+
+// provisionedGrafana reads deploy/grafana's data source as Grafana
+// provisions it, with $PANTAU_GRAFANA_TOKEN set to token, pointed at
+// url; it checks that the collector refuses the same query without the
+// credential.
+func provisionedGrafana(t *testing.T, url, token string) grafana {
+	t.Helper()
+	var ds struct {
+		Datasources []struct {
+			BasicAuth      bool              `yaml:"basicAuth"`
+			BasicAuthUser  string            `yaml:"basicAuthUser"`
+			JSONData       map[string]any    `yaml:"jsonData"`
+			SecureJSONData map[string]string `yaml:"secureJsonData"`
+		} `yaml:"datasources"`
+	}
+	readYAML(t, "../deploy/grafana/provisioning/datasources/pantau.yaml", &ds)
+	d := ds.Datasources[0]
+	// Grafana expands $VAR and ${VAR} in provisioning files.
+	pw := os.Expand(d.SecureJSONData["basicAuthPassword"], func(v string) string {
+		if v == "PANTAU_GRAFANA_TOKEN" {
+			return token
+		}
+		return ""
+	})
+	if !d.BasicAuth || d.BasicAuthUser == "" || pw != token {
+		t.Fatalf("provisioned data source: basicAuth %v, user %q, secureJsonData.basicAuthPassword %q: want basic auth with $PANTAU_GRAFANA_TOKEN as the password",
+			d.BasicAuth, d.BasicAuthUser, d.SecureJSONData["basicAuthPassword"])
+	}
+	method, _ := d.JSONData["httpMethod"].(string)
+	g := grafana{url: url, user: d.BasicAuthUser, password: pw, method: method}
+	req, _ := http.NewRequest(http.MethodPost, url+"/api/v1/query", strings.NewReader("query=up"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized || res.Header.Get("WWW-Authenticate") == "" {
+		t.Errorf("a query without a credential: %s (WWW-Authenticate %q); want 401 with a challenge", res.Status, res.Header.Get("WWW-Authenticate"))
+	}
+	return g
 }

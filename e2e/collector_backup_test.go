@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -83,7 +82,7 @@ func TestIntegrationBackupRestore(t *testing.T) {
 	prepopulate(t, dataDir) // 6 h of data in blocks
 	addr := testproc.FreePort(t)
 	base := "http://" + addr
-	p := testproc.Start(t, bin, addr, "--config", cfg, "--listen-address", addr)
+	p := testproc.Start(t, bin, addr, "--auth.anonymous", "viewer", "--config", cfg, "--listen-address", addr)
 
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Minute)
 	var (
@@ -185,7 +184,7 @@ func TestIntegrationBackupRestore(t *testing.T) {
 
 	addr2 := testproc.FreePort(t)
 	base2 := "http://" + addr2
-	p2 := testproc.Start(t, bin, addr2, "--listen-address", addr2, "--data-dir", restored, "--config", cfg)
+	p2 := testproc.Start(t, bin, addr2, "--auth.anonymous", "viewer", "--listen-address", addr2, "--data-dir", restored, "--config", cfg)
 	at := time.Now()
 	got := rawSeries(t, base2, "pantau_bk_v", at, 7*time.Hour, "agent")
 	has := map[string]bool{}
@@ -271,8 +270,8 @@ func TestIntegrationBackupRestore(t *testing.T) {
 	if ents, _ := os.ReadDir(daily); len(ents) != 2 {
 		t.Errorf("--keep 2 left %d backups", len(ents))
 	}
-	p = testproc.Start(t, bin, addr, "--listen-address", addr, "--config", cfg)
-	p3 := testproc.Start(t, bin, addr2, "--listen-address", addr2, "--data-dir", restored2, "--config", cfg)
+	p = testproc.Start(t, bin, addr, "--auth.anonymous", "viewer", "--listen-address", addr, "--config", cfg)
+	p3 := testproc.Start(t, bin, addr2, "--auth.anonymous", "viewer", "--listen-address", addr2, "--data-dir", restored2, "--config", cfg)
 	if a, b := rawSeries(t, base, "pantau_pre_v", at, 9*time.Hour), rawSeries(t, base2, "pantau_pre_v", at, 9*time.Hour); fmt.Sprint(a) != fmt.Sprint(b) || sampleCount(a) < 6*60*20 {
 		t.Errorf("blocks: original %d samples, restored %d", sampleCount(a), sampleCount(b))
 	}
@@ -369,7 +368,7 @@ func corruptOneTSDBFile(t *testing.T, dir string) {
 func rawQuery(t *testing.T, base, q string, at time.Time) string {
 	t.Helper()
 	u := base + "/api/v1/query?" + url.Values{"query": {q}, "time": {fmt.Sprintf("%.3f", float64(at.UnixMilli())/1e3)}}.Encode()
-	res, err := http.Get(u)
+	res, err := get(u)
 	if err != nil {
 		t.Fatal(err)
 	}

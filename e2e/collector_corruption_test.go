@@ -221,7 +221,7 @@ func TestIntegrationCorruptSegmentSetAside(t *testing.T) {
 			cfgPath := filepath.Join(t.TempDir(), "collector.yml")
 			os.WriteFile(cfgPath, []byte(fmt.Sprintf("notifiers:\n  - {name: hook, type: webhook, url: %q}\n", hook.URL)), 0o600)
 			addr := testproc.FreePort(t)
-			p := testproc.Start(t, bin, addr, "--config", cfgPath, "--listen-address", addr, "--data-dir", dataDir)
+			p := testproc.Start(t, bin, addr, "--auth.anonymous", "viewer", "--config", cfgPath, "--listen-address", addr, "--data-dir", dataDir)
 			base := "http://" + addr
 			n, ex := expect.missing(t, base, time.Now(), 3*time.Hour, "pantau_cx_v")
 			if n > 0 {
@@ -271,7 +271,7 @@ func TestIntegrationCorruptSegmentSetAside(t *testing.T) {
 				t.Errorf("the ERROR log about the set-aside segment (or the log of a failure):\n%s", logs)
 			}
 			// The next start finds nothing to repair.
-			p = testproc.Start(t, bin, addr, "--config", cfgPath, "--listen-address", addr, "--data-dir", dataDir)
+			p = testproc.Start(t, bin, addr, "--auth.anonymous", "viewer", "--config", cfgPath, "--listen-address", addr, "--data-dir", dataDir)
 			if n2, _ := expect.missing(t, base, time.Now(), 3*time.Hour, "pantau_cx_v"); n2 != n {
 				t.Errorf("second start: %d missing, first %d", n2, n)
 			}

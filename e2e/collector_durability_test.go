@@ -62,7 +62,7 @@ func TestIntegrationKill9KeepsAcknowledgedData(t *testing.T) {
 
 	next := 0 // batch numbers continue across cycles
 	for c := 0; c < cycles; c++ {
-		p := testproc.Start(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
+		p := testproc.Start(t, bin, addr, "--auth.anonymous", "viewer", "--listen-address", addr, "--data-dir", dataDir)
 		var (
 			wg     sync.WaitGroup
 			once   sync.Once
@@ -99,7 +99,7 @@ func TestIntegrationKill9KeepsAcknowledgedData(t *testing.T) {
 		next = start + 50
 	}
 
-	p := testproc.Start(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
+	p := testproc.Start(t, bin, addr, "--auth.anonymous", "viewer", "--listen-address", addr, "--data-dir", dataDir)
 	defer func() {
 		// A clean SIGTERM: drains, exits 0, logs the stop.
 		p.Cmd.Process.Signal(syscall.SIGTERM)

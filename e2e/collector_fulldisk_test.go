@@ -151,7 +151,7 @@ func startOnSmallDisk(t *testing.T) (bin, mnt, dataDir, addr, base string, p *te
 	addr = testproc.FreePort(t)
 	base = "http://" + addr
 	tok := tokenCreate(t, bin, "--data-dir", dataDir, "--agent", "fd")
-	p = testproc.Start(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
+	p = testproc.Start(t, bin, addr, "--auth.anonymous", "viewer", "--listen-address", addr, "--data-dir", dataDir)
 	w = newDiskWriter(base, tok)
 	w.seed(t)
 	for ; n < 30; n++ {
@@ -247,7 +247,7 @@ func TestIntegrationFullDiskKeepsAcknowledgedWrites(t *testing.T) {
 		t.Logf("collector log while full and recovering:\n%s", p.Logs)
 	}
 
-	p = testproc.Start(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
+	p = testproc.Start(t, bin, addr, "--auth.anonymous", "viewer", "--listen-address", addr, "--data-dir", dataDir)
 	w.check(t)
 	p.Kill()
 	if t.Failed() {
@@ -304,14 +304,14 @@ func TestIntegrationRestartWhileDiskFull(t *testing.T) {
 
 	os.Remove(filler)
 	w.noIDs = false
-	p = testproc.Start(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
+	p = testproc.Start(t, bin, addr, "--auth.anonymous", "viewer", "--listen-address", addr, "--data-dir", dataDir)
 	w.check(t)
 	deadline := time.Now().Add(time.Minute)
 	for target := w.batches + 30; w.batches < target; n++ {
 		w.sendUntilAcked(t, n, deadline)
 	}
 	p.Kill()
-	p = testproc.Start(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
+	p = testproc.Start(t, bin, addr, "--auth.anonymous", "viewer", "--listen-address", addr, "--data-dir", dataDir)
 	w.check(t)
 	p.Kill()
 	if t.Failed() {

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -123,7 +124,7 @@ type rawSample struct {
 func rawSeries(t *testing.T, base, selector string, at time.Time, rng time.Duration, drop ...string) map[string][]rawSample {
 	t.Helper()
 	q := url.Values{"query": {fmt.Sprintf("%s[%dms]", selector, rng.Milliseconds())}, "time": {fmt.Sprintf("%.3f", float64(at.UnixMilli())/1e3)}}
-	res, err := http.Get(base + "/api/v1/query?" + q.Encode())
+	res, err := get(base + "/api/v1/query?" + q.Encode())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,10 +253,32 @@ func execCollector(t *testing.T, bin string, args ...string) (int, string) {
 	return cmd.ProcessState.ExitCode(), out.String()
 }
 
+// readTokens are the credentials the helpers read with, by base URL
+// ("http://host:port"); a collector started with --auth.anonymous viewer
+// needs none.
+var readTokens sync.Map
+
+// readWith makes the helpers read base with token.
+func readWith(base, token string) { readTokens.Store(base, token) }
+
+// get GETs u, with the read token of its collector if there is one.
+func get(u string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	if pu, err := url.Parse(u); err == nil {
+		if tok, ok := readTokens.Load(pu.Scheme + "://" + pu.Host); ok {
+			req.Header.Set("Authorization", "Bearer "+tok.(string))
+		}
+	}
+	return http.DefaultClient.Do(req)
+}
+
 // getText GETs base+path and returns the status and body.
 func getText(t *testing.T, base, path string) (int, string) {
 	t.Helper()
-	res, err := http.Get(base + path)
+	res, err := get(base + path)
 	if err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}
@@ -327,7 +350,7 @@ func postWith(ctx context.Context, url, tok, batch string, body []byte) (int, st
 }
 
 func httpStatus(url string) (int, error) {
-	res, err := http.Get(url)
+	res, err := get(url)
 	if err != nil {
 		return 0, err
 	}

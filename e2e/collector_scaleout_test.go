@@ -137,7 +137,7 @@ func TestIntegrationScaleOut(t *testing.T) {
 
 	for _, name := range []string{"a", "b", "s", "c"} {
 		nd := nodes[name]
-		nd.p = testproc.Start(t, bin, nd.addr, "--config", nd.cfg)
+		nd.p = testproc.Start(t, bin, nd.addr, "--auth.anonymous", "viewer", "--config", nd.cfg)
 	}
 	start := time.Now()
 	var agents []*exec.Cmd
@@ -186,7 +186,7 @@ func TestIntegrationScaleOut(t *testing.T) {
 	// only in part: the minute figures must still come out exact
 	boundary := killed.Truncate(time.Minute).Add(time.Minute)
 	testproc.WaitFor(t, 70*time.Second, "a minute boundary while a is down", func() bool { return time.Now().After(boundary.Add(5 * time.Second)) })
-	nodes["a"].p = testproc.Start(t, bin, nodes["a"].addr, "--config", nodes["a"].cfg)
+	nodes["a"].p = testproc.Start(t, bin, nodes["a"].addr, "--auth.anonymous", "viewer", "--config", nodes["a"].cfg)
 	restarted := time.Now()
 	t.Logf("collector a restarted at +%s", restarted.Sub(start).Round(time.Second))
 	// a takes the backlog and new rounds again
@@ -228,7 +228,7 @@ func TestIntegrationScaleOut(t *testing.T) {
 	}
 	testproc.WaitFor(t, 3*time.Minute, "the agents' queues to be delivered to every collector", func() bool {
 		for _, d := range drains {
-			res, err := http.Get(d + "/metrics")
+			res, err := get(d + "/metrics")
 			if err != nil {
 				return false
 			}
@@ -341,7 +341,7 @@ func figuresOf(l colLinkRow) dataFigures {
 
 func linkFigures(t *testing.T, base, period string) map[string]dataFigures {
 	t.Helper()
-	res, err := http.Get(base + "/api/v1/report?format=json&period=" + period)
+	res, err := get(base + "/api/v1/report?format=json&period=" + period)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,7 +440,7 @@ alerting:
     - {name: HighLoss, kind: loss, threshold: 0.5, for: 0s, clear_for: 0s}
 `, addr, dataDir, invPath, vm, vm, hook.URL))
 	tok := tokenCreate(t, bin, "--data-dir", dataDir, "--agent", "agent-1", "--site", "dinkes")
-	testproc.Start(t, bin, addr, "--config", cfgPath)
+	testproc.Start(t, bin, addr, "--auth.anonymous", "viewer", "--config", cfgPath)
 	write := func(body string) (int, string) {
 		t.Helper()
 		code, _, err := postWith(context.Background(), base+"/api/v2/write?precision=s", tok, "", []byte(body))

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pantau-noc/pantau/internal/lab"
+	"github.com/pantau-noc/pantau/internal/testproc"
 )
 
 // labCollector creates a token with `token create tokenArgs...`, starts
@@ -26,8 +27,20 @@ func labCollector(t *testing.T, l *lab.Lab, ns, colBin string, tokenArgs []strin
 	if err != nil {
 		t.Fatalf("token create: %v", err)
 	}
+	// The tests read with a viewer token of the same data directory.
+	var where []string
+	for i := 0; i+1 < len(tokenArgs); i++ {
+		if tokenArgs[i] == "--data-dir" || tokenArgs[i] == "--config" {
+			where = append(where, tokenArgs[i], tokenArgs[i+1])
+		}
+	}
+	viewer, err := exec.Command(colBin, append(append([]string{"token", "create"}, where...), "--name", "lab-reader", "--role", "viewer")...).Output()
+	if err != nil {
+		t.Fatalf("token create (viewer): %v", err)
+	}
 	l.Start(ns, append(append([]string{colBin, "serve"}, serveArgs...), "--log.level", "warn")...)
 	client := lab.HTTPClient(ns)
+	client.Transport = testproc.Bearer(strings.TrimSpace(string(viewer)), client.Transport)
 	base := "http://10.250.1.1:9810"
 	if !lab.WaitFor(t.Context(), 20*time.Second, func() bool {
 		resp, err := client.Get(base + "/readyz")

@@ -173,6 +173,11 @@ services:
 	if err != nil {
 		t.Fatalf("token create: %v", err)
 	}
+	viewer, err := exec.Command(colBin, "token", "create", "--config", ccfg, "--name", "plugins-test", "--role", "viewer").Output()
+	if err != nil {
+		t.Fatalf("token create: %v", err)
+	}
+	readWith("http://"+colAddr, strings.TrimSpace(string(viewer)))
 	col := exec.Command(colBin, "serve", "--config", ccfg, "--log.level", "warn")
 	if err := col.Start(); err != nil {
 		t.Fatal(err)
@@ -264,7 +269,7 @@ plugins:
 	// value returns the newest value of a series, or false
 	value := func(sel string) (float64, bool) {
 		q := url.Values{"query": {sel}, "time": {strconv.FormatInt(time.Now().Unix(), 10)}}
-		resp, err := http.Get(base + "/api/v1/query?" + q.Encode())
+		resp, err := get(base + "/api/v1/query?" + q.Encode())
 		if err != nil {
 			return 0, false
 		}

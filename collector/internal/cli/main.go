@@ -200,7 +200,8 @@ func cmdServe(ctx context.Context, run daemon.RunFunc, args []string, stderr io.
 	var c common
 	fs := newFlagSet("serve", "serve [--config FILE] [--listen-address ADDR] [--data-dir DIR]", stderr)
 	c.register(fs)
-	withPprof := fs.Bool("debug.pprof", false, "serve Go profiles under /debug/pprof/ (unauthenticated: use on trusted networks only)")
+	withPprof := fs.Bool("debug.pprof", false, "serve Go profiles under /debug/pprof/ (admin credential needed)")
+	anonymous := fs.String("auth.anonymous", "", "role of requests without a credential, overriding auth.anonymous: \"\" (none: 401) or viewer, for a lab on a trusted network")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -215,6 +216,12 @@ func cmdServe(ctx context.Context, run daemon.RunFunc, args []string, stderr io.
 	cfg, err := c.load()
 	if err != nil {
 		return err
+	}
+	if *anonymous != "" {
+		if *anonymous != "viewer" {
+			return usageError{fmt.Errorf("--auth.anonymous: must be viewer or empty (got %q)", *anonymous)}
+		}
+		cfg.Auth.Anonymous = *anonymous
 	}
 	return run(ctx, daemon.Options{Config: cfg, Logger: logger, Pprof: *withPprof})
 }

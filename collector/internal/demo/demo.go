@@ -159,6 +159,18 @@ func Run(ctx context.Context, o Options, stdout io.Writer) error {
 		tokens[s.id] = tok
 	}
 	nocToken, _, err := db.CreateToken(ctx, demoNOCAgent, nil, "demo: the NOC's agent (SNMP and service checks)")
+	if err != nil {
+		db.Close()
+		return fail(err)
+	}
+	// Every endpoint but /healthz and /readyz needs a credential: a viewer
+	// token for Grafana and curl, and an admin token for the records API.
+	viewerToken, _, err := db.CreateAPIToken(ctx, "grafana", statedb.RoleViewer, nil, time.Time{}, "demo: Grafana and curl")
+	if err != nil {
+		db.Close()
+		return fail(err)
+	}
+	adminToken, _, err := db.CreateAPIToken(ctx, "demo-admin", statedb.RoleAdmin, nil, time.Time{}, "demo: the records API")
 	db.Close()
 	if err != nil {
 		return fail(err)
@@ -214,21 +226,27 @@ func Run(ctx context.Context, o Options, stdout io.Writer) error {
 NOC agent: %[8]s
 Simulated routers (SNMP v2c, community rtr-<site>): %[9]s; services: %[10]s, %[11]s, mail %[12]s
 
-  Grafana data source:     type Prometheus, URL %[1]s
+Viewer token: %[14]s
+Admin token:  %[15]s
+  (every endpoint but /healthz and /readyz needs a token; these are shown once)
+
+  export PANTAU_TOKEN=%[14]s
+  Grafana data source:     type Prometheus, URL %[1]s, basic auth user grafana, password the viewer token
                            (or provision deploy/grafana and copy dashboards/*.json: see deploy/grafana/README.md)
-  SPBE report (HTML):      curl -s -o laporan.html '%[1]s/api/v1/report?period=%[7]s..%[7]s&format=html'
-  Incidents today (CSV):   curl -s '%[1]s/api/v1/report?period=%[7]s..%[7]s&format=csv&table=incidents'
-  Link states (SLA):       curl -s '%[1]s/api/v1/query?query=pantau_link_state==1'
-  Services:                curl -s '%[1]s/api/v1/query?query=pantau_service_state==1'
-  Alerts (default rules):  curl -s %[1]s/api/v1/alerts   (notifications: %[13]s)
-  Latency per site:        curl -s '%[1]s/api/v1/query?query=pantau_icmp_rtt_avg_seconds'
-  Collector metrics:       curl -s %[1]s/metrics | grep pantau_collector_ingest
+  SPBE report (HTML):      curl -s -H "Authorization: Bearer $PANTAU_TOKEN" -o laporan.html '%[1]s/api/v1/report?period=%[7]s..%[7]s&format=html'
+  Incidents today (CSV):   curl -s -H "Authorization: Bearer $PANTAU_TOKEN" '%[1]s/api/v1/report?period=%[7]s..%[7]s&format=csv&table=incidents'
+  Link states (SLA):       curl -s -u grafana:$PANTAU_TOKEN '%[1]s/api/v1/query?query=pantau_link_state==1'
+  Services:                curl -s -u grafana:$PANTAU_TOKEN '%[1]s/api/v1/query?query=pantau_service_state==1'
+  Alerts (default rules):  curl -s -u grafana:$PANTAU_TOKEN %[1]s/api/v1/alerts   (notifications: %[13]s)
+  Latency per site:        curl -s -u grafana:$PANTAU_TOKEN '%[1]s/api/v1/query?query=pantau_icmp_rtt_avg_seconds'
+  Collector metrics:       curl -s -u grafana:$PANTAU_TOKEN %[1]s/metrics | grep pantau_collector_ingest
+  Audit log (admin):       curl -s -H "Authorization: Bearer %[15]s" %[1]s/api/v1/audit
   Write your own point:    curl -i -H "Authorization: Token %[6]s" \
                              --data-binary 'icmp,target=127.0.0.1 loss_ratio=0,up=1i' '%[1]s/api/v2/write?precision=ns'
 
 Press Ctrl-C to stop.
 `, base, cfg.DataDir, len(sites), o.Interval, o.History, tokens["noc-kominfo"], time.Now().In(wit).Format("2006-01-02"),
-		agentNote, snmpAgent.Addr(), svc.PortalURL, svc.EOfficeURL, svc.MailAddr, hook.File)
+		agentNote, snmpAgent.Addr(), svc.PortalURL, svc.EOfficeURL, svc.MailAddr, hook.File, viewerToken, adminToken)
 
 	var wg sync.WaitGroup
 	live := func(write func(buf *bytes.Buffer, now, prev time.Time), token, agent string) {

@@ -39,6 +39,9 @@ type Target struct {
 	// ProfileURL, if set with Load.CPUProfile, is a Go pprof CPU profile
 	// endpoint captured during the measured run.
 	ProfileURL string
+	// ReadToken is sent as a Bearer token to the server's /metrics and
+	// profile endpoints (a Pantau admin token); "" sends none.
+	ReadToken string
 }
 
 // Load describes the generated traffic.
@@ -172,7 +175,7 @@ func Run(ctx context.Context, t Target, l Load, p *Payload, progress io.Writer) 
 		go func() {
 			defer wg.Done()
 			secs := max(1, int(l.Duration.Seconds())-2)
-			if err := fetchProfile(rctx, t.ProfileURL+fmt.Sprintf("?seconds=%d", secs), l.CPUProfile); err != nil && progress != nil {
+			if err := fetchProfile(rctx, t.ProfileURL+fmt.Sprintf("?seconds=%d", secs), t.ReadToken, l.CPUProfile); err != nil && progress != nil {
 				fmt.Fprintf(progress, "  cpu profile: %v\n", err)
 			}
 		}()
@@ -259,10 +262,13 @@ func post(ctx context.Context, c *http.Client, t Target, tok, batch string, body
 	return nil
 }
 
-func fetchProfile(ctx context.Context, url, path string) error {
+func fetchProfile(ctx context.Context, url, token, path string) error {
 	req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodGet, url, nil)
 	if err != nil {
 		return err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

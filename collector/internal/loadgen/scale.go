@@ -413,7 +413,7 @@ func RunScale(ctx context.Context, p *Province, t Target, engine Target, o Scale
 		psi0 = samplePSI()
 		windowMu.Unlock()
 		res.CollectorRSS[0], _ = procStatus(t.PID, "VmRSS:")
-		sync0 := scrapeMetrics(ctx, t.URL, syncCount, syncSum)
+		sync0 := scrapeMetrics(ctx, t.URL, t.ReadToken, syncCount, syncSum)
 		sleepUntil(genCtx, stopAt, rec.capped)
 		rec.mu.Lock()
 		rec.windowEnd = time.Now()
@@ -423,7 +423,7 @@ func RunScale(ctx context.Context, p *Province, t Target, engine Target, o Scale
 		psi1 = samplePSI()
 		windowMu.Unlock()
 		res.CollectorRSS[1], _ = procStatus(t.PID, "VmRSS:")
-		m := scrapeMetrics(ctx, t.URL, "pantau_collector_storage_head_series", "go_memstats_heap_inuse_bytes", syncCount, syncSum)
+		m := scrapeMetrics(ctx, t.URL, t.ReadToken, "pantau_collector_storage_head_series", "go_memstats_heap_inuse_bytes", syncCount, syncSum)
 		res.HeadSeries, res.HeapInuse = m["pantau_collector_storage_head_series"], m["go_memstats_heap_inuse_bytes"]
 		res.Fsyncs, res.FsyncSeconds = m[syncCount]-sync0[syncCount], m[syncSum]-sync0[syncSum]
 	}()
@@ -676,7 +676,7 @@ func load1() float64 {
 
 // scrapeMetrics reads the named unlabelled series from /metrics of the
 // server whose write URL is writeURL; missing ones are left out.
-func scrapeMetrics(ctx context.Context, writeURL string, names ...string) map[string]float64 {
+func scrapeMetrics(ctx context.Context, writeURL, token string, names ...string) map[string]float64 {
 	out := map[string]float64{}
 	u, err := url.Parse(writeURL)
 	if err != nil {
@@ -685,6 +685,9 @@ func scrapeMetrics(ctx context.Context, writeURL string, names ...string) map[st
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.Scheme+"://"+u.Host+"/metrics", nil)
 	if err != nil {
 		return out
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -227,7 +227,7 @@ func TestIntegrationScaleSmall(t *testing.T) {
 	}
 
 	// The collector counted and stored each of them.
-	metrics := scrape(t, col.BaseURL+"/metrics")
+	metrics := scrape(t, col.BaseURL+"/metrics", col.Target.ReadToken)
 	for name, want := range map[string]int64{
 		"pantau_collector_ingest_points_total":                        tot.Acked.TotalPoints(),
 		"pantau_collector_ingest_samples_total":                       tot.Acked.TotalSamples(),
@@ -244,16 +244,16 @@ func TestIntegrationScaleSmall(t *testing.T) {
 		SNMPDevice:     `sum(count_over_time(pantau_snmp_device_up[1h]))`,
 		AgentHeartbeat: `sum(count_over_time(pantau_agent_uptime_seconds[1h]))`,
 	} {
-		if got := query(t, col.BaseURL, q); int64(got) != tot.Acked.Points[m] {
+		if got := query(t, col.BaseURL, col.Target.ReadToken, q); int64(got) != tot.Acked.Points[m] {
 			t.Errorf("%s: %v, want %d %s points", q, got, tot.Acked.Points[m], m)
 		}
 	}
 	var stored float64
-	names := labelValues(t, col.BaseURL, "__name__")
+	names := labelValues(t, col.BaseURL, col.Target.ReadToken, "__name__")
 	for _, name := range names {
 		for _, m := range measurementNames {
 			if strings.HasPrefix(name, "pantau_"+m+"_") {
-				stored += query(t, col.BaseURL, "sum(count_over_time("+name+"[1h]))")
+				stored += query(t, col.BaseURL, col.Target.ReadToken, "sum(count_over_time("+name+"[1h]))")
 			}
 		}
 	}
@@ -266,7 +266,7 @@ func TestIntegrationScaleSmall(t *testing.T) {
 		`count(count by (link) (pantau_icmp_up{opd!="", link!=""}))`,
 		`count(count by (link) (pantau_snmp_if_oper_status{opd!="", link!=""}))`,
 	} {
-		if got := query(t, col.BaseURL, q); int(got) != p.Links() {
+		if got := query(t, col.BaseURL, col.Target.ReadToken, q); int(got) != p.Links() {
 			t.Errorf("%s = %v, want %d links", q, got, p.Links())
 		}
 	}
@@ -325,9 +325,9 @@ func BenchmarkProvincialScale(b *testing.B) {
 }
 
 // scrape reads a Prometheus text exposition into series → value.
-func scrape(t *testing.T, u string) map[string]float64 {
+func scrape(t *testing.T, u, token string) map[string]float64 {
 	t.Helper()
-	res, err := http.Get(u)
+	res, err := get(u, token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,9 +352,9 @@ func scrape(t *testing.T, u string) map[string]float64 {
 }
 
 // labelValues lists the values of a label on the collector's API.
-func labelValues(t *testing.T, base, label string) []string {
+func labelValues(t *testing.T, base, token, label string) []string {
 	t.Helper()
-	res, err := http.Get(base + "/api/v1/label/" + label + "/values")
+	res, err := get(base+"/api/v1/label/"+label+"/values", token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,9 +371,9 @@ func labelValues(t *testing.T, base, label string) []string {
 
 // query evaluates an instant PromQL query on the collector's API and
 // returns its single value (0 for an empty result).
-func query(t *testing.T, base, q string) float64 {
+func query(t *testing.T, base, token, q string) float64 {
 	t.Helper()
-	res, err := http.Get(base + "/api/v1/query?query=" + url.QueryEscape(q))
+	res, err := get(base+"/api/v1/query?query="+url.QueryEscape(q), token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -406,4 +406,14 @@ func query(t *testing.T, base, q string) float64 {
 		t.Fatalf("query %s: value %q: %v", q, s, err)
 	}
 	return v
+}
+
+// get GETs u with the collector's read token.
+func get(u, token string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	return http.DefaultClient.Do(req)
 }

@@ -206,6 +206,15 @@ func StartCollector(ctx context.Context, o CollectorOptions) (*Server, error) {
 		}
 		tokens[i] = strings.TrimSpace(string(out))
 	}
+	// An admin token for the harness's reads (/metrics, profiles).
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, o.Bin, "token", "create", "--config", cfgPath, "--name", "loadgen", "--role", "admin", "--description", "load generator reads")
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("create the load generator's admin token: %w: %s", err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	readToken := strings.TrimSpace(string(out))
 	args := []string{"serve", "--config", cfgPath, "--log.level", "warn"}
 	if o.Pprof {
 		args = append(args, "--debug.pprof")
@@ -215,7 +224,7 @@ func StartCollector(ctx context.Context, o CollectorOptions) (*Server, error) {
 		return nil, err
 	}
 	s.BaseURL = "http://" + addr
-	s.Target = Target{Name: "pantau", URL: s.BaseURL + "/api/v2/write?precision=ns", Tokens: tokens, PID: s.cmd.Process.Pid}
+	s.Target = Target{Name: "pantau", URL: s.BaseURL + "/api/v2/write?precision=ns", Tokens: tokens, PID: s.cmd.Process.Pid, ReadToken: readToken}
 	if o.Pprof {
 		s.Target.ProfileURL = s.BaseURL + "/debug/pprof/profile"
 	}
