@@ -284,7 +284,7 @@ func TestIntegrationRestartWhileDiskFull(t *testing.T) {
 	fill(t, mnt, 0)
 
 	for i := range 2 {
-		cmd, logs, ready := startProcMaybe(t, bin, addr, "--listen-address", addr, "--data-dir", dataDir)
+		cmd, logs, ready := startProcMaybe(t, bin, addr, "--auth.anonymous", "viewer", "--listen-address", addr, "--data-dir", dataDir)
 		t.Logf("start %d on a full disk: ready=%v %s", i, ready, logs)
 		if ready {
 			// Started: reads work, writes are refused.

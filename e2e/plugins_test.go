@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/pantau-noc/pantau/internal/lab"
+	"github.com/pantau-noc/pantau/internal/testproc"
 
 	"github.com/pantau-noc/pantau/internal/testbuild"
 )
@@ -317,7 +318,7 @@ plugins:
 	// ICMP and SNMP go on every round while the faulty plugins keep
 	// failing and restarting (they fail from the agent's start): 8 rounds
 	// and 5 polls, and the agent has logged each fault
-	client := &http.Client{Timeout: 10 * time.Second}
+	client := testproc.BearerClient(strings.TrimSpace(string(viewer)), 10*time.Second)
 	var icmp, snmp []int64
 	faultLogs := []string{"does not match the sha256 in agent.yml", "plugin died; restarting after backoff", "(timeout)", "(garbage)", "plugin=crashing"}
 	lab.WaitFor(t.Context(), 30*time.Second, func() bool {
