@@ -99,7 +99,11 @@ func ParseAuditQuery(q url.Values) (statedb.AuditFilter, error) {
 				return statedb.AuditFilter{}, &ParamError{k, fmt.Errorf("given %d times; give it once", len(q[k]))}
 			}
 		default:
-			return statedb.AuditFilter{}, &ParamError{clipParam(k), fmt.Errorf("unknown parameter: use since, until and limit")}
+			name := clipParam(k)
+			if name == "" {
+				name = `""`
+			}
+			return statedb.AuditFilter{}, &ParamError{name, fmt.Errorf("unknown parameter: use since, until and limit")}
 		}
 	}
 	return ParseAuditFilter(q.Get("since"), q.Get("until"), q.Get("limit"))
