@@ -143,11 +143,17 @@ func (r *slaRuntime) reloadInventory() {
 		r.log.Error("inventory reload rejected; keeping the loaded one", "file", r.cfg.Inventory, "errors", errs)
 		return
 	}
+	r.setInventory(inv)
+	r.log.Info("inventory reloaded", "file", r.cfg.Inventory, "sites", len(inv.Sites), "links", len(inv.Links), "devices", len(inv.Devices), "services", len(inv.Services))
+}
+
+// setInventory puts inv in force (the file check, and PUT
+// /api/v1/inventory).
+func (r *slaRuntime) setInventory(inv *inventory.Inventory) {
 	r.builder.SetInventory(inv)
 	if r.onReload != nil {
 		r.onReload()
 	}
-	r.log.Info("inventory reloaded", "file", r.cfg.Inventory, "sites", len(inv.Sites), "links", len(inv.Links), "devices", len(inv.Devices), "services", len(inv.Services))
 }
 
 func unjoin(err error) []error {

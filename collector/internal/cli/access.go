@@ -1,17 +1,20 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
-	"strconv"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/auth"
+	"github.com/pantau-noc/pantau/collector/internal/httpapi"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
 )
 
@@ -67,7 +70,7 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		if expires != "" {
 			var err error
-			if exp, err = ParseExpiry(expires, time.Now()); err != nil {
+			if exp, err = httpapi.ParseExpiry(expires, time.Now()); err != nil {
 				return usageError{fmt.Errorf("--expires: %w", err)}
 			}
 		}
@@ -95,11 +98,11 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		audit(ctx, db, stderr, "token create", "token/"+t.ID, tokenSummary(t))
+		audit(ctx, db, stderr, "token create", "token/"+t.ID, httpapi.TokenSummary(t))
 		if agent != "" {
 			fmt.Fprintf(stderr, "created token %s for agent %s in %s; store it now, it is not shown again\n", t.ID, t.Agent, db.Path())
 		} else {
-			fmt.Fprintf(stderr, "created %s token %s (%s, %s) in %s; store it now, it is not shown again\n", t.Role, t.ID, t.Name, scopeText(t.OPDs), db.Path())
+			fmt.Fprintf(stderr, "created %s token %s (%s, %s) in %s; store it now, it is not shown again\n", t.Role, t.ID, t.Name, httpapi.ScopeText(t.OPDs), db.Path())
 		}
 		fmt.Fprintln(stdout, tok)
 	case "revoke":
@@ -136,68 +139,6 @@ func audit(ctx context.Context, db *statedb.DB, stderr io.Writer, action, object
 	if _, err := db.AddAudit(ctx, auth.CLIEntry(action, object, summary)); err != nil {
 		fmt.Fprintf(stderr, "warning: the change is made but not on record in the audit log: %v\n", err)
 	}
-}
-
-func scopeText(opds []string) string {
-	if len(opds) == 0 {
-		return "every OPD"
-	}
-	return "OPD " + strings.Join(opds, ", ")
-}
-
-// tokenSummary describes a token for the audit log (never its secret).
-func tokenSummary(t statedb.Token) string {
-	if t.Role == statedb.RoleAgent {
-		s := "agent token for " + t.Agent
-		if len(t.Sites) > 0 {
-			s += ", sites " + strings.Join(t.Sites, ",")
-		}
-		return s
-	}
-	s := fmt.Sprintf("%s token %s, %s", t.Role, t.Name, scopeText(t.OPDs))
-	if !t.ExpiresAt.IsZero() {
-		s += ", expires " + t.ExpiresAt.Format(time.RFC3339)
-	}
-	return s
-}
-
-// ParseExpiry reads an expiry: a duration from now (90d, 12h, 30m; days
-// are 24 h) or a UTC date (2027-06-30, meaning its start) or an RFC 3339
-// time. It must lie in the future and within ten years.
-func ParseExpiry(s string, now time.Time) (time.Time, error) {
-	if len(s) > 40 {
-		return time.Time{}, fmt.Errorf("%q is too long: use a duration like 90d or a date like 2027-06-30", s[:40])
-	}
-	var t time.Time
-	switch {
-	case strings.HasSuffix(s, "d") && len(s) > 1:
-		n, err := strconv.Atoi(s[:len(s)-1])
-		if err != nil || n <= 0 || n > 3660 {
-			return time.Time{}, fmt.Errorf("%q: days must be a whole number from 1 to 3660", s)
-		}
-		t = now.Add(time.Duration(n) * 24 * time.Hour)
-	default:
-		if d, err := time.ParseDuration(s); err == nil {
-			t = now.Add(d)
-			break
-		}
-		if d, err := time.Parse("2006-01-02", s); err == nil {
-			t = d
-			break
-		}
-		d, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("%q: use a duration (90d, 12h) or a date (2027-06-30) or an RFC 3339 time", s)
-		}
-		t = d
-	}
-	if !t.After(now) {
-		return time.Time{}, fmt.Errorf("%q is not in the future", s)
-	}
-	if t.After(now.AddDate(10, 0, 1)) {
-		return time.Time{}, fmt.Errorf("%q is more than ten years away", s)
-	}
-	return t.UTC(), nil
 }
 
 func printTokens(w io.Writer, list []statedb.Token, format string) error {
@@ -255,4 +196,280 @@ func printTokens(w io.Writer, list []statedb.Token, format string) error {
 		return tw.Flush()
 	}
 	return usageError{fmt.Errorf("--format: must be one of table, json (got %q)", format)}
+}
+
+const userUsage = `user add --data-dir DIR --name NAME --role ROLE [--opd OPD ...] [--expires 90d] --password-file FILE
+       user list [--format table|json]
+       user disable --name NAME
+
+A user is a person who logs in to the collector's API (Grafana, curl,
+the browser) with HTTP basic auth: the user's name and password. Its role
+and OPD scope work as an API token's: viewer reads the query API,
+reports and alerts; operator also acknowledges, silences and keeps
+maintenance windows, reviews and follow-ups; admin also changes the
+inventory, tokens and users. --opd (repeatable) limits what the user
+sees to those OPDs' sites, links, services and series.
+
+The password is read from the first line of --password-file (its
+trailing newline stripped), or from standard input with
+--password-file -; it is never printed, logged or put in the audit log,
+and only its argon2id hash is stored. It needs 12 to 1024 characters.
+Delete the file afterwards. "user disable" stops the password working
+at once; the name stays taken and on record. Each change is recorded in
+the audit log (pantau-collector audit list).`
+
+// cmdUser adds, lists and disables users (people who log in with a
+// name and password).
+func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintf(stderr, "Usage: pantau-collector %s\n", userUsage)
+		if len(args) == 0 {
+			return usageError{errors.New("missing subcommand: add, list or disable")}
+		}
+		return flag.ErrHelp
+	}
+	sub, rest := args[0], args[1:]
+	var c common
+	fs := newFlagSet("user "+sub, userUsage, stderr)
+	fs.StringVar(&c.config, "config", "", "path to collector.yml, for data_dir")
+	fs.StringVar(&c.dataDir, "data-dir", "", "data directory, overriding the config")
+	c.log.Register(fs)
+	var (
+		name, role, expires, pwFile, format string
+		opds                                stringList
+	)
+	switch sub {
+	case "add":
+		fs.StringVar(&name, "name", "", "the user's login name (1-128 letters, digits, '.', '_' or '-')")
+		fs.StringVar(&role, "role", "", "viewer (query API, reports, alerts), operator (viewer plus acknowledgements, silences, maintenance, reviews, follow-ups) or admin (operator plus inventory, tokens, users)")
+		fs.Var(&opds, "opd", "OPD the user may see (repeatable); default: every OPD")
+		fs.StringVar(&expires, "expires", "", "expiry, as a duration (90d, 12h) or a date (2027-06-30, UTC); default: never")
+		fs.StringVar(&pwFile, "password-file", "", "file whose first line is the password, or - for standard input (required; the password is never printed)")
+	case "disable":
+		fs.StringVar(&name, "name", "", "the user to disable")
+	case "list":
+		fs.StringVar(&format, "format", "table", "output format: table or json")
+	default:
+		return usageError{fmt.Errorf("unknown subcommand %q: use add, list or disable", sub)}
+	}
+	if err := parse(fs, rest); err != nil {
+		return err
+	}
+	var (
+		exp      time.Time
+		password string
+	)
+	switch sub {
+	case "add":
+		switch {
+		case name == "":
+			return usageError{errors.New("--name is required")}
+		case role == "":
+			return usageError{errors.New("--role is required: viewer, operator or admin")}
+		case pwFile == "":
+			return usageError{errors.New("--password-file is required: a file whose first line is the password, or - for standard input")}
+		}
+		if expires != "" {
+			var err error
+			if exp, err = httpapi.ParseExpiry(expires, time.Now()); err != nil {
+				return usageError{fmt.Errorf("--expires: %w", err)}
+			}
+		}
+		var err error
+		if password, err = readPassword(pwFile, stderr); err != nil {
+			return err
+		}
+	case "disable":
+		if name == "" {
+			return usageError{errors.New("--name is required")}
+		}
+	}
+	cfg, err := c.load()
+	if err != nil {
+		return err
+	}
+	db, err := statedb.Open(ctx, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch sub {
+	case "add":
+		u, err := db.AddUser(ctx, statedb.User{Name: name, Role: role, OPDs: opds, ExpiresAt: exp}, password)
+		if errors.Is(err, statedb.ErrUserExists) {
+			return fmt.Errorf("user %s exists in %s: choose another name (a disabled user's name stays taken)", name, db.Path())
+		}
+		if err != nil {
+			return err
+		}
+		audit(ctx, db, stderr, "user add", "user/"+u.Name, httpapi.UserSummary(u))
+		fmt.Fprintf(stdout, "added %s user %s (%s) in %s\n", u.Role, u.Name, httpapi.ScopeText(u.OPDs), db.Path())
+	case "disable":
+		if err := db.DisableUser(ctx, name); err != nil {
+			return err
+		}
+		audit(ctx, db, stderr, "user disable", "user/"+name, "disabled")
+		fmt.Fprintf(stdout, "disabled user %s\n", name)
+	case "list":
+		list, err := db.ListUsers(ctx)
+		if err != nil {
+			return err
+		}
+		return printUsers(stdout, list, format)
+	}
+	return nil
+}
+
+// maxPasswordFile bounds what is read of a password file.
+const maxPasswordFile = 4096
+
+// readPassword reads the first line of path ("-": standard input),
+// without its line ending. A file other users may read is warned about.
+func readPassword(path string, stderr io.Writer) (string, error) {
+	var r io.Reader = os.Stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return "", fmt.Errorf("read the password: %w", err)
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o004 != 0 {
+			fmt.Fprintf(stderr, "warning: %s can be read by every user of this host (mode %04o): chmod 600 it, or better delete it once the user is added\n",
+				path, fi.Mode().Perm())
+		}
+		r = f
+	}
+	line, err := bufio.NewReader(io.LimitReader(r, maxPasswordFile+1)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read the password from %s: %w", path, err)
+	}
+	if len(line) > maxPasswordFile {
+		return "", fmt.Errorf("the first line of %s is longer than %d bytes: put only the password in it", path, maxPasswordFile)
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if pw == "" {
+		return "", fmt.Errorf("the first line of %s is empty: put the password on it", path)
+	}
+	return pw, nil
+}
+
+func printUsers(w io.Writer, list []statedb.User, format string) error {
+	now := time.Now()
+	rows := make([]httpapi.UserView, 0, len(list))
+	for _, u := range list {
+		rows = append(rows, httpapi.UserViewOf(u, now))
+	}
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	case "table":
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tROLE\tSCOPE\tCREATED\tSTATE")
+		for _, r := range rows {
+			scope := strings.Join(r.OPDs, ",")
+			if scope == "" {
+				scope = "*"
+			}
+			state := r.State
+			switch {
+			case r.State == "disabled":
+				state += " " + r.Disabled.Format(time.RFC3339)
+			case r.State == "expired", !r.Expires.IsZero():
+				state += " until " + r.Expires.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Role, scope, r.Created.Format(time.RFC3339), state)
+		}
+		return tw.Flush()
+	}
+	return usageError{fmt.Errorf("--format: must be one of table, json (got %q)", format)}
+}
+
+const auditUsage = `audit list [--data-dir DIR] [--since 2026-12-01] [--until 2026-12-31] [--limit N] [--format table|json]
+
+The audit log: every change to records, the inventory, tokens and users,
+made through the API or with this command line, newest first. Each entry
+says who (the token's id and name, the user, or the operating-system user
+of a command line change), from where (the client address, or "local"
+and the host), what (the endpoint or command, the object and a
+before/after summary) and when. Secrets are never in it.
+
+--since and --until are dates (UTC; --until 2026-12-31 includes that
+day) or RFC 3339 times (2026-12-01T08:00:00+07:00). --limit is 1 to
+10000 (default 1000).`
+
+// cmdAudit lists the audit log.
+func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintf(stderr, "Usage: pantau-collector %s\n", auditUsage)
+		if len(args) == 0 {
+			return usageError{errors.New("missing subcommand: list")}
+		}
+		return flag.ErrHelp
+	}
+	if args[0] != "list" {
+		return usageError{fmt.Errorf("unknown subcommand %q: use list", args[0])}
+	}
+	var c common
+	fs := newFlagSet("audit list", auditUsage, stderr)
+	fs.StringVar(&c.config, "config", "", "path to collector.yml, for data_dir")
+	fs.StringVar(&c.dataDir, "data-dir", "", "data directory, overriding the config")
+	c.log.Register(fs)
+	since := fs.String("since", "", "first day (UTC) or RFC 3339 time to list")
+	until := fs.String("until", "", "last day (UTC, included) or RFC 3339 time (excluded) to list")
+	limit := fs.String("limit", "", "at most this many entries, 1 to 10000 (default 1000)")
+	format := fs.String("format", "table", "output format: table or json")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	f, err := httpapi.ParseAuditFilter(*since, *until, *limit)
+	if err != nil {
+		var pe *httpapi.ParamError
+		if errors.As(err, &pe) {
+			return usageError{fmt.Errorf("--%s: %w", pe.Param, pe.Err)}
+		}
+		return usageError{err}
+	}
+	if *format != "table" && *format != "json" {
+		return usageError{fmt.Errorf("--format: must be one of table, json (got %q)", *format)}
+	}
+	cfg, err := c.load()
+	if err != nil {
+		return err
+	}
+	db, err := statedb.Open(ctx, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	list, err := db.Audit(ctx, f)
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(list)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "AT\tACTOR\tSOURCE\tACTION\tOBJECT\tSUMMARY")
+	for _, e := range list {
+		actor := e.ActorKind + " " + e.ActorName
+		if e.ActorID != "" && e.ActorID != e.ActorName {
+			actor += " (" + e.ActorID + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.At.Format(time.RFC3339), oneLine(actor), oneLine(e.Source), oneLine(e.Action), oneLine(e.Object), oneLine(e.Summary))
+	}
+	return tw.Flush()
+}
+
+// oneLine keeps a table row on one line whatever a caller's text holds.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == '\t' {
+			return ' '
+		}
+		return r
+	}, s)
 }

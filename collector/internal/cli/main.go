@@ -30,9 +30,14 @@ Usage:
 Commands:
   serve          run the collector (the default when no command is given)
   check-config   validate a config file; errors are printed as file:line:col
-  token create   create a token for an agent; prints only the token
+  token create   create an API token (--name --role [--opd] [--expires]) or an
+                 agent token (--agent [--site]); prints only the token, once
   token revoke   revoke one token (--id) or every token of an agent (--agent)
-  token list     list tokens (ids, agents, sites, state), never the secrets
+  token list     list tokens (ids, roles, scopes, state), never the secrets
+  user add       add a user who logs in with a name and password (--password-file)
+  user list      list users (roles, scopes, state), never the passwords
+  user disable   stop a user's password working at once
+  audit list     the audit log: who changed what, when and from where
   demo           run a collector on loopback with simulated sites writing to it
   report         the SPBE infrastructure report for a period (json, csv, xlsx, html)
   inventory      check, import (CSV) and audit the site and link inventory
@@ -86,6 +91,10 @@ func Main(ctx context.Context, o Options, args []string, stdout, stderr io.Write
 		err = cmdCheckConfig(rest, stdout, stderr)
 	case "token":
 		err = cmdToken(ctx, rest, stdout, stderr)
+	case "user":
+		err = cmdUser(ctx, rest, stdout, stderr)
+	case "audit":
+		err = cmdAudit(ctx, rest, stdout, stderr)
 	case "demo":
 		err = cmdDemo(ctx, o.Run, rest, stdout, stderr)
 	case "report":

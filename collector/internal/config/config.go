@@ -179,6 +179,8 @@ type AuthConfig struct {
 	Anonymous string `yaml:"anonymous"`
 	// MaxEvidenceBytes bounds one uploaded evidence file.
 	MaxEvidenceBytes int64 `yaml:"max_evidence_bytes"`
+	// MaxInventoryBytes bounds the inventory PUT /api/v1/inventory takes.
+	MaxInventoryBytes int64 `yaml:"max_inventory_bytes"`
 }
 
 // IngestConfig tunes the write path.
@@ -192,7 +194,7 @@ func Default() *Config {
 		ListenAddress: "0.0.0.0:9810",
 		DataDir:       "pantau-data",
 		TLS:           TLSConfig{ClientAuth: ClientAuthNone},
-		Auth:          AuthConfig{MaxEvidenceBytes: 20 << 20},
+		Auth:          AuthConfig{MaxEvidenceBytes: 20 << 20, MaxInventoryBytes: 8 << 20},
 		Storage: StorageConfig{
 			Retention:        Duration(400 * 24 * time.Hour),
 			OutOfOrderWindow: Duration(7 * 24 * time.Hour),
@@ -307,6 +309,9 @@ func (c *Config) Validate() error {
 	oneOf("auth.anonymous", c.Auth.Anonymous, "", "viewer")
 	if c.Auth.MaxEvidenceBytes <= 0 || c.Auth.MaxEvidenceBytes > 1<<30 {
 		add("auth.max_evidence_bytes", "must be between 1 and 1073741824 bytes (got %d)", c.Auth.MaxEvidenceBytes)
+	}
+	if c.Auth.MaxInventoryBytes <= 0 || c.Auth.MaxInventoryBytes > 1<<30 {
+		add("auth.max_inventory_bytes", "must be between 1 and 1073741824 bytes (got %d)", c.Auth.MaxInventoryBytes)
 	}
 
 	s := c.Storage

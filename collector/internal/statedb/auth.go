@@ -154,3 +154,8 @@ func (a *Authenticator) Watch(ctx context.Context, every time.Duration) error {
 		}
 	}
 }
+
+// Reload reads the token table again at once, for a change this process
+// made (a token created or revoked through the API), so that it is in
+// force before the watch would notice it.
+func (a *Authenticator) Reload(ctx context.Context) error { return a.reload(ctx) }
