@@ -338,6 +338,7 @@ func (p *parts) routes(pprofOn bool) *http.ServeMux {
 	p.ing.Register(mux)
 	p.api.Register(mux)
 	p.slarun.register(mux, p.store.Queryable())
+	p.records().Register(mux)
 	mux.HandleFunc("GET /api/v1/alerts", func(w http.ResponseWriter, _ *http.Request) {
 		list := []alert.Alert{}
 		if p.alerts != nil {
