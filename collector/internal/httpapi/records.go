@@ -114,15 +114,33 @@ func principal(w http.ResponseWriter, r *http.Request) (*auth.Principal, bool) {
 	return p, true
 }
 
+// principalAnd returns the request's principal and its JSON body,
+// answering 401 or 400 when there is none.
+func principalAnd[T any](w http.ResponseWriter, r *http.Request) (*auth.Principal, T, bool) {
+	var in T
+	p, ok := principal(w, r)
+	if !ok {
+		return nil, in, false
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return nil, in, false
+	}
+	return p, in, true
+}
+
 // outOfScope answers 403 for a change to what (e.g. "maintenance window
 // 12") belonging to opd ("" when it belongs to no single OPD).
 func outOfScope(w http.ResponseWriter, p *auth.Principal, what, opd string) {
+	writeError(w, http.StatusForbidden, scopeMessage(p, what, opd))
+}
+
+func scopeMessage(p *auth.Principal, what, opd string) string {
 	if opd == "" {
-		writeError(w, http.StatusForbidden, fmt.Sprintf("%s does not belong to a single OPD: only a credential without an OPD scope may change it; %s sees only %s",
-			what, p, strings.Join(p.OPDs, ", ")))
-		return
+		return fmt.Sprintf("%s does not belong to a single OPD: only a credential without an OPD scope may change it; %s sees only %s",
+			what, p, strings.Join(p.OPDs, ", "))
 	}
-	writeError(w, http.StatusForbidden, fmt.Sprintf("%s belongs to OPD %s; %s sees only %s", what, opd, p, strings.Join(p.OPDs, ", ")))
+	return fmt.Sprintf("%s belongs to OPD %s; %s sees only %s", what, opd, p, strings.Join(p.OPDs, ", "))
 }
 
 // audit records a change made by r; when that fails the change stands,
@@ -398,11 +416,7 @@ func (rc *Records) window(p *auth.Principal, in maintenanceIn) (sla.Window, int,
 		if in.Scope == sla.ScopeAll {
 			what = "a window of scope all"
 		}
-		if opd == "" {
-			return sla.Window{}, http.StatusForbidden, fmt.Sprintf("%s does not belong to a single OPD: only a credential without an OPD scope may change it; %s sees only %s",
-				what, p, strings.Join(p.OPDs, ", "))
-		}
-		return sla.Window{}, http.StatusForbidden, fmt.Sprintf("%s belongs to OPD %s; %s sees only %s", what, opd, p, strings.Join(p.OPDs, ", "))
+		return sla.Window{}, http.StatusForbidden, scopeMessage(p, what, opd)
 	}
 	var loc *time.Location
 	switch {
@@ -446,13 +460,8 @@ func (rc *Records) window(p *auth.Principal, in maintenanceIn) (sla.Window, int,
 }
 
 func (rc *Records) addMaintenance(w http.ResponseWriter, r *http.Request) {
-	p, ok := principal(w, r)
+	p, in, ok := principalAnd[maintenanceIn](w, r)
 	if !ok {
-		return
-	}
-	var in maintenanceIn
-	if err := decodeJSON(r, &in); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	win, status, msg := rc.window(p, in)
@@ -545,13 +554,8 @@ type silenceIn struct {
 var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 func (rc *Records) addSilence(w http.ResponseWriter, r *http.Request) {
-	p, ok := principal(w, r)
+	p, in, ok := principalAnd[silenceIn](w, r)
 	if !ok {
-		return
-	}
-	var in silenceIn
-	if err := decodeJSON(r, &in); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	if len(in.Matchers) == 0 {
@@ -790,13 +794,8 @@ func knownOPD(inv *inventory.Inventory, opd string) bool {
 }
 
 func (rc *Records) addReview(w http.ResponseWriter, r *http.Request) {
-	p, ok := principal(w, r)
+	p, in, ok := principalAnd[reviewIn](w, r)
 	if !ok {
-		return
-	}
-	var in reviewIn
-	if err := decodeJSON(r, &in); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	if in.HeldOn == "" {
@@ -945,13 +944,8 @@ func checkStatus(st, evidence string) string {
 }
 
 func (rc *Records) addFollowUp(w http.ResponseWriter, r *http.Request) {
-	p, ok := principal(w, r)
+	p, in, ok := principalAnd[followUpIn](w, r)
 	if !ok {
-		return
-	}
-	var in followUpIn
-	if err := decodeJSON(r, &in); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	if in.Opened == "" {
