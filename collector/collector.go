@@ -342,6 +342,7 @@ func (p *parts) routes(pprofOn bool) *http.ServeMux {
 	p.api.Register(mux)
 	p.slarun.register(mux, p.store.Queryable())
 	p.adminAPI().Register(mux)
+	p.records().Register(mux)
 	mux.HandleFunc("GET /api/v1/alerts", func(w http.ResponseWriter, _ *http.Request) {
 		list := []alert.Alert{}
 		if p.alerts != nil {

@@ -2,7 +2,6 @@ package collector
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -165,22 +164,10 @@ func unjoin(err error) []error {
 
 // register serves the report API: GET /api/v1/report?period=2026-10
 // [&opd=X|&site=Y][&format=json|csv|xlsx|html][&table=links][&lang=id|en]
-// [&zone=WIB] (reportapi.go), and GET /api/v1/maintenance. Like the query
-// API it is read only and unauthenticated: serve it on a trusted network.
+// [&zone=WIB] (reportapi.go). Maintenance windows are served with the
+// other records (collector/internal/httpapi).
 func (r *slaRuntime) register(mux *http.ServeMux, q storage.Queryable) {
 	mux.HandleFunc("GET /api/v1/report", r.serveReport(q, r.log))
-	mux.HandleFunc("GET /api/v1/maintenance", func(w http.ResponseWriter, req *http.Request) {
-		ws, err := r.state.Maintenance(req.Context())
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		if ws == nil {
-			ws = []sla.Window{}
-		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(ws)
-	})
 }
 
 // Capacity rollups: every rollupEvery the daemon recomputes the rollups of

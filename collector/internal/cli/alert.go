@@ -8,11 +8,13 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/alert"
+	"github.com/pantau-noc/pantau/collector/internal/httpapi"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
 )
 
@@ -93,11 +95,20 @@ func cmdSilence(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return err
 		}
+		audit(ctx, db, stderr, "silence add", "silence/"+strconv.FormatInt(sid, 10),
+			httpapi.Summary(nil, statedb.Silence{ID: sid, Matchers: match, Author: author, Reason: reason, Start: now, End: now.Add(dur), Created: now}))
 		fmt.Fprintf(stdout, "silence %d: %s until %s\n", sid, matchString(match), now.Add(dur).Format(time.RFC3339))
 	case "expire":
+		var before any = "unknown"
+		if list, err := db.Silences(ctx, time.Time{}); err == nil {
+			if i := slices.IndexFunc(list, func(sl statedb.Silence) bool { return sl.ID == id }); i >= 0 {
+				before = map[string]time.Time{"end": list[i].End}
+			}
+		}
 		if err := db.ExpireSilence(ctx, id, now); err != nil {
 			return err
 		}
+		audit(ctx, db, stderr, "silence expire", "silence/"+strconv.FormatInt(id, 10), httpapi.Summary(before, "expired"))
 		fmt.Fprintf(stdout, "silence %d expired\n", id)
 	case "list":
 		list, err := db.Silences(ctx, now)

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"text/tabwriter"
 	"time"
 
+	"github.com/pantau-noc/pantau/collector/internal/httpapi"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
@@ -117,6 +119,8 @@ func cmdMaintenance(ctx context.Context, args []string, stdout, stderr io.Writer
 		if err != nil {
 			return err
 		}
+		w.ID = id
+		audit(ctx, db, stderr, "maintenance add", "maintenance/"+strconv.FormatInt(id, 10), httpapi.Summary(nil, w))
 		fmt.Fprintf(stdout, "added maintenance window %d: %s %s %s – %s %s\n", id, scope, target,
 			w.Start.Format("2006-01-02 15:04 MST"), w.End.Format("2006-01-02 15:04 MST"), repeat)
 	case "list":
@@ -144,9 +148,16 @@ func cmdMaintenance(ctx context.Context, args []string, stdout, stderr io.Writer
 		if id == 0 {
 			return usageError{errors.New("--id is required")}
 		}
+		var before any = "unknown"
+		if ws, err := db.Maintenance(ctx); err == nil {
+			if i := slices.IndexFunc(ws, func(w sla.Window) bool { return w.ID == id }); i >= 0 {
+				before = ws[i]
+			}
+		}
 		if err := db.DeleteMaintenance(ctx, id, time.Now()); err != nil {
 			return err
 		}
+		audit(ctx, db, stderr, "maintenance delete", "maintenance/"+strconv.FormatInt(id, 10), httpapi.Summary(before, "deleted"))
 		fmt.Fprintf(stdout, "deleted maintenance window %d\n", id)
 	}
 	return nil
@@ -198,6 +209,8 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
+		r.ID = id
+		audit(ctx, db, stderr, "review add", "review/"+strconv.FormatInt(id, 10), httpapi.Summary(nil, r))
 		fmt.Fprintf(stdout, "recorded review %d of %s\n", id, r.Month)
 		return nil
 	}
@@ -259,14 +272,24 @@ func cmdFollowUp(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err != nil {
 			return err
 		}
+		f.ID = id
+		audit(ctx, db, stderr, "followup add", "followup/"+strconv.FormatInt(id, 10), httpapi.Summary(nil, f))
 		fmt.Fprintf(stdout, "opened follow-up item %d\n", id)
 	case "update":
 		if id == 0 || status == "" {
 			return usageError{errors.New("--id and --status are required")}
 		}
+		var before any = "unknown"
+		if list, err := db.FollowUpsAsOf(ctx, "0000-00-00", "9999-12-31"); err == nil {
+			if i := slices.IndexFunc(list, func(f statedb.FollowUp) bool { return f.ID == id }); i >= 0 {
+				before = map[string]string{"status": list[i].Status, "evidence": list[i].Evidence, "on": list[i].Updated}
+			}
+		}
 		if err := db.UpdateFollowUp(ctx, id, date, status, evidence, note); err != nil {
 			return err
 		}
+		audit(ctx, db, stderr, "followup update", "followup/"+strconv.FormatInt(id, 10),
+			httpapi.Summary(before, map[string]string{"status": status, "evidence": evidence, "on": date, "note": note}))
 		fmt.Fprintf(stdout, "follow-up item %d is %s as of %s\n", id, status, date)
 	case "list":
 		list, err := db.FollowUpsAsOf(ctx, "0000-00-00", asOf)

@@ -21,7 +21,7 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
 )
 
-const testInventory = `sites:
+const adminInventory = `sites:
   - {id: dinkes, name: Dinas Kesehatan, kind: opd, timezone: WIT}
   - {id: bappeda, name: Bappeda, kind: opd}
 links:
@@ -73,7 +73,7 @@ func newEnv(t *testing.T, o envOpts) *testEnv {
 	opts := AdminOptions{DB: db, Auth: authn, Inventory: e.running.Load, SetInventory: e.running.Store, MaxInventoryBytes: o.maxInv, Logger: log}
 	if !o.noInventory {
 		e.invFile = filepath.Join(dir, "inventory.yml")
-		if err := os.WriteFile(e.invFile, []byte(testInventory), 0o640); err != nil {
+		if err := os.WriteFile(e.invFile, []byte(adminInventory), 0o640); err != nil {
 			t.Fatal(err)
 		}
 		inv, err := inventory.Load(e.invFile)
@@ -172,7 +172,7 @@ func TestAdminAccess(t *testing.T) {
 		{"DELETE", "/api/v1/users/u1", "", 200, false},
 		{"GET", "/api/v1/audit", "", 200, false},
 		{"GET", "/api/v1/inventory", "", 200, true},
-		{"PUT", "/api/v1/inventory", testInventory, 200, false},
+		{"PUT", "/api/v1/inventory", adminInventory, 200, false},
 	}
 	for _, ep := range endpoints {
 		for _, c := range callers {
@@ -429,7 +429,7 @@ func TestAdminInventoryGet(t *testing.T) {
 func TestAdminInventoryPut(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	before := e.running.Load()
-	bad := testInventory + "  - {id: portal, name: Portal, site: nowhere, probe: {measurement: http, target: portal}}\n" +
+	bad := adminInventory + "  - {id: portal, name: Portal, site: nowhere, probe: {measurement: http, target: portal}}\n" +
 		"  - {id: simpus, name: Dup, site: dinkes, probe: {measurement: http, target: x}, colour: red}\n"
 	code, body := e.do("PUT", "/api/v1/inventory", bearer(e.admin), bad)
 	var refused struct {
@@ -447,7 +447,7 @@ func TestAdminInventoryPut(t *testing.T) {
 	if !strings.Contains(body, BodyName+":17:") && !strings.Contains(body, BodyName+":18:") {
 		t.Errorf("no problem at line 17 or 18: %s", body)
 	}
-	if got, _ := os.ReadFile(e.invFile); string(got) != testInventory {
+	if got, _ := os.ReadFile(e.invFile); string(got) != adminInventory {
 		t.Error("a refused inventory changed the file")
 	}
 	if e.running.Load() != before {
@@ -457,7 +457,7 @@ func TestAdminInventoryPut(t *testing.T) {
 		t.Error("a refused inventory left a backup")
 	}
 
-	good := strings.Replace(testInventory, "links:\n", "  - {id: dishub, name: Dinas Perhubungan, kind: opd}\nlinks:\n", 1)
+	good := strings.Replace(adminInventory, "links:\n", "  - {id: dishub, name: Dinas Perhubungan, kind: opd}\nlinks:\n", 1)
 	good = strings.Replace(good, "  - {id: bappeda-wan", "  - {id: dishub-wan, site: dishub, icmp: {target: 127.0.0.4}}\n  - {id: bappeda-wan", 1)
 	code, body = e.do("PUT", "/api/v1/inventory", bearer(e.admin), good)
 	if code != 200 {
@@ -466,7 +466,7 @@ func TestAdminInventoryPut(t *testing.T) {
 	if got, _ := os.ReadFile(e.invFile); string(got) != good {
 		t.Error("the file is not the new inventory")
 	}
-	if prev, _ := os.ReadFile(e.invFile + ".prev"); string(prev) != testInventory {
+	if prev, _ := os.ReadFile(e.invFile + ".prev"); string(prev) != adminInventory {
 		t.Error("the old inventory is not kept as .prev")
 	}
 	if inv := e.running.Load(); inv == before || inv.Site("dishub") == nil || inv.File != e.invFile {
@@ -489,17 +489,17 @@ func TestAdminInventoryPut(t *testing.T) {
 // nothing; without an inventory file PUT is 409 and GET 404.
 func TestAdminInventoryLimits(t *testing.T) {
 	e := newEnv(t, envOpts{maxInv: 100})
-	if code, body := e.do("PUT", "/api/v1/inventory", bearer(e.admin), testInventory); code != 413 || !strings.Contains(body, "auth.max_inventory_bytes") {
+	if code, body := e.do("PUT", "/api/v1/inventory", bearer(e.admin), adminInventory); code != 413 || !strings.Contains(body, "auth.max_inventory_bytes") {
 		t.Errorf("oversized: %d %s", code, body)
 	}
-	if got, _ := os.ReadFile(e.invFile); string(got) != testInventory {
+	if got, _ := os.ReadFile(e.invFile); string(got) != adminInventory {
 		t.Error("an oversized inventory changed the file")
 	}
 	if code, _ := e.do("PUT", "/api/v1/inventory", bearer(e.admin), "   \n"); code != 400 {
 		t.Errorf("empty body: %d", code)
 	}
 	n := newEnv(t, envOpts{noInventory: true})
-	if code, body := n.do("PUT", "/api/v1/inventory", bearer(n.admin), testInventory); code != 409 || !strings.Contains(body, "inventory:") {
+	if code, body := n.do("PUT", "/api/v1/inventory", bearer(n.admin), adminInventory); code != 409 || !strings.Contains(body, "inventory:") {
 		t.Errorf("no inventory configured: PUT %d %s", code, body)
 	}
 	if code, _ := n.do("GET", "/api/v1/inventory", bearer(n.admin), ""); code != 404 {
@@ -518,7 +518,7 @@ func TestAdminInventoryPutSymlink(t *testing.T) {
 	if err := os.Symlink(filepath.Base(real), e.invFile); err != nil {
 		t.Fatal(err)
 	}
-	good := strings.Replace(testInventory, "vendor: Cisco", "vendor: Juniper", 1)
+	good := strings.Replace(adminInventory, "vendor: Cisco", "vendor: Juniper", 1)
 	if code, body := e.do("PUT", "/api/v1/inventory", bearer(e.admin), good); code != 200 {
 		t.Fatalf("%d %s", code, body)
 	}
