@@ -123,3 +123,5 @@ require (
 )
 
 replace github.com/pantau-noc/pantau/plugins/sdk => ./plugins/sdk
+
+replace github.com/prometheus-community/prom-label-proxy => ./third_party/prom-label-proxy
