@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/tsdb"
 )
 
@@ -69,8 +70,8 @@ func scopeData() []scopeSeries {
 
 // newScopeServer serves the series of scopeData whose OPD keep accepts
 // ("" for the series without opd), scoping requests by scopeHeader with
-// the given layers.
-func newScopeServer(t testing.TB, keep func(opd string) bool, layers int) *httptest.Server {
+// the given layers. engine may be nil (New's default).
+func newScopeServer(t testing.TB, keep func(opd string) bool, layers int, engine ...*promql.Engine) *httptest.Server {
 	t.Helper()
 	db, err := tsdb.Open(t.TempDir(), slog.New(slog.DiscardHandler), nil, tsdb.DefaultOptions(), nil)
 	if err != nil {
@@ -91,7 +92,11 @@ func newScopeServer(t testing.TB, keep func(opd string) bool, layers int) *httpt
 	if err := app.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	a, err := New(Options{Queryable: db, Scope: testScope, Logger: slog.New(slog.DiscardHandler)})
+	o := Options{Queryable: db, Scope: testScope, Logger: slog.New(slog.DiscardHandler)}
+	if len(engine) > 0 {
+		o.Engine = engine[0]
+	}
+	a, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
