@@ -11,6 +11,7 @@ require (
 	github.com/klauspost/compress v1.20.3
 	github.com/pantau-noc/pantau/plugins/sdk v0.0.0
 	github.com/prometheus-community/pro-bing v0.9.1
+	github.com/prometheus-community/prom-label-proxy v0.15.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/common v0.72.1
 	github.com/prometheus/prometheus v0.316.0
@@ -123,3 +124,5 @@ require (
 )
 
 replace github.com/pantau-noc/pantau/plugins/sdk => ./plugins/sdk
+
+replace github.com/prometheus-community/prom-label-proxy => ./third_party/prom-label-proxy

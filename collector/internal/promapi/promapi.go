@@ -3,6 +3,28 @@
 // label values, metadata and build info — over the collector's embedded
 // TSDB and the PromQL engine, with Prometheus's JSON shapes, error types
 // and status codes, so Grafana needs no other database.
+//
+// # OPD scoping
+//
+// Options.Scope names, per request, the OPDs a credential may read. A
+// scoped request sees only series whose opd label matches one of them;
+// series without an opd label are invisible to it. Two layers enforce
+// this, each sufficient alone:
+//
+//  1. The request is rewritten with prom-label-proxy's injectproxy
+//     enforcer (third_party/prom-label-proxy): every selector of a query
+//     or query_range expression, every match[] set of series, labels and
+//     label values, gets opd=~"<a>|<b>" (the OPD names regexp-quoted).
+//     The caller's own opd matchers are kept beside it, so a query that
+//     names another OPD selects nothing: an empty result of the right
+//     type, never an error and never the other OPD's data. labels and
+//     label values without match[], and metadata, use {opd=~"..."} alone.
+//  2. The storage the request reads through is wrapped: every Select,
+//     LabelNames and LabelValues gets the same matcher, whatever
+//     selector reached it.
+//
+// status/tsdb (cardinality across every metric and label) answers 403
+// to a scoped request. The other endpoints read no series.
 package promapi
 
 import (
@@ -37,7 +59,11 @@ type Options struct {
 	// Metadata returns type, help and unit for a metric name; nil derives
 	// the type from the name (_total: counter, else gauge).
 	Metadata func(metric string) (typ, help, unit string, ok bool)
-	Logger   *slog.Logger
+	// Scope returns the OPDs a request may read and whether it is scoped
+	// at all; nil means no request is scoped. A scoped request with no
+	// OPD (or only empty names) sees no series.
+	Scope  func(*http.Request) (opds []string, scoped bool)
+	Logger *slog.Logger
 }
 
 // API serves /api/v1/.
@@ -45,6 +71,7 @@ type API struct {
 	o      Options
 	engine *promql.Engine
 	parser parser.Parser
+	layers int // scoping layers; tests turn one off
 }
 
 // Limits mirrored from Prometheus.
@@ -62,7 +89,7 @@ func New(o Options) (*API, error) {
 	if o.QueryTimeout <= 0 {
 		o.QueryTimeout = 2 * time.Minute
 	}
-	a := &API{o: o, engine: o.Engine, parser: parser.NewParser(parser.Options{})}
+	a := &API{o: o, engine: o.Engine, parser: parser.NewParser(parser.Options{}), layers: layersAll}
 	if a.engine == nil {
 		a.engine = promql.NewEngine(promql.EngineOpts{
 			Logger:               o.Logger.With("component", "promql"),
@@ -129,7 +156,7 @@ type response struct {
 }
 
 type apiError struct {
-	typ    string // bad_data, execution, timeout, canceled, internal
+	typ    string // bad_data, execution, timeout, canceled, internal, forbidden
 	status int
 	err    error
 }
@@ -146,6 +173,16 @@ func (a *API) wrap(h func(*http.Request) (any, annotations.Annotations, *apiErro
 		if err := r.ParseForm(); err != nil {
 			writeJSON(w, http.StatusBadRequest, response{Status: "error", ErrorType: "bad_data", Error: fmt.Sprintf("parse form: %v", err)})
 			return
+		}
+		if a.o.Scope != nil {
+			if opds, scoped := a.o.Scope(r); scoped {
+				sc, err := newScope(opds, a.layers)
+				if err != nil {
+					writeJSON(w, http.StatusInternalServerError, response{Status: "error", ErrorType: "internal", Error: err.Error()})
+					return
+				}
+				r = r.WithContext(context.WithValue(r.Context(), scopeKey{}, sc))
+			}
 		}
 		data, annos, aerr := h(r)
 		if aerr != nil {
@@ -183,7 +220,12 @@ func (a *API) query(r *http.Request) (any, annotations.Annotations, *apiError) {
 		return nil, nil, aerr
 	}
 	defer cancel()
-	q, err := a.engine.NewInstantQuery(ctx, a.o.Queryable, promql.NewPrometheusQueryOpts(false, 0, nil), r.FormValue("query"), ts)
+	sc := scopeFrom(ctx)
+	qs, aerr := sc.expr(a.parser, r.FormValue("query"))
+	if aerr != nil {
+		return nil, nil, aerr
+	}
+	q, err := a.engine.NewInstantQuery(ctx, sc.queryable(a.o.Queryable), promql.NewPrometheusQueryOpts(false, 0, nil), qs, ts)
 	if err != nil {
 		return nil, nil, badData(fmt.Errorf("invalid parameter \"query\": %w", err))
 	}
@@ -217,7 +259,12 @@ func (a *API) queryRange(r *http.Request) (any, annotations.Annotations, *apiErr
 		return nil, nil, aerr
 	}
 	defer cancel()
-	q, err := a.engine.NewRangeQuery(ctx, a.o.Queryable, promql.NewPrometheusQueryOpts(false, 0, nil), r.FormValue("query"), start, end, step)
+	sc := scopeFrom(ctx)
+	qs, aerr := sc.expr(a.parser, r.FormValue("query"))
+	if aerr != nil {
+		return nil, nil, aerr
+	}
+	q, err := a.engine.NewRangeQuery(ctx, sc.queryable(a.o.Queryable), promql.NewPrometheusQueryOpts(false, 0, nil), qs, start, end, step)
 	if err != nil {
 		return nil, nil, badData(fmt.Errorf("invalid parameter \"query\": %w", err))
 	}
@@ -325,19 +372,20 @@ func timestampMs(t time.Time) int64 {
 	return t.UnixMilli()
 }
 
+// matchers parses match[], restricted to the request's scope.
 func (a *API) matchers(r *http.Request, required bool) ([][]*labels.Matcher, *apiError) {
 	ms := r.Form["match[]"]
 	if len(ms) == 0 {
 		if required {
 			return nil, badData(errors.New("no match[] parameter provided"))
 		}
-		return nil, nil
+		return scopeFrom(r.Context()).matcherSets(nil)
 	}
 	sets, err := a.parser.ParseMetricSelectors(ms)
 	if err != nil {
 		return nil, badData(fmt.Errorf("invalid parameter \"match[]\": %w", err))
 	}
-	return sets, nil
+	return scopeFrom(r.Context()).matcherSets(sets)
 }
 
 func (a *API) querier(r *http.Request) (storage.Querier, int64, int64, *apiError) {
@@ -345,7 +393,7 @@ func (a *API) querier(r *http.Request) (storage.Querier, int64, int64, *apiError
 	if aerr != nil {
 		return nil, 0, 0, aerr
 	}
-	q, err := a.o.Queryable.Querier(mint, maxt)
+	q, err := scopeFrom(r.Context()).queryable(a.o.Queryable).Querier(mint, maxt)
 	if err != nil {
 		return nil, 0, 0, &apiError{"internal", http.StatusInternalServerError, fmt.Errorf("open querier: %w", err)}
 	}
@@ -484,12 +532,18 @@ func (a *API) metadata(r *http.Request) (any, annotations.Annotations, *apiError
 	if aerr != nil {
 		return nil, nil, aerr
 	}
-	q, err := a.o.Queryable.Querier(math.MinInt64, math.MaxInt64)
+	sc := scopeFrom(r.Context())
+	q, err := sc.queryable(a.o.Queryable).Querier(math.MinInt64, math.MaxInt64)
 	if err != nil {
 		return nil, nil, &apiError{"internal", http.StatusInternalServerError, err}
 	}
 	defer q.Close()
-	names, warns, aerr2 := a.values(r.Context(), q, model.MetricNameLabel, nil, 0)
+	// Scoped: only the names of series the scope can see.
+	sets, aerr := sc.matcherSets(nil)
+	if aerr != nil {
+		return nil, nil, aerr
+	}
+	names, warns, aerr2 := a.values(r.Context(), q, model.MetricNameLabel, sets, 0)
 	if aerr2 != nil {
 		return nil, warns, aerr2
 	}
@@ -538,7 +592,10 @@ func (a *API) runtimeInfo(*http.Request) (any, annotations.Annotations, *apiErro
 	return map[string]any{"startTime": started.UTC(), "CWD": "", "reloadConfigSuccess": true, "storageRetention": "", "goroutineCount": 0}, nil, nil
 }
 
-func (a *API) tsdbStatus(*http.Request) (any, annotations.Annotations, *apiError) {
+func (a *API) tsdbStatus(r *http.Request) (any, annotations.Annotations, *apiError) {
+	if scopeFrom(r.Context()) != nil {
+		return nil, nil, &apiError{"forbidden", http.StatusForbidden, errors.New("status/tsdb reports the cardinality of every OPD's series; it is not available to a credential scoped to OPDs: use an unscoped credential")}
+	}
 	return map[string]any{"headStats": map[string]any{}, "seriesCountByMetricName": []any{}, "labelValueCountByLabelName": []any{}, "memoryInBytesByLabelName": []any{}, "seriesCountByLabelValuePair": []any{}}, nil, nil
 }
 
