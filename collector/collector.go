@@ -253,6 +253,14 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 		GoVersion: buildinfo.GoVersion(),
 		BuildDate: buildinfo.BuildDate,
 		Logger:    log.With("component", "query"),
+		// The gate put the caller's principal in the context; a scoped
+		// one reads only its OPDs' series.
+		Scope: func(r *http.Request) ([]string, bool) {
+			if pr := auth.FromContext(r.Context()); pr.Scoped() {
+				return pr.OPDs, true
+			}
+			return nil, false
+		},
 	})
 	if err != nil {
 		return p, err
