@@ -91,17 +91,17 @@ func reportScope(p *auth.Principal, o report.Options, inv *inventory.Inventory) 
 	switch {
 	case o.OPD != "":
 		if !p.Sees(o.OPD) {
-			return o, fmt.Errorf("%w: OPD %s is not one of the OPDs of %s (%s); ask for one of them, or leave opd out for all of them",
+			return o, fmt.Errorf("%w: OPD %s is outside the scope of %s, which sees only %s; ask for one of those, or leave opd out for all of them",
 				errOutOfScope, clip(o.OPD), p, mine)
 		}
 	case o.Site != "":
 		if s := inv.Site(o.Site); s == nil || !p.Sees(s.OPD) {
-			return o, fmt.Errorf("%w: site %s is not a site of the OPDs of %s (%s); ask for one of their sites, or leave site out",
+			return o, fmt.Errorf("%w: site %s is outside the scope of %s, which sees only the sites of %s; ask for one of those, or leave site out",
 				errOutOfScope, clip(o.Site), p, mine)
 		}
 	case len(o.OPDs) > 0:
 		if !p.Covers(o.OPDs) {
-			return o, fmt.Errorf("%w: OPDs %s are not all OPDs of %s (%s)", errOutOfScope, clip(strings.Join(o.OPDs, ", ")), p, mine)
+			return o, fmt.Errorf("%w: OPDs %s are outside the scope of %s, which sees only %s", errOutOfScope, clip(strings.Join(o.OPDs, ", ")), p, mine)
 		}
 	case len(p.OPDs) == 1:
 		o.OPD = p.OPDs[0]

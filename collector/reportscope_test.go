@@ -194,13 +194,13 @@ func TestReportAPIScope(t *testing.T) {
 	}
 
 	for _, c := range []struct{ who, q, want string }{
-		{"dinkes", "opd=dishub", "OPD dishub is not one of the OPDs of token dinkes"},
-		{"dinkes", "site=dishub", "site dishub is not a site of the OPDs of token dinkes"},
-		{"dinkes", "site=nope", "site nope is not a site of the OPDs"},
-		{"dinkes", "opd=nope&format=csv", "OPD nope is not one of"},
-		{"two", "opd=bappeda", "OPD bappeda is not one of the OPDs of token two"},
-		{"two", "site=bappeda&format=xlsx", "site bappeda is not a site"},
-		{"bappeda", "site=dinkes&format=html", "site dinkes is not a site"},
+		{"dinkes", "opd=dishub", "OPD dishub is outside the scope of token dinkes ("},
+		{"dinkes", "site=dishub", "site dishub is outside the scope of token dinkes ("},
+		{"dinkes", "site=nope", "site nope is outside the scope of token dinkes ("},
+		{"dinkes", "opd=nope&format=csv", "OPD nope is outside the scope"},
+		{"two", "opd=bappeda", "which sees only dinkes, dishub"},
+		{"two", "site=bappeda&format=xlsx", "site bappeda is outside the scope of token two"},
+		{"bappeda", "site=dinkes&format=html", "which sees only the sites of bappeda"},
 	} {
 		code, body := s.get(c.who, "/api/v1/report?period=2026-10&"+c.q)
 		if code != http.StatusForbidden || !strings.Contains(string(body), c.want) {
