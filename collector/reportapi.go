@@ -73,7 +73,7 @@ func parseReportQuery(v url.Values, def *time.Location) (reportQuery, error) {
 
 // errOutOfScope is a report request broader than, or outside, the
 // caller's OPD scope (403).
-var errOutOfScope = errors.New("outside your OPD scope")
+var errOutOfScope = errors.New("forbidden")
 
 // reportScope narrows a report request to the caller's OPD scope. A
 // scoped principal's report defaults to its OPDs (one: as if opd named
