@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -351,14 +350,11 @@ func (p *parts) routes(pprofOn bool) *http.ServeMux {
 	p.slarun.register(mux, p.store.Queryable())
 	p.adminAPI().Register(mux)
 	p.records().Register(mux)
-	mux.HandleFunc("GET /api/v1/alerts", func(w http.ResponseWriter, _ *http.Request) {
-		list := []alert.Alert{}
-		if p.alerts != nil {
-			list = p.alerts.Active()
-		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(list)
-	})
+	var active func() []alert.Alert
+	if p.alerts != nil {
+		active = p.alerts.Active
+	}
+	mux.HandleFunc("GET /api/v1/alerts", serveAlerts(active, p.slarun.builder.Inventory))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(p.log.Handler(), slog.LevelError)}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {

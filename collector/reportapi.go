@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/prometheus/storage"
 
+	"github.com/pantau-noc/pantau/collector/internal/auth"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/report"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
@@ -70,6 +71,47 @@ func parseReportQuery(v url.Values, def *time.Location) (reportQuery, error) {
 	return q, nil
 }
 
+// errOutOfScope is a report request broader than, or outside, the
+// caller's OPD scope (403).
+var errOutOfScope = errors.New("forbidden")
+
+// reportScope narrows a report request to the caller's OPD scope. A
+// scoped principal's report defaults to its OPDs (one: as if opd named
+// it; several: those OPDs' sites) and may name one of its OPDs or a site
+// of one; anything else is refused with errOutOfScope, an unknown site
+// alike (so that a refusal tells nothing of other OPDs' sites). The
+// report's records are then those of a scoped reader (o.Reader).
+// Unscoped principals, and nil (a request that did not pass the gate),
+// keep the options as they are.
+func reportScope(p *auth.Principal, o report.Options, inv *inventory.Inventory) (report.Options, error) {
+	if !p.Scoped() {
+		return o, nil
+	}
+	mine := strings.Join(p.OPDs, ", ")
+	switch {
+	case o.OPD != "":
+		if !p.Sees(o.OPD) {
+			return o, fmt.Errorf("%w: OPD %s is outside the scope of %s, which sees only %s; ask for one of those, or leave opd out for all of them",
+				errOutOfScope, clip(o.OPD), p, mine)
+		}
+	case o.Site != "":
+		if s := inv.Site(o.Site); s == nil || !p.Sees(s.OPD) {
+			return o, fmt.Errorf("%w: site %s is outside the scope of %s, which sees only the sites of %s; ask for one of those, or leave site out",
+				errOutOfScope, clip(o.Site), p, mine)
+		}
+	case len(o.OPDs) > 0:
+		if !p.Covers(o.OPDs) {
+			return o, fmt.Errorf("%w: OPDs %s are outside the scope of %s, which sees only %s", errOutOfScope, clip(strings.Join(o.OPDs, ", ")), p, mine)
+		}
+	case len(p.OPDs) == 1:
+		o.OPD = p.OPDs[0]
+	default:
+		o.OPDs = slices.Clone(p.OPDs)
+	}
+	o.Reader = slices.Clone(p.OPDs)
+	return o, nil
+}
+
 // clip shortens a value quoted back in an error message.
 func clip(s string) string {
 	if len(s) > 40 {
@@ -79,8 +121,9 @@ func clip(s string) string {
 }
 
 // serveReport answers GET /api/v1/report: 400 for a request that is the
-// caller's mistake (named in the message), 404 without an inventory, 500
-// with an error id for anything else.
+// caller's mistake (named in the message), 403 for one outside the
+// caller's OPD scope, 404 without an inventory, 500 with an error id for
+// anything else.
 func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, req *http.Request) {
 		inv := r.builder.Inventory()
@@ -93,6 +136,10 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
+		if rq.opts, err = reportScope(auth.FromContext(req.Context()), rq.opts, inv); err != nil {
+			http.Error(w, err.Error(), http.StatusForbidden)
+			return
+		}
 		ws, err := r.state.Maintenance(req.Context())
 		if err != nil {
 			internalError(w, req, log, err, nil)
@@ -100,6 +147,7 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 		}
 		rep, err := report.Build(req.Context(), report.Input{
 			Inv: inv, Store: r.minutes, Index: r.minutes, Windows: ws, Reviews: r.state, Capacity: report.TSDBCapacity{Q: q}, Rollups: r.state,
+			Audit: r.state,
 		}, rq.opts)
 		var pe *report.PanicError
 		switch {

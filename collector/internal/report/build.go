@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,13 +51,27 @@ type Input struct {
 	// Rollups are the stored capacity rollups (may be nil: capacity then
 	// comes from Capacity's samples alone).
 	Rollups RollupStore
+	// Audit gives the audit log for the change record (may be nil: no
+	// change record).
+	Audit AuditSource
+}
+
+// AuditSource gives the audit log (statedb.DB).
+type AuditSource interface {
+	Audit(ctx context.Context, f statedb.AuditFilter) ([]statedb.AuditEntry, error)
 }
 
 // Options choose the report.
 type Options struct {
-	Period string // 2026-10, 2026-Q4, 2026, 2026-10-01..2026-10-15
-	OPD    string // only this OPD's sites
-	Site   string // only this site
+	Period string   // 2026-10, 2026-Q4, 2026, 2026-10-01..2026-10-15
+	OPD    string   // only this OPD's sites
+	OPDs   []string // only these OPDs' sites (one: as OPD); not with OPD or Site
+	Site   string   // only this site
+	// Reader is the OPD scope of the credential the report is for (empty:
+	// unscoped). Records the inventory does not tie to one of its OPDs
+	// are left out: reviews of the whole Pemda or of another OPD and
+	// their follow-ups, and the change record.
+	Reader []string
 	Lang   string
 	// Zone is the reference zone of the header; each site's figures use
 	// its own zone. Default Asia/Jakarta (WIB).
@@ -155,13 +170,16 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 		Generator: "pantau-collector " + buildinfo.Version,
 		Sites:     []SiteRow{}, Links: []LinkRow{}, Services: []ServiceRow{}, Incidents: []Incident{}, Contracts: []ContractRow{},
 		Capacity: []CapacityRow{}, Reviews: []statedb.Review{}, FollowUps: []statedb.FollowUp{},
-		Assets: []Asset{}, Expiries: []Expiry{},
+		Assets: []Asset{}, Expiries: []Expiry{}, Changes: []Change{},
 	}
 	for _, k := range []string{"m.minute", "m.availability", "m.completeness", "m.worst", "m.site", "m.outage", "m.cause", "m.service", "m.contract", "m.capacity", "m.coverage", "m.evidence"} {
 		r.Methods = append(r.Methods, Note{Figure: k[2:], Method: T(lang, k)})
 	}
 
 	// scope
+	if n := len(o.OPDs); n > 0 && (o.OPD != "" || o.Site != "") || o.OPD != "" && o.Site != "" {
+		return nil, fmt.Errorf("%w: give one of site, OPD or OPDs", ErrInvalid)
+	}
 	var sites []*inventory.Site
 	switch {
 	case o.Site != "":
@@ -180,11 +198,21 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 		if len(sites) == 0 {
 			return nil, fmt.Errorf("%w: no site of OPD %q in the inventory %s", ErrInvalid, o.OPD, inv.File)
 		}
-		name := o.OPD
-		if s := inv.Site(o.OPD); s != nil {
-			name = s.Name
+		r.Scope = Scope{Kind: "opd", ID: o.OPD, Name: opdName(inv, o.OPD)}
+	case len(o.OPDs) > 0:
+		for i := range inv.Sites {
+			if slices.Contains(o.OPDs, inv.Sites[i].OPD) {
+				sites = append(sites, &inv.Sites[i])
+			}
 		}
-		r.Scope = Scope{Kind: "opd", ID: o.OPD, Name: name}
+		if len(sites) == 0 {
+			return nil, fmt.Errorf("%w: no site of OPD %s in the inventory %s", ErrInvalid, strings.Join(o.OPDs, ", "), inv.File)
+		}
+		names := make([]string, len(o.OPDs))
+		for i, opd := range o.OPDs {
+			names[i] = opdName(inv, opd)
+		}
+		r.Scope = Scope{Kind: "opds", ID: strings.Join(o.OPDs, ","), Name: strings.Join(names, ", ")}
 	default:
 		for i := range inv.Sites {
 			sites = append(sites, &inv.Sites[i])
@@ -289,6 +317,19 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 		if r.FollowUps, err = in.Reviews.FollowUpsAsOf(ctx, p.Start.Format("2006-01-02"), last); err != nil {
 			return nil, err
 		}
+		if len(o.Reader) > 0 {
+			// the scopes of every review up to the period's, for the
+			// follow-ups carried over from earlier ones
+			all, err := in.Reviews.Reviews(ctx, "0000-01", months[len(months)-1].Label)
+			if err != nil {
+				return nil, err
+			}
+			scope := make(map[int64]string, len(all))
+			for _, v := range all {
+				scope[v.ID] = v.Scope
+			}
+			r.Reviews, r.FollowUps = readerRecords(r.Reviews, r.FollowUps, scope, o.Reader)
+		}
 		for _, f := range r.FollowUps {
 			if f.Status == statedb.StatusSelesai {
 				r.Summary.ClosedFollowUps++
@@ -303,6 +344,9 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 			r.FollowUps = []statedb.FollowUp{}
 		}
 	}
+	if err := changeRecord(ctx, r, in.Audit, p, o); err != nil {
+		return nil, err
+	}
 	assetsAndExpiries(r, inv, sites, o)
 	r.Summary.ExpiringWithin90d = len(r.Expiries)
 	if r.Evidence, err = evidence(lang); err != nil {
@@ -312,8 +356,9 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 }
 
 // servicesInScope returns the services a report covers: all for the
-// whole Pemda, those an OPD owns or hosts for an OPD report, and those
-// hosted at the site for a site report.
+// whole Pemda, those an OPD owns or hosts for an OPD report (any of the
+// OPDs for a report of several), and those hosted at the site for a site
+// report.
 func servicesInScope(inv *inventory.Inventory, sites []*inventory.Site, o Options) []*inventory.Service {
 	in := make(map[string]bool, len(sites))
 	for _, s := range sites {
@@ -322,7 +367,7 @@ func servicesInScope(inv *inventory.Inventory, sites []*inventory.Site, o Option
 	var out []*inventory.Service
 	for i := range inv.Services {
 		sv := &inv.Services[i]
-		if o.OPD != "" && sv.OPD == o.OPD || in[sv.Site] {
+		if o.OPD != "" && sv.OPD == o.OPD || len(o.OPDs) > 0 && slices.Contains(o.OPDs, sv.OPD) || in[sv.Site] {
 			out = append(out, sv)
 		}
 	}

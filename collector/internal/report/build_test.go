@@ -118,13 +118,32 @@ func buildFixture(t *testing.T) (*inventory.Inventory, *statedb.DB) {
 	if err := db.UpdateFollowUp(ctx, fid, "2026-11-20", statedb.StatusSelesai, "Kontrak No. 027/TIK/XI/2026", ""); err != nil {
 		t.Fatal(err)
 	}
+	// audit rows, backdated: two in October (WIB), one on either side
+	for _, e := range fixtureAudit {
+		if _, err := db.AddAudit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return inv, db
+}
+
+// fixtureAudit is the audit log of the build fixture: the first and the
+// last rows are outside October 2026 (WIB), by a millisecond.
+var fixtureAudit = []statedb.AuditEntry{
+	{At: time.Date(2026, 10, 1, 0, 0, 0, 0, wib).Add(-time.Millisecond), ActorKind: "user", ActorID: "budi", ActorName: "budi", Source: "10.0.0.5",
+		Action: "POST /api/v1/maintenance", Object: "maintenance/1", Summary: "september: not in the report"},
+	{At: time.Date(2026, 10, 20, 7, 55, 0, 0, wib), ActorKind: "token", ActorID: "t_4f2a", ActorName: "noc-script", Source: "10.0.0.7",
+		Action: "POST /api/v1/maintenance", Object: "maintenance/2", Summary: "link dinkes-wan 2026-10-20 08:00–09:00 WIB: ganti perangkat <ONT>"},
+	{At: time.Date(2026, 10, 1, 0, 0, 0, 0, wib), ActorKind: "cli", ActorID: "root", ActorName: "root", Source: "local noc1",
+		Action: "cli review add", Object: "review/1", Summary: "review 2026-10 held 2026-10-28"},
+	{At: time.Date(2026, 11, 1, 0, 0, 0, 0, wib), ActorKind: "user", ActorID: "budi", ActorName: "budi", Source: "10.0.0.5",
+		Action: "PUT /api/v1/inventory", Object: "inventory", Summary: "november: not in the report"},
 }
 
 func buildReport(t *testing.T, inv *inventory.Inventory, db *statedb.DB, period, lang string) *Report {
 	t.Helper()
 	ws := []sla.Window{}
-	r, err := Build(context.Background(), Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Windows: ws, Reviews: db, Capacity: fakeCapacity{}},
+	r, err := Build(context.Background(), Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Windows: ws, Reviews: db, Capacity: fakeCapacity{}, Audit: db},
 		Options{Period: period, Lang: lang, Zone: wib, Now: time.Date(2026, 11, 2, 9, 0, 0, 0, wib), CoverageMonths: 3})
 	if err != nil {
 		t.Fatal(err)

@@ -229,6 +229,12 @@ func fixtureReport(lang string) *Report {
 		{ID: 2, ReviewID: 1, Opened: "2026-10-28", Item: "Pasang UPS di Kantor Distrik Sentani", Owner: "Distrik Sentani",
 			Due: "2026-10-31", Status: statedb.StatusSelesai, Evidence: "BA-017/2026", Updated: "2026-10-30"},
 	}
+	r.Changes = []Change{
+		{At: time.Date(2026, 10, 19, 16, 2, 11, 0, fixWIB), ActorKind: "user", ActorID: "budi", Actor: "budi",
+			Action: "POST /api/v1/maintenance", Object: "maintenance/7", Summary: "link dinkes-fo 2026-10-20 08:00–10:00 WIB: ganti perangkat <ONT> & kabel"},
+		{At: time.Date(2026, 10, 28, 14, 30, 0, 0, fixWIB), ActorKind: "cli", ActorID: "root", Actor: "root",
+			Action: "cli review add", Object: "review/1", Summary: "review 2026-10 held 2026-10-28"},
+	}
 	r.Assets = []Asset{
 		{Device: "dinkes-rtr1", Site: "dinkes", OPD: "dinkes", Vendor: "MikroTik", Model: "CCR2004-16G-2S+", Serial: "HE108A1B2C3", YearAcquired: 2023,
 			AssetCode: "02.06.02.01.001", WarrantyEnd: "2026-12-31"},

@@ -308,6 +308,9 @@ func WriteHTML(w io.Writer, r *Report) error {
 			continue
 		}
 		h := p.table(t)
+		if t.Name == "changes" {
+			h.Note = r.ChangesNote
+		}
 		if t.Name == "coverage" {
 			m := p.missing(r)
 			h.After = &m

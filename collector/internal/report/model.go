@@ -37,11 +37,17 @@ type Report struct {
 	Assets    []Asset            `json:"assets"`
 	Expiries  []Expiry           `json:"expiries"`
 	Evidence  []Evidence         `json:"evidence"`
+	// Changes is the change record: the period's changes from the audit
+	// log, in whole-Pemda reports for unscoped readers; ChangesNote says
+	// why a report has none.
+	Changes     []Change `json:"changes"`
+	ChangesNote string   `json:"changes_note,omitempty"`
 }
 
 // Scope is what the report covers.
 type Scope struct {
-	Kind string `json:"kind"` // pemda | opd | site
+	Kind string `json:"kind"` // pemda | opd | opds | site
+	// ID is the OPD or site; for opds, the OPDs separated by commas.
 	ID   string `json:"id,omitempty"`
 	Name string `json:"name"`
 }

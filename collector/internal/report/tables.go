@@ -18,7 +18,7 @@ type Table struct {
 }
 
 // TableNames lists the tables in report order.
-var TableNames = []string{"summary", "coverage", "sites", "links", "services", "incidents", "contracts", "capacity", "reviews", "followups", "assets", "expiries", "evidence", "methods"}
+var TableNames = []string{"summary", "coverage", "sites", "links", "services", "incidents", "contracts", "capacity", "reviews", "followups", "changes", "assets", "expiries", "evidence", "methods"}
 
 var columns = map[string][][2]string{
 	"summary":   {{"butir", "item"}, {"nilai", "value"}},
@@ -31,6 +31,7 @@ var columns = map[string][][2]string{
 	"capacity":  {{"jalur", "link"}, {"lokasi", "site"}, {"arah", "direction"}, {"kapasitas bit/s", "capacity bit/s"}, {"sumber kapasitas", "capacity source"}, {"sampel", "samples"}, {"rata-rata bit/s", "mean bit/s"}, {"p95 bit/s", "p95 bit/s"}, {"puncak bit/s", "peak bit/s"}, {"jam tersibuk", "busy hour"}, {"volume byte", "volume bytes"}, {"utilisasi rata-rata %", "mean utilization %"}, {"utilisasi p95 %", "p95 utilization %"}, {"utilisasi puncak %", "peak utilization %"}, {"tren bit/s per hari", "trend bit/s per day"}, {"prakiraan 80 %", "80 % forecast"}},
 	"reviews":   {{"bulan", "month"}, {"tanggal", "date"}, {"peserta", "participants"}, {"temuan", "findings"}},
 	"followups": {{"no", "no"}, {"dibuka", "opened"}, {"rekomendasi", "recommendation"}, {"penanggung jawab", "owner"}, {"tenggat", "due"}, {"status", "status"}, {"per tanggal", "as of"}, {"bukti", "evidence"}},
+	"changes":   {{"waktu", "time"}, {"jenis pelaku", "actor kind"}, {"pelaku", "actor"}, {"id pelaku", "actor id"}, {"tindakan", "action"}, {"objek", "object"}, {"ringkasan", "summary"}},
 	"assets":    {{"perangkat", "device"}, {"lokasi", "site"}, {"OPD", "OPD"}, {"vendor", "vendor"}, {"model", "model"}, {"nomor seri", "serial number"}, {"tahun perolehan", "year acquired"}, {"kode BMD", "asset code (BMD)"}, {"akhir garansi", "warranty end"}, {"akhir kontrak", "contract end"}},
 	"expiries":  {{"jenis", "what"}, {"id", "id"}, {"lokasi", "site"}, {"keterangan", "detail"}, {"berakhir", "ends"}, {"sisa hari", "days left"}},
 	"evidence":  {{"bagian laporan", "report section"}, {"indikator", "indicator"}, {"nama indikator", "indicator name"}, {"aspek", "aspect"}, {"keterangan", "note"}},
@@ -64,6 +65,15 @@ func (r *Report) yesNo(b *bool) any {
 		return T(r.Lang, "yes")
 	}
 	return T(r.Lang, "no")
+}
+
+// actorKind names the kind of an audit row's actor (a kind this version
+// does not know is shown as it is).
+func (r *Report) actorKind(kind string) string {
+	if _, ok := text["actor."+kind]; ok {
+		return T(r.Lang, "actor."+kind)
+	}
+	return kind
 }
 
 // target is an SLA target, or no value when none is set.
@@ -244,6 +254,10 @@ func (r *Report) Table(name string) (Table, error) {
 	case "followups":
 		for _, f := range r.FollowUps {
 			add(int(f.ID), f.Opened, f.Item, f.Owner, f.Due, T(r.Lang, "status."+f.Status), f.Updated, f.Evidence)
+		}
+	case "changes":
+		for _, c := range r.Changes {
+			add(tsec(c.At), r.actorKind(c.ActorKind), c.Actor, c.ActorID, c.Action, c.Object, c.Summary)
 		}
 	case "assets":
 		for _, a := range r.Assets {
