@@ -68,7 +68,7 @@ func TestIntegrationAdminAPI(t *testing.T) {
 	if code, _ := do("GET", "/api/v1/query?query=up", created.Token, ""); code != 401 {
 		t.Errorf("the revoked token still queries: %d", code)
 	}
-	if _, body := do("GET", "/metrics", admin, ""); !strings.Contains(body, `pantau_api_inventory_updates_total{result="applied"} 1`) {
+	if _, body := do("GET", "/metrics", admin, ""); !strings.Contains(body, `pantau_collector_inventory_updates_total{result="applied"} 1`) {
 		t.Error("the PUT is not counted on /metrics")
 	}
 	if _, body := do("GET", "/api/v1/audit", admin, ""); strings.Count(body, `"actor_kind":"token","actor_id":"`) != 3 {

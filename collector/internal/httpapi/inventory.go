@@ -38,7 +38,7 @@ type invState struct {
 
 func (s *invState) init() {
 	s.updates = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "pantau_api_inventory_updates_total",
+		Name: "pantau_collector_inventory_updates_total",
 		Help: "PUT /api/v1/inventory requests by result: applied, invalid (refused with its problems), too_large (over auth.max_inventory_bytes), failed (the file could not be written).",
 	}, []string{"result"})
 	for _, r := range []string{"applied", "invalid", "too_large", "failed"} {

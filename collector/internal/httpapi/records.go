@@ -71,7 +71,7 @@ func NewRecords(o RecordsOptions) *Records {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	rc := &Records{o: o, refused: prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "pantau_evidence_uploads_refused_total",
+		Name: "pantau_collector_evidence_uploads_refused_total",
 		Help: "Evidence file uploads refused, by reason (too_large: over auth.max_evidence_bytes; type: not an allowed file type; bad_request: malformed upload).",
 	}, []string{"reason"})}
 	for _, r := range []string{"too_large", "type", "bad_request"} {
