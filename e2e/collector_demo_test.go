@@ -72,18 +72,23 @@ func TestIntegrationDemo(t *testing.T) {
 		return m[1]
 	}
 	cli, err := api.NewClient(api.Config{Address: "http://" + addr, RoundTripper: roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		r = r.Clone(r.Context())
-		r.Header.Set("Authorization", "Bearer "+viewer())
+		if tok := viewer(); tok != "" {
+			r = r.Clone(r.Context())
+			r.Header.Set("Authorization", "Bearer "+tok)
+		}
 		return http.DefaultTransport.RoundTrip(r)
 	})})
 	if err != nil {
 		t.Fatal(err)
 	}
 	prom := promv1.NewAPI(cli)
-	// count returns how many series q gives now (-1 on an error).
+	var lastErr error
+	// count returns how many series q gives now (-1 on an error, kept in
+	// lastErr).
 	count := func(q string) int {
 		v, _, _, err := prom.Query(context.Background(), q, time.Now())
 		if err != nil {
+			lastErr = err
 			return -1
 		}
 		vec, _ := v.(model.Vector)
@@ -132,7 +137,7 @@ func TestIntegrationDemo(t *testing.T) {
 	}
 	if len(missing) > 0 {
 		agentLog, _ := os.ReadFile(filepath.Join(dir, "agent.log"))
-		t.Errorf("within a minute of the start:\n%s\ndemo output:\n%s%s\nagent log:\n%s", strings.Join(missing, "\n"), out.String(), errOut.String(), agentLog)
+		t.Errorf("within a minute of the start (last query error: %v):\n%s\ndemo output:\n%s%s\nagent log:\n%s", lastErr, strings.Join(missing, "\n"), out.String(), errOut.String(), agentLog)
 	}
 	if !strings.Contains(out.String(), "Grafana data source:     type Prometheus, URL http://"+addr) {
 		t.Errorf("demo did not say where to point Grafana:\n%s", out.String())

@@ -242,9 +242,10 @@ func (g *Gate) failed(w http.ResponseWriter, r *http.Request, src string, err er
 		g.o.Logger.Error("checking a credential failed", "path", r.URL.Path, "source", src, "err", err)
 	}
 	if status == http.StatusUnauthorized {
-		// A request without any credential is a client that has not been
-		// configured yet, not a guess: it is not counted.
-		guess := !errors.Is(err, errNoCredential)
+		// A request without a credential, or with a malformed one, is a
+		// client not configured yet, not a guess that could succeed: it is
+		// not counted towards the source's limit (it is logged).
+		guess := !errors.Is(err, errNoCredential) && !errors.Is(err, ErrBadCredential)
 		if logIt, suppressed := g.o.Guard.Refused(src, guess, time.Now()); logIt {
 			c, _ := ParseCredential(r.Header)
 			g.o.Logger.Warn("authentication failed", "path", r.URL.Path, "source", src, "token_id", TokenID(c.Token),
