@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode"
 )
 
 // Credential is what a request presents: a token, or a user's name and
@@ -53,7 +54,7 @@ func ParseCredential(h http.Header) (Credential, error) {
 	}
 	switch {
 	case strings.EqualFold(scheme, "Bearer"), strings.EqualFold(scheme, "Token"):
-		if strings.ContainsAny(rest, " \t") {
+		if hasSpace(rest) {
 			return Credential{}, fmt.Errorf("%w: a token has no spaces", ErrBadCredential)
 		}
 		return Credential{Token: rest}, nil
@@ -67,6 +68,9 @@ func ParseCredential(h http.Header) (Credential, error) {
 			return Credential{}, fmt.Errorf("%w: basic credentials have no ':'", ErrBadCredential)
 		}
 		if strings.HasPrefix(pass, tokenPrefix) {
+			if hasSpace(pass) {
+				return Credential{}, fmt.Errorf("%w: a token has no spaces", ErrBadCredential)
+			}
 			return Credential{Token: pass}, nil
 		}
 		if user == "" || pass == "" {
@@ -76,3 +80,6 @@ func ParseCredential(h http.Header) (Credential, error) {
 	}
 	return Credential{}, fmt.Errorf("%w: unknown scheme (use Bearer or Basic)", ErrBadCredential)
 }
+
+// hasSpace reports whether s has any white space (a token has none).
+func hasSpace(s string) bool { return strings.IndexFunc(s, unicode.IsSpace) >= 0 }

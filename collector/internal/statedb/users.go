@@ -72,32 +72,59 @@ func HashPassword(password string) (string, error) {
 		enc.EncodeToString(salt), enc.EncodeToString(key)), nil
 }
 
+// Bounds on the argon2 parameters of a stored hash, so that a damaged
+// or hostile hash cannot make one login attempt take unbounded memory
+// (m, in KiB) or time (t, p), nor make argon2 panic (t or p of 0).
+const (
+	maxArgonMemory  = 256 * 1024
+	maxArgonTime    = 16
+	maxArgonThreads = 8
+	maxArgonKeyLen  = 64
+)
+
+// phc is a parsed PHC-format argon2id hash.
+type phc struct {
+	m, t      uint32
+	p         uint8
+	salt, key []byte
+}
+
+// parsePHC parses an argon2id hash within the bounds above.
+func parsePHC(hash string) (phc, bool) {
+	var h phc
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
+		return h, false
+	}
+	var v int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
+		return h, false
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &h.m, &h.t, &h.p); err != nil ||
+		h.m > maxArgonMemory || h.t == 0 || h.t > maxArgonTime || h.p == 0 || h.p > maxArgonThreads {
+		return h, false
+	}
+	enc := base64.RawStdEncoding
+	var err1, err2 error
+	h.salt, err1 = enc.DecodeString(parts[4])
+	h.key, err2 = enc.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(h.key) == 0 || len(h.key) > maxArgonKeyLen {
+		return h, false
+	}
+	return h, true
+}
+
 // checkPassword verifies password against a PHC argon2id hash.
 func checkPassword(hash, password string) bool {
 	if len(password) > maxPasswordLen {
 		return false
 	}
-	parts := strings.Split(hash, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
+	h, ok := parsePHC(hash)
+	if !ok {
 		return false
 	}
-	var v int
-	var m, t uint32
-	var p uint8
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
-		return false
-	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m > 256*1024 || t > 16 || p == 0 || p > 8 {
-		return false
-	}
-	enc := base64.RawStdEncoding
-	salt, err1 := enc.DecodeString(parts[4])
-	want, err2 := enc.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(want) == 0 || len(want) > 64 {
-		return false
-	}
-	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
+	got := argon2.IDKey([]byte(password), h.salt, h.t, h.m, h.p, uint32(len(h.key)))
+	return subtle.ConstantTimeCompare(got, h.key) == 1
 }
 
 // AddUser stores a user with password hashed (argon2id).
