@@ -76,7 +76,7 @@ func HashPassword(password string) (string, error) {
 // or hostile hash cannot make one login attempt take unbounded memory
 // (m, in KiB) or time (t, p), nor make argon2 panic (t or p of 0).
 const (
-	maxArgonMemory  = 256 * 1024
+	maxArgonMemory  = 64 * 1024
 	maxArgonTime    = 16
 	maxArgonThreads = 8
 	maxArgonKeyLen  = 64
