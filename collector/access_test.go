@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -304,5 +305,18 @@ func TestIntegrationAuthFailuresLimited(t *testing.T) {
 	}
 	if !strings.Contains(logs, "token_id=aaaaaaaaaaaaaaaa") {
 		t.Errorf("the log line does not name the token's public id:\n%s", testproc.GrepLines(logs, "authentication failed"))
+	}
+}
+
+// TestIsLoopback decides the plain-HTTP warning at start.
+func TestIsLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{"127.0.0.1:9810": true, "[::1]:9810": true, "0.0.0.0:9810": false, "10.0.0.5:9810": false, "[::]:9810": false} {
+		a, err := net.ResolveTCPAddr("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := isLoopback(a); got != want {
+			t.Errorf("isLoopback(%s) = %v, want %v", addr, got, want)
+		}
 	}
 }
