@@ -18,6 +18,9 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
 )
 
+// roleHelp explains the roles in --help.
+const roleHelp = "viewer (query API, reports, alerts), operator (viewer plus acknowledgements, silences, maintenance, reviews, follow-ups) or admin (operator plus inventory, tokens, users)"
+
 // cmdToken creates, revokes and lists tokens: agent tokens (--agent),
 // which write, and API tokens (--name --role), which read and change
 // records as their role allows, within their OPD scope.
@@ -41,7 +44,7 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.StringVar(&agent, "agent", "", "create an agent token: the agent id it belongs to; it becomes the agent label of every series. Agent tokens write and read nothing")
 		fs.Var(&sites, "site", "with --agent: site tag the agent may write (repeatable); default: any")
 		fs.StringVar(&name, "name", "", "create an API token with this name (e.g. grafana); needs --role")
-		fs.StringVar(&role, "role", "", "with --name: viewer (query API, reports, alerts), operator (viewer plus acknowledgements, silences, maintenance, reviews, follow-ups) or admin (operator plus inventory, tokens, users)")
+		fs.StringVar(&role, "role", "", "with --name: "+roleHelp)
 		fs.Var(&opds, "opd", "with --name: OPD the token may see (repeatable); default: every OPD")
 		fs.StringVar(&expires, "expires", "", "with --name: expiry, as a duration (90d, 12h) or a date (2027-06-30, UTC); default: never")
 		fs.StringVar(&desc, "description", "", "free text, e.g. where the token is used")
@@ -241,7 +244,7 @@ func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	switch sub {
 	case "add":
 		fs.StringVar(&name, "name", "", "the user's login name (1-128 letters, digits, '.', '_' or '-')")
-		fs.StringVar(&role, "role", "", "viewer (query API, reports, alerts), operator (viewer plus acknowledgements, silences, maintenance, reviews, follow-ups) or admin (operator plus inventory, tokens, users)")
+		fs.StringVar(&role, "role", "", roleHelp)
 		fs.Var(&opds, "opd", "OPD the user may see (repeatable); default: every OPD")
 		fs.StringVar(&expires, "expires", "", "expiry, as a duration (90d, 12h) or a date (2027-06-30, UTC); default: never")
 		fs.StringVar(&pwFile, "password-file", "", "file whose first line is the password, or - for standard input (required; the password is never printed)")
