@@ -247,7 +247,14 @@ icmp:
 		t.Fatal(err)
 	}
 	reload <- next
-	if !lab.WaitFor(ctx, 20*time.Second, func() bool { return firstMetric(get(), "pantau_agent_queue_batches") > before+2 }) {
+	// Three rounds of both targets after the reload (a loaded machine may
+	// fill three batches from the first target's rounds alone).
+	const icmpRounds = `pantau_agent_probe_rounds_total{kind="icmp"}`
+	roundsBefore := firstMetric(body, icmpRounds)
+	if !lab.WaitFor(ctx, 20*time.Second, func() bool {
+		m := get()
+		return firstMetric(m, "pantau_agent_queue_batches") > before+2 && firstMetric(m, icmpRounds) >= roundsBefore+6
+	}) {
 		t.Fatal("queue did not keep growing after reload")
 	}
 	if err := a.stop(); err != nil {
