@@ -98,7 +98,7 @@ icmp:
 	}
 
 	// Everything measured during the outage arrives after it: every round
-	// from just before the cut to the restore, except rounds the agent
+	// from those before the cut to those after the restore, except rounds the agent
 	// skipped (a round that overran its interval on a loaded machine was
 	// never measured; the agent logs each skip) and, with kill -9, the
 	// rounds while no agent ran. The queue drains from both ends (a fresh
@@ -107,7 +107,7 @@ icmp:
 	// the cut, not at its end: the check waits until the rounds are
 	// complete rather than judging a snapshot taken while the queue is
 	// still draining, and fails if they are not by the deadline.
-	skipsFrom, skipsTo := cut.Add(-1500*time.Millisecond), restored.Add(5*time.Second)
+	skipsFrom, skipsTo := cut.Add(-2500*time.Millisecond), restored.Add(5*time.Second)
 	var (
 		ts, during    []int64
 		n, missing    int
@@ -123,7 +123,9 @@ icmp:
 			if v > cut.UnixMilli() && v < restored.UnixMilli() {
 				n++
 			}
-			if v > cut.UnixMilli()-1500 && v < restored.UnixMilli() {
+			// Rounds on both sides of the outage bound it, so that a
+			// missing first or last outage round is a gap too.
+			if v > cut.Add(-2500*time.Millisecond).UnixMilli() && v < restored.Add(2500*time.Millisecond).UnixMilli() {
 				during = append(during, v)
 			}
 		}
@@ -160,7 +162,8 @@ icmp:
 		b, _ := os.ReadFile(filepath.Join(state, "dead-letter.jsonl"))
 		t.Errorf("batches were dead-lettered: %s", b)
 	}
-	t.Logf("outage %s (kill -9: %v): %d rounds taken during it reached the collector", restored.Sub(cut).Round(time.Second), kill, len(during))
+	t.Logf("outage %s (kill -9: %v): %d rounds taken during it reached the collector, %d checked for gaps (%s to %s)", restored.Sub(cut).Round(time.Second), kill, n,
+		len(during), time.UnixMilli(during[0]).Format("15:04:05.000"), time.UnixMilli(during[len(during)-1]).Format("15:04:05.000"))
 	agent.Process.Signal(syscall.SIGTERM)
 	if err := agent.Wait(); err != nil {
 		t.Errorf("agent exit after SIGTERM: %v", err)
