@@ -114,6 +114,7 @@ icmp:
 		skipped       int
 		gaps          []string
 		enoughInCount bool
+		bounded       bool // rounds before the cut and after the restore arrived
 	)
 	check := func() bool {
 		ts = samples(t, client, base, sel)
@@ -143,11 +144,16 @@ icmp:
 			}
 		}
 		enoughInCount = n >= int(outage/time.Second)-3-skipped
-		return enoughInCount && missing <= skipped
+		bounded = len(during) > 0 && during[0] <= cut.UnixMilli() && during[len(during)-1] >= restored.UnixMilli()
+		return enoughInCount && bounded && missing <= skipped
 	}
 	lab.WaitFor(t.Context(), 60*time.Second+outage/10, check)
 	if !enoughInCount {
 		t.Fatalf("outage points missing: %d samples in all: %v", len(ts), ts)
+	}
+	if !bounded {
+		t.Fatalf("no round from before the cut (%s) and after the restore (%s) reached the collector: %v",
+			cut.Format(time.TimeOnly), restored.Format(time.TimeOnly), during)
 	}
 	if missing > skipped {
 		t.Errorf("gaps between rounds (%s) miss %d rounds, the agent logged %d skipped (restart %s–%s): points were lost\nagent log:\n%s",
