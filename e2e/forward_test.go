@@ -97,46 +97,63 @@ icmp:
 		}
 	}
 
-	// Everything measured during the outage arrives after it.
-	var ts []int64
-	ok := lab.WaitFor(t.Context(), 60*time.Second+outage/10, func() bool {
+	// Everything measured during the outage arrives after it: every round
+	// from those before the cut to those after the restore, except rounds the agent
+	// skipped (a round that overran its interval on a loaded machine was
+	// never measured; the agent logs each skip) and, with kill -9, the
+	// rounds while no agent ran. The queue drains from both ends (a fresh
+	// lane newest first beside the backlog lane oldest first), so the
+	// last rounds to arrive lie in the middle of the outage or right after
+	// the cut, not at its end: the check waits until the rounds are
+	// complete rather than judging a snapshot taken while the queue is
+	// still draining, and fails if they are not by the deadline.
+	skipsFrom, skipsTo := cut.Add(-2500*time.Millisecond), restored.Add(5*time.Second)
+	var (
+		ts, during    []int64
+		n, missing    int
+		skipped       int
+		gaps          []string
+		enoughInCount bool
+		bounded       bool // rounds before the cut and after the restore arrived
+	)
+	check := func() bool {
 		ts = samples(t, client, base, sel)
-		n := 0
+		skipped = loggedSkips(logs, skipsFrom, skipsTo)
+		n, during, missing, gaps = 0, nil, 0, nil
 		for _, v := range ts {
 			if v > cut.UnixMilli() && v < restored.UnixMilli() {
 				n++
 			}
-		}
-		// Rounds the agent skipped on a loaded machine (logged) were
-		// never taken.
-		return n >= int(outage/time.Second)-3-loggedSkips(logs)
-	})
-	if !ok {
-		t.Fatalf("outage points missing: %d samples in all: %v", len(ts), ts)
-	}
-	// No gap between rounds during the outage longer than 1.5 intervals,
-	// except where the agent was down (kill -9 and restart).
-	var during []int64
-	for _, v := range ts {
-		if v > cut.UnixMilli()-1500 && v < restored.UnixMilli() {
-			during = append(during, v)
-		}
-	}
-	// A round the agent itself skipped (a round that overran its interval
-	// on a loaded machine) was never measured, so it is not a lost point:
-	// the agent logs each skip, and only gaps beyond the logged skips fail.
-	skipped := loggedSkips(logs)
-	var missing int
-	var gaps []string
-	for i := 1; i < len(during); i++ {
-		gap := time.Duration(during[i]-during[i-1]) * time.Millisecond
-		if gap > 1500*time.Millisecond {
-			inRestart := kill && during[i-1] <= restartGap[1].Add(2*time.Second).UnixMilli() && during[i] >= restartGap[0].UnixMilli()
-			if !inRestart {
-				missing += int((gap+500*time.Millisecond)/time.Second) - 1
-				gaps = append(gaps, fmt.Sprintf("%s at %s", gap, time.UnixMilli(during[i-1]).Format(time.TimeOnly)))
+			// Rounds on both sides of the outage bound it, so that a
+			// missing first or last outage round is a gap too.
+			if v > cut.Add(-2500*time.Millisecond).UnixMilli() && v < restored.Add(2500*time.Millisecond).UnixMilli() {
+				during = append(during, v)
 			}
 		}
+		// No gap between rounds during the outage longer than 1.5
+		// intervals, except where the agent was down (kill -9 and
+		// restart) or logged the rounds as skipped.
+		for i := 1; i < len(during); i++ {
+			gap := time.Duration(during[i]-during[i-1]) * time.Millisecond
+			if gap > 1500*time.Millisecond {
+				inRestart := kill && during[i-1] <= restartGap[1].Add(2*time.Second).UnixMilli() && during[i] >= restartGap[0].UnixMilli()
+				if !inRestart {
+					missing += int((gap+500*time.Millisecond)/time.Second) - 1
+					gaps = append(gaps, fmt.Sprintf("%s at %s", gap, time.UnixMilli(during[i-1]).Format(time.TimeOnly)))
+				}
+			}
+		}
+		enoughInCount = n >= int(outage/time.Second)-3-skipped
+		bounded = len(during) > 0 && during[0] <= cut.UnixMilli() && during[len(during)-1] >= restored.UnixMilli()
+		return enoughInCount && bounded && missing <= skipped
+	}
+	lab.WaitFor(t.Context(), 60*time.Second+outage/10, check)
+	if !enoughInCount {
+		t.Fatalf("outage points missing: %d samples in all: %v", len(ts), ts)
+	}
+	if !bounded {
+		t.Fatalf("no round from before the cut (%s) and after the restore (%s) reached the collector: %v",
+			cut.Format(time.TimeOnly), restored.Format(time.TimeOnly), during)
 	}
 	if missing > skipped {
 		t.Errorf("gaps between rounds (%s) miss %d rounds, the agent logged %d skipped (restart %s–%s): points were lost\nagent log:\n%s",
@@ -151,20 +168,28 @@ icmp:
 		b, _ := os.ReadFile(filepath.Join(state, "dead-letter.jsonl"))
 		t.Errorf("batches were dead-lettered: %s", b)
 	}
-	t.Logf("outage %s (kill -9: %v): %d rounds taken during it reached the collector", restored.Sub(cut).Round(time.Second), kill, len(during))
+	t.Logf("outage %s (kill -9: %v): %d rounds taken during it reached the collector, %d checked for gaps (%s to %s)", restored.Sub(cut).Round(time.Second), kill, n,
+		len(during), time.UnixMilli(during[0]).Format("15:04:05.000"), time.UnixMilli(during[len(during)-1]).Format("15:04:05.000"))
 	agent.Process.Signal(syscall.SIGTERM)
 	if err := agent.Wait(); err != nil {
 		t.Errorf("agent exit after SIGTERM: %v", err)
 	}
 }
 
-var skipRE = regexp.MustCompile(`skipped rounds.* skipped=(\d+)`)
+var skipRE = regexp.MustCompile(`(?m)^time=(\S+) .*skipped rounds.* skipped=(\d+)`)
 
-// loggedSkips sums the rounds the agents' schedulers logged as skipped.
-func loggedSkips(logs []*lab.SyncBuffer) int {
+// loggedSkips sums the rounds the agents' schedulers logged as skipped
+// between from and to. A skip is logged when the round that overran ends,
+// after the rounds it skipped: skips logged outside the window checked
+// cannot excuse a gap inside it.
+func loggedSkips(logs []*lab.SyncBuffer, from, to time.Time) int {
 	n := 0
 	for _, m := range skipRE.FindAllStringSubmatch(agentLogs(logs), -1) {
-		k, _ := strconv.Atoi(m[1])
+		at, err := time.Parse(time.RFC3339Nano, m[1])
+		if err != nil || at.Before(from) || at.After(to) {
+			continue
+		}
+		k, _ := strconv.Atoi(m[2])
 		n += k
 	}
 	return n
