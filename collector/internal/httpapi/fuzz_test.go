@@ -70,3 +70,21 @@ func FuzzAdminRequests(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseExpiry: an accepted expiry lies after now and within ten
+// years (and a day); nothing panics.
+func FuzzParseExpiry(f *testing.F) {
+	for _, s := range []string{"90d", "12h", "30m", "2027-06-30", "2027-06-30T08:00:00+09:00", "0d", "-1h", "3661d", "9999999999999999999d", "", "d", "2026-02-30", "1e9h"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		exp, err := ParseExpiry(s, now)
+		if err != nil {
+			return
+		}
+		if !exp.After(now) || exp.After(now.AddDate(10, 0, 1)) {
+			t.Fatalf("ParseExpiry(%q) = %v: not within (now, now+10y]", s, exp)
+		}
+	})
+}
