@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/notify"
+	"github.com/pantau-noc/pantau/collector/internal/outbox"
 )
 
 const notifyUsage = `notify test --config FILE --notifier NAME [--lang id|en] [--queue]
@@ -67,7 +67,7 @@ func cmdNotify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if name == "" {
 			return usageError{errors.New("--notifier is required")}
 		}
-		if lang != "id" && lang != "en" {
+		if !notify.ValidLang(lang) {
 			return usageError{fmt.Errorf("--lang %q: want id or en", lang)}
 		}
 	case "outbox":
@@ -95,19 +95,16 @@ func cmdNotify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	switch sub {
 	case "test":
-		m := testMessage(lang, time.Now())
 		if queue {
-			payload, _ := json.Marshal(m)
-			added, err := db.OutboxEnqueue(ctx, name, m.ID, payload, time.Now())
+			// the running collector finds it within 5 s (its idle poll)
+			m, err := outbox.QueueTest(ctx, outbox.DBEnqueue(db), name, lang, time.Now())
 			if err != nil {
 				return err
-			}
-			if !added {
-				return fmt.Errorf("a notification %s is already queued for %s", m.ID, name)
 			}
 			fmt.Fprintf(stdout, "queued %s for %s; the running collector sends it within 5 s (see pantau-collector notify outbox)\n", m.ID, name)
 			return nil
 		}
+		m := notify.TestMessage(lang, time.Now())
 		ns, err := notify.Build(cfg.Notifiers)
 		if err != nil {
 			return err
@@ -163,24 +160,4 @@ func cmdNotify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return tw.Flush()
 	}
 	return nil
-}
-
-// testMessage is the notification `notify test` sends.
-func testMessage(lang string, now time.Time) *notify.Message {
-	host, _ := os.Hostname()
-	m := &notify.Message{
-		ID:       fmt.Sprintf("test-%d", now.UnixNano()),
-		Status:   "firing",
-		Severity: "info",
-		Labels:   map[string]string{"alertname": "PantauTest", "severity": "info"},
-		StartsAt: now.UTC().Truncate(time.Second),
-	}
-	if lang == "en" {
-		m.Title = "Pantau test notification"
-		m.Text = fmt.Sprintf("A test message from pantau-collector on %s. If you can read it, this notifier is ready for alerts.", host)
-	} else {
-		m.Title = "Uji notifikasi Pantau"
-		m.Text = fmt.Sprintf("Pesan uji dari pantau-collector di %s. Jika pesan ini terbaca, notifier ini siap menerima peringatan.", host)
-	}
-	return m
 }
