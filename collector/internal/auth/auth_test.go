@@ -61,6 +61,8 @@ func TestDefaultPolicyLookup(t *testing.T) {
 		{"POST", "/api/v1/users/ani/disable", admin},
 		{"GET", "/api/v1/audit", admin},
 		{"GET", "/api/v1/audit/", admin},
+		{"GET", "/api/v1/notifiers", admin}, // lists no secret, but names every endpoint's type
+		{"POST", "/api/v1/notifiers/noc-telegram/test", admin},
 		{"PUT", "/api/v1/inventory", admin},
 		{"POST", "/api/v1/inventory/validate", admin},
 		{"GET", "/api/v1/inventory", viewer}, // filtered by scope in the handler
@@ -91,6 +93,7 @@ func TestDefaultPolicyLookup(t *testing.T) {
 		{"GET", "/api/v1/tokensX", viewer},
 		{"POST", "/api/v1/tokensX", operator},
 		{"GET", "/api/v1/auditlog", viewer},
+		{"GET", "/api/v1/notifiersX", viewer},
 		{"GET", "/metrics/", viewer},
 		{"GET", "/healthz/", viewer},
 		{"GET", "/api/v2/query", viewer},
