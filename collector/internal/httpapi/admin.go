@@ -88,8 +88,13 @@ func admin(w http.ResponseWriter, r *http.Request) bool {
 // record writes the audit row of a change that has been made. A failure
 // is logged and returned as a warning for the answer: the change stands.
 func (a *Admin) record(r *http.Request, object, summary string) string {
-	if err := auth.Record(context.WithoutCancel(r.Context()), a.o.DB, r, object, summary); err != nil {
-		a.o.Logger.Error("a change made through the API is not on record in the audit log", "object", object, "err", err)
+	return recordChange(r, a.o.DB, a.o.Logger, object, summary)
+}
+
+// recordChange is Admin.record on db, logging to log.
+func recordChange(r *http.Request, db *statedb.DB, log *slog.Logger, object, summary string) string {
+	if err := auth.Record(context.WithoutCancel(r.Context()), db, r, object, summary); err != nil {
+		log.Error("a change made through the API is not on record in the audit log", "object", object, "err", err)
 		return "the change is made but not on record in the audit log: " + err.Error()
 	}
 	return ""
@@ -454,6 +459,11 @@ func (a *Admin) audit(w http.ResponseWriter, r *http.Request) {
 // internal answers 500 for a failure of the collector's own stores,
 // logged with its cause.
 func (a *Admin) internal(w http.ResponseWriter, what string, err error) {
-	a.o.Logger.Error(what+" failed", "err", err)
+	internalError(w, a.o.Logger, what, err)
+}
+
+// internalError is Admin.internal, logging to log.
+func internalError(w http.ResponseWriter, log *slog.Logger, what string, err error) {
+	log.Error(what+" failed", "err", err)
 	writeError(w, http.StatusInternalServerError, what+" failed: "+err.Error())
 }

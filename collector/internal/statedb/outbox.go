@@ -156,3 +156,97 @@ func (s *DB) OutboxPrune(ctx context.Context, cutoff time.Time) (int64, error) {
 	n, _ := res.RowsAffected()
 	return n, nil
 }
+
+// OutboxSummary is what the outbox knows about one notifier: counts by
+// state (sent and failed within the outbox's retention) and its newest
+// entry with an error.
+type OutboxSummary struct {
+	Notifier              string
+	Pending, Sent, Failed int
+	Oldest                time.Time // created time of the oldest pending entry (zero: none)
+	LastSent              time.Time // zero: none
+	// LastError is the newest entry with an error text: a failed entry,
+	// or a pending one that is being retried (zero ID: none).
+	LastError OutboxEntry
+}
+
+// OutboxSummaries returns the summary of every notifier that has
+// entries, by name.
+func (s *DB) OutboxSummaries(ctx context.Context) (map[string]*OutboxSummary, error) {
+	out := map[string]*OutboxSummary{}
+	get := func(n string) *OutboxSummary {
+		if out[n] == nil {
+			out[n] = &OutboxSummary{Notifier: n}
+		}
+		return out[n]
+	}
+	rows, err := s.sql.QueryContext(ctx, `SELECT notifier, state, count(*), min(created_ms), max(done_ms) FROM outbox GROUP BY notifier, state`)
+	if err != nil {
+		return nil, fmt.Errorf("summarise the outbox in %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n, state string
+		var count int
+		var oldest, done int64
+		if err := rows.Scan(&n, &state, &count, &oldest, &done); err != nil {
+			return nil, fmt.Errorf("summarise the outbox in %s: %w", s.path, err)
+		}
+		sum := get(n)
+		switch state {
+		case OutboxPending:
+			sum.Pending, sum.Oldest = count, time.UnixMilli(oldest)
+		case OutboxSent:
+			sum.Sent = count
+			if done != 0 {
+				sum.LastSent = time.UnixMilli(done)
+			}
+		case OutboxFailed:
+			sum.Failed = count
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("summarise the outbox in %s: %w", s.path, err)
+	}
+	rows.Close()
+	rows, err = s.sql.QueryContext(ctx, `SELECT id, notifier, msg_id, created_ms, state, attempts, next_ms, last_error, done_ms
+		FROM outbox WHERE id IN (SELECT max(id) FROM outbox WHERE last_error != '' GROUP BY notifier)`)
+	if err != nil {
+		return nil, fmt.Errorf("summarise the outbox in %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e OutboxEntry
+		var created, next, done int64
+		if err := rows.Scan(&e.ID, &e.Notifier, &e.MsgID, &created, &e.State, &e.Attempts, &next, &e.LastError, &done); err != nil {
+			return nil, fmt.Errorf("summarise the outbox in %s: %w", s.path, err)
+		}
+		e.Created, e.Next = time.UnixMilli(created), time.UnixMilli(next)
+		if done != 0 {
+			e.Done = time.UnixMilli(done)
+		}
+		get(e.Notifier).LastError = e
+	}
+	return out, rows.Err()
+}
+
+// OutboxFind returns the entry of a message id for a notifier (false when
+// there is none).
+func (s *DB) OutboxFind(ctx context.Context, notifier, msgID string) (OutboxEntry, bool, error) {
+	var e OutboxEntry
+	var created, next, done int64
+	err := s.sql.QueryRowContext(ctx, `SELECT id, notifier, msg_id, payload, created_ms, state, attempts, next_ms, last_error, done_ms
+		FROM outbox WHERE notifier = ? AND msg_id = ?`, notifier, msgID).
+		Scan(&e.ID, &e.Notifier, &e.MsgID, &e.Payload, &created, &e.State, &e.Attempts, &next, &e.LastError, &done)
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, false, nil
+	}
+	if err != nil {
+		return e, false, fmt.Errorf("find notification %s of %s in %s: %w", msgID, notifier, s.path, err)
+	}
+	e.Created, e.Next = time.UnixMilli(created), time.UnixMilli(next)
+	if done != 0 {
+		e.Done = time.UnixMilli(done)
+	}
+	return e, true, nil
+}
