@@ -349,6 +349,7 @@ func (p *parts) routes(pprofOn bool) *http.ServeMux {
 	p.api.Register(mux)
 	p.slarun.register(mux, p.store.Queryable())
 	p.adminAPI().Register(mux)
+	p.notifiersAPI().Register(mux)
 	p.records().Register(mux)
 	var active func() []alert.Alert
 	if p.alerts != nil {
