@@ -4,7 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -110,11 +114,12 @@ func (n *Notifiers) list(w http.ResponseWriter, r *http.Request) {
 
 // ParseTestLang reads the query of POST /api/v1/notifiers/{name}/test:
 // at most one lang, id (the default) or en, and nothing else.
-func ParseTestLang(q map[string][]string) (string, error) {
+func ParseTestLang(q url.Values) (string, error) {
 	lang := notify.LangID
-	for k, vs := range q {
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		vs := q[k]
 		if k != "lang" {
-			return "", &ParamError{clipParam(k), errors.New("unknown parameter: use lang")}
+			return "", &ParamError{strconv.Quote(clipParam(k)), errors.New("unknown parameter: use lang")}
 		}
 		if len(vs) != 1 {
 			return "", &ParamError{"lang", errors.New("give it once")}
