@@ -120,6 +120,9 @@ func TestIntegrationAccessMatrix(t *testing.T) {
 		{"GET", "/api/v1/tokens", "", []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403}},
 		{"GET", "/api/v1/users", "", []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403}},
 		{"GET", "/api/v1/audit", "", []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403}},
+		{"GET", "/api/v1/notifiers", "", []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403}},
+		// no notifiers in this config: the admin's test is a conflict
+		{"POST", "/api/v1/notifiers/noc/test", "", []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 409, 403}},
 		// The v2 write API takes a token, not basic auth (401 for the
 		// user and Grafana's basic credentials).
 		{"POST", "/api/v2/write", "m v=1", []int{401, 401, 401, 401, 204, 403, 403, 401, 401, 403, 403, 403, 403}},
