@@ -29,11 +29,9 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{errors.New("missing subcommand: create, revoke or list")}
 	}
 	sub, rest := args[0], args[1:]
-	var c common
+	var st stateFlags
 	fs := newFlagSet("token "+sub, "token "+sub+" [flags]", stderr)
-	fs.StringVar(&c.config, "config", "", "path to collector.yml, for data_dir")
-	fs.StringVar(&c.dataDir, "data-dir", "", "data directory, overriding the config")
-	c.log.Register(fs)
+	st.register(fs)
 	var (
 		agent, id, desc, format string
 		name, role, expires     string
@@ -78,11 +76,7 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}
 	}
-	cfg, err := c.load()
-	if err != nil {
-		return err
-	}
-	db, err := statedb.Open(ctx, cfg.DataDir)
+	_, db, err := st.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -232,11 +226,9 @@ func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return flag.ErrHelp
 	}
 	sub, rest := args[0], args[1:]
-	var c common
+	var st stateFlags
 	fs := newFlagSet("user "+sub, userUsage, stderr)
-	fs.StringVar(&c.config, "config", "", "path to collector.yml, for data_dir")
-	fs.StringVar(&c.dataDir, "data-dir", "", "data directory, overriding the config")
-	c.log.Register(fs)
+	st.register(fs)
 	var (
 		name, role, expires, pwFile, format string
 		opds                                stringList
@@ -287,11 +279,7 @@ func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return usageError{errors.New("--name is required")}
 		}
 	}
-	cfg, err := c.load()
-	if err != nil {
-		return err
-	}
-	db, err := statedb.Open(ctx, cfg.DataDir)
+	_, db, err := st.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -414,11 +402,9 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if args[0] != "list" {
 		return usageError{fmt.Errorf("unknown subcommand %q: use list", args[0])}
 	}
-	var c common
+	var st stateFlags
 	fs := newFlagSet("audit list", auditUsage, stderr)
-	fs.StringVar(&c.config, "config", "", "path to collector.yml, for data_dir")
-	fs.StringVar(&c.dataDir, "data-dir", "", "data directory, overriding the config")
-	c.log.Register(fs)
+	st.register(fs)
 	since := fs.String("since", "", "first day (UTC) or RFC 3339 time to list")
 	until := fs.String("until", "", "last day (UTC, included) or RFC 3339 time (excluded) to list")
 	limit := fs.String("limit", "", "at most this many entries, 1 to 10000 (default 1000)")
@@ -437,11 +423,7 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *format != "table" && *format != "json" {
 		return usageError{fmt.Errorf("--format: must be one of table, json (got %q)", *format)}
 	}
-	cfg, err := c.load()
-	if err != nil {
-		return err
-	}
-	db, err := statedb.Open(ctx, cfg.DataDir)
+	_, db, err := st.open(ctx)
 	if err != nil {
 		return err
 	}
