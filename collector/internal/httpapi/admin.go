@@ -329,7 +329,7 @@ func UserViewOf(u statedb.User, now time.Time) UserView {
 	switch {
 	case !u.DisabledAt.IsZero():
 		v.State = "disabled"
-	case !u.ExpiresAt.IsZero() && !now.Before(u.ExpiresAt):
+	case u.Expired(now):
 		v.State = "expired"
 	}
 	return v

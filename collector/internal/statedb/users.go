@@ -45,6 +45,9 @@ type User struct {
 	hash       string
 }
 
+// Expired reports whether the user has expired at now.
+func (u *User) Expired(now time.Time) bool { return !u.ExpiresAt.IsZero() && !now.Before(u.ExpiresAt) }
+
 // Identity is what the user's password proves.
 func (u *User) Identity() Identity {
 	return Identity{User: u.Name, Role: u.Role, Name: u.Name, OPDs: u.OPDs}
@@ -276,7 +279,7 @@ func (a *Authenticator) AuthenticateUser(ctx context.Context, name, password str
 	if !u.DisabledAt.IsZero() {
 		return Identity{}, ErrUserDisabled
 	}
-	if !u.ExpiresAt.IsZero() && !now.Before(u.ExpiresAt) {
+	if u.Expired(now) {
 		return Identity{}, ErrUserExpired
 	}
 	return u.Identity(), nil
