@@ -205,7 +205,9 @@ func (ob *Outbox) deliver(ctx context.Context, c *channel) {
 			}
 			continue
 		}
-		next := now.Add(max(ob.backoff.Delay(e.Attempts+1), retryAfter))
+		// Rounded up to the millisecond state.db keeps, so that the retry
+		// never comes before the wait the endpoint asked for.
+		next := ceilMilli(now.Add(max(ob.backoff.Delay(e.Attempts+1), retryAfter)))
 		ob.m.retried.WithLabelValues(c.Name, c.Type).Inc()
 		log.Warn("notification not delivered; will retry", "id", e.MsgID, "attempts", e.Attempts+1, "retry_in", next.Sub(now).Round(time.Millisecond).String(), "err", sendErr)
 		if err := ob.mark(func() error { return ob.o.DB.OutboxRetry(bg, e.ID, next, sendErr.Error()) }); err != nil {
@@ -285,4 +287,12 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(m.pending, prometheus.GaugeValue, float64(d.Pending), name)
 		ch <- prometheus.MustNewConstMetric(m.oldest, prometheus.GaugeValue, age, name)
 	}
+}
+
+// ceilMilli rounds t up to a whole millisecond.
+func ceilMilli(t time.Time) time.Time {
+	if r := t.Sub(t.Truncate(time.Millisecond)); r > 0 {
+		return t.Add(time.Millisecond - r)
+	}
+	return t
 }
