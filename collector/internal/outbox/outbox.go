@@ -207,9 +207,10 @@ func (ob *Outbox) deliver(ctx context.Context, c *channel) {
 		}
 		// Rounded up to the millisecond state.db keeps, so that the retry
 		// never comes before the wait the endpoint asked for.
-		next := ceilMilli(now.Add(max(ob.backoff.Delay(e.Attempts+1), retryAfter)))
+		delay := max(ob.backoff.Delay(e.Attempts+1), retryAfter)
+		next := ceilMilli(now.Add(delay))
 		ob.m.retried.WithLabelValues(c.Name, c.Type).Inc()
-		log.Warn("notification not delivered; will retry", "id", e.MsgID, "attempts", e.Attempts+1, "retry_in", next.Sub(now).Round(time.Millisecond).String(), "err", sendErr)
+		log.Warn("notification not delivered; will retry", "id", e.MsgID, "attempts", e.Attempts+1, "retry_in", delay.Round(time.Millisecond).String(), "err", sendErr)
 		if err := ob.mark(func() error { return ob.o.DB.OutboxRetry(bg, e.ID, next, sendErr.Error()) }); err != nil {
 			log.Error("cannot record a failed attempt", "id", e.MsgID, "err", err)
 			retry.Sleep(ctx, time.Second)
