@@ -41,6 +41,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
@@ -64,6 +65,10 @@ type Options struct {
 	// OPD (or only empty names) sees no series.
 	Scope  func(*http.Request) (opds []string, scoped bool)
 	Logger *slog.Logger
+	// Read bounds a remote read request; a zero MaxBodyBytes is 32 MiB.
+	Read ReadLimits
+	// Now is the clock of /federate; nil is time.Now.
+	Now func() time.Time
 }
 
 // API serves /api/v1/.
@@ -72,6 +77,8 @@ type API struct {
 	engine *promql.Engine
 	parser parser.Parser
 	layers int // scoping layers; tests turn one off
+
+	readRefused *prometheus.CounterVec
 }
 
 // Limits mirrored from Prometheus.
@@ -89,7 +96,10 @@ func New(o Options) (*API, error) {
 	if o.QueryTimeout <= 0 {
 		o.QueryTimeout = 2 * time.Minute
 	}
-	a := &API{o: o, engine: o.Engine, parser: parser.NewParser(parser.Options{}), layers: layersAll}
+	if o.Read.MaxBodyBytes <= 0 {
+		o.Read.MaxBodyBytes = 32 << 20
+	}
+	a := &API{o: o, engine: o.Engine, parser: parser.NewParser(parser.Options{}), layers: layersAll, readRefused: newReadRefused()}
 	if a.engine == nil {
 		a.engine = promql.NewEngine(promql.EngineOpts{
 			Logger:               o.Logger.With("component", "promql"),
@@ -105,6 +115,18 @@ func New(o Options) (*API, error) {
 		})
 	}
 	return a, nil
+}
+
+// Collectors are the API's own metrics.
+func (a *API) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{a.readRefused}
+}
+
+func (a *API) now() time.Time {
+	if a.o.Now != nil {
+		return a.o.Now()
+	}
+	return time.Now()
 }
 
 // Register adds the endpoints to mux.
@@ -139,6 +161,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	} {
 		mux.HandleFunc(path, a.wrap(h))
 	}
+	mux.HandleFunc("GET /federate", a.federate)
+	mux.HandleFunc("/api/v1/read", a.read)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, response{Status: "error", ErrorType: "not_found", Error: fmt.Sprintf("unknown API endpoint %s", r.URL.Path)})
 	})
@@ -174,15 +198,10 @@ func (a *API) wrap(h func(*http.Request) (any, annotations.Annotations, *apiErro
 			writeJSON(w, http.StatusBadRequest, response{Status: "error", ErrorType: "bad_data", Error: fmt.Sprintf("parse form: %v", err)})
 			return
 		}
-		if a.o.Scope != nil {
-			if opds, scoped := a.o.Scope(r); scoped {
-				sc, err := newScope(opds, a.layers)
-				if err != nil {
-					writeJSON(w, http.StatusInternalServerError, response{Status: "error", ErrorType: "internal", Error: err.Error()})
-					return
-				}
-				r = r.WithContext(context.WithValue(r.Context(), scopeKey{}, sc))
-			}
+		r, aerr := a.scoped(r)
+		if aerr != nil {
+			writeJSON(w, aerr.status, response{Status: "error", ErrorType: aerr.typ, Error: aerr.err.Error()})
+			return
 		}
 		data, annos, aerr := h(r)
 		if aerr != nil {
@@ -296,6 +315,17 @@ func (a *API) exec(ctx context.Context, q promql.Query, r *http.Request) (any, a
 		return nil, nil, aerr
 	}
 	val := res.Value
+	// An empty result is [], as Prometheus answers, never null.
+	switch v := val.(type) {
+	case promql.Vector:
+		if v == nil {
+			val = promql.Vector{}
+		}
+	case promql.Matrix:
+		if v == nil {
+			val = promql.Matrix{}
+		}
+	}
 	if limit > 0 {
 		switch v := val.(type) {
 		case promql.Vector:
