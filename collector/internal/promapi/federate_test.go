@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/prompb"
 	"github.com/prometheus/prometheus/tsdb"
+	"golang.org/x/net/http/httpguts"
 )
 
 // fedNow is the clock of the federation tests: the last sample of
@@ -356,6 +357,8 @@ func TestRemoteReadRefused(t *testing.T) {
 		{"too large", readRequest(t, t0, end, nil, big), 413, refusedBody, "limits.max_body_bytes"},
 		{"bad regexp", readRequest(t, t0, end, nil, []*prompb.LabelMatcher{{Type: prompb.LabelMatcher_RE, Name: "a", Value: "("}}), 400, refusedBody, "query 0: matcher a"},
 		{"start after end", readRequest(t, end, t0, nil, up), 400, refusedBody, "is after end"},
+		{"no matcher", readRequest(t, t0, end, nil, nil), 400, refusedBody, "query 0: needs at least one matcher that does not match the empty string"},
+		{"only empty matchers", readRequest(t, t0, end, nil, up, []*prompb.LabelMatcher{{Type: prompb.LabelMatcher_RE, Name: "opd", Value: ".*"}}), 400, refusedBody, "query 1: needs at least one matcher"},
 		{"streamed only", readRequest(t, t0, end, []prompb.ReadRequest_ResponseType{prompb.ReadRequest_STREAMED_XOR_CHUNKS}, up), 400, refusedType, "SAMPLES response type only"},
 		// 4 up series of 61 samples: 244 samples > 200.
 		{"samples", readRequest(t, t0, end, nil, up), 413, refusedSamples, "more than 200 samples (limits.remote_read_max_samples)"},
@@ -445,4 +448,66 @@ func TestEmptyResultsAreLists(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzFederate drives /federate's parameters (match[], repeated) and
+// Accept header with arbitrary strings, scoped and not: the answer is
+// 200 or 400, never a 5xx or a panic, and a 200 parses as the format it
+// names.
+func FuzzFederate(f *testing.F) {
+	for _, s := range []string{
+		`match[]=up`, `match[]={__name__=~".+"}&match[]=up{opd="dishub"}`, `match[]=%7B`, `match[]=`, ``,
+		`match[]={__name__=~".*"}`, `match[]=rate(up[5m])`, `match[]=up{a=~"("}`, `match[]={"utf8.name"}`,
+	} {
+		f.Add(s, "", false)
+		f.Add(s, "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited", true)
+	}
+	srv, _ := newFedServer(f, ReadLimits{})
+	f.Fuzz(func(t *testing.T, query, accept string, scoped bool) {
+		u := srv.URL + "/federate?" + query
+		if _, err := url.Parse(u); err != nil {
+			return
+		}
+		req, err := http.NewRequest(http.MethodGet, u, nil)
+		if err != nil {
+			return
+		}
+		if !httpguts.ValidHeaderFieldValue(accept) {
+			return // not a request a client can send
+		}
+		req.Header.Set("Accept", accept)
+		if scoped {
+			req.Header.Set(scopeHeader, "dinkes")
+		}
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v (the server died?)", u, err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		switch res.StatusCode {
+		case 200:
+			dec := expfmt.NewDecoder(bytes.NewReader(body), expfmt.Format(res.Header.Get("Content-Type")))
+			for {
+				var mf dto.MetricFamily
+				if err := dec.Decode(&mf); err == io.EOF {
+					break
+				} else if err != nil {
+					t.Fatalf("%s (Accept %q): the answer does not parse as %s: %v", u, accept, res.Header.Get("Content-Type"), err)
+				}
+				if scoped {
+					for _, m := range mf.GetMetric() {
+						for _, l := range m.GetLabel() {
+							if l.GetName() == "opd" && l.GetValue() != "dinkes" {
+								t.Fatalf("%s: scoped to dinkes, got %s", u, mf.String())
+							}
+						}
+					}
+				}
+			}
+		case 400:
+		default:
+			t.Fatalf("%s: %d %s", u, res.StatusCode, body)
+		}
+	})
 }

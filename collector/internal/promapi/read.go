@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 
 	"github.com/gogo/protobuf/proto"
 	"github.com/klauspost/compress/snappy"
@@ -195,16 +196,30 @@ func (a *API) readSamples(r *http.Request, req *prompb.ReadRequest) (*prompb.Rea
 	lim := a.o.Read
 	resp := &prompb.ReadResponse{Results: make([]*prompb.QueryResult, len(req.Queries))}
 	nSamples, nSeries := 0, 0
+	// Samples are gathered in scratch, then copied to a slice of their
+	// exact size: growing each series' own slice allocated ~5 times the
+	// answer's samples (BenchmarkRemoteRead).
+	var scratch []prompb.Sample
+	// Every query's matchers are checked before any is answered.
+	matchers := make([][]*labels.Matcher, len(req.Queries))
 	for i, pq := range req.Queries {
 		ms, err := fromLabelMatchers(pq.Matchers)
 		if err != nil {
 			return nil, &readError{http.StatusBadRequest, refusedBody, fmt.Errorf("query %d: %w", i, err)}
 		}
+		// As for a PromQL selector: a query whose every matcher matches
+		// the empty string would select every series.
+		if !slices.ContainsFunc(ms, func(m *labels.Matcher) bool { return !m.Matches("") }) {
+			return nil, &readError{http.StatusBadRequest, refusedBody, fmt.Errorf("query %d: needs at least one matcher that does not match the empty string, e.g. __name__=\"...\"", i)}
+		}
 		sets, aerr := sc.matcherSets([][]*labels.Matcher{ms})
 		if aerr != nil {
 			return nil, &readError{http.StatusBadRequest, refusedBody, fmt.Errorf("query %d: %w", i, aerr.err)}
 		}
-		ms = sets[0]
+		matchers[i] = sets[0]
+	}
+	for i, pq := range req.Queries {
+		ms := matchers[i]
 		res, err := func() (*prompb.QueryResult, error) {
 			q, err := sc.queryable(a.o.Queryable).Querier(pq.StartTimestampMs, pq.EndTimestampMs)
 			if err != nil {
@@ -226,7 +241,7 @@ func (a *API) readSamples(r *http.Request, req *prompb.ReadRequest) (*prompb.Rea
 						fmt.Errorf("the request selects more than %d series (limits.remote_read_max_series): narrow the matchers or the time range, or raise the limit", lim.MaxSeries)}
 				}
 				it = s.Iterator(it)
-				var samples []prompb.Sample
+				scratch = scratch[:0]
 				for vt := it.Next(); vt != chunkenc.ValNone; vt = it.Next() {
 					if vt != chunkenc.ValFloat {
 						continue // the store holds floats only
@@ -237,12 +252,12 @@ func (a *API) readSamples(r *http.Request, req *prompb.ReadRequest) (*prompb.Rea
 							fmt.Errorf("the request selects more than %d samples (limits.remote_read_max_samples): narrow the matchers or the time range, or raise the limit", lim.MaxSamples)}
 					}
 					t, v := it.At()
-					samples = append(samples, prompb.Sample{Timestamp: t, Value: v})
+					scratch = append(scratch, prompb.Sample{Timestamp: t, Value: v})
 				}
 				if err := it.Err(); err != nil {
 					return nil, fmt.Errorf("read samples: %w", err)
 				}
-				out.Timeseries = append(out.Timeseries, &prompb.TimeSeries{Labels: prompb.FromLabels(s.Labels(), nil), Samples: samples})
+				out.Timeseries = append(out.Timeseries, &prompb.TimeSeries{Labels: prompb.FromLabels(s.Labels(), nil), Samples: slices.Clone(scratch)})
 			}
 			if err := set.Err(); err != nil {
 				return nil, fmt.Errorf("select series: %w", err)
