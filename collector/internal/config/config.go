@@ -229,7 +229,7 @@ func Default() *Config {
 			BatchDedupBytesPerAgent:     1 << 20,
 			AuthFailuresPerMinute:       20,
 			AuthFailureAddresses:        4096,
-			RemoteReadMaxSamples:        5_000_000,
+			RemoteReadMaxSamples:        2_000_000,
 			RemoteReadMaxSeries:         100_000,
 		},
 		Ingest:    IngestConfig{StringFields: StringFieldsReject},
