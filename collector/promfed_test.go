@@ -19,6 +19,7 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/internal/testengine"
 	"github.com/pantau-noc/pantau/internal/testproc"
+	"github.com/pantau-noc/pantau/internal/wire/schema"
 )
 
 // prometheusYML federates the collector's pantau_icmp_ series every
@@ -79,6 +80,26 @@ func TestIntegrationPrometheusFederateRemoteRead(t *testing.T) {
 		t.Errorf("buildinfo: %d %s: version is not semver", code, bi)
 	}
 
+	// metadata: the schema's TYPE and HELP for an agent's series, the
+	// registry's for the collector's own (stored by its self-scrape).
+	rttHelp := schema.V1["icmp"].Help["rtt_avg_seconds"]
+	testproc.WaitFor(t, 30*time.Second, "the collector's own series in its TSDB", func() bool {
+		return len(tc.query("pantau_link_state", time.Now())) > 0
+	})
+	code, mdBody := tc.get("/api/v1/metadata")
+	var md struct {
+		Data map[string][]struct{ Type, Help, Unit string }
+	}
+	if err := json.Unmarshal([]byte(mdBody), &md); code != 200 || err != nil {
+		t.Fatalf("metadata: %d %v %s", code, err, mdBody)
+	}
+	if m := md.Data["pantau_icmp_rtt_avg_seconds"]; len(m) != 1 || m[0].Type != "gauge" || m[0].Help != rttHelp || m[0].Unit != "seconds" {
+		t.Errorf("metadata of pantau_icmp_rtt_avg_seconds: %+v, want gauge, %q, seconds", m, rttHelp)
+	}
+	if m := md.Data["pantau_link_state"]; len(m) != 1 || m[0].Type != "gauge" || !strings.Contains(m[0].Help, "link") {
+		t.Errorf("metadata of pantau_link_state: %+v, want gauge with the HELP of /metrics", m)
+	}
+
 	for _, c := range []struct {
 		name, token string
 		sites       []string
@@ -103,6 +124,14 @@ func TestIntegrationPrometheusFederateRemoteRead(t *testing.T) {
 				}
 				return v.(model.Vector)
 			}
+			// Prometheus took TYPE and HELP from /federate.
+			testproc.WaitFor(t, 30*time.Second, "Prometheus's metadata of pantau_icmp_rtt_avg_seconds", func() bool {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				m, err := papi.Metadata(ctx, "pantau_icmp_rtt_avg_seconds", "")
+				ms := m["pantau_icmp_rtt_avg_seconds"]
+				return err == nil && len(ms) == 1 && ms[0].Type == promv1.MetricTypeGauge && ms[0].Help == rttHelp
+			})
 			for _, path := range []struct{ name, query string }{
 				{"federation", `pantau_icmp_rtt_avg_seconds{job="pantau"}`},
 				{"remote read", `pantau_icmp_rtt_avg_seconds{job=""}`},
