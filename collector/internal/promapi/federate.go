@@ -104,7 +104,7 @@ func (a *API) federate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	slices.SortStableFunc(out, func(x, y sample) int {
-		return strings.Compare(x.l.Get(labels.MetricName), y.l.Get(labels.MetricName))
+		return strings.Compare(x.l.Get(model.MetricNameLabel), y.l.Get(model.MetricNameLabel))
 	})
 
 	format := expfmt.NegotiateAccept(r.Header, expfmt.NewFormat(expfmt.TypeProtoDelim), expfmt.NewFormat(expfmt.TypeTextPlain))
@@ -118,7 +118,7 @@ func (a *API) federate(w http.ResponseWriter, r *http.Request) {
 		return enc.Encode(fam)
 	}
 	for _, s := range out {
-		name := s.l.Get(labels.MetricName)
+		name := s.l.Get(model.MetricNameLabel)
 		if name == "" {
 			continue
 		}
@@ -142,7 +142,7 @@ func (a *API) federate(w http.ResponseWriter, r *http.Request) {
 		pm := &dto.Metric{TimestampMs: proto.Int64(s.t)}
 		hasInstance := false
 		s.l.Range(func(l labels.Label) {
-			if l.Name == labels.MetricName || l.Value == "" {
+			if l.Name == model.MetricNameLabel || l.Value == "" {
 				return
 			}
 			hasInstance = hasInstance || l.Name == model.InstanceLabel
