@@ -160,6 +160,7 @@ func (a *API) read(w http.ResponseWriter, r *http.Request) {
 		refuse(err)
 		return
 	}
+	a.o.Logger.Debug("remote read", "queries", len(req.Queries), "accepted_response_types", fmt.Sprint(req.AcceptedResponseTypes))
 	if len(req.AcceptedResponseTypes) > 0 && !containsType(req.AcceptedResponseTypes, prompb.ReadRequest_SAMPLES) {
 		refuse(&readError{http.StatusBadRequest, refusedType, fmt.Errorf("the collector answers remote read with the SAMPLES response type only; the request accepts %v", req.AcceptedResponseTypes)})
 		return
