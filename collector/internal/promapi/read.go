@@ -67,9 +67,9 @@ type readError struct {
 
 func (e *readError) Error() string { return e.err.Error() }
 
-// DecodeReadRequest reads a snappy-compressed ReadRequest of at most
+// decodeReadRequest reads a snappy-compressed ReadRequest of at most
 // maxBytes (compressed and decoded).
-func DecodeReadRequest(body io.Reader, maxBytes int64) (*prompb.ReadRequest, error) {
+func decodeReadRequest(body io.Reader, maxBytes int64) (*prompb.ReadRequest, error) {
 	compressed, err := io.ReadAll(io.LimitReader(body, maxBytes+1))
 	if err != nil {
 		return nil, &readError{http.StatusBadRequest, refusedBody, fmt.Errorf("read the request body: %w", err)}
@@ -155,7 +155,7 @@ func (a *API) read(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, aerr.err.Error(), aerr.status)
 		return
 	}
-	req, err := DecodeReadRequest(r.Body, a.o.Read.MaxBodyBytes)
+	req, err := decodeReadRequest(r.Body, a.o.Read.MaxBodyBytes)
 	if err != nil {
 		refuse(err)
 		return
