@@ -511,3 +511,33 @@ func FuzzFederate(f *testing.F) {
 		}
 	})
 }
+
+// TestTargetsMetadata: /api/v1/targets/metadata (which answered [])
+// gives every metric name with /api/v1/metadata's TYPE, HELP and unit
+// for the one target {job="pantau"}, with Prometheus's match_target,
+// metric and limit; a scoped credential sees its OPDs' names only.
+func TestTargetsMetadata(t *testing.T) {
+	_, p := newServer(t)
+	ctx := context.Background()
+	md, err := p.TargetsMetadata(ctx, `{job="pantau"}`, "pantau_snmp_if_receive_bytes_total", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(md) != 1 || md[0].Type != "counter" || md[0].Unit != "bytes" || md[0].Target["job"] != "pantau" {
+		t.Errorf("targets metadata = %+v, want one counter of unit bytes for {job=\"pantau\"}", md)
+	}
+	for _, c := range []struct {
+		target, metric, limit string
+		want                  int
+	}{{"", "", "", 2}, {`{job="other"}`, "", "", 0}, {`{job=~"pan.*"}`, "", "1", 1}, {"", "no_such_metric", "", 0}} {
+		md, err := p.TargetsMetadata(ctx, c.target, c.metric, c.limit)
+		if err != nil || len(md) != c.want {
+			t.Errorf("match_target=%q metric=%q limit=%q: %d entries (%v), want %d", c.target, c.metric, c.limit, len(md), err, c.want)
+		}
+	}
+	srv, _ := newFedServer(t, ReadLimits{})
+	code, body := scopedCall(t, srv.Client(), http.MethodGet, srv.URL+"/api/v1/targets/metadata", "dinkes", nil)
+	if code != 200 || strings.Contains(string(body), "dishub_only_metric") || strings.Contains(string(body), "noopd_only_metric") || !strings.Contains(string(body), `"metric":"pantau_if_rx_bytes_total","type":"counter"`) {
+		t.Errorf("scoped to dinkes: %d %s", code, body)
+	}
+}

@@ -154,7 +154,7 @@ func (a *API) Register(mux *http.ServeMux) {
 		},
 		"/api/v1/status/flags":     func(*http.Request) (any, annotations.Annotations, *apiError) { return map[string]string{}, nil, nil },
 		"/api/v1/status/tsdb":      a.tsdbStatus,
-		"/api/v1/targets/metadata": emptyList,
+		"/api/v1/targets/metadata": a.targetsMetadata,
 		"/api/v1/status/walreplay": func(*http.Request) (any, annotations.Annotations, *apiError) {
 			return map[string]int{"min": 0, "max": 0, "current": 0}, nil, nil
 		},
@@ -562,20 +562,10 @@ func (a *API) metadata(r *http.Request) (any, annotations.Annotations, *apiError
 	if aerr != nil {
 		return nil, nil, aerr
 	}
-	sc := scopeFrom(r.Context())
-	q, err := sc.queryable(a.o.Queryable).Querier(math.MinInt64, math.MaxInt64)
-	if err != nil {
-		return nil, nil, &apiError{"internal", http.StatusInternalServerError, err}
-	}
-	defer q.Close()
 	// Scoped: only the names of series the scope can see.
-	sets, aerr := sc.matcherSets(nil)
+	names, warns, aerr := a.metricNames(r)
 	if aerr != nil {
-		return nil, nil, aerr
-	}
-	names, warns, aerr2 := a.values(r.Context(), q, model.MetricNameLabel, sets, 0)
-	if aerr2 != nil {
-		return nil, warns, aerr2
+		return nil, warns, aerr
 	}
 	want := r.FormValue("metric")
 	out := map[string][]metadataEntry{}
@@ -587,6 +577,68 @@ func (a *API) metadata(r *http.Request) (any, annotations.Annotations, *apiError
 			break
 		}
 		out[n] = []metadataEntry{a.meta(n)}
+	}
+	return out, warns, nil
+}
+
+// metricNames lists the metric names the request's scope can see.
+func (a *API) metricNames(r *http.Request) ([]string, annotations.Annotations, *apiError) {
+	sc := scopeFrom(r.Context())
+	q, err := sc.queryable(a.o.Queryable).Querier(math.MinInt64, math.MaxInt64)
+	if err != nil {
+		return nil, nil, &apiError{"internal", http.StatusInternalServerError, err}
+	}
+	defer q.Close()
+	sets, aerr := sc.matcherSets(nil)
+	if aerr != nil {
+		return nil, nil, aerr
+	}
+	return a.values(r.Context(), q, model.MetricNameLabel, sets, 0)
+}
+
+// The collector is the one "target" of /api/v1/targets/metadata: it
+// scrapes nothing; its series come from its writers.
+var metadataTarget = labels.FromStrings("job", "pantau")
+
+type targetMetadata struct {
+	Target map[string]string `json:"target"`
+	Metric string            `json:"metric"`
+	metadataEntry
+}
+
+// targetsMetadata answers /api/v1/targets/metadata as Prometheus does
+// (match_target, metric, limit), with the metadata of /api/v1/metadata
+// for the one target {job="pantau"}.
+func (a *API) targetsMetadata(r *http.Request) (any, annotations.Annotations, *apiError) {
+	limit, aerr := parseLimit(r)
+	if aerr != nil {
+		return nil, nil, aerr
+	}
+	out := []targetMetadata{}
+	if mt := r.FormValue("match_target"); mt != "" {
+		ms, err := a.parser.ParseMetricSelector(mt)
+		if err != nil {
+			return nil, nil, badData(fmt.Errorf("invalid parameter \"match_target\": %w", err))
+		}
+		for _, m := range ms {
+			if !m.Matches(metadataTarget.Get(m.Name)) {
+				return out, nil, nil
+			}
+		}
+	}
+	names, warns, aerr := a.metricNames(r)
+	if aerr != nil {
+		return nil, warns, aerr
+	}
+	want := r.FormValue("metric")
+	for _, n := range names {
+		if want != "" && n != want {
+			continue
+		}
+		if limit > 0 && len(out) >= limit {
+			break
+		}
+		out = append(out, targetMetadata{Target: metadataTarget.Map(), Metric: n, metadataEntry: a.meta(n)})
 	}
 	return out, warns, nil
 }
