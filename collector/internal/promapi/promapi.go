@@ -2,7 +2,9 @@
 // stock Prometheus data source uses — query, query_range, series, labels,
 // label values, metadata and build info — over the collector's embedded
 // TSDB and the PromQL engine, with Prometheus's JSON shapes, error types
-// and status codes, so Grafana needs no other database.
+// and status codes, so Grafana needs no other database; and /federate
+// and remote read (/api/v1/read), so a Prometheus server can take the
+// series (federate.go, read.go).
 //
 // # OPD scoping
 //
@@ -14,7 +16,8 @@
 //  1. The request is rewritten with prom-label-proxy's injectproxy
 //     enforcer (third_party/prom-label-proxy): every selector of a query
 //     or query_range expression, every match[] set of series, labels and
-//     label values, gets opd=~"<a>|<b>" (the OPD names regexp-quoted).
+//     label values, /federate and each remote read query, gets
+//     opd=~"<a>|<b>" (the OPD names regexp-quoted).
 //     The caller's own opd matchers are kept beside it, so a query that
 //     names another OPD selects nothing: an empty result of the right
 //     type, never an error and never the other OPD's data. labels and
