@@ -245,9 +245,10 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 	// New series of a link carry its inventory labels; after a reload the
 	// cached series are forgotten so that the next samples get the new ones.
 	slarun.onReload = func() { ing.PruneSeries(-time.Minute) }
+	md := &seriesMetadata{}
 	api, err := promapi.New(promapi.Options{
 		Queryable: store.Queryable(),
-		Version:   buildinfo.Version,
+		Version:   buildinfo.SemVer(), // Grafana reads it as semver
 		Revision:  buildinfo.Rev(),
 		GoVersion: buildinfo.GoVersion(),
 		BuildDate: buildinfo.BuildDate,
@@ -260,6 +261,9 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 			}
 			return nil, false
 		},
+		Metadata: md.lookup,
+		Read: promapi.ReadLimits{MaxBodyBytes: cfg.Limits.MaxBodyBytes,
+			MaxSamples: cfg.Limits.RemoteReadMaxSamples, MaxSeries: cfg.Limits.RemoteReadMaxSeries},
 	})
 	if err != nil {
 		return p, err
@@ -268,6 +272,8 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 
 	reg := prometheus.NewRegistry()
 	p.reg = reg
+	md.reg = reg
+	reg.MustRegister(api.Collectors()...)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(ing.Collectors()...)
 	reg.MustRegister(store.Collectors()...)

@@ -314,6 +314,7 @@ devices: [{id: d1, site: s1, warranty_end: 2027-01-31, contract_end: 2027-06-30}
 		`pantau_collector_storage_unreadable_samples_estimated_total 0`,
 		`pantau_collector_storage_replay_unknown_series_samples_total{log="wal"} 0`,
 		`pantau_collector_build_info{`,
+		`pantau_collector_remote_read_refused_total{reason="samples"} 0`,
 		`pantau_link_state{district="",link="l1",opd="s1",site="s1",state="nodata"} 1`,
 		`pantau_link_contract_expiry_timestamp_seconds{`,
 		`pantau_device_warranty_expiry_timestamp_seconds{`,
