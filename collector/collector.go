@@ -105,6 +105,8 @@ type parts struct {
 	ob      *outbox.Outbox
 	alerts  *alert.Engine
 	console *tgconsole.Console
+	// ha is nil unless alerting.ha_peer makes this collector a standby.
+	ha *haPeer
 	// ready is /readyz: set once serve listens, cleared on shutdown.
 	ready atomic.Bool
 	// closers are called in reverse order by close.
@@ -293,10 +295,16 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 			names = append(names, n.Name)
 		}
 		eval := alert.NewKindEval(store.Queryable(), slarun.builder, log)
+		enqueue := ob.Enqueue
+		if cfg.Alerting.HAPeer != "" {
+			p.ha = newHAPeer(cfg.Alerting.HAPeerReadyz(), cfg.Alerting.HACheckInterval.Std(), log.With("component", "ha"))
+			reg.MustRegister(p.ha.collectors()...)
+			enqueue = p.ha.gate(enqueue)
+		}
 		alerts, err := alert.New(ctx, alert.Options{
 			Config: &cfg.Alerting, Eval: eval,
 			Inventory: slarun.builder.Inventory, InMaintenance: slarun.builder.InMaintenance,
-			DB: state, Enqueue: ob.Enqueue, Notifiers: names, Logger: log.With("component", "alert"), Registerer: reg,
+			DB: state, Enqueue: enqueue, Notifiers: names, Logger: log.With("component", "alert"), Registerer: reg,
 			Explain: slarun.explainOutages, ExplainLink: slarun.explainLinkOutages,
 		})
 		if err != nil {
@@ -469,6 +477,9 @@ func (p *parts) serve(ctx context.Context, o Options, mux *http.ServeMux) error 
 	if p.ob != nil {
 		g.Go(func() error { return runOutbox(gctx, p.ob, p.state, log) })
 		g.Go(func() error { return p.alerts.Run(gctx) })
+		if p.ha != nil {
+			g.Go(func() error { return p.ha.run(gctx) })
+		}
 		if p.console != nil {
 			g.Go(func() error { return p.console.Run(gctx) })
 		}

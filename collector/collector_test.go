@@ -292,6 +292,7 @@ links:
 		c.Inventory = inv
 		c.Notifiers = []notify.Config{{Name: "hook", Type: "webhook", URL: "http://127.0.0.1:9/hook"}}
 		c.Storage.RemoteWrite = []config.RemoteWriteConfig{{Name: "vm", EndpointConfig: config.EndpointConfig{URL: "http://127.0.0.1:9/api/v1/write"}}}
+		c.Alerting.HAPeer = "http://127.0.0.1:9"
 	})
 	tok := tc.token("a1")
 	tc.write(tok, fmt.Sprintf("m v=1 %d", time.Now().Unix()))
@@ -333,6 +334,8 @@ links:
 		`pantau_site_sla_target_ratio{`,
 		`pantau_site_info{district="",kind="opd",lat="-6.9",lon="107.6",name="S1",opd="s1",site="s1"} 1`,
 		`pantau_remote_write_samples_total{`,
+		`pantau_collector_alerting_ha_peer_ready `,
+		`pantau_collector_alerting_ha_suppressed_notifications_total 0`,
 		`pantau_link_contract_expiry_timestamp_seconds{`,
 		`pantau_device_warranty_expiry_timestamp_seconds{`,
 		`pantau_device_contract_expiry_timestamp_seconds{`,
