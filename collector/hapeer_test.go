@@ -130,7 +130,9 @@ alerting:
 
 	primary := testproc.Start(t, bin, primaryAddr, "--config", primaryCfg)
 	standby := testproc.Start(t, bin, standbyAddr, "--config", standbyCfg, "--log.level", "info")
-	peerReady := func() float64 { return metricOf(standbyURL, admins["standby"], "pantau_collector_alerting_ha_peer_ready") }
+	peerReady := func() float64 {
+		return metricOf(standbyURL, admins["standby"], "pantau_collector_alerting_ha_peer_ready")
+	}
 	suppressed := func() float64 {
 		return metricOf(standbyURL, admins["standby"], "pantau_collector_alerting_ha_suppressed_notifications_total")
 	}
