@@ -82,6 +82,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	p.reloader = newConfigReloader(p, o.LoadConfig)
 	return p.serve(ctx, o, p.routes(o.Pprof))
 }
 
@@ -107,6 +108,10 @@ type parts struct {
 	console *tgconsole.Console
 	// ha is nil unless alerting.ha_peer makes this collector a standby.
 	ha *haPeer
+	// notifiers are the outbox's notifiers, swapped by a config reload.
+	notifiers *notifierSet
+	// reloader applies SIGHUP's reloads (reload.go).
+	reloader *configReloader
 	// ready is /readyz: set once serve listens, cleared on shutdown.
 	ready atomic.Bool
 	// closers are called in reverse order by close.
@@ -279,7 +284,8 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 	reg.MustRegister(buildInfoGauge())
 	reg.MustRegister(slarun.builder)
 	var alertsReady atomic.Pointer[alert.Engine]
-	ob, err := newOutbox(cfg, state, reg, log, func() notifierHealth {
+	p.notifiers = &notifierSet{}
+	ob, err := newOutbox(cfg, p.notifiers, state, reg, log, func() notifierHealth {
 		if a := alertsReady.Load(); a != nil {
 			return a
 		}
@@ -458,6 +464,9 @@ func (p *parts) serve(ctx context.Context, o Options, mux *http.ServeMux) error 
 		g.Go(func() error { return storage.ServeBackups(gctx, admin, store, log.With("component", "admin")) })
 	}
 	g.Go(func() error { return p.slarun.run(gctx) })
+	if o.Reload != nil && o.LoadConfig != nil {
+		g.Go(func() error { return p.reloader.run(gctx, o.Reload) })
+	}
 	g.Go(func() error { return p.slarun.runRollups(gctx, store.Queryable(), cfg.Storage.Retention.Std()) })
 	g.Go(func() error {
 		every := o.SelfScrapeInterval
