@@ -43,7 +43,7 @@ type notifierSet struct {
 	m atomic.Pointer[map[string]notify.Notifier]
 }
 
-func (s *notifierSet) get(name string) notify.Notifier { return (*s.m.Load())[name] }
+func (s *notifierSet) get(name string) notify.Notifier   { return (*s.m.Load())[name] }
 func (s *notifierSet) set(ns map[string]notify.Notifier) { s.m.Store(&ns) }
 
 // newOutbox wires the notifiers of cfg to a durable outbox in db; nil
