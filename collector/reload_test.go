@@ -1,7 +1,11 @@
 package collector
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/internal/testbuild"
 	"github.com/pantau-noc/pantau/internal/testproc"
 )
@@ -126,5 +131,74 @@ alerting:
 	}
 	if !testproc.Alive(p.Cmd.Process.Pid) {
 		t.Fatal("the collector exited")
+	}
+}
+
+// TestReloadWhileRunning reloads an in-process collector many times while
+// it evaluates rules, sends notifications and serves /metrics (run with
+// -race): rules, notifier settings and the inventory path change under
+// the running engine.
+func TestReloadWhileRunning(t *testing.T) {
+	t.Parallel()
+	hook, hookURL := newHookCounter(t)
+	dir := t.TempDir()
+	inv := []string{filepath.Join(dir, "inv0.yml"), filepath.Join(dir, "inv1.yml")}
+	os.WriteFile(inv[0], []byte("sites: [{id: s1, name: S1, kind: opd}]\nlinks: [{id: l1, site: s1, icmp: {target: 127.0.0.2}}]\n"), 0o644)
+	os.WriteFile(inv[1], []byte("sites: [{id: s1, name: S1, kind: opd}]\n"), 0o644)
+	cfgFile := filepath.Join(dir, "collector.yml")
+	write := func(i int) {
+		body := fmt.Sprintf(`listen_address: 127.0.0.1:0
+data_dir: %s
+inventory: %s
+notifiers:
+  - {name: hook, type: webhook, url: %s/hook%d}
+alerting:
+  evaluation_interval: 1s
+  rules:
+    - {name: Rule%d, kind: promql, expr: 'vector(1) > 0', for: 0s, clear_for: 0s}
+`, filepath.Join(dir, "data"), inv[i%2], hookURL, i, i)
+		if err := os.WriteFile(cfgFile, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(0)
+	cfg, err := config.Load(cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := newSyncBuffer()
+	reload := make(chan struct{})
+	addr := make(chan net.Addr, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(logs, nil)), Listening: func(a net.Addr) { addr <- a },
+			Reload: reload, LoadConfig: func() (*config.Config, error) { return config.Load(cfgFile) }})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	var base string
+	select {
+	case a := <-addr:
+		base = "http://" + a.String()
+	case err := <-done:
+		t.Fatalf("collector did not start: %v", err)
+	}
+	const n = 20
+	for i := 1; i <= n; i++ {
+		write(i)
+		reload <- struct{}{}
+		http.Get(base + "/readyz")
+	}
+	// the last reload is in force: Rule20 fires and notifies
+	testproc.WaitFor(t, 30*time.Second, "Rule20 notified", func() bool {
+		return strings.Contains(hook.String(), `"alertname":"Rule20"`) || strings.Contains(hook.String(), "Rule20")
+	})
+	if got := strings.Count(logs.String(), "configuration reloaded"); got < n-1 {
+		t.Errorf("%d reloads logged, want about %d:\n%s", got, n, testproc.GrepLines(logs.String(), "reload"))
 	}
 }
