@@ -476,7 +476,9 @@ func collectorRoundTrip(t *testing.T, files map[string]string) {
 		config  = "/etc/pantau/collector.yml"
 		dataDir = "/var/lib/pantau-collector"
 	)
-	mustBeAbsent(t, name, config, dataDir, "/usr/bin/pantau-collector", grafanaShare)
+	// an inventory the collector's user may rewrite (PUT /api/v1/inventory)
+	const inventory = "/etc/pantau/pantau-collector-inventory.yml"
+	mustBeAbsent(t, name, config, dataDir, inventory, "/usr/bin/pantau-collector", grafanaShare)
 	before, _ := pantauPaths(t, -1, -1)
 	etcExisted := exists("/etc/pantau")
 	t.Cleanup(func() {
@@ -484,6 +486,7 @@ func collectorRoundTrip(t *testing.T, files map[string]string) {
 			exec.Command("dpkg", "--purge", name).Run()
 		}
 		os.RemoveAll(dataDir)
+		os.Remove(inventory)
 		removeAccount(name)
 		if !etcExisted {
 			os.Remove("/etc/pantau")
@@ -528,8 +531,16 @@ func collectorRoundTrip(t *testing.T, files map[string]string) {
 		t.Errorf("%s is not what `pantau-collector inventory example` prints", doc)
 	}
 
+	if err := os.WriteFile(inventory, []byte("sites: []\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(inventory, int(user.id), int(group.id)); err != nil {
+		t.Fatal(err)
+	}
+
 	// Remove keeps the data and the user; purge deletes everything the
-	// package made, and says so.
+	// package made, and says so; the operator's inventory stays, given to
+	// root.
 	run(t, "", nil, "dpkg", "--remove", name)
 	if !exists(filepath.Join(dataDir, "state.db")) || !getent(t, "passwd", name).exists {
 		t.Error("dpkg --remove deleted the collector's data or user")
@@ -543,5 +554,9 @@ func collectorRoundTrip(t *testing.T, files map[string]string) {
 			t.Errorf("%s is still there after the purge", p)
 		}
 	}
-	checkNothingLeft(t, name, before, user.id, group.id)
+	ownedBy(t, inventory, 0, 0, 0o640)
+	if !strings.Contains(out, "kept "+inventory+", now owned by root") {
+		t.Errorf("the purge does not name the operator's file it kept:\n%s", out)
+	}
+	checkNothingLeft(t, name, before, user.id, group.id, inventory, "/etc/pantau")
 }
