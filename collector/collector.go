@@ -82,6 +82,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	p.reloader = newConfigReloader(p, o.LoadConfig)
 	return p.serve(ctx, o, p.routes(o.Pprof))
 }
 
@@ -105,6 +106,12 @@ type parts struct {
 	ob      *outbox.Outbox
 	alerts  *alert.Engine
 	console *tgconsole.Console
+	// ha is nil unless alerting.ha_peer makes this collector a standby.
+	ha *haPeer
+	// notifiers are the outbox's notifiers, swapped by a config reload.
+	notifiers *notifierSet
+	// reloader applies SIGHUP's reloads (reload.go).
+	reloader *configReloader
 	// ready is /readyz: set once serve listens, cleared on shutdown.
 	ready atomic.Bool
 	// closers are called in reverse order by close.
@@ -283,7 +290,8 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 	reg.MustRegister(buildInfoGauge())
 	reg.MustRegister(slarun.builder)
 	var alertsReady atomic.Pointer[alert.Engine]
-	ob, err := newOutbox(cfg, state, reg, log, func() notifierHealth {
+	p.notifiers = &notifierSet{}
+	ob, err := newOutbox(cfg, p.notifiers, state, reg, log, func() notifierHealth {
 		if a := alertsReady.Load(); a != nil {
 			return a
 		}
@@ -299,10 +307,16 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 			names = append(names, n.Name)
 		}
 		eval := alert.NewKindEval(store.Queryable(), slarun.builder, log)
+		enqueue := ob.Enqueue
+		if cfg.Alerting.HAPeer != "" {
+			p.ha = newHAPeer(cfg.Alerting.HAPeerReadyz(), cfg.Alerting.HACheckInterval.Std(), log.With("component", "ha"))
+			reg.MustRegister(p.ha.collectors()...)
+			enqueue = p.ha.gate(enqueue)
+		}
 		alerts, err := alert.New(ctx, alert.Options{
 			Config: &cfg.Alerting, Eval: eval,
 			Inventory: slarun.builder.Inventory, InMaintenance: slarun.builder.InMaintenance,
-			DB: state, Enqueue: ob.Enqueue, Notifiers: names, Logger: log.With("component", "alert"), Registerer: reg,
+			DB: state, Enqueue: enqueue, Notifiers: names, Logger: log.With("component", "alert"), Registerer: reg,
 			Explain: slarun.explainOutages, ExplainLink: slarun.explainLinkOutages,
 		})
 		if err != nil {
@@ -456,6 +470,9 @@ func (p *parts) serve(ctx context.Context, o Options, mux *http.ServeMux) error 
 		g.Go(func() error { return storage.ServeBackups(gctx, admin, store, log.With("component", "admin")) })
 	}
 	g.Go(func() error { return p.slarun.run(gctx) })
+	if o.Reload != nil && o.LoadConfig != nil {
+		g.Go(func() error { return p.reloader.run(gctx, o.Reload) })
+	}
 	g.Go(func() error { return p.slarun.runRollups(gctx, store.Queryable(), cfg.Storage.Retention.Std()) })
 	g.Go(func() error {
 		every := o.SelfScrapeInterval
@@ -475,6 +492,9 @@ func (p *parts) serve(ctx context.Context, o Options, mux *http.ServeMux) error 
 	if p.ob != nil {
 		g.Go(func() error { return runOutbox(gctx, p.ob, p.state, log) })
 		g.Go(func() error { return p.alerts.Run(gctx) })
+		if p.ha != nil {
+			g.Go(func() error { return p.ha.run(gctx) })
+		}
 		if p.console != nil {
 			g.Go(func() error { return p.console.Run(gctx) })
 		}

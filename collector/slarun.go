@@ -7,6 +7,7 @@ import (
 
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/prometheus/prometheus/storage"
@@ -30,6 +31,10 @@ type slaRuntime struct {
 	minutes *statedb.Minutes
 	builder *sla.Builder
 	log     *slog.Logger
+	// invMu guards invFile (cfg.Inventory at start; a reload may change
+	// it) and invStat.
+	invMu   sync.Mutex
+	invFile string
 	invStat os.FileInfo
 	// onReload runs after a new inventory is in force (the daemon forgets
 	// its cached series, so new samples carry the new inventory labels).
@@ -44,7 +49,7 @@ const (
 )
 
 func newSLARuntime(ctx context.Context, cfg *config.Config, state *statedb.DB, log *slog.Logger) (*slaRuntime, error) {
-	r := &slaRuntime{cfg: cfg, state: state, minutes: state.Minutes(), log: log}
+	r := &slaRuntime{cfg: cfg, state: state, minutes: state.Minutes(), log: log, invFile: cfg.Inventory}
 	var inv *inventory.Inventory
 	if cfg.Inventory != "" {
 		var err error
@@ -121,29 +126,70 @@ func (r *slaRuntime) run(ctx context.Context) error {
 // changed. A file that fails validation is logged with its errors and the
 // previous inventory stays in force.
 func (r *slaRuntime) reloadInventory() {
-	if r.cfg.Inventory == "" {
+	r.invMu.Lock()
+	defer r.invMu.Unlock()
+	file := r.invFile
+	if file == "" {
 		return
 	}
-	fi, err := os.Stat(r.cfg.Inventory)
+	fi, err := os.Stat(file)
 	if err != nil {
-		r.log.Warn("inventory file unreadable; keeping the loaded one", "file", r.cfg.Inventory, "err", err)
+		r.log.Warn("inventory file unreadable; keeping the loaded one", "file", file, "err", err)
 		return
 	}
 	if r.invStat != nil && fi.ModTime().Equal(r.invStat.ModTime()) && fi.Size() == r.invStat.Size() {
 		return
 	}
 	r.invStat = fi
-	inv, err := inventory.Load(r.cfg.Inventory)
+	inv, err := inventory.Load(file)
 	if err != nil {
 		var errs []string
 		for _, e := range unjoin(err) {
 			errs = append(errs, e.Error())
 		}
-		r.log.Error("inventory reload rejected; keeping the loaded one", "file", r.cfg.Inventory, "errors", errs)
+		r.log.Error("inventory reload rejected; keeping the loaded one", "file", file, "errors", errs)
 		return
 	}
 	r.setInventory(inv)
-	r.log.Info("inventory reloaded", "file", r.cfg.Inventory, "sites", len(inv.Sites), "links", len(inv.Links), "devices", len(inv.Devices), "services", len(inv.Services))
+	r.log.Info("inventory reloaded", "file", file, "sites", len(inv.Sites), "links", len(inv.Links), "devices", len(inv.Devices), "services", len(inv.Services))
+}
+
+// inventoryFile is the inventory file in force ("" none).
+func (r *slaRuntime) inventoryFile() string {
+	r.invMu.Lock()
+	defer r.invMu.Unlock()
+	return r.invFile
+}
+
+// loadInventoryFile loads and validates file for a config reload that
+// names another inventory (nil for ""), without putting it in force.
+func loadInventoryFile(file string) (*inventory.Inventory, os.FileInfo, error) {
+	if file == "" {
+		return nil, nil, nil
+	}
+	fi, err := os.Stat(file)
+	if err != nil {
+		return nil, nil, fmt.Errorf("inventory: %w", err)
+	}
+	inv, err := inventory.Load(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	return inv, fi, nil
+}
+
+// useInventoryFile puts a reloaded config's inventory file, loaded by
+// loadInventoryFile, in force.
+func (r *slaRuntime) useInventoryFile(file string, inv *inventory.Inventory, fi os.FileInfo) {
+	r.invMu.Lock()
+	defer r.invMu.Unlock()
+	r.invFile, r.invStat = file, fi
+	r.setInventory(inv)
+	if inv == nil {
+		r.log.Info("inventory unloaded: the config names none")
+		return
+	}
+	r.log.Info("inventory loaded", "file", file, "sites", len(inv.Sites), "links", len(inv.Links), "devices", len(inv.Devices), "services", len(inv.Services))
 }
 
 // setInventory puts inv in force (the file check, and PUT

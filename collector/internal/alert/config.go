@@ -46,6 +46,9 @@ type Config struct {
 	DashboardURL string `yaml:"dashboard_url"`
 	// RepeatInterval re-sends a firing alert (default 4h; 0 never).
 	RepeatInterval *yamlconf.Duration `yaml:"repeat_interval"`
+	// HAPeer makes this collector the standby of an HA pair (ha.go).
+	HAPeer          string            `yaml:"ha_peer"`
+	HACheckInterval yamlconf.Duration `yaml:"ha_check_interval"`
 	// Routes send alerts to notifiers by label; without routes every
 	// alert goes to every notifier.
 	Routes []Route `yaml:"routes"`
@@ -152,6 +155,9 @@ func (c *Config) Defaults() {
 	if c.Lang == "" {
 		c.Lang = "id"
 	}
+	if c.HACheckInterval == 0 {
+		c.HACheckInterval = yamlconf.Duration(DefaultHACheckInterval)
+	}
 	if c.RepeatInterval == nil {
 		r := yamlconf.Duration(4 * time.Hour)
 		c.RepeatInterval = &r
@@ -189,6 +195,7 @@ func (c *Config) Validate(probs *yamlconf.Problems, prefix string, notifiers []s
 		add("evaluation_interval", "must be between 1s and 10m (got %s)", c.EvaluationInterval)
 	}
 	probs.OneOf(prefix+".lang", c.Lang, "id", "en")
+	c.validateHA(add)
 	if c.RepeatInterval.Std() < 0 {
 		add("repeat_interval", "must not be negative (got %s)", *c.RepeatInterval)
 	}

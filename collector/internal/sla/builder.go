@@ -375,8 +375,8 @@ var (
 	siteStateDesc = prometheus.NewDesc("pantau_site_state",
 		"Current state of an inventory site, the best of its links' (1 for the current state, 0 for the others); nodata for a site without links.",
 		[]string{"site", "opd", "district", "kind", "state"}, nil)
-	linkBandwidthDesc = prometheus.NewDesc("pantau_link_bandwidth_bits_per_second",
-		"Contracted bandwidth (CIR) of an inventory link, from the inventory.",
+	linkBandwidthDesc = prometheus.NewDesc("pantau_link_bandwidth_bytes_per_second",
+		"Contracted bandwidth (CIR) of an inventory link, from the inventory, in bytes per second (the inventory's bits per second / 8; Prometheus's base unit).",
 		[]string{"link", "site", "opd", "district"}, nil)
 	linkTargetDesc = prometheus.NewDesc("pantau_link_sla_target_ratio",
 		"SLA availability target of an inventory link (0.995 for 99.5 %).",
@@ -441,7 +441,7 @@ func (b *Builder) Collect(ch chan<- prometheus.Metric) {
 		cur := b.Current(l, s.ID)
 		siteLinks[s.ID] = append(siteLinks[s.ID], cur)
 		if l.Bandwidth > 0 {
-			ch <- prometheus.MustNewConstMetric(linkBandwidthDesc, prometheus.GaugeValue, float64(l.Bandwidth), l.ID, s.ID, s.OPD, s.District)
+			ch <- prometheus.MustNewConstMetric(linkBandwidthDesc, prometheus.GaugeValue, float64(l.Bandwidth)/8, l.ID, s.ID, s.OPD, s.District)
 		}
 		ch <- prometheus.MustNewConstMetric(linkTargetDesc, prometheus.GaugeValue, l.SLATarget/100, l.ID, s.ID, s.OPD, s.District)
 		for st := State(0); st < numStates; st++ {
