@@ -304,6 +304,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 		}
 		p.alerts = alerts
 		alertsReady.Store(alerts)
+		slarun.onCommitted = alerts.Trigger // evaluation follows the rounds
 		if p.console, err = newConsole(cfg, &consoleBackend{alerts: alerts, sla: slarun, eval: eval, db: state}, log); err != nil {
 			return p, err
 		}

@@ -34,6 +34,9 @@ type slaRuntime struct {
 	// onReload runs after a new inventory is in force (the daemon forgets
 	// its cached series, so new samples carry the new inventory labels).
 	onReload func()
+	// onCommitted runs after a commit's marks are the current state (the
+	// alert engine evaluates link_down and service_down on them).
+	onCommitted func()
 }
 
 // How often the collector marks its own minute, and checks the inventory
@@ -87,6 +90,9 @@ func (r *slaRuntime) onSync(ctx context.Context, items []any) ([]statedb.BatchKe
 			return nil, fmt.Errorf("store %d SLA minute marks: %w", len(marks), err)
 		}
 		r.builder.Committed(marks)
+		if r.onCommitted != nil {
+			r.onCommitted()
+		}
 	}
 	return keys, nil
 }

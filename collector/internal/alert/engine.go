@@ -29,6 +29,13 @@ import (
 type Sample struct {
 	Labels map[string]string
 	Value  float64
+	// At is the time of the data the condition holds on, and Since when
+	// it began to hold (the first failed round of a link's outage), for
+	// the kinds decided by the SLA engine's rounds; zero for the others,
+	// whose condition holds at the evaluation time. `for` counts in this
+	// time: such an alert fires on the round that comes `for` after the
+	// first failed one, whenever the rule is evaluated.
+	At, Since time.Time
 }
 
 // Evaluator returns the series for which a rule's condition holds at now.
@@ -80,6 +87,7 @@ type Engine struct {
 	// stored with the alerts (key groupPrefix+key) so a restart keeps them
 	groups      map[string]*group
 	groupsDirty map[string]bool
+	trigger     chan struct{} // Trigger → Run
 }
 
 // New loads the stored alert state.
@@ -96,7 +104,7 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	if o.LateWait <= 0 {
 		o.LateWait = 2 * time.Minute
 	}
-	e := &Engine{o: o, log: o.Logger, alerts: map[string]*Alert{}, failing: map[string]failure{}, groups: map[string]*group{}, groupsDirty: map[string]bool{}}
+	e := &Engine{o: o, log: o.Logger, alerts: map[string]*Alert{}, failing: map[string]failure{}, groups: map[string]*group{}, groupsDirty: map[string]bool{}, trigger: make(chan struct{}, 1)}
 	for i := range o.Config.Rules {
 		e.rules = append(e.rules, &o.Config.Rules[i])
 	}
@@ -134,19 +142,48 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	return e, nil
 }
 
-// Run evaluates every EvaluationInterval until ctx ends.
+// Run evaluates every EvaluationInterval until ctx ends, and the rules
+// decided by the SLA engine's rounds also when Trigger says new rounds
+// were committed (at most once every triggerGap).
 func (e *Engine) Run(ctx context.Context) error {
 	t := time.NewTicker(e.o.Config.EvaluationInterval.Std())
 	defer t.Stop()
+	if err := e.Step(ctx, time.Now()); err != nil && ctx.Err() == nil {
+		e.log.Error("alert evaluation failed", "err", err)
+	}
 	for {
-		if err := e.Step(ctx, time.Now()); err != nil && ctx.Err() == nil {
-			e.log.Error("alert evaluation failed", "err", err)
-		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+			if err := e.Step(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				e.log.Error("alert evaluation failed", "err", err)
+			}
+		case <-e.trigger:
+			start := time.Now()
+			if err := e.StepData(ctx, start); err != nil && ctx.Err() == nil {
+				e.log.Error("alert evaluation failed", "err", err)
+			}
+			// commits come many a second under load: coalesce them
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(triggerGap - time.Since(start)):
+			}
 		}
+	}
+}
+
+// triggerGap is the least time between two evaluations on new rounds.
+const triggerGap = time.Second
+
+// Trigger tells Run that new rounds were committed (the SLA engine's
+// marks of an ingest commit): link_down and service_down are evaluated
+// without waiting for the tick. It never blocks.
+func (e *Engine) Trigger() {
+	select {
+	case e.trigger <- struct{}{}:
+	default:
 	}
 }
 

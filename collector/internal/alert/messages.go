@@ -162,7 +162,7 @@ func newMetrics(e *Engine) *metrics {
 			Help: "Rule evaluations that failed (the rule's alerts are kept as they were)."}, []string{"rule"}),
 		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pantau_alert_notifications_queued_total",
 			Help: "Alert notifications queued in the outbox, per notifier route."}, []string{"rule", "status"}),
-		active: prometheus.NewDesc("pantau_alerts", "Alerts pending, firing or resolving (waiting for late data) now.", []string{"rule", "state"}, nil),
+		active: prometheus.NewDesc("pantau_alerts", "Alerts pending, firing, clearing (condition gone, waiting for clear_for) or resolving (waiting for late data) now.", []string{"rule", "state"}, nil),
 	}
 	for _, r := range e.rules {
 		m.evalFailures.WithLabelValues(r.Name)
@@ -342,6 +342,9 @@ func render(r *Rule, d *messageData) *notify.Message {
 	if d.Resolved {
 		m.Status = "resolved"
 		m.EndsAt = d.LastTrue.UTC()
+		if d.measured() { // the outage the SLA engine measured, as the text says
+			m.StartsAt, m.EndsAt = d.DownFrom.UTC(), d.DownUntil.UTC()
+		}
 	}
 	m.Labels = maps.Clone(d.Labels)
 	m.Labels["alertname"] = d.Rule
