@@ -162,7 +162,7 @@ icmp:
 	}
 }
 
-// labAlert is an alert as /api/v1/alerts shows it.
+// labAlert is an alert as /api/v1/alerts shows it (Pantau's record).
 type labAlert struct {
 	Rule       string            `json:"rule"`
 	State      string            `json:"state"`
@@ -179,13 +179,18 @@ func linkAlerts(t *testing.T, c *http.Client, base string) []labAlert {
 		t.Fatalf("alerts: %v", err)
 	}
 	defer resp.Body.Close()
-	var all, out []labAlert
+	var all struct {
+		Data struct {
+			Alerts []struct{ Pantau labAlert }
+		}
+	}
 	if err := json.NewDecoder(resp.Body).Decode(&all); err != nil {
 		t.Fatalf("alerts: %v", err)
 	}
-	for _, a := range all {
-		if a.Rule == "LinkDown" {
-			out = append(out, a)
+	var out []labAlert
+	for _, a := range all.Data.Alerts {
+		if a.Pantau.Rule == "LinkDown" {
+			out = append(out, a.Pantau)
 		}
 	}
 	return out

@@ -88,6 +88,7 @@ type Engine struct {
 	groups      map[string]*group
 	groupsDirty map[string]bool
 	trigger     chan struct{} // Trigger → Run
+	health      map[string]RuleHealth
 }
 
 // New loads the stored alert state.
@@ -104,7 +105,7 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	if o.LateWait <= 0 {
 		o.LateWait = 2 * time.Minute
 	}
-	e := &Engine{o: o, log: o.Logger, alerts: map[string]*Alert{}, failing: map[string]failure{}, groups: map[string]*group{}, groupsDirty: map[string]bool{}, trigger: make(chan struct{}, 1)}
+	e := &Engine{o: o, log: o.Logger, alerts: map[string]*Alert{}, failing: map[string]failure{}, groups: map[string]*group{}, groupsDirty: map[string]bool{}, trigger: make(chan struct{}, 1), health: map[string]RuleHealth{}}
 	for i := range o.Config.Rules {
 		e.rules = append(e.rules, &o.Config.Rules[i])
 	}
@@ -196,4 +197,71 @@ func (e *Engine) Active() []Alert {
 		out = append(out, *e.alerts[fp])
 	}
 	return out
+}
+
+// RuleHealth is the outcome of a rule's last evaluation.
+type RuleHealth struct {
+	LastEvaluation time.Time // zero: not evaluated yet
+	EvaluationTime time.Duration
+	Err            error
+}
+
+// RuleStatus is a rule with its last evaluation (for GET /api/v1/rules).
+type RuleStatus struct {
+	Rule   *Rule
+	Health RuleHealth
+}
+
+// Rules returns the rules the engine evaluates (NotifierFailing
+// included) with their last evaluation.
+func (e *Engine) Rules() []RuleStatus {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]RuleStatus, 0, len(e.rules))
+	for _, r := range e.rules {
+		out = append(out, RuleStatus{Rule: r, Health: e.health[r.Name]})
+	}
+	return out
+}
+
+// Annotations are an alert's summary (its title without the mark) and
+// description (its text), as its firing message has them, in the
+// engine's language.
+func (e *Engine) Annotations(a Alert) map[string]string {
+	inv := e.o.Inventory()
+	d := messageData{Alert: &a, now: a.LastTrue, Lang: e.o.Config.Lang, Zone: zoneOf(inv, a.Labels["site"])}
+	if s := siteOf(inv, a.Labels["site"]); s != nil {
+		d.SiteName = s.Name
+	}
+	m := render(e.rule(a.Rule), &d)
+	return map[string]string{"summary": stripMark(m.Title), "description": m.Text}
+}
+
+// Query is the rule's condition as a PromQL expression over the
+// collector's series, for GET /api/v1/rules (the engine evaluates the
+// SLA kinds on the rounds themselves, which these series show).
+func (r *Rule) Query() string {
+	switch r.Kind {
+	case KindLinkDown:
+		return `pantau_link_state{state="down"} == 1`
+	case KindServiceDown:
+		return `pantau_service_state{state="down"} == 1`
+	case KindLoss:
+		return fmt.Sprintf("pantau_icmp_loss_ratio > %g", r.Threshold)
+	case KindLatency:
+		return fmt.Sprintf("pantau_icmp_rtt_avg_seconds > %g", r.Threshold)
+	case KindUtilization:
+		return fmt.Sprintf(`max by (link) (pantau_snmp_if_receive_bits_per_second{link!=""} or pantau_snmp_if_transmit_bits_per_second{link!=""}) / on (link) group_left max by (link) (pantau_link_bandwidth_bits_per_second) > %g`, r.Threshold)
+	case KindQueueBacklog:
+		return fmt.Sprintf("pantau_agent_queue_oldest_age_seconds > %g", r.Threshold)
+	case KindInterfaceDown:
+		return `pantau_snmp_if_oper_status{link!=""} != 1 and on (agent, device, ifindex) pantau_snmp_if_admin_status == 1`
+	case KindDeviceRebooted:
+		return `resets(pantau_snmp_device_uptime_seconds[15m]) > 0`
+	case KindAgentSilent:
+		return fmt.Sprintf(`time() - max by (agent, site) (timestamp(pantau_agent_uptime_seconds)) >= %g`, r.For.Std().Seconds())
+	case KindNotifierFailing:
+		return `increase(pantau_notifications_failed_total[1h]) > 0`
+	}
+	return r.Expr
 }

@@ -167,11 +167,13 @@ func (e *Engine) step(ctx context.Context, now time.Time, only func(*Rule) bool)
 		}
 		var samples []Sample
 		var err error
+		began := time.Now()
 		if r.Kind == KindNotifierFailing {
 			samples = e.failingSamples(now)
 		} else {
 			samples, err = e.o.Eval.Eval(ctx, r, now)
 		}
+		e.health[r.Name] = RuleHealth{LastEvaluation: now, EvaluationTime: time.Since(began), Err: err}
 		if err != nil {
 			// keep the rule's alerts as they are: no data is not "clear"
 			e.m.evalFailures.WithLabelValues(r.Name).Inc()
