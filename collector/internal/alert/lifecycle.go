@@ -314,6 +314,13 @@ func (e *Engine) notify(ctx context.Context, now time.Time, resolved []*Alert, c
 			}
 			continue
 		}
+		if a.LastTrue.Before(now) {
+			// its rule was not evaluated in this step (StepData): an alert
+			// is first sent by a step that saw its condition hold, so that
+			// a source that just went (a link seen up a moment before its
+			// own loss series) does not let it out
+			continue
+		}
 		sup := suppressor(inv, a, down)
 		sil := e.silenced(a, silences, now)
 		if sup != a.Suppressed || sil != a.Silenced {
