@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -143,5 +144,173 @@ func TestIntegrationAlertFollowsRounds(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no LinkDown rule: %s", js)
+	}
+}
+
+// Through a real Alertmanager: a link is down for six failed rounds
+// (backdated) with 100 % loss. LinkDown reaches Alertmanager's webhook
+// receiver; HighLoss on the same link is inhibited by it (shown so in
+// /api/v1/alerts) and never reaches Alertmanager. When the link is back,
+// the resolution carries the outage the SLA engine measured from the
+// rounds (first failed round to first good round), in its text and in
+// startsAt/endsAt, and the receiver gets exactly that.
+func TestIntegrationAlertmanagerInhibitedAndResolved(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: runs prometheus-alertmanager")
+	}
+	t.Parallel()
+	hooks := make(chan []byte, 10)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/hook" || r.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("webhook got %s %s (%s)", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
+		}
+		b, _ := io.ReadAll(r.Body)
+		hooks <- b
+	}))
+	defer hook.Close()
+	am := startAlertmanager(t, hook.URL+"/hook")
+	dir := t.TempDir()
+	invPath := filepath.Join(dir, "inventory.yml")
+	if err := os.WriteFile(invPath, []byte(slaTestInventory), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "collector.yml")
+	tc := startFromFile(t, cfgPath, func(dataDir string) string {
+		return fmt.Sprintf(`data_dir: %s
+inventory: %s
+notifiers:
+  - {name: am, type: alertmanager, url: %q}
+alerting:
+  evaluation_interval: 1s
+  rules:
+    - {name: LinkDown, kind: link_down, for: 30s, clear_for: 0s}
+    - {name: HighLoss, kind: loss, threshold: 0.2, for: 5s, clear_for: 0s}
+`, dataDir, invPath, am)
+	})
+	tok := tc.token("agent-1", "dinkes")
+	now := time.Now()
+	first := now.Add(-170 * time.Second).Truncate(10 * time.Second)
+	// a good round before: the link was up
+	if code, msg := tc.write(tok, fmt.Sprintf("icmp,target=127.0.0.2 packets_sent=5u,packets_received=5u,loss_ratio=0,rtt_avg_seconds=0.004,up=1i %d\n", first.Add(-27*time.Second).Unix())); code != http.StatusNoContent {
+		t.Fatalf("write: %d %s", code, msg)
+	}
+	for i := range 6 {
+		at := first.Add(time.Duration(i)*30*time.Second + 3*time.Second)
+		if code, msg := tc.write(tok, fmt.Sprintf("icmp,target=127.0.0.2 packets_sent=5u,packets_received=0u,loss_ratio=1,up=0i %d\n", at.Unix())); code != http.StatusNoContent {
+			t.Fatalf("write: %d %s", code, msg)
+		}
+	}
+	type amAlert struct {
+		Status       string            `json:"status"`
+		Labels       map[string]string `json:"labels"`
+		Annotations  map[string]string `json:"annotations"`
+		StartsAt     time.Time         `json:"startsAt"`
+		EndsAt       time.Time         `json:"endsAt"`
+		GeneratorURL string            `json:"generatorURL"`
+		Fingerprint  string            `json:"fingerprint"`
+	}
+	type amMsg struct {
+		Receiver          string            `json:"receiver"`
+		Status            string            `json:"status"`
+		Alerts            []amAlert         `json:"alerts"`
+		GroupLabels       map[string]string `json:"groupLabels"`
+		CommonLabels      map[string]string `json:"commonLabels"`
+		CommonAnnotations map[string]string `json:"commonAnnotations"`
+		ExternalURL       string            `json:"externalURL"`
+		Version           string            `json:"version"`
+		GroupKey          string            `json:"groupKey"`
+		TruncatedAlerts   int               `json:"truncatedAlerts"`
+	}
+	next := func(what string) amMsg {
+		t.Helper()
+		select {
+		case b := <-hooks:
+			var m amMsg
+			dec := json.NewDecoder(strings.NewReader(string(b)))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&m); err != nil {
+				t.Fatalf("webhook body %s: %v", b, err)
+			}
+			return m
+		case <-time.After(90 * time.Second):
+			t.Fatalf("no %s from alertmanager's webhook within 90 s", what)
+		}
+		return amMsg{}
+	}
+	fired := next("firing LinkDown")
+	labels := map[string]string{"alertname": "LinkDown", "severity": "critical", "link": "dinkes-wan", "site": "dinkes", "opd": "dinkes"}
+	if fired.Status != "firing" || len(fired.Alerts) != 1 || fmt.Sprint(fired.Alerts[0].Labels) != fmt.Sprint(labels) || !fired.Alerts[0].StartsAt.Equal(first) {
+		t.Fatalf("firing %+v", fired)
+	}
+	// HighLoss fires, inhibited: shown so, never sent
+	var shown string
+	testproc.WaitFor(t, 30*time.Second, "HighLoss firing and inhibited", func() bool {
+		_, js := tc.get("/api/v1/alerts")
+		var a struct {
+			Data struct {
+				Alerts []struct {
+					Labels, Annotations map[string]string
+					State               string
+				}
+			}
+		}
+		json.Unmarshal([]byte(js), &a)
+		for _, x := range a.Data.Alerts {
+			if x.Labels["alertname"] == "HighLoss" && x.State == "firing" {
+				shown = x.Annotations["inhibited_by"]
+				return true
+			}
+		}
+		return false
+	})
+	if shown != `LinkDown{link="dinkes-wan"}` {
+		t.Errorf("HighLoss inhibited_by %q", shown)
+	}
+	if active := amActive(t, am); len(active) != 1 || active[0]["alertname"] != "LinkDown" {
+		t.Errorf("alertmanager holds %v, want LinkDown only", active)
+	}
+	// back up: the first good round, 3 s into its slot
+	up := time.Now()
+	if code, msg := tc.write(tok, fmt.Sprintf("icmp,target=127.0.0.2 packets_sent=5u,packets_received=5u,loss_ratio=0,rtt_avg_seconds=0.004,up=1i %d\n", up.Unix())); code != http.StatusNoContent {
+		t.Fatalf("write: %d %s", code, msg)
+	}
+	res := next("resolved LinkDown")
+	upSlot := up.Truncate(10 * time.Second)
+	lasted := upSlot.Sub(first)
+	wib := time.FixedZone("WIB", 7*3600)
+	words := fmt.Sprintf("%d menit", int(lasted.Minutes()))
+	if sec := int(lasted.Seconds()) % 60; sec > 0 {
+		words += fmt.Sprintf(" %d detik", sec)
+	}
+	wantText := fmt.Sprintf("Lokasi: Dinas Kesehatan (dinkes)\nOPD: dinkes\nSejak: %s WIB\nPulih: %s WIB\nLama gangguan: %s\nAturan: LinkDown",
+		first.In(wib).Format("2006-01-02 15:04:05"), upSlot.In(wib).Format("2006-01-02 15:04:05"), words)
+	want := amMsg{Receiver: "hook", Status: "resolved", GroupLabels: map[string]string{"alertname": "LinkDown"}, CommonLabels: labels,
+		CommonAnnotations: map[string]string{"summary": "✅ PULIH: Link dinkes-wan PUTUS — Dinas Kesehatan", "description": wantText},
+		Alerts: []amAlert{{Status: "resolved", Labels: labels, Annotations: map[string]string{"summary": "✅ PULIH: Link dinkes-wan PUTUS — Dinas Kesehatan", "description": wantText},
+			StartsAt: first, EndsAt: upSlot}}}
+	got := res
+	got.ExternalURL, got.Version, got.GroupKey = "", "", ""
+	for i := range got.Alerts {
+		got.Alerts[i].Fingerprint, got.Alerts[i].GeneratorURL = "", ""
+		got.Alerts[i].StartsAt, got.Alerts[i].EndsAt = got.Alerts[i].StartsAt.UTC(), got.Alerts[i].EndsAt.UTC()
+	}
+	want.Alerts[0].StartsAt, want.Alerts[0].EndsAt = first.UTC(), upSlot.UTC()
+	gj, _ := json.MarshalIndent(got, "", "  ")
+	wj, _ := json.MarshalIndent(want, "", "  ")
+	if string(gj) != string(wj) || res.Version != "4" {
+		t.Errorf("resolved webhook\n%s\nwant\n%s", gj, wj)
+	}
+	// nothing else: HighLoss cleared without a message, nothing active
+	testproc.WaitFor(t, 30*time.Second, "no active alert", func() bool {
+		_, js := tc.get("/api/v1/alerts")
+		return strings.Contains(js, `"alerts":[]`)
+	})
+	if active := amActive(t, am); len(active) != 0 {
+		t.Errorf("alertmanager still holds %v", active)
+	}
+	select {
+	case b := <-hooks:
+		t.Errorf("another webhook: %s", b)
+	case <-time.After(3 * time.Second): // group_interval is 1 s
 	}
 }
