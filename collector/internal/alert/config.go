@@ -108,8 +108,6 @@ type InhibitRule struct {
 	SourceMatchers []string `yaml:"source_matchers"`
 	TargetMatchers []string `yaml:"target_matchers"`
 	Equal          []string `yaml:"equal"`
-
-	source, target []*labels.Matcher
 }
 
 // SiteDownAlert is the alertname of the inhibition source a down site
@@ -281,8 +279,8 @@ func (c *Config) Validate(probs *yamlconf.Problems, prefix string, notifiers []s
 		if len(ir.TargetMatchers) == 0 {
 			add(p+".target_matchers", `list at least one matcher, such as 'alertname="HighLoss"'`)
 		}
-		ir.source = parseMatchers(probs, prefix+"."+p+".source_matchers", ir.SourceMatchers)
-		ir.target = parseMatchers(probs, prefix+"."+p+".target_matchers", ir.TargetMatchers)
+		parseMatchers(probs, prefix+"."+p+".source_matchers", ir.SourceMatchers)
+		parseMatchers(probs, prefix+"."+p+".target_matchers", ir.TargetMatchers)
 		for j, k := range ir.Equal {
 			if !labelName.MatchString(k) {
 				add(fmt.Sprintf("%s.equal[%d]", p, j), "%q is not a label name", k)

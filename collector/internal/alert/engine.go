@@ -89,6 +89,7 @@ type Engine struct {
 	groupsDirty map[string]bool
 	trigger     chan struct{} // Trigger → Run
 	health      map[string]RuleHealth
+	inhibit     []inhibitRule
 }
 
 // New loads the stored alert state.
@@ -105,7 +106,7 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	if o.LateWait <= 0 {
 		o.LateWait = 2 * time.Minute
 	}
-	e := &Engine{o: o, log: o.Logger, alerts: map[string]*Alert{}, failing: map[string]failure{}, groups: map[string]*group{}, groupsDirty: map[string]bool{}, trigger: make(chan struct{}, 1), health: map[string]RuleHealth{}}
+	e := &Engine{o: o, log: o.Logger, alerts: map[string]*Alert{}, failing: map[string]failure{}, groups: map[string]*group{}, groupsDirty: map[string]bool{}, trigger: make(chan struct{}, 1), health: map[string]RuleHealth{}, inhibit: parseInhibitRules(o.Config)}
 	for i := range o.Config.Rules {
 		e.rules = append(e.rules, &o.Config.Rules[i])
 	}

@@ -114,10 +114,31 @@ func (e *Engine) silenced(a *Alert, silences []statedb.Silence, now time.Time) b
 	return false
 }
 
+// inhibitRule is an InhibitRule with its matchers parsed.
+type inhibitRule struct {
+	source, target []*labels.Matcher
+	Equal          []string
+}
+
+// parseInhibitRules parses the configured inhibit rules (validated: a
+// matcher that does not parse is left out).
+func parseInhibitRules(c *Config) []inhibitRule {
+	if c.InhibitRules == nil {
+		return nil
+	}
+	var out []inhibitRule
+	for _, ir := range *c.InhibitRules {
+		probs := yamlconf.NewProblems(nil)
+		out = append(out, inhibitRule{source: parseMatchers(probs, "source_matchers", ir.SourceMatchers),
+			target: parseMatchers(probs, "target_matchers", ir.TargetMatchers), Equal: ir.Equal})
+	}
+	return out
+}
+
 // inhibition is what the inhibit rules mute in one step: per rule, the
 // sources by the values of its equal labels.
 type inhibition struct {
-	rules   []InhibitRule
+	rules   []inhibitRule
 	sources []map[string][]inhibitSource // per rule: equal-label key → sources (at most 2)
 }
 
@@ -171,11 +192,7 @@ func describe(l map[string]string, equal []string) string {
 // seen up again a moment before its own loss series), and a SiteDown
 // source for each down site.
 func (e *Engine) inhibitors(down map[string]bool) *inhibition {
-	in := &inhibition{}
-	if e.o.Config.InhibitRules == nil {
-		return in
-	}
-	in.rules = *e.o.Config.InhibitRules
+	in := &inhibition{rules: e.inhibit}
 	sources := make([]map[string]string, 0, len(e.alerts)+len(down))
 	fps := make([]string, 0, cap(sources))
 	for _, fp := range slices.Sorted(maps.Keys(e.alerts)) {
@@ -192,11 +209,6 @@ func (e *Engine) inhibitors(down map[string]bool) *inhibition {
 	}
 	for i := range in.rules {
 		ir := &in.rules[i]
-		if ir.source == nil && len(ir.SourceMatchers) > 0 { // not validated: parse here
-			probs := yamlconf.NewProblems(nil)
-			ir.source = parseMatchers(probs, "source_matchers", ir.SourceMatchers)
-			ir.target = parseMatchers(probs, "target_matchers", ir.TargetMatchers)
-		}
 		idx := map[string][]inhibitSource{}
 		for j, l := range sources {
 			if len(ir.source) == 0 || !matchAll(ir.source, l) {
