@@ -110,11 +110,11 @@ icmp:
 		fmt.Fprintf(&acfg, "  - {target: 10.252.0.%d, name: s%d}\n", i, i)
 	}
 	os.WriteFile(filepath.Join(dir, "agent.yml"), []byte(acfg.String()), 0o600)
-	l.Start(noc, agentBin, "run", "--config", filepath.Join(dir, "agent.yml"), "--log.level", "warn")
+	_, agentOut := l.Start(noc, agentBin, "run", "--config", filepath.Join(dir, "agent.yml"), "--log.level", "warn")
 	if !lab.WaitFor(t.Context(), 90*time.Second, func() bool {
-		return len(samples(t, client, base, fmt.Sprintf(`pantau_icmp_up{name="s%d"} == 1`, sites))) >= 1
+		return len(samples(t, client, base, fmt.Sprintf(`pantau_icmp_up{name="s%d"}`, sites))) >= 1
 	}) {
-		t.Fatal("no good round reached the collector")
+		t.Fatalf("no round reached the collector; agent: %s", agentOut.String())
 	}
 
 	cuts := map[string]time.Time{}
