@@ -297,7 +297,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 			Config: &cfg.Alerting, Eval: eval,
 			Inventory: slarun.builder.Inventory, InMaintenance: slarun.builder.InMaintenance,
 			DB: state, Enqueue: ob.Enqueue, Notifiers: names, Logger: log.With("component", "alert"), Registerer: reg,
-			Explain: slarun.explainOutages, ExplainLink: slarun.explainLinkOutages,
+			Explain: slarun.explainOutages, ExplainLink: slarun.explainLinkOutages, ExplainService: slarun.explainServiceOutages,
 		})
 		if err != nil {
 			return p, err

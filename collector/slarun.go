@@ -258,6 +258,26 @@ func (r *slaRuntime) explainLinkOutages(ctx context.Context, linkID string, from
 	return overlapping(res.Outages, from, to), nil
 }
 
+// explainServiceOutages is explainLinkOutages for a service (a resolved
+// service_down message: from its first failed check to the first good
+// one after it).
+func (r *slaRuntime) explainServiceOutages(ctx context.Context, id string, from, to time.Time) ([]alert.Outage, error) {
+	inv := r.builder.Inventory()
+	if inv == nil || inv.Service(id) == nil || inv.Site(inv.Service(id).Site) == nil {
+		return nil, nil
+	}
+	sv := inv.Service(id)
+	comp, err := r.computation(ctx, inv, inv.Site(sv.Site), from, to)
+	if err != nil {
+		return nil, err
+	}
+	res, err := comp.Service(ctx, sv)
+	if err != nil {
+		return nil, fmt.Errorf("outages of service %s: %w", id, err)
+	}
+	return overlapping(res.Outages, from, to), nil
+}
+
 // computation is an SLA computation of the site's local days that hold
 // [from, to].
 func (r *slaRuntime) computation(ctx context.Context, inv *inventory.Inventory, site *inventory.Site, from, to time.Time) (*sla.Computation, error) {

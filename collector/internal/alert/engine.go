@@ -68,6 +68,9 @@ type Options struct {
 	// first failed round to the first good round after it, to the 10-s
 	// slot, instead of the rule's evaluation times.
 	ExplainLink func(ctx context.Context, link string, from, to time.Time) ([]Outage, error)
+	// ExplainService is ExplainLink for a service's service_down alert
+	// (from its first failed check to the first good one after it).
+	ExplainService func(ctx context.Context, service string, from, to time.Time) ([]Outage, error)
 	LateWait    time.Duration // default 2m
 	Logger      *slog.Logger
 	Registerer  prometheus.Registerer

@@ -60,8 +60,8 @@ type Alert struct {
 	Acked       string            `json:"acked,omitempty"`      // who acknowledged it (no repeats)
 	ResolvedAt  time.Time         `json:"resolved_at,omitzero"` // resolving: when the condition cleared
 	Outages     []Outage          `json:"outages,omitempty"`    // resolved agent_silent: what the late data showed
-	// DownFrom and DownUntil are a resolved link_down alert's outage as
-	// the SLA engine measured it (zero: not measured).
+	// DownFrom and DownUntil are a resolved link_down or service_down
+	// alert's outage as the SLA engine measured it (zero: not measured).
 	DownFrom  time.Time `json:"down_from,omitzero"`
 	DownUntil time.Time `json:"down_until,omitzero"`
 }
@@ -111,16 +111,24 @@ func (e *Engine) explain(ctx context.Context, a *Alert) []Outage {
 	return os
 }
 
-// measure asks the SLA engine for the real extent of a link_down alert
-// that is resolving: its outages overlapping the time the condition held,
-// from the first one's start to the last one's end.
+// measure asks the SLA engine for the real extent of a link_down or
+// service_down alert that is resolving: its outages overlapping the time
+// the condition held, from the first one's start to the last one's end.
 func (e *Engine) measure(ctx context.Context, a *Alert) {
-	if a.Kind != KindLinkDown || e.o.ExplainLink == nil || a.Labels["link"] == "" {
+	explain, id := e.o.ExplainLink, a.Labels["link"]
+	switch a.Kind {
+	case KindLinkDown:
+	case KindServiceDown:
+		explain, id = e.o.ExplainService, a.Labels["service"]
+	default:
 		return
 	}
-	os, err := e.o.ExplainLink(ctx, a.Labels["link"], a.ActiveAt, a.LastTrue)
+	if explain == nil || id == "" {
+		return
+	}
+	os, err := explain(ctx, id, a.ActiveAt, a.LastTrue)
 	if err != nil {
-		e.log.Warn("measuring a link outage failed; its message gives the rule's times", "link", a.Labels["link"], "err", err)
+		e.log.Warn("measuring an outage failed; its message gives the rule's times", "rule", a.Rule, "id", id, "err", err)
 		return
 	}
 	if len(os) > 0 {

@@ -237,3 +237,32 @@ func FuzzInhibitMatchers(f *testing.F) {
 		}
 	})
 }
+
+// A resolved service_down message gives the outage the SLA engine
+// measured from the checks, as link_down's does.
+func TestResolvedServiceDownMeasured(t *testing.T) {
+	ev := &fakeEval{now: map[string][]Sample{}}
+	ob := &outbox{ids: map[string]bool{}}
+	cfg := &Config{Lang: "en", Rules: []Rule{{Name: "ServiceDown", Kind: KindServiceDown, For: dur("1m"), ClearFor: ptr(dur("0s"))}}}
+	e := newEngine(t, openDB(t, t.TempDir()), cfg, ev, ob, testInventory+`services:
+  - {id: simpus, name: SIMPUS, site: dinkes, probe: {measurement: http, target: simpus}}
+`)
+	t0 := time.Date(2026, 10, 10, 1, 0, 0, 0, time.UTC)
+	e.o.ExplainService = func(_ context.Context, id string, from, to time.Time) ([]Outage, error) {
+		if id != "simpus" {
+			t.Errorf("asked for %q", id)
+		}
+		return []Outage{{Start: t0.Add(10 * time.Second), End: t0.Add(4*time.Minute + 40*time.Second)}}, nil
+	}
+	ev.set("ServiceDown", Sample{Labels: map[string]string{"service": "simpus", "site": "dinkes"}, Value: 1})
+	for at := time.Minute; at <= 4*time.Minute; at += 30 * time.Second {
+		e.Step(context.Background(), t0.Add(at))
+	}
+	ev.set("ServiceDown")
+	e.Step(context.Background(), t0.Add(5*time.Minute))
+	msgs := ob.all()
+	if len(msgs) != 2 || !strings.Contains(msgs[1].m.Text, "\nLasted: 4 min 30 s\n") || !msgs[1].m.StartsAt.Equal(t0.Add(10*time.Second)) ||
+		!msgs[1].m.EndsAt.Equal(t0.Add(4*time.Minute+40*time.Second)) {
+		t.Fatalf("messages %+v", msgs)
+	}
+}
