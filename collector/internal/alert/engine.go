@@ -71,9 +71,9 @@ type Options struct {
 	// ExplainService is ExplainLink for a service's service_down alert
 	// (from its first failed check to the first good one after it).
 	ExplainService func(ctx context.Context, service string, from, to time.Time) ([]Outage, error)
-	LateWait    time.Duration // default 2m
-	Logger      *slog.Logger
-	Registerer  prometheus.Registerer
+	LateWait       time.Duration // default 2m
+	Logger         *slog.Logger
+	Registerer     prometheus.Registerer
 }
 
 // Engine evaluates rules and keeps alert state.
