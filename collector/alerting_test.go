@@ -86,11 +86,20 @@ func TestIntegrationAlertFollowsRounds(t *testing.T) {
 			}
 		}
 	}
+	// LinkDown's alerts (HighLoss, pending for 5m, shows if the engine's
+	// first evaluation at its start came after the first write)
 	alerts := func() promAlerts {
 		_, js := tc.get("/api/v1/alerts")
 		var a promAlerts
 		if err := json.Unmarshal([]byte(js), &a); err != nil {
 			t.Fatalf("/api/v1/alerts: %v: %s", err, js)
+		}
+		all := a.Data.Alerts
+		a.Data.Alerts = nil
+		for _, x := range all {
+			if x.Labels["alertname"] == "LinkDown" {
+				a.Data.Alerts = append(a.Data.Alerts, x)
+			}
 		}
 		return a
 	}
