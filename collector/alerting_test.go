@@ -8,11 +8,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/internal/testproc"
 )
 
@@ -322,4 +324,38 @@ alerting:
 		t.Errorf("another webhook: %s", b)
 	case <-time.After(3 * time.Second): // group_interval is 1 s
 	}
+}
+
+// FuzzRulesParams: whatever the query string, GET /api/v1/rules answers
+// 200 with Prometheus's success envelope, and a rule_name[] filter gives
+// only the rules it names.
+func FuzzRulesParams(f *testing.F) {
+	for _, q := range []string{"", "type=alert", "type=record", "rule_name[]=LinkDown", "rule_name[]=LinkDown&rule_name[]=x", "type=%zz", "rule_name[]="} {
+		f.Add(q)
+	}
+	src := fixedAlerts{{Fingerprint: "a1", Kind: "link_down", Rule: "link_down", Severity: "critical", State: "firing", Labels: map[string]string{"link": "x"}}}
+	h := serveRules(src, func() *inventory.Inventory { return nil }, "collector.yml", 15*time.Second)
+	f.Fuzz(func(t *testing.T, q string) {
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/rules", nil)
+		req.URL.RawQuery = q
+		w := httptest.NewRecorder()
+		h(w, req)
+		var got struct {
+			Status string
+			Data   struct {
+				Groups []struct{ Rules []struct{ Name string } }
+			}
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil || w.Code != 200 || got.Status != "success" {
+			t.Fatalf("%q: %d %v %s", q, w.Code, err, w.Body)
+		}
+		names := req.URL.Query()["rule_name[]"]
+		for _, g := range got.Data.Groups {
+			for _, r := range g.Rules {
+				if len(names) > 0 && !slices.Contains(names, r.Name) {
+					t.Fatalf("%q: rule %s not asked for", q, r.Name)
+				}
+			}
+		}
+	})
 }
