@@ -49,6 +49,20 @@ func (h *hookSink) all() []map[string]any {
 	return append([]map[string]any(nil), h.got...)
 }
 
+// startWithInventory starts a collector with slaTestInventory and the
+// rest of its collector.yml from rest (notifiers, alerting).
+func startWithInventory(t *testing.T, rest string) *testCollector {
+	t.Helper()
+	dir := t.TempDir()
+	invPath := filepath.Join(dir, "inventory.yml")
+	if err := os.WriteFile(invPath, []byte(slaTestInventory), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return startFromFile(t, filepath.Join(dir, "collector.yml"), func(dataDir string) string {
+		return fmt.Sprintf("data_dir: %s\ninventory: %s\n%s", dataDir, invPath, rest)
+	})
+}
+
 // With the default rules, LinkDown fires on the second failed round
 // (for: 30s counted from the first one, in the rounds' time) as soon as
 // that round is stored: the evaluation follows the data, the tick is
@@ -58,16 +72,7 @@ func (h *hookSink) all() []map[string]any {
 func TestIntegrationAlertFollowsRounds(t *testing.T) {
 	t.Parallel()
 	hook := newHookSink(t)
-	dir := t.TempDir()
-	invPath := filepath.Join(dir, "inventory.yml")
-	if err := os.WriteFile(invPath, []byte(slaTestInventory), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfgPath := filepath.Join(dir, "collector.yml")
-	tc := startFromFile(t, cfgPath, func(dataDir string) string {
-		return fmt.Sprintf("data_dir: %s\ninventory: %s\nnotifiers:\n  - {name: noc, type: webhook, url: %q}\nalerting: {evaluation_interval: 10m}\n",
-			dataDir, invPath, hook.srv.URL)
-	})
+	tc := startWithInventory(t, fmt.Sprintf("notifiers:\n  - {name: noc, type: webhook, url: %q}\nalerting: {evaluation_interval: 10m}\n", hook.srv.URL))
 	tok := tc.token("agent-1", "dinkes")
 	first := time.Now().Add(-40 * time.Second).Truncate(10 * time.Second)
 	down := func(at time.Time) {
@@ -180,24 +185,14 @@ func TestIntegrationAlertmanagerInhibitedAndResolved(t *testing.T) {
 	}))
 	defer hook.Close()
 	am := startAlertmanager(t, hook.URL+"/hook")
-	dir := t.TempDir()
-	invPath := filepath.Join(dir, "inventory.yml")
-	if err := os.WriteFile(invPath, []byte(slaTestInventory), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfgPath := filepath.Join(dir, "collector.yml")
-	tc := startFromFile(t, cfgPath, func(dataDir string) string {
-		return fmt.Sprintf(`data_dir: %s
-inventory: %s
-notifiers:
+	tc := startWithInventory(t, fmt.Sprintf(`notifiers:
   - {name: am, type: alertmanager, url: %q}
 alerting:
   evaluation_interval: 1s
   rules:
     - {name: LinkDown, kind: link_down, for: 30s, clear_for: 0s}
     - {name: HighLoss, kind: loss, threshold: 0.2, for: 5s, clear_for: 0s}
-`, dataDir, invPath, am)
-	})
+`, am))
 	tok := tc.token("agent-1", "dinkes")
 	now := time.Now()
 	first := now.Add(-170 * time.Second).Truncate(10 * time.Second)

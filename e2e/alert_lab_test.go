@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,15 +42,7 @@ func TestIntegrationLabTopologyAlert(t *testing.T) {
 	// the sink listens inside the NOC namespace
 	var mu sync.Mutex
 	var got []map[string]any
-	var ln net.Listener
-	if err := lab.InNamespace(noc, func() error {
-		var err error
-		ln, err = net.Listen("tcp", "10.250.1.1:9811")
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	sink := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	serveIn(t, noc, "10.250.1.1:9811", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		var m map[string]any
 		if err := json.Unmarshal(b, &m); err != nil {
@@ -63,10 +53,6 @@ func TestIntegrationLabTopologyAlert(t *testing.T) {
 		mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
 	}))
-	sink.Listener.Close()
-	sink.Listener = ln
-	sink.Start()
-	defer sink.Close()
 	messages := func() []map[string]any {
 		mu.Lock()
 		defer mu.Unlock()

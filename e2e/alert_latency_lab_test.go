@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -49,15 +47,7 @@ func TestIntegrationLabCutToChat(t *testing.T) {
 	var mu sync.Mutex
 	arrived := map[string]time.Time{}
 	linkRE := regexp.MustCompile(`Link (s\d+-wan) PUTUS`)
-	var ln net.Listener
-	if err := lab.InNamespace(noc, func() error {
-		var err error
-		ln, err = net.Listen("tcp", "10.250.1.1:9812")
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	bot := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	serveIn(t, noc, "10.250.1.1:9812", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		at := time.Now()
 		b, _ := io.ReadAll(r.Body)
 		if r.URL.Path != "/bot"+token+"/sendMessage" {
@@ -74,10 +64,6 @@ func TestIntegrationLabCutToChat(t *testing.T) {
 		}
 		fmt.Fprint(w, `{"ok":true,"result":{"message_id":1}}`)
 	}))
-	bot.Listener.Close()
-	bot.Listener = ln
-	bot.Start()
-	defer bot.Close()
 
 	dir := t.TempDir()
 	var inv strings.Builder
