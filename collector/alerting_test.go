@@ -161,6 +161,11 @@ func TestIntegrationAlertFollowsRounds(t *testing.T) {
 	if !found {
 		t.Errorf("no LinkDown rule: %s", js)
 	}
+	// the tick ran once, at the start; the rest were on rounds
+	_, metrics := tc.get("/metrics")
+	if !strings.Contains(metrics, `pantau_alert_evaluations_total{trigger="tick"} 1`) || strings.Contains(metrics, `pantau_alert_evaluations_total{trigger="rounds"} 0`) {
+		t.Errorf("evaluations:\n%s", testproc.GrepLines(metrics, "pantau_alert_evaluations"))
+	}
 }
 
 // Through a real Alertmanager: a link is down for six failed rounds

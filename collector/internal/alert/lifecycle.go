@@ -152,6 +152,7 @@ func Fingerprint(rule string, labels map[string]string) string {
 // Step evaluates every rule once at now and queues the notifications that
 // follow.
 func (e *Engine) Step(ctx context.Context, now time.Time) error {
+	e.m.evaluations.WithLabelValues("tick").Inc()
 	return e.step(ctx, now, nil)
 }
 
@@ -159,6 +160,7 @@ func (e *Engine) Step(ctx context.Context, now time.Time) error {
 // rounds (link_down, service_down): what the arrival of new rounds may
 // change. Run calls it when Trigger says rounds were committed.
 func (e *Engine) StepData(ctx context.Context, now time.Time) error {
+	e.m.evaluations.WithLabelValues("rounds").Inc()
 	return e.step(ctx, now, func(r *Rule) bool { return r.Kind == KindLinkDown || r.Kind == KindServiceDown })
 }
 
