@@ -114,6 +114,7 @@ func TestIntegrationAccessMatrix(t *testing.T) {
 		{"GET", "/api/v1/report?period=2026-11&format=json", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
 		{"GET", "/api/v1/report?period=2026-11&format=json&opd=dishub", "", []int{401, 401, 401, 401, 403, 200, 403, 403, 403, 200, 403, 200, 403}},
 		{"GET", "/api/v1/alerts", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
+		{"GET", "/api/v1/rules", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
 		{"GET", "/api/v1/maintenance", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
 		{"POST", "/api/v1/maintenance", dishubWindow, []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 201, 403, 201, 403}},
 		{"POST", "/api/v1/maintenance", dinkesWindow, []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 201, 201, 201, 201}},

@@ -317,13 +317,14 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 			Config: &cfg.Alerting, Eval: eval,
 			Inventory: slarun.builder.Inventory, InMaintenance: slarun.builder.InMaintenance,
 			DB: state, Enqueue: enqueue, Notifiers: names, Logger: log.With("component", "alert"), Registerer: reg,
-			Explain: slarun.explainOutages, ExplainLink: slarun.explainLinkOutages,
+			Explain: slarun.explainOutages, ExplainLink: slarun.explainLinkOutages, ExplainService: slarun.explainServiceOutages,
 		})
 		if err != nil {
 			return p, err
 		}
 		p.alerts = alerts
 		alertsReady.Store(alerts)
+		slarun.onCommitted = alerts.Trigger // evaluation follows the rounds
 		if p.console, err = newConsole(cfg, &consoleBackend{alerts: alerts, sla: slarun, eval: eval, db: state}, log); err != nil {
 			return p, err
 		}
@@ -371,11 +372,12 @@ func (p *parts) routes(pprofOn bool) *http.ServeMux {
 	p.adminAPI().Register(mux)
 	p.notifiersAPI().Register(mux)
 	p.records().Register(mux)
-	var active func() []alert.Alert
+	var src alertSource
 	if p.alerts != nil {
-		active = p.alerts.Active
+		src = p.alerts
 	}
-	mux.HandleFunc("GET /api/v1/alerts", serveAlerts(active, p.slarun.builder.Inventory))
+	mux.HandleFunc("GET /api/v1/alerts", serveAlerts(src, p.slarun.builder.Inventory))
+	mux.HandleFunc("GET /api/v1/rules", serveRules(src, p.slarun.builder.Inventory, p.cfg.File, p.cfg.Alerting.EvaluationInterval.Std()))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(p.log.Handler(), slog.LevelError)}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {

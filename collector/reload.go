@@ -28,6 +28,7 @@ var reloadable = []string{
 	"limits.memory_limit",
 	"alerting.rules",
 	"alerting.routes",
+	"alerting.inhibit_rules",
 	"alerting.dashboard_url",
 	"alerting.repeat_interval",
 }
@@ -163,6 +164,7 @@ func (r *configReloader) prepare() (func(), error) {
 		kept := *old
 		kept.Inventory, kept.Limits.MemoryLimit, kept.Notifiers = nc.Inventory, nc.Limits.MemoryLimit, nc.Notifiers
 		kept.Alerting.Rules, kept.Alerting.Routes = nc.Alerting.Rules, nc.Alerting.Routes
+		kept.Alerting.InhibitRules = nc.Alerting.InhibitRules
 		kept.Alerting.DashboardURL, kept.Alerting.RepeatInterval = nc.Alerting.DashboardURL, nc.Alerting.RepeatInterval
 		for i := range kept.Notifiers {
 			if i < len(old.Notifiers) {

@@ -39,6 +39,9 @@ type slaRuntime struct {
 	// onReload runs after a new inventory is in force (the daemon forgets
 	// its cached series, so new samples carry the new inventory labels).
 	onReload func()
+	// onCommitted runs after a commit's marks are the current state (the
+	// alert engine evaluates link_down and service_down on them).
+	onCommitted func()
 }
 
 // How often the collector marks its own minute, and checks the inventory
@@ -92,6 +95,9 @@ func (r *slaRuntime) onSync(ctx context.Context, items []any) ([]statedb.BatchKe
 			return nil, fmt.Errorf("store %d SLA minute marks: %w", len(marks), err)
 		}
 		r.builder.Committed(marks)
+		if r.onCommitted != nil {
+			r.onCommitted()
+		}
 	}
 	return keys, nil
 }
@@ -283,19 +289,52 @@ func (r *slaRuntime) explainOutages(ctx context.Context, siteID string, from, to
 // outage from its first failed round to the first good round after it).
 func (r *slaRuntime) explainLinkOutages(ctx context.Context, linkID string, from, to time.Time) ([]alert.Outage, error) {
 	inv := r.builder.Inventory()
-	if inv == nil || inv.Link(linkID) == nil || inv.Site(inv.Link(linkID).Site) == nil {
+	if inv == nil || inv.Link(linkID) == nil {
 		return nil, nil
 	}
 	l := inv.Link(linkID)
-	comp, err := r.computation(ctx, inv, inv.Site(l.Site), from, to)
+	return r.measured(ctx, inv, l.Site, from, to, func(c *sla.Computation) ([]sla.Outage, error) {
+		res, err := c.Link(ctx, l)
+		if err != nil {
+			return nil, fmt.Errorf("outages of link %s: %w", linkID, err)
+		}
+		return res.Outages, nil
+	})
+}
+
+// explainServiceOutages is explainLinkOutages for a service (a resolved
+// service_down message: from its first failed check to the first good
+// one after it).
+func (r *slaRuntime) explainServiceOutages(ctx context.Context, id string, from, to time.Time) ([]alert.Outage, error) {
+	inv := r.builder.Inventory()
+	if inv == nil || inv.Service(id) == nil {
+		return nil, nil
+	}
+	sv := inv.Service(id)
+	return r.measured(ctx, inv, sv.Site, from, to, func(c *sla.Computation) ([]sla.Outage, error) {
+		res, err := c.Service(ctx, sv)
+		if err != nil {
+			return nil, fmt.Errorf("outages of service %s: %w", id, err)
+		}
+		return res.Outages, nil
+	})
+}
+
+// measured runs outages on the SLA computation of site's days that hold
+// [from, to] and keeps those that overlap it.
+func (r *slaRuntime) measured(ctx context.Context, inv *inventory.Inventory, site string, from, to time.Time, outages func(*sla.Computation) ([]sla.Outage, error)) ([]alert.Outage, error) {
+	if inv.Site(site) == nil {
+		return nil, nil
+	}
+	comp, err := r.computation(ctx, inv, inv.Site(site), from, to)
 	if err != nil {
 		return nil, err
 	}
-	res, err := comp.Link(ctx, l)
+	os, err := outages(comp)
 	if err != nil {
-		return nil, fmt.Errorf("outages of link %s: %w", linkID, err)
+		return nil, err
 	}
-	return overlapping(res.Outages, from, to), nil
+	return overlapping(os, from, to), nil
 }
 
 // computation is an SLA computation of the site's local days that hold
