@@ -270,7 +270,8 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 		},
 		Metadata: md.lookup,
 		Read: promapi.ReadLimits{MaxBodyBytes: cfg.Limits.MaxBodyBytes,
-			MaxSamples: cfg.Limits.RemoteReadMaxSamples, MaxSeries: cfg.Limits.RemoteReadMaxSeries},
+			MaxSamples: cfg.Limits.RemoteReadMaxSamples, MaxSeries: cfg.Limits.RemoteReadMaxSeries, MaxQueries: cfg.Limits.RemoteReadMaxQueries},
+		FederateMaxSeries: cfg.Limits.FederateMaxSeries,
 	})
 	if err != nil {
 		return p, err

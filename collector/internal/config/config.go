@@ -156,6 +156,11 @@ type LimitsConfig struct {
 	// read, over all its queries (413 above them); 0 = no limit.
 	RemoteReadMaxSamples int `yaml:"remote_read_max_samples"`
 	RemoteReadMaxSeries  int `yaml:"remote_read_max_series"`
+	// RemoteReadMaxQueries bounds the queries of one remote read request.
+	RemoteReadMaxQueries int `yaml:"remote_read_max_queries"`
+	// FederateMaxSeries bounds the series one /federate answer holds
+	// (422 above it); 0 = no limit.
+	FederateMaxSeries int `yaml:"federate_max_series"`
 }
 
 // ReportConfig holds report settings.
@@ -231,6 +236,8 @@ func Default() *Config {
 			AuthFailureAddresses:        4096,
 			RemoteReadMaxSamples:        2_000_000,
 			RemoteReadMaxSeries:         100_000,
+			RemoteReadMaxQueries:        64,
+			FederateMaxSeries:           100_000,
 		},
 		Ingest:    IngestConfig{StringFields: StringFieldsReject},
 		Notifiers: []notify.Config{},
@@ -427,6 +434,12 @@ func (c *Config) validateFairShare(add func(path, format string, args ...any)) {
 	}
 	if l.RemoteReadMaxSeries < 0 {
 		add("limits.remote_read_max_series", "must not be negative; 0 turns the limit off (got %d)", l.RemoteReadMaxSeries)
+	}
+	if l.RemoteReadMaxQueries < 0 {
+		add("limits.remote_read_max_queries", "must not be negative; 0 turns the limit off (got %d)", l.RemoteReadMaxQueries)
+	}
+	if l.FederateMaxSeries < 0 {
+		add("limits.federate_max_series", "must not be negative; 0 turns the limit off (got %d)", l.FederateMaxSeries)
 	}
 	if l.AuthFailuresPerMinute < 0 {
 		add("limits.auth_failures_per_minute", "must not be negative; 0 turns the limit off (got %d)", l.AuthFailuresPerMinute)

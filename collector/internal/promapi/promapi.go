@@ -70,6 +70,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Read bounds a remote read request; a zero MaxBodyBytes is 32 MiB.
 	Read ReadLimits
+	// FederateMaxSeries bounds the series one /federate answer holds
+	// (422 above it); 0 = no limit.
+	FederateMaxSeries int
 	// Now is the clock of /federate; nil is time.Now.
 	Now func() time.Time
 }
@@ -81,7 +84,8 @@ type API struct {
 	parser parser.Parser
 	layers int // scoping layers; tests turn one off
 
-	readRefused *prometheus.CounterVec
+	readRefused     *prometheus.CounterVec
+	federateRefused prometheus.Counter
 }
 
 // Limits mirrored from Prometheus.
@@ -102,7 +106,7 @@ func New(o Options) (*API, error) {
 	if o.Read.MaxBodyBytes <= 0 {
 		o.Read.MaxBodyBytes = 32 << 20
 	}
-	a := &API{o: o, engine: o.Engine, parser: parser.NewParser(parser.Options{}), layers: layersAll, readRefused: newReadRefused()}
+	a := &API{o: o, engine: o.Engine, parser: parser.NewParser(parser.Options{}), layers: layersAll, readRefused: newReadRefused(), federateRefused: newFederateRefused()}
 	if a.engine == nil {
 		a.engine = promql.NewEngine(promql.EngineOpts{
 			Logger:               o.Logger.With("component", "promql"),
@@ -122,7 +126,7 @@ func New(o Options) (*API, error) {
 
 // Collectors are the API's own metrics.
 func (a *API) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{a.readRefused}
+	return []prometheus.Collector{a.readRefused, a.federateRefused}
 }
 
 func (a *API) now() time.Time {
