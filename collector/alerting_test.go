@@ -445,3 +445,20 @@ func FuzzRulesParams(f *testing.F) {
 		}
 	})
 }
+
+// POST /api/v1/alerts and /api/v1/rules are 405, as in Prometheus: the
+// query API's stubs answered them with an empty list.
+func TestAlertsRulesGETOnly(t *testing.T) {
+	tc := startCollector(t, nil)
+	for _, path := range []string{"/api/v1/alerts", "/api/v1/rules"} {
+		res, err := tc.httpCli.Post(tc.base+path, "application/x-www-form-urlencoded", strings.NewReader("type=alert"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "GET" || !strings.Contains(string(b), "takes GET") {
+			t.Errorf("POST %s: %d %q %s, want 405 Allow: GET", path, res.StatusCode, res.Header.Get("Allow"), b)
+		}
+	}
+}
