@@ -1,0 +1,132 @@
+package promapi
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/snappy"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/prompb"
+)
+
+// TestScopedCannotEscapeByMatchers: a credential scoped to dinkes that
+// tries to reach other OPDs' series, or the series without opd, through
+// its matchers (opd=~".*", opd="", opd!="dinkes", a __name__ regexp,
+// label-name tricks) gets dinkes's series or none, by /federate and by
+// remote read alike, with each scoping layer alone.
+func TestScopedCannotEscapeByMatchers(t *testing.T) {
+	srv, a := newFedServer(t, ReadLimits{})
+	end := t0.Add(10 * time.Minute)
+	re := func(n, v string) *prompb.LabelMatcher {
+		return &prompb.LabelMatcher{Type: prompb.LabelMatcher_RE, Name: n, Value: v}
+	}
+	nre := func(n, v string) *prompb.LabelMatcher {
+		return &prompb.LabelMatcher{Type: prompb.LabelMatcher_NRE, Name: n, Value: v}
+	}
+	neq := func(n, v string) *prompb.LabelMatcher {
+		return &prompb.LabelMatcher{Type: prompb.LabelMatcher_NEQ, Name: n, Value: v}
+	}
+	attacks := []struct {
+		selector string
+		read     []*prompb.LabelMatcher
+	}{
+		{`{__name__=~".+",opd=~".*"}`, []*prompb.LabelMatcher{re("__name__", ".+"), re("opd", ".*")}},
+		{`{__name__=~".+",opd=""}`, []*prompb.LabelMatcher{re("__name__", ".+"), eq("opd", "")}},
+		{`{__name__=~".+",opd!="dinkes"}`, []*prompb.LabelMatcher{re("__name__", ".+"), neq("opd", "dinkes")}},
+		{`{__name__=~".+",opd!~"dinkes"}`, []*prompb.LabelMatcher{re("__name__", ".+"), nre("opd", "dinkes")}},
+		{`{__name__=~"dishub_only_metric|noopd_only_metric|up"}`, []*prompb.LabelMatcher{re("__name__", "dishub_only_metric|noopd_only_metric|up")}},
+		{`{__name__=~".+",opd=~"dinkes|dishub|kominfo|"}`, []*prompb.LabelMatcher{re("__name__", ".+"), re("opd", "dinkes|dishub|kominfo|")}},
+		{`{__name__=~".+",opd=~"(?i)DISHUB"}`, []*prompb.LabelMatcher{re("__name__", ".+"), re("opd", "(?i)DISHUB")}},
+		{`{job="collector"}`, []*prompb.LabelMatcher{eq("job", "collector")}},
+		{`{secret_label="s"}`, []*prompb.LabelMatcher{eq("secret_label", "s")}},
+		{`{__name__=~".+",opd=~"dinkes",opd=~".*"}`, []*prompb.LabelMatcher{re("__name__", ".+"), eq("opd", "dinkes"), re("opd", ".*")}},
+	}
+	check := func(t *testing.T, how, sel string, lss []string) {
+		for _, ls := range lss {
+			if !strings.Contains(ls, `opd="dinkes"`) {
+				t.Errorf("%s %s: scoped to dinkes, got %s", how, sel, ls)
+			}
+		}
+	}
+	for _, layers := range []int{layerEnforcer, layerStorage, layersAll} {
+		a.layers = layers
+		t.Run(fmt.Sprint("layers=", layers), func(t *testing.T) {
+			for _, c := range attacks {
+				code, fams, body := federate(t, srv, "dinkes", "", c.selector)
+				if code != 200 {
+					t.Errorf("federate %s: %d %s", c.selector, code, body)
+				}
+				var got []string
+				for n, mf := range fams {
+					for _, s := range series(mf) {
+						got = append(got, n+s)
+					}
+				}
+				check(t, "federate", c.selector, got)
+
+				code, resp, msg := remoteRead(t, srv, "dinkes", readRequest(t, t0, end, nil, c.read))
+				if code != 200 {
+					if code == 400 && strings.Contains(msg, "does not match the empty string") {
+						continue
+					}
+					t.Errorf("remote read %s: %d %s", c.selector, code, msg)
+					continue
+				}
+				got = nil
+				for _, ts := range resp.Results[0].Timeseries {
+					got = append(got, ts.ToLabels(&labels.ScratchBuilder{}, nil).String())
+				}
+				check(t, "remote read", c.selector, got)
+			}
+		})
+	}
+}
+
+// TestRemoteReadHostileBodies: a snappy header claiming 3 GiB, a
+// truncated block, protobuf garbage, a regexp bomb and a regexp larger
+// than Go's compiler takes get a 4xx at once, counted, and allocate
+// nothing near what they claim.
+func TestRemoteReadHostileBodies(t *testing.T) {
+	srv, a := newFedServer(t, ReadLimits{MaxBodyBytes: 1 << 20})
+	end := t0.Add(10 * time.Minute)
+	huge := binary.AppendUvarint(nil, 3<<30) // decoded length 3 GiB
+	huge = append(huge, 0x00, 'x')
+	truncated := snappy.Encode(nil, []byte(strings.Repeat("ab", 1000)))
+	truncated = truncated[:len(truncated)/2]
+	bomb := strings.Repeat("(a*)*", 200) + "$"
+	big := "(" + strings.Repeat("x{1000}", 1) + "){1000}"
+	for _, c := range []struct {
+		name   string
+		body   []byte
+		status int
+		msg    string
+	}{
+		{"3 GiB snappy header", huge, http.StatusRequestEntityTooLarge, "limits.max_body_bytes"},
+		{"truncated snappy", truncated, http.StatusBadRequest, "not snappy block compressed"},
+		{"protobuf garbage", snappy.Encode(nil, []byte{0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f}), http.StatusBadRequest, "not a prometheus.ReadRequest"},
+		{"wrong field types", snappy.Encode(nil, []byte{0x0d, 1, 2, 3, 4}), http.StatusBadRequest, "not a prometheus.ReadRequest"},
+		{"repeat too large", readRequest(t, t0, end, nil, []*prompb.LabelMatcher{{Type: prompb.LabelMatcher_RE, Name: "instance", Value: big}}), http.StatusBadRequest, "query 0: matcher instance"},
+		{"bad matcher type", readRequest(t, t0, end, nil, []*prompb.LabelMatcher{{Type: 9, Name: "instance", Value: "x"}}), http.StatusBadRequest, "invalid matcher type 9"},
+	} {
+		before := testutil.ToFloat64(a.readRefused.WithLabelValues(refusedBody))
+		code, _, msg := remoteRead(t, srv, "", c.body)
+		if code != c.status || !strings.Contains(msg, c.msg) {
+			t.Errorf("%s: %d %q, want %d with %q", c.name, code, msg, c.status, c.msg)
+		}
+		if d := testutil.ToFloat64(a.readRefused.WithLabelValues(refusedBody)) - before; d != 1 {
+			t.Errorf("%s: refused{reason=body} grew by %g, want 1", c.name, d)
+		}
+	}
+	// A regexp bomb for a backtracking engine is linear in Go's: answered.
+	if code, _, msg := remoteRead(t, srv, "dinkes", readRequest(t, t0, end, nil, []*prompb.LabelMatcher{eq("__name__", "up"), {Type: prompb.LabelMatcher_RE, Name: "instance", Value: bomb}})); code != 200 {
+		t.Errorf("regexp bomb: %d %s", code, msg)
+	}
+	if code, _, body := federate(t, srv, "dinkes", "", `up{instance=~"`+bomb+`"}`); code != 200 {
+		t.Errorf("federate regexp bomb: %d %s", code, body)
+	}
+}
