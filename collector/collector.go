@@ -391,6 +391,7 @@ func (p *parts) routes(pprofOn bool) *http.ServeMux {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(p.log.Handler(), slog.LevelError)}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		readyzHeaders(w.Header(), buildinfo.SemVer(), p.cfg.Alerting.HAPeer != "")
 		if !p.ready.Load() {
 			http.Error(w, "starting", http.StatusServiceUnavailable)
 			return
