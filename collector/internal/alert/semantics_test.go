@@ -346,3 +346,38 @@ func sentNames(ob *outbox) []string {
 	}
 	return sent
 }
+
+// The alerts API reads an alert's annotations (Annotations) while a
+// SIGHUP reload puts new rules in force (SetConfig): no data race (go
+// test -race), and the annotations are those of the rule in force.
+func TestAnnotationsDuringReload(t *testing.T) {
+	ev := &fakeEval{now: map[string][]Sample{}}
+	ob := &outbox{ids: map[string]bool{}}
+	cfg := &Config{InhibitRules: &[]InhibitRule{}, Rules: []Rule{{Name: "LinkDown", Kind: KindLinkDown}}}
+	e := newEngine(t, openDB(t, t.TempDir()), cfg, ev, ob, testInventory)
+	ev.set("LinkDown", Sample{Labels: map[string]string{"link": "dinkes-wan", "site": "dinkes"}, Value: 1})
+	e.Step(context.Background(), time.Date(2026, 10, 10, 1, 0, 0, 0, time.UTC))
+	active := e.Active()
+	if len(active) != 1 {
+		t.Fatalf("alerts %+v", active)
+	}
+	next := &Config{InhibitRules: &[]InhibitRule{}, Rules: []Rule{{Name: "LinkDown", Kind: KindLinkDown}, {Name: "HighLoss", Kind: KindLoss, Threshold: 0.2}}}
+	probs := yamlconf.NewProblems(&yamlconf.Doc{File: "collector.yml"})
+	next.Validate(probs, "alerting", []string{"tg", "wa"})
+	if err := probs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 200 {
+			e.SetConfig(next)
+		}
+	}()
+	for range 200 {
+		if ann := e.Annotations(active[0]); ann["summary"] == "" {
+			t.Fatalf("annotations %v", ann)
+		}
+	}
+	<-done
+}
