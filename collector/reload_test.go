@@ -3,12 +3,14 @@ package collector
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -192,6 +194,37 @@ alerting:
 	case err := <-done:
 		t.Fatalf("collector did not start: %v", err)
 	}
+	// readers of the alerting state and the config during the reloads
+	// (go test -race finds what they share unlocked)
+	code, out, errOut := cli(t, "token", "create", "--data-dir", filepath.Join(dir, "data"), "--name", "reader", "--role", "viewer")
+	if code != 0 {
+		t.Fatalf("token create: %d %s", code, errOut)
+	}
+	reader := testproc.BearerClient(strings.TrimSpace(out), 30*time.Second)
+	stopReading := make(chan struct{})
+	var readers sync.WaitGroup
+	for _, path := range []string{"/api/v1/alerts", "/api/v1/rules", "/metrics", "/api/v1/query?query=up"} {
+		readers.Go(func() {
+			for i := 0; i < 2000; i++ { // bounded; stopped after the reloads
+				select {
+				case <-stopReading:
+					return
+				default:
+				}
+				res, err := reader.Get(base + path)
+				if err != nil {
+					t.Errorf("GET %s during the reloads: %v", path, err)
+					return
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != 200 {
+					t.Errorf("GET %s during the reloads: %d", path, res.StatusCode)
+					return
+				}
+			}
+		})
+	}
 	const n = 20
 	for i := 1; i <= n; i++ {
 		write(i)
@@ -205,6 +238,8 @@ alerting:
 	testproc.WaitFor(t, 30*time.Second, "Rule20 notified after 20 reloads", func() bool {
 		return strings.Contains(hook.String(), "Rule20") && strings.Count(logs.String(), "configuration reloaded") == n
 	})
+	close(stopReading)
+	readers.Wait()
 	if strings.Contains(logs.String(), "reload refused") {
 		t.Errorf("a reload was refused:\n%s", testproc.GrepLines(logs.String(), "reload"))
 	}
