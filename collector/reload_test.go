@@ -244,3 +244,56 @@ alerting:
 		t.Errorf("a reload was refused:\n%s", testproc.GrepLines(logs.String(), "reload"))
 	}
 }
+
+// A reload that reads collector.yml empty (an editor or `cat >` writing
+// it in place: truncated, not yet written) is refused, keeping the
+// running configuration; it loaded as the defaults before, dropping the
+// inventory.
+func TestReloadRefusesEmptyFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "inv.yml")
+	os.WriteFile(inv, []byte("sites: [{id: s1, name: S1, kind: opd}]\nlinks: [{id: l1, site: s1, icmp: {target: 127.0.0.2}}]\n"), 0o644)
+	cfgFile := filepath.Join(dir, "collector.yml")
+	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf("listen_address: 127.0.0.1:0\ndata_dir: %s\ninventory: %s\n", filepath.Join(dir, "data"), inv)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := newSyncBuffer()
+	reload := make(chan struct{})
+	addr := make(chan net.Addr, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(logs, nil)), Listening: func(a net.Addr) { addr <- a },
+			Reload: reload, LoadConfig: func() (*config.Config, error) { return config.Load(cfgFile) }})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	select {
+	case <-addr:
+	case err := <-done:
+		t.Fatalf("collector did not start: %v", err)
+	}
+	for _, empty := range []string{"", "\n  \n"} {
+		before := strings.Count(logs.String(), "reload")
+		if err := os.WriteFile(cfgFile, []byte(empty), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		reload <- struct{}{}
+		testproc.WaitFor(t, 30*time.Second, "the reload to end", func() bool {
+			l := logs.String()
+			return strings.Count(l, "configuration reload refused")+strings.Count(l, "configuration reloaded") > 0 && strings.Count(l, "reload") > before+1
+		})
+		if l := logs.String(); !strings.Contains(l, "is empty (read while being written?)") || strings.Contains(l, "configuration reloaded") {
+			t.Fatalf("empty collector.yml %q:\n%s", empty, testproc.GrepLines(l, "reload"))
+		}
+	}
+}
