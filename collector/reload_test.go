@@ -168,32 +168,7 @@ alerting:
 		}
 	}
 	write(0)
-	cfg, err := config.Load(cfgFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := newSyncBuffer()
-	reload := make(chan struct{})
-	addr := make(chan net.Addr, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(logs, nil)), Listening: func(a net.Addr) { addr <- a },
-			Reload: reload, LoadConfig: func() (*config.Config, error) { return config.Load(cfgFile) }})
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a.String()
-	case err := <-done:
-		t.Fatalf("collector did not start: %v", err)
-	}
+	base, reload, logs := runReloadable(t, cfgFile)
 	// readers of the alerting state and the config during the reloads
 	// (go test -race finds what they share unlocked)
 	code, out, errOut := cli(t, "token", "create", "--data-dir", filepath.Join(dir, "data"), "--name", "reader", "--role", "viewer")
@@ -258,30 +233,7 @@ func TestReloadRefusesEmptyFile(t *testing.T) {
 	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf("listen_address: 127.0.0.1:0\ndata_dir: %s\ninventory: %s\n", filepath.Join(dir, "data"), inv)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(cfgFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := newSyncBuffer()
-	reload := make(chan struct{})
-	addr := make(chan net.Addr, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(logs, nil)), Listening: func(a net.Addr) { addr <- a },
-			Reload: reload, LoadConfig: func() (*config.Config, error) { return config.Load(cfgFile) }})
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
-	select {
-	case <-addr:
-	case err := <-done:
-		t.Fatalf("collector did not start: %v", err)
-	}
+	_, reload, logs := runReloadable(t, cfgFile)
 	for _, empty := range []string{"", "\n  \n"} {
 		before := strings.Count(logs.String(), "reload")
 		if err := os.WriteFile(cfgFile, []byte(empty), 0o644); err != nil {
@@ -296,4 +248,36 @@ func TestReloadRefusesEmptyFile(t *testing.T) {
 			t.Fatalf("empty collector.yml %q:\n%s", empty, testproc.GrepLines(l, "reload"))
 		}
 	}
+}
+
+// runReloadable runs a collector in-process from cfgFile until the test
+// ends; a send on reload reloads cfgFile, as SIGHUP does.
+func runReloadable(t *testing.T, cfgFile string) (base string, reload chan<- struct{}, logs *syncBuffer) {
+	t.Helper()
+	cfg, err := config.Load(cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs = newSyncBuffer()
+	rc := make(chan struct{})
+	addr := make(chan net.Addr, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(logs, nil)), Listening: func(a net.Addr) { addr <- a },
+			Reload: rc, LoadConfig: func() (*config.Config, error) { return config.Load(cfgFile) }})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	select {
+	case a := <-addr:
+		return "http://" + a.String(), rc, logs
+	case err := <-done:
+		t.Fatalf("collector did not start: %v", err)
+	}
+	return "", nil, nil
 }
