@@ -271,7 +271,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 		Metadata: md.lookup,
 		Read: promapi.ReadLimits{MaxBodyBytes: cfg.Limits.MaxBodyBytes,
 			MaxSamples: cfg.Limits.RemoteReadMaxSamples, MaxSeries: cfg.Limits.RemoteReadMaxSeries, MaxQueries: cfg.Limits.RemoteReadMaxQueries},
-		FederateMaxSeries: cfg.Limits.FederateMaxSeries,
+		FederateMaxSeries: cfg.Limits.FederateMaxSeries, MaxConcurrentExports: cfg.Limits.MaxConcurrentExports,
 	})
 	if err != nil {
 		return p, err

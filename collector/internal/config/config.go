@@ -161,6 +161,9 @@ type LimitsConfig struct {
 	// FederateMaxSeries bounds the series one /federate answer holds
 	// (422 above it); 0 = no limit.
 	FederateMaxSeries int `yaml:"federate_max_series"`
+	// MaxConcurrentExports bounds the /federate and remote read requests
+	// served at once (one more waits up to 10 s, then 503); 0 = no limit.
+	MaxConcurrentExports int `yaml:"max_concurrent_exports"`
 }
 
 // ReportConfig holds report settings.
@@ -238,6 +241,7 @@ func Default() *Config {
 			RemoteReadMaxSeries:         100_000,
 			RemoteReadMaxQueries:        64,
 			FederateMaxSeries:           100_000,
+			MaxConcurrentExports:        2,
 		},
 		Ingest:    IngestConfig{StringFields: StringFieldsReject},
 		Notifiers: []notify.Config{},
@@ -440,6 +444,9 @@ func (c *Config) validateFairShare(add func(path, format string, args ...any)) {
 	}
 	if l.FederateMaxSeries < 0 {
 		add("limits.federate_max_series", "must not be negative; 0 turns the limit off (got %d)", l.FederateMaxSeries)
+	}
+	if l.MaxConcurrentExports < 0 {
+		add("limits.max_concurrent_exports", "must not be negative; 0 turns the limit off (got %d)", l.MaxConcurrentExports)
 	}
 	if l.AuthFailuresPerMinute < 0 {
 		add("limits.auth_failures_per_minute", "must not be negative; 0 turns the limit off (got %d)", l.AuthFailuresPerMinute)

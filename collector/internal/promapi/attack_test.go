@@ -3,8 +3,12 @@ package promapi
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/prompb"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb"
 )
 
 // TestScopedCannotEscapeByMatchers: a credential scoped to dinkes that
@@ -128,5 +134,70 @@ func TestRemoteReadHostileBodies(t *testing.T) {
 	}
 	if code, _, body := federate(t, srv, "dinkes", "", `up{instance=~"`+bomb+`"}`); code != 200 {
 		t.Errorf("federate regexp bomb: %d %s", code, body)
+	}
+}
+
+// TestExportsConcurrencyBounded: with limits.max_concurrent_exports 1, a
+// /federate or remote read that arrives while another is being served
+// waits for the slot and, none coming free within the queue wait, gets
+// 503 naming the limit with Retry-After, counted by reason busy; once
+// the first is done the next is served.
+func TestExportsConcurrencyBounded(t *testing.T) {
+	db, err := tsdb.Open(t.TempDir(), slog.New(slog.DiscardHandler), nil, tsdb.DefaultOptions(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	var first atomic.Bool
+	q := storage.QueryableFunc(func(mint, maxt int64) (storage.Querier, error) {
+		if first.CompareAndSwap(false, true) { // the first request holds its slot until released
+			entered <- struct{}{}
+			<-release
+		}
+		return db.Querier(mint, maxt)
+	})
+	a, err := New(Options{Queryable: q, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return fedNow },
+		MaxConcurrentExports: 1, ExportQueueWait: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	a.Register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	firstCode := make(chan int, 1)
+	go func() {
+		res, err := srv.Client().Get(srv.URL + "/federate?match[]=up")
+		if err != nil {
+			firstCode <- 0
+			return
+		}
+		res.Body.Close()
+		firstCode <- res.StatusCode
+	}()
+	<-entered
+	res, err := srv.Client().Get(srv.URL + "/federate?match[]=up")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" || !strings.Contains(string(b), "(limits.max_concurrent_exports)") {
+		t.Errorf("federate while another is served: %d %q %s, want 503 naming the limit", res.StatusCode, res.Header.Get("Retry-After"), b)
+	}
+	if code, _, msg := remoteRead(t, srv, "", readRequest(t, t0, t0, nil, []*prompb.LabelMatcher{eq("__name__", "up")})); code != http.StatusServiceUnavailable || !strings.Contains(msg, "limits.max_concurrent_exports") {
+		t.Errorf("remote read while a federate is served: %d %s, want 503", code, msg)
+	}
+	if f, r := testutil.ToFloat64(a.federateRefused.WithLabelValues(refusedBusy)), testutil.ToFloat64(a.readRefused.WithLabelValues(refusedBusy)); f != 1 || r != 1 {
+		t.Errorf("refused busy: federate %g, remote read %g, want 1 and 1", f, r)
+	}
+	close(release)
+	if code := <-firstCode; code != 200 {
+		t.Errorf("the first federate: %d", code)
+	}
+	if code, _, msg := remoteRead(t, srv, "", readRequest(t, t0, t0, nil, []*prompb.LabelMatcher{eq("__name__", "up")})); code != 200 {
+		t.Errorf("remote read after the first is done: %d %s", code, msg)
 	}
 }

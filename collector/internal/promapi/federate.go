@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -40,6 +39,13 @@ func (a *API) federate(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, aerr.err.Error(), aerr.status)
 		return
 	}
+	release, ok := a.exports.acquire(r.Context())
+	if !ok {
+		a.federateRefused.WithLabelValues(refusedBusy).Inc()
+		a.exports.refuseBusy(w, "federate")
+		return
+	}
+	defer release()
 	sets, aerr := a.matchers(r, true)
 	if aerr != nil {
 		http.Error(w, aerr.err.Error()+` (federate needs at least one match[] selector, e.g. match[]={__name__=~"pantau_.+"})`, aerr.status)
@@ -98,7 +104,7 @@ func (a *API) federate(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if max := a.o.FederateMaxSeries; max > 0 && len(out) >= max {
-			a.federateRefused.Inc()
+			a.federateRefused.WithLabelValues(refusedSeries).Inc()
 			a.o.Logger.Debug("federate refused: too many series", "limit", max, "match", fmt.Sprint(r.Form["match[]"]))
 			http.Error(w, fmt.Sprintf("federate: match[] selects more than %d series (limits.federate_max_series): narrow match[], e.g. match[]={__name__=\"pantau_icmp_up\"} or add opd=\"...\", split it over several scrape jobs, or raise the limit", max),
 				http.StatusUnprocessableEntity)
@@ -176,13 +182,6 @@ func (a *API) federate(w http.ResponseWriter, r *http.Request) {
 	if c, ok := enc.(expfmt.Closer); ok {
 		_ = c.Close()
 	}
-}
-
-func newFederateRefused() prometheus.Counter {
-	return prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "pantau_collector_federate_refused_total",
-		Help: "Federation requests (/federate) refused with 422 because their match[] selected more than limits.federate_max_series series with a sample in the last 5 minutes.",
-	})
 }
 
 // scoped returns r with its scope in the context when Options.Scope

@@ -230,8 +230,8 @@ func TestFederateMaxSeries(t *testing.T) {
 	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "more than 4 series (limits.federate_max_series): narrow match[]") {
 		t.Errorf("every series at a limit of 4: %d %q, want 422 naming limits.federate_max_series", code, body)
 	}
-	if got := testutil.ToFloat64(a.federateRefused); got != 1 {
-		t.Errorf("pantau_collector_federate_refused_total = %g, want 1", got)
+	if got := testutil.ToFloat64(a.federateRefused.WithLabelValues(refusedSeries)); got != 1 {
+		t.Errorf("pantau_collector_federate_refused_total{reason=\"series\"} = %g, want 1", got)
 	}
 	// dinkes has 2 series: within the limit whatever it selects.
 	if code, _, body := federate(t, srv, "dinkes", "", `{__name__=~".+"}`); code != 200 {

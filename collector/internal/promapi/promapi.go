@@ -73,6 +73,11 @@ type Options struct {
 	// FederateMaxSeries bounds the series one /federate answer holds
 	// (422 above it); 0 = no limit.
 	FederateMaxSeries int
+	// MaxConcurrentExports bounds the /federate and remote read requests
+	// served at once; one more waits up to ExportQueueWait (default
+	// DefaultExportQueueWait) for a slot, then gets 503. 0 = no limit.
+	MaxConcurrentExports int
+	ExportQueueWait      time.Duration
 	// Now is the clock of /federate; nil is time.Now.
 	Now func() time.Time
 }
@@ -85,7 +90,8 @@ type API struct {
 	layers int // scoping layers; tests turn one off
 
 	readRefused     *prometheus.CounterVec
-	federateRefused prometheus.Counter
+	federateRefused *prometheus.CounterVec
+	exports         *exportGate
 }
 
 // Limits mirrored from Prometheus.
@@ -106,7 +112,8 @@ func New(o Options) (*API, error) {
 	if o.Read.MaxBodyBytes <= 0 {
 		o.Read.MaxBodyBytes = 32 << 20
 	}
-	a := &API{o: o, engine: o.Engine, parser: parser.NewParser(parser.Options{}), layers: layersAll, readRefused: newReadRefused(), federateRefused: newFederateRefused()}
+	a := &API{o: o, engine: o.Engine, parser: parser.NewParser(parser.Options{}), layers: layersAll, readRefused: newReadRefused(), federateRefused: newFederateRefused(),
+		exports: newExportGate(o.MaxConcurrentExports, o.ExportQueueWait)}
 	if a.engine == nil {
 		a.engine = promql.NewEngine(promql.EngineOpts{
 			Logger:               o.Logger.With("component", "promql"),

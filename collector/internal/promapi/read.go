@@ -48,14 +48,15 @@ const (
 	refusedSamples = "samples" // limits.remote_read_max_samples
 	refusedSeries  = "series"  // limits.remote_read_max_series
 	refusedQueries = "queries" // limits.remote_read_max_queries
+	refusedBusy    = "busy"    // limits.max_concurrent_exports
 )
 
 func newReadRefused() *prometheus.CounterVec {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "pantau_collector_remote_read_refused_total",
-		Help: "Remote read requests (/api/v1/read) refused, by reason: body (too large or not a snappy-compressed ReadRequest, 400/413), type (only STREAMED_XOR_CHUNKS accepted, 400), samples or series (the answer would exceed limits.remote_read_max_samples or limits.remote_read_max_series, 413), queries (more than limits.remote_read_max_queries in one request, 413).",
+		Help: "Remote read requests (/api/v1/read) refused, by reason: body (too large or not a snappy-compressed ReadRequest, 400/413), type (only STREAMED_XOR_CHUNKS accepted, 400), samples or series (the answer would exceed limits.remote_read_max_samples or limits.remote_read_max_series, 413), queries (more than limits.remote_read_max_queries in one request, 413), busy (no slot of limits.max_concurrent_exports came free in time, 503).",
 	}, []string{"reason"})
-	for _, r := range []string{refusedBody, refusedType, refusedSamples, refusedSeries, refusedQueries} {
+	for _, r := range []string{refusedBody, refusedType, refusedSamples, refusedSeries, refusedQueries, refusedBusy} {
 		c.WithLabelValues(r)
 	}
 	return c
@@ -158,6 +159,13 @@ func (a *API) read(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, aerr.err.Error(), aerr.status)
 		return
 	}
+	release, ok := a.exports.acquire(r.Context())
+	if !ok {
+		a.readRefused.WithLabelValues(refusedBusy).Inc()
+		a.exports.refuseBusy(w, "remote read")
+		return
+	}
+	defer release()
 	req, err := decodeReadRequest(r.Body, a.o.Read.MaxBodyBytes)
 	if err != nil {
 		refuse(err)
