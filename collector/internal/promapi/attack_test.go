@@ -201,3 +201,27 @@ func TestExportsConcurrencyBounded(t *testing.T) {
 		t.Errorf("remote read after the first is done: %d %s", code, msg)
 	}
 }
+
+// TestRemoteReadSlowBody: a remote read whose body does not arrive
+// within the queue wait loses its slot with 400 (counted as body), and
+// the next request is served.
+func TestRemoteReadSlowBody(t *testing.T) {
+	srv, a := newFedServer(t, ReadLimits{})
+	a.exports = newExportGate(1, 50*time.Millisecond)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/v1/read", pr)
+	c := &http.Client{Timeout: 30 * time.Second} // bounds the test if the collector waits for good
+	res, err := c.Do(req)                        // the body never comes
+	if err != nil {
+		t.Fatalf("slow body: %v (the collector kept waiting for it)", err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "read the request body") {
+		t.Errorf("slow body: %d %s, want 400", res.StatusCode, b)
+	}
+	if code, _, msg := remoteRead(t, srv, "", readRequest(t, t0, t0, nil, []*prompb.LabelMatcher{eq("__name__", "up")})); code != 200 {
+		t.Errorf("the next request: %d %s", code, msg)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/gogo/protobuf/proto"
 	"github.com/klauspost/compress/snappy"
@@ -166,6 +167,9 @@ func (a *API) read(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
+	// a slot is held while the body arrives: a client that sends it
+	// slowly gets 400 after the queue wait rather than holding it
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(a.exports.wait))
 	req, err := decodeReadRequest(r.Body, a.o.Read.MaxBodyBytes)
 	if err != nil {
 		refuse(err)
