@@ -272,6 +272,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 		Read: promapi.ReadLimits{MaxBodyBytes: cfg.Limits.MaxBodyBytes,
 			MaxSamples: cfg.Limits.RemoteReadMaxSamples, MaxSeries: cfg.Limits.RemoteReadMaxSeries, MaxQueries: cfg.Limits.RemoteReadMaxQueries},
 		FederateMaxSeries: cfg.Limits.FederateMaxSeries, MaxConcurrentExports: cfg.Limits.MaxConcurrentExports,
+		MaxMatchSelectors: cfg.Limits.MaxMatchSelectors,
 	})
 	if err != nil {
 		return p, err

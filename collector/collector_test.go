@@ -330,6 +330,7 @@ links:
 		`pantau_collector_remote_read_refused_total{reason="samples"} 0`,
 		`pantau_collector_remote_read_refused_total{reason="queries"} 0`,
 		`pantau_collector_federate_refused_total{reason="busy"} 0`,
+		`pantau_collector_match_selectors_refused_total 0`,
 		`pantau_link_state{district="",link="l1",opd="s1",site="s1",state="nodata"} 1`,
 		`pantau_link_bandwidth_bytes_per_second{district="",link="l1",opd="s1",site="s1"} 2.5e+06`,
 		`pantau_service_state{`,

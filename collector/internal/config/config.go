@@ -164,6 +164,9 @@ type LimitsConfig struct {
 	// MaxConcurrentExports bounds the /federate and remote read requests
 	// served at once (one more waits up to 10 s, then 503); 0 = no limit.
 	MaxConcurrentExports int `yaml:"max_concurrent_exports"`
+	// MaxMatchSelectors bounds the match[] selectors of one request
+	// (series, labels, label values, /federate; 400 above); 0 = no limit.
+	MaxMatchSelectors int `yaml:"max_match_selectors"`
 }
 
 // ReportConfig holds report settings.
@@ -242,6 +245,7 @@ func Default() *Config {
 			RemoteReadMaxQueries:        64,
 			FederateMaxSeries:           100_000,
 			MaxConcurrentExports:        2,
+			MaxMatchSelectors:           64,
 		},
 		Ingest:    IngestConfig{StringFields: StringFieldsReject},
 		Notifiers: []notify.Config{},
@@ -444,6 +448,9 @@ func (c *Config) validateFairShare(add func(path, format string, args ...any)) {
 	}
 	if l.FederateMaxSeries < 0 {
 		add("limits.federate_max_series", "must not be negative; 0 turns the limit off (got %d)", l.FederateMaxSeries)
+	}
+	if l.MaxMatchSelectors < 0 {
+		add("limits.max_match_selectors", "must not be negative; 0 turns the limit off (got %d)", l.MaxMatchSelectors)
 	}
 	if l.MaxConcurrentExports < 0 {
 		add("limits.max_concurrent_exports", "must not be negative; 0 turns the limit off (got %d)", l.MaxConcurrentExports)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -223,5 +224,37 @@ func TestRemoteReadSlowBody(t *testing.T) {
 	}
 	if code, _, msg := remoteRead(t, srv, "", readRequest(t, t0, t0, nil, []*prompb.LabelMatcher{eq("__name__", "up")})); code != 200 {
 		t.Errorf("the next request: %d %s", code, msg)
+	}
+}
+
+// TestMatchSelectorsBounded: a request with more match[] selectors than
+// limits.max_match_selectors gets 400 naming the limit before any walks
+// the index (10,000 of them over 20,000 series took 84 s and 10 GB),
+// by /federate and by series, labels and label values alike; counted.
+func TestMatchSelectorsBounded(t *testing.T) {
+	srv, a := newFedServer(t, ReadLimits{})
+	a.o.MaxMatchSelectors = 3
+	many := url.Values{"match[]": {"up", `{__name__="up"}`, `up{opd="dinkes"}`, `up{instance="d1"}`}}
+	res, err := srv.Client().Get(srv.URL + "/federate?" + many.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 400 || !strings.Contains(string(b), "4 selectors, more than 3 (limits.max_match_selectors)") || strings.Contains(string(b), "needs at least one") {
+		t.Errorf("federate with 4 match[]: %d %s", res.StatusCode, b)
+	}
+	for _, path := range []string{"/api/v1/series", "/api/v1/labels", "/api/v1/label/instance/values"} {
+		code, r := call(t, http.MethodGet, srv.URL+path+"?"+many.Encode(), nil)
+		if code != 400 || r.ErrorType != "bad_data" || !strings.Contains(r.Error, "(limits.max_match_selectors)") {
+			t.Errorf("%s with 4 match[]: %d %+v", path, code, r)
+		}
+	}
+	if got := testutil.ToFloat64(a.matchRefused); got != 4 {
+		t.Errorf("pantau_collector_match_selectors_refused_total = %g, want 4", got)
+	}
+	many["match[]"] = many["match[]"][:3]
+	if code, _, body := federate(t, srv, "", "", many["match[]"]...); code != 200 {
+		t.Errorf("federate with 3 match[]: %d %s", code, body)
 	}
 }

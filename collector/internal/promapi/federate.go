@@ -48,7 +48,11 @@ func (a *API) federate(w http.ResponseWriter, r *http.Request) {
 	defer release()
 	sets, aerr := a.matchers(r, true)
 	if aerr != nil {
-		http.Error(w, aerr.err.Error()+` (federate needs at least one match[] selector, e.g. match[]={__name__=~"pantau_.+"})`, aerr.status)
+		msg := aerr.err.Error()
+		if len(r.Form["match[]"]) == 0 {
+			msg += ` (federate needs at least one match[] selector, e.g. match[]={__name__=~"pantau_.+"})`
+		}
+		http.Error(w, msg, aerr.status)
 		return
 	}
 	now := a.now()
