@@ -281,3 +281,40 @@ func runReloadable(t *testing.T, cfgFile string) (base string, reload chan<- str
 	}
 	return "", nil, nil
 }
+
+// An inventory file read empty (written in place, caught between
+// truncating and writing) at a reload keeps the running inventory: it
+// loaded as an inventory without links before, resolving every link's
+// alerts. Once written, the next reload takes it.
+func TestReloadKeepsInventoryReadEmpty(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "inv.yml")
+	const full = "sites: [{id: s1, name: S1, kind: opd}]\nlinks: [{id: l1, site: s1, icmp: {target: 127.0.0.2}}]\n"
+	os.WriteFile(inv, []byte(full), 0o644)
+	cfgFile := filepath.Join(dir, "collector.yml")
+	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf("listen_address: 127.0.0.1:0\ndata_dir: %s\ninventory: %s\n", filepath.Join(dir, "data"), inv)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, reload, logs := runReloadable(t, cfgFile)
+	reloaded := func(n int) {
+		t.Helper()
+		testproc.WaitFor(t, 30*time.Second, "the reload to end", func() bool { return strings.Count(logs.String(), "configuration reloaded") >= n })
+	}
+	if err := os.WriteFile(inv, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reload <- struct{}{}
+	reloaded(1)
+	if l := logs.String(); !strings.Contains(l, "inventory file is empty (being written?); keeping the loaded one") || strings.Contains(l, "inventory reloaded") {
+		t.Fatalf("empty inventory:\n%s", testproc.GrepLines(l, "inventory"))
+	}
+	if err := os.WriteFile(inv, []byte("sites: [{id: s1, name: S1, kind: opd}]\nlinks: [{id: l1, site: s1, icmp: {target: 127.0.0.2}}, {id: l2, site: s1, icmp: {target: 127.0.0.3}}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reload <- struct{}{}
+	reloaded(2)
+	if l := logs.String(); !strings.Contains(l, `msg="inventory reloaded"`) || !strings.Contains(testproc.GrepLines(l, "inventory reloaded"), "links=2") {
+		t.Errorf("written inventory not reloaded:\n%s", testproc.GrepLines(l, "inventory"))
+	}
+}
