@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/api"
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/internal/testproc"
@@ -460,5 +464,64 @@ func TestAlertsRulesGETOnly(t *testing.T) {
 		if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "GET" || !strings.Contains(string(b), "takes GET") {
 			t.Errorf("POST %s: %d %q %s, want 405 Allow: GET", path, res.StatusCode, res.Header.Get("Allow"), b)
 		}
+	}
+}
+
+// Prometheus's own Go client (client_golang's api/prometheus/v1, which
+// Prometheus-compatible tools use) reads /api/v1/alerts and
+// /api/v1/rules: the alerting rules with their state, duration and
+// health, and their alerts with activeAt and value.
+func TestAlertsRulesWithPrometheusClient(t *testing.T) {
+	active := time.Date(2026, 10, 10, 1, 2, 3, 0, time.UTC)
+	src := fixedAlerts{{Fingerprint: "a1", Kind: "link_down", Rule: "link_down", Severity: "critical", State: "firing", Value: 1, ActiveAt: active, Labels: map[string]string{"link": "x"}}}
+	inv := func() *inventory.Inventory { return nil }
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/alerts", serveAlerts(src, inv))
+	mux.HandleFunc("GET /api/v1/rules", serveRules(src, inv, "collector.yml", 15*time.Second))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	c, err := api.NewClient(api.Config{Address: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := promv1.NewAPI(c)
+	alerts, err := p.Alerts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts.Alerts) != 1 {
+		t.Fatalf("alerts %+v", alerts)
+	}
+	if a := alerts.Alerts[0]; a.State != promv1.AlertStateFiring || !a.ActiveAt.Equal(active) || a.Value != "1e+00" || a.Labels["alertname"] != "link_down" || a.Labels["link"] != "x" {
+		t.Errorf("alert %+v", a)
+	}
+	rules, err := p.Rules(context.Background(), []string{`{severity="critical"}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rules.Groups) != 1 || rules.Groups[0].Name != "pantau" || rules.Groups[0].Interval != 15 || len(rules.Groups[0].Rules) != 3 {
+		t.Fatalf("rules %+v", rules)
+	}
+	for _, r := range rules.Groups[0].Rules {
+		ar, ok := r.(promv1.AlertingRule)
+		if !ok {
+			t.Fatalf("rule %T %+v, want an alerting rule", r, r)
+		}
+		want := "inactive"
+		if ar.Name == "link_down" {
+			want = "firing"
+			if len(ar.Alerts) != 1 || !ar.Alerts[0].ActiveAt.Equal(active) {
+				t.Errorf("link_down's alerts %+v", ar.Alerts)
+			}
+		} else if ar.Alerts == nil || len(ar.Alerts) != 0 {
+			t.Errorf("%s: alerts %#v, want []", ar.Name, ar.Alerts)
+		}
+		if ar.State != want || ar.Health != promv1.RuleHealthUnknown || ar.Query == "" || ar.Labels["severity"] != "critical" {
+			t.Errorf("rule %+v", ar)
+		}
+	}
+	// the client's match[] selects by the rules' labels
+	if rules, err := p.Rules(context.Background(), []string{`{severity="info"}`}); err != nil || len(rules.Groups) != 0 {
+		t.Errorf("match[]={severity=\"info\"}: %v %+v, want no group", err, rules)
 	}
 }
