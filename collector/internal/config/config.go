@@ -437,23 +437,20 @@ func (c *Config) validateFairShare(add func(path, format string, args ...any)) {
 	if l.BatchDedupBytesPerAgent < 4096 {
 		add("limits.batch_dedup_bytes_per_agent", "must be at least 4096 (got %d)", l.BatchDedupBytesPerAgent)
 	}
-	if l.RemoteReadMaxSamples < 0 {
-		add("limits.remote_read_max_samples", "must not be negative; 0 turns the limit off (got %d)", l.RemoteReadMaxSamples)
-	}
-	if l.RemoteReadMaxSeries < 0 {
-		add("limits.remote_read_max_series", "must not be negative; 0 turns the limit off (got %d)", l.RemoteReadMaxSeries)
-	}
-	if l.RemoteReadMaxQueries < 0 {
-		add("limits.remote_read_max_queries", "must not be negative; 0 turns the limit off (got %d)", l.RemoteReadMaxQueries)
-	}
-	if l.FederateMaxSeries < 0 {
-		add("limits.federate_max_series", "must not be negative; 0 turns the limit off (got %d)", l.FederateMaxSeries)
-	}
-	if l.MaxMatchSelectors < 0 {
-		add("limits.max_match_selectors", "must not be negative; 0 turns the limit off (got %d)", l.MaxMatchSelectors)
-	}
-	if l.MaxConcurrentExports < 0 {
-		add("limits.max_concurrent_exports", "must not be negative; 0 turns the limit off (got %d)", l.MaxConcurrentExports)
+	for _, k := range []struct {
+		key string
+		v   int
+	}{
+		{"limits.remote_read_max_samples", l.RemoteReadMaxSamples},
+		{"limits.remote_read_max_series", l.RemoteReadMaxSeries},
+		{"limits.remote_read_max_queries", l.RemoteReadMaxQueries},
+		{"limits.federate_max_series", l.FederateMaxSeries},
+		{"limits.max_match_selectors", l.MaxMatchSelectors},
+		{"limits.max_concurrent_exports", l.MaxConcurrentExports},
+	} {
+		if k.v < 0 {
+			add(k.key, "must not be negative; 0 turns the limit off (got %d)", k.v)
+		}
 	}
 	if l.AuthFailuresPerMinute < 0 {
 		add("limits.auth_failures_per_minute", "must not be negative; 0 turns the limit off (got %d)", l.AuthFailuresPerMinute)

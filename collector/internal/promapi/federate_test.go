@@ -71,11 +71,16 @@ func newFedServer(t testing.TB, lim ReadLimits) (*httptest.Server, *API) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveAPI(t, a), a
+}
+
+// serveAPI serves a's endpoints until the test ends.
+func serveAPI(t testing.TB, a *API) *httptest.Server {
 	mux := http.NewServeMux()
 	a.Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return srv, a
+	return srv
 }
 
 // federate GETs /federate with the match[] selectors as scope, and
