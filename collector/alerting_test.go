@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/api"
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/internal/testproc"
@@ -326,11 +330,91 @@ alerting:
 	}
 }
 
+// TestRulesParams: GET /api/v1/rules reads its parameters as Prometheus
+// does: type=foo is 400 bad_data naming the parameter (as Prometheus
+// 2.42 answers), type is case-insensitive, rule_group[] and file[] select
+// the group, match[] the rules by their labels, exclude_alerts leaves
+// the alerts out (null, as Prometheus), and a group left without rules
+// is left out.
+func TestRulesParams(t *testing.T) {
+	src := fixedAlerts{{Fingerprint: "a1", Kind: "link_down", Rule: "link_down", Severity: "critical", State: "firing", Labels: map[string]string{"link": "x"}}}
+	h := serveRules(src, func() *inventory.Inventory { return nil }, "/etc/pantau/collector.yml", 15*time.Second)
+	get := func(q string) (int, string) {
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/rules?"+q, nil)
+		w := httptest.NewRecorder()
+		h(w, req)
+		return w.Code, w.Body.String()
+	}
+	names := func(body string) string {
+		var got struct {
+			Data struct {
+				Groups []struct {
+					Rules []struct {
+						Name   string
+						Alerts *[]json.RawMessage
+					}
+				}
+			}
+		}
+		if err := json.Unmarshal([]byte(body), &got); err != nil {
+			t.Fatalf("%v %s", err, body)
+		}
+		var out []string
+		for _, g := range got.Data.Groups {
+			for _, r := range g.Rules {
+				n := r.Name
+				if r.Alerts == nil {
+					n += "(alerts null)"
+				} else {
+					n += fmt.Sprintf("(%d)", len(*r.Alerts))
+				}
+				out = append(out, n)
+			}
+		}
+		return fmt.Sprint(len(got.Data.Groups), out)
+	}
+	for _, c := range []struct{ q, want string }{
+		{"", "1 [link_down(1) service_down(0) agent_silent(0)]"},
+		{"type=ALERT", "1 [link_down(1) service_down(0) agent_silent(0)]"},
+		{"type=record", "0 []"},
+		{"rule_name[]=service_down", "1 [service_down(0)]"},
+		{"rule_group[]=pantau", "1 [link_down(1) service_down(0) agent_silent(0)]"},
+		{"rule_group[]=other", "0 []"},
+		{"file[]=/etc/pantau/collector.yml", "1 [link_down(1) service_down(0) agent_silent(0)]"},
+		{"file[]=rules.yml", "0 []"},
+		{`match[]={severity="critical"}`, "1 [link_down(1) service_down(0) agent_silent(0)]"},
+		{`match[]={severity="info"}`, "0 []"},
+		{"exclude_alerts=true&rule_name[]=link_down", "1 [link_down(alerts null)]"},
+		{"exclude_alerts=false&rule_name[]=link_down", "1 [link_down(1)]"},
+	} {
+		code, body := get(c.q)
+		if code != 200 {
+			t.Errorf("%s: %d %s", c.q, code, body)
+			continue
+		}
+		if got := names(body); got != c.want {
+			t.Errorf("%s: %s, want %s", c.q, got, c.want)
+		}
+	}
+	for q, want := range map[string]string{
+		"type=foo":           `{"error":"invalid parameter \"type\": not supported value \"foo\": use alert or record","errorType":"bad_data","status":"error"}`,
+		"exclude_alerts=yes": `{"error":"invalid parameter \"exclude_alerts\": \"yes\": use true or false","errorType":"bad_data","status":"error"}`,
+	} {
+		if code, body := get(q); code != 400 || strings.TrimSpace(body) != want {
+			t.Errorf("%s: %d %s, want 400 %s", q, code, body, want)
+		}
+	}
+	if code, body := get("match[]={"); code != 400 || !strings.Contains(body, `invalid parameter \"match[]\"`) {
+		t.Errorf("bad match[]: %d %s", code, body)
+	}
+}
+
 // FuzzRulesParams: whatever the query string, GET /api/v1/rules answers
-// 200 with Prometheus's success envelope, and a rule_name[] filter gives
-// only the rules it names.
+// 200 with Prometheus's success envelope or 400 with its bad_data error,
+// and a rule_name[] filter gives only the rules it names.
 func FuzzRulesParams(f *testing.F) {
-	for _, q := range []string{"", "type=alert", "type=record", "rule_name[]=LinkDown", "rule_name[]=LinkDown&rule_name[]=x", "type=%zz", "rule_name[]="} {
+	for _, q := range []string{"", "type=alert", "type=record", "rule_name[]=LinkDown", "rule_name[]=LinkDown&rule_name[]=x", "type=%zz", "rule_name[]=",
+		"type=foo", "exclude_alerts=1", "match[]={severity=~\"c.*\"}", "match[]={", "rule_group[]=pantau&file[]=collector.yml"} {
 		f.Add(q)
 	}
 	src := fixedAlerts{{Fingerprint: "a1", Kind: "link_down", Rule: "link_down", Severity: "critical", State: "firing", Labels: map[string]string{"link": "x"}}}
@@ -341,13 +425,19 @@ func FuzzRulesParams(f *testing.F) {
 		w := httptest.NewRecorder()
 		h(w, req)
 		var got struct {
-			Status string
-			Data   struct {
+			Status, ErrorType string
+			Data              struct {
 				Groups []struct{ Rules []struct{ Name string } }
 			}
 		}
-		if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil || w.Code != 200 || got.Status != "success" {
+		if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
 			t.Fatalf("%q: %d %v %s", q, w.Code, err, w.Body)
+		}
+		if w.Code == 400 && got.Status == "error" && got.ErrorType == "bad_data" {
+			return
+		}
+		if w.Code != 200 || got.Status != "success" {
+			t.Fatalf("%q: %d %s", q, w.Code, w.Body)
 		}
 		names := req.URL.Query()["rule_name[]"]
 		for _, g := range got.Data.Groups {
@@ -358,4 +448,80 @@ func FuzzRulesParams(f *testing.F) {
 			}
 		}
 	})
+}
+
+// POST /api/v1/alerts and /api/v1/rules are 405, as in Prometheus: the
+// query API's stubs answered them with an empty list.
+func TestAlertsRulesGETOnly(t *testing.T) {
+	tc := startCollector(t, nil)
+	for _, path := range []string{"/api/v1/alerts", "/api/v1/rules"} {
+		res, err := tc.httpCli.Post(tc.base+path, "application/x-www-form-urlencoded", strings.NewReader("type=alert"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "GET" || !strings.Contains(string(b), "takes GET") {
+			t.Errorf("POST %s: %d %q %s, want 405 Allow: GET", path, res.StatusCode, res.Header.Get("Allow"), b)
+		}
+	}
+}
+
+// Prometheus's own Go client (client_golang's api/prometheus/v1, which
+// Prometheus-compatible tools use) reads /api/v1/alerts and
+// /api/v1/rules: the alerting rules with their state, duration and
+// health, and their alerts with activeAt and value.
+func TestAlertsRulesWithPrometheusClient(t *testing.T) {
+	active := time.Date(2026, 10, 10, 1, 2, 3, 0, time.UTC)
+	src := fixedAlerts{{Fingerprint: "a1", Kind: "link_down", Rule: "link_down", Severity: "critical", State: "firing", Value: 1, ActiveAt: active, Labels: map[string]string{"link": "x"}}}
+	inv := func() *inventory.Inventory { return nil }
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/alerts", serveAlerts(src, inv))
+	mux.HandleFunc("GET /api/v1/rules", serveRules(src, inv, "collector.yml", 15*time.Second))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	c, err := api.NewClient(api.Config{Address: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := promv1.NewAPI(c)
+	alerts, err := p.Alerts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts.Alerts) != 1 {
+		t.Fatalf("alerts %+v", alerts)
+	}
+	if a := alerts.Alerts[0]; a.State != promv1.AlertStateFiring || !a.ActiveAt.Equal(active) || a.Value != "1e+00" || a.Labels["alertname"] != "link_down" || a.Labels["link"] != "x" {
+		t.Errorf("alert %+v", a)
+	}
+	rules, err := p.Rules(context.Background(), []string{`{severity="critical"}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rules.Groups) != 1 || rules.Groups[0].Name != "pantau" || rules.Groups[0].Interval != 15 || len(rules.Groups[0].Rules) != 3 {
+		t.Fatalf("rules %+v", rules)
+	}
+	for _, r := range rules.Groups[0].Rules {
+		ar, ok := r.(promv1.AlertingRule)
+		if !ok {
+			t.Fatalf("rule %T %+v, want an alerting rule", r, r)
+		}
+		want := "inactive"
+		if ar.Name == "link_down" {
+			want = "firing"
+			if len(ar.Alerts) != 1 || !ar.Alerts[0].ActiveAt.Equal(active) {
+				t.Errorf("link_down's alerts %+v", ar.Alerts)
+			}
+		} else if ar.Alerts == nil || len(ar.Alerts) != 0 {
+			t.Errorf("%s: alerts %#v, want []", ar.Name, ar.Alerts)
+		}
+		if ar.State != want || ar.Health != promv1.RuleHealthUnknown || ar.Query == "" || ar.Labels["severity"] != "critical" {
+			t.Errorf("rule %+v", ar)
+		}
+	}
+	// the client's match[] selects by the rules' labels
+	if rules, err := p.Rules(context.Background(), []string{`{severity="info"}`}); err != nil || len(rules.Groups) != 0 {
+		t.Errorf("match[]={severity=\"info\"}: %v %+v, want no group", err, rules)
+	}
 }

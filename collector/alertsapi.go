@@ -2,10 +2,16 @@ package collector
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/pantau-noc/pantau/collector/internal/alert"
 	"github.com/pantau-noc/pantau/collector/internal/auth"
@@ -96,27 +102,106 @@ type promRule struct {
 	Kind           string            `json:"pantauKind"`
 }
 
+// rulesFilter is the query of GET /api/v1/rules, as Prometheus reads it:
+// type (alert or record; Pantau has alerting rules only), rule_name[],
+// rule_group[], file[] (the group is "pantau", its file collector.yml's
+// path), match[] (selectors over the rule's labels) and exclude_alerts.
+// Prometheus 2.42 reads type only; the others are its later additions.
+type rulesFilter struct {
+	alerting      bool
+	names, groups map[string]bool
+	files         map[string]bool
+	match         [][]*labels.Matcher
+	excludeAlerts bool
+}
+
+// rulesParser parses match[] of GET /api/v1/rules.
+var rulesParser = parser.NewParser(parser.Options{})
+
+// parseRulesFilter reads q; an error names the parameter, as
+// Prometheus's ("invalid parameter \"type\": ...").
+func parseRulesFilter(q url.Values) (rulesFilter, error) {
+	set := func(vs []string) map[string]bool {
+		m := map[string]bool{}
+		for _, v := range vs {
+			m[v] = true
+		}
+		return m
+	}
+	f := rulesFilter{alerting: true, names: set(q["rule_name[]"]), groups: set(q["rule_group[]"]), files: set(q["file[]"])}
+	switch typ := strings.ToLower(q.Get("type")); typ {
+	case "", "alert":
+	case "record":
+		f.alerting = false
+	default:
+		return f, fmt.Errorf("invalid parameter \"type\": not supported value %q: use alert or record", clip(typ))
+	}
+	if v := q.Get("exclude_alerts"); v != "" {
+		b, err := strconv.ParseBool(strings.ToLower(v))
+		if err != nil {
+			return f, fmt.Errorf("invalid parameter \"exclude_alerts\": %q: use true or false", clip(v))
+		}
+		f.excludeAlerts = b
+	}
+	for _, s := range q["match[]"] {
+		ms, err := rulesParser.ParseMetricSelector(s)
+		if err != nil {
+			return f, fmt.Errorf("invalid parameter \"match[]\": %w", err)
+		}
+		f.match = append(f.match, ms)
+	}
+	return f, nil
+}
+
+// keeps tells whether the filter keeps a rule of the group "pantau" in
+// file.
+func (f rulesFilter) keeps(name, file string, ls map[string]string) bool {
+	if !f.alerting || (len(f.names) > 0 && !f.names[name]) || (len(f.groups) > 0 && !f.groups["pantau"]) || (len(f.files) > 0 && !f.files[file]) {
+		return false
+	}
+	if len(f.match) == 0 {
+		return true
+	}
+	for _, ms := range f.match {
+		if matchAll(ms, ls) {
+			return true
+		}
+	}
+	return false
+}
+
+func matchAll(ms []*labels.Matcher, ls map[string]string) bool {
+	for _, m := range ms {
+		if !m.Matches(ls[m.Name]) {
+			return false
+		}
+	}
+	return true
+}
+
 // serveRules answers GET /api/v1/rules in Prometheus's shape: one group,
 // "pantau", of the alert rules (alerting rules; ?type=record gives none),
 // each with its state and its alerts within the caller's OPD scope, so
-// Grafana's alert list panel shows them.
+// Grafana's alert list panel shows them. As in Prometheus, a group the
+// filter leaves without rules is left out, a bad parameter is 400
+// bad_data.
 func serveRules(src alertSource, inv func() *inventory.Inventory, file string, every time.Duration) http.HandlerFunc {
 	return func(w http.ResponseWriter, req *http.Request) {
+		f, err := parseRulesFilter(req.URL.Query())
+		if err != nil {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(map[string]any{"status": "error", "errorType": "bad_data", "error": err.Error()})
+			return
+		}
 		groups := []any{}
-		if src != nil && req.URL.Query().Get("type") != "record" {
+		if src != nil {
 			visible := promAlerts(src, visibleAlerts(auth.FromContext(req.Context()), src.Active(), inv()))
-			names := map[string]bool{}
-			for _, n := range req.URL.Query()["rule_name[]"] {
-				names[n] = true
-			}
 			rules := []promRule{}
 			var last time.Time
 			var took float64
 			for _, rs := range src.Rules() {
 				r := rs.Rule
-				if len(names) > 0 && !names[r.Name] {
-					continue
-				}
 				pr := promRule{State: "inactive", Name: r.Name, Query: r.Query(), Duration: r.For.Std().Seconds(),
 					Labels: map[string]string{"severity": r.Severity}, Annotations: map[string]string{}, Alerts: []promAlert{},
 					Health: "unknown", EvaluationTime: rs.Health.EvaluationTime.Seconds(), LastEvaluation: rs.Health.LastEvaluation.UTC(),
@@ -125,6 +210,13 @@ func serveRules(src alertSource, inv func() *inventory.Inventory, file string, e
 					pr.KeepFiringFor = r.ClearFor.Std().Seconds()
 				}
 				maps.Copy(pr.Labels, r.Labels)
+				if rs.Health.LastEvaluation.After(last) {
+					last = rs.Health.LastEvaluation
+				}
+				took += pr.EvaluationTime
+				if !f.keeps(r.Name, file, pr.Labels) {
+					continue
+				}
 				switch {
 				case rs.Health.Err != nil:
 					pr.Health, pr.LastError = "err", rs.Health.Err.Error()
@@ -140,14 +232,15 @@ func serveRules(src alertSource, inv func() *inventory.Inventory, file string, e
 						pr.State = a.State
 					}
 				}
-				if rs.Health.LastEvaluation.After(last) {
-					last = rs.Health.LastEvaluation
+				if f.excludeAlerts {
+					pr.Alerts = nil // as Prometheus: "alerts": null
 				}
-				took += pr.EvaluationTime
 				rules = append(rules, pr)
 			}
-			groups = append(groups, map[string]any{"name": "pantau", "file": file, "rules": rules, "interval": every.Seconds(),
-				"limit": 0, "evaluationTime": took, "lastEvaluation": last.UTC()})
+			if len(rules) > 0 {
+				groups = append(groups, map[string]any{"name": "pantau", "file": file, "rules": rules, "interval": every.Seconds(),
+					"limit": 0, "evaluationTime": took, "lastEvaluation": last.UTC()})
+			}
 		}
 		writeSuccess(w, map[string]any{"groups": groups})
 	}

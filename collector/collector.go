@@ -270,7 +270,9 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 		},
 		Metadata: md.lookup,
 		Read: promapi.ReadLimits{MaxBodyBytes: cfg.Limits.MaxBodyBytes,
-			MaxSamples: cfg.Limits.RemoteReadMaxSamples, MaxSeries: cfg.Limits.RemoteReadMaxSeries},
+			MaxSamples: cfg.Limits.RemoteReadMaxSamples, MaxSeries: cfg.Limits.RemoteReadMaxSeries, MaxQueries: cfg.Limits.RemoteReadMaxQueries},
+		FederateMaxSeries: cfg.Limits.FederateMaxSeries, MaxConcurrentExports: cfg.Limits.MaxConcurrentExports,
+		MaxMatchSelectors: cfg.Limits.MaxMatchSelectors,
 	})
 	if err != nil {
 		return p, err
@@ -378,9 +380,19 @@ func (p *parts) routes(pprofOn bool) *http.ServeMux {
 	}
 	mux.HandleFunc("GET /api/v1/alerts", serveAlerts(src, p.slarun.builder.Inventory))
 	mux.HandleFunc("GET /api/v1/rules", serveRules(src, p.slarun.builder.Inventory, p.cfg.File, p.cfg.Alerting.EvaluationInterval.Std()))
+	for _, path := range []string{"/api/v1/alerts", "/api/v1/rules"} {
+		// as Prometheus: GET only (else the query API's stub answered a POST)
+		mux.HandleFunc("POST "+path, func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Allow", "GET")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			fmt.Fprintf(w, `{"status":"error","errorType":"bad_data","error":"method not allowed: %s takes GET"}`+"\n", path)
+		})
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(p.log.Handler(), slog.LevelError)}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		readyzHeaders(w.Header(), buildinfo.SemVer(), p.cfg.Alerting.HAPeer != "")
 		if !p.ready.Load() {
 			http.Error(w, "starting", http.StatusServiceUnavailable)
 			return

@@ -13,12 +13,33 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// The headers of a collector's /readyz: a standby takes a 200 for its
+// peer being ready only from a Pantau collector (a URL that reaches
+// another web server answering 200 to everything, a proxy's or a
+// captive portal's page, must not silence it) that is not itself a
+// standby (two standbys naming each other would both stay quiet).
+const (
+	headerCollector = "X-Pantau-Collector" // the collector's version
+	headerHARole    = "X-Pantau-HA-Role"   // primary or standby
+)
+
+// readyzHeaders sets the headers of /readyz.
+func readyzHeaders(h http.Header, version string, standby bool) {
+	h.Set(headerCollector, version)
+	if standby {
+		h.Set(headerHARole, "standby")
+	} else {
+		h.Set(headerHARole, "primary")
+	}
+}
+
 // haPeer makes a collector the standby of an HA pair (alerting.ha_peer):
 // it asks the peer's /readyz every interval, and while the peer answers
-// 200 the standby's notifications are dropped before they reach the
-// outbox. Rules are still evaluated, alerts still shown (alert list,
+// 200 as a primary Pantau collector (readyzHeaders) the standby's
+// notifications are dropped before they reach the outbox. Rules are still evaluated, alerts still shown (alert list,
 // /api/v1/alerts, the console): only sending is left to the peer. A peer
-// that does not answer, or answers anything but 200, is not ready.
+// that does not answer, answers anything but 200 (a redirect included),
+// is not a Pantau collector or is a standby itself, is not ready.
 type haPeer struct {
 	readyz string
 	every  time.Duration
@@ -47,7 +68,7 @@ func newHAPeer(readyz string, every time.Duration, log *slog.Logger) *haPeer {
 		}),
 		checks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pantau_collector_alerting_ha_peer_checks_total",
-			Help: "Checks of the HA peer's /readyz, by result (ready, not_ready: any answer but 200, error: no answer).",
+			Help: "Checks of the HA peer's /readyz, by result (ready, not_ready: any answer but 200 from a primary Pantau collector, error: no answer).",
 		}, []string{"result"}),
 		suppressed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "pantau_collector_alerting_ha_suppressed_notifications_total",
@@ -119,6 +140,14 @@ func (h *haPeer) check(ctx context.Context) (bool, string) {
 	if res.StatusCode != http.StatusOK {
 		h.checks.WithLabelValues("not_ready").Inc()
 		return false, fmt.Sprintf("%s answered %s", h.readyz, res.Status)
+	}
+	if res.Header.Get(headerCollector) == "" {
+		h.checks.WithLabelValues("not_ready").Inc()
+		return false, fmt.Sprintf("%s answered 200 without the %s header: it is not a Pantau collector (or one older than this one); set alerting.ha_peer to the primary collector's base URL", h.readyz, headerCollector)
+	}
+	if res.Header.Get(headerHARole) == "standby" {
+		h.checks.WithLabelValues("not_ready").Inc()
+		return false, fmt.Sprintf("%s is a standby itself (it has alerting.ha_peer too): remove alerting.ha_peer from the primary's collector.yml; until then both notify", h.readyz)
 	}
 	h.checks.WithLabelValues("ready").Inc()
 	return true, ""

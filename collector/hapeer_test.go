@@ -1,9 +1,11 @@
 package collector
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -197,6 +199,55 @@ alerting:
 	for _, want := range []string{"the peer is ready; it sends the notifications", "the peer is no longer ready", "the peer is ready again"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("the standby's log lacks %q:\n%s", want, testproc.GrepLines(logs, "HA"))
+		}
+	}
+}
+
+// TestHAPeerCheck: the standby takes its peer as ready only for a 200
+// from a primary Pantau collector's /readyz. A peer URL that hangs (the
+// check ends at its timeout), redirects (even to a ready collector),
+// answers 200 but is another web server, or is a standby itself, is not
+// ready: the standby notifies rather than stay silent.
+func TestHAPeerCheck(t *testing.T) {
+	hang := make(chan struct{})
+	t.Cleanup(func() { close(hang) })
+	pantau := func(role string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			readyzHeaders(w.Header(), "1.2.3", role == "standby")
+			fmt.Fprintln(w, "ready")
+		}
+	}
+	primary := httptest.NewServer(pantau("primary"))
+	t.Cleanup(primary.Close)
+	for _, c := range []struct {
+		name  string
+		h     http.HandlerFunc
+		ready bool
+		why   string
+	}{
+		{"primary", pantau("primary"), true, ""},
+		{"standby", pantau("standby"), false, "is a standby itself"},
+		{"not a Pantau", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "<html>Welcome to nginx!</html>") }, false, "not a Pantau collector"},
+		{"redirect", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, primary.URL+"/readyz", http.StatusFound)
+		}, false, "302 Found"},
+		{"503", func(w http.ResponseWriter, r *http.Request) {
+			readyzHeaders(w.Header(), "1.2.3", false)
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+		}, false, "503"},
+		{"hangs", func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-hang:
+			case <-r.Context().Done():
+			}
+		}, false, "Client.Timeout"},
+	} {
+		srv := httptest.NewServer(c.h)
+		h := newHAPeer(srv.URL+"/readyz", time.Second, slog.New(slog.DiscardHandler))
+		ready, why := h.check(context.Background())
+		srv.Close()
+		if ready != c.ready || !strings.Contains(why, c.why) {
+			t.Errorf("%s: ready %v (%s), want %v (%s)", c.name, ready, why, c.ready, c.why)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -64,5 +65,48 @@ func TestIntegrationNotifiersAPI(t *testing.T) {
 		if strings.Contains(s, token) || strings.Contains(s, "AAFakeSecret") {
 			t.Errorf("the bot token leaked: %s", s)
 		}
+	}
+}
+
+// POST /api/v1/notifiers/{name}/test to an alertmanager notifier queues
+// the test alert and its resolution, as `notify test` does: the real
+// Alertmanager holds no active PantauTest afterwards (it kept it 24 h).
+func TestIntegrationNotifiersAPIAlertmanagerResolves(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: runs prometheus-alertmanager")
+	}
+	t.Parallel()
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) }))
+	defer hook.Close()
+	am := startAlertmanager(t, hook.URL+"/hook")
+	tc := startFromFile(t, filepath.Join(t.TempDir(), "collector.yml"), func(dataDir string) string {
+		return fmt.Sprintf("data_dir: %s\nnotifiers:\n  - {name: am, type: alertmanager, url: %q}\n", dataDir, am)
+	})
+	res, err := tc.httpCli.Post(tc.base+"/api/v1/notifiers/am/test", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	var queued struct {
+		MsgID      string `json:"msg_id"`
+		Resolution string `json:"resolution_msg_id"`
+	}
+	if err := json.Unmarshal(b, &queued); res.StatusCode != 202 || err != nil || queued.Resolution != queued.MsgID+"-resolved" {
+		t.Errorf("test: %d %v %s, want 202 naming the resolution", res.StatusCode, err, b)
+	}
+	var list struct {
+		Data []struct{ Pending, Sent, Failed int }
+	}
+	var body string
+	testproc.WaitFor(t, 60*time.Second, "the outbox to send the test alert and its resolution", func() bool {
+		_, body = tc.get("/api/v1/notifiers")
+		return json.Unmarshal([]byte(body), &list) == nil && len(list.Data) == 1 && list.Data[0].Pending == 0 && list.Data[0].Sent+list.Data[0].Failed >= 1
+	})
+	if d := list.Data[0]; d.Sent != 2 || d.Failed != 0 {
+		t.Errorf("outbox %s, want 2 sent (the test alert and its resolution)", body)
+	}
+	if active := amActive(t, am); len(active) != 0 {
+		t.Errorf("after the API's test, Alertmanager has active alerts %v", active)
 	}
 }

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -107,6 +108,12 @@ func (r *configReloader) reload() {
 // prepare loads the new config and does everything that can fail; the
 // function it returns puts the result in force and cannot fail.
 func (r *configReloader) prepare() (func(), error) {
+	// A file written in place (truncated, then written) may be read
+	// empty: that would load as the defaults (no inventory, no rules of
+	// the operator's), so it is refused.
+	if b, err := os.ReadFile(r.cur.File); err == nil && len(bytes.TrimSpace(b)) == 0 {
+		return nil, fmt.Errorf("%s is empty (read while being written?): send SIGHUP again once it is written; to run on the defaults, restart the collector", r.cur.File)
+	}
 	nc, err := r.load()
 	if err != nil {
 		return nil, err

@@ -3,12 +3,14 @@ package collector
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -166,31 +168,37 @@ alerting:
 		}
 	}
 	write(0)
-	cfg, err := config.Load(cfgFile)
-	if err != nil {
-		t.Fatal(err)
+	base, reload, logs := runReloadable(t, cfgFile)
+	// readers of the alerting state and the config during the reloads
+	// (go test -race finds what they share unlocked)
+	code, out, errOut := cli(t, "token", "create", "--data-dir", filepath.Join(dir, "data"), "--name", "reader", "--role", "viewer")
+	if code != 0 {
+		t.Fatalf("token create: %d %s", code, errOut)
 	}
-	logs := newSyncBuffer()
-	reload := make(chan struct{})
-	addr := make(chan net.Addr, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(logs, nil)), Listening: func(a net.Addr) { addr <- a },
-			Reload: reload, LoadConfig: func() (*config.Config, error) { return config.Load(cfgFile) }})
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a.String()
-	case err := <-done:
-		t.Fatalf("collector did not start: %v", err)
+	reader := testproc.BearerClient(strings.TrimSpace(out), 30*time.Second)
+	stopReading := make(chan struct{})
+	var readers sync.WaitGroup
+	for _, path := range []string{"/api/v1/alerts", "/api/v1/rules", "/metrics", "/api/v1/query?query=up"} {
+		readers.Go(func() {
+			for i := 0; i < 2000; i++ { // bounded; stopped after the reloads
+				select {
+				case <-stopReading:
+					return
+				default:
+				}
+				res, err := reader.Get(base + path)
+				if err != nil {
+					t.Errorf("GET %s during the reloads: %v", path, err)
+					return
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != 200 {
+					t.Errorf("GET %s during the reloads: %d", path, res.StatusCode)
+					return
+				}
+			}
+		})
 	}
 	const n = 20
 	for i := 1; i <= n; i++ {
@@ -205,7 +213,108 @@ alerting:
 	testproc.WaitFor(t, 30*time.Second, "Rule20 notified after 20 reloads", func() bool {
 		return strings.Contains(hook.String(), "Rule20") && strings.Count(logs.String(), "configuration reloaded") == n
 	})
+	close(stopReading)
+	readers.Wait()
 	if strings.Contains(logs.String(), "reload refused") {
 		t.Errorf("a reload was refused:\n%s", testproc.GrepLines(logs.String(), "reload"))
+	}
+}
+
+// A reload that reads collector.yml empty (an editor or `cat >` writing
+// it in place: truncated, not yet written) is refused, keeping the
+// running configuration; it loaded as the defaults before, dropping the
+// inventory.
+func TestReloadRefusesEmptyFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "inv.yml")
+	os.WriteFile(inv, []byte("sites: [{id: s1, name: S1, kind: opd}]\nlinks: [{id: l1, site: s1, icmp: {target: 127.0.0.2}}]\n"), 0o644)
+	cfgFile := filepath.Join(dir, "collector.yml")
+	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf("listen_address: 127.0.0.1:0\ndata_dir: %s\ninventory: %s\n", filepath.Join(dir, "data"), inv)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, reload, logs := runReloadable(t, cfgFile)
+	for _, empty := range []string{"", "\n  \n"} {
+		before := strings.Count(logs.String(), "reload")
+		if err := os.WriteFile(cfgFile, []byte(empty), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		reload <- struct{}{}
+		testproc.WaitFor(t, 30*time.Second, "the reload to end", func() bool {
+			l := logs.String()
+			return strings.Count(l, "configuration reload refused")+strings.Count(l, "configuration reloaded") > 0 && strings.Count(l, "reload") > before+1
+		})
+		if l := logs.String(); !strings.Contains(l, "is empty (read while being written?)") || strings.Contains(l, "configuration reloaded") {
+			t.Fatalf("empty collector.yml %q:\n%s", empty, testproc.GrepLines(l, "reload"))
+		}
+	}
+}
+
+// runReloadable runs a collector in-process from cfgFile until the test
+// ends; a send on reload reloads cfgFile, as SIGHUP does.
+func runReloadable(t *testing.T, cfgFile string) (base string, reload chan<- struct{}, logs *syncBuffer) {
+	t.Helper()
+	cfg, err := config.Load(cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs = newSyncBuffer()
+	rc := make(chan struct{})
+	addr := make(chan net.Addr, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(logs, nil)), Listening: func(a net.Addr) { addr <- a },
+			Reload: rc, LoadConfig: func() (*config.Config, error) { return config.Load(cfgFile) }})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	select {
+	case a := <-addr:
+		return "http://" + a.String(), rc, logs
+	case err := <-done:
+		t.Fatalf("collector did not start: %v", err)
+	}
+	return "", nil, nil
+}
+
+// An inventory file read empty (written in place, caught between
+// truncating and writing) at a reload keeps the running inventory: it
+// loaded as an inventory without links before, resolving every link's
+// alerts. Once written, the next reload takes it.
+func TestReloadKeepsInventoryReadEmpty(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "inv.yml")
+	const full = "sites: [{id: s1, name: S1, kind: opd}]\nlinks: [{id: l1, site: s1, icmp: {target: 127.0.0.2}}]\n"
+	os.WriteFile(inv, []byte(full), 0o644)
+	cfgFile := filepath.Join(dir, "collector.yml")
+	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf("listen_address: 127.0.0.1:0\ndata_dir: %s\ninventory: %s\n", filepath.Join(dir, "data"), inv)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, reload, logs := runReloadable(t, cfgFile)
+	reloaded := func(n int) {
+		t.Helper()
+		testproc.WaitFor(t, 30*time.Second, "the reload to end", func() bool { return strings.Count(logs.String(), "configuration reloaded") >= n })
+	}
+	if err := os.WriteFile(inv, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reload <- struct{}{}
+	reloaded(1)
+	if l := logs.String(); !strings.Contains(l, "inventory file is empty (being written?); keeping the loaded one") || strings.Contains(l, "inventory reloaded") {
+		t.Fatalf("empty inventory:\n%s", testproc.GrepLines(l, "inventory"))
+	}
+	if err := os.WriteFile(inv, []byte("sites: [{id: s1, name: S1, kind: opd}]\nlinks: [{id: l1, site: s1, icmp: {target: 127.0.0.2}}, {id: l2, site: s1, icmp: {target: 127.0.0.3}}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reload <- struct{}{}
+	reloaded(2)
+	if l := logs.String(); !strings.Contains(l, `msg="inventory reloaded"`) || !strings.Contains(testproc.GrepLines(l, "inventory reloaded"), "links=2") {
+		t.Errorf("written inventory not reloaded:\n%s", testproc.GrepLines(l, "inventory"))
 	}
 }

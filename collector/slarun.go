@@ -146,6 +146,13 @@ func (r *slaRuntime) reloadInventory() {
 	if r.invStat != nil && fi.ModTime().Equal(r.invStat.ModTime()) && fi.Size() == r.invStat.Size() {
 		return
 	}
+	if fi.Size() == 0 {
+		// written in place and caught between truncating and writing: an
+		// empty inventory would drop every link (alerts resolving, then
+		// firing again); looked at again at the next check
+		r.log.Warn("inventory file is empty (being written?); keeping the loaded one", "file", file)
+		return
+	}
 	r.invStat = fi
 	inv, err := inventory.Load(file)
 	if err != nil {
@@ -176,6 +183,9 @@ func loadInventoryFile(file string) (*inventory.Inventory, os.FileInfo, error) {
 	fi, err := os.Stat(file)
 	if err != nil {
 		return nil, nil, fmt.Errorf("inventory: %w", err)
+	}
+	if fi.Size() == 0 {
+		return nil, nil, fmt.Errorf("inventory %s is empty (being written?): the running inventory is kept; reload again once it is written", file)
 	}
 	inv, err := inventory.Load(file)
 	if err != nil {

@@ -237,7 +237,12 @@ func (e *Engine) Annotations(a Alert) map[string]string {
 	if s := siteOf(inv, a.Labels["site"]); s != nil {
 		d.SiteName = s.Name
 	}
-	m := render(e.rule(a.Rule), &d)
+	// e.rules changes at a reload (SetConfig): looked up under the lock;
+	// a Rule itself is never changed once in force
+	e.mu.Lock()
+	r := e.rule(a.Rule)
+	e.mu.Unlock()
+	m := render(r, &d)
 	return map[string]string{"summary": stripMark(m.Title), "description": m.Text}
 }
 

@@ -2,6 +2,7 @@ package alert
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -265,4 +266,118 @@ func TestResolvedServiceDownMeasured(t *testing.T) {
 		!msgs[1].m.EndsAt.Equal(t0.Add(4*time.Minute+40*time.Second)) {
 		t.Fatalf("messages %+v", msgs)
 	}
+}
+
+// A reloaded alerting.inhibit_rules (SetConfig, as at SIGHUP) takes
+// effect at the next step: with inhibit_rules: [] a down link's HighLoss
+// is notified; after a reload that adds "LinkDown inhibits HighLoss on
+// the same link", another link's HighLoss is shown inhibited and not
+// notified; after a reload back to [] a third link's is notified again,
+// and so is the one no longer inhibited.
+func TestReloadInhibitRules(t *testing.T) {
+	const inv = testInventory + `  - {id: dinkes-lte, site: dinkes, type: radio, icmp: {target: 127.0.0.3}}
+  - {id: dinkes-vsat, site: dinkes, type: radio, icmp: {target: 127.0.0.4}}
+`
+	rules := func() []Rule {
+		return []Rule{{Name: "LinkDown", Kind: KindLinkDown}, {Name: "HighLoss", Kind: KindLoss, Threshold: 0.2}}
+	}
+	validated := func(ir []InhibitRule) *Config {
+		c := &Config{InhibitRules: &ir, Rules: rules()}
+		probs := yamlconf.NewProblems(&yamlconf.Doc{File: "collector.yml"})
+		c.Validate(probs, "alerting", []string{"tg", "wa"})
+		if err := probs.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	ev := &fakeEval{now: map[string][]Sample{}}
+	ob := &outbox{ids: map[string]bool{}}
+	e := newEngine(t, openDB(t, t.TempDir()), &Config{InhibitRules: &[]InhibitRule{}, Rules: rules()}, ev, ob, inv)
+	l := func(link string) map[string]string { return map[string]string{"link": link, "site": "dinkes"} }
+	at := time.Date(2026, 10, 10, 1, 0, 0, 0, time.UTC)
+	step := func(links ...string) {
+		var down, loss []Sample
+		for _, k := range links {
+			down = append(down, Sample{Labels: l(k), Value: 1})
+			loss = append(loss, Sample{Labels: l(k), Value: 0.6})
+		}
+		ev.set("LinkDown", down...)
+		ev.set("HighLoss", loss...)
+		at = at.Add(time.Minute)
+		e.Step(context.Background(), at)
+	}
+	highLoss := func(link string) (string, bool) {
+		for _, a := range e.Active() {
+			if a.Rule == "HighLoss" && a.Labels["link"] == link {
+				return a.Inhibited, a.Notified
+			}
+		}
+		t.Fatalf("no HighLoss alert for %s: %+v", link, e.Active())
+		return "", false
+	}
+	step("dinkes-wan")
+	if inh, notified := highLoss("dinkes-wan"); inh != "" || !notified {
+		t.Errorf("inhibit_rules []: dinkes-wan's HighLoss inhibited %q, notified %v; want notified", inh, notified)
+	}
+	e.SetConfig(validated([]InhibitRule{{SourceMatchers: []string{`alertname="LinkDown"`}, TargetMatchers: []string{`alertname="HighLoss"`}, Equal: []string{"link"}}}))
+	step("dinkes-wan", "dinkes-lte")
+	if inh, notified := highLoss("dinkes-lte"); inh != `LinkDown{link="dinkes-lte"}` || notified {
+		t.Errorf("after the reload: dinkes-lte's HighLoss inhibited %q, notified %v; want inhibited by its LinkDown", inh, notified)
+	}
+	sentAfterInhibit := sentNames(ob)
+	e.SetConfig(validated([]InhibitRule{}))
+	step("dinkes-wan", "dinkes-lte", "dinkes-vsat")
+	if inh, notified := highLoss("dinkes-vsat"); inh != "" || !notified {
+		t.Errorf("after the reload to []: dinkes-vsat's HighLoss inhibited %q, notified %v; want notified", inh, notified)
+	}
+	// inhibited until the reload to [], then notified as any other
+	if got := fmt.Sprint(sentAfterInhibit); strings.Contains(got, "HighLoss/dinkes-lte") {
+		t.Errorf("the inhibited HighLoss/dinkes-lte was sent: %v", got)
+	}
+	if !slices.Contains(sentNames(ob), "HighLoss/dinkes-lte") {
+		t.Errorf("after the reload to [] dinkes-lte's HighLoss was not sent: %v", sentNames(ob))
+	}
+}
+
+func sentNames(ob *outbox) []string {
+	var sent []string
+	for _, m := range ob.all() {
+		sent = append(sent, m.m.Labels["alertname"]+"/"+m.m.Labels["link"])
+	}
+	return sent
+}
+
+// The alerts API reads an alert's annotations (Annotations) while a
+// SIGHUP reload puts new rules in force (SetConfig): no data race (go
+// test -race), and the annotations are those of the rule in force.
+func TestAnnotationsDuringReload(t *testing.T) {
+	ev := &fakeEval{now: map[string][]Sample{}}
+	ob := &outbox{ids: map[string]bool{}}
+	cfg := &Config{InhibitRules: &[]InhibitRule{}, Rules: []Rule{{Name: "LinkDown", Kind: KindLinkDown}}}
+	e := newEngine(t, openDB(t, t.TempDir()), cfg, ev, ob, testInventory)
+	ev.set("LinkDown", Sample{Labels: map[string]string{"link": "dinkes-wan", "site": "dinkes"}, Value: 1})
+	e.Step(context.Background(), time.Date(2026, 10, 10, 1, 0, 0, 0, time.UTC))
+	active := e.Active()
+	if len(active) != 1 {
+		t.Fatalf("alerts %+v", active)
+	}
+	next := &Config{InhibitRules: &[]InhibitRule{}, Rules: []Rule{{Name: "LinkDown", Kind: KindLinkDown}, {Name: "HighLoss", Kind: KindLoss, Threshold: 0.2}}}
+	probs := yamlconf.NewProblems(&yamlconf.Doc{File: "collector.yml"})
+	next.Validate(probs, "alerting", []string{"tg", "wa"})
+	if err := probs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 200 {
+			e.SetConfig(next)
+		}
+	}()
+	for range 200 {
+		if ann := e.Annotations(active[0]); ann["summary"] == "" {
+			t.Fatalf("annotations %v", ann)
+		}
+	}
+	<-done
 }

@@ -29,21 +29,6 @@ alerts. outbox lists the latest notifications with their state (pending,
 sent, failed), attempts and last error. example prints a documented
 notifier of every type (or one), WhatsApp gateways included.`
 
-// keepsAlerts tells whether a notifier type's receiver keeps an alert
-// active until it is resolved (the chat types only show messages: a
-// resolution there would be a second message).
-func keepsAlerts(typ string) bool { return typ == "alertmanager" }
-
-// testResolution is the resolution of a test message, ending at now.
-func testResolution(m *notify.Message, now time.Time) *notify.Message {
-	r := *m
-	r.ID, r.Status, r.EndsAt = m.ID+"-resolved", "resolved", now.UTC()
-	if !r.EndsAt.After(r.StartsAt) {
-		r.EndsAt = r.StartsAt.Add(time.Second)
-	}
-	return &r
-}
-
 // sendTest sends a test notification now, saying whether a failure is
 // the settings' (permanent) or the endpoint's for now.
 func sendTest(ctx context.Context, n notify.Notifier, m *notify.Message) error {
@@ -138,20 +123,11 @@ func cmdNotify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		n := ns[name]
 		if queue {
 			// the running collector finds it within 5 s (its idle poll)
-			m, err := outbox.QueueTest(ctx, outbox.DBEnqueue(db), name, lang, time.Now())
+			// with its resolution for an alertmanager, delivered after
+			// it in the outbox's order
+			m, _, err := outbox.QueueTest(ctx, outbox.DBEnqueue(db), name, n.Type(), lang, time.Now())
 			if err != nil {
 				return err
-			}
-			if keepsAlerts(n.Type()) {
-				// delivered after the test, in the outbox's order
-				r := testResolution(m, time.Now())
-				payload, err := json.Marshal(r)
-				if err == nil {
-					_, err = outbox.DBEnqueue(db)(ctx, name, r.ID, payload)
-				}
-				if err != nil {
-					return fmt.Errorf("queue the resolution of %s for %s: %w", m.ID, name, err)
-				}
 			}
 			fmt.Fprintf(stdout, "queued %s for %s; the running collector sends it within 5 s (see pantau-collector notify outbox)\n", m.ID, name)
 			return nil
@@ -160,7 +136,7 @@ func cmdNotify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err := sendTest(ctx, n, m); err != nil {
 			return err
 		}
-		if keepsAlerts(n.Type()) {
+		if outbox.KeepsAlerts(n.Type()) {
 			// resolve it, or the receiver keeps it active (Alertmanager: for
 			// 24 h); after --hold, so that its routes' group_wait lets it reach
 			// their receivers (also when interrupted during the hold)
@@ -170,7 +146,7 @@ func cmdNotify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			}
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			defer cancel()
-			if err := sendTest(rctx, n, testResolution(m, time.Now())); err != nil {
+			if err := sendTest(rctx, n, outbox.TestResolution(m, time.Now())); err != nil {
 				return fmt.Errorf("the test notification went out, but its resolution did not: %w", err)
 			}
 			fmt.Fprintf(stdout, "sent a test notification to %s (%s) and resolved it\n", name, n.Type())

@@ -156,6 +156,17 @@ type LimitsConfig struct {
 	// read, over all its queries (413 above them); 0 = no limit.
 	RemoteReadMaxSamples int `yaml:"remote_read_max_samples"`
 	RemoteReadMaxSeries  int `yaml:"remote_read_max_series"`
+	// RemoteReadMaxQueries bounds the queries of one remote read request.
+	RemoteReadMaxQueries int `yaml:"remote_read_max_queries"`
+	// FederateMaxSeries bounds the series one /federate answer holds
+	// (422 above it); 0 = no limit.
+	FederateMaxSeries int `yaml:"federate_max_series"`
+	// MaxConcurrentExports bounds the /federate and remote read requests
+	// served at once (one more waits up to 10 s, then 503); 0 = no limit.
+	MaxConcurrentExports int `yaml:"max_concurrent_exports"`
+	// MaxMatchSelectors bounds the match[] selectors of one request
+	// (series, labels, label values, /federate; 400 above); 0 = no limit.
+	MaxMatchSelectors int `yaml:"max_match_selectors"`
 }
 
 // ReportConfig holds report settings.
@@ -231,6 +242,10 @@ func Default() *Config {
 			AuthFailureAddresses:        4096,
 			RemoteReadMaxSamples:        2_000_000,
 			RemoteReadMaxSeries:         100_000,
+			RemoteReadMaxQueries:        64,
+			FederateMaxSeries:           100_000,
+			MaxConcurrentExports:        2,
+			MaxMatchSelectors:           64,
 		},
 		Ingest:    IngestConfig{StringFields: StringFieldsReject},
 		Notifiers: []notify.Config{},
@@ -422,11 +437,20 @@ func (c *Config) validateFairShare(add func(path, format string, args ...any)) {
 	if l.BatchDedupBytesPerAgent < 4096 {
 		add("limits.batch_dedup_bytes_per_agent", "must be at least 4096 (got %d)", l.BatchDedupBytesPerAgent)
 	}
-	if l.RemoteReadMaxSamples < 0 {
-		add("limits.remote_read_max_samples", "must not be negative; 0 turns the limit off (got %d)", l.RemoteReadMaxSamples)
-	}
-	if l.RemoteReadMaxSeries < 0 {
-		add("limits.remote_read_max_series", "must not be negative; 0 turns the limit off (got %d)", l.RemoteReadMaxSeries)
+	for _, k := range []struct {
+		key string
+		v   int
+	}{
+		{"limits.remote_read_max_samples", l.RemoteReadMaxSamples},
+		{"limits.remote_read_max_series", l.RemoteReadMaxSeries},
+		{"limits.remote_read_max_queries", l.RemoteReadMaxQueries},
+		{"limits.federate_max_series", l.FederateMaxSeries},
+		{"limits.max_match_selectors", l.MaxMatchSelectors},
+		{"limits.max_concurrent_exports", l.MaxConcurrentExports},
+	} {
+		if k.v < 0 {
+			add(k.key, "must not be negative; 0 turns the limit off (got %d)", k.v)
+		}
 	}
 	if l.AuthFailuresPerMinute < 0 {
 		add("limits.auth_failures_per_minute", "must not be negative; 0 turns the limit off (got %d)", l.AuthFailuresPerMinute)

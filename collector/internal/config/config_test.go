@@ -85,6 +85,10 @@ func TestLoadBadConfigs(t *testing.T) {
 		"bad-remote-read.yml": strings.Join([]string{
 			`testdata/bad-remote-read.yml:2:28: limits.remote_read_max_samples: must not be negative; 0 turns the limit off (got -1)`,
 			`testdata/bad-remote-read.yml:3:27: limits.remote_read_max_series: must not be negative; 0 turns the limit off (got -5)`,
+			`testdata/bad-remote-read.yml:4:28: limits.remote_read_max_queries: must not be negative; 0 turns the limit off (got -2)`,
+			`testdata/bad-remote-read.yml:5:24: limits.federate_max_series: must not be negative; 0 turns the limit off (got -3)`,
+			`testdata/bad-remote-read.yml:6:24: limits.max_match_selectors: must not be negative; 0 turns the limit off (got -4)`,
+			`testdata/bad-remote-read.yml:7:27: limits.max_concurrent_exports: must not be negative; 0 turns the limit off (got -6)`,
 		}, "\n"),
 		"bad-two-docs.yml":     "testdata/bad-two-docs.yml:2:1: more than one YAML document; a config file holds exactly one",
 		"bad-missing-file.yml": "testdata/bad-missing-file.yml:2:14: tls.cert_file: cannot read testdata/nope.pem: no such file or directory",

@@ -156,7 +156,9 @@ func (n *Notifiers) test(w http.ResponseWriter, r *http.Request) {
 			clipParam(name), strings.Join(names, ", ")))
 		return
 	}
-	m, err := outbox.QueueTest(r.Context(), n.o.Enqueue, name, lang, time.Now())
+	// an alertmanager gets the resolution right after, as from `notify
+	// test`: else Alertmanager keeps PantauTest active for 24 h
+	m, resolution, err := outbox.QueueTest(r.Context(), n.o.Enqueue, name, n.byName[name].Type, lang, time.Now())
 	if err != nil {
 		n.internal(w, "queue a test notification", err)
 		return
@@ -171,6 +173,10 @@ func (n *Notifiers) test(w http.ResponseWriter, r *http.Request) {
 		"note": "the collector sends it within seconds; GET /api/v1/notifiers shows the outcome"}
 	if ok {
 		res["id"] = e.ID
+	}
+	if resolution != nil {
+		res["resolution_msg_id"] = resolution.ID
+		res["note"] = "the collector sends it within seconds, and its resolution right after (Alertmanager passes the test alert to its receivers only if it stays firing past the route's group_wait; pantau-collector notify test --hold does that); GET /api/v1/notifiers shows the outcome"
 	}
 	done(w, http.StatusAccepted, res, warning)
 }

@@ -24,22 +24,55 @@ func DBEnqueue(db *statedb.DB) EnqueueFunc {
 	}
 }
 
+// KeepsAlerts tells whether a notifier type's receiver keeps an alert
+// active until it is resolved (Alertmanager: for 24 h). The chat types
+// only show messages: a resolution there would be a second message.
+func KeepsAlerts(typ string) bool { return typ == "alertmanager" }
+
+// TestResolution is the resolution of a test message, ending at now.
+func TestResolution(m *notify.Message, now time.Time) *notify.Message {
+	r := *m
+	r.ID, r.Status, r.EndsAt = m.ID+"-resolved", "resolved", now.UTC()
+	if !r.EndsAt.After(r.StartsAt) {
+		r.EndsAt = r.StartsAt.Add(time.Second)
+	}
+	return &r
+}
+
 // QueueTest queues the test message (notify.TestMessage in lang) for
-// notifier, as `pantau-collector notify test --queue` and POST
-// /api/v1/notifiers/{name}/test do, and returns it. The caller checks
-// that notifier is configured and lang valid.
-func QueueTest(ctx context.Context, enqueue EnqueueFunc, notifier, lang string, now time.Time) (*notify.Message, error) {
-	m := notify.TestMessage(lang, now)
+// notifier, of type typ, as `pantau-collector notify test --queue` and
+// POST /api/v1/notifiers/{name}/test do, and returns it with its
+// resolution: for a type whose receiver keeps alerts (KeepsAlerts) the
+// resolution is queued right after the test (the outbox sends a
+// notifier's entries in order), so that no test alert stays active;
+// otherwise the resolution is nil. The caller checks that notifier is
+// configured and lang valid.
+func QueueTest(ctx context.Context, enqueue EnqueueFunc, notifier, typ, lang string, now time.Time) (m, resolution *notify.Message, err error) {
+	m = notify.TestMessage(lang, now)
+	if err := queue(ctx, enqueue, notifier, m); err != nil {
+		return nil, nil, err
+	}
+	if !KeepsAlerts(typ) {
+		return m, nil, nil
+	}
+	resolution = TestResolution(m, now)
+	if err := queue(ctx, enqueue, notifier, resolution); err != nil {
+		return nil, nil, fmt.Errorf("queued the test notification %s, but not its resolution: %w", m.ID, err)
+	}
+	return m, resolution, nil
+}
+
+func queue(ctx context.Context, enqueue EnqueueFunc, notifier string, m *notify.Message) error {
 	payload, err := json.Marshal(m)
 	if err != nil {
-		return nil, fmt.Errorf("encode test notification for %s: %w", notifier, err)
+		return fmt.Errorf("encode test notification %s for %s: %w", m.ID, notifier, err)
 	}
 	added, err := enqueue(ctx, notifier, m.ID, payload)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("queue test notification %s for %s: %w", m.ID, notifier, err)
 	}
 	if !added {
-		return nil, fmt.Errorf("a notification %s is already queued for %s", m.ID, notifier)
+		return fmt.Errorf("a notification %s is already queued for %s", m.ID, notifier)
 	}
-	return m, nil
+	return nil
 }

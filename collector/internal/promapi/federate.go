@@ -39,9 +39,20 @@ func (a *API) federate(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, aerr.err.Error(), aerr.status)
 		return
 	}
+	release, ok := a.exports.acquire(r.Context())
+	if !ok {
+		a.federateRefused.WithLabelValues(refusedBusy).Inc()
+		a.exports.refuseBusy(w, "federate")
+		return
+	}
+	defer release()
 	sets, aerr := a.matchers(r, true)
 	if aerr != nil {
-		http.Error(w, aerr.err.Error()+` (federate needs at least one match[] selector, e.g. match[]={__name__=~"pantau_.+"})`, aerr.status)
+		msg := aerr.err.Error()
+		if len(r.Form["match[]"]) == 0 {
+			msg += ` (federate needs at least one match[] selector, e.g. match[]={__name__=~"pantau_.+"})`
+		}
+		http.Error(w, msg, aerr.status)
 		return
 	}
 	now := a.now()
@@ -95,6 +106,13 @@ func (a *API) federate(w http.ResponseWriter, r *http.Request) {
 		}
 		if value.IsStaleNaN(f) || t < mint {
 			continue
+		}
+		if max := a.o.FederateMaxSeries; max > 0 && len(out) >= max {
+			a.federateRefused.WithLabelValues(refusedSeries).Inc()
+			a.o.Logger.Debug("federate refused: too many series", "limit", max, "match", fmt.Sprint(r.Form["match[]"]))
+			http.Error(w, fmt.Sprintf("federate: match[] selects more than %d series (limits.federate_max_series): narrow match[], e.g. match[]={__name__=\"pantau_icmp_up\"} or add opd=\"...\", split it over several scrape jobs, or raise the limit", max),
+				http.StatusUnprocessableEntity)
+			return
 		}
 		out = append(out, sample{s.Labels(), t, f})
 	}

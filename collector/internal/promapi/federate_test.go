@@ -71,11 +71,16 @@ func newFedServer(t testing.TB, lim ReadLimits) (*httptest.Server, *API) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveAPI(t, a), a
+}
+
+// serveAPI serves a's endpoints until the test ends.
+func serveAPI(t testing.TB, a *API) *httptest.Server {
 	mux := http.NewServeMux()
 	a.Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return srv, a
+	return srv
 }
 
 // federate GETs /federate with the match[] selectors as scope, and
@@ -215,6 +220,30 @@ func TestFederateScoped(t *testing.T) {
 	}
 }
 
+// TestFederateMaxSeries: a /federate whose match[] selects more series
+// than limits.federate_max_series gets 422 naming the limit and how to
+// narrow match[], counted; at the limit it is answered; a scoped
+// credential is counted on its own series only.
+func TestFederateMaxSeries(t *testing.T) {
+	srv, a := newFedServer(t, ReadLimits{})
+	a.o.FederateMaxSeries = 4 // up has 4 series with a recent sample
+	code, fams, body := federate(t, srv, "", "", `up`)
+	if code != 200 || len(series(fams["up"])) != 4 {
+		t.Fatalf("4 series at a limit of 4: %d %s", code, body)
+	}
+	code, _, body = federate(t, srv, "", "", `{__name__=~".+"}`)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "more than 4 series (limits.federate_max_series): narrow match[]") {
+		t.Errorf("every series at a limit of 4: %d %q, want 422 naming limits.federate_max_series", code, body)
+	}
+	if got := testutil.ToFloat64(a.federateRefused.WithLabelValues(refusedSeries)); got != 1 {
+		t.Errorf("pantau_collector_federate_refused_total{reason=\"series\"} = %g, want 1", got)
+	}
+	// dinkes has 2 series: within the limit whatever it selects.
+	if code, _, body := federate(t, srv, "dinkes", "", `{__name__=~".+"}`); code != 200 {
+		t.Errorf("scoped to dinkes: %d %s", code, body)
+	}
+}
+
 // readRequest is a snappy-compressed ReadRequest of one query per
 // matcher set, [start, end].
 func readRequest(t testing.TB, start, end time.Time, types []prompb.ReadRequest_ResponseType, sets ...[]*prompb.LabelMatcher) []byte {
@@ -338,7 +367,7 @@ func TestRemoteRead(t *testing.T) {
 // TestRemoteReadRefused: bad requests and requests over the limits get
 // a 4xx naming the problem, and are counted by reason.
 func TestRemoteReadRefused(t *testing.T) {
-	srv, a := newFedServer(t, ReadLimits{MaxBodyBytes: 4096, MaxSamples: 200, MaxSeries: 4})
+	srv, a := newFedServer(t, ReadLimits{MaxBodyBytes: 4096, MaxSamples: 200, MaxSeries: 4, MaxQueries: 3})
 	end := t0.Add(10 * time.Minute)
 	up := []*prompb.LabelMatcher{eq("__name__", "up")}
 	big := make([]*prompb.LabelMatcher, 0, 400)
@@ -364,6 +393,8 @@ func TestRemoteReadRefused(t *testing.T) {
 		{"samples", readRequest(t, t0, end, nil, up), 413, refusedSamples, "more than 200 samples (limits.remote_read_max_samples)"},
 		// 2 queries of 2 and 4 series (one sample each): 6 series > 4.
 		{"series", readRequest(t, end, end, nil, []*prompb.LabelMatcher{eq("__name__", "pantau_if_rx_bytes_total")}, up), 413, refusedSeries, "more than 4 series (limits.remote_read_max_series)"},
+		// 4 queries of one series each: within the series limit, over the queries one.
+		{"queries", readRequest(t, end, end, nil, []*prompb.LabelMatcher{eq("instance", "d1")}, []*prompb.LabelMatcher{eq("instance", "d1")}, []*prompb.LabelMatcher{eq("instance", "d1")}, []*prompb.LabelMatcher{eq("instance", "d1")}), 413, refusedQueries, "holds 4 queries, more than 3 (limits.remote_read_max_queries)"},
 	} {
 		before := testutil.ToFloat64(a.readRefused.WithLabelValues(c.reason))
 		code, _, msg := remoteRead(t, srv, "", c.body)

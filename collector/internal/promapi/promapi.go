@@ -70,6 +70,17 @@ type Options struct {
 	Logger *slog.Logger
 	// Read bounds a remote read request; a zero MaxBodyBytes is 32 MiB.
 	Read ReadLimits
+	// FederateMaxSeries bounds the series one /federate answer holds
+	// (422 above it); 0 = no limit.
+	FederateMaxSeries int
+	// MaxConcurrentExports bounds the /federate and remote read requests
+	// served at once; one more waits up to ExportQueueWait (default
+	// DefaultExportQueueWait) for a slot, then gets 503. 0 = no limit.
+	MaxConcurrentExports int
+	ExportQueueWait      time.Duration
+	// MaxMatchSelectors bounds the match[] selectors of one request
+	// (series, labels, label values, /federate); 0 = no limit.
+	MaxMatchSelectors int
 	// Now is the clock of /federate; nil is time.Now.
 	Now func() time.Time
 }
@@ -81,7 +92,10 @@ type API struct {
 	parser parser.Parser
 	layers int // scoping layers; tests turn one off
 
-	readRefused *prometheus.CounterVec
+	readRefused     *prometheus.CounterVec
+	federateRefused *prometheus.CounterVec
+	exports         *exportGate
+	matchRefused    prometheus.Counter
 }
 
 // Limits mirrored from Prometheus.
@@ -102,7 +116,12 @@ func New(o Options) (*API, error) {
 	if o.Read.MaxBodyBytes <= 0 {
 		o.Read.MaxBodyBytes = 32 << 20
 	}
-	a := &API{o: o, engine: o.Engine, parser: parser.NewParser(parser.Options{}), layers: layersAll, readRefused: newReadRefused()}
+	a := &API{o: o, engine: o.Engine, parser: parser.NewParser(parser.Options{}), layers: layersAll, readRefused: newReadRefused(), federateRefused: newFederateRefused(),
+		exports: newExportGate(o.MaxConcurrentExports, o.ExportQueueWait),
+		matchRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pantau_collector_match_selectors_refused_total",
+			Help: "Requests of the query API and /federate refused with 400 because they held more match[] selectors than limits.max_match_selectors.",
+		})}
 	if a.engine == nil {
 		a.engine = promql.NewEngine(promql.EngineOpts{
 			Logger:               o.Logger.With("component", "promql"),
@@ -122,7 +141,7 @@ func New(o Options) (*API, error) {
 
 // Collectors are the API's own metrics.
 func (a *API) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{a.readRefused}
+	return []prometheus.Collector{a.readRefused, a.federateRefused, a.matchRefused}
 }
 
 func (a *API) now() time.Time {
@@ -408,6 +427,13 @@ func timestampMs(t time.Time) int64 {
 // matchers parses match[], restricted to the request's scope.
 func (a *API) matchers(r *http.Request, required bool) ([][]*labels.Matcher, *apiError) {
 	ms := r.Form["match[]"]
+	if max := a.o.MaxMatchSelectors; max > 0 && len(ms) > max {
+		// each selector is a walk of the index, whatever the limits on
+		// the answer: 10,000 of {__name__=~".+"} over 20,000 series took
+		// 84 s and allocated 10 GB
+		a.matchRefused.Inc()
+		return nil, badData(fmt.Errorf("invalid parameter \"match[]\": %d selectors, more than %d (limits.max_match_selectors): join them into fewer with regexp matchers, e.g. {__name__=~\"a|b\"}, or raise the limit", len(ms), max))
+	}
 	if len(ms) == 0 {
 		if required {
 			return nil, badData(errors.New("no match[] parameter provided"))

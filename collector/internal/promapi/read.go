@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/gogo/protobuf/proto"
 	"github.com/klauspost/compress/snappy"
@@ -36,6 +37,8 @@ type ReadLimits struct {
 	// MaxSamples and MaxSeries bound the answer, over all its queries;
 	// 0 = no limit.
 	MaxSamples, MaxSeries int
+	// MaxQueries bounds the queries of one request; 0 = no limit.
+	MaxQueries int
 }
 
 // Reasons remote read requests are refused, the values of
@@ -45,14 +48,16 @@ const (
 	refusedType    = "type"    // no response type we serve
 	refusedSamples = "samples" // limits.remote_read_max_samples
 	refusedSeries  = "series"  // limits.remote_read_max_series
+	refusedQueries = "queries" // limits.remote_read_max_queries
+	refusedBusy    = "busy"    // limits.max_concurrent_exports
 )
 
 func newReadRefused() *prometheus.CounterVec {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "pantau_collector_remote_read_refused_total",
-		Help: "Remote read requests (/api/v1/read) refused, by reason: body (too large or not a snappy-compressed ReadRequest, 400/413), type (only STREAMED_XOR_CHUNKS accepted, 400), samples or series (the answer would exceed limits.remote_read_max_samples or limits.remote_read_max_series, 413).",
+		Help: "Remote read requests (/api/v1/read) refused, by reason: body (too large or not a snappy-compressed ReadRequest, 400/413), type (only STREAMED_XOR_CHUNKS accepted, 400), samples or series (the answer would exceed limits.remote_read_max_samples or limits.remote_read_max_series, 413), queries (more than limits.remote_read_max_queries in one request, 413), busy (no slot of limits.max_concurrent_exports came free in time, 503).",
 	}, []string{"reason"})
-	for _, r := range []string{refusedBody, refusedType, refusedSamples, refusedSeries} {
+	for _, r := range []string{refusedBody, refusedType, refusedSamples, refusedSeries, refusedQueries, refusedBusy} {
 		c.WithLabelValues(r)
 	}
 	return c
@@ -155,6 +160,16 @@ func (a *API) read(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, aerr.err.Error(), aerr.status)
 		return
 	}
+	release, ok := a.exports.acquire(r.Context())
+	if !ok {
+		a.readRefused.WithLabelValues(refusedBusy).Inc()
+		a.exports.refuseBusy(w, "remote read")
+		return
+	}
+	defer release()
+	// a slot is held while the body arrives: a client that sends it
+	// slowly gets 400 after the queue wait rather than holding it
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(a.exports.wait))
 	req, err := decodeReadRequest(r.Body, a.o.Read.MaxBodyBytes)
 	if err != nil {
 		refuse(err)
@@ -163,6 +178,10 @@ func (a *API) read(w http.ResponseWriter, r *http.Request) {
 	a.o.Logger.Debug("remote read", "queries", len(req.Queries), "accepted_response_types", fmt.Sprint(req.AcceptedResponseTypes))
 	if len(req.AcceptedResponseTypes) > 0 && !containsType(req.AcceptedResponseTypes, prompb.ReadRequest_SAMPLES) {
 		refuse(&readError{http.StatusBadRequest, refusedType, fmt.Errorf("the collector answers remote read with the SAMPLES response type only; the request accepts %v", req.AcceptedResponseTypes)})
+		return
+	}
+	if max := a.o.Read.MaxQueries; max > 0 && len(req.Queries) > max {
+		refuse(&readError{http.StatusRequestEntityTooLarge, refusedQueries, fmt.Errorf("the request holds %d queries, more than %d (limits.remote_read_max_queries): send fewer per request, or raise the limit", len(req.Queries), max)})
 		return
 	}
 	resp, err := a.readSamples(r, req)
