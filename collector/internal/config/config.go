@@ -226,7 +226,7 @@ func Default() *Config {
 			AuthFailuresPerMinute:       20,
 			AuthFailureAddresses:        4096,
 		},
-		Ingest:    IngestConfig{StringFields: StringFieldsReject},
+		Ingest:    IngestConfig{StringFields: StringFieldsDrop},
 		Notifiers: []notify.Config{},
 		Alerting:  alert.DefaultConfig(),
 	}

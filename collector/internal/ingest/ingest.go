@@ -93,7 +93,10 @@ type Options struct {
 	// AuthFailureAddresses bounds the addresses remembered (0: 4096).
 	AuthFailuresPerMinute int
 	AuthFailureAddresses  int
-	DropStringFields      bool
+	// RejectStringFields answers a write holding a string field with 400
+	// (ingest.string_fields: reject); by default string fields are
+	// dropped and counted per agent, and the rest of the batch is stored.
+	RejectStringFields bool
 	// SLA, when set, turns icmp rounds and agent heartbeats into minute
 	// marks that travel with the batch to Store.Sync (as a Committed).
 	SLA    *sla.Builder
@@ -838,6 +841,7 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 	}
 	if dropped > 0 {
 		h.m.rejectedSample.WithLabelValues(reasonString).Add(float64(dropped))
+		h.m.stringFields.WithLabelValues(id.Agent).Add(float64(dropped))
 	}
 	if len(sc.marks) > 0 {
 		res.marks = append([]sla.Mark(nil), sc.marks...)
@@ -941,11 +945,11 @@ func (h *Handler) fieldValue(d *lineproto.Decoder, m []byte, meas schema.Measure
 			f = 1
 		}
 	case lineprotocol.String:
-		if h.o.DropStringFields {
+		if !h.o.RejectStringFields {
 			return 0, false, nil
 		}
 		return 0, false, fail(http.StatusBadRequest, "invalid", reasonString, d.ErrorAt(k,
-			fmt.Errorf("field %s is a string; only numbers and booleans can be stored (or set ingest.string_fields: drop)", k)))
+			fmt.Errorf("field %s is a string; only numbers and booleans can be stored (ingest.string_fields is reject; with drop, the default, string fields are dropped and counted)", k)))
 	}
 	if !known {
 		return f, true, nil

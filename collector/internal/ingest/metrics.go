@@ -41,11 +41,14 @@ type metrics struct {
 	// rejectedRequests counts whole requests refused, by reason.
 	rejectedRequests *prometheus.CounterVec
 	rejectedSample   *prometheus.CounterVec
-	batches          *prometheus.CounterVec
-	bytes            *prometheus.CounterVec
-	decodedBytes     prometheus.Counter
-	duration         *prometheus.HistogramVec
-	inflight         prometheus.Gauge
+	// stringFields counts string fields dropped, per agent (agents are
+	// the token table's, so the label is bounded).
+	stringFields *prometheus.CounterVec
+	batches      *prometheus.CounterVec
+	bytes        *prometheus.CounterVec
+	decodedBytes prometheus.Counter
+	duration     *prometheus.HistogramVec
+	inflight     prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -74,6 +77,10 @@ func newMetrics() *metrics {
 			Name: "pantau_collector_ingest_rejected_samples_total",
 			Help: "Individual samples dropped from otherwise accepted writes, by reason.",
 		}, []string{"reason"}),
+		stringFields: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pantau_collector_ingest_string_fields_dropped_total",
+			Help: "String fields dropped from accepted writes (ingest.string_fields: drop, the default), by agent.",
+		}, []string{"agent"}),
 		batches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pantau_collector_ingest_batches_total",
 			Help: "Writes carrying a Pantau-Batch header, by result (stored, duplicate).",
@@ -111,7 +118,7 @@ func newMetrics() *metrics {
 }
 
 func (m *metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.requests, m.points, m.samples, m.rejectedPoints, m.rejectedRequests, m.rejectedSample,
+	return []prometheus.Collector{m.requests, m.points, m.samples, m.rejectedPoints, m.rejectedRequests, m.rejectedSample, m.stringFields,
 		m.batches, m.bytes, m.decodedBytes, m.duration, m.inflight}
 }
 
