@@ -97,6 +97,9 @@ type Options struct {
 	// (ingest.string_fields: reject); by default string fields are
 	// dropped and counted per agent, and the rest of the batch is stored.
 	RejectStringFields bool
+	// NoTelegraf stores Telegraf's lines as they come, without the
+	// translation into Pantau's measurements (telegraf.go).
+	NoTelegraf bool
 	// SLA, when set, turns icmp rounds and agent heartbeats into minute
 	// marks that travel with the batch to Store.Sync (as a Committed).
 	SLA    *sla.Builder
@@ -581,6 +584,11 @@ type scratch struct {
 	pending []pendingSample
 	lbls    labels.ScratchBuilder
 	marks   []sla.Mark
+	// tr holds the translation of the current line when it is one of
+	// Telegraf's (telegraf.go); wide tells which of its octet counters
+	// (receive, transmit) are 64-bit.
+	tr   *scratch
+	wide [2]bool
 }
 
 // tag returns the value of tag k of the current line, or nil.
@@ -673,6 +681,66 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 		return result{}, e
 	}
 	d := lineproto.NewDecoder(body, prec)
+	// emit appends the samples of line ln (measurement m) and adds its
+	// SLA marks to ln.marks.
+	emit := func(ln *scratch, m []byte, ts, tms int64) *apiError {
+		if h.o.SLA != nil {
+			h.slaMarks(ln, scope, m, ts)
+		}
+		var (
+			invLabels [][2]string
+			invDone   bool
+		)
+		for i := range ln.pending {
+			ps := &ln.pending[i]
+			if ps.fs == nil {
+				field := ln.fields[ps.f0:ps.f1]
+				if !invDone && h.o.SLA != nil {
+					invDone = true
+					invLabels = h.o.SLA.SeriesLabelsScoped(scope, string(m), string(ln.tag("link")), string(ln.tag("target")),
+						string(ln.tag("device")), string(ln.tag("ifname")))
+				}
+				lset, aerr := ln.labels(d, id.Agent, m, field, invLabels)
+				if aerr != nil {
+					return aerr
+				}
+				ps.fs = as.insert(ln.key, field, lset, h.o.MaxSeriesPerAgent, nowSec)
+				if ps.fs == nil {
+					h.m.rejectedSample.WithLabelValues(reasonSeriesLimit).Inc()
+					if firstErr == nil {
+						firstReason = reasonSeriesLimit
+						firstErr = d.ErrorAt(nil, fmt.Errorf("new series %s dropped: agent %q is at limits.max_series_per_agent (%d)", lset, id.Agent, h.o.MaxSeriesPerAgent))
+					}
+					continue
+				}
+			} else {
+				ps.fs.touch(nowSec)
+			}
+			ref, err := app.Append(ps.fs.seriesRef(), ps.fs.lset, tms, ps.value)
+			switch {
+			case err == nil:
+				if ref != ps.fs.seriesRef() {
+					ps.fs.ref.Store(uint64(ref))
+				}
+				res.samples++
+			case errors.Is(err, storage.ErrDuplicateSampleForTimestamp):
+				// A different value for a time already stored: the first
+				// write wins, and the writer is told (partial write).
+				h.m.rejectedSample.WithLabelValues(reasonDuplicate).Inc()
+				if firstErr == nil {
+					firstReason = reasonDuplicate
+					firstErr = d.ErrorAt(nil, fmt.Errorf("sample of %s at %s dropped: a different value is already stored for this series at this millisecond (the first write wins)",
+						ps.fs.lset, time.UnixMilli(tms).UTC().Format("2006-01-02T15:04:05.000Z")))
+				}
+			case errors.Is(err, storage.ErrOutOfBounds), errors.Is(err, storage.ErrTooOldSample), errors.Is(err, storage.ErrOutOfOrderSample):
+				return fail(http.StatusBadRequest, "invalid", reasonTimestamp, d.ErrorAt(nil,
+					fmt.Errorf("timestamp %s is too old for storage: %w", time.Unix(0, ts).UTC().Format(time.RFC3339), err)))
+			default:
+				return fail(http.StatusInternalServerError, "internal error", reasonInternal, fmt.Errorf("append to TSDB: %w", err))
+			}
+		}
+		return nil
+	}
 	for d.Next() {
 		m, err := d.Measurement()
 		if err != nil {
@@ -763,6 +831,15 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 			}
 			sc.pending = append(sc.pending, pendingSample{value: f, f0: f0, f1: len(sc.fields)})
 		}
+		var tm string // the measurement the line is translated to
+		tr := sc.tr
+		if tr == nil {
+			tr = new(scratch)
+			sc.tr = tr
+		}
+		if !h.o.NoTelegraf {
+			tm = translateTelegraf(sc, tr, m)
+		}
 		as.lookupAll(sc)
 		ts, err := d.Time(nowNs)
 		if err != nil {
@@ -779,60 +856,18 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 					time.Unix(0, ts).UTC().Format(time.RFC3339), h.o.OutOfOrderWindow, prec))))
 		}
 		tms := floorDiv(ts, 1e6)
-		if h.o.SLA != nil {
-			h.slaMarks(sc, scope, m, ts)
+		if aerr := emit(sc, m, ts, tms); aerr != nil {
+			return abort(aerr)
 		}
-		var (
-			invLabels [][2]string
-			invDone   bool
-		)
-		for i := range sc.pending {
-			ps := &sc.pending[i]
-			if ps.fs == nil {
-				field := sc.fields[ps.f0:ps.f1]
-				if !invDone && h.o.SLA != nil {
-					invDone = true
-					invLabels = h.o.SLA.SeriesLabelsScoped(scope, string(m), string(sc.tag("link")), string(sc.tag("target")),
-						string(sc.tag("device")), string(sc.tag("ifname")))
-				}
-				lset, aerr := sc.labels(d, id.Agent, m, field, invLabels)
-				if aerr != nil {
-					return abort(aerr)
-				}
-				ps.fs = as.insert(sc.key, field, lset, h.o.MaxSeriesPerAgent, nowSec)
-				if ps.fs == nil {
-					h.m.rejectedSample.WithLabelValues(reasonSeriesLimit).Inc()
-					if firstErr == nil {
-						firstReason = reasonSeriesLimit
-						firstErr = d.ErrorAt(nil, fmt.Errorf("new series %s dropped: agent %q is at limits.max_series_per_agent (%d)", lset, id.Agent, h.o.MaxSeriesPerAgent))
-					}
-					continue
-				}
-			} else {
-				ps.fs.touch(nowSec)
+		if tm != "" {
+			if tm == "snmp_if" {
+				as.ifRates(tr, ts, h.o.MaxSeriesPerAgent)
 			}
-			ref, err := app.Append(ps.fs.seriesRef(), ps.fs.lset, tms, ps.value)
-			switch {
-			case err == nil:
-				if ref != ps.fs.seriesRef() {
-					ps.fs.ref.Store(uint64(ref))
-				}
-				res.samples++
-			case errors.Is(err, storage.ErrDuplicateSampleForTimestamp):
-				// A different value for a time already stored: the first
-				// write wins, and the writer is told (partial write).
-				h.m.rejectedSample.WithLabelValues(reasonDuplicate).Inc()
-				if firstErr == nil {
-					firstReason = reasonDuplicate
-					firstErr = d.ErrorAt(nil, fmt.Errorf("sample of %s at %s dropped: a different value is already stored for this series at this millisecond (the first write wins)",
-						ps.fs.lset, time.UnixMilli(tms).UTC().Format("2006-01-02T15:04:05.000Z")))
-				}
-			case errors.Is(err, storage.ErrOutOfBounds), errors.Is(err, storage.ErrTooOldSample), errors.Is(err, storage.ErrOutOfOrderSample):
-				return abort(fail(http.StatusBadRequest, "invalid", reasonTimestamp, d.ErrorAt(nil,
-					fmt.Errorf("timestamp %s is too old for storage: %w", time.Unix(0, ts).UTC().Format(time.RFC3339), err))))
-			default:
-				return abort(fail(http.StatusInternalServerError, "internal error", reasonInternal, fmt.Errorf("append to TSDB: %w", err)))
+			as.lookupAll(tr)
+			if aerr := emit(tr, []byte(tm), ts, tms); aerr != nil {
+				return abort(aerr)
 			}
+			sc.marks = append(sc.marks, tr.marks...)
 		}
 		res.points++
 	}
