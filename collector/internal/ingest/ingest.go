@@ -187,10 +187,12 @@ func (h *Handler) Collectors() []prometheus.Collector {
 	return cs
 }
 
-// Register adds the write endpoints to mux.
+// Register adds the write endpoints to mux, and /query (query.go).
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v2/write", func(w http.ResponseWriter, r *http.Request) { h.serve(w, r, "v2") })
 	mux.HandleFunc("POST /write", func(w http.ResponseWriter, r *http.Request) { h.serve(w, r, "v1") })
+	mux.HandleFunc("GET /query", h.query)
+	mux.HandleFunc("POST /query", h.query)
 }
 
 // PruneSeries forgets series idle for longer than idle, so they stop
