@@ -273,3 +273,25 @@ func linkState(t *testing.T, c *http.Client, base, link string) string {
 	}
 	return ""
 }
+
+// TestIntegrationTelegrafDocConfig: the telegraf.conf of docs/telegraf.md
+// passes `telegraf config check` (parsed and every plugin initialised,
+// nothing started) with the Telegraf the lab test runs.
+func TestIntegrationTelegrafDocConfig(t *testing.T) {
+	lab.SkipShort(t, "a Telegraf build")
+	doc, err := os.ReadFile("../docs/telegraf.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, conf, ok := strings.Cut(string(doc), "```toml\n")
+	conf, _, ok2 := strings.Cut(conf, "```\n")
+	if !ok || !ok2 || !strings.Contains(conf, "[[outputs.influxdb]]") {
+		t.Fatal("docs/telegraf.md has no toml block with outputs.influxdb")
+	}
+	f := filepath.Join(t.TempDir(), "telegraf.conf")
+	os.WriteFile(f, []byte(conf), 0o600)
+	out, err := exec.Command(buildTelegraf(t), "config", "check", "--config", f).CombinedOutput()
+	if err != nil || strings.Contains(string(out), "E! ") {
+		t.Fatalf("telegraf config check: %v\n%s", err, out)
+	}
+}
