@@ -83,7 +83,8 @@ links:
 	tok, client, base := labCollector(t, l, noc, colBin, []string{"--config", ccfg, "--agent", "telegraf-noc", "--site", "lab"}, "--config", ccfg)
 
 	// Telegraf in the NOC pings the site across the link and polls the
-	// site's snmpd, as docs/telegraf.md configures it (numeric OIDs).
+	// site's snmpd with docs/telegraf.md's IF-MIB table (numeric OIDs),
+	// plus ifPhysAddress, a string, as in Telegraf's sample config.
 	tcfg := filepath.Join(dir, "telegraf.conf")
 	os.WriteFile(tcfg, []byte(fmt.Sprintf(`[agent]
   interval = "10s"
@@ -112,7 +113,11 @@ links:
   timeout = "2s"
   retries = 0
 %s
-`, base, tok, sd.Addr, sd.Community, telegrafIFMIB)), 0o600)
+    [[inputs.snmp.table.field]]
+      name = "ifPhysAddress"
+      oid = ".1.3.6.1.2.1.2.2.1.6"
+      conversion = "hwaddr"
+`, base, tok, sd.Addr, sd.Community, docIFMIB(t))), 0o600)
 
 	// one Telegraf round (telegraf --once) at least half a second into a
 	// 10-second slot after the previous one, so that each round has its
@@ -176,59 +181,32 @@ links:
 	}
 }
 
-// telegrafIFMIB is the IF-MIB table of docs/telegraf.md, by numeric OIDs
-// (no MIB files needed).
-const telegrafIFMIB = `  [[inputs.snmp.field]]
-    name = "sysName"
-    oid = ".1.3.6.1.2.1.1.5.0"
-    is_tag = true
-  [[inputs.snmp.table]]
-    name = "interface"
-    inherit_tags = ["sysName"]
-    [[inputs.snmp.table.field]]
-      name = "ifName"
-      oid = ".1.3.6.1.2.1.31.1.1.1.1"
-      is_tag = true
-    [[inputs.snmp.table.field]]
-      name = "ifDescr"
-      oid = ".1.3.6.1.2.1.2.2.1.2"
-      is_tag = true
-    [[inputs.snmp.table.field]]
-      name = "ifAlias"
-      oid = ".1.3.6.1.2.1.31.1.1.1.18"
-      is_tag = true
-    [[inputs.snmp.table.field]]
-      name = "ifHCInOctets"
-      oid = ".1.3.6.1.2.1.31.1.1.1.6"
-    [[inputs.snmp.table.field]]
-      name = "ifHCOutOctets"
-      oid = ".1.3.6.1.2.1.31.1.1.1.10"
-    [[inputs.snmp.table.field]]
-      name = "ifHighSpeed"
-      oid = ".1.3.6.1.2.1.31.1.1.1.15"
-    [[inputs.snmp.table.field]]
-      name = "ifOperStatus"
-      oid = ".1.3.6.1.2.1.2.2.1.8"
-    [[inputs.snmp.table.field]]
-      name = "ifAdminStatus"
-      oid = ".1.3.6.1.2.1.2.2.1.7"
-    [[inputs.snmp.table.field]]
-      name = "ifInErrors"
-      oid = ".1.3.6.1.2.1.2.2.1.14"
-    [[inputs.snmp.table.field]]
-      name = "ifOutErrors"
-      oid = ".1.3.6.1.2.1.2.2.1.20"
-    [[inputs.snmp.table.field]]
-      name = "ifInDiscards"
-      oid = ".1.3.6.1.2.1.2.2.1.13"
-    [[inputs.snmp.table.field]]
-      name = "ifOutDiscards"
-      oid = ".1.3.6.1.2.1.2.2.1.19"
-    [[inputs.snmp.table.field]]
-      name = "ifPhysAddress"
-      oid = ".1.3.6.1.2.1.2.2.1.6"
-      conversion = "hwaddr"
-`
+// docTelegrafConf returns the telegraf.conf of docs/telegraf.md.
+func docTelegrafConf(t *testing.T) string {
+	t.Helper()
+	doc, err := os.ReadFile("../docs/telegraf.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, conf, ok := strings.Cut(string(doc), "```toml\n")
+	conf, _, ok2 := strings.Cut(conf, "```\n")
+	if !ok || !ok2 || !strings.Contains(conf, "[[outputs.influxdb]]") {
+		t.Fatal("docs/telegraf.md has no toml block with outputs.influxdb")
+	}
+	return conf
+}
+
+// docIFMIB is the IF-MIB part of docs/telegraf.md's inputs.snmp (numeric
+// OIDs, no MIB files needed), from its sysName field to the end.
+func docIFMIB(t *testing.T) string {
+	t.Helper()
+	conf := docTelegrafConf(t)
+	i := strings.Index(conf, "  [[inputs.snmp.field]]")
+	if i < 0 {
+		t.Fatal("docs/telegraf.md's telegraf.conf has no inputs.snmp.field")
+	}
+	return conf[i:]
+}
 
 // scrape reads the collector's /metrics into series → value.
 func scrape(t *testing.T, c *http.Client, base string) map[string]float64 {
@@ -279,15 +257,7 @@ func linkState(t *testing.T, c *http.Client, base, link string) string {
 // nothing started) with the Telegraf the lab test runs.
 func TestIntegrationTelegrafDocConfig(t *testing.T) {
 	lab.SkipShort(t, "a Telegraf build")
-	doc, err := os.ReadFile("../docs/telegraf.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, conf, ok := strings.Cut(string(doc), "```toml\n")
-	conf, _, ok2 := strings.Cut(conf, "```\n")
-	if !ok || !ok2 || !strings.Contains(conf, "[[outputs.influxdb]]") {
-		t.Fatal("docs/telegraf.md has no toml block with outputs.influxdb")
-	}
+	conf := docTelegrafConf(t)
 	f := filepath.Join(t.TempDir(), "telegraf.conf")
 	os.WriteFile(f, []byte(conf), 0o600)
 	out, err := exec.Command(buildTelegraf(t), "config", "check", "--config", f).CombinedOutput()
