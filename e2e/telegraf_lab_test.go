@@ -100,7 +100,7 @@ links:
   timeout = "5s"
 
 [[inputs.ping]]
-  urls = ["10.250.2.2"]
+  urls = ["10.250.2.2", "10.250.1.2"]
   method = "native"
   count = 1
   timeout = 1.0
@@ -167,6 +167,15 @@ links:
 	}
 	if rs := rounds(t, client, base, `pantau_icmp_up{agent="telegraf-noc",target="10.250.2.2",link="lab-wan"}`, 0); len(rs) != 1 || rs[0].up != 1 {
 		t.Errorf("icmp rounds %v, want one up", rs)
+	}
+
+	// the router's address and the site's lo are in no link: inventory
+	// unmatched lists them, and not the link's target and interface
+	un, err := exec.Command(colBin, "inventory", "unmatched", "--config", ccfg, "--log.level", "warn").Output()
+	got := strings.Join(strings.Fields(string(un)), " ")
+	if err != nil || !strings.Contains(got, "icmp telegraf-noc lab 10.250.1.2 snmp telegraf-noc lab 10.250.2.2 lo") || strings.Contains(got, siteIf) ||
+		strings.Count(got, "telegraf-noc") != 2 {
+		t.Errorf("inventory unmatched: %v\n%s", err, un)
 	}
 
 	l.Down(site, siteIf)
