@@ -137,6 +137,8 @@ links:
 	}
 	state := func(want string) {
 		t.Helper()
+		start := time.Now()
+		defer func() { t.Logf("link lab-wan %s after %s", want, time.Since(start).Round(time.Millisecond)) }()
 		var got string
 		if !lab.WaitFor(t.Context(), 30*time.Second, func() bool {
 			got = linkState(t, client, base, "lab-wan")
