@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -311,10 +312,22 @@ func FuzzTelegraf(f *testing.F) {
 	}
 	e := newEnv(f, func(o *Options) { o.SLA = sla.NewBuilder(inv, func() time.Time { return now }) })
 	f.Fuzz(func(t *testing.T, line string, dt int64) {
+		// one line of one of Telegraf's measurements: what is stored
+		// under Pantau's measurements then comes from the translation
+		// (a writer may store any value under a field schema v1 does
+		// not declare, directly)
+		m, _, _ := strings.Cut(line, ",")
+		m, _, _ = strings.Cut(m, " ")
+		if strings.ContainsAny(line, "\r\n") || !slices.Contains([]string{"ping", "interface", "http_response", "net_response", "dns_query"}, m) {
+			return
+		}
 		body := fmt.Sprintf("%s %d\n", line, ns(now)+dt%int64(time.Hour))
 		_, aerr := e.h.store(context.Background(), statedb.Identity{Agent: "agent-noc"}, []byte(body), lineproto.Nanosecond)
 		if aerr != nil && aerr.status >= 500 {
 			t.Fatal(aerr)
+		}
+		if err := e.h.o.Store.Sync(context.Background(), nil); err != nil {
+			t.Fatal(err)
 		}
 		for _, s := range e.samplesFor(t) {
 			name, rest, _ := strings.Cut(strings.TrimPrefix(s, `{__name__="`), `"`)
