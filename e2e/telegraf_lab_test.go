@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -20,7 +21,7 @@ import (
 // TelegrafTags are the build tags of the Telegraf the tests run: Telegraf's
 // custom build with only the plugins docs/telegraf.md configures. The
 // version is pinned by e2e/telegraf/go.mod.
-const TelegrafTags = "custom,inputs.ping,inputs.snmp,inputs.net_response,inputs.http_response,inputs.dns_query,outputs.influxdb"
+const TelegrafTags = "custom,inputs.ping,inputs.snmp,inputs.net_response,inputs.http_response,inputs.dns_query,inputs.internal,outputs.influxdb"
 
 var telegrafBin = sync.OnceValues(func() (string, error) {
 	d, err := os.MkdirTemp("", "pantau-testbuild-telegraf-")
@@ -106,6 +107,10 @@ links:
   timeout = 1.0
   deadline = 2
 
+[[inputs.internal]]
+  collect_memstats = false
+  namepass = ["internal_agent"]
+
 [[inputs.snmp]]
   agents = ["udp://%s"]
   version = 2
@@ -187,8 +192,29 @@ links:
 	l.Up(site, siteIf)
 	round("link restored")
 	state("up")
-	if rs := rounds(t, client, base, `pantau_icmp_up{agent="telegraf-noc",link="lab-wan"}`, 0); len(rs) != 3 || rs[0].up != 1 || rs[1].up != 0 || rs[2].up != 1 {
-		t.Errorf("icmp rounds %v, want up, down, up", rs)
+	rs := rounds(t, client, base, `pantau_icmp_up{agent="telegraf-noc",link="lab-wan"}`, 0)
+	if len(rs) != 3 || rs[0].up != 1 || rs[1].up != 0 || rs[2].up != 1 {
+		t.Fatalf("icmp rounds %v, want up, down, up", rs)
+	}
+	// the report: one outage from the failed round to the good one after
+	// it, caused by the ISP, since Telegraf's internal_agent (the box's
+	// heartbeat) kept coming
+	wib, _ := time.LoadLocation("Asia/Jakarta")
+	day := time.UnixMilli(rs[1].ms).In(wib).Format("2006-01-02")
+	resp, err := client.Get(base + "/api/v1/report?format=json&period=" + day + ".." + day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep labReport
+	err = json.NewDecoder(resp.Body).Decode(&rep)
+	resp.Body.Close()
+	if err != nil || len(rep.Incidents) != 1 {
+		t.Fatalf("report: %v, incidents %+v", err, rep.Incidents)
+	}
+	// from the failed round's 10-second slot to the good round's
+	want := (rs[2].ms/10000 - rs[1].ms/10000) * 10
+	if in := rep.Incidents[0]; in.DownSeconds != want || in.Cause != "isp" {
+		t.Errorf("incident %+v, want %d s down, cause isp", in, want)
 	}
 }
 

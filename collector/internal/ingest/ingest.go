@@ -613,8 +613,8 @@ func (sc *scratch) field(k string) (float64, bool) {
 	return 0, false
 }
 
-// slaMarks adds the SLA mark of an icmp round, an agent heartbeat or a
-// plugin check of an inventory service.
+// slaMarks adds the SLA mark of an icmp round, an agent heartbeat (also
+// Telegraf's internal_agent) or a plugin check of an inventory service.
 func (h *Handler) slaMarks(sc *scratch, scope sla.Scope, m []byte, ts int64) {
 	switch string(m) {
 	case "icmp":
@@ -625,7 +625,9 @@ func (h *Handler) slaMarks(sc *scratch, scope sla.Scope, m []byte, ts int64) {
 		loss, _ := sc.field("loss_ratio")
 		rtt, hasRTT := sc.field("rtt_avg_seconds")
 		sc.marks = h.o.SLA.ICMPScoped(sc.marks, scope, sc.tag("link"), sc.tag("target"), ts, up > 0, loss, rtt, hasRTT)
-	case "agent":
+	case "agent", "internal_agent":
+		// Pantau's agent's heartbeat, or Telegraf's own statistics
+		// (inputs.internal), gathered on the box at every interval
 		sc.marks = h.o.SLA.HeartbeatBytes(sc.marks, sc.tag("site"), ts)
 	default:
 		if !h.o.SLA.ChecksServices(m) {

@@ -242,7 +242,8 @@ services:
 // server, with the link's and services' thresholds, under the writing
 // token's scope: a site-bound token's data for another site's link or
 // service is stored but decides nothing. The series get the inventory
-// labels as Pantau's own agent's do.
+// labels as Pantau's own agent's do. Telegraf's internal_agent is the
+// site's heartbeat.
 func TestTelegrafDecidesLinksAndServices(t *testing.T) {
 	inv, err := inventory.Parse("i.yml", []byte(telegrafInv))
 	if err != nil {
@@ -258,6 +259,7 @@ func TestTelegrafDecidesLinksAndServices(t *testing.T) {
 		`dns_query,domain=portal.example.go.id,record_type=A,result=timeout,server=10.0.0.53 query_time_ms=0,result_code=1u`,
 		`http_response,method=GET,result=success,server=https://bappeda.example.go.id/ response_time=0.1,result_code=0i`,
 		`interface,agent_host=10.0.0.1,ifName=ether1 ifHCInOctets=5u,ifOperStatus=1i`,
+		`internal_agent,go_version=1.25.5,version=1.37.2 gather_errors=0i,metrics_gathered=19i`,
 	}, fmt.Sprintf(" %d\n", t0)) + fmt.Sprintf(" %d\n", t0)
 	if r := e.do(req{agent: "agent-dinkes", body: body}); r.status != 204 {
 		t.Fatalf("%d %s", r.status, r.msg)
@@ -274,6 +276,7 @@ func TestTelegrafDecidesLinksAndServices(t *testing.T) {
 		fmt.Sprintf("%d:portal:degraded", sla.KindService), // 2.5 s over its 1 s
 		fmt.Sprintf("%d:mail:up", sla.KindService),
 		fmt.Sprintf("%d:ns:down", sla.KindService),
+		fmt.Sprintf("%d:dinkes:up", sla.KindSite), // Telegraf's inputs.internal: the box's heartbeat
 	}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("marks %v, want %v (bappeda's link and service are not agent-dinkes's to decide)", got, want)
