@@ -5,7 +5,10 @@
 // labels, the agent label set from the token), appended to the TSDB in one
 // transaction and acknowledged with 204 only after the group commit has
 // made it durable. A bad line rejects the whole request with an error that
-// names its line and column, and nothing of it is stored.
+// names its line and column, and nothing of it is stored. Lines of
+// Telegraf's ping, snmp interface, http_response, net_response and
+// dns_query are read as Pantau's own measurements (telegraf.go); /query
+// answers InfluxDB 1.x clients' database statements (query.go).
 //
 // What one writer may cost is bounded (limits.go, authguard.go): its
 // agent's requests in flight, the rate its body must arrive at, the memory
