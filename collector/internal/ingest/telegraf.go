@@ -242,7 +242,8 @@ func tgInterface(sc, tr *scratch) string {
 // tgHTTP: inputs.http_response → http (the bundled http plugin's
 // measurement), target = the server URL as configured. result_code 0 is
 // success; everything else (timeout, connection failed, status or body
-// mismatch, ...) is a down check.
+// mismatch, ...) is a down check, and so is a status outside 2xx and 3xx
+// unless the check sets its own (response_status_code).
 func tgHTTP(sc, tr *scratch) string {
 	server := sc.tag("server")
 	if len(server) == 0 || !sc.has("result_code") {
@@ -254,11 +255,19 @@ func tgHTTP(sc, tr *scratch) string {
 	// the original line only.
 	tr.copyTags(sc, "server", "target", "result", "status_code")
 	rc := sc.take("result_code")
-	tr.addField("up", b2f(rc.v == 0))
+	code := sc.take("http_response_code")
+	up := rc.v == 0
+	// Telegraf counts any answer a success unless response_status_code
+	// is set (then response_status_code_match is sent): without it, as
+	// Pantau's http probe, only a 2xx or 3xx is up.
+	if up && code.ok && !sc.has("response_status_code_match") && (code.v < 200 || code.v >= 400) {
+		up = false
+	}
+	tr.addField("up", b2f(up))
 	if rt := sc.take("response_time"); validFloat(rt) && rt.v >= 0 {
 		tr.addField("total_seconds", rt.v)
 	}
-	if code := sc.take("http_response_code"); validCount(code) {
+	if validCount(code) {
 		tr.addField("status_code", code.v)
 	}
 	return "http"

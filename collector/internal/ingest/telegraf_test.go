@@ -104,6 +104,21 @@ func TestTelegrafMapping(t *testing.T) {
 				`{__name__="pantau_http_total_seconds", agent="agent-noc", method="GET", target="https://portal.example.go.id/"} 0.001`,
 				`{__name__="pantau_http_up", agent="agent-noc", method="GET", target="https://portal.example.go.id/"} 0`,
 			}},
+		{"http_response 503: success for Telegraf, down for Pantau",
+			`http_response,method=GET,result=success,server=https://portal.example.go.id/,status_code=503 http_response_code=503i,response_time=0.1,result_code=0i`,
+			[]string{
+				`{__name__="pantau_http_status_code", agent="agent-noc", method="GET", target="https://portal.example.go.id/"} 503`,
+				`{__name__="pantau_http_total_seconds", agent="agent-noc", method="GET", target="https://portal.example.go.id/"} 0.1`,
+				`{__name__="pantau_http_up", agent="agent-noc", method="GET", target="https://portal.example.go.id/"} 0`,
+			}},
+		{"http_response 503 expected (response_status_code = 503)",
+			`http_response,method=GET,result=success,server=https://portal.example.go.id/,status_code=503 http_response_code=503i,response_status_code_match=1i,response_time=0.1,result_code=0i`,
+			[]string{
+				`{__name__="pantau_http_response_response_status_code_match", agent="agent-noc", method="GET", result="success", server="https://portal.example.go.id/", status_code="503"} 1`,
+				`{__name__="pantau_http_status_code", agent="agent-noc", method="GET", target="https://portal.example.go.id/"} 503`,
+				`{__name__="pantau_http_total_seconds", agent="agent-noc", method="GET", target="https://portal.example.go.id/"} 0.1`,
+				`{__name__="pantau_http_up", agent="agent-noc", method="GET", target="https://portal.example.go.id/"} 1`,
+			}},
 		{"net_response tcp",
 			`net_response,port=25,protocol=tcp,result=success,server=mail.example.go.id response_time=0.04,result_code=0u,result_type="success"`,
 			[]string{
