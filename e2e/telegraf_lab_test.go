@@ -192,6 +192,11 @@ links:
 	l.Up(site, siteIf)
 	round("link restored")
 	state("up")
+	// the interface's bit rate, from the octets of the first and the last
+	// round (the site's snmpd was unreachable in between), for capacity
+	if br := rounds(t, client, base, fmt.Sprintf(`pantau_snmp_if_receive_bits_per_second{link="lab-wan",ifname=%q}`, siteIf), 0); len(br) != 1 || br[0].up <= 0 {
+		t.Errorf("receive bit rates %v, want one, above 0 (the pings crossed the interface)", br)
+	}
 	rs := rounds(t, client, base, `pantau_icmp_up{agent="telegraf-noc",link="lab-wan"}`, 0)
 	if len(rs) != 3 || rs[0].up != 1 || rs[1].up != 0 || rs[2].up != 1 {
 		t.Fatalf("icmp rounds %v, want up, down, up", rs)
