@@ -16,6 +16,9 @@ import (
 // it. Data is read with PromQL (/api/v1/query).
 
 // Limits of a /query request: the q parameter and the statements in it.
+// They are fixed, not configured: /query only answers the statements
+// clients send at start, a few bytes each; what goes over them is counted
+// as unsupported.
 const (
 	MaxQueryBytes      = 64 << 10
 	MaxQueryStatements = 64
@@ -214,6 +217,7 @@ func (p *qparser) statement(n int) (string, error) {
 func (h *Handler) query(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, MaxQueryBytes+4096)
 	if err := r.ParseForm(); err != nil {
+		h.m.queries.WithLabelValues(stmtUnsupported).Inc()
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
 			h.queryError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("query body larger than %d bytes", MaxQueryBytes+4096))

@@ -92,3 +92,21 @@ func FuzzParseQuery(f *testing.F) {
 		}
 	})
 }
+
+// TestQueryTooLarge: a /query body over the limit is a 413, counted.
+func TestQueryTooLarge(t *testing.T) {
+	e := newEnv(t, nil)
+	body := "q=" + strings.Repeat("x", MaxQueryBytes+8192)
+	res, err := http.Post(e.srv.URL+"/query", "application/x-www-form-urlencoded", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 413 || !strings.Contains(string(b), "query body larger than") {
+		t.Fatalf("got %d %s", res.StatusCode, b)
+	}
+	if v := counterValue(t, e.h.m.queries.WithLabelValues(stmtUnsupported)); v != 1 {
+		t.Errorf("unsupported = %v, want 1", v)
+	}
+}
