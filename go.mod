@@ -3,6 +3,7 @@ module github.com/pantau-noc/pantau
 go 1.26.7
 
 require (
+	github.com/gogo/protobuf v1.3.2
 	github.com/gosnmp/gosnmp v1.47.0
 	github.com/hashicorp/go-hclog v1.6.3
 	github.com/hashicorp/go-plugin v1.8.0

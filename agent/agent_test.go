@@ -205,11 +205,18 @@ func TestIntegrationAgentMetrics(t *testing.T) {
 		t.Fatal("promtool not found: run `make deps` (Debian package prometheus)")
 	}
 	dir := t.TempDir()
+	// Optional parts with series of their own: a collector that does not
+	// answer (send and dead-letter series) and an SNMP target that does
+	// not answer (probe failures).
 	cfg, err := config.Parse("agent.yml", []byte(`agent: {id: a1, state_dir: `+dir+`, listen_address: "127.0.0.1:0"}
 queue: {batch_linger: 100ms}
 defaults: {interval: 500ms, timeout: 400ms}
+collectors:
+  - {name: c1, url: "http://127.0.0.1:9", token: pt_lint_test}
 icmp:
   - {target: 127.0.0.1, packets: 2, packet_interval: 10ms}
+snmp:
+  - {target: "127.0.0.1:1", version: 2c, community: public}
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -217,14 +224,19 @@ icmp:
 	reload := make(chan *config.Config)
 	a := startAgent(t, cfg, slog.New(slog.DiscardHandler), reload)
 	ctx, get := a.ctx, a.metrics
-	if !lab.WaitFor(ctx, 20*time.Second, func() bool { return strings.Contains(get(), `pantau_agent_probe_rounds_total{kind="icmp"} `) }) {
-		t.Fatal("no ICMP round counted")
+	if !lab.WaitFor(ctx, 20*time.Second, func() bool {
+		m := get()
+		return strings.Contains(m, `pantau_agent_probe_rounds_total{kind="icmp"} `) && strings.Contains(m, `pantau_agent_probe_rounds_total{kind="snmp"} `) &&
+			strings.Contains(m, `pantau_agent_send_requests_total{`)
+	}) {
+		t.Fatalf("no ICMP and SNMP round or send attempt counted:\n%s", get())
 	}
 	body := get()
 	for _, name := range []string{"pantau_agent_probe_duration_seconds_bucket", "pantau_agent_queue_points", "pantau_agent_queue_bytes",
 		"pantau_agent_queue_oldest_age_seconds", `pantau_agent_queue_dropped_points_total{reason="limit"} 0`,
 		`pantau_agent_queue_dropped_points_total{reason="disk_full"} 0`, `pantau_agent_queue_dropped_points_total{reason="io_error"} 0`,
-		"pantau_agent_dead_letter_bytes 0", "pantau_agent_dead_letter_dropped_batches_total 0"} {
+		"pantau_agent_dead_letter_bytes 0", "pantau_agent_dead_letter_dropped_batches_total 0",
+		`pantau_agent_send_requests_total{`, `pantau_agent_probe_rounds_total{kind="snmp"}`} {
 		if !strings.Contains(body, name) {
 			t.Errorf("metric %s missing", name)
 		}

@@ -111,9 +111,12 @@ func TestIntegrationAccessMatrix(t *testing.T) {
 		{"POST", "/api/v1/query", "query=pantau_icmp_up", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
 		{"GET", "/api/v1/series?match[]=pantau_icmp_up", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
 		{"GET", "/api/v1/label/site/values", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
+		{"GET", "/federate?match[]=pantau_icmp_up", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
+		{"POST", "/api/v1/read", readUp, []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
 		{"GET", "/api/v1/report?period=2026-11&format=json", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
 		{"GET", "/api/v1/report?period=2026-11&format=json&opd=dishub", "", []int{401, 401, 401, 401, 403, 200, 403, 403, 403, 200, 403, 200, 403}},
 		{"GET", "/api/v1/alerts", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
+		{"GET", "/api/v1/rules", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
 		{"GET", "/api/v1/maintenance", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
 		{"POST", "/api/v1/maintenance", dishubWindow, []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 201, 403, 201, 403}},
 		{"POST", "/api/v1/maintenance", dinkesWindow, []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 201, 201, 201, 201}},
@@ -215,6 +218,37 @@ func TestIntegrationAccessMatrix(t *testing.T) {
 	} {
 		if got := fmt.Sprint(sites(c.cred, c.path)); got != c.want {
 			t.Errorf("%s as %s: sites %s, want %s", c.path, c.cred, got, c.want)
+		}
+	}
+	// Federation and remote read as dinkes hold dinkes's series only.
+	for _, c := range []struct{ cred, want string }{{"viewer@d", "[dinkes]"}, {"grafana", "[dinkes]"}, {"viewer", "[dc-pemda dinkes dishub]"}} {
+		req, _ := http.NewRequest("GET", tc.base+"/federate?match[]=pantau_icmp_up", nil)
+		req.Header.Set("Authorization", creds[c.cred])
+		res, err := cl.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, ls := range federatedSeries(t, res) {
+			got = append(got, ls["site"])
+		}
+		sort.Strings(got)
+		if fmt.Sprint(got) != c.want {
+			t.Errorf("/federate as %s: sites %v, want %s", c.cred, got, c.want)
+		}
+		req, _ = http.NewRequest("POST", tc.base+"/api/v1/read", strings.NewReader(readUp))
+		req.Header.Set("Authorization", creds[c.cred])
+		res, err = cl.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = nil
+		for _, ls := range remoteReadSeries(t, res) {
+			got = append(got, ls["site"])
+		}
+		sort.Strings(got)
+		if fmt.Sprint(got) != c.want {
+			t.Errorf("/api/v1/read as %s: sites %v, want %s", c.cred, got, c.want)
 		}
 	}
 	// The maintenance list as dinkes holds only dinkes's windows; each

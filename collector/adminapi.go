@@ -14,7 +14,7 @@ func (p *parts) adminAPI() *httpapi.Admin {
 	a := httpapi.NewAdmin(httpapi.AdminOptions{
 		DB:                p.state,
 		Auth:              p.auth,
-		InventoryFile:     p.cfg.Inventory,
+		InventoryFile:     p.slarun.inventoryFile,
 		Inventory:         p.slarun.builder.Inventory,
 		SetInventory:      func(inv *inventory.Inventory) { p.slarun.setInventory(inv) },
 		MaxInventoryBytes: p.cfg.Auth.MaxInventoryBytes,

@@ -2,25 +2,161 @@ package collector
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/alert"
 	"github.com/pantau-noc/pantau/collector/internal/auth"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 )
 
-// serveAlerts answers GET /api/v1/alerts: the active alerts (active nil:
-// none, the collector has no notifiers), those within the caller's OPD
-// scope for a scoped caller.
-func serveAlerts(active func() []alert.Alert, inv func() *inventory.Inventory) http.HandlerFunc {
-	return func(w http.ResponseWriter, req *http.Request) {
-		list := []alert.Alert{}
-		if active != nil {
-			list = visibleAlerts(auth.FromContext(req.Context()), active(), inv())
+// alertSource is the alert engine as the alerts API reads it.
+type alertSource interface {
+	Active() []alert.Alert
+	Annotations(alert.Alert) map[string]string
+	Rules() []alert.RuleStatus
+}
+
+// promAlert is an alert in the shape of Prometheus's /api/v1/alerts (and
+// of the alerts of a rule in /api/v1/rules), with Pantau's own record of
+// it (fingerprint, notified, suppressed, inhibited, acked, ...) under
+// "pantau".
+type promAlert struct {
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+	State       string            `json:"state"`
+	ActiveAt    time.Time         `json:"activeAt"`
+	Value       string            `json:"value"`
+	Pantau      alert.Alert       `json:"pantau"`
+}
+
+// promAlerts turns the pending and firing alerts into Prometheus's shape.
+// Alerts whose condition has cleared (clearing, waiting for clear_for;
+// resolving, waiting for late data) are not active, so not listed, as in
+// Prometheus. The annotations say why an alert is not notified:
+// inhibited_by (an inhibit rule's source), suppressed_by (a down parent
+// site), silenced, acknowledged_by.
+func promAlerts(src alertSource, list []alert.Alert) []promAlert {
+	out := []promAlert{}
+	for _, a := range list {
+		if a.State != alert.StatePending && a.State != alert.StateFiring {
+			continue
 		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(list)
+		l := maps.Clone(a.Labels)
+		if l == nil {
+			l = map[string]string{}
+		}
+		l["alertname"], l["severity"] = a.Rule, a.Severity
+		ann := src.Annotations(a)
+		for k, v := range map[string]string{"inhibited_by": a.Inhibited, "suppressed_by": a.Suppressed, "acknowledged_by": a.Acked} {
+			if v != "" {
+				ann[k] = v
+			}
+		}
+		if a.Silenced {
+			ann["silenced"] = "true"
+		}
+		out = append(out, promAlert{Labels: l, Annotations: ann, State: a.State, ActiveAt: a.ActiveAt.UTC(),
+			Value: strconv.FormatFloat(a.Value, 'e', -1, 64), Pantau: a})
 	}
+	return out
+}
+
+// serveAlerts answers GET /api/v1/alerts in Prometheus's shape
+// ({"status":"success","data":{"alerts":[...]}}): the pending and firing
+// alerts (src nil: none, the collector has no notifiers), those within
+// the caller's OPD scope for a scoped caller.
+func serveAlerts(src alertSource, inv func() *inventory.Inventory) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		list := []promAlert{}
+		if src != nil {
+			list = promAlerts(src, visibleAlerts(auth.FromContext(req.Context()), src.Active(), inv()))
+		}
+		writeSuccess(w, map[string]any{"alerts": list})
+	}
+}
+
+// promRule is an alerting rule in the shape of Prometheus's /api/v1/rules.
+type promRule struct {
+	State          string            `json:"state"` // firing, pending or inactive
+	Name           string            `json:"name"`
+	Query          string            `json:"query"`
+	Duration       float64           `json:"duration"`      // for, in seconds
+	KeepFiringFor  float64           `json:"keepFiringFor"` // clear_for, in seconds
+	Labels         map[string]string `json:"labels"`
+	Annotations    map[string]string `json:"annotations"`
+	Alerts         []promAlert       `json:"alerts"`
+	Health         string            `json:"health"` // ok, err or unknown
+	LastError      string            `json:"lastError,omitempty"`
+	EvaluationTime float64           `json:"evaluationTime"`
+	LastEvaluation time.Time         `json:"lastEvaluation"`
+	Type           string            `json:"type"`
+	Kind           string            `json:"pantauKind"`
+}
+
+// serveRules answers GET /api/v1/rules in Prometheus's shape: one group,
+// "pantau", of the alert rules (alerting rules; ?type=record gives none),
+// each with its state and its alerts within the caller's OPD scope, so
+// Grafana's alert list panel shows them.
+func serveRules(src alertSource, inv func() *inventory.Inventory, file string, every time.Duration) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		groups := []any{}
+		if src != nil && req.URL.Query().Get("type") != "record" {
+			visible := promAlerts(src, visibleAlerts(auth.FromContext(req.Context()), src.Active(), inv()))
+			names := map[string]bool{}
+			for _, n := range req.URL.Query()["rule_name[]"] {
+				names[n] = true
+			}
+			rules := []promRule{}
+			var last time.Time
+			var took float64
+			for _, rs := range src.Rules() {
+				r := rs.Rule
+				if len(names) > 0 && !names[r.Name] {
+					continue
+				}
+				pr := promRule{State: "inactive", Name: r.Name, Query: r.Query(), Duration: r.For.Std().Seconds(),
+					Labels: map[string]string{"severity": r.Severity}, Annotations: map[string]string{}, Alerts: []promAlert{},
+					Health: "unknown", EvaluationTime: rs.Health.EvaluationTime.Seconds(), LastEvaluation: rs.Health.LastEvaluation.UTC(),
+					Type: "alerting", Kind: r.Kind}
+				if r.ClearFor != nil {
+					pr.KeepFiringFor = r.ClearFor.Std().Seconds()
+				}
+				maps.Copy(pr.Labels, r.Labels)
+				switch {
+				case rs.Health.Err != nil:
+					pr.Health, pr.LastError = "err", rs.Health.Err.Error()
+				case !rs.Health.LastEvaluation.IsZero():
+					pr.Health = "ok"
+				}
+				for _, a := range visible {
+					if a.Pantau.Rule != r.Name {
+						continue
+					}
+					pr.Alerts = append(pr.Alerts, a)
+					if a.State == alert.StateFiring || pr.State == "inactive" {
+						pr.State = a.State
+					}
+				}
+				if rs.Health.LastEvaluation.After(last) {
+					last = rs.Health.LastEvaluation
+				}
+				took += pr.EvaluationTime
+				rules = append(rules, pr)
+			}
+			groups = append(groups, map[string]any{"name": "pantau", "file": file, "rules": rules, "interval": every.Seconds(),
+				"limit": 0, "evaluationTime": took, "lastEvaluation": last.UTC()})
+		}
+		writeSuccess(w, map[string]any{"groups": groups})
+	}
+}
+
+// writeSuccess writes Prometheus's success envelope around data.
+func writeSuccess(w http.ResponseWriter, data any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"status": "success", "data": data})
 }
 
 // visibleAlerts returns the alerts p may see. An alert belongs to the

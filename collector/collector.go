@@ -82,6 +82,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	p.reloader = newConfigReloader(p, o.LoadConfig)
 	return p.serve(ctx, o, p.routes(o.Pprof))
 }
 
@@ -105,6 +106,12 @@ type parts struct {
 	ob      *outbox.Outbox
 	alerts  *alert.Engine
 	console *tgconsole.Console
+	// ha is nil unless alerting.ha_peer makes this collector a standby.
+	ha *haPeer
+	// notifiers are the outbox's notifiers, swapped by a config reload.
+	notifiers *notifierSet
+	// reloader applies SIGHUP's reloads (reload.go).
+	reloader *configReloader
 	// ready is /readyz: set once serve listens, cleared on shutdown.
 	ready atomic.Bool
 	// closers are called in reverse order by close.
@@ -245,9 +252,10 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 	// New series of a link carry its inventory labels; after a reload the
 	// cached series are forgotten so that the next samples get the new ones.
 	slarun.onReload = func() { ing.PruneSeries(-time.Minute) }
+	md := &seriesMetadata{}
 	api, err := promapi.New(promapi.Options{
 		Queryable: store.Queryable(),
-		Version:   buildinfo.Version,
+		Version:   buildinfo.SemVer(), // Grafana reads it as semver
 		Revision:  buildinfo.Rev(),
 		GoVersion: buildinfo.GoVersion(),
 		BuildDate: buildinfo.BuildDate,
@@ -260,6 +268,9 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 			}
 			return nil, false
 		},
+		Metadata: md.lookup,
+		Read: promapi.ReadLimits{MaxBodyBytes: cfg.Limits.MaxBodyBytes,
+			MaxSamples: cfg.Limits.RemoteReadMaxSamples, MaxSeries: cfg.Limits.RemoteReadMaxSeries},
 	})
 	if err != nil {
 		return p, err
@@ -268,6 +279,8 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 
 	reg := prometheus.NewRegistry()
 	p.reg = reg
+	md.reg = reg
+	reg.MustRegister(api.Collectors()...)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(ing.Collectors()...)
 	reg.MustRegister(store.Collectors()...)
@@ -277,7 +290,8 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 	reg.MustRegister(buildInfoGauge())
 	reg.MustRegister(slarun.builder)
 	var alertsReady atomic.Pointer[alert.Engine]
-	ob, err := newOutbox(cfg, state, reg, log, func() notifierHealth {
+	p.notifiers = &notifierSet{}
+	ob, err := newOutbox(cfg, p.notifiers, state, reg, log, func() notifierHealth {
 		if a := alertsReady.Load(); a != nil {
 			return a
 		}
@@ -293,17 +307,24 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 			names = append(names, n.Name)
 		}
 		eval := alert.NewKindEval(store.Queryable(), slarun.builder, log)
+		enqueue := ob.Enqueue
+		if cfg.Alerting.HAPeer != "" {
+			p.ha = newHAPeer(cfg.Alerting.HAPeerReadyz(), cfg.Alerting.HACheckInterval.Std(), log.With("component", "ha"))
+			reg.MustRegister(p.ha.collectors()...)
+			enqueue = p.ha.gate(enqueue)
+		}
 		alerts, err := alert.New(ctx, alert.Options{
 			Config: &cfg.Alerting, Eval: eval,
 			Inventory: slarun.builder.Inventory, InMaintenance: slarun.builder.InMaintenance,
-			DB: state, Enqueue: ob.Enqueue, Notifiers: names, Logger: log.With("component", "alert"), Registerer: reg,
-			Explain: slarun.explainOutages, ExplainLink: slarun.explainLinkOutages,
+			DB: state, Enqueue: enqueue, Notifiers: names, Logger: log.With("component", "alert"), Registerer: reg,
+			Explain: slarun.explainOutages, ExplainLink: slarun.explainLinkOutages, ExplainService: slarun.explainServiceOutages,
 		})
 		if err != nil {
 			return p, err
 		}
 		p.alerts = alerts
 		alertsReady.Store(alerts)
+		slarun.onCommitted = alerts.Trigger // evaluation follows the rounds
 		if p.console, err = newConsole(cfg, &consoleBackend{alerts: alerts, sla: slarun, eval: eval, db: state}, log); err != nil {
 			return p, err
 		}
@@ -351,11 +372,12 @@ func (p *parts) routes(pprofOn bool) *http.ServeMux {
 	p.adminAPI().Register(mux)
 	p.notifiersAPI().Register(mux)
 	p.records().Register(mux)
-	var active func() []alert.Alert
+	var src alertSource
 	if p.alerts != nil {
-		active = p.alerts.Active
+		src = p.alerts
 	}
-	mux.HandleFunc("GET /api/v1/alerts", serveAlerts(active, p.slarun.builder.Inventory))
+	mux.HandleFunc("GET /api/v1/alerts", serveAlerts(src, p.slarun.builder.Inventory))
+	mux.HandleFunc("GET /api/v1/rules", serveRules(src, p.slarun.builder.Inventory, p.cfg.File, p.cfg.Alerting.EvaluationInterval.Std()))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(p.log.Handler(), slog.LevelError)}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
@@ -450,6 +472,9 @@ func (p *parts) serve(ctx context.Context, o Options, mux *http.ServeMux) error 
 		g.Go(func() error { return storage.ServeBackups(gctx, admin, store, log.With("component", "admin")) })
 	}
 	g.Go(func() error { return p.slarun.run(gctx) })
+	if o.Reload != nil && o.LoadConfig != nil {
+		g.Go(func() error { return p.reloader.run(gctx, o.Reload) })
+	}
 	g.Go(func() error { return p.slarun.runRollups(gctx, store.Queryable(), cfg.Storage.Retention.Std()) })
 	g.Go(func() error {
 		every := o.SelfScrapeInterval
@@ -469,6 +494,9 @@ func (p *parts) serve(ctx context.Context, o Options, mux *http.ServeMux) error 
 	if p.ob != nil {
 		g.Go(func() error { return runOutbox(gctx, p.ob, p.state, log) })
 		g.Go(func() error { return p.alerts.Run(gctx) })
+		if p.ha != nil {
+			g.Go(func() error { return p.ha.run(gctx) })
+		}
 		if p.console != nil {
 			g.Go(func() error { return p.console.Run(gctx) })
 		}

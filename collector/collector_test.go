@@ -29,6 +29,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/pantau-noc/pantau/collector/internal/config"
+	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/notify"
 	"github.com/pantau-noc/pantau/internal/testproc"
 )
@@ -270,16 +271,28 @@ func TestIntegrationMetricsLint(t *testing.T) {
 	if err != nil {
 		t.Fatal("promtool not found: run `make deps` (Debian package prometheus)")
 	}
-	// an inventory with a contract and a device, so the SLA series are linted too
+	// An inventory that sets every optional field (the reference one:
+	// links with a bandwidth, contracts, devices, services, site targets,
+	// coordinates), plus a link of its own, so the SLA series are linted
+	// too: a link's bandwidth once failed promtool (bits are not a base unit).
 	inv := filepath.Join(t.TempDir(), "inventory.yml")
-	os.WriteFile(inv, []byte(`sites: [{id: s1, name: S1, kind: opd}]
-links: [{id: l1, site: s1, icmp: {target: 127.0.0.2}, contract: {target: 99.5, end: 2026-12-31}}]
-devices: [{id: d1, site: s1, warranty_end: 2027-01-31, contract_end: 2027-06-30}]
-`), 0o644)
-	// and a notifier, for the outbox's series
+	invYAML := strings.Replace(string(inventory.ExampleYAML), "\nlinks:\n", `
+  - {id: s1, name: S1, kind: opd, lat: -6.9, lon: 107.6, sla_target: 99.0}
+
+links:
+  - {id: l1, site: s1, bandwidth: 20Mbps, icmp: {target: 127.0.0.2}, contract: {target: 99.5, end: 2026-12-31}}
+`, 1)
+	if invYAML == string(inventory.ExampleYAML) {
+		t.Fatal("the reference inventory has no links: section to extend")
+	}
+	os.WriteFile(inv, []byte(invYAML), 0o644)
+	// and the optional config: a notifier (the outbox's series), a
+	// remote-write engine (its queue's series) and the HA peer
 	tc := startCollector(t, func(c *config.Config) {
 		c.Inventory = inv
 		c.Notifiers = []notify.Config{{Name: "hook", Type: "webhook", URL: "http://127.0.0.1:9/hook"}}
+		c.Storage.RemoteWrite = []config.RemoteWriteConfig{{Name: "vm", EndpointConfig: config.EndpointConfig{URL: "http://127.0.0.1:9/api/v1/write"}}}
+		c.Alerting.HAPeer = "http://127.0.0.1:9"
 	})
 	tok := tc.token("a1")
 	tc.write(tok, fmt.Sprintf("m v=1,s=\"dropped\" %d", time.Now().Unix()))
@@ -307,7 +320,7 @@ devices: [{id: d1, site: s1, warranty_end: 2027-01-31, contract_end: 2027-06-30}
 		`pantau_collector_ingest_batch_ids_evicted_total 0`,
 		`go_gc_gomemlimit_bytes `,
 		`pantau_collector_agent_active_series{agent="a1"} 1`,
-		`pantau_collector_storage_head_series 1`,
+		`pantau_collector_storage_head_series `,
 		`pantau_collector_storage_writable 1`,
 		`pantau_collector_storage_write_failures_total{kind="wal_write"} 0`,
 		`pantau_collector_storage_recoveries_total 0`,
@@ -316,11 +329,23 @@ devices: [{id: d1, site: s1, warranty_end: 2027-01-31, contract_end: 2027-06-30}
 		`pantau_collector_storage_unreadable_samples_estimated_total 0`,
 		`pantau_collector_storage_replay_unknown_series_samples_total{log="wal"} 0`,
 		`pantau_collector_build_info{`,
+		`pantau_collector_remote_read_refused_total{reason="samples"} 0`,
 		`pantau_link_state{district="",link="l1",opd="s1",site="s1",state="nodata"} 1`,
+		`pantau_link_bandwidth_bytes_per_second{district="",link="l1",opd="s1",site="s1"} 2.5e+06`,
+		`pantau_service_state{`,
+		`pantau_service_sla_target_ratio{`,
+		`pantau_site_sla_target_ratio{`,
+		`pantau_site_info{district="",kind="opd",lat="-6.9",lon="107.6",name="S1",opd="s1",site="s1"} 1`,
+		`pantau_remote_write_samples_total{`,
+		`pantau_collector_alerting_ha_peer_ready `,
+		`pantau_collector_alerting_ha_suppressed_notifications_total 0`,
+		`pantau_collector_config_last_reload_successful 1`,
+		`pantau_collector_config_last_reload_success_timestamp_seconds `,
+		`pantau_collector_config_reloads_total{result="failure"} 0`,
 		`pantau_link_contract_expiry_timestamp_seconds{`,
 		`pantau_device_warranty_expiry_timestamp_seconds{`,
 		`pantau_device_contract_expiry_timestamp_seconds{`,
-		`pantau_inventory_links 1`,
+		`pantau_inventory_links 5`,
 		`pantau_notifications_sent_total{notifier="hook",type="webhook"} 0`,
 		`pantau_notification_outbox_entries{notifier="hook"} 0`,
 		`pantau_notification_outbox_oldest_age_seconds{notifier="hook"} 0`,

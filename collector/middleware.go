@@ -96,7 +96,7 @@ var _ http.Flusher = (*trackingWriter)(nil)
 // instead of the query error the closed TSDB would give.
 func whileReopening(next http.Handler, store *storage.Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/v1/") && r.URL.Path != "/api/v1/alerts" && store.Reopening() {
+		if strings.HasPrefix(r.URL.Path, "/api/v1/") && r.URL.Path != "/api/v1/alerts" && r.URL.Path != "/api/v1/rules" && store.Reopening() {
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Retry-After", "5")
 			w.WriteHeader(http.StatusServiceUnavailable)

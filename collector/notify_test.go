@@ -203,8 +203,9 @@ receivers:
 	return base
 }
 
-// End to end through Alertmanager: our alert arrives in its API and its
-// webhook receiver fires with our labels and text.
+// End to end through Alertmanager: our test alert reaches its webhook
+// receiver with our labels and text, then its resolution; and `notify
+// test` leaves no active PantauTest in Alertmanager (it stayed 24 h).
 func TestIntegrationNotifyAlertmanager(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: runs prometheus-alertmanager")
@@ -223,27 +224,48 @@ func TestIntegrationNotifyAlertmanager(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(yml), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// without --hold: resolved right after, nothing stays active
 	code, out, errOut := cli(t, "notify", "test", "--config", cfgPath, "--notifier", "am")
-	if code != 0 || out != "sent a test notification to am (alertmanager)\n" {
+	if code != 0 || out != "sent a test notification to am (alertmanager) and resolved it\n" {
 		t.Fatalf("notify test: %d %q %q", code, out, errOut)
 	}
-	var msg struct {
+	if active := amActive(t, am); len(active) != 0 {
+		t.Fatalf("after notify test, Alertmanager has active alerts %v", active)
+	}
+	// with --hold longer than the route's group_wait (1 s) the receiver
+	// sees it firing, then resolved
+	code, out, errOut = cli(t, "notify", "test", "--config", cfgPath, "--notifier", "am", "--hold", "4s")
+	if code != 0 || out != "sent a test notification to am (alertmanager) and resolved it\n" {
+		t.Fatalf("notify test --hold: %d %q %q", code, out, errOut)
+	}
+	if active := amActive(t, am); len(active) != 0 {
+		t.Fatalf("after notify test --hold, Alertmanager has active alerts %v", active)
+	}
+	type amMsg struct {
 		Receiver string
 		Status   string
 		Alerts   []struct {
 			Status      string
 			Labels      map[string]string
 			Annotations map[string]string
+			StartsAt    time.Time
+			EndsAt      time.Time
 		}
 	}
-	select {
-	case b := <-hooks:
-		if err := json.Unmarshal(b, &msg); err != nil {
-			t.Fatalf("webhook body %s: %v", b, err)
+	next := func() amMsg {
+		t.Helper()
+		var msg amMsg
+		select {
+		case b := <-hooks:
+			if err := json.Unmarshal(b, &msg); err != nil {
+				t.Fatalf("webhook body %s: %v", b, err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatal("alertmanager's webhook did not fire within 60 s")
 		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("alertmanager's webhook did not fire within 60 s")
+		return msg
 	}
+	msg := next()
 	if msg.Receiver != "hook" || msg.Status != "firing" || len(msg.Alerts) != 1 {
 		t.Fatalf("webhook %+v", msg)
 	}
@@ -252,6 +274,34 @@ func TestIntegrationNotifyAlertmanager(t *testing.T) {
 		!strings.HasPrefix(a.Annotations["description"], "Pesan uji dari pantau-collector") {
 		t.Errorf("alert %+v", a)
 	}
+	msg = next()
+	if msg.Status != "resolved" || len(msg.Alerts) != 1 || msg.Alerts[0].Labels["alertname"] != "PantauTest" ||
+		msg.Alerts[0].EndsAt.Sub(msg.Alerts[0].StartsAt) < 3*time.Second {
+		t.Errorf("resolution %+v", msg)
+	}
+}
+
+// amActive returns the labels of the alerts Alertmanager holds active
+// (GET /api/v2/alerts?active=true; resolved ones are not listed).
+func amActive(t *testing.T, am string) []map[string]string {
+	t.Helper()
+	resp, err := http.Get(am + "/api/v2/alerts?active=true&silenced=true&inhibited=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list []struct {
+		Labels map[string]string
+		EndsAt time.Time
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatalf("alertmanager alerts: %v", err)
+	}
+	var out []map[string]string
+	for _, a := range list {
+		out = append(out, a.Labels)
+	}
+	return out
 }
 
 // An inventory link goes down: the running collector's alert engine sends
@@ -294,7 +344,7 @@ alerting:
 		t.Errorf("down message %q", text)
 	}
 	_, js := tc.get("/api/v1/alerts")
-	if !strings.Contains(js, `"rule":"LinkDown"`) || !strings.Contains(js, `"state":"firing"`) {
+	if !strings.Contains(js, `"rule":"LinkDown"`) || !strings.Contains(js, `"state":"firing"`) || !strings.Contains(js, `"alertname":"LinkDown"`) {
 		t.Errorf("/api/v1/alerts: %s", js)
 	}
 	code, out, errOut := cli(t, "alert", "list", "--config", cfgPath)
@@ -421,10 +471,17 @@ alerting:
 	var fp string
 	testproc.WaitFor(t, 30*time.Second, "the alert to fire", func() bool {
 		_, js := tc.get("/api/v1/alerts")
-		var list []struct{ Fingerprint, State string }
+		var list struct {
+			Data struct {
+				Alerts []struct {
+					State  string
+					Pantau struct{ Fingerprint string }
+				}
+			}
+		}
 		json.Unmarshal([]byte(js), &list)
-		if len(list) == 1 && list[0].State == "firing" {
-			fp = list[0].Fingerprint
+		if as := list.Data.Alerts; len(as) == 1 && as[0].State == "firing" {
+			fp = as[0].Pantau.Fingerprint
 			return true
 		}
 		return false
@@ -445,7 +502,7 @@ alerting:
 	if code != 0 || !strings.Contains(out, "site=dinkes") || !strings.Contains(out, "@budi") || !strings.Contains(out, "ganti kabel") {
 		t.Errorf("silence list: %d %q", code, out)
 	}
-	if _, js := tc.get("/api/v1/alerts"); !strings.Contains(js, `"acked":"@budi"`) {
+	if _, js := tc.get("/api/v1/alerts"); !strings.Contains(js, `"acked":"@budi"`) || !strings.Contains(js, `"acknowledged_by":"@budi"`) {
 		t.Errorf("alert not acknowledged: %s", js)
 	}
 	if strings.Contains(tc.logs.String(), token) {

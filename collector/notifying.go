@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,9 +37,19 @@ type notifierHealth interface {
 	NotifierOK(notifier string)
 }
 
+// notifierSet holds the built notifiers by name; a config reload swaps in
+// notifiers built from the new settings (same names and types).
+type notifierSet struct {
+	m atomic.Pointer[map[string]notify.Notifier]
+}
+
+func (s *notifierSet) get(name string) notify.Notifier   { return (*s.m.Load())[name] }
+func (s *notifierSet) set(ns map[string]notify.Notifier) { s.m.Store(&ns) }
+
 // newOutbox wires the notifiers of cfg to a durable outbox in db; nil
 // when no notifier is configured. health() is asked at each outcome.
-func newOutbox(cfg *config.Config, db *statedb.DB, reg prometheus.Registerer, log *slog.Logger, health func() notifierHealth) (*outbox.Outbox, error) {
+// Each send uses the notifier set holds at that moment.
+func newOutbox(cfg *config.Config, set *notifierSet, db *statedb.DB, reg prometheus.Registerer, log *slog.Logger, health func() notifierHealth) (*outbox.Outbox, error) {
 	if len(cfg.Notifiers) == 0 {
 		return nil, nil
 	}
@@ -46,17 +57,19 @@ func newOutbox(cfg *config.Config, db *statedb.DB, reg prometheus.Registerer, lo
 	if err != nil {
 		return nil, err
 	}
+	set.set(ns)
 	var chans []outbox.Channel
 	for _, c := range cfg.Notifiers {
 		n := ns[c.Name]
-		chans = append(chans, outbox.Channel{Name: n.Name(), Type: n.Type(), PerMinute: n.RateLimit(),
+		name := n.Name()
+		chans = append(chans, outbox.Channel{Name: name, Type: n.Type(), PerMinute: n.RateLimit(),
 			Send: func(ctx context.Context, payload []byte) error {
 				var m notify.Message
 				if err := json.Unmarshal(payload, &m); err != nil {
 					// not retryable: the entry itself is bad
-					return &notify.Error{Notifier: n.Name(), Permanent: true, Msg: "stored notification does not decode: " + err.Error()}
+					return &notify.Error{Notifier: name, Permanent: true, Msg: "stored notification does not decode: " + err.Error()}
 				}
-				return n.Send(ctx, &m)
+				return set.get(name).Send(ctx, &m)
 			}})
 	}
 	return outbox.New(outbox.Options{

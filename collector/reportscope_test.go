@@ -97,7 +97,8 @@ func newScopeServer(t *testing.T, alerts []alert.Alert) *scopeServer {
 	}
 	mux := http.NewServeMux()
 	r.register(mux, tdb)
-	mux.HandleFunc("GET /api/v1/alerts", serveAlerts(func() []alert.Alert { return alerts }, r.builder.Inventory))
+	mux.HandleFunc("GET /api/v1/alerts", serveAlerts(fixedAlerts(alerts), r.builder.Inventory))
+	mux.HandleFunc("GET /api/v1/rules", serveRules(fixedAlerts(alerts), r.builder.Inventory, "collector.yml", 15*time.Second))
 	s.bare = recoverPanics(mux, r.log)
 	v, err := statedb.NewAuthenticator(ctx, db, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -253,14 +254,17 @@ func TestReportAPIScope(t *testing.T) {
 // link or service in the inventory), and an alert of no OPD only for
 // unscoped callers.
 func TestAlertsAPIScope(t *testing.T) {
+	f := func(fp, kind string, l map[string]string) alert.Alert {
+		return alert.Alert{Fingerprint: fp, Kind: kind, Rule: kind, Severity: "critical", State: alert.StateFiring, Labels: l}
+	}
 	alerts := []alert.Alert{
-		{Fingerprint: "a1", Kind: alert.KindLinkDown, Labels: map[string]string{"opd": "dinkes", "site": "dinkes", "link": "dinkes-wan"}},
-		{Fingerprint: "a2", Kind: alert.KindLinkDown, Labels: map[string]string{"link": "pkm-wan"}},
-		{Fingerprint: "a3", Kind: alert.KindAgentSilent, Labels: map[string]string{"agent": "agent-dishub", "site": "dishub"}},
-		{Fingerprint: "a4", Kind: alert.KindServiceDown, Labels: map[string]string{"service": "sipd", "site": "dishub", "opd": "bappeda"}},
-		{Fingerprint: "a5", Kind: alert.KindAgentSilent, Labels: map[string]string{"agent": "agent-9"}},
-		{Fingerprint: "a6", Kind: alert.KindLinkDown, Labels: map[string]string{"link": "gone-wan", "target": "127.0.0.9"}},
-		{Fingerprint: "a7", Kind: alert.KindServiceDown, Labels: map[string]string{"service": "sipd"}},
+		f("a1", alert.KindLinkDown, map[string]string{"opd": "dinkes", "site": "dinkes", "link": "dinkes-wan"}),
+		f("a2", alert.KindLinkDown, map[string]string{"link": "pkm-wan"}),
+		f("a3", alert.KindAgentSilent, map[string]string{"agent": "agent-dishub", "site": "dishub"}),
+		f("a4", alert.KindServiceDown, map[string]string{"service": "sipd", "site": "dishub", "opd": "bappeda"}),
+		f("a5", alert.KindAgentSilent, map[string]string{"agent": "agent-9"}),
+		f("a6", alert.KindLinkDown, map[string]string{"link": "gone-wan", "target": "127.0.0.9"}),
+		f("a7", alert.KindServiceDown, map[string]string{"service": "sipd"}),
 	}
 	s := newScopeServer(t, alerts)
 	for who, want := range map[string][]string{
@@ -271,29 +275,73 @@ func TestAlertsAPIScope(t *testing.T) {
 		"bare":    {"a1", "a2", "a3", "a4", "a5", "a6", "a7"},
 	} {
 		code, body := s.get(who, "/api/v1/alerts")
-		var got []alert.Alert
-		if err := json.Unmarshal(body, &got); err != nil || code != 200 {
+		var got struct {
+			Status string
+			Data   struct{ Alerts []promAlert }
+		}
+		if err := json.Unmarshal(body, &got); err != nil || code != 200 || got.Status != "success" {
 			t.Fatalf("%s: %d %s", who, code, body)
 		}
 		var fps []string
-		for _, a := range got {
-			fps = append(fps, a.Fingerprint)
-			if who == "dinkes" && a.Fingerprint == "a2" && !(len(a.Labels) == 1 && a.Labels["link"] == "pkm-wan") {
-				t.Errorf("a2's labels changed: %v", a.Labels)
+		for _, a := range got.Data.Alerts {
+			fps = append(fps, a.Pantau.Fingerprint)
+			if who == "dinkes" && a.Pantau.Fingerprint == "a2" && !(len(a.Pantau.Labels) == 1 && a.Pantau.Labels["link"] == "pkm-wan") {
+				t.Errorf("a2's labels changed: %v", a.Pantau.Labels)
 			}
 		}
 		if !slices.Equal(fps, want) {
 			t.Errorf("%s: alerts %q, want %q", who, fps, want)
 		}
+		// the rules' alerts are scoped alike
+		code, body = s.get(who, "/api/v1/rules")
+		var rules struct {
+			Data struct {
+				Groups []struct {
+					Rules []struct {
+						Name, State string
+						Alerts      []promAlert
+					}
+				}
+			}
+		}
+		if err := json.Unmarshal(body, &rules); err != nil || code != 200 || len(rules.Data.Groups) != 1 {
+			t.Fatalf("%s rules: %d %s", who, code, body)
+		}
+		fps = nil
+		for _, r := range rules.Data.Groups[0].Rules {
+			for _, a := range r.Alerts {
+				fps = append(fps, a.Pantau.Fingerprint)
+			}
+			if (len(r.Alerts) > 0) != (r.State == "firing") {
+				t.Errorf("%s: rule %s is %s with %d alerts", who, r.Name, r.State, len(r.Alerts))
+			}
+		}
+		slices.Sort(fps)
+		if !slices.Equal(fps, want) {
+			t.Errorf("%s: rules' alerts %q, want %q", who, fps, want)
+		}
 	}
 	// a scoped viewer with no alert of its OPDs gets [], not null
 	s = newScopeServer(t, alerts[4:6])
-	if code, body := s.get("dinkes", "/api/v1/alerts"); code != 200 || strings.TrimSpace(string(body)) != "[]" {
+	if code, body := s.get("dinkes", "/api/v1/alerts"); code != 200 || strings.TrimSpace(string(body)) != `{"data":{"alerts":[]},"status":"success"}` {
 		t.Errorf("dinkes, no alert of its own: %d %s", code, body)
 	}
 	if code, _ := s.get("", "/api/v1/alerts"); code != http.StatusUnauthorized {
 		t.Errorf("alerts without a credential: %d", code)
 	}
+}
+
+// fixedAlerts is an alert engine with fixed alerts, one rule per kind.
+type fixedAlerts []alert.Alert
+
+func (f fixedAlerts) Active() []alert.Alert                     { return f }
+func (f fixedAlerts) Annotations(alert.Alert) map[string]string { return map[string]string{} }
+func (f fixedAlerts) Rules() []alert.RuleStatus {
+	var out []alert.RuleStatus
+	for _, k := range []string{alert.KindLinkDown, alert.KindServiceDown, alert.KindAgentSilent} {
+		out = append(out, alert.RuleStatus{Rule: &alert.Rule{Name: k, Kind: k, Severity: "critical"}})
+	}
+	return out
 }
 
 // FuzzReportScope: whatever the parameters and the credential's OPDs,

@@ -73,7 +73,7 @@ func TestIntegrationServicesFromIngest(t *testing.T) {
 		`pantau_service_state{opd="dinkes",service="portal",site="dinkes",state="down"} 0`,
 		"pantau_inventory_services 1",
 		`pantau_service_sla_target_ratio{opd="dinkes",service="portal",site="dinkes"} 0.99`,
-		`pantau_link_bandwidth_bits_per_second{district="",link="dinkes-wan",opd="dinkes",site="dinkes"} 2e+07`,
+		`pantau_link_bandwidth_bytes_per_second{district="",link="dinkes-wan",opd="dinkes",site="dinkes"} 2.5e+06`,
 		`pantau_link_sla_target_ratio{district="",link="dinkes-wan",opd="dinkes",site="dinkes"} 0.995`,
 		`pantau_site_info{district="",kind="opd",lat="",lon="",name="Dinas Kesehatan",opd="dinkes",site="dinkes"} 1`,
 	} {

@@ -7,6 +7,7 @@ import (
 
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/prometheus/prometheus/storage"
@@ -30,10 +31,17 @@ type slaRuntime struct {
 	minutes *statedb.Minutes
 	builder *sla.Builder
 	log     *slog.Logger
+	// invMu guards invFile (cfg.Inventory at start; a reload may change
+	// it) and invStat.
+	invMu   sync.Mutex
+	invFile string
 	invStat os.FileInfo
 	// onReload runs after a new inventory is in force (the daemon forgets
 	// its cached series, so new samples carry the new inventory labels).
 	onReload func()
+	// onCommitted runs after a commit's marks are the current state (the
+	// alert engine evaluates link_down and service_down on them).
+	onCommitted func()
 }
 
 // How often the collector marks its own minute, and checks the inventory
@@ -44,7 +52,7 @@ const (
 )
 
 func newSLARuntime(ctx context.Context, cfg *config.Config, state *statedb.DB, log *slog.Logger) (*slaRuntime, error) {
-	r := &slaRuntime{cfg: cfg, state: state, minutes: state.Minutes(), log: log}
+	r := &slaRuntime{cfg: cfg, state: state, minutes: state.Minutes(), log: log, invFile: cfg.Inventory}
 	var inv *inventory.Inventory
 	if cfg.Inventory != "" {
 		var err error
@@ -87,6 +95,9 @@ func (r *slaRuntime) onSync(ctx context.Context, items []any) ([]statedb.BatchKe
 			return nil, fmt.Errorf("store %d SLA minute marks: %w", len(marks), err)
 		}
 		r.builder.Committed(marks)
+		if r.onCommitted != nil {
+			r.onCommitted()
+		}
 	}
 	return keys, nil
 }
@@ -121,29 +132,70 @@ func (r *slaRuntime) run(ctx context.Context) error {
 // changed. A file that fails validation is logged with its errors and the
 // previous inventory stays in force.
 func (r *slaRuntime) reloadInventory() {
-	if r.cfg.Inventory == "" {
+	r.invMu.Lock()
+	defer r.invMu.Unlock()
+	file := r.invFile
+	if file == "" {
 		return
 	}
-	fi, err := os.Stat(r.cfg.Inventory)
+	fi, err := os.Stat(file)
 	if err != nil {
-		r.log.Warn("inventory file unreadable; keeping the loaded one", "file", r.cfg.Inventory, "err", err)
+		r.log.Warn("inventory file unreadable; keeping the loaded one", "file", file, "err", err)
 		return
 	}
 	if r.invStat != nil && fi.ModTime().Equal(r.invStat.ModTime()) && fi.Size() == r.invStat.Size() {
 		return
 	}
 	r.invStat = fi
-	inv, err := inventory.Load(r.cfg.Inventory)
+	inv, err := inventory.Load(file)
 	if err != nil {
 		var errs []string
 		for _, e := range unjoin(err) {
 			errs = append(errs, e.Error())
 		}
-		r.log.Error("inventory reload rejected; keeping the loaded one", "file", r.cfg.Inventory, "errors", errs)
+		r.log.Error("inventory reload rejected; keeping the loaded one", "file", file, "errors", errs)
 		return
 	}
 	r.setInventory(inv)
-	r.log.Info("inventory reloaded", "file", r.cfg.Inventory, "sites", len(inv.Sites), "links", len(inv.Links), "devices", len(inv.Devices), "services", len(inv.Services))
+	r.log.Info("inventory reloaded", "file", file, "sites", len(inv.Sites), "links", len(inv.Links), "devices", len(inv.Devices), "services", len(inv.Services))
+}
+
+// inventoryFile is the inventory file in force ("" none).
+func (r *slaRuntime) inventoryFile() string {
+	r.invMu.Lock()
+	defer r.invMu.Unlock()
+	return r.invFile
+}
+
+// loadInventoryFile loads and validates file for a config reload that
+// names another inventory (nil for ""), without putting it in force.
+func loadInventoryFile(file string) (*inventory.Inventory, os.FileInfo, error) {
+	if file == "" {
+		return nil, nil, nil
+	}
+	fi, err := os.Stat(file)
+	if err != nil {
+		return nil, nil, fmt.Errorf("inventory: %w", err)
+	}
+	inv, err := inventory.Load(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	return inv, fi, nil
+}
+
+// useInventoryFile puts a reloaded config's inventory file, loaded by
+// loadInventoryFile, in force.
+func (r *slaRuntime) useInventoryFile(file string, inv *inventory.Inventory, fi os.FileInfo) {
+	r.invMu.Lock()
+	defer r.invMu.Unlock()
+	r.invFile, r.invStat = file, fi
+	r.setInventory(inv)
+	if inv == nil {
+		r.log.Info("inventory unloaded: the config names none")
+		return
+	}
+	r.log.Info("inventory loaded", "file", file, "sites", len(inv.Sites), "links", len(inv.Links), "devices", len(inv.Devices), "services", len(inv.Services))
 }
 
 // setInventory puts inv in force (the file check, and PUT
@@ -237,19 +289,52 @@ func (r *slaRuntime) explainOutages(ctx context.Context, siteID string, from, to
 // outage from its first failed round to the first good round after it).
 func (r *slaRuntime) explainLinkOutages(ctx context.Context, linkID string, from, to time.Time) ([]alert.Outage, error) {
 	inv := r.builder.Inventory()
-	if inv == nil || inv.Link(linkID) == nil || inv.Site(inv.Link(linkID).Site) == nil {
+	if inv == nil || inv.Link(linkID) == nil {
 		return nil, nil
 	}
 	l := inv.Link(linkID)
-	comp, err := r.computation(ctx, inv, inv.Site(l.Site), from, to)
+	return r.measured(ctx, inv, l.Site, from, to, func(c *sla.Computation) ([]sla.Outage, error) {
+		res, err := c.Link(ctx, l)
+		if err != nil {
+			return nil, fmt.Errorf("outages of link %s: %w", linkID, err)
+		}
+		return res.Outages, nil
+	})
+}
+
+// explainServiceOutages is explainLinkOutages for a service (a resolved
+// service_down message: from its first failed check to the first good
+// one after it).
+func (r *slaRuntime) explainServiceOutages(ctx context.Context, id string, from, to time.Time) ([]alert.Outage, error) {
+	inv := r.builder.Inventory()
+	if inv == nil || inv.Service(id) == nil {
+		return nil, nil
+	}
+	sv := inv.Service(id)
+	return r.measured(ctx, inv, sv.Site, from, to, func(c *sla.Computation) ([]sla.Outage, error) {
+		res, err := c.Service(ctx, sv)
+		if err != nil {
+			return nil, fmt.Errorf("outages of service %s: %w", id, err)
+		}
+		return res.Outages, nil
+	})
+}
+
+// measured runs outages on the SLA computation of site's days that hold
+// [from, to] and keeps those that overlap it.
+func (r *slaRuntime) measured(ctx context.Context, inv *inventory.Inventory, site string, from, to time.Time, outages func(*sla.Computation) ([]sla.Outage, error)) ([]alert.Outage, error) {
+	if inv.Site(site) == nil {
+		return nil, nil
+	}
+	comp, err := r.computation(ctx, inv, inv.Site(site), from, to)
 	if err != nil {
 		return nil, err
 	}
-	res, err := comp.Link(ctx, l)
+	os, err := outages(comp)
 	if err != nil {
-		return nil, fmt.Errorf("outages of link %s: %w", linkID, err)
+		return nil, err
 	}
-	return overlapping(res.Outages, from, to), nil
+	return overlapping(os, from, to), nil
 }
 
 // computation is an SLA computation of the site's local days that hold

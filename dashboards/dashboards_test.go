@@ -278,8 +278,8 @@ func TestProvisioning(t *testing.T) {
 	}
 	readYAML(t, "../deploy/grafana/provisioning/dashboards/pantau.yaml", &pr)
 	if pr.APIVersion != 1 || len(pr.Providers) != 1 || pr.Providers[0].Type != "file" ||
-		pr.Providers[0].Options.Path != "/var/lib/grafana/dashboards/pantau" {
-		t.Errorf("dashboard provider: %+v; want one file provider reading /var/lib/grafana/dashboards/pantau", pr)
+		pr.Providers[0].Options.Path != "/usr/share/pantau/grafana/dashboards" {
+		t.Errorf("dashboard provider: %+v; want one file provider reading /usr/share/pantau/grafana/dashboards (where the collector package installs them)", pr)
 	}
 }
 

@@ -447,9 +447,10 @@ func peakRate(fn string) string {
 	return fmt.Sprintf("max by (link, site) (\n    label_replace(%s, \"dir\", \"in\", \"__name__\", \".*\")\n  or\n    label_replace(%s, \"dir\", \"out\", \"__name__\", \".*\")\n)", rx, tx)
 }
 
-// perBandwidth divides a (link, site) vector by the contracted bandwidth.
+// perBandwidth divides a (link, site) vector of bits per second by the
+// contracted bandwidth (a series in bytes per second, the base unit).
 func perBandwidth(expr string) string {
-	return fmt.Sprintf("%s\n/ on (link, site)\nmax by (link, site) (%s)", expr, sel("pantau_link_bandwidth_bits_per_second", fLink))
+	return fmt.Sprintf("%s\n/ on (link, site)\n(8 * max by (link, site) (%s))", expr, sel("pantau_link_bandwidth_bytes_per_second", fLink))
 }
 
 // noOPD names the group of links or sites that belong to no OPD.

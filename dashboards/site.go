@@ -76,7 +76,7 @@ func siteBoard() *board {
 		targets: []target{
 			ts(rate("pantau_snmp_if_receive_bits_per_second"), "masuk"),
 			ts(rate("pantau_snmp_if_transmit_bits_per_second"), "keluar"),
-			ts(rate("pantau_link_bandwidth_bits_per_second"), "bandwidth kontrak"),
+			ts(rate("pantau_link_bandwidth_bytes_per_second")+" * 8", "bandwidth kontrak"),
 		},
 		overrides: []any{
 			override("bandwidth kontrak", "custom.lineStyle", dashed, "custom.fillOpacity", 0, "custom.lineWidth", 2, "color", fixedColor("red")),

@@ -173,7 +173,7 @@ func slaBoard() *board {
 			tbl("1 - (\n" + perBandwidth(peakRate("quantile_over_time(0.95, %s[$__range])")) + "\n)"),
 			tbl(p95("pantau_snmp_if_receive_bits_per_second")),
 			tbl(p95("pantau_snmp_if_transmit_bits_per_second")),
-			tbl("max by (link, site) (" + sel("pantau_link_bandwidth_bits_per_second", fLink) + ")"),
+			tbl("max by (link, site) (" + sel("pantau_link_bandwidth_bytes_per_second", fLink) + ") * 8"),
 		},
 		transformations: tableTransforms([]string{"Ruang kapasitas", "P95 masuk", "P95 keluar", "Bandwidth kontrak"}, labels("link", "site")),
 		options:         tableOptions("Ruang kapasitas", false),

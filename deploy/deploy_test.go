@@ -277,7 +277,7 @@ func TestUnitsAgreeWithConfigsAndPackages(t *testing.T) {
 		reload               bool
 	}{
 		{"pantau-agent", "agent.state_dir", "pantau-agent", true},
-		{"pantau-collector", "data_dir", "pantau-collector", false},
+		{"pantau-collector", "data_dir", "pantau-collector", true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			u := parseUnit(t, filepath.Join(repoRoot, "deploy/systemd", c.name+".service"))
@@ -315,7 +315,7 @@ func TestUnitsAgreeWithConfigsAndPackages(t *testing.T) {
 			}
 			configPath := start[len(start)-1]
 			if reload := s("ExecReload"); c.reload != (reload != "") {
-				t.Errorf("ExecReload=%q (the agent reloads on SIGHUP, the collector cannot reload)", reload)
+				t.Errorf("ExecReload=%q (both the agent and the collector reload on SIGHUP)", reload)
 			} else if c.reload && !strings.Contains(reload, "-HUP $MAINPID") {
 				t.Errorf("ExecReload=%s does not send SIGHUP to $MAINPID", reload)
 			}

@@ -157,6 +157,61 @@ func mustBeAbsent(t *testing.T, name string, paths ...string) {
 	}
 }
 
+// leftoverRoots are where a package or its scripts could leave something.
+var leftoverRoots = []string{"/etc", "/usr", "/var", "/opt", "/run"}
+
+// pantauPaths lists the paths under leftoverRoots whose name mentions
+// pantau, and those owned by uid or gid (-1: none), to compare before the
+// install with after the purge.
+func pantauPaths(t *testing.T, uid, gid int64) (named, owned map[string]bool) {
+	t.Helper()
+	named, owned = map[string]bool{}, map[string]bool{}
+	for _, root := range leftoverRoots {
+		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err != nil {
+				if d != nil && d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if p == workDir || p == "/var/tmp" || p == "/proc" {
+				return filepath.SkipDir
+			}
+			if strings.Contains(filepath.Base(p), "pantau") {
+				named[p] = true
+			}
+			if uid >= 0 || gid >= 0 {
+				if fi, err := d.Info(); err == nil {
+					if st, ok := fi.Sys().(*syscall.Stat_t); ok && (int64(st.Uid) == uid || int64(st.Gid) == gid) {
+						owned[p] = true
+					}
+				}
+			}
+			return nil
+		})
+	}
+	return named, owned
+}
+
+// checkNothingLeft fails for every path that mentions pantau and was not
+// there before the install (but those in kept), for every path still
+// owned by the package's deleted user or group, and for the account.
+func checkNothingLeft(t *testing.T, name string, before map[string]bool, uid, gid int64, kept ...string) {
+	t.Helper()
+	named, owned := pantauPaths(t, uid, gid)
+	for p := range named {
+		if !before[p] && !contains(kept, p) {
+			t.Errorf("the purge left %s", p)
+		}
+	}
+	for p := range owned {
+		t.Errorf("the purge left %s owned by the deleted user %d or group %d", p, uid, gid)
+	}
+	if getent(t, "passwd", name).exists || getent(t, "group", name).exists {
+		t.Errorf("the purge left the user or group %s", name)
+	}
+}
+
 // removeAccount deletes a user and its group if they are still there.
 func removeAccount(name string) {
 	if exec.Command("getent", "passwd", name).Run() == nil {
@@ -194,8 +249,13 @@ func agentRoundTrip(t *testing.T, files map[string]string) {
 		token    = "/etc/pantau/agent.token"
 		stateDir = "/var/lib/pantau-agent"
 		sysctl   = "/etc/sysctl.d/60-pantau-agent.conf"
+		// the community file agent.yml's example names, and a file of the
+		// operator's the agent's group may read
+		community = "/etc/pantau/snmp-community"
+		extra     = "/etc/pantau/pantau-agent-extra.conf"
 	)
-	mustBeAbsent(t, name, config, token, stateDir, sysctl, "/usr/bin/pantau-agent", "/usr/lib/pantau")
+	mustBeAbsent(t, name, config, token, stateDir, sysctl, community, extra, "/usr/bin/pantau-agent", "/usr/lib/pantau")
+	before, _ := pantauPaths(t, -1, -1)
 	etcExisted := exists("/etc/pantau")
 	orig := readPingRange(t)
 	// Whether this machine lets us set the range (not in every container).
@@ -206,6 +266,8 @@ func agentRoundTrip(t *testing.T, files map[string]string) {
 		}
 		removeAccount(name)
 		os.Remove(token)
+		os.Remove(community)
+		os.Remove(extra)
 		os.Remove(sysctl)
 		os.RemoveAll(stateDir)
 		if !etcExisted {
@@ -301,8 +363,15 @@ func agentRoundTrip(t *testing.T, files map[string]string) {
 		t.Logf("net.ipv4.ping_group_range cannot be set here: the unprivileged ping is not tried")
 	}
 
-	// The token, written carelessly (root-only); check-config passes as root.
-	if err := os.WriteFile(token, []byte("pt_deploy_test_token\n"), 0o600); err != nil {
+	// The token and the SNMP community, written carelessly (root-only);
+	// check-config passes as root. And a file of the operator's that the
+	// agent's group reads.
+	for _, f := range []string{token, community, extra} {
+		if err := os.WriteFile(f, []byte("pt_deploy_test_secret\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chown(extra, 0, int(gid)); err != nil {
 		t.Fatal(err)
 	}
 	out = run(t, "", nil, "/usr/bin/pantau-agent", "check-config", "--config", config, "--skip-plugins")
@@ -341,6 +410,7 @@ func agentRoundTrip(t *testing.T, files map[string]string) {
 		}
 		ownedBy(t, config, 0, gid, 0o640)
 		ownedBy(t, token, 0, gid, 0o640)
+		ownedBy(t, community, 0, gid, 0o640)
 		if u := getent(t, "passwd", name); u.id != user.id || u.gid != gid {
 			t.Errorf("the upgrade changed the user: %+v, was %+v", u, user)
 		}
@@ -370,19 +440,25 @@ func agentRoundTrip(t *testing.T, files map[string]string) {
 		})
 	}
 
-	// Purge: everything goes, the range comes back.
+	// Purge: everything goes, the range comes back; the operator's file
+	// stays, given to root (not left owned by a deleted group).
 	out = run(t, "", nil, "dpkg", "--purge", name)
 	if st := dpkgStatus(name); st != "not-installed" {
 		t.Errorf("status %s after dpkg --purge:\n%s", st, out)
 	}
-	for _, p := range []string{config, token, sysctl, stateDir, "/usr/bin/pantau-agent", "/usr/lib/pantau",
+	ownedBy(t, extra, 0, 0, 0o600)
+	if !strings.Contains(out, "kept "+extra+", now owned by root") {
+		t.Errorf("the purge does not name the operator's file it kept:\n%s", out)
+	}
+	checkNothingLeft(t, name, before, user.id, gid, extra, "/etc/pantau")
+	for _, p := range []string{config, token, community, sysctl, stateDir, "/usr/bin/pantau-agent", "/usr/lib/pantau",
 		"/usr/share/pantau-agent", "/usr/share/doc/pantau-agent", "/usr/lib/systemd/system/pantau-agent.service"} {
 		if exists(p) {
 			t.Errorf("%s is still there after the purge", p)
 		}
 	}
-	if !etcExisted && exists("/etc/pantau") {
-		t.Error("/etc/pantau is still there after the purge")
+	if ents, _ := os.ReadDir("/etc/pantau"); !etcExisted && (len(ents) != 1 || ents[0].Name() != filepath.Base(extra)) {
+		t.Errorf("/etc/pantau holds %v after the purge, want only the operator's %s", ents, extra)
 	}
 	if getent(t, "passwd", name).exists || getent(t, "group", name).exists {
 		t.Error("the purge left the user or group")
@@ -400,13 +476,17 @@ func collectorRoundTrip(t *testing.T, files map[string]string) {
 		config  = "/etc/pantau/collector.yml"
 		dataDir = "/var/lib/pantau-collector"
 	)
-	mustBeAbsent(t, name, config, dataDir, "/usr/bin/pantau-collector")
+	// an inventory the collector's user may rewrite (PUT /api/v1/inventory)
+	const inventory = "/etc/pantau/pantau-collector-inventory.yml"
+	mustBeAbsent(t, name, config, dataDir, inventory, "/usr/bin/pantau-collector", grafanaShare)
+	before, _ := pantauPaths(t, -1, -1)
 	etcExisted := exists("/etc/pantau")
 	t.Cleanup(func() {
 		if dpkgStatus(name) != "not-installed" {
 			exec.Command("dpkg", "--purge", name).Run()
 		}
-		os.RemoveAll(dataDir) // kept by the purge on purpose
+		os.RemoveAll(dataDir)
+		os.Remove(inventory)
 		removeAccount(name)
 		if !etcExisted {
 			os.Remove("/etc/pantau")
@@ -423,6 +503,14 @@ func collectorRoundTrip(t *testing.T, files map[string]string) {
 	}
 	checkInstalled(t, name, group.id)
 	ownedBy(t, dataDir, user.id, group.id, 0o750)
+	// Grafana's files, where docs/install.md and deploy/grafana/README.md
+	// say they are; the provider reads the dashboards where they are.
+	for _, p := range []string{"dashboards/pantau-noc.json", "provisioning/dashboards/pantau.yaml", "provisioning/datasources/pantau.yaml"} {
+		ownedBy(t, filepath.Join(grafanaShare, p), 0, 0, 0o644)
+	}
+	if prov := readFile(t, grafanaShare+"/provisioning/dashboards/pantau.yaml"); !strings.Contains(prov, "path: "+grafanaShare+"/dashboards\n") {
+		t.Errorf("the packaged dashboards provider does not read %s/dashboards:\n%s", grafanaShare, prov)
+	}
 
 	// The commands docs/install.md gives, as the service user.
 	out = run(t, "", nil, "runuser", "-u", name, "--", "pantau-collector", "check-config", "--config", config)
@@ -443,16 +531,32 @@ func collectorRoundTrip(t *testing.T, files map[string]string) {
 		t.Errorf("%s is not what `pantau-collector inventory example` prints", doc)
 	}
 
-	out = run(t, "", nil, "dpkg", "--purge", name)
-	if !strings.Contains(out, "kept /var/lib/pantau-collector") {
-		t.Errorf("the purge does not say it kept the data:\n%s", out)
+	if err := os.WriteFile(inventory, []byte("sites: []\n"), 0o640); err != nil {
+		t.Fatal(err)
 	}
-	for _, p := range []string{config, "/usr/bin/pantau-collector", "/usr/lib/systemd/system/pantau-collector.service"} {
+	if err := os.Chown(inventory, int(user.id), int(group.id)); err != nil {
+		t.Fatal(err)
+	}
+
+	// Remove keeps the data and the user; purge deletes everything the
+	// package made, and says so; the operator's inventory stays, given to
+	// root.
+	run(t, "", nil, "dpkg", "--remove", name)
+	if !exists(filepath.Join(dataDir, "state.db")) || !getent(t, "passwd", name).exists {
+		t.Error("dpkg --remove deleted the collector's data or user")
+	}
+	out = run(t, "", nil, "dpkg", "--purge", name)
+	if !strings.Contains(out, "deleted /var/lib/pantau-collector") {
+		t.Errorf("the purge does not say it deleted the data:\n%s", out)
+	}
+	for _, p := range []string{config, dataDir, grafanaShare, "/usr/share/pantau", "/usr/bin/pantau-collector", "/usr/lib/systemd/system/pantau-collector.service"} {
 		if exists(p) {
 			t.Errorf("%s is still there after the purge", p)
 		}
 	}
-	if !exists(filepath.Join(dataDir, "state.db")) || !getent(t, "passwd", name).exists {
-		t.Error("the purge deleted the collector's data or user")
+	ownedBy(t, inventory, 0, 0, 0o640)
+	if !strings.Contains(out, "kept "+inventory+", now owned by root") {
+		t.Errorf("the purge does not name the operator's file it kept:\n%s", out)
 	}
+	checkNothingLeft(t, name, before, user.id, group.id, inventory, "/etc/pantau")
 }

@@ -141,7 +141,7 @@ func packageContents(name, platform string) map[string]wantFile {
 		}
 		return m
 	case "pantau-collector":
-		return map[string]wantFile{
+		m := map[string]wantFile{
 			"/usr/bin/pantau-collector":                               {0o755, filepath.Join(dist, "pantau-collector-"+platform)},
 			"/usr/lib/systemd/system/pantau-collector.service":        {0o644, r("deploy/systemd/pantau-collector.service")},
 			"/usr/lib/systemd/system/pantau-collector-backup.service": {0o644, r("deploy/systemd/pantau-collector-backup.service")},
@@ -149,7 +149,19 @@ func packageContents(name, platform string) map[string]wantFile {
 			"/usr/share/doc/pantau-collector/inventory.example.yml":   {0o644, r("collector/internal/inventory/example.yml")},
 			"/usr/share/doc/pantau-collector/copyright":               {0o644, r("LICENSE")},
 			"/etc/pantau/collector.yml":                               {0o640, r("deploy/nfpm/etc/pantau/collector.yml")},
+			// Grafana: the provisioning files and every dashboard.
+			grafanaShare + "/provisioning/datasources/pantau.yaml": {0o644, r("deploy/grafana/provisioning/datasources/pantau.yaml")},
+			grafanaShare + "/provisioning/dashboards/pantau.yaml":  {0o644, r("deploy/grafana/provisioning/dashboards/pantau.yaml")},
+			grafanaShare + "/README.md":                            {0o644, r("deploy/grafana/README.md")},
 		}
+		dashboards, _ := filepath.Glob(r("dashboards/*.json"))
+		if len(dashboards) == 0 {
+			panic("no dashboards/*.json")
+		}
+		for _, d := range dashboards {
+			m[grafanaShare+"/dashboards/"+filepath.Base(d)] = wantFile{0o644, d}
+		}
+		return m
 	}
 	panic(name)
 }
@@ -162,6 +174,10 @@ const (
 	wantVendor     = "Pantau"
 	wantHomepage   = "https://github.com/pantau-noc/pantau"
 )
+
+// grafanaShare is where the collector package installs the dashboards and
+// the Grafana provisioning files (deploy/grafana/README.md).
+const grafanaShare = "/usr/share/pantau/grafana"
 
 var configFiles = map[string]string{"pantau-agent": "/etc/pantau/agent.yml", "pantau-collector": "/etc/pantau/collector.yml"}
 
@@ -362,8 +378,9 @@ func checkRPM(t *testing.T, file string, s pkgSpec, wantArch string) *rpmPackage
 }
 
 var ownDirs = map[string][]string{
-	"pantau-agent":     {"/etc/pantau", "/usr/lib/pantau", "/usr/lib/pantau/plugins", "/usr/share/doc/pantau-agent", "/usr/share/pantau-agent"},
-	"pantau-collector": {"/etc/pantau", "/usr/share/doc/pantau-collector"},
+	"pantau-agent": {"/etc/pantau", "/usr/lib/pantau", "/usr/lib/pantau/plugins", "/usr/share/doc/pantau-agent", "/usr/share/pantau-agent"},
+	"pantau-collector": {"/etc/pantau", "/usr/share/doc/pantau-collector", "/usr/share/pantau", grafanaShare,
+		grafanaShare + "/dashboards", grafanaShare + "/provisioning", grafanaShare + "/provisioning/dashboards", grafanaShare + "/provisioning/datasources"},
 }
 
 // The .deb and .rpm files hold what they should, with the configs as

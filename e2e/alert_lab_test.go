@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,15 +42,7 @@ func TestIntegrationLabTopologyAlert(t *testing.T) {
 	// the sink listens inside the NOC namespace
 	var mu sync.Mutex
 	var got []map[string]any
-	var ln net.Listener
-	if err := lab.InNamespace(noc, func() error {
-		var err error
-		ln, err = net.Listen("tcp", "10.250.1.1:9811")
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	sink := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	serveIn(t, noc, "10.250.1.1:9811", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		var m map[string]any
 		if err := json.Unmarshal(b, &m); err != nil {
@@ -63,10 +53,6 @@ func TestIntegrationLabTopologyAlert(t *testing.T) {
 		mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
 	}))
-	sink.Listener.Close()
-	sink.Listener = ln
-	sink.Start()
-	defer sink.Close()
 	messages := func() []map[string]any {
 		mu.Lock()
 		defer mu.Unlock()
@@ -162,7 +148,7 @@ icmp:
 	}
 }
 
-// labAlert is an alert as /api/v1/alerts shows it.
+// labAlert is an alert as /api/v1/alerts shows it (Pantau's record).
 type labAlert struct {
 	Rule       string            `json:"rule"`
 	State      string            `json:"state"`
@@ -179,13 +165,18 @@ func linkAlerts(t *testing.T, c *http.Client, base string) []labAlert {
 		t.Fatalf("alerts: %v", err)
 	}
 	defer resp.Body.Close()
-	var all, out []labAlert
+	var all struct {
+		Data struct {
+			Alerts []struct{ Pantau labAlert }
+		}
+	}
 	if err := json.NewDecoder(resp.Body).Decode(&all); err != nil {
 		t.Fatalf("alerts: %v", err)
 	}
-	for _, a := range all {
-		if a.Rule == "LinkDown" {
-			out = append(out, a)
+	var out []labAlert
+	for _, a := range all.Data.Alerts {
+		if a.Pantau.Rule == "LinkDown" {
+			out = append(out, a.Pantau)
 		}
 	}
 	return out

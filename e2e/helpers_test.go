@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os/exec"
 	"sort"
@@ -129,4 +131,23 @@ func metrics(t *testing.T, c *http.Client, base string) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// serveIn serves h on addr inside the namespace ns (a notification sink
+// the collector in the lab reaches) until the test ends.
+func serveIn(t *testing.T, ns, addr string, h http.Handler) {
+	t.Helper()
+	var ln net.Listener
+	if err := lab.InNamespace(ns, func() error {
+		var err error
+		ln, err = net.Listen("tcp", addr)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(h)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
 }

@@ -46,6 +46,13 @@ type Engine struct {
 // Debian package (`make deps` installs it).
 func Start(t testing.TB, kind string, extra ...string) *Engine {
 	t.Helper()
+	return StartConfig(t, kind, "global: {}\nstorage:\n  tsdb:\n    out_of_order_time_window: 30d\n", extra...)
+}
+
+// StartConfig is Start with prometheus.yml given (prometheus only; the
+// test's scrape jobs, remote_read and so on).
+func StartConfig(t testing.TB, kind, prometheusYML string, extra ...string) *Engine {
+	t.Helper()
 	bin, err := exec.LookPath(kind)
 	if err != nil {
 		t.Fatalf("%s not found: run `make deps` (Debian package %s)", kind, kind)
@@ -59,8 +66,7 @@ func Start(t testing.TB, kind string, extra ...string) *Engine {
 		logs: filepath.Join(root, kind+".log")}
 	l.Close()
 	if kind == Prometheus {
-		cfg := "global: {}\nstorage:\n  tsdb:\n    out_of_order_time_window: 30d\n"
-		if err := os.WriteFile(filepath.Join(root, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(root, "prometheus.yml"), []byte(prometheusYML), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

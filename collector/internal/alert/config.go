@@ -7,6 +7,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/pantau-noc/pantau/internal/yamlconf"
@@ -46,11 +47,18 @@ type Config struct {
 	DashboardURL string `yaml:"dashboard_url"`
 	// RepeatInterval re-sends a firing alert (default 4h; 0 never).
 	RepeatInterval *yamlconf.Duration `yaml:"repeat_interval"`
+	// HAPeer makes this collector the standby of an HA pair (ha.go).
+	HAPeer          string            `yaml:"ha_peer"`
+	HACheckInterval yamlconf.Duration `yaml:"ha_check_interval"`
 	// Routes send alerts to notifiers by label; without routes every
 	// alert goes to every notifier.
 	Routes []Route `yaml:"routes"`
 	// Rules; without any, DefaultRules apply.
 	Rules []Rule `yaml:"rules"`
+	// InhibitRules mute the alerts a source alert explains, as
+	// Alertmanager's inhibit_rules do; unset: DefaultInhibitRules, an
+	// empty list: none.
+	InhibitRules *[]InhibitRule `yaml:"inhibit_rules"`
 	// Console lets allow-listed Telegram chats and users ask for the
 	// state and acknowledge and silence alerts.
 	Console ConsoleConfig `yaml:"console"`
@@ -91,11 +99,41 @@ type Rule struct {
 	title, text *template.Template
 }
 
+// InhibitRule is one of Alertmanager's inhibit_rules: while an alert
+// that matches every source matcher is pending or firing, the alerts that
+// match every target matcher and carry the same values of the equal
+// labels are inhibited: not notified, and shown with inhibited_by.
+// Matchers are PromQL/Alertmanager label matchers (name="v", name!="v",
+// name=~"re", name!~"re") over an alert's labels with alertname and
+// severity. Besides the rules' alerts, every inventory site all of whose
+// links are down is a source {alertname="SiteDown", site="<id>"}.
+type InhibitRule struct {
+	SourceMatchers []string `yaml:"source_matchers"`
+	TargetMatchers []string `yaml:"target_matchers"`
+	Equal          []string `yaml:"equal"`
+}
+
+// SiteDownAlert is the alertname of the inhibition source a down site
+// is (every one of its inventory links has a LinkDown alert).
+const SiteDownAlert = "SiteDown"
+
+// DefaultInhibitRules apply when the config sets no inhibit_rules: a
+// down link inhibits its own loss, latency and utilisation alerts, and a
+// down site the alerts of its services.
+func DefaultInhibitRules() []InhibitRule {
+	return []InhibitRule{
+		{SourceMatchers: []string{`alertname="LinkDown"`}, TargetMatchers: []string{`alertname=~"HighLoss|HighLatency|HighUtilization"`}, Equal: []string{"link"}},
+		{SourceMatchers: []string{`alertname="SiteDown"`}, TargetMatchers: []string{`service!=""`}, Equal: []string{"site"}},
+	}
+}
+
 // DefaultRules apply when the config has none.
 func DefaultRules() []Rule {
 	d := func(s string) yamlconf.Duration { v, _ := yamlconf.ParseDuration(s); return yamlconf.Duration(v) }
 	return []Rule{
-		{Name: "LinkDown", Kind: KindLinkDown, For: d("2m")},
+		// two failed rounds in a row at the agent's default 30 s interval:
+		// a cut link notifies within about a minute (docs/alerting.md)
+		{Name: "LinkDown", Kind: KindLinkDown, For: d("30s")},
 		{Name: "ServiceDown", Kind: KindServiceDown, For: d("3m")},
 		{Name: "AgentSilent", Kind: KindAgentSilent, For: d("5m")},
 		{Name: "HighLoss", Kind: KindLoss, Threshold: 0.2, For: d("5m")},
@@ -152,6 +190,9 @@ func (c *Config) Defaults() {
 	if c.Lang == "" {
 		c.Lang = "id"
 	}
+	if c.HACheckInterval == 0 {
+		c.HACheckInterval = yamlconf.Duration(DefaultHACheckInterval)
+	}
 	if c.RepeatInterval == nil {
 		r := yamlconf.Duration(4 * time.Hour)
 		c.RepeatInterval = &r
@@ -161,6 +202,10 @@ func (c *Config) Defaults() {
 	}
 	if len(c.Rules) == 0 {
 		c.Rules = DefaultRules()
+	}
+	if c.InhibitRules == nil {
+		ir := DefaultInhibitRules()
+		c.InhibitRules = &ir
 	}
 	for i := range c.Rules {
 		r := &c.Rules[i]
@@ -189,6 +234,7 @@ func (c *Config) Validate(probs *yamlconf.Problems, prefix string, notifiers []s
 		add("evaluation_interval", "must be between 1s and 10m (got %s)", c.EvaluationInterval)
 	}
 	probs.OneOf(prefix+".lang", c.Lang, "id", "en")
+	c.validateHA(add)
 	if c.RepeatInterval.Std() < 0 {
 		add("repeat_interval", "must not be negative (got %s)", *c.RepeatInterval)
 	}
@@ -229,6 +275,23 @@ func (c *Config) Validate(probs *yamlconf.Problems, prefix string, notifiers []s
 		}
 		if len(c.Console.AllowedChats) == 0 {
 			add("console.allowed_chats", "list the chat ids commands are taken from (the NOC group's id, such as -1001234567890)")
+		}
+	}
+	for i := range *c.InhibitRules {
+		ir := &(*c.InhibitRules)[i]
+		p := fmt.Sprintf("inhibit_rules[%d]", i)
+		if len(ir.SourceMatchers) == 0 {
+			add(p+".source_matchers", `list at least one matcher, such as 'alertname="LinkDown"'`)
+		}
+		if len(ir.TargetMatchers) == 0 {
+			add(p+".target_matchers", `list at least one matcher, such as 'alertname="HighLoss"'`)
+		}
+		parseMatchers(probs, prefix+"."+p+".source_matchers", ir.SourceMatchers)
+		parseMatchers(probs, prefix+"."+p+".target_matchers", ir.TargetMatchers)
+		for j, k := range ir.Equal {
+			if !labelName.MatchString(k) {
+				add(fmt.Sprintf("%s.equal[%d]", p, j), "%q is not a label name", k)
+			}
 		}
 	}
 	names := map[string]int{}
@@ -289,6 +352,25 @@ func (c *Config) Validate(probs *yamlconf.Problems, prefix string, notifiers []s
 			add(p+".text", "does not parse as a template: %v", err)
 		}
 	}
+}
+
+// parseMatchers parses label matchers (one per entry), adding a problem
+// at path[i] for each that does not parse.
+func parseMatchers(probs *yamlconf.Problems, path string, ss []string) []*labels.Matcher {
+	var out []*labels.Matcher
+	p := parser.NewParser(parser.Options{})
+	for i, s := range ss {
+		ms, err := p.ParseMetricSelector("{" + s + "}")
+		switch {
+		case err != nil:
+			probs.Add(fmt.Sprintf("%s[%d]", path, i), `%q is not a label matcher such as alertname="LinkDown" or alertname=~"High.*": %v`, s, err)
+		case len(ms) != 1:
+			probs.Add(fmt.Sprintf("%s[%d]", path, i), "%q: give one matcher per entry (got %d)", s, len(ms))
+		default:
+			out = append(out, ms[0])
+		}
+	}
+	return out
 }
 
 func parseTemplate(s string) (*template.Template, error) {

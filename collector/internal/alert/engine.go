@@ -29,6 +29,13 @@ import (
 type Sample struct {
 	Labels map[string]string
 	Value  float64
+	// At is the time of the data the condition holds on, and Since when
+	// it began to hold (the first failed round of a link's outage), for
+	// the kinds decided by the SLA engine's rounds; zero for the others,
+	// whose condition holds at the evaluation time. `for` counts in this
+	// time: such an alert fires on the round that comes `for` after the
+	// first failed one, whenever the rule is evaluated.
+	At, Since time.Time
 }
 
 // Evaluator returns the series for which a rule's condition holds at now.
@@ -61,9 +68,12 @@ type Options struct {
 	// first failed round to the first good round after it, to the 10-s
 	// slot, instead of the rule's evaluation times.
 	ExplainLink func(ctx context.Context, link string, from, to time.Time) ([]Outage, error)
-	LateWait    time.Duration // default 2m
-	Logger      *slog.Logger
-	Registerer  prometheus.Registerer
+	// ExplainService is ExplainLink for a service's service_down alert
+	// (from its first failed check to the first good one after it).
+	ExplainService func(ctx context.Context, service string, from, to time.Time) ([]Outage, error)
+	LateWait       time.Duration // default 2m
+	Logger         *slog.Logger
+	Registerer     prometheus.Registerer
 }
 
 // Engine evaluates rules and keeps alert state.
@@ -80,6 +90,9 @@ type Engine struct {
 	// stored with the alerts (key groupPrefix+key) so a restart keeps them
 	groups      map[string]*group
 	groupsDirty map[string]bool
+	trigger     chan struct{} // Trigger → Run
+	health      map[string]RuleHealth
+	inhibit     []inhibitRule
 }
 
 // New loads the stored alert state.
@@ -96,7 +109,7 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	if o.LateWait <= 0 {
 		o.LateWait = 2 * time.Minute
 	}
-	e := &Engine{o: o, log: o.Logger, alerts: map[string]*Alert{}, failing: map[string]failure{}, groups: map[string]*group{}, groupsDirty: map[string]bool{}}
+	e := &Engine{o: o, log: o.Logger, alerts: map[string]*Alert{}, failing: map[string]failure{}, groups: map[string]*group{}, groupsDirty: map[string]bool{}, trigger: make(chan struct{}, 1), health: map[string]RuleHealth{}, inhibit: parseInhibitRules(o.Config)}
 	for i := range o.Config.Rules {
 		e.rules = append(e.rules, &o.Config.Rules[i])
 	}
@@ -134,19 +147,48 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	return e, nil
 }
 
-// Run evaluates every EvaluationInterval until ctx ends.
+// Run evaluates every EvaluationInterval until ctx ends, and the rules
+// decided by the SLA engine's rounds also when Trigger says new rounds
+// were committed (at most once every triggerGap).
 func (e *Engine) Run(ctx context.Context) error {
 	t := time.NewTicker(e.o.Config.EvaluationInterval.Std())
 	defer t.Stop()
+	if err := e.Step(ctx, time.Now()); err != nil && ctx.Err() == nil {
+		e.log.Error("alert evaluation failed", "err", err)
+	}
 	for {
-		if err := e.Step(ctx, time.Now()); err != nil && ctx.Err() == nil {
-			e.log.Error("alert evaluation failed", "err", err)
-		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+			if err := e.Step(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				e.log.Error("alert evaluation failed", "err", err)
+			}
+		case <-e.trigger:
+			start := time.Now()
+			if err := e.StepData(ctx, start); err != nil && ctx.Err() == nil {
+				e.log.Error("alert evaluation failed", "err", err)
+			}
+			// commits come many a second under load: coalesce them
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(triggerGap - time.Since(start)):
+			}
 		}
+	}
+}
+
+// triggerGap is the least time between two evaluations on new rounds.
+const triggerGap = time.Second
+
+// Trigger tells Run that new rounds were committed (the SLA engine's
+// marks of an ingest commit): link_down and service_down are evaluated
+// without waiting for the tick. It never blocks.
+func (e *Engine) Trigger() {
+	select {
+	case e.trigger <- struct{}{}:
+	default:
 	}
 }
 
@@ -159,4 +201,71 @@ func (e *Engine) Active() []Alert {
 		out = append(out, *e.alerts[fp])
 	}
 	return out
+}
+
+// RuleHealth is the outcome of a rule's last evaluation.
+type RuleHealth struct {
+	LastEvaluation time.Time // zero: not evaluated yet
+	EvaluationTime time.Duration
+	Err            error
+}
+
+// RuleStatus is a rule with its last evaluation (for GET /api/v1/rules).
+type RuleStatus struct {
+	Rule   *Rule
+	Health RuleHealth
+}
+
+// Rules returns the rules the engine evaluates (NotifierFailing
+// included) with their last evaluation.
+func (e *Engine) Rules() []RuleStatus {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]RuleStatus, 0, len(e.rules))
+	for _, r := range e.rules {
+		out = append(out, RuleStatus{Rule: r, Health: e.health[r.Name]})
+	}
+	return out
+}
+
+// Annotations are an alert's summary (its title without the mark) and
+// description (its text), as its firing message has them, in the
+// engine's language.
+func (e *Engine) Annotations(a Alert) map[string]string {
+	inv := e.o.Inventory()
+	d := messageData{Alert: &a, now: a.LastTrue, Lang: e.o.Config.Lang, Zone: zoneOf(inv, a.Labels["site"])}
+	if s := siteOf(inv, a.Labels["site"]); s != nil {
+		d.SiteName = s.Name
+	}
+	m := render(e.rule(a.Rule), &d)
+	return map[string]string{"summary": stripMark(m.Title), "description": m.Text}
+}
+
+// Query is the rule's condition as a PromQL expression over the
+// collector's series, for GET /api/v1/rules (the engine evaluates the
+// SLA kinds on the rounds themselves, which these series show).
+func (r *Rule) Query() string {
+	switch r.Kind {
+	case KindLinkDown:
+		return `pantau_link_state{state="down"} == 1`
+	case KindServiceDown:
+		return `pantau_service_state{state="down"} == 1`
+	case KindLoss:
+		return fmt.Sprintf("pantau_icmp_loss_ratio > %g", r.Threshold)
+	case KindLatency:
+		return fmt.Sprintf("pantau_icmp_rtt_avg_seconds > %g", r.Threshold)
+	case KindUtilization:
+		return fmt.Sprintf(`max by (link) (pantau_snmp_if_receive_bits_per_second{link!=""} or pantau_snmp_if_transmit_bits_per_second{link!=""}) / on (link) group_left max by (link) (pantau_link_bandwidth_bits_per_second) > %g`, r.Threshold)
+	case KindQueueBacklog:
+		return fmt.Sprintf("pantau_agent_queue_oldest_age_seconds > %g", r.Threshold)
+	case KindInterfaceDown:
+		return `pantau_snmp_if_oper_status{link!=""} != 1 and on (agent, device, ifindex) pantau_snmp_if_admin_status == 1`
+	case KindDeviceRebooted:
+		return `resets(pantau_snmp_device_uptime_seconds[15m]) > 0`
+	case KindAgentSilent:
+		return fmt.Sprintf(`time() - max by (agent, site) (timestamp(pantau_agent_uptime_seconds)) >= %g`, r.For.Std().Seconds())
+	case KindNotifierFailing:
+		return `increase(pantau_notifications_failed_total[1h]) > 0`
+	}
+	return r.Expr
 }

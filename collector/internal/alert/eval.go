@@ -55,8 +55,8 @@ func (ev *KindEval) Eval(ctx context.Context, r *Rule, now time.Time) ([]Sample,
 		var out []Sample
 		for i := range inv.Links {
 			l := &inv.Links[i]
-			if ev.builder.Current(l, l.Site) == sla.Down {
-				out = append(out, Sample{Labels: linkLabels(inv, l), Value: 1})
+			if st, since, at := ev.builder.CurrentSince(l, l.Site); st == sla.Down {
+				out = append(out, Sample{Labels: linkLabels(inv, l), Value: 1, Since: since, At: at})
 			}
 		}
 		return out, nil
@@ -68,14 +68,14 @@ func (ev *KindEval) Eval(ctx context.Context, r *Rule, now time.Time) ([]Sample,
 		var out []Sample
 		for i := range inv.Services {
 			sv := &inv.Services[i]
-			if ev.builder.CurrentService(sv) == sla.Down {
+			if st, since, at := ev.builder.CurrentServiceSince(sv); st == sla.Down {
 				l := map[string]string{"service": sv.ID, "site": sv.Site}
 				for k, v := range map[string]string{"opd": sv.OPD, "category": sv.Category} {
 					if v != "" {
 						l[k] = v
 					}
 				}
-				out = append(out, Sample{Labels: l, Value: 1})
+				out = append(out, Sample{Labels: l, Value: 1, Since: since, At: at})
 			}
 		}
 		return out, nil

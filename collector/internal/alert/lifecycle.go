@@ -24,6 +24,12 @@ const (
 	// StateResolving is an agent_silent alert whose agent is back, waiting
 	// for its backlog before the resolved message.
 	StateResolving = "resolving"
+	// StateClearing is a pending or firing alert whose condition no
+	// longer holds, kept for `clear_for` (flap damping) before it resolves:
+	// it is not shown as pending or firing, and not repeated. If the
+	// condition holds again within clear_for it goes back to pending (its
+	// `for` counting from its first start) or firing (no new message).
+	StateClearing = "clearing"
 )
 
 // Outage is a period a site was down, as the SLA engine sees it.
@@ -43,17 +49,19 @@ type Alert struct {
 	Value       float64           `json:"value"`
 	ActiveAt    time.Time         `json:"active_at"`            // the condition first held
 	LastTrue    time.Time         `json:"last_true"`            // the condition last held
+	Through     time.Time         `json:"through,omitzero"`     // the time of the newest data it held on (Sample.At; else LastTrue)
 	FiredAt     time.Time         `json:"fired_at,omitzero"`    // became firing
 	Notified    bool              `json:"notified"`             // its firing message is queued
 	LastSent    time.Time         `json:"last_sent,omitzero"`   // last firing message (repeats)
 	Repeats     int               `json:"repeats"`              // repeat messages sent
 	Suppressed  string            `json:"suppressed,omitempty"` // parent site that explains it
+	Inhibited   string            `json:"inhibited,omitempty"`  // the source alert of an inhibit rule that mutes it
 	Silenced    bool              `json:"silenced,omitempty"`
 	Acked       string            `json:"acked,omitempty"`      // who acknowledged it (no repeats)
 	ResolvedAt  time.Time         `json:"resolved_at,omitzero"` // resolving: when the condition cleared
 	Outages     []Outage          `json:"outages,omitempty"`    // resolved agent_silent: what the late data showed
-	// DownFrom and DownUntil are a resolved link_down alert's outage as
-	// the SLA engine measured it (zero: not measured).
+	// DownFrom and DownUntil are a resolved link_down or service_down
+	// alert's outage as the SLA engine measured it (zero: not measured).
 	DownFrom  time.Time `json:"down_from,omitzero"`
 	DownUntil time.Time `json:"down_until,omitzero"`
 }
@@ -103,16 +111,24 @@ func (e *Engine) explain(ctx context.Context, a *Alert) []Outage {
 	return os
 }
 
-// measure asks the SLA engine for the real extent of a link_down alert
-// that is resolving: its outages overlapping the time the condition held,
-// from the first one's start to the last one's end.
+// measure asks the SLA engine for the real extent of a link_down or
+// service_down alert that is resolving: its outages overlapping the time
+// the condition held, from the first one's start to the last one's end.
 func (e *Engine) measure(ctx context.Context, a *Alert) {
-	if a.Kind != KindLinkDown || e.o.ExplainLink == nil || a.Labels["link"] == "" {
+	explain, id := e.o.ExplainLink, a.Labels["link"]
+	switch a.Kind {
+	case KindLinkDown:
+	case KindServiceDown:
+		explain, id = e.o.ExplainService, a.Labels["service"]
+	default:
 		return
 	}
-	os, err := e.o.ExplainLink(ctx, a.Labels["link"], a.ActiveAt, a.LastTrue)
+	if explain == nil || id == "" {
+		return
+	}
+	os, err := explain(ctx, id, a.ActiveAt, a.LastTrue)
 	if err != nil {
-		e.log.Warn("measuring a link outage failed; its message gives the rule's times", "link", a.Labels["link"], "err", err)
+		e.log.Warn("measuring an outage failed; its message gives the rule's times", "rule", a.Rule, "id", id, "err", err)
 		return
 	}
 	if len(os) > 0 {
@@ -136,19 +152,38 @@ func Fingerprint(rule string, labels map[string]string) string {
 // Step evaluates every rule once at now and queues the notifications that
 // follow.
 func (e *Engine) Step(ctx context.Context, now time.Time) error {
+	e.m.evaluations.WithLabelValues("tick").Inc()
+	return e.step(ctx, now, nil)
+}
+
+// StepData evaluates, at now, the rules decided by the SLA engine's
+// rounds (link_down, service_down): what the arrival of new rounds may
+// change. Run calls it when Trigger says rounds were committed.
+func (e *Engine) StepData(ctx context.Context, now time.Time) error {
+	e.m.evaluations.WithLabelValues("rounds").Inc()
+	return e.step(ctx, now, func(r *Rule) bool { return r.Kind == KindLinkDown || r.Kind == KindServiceDown })
+}
+
+// step evaluates the rules that only accepts (nil: all).
+func (e *Engine) step(ctx context.Context, now time.Time, only func(*Rule) bool) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	changed := map[string]bool{}
 	var resolved []*Alert
 	var errs []error
 	for _, r := range e.rules {
+		if only != nil && !only(r) {
+			continue
+		}
 		var samples []Sample
 		var err error
+		began := time.Now()
 		if r.Kind == KindNotifierFailing {
 			samples = e.failingSamples(now)
 		} else {
 			samples, err = e.o.Eval.Eval(ctx, r, now)
 		}
+		e.health[r.Name] = RuleHealth{LastEvaluation: now, EvaluationTime: time.Since(began), Err: err}
 		if err != nil {
 			// keep the rule's alerts as they are: no data is not "clear"
 			e.m.evalFailures.WithLabelValues(r.Name).Inc()
@@ -167,15 +202,33 @@ func (e *Engine) Step(ctx context.Context, now time.Time) error {
 			}
 			fp := Fingerprint(r.Name, lbls)
 			seen[fp] = true
+			// the data's time, never after now (a clock ahead)
+			at := s.At
+			if at.IsZero() || at.After(now) {
+				at = now
+			}
 			a := e.alerts[fp]
 			if a == nil {
-				a = &Alert{Fingerprint: fp, Rule: r.Name, Kind: r.Kind, Severity: r.Severity, Labels: lbls, State: StatePending, ActiveAt: now}
+				start := at
+				if !s.Since.IsZero() && s.Since.Before(start) {
+					start = s.Since // the first failed round
+				}
+				a = &Alert{Fingerprint: fp, Rule: r.Name, Kind: r.Kind, Severity: r.Severity, Labels: lbls, State: StatePending, ActiveAt: start}
 				e.alerts[fp] = a
 			}
-			if a.State == StateResolving { // silent again before the report
+			switch a.State {
+			case StateResolving: // silent again before the report
 				a.State, a.ResolvedAt = StateFiring, time.Time{}
+			case StateClearing: // back within clear_for
+				a.State = StatePending
+				if !a.FiredAt.IsZero() {
+					a.State = StateFiring
+				}
 			}
 			a.LastTrue, a.Value = now, s.Value
+			if at.After(a.Through) {
+				a.Through = at
+			}
 			changed[fp] = true
 		}
 		for fp, a := range e.alerts {
@@ -200,6 +253,10 @@ func (e *Engine) Step(ctx context.Context, now time.Time) error {
 				e.measure(ctx, a)
 				delete(e.alerts, fp)
 				resolved = append(resolved, a)
+			case a.State == StatePending || a.State == StateFiring:
+				// cleared: no longer shown as pending or firing
+				a.State = StateClearing
+				changed[fp] = true
 			}
 		}
 		wait := r.For.Std()
@@ -207,7 +264,9 @@ func (e *Engine) Step(ctx context.Context, now time.Time) error {
 			wait = 0 // the condition is "silent for `for`" already
 		}
 		for fp, a := range e.alerts {
-			if a.Rule == r.Name && a.State == StatePending && now.Sub(a.ActiveAt) >= wait {
+			// `for` counts in the data's time: from the first failed round
+			// to the newest one for the SLA kinds, else to now
+			if a.Rule == r.Name && a.State == StatePending && a.Through.Sub(a.ActiveAt) >= wait {
 				a.State, a.FiredAt = StateFiring, now
 				changed[fp] = true
 			}
@@ -233,23 +292,31 @@ func (e *Engine) Step(ctx context.Context, now time.Time) error {
 }
 
 // notify queues the messages of this step: new firing alerts that are
-// neither suppressed nor silenced, repeats, and the resolution of alerts
-// whose firing message went out.
+// neither suppressed, inhibited nor silenced, repeats, and the resolution
+// of alerts whose firing message went out.
 func (e *Engine) notify(ctx context.Context, now time.Time, resolved []*Alert, changed map[string]bool) {
 	inv := e.o.Inventory()
 	down := e.downSites(inv)
+	inhibit := e.inhibitors(down)
 	silences, err := e.o.DB.Silences(ctx, now)
 	if err != nil {
 		e.log.Warn("reading silences failed; none applied", "err", err)
 	}
 	for _, fp := range slices.Sorted(maps.Keys(e.alerts)) {
 		a := e.alerts[fp]
+		if a.State != StatePending && a.State != StateFiring {
+			continue // clearing (held only by clear_for) or resolving
+		}
+		if inh := inhibit.by(a); inh != a.Inhibited {
+			a.Inhibited = inh
+			changed[fp] = true
+		}
 		if a.State != StateFiring {
 			continue
 		}
 		r := e.rule(a.Rule)
 		if a.Notified {
-			if rep := e.o.Config.RepeatInterval.Std(); rep > 0 && a.Acked == "" && now.Sub(a.LastSent) >= rep {
+			if rep := e.o.Config.RepeatInterval.Std(); rep > 0 && a.Acked == "" && a.Inhibited == "" && now.Sub(a.LastSent) >= rep {
 				a.Repeats++
 				a.LastSent = now
 				changed[fp] = true
@@ -258,8 +325,10 @@ func (e *Engine) notify(ctx context.Context, now time.Time, resolved []*Alert, c
 			continue
 		}
 		if a.LastTrue.Before(now) {
-			// held only by clear_for: an alert never sent is not sent now
-			// (a child whose parent just recovered, a flap's clear spell)
+			// its rule was not evaluated in this step (StepData): an alert
+			// is first sent by a step that saw its condition hold, so that
+			// a source that just went (a link seen up a moment before its
+			// own loss series) does not let it out
 			continue
 		}
 		sup := suppressor(inv, a, down)
@@ -268,7 +337,7 @@ func (e *Engine) notify(ctx context.Context, now time.Time, resolved []*Alert, c
 			a.Suppressed, a.Silenced = sup, sil
 			changed[fp] = true
 		}
-		if sup != "" || sil {
+		if sup != "" || sil || a.Inhibited != "" {
 			continue
 		}
 		a.Notified, a.LastSent = true, now

@@ -152,6 +152,7 @@ type metrics struct {
 	e             *Engine
 	evalFailures  *prometheus.CounterVec
 	notifications *prometheus.CounterVec
+	evaluations   *prometheus.CounterVec
 	active        *prometheus.Desc
 }
 
@@ -162,23 +163,29 @@ func newMetrics(e *Engine) *metrics {
 			Help: "Rule evaluations that failed (the rule's alerts are kept as they were)."}, []string{"rule"}),
 		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pantau_alert_notifications_queued_total",
 			Help: "Alert notifications queued in the outbox, per notifier route."}, []string{"rule", "status"}),
-		active: prometheus.NewDesc("pantau_alerts", "Alerts pending, firing or resolving (waiting for late data) now.", []string{"rule", "state"}, nil),
+		evaluations: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pantau_alert_evaluations_total",
+			Help: "Alert evaluations: tick (every rule, every evaluation_interval) or rounds (link_down and service_down, on stored rounds)."}, []string{"trigger"}),
+		active: prometheus.NewDesc("pantau_alerts", "Alerts pending, firing, clearing (condition gone, waiting for clear_for) or resolving (waiting for late data) now.", []string{"rule", "state"}, nil),
 	}
 	for _, r := range e.rules {
 		m.evalFailures.WithLabelValues(r.Name)
 	}
+	m.evaluations.WithLabelValues("tick")
+	m.evaluations.WithLabelValues("rounds")
 	return m
 }
 
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	m.evalFailures.Describe(ch)
 	m.notifications.Describe(ch)
+	m.evaluations.Describe(ch)
 	ch <- m.active
 }
 
 func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	m.evalFailures.Collect(ch)
 	m.notifications.Collect(ch)
+	m.evaluations.Collect(ch)
 	counts := map[[2]string]int{}
 	m.e.mu.Lock()
 	for _, r := range m.e.rules {
@@ -342,6 +349,9 @@ func render(r *Rule, d *messageData) *notify.Message {
 	if d.Resolved {
 		m.Status = "resolved"
 		m.EndsAt = d.LastTrue.UTC()
+		if d.measured() { // the outage the SLA engine measured, as the text says
+			m.StartsAt, m.EndsAt = d.DownFrom.UTC(), d.DownUntil.UTC()
+		}
 	}
 	m.Labels = maps.Clone(d.Labels)
 	m.Labels["alertname"] = d.Rule

@@ -5,10 +5,17 @@
 package alert
 
 import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
+	"github.com/pantau-noc/pantau/internal/yamlconf"
 )
 
 // downSites are the inventory sites all of whose links have a pending or
@@ -105,4 +112,138 @@ func (e *Engine) silenced(a *Alert, silences []statedb.Silence, now time.Time) b
 		}
 	}
 	return false
+}
+
+// inhibitRule is an InhibitRule with its matchers parsed.
+type inhibitRule struct {
+	source, target []*labels.Matcher
+	Equal          []string
+}
+
+// parseInhibitRules parses the configured inhibit rules (validated: a
+// matcher that does not parse is left out).
+func parseInhibitRules(c *Config) []inhibitRule {
+	if c.InhibitRules == nil {
+		return nil
+	}
+	var out []inhibitRule
+	for _, ir := range *c.InhibitRules {
+		probs := yamlconf.NewProblems(nil)
+		out = append(out, inhibitRule{source: parseMatchers(probs, "source_matchers", ir.SourceMatchers),
+			target: parseMatchers(probs, "target_matchers", ir.TargetMatchers), Equal: ir.Equal})
+	}
+	return out
+}
+
+// inhibition is what the inhibit rules mute in one step: per rule, the
+// sources by the values of its equal labels.
+type inhibition struct {
+	rules   []inhibitRule
+	sources []map[string][]inhibitSource // per rule: equal-label key → sources (at most 2)
+}
+
+type inhibitSource struct {
+	fp   string // "" for a SiteDown source
+	desc string // LinkDown{link="x"}
+}
+
+// matchLabels are the labels matchers see: the alert's, its alertname
+// and severity.
+func matchLabels(a *Alert) map[string]string {
+	l := maps.Clone(a.Labels)
+	if l == nil {
+		l = map[string]string{}
+	}
+	l["alertname"] = a.Rule
+	l["severity"] = a.Severity
+	return l
+}
+
+func matchAll(ms []*labels.Matcher, l map[string]string) bool {
+	for _, m := range ms {
+		if !m.Matches(l[m.Name]) {
+			return false
+		}
+	}
+	return true
+}
+
+// equalKey is the values of the equal labels, as a map key.
+func equalKey(equal []string, l map[string]string) string {
+	var b strings.Builder
+	for _, k := range equal {
+		b.WriteString(l[k])
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// describe names a source by its alertname and equal labels.
+func describe(l map[string]string, equal []string) string {
+	var parts []string
+	for _, k := range equal {
+		parts = append(parts, fmt.Sprintf("%s=%q", k, l[k]))
+	}
+	return l["alertname"] + "{" + strings.Join(parts, ",") + "}"
+}
+
+// inhibitors indexes the sources of the inhibit rules: the alerts whose
+// condition holds or held within clear_for (as for the down sites: a link
+// seen up again a moment before its own loss series), and a SiteDown
+// source for each down site.
+func (e *Engine) inhibitors(down map[string]bool) *inhibition {
+	in := &inhibition{rules: e.inhibit}
+	sources := make([]map[string]string, 0, len(e.alerts)+len(down))
+	fps := make([]string, 0, cap(sources))
+	for _, fp := range slices.Sorted(maps.Keys(e.alerts)) {
+		a := e.alerts[fp]
+		if a.State == StateResolving {
+			continue
+		}
+		sources = append(sources, matchLabels(a))
+		fps = append(fps, fp)
+	}
+	for _, site := range slices.Sorted(maps.Keys(down)) {
+		sources = append(sources, map[string]string{"alertname": SiteDownAlert, "site": site})
+		fps = append(fps, "")
+	}
+	for i := range in.rules {
+		ir := &in.rules[i]
+		idx := map[string][]inhibitSource{}
+		for j, l := range sources {
+			if len(ir.source) == 0 || !matchAll(ir.source, l) {
+				continue
+			}
+			k := equalKey(ir.Equal, l)
+			if len(idx[k]) < 2 { // two: one that is not the target itself
+				idx[k] = append(idx[k], inhibitSource{fp: fps[j], desc: describe(l, ir.Equal)})
+			}
+		}
+		in.sources = append(in.sources, idx)
+	}
+	return in
+}
+
+// by returns the source that inhibits a ("" none). An alert does not
+// inhibit itself.
+func (in *inhibition) by(a *Alert) string {
+	var l map[string]string
+	for i := range in.rules {
+		ir := &in.rules[i]
+		if len(in.sources[i]) == 0 || len(ir.target) == 0 {
+			continue
+		}
+		if l == nil {
+			l = matchLabels(a)
+		}
+		if !matchAll(ir.target, l) {
+			continue
+		}
+		for _, s := range in.sources[i][equalKey(ir.Equal, l)] {
+			if s.fp != a.Fingerprint {
+				return s.desc
+			}
+		}
+	}
+	return ""
 }

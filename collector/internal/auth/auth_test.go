@@ -83,6 +83,8 @@ func TestDefaultPolicyLookup(t *testing.T) {
 		{"GET", "/api/v1/parse_query", viewer},
 		{"GET", "/api/v1/rules", viewer},
 		{"GET", "/api/v1/targets/metadata", viewer},
+		{"GET", "/federate", viewer},
+		{"POST", "/api/v1/read", viewer}, // remote read POSTs: still a read
 		{"POST", "/api/v1/maintenance", operator},
 		{"DELETE", "/api/v1/silences/7", operator},
 		{"PATCH", "/api/v1/reviews/3", operator},

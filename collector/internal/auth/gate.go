@@ -79,11 +79,14 @@ func (p Policy) Lookup(method, path string) Rule {
 }
 
 // queryPaths are the Prometheus query API's endpoints: reads, whatever
-// the method (Grafana POSTs its queries as forms).
+// the method (Grafana POSTs its queries as forms). An OPD-scoped
+// credential may use them: the handlers read only its OPDs' series.
 var queryPaths = []string{
 	"/api/v1/query", "/api/v1/query_range", "/api/v1/series", "/api/v1/labels", "/api/v1/label/",
 	"/api/v1/metadata", "/api/v1/status/", "/api/v1/query_exemplars", "/api/v1/format_query",
 	"/api/v1/parse_query", "/api/v1/rules", "/api/v1/targets/metadata",
+	// Prometheus's federation and remote read (remote read POSTs).
+	"/federate", "/api/v1/read",
 }
 
 // DefaultPolicy is the collector's.

@@ -143,8 +143,10 @@ func matchString(m map[string]string) string {
 
 const alertUsage = `alert list --config FILE [--format table|json]
 
-Lists the pending and firing alerts as the collector last stored them (the
-running collector serves the same at GET /api/v1/alerts).`
+Lists the alerts as the collector last stored them: pending, firing, and
+clearing (the condition is gone; it resolves after clear_for unless it
+comes back). The running collector serves the pending and firing ones at
+GET /api/v1/alerts, in Prometheus's shape with this record under "pantau".`
 
 func cmdAlert(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "list" {
@@ -189,6 +191,8 @@ func cmdAlert(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		switch {
 		case a.Suppressed != "":
 			note = "held back: parent site " + a.Suppressed + " is down"
+		case a.Inhibited != "":
+			note = "inhibited by " + a.Inhibited
 		case a.Silenced:
 			note = "silenced"
 		}

@@ -232,7 +232,17 @@ func cmdServe(ctx context.Context, run daemon.RunFunc, args []string, stderr io.
 		}
 		cfg.Auth.Anonymous = *anonymous
 	}
-	return run(ctx, daemon.Options{Config: cfg, Logger: logger, Pprof: *withPprof})
+	// SIGHUP reloads the config file, with the same flag overrides.
+	reload := func() (*config.Config, error) {
+		cfg, err := c.load()
+		if err == nil && *anonymous != "" {
+			cfg.Auth.Anonymous = *anonymous
+		}
+		return cfg, err
+	}
+	hups, stop := notifyReload(ctx)
+	defer stop()
+	return run(ctx, daemon.Options{Config: cfg, Logger: logger, Pprof: *withPprof, Reload: hups, LoadConfig: reload})
 }
 
 func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {

@@ -15,16 +15,47 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/outbox"
 )
 
-const notifyUsage = `notify test --config FILE --notifier NAME [--lang id|en] [--queue]
+const notifyUsage = `notify test --config FILE --notifier NAME [--lang id|en] [--queue] [--hold 0s]
 notify outbox --config FILE [--notifier NAME] [--limit 20] [--format table|json]
 notify example [--type telegram|slack|discord|googlechat|teams|webhook|http|alertmanager]
 
 test sends a test notification through a notifier of the config now and
-says whether the endpoint took it; with --queue it is stored in the outbox
+says whether the endpoint took it (to an alertmanager notifier it also
+sends the test alert's resolution, right after or after --hold, so none
+stays active; Alertmanager passes it on to its receivers only if it is
+still firing after the route's group_wait, default 30s: --hold 35s); with --queue it is stored in the outbox
 instead and the running collector sends it (within 5 s), as it sends
 alerts. outbox lists the latest notifications with their state (pending,
 sent, failed), attempts and last error. example prints a documented
 notifier of every type (or one), WhatsApp gateways included.`
+
+// keepsAlerts tells whether a notifier type's receiver keeps an alert
+// active until it is resolved (the chat types only show messages: a
+// resolution there would be a second message).
+func keepsAlerts(typ string) bool { return typ == "alertmanager" }
+
+// testResolution is the resolution of a test message, ending at now.
+func testResolution(m *notify.Message, now time.Time) *notify.Message {
+	r := *m
+	r.ID, r.Status, r.EndsAt = m.ID+"-resolved", "resolved", now.UTC()
+	if !r.EndsAt.After(r.StartsAt) {
+		r.EndsAt = r.StartsAt.Add(time.Second)
+	}
+	return &r
+}
+
+// sendTest sends a test notification now, saying whether a failure is
+// the settings' (permanent) or the endpoint's for now.
+func sendTest(ctx context.Context, n notify.Notifier, m *notify.Message) error {
+	if err := n.Send(ctx, m); err != nil {
+		var ne *notify.Error
+		if errors.As(err, &ne) && ne.Permanent {
+			return fmt.Errorf("%w (the endpoint refused it: check the notifier's settings)", err)
+		}
+		return fmt.Errorf("%w (temporary: the collector would retry it)", err)
+	}
+	return nil
+}
 
 func cmdNotify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -35,6 +66,7 @@ func cmdNotify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlagSet("notify "+sub, notifyUsage, stderr)
 	var name, lang, format, typ string
 	var queue bool
+	var hold time.Duration
 	var limit int
 	switch sub {
 	case "test":
@@ -42,6 +74,7 @@ func cmdNotify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.StringVar(&name, "notifier", "", "name of the notifier in the config (required)")
 		fs.StringVar(&lang, "lang", "id", "language of the test message: id or en")
 		fs.BoolVar(&queue, "queue", false, "store it in the outbox for the running collector instead of sending now")
+		fs.DurationVar(&hold, "hold", 0, "alertmanager: resolve the test alert after this long (longer than the route's group_wait for its receivers to see it)")
 	case "outbox":
 		s.register(fs)
 		fs.StringVar(&name, "notifier", "", "only this notifier")
@@ -70,6 +103,9 @@ func cmdNotify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if !notify.ValidLang(lang) {
 			return usageError{fmt.Errorf("--lang %q: want id or en", lang)}
 		}
+		if hold < 0 || hold > 10*time.Minute {
+			return usageError{fmt.Errorf("--hold %s: want between 0s and 10m", hold)}
+		}
 	case "outbox":
 		if format != "table" && format != "json" {
 			return usageError{fmt.Errorf("--format %q: want table or json", format)}
@@ -95,27 +131,50 @@ func cmdNotify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	switch sub {
 	case "test":
+		ns, err := notify.Build(cfg.Notifiers)
+		if err != nil {
+			return err
+		}
+		n := ns[name]
 		if queue {
 			// the running collector finds it within 5 s (its idle poll)
 			m, err := outbox.QueueTest(ctx, outbox.DBEnqueue(db), name, lang, time.Now())
 			if err != nil {
 				return err
 			}
+			if keepsAlerts(n.Type()) {
+				// delivered after the test, in the outbox's order
+				r := testResolution(m, time.Now())
+				payload, err := json.Marshal(r)
+				if err == nil {
+					_, err = outbox.DBEnqueue(db)(ctx, name, r.ID, payload)
+				}
+				if err != nil {
+					return fmt.Errorf("queue the resolution of %s for %s: %w", m.ID, name, err)
+				}
+			}
 			fmt.Fprintf(stdout, "queued %s for %s; the running collector sends it within 5 s (see pantau-collector notify outbox)\n", m.ID, name)
 			return nil
 		}
 		m := notify.TestMessage(lang, time.Now())
-		ns, err := notify.Build(cfg.Notifiers)
-		if err != nil {
+		if err := sendTest(ctx, n, m); err != nil {
 			return err
 		}
-		n := ns[name]
-		if err := n.Send(ctx, m); err != nil {
-			var ne *notify.Error
-			if errors.As(err, &ne) && ne.Permanent {
-				return fmt.Errorf("%w (the endpoint refused it: check the notifier's settings)", err)
+		if keepsAlerts(n.Type()) {
+			// resolve it, or the receiver keeps it active (Alertmanager: for
+			// 24 h); after --hold, so that its routes' group_wait lets it reach
+			// their receivers (also when interrupted during the hold)
+			select {
+			case <-ctx.Done():
+			case <-time.After(hold):
 			}
-			return fmt.Errorf("%w (temporary: the collector would retry it)", err)
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			if err := sendTest(rctx, n, testResolution(m, time.Now())); err != nil {
+				return fmt.Errorf("the test notification went out, but its resolution did not: %w", err)
+			}
+			fmt.Fprintf(stdout, "sent a test notification to %s (%s) and resolved it\n", name, n.Type())
+			return nil
 		}
 		fmt.Fprintf(stdout, "sent a test notification to %s (%s)\n", name, n.Type())
 		return nil

@@ -152,6 +152,10 @@ type LimitsConfig struct {
 	// Failed authentications per source address.
 	AuthFailuresPerMinute int `yaml:"auth_failures_per_minute"`
 	AuthFailureAddresses  int `yaml:"auth_failure_addresses"`
+	// Remote read (/api/v1/read): samples and series one request may
+	// read, over all its queries (413 above them); 0 = no limit.
+	RemoteReadMaxSamples int `yaml:"remote_read_max_samples"`
+	RemoteReadMaxSeries  int `yaml:"remote_read_max_series"`
 }
 
 // ReportConfig holds report settings.
@@ -225,6 +229,8 @@ func Default() *Config {
 			BatchDedupBytesPerAgent:     1 << 20,
 			AuthFailuresPerMinute:       20,
 			AuthFailureAddresses:        4096,
+			RemoteReadMaxSamples:        2_000_000,
+			RemoteReadMaxSeries:         100_000,
 		},
 		Ingest:    IngestConfig{StringFields: StringFieldsDrop},
 		Notifiers: []notify.Config{},
@@ -415,6 +421,12 @@ func (c *Config) validateFairShare(add func(path, format string, args ...any)) {
 	}
 	if l.BatchDedupBytesPerAgent < 4096 {
 		add("limits.batch_dedup_bytes_per_agent", "must be at least 4096 (got %d)", l.BatchDedupBytesPerAgent)
+	}
+	if l.RemoteReadMaxSamples < 0 {
+		add("limits.remote_read_max_samples", "must not be negative; 0 turns the limit off (got %d)", l.RemoteReadMaxSamples)
+	}
+	if l.RemoteReadMaxSeries < 0 {
+		add("limits.remote_read_max_series", "must not be negative; 0 turns the limit off (got %d)", l.RemoteReadMaxSeries)
 	}
 	if l.AuthFailuresPerMinute < 0 {
 		add("limits.auth_failures_per_minute", "must not be negative; 0 turns the limit off (got %d)", l.AuthFailuresPerMinute)

@@ -82,6 +82,10 @@ func TestLoadBadConfigs(t *testing.T) {
 			`testdata/bad-alerting.yml:12:23: alerting.console.notifier: "hook" is a webhook notifier; the console needs a telegram one`,
 			`testdata/bad-alerting.yml:12:44: alerting.console.allowed_chats: list the chat ids commands are taken from (the NOC group's id, such as -1001234567890)`,
 		}, "\n"),
+		"bad-remote-read.yml": strings.Join([]string{
+			`testdata/bad-remote-read.yml:2:28: limits.remote_read_max_samples: must not be negative; 0 turns the limit off (got -1)`,
+			`testdata/bad-remote-read.yml:3:27: limits.remote_read_max_series: must not be negative; 0 turns the limit off (got -5)`,
+		}, "\n"),
 		"bad-two-docs.yml":     "testdata/bad-two-docs.yml:2:1: more than one YAML document; a config file holds exactly one",
 		"bad-missing-file.yml": "testdata/bad-missing-file.yml:2:14: tls.cert_file: cannot read testdata/nope.pem: no such file or directory",
 		"bad-syntax.yml":       "testdata/bad-syntax.yml:1:1: YAML syntax: did not find expected ',' or ']'",

@@ -30,6 +30,12 @@ type Options struct {
 	// Pprof serves Go's profiler under /debug/pprof/ (for benchmarks and
 	// support; off by default because it is unauthenticated).
 	Pprof bool
+	// Reload, if set, asks Run to load the config again with LoadConfig
+	// and apply what can change while running (SIGHUP: see
+	// collector/reload.go); a config that does not load is logged and the
+	// running one kept.
+	Reload     <-chan struct{}
+	LoadConfig func() (*config.Config, error)
 }
 
 // RunFunc starts the collector and blocks until ctx is cancelled and

@@ -21,8 +21,9 @@ type AdminOptions struct {
 	// Auth is the daemon's credential cache: reloaded after a token
 	// changes, so that a revoked token stops working at once. May be nil.
 	Auth *statedb.Authenticator
-	// InventoryFile is the config's inventory: key; "" refuses PUT (409).
-	InventoryFile string
+	// InventoryFile returns the config's inventory: key (it may change
+	// when the config is reloaded); nil or "" refuses PUT (409).
+	InventoryFile func() string
 	// Inventory returns the inventory in force; SetInventory puts a new
 	// one in force (the daemon's SLA builder). Either may be nil.
 	Inventory    func() *inventory.Inventory

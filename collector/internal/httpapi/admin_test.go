@@ -81,7 +81,7 @@ func newEnv(t *testing.T, o envOpts) *testEnv {
 			t.Fatal(err)
 		}
 		e.running.Store(inv)
-		opts.InventoryFile = e.invFile
+		opts.InventoryFile = func() string { return e.invFile }
 	}
 	mux := http.NewServeMux()
 	NewAdmin(opts).Register(mux)
@@ -199,7 +199,7 @@ func TestAdminAccess(t *testing.T) {
 func TestAdminHandlersCheckRole(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	mux := http.NewServeMux()
-	NewAdmin(AdminOptions{DB: e.db, InventoryFile: e.invFile}).Register(mux)
+	NewAdmin(AdminOptions{DB: e.db, InventoryFile: func() string { return e.invFile }}).Register(mux)
 	for _, p := range []*auth.Principal{nil, {Kind: "token", Role: auth.RoleOperator}, {Kind: "token", Role: auth.RoleAdmin, OPDs: []string{"dinkes"}}} {
 		for _, path := range []string{"/api/v1/tokens", "/api/v1/users", "/api/v1/audit"} {
 			req := httptest.NewRequest("GET", path, nil)

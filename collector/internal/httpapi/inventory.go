@@ -166,7 +166,11 @@ func (a *Admin) putInventory(w http.ResponseWriter, r *http.Request) {
 	if !admin(w, r) {
 		return
 	}
-	if a.o.InventoryFile == "" {
+	file := ""
+	if a.o.InventoryFile != nil {
+		file = a.o.InventoryFile()
+	}
+	if file == "" {
 		writeError(w, http.StatusConflict, "this collector has no inventory file: set inventory: in collector.yml (e.g. /etc/pantau/inventory.yml), restart the collector, then PUT the inventory")
 		return
 	}
@@ -200,14 +204,14 @@ func (a *Admin) putInventory(w http.ResponseWriter, r *http.Request) {
 	if a.o.Inventory != nil {
 		old = a.o.Inventory()
 	}
-	path, backup, oldSum, err := replaceFile(a.o.InventoryFile, data)
+	path, backup, oldSum, err := replaceFile(file, data)
 	if err != nil {
 		a.inv.updates.WithLabelValues("failed").Inc()
-		a.o.Logger.Error("replacing the inventory file failed", "file", a.o.InventoryFile, "err", err)
+		a.o.Logger.Error("replacing the inventory file failed", "file", file, "err", err)
 		writeError(w, http.StatusInternalServerError, fmt.Sprintf("%v: the inventory in force is unchanged; let the collector's user write that directory, or edit the file on the host", err))
 		return
 	}
-	inv.File = a.o.InventoryFile
+	inv.File = file
 	if a.o.SetInventory != nil {
 		a.o.SetInventory(inv)
 	}
@@ -216,7 +220,7 @@ func (a *Admin) putInventory(w http.ResponseWriter, r *http.Request) {
 	summary := InventoryChange(old, inv) + "; sha256 " + oldSum + " → " + hex.EncodeToString(sum[:6])
 	a.o.Logger.Info("inventory replaced through the API", "file", path, "by", auth.FromContext(r.Context()).String(), "change", summary)
 	warning := a.record(r, "inventory", summary)
-	done(w, http.StatusOK, map[string]any{"file": a.o.InventoryFile, "backup": backup, "summary": summary,
+	done(w, http.StatusOK, map[string]any{"file": file, "backup": backup, "summary": summary,
 		"sites": len(inv.Sites), "links": len(inv.Links), "devices": len(inv.Devices), "services": len(inv.Services)}, warning)
 }
 

@@ -16,17 +16,20 @@ import (
 )
 
 // FuzzQueryAPI drives every parameter parser of the query API (query,
-// time, start, end, step, timeout, limit, match[], label names) with
-// arbitrary query strings: the answer is 2xx, 4xx or 503 (a timeout),
-// never a 500, and the server never panics.
+// time, start, end, step, timeout, limit, match[], label names, metric,
+// match_target) with arbitrary query strings: the answer is 2xx, 4xx or
+// 503 (a timeout), never a 500, and the server never panics.
 func FuzzQueryAPI(f *testing.F) {
-	paths := []string{"query", "query_range", "series", "labels", "label/site/values", "metadata", "format_query", "parse_query"}
+	paths := []string{"query", "query_range", "series", "labels", "label/site/values", "metadata", "format_query", "parse_query", "targets/metadata"}
 	for i, q := range []string{
 		"query=up", "query=rate(pantau_snmp_if_receive_bytes_total[1m])&start=0&end=1e10&step=1",
 		"match[]={site=\"dinkes\"}&start=-1e300&end=1e300", "limit=-1", "match[]=%7B", "limit=5&match[]=pantau_icmp_rtt_avg_seconds",
 		"metric=pantau_icmp_rtt_avg_seconds&limit=1", "query=sum(&time=NaN", "query=1&timeout=-5s", "query=up&time=2026-11-24T10:00:00Z",
 	} {
 		f.Add(uint8(i), q)
+	}
+	for _, q := range []string{`match_target={job="pantau"}&metric=up&limit=1`, `match_target={job=~"("}`, `match_target=%7B`} {
+		f.Add(uint8(8), q) // targets/metadata
 	}
 	srv, _ := newServer(f)
 	f.Fuzz(func(t *testing.T, which uint8, query string) {

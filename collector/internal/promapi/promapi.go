@@ -2,7 +2,9 @@
 // stock Prometheus data source uses — query, query_range, series, labels,
 // label values, metadata and build info — over the collector's embedded
 // TSDB and the PromQL engine, with Prometheus's JSON shapes, error types
-// and status codes, so Grafana needs no other database.
+// and status codes, so Grafana needs no other database; and /federate
+// and remote read (/api/v1/read), so a Prometheus server can take the
+// series (federate.go, read.go).
 //
 // # OPD scoping
 //
@@ -14,7 +16,8 @@
 //  1. The request is rewritten with prom-label-proxy's injectproxy
 //     enforcer (third_party/prom-label-proxy): every selector of a query
 //     or query_range expression, every match[] set of series, labels and
-//     label values, gets opd=~"<a>|<b>" (the OPD names regexp-quoted).
+//     label values, /federate and each remote read query, gets
+//     opd=~"<a>|<b>" (the OPD names regexp-quoted).
 //     The caller's own opd matchers are kept beside it, so a query that
 //     names another OPD selects nothing: an empty result of the right
 //     type, never an error and never the other OPD's data. labels and
@@ -41,6 +44,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
@@ -64,6 +68,10 @@ type Options struct {
 	// OPD (or only empty names) sees no series.
 	Scope  func(*http.Request) (opds []string, scoped bool)
 	Logger *slog.Logger
+	// Read bounds a remote read request; a zero MaxBodyBytes is 32 MiB.
+	Read ReadLimits
+	// Now is the clock of /federate; nil is time.Now.
+	Now func() time.Time
 }
 
 // API serves /api/v1/.
@@ -72,6 +80,8 @@ type API struct {
 	engine *promql.Engine
 	parser parser.Parser
 	layers int // scoping layers; tests turn one off
+
+	readRefused *prometheus.CounterVec
 }
 
 // Limits mirrored from Prometheus.
@@ -89,7 +99,10 @@ func New(o Options) (*API, error) {
 	if o.QueryTimeout <= 0 {
 		o.QueryTimeout = 2 * time.Minute
 	}
-	a := &API{o: o, engine: o.Engine, parser: parser.NewParser(parser.Options{}), layers: layersAll}
+	if o.Read.MaxBodyBytes <= 0 {
+		o.Read.MaxBodyBytes = 32 << 20
+	}
+	a := &API{o: o, engine: o.Engine, parser: parser.NewParser(parser.Options{}), layers: layersAll, readRefused: newReadRefused()}
 	if a.engine == nil {
 		a.engine = promql.NewEngine(promql.EngineOpts{
 			Logger:               o.Logger.With("component", "promql"),
@@ -105,6 +118,18 @@ func New(o Options) (*API, error) {
 		})
 	}
 	return a, nil
+}
+
+// Collectors are the API's own metrics.
+func (a *API) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{a.readRefused}
+}
+
+func (a *API) now() time.Time {
+	if a.o.Now != nil {
+		return a.o.Now()
+	}
+	return time.Now()
 }
 
 // Register adds the endpoints to mux.
@@ -132,13 +157,15 @@ func (a *API) Register(mux *http.ServeMux) {
 		},
 		"/api/v1/status/flags":     func(*http.Request) (any, annotations.Annotations, *apiError) { return map[string]string{}, nil, nil },
 		"/api/v1/status/tsdb":      a.tsdbStatus,
-		"/api/v1/targets/metadata": emptyList,
+		"/api/v1/targets/metadata": a.targetsMetadata,
 		"/api/v1/status/walreplay": func(*http.Request) (any, annotations.Annotations, *apiError) {
 			return map[string]int{"min": 0, "max": 0, "current": 0}, nil, nil
 		},
 	} {
 		mux.HandleFunc(path, a.wrap(h))
 	}
+	mux.HandleFunc("GET /federate", a.federate)
+	mux.HandleFunc("/api/v1/read", a.read)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, response{Status: "error", ErrorType: "not_found", Error: fmt.Sprintf("unknown API endpoint %s", r.URL.Path)})
 	})
@@ -174,15 +201,10 @@ func (a *API) wrap(h func(*http.Request) (any, annotations.Annotations, *apiErro
 			writeJSON(w, http.StatusBadRequest, response{Status: "error", ErrorType: "bad_data", Error: fmt.Sprintf("parse form: %v", err)})
 			return
 		}
-		if a.o.Scope != nil {
-			if opds, scoped := a.o.Scope(r); scoped {
-				sc, err := newScope(opds, a.layers)
-				if err != nil {
-					writeJSON(w, http.StatusInternalServerError, response{Status: "error", ErrorType: "internal", Error: err.Error()})
-					return
-				}
-				r = r.WithContext(context.WithValue(r.Context(), scopeKey{}, sc))
-			}
+		r, aerr := a.scoped(r)
+		if aerr != nil {
+			writeJSON(w, aerr.status, response{Status: "error", ErrorType: aerr.typ, Error: aerr.err.Error()})
+			return
 		}
 		data, annos, aerr := h(r)
 		if aerr != nil {
@@ -296,6 +318,17 @@ func (a *API) exec(ctx context.Context, q promql.Query, r *http.Request) (any, a
 		return nil, nil, aerr
 	}
 	val := res.Value
+	// An empty result is [], as Prometheus answers, never null.
+	switch v := val.(type) {
+	case promql.Vector:
+		if v == nil {
+			val = promql.Vector{}
+		}
+	case promql.Matrix:
+		if v == nil {
+			val = promql.Matrix{}
+		}
+	}
 	if limit > 0 {
 		switch v := val.(type) {
 		case promql.Vector:
@@ -532,20 +565,10 @@ func (a *API) metadata(r *http.Request) (any, annotations.Annotations, *apiError
 	if aerr != nil {
 		return nil, nil, aerr
 	}
-	sc := scopeFrom(r.Context())
-	q, err := sc.queryable(a.o.Queryable).Querier(math.MinInt64, math.MaxInt64)
-	if err != nil {
-		return nil, nil, &apiError{"internal", http.StatusInternalServerError, err}
-	}
-	defer q.Close()
 	// Scoped: only the names of series the scope can see.
-	sets, aerr := sc.matcherSets(nil)
+	names, warns, aerr := a.metricNames(r)
 	if aerr != nil {
-		return nil, nil, aerr
-	}
-	names, warns, aerr2 := a.values(r.Context(), q, model.MetricNameLabel, sets, 0)
-	if aerr2 != nil {
-		return nil, warns, aerr2
+		return nil, warns, aerr
 	}
 	want := r.FormValue("metric")
 	out := map[string][]metadataEntry{}
@@ -557,6 +580,68 @@ func (a *API) metadata(r *http.Request) (any, annotations.Annotations, *apiError
 			break
 		}
 		out[n] = []metadataEntry{a.meta(n)}
+	}
+	return out, warns, nil
+}
+
+// metricNames lists the metric names the request's scope can see.
+func (a *API) metricNames(r *http.Request) ([]string, annotations.Annotations, *apiError) {
+	sc := scopeFrom(r.Context())
+	q, err := sc.queryable(a.o.Queryable).Querier(math.MinInt64, math.MaxInt64)
+	if err != nil {
+		return nil, nil, &apiError{"internal", http.StatusInternalServerError, err}
+	}
+	defer q.Close()
+	sets, aerr := sc.matcherSets(nil)
+	if aerr != nil {
+		return nil, nil, aerr
+	}
+	return a.values(r.Context(), q, model.MetricNameLabel, sets, 0)
+}
+
+// The collector is the one "target" of /api/v1/targets/metadata: it
+// scrapes nothing; its series come from its writers.
+var metadataTarget = labels.FromStrings("job", "pantau")
+
+type targetMetadata struct {
+	Target map[string]string `json:"target"`
+	Metric string            `json:"metric"`
+	metadataEntry
+}
+
+// targetsMetadata answers /api/v1/targets/metadata as Prometheus does
+// (match_target, metric, limit), with the metadata of /api/v1/metadata
+// for the one target {job="pantau"}.
+func (a *API) targetsMetadata(r *http.Request) (any, annotations.Annotations, *apiError) {
+	limit, aerr := parseLimit(r)
+	if aerr != nil {
+		return nil, nil, aerr
+	}
+	out := []targetMetadata{}
+	if mt := r.FormValue("match_target"); mt != "" {
+		ms, err := a.parser.ParseMetricSelector(mt)
+		if err != nil {
+			return nil, nil, badData(fmt.Errorf("invalid parameter \"match_target\": %w", err))
+		}
+		for _, m := range ms {
+			if !m.Matches(metadataTarget.Get(m.Name)) {
+				return out, nil, nil
+			}
+		}
+	}
+	names, warns, aerr := a.metricNames(r)
+	if aerr != nil {
+		return nil, warns, aerr
+	}
+	want := r.FormValue("metric")
+	for _, n := range names {
+		if want != "" && n != want {
+			continue
+		}
+		if limit > 0 && len(out) >= limit {
+			break
+		}
+		out = append(out, targetMetadata{Target: metadataTarget.Map(), Metric: n, metadataEntry: a.meta(n)})
 	}
 	return out, warns, nil
 }

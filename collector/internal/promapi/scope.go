@@ -69,6 +69,10 @@ func newScope(opds []string, layers int) (*scope, error) {
 
 type scopeKey struct{}
 
+func contextWithScope(ctx context.Context, s *scope) context.Context {
+	return context.WithValue(ctx, scopeKey{}, s)
+}
+
 // scopeFrom returns the request's scope, nil for an unscoped request.
 func scopeFrom(ctx context.Context) *scope {
 	s, _ := ctx.Value(scopeKey{}).(*scope)

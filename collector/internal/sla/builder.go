@@ -36,6 +36,9 @@ type seriesID struct {
 type lastMark struct {
 	minute UnixMinute
 	bits   uint16
+	// carried is when the down run that reaches the start of this minute
+	// began, from the minutes before (unix seconds; 0: none)
+	carried int64
 }
 
 // RoundMark is the mark of one round (an ICMP round or a service check)
@@ -270,8 +273,10 @@ func (b *Builder) Committed(marks []Mark) {
 		k := seriesID{m.Kind, m.ID}
 		l, ok := b.last[k]
 		switch {
-		case !ok || m.Minute > l.minute:
-			b.last[k] = lastMark{m.Minute, m.Bits}
+		case !ok:
+			b.last[k] = lastMark{m.Minute, m.Bits, 0}
+		case m.Minute > l.minute:
+			b.last[k] = lastMark{m.Minute, m.Bits, l.downFrom()}
 		case m.Minute == l.minute:
 			l.bits |= m.Bits
 			b.last[k] = l
@@ -334,6 +339,65 @@ func (b *Builder) current(k seriesID, covers func(Window) bool) State {
 	return latest(m.bits)
 }
 
+// CurrentSince is Current with the times the alert engine needs: at is
+// the start of the 10-second slot of the latest round, and for a link
+// that is down, since is the slot of the first failed round of the run of
+// failed rounds that reaches it (as far back as the rounds committed
+// since the collector started show). Both are zero without a round.
+func (b *Builder) CurrentSince(l *inventory.Link, site string) (st State, since, at time.Time) {
+	return b.currentSince(seriesID{KindLink, l.ID}, func(w Window) bool { return w.Covers(l.ID, site) })
+}
+
+// CurrentServiceSince is CurrentSince for a service.
+func (b *Builder) CurrentServiceSince(sv *inventory.Service) (st State, since, at time.Time) {
+	return b.currentSince(seriesID{KindService, sv.ID}, func(w Window) bool { return w.CoversService(sv.ID, sv.Site) })
+}
+
+func (b *Builder) currentSince(k seriesID, covers func(Window) bool) (State, time.Time, time.Time) {
+	st := b.current(k, covers)
+	if st == Maintenance || st == NoData {
+		return st, time.Time{}, time.Time{}
+	}
+	b.mu.Lock()
+	m := b.last[k]
+	b.mu.Unlock()
+	rounds := (m.bits>>4 | m.bits>>10) & 0x3f
+	if rounds == 0 {
+		return st, time.Time{}, time.Time{}
+	}
+	at := time.Unix(m.minute*60+int64(7-bits.LeadingZeros8(uint8(rounds)))*10, 0)
+	var since time.Time
+	if st == Down {
+		if from := m.downFrom(); from != 0 {
+			since = time.Unix(from, 0)
+		}
+	}
+	return st, since, at
+}
+
+// downFrom is when the run of failed rounds that ends the minute began
+// (unix seconds of its first slot; 0 when the latest round is good or the
+// minute has no slot bits).
+func (l lastMark) downFrom() int64 {
+	rounds := (l.bits>>4 | l.bits>>10) & 0x3f
+	if rounds == 0 {
+		return 0
+	}
+	from := int64(0)
+	for s := 7 - bits.LeadingZeros8(uint8(rounds)); s >= 0; s-- {
+		switch {
+		case l.bits&(BitSlotGood<<s) != 0:
+			return from
+		case l.bits&(BitSlotDown<<s) != 0:
+			from = l.minute*60 + int64(s)*10
+		}
+	}
+	if l.carried != 0 {
+		return l.carried // down from the minute's start: the run began before
+	}
+	return from
+}
+
 // latest is the state of the latest round of a minute: the state of its
 // last slot with a round (a good one is degraded when a degraded round was
 // seen in the minute), or DataState for a minute without slot bits.
@@ -375,8 +439,8 @@ var (
 	siteStateDesc = prometheus.NewDesc("pantau_site_state",
 		"Current state of an inventory site, the best of its links' (1 for the current state, 0 for the others); nodata for a site without links.",
 		[]string{"site", "opd", "district", "kind", "state"}, nil)
-	linkBandwidthDesc = prometheus.NewDesc("pantau_link_bandwidth_bits_per_second",
-		"Contracted bandwidth (CIR) of an inventory link, from the inventory.",
+	linkBandwidthDesc = prometheus.NewDesc("pantau_link_bandwidth_bytes_per_second",
+		"Contracted bandwidth (CIR) of an inventory link, from the inventory, in bytes per second (the inventory's bits per second / 8; Prometheus's base unit).",
 		[]string{"link", "site", "opd", "district"}, nil)
 	linkTargetDesc = prometheus.NewDesc("pantau_link_sla_target_ratio",
 		"SLA availability target of an inventory link (0.995 for 99.5 %).",
@@ -441,7 +505,7 @@ func (b *Builder) Collect(ch chan<- prometheus.Metric) {
 		cur := b.Current(l, s.ID)
 		siteLinks[s.ID] = append(siteLinks[s.ID], cur)
 		if l.Bandwidth > 0 {
-			ch <- prometheus.MustNewConstMetric(linkBandwidthDesc, prometheus.GaugeValue, float64(l.Bandwidth), l.ID, s.ID, s.OPD, s.District)
+			ch <- prometheus.MustNewConstMetric(linkBandwidthDesc, prometheus.GaugeValue, float64(l.Bandwidth)/8, l.ID, s.ID, s.OPD, s.District)
 		}
 		ch <- prometheus.MustNewConstMetric(linkTargetDesc, prometheus.GaugeValue, l.SLATarget/100, l.ID, s.ID, s.OPD, s.District)
 		for st := State(0); st < numStates; st++ {

@@ -51,8 +51,9 @@ chown "$USER:$GROUP" "$STATE_DIR"
 chmod 0750 "$STATE_DIR"
 
 # Files that hold secrets (SNMP communities, the collector token): readable
-# by the agent's group, not by everyone.
-for f in /etc/pantau/agent.yml /etc/pantau/agent.token; do
+# by the agent's group, not by everyone. A purge deletes the token and the
+# community file (agent.yml's community_file example).
+for f in /etc/pantau/agent.yml /etc/pantau/agent.token /etc/pantau/snmp-community; do
   if [ -f "$f" ] && [ ! -L "$f" ]; then
     chown "root:$GROUP" "$f"
     chmod 0640 "$f"

@@ -45,6 +45,9 @@ type Measurement struct {
 	// still send the former name (an agent older than the rename) are
 	// accepted: the field is checked and stored under its current name.
 	Renamed map[string]string
+	// Help is each field's HELP text, as the query API's metadata and
+	// /federate give it (TestV1Help: every field has one).
+	Help map[string]string
 }
 
 // MetricPrefix starts every series name.
@@ -59,6 +62,17 @@ var V1 = map[string]Measurement{
 			"rtt_min_seconds": Float, "rtt_avg_seconds": Float, "rtt_max_seconds": Float,
 			"rtt_stddev_seconds": Float, "jitter_seconds": Float, "up": Int,
 		},
+		Help: map[string]string{
+			"packets_sent":       "ICMP echo requests sent to the target in the probe round.",
+			"packets_received":   "ICMP echo replies received from the target in the probe round.",
+			"loss_ratio":         "Share of the round's echo requests without a reply (0 to 1).",
+			"rtt_min_seconds":    "Shortest round-trip time of the round's replies.",
+			"rtt_avg_seconds":    "Mean round-trip time of the round's replies.",
+			"rtt_max_seconds":    "Longest round-trip time of the round's replies.",
+			"rtt_stddev_seconds": "Standard deviation of the round's round-trip times.",
+			"jitter_seconds":     "Mean absolute difference of consecutive round-trip times in the round.",
+			"up":                 "1 if the target answered at least one echo request in the round, else 0.",
+		},
 	},
 	"snmp_if": {
 		Tags: []string{"agent", "site", "device", "ifindex", "ifname", "ifalias"},
@@ -70,6 +84,21 @@ var V1 = map[string]Measurement{
 			"receive_bits_per_second": Float, "transmit_bits_per_second": Float,
 			"speed_bits_per_second": Uint, "oper_status": Int, "admin_status": Int,
 		},
+		Help: map[string]string{
+			"receive_bytes_total":      "Bytes received on the interface (IF-MIB ifHCInOctets, ifInOctets without 64-bit counters).",
+			"transmit_bytes_total":     "Bytes sent on the interface (IF-MIB ifHCOutOctets, ifOutOctets without 64-bit counters).",
+			"receive_packets_total":    "Unicast packets received on the interface (IF-MIB ifHCInUcastPkts).",
+			"transmit_packets_total":   "Unicast packets sent on the interface (IF-MIB ifHCOutUcastPkts).",
+			"receive_errors_total":     "Inbound packets with errors (IF-MIB ifInErrors).",
+			"transmit_errors_total":    "Outbound packets that could not be sent because of errors (IF-MIB ifOutErrors).",
+			"receive_discards_total":   "Inbound packets discarded without an error, e.g. for lack of buffer space (IF-MIB ifInDiscards).",
+			"transmit_discards_total":  "Outbound packets discarded without an error (IF-MIB ifOutDiscards).",
+			"receive_bits_per_second":  "Inbound traffic rate between the last two polls, from the byte counter (wrap- and reset-safe).",
+			"transmit_bits_per_second": "Outbound traffic rate between the last two polls, from the byte counter (wrap- and reset-safe).",
+			"speed_bits_per_second":    "Interface speed the device reports (IF-MIB ifHighSpeed, else ifSpeed).",
+			"oper_status":              "Operational status (IF-MIB ifOperStatus: 1 up, 2 down, 3 testing, 4 unknown, 5 dormant, 6 notPresent, 7 lowerLayerDown).",
+			"admin_status":             "Administrative status (IF-MIB ifAdminStatus: 1 up, 2 down, 3 testing).",
+		},
 	},
 	"snmp_device": {
 		Tags: []string{"agent", "site", "device", "sysname"},
@@ -77,12 +106,27 @@ var V1 = map[string]Measurement{
 			"up": Int, "uptime_seconds": Float, "poll_duration_seconds": Float,
 			"cpu_load_ratio": Ratio, "memory_used_ratio": Ratio,
 		},
+		Help: map[string]string{
+			"up":                    "1 if the device answered the SNMP poll, else 0.",
+			"uptime_seconds":        "Time since the device's SNMP agent started (SNMPv2-MIB sysUpTime).",
+			"poll_duration_seconds": "Time the SNMP poll of the device took.",
+			"cpu_load_ratio":        "Average processor load (HOST-RESOURCES-MIB hrProcessorLoad, 0 to 1).",
+			"memory_used_ratio":     "Share of the device's memory in use (0 to 1).",
+		},
 	},
 	"agent": {
 		Tags: []string{"agent", "site", "version"},
 		Fields: map[string]Kind{
 			"uptime_seconds": Float, "queue_points": Float, "queue_bytes": Float,
 			"queue_oldest_age_seconds": Float, "queue_dropped_points_total": Uint, "targets": Int,
+		},
+		Help: map[string]string{
+			"uptime_seconds":             "Time since the agent started.",
+			"queue_points":               "Points in the agent's durable spool, not yet accepted by the collector.",
+			"queue_bytes":                "Bytes of the agent's durable spool on disk.",
+			"queue_oldest_age_seconds":   "Age of the oldest point in the agent's spool (0 when it is empty).",
+			"queue_dropped_points_total": "Points the agent dropped because its spool was full or too old.",
+			"targets":                    "Probe targets the agent is configured with.",
 		},
 		// The heartbeat's queue fields are named as the agent's /metrics
 		// names them (pantau_agent_queue_*); agents before that sent these.
@@ -102,6 +146,40 @@ func FieldKind(measurement, field string) (Kind, bool) {
 	}
 	k, ok := m.Fields[field]
 	return k, ok
+}
+
+// Metadata is what the query API says about a v1 series name: its
+// TYPE (counter for a field ending in _total, else gauge), HELP and
+// unit (the name's unit suffix: seconds, bytes, ratio, bits_per_second).
+type Metadata struct {
+	Type, Help, Unit string
+}
+
+var v1Metadata = func() map[string]Metadata {
+	out := map[string]Metadata{}
+	for m, meas := range V1 {
+		for f := range meas.Fields {
+			md := Metadata{Type: "gauge", Help: meas.Help[f]}
+			base := f
+			if b, ok := strings.CutSuffix(f, "_total"); ok {
+				md.Type, base = "counter", b
+			}
+			for _, u := range []string{"seconds", "bytes", "ratio", "bits_per_second"} {
+				if strings.HasSuffix(base, "_"+u) {
+					md.Unit = u
+				}
+			}
+			out[MetricName(m, f)] = md
+		}
+	}
+	return out
+}()
+
+// MetadataOf returns the metadata of a v1 series name
+// (pantau_<measurement>_<field>).
+func MetadataOf(metric string) (Metadata, bool) {
+	md, ok := v1Metadata[metric]
+	return md, ok
 }
 
 // MetricName returns the Prometheus series name for measurement.field:

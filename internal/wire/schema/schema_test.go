@@ -38,3 +38,35 @@ func TestV1Kinds(t *testing.T) {
 		t.Error("plugin measurements are not in v1")
 	}
 }
+
+// TestV1Help: every v1 field has HELP text, and its metadata types the
+// _total fields as counters (the query API said gauge for every one
+// but the name's suffix), the others as gauges.
+func TestV1Help(t *testing.T) {
+	for m, meas := range V1 {
+		for f := range meas.Fields {
+			if meas.Help[f] == "" {
+				t.Errorf("%s.%s has no help text", m, f)
+			}
+		}
+		for f := range meas.Help {
+			if _, ok := meas.Fields[f]; !ok {
+				t.Errorf("%s has help for %s, which is not a field", m, f)
+			}
+		}
+	}
+	for name, want := range map[string]Metadata{
+		"pantau_snmp_if_receive_bytes_total":      {"counter", V1["snmp_if"].Help["receive_bytes_total"], "bytes"},
+		"pantau_agent_queue_dropped_points_total": {"counter", V1["agent"].Help["queue_dropped_points_total"], ""},
+		"pantau_icmp_packets_sent":                {"gauge", V1["icmp"].Help["packets_sent"], ""},
+		"pantau_icmp_rtt_avg_seconds":             {"gauge", V1["icmp"].Help["rtt_avg_seconds"], "seconds"},
+		"pantau_snmp_if_speed_bits_per_second":    {"gauge", V1["snmp_if"].Help["speed_bits_per_second"], "bits_per_second"},
+	} {
+		if got, ok := MetadataOf(name); !ok || got != want {
+			t.Errorf("MetadataOf(%s) = %+v %v, want %+v", name, got, ok, want)
+		}
+	}
+	if _, ok := MetadataOf("pantau_http_up"); ok {
+		t.Error("plugin series have no v1 metadata")
+	}
+}

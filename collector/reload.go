@@ -1,0 +1,241 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pantau-noc/pantau/collector/internal/config"
+	"github.com/pantau-noc/pantau/collector/internal/inventory"
+	"github.com/pantau-noc/pantau/collector/internal/memlimit"
+	"github.com/pantau-noc/pantau/collector/internal/notify"
+)
+
+// reloadable are the collector.yml keys a reload (SIGHUP) puts in force
+// while running; a change to any other key is logged as needing a
+// restart. notifiers[] are checked apart: their settings reload, but a
+// notifier added, removed, renamed or given another type needs a restart
+// (the outbox has a sender per notifier), and so does rate_per_minute.
+var reloadable = []string{
+	"inventory",
+	"limits.memory_limit",
+	"alerting.rules",
+	"alerting.routes",
+	"alerting.inhibit_rules",
+	"alerting.dashboard_url",
+	"alerting.repeat_interval",
+}
+
+// configReloader applies a reloaded config to the running parts.
+type configReloader struct {
+	p    *parts
+	load func() (*config.Config, error)
+	log  *slog.Logger
+	// cur is the config in force (the reloadable keys from the last
+	// successful reload, the others as at start).
+	cur *config.Config
+
+	ok      prometheus.Gauge
+	okTime  prometheus.Gauge
+	reloads *prometheus.CounterVec
+}
+
+func newConfigReloader(p *parts, load func() (*config.Config, error)) *configReloader {
+	r := &configReloader{
+		p: p, load: load, log: p.log.With("component", "config"), cur: p.cfg,
+		ok: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "pantau_collector_config_last_reload_successful",
+			Help: "Whether the last configuration reload (SIGHUP) succeeded (1; also before the first one) or was refused and the running configuration kept (0).",
+		}),
+		okTime: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "pantau_collector_config_last_reload_success_timestamp_seconds",
+			Help: "When the configuration in force was loaded: the start, or the last successful reload (SIGHUP).",
+		}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pantau_collector_config_reloads_total",
+			Help: "Configuration reloads (SIGHUP), by result (success, failure: the running configuration kept).",
+		}, []string{"result"}),
+	}
+	r.ok.Set(1)
+	r.okTime.Set(float64(time.Now().UnixNano()) / 1e9)
+	r.reloads.WithLabelValues("success")
+	r.reloads.WithLabelValues("failure")
+	p.reg.MustRegister(r.ok, r.okTime, r.reloads)
+	return r
+}
+
+// run reloads at every request until ctx ends.
+func (r *configReloader) run(ctx context.Context, requests <-chan struct{}) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-requests:
+			r.reload()
+		}
+	}
+}
+
+// reload loads the config file again and puts it in force, all or
+// nothing: a file that does not load or validate, a notifier that cannot
+// be built, or an inventory that does not load leaves everything as it
+// was.
+func (r *configReloader) reload() {
+	file := r.cur.File
+	r.log.Info("reloading the configuration", "file", file)
+	next, err := r.prepare()
+	if err != nil {
+		r.ok.Set(0)
+		r.reloads.WithLabelValues("failure").Inc()
+		// config.Load's errors say file:line:col for each problem
+		r.log.Error("configuration reload refused; the running configuration is kept", "file", file, "err", err)
+		return
+	}
+	next()
+	r.ok.Set(1)
+	r.okTime.Set(float64(time.Now().UnixNano()) / 1e9)
+	r.reloads.WithLabelValues("success").Inc()
+}
+
+// prepare loads the new config and does everything that can fail; the
+// function it returns puts the result in force and cannot fail.
+func (r *configReloader) prepare() (func(), error) {
+	nc, err := r.load()
+	if err != nil {
+		return nil, err
+	}
+	p, old := r.p, r.cur
+	// Notifiers: the same names and types (the outbox's senders), new
+	// settings built and checked now.
+	var ns map[string]notify.Notifier
+	if !sameNotifiers(old.Notifiers, nc.Notifiers) {
+		return nil, fmt.Errorf("%s: notifiers: adding, removing or renaming a notifier or changing its type needs a restart (systemctl restart pantau-collector); was %s, now %s",
+			nc.File, notifierList(old.Notifiers), notifierList(nc.Notifiers))
+	}
+	if len(nc.Notifiers) > 0 {
+		if ns, err = notify.Build(nc.Notifiers); err != nil {
+			return nil, fmt.Errorf("%s: %w", nc.File, err)
+		}
+	}
+	// The inventory, if the config names another file.
+	invChanged := nc.Inventory != old.Inventory
+	var inv *inventory.Inventory
+	var invStat os.FileInfo
+	if invChanged {
+		if inv, invStat, err = loadInventoryFile(nc.Inventory); err != nil {
+			return nil, fmt.Errorf("%s: inventory %s: %w", nc.File, nc.Inventory, err)
+		}
+	}
+	restart := changedKeys(reflect.ValueOf(*old), reflect.ValueOf(*nc), "")
+	for i := range min(len(old.Notifiers), len(nc.Notifiers)) {
+		if old.Notifiers[i].RatePerMinute != nc.Notifiers[i].RatePerMinute {
+			restart = append(restart, fmt.Sprintf("notifiers[%d].rate_per_minute", i))
+		}
+	}
+	return func() {
+		var applied []string
+		if p.alerts != nil {
+			p.alerts.SetConfig(&nc.Alerting)
+			applied = append(applied, "alerting")
+		}
+		if ns != nil {
+			p.notifiers.set(ns)
+			applied = append(applied, "notifiers")
+		}
+		if invChanged {
+			p.slarun.useInventoryFile(nc.Inventory, inv, invStat)
+			applied = append(applied, "inventory")
+		} else {
+			// the same file: read it now if it changed
+			p.slarun.reloadInventory()
+		}
+		if nc.Limits.MemoryLimit != old.Limits.MemoryLimit {
+			memlimit.Set(nc.Limits.MemoryLimit, r.log)
+			applied = append(applied, "limits.memory_limit")
+		}
+		// Keep the keys that did not reload as they run.
+		kept := *old
+		kept.Inventory, kept.Limits.MemoryLimit, kept.Notifiers = nc.Inventory, nc.Limits.MemoryLimit, nc.Notifiers
+		kept.Alerting.Rules, kept.Alerting.Routes = nc.Alerting.Rules, nc.Alerting.Routes
+		kept.Alerting.InhibitRules = nc.Alerting.InhibitRules
+		kept.Alerting.DashboardURL, kept.Alerting.RepeatInterval = nc.Alerting.DashboardURL, nc.Alerting.RepeatInterval
+		for i := range kept.Notifiers {
+			if i < len(old.Notifiers) {
+				kept.Notifiers[i].RatePerMinute = old.Notifiers[i].RatePerMinute
+			}
+		}
+		r.cur = &kept
+		if len(restart) > 0 {
+			r.log.Warn("configuration reloaded, but these keys changed and take effect only after a restart (systemctl restart pantau-collector)",
+				"file", nc.File, "keys", strings.Join(restart, ", "))
+		}
+		r.log.Info("configuration reloaded", "file", nc.File, "applied", strings.Join(applied, ", "))
+	}, nil
+}
+
+// sameNotifiers tells whether two notifier lists have the same names and
+// types in the same order.
+func sameNotifiers(a, b []notify.Config) bool {
+	return slices.EqualFunc(a, b, func(x, y notify.Config) bool { return x.Name == y.Name && x.Type == y.Type })
+}
+
+func notifierList(ns []notify.Config) string {
+	if len(ns) == 0 {
+		return "none"
+	}
+	var out []string
+	for _, n := range ns {
+		out = append(out, n.Name+" ("+n.Type+")")
+	}
+	return strings.Join(out, ", ")
+}
+
+// changedKeys lists the yaml paths under prefix where a and b (the same
+// struct type) differ and that do not reload; structs are compared field
+// by field, anything else as a whole.
+func changedKeys(a, b reflect.Value, prefix string) []string {
+	var out []string
+	t := a.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		path := name
+		if prefix != "" {
+			path = prefix + "." + name
+		}
+		if name == "" { // inline
+			path = prefix
+		}
+		if path == "notifiers" || slices.Contains(reloadable, path) {
+			continue
+		}
+		av, bv := a.Field(i), b.Field(i)
+		if av.Kind() == reflect.Struct && hasYAMLFields(av.Type()) {
+			out = append(out, changedKeys(av, bv, path)...)
+			continue
+		}
+		if !reflect.DeepEqual(av.Interface(), bv.Interface()) {
+			out = append(out, path)
+		}
+	}
+	return out
+}
+
+func hasYAMLFields(t reflect.Type) bool {
+	for i := range t.NumField() {
+		if t.Field(i).Tag.Get("yaml") != "" {
+			return true
+		}
+	}
+	return false
+}
