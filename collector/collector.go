@@ -229,11 +229,11 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 		MaxClockSkew:      cfg.Limits.MaxClockSkew.Std(),
 		OutOfOrderWindow:  cfg.Storage.OutOfOrderWindow.Std(),
 		MaxInflight:       cfg.Limits.MaxInflightRequests,
-		DropStringFields:  cfg.Ingest.StringFields == config.StringFieldsDrop,
 		SLA:               slarun.builder,
 		Logger:            log.With("component", "ingest"),
 
 		MaxInflightPerAgent:     cfg.Limits.MaxInflightRequestsPerAgent,
+		RejectStringFields:      cfg.Ingest.StringFields == config.StringFieldsReject,
 		MinBodyRate:             float64(cfg.Limits.MinBodyRateBytesPerSecond),
 		BodyReadGrace:           cfg.Limits.BodyReadGrace.Std(),
 		BodyTimeout:             bodyTimeout,

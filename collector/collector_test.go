@@ -295,7 +295,7 @@ links:
 		c.Alerting.HAPeer = "http://127.0.0.1:9"
 	})
 	tok := tc.token("a1")
-	tc.write(tok, fmt.Sprintf("m v=1 %d", time.Now().Unix()))
+	tc.write(tok, fmt.Sprintf("m v=1,s=\"dropped\" %d", time.Now().Unix()))
 	tc.write(tok, "m v=")
 	tc.write("pantau_bad", "m v=1")
 	tc.query("up", time.Now())
@@ -314,6 +314,8 @@ links:
 		`pantau_collector_ingest_rejected_requests_total{reason="unauthorized"} 1`,
 		`pantau_collector_ingest_rejected_requests_total{reason="agent_inflight"} 0`,
 		`pantau_collector_ingest_body_bytes_in_flight 0`,
+		`pantau_collector_ingest_string_fields_dropped_total{agent="a1"} 1`,
+		`pantau_collector_ingest_query_statements_total{statement="unsupported"} 0`,
 		`pantau_collector_ingest_batch_ids 0`,
 		`pantau_collector_ingest_batch_ids_evicted_total 0`,
 		`go_gc_gomemlimit_bytes `,

@@ -43,6 +43,8 @@ func TestDefaultPolicyLookup(t *testing.T) {
 		{"GET", "/ping", anyCred},
 		{"HEAD", "/ping", anyCred},
 		{"POST", "/ping", anyCred},
+		{"GET", "/query", anyCred},  // InfluxDB 1.x clients' CREATE DATABASE
+		{"POST", "/query", anyCred}, // (Telegraf sends it with its write token)
 		{"GET", "/health", anyCred},
 		{"HEAD", "/health", anyCred},
 		{"POST", "/health", viewer},

@@ -97,6 +97,8 @@ var DefaultPolicy = func() Policy {
 		{Method: http.MethodPost, Path: "/api/v2/write", Access: PassThrough},
 		{Method: http.MethodPost, Path: "/write", Access: PassThrough},
 		{Path: "/ping", Access: AnyCredential},
+		// InfluxDB 1.x clients' CREATE DATABASE at start (ingest's /query)
+		{Path: "/query", Access: AnyCredential},
 		{Method: "read", Path: "/health", Access: AnyCredential},
 		{Method: "read", Path: "/", Access: AnyCredential},
 		{Path: "/metrics", Role: RoleViewer, Unscoped: true},

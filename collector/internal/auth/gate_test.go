@@ -252,6 +252,10 @@ func TestGateAllowedAndForbidden(t *testing.T) {
 		{"GET", "/api/v1/query", bearer(tokAgent), 403, "agent tokens only write"},
 		{"GET", "/ping", bearer(tokAgent), 204, ""},
 		{"GET", "/health", bearer(tokAgent), 204, ""},
+		// Telegraf's outputs.influxdb: its write token as the basic-auth
+		// password, or "Authorization: Token", on /query
+		{"POST", "/query", basic("telegraf", tokAgent), 204, ""},
+		{"POST", "/query", func(h http.Header) { h.Set("Authorization", "Token "+tokAgent) }, 204, ""},
 	}
 	for _, c := range cases {
 		n := f.nReached()

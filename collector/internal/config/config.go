@@ -247,7 +247,7 @@ func Default() *Config {
 			MaxConcurrentExports:        2,
 			MaxMatchSelectors:           64,
 		},
-		Ingest:    IngestConfig{StringFields: StringFieldsReject},
+		Ingest:    IngestConfig{StringFields: StringFieldsDrop},
 		Notifiers: []notify.Config{},
 		Alerting:  alert.DefaultConfig(),
 	}

@@ -5,7 +5,10 @@
 // labels, the agent label set from the token), appended to the TSDB in one
 // transaction and acknowledged with 204 only after the group commit has
 // made it durable. A bad line rejects the whole request with an error that
-// names its line and column, and nothing of it is stored.
+// names its line and column, and nothing of it is stored. Lines of
+// Telegraf's ping, snmp interface, http_response, net_response and
+// dns_query are read as Pantau's own measurements (telegraf.go); /query
+// answers InfluxDB 1.x clients' database statements (query.go).
 //
 // What one writer may cost is bounded (limits.go, authguard.go): its
 // agent's requests in flight, the rate its body must arrive at, the memory
@@ -93,7 +96,13 @@ type Options struct {
 	// AuthFailureAddresses bounds the addresses remembered (0: 4096).
 	AuthFailuresPerMinute int
 	AuthFailureAddresses  int
-	DropStringFields      bool
+	// RejectStringFields answers a write holding a string field with 400
+	// (ingest.string_fields: reject); by default string fields are
+	// dropped and counted per agent, and the rest of the batch is stored.
+	RejectStringFields bool
+	// NoTelegraf stores Telegraf's lines as they come, without the
+	// translation into Pantau's measurements (telegraf.go).
+	NoTelegraf bool
 	// SLA, when set, turns icmp rounds and agent heartbeats into minute
 	// marks that travel with the batch to Store.Sync (as a Committed).
 	SLA    *sla.Builder
@@ -181,10 +190,12 @@ func (h *Handler) Collectors() []prometheus.Collector {
 	return cs
 }
 
-// Register adds the write endpoints to mux.
+// Register adds the write endpoints to mux, and /query (query.go).
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v2/write", func(w http.ResponseWriter, r *http.Request) { h.serve(w, r, "v2") })
 	mux.HandleFunc("POST /write", func(w http.ResponseWriter, r *http.Request) { h.serve(w, r, "v1") })
+	mux.HandleFunc("GET /query", h.query)
+	mux.HandleFunc("POST /query", h.query)
 }
 
 // PruneSeries forgets series idle for longer than idle, so they stop
@@ -578,6 +589,11 @@ type scratch struct {
 	pending []pendingSample
 	lbls    labels.ScratchBuilder
 	marks   []sla.Mark
+	// tr holds the translation of the current line when it is one of
+	// Telegraf's (telegraf.go); wide tells which of its octet counters
+	// (receive, transmit) are 64-bit.
+	tr   *scratch
+	wide [2]bool
 }
 
 // tag returns the value of tag k of the current line, or nil.
@@ -600,8 +616,8 @@ func (sc *scratch) field(k string) (float64, bool) {
 	return 0, false
 }
 
-// slaMarks adds the SLA mark of an icmp round, an agent heartbeat or a
-// plugin check of an inventory service.
+// slaMarks adds the SLA mark of an icmp round, an agent heartbeat (also
+// Telegraf's internal_agent) or a plugin check of an inventory service.
 func (h *Handler) slaMarks(sc *scratch, scope sla.Scope, m []byte, ts int64) {
 	switch string(m) {
 	case "icmp":
@@ -612,7 +628,9 @@ func (h *Handler) slaMarks(sc *scratch, scope sla.Scope, m []byte, ts int64) {
 		loss, _ := sc.field("loss_ratio")
 		rtt, hasRTT := sc.field("rtt_avg_seconds")
 		sc.marks = h.o.SLA.ICMPScoped(sc.marks, scope, sc.tag("link"), sc.tag("target"), ts, up > 0, loss, rtt, hasRTT)
-	case "agent":
+	case "agent", "internal_agent":
+		// Pantau's agent's heartbeat, or Telegraf's own statistics
+		// (inputs.internal), gathered on the box at every interval
 		sc.marks = h.o.SLA.HeartbeatBytes(sc.marks, sc.tag("site"), ts)
 	default:
 		if !h.o.SLA.ChecksServices(m) {
@@ -670,6 +688,66 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 		return result{}, e
 	}
 	d := lineproto.NewDecoder(body, prec)
+	// emit appends the samples of line ln (measurement m) and adds its
+	// SLA marks to ln.marks.
+	emit := func(ln *scratch, m []byte, ts, tms int64) *apiError {
+		if h.o.SLA != nil {
+			h.slaMarks(ln, scope, m, ts)
+		}
+		var (
+			invLabels [][2]string
+			invDone   bool
+		)
+		for i := range ln.pending {
+			ps := &ln.pending[i]
+			if ps.fs == nil {
+				field := ln.fields[ps.f0:ps.f1]
+				if !invDone && h.o.SLA != nil {
+					invDone = true
+					invLabels = h.o.SLA.SeriesLabelsScoped(scope, string(m), string(ln.tag("link")), string(ln.tag("target")),
+						string(ln.tag("device")), string(ln.tag("ifname")))
+				}
+				lset, aerr := ln.labels(d, id.Agent, m, field, invLabels)
+				if aerr != nil {
+					return aerr
+				}
+				ps.fs = as.insert(ln.key, field, lset, h.o.MaxSeriesPerAgent, nowSec)
+				if ps.fs == nil {
+					h.m.rejectedSample.WithLabelValues(reasonSeriesLimit).Inc()
+					if firstErr == nil {
+						firstReason = reasonSeriesLimit
+						firstErr = d.ErrorAt(nil, fmt.Errorf("new series %s dropped: agent %q is at limits.max_series_per_agent (%d)", lset, id.Agent, h.o.MaxSeriesPerAgent))
+					}
+					continue
+				}
+			} else {
+				ps.fs.touch(nowSec)
+			}
+			ref, err := app.Append(ps.fs.seriesRef(), ps.fs.lset, tms, ps.value)
+			switch {
+			case err == nil:
+				if ref != ps.fs.seriesRef() {
+					ps.fs.ref.Store(uint64(ref))
+				}
+				res.samples++
+			case errors.Is(err, storage.ErrDuplicateSampleForTimestamp):
+				// A different value for a time already stored: the first
+				// write wins, and the writer is told (partial write).
+				h.m.rejectedSample.WithLabelValues(reasonDuplicate).Inc()
+				if firstErr == nil {
+					firstReason = reasonDuplicate
+					firstErr = d.ErrorAt(nil, fmt.Errorf("sample of %s at %s dropped: a different value is already stored for this series at this millisecond (the first write wins)",
+						ps.fs.lset, time.UnixMilli(tms).UTC().Format("2006-01-02T15:04:05.000Z")))
+				}
+			case errors.Is(err, storage.ErrOutOfBounds), errors.Is(err, storage.ErrTooOldSample), errors.Is(err, storage.ErrOutOfOrderSample):
+				return fail(http.StatusBadRequest, "invalid", reasonTimestamp, d.ErrorAt(nil,
+					fmt.Errorf("timestamp %s is too old for storage: %w", time.Unix(0, ts).UTC().Format(time.RFC3339), err)))
+			default:
+				return fail(http.StatusInternalServerError, "internal error", reasonInternal, fmt.Errorf("append to TSDB: %w", err))
+			}
+		}
+		return nil
+	}
 	for d.Next() {
 		m, err := d.Measurement()
 		if err != nil {
@@ -760,6 +838,15 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 			}
 			sc.pending = append(sc.pending, pendingSample{value: f, f0: f0, f1: len(sc.fields)})
 		}
+		var tm string // the measurement the line is translated to
+		tr := sc.tr
+		if tr == nil {
+			tr = new(scratch)
+			sc.tr = tr
+		}
+		if !h.o.NoTelegraf {
+			tm = translateTelegraf(sc, tr, m)
+		}
 		as.lookupAll(sc)
 		ts, err := d.Time(nowNs)
 		if err != nil {
@@ -776,60 +863,18 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 					time.Unix(0, ts).UTC().Format(time.RFC3339), h.o.OutOfOrderWindow, prec))))
 		}
 		tms := floorDiv(ts, 1e6)
-		if h.o.SLA != nil {
-			h.slaMarks(sc, scope, m, ts)
+		if aerr := emit(sc, m, ts, tms); aerr != nil {
+			return abort(aerr)
 		}
-		var (
-			invLabels [][2]string
-			invDone   bool
-		)
-		for i := range sc.pending {
-			ps := &sc.pending[i]
-			if ps.fs == nil {
-				field := sc.fields[ps.f0:ps.f1]
-				if !invDone && h.o.SLA != nil {
-					invDone = true
-					invLabels = h.o.SLA.SeriesLabelsScoped(scope, string(m), string(sc.tag("link")), string(sc.tag("target")),
-						string(sc.tag("device")), string(sc.tag("ifname")))
-				}
-				lset, aerr := sc.labels(d, id.Agent, m, field, invLabels)
-				if aerr != nil {
-					return abort(aerr)
-				}
-				ps.fs = as.insert(sc.key, field, lset, h.o.MaxSeriesPerAgent, nowSec)
-				if ps.fs == nil {
-					h.m.rejectedSample.WithLabelValues(reasonSeriesLimit).Inc()
-					if firstErr == nil {
-						firstReason = reasonSeriesLimit
-						firstErr = d.ErrorAt(nil, fmt.Errorf("new series %s dropped: agent %q is at limits.max_series_per_agent (%d)", lset, id.Agent, h.o.MaxSeriesPerAgent))
-					}
-					continue
-				}
-			} else {
-				ps.fs.touch(nowSec)
+		if tm != "" {
+			if tm == "snmp_if" {
+				as.ifRates(tr, ts, h.o.MaxSeriesPerAgent)
 			}
-			ref, err := app.Append(ps.fs.seriesRef(), ps.fs.lset, tms, ps.value)
-			switch {
-			case err == nil:
-				if ref != ps.fs.seriesRef() {
-					ps.fs.ref.Store(uint64(ref))
-				}
-				res.samples++
-			case errors.Is(err, storage.ErrDuplicateSampleForTimestamp):
-				// A different value for a time already stored: the first
-				// write wins, and the writer is told (partial write).
-				h.m.rejectedSample.WithLabelValues(reasonDuplicate).Inc()
-				if firstErr == nil {
-					firstReason = reasonDuplicate
-					firstErr = d.ErrorAt(nil, fmt.Errorf("sample of %s at %s dropped: a different value is already stored for this series at this millisecond (the first write wins)",
-						ps.fs.lset, time.UnixMilli(tms).UTC().Format("2006-01-02T15:04:05.000Z")))
-				}
-			case errors.Is(err, storage.ErrOutOfBounds), errors.Is(err, storage.ErrTooOldSample), errors.Is(err, storage.ErrOutOfOrderSample):
-				return abort(fail(http.StatusBadRequest, "invalid", reasonTimestamp, d.ErrorAt(nil,
-					fmt.Errorf("timestamp %s is too old for storage: %w", time.Unix(0, ts).UTC().Format(time.RFC3339), err))))
-			default:
-				return abort(fail(http.StatusInternalServerError, "internal error", reasonInternal, fmt.Errorf("append to TSDB: %w", err)))
+			as.lookupAll(tr)
+			if aerr := emit(tr, []byte(tm), ts, tms); aerr != nil {
+				return abort(aerr)
 			}
+			sc.marks = append(sc.marks, tr.marks...)
 		}
 		res.points++
 	}
@@ -838,6 +883,7 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 	}
 	if dropped > 0 {
 		h.m.rejectedSample.WithLabelValues(reasonString).Add(float64(dropped))
+		h.m.stringFields.WithLabelValues(id.Agent).Add(float64(dropped))
 	}
 	if len(sc.marks) > 0 {
 		res.marks = append([]sla.Mark(nil), sc.marks...)
@@ -941,11 +987,11 @@ func (h *Handler) fieldValue(d *lineproto.Decoder, m []byte, meas schema.Measure
 			f = 1
 		}
 	case lineprotocol.String:
-		if h.o.DropStringFields {
+		if !h.o.RejectStringFields {
 			return 0, false, nil
 		}
 		return 0, false, fail(http.StatusBadRequest, "invalid", reasonString, d.ErrorAt(k,
-			fmt.Errorf("field %s is a string; only numbers and booleans can be stored (or set ingest.string_fields: drop)", k)))
+			fmt.Errorf("field %s is a string; only numbers and booleans can be stored (ingest.string_fields is reject; with drop, the default, string fields are dropped and counted)", k)))
 	}
 	if !known {
 		return f, true, nil

@@ -370,7 +370,6 @@ func TestBadInput(t *testing.T) {
 		{"wrong type int field", req{agent: "agent-dinkes", body: ok + fmt.Sprintf("icmp,site=dinkes,target=t up=1.5 %d\n", t0)}, 400, "invalid", "line 2 col 27: field icmp.up must be integer (schema v1), got float 1.5"},
 		{"ratio out of range", req{agent: "agent-dinkes", body: fmt.Sprintf("icmp,site=dinkes,target=t loss_ratio=2 %d\n", t0)}, 400, "invalid", "field icmp.loss_ratio must be ratio (float 0..1)"},
 		{"negative counter", req{agent: "agent-dinkes", body: fmt.Sprintf("snmp_if,site=dinkes receive_bytes_total=-5i %d\n", t0)}, 400, "invalid", "must be unsigned integer"},
-		{"string field", req{agent: "agent-dinkes", body: fmt.Sprintf("m,site=dinkes s=\"x\",v=1 %d\n", t0)}, 400, "invalid", "field s is a string"},
 		{"unknown precision", req{path: "/api/v2/write?precision=sec", agent: "agent-dinkes", body: ok}, 400, "invalid", `unknown precision "sec"`},
 		{"far future", req{agent: "agent-dinkes", body: ok + fmt.Sprintf("icmp,site=dinkes up=1i %d\n", ns(now.Add(2*time.Hour)))}, 400, "invalid", "line 2 col 24: timestamp 2026-11-24T12:00:00Z is 2h0m0s in the future"},
 		{"beyond out-of-order window", req{agent: "agent-dinkes", body: ok + fmt.Sprintf("icmp,site=dinkes up=1i %d\n", ns(now.Add(-8*24*time.Hour)))}, 400, "invalid", "older than the out-of-order window"},
@@ -408,12 +407,43 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-func TestDropStringFields(t *testing.T) {
-	e := newEnv(t, func(o *Options) { o.DropStringFields = true })
-	if r := e.do(req{agent: "agent-noc", body: fmt.Sprintf("m s=\"x\",v=2 %d\n", ns(now))}); r.status != 204 {
+// TestStringFieldsDroppedByDefault: Telegraf's SNMP table carries
+// ifPhysAddress (a string); by default it is dropped and counted for the
+// writing agent, and the rest of the batch (here ping data) is stored.
+func TestStringFieldsDroppedByDefault(t *testing.T) {
+	e := newEnv(t, nil)
+	body := fmt.Sprintf("interface,agent_host=10.0.0.1,ifName=ether1 ifPhysAddress=\"00:11:22:33:44:55\",ifMtu=1500i %d\n"+
+		"m s=\"x\",t=\"y\",v=2 %d\n", ns(now), ns(now))
+	if r := e.do(req{agent: "agent-noc", body: body}); r.status != 204 {
 		t.Fatalf("%d %s", r.status, r.msg)
 	}
-	if got := e.samples(); len(got) != 1 || !strings.Contains(got[0], `pantau_m_v`) {
+	got := strings.Join(e.samples(), "\n")
+	for _, want := range []string{`pantau_interface_ifMtu`, `pantau_m_v`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("%s not stored:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "ifPhysAddress") {
+		t.Errorf("string field stored:\n%s", got)
+	}
+	if v := counterValue(t, e.h.m.stringFields.WithLabelValues("agent-noc")); v != 3 {
+		t.Errorf("string fields dropped for agent-noc = %v, want 3", v)
+	}
+	if v := counterValue(t, e.h.m.stringFields.WithLabelValues("agent-other")); v != 0 {
+		t.Errorf("string fields dropped for agent-other = %v, want 0", v)
+	}
+}
+
+// TestStringFieldsReject: ingest.string_fields: reject keeps the strict
+// 400 for the whole batch, naming the field and its position.
+func TestStringFieldsReject(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.RejectStringFields = true })
+	body := fmt.Sprintf("m v=1 %d\nm s=\"x\",v=2 %d\n", ns(now), ns(now))
+	r := e.do(req{agent: "agent-noc", body: body})
+	if r.status != 400 || !strings.Contains(r.msg, "line 2") || !strings.Contains(r.msg, "field s is a string") {
+		t.Fatalf("got %d %q, want 400 naming line 2 and field s", r.status, r.msg)
+	}
+	if got := e.samples(); len(got) != 0 {
 		t.Fatalf("stored %v", got)
 	}
 }

@@ -41,11 +41,16 @@ type metrics struct {
 	// rejectedRequests counts whole requests refused, by reason.
 	rejectedRequests *prometheus.CounterVec
 	rejectedSample   *prometheus.CounterVec
-	batches          *prometheus.CounterVec
-	bytes            *prometheus.CounterVec
-	decodedBytes     prometheus.Counter
-	duration         *prometheus.HistogramVec
-	inflight         prometheus.Gauge
+	// stringFields counts string fields dropped, per agent (agents are
+	// the token table's, so the label is bounded).
+	stringFields *prometheus.CounterVec
+	// queries counts /query statements by kind (query.go).
+	queries      *prometheus.CounterVec
+	batches      *prometheus.CounterVec
+	bytes        *prometheus.CounterVec
+	decodedBytes prometheus.Counter
+	duration     *prometheus.HistogramVec
+	inflight     prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -74,6 +79,14 @@ func newMetrics() *metrics {
 			Name: "pantau_collector_ingest_rejected_samples_total",
 			Help: "Individual samples dropped from otherwise accepted writes, by reason.",
 		}, []string{"reason"}),
+		stringFields: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pantau_collector_ingest_string_fields_dropped_total",
+			Help: "String fields dropped from accepted writes (ingest.string_fields: drop, the default), by agent.",
+		}, []string{"agent"}),
+		queries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pantau_collector_ingest_query_statements_total",
+			Help: "InfluxDB 1.x /query statements by kind: create_database and show_databases are answered, unsupported ones refused (400).",
+		}, []string{"statement"}),
 		batches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pantau_collector_ingest_batches_total",
 			Help: "Writes carrying a Pantau-Batch header, by result (stored, duplicate).",
@@ -103,6 +116,9 @@ func newMetrics() *metrics {
 	for _, r := range []string{reasonSeriesLimit, reasonDuplicate, reasonString} {
 		m.rejectedSample.WithLabelValues(r)
 	}
+	for _, k := range []string{stmtCreateDatabase, stmtShowDatabases, stmtUnsupported} {
+		m.queries.WithLabelValues(k)
+	}
 	m.batches.WithLabelValues("stored")
 	m.batches.WithLabelValues("duplicate")
 	m.bytes.WithLabelValues("gzip")
@@ -111,7 +127,7 @@ func newMetrics() *metrics {
 }
 
 func (m *metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.requests, m.points, m.samples, m.rejectedPoints, m.rejectedRequests, m.rejectedSample,
+	return []prometheus.Collector{m.requests, m.points, m.samples, m.rejectedPoints, m.rejectedRequests, m.rejectedSample, m.stringFields, m.queries,
 		m.batches, m.bytes, m.decodedBytes, m.duration, m.inflight}
 }
 

@@ -21,6 +21,12 @@ type agentSeries struct {
 	active  map[uint64]*fieldSeries // label-set hash -> series; len is the active count
 
 	lastWrite atomic.Int64 // unix seconds of the last accepted write
+
+	// rates are the previous readings of translated Telegraf octet
+	// counters (telegraf.go), at most the series limit, pruned with the
+	// series.
+	rmu   sync.Mutex
+	rates map[string]counterReading
 }
 
 type seriesEntry struct {
@@ -107,6 +113,13 @@ func (a *agentSeries) prune(cutoff int64) (removed int) {
 			removed++
 		}
 	}
+	a.rmu.Lock()
+	for k, r := range a.rates {
+		if r.ns < cutoff*1e9 {
+			delete(a.rates, k)
+		}
+	}
+	a.rmu.Unlock()
 	return removed
 }
 

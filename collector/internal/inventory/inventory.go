@@ -148,6 +148,14 @@ var ResponseFields = map[string]string{"http": "total_seconds", "dns": "resolve_
 // decide a service's state.
 var ReservedMeasurements = []string{"icmp", "snmp_if", "snmp_device", "agent", "plugin"}
 
+// TelegrafMeasurements are Telegraf's service checks and the bundled
+// probe measurements the collector reads them as (ingest's translation,
+// docs/telegraf.md): a service names the latter.
+var TelegrafMeasurements = map[string]string{"http_response": "http", "net_response": "tcp", "dns_query": "dns"}
+
+// telegrafTargets says what the target of a translated check is.
+var telegrafTargets = map[string]string{"http_response": "<the URL>", "net_response": "<host:port>", "dns_query": "<the DNS server>"}
+
 // TypeDefaults are the defaults of one link type.
 type TypeDefaults struct {
 	LossRatio float64           `yaml:"loss_ratio"`

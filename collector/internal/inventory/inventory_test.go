@@ -254,6 +254,7 @@ func TestBadYAML(t *testing.T) {
 			`testdata/bad-services.yml:34:17: services[6].thresholds.field: required with response_time for measurement "simpeg": the field that holds the response time in seconds (http, dns and tcp have one built in)`,
 			`testdata/bad-services.yml:35:5: services[7].probe.measurement: required: the probe plugin's measurement, such as http, dns or tcp`,
 			`testdata/bad-services.yml:35:5: services[7].probe.target: required: the name of the plugin's target in agent.yml`,
+			`testdata/bad-services.yml:36:68: services[8].probe.measurement: measurement "http_response" is Telegraf's, which the collector reads as http: use probe: {measurement: http, target: <the URL>} (docs/telegraf.md)`,
 		},
 		"bad-devices.yml": {
 			`testdata/bad-devices.yml:8:5: devices[1].id: required`,

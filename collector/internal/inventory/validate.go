@@ -327,6 +327,9 @@ func (v *validator) services(services []Service, sites map[string]int) {
 			v.add(at+".probe.measurement", "invalid measurement %q: use lowercase letters, digits and '_', starting with a letter or '_'", m)
 		case slices.Contains(ReservedMeasurements, m):
 			v.add(at+".probe.measurement", "measurement %q is the agent's own; a service is checked by a probe plugin such as http, dns or tcp", m)
+		case TelegrafMeasurements[m] != "":
+			v.add(at+".probe.measurement", "measurement %q is Telegraf's, which the collector reads as %s: use probe: {measurement: %s, target: %s} (docs/telegraf.md)",
+				m, TelegrafMeasurements[m], TelegrafMeasurements[m], telegrafTargets[m])
 		}
 		if p.Target == "" {
 			v.add(at+".probe.target", "required: the name of the plugin's target in agent.yml")

@@ -148,7 +148,10 @@ func Rebuild(ctx context.Context, q storage.Queryable, inv *inventory.Inventory,
 			return total, series, fmt.Errorf("query TSDB: %w", err)
 		}
 	}
-	hbs := qr.Select(ctx, false, nil, labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, "pantau_agent_uptime_seconds"))
+	// heartbeats: Pantau's agent's, and Telegraf's internal_agent (ingest
+	// counts both)
+	hbs := qr.Select(ctx, false, nil, labels.MustNewMatcher(labels.MatchRegexp, model.MetricNameLabel,
+		"pantau_agent_uptime_seconds|pantau_internal_agent_metrics_gathered"))
 	for hbs.Next() {
 		site := inv.Site(hbs.At().Labels().Get("site"))
 		if site == nil {
