@@ -86,8 +86,8 @@ func benchTelegraf(b *testing.B, shape string, raw bool, wantMarks int) {
 		Auth: nopAuth{}, Store: st, MaxBodyBytes: 1 << 30, MaxSeriesPerAgent: 1 << 30,
 		MaxClockSkew: time.Hour, OutOfOrderWindow: 7 * 24 * time.Hour, MaxInflight: 1,
 		NoTelegraf: raw,
-		SLA:    sla.NewBuilder(benchInventory(b), func() time.Time { return clock }),
-		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return clock },
+		SLA:        sla.NewBuilder(benchInventory(b), func() time.Time { return clock }),
+		Logger:     slog.New(slog.DiscardHandler), Now: func() time.Time { return clock },
 	})
 	if err != nil {
 		b.Fatal(err)
