@@ -204,7 +204,10 @@ func TestExportsConcurrencyBounded(t *testing.T) {
 // the next request is served.
 func TestRemoteReadSlowBody(t *testing.T) {
 	srv, a := newFedServer(t, ReadLimits{})
-	a.exports = newExportGate(1, 50*time.Millisecond)
+	a.exports = newExportGate(50 * time.Millisecond)
+	l := a.Limits()
+	l.MaxConcurrentExports = 1
+	a.SetLimits(l)
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/v1/read", pr)
@@ -229,7 +232,9 @@ func TestRemoteReadSlowBody(t *testing.T) {
 // by /federate and by series, labels and label values alike; counted.
 func TestMatchSelectorsBounded(t *testing.T) {
 	srv, a := newFedServer(t, ReadLimits{})
-	a.o.MaxMatchSelectors = 3
+	l := a.Limits()
+	l.MaxMatchSelectors = 3
+	a.SetLimits(l)
 	many := url.Values{"match[]": {"up", `{__name__="up"}`, `up{opd="dinkes"}`, `up{instance="d1"}`}}
 	res, err := srv.Client().Get(srv.URL + "/federate?" + many.Encode())
 	if err != nil {
