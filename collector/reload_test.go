@@ -21,10 +21,13 @@ import (
 )
 
 // TestIntegrationConfigReload sends SIGHUP to a real collector process:
-// a changed rule, notifier URL and inventory path take effect without a
-// restart, a changed key that cannot reload is named in a warning, and a
-// broken file is refused with its file:line:col while the running
-// configuration keeps working.
+// a changed rule, notifier URL, inventory path, limits.max_body_bytes and
+// ingest.string_fields take effect without a restart (a write the old
+// limit took is refused naming the new one, a string field refused), a
+// changed key that cannot reload is named in a warning, a broken file is
+// refused with its file:line:col while the running configuration (its
+// limits too) keeps working, and raising the limits again takes the
+// write.
 func TestIntegrationConfigReload(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: runs a collector process")
@@ -81,9 +84,17 @@ alerting:
 	postLP(t, base, tok, fmt.Sprintf("rl_a,x=1 v=1 %d\n", time.Now().Unix()))
 	testproc.WaitFor(t, 60*time.Second, "webhook A to get x=1", func() bool { return hookA.count("1") == 1 })
 
+	// A write of 4 kB with a string field, taken under the defaults.
+	big := bigWrite()
+	if code, body := postLPStatus(t, base, tok, big); code != 204 {
+		t.Fatalf("4 kB write under the defaults: %d %s", code, body)
+	}
+
 	// A new rule on series b, the notifier at webhook B, another
-	// inventory, and a limit that needs a restart.
-	put(config(urlB, "Second", "pantau_rl_b_v", inv2, "limits: {max_body_bytes: 1048576}\n"))
+	// inventory, a lower body limit, strict string fields, and a limit
+	// that needs a restart.
+	lower := "limits: {max_body_bytes: 2048, max_decoded_bytes_in_flight: 65536, batch_dedup_window: 1d}\ningest: {string_fields: reject}\n"
+	put(config(urlB, "Second", "pantau_rl_b_v", inv2, lower))
 	hup()
 	testproc.WaitFor(t, 30*time.Second, "the reload", func() bool {
 		return metric(`pantau_collector_config_reloads_total{result="success"}`) == 1
@@ -102,9 +113,18 @@ alerting:
 	if n := hookA.count("2") + hookA.count("3") + hookB.count("3"); n != 0 {
 		t.Errorf("%d notifications from the old rule or to the old URL after the reload:\nA: %s\nB: %s", n, hookA, hookB)
 	}
-	logs := p.Logs.String()
-	if !strings.Contains(logs, "take effect only after a restart") || !strings.Contains(logs, "limits.max_body_bytes") {
-		t.Errorf("no warning naming limits.max_body_bytes as needing a restart:\n%s", testproc.GrepLines(logs, "config"))
+	if code, body := postLPStatus(t, base, tok, big); code != 413 || !strings.Contains(body, "larger than 2048 bytes (limits.max_body_bytes)") {
+		t.Errorf("4 kB write after lowering limits.max_body_bytes to 2048: %d %s, want 413 naming 2048", code, body)
+	}
+	if code, body := postLPStatus(t, base, tok, "rl_s,x=1 s=\"text\",v=1\n"); code != 400 || !strings.Contains(body, "field s is a string") {
+		t.Errorf("string field under ingest.string_fields: reject: %d %s, want 400", code, body)
+	}
+	if v := metric("pantau_collector_ingest_limit_max_body_bytes"); v != 2048 {
+		t.Errorf("pantau_collector_ingest_limit_max_body_bytes %v after the reload, want 2048", v)
+	}
+	warning := testproc.GrepLines(p.Logs.String(), "take effect only after a restart")
+	if !strings.Contains(warning, "limits.batch_dedup_window") || strings.Contains(warning, "max_body_bytes") || strings.Contains(warning, "string_fields") {
+		t.Errorf("the restart warning should name limits.batch_dedup_window only:\n%s", warning)
 	}
 
 	// A broken file: refused with file:line:col, the running config kept.
@@ -119,7 +139,7 @@ alerting:
 		t.Errorf("last_reload_successful %v after a refused reload, want 0", v)
 	}
 	where := fmt.Sprintf("%s:%d:3", cfgFile, line)
-	logs = p.Logs.String()
+	logs := p.Logs.String()
 	if !strings.Contains(logs, "configuration reload refused") || !strings.Contains(logs, where) {
 		t.Errorf("the refusal does not name %s:\n%s", where, testproc.GrepLines(logs, "reload"))
 	}
@@ -131,9 +151,51 @@ alerting:
 	if v := metric("pantau_inventory_links"); v != 2 {
 		t.Errorf("pantau_inventory_links %v after the refused reload, want 2 (kept)", v)
 	}
+	if code, body := postLPStatus(t, base, tok, big); code != 413 || !strings.Contains(body, "2048 bytes") {
+		t.Errorf("4 kB write after the refused reload: %d %s, want 413 (the kept limit)", code, body)
+	}
+
+	// The limits raised again (the defaults): the write is taken, its
+	// string field dropped and counted.
+	put(config(urlB, "Second", "pantau_rl_b_v", inv2, ""))
+	hup()
+	testproc.WaitFor(t, 30*time.Second, "the third reload", func() bool {
+		return metric(`pantau_collector_config_reloads_total{result="success"}`) == 2
+	})
+	if code, body := postLPStatus(t, base, tok, big); code != 204 {
+		t.Errorf("4 kB write after raising the limits again: %d %s, want 204", code, body)
+	}
+	if v := metric("pantau_collector_ingest_limit_max_body_bytes"); v != 32<<20 {
+		t.Errorf("pantau_collector_ingest_limit_max_body_bytes %v after raising, want %d", v, 32<<20)
+	}
 	if !testproc.Alive(p.Cmd.Process.Pid) {
 		t.Fatal("the collector exited")
 	}
+}
+
+// bigWrite is a write of more than 4 kB whose last line holds a string
+// field.
+func bigWrite() string {
+	var b strings.Builder
+	for i := 0; b.Len() < 4096; i++ {
+		fmt.Fprintf(&b, "rl_big,x=%d v=%d\n", i%8, i)
+	}
+	b.WriteString("rl_big,x=s s=\"text\",v=1\n")
+	return b.String()
+}
+
+// postLPStatus writes body (precision s) and returns the status and body.
+func postLPStatus(t *testing.T, base, token, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v2/write?precision=s", strings.NewReader(body))
+	req.Header.Set("Authorization", "Token "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	return res.StatusCode, string(b)
 }
 
 // TestReloadWhileRunning reloads an in-process collector many times while

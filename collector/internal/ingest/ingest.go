@@ -144,6 +144,19 @@ func (o *Options) limits() Limits {
 	}
 }
 
+// SetLimits sets the Limits part of o.
+func (o *Options) SetLimits(l Limits) {
+	o.MaxBodyBytes, o.MaxSeriesPerAgent, o.MaxClockSkew = l.MaxBodyBytes, l.MaxSeriesPerAgent, l.MaxClockSkew
+	o.MaxInflight, o.MaxInflightPerAgent, o.MinBodyRate = l.MaxInflight, l.MaxInflightPerAgent, l.MinBodyRate
+	o.BodyReadGrace, o.MaxDecodedBytesInFlight = l.BodyReadGrace, l.MaxDecodedBytesInFlight
+	o.MaxMeasurementBytes, o.MaxTagKeyBytes = l.MaxMeasurementBytes, l.MaxTagKeyBytes
+	o.MaxFieldKeyBytes, o.MaxLabelsPerSeries = l.MaxFieldKeyBytes, l.MaxLabelsPerSeries
+	o.RejectStringFields = l.RejectStringFields
+}
+
+// Check reports what SetLimits would refuse.
+func (l Limits) Check() error { return l.normalize() }
+
 // normalize puts in the defaults of zero values and checks l.
 func (l *Limits) normalize() error {
 	if l.MaxBodyBytes <= 0 || l.MaxSeriesPerAgent <= 0 || l.MaxInflight <= 0 {
