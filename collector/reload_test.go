@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -199,9 +200,13 @@ func postLPStatus(t *testing.T, base, token, body string) (int, string) {
 }
 
 // TestReloadWhileRunning reloads an in-process collector many times while
-// it evaluates rules, sends notifications and serves /metrics (run with
-// -race): rules, notifier settings and the inventory path change under
-// the running engine.
+// it evaluates rules, sends notifications, serves /metrics and queries
+// and takes writes (run with -race): rules, notifier settings, the
+// inventory path and the limits change under the running engine. The
+// limits alternate between a small body limit with string fields dropped
+// and a large one with string fields refused: a 4 kB write with a string
+// field gets 413 under the first and 400 under the second, and would get
+// 204 from a mix of the two.
 func TestReloadWhileRunning(t *testing.T) {
 	t.Parallel()
 	hook, hookURL := newHookCounter(t)
@@ -211,16 +216,20 @@ func TestReloadWhileRunning(t *testing.T) {
 	os.WriteFile(inv[1], []byte("sites: [{id: s1, name: S1, kind: opd}]\n"), 0o644)
 	cfgFile := filepath.Join(dir, "collector.yml")
 	write := func(i int) {
+		lim := "limits: {max_body_bytes: 2048, max_decoded_bytes_in_flight: 65536, max_match_selectors: 3}\ningest: {string_fields: drop}\n"
+		if i%2 == 1 {
+			lim = "limits: {max_body_bytes: 1048576, max_match_selectors: 8}\ningest: {string_fields: reject}\n"
+		}
 		body := fmt.Sprintf(`listen_address: 127.0.0.1:0
 data_dir: %s
 inventory: %s
-notifiers:
+%snotifiers:
   - {name: hook, type: webhook, url: %s/hook%d}
 alerting:
   evaluation_interval: 1s
   rules:
     - {name: Rule%d, kind: promql, expr: 'vector(1) > 0', for: 0s, clear_for: 0s}
-`, filepath.Join(dir, "data"), inv[i%2], hookURL, i, i)
+`, filepath.Join(dir, "data"), inv[i%2], lim, hookURL, i, i)
 		// replaced, not rewritten: the previous reload may still read it
 		if err := os.WriteFile(cfgFile+".new", []byte(body), 0o644); err != nil {
 			t.Fatal(err)
@@ -238,9 +247,27 @@ alerting:
 		t.Fatalf("token create: %d %s", code, errOut)
 	}
 	reader := testproc.BearerClient(strings.TrimSpace(out), 30*time.Second)
+	writer := procTokens(t, filepath.Join(dir, "data"), "w1")[0]
 	stopReading := make(chan struct{})
 	var readers sync.WaitGroup
-	for _, path := range []string{"/api/v1/alerts", "/api/v1/rules", "/metrics", "/api/v1/query?query=up"} {
+	big := bigWrite()
+	var writes atomic.Int64
+	readers.Go(func() {
+		for i := 0; i < 2000; i++ { // bounded; stopped after the reloads
+			writes.Add(1)
+			select {
+			case <-stopReading:
+				return
+			default:
+			}
+			code, body := postLPStatus(t, base, writer, big)
+			if !(code == 413 && strings.Contains(body, "2048 bytes")) && !(code == 400 && strings.Contains(body, "is a string")) {
+				t.Errorf("write during the reloads: %d %s, want 413 (small limit) or 400 (string fields refused)", code, body)
+				return
+			}
+		}
+	})
+	for _, path := range []string{"/api/v1/alerts", "/api/v1/rules", "/metrics", "/api/v1/query?query=up", "/api/v1/series?match[]=up&match[]=up&match[]=up"} {
 		readers.Go(func() {
 			for i := 0; i < 2000; i++ { // bounded; stopped after the reloads
 				select {
@@ -277,6 +304,10 @@ alerting:
 	})
 	close(stopReading)
 	readers.Wait()
+	if writes.Load() == 0 {
+		t.Error("no write during the reloads")
+	}
+	t.Logf("%d writes during the reloads", writes.Load())
 	if strings.Contains(logs.String(), "reload refused") {
 		t.Errorf("a reload was refused:\n%s", testproc.GrepLines(logs.String(), "reload"))
 	}
