@@ -175,11 +175,11 @@ alerting:
 }
 
 // bigWrite is a write of more than 4 kB whose last line holds a string
-// field.
+// field; sent again, it stores the same values (no conflict).
 func bigWrite() string {
 	var b strings.Builder
 	for i := 0; b.Len() < 4096; i++ {
-		fmt.Fprintf(&b, "rl_big,x=%d v=%d\n", i%8, i)
+		fmt.Fprintf(&b, "rl_big,x=%d v=1\n", i)
 	}
 	b.WriteString("rl_big,x=s s=\"text\",v=1\n")
 	return b.String()
