@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -171,6 +173,25 @@ alerting:
 	}
 	if !testproc.Alive(p.Cmd.Process.Pid) {
 		t.Fatal("the collector exited")
+	}
+}
+
+// TestReloadableLimits: every limits key reloads but the two batch id
+// bounds, so that a limit added later is wired into the reload (or named
+// here with its reason).
+func TestReloadableLimits(t *testing.T) {
+	restart := []string{"limits.batch_dedup_window", "limits.batch_dedup_bytes_per_agent"}
+	typ := reflect.TypeFor[config.LimitsConfig]()
+	for i := range typ.NumField() {
+		key := "limits." + strings.Split(typ.Field(i).Tag.Get("yaml"), ",")[0]
+		if slices.Contains(reloadable, key) == slices.Contains(restart, key) {
+			t.Errorf("%s: reloadable %v, needs a restart %v: it must be one of them", key, slices.Contains(reloadable, key), slices.Contains(restart, key))
+		}
+	}
+	for _, key := range []string{"ingest.string_fields", "auth.max_evidence_bytes", "auth.max_inventory_bytes"} {
+		if !slices.Contains(reloadable, key) {
+			t.Errorf("%s does not reload", key)
+		}
 	}
 }
 
