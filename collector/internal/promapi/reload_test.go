@@ -2,17 +2,12 @@ package promapi
 
 import (
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
-
-	"github.com/prometheus/prometheus/storage"
-	"github.com/prometheus/prometheus/tsdb"
 )
 
 func getStatus(t *testing.T, c *http.Client, u string) (int, string) {
@@ -31,25 +26,7 @@ func getStatus(t *testing.T, c *http.Client, u string) (int, string) {
 // running: raised from 1 to 2 while one export is served, the next is
 // served; lowered to 1 again, one more gets 503 naming the limit.
 func TestExportSlotsResize(t *testing.T) {
-	db, err := tsdb.Open(t.TempDir(), slog.New(slog.DiscardHandler), nil, tsdb.DefaultOptions(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	entered, release := make(chan struct{}, 1), make(chan struct{})
-	var first atomic.Bool
-	q := storage.QueryableFunc(func(mint, maxt int64) (storage.Querier, error) {
-		if first.CompareAndSwap(false, true) {
-			entered <- struct{}{}
-			<-release
-		}
-		return db.Querier(mint, maxt)
-	})
-	a, err := New(Options{Queryable: q, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return fedNow },
-		MaxConcurrentExports: 1, ExportQueueWait: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, entered, release := blockingExportAPI(t)
 	srv := serveAPI(t, a)
 	firstCode := make(chan int, 1)
 	go func() {
