@@ -21,5 +21,6 @@ func (p *parts) adminAPI() *httpapi.Admin {
 		Logger:            p.log.With("component", "admin-api"),
 	})
 	p.reg.MustRegister(a.Collectors()...)
+	p.admin = a
 	return a
 }

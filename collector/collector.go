@@ -32,6 +32,7 @@ import (
 	cmdline "github.com/pantau-noc/pantau/collector/internal/cli"
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/daemon"
+	"github.com/pantau-noc/pantau/collector/internal/httpapi"
 	"github.com/pantau-noc/pantau/collector/internal/ingest"
 	"github.com/pantau-noc/pantau/collector/internal/memlimit"
 	"github.com/pantau-noc/pantau/collector/internal/outbox"
@@ -101,6 +102,10 @@ type parts struct {
 	ing    *ingest.Handler
 	api    *promapi.API
 	reg    *prometheus.Registry
+	// recs and admin are the records and admin APIs (their upload
+	// limits reload).
+	recs  *httpapi.Records
+	admin *httpapi.Admin
 	// ob, alerts and console are nil without notifiers (console also
 	// without a Telegram console).
 	ob      *outbox.Outbox
@@ -219,32 +224,18 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 	}
 
 	p.guard = auth.NewGuard(cfg.Limits.AuthFailuresPerMinute, cfg.Limits.AuthFailureAddresses)
-	ing, err := ingest.New(ingest.Options{
-		Auth:              authn,
-		Guard:             p.guard,
-		Store:             store,
-		Batches:           dedup,
-		MaxBodyBytes:      cfg.Limits.MaxBodyBytes,
-		MaxSeriesPerAgent: cfg.Limits.MaxSeriesPerAgent,
-		MaxClockSkew:      cfg.Limits.MaxClockSkew.Std(),
-		OutOfOrderWindow:  cfg.Storage.OutOfOrderWindow.Std(),
-		MaxInflight:       cfg.Limits.MaxInflightRequests,
-		SLA:               slarun.builder,
-		Logger:            log.With("component", "ingest"),
-
-		MaxInflightPerAgent:     cfg.Limits.MaxInflightRequestsPerAgent,
-		RejectStringFields:      cfg.Ingest.StringFields == config.StringFieldsReject,
-		MinBodyRate:             float64(cfg.Limits.MinBodyRateBytesPerSecond),
-		BodyReadGrace:           cfg.Limits.BodyReadGrace.Std(),
-		BodyTimeout:             bodyTimeout,
-		MaxDecodedBytesInFlight: cfg.Limits.MaxDecodedBytesInFlight,
-		MaxMeasurementBytes:     cfg.Limits.MaxMeasurementBytes,
-		MaxTagKeyBytes:          cfg.Limits.MaxTagKeyBytes,
-		MaxFieldKeyBytes:        cfg.Limits.MaxFieldKeyBytes,
-		MaxLabelsPerSeries:      cfg.Limits.MaxLabelsPerSeries,
-		AuthFailuresPerMinute:   cfg.Limits.AuthFailuresPerMinute,
-		AuthFailureAddresses:    cfg.Limits.AuthFailureAddresses,
-	})
+	iopts := ingest.Options{
+		Auth:             authn,
+		Guard:            p.guard,
+		Store:            store,
+		Batches:          dedup,
+		OutOfOrderWindow: cfg.Storage.OutOfOrderWindow.Std(),
+		SLA:              slarun.builder,
+		Logger:           log.With("component", "ingest"),
+		BodyTimeout:      bodyTimeout,
+	}
+	iopts.SetLimits(ingestLimits(cfg)) // SIGHUP changes them (reload.go)
+	ing, err := ingest.New(iopts)
 	if err != nil {
 		return p, err
 	}
@@ -269,14 +260,11 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 			return nil, false
 		},
 		Metadata: md.lookup,
-		Read: promapi.ReadLimits{MaxBodyBytes: cfg.Limits.MaxBodyBytes,
-			MaxSamples: cfg.Limits.RemoteReadMaxSamples, MaxSeries: cfg.Limits.RemoteReadMaxSeries, MaxQueries: cfg.Limits.RemoteReadMaxQueries},
-		FederateMaxSeries: cfg.Limits.FederateMaxSeries, MaxConcurrentExports: cfg.Limits.MaxConcurrentExports,
-		MaxMatchSelectors: cfg.Limits.MaxMatchSelectors,
 	})
 	if err != nil {
 		return p, err
 	}
+	api.SetLimits(apiLimits(cfg)) // SIGHUP changes them (reload.go)
 	p.api = api
 
 	reg := prometheus.NewRegistry()

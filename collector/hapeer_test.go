@@ -65,16 +65,8 @@ func (h *hookCounter) String() string {
 // but 204.
 func postLP(t *testing.T, base, token, body string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, base+"/api/v2/write?precision=s", strings.NewReader(body))
-	req.Header.Set("Authorization", "Token "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusNoContent {
-		t.Fatalf("write to %s: %d %s", base, res.StatusCode, b)
+	if code, b := postLPStatus(t, base, token, body); code != http.StatusNoContent {
+		t.Fatalf("write to %s: %d %s", base, code, b)
 	}
 }
 

@@ -20,5 +20,6 @@ func (p *parts) records() *httpapi.Records {
 	if p.alerts != nil { // a nil *alert.Engine in the interface would not be nil
 		o.Alerts = p.alerts
 	}
-	return httpapi.NewRecords(o)
+	p.recs = httpapi.NewRecords(o)
+	return p.recs
 }

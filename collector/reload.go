@@ -14,9 +14,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pantau-noc/pantau/collector/internal/config"
+	"github.com/pantau-noc/pantau/collector/internal/ingest"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/memlimit"
 	"github.com/pantau-noc/pantau/collector/internal/notify"
+	"github.com/pantau-noc/pantau/collector/internal/promapi"
 )
 
 // reloadable are the collector.yml keys a reload (SIGHUP) puts in force
@@ -24,9 +26,38 @@ import (
 // restart. notifiers[] are checked apart: their settings reload, but a
 // notifier added, removed, renamed or given another type needs a restart
 // (the outbox has a sender per notifier), and so does rate_per_minute.
+//
+// Of limits, two need a restart: batch_dedup_window and
+// batch_dedup_bytes_per_agent bound the batch ids loaded from state.db
+// and trimmed at start (ids dropped under the old bound cannot come
+// back). A request sees the limits of before a reload or of after it,
+// never a mix: each part swaps its set in one atomic store.
 var reloadable = []string{
 	"inventory",
 	"limits.memory_limit",
+	"limits.max_body_bytes",
+	"limits.max_series_per_agent",
+	"limits.max_clock_skew",
+	"limits.max_inflight_requests",
+	"limits.max_inflight_requests_per_agent",
+	"limits.min_body_rate_bytes_per_second",
+	"limits.body_read_grace",
+	"limits.max_decoded_bytes_in_flight",
+	"limits.max_measurement_bytes",
+	"limits.max_tag_key_bytes",
+	"limits.max_field_key_bytes",
+	"limits.max_labels_per_series",
+	"limits.auth_failures_per_minute",
+	"limits.auth_failure_addresses",
+	"limits.remote_read_max_samples",
+	"limits.remote_read_max_series",
+	"limits.remote_read_max_queries",
+	"limits.federate_max_series",
+	"limits.max_concurrent_exports",
+	"limits.max_match_selectors",
+	"ingest.string_fields",
+	"auth.max_evidence_bytes",
+	"auth.max_inventory_bytes",
 	"alerting.rules",
 	"alerting.routes",
 	"alerting.inhibit_rules",
@@ -140,6 +171,13 @@ func (r *configReloader) prepare() (func(), error) {
 			return nil, fmt.Errorf("%s: inventory %s: %w", nc.File, nc.Inventory, err)
 		}
 	}
+	// The limits, built and checked now.
+	il := ingestLimits(nc)
+	if err := il.Check(); err != nil {
+		return nil, fmt.Errorf("%s: limits: %w", nc.File, err)
+	}
+	limitsChanged := nc.Limits != old.Limits || nc.Ingest != old.Ingest ||
+		nc.Auth.MaxEvidenceBytes != old.Auth.MaxEvidenceBytes || nc.Auth.MaxInventoryBytes != old.Auth.MaxInventoryBytes
 	restart := changedKeys(reflect.ValueOf(*old), reflect.ValueOf(*nc), "")
 	for i := range min(len(old.Notifiers), len(nc.Notifiers)) {
 		if old.Notifiers[i].RatePerMinute != nc.Notifiers[i].RatePerMinute {
@@ -167,9 +205,16 @@ func (r *configReloader) prepare() (func(), error) {
 			memlimit.Set(nc.Limits.MemoryLimit, r.log)
 			applied = append(applied, "limits.memory_limit")
 		}
+		if limitsChanged {
+			p.setLimits(nc, il)
+			applied = append(applied, "limits")
+		}
 		// Keep the keys that did not reload as they run.
 		kept := *old
-		kept.Inventory, kept.Limits.MemoryLimit, kept.Notifiers = nc.Inventory, nc.Limits.MemoryLimit, nc.Notifiers
+		kept.Limits, kept.Ingest = nc.Limits, nc.Ingest
+		kept.Limits.BatchDedupWindow, kept.Limits.BatchDedupBytesPerAgent = old.Limits.BatchDedupWindow, old.Limits.BatchDedupBytesPerAgent
+		kept.Auth.MaxEvidenceBytes, kept.Auth.MaxInventoryBytes = nc.Auth.MaxEvidenceBytes, nc.Auth.MaxInventoryBytes
+		kept.Inventory, kept.Notifiers = nc.Inventory, nc.Notifiers
 		kept.Alerting.Rules, kept.Alerting.Routes = nc.Alerting.Rules, nc.Alerting.Routes
 		kept.Alerting.InhibitRules = nc.Alerting.InhibitRules
 		kept.Alerting.DashboardURL, kept.Alerting.RepeatInterval = nc.Alerting.DashboardURL, nc.Alerting.RepeatInterval
@@ -185,6 +230,58 @@ func (r *configReloader) prepare() (func(), error) {
 		}
 		r.log.Info("configuration reloaded", "file", nc.File, "applied", strings.Join(applied, ", "))
 	}, nil
+}
+
+// ingestLimits are the write API's limits in c.
+func ingestLimits(c *config.Config) ingest.Limits {
+	l := c.Limits
+	return ingest.Limits{
+		MaxBodyBytes:            l.MaxBodyBytes,
+		MaxSeriesPerAgent:       l.MaxSeriesPerAgent,
+		MaxClockSkew:            l.MaxClockSkew.Std(),
+		MaxInflight:             l.MaxInflightRequests,
+		MaxInflightPerAgent:     l.MaxInflightRequestsPerAgent,
+		MinBodyRate:             float64(l.MinBodyRateBytesPerSecond),
+		BodyReadGrace:           l.BodyReadGrace.Std(),
+		MaxDecodedBytesInFlight: l.MaxDecodedBytesInFlight,
+		MaxMeasurementBytes:     l.MaxMeasurementBytes,
+		MaxTagKeyBytes:          l.MaxTagKeyBytes,
+		MaxFieldKeyBytes:        l.MaxFieldKeyBytes,
+		MaxLabelsPerSeries:      l.MaxLabelsPerSeries,
+		RejectStringFields:      c.Ingest.StringFields == config.StringFieldsReject,
+	}
+}
+
+// apiLimits are the query API's limits in c.
+func apiLimits(c *config.Config) promapi.Limits {
+	l := c.Limits
+	return promapi.Limits{
+		Read: promapi.ReadLimits{MaxBodyBytes: l.MaxBodyBytes,
+			MaxSamples: l.RemoteReadMaxSamples, MaxSeries: l.RemoteReadMaxSeries, MaxQueries: l.RemoteReadMaxQueries},
+		FederateMaxSeries:    l.FederateMaxSeries,
+		MaxConcurrentExports: l.MaxConcurrentExports,
+		MaxMatchSelectors:    l.MaxMatchSelectors,
+	}
+}
+
+// setLimits puts c's limits in force in every part that has some; il
+// is ingestLimits(c), checked. Each part swaps its set at once.
+func (p *parts) setLimits(c *config.Config, il ingest.Limits) {
+	if p.ing != nil {
+		_ = p.ing.SetLimits(il) // checked by the caller
+	}
+	if p.api != nil {
+		p.api.SetLimits(apiLimits(c))
+	}
+	if p.guard != nil {
+		p.guard.SetLimits(c.Limits.AuthFailuresPerMinute, c.Limits.AuthFailureAddresses)
+	}
+	if p.recs != nil {
+		p.recs.SetMaxEvidenceBytes(c.Auth.MaxEvidenceBytes)
+	}
+	if p.admin != nil {
+		p.admin.SetMaxInventoryBytes(c.Auth.MaxInventoryBytes)
+	}
 }
 
 // sameNotifiers tells whether two notifier lists have the same names and

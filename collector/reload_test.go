@@ -9,8 +9,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -21,10 +24,13 @@ import (
 )
 
 // TestIntegrationConfigReload sends SIGHUP to a real collector process:
-// a changed rule, notifier URL and inventory path take effect without a
-// restart, a changed key that cannot reload is named in a warning, and a
-// broken file is refused with its file:line:col while the running
-// configuration keeps working.
+// a changed rule, notifier URL, inventory path, limits.max_body_bytes and
+// ingest.string_fields take effect without a restart (a write the old
+// limit took is refused naming the new one, a string field refused), a
+// changed key that cannot reload is named in a warning, a broken file is
+// refused with its file:line:col while the running configuration (its
+// limits too) keeps working, and raising the limits again takes the
+// write.
 func TestIntegrationConfigReload(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: runs a collector process")
@@ -81,9 +87,17 @@ alerting:
 	postLP(t, base, tok, fmt.Sprintf("rl_a,x=1 v=1 %d\n", time.Now().Unix()))
 	testproc.WaitFor(t, 60*time.Second, "webhook A to get x=1", func() bool { return hookA.count("1") == 1 })
 
+	// A write of 4 kB with a string field, taken under the defaults.
+	big := bigWrite()
+	if code, body := postLPStatus(t, base, tok, big); code != 204 {
+		t.Fatalf("4 kB write under the defaults: %d %s", code, body)
+	}
+
 	// A new rule on series b, the notifier at webhook B, another
-	// inventory, and a limit that needs a restart.
-	put(config(urlB, "Second", "pantau_rl_b_v", inv2, "limits: {max_body_bytes: 1048576}\n"))
+	// inventory, a lower body limit, strict string fields, and a limit
+	// that needs a restart.
+	lower := "limits: {max_body_bytes: 2048, max_decoded_bytes_in_flight: 65536, batch_dedup_window: 1d}\ningest: {string_fields: reject}\n"
+	put(config(urlB, "Second", "pantau_rl_b_v", inv2, lower))
 	hup()
 	testproc.WaitFor(t, 30*time.Second, "the reload", func() bool {
 		return metric(`pantau_collector_config_reloads_total{result="success"}`) == 1
@@ -102,9 +116,18 @@ alerting:
 	if n := hookA.count("2") + hookA.count("3") + hookB.count("3"); n != 0 {
 		t.Errorf("%d notifications from the old rule or to the old URL after the reload:\nA: %s\nB: %s", n, hookA, hookB)
 	}
-	logs := p.Logs.String()
-	if !strings.Contains(logs, "take effect only after a restart") || !strings.Contains(logs, "limits.max_body_bytes") {
-		t.Errorf("no warning naming limits.max_body_bytes as needing a restart:\n%s", testproc.GrepLines(logs, "config"))
+	if code, body := postLPStatus(t, base, tok, big); code != 413 || !strings.Contains(body, "larger than 2048 bytes (limits.max_body_bytes)") {
+		t.Errorf("4 kB write after lowering limits.max_body_bytes to 2048: %d %s, want 413 naming 2048", code, body)
+	}
+	if code, body := postLPStatus(t, base, tok, "rl_s,x=1 s=\"text\",v=1\n"); code != 400 || !strings.Contains(body, "field s is a string") {
+		t.Errorf("string field under ingest.string_fields: reject: %d %s, want 400", code, body)
+	}
+	if v := metric("pantau_collector_ingest_limit_max_body_bytes"); v != 2048 {
+		t.Errorf("pantau_collector_ingest_limit_max_body_bytes %v after the reload, want 2048", v)
+	}
+	warning := testproc.GrepLines(p.Logs.String(), "take effect only after a restart")
+	if !strings.Contains(warning, "limits.batch_dedup_window") || strings.Contains(warning, "max_body_bytes") || strings.Contains(warning, "string_fields") {
+		t.Errorf("the restart warning should name limits.batch_dedup_window only:\n%s", warning)
 	}
 
 	// A broken file: refused with file:line:col, the running config kept.
@@ -119,7 +142,7 @@ alerting:
 		t.Errorf("last_reload_successful %v after a refused reload, want 0", v)
 	}
 	where := fmt.Sprintf("%s:%d:3", cfgFile, line)
-	logs = p.Logs.String()
+	logs := p.Logs.String()
 	if !strings.Contains(logs, "configuration reload refused") || !strings.Contains(logs, where) {
 		t.Errorf("the refusal does not name %s:\n%s", where, testproc.GrepLines(logs, "reload"))
 	}
@@ -131,15 +154,80 @@ alerting:
 	if v := metric("pantau_inventory_links"); v != 2 {
 		t.Errorf("pantau_inventory_links %v after the refused reload, want 2 (kept)", v)
 	}
+	if code, body := postLPStatus(t, base, tok, big); code != 413 || !strings.Contains(body, "2048 bytes") {
+		t.Errorf("4 kB write after the refused reload: %d %s, want 413 (the kept limit)", code, body)
+	}
+
+	// The limits raised again (the defaults): the write is taken, its
+	// string field dropped and counted.
+	put(config(urlB, "Second", "pantau_rl_b_v", inv2, ""))
+	hup()
+	testproc.WaitFor(t, 30*time.Second, "the third reload", func() bool {
+		return metric(`pantau_collector_config_reloads_total{result="success"}`) == 2
+	})
+	if code, body := postLPStatus(t, base, tok, big); code != 204 {
+		t.Errorf("4 kB write after raising the limits again: %d %s, want 204", code, body)
+	}
+	if v := metric("pantau_collector_ingest_limit_max_body_bytes"); v != 32<<20 {
+		t.Errorf("pantau_collector_ingest_limit_max_body_bytes %v after raising, want %d", v, 32<<20)
+	}
 	if !testproc.Alive(p.Cmd.Process.Pid) {
 		t.Fatal("the collector exited")
 	}
 }
 
+// TestReloadableLimits: every limits key reloads but the two batch id
+// bounds, so that a limit added later is wired into the reload (or named
+// here with its reason).
+func TestReloadableLimits(t *testing.T) {
+	restart := []string{"limits.batch_dedup_window", "limits.batch_dedup_bytes_per_agent"}
+	typ := reflect.TypeFor[config.LimitsConfig]()
+	for i := range typ.NumField() {
+		key := "limits." + strings.Split(typ.Field(i).Tag.Get("yaml"), ",")[0]
+		if slices.Contains(reloadable, key) == slices.Contains(restart, key) {
+			t.Errorf("%s: reloadable %v, needs a restart %v: it must be one of them", key, slices.Contains(reloadable, key), slices.Contains(restart, key))
+		}
+	}
+	for _, key := range []string{"ingest.string_fields", "auth.max_evidence_bytes", "auth.max_inventory_bytes"} {
+		if !slices.Contains(reloadable, key) {
+			t.Errorf("%s does not reload", key)
+		}
+	}
+}
+
+// bigWrite is a write of more than 4 kB whose last line holds a string
+// field; sent again, it stores the same values (no conflict).
+func bigWrite() string {
+	var b strings.Builder
+	for i := 0; b.Len() < 4096; i++ {
+		fmt.Fprintf(&b, "rl_big,x=%d v=1\n", i)
+	}
+	b.WriteString("rl_big,x=s s=\"text\",v=1\n")
+	return b.String()
+}
+
+// postLPStatus writes body (precision s) and returns the status and body.
+func postLPStatus(t *testing.T, base, token, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v2/write?precision=s", strings.NewReader(body))
+	req.Header.Set("Authorization", "Token "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	return res.StatusCode, string(b)
+}
+
 // TestReloadWhileRunning reloads an in-process collector many times while
-// it evaluates rules, sends notifications and serves /metrics (run with
-// -race): rules, notifier settings and the inventory path change under
-// the running engine.
+// it evaluates rules, sends notifications, serves /metrics and queries
+// and takes writes (run with -race): rules, notifier settings, the
+// inventory path and the limits change under the running engine. The
+// limits alternate between a small body limit with string fields dropped
+// and a large one with string fields refused: a 4 kB write with a string
+// field gets 413 under the first and 400 under the second, and would get
+// 204 from a mix of the two.
 func TestReloadWhileRunning(t *testing.T) {
 	t.Parallel()
 	hook, hookURL := newHookCounter(t)
@@ -149,16 +237,20 @@ func TestReloadWhileRunning(t *testing.T) {
 	os.WriteFile(inv[1], []byte("sites: [{id: s1, name: S1, kind: opd}]\n"), 0o644)
 	cfgFile := filepath.Join(dir, "collector.yml")
 	write := func(i int) {
+		lim := "limits: {max_body_bytes: 2048, max_decoded_bytes_in_flight: 65536, max_match_selectors: 3}\ningest: {string_fields: drop}\n"
+		if i%2 == 1 {
+			lim = "limits: {max_body_bytes: 1048576, max_match_selectors: 8}\ningest: {string_fields: reject}\n"
+		}
 		body := fmt.Sprintf(`listen_address: 127.0.0.1:0
 data_dir: %s
 inventory: %s
-notifiers:
+%snotifiers:
   - {name: hook, type: webhook, url: %s/hook%d}
 alerting:
   evaluation_interval: 1s
   rules:
     - {name: Rule%d, kind: promql, expr: 'vector(1) > 0', for: 0s, clear_for: 0s}
-`, filepath.Join(dir, "data"), inv[i%2], hookURL, i, i)
+`, filepath.Join(dir, "data"), inv[i%2], lim, hookURL, i, i)
 		// replaced, not rewritten: the previous reload may still read it
 		if err := os.WriteFile(cfgFile+".new", []byte(body), 0o644); err != nil {
 			t.Fatal(err)
@@ -176,9 +268,27 @@ alerting:
 		t.Fatalf("token create: %d %s", code, errOut)
 	}
 	reader := testproc.BearerClient(strings.TrimSpace(out), 30*time.Second)
+	writer := procTokens(t, filepath.Join(dir, "data"), "w1")[0]
 	stopReading := make(chan struct{})
 	var readers sync.WaitGroup
-	for _, path := range []string{"/api/v1/alerts", "/api/v1/rules", "/metrics", "/api/v1/query?query=up"} {
+	big := bigWrite()
+	var writes atomic.Int64
+	readers.Go(func() {
+		for i := 0; i < 2000; i++ { // bounded; stopped after the reloads
+			writes.Add(1)
+			select {
+			case <-stopReading:
+				return
+			default:
+			}
+			code, body := postLPStatus(t, base, writer, big)
+			if !(code == 413 && strings.Contains(body, "2048 bytes")) && !(code == 400 && strings.Contains(body, "is a string")) {
+				t.Errorf("write during the reloads: %d %s, want 413 (small limit) or 400 (string fields refused)", code, body)
+				return
+			}
+		}
+	})
+	for _, path := range []string{"/api/v1/alerts", "/api/v1/rules", "/metrics", "/api/v1/query?query=up", "/api/v1/series?match[]=up&match[]=up&match[]=up"} {
 		readers.Go(func() {
 			for i := 0; i < 2000; i++ { // bounded; stopped after the reloads
 				select {
@@ -215,6 +325,10 @@ alerting:
 	})
 	close(stopReading)
 	readers.Wait()
+	if writes.Load() == 0 {
+		t.Error("no write during the reloads")
+	}
+	t.Logf("%d writes during the reloads", writes.Load())
 	if strings.Contains(logs.String(), "reload refused") {
 		t.Errorf("a reload was refused:\n%s", testproc.GrepLines(logs.String(), "reload"))
 	}

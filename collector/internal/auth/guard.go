@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,11 +18,13 @@ import (
 // the guesser's time. The table holds at most size addresses; when it is
 // full, stale entries go first, else an arbitrary one.
 type Guard struct {
-	limit int // 401s per address and minute before 429; 0: never
-	size  int
+	// limit is the 401s per address and minute before 429 (0: never);
+	// size bounds the table (under mu). SetLimits changes both.
+	limit atomic.Int64
 
-	mu sync.Mutex
-	m  map[string]*addrState
+	mu   sync.Mutex
+	size int
+	m    map[string]*addrState
 }
 
 type addrState struct {
@@ -37,19 +40,37 @@ func NewGuard(limit, size int) *Guard {
 	if size <= 0 {
 		size = 4096
 	}
-	return &Guard{limit: limit, size: size, m: map[string]*addrState{}}
+	g := &Guard{size: size, m: map[string]*addrState{}}
+	g.limit.Store(int64(limit))
+	return g
 }
+
+// SetLimits changes the limits (a reload of collector.yml); size <= 0
+// means 4096. A smaller table drops entries as new addresses come.
+func (g *Guard) SetLimits(limit, size int) {
+	if size <= 0 {
+		size = 4096
+	}
+	g.mu.Lock()
+	g.size = size
+	g.mu.Unlock()
+	g.limit.Store(int64(limit))
+}
+
+// Limit is the 401s per address and minute before 429 (0: no limit).
+func (g *Guard) Limit() int { return int(g.limit.Load()) }
 
 // Blocked returns how long addr must wait before writing again; 0 when
 // it may write now. A refused request counts as suppressed in the log.
 func (g *Guard) Blocked(addr string, now time.Time) time.Duration {
-	if g.limit <= 0 {
+	limit := int(g.limit.Load())
+	if limit <= 0 {
 		return 0
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	s := g.m[addr]
-	if s == nil || now.Sub(s.window) >= guardWindow || s.fails < g.limit {
+	if s == nil || now.Sub(s.window) >= guardWindow || s.fails < limit {
 		return 0
 	}
 	s.suppressed++

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/auth"
@@ -38,6 +39,17 @@ type AdminOptions struct {
 type Admin struct {
 	o   AdminOptions
 	inv invState
+	// maxInventory is o.MaxInventoryBytes, changed by
+	// SetMaxInventoryBytes.
+	maxInventory atomic.Int64
+}
+
+// SetMaxInventoryBytes changes auth.max_inventory_bytes for the PUTs that
+// start from now on (a reload of collector.yml); n <= 0 is ignored.
+func (a *Admin) SetMaxInventoryBytes(n int64) {
+	if n > 0 {
+		a.maxInventory.Store(n)
+	}
 }
 
 // NewAdmin builds the admin API.
@@ -49,6 +61,7 @@ func NewAdmin(o AdminOptions) *Admin {
 		o.MaxInventoryBytes = DefaultMaxInventoryBytes
 	}
 	a := &Admin{o: o}
+	a.maxInventory.Store(o.MaxInventoryBytes)
 	a.inv.init()
 	return a
 }

@@ -48,6 +48,7 @@ type testEnv struct {
 	invFile string
 	running atomic.Pointer[inventory.Inventory]
 	admin   string // an unscoped admin token
+	api     *Admin
 }
 
 type envOpts struct {
@@ -84,7 +85,8 @@ func newEnv(t *testing.T, o envOpts) *testEnv {
 		opts.InventoryFile = func() string { return e.invFile }
 	}
 	mux := http.NewServeMux()
-	NewAdmin(opts).Register(mux)
+	e.api = NewAdmin(opts)
+	e.api.Register(mux)
 	// No 429s in these tests: they send wrong credentials on purpose.
 	e.srv = httptest.NewServer(auth.NewGate(auth.GateOptions{Verifier: authn, Guard: auth.NewGuard(0, 64), Logger: log}, mux))
 	t.Cleanup(e.srv.Close)
@@ -494,6 +496,15 @@ func TestAdminInventoryLimits(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(e.invFile); string(got) != adminInventory {
 		t.Error("an oversized inventory changed the file")
+	}
+	// auth.max_inventory_bytes reloaded: the same body fits, and back
+	e.api.SetMaxInventoryBytes(int64(len(adminInventory)))
+	if code, body := e.do("PUT", "/api/v1/inventory", bearer(e.admin), adminInventory); code != 200 {
+		t.Errorf("limit raised to the body's size: %d %s", code, body)
+	}
+	e.api.SetMaxInventoryBytes(100)
+	if code, body := e.do("PUT", "/api/v1/inventory", bearer(e.admin), adminInventory); code != 413 || !strings.Contains(body, "larger than 100 bytes") {
+		t.Errorf("limit lowered again: %d %s", code, body)
 	}
 	if code, _ := e.do("PUT", "/api/v1/inventory", bearer(e.admin), "   \n"); code != 400 {
 		t.Errorf("empty body: %d", code)

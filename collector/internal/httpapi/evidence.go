@@ -219,7 +219,7 @@ func (rc *Records) uploadEvidence(w http.ResponseWriter, r *http.Request) {
 		rc.refused.WithLabelValues(reason).Inc()
 		writeError(w, status, msg)
 	}
-	limit := rc.o.MaxEvidenceBytes
+	limit := rc.maxEvidence.Load()
 	tooLarge := fmt.Sprintf("the evidence file is larger than %d bytes (auth.max_evidence_bytes in collector.yml)", limit)
 	name, err := query(r, "filename", "")
 	if err != nil {

@@ -47,6 +47,22 @@ func (h *harness) evidenceFiles() []string {
 	return out
 }
 
+// TestEvidenceSizeLimitReload: auth.max_evidence_bytes changed while
+// running (a reload) applies to the next upload.
+func TestEvidenceSizeLimitReload(t *testing.T) {
+	h := newHarness(t, nil) // limit 4096
+	// auth.max_evidence_bytes reloaded: 4097 bytes fit under 8192, and
+	// 4096 no longer under 2048
+	h.rc.SetMaxEvidenceBytes(8192)
+	if code, body := h.do("POST", "/api/v1/evidence?filename=log.txt", "operator", textOf(4097)); code != 201 {
+		t.Errorf("limit raised to 8192: %d %s", code, body)
+	}
+	h.rc.SetMaxEvidenceBytes(2048)
+	if code, body := h.do("POST", "/api/v1/evidence?filename=log.txt", "operator", textOf(4096)); code != 413 || !strings.Contains(body, "larger than 2048 bytes") {
+		t.Errorf("limit lowered to 2048: %d %s", code, body)
+	}
+}
+
 // TestEvidenceSizeLimit: a file of exactly auth.max_evidence_bytes is
 // stored, one byte more is 413 naming the limit, raw or multipart; a
 // much larger body without a length is not read to its end.

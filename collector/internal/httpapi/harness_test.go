@@ -55,6 +55,7 @@ type harness struct {
 	url     string
 	tok     map[string]string
 	inv     *inventory.Inventory
+	rc      *Records
 }
 
 type noEval struct{}
@@ -117,7 +118,8 @@ func newHarness(t *testing.T, firing []alert.Alert, opts ...func(*RecordsOptions
 		f(&o)
 	}
 	mux := http.NewServeMux()
-	NewRecords(o).Register(mux)
+	h.rc = NewRecords(o)
+	h.rc.Register(mux)
 	authn, err := statedb.NewAuthenticator(ctx, db, discard)
 	if err != nil {
 		t.Fatal(err)

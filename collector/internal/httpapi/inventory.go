@@ -176,7 +176,7 @@ func (a *Admin) putInventory(w http.ResponseWriter, r *http.Request) {
 	}
 	a.inv.mu.Lock()
 	defer a.inv.mu.Unlock()
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.o.MaxInventoryBytes))
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.maxInventory.Load()))
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):

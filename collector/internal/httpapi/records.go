@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -56,6 +57,16 @@ type RecordsOptions struct {
 type Records struct {
 	o       RecordsOptions
 	refused *prometheus.CounterVec
+	// maxEvidence is o.MaxEvidenceBytes, changed by SetMaxEvidenceBytes.
+	maxEvidence atomic.Int64
+}
+
+// SetMaxEvidenceBytes changes auth.max_evidence_bytes for the uploads
+// that start from now on (a reload of collector.yml); n <= 0 is ignored.
+func (rc *Records) SetMaxEvidenceBytes(n int64) {
+	if n > 0 {
+		rc.maxEvidence.Store(n)
+	}
 }
 
 // NewRecords returns the records API; it registers its metrics with
@@ -74,6 +85,7 @@ func NewRecords(o RecordsOptions) *Records {
 		Name: "pantau_collector_evidence_uploads_refused_total",
 		Help: "Evidence file uploads refused, by reason (too_large: over auth.max_evidence_bytes; type: not an allowed file type; bad_request: malformed upload).",
 	}, []string{"reason"})}
+	rc.maxEvidence.Store(o.MaxEvidenceBytes)
 	for _, r := range []string{"too_large", "type", "bad_request"} {
 		rc.refused.WithLabelValues(r)
 	}

@@ -79,7 +79,7 @@ func benchIngest(b *testing.B, withSLA bool) {
 	id := statedb.Identity{Agent: "bench"}
 	round := lpgen.NewRound("bench", lpgen.DefaultMix, start.UnixNano())
 	ctx := context.Background()
-	if _, aerr := h.store(ctx, id, round.Body, lineproto.Nanosecond); aerr != nil {
+	if _, aerr := h.store(ctx, h.lim.Load(), id, round.Body, lineproto.Nanosecond); aerr != nil {
 		b.Fatal(aerr)
 	}
 	b.SetBytes(int64(len(round.Body)))
@@ -89,7 +89,7 @@ func benchIngest(b *testing.B, withSLA bool) {
 		ts := start.Add(time.Duration(i+1) * 10 * time.Second)
 		round.Restamp(ts.UnixNano())
 		clock = ts
-		res, aerr := h.store(ctx, id, round.Body, lineproto.Nanosecond)
+		res, aerr := h.store(ctx, h.lim.Load(), id, round.Body, lineproto.Nanosecond)
 		if aerr != nil {
 			b.Fatal(aerr)
 		}

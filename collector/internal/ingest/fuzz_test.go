@@ -31,7 +31,7 @@ func FuzzStore(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		before := len(e.samplesFor(t))
 		id := statedb.Identity{Agent: "agent-dinkes", Sites: []string{"dinkes"}}
-		_, aerr := e.h.store(context.Background(), id, body, lineproto.Nanosecond)
+		_, aerr := e.h.store(context.Background(), e.h.lim.Load(), id, body, lineproto.Nanosecond)
 		if aerr != nil && aerr.status != 422 {
 			if after := len(e.samplesFor(t)); after != before {
 				t.Fatalf("rejected body (%v) changed the store: %d -> %d samples", aerr, before, after)

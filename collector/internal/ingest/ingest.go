@@ -29,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
@@ -111,18 +112,93 @@ type Options struct {
 	Now func() time.Time
 }
 
+// Limits are the Handler's limits that SetLimits changes while it runs
+// (a SIGHUP reload of collector.yml); Options holds their first values.
+// A request reads them once, when it starts, and keeps that set to its
+// end: it sees the old set or the new one, never a mix.
+type Limits struct {
+	MaxBodyBytes            int64
+	MaxSeriesPerAgent       int
+	MaxClockSkew            time.Duration
+	MaxInflight             int
+	MaxInflightPerAgent     int
+	MinBodyRate             float64
+	BodyReadGrace           time.Duration
+	MaxDecodedBytesInFlight int64
+	MaxMeasurementBytes     int
+	MaxTagKeyBytes          int
+	MaxFieldKeyBytes        int
+	MaxLabelsPerSeries      int
+	RejectStringFields      bool
+}
+
+// limits returns the Limits part of o.
+func (o *Options) limits() Limits {
+	return Limits{
+		MaxBodyBytes: o.MaxBodyBytes, MaxSeriesPerAgent: o.MaxSeriesPerAgent, MaxClockSkew: o.MaxClockSkew,
+		MaxInflight: o.MaxInflight, MaxInflightPerAgent: o.MaxInflightPerAgent, MinBodyRate: o.MinBodyRate,
+		BodyReadGrace: o.BodyReadGrace, MaxDecodedBytesInFlight: o.MaxDecodedBytesInFlight,
+		MaxMeasurementBytes: o.MaxMeasurementBytes, MaxTagKeyBytes: o.MaxTagKeyBytes,
+		MaxFieldKeyBytes: o.MaxFieldKeyBytes, MaxLabelsPerSeries: o.MaxLabelsPerSeries,
+		RejectStringFields: o.RejectStringFields,
+	}
+}
+
+// SetLimits sets the Limits part of o.
+func (o *Options) SetLimits(l Limits) {
+	o.MaxBodyBytes, o.MaxSeriesPerAgent, o.MaxClockSkew = l.MaxBodyBytes, l.MaxSeriesPerAgent, l.MaxClockSkew
+	o.MaxInflight, o.MaxInflightPerAgent, o.MinBodyRate = l.MaxInflight, l.MaxInflightPerAgent, l.MinBodyRate
+	o.BodyReadGrace, o.MaxDecodedBytesInFlight = l.BodyReadGrace, l.MaxDecodedBytesInFlight
+	o.MaxMeasurementBytes, o.MaxTagKeyBytes = l.MaxMeasurementBytes, l.MaxTagKeyBytes
+	o.MaxFieldKeyBytes, o.MaxLabelsPerSeries = l.MaxFieldKeyBytes, l.MaxLabelsPerSeries
+	o.RejectStringFields = l.RejectStringFields
+}
+
+// Check reports what SetLimits would refuse.
+func (l Limits) Check() error { return l.normalize() }
+
+// normalize puts in the defaults of zero values and checks l.
+func (l *Limits) normalize() error {
+	if l.MaxBodyBytes <= 0 || l.MaxSeriesPerAgent <= 0 || l.MaxInflight <= 0 {
+		return errors.New("ingest: MaxBodyBytes, MaxSeriesPerAgent and MaxInflight must be positive")
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&l.MaxMeasurementBytes, DefaultMaxMeasurementBytes)
+	def(&l.MaxTagKeyBytes, DefaultMaxTagKeyBytes)
+	def(&l.MaxFieldKeyBytes, DefaultMaxFieldKeyBytes)
+	def(&l.MaxLabelsPerSeries, DefaultMaxLabelsPerSeries)
+	if l.BodyReadGrace <= 0 {
+		l.BodyReadGrace = 10 * time.Second
+	}
+	if l.MaxDecodedBytesInFlight <= 0 {
+		l.MaxDecodedBytesInFlight = 8 * l.MaxBodyBytes
+	}
+	if l.MaxDecodedBytesInFlight <= l.MaxBodyBytes {
+		return fmt.Errorf("ingest: MaxDecodedBytesInFlight (%d) must be larger than MaxBodyBytes (%d)", l.MaxDecodedBytesInFlight, l.MaxBodyBytes)
+	}
+	return nil
+}
+
 // Handler serves the write endpoints.
 type Handler struct {
-	o       Options
-	m       *metrics
-	series  registry
-	sem     chan struct{}
-	agents  agentSlots
-	bg      budget
-	guard   *authGuard
-	bufs    sync.Pool // *bodyBuf
-	gzips   sync.Pool
-	scratch sync.Pool
+	o Options
+	// lim is the limits in force (SetLimits).
+	lim    atomic.Pointer[Limits]
+	m      *metrics
+	series registry
+	// inflight counts the requests holding a global slot
+	// (Limits.MaxInflight).
+	inflight atomic.Int64
+	agents   agentSlots
+	bg       budget
+	guard    *authGuard
+	bufs     sync.Pool // *bodyBuf
+	gzips    sync.Pool
+	scratch  sync.Pool
 }
 
 // Defaults of the name limits (the collector's config repeats them).
@@ -138,39 +214,22 @@ const (
 
 // New returns a Handler.
 func New(o Options) (*Handler, error) {
-	switch {
-	case o.Auth == nil || o.Store == nil || o.Logger == nil:
+	if o.Auth == nil || o.Store == nil || o.Logger == nil {
 		return nil, errors.New("ingest: Auth, Store and Logger are required")
-	case o.MaxBodyBytes <= 0 || o.MaxSeriesPerAgent <= 0 || o.MaxInflight <= 0:
-		return nil, errors.New("ingest: MaxBodyBytes, MaxSeriesPerAgent and MaxInflight must be positive")
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	def(&o.MaxMeasurementBytes, DefaultMaxMeasurementBytes)
-	def(&o.MaxTagKeyBytes, DefaultMaxTagKeyBytes)
-	def(&o.MaxFieldKeyBytes, DefaultMaxFieldKeyBytes)
-	def(&o.MaxLabelsPerSeries, DefaultMaxLabelsPerSeries)
-	if o.BodyReadGrace <= 0 {
-		o.BodyReadGrace = 10 * time.Second
-	}
 	if o.BodyTimeout <= 0 {
 		o.BodyTimeout = 10 * time.Minute
 	}
-	if o.MaxDecodedBytesInFlight <= 0 {
-		o.MaxDecodedBytesInFlight = 8 * o.MaxBodyBytes
+	l := o.limits()
+	if err := l.normalize(); err != nil {
+		return nil, err
 	}
-	if o.MaxDecodedBytesInFlight <= o.MaxBodyBytes {
-		return nil, fmt.Errorf("ingest: MaxDecodedBytesInFlight (%d) must be larger than MaxBodyBytes (%d)", o.MaxDecodedBytesInFlight, o.MaxBodyBytes)
-	}
-	h := &Handler{o: o, m: newMetrics(), series: registry{agents: map[string]*agentSeries{}}, sem: make(chan struct{}, o.MaxInflight),
-		agents: agentSlots{max: o.MaxInflightPerAgent, n: map[string]int{}}, bg: budget{max: o.MaxDecodedBytesInFlight},
-		guard: o.Guard}
+	h := &Handler{o: o, m: newMetrics(), series: registry{agents: map[string]*agentSeries{}},
+		agents: agentSlots{n: map[string]int{}}, guard: o.Guard}
+	h.setLimits(&l)
 	if h.guard == nil {
 		h.guard = newAuthGuard(o.AuthFailuresPerMinute, o.AuthFailureAddresses)
 	}
@@ -178,12 +237,34 @@ func New(o Options) (*Handler, error) {
 	return h, nil
 }
 
+// SetLimits puts l in force for the requests that start from now on
+// (those in flight keep theirs); zero values take the defaults, as in
+// Options. It refuses limits New would refuse and keeps the old ones.
+// The auth failure limits are the Guard's (auth.Guard.SetLimits).
+func (h *Handler) SetLimits(l Limits) error {
+	if err := l.normalize(); err != nil {
+		return err
+	}
+	h.setLimits(&l)
+	return nil
+}
+
+func (h *Handler) setLimits(l *Limits) {
+	h.lim.Store(l)
+}
+
+// Limits returns the limits in force.
+func (h *Handler) Limits() Limits { return *h.lim.Load() }
+
 // Collectors returns the handler's metrics for the caller's registry.
 func (h *Handler) Collectors() []prometheus.Collector {
 	cs := append(h.m.collectors(), agentCollector{r: &h.series}, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "pantau_collector_ingest_body_bytes_in_flight",
 		Help: "Memory reserved by the request bodies being read and decoded (limits.max_decoded_bytes_in_flight bounds it).",
-	}, func() float64 { return float64(h.bg.used.Load()) }))
+	}, func() float64 { return float64(h.bg.used.Load()) }), prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "pantau_collector_ingest_limit_max_body_bytes",
+		Help: "The largest write request body accepted, compressed or decompressed (limits.max_body_bytes; follows a reload).",
+	}, func() float64 { return float64(h.lim.Load().MaxBodyBytes) }))
 	if h.o.Batches != nil {
 		cs = append(cs, dedupCollector{h.o.Batches})
 	}
@@ -240,6 +321,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, api string) {
 // appending and the durable commit (503).
 func (h *Handler) handle(w http.ResponseWriter, r *http.Request, api string) (int, int) {
 	ctx := r.Context()
+	l := h.lim.Load()
 	rc := http.NewResponseController(w)
 	var rd *rateReader
 	defer func() {
@@ -253,7 +335,7 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, api string) (in
 	src := sourceOf(r)
 	if wait := h.guard.Blocked(src, time.Now()); wait > 0 {
 		e := fail(http.StatusTooManyRequests, "too many requests", reasonAuthBlocked,
-			fmt.Errorf("more than %d failed authentications from %s within a minute (limits.auth_failures_per_minute): check the token, then retry", h.o.AuthFailuresPerMinute, src))
+			fmt.Errorf("more than %d failed authentications from %s within a minute (limits.auth_failures_per_minute): check the token, then retry", h.guard.Limit(), src))
 		e.retryAfter = strconv.Itoa(int(math.Ceil(wait.Seconds())))
 		return h.reject(w, api, e, 0), 0
 	}
@@ -269,13 +351,16 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, api string) (in
 	if err != nil {
 		return h.reject(w, api, fail(http.StatusBadRequest, "invalid", reasonPrecision, err), 0), 0
 	}
-	if !h.agents.acquire(id.Agent) {
+	held, ok := h.agents.acquire(id.Agent, l.MaxInflightPerAgent)
+	if !ok {
 		e := fail(http.StatusTooManyRequests, "too many requests", reasonAgentBusy,
-			fmt.Errorf("agent %q has %d write requests in flight already (limits.max_inflight_requests_per_agent); retry later", id.Agent, h.o.MaxInflightPerAgent))
+			fmt.Errorf("agent %q has %d write requests in flight already (limits.max_inflight_requests_per_agent); retry later", id.Agent, l.MaxInflightPerAgent))
 		e.retryAfter = "1"
 		return h.reject(w, api, e, 0), 0
 	}
-	defer h.agents.release(id.Agent)
+	if held {
+		defer h.agents.release(id.Agent)
+	}
 
 	var batch statedb.BatchKey
 	if b := r.Header.Get("Pantau-Batch"); b != "" {
@@ -290,12 +375,12 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, api string) (in
 		}
 	}
 
-	bb := h.getBuf()
+	bb := h.getBuf(l.MaxDecodedBytesInFlight)
 	defer h.putBuf(bb)
 	if r.ContentLength != 0 {
 		now := time.Now()
-		rd = &rateReader{r: r.Body, rc: rc, start: now, grace: h.o.BodyReadGrace, rate: h.o.MinBodyRate, hard: now.Add(h.o.BodyTimeout)}
-		if aerr := h.readBody(r, rd, bb); aerr != nil {
+		rd = &rateReader{r: r.Body, rc: rc, start: now, grace: l.BodyReadGrace, rate: l.MinBodyRate, hard: now.Add(h.o.BodyTimeout)}
+		if aerr := h.readBody(r, l, rd, bb); aerr != nil {
 			if aerr.status == http.StatusRequestTimeout {
 				log.Info("slow request body cut", "source", src, "bytes", rd.n, "seconds", time.Since(now).Seconds())
 			}
@@ -306,17 +391,16 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, api string) (in
 	h.m.decodedBytes.Add(float64(len(body)))
 	// The global slot is taken once the body is in memory: a slow
 	// sender holds no more than its own agent's slots.
-	select {
-	case h.sem <- struct{}{}:
-		defer func() { <-h.sem }()
-	default:
+	if h.inflight.Add(1) > int64(l.MaxInflight) {
+		h.inflight.Add(-1)
 		e := fail(http.StatusServiceUnavailable, "unavailable", reasonOverload,
-			fmt.Errorf("collector busy: %d write requests in flight (limits.max_inflight_requests); retry later", h.o.MaxInflight))
+			fmt.Errorf("collector busy: %d write requests in flight (limits.max_inflight_requests); retry later", l.MaxInflight))
 		e.retryAfter = "1"
 		return h.reject(w, api, e, 0), 0
 	}
+	defer h.inflight.Add(-1)
 
-	res, aerr := h.store(ctx, id, body, prec)
+	res, aerr := h.store(ctx, l, id, body, prec)
 	if aerr != nil {
 		if aerr.status >= 500 {
 			log.Error("write failed", "err", aerr.err)
@@ -371,12 +455,12 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, api string) (in
 
 // getBuf returns a body buffer whose capacity is reserved from the
 // memory budget (a pooled buffer that does not fit is left to the GC).
-func (h *Handler) getBuf() *bodyBuf {
+func (h *Handler) getBuf(max int64) *bodyBuf {
 	bb, _ := h.bufs.Get().(*bodyBuf)
 	if bb == nil {
 		return &bodyBuf{}
 	}
-	if !h.bg.tryReserve(int64(cap(bb.b)), 0) {
+	if !h.bg.tryReserve(int64(cap(bb.b)), 0, max) {
 		bb.b = nil
 		return bb
 	}
@@ -456,8 +540,8 @@ func tokenFrom(r *http.Request, api string) string {
 // readBody reads the body through rd (the minimum rate) into bb (the
 // memory budget), decompressing it; both limits apply to the wire bytes
 // and to the decompressed ones.
-func (h *Handler) readBody(r *http.Request, rd *rateReader, bb *bodyBuf) *apiError {
-	limit := h.o.MaxBodyBytes
+func (h *Handler) readBody(r *http.Request, l *Limits, rd *rateReader, bb *bodyBuf) *apiError {
+	limit := l.MaxBodyBytes
 	tooLarge := fail(http.StatusRequestEntityTooLarge, "request too large", reasonTooLarge,
 		fmt.Errorf("body larger than %d bytes (limits.max_body_bytes): split the batch", limit))
 	// The connection may still hold unread body; don't reuse it.
@@ -495,12 +579,12 @@ func (h *Handler) readBody(r *http.Request, rd *rateReader, bb *bodyBuf) *apiErr
 		return fail(http.StatusUnsupportedMediaType, "invalid", reasonEncoding,
 			fmt.Errorf("unsupported Content-Encoding %q: use gzip or none", ce))
 	}
-	err := bb.fill(r.Context(), src, limit, hint, &h.bg)
+	err := bb.fill(r.Context(), src, limit, hint, &h.bg, l.MaxDecodedBytesInFlight)
 	h.m.bytes.WithLabelValues(enc).Add(float64(wire.n))
 	switch {
 	case errors.Is(err, errBudget):
 		e := fail(http.StatusServiceUnavailable, "unavailable", reasonMemory,
-			fmt.Errorf("collector busy: the bodies being read hold %d bytes already (limits.max_decoded_bytes_in_flight) and none was given back within %s; retry later", h.o.MaxDecodedBytesInFlight, budgetWait))
+			fmt.Errorf("collector busy: the bodies being read hold %d bytes already (limits.max_decoded_bytes_in_flight) and none was given back within %s; retry later", l.MaxDecodedBytesInFlight, budgetWait))
 		e.retryAfter, e.closeConn = "1", true
 		return e
 	case rd.slow:
@@ -662,13 +746,13 @@ type pendingSample struct {
 }
 
 // store decodes body and appends it in one transaction.
-func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, prec lineproto.Precision) (result, *apiError) {
+func (h *Handler) store(ctx context.Context, l *Limits, id statedb.Identity, body []byte, prec lineproto.Precision) (result, *apiError) {
 	sc := h.scratch.Get().(*scratch)
 	defer h.scratch.Put(sc)
 	now := h.o.Now()
 	nowNs := now.UnixNano()
 	nowSec := now.Unix()
-	maxT := nowNs + h.o.MaxClockSkew.Nanoseconds()
+	maxT := nowNs + l.MaxClockSkew.Nanoseconds()
 	minT := nowNs - h.o.OutOfOrderWindow.Nanoseconds()
 	as := h.series.get(id.Agent)
 	app := h.o.Store.Appender(ctx)
@@ -711,12 +795,12 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 				if aerr != nil {
 					return aerr
 				}
-				ps.fs = as.insert(ln.key, field, lset, h.o.MaxSeriesPerAgent, nowSec)
+				ps.fs = as.insert(ln.key, field, lset, l.MaxSeriesPerAgent, nowSec)
 				if ps.fs == nil {
 					h.m.rejectedSample.WithLabelValues(reasonSeriesLimit).Inc()
 					if firstErr == nil {
 						firstReason = reasonSeriesLimit
-						firstErr = d.ErrorAt(nil, fmt.Errorf("new series %s dropped: agent %q is at limits.max_series_per_agent (%d)", lset, id.Agent, h.o.MaxSeriesPerAgent))
+						firstErr = d.ErrorAt(nil, fmt.Errorf("new series %s dropped: agent %q is at limits.max_series_per_agent (%d)", lset, id.Agent, l.MaxSeriesPerAgent))
 					}
 					continue
 				}
@@ -753,9 +837,9 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 		if err != nil {
 			return abort(fail(http.StatusBadRequest, "invalid", reasonMalformed, err))
 		}
-		if len(m) > h.o.MaxMeasurementBytes {
+		if len(m) > l.MaxMeasurementBytes {
 			return abort(fail(http.StatusBadRequest, "invalid", reasonNameLength, d.ErrorAt(m,
-				fmt.Errorf("measurement %s is %d bytes; at most %d are allowed (limits.max_measurement_bytes)", quoteName(m), len(m), h.o.MaxMeasurementBytes))))
+				fmt.Errorf("measurement %s is %d bytes; at most %d are allowed (limits.max_measurement_bytes)", quoteName(m), len(m), l.MaxMeasurementBytes))))
 		}
 		if r := reservedMeasurement(m); r != "" {
 			return abort(fail(http.StatusBadRequest, "invalid", reasonReserved, d.ErrorAt(m,
@@ -775,9 +859,9 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 			if k == nil {
 				break
 			}
-			if n := labelNameLen(k); n > h.o.MaxTagKeyBytes {
+			if n := labelNameLen(k); n > l.MaxTagKeyBytes {
 				return abort(fail(http.StatusBadRequest, "invalid", reasonNameLength, d.ErrorAt(k,
-					fmt.Errorf("tag key %s is %d bytes as a label; at most %d are allowed (limits.max_tag_key_bytes)", quoteName(k), n, h.o.MaxTagKeyBytes))))
+					fmt.Errorf("tag key %s is %d bytes as a label; at most %d are allowed (limits.max_tag_key_bytes)", quoteName(k), n, l.MaxTagKeyBytes))))
 			}
 			if aerr := checkTag(d, id, k, v); aerr != nil {
 				return abort(aerr)
@@ -791,13 +875,13 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 				linkAt = v
 			}
 			sc.addTag(k, v)
-			if aerr := h.checkLabels(d, m, len(sc.tags)); aerr != nil {
+			if aerr := h.checkLabels(l, d, m, len(sc.tags)); aerr != nil {
 				return abort(aerr)
 			}
 		}
 		if !hasSite && len(id.Sites) == 1 {
 			sc.addTag([]byte("site"), []byte(id.Sites[0]))
-			if aerr := h.checkLabels(d, m, len(sc.tags)); aerr != nil {
+			if aerr := h.checkLabels(l, d, m, len(sc.tags)); aerr != nil {
 				return abort(aerr)
 			}
 		}
@@ -818,11 +902,11 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 			if k == nil {
 				break
 			}
-			if len(k) > h.o.MaxFieldKeyBytes {
+			if len(k) > l.MaxFieldKeyBytes {
 				return abort(fail(http.StatusBadRequest, "invalid", reasonNameLength, d.ErrorAt(k,
-					fmt.Errorf("field key %s is %d bytes; at most %d are allowed (limits.max_field_key_bytes)", quoteName(k), len(k), h.o.MaxFieldKeyBytes))))
+					fmt.Errorf("field key %s is %d bytes; at most %d are allowed (limits.max_field_key_bytes)", quoteName(k), len(k), l.MaxFieldKeyBytes))))
 			}
-			f, keep, aerr := h.fieldValue(d, m, meas, known, k, val)
+			f, keep, aerr := h.fieldValue(l, d, m, meas, known, k, val)
 			if aerr != nil {
 				return abort(aerr)
 			}
@@ -855,7 +939,7 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 		if ts > maxT {
 			return abort(fail(http.StatusBadRequest, "invalid", reasonTimestamp, d.ErrorAt(nil,
 				fmt.Errorf("timestamp %s is %s in the future, more than limits.max_clock_skew (%s): check the writer's clock and the precision parameter (%s)",
-					time.Unix(0, ts).UTC().Format(time.RFC3339), time.Duration(ts-nowNs).Round(time.Second), h.o.MaxClockSkew, prec))))
+					time.Unix(0, ts).UTC().Format(time.RFC3339), time.Duration(ts-nowNs).Round(time.Second), l.MaxClockSkew, prec))))
 		}
 		if ts < minT {
 			return abort(fail(http.StatusBadRequest, "invalid", reasonTimestamp, d.ErrorAt(nil,
@@ -868,7 +952,7 @@ func (h *Handler) store(ctx context.Context, id statedb.Identity, body []byte, p
 		}
 		if tm != "" {
 			if tm == "snmp_if" {
-				as.ifRates(tr, ts, h.o.MaxSeriesPerAgent)
+				as.ifRates(tr, ts, l.MaxSeriesPerAgent)
 			}
 			as.lookupAll(tr)
 			if aerr := emit(tr, []byte(tm), ts, tms); aerr != nil {
@@ -899,12 +983,12 @@ const maxTagValueLen = 2048
 
 // checkLabels bounds the labels of a line's series: n tags, __name__ and
 // agent.
-func (h *Handler) checkLabels(d *lineproto.Decoder, m []byte, n int) *apiError {
-	if n+2 <= h.o.MaxLabelsPerSeries {
+func (h *Handler) checkLabels(l *Limits, d *lineproto.Decoder, m []byte, n int) *apiError {
+	if n+2 <= l.MaxLabelsPerSeries {
 		return nil
 	}
 	return fail(http.StatusBadRequest, "invalid", reasonLabels, d.ErrorAt(m,
-		fmt.Errorf("too many tags: the series would have more than %d labels (its tags, __name__ and agent; limits.max_labels_per_series)", h.o.MaxLabelsPerSeries)))
+		fmt.Errorf("too many tags: the series would have more than %d labels (its tags, __name__ and agent; limits.max_labels_per_series)", l.MaxLabelsPerSeries)))
 }
 
 func (sc *scratch) addTag(k, v []byte) {
@@ -973,7 +1057,7 @@ func contains(list []string, v []byte) bool {
 
 // fieldValue converts a field to a sample value, checking schema v1 types.
 // keep is false for a string field dropped by configuration.
-func (h *Handler) fieldValue(d *lineproto.Decoder, m []byte, meas schema.Measurement, known bool, k []byte, v lineprotocol.Value) (float64, bool, *apiError) {
+func (h *Handler) fieldValue(l *Limits, d *lineproto.Decoder, m []byte, meas schema.Measurement, known bool, k []byte, v lineprotocol.Value) (float64, bool, *apiError) {
 	var f float64
 	switch v.Kind() {
 	case lineprotocol.Float:
@@ -987,7 +1071,7 @@ func (h *Handler) fieldValue(d *lineproto.Decoder, m []byte, meas schema.Measure
 			f = 1
 		}
 	case lineprotocol.String:
-		if !h.o.RejectStringFields {
+		if !l.RejectStringFields {
 			return 0, false, nil
 		}
 		return 0, false, fail(http.StatusBadRequest, "invalid", reasonString, d.ErrorAt(k,

@@ -515,7 +515,7 @@ func TestOverloadAnswers503(t *testing.T) {
 	go func() { defer wg.Done(); first <- e.do(req{agent: "agent-noc", body: body}) }()
 	// Wait until the first request holds the only slot.
 	deadline := time.Now().Add(10 * time.Second)
-	for len(e.h.sem) == 0 {
+	for e.h.inflight.Load() == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("first request never started")
 		}

@@ -16,28 +16,27 @@ import (
 // one agent (a trickling or flooding one) cannot take the slots and the
 // memory every other agent needs.
 type agentSlots struct {
-	max int // 0: no limit
-	mu  sync.Mutex
-	n   map[string]int // agents with requests in flight only
+	mu sync.Mutex
+	n  map[string]int // agents with requests in flight only
 }
 
-func (a *agentSlots) acquire(agent string) bool {
-	if a.max <= 0 {
-		return true
+// acquire takes one of agent's max slots (0: no limit); held says whether
+// a slot was taken, to be given back with release. A smaller max after a
+// reload applies to new requests: those in flight keep their slots.
+func (a *agentSlots) acquire(agent string, max int) (held, ok bool) {
+	if max <= 0 {
+		return false, true
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.n[agent] >= a.max {
-		return false
+	if a.n[agent] >= max {
+		return false, false
 	}
 	a.n[agent]++
-	return true
+	return true, true
 }
 
 func (a *agentSlots) release(agent string) {
-	if a.max <= 0 {
-		return
-	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.n[agent] <= 1 {
@@ -56,7 +55,8 @@ func (a *agentSlots) release(agent string) {
 // so that the small bodies of honest agents get in between the large
 // ones of a flood (gzip bombs).
 type budget struct {
-	max  int64
+	// used is shared; the bound (max) is the one of the request's
+	// Limits, passed in, so that a reload applies to the next request.
 	used atomic.Int64
 
 	mu      sync.Mutex
@@ -72,14 +72,14 @@ const budgetWait = 2 * time.Second
 // of 5,000 lines is about 600 kB).
 const smallBody = 1 << 20
 
-// tryReserve takes n bytes if that leaves keep bytes free.
-func (b *budget) tryReserve(n, keep int64) bool {
+// tryReserve takes n bytes if that leaves keep bytes of max free.
+func (b *budget) tryReserve(n, keep, max int64) bool {
 	if n <= 0 {
 		return true
 	}
 	for {
 		u := b.used.Load()
-		if u+n > b.max-keep {
+		if u+n > max-keep {
 			return false
 		}
 		if b.used.CompareAndSwap(u, u+n) {
@@ -90,11 +90,11 @@ func (b *budget) tryReserve(n, keep int64) bool {
 
 // reserve takes n bytes, leaving keep free, waiting up to wait (or until
 // ctx ends) for others to give memory back.
-func (b *budget) reserve(ctx context.Context, n, keep int64, wait time.Duration) bool {
-	if b.tryReserve(n, keep) {
+func (b *budget) reserve(ctx context.Context, n, keep, max int64, wait time.Duration) bool {
+	if b.tryReserve(n, keep, max) {
 		return true
 	}
-	if wait <= 0 || n > b.max-keep {
+	if wait <= 0 || n > max-keep {
 		return false
 	}
 	timer := time.NewTimer(wait)
@@ -108,7 +108,7 @@ func (b *budget) reserve(ctx context.Context, n, keep int64, wait time.Duration)
 		b.waiters++
 		b.mu.Unlock()
 		// again after registering, so that a release in between is seen
-		ok := b.tryReserve(n, keep)
+		ok := b.tryReserve(n, keep, max)
 		done := false
 		if !ok {
 			select {
@@ -122,7 +122,7 @@ func (b *budget) reserve(ctx context.Context, n, keep int64, wait time.Duration)
 		b.mu.Lock()
 		b.waiters--
 		b.mu.Unlock()
-		if ok || b.tryReserve(n, keep) {
+		if ok || b.tryReserve(n, keep, max) {
 			return true
 		}
 		if done {
@@ -162,7 +162,7 @@ const (
 // bg) as the data arrives: at most limit+1 bytes are read, so the caller
 // sees a body over limit by its length. hint is the expected size (0 when
 // unknown).
-func (bb *bodyBuf) fill(ctx context.Context, src io.Reader, limit, hint int64, bg *budget) error {
+func (bb *bodyBuf) fill(ctx context.Context, src io.Reader, limit, hint int64, bg *budget, bgMax int64) error {
 	for {
 		if len(bb.b) == cap(bb.b) {
 			if int64(len(bb.b)) > limit {
@@ -175,9 +175,9 @@ func (bb *bodyBuf) fill(ctx context.Context, src io.Reader, limit, hint int64, b
 			c = min(c, limit+1)
 			keep := int64(0)
 			if c > smallBody {
-				keep = bg.max / 8
+				keep = bgMax / 8
 			}
-			if !bg.reserve(ctx, c-bb.reserved, keep, budgetWait) {
+			if !bg.reserve(ctx, c-bb.reserved, keep, bgMax, budgetWait) {
 				return errBudget
 			}
 			bb.reserved = max(bb.reserved, c)

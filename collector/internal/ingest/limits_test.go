@@ -462,25 +462,25 @@ func TestBatchIDLength(t *testing.T) {
 // TestBudgetWaitsForMemory: a reservation that does not fit waits for a
 // release, and gives up when its request ends.
 func TestBudgetWaitsForMemory(t *testing.T) {
-	b := &budget{max: 100}
-	if !b.tryReserve(80, 0) || b.tryReserve(30, 0) || b.tryReserve(10, 15) {
+	b := &budget{}
+	if !b.tryReserve(80, 0, 100) || b.tryReserve(30, 0, 100) || b.tryReserve(10, 15, 100) {
 		t.Fatal("tryReserve does not follow the bound")
 	}
 	got := make(chan bool, 1)
-	go func() { got <- b.reserve(context.Background(), 50, 0, time.Hour) }()
+	go func() { got <- b.reserve(context.Background(), 50, 0, 100, time.Hour) }()
 	waitUntil(t, "a waiter", func() bool { b.mu.Lock(); defer b.mu.Unlock(); return b.waiters == 1 })
 	b.release(80)
 	if !<-got || b.used.Load() != 50 {
 		t.Fatalf("after the release: used %d", b.used.Load())
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { got <- b.reserve(ctx, 60, 0, time.Hour) }()
+	go func() { got <- b.reserve(ctx, 60, 0, 100, time.Hour) }()
 	waitUntil(t, "a waiter", func() bool { b.mu.Lock(); defer b.mu.Unlock(); return b.waiters == 1 })
 	cancel()
 	if <-got || b.used.Load() != 50 {
 		t.Fatalf("a cancelled reservation took memory: used %d", b.used.Load())
 	}
-	if b.reserve(context.Background(), 101, 0, time.Hour) || b.reserve(context.Background(), 90, 20, time.Hour) {
+	if b.reserve(context.Background(), 101, 0, 100, time.Hour) || b.reserve(context.Background(), 90, 20, 100, time.Hour) {
 		t.Fatal("a reservation over the whole budget succeeded")
 	}
 }

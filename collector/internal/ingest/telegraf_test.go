@@ -340,7 +340,7 @@ func FuzzTelegraf(f *testing.F) {
 			return
 		}
 		body := fmt.Sprintf("%s %d\n", line, ns(now)+dt%int64(time.Hour))
-		_, aerr := e.h.store(context.Background(), statedb.Identity{Agent: "agent-noc"}, []byte(body), lineproto.Nanosecond)
+		_, aerr := e.h.store(context.Background(), e.h.lim.Load(), statedb.Identity{Agent: "agent-noc"}, []byte(body), lineproto.Nanosecond)
 		if aerr != nil && aerr.status >= 500 {
 			t.Fatal(aerr)
 		}

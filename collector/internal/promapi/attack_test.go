@@ -137,18 +137,16 @@ func TestRemoteReadHostileBodies(t *testing.T) {
 	}
 }
 
-// TestExportsConcurrencyBounded: with limits.max_concurrent_exports 1, a
-// /federate or remote read that arrives while another is being served
-// waits for the slot and, none coming free within the queue wait, gets
-// 503 naming the limit with Retry-After, counted by reason busy; once
-// the first is done the next is served.
-func TestExportsConcurrencyBounded(t *testing.T) {
+// blockingExportAPI is an API with limits.max_concurrent_exports 1
+// whose first query signals entered and then waits for release.
+func blockingExportAPI(t *testing.T) (a *API, entered, release chan struct{}) {
+	t.Helper()
 	db, err := tsdb.Open(t.TempDir(), slog.New(slog.DiscardHandler), nil, tsdb.DefaultOptions(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	entered, release := make(chan struct{}, 1), make(chan struct{})
+	entered, release = make(chan struct{}, 1), make(chan struct{})
 	var first atomic.Bool
 	q := storage.QueryableFunc(func(mint, maxt int64) (storage.Querier, error) {
 		if first.CompareAndSwap(false, true) { // the first request holds its slot until released
@@ -157,11 +155,21 @@ func TestExportsConcurrencyBounded(t *testing.T) {
 		}
 		return db.Querier(mint, maxt)
 	})
-	a, err := New(Options{Queryable: q, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return fedNow },
+	a, err = New(Options{Queryable: q, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return fedNow },
 		MaxConcurrentExports: 1, ExportQueueWait: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return a, entered, release
+}
+
+// TestExportsConcurrencyBounded: with limits.max_concurrent_exports 1, a
+// /federate or remote read that arrives while another is being served
+// waits for the slot and, none coming free within the queue wait, gets
+// 503 naming the limit with Retry-After, counted by reason busy; once
+// the first is done the next is served.
+func TestExportsConcurrencyBounded(t *testing.T) {
+	a, entered, release := blockingExportAPI(t)
 	srv := serveAPI(t, a)
 
 	firstCode := make(chan int, 1)
@@ -204,7 +212,10 @@ func TestExportsConcurrencyBounded(t *testing.T) {
 // the next request is served.
 func TestRemoteReadSlowBody(t *testing.T) {
 	srv, a := newFedServer(t, ReadLimits{})
-	a.exports = newExportGate(1, 50*time.Millisecond)
+	a.exports = newExportGate(50 * time.Millisecond)
+	l := a.Limits()
+	l.MaxConcurrentExports = 1
+	a.SetLimits(l)
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/v1/read", pr)
@@ -229,7 +240,9 @@ func TestRemoteReadSlowBody(t *testing.T) {
 // by /federate and by series, labels and label values alike; counted.
 func TestMatchSelectorsBounded(t *testing.T) {
 	srv, a := newFedServer(t, ReadLimits{})
-	a.o.MaxMatchSelectors = 3
+	l := a.Limits()
+	l.MaxMatchSelectors = 3
+	a.SetLimits(l)
 	many := url.Values{"match[]": {"up", `{__name__="up"}`, `up{opd="dinkes"}`, `up{instance="d1"}`}}
 	res, err := srv.Client().Get(srv.URL + "/federate?" + many.Encode())
 	if err != nil {

@@ -39,14 +39,15 @@ func (a *API) federate(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, aerr.err.Error(), aerr.status)
 		return
 	}
-	release, ok := a.exports.acquire(r.Context())
+	l := a.lim.Load()
+	release, ok := a.exports.acquire(r.Context(), l.MaxConcurrentExports)
 	if !ok {
 		a.federateRefused.WithLabelValues(refusedBusy).Inc()
-		a.exports.refuseBusy(w, "federate")
+		a.exports.refuseBusy(w, "federate", l.MaxConcurrentExports)
 		return
 	}
 	defer release()
-	sets, aerr := a.matchers(r, true)
+	sets, aerr := a.matchers(r, l, true)
 	if aerr != nil {
 		msg := aerr.err.Error()
 		if len(r.Form["match[]"]) == 0 {
@@ -107,7 +108,7 @@ func (a *API) federate(w http.ResponseWriter, r *http.Request) {
 		if value.IsStaleNaN(f) || t < mint {
 			continue
 		}
-		if max := a.o.FederateMaxSeries; max > 0 && len(out) >= max {
+		if max := l.FederateMaxSeries; max > 0 && len(out) >= max {
 			a.federateRefused.WithLabelValues(refusedSeries).Inc()
 			a.o.Logger.Debug("federate refused: too many series", "limit", max, "match", fmt.Sprint(r.Form["match[]"]))
 			http.Error(w, fmt.Sprintf("federate: match[] selects more than %d series (limits.federate_max_series): narrow match[], e.g. match[]={__name__=\"pantau_icmp_up\"} or add opd=\"...\", split it over several scrape jobs, or raise the limit", max),

@@ -226,7 +226,9 @@ func TestFederateScoped(t *testing.T) {
 // credential is counted on its own series only.
 func TestFederateMaxSeries(t *testing.T) {
 	srv, a := newFedServer(t, ReadLimits{})
-	a.o.FederateMaxSeries = 4 // up has 4 series with a recent sample
+	l := a.Limits()
+	l.FederateMaxSeries = 4 // up has 4 series with a recent sample
+	a.SetLimits(l)
 	code, fams, body := federate(t, srv, "", "", `up`)
 	if code != 200 || len(series(fams["up"])) != 4 {
 		t.Fatalf("4 series at a limit of 4: %d %s", code, body)

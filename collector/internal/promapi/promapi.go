@@ -42,6 +42,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -85,9 +86,33 @@ type Options struct {
 	Now func() time.Time
 }
 
+// Limits are the API's limits that SetLimits changes while it runs (a
+// SIGHUP reload of collector.yml); Options holds their first values. A
+// request reads them once and keeps that set to its end.
+type Limits struct {
+	Read                 ReadLimits
+	FederateMaxSeries    int
+	MaxConcurrentExports int
+	MaxMatchSelectors    int
+}
+
+// SetLimits puts l in force for the requests that start from now on; a
+// zero Read.MaxBodyBytes is 32 MiB. A lower MaxConcurrentExports lets
+// no new export start until the ones served are below it.
+func (a *API) SetLimits(l Limits) {
+	if l.Read.MaxBodyBytes <= 0 {
+		l.Read.MaxBodyBytes = 32 << 20
+	}
+	a.lim.Store(&l)
+}
+
+// Limits returns the limits in force.
+func (a *API) Limits() Limits { return *a.lim.Load() }
+
 // API serves /api/v1/.
 type API struct {
 	o      Options
+	lim    atomic.Pointer[Limits]
 	engine *promql.Engine
 	parser parser.Parser
 	layers int // scoping layers; tests turn one off
@@ -113,11 +138,8 @@ func New(o Options) (*API, error) {
 	if o.QueryTimeout <= 0 {
 		o.QueryTimeout = 2 * time.Minute
 	}
-	if o.Read.MaxBodyBytes <= 0 {
-		o.Read.MaxBodyBytes = 32 << 20
-	}
 	a := &API{o: o, engine: o.Engine, parser: parser.NewParser(parser.Options{}), layers: layersAll, readRefused: newReadRefused(), federateRefused: newFederateRefused(),
-		exports: newExportGate(o.MaxConcurrentExports, o.ExportQueueWait),
+		exports: newExportGate(o.ExportQueueWait),
 		matchRefused: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "pantau_collector_match_selectors_refused_total",
 			Help: "Requests of the query API and /federate refused with 400 because they held more match[] selectors than limits.max_match_selectors.",
@@ -136,6 +158,7 @@ func New(o Options) (*API, error) {
 			Parser: a.parser,
 		})
 	}
+	a.SetLimits(Limits{Read: o.Read, FederateMaxSeries: o.FederateMaxSeries, MaxConcurrentExports: o.MaxConcurrentExports, MaxMatchSelectors: o.MaxMatchSelectors})
 	return a, nil
 }
 
@@ -425,9 +448,9 @@ func timestampMs(t time.Time) int64 {
 }
 
 // matchers parses match[], restricted to the request's scope.
-func (a *API) matchers(r *http.Request, required bool) ([][]*labels.Matcher, *apiError) {
+func (a *API) matchers(r *http.Request, l *Limits, required bool) ([][]*labels.Matcher, *apiError) {
 	ms := r.Form["match[]"]
-	if max := a.o.MaxMatchSelectors; max > 0 && len(ms) > max {
+	if max := l.MaxMatchSelectors; max > 0 && len(ms) > max {
 		// each selector is a walk of the index, whatever the limits on
 		// the answer: 10,000 of {__name__=~".+"} over 20,000 series took
 		// 84 s and allocated 10 GB
@@ -460,7 +483,7 @@ func (a *API) querier(r *http.Request) (storage.Querier, int64, int64, *apiError
 }
 
 func (a *API) series(r *http.Request) (any, annotations.Annotations, *apiError) {
-	sets, aerr := a.matchers(r, true)
+	sets, aerr := a.matchers(r, a.lim.Load(), true)
 	if aerr != nil {
 		return nil, nil, aerr
 	}
@@ -493,7 +516,7 @@ func (a *API) series(r *http.Request) (any, annotations.Annotations, *apiError) 
 }
 
 func (a *API) labelNames(r *http.Request) (any, annotations.Annotations, *apiError) {
-	sets, aerr := a.matchers(r, false)
+	sets, aerr := a.matchers(r, a.lim.Load(), false)
 	if aerr != nil {
 		return nil, nil, aerr
 	}
@@ -533,7 +556,7 @@ func (a *API) labelValues(r *http.Request) (any, annotations.Annotations, *apiEr
 	if !model.UTF8Validation.IsValidLabelName(name) {
 		return nil, nil, badData(fmt.Errorf("invalid label name: %q", name))
 	}
-	sets, aerr := a.matchers(r, false)
+	sets, aerr := a.matchers(r, a.lim.Load(), false)
 	if aerr != nil {
 		return nil, nil, aerr
 	}

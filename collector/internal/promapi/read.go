@@ -160,17 +160,18 @@ func (a *API) read(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, aerr.err.Error(), aerr.status)
 		return
 	}
-	release, ok := a.exports.acquire(r.Context())
+	l := a.lim.Load()
+	release, ok := a.exports.acquire(r.Context(), l.MaxConcurrentExports)
 	if !ok {
 		a.readRefused.WithLabelValues(refusedBusy).Inc()
-		a.exports.refuseBusy(w, "remote read")
+		a.exports.refuseBusy(w, "remote read", l.MaxConcurrentExports)
 		return
 	}
 	defer release()
 	// a slot is held while the body arrives: a client that sends it
 	// slowly gets 400 after the queue wait rather than holding it
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(a.exports.wait))
-	req, err := decodeReadRequest(r.Body, a.o.Read.MaxBodyBytes)
+	req, err := decodeReadRequest(r.Body, l.Read.MaxBodyBytes)
 	if err != nil {
 		refuse(err)
 		return
@@ -180,11 +181,11 @@ func (a *API) read(w http.ResponseWriter, r *http.Request) {
 		refuse(&readError{http.StatusBadRequest, refusedType, fmt.Errorf("the collector answers remote read with the SAMPLES response type only; the request accepts %v", req.AcceptedResponseTypes)})
 		return
 	}
-	if max := a.o.Read.MaxQueries; max > 0 && len(req.Queries) > max {
+	if max := l.Read.MaxQueries; max > 0 && len(req.Queries) > max {
 		refuse(&readError{http.StatusRequestEntityTooLarge, refusedQueries, fmt.Errorf("the request holds %d queries, more than %d (limits.remote_read_max_queries): send fewer per request, or raise the limit", len(req.Queries), max)})
 		return
 	}
-	resp, err := a.readSamples(r, req)
+	resp, err := a.readSamples(r, l, req)
 	if err != nil {
 		refuse(err)
 		return
@@ -210,10 +211,10 @@ func containsType(ts []prompb.ReadRequest_ResponseType, t prompb.ReadRequest_Res
 
 // readSamples answers each query of req, within the request's scope and
 // the limits (counted over all queries).
-func (a *API) readSamples(r *http.Request, req *prompb.ReadRequest) (*prompb.ReadResponse, error) {
+func (a *API) readSamples(r *http.Request, l *Limits, req *prompb.ReadRequest) (*prompb.ReadResponse, error) {
 	ctx := r.Context()
 	sc := scopeFrom(ctx)
-	lim := a.o.Read
+	lim := l.Read
 	resp := &prompb.ReadResponse{Results: make([]*prompb.QueryResult, len(req.Queries))}
 	nSamples, nSeries := 0, 0
 	// Samples are gathered in scratch, then copied to a slice of their
