@@ -104,7 +104,7 @@ func benchTelegraf(b *testing.B, shape string, raw bool, wantMarks int) {
 		size += len(bodies[i])
 	}
 	// the first round creates the series (and the rates' first readings)
-	if _, aerr := h.store(ctx, id, bodies[0], lineproto.Nanosecond); aerr != nil {
+	if _, aerr := h.store(ctx, h.lim.Load(), id, bodies[0], lineproto.Nanosecond); aerr != nil {
 		b.Fatal(aerr)
 	}
 	b.SetBytes(int64(size / rounds))
@@ -123,7 +123,7 @@ func benchTelegraf(b *testing.B, shape string, raw bool, wantMarks int) {
 			b.StartTimer()
 		}
 		clock = start.Add(time.Duration(r) * 30 * time.Second)
-		res, aerr := h.store(ctx, id, bodies[r], lineproto.Nanosecond)
+		res, aerr := h.store(ctx, h.lim.Load(), id, bodies[r], lineproto.Nanosecond)
 		if aerr != nil {
 			b.Fatal(aerr)
 		}
