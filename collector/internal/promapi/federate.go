@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -34,16 +35,8 @@ func (a *API) federate(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("parse form: %v", err), http.StatusBadRequest)
 		return
 	}
-	r, aerr := a.scoped(r)
-	if aerr != nil {
-		http.Error(w, aerr.err.Error(), aerr.status)
-		return
-	}
-	l := a.lim.Load()
-	release, ok := a.exports.acquire(r.Context(), l.MaxConcurrentExports)
+	r, l, release, ok := a.startExport(w, r, "federate", a.federateRefused)
 	if !ok {
-		a.federateRefused.WithLabelValues(refusedBusy).Inc()
-		a.exports.refuseBusy(w, "federate", l.MaxConcurrentExports)
 		return
 	}
 	defer release()
@@ -187,6 +180,26 @@ func (a *API) federate(w http.ResponseWriter, r *http.Request) {
 	if c, ok := enc.(expfmt.Closer); ok {
 		_ = c.Close()
 	}
+}
+
+// startExport begins a federation or remote read: r in its scope, the
+// limits in force for the whole request, and an export slot (release
+// frees it). ok is false when the request was answered: a scope
+// refused, or no slot free within the queue wait (503, counted as busy
+// in refused).
+func (a *API) startExport(w http.ResponseWriter, r *http.Request, what string, refused *prometheus.CounterVec) (_ *http.Request, _ *Limits, release func(), ok bool) {
+	r, aerr := a.scoped(r)
+	if aerr != nil {
+		http.Error(w, aerr.err.Error(), aerr.status)
+		return nil, nil, nil, false
+	}
+	l := a.lim.Load()
+	if release, ok = a.exports.acquire(r.Context(), l.MaxConcurrentExports); !ok {
+		refused.WithLabelValues(refusedBusy).Inc()
+		a.exports.refuseBusy(w, what, l.MaxConcurrentExports)
+		return nil, nil, nil, false
+	}
+	return r, l, release, true
 }
 
 // scoped returns r with its scope in the context when Options.Scope

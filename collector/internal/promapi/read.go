@@ -155,16 +155,8 @@ func (a *API) read(w http.ResponseWriter, r *http.Request) {
 		a.o.Logger.Debug("remote read refused", "reason", re.reason, "err", re.err)
 		http.Error(w, "remote read: "+re.err.Error(), re.status)
 	}
-	r, aerr := a.scoped(r)
-	if aerr != nil {
-		http.Error(w, aerr.err.Error(), aerr.status)
-		return
-	}
-	l := a.lim.Load()
-	release, ok := a.exports.acquire(r.Context(), l.MaxConcurrentExports)
+	r, l, release, ok := a.startExport(w, r, "remote read", a.readRefused)
 	if !ok {
-		a.readRefused.WithLabelValues(refusedBusy).Inc()
-		a.exports.refuseBusy(w, "remote read", l.MaxConcurrentExports)
 		return
 	}
 	defer release()
