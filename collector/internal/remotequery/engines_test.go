@@ -15,7 +15,7 @@ import (
 	"github.com/klauspost/compress/snappy"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
-	"google.golang.org/protobuf/encoding/protowire"
+	"github.com/prometheus/prometheus/prompb"
 
 	"github.com/pantau-noc/pantau/internal/testengine"
 )
@@ -51,35 +51,19 @@ type testSeries struct {
 }
 
 // remoteWrite sends series as a Prometheus remote-write 1.0 request.
-// The WriteRequest is encoded with protowire: prompb would need
-// github.com/gogo/protobuf in go.mod. Field numbers are prompb's:
-// WriteRequest.timeseries 1; TimeSeries.labels 1, samples 2;
-// Label.name 1, value 2; Sample.value 1 (double), timestamp 2 (int64).
 func remoteWrite(t *testing.T, url string, ss []testSeries) {
 	t.Helper()
-	var req []byte
+	var wr prompb.WriteRequest
 	for _, s := range ss {
-		var ts []byte
-		s.lset.Range(func(l labels.Label) {
-			var lb []byte
-			lb = protowire.AppendTag(lb, 1, protowire.BytesType)
-			lb = protowire.AppendString(lb, l.Name)
-			lb = protowire.AppendTag(lb, 2, protowire.BytesType)
-			lb = protowire.AppendString(lb, l.Value)
-			ts = protowire.AppendTag(ts, 1, protowire.BytesType)
-			ts = protowire.AppendBytes(ts, lb)
-		})
+		ts := prompb.TimeSeries{Labels: prompb.FromLabels(s.lset, nil)}
 		for i := range s.t {
-			var sb []byte
-			sb = protowire.AppendTag(sb, 1, protowire.Fixed64Type)
-			sb = protowire.AppendFixed64(sb, math.Float64bits(s.v[i]))
-			sb = protowire.AppendTag(sb, 2, protowire.VarintType)
-			sb = protowire.AppendVarint(sb, uint64(s.t[i]))
-			ts = protowire.AppendTag(ts, 2, protowire.BytesType)
-			ts = protowire.AppendBytes(ts, sb)
+			ts.Samples = append(ts.Samples, prompb.Sample{Timestamp: s.t[i], Value: s.v[i]})
 		}
-		req = protowire.AppendTag(req, 1, protowire.BytesType)
-		req = protowire.AppendBytes(req, ts)
+		wr.Timeseries = append(wr.Timeseries, ts)
+	}
+	req, err := wr.Marshal()
+	if err != nil {
+		t.Fatal(err)
 	}
 	hreq, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(snappy.Encode(nil, req)))
 	if err != nil {
