@@ -184,8 +184,12 @@ func Plan(ctx context.Context, in Input, m []report.BundleIndicator, p Params, s
 		}
 	}
 	var total int64
+	extra := 2 // index.html and manifest.json
+	if in.PDF != nil {
+		extra++ // index.pdf
+	}
 	add := func(e entry) error {
-		if lim.MaxEntries > 0 && len(b.entries)+2 > lim.MaxEntries { // +2: index.html and manifest.json
+		if lim.MaxEntries > 0 && len(b.entries)+1+extra > lim.MaxEntries {
 			return &LimitError{"too_many_entries", fmt.Sprintf("the bundle would hold more than %d files (report.bundle_max_entries in collector.yml): ask for one indicator, or one OPD", lim.MaxEntries)}
 		}
 		total += e.size
