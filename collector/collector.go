@@ -362,6 +362,7 @@ func (p *parts) routes(pprofOn bool) *http.ServeMux {
 	p.adminAPI().Register(mux)
 	p.notifiersAPI().Register(mux)
 	p.records().Register(mux)
+	p.evidenceBundles().Register(mux)
 	var src alertSource
 	if p.alerts != nil {
 		src = p.alerts

@@ -427,3 +427,15 @@ func tableCSV(tb report.Table) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// FileName is the bundle's file name: pantau-bukti-spbe-2026[-indikator-17][-dinkes].zip.
+func FileName(p Params, s Scope) string {
+	n := "pantau-bukti-spbe-" + safeName(p.Period)
+	if p.Indicator != 0 {
+		n += "-indikator-" + strconv.Itoa(p.Indicator)
+	}
+	if s.OPD != "" {
+		n += "-" + safeName(s.OPD)
+	}
+	return n + ".zip"
+}

@@ -175,6 +175,16 @@ type ReportConfig struct {
 	// name): dates on the command line and report periods without a zone
 	// are read in it. Empty: the inventory's (inventory.Zone), else WIB.
 	TimeZone string `yaml:"time_zone"`
+	// BundleMaxBytes bounds an evidence bundle (GET /api/v1/evidence):
+	// the sum of its files' sizes; larger ones are refused (413) before
+	// any byte is sent. 0 = no limit.
+	BundleMaxBytes int64 `yaml:"bundle_max_bytes"`
+	// BundleMaxEntries bounds the files of an evidence bundle (413
+	// above). 0 = no limit.
+	BundleMaxEntries int `yaml:"bundle_max_entries"`
+	// BundleMaxConcurrent is how many evidence bundles a collector builds
+	// at once; one more is refused (503 with Retry-After).
+	BundleMaxConcurrent int `yaml:"bundle_max_concurrent"`
 }
 
 // The automatic limits.memory_limit: this fraction of the cgroup's
@@ -210,6 +220,7 @@ func Default() *Config {
 		DataDir:       "pantau-data",
 		TLS:           TLSConfig{ClientAuth: ClientAuthNone},
 		Auth:          AuthConfig{MaxEvidenceBytes: 20 << 20, MaxInventoryBytes: 8 << 20},
+		Report:        ReportConfig{BundleMaxBytes: 1 << 30, BundleMaxEntries: 10000, BundleMaxConcurrent: 1},
 		Storage: StorageConfig{
 			Retention:        Duration(400 * 24 * time.Hour),
 			OutOfOrderWindow: Duration(7 * 24 * time.Hour),
@@ -389,6 +400,15 @@ func (c *Config) Validate() error {
 
 	if z := c.Report.TimeZone; z != "" && inventory.Location(z) == nil {
 		add("report.time_zone", "must be one of %s (got %q)", yamlconf.QuoteList(inventory.TimeZoneNames()), z)
+	}
+	if c.Report.BundleMaxBytes < 0 {
+		add("report.bundle_max_bytes", "must be 0 (no limit) or more bytes (got %d)", c.Report.BundleMaxBytes)
+	}
+	if c.Report.BundleMaxEntries < 0 {
+		add("report.bundle_max_entries", "must be 0 (no limit) or more files (got %d)", c.Report.BundleMaxEntries)
+	}
+	if c.Report.BundleMaxConcurrent < 1 || c.Report.BundleMaxConcurrent > 64 {
+		add("report.bundle_max_concurrent", "must be between 1 and 64 (got %d)", c.Report.BundleMaxConcurrent)
 	}
 
 	if c.Inventory != "" {
