@@ -296,4 +296,23 @@ func TestIntegrationEvidenceBundle(t *testing.T) {
 	if v := metricOf(base, admin, "pantau_collector_evidence_bundles_total"); v < 4 {
 		t.Errorf("bundles_total = %v, want at least 4", v)
 	}
+
+	// The CLI writes the same bundle from the data directory.
+	out := filepath.Join(dir, "bukti-28.zip")
+	var o, e bytes.Buffer
+	if code := Main(t.Context(), []string{"evidence", "bundle", "--config", cfgFile, "--period", "2026", "--indicator", "28", "--out", out}, &o, &e); code != 0 {
+		t.Fatalf("evidence bundle: exit %d: %s", code, e.String())
+	}
+	zb, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, names = bundleZip(t, zb)
+	if len(names) != 10 || !bytes.Equal(files[d28+"reviu/bukti/"+dinkesSHA[:12]+"-berita-acara.pdf"], dinkesPDF) {
+		t.Errorf("CLI bundle: %d entries, dinkes's evidence %d bytes:\n%s", len(names), len(files[d28+"reviu/bukti/"+dinkesSHA[:12]+"-berita-acara.pdf"]), strings.Join(names, "\n"))
+	}
+	e.Reset()
+	if code := Main(t.Context(), []string{"evidence", "bundle", "--config", cfgFile, "--period", "2026", "--indicator", "47", "--out", out}, &o, &e); code != 2 || !strings.Contains(e.String(), "indicator 47") {
+		t.Errorf("evidence bundle --indicator 47: exit %d: %s", code, e.String())
+	}
 }
