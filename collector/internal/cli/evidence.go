@@ -32,7 +32,7 @@ func cmdEvidence(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			fmt.Fprintln(stderr, "usage: pantau-collector "+evidenceSynopsis)
 			return nil
 		}
-		return usageError{errors.New("missing or unknown subcommand; usage:\n" + evidenceSynopsis)}
+		return usageError{errors.New("missing or unknown subcommand: the one is `evidence bundle` (see pantau-collector evidence bundle --help)")}
 	}
 	var s stateFlags
 	fs := newFlagSet("evidence bundle", evidenceSynopsis, stderr)
