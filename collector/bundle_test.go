@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -130,7 +131,7 @@ func TestIntegrationEvidenceBundle(t *testing.T) {
 		return strings.TrimSpace(o.String())
 	}
 	oper, viewerD := token("oper", "operator"), token("vd", "viewer", "dinkes")
-	testproc.Start(t, bin, addr, "--config", cfgFile)
+	proc := testproc.Start(t, bin, addr, "--config", cfgFile)
 
 	do := func(tok, method, path, ctype string, body []byte) (*http.Response, []byte) {
 		t.Helper()
@@ -314,5 +315,24 @@ func TestIntegrationEvidenceBundle(t *testing.T) {
 	e.Reset()
 	if code := Main(t.Context(), []string{"evidence", "bundle", "--config", cfgFile, "--period", "2026", "--indicator", "47", "--out", out}, &o, &e); code != 2 || !strings.Contains(e.String(), "indicator 47") {
 		t.Errorf("evidence bundle --indicator 47: exit %d: %s", code, e.String())
+	}
+
+	// report.bundle_max_entries reloads on SIGHUP: with 27 allowed, the
+	// bundle of every indicator (27 entries, above) is served.
+	if err := os.WriteFile(cfgFile, []byte(strings.Replace(cfg, "bundle_max_entries: 12", "bundle_max_entries: 27", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := proc.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	testproc.WaitFor(t, 30*time.Second, "the reloaded bundle_max_entries", func() bool {
+		return metricOf(base, admin, `pantau_collector_config_reloads_total{result="success"}`) == 1
+	})
+	res, b = do(admin, "GET", "/api/v1/evidence?period=2026", "", nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("every indicator after the reload: %d %s", res.StatusCode, b)
+	}
+	if _, names = bundleZip(t, b); len(names) != 27 {
+		t.Errorf("every indicator: %d entries, want 27:\n%s", len(names), strings.Join(names, "\n"))
 	}
 }

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pantau-noc/pantau/collector/internal/auth"
 	"github.com/pantau-noc/pantau/collector/internal/bundle"
+	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/report"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
@@ -24,10 +26,13 @@ const bundleRetryAfter = 30 * time.Second
 // bundleAPI serves GET /api/v1/evidence: the SPBE evidence bundle
 // (docs/api.md; docs/spbe-report.md, Evidence bundle).
 type bundleAPI struct {
-	p       *parts
-	slots   chan struct{} // report.bundle_max_concurrent
-	refused *prometheus.CounterVec
-	served  prometheus.Counter
+	p     *parts
+	slots chan struct{} // report.bundle_max_concurrent
+	// maxBytes and maxEntries are report.bundle_max_bytes and
+	// bundle_max_entries, changed by a reload.
+	maxBytes, maxEntries atomic.Int64
+	refused              *prometheus.CounterVec
+	served               prometheus.Counter
 }
 
 func (p *parts) evidenceBundles() *bundleAPI {
@@ -45,7 +50,16 @@ func (p *parts) evidenceBundles() *bundleAPI {
 		a.refused.WithLabelValues(r)
 	}
 	p.reg.MustRegister(a.refused, a.served)
+	a.setLimits(p.cfg.Report)
+	p.bundles = a
 	return a
+}
+
+// setLimits puts report.bundle_max_bytes and bundle_max_entries in force
+// for the bundles that start from now on.
+func (a *bundleAPI) setLimits(c config.ReportConfig) {
+	a.maxBytes.Store(c.BundleMaxBytes)
+	a.maxEntries.Store(int64(c.BundleMaxEntries))
 }
 
 // Register puts the bundle on mux; GET /api/v1/evidence/{sha256} (one
@@ -104,7 +118,7 @@ func (a *bundleAPI) serve(w http.ResponseWriter, req *http.Request) {
 	in := bundle.Input{Products: products, Tables: products, Records: r.state, EvidenceDir: filepath.Join(r.cfg.DataDir, "evidence"),
 		Zone: zone, Generator: "pantau-collector " + buildinfo.Version, Now: time.Now()}
 	scope := bundle.Scope{OPD: opts.OPD, OPDs: opts.OPDs, Reader: opts.Reader}
-	b, err := bundle.Plan(req.Context(), in, m, bp, scope, bundle.Limits{MaxBytes: r.cfg.Report.BundleMaxBytes, MaxEntries: r.cfg.Report.BundleMaxEntries})
+	b, err := bundle.Plan(req.Context(), in, m, bp, scope, bundle.Limits{MaxBytes: a.maxBytes.Load(), MaxEntries: int(a.maxEntries.Load())})
 	var le *bundle.LimitError
 	var pe *report.PanicError
 	switch {

@@ -106,6 +106,8 @@ type parts struct {
 	// limits reload).
 	recs  *httpapi.Records
 	admin *httpapi.Admin
+	// bundles is the evidence bundle API (its size limits reload).
+	bundles *bundleAPI
 	// ob, alerts and console are nil without notifiers (console also
 	// without a Telegram console).
 	ob      *outbox.Outbox
