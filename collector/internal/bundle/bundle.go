@@ -75,6 +75,9 @@ type TableSource interface {
 type RecordSource interface {
 	Reviews(ctx context.Context, from, to string) ([]statedb.Review, error)
 	FollowUpsAsOf(ctx context.Context, since, date string) ([]statedb.FollowUp, error)
+	// FollowUpEvidence gives, per item, the "sha256:" references of its
+	// updates on or before date, in the order first named.
+	FollowUpEvidence(ctx context.Context, date string) (map[int64][]string, error)
 	EvidenceFile(ctx context.Context, sha string) (statedb.Evidence, error)
 }
 

@@ -59,6 +59,8 @@ type fixture struct {
 	dinkesPDF   []byte // the dinkes follow-up's evidence, named ../x.pdf
 	dishubText  []byte // the dishub follow-up's evidence, named ..\..\evil.txt
 	dinkesSHA   string
+	photo       []byte // an earlier update's evidence of the dinkes item
+	photoSHA    string
 	dishubSHA   string
 	dinkesRevID int64
 	dishubRevID int64
@@ -93,6 +95,8 @@ func newFixture(t *testing.T) *fixture {
 	f.dishubText = []byte("tiket ISP 4711 ditutup\n")
 	f.dinkesSHA = upload("../x.pdf", f.dinkesPDF)
 	f.dishubSHA = upload(`..\..\evil.txt`, f.dishubText)
+	f.photo = []byte("\xff\xd8\xff\xe0 foto modem")
+	f.photoSHA = upload("foto modem.jpg", f.photo)
 	review := func(month, held, scope string) int64 {
 		id, err := db.AddReview(ctx, statedb.Review{Month: month, HeldOn: held, Scope: scope, Participants: "Kabid TIK, admin jaringan", Findings: "jalur " + scope + " putus 3 kali"}, now)
 		if err != nil {
@@ -107,6 +111,11 @@ func newFixture(t *testing.T) *fixture {
 		id, err := db.AddFollowUp(ctx, statedb.FollowUp{ReviewID: rev, Opened: "2026-11-02", Item: "ganti kabel", Owner: "admin"}, now)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if rev == f.dinkesRevID { // in progress with a photo, then closed with the PDF
+			if err := db.UpdateFollowUp(ctx, id, "2026-11-10", statedb.StatusProses, statedb.EvidenceRef+f.photoSHA, ""); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if err := db.UpdateFollowUp(ctx, id, "2026-11-20", statedb.StatusSelesai, statedb.EvidenceRef+sha, ""); err != nil {
 			t.Fatal(err)
@@ -265,8 +274,9 @@ func TestBundleIndicator28(t *testing.T) {
 		fmt.Sprintf("%sreviu/notulen-2026-11-02-%d.html", dir, f.dinkesRevID),
 		fmt.Sprintf("%sreviu/notulen-2026-11-03-%d.html", dir, f.dishubRevID),
 		dir+"reviu/tindak-lanjut.csv",
-		dir+"reviu/bukti/"+f.dinkesSHA[:12]+"-x.pdf",    // "../x.pdf"
-		dir+"reviu/bukti/"+f.dishubSHA[:12]+"-evil.txt", // `..\..\evil.txt`
+		dir+"reviu/bukti/"+f.photoSHA[:12]+"-foto-modem.jpg", // the dinkes item's first evidence
+		dir+"reviu/bukti/"+f.dinkesSHA[:12]+"-x.pdf",         // "../x.pdf"
+		dir+"reviu/bukti/"+f.dishubSHA[:12]+"-evil.txt",      // `..\..\evil.txt`
 		dir+"metode.html",
 		"index.html", "manifest.json")
 	if !slices.Equal(order, want) {
@@ -277,6 +287,9 @@ func TestBundleIndicator28(t *testing.T) {
 	}
 	if got := files[dir+"reviu/bukti/"+f.dishubSHA[:12]+"-evil.txt"]; !bytes.Equal(got, f.dishubText) {
 		t.Errorf("dishub evidence: %q, want the uploaded bytes %q", got, f.dishubText)
+	}
+	if got := files[dir+"reviu/bukti/"+f.photoSHA[:12]+"-foto-modem.jpg"]; !bytes.Equal(got, f.photo) {
+		t.Errorf("dinkes's earlier evidence: %q, want the uploaded bytes %q", got, f.photo)
 	}
 	minutes := string(files[fmt.Sprintf("%sreviu/notulen-2026-11-02-%d.html", dir, f.dinkesRevID)])
 	for _, s := range []string{"Notulen reviu", "2026-10", "Kabid TIK, admin jaringan", "jalur dinkes putus 3 kali", "ganti kabel", "selesai", "sha256:" + f.dinkesSHA} {
@@ -331,7 +344,7 @@ func TestBundleAllIndicators(t *testing.T) {
 			switch r {
 			case "reviews":
 				want = append(want, fmt.Sprintf("%sreviu/notulen-2026-11-02-%d.html", dir, f.dinkesRevID), fmt.Sprintf("%sreviu/notulen-2026-11-03-%d.html", dir, f.dishubRevID),
-					dir+"reviu/tindak-lanjut.csv", dir+"reviu/bukti/"+f.dinkesSHA[:12]+"-x.pdf", dir+"reviu/bukti/"+f.dishubSHA[:12]+"-evil.txt")
+					dir+"reviu/tindak-lanjut.csv", dir+"reviu/bukti/"+f.photoSHA[:12]+"-foto-modem.jpg", dir+"reviu/bukti/"+f.dinkesSHA[:12]+"-x.pdf", dir+"reviu/bukti/"+f.dishubSHA[:12]+"-evil.txt")
 			case "assets":
 				want = append(want, dir+"aset/daftar-aset.xlsx", dir+"aset/daftar-aset.csv")
 			case "methods":

@@ -32,8 +32,9 @@ type evidenceFile struct {
 }
 
 // loadRecords reads the reviews of the period's months and the
-// follow-ups open during it (each with its status, and evidence, at the
-// period's end), keeping those of the scope: a review's scope is its
+// follow-ups open during it (each with its status at the period's end,
+// and the files every update up to then named), keeping those of the
+// scope: a review's scope is its
 // OPD ("" the whole Pemda, only in an unscoped, whole-Pemda bundle); a
 // follow-up's is its review's.
 func loadRecords(ctx context.Context, in Input, per sla.Period, s Scope) (*records, error) {
@@ -54,35 +55,53 @@ func loadRecords(ctx context.Context, in Input, per sla.Period, s Scope) (*recor
 	if err != nil {
 		return nil, fmt.Errorf("read the follow-ups: %w", err)
 	}
+	refs, err := in.Records.FollowUpEvidence(ctx, last.Format("2006-01-02"))
+	if err != nil {
+		return nil, fmt.Errorf("read the follow-ups' evidence: %w", err)
+	}
 	seen := map[string]bool{}
 	for _, f := range fus {
 		if !s.sees(rc.scopes[f.ReviewID]) {
 			continue
 		}
 		rc.followUps = append(rc.followUps, f)
-		sha, ok := strings.CutPrefix(f.Evidence, statedb.EvidenceRef)
-		if !ok || seen[sha] {
-			continue
+		for _, ref := range refs[f.ID] {
+			sha := strings.TrimPrefix(ref, statedb.EvidenceRef)
+			if seen[sha] {
+				continue
+			}
+			seen[sha] = true
+			if err := rc.addFile(ctx, in, f.ID, sha); err != nil {
+				return nil, err
+			}
 		}
-		seen[sha] = true
-		ev, err := in.Records.EvidenceFile(ctx, sha)
-		if errors.Is(err, statedb.ErrNoEvidence) {
-			rc.missing = append(rc.missing, fmt.Sprintf("follow-up %d: evidence %s is not on record", f.ID, sha))
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read evidence file %s: %w", sha, err)
-		}
-		path := filepath.Join(in.EvidenceDir, sha)
-		fi, err := os.Stat(path)
-		if err != nil || fi.Size() != ev.Size {
-			rc.missing = append(rc.missing, fmt.Sprintf("follow-up %d: evidence file %s (%s) is on record but missing or changed in the data directory: restore evidence/%s from a backup",
-				f.ID, sha, ev.Filename, sha))
-			continue
-		}
-		rc.files = append(rc.files, evidenceFile{ev, path})
 	}
 	return rc, nil
+}
+
+// addFile adds an uploaded file that follow-up id names, or notes why
+// it cannot.
+func (rc *records) addFile(ctx context.Context, in Input, id int64, sha string) error {
+	if len(sha) != 64 || strings.Trim(sha, "0123456789abcdef") != "" {
+		rc.missing = append(rc.missing, fmt.Sprintf("follow-up %d: evidence %q is not a SHA-256", id, clip(sha)))
+		return nil
+	}
+	ev, err := in.Records.EvidenceFile(ctx, sha)
+	if errors.Is(err, statedb.ErrNoEvidence) {
+		rc.missing = append(rc.missing, fmt.Sprintf("follow-up %d: evidence %s is not on record", id, sha))
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read evidence file %s: %w", sha, err)
+	}
+	path := filepath.Join(in.EvidenceDir, sha)
+	if fi, err := os.Stat(path); err != nil || fi.Size() != ev.Size {
+		rc.missing = append(rc.missing, fmt.Sprintf("follow-up %d: evidence file %s (%s) is on record but missing or changed in the data directory: restore evidence/%s from a backup",
+			id, sha, ev.Filename, sha))
+		return nil
+	}
+	rc.files = append(rc.files, evidenceFile{ev, path})
+	return nil
 }
 
 // entries are the records' files in an indicator's folder: the minutes
