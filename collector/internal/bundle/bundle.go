@@ -26,9 +26,9 @@ import (
 // takes it (report.Options; set by the caller from the credential's OPD
 // scope and the opd parameter).
 type Scope struct {
-	OPD    string   // one OPD
-	OPDs   []string // these OPDs (not with OPD)
-	Reader []string // the credential's OPDs (empty: unscoped)
+	OPD    string   `json:"opd,omitempty"`    // one OPD
+	OPDs   []string `json:"opds,omitempty"`   // these OPDs (not with OPD)
+	Reader []string `json:"reader,omitempty"` // the credential's OPDs (empty: unscoped)
 }
 
 // key identifies the scope in a cache.
