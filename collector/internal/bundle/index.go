@@ -34,6 +34,7 @@ var text = map[string][2]string{
 	"findings":     {"Temuan", "Findings"},
 	"followups":    {"Tindak lanjut", "Follow-ups"},
 	"review":       {"reviu", "review"},
+	"reviewscope":  {"cakupan reviu", "review scope"},
 	"opened":       {"dibuka", "opened"},
 	"item":         {"rekomendasi", "item"},
 	"owner":        {"penanggung jawab", "owner"},

@@ -159,7 +159,7 @@ func minutesHTML(lang string, rv statedb.Review, fus []statedb.FollowUp) []byte 
 }
 
 func followUpsCSV(lang string, fus []statedb.FollowUp, scopes map[int64]string) []byte {
-	tb := report.Table{Columns: []string{"id", t(lang, "review"), t(lang, "scope"), t(lang, "opened"), t(lang, "item"), t(lang, "owner"),
+	tb := report.Table{Columns: []string{"id", t(lang, "review"), t(lang, "reviewscope"), t(lang, "opened"), t(lang, "item"), t(lang, "owner"),
 		t(lang, "due"), t(lang, "status"), t(lang, "evidence"), t(lang, "updated")}}
 	for _, f := range fus {
 		rid := ""
