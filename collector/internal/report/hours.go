@@ -19,8 +19,9 @@ import (
 func init() { maps.Copy(text, hoursText) }
 
 var hoursText = map[string][2]string{
-	"fig.service_hours": {"ketersediaan jam layanan", "service-hours availability"},
-	"fig.holidays":      {"kalender hari libur", "holiday calendar"},
+	"fig.service_hours":      {"ketersediaan jam layanan", "service-hours availability"},
+	"fig.holidays":           {"kalender hari libur", "holiday calendar"},
+	"fig.service_hours.head": {"Ketersediaan jam layanan", "Service-hours availability"},
 	"m.service_hours": {"Ketersediaan jam layanan = waktu (naik + terdegradasi) / waktu (naik + terdegradasi + putus), dihitung seperti ketersediaan tetapi hanya pada menit di dalam jam layanan jalur, lokasi atau layanan (service_hours di inventaris: hari dan jam menurut zona waktu lokasi), dan tidak pada hari libur nasional dan cuti bersama bila jam layanan mengecualikannya. Angka 24 jam tidak berubah. Kontrak dengan dasar jam layanan menghitung menit sebulan dan waktu putus hanya di dalam jam layanan.",
 		"Service-hours availability = (up + degraded) / (up + degraded + down) time, computed as availability but only over the minutes inside the service hours of the link, site or service (service_hours in the inventory: days and times in the site's time zone), and not on national holidays and cuti bersama when the service hours exclude them. The around-the-clock figures are unchanged. A contract stated over service hours counts the month's minutes and down time inside service hours only."},
 	"m.holidays.source": {"Kalender hari libur %d: %s (%s).", "Holiday calendar %d: %s (%s)."},
@@ -141,5 +142,5 @@ func hoursFigure(p *htmlPage, r *Report) []htmlFigure {
 	if r.Summary.ServiceHoursAvailability == nil {
 		return nil
 	}
-	return []htmlFigure{{Label: T(p.Lang, "fig.service_hours"), Value: pctText(r.Summary.ServiceHoursAvailability)}}
+	return []htmlFigure{{Label: T(p.Lang, "fig.service_hours.head"), Value: pctText(r.Summary.ServiceHoursAvailability)}}
 }
