@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/prometheus/storage"
 
 	"github.com/pantau-noc/pantau/collector/internal/auth"
+	"github.com/pantau-noc/pantau/collector/internal/calendar"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/report"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
@@ -145,9 +146,15 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 			internalError(w, req, log, err, nil)
 			return
 		}
+		// read on each report, so an edited holiday file counts at once
+		cal, err := calendar.Load(r.cfg.Report.HolidaysDir)
+		if err != nil {
+			internalError(w, req, log, fmt.Errorf("holiday calendar (report.holidays_dir): %w", err), nil)
+			return
+		}
 		rep, err := report.Build(req.Context(), report.Input{
 			Inv: inv, Store: r.minutes, Index: r.minutes, Windows: ws, Reviews: r.state, Capacity: report.TSDBCapacity{Q: q}, Rollups: r.state,
-			Audit: r.state,
+			Audit: r.state, Holidays: cal,
 		}, rq.opts)
 		var pe *report.PanicError
 		switch {

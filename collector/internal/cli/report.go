@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 
+	"github.com/pantau-noc/pantau/collector/internal/calendar"
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/daemon"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
@@ -151,6 +152,9 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	in := report.Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Windows: ws, Reviews: db, Rollups: db, Audit: db}
+	if in.Holidays, err = calendar.Load(cfg.Report.HolidaysDir); err != nil {
+		return fmt.Errorf("holiday calendar (report.holidays_dir): %w", err)
+	}
 	if q, closeQ, err := openQueryable(cfg, log); err != nil {
 		log.Warn("capacity figures left out", "err", err)
 	} else {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/alert"
+	"github.com/pantau-noc/pantau/collector/internal/calendar"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/notify"
 	"github.com/pantau-noc/pantau/internal/yamlconf"
@@ -175,6 +176,10 @@ type ReportConfig struct {
 	// name): dates on the command line and report periods without a zone
 	// are read in it. Empty: the inventory's (inventory.Zone), else WIB.
 	TimeZone string `yaml:"time_zone"`
+	// HolidaysDir is a directory of holiday calendars (holidays-YYYY.yml)
+	// that replace or extend the built-in years (2026, 2027) for service
+	// hours; relative to the config file. Empty: the built-in years.
+	HolidaysDir string `yaml:"holidays_dir"`
 }
 
 // The automatic limits.memory_limit: this fraction of the cgroup's
@@ -389,6 +394,12 @@ func (c *Config) Validate() error {
 
 	if z := c.Report.TimeZone; z != "" && inventory.Location(z) == nil {
 		add("report.time_zone", "must be one of %s (got %q)", yamlconf.QuoteList(inventory.TimeZoneNames()), z)
+	}
+	if d := c.Report.HolidaysDir; d != "" {
+		c.Report.HolidaysDir = c.resolve(d)
+		if _, err := calendar.Load(c.Report.HolidaysDir); err != nil {
+			add("report.holidays_dir", "%v", err)
+		}
 	}
 
 	if c.Inventory != "" {

@@ -15,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/pantau-noc/pantau/collector/internal/calendar"
 	"github.com/pantau-noc/pantau/collector/internal/capacity"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
@@ -54,6 +55,9 @@ type Input struct {
 	// Audit gives the audit log for the change record (may be nil: no
 	// change record).
 	Audit AuditSource
+	// Holidays is the holiday calendar of service hours (nil: the
+	// built-in years).
+	Holidays *calendar.Calendar
 }
 
 // AuditSource gives the audit log (statedb.DB).
@@ -220,7 +224,7 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 		r.Scope = Scope{Kind: "pemda", Name: T(lang, "scope.pemda")}
 	}
 
-	eng := &sla.Engine{Inv: inv, Store: in.Store, Windows: in.Windows, Now: o.Now}
+	eng := &sla.Engine{Inv: inv, Store: in.Store, Windows: in.Windows, Now: o.Now, Holidays: in.Holidays}
 	comp := eng.NewComputation(p)
 	results, err := computeSites(ctx, comp, in, sites, p, o)
 	if err != nil {
@@ -303,6 +307,10 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 	r.Summary.Completeness = sla.Pct(sumKnown, sumKnown+sumNoData)
 	r.Summary.WorstCase = sla.Pct(sumUp, sumKnown+sumNoData)
 	r.Summary.SiteAvailability = sla.Pct(siteUp, siteKnown)
+	if in.Holidays == nil {
+		in.Holidays = calendar.Builtin()
+	}
+	hoursSummary(r, comp, in.Holidays, p)
 	sort.SliceStable(r.Incidents, func(i, j int) bool { return r.Incidents[i].Start.Before(r.Incidents[j].Start) })
 
 	if err := coverage(ctx, r, in, sites, p, o); err != nil {

@@ -298,6 +298,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 		{p.s("generator"), r.Generator},
 	}
 	p.Figures = figures(p, r)
+	p.Figures = append(p.Figures, hoursFigure(p, r)...)
 
 	tables := r.Tables()
 	p.Contents = append(p.Contents, htmlKV{"summary", T(lang, "summary")}, htmlKV{"charts", p.s("charts")})

@@ -42,6 +42,9 @@ type Report struct {
 	// why a report has none.
 	Changes     []Change `json:"changes"`
 	ChangesNote string   `json:"changes_note,omitempty"`
+	// HolidayWarning says which years service hours needed a holiday
+	// calendar for and had none (hours.go).
+	HolidayWarning string `json:"holiday_warning,omitempty"`
 }
 
 // Scope is what the report covers.
@@ -97,6 +100,11 @@ type Summary struct {
 	OpenFollowUps          int      `json:"open_follow_ups"`
 	ClosedFollowUps        int      `json:"closed_follow_ups"`
 	ExpiringWithin90d      int      `json:"expiring_within_90_days"`
+	// Service-hours availability over the links, sites and services
+	// that have service hours (hours.go).
+	ServiceHoursAvailability        *float64 `json:"service_hours_availability_pct"`
+	SiteServiceHoursAvailability    *float64 `json:"site_service_hours_availability_pct"`
+	ServiceServiceHoursAvailability *float64 `json:"service_service_hours_availability_pct"`
 }
 
 // Coverage is the cakupan: which OPD and district sites are connected (a

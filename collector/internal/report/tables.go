@@ -282,5 +282,6 @@ func (r *Report) Table(name string) (Table, error) {
 			add(T(r.Lang, "fig."+m.Figure), m.Method)
 		}
 	}
+	r.hoursTable(&t)
 	return t, nil
 }

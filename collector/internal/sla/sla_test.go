@@ -288,7 +288,7 @@ func TestLinkMonthExact(t *testing.T) {
 		ExcludedMinutes: map[string]float64{"parent": 20, ExcludedShort: 4, "maintenance": 30, "power": 60},
 		ExcludedSeconds: map[string]int64{"parent": 1200, ExcludedShort: 240, "maintenance": 1800, "power": 3600},
 		AllowedMinutes:  223, AllowedSeconds: 13380, Availability: 100 * float64(2678400-18120) / 2678400, Target: 99.5, Met: false,
-		MonthlyFee: 15000000, Formula: "proportional", Restitution: 101478, Final: true, Claimable: true,
+		MonthlyFee: 15000000, Formula: "proportional", Restitution: 101478, Final: true, Claimable: true, Basis: "24x7",
 		Outages: []int{2, 3, 5, 6}, CountedOutages: 4,
 	}
 	if !reflect.DeepEqual(cm, wantC) {
