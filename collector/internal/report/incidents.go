@@ -89,6 +89,7 @@ var incidentRecordColumns = [][2]string{{"jenis", "kind"}, {"terdeteksi", "detec
 
 func init() {
 	columns["incidents"] = append(columns["incidents"], incidentRecordColumns...)
+	wideTables["incidents"] = true // 22 columns: a landscape page
 }
 
 // categoryLabel is a category's label in lang.
