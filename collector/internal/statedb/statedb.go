@@ -186,8 +186,8 @@ var migrations = []string{
 		uploaded_ms  INTEGER NOT NULL,
 		uploaded_by  TEXT NOT NULL
 	) WITHOUT ROWID;`,
-	// incident records (incidents.go): one per outage, keyed by what
-	// was out and its start minute
+	// 8: incident records (incidents.go), one per outage, keyed by
+	// what was out and its start minute.
 	`CREATE TABLE incidents (
 		id              INTEGER PRIMARY KEY,
 		scope           TEXT NOT NULL,
