@@ -94,7 +94,7 @@ func TestIntegrationAccessMatrix(t *testing.T) {
 	dishubWindow := `{"scope":"site","target":"dishub","start":"2026-10-20T08:30","end":"2026-10-20T10:00","reason":"ganti kabel"}`
 	dinkesWindow := `{"scope":"site","target":"dinkes","start":"2026-10-20T08:30","end":"2026-10-20T10:00","reason":"ganti kabel"}`
 	dishubIncident := `{"scope":"link","target":"dishub-wan","start":"2026-10-20T08:30","category":"fo_putus","source":"whatsapp","officer":"Andi"}`
-	dinkesIncident := `{"scope":"site","target":"dinkes","start":"2026-10-20T08:30","category":"listrik","source":"telepon","officer":"Andi"}`
+	dinkesIncident := `{"scope":"link","target":"dinkes-wan","start":"2026-10-20T08:30","category":"listrik","source":"telepon","officer":"Andi"}`
 	// Each row: request, then the expected status per credential
 	// ("-" = the same as the cell to its left is not used: every cell is
 	// written out). Columns follow cols.
@@ -289,8 +289,8 @@ func TestIntegrationAccessMatrix(t *testing.T) {
 	var incs []struct{ Target, Action string }
 	json.NewDecoder(res.Body).Decode(&incs)
 	res.Body.Close()
-	if fmt.Sprint(incs) != "[{dinkes genset}]" {
-		t.Errorf("a dinkes viewer sees incident records %v, want [{dinkes genset}]", incs)
+	if fmt.Sprint(incs) != "[{dinkes-wan genset}]" {
+		t.Errorf("a dinkes viewer sees incident records %v, want [{dinkes-wan genset}]", incs)
 	}
 	audit, err := db.Audit(ctx, statedb.AuditFilter{})
 	if err != nil {

@@ -120,8 +120,8 @@ func cmdIncident(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if in.Target == "" || start == "" {
 			return usageError{errors.New("--target and --start are required")}
 		}
-		if inv != nil && !inventoryHas(inv, in.Scope, in.Target) {
-			return fmt.Errorf("%s %q is not in the inventory %s", in.Scope, in.Target, inv.File)
+		if err := httpapi.CheckIncidentTarget(inv, in.Scope, in.Target, end == ""); err != nil {
+			return fmt.Errorf("%w (inventory %s)", err, inv.File)
 		}
 		if in.Start, err = httpapi.ParseWindowTime("--start", start, loc); err != nil {
 			return usageError{err}
@@ -213,18 +213,4 @@ func cmdIncident(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return tw.Flush()
 	}
 	return nil
-}
-
-// inventoryHas reports whether the inventory has the link, site or
-// service id.
-func inventoryHas(inv *inventory.Inventory, scope, id string) bool {
-	switch scope {
-	case statedb.IncidentLink:
-		return inv.Link(id) != nil
-	case statedb.IncidentSite:
-		return inv.Site(id) != nil
-	case statedb.IncidentService:
-		return inv.Service(id) != nil
-	}
-	return true // Validate names the bad scope
 }

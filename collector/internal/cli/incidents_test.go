@@ -76,7 +76,8 @@ links:
 		{[]string{"--target", "pkm-wan", "--start", "2026-10-21T10:00", "--category", "banjir", "--source", "tiket", "--officer", "Y"}, `category "banjir": want one of fo_putus`},
 		{[]string{"--target", "pkm-wan", "--start", "2026-10-21T10:00", "--category", "dns", "--source", "sms", "--officer", "Y"}, `source "sms": want one of otomatis`},
 		{[]string{"--target", "pkm-wan", "--start", "2026-10-21T10:00", "--category", "dns", "--source", "tiket"}, "officer is required"},
-		{[]string{"--target", "nope", "--start", "2026-10-21T10:00", "--category", "dns", "--source", "tiket", "--officer", "Y"}, `link "nope" is not in the inventory`},
+		{[]string{"--target", "nope", "--start", "2026-10-21T10:00", "--category", "dns", "--source", "tiket", "--officer", "Y"}, `target "nope": no link with that id in the inventory`},
+		{[]string{"--scope", "site", "--target", "pkm", "--start", "2026-10-20T14:00", "--category", "dns", "--source", "tiket", "--officer", "Y"}, "give scope link and target pkm-wan"},
 		{[]string{"--target", "pkm-wan", "--start", "21/10/2026", "--category", "dns", "--source", "tiket", "--officer", "Y"}, `--start "21/10/2026"`},
 		{[]string{"--target", "pkm-wan", "--start", "2026-10-21T10:00", "--category", "dns", "--source", "tiket", "--officer", "Y", "--cause-override", "power"}, "override_reason is required"},
 	} {

@@ -57,19 +57,8 @@ func ParseIncident(in IncidentIn, inv *inventory.Inventory, loc *time.Location, 
 	if rec.Target == "" {
 		return rec, "", fmt.Errorf("target is required (the %s id from the inventory)", rec.Scope)
 	}
-	if inv != nil {
-		known := false
-		switch rec.Scope {
-		case statedb.IncidentLink:
-			known = inv.Link(rec.Target) != nil
-		case statedb.IncidentSite:
-			known = inv.Site(rec.Target) != nil
-		case statedb.IncidentService:
-			known = inv.Service(rec.Target) != nil
-		}
-		if !known {
-			return rec, "", fmt.Errorf("target %q: no %s with that id in the inventory", clipParam(rec.Target), rec.Scope)
-		}
+	if err := CheckIncidentTarget(inv, rec.Scope, rec.Target, in.End == ""); err != nil {
+		return rec, "", err
 	}
 	if in.Zone != "" {
 		l, err := inventory.ParseZone(in.Zone)
@@ -209,4 +198,33 @@ func (rc *Records) updateIncident(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, incidentOut{after, opd})
+}
+
+// CheckIncidentTarget checks a record's target against the inventory
+// (nil: not checked): it must exist, and a detected outage of a site
+// with a single link is that link's (the report lists it once, as the
+// link's), so a record for it names the link.
+func CheckIncidentTarget(inv *inventory.Inventory, scope, target string, detected bool) error {
+	if inv == nil {
+		return nil
+	}
+	known := false
+	switch scope {
+	case statedb.IncidentLink:
+		known = inv.Link(target) != nil
+	case statedb.IncidentSite:
+		known = inv.Site(target) != nil
+		if links := inv.LinksOfSite(target); known && detected && len(links) == 1 {
+			return fmt.Errorf("target %q: site %s has one link, so its outages are listed as link %s's: give scope link and target %s",
+				clipParam(target), target, links[0].ID, links[0].ID)
+		}
+	case statedb.IncidentService:
+		known = inv.Service(target) != nil
+	default:
+		return nil // Validate names the bad scope
+	}
+	if !known {
+		return fmt.Errorf("target %q: no %s with that id in the inventory", clipParam(target), scope)
+	}
+	return nil
 }

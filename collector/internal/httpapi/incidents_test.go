@@ -106,6 +106,7 @@ func TestIncidentsAPI(t *testing.T) {
 		{"/api/v1/incidents", map[string]any{"target": "dinkes-wan", "start": "2026-10-20T10:00", "category": "dns", "source": "email", "officer": "A"}, `source "email"`},
 		{"/api/v1/incidents", map[string]any{"target": "dinkes-wan", "start": "2026-10-20T10:00", "category": "dns", "officer": "A"}, "source is required"},
 		{"/api/v1/incidents", map[string]any{"target": "nope", "start": "2026-10-20T10:00", "category": "dns", "source": "tiket"}, `target "nope"`},
+		{"/api/v1/incidents", map[string]any{"scope": "site", "target": "dinkes", "start": "2026-10-20T10:00", "category": "dns", "source": "tiket"}, "give scope link and target dinkes-wan"},
 		{"/api/v1/incidents", map[string]any{"scope": "opd", "target": "dinkes", "start": "2026-10-20T10:00", "category": "dns", "source": "tiket"}, `scope "opd"`},
 		{"/api/v1/incidents", map[string]any{"target": "dinkes-wan", "category": "dns", "source": "tiket"}, "start is required"},
 		{"/api/v1/incidents", map[string]any{"target": "dinkes-wan", "start": "kemarin", "category": "dns", "source": "tiket"}, `start "kemarin"`},

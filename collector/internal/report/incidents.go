@@ -62,12 +62,18 @@ func init() {
 }
 
 var incidentText = map[string][2]string{
-	"incident_pareto":      {"Pareto Gangguan per Kategori", "Incident Pareto by Category"},
-	"incident_mttr":        {"MTTR per Kategori", "MTTR by Category"},
-	"cat." + Uncategorized: {"belum dikategorikan", "not categorised"},
-	"kind.link":            {"jalur", "link"},
-	"kind.site":            {"lokasi", "site"},
-	"kind.service":         {"layanan", "service"},
+	"incident_pareto":         {"Pareto Gangguan per Kategori", "Incident Pareto by Category"},
+	"incident_mttr":           {"MTTR per Kategori", "MTTR by Category"},
+	"cat." + Uncategorized:    {"belum dikategorikan", "not categorised"},
+	"group.fisik":             {"fisik", "physical"},
+	"group.logik":             {"logik", "logical"},
+	"group.isp":               {"ISP", "ISP"},
+	"group.keamanan":          {"keamanan", "security"},
+	"group.aplikasi_nasional": {"aplikasi nasional", "national application"},
+	"group." + Uncategorized:  {"belum dikategorikan", "not categorised"},
+	"kind.link":               {"jalur", "link"},
+	"kind.site":               {"lokasi", "site"},
+	"kind.service":            {"layanan", "service"},
 	"m.incident_records": {
 		"Gangguan: gangguan jalur, gangguan lokasi (semua jalur lokasi putus bersamaan; durasinya durasi lokasi, bukan jumlah menit jalur) dan gangguan layanan, ditambah gangguan yang dicatat operator tetapi tidak terdeteksi pemantauan. Catatan insiden (tiket, kategori, tindakan, petugas, sumber, koreksi penyebab) dipasangkan ke gangguan menurut objek dan menit mulainya. Pareto: jumlah dan menit putus dalam periode (di luar pemeliharaan) per kategori, urut menit terbanyak, dengan persentase kumulatif; MTTR: rata-rata durasi gangguan (mulai sampai pulih) per kategori. Gangguan jalur yang beririsan dengan gangguan lokasinya diwakili oleh gangguan lokasi itu.",
 		"Incidents: link outages, site outages (all of a site's links down at once; their duration is the site's, not the sum of the links' minutes) and service outages, plus outages an operator recorded that monitoring did not detect. Incident records (ticket, category, action, officer, source, cause override) are joined to outages by what was out and its start minute. Pareto: count and down minutes in the period (outside maintenance) per category, most minutes first, with the cumulative percentage; MTTR: the mean outage duration (start to restore) per category. A link outage overlapping its site's outage is represented by the site outage.",
@@ -135,11 +141,11 @@ func (r *Report) incidentCategoryTable(name string, add func(...any)) {
 	switch name {
 	case "incident_pareto":
 		for _, c := range r.IncidentPareto {
-			add(c.Category, c.Group, c.Label, c.Incidents, c.Minutes, fp(c.SharePct), fp(c.CumulativePct))
+			add(c.Category, T(r.Lang, "group."+c.Group), c.Label, c.Incidents, c.Minutes, fp(c.SharePct), fp(c.CumulativePct))
 		}
 	case "incident_mttr":
 		for _, c := range r.IncidentMTTR {
-			add(c.Category, c.Group, c.Label, c.Incidents, c.MTTRMinutes, Seconds(c.DurationSeconds))
+			add(c.Category, T(r.Lang, "group."+c.Group), c.Label, c.Incidents, c.MTTRMinutes, Seconds(c.DurationSeconds))
 		}
 	}
 }

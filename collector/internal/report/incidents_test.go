@@ -226,9 +226,9 @@ func TestIncidentRecordsParetoMTTR(t *testing.T) {
 	// The CSV tables, in both languages.
 	for _, c := range []struct{ lang, table, row string }{
 		{LangID, "incident_pareto", "fo_putus,fisik,FO putus,2,150.000,50.847,50.847"},
-		{LangEN, "incident_pareto", "listrik,fisik,Power,1,30.000,10.169,93.220"},
+		{LangEN, "incident_pareto", "listrik,physical,Power,1,30.000,10.169,93.220"},
 		{LangID, "incident_mttr", "fo_putus,fisik,FO putus,2,75.000,2:30:00"},
-		{LangEN, "incident_mttr", "dns,logik,DNS,1,50.000,0:50:00"},
+		{LangEN, "incident_mttr", "dns,logical,DNS,1,50.000,0:50:00"},
 		{LangID, "incidents", "pkm-wan,,pkm,2026-10-20 14:00:00 WIB,2026-10-20 16:00:00 WIB,2:00:00,2:00:00,0:00:00,2:00:00,jalur ISP,tidak,jalur,ya,tidak,,FO putus,WhatsApp,Budi,,,listrik/agen lokasi,PLN padam"},
 		{LangEN, "incidents", ",,kantor,2026-10-05 10:30:00 WIB,2026-10-05 11:00:00 WIB,0:30:00,0:30:00,0:00:00,0:30:00,ISP link,,site,yes,no,TIK-1,Power,Telephone,Andi,,,,"},
 	} {

@@ -105,9 +105,6 @@ var ErrDuplicateIncident = errors.New("the outage already has an incident record
 // ErrNoIncident is returned for an unknown record id.
 var ErrNoIncident = errors.New("no incident record with that id")
 
-// maxIncidentText bounds each free-text field of a record.
-const maxIncidentText = 4000
-
 // Validate checks a record; errors name the field (as the API's JSON
 // and the CLI's flags spell it).
 func (in *Incident) Validate() error {
@@ -158,12 +155,6 @@ func (in *Incident) Validate() error {
 		}
 	} else if in.OverrideReason != "" {
 		return fmt.Errorf("override_reason given without cause_override")
-	}
-	for name, v := range map[string]string{"ticket": in.Ticket, "impact": in.Impact, "action": in.Action, "officer": in.Officer,
-		"override_reason": in.OverrideReason, "target": in.Target} {
-		if len(v) > maxIncidentText {
-			return fmt.Errorf("%s is %d bytes long: at most %d", name, len(v), maxIncidentText)
-		}
 	}
 	return nil
 }
