@@ -153,7 +153,7 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 			return
 		}
 		rep, err := report.Build(req.Context(), report.Input{
-			Inv: inv, Store: r.minutes, Index: r.minutes, Windows: ws, Reviews: r.state, Capacity: report.TSDBCapacity{Q: q}, Rollups: r.state,
+			Inv: inv, Store: r.minutes, Index: r.minutes, Windows: ws, Reviews: r.state, Capacity: report.TSDBCapacity{Q: q}, Rollups: r.state, Incidents: r.state,
 			Audit: r.state, Holidays: cal,
 		}, rq.opts)
 		var pe *report.PanicError

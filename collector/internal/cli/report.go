@@ -106,7 +106,7 @@ Builds the SPBE infrastructure report for a period from the minute states
 in state.db, the capacity data in the TSDB (opened read-only, so a running
 collector is not disturbed), the reviews and follow-ups, and the inventory.
 Each site's figures use its own time zone (WIB, WITA or WIT). CSV writes
-one table (--table, default links; tables: ` + "summary, coverage, sites, links, incidents, contracts, capacity, reviews, followups, changes, assets, expiries, evidence, methods" + `).
+one table (--table, default links; tables: ` + "summary, coverage, sites, links, incidents, incident_pareto, incident_mttr, contracts, capacity, reviews, followups, changes, assets, expiries, evidence, methods" + `).
 The same report is served by a running collector at GET /api/v1/report.`
 
 func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -151,7 +151,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	in := report.Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Windows: ws, Reviews: db, Rollups: db, Audit: db}
+	in := report.Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Windows: ws, Reviews: db, Rollups: db, Audit: db, Incidents: db}
 	if in.Holidays, err = calendar.Load(cfg.Report.HolidaysDir); err != nil {
 		return fmt.Errorf("holiday calendar (report.holidays_dir): %w", err)
 	}

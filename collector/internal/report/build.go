@@ -58,6 +58,8 @@ type Input struct {
 	// Holidays is the holiday calendar of service hours (nil: the
 	// built-in years).
 	Holidays *calendar.Calendar
+	// Incidents gives the operators' incident records (may be nil).
+	Incidents IncidentSource
 }
 
 // AuditSource gives the audit log (statedb.DB).
@@ -277,7 +279,7 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 			for i := range lr.Outages {
 				ou := &lr.Outages[i]
 				in := incident(ou, s.Location)
-				in.Link, in.Site, in.ContractCounted = l.ID, s.ID, counted[i]
+				in.Link, in.Site, in.ContractCounted, in.Kind = l.ID, s.ID, counted[i], KindLink
 				r.Incidents = append(r.Incidents, in)
 				r.Summary.Outages++
 				r.Summary.DowntimeSeconds += ou.InPeriodSeconds
@@ -292,6 +294,14 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 			Downtime: sr.Downtime, Daily: sr.Daily,
 		}
 		r.Sites = append(r.Sites, row)
+		for i := range sr.Outages {
+			if len(inv.LinksOfSite(s.ID)) < 2 {
+				break // a single link's outage is the site's: listed once, as the link's
+			}
+			in := incident(&sr.Outages[i], s.Location)
+			in.Site, in.Kind = s.ID, KindSite
+			r.Incidents = append(r.Incidents, in)
+		}
 		siteUp += sr.Available()
 		siteKnown += sr.Known()
 	}
@@ -313,6 +323,9 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 	hoursSummary(r, comp, in.Holidays, p)
 	sort.SliceStable(r.Incidents, func(i, j int) bool { return r.Incidents[i].Start.Before(r.Incidents[j].Start) })
 
+	if err := incidentRecords(ctx, r, in, p, sites); err != nil {
+		return nil, err
+	}
 	if err := coverage(ctx, r, in, sites, p, o); err != nil {
 		return nil, err
 	}
@@ -414,7 +427,7 @@ func buildServices(ctx context.Context, r *Report, comp *sla.Computation, inv *i
 		known += k
 		for i := range res.Outages {
 			in := incident(&res.Outages[i], site.Location)
-			in.Service, in.Site = sv.ID, sv.Site
+			in.Service, in.Site, in.Kind = sv.ID, sv.Site, KindService
 			r.Incidents = append(r.Incidents, in)
 			s.ServiceOutages++
 			s.ServiceDowntimeSeconds += res.Outages[i].InPeriodSeconds

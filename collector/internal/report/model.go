@@ -45,6 +45,12 @@ type Report struct {
 	// HolidayWarning says which years service hours needed a holiday
 	// calendar for and had none (hours.go).
 	HolidayWarning string `json:"holiday_warning,omitempty"`
+	// IncidentPareto and IncidentMTTR are the incidents by category
+	// (incidents.go); UnmatchedIncidentRecords are the period's records
+	// attached to an outage the report does not have (a wrong start).
+	IncidentPareto           []CategoryRow      `json:"incident_pareto"`
+	IncidentMTTR             []CategoryRow      `json:"incident_mttr"`
+	UnmatchedIncidentRecords []statedb.Incident `json:"unmatched_incident_records"`
 }
 
 // Scope is what the report covers.
@@ -198,7 +204,7 @@ func incident(o *sla.Outage, loc *time.Location) Incident {
 		Start: o.Start.In(loc), End: o.End.In(loc),
 		DurationMinutes: o.DurationMinutes, DownMinutes: o.DownMinutes, MaintenanceMinutes: o.MaintenanceMinutes, InPeriodMinutes: o.InPeriodMinutes,
 		DurationSeconds: o.DurationSeconds, DownSeconds: o.DownSeconds, MaintenanceSeconds: o.MaintenanceSeconds, InPeriodSeconds: o.InPeriodSeconds,
-		Cause: o.Cause,
+		Cause: o.Cause, Detected: true,
 	}
 }
 
@@ -220,6 +226,18 @@ type Incident struct {
 	Cause              string    `json:"cause"`
 	// ContractCounted says whether the ISP contract counts it.
 	ContractCounted bool `json:"contract_counted"`
+	// Kind is what was out: link, site (all its links at once) or
+	// service (incidents.go).
+	Kind string `json:"kind"`
+	// Detected: computed from minute states; false for an outage only an
+	// operator's record describes.
+	Detected bool `json:"detected"`
+	// PartOfSite marks a link outage that overlaps an outage of its site
+	// (all its links down): the site's outage stands for it in the
+	// Pareto and MTTR.
+	PartOfSite bool `json:"part_of_site_outage"`
+	// Record is the operator's incident record (nil: none).
+	Record *statedb.Incident `json:"record"`
 }
 
 // ContractRow is one link's ISP contract in one month.

@@ -210,13 +210,15 @@ func (r *Report) Table(name string) (Table, error) {
 		}
 	case "incidents":
 		for _, i := range r.Incidents {
-			var counted any // a service has no ISP contract
-			if i.Service == "" {
+			var counted any // a service or a site has no ISP contract
+			if i.Kind == KindLink {
 				counted = r.yesNo(&i.ContractCounted)
 			}
-			add(i.Link, i.Service, i.Site, tsec(i.Start), tsec(i.End), Seconds(i.DurationSeconds), Seconds(i.DownSeconds),
-				Seconds(i.MaintenanceSeconds), Seconds(i.InPeriodSeconds), T(r.Lang, "cause."+i.Cause), counted)
+			add(append([]any{i.Link, i.Service, i.Site, tsec(i.Start), tsec(i.End), Seconds(i.DurationSeconds), Seconds(i.DownSeconds),
+				Seconds(i.MaintenanceSeconds), Seconds(i.InPeriodSeconds), T(r.Lang, "cause."+i.Cause), counted}, r.incidentRecordCells(&i)...)...)
 		}
+	case "incident_pareto", "incident_mttr":
+		r.incidentCategoryTable(name, add)
 	case "contracts":
 		for _, c := range r.Contracts {
 			active, met, final, claim := c.Active, c.Met, c.Final, c.Claimable
