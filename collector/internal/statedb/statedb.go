@@ -186,6 +186,17 @@ var migrations = []string{
 		uploaded_ms  INTEGER NOT NULL,
 		uploaded_by  TEXT NOT NULL
 	) WITHOUT ROWID;`,
+	// declared monitored spans of imported history (monitored.go)
+	`CREATE TABLE monitored_spans (
+		id         INTEGER PRIMARY KEY,
+		scope      TEXT NOT NULL,
+		target     TEXT NOT NULL,
+		start_ns   INTEGER NOT NULL,
+		end_ns     INTEGER NOT NULL,
+		zone       TEXT NOT NULL,
+		reason     TEXT NOT NULL,
+		created_at INTEGER NOT NULL
+	);`,
 }
 
 // Open opens (creating if needed) the state file in dataDir and brings its
