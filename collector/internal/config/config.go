@@ -175,6 +175,10 @@ type ReportConfig struct {
 	// name): dates on the command line and report periods without a zone
 	// are read in it. Empty: the inventory's (inventory.Zone), else WIB.
 	TimeZone string `yaml:"time_zone"`
+	// MinContractCompleteness is the share (percent) of a contract month
+	// whose state must be known for the month to claim restitution;
+	// under it the month is "data tidak lengkap". Default 90.
+	MinContractCompleteness float64 `yaml:"min_contract_completeness_pct"`
 }
 
 // The automatic limits.memory_limit: this fraction of the cgroup's
@@ -250,6 +254,7 @@ func Default() *Config {
 		Ingest:    IngestConfig{StringFields: StringFieldsDrop},
 		Notifiers: []notify.Config{},
 		Alerting:  alert.DefaultConfig(),
+		Report:    ReportConfig{MinContractCompleteness: 90},
 	}
 }
 
@@ -389,6 +394,9 @@ func (c *Config) Validate() error {
 
 	if z := c.Report.TimeZone; z != "" && inventory.Location(z) == nil {
 		add("report.time_zone", "must be one of %s (got %q)", yamlconf.QuoteList(inventory.TimeZoneNames()), z)
+	}
+	if v := c.Report.MinContractCompleteness; v <= 0 || v > 100 {
+		add("report.min_contract_completeness_pct", "must be above 0 and at most 100 (got %v)", v)
 	}
 
 	if c.Inventory != "" {
