@@ -131,9 +131,12 @@ var text = map[string][2]string{
 		"Contract completeness = time of the contract month with a known state (data or a maintenance window) / time in the month. A finished month under %g %% completeness is marked incomplete data and claims no restitution: the missing time could hide outages as well as up time."},
 	"m.monitored_spans": {"Rentang terpantau yang dinyatakan untuk riwayat impor tanpa heartbeat (pantau-collector sla mark-monitored), menit tanpa data di dalamnya dihitung tanpa data: %s.",
 		"Declared monitored spans of history imported without heartbeats (pantau-collector sla mark-monitored), in which a minute without data is nodata: %s."},
-	"span.all":   {"semua lokasi", "every site"},
-	"span.site":  {"lokasi", "site"},
-	"span.agent": {"agen", "agent"},
+	"fig.gap":                   {"celah pemantauan", "monitoring gaps"},
+	"fig.contract_completeness": {"kelengkapan kontrak", "contract completeness"},
+	"fig.monitored_spans":       {"rentang terpantau", "monitored spans"},
+	"span.all":                  {"semua lokasi", "every site"},
+	"span.site":                 {"lokasi", "site"},
+	"span.agent":                {"agen", "agent"},
 }
 
 // T returns the text of key in lang.
