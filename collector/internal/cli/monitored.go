@@ -93,6 +93,9 @@ func cmdMarkMonitored(ctx context.Context, sub string, args []string, stdout, st
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if sub == "monitored" && format != "table" && format != "json" {
+		return usageError{fmt.Errorf("--format %q: want table or json", format)}
+	}
 	cfg, db, err := s.open(ctx)
 	if err != nil {
 		return err
