@@ -152,6 +152,7 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 			internalError(w, req, log, fmt.Errorf("holiday calendar (report.holidays_dir): %w", err), nil)
 			return
 		}
+		rq.opts.MinContractCompleteness = r.cfg.Report.MinContractCompleteness
 		rep, err := report.Build(req.Context(), report.Input{
 			Inv: inv, Store: r.minutes, Index: r.minutes, Windows: ws, Reviews: r.state, Capacity: report.TSDBCapacity{Q: q}, Rollups: r.state, Incidents: r.state,
 			Audit: r.state, Holidays: cal,

@@ -46,6 +46,7 @@ Commands:
   followup       open, update and list follow-up items (tindak lanjut)
   incident       record an outage's ticket, category, action and officer (indicator 28)
   sla rebuild    build minute states again from stored samples (links added later, legacy data)
+  sla mark-monitored  declare imported history monitored: its minutes without data are nodata
   notify         test a notifier, list the notification outbox, print notifier examples
   alert list     the pending and firing alerts
   silence        add, list and expire silences of alerts (author, reason, expiry)

@@ -164,6 +164,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	last := time.Now()
 	r, err := report.Build(ctx, in, report.Options{
 		Period: *period, OPD: *opd, Site: *site, Lang: *lang, Zone: loc,
+		MinContractCompleteness: cfg.Report.MinContractCompleteness,
 		Progress: func(done, total int) {
 			if time.Since(last) > 2*time.Second || done == total {
 				last = time.Now()

@@ -180,6 +180,10 @@ type ReportConfig struct {
 	// that replace or extend the built-in years (2026, 2027) for service
 	// hours; relative to the config file. Empty: the built-in years.
 	HolidaysDir string `yaml:"holidays_dir"`
+	// MinContractCompleteness is the share (percent) of a contract month
+	// whose state must be known for the month to claim restitution;
+	// under it the month is "data tidak lengkap". Default 90.
+	MinContractCompleteness float64 `yaml:"min_contract_completeness_pct"`
 }
 
 // The automatic limits.memory_limit: this fraction of the cgroup's
@@ -255,6 +259,7 @@ func Default() *Config {
 		Ingest:    IngestConfig{StringFields: StringFieldsDrop},
 		Notifiers: []notify.Config{},
 		Alerting:  alert.DefaultConfig(),
+		Report:    ReportConfig{MinContractCompleteness: 90},
 	}
 }
 
@@ -400,6 +405,9 @@ func (c *Config) Validate() error {
 		if _, err := calendar.Load(c.Report.HolidaysDir); err != nil {
 			add("report.holidays_dir", "%v", err)
 		}
+	}
+	if v := c.Report.MinContractCompleteness; v <= 0 || v > 100 {
+		add("report.min_contract_completeness_pct", "must be above 0 and at most 100 (got %v)", v)
 	}
 
 	if c.Inventory != "" {

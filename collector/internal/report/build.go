@@ -90,6 +90,10 @@ type Options struct {
 	CoverageMonths int
 	// Progress, when set, is called after each link.
 	Progress func(done, total int)
+	// MinContractCompleteness is report.min_contract_completeness_pct:
+	// a contract month known for less (percent) claims no restitution
+	// (0: sla.DefaultMinCompleteness).
+	MinContractCompleteness float64
 }
 
 //go:embed spbe.yml
@@ -226,7 +230,7 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 		r.Scope = Scope{Kind: "pemda", Name: T(lang, "scope.pemda")}
 	}
 
-	eng := &sla.Engine{Inv: inv, Store: in.Store, Windows: in.Windows, Now: o.Now, Holidays: in.Holidays}
+	eng := &sla.Engine{Inv: inv, Store: in.Store, Windows: in.Windows, Now: o.Now, Holidays: in.Holidays, MinCompleteness: o.MinContractCompleteness}
 	comp := eng.NewComputation(p)
 	results, err := computeSites(ctx, comp, in, sites, p, o)
 	if err != nil {
@@ -327,6 +331,9 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 		return nil, err
 	}
 	if err := coverage(ctx, r, in, sites, p, o); err != nil {
+		return nil, err
+	}
+	if err := coverageMethods(ctx, r, in, sites, o); err != nil {
 		return nil, err
 	}
 	if in.Reviews != nil {
@@ -746,6 +753,9 @@ func coverage(ctx context.Context, r *Report, in Input, sites []*inventory.Site,
 		data, err := in.Index.LinksWithData(ctx, d0, d1)
 		if err != nil {
 			return err
+		}
+		if len(c.History) == 0 && !scopeHasData(in.Inv, sites, data) {
+			continue // before deployment: the history starts with the first month with data
 		}
 		cm := CoverageMonth{Month: m.Format("2006-01")}
 		for _, s := range sites {

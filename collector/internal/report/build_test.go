@@ -176,8 +176,9 @@ func TestBuildOctoberExact(t *testing.T) {
 		c.NotMonitored[1].Reason != T(LangID, "reason.no_link") {
 		t.Errorf("not monitored %+v", c.NotMonitored)
 	}
-	// history: August had no data at all, September only its last two days
-	if h := c.History; len(h) != 3 || h[0].Month != "2026-08" || h[0].OPDMonitored != 0 || h[1].OPDMonitored != 1 || h[2].OPDMonitored != 1 {
+	// history: August had no data at all (before deployment: left out),
+	// September only its last two days
+	if h := c.History; len(h) != 2 || h[0].Month != "2026-09" || h[0].OPDMonitored != 1 || h[1].OPDMonitored != 1 {
 		t.Errorf("history %+v", h)
 	}
 	// the follow-up opened Oct 28 is still open (belum) at the end of October

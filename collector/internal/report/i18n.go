@@ -121,6 +121,22 @@ var text = map[string][2]string{
 		"Connected = the site has a link in the inventory; monitored = one of its links has data in the period. The monthly history is computed by UTC day."},
 	"m.evidence": {"Pemetaan ini menunjukkan indikator yang dapat didukung bukti dari bagian laporan; laporan ini tidak memberi nilai atau tingkat kematangan.",
 		"The mapping shows which indicators a report section can support as evidence; this report assigns no score or maturity level."},
+	// monitoring coverage and contract completeness (coverage.go)
+	"data.incomplete": {"data tidak lengkap (< %g %%)", "incomplete data (< %g %%)"},
+	"data.complete":   {"lengkap", "complete"},
+	"data.running":    {"bulan berjalan", "month running"},
+	"m.gap": {"Menit tanpa data adalah celah pemantauan (tidak dihitung) hanya bila collector sendiri mati, tidak ada agen lokasi yang hidup (heartbeat) dan tidak ada rentang terpantau yang dinyatakan; menit tanpa data ketika agen lokasi hidup, juga data susulan yang dikirim agen setelah collector hidup kembali, adalah tanpa data dan mengurangi kelengkapan.",
+		"A minute without data is a monitoring gap (left out) only when the collector itself was not running, no agent of the site was alive (heartbeats) and no declared monitored span covers it; a minute without data while the site's agent was alive, including a backlog an agent delivered after the collector came back, is nodata and lowers completeness."},
+	"m.contract_completeness": {"Kelengkapan kontrak = waktu bulan kontrak dengan keadaan diketahui (data atau jendela pemeliharaan) / waktu sebulan. Bulan selesai dengan kelengkapan di bawah %g %% ditandai data tidak lengkap dan tidak mengklaim restitusi: waktu yang hilang bisa menyembunyikan gangguan maupun waktu naik.",
+		"Contract completeness = time of the contract month with a known state (data or a maintenance window) / time in the month. A finished month under %g %% completeness is marked incomplete data and claims no restitution: the missing time could hide outages as well as up time."},
+	"m.monitored_spans": {"Rentang terpantau yang dinyatakan untuk riwayat impor tanpa heartbeat (pantau-collector sla mark-monitored), menit tanpa data di dalamnya dihitung tanpa data: %s.",
+		"Declared monitored spans of history imported without heartbeats (pantau-collector sla mark-monitored), in which a minute without data is nodata: %s."},
+	"fig.gap":                   {"celah pemantauan", "monitoring gaps"},
+	"fig.contract_completeness": {"kelengkapan kontrak", "contract completeness"},
+	"fig.monitored_spans":       {"rentang terpantau", "monitored spans"},
+	"span.all":                  {"semua lokasi", "every site"},
+	"span.site":                 {"lokasi", "site"},
+	"span.agent":                {"agen", "agent"},
 }
 
 // T returns the text of key in lang.

@@ -122,6 +122,10 @@ type Coverage struct {
 	DistrictMonitored int             `json:"district_monitored"`
 	NotMonitored      []Unmonitored   `json:"not_monitored"`
 	History           []CoverageMonth `json:"history"`
+	// MonitoredSpans are the declared monitored spans of imported history
+	// (sla mark-monitored) that touch the scope; History starts with the
+	// first month in which a link of the scope has data.
+	MonitoredSpans []sla.Span `json:"monitored_spans"`
 }
 
 // Unmonitored is a site left out, and why.

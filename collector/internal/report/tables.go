@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/pantau-noc/pantau/collector/internal/sla"
 )
 
 // Table is one table of the report, as CSV files, XLSX sheets and HTML
@@ -27,7 +29,7 @@ var columns = map[string][][2]string{
 	"links":     {{"jalur", "link"}, {"nama", "name"}, {"lokasi", "site"}, {"OPD", "OPD"}, {"jenis", "type"}, {"ISP", "ISP"}, {"sirkuit", "circuit"}, {"zona waktu", "time zone"}, {"menit", "minutes"}, {"naik", "up"}, {"terdegradasi", "degraded"}, {"putus", "down"}, {"pemeliharaan", "maintenance"}, {"tanpa data", "no data"}, {"pemantau mati", "monitoring down"}, {"ketersediaan %", "availability %"}, {"kelengkapan %", "completeness %"}, {"kasus terburuk %", "worst case %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"gangguan", "outages"}, {"putus karena ISP", "down: ISP"}, {"putus karena induk", "down: parent"}, {"putus karena listrik/agen", "down: power/agent"}, {"putus tidak diketahui", "down: unknown"}, {"MTTR menit", "MTTR minutes"}, {"MTBF menit", "MTBF minutes"}},
 	"services":  {{"layanan", "service"}, {"nama", "name"}, {"kategori", "category"}, {"URL", "URL"}, {"lokasi", "site"}, {"OPD", "OPD"}, {"pemeriksaan", "check"}, {"zona waktu", "time zone"}, {"menit", "minutes"}, {"naik", "up"}, {"terdegradasi", "degraded"}, {"putus", "down"}, {"pemeliharaan", "maintenance"}, {"tanpa data", "no data"}, {"pemantau mati", "monitoring down"}, {"ketersediaan %", "availability %"}, {"kelengkapan %", "completeness %"}, {"kasus terburuk %", "worst case %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"gangguan", "outages"}, {"putus karena layanan", "down: service"}, {"putus karena jaringan", "down: network"}, {"putus tidak diketahui", "down: unknown"}, {"MTTR menit", "MTTR minutes"}, {"MTBF menit", "MTBF minutes"}},
 	"incidents": {{"jalur", "link"}, {"layanan", "service"}, {"lokasi", "site"}, {"mulai", "start"}, {"selesai", "end"}, {"durasi (j:mm:dd)", "duration (h:mm:ss)"}, {"lama putus (j:mm:dd)", "down (h:mm:ss)"}, {"putus saat pemeliharaan (j:mm:dd)", "down in maintenance (h:mm:ss)"}, {"putus dalam periode (j:mm:dd)", "down in period (h:mm:ss)"}, {"penyebab", "cause"}, {"dihitung kontrak", "counted by contract"}},
-	"contracts": {{"jalur", "link"}, {"ISP", "ISP"}, {"sirkuit", "circuit"}, {"bulan", "month"}, {"berlaku", "in force"}, {"menit sebulan", "minutes in month"}, {"terhitung (j:mm:dd)", "counted (h:mm:ss)"}, {"detik terhitung", "counted seconds"}, {"dikecualikan: pemeliharaan (j:mm:dd)", "excluded: maintenance (h:mm:ss)"}, {"dikecualikan: listrik (j:mm:dd)", "excluded: power (h:mm:ss)"}, {"dikecualikan: induk (j:mm:dd)", "excluded: parent (h:mm:ss)"}, {"dikecualikan: singkat (j:mm:dd)", "excluded: short (h:mm:ss)"}, {"menit diizinkan", "allowed minutes"}, {"ketersediaan ISP %", "ISP availability %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"biaya bulanan (Rp)", "monthly fee (Rp)"}, {"rumus", "formula"}, {"restitusi (Rp)", "restitution (Rp)"}, {"bulan selesai", "month ended"}, {"dapat diklaim", "claimable"}},
+	"contracts": {{"jalur", "link"}, {"ISP", "ISP"}, {"sirkuit", "circuit"}, {"bulan", "month"}, {"berlaku", "in force"}, {"menit sebulan", "minutes in month"}, {"terhitung (j:mm:dd)", "counted (h:mm:ss)"}, {"detik terhitung", "counted seconds"}, {"dikecualikan: pemeliharaan (j:mm:dd)", "excluded: maintenance (h:mm:ss)"}, {"dikecualikan: listrik (j:mm:dd)", "excluded: power (h:mm:ss)"}, {"dikecualikan: induk (j:mm:dd)", "excluded: parent (h:mm:ss)"}, {"dikecualikan: singkat (j:mm:dd)", "excluded: short (h:mm:ss)"}, {"menit diizinkan", "allowed minutes"}, {"ketersediaan ISP %", "ISP availability %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"biaya bulanan (Rp)", "monthly fee (Rp)"}, {"rumus", "formula"}, {"restitusi (Rp)", "restitution (Rp)"}, {"bulan selesai", "month ended"}, {"dapat diklaim", "claimable"}, {"kelengkapan data %", "data completeness %"}, {"status data", "data status"}},
 	"capacity":  {{"jalur", "link"}, {"lokasi", "site"}, {"arah", "direction"}, {"kapasitas bit/s", "capacity bit/s"}, {"sumber kapasitas", "capacity source"}, {"sampel", "samples"}, {"rata-rata bit/s", "mean bit/s"}, {"p95 bit/s", "p95 bit/s"}, {"puncak bit/s", "peak bit/s"}, {"jam tersibuk", "busy hour"}, {"volume byte", "volume bytes"}, {"utilisasi rata-rata %", "mean utilization %"}, {"utilisasi p95 %", "p95 utilization %"}, {"utilisasi puncak %", "peak utilization %"}, {"tren bit/s per hari", "trend bit/s per day"}, {"prakiraan 80 %", "80 % forecast"}},
 	"reviews":   {{"bulan", "month"}, {"tanggal", "date"}, {"peserta", "participants"}, {"temuan", "findings"}},
 	"followups": {{"no", "no"}, {"dibuka", "opened"}, {"rekomendasi", "recommendation"}, {"penanggung jawab", "owner"}, {"tenggat", "due"}, {"status", "status"}, {"per tanggal", "as of"}, {"bukti", "evidence"}},
@@ -226,7 +228,7 @@ func (r *Report) Table(name string) (Table, error) {
 			add(c.Link, c.ISP, c.Circuit, c.Month, r.yesNo(&active), c.PeriodMinutes, Seconds(c.CountedSeconds), int(c.CountedSeconds),
 				Seconds(e["maintenance"]), Seconds(e["power"]), Seconds(e["parent"]), Seconds(e["short"]),
 				c.AllowedMinutes, c.Availability, c.Target, r.yesNo(&met), c.MonthlyFee, T(r.Lang, "formula."+c.Formula), c.Restitution,
-				r.yesNo(&final), r.yesNo(&claim))
+				r.yesNo(&final), r.yesNo(&claim), c.Completeness, dataStatus(r.Lang, c.ContractMonth))
 		}
 	case "capacity":
 		for _, c := range r.Capacity {
@@ -286,4 +288,17 @@ func (r *Report) Table(name string) (Table, error) {
 	}
 	r.hoursTable(&t)
 	return t, nil
+}
+
+// dataStatus says whether a contract month's data is complete enough to
+// claim restitution: "data tidak lengkap" with the threshold when not.
+func dataStatus(lang string, c sla.ContractMonth) string {
+	switch {
+	case c.IncompleteData:
+		return fmt.Sprintf(T(lang, "data.incomplete"), c.MinCompleteness)
+	case !c.Final:
+		return T(lang, "data.running")
+	default:
+		return T(lang, "data.complete")
+	}
 }

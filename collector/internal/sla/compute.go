@@ -52,6 +52,10 @@ type Engine struct {
 	// Holidays is the holiday calendar of service hours (default: the
 	// built-in years).
 	Holidays *calendar.Calendar
+	// MinCompleteness is the completeness (percent of the month's time
+	// with a known state) under which a contract month claims no
+	// restitution; 0 is DefaultMinCompleteness.
+	MinCompleteness float64
 }
 
 // Counts are seconds per state.
@@ -194,7 +198,25 @@ type ContractMonth struct {
 	// month's minutes inside the link's service hours, and only down
 	// time inside them is counted).
 	Basis string `json:"basis"`
+	// KnownSeconds are the month's seconds with a known state: data (up,
+	// degraded or down) or a maintenance window. Completeness is their
+	// share of the month, percent; a month under MinCompleteness is
+	// IncompleteData and claims no restitution (RestitutionWithheld says
+	// why): its missing time could hide outages as well as up time.
+	KnownSeconds        int64   `json:"known_seconds"`
+	Completeness        float64 `json:"completeness_pct"`
+	MinCompleteness     float64 `json:"min_completeness_pct"`
+	IncompleteData      bool    `json:"incomplete_data"`
+	RestitutionWithheld string  `json:"restitution_withheld,omitempty"`
 }
+
+// WithheldIncomplete is ContractMonth.RestitutionWithheld for a month
+// under the completeness threshold.
+const WithheldIncomplete = "incomplete_data"
+
+// DefaultMinCompleteness is the completeness (percent) under which a
+// contract month is incomplete data.
+const DefaultMinCompleteness = 90.0
 
 // Exclusion reasons in ContractMonth.ExcludedMinutes besides the
 // inventory's exclusions.
@@ -344,6 +366,10 @@ type Computation struct {
 	// service hours masks, and the holiday years they lacked
 	masks        map[hoursKey][]bool
 	missingYears map[int]bool
+
+	spansOnce sync.Once // declared monitored spans, read once
+	spans     []Span
+	spansErr  error
 }
 
 type seriesKey struct {
@@ -435,7 +461,7 @@ func (c *Computation) linkStates(ctx context.Context, l *inventory.Link, site *i
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	coll, err := c.load(ctx, KindCollector, "", sp.from, sp.n)
+	coll, err := c.presence(ctx, site, l.ICMP.Agent, sp)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -459,7 +485,7 @@ func slotMask(m []bool) []uint8 {
 }
 
 // overlay gives the raw states of minute bits (a minute without data
-// while the collector was not running is a monitoring gap) and the
+// while nothing was watching, see presence, is a monitoring gap) and the
 // effective states (maintenance overlaid on whole minutes).
 func overlay(bits, coll []uint16, maint []uint8) (raw, eff []Slots) {
 	raw = SlotStates(bits, coll)
@@ -782,7 +808,9 @@ func (c *Computation) linkResult(l *inventory.Link, site *inventory.Site, raw, e
 			basis = mask
 		}
 		for _, m := range sp.wide.Months() {
-			r.Contract = append(r.Contract, contractMonth(l.Contract, m, sp, set, raw, maint, basis, c.now))
+			cm := contractMonth(l.Contract, m, sp, set, raw, maint, basis, c.now)
+			completeness(&cm, m, sp, raw, maint, c.e.MinCompleteness)
+			r.Contract = append(r.Contract, cm)
 		}
 	}
 	return r
@@ -802,7 +830,7 @@ func (c *Computation) Service(ctx context.Context, sv *inventory.Service) (*Serv
 	if err != nil {
 		return nil, err
 	}
-	coll, err := c.load(ctx, KindCollector, "", sp.from, sp.n)
+	coll, err := c.presence(ctx, site, sv.Probe.Agent, sp)
 	if err != nil {
 		return nil, err
 	}
@@ -1013,4 +1041,33 @@ func mulDiv(a, b, c int64) int64 {
 	}
 	q, _ := bits.Div64(hi, lo, uint64(c))
 	return int64(min(q, math.MaxInt64))
+}
+
+// completeness counts a contract month's seconds with a known state (data
+// or maintenance) and withholds the restitution of a month known for less
+// than minPct percent (0: DefaultMinCompleteness).
+func completeness(cm *ContractMonth, m Period, sp extent, raw []Slots, maint []uint8, minPct float64) {
+	if minPct <= 0 {
+		minPct = DefaultMinCompleteness
+	}
+	mfrom, mn := m.Minutes()
+	lo := int(mfrom - sp.from)
+	for i := max(lo, 0); i < lo+mn && i < len(raw); i++ {
+		known := raw[i].Mask(Up) | raw[i].Mask(Degraded) | raw[i].Mask(Down)
+		if maint != nil {
+			known |= maint[i]
+		}
+		cm.KnownSeconds += popcount6(known) * SlotSeconds
+	}
+	cm.MinCompleteness = minPct
+	if cm.PeriodSeconds > 0 {
+		cm.Completeness = 100 * float64(cm.KnownSeconds) / float64(cm.PeriodSeconds)
+	}
+	// judged once the month has ended (a running month is still filling
+	// in); 90 % of a 30-day month is 2,332,800 s
+	if cm.Final && float64(cm.KnownSeconds)*100 < minPct*float64(cm.PeriodSeconds)-1e-6 {
+		cm.IncompleteData = true
+		cm.Restitution = 0
+		cm.RestitutionWithheld = WithheldIncomplete
+	}
 }

@@ -206,6 +206,17 @@ var migrations = []string{
 		updated_at      INTEGER NOT NULL
 	);
 	CREATE UNIQUE INDEX incidents_outage ON incidents(scope, target, start_minute);`,
+	// 9: declared monitored spans of imported history (monitored.go)
+	`CREATE TABLE monitored_spans (
+		id         INTEGER PRIMARY KEY,
+		scope      TEXT NOT NULL,
+		target     TEXT NOT NULL,
+		start_ns   INTEGER NOT NULL,
+		end_ns     INTEGER NOT NULL,
+		zone       TEXT NOT NULL,
+		reason     TEXT NOT NULL,
+		created_at INTEGER NOT NULL
+	);`,
 }
 
 // Open opens (creating if needed) the state file in dataDir and brings its
