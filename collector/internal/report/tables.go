@@ -8,8 +8,8 @@ import (
 )
 
 // Table is one table of the report, as CSV files, XLSX sheets and HTML
-// tables show it. Cells are string, int, int64, float64, Seconds or nil
-// (no value).
+// tables show it. Cells are string, int, int64, float64, Seconds, Month,
+// Year or nil (no value).
 type Table struct {
 	Name    string   // file and sheet name: summary, sites, links, ...
 	Title   string   // in the report's language
@@ -183,7 +183,7 @@ func (r *Report) Table(name string) (Table, error) {
 		add(lbl("berakhir dalam 90 hari", "ending within 90 days"), s.ExpiringWithin90d)
 	case "coverage":
 		for _, m := range r.Coverage.History {
-			add(m.Month, m.OPDMonitored, m.OPDTotal, m.DistrictMonitored, m.DistrictTotal)
+			add(Month(m.Month), m.OPDMonitored, m.OPDTotal, m.DistrictMonitored, m.DistrictTotal)
 		}
 	case "sites":
 		for _, s := range r.Sites {
@@ -221,7 +221,7 @@ func (r *Report) Table(name string) (Table, error) {
 		for _, c := range r.Contracts {
 			active, met, final, claim := c.Active, c.Met, c.Final, c.Claimable
 			e := c.ExcludedSeconds
-			add(c.Link, c.ISP, c.Circuit, c.Month, r.yesNo(&active), c.PeriodMinutes, Seconds(c.CountedSeconds), int(c.CountedSeconds),
+			add(c.Link, c.ISP, c.Circuit, Month(c.Month), r.yesNo(&active), c.PeriodMinutes, Seconds(c.CountedSeconds), int(c.CountedSeconds),
 				Seconds(e["maintenance"]), Seconds(e["power"]), Seconds(e["parent"]), Seconds(e["short"]),
 				c.AllowedMinutes, c.Availability, c.Target, r.yesNo(&met), c.MonthlyFee, T(r.Lang, "formula."+c.Formula), c.Restitution,
 				r.yesNo(&final), r.yesNo(&claim))
@@ -249,7 +249,7 @@ func (r *Report) Table(name string) (Table, error) {
 		}
 	case "reviews":
 		for _, v := range r.Reviews {
-			add(v.Month, v.HeldOn, v.Participants, v.Findings)
+			add(Month(v.Month), v.HeldOn, v.Participants, v.Findings)
 		}
 	case "followups":
 		for _, f := range r.FollowUps {
@@ -263,7 +263,7 @@ func (r *Report) Table(name string) (Table, error) {
 		for _, a := range r.Assets {
 			var y any
 			if a.YearAcquired != 0 {
-				y = a.YearAcquired
+				y = Year(a.YearAcquired)
 			}
 			add(a.Device, a.Site, a.OPD, a.Vendor, a.Model, a.Serial, y, a.AssetCode, a.WarrantyEnd, a.ContractEnd)
 		}
