@@ -282,6 +282,9 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 		}
 		r.Capacity = append(r.Capacity, res.capacity...)
 		sr := res.site
+		for _, o := range sr.Outages {
+			r.Summary.SiteDowntimeSeconds += o.InPeriodSeconds
+		}
 		row := SiteRow{
 			Site: s.ID, Name: s.Name, Kind: s.Kind, OPD: s.OPD, District: s.District, TimeZone: zoneName(s),
 			Links: sr.Links, Figures: sr.Figures, Target: sr.Target, Met: sr.Met, Outages: len(sr.Outages),
@@ -292,6 +295,7 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 		siteKnown += sr.Known()
 	}
 	r.Summary.DowntimeMinutes = sla.Min(r.Summary.DowntimeSeconds)
+	r.Summary.SiteDowntimeMinutes = sla.Min(r.Summary.SiteDowntimeSeconds)
 	for k, v := range r.Summary.DowntimeByCauseSeconds {
 		r.Summary.DowntimeByCause[k] = sla.Min(v)
 	}

@@ -40,7 +40,8 @@ var htmlText = map[string][2]string{
 	"fig.followups":   {"Tindak lanjut terbuka", "Open follow-ups"},
 	"fig.expiring":    {"Berakhir dalam 90 hari", "Ending within 90 days"},
 	"note.missing":    {"%d jalur tidak memenuhi, %d tanpa penilaian", "%d missing, %d not assessed"},
-	"note.down":       {"%s menit putus", "%s minutes down"},
+	"note.down":       {"lokasi putus %s menit", "sites down %s minutes"},
+	"note.link_down":  {"jalur putus %s menit-jalur", "links down %s link-minutes"},
 	"note.of":         {"%d dari %d dipantau", "%d of %d monitored"},
 	"note.closed":     {"%d selesai", "%d done"},
 	"note.nodata":     {"tanpa data", "no data"},
@@ -102,6 +103,7 @@ type htmlKV struct{ Key, Value string }
 type htmlFigure struct {
 	Label, Value, Note string
 	Class              string // good | bad | ""
+	Note2              string // a second note, on its own line
 }
 
 type htmlTable struct {
@@ -373,7 +375,8 @@ func figures(p *htmlPage, r *Report) []htmlFigure {
 		{Label: p.s("fig.worst"), Value: fmtPct(lang, s.WorstCase), Note: nodata(s.WorstCase, "")},
 		met,
 		svc,
-		{Label: p.s("fig.outages"), Value: fmtInt(lang, int64(s.Outages)), Note: fmt.Sprintf(p.s("note.down"), fmtCell(lang, mins(s.DowntimeSeconds)))},
+		{Label: p.s("fig.outages"), Value: fmtInt(lang, int64(s.Outages)), Note: fmt.Sprintf(p.s("note.down"), fmtCell(lang, mins(s.SiteDowntimeSeconds))),
+			Note2: fmt.Sprintf(p.s("note.link_down"), fmtCell(lang, mins(s.DowntimeSeconds)))},
 		{Label: p.s("fig.restitution"), Value: rupiah(lang, s.Restitution)},
 		{Label: p.s("fig.cov_opd"), Value: fmtPct(lang, s.CoverageOPD), Note: fmt.Sprintf(p.s("note.of"), c.OPDMonitored, c.OPDTotal)},
 		{Label: p.s("fig.cov_dist"), Value: fmtPct(lang, s.CoverageDistrict), Note: fmt.Sprintf(p.s("note.of"), c.DistrictMonitored, c.DistrictTotal)},

@@ -97,6 +97,13 @@ type Summary struct {
 	OpenFollowUps          int      `json:"open_follow_ups"`
 	ClosedFollowUps        int      `json:"closed_follow_ups"`
 	ExpiringWithin90d      int      `json:"expiring_within_90_days"`
+	// SiteDowntime is the sites' down time in the period, outside
+	// maintenance, summed over the sites: a site with redundant links is
+	// down only while all of them are. Downtime above sums the links'
+	// down time (link-minutes), so two links of one site down together
+	// count twice there and once here.
+	SiteDowntimeMinutes float64 `json:"site_downtime_minutes"`
+	SiteDowntimeSeconds int64   `json:"site_downtime_seconds"`
 }
 
 // Coverage is the cakupan: which OPD and district sites are connected (a

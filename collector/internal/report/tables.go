@@ -170,7 +170,8 @@ func (r *Report) Table(name string) (Table, error) {
 		add(lbl("gangguan layanan", "service outages"), s.ServiceOutages)
 		add(lbl("menit putus layanan", "service down minutes"), mins(s.ServiceDowntimeSeconds))
 		add(lbl("gangguan", "outages"), s.Outages)
-		add(lbl("menit putus", "down minutes"), mins(s.DowntimeSeconds))
+		add(lbl("menit lokasi putus (lokasi putus bila semua jalurnya putus)", "site downtime minutes (a site is down when all its links are)"), mins(s.SiteDowntimeSeconds))
+		add(lbl("menit-jalur putus (dijumlah per jalur)", "link-minutes down (summed over links)"), mins(s.DowntimeSeconds))
 		for _, c := range []string{"isp", "parent", "power", "unknown"} {
 			add(lbl("menit putus: ", "down minutes: ")+T(r.Lang, "cause."+c), mins(s.DowntimeByCauseSeconds[c]))
 		}

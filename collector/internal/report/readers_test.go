@@ -1,0 +1,106 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pantau-noc/pantau/collector/internal/inventory"
+	"github.com/pantau-noc/pantau/collector/internal/sla"
+	"github.com/pantau-noc/pantau/collector/internal/statedb"
+)
+
+// readersInventory: Setda has two redundant links, the district office
+// one.
+const readersInventory = `
+sites:
+  - {id: setda, name: Sekretariat Daerah, kind: opd, opd: setda, timezone: WIB}
+  - {id: dist-x, name: Kantor Distrik X, kind: district, opd: setda, timezone: WIB}
+links:
+  - {id: setda-fo, site: setda, type: fibre, icmp: {target: 127.0.0.11}}
+  - {id: setda-radio, site: setda, type: radio, icmp: {target: 127.0.0.12}}
+  - {id: distx-vsat, site: dist-x, type: vsat, icmp: {target: 127.0.0.13}}
+`
+
+// readersFixture stores 2026-10-05 (WIB) with three link outages:
+// setda-fo down 08:00–13:00, setda-radio down 10:00–14:52, distx-vsat
+// down 15:00–20:20.
+func readersFixture(t *testing.T, invText string) (*inventory.Inventory, *statedb.DB) {
+	t.Helper()
+	ctx := context.Background()
+	inv, err := inventory.Parse("inventory.yml", []byte(invText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := statedb.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	b := sla.NewBuilder(inv, nil)
+	at := func(h, m int) time.Time { return time.Date(2026, 10, 5, h, m, 0, 0, wib) }
+	down := map[string][2]time.Time{
+		"127.0.0.11": {at(8, 0), at(13, 0)},
+		"127.0.0.12": {at(10, 0), at(14, 52)},
+		"127.0.0.13": {at(15, 0), at(20, 20)},
+	}
+	var marks []sla.Mark
+	for tm := at(0, 0); tm.Before(at(24, 0)); tm = tm.Add(10 * time.Second) {
+		for target, d := range down {
+			up := tm.Before(d[0]) || !tm.Before(d[1])
+			marks = b.ICMP(marks, "a", "", target, tm.UnixNano(), up, 0, 0.01, up)
+		}
+		if tm.Second() == 0 {
+			marks = append(marks, sla.Mark{Kind: sla.KindCollector, Minute: sla.MinuteOf(tm.UnixNano()), Bits: sla.BitSeen})
+		}
+	}
+	if err := db.Minutes().Merge(ctx, marks); err != nil {
+		t.Fatal(err)
+	}
+	return inv, db
+}
+
+// TestSiteDowntimeApartFromLinkMinutes: the summary gives the sites' down
+// time and the links' down time apart, each labelled.
+func TestSiteDowntimeApartFromLinkMinutes(t *testing.T) {
+	inv, db := readersFixture(t, readersInventory)
+	r := buildReport(t, inv, db, "2026-10-05..2026-10-05", LangID)
+	// link-minutes: setda-fo 08:00–13:00 = 300, setda-radio 10:00–14:52 =
+	// 292, distx-vsat 15:00–20:20 = 320: 300 + 292 + 320 = 912.
+	// site minutes: Setda is down only while both its links are, 10:00–
+	// 13:00 = 180; Distrik X with its one link 320: 180 + 320 = 500.
+	s := r.Summary
+	if s.DowntimeMinutes != 912 || s.DowntimeSeconds != 912*60 {
+		t.Errorf("link-minutes %v (%d s), want 912", s.DowntimeMinutes, s.DowntimeSeconds)
+	}
+	if s.SiteDowntimeMinutes != 500 || s.SiteDowntimeSeconds != 500*60 {
+		t.Errorf("site downtime %v (%d s), want 500", s.SiteDowntimeMinutes, s.SiteDowntimeSeconds)
+	}
+	for _, c := range []struct{ lang, site, link string }{
+		{LangID, "menit lokasi putus (lokasi putus bila semua jalurnya putus),500", "menit-jalur putus (dijumlah per jalur),912"},
+		{LangEN, "site downtime minutes (a site is down when all its links are),500", "link-minutes down (summed over links),912"},
+	} {
+		r.Lang = c.lang
+		var b bytes.Buffer
+		if err := Render(&b, r, "csv", "summary"); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{c.site, c.link} {
+			if !strings.Contains(b.String(), want+"\n") {
+				t.Errorf("%s summary CSV has no line %q:\n%s", c.lang, want, b.String())
+			}
+		}
+		b.Reset()
+		if err := WriteHTML(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string][]string{LangID: {"lokasi putus 500 menit", "jalur putus 912 menit-jalur"}, LangEN: {"sites down 500 minutes", "links down 912 link-minutes"}}[c.lang]
+		for _, w := range want {
+			if !strings.Contains(b.String(), w) {
+				t.Errorf("%s HTML has no %q", c.lang, w)
+			}
+		}
+	}
+}
