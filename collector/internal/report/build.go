@@ -237,7 +237,7 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 		for j, l := range inv.LinksOfSite(s.ID) {
 			lr := res.links[j]
 			row := LinkRow{
-				Link: l.ID, Name: l.Name, Site: s.ID, OPD: s.OPD, Type: l.Type, ISP: l.ISP, Circuit: l.Circuit,
+				Link: l.ID, Name: l.Name, Site: s.ID, OPD: s.OPD, OPDName: opdName(inv, s.OPD), Type: l.Type, ISP: l.ISP, Circuit: l.Circuit,
 				TimeZone: zoneName(s), Figures: lr.Figures, Target: lr.Target, Met: lr.Met, Outages: len(lr.Outages),
 				Downtime: lr.Downtime, Daily: lr.Daily,
 			}
@@ -286,7 +286,7 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 			r.Summary.SiteDowntimeSeconds += o.InPeriodSeconds
 		}
 		row := SiteRow{
-			Site: s.ID, Name: s.Name, Kind: s.Kind, OPD: s.OPD, District: s.District, TimeZone: zoneName(s),
+			Site: s.ID, Name: s.Name, Kind: s.Kind, OPD: s.OPD, OPDName: opdName(inv, s.OPD), District: s.District, TimeZone: zoneName(s),
 			Links: sr.Links, Figures: sr.Figures, Target: sr.Target, Met: sr.Met, Outages: len(sr.Outages),
 			Downtime: sr.Downtime, Daily: sr.Daily,
 		}
@@ -388,7 +388,7 @@ func buildServices(ctx context.Context, r *Report, comp *sla.Computation, inv *i
 		}
 		site := inv.Site(sv.Site)
 		r.Services = append(r.Services, ServiceRow{
-			Service: sv.ID, Name: sv.Name, Category: sv.Category, URL: sv.URL, Site: sv.Site, OPD: sv.OPD,
+			Service: sv.ID, Name: sv.Name, Category: sv.Category, URL: sv.URL, Site: sv.Site, OPD: sv.OPD, OPDName: opdName(inv, sv.OPD),
 			Check: sv.Probe.Measurement + " " + sv.Probe.Target, TimeZone: zoneName(site),
 			Figures: res.Figures, Target: res.Target, Met: res.Met, Outages: len(res.Outages),
 			Downtime: res.Downtime, Daily: res.Daily,
@@ -711,7 +711,7 @@ func coverage(ctx context.Context, r *Report, in Input, sites []*inventory.Site,
 			if len(in.Inv.LinksOfSite(s.ID)) == 0 {
 				reason = "no_link"
 			}
-			c.NotMonitored = append(c.NotMonitored, Unmonitored{Site: s.ID, Name: s.Name, Kind: s.Kind, OPD: s.OPD, Reason: T(r.Lang, "reason."+reason)})
+			c.NotMonitored = append(c.NotMonitored, Unmonitored{Site: s.ID, Name: s.Name, Kind: s.Kind, OPD: s.OPD, OPDName: opdName(in.Inv, s.OPD), Reason: T(r.Lang, "reason."+reason)})
 		}
 	}
 	r.Summary.CoverageOPD = pct(c.OPDMonitored, c.OPDTotal)
@@ -787,7 +787,7 @@ func assetsAndExpiries(r *Report, inv *inventory.Inventory, sites []*inventory.S
 			continue
 		}
 		r.Assets = append(r.Assets, Asset{
-			Device: d.ID, Site: d.Site, OPD: s.OPD, Vendor: d.Vendor, Model: d.Model, Serial: d.Serial,
+			Device: d.ID, Site: d.Site, OPD: s.OPD, OPDName: opdName(inv, s.OPD), Vendor: d.Vendor, Model: d.Model, Serial: d.Serial,
 			YearAcquired: d.YearAcquired, AssetCode: d.AssetCode, WarrantyEnd: d.WarrantyEnd.String(), ContractEnd: d.ContractEnd.String(),
 		})
 		add("warranty", d.ID, s, fmt.Sprintf("%s %s %s", d.Vendor, d.Model, d.Serial), d.WarrantyEnd)

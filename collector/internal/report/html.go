@@ -392,7 +392,7 @@ func (p *htmlPage) missing(r *Report) htmlTable {
 		NumCols: make([]bool, 5),
 	}
 	for _, u := range r.Coverage.NotMonitored {
-		h.Rows = append(h.Rows, []htmlCell{{Text: u.Site}, {Text: u.Name}, {Text: u.Kind}, {Text: u.OPD}, {Text: u.Reason}})
+		h.Rows = append(h.Rows, []htmlCell{{Text: u.Site}, {Text: u.Name}, {Text: u.Kind}, {Text: opdCell(u.OPD, u.OPDName)}, {Text: u.Reason}})
 	}
 	return h
 }

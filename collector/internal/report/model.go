@@ -124,6 +124,9 @@ type Unmonitored struct {
 	Kind   string `json:"kind"`
 	OPD    string `json:"opd"`
 	Reason string `json:"reason"` // no_link | no_data
+	// OPDName is the OPD's name (inventory opds:, else its office's
+	// name, else the id); tables show it for the OPD.
+	OPDName string `json:"opd_name,omitempty"`
 }
 
 // CoverageMonth is coverage in one month.
@@ -151,6 +154,9 @@ type SiteRow struct {
 	sla.Downtime
 	// Daily availability, percent per local day (nil: no data), for charts.
 	Daily []*float64 `json:"daily_availability_pct"`
+	// OPDName is the OPD's name (inventory opds:, else its office's
+	// name, else the id); tables show it for the OPD.
+	OPDName string `json:"opd_name,omitempty"`
 }
 
 // LinkRow is one link's availability.
@@ -169,6 +175,9 @@ type LinkRow struct {
 	Outages int     `json:"outages"`
 	sla.Downtime
 	Daily []*float64 `json:"daily_availability_pct"`
+	// OPDName is the OPD's name (inventory opds:, else its office's
+	// name, else the id); tables show it for the OPD.
+	OPDName string `json:"opd_name,omitempty"`
 }
 
 // ServiceRow is one service's availability.
@@ -189,6 +198,9 @@ type ServiceRow struct {
 	Outages      int        `json:"outages"`
 	sla.Downtime            // causes: service | network | unknown
 	Daily        []*float64 `json:"daily_availability_pct"`
+	// OPDName is the OPD's name (inventory opds:, else its office's
+	// name, else the id); tables show it for the OPD.
+	OPDName string `json:"opd_name,omitempty"`
 }
 
 // incident is an outage as an incident row.
@@ -261,6 +273,9 @@ type Asset struct {
 	AssetCode    string `json:"asset_code"`
 	WarrantyEnd  string `json:"warranty_end,omitempty"`
 	ContractEnd  string `json:"contract_end,omitempty"`
+	// OPDName is the OPD's name (inventory opds:, else its office's
+	// name, else the id); tables show it for the OPD.
+	OPDName string `json:"opd_name,omitempty"`
 }
 
 // Expiry is a contract or warranty ending within 90 days of the report

@@ -15,12 +15,16 @@ import (
 // readersInventory: Setda has two redundant links, the district office
 // one.
 const readersInventory = `
+opds:
+  - {id: setda, name: Sekretariat Daerah}
 sites:
-  - {id: setda, name: Sekretariat Daerah, kind: opd, opd: setda, timezone: WIB}
+  - {id: setda-kantor, name: Kantor Setda, kind: opd, opd: setda, timezone: WIB}
   - {id: dist-x, name: Kantor Distrik X, kind: district, opd: setda, timezone: WIB}
+  - {id: dist-y, name: Kantor Distrik Y, kind: district, opd: setda, timezone: WIB}
 links:
-  - {id: setda-fo, site: setda, type: fibre, icmp: {target: 127.0.0.11}}
-  - {id: setda-radio, site: setda, type: radio, icmp: {target: 127.0.0.12}}
+  - {id: setda-fo, site: setda-kantor, type: fibre, icmp: {target: 127.0.0.11}}
+  - {id: setda-radio, site: setda-kantor, type: radio, icmp: {target: 127.0.0.12}}
+  - {id: setda-spare, site: dist-y, type: radio}
   - {id: distx-vsat, site: dist-x, type: vsat, icmp: {target: 127.0.0.13}}
 `
 
@@ -101,6 +105,49 @@ func TestSiteDowntimeApartFromLinkMinutes(t *testing.T) {
 			if !strings.Contains(b.String(), w) {
 				t.Errorf("%s HTML has no %q", c.lang, w)
 			}
+		}
+	}
+}
+
+// TestOPDNamesInReport: an OPD report is titled by the OPD's name from the
+// inventory's opds:, and its tables show the name where they showed the
+// bare id.
+func TestOPDNamesInReport(t *testing.T) {
+	inv, db := readersFixture(t, readersInventory)
+	for _, lang := range []string{LangID, LangEN} {
+		r, err := Build(context.Background(), Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes()},
+			Options{Period: "2026-10-05..2026-10-05", OPD: "setda", Lang: lang, Zone: wib, Now: time.Date(2026, 11, 2, 9, 0, 0, 0, wib)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Scope.Name != "Sekretariat Daerah" || r.Scope.ID != "setda" {
+			t.Errorf("scope %+v, want the name Sekretariat Daerah", r.Scope)
+		}
+		if r.Sites[0].OPDName != "Sekretariat Daerah" || r.Links[0].OPDName != "Sekretariat Daerah" {
+			t.Errorf("rows: site %q, link %q", r.Sites[0].OPDName, r.Links[0].OPDName)
+		}
+		for _, table := range []string{"sites", "links"} {
+			tb, _ := r.Table(table)
+			col := 3 // OPD
+			if got := tb.Rows[0][col]; got != "Sekretariat Daerah" {
+				t.Errorf("%s table OPD cell %v", table, got)
+			}
+		}
+		var b bytes.Buffer
+		if err := WriteHTML(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		page := b.String()
+		if !strings.Contains(page, "<title>"+T(lang, "title")+" – Sekretariat Daerah – ") {
+			t.Errorf("%s: page title without the OPD's name", lang)
+		}
+		// dist-y has a link without data: listed as not monitored, with
+		// its OPD by name
+		if !strings.Contains(page, "<td>Kantor Distrik Y</td>") || !strings.Contains(page, "<td>Sekretariat Daerah</td>") {
+			t.Errorf("%s: not-monitored table without the OPD's name", lang)
+		}
+		if strings.Contains(page, ">setda<") {
+			t.Errorf("%s: the bare OPD id shows in the page", lang)
 		}
 	}
 }

@@ -189,14 +189,14 @@ func (r *Report) Table(name string) (Table, error) {
 	case "sites":
 		for _, s := range r.Sites {
 			f := &s.Figures
-			add(s.Site, s.Name, T(r.Lang, "kind."+s.Kind), s.OPD, s.District, s.TimeZone, s.Links,
+			add(s.Site, s.Name, T(r.Lang, "kind."+s.Kind), opdCell(s.OPD, s.OPDName), s.District, s.TimeZone, s.Links,
 				mins(f.Seconds), mins(f.UpSeconds), mins(f.DegradedSeconds), mins(f.DownSeconds), mins(f.MaintSeconds), mins(f.NoDataSeconds), mins(f.MonitoringSeconds),
 				fp(s.Availability), fp(s.Completeness), fp(s.WorstCase), target(s.Target), r.yesNo(s.Met), s.Outages, fp(s.MTTRMinutes), fp(s.MTBFMinutes))
 		}
 	case "links":
 		for _, l := range r.Links {
 			c, f := l.DowntimeByCauseSeconds, &l.Figures
-			add(l.Link, l.Name, l.Site, l.OPD, l.Type, l.ISP, l.Circuit, l.TimeZone,
+			add(l.Link, l.Name, l.Site, opdCell(l.OPD, l.OPDName), l.Type, l.ISP, l.Circuit, l.TimeZone,
 				mins(f.Seconds), mins(f.UpSeconds), mins(f.DegradedSeconds), mins(f.DownSeconds), mins(f.MaintSeconds), mins(f.NoDataSeconds), mins(f.MonitoringSeconds),
 				fp(l.Availability), fp(l.Completeness), fp(l.WorstCase), target(l.Target), r.yesNo(l.Met), l.Outages,
 				mins(c["isp"]), mins(c["parent"]), mins(c["power"]), mins(c["unknown"]), fp(l.MTTRMinutes), fp(l.MTBFMinutes))
@@ -204,7 +204,7 @@ func (r *Report) Table(name string) (Table, error) {
 	case "services":
 		for _, v := range r.Services {
 			c, f := v.DowntimeByCauseSeconds, &v.Figures
-			add(v.Service, v.Name, v.Category, v.URL, v.Site, v.OPD, v.Check, v.TimeZone,
+			add(v.Service, v.Name, v.Category, v.URL, v.Site, opdCell(v.OPD, v.OPDName), v.Check, v.TimeZone,
 				mins(f.Seconds), mins(f.UpSeconds), mins(f.DegradedSeconds), mins(f.DownSeconds), mins(f.MaintSeconds), mins(f.NoDataSeconds), mins(f.MonitoringSeconds),
 				fp(v.Availability), fp(v.Completeness), fp(v.WorstCase), target(v.Target), r.yesNo(v.Met), v.Outages,
 				mins(c["service"]), mins(c["network"]), mins(c["unknown"]), fp(v.MTTRMinutes), fp(v.MTBFMinutes))
@@ -266,7 +266,7 @@ func (r *Report) Table(name string) (Table, error) {
 			if a.YearAcquired != 0 {
 				y = Year(a.YearAcquired)
 			}
-			add(a.Device, a.Site, a.OPD, a.Vendor, a.Model, a.Serial, y, a.AssetCode, a.WarrantyEnd, a.ContractEnd)
+			add(a.Device, a.Site, opdCell(a.OPD, a.OPDName), a.Vendor, a.Model, a.Serial, y, a.AssetCode, a.WarrantyEnd, a.ContractEnd)
 		}
 	case "expiries":
 		for _, e := range r.Expiries {
@@ -284,4 +284,13 @@ func (r *Report) Table(name string) (Table, error) {
 		}
 	}
 	return t, nil
+}
+
+// opdCell is what a table shows for an OPD: its name when the inventory
+// gives one, else its id.
+func opdCell(id, name string) string {
+	if name != "" {
+		return name
+	}
+	return id
 }
