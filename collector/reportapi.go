@@ -151,6 +151,7 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 			http.Error(w, err.Error(), http.StatusForbidden)
 			return
 		}
+		rq.opts.ForecastHorizon = r.cfg.Report.ForecastHorizon.Std()
 		ws, err := r.state.Maintenance(req.Context())
 		if err != nil {
 			internalError(w, req, log, err, nil)

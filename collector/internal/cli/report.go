@@ -167,7 +167,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	last := time.Now()
 	r, err := report.Build(ctx, in, report.Options{
-		Period: *period, OPD: *opd, Site: *site, Lang: *lang, Zone: loc,
+		Period: *period, OPD: *opd, Site: *site, Lang: *lang, Zone: loc, ForecastHorizon: cfg.Report.ForecastHorizon.Std(),
 		Progress: func(done, total int) {
 			if time.Since(last) > 2*time.Second || done == total {
 				last = time.Now()

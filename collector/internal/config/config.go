@@ -175,6 +175,11 @@ type ReportConfig struct {
 	// name): dates on the command line and report periods without a zone
 	// are read in it. Empty: the inventory's (inventory.Zone), else WIB.
 	TimeZone string `yaml:"time_zone"`
+	// ForecastHorizon bounds the capacity forecast: a trend that reaches
+	// 80 % of the capacity later than this after the report date, or
+	// never, is reported "beyond the horizon" instead of a date. Default
+	// 2y (730 days).
+	ForecastHorizon Duration `yaml:"forecast_horizon"`
 }
 
 // The automatic limits.memory_limit: this fraction of the cgroup's
@@ -210,6 +215,7 @@ func Default() *Config {
 		DataDir:       "pantau-data",
 		TLS:           TLSConfig{ClientAuth: ClientAuthNone},
 		Auth:          AuthConfig{MaxEvidenceBytes: 20 << 20, MaxInventoryBytes: 8 << 20},
+		Report:        ReportConfig{ForecastHorizon: Duration(730 * 24 * time.Hour)},
 		Storage: StorageConfig{
 			Retention:        Duration(400 * 24 * time.Hour),
 			OutOfOrderWindow: Duration(7 * 24 * time.Hour),
@@ -389,6 +395,9 @@ func (c *Config) Validate() error {
 
 	if z := c.Report.TimeZone; z != "" && inventory.Location(z) == nil {
 		add("report.time_zone", "must be one of %s (got %q)", yamlconf.QuoteList(inventory.TimeZoneNames()), z)
+	}
+	if c.Report.ForecastHorizon <= 0 {
+		add("report.forecast_horizon", "must be positive, such as 2y (got %s)", c.Report.ForecastHorizon)
 	}
 
 	if c.Inventory != "" {

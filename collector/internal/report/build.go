@@ -84,7 +84,16 @@ type Options struct {
 	CoverageMonths int
 	// Progress, when set, is called after each link.
 	Progress func(done, total int)
+	// ForecastHorizon bounds the capacity forecast (report.forecast_horizon
+	// in collector.yml): a trend reaching 80 % later than this after the
+	// report date, or never, is "beyond the horizon". Default
+	// DefaultForecastHorizon; negative: no horizon.
+	ForecastHorizon time.Duration
 }
+
+// DefaultForecastHorizon is the forecast horizon when Options and
+// collector.yml give none: two years (730 days).
+const DefaultForecastHorizon = 730 * 24 * time.Hour
 
 //go:embed spbe.yml
 var spbeYAML []byte
@@ -158,6 +167,9 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 	}
 	if o.CoverageMonths <= 0 {
 		o.CoverageMonths = 6
+	}
+	if o.ForecastHorizon == 0 {
+		o.ForecastHorizon = DefaultForecastHorizon
 	}
 	p, err := sla.ParsePeriod(o.Period, o.Zone)
 	if err != nil {
@@ -500,7 +512,7 @@ func computeSites(ctx context.Context, comp *sla.Computation, in Input, sites []
 						if l.SNMP.Device == "" && l.SNMP.Interface == "" {
 							continue
 						}
-						rows, err := capacityRows(ctx, in, l, s, p.In(s.Location), o.Now, &buf)
+						rows, err := capacityRowsHorizon(ctx, in, l, s, p.In(s.Location), o.Now, max(o.ForecastHorizon, 0), &buf)
 						if err != nil {
 							fail(err)
 							break
@@ -624,7 +636,14 @@ func daySlice(s []capacity.Sample, d int64) []capacity.Sample {
 	return s
 }
 
+// capacityRows is capacityRowsHorizon with the default horizon.
 func capacityRows(ctx context.Context, in Input, l *inventory.Link, s *inventory.Site, p sla.Period, now time.Time, buf *capBuf) ([]CapacityRow, error) {
+	return capacityRowsHorizon(ctx, in, l, s, p, now, DefaultForecastHorizon, buf)
+}
+
+// capacityRowsHorizon gives a link's capacity rows, the forecast bounded
+// by horizon (0: none).
+func capacityRowsHorizon(ctx context.Context, in Input, l *inventory.Link, s *inventory.Site, p sla.Period, now time.Time, horizon time.Duration, buf *capBuf) ([]CapacityRow, error) {
 	d0 := p.Start.UnixMilli() / dayMs
 	d1 := (p.End.UnixMilli() - 1) / dayMs
 	rx, tx, err := LinkRollups(ctx, in.Rollups, in.Capacity, l, d0, d1, buf)
@@ -650,7 +669,7 @@ func capacityRows(ctx context.Context, in Input, l *inventory.Link, s *inventory
 		dir string
 		r   []*capacity.Rollup
 	}{{"in", rx}, {"out", tx}} {
-		st := capacity.ComputeRollups(d.r, capacity.Options{Start: p.Start, End: p.End, Location: s.Location, CapacityBps: capBps, Now: now})
+		st := capacity.ComputeRollups(d.r, capacity.Options{Start: p.Start, End: p.End, Location: s.Location, CapacityBps: capBps, Now: now, Horizon: horizon})
 		row := CapacityRow{
 			Link: l.ID, Site: s.ID, Direction: d.dir, CapacityBps: capBps, CapacitySource: source, Samples: st.Samples,
 			MeanBps: st.MeanBps, P95Bps: st.P95Bps, PeakBps: st.PeakBps, BusyHour: st.BusyHour, VolumeBytes: st.VolumeBytes,
@@ -666,6 +685,10 @@ func capacityRows(ctx context.Context, in Input, l *inventory.Link, s *inventory
 		if st.ForecastKnown {
 			f := st.Forecast80.In(s.Location)
 			row.Forecast80 = &f
+		}
+		if st.BeyondHorizon {
+			row.ForecastBeyondHorizon = true
+			row.ForecastHorizonDays = int(horizon / (24 * time.Hour))
 		}
 		out = append(out, row)
 	}

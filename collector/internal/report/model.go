@@ -259,6 +259,11 @@ type CapacityRow struct {
 	PeakUtilization *float64   `json:"peak_utilization_pct"`
 	TrendBpsPerDay  *float64   `json:"trend_bps_per_day"`
 	Forecast80      *time.Time `json:"forecast_80pct"`
+	// ForecastBeyondHorizon: the trend does not reach 80 % within the
+	// forecast horizon of the report date (later, or never); Forecast80
+	// is then null. ForecastHorizonDays is that horizon.
+	ForecastBeyondHorizon bool `json:"forecast_beyond_horizon"`
+	ForecastHorizonDays   int  `json:"forecast_horizon_days,omitempty"`
 }
 
 // Asset is one device of the TIK asset register.

@@ -3,10 +3,12 @@ package report
 import (
 	"bytes"
 	"context"
+	"math"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pantau-noc/pantau/collector/internal/capacity"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
@@ -149,5 +151,62 @@ func TestOPDNamesInReport(t *testing.T) {
 		if strings.Contains(page, ">setda<") {
 			t.Errorf("%s: the bare OPD id shows in the page", lang)
 		}
+	}
+}
+
+// slowCapacity: dinkes-wan's traffic grows by 1 kbit/s a day from
+// 1 Mbit/s on 2026-10-01 (WIB), every 5 minutes, both directions.
+type slowCapacity struct{}
+
+func (slowCapacity) Capacity(_ context.Context, l *inventory.Link, start, end time.Time, rx, tx []capacity.Sample) ([]capacity.Sample, []capacity.Sample, float64, error) {
+	day0 := time.Date(2026, 10, 1, 0, 0, 0, 0, wib)
+	for t := start; t.Before(end); t = t.Add(5 * time.Minute) {
+		v := 1e6 + 1000*math.Floor(t.Sub(day0).Hours()/24)
+		rx = append(rx, capacity.Sample{T: t.UnixMilli(), V: v})
+		tx = append(tx, capacity.Sample{T: t.UnixMilli(), V: v})
+	}
+	return rx, tx, 1e9, nil
+}
+
+// TestForecastBeyondHorizon: a slow trend's 80 % date decades away is
+// "beyond the horizon" in the tables and JSON, not a date.
+func TestForecastBeyondHorizon(t *testing.T) {
+	inv, db := buildFixture(t)
+	build := func(lang string, horizon time.Duration) *Report {
+		r, err := Build(context.Background(), Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Capacity: slowCapacity{}},
+			Options{Period: "2026-10", Site: "dinkes", Lang: lang, Zone: wib, Now: time.Date(2026, 11, 2, 9, 0, 0, 0, wib), ForecastHorizon: horizon})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	// Daily P95 = 1,000,000 + 1,000 x bit/s (x: days from 2026-10-01);
+	// 80 % of the 20 Mbit/s contract is 16,000,000: x = 15,000 days,
+	// 2026-10-01 + 15,000 days, in 2067: past the default two years.
+	far := time.Date(2026, 10, 1+15000, 0, 0, 0, 0, wib)
+	for lang, want := range map[string]string{LangID: "di luar horizon", LangEN: "beyond the horizon"} {
+		r := build(lang, 0)
+		c := r.Capacity[0]
+		if c.Forecast80 != nil || !c.ForecastBeyondHorizon || c.ForecastHorizonDays != 730 {
+			t.Errorf("%s: forecast %v beyond %v horizon %d; want none, beyond, 730", lang, c.Forecast80, c.ForecastBeyondHorizon, c.ForecastHorizonDays)
+		}
+		tb, _ := r.Table("capacity")
+		if got := tb.Rows[0][15]; got != want {
+			t.Errorf("%s: capacity table forecast %v, want %q", lang, got, want)
+		}
+		var b bytes.Buffer
+		if err := Render(&b, r, "json", ""); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), `"forecast_80pct": null,
+      "forecast_beyond_horizon": true,
+      "forecast_horizon_days": 730`) {
+			t.Errorf("%s: JSON does not say beyond the horizon:\n%s", lang, b.String())
+		}
+	}
+	// without a horizon the date stands
+	c := build(LangID, -1).Capacity[0]
+	if c.Forecast80 == nil || !c.Forecast80.Equal(far) || c.ForecastBeyondHorizon {
+		t.Errorf("no horizon: forecast %v beyond %v, want %v", c.Forecast80, c.ForecastBeyondHorizon, far)
 	}
 }

@@ -236,6 +236,9 @@ func (r *Report) Table(name string) (Table, error) {
 			if c.Forecast80 != nil {
 				fc = c.Forecast80.Format("2006-01-02")
 			}
+			if c.ForecastBeyondHorizon {
+				fc = T(r.Lang, "beyond_horizon")
+			}
 			var capBps any
 			if c.CapacityBps > 0 {
 				capBps = int64(math.Round(c.CapacityBps))
