@@ -512,7 +512,7 @@ func computeSites(ctx context.Context, comp *sla.Computation, in Input, sites []
 						if l.SNMP.Device == "" && l.SNMP.Interface == "" {
 							continue
 						}
-						rows, err := capacityRowsHorizon(ctx, in, l, s, p.In(s.Location), o.Now, max(o.ForecastHorizon, 0), &buf)
+						rows, err := capacityRows(ctx, in, l, s, p.In(s.Location), o.Now, max(o.ForecastHorizon, 0), &buf)
 						if err != nil {
 							fail(err)
 							break
@@ -636,14 +636,9 @@ func daySlice(s []capacity.Sample, d int64) []capacity.Sample {
 	return s
 }
 
-// capacityRows is capacityRowsHorizon with the default horizon.
-func capacityRows(ctx context.Context, in Input, l *inventory.Link, s *inventory.Site, p sla.Period, now time.Time, buf *capBuf) ([]CapacityRow, error) {
-	return capacityRowsHorizon(ctx, in, l, s, p, now, DefaultForecastHorizon, buf)
-}
-
-// capacityRowsHorizon gives a link's capacity rows, the forecast bounded
-// by horizon (0: none).
-func capacityRowsHorizon(ctx context.Context, in Input, l *inventory.Link, s *inventory.Site, p sla.Period, now time.Time, horizon time.Duration, buf *capBuf) ([]CapacityRow, error) {
+// capacityRows gives a link's capacity rows, the forecast bounded by
+// horizon (0: none; Options.ForecastHorizon).
+func capacityRows(ctx context.Context, in Input, l *inventory.Link, s *inventory.Site, p sla.Period, now time.Time, horizon time.Duration, buf *capBuf) ([]CapacityRow, error) {
 	d0 := p.Start.UnixMilli() / dayMs
 	d1 := (p.End.UnixMilli() - 1) / dayMs
 	rx, tx, err := LinkRollups(ctx, in.Rollups, in.Capacity, l, d0, d1, buf)

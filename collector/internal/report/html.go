@@ -175,15 +175,6 @@ func f1(v float64) string {
 // pctSign follows a number without a line break between them.
 const pctSign = "\u00a0%"
 
-// pctText is a percentage in the machine form (decimal point); the page
-// writes fmtPct, in its language.
-func pctText(p *float64) string {
-	if p == nil {
-		return "–"
-	}
-	return CellText(*p) + pctSign
-}
-
 // rupiah formats an amount with thousands separators as each language
 // writes them.
 func rupiah(lang string, v int64) string {
@@ -333,13 +324,6 @@ func WriteHTML(w io.Writer, r *Report) error {
 	}
 	_, err := b.WriteTo(w)
 	return err
-}
-
-func stamp(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.Format("2006-01-02 15:04 MST")
 }
 
 func figures(p *htmlPage, r *Report) []htmlFigure {

@@ -65,7 +65,7 @@ func fmtCell(lang string, v any) string {
 	return CellText(v)
 }
 
-// fmtPct is pctText in lang: "99,576 %" (id), "99.576 %" (en), "–" for
+// fmtPct is a percentage in lang: "99,576 %" (id), "99.576 %" (en), "–" for
 // no value.
 func fmtPct(lang string, p *float64) string {
 	if p == nil {
