@@ -1,7 +1,6 @@
 package inventory
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 )
@@ -30,16 +29,9 @@ sites:
 		}
 	}
 	// written back and read again: the same entries
-	var b bytes.Buffer
-	if err := inv.WriteYAML(&b, "test"); err != nil {
-		t.Fatal(err)
-	}
-	again, err := Parse("again.yml", b.Bytes())
-	if err != nil {
-		t.Fatalf("%v\n%s", err, b.String())
-	}
+	again, text := roundTrip(t, inv)
 	if len(again.OPDs) != 2 || again.OPDs[1] != (OPD{ID: "setda", Name: "Sekretariat Daerah"}) {
-		t.Errorf("round trip: %+v\n%s", again.OPDs, b.String())
+		t.Errorf("round trip: %+v\n%s", again.OPDs, text)
 	}
 }
 

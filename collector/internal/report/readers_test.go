@@ -36,15 +36,7 @@ links:
 func readersFixture(t *testing.T, invText string) (*inventory.Inventory, *statedb.DB) {
 	t.Helper()
 	ctx := context.Background()
-	inv, err := inventory.Parse("inventory.yml", []byte(invText))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := statedb.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	inv, db := openFixture(t, invText)
 	b := sla.NewBuilder(inv, nil)
 	at := func(h, m int) time.Time { return time.Date(2026, 10, 5, h, m, 0, 0, wib) }
 	down := map[string][2]time.Time{
@@ -209,4 +201,19 @@ func TestForecastBeyondHorizon(t *testing.T) {
 	if c.Forecast80 == nil || !c.Forecast80.Equal(far) || c.ForecastBeyondHorizon {
 		t.Errorf("no horizon: forecast %v beyond %v, want %v", c.Forecast80, c.ForecastBeyondHorizon, far)
 	}
+}
+
+// openFixture parses an inventory and opens a fresh state database.
+func openFixture(t *testing.T, invText string) (*inventory.Inventory, *statedb.DB) {
+	t.Helper()
+	inv, err := inventory.Parse("inventory.yml", []byte(invText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := statedb.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return inv, db
 }
