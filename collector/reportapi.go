@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -21,7 +22,7 @@ import (
 )
 
 // reportParams are the parameters GET /api/v1/report accepts.
-var reportParams = []string{"period", "opd", "site", "format", "table", "lang", "zone"}
+var reportParams = []string{"period", "opd", "site", "format", "table", "lang", "zone", "csv_locale"}
 
 // reportQuery is a GET /api/v1/report request whose format, table and
 // zone are known to be valid; Build checks the period, language, site and
@@ -29,6 +30,7 @@ var reportParams = []string{"period", "opd", "site", "format", "table", "lang", 
 type reportQuery struct {
 	opts          report.Options
 	format, table string
+	csvLocale     string // report.ParseCSVLocale's
 }
 
 // parseReportQuery checks the parameters that Build does not: each given
@@ -53,6 +55,15 @@ func parseReportQuery(v url.Values, def *time.Location) (reportQuery, error) {
 		}
 		if !slices.Contains(report.TableNames, q.table) {
 			return q, fmt.Errorf("table %q: want one of %s", clip(q.table), strings.Join(report.TableNames, ", "))
+		}
+	}
+	if v.Has("csv_locale") {
+		if q.format != "csv" {
+			return q, fmt.Errorf("csv_locale is for format=csv; the %s format is not a CSV", q.format)
+		}
+		var err error
+		if q.csvLocale, err = report.ParseCSVLocale(v.Get("csv_locale")); err != nil {
+			return q, err
 		}
 	}
 	loc := def
@@ -141,6 +152,7 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 			http.Error(w, err.Error(), http.StatusForbidden)
 			return
 		}
+		rq.opts.ForecastHorizon = r.cfg.Report.ForecastHorizon.Std()
 		ws, err := r.state.Maintenance(req.Context())
 		if err != nil {
 			internalError(w, req, log, err, nil)
@@ -173,7 +185,13 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 			return
 		}
 		var buf bytes.Buffer
-		if err := report.Render(&buf, rep, rq.format, rq.table); err != nil {
+		render := report.Render
+		if rq.format == "csv" {
+			render = func(w io.Writer, r *report.Report, _, table string) error {
+				return report.RenderCSV(w, r, table, rq.csvLocale)
+			}
+		}
+		if err := render(&buf, rep, rq.format, rq.table); err != nil {
 			internalError(w, req, log, fmt.Errorf("render the %s report: %w", rq.format, err), nil)
 			return
 		}

@@ -184,6 +184,11 @@ type ReportConfig struct {
 	// whose state must be known for the month to claim restitution;
 	// under it the month is "data tidak lengkap". Default 90.
 	MinContractCompleteness float64 `yaml:"min_contract_completeness_pct"`
+	// ForecastHorizon bounds the capacity forecast: a trend that reaches
+	// 80 % of the capacity later than this after the report date, or
+	// never, is reported "beyond the horizon" instead of a date. Default
+	// 2y (730 days).
+	ForecastHorizon Duration `yaml:"forecast_horizon"`
 }
 
 // The automatic limits.memory_limit: this fraction of the cgroup's
@@ -219,6 +224,7 @@ func Default() *Config {
 		DataDir:       "pantau-data",
 		TLS:           TLSConfig{ClientAuth: ClientAuthNone},
 		Auth:          AuthConfig{MaxEvidenceBytes: 20 << 20, MaxInventoryBytes: 8 << 20},
+		Report:        ReportConfig{ForecastHorizon: Duration(730 * 24 * time.Hour), MinContractCompleteness: 90},
 		Storage: StorageConfig{
 			Retention:        Duration(400 * 24 * time.Hour),
 			OutOfOrderWindow: Duration(7 * 24 * time.Hour),
@@ -259,7 +265,6 @@ func Default() *Config {
 		Ingest:    IngestConfig{StringFields: StringFieldsDrop},
 		Notifiers: []notify.Config{},
 		Alerting:  alert.DefaultConfig(),
-		Report:    ReportConfig{MinContractCompleteness: 90},
 	}
 }
 
@@ -408,6 +413,9 @@ func (c *Config) Validate() error {
 	}
 	if v := c.Report.MinContractCompleteness; v <= 0 || v > 100 {
 		add("report.min_contract_completeness_pct", "must be above 0 and at most 100 (got %v)", v)
+	}
+	if c.Report.ForecastHorizon <= 0 {
+		add("report.forecast_horizon", "must be positive, such as 2y (got %s)", c.Report.ForecastHorizon)
 	}
 
 	if c.Inventory != "" {

@@ -27,6 +27,8 @@ func seedFiles(f *testing.F, pattern string) {
 func FuzzParse(f *testing.F) {
 	seedFiles(f, "*.yml")
 	f.Add(ExampleYAML)
+	f.Add([]byte("opds: []\nsites: []\n"))
+	f.Add([]byte("opds:\n  - {id: a, name: \"Dinas: \\\"x\\\"\\n\"}\n  - {id: b, name: ' y '}\n"))
 	f.Add([]byte("sites:\n  - {id: a, name: \"x\\ny\", kind: opd, lat: 0, lon: -0.0, sla_target: 1e-3}\n" +
 		"links:\n  - {id: a.b_c, site: a, name: 'yes', bandwidth: 1.000000001G, thresholds: {rtt: 1500us, loss_ratio: 0}, contract: {target: 100, exclude: []}}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -54,6 +56,7 @@ func FuzzImportCSV(f *testing.F) {
 	seedFiles(f, "*.csv")
 	f.Add([]byte(csvHeader + "dc,DC,datacenter,,,dc-fo,fibre,20Mbps,10.0.0.1,a1,2%,50ms,99,5m,none,\"1.000\",2026-01-01,\n"))
 	f.Add([]byte("site_id;site_name;kind;lat\ndc;\"Data; Center\";OPD;0,5\n"))
+	f.Add([]byte("site_id;site_name;kind;opd;opd_name\ndc;DC;opd;;Dinas \"A\"\nk;K;district;dc;Dinas \"A\"\n"))
 	f.Add([]byte("\xef\xbb\xbfsite_id,site_name,kind\n\"a\",\"b\"\"c\",campus\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		inv, err := ImportCSV("fuzz.csv", bytes.NewReader(data))

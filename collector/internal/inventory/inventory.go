@@ -102,6 +102,9 @@ type Inventory struct {
 	File string `yaml:"-"`
 
 	idx *index // built by Parse and ImportCSV
+
+	// OPDs name the OPDs the sites and services refer to (opds.go).
+	OPDs []OPD `yaml:"opds"`
 }
 
 // Defaults apply to every link (and service) unless it says otherwise.
@@ -393,6 +396,9 @@ func (inv *Inventory) fillBasic(has func(string) bool) {
 	}
 	if len(inv.Services) == 0 {
 		inv.Services = nil
+	}
+	if len(inv.OPDs) == 0 {
+		inv.OPDs = nil
 	}
 	sd := &inv.Defaults.Services
 	if !givenAt(has, "defaults.services.sla_target", sd.SLATarget != 0) {

@@ -87,6 +87,7 @@ func (v *validator) nonNegative(path string, d yamlconf.Duration) {
 
 func (v *validator) inventory(inv *Inventory) {
 	v.defaults(&inv.Defaults)
+	v.opds(inv.OPDs)
 	sites := v.sites(inv.Sites)
 	v.links(inv.Links, sites)
 	v.devices(inv.Devices, sites)

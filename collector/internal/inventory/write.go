@@ -26,6 +26,9 @@ func (inv *Inventory) WriteYAML(w io.Writer, source string) error {
 	if d := inv.defaultsNode(); d != nil {
 		root.set("defaults", d)
 	}
+	if len(inv.OPDs) > 0 {
+		root.set("opds", opdsNode(inv.OPDs))
+	}
 	sites := make(map[string]*Site, len(inv.Sites))
 	if len(inv.Sites) > 0 {
 		seq := &yaml.Node{Kind: yaml.SequenceNode}

@@ -63,15 +63,7 @@ func (fakeCapacity) Capacity(_ context.Context, l *inventory.Link, start, end ti
 func buildFixture(t *testing.T) (*inventory.Inventory, *statedb.DB) {
 	t.Helper()
 	ctx := context.Background()
-	inv, err := inventory.Parse("inventory.yml", []byte(buildInventory))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := statedb.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	inv, db := openFixture(t, buildInventory)
 	b := sla.NewBuilder(inv, nil)
 	outage := [2]time.Time{time.Date(2026, 10, 10, 10, 0, 0, 0, wib), time.Date(2026, 10, 10, 10, 30, 0, 0, wib)}
 	// sipd: down with dinkes' link (network), down on its own Oct 20

@@ -32,7 +32,7 @@ func coverageMethods(ctx context.Context, r *Report, in Input, sites []*inventor
 		minPct = sla.DefaultMinCompleteness
 	}
 	r.Methods = append(r.Methods, Note{Figure: "gap", Method: T(r.Lang, "m.gap")},
-		Note{Figure: "contract_completeness", Method: fmt.Sprintf(T(r.Lang, "m.contract_completeness"), minPct)})
+		Note{Figure: "contract_completeness", Method: printer(r.Lang).Sprintf(T(r.Lang, "m.contract_completeness"), minPct)})
 	ms, ok := in.Store.(sla.MonitoredSource)
 	if !ok {
 		return nil

@@ -142,5 +142,5 @@ func hoursFigure(p *htmlPage, r *Report) []htmlFigure {
 	if r.Summary.ServiceHoursAvailability == nil {
 		return nil
 	}
-	return []htmlFigure{{Label: T(p.Lang, "fig.service_hours.head"), Value: pctText(r.Summary.ServiceHoursAvailability)}}
+	return []htmlFigure{{Label: T(p.Lang, "fig.service_hours.head"), Value: fmtPct(p.Lang, r.Summary.ServiceHoursAvailability)}}
 }

@@ -146,7 +146,7 @@ func TestReportServiceHours(t *testing.T) {
 	if err := Render(&buf, r, "html", ""); err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"Ketersediaan jam layanan", "ketersediaan jam layanan %", "88.235"} {
+	for _, w := range []string{"Ketersediaan jam layanan", "ketersediaan jam layanan %", "88,235"} {
 		if !strings.Contains(buf.String(), w) {
 			t.Errorf("HTML has no %q", w)
 		}

@@ -111,6 +111,13 @@ type Summary struct {
 	ServiceHoursAvailability        *float64 `json:"service_hours_availability_pct"`
 	SiteServiceHoursAvailability    *float64 `json:"site_service_hours_availability_pct"`
 	ServiceServiceHoursAvailability *float64 `json:"service_service_hours_availability_pct"`
+	// SiteDowntime is the sites' down time in the period, outside
+	// maintenance, summed over the sites: a site with redundant links is
+	// down only while all of them are. Downtime above sums the links'
+	// down time (link-minutes), so two links of one site down together
+	// count twice there and once here.
+	SiteDowntimeMinutes float64 `json:"site_downtime_minutes"`
+	SiteDowntimeSeconds int64   `json:"site_downtime_seconds"`
 }
 
 // Coverage is the cakupan: which OPD and district sites are connected (a
@@ -135,6 +142,9 @@ type Unmonitored struct {
 	Kind   string `json:"kind"`
 	OPD    string `json:"opd"`
 	Reason string `json:"reason"` // no_link | no_data
+	// OPDName is the OPD's name (inventory opds:, else its office's
+	// name, else the id); tables show it for the OPD.
+	OPDName string `json:"opd_name,omitempty"`
 }
 
 // CoverageMonth is coverage in one month.
@@ -162,6 +172,9 @@ type SiteRow struct {
 	sla.Downtime
 	// Daily availability, percent per local day (nil: no data), for charts.
 	Daily []*float64 `json:"daily_availability_pct"`
+	// OPDName is the OPD's name (inventory opds:, else its office's
+	// name, else the id); tables show it for the OPD.
+	OPDName string `json:"opd_name,omitempty"`
 }
 
 // LinkRow is one link's availability.
@@ -180,6 +193,9 @@ type LinkRow struct {
 	Outages int     `json:"outages"`
 	sla.Downtime
 	Daily []*float64 `json:"daily_availability_pct"`
+	// OPDName is the OPD's name (inventory opds:, else its office's
+	// name, else the id); tables show it for the OPD.
+	OPDName string `json:"opd_name,omitempty"`
 }
 
 // ServiceRow is one service's availability.
@@ -200,6 +216,9 @@ type ServiceRow struct {
 	Outages      int        `json:"outages"`
 	sla.Downtime            // causes: service | network | unknown
 	Daily        []*float64 `json:"daily_availability_pct"`
+	// OPDName is the OPD's name (inventory opds:, else its office's
+	// name, else the id); tables show it for the OPD.
+	OPDName string `json:"opd_name,omitempty"`
 }
 
 // incident is an outage as an incident row.
@@ -270,6 +289,11 @@ type CapacityRow struct {
 	PeakUtilization *float64   `json:"peak_utilization_pct"`
 	TrendBpsPerDay  *float64   `json:"trend_bps_per_day"`
 	Forecast80      *time.Time `json:"forecast_80pct"`
+	// ForecastBeyondHorizon: the trend does not reach 80 % within the
+	// forecast horizon of the report date (later, or never); Forecast80
+	// is then null. ForecastHorizonDays is that horizon.
+	ForecastBeyondHorizon bool `json:"forecast_beyond_horizon"`
+	ForecastHorizonDays   int  `json:"forecast_horizon_days,omitempty"`
 }
 
 // Asset is one device of the TIK asset register.
@@ -284,6 +308,9 @@ type Asset struct {
 	AssetCode    string `json:"asset_code"`
 	WarrantyEnd  string `json:"warranty_end,omitempty"`
 	ContractEnd  string `json:"contract_end,omitempty"`
+	// OPDName is the OPD's name (inventory opds:, else its office's
+	// name, else the id); tables show it for the OPD.
+	OPDName string `json:"opd_name,omitempty"`
 }
 
 // Expiry is a contract or warranty ending within 90 days of the report

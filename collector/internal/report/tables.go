@@ -10,8 +10,8 @@ import (
 )
 
 // Table is one table of the report, as CSV files, XLSX sheets and HTML
-// tables show it. Cells are string, int, int64, float64, Seconds or nil
-// (no value).
+// tables show it. Cells are string, int, int64, float64, Seconds, Month,
+// Year or nil (no value).
 type Table struct {
 	Name    string   // file and sheet name: summary, sites, links, ...
 	Title   string   // in the report's language
@@ -172,7 +172,8 @@ func (r *Report) Table(name string) (Table, error) {
 		add(lbl("gangguan layanan", "service outages"), s.ServiceOutages)
 		add(lbl("menit putus layanan", "service down minutes"), mins(s.ServiceDowntimeSeconds))
 		add(lbl("gangguan", "outages"), s.Outages)
-		add(lbl("menit putus", "down minutes"), mins(s.DowntimeSeconds))
+		add(lbl("menit lokasi putus (lokasi putus bila semua jalurnya putus)", "site downtime minutes (a site is down when all its links are)"), mins(s.SiteDowntimeSeconds))
+		add(lbl("menit-jalur putus (dijumlah per jalur)", "link-minutes down (summed over links)"), mins(s.DowntimeSeconds))
 		for _, c := range []string{"isp", "parent", "power", "unknown"} {
 			add(lbl("menit putus: ", "down minutes: ")+T(r.Lang, "cause."+c), mins(s.DowntimeByCauseSeconds[c]))
 		}
@@ -185,19 +186,19 @@ func (r *Report) Table(name string) (Table, error) {
 		add(lbl("berakhir dalam 90 hari", "ending within 90 days"), s.ExpiringWithin90d)
 	case "coverage":
 		for _, m := range r.Coverage.History {
-			add(m.Month, m.OPDMonitored, m.OPDTotal, m.DistrictMonitored, m.DistrictTotal)
+			add(Month(m.Month), m.OPDMonitored, m.OPDTotal, m.DistrictMonitored, m.DistrictTotal)
 		}
 	case "sites":
 		for _, s := range r.Sites {
 			f := &s.Figures
-			add(s.Site, s.Name, T(r.Lang, "kind."+s.Kind), s.OPD, s.District, s.TimeZone, s.Links,
+			add(s.Site, s.Name, T(r.Lang, "kind."+s.Kind), opdCell(s.OPD, s.OPDName), s.District, s.TimeZone, s.Links,
 				mins(f.Seconds), mins(f.UpSeconds), mins(f.DegradedSeconds), mins(f.DownSeconds), mins(f.MaintSeconds), mins(f.NoDataSeconds), mins(f.MonitoringSeconds),
 				fp(s.Availability), fp(s.Completeness), fp(s.WorstCase), target(s.Target), r.yesNo(s.Met), s.Outages, fp(s.MTTRMinutes), fp(s.MTBFMinutes))
 		}
 	case "links":
 		for _, l := range r.Links {
 			c, f := l.DowntimeByCauseSeconds, &l.Figures
-			add(l.Link, l.Name, l.Site, l.OPD, l.Type, l.ISP, l.Circuit, l.TimeZone,
+			add(l.Link, l.Name, l.Site, opdCell(l.OPD, l.OPDName), l.Type, l.ISP, l.Circuit, l.TimeZone,
 				mins(f.Seconds), mins(f.UpSeconds), mins(f.DegradedSeconds), mins(f.DownSeconds), mins(f.MaintSeconds), mins(f.NoDataSeconds), mins(f.MonitoringSeconds),
 				fp(l.Availability), fp(l.Completeness), fp(l.WorstCase), target(l.Target), r.yesNo(l.Met), l.Outages,
 				mins(c["isp"]), mins(c["parent"]), mins(c["power"]), mins(c["unknown"]), fp(l.MTTRMinutes), fp(l.MTBFMinutes))
@@ -205,7 +206,7 @@ func (r *Report) Table(name string) (Table, error) {
 	case "services":
 		for _, v := range r.Services {
 			c, f := v.DowntimeByCauseSeconds, &v.Figures
-			add(v.Service, v.Name, v.Category, v.URL, v.Site, v.OPD, v.Check, v.TimeZone,
+			add(v.Service, v.Name, v.Category, v.URL, v.Site, opdCell(v.OPD, v.OPDName), v.Check, v.TimeZone,
 				mins(f.Seconds), mins(f.UpSeconds), mins(f.DegradedSeconds), mins(f.DownSeconds), mins(f.MaintSeconds), mins(f.NoDataSeconds), mins(f.MonitoringSeconds),
 				fp(v.Availability), fp(v.Completeness), fp(v.WorstCase), target(v.Target), r.yesNo(v.Met), v.Outages,
 				mins(c["service"]), mins(c["network"]), mins(c["unknown"]), fp(v.MTTRMinutes), fp(v.MTBFMinutes))
@@ -225,7 +226,7 @@ func (r *Report) Table(name string) (Table, error) {
 		for _, c := range r.Contracts {
 			active, met, final, claim := c.Active, c.Met, c.Final, c.Claimable
 			e := c.ExcludedSeconds
-			add(c.Link, c.ISP, c.Circuit, c.Month, r.yesNo(&active), c.PeriodMinutes, Seconds(c.CountedSeconds), int(c.CountedSeconds),
+			add(c.Link, c.ISP, c.Circuit, Month(c.Month), r.yesNo(&active), c.PeriodMinutes, Seconds(c.CountedSeconds), int(c.CountedSeconds),
 				Seconds(e["maintenance"]), Seconds(e["power"]), Seconds(e["parent"]), Seconds(e["short"]),
 				c.AllowedMinutes, c.Availability, c.Target, r.yesNo(&met), c.MonthlyFee, T(r.Lang, "formula."+c.Formula), c.Restitution,
 				r.yesNo(&final), r.yesNo(&claim), c.Completeness, dataStatus(r.Lang, c.ContractMonth))
@@ -238,6 +239,9 @@ func (r *Report) Table(name string) (Table, error) {
 			}
 			if c.Forecast80 != nil {
 				fc = c.Forecast80.Format("2006-01-02")
+			}
+			if c.ForecastBeyondHorizon {
+				fc = T(r.Lang, "beyond_horizon")
 			}
 			var capBps any
 			if c.CapacityBps > 0 {
@@ -253,7 +257,7 @@ func (r *Report) Table(name string) (Table, error) {
 		}
 	case "reviews":
 		for _, v := range r.Reviews {
-			add(v.Month, v.HeldOn, v.Participants, v.Findings)
+			add(Month(v.Month), v.HeldOn, v.Participants, v.Findings)
 		}
 	case "followups":
 		for _, f := range r.FollowUps {
@@ -267,9 +271,9 @@ func (r *Report) Table(name string) (Table, error) {
 		for _, a := range r.Assets {
 			var y any
 			if a.YearAcquired != 0 {
-				y = a.YearAcquired
+				y = Year(a.YearAcquired)
 			}
-			add(a.Device, a.Site, a.OPD, a.Vendor, a.Model, a.Serial, y, a.AssetCode, a.WarrantyEnd, a.ContractEnd)
+			add(a.Device, a.Site, opdCell(a.OPD, a.OPDName), a.Vendor, a.Model, a.Serial, y, a.AssetCode, a.WarrantyEnd, a.ContractEnd)
 		}
 	case "expiries":
 		for _, e := range r.Expiries {
@@ -295,10 +299,19 @@ func (r *Report) Table(name string) (Table, error) {
 func dataStatus(lang string, c sla.ContractMonth) string {
 	switch {
 	case c.IncompleteData:
-		return fmt.Sprintf(T(lang, "data.incomplete"), c.MinCompleteness)
+		return printer(lang).Sprintf(T(lang, "data.incomplete"), c.MinCompleteness)
 	case !c.Final:
 		return T(lang, "data.running")
 	default:
 		return T(lang, "data.complete")
 	}
+}
+
+// opdCell is what a table shows for an OPD: its name when the inventory
+// gives one, else its id.
+func opdCell(id, name string) string {
+	if name != "" {
+		return name
+	}
+	return id
 }

@@ -197,7 +197,7 @@ func TestXLSX(t *testing.T) {
 				t.Errorf("summary availability shown as %q, want 99.219", v)
 			}
 			xlsxString(t, f, sum, "B2", "2026-10")
-			if v := xlsxNumber(t, f, sum, "B29"); v != 173611 {
+			if v := xlsxNumber(t, f, sum, "B30"); v != 173611 {
 				t.Errorf("summary restitution %v", v)
 			}
 
