@@ -143,12 +143,14 @@ func (inv *Inventory) resolveHours(h *ServiceHours) *Schedule {
 	return s
 }
 
-// opdServiceHours is the service_hours of an OPD. HOOK: the inventory
-// has no OPD entries yet; when `opds:` (id, name) arrives, return the OPD
-// entry's service_hours here and validate it with v.serviceHours at
-// "opds[i].service_hours". Until then OPDs inherit the defaults.
+// opdServiceHours is the service_hours of an OPD's `opds:` entry (nil
+// when it has no entry or the entry sets none).
 func (inv *Inventory) opdServiceHours(opd string) *ServiceHours {
-	_ = opd
+	for i := range inv.OPDs {
+		if inv.OPDs[i].ID == opd {
+			return inv.OPDs[i].ServiceHours
+		}
+	}
 	return nil
 }
 
@@ -266,6 +268,9 @@ func (v *validator) hoursAll(inv *Inventory) {
 		v.serviceHours(at, &h, inv.Defaults.Schedules, true)
 	}
 	v.serviceHours("defaults.service_hours", inv.Defaults.ServiceHours, inv.Defaults.Schedules, false)
+	for i := range inv.OPDs {
+		v.serviceHours(fmt.Sprintf("opds[%d].service_hours", i), inv.OPDs[i].ServiceHours, inv.Defaults.Schedules, false)
+	}
 	for i := range inv.Sites {
 		v.serviceHours(fmt.Sprintf("sites[%d].service_hours", i), inv.Sites[i].ServiceHours, inv.Defaults.Schedules, false)
 	}

@@ -168,3 +168,44 @@ links:
 		t.Errorf("the district defaults are written out:\n%s", out)
 	}
 }
+
+// TestOPDServiceHours checks the OPD step of the inheritance: a site
+// without service_hours takes its OPD entry's before the defaults, a
+// site's own still wins, and a bad OPD schedule is refused at its line.
+func TestOPDServiceHours(t *testing.T) {
+	src := `defaults:
+  service_hours: {schedule: 24x7}
+opds:
+  - id: dinkes
+    name: Dinas Kesehatan
+    service_hours: {days: [mon, tue], from: "08:00", to: "12:00"}
+  - {id: setda, name: Sekretariat Daerah}
+sites:
+  - {id: dinkes-a, name: A, kind: opd, opd: dinkes}
+  - {id: dinkes-b, name: B, kind: opd, opd: dinkes, service_hours: {schedule: 24x7}}
+  - {id: setda, name: Setda, kind: opd, opd: setda}
+links:
+  - {id: a-fo, site: dinkes-a}
+`
+	inv, err := Parse("inventory.yml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ what, got, want string }{
+		{"site dinkes-a (its OPD's)", inv.Site("dinkes-a").Hours.String(), "mon,tue 08:00-12:00, excl. holidays"},
+		{"link a-fo (site → OPD)", inv.Link("a-fo").Hours.String(), "mon,tue 08:00-12:00, excl. holidays"},
+		{"site dinkes-b (its own)", inv.Site("dinkes-b").Hours.String(), "24x7"},
+		{"site setda (OPD without hours → defaults)", inv.Site("setda").Hours.String(), "24x7"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %q, want %q", c.what, c.got, c.want)
+		}
+	}
+	roundTrip(t, inv)
+
+	bad := strings.Replace(src, `from: "08:00"`, `from: "25:00"`, 1)
+	_, err = Parse("inventory.yml", []byte(bad))
+	if err == nil || !strings.Contains(err.Error(), "inventory.yml:6:") || !strings.Contains(err.Error(), "opds[0].service_hours") {
+		t.Errorf("bad OPD service hours: %v, want an error at inventory.yml:6 naming opds[0].service_hours", err)
+	}
+}

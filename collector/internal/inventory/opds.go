@@ -15,6 +15,9 @@ import (
 type OPD struct {
 	ID   string `yaml:"id"`   // required, unique, [a-z0-9][a-z0-9._-]*
 	Name string `yaml:"name"` // required
+	// ServiceHours are the OPD's sites' service hours when a site sets
+	// none (hours.go: link or service → site → OPD → defaults).
+	ServiceHours *ServiceHours `yaml:"service_hours,omitempty"`
 }
 
 // OPDName is the name of OPD id: its `opds:` entry's, else the name of
@@ -53,6 +56,7 @@ func opdsNode(opds []OPD) *yaml.Node {
 		m := mapping(true)
 		m.str("id", opds[i].ID)
 		m.str("name", opds[i].Name)
+		hoursNode(m, opds[i].ServiceHours)
 		seq.Content = append(seq.Content, m.Node)
 	}
 	return seq
