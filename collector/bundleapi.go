@@ -12,6 +12,7 @@ import (
 
 	"github.com/pantau-noc/pantau/collector/internal/auth"
 	"github.com/pantau-noc/pantau/collector/internal/bundle"
+	"github.com/pantau-noc/pantau/collector/internal/calendar"
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/report"
@@ -110,11 +111,16 @@ func (a *bundleAPI) serve(w http.ResponseWriter, req *http.Request) {
 		internalError(w, req, log, err, nil)
 		return
 	}
+	cal, err := calendar.Load(r.cfg.Report.HolidaysDir)
+	if err != nil {
+		internalError(w, req, log, fmt.Errorf("holiday calendar (report.holidays_dir): %w", err), nil)
+		return
+	}
 	zone := inventory.PemdaZone(r.cfg.Report.TimeZone, inv)
 	products := &bundle.ReportProducts{Zone: zone, Lang: bp.Lang, In: report.Input{
 		Inv: inv, Store: r.minutes, Index: r.minutes, Windows: ws, Reviews: r.state,
-		Capacity: report.TSDBCapacity{Q: a.p.store.Queryable()}, Rollups: r.state, Audit: r.state,
-	}}
+		Capacity: report.TSDBCapacity{Q: a.p.store.Queryable()}, Rollups: r.state, Incidents: r.state, Audit: r.state, Holidays: cal,
+	}, Base: report.Options{ForecastHorizon: r.cfg.Report.ForecastHorizon.Std(), MinContractCompleteness: r.cfg.Report.MinContractCompleteness}}
 	in := bundle.Input{Products: products, Tables: products, Records: r.state, EvidenceDir: filepath.Join(r.cfg.DataDir, "evidence"),
 		Zone: zone, Generator: "pantau-collector " + buildinfo.Version, Now: time.Now()}
 	scope := bundle.Scope{OPD: opts.OPD, OPDs: opts.OPDs, Reader: opts.Reader}

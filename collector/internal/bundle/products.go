@@ -18,7 +18,11 @@ import (
 // and the PDF renderer extends Render. The report is built once per
 // scope and period and kept (a bundle asks for several formats).
 type ReportProducts struct {
-	In   report.Input
+	In report.Input
+	// Base holds the report options from the config (forecast horizon,
+	// contract completeness, ...); the period, scope, language, zone and
+	// date are the bundle's.
+	Base report.Options
 	Zone *time.Location
 	Lang string
 	Now  time.Time // zero: time.Now
@@ -36,7 +40,10 @@ func (rp *ReportProducts) build(ctx context.Context, s Scope, period string) (*r
 	if rp.cached != nil && rp.key == k {
 		return rp.cached, nil
 	}
-	r, err := report.Build(ctx, rp.In, report.Options{Period: period, OPD: s.OPD, OPDs: s.OPDs, Reader: s.Reader, Lang: rp.Lang, Zone: rp.Zone, Now: rp.Now})
+	o := rp.Base
+	o.Period, o.OPD, o.OPDs, o.Reader, o.Site = period, s.OPD, s.OPDs, s.Reader, ""
+	o.Lang, o.Zone, o.Now = rp.Lang, rp.Zone, rp.Now
+	r, err := report.Build(ctx, rp.In, o)
 	if err != nil {
 		return nil, err
 	}

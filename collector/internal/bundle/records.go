@@ -186,7 +186,7 @@ func (b *Bundle) assets(ctx context.Context, dir string, n int) ([]entry, error)
 		return nil, err
 	}
 	var x bytes.Buffer
-	if err := report.WriteTableXLSX(&x, tb); err != nil {
+	if err := report.WriteTableXLSX(&x, tb, b.p.Lang); err != nil {
 		return nil, fmt.Errorf("write the asset register: %w", err)
 	}
 	c, err := tableCSV(tb)

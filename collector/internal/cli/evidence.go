@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/bundle"
+	"github.com/pantau-noc/pantau/collector/internal/calendar"
 	"github.com/pantau-noc/pantau/collector/internal/report"
 	"github.com/pantau-noc/pantau/internal/buildinfo"
 )
@@ -84,14 +85,18 @@ func cmdEvidence(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	in := report.Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Windows: ws, Reviews: db, Rollups: db, Audit: db}
+	in := report.Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Windows: ws, Reviews: db, Rollups: db, Audit: db, Incidents: db}
+	if in.Holidays, err = calendar.Load(cfg.Report.HolidaysDir); err != nil {
+		return fmt.Errorf("holiday calendar (report.holidays_dir): %w", err)
+	}
 	if q, closeQ, err := openQueryable(cfg, log); err != nil {
 		log.Warn("capacity figures left out", "err", err)
 	} else {
 		defer closeQ()
 		in.Capacity = report.TSDBCapacity{Q: q}
 	}
-	products := &bundle.ReportProducts{In: in, Zone: loc, Lang: bp.Lang}
+	products := &bundle.ReportProducts{In: in, Zone: loc, Lang: bp.Lang,
+		Base: report.Options{ForecastHorizon: cfg.Report.ForecastHorizon.Std(), MinContractCompleteness: cfg.Report.MinContractCompleteness}}
 	b, err := bundle.Plan(ctx, bundle.Input{Products: products, Tables: products, Records: db, EvidenceDir: filepath.Join(cfg.DataDir, "evidence"),
 		Zone: loc, Generator: "pantau-collector " + buildinfo.Version, Now: time.Now()},
 		m, bp, bundle.Scope{OPD: bp.OPD}, bundle.Limits{MaxBytes: cfg.Report.BundleMaxBytes, MaxEntries: cfg.Report.BundleMaxEntries})

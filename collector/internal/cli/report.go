@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 
+	"github.com/pantau-noc/pantau/collector/internal/calendar"
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/daemon"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
@@ -99,13 +100,13 @@ func openQueryable(cfg *config.Config, log *slog.Logger) (storage.Queryable, fun
 }
 
 const reportSynopsis = `report --config FILE --period 2026-10|2026-Q4|2026|2026-10-01..2026-10-15
-         [--opd ID | --site ID] [--format json|csv|xlsx|html] [--table NAME] [--lang id|en] [--out FILE]
+         [--opd ID | --site ID] [--format json|csv|xlsx|html] [--table NAME] [--csv-locale id] [--lang id|en] [--out FILE]
 
 Builds the SPBE infrastructure report for a period from the minute states
 in state.db, the capacity data in the TSDB (opened read-only, so a running
 collector is not disturbed), the reviews and follow-ups, and the inventory.
 Each site's figures use its own time zone (WIB, WITA or WIT). CSV writes
-one table (--table, default links; tables: ` + "summary, coverage, sites, links, incidents, contracts, capacity, reviews, followups, changes, assets, expiries, evidence, methods" + `).
+one table (--table, default links; tables: ` + "summary, coverage, sites, links, incidents, incident_pareto, incident_mttr, contracts, capacity, reviews, followups, changes, assets, expiries, evidence, methods" + `).
 The same report is served by a running collector at GET /api/v1/report.`
 
 func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -117,6 +118,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	site := fs.String("site", "", "only this site")
 	format := fs.String("format", "html", "output format: json, csv, xlsx or html")
 	table := fs.String("table", "", "with --format csv: the table to write (default links)")
+	csvLocale := fs.String("csv-locale", "", "with --format csv: id for Excel in the Indonesian locale (semicolons between fields, decimal commas, a UTF-8 byte order mark); default: commas and decimal points, machine-readable")
 	lang := fs.String("lang", "id", "language: id (Bahasa Indonesia) or en")
 	out := fs.String("out", "", "output file (default: stdout; required for xlsx)")
 	zoneName := fs.String("zone", "", "time zone of the report header and period parsing; each site still uses its own calendar days. "+zoneHelp)
@@ -125,6 +127,13 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *period == "" {
 		return usageError{errors.New("--period is required (e.g. --period 2026-10)")}
+	}
+	csvLoc, err := report.ParseCSVLocale(*csvLocale)
+	if err != nil {
+		return usageError{err}
+	}
+	if *csvLocale != "" && *format != "csv" {
+		return usageError{errors.New("--csv-locale is for --format csv")}
 	}
 	if *format == "xlsx" && *out == "" {
 		return usageError{errors.New("--format xlsx needs --out FILE")}
@@ -150,7 +159,10 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	in := report.Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Windows: ws, Reviews: db, Rollups: db, Audit: db}
+	in := report.Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Windows: ws, Reviews: db, Rollups: db, Audit: db, Incidents: db}
+	if in.Holidays, err = calendar.Load(cfg.Report.HolidaysDir); err != nil {
+		return fmt.Errorf("holiday calendar (report.holidays_dir): %w", err)
+	}
 	if q, closeQ, err := openQueryable(cfg, log); err != nil {
 		log.Warn("capacity figures left out", "err", err)
 	} else {
@@ -159,7 +171,8 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	last := time.Now()
 	r, err := report.Build(ctx, in, report.Options{
-		Period: *period, OPD: *opd, Site: *site, Lang: *lang, Zone: loc,
+		Period: *period, OPD: *opd, Site: *site, Lang: *lang, Zone: loc, ForecastHorizon: cfg.Report.ForecastHorizon.Std(),
+		MinContractCompleteness: cfg.Report.MinContractCompleteness,
 		Progress: func(done, total int) {
 			if time.Since(last) > 2*time.Second || done == total {
 				last = time.Now()
@@ -181,7 +194,13 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defer bw.Flush()
 		w = bw
 	}
-	if err := report.Render(w, r, *format, *table); err != nil {
+	render := report.Render
+	if *format == "csv" {
+		render = func(w io.Writer, r *report.Report, _, table string) error {
+			return report.RenderCSV(w, r, table, csvLoc)
+		}
+	}
+	if err := render(w, r, *format, *table); err != nil {
 		return fmt.Errorf("write %s report: %w", *format, err)
 	}
 	if f != nil {

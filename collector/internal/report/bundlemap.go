@@ -85,11 +85,12 @@ func bundleMap(src []byte) ([]BundleIndicator, error) {
 }
 
 // WriteTableXLSX writes one table as a workbook of one sheet (the
-// evidence bundle's asset register), styled as the report's sheets.
-func WriteTableXLSX(w io.Writer, t Table) error {
+// evidence bundle's asset register), styled as the report's sheets in
+// lang's formats.
+func WriteTableXLSX(w io.Writer, t Table, lang string) error {
 	f := excelize.NewFile()
 	defer f.Close()
-	st, err := newXLSXStyles(f)
+	st, err := newXLSXStyles(f, lang)
 	if err != nil {
 		return err
 	}
