@@ -117,6 +117,9 @@ func TestIntegrationAccessMatrix(t *testing.T) {
 		{"POST", "/api/v1/read", readUp, []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
 		{"GET", "/api/v1/report?period=2026-11&format=json", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
 		{"GET", "/api/v1/report?period=2026-11&format=json&opd=dishub", "", []int{401, 401, 401, 401, 403, 200, 403, 403, 403, 200, 403, 200, 403}},
+		// the evidence bundle: scoped like the report
+		{"GET", "/api/v1/evidence?period=2026-11&indicator=17", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
+		{"GET", "/api/v1/evidence?period=2026-11&indicator=17&opd=dishub", "", []int{401, 401, 401, 401, 403, 200, 403, 403, 403, 200, 403, 200, 403}},
 		{"GET", "/api/v1/alerts", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
 		{"GET", "/api/v1/rules", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
 		{"GET", "/api/v1/maintenance", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},

@@ -40,6 +40,7 @@ Commands:
   audit list     the audit log: who changed what, when and from where
   demo           run a collector on loopback with simulated sites writing to it
   report         the SPBE infrastructure report for a period (json, csv, xlsx, html)
+  evidence bundle  the SPBE evidence bundle (ZIP) of a period, per indicator
   inventory      check, import (CSV) and audit the site and link inventory
   maintenance    add, list and delete maintenance windows (also retroactively)
   review         record the monthly review (reviu)
@@ -101,6 +102,8 @@ func Main(ctx context.Context, o Options, args []string, stdout, stderr io.Write
 		err = cmdDemo(ctx, o.Run, rest, stdout, stderr)
 	case "report":
 		err = cmdReport(ctx, rest, stdout, stderr)
+	case "evidence":
+		err = cmdEvidence(ctx, rest, stdout, stderr)
 	case "inventory":
 		err = cmdInventory(ctx, rest, stdout, stderr)
 	case "maintenance":

@@ -189,6 +189,16 @@ type ReportConfig struct {
 	// never, is reported "beyond the horizon" instead of a date. Default
 	// 2y (730 days).
 	ForecastHorizon Duration `yaml:"forecast_horizon"`
+	// BundleMaxBytes bounds an evidence bundle (GET /api/v1/evidence):
+	// the sum of its files' sizes; larger ones are refused (413) before
+	// any byte is sent. 0 = no limit.
+	BundleMaxBytes int64 `yaml:"bundle_max_bytes"`
+	// BundleMaxEntries bounds the files of an evidence bundle (413
+	// above). 0 = no limit.
+	BundleMaxEntries int `yaml:"bundle_max_entries"`
+	// BundleMaxConcurrent is how many evidence bundles a collector builds
+	// at once; one more is refused (503 with Retry-After).
+	BundleMaxConcurrent int `yaml:"bundle_max_concurrent"`
 }
 
 // The automatic limits.memory_limit: this fraction of the cgroup's
@@ -224,7 +234,7 @@ func Default() *Config {
 		DataDir:       "pantau-data",
 		TLS:           TLSConfig{ClientAuth: ClientAuthNone},
 		Auth:          AuthConfig{MaxEvidenceBytes: 20 << 20, MaxInventoryBytes: 8 << 20},
-		Report:        ReportConfig{ForecastHorizon: Duration(730 * 24 * time.Hour), MinContractCompleteness: 90},
+		Report:        ReportConfig{ForecastHorizon: Duration(730 * 24 * time.Hour), MinContractCompleteness: 90, BundleMaxBytes: 1 << 30, BundleMaxEntries: 10000, BundleMaxConcurrent: 1},
 		Storage: StorageConfig{
 			Retention:        Duration(400 * 24 * time.Hour),
 			OutOfOrderWindow: Duration(7 * 24 * time.Hour),
@@ -416,6 +426,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Report.ForecastHorizon <= 0 {
 		add("report.forecast_horizon", "must be positive, such as 2y (got %s)", c.Report.ForecastHorizon)
+	}
+	if c.Report.BundleMaxBytes < 0 {
+		add("report.bundle_max_bytes", "must be 0 (no limit) or more bytes (got %d)", c.Report.BundleMaxBytes)
+	}
+	if c.Report.BundleMaxEntries < 0 {
+		add("report.bundle_max_entries", "must be 0 (no limit) or more files (got %d)", c.Report.BundleMaxEntries)
+	}
+	if c.Report.BundleMaxConcurrent < 1 || c.Report.BundleMaxConcurrent > 64 {
+		add("report.bundle_max_concurrent", "must be between 1 and 64 (got %d)", c.Report.BundleMaxConcurrent)
 	}
 
 	if c.Inventory != "" {
