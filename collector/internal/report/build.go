@@ -84,6 +84,9 @@ type Options struct {
 	CoverageMonths int
 	// Progress, when set, is called after each link.
 	Progress func(done, total int)
+	// Monthly adds each link's figures and p95 per calendar month
+	// (LinkRow.Months, CapacityRow.Months) from the same computation.
+	Monthly bool
 }
 
 //go:embed spbe.yml
@@ -240,6 +243,9 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 				Link: l.ID, Name: l.Name, Site: s.ID, OPD: s.OPD, Type: l.Type, ISP: l.ISP, Circuit: l.Circuit,
 				TimeZone: zoneName(s), Figures: lr.Figures, Target: lr.Target, Met: lr.Met, Outages: len(lr.Outages),
 				Downtime: lr.Downtime, Daily: lr.Daily,
+			}
+			if o.Monthly {
+				row.Months = linkMonths(lr, p.In(s.Location), s.Location)
 			}
 			r.Links = append(r.Links, row)
 			r.Summary.Links++
@@ -496,7 +502,7 @@ func computeSites(ctx context.Context, comp *sla.Computation, in Input, sites []
 						if l.SNMP.Device == "" && l.SNMP.Interface == "" {
 							continue
 						}
-						rows, err := capacityRows(ctx, in, l, s, p.In(s.Location), o.Now, &buf)
+						rows, err := capacityRows(ctx, in, l, s, p.In(s.Location), o.Now, &buf, o.Monthly)
 						if err != nil {
 							fail(err)
 							break
@@ -620,7 +626,7 @@ func daySlice(s []capacity.Sample, d int64) []capacity.Sample {
 	return s
 }
 
-func capacityRows(ctx context.Context, in Input, l *inventory.Link, s *inventory.Site, p sla.Period, now time.Time, buf *capBuf) ([]CapacityRow, error) {
+func capacityRows(ctx context.Context, in Input, l *inventory.Link, s *inventory.Site, p sla.Period, now time.Time, buf *capBuf, monthly bool) ([]CapacityRow, error) {
 	d0 := p.Start.UnixMilli() / dayMs
 	d1 := (p.End.UnixMilli() - 1) / dayMs
 	rx, tx, err := LinkRollups(ctx, in.Rollups, in.Capacity, l, d0, d1, buf)
@@ -662,6 +668,9 @@ func capacityRows(ctx context.Context, in Input, l *inventory.Link, s *inventory
 		if st.ForecastKnown {
 			f := st.Forecast80.In(s.Location)
 			row.Forecast80 = &f
+		}
+		if monthly {
+			row.Months = capacityMonths(d.r, p, s.Location, capBps)
 		}
 		out = append(out, row)
 	}

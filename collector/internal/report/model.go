@@ -162,6 +162,9 @@ type LinkRow struct {
 	Outages int     `json:"outages"`
 	sla.Downtime
 	Daily []*float64 `json:"daily_availability_pct"`
+	// Months are the link's figures per calendar month of the period
+	// (Options.Monthly: the review-pack and annual products).
+	Months []LinkMonth `json:"months,omitempty"`
 }
 
 // ServiceRow is one service's availability.
@@ -240,6 +243,9 @@ type CapacityRow struct {
 	PeakUtilization *float64   `json:"peak_utilization_pct"`
 	TrendBpsPerDay  *float64   `json:"trend_bps_per_day"`
 	Forecast80      *time.Time `json:"forecast_80pct"`
+	// Months are the p95 per calendar month of the period
+	// (Options.Monthly).
+	Months []CapacityMonth `json:"months,omitempty"`
 }
 
 // Asset is one device of the TIK asset register.
