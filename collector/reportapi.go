@@ -20,7 +20,7 @@ import (
 )
 
 // reportParams are the parameters GET /api/v1/report accepts.
-var reportParams = []string{"period", "opd", "site", "format", "table", "lang", "zone"}
+var reportParams = []string{"period", "opd", "site", "format", "table", "lang", "zone", "product"}
 
 // reportQuery is a GET /api/v1/report request whose format, table and
 // zone are known to be valid; Build checks the period, language, site and
@@ -28,6 +28,7 @@ var reportParams = []string{"period", "opd", "site", "format", "table", "lang", 
 type reportQuery struct {
 	opts          report.Options
 	format, table string
+	product       string
 }
 
 // parseReportQuery checks the parameters that Build does not: each given
@@ -45,6 +46,13 @@ func parseReportQuery(v url.Values, def *time.Location) (reportQuery, error) {
 	}
 	if !slices.Contains(report.Formats, q.format) {
 		return q, fmt.Errorf("format %q: want one of %s", clip(q.format), strings.Join(report.Formats, ", "))
+	}
+	var err error
+	if q.product, err = report.ParseProduct(v.Get("product")); err != nil {
+		return q, err
+	}
+	if err := report.CheckProductFormat(q.product, q.format); err != nil {
+		return q, err
 	}
 	if q.table != "" {
 		if q.format != "csv" {
@@ -145,10 +153,11 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 			internalError(w, req, log, err, nil)
 			return
 		}
-		rep, err := report.Build(req.Context(), report.Input{
+		plan := r.cfg.Report.CapacityPlan
+		prod, err := report.BuildProduct(req.Context(), report.Input{
 			Inv: inv, Store: r.minutes, Index: r.minutes, Windows: ws, Reviews: r.state, Capacity: report.TSDBCapacity{Q: q}, Rollups: r.state,
 			Audit: r.state,
-		}, rq.opts)
+		}, rq.opts, report.ProductOptions{Product: rq.product, Rule: report.CapacityRule{Pct: plan.ThresholdPct, Months: plan.Months}})
 		var pe *report.PanicError
 		switch {
 		case err == nil:
@@ -165,7 +174,7 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 			return
 		}
 		var buf bytes.Buffer
-		if err := report.Render(&buf, rep, rq.format, rq.table); err != nil {
+		if err := report.RenderProduct(&buf, prod, rq.format, rq.table); err != nil {
 			internalError(w, req, log, fmt.Errorf("render the %s report: %w", rq.format, err), nil)
 			return
 		}
@@ -174,8 +183,11 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 			"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 		}[rq.format]
 		w.Header().Set("Content-Type", ctype)
-		if rq.format == "xlsx" || rq.format == "csv" {
-			w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="pantau-%s.%s"`, rep.Period, rq.format))
+		switch {
+		case rq.format == "xlsx" || rq.format == "csv":
+			w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, report.ProductFile(prod, rq.format)))
+		case rq.product != report.ProductMonthly:
+			w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s"`, report.ProductFile(prod, rq.format)))
 		}
 		w.Write(buf.Bytes())
 	}

@@ -175,6 +175,17 @@ type ReportConfig struct {
 	// name): dates on the command line and report periods without a zone
 	// are read in it. Empty: the inventory's (inventory.Zone), else WIB.
 	TimeZone string `yaml:"time_zone"`
+	// CapacityPlan is the annual report's capacity rule: "tambah
+	// kapasitas" for a link whose p95 exceeds ThresholdPct % of its
+	// contracted bandwidth in at least Months months of the year.
+	// Zero: 80 % and 3 months.
+	CapacityPlan CapacityPlanConfig `yaml:"capacity_plan"`
+}
+
+// CapacityPlanConfig is report.capacity_plan.
+type CapacityPlanConfig struct {
+	ThresholdPct float64 `yaml:"threshold_pct"`
+	Months       int     `yaml:"months"`
 }
 
 // The automatic limits.memory_limit: this fraction of the cgroup's
@@ -389,6 +400,12 @@ func (c *Config) Validate() error {
 
 	if z := c.Report.TimeZone; z != "" && inventory.Location(z) == nil {
 		add("report.time_zone", "must be one of %s (got %q)", yamlconf.QuoteList(inventory.TimeZoneNames()), z)
+	}
+	if v := c.Report.CapacityPlan.ThresholdPct; v < 0 || v > 100 {
+		add("report.capacity_plan.threshold_pct", "must be a percentage of the contracted bandwidth from 0 (default 80) to 100 (got %g)", v)
+	}
+	if v := c.Report.CapacityPlan.Months; v < 0 || v > 12 {
+		add("report.capacity_plan.months", "must be a number of months of the year from 0 (default 3) to 12 (got %d)", v)
 	}
 
 	if c.Inventory != "" {
