@@ -232,13 +232,13 @@ func TestOPDSheetFigures(t *testing.T) {
 	// = 223 minutes, so met and no restitution
 	wan := links.Rows[0]
 	avail := 100 * 44610.0 / 44640
-	if wan[0] != "dinkes-wan" || wan[3] != "Telkom" || wan[4] != "4700012345" || wan[5] != int64(20e6) || math.Abs(wan[6].(float64)-avail) > 1e-9 ||
-		wan[7] != nil || wan[10] != 1 || wan[11] != Seconds(1800) || wan[12] != 99.5 || math.Abs(wan[13].(float64)-avail) > 1e-9 ||
-		wan[14] != int64(15000000) || wan[15] != int64(0) {
+	if wan[0] != "dinkes-wan" || wan[2] != "Telkom" || wan[3] != "4700012345" || wan[4] != int64(20e6) || math.Abs(wan[5].(float64)-avail) > 1e-9 ||
+		wan[6] != nil || wan[9] != 1 || wan[10] != Seconds(1800) || wan[11] != 99.5 || math.Abs(wan[12].(float64)-avail) > 1e-9 ||
+		wan[13] != int64(15000000) || wan[14] != int64(0) {
 		t.Errorf("dinkes-wan row %#v", wan)
 	}
 	vsat := links.Rows[1]
-	if vsat[0] != "aimas-vsat" || vsat[6] != 100.0 || vsat[10] != 0 || vsat[12] != nil {
+	if vsat[0] != "aimas-vsat" || vsat[5] != 100.0 || vsat[9] != 0 || vsat[11] != nil {
 		t.Errorf("aimas-vsat row %#v", vsat)
 	}
 	out := tables["sheet_outages"]

@@ -196,10 +196,10 @@ func (r *Report) contractBps(link string) any {
 
 func (p *Product) sheetLinks() Table {
 	r := p.Report
-	t := r.ptable("sheet_links", "col.link", "col.name", "col.site", "col.isp", "col.circuit", "col.capbps", "col.avail", "col.svchrs", "col.target", "col.met",
+	t := r.ptable("sheet_links", "col.link", "col.site", "col.isp", "col.circuit", "col.capbps", "col.avail", "col.svchrs", "col.target", "col.met",
 		"col.outages", "col.down", "col.ctarget", "col.ispav", "col.fee", "col.restit")
 	for _, l := range r.Links {
-		row := []any{l.Link, l.Name, l.Site, l.ISP, l.Circuit, r.contractBps(l.Link), fp(l.Availability),
+		row := []any{l.Link, l.Site, l.ISP, l.Circuit, r.contractBps(l.Link), fp(l.Availability),
 			nil, // service_hours_availability_pct: the service-hours work of issue 20
 			target(l.Target), r.yesNo(l.Met), l.Outages, Seconds(l.DownSeconds)}
 		if c := r.contractOf(l.Link); c != nil {
