@@ -135,7 +135,7 @@ func WriteProductHTML(w io.Writer, p *Product) error {
 			pg.Sections = append(pg.Sections, section(t, note, false))
 		}
 		ch := dailyChart(hp, r)
-		pg.Sections = append(pg.Sections, productSection{ID: "chart-daily", Title: T(lang, "t.sheet_daily"), Chart: &ch})
+		pg.Sections = append(pg.Sections, productSection{ID: "s-daily", Title: T(lang, "t.sheet_daily"), Chart: &ch})
 		role := pg.s("p.head.opd")
 		if r.Scope.Kind == "site" {
 			role = pg.s("p.head.dist")
@@ -168,7 +168,7 @@ func WriteProductHTML(w io.Writer, p *Product) error {
 			pg.Figures = append(pg.Figures, f)
 		}
 		ch := trendChart(hp, pg, p)
-		pg.Sections = append(pg.Sections, productSection{ID: "chart-trend", Title: pg.s("p.trend"), Chart: &ch})
+		pg.Sections = append(pg.Sections, productSection{ID: "s-trend", Title: pg.s("p.trend"), Chart: &ch})
 		for _, t := range tables {
 			note := ""
 			switch t.Name {
