@@ -123,14 +123,18 @@ func TestReviewPackFigures(t *testing.T) {
 	if _, err := db.AddFollowUp(ctx, statedb.FollowUp{Opened: "2026-11-03", Item: "Kaji jalur cadangan Disdik", Owner: "Bidang TIK", Due: "2027-02-28"}, now); err != nil {
 		t.Fatal(err)
 	}
+	// due on the quarter's last day: not yet overdue on that day
+	if _, err := db.AddFollowUp(ctx, statedb.FollowUp{Opened: "2026-11-04", Item: "Laporkan gangguan ke Telkom", Owner: "NOC", Due: "2026-12-31"}, now); err != nil {
+		t.Fatal(err)
+	}
 	p := buildProduct(t, Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Reviews: db, Capacity: fakeCapacity{}},
 		Options{Period: "2026-Q4"}, ProductOptions{Product: ProductReviewPack})
 	if p.AsOf != "2026-12-31" {
 		t.Errorf("as of %s", p.AsOf)
 	}
 	// the item of the fixture was closed on 2026-11-20: not open
-	if len(p.OpenItems) != 2 || p.OpenItems[0].ID != late || !p.OpenItems[0].Overdue || p.OpenItems[0].DaysOverdue != 46 ||
-		p.OpenItems[1].Overdue || p.OpenItems[1].DaysOverdue != 0 {
+	if len(p.OpenItems) != 3 || p.OpenItems[0].ID != late || !p.OpenItems[0].Overdue || p.OpenItems[0].DaysOverdue != 46 ||
+		p.OpenItems[1].Overdue || p.OpenItems[1].DaysOverdue != 0 || p.OpenItems[2].Due != "2026-12-31" || p.OpenItems[2].Overdue {
 		t.Errorf("open items %+v", p.OpenItems)
 	}
 	// October: dinkes-wan 31 × 1440 = 44,640 minutes with data, 30 down
