@@ -157,7 +157,9 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 		prod, err := report.BuildProduct(req.Context(), report.Input{
 			Inv: inv, Store: r.minutes, Index: r.minutes, Windows: ws, Reviews: r.state, Capacity: report.TSDBCapacity{Q: q}, Rollups: r.state,
 			Audit: r.state,
-		}, rq.opts, report.ProductOptions{Product: rq.product, Rule: report.CapacityRule{Pct: plan.ThresholdPct, Months: plan.Months}})
+		}, rq.opts, report.ProductOptions{
+			Product: rq.product, Rule: report.CapacityRule{Pct: plan.ThresholdPct, Months: plan.Months}, Quality: report.TSDBQuality{Q: q},
+		})
 		var pe *report.PanicError
 		switch {
 		case err == nil:

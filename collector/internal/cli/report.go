@@ -163,12 +163,14 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	var quality report.QualitySource
 	in := report.Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Windows: ws, Reviews: db, Rollups: db, Audit: db}
 	if q, closeQ, err := openQueryable(cfg, log); err != nil {
 		log.Warn("capacity figures left out", "err", err)
 	} else {
 		defer closeQ()
 		in.Capacity = report.TSDBCapacity{Q: q}
+		quality = report.TSDBQuality{Q: q}
 	}
 	last := time.Now()
 	pr, err := report.BuildProduct(ctx, in, report.Options{
@@ -179,7 +181,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				fmt.Fprintf(stderr, "report: %d/%d links\n", done, total)
 			}
 		},
-	}, report.ProductOptions{Product: *product, Rule: report.CapacityRule{Pct: cfg.Report.CapacityPlan.ThresholdPct, Months: cfg.Report.CapacityPlan.Months}})
+	}, report.ProductOptions{Product: *product, Rule: report.CapacityRule{Pct: cfg.Report.CapacityPlan.ThresholdPct, Months: cfg.Report.CapacityPlan.Months}, Quality: quality})
 	if err != nil {
 		return err
 	}

@@ -127,7 +127,7 @@ func WriteProductHTML(w io.Writer, p *Product) error {
 			{Label: hp.s("fig.outages"), Value: strconv.Itoa(s.Outages), Note: fmt.Sprintf(hp.s("note.down"), CellText(mins(s.DowntimeSeconds)))},
 			{Label: hp.s("fig.restitution"), Value: rupiah(lang, s.Restitution)},
 		}
-		for _, t := range tables[:4] {
+		for _, t := range tables[:len(tables)-1] { // the daily table is drawn as the strip
 			note := ""
 			if t.Name == "sheet_links" {
 				note = pg.s("p.svchrs.d")

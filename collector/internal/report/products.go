@@ -113,6 +113,8 @@ type ProductOptions struct {
 	Product string
 	// Rule is the capacity plan rule (zero fields: the default's).
 	Rule CapacityRule
+	// Quality gives the OPD sheet's RTT and loss (nil: none shown).
+	Quality QualitySource
 }
 
 // Product is one report product: the report it is made from and the
@@ -128,7 +130,9 @@ type Product struct {
 	OpenItems       []OpenItem       `json:"open_items,omitempty"`
 	Recommendations []Recommendation `json:"recommendations,omitempty"`
 	CapacityPlan    []CapacityPlan   `json:"capacity_plan,omitempty"`
-	Report          *Report          `json:"report"`
+	// Quality is the OPD sheet's RTT and loss per link.
+	Quality []LinkQuality `json:"quality,omitempty"`
+	Report  *Report       `json:"report"`
 	// Approval is the approval sheet's data, shown first by the
 	// template "approval" (approval.html.tmpl).
 	Approval any `json:"approval,omitempty"`
@@ -228,7 +232,13 @@ func BuildProduct(ctx context.Context, in Input, o Options, po ProductOptions) (
 	if err != nil {
 		return nil, err
 	}
-	return deriveProduct(r, name, rule, o.Now), nil
+	p := deriveProduct(r, name, rule, o.Now)
+	if name == ProductOPDSheet && po.Quality != nil {
+		if p.Quality, err = sheetQuality(ctx, in, po.Quality, r); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 // deriveProduct computes a product's figures from a report built with

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/tsdb"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/pantau-noc/pantau/collector/internal/capacity"
@@ -310,6 +312,13 @@ func TestProductScopeRefusals(t *testing.T) {
 	}
 }
 
+// fixedQuality gives every link two rounds: 10 and 30 ms, loss 0 and 10 %.
+type fixedQuality struct{}
+
+func (fixedQuality) Quality(context.Context, *inventory.Link, time.Time, time.Time) ([]float64, []float64, error) {
+	return []float64{0.010, 0.030}, []float64{0, 0.1}, nil
+}
+
 // goldenProducts builds each product of the fixture in a language.
 func goldenProducts(t *testing.T, lang string) []*Product {
 	inv, db := buildFixture(t)
@@ -317,7 +326,7 @@ func goldenProducts(t *testing.T, lang string) []*Product {
 		Capacity: monthCapacity{map[time.Month]bool{time.October: true, time.November: true, time.December: true}}}
 	now := time.Date(2027, 1, 5, 9, 0, 0, 0, wib)
 	return []*Product{
-		buildProduct(t, in, Options{Period: "2026-10", OPD: "dinkes", Lang: lang, Now: now}, ProductOptions{Product: ProductOPDSheet}),
+		buildProduct(t, in, Options{Period: "2026-10", OPD: "dinkes", Lang: lang, Now: now}, ProductOptions{Product: ProductOPDSheet, Quality: fixedQuality{}}),
 		buildProduct(t, in, Options{Period: "2026-Q4", Lang: lang, Now: now}, ProductOptions{Product: ProductReviewPack}),
 		buildProduct(t, in, Options{Period: "2026", Lang: lang, Now: now}, ProductOptions{Product: ProductAnnual}),
 	}
@@ -399,4 +408,73 @@ func FuzzProductParams(f *testing.F) {
 			_ = CheckProductFormat(name, fm)
 		}
 	})
+}
+
+// TestOPDSheetQuality: the sheet's RTT and loss from a real TSDB, over
+// each site's month, computed by hand.
+func TestOPDSheetQuality(t *testing.T) {
+	inv, db := buildFixture(t)
+	tdb, err := tsdb.Open(t.TempDir(), nil, nil, tsdb.DefaultOptions(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tdb.Close()
+	app := tdb.Appender(context.Background())
+	rttL := labels.FromStrings("__name__", "pantau_icmp_rtt_avg_seconds", "link", "dinkes-wan")
+	lossL := labels.FromStrings("__name__", "pantau_icmp_loss_ratio", "link", "dinkes-wan")
+	// 30 Sep 23:00 WIB is September: left out (it would raise the mean)
+	if _, err := app.Append(0, rttL, time.Date(2026, 9, 30, 23, 0, 0, 0, wib).UnixMilli(), 5); err != nil {
+		t.Fatal(err)
+	}
+	// 20 rounds in October: 10 of 10 ms, 9 of 20 ms, 1 of 100 ms; loss 0,
+	// 0, 0 and 0.2 repeating
+	t0 := time.Date(2026, 10, 1, 0, 0, 0, 0, wib)
+	for i := range 20 {
+		v := 0.010
+		switch {
+		case i == 19:
+			v = 0.100
+		case i >= 10:
+			v = 0.020
+		}
+		ts := t0.Add(time.Duration(i) * time.Hour).UnixMilli()
+		if _, err := app.Append(0, rttL, ts, v); err != nil {
+			t.Fatal(err)
+		}
+		loss := 0.0
+		if i%4 == 3 {
+			loss = 0.2
+		}
+		if _, err := app.Append(0, lossL, ts, loss); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	in := Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Reviews: db}
+	p := buildProduct(t, in, Options{Period: "2026-10", OPD: "dinkes"}, ProductOptions{Product: ProductOPDSheet, Quality: TSDBQuality{Q: tdb}})
+	if len(p.Quality) != 2 {
+		t.Fatalf("quality %+v", p.Quality)
+	}
+	// mean (10 × 10 + 9 × 20 + 100) / 20 = 380 / 20 = 19 ms; p95 the
+	// ⌈0.95 × 20⌉ = 19th of the sorted values = 20 ms; loss 5 of 20
+	// rounds at 20 %: 100 × (5 × 0.2) / 20 = 5 %
+	q := p.Quality[0]
+	if q.Link != "dinkes-wan" || q.Rounds != 20 || q.RTTMeanMs == nil || math.Abs(*q.RTTMeanMs-19) > 1e-9 || math.Abs(*q.RTTP95Ms-20) > 1e-9 ||
+		math.Abs(*q.LossPct-5) > 1e-9 {
+		t.Errorf("dinkes-wan %+v", q)
+	}
+	if v := p.Quality[1]; v.Link != "aimas-vsat" || v.Rounds != 0 || v.RTTMeanMs != nil || v.LossPct != nil {
+		t.Errorf("aimas-vsat %+v", v)
+	}
+	var tb Table
+	for _, x := range p.Tables() {
+		if x.Name == "sheet_quality" {
+			tb = x
+		}
+	}
+	if len(tb.Rows) != 2 || tb.Rows[0][1] != 20 {
+		t.Errorf("quality table %+v", tb)
+	}
 }

@@ -18,6 +18,11 @@ var productText = map[string][2]string{
 	"t.sheet_outages":   {"Gangguan", "Outages"},
 	"t.sheet_capacity":  {"Kapasitas: p95 terhadap kontrak", "Capacity: p95 against the contract"},
 	"t.sheet_daily":     {"Ketersediaan harian", "Daily availability"},
+	"t.sheet_quality":   {"Latensi (RTT) dan kehilangan paket", "Round-trip time and loss"},
+	"col.rounds":        {"putaran", "rounds"},
+	"col.rttmean":       {"RTT rata-rata ms", "mean RTT ms"},
+	"col.rttp95":        {"RTT p95 ms", "p95 RTT ms"},
+	"col.loss":          {"kehilangan paket %", "loss %"},
 	"t.trends":          {"Tren bulanan", "Monthly trends"},
 	"t.link_months":     {"Ketersediaan jalur per bulan", "Link availability by month"},
 	"t.p95_months":      {"Utilisasi p95 per bulan", "p95 utilization by month"},
@@ -115,7 +120,7 @@ func (p *Product) Tables() []Table {
 	r := p.Report
 	switch p.Product {
 	case ProductOPDSheet:
-		return []Table{p.identityTable(), p.sheetLinks(), p.sheetOutages(), p.sheetCapacity(), p.sheetDaily()}
+		return []Table{p.identityTable(), p.sheetLinks(), p.sheetOutages(), p.sheetCapacity(), p.sheetQuality(), p.sheetDaily()}
 	case ProductReviewPack:
 		rev, _ := r.Table("reviews")
 		fol, _ := r.Table("followups")
@@ -351,6 +356,15 @@ func (p *Product) capacityPlanTable() Table {
 			months += m
 		}
 		t.Rows = append(t.Rows, []any{c.Link, c.Site, c.ISP, int64(c.CapacityBps), len(c.Months), months, c.MaxP95Utilization, c.Action})
+	}
+	return t
+}
+
+func (p *Product) sheetQuality() Table {
+	r := p.Report
+	t := r.ptable("sheet_quality", "col.link", "col.rounds", "col.rttmean", "col.rttp95", "col.loss")
+	for _, q := range p.Quality {
+		t.Rows = append(t.Rows, []any{q.Link, q.Rounds, fp(q.RTTMeanMs), fp(q.RTTP95Ms), fp(q.LossPct)})
 	}
 	return t
 }
