@@ -302,8 +302,9 @@ func (c *Computation) result(target float64, raw, eff []Slots, maint []uint8, sp
 // effective states, and each day's seconds per state; it adds the
 // period's seconds per state to total.
 func daily(eff []Slots, p Period, total *Counts) ([]*float64, []Counts) {
-	var out []*float64
-	var days []Counts
+	n := int(p.End.Sub(p.Start).Hours()/24) + 1 // a day more for a change to summer time
+	out := make([]*float64, 0, n)
+	days := make([]Counts, 0, n)
 	i := 0
 	for d := p.Start; d.Before(p.End); d = d.AddDate(0, 0, 1) {
 		n := int(d.AddDate(0, 0, 1).Sub(d) / time.Minute)
