@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/sla"
@@ -180,7 +181,11 @@ func WriteProductHTML(w io.Writer, p *Product) error {
 				note = fmt.Sprintf(pg.s("p.rule"), CellText(p.Rule.Pct), p.Rule.Months)
 			}
 			wide := t.Name == "link_months" || t.Name == "p95_months"
-			pg.Sections = append(pg.Sections, section(t, note, wide))
+			sec := section(t, note, wide)
+			if t.Name == "open_items" {
+				markOverdue(sec.Table, p.OpenItems)
+			}
+			pg.Sections = append(pg.Sections, sec)
 		}
 	default:
 		return WriteHTML(w, r)
@@ -218,4 +223,16 @@ func trendChart(hp *htmlPage, pg *productPage, p *Product) htmlChart {
 func sliceFigures(a *float64) (f sla.Figures) {
 	f.Availability = a
 	return f
+}
+
+// markOverdue makes the overdue items' rows stand out (class od).
+func markOverdue(h *htmlTable, items []OpenItem) {
+	for i, it := range items {
+		if !it.Overdue || i >= len(h.Rows) {
+			continue
+		}
+		for j := range h.Rows[i] {
+			h.Rows[i][j].Class = strings.TrimSpace(h.Rows[i][j].Class + " od")
+		}
+	}
 }

@@ -187,6 +187,14 @@ func TestReviewPackFigures(t *testing.T) {
 		!strings.Contains(p.Recommendations[0].Text, "melewati tenggat 2026-11-15 sebanyak 46 hari") {
 		t.Errorf("recommendations %+v", p.Recommendations)
 	}
+	// overdue rows stand out in the page
+	var html bytes.Buffer
+	if err := RenderProduct(&html, p, "html", ""); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(html.String(), `class="od"`) + strings.Count(html.String(), ` od"`); n != 7 {
+		t.Errorf("%d cells marked overdue, want the 7 of the one overdue item's row", n)
+	}
 	// the review of October is the quarter's
 	if len(p.Report.Reviews) != 1 || p.Report.Reviews[0].Month != "2026-10" {
 		t.Errorf("reviews %+v", p.Report.Reviews)
