@@ -146,8 +146,8 @@ func TestReportAPIProducts(t *testing.T) {
 	}
 	for query, want := range map[string]string{
 		"period=2026-10&product=nope":                     `product "nope": want one of monthly, opd-sheet, review-pack, annual`,
-		"period=2026-10&product=review-pack":              "product review-pack covers a quarter: give period=2026-Q4",
-		"period=2026-Q4&product=annual":                   "product annual covers a year: give period=2026",
+		"period=2026-10&product=review-pack":              "product review-pack covers a quarter, such as 2026-Q4",
+		"period=2026-Q4&product=annual":                   "product annual covers a year, such as 2026",
 		"period=2026&product=opd-sheet&opd=dinkes":        "product opd-sheet covers a month",
 		"period=2026-10&product=opd-sheet":                "product opd-sheet covers one OPD or one district site",
 		"period=2026-10&product=opd-sheet&site=dinkes":    "site dinkes is of kind opd: ask for opd=dinkes",

@@ -74,15 +74,15 @@ func CheckProductScope(product string, o Options, inv *inventory.Inventory) erro
 	switch product {
 	case ProductReviewPack:
 		if !reQuarter.MatchString(o.Period) {
-			return bad("product review-pack covers a quarter: give period=2026-Q4 (got %q)", clipText(o.Period))
+			return bad("product review-pack covers a quarter, such as 2026-Q4 (got %q)", clipText(o.Period))
 		}
 	case ProductAnnual:
 		if !reYear.MatchString(o.Period) {
-			return bad("product annual covers a year: give period=2026 (got %q)", clipText(o.Period))
+			return bad("product annual covers a year, such as 2026 (got %q)", clipText(o.Period))
 		}
 	case ProductOPDSheet:
 		if !reMonth.MatchString(o.Period) {
-			return bad("product opd-sheet covers a month: give period=2026-10 (got %q)", clipText(o.Period))
+			return bad("product opd-sheet covers a month, such as 2026-10 (got %q)", clipText(o.Period))
 		}
 		switch {
 		case o.OPD != "":
