@@ -44,7 +44,7 @@ var productHTMLText = map[string][2]string{
 	"p.name":         {"Nama", "Name"},
 	"p.nip":          {"NIP", "NIP"},
 	"p.place":        {"Tempat, tanggal", "Place, date"},
-	"p.trend":        {"Ketersediaan jalur per bulan", "Link availability by month"},
+	"p.trend":        {"Ketersediaan seluruh jalur per bulan", "Availability of all links by month"},
 	"p.trend.d":      {"Batang: ketersediaan seluruh jalur pada bulan itu. Sumbu dimulai dari %s\u00a0%%.", "Bars: the availability of all links in the month. The axis starts at %s\u00a0%%."},
 	"p.rule":         {"Aturan rencana kapasitas: tambah kapasitas bila p95 salah satu arah melebihi %s\u00a0%% bandwidth kontrak pada sedikitnya %d bulan dalam setahun.", "Capacity plan rule: add capacity when the p95 of either direction exceeds %s\u00a0%% of the contracted bandwidth in at least %d months of the year."},
 	"p.rec.rules":    {"Rekomendasi diturunkan dengan tiga aturan: jalur di bawah target SLA pada triwulan; jalur dengan p95 di atas %s\u00a0%% bandwidth kontrak pada suatu bulan; tindak lanjut melewati tenggat per %s.", "Recommendations come from three rules: a link under its SLA target over the quarter; a link whose p95 exceeds %s\u00a0%% of its contracted bandwidth in some month; a follow-up past its due date as of %s."},
