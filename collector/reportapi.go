@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -22,7 +21,7 @@ import (
 )
 
 // reportParams are the parameters GET /api/v1/report accepts.
-var reportParams = []string{"period", "opd", "site", "format", "table", "lang", "zone", "csv_locale"}
+var reportParams = []string{"period", "opd", "site", "format", "table", "lang", "zone", "csv_locale", "product"}
 
 // reportQuery is a GET /api/v1/report request whose format, table and
 // zone are known to be valid; Build checks the period, language, site and
@@ -31,6 +30,7 @@ type reportQuery struct {
 	opts          report.Options
 	format, table string
 	csvLocale     string // report.ParseCSVLocale's
+	product       string
 }
 
 // parseReportQuery checks the parameters that Build does not: each given
@@ -48,6 +48,13 @@ func parseReportQuery(v url.Values, def *time.Location) (reportQuery, error) {
 	}
 	if !slices.Contains(report.Formats, q.format) {
 		return q, fmt.Errorf("format %q: want one of %s", clip(q.format), strings.Join(report.Formats, ", "))
+	}
+	var err error
+	if q.product, err = report.ParseProduct(v.Get("product")); err != nil {
+		return q, err
+	}
+	if err := report.CheckProductFormat(q.product, q.format); err != nil {
+		return q, err
 	}
 	if q.table != "" {
 		if q.format != "csv" {
@@ -165,10 +172,13 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 			return
 		}
 		rq.opts.MinContractCompleteness = r.cfg.Report.MinContractCompleteness
-		rep, err := report.Build(req.Context(), report.Input{
+		plan := r.cfg.Report.CapacityPlan
+		prod, err := report.BuildProduct(req.Context(), report.Input{
 			Inv: inv, Store: r.minutes, Index: r.minutes, Windows: ws, Reviews: r.state, Capacity: report.TSDBCapacity{Q: q}, Rollups: r.state, Incidents: r.state,
 			Audit: r.state, Holidays: cal,
-		}, rq.opts)
+		}, rq.opts, report.ProductOptions{
+			Product: rq.product, Rule: report.CapacityRule{Pct: plan.ThresholdPct, Months: plan.Months}, Quality: report.TSDBQuality{Q: q},
+		})
 		var pe *report.PanicError
 		switch {
 		case err == nil:
@@ -185,13 +195,12 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 			return
 		}
 		var buf bytes.Buffer
-		render := report.Render
 		if rq.format == "csv" {
-			render = func(w io.Writer, r *report.Report, _, table string) error {
-				return report.RenderCSV(w, r, table, rq.csvLocale)
-			}
+			err = report.RenderCSV(&buf, prod.Report, rq.table, rq.csvLocale)
+		} else {
+			err = report.RenderProduct(&buf, prod, rq.format, rq.table)
 		}
-		if err := render(&buf, rep, rq.format, rq.table); err != nil {
+		if err != nil {
 			internalError(w, req, log, fmt.Errorf("render the %s report: %w", rq.format, err), nil)
 			return
 		}
@@ -200,8 +209,11 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 			"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 		}[rq.format]
 		w.Header().Set("Content-Type", ctype)
-		if rq.format == "xlsx" || rq.format == "csv" {
-			w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="pantau-%s.%s"`, rep.Period, rq.format))
+		switch {
+		case rq.format == "xlsx" || rq.format == "csv":
+			w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, report.ProductFile(prod, rq.format)))
+		case rq.product != report.ProductMonthly:
+			w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s"`, report.ProductFile(prod, rq.format)))
 		}
 		w.Write(buf.Bytes())
 	}

@@ -86,6 +86,9 @@ func FuzzReportAPI(f *testing.F) {
 		"period=2026-10&opd=dinkes&format=xlsx", "period=2026-10&zone=WIT", "period=%ff&zone=..%2f..%2fetc",
 		"period=2199-12-01..2199-12-31", "period=2000-01-01..2001-02-04", "format=csv&table=methods&period=2026-02",
 		"period=2026-10&format=csv&csv_locale=id", "period=2026-10&format=csv&csv_locale=ID%20", "period=2026-10&csv_locale=x",
+		"period=2026-10&product=opd-sheet&opd=dinkes&format=html", "period=2026-Q4&product=review-pack&format=xlsx",
+		"period=2026&product=annual&lang=en", "period=2026-10&product=annual", "product=opd-sheet&period=2026-10&site=dinkes",
+		"product=nope&period=2026", "product=review-pack&format=csv&period=2026-q1",
 	} {
 		f.Add(s)
 	}
@@ -130,5 +133,59 @@ func TestReportAPICSVLocale(t *testing.T) {
 	def := get("period=2026-10&format=csv&table=summary")
 	if !strings.HasPrefix(def, "butir,nilai\n") {
 		t.Errorf("default CSV starts %q, want butir,nilai", def[:min(len(def), 40)])
+	}
+}
+
+// TestReportAPIProducts: each product comes with its Content-Type and
+// file name; an unknown product, a period or scope a product is not made
+// for, and a format it does not come in are 400s naming the problem.
+func TestReportAPIProducts(t *testing.T) {
+	var logs bytes.Buffer
+	h := reportHandler(t, &logs)
+	get := func(query string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/report?"+query, nil))
+		return rec
+	}
+	const xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	for _, c := range []struct{ query, ctype, disposition string }{
+		{"period=2026-10&product=opd-sheet&opd=dinkes&format=html", "text/html; charset=utf-8", `inline; filename="pantau-opd-sheet-dinkes-2026-10.html"`},
+		{"period=2026-10&product=opd-sheet&opd=dinkes&format=xlsx", xlsx, `attachment; filename="pantau-opd-sheet-dinkes-2026-10.xlsx"`},
+		{"period=2026-Q4&product=review-pack&format=html", "text/html; charset=utf-8", `inline; filename="pantau-review-pack-2026-Q4.html"`},
+		{"period=2026-Q4&product=review-pack&format=xlsx", xlsx, `attachment; filename="pantau-review-pack-2026-Q4.xlsx"`},
+		{"period=2026&product=annual&format=html&lang=en", "text/html; charset=utf-8", `inline; filename="pantau-annual-2026.html"`},
+		{"period=2026&product=annual&format=xlsx", xlsx, `attachment; filename="pantau-annual-2026.xlsx"`},
+		{"period=2026&product=annual&format=json", "application/json", `inline; filename="pantau-annual-2026.json"`},
+		{"period=2026-10&product=monthly&format=xlsx", xlsx, `attachment; filename="pantau-2026-10.xlsx"`},
+		{"period=2026-10&format=html", "text/html; charset=utf-8", ""},
+	} {
+		rec := get(c.query)
+		if rec.Code != http.StatusOK {
+			t.Errorf("%s: %d %s", c.query, rec.Code, rec.Body.String())
+			continue
+		}
+		if got := rec.Header().Get("Content-Type"); got != c.ctype {
+			t.Errorf("%s: Content-Type %q, want %q", c.query, got, c.ctype)
+		}
+		if got := rec.Header().Get("Content-Disposition"); got != c.disposition {
+			t.Errorf("%s: Content-Disposition %q, want %q", c.query, got, c.disposition)
+		}
+	}
+	for query, want := range map[string]string{
+		"period=2026-10&product=nope":                     `product "nope": want one of monthly, opd-sheet, review-pack, annual`,
+		"period=2026-10&product=review-pack":              "product review-pack covers a quarter, such as 2026-Q4",
+		"period=2026-Q4&product=annual":                   "product annual covers a year, such as 2026",
+		"period=2026&product=opd-sheet&opd=dinkes":        "product opd-sheet covers a month",
+		"period=2026-10&product=opd-sheet":                "product opd-sheet covers one OPD or one district site",
+		"period=2026-10&product=opd-sheet&site=dinkes":    "site dinkes is of kind opd: ask for opd=dinkes",
+		"period=2026-Q4&product=review-pack&format=csv":   "product review-pack comes as json, xlsx, html, not csv",
+		"period=2026-10&product=opd-sheet&product=annual": "parameter product is given 2 times",
+	} {
+		if rec := get(query); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("%q: %d %q; want 400 saying %q", query, rec.Code, rec.Body.String(), want)
+		}
+	}
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("a caller's mistake was logged as an error:\n%s", logs.String())
 	}
 }

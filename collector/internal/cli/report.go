@@ -100,13 +100,19 @@ func openQueryable(cfg *config.Config, log *slog.Logger) (storage.Queryable, fun
 }
 
 const reportSynopsis = `report --config FILE --period 2026-10|2026-Q4|2026|2026-10-01..2026-10-15
-         [--opd ID | --site ID] [--format json|csv|xlsx|html] [--table NAME] [--csv-locale id] [--lang id|en] [--out FILE]
+         [--opd ID | --site ID] [--product monthly|opd-sheet|review-pack|annual]
+         [--format json|csv|xlsx|html] [--table NAME] [--csv-locale id] [--lang id|en] [--out FILE]
 
 Builds the SPBE infrastructure report for a period from the minute states
 in state.db, the capacity data in the TSDB (opened read-only, so a running
 collector is not disturbed), the reviews and follow-ups, and the inventory.
 Each site's figures use its own time zone (WIB, WITA or WIT). CSV writes
 one table (--table, default links; tables: ` + "summary, coverage, sites, links, incidents, incident_pareto, incident_mttr, contracts, capacity, reviews, followups, changes, assets, expiries, evidence, methods" + `).
+--product chooses the product (default monthly, the report above):
+opd-sheet (a month of one OPD, --opd, or one district site, --site),
+review-pack (a quarter, --period 2026-Q4) or annual (a year, --period 2026,
+with the capacity plan of report.capacity_plan in collector.yml); those
+come as html, xlsx or json.
 The same report is served by a running collector at GET /api/v1/report.`
 
 func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -121,6 +127,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	csvLocale := fs.String("csv-locale", "", "with --format csv: id for Excel in the Indonesian locale (semicolons between fields, decimal commas, a UTF-8 byte order mark); default: commas and decimal points, machine-readable")
 	lang := fs.String("lang", "id", "language: id (Bahasa Indonesia) or en")
 	out := fs.String("out", "", "output file (default: stdout; required for xlsx)")
+	product := fs.String("product", "", "product: monthly (default), opd-sheet, review-pack or annual")
 	zoneName := fs.String("zone", "", "time zone of the report header and period parsing; each site still uses its own calendar days. "+zoneHelp)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -134,6 +141,12 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *csvLocale != "" && *format != "csv" {
 		return usageError{errors.New("--csv-locale is for --format csv")}
+	}
+	if _, err := report.ParseProduct(*product); err != nil {
+		return usageError{err}
+	}
+	if err := report.CheckProductFormat(*product, *format); err != nil {
+		return usageError{err}
 	}
 	if *format == "xlsx" && *out == "" {
 		return usageError{errors.New("--format xlsx needs --out FILE")}
@@ -159,6 +172,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	var quality report.QualitySource
 	in := report.Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Windows: ws, Reviews: db, Rollups: db, Audit: db, Incidents: db}
 	if in.Holidays, err = calendar.Load(cfg.Report.HolidaysDir); err != nil {
 		return fmt.Errorf("holiday calendar (report.holidays_dir): %w", err)
@@ -168,9 +182,10 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	} else {
 		defer closeQ()
 		in.Capacity = report.TSDBCapacity{Q: q}
+		quality = report.TSDBQuality{Q: q}
 	}
 	last := time.Now()
-	r, err := report.Build(ctx, in, report.Options{
+	pr, err := report.BuildProduct(ctx, in, report.Options{
 		Period: *period, OPD: *opd, Site: *site, Lang: *lang, Zone: loc, ForecastHorizon: cfg.Report.ForecastHorizon.Std(),
 		MinContractCompleteness: cfg.Report.MinContractCompleteness,
 		Progress: func(done, total int) {
@@ -179,10 +194,11 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				fmt.Fprintf(stderr, "report: %d/%d links\n", done, total)
 			}
 		},
-	})
+	}, report.ProductOptions{Product: *product, Rule: report.CapacityRule{Pct: cfg.Report.CapacityPlan.ThresholdPct, Months: cfg.Report.CapacityPlan.Months}, Quality: quality})
 	if err != nil {
 		return err
 	}
+	r := pr.Report
 	var w io.Writer = stdout
 	var f *os.File
 	if *out != "" {
@@ -194,13 +210,12 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defer bw.Flush()
 		w = bw
 	}
-	render := report.Render
 	if *format == "csv" {
-		render = func(w io.Writer, r *report.Report, _, table string) error {
-			return report.RenderCSV(w, r, table, csvLoc)
-		}
+		err = report.RenderCSV(w, pr.Report, *table, csvLoc)
+	} else {
+		err = report.RenderProduct(w, pr, *format, *table)
 	}
-	if err := render(w, r, *format, *table); err != nil {
+	if err != nil {
 		return fmt.Errorf("write %s report: %w", *format, err)
 	}
 	if f != nil {

@@ -199,6 +199,17 @@ type ReportConfig struct {
 	// BundleMaxConcurrent is how many evidence bundles a collector builds
 	// at once; one more is refused (503 with Retry-After).
 	BundleMaxConcurrent int `yaml:"bundle_max_concurrent"`
+	// CapacityPlan is the annual report's capacity rule: "tambah
+	// kapasitas" for a link whose p95 exceeds ThresholdPct % of its
+	// contracted bandwidth in at least Months months of the year.
+	// Zero: 80 % and 3 months.
+	CapacityPlan CapacityPlanConfig `yaml:"capacity_plan"`
+}
+
+// CapacityPlanConfig is report.capacity_plan.
+type CapacityPlanConfig struct {
+	ThresholdPct float64 `yaml:"threshold_pct"`
+	Months       int     `yaml:"months"`
 }
 
 // The automatic limits.memory_limit: this fraction of the cgroup's
@@ -435,6 +446,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Report.BundleMaxConcurrent < 1 || c.Report.BundleMaxConcurrent > 64 {
 		add("report.bundle_max_concurrent", "must be between 1 and 64 (got %d)", c.Report.BundleMaxConcurrent)
+	}
+	if v := c.Report.CapacityPlan.ThresholdPct; v < 0 || v > 100 {
+		add("report.capacity_plan.threshold_pct", "must be a percentage of the contracted bandwidth from 0 (default 80) to 100 (got %g)", v)
+	}
+	if v := c.Report.CapacityPlan.Months; v < 0 || v > 12 {
+		add("report.capacity_plan.months", "must be a number of months of the year from 0 (default 3) to 12 (got %d)", v)
 	}
 
 	if c.Inventory != "" {

@@ -65,6 +65,10 @@ func TestLoadBadConfigs(t *testing.T) {
 		"bad-report-zone.yml":      `testdata/bad-report-zone.yml:2:14: report.time_zone: must be one of "WIB", "WITA", "WIT", "Asia/Jakarta", "Asia/Pontianak", "Asia/Makassar", "Asia/Jayapura" (got "UTC")`,
 		"bad-forecast-horizon.yml": `testdata/bad-forecast-horizon.yml:2:21: report.forecast_horizon: must be positive, such as 2y (got 0s)`,
 		"bad-listen.yml":           `testdata/bad-listen.yml:1:17: listen_address: must be host:port, such as 0.0.0.0:9810 or 127.0.0.1:9810 (got "9810")`,
+		"bad-capacity-plan.yml": strings.Join([]string{
+			`testdata/bad-capacity-plan.yml:3:20: report.capacity_plan.threshold_pct: must be a percentage of the contracted bandwidth from 0 (default 80) to 100 (got 120)`,
+			`testdata/bad-capacity-plan.yml:4:13: report.capacity_plan.months: must be a number of months of the year from 0 (default 3) to 12 (got 13)`,
+		}, "\n"),
 		"bad-multiple.yml": strings.Join([]string{
 			`testdata/bad-multiple.yml:1:17: listen_address: port must be a number 0-65535 (got "99999")`,
 			`testdata/bad-multiple.yml:3:10: storage.fsync: must be one of "batch", "never" (got "maybe")`,

@@ -99,6 +99,9 @@ type Options struct {
 	// report date, or never, is "beyond the horizon". Default
 	// DefaultForecastHorizon; negative: no horizon.
 	ForecastHorizon time.Duration
+	// Monthly adds each link's figures and p95 per calendar month
+	// (LinkRow.Months, CapacityRow.Months) from the same computation.
+	Monthly bool
 }
 
 // DefaultForecastHorizon is the forecast horizon when Options and
@@ -262,6 +265,9 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 				Link: l.ID, Name: l.Name, Site: s.ID, OPD: s.OPD, OPDName: opdName(inv, s.OPD), Type: l.Type, ISP: l.ISP, Circuit: l.Circuit,
 				TimeZone: zoneName(s), Figures: lr.Figures, Target: lr.Target, Met: lr.Met, Outages: len(lr.Outages),
 				Downtime: lr.Downtime, Daily: lr.Daily,
+			}
+			if o.Monthly {
+				row.Months = linkMonths(lr, p.In(s.Location), s.Location)
 			}
 			r.Links = append(r.Links, row)
 			r.Summary.Links++
@@ -540,7 +546,7 @@ func computeSites(ctx context.Context, comp *sla.Computation, in Input, sites []
 						if l.SNMP.Device == "" && l.SNMP.Interface == "" {
 							continue
 						}
-						rows, err := capacityRows(ctx, in, l, s, p.In(s.Location), o.Now, max(o.ForecastHorizon, 0), &buf)
+						rows, err := capacityRows(ctx, in, l, s, p.In(s.Location), o.Now, max(o.ForecastHorizon, 0), &buf, o.Monthly)
 						if err != nil {
 							fail(err)
 							break
@@ -666,7 +672,7 @@ func daySlice(s []capacity.Sample, d int64) []capacity.Sample {
 
 // capacityRows gives a link's capacity rows, the forecast bounded by
 // horizon (0: none; Options.ForecastHorizon).
-func capacityRows(ctx context.Context, in Input, l *inventory.Link, s *inventory.Site, p sla.Period, now time.Time, horizon time.Duration, buf *capBuf) ([]CapacityRow, error) {
+func capacityRows(ctx context.Context, in Input, l *inventory.Link, s *inventory.Site, p sla.Period, now time.Time, horizon time.Duration, buf *capBuf, monthly bool) ([]CapacityRow, error) {
 	d0 := p.Start.UnixMilli() / dayMs
 	d1 := (p.End.UnixMilli() - 1) / dayMs
 	rx, tx, err := LinkRollups(ctx, in.Rollups, in.Capacity, l, d0, d1, buf)
@@ -712,6 +718,9 @@ func capacityRows(ctx context.Context, in Input, l *inventory.Link, s *inventory
 		if st.BeyondHorizon {
 			row.ForecastBeyondHorizon = true
 			row.ForecastHorizonDays = int(horizon / (24 * time.Hour))
+		}
+		if monthly {
+			row.Months = capacityMonths(d.r, p, s.Location, capBps)
 		}
 		out = append(out, row)
 	}

@@ -196,6 +196,9 @@ type LinkRow struct {
 	// OPDName is the OPD's name (inventory opds:, else its office's
 	// name, else the id); tables show it for the OPD.
 	OPDName string `json:"opd_name,omitempty"`
+	// Months are the link's figures per calendar month of the period
+	// (Options.Monthly: the review-pack and annual products).
+	Months []LinkMonth `json:"months,omitempty"`
 }
 
 // ServiceRow is one service's availability.
@@ -294,6 +297,9 @@ type CapacityRow struct {
 	// is then null. ForecastHorizonDays is that horizon.
 	ForecastBeyondHorizon bool `json:"forecast_beyond_horizon"`
 	ForecastHorizonDays   int  `json:"forecast_horizon_days,omitempty"`
+	// Months are the p95 per calendar month of the period
+	// (Options.Monthly).
+	Months []CapacityMonth `json:"months,omitempty"`
 }
 
 // Asset is one device of the TIK asset register.

@@ -136,6 +136,12 @@ func truncateUTF16(s string, n int) string {
 // cells (floats shown with three decimals, integers with thousands
 // separators, see xlsxFmtInteger), months dates; no value is an empty cell.
 func WriteXLSX(w io.Writer, r *Report) error {
+	return writeXLSXTables(w, r, r.Tables())
+}
+
+// writeXLSXTables writes tables as one workbook, one sheet each, with the
+// report's document properties.
+func writeXLSXTables(w io.Writer, r *Report, tables []Table) error {
 	f := excelize.NewFile()
 	defer f.Close()
 
@@ -165,7 +171,6 @@ func WriteXLSX(w io.Writer, r *Report) error {
 		return err
 	}
 
-	tables := r.Tables()
 	names := sheetNames(tables)
 	first := f.GetSheetName(0) // the default Sheet1, renamed to the first table
 	for i, t := range tables {

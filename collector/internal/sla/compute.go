@@ -233,6 +233,10 @@ type Result struct {
 	// Daily is the availability of each local day of the period, percent
 	// (nil: no data that day).
 	Daily []*float64 `json:"-"`
+	// DayCounts are the seconds per state of each local day of the
+	// period (the counts Daily is computed from): monthly figures of a
+	// quarter or a year are sums of them.
+	DayCounts []Counts `json:"-"`
 }
 
 // Downtime is the down time of a period by cause, and MTTR and MTBF:
@@ -295,7 +299,7 @@ type outageSet struct {
 func (c *Computation) result(target float64, raw, eff []Slots, maint []uint8, sp extent, hours *inventory.Schedule, mask []bool, cause func(o *Outage) string) (Result, outageSet) {
 	r := Result{Target: target}
 	var cnt Counts
-	r.Daily = daily(eff[sp.lo:sp.hi], sp.p, &cnt)
+	r.Daily, r.DayCounts = daily(eff[sp.lo:sp.hi], sp.p, &cnt)
 	r.Figures = figures(cnt)
 	r.HoursFigures = hoursFigures(hours, mask, eff, sp)
 	if r.Availability != nil && r.Target > 0 {
@@ -330,9 +334,12 @@ func (c *Computation) result(target float64, raw, eff []Slots, maint []uint8, sp
 }
 
 // daily is availability per local day of the period from the period's
-// effective states; it adds the period's seconds per state to total.
-func daily(eff []Slots, p Period, total *Counts) []*float64 {
-	var out []*float64
+// effective states, and each day's seconds per state; it adds the
+// period's seconds per state to total.
+func daily(eff []Slots, p Period, total *Counts) ([]*float64, []Counts) {
+	n := int(p.End.Sub(p.Start).Hours()/24) + 1 // a day more for a change to summer time
+	out := make([]*float64, 0, n)
+	days := make([]Counts, 0, n)
 	i := 0
 	for d := p.Start; d.Before(p.End); d = d.AddDate(0, 0, 1) {
 		n := int(d.AddDate(0, 0, 1).Sub(d) / time.Minute)
@@ -341,12 +348,13 @@ func daily(eff []Slots, p Period, total *Counts) []*float64 {
 			m.addSeconds(&cnt)
 		}
 		out = append(out, Pct(cnt[Up]+cnt[Degraded], cnt[Up]+cnt[Degraded]+cnt[Down]))
+		days = append(days, cnt)
 		for st, v := range cnt {
 			total[st] += v
 		}
 		i += n
 	}
-	return out
+	return out, days
 }
 
 // Computation computes links and sites of one period, sharing what
