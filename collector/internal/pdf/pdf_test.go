@@ -292,4 +292,3 @@ func TestRenderBusy(t *testing.T) {
 		t.Errorf("pantau_report_pdf_refused_total = %v, want 2", got)
 	}
 }
-
