@@ -42,6 +42,9 @@ type Report struct {
 	// why a report has none.
 	Changes     []Change `json:"changes"`
 	ChangesNote string   `json:"changes_note,omitempty"`
+	// Approval is the approval sheet (lembar pengesahan), set by Approve
+	// after Build; every product shows it first.
+	Approval *Approval `json:"approval,omitempty"`
 }
 
 // Scope is what the report covers.

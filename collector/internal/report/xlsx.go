@@ -140,7 +140,7 @@ func WriteXLSX(w io.Writer, r *Report) error {
 		return err
 	}
 
-	tables := r.Tables()
+	tables := withApproval(r, r.Tables())
 	names := sheetNames(tables)
 	first := f.GetSheetName(0) // the default Sheet1, renamed to the first table
 	for i, t := range tables {
