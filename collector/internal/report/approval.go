@@ -199,12 +199,12 @@ var approvalText = map[string][2]string{
 	"hash":      {"SHA-256 data", "Data SHA-256"},
 	"hash.d": {"SHA-256 atas gabungan CSV seluruh tabel laporan sesuai urutannya, masing-masing seperti yang diberikan GET /api/v1/report?format=csv&table=NAMA (lihat docs/spbe-report.md).",
 		"SHA-256 over the concatenated CSV of every table of the report in order, each as GET /api/v1/report?format=csv&table=NAME returns it (see docs/spbe-report.md)."},
-	"role.prepared": {"Disusun oleh", "Prepared by"},
-	"role.checked":  {"Diperiksa oleh", "Checked by"},
-	"role.approved": {"Disetujui oleh", "Approved by"},
-	"sign":          {"Tanda tangan", "Signature"},
-	"date":          {"Tanggal", "Date"},
-	"nip":           {"NIP", "NIP"},
+	"role.prepared":       {"Disusun oleh", "Prepared by"},
+	"role.checked":        {"Diperiksa oleh", "Checked by"},
+	"role.approved":       {"Disetujui oleh", "Approved by"},
+	"sign":                {"Tanda tangan", "Signature"},
+	"date":                {"Tanggal", "Date"},
+	"nip":                 {"NIP", "NIP"},
 	"product.monthly":     {"Laporan bulanan infrastruktur SPBE", "Monthly SPBE infrastructure report"},
 	"product.opd-sheet":   {"Lembar OPD", "OPD sheet"},
 	"product.review-pack": {"Paket reviu triwulanan", "Quarterly review pack"},
@@ -298,4 +298,3 @@ func approvalHTML(a *Approval) (string, error) {
 	}
 	return b.String(), nil
 }
-

@@ -15,7 +15,6 @@ import (
 	"github.com/pantau-noc/pantau/internal/golden"
 )
 
-
 // testSignatories are collector.yml's report.approval in the tests.
 var testSignatories = []Signatory{
 	{Role: "prepared", Title: "Pranata Komputer Ahli Pertama", Name: "Yohanes Wenda", NIP: "199001012015031001"},
