@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/alert"
+	"github.com/pantau-noc/pantau/collector/internal/docnum"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/notify"
 	"github.com/pantau-noc/pantau/internal/yamlconf"
@@ -175,6 +176,34 @@ type ReportConfig struct {
 	// name): dates on the command line and report periods without a zone
 	// are read in it. Empty: the inventory's (inventory.Zone), else WIB.
 	TimeZone string `yaml:"time_zone"`
+	// Chromium is the browser that prints the PDF report (format=pdf);
+	// empty: /usr/bin/chromium or chromium-headless-shell. Optional: without
+	// it PDF output answers 501.
+	Chromium string `yaml:"chromium"`
+	// PDFMaxConcurrent bounds the PDF renders at once (one more: 503).
+	PDFMaxConcurrent int `yaml:"pdf_max_concurrent"`
+	// PDFTimeout bounds one PDF render.
+	PDFTimeout Duration `yaml:"pdf_timeout"`
+	// DocumentNumber is the pattern of the approval sheet's document
+	// number (collector/internal/docnum).
+	DocumentNumber string `yaml:"document_number"`
+	// Approval names who prepares, checks and approves the reports.
+	Approval ApprovalConfig `yaml:"approval"`
+}
+
+// ApprovalConfig is the approval sheet's signatories (disusun, diperiksa,
+// disetujui).
+type ApprovalConfig struct {
+	PreparedBy Signatory `yaml:"prepared_by"`
+	CheckedBy  Signatory `yaml:"checked_by"`
+	ApprovedBy Signatory `yaml:"approved_by"`
+}
+
+// Signatory is one signatory: name, position (jabatan) and NIP.
+type Signatory struct {
+	Name  string `yaml:"name"`
+	Title string `yaml:"title"`
+	NIP   string `yaml:"nip"`
 }
 
 // The automatic limits.memory_limit: this fraction of the cgroup's
@@ -248,6 +277,7 @@ func Default() *Config {
 			MaxMatchSelectors:           64,
 		},
 		Ingest:    IngestConfig{StringFields: StringFieldsDrop},
+		Report:    ReportConfig{PDFMaxConcurrent: 1, PDFTimeout: Duration(2 * time.Minute), DocumentNumber: docnum.Default},
 		Notifiers: []notify.Config{},
 		Alerting:  alert.DefaultConfig(),
 	}
@@ -389,6 +419,15 @@ func (c *Config) Validate() error {
 
 	if z := c.Report.TimeZone; z != "" && inventory.Location(z) == nil {
 		add("report.time_zone", "must be one of %s (got %q)", yamlconf.QuoteList(inventory.TimeZoneNames()), z)
+	}
+	if c.Report.PDFMaxConcurrent < 1 {
+		add("report.pdf_max_concurrent", "must be at least 1 (got %d)", c.Report.PDFMaxConcurrent)
+	}
+	if c.Report.PDFTimeout.Std() < time.Second {
+		add("report.pdf_timeout", "must be at least 1s (got %s)", c.Report.PDFTimeout.Std())
+	}
+	if _, err := docnum.Parse(c.Report.DocumentNumber); err != nil {
+		add("report.document_number", "%v", err)
 	}
 
 	if c.Inventory != "" {
