@@ -20,7 +20,7 @@ import (
 )
 
 // reportParams are the parameters GET /api/v1/report accepts.
-var reportParams = []string{"period", "opd", "site", "format", "table", "lang", "zone"}
+var reportParams = []string{"period", "opd", "site", "format", "table", "lang", "zone", "version"}
 
 // reportQuery is a GET /api/v1/report request whose format, table and
 // zone are known to be valid; Build checks the period, language, site and
@@ -28,6 +28,7 @@ var reportParams = []string{"period", "opd", "site", "format", "table", "lang", 
 type reportQuery struct {
 	opts          report.Options
 	format, table string
+	version       int // the document's version (approval sheet), default 1
 }
 
 // parseReportQuery checks the parameters that Build does not: each given
@@ -68,6 +69,10 @@ func parseReportQuery(v url.Values, def *time.Location) (reportQuery, error) {
 		return q, errors.New("give opd or site, not both")
 	}
 	q.opts = report.Options{Period: v.Get("period"), OPD: v.Get("opd"), Site: v.Get("site"), Lang: v.Get("lang"), Zone: loc}
+	var err error
+	if q.version, err = parseDocVersion(v.Get("version")); err != nil {
+		return q, err
+	}
 	return q, nil
 }
 
@@ -136,6 +141,9 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
+		if rq.format == "pdf" && !r.pdfAvailable(w) {
+			return
+		}
 		if rq.opts, err = reportScope(auth.FromContext(req.Context()), rq.opts, inv); err != nil {
 			http.Error(w, err.Error(), http.StatusForbidden)
 			return
@@ -162,6 +170,16 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 			return // the caller went away
 		default:
 			internalError(w, req, log, err, nil)
+			return
+		}
+		if rq.format != "csv" {
+			if err := r.approve(req.Context(), rep, inv, rq.version); err != nil {
+				internalError(w, req, log, err, nil)
+				return
+			}
+		}
+		if rq.format == "pdf" {
+			r.servePDF(w, req, rep, log)
 			return
 		}
 		var buf bytes.Buffer

@@ -99,13 +99,17 @@ func openQueryable(cfg *config.Config, log *slog.Logger) (storage.Queryable, fun
 }
 
 const reportSynopsis = `report --config FILE --period 2026-10|2026-Q4|2026|2026-10-01..2026-10-15
-         [--opd ID | --site ID] [--format json|csv|xlsx|html] [--table NAME] [--lang id|en] [--out FILE]
+         [--opd ID | --site ID] [--format json|csv|xlsx|html|pdf] [--table NAME] [--lang id|en] [--out FILE]
+         [--doc-version N]
 
 Builds the SPBE infrastructure report for a period from the minute states
 in state.db, the capacity data in the TSDB (opened read-only, so a running
 collector is not disturbed), the reviews and follow-ups, and the inventory.
 Each site's figures use its own time zone (WIB, WITA or WIT). CSV writes
 one table (--table, default links; tables: ` + "summary, coverage, sites, links, incidents, contracts, capacity, reviews, followups, changes, assets, expiries, evidence, methods" + `).
+Every format but CSV starts with the approval sheet (document number,
+signatories, data hash; report.document_number and report.approval in
+collector.yml). PDF is printed by headless Chromium (apt install chromium).
 The same report is served by a running collector at GET /api/v1/report.`
 
 func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -115,7 +119,8 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	period := fs.String("period", "", "period: a month 2026-10, a quarter 2026-Q4, a year 2026, or days 2026-10-01..2026-10-15 (required)")
 	opd := fs.String("opd", "", "only the sites of this OPD")
 	site := fs.String("site", "", "only this site")
-	format := fs.String("format", "html", "output format: json, csv, xlsx or html")
+	format := fs.String("format", "html", "output format: json, csv, xlsx, html or pdf")
+	docVersion := fs.Int("doc-version", 1, "the document's version on its approval sheet (a new version gets a new document number)")
 	table := fs.String("table", "", "with --format csv: the table to write (default links)")
 	lang := fs.String("lang", "id", "language: id (Bahasa Indonesia) or en")
 	out := fs.String("out", "", "output file (default: stdout; required for xlsx)")
@@ -126,8 +131,11 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *period == "" {
 		return usageError{errors.New("--period is required (e.g. --period 2026-10)")}
 	}
-	if *format == "xlsx" && *out == "" {
-		return usageError{errors.New("--format xlsx needs --out FILE")}
+	if (*format == "xlsx" || *format == "pdf") && *out == "" {
+		return usageError{fmt.Errorf("--format %s needs --out FILE", *format)}
+	}
+	if *docVersion < 1 || *docVersion > 999 {
+		return usageError{fmt.Errorf("--doc-version %d: want 1 to 999", *docVersion)}
 	}
 	log, err := s.c.log.Logger(stderr)
 	if err != nil {
@@ -138,6 +146,13 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
+	// Without Chromium a PDF fails now, before the report is computed.
+	pdfr := report.PDFRenderer(cfg.Report, log)
+	if *format == "pdf" {
+		if _, err := pdfr.Chromium(); err != nil {
+			return err
+		}
+	}
 	inv, err := loadInventory(cfg)
 	if err != nil {
 		return err
@@ -170,6 +185,16 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	if *format != "csv" {
+		s, err := report.SetupFromConfig(cfg.Report, inventory.PemdaZone(cfg.Report.TimeZone, inv))
+		if err != nil {
+			return err
+		}
+		s.Version = *docVersion
+		if err := report.Approve(ctx, r, s, db); err != nil {
+			return err
+		}
+	}
 	var w io.Writer = stdout
 	var f *os.File
 	if *out != "" {
@@ -181,7 +206,15 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defer bw.Flush()
 		w = bw
 	}
-	if err := report.Render(w, r, *format, *table); err != nil {
+	if *format == "pdf" {
+		doc, err := report.WritePDF(ctx, r, pdfr)
+		if err != nil {
+			return fmt.Errorf("print the report to PDF: %w", err)
+		}
+		if _, err := w.Write(doc); err != nil {
+			return fmt.Errorf("write %s: %w", *out, err)
+		}
+	} else if err := report.Render(w, r, *format, *table); err != nil {
 		return fmt.Errorf("write %s report: %w", *format, err)
 	}
 	if f != nil {

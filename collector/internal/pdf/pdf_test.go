@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,6 +17,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/pantau-noc/pantau/collector/internal/pdf/pdftest"
 )
 
 // needTools fails (never skips on CI) without Chromium or poppler-utils.
@@ -29,52 +30,7 @@ func needTools(t *testing.T) {
 	if _, err := New(Config{}, slog.New(slog.DiscardHandler)).Chromium(); err != nil {
 		t.Fatalf("%v; run `make deps`", err)
 	}
-	for _, tool := range []string{"pdfinfo", "pdftotext"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is needed to open the PDF (poppler-utils): %v; run `make deps`", tool, err)
-		}
-	}
-}
-
-// PDFInfo runs pdfinfo on a PDF and returns its fields.
-func PDFInfo(t testing.TB, doc []byte) map[string]string {
-	t.Helper()
-	out := poppler(t, doc, "pdfinfo")
-	m := map[string]string{}
-	for line := range strings.SplitSeq(out, "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if ok {
-			m[strings.TrimSpace(k)] = strings.TrimSpace(v)
-		}
-	}
-	return m
-}
-
-// PDFPages runs pdftotext on a PDF and returns the text of each page.
-func PDFPages(t testing.TB, doc []byte) []string {
-	t.Helper()
-	pages := strings.Split(poppler(t, doc, "pdftotext", "-layout"), "\f")
-	if n := len(pages); n > 0 && strings.TrimSpace(pages[n-1]) == "" {
-		pages = pages[:n-1]
-	}
-	return pages
-}
-
-func poppler(t testing.TB, doc []byte, tool string, args ...string) string {
-	t.Helper()
-	f := filepath.Join(t.TempDir(), "doc.pdf")
-	if err := os.WriteFile(f, doc, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	args = append(args, f)
-	if tool == "pdftotext" {
-		args = append(args, "-")
-	}
-	out, err := exec.Command(tool, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", tool, err, out)
-	}
-	return string(out)
+	pdftest.Need(t)
 }
 
 // longDoc is a document of several A4 pages: 150 paragraphs at 40 lines
@@ -103,7 +59,7 @@ func TestRenderFooter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		info := PDFInfo(t, doc)
+		info := pdftest.Info(t, doc)
 		n, _ := strconv.Atoi(info["Pages"])
 		if n < 3 {
 			t.Fatalf("%s: %d pages, want at least 3 (150 paragraphs)", lang, n)
@@ -111,7 +67,7 @@ func TestRenderFooter(t *testing.T) {
 		if !strings.Contains(info["Page size"], "(A4)") {
 			t.Errorf("%s: page size %q, want A4", lang, info["Page size"])
 		}
-		pages := PDFPages(t, doc)
+		pages := pdftest.Pages(t, doc)
 		if len(pages) != n {
 			t.Fatalf("%s: pdftotext gave %d pages, pdfinfo %d", lang, len(pages), n)
 		}
