@@ -191,7 +191,7 @@ func TestReportAPIPDFBusy(t *testing.T) {
 		t.Errorf("second render: %s Retry-After %q %s, want 503, 10, naming report.pdf_max_concurrent", resp.Status, resp.Header.Get("Retry-After"), b)
 	}
 	if got := refusedPDF(rt.pdf); got != 1 {
-		t.Errorf("pantau_report_pdf_refused_total = %v, want 1", got)
+		t.Errorf("pantau_collector_report_pdf_refused_total = %v, want 1", got)
 	}
 	cancel()
 	if code := <-first; code != 0 {
@@ -212,7 +212,7 @@ func refusedPDF(r *pdf.Renderer) float64 {
 	reg.MustRegister(r.Collectors()...)
 	mfs, _ := reg.Gather()
 	for _, mf := range mfs {
-		if mf.GetName() == "pantau_report_pdf_refused_total" {
+		if mf.GetName() == "pantau_collector_report_pdf_refused_total" {
 			return mf.GetMetric()[0].GetCounter().GetValue()
 		}
 	}

@@ -100,27 +100,34 @@ func New(cfg Config, log *slog.Logger) *Renderer {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
-	return &Renderer{
+	r := &Renderer{
 		cfg: cfg, log: log, sem: make(chan struct{}, cfg.MaxConcurrent),
 		renders: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pantau_report_pdf_renders_total",
+			Name: "pantau_collector_report_pdf_renders_total",
 			Help: "PDF renders by result: ok, error, timeout, canceled, no_chromium.",
 		}, []string{"result"}),
 		refused: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "pantau_report_pdf_refused_total",
+			Name: "pantau_collector_report_pdf_refused_total",
 			Help: "PDF renders refused because report.pdf_max_concurrent renders were running (503).",
 		}),
 		blocked: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "pantau_report_pdf_blocked_requests_total",
+			Name: "pantau_collector_report_pdf_blocked_requests_total",
 			Help: "Network requests made by a document being printed to PDF, all refused (the document must be self-contained).",
 		}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "pantau_report_pdf_render_duration_seconds",
+			Name:    "pantau_collector_report_pdf_render_duration_seconds",
 			Help:    "Time to print one document to PDF, browser start and stop included.",
 			Buckets: []float64{0.5, 1, 2, 5, 10, 20, 30, 60, 120},
 		}),
 	}
+	for _, v := range results {
+		r.renders.WithLabelValues(v)
+	}
+	return r
 }
+
+// results are the values of the renders counter's result label.
+var results = []string{"ok", "error", "timeout", "canceled", "no_chromium"}
 
 // Collectors returns the renderer's metrics.
 func (r *Renderer) Collectors() []prometheus.Collector {

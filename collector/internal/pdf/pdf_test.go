@@ -84,7 +84,7 @@ func TestRenderFooter(t *testing.T) {
 		}
 	}
 	if got := testutil.ToFloat64(r.renders.WithLabelValues("ok")); got != 2 {
-		t.Errorf("pantau_report_pdf_renders_total{result=ok} = %v, want 2", got)
+		t.Errorf("pantau_collector_report_pdf_renders_total{result=ok} = %v, want 2", got)
 	}
 }
 
@@ -110,7 +110,7 @@ func TestRenderBlocksNetwork(t *testing.T) {
 	// The style sheet and the image are requested during the load; the
 	// script's fetch may still be pending when the print starts.
 	if got := testutil.ToFloat64(r.blocked); got < 2 {
-		t.Errorf("pantau_report_pdf_blocked_requests_total = %v, want at least 2 (style sheet, image)", got)
+		t.Errorf("pantau_collector_report_pdf_blocked_requests_total = %v, want at least 2 (style sheet, image)", got)
 	}
 }
 
@@ -245,6 +245,6 @@ func TestRenderBusy(t *testing.T) {
 		t.Fatal(firstErr)
 	}
 	if got := testutil.ToFloat64(r.refused); got != 2 {
-		t.Errorf("pantau_report_pdf_refused_total = %v, want 2", got)
+		t.Errorf("pantau_collector_report_pdf_refused_total = %v, want 2", got)
 	}
 }
