@@ -272,6 +272,9 @@ func (r *Renderer) Render(ctx context.Context, doc []byte, o Options) (_ []byte,
 			chromedp.PDFHeaderTemplate(`<span></span>`),
 			chromedp.PDFFooterTemplate(footer),
 			chromedp.PDFStream(),
+			// Headless Chromium tags the PDF by default: for a report of
+			// hundreds of table pages that doubles the time and the size.
+			func(p *page.PrintToPDFParams) { p.GenerateTaggedPDF = new(false) },
 		)(ctx, t)
 	})
 	if err != nil {

@@ -248,3 +248,16 @@ func TestRenderBusy(t *testing.T) {
 		t.Errorf("pantau_collector_report_pdf_refused_total = %v, want 2", got)
 	}
 }
+
+// BenchmarkRenderOnePage is the fixed cost of a render: a browser
+// started, one page printed, the browser stopped (what pooling browsers
+// would save, per render).
+func BenchmarkRenderOnePage(b *testing.B) {
+	r := New(Config{}, slog.New(slog.DiscardHandler))
+	doc := []byte(`<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><p>Satu halaman</p></body></html>`)
+	for b.Loop() {
+		if _, err := r.Render(context.Background(), doc, Options{DocumentNumber: "1/X", Hash: testHash}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
