@@ -93,6 +93,8 @@ func TestIntegrationAccessMatrix(t *testing.T) {
 
 	dishubWindow := `{"scope":"site","target":"dishub","start":"2026-10-20T08:30","end":"2026-10-20T10:00","reason":"ganti kabel"}`
 	dinkesWindow := `{"scope":"site","target":"dinkes","start":"2026-10-20T08:30","end":"2026-10-20T10:00","reason":"ganti kabel"}`
+	dishubIncident := `{"scope":"link","target":"dishub-wan","start":"2026-10-20T08:30","category":"fo_putus","source":"whatsapp","officer":"Andi"}`
+	dinkesIncident := `{"scope":"link","target":"dinkes-wan","start":"2026-10-20T08:30","category":"listrik","source":"telepon","officer":"Andi"}`
 	// Each row: request, then the expected status per credential
 	// ("-" = the same as the cell to its left is not used: every cell is
 	// written out). Columns follow cols.
@@ -115,11 +117,22 @@ func TestIntegrationAccessMatrix(t *testing.T) {
 		{"POST", "/api/v1/read", readUp, []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
 		{"GET", "/api/v1/report?period=2026-11&format=json", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
 		{"GET", "/api/v1/report?period=2026-11&format=json&opd=dishub", "", []int{401, 401, 401, 401, 403, 200, 403, 403, 403, 200, 403, 200, 403}},
+		// the evidence bundle: scoped like the report
+		{"GET", "/api/v1/evidence?period=2026-11&indicator=17", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
+		{"GET", "/api/v1/evidence?period=2026-11&indicator=17&opd=dishub", "", []int{401, 401, 401, 401, 403, 200, 403, 403, 403, 200, 403, 200, 403}},
 		{"GET", "/api/v1/alerts", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
 		{"GET", "/api/v1/rules", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
 		{"GET", "/api/v1/maintenance", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
 		{"POST", "/api/v1/maintenance", dishubWindow, []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 201, 403, 201, 403}},
 		{"POST", "/api/v1/maintenance", dinkesWindow, []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 201, 201, 201, 201}},
+		// incident records: one per outage, so after the first allowed
+		// POST the others allowed through the gate and scope get 409;
+		// record 1 is dishub's
+		{"GET", "/api/v1/incidents", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
+		{"POST", "/api/v1/incidents", dishubIncident, []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 201, 403, 409, 403}},
+		{"POST", "/api/v1/incidents", dinkesIncident, []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 201, 409, 409, 409}},
+		{"POST", "/api/v1/incidents/1/updates", `{"action":"sambung FO"}`, []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 200, 403}},
+		{"POST", "/api/v1/incidents/2/updates", `{"action":"genset"}`, []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 200, 200, 200, 200}},
 		{"GET", "/api/v1/inventory", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
 		{"PUT", "/api/v1/inventory", "sites: [", []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 400, 403}},
 		{"GET", "/api/v1/tokens", "", []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403}},
@@ -163,7 +176,7 @@ func TestIntegrationAccessMatrix(t *testing.T) {
 			if res.StatusCode == 401 && res.Header.Get("WWW-Authenticate") == "" && !strings.HasPrefix(r.path, "/api/v2/write") {
 				t.Errorf("%s %s as %s: 401 without WWW-Authenticate", r.method, r.path, c)
 			}
-			if res.StatusCode == 201 {
+			if res.StatusCode == 201 && strings.HasPrefix(r.path, "/api/v1/maintenance") {
 				changes++
 			}
 		}
@@ -269,6 +282,18 @@ func TestIntegrationAccessMatrix(t *testing.T) {
 	}
 	if len(ws) != 4 {
 		t.Errorf("a dinkes operator sees %d windows, want the 4 dinkes ones", len(ws))
+	}
+	// The incident list as a dinkes viewer holds only dinkes's record.
+	req, _ = http.NewRequest("GET", tc.base+"/api/v1/incidents", nil)
+	req.Header.Set("Authorization", creds["viewer@d"])
+	if res, err = cl.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	var incs []struct{ Target, Action string }
+	json.NewDecoder(res.Body).Decode(&incs)
+	res.Body.Close()
+	if fmt.Sprint(incs) != "[{dinkes-wan genset}]" {
+		t.Errorf("a dinkes viewer sees incident records %v, want [{dinkes-wan genset}]", incs)
 	}
 	audit, err := db.Audit(ctx, statedb.AuditFilter{})
 	if err != nil {

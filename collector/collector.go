@@ -106,6 +106,8 @@ type parts struct {
 	// limits reload).
 	recs  *httpapi.Records
 	admin *httpapi.Admin
+	// bundles is the evidence bundle API (its size limits reload).
+	bundles *bundleAPI
 	// ob, alerts and console are nil without notifiers (console also
 	// without a Telegram console).
 	ob      *outbox.Outbox
@@ -363,6 +365,7 @@ func (p *parts) routes(pprofOn bool) *http.ServeMux {
 	p.adminAPI().Register(mux)
 	p.notifiersAPI().Register(mux)
 	p.records().Register(mux)
+	p.evidenceBundles().Register(mux)
 	var src alertSource
 	if p.alerts != nil {
 		src = p.alerts

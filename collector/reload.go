@@ -58,6 +58,8 @@ var reloadable = []string{
 	"ingest.string_fields",
 	"auth.max_evidence_bytes",
 	"auth.max_inventory_bytes",
+	"report.bundle_max_bytes",
+	"report.bundle_max_entries",
 	"alerting.rules",
 	"alerting.routes",
 	"alerting.inhibit_rules",
@@ -177,7 +179,8 @@ func (r *configReloader) prepare() (func(), error) {
 		return nil, fmt.Errorf("%s: limits: %w", nc.File, err)
 	}
 	limitsChanged := nc.Limits != old.Limits || nc.Ingest != old.Ingest ||
-		nc.Auth.MaxEvidenceBytes != old.Auth.MaxEvidenceBytes || nc.Auth.MaxInventoryBytes != old.Auth.MaxInventoryBytes
+		nc.Auth.MaxEvidenceBytes != old.Auth.MaxEvidenceBytes || nc.Auth.MaxInventoryBytes != old.Auth.MaxInventoryBytes ||
+		nc.Report.BundleMaxBytes != old.Report.BundleMaxBytes || nc.Report.BundleMaxEntries != old.Report.BundleMaxEntries
 	restart := changedKeys(reflect.ValueOf(*old), reflect.ValueOf(*nc), "")
 	for i := range min(len(old.Notifiers), len(nc.Notifiers)) {
 		if old.Notifiers[i].RatePerMinute != nc.Notifiers[i].RatePerMinute {
@@ -214,6 +217,7 @@ func (r *configReloader) prepare() (func(), error) {
 		kept.Limits, kept.Ingest = nc.Limits, nc.Ingest
 		kept.Limits.BatchDedupWindow, kept.Limits.BatchDedupBytesPerAgent = old.Limits.BatchDedupWindow, old.Limits.BatchDedupBytesPerAgent
 		kept.Auth.MaxEvidenceBytes, kept.Auth.MaxInventoryBytes = nc.Auth.MaxEvidenceBytes, nc.Auth.MaxInventoryBytes
+		kept.Report.BundleMaxBytes, kept.Report.BundleMaxEntries = nc.Report.BundleMaxBytes, nc.Report.BundleMaxEntries
 		kept.Inventory, kept.Notifiers = nc.Inventory, nc.Notifiers
 		kept.Alerting.Rules, kept.Alerting.Routes = nc.Alerting.Rules, nc.Alerting.Routes
 		kept.Alerting.InhibitRules = nc.Alerting.InhibitRules
@@ -281,6 +285,9 @@ func (p *parts) setLimits(c *config.Config, il ingest.Limits) {
 	}
 	if p.admin != nil {
 		p.admin.SetMaxInventoryBytes(c.Auth.MaxInventoryBytes)
+	}
+	if p.bundles != nil {
+		p.bundles.setLimits(c.Report)
 	}
 }
 

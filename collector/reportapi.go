@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -14,13 +15,14 @@ import (
 	"github.com/prometheus/prometheus/storage"
 
 	"github.com/pantau-noc/pantau/collector/internal/auth"
+	"github.com/pantau-noc/pantau/collector/internal/calendar"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/report"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
 )
 
 // reportParams are the parameters GET /api/v1/report accepts.
-var reportParams = []string{"period", "opd", "site", "format", "table", "lang", "zone", "version"}
+var reportParams = []string{"period", "opd", "site", "format", "table", "lang", "zone", "csv_locale", "version"}
 
 // reportQuery is a GET /api/v1/report request whose format, table and
 // zone are known to be valid; Build checks the period, language, site and
@@ -28,7 +30,8 @@ var reportParams = []string{"period", "opd", "site", "format", "table", "lang", 
 type reportQuery struct {
 	opts          report.Options
 	format, table string
-	version       int // the document's version (approval sheet), default 1
+	csvLocale     string // report.ParseCSVLocale's
+	version       int    // the document's version (approval sheet), default 1
 }
 
 // parseReportQuery checks the parameters that Build does not: each given
@@ -53,6 +56,15 @@ func parseReportQuery(v url.Values, def *time.Location) (reportQuery, error) {
 		}
 		if !slices.Contains(report.TableNames, q.table) {
 			return q, fmt.Errorf("table %q: want one of %s", clip(q.table), strings.Join(report.TableNames, ", "))
+		}
+	}
+	if v.Has("csv_locale") {
+		if q.format != "csv" {
+			return q, fmt.Errorf("csv_locale is for format=csv; the %s format is not a CSV", q.format)
+		}
+		var err error
+		if q.csvLocale, err = report.ParseCSVLocale(v.Get("csv_locale")); err != nil {
+			return q, err
 		}
 	}
 	loc := def
@@ -148,14 +160,22 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 			http.Error(w, err.Error(), http.StatusForbidden)
 			return
 		}
+		rq.opts.ForecastHorizon = r.cfg.Report.ForecastHorizon.Std()
 		ws, err := r.state.Maintenance(req.Context())
 		if err != nil {
 			internalError(w, req, log, err, nil)
 			return
 		}
+		// read on each report, so an edited holiday file counts at once
+		cal, err := calendar.Load(r.cfg.Report.HolidaysDir)
+		if err != nil {
+			internalError(w, req, log, fmt.Errorf("holiday calendar (report.holidays_dir): %w", err), nil)
+			return
+		}
+		rq.opts.MinContractCompleteness = r.cfg.Report.MinContractCompleteness
 		rep, err := report.Build(req.Context(), report.Input{
-			Inv: inv, Store: r.minutes, Index: r.minutes, Windows: ws, Reviews: r.state, Capacity: report.TSDBCapacity{Q: q}, Rollups: r.state,
-			Audit: r.state,
+			Inv: inv, Store: r.minutes, Index: r.minutes, Windows: ws, Reviews: r.state, Capacity: report.TSDBCapacity{Q: q}, Rollups: r.state, Incidents: r.state,
+			Audit: r.state, Holidays: cal,
 		}, rq.opts)
 		var pe *report.PanicError
 		switch {
@@ -183,7 +203,13 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 			return
 		}
 		var buf bytes.Buffer
-		if err := report.Render(&buf, rep, rq.format, rq.table); err != nil {
+		render := report.Render
+		if rq.format == "csv" {
+			render = func(w io.Writer, r *report.Report, _, table string) error {
+				return report.RenderCSV(w, r, table, rq.csvLocale)
+			}
+		}
+		if err := render(&buf, rep, rq.format, rq.table); err != nil {
 			internalError(w, req, log, fmt.Errorf("render the %s report: %w", rq.format, err), nil)
 			return
 		}

@@ -55,6 +55,9 @@ func TestReportAPIRefusesBadParameters(t *testing.T) {
 		"period=2026-10&opd=nope":                             `no site of OPD "nope"`,
 		"period=2026-10&opd=dinkes&site=dinkes":               "give opd or site, not both",
 		"period=" + url.QueryEscape(strings.Repeat("9", 100)): "too long",
+		"period=2026-10&format=csv&csv_locale=fr":             `csv_locale "fr": want one of id, default`,
+		"period=2026-10&format=json&csv_locale=id":            "csv_locale is for format=csv",
+		"period=2026-10&format=csv&csv_locale=id&csv_locale=": "parameter csv_locale is given 2 times",
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/report?"+query, nil))
@@ -83,6 +86,7 @@ func FuzzReportAPI(f *testing.F) {
 		"period=1026-10-01..2026-10-31", "period=0001-01-01..9999-12-31", "period=2026-10-01..2026-10-15&site=dinkes",
 		"period=2026-10&opd=dinkes&format=xlsx", "period=2026-10&zone=WIT", "period=%ff&zone=..%2f..%2fetc",
 		"period=2199-12-01..2199-12-31", "period=2000-01-01..2001-02-04", "format=csv&table=methods&period=2026-02",
+		"period=2026-10&format=csv&csv_locale=id", "period=2026-10&format=csv&csv_locale=ID%20", "period=2026-10&csv_locale=x",
 	} {
 		f.Add(s)
 	}
@@ -105,4 +109,27 @@ func FuzzReportAPI(f *testing.F) {
 			t.Fatalf("%q: %d %s\n%.3000s", query, rec.Code, rec.Body.String(), logs.String())
 		}
 	})
+}
+
+// TestReportAPICSVLocale: csv_locale=id answers `;` and decimal commas
+// after a byte order mark; without it the CSV is as before.
+func TestReportAPICSVLocale(t *testing.T) {
+	var logs bytes.Buffer
+	h := reportHandler(t, &logs)
+	get := func(q string) string {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/report?"+q, nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%q: %d %s", q, rec.Code, rec.Body.String())
+		}
+		return rec.Body.String()
+	}
+	id := get("period=2026-10&format=csv&table=summary&csv_locale=id")
+	if !strings.HasPrefix(id, "\ufeffbutir;nilai\r\n") {
+		t.Errorf("csv_locale=id starts %q, want a byte order mark and butir;nilai", id[:min(len(id), 40)])
+	}
+	def := get("period=2026-10&format=csv&table=summary")
+	if !strings.HasPrefix(def, "butir,nilai\n") {
+		t.Errorf("default CSV starts %q, want butir,nilai", def[:min(len(def), 40)])
+	}
 }

@@ -89,7 +89,7 @@ func TestReportAPIPDF(t *testing.T) {
 	// The hash, independently: every table's CSV as served, in the
 	// documented order, through crypto/sha256.
 	h := sha256.New()
-	for _, table := range []string{"summary", "coverage", "sites", "links", "services", "incidents", "contracts", "capacity", "reviews", "followups", "changes", "assets", "expiries", "evidence", "methods"} {
+	for _, table := range []string{"summary", "coverage", "sites", "links", "services", "incidents", "incident_pareto", "incident_mttr", "contracts", "capacity", "reviews", "followups", "changes", "assets", "expiries", "evidence", "methods"} {
 		resp, b := get(t, t.Context(), base+"&format=csv&table="+table)
 		if resp.StatusCode != 200 {
 			t.Fatalf("csv %s: %s", table, resp.Status)

@@ -73,6 +73,13 @@
 // Forecast80 with Now. ForecastKnown is false when the capacity is unknown,
 // when fewer than 7 days have data, when the slope is not positive, or when
 // the crossing is more than 100,000 days (about 274 years) from Start.
+//
+// Horizon. With Options.Horizon set, a forecast is bounded: when the
+// crossing day is after Now + Horizon (or more than 100,000 days away),
+// or when the slope is not positive and the trend line at Now's day is
+// below the threshold (a flat or falling trend never reaches it),
+// BeyondHorizon is true, ForecastKnown false and Forecast80 zero; the
+// report then says "beyond the horizon" instead of a date decades away.
 package capacity
 
 import (
@@ -106,6 +113,11 @@ type Options struct {
 	// the package documentation Forecast80 does not depend on it: it is the
 	// reference callers compare Forecast80 with ("reached" or "expected").
 	Now time.Time
+	// Horizon bounds the forecast: a crossing later than Now + Horizon,
+	// or none at all while the trend is below 80 % at Now (a flat or
+	// falling trend), is BeyondHorizon rather than a date. 0: no horizon
+	// (a far crossing is a date up to maxCrossingDays).
+	Horizon time.Duration
 }
 
 // Stats is the capacity summary of one direction. The method behind every
@@ -146,6 +158,10 @@ type Stats struct {
 	// TrendBpsPerDay is the slope of the daily P95 trend line; 0 when fewer
 	// than 7 days have data.
 	TrendBpsPerDay float64
+	// BeyondHorizon says the trend does not reach 80 % within
+	// Options.Horizon of Now: it crosses later, or never while below
+	// 80 % at Now. ForecastKnown is then false and Forecast80 zero.
+	BeyondHorizon bool
 }
 
 const (
@@ -345,6 +361,16 @@ func (st *Stats) finish(sum, peak, volume float64, hourSum *[24]float64, hourN *
 				st.ForecastKnown = true
 				st.Forecast80 = time.Date(sy, sm, sd+day, 0, 0, 0, 0, loc)
 			}
+			if o.Horizon > 0 && (x > maxCrossingDays || st.ForecastKnown && st.Forecast80.After(forecastNow(o).Add(o.Horizon))) {
+				st.ForecastKnown, st.Forecast80, st.BeyondHorizon = false, time.Time{}, true
+			}
+		}
+		if st.UtilizationKnown && b <= 0 && o.Horizon > 0 {
+			// never reached while below 80 % at Now
+			now := forecastNow(o).In(loc)
+			ny, nm, nd := now.Date()
+			xNow := math.Round(time.Date(ny, nm, nd, 0, 0, 0, 0, time.UTC).Sub(time.Date(sy, sm, sd, 0, 0, 0, 0, time.UTC)).Hours() / 24)
+			st.BeyondHorizon = a+b*xNow < forecastThreshold*c
 		}
 	}
 }
@@ -518,4 +544,12 @@ func fitLine(pts []point) (a, b float64) {
 	}
 	b = sxy / sxx
 	return my - b*mx, b
+}
+
+// forecastNow is the forecast's reference: Options.Now, else End.
+func forecastNow(o Options) time.Time {
+	if o.Now.IsZero() {
+		return o.End
+	}
+	return o.Now
 }

@@ -40,11 +40,14 @@ Commands:
   audit list     the audit log: who changed what, when and from where
   demo           run a collector on loopback with simulated sites writing to it
   report         the SPBE infrastructure report for a period (json, csv, xlsx, html)
+  evidence bundle  the SPBE evidence bundle (ZIP) of a period, per indicator
   inventory      check, import (CSV) and audit the site and link inventory
   maintenance    add, list and delete maintenance windows (also retroactively)
   review         record the monthly review (reviu)
   followup       open, update and list follow-up items (tindak lanjut)
+  incident       record an outage's ticket, category, action and officer (indicator 28)
   sla rebuild    build minute states again from stored samples (links added later, legacy data)
+  sla mark-monitored  declare imported history monitored: its minutes without data are nodata
   notify         test a notifier, list the notification outbox, print notifier examples
   alert list     the pending and firing alerts
   silence        add, list and expire silences of alerts (author, reason, expiry)
@@ -99,6 +102,8 @@ func Main(ctx context.Context, o Options, args []string, stdout, stderr io.Write
 		err = cmdDemo(ctx, o.Run, rest, stdout, stderr)
 	case "report":
 		err = cmdReport(ctx, rest, stdout, stderr)
+	case "evidence":
+		err = cmdEvidence(ctx, rest, stdout, stderr)
 	case "inventory":
 		err = cmdInventory(ctx, rest, stdout, stderr)
 	case "maintenance":
@@ -107,6 +112,8 @@ func Main(ctx context.Context, o Options, args []string, stdout, stderr io.Write
 		err = cmdReview(ctx, rest, stdout, stderr)
 	case "followup":
 		err = cmdFollowUp(ctx, rest, stdout, stderr)
+	case "incident":
+		err = cmdIncident(ctx, rest, stdout, stderr)
 	case "sla":
 		err = cmdSLA(ctx, rest, stdout, stderr)
 	case "notify":

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 
+	"github.com/pantau-noc/pantau/collector/internal/calendar"
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/daemon"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
@@ -99,14 +100,14 @@ func openQueryable(cfg *config.Config, log *slog.Logger) (storage.Queryable, fun
 }
 
 const reportSynopsis = `report --config FILE --period 2026-10|2026-Q4|2026|2026-10-01..2026-10-15
-         [--opd ID | --site ID] [--format json|csv|xlsx|html|pdf] [--table NAME] [--lang id|en] [--out FILE]
+         [--opd ID | --site ID] [--format json|csv|xlsx|html|pdf] [--table NAME] [--csv-locale id] [--lang id|en] [--out FILE]
          [--doc-version N]
 
 Builds the SPBE infrastructure report for a period from the minute states
 in state.db, the capacity data in the TSDB (opened read-only, so a running
 collector is not disturbed), the reviews and follow-ups, and the inventory.
 Each site's figures use its own time zone (WIB, WITA or WIT). CSV writes
-one table (--table, default links; tables: ` + "summary, coverage, sites, links, incidents, contracts, capacity, reviews, followups, changes, assets, expiries, evidence, methods" + `).
+one table (--table, default links; tables: ` + "summary, coverage, sites, links, incidents, incident_pareto, incident_mttr, contracts, capacity, reviews, followups, changes, assets, expiries, evidence, methods" + `).
 Every format but CSV starts with the approval sheet (document number,
 signatories, data hash; report.document_number and report.approval in
 collector.yml). PDF is printed by headless Chromium (apt install chromium).
@@ -122,6 +123,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	format := fs.String("format", "html", "output format: json, csv, xlsx, html or pdf")
 	docVersion := fs.Int("doc-version", 1, "the document's version on its approval sheet (a new version gets a new document number)")
 	table := fs.String("table", "", "with --format csv: the table to write (default links)")
+	csvLocale := fs.String("csv-locale", "", "with --format csv: id for Excel in the Indonesian locale (semicolons between fields, decimal commas, a UTF-8 byte order mark); default: commas and decimal points, machine-readable")
 	lang := fs.String("lang", "id", "language: id (Bahasa Indonesia) or en")
 	out := fs.String("out", "", "output file (default: stdout; required for xlsx)")
 	zoneName := fs.String("zone", "", "time zone of the report header and period parsing; each site still uses its own calendar days. "+zoneHelp)
@@ -130,6 +132,13 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *period == "" {
 		return usageError{errors.New("--period is required (e.g. --period 2026-10)")}
+	}
+	csvLoc, err := report.ParseCSVLocale(*csvLocale)
+	if err != nil {
+		return usageError{err}
+	}
+	if *csvLocale != "" && *format != "csv" {
+		return usageError{errors.New("--csv-locale is for --format csv")}
 	}
 	if (*format == "xlsx" || *format == "pdf") && *out == "" {
 		return usageError{fmt.Errorf("--format %s needs --out FILE", *format)}
@@ -165,7 +174,10 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	in := report.Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Windows: ws, Reviews: db, Rollups: db, Audit: db}
+	in := report.Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Windows: ws, Reviews: db, Rollups: db, Audit: db, Incidents: db}
+	if in.Holidays, err = calendar.Load(cfg.Report.HolidaysDir); err != nil {
+		return fmt.Errorf("holiday calendar (report.holidays_dir): %w", err)
+	}
 	if q, closeQ, err := openQueryable(cfg, log); err != nil {
 		log.Warn("capacity figures left out", "err", err)
 	} else {
@@ -174,7 +186,8 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	last := time.Now()
 	r, err := report.Build(ctx, in, report.Options{
-		Period: *period, OPD: *opd, Site: *site, Lang: *lang, Zone: loc,
+		Period: *period, OPD: *opd, Site: *site, Lang: *lang, Zone: loc, ForecastHorizon: cfg.Report.ForecastHorizon.Std(),
+		MinContractCompleteness: cfg.Report.MinContractCompleteness,
 		Progress: func(done, total int) {
 			if time.Since(last) > 2*time.Second || done == total {
 				last = time.Now()
@@ -206,6 +219,12 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defer bw.Flush()
 		w = bw
 	}
+	render := report.Render
+	if *format == "csv" {
+		render = func(w io.Writer, r *report.Report, _, table string) error {
+			return report.RenderCSV(w, r, table, csvLoc)
+		}
+	}
 	if *format == "pdf" {
 		doc, err := report.WritePDF(ctx, r, pdfr)
 		if err != nil {
@@ -214,7 +233,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if _, err := w.Write(doc); err != nil {
 			return fmt.Errorf("write %s: %w", *out, err)
 		}
-	} else if err := report.Render(w, r, *format, *table); err != nil {
+	} else if err := render(w, r, *format, *table); err != nil {
 		return fmt.Errorf("write %s report: %w", *format, err)
 	}
 	if f != nil {

@@ -34,8 +34,11 @@ province's inventory and storage.local: false, it computes the province's
 states from the shared engine (docs/scale-out.md).`
 
 func cmdSLA(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "mark-monitored" || args[0] == "monitored") {
+		return cmdMarkMonitored(ctx, args[0], args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "rebuild" {
-		return usageError{errors.New("missing subcommand: rebuild (see pantau-collector sla rebuild --help)")}
+		return usageError{errors.New("missing subcommand: rebuild, mark-monitored or monitored (see pantau-collector sla rebuild --help, sla mark-monitored --help)")}
 	}
 	var s stateFlags
 	fs := newFlagSet("sla rebuild", slaUsage, stderr)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/alert"
+	"github.com/pantau-noc/pantau/collector/internal/calendar"
 	"github.com/pantau-noc/pantau/collector/internal/docnum"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/notify"
@@ -176,6 +177,29 @@ type ReportConfig struct {
 	// name): dates on the command line and report periods without a zone
 	// are read in it. Empty: the inventory's (inventory.Zone), else WIB.
 	TimeZone string `yaml:"time_zone"`
+	// HolidaysDir is a directory of holiday calendars (holidays-YYYY.yml)
+	// that replace or extend the built-in years (2026, 2027) for service
+	// hours; relative to the config file. Empty: the built-in years.
+	HolidaysDir string `yaml:"holidays_dir"`
+	// MinContractCompleteness is the share (percent) of a contract month
+	// whose state must be known for the month to claim restitution;
+	// under it the month is "data tidak lengkap". Default 90.
+	MinContractCompleteness float64 `yaml:"min_contract_completeness_pct"`
+	// ForecastHorizon bounds the capacity forecast: a trend that reaches
+	// 80 % of the capacity later than this after the report date, or
+	// never, is reported "beyond the horizon" instead of a date. Default
+	// 2y (730 days).
+	ForecastHorizon Duration `yaml:"forecast_horizon"`
+	// BundleMaxBytes bounds an evidence bundle (GET /api/v1/evidence):
+	// the sum of its files' sizes; larger ones are refused (413) before
+	// any byte is sent. 0 = no limit.
+	BundleMaxBytes int64 `yaml:"bundle_max_bytes"`
+	// BundleMaxEntries bounds the files of an evidence bundle (413
+	// above). 0 = no limit.
+	BundleMaxEntries int `yaml:"bundle_max_entries"`
+	// BundleMaxConcurrent is how many evidence bundles a collector builds
+	// at once; one more is refused (503 with Retry-After).
+	BundleMaxConcurrent int `yaml:"bundle_max_concurrent"`
 	// Chromium is the browser that prints the PDF report (format=pdf);
 	// empty: /usr/bin/chromium or chromium-headless-shell. Optional: without
 	// it PDF output answers 501.
@@ -239,6 +263,8 @@ func Default() *Config {
 		DataDir:       "pantau-data",
 		TLS:           TLSConfig{ClientAuth: ClientAuthNone},
 		Auth:          AuthConfig{MaxEvidenceBytes: 20 << 20, MaxInventoryBytes: 8 << 20},
+		Report: ReportConfig{ForecastHorizon: Duration(730 * 24 * time.Hour), MinContractCompleteness: 90, BundleMaxBytes: 1 << 30, BundleMaxEntries: 10000, BundleMaxConcurrent: 1,
+			PDFMaxConcurrent: 1, PDFTimeout: Duration(2 * time.Minute), DocumentNumber: docnum.Default},
 		Storage: StorageConfig{
 			Retention:        Duration(400 * 24 * time.Hour),
 			OutOfOrderWindow: Duration(7 * 24 * time.Hour),
@@ -277,7 +303,6 @@ func Default() *Config {
 			MaxMatchSelectors:           64,
 		},
 		Ingest:    IngestConfig{StringFields: StringFieldsDrop},
-		Report:    ReportConfig{PDFMaxConcurrent: 1, PDFTimeout: Duration(2 * time.Minute), DocumentNumber: docnum.Default},
 		Notifiers: []notify.Config{},
 		Alerting:  alert.DefaultConfig(),
 	}
@@ -419,6 +444,27 @@ func (c *Config) Validate() error {
 
 	if z := c.Report.TimeZone; z != "" && inventory.Location(z) == nil {
 		add("report.time_zone", "must be one of %s (got %q)", yamlconf.QuoteList(inventory.TimeZoneNames()), z)
+	}
+	if d := c.Report.HolidaysDir; d != "" {
+		c.Report.HolidaysDir = c.resolve(d)
+		if _, err := calendar.Load(c.Report.HolidaysDir); err != nil {
+			add("report.holidays_dir", "%v", err)
+		}
+	}
+	if v := c.Report.MinContractCompleteness; v <= 0 || v > 100 {
+		add("report.min_contract_completeness_pct", "must be above 0 and at most 100 (got %v)", v)
+	}
+	if c.Report.ForecastHorizon <= 0 {
+		add("report.forecast_horizon", "must be positive, such as 2y (got %s)", c.Report.ForecastHorizon)
+	}
+	if c.Report.BundleMaxBytes < 0 {
+		add("report.bundle_max_bytes", "must be 0 (no limit) or more bytes (got %d)", c.Report.BundleMaxBytes)
+	}
+	if c.Report.BundleMaxEntries < 0 {
+		add("report.bundle_max_entries", "must be 0 (no limit) or more files (got %d)", c.Report.BundleMaxEntries)
+	}
+	if c.Report.BundleMaxConcurrent < 1 || c.Report.BundleMaxConcurrent > 64 {
+		add("report.bundle_max_concurrent", "must be between 1 and 64 (got %d)", c.Report.BundleMaxConcurrent)
 	}
 	if c.Report.PDFMaxConcurrent < 1 {
 		add("report.pdf_max_concurrent", "must be at least 1 (got %d)", c.Report.PDFMaxConcurrent)

@@ -62,12 +62,13 @@ func TestLoadBadConfigs(t *testing.T) {
 			`testdata/bad-remote-write.yml:10:12: storage.remote_write[2].url: must not carry credentials; use basic_auth or bearer_token_file (the value is not shown)`,
 			`testdata/bad-remote-write.yml:13:14: storage.remote_queue.max_age: must be positive (got 0s)`,
 		}, "\n"),
-		"bad-report-zone.yml": `testdata/bad-report-zone.yml:2:14: report.time_zone: must be one of "WIB", "WITA", "WIT", "Asia/Jakarta", "Asia/Pontianak", "Asia/Makassar", "Asia/Jayapura" (got "UTC")`,
+		"bad-report-zone.yml":      `testdata/bad-report-zone.yml:2:14: report.time_zone: must be one of "WIB", "WITA", "WIT", "Asia/Jakarta", "Asia/Pontianak", "Asia/Makassar", "Asia/Jayapura" (got "UTC")`,
+		"bad-forecast-horizon.yml": `testdata/bad-forecast-horizon.yml:2:21: report.forecast_horizon: must be positive, such as 2y (got 0s)`,
+		"bad-listen.yml":           `testdata/bad-listen.yml:1:17: listen_address: must be host:port, such as 0.0.0.0:9810 or 127.0.0.1:9810 (got "9810")`,
 		"bad-report-pdf.yml": strings.Join([]string{
 			`testdata/bad-report-pdf.yml:2:20: report.document_number: bad document number pattern: column 11: unknown placeholder {tahun}; want one of {seq}, {seq:N}, {opd}, {product}, {period}, {version}, {day}, {month}, {month_roman}, {year}`,
 			`testdata/bad-report-pdf.yml:3:23: report.pdf_max_concurrent: must be at least 1 (got 0)`,
 		}, "\n"),
-		"bad-listen.yml": `testdata/bad-listen.yml:1:17: listen_address: must be host:port, such as 0.0.0.0:9810 or 127.0.0.1:9810 (got "9810")`,
 		"bad-multiple.yml": strings.Join([]string{
 			`testdata/bad-multiple.yml:1:17: listen_address: port must be a number 0-65535 (got "99999")`,
 			`testdata/bad-multiple.yml:3:10: storage.fsync: must be one of "batch", "never" (got "maybe")`,

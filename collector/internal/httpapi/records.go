@@ -111,6 +111,7 @@ func (rc *Records) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/followups/{id}/updates", rc.updateFollowUp)
 	mux.HandleFunc("POST /api/v1/evidence", rc.uploadEvidence)
 	mux.HandleFunc("GET /api/v1/evidence/{sha256}", rc.serveEvidence)
+	rc.registerIncidents(mux)
 }
 
 // --- principals, scope and audit ---

@@ -139,6 +139,9 @@ var columnOfPath = func() map[string]string {
 		"links[].thresholds": "loss_threshold",
 		"links[].contract":   "contract_target",
 		"links[].sla_target": "contract_target",
+		"opds[]":             "opd_name",
+		"opds[].id":          "opd",
+		"opds[].name":        "opd_name",
 	}
 	for _, c := range siteColumns {
 		m["sites[]."+c.path] = c.name
@@ -315,7 +318,8 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 // link; a row with an empty link_id only declares its site.
 //
 // The header row is required. Its columns, in any order, are site_id,
-// site_name, kind, opd, district, parent, lat, lon, timezone, sla_target,
+// site_name, kind, opd, opd_name (the OPD's name), district, parent, lat,
+// lon, timezone, sla_target,
 // link_id, link_name, type, isp, circuit, bandwidth, icmp_target,
 // icmp_agent, snmp_device, snmp_interface, loss_threshold, rtt_threshold,
 // contract_target, min_outage, exclude (values separated by ';' or ','),
@@ -425,6 +429,8 @@ func (im *importer) readHeader(cr *csv.Reader, rec []string) bool {
 		known[c.name] = true
 		names = append(names, c.name)
 	}
+	known["opd_name"] = true // the name of the row's OPD (opds.go)
+	names = append(names, "opd_name")
 	im.header = map[string]int{}
 	for i, h := range rec {
 		line, col := cr.FieldPos(i)
@@ -514,6 +520,7 @@ func (im *importer) row(cr *csv.Reader, rec []string) {
 		return
 	}
 	im.site(siteID, sp, cell)
+	im.opdName(siteID, cell)
 
 	linkID, lp, hasLinkCol := cell("link_id")
 	if linkID == "" {

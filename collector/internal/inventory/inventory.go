@@ -102,6 +102,9 @@ type Inventory struct {
 	File string `yaml:"-"`
 
 	idx *index // built by Parse and ImportCSV
+
+	// OPDs name the OPDs the sites and services refer to (opds.go).
+	OPDs []OPD `yaml:"opds"`
 }
 
 // Defaults apply to every link (and service) unless it says otherwise.
@@ -127,6 +130,12 @@ type Defaults struct {
 	// built-in values (sla_target 99.0, response_time 5s) for keys not
 	// given.
 	Services ServiceDefaults `yaml:"services"`
+	// ServiceHours are the service hours of every site (and so link and
+	// service) that sets none; nil: around the clock only (hours.go).
+	ServiceHours *ServiceHours `yaml:"service_hours"`
+	// Schedules are named service hours, which a service_hours names
+	// with {schedule: name}.
+	Schedules map[string]ServiceHours `yaml:"schedules"`
 }
 
 // ServiceDefaults apply to every service unless it says otherwise.
@@ -181,6 +190,10 @@ type Site struct {
 	// Location is the resolved TimeZone (WIB: Asia/Jakarta, WITA:
 	// Asia/Makassar, WIT: Asia/Jayapura).
 	Location *time.Location `yaml:"-"`
+	// ServiceHours default to the OPD's, else defaults.service_hours;
+	// Hours is the resolved schedule (nil: none).
+	ServiceHours *ServiceHours `yaml:"service_hours"`
+	Hours        *Schedule     `yaml:"-"`
 }
 
 // Link is one uplink of a site.
@@ -199,6 +212,10 @@ type Link struct {
 	// contract's target, its site's target and its type's default.
 	SLATarget float64   `yaml:"sla_target"`
 	Contract  *Contract `yaml:"contract"` // optional
+	// ServiceHours default to the site's; Hours is the resolved
+	// schedule (nil: none).
+	ServiceHours *ServiceHours `yaml:"service_hours"`
+	Hours        *Schedule     `yaml:"-"`
 }
 
 // ICMPMatch selects the ICMP series that decide whether a link is up.
@@ -228,6 +245,10 @@ type Contract struct {
 	Restitution string            `yaml:"restitution"` // none|proportional|excess; default proportional
 	Start       Date              `yaml:"start"`       // optional
 	End         Date              `yaml:"end"`         // optional; contract expiry
+	// Basis is what the target is stated over: 24x7 (default, every
+	// minute of the month) or service_hours (the link's service hours);
+	// empty is 24x7.
+	Basis string `yaml:"basis"`
 }
 
 // Device is a piece of network equipment (an asset of the Pemda).
@@ -262,6 +283,10 @@ type Service struct {
 	Thresholds ServiceThresholds `yaml:"thresholds"`
 	// SLATarget is a percent; Parse fills it from defaults.services.
 	SLATarget float64 `yaml:"sla_target"`
+	// ServiceHours default to the hosting site's; Hours is the resolved
+	// schedule (nil: none).
+	ServiceHours *ServiceHours `yaml:"service_hours"`
+	Hours        *Schedule     `yaml:"-"`
 }
 
 // ServiceProbe selects the plugin series that decide whether a service
@@ -372,6 +397,9 @@ func (inv *Inventory) fillBasic(has func(string) bool) {
 	if len(inv.Services) == 0 {
 		inv.Services = nil
 	}
+	if len(inv.OPDs) == 0 {
+		inv.OPDs = nil
+	}
 	sd := &inv.Defaults.Services
 	if !givenAt(has, "defaults.services.sla_target", sd.SLATarget != 0) {
 		sd.SLATarget = builtinServiceDefaults.SLATarget
@@ -456,7 +484,7 @@ func (inv *Inventory) fillDerived() {
 	}
 	for i := range inv.Links {
 		l := &inv.Links[i]
-		d := inv.typeDefaults(l.Type)
+		d := inv.linkDefaults(l.Type, sites[l.Site])
 		if l.Thresholds.LossRatio == nil {
 			v := d.LossRatio
 			l.Thresholds.LossRatio = &v
@@ -484,6 +512,7 @@ func (inv *Inventory) fillDerived() {
 			sv.Thresholds.ResponseTime = &v
 		}
 	}
+	inv.fillHours(sites)
 }
 
 // typeDefaults returns the defaults of link type t.

@@ -87,10 +87,12 @@ func (v *validator) nonNegative(path string, d yamlconf.Duration) {
 
 func (v *validator) inventory(inv *Inventory) {
 	v.defaults(&inv.Defaults)
+	v.opds(inv.OPDs)
 	sites := v.sites(inv.Sites)
 	v.links(inv.Links, sites)
 	v.devices(inv.Devices, sites)
 	v.services(inv.Services, sites)
+	v.hoursAll(inv)
 }
 
 func (v *validator) defaults(d *Defaults) {
@@ -284,6 +286,9 @@ func (v *validator) contract(at string, c *Contract) {
 		v.add(at+".monthly_fee", "must not be negative (got %d)", c.MonthlyFee)
 	}
 	v.oneOf(at+".restitution", c.Restitution, restitutions)
+	if c.Basis != "" {
+		v.oneOf(at+".basis", c.Basis, contractBases)
+	}
 	if !c.Start.IsZero() && !c.End.IsZero() && c.End.before(c.Start) {
 		v.add(at+".end", "the contract ends (%s) before it starts (%s)", c.End, c.Start)
 	}

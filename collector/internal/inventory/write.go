@@ -26,6 +26,9 @@ func (inv *Inventory) WriteYAML(w io.Writer, source string) error {
 	if d := inv.defaultsNode(); d != nil {
 		root.set("defaults", d)
 	}
+	if len(inv.OPDs) > 0 {
+		root.set("opds", opdsNode(inv.OPDs))
+	}
 	sites := make(map[string]*Site, len(inv.Sites))
 	if len(inv.Sites) > 0 {
 		seq := &yaml.Node{Kind: yaml.SequenceNode}
@@ -166,6 +169,8 @@ func (inv *Inventory) defaultsNode() *yaml.Node {
 	if len(svc.Content) > 0 {
 		m.set("services", svc.Node)
 	}
+	hoursNode(m, inv.Defaults.ServiceHours)
+	schedulesNode(m, inv.Defaults.Schedules)
 	if len(m.Content) == 0 {
 		return nil
 	}
@@ -195,6 +200,7 @@ func siteNode(s *Site) *yaml.Node {
 	if s.SLATarget != 0 {
 		m.set("sla_target", scalar(s.SLATarget))
 	}
+	hoursNode(m, s.ServiceHours)
 	return m.Node
 }
 
@@ -221,7 +227,7 @@ func (inv *Inventory) linkNode(l *Link, s *Site) *yaml.Node {
 	if len(snmp.Content) > 0 {
 		m.set("snmp", snmp.Node)
 	}
-	d := inv.typeDefaults(l.Type)
+	d := inv.linkDefaults(l.Type, s)
 	th := mapping(true)
 	if p := l.Thresholds.LossRatio; p != nil && !sameFloat(*p, d.LossRatio) {
 		th.set("loss_ratio", scalar(*p))
@@ -254,8 +260,10 @@ func (inv *Inventory) linkNode(l *Link, s *Site) *yaml.Node {
 		k.str("restitution", c.Restitution)
 		k.date("start", c.Start)
 		k.date("end", c.End)
+		k.str("basis", c.Basis)
 		m.set("contract", k.Node)
 	}
+	hoursNode(m, l.ServiceHours)
 	return m.Node
 }
 
@@ -307,6 +315,7 @@ func (inv *Inventory) serviceNode(sv *Service, s *Site) *yaml.Node {
 	if sv.SLATarget != 0 && !sameFloat(sv.SLATarget, inv.Defaults.Services.SLATarget) {
 		m.set("sla_target", scalar(sv.SLATarget))
 	}
+	hoursNode(m, sv.ServiceHours)
 	return m.Node
 }
 

@@ -56,7 +56,7 @@ const HashMethod = "SHA-256 over the concatenated CSV of every table in order (s
 
 // DataHash is the SHA-256, in lowercase hex, of the report's data: the
 // CSV of every table of Tables() in that order (the order of TableNames),
-// each exactly as WriteCSV writes it (a header row, RFC 4180 quoting, LF
+// each exactly as WriteCSV writes it (the default CSV locale) (a header row, RFC 4180 quoting, LF
 // line ends, UTF-8) and as `format=csv&table=NAME` serves it, concatenated
 // with nothing between. An evaluator recomputes it with
 //

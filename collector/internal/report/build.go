@@ -15,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/pantau-noc/pantau/collector/internal/calendar"
 	"github.com/pantau-noc/pantau/collector/internal/capacity"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
@@ -54,6 +55,11 @@ type Input struct {
 	// Audit gives the audit log for the change record (may be nil: no
 	// change record).
 	Audit AuditSource
+	// Holidays is the holiday calendar of service hours (nil: the
+	// built-in years).
+	Holidays *calendar.Calendar
+	// Incidents gives the operators' incident records (may be nil).
+	Incidents IncidentSource
 }
 
 // AuditSource gives the audit log (statedb.DB).
@@ -84,7 +90,20 @@ type Options struct {
 	CoverageMonths int
 	// Progress, when set, is called after each link.
 	Progress func(done, total int)
+	// MinContractCompleteness is report.min_contract_completeness_pct:
+	// a contract month known for less (percent) claims no restitution
+	// (0: sla.DefaultMinCompleteness).
+	MinContractCompleteness float64
+	// ForecastHorizon bounds the capacity forecast (report.forecast_horizon
+	// in collector.yml): a trend reaching 80 % later than this after the
+	// report date, or never, is "beyond the horizon". Default
+	// DefaultForecastHorizon; negative: no horizon.
+	ForecastHorizon time.Duration
 }
+
+// DefaultForecastHorizon is the forecast horizon when Options and
+// collector.yml give none: two years (730 days).
+const DefaultForecastHorizon = 730 * 24 * time.Hour
 
 //go:embed spbe.yml
 var spbeYAML []byte
@@ -159,6 +178,9 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 	if o.CoverageMonths <= 0 {
 		o.CoverageMonths = 6
 	}
+	if o.ForecastHorizon == 0 {
+		o.ForecastHorizon = DefaultForecastHorizon
+	}
 	p, err := sla.ParsePeriod(o.Period, o.Zone)
 	if err != nil {
 		return nil, err
@@ -220,7 +242,7 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 		r.Scope = Scope{Kind: "pemda", Name: T(lang, "scope.pemda")}
 	}
 
-	eng := &sla.Engine{Inv: inv, Store: in.Store, Windows: in.Windows, Now: o.Now}
+	eng := &sla.Engine{Inv: inv, Store: in.Store, Windows: in.Windows, Now: o.Now, Holidays: in.Holidays, MinCompleteness: o.MinContractCompleteness}
 	comp := eng.NewComputation(p)
 	results, err := computeSites(ctx, comp, in, sites, p, o)
 	if err != nil {
@@ -237,7 +259,7 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 		for j, l := range inv.LinksOfSite(s.ID) {
 			lr := res.links[j]
 			row := LinkRow{
-				Link: l.ID, Name: l.Name, Site: s.ID, OPD: s.OPD, Type: l.Type, ISP: l.ISP, Circuit: l.Circuit,
+				Link: l.ID, Name: l.Name, Site: s.ID, OPD: s.OPD, OPDName: opdName(inv, s.OPD), Type: l.Type, ISP: l.ISP, Circuit: l.Circuit,
 				TimeZone: zoneName(s), Figures: lr.Figures, Target: lr.Target, Met: lr.Met, Outages: len(lr.Outages),
 				Downtime: lr.Downtime, Daily: lr.Daily,
 			}
@@ -273,7 +295,7 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 			for i := range lr.Outages {
 				ou := &lr.Outages[i]
 				in := incident(ou, s.Location)
-				in.Link, in.Site, in.ContractCounted = l.ID, s.ID, counted[i]
+				in.Link, in.Site, in.ContractCounted, in.Kind = l.ID, s.ID, counted[i], KindLink
 				r.Incidents = append(r.Incidents, in)
 				r.Summary.Outages++
 				r.Summary.DowntimeSeconds += ou.InPeriodSeconds
@@ -282,16 +304,28 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 		}
 		r.Capacity = append(r.Capacity, res.capacity...)
 		sr := res.site
+		for _, o := range sr.Outages {
+			r.Summary.SiteDowntimeSeconds += o.InPeriodSeconds
+		}
 		row := SiteRow{
-			Site: s.ID, Name: s.Name, Kind: s.Kind, OPD: s.OPD, District: s.District, TimeZone: zoneName(s),
+			Site: s.ID, Name: s.Name, Kind: s.Kind, OPD: s.OPD, OPDName: opdName(inv, s.OPD), District: s.District, TimeZone: zoneName(s),
 			Links: sr.Links, Figures: sr.Figures, Target: sr.Target, Met: sr.Met, Outages: len(sr.Outages),
 			Downtime: sr.Downtime, Daily: sr.Daily,
 		}
 		r.Sites = append(r.Sites, row)
+		for i := range sr.Outages {
+			if len(inv.LinksOfSite(s.ID)) < 2 {
+				break // a single link's outage is the site's: listed once, as the link's
+			}
+			in := incident(&sr.Outages[i], s.Location)
+			in.Site, in.Kind = s.ID, KindSite
+			r.Incidents = append(r.Incidents, in)
+		}
 		siteUp += sr.Available()
 		siteKnown += sr.Known()
 	}
 	r.Summary.DowntimeMinutes = sla.Min(r.Summary.DowntimeSeconds)
+	r.Summary.SiteDowntimeMinutes = sla.Min(r.Summary.SiteDowntimeSeconds)
 	for k, v := range r.Summary.DowntimeByCauseSeconds {
 		r.Summary.DowntimeByCause[k] = sla.Min(v)
 	}
@@ -303,9 +337,19 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 	r.Summary.Completeness = sla.Pct(sumKnown, sumKnown+sumNoData)
 	r.Summary.WorstCase = sla.Pct(sumUp, sumKnown+sumNoData)
 	r.Summary.SiteAvailability = sla.Pct(siteUp, siteKnown)
+	if in.Holidays == nil {
+		in.Holidays = calendar.Builtin()
+	}
+	hoursSummary(r, comp, in.Holidays, p)
 	sort.SliceStable(r.Incidents, func(i, j int) bool { return r.Incidents[i].Start.Before(r.Incidents[j].Start) })
 
+	if err := incidentRecords(ctx, r, in, p, sites); err != nil {
+		return nil, err
+	}
 	if err := coverage(ctx, r, in, sites, p, o); err != nil {
+		return nil, err
+	}
+	if err := coverageMethods(ctx, r, in, sites, o); err != nil {
 		return nil, err
 	}
 	if in.Reviews != nil {
@@ -384,7 +428,7 @@ func buildServices(ctx context.Context, r *Report, comp *sla.Computation, inv *i
 		}
 		site := inv.Site(sv.Site)
 		r.Services = append(r.Services, ServiceRow{
-			Service: sv.ID, Name: sv.Name, Category: sv.Category, URL: sv.URL, Site: sv.Site, OPD: sv.OPD,
+			Service: sv.ID, Name: sv.Name, Category: sv.Category, URL: sv.URL, Site: sv.Site, OPD: sv.OPD, OPDName: opdName(inv, sv.OPD),
 			Check: sv.Probe.Measurement + " " + sv.Probe.Target, TimeZone: zoneName(site),
 			Figures: res.Figures, Target: res.Target, Met: res.Met, Outages: len(res.Outages),
 			Downtime: res.Downtime, Daily: res.Daily,
@@ -406,7 +450,7 @@ func buildServices(ctx context.Context, r *Report, comp *sla.Computation, inv *i
 		known += k
 		for i := range res.Outages {
 			in := incident(&res.Outages[i], site.Location)
-			in.Service, in.Site = sv.ID, sv.Site
+			in.Service, in.Site, in.Kind = sv.ID, sv.Site, KindService
 			r.Incidents = append(r.Incidents, in)
 			s.ServiceOutages++
 			s.ServiceDowntimeSeconds += res.Outages[i].InPeriodSeconds
@@ -496,7 +540,7 @@ func computeSites(ctx context.Context, comp *sla.Computation, in Input, sites []
 						if l.SNMP.Device == "" && l.SNMP.Interface == "" {
 							continue
 						}
-						rows, err := capacityRows(ctx, in, l, s, p.In(s.Location), o.Now, &buf)
+						rows, err := capacityRows(ctx, in, l, s, p.In(s.Location), o.Now, max(o.ForecastHorizon, 0), &buf)
 						if err != nil {
 							fail(err)
 							break
@@ -620,7 +664,9 @@ func daySlice(s []capacity.Sample, d int64) []capacity.Sample {
 	return s
 }
 
-func capacityRows(ctx context.Context, in Input, l *inventory.Link, s *inventory.Site, p sla.Period, now time.Time, buf *capBuf) ([]CapacityRow, error) {
+// capacityRows gives a link's capacity rows, the forecast bounded by
+// horizon (0: none; Options.ForecastHorizon).
+func capacityRows(ctx context.Context, in Input, l *inventory.Link, s *inventory.Site, p sla.Period, now time.Time, horizon time.Duration, buf *capBuf) ([]CapacityRow, error) {
 	d0 := p.Start.UnixMilli() / dayMs
 	d1 := (p.End.UnixMilli() - 1) / dayMs
 	rx, tx, err := LinkRollups(ctx, in.Rollups, in.Capacity, l, d0, d1, buf)
@@ -646,7 +692,7 @@ func capacityRows(ctx context.Context, in Input, l *inventory.Link, s *inventory
 		dir string
 		r   []*capacity.Rollup
 	}{{"in", rx}, {"out", tx}} {
-		st := capacity.ComputeRollups(d.r, capacity.Options{Start: p.Start, End: p.End, Location: s.Location, CapacityBps: capBps, Now: now})
+		st := capacity.ComputeRollups(d.r, capacity.Options{Start: p.Start, End: p.End, Location: s.Location, CapacityBps: capBps, Now: now, Horizon: horizon})
 		row := CapacityRow{
 			Link: l.ID, Site: s.ID, Direction: d.dir, CapacityBps: capBps, CapacitySource: source, Samples: st.Samples,
 			MeanBps: st.MeanBps, P95Bps: st.P95Bps, PeakBps: st.PeakBps, BusyHour: st.BusyHour, VolumeBytes: st.VolumeBytes,
@@ -662,6 +708,10 @@ func capacityRows(ctx context.Context, in Input, l *inventory.Link, s *inventory
 		if st.ForecastKnown {
 			f := st.Forecast80.In(s.Location)
 			row.Forecast80 = &f
+		}
+		if st.BeyondHorizon {
+			row.ForecastBeyondHorizon = true
+			row.ForecastHorizonDays = int(horizon / (24 * time.Hour))
 		}
 		out = append(out, row)
 	}
@@ -707,7 +757,7 @@ func coverage(ctx context.Context, r *Report, in Input, sites []*inventory.Site,
 			if len(in.Inv.LinksOfSite(s.ID)) == 0 {
 				reason = "no_link"
 			}
-			c.NotMonitored = append(c.NotMonitored, Unmonitored{Site: s.ID, Name: s.Name, Kind: s.Kind, OPD: s.OPD, Reason: T(r.Lang, "reason."+reason)})
+			c.NotMonitored = append(c.NotMonitored, Unmonitored{Site: s.ID, Name: s.Name, Kind: s.Kind, OPD: s.OPD, OPDName: opdName(in.Inv, s.OPD), Reason: T(r.Lang, "reason."+reason)})
 		}
 	}
 	r.Summary.CoverageOPD = pct(c.OPDMonitored, c.OPDTotal)
@@ -725,6 +775,9 @@ func coverage(ctx context.Context, r *Report, in Input, sites []*inventory.Site,
 		data, err := in.Index.LinksWithData(ctx, d0, d1)
 		if err != nil {
 			return err
+		}
+		if len(c.History) == 0 && !scopeHasData(in.Inv, sites, data) {
+			continue // before deployment: the history starts with the first month with data
 		}
 		cm := CoverageMonth{Month: m.Format("2006-01")}
 		for _, s := range sites {
@@ -783,7 +836,7 @@ func assetsAndExpiries(r *Report, inv *inventory.Inventory, sites []*inventory.S
 			continue
 		}
 		r.Assets = append(r.Assets, Asset{
-			Device: d.ID, Site: d.Site, OPD: s.OPD, Vendor: d.Vendor, Model: d.Model, Serial: d.Serial,
+			Device: d.ID, Site: d.Site, OPD: s.OPD, OPDName: opdName(inv, s.OPD), Vendor: d.Vendor, Model: d.Model, Serial: d.Serial,
 			YearAcquired: d.YearAcquired, AssetCode: d.AssetCode, WarrantyEnd: d.WarrantyEnd.String(), ContractEnd: d.ContractEnd.String(),
 		})
 		add("warranty", d.ID, s, fmt.Sprintf("%s %s %s", d.Vendor, d.Model, d.Serial), d.WarrantyEnd)

@@ -73,9 +73,12 @@ func readerRecords(reviews []statedb.Review, fus []statedb.FollowUp, scope map[i
 	return outR, outF
 }
 
-// opdName is an OPD's name: that of its site with the OPD's id, else the
-// id.
+// opdName is an OPD's name: its `opds:` entry's in the inventory, else
+// that of its site with the OPD's id, else the id.
 func opdName(inv *inventory.Inventory, opd string) string {
+	if n := inv.OPDName(opd); n != "" {
+		return n
+	}
 	if s := inv.Site(opd); s != nil {
 		return s.Name
 	}

@@ -83,9 +83,11 @@ func fixtureReport(lang string) *Report {
 		SiteAvailability: fixPct(99.02145720348973),
 		Services:         2, ServicesWithData: 2, ServicesMeetingSLA: 1, ServicesMissingSLA: 1,
 		ServiceAvailability: fixPct(99.49443882709808), ServiceOutages: 3, ServiceDowntimeMinutes: 450, ServiceDowntimeSeconds: 27000,
-		Outages:                6,
-		DowntimeMinutes:        1010,
-		DowntimeSeconds:        60600,
+		Outages:         6,
+		DowntimeMinutes: 1010,
+		DowntimeSeconds: 60600,
+		// dinkes 30 + dist-sentani 800 (the sites below)
+		SiteDowntimeMinutes: 830, SiteDowntimeSeconds: 49800,
 		DowntimeByCause:        map[string]float64{"isp": 770, "parent": 30, "power": 210},
 		DowntimeByCauseSeconds: map[string]int64{"isp": 46200, "parent": 1800, "power": 12600},
 		Restitution:            173611,
@@ -264,5 +266,34 @@ func fixtureReport(lang string) *Report {
 		{Section: "assets", Title: T(lang, "assets"), Indicators: []Indicator{asset},
 			Note: note("Daftar aset TIK dengan kode BMD, garansi dan kontrak.", "TIK asset register with asset code, warranty and contracts.")},
 	}
+	fixIncidentRecords(r)
 	return r
+}
+
+// fixIncidentRecords gives the fixture's incidents their kinds and three
+// operators' records, one with a cause override, and the Pareto and MTTR.
+func fixIncidentRecords(r *Report) {
+	for i := range r.Incidents {
+		in := &r.Incidents[i]
+		in.Detected, in.Kind = true, KindLink
+		if in.Service != "" {
+			in.Kind = KindService
+		}
+	}
+	rec := func(i int, ticket, cat, src, officer, impact, action, override, reason string) {
+		in := &r.Incidents[i]
+		target := in.Link
+		if in.Service != "" {
+			target = in.Service
+		}
+		r.Incidents[i].Record = &statedb.Incident{ID: int64(i + 1), Scope: in.Kind, Target: target, Start: in.Start.UTC(), Detected: true,
+			Ticket: ticket, Category: cat, Source: src, Officer: officer, Impact: impact, Action: action, CauseOverride: override, OverrideReason: reason,
+			Created: r.GeneratedAt.UTC(), Updated: r.GeneratedAt.UTC()}
+	}
+	rec(1, "TIK/2026/10/017", "fo_putus", "whatsapp", "Andi", "Dinkes & 3 puskesmas tanpa internet", "Sambung ulang FO <ruas Jl. Merdeka>", "", "")
+	rec(3, "TS-88812", "isp", "otomatis", "Yohanis", "Distrik Sentani tanpa internet", "Eskalasi ke Telkomsat", "", "")
+	rec(4, "", "listrik", "telepon", "Yohanis", "Distrik Sentani", "Genset dinyalakan", "", "")
+	rec(5, "TIK/2026/10/031", "perangkat", "tiket", "Andi", "Dinkes", "Ganti UPS", "parent", "UPS DC rusak, bukan listrik lokasi")
+	r.IncidentPareto, r.IncidentMTTR = categoryTables(r.Lang, r.Incidents)
+	r.UnmatchedIncidentRecords = []statedb.Incident{}
 }

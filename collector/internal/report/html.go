@@ -40,7 +40,8 @@ var htmlText = map[string][2]string{
 	"fig.followups":   {"Tindak lanjut terbuka", "Open follow-ups"},
 	"fig.expiring":    {"Berakhir dalam 90 hari", "Ending within 90 days"},
 	"note.missing":    {"%d jalur tidak memenuhi, %d tanpa penilaian", "%d missing, %d not assessed"},
-	"note.down":       {"%s menit putus", "%s minutes down"},
+	"note.down":       {"lokasi putus %s menit", "sites down %s minutes"},
+	"note.link_down":  {"jalur putus %s menit-jalur", "links down %s link-minutes"},
 	"note.of":         {"%d dari %d dipantau", "%d of %d monitored"},
 	"note.closed":     {"%d selesai", "%d done"},
 	"note.nodata":     {"tanpa data", "no data"},
@@ -103,6 +104,7 @@ type htmlKV struct{ Key, Value string }
 type htmlFigure struct {
 	Label, Value, Note string
 	Class              string // good | bad | ""
+	Note2              string // a second note, on its own line
 }
 
 type htmlTable struct {
@@ -174,13 +176,6 @@ func f1(v float64) string {
 // pctSign follows a number without a line break between them.
 const pctSign = "\u00a0%"
 
-func pctText(p *float64) string {
-	if p == nil {
-		return "–"
-	}
-	return CellText(*p) + pctSign
-}
-
 // rupiah formats an amount with thousands separators as each language
 // writes them.
 func rupiah(lang string, v int64) string {
@@ -242,12 +237,12 @@ func (p *htmlPage) table(t Table) htmlTable {
 				continue
 			}
 			switch v := row[i].(type) {
-			case int, int64, float64, Seconds:
+			case int, int64, float64, Seconds, Year:
 				seen = true
 			case nil:
 			default:
 				num = false
-				if utf8.RuneCountInString(CellText(v)) > shortText {
+				if utf8.RuneCountInString(fmtCell(p.Lang, v)) > shortText {
 					short[i] = false
 				}
 			}
@@ -257,9 +252,9 @@ func (p *htmlPage) table(t Table) htmlTable {
 	for _, row := range t.Rows {
 		cells := make([]htmlCell, len(row))
 		for i, c := range row {
-			cells[i] = htmlCell{Text: CellText(c)}
+			cells[i] = htmlCell{Text: fmtCell(p.Lang, c)}
 			switch c.(type) {
-			case int, int64, float64, Seconds:
+			case int, int64, float64, Seconds, Year:
 				cells[i].Class = "n"
 			default:
 				if i < len(short) && short[i] && strings.ContainsAny(cells[i].Text, " -") {
@@ -287,18 +282,21 @@ func WriteHTML(w io.Writer, r *Report) error {
 	p.Labels["summary"] = T(lang, "summary")
 	p.Labels["not_monitored"] = T(lang, "not_monitored")
 
-	period := r.Period
+	period := fmtPeriod(lang, r.Period)
 	if !r.Start.IsZero() && r.End.After(r.Start) {
-		period += fmt.Sprintf(" (%s – %s)", r.Start.Format("2006-01-02"), r.End.Add(-time.Nanosecond).Format("2006-01-02"))
+		// the first and last day in the Pemda's zone, named
+		period += fmt.Sprintf(" (%s – %s, %s)", fmtDate(lang, r.Start), fmtDate(lang, r.End.Add(-time.Nanosecond)), zoneAbbrev(r.Start))
 	}
+	p.Period = fmtPeriod(lang, r.Period)
 	p.Meta = []htmlKV{
 		{p.s("scope"), r.Scope.Name},
 		{T(lang, "period"), period},
 		{T(lang, "timezone"), r.TimeZone},
-		{T(lang, "generated"), stamp(r.GeneratedAt)},
+		{T(lang, "generated"), fmtStamp(lang, r.GeneratedAt)},
 		{p.s("generator"), r.Generator},
 	}
 	p.Figures = figures(p, r)
+	p.Figures = append(p.Figures, hoursFigure(p, r)...)
 
 	tables := r.Tables()
 	p.Contents = append(p.Contents, htmlKV{"summary", T(lang, "summary")}, htmlKV{"charts", p.s("charts")})
@@ -320,7 +318,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 		p.Contents = append(p.Contents, htmlKV{"t-" + t.Name, t.Title})
 	}
 	p.Charts = []htmlChart{siteChart(p, r), dailyChart(p, r), coverageChart(p, r)}
-	p.Footer = []string{p.s("footer"), fmt.Sprintf(p.s("footer.made"), r.Generator, stamp(r.GeneratedAt))}
+	p.Footer = []string{p.s("footer"), fmt.Sprintf(p.s("footer.made"), r.Generator, fmtStamp(lang, r.GeneratedAt))}
 	// Render fully before writing, so an error leaves no half page.
 	var b bytes.Buffer
 	if err := htmlTemplate.Execute(&b, p); err != nil {
@@ -328,13 +326,6 @@ func WriteHTML(w io.Writer, r *Report) error {
 	}
 	_, err := b.WriteTo(w)
 	return err
-}
-
-func stamp(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.Format("2006-01-02 15:04 MST")
 }
 
 func figures(p *htmlPage, r *Report) []htmlFigure {
@@ -358,22 +349,23 @@ func figures(p *htmlPage, r *Report) []htmlFigure {
 	if s.LinksMeetingSLA+s.LinksMissingSLA > 0 {
 		met.Class = good(s.LinksMissingSLA == 0)
 	}
-	svc := htmlFigure{Label: p.s("fig.svc_avail"), Value: pctText(s.ServiceAvailability),
+	svc := htmlFigure{Label: p.s("fig.svc_avail"), Value: fmtPct(lang, s.ServiceAvailability),
 		Note: nodata(s.ServiceAvailability, fmt.Sprintf(p.s("note.svc_met"), s.ServicesMeetingSLA, s.Services))}
 	if s.ServicesMeetingSLA+s.ServicesMissingSLA > 0 {
 		svc.Class = good(s.ServicesMissingSLA == 0)
 	}
 	return []htmlFigure{
-		{Label: p.s("fig.link_avail"), Value: pctText(s.Availability), Note: nodata(s.Availability, "")},
-		{Label: p.s("fig.site_avail"), Value: pctText(s.SiteAvailability), Note: nodata(s.SiteAvailability, "")},
-		{Label: p.s("fig.complete"), Value: pctText(s.Completeness), Note: nodata(s.Completeness, "")},
-		{Label: p.s("fig.worst"), Value: pctText(s.WorstCase), Note: nodata(s.WorstCase, "")},
+		{Label: p.s("fig.link_avail"), Value: fmtPct(lang, s.Availability), Note: nodata(s.Availability, "")},
+		{Label: p.s("fig.site_avail"), Value: fmtPct(lang, s.SiteAvailability), Note: nodata(s.SiteAvailability, "")},
+		{Label: p.s("fig.complete"), Value: fmtPct(lang, s.Completeness), Note: nodata(s.Completeness, "")},
+		{Label: p.s("fig.worst"), Value: fmtPct(lang, s.WorstCase), Note: nodata(s.WorstCase, "")},
 		met,
 		svc,
-		{Label: p.s("fig.outages"), Value: strconv.Itoa(s.Outages), Note: fmt.Sprintf(p.s("note.down"), CellText(mins(s.DowntimeSeconds)))},
+		{Label: p.s("fig.outages"), Value: fmtInt(lang, int64(s.Outages)), Note: fmt.Sprintf(p.s("note.down"), fmtCell(lang, mins(s.SiteDowntimeSeconds))),
+			Note2: fmt.Sprintf(p.s("note.link_down"), fmtCell(lang, mins(s.DowntimeSeconds)))},
 		{Label: p.s("fig.restitution"), Value: rupiah(lang, s.Restitution)},
-		{Label: p.s("fig.cov_opd"), Value: pctText(s.CoverageOPD), Note: fmt.Sprintf(p.s("note.of"), c.OPDMonitored, c.OPDTotal)},
-		{Label: p.s("fig.cov_dist"), Value: pctText(s.CoverageDistrict), Note: fmt.Sprintf(p.s("note.of"), c.DistrictMonitored, c.DistrictTotal)},
+		{Label: p.s("fig.cov_opd"), Value: fmtPct(lang, s.CoverageOPD), Note: fmt.Sprintf(p.s("note.of"), c.OPDMonitored, c.OPDTotal)},
+		{Label: p.s("fig.cov_dist"), Value: fmtPct(lang, s.CoverageDistrict), Note: fmt.Sprintf(p.s("note.of"), c.DistrictMonitored, c.DistrictTotal)},
 		{Label: p.s("fig.followups"), Value: strconv.Itoa(s.OpenFollowUps), Note: fmt.Sprintf(p.s("note.closed"), s.ClosedFollowUps)},
 		{Label: p.s("fig.expiring"), Value: strconv.Itoa(s.ExpiringWithin90d)},
 	}
@@ -386,7 +378,7 @@ func (p *htmlPage) missing(r *Report) htmlTable {
 		NumCols: make([]bool, 5),
 	}
 	for _, u := range r.Coverage.NotMonitored {
-		h.Rows = append(h.Rows, []htmlCell{{Text: u.Site}, {Text: u.Name}, {Text: u.Kind}, {Text: u.OPD}, {Text: u.Reason}})
+		h.Rows = append(h.Rows, []htmlCell{{Text: u.Site}, {Text: u.Name}, {Text: u.Kind}, {Text: opdCell(u.OPD, u.OPDName)}, {Text: u.Reason}})
 	}
 	return h
 }
@@ -431,7 +423,7 @@ func siteChart(p *htmlPage, r *Report) htmlChart {
 		}
 	}
 	lo := axisFloor(vals)
-	ch.Desc = fmt.Sprintf(p.s("chart.sites.d"), f1(lo))
+	ch.Desc = fmt.Sprintf(p.s("chart.sites.d"), fmtAxis(p.Lang, lo))
 	x := func(v float64) float64 {
 		v = math.Max(lo, math.Min(100, v))
 		return plotX + (v-lo)/(100-lo)*plotW
@@ -450,7 +442,7 @@ func siteChart(p *htmlPage, r *Report) htmlChart {
 		v := lo + float64(k)*(100-lo)/5
 		xs := f1(x(v))
 		ch.Lines = append(ch.Lines, svgLine{X1: xs, Y1: strconv.Itoa(top - 4), X2: xs, Y2: strconv.Itoa(bottom), Stroke: colGrid, Width: "1"})
-		ch.Texts = append(ch.Texts, svgText{X: xs, Y: strconv.Itoa(bottom + 14), Text: f1(v) + pctSign, Anchor: "middle", Class: "axis"})
+		ch.Texts = append(ch.Texts, svgText{X: xs, Y: strconv.Itoa(bottom + 14), Text: fmtAxis(p.Lang, v) + pctSign, Anchor: "middle", Class: "axis"})
 	}
 	for i, s := range r.Sites {
 		y := top + i*rowH
@@ -473,8 +465,8 @@ func siteChart(p *htmlPage, r *Report) htmlChart {
 		}
 		w := x(a) - plotX
 		ch.Rects = append(ch.Rects, svgRect{X: strconv.Itoa(plotX), Y: strconv.Itoa(y + (rowH-barH)/2), W: f1(math.Max(w, 1)), H: strconv.Itoa(barH), Fill: fill,
-			Title: fmt.Sprintf("%s: %s\u00a0%%", label, CellText(a))})
-		ch.Texts = append(ch.Texts, svgText{X: strconv.Itoa(plotX + plotW + 6), Y: strconv.Itoa(y + 15), Text: CellText(a) + pctSign})
+			Title: fmt.Sprintf("%s: %s\u00a0%%", label, fmtNum(p.Lang, a, 3))})
+		ch.Texts = append(ch.Texts, svgText{X: strconv.Itoa(plotX + plotW + 6), Y: strconv.Itoa(y + 15), Text: fmtNum(p.Lang, a, 3) + pctSign})
 		if s.Target > 0 {
 			xt := f1(x(s.Target))
 			ch.Marks = append(ch.Marks, svgLine{X1: xt, Y1: strconv.Itoa(y + 1), X2: xt, Y2: strconv.Itoa(y + rowH - 1), Stroke: colTarget, Width: "2.5"})
@@ -548,7 +540,7 @@ func dailyChart(p *htmlPage, r *Report) htmlChart {
 				label = strconv.Itoa(d.Day())
 			}
 		} else if d.Day() == 1 || i == 0 {
-			label = d.Format("2006-01")
+			label = shortMonth(p.Lang, d)
 		}
 		if label != "" {
 			ch.Texts = append(ch.Texts, svgText{X: f1(plotX + float64(i)*cw + cw/2), Y: strconv.Itoa(top - 4), Text: label, Anchor: "middle", Class: "axis"})
@@ -569,10 +561,10 @@ func dailyChart(p *htmlPage, r *Report) htmlChart {
 			fill := dayColour(v)
 			val := p.s("note.nodata")
 			if v != nil {
-				val = CellText(*v) + pctSign
+				val = fmtNum(p.Lang, *v, 3) + pctSign
 			}
 			ch.Rects = append(ch.Rects, svgRect{X: f1(plotX + float64(j)*cw), Y: strconv.Itoa(y), W: f1(math.Max(cw-gap, 0.5)), H: strconv.Itoa(cellH), Fill: fill,
-				Title: fmt.Sprintf("%s %s: %s", l.Link, r.Start.AddDate(0, 0, j).Format("2006-01-02"), val)})
+				Title: fmt.Sprintf("%s %s: %s", l.Link, fmtDate(p.Lang, r.Start.AddDate(0, 0, j)), val)})
 		}
 	}
 	ch.Height = top + rowH*len(r.Links) + 8
@@ -597,7 +589,7 @@ func coverageChart(p *htmlPage, r *Report) htmlChart {
 	for _, v := range []float64{0, 25, 50, 75, 100} {
 		ys := f1(y(v))
 		ch.Lines = append(ch.Lines, svgLine{X1: strconv.Itoa(axisX), Y1: ys, X2: strconv.Itoa(right), Y2: ys, Stroke: colGrid, Width: "1"})
-		ch.Texts = append(ch.Texts, svgText{X: strconv.Itoa(axisX - 6), Y: f1(y(v) + 4), Text: f1(v) + pctSign, Anchor: "end", Class: "axis"})
+		ch.Texts = append(ch.Texts, svgText{X: strconv.Itoa(axisX - 6), Y: f1(y(v) + 4), Text: fmtAxis(p.Lang, v) + pctSign, Anchor: "end", Class: "axis"})
 	}
 	h := r.Coverage.History
 	if len(h) == 0 {
@@ -619,11 +611,31 @@ func coverageChart(p *htmlPage, r *Report) htmlChart {
 			}
 			v := 100 * float64(b.mon) / float64(b.total)
 			ch.Rects = append(ch.Rects, svgRect{X: f1(bx), Y: f1(y(v)), W: f1(barW), H: f1(math.Max(y(0)-y(v), 0)), Fill: b.fill,
-				Title: fmt.Sprintf("%s %s: %s (%s\u00a0%%)", m.Month, b.what, label, CellText(v))})
+				Title: fmt.Sprintf("%s %s: %s (%s\u00a0%%)", fmtMonthLabel(p.Lang, m.Month), b.what, label, fmtNum(p.Lang, v, 3))})
 			ch.Texts = append(ch.Texts, svgText{X: f1(bx + barW/2), Y: f1(y(v) - 4), Text: label, Anchor: "middle", Class: "small"})
 		}
-		ch.Texts = append(ch.Texts, svgText{X: f1(gx), Y: strconv.Itoa(bottom + 16), Text: m.Month, Anchor: "middle", Class: "axis"})
+		ch.Texts = append(ch.Texts, svgText{X: f1(gx), Y: strconv.Itoa(bottom + 16), Text: shortMonthLabel(p.Lang, m.Month), Anchor: "middle", Class: "axis"})
 	}
 	ch.Height = bottom + 26
 	return ch
+}
+
+// zoneAbbrev is the zone abbreviation of t (WIB, WITA, WIT), or its
+// offset when the zone has none.
+func zoneAbbrev(t time.Time) string {
+	return t.Format("MST")
+}
+
+// shortMonth is an axis label for t's month: "Okt 2026", "Oct 2026".
+func shortMonth(lang string, t time.Time) string {
+	return string([]rune(monthName(lang, t.Month()))[:3]) + " " + strconv.Itoa(t.Year())
+}
+
+// shortMonthLabel is shortMonth of a YYYY-MM label (else the label).
+func shortMonthLabel(lang, s string) string {
+	t, err := time.Parse("2006-01", s)
+	if err != nil {
+		return s
+	}
+	return shortMonth(lang, t)
 }

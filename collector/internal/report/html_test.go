@@ -218,7 +218,16 @@ func TestHTMLStructure(t *testing.T) {
 				want = []string{"Availability per Site", "Link availability", "Not Monitored", "Kantor Distrik Waena", "Charts", "assigns no SPBE score", "Rp 173,611", "Mapping to SPBE Indicators"}
 				notWant = []string{"Ketersediaan per Lokasi", "Grafik"}
 			}
-			want = append(want, r.Title, r.Period, r.Generator, "99.219\u00a0%", "98.015", "<14:00–16:00>", "Diskominfo (Bidang TIK) & Dinkes")
+			// figures as the language writes them (decimal comma in
+			// Bahasa Indonesia), the period by its month's name
+			if lang == LangID {
+				want = append(want, "99,219\u00a0%", "98,015", "Oktober 2026")
+				notWant = append(notWant, "99.219\u00a0%")
+			} else {
+				want = append(want, "99.219\u00a0%", "98.015", "October 2026")
+				notWant = append(notWant, "99,219\u00a0%")
+			}
+			want = append(want, r.Title, r.Generator, "<14:00–16:00>", "Diskominfo (Bidang TIK) & Dinkes")
 			for _, s := range want {
 				if !strings.Contains(body, s) {
 					t.Errorf("text %q missing", s)

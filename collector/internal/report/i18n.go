@@ -96,6 +96,7 @@ var text = map[string][2]string{
 	"status.belum":          {"belum", "not started"},
 	"status.proses":         {"proses", "in progress"},
 	"status.selesai":        {"selesai", "done"},
+	"beyond_horizon":        {"di luar horizon", "beyond the horizon"},
 
 	"m.availability": {"Ketersediaan = waktu (naik + terdegradasi) / waktu (naik + terdegradasi + putus), dihitung dalam detik. Menit pemeliharaan, menit tanpa data dan menit ketika sistem pemantau sendiri mati tidak dihitung. Angka menit = detik / 60.",
 		"Availability = (up + degraded) time / (up + degraded + down) time, counted in seconds. Maintenance minutes, minutes without data and minutes when the monitoring itself was down are left out. Minute figures = seconds / 60."},
@@ -115,12 +116,28 @@ var text = map[string][2]string{
 		"Services (portal, e-office, licensing, DNS) are checked by the agent's probe plugins (http, dns, tcp): each check is down when it failed, degraded when over the response-time threshold, up otherwise, and marks its 10-second slot as an ICMP round does; availability, outages, MTTR and MTBF are computed as for links, with the calendar and maintenance windows of the hosting site. Cause: network when all of the site's links were down for at least half of the outage's down time; the service itself when its network was up; unknown when the site has no link with data."},
 	"m.site": {"Lokasi dengan beberapa jalur dihitung putus hanya bila semua jalurnya putus, slot demi slot.",
 		"A site with several links is down only when all of them are, slot by slot."},
-	"m.capacity": {"Kapasitas per arah dari laju bit SNMP: rata-rata sampel; persentil ke-95 dari rata-rata 5 menit (peringkat terdekat); puncak sampel; jam tersibuk; volume; utilisasi terhadap bandwidth kontrak, atau kecepatan antarmuka bila tidak ada; prakiraan tanggal persentil ke-95 harian mencapai 80 % menurut tren linear.",
-		"Capacity per direction from SNMP bit rates: mean of samples; 95th percentile of 5-minute averages (nearest rank); peak sample; busy hour; volume; utilization against the contracted bandwidth, or the interface speed when none; forecast date at which the daily 95th percentile reaches 80 % by a linear trend."},
+	"m.capacity": {"Kapasitas per arah dari laju bit SNMP: rata-rata sampel; persentil ke-95 dari rata-rata 5 menit (peringkat terdekat); puncak sampel; jam tersibuk; volume; utilisasi terhadap bandwidth kontrak, atau kecepatan antarmuka bila tidak ada; prakiraan tanggal persentil ke-95 harian mencapai 80 % menurut tren linear; \"di luar horizon\" bila tren tidak mencapainya dalam horizon prakiraan sejak tanggal laporan (report.forecast_horizon, bawaan 2 tahun), termasuk tren datar atau menurun.",
+		"Capacity per direction from SNMP bit rates: mean of samples; 95th percentile of 5-minute averages (nearest rank); peak sample; busy hour; volume; utilization against the contracted bandwidth, or the interface speed when none; forecast date at which the daily 95th percentile reaches 80 % by a linear trend; \"beyond the horizon\" when the trend does not reach it within the forecast horizon of the report date (report.forecast_horizon, default 2 years), a flat or falling trend included."},
 	"m.coverage": {"Terhubung = lokasi punya jalur di inventaris; dipantau = salah satu jalurnya punya data pada periode. Riwayat bulanan dihitung per hari UTC.",
 		"Connected = the site has a link in the inventory; monitored = one of its links has data in the period. The monthly history is computed by UTC day."},
 	"m.evidence": {"Pemetaan ini menunjukkan indikator yang dapat didukung bukti dari bagian laporan; laporan ini tidak memberi nilai atau tingkat kematangan.",
 		"The mapping shows which indicators a report section can support as evidence; this report assigns no score or maturity level."},
+	// monitoring coverage and contract completeness (coverage.go)
+	"data.incomplete": {"data tidak lengkap (< %g %%)", "incomplete data (< %g %%)"},
+	"data.complete":   {"lengkap", "complete"},
+	"data.running":    {"bulan berjalan", "month running"},
+	"m.gap": {"Menit tanpa data adalah celah pemantauan (tidak dihitung) hanya bila collector sendiri mati, tidak ada agen lokasi yang hidup (heartbeat) dan tidak ada rentang terpantau yang dinyatakan; menit tanpa data ketika agen lokasi hidup, juga data susulan yang dikirim agen setelah collector hidup kembali, adalah tanpa data dan mengurangi kelengkapan.",
+		"A minute without data is a monitoring gap (left out) only when the collector itself was not running, no agent of the site was alive (heartbeats) and no declared monitored span covers it; a minute without data while the site's agent was alive, including a backlog an agent delivered after the collector came back, is nodata and lowers completeness."},
+	"m.contract_completeness": {"Kelengkapan kontrak = waktu bulan kontrak dengan keadaan diketahui (data atau jendela pemeliharaan) / waktu sebulan. Bulan selesai dengan kelengkapan di bawah %g %% ditandai data tidak lengkap dan tidak mengklaim restitusi: waktu yang hilang bisa menyembunyikan gangguan maupun waktu naik.",
+		"Contract completeness = time of the contract month with a known state (data or a maintenance window) / time in the month. A finished month under %g %% completeness is marked incomplete data and claims no restitution: the missing time could hide outages as well as up time."},
+	"m.monitored_spans": {"Rentang terpantau yang dinyatakan untuk riwayat impor tanpa heartbeat (pantau-collector sla mark-monitored), menit tanpa data di dalamnya dihitung tanpa data: %s.",
+		"Declared monitored spans of history imported without heartbeats (pantau-collector sla mark-monitored), in which a minute without data is nodata: %s."},
+	"fig.gap":                   {"celah pemantauan", "monitoring gaps"},
+	"fig.contract_completeness": {"kelengkapan kontrak", "contract completeness"},
+	"fig.monitored_spans":       {"rentang terpantau", "monitored spans"},
+	"span.all":                  {"semua lokasi", "every site"},
+	"span.site":                 {"lokasi", "site"},
+	"span.agent":                {"agen", "agent"},
 }
 
 // T returns the text of key in lang.

@@ -42,6 +42,15 @@ type Report struct {
 	// why a report has none.
 	Changes     []Change `json:"changes"`
 	ChangesNote string   `json:"changes_note,omitempty"`
+	// HolidayWarning says which years service hours needed a holiday
+	// calendar for and had none (hours.go).
+	HolidayWarning string `json:"holiday_warning,omitempty"`
+	// IncidentPareto and IncidentMTTR are the incidents by category
+	// (incidents.go); UnmatchedIncidentRecords are the period's records
+	// attached to an outage the report does not have (a wrong start).
+	IncidentPareto           []CategoryRow      `json:"incident_pareto"`
+	IncidentMTTR             []CategoryRow      `json:"incident_mttr"`
+	UnmatchedIncidentRecords []statedb.Incident `json:"unmatched_incident_records"`
 	// Approval is the approval sheet (lembar pengesahan), set by Approve
 	// after Build; every product shows it first.
 	Approval *Approval `json:"approval,omitempty"`
@@ -100,6 +109,18 @@ type Summary struct {
 	OpenFollowUps          int      `json:"open_follow_ups"`
 	ClosedFollowUps        int      `json:"closed_follow_ups"`
 	ExpiringWithin90d      int      `json:"expiring_within_90_days"`
+	// Service-hours availability over the links, sites and services
+	// that have service hours (hours.go).
+	ServiceHoursAvailability        *float64 `json:"service_hours_availability_pct"`
+	SiteServiceHoursAvailability    *float64 `json:"site_service_hours_availability_pct"`
+	ServiceServiceHoursAvailability *float64 `json:"service_service_hours_availability_pct"`
+	// SiteDowntime is the sites' down time in the period, outside
+	// maintenance, summed over the sites: a site with redundant links is
+	// down only while all of them are. Downtime above sums the links'
+	// down time (link-minutes), so two links of one site down together
+	// count twice there and once here.
+	SiteDowntimeMinutes float64 `json:"site_downtime_minutes"`
+	SiteDowntimeSeconds int64   `json:"site_downtime_seconds"`
 }
 
 // Coverage is the cakupan: which OPD and district sites are connected (a
@@ -111,6 +132,10 @@ type Coverage struct {
 	DistrictMonitored int             `json:"district_monitored"`
 	NotMonitored      []Unmonitored   `json:"not_monitored"`
 	History           []CoverageMonth `json:"history"`
+	// MonitoredSpans are the declared monitored spans of imported history
+	// (sla mark-monitored) that touch the scope; History starts with the
+	// first month in which a link of the scope has data.
+	MonitoredSpans []sla.Span `json:"monitored_spans"`
 }
 
 // Unmonitored is a site left out, and why.
@@ -120,6 +145,9 @@ type Unmonitored struct {
 	Kind   string `json:"kind"`
 	OPD    string `json:"opd"`
 	Reason string `json:"reason"` // no_link | no_data
+	// OPDName is the OPD's name (inventory opds:, else its office's
+	// name, else the id); tables show it for the OPD.
+	OPDName string `json:"opd_name,omitempty"`
 }
 
 // CoverageMonth is coverage in one month.
@@ -147,6 +175,9 @@ type SiteRow struct {
 	sla.Downtime
 	// Daily availability, percent per local day (nil: no data), for charts.
 	Daily []*float64 `json:"daily_availability_pct"`
+	// OPDName is the OPD's name (inventory opds:, else its office's
+	// name, else the id); tables show it for the OPD.
+	OPDName string `json:"opd_name,omitempty"`
 }
 
 // LinkRow is one link's availability.
@@ -165,6 +196,9 @@ type LinkRow struct {
 	Outages int     `json:"outages"`
 	sla.Downtime
 	Daily []*float64 `json:"daily_availability_pct"`
+	// OPDName is the OPD's name (inventory opds:, else its office's
+	// name, else the id); tables show it for the OPD.
+	OPDName string `json:"opd_name,omitempty"`
 }
 
 // ServiceRow is one service's availability.
@@ -185,6 +219,9 @@ type ServiceRow struct {
 	Outages      int        `json:"outages"`
 	sla.Downtime            // causes: service | network | unknown
 	Daily        []*float64 `json:"daily_availability_pct"`
+	// OPDName is the OPD's name (inventory opds:, else its office's
+	// name, else the id); tables show it for the OPD.
+	OPDName string `json:"opd_name,omitempty"`
 }
 
 // incident is an outage as an incident row.
@@ -193,7 +230,7 @@ func incident(o *sla.Outage, loc *time.Location) Incident {
 		Start: o.Start.In(loc), End: o.End.In(loc),
 		DurationMinutes: o.DurationMinutes, DownMinutes: o.DownMinutes, MaintenanceMinutes: o.MaintenanceMinutes, InPeriodMinutes: o.InPeriodMinutes,
 		DurationSeconds: o.DurationSeconds, DownSeconds: o.DownSeconds, MaintenanceSeconds: o.MaintenanceSeconds, InPeriodSeconds: o.InPeriodSeconds,
-		Cause: o.Cause,
+		Cause: o.Cause, Detected: true,
 	}
 }
 
@@ -215,6 +252,18 @@ type Incident struct {
 	Cause              string    `json:"cause"`
 	// ContractCounted says whether the ISP contract counts it.
 	ContractCounted bool `json:"contract_counted"`
+	// Kind is what was out: link, site (all its links at once) or
+	// service (incidents.go).
+	Kind string `json:"kind"`
+	// Detected: computed from minute states; false for an outage only an
+	// operator's record describes.
+	Detected bool `json:"detected"`
+	// PartOfSite marks a link outage that overlaps an outage of its site
+	// (all its links down): the site's outage stands for it in the
+	// Pareto and MTTR.
+	PartOfSite bool `json:"part_of_site_outage"`
+	// Record is the operator's incident record (nil: none).
+	Record *statedb.Incident `json:"record"`
 }
 
 // ContractRow is one link's ISP contract in one month.
@@ -243,6 +292,11 @@ type CapacityRow struct {
 	PeakUtilization *float64   `json:"peak_utilization_pct"`
 	TrendBpsPerDay  *float64   `json:"trend_bps_per_day"`
 	Forecast80      *time.Time `json:"forecast_80pct"`
+	// ForecastBeyondHorizon: the trend does not reach 80 % within the
+	// forecast horizon of the report date (later, or never); Forecast80
+	// is then null. ForecastHorizonDays is that horizon.
+	ForecastBeyondHorizon bool `json:"forecast_beyond_horizon"`
+	ForecastHorizonDays   int  `json:"forecast_horizon_days,omitempty"`
 }
 
 // Asset is one device of the TIK asset register.
@@ -257,6 +311,9 @@ type Asset struct {
 	AssetCode    string `json:"asset_code"`
 	WarrantyEnd  string `json:"warranty_end,omitempty"`
 	ContractEnd  string `json:"contract_end,omitempty"`
+	// OPDName is the OPD's name (inventory opds:, else its office's
+	// name, else the id); tables show it for the OPD.
+	OPDName string `json:"opd_name,omitempty"`
 }
 
 // Expiry is a contract or warranty ending within 90 days of the report

@@ -54,6 +54,10 @@ func CellText(v any) string {
 		return strconv.FormatFloat(x, 'f', 3, 64)
 	case Seconds:
 		return x.String()
+	case Month:
+		return string(x)
+	case Year:
+		return strconv.Itoa(int(x))
 	default:
 		return fmt.Sprint(x)
 	}

@@ -5,11 +5,13 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/pantau-noc/pantau/collector/internal/sla"
 )
 
 // Table is one table of the report, as CSV files, XLSX sheets and HTML
-// tables show it. Cells are string, int, int64, float64, Seconds or nil
-// (no value).
+// tables show it. Cells are string, int, int64, float64, Seconds, Month,
+// Year or nil (no value).
 type Table struct {
 	Name    string   // file and sheet name: summary, sites, links, ...
 	Title   string   // in the report's language
@@ -27,7 +29,7 @@ var columns = map[string][][2]string{
 	"links":     {{"jalur", "link"}, {"nama", "name"}, {"lokasi", "site"}, {"OPD", "OPD"}, {"jenis", "type"}, {"ISP", "ISP"}, {"sirkuit", "circuit"}, {"zona waktu", "time zone"}, {"menit", "minutes"}, {"naik", "up"}, {"terdegradasi", "degraded"}, {"putus", "down"}, {"pemeliharaan", "maintenance"}, {"tanpa data", "no data"}, {"pemantau mati", "monitoring down"}, {"ketersediaan %", "availability %"}, {"kelengkapan %", "completeness %"}, {"kasus terburuk %", "worst case %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"gangguan", "outages"}, {"putus karena ISP", "down: ISP"}, {"putus karena induk", "down: parent"}, {"putus karena listrik/agen", "down: power/agent"}, {"putus tidak diketahui", "down: unknown"}, {"MTTR menit", "MTTR minutes"}, {"MTBF menit", "MTBF minutes"}},
 	"services":  {{"layanan", "service"}, {"nama", "name"}, {"kategori", "category"}, {"URL", "URL"}, {"lokasi", "site"}, {"OPD", "OPD"}, {"pemeriksaan", "check"}, {"zona waktu", "time zone"}, {"menit", "minutes"}, {"naik", "up"}, {"terdegradasi", "degraded"}, {"putus", "down"}, {"pemeliharaan", "maintenance"}, {"tanpa data", "no data"}, {"pemantau mati", "monitoring down"}, {"ketersediaan %", "availability %"}, {"kelengkapan %", "completeness %"}, {"kasus terburuk %", "worst case %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"gangguan", "outages"}, {"putus karena layanan", "down: service"}, {"putus karena jaringan", "down: network"}, {"putus tidak diketahui", "down: unknown"}, {"MTTR menit", "MTTR minutes"}, {"MTBF menit", "MTBF minutes"}},
 	"incidents": {{"jalur", "link"}, {"layanan", "service"}, {"lokasi", "site"}, {"mulai", "start"}, {"selesai", "end"}, {"durasi (j:mm:dd)", "duration (h:mm:ss)"}, {"lama putus (j:mm:dd)", "down (h:mm:ss)"}, {"putus saat pemeliharaan (j:mm:dd)", "down in maintenance (h:mm:ss)"}, {"putus dalam periode (j:mm:dd)", "down in period (h:mm:ss)"}, {"penyebab", "cause"}, {"dihitung kontrak", "counted by contract"}},
-	"contracts": {{"jalur", "link"}, {"ISP", "ISP"}, {"sirkuit", "circuit"}, {"bulan", "month"}, {"berlaku", "in force"}, {"menit sebulan", "minutes in month"}, {"terhitung (j:mm:dd)", "counted (h:mm:ss)"}, {"detik terhitung", "counted seconds"}, {"dikecualikan: pemeliharaan (j:mm:dd)", "excluded: maintenance (h:mm:ss)"}, {"dikecualikan: listrik (j:mm:dd)", "excluded: power (h:mm:ss)"}, {"dikecualikan: induk (j:mm:dd)", "excluded: parent (h:mm:ss)"}, {"dikecualikan: singkat (j:mm:dd)", "excluded: short (h:mm:ss)"}, {"menit diizinkan", "allowed minutes"}, {"ketersediaan ISP %", "ISP availability %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"biaya bulanan (Rp)", "monthly fee (Rp)"}, {"rumus", "formula"}, {"restitusi (Rp)", "restitution (Rp)"}, {"bulan selesai", "month ended"}, {"dapat diklaim", "claimable"}},
+	"contracts": {{"jalur", "link"}, {"ISP", "ISP"}, {"sirkuit", "circuit"}, {"bulan", "month"}, {"berlaku", "in force"}, {"menit sebulan", "minutes in month"}, {"terhitung (j:mm:dd)", "counted (h:mm:ss)"}, {"detik terhitung", "counted seconds"}, {"dikecualikan: pemeliharaan (j:mm:dd)", "excluded: maintenance (h:mm:ss)"}, {"dikecualikan: listrik (j:mm:dd)", "excluded: power (h:mm:ss)"}, {"dikecualikan: induk (j:mm:dd)", "excluded: parent (h:mm:ss)"}, {"dikecualikan: singkat (j:mm:dd)", "excluded: short (h:mm:ss)"}, {"menit diizinkan", "allowed minutes"}, {"ketersediaan ISP %", "ISP availability %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"biaya bulanan (Rp)", "monthly fee (Rp)"}, {"rumus", "formula"}, {"restitusi (Rp)", "restitution (Rp)"}, {"bulan selesai", "month ended"}, {"dapat diklaim", "claimable"}, {"kelengkapan data %", "data completeness %"}, {"status data", "data status"}},
 	"capacity":  {{"jalur", "link"}, {"lokasi", "site"}, {"arah", "direction"}, {"kapasitas bit/s", "capacity bit/s"}, {"sumber kapasitas", "capacity source"}, {"sampel", "samples"}, {"rata-rata bit/s", "mean bit/s"}, {"p95 bit/s", "p95 bit/s"}, {"puncak bit/s", "peak bit/s"}, {"jam tersibuk", "busy hour"}, {"volume byte", "volume bytes"}, {"utilisasi rata-rata %", "mean utilization %"}, {"utilisasi p95 %", "p95 utilization %"}, {"utilisasi puncak %", "peak utilization %"}, {"tren bit/s per hari", "trend bit/s per day"}, {"prakiraan 80 %", "80 % forecast"}},
 	"reviews":   {{"bulan", "month"}, {"tanggal", "date"}, {"peserta", "participants"}, {"temuan", "findings"}},
 	"followups": {{"no", "no"}, {"dibuka", "opened"}, {"rekomendasi", "recommendation"}, {"penanggung jawab", "owner"}, {"tenggat", "due"}, {"status", "status"}, {"per tanggal", "as of"}, {"bukti", "evidence"}},
@@ -170,7 +172,8 @@ func (r *Report) Table(name string) (Table, error) {
 		add(lbl("gangguan layanan", "service outages"), s.ServiceOutages)
 		add(lbl("menit putus layanan", "service down minutes"), mins(s.ServiceDowntimeSeconds))
 		add(lbl("gangguan", "outages"), s.Outages)
-		add(lbl("menit putus", "down minutes"), mins(s.DowntimeSeconds))
+		add(lbl("menit lokasi putus (lokasi putus bila semua jalurnya putus)", "site downtime minutes (a site is down when all its links are)"), mins(s.SiteDowntimeSeconds))
+		add(lbl("menit-jalur putus (dijumlah per jalur)", "link-minutes down (summed over links)"), mins(s.DowntimeSeconds))
 		for _, c := range []string{"isp", "parent", "power", "unknown"} {
 			add(lbl("menit putus: ", "down minutes: ")+T(r.Lang, "cause."+c), mins(s.DowntimeByCauseSeconds[c]))
 		}
@@ -183,19 +186,19 @@ func (r *Report) Table(name string) (Table, error) {
 		add(lbl("berakhir dalam 90 hari", "ending within 90 days"), s.ExpiringWithin90d)
 	case "coverage":
 		for _, m := range r.Coverage.History {
-			add(m.Month, m.OPDMonitored, m.OPDTotal, m.DistrictMonitored, m.DistrictTotal)
+			add(Month(m.Month), m.OPDMonitored, m.OPDTotal, m.DistrictMonitored, m.DistrictTotal)
 		}
 	case "sites":
 		for _, s := range r.Sites {
 			f := &s.Figures
-			add(s.Site, s.Name, T(r.Lang, "kind."+s.Kind), s.OPD, s.District, s.TimeZone, s.Links,
+			add(s.Site, s.Name, T(r.Lang, "kind."+s.Kind), opdCell(s.OPD, s.OPDName), s.District, s.TimeZone, s.Links,
 				mins(f.Seconds), mins(f.UpSeconds), mins(f.DegradedSeconds), mins(f.DownSeconds), mins(f.MaintSeconds), mins(f.NoDataSeconds), mins(f.MonitoringSeconds),
 				fp(s.Availability), fp(s.Completeness), fp(s.WorstCase), target(s.Target), r.yesNo(s.Met), s.Outages, fp(s.MTTRMinutes), fp(s.MTBFMinutes))
 		}
 	case "links":
 		for _, l := range r.Links {
 			c, f := l.DowntimeByCauseSeconds, &l.Figures
-			add(l.Link, l.Name, l.Site, l.OPD, l.Type, l.ISP, l.Circuit, l.TimeZone,
+			add(l.Link, l.Name, l.Site, opdCell(l.OPD, l.OPDName), l.Type, l.ISP, l.Circuit, l.TimeZone,
 				mins(f.Seconds), mins(f.UpSeconds), mins(f.DegradedSeconds), mins(f.DownSeconds), mins(f.MaintSeconds), mins(f.NoDataSeconds), mins(f.MonitoringSeconds),
 				fp(l.Availability), fp(l.Completeness), fp(l.WorstCase), target(l.Target), r.yesNo(l.Met), l.Outages,
 				mins(c["isp"]), mins(c["parent"]), mins(c["power"]), mins(c["unknown"]), fp(l.MTTRMinutes), fp(l.MTBFMinutes))
@@ -203,28 +206,30 @@ func (r *Report) Table(name string) (Table, error) {
 	case "services":
 		for _, v := range r.Services {
 			c, f := v.DowntimeByCauseSeconds, &v.Figures
-			add(v.Service, v.Name, v.Category, v.URL, v.Site, v.OPD, v.Check, v.TimeZone,
+			add(v.Service, v.Name, v.Category, v.URL, v.Site, opdCell(v.OPD, v.OPDName), v.Check, v.TimeZone,
 				mins(f.Seconds), mins(f.UpSeconds), mins(f.DegradedSeconds), mins(f.DownSeconds), mins(f.MaintSeconds), mins(f.NoDataSeconds), mins(f.MonitoringSeconds),
 				fp(v.Availability), fp(v.Completeness), fp(v.WorstCase), target(v.Target), r.yesNo(v.Met), v.Outages,
 				mins(c["service"]), mins(c["network"]), mins(c["unknown"]), fp(v.MTTRMinutes), fp(v.MTBFMinutes))
 		}
 	case "incidents":
 		for _, i := range r.Incidents {
-			var counted any // a service has no ISP contract
-			if i.Service == "" {
+			var counted any // a service or a site has no ISP contract
+			if i.Kind == KindLink {
 				counted = r.yesNo(&i.ContractCounted)
 			}
-			add(i.Link, i.Service, i.Site, tsec(i.Start), tsec(i.End), Seconds(i.DurationSeconds), Seconds(i.DownSeconds),
-				Seconds(i.MaintenanceSeconds), Seconds(i.InPeriodSeconds), T(r.Lang, "cause."+i.Cause), counted)
+			add(append([]any{i.Link, i.Service, i.Site, tsec(i.Start), tsec(i.End), Seconds(i.DurationSeconds), Seconds(i.DownSeconds),
+				Seconds(i.MaintenanceSeconds), Seconds(i.InPeriodSeconds), T(r.Lang, "cause."+i.Cause), counted}, r.incidentRecordCells(&i)...)...)
 		}
+	case "incident_pareto", "incident_mttr":
+		r.incidentCategoryTable(name, add)
 	case "contracts":
 		for _, c := range r.Contracts {
 			active, met, final, claim := c.Active, c.Met, c.Final, c.Claimable
 			e := c.ExcludedSeconds
-			add(c.Link, c.ISP, c.Circuit, c.Month, r.yesNo(&active), c.PeriodMinutes, Seconds(c.CountedSeconds), int(c.CountedSeconds),
+			add(c.Link, c.ISP, c.Circuit, Month(c.Month), r.yesNo(&active), c.PeriodMinutes, Seconds(c.CountedSeconds), int(c.CountedSeconds),
 				Seconds(e["maintenance"]), Seconds(e["power"]), Seconds(e["parent"]), Seconds(e["short"]),
 				c.AllowedMinutes, c.Availability, c.Target, r.yesNo(&met), c.MonthlyFee, T(r.Lang, "formula."+c.Formula), c.Restitution,
-				r.yesNo(&final), r.yesNo(&claim))
+				r.yesNo(&final), r.yesNo(&claim), c.Completeness, dataStatus(r.Lang, c.ContractMonth))
 		}
 	case "capacity":
 		for _, c := range r.Capacity {
@@ -234,6 +239,9 @@ func (r *Report) Table(name string) (Table, error) {
 			}
 			if c.Forecast80 != nil {
 				fc = c.Forecast80.Format("2006-01-02")
+			}
+			if c.ForecastBeyondHorizon {
+				fc = T(r.Lang, "beyond_horizon")
 			}
 			var capBps any
 			if c.CapacityBps > 0 {
@@ -249,7 +257,7 @@ func (r *Report) Table(name string) (Table, error) {
 		}
 	case "reviews":
 		for _, v := range r.Reviews {
-			add(v.Month, v.HeldOn, v.Participants, v.Findings)
+			add(Month(v.Month), v.HeldOn, v.Participants, v.Findings)
 		}
 	case "followups":
 		for _, f := range r.FollowUps {
@@ -263,9 +271,9 @@ func (r *Report) Table(name string) (Table, error) {
 		for _, a := range r.Assets {
 			var y any
 			if a.YearAcquired != 0 {
-				y = a.YearAcquired
+				y = Year(a.YearAcquired)
 			}
-			add(a.Device, a.Site, a.OPD, a.Vendor, a.Model, a.Serial, y, a.AssetCode, a.WarrantyEnd, a.ContractEnd)
+			add(a.Device, a.Site, opdCell(a.OPD, a.OPDName), a.Vendor, a.Model, a.Serial, y, a.AssetCode, a.WarrantyEnd, a.ContractEnd)
 		}
 	case "expiries":
 		for _, e := range r.Expiries {
@@ -282,5 +290,28 @@ func (r *Report) Table(name string) (Table, error) {
 			add(T(r.Lang, "fig."+m.Figure), m.Method)
 		}
 	}
+	r.hoursTable(&t)
 	return t, nil
+}
+
+// dataStatus says whether a contract month's data is complete enough to
+// claim restitution: "data tidak lengkap" with the threshold when not.
+func dataStatus(lang string, c sla.ContractMonth) string {
+	switch {
+	case c.IncompleteData:
+		return printer(lang).Sprintf(T(lang, "data.incomplete"), c.MinCompleteness)
+	case !c.Final:
+		return T(lang, "data.running")
+	default:
+		return T(lang, "data.complete")
+	}
+}
+
+// opdCell is what a table shows for an OPD: its name when the inventory
+// gives one, else its id.
+func opdCell(id, name string) string {
+	if name != "" {
+		return name
+	}
+	return id
 }

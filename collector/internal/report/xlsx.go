@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
@@ -18,12 +19,34 @@ const (
 // xlsxStyles are the cell styles of the workbook.
 type xlsxStyles struct {
 	header, text, wrap, integer, money, decimal, duration int
+	// year is a whole number without separators, month a date shown as
+	// the month's name and year; lang is the report's.
+	year, month int
+	lang        string
 }
 
-func newXLSXStyles(f *excelize.File) (xlsxStyles, error) {
-	var s xlsxStyles
+// The workbook's number formats. Excel writes a format with "," for the
+// thousands separator and "." for the decimal point whatever the
+// language, and shows the separators of the reader's regional settings:
+// Excel set to Indonesian shows 99,576 and 1.234, set to English 99.576
+// and 1,234. The cells stay numbers either way. The month names are those
+// of the report's language whatever the reader's settings: the format
+// names the locale ([$-421] Indonesian, [$-409] English US).
+const (
+	xlsxFmtInteger  = "#,##0"
+	xlsxFmtDecimal  = "#,##0.000"
+	xlsxFmtDuration = "[h]:mm:ss"
+	xlsxFmtMonthID  = "[$-421]mmmm yyyy"
+	xlsxFmtMonthEN  = "[$-409]mmmm yyyy"
+)
+
+func newXLSXStyles(f *excelize.File, lang string) (xlsxStyles, error) {
+	s := xlsxStyles{lang: lang}
 	top := excelize.Alignment{Vertical: "top"}
-	decimals, hms := "0.000", "[h]:mm:ss"
+	integer, decimals, hms, month := xlsxFmtInteger, xlsxFmtDecimal, xlsxFmtDuration, xlsxFmtMonthID
+	if lang == LangEN {
+		month = xlsxFmtMonthEN
+	}
 	for _, st := range []struct {
 		id    *int
 		style excelize.Style
@@ -36,10 +59,12 @@ func newXLSXStyles(f *excelize.File) (xlsxStyles, error) {
 		}},
 		{&s.text, excelize.Style{Alignment: &top}},
 		{&s.wrap, excelize.Style{Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}}},
-		{&s.integer, excelize.Style{Alignment: &top, NumFmt: 1}},               // 0
+		{&s.integer, excelize.Style{Alignment: &top, CustomNumFmt: &integer}},  // thousands separators
 		{&s.money, excelize.Style{Alignment: &top, NumFmt: 3}},                 // #,##0
 		{&s.decimal, excelize.Style{Alignment: &top, CustomNumFmt: &decimals}}, // three decimals, as CellText
 		{&s.duration, excelize.Style{Alignment: &top, CustomNumFmt: &hms}},     // a duration, as CellText
+		{&s.year, excelize.Style{Alignment: &top, NumFmt: 1}},                  // 0
+		{&s.month, excelize.Style{Alignment: &top, CustomNumFmt: &month}},      // Oktober 2026
 	} {
 		id, err := f.NewStyle(&st.style)
 		if err != nil {
@@ -108,8 +133,8 @@ func truncateUTF16(s string, n int) string {
 
 // WriteXLSX writes the report as a workbook, one sheet per table in
 // report order. Header rows are bold and frozen; numbers are numeric
-// cells (floats shown with three decimals, rupiah amounts with thousands
-// separators); no value is an empty cell.
+// cells (floats shown with three decimals, integers with thousands
+// separators, see xlsxFmtInteger), months dates; no value is an empty cell.
 func WriteXLSX(w io.Writer, r *Report) error {
 	f := excelize.NewFile()
 	defer f.Close()
@@ -135,7 +160,7 @@ func WriteXLSX(w io.Writer, r *Report) error {
 	}); err != nil {
 		return fmt.Errorf("xlsx properties: %w", err)
 	}
-	st, err := newXLSXStyles(f)
+	st, err := newXLSXStyles(f, r.Lang)
 	if err != nil {
 		return err
 	}
@@ -177,10 +202,7 @@ func writeSheet(f *excelize.File, sheet string, t Table, st xlsxStyles) error {
 			if i >= len(width) {
 				break
 			}
-			n := utf8.RuneCountInString(CellText(c))
-			if x, ok := c.(int64); ok && x >= 1000 {
-				n += (n - 1) / 3 // thousands separators
-			}
+			n := utf8.RuneCountInString(fmtCell(st.lang, c)) // with separators
 			width[i] = max(width[i], n+2)
 		}
 	}
@@ -225,6 +247,16 @@ func writeSheet(f *excelize.File, sheet string, t Table, st xlsxStyles) error {
 			case Seconds:
 				// a duration is a fraction of days in a workbook
 				cell.Value, cell.StyleID = float64(c)/86400, st.duration
+			case Year:
+				cell.Value, cell.StyleID = int(c), st.year
+			case Month:
+				// a date (the month's first day), when the label is one
+				cell.StyleID = st.text
+				if t, err := time.Parse("2006-01", string(c)); err == nil {
+					cell.Value, cell.StyleID = t, st.month
+				} else {
+					cell.Value = string(c)
+				}
 			case nil:
 				cell.StyleID = st.text
 			default:

@@ -116,10 +116,10 @@ func xlsxString(t *testing.T, f *excelize.File, sheet, ref, want string) {
 func TestXLSX(t *testing.T) {
 	sheets := map[string][]string{
 		LangID: {"Ringkasan", "Cakupan per Bulan", "Ketersediaan per Lokasi", "Ketersediaan per Jalur", "Ketersediaan Layanan", "Daftar Gangguan",
-			"Kontrak ISP dan Restitusi", "Kapasitas", "Reviu Berkala", "Tindak Lanjut", "Catatan perubahan", "Daftar Aset TIK",
+			"Pareto Gangguan per Kategori", "MTTR per Kategori", "Kontrak ISP dan Restitusi", "Kapasitas", "Reviu Berkala", "Tindak Lanjut", "Catatan perubahan", "Daftar Aset TIK",
 			"Kontrak dan Garansi yang Akan", "Pemetaan ke Indikator SPBE", "Metode"},
 		LangEN: {"Summary", "Coverage by Month", "Availability per Site", "Availability per Link", "Service Availability", "Incidents",
-			"ISP Contracts and Restitution", "Capacity", "Periodic Reviews", "Follow-up", "Change record", "TIK Asset Register",
+			"Incident Pareto by Category", "MTTR by Category", "ISP Contracts and Restitution", "Capacity", "Periodic Reviews", "Follow-up", "Change record", "TIK Asset Register",
 			"Contracts and Warranties Ending", "Mapping to SPBE Indicators", "Methods"},
 	}
 	for _, lang := range []string{LangID, LangEN} {
@@ -187,7 +187,7 @@ func TestXLSX(t *testing.T) {
 					}
 				}
 			}
-			sum, sites, links, services, incidents, contracts, capacity, assets, followups, changes := got[0], got[2], got[3], got[4], got[5], got[6], got[7], got[11], got[9], got[10]
+			sum, sites, links, services, incidents, contracts, capacity, assets, followups, changes := got[0], got[2], got[3], got[4], got[5], got[8], got[9], got[13], got[11], got[12] // 6, 7: incident_pareto, incident_mttr
 
 			// Summary: labels and figures.
 			if v := xlsxNumber(t, f, sum, "B12"); !excelEqual(v, *r.Summary.Availability) {
@@ -197,7 +197,7 @@ func TestXLSX(t *testing.T) {
 				t.Errorf("summary availability shown as %q, want 99.219", v)
 			}
 			xlsxString(t, f, sum, "B2", "2026-10")
-			if v := xlsxNumber(t, f, sum, "B29"); v != 173611 {
+			if v := xlsxNumber(t, f, sum, "B30"); v != 173611 {
 				t.Errorf("summary restitution %v", v)
 			}
 

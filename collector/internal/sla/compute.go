@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pantau-noc/pantau/collector/internal/calendar"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 )
 
@@ -48,6 +49,13 @@ type Engine struct {
 	// NoContracts leaves contract months out (and so reads only the
 	// period and its margin): for explaining a few hours of outages.
 	NoContracts bool
+	// Holidays is the holiday calendar of service hours (default: the
+	// built-in years).
+	Holidays *calendar.Calendar
+	// MinCompleteness is the completeness (percent of the month's time
+	// with a known state) under which a contract month claims no
+	// restitution; 0 is DefaultMinCompleteness.
+	MinCompleteness float64
 }
 
 // Counts are seconds per state.
@@ -82,6 +90,9 @@ type Figures struct {
 	Completeness *float64 `json:"completeness_pct"`
 	// WorstCase counts nodata as down: (up + degraded) / (data + nodata).
 	WorstCase *float64 `json:"worst_case_pct"`
+
+	// HoursFigures are the same over service hours (hours.go).
+	HoursFigures
 }
 
 // Known returns the seconds with data (up, degraded or down).
@@ -182,7 +193,30 @@ type ContractMonth struct {
 	// month outside the period.
 	Outages        []int `json:"outages"`
 	CountedOutages int   `json:"counted_outages"`
+	// Basis is what the target is stated over: 24x7 (PeriodMinutes is
+	// every minute of the month) or service_hours (PeriodMinutes are the
+	// month's minutes inside the link's service hours, and only down
+	// time inside them is counted).
+	Basis string `json:"basis"`
+	// KnownSeconds are the month's seconds with a known state: data (up,
+	// degraded or down) or a maintenance window. Completeness is their
+	// share of the month, percent; a month under MinCompleteness is
+	// IncompleteData and claims no restitution (RestitutionWithheld says
+	// why): its missing time could hide outages as well as up time.
+	KnownSeconds        int64   `json:"known_seconds"`
+	Completeness        float64 `json:"completeness_pct"`
+	MinCompleteness     float64 `json:"min_completeness_pct"`
+	IncompleteData      bool    `json:"incomplete_data"`
+	RestitutionWithheld string  `json:"restitution_withheld,omitempty"`
 }
+
+// WithheldIncomplete is ContractMonth.RestitutionWithheld for a month
+// under the completeness threshold.
+const WithheldIncomplete = "incomplete_data"
+
+// DefaultMinCompleteness is the completeness (percent) under which a
+// contract month is incomplete data.
+const DefaultMinCompleteness = 90.0
 
 // Exclusion reasons in ContractMonth.ExcludedMinutes besides the
 // inventory's exclusions.
@@ -258,11 +292,12 @@ type outageSet struct {
 // result computes the common part from the raw and effective states and
 // the maintenance mask of the range read, each outage's cause given by
 // cause.
-func (c *Computation) result(target float64, raw, eff []Slots, maint []uint8, sp extent, cause func(o *Outage) string) (Result, outageSet) {
+func (c *Computation) result(target float64, raw, eff []Slots, maint []uint8, sp extent, hours *inventory.Schedule, mask []bool, cause func(o *Outage) string) (Result, outageSet) {
 	r := Result{Target: target}
 	var cnt Counts
 	r.Daily = daily(eff[sp.lo:sp.hi], sp.p, &cnt)
 	r.Figures = figures(cnt)
+	r.HoursFigures = hoursFigures(hours, mask, eff, sp)
 	if r.Availability != nil && r.Target > 0 {
 		met := *r.Availability >= r.Target
 		r.Met = &met
@@ -328,6 +363,13 @@ type Computation struct {
 	mu     sync.Mutex
 	series map[seriesKey][]uint16 // the collector's minutes, per range
 	sites  map[string]*siteEntry  // parent sites' states
+	// service hours masks, and the holiday years they lacked
+	masks        map[hoursKey][]bool
+	missingYears map[int]bool
+
+	spansOnce sync.Once // declared monitored spans, read once
+	spans     []Span
+	spansErr  error
 }
 
 type seriesKey struct {
@@ -351,7 +393,8 @@ type siteEntry struct {
 // NewComputation starts a computation of period p (its calendar dates are
 // applied in each site's time zone).
 func (e *Engine) NewComputation(p Period) *Computation {
-	c := &Computation{e: e, p: p, now: e.Now, parents: map[string]bool{}, series: map[seriesKey][]uint16{}, sites: map[string]*siteEntry{}}
+	c := &Computation{e: e, p: p, now: e.Now, parents: map[string]bool{}, series: map[seriesKey][]uint16{}, sites: map[string]*siteEntry{},
+		masks: map[hoursKey][]bool{}, missingYears: map[int]bool{}}
 	if c.now.IsZero() {
 		c.now = time.Now()
 	}
@@ -418,7 +461,7 @@ func (c *Computation) linkStates(ctx context.Context, l *inventory.Link, site *i
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	coll, err := c.load(ctx, KindCollector, "", sp.from, sp.n)
+	coll, err := c.presence(ctx, site, l.ICMP.Agent, sp)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -442,7 +485,7 @@ func slotMask(m []bool) []uint8 {
 }
 
 // overlay gives the raw states of minute bits (a minute without data
-// while the collector was not running is a monitoring gap) and the
+// while nothing was watching, see presence, is a monitoring gap) and the
 // effective states (maintenance overlaid on whole minutes).
 func overlay(bits, coll []uint16, maint []uint8) (raw, eff []Slots) {
 	raw = SlotStates(bits, coll)
@@ -755,12 +798,19 @@ func (c *Computation) siteContext(ctx context.Context, site *inventory.Site) (*s
 
 func (c *Computation) linkResult(l *inventory.Link, site *inventory.Site, raw, eff []Slots, maint []uint8, sc *siteCtx) *LinkResult {
 	sp := c.extended(site)
-	res, set := c.result(l.SLATarget, raw, eff, maint, sp,
+	mask := c.hoursMask(l.Hours, site, sp)
+	res, set := c.result(l.SLATarget, raw, eff, maint, sp, l.Hours, mask,
 		func(o *Outage) string { return cause(o, raw, sc.parent, sc.heart, sc.hasAgent) })
 	r := &LinkResult{ID: l.ID, Site: site.ID, Period: sp.p, Result: res}
 	if l.Contract != nil && c.contracts {
+		var basis []bool // nil: every minute counts
+		if l.Contract.Basis == inventory.BasisServiceHours {
+			basis = mask
+		}
 		for _, m := range sp.wide.Months() {
-			r.Contract = append(r.Contract, contractMonth(l.Contract, m, sp, set, raw, maint, c.now))
+			cm := contractMonth(l.Contract, m, sp, set, raw, maint, basis, c.now)
+			completeness(&cm, m, sp, raw, maint, c.e.MinCompleteness)
+			r.Contract = append(r.Contract, cm)
 		}
 	}
 	return r
@@ -780,7 +830,7 @@ func (c *Computation) Service(ctx context.Context, sv *inventory.Service) (*Serv
 	if err != nil {
 		return nil, err
 	}
-	coll, err := c.load(ctx, KindCollector, "", sp.from, sp.n)
+	coll, err := c.presence(ctx, site, sv.Probe.Agent, sp)
 	if err != nil {
 		return nil, err
 	}
@@ -793,7 +843,7 @@ func (c *Computation) Service(ctx context.Context, sv *inventory.Service) (*Serv
 	siteData := ss.raw != nil && slices.ContainsFunc(ss.raw, func(m Slots) bool {
 		return m.Mask(Up)|m.Mask(Degraded)|m.Mask(Down) != 0
 	})
-	res, _ := c.result(sv.SLATarget, raw, eff, maint, sp,
+	res, _ := c.result(sv.SLATarget, raw, eff, maint, sp, sv.Hours, c.hoursMask(sv.Hours, site, sp),
 		func(o *Outage) string { return serviceCause(o, raw, ss.raw, siteData) })
 	return &ServiceResult{ID: sv.ID, Site: site.ID, Result: res}, nil
 }
@@ -872,7 +922,7 @@ func (c *Computation) siteResult(s *inventory.Site, ss *siteStates, sc *siteCtx)
 	for i, st := range ss.eff {
 		maint[i] = st.Mask(Maintenance)
 	}
-	r.Result, _ = c.result(s.SLATarget, ss.raw, ss.eff, maint, sp,
+	r.Result, _ = c.result(s.SLATarget, ss.raw, ss.eff, maint, sp, s.Hours, c.hoursMask(s.Hours, s, sp),
 		func(o *Outage) string { return cause(o, ss.raw, sc.parent, sc.heart, sc.hasAgent) })
 	return r
 }
@@ -886,8 +936,18 @@ func (c *Computation) siteResult(s *inventory.Site, ss *siteStates, sc *siteCtx)
 // when the month misses the target: "proportional" is the monthly fee
 // times counted seconds over the month's seconds, "excess" counts only
 // the seconds beyond those the target allows. Rupiah are rounded down.
-func contractMonth(k *inventory.Contract, m Period, sp extent, set outageSet, raw []Slots, maint []uint8, now time.Time) ContractMonth {
+func contractMonth(k *inventory.Contract, m Period, sp extent, set outageSet, raw []Slots, maint []uint8, basis []bool, now time.Time) ContractMonth {
 	mfrom, mn := m.Minutes()
+	lo := int(mfrom - sp.from)
+	hi := lo + mn
+	if basis != nil {
+		mn = 0 // the month's minutes inside service hours
+		for _, in := range basis[lo:hi] {
+			if in {
+				mn++
+			}
+		}
+	}
 	ms := int64(mn) * 60
 	cm := ContractMonth{
 		Month: m.Label, PeriodMinutes: mn, PeriodSeconds: ms, Target: k.Target, MonthlyFee: k.MonthlyFee,
@@ -901,8 +961,10 @@ func contractMonth(k *inventory.Contract, m Period, sp extent, set outageSet, ra
 	cm.Active = (k.Start.IsZero() || k.Start.In(loc).Before(m.End)) &&
 		(k.End.IsZero() || k.End.In(loc).AddDate(0, 0, 1).After(m.Start))
 	excl := func(x string) bool { return slices.Contains(k.Exclude, x) }
-	lo := int(mfrom - sp.from)
-	hi := lo + mn
+	cm.Basis = inventory.Basis24x7
+	if basis != nil {
+		cm.Basis = inventory.BasisServiceHours
+	}
 	minOut := int64(math.Ceil(k.MinOutage.Std().Seconds()))
 	for idx := range set.all {
 		o := &set.all[idx]
@@ -911,6 +973,9 @@ func contractMonth(k *inventory.Contract, m Period, sp extent, set outageSet, ra
 		}
 		var inMonth, maintInMonth int64
 		for i := max(o.first/SlotsPerMinute, lo); i <= o.last/SlotsPerMinute && i < hi; i++ {
+			if basis != nil && !basis[i] {
+				continue // outside service hours: not the contract's
+			}
 			dm := raw[i].Mask(Down) & within(i, o.first, o.last)
 			inMonth += popcount6(dm) * SlotSeconds
 			if maint != nil {
@@ -948,7 +1013,10 @@ func contractMonth(k *inventory.Contract, m Period, sp extent, set outageSet, ra
 	cm.CountedMinutes = Min(cm.CountedSeconds)
 	cm.AllowedMinutes = int(math.Floor(float64(mn)*(100-k.Target)/100 + 1e-9))
 	cm.AllowedSeconds = int64(cm.AllowedMinutes) * 60
-	cm.Availability = 100 * float64(ms-cm.CountedSeconds) / float64(ms)
+	cm.Availability = 100
+	if ms > 0 {
+		cm.Availability = 100 * float64(ms-cm.CountedSeconds) / float64(ms)
+	}
 	cm.Met = cm.CountedSeconds <= cm.AllowedSeconds
 	if !cm.Met && cm.Active && ms > 0 {
 		switch k.Restitution {
@@ -973,4 +1041,33 @@ func mulDiv(a, b, c int64) int64 {
 	}
 	q, _ := bits.Div64(hi, lo, uint64(c))
 	return int64(min(q, math.MaxInt64))
+}
+
+// completeness counts a contract month's seconds with a known state (data
+// or maintenance) and withholds the restitution of a month known for less
+// than minPct percent (0: DefaultMinCompleteness).
+func completeness(cm *ContractMonth, m Period, sp extent, raw []Slots, maint []uint8, minPct float64) {
+	if minPct <= 0 {
+		minPct = DefaultMinCompleteness
+	}
+	mfrom, mn := m.Minutes()
+	lo := int(mfrom - sp.from)
+	for i := max(lo, 0); i < lo+mn && i < len(raw); i++ {
+		known := raw[i].Mask(Up) | raw[i].Mask(Degraded) | raw[i].Mask(Down)
+		if maint != nil {
+			known |= maint[i]
+		}
+		cm.KnownSeconds += popcount6(known) * SlotSeconds
+	}
+	cm.MinCompleteness = minPct
+	if cm.PeriodSeconds > 0 {
+		cm.Completeness = 100 * float64(cm.KnownSeconds) / float64(cm.PeriodSeconds)
+	}
+	// judged once the month has ended (a running month is still filling
+	// in); 90 % of a 30-day month is 2,332,800 s
+	if cm.Final && float64(cm.KnownSeconds)*100 < minPct*float64(cm.PeriodSeconds)-1e-6 {
+		cm.IncompleteData = true
+		cm.Restitution = 0
+		cm.RestitutionWithheld = WithheldIncomplete
+	}
 }

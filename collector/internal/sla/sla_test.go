@@ -288,8 +288,12 @@ func TestLinkMonthExact(t *testing.T) {
 		ExcludedMinutes: map[string]float64{"parent": 20, ExcludedShort: 4, "maintenance": 30, "power": 60},
 		ExcludedSeconds: map[string]int64{"parent": 1200, ExcludedShort: 240, "maintenance": 1800, "power": 3600},
 		AllowedMinutes:  223, AllowedSeconds: 13380, Availability: 100 * float64(2678400-18120) / 2678400, Target: 99.5, Met: false,
-		MonthlyFee: 15000000, Formula: "proportional", Restitution: 101478, Final: true, Claimable: true,
+		MonthlyFee: 15000000, Formula: "proportional", Restitution: 101478, Final: true, Claimable: true, Basis: "24x7",
 		Outages: []int{2, 3, 5, 6}, CountedOutages: 4,
+		// known: 44,640 − 120 nodata − 60 monitoring = 44,460 minutes
+		// (the 30 maintenance minutes are known) = 2,667,600 s; 44,460 /
+		// 44,640 = 99.597 % ≥ 90 %: complete, the restitution stands.
+		KnownSeconds: 2667600, Completeness: 100 * 2667600.0 / 2678400, MinCompleteness: 90,
 	}
 	if !reflect.DeepEqual(cm, wantC) {
 		t.Errorf("contract:\n got %+v\nwant %+v", cm, wantC)

@@ -71,9 +71,10 @@ func combineSlots(a, b Slots) Slots {
 }
 
 // SlotStates gives the data states of a series' slots from its minute
-// bits (coll, the collector's own minutes, may be nil: a minute without
-// data is then nodata, else a monitoring gap when the collector was not
-// running either).
+// bits (coll, the minutes something was watching: the collector running,
+// the site's agent alive or a declared monitored span, see presence; may
+// be nil: a minute without data is then nodata, else a monitoring gap
+// when nothing was watching either).
 //
 // A slot with a down round and no good round is down; a slot with a good
 // round is good (10-second resolution: a slot holding both counts good).

@@ -27,7 +27,8 @@
 // existed (class bits only) read as six down slots when the minute was
 // down and as six good slots otherwise, which gives the figures they gave.
 // Maintenance windows and monitoring gaps (the collector itself was not
-// running) are overlaid on whole minutes when a period is computed, so
+// running and no agent of the site was alive, outside any declared
+// monitored span) are overlaid on whole minutes when a period is computed, so
 // they may be declared afterwards.
 //
 // Minutes are stored per UTC day (see statedb).
@@ -95,7 +96,9 @@ const (
 	Maintenance
 	NoData
 	// Monitoring is a minute without data while the collector itself was
-	// not running: never an outage, never counted against a site.
+	// not running, no agent of the site sent a heartbeat and no declared
+	// monitored span covers it: never an outage, never counted against a
+	// site.
 	Monitoring
 	numStates
 )

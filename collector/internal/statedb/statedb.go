@@ -186,7 +186,38 @@ var migrations = []string{
 		uploaded_ms  INTEGER NOT NULL,
 		uploaded_by  TEXT NOT NULL
 	) WITHOUT ROWID;`,
-	// Document numbers (docnums.go): one per (product, scope, period,
+	// 8: incident records (incidents.go), one per outage, keyed by
+	// what was out and its start minute.
+	`CREATE TABLE incidents (
+		id              INTEGER PRIMARY KEY,
+		scope           TEXT NOT NULL,
+		target          TEXT NOT NULL,
+		start_minute    INTEGER NOT NULL,
+		end_minute      INTEGER,
+		ticket          TEXT NOT NULL DEFAULT '',
+		category        TEXT NOT NULL,
+		impact          TEXT NOT NULL DEFAULT '',
+		action          TEXT NOT NULL DEFAULT '',
+		officer         TEXT NOT NULL,
+		source          TEXT NOT NULL,
+		cause_override  TEXT NOT NULL DEFAULT '',
+		override_reason TEXT NOT NULL DEFAULT '',
+		created_at      INTEGER NOT NULL,
+		updated_at      INTEGER NOT NULL
+	);
+	CREATE UNIQUE INDEX incidents_outage ON incidents(scope, target, start_minute);`,
+	// 9: declared monitored spans of imported history (monitored.go)
+	`CREATE TABLE monitored_spans (
+		id         INTEGER PRIMARY KEY,
+		scope      TEXT NOT NULL,
+		target     TEXT NOT NULL,
+		start_ns   INTEGER NOT NULL,
+		end_ns     INTEGER NOT NULL,
+		zone       TEXT NOT NULL,
+		reason     TEXT NOT NULL,
+		created_at INTEGER NOT NULL
+	);`,
+	// 10: document numbers (docnums.go): one per (product, scope, period,
 	// version), from a sequence per year of issue.
 	`CREATE TABLE document_numbers (
 		product   TEXT NOT NULL,
