@@ -36,7 +36,7 @@ func (r *slaRuntime) approve(ctx context.Context, rep *report.Report, inv *inven
 	if err != nil {
 		return err
 	}
-	s.Version = version
+	s.Version, s.ForOPD = version, report.InventorySignatories(inv)
 	return report.Approve(ctx, rep, s, r.state)
 }
 

@@ -203,7 +203,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		s.Version = *docVersion
+		s.Version, s.ForOPD = *docVersion, report.InventorySignatories(inv)
 		if err := report.Approve(ctx, r, s, db); err != nil {
 			return err
 		}

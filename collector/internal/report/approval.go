@@ -8,10 +8,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html/template"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/docnum"
+	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
 )
 
@@ -81,8 +83,9 @@ type ApprovalSetup struct {
 	// Signatories are prepared, checked and approved, in that order.
 	Signatories []Signatory
 	// ForOPD, when set, gives an OPD's own signatories (the inventory's
-	// OPD entries), used for a report of that OPD or one of its sites;
-	// ok false keeps Signatories.
+	// OPD entries, InventorySignatories), used for a report of that OPD
+	// or one of its sites; each role it gives replaces that of
+	// Signatories.
 	ForOPD func(opd string) (s []Signatory, ok bool)
 	// Product (default monthly) and Version (default 1) of the document.
 	Product string
@@ -142,7 +145,7 @@ func Approve(ctx context.Context, r *Report, s ApprovalSetup, iss NumberIssuer) 
 	signs := s.Signatories
 	if s.ForOPD != nil && opd != "PEMDA" && !strings.Contains(opd, "+") {
 		if o, ok := s.ForOPD(opd); ok {
-			signs = o
+			signs = append(slices.Clone(signs), o...) // later entries of a role win
 		}
 	}
 	r.Approval = &Approval{
@@ -151,6 +154,24 @@ func Approve(ctx context.Context, r *Report, s ApprovalSetup, iss NumberIssuer) 
 		Generator: r.Generator, DataSHA256: hash, HashMethod: HashMethod, Lang: r.Lang,
 	}
 	return nil
+}
+
+// InventorySignatories is ApprovalSetup.ForOPD from the inventory's
+// opds: entries and their approval.
+func InventorySignatories(inv *inventory.Inventory) func(opd string) ([]Signatory, bool) {
+	return func(opd string) ([]Signatory, bool) {
+		o := inv.OPDEntry(opd)
+		if o == nil || o.Approval == nil {
+			return nil, false
+		}
+		var out []Signatory
+		for i, g := range []*inventory.Signatory{o.Approval.PreparedBy, o.Approval.CheckedBy, o.Approval.ApprovedBy} {
+			if g != nil {
+				out = append(out, Signatory{Role: Roles[i], Name: g.Name, Title: g.Title, NIP: g.NIP})
+			}
+		}
+		return out, len(out) > 0
+	}
 }
 
 // scopeOPD is the {opd} of the document number: the OPD of an OPD or

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/docnum"
+	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
 	"github.com/pantau-noc/pantau/internal/golden"
 )
@@ -114,8 +115,31 @@ func TestApprovalNumber(t *testing.T) {
 	if got := r3.Approval.DocumentNumber; got != "3/LAP-INFRA/DISKOMINFO/XI/2026" {
 		t.Errorf("OPD report: %s", got)
 	}
-	if s := r3.Approval.Signatories; s[2].Name != "Kepala DISKOMINFO" || s[0].Name != "" {
-		t.Errorf("OPD signatories %+v, want the OPD's", s)
+	// The OPD gives approved_by; prepared_by and checked_by stay
+	// collector.yml's.
+	if s := r3.Approval.Signatories; s[2].Name != "Kepala DISKOMINFO" || s[0].Name != "Yohanes Wenda" || s[1].Name != "Maria Kambu" {
+		t.Errorf("OPD signatories %+v, want the OPD's approver and the configured others", s)
+	}
+	// From the inventory's opds: entry.
+	inv, err := inventory.Parse("inv.yml", []byte(`opds:
+  - id: dinkes
+    name: Dinas Kesehatan
+    approval:
+      approved_by: {name: dr. Maria Yoku, title: Kepala Dinas Kesehatan, nip: "197502022000032002"}
+sites:
+  - {id: dinkes, name: Dinas Kesehatan, kind: opd}
+links:
+  - {id: dinkes-wan, site: dinkes, type: fibre, icmp: {target: 127.0.0.2}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := InventorySignatories(inv)
+	if got, ok := f("dinkes"); !ok || len(got) != 1 || got[0] != (Signatory{Role: "approved", Name: "dr. Maria Yoku", Title: "Kepala Dinas Kesehatan", NIP: "197502022000032002"}) {
+		t.Errorf("dinkes signatories %+v %v", got, ok)
+	}
+	if _, ok := f("setda"); ok {
+		t.Error("an OPD without an entry has its own signatories")
 	}
 }
 
