@@ -42,9 +42,16 @@ func WritePDF(ctx context.Context, r *Report, pr *pdf.Renderer) ([]byte, error) 
 	if err := WriteHTML(&b, r); err != nil {
 		return nil, err
 	}
+	return pr.Render(ctx, b.Bytes(), PDFOptions(r))
+}
+
+// PDFOptions are the footer of a product's PDF: its language, and its
+// approval sheet's document number and data hash. Every product prints
+// its own HTML with them: pr.Render(ctx, html, PDFOptions(r)).
+func PDFOptions(r *Report) pdf.Options {
 	o := pdf.Options{Lang: r.Lang}
 	if a := r.Approval; a != nil {
 		o.DocumentNumber, o.Hash = a.DocumentNumber, a.DataSHA256
 	}
-	return pr.Render(ctx, b.Bytes(), o)
+	return o
 }
