@@ -207,6 +207,7 @@ func (r *Renderer) Render(ctx context.Context, doc []byte, o Options) (_ []byte,
 		chromedp.Flag("proxy-bypass-list", "<-loopback>"),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", !shmRoomy()),
 	)
 	actx, acancel := chromedp.NewExecAllocator(tctx, opts...)
 	// acancel kills the browser and its children and waits for them.
@@ -242,6 +243,7 @@ func (r *Renderer) Render(ctx context.Context, doc []byte, o Options) (_ []byte,
 	defer func() { lcancel(); wg.Wait() }()
 
 	footer := footerTemplate(o)
+	r.log.Debug("PDF render: browser started", "after", time.Since(start))
 	pdf, err := chromedp.Run(bctx, func(ctx context.Context, t *chromedp.Target) ([]byte, error) {
 		tree, err := cdp.Call(ctx, t, page.GetFrameTree, cdp.Empty{})
 		if err != nil {
@@ -258,11 +260,13 @@ func (r *Renderer) Render(ctx context.Context, doc []byte, o Options) (_ []byte,
 		})`, chromedp.EvalAwaitPromise)(ctx, t); err != nil {
 			return nil, fmt.Errorf("wait for the document to load: %w", err)
 		}
+		r.log.Debug("PDF render: document loaded", "after", time.Since(start))
 		if r.started != nil {
 			if b := chromedp.FromContext(ctx).Browser; b != nil && b.Process() != nil {
 				r.started(b.Process().Pid)
 			}
 		}
+		defer func() { r.log.Debug("PDF render: printed", "after", time.Since(start)) }()
 		return chromedp.PrintToPDF(
 			chromedp.PDFPaper(chromedp.PaperA4),
 			chromedp.PDFPreferCSSPageSize(),
