@@ -281,6 +281,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 	}
 	reg.MustRegister(buildInfoGauge())
 	reg.MustRegister(slarun.builder)
+	reg.MustRegister(slarun.pdf.Collectors()...)
 	var alertsReady atomic.Pointer[alert.Engine]
 	p.notifiers = &notifierSet{}
 	ob, err := newOutbox(cfg, p.notifiers, state, reg, log, func() notifierHealth {

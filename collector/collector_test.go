@@ -293,6 +293,7 @@ links:
 		c.Notifiers = []notify.Config{{Name: "hook", Type: "webhook", URL: "http://127.0.0.1:9/hook"}}
 		c.Storage.RemoteWrite = []config.RemoteWriteConfig{{Name: "vm", EndpointConfig: config.EndpointConfig{URL: "http://127.0.0.1:9/api/v1/write"}}}
 		c.Alerting.HAPeer = "http://127.0.0.1:9"
+		c.Report.Chromium, c.Report.PDFMaxConcurrent = "/usr/bin/chromium", 2
 	})
 	tok := tc.token("a1")
 	tc.write(tok, fmt.Sprintf("m v=1,s=\"dropped\" %d", time.Now().Unix()))
@@ -333,6 +334,10 @@ links:
 		`pantau_collector_remote_read_refused_total{reason="queries"} 0`,
 		`pantau_collector_federate_refused_total{reason="busy"} 0`,
 		`pantau_collector_match_selectors_refused_total 0`,
+		`pantau_collector_report_pdf_refused_total 0`,
+		`pantau_collector_report_pdf_renders_total{result="no_chromium"} 0`,
+		`pantau_collector_report_pdf_blocked_requests_total 0`,
+		`pantau_collector_report_pdf_render_duration_seconds_count 0`,
 		`pantau_link_state{district="",link="l1",opd="s1",site="s1",state="nodata"} 1`,
 		`pantau_link_bandwidth_bytes_per_second{district="",link="l1",opd="s1",site="s1"} 2.5e+06`,
 		`pantau_service_state{`,

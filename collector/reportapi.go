@@ -21,7 +21,7 @@ import (
 )
 
 // reportParams are the parameters GET /api/v1/report accepts.
-var reportParams = []string{"period", "opd", "site", "format", "table", "lang", "zone", "csv_locale", "product"}
+var reportParams = []string{"period", "opd", "site", "format", "table", "lang", "zone", "csv_locale", "product", "version"}
 
 // reportQuery is a GET /api/v1/report request whose format, table and
 // zone are known to be valid; Build checks the period, language, site and
@@ -31,6 +31,7 @@ type reportQuery struct {
 	format, table string
 	csvLocale     string // report.ParseCSVLocale's
 	product       string
+	version       int // the document's version (approval sheet), default 1
 }
 
 // parseReportQuery checks the parameters that Build does not: each given
@@ -87,6 +88,9 @@ func parseReportQuery(v url.Values, def *time.Location) (reportQuery, error) {
 		return q, errors.New("give opd or site, not both")
 	}
 	q.opts = report.Options{Period: v.Get("period"), OPD: v.Get("opd"), Site: v.Get("site"), Lang: v.Get("lang"), Zone: loc}
+	if q.version, err = parseDocVersion(v.Get("version")); err != nil {
+		return q, err
+	}
 	return q, nil
 }
 
@@ -155,6 +159,9 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
+		if rq.format == "pdf" && !r.pdfAvailable(w) {
+			return
+		}
 		if rq.opts, err = reportScope(auth.FromContext(req.Context()), rq.opts, inv); err != nil {
 			http.Error(w, err.Error(), http.StatusForbidden)
 			return
@@ -192,6 +199,16 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 			return // the caller went away
 		default:
 			internalError(w, req, log, err, nil)
+			return
+		}
+		if rq.format != "csv" {
+			if err := r.approve(req.Context(), prod, inv, rq.version); err != nil {
+				internalError(w, req, log, err, nil)
+				return
+			}
+		}
+		if rq.format == "pdf" {
+			r.servePDF(w, req, prod, log)
 			return
 		}
 		var buf bytes.Buffer

@@ -44,7 +44,8 @@ func TestReportAPIRefusesBadParameters(t *testing.T) {
 		"period=1700-01-01..2026-12-31":                       "dates must be in years 2000 to 2199",
 		"period=2025-01-01..2026-12-31":                       "730 days; a period covers at most 400",
 		"":                                                    "period is required",
-		"period=2026-10&format=pdf":                           `format "pdf": want one of json, csv, xlsx, html`,
+		"period=2026-10&format=docx":                          `format "docx": want one of json, csv, xlsx, html, pdf`,
+		"period=2026-10&version=0":                            "version \"0\": want a whole number from 1 to 999",
 		"period=2026-10&format=json&table=links":              "table=links is for format=csv",
 		"period=2026-10&format=csv&table=nope":                `table "nope": want one of summary`,
 		"period=2026-10&zone=Mars/Olympus":                    `unknown time zone "Mars/Olympus"`,
@@ -178,7 +179,7 @@ func TestReportAPIProducts(t *testing.T) {
 		"period=2026&product=opd-sheet&opd=dinkes":        "product opd-sheet covers a month",
 		"period=2026-10&product=opd-sheet":                "product opd-sheet covers one OPD or one district site",
 		"period=2026-10&product=opd-sheet&site=dinkes":    "site dinkes is of kind opd: ask for opd=dinkes",
-		"period=2026-Q4&product=review-pack&format=csv":   "product review-pack comes as json, xlsx, html, not csv",
+		"period=2026-Q4&product=review-pack&format=csv":   "product review-pack comes as json, xlsx, html, pdf, not csv",
 		"period=2026-10&product=opd-sheet&product=annual": "parameter product is given 2 times",
 	} {
 		if rec := get(query); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), want) {

@@ -17,6 +17,7 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/daemon"
 	"github.com/pantau-noc/pantau/collector/internal/ingest"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
+	"github.com/pantau-noc/pantau/collector/internal/pdf"
 	"github.com/pantau-noc/pantau/collector/internal/report"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
@@ -42,6 +43,8 @@ type slaRuntime struct {
 	// onCommitted runs after a commit's marks are the current state (the
 	// alert engine evaluates link_down and service_down on them).
 	onCommitted func()
+	// pdf prints format=pdf reports (reportpdf.go).
+	pdf *pdf.Renderer
 }
 
 // How often the collector marks its own minute, and checks the inventory
@@ -53,6 +56,7 @@ const (
 
 func newSLARuntime(ctx context.Context, cfg *config.Config, state *statedb.DB, log *slog.Logger) (*slaRuntime, error) {
 	r := &slaRuntime{cfg: cfg, state: state, minutes: state.Minutes(), log: log, invFile: cfg.Inventory}
+	r.pdf = report.PDFRenderer(cfg.Report, log.With("component", "pdf"))
 	var inv *inventory.Inventory
 	if cfg.Inventory != "" {
 		var err error

@@ -101,7 +101,7 @@ func openQueryable(cfg *config.Config, log *slog.Logger) (storage.Queryable, fun
 
 const reportSynopsis = `report --config FILE --period 2026-10|2026-Q4|2026|2026-10-01..2026-10-15
          [--opd ID | --site ID] [--product monthly|opd-sheet|review-pack|annual]
-         [--format json|csv|xlsx|html] [--table NAME] [--csv-locale id] [--lang id|en] [--out FILE]
+         [--format json|csv|xlsx|html|pdf] [--table NAME] [--csv-locale id] [--lang id|en] [--out FILE] [--doc-version N]
 
 Builds the SPBE infrastructure report for a period from the minute states
 in state.db, the capacity data in the TSDB (opened read-only, so a running
@@ -112,7 +112,10 @@ one table (--table, default links; tables: ` + "summary, coverage, sites, links,
 opd-sheet (a month of one OPD, --opd, or one district site, --site),
 review-pack (a quarter, --period 2026-Q4) or annual (a year, --period 2026,
 with the capacity plan of report.capacity_plan in collector.yml); those
-come as html, xlsx or json.
+come as html, pdf, xlsx or json.
+Every format but CSV starts with the approval sheet (document number,
+signatories, data hash; report.document_number and report.approval in
+collector.yml). PDF is printed by headless Chromium (apt install chromium).
 The same report is served by a running collector at GET /api/v1/report.`
 
 func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -122,7 +125,8 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	period := fs.String("period", "", "period: a month 2026-10, a quarter 2026-Q4, a year 2026, or days 2026-10-01..2026-10-15 (required)")
 	opd := fs.String("opd", "", "only the sites of this OPD")
 	site := fs.String("site", "", "only this site")
-	format := fs.String("format", "html", "output format: json, csv, xlsx or html")
+	format := fs.String("format", "html", "output format: json, csv, xlsx, html or pdf")
+	docVersion := fs.Int("doc-version", 1, "the document's version on its approval sheet (a new version gets a new document number)")
 	table := fs.String("table", "", "with --format csv: the table to write (default links)")
 	csvLocale := fs.String("csv-locale", "", "with --format csv: id for Excel in the Indonesian locale (semicolons between fields, decimal commas, a UTF-8 byte order mark); default: commas and decimal points, machine-readable")
 	lang := fs.String("lang", "id", "language: id (Bahasa Indonesia) or en")
@@ -148,8 +152,11 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := report.CheckProductFormat(*product, *format); err != nil {
 		return usageError{err}
 	}
-	if *format == "xlsx" && *out == "" {
-		return usageError{errors.New("--format xlsx needs --out FILE")}
+	if (*format == "xlsx" || *format == "pdf") && *out == "" {
+		return usageError{fmt.Errorf("--format %s needs --out FILE", *format)}
+	}
+	if *docVersion < 1 || *docVersion > 999 {
+		return usageError{fmt.Errorf("--doc-version %d: want 1 to 999", *docVersion)}
 	}
 	log, err := s.c.log.Logger(stderr)
 	if err != nil {
@@ -160,6 +167,13 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
+	// Without Chromium a PDF fails now, before the report is computed.
+	pdfr := report.PDFRenderer(cfg.Report, log)
+	if *format == "pdf" {
+		if _, err := pdfr.Chromium(); err != nil {
+			return err
+		}
+	}
 	inv, err := loadInventory(cfg)
 	if err != nil {
 		return err
@@ -199,6 +213,17 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	r := pr.Report
+	if *format != "csv" {
+		s, err := report.SetupFromConfig(cfg.Report, inventory.PemdaZone(cfg.Report.TimeZone, inv))
+		if err != nil {
+			return err
+		}
+		s.Version, s.ForOPD, s.Product = *docVersion, report.InventorySignatories(inv), pr.Product
+		if err := report.Approve(ctx, r, s, db); err != nil {
+			return err
+		}
+		pr.Approval = r.Approval
+	}
 	var w io.Writer = stdout
 	var f *os.File
 	if *out != "" {
@@ -210,7 +235,15 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defer bw.Flush()
 		w = bw
 	}
-	if *format == "csv" {
+	if *format == "pdf" {
+		doc, err := report.WriteProductPDF(ctx, pr, pdfr)
+		if err != nil {
+			return fmt.Errorf("print the report to PDF: %w", err)
+		}
+		if _, err := w.Write(doc); err != nil {
+			return fmt.Errorf("write %s: %w", *out, err)
+		}
+	} else if *format == "csv" {
 		err = report.RenderCSV(w, pr.Report, *table, csvLoc)
 	} else {
 		err = report.RenderProduct(w, pr, *format, *table)

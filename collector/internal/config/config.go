@@ -18,6 +18,7 @@ import (
 
 	"github.com/pantau-noc/pantau/collector/internal/alert"
 	"github.com/pantau-noc/pantau/collector/internal/calendar"
+	"github.com/pantau-noc/pantau/collector/internal/docnum"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/notify"
 	"github.com/pantau-noc/pantau/internal/yamlconf"
@@ -204,12 +205,40 @@ type ReportConfig struct {
 	// contracted bandwidth in at least Months months of the year.
 	// Zero: 80 % and 3 months.
 	CapacityPlan CapacityPlanConfig `yaml:"capacity_plan"`
+	// Chromium is the browser that prints the PDF report (format=pdf);
+	// empty: /usr/bin/chromium or chromium-headless-shell. Optional: without
+	// it PDF output answers 501.
+	Chromium string `yaml:"chromium"`
+	// PDFMaxConcurrent bounds the PDF renders at once (one more: 503).
+	PDFMaxConcurrent int `yaml:"pdf_max_concurrent"`
+	// PDFTimeout bounds one PDF render.
+	PDFTimeout Duration `yaml:"pdf_timeout"`
+	// DocumentNumber is the pattern of the approval sheet's document
+	// number (collector/internal/docnum).
+	DocumentNumber string `yaml:"document_number"`
+	// Approval names who prepares, checks and approves the reports.
+	Approval ApprovalConfig `yaml:"approval"`
 }
 
 // CapacityPlanConfig is report.capacity_plan.
 type CapacityPlanConfig struct {
 	ThresholdPct float64 `yaml:"threshold_pct"`
 	Months       int     `yaml:"months"`
+}
+
+// ApprovalConfig is the approval sheet's signatories (disusun, diperiksa,
+// disetujui).
+type ApprovalConfig struct {
+	PreparedBy Signatory `yaml:"prepared_by"`
+	CheckedBy  Signatory `yaml:"checked_by"`
+	ApprovedBy Signatory `yaml:"approved_by"`
+}
+
+// Signatory is one signatory: name, position (jabatan) and NIP.
+type Signatory struct {
+	Name  string `yaml:"name"`
+	Title string `yaml:"title"`
+	NIP   string `yaml:"nip"`
 }
 
 // The automatic limits.memory_limit: this fraction of the cgroup's
@@ -245,7 +274,8 @@ func Default() *Config {
 		DataDir:       "pantau-data",
 		TLS:           TLSConfig{ClientAuth: ClientAuthNone},
 		Auth:          AuthConfig{MaxEvidenceBytes: 20 << 20, MaxInventoryBytes: 8 << 20},
-		Report:        ReportConfig{ForecastHorizon: Duration(730 * 24 * time.Hour), MinContractCompleteness: 90, BundleMaxBytes: 1 << 30, BundleMaxEntries: 10000, BundleMaxConcurrent: 1},
+		Report: ReportConfig{ForecastHorizon: Duration(730 * 24 * time.Hour), MinContractCompleteness: 90, BundleMaxBytes: 1 << 30, BundleMaxEntries: 10000, BundleMaxConcurrent: 1,
+			PDFMaxConcurrent: 1, PDFTimeout: Duration(2 * time.Minute), DocumentNumber: docnum.Default},
 		Storage: StorageConfig{
 			Retention:        Duration(400 * 24 * time.Hour),
 			OutOfOrderWindow: Duration(7 * 24 * time.Hour),
@@ -452,6 +482,15 @@ func (c *Config) Validate() error {
 	}
 	if v := c.Report.CapacityPlan.Months; v < 0 || v > 12 {
 		add("report.capacity_plan.months", "must be a number of months of the year from 0 (default 3) to 12 (got %d)", v)
+	}
+	if c.Report.PDFMaxConcurrent < 1 {
+		add("report.pdf_max_concurrent", "must be at least 1 (got %d)", c.Report.PDFMaxConcurrent)
+	}
+	if c.Report.PDFTimeout.Std() < time.Second {
+		add("report.pdf_timeout", "must be at least 1s (got %s)", c.Report.PDFTimeout.Std())
+	}
+	if _, err := docnum.Parse(c.Report.DocumentNumber); err != nil {
+		add("report.document_number", "%v", err)
 	}
 
 	if c.Inventory != "" {

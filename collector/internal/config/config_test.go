@@ -69,6 +69,10 @@ func TestLoadBadConfigs(t *testing.T) {
 			`testdata/bad-capacity-plan.yml:3:20: report.capacity_plan.threshold_pct: must be a percentage of the contracted bandwidth from 0 (default 80) to 100 (got 120)`,
 			`testdata/bad-capacity-plan.yml:4:13: report.capacity_plan.months: must be a number of months of the year from 0 (default 3) to 12 (got 13)`,
 		}, "\n"),
+		"bad-report-pdf.yml": strings.Join([]string{
+			`testdata/bad-report-pdf.yml:2:20: report.document_number: bad document number pattern: column 11: unknown placeholder {tahun}; want one of {seq}, {seq:N}, {opd}, {product}, {period}, {version}, {day}, {month}, {month_roman}, {year}`,
+			`testdata/bad-report-pdf.yml:3:23: report.pdf_max_concurrent: must be at least 1 (got 0)`,
+		}, "\n"),
 		"bad-multiple.yml": strings.Join([]string{
 			`testdata/bad-multiple.yml:1:17: listen_address: port must be a number 0-65535 (got "99999")`,
 			`testdata/bad-multiple.yml:3:10: storage.fsync: must be one of "batch", "never" (got "maybe")`,

@@ -18,6 +18,34 @@ type OPD struct {
 	// ServiceHours are the OPD's sites' service hours when a site sets
 	// none (hours.go: link or service → site → OPD → defaults).
 	ServiceHours *ServiceHours `yaml:"service_hours,omitempty"`
+	// Approval are the OPD's own signatories on the approval sheet of a
+	// report of the OPD or one of its sites; a role left out keeps
+	// report.approval of collector.yml.
+	Approval *OPDApproval `yaml:"approval,omitempty"`
+}
+
+// OPDApproval is an OPD's signatories: disusun, diperiksa, disetujui.
+type OPDApproval struct {
+	PreparedBy *Signatory `yaml:"prepared_by,omitempty"`
+	CheckedBy  *Signatory `yaml:"checked_by,omitempty"`
+	ApprovedBy *Signatory `yaml:"approved_by,omitempty"`
+}
+
+// Signatory is one signatory: name, position (jabatan) and NIP.
+type Signatory struct {
+	Name  string `yaml:"name"`
+	Title string `yaml:"title,omitempty"`
+	NIP   string `yaml:"nip,omitempty"`
+}
+
+// OPDEntry returns the opds: entry of id, or nil.
+func (inv *Inventory) OPDEntry(id string) *OPD {
+	for i := range inv.OPDs {
+		if inv.OPDs[i].ID == id {
+			return &inv.OPDs[i]
+		}
+	}
+	return nil
 }
 
 // OPDName is the name of OPD id: its `opds:` entry's, else the name of
@@ -57,6 +85,22 @@ func opdsNode(opds []OPD) *yaml.Node {
 		m.str("id", opds[i].ID)
 		m.str("name", opds[i].Name)
 		hoursNode(m, opds[i].ServiceHours)
+		if a := opds[i].Approval; a != nil {
+			n := mapping(false)
+			for _, r := range []struct {
+				key string
+				s   *Signatory
+			}{{"prepared_by", a.PreparedBy}, {"checked_by", a.CheckedBy}, {"approved_by", a.ApprovedBy}} {
+				if r.s != nil {
+					g := mapping(true)
+					g.str("name", r.s.Name)
+					g.str("title", r.s.Title)
+					g.str("nip", r.s.NIP)
+					n.set(r.key, g.Node)
+				}
+			}
+			m.set("approval", n.Node)
+		}
 		seq.Content = append(seq.Content, m.Node)
 	}
 	return seq

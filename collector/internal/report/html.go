@@ -16,7 +16,7 @@ import (
 //go:embed report.html.tmpl
 var htmlTemplateText string
 
-var htmlTemplate = template.Must(template.New("report").Parse(htmlTemplateText))
+var htmlTemplate = template.Must(ApprovalTemplate(template.Must(template.New("report").Parse(htmlTemplateText))))
 
 // htmlText holds the strings only the HTML page uses: [id, en].
 var htmlText = map[string][2]string{
@@ -96,6 +96,7 @@ type htmlPage struct {
 	Charts    []htmlChart
 	Tables    []htmlTable
 	Footer    []string
+	Approval  *Approval // the approval sheet, the first page (approval.html.tmpl)
 }
 
 type htmlKV struct{ Key, Value string }
@@ -273,7 +274,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 	if r.Lang == LangEN {
 		lang = LangEN
 	}
-	p := &htmlPage{Lang: lang, Title: r.Title, Scope: r.Scope.Name, Period: r.Period, Generator: r.Generator}
+	p := &htmlPage{Lang: lang, Title: r.Title, Scope: r.Scope.Name, Period: r.Period, Generator: r.Generator, Approval: r.Approval}
 	p.Labels = map[string]string{}
 	for _, k := range []string{"contents", "key_figures", "summary_table", "charts"} {
 		p.Labels[k] = p.s(k)

@@ -51,6 +51,9 @@ type Report struct {
 	IncidentPareto           []CategoryRow      `json:"incident_pareto"`
 	IncidentMTTR             []CategoryRow      `json:"incident_mttr"`
 	UnmatchedIncidentRecords []statedb.Incident `json:"unmatched_incident_records"`
+	// Approval is the approval sheet (lembar pengesahan), set by Approve
+	// after Build; every product shows it first.
+	Approval *Approval `json:"approval,omitempty"`
 }
 
 // Scope is what the report covers.

@@ -16,8 +16,6 @@ import (
 var (
 	//go:embed product.html.tmpl
 	productLayoutText string
-	//go:embed approval.html.tmpl
-	approvalTemplateText string
 	//go:embed opdsheet.html.tmpl
 	opdSheetTemplateText string
 	//go:embed reviewpack.html.tmpl
@@ -63,7 +61,7 @@ type productPage struct {
 	Lang, Title, Scope, Period, Generator string
 	Meta                                  []htmlKV
 	Figures                               []htmlFigure
-	Approval                              any
+	Approval                              *Approval
 	Sections                              []productSection
 	Signature                             *productSignature
 	Footer                                []string

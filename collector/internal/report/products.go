@@ -30,7 +30,7 @@ var Products = []string{ProductMonthly, ProductOPDSheet, ProductReviewPack, Prod
 
 // ProductFormats are the formats of the products other than monthly (the
 // monthly report has every format of Formats).
-var ProductFormats = []string{"json", "xlsx", "html"}
+var ProductFormats = []string{"json", "xlsx", "html", "pdf"}
 
 // ParseProduct checks a product name; "" is the monthly report.
 func ParseProduct(s string) (string, error) {
@@ -135,7 +135,7 @@ type Product struct {
 	Report  *Report       `json:"report"`
 	// Approval is the approval sheet's data, shown first by the
 	// template "approval" (approval.html.tmpl).
-	Approval any `json:"approval,omitempty"`
+	Approval *Approval `json:"approval,omitempty"`
 }
 
 // LinkMonth is one link's figures in one calendar month (local to its
@@ -534,7 +534,7 @@ func RenderProduct(w io.Writer, p *Product, format, table string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(p)
 	case "xlsx":
-		return writeXLSXTables(w, p.Report, p.Tables())
+		return writeXLSXTables(w, p.Report, withApproval(p.Report, p.Tables()))
 	default:
 		return WriteProductHTML(w, p)
 	}

@@ -9,7 +9,7 @@ import (
 )
 
 // Formats a report renders to.
-var Formats = []string{"json", "csv", "xlsx", "html"}
+var Formats = []string{"json", "csv", "xlsx", "html", "pdf"}
 
 // Render writes the report in a format. For csv, table names the table
 // (default links); the other formats carry every table.
@@ -32,6 +32,8 @@ func Render(w io.Writer, r *Report, format, table string) error {
 		return WriteXLSX(w, r)
 	case "html":
 		return WriteHTML(w, r)
+	case "pdf":
+		return fmt.Errorf("the pdf format needs a Chromium renderer: use WritePDF")
 	}
 	return fmt.Errorf("unknown format %q (want json, csv, xlsx or html)", format)
 }

@@ -136,7 +136,7 @@ func truncateUTF16(s string, n int) string {
 // cells (floats shown with three decimals, integers with thousands
 // separators, see xlsxFmtInteger), months dates; no value is an empty cell.
 func WriteXLSX(w io.Writer, r *Report) error {
-	return writeXLSXTables(w, r, r.Tables())
+	return writeXLSXTables(w, r, withApproval(r, r.Tables()))
 }
 
 // writeXLSXTables writes tables as one workbook, one sheet each, with the

@@ -217,6 +217,20 @@ var migrations = []string{
 		reason     TEXT NOT NULL,
 		created_at INTEGER NOT NULL
 	);`,
+	// 10: document numbers (docnums.go): one per (product, scope, period,
+	// version), from a sequence per year of issue.
+	`CREATE TABLE document_numbers (
+		product   TEXT NOT NULL,
+		scope     TEXT NOT NULL,
+		period    TEXT NOT NULL,
+		version   INTEGER NOT NULL,
+		year      INTEGER NOT NULL,
+		seq       INTEGER NOT NULL,
+		number    TEXT NOT NULL,
+		issued_ms INTEGER NOT NULL,
+		PRIMARY KEY (product, scope, period, version),
+		UNIQUE (year, seq)
+	) WITHOUT ROWID;`,
 }
 
 // Open opens (creating if needed) the state file in dataDir and brings its
