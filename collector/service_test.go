@@ -126,7 +126,7 @@ func TestIntegrationServicesFromIngest(t *testing.T) {
 	}
 	// the CSV table through the API
 	if code, csv := tc.get("/api/v1/report?format=csv&table=services&lang=en&period=" + period); code != 200 ||
-		!strings.HasPrefix(csv, "service,name,category,URL,site,OPD,check,") || !strings.Contains(csv, "\nportal,Portal Pemda,portal,,dinkes,dinkes,http portal,") {
+		!strings.HasPrefix(csv, "service,name,category,URL,site,OPD,check,") || !strings.Contains(csv, "\nportal,Portal Pemda,portal,,dinkes,Dinas Kesehatan,http portal,") {
 		t.Errorf("services CSV: %d\n%s", code, csv)
 	}
 
