@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/pantau-noc/pantau/collector/internal/sla"
 )
@@ -145,6 +147,9 @@ func (in *Incident) Validate() error {
 	if strings.TrimSpace(in.Officer) == "" {
 		return fmt.Errorf("officer is required (who handled the incident)")
 	}
+	if err := in.checkLengths(); err != nil {
+		return err
+	}
 	if in.CauseOverride != "" {
 		causes := slices.Concat(sla.Causes, sla.ServiceCauses[:2])
 		if !slices.Contains(causes, in.CauseOverride) {
@@ -155,6 +160,36 @@ func (in *Incident) Validate() error {
 		}
 	} else if in.OverrideReason != "" {
 		return fmt.Errorf("override_reason given without cause_override")
+	}
+	return nil
+}
+
+// The longest text a record's fields may hold, in bytes: a ticket number
+// or officer's name is one line; impact, action and the override's reason
+// a paragraph. They keep a record (and the report tables and CSV that
+// print it) bounded; the API's 1 MiB body limit alone would not.
+const (
+	MaxIncidentLine = 200
+	MaxIncidentText = 4000
+)
+
+func (in *Incident) checkLengths() error {
+	for _, f := range []struct {
+		name, v string
+		max     int
+		line    bool
+	}{{"target", in.Target, MaxIncidentLine, true}, {"ticket", in.Ticket, MaxIncidentLine, true}, {"officer", in.Officer, MaxIncidentLine, true},
+		{"impact", in.Impact, MaxIncidentText, false}, {"action", in.Action, MaxIncidentText, false},
+		{"override_reason", in.OverrideReason, MaxIncidentText, false}} {
+		if len(f.v) > f.max {
+			return fmt.Errorf("%s is %d bytes: at most %d", f.name, len(f.v), f.max)
+		}
+		if !utf8.ValidString(f.v) {
+			return fmt.Errorf("%s %q: not valid UTF-8", f.name, clipShort(f.v))
+		}
+		if f.line && strings.ContainsFunc(f.v, unicode.IsControl) {
+			return fmt.Errorf("%s %q: one line without control characters", f.name, clipShort(f.v))
+		}
 	}
 	return nil
 }

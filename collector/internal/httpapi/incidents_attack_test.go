@@ -1,0 +1,50 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestIncidentsAPIFieldLimits: a record's text fields are bounded (a
+// ticket number of 10 kB, a paragraph of 5 kB, a ticket with a line
+// break are refused with a 400 naming the field), on add and on update,
+// and nothing is stored.
+func TestIncidentsAPIFieldLimits(t *testing.T) {
+	h := newHarness(t, nil)
+	base := func() map[string]any {
+		return map[string]any{"scope": "link", "target": "dinkes-wan", "start": "2026-10-10T10:00",
+			"category": "fo_putus", "source": "whatsapp", "officer": "Andi"}
+	}
+	for _, c := range []struct {
+		field string
+		value string
+		want  string
+	}{
+		{"ticket", strings.Repeat("T", 10000), "ticket is 10000 bytes: at most 200"},
+		{"officer", strings.Repeat("é", 101), "officer is 202 bytes: at most 200"},
+		{"impact", strings.Repeat("x", 5000), "impact is 5000 bytes: at most 4000"},
+		{"action", strings.Repeat("x", 4001), "action is 4001 bytes: at most 4000"},
+		{"ticket", "TIK-1\nTIK-2", `one line without control characters`},
+	} {
+		body := base()
+		body[c.field] = c.value
+		if st, out := h.do("POST", "/api/v1/incidents", "operator", body); st != http.StatusBadRequest || !strings.Contains(out, c.want) {
+			t.Errorf("add with %s of %d bytes: %d %.300s, want 400 %q", c.field, len(c.value), st, out, c.want)
+		}
+	}
+	st, out := h.do("GET", "/api/v1/incidents", "operator", nil)
+	if st != http.StatusOK || strings.TrimSpace(out) != "[]" {
+		t.Fatalf("refused records were stored: %d %.300s", st, out)
+	}
+	// a ticket of exactly 200 bytes (Indonesian text, unicode) is fine
+	body := base()
+	body["ticket"] = strings.Repeat("Ä", 100)
+	if st, out := h.do("POST", "/api/v1/incidents", "operator", body); st != http.StatusCreated {
+		t.Fatalf("add with a 200-byte ticket: %d %.300s", st, out)
+	}
+	if st, out := h.do("POST", "/api/v1/incidents/1/updates", "operator", map[string]any{"action": strings.Repeat("x", 100000)}); st != http.StatusBadRequest ||
+		!strings.Contains(out, "action is 100000 bytes: at most 4000") {
+		t.Errorf("update with a 100 kB action: %d %.300s", st, out)
+	}
+}
