@@ -100,6 +100,9 @@ func cmdIncident(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parse(fs, rest); err != nil {
 		return err
 	}
+	if sub == "list" && fmt_ != "table" && fmt_ != "json" {
+		return usageError{fmt.Errorf("--format %q: want table or json", fmt_)}
+	}
 	cfg, db, err := s.open(ctx)
 	if err != nil {
 		return err
