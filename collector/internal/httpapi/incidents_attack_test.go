@@ -48,3 +48,42 @@ func TestIncidentsAPIFieldLimits(t *testing.T) {
 		t.Errorf("update with a 100 kB action: %d %.300s", st, out)
 	}
 }
+
+// TestIncidentsAPIConcurrentDuplicate: the same outage recorded by 16
+// clients at once is stored once; every other answer is the 409 naming
+// the record, none a 500 (the check and the insert were two statements,
+// so a race reached the unique index as a server error).
+func TestIncidentsAPIConcurrentDuplicate(t *testing.T) {
+	h := newHarness(t, nil)
+	body := map[string]any{"scope": "link", "target": "dinkes-wan", "start": "2026-10-10T10:00",
+		"category": "fo_putus", "source": "whatsapp", "officer": "Andi"}
+	const n = 16
+	type answer struct {
+		st  int
+		out string
+	}
+	answers := make(chan answer, n)
+	start := make(chan struct{})
+	for range n {
+		go func() {
+			<-start
+			st, out := h.do("POST", "/api/v1/incidents", "operator", body)
+			answers <- answer{st, out}
+		}()
+	}
+	close(start)
+	created := 0
+	for range n {
+		a := <-answers
+		switch {
+		case a.st == http.StatusCreated:
+			created++
+		case a.st == http.StatusConflict && strings.Contains(a.out, "already has incident record"):
+		default:
+			t.Errorf("concurrent add: %d %.300s, want 201 once and 409 naming the record", a.st, a.out)
+		}
+	}
+	if created != 1 {
+		t.Errorf("%d records created, want 1", created)
+	}
+}

@@ -210,22 +210,27 @@ func (s *DB) AddIncident(ctx context.Context, in Incident, now time.Time) (int64
 	if in.End != nil {
 		end = in.End.Unix() / 60
 	}
-	var dup int64
-	err := s.sql.QueryRowContext(ctx, `SELECT id FROM incidents WHERE scope = ? AND target = ? AND start_minute = ?`,
-		in.Scope, in.Target, in.Start.Unix()/60).Scan(&dup)
-	switch {
-	case err == nil:
-		return 0, fmt.Errorf("%s %s starting %s already has incident record %d: update that one (%w)",
-			in.Scope, in.Target, in.Start.UTC().Format("2006-01-02 15:04 UTC"), dup, ErrDuplicateIncident)
-	case !errors.Is(err, sql.ErrNoRows):
-		return 0, fmt.Errorf("read incident records from %s: %w", s.path, err)
-	}
+	// One statement: two clients recording the same outage at once get
+	// one record and one ErrDuplicateIncident (a check before the insert
+	// let both pass it and the second hit the unique index).
 	res, err := s.sql.ExecContext(ctx, `INSERT INTO incidents (scope, target, start_minute, end_minute, ticket, category, impact, action,
-		officer, source, cause_override, override_reason, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		officer, source, cause_override, override_reason, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (scope, target, start_minute) DO NOTHING`,
 		in.Scope, in.Target, in.Start.Unix()/60, end, in.Ticket, in.Category, in.Impact, in.Action,
 		in.Officer, in.Source, in.CauseOverride, in.OverrideReason, now.Unix(), now.Unix())
 	if err != nil {
 		return 0, fmt.Errorf("store incident record in %s: %w", s.path, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return 0, fmt.Errorf("store incident record in %s: %w", s.path, err)
+	} else if n == 0 {
+		var dup int64
+		if err := s.sql.QueryRowContext(ctx, `SELECT id FROM incidents WHERE scope = ? AND target = ? AND start_minute = ?`,
+			in.Scope, in.Target, in.Start.Unix()/60).Scan(&dup); err != nil {
+			return 0, fmt.Errorf("read incident records from %s: %w", s.path, err)
+		}
+		return 0, fmt.Errorf("%s %s starting %s already has incident record %d: update that one (%w)",
+			in.Scope, in.Target, in.Start.UTC().Format("2006-01-02 15:04 UTC"), dup, ErrDuplicateIncident)
 	}
 	return res.LastInsertId()
 }
