@@ -59,6 +59,10 @@ func cmdIncident(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if len(args) == 0 {
 		return usageError{errors.New("missing subcommand: add, update or list (see pantau-collector incident add --help)")}
 	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help" {
+		fmt.Fprintf(stderr, "Usage: pantau-collector %s\n", incidentUsage)
+		return flag.ErrHelp
+	}
 	sub, rest := args[0], args[1:]
 	var s stateFlags
 	fs := newFlagSet("incident "+sub, incidentUsage, stderr)
