@@ -125,6 +125,12 @@ links:
 	run("incident", "add", "--config", cfg, "--scope", "site", "--target", "kantor", "--start", "2026-08-18T15:30",
 		"--category", "listrik", "--source", "telepon", "--officer", "Yohanis")
 
+	// an operator claims kantor-a's 18 Aug outage was a power cut: the
+	// override is shown beside the computed cause and changes no figure
+	// (the contract still counts it: 210 below)
+	run("incident", "add", "--config", cfg, "--scope", "link", "--target", "kantor-a", "--start", "2026-08-18T15:00",
+		"--category", "listrik", "--source", "otomatis", "--officer", "Yohanis", "--cause-override", "power", "--override-reason", "PLN padam")
+
 	out := run("report", "--config", cfg, "--period", "2026-08", "--format", "json")
 	var rep struct {
 		Summary struct {
@@ -176,7 +182,8 @@ links:
 			Down                    float64 `json:"down_minutes"`
 			PartOfSite              bool    `json:"part_of_site_outage"`
 			Record                  *struct {
-				Category string `json:"category"`
+				Category      string `json:"category"`
+				CauseOverride string `json:"cause_override"`
 			} `json:"record"`
 		} `json:"incidents"`
 		Pareto []struct {
@@ -341,9 +348,12 @@ links:
 	wantInc := []inc{
 		{"pkm-wanpkm", "link", "06 08:00", "unknown", "", 300, false},
 		{"kantor-akantor", "link", "17 09:00", "isp", "fo_putus", 120, false},
-		{"kantor-akantor", "link", "18 15:00", "isp", "", 90, true},
+		{"kantor-akantor", "link", "18 15:00", "isp", "listrik", 90, true},
 		{"kantor-bkantor", "link", "18 15:30", "isp", "", 90, true},
 		{"kantor", "site", "18 15:30", "isp", "listrik", 60, false},
+	}
+	if r := rep.Incidents[2].Record; r == nil || r.CauseOverride != "power" {
+		t.Errorf("kantor-a 18 Aug: record %+v, want the override power", r)
 	}
 	if !slices.Equal(got, wantInc) {
 		t.Errorf("incidents:\n%v\nwant\n%v", got, wantInc)
