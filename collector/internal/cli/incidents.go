@@ -39,9 +39,10 @@ Categories (--category):
 ` + labelHelp(statedb.IncidentCategories) + `
 Sources (--source, how the incident became known):
 ` + labelHelp(statedb.IncidentSources) + `
---cause-override replaces the computed cause in the report (both are
-shown) and needs --override-reason: isp, parent, power, unknown for links
-and sites; service, network for services.`
+--cause-override is shown beside the computed cause in the report (the
+figures, downtime by cause and ISP contracts, keep the computed one) and
+needs --override-reason: isp, parent, power, unknown for links and sites;
+service, network for services.`
 
 func labelHelp(list []statedb.Label) string {
 	var b strings.Builder
