@@ -25,7 +25,8 @@ import (
 // below and checked against what `pantau-collector report` prints.
 //
 // Inventory: site kantor (OPD dinkes, WIT) with two links, kantor-a
-// (contract 99.9 %, Rp 10,000,000, proportional) and kantor-b; site pkm
+// (contract 99.9 %, Rp 10,000,000, proportional) and kantor-b (contract
+// 99.9 % over service hours, Rp 5,000,000, proportional); site pkm
 // (district, WIT) with one link pkm-wan (contract 99.5 %, Rp 15,000,000,
 // proportional). Every site has office hours Mon-Fri 07:30-16:00,
 // holidays excluded (defaults.service_hours).
@@ -56,7 +57,8 @@ sites:
 links:
   - {id: kantor-a, site: kantor, type: fibre, icmp: {target: 127.0.0.11},
      contract: {target: 99.9, monthly_fee: 10000000, restitution: proportional}}
-  - {id: kantor-b, site: kantor, type: radio, icmp: {target: 127.0.0.12}}
+  - {id: kantor-b, site: kantor, type: radio, icmp: {target: 127.0.0.12},
+     contract: {target: 99.9, monthly_fee: 5000000, restitution: proportional, basis: service_hours}}
   - {id: pkm-wan, site: pkm, type: vsat, icmp: {target: 127.0.0.13},
      contract: {target: 99.5, monthly_fee: 15000000, restitution: proportional}}
 `
@@ -294,6 +296,14 @@ links:
 	// complete; proportional restitution ⌊10,000,000 × 12,600 /
 	// 2,678,400⌋ = ⌊47,043.01⌋ = Rp 47,043, claimable (August ended, its
 	// last day is in the period).
+	// kantor-b, 99.9 % over service hours: the month's minutes are its
+	// 9,690 service minutes (581,400 s); counted only the down time
+	// inside them, 18 Aug 15:30-16:00 = 30 min (1,800 s); allowed
+	// ⌊9,690 × 0.1 / 100⌋ = ⌊9.69⌋ = 9: missed; ISP availability
+	// 9,660 / 9,690; restitution ⌊5,000,000 × 1,800 / 581,400⌋ =
+	// ⌊15,479.88⌋ = Rp 15,479. Its completeness is over the service
+	// minutes too: all 581,400 s known, 100 % (it said 2,678,400 s,
+	// 460.681 %).
 	// pkm-wan, 99.5 %: allowed ⌊44,640 × 0.5 / 100⌋ = 223; counted 300
 	// (cause unknown: pkm has no agent; not excluded): missed; ISP
 	// availability 44,340 / 44,640; known 14,280 × 60 = 856,800 s,
@@ -311,6 +321,7 @@ links:
 		withheld    string
 	}{
 		{"kantor-a", 210, 44, 100 * 44430.0 / 44640, 47043, 2678400, 100, false, ""},
+		{"kantor-b", 30, 9, 100 * 9660.0 / 9690, 15479, 581400, 100, false, ""},
 		{"pkm-wan", 300, 223, 100 * 44340.0 / 44640, 0, 856800, 100 * 856800.0 / 2678400, true, "incomplete_data"},
 	}
 	if len(rep.Contracts) != len(wantContracts) {
@@ -325,8 +336,9 @@ links:
 		near(w.id+" ISP availability", c.ISP, w.isp)
 		near(w.id+" contract completeness", c.Completeness, w.compl)
 	}
-	if sm.Restitution != 47043 {
-		t.Errorf("summary restitution %d, want 47043 (kantor-a only: pkm-wan's is withheld)", sm.Restitution)
+	// claimable: 47,043 + 15,479 = 62,522 (pkm-wan's is withheld)
+	if sm.Restitution != 62522 {
+		t.Errorf("summary restitution %d, want 62522 (kantor-a and kantor-b: pkm-wan's is withheld)", sm.Restitution)
 	}
 
 	// Incidents: pkm-wan 6 Aug (unknown, no record), kantor-a 17 Aug
@@ -402,7 +414,7 @@ links:
 		}
 	}
 	page := run("report", "--config", cfg, "--period", "2026-08")
-	for _, w := range []string{"Rp 47.043", "99,530", "98,253"} {
+	for _, w := range []string{"Rp 62.522", "99,530", "98,253"} {
 		if !strings.Contains(page, w) {
 			t.Errorf("Indonesian page lacks %q", w)
 		}
