@@ -87,3 +87,27 @@ func TestIncidentsAPIConcurrentDuplicate(t *testing.T) {
 		t.Errorf("%d records created, want 1", created)
 	}
 }
+
+// TestIncidentsAPITimeBounds: a record's times lie in the years a report
+// can cover (2000 to 2199, as periods and monitored spans): year 1 or
+// 9999 is a 400 naming the field, not a record whose duration overflows
+// (an undetected outage from year 1 to 9999 gave an MTTR of 292 years,
+// time.Duration's saturation).
+func TestIncidentsAPITimeBounds(t *testing.T) {
+	h := newHarness(t, nil)
+	for _, c := range []struct{ start, end, want string }{
+		{"0001-01-01T00:01:00Z", "", "start 0001-01-01T"},
+		{"9999-12-31T23:00:00Z", "", "start 9999-12-31T"},
+		{"2026-10-10T10:00:00Z", "9999-12-31T23:00:00Z", "end 9999-12-31T"},
+		{"1999-12-31T23:59:00+07:00", "", "in the years 2000 to 2199"},
+	} {
+		body := map[string]any{"scope": "service", "target": "dishub-portal", "start": c.start,
+			"category": "dns", "source": "telepon", "officer": "Andi"}
+		if c.end != "" {
+			body["end"] = c.end
+		}
+		if st, out := h.do("POST", "/api/v1/incidents", "operator", body); st != http.StatusBadRequest || !strings.Contains(out, c.want) {
+			t.Errorf("start %s end %s: %d %.300s, want 400 %q", c.start, c.end, st, out, c.want)
+		}
+	}
+}

@@ -123,6 +123,14 @@ func (in *Incident) Validate() error {
 	if in.Start.IsZero() {
 		return fmt.Errorf("start is required (the outage's first minute)")
 	}
+	if y := in.Start.UTC().Year(); y < sla.MinYear || y > sla.MaxYear {
+		return fmt.Errorf("start %s: give a time in the years %d to %d", in.Start.UTC().Format(time.RFC3339), sla.MinYear, sla.MaxYear)
+	}
+	if in.End != nil {
+		if y := in.End.UTC().Year(); y < sla.MinYear || y > sla.MaxYear {
+			return fmt.Errorf("end %s: give a time in the years %d to %d", in.End.UTC().Format(time.RFC3339), sla.MinYear, sla.MaxYear)
+		}
+	}
 	if in.Start.Truncate(time.Minute) != in.Start {
 		return fmt.Errorf("start %s: give a whole minute (the outage's first minute)", in.Start.Format(time.RFC3339Nano))
 	}
