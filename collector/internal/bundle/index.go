@@ -120,11 +120,23 @@ func (b *Bundle) indexHTML(man *Manifest) []byte {
 		ind = append(ind, ii)
 	}
 	scope := t(b.p.Lang, "pemda")
+	name := func(id string) string {
+		if b.in.OPDName != nil {
+			if n := b.in.OPDName(id); n != "" && n != id {
+				return n + " (" + id + ")"
+			}
+		}
+		return id
+	}
 	switch {
 	case b.scope.OPD != "":
-		scope = "OPD " + b.scope.OPD
+		scope = "OPD " + name(b.scope.OPD)
 	case len(b.scope.OPDs) > 0:
-		scope = "OPD " + strings.Join(b.scope.OPDs, ", ")
+		names := make([]string, len(b.scope.OPDs))
+		for i, id := range b.scope.OPDs {
+			names[i] = name(id)
+		}
+		scope = "OPD " + strings.Join(names, ", ")
 	}
 	var buf bytes.Buffer
 	// sizes, the period and the date as the report writes them in lang

@@ -54,3 +54,26 @@ func itoa(n int64) string {
 	}
 	return string(b)
 }
+
+// TestBundleIndexOPDName: a bundle of one OPD, or of a credential's
+// OPDs, names them in the index as the inventory does ("Dinas Kesehatan
+// (dinkes)"), not by the bare id; an OPD without a name keeps its id.
+func TestBundleIndexOPDName(t *testing.T) {
+	f := newFixture(t)
+	names := map[string]string{"dinkes": "Dinas Kesehatan"}
+	for _, c := range []struct {
+		scope Scope
+		want  string
+	}{
+		{Scope{OPD: "dinkes", Reader: []string{"dinkes"}}, "<td>OPD Dinas Kesehatan (dinkes)</td>"},
+		{Scope{OPDs: []string{"dinkes", "dishub"}, Reader: []string{"dinkes", "dishub"}}, "<td>OPD Dinas Kesehatan (dinkes), dishub</td>"},
+	} {
+		in := f.input(&fakeProducts{})
+		in.OPDName = func(id string) string { return names[id] }
+		b, _ := build(t, in, Params{Period: "2026", Indicator: 28, Lang: "id"}, c.scope, Limits{})
+		files, _, _ := unzip(t, b)
+		if idx := string(files["index.html"]); !strings.Contains(idx, c.want) {
+			t.Errorf("scope %+v: index lacks %q", c.scope, c.want)
+		}
+	}
+}
