@@ -201,6 +201,13 @@ links:
 			Share      float64 `json:"share_pct"`
 			Cumulative float64 `json:"cumulative_pct"`
 		} `json:"incident_pareto"`
+		Coverage struct {
+			History []struct {
+				Month             string `json:"month"`
+				OPDMonitored      int    `json:"opd_monitored"`
+				DistrictMonitored int    `json:"district_monitored"`
+			} `json:"history"`
+		} `json:"coverage"`
 		MTTR []struct {
 			Category string  `json:"category"`
 			MTTR     float64 `json:"mttr_minutes"`
@@ -416,6 +423,14 @@ links:
 	}
 	if want := map[string]float64{"fo_putus": 120, "listrik": 60, "dns": 90, "tanpa_kategori": 300}; !maps.Equal(mttr, want) {
 		t.Errorf("MTTR %v, want %v", mttr, want)
+	}
+
+	// Coverage history: the first data is 1 Aug 00:00 WIT (31 Jul 15:00
+	// UTC), so the history starts with August, 1 of 1 OPD and 1 of 1
+	// district monitored; July (in WIT) has no data. (July was listed as
+	// monitored: its UTC days reach 9 hours into August.)
+	if h := rep.Coverage.History; len(h) != 1 || h[0].Month != "2026-08" || h[0].OPDMonitored != 1 || h[0].DistrictMonitored != 1 {
+		t.Errorf("coverage history %+v, want only 2026-08 with 1 OPD and 1 district monitored", h)
 	}
 
 	// The same figures in Indonesian: csv_locale id has decimal commas
