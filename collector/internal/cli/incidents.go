@@ -144,7 +144,7 @@ func cmdIncident(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		now := time.Now()
 		id, err := db.AddIncident(ctx, in, now)
 		if err != nil {
-			return err
+			return recordError(err)
 		}
 		after, err := db.IncidentByID(ctx, id)
 		if err != nil {
@@ -180,7 +180,7 @@ func cmdIncident(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		})
 		before, after, err := db.UpdateIncident(ctx, id, p, time.Now())
 		if err != nil {
-			return err
+			return recordError(err)
 		}
 		audit(ctx, db, stderr, "incident update", "incident/"+strconv.FormatInt(id, 10), httpapi.Summary(before, after))
 		fmt.Fprintf(stdout, "updated incident %d\n", id)
@@ -221,4 +221,15 @@ func cmdIncident(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return tw.Flush()
 	}
 	return nil
+}
+
+// recordError makes statedb's validation errors of a record (they wrap
+// nothing: a bad --category, a ticket too long, nothing to change) usage
+// errors, exit 2, as a bad flag is; a duplicate, an unknown id or a
+// failure of state.db stay exit 1.
+func recordError(err error) error {
+	if errors.Unwrap(err) == nil {
+		return usageError{err}
+	}
+	return err
 }
