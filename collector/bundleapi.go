@@ -122,7 +122,7 @@ func (a *bundleAPI) serve(w http.ResponseWriter, req *http.Request) {
 		Capacity: report.TSDBCapacity{Q: a.p.store.Queryable()}, Rollups: r.state, Incidents: r.state, Audit: r.state, Holidays: cal,
 	}, Base: report.Options{ForecastHorizon: r.cfg.Report.ForecastHorizon.Std(), MinContractCompleteness: r.cfg.Report.MinContractCompleteness}}
 	in := bundle.Input{Products: products, Tables: products, Records: r.state, EvidenceDir: filepath.Join(r.cfg.DataDir, "evidence"),
-		Zone: zone, Generator: "pantau-collector " + buildinfo.Version, Now: time.Now()}
+		Zone: zone, Generator: "pantau-collector " + buildinfo.Version, Now: time.Now(), OPDName: inv.OPDName}
 	scope := bundle.Scope{OPD: opts.OPD, OPDs: opts.OPDs, Reader: opts.Reader}
 	b, err := bundle.Plan(req.Context(), in, m, bp, scope, bundle.Limits{MaxBytes: a.maxBytes.Load(), MaxEntries: int(a.maxEntries.Load())})
 	var le *bundle.LimitError

@@ -111,6 +111,9 @@ type Input struct {
 	Zone      *time.Location
 	Generator string
 	Now       time.Time // the bundle's date, and every entry's time
+	// OPDName names an OPD in the index ("Dinas Kesehatan" for dinkes:
+	// inventory.OPDName); nil or "": its id.
+	OPDName func(id string) string
 }
 
 // entry is one file of the bundle: its bytes in memory (rendered

@@ -72,12 +72,12 @@ func texts(lang string) map[string]string {
 
 func productTitle(lang, product string) string { return t(lang, product) }
 
-var indexTmpl = template.Must(template.New("index").Parse(`<!DOCTYPE html>
+var indexTmpl = template.Must(template.New("index").Funcs(template.FuncMap{"size": func(int64) string { return "" }}).Parse(`<!DOCTYPE html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><title>{{.T.title}} {{.M.Period}}</title>
 <style>body{font-family:sans-serif;margin:2em}th,td{border:1px solid #999;padding:.3em;text-align:left;vertical-align:top}table{border-collapse:collapse;margin-bottom:1em}code{font-size:90%}</style></head>
 <body><h1>{{.T.title}}</h1>
 <table>
-<tr><th>{{.T.period}}</th><td>{{.M.Period}}</td></tr>
+<tr><th>{{.T.period}}</th><td>{{.Period}}</td></tr>
 <tr><th>{{.T.scope}}</th><td>{{.Scope}}</td></tr>
 <tr><th>{{.T.generated}}</th><td>{{.Generated}}</td></tr>
 <tr><th>{{.T.generator}}</th><td>{{.M.Generator}}</td></tr>
@@ -86,7 +86,7 @@ var indexTmpl = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 {{range .Ind}}<h2>{{$.T.indicator}} {{.Number}}: {{.Name}}</h2>
 <p>{{$.T.aspect}}: {{.Aspect}}</p>
 <table><tr><th>{{$.T.file}}</th><th>{{$.T.doc}}</th><th>{{$.T.size}}</th></tr>
-{{range .Files}}<tr><td><a href="{{.Path}}">{{.Title}}</a><br><code>{{.Path}}</code></td><td>{{.DocumentNumber}}</td><td>{{.Size}}</td></tr>
+{{range .Files}}<tr><td><a href="{{.Path}}">{{.Title}}</a><br><code>{{.Path}}</code></td><td>{{.DocumentNumber}}</td><td>{{size .Size}}</td></tr>
 {{end}}</table>
 {{if .Missing}}<p>{{$.T.missing}}:</p><ul>{{range .Missing}}<li>{{.What}}: {{.Reason}}</li>{{end}}</ul>{{end}}
 {{end}}
@@ -120,15 +120,31 @@ func (b *Bundle) indexHTML(man *Manifest) []byte {
 		ind = append(ind, ii)
 	}
 	scope := t(b.p.Lang, "pemda")
+	name := func(id string) string {
+		if b.in.OPDName != nil {
+			if n := b.in.OPDName(id); n != "" && n != id {
+				return n + " (" + id + ")"
+			}
+		}
+		return id
+	}
 	switch {
 	case b.scope.OPD != "":
-		scope = "OPD " + b.scope.OPD
+		scope = "OPD " + name(b.scope.OPD)
 	case len(b.scope.OPDs) > 0:
-		scope = "OPD " + strings.Join(b.scope.OPDs, ", ")
+		names := make([]string, len(b.scope.OPDs))
+		for i, id := range b.scope.OPDs {
+			names[i] = name(id)
+		}
+		scope = "OPD " + strings.Join(names, ", ")
 	}
 	var buf bytes.Buffer
-	err := indexTmpl.Execute(&buf, map[string]any{"Lang": b.p.Lang, "T": texts(b.p.Lang), "M": man, "Scope": scope,
-		"Generated": b.in.Now.In(b.in.Zone).Format("2006-01-02 15:04 MST"), "Ind": ind, "PDF": b.in.PDF != nil})
+	// sizes, the period and the date as the report writes them in lang
+	// ("12.345", "Triwulan IV 2026", "7 Desember 2026 09:00 WIT")
+	tmpl := template.Must(indexTmpl.Clone()).Funcs(template.FuncMap{"size": func(n int64) string { return report.FormatInt(b.p.Lang, n) }})
+	err := tmpl.Execute(&buf, map[string]any{"Lang": b.p.Lang, "T": texts(b.p.Lang), "M": man, "Scope": scope,
+		"Period":    report.FormatPeriod(b.p.Lang, man.Period),
+		"Generated": report.FormatStamp(b.p.Lang, b.in.Now.In(b.in.Zone)), "Ind": ind, "PDF": b.in.PDF != nil})
 	if err != nil {
 		panic(err) // a template bug: the data cannot fail it
 	}

@@ -182,6 +182,14 @@ func load(dir fs.FS, dirName string) (*Calendar, error) {
 				errs = append(errs, err)
 				continue
 			}
+			// holidays-2028.yml saying year: 2027 is a copy not yet
+			// edited: it would replace 2027 and leave 2028 without a
+			// calendar
+			var named int
+			if _, err := fmt.Sscanf(strings.TrimSuffix(strings.TrimSuffix(n, ".yml"), ".yaml"), "holidays-%d", &named); err == nil && named != y.Year {
+				errs = append(errs, fmt.Errorf("%s: the file is named for %d but says year: %d: rename it or correct year", path, named, y.Year))
+				continue
+			}
 			if f, dup := from[y.Year]; dup {
 				errs = append(errs, fmt.Errorf("%s: year %d is already given by %s: keep one file per year", path, y.Year, f))
 				continue

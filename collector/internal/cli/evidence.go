@@ -98,7 +98,7 @@ func cmdEvidence(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	products := &bundle.ReportProducts{In: in, Zone: loc, Lang: bp.Lang,
 		Base: report.Options{ForecastHorizon: cfg.Report.ForecastHorizon.Std(), MinContractCompleteness: cfg.Report.MinContractCompleteness}}
 	b, err := bundle.Plan(ctx, bundle.Input{Products: products, Tables: products, Records: db, EvidenceDir: filepath.Join(cfg.DataDir, "evidence"),
-		Zone: loc, Generator: "pantau-collector " + buildinfo.Version, Now: time.Now()},
+		Zone: loc, Generator: "pantau-collector " + buildinfo.Version, Now: time.Now(), OPDName: inv.OPDName},
 		m, bp, bundle.Scope{OPD: bp.OPD}, bundle.Limits{MaxBytes: cfg.Report.BundleMaxBytes, MaxEntries: cfg.Report.BundleMaxEntries})
 	if err != nil {
 		return err

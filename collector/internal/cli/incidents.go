@@ -39,9 +39,10 @@ Categories (--category):
 ` + labelHelp(statedb.IncidentCategories) + `
 Sources (--source, how the incident became known):
 ` + labelHelp(statedb.IncidentSources) + `
---cause-override replaces the computed cause in the report (both are
-shown) and needs --override-reason: isp, parent, power, unknown for links
-and sites; service, network for services.`
+--cause-override is shown beside the computed cause in the report (the
+figures, downtime by cause and ISP contracts, keep the computed one) and
+needs --override-reason: isp, parent, power, unknown for links and sites;
+service, network for services.`
 
 func labelHelp(list []statedb.Label) string {
 	var b strings.Builder
@@ -58,6 +59,10 @@ func labelHelp(list []statedb.Label) string {
 func cmdIncident(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usageError{errors.New("missing subcommand: add, update or list (see pantau-collector incident add --help)")}
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help" {
+		fmt.Fprintf(stderr, "Usage: pantau-collector %s\n", incidentUsage)
+		return flag.ErrHelp
 	}
 	sub, rest := args[0], args[1:]
 	var s stateFlags
@@ -100,6 +105,9 @@ func cmdIncident(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parse(fs, rest); err != nil {
 		return err
 	}
+	if sub == "list" && fmt_ != "table" && fmt_ != "json" {
+		return usageError{fmt.Errorf("--format %q: want table or json", fmt_)}
+	}
 	cfg, db, err := s.open(ctx)
 	if err != nil {
 		return err
@@ -136,7 +144,7 @@ func cmdIncident(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		now := time.Now()
 		id, err := db.AddIncident(ctx, in, now)
 		if err != nil {
-			return err
+			return recordError(err)
 		}
 		after, err := db.IncidentByID(ctx, id)
 		if err != nil {
@@ -172,7 +180,7 @@ func cmdIncident(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		})
 		before, after, err := db.UpdateIncident(ctx, id, p, time.Now())
 		if err != nil {
-			return err
+			return recordError(err)
 		}
 		audit(ctx, db, stderr, "incident update", "incident/"+strconv.FormatInt(id, 10), httpapi.Summary(before, after))
 		fmt.Fprintf(stdout, "updated incident %d\n", id)
@@ -213,4 +221,15 @@ func cmdIncident(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return tw.Flush()
 	}
 	return nil
+}
+
+// recordError makes statedb's validation errors of a record (they wrap
+// nothing: a bad --category, a ticket too long, nothing to change) usage
+// errors, exit 2, as a bad flag is; a duplicate, an unknown id or a
+// failure of state.db stay exit 1.
+func recordError(err error) error {
+	if errors.Unwrap(err) == nil {
+		return usageError{err}
+	}
+	return err
 }

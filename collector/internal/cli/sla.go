@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/report"
@@ -36,6 +38,11 @@ states from the shared engine (docs/scale-out.md).`
 func cmdSLA(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && (args[0] == "mark-monitored" || args[0] == "monitored") {
 		return cmdMarkMonitored(ctx, args[0], args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help") {
+		fmt.Fprintf(stderr, "Usage: pantau-collector %s\n       pantau-collector %s\n\nSee pantau-collector sla rebuild --help and sla mark-monitored --help.\n",
+			strings.SplitN(slaUsage, "\n", 2)[0], strings.ReplaceAll(markMonitoredUsage[:strings.Index(markMonitoredUsage, "\n\n")], "\n", "\n       pantau-collector "))
+		return flag.ErrHelp
 	}
 	if len(args) == 0 || args[0] != "rebuild" {
 		return usageError{errors.New("missing subcommand: rebuild, mark-monitored or monitored (see pantau-collector sla rebuild --help, sla mark-monitored --help)")}

@@ -462,7 +462,7 @@ func (c *Config) Validate() error {
 			add("report.holidays_dir", "%v", err)
 		}
 	}
-	if v := c.Report.MinContractCompleteness; v <= 0 || v > 100 {
+	if v := c.Report.MinContractCompleteness; !(v > 0 && v <= 100) { // NaN (.nan) too
 		add("report.min_contract_completeness_pct", "must be above 0 and at most 100 (got %v)", v)
 	}
 	if c.Report.ForecastHorizon <= 0 {

@@ -779,9 +779,7 @@ func coverage(ctx context.Context, r *Report, in Input, sites []*inventory.Site,
 	first := time.Date(last.Year(), last.Month()-time.Month(o.CoverageMonths-1), 1, 0, 0, 0, 0, p.Start.Location())
 	for m := first; m.Before(p.End); m = m.AddDate(0, 1, 0) {
 		end := m.AddDate(0, 1, 0)
-		d0, _ := sla.DayOf(sla.MinuteOf(m.UnixNano()))
-		d1, _ := sla.DayOf(sla.MinuteOf(end.UnixNano()) - 1)
-		data, err := in.Index.LinksWithData(ctx, d0, d1)
+		data, err := linksWithDataIn(ctx, in, m, end)
 		if err != nil {
 			return err
 		}

@@ -99,7 +99,7 @@ func (r *Report) hoursTable(t *Table) {
 	cells := func(f *sla.Figures) []any {
 		var sched any
 		if f.ServiceHours != "" {
-			sched = f.ServiceHours
+			sched = scheduleText(r.Lang, f.ServiceHours)
 		}
 		return []any{fp(f.ServiceHoursAvailability), sched}
 	}

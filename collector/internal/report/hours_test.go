@@ -129,7 +129,7 @@ func TestReportServiceHours(t *testing.T) {
 	if err := Render(&buf, r, "csv", "links"); err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"ketersediaan jam layanan %,jam layanan", ",91.176,\"kantor: mon-fri 07:30-16:00, excl. holidays\"", ",85.294,"} {
+	for _, w := range []string{"ketersediaan jam layanan %,jam layanan", ",91.176,\"kantor: Sen–Jum 07:30-16:00, kecuali hari libur\"", ",85.294,"} {
 		if !strings.Contains(buf.String(), w) {
 			t.Errorf("CSV has no %q:\n%s", w, buf.String())
 		}

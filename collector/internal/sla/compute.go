@@ -817,7 +817,7 @@ func (c *Computation) linkResult(l *inventory.Link, site *inventory.Site, raw, e
 		}
 		for _, m := range sp.wide.Months() {
 			cm := contractMonth(l.Contract, m, sp, set, raw, maint, basis, c.now)
-			completeness(&cm, m, sp, raw, maint, c.e.MinCompleteness)
+			completeness(&cm, m, sp, raw, maint, basis, c.e.MinCompleteness)
 			r.Contract = append(r.Contract, cm)
 		}
 	}
@@ -1053,14 +1053,20 @@ func mulDiv(a, b, c int64) int64 {
 
 // completeness counts a contract month's seconds with a known state (data
 // or maintenance) and withholds the restitution of a month known for less
-// than minPct percent (0: DefaultMinCompleteness).
-func completeness(cm *ContractMonth, m Period, sp extent, raw []Slots, maint []uint8, minPct float64) {
+// than minPct percent (0: DefaultMinCompleteness). With a basis (a
+// contract over service hours) only the minutes inside it count, as its
+// PeriodSeconds are theirs: data at night does not make service hours
+// known.
+func completeness(cm *ContractMonth, m Period, sp extent, raw []Slots, maint []uint8, basis []bool, minPct float64) {
 	if minPct <= 0 {
 		minPct = DefaultMinCompleteness
 	}
 	mfrom, mn := m.Minutes()
 	lo := int(mfrom - sp.from)
 	for i := max(lo, 0); i < lo+mn && i < len(raw); i++ {
+		if basis != nil && (i >= len(basis) || !basis[i]) {
+			continue
+		}
 		known := raw[i].Mask(Up) | raw[i].Mask(Degraded) | raw[i].Mask(Down)
 		if maint != nil {
 			known |= maint[i]

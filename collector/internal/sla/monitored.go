@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 )
@@ -46,8 +49,17 @@ func (s Span) Validate() error {
 	if !s.End.After(s.Start) {
 		return fmt.Errorf("monitored span end %s is not after its start %s", s.End.Format(time.RFC3339), s.Start.Format(time.RFC3339))
 	}
+	if len(s.Reason) > MaxSpanReason {
+		return fmt.Errorf("--reason is %d bytes: at most %d (it is printed in the report's methods)", len(s.Reason), MaxSpanReason)
+	}
+	if strings.ContainsFunc(s.Reason, unicode.IsControl) || !utf8.ValidString(s.Reason) {
+		return fmt.Errorf("--reason: one line of text without control characters")
+	}
 	return nil
 }
+
+// MaxSpanReason is the longest reason a monitored span keeps, in bytes.
+const MaxSpanReason = 500
 
 // covers tells whether the span applies to a link of site probed by agent
 // (agent "": any agent, which an agent span does not cover).

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/pantau-noc/pantau/collector/internal/sla"
 )
@@ -121,6 +123,14 @@ func (in *Incident) Validate() error {
 	if in.Start.IsZero() {
 		return fmt.Errorf("start is required (the outage's first minute)")
 	}
+	if y := in.Start.UTC().Year(); y < sla.MinYear || y > sla.MaxYear {
+		return fmt.Errorf("start %s: give a time in the years %d to %d", in.Start.UTC().Format(time.RFC3339), sla.MinYear, sla.MaxYear)
+	}
+	if in.End != nil {
+		if y := in.End.UTC().Year(); y < sla.MinYear || y > sla.MaxYear {
+			return fmt.Errorf("end %s: give a time in the years %d to %d", in.End.UTC().Format(time.RFC3339), sla.MinYear, sla.MaxYear)
+		}
+	}
 	if in.Start.Truncate(time.Minute) != in.Start {
 		return fmt.Errorf("start %s: give a whole minute (the outage's first minute)", in.Start.Format(time.RFC3339Nano))
 	}
@@ -145,6 +155,9 @@ func (in *Incident) Validate() error {
 	if strings.TrimSpace(in.Officer) == "" {
 		return fmt.Errorf("officer is required (who handled the incident)")
 	}
+	if err := in.checkLengths(); err != nil {
+		return err
+	}
 	if in.CauseOverride != "" {
 		causes := slices.Concat(sla.Causes, sla.ServiceCauses[:2])
 		if !slices.Contains(causes, in.CauseOverride) {
@@ -155,6 +168,36 @@ func (in *Incident) Validate() error {
 		}
 	} else if in.OverrideReason != "" {
 		return fmt.Errorf("override_reason given without cause_override")
+	}
+	return nil
+}
+
+// The longest text a record's fields may hold, in bytes: a ticket number
+// or officer's name is one line; impact, action and the override's reason
+// a paragraph. They keep a record (and the report tables and CSV that
+// print it) bounded; the API's 1 MiB body limit alone would not.
+const (
+	MaxIncidentLine = 200
+	MaxIncidentText = 4000
+)
+
+func (in *Incident) checkLengths() error {
+	for _, f := range []struct {
+		name, v string
+		max     int
+		line    bool
+	}{{"target", in.Target, MaxIncidentLine, true}, {"ticket", in.Ticket, MaxIncidentLine, true}, {"officer", in.Officer, MaxIncidentLine, true},
+		{"impact", in.Impact, MaxIncidentText, false}, {"action", in.Action, MaxIncidentText, false},
+		{"override_reason", in.OverrideReason, MaxIncidentText, false}} {
+		if len(f.v) > f.max {
+			return fmt.Errorf("%s is %d bytes: at most %d", f.name, len(f.v), f.max)
+		}
+		if !utf8.ValidString(f.v) {
+			return fmt.Errorf("%s %q: not valid UTF-8", f.name, clipShort(f.v))
+		}
+		if f.line && strings.ContainsFunc(f.v, unicode.IsControl) {
+			return fmt.Errorf("%s %q: one line without control characters", f.name, clipShort(f.v))
+		}
 	}
 	return nil
 }
@@ -175,22 +218,27 @@ func (s *DB) AddIncident(ctx context.Context, in Incident, now time.Time) (int64
 	if in.End != nil {
 		end = in.End.Unix() / 60
 	}
-	var dup int64
-	err := s.sql.QueryRowContext(ctx, `SELECT id FROM incidents WHERE scope = ? AND target = ? AND start_minute = ?`,
-		in.Scope, in.Target, in.Start.Unix()/60).Scan(&dup)
-	switch {
-	case err == nil:
-		return 0, fmt.Errorf("%s %s starting %s already has incident record %d: update that one (%w)",
-			in.Scope, in.Target, in.Start.UTC().Format("2006-01-02 15:04 UTC"), dup, ErrDuplicateIncident)
-	case !errors.Is(err, sql.ErrNoRows):
-		return 0, fmt.Errorf("read incident records from %s: %w", s.path, err)
-	}
+	// One statement: two clients recording the same outage at once get
+	// one record and one ErrDuplicateIncident (a check before the insert
+	// let both pass it and the second hit the unique index).
 	res, err := s.sql.ExecContext(ctx, `INSERT INTO incidents (scope, target, start_minute, end_minute, ticket, category, impact, action,
-		officer, source, cause_override, override_reason, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		officer, source, cause_override, override_reason, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (scope, target, start_minute) DO NOTHING`,
 		in.Scope, in.Target, in.Start.Unix()/60, end, in.Ticket, in.Category, in.Impact, in.Action,
 		in.Officer, in.Source, in.CauseOverride, in.OverrideReason, now.Unix(), now.Unix())
 	if err != nil {
 		return 0, fmt.Errorf("store incident record in %s: %w", s.path, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return 0, fmt.Errorf("store incident record in %s: %w", s.path, err)
+	} else if n == 0 {
+		var dup int64
+		if err := s.sql.QueryRowContext(ctx, `SELECT id FROM incidents WHERE scope = ? AND target = ? AND start_minute = ?`,
+			in.Scope, in.Target, in.Start.Unix()/60).Scan(&dup); err != nil {
+			return 0, fmt.Errorf("read incident records from %s: %w", s.path, err)
+		}
+		return 0, fmt.Errorf("%s %s starting %s already has incident record %d: update that one (%w)",
+			in.Scope, in.Target, in.Start.UTC().Format("2006-01-02 15:04 UTC"), dup, ErrDuplicateIncident)
 	}
 	return res.LastInsertId()
 }
