@@ -134,7 +134,10 @@ icmp:
 		// kantor-lte has no data at all: its nodata minutes are the
 		// minutes something watched the site, the same minutes in which
 		// kantor-wan is not a gap; the down minute is one of them
-		if lte.Up+lte.Degraded+lte.Down != 0 || lte.NoData != watched || lte.NoData < 3 || wan.Up < 3 {
+		// (kantor-wan may miss a round in an edge minute on a loaded
+		// machine: the agent's first minute, or the minute the
+		// collector was stopped in; that minute is nodata for both)
+		if lte.Up+lte.Degraded+lte.Down != 0 || lte.NoData != watched || lte.NoData < 3 || wan.Up < 2 {
 			t.Errorf("%s: kantor-wan %+v, kantor-lte %+v: kantor-lte's nodata minutes should equal kantor-wan's watched minutes %v", when, wan, lte, watched)
 		}
 	}
