@@ -85,6 +85,7 @@ func cmdEvidence(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	var quality report.QualitySource
 	in := report.Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Windows: ws, Reviews: db, Rollups: db, Audit: db, Incidents: db}
 	if in.Holidays, err = calendar.Load(cfg.Report.HolidaysDir); err != nil {
 		return fmt.Errorf("holiday calendar (report.holidays_dir): %w", err)
@@ -94,12 +95,16 @@ func cmdEvidence(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	} else {
 		defer closeQ()
 		in.Capacity = report.TSDBCapacity{Q: q}
+		quality = report.TSDBQuality{Q: q}
 	}
 	products := &bundle.ReportProducts{In: in, Zone: loc, Lang: bp.Lang,
 		Base: report.Options{ForecastHorizon: cfg.Report.ForecastHorizon.Std(), MinContractCompleteness: cfg.Report.MinContractCompleteness}}
-	b, err := bundle.Plan(ctx, bundle.Input{Products: products, Tables: products, Records: db, EvidenceDir: filepath.Join(cfg.DataDir, "evidence"),
-		Zone: loc, Generator: "pantau-collector " + buildinfo.Version, Now: time.Now(), OPDName: inv.OPDName},
-		m, bp, bundle.Scope{OPD: bp.OPD}, bundle.Limits{MaxBytes: cfg.Report.BundleMaxBytes, MaxEntries: cfg.Report.BundleMaxEntries})
+	bin := bundle.Input{Products: products, Tables: products, Records: db, EvidenceDir: filepath.Join(cfg.DataDir, "evidence"),
+		Zone: loc, Generator: "pantau-collector " + buildinfo.Version, Now: time.Now(), OPDName: inv.OPDName}
+	if err := bundle.Setup(products, &bin, cfg.Report, inv, db, quality, report.PDFRenderer(cfg.Report, log)); err != nil {
+		return err
+	}
+	b, err := bundle.Plan(ctx, bin, m, bp, bundle.Scope{OPD: bp.OPD}, bundle.Limits{MaxBytes: cfg.Report.BundleMaxBytes, MaxEntries: cfg.Report.BundleMaxEntries})
 	if err != nil {
 		return err
 	}
