@@ -67,6 +67,14 @@ type ProductRenderer interface {
 	Render(ctx context.Context, d Doc, format string, s Scope) (body []byte, docNumber string, err error)
 }
 
+// FormatChecker is what a ProductRenderer may also have: whether a
+// product's format can be rendered at all (ErrUnavailable, wrapped,
+// when not), asked before anything is rendered so that the count of a
+// bundle's files leaves out what it will not hold.
+type FormatChecker interface {
+	Unavailable(product, format string) error
+}
+
 // TableSource gives one of the report's tables (assets, methods) for a
 // scope and period.
 type TableSource interface {
@@ -221,7 +229,11 @@ func Plan(ctx context.Context, in Input, m []report.BundleIndicator, p Params, s
 				}
 				docs[pr.Product] = ds
 			}
-			planned += len(ds) * len(pr.Formats)
+			for _, f := range pr.Formats {
+				if fc, ok := in.Products.(FormatChecker); !ok || fc.Unavailable(pr.Product, f) == nil {
+					planned += len(ds)
+				}
+			}
 		}
 	}
 	if lim.MaxEntries > 0 && planned+extra > lim.MaxEntries {

@@ -121,6 +121,10 @@ func (rp *ReportProducts) Documents(ctx context.Context, product string, s Scope
 	if err != nil {
 		return nil, err
 	}
+	if s.OPD != "" && rp.In.Inv != nil && !slices.Contains(rp.scopeOPDs(Scope{}), s.OPD) {
+		// before any limit: a bad OPD is the caller's mistake (400)
+		return nil, fmt.Errorf("%w: no site of OPD %q in the inventory %s", report.ErrInvalid, s.OPD, rp.In.Inv.File)
+	}
 	var opds []string
 	if product == report.ProductOPDSheet {
 		opds = rp.scopeOPDs(s)
@@ -203,20 +207,30 @@ func (rp *ReportProducts) approve(ctx context.Context, p *report.Product, d Doc)
 	return nil
 }
 
-// Render implements ProductRenderer.
-func (rp *ReportProducts) Render(ctx context.Context, d Doc, format string, s Scope) ([]byte, string, error) {
+// Unavailable implements FormatChecker: ErrUnavailable for PDF without
+// a renderer or Chromium, the CSV of a product other than monthly, and a
+// format the product does not come in.
+func (rp *ReportProducts) Unavailable(product, format string) error {
 	switch {
 	case format == "pdf" && rp.PDF == nil:
-		return nil, "", fmt.Errorf("%w: no PDF renderer (apt install %s)", ErrUnavailable, pdf.DebianPackage)
+		return fmt.Errorf("%w: no PDF renderer (apt install %s)", ErrUnavailable, pdf.DebianPackage)
 	case format == "pdf":
 		if _, err := rp.PDF.Chromium(); err != nil {
-			return nil, "", fmt.Errorf("%w: %w", ErrUnavailable, err)
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
-	case format == "csv" && d.Product != report.ProductMonthly:
-		return nil, "", fmt.Errorf("%w: the %s product's CSV is one table at a time (product=%s&format=csv&table=NAME); its XLSX holds them all", ErrUnavailable, d.Product, d.Product)
-	case d.Product == report.ProductMonthly && !slices.Contains(report.Formats, format),
-		d.Product != report.ProductMonthly && !slices.Contains(report.ProductFormats, format):
-		return nil, "", fmt.Errorf("%w: the %s product has no %s format", ErrUnavailable, d.Product, format)
+	case format == "csv" && product != report.ProductMonthly:
+		return fmt.Errorf("%w: the %s product's CSV is one table at a time (product=%s&format=csv&table=NAME); its XLSX holds them all", ErrUnavailable, product, product)
+	case product == report.ProductMonthly && !slices.Contains(report.Formats, format),
+		product != report.ProductMonthly && !slices.Contains(report.ProductFormats, format):
+		return fmt.Errorf("%w: the %s product has no %s format", ErrUnavailable, product, format)
+	}
+	return nil
+}
+
+// Render implements ProductRenderer.
+func (rp *ReportProducts) Render(ctx context.Context, d Doc, format string, s Scope) ([]byte, string, error) {
+	if err := rp.Unavailable(d.Product, format); err != nil {
+		return nil, "", err
 	}
 	p, err := rp.build(ctx, d, s)
 	if err != nil {
