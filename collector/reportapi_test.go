@@ -183,7 +183,7 @@ func TestReportAPIProducts(t *testing.T) {
 		"period=2026&product=opd-sheet&opd=dinkes":        "product opd-sheet covers a month",
 		"period=2026-10&product=opd-sheet":                "product opd-sheet covers one OPD or one district site",
 		"period=2026-10&product=opd-sheet&site=dinkes":    "site dinkes is of kind opd: ask for opd=dinkes",
-		"period=2026-Q4&product=review-pack&format=csv":   "product review-pack comes as json, xlsx, html, pdf, not csv",
+		"period=2026-Q4&product=review-pack&format=csv":   "product review-pack as CSV is one table at a time: give table= one of trends",
 		"period=2026-10&product=opd-sheet&product=annual": "parameter product is given 2 times",
 	} {
 		if rec := get(query); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), want) {
