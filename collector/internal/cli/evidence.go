@@ -25,6 +25,11 @@ Writes the SPBE evidence bundle: a ZIP with one folder per SPBE indicator
 files, the asset register and the methods, with index.html and
 manifest.json (each file's SHA-256, size and document number). The same
 bundle is served by a running collector at GET /api/v1/evidence.
+Each product comes with its approval sheet and document number, PDF
+included (headless Chromium; without it the PDFs are listed as missing:
+apt install chromium): monthly of the period, annual of its year,
+review-pack per quarter begun, opd-sheet per OPD for the last month
+begun (docs/spbe-report.md, Evidence bundle).
 report.bundle_max_bytes and report.bundle_max_entries apply.`
 
 func cmdEvidence(ctx context.Context, args []string, stdout, stderr io.Writer) error {
