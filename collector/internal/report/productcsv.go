@@ -63,6 +63,11 @@ func RenderProductCSV(w io.Writer, p *Product, table, locale string) error {
 	if err != nil {
 		return err
 	}
+	return writeCSVIn(w, t, locale)
+}
+
+// writeCSVIn writes a table as CSV in a CSV locale.
+func writeCSVIn(w io.Writer, t Table, locale string) error {
 	if locale == CSVLocaleID {
 		return WriteCSVID(w, t)
 	}
