@@ -28,10 +28,10 @@ func Setup(rp *ReportProducts, in *Input, c config.ReportConfig, inv *inventory.
 	if pr == nil {
 		return nil
 	}
+	rp.PDF = pr // without Chromium, Unavailable says so per PDF, naming the package
 	if _, err := pr.Chromium(); err != nil {
-		return nil // Render says so per PDF; the index says why it has no PDF
+		return nil // and the index says why it has no PDF
 	}
-	rp.PDF = pr
 	lang := rp.Lang
 	in.PDF = func(ctx context.Context, html []byte) ([]byte, error) {
 		return pr.Render(ctx, html, pdf.Options{Lang: lang, Wait: true})
