@@ -102,19 +102,34 @@ func TestIntegrationEvidenceBundle(t *testing.T) {
 	if err := os.WriteFile(inv, []byte(bundleInventory), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// Entries of a whole-Pemda bundle with two reviews in 2026 and two
-	// evidence files, this build having the monthly product in HTML and
-	// XLSX (no PDF, no other product), spbe.yml's bundle block:
-	//   16: monthly html, xlsx + metode            = 3
-	//   17: monthly html, xlsx + metode            = 3
-	//   18: monthly html + metode                  = 2
-	//   24: daftar-aset xlsx, csv + metode         = 3
-	//   28: monthly html, xlsx + 2 notulen + tindak-lanjut.csv + 2 bukti + metode = 8
-	//   29: 2 notulen + tindak-lanjut.csv + 2 bukti + metode = 6
-	// 25 + index.html + manifest.json = 27; indicator 28 alone: 8 + 2 = 10.
-	// A limit of 12 takes 28 and refuses every indicator.
+	// Entries of a whole-Pemda bundle of 2026 with two reviews and two
+	// evidence files, report.chromium naming no browser (so every PDF is
+	// listed as missing and the index is HTML only), spbe.yml's bundle
+	// block, the year's products: monthly 2026, annual 2026, a review
+	// pack for each quarter of 2026 begun by now (q: 4 from 2026-10-01
+	// WIT on), an OPD sheet for dinkes and one for dishub:
+	//   16: monthly html, xlsx + annual xlsx + metode                    = 4
+	//   17: monthly html, xlsx + 2 opd-sheet xlsx + annual xlsx + metode = 6
+	//   18: monthly html + metode                                        = 2
+	//   24: annual xlsx + daftar-aset xlsx, csv + metode                 = 4
+	//   28: monthly html, xlsx + q review-pack xlsx + 2 notulen
+	//       + tindak-lanjut.csv + 2 bukti + metode                       = 8 + q
+	//   29: q review-pack xlsx + annual xlsx + 2 notulen
+	//       + tindak-lanjut.csv + 2 bukti + metode                       = 7 + q
+	// 31 + 2q + index.html + manifest.json = 33 + 2q; indicator 28
+	// alone: 8 + q + 2 = 10 + q. A limit of 15 takes 28 and refuses
+	// every indicator.
+	wit := time.FixedZone("WIT", 9*3600)
+	q := 0
+	for _, m := range []time.Month{1, 4, 7, 10} {
+		if !time.Date(2026, m, 1, 0, 0, 0, 0, wit).After(time.Now()) {
+			q++
+		}
+	}
+	all, only28 := 33+2*q, 10+q
 	cfgFile := filepath.Join(dir, "collector.yml")
-	cfg := fmt.Sprintf("listen_address: %s\ndata_dir: %s\ninventory: %s\nreport:\n  bundle_max_entries: 12\n  bundle_max_concurrent: 1\n", addr, dataDir, inv)
+	cfg := fmt.Sprintf("listen_address: %s\ndata_dir: %s\ninventory: %s\nreport:\n  bundle_max_entries: 15\n  bundle_max_concurrent: 1\n  chromium: %s\n",
+		addr, dataDir, inv, filepath.Join(dir, "no-chromium"))
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -201,8 +216,8 @@ func TestIntegrationEvidenceBundle(t *testing.T) {
 	if got := files[d28+"reviu/bukti/"+dishubSHA[:12]+"-tiket.txt"]; !bytes.Equal(got, dishubTxt) {
 		t.Errorf("dishub's evidence: %q", got)
 	}
-	if len(names) != 10 {
-		t.Errorf("%d entries, want 10 (see above):\n%s", len(names), strings.Join(names, "\n"))
+	if len(names) != only28 {
+		t.Errorf("%d entries, want %d (see above):\n%s", len(names), only28, strings.Join(names, "\n"))
 	}
 	for _, want := range []string{d28 + "produk/monthly-2026.html", d28 + "produk/monthly-2026.xlsx", d28 + "reviu/tindak-lanjut.csv", d28 + "metode.html", "index.html"} {
 		if _, ok := files[want]; !ok {
@@ -222,7 +237,7 @@ func TestIntegrationEvidenceBundle(t *testing.T) {
 		t.Errorf("minutes %v, want the two reviews'", minutes)
 	}
 	idx := string(files["index.html"])
-	for _, s := range []string{"Indikator 28", "review-pack", "tidak tersedia", "PDF"} {
+	for _, s := range []string{"Indikator 28", "Paket Reviu Triwulan 2026-Q1", "tidak tersedia", "PDF", "apt install chromium"} {
 		if !strings.Contains(strings.ToLower(idx), strings.ToLower(s)) {
 			t.Errorf("index lacks %q", s)
 		}
@@ -259,7 +274,7 @@ func TestIntegrationEvidenceBundle(t *testing.T) {
 		}
 	}
 
-	// Every indicator: 27 entries, over the limit of 12.
+	// Every indicator: 33 + 2q entries, over the limit of 15.
 	res, b = do(admin, "GET", "/api/v1/evidence?period=2026", "", nil)
 	if res.StatusCode != 413 || !strings.Contains(string(b), "report.bundle_max_entries") {
 		t.Errorf("all indicators: %d %s, want 413 naming report.bundle_max_entries", res.StatusCode, b)
@@ -309,7 +324,7 @@ func TestIntegrationEvidenceBundle(t *testing.T) {
 		t.Fatal(err)
 	}
 	files, names = bundleZip(t, zb)
-	if len(names) != 10 || !bytes.Equal(files[d28+"reviu/bukti/"+dinkesSHA[:12]+"-berita-acara.pdf"], dinkesPDF) {
+	if len(names) != only28 || !bytes.Equal(files[d28+"reviu/bukti/"+dinkesSHA[:12]+"-berita-acara.pdf"], dinkesPDF) {
 		t.Errorf("CLI bundle: %d entries, dinkes's evidence %d bytes:\n%s", len(names), len(files[d28+"reviu/bukti/"+dinkesSHA[:12]+"-berita-acara.pdf"]), strings.Join(names, "\n"))
 	}
 	e.Reset()
@@ -317,9 +332,9 @@ func TestIntegrationEvidenceBundle(t *testing.T) {
 		t.Errorf("evidence bundle --indicator 47: exit %d: %s", code, e.String())
 	}
 
-	// report.bundle_max_entries reloads on SIGHUP: with 27 allowed, the
-	// bundle of every indicator (27 entries, above) is served.
-	if err := os.WriteFile(cfgFile, []byte(strings.Replace(cfg, "bundle_max_entries: 12", "bundle_max_entries: 27", 1)), 0o644); err != nil {
+	// report.bundle_max_entries reloads on SIGHUP: with 33 + 2q allowed,
+	// the bundle of every indicator (above) is served.
+	if err := os.WriteFile(cfgFile, []byte(strings.Replace(cfg, "bundle_max_entries: 15", fmt.Sprintf("bundle_max_entries: %d", all), 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := proc.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
@@ -332,7 +347,7 @@ func TestIntegrationEvidenceBundle(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("every indicator after the reload: %d %s", res.StatusCode, b)
 	}
-	if _, names = bundleZip(t, b); len(names) != 27 {
-		t.Errorf("every indicator: %d entries, want 27:\n%s", len(names), strings.Join(names, "\n"))
+	if _, names = bundleZip(t, b); len(names) != all {
+		t.Errorf("every indicator: %d entries, want %d:\n%s", len(names), all, strings.Join(names, "\n"))
 	}
 }

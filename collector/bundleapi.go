@@ -123,6 +123,10 @@ func (a *bundleAPI) serve(w http.ResponseWriter, req *http.Request) {
 	}, Base: report.Options{ForecastHorizon: r.cfg.Report.ForecastHorizon.Std(), MinContractCompleteness: r.cfg.Report.MinContractCompleteness}}
 	in := bundle.Input{Products: products, Tables: products, Records: r.state, EvidenceDir: filepath.Join(r.cfg.DataDir, "evidence"),
 		Zone: zone, Generator: "pantau-collector " + buildinfo.Version, Now: time.Now(), OPDName: inv.OPDName}
+	if err := bundle.Setup(products, &in, r.cfg.Report, inv, r.state, report.TSDBQuality{Q: a.p.store.Queryable()}, r.pdf); err != nil {
+		internalError(w, req, log, err, nil)
+		return
+	}
 	scope := bundle.Scope{OPD: opts.OPD, OPDs: opts.OPDs, Reader: opts.Reader}
 	b, err := bundle.Plan(req.Context(), in, m, bp, scope, bundle.Limits{MaxBytes: a.maxBytes.Load(), MaxEntries: int(a.maxEntries.Load())})
 	var le *bundle.LimitError

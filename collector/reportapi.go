@@ -61,8 +61,10 @@ func parseReportQuery(v url.Values, def *time.Location) (reportQuery, error) {
 		if q.format != "csv" {
 			return q, fmt.Errorf("table=%s is for format=csv; the %s format carries every table", clip(q.table), q.format)
 		}
-		if !slices.Contains(report.TableNames, q.table) {
-			return q, fmt.Errorf("table %q: want one of %s", clip(q.table), strings.Join(report.TableNames, ", "))
+	}
+	if q.format == "csv" {
+		if err := report.CheckProductTable(q.product, q.table); err != nil {
+			return q, err
 		}
 	}
 	if v.Has("csv_locale") {
@@ -213,7 +215,7 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 		}
 		var buf bytes.Buffer
 		if rq.format == "csv" {
-			err = report.RenderCSV(&buf, prod.Report, rq.table, rq.csvLocale)
+			err = report.RenderProductCSV(&buf, prod, rq.table, rq.csvLocale)
 		} else {
 			err = report.RenderProduct(&buf, prod, rq.format, rq.table)
 		}

@@ -48,6 +48,8 @@ func TestReportAPIRefusesBadParameters(t *testing.T) {
 		"period=2026-10&version=0":                            "version \"0\": want a whole number from 1 to 999",
 		"period=2026-10&format=json&table=links":              "table=links is for format=csv",
 		"period=2026-10&format=csv&table=nope":                `table "nope": want one of summary`,
+		"period=2026&product=annual&format=csv":               "product annual as CSV is one table at a time: give table= one of trends",
+		"period=2026&product=annual&format=csv&table=links":   `table "links" of product annual: want one of trends, link_months`,
 		"period=2026-10&zone=Mars/Olympus":                    `unknown time zone "Mars/Olympus"`,
 		"period=2026-10&period=2026-11":                       "parameter period is given 2 times",
 		"period=2026-10&lang=jv":                              `unknown language "jv"`,
@@ -90,6 +92,8 @@ func FuzzReportAPI(f *testing.F) {
 		"period=2026-10&product=opd-sheet&opd=dinkes&format=html", "period=2026-Q4&product=review-pack&format=xlsx",
 		"period=2026&product=annual&lang=en", "period=2026-10&product=annual", "product=opd-sheet&period=2026-10&site=dinkes",
 		"product=nope&period=2026", "product=review-pack&format=csv&period=2026-q1",
+		"period=2026&product=annual&format=csv&table=capacity_plan", "period=2026-Q4&product=review-pack&format=csv&table=open_items&csv_locale=id",
+		"period=2026-10&product=opd-sheet&opd=dinkes&format=csv&table=sheet_daily", "period=2026&product=annual&format=csv",
 	} {
 		f.Add(s)
 	}
@@ -179,7 +183,7 @@ func TestReportAPIProducts(t *testing.T) {
 		"period=2026&product=opd-sheet&opd=dinkes":        "product opd-sheet covers a month",
 		"period=2026-10&product=opd-sheet":                "product opd-sheet covers one OPD or one district site",
 		"period=2026-10&product=opd-sheet&site=dinkes":    "site dinkes is of kind opd: ask for opd=dinkes",
-		"period=2026-Q4&product=review-pack&format=csv":   "product review-pack comes as json, xlsx, html, pdf, not csv",
+		"period=2026-Q4&product=review-pack&format=csv":   "product review-pack as CSV is one table at a time: give table= one of trends",
 		"period=2026-10&product=opd-sheet&product=annual": "parameter product is given 2 times",
 	} {
 		if rec := get(query); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), want) {

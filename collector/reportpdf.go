@@ -29,19 +29,16 @@ func parseDocVersion(s string) (int, error) {
 	return v, nil
 }
 
-// approve sets the report's approval sheet: its document number (issued
-// once per document in state.db) and its data hash.
+// approve sets the product's approval sheet: its document number (issued
+// once per document in state.db) and its data hash (over the product's
+// own tables, report.ApproveProduct).
 func (r *slaRuntime) approve(ctx context.Context, prod *report.Product, inv *inventory.Inventory, version int) error {
 	s, err := report.SetupFromConfig(r.cfg.Report, inventory.PemdaZone(r.cfg.Report.TimeZone, inv))
 	if err != nil {
 		return err
 	}
-	s.Version, s.ForOPD, s.Product = version, report.InventorySignatories(inv), prod.Product
-	if err := report.Approve(ctx, prod.Report, s, r.state); err != nil {
-		return err
-	}
-	prod.Approval = prod.Report.Approval
-	return nil
+	s.Version, s.ForOPD = version, report.InventorySignatories(inv)
+	return report.ApproveProduct(ctx, prod, s, r.state)
 }
 
 // pdfAvailable answers 501 when no Chromium can print the PDF.

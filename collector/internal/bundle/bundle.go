@@ -55,13 +55,24 @@ func (s Scope) sees(opd string) bool {
 // without it and its index says so.
 var ErrUnavailable = errors.New("not available")
 
-// ProductRenderer renders one product of a period in one format for a
-// scope: the body and its document number ("" when the product has
-// none). A product or format it cannot render is ErrUnavailable (wrapped,
-// with the reason and what to do); report.ErrInvalid and sla.ErrBadPeriod
-// are the caller's mistakes.
+// ProductRenderer lists and renders a product's documents for a scope.
+// Documents lists, without rendering anything, the documents of a
+// product for the bundle's period (ProductPeriods; one per OPD for the
+// OPD sheet). Render renders one in one format: the body and its
+// document number ("" when it has none). A product or format it cannot
+// render is ErrUnavailable (wrapped, with the reason and what to do);
+// report.ErrInvalid and sla.ErrBadPeriod are the caller's mistakes.
 type ProductRenderer interface {
-	Render(ctx context.Context, product, format string, s Scope, period string) (body []byte, docNumber string, err error)
+	Documents(ctx context.Context, product string, s Scope, period string) ([]Doc, error)
+	Render(ctx context.Context, d Doc, format string, s Scope) (body []byte, docNumber string, err error)
+}
+
+// FormatChecker is what a ProductRenderer may also have: whether a
+// product's format can be rendered at all (ErrUnavailable, wrapped,
+// when not), asked before anything is rendered so that the count of a
+// bundle's files leaves out what it will not hold.
+type FormatChecker interface {
+	Unavailable(product, format string) error
 }
 
 // TableSource gives one of the report's tables (assets, methods) for a
@@ -205,7 +216,30 @@ func Plan(ctx context.Context, in Input, m []report.BundleIndicator, p Params, s
 		b.entries = append(b.entries, e)
 		return nil
 	}
-	// Products are rendered once and put in every folder that lists them.
+	// Every product's documents are listed first, so that a bundle over
+	// report.bundle_max_entries is refused before anything is rendered.
+	docs := map[string][]Doc{}
+	planned := 0
+	for _, bi := range b.m {
+		for _, pr := range bi.Products {
+			ds, ok := docs[pr.Product]
+			if !ok {
+				if ds, err = in.Products.Documents(ctx, pr.Product, s, p.Period); err != nil {
+					return nil, err
+				}
+				docs[pr.Product] = ds
+			}
+			for _, f := range pr.Formats {
+				if fc, ok := in.Products.(FormatChecker); !ok || fc.Unavailable(pr.Product, f) == nil {
+					planned += len(ds)
+				}
+			}
+		}
+	}
+	if lim.MaxEntries > 0 && planned+extra > lim.MaxEntries {
+		return nil, &LimitError{"too_many_entries", fmt.Sprintf("the bundle would hold more than %d files (report.bundle_max_entries in collector.yml): ask for one indicator, or one OPD", lim.MaxEntries)}
+	}
+	// Documents are rendered once and put in every folder that lists them.
 	type rendered struct {
 		body []byte
 		doc  string
@@ -217,27 +251,33 @@ func Plan(ctx context.Context, in Input, m []report.BundleIndicator, p Params, s
 		n := bi.Indicator.Number
 		dir := folder(bi.Indicator)
 		for _, pr := range bi.Products {
-			for _, f := range pr.Formats {
-				if err := ctx.Err(); err != nil {
-					return nil, err
-				}
-				k := pr.Product + "." + f
-				r, ok := cache[k]
-				if !ok {
-					r.body, r.doc, r.err = in.Products.Render(ctx, pr.Product, f, s, p.Period)
-					cache[k] = r
-				}
-				if errors.Is(r.err, ErrUnavailable) {
-					b.missing = append(b.missing, Missing{n, pr.Product + " (" + f + ")", r.err.Error()})
-					continue
-				}
-				if r.err != nil {
-					return nil, r.err
-				}
-				e := entry{path: dir + "/produk/" + pr.Product + "-" + safeName(p.Period) + "." + f, body: r.body, size: int64(len(r.body)),
-					docNumber: r.doc, indicator: n, kind: "product", title: productTitle(p.Lang, pr.Product) + " (" + strings.ToUpper(f) + ")"}
-				if err := add(e); err != nil {
-					return nil, err
+			if len(docs[pr.Product]) == 0 {
+				b.missing = append(b.missing, Missing{n, pr.Product, t(p.Lang, "nodocs")})
+			}
+			for _, d := range docs[pr.Product] {
+				for _, f := range pr.Formats {
+					if err := ctx.Err(); err != nil {
+						return nil, err
+					}
+					k := d.name() + "." + f
+					r, ok := cache[k]
+					if !ok {
+						r.body, r.doc, r.err = in.Products.Render(ctx, d, f, s)
+						cache[k] = r
+					}
+					what := docTitle(p.Lang, d, in.OPDName)
+					if errors.Is(r.err, ErrUnavailable) {
+						b.missing = append(b.missing, Missing{n, what + " (" + f + ")", r.err.Error()})
+						continue
+					}
+					if r.err != nil {
+						return nil, r.err
+					}
+					e := entry{path: dir + "/produk/" + d.name() + "." + f, body: r.body, size: int64(len(r.body)),
+						docNumber: r.doc, indicator: n, kind: "product", title: what + " (" + strings.ToUpper(f) + ")"}
+					if err := add(e); err != nil {
+						return nil, err
+					}
 				}
 			}
 		}

@@ -30,7 +30,12 @@ type fakeProducts struct {
 	calls       int
 }
 
-func (f *fakeProducts) Render(ctx context.Context, product, format string, s Scope, period string) ([]byte, string, error) {
+func (f *fakeProducts) Documents(ctx context.Context, product string, s Scope, period string) ([]Doc, error) {
+	return []Doc{{Product: product, Period: period}}, nil
+}
+
+func (f *fakeProducts) Render(ctx context.Context, d Doc, format string, s Scope) ([]byte, string, error) {
+	product, period := d.Product, d.Period
 	f.calls++
 	if f.unavailable[product+"."+format] {
 		return nil, "", fmt.Errorf("%w: test", ErrUnavailable)
@@ -368,7 +373,7 @@ func TestBundleAllIndicators(t *testing.T) {
 	// annual.pdf is mapped to 16, 17, 24 and 29.
 	var missing []int
 	for _, m := range man.Missing {
-		if m.What == "annual (pdf)" {
+		if m.What == "Annual Report 2026 (pdf)" {
 			missing = append(missing, m.Indicator)
 		}
 	}

@@ -49,6 +49,7 @@ var text = map[string][2]string{
 	"opd-sheet":    {"Lembar OPD", "OPD sheet"},
 	"review-pack":  {"Paket Reviu Triwulan", "Quarterly Review Pack"},
 	"annual":       {"Laporan Tahunan", "Annual Report"},
+	"nodocs":       {"Tidak ada OPD dalam cakupan berkas ini.", "No OPD in the bundle's scope."},
 }
 
 func t(lang, key string) string {
@@ -71,6 +72,22 @@ func texts(lang string) map[string]string {
 }
 
 func productTitle(lang, product string) string { return t(lang, product) }
+
+// docTitle names a document: "Paket Reviu Triwulan 2026-Q4", "Lembar
+// OPD Dinas Kesehatan 2026-10".
+func docTitle(lang string, d Doc, opdName func(string) string) string {
+	s := productTitle(lang, d.Product)
+	if d.OPD != "" {
+		n := d.OPD
+		if opdName != nil {
+			if v := opdName(d.OPD); v != "" {
+				n = v
+			}
+		}
+		s += " " + n
+	}
+	return s + " " + d.Period
+}
 
 var indexTmpl = template.Must(template.New("index").Funcs(template.FuncMap{"size": func(int64) string { return "" }}).Parse(`<!DOCTYPE html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><title>{{.T.title}} {{.M.Period}}</title>

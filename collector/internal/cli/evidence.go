@@ -25,6 +25,11 @@ Writes the SPBE evidence bundle: a ZIP with one folder per SPBE indicator
 files, the asset register and the methods, with index.html and
 manifest.json (each file's SHA-256, size and document number). The same
 bundle is served by a running collector at GET /api/v1/evidence.
+Each product comes with its approval sheet and document number, PDF
+included (headless Chromium; without it the PDFs are listed as missing:
+apt install chromium): monthly of the period, annual of its year,
+review-pack per quarter begun, opd-sheet per OPD for the last month
+begun (docs/spbe-report.md, Evidence bundle).
 report.bundle_max_bytes and report.bundle_max_entries apply.`
 
 func cmdEvidence(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -85,6 +90,7 @@ func cmdEvidence(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	var quality report.QualitySource
 	in := report.Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Windows: ws, Reviews: db, Rollups: db, Audit: db, Incidents: db}
 	if in.Holidays, err = calendar.Load(cfg.Report.HolidaysDir); err != nil {
 		return fmt.Errorf("holiday calendar (report.holidays_dir): %w", err)
@@ -94,12 +100,16 @@ func cmdEvidence(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	} else {
 		defer closeQ()
 		in.Capacity = report.TSDBCapacity{Q: q}
+		quality = report.TSDBQuality{Q: q}
 	}
 	products := &bundle.ReportProducts{In: in, Zone: loc, Lang: bp.Lang,
 		Base: report.Options{ForecastHorizon: cfg.Report.ForecastHorizon.Std(), MinContractCompleteness: cfg.Report.MinContractCompleteness}}
-	b, err := bundle.Plan(ctx, bundle.Input{Products: products, Tables: products, Records: db, EvidenceDir: filepath.Join(cfg.DataDir, "evidence"),
-		Zone: loc, Generator: "pantau-collector " + buildinfo.Version, Now: time.Now(), OPDName: inv.OPDName},
-		m, bp, bundle.Scope{OPD: bp.OPD}, bundle.Limits{MaxBytes: cfg.Report.BundleMaxBytes, MaxEntries: cfg.Report.BundleMaxEntries})
+	bin := bundle.Input{Products: products, Tables: products, Records: db, EvidenceDir: filepath.Join(cfg.DataDir, "evidence"),
+		Zone: loc, Generator: "pantau-collector " + buildinfo.Version, Now: time.Now(), OPDName: inv.OPDName}
+	if err := bundle.Setup(products, &bin, cfg.Report, inv, db, quality, report.PDFRenderer(cfg.Report, log)); err != nil {
+		return err
+	}
+	b, err := bundle.Plan(ctx, bin, m, bp, bundle.Scope{OPD: bp.OPD}, bundle.Limits{MaxBytes: cfg.Report.BundleMaxBytes, MaxEntries: cfg.Report.BundleMaxEntries})
 	if err != nil {
 		return err
 	}

@@ -112,7 +112,12 @@ one table (--table, default links; tables: ` + "summary, coverage, sites, links,
 opd-sheet (a month of one OPD, --opd, or one district site, --site),
 review-pack (a quarter, --period 2026-Q4) or annual (a year, --period 2026,
 with the capacity plan of report.capacity_plan in collector.yml); those
-come as html, pdf, xlsx or json.
+come as html, pdf, xlsx, json or csv (one of the product's own tables,
+--table, the tables its approval sheet's data hash covers:
+opd-sheet identity, sheet_links, sheet_outages, sheet_capacity,
+sheet_quality, sheet_daily; review-pack trends, link_months, reviews,
+followups, open_items, recommendations; annual trends, link_months,
+p95_months, capacity_plan).
 Every format but CSV starts with the approval sheet (document number,
 signatories, data hash; report.document_number and report.approval in
 collector.yml). PDF is printed by headless Chromium (apt install chromium).
@@ -151,6 +156,12 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if err := report.CheckProductFormat(*product, *format); err != nil {
 		return usageError{err}
+	}
+	if *format == "csv" {
+		prod, _ := report.ParseProduct(*product)
+		if err := report.CheckProductTable(prod, *table); err != nil {
+			return usageError{err}
+		}
 	}
 	if (*format == "xlsx" || *format == "pdf") && *out == "" {
 		return usageError{fmt.Errorf("--format %s needs --out FILE", *format)}
@@ -218,11 +229,10 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		s.Version, s.ForOPD, s.Product = *docVersion, report.InventorySignatories(inv), pr.Product
-		if err := report.Approve(ctx, r, s, db); err != nil {
+		s.Version, s.ForOPD = *docVersion, report.InventorySignatories(inv)
+		if err := report.ApproveProduct(ctx, pr, s, db); err != nil {
 			return err
 		}
-		pr.Approval = r.Approval
 	}
 	var w io.Writer = stdout
 	var f *os.File
@@ -244,7 +254,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("write %s: %w", *out, err)
 		}
 	} else if *format == "csv" {
-		err = report.RenderCSV(w, pr.Report, *table, csvLoc)
+		err = report.RenderProductCSV(w, pr, *table, csvLoc)
 	} else {
 		err = report.RenderProduct(w, pr, *format, *table)
 	}

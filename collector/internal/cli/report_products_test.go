@@ -41,7 +41,7 @@ links:
 		want string
 	}{
 		{[]string{"--product", "nope", "--period", "2026"}, `product "nope": want one of monthly, opd-sheet, review-pack, annual`},
-		{[]string{"--product", "annual", "--period", "2026", "--format", "csv"}, "product annual comes as json, xlsx, html, pdf, not csv"},
+		{[]string{"--product", "annual", "--period", "2026", "--format", "csv"}, "product annual as CSV is one table at a time: give table= one of trends"},
 	} {
 		args := append([]string{"report", "--config", cfg}, c.args...)
 		if code, _, errOut := cli(t, args...); code != 2 || !strings.Contains(errOut, c.want) {

@@ -72,6 +72,10 @@ type Options struct {
 	// may be empty).
 	DocumentNumber string
 	Hash           string
+	// Wait, when set, waits for a free render slot (until ctx ends)
+	// instead of failing with ErrBusy: for a document that is one of
+	// many in a request (the evidence bundle).
+	Wait bool
 }
 
 // Renderer prints HTML to PDF. Its methods are safe for concurrent use.
@@ -175,8 +179,15 @@ func (r *Renderer) Render(ctx context.Context, doc []byte, o Options) (_ []byte,
 	select {
 	case r.sem <- struct{}{}:
 	default:
-		r.refused.Inc()
-		return nil, ErrBusy
+		if !o.Wait {
+			r.refused.Inc()
+			return nil, ErrBusy
+		}
+		select {
+		case r.sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for a free PDF render slot (report.pdf_max_concurrent): %w", ctx.Err())
+		}
 	}
 	defer func() { <-r.sem }()
 	start := time.Now()

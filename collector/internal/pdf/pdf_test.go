@@ -261,3 +261,37 @@ func BenchmarkRenderOnePage(b *testing.B) {
 		}
 	}
 }
+
+// TestRenderWait holds the only render slot: a render with Options.Wait
+// waits instead of ErrBusy, ends with its context when that ends first,
+// and once the slot is free prints; none of it is counted as refused.
+func TestRenderWait(t *testing.T) {
+	needTools(t)
+	r := New(Config{MaxConcurrent: 1}, slog.New(slog.DiscardHandler))
+	inside, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	r.started = func(int) { once.Do(func() { close(inside); <-release }) }
+	var wg sync.WaitGroup
+	var firstErr error
+	wg.Go(func() { _, firstErr = r.Render(t.Context(), longDoc(""), Options{}) })
+	<-inside
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := r.Render(ctx, longDoc(""), Options{Wait: true}); !errors.Is(err, context.Canceled) || errors.Is(err, ErrBusy) {
+		t.Errorf("waiting render whose context ends: err = %v, want context.Canceled", err)
+	}
+	var waitErr error
+	var doc []byte
+	wg.Go(func() { doc, waitErr = r.Render(t.Context(), longDoc(""), Options{Wait: true}) })
+	close(release) // the waiting render now takes the slot
+	wg.Wait()
+	if firstErr != nil || waitErr != nil {
+		t.Fatalf("first render: %v; waiting render: %v", firstErr, waitErr)
+	}
+	if !bytes.HasPrefix(doc, []byte("%PDF-")) {
+		t.Errorf("waiting render gave %.20q, want a PDF", doc)
+	}
+	if got := testutil.ToFloat64(r.refused); got != 0 {
+		t.Errorf("pantau_collector_report_pdf_refused_total = %v, want 0", got)
+	}
+}

@@ -48,10 +48,7 @@ func RenderCSV(w io.Writer, r *Report, table, locale string) error {
 	if err != nil {
 		return err
 	}
-	if locale == CSVLocaleID {
-		return WriteCSVID(w, t)
-	}
-	return WriteCSV(w, t)
+	return writeCSVIn(w, t, locale)
 }
 
 // WriteCSVID writes one table for Excel set to Indonesian: a UTF-8 byte

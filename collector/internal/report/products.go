@@ -29,8 +29,9 @@ const (
 var Products = []string{ProductMonthly, ProductOPDSheet, ProductReviewPack, ProductAnnual}
 
 // ProductFormats are the formats of the products other than monthly (the
-// monthly report has every format of Formats).
-var ProductFormats = []string{"json", "xlsx", "html", "pdf"}
+// monthly report has every format of Formats); csv is one table of the
+// product's (ProductTableNames), named by table=.
+var ProductFormats = []string{"json", "xlsx", "html", "pdf", "csv"}
 
 // ParseProduct checks a product name; "" is the monthly report.
 func ParseProduct(s string) (string, error) {
@@ -535,6 +536,8 @@ func RenderProduct(w io.Writer, p *Product, format, table string) error {
 		return enc.Encode(p)
 	case "xlsx":
 		return writeXLSXTables(w, p.Report, withApproval(p.Report, p.Tables()))
+	case "csv":
+		return RenderProductCSV(w, p, table, "")
 	default:
 		return WriteProductHTML(w, p)
 	}
