@@ -176,7 +176,11 @@ func incidentRecords(ctx context.Context, r *Report, in Input, p sla.Period, sit
 		}
 		attachRecords(r, in.Inv, recs, p, sites)
 	}
-	sort.SliceStable(r.Incidents, func(i, j int) bool { return r.Incidents[i].Start.Before(r.Incidents[j].Start) })
+	// Build sorted them; records may add undetected ones (a stable sort
+	// of sorted incidents leaves them as they are: skip it then)
+	if byStart := func(i, j int) bool { return r.Incidents[i].Start.Before(r.Incidents[j].Start) }; !sort.SliceIsSorted(r.Incidents, byStart) {
+		sort.SliceStable(r.Incidents, byStart)
+	}
 	r.IncidentPareto, r.IncidentMTTR = categoryTables(r.Lang, r.Incidents)
 	return nil
 }

@@ -347,10 +347,7 @@ func daily(eff []Slots, p Period, total *Counts) ([]*float64, []Counts) {
 		seg := eff[min(i, len(eff)):min(i+n, len(eff))]
 		for j := 0; j < len(seg); {
 			// runs of equal minutes in one step
-			m, k := seg[j], j+1
-			for k < len(seg) && seg[k] == m {
-				k++
-			}
+			m, k := seg[j], runEnd(seg, j)
 			m.addSecondsN(&cnt, int64(k-j))
 			j = k
 		}
@@ -636,8 +633,11 @@ func combineSiteInto(raws, effs [][]Slots, sc *scratch) *siteStates {
 		}
 		// the first two links straight into out, then the others
 		a, b := in[0], in[1][:len(in[0])]
-		for i := range out {
-			out[i] = combineSlots(a[i], b[i])
+		for i := 0; i < len(out); {
+			// where both links stay the same, so does the site
+			e := min(runEnd(a, i), runEnd(b, i))
+			fillRun(out[i:e], combineSlots(a[i], b[i]))
+			i = e
 		}
 		for _, l := range in[2:] {
 			for i, s := range l {
@@ -715,17 +715,13 @@ func outages(raw []Slots, maint []uint8, from UnixMinute, gap int64, lo, hi int)
 				start = -1
 			}
 			// the same minute again changes nothing: skip the run
-			for i+1 < len(raw) && raw[i+1] == m {
-				i++
-			}
+			i = runEnd(raw, i) - 1
 			continue
 		case 0x3f:
 			if start < 0 {
 				start = SlotsPerMinute * i
 			}
-			for i+1 < len(raw) && raw[i+1] == m {
-				i++
-			}
+			i = runEnd(raw, i) - 1
 			continue
 		}
 		for s := range SlotsPerMinute {
@@ -811,12 +807,7 @@ func cause(o *Outage, raw []Slots, parent []uint8, heart []uint16, hasAgent bool
 }
 
 func anySet(b []uint16) bool {
-	for _, v := range b {
-		if v != 0 {
-			return true
-		}
-	}
-	return false
+	return len(b) > 0 && (b[0] != 0 || runEnd(b, 0) < len(b))
 }
 
 func mttrMTBF(os []Outage, upSeconds int64) (mttr, mtbf *float64) {

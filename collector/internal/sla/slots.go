@@ -131,10 +131,9 @@ func slotStatesInto(out []Slots, bitsOf, coll []uint16) {
 			// latest round is as far back and in the same state), a run
 			// of minutes with the same bits all take it
 			if memo.back == SlotsPerMinute-memoTop && memo.down == memoTopDown {
-				for i+1 < len(bitsOf) && bitsOf[i+1] == b {
-					i++
-					out[i] = memoOut
-				}
+				e := runEnd(bitsOf, i)
+				fillRun(out[i:e], memoOut)
+				i = e - 1
 			}
 			last, lastDown = SlotsPerMinute*i+memoTop, memoTopDown
 			continue
