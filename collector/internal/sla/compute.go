@@ -1015,13 +1015,15 @@ func (c *Computation) siteResult(s *inventory.Site, ss *siteStates, sc *siteCtx)
 	// a site slot is under maintenance when its effective state is (nil
 	// when none is: outages then count no maintenance, as with zeros)
 	var maint []uint8
-	for i, st := range ss.eff {
-		if m := st.Mask(Maintenance); m != 0 {
+	for i := 0; i < len(ss.eff); {
+		e := runEnd(ss.eff, i) // a run of equal minutes has one mask
+		if m := ss.eff[i].Mask(Maintenance); m != 0 {
 			if maint == nil {
 				maint = make([]uint8, sp.n)
 			}
-			maint[i] = m
+			fillRun(maint[i:e], m)
 		}
+		i = e
 	}
 	r.Result, _ = c.result(s.SLATarget, ss.raw, ss.eff, maint, sp, s.Hours, c.hoursMask(s.Hours, s, sp),
 		func(o *Outage) string { return cause(o, ss.raw, sc.parent, sc.heart, sc.hasAgent) })

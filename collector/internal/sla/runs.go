@@ -32,7 +32,7 @@ func sameBlock[T uint16 | Slots](a, b []T) bool {
 }
 
 // fillRun sets every element of s to v, by doubling copies.
-func fillRun[T uint16 | Slots](s []T, v T) {
+func fillRun[T uint8 | uint16 | Slots](s []T, v T) {
 	if len(s) == 0 {
 		return
 	}
