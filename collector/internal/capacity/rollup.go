@@ -157,6 +157,26 @@ func (r *Rollup) UnmarshalBinary(b []byte) error {
 // rollups of the UTC days it covers (missing days have no data). The
 // period should start and end on whole hours.
 func ComputeRollups(rs []*Rollup, o Options) Stats {
+	st, _ := ComputeRollupsParts(rs, o, nil)
+	return st
+}
+
+// Part is a part of a period: [Start, End), and what ComputeRollupsParts
+// gives for it.
+type Part struct {
+	Start, End time.Time
+	// Samples and P95Bps are what ComputeRollups gives over the part
+	// alone (Start and End as the period).
+	Samples int
+	P95Bps  float64
+}
+
+// ComputeRollupsParts is ComputeRollups, and for each of parts (in time
+// order, not overlapping, each inside o's period) the samples and P95 of
+// 5-minute averages that ComputeRollups over that part alone gives, from
+// the same pass over the rollups: an annual report's months take no
+// second pass over the year. It fills in the parts' figures.
+func ComputeRollupsParts(rs []*Rollup, o Options, parts []Part) (Stats, []Part) {
 	st := Stats{BusyHour: -1}
 	loc := o.Location
 	if loc == nil {
@@ -185,6 +205,14 @@ func ComputeRollups(rs []*Rollup, o Options) Stats {
 	fixed := off0 == off1
 	offMs := int64(off0) * 1000
 	startLocalDay := floorDiv(startMs+offMs, dayMs)
+	type partRange struct{ lo, hi int64 }
+	pr := make([]partRange, len(parts))
+	partAvgs := make([][]float64, len(parts))
+	for i, p := range parts {
+		pr[i] = partRange{ceilMilli(p.Start), ceilMilli(p.End)}
+		parts[i].Samples, parts[i].P95Bps = 0, 0
+	}
+	part := 0 // the part the latest bucket fell in
 	for _, r := range rs {
 		d0 := r.Day * dayMs
 		if d0+dayMs <= startMs || d0 >= endMs {
@@ -227,11 +255,27 @@ func ComputeRollups(rs []*Rollup, o Options) Stats {
 				lastKey = day
 			}
 			avgs = append(avgs, avg)
+			if len(parts) > 0 {
+				if t < pr[part].lo || t >= pr[part].hi {
+					part = slices.IndexFunc(pr, func(p partRange) bool { return t >= p.lo && t < p.hi })
+				}
+				if part < 0 {
+					part = 0
+					continue
+				}
+				parts[part].Samples += int(r.N[b])
+				partAvgs[part] = append(partAvgs[part], avg)
+			}
+		}
+	}
+	for i := range parts {
+		if parts[i].Samples > 0 {
+			parts[i].P95Bps = nearestRank95(partAvgs[i])
 		}
 	}
 	if st.Samples == 0 {
-		return st
+		return st, parts
 	}
 	st.finish(sum, peak, volume, &hourSum, &hourN, avgs, days, o, loc, sy, sm, sd)
-	return st
+	return st, parts
 }

@@ -698,7 +698,7 @@ func capacityRows(ctx context.Context, in Input, l *inventory.Link, s *inventory
 		dir string
 		r   []*capacity.Rollup
 	}{{"in", rx}, {"out", tx}} {
-		st := capacity.ComputeRollups(d.r, capacity.Options{Start: p.Start, End: p.End, Location: s.Location, CapacityBps: capBps, Now: now, Horizon: horizon})
+		st, parts := capacity.ComputeRollupsParts(d.r, capacity.Options{Start: p.Start, End: p.End, Location: s.Location, CapacityBps: capBps, Now: now, Horizon: horizon}, monthParts(p, monthly))
 		row := CapacityRow{
 			Link: l.ID, Site: s.ID, Direction: d.dir, CapacityBps: capBps, CapacitySource: source, Samples: st.Samples,
 			MeanBps: st.MeanBps, P95Bps: st.P95Bps, PeakBps: st.PeakBps, BusyHour: st.BusyHour, VolumeBytes: st.VolumeBytes,
@@ -719,7 +719,10 @@ func capacityRows(ctx context.Context, in Input, l *inventory.Link, s *inventory
 			row.ForecastBeyondHorizon = true
 			row.ForecastHorizonDays = int(horizon / (24 * time.Hour))
 		}
-		if monthly {
+		switch {
+		case parts != nil:
+			row.Months = partMonths(p, parts, capBps)
+		case monthly:
 			row.Months = capacityMonths(d.r, p, s.Location, capBps)
 		}
 		out = append(out, row)
