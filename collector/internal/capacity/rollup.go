@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -42,16 +43,27 @@ type Rollup struct {
 // day or invalid are skipped) to a Rollup. step is the polling step for
 // the volume (0: inferred as Compute does).
 func RollupDay(samples []Sample, day int64, step time.Duration) *Rollup {
-	r := &Rollup{Day: day}
+	return RollupDayInto(new(Rollup), samples, day, step)
+}
+
+// RollupDayInto is RollupDay into r (overwritten whole), for a caller
+// that reuses its rollups; it returns r.
+func RollupDayInto(r *Rollup, samples []Sample, day int64, step time.Duration) *Rollup {
+	*r = Rollup{Day: day}
 	for h := range r.Max {
 		r.Max[h] = -1
 	}
 	d0 := day * 86400000
 	d1 := d0 + 86400000
-	src := make([]Sample, 0, len(samples))
-	for _, s := range samples {
-		if s.T >= d0 && s.T < d1 && valid(s.V) {
-			src = append(src, s)
+	// samples already of the day, valid and in order (a poller's day) are
+	// used as they are; else the day's valid ones are copied (and sorted)
+	src := samples
+	if !slices.IsSortedFunc(samples, cmpSample) || slices.ContainsFunc(samples, func(s Sample) bool { return s.T < d0 || s.T >= d1 || !valid(s.V) }) {
+		src = make([]Sample, 0, len(samples))
+		for _, s := range samples {
+			if s.T >= d0 && s.T < d1 && valid(s.V) {
+				src = append(src, s)
+			}
 		}
 	}
 	if len(src) == 0 {
@@ -196,7 +208,7 @@ func ComputeRollupsParts(rs []*Rollup, o Options, parts []Part) (Stats, []Part) 
 		peak        = math.Inf(-1)
 		hourSum     [24]float64
 		hourN       [24]int
-		avgs        = make([]float64, 0, len(rs)*BucketsPerDay)
+		avgs        = scratchFloats(len(rs) * BucketsPerDay)
 		days        []dayRun
 		lastKey     int64 = math.MinInt64
 	)
@@ -208,6 +220,12 @@ func ComputeRollupsParts(rs []*Rollup, o Options, parts []Part) (Stats, []Part) 
 	type partRange struct{ lo, hi int64 }
 	pr := make([]partRange, len(parts))
 	partAvgs := make([][]float64, len(parts))
+	defer func() {
+		releaseFloats(avgs)
+		for _, a := range partAvgs {
+			releaseFloats(a)
+		}
+	}()
 	for i, p := range parts {
 		pr[i] = partRange{ceilMilli(p.Start), ceilMilli(p.End)}
 		parts[i].Samples, parts[i].P95Bps = 0, 0
@@ -264,6 +282,9 @@ func ComputeRollupsParts(rs []*Rollup, o Options, parts []Part) (Stats, []Part) 
 					continue
 				}
 				parts[part].Samples += int(r.N[b])
+				if partAvgs[part] == nil {
+					partAvgs[part] = scratchFloats(len(rs) * BucketsPerDay / len(parts))
+				}
 				partAvgs[part] = append(partAvgs[part], avg)
 			}
 		}
@@ -278,4 +299,23 @@ func ComputeRollupsParts(rs []*Rollup, o Options, parts []Part) (Stats, []Part) 
 	}
 	st.finish(sum, peak, volume, &hourSum, &hourN, avgs, days, o, loc, sy, sm, sd)
 	return st, parts
+}
+
+// floatsPool holds the 5-minute averages' slices of ComputeRollupsParts
+// (a year is 105,120 of them, 840 kB, for each link and direction of an
+// annual report): no figure keeps them.
+var floatsPool sync.Pool // *[]float64
+
+// scratchFloats returns an empty slice with room for at least n.
+func scratchFloats(n int) []float64 {
+	if p, _ := floatsPool.Get().(*[]float64); p != nil && cap(*p) >= n {
+		return (*p)[:0]
+	}
+	return make([]float64, 0, n)
+}
+
+func releaseFloats(s []float64) {
+	if cap(s) > 0 {
+		floatsPool.Put(&s)
+	}
 }
