@@ -524,7 +524,7 @@ func overlayInto(bits, coll []uint16, maint []uint8, sc *scratch) (raw, eff []Sl
 	if sc == nil {
 		raw = SlotStates(bits, coll)
 	} else {
-		raw = sc.addSlots(scratchSlots(len(bits)))
+		raw = sc.addSlots(slotsPool.get(len(bits)))
 		slotStatesInto(raw, bits, coll)
 	}
 	if maint == nil {
@@ -533,7 +533,7 @@ func overlayInto(bits, coll []uint16, maint []uint8, sc *scratch) (raw, eff []Sl
 	if sc == nil {
 		eff = slices.Clone(raw)
 	} else {
-		eff = sc.addSlots(scratchSlots(len(raw)))
+		eff = sc.addSlots(slotsPool.get(len(raw)))
 		copy(eff, raw)
 	}
 	for i, m := range maint {
@@ -625,7 +625,7 @@ func combineSiteInto(raws, effs [][]Slots, sc *scratch) *siteStates {
 		if sc == nil {
 			out = make([]Slots, len(in[0]))
 		} else {
-			out = sc.addSlots(scratchSlots(len(in[0])))
+			out = sc.addSlots(slotsPool.get(len(in[0])))
 		}
 		if len(in) == 1 {
 			copy(out, in[0])

@@ -20,35 +20,24 @@ type RangeIntoStore interface {
 // these pools and puts them back once the site's results are computed
 // (no result keeps a reference to them).
 var (
-	u16Pool   sync.Pool // *[]uint16
-	slotsPool sync.Pool // *[]Slots
+	u16Pool   slicePool[uint16]
+	slotsPool slicePool[Slots]
 )
 
-// scratchU16 returns a slice of n minutes, not cleared.
-func scratchU16(n int) []uint16 {
-	if p, _ := u16Pool.Get().(*[]uint16); p != nil && cap(*p) >= n {
-		return (*p)[:n]
+// slicePool keeps slices of T for reuse.
+type slicePool[T any] struct{ p sync.Pool } // of *[]T
+
+// get returns a slice of n elements, not cleared.
+func (p *slicePool[T]) get(n int) []T {
+	if s, _ := p.p.Get().(*[]T); s != nil && cap(*s) >= n {
+		return (*s)[:n]
 	}
-	return make([]uint16, n)
+	return make([]T, n)
 }
 
-func releaseU16(s []uint16) {
+func (p *slicePool[T]) put(s []T) {
 	if cap(s) > 0 {
-		u16Pool.Put(&s)
-	}
-}
-
-// scratchSlots returns a slice of n minutes of slots, not cleared.
-func scratchSlots(n int) []Slots {
-	if p, _ := slotsPool.Get().(*[]Slots); p != nil && cap(*p) >= n {
-		return (*p)[:n]
-	}
-	return make([]Slots, n)
-}
-
-func releaseSlots(s []Slots) {
-	if cap(s) > 0 {
-		slotsPool.Put(&s)
+		p.p.Put(&s)
 	}
 }
 
@@ -75,14 +64,14 @@ func (s *scratch) release() {
 	for _, b := range s.u16 {
 		if cap(b) > 0 && !seen[&b[:1][0]] {
 			seen[&b[:1][0]] = true
-			releaseU16(b)
+			u16Pool.put(b)
 		}
 	}
 	seenS := map[*Slots]bool{}
 	for _, b := range s.slots {
 		if cap(b) > 0 && !seenS[&b[:1][0]] {
 			seenS[&b[:1][0]] = true
-			releaseSlots(b)
+			slotsPool.put(b)
 		}
 	}
 	s.u16, s.slots = nil, nil
@@ -96,7 +85,7 @@ func (c *Computation) loadInto(ctx context.Context, sc *scratch, kind uint8, id 
 	if sc == nil || !ok || kind == KindCollector {
 		return c.load(ctx, kind, id, from, n)
 	}
-	out := sc.addU16(scratchU16(n))
+	out := sc.addU16(u16Pool.get(n))
 	if err := st.RangeInto(ctx, kind, id, from, out); err != nil {
 		return nil, fmt.Errorf("read minute states of %s: %w", id, err)
 	}
