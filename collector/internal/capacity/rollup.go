@@ -65,12 +65,12 @@ func RollupDayInto(r *Rollup, samples []Sample, day int64, step time.Duration) *
 				src = append(src, s)
 			}
 		}
+		if !slices.IsSortedFunc(src, cmpSample) {
+			slices.SortFunc(src, cmpSample)
+		}
 	}
 	if len(src) == 0 {
 		return r
-	}
-	if !slices.IsSortedFunc(src, cmpSample) {
-		slices.SortFunc(src, cmpSample)
 	}
 	if step <= 0 {
 		step = inferStep(src)
