@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -42,23 +43,34 @@ type Rollup struct {
 // day or invalid are skipped) to a Rollup. step is the polling step for
 // the volume (0: inferred as Compute does).
 func RollupDay(samples []Sample, day int64, step time.Duration) *Rollup {
-	r := &Rollup{Day: day}
+	return RollupDayInto(new(Rollup), samples, day, step)
+}
+
+// RollupDayInto is RollupDay into r (overwritten whole), for a caller
+// that reuses its rollups; it returns r.
+func RollupDayInto(r *Rollup, samples []Sample, day int64, step time.Duration) *Rollup {
+	*r = Rollup{Day: day}
 	for h := range r.Max {
 		r.Max[h] = -1
 	}
 	d0 := day * 86400000
 	d1 := d0 + 86400000
-	src := make([]Sample, 0, len(samples))
-	for _, s := range samples {
-		if s.T >= d0 && s.T < d1 && valid(s.V) {
-			src = append(src, s)
+	// samples already of the day, valid and in order (a poller's day) are
+	// used as they are; else the day's valid ones are copied (and sorted)
+	src := samples
+	if !slices.IsSortedFunc(samples, cmpSample) || slices.ContainsFunc(samples, func(s Sample) bool { return s.T < d0 || s.T >= d1 || !valid(s.V) }) {
+		src = make([]Sample, 0, len(samples))
+		for _, s := range samples {
+			if s.T >= d0 && s.T < d1 && valid(s.V) {
+				src = append(src, s)
+			}
+		}
+		if !slices.IsSortedFunc(src, cmpSample) {
+			slices.SortFunc(src, cmpSample)
 		}
 	}
 	if len(src) == 0 {
 		return r
-	}
-	if !slices.IsSortedFunc(src, cmpSample) {
-		slices.SortFunc(src, cmpSample)
 	}
 	if step <= 0 {
 		step = inferStep(src)
@@ -157,6 +169,26 @@ func (r *Rollup) UnmarshalBinary(b []byte) error {
 // rollups of the UTC days it covers (missing days have no data). The
 // period should start and end on whole hours.
 func ComputeRollups(rs []*Rollup, o Options) Stats {
+	st, _ := ComputeRollupsParts(rs, o, nil)
+	return st
+}
+
+// Part is a part of a period: [Start, End), and what ComputeRollupsParts
+// gives for it.
+type Part struct {
+	Start, End time.Time
+	// Samples and P95Bps are what ComputeRollups gives over the part
+	// alone (Start and End as the period).
+	Samples int
+	P95Bps  float64
+}
+
+// ComputeRollupsParts is ComputeRollups, and for each of parts (in time
+// order, not overlapping, each inside o's period) the samples and P95 of
+// 5-minute averages that ComputeRollups over that part alone gives, from
+// the same pass over the rollups: an annual report's months take no
+// second pass over the year. It fills in the parts' figures.
+func ComputeRollupsParts(rs []*Rollup, o Options, parts []Part) (Stats, []Part) {
 	st := Stats{BusyHour: -1}
 	loc := o.Location
 	if loc == nil {
@@ -176,7 +208,7 @@ func ComputeRollups(rs []*Rollup, o Options) Stats {
 		peak        = math.Inf(-1)
 		hourSum     [24]float64
 		hourN       [24]int
-		avgs        = make([]float64, 0, len(rs)*BucketsPerDay)
+		avgs        = scratchFloats(len(rs) * BucketsPerDay)
 		days        []dayRun
 		lastKey     int64 = math.MinInt64
 	)
@@ -185,6 +217,20 @@ func ComputeRollups(rs []*Rollup, o Options) Stats {
 	fixed := off0 == off1
 	offMs := int64(off0) * 1000
 	startLocalDay := floorDiv(startMs+offMs, dayMs)
+	type partRange struct{ lo, hi int64 }
+	pr := make([]partRange, len(parts))
+	partAvgs := make([][]float64, len(parts))
+	defer func() {
+		releaseFloats(avgs)
+		for _, a := range partAvgs {
+			releaseFloats(a)
+		}
+	}()
+	for i, p := range parts {
+		pr[i] = partRange{ceilMilli(p.Start), ceilMilli(p.End)}
+		parts[i].Samples, parts[i].P95Bps = 0, 0
+	}
+	part := 0 // the part the latest bucket fell in
 	for _, r := range rs {
 		d0 := r.Day * dayMs
 		if d0+dayMs <= startMs || d0 >= endMs {
@@ -227,11 +273,49 @@ func ComputeRollups(rs []*Rollup, o Options) Stats {
 				lastKey = day
 			}
 			avgs = append(avgs, avg)
+			if len(parts) > 0 {
+				if t < pr[part].lo || t >= pr[part].hi {
+					part = slices.IndexFunc(pr, func(p partRange) bool { return t >= p.lo && t < p.hi })
+				}
+				if part < 0 {
+					part = 0
+					continue
+				}
+				parts[part].Samples += int(r.N[b])
+				if partAvgs[part] == nil {
+					partAvgs[part] = scratchFloats(len(rs) * BucketsPerDay / len(parts))
+				}
+				partAvgs[part] = append(partAvgs[part], avg)
+			}
+		}
+	}
+	for i := range parts {
+		if parts[i].Samples > 0 {
+			parts[i].P95Bps = nearestRank95(partAvgs[i])
 		}
 	}
 	if st.Samples == 0 {
-		return st
+		return st, parts
 	}
 	st.finish(sum, peak, volume, &hourSum, &hourN, avgs, days, o, loc, sy, sm, sd)
-	return st
+	return st, parts
+}
+
+// floatsPool holds the 5-minute averages' slices of ComputeRollupsParts
+// (a year is 105,120 of them, 840 kB, for each link and direction of an
+// annual report): no figure keeps them.
+var floatsPool sync.Pool // *[]float64
+
+// scratchFloats returns an empty slice with room for at least n.
+func scratchFloats(n int) []float64 {
+	if p, _ := floatsPool.Get().(*[]float64); p != nil && cap(*p) >= n {
+		return (*p)[:0]
+	}
+	return make([]float64, 0, n)
+}
+
+func releaseFloats(s []float64) {
+	if cap(s) > 0 {
+		floatsPool.Put(&s)
+	}
 }

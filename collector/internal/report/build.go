@@ -584,6 +584,8 @@ type capBuf struct {
 	rx, tx []capacity.Sample
 	// rollups decoded for the previous link, reused for the next
 	rollups []*capacity.Rollup
+	// rollups computed from samples for the previous link, likewise
+	computed []*capacity.Rollup
 }
 
 // RollupStore holds capacity rollups computed earlier (statedb.DB).
@@ -646,12 +648,28 @@ func LinkRollups(ctx context.Context, store RollupStore, src CapacitySource, l *
 		}
 	}
 	rx, tx = keepRx, keepTx
+	// rollups computed for the worker's previous link are reused (rows
+	// and months keep none of them)
+	buf.computed = buf.computed[:0:cap(buf.computed)]
+	next := func() *capacity.Rollup {
+		if n := len(buf.computed); n < cap(buf.computed) {
+			buf.computed = buf.computed[:n+1]
+			if buf.computed[n] != nil {
+				return buf.computed[n]
+			}
+		} else {
+			buf.computed = append(buf.computed, nil)
+		}
+		r := new(capacity.Rollup)
+		buf.computed[len(buf.computed)-1] = r
+		return r
+	}
 	for d := first; d <= last; d++ {
 		if have[d] == 2 {
 			continue
 		}
-		r := capacity.RollupDay(daySlice(srx, d), d, 0)
-		t := capacity.RollupDay(daySlice(stx, d), d, 0)
+		r := capacity.RollupDayInto(next(), daySlice(srx, d), d, 0)
+		t := capacity.RollupDayInto(next(), daySlice(stx, d), d, 0)
 		r.Speed, t.Speed = speed, speed
 		rx, tx = append(rx, r), append(tx, t)
 	}
@@ -698,7 +716,7 @@ func capacityRows(ctx context.Context, in Input, l *inventory.Link, s *inventory
 		dir string
 		r   []*capacity.Rollup
 	}{{"in", rx}, {"out", tx}} {
-		st := capacity.ComputeRollups(d.r, capacity.Options{Start: p.Start, End: p.End, Location: s.Location, CapacityBps: capBps, Now: now, Horizon: horizon})
+		st, parts := capacity.ComputeRollupsParts(d.r, capacity.Options{Start: p.Start, End: p.End, Location: s.Location, CapacityBps: capBps, Now: now, Horizon: horizon}, monthParts(p, monthly))
 		row := CapacityRow{
 			Link: l.ID, Site: s.ID, Direction: d.dir, CapacityBps: capBps, CapacitySource: source, Samples: st.Samples,
 			MeanBps: st.MeanBps, P95Bps: st.P95Bps, PeakBps: st.PeakBps, BusyHour: st.BusyHour, VolumeBytes: st.VolumeBytes,
@@ -719,7 +737,10 @@ func capacityRows(ctx context.Context, in Input, l *inventory.Link, s *inventory
 			row.ForecastBeyondHorizon = true
 			row.ForecastHorizonDays = int(horizon / (24 * time.Hour))
 		}
-		if monthly {
+		switch {
+		case parts != nil:
+			row.Months = partMonths(p, parts, capBps)
+		case monthly:
 			row.Months = capacityMonths(d.r, p, s.Location, capBps)
 		}
 		out = append(out, row)

@@ -176,22 +176,40 @@ func incidentRecords(ctx context.Context, r *Report, in Input, p sla.Period, sit
 		}
 		attachRecords(r, in.Inv, recs, p, sites)
 	}
-	sort.SliceStable(r.Incidents, func(i, j int) bool { return r.Incidents[i].Start.Before(r.Incidents[j].Start) })
+	// Build sorted them; records may add undetected ones (a stable sort
+	// of sorted incidents leaves them as they are: skip it then)
+	if byStart := func(i, j int) bool { return r.Incidents[i].Start.Before(r.Incidents[j].Start) }; !sort.SliceIsSorted(r.Incidents, byStart) {
+		sort.SliceStable(r.Incidents, byStart)
+	}
 	r.IncidentPareto, r.IncidentMTTR = categoryTables(r.Lang, r.Incidents)
 	return nil
 }
 
 // markPartOfSite marks the link outages that overlap an outage of their
-// site.
+// site. Site outages are grouped by site and sorted by start, so a link
+// outage looks only at its own site's, up to the first that starts after
+// it ends (a year of 5,000 links has 600,000 link outages: comparing each
+// with every incident took hours).
 func markPartOfSite(incs []Incident) {
+	bySite := map[string][]*Incident{}
+	for i := range incs {
+		if s := &incs[i]; s.Kind == KindSite {
+			bySite[s.Site] = append(bySite[s.Site], s)
+		}
+	}
+	for _, ss := range bySite {
+		slices.SortStableFunc(ss, func(a, b *Incident) int { return a.Start.Compare(b.Start) })
+	}
 	for i := range incs {
 		l := &incs[i]
 		if l.Kind != KindLink {
 			continue
 		}
-		for j := range incs {
-			s := &incs[j]
-			if s.Kind == KindSite && s.Site == l.Site && l.Start.Before(s.End) && s.Start.Before(l.End) {
+		for _, s := range bySite[l.Site] {
+			if !s.Start.Before(l.End) {
+				break // this and every later one start after the link's ends
+			}
+			if l.Start.Before(s.End) {
 				l.PartOfSite = true
 				break
 			}

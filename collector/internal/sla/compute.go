@@ -344,8 +344,12 @@ func daily(eff []Slots, p Period, total *Counts) ([]*float64, []Counts) {
 	for d := p.Start; d.Before(p.End); d = d.AddDate(0, 0, 1) {
 		n := int(d.AddDate(0, 0, 1).Sub(d) / time.Minute)
 		var cnt Counts
-		for _, m := range eff[min(i, len(eff)):min(i+n, len(eff))] {
-			m.addSeconds(&cnt)
+		seg := eff[min(i, len(eff)):min(i+n, len(eff))]
+		for j := 0; j < len(seg); {
+			// runs of equal minutes in one step
+			m, k := seg[j], runEnd(seg, j)
+			m.addSecondsN(&cnt, int64(k-j))
+			j = k
 		}
 		out = append(out, Pct(cnt[Up]+cnt[Degraded], cnt[Up]+cnt[Degraded]+cnt[Down]))
 		days = append(days, cnt)
@@ -464,17 +468,33 @@ func (c *Computation) extended(site *inventory.Site) extent {
 // overlaid) states of a link over the range read, and the maintenance
 // mask (the slots of each minute in a window: all or none).
 func (c *Computation) linkStates(ctx context.Context, l *inventory.Link, site *inventory.Site) (raw, eff []Slots, maint []uint8, err error) {
+	return c.linkStatesWith(ctx, l, site, nil)
+}
+
+// linkStatesWith is linkStates with the site's context sx (nil: none),
+// whose heartbeats and presence it reuses and whose scratch slices it
+// reads into.
+func (c *Computation) linkStatesWith(ctx context.Context, l *inventory.Link, site *inventory.Site, sx *siteCtx) (raw, eff []Slots, maint []uint8, err error) {
 	sp := c.extended(site)
-	bits, err := c.load(ctx, KindLink, l.ID, sp.from, sp.n)
+	var sc *scratch
+	if sx != nil {
+		sc = sx.scratch
+	}
+	bits, err := c.loadInto(ctx, sc, KindLink, l.ID, sp.from, sp.n)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	coll, err := c.presence(ctx, site, l.ICMP.Agent, sp)
+	var coll []uint16
+	if sx != nil {
+		coll, err = sx.presenceOf(ctx, c, site, l.ICMP.Agent, sp)
+	} else {
+		coll, err = c.presence(ctx, site, l.ICMP.Agent, sp)
+	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	maint = slotMask(MaintenanceMask(c.e.Windows, l.ID, site.ID, sp.from, sp.n))
-	raw, eff = overlay(bits, coll, maint)
+	raw, eff = overlayInto(bits, coll, maint, sc)
 	return raw, eff, maint, nil
 }
 
@@ -496,11 +516,26 @@ func slotMask(m []bool) []uint8 {
 // while nothing was watching, see presence, is a monitoring gap) and the
 // effective states (maintenance overlaid on whole minutes).
 func overlay(bits, coll []uint16, maint []uint8) (raw, eff []Slots) {
-	raw = SlotStates(bits, coll)
+	return overlayInto(bits, coll, maint, nil)
+}
+
+// overlayInto is overlay into scratch slices of sc (nil: new ones).
+func overlayInto(bits, coll []uint16, maint []uint8, sc *scratch) (raw, eff []Slots) {
+	if sc == nil {
+		raw = SlotStates(bits, coll)
+	} else {
+		raw = sc.addSlots(slotsPool.get(len(bits)))
+		slotStatesInto(raw, bits, coll)
+	}
 	if maint == nil {
 		return raw, raw
 	}
-	eff = slices.Clone(raw)
+	if sc == nil {
+		eff = slices.Clone(raw)
+	} else {
+		eff = sc.addSlots(slotsPool.get(len(raw)))
+		copy(eff, raw)
+	}
 	for i, m := range maint {
 		if m != 0 {
 			eff[i] = Uniform(Maintenance)
@@ -575,13 +610,36 @@ var combineTable = func() (t [numStates][numStates]State) {
 // slot by slot: a site's slot is down only when all its links with data
 // are down in that slot.
 func combineSite(raws, effs [][]Slots) *siteStates {
+	return combineSiteInto(raws, effs, nil)
+}
+
+// combineSiteInto is combineSite into scratch slices of sc (nil: new
+// ones).
+func combineSiteInto(raws, effs [][]Slots, sc *scratch) *siteStates {
 	ss := &siteStates{links: len(raws)}
 	if len(raws) == 0 {
 		return ss
 	}
 	fold := func(in [][]Slots) []Slots {
-		out := slices.Clone(in[0])
-		for _, l := range in[1:] {
+		var out []Slots
+		if sc == nil {
+			out = make([]Slots, len(in[0]))
+		} else {
+			out = sc.addSlots(slotsPool.get(len(in[0])))
+		}
+		if len(in) == 1 {
+			copy(out, in[0])
+			return out
+		}
+		// the first two links straight into out, then the others
+		a, b := in[0], in[1][:len(in[0])]
+		for i := 0; i < len(out); {
+			// where both links stay the same, so does the site
+			e := min(runEnd(a, i), runEnd(b, i))
+			fillRun(out[i:e], combineSlots(a[i], b[i]))
+			i = e
+		}
+		for _, l := range in[2:] {
 			for i, s := range l {
 				out[i] = combineSlots(out[i], s)
 			}
@@ -647,7 +705,8 @@ func outages(raw []Slots, maint []uint8, from UnixMinute, gap int64, lo, hi int)
 		out = append(out, Outage{first: first, last: last, Runs: 1})
 	}
 	start := -1
-	for i, m := range raw {
+	for i := 0; i < len(raw); i++ {
+		m := raw[i]
 		dm := m.Mask(Down)
 		switch dm {
 		case 0:
@@ -655,11 +714,14 @@ func outages(raw []Slots, maint []uint8, from UnixMinute, gap int64, lo, hi int)
 				add(start, SlotsPerMinute*i-1)
 				start = -1
 			}
+			// the same minute again changes nothing: skip the run
+			i = runEnd(raw, i) - 1
 			continue
 		case 0x3f:
 			if start < 0 {
 				start = SlotsPerMinute * i
 			}
+			i = runEnd(raw, i) - 1
 			continue
 		}
 		for s := range SlotsPerMinute {
@@ -745,12 +807,7 @@ func cause(o *Outage, raw []Slots, parent []uint8, heart []uint16, hasAgent bool
 }
 
 func anySet(b []uint16) bool {
-	for _, v := range b {
-		if v != 0 {
-			return true
-		}
-	}
-	return false
+	return len(b) > 0 && (b[0] != 0 || runEnd(b, 0) < len(b))
 }
 
 func mttrMTBF(os []Outage, upSeconds int64) (mttr, mtbf *float64) {
@@ -789,19 +846,44 @@ type siteCtx struct {
 	parent   []uint8
 	heart    []uint16
 	hasAgent bool
+	// what SiteWithLinks shares between the site's links: the scratch
+	// slices (nil: none) and the presence per agent (heartbeats read
+	// once per site, not once per link)
+	scratch  *scratch
+	presence map[string][]uint16
 }
 
 func (c *Computation) siteContext(ctx context.Context, site *inventory.Site) (*siteCtx, error) {
+	return c.siteContextWith(ctx, site, nil)
+}
+
+// siteContextWith is siteContext reading into scratch slices of sc (nil:
+// new ones).
+func (c *Computation) siteContextWith(ctx context.Context, site *inventory.Site, sc *scratch) (*siteCtx, error) {
 	sp := c.extended(site)
 	parent, err := c.parentDown(ctx, site)
 	if err != nil {
 		return nil, err
 	}
-	heart, err := c.load(ctx, KindSite, site.ID, sp.from, sp.n)
+	heart, err := c.loadInto(ctx, sc, KindSite, site.ID, sp.from, sp.n)
 	if err != nil {
 		return nil, err
 	}
-	return &siteCtx{parent: parent, heart: heart, hasAgent: anySet(heart)}, nil
+	return &siteCtx{parent: parent, heart: heart, hasAgent: anySet(heart), scratch: sc, presence: map[string][]uint16{}}, nil
+}
+
+// presenceOf is presence for a link of the site probed by agent, from
+// the site's heartbeats read once, computed once per agent.
+func (sx *siteCtx) presenceOf(ctx context.Context, c *Computation, site *inventory.Site, agent string, sp extent) ([]uint16, error) {
+	if p, ok := sx.presence[agent]; ok {
+		return p, nil
+	}
+	p, err := c.presenceFrom(ctx, site, agent, sp, sx.heart, sx.hasAgent)
+	if err != nil {
+		return nil, err
+	}
+	sx.presence[agent] = p
+	return p, nil
 }
 
 func (c *Computation) linkResult(l *inventory.Link, site *inventory.Site, raw, eff []Slots, maint []uint8, sc *siteCtx) *LinkResult {
@@ -890,8 +972,13 @@ func (c *Computation) Site(ctx context.Context, s *inventory.Site) (*SiteResult,
 
 // SiteWithLinks computes a site and each of its links, reading every
 // link's minutes once.
+//
+// The site's ranges (minute bits, heartbeats, slots) are scratch slices,
+// reused by the next site once its results are computed.
 func (c *Computation) SiteWithLinks(ctx context.Context, s *inventory.Site) (*SiteResult, []*LinkResult, error) {
-	sc, err := c.siteContext(ctx, s)
+	scr := &scratch{}
+	defer scr.release()
+	sc, err := c.siteContextWith(ctx, s, scr)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -900,7 +987,7 @@ func (c *Computation) SiteWithLinks(ctx context.Context, s *inventory.Site) (*Si
 		raws, effs [][]Slots
 	)
 	for _, l := range c.e.Inv.LinksOfSite(s.ID) {
-		raw, eff, maint, err := c.linkStates(ctx, l, s)
+		raw, eff, maint, err := c.linkStatesWith(ctx, l, s, sc)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -914,7 +1001,7 @@ func (c *Computation) SiteWithLinks(ctx context.Context, s *inventory.Site) (*Si
 			return nil, nil, err
 		}
 	} else {
-		ss = combineSite(raws, effs)
+		ss = combineSiteInto(raws, effs, scr)
 	}
 	return c.siteResult(s, ss, sc), links, nil
 }
@@ -925,10 +1012,18 @@ func (c *Computation) siteResult(s *inventory.Site, ss *siteStates, sc *siteCtx)
 		return r
 	}
 	sp := c.extended(s)
-	// a site slot is under maintenance when its effective state is
-	maint := make([]uint8, sp.n)
-	for i, st := range ss.eff {
-		maint[i] = st.Mask(Maintenance)
+	// a site slot is under maintenance when its effective state is (nil
+	// when none is: outages then count no maintenance, as with zeros)
+	var maint []uint8
+	for i := 0; i < len(ss.eff); {
+		e := runEnd(ss.eff, i) // a run of equal minutes has one mask
+		if m := ss.eff[i].Mask(Maintenance); m != 0 {
+			if maint == nil {
+				maint = make([]uint8, sp.n)
+			}
+			fillRun(maint[i:e], m)
+		}
+		i = e
 	}
 	r.Result, _ = c.result(s.SLATarget, ss.raw, ss.eff, maint, sp, s.Hours, c.hoursMask(s.Hours, s, sp),
 		func(o *Outage) string { return cause(o, ss.raw, sc.parent, sc.heart, sc.hasAgent) })

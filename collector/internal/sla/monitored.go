@@ -101,11 +101,17 @@ func (c *Computation) monitoredSpans(ctx context.Context) ([]Span, error) {
 // a monitoring gap; one with presence is nodata. The collector's own
 // minutes are returned unchanged (and shared) when nothing else adds.
 func (c *Computation) presence(ctx context.Context, site *inventory.Site, agent string, sp extent) ([]uint16, error) {
-	coll, err := c.load(ctx, KindCollector, "", sp.from, sp.n)
+	heart, err := c.load(ctx, KindSite, site.ID, sp.from, sp.n)
 	if err != nil {
 		return nil, err
 	}
-	heart, err := c.load(ctx, KindSite, site.ID, sp.from, sp.n)
+	return c.presenceFrom(ctx, site, agent, sp, heart, true)
+}
+
+// presenceFrom is presence from the site's heartbeats over the range
+// (hasAgent false: none is set, and none is looked at).
+func (c *Computation) presenceFrom(ctx context.Context, site *inventory.Site, agent string, sp extent, heart []uint16, hasAgent bool) ([]uint16, error) {
+	coll, err := c.load(ctx, KindCollector, "", sp.from, sp.n)
 	if err != nil {
 		return nil, err
 	}
@@ -120,6 +126,9 @@ func (c *Computation) presence(ctx context.Context, site *inventory.Site, agent 
 		}
 	}
 	for i, h := range heart {
+		if !hasAgent {
+			break
+		}
 		if h != 0 && coll[i] == 0 {
 			own()
 			out[i] = BitSeen

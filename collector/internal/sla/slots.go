@@ -53,6 +53,17 @@ func (m Slots) addSeconds(c *Counts) {
 	}
 }
 
+// addSecondsN adds n minutes m's seconds per state to c.
+func (m Slots) addSecondsN(c *Counts, n int64) {
+	if u, ok := m.uniform(); ok {
+		c[u] += 60 * n
+		return
+	}
+	for s := range SlotsPerMinute {
+		c[m.At(s)] += SlotSeconds * n
+	}
+}
+
 // combineSlots is combine, slot by slot.
 func combineSlots(a, b Slots) Slots {
 	if a == b {
@@ -87,6 +98,13 @@ func combineSlots(a, b Slots) Slots {
 // of its state otherwise (up, or degraded as it was).
 func SlotStates(bitsOf, coll []uint16) []Slots {
 	out := make([]Slots, len(bitsOf))
+	slotStatesInto(out, bitsOf, coll)
+	return out
+}
+
+// slotStatesInto is SlotStates into out (len(bitsOf) long; every minute
+// is written).
+func slotStatesInto(out []Slots, bitsOf, coll []uint16) {
 	last := -(1 << 20) // slot index of the latest round seen (none: far before)
 	lastDown := false
 	// a minute's slots depend only on its bits, how far back the latest
@@ -104,10 +122,19 @@ func SlotStates(bitsOf, coll []uint16) []Slots {
 		memoTop           int
 		memoTopDown, have bool
 	)
-	for i, b := range bitsOf {
+	for i := 0; i < len(bitsOf); i++ {
+		b := bitsOf[i]
 		k := key{b, min(SlotsPerMinute*i-last, SlotsPerMinute+1), lastDown}
 		if have && k == memo {
 			out[i] = memoOut
+			// when the memo is its own successor (the next minute's
+			// latest round is as far back and in the same state), a run
+			// of minutes with the same bits all take it
+			if memo.back == SlotsPerMinute-memoTop && memo.down == memoTopDown {
+				e := runEnd(bitsOf, i)
+				fillRun(out[i:e], memoOut)
+				i = e - 1
+			}
 			last, lastDown = SlotsPerMinute*i+memoTop, memoTopDown
 			continue
 		}
@@ -169,7 +196,6 @@ func SlotStates(bitsOf, coll []uint16) []Slots {
 		lastDown = isDown&(1<<top) != 0
 		memo, memoOut, memoTop, memoTopDown, have = k, out[i], top, lastDown, true
 	}
-	return out
 }
 
 // popcount6 counts the slots of a mask.

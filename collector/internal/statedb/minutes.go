@@ -225,8 +225,20 @@ func (m *Minutes) evict() {
 // Range implements sla.Store.
 func (m *Minutes) Range(ctx context.Context, kind uint8, id string, from sla.UnixMinute, n int) ([]uint16, error) {
 	out := make([]uint16, n)
+	if err := m.RangeInto(ctx, kind, id, from, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RangeInto implements sla.RangeIntoStore: Range into out (its length is
+// the number of minutes), so that a report reuses one buffer from series
+// to series. Each stored day is decoded and copied as its row is read.
+func (m *Minutes) RangeInto(ctx context.Context, kind uint8, id string, from sla.UnixMinute, out []uint16) error {
+	clear(out)
+	n := len(out)
 	if n == 0 {
-		return out, nil
+		return nil
 	}
 	d0, _ := sla.DayOf(from)
 	d1, _ := sla.DayOf(from + int64(n) - 1)
@@ -235,37 +247,35 @@ func (m *Minutes) Range(ctx context.Context, kind uint8, id string, from sla.Uni
 		m.rangeStmt, m.prepErr = m.db.sql.PrepareContext(context.WithoutCancel(ctx), `SELECT day, states FROM minutes WHERE kind = ? AND id = ? AND day BETWEEN ? AND ?`)
 	})
 	if m.prepErr != nil {
-		return nil, fmt.Errorf("read minute states from %s: %w", m.db.path, m.prepErr)
+		return fmt.Errorf("read minute states from %s: %w", m.db.path, m.prepErr)
 	}
 	rows, err := m.rangeStmt.QueryContext(ctx, kind, id, d0, d1)
 	if err != nil {
-		return nil, fmt.Errorf("read minute states of %s from %s: %w", id, m.db.path, err)
+		return fmt.Errorf("read minute states of %s from %s: %w", id, m.db.path, err)
 	}
 	defer rows.Close()
-	days := map[int64][]byte{}
+	var a [sla.MinutesPerDay]uint16
 	for rows.Next() {
 		var (
 			d int64
-			b []byte
+			b sql.RawBytes // decoded before the next row: no copy
 		)
 		if err := rows.Scan(&d, &b); err != nil {
-			return nil, fmt.Errorf("read minute states of %s from %s: %w", id, m.db.path, err)
+			return fmt.Errorf("read minute states of %s from %s: %w", id, m.db.path, err)
 		}
-		days[d] = b
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read minute states of %s from %s: %w", id, m.db.path, err)
-	}
-	var a [sla.MinutesPerDay]uint16
-	sla.CopyRange(out, from, func(day int64) []uint16 {
-		b, ok := days[day]
-		if !ok {
-			return nil
+		if d < d0 || d > d1 {
+			continue
 		}
 		sla.DecodeDay(b, &a)
-		return a[:]
-	})
-	return out, nil
+		// the part of the day inside [from, from+n)
+		lo := max(d*sla.MinutesPerDay, from)
+		hi := min((d+1)*sla.MinutesPerDay, from+int64(n))
+		copy(out[lo-from:hi-from], a[lo-d*sla.MinutesPerDay:hi-d*sla.MinutesPerDay])
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read minute states of %s from %s: %w", id, m.db.path, err)
+	}
+	return nil
 }
 
 // AddMaintenance stores a window and returns its id.
