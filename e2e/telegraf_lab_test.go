@@ -155,7 +155,7 @@ links:
 
 	out := round("link up")
 	state("up")
-	if strings.Contains(out, "Database creation failed") || strings.Contains(out, "404") || strings.Contains(out, "E! [outputs") {
+	if strings.Contains(out, "Database creation failed") || strings.Contains(out, "404 Not Found") || strings.Contains(out, "E! [outputs") {
 		t.Errorf("telegraf output reports a failed write or CREATE DATABASE:\n%s", out)
 	}
 	m := scrape(t, client, base)
