@@ -266,6 +266,19 @@ func ApprovalTemplate(t *template.Template) (*template.Template, error) {
 	return t, nil
 }
 
+// PeriodText is the period as a reader writes it: "Oktober 2026",
+// "Triwulan IV 2026", "1 Oktober 2026 – 15 Oktober 2026".
+func (a *Approval) PeriodText() string { return fmtPeriod(a.Lang, a.Period) }
+
+// IssuedText is the day of issue as a reader writes it: "7 Desember 2026".
+func (a *Approval) IssuedText() string {
+	t, err := time.Parse("2006-01-02", a.IssuedOn)
+	if err != nil {
+		return a.IssuedOn
+	}
+	return fmtDate(a.Lang, t)
+}
+
 // Table is the approval sheet as a table of two columns, for the
 // workbook's first sheet.
 func (a *Approval) Table() Table {
@@ -280,8 +293,8 @@ func (a *Approval) Table() Table {
 	add(a.L("version"), a.Version)
 	add(a.L("product"), a.ProductName())
 	add(a.L("scope"), a.Scope)
-	add(a.L("period"), a.Period)
-	add(a.L("issued"), a.IssuedOn)
+	add(a.L("period"), a.PeriodText())
+	add(a.L("issued"), a.IssuedText())
 	for _, s := range a.Signatories {
 		v := s.Name
 		if s.Title != "" {
