@@ -140,6 +140,9 @@ func fmtPeriod(lang, label string) string {
 		ta, errA := time.Parse("2006-01-02", a)
 		tb, errB := time.Parse("2006-01-02", b)
 		if errA == nil && errB == nil {
+			if ta.Equal(tb) {
+				return fmtDate(lang, ta)
+			}
 			return fmtDate(lang, ta) + " – " + fmtDate(lang, tb)
 		}
 	}

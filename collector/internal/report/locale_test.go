@@ -64,6 +64,7 @@ func TestFormatHelpers(t *testing.T) {
 		{"period quarter en", fmtPeriod(LangEN, "2026-Q1"), "Q1 2026"},
 		{"period year", fmtPeriod(LangID, "2026"), "2026"},
 		{"period days id", fmtPeriod(LangID, "2026-05-01..2026-05-15"), "1 Mei 2026 – 15 Mei 2026"},
+		{"period one day id", fmtPeriod(LangID, "2026-12-07..2026-12-07"), "7 Desember 2026"},
 		{"period other", fmtPeriod(LangID, "2026-Q9"), "2026-Q9"},
 		{"short month id", shortMonthLabel(LangID, "2026-08"), "Agu 2026"},
 		{"short month en", shortMonthLabel(LangEN, "2026-10"), "Oct 2026"},
