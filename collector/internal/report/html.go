@@ -282,15 +282,10 @@ func WriteHTML(w io.Writer, r *Report) error {
 	p.Labels["summary"] = T(lang, "summary")
 	p.Labels["not_monitored"] = T(lang, "not_monitored")
 
-	period := fmtPeriod(lang, r.Period)
-	if !r.Start.IsZero() && r.End.After(r.Start) {
-		// the first and last day in the Pemda's zone, named
-		period += fmt.Sprintf(" (%s – %s, %s)", fmtDate(lang, r.Start), fmtDate(lang, r.End.Add(-time.Nanosecond)), zoneAbbrev(r.Start))
-	}
 	p.Period = fmtPeriod(lang, r.Period)
 	p.Meta = []htmlKV{
 		{p.s("scope"), r.Scope.Name},
-		{T(lang, "period"), period},
+		{T(lang, "period"), headerPeriod(lang, r)},
 		{T(lang, "timezone"), r.TimeZone},
 		{T(lang, "generated"), fmtStamp(lang, r.GeneratedAt)},
 		{p.s("generator"), r.Generator},
@@ -638,4 +633,24 @@ func shortMonthLabel(lang, s string) string {
 		return s
 	}
 	return shortMonth(lang, t)
+}
+
+// headerPeriod is the period of a report's header with its first and
+// last day in the Pemda's zone, named: "Oktober 2026 (1 Oktober 2026 –
+// 31 Oktober 2026, WIT)"; a period given as days already names them:
+// "7 Desember 2026 (WIT)".
+func headerPeriod(lang string, r *Report) string {
+	period := fmtPeriod(lang, r.Period)
+	if r.Start.IsZero() || !r.End.After(r.Start) {
+		return period
+	}
+	first, last := fmtDate(lang, r.Start), fmtDate(lang, r.End.Add(-time.Nanosecond))
+	days := first + " – " + last
+	if first == last {
+		days = first
+	}
+	if days == period {
+		return fmt.Sprintf("%s (%s)", period, zoneAbbrev(r.Start))
+	}
+	return fmt.Sprintf("%s (%s, %s)", period, days, zoneAbbrev(r.Start))
 }

@@ -133,3 +133,25 @@ func TestXLSXNumberFormats(t *testing.T) {
 		}
 	}
 }
+
+func TestHeaderPeriod(t *testing.T) {
+	wit, err := time.LoadLocation("Asia/Jayapura")
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, wit) }
+	for _, c := range []struct {
+		period     string
+		start, end time.Time
+		lang, want string
+	}{
+		{"2026-10", day(2026, 10, 1), day(2026, 11, 1), LangID, "Oktober 2026 (1 Oktober 2026 – 31 Oktober 2026, WIT)"},
+		{"2026-12-07..2026-12-07", day(2026, 12, 7), day(2026, 12, 8), LangID, "7 Desember 2026 (WIT)"},
+		{"2026-05-01..2026-05-15", day(2026, 5, 1), day(2026, 5, 16), LangEN, "1 May 2026 – 15 May 2026 (WIT)"},
+		{"2026-Q4", time.Time{}, time.Time{}, LangID, "Triwulan IV 2026"},
+	} {
+		if got := headerPeriod(c.lang, &Report{Period: c.period, Start: c.start, End: c.end}); got != c.want {
+			t.Errorf("%s: %q, want %q", c.period, got, c.want)
+		}
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/sla"
 )
@@ -99,13 +98,9 @@ func WriteProductHTML(w io.Writer, p *Product) error {
 	}
 	hp := &htmlPage{Lang: lang}
 	pg := &productPage{Lang: lang, Title: p.Title, Scope: r.Scope.Name, Period: r.Period, Generator: r.Generator, Approval: p.Approval}
-	period := fmtPeriod(lang, r.Period)
-	if !r.Start.IsZero() && r.End.After(r.Start) {
-		period += fmt.Sprintf(" (%s – %s, %s)", fmtDate(lang, r.Start), fmtDate(lang, r.End.Add(-time.Nanosecond)), zoneAbbrev(r.Start))
-	}
 	pg.Meta = []htmlKV{
 		{hp.s("scope"), r.Scope.Name},
-		{T(lang, "period"), period},
+		{T(lang, "period"), headerPeriod(lang, r)},
 		{T(lang, "timezone"), r.TimeZone},
 		{T(lang, "generated"), fmtStamp(lang, r.GeneratedAt)},
 		{hp.s("generator"), r.Generator},
