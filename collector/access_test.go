@@ -40,6 +40,7 @@ func TestIntegrationAccessMatrix(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test (runs the collector)")
 	}
+	t.Parallel()
 	dir := t.TempDir()
 	inv := filepath.Join(dir, "inventory.yml")
 	if err := os.WriteFile(inv, []byte(accessInventory), 0o644); err != nil {

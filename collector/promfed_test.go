@@ -54,6 +54,7 @@ func TestIntegrationPrometheusFederateRemoteRead(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test (runs the collector and prometheus)")
 	}
+	t.Parallel()
 	dir := t.TempDir()
 	inv := filepath.Join(dir, "inventory.yml")
 	if err := os.WriteFile(inv, []byte(accessInventory), 0o644); err != nil {
