@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/bundle"
-	"github.com/pantau-noc/pantau/collector/internal/calendar"
 	"github.com/pantau-noc/pantau/collector/internal/report"
 	"github.com/pantau-noc/pantau/internal/buildinfo"
 )
@@ -86,22 +85,11 @@ func cmdEvidence(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	ws, err := db.Maintenance(ctx)
+	in, quality, closeQ, err := reportInput(ctx, cfg, inv, db, log)
 	if err != nil {
 		return err
 	}
-	var quality report.QualitySource
-	in := report.Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Windows: ws, Reviews: db, Rollups: db, Audit: db, Incidents: db}
-	if in.Holidays, err = calendar.Load(cfg.Report.HolidaysDir); err != nil {
-		return fmt.Errorf("holiday calendar (report.holidays_dir): %w", err)
-	}
-	if q, closeQ, err := openQueryable(cfg, log); err != nil {
-		log.Warn("capacity figures left out", "err", err)
-	} else {
-		defer closeQ()
-		in.Capacity = report.TSDBCapacity{Q: q}
-		quality = report.TSDBQuality{Q: q}
-	}
+	defer closeQ()
 	products := &bundle.ReportProducts{In: in, Zone: loc, Lang: bp.Lang,
 		Base: report.Options{ForecastHorizon: cfg.Report.ForecastHorizon.Std(), MinContractCompleteness: cfg.Report.MinContractCompleteness}}
 	bin := bundle.Input{Products: products, Tables: products, Records: db, EvidenceDir: filepath.Join(cfg.DataDir, "evidence"),

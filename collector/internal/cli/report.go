@@ -80,6 +80,30 @@ const zoneHelp = "time zone of the dates given: WIB, WITA, WIT or IANA (default:
 // openQueryable opens what the CLI reads samples from: the collector's
 // TSDB read-only, or the engine's query API when the collector is remote
 // only (storage.local: false). close releases it.
+// reportInput is what every report and product of the CLI reads: the
+// minute states, maintenance windows, records and incidents of state.db,
+// the holiday calendar (report.holidays_dir) and capacity from the TSDB,
+// opened read-only (without it the capacity figures are left out, with a
+// warning). closeQ releases the TSDB; it is never nil.
+func reportInput(ctx context.Context, cfg *config.Config, inv *inventory.Inventory, db *statedb.DB, log *slog.Logger) (in report.Input, quality report.QualitySource, closeQ func(), err error) {
+	closeQ = func() {}
+	ws, err := db.Maintenance(ctx)
+	if err != nil {
+		return in, nil, closeQ, err
+	}
+	in = report.Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Windows: ws, Reviews: db, Rollups: db, Audit: db, Incidents: db}
+	if in.Holidays, err = calendar.Load(cfg.Report.HolidaysDir); err != nil {
+		return in, nil, closeQ, fmt.Errorf("holiday calendar (report.holidays_dir): %w", err)
+	}
+	q, closeTSDB, qerr := openQueryable(cfg, log)
+	if qerr != nil {
+		log.Warn("capacity figures left out", "err", qerr)
+		return in, nil, closeQ, nil
+	}
+	in.Capacity = report.TSDBCapacity{Q: q}
+	return in, report.TSDBQuality{Q: q}, closeTSDB, nil
+}
+
 func openQueryable(cfg *config.Config, log *slog.Logger) (storage.Queryable, func(), error) {
 	if !cfg.Storage.Local {
 		q, err := remotequery.FromConfig(cfg.Storage.RemoteQuery, log)
@@ -193,22 +217,11 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	ws, err := db.Maintenance(ctx)
+	in, quality, closeQ, err := reportInput(ctx, cfg, inv, db, log)
 	if err != nil {
 		return err
 	}
-	var quality report.QualitySource
-	in := report.Input{Inv: inv, Store: db.Minutes(), Index: db.Minutes(), Windows: ws, Reviews: db, Rollups: db, Audit: db, Incidents: db}
-	if in.Holidays, err = calendar.Load(cfg.Report.HolidaysDir); err != nil {
-		return fmt.Errorf("holiday calendar (report.holidays_dir): %w", err)
-	}
-	if q, closeQ, err := openQueryable(cfg, log); err != nil {
-		log.Warn("capacity figures left out", "err", err)
-	} else {
-		defer closeQ()
-		in.Capacity = report.TSDBCapacity{Q: q}
-		quality = report.TSDBQuality{Q: q}
-	}
+	defer closeQ()
 	last := time.Now()
 	pr, err := report.BuildProduct(ctx, in, report.Options{
 		Period: *period, OPD: *opd, Site: *site, Lang: *lang, Zone: loc, ForecastHorizon: cfg.Report.ForecastHorizon.Std(),
