@@ -205,7 +205,12 @@ func Plan(ctx context.Context, in Input, m []report.BundleIndicator, p Params, s
 	if in.PDF != nil {
 		extra++ // index.pdf
 	}
+	paths := map[string]bool{}
 	add := func(e entry) error {
+		if paths[e.path] {
+			return fmt.Errorf("bundle entry %q twice (a bug)", e.path)
+		}
+		paths[e.path] = true
 		if lim.MaxEntries > 0 && len(b.entries)+1+extra > lim.MaxEntries {
 			return &LimitError{"too_many_entries", fmt.Sprintf("the bundle would hold more than %d files (report.bundle_max_entries in collector.yml): ask for one indicator, or one OPD", lim.MaxEntries)}
 		}
@@ -245,7 +250,11 @@ func Plan(ctx context.Context, in Input, m []report.BundleIndicator, p Params, s
 		doc  string
 		err  error
 	}
-	cache := map[string]rendered{}
+	type docFormat struct {
+		d Doc
+		f string
+	}
+	cache := map[docFormat]rendered{} // by the document, not its file name
 	var recs *records
 	for _, bi := range b.m {
 		n := bi.Indicator.Number
@@ -259,7 +268,7 @@ func Plan(ctx context.Context, in Input, m []report.BundleIndicator, p Params, s
 					if err := ctx.Err(); err != nil {
 						return nil, err
 					}
-					k := d.name() + "." + f
+					k := docFormat{d, f}
 					r, ok := cache[k]
 					if !ok {
 						r.body, r.doc, r.err = in.Products.Render(ctx, d, f, s)

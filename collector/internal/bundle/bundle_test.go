@@ -27,10 +27,18 @@ import (
 // what it is, with a document number, except those in unavailable.
 type fakeProducts struct {
 	unavailable map[string]bool // "product.format"
+	opds        []string        // the OPD sheet's OPDs (nil: one sheet without an OPD)
 	calls       int
 }
 
 func (f *fakeProducts) Documents(ctx context.Context, product string, s Scope, period string) ([]Doc, error) {
+	if product == report.ProductOPDSheet && f.opds != nil {
+		var out []Doc
+		for _, o := range f.opds {
+			out = append(out, Doc{Product: product, Period: period, OPD: o})
+		}
+		return out, nil
+	}
 	return []Doc{{Product: product, Period: period}}, nil
 }
 
@@ -40,7 +48,11 @@ func (f *fakeProducts) Render(ctx context.Context, d Doc, format string, s Scope
 	if f.unavailable[product+"."+format] {
 		return nil, "", fmt.Errorf("%w: test", ErrUnavailable)
 	}
-	return fmt.Appendf(nil, "%s %s %s scope=%s", product, format, period, s.key()), "001/LAP-INFRA/" + product + "/2026", nil
+	opd := ""
+	if d.OPD != "" {
+		opd = fmt.Sprintf(" opd=%q", d.OPD)
+	}
+	return fmt.Appendf(nil, "%s %s %s%s scope=%s", product, format, period, opd, s.key()), "001/LAP-INFRA/" + product + "/2026", nil
 }
 
 type fakeTables struct{}

@@ -3,9 +3,12 @@ package bundle
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,14 +26,28 @@ type Doc struct {
 }
 
 // name is the document's file name without the extension:
-// review-pack-2026-Q4, opd-sheet-dinkes-2026-10.
+// review-pack-2026-Q4, opd-sheet-dinkes-2026-10. An OPD id that is not
+// kept as it is in a file name (a site's opd: is free text in the
+// inventory: "a b" and "a-b", or "a" and "a-", would read alike) or is
+// longer than maxOPDName is cut and followed by 8 hex digits of its
+// SHA-256, so that two OPDs never share a name and the name stays
+// within safeName's 80 bytes with its extension.
 func (d Doc) name() string {
 	n := d.Product
 	if d.OPD != "" {
-		n += "-" + d.OPD
+		o := d.OPD
+		if safeName(o) != o || len(o) > maxOPDName {
+			sum := sha256.Sum256([]byte(d.OPD))
+			o = safeName(o)
+			o = strings.TrimRight(o[:min(len(o), maxOPDName-9)], ".-_") + "-" + hex.EncodeToString(sum[:4])
+		}
+		n += "-" + o
 	}
 	return safeName(n + "-" + d.Period)
 }
+
+// maxOPDName is the longest OPD id a document's name holds as it is.
+const maxOPDName = 40
 
 // ProductPeriods are the periods a product's documents cover in a bundle
 // of period (docs/spbe-report.md, Evidence bundle): monthly the bundle's

@@ -1,7 +1,10 @@
 package bundle
 
 import (
+	"fmt"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,5 +64,42 @@ func TestPlanCountsDocumentsFirst(t *testing.T) {
 	}
 	if fp.calls != 0 {
 		t.Errorf("%d renders before the refusal, want 0", fp.calls)
+	}
+}
+
+// TestBundleOPDSheetNamesDistinct: OPD ids that reduce to the same file
+// name (a site's opd: is free text in the inventory: "a b" and "a-b";
+// valid ids too: "a" and "a-", "x--y" and "x-y"; long ids cut at the
+// same length) each get their own OPD sheet under their own name, never
+// one OPD's sheet under another's, nor a name twice in the ZIP.
+func TestBundleOPDSheetNamesDistinct(t *testing.T) {
+	f := newFixture(t)
+	long := strings.Repeat("dinas-", 20)
+	opds := []string{"a b", "a-b", "a", "a-", "x--y", "x-y", "a..b", "a.b", long + "kesehatan", long + "perhubungan", "!!!", "???"}
+	b, _ := build(t, f.input(&fakeProducts{opds: opds}), Params{Period: "2026-10", Indicator: 17}, Scope{}, Limits{})
+	files, _, man := unzip(t, b) // fails on a name twice
+	got := map[string]string{}   // OPD and format: its sheet's path
+	for _, fi := range man.Files {
+		if !strings.Contains(fi.Path, "/opd-sheet-") {
+			continue
+		}
+		if !safePath(fi.Path) {
+			t.Errorf("%s: not a safe path", fi.Path)
+		}
+		body := string(files[fi.Path])
+		for _, o := range opds {
+			if strings.Contains(body, fmt.Sprintf(" opd=%q ", o)) {
+				k := o + " " + filepath.Ext(fi.Path)
+				if prev, dup := got[k]; dup {
+					t.Errorf("the sheet of OPD %q is both %s and %s", o, prev, fi.Path)
+				}
+				got[k] = fi.Path
+			}
+		}
+	}
+	for _, o := range opds {
+		if got[o+" .xlsx"] == "" {
+			t.Errorf("no OPD sheet of %q in the bundle", o)
+		}
 	}
 }
