@@ -535,3 +535,29 @@ func TestBundleEvidenceMissing(t *testing.T) {
 		t.Errorf("missing: %+v", man.Missing)
 	}
 }
+
+// TestBundleEvidenceLongName: an uploaded file's name may be 200
+// characters (httpapi.cleanFilename); its entry is still a safe path
+// (not refused by Write after the 200 was sent), keeps the hash prefix
+// and the extension.
+func TestBundleEvidenceLongName(t *testing.T) {
+	for _, name := range []string{
+		"Berita_Acara_Penggantian_Kabel_FO_Dinas_Kesehatan_Kabupaten_Jayapura_November_2026.pdf",
+		strings.Repeat("a", 67) + ".pdf", strings.Repeat("b", 200), strings.Repeat("c.", 100) + "jpeg",
+	} {
+		sha := strings.Repeat("9f86d081884c", 6)[:64]
+		rc := &records{files: []evidenceFile{{ev: statedb.Evidence{SHA256: sha, Filename: name, Size: 1}, path: "/x"}}}
+		b := &Bundle{p: Params{Lang: "id"}}
+		for _, e := range rc.entries(b, "indikator-28-x", 28) {
+			if !safePath(e.path) {
+				t.Errorf("%q: entry %q is not a safe path", name, e.path)
+			}
+			if e.kind == "evidence" {
+				el := e.path[strings.LastIndex(e.path, "/")+1:]
+				if !strings.HasPrefix(el, sha[:12]+"-") || filepath.Ext(el) != filepath.Ext(safeName(name)) {
+					t.Errorf("%q: evidence entry %q, want the hash prefix and extension %q", name, el, filepath.Ext(safeName(name)))
+				}
+			}
+		}
+	}
+}

@@ -123,13 +123,21 @@ func (rc *records) entries(b *Bundle, dir string, n int) []entry {
 	csv := followUpsCSV(lang, rc.followUps, rc.scopes)
 	out = append(out, entry{path: dir + "/reviu/tindak-lanjut.csv", body: csv, size: int64(len(csv)), indicator: n, kind: "followups", title: t(lang, "followups")})
 	for _, f := range rc.files {
-		out = append(out, entry{path: dir + "/reviu/bukti/" + f.ev.SHA256[:12] + "-" + safeName(f.ev.Filename), file: f.path, size: f.ev.Size,
+		out = append(out, entry{path: dir + "/reviu/bukti/" + evidenceName(f.ev), file: f.path, size: f.ev.Size,
 			indicator: n, kind: "evidence", title: t(lang, "evidence") + ": " + f.ev.Filename})
 	}
 	for _, m := range rc.missing {
 		b.missing = append(b.missing, Missing{n, "evidence", m})
 	}
 	return out
+}
+
+// evidenceName is an uploaded file's entry name: the first 12 hex
+// digits of its SHA-256, then its name as safeName makes it, cut (its
+// extension kept) to safeName's 80 bytes: an upload's name may be 200
+// characters.
+func evidenceName(ev statedb.Evidence) string {
+	return safeName(ev.SHA256[:12] + "-" + safeName(ev.Filename))
 }
 
 var minutesTmpl = template.Must(template.New("minutes").Parse(`<!DOCTYPE html>
