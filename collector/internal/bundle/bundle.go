@@ -221,11 +221,26 @@ func Plan(ctx context.Context, in Input, m []report.BundleIndicator, p Params, s
 		b.entries = append(b.entries, e)
 		return nil
 	}
-	// Every product's documents are listed first, so that a bundle over
-	// report.bundle_max_entries is refused before anything is rendered.
+	// Every product's documents are listed first, and the review records
+	// read, so that a bundle over report.bundle_max_entries, or over
+	// bundle_max_bytes by its evidence files alone, is refused before
+	// anything is rendered (a PDF takes a render slot for seconds).
 	docs := map[string][]Doc{}
 	planned := 0
+	var recs *records
+	var evidenceBytes int64
 	for _, bi := range b.m {
+		if in.Records != nil && slices.Contains(bi.Records, "reviews") {
+			if recs == nil {
+				if recs, err = loadRecords(ctx, in, per, s); err != nil {
+					return nil, err
+				}
+			}
+			planned += len(recs.reviews) + 1 + len(recs.files) // minutes, tindak-lanjut.csv, evidence
+			for _, f := range recs.files {
+				evidenceBytes += f.ev.Size
+			}
+		}
 		for _, pr := range bi.Products {
 			ds, ok := docs[pr.Product]
 			if !ok {
@@ -244,6 +259,9 @@ func Plan(ctx context.Context, in Input, m []report.BundleIndicator, p Params, s
 	if lim.MaxEntries > 0 && planned+extra > lim.MaxEntries {
 		return nil, &LimitError{"too_many_entries", fmt.Sprintf("the bundle would hold more than %d files (report.bundle_max_entries in collector.yml): ask for one indicator, or one OPD", lim.MaxEntries)}
 	}
+	if lim.MaxBytes > 0 && evidenceBytes > lim.MaxBytes {
+		return nil, &LimitError{"too_large", fmt.Sprintf("the bundle would be larger than %d bytes (report.bundle_max_bytes in collector.yml): ask for one indicator, or one OPD", lim.MaxBytes)}
+	}
 	// Documents are rendered once and put in every folder that lists them.
 	type rendered struct {
 		body []byte
@@ -255,7 +273,6 @@ func Plan(ctx context.Context, in Input, m []report.BundleIndicator, p Params, s
 		f string
 	}
 	cache := map[docFormat]rendered{} // by the document, not its file name
-	var recs *records
 	for _, bi := range b.m {
 		n := bi.Indicator.Number
 		dir := folder(bi.Indicator)

@@ -103,3 +103,35 @@ func TestBundleOPDSheetNamesDistinct(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanCountsEvidenceFirst: a bundle over report.bundle_max_bytes by
+// its evidence files alone, or over bundle_max_entries with its review
+// records, is refused before any product is rendered (a PDF holds a
+// render slot for seconds).
+func TestPlanCountsEvidenceFirst(t *testing.T) {
+	f := newFixture(t)
+	m, err := report.BundleMap()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := int64(len(f.dinkesPDF) + len(f.dishubText) + len(f.photo))
+	for _, c := range []struct {
+		lim    Limits
+		reason string
+	}{
+		{Limits{MaxBytes: ev - 1}, "too_large"},
+		// indicator 28: monthly pdf, html, xlsx + review-pack pdf, xlsx
+		// + 2 minutes, tindak-lanjut.csv, 3 files + index and manifest
+		// = 13 known before rendering (and metode.html)
+		{Limits{MaxEntries: 12}, "too_many_entries"},
+	} {
+		fp := &fakeProducts{}
+		_, err = Plan(t.Context(), f.input(fp), m, Params{Period: "2026", Indicator: 28}, Scope{}, c.lim)
+		if le, ok := err.(*LimitError); !ok || le.Reason != c.reason {
+			t.Fatalf("%+v: err = %v, want %s", c.lim, err, c.reason)
+		}
+		if fp.calls != 0 {
+			t.Errorf("%+v: %d renders before the refusal, want 0", c.lim, fp.calls)
+		}
+	}
+}
