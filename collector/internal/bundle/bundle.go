@@ -207,6 +207,11 @@ func Plan(ctx context.Context, in Input, m []report.BundleIndicator, p Params, s
 	}
 	paths := map[string]bool{}
 	add := func(e entry) error {
+		// checked here too, not only in Write, so that a bad name fails
+		// the request before the 200 rather than cutting the ZIP
+		if !safePath(e.path) {
+			return fmt.Errorf("bundle entry %q: not a safe path (a bug)", e.path)
+		}
 		if paths[e.path] {
 			return fmt.Errorf("bundle entry %q twice (a bug)", e.path)
 		}
@@ -299,7 +304,7 @@ func Plan(ctx context.Context, in Input, m []report.BundleIndicator, p Params, s
 					if r.err != nil {
 						return nil, r.err
 					}
-					e := entry{path: dir + "/produk/" + d.name() + "." + f, body: r.body, size: int64(len(r.body)),
+					e := entry{path: dir + "/produk/" + safeName(d.name()+"."+f), body: r.body, size: int64(len(r.body)),
 						docNumber: r.doc, indicator: n, kind: "product", title: what + " (" + strings.ToUpper(f) + ")"}
 					if err := add(e); err != nil {
 						return nil, err

@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -134,4 +135,30 @@ func TestPlanCountsEvidenceFirst(t *testing.T) {
 			t.Errorf("%+v: %d renders before the refusal, want 0", c.lim, fp.calls)
 		}
 	}
+}
+
+// longDocs names every document with a long period.
+type longDocs struct{ fakeProducts }
+
+func (l *longDocs) Documents(ctx context.Context, product string, s Scope, period string) ([]Doc, error) {
+	return []Doc{{Product: product, Period: strings.Repeat("2026-10-01..", 10)}}, nil
+}
+
+// TestBundleLongDocumentName: a document name at safeName's 80 bytes
+// still makes a safe entry with its extension, and Plan, not Write (after
+// the 200), would refuse an unsafe one.
+func TestBundleLongDocumentName(t *testing.T) {
+	f := newFixture(t)
+	_, _, man := unzip(t, mustBuild(t, f.input(&longDocs{}), Params{Period: "2026-10", Indicator: 17}))
+	for _, fi := range man.Files {
+		if fi.Kind == "product" && (!safePath(fi.Path) || filepath.Ext(fi.Path) == "") {
+			t.Errorf("%s: not a safe path with its extension", fi.Path)
+		}
+	}
+}
+
+func mustBuild(t *testing.T, in Input, p Params) []byte {
+	t.Helper()
+	b, _ := build(t, in, p, Scope{}, Limits{})
+	return b
 }
