@@ -180,6 +180,9 @@ type Bundle struct {
 	m       []report.BundleIndicator
 	entries []entry
 	missing []Missing
+	// index is index.html; indexPDF index.pdf (nil: none), printed in
+	// Plan so that a render failure is answered before the first byte
+	index, indexPDF []byte
 }
 
 // Plan decides a bundle's files and renders its products, refusing with
@@ -342,6 +345,18 @@ func Plan(ctx context.Context, in Input, m []report.BundleIndicator, p Params, s
 			}
 		}
 	}
+	// The index names each file's path, title, document number and
+	// size, all known now; a file whose size changes by Write fails it.
+	idx := &Manifest{Period: p.Period, Generator: in.Generator}
+	for _, e := range b.entries {
+		idx.Files = append(idx.Files, FileInfo{Path: e.path, Size: e.size, DocumentNumber: e.docNumber, Indicator: e.indicator, Kind: e.kind, Title: e.title})
+	}
+	b.index = b.indexHTML(idx)
+	if in.PDF != nil {
+		if b.indexPDF, err = in.PDF(ctx, b.index); err != nil {
+			return nil, fmt.Errorf("render the index as PDF: %w", err)
+		}
+	}
 	return b, nil
 }
 
@@ -402,16 +417,11 @@ func (b *Bundle) Write(ctx context.Context, w io.Writer) (*Manifest, error) {
 			return nil, err
 		}
 	}
-	idx := b.indexHTML(man)
-	if err := put(entry{path: "index.html", body: idx, kind: "index", title: t(b.p.Lang, "index")}); err != nil {
+	if err := put(entry{path: "index.html", body: b.index, kind: "index", title: t(b.p.Lang, "index")}); err != nil {
 		return nil, err
 	}
-	if b.in.PDF != nil {
-		pdf, err := b.in.PDF(ctx, idx)
-		if err != nil {
-			return nil, fmt.Errorf("render the index as PDF: %w", err)
-		}
-		if err := put(entry{path: "index.pdf", body: pdf, kind: "index", title: t(b.p.Lang, "index") + " (PDF)"}); err != nil {
+	if b.indexPDF != nil {
+		if err := put(entry{path: "index.pdf", body: b.indexPDF, kind: "index", title: t(b.p.Lang, "index") + " (PDF)"}); err != nil {
 			return nil, err
 		}
 	}

@@ -2,6 +2,9 @@ package bundle
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -161,4 +164,31 @@ func mustBuild(t *testing.T, in Input, p Params) []byte {
 	t.Helper()
 	b, _ := build(t, in, p, Scope{}, Limits{})
 	return b
+}
+
+// TestBundleIndexPDFBeforeWrite: index.pdf is printed in Plan, before
+// the first byte of the response: a failed print is Plan's error, not a
+// ZIP cut after the evidence files were streamed; and what is printed is
+// the index.html the bundle holds.
+func TestBundleIndexPDFBeforeWrite(t *testing.T) {
+	f := newFixture(t)
+	m, err := report.BundleMap()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := f.input(&fakeProducts{})
+	in.PDF = func(ctx context.Context, html []byte) ([]byte, error) { return nil, errors.New("chromium crashed") }
+	if _, err := Plan(t.Context(), in, m, Params{Period: "2026", Indicator: 28}, Scope{}, Limits{}); err == nil || !strings.Contains(err.Error(), "chromium crashed") {
+		t.Fatalf("Plan with a failing index print: %v, want its error", err)
+	}
+	in.PDF = func(ctx context.Context, html []byte) ([]byte, error) {
+		sum := sha256.Sum256(html)
+		return []byte("%PDF of " + hex.EncodeToString(sum[:])), nil
+	}
+	b, _ := build(t, in, Params{Period: "2026", Indicator: 28}, Scope{}, Limits{})
+	files, _, _ := unzip(t, b)
+	sum := sha256.Sum256(files["index.html"])
+	if got, want := string(files["index.pdf"]), "%PDF of "+hex.EncodeToString(sum[:]); got != want {
+		t.Errorf("index.pdf %q, want the print of the bundle's index.html %q", got, want)
+	}
 }
