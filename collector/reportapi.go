@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/prometheus/storage"
 
@@ -139,10 +140,15 @@ func reportScope(p *auth.Principal, o report.Options, inv *inventory.Inventory) 
 
 // clip shortens a value quoted back in an error message.
 func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
+	s = strings.ToValidUTF8(s, "?")
+	if len(s) <= 40 {
+		return s
 	}
-	return s
+	n := 40
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n-- // cut between characters, so that the message stays UTF-8
+	}
+	return s[:n] + "…"
 }
 
 // serveReport answers GET /api/v1/report: 400 for a request that is the

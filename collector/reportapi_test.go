@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/prometheus/tsdb"
 )
@@ -92,7 +93,9 @@ func FuzzReportAPI(f *testing.F) {
 		"period=2026-10&product=opd-sheet&opd=dinkes&format=html", "period=2026-Q4&product=review-pack&format=xlsx",
 		"period=2026&product=annual&lang=en", "period=2026-10&product=annual", "product=opd-sheet&period=2026-10&site=dinkes",
 		"product=nope&period=2026", "product=review-pack&format=csv&period=2026-q1",
-		"period=2026&product=annual&format=csv&table=capacity_plan", "period=2026-Q4&product=review-pack&format=csv&table=open_items&csv_locale=id",
+		"period=2026&product=annual&format=csv&table=capacity_plan", "period=2026&format=" + strings.Repeat("%C3%A9", 30),
+		"period=2026&product=" + strings.Repeat("%C3%A9", 30), "period=2026&opd=" + strings.Repeat("%C3%A9", 30),
+		"period=2026&product=annual&format=csv&table=" + strings.Repeat("%C3%A9", 30), "period=2026&format=json&table=x" + strings.Repeat("%C3%A9", 30), "period=2026-Q4&product=review-pack&format=csv&table=open_items&csv_locale=id",
 		"period=2026-10&product=opd-sheet&opd=dinkes&format=csv&table=sheet_daily", "period=2026&product=annual&format=csv",
 	} {
 		f.Add(s)
@@ -112,6 +115,9 @@ func FuzzReportAPI(f *testing.F) {
 				t.Fatalf("%q: 200 without a report", query)
 			}
 		case rec.Code >= 400 && rec.Code < 500:
+			if !utf8.Valid(rec.Body.Bytes()) {
+				t.Fatalf("%q: %d with a message that is not UTF-8: %q", query, rec.Code, rec.Body.String())
+			}
 		default:
 			t.Fatalf("%q: %d %s\n%.3000s", query, rec.Code, rec.Body.String(), logs.String())
 		}

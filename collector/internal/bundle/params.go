@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pantau-noc/pantau/collector/internal/report"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
@@ -108,8 +109,12 @@ func validID(s string) bool {
 // clip shortens a value quoted back in an error message.
 func clip(s string) string {
 	s = strings.ToValidUTF8(s, "?")
-	if len(s) > 40 {
-		return s[:40] + "…"
+	if len(s) <= 40 {
+		return s
 	}
-	return s
+	n := 40
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n-- // cut between characters, so that the message stays UTF-8
+	}
+	return s[:n] + "…"
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/pantau-noc/pantau/collector/internal/report"
 )
@@ -55,7 +56,8 @@ func TestParseParams(t *testing.T) {
 // refused with ErrParam; never a panic.
 func FuzzParseParams(f *testing.F) {
 	for _, s := range []string{"period=2026&indicator=17", "period=2026-10-01..2026-10-15&opd=dinkes&lang=en", "period=2026&indicator=0017",
-		"period=2026&indicator=+17", "indicator=17", "period=2026&opd=%00", "period=2026&a=1&a=2", "period=9999-Q9", "period=2026&indicator=1e3"} {
+		"period=2026&indicator=+17", "indicator=17", "period=2026&opd=%00", "period=2026&a=1&a=2", "period=9999-Q9", "period=2026&indicator=1e3",
+		"period=2026&x" + strings.Repeat("%C3%A9", 30) + "=1"} {
 		f.Add(s)
 	}
 	m, err := report.BundleMap()
@@ -71,6 +73,16 @@ func FuzzParseParams(f *testing.F) {
 		if err != nil {
 			if !errors.Is(err, ErrParam) {
 				t.Fatalf("%q: %v does not wrap ErrParam", q, err)
+			}
+			if !utf8.ValidString(err.Error()) {
+				t.Fatalf("%q: a message that is not UTF-8: %q", q, err)
+			}
+			for k, vs := range v {
+				for _, x := range append(vs, k) {
+					if !utf8.ValidString(clip(x)) {
+						t.Fatalf("%q: clip(%q) = %q, not UTF-8", q, x, clip(x))
+					}
+				}
 			}
 			return
 		}

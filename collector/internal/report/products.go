@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pantau-noc/pantau/collector/internal/capacity"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
@@ -53,10 +54,15 @@ func CheckProductFormat(product, format string) error {
 }
 
 func clipText(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
+	s = strings.ToValidUTF8(s, "?")
+	if len(s) <= 40 {
+		return s
 	}
-	return s
+	n := 40
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n-- // cut between characters, so that the message stays UTF-8
+	}
+	return s[:n] + "…"
 }
 
 var (
