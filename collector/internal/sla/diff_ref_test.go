@@ -345,14 +345,30 @@ func TestRunPathsMatchReference(t *testing.T) {
 	t.Logf("%d link patterns", cases)
 }
 
-// TestSiteWithLinksRandom: random minutes, heartbeats, collector gaps and
+// memSpans is a MemStore with declared monitored spans; memSpansInto
+// also reads into the caller's slice (scratch slices).
+type memSpans struct {
+	*MemStore
+	spans []Span
+}
+
+func (s memSpans) MonitoredSpans(context.Context) ([]Span, error) { return s.spans, nil }
+
+type memSpansInto struct{ memSpans }
+
+func (s memSpansInto) RangeInto(ctx context.Context, kind uint8, id string, from UnixMinute, out []uint16) error {
+	return rangeIntoMem{s.MemStore}.RangeInto(ctx, kind, id, from, out)
+}
+
+// TestSiteWithLinksRandom: random minutes, heartbeats, collector gaps,
 // maintenance windows (link and site scope, edges mid-minute and at
-// midnight) over a month for sites of one to three links (a parent, a
-// site in another zone, links with and without an agent): every site and
-// link computed by SiteWithLinks from reused scratch slices, by four
-// workers at once and each site three times, is exactly what Site and Link
-// give one at a time from fresh slices; and a site's result equals the
-// one from its maintenance mask built minute by minute.
+// midnight) and monitored spans (all, a site, an agent) over a month for
+// sites of one to three links (a parent chain, a WIB and a WITA site,
+// links with and without an agent, a contract): every site and link
+// computed by SiteWithLinks from reused scratch slices, by four workers
+// at once and each site three times, is exactly what Site and Link give
+// one at a time from fresh slices; and a site's result equals the one
+// from its maintenance mask built minute by minute.
 func TestSiteWithLinksRandom(t *testing.T) {
 	inv, err := inventory.Parse("inventory.yml", []byte(`
 defaults:
@@ -401,6 +417,9 @@ links:
 			for range 2 + rng.IntN(4) {
 				palette = append(palette, randBits(rng))
 			}
+			if l.ID == "b-2" {
+				palette = []uint16{0, 0, BitDown | 0x3f<<4} // mostly without data: gaps or nodata, by agent
+			}
 			add(KindLink, l.ID, randRuns(rng, n, 3000, func() uint16 {
 				if rng.IntN(4) == 0 {
 					return BitUp | 0x3f<<10
@@ -434,10 +453,25 @@ links:
 			}
 			ws = append(ws, w)
 		}
+		// monitored spans (seed 1 has none): all, a site, an agent
+		var spans []Span
+		if seed != 1 {
+			for k := range 6 {
+				start := p.Start.Add(time.Duration(rng.IntN(31*24*60*60)) * time.Second)
+				sp := Span{Scope: SpanAll, Start: start, End: start.Add(time.Duration(1+rng.IntN(2*24*60*60)) * time.Second)}
+				switch k % 3 {
+				case 1:
+					sp.Scope, sp.Target = SpanSite, inv.Sites[rng.IntN(len(inv.Sites))].ID
+				case 2:
+					sp.Scope, sp.Target = SpanAgent, []string{"ag-a", "ag-b", "ag-b"}[rng.IntN(3)]
+				}
+				spans = append(spans, sp)
+			}
+		}
 		ctx := context.Background()
 		now := time.Date(2026, 11, 15, 0, 0, 0, 0, wit)
-		fresh := (&Engine{Inv: inv, Store: st, Windows: ws, Now: now}).NewComputation(p)
-		c := (&Engine{Inv: inv, Store: rangeIntoMem{st}, Windows: ws, Now: now}).NewComputation(p)
+		fresh := (&Engine{Inv: inv, Store: memSpans{st, spans}, Windows: ws, Now: now}).NewComputation(p)
+		c := (&Engine{Inv: inv, Store: memSpansInto{memSpans{st, spans}}, Windows: ws, Now: now}).NewComputation(p)
 		type res struct {
 			site  *SiteResult
 			links []*LinkResult
