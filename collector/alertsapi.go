@@ -16,6 +16,7 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/alert"
 	"github.com/pantau-noc/pantau/collector/internal/auth"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
+	"github.com/pantau-noc/pantau/collector/internal/report"
 )
 
 // alertSource is the alert engine as the alerts API reads it.
@@ -134,12 +135,12 @@ func parseRulesFilter(q url.Values) (rulesFilter, error) {
 	case "record":
 		f.alerting = false
 	default:
-		return f, fmt.Errorf("invalid parameter \"type\": not supported value %q: use alert or record", clip(typ))
+		return f, fmt.Errorf("invalid parameter \"type\": not supported value %q: use alert or record", report.ClipValue(typ))
 	}
 	if v := q.Get("exclude_alerts"); v != "" {
 		b, err := strconv.ParseBool(strings.ToLower(v))
 		if err != nil {
-			return f, fmt.Errorf("invalid parameter \"exclude_alerts\": %q: use true or false", clip(v))
+			return f, fmt.Errorf("invalid parameter \"exclude_alerts\": %q: use true or false", report.ClipValue(v))
 		}
 		f.excludeAlerts = b
 	}

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/prometheus/prometheus/storage"
 
@@ -49,7 +48,7 @@ func parseReportQuery(v url.Values, def *time.Location) (reportQuery, error) {
 		q.format = "json"
 	}
 	if !slices.Contains(report.Formats, q.format) {
-		return q, fmt.Errorf("format %q: want one of %s", clip(q.format), strings.Join(report.Formats, ", "))
+		return q, fmt.Errorf("format %q: want one of %s", report.ClipValue(q.format), strings.Join(report.Formats, ", "))
 	}
 	var err error
 	if q.product, err = report.ParseProduct(v.Get("product")); err != nil {
@@ -60,7 +59,7 @@ func parseReportQuery(v url.Values, def *time.Location) (reportQuery, error) {
 	}
 	if q.table != "" {
 		if q.format != "csv" {
-			return q, fmt.Errorf("table=%s is for format=csv; the %s format carries every table", clip(q.table), q.format)
+			return q, fmt.Errorf("table=%s is for format=csv; the %s format carries every table", report.ClipValue(q.table), q.format)
 		}
 	}
 	if q.format == "csv" {
@@ -118,16 +117,16 @@ func reportScope(p *auth.Principal, o report.Options, inv *inventory.Inventory) 
 	case o.OPD != "":
 		if !p.Sees(o.OPD) {
 			return o, fmt.Errorf("%w: OPD %s is outside the scope of %s, which sees only %s; ask for one of those, or leave opd out for all of them",
-				errOutOfScope, clip(o.OPD), p, mine)
+				errOutOfScope, report.ClipValue(o.OPD), p, mine)
 		}
 	case o.Site != "":
 		if s := inv.Site(o.Site); s == nil || !p.Sees(s.OPD) {
 			return o, fmt.Errorf("%w: site %s is outside the scope of %s, which sees only the sites of %s; ask for one of those, or leave site out",
-				errOutOfScope, clip(o.Site), p, mine)
+				errOutOfScope, report.ClipValue(o.Site), p, mine)
 		}
 	case len(o.OPDs) > 0:
 		if !p.Covers(o.OPDs) {
-			return o, fmt.Errorf("%w: OPDs %s are outside the scope of %s, which sees only %s", errOutOfScope, clip(strings.Join(o.OPDs, ", ")), p, mine)
+			return o, fmt.Errorf("%w: OPDs %s are outside the scope of %s, which sees only %s", errOutOfScope, report.ClipValue(strings.Join(o.OPDs, ", ")), p, mine)
 		}
 	case len(p.OPDs) == 1:
 		o.OPD = p.OPDs[0]
@@ -136,19 +135,6 @@ func reportScope(p *auth.Principal, o report.Options, inv *inventory.Inventory) 
 	}
 	o.Reader = slices.Clone(p.OPDs)
 	return o, nil
-}
-
-// clip shortens a value quoted back in an error message.
-func clip(s string) string {
-	s = strings.ToValidUTF8(s, "?")
-	if len(s) <= 40 {
-		return s
-	}
-	n := 40
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n-- // cut between characters, so that the message stays UTF-8
-	}
-	return s[:n] + "…"
 }
 
 // serveReport answers GET /api/v1/report: 400 for a request that is the

@@ -24,7 +24,7 @@ func parseDocVersion(s string) (int, error) {
 	}
 	v, err := strconv.Atoi(s)
 	if err != nil || v < 1 || v > 999 {
-		return 0, fmt.Errorf("version %q: want a whole number from 1 to 999 (the document's version on its approval sheet)", clip(s))
+		return 0, fmt.Errorf("version %q: want a whole number from 1 to 999 (the document's version on its approval sheet)", report.ClipValue(s))
 	}
 	return v, nil
 }

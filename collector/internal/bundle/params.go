@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/pantau-noc/pantau/collector/internal/report"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
@@ -50,7 +49,7 @@ func ParseParams(v url.Values, m []report.BundleIndicator) (Params, error) {
 	slices.Sort(keys)
 	for _, k := range keys {
 		if !slices.Contains(ParamNames, k) {
-			return bad("unknown parameter %q (known: %s)", clip(k), strings.Join(ParamNames, ", "))
+			return bad("unknown parameter %q (known: %s)", report.ClipValue(k), strings.Join(ParamNames, ", "))
 		}
 		if len(v[k]) > 1 {
 			return bad("parameter %s is given %d times; give it once", k, len(v[k]))
@@ -66,7 +65,7 @@ func ParseParams(v url.Values, m []report.BundleIndicator) (Params, error) {
 	if s := v.Get("indicator"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n <= 0 || len(s) > 4 {
-			return bad("indicator %q: want an SPBE indicator's number, one of %s", clip(s), numbers(m))
+			return bad("indicator %q: want an SPBE indicator's number, one of %s", report.ClipValue(s), numbers(m))
 		}
 		if !slices.ContainsFunc(m, func(b report.BundleIndicator) bool { return b.Indicator.Number == n }) {
 			return bad("indicator %d: Pantau holds no evidence for it; want one of %s (spbe.yml, bundle)", n, numbers(m))
@@ -74,14 +73,14 @@ func ParseParams(v url.Values, m []report.BundleIndicator) (Params, error) {
 		p.Indicator = n
 	}
 	if p.OPD != "" && !validID(p.OPD) {
-		return bad("opd %q: an OPD id is 1 to 64 letters, digits, '-', '_' or '.'", clip(p.OPD))
+		return bad("opd %q: an OPD id is 1 to 64 letters, digits, '-', '_' or '.'", report.ClipValue(p.OPD))
 	}
 	switch p.Lang {
 	case "":
 		p.Lang = "id"
 	case "id", "en":
 	default:
-		return bad("lang %q: want id (Bahasa Indonesia) or en", clip(p.Lang))
+		return bad("lang %q: want id (Bahasa Indonesia) or en", report.ClipValue(p.Lang))
 	}
 	return p, nil
 }
@@ -104,17 +103,4 @@ func validID(s string) bool {
 		}
 	}
 	return true
-}
-
-// clip shortens a value quoted back in an error message.
-func clip(s string) string {
-	s = strings.ToValidUTF8(s, "?")
-	if len(s) <= 40 {
-		return s
-	}
-	n := 40
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n-- // cut between characters, so that the message stays UTF-8
-	}
-	return s[:n] + "…"
 }

@@ -79,8 +79,8 @@ func FuzzParseParams(f *testing.F) {
 			}
 			for k, vs := range v {
 				for _, x := range append(vs, k) {
-					if !utf8.ValidString(clip(x)) {
-						t.Fatalf("%q: clip(%q) = %q, not UTF-8", q, x, clip(x))
+					if !utf8.ValidString(report.ClipValue(x)) {
+						t.Fatalf("%q: report.ClipValue(%q) = %q, not UTF-8", q, x, report.ClipValue(x))
 					}
 				}
 			}

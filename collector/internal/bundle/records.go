@@ -83,7 +83,7 @@ func loadRecords(ctx context.Context, in Input, per sla.Period, s Scope) (*recor
 // it cannot.
 func (rc *records) addFile(ctx context.Context, in Input, id int64, sha string) error {
 	if len(sha) != 64 || strings.Trim(sha, "0123456789abcdef") != "" {
-		rc.missing = append(rc.missing, fmt.Sprintf("follow-up %d: evidence %q is not a SHA-256", id, clip(sha)))
+		rc.missing = append(rc.missing, fmt.Sprintf("follow-up %d: evidence %q is not a SHA-256", id, report.ClipValue(sha)))
 		return nil
 	}
 	ev, err := in.Records.EvidenceFile(ctx, sha)

@@ -27,7 +27,7 @@ func CheckProductTable(product, table string) error {
 	names, ok := ProductTableNames[product]
 	if !ok {
 		if table != "" && !slices.Contains(TableNames, table) {
-			return fmt.Errorf("table %q: want one of %s", clipText(table), strings.Join(TableNames, ", "))
+			return fmt.Errorf("table %q: want one of %s", ClipValue(table), strings.Join(TableNames, ", "))
 		}
 		return nil
 	}
@@ -35,7 +35,7 @@ func CheckProductTable(product, table string) error {
 		return fmt.Errorf("product %s as CSV is one table at a time: give table= one of %s", product, strings.Join(names, ", "))
 	}
 	if !slices.Contains(names, table) {
-		return fmt.Errorf("table %q of product %s: want one of %s", clipText(table), product, strings.Join(names, ", "))
+		return fmt.Errorf("table %q of product %s: want one of %s", ClipValue(table), product, strings.Join(names, ", "))
 	}
 	return nil
 }

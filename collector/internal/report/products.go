@@ -40,7 +40,7 @@ func ParseProduct(s string) (string, error) {
 		return ProductMonthly, nil
 	}
 	if !slices.Contains(Products, s) {
-		return "", fmt.Errorf("product %q: want one of %s", clipText(s), strings.Join(Products, ", "))
+		return "", fmt.Errorf("product %q: want one of %s", ClipValue(s), strings.Join(Products, ", "))
 	}
 	return s, nil
 }
@@ -50,10 +50,13 @@ func CheckProductFormat(product, format string) error {
 	if product == ProductMonthly || product == "" || slices.Contains(ProductFormats, format) {
 		return nil
 	}
-	return fmt.Errorf("product %s comes as %s, not %s", product, strings.Join(ProductFormats, ", "), clipText(format))
+	return fmt.Errorf("product %s comes as %s, not %s", product, strings.Join(ProductFormats, ", "), ClipValue(format))
 }
 
-func clipText(s string) string {
+// ClipValue shortens a value quoted back in an error message to 40
+// bytes, cut between characters and with invalid UTF-8 replaced, so that
+// the message stays valid UTF-8 whatever the request carried.
+func ClipValue(s string) string {
 	s = strings.ToValidUTF8(s, "?")
 	if len(s) <= 40 {
 		return s
@@ -81,15 +84,15 @@ func CheckProductScope(product string, o Options, inv *inventory.Inventory) erro
 	switch product {
 	case ProductReviewPack:
 		if !reQuarter.MatchString(o.Period) {
-			return bad("product review-pack covers a quarter, such as 2026-Q4 (got %q)", clipText(o.Period))
+			return bad("product review-pack covers a quarter, such as 2026-Q4 (got %q)", ClipValue(o.Period))
 		}
 	case ProductAnnual:
 		if !reYear.MatchString(o.Period) {
-			return bad("product annual covers a year, such as 2026 (got %q)", clipText(o.Period))
+			return bad("product annual covers a year, such as 2026 (got %q)", ClipValue(o.Period))
 		}
 	case ProductOPDSheet:
 		if !reMonth.MatchString(o.Period) {
-			return bad("product opd-sheet covers a month, such as 2026-10 (got %q)", clipText(o.Period))
+			return bad("product opd-sheet covers a month, such as 2026-10 (got %q)", ClipValue(o.Period))
 		}
 		switch {
 		case o.OPD != "":
