@@ -12,11 +12,9 @@ import (
 
 	"github.com/pantau-noc/pantau/collector/internal/auth"
 	"github.com/pantau-noc/pantau/collector/internal/bundle"
-	"github.com/pantau-noc/pantau/collector/internal/calendar"
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/report"
-	"github.com/pantau-noc/pantau/collector/internal/sla"
 	"github.com/pantau-noc/pantau/internal/buildinfo"
 )
 
@@ -106,21 +104,13 @@ func (a *bundleAPI) serve(w http.ResponseWriter, req *http.Request) {
 			cap(a.slots), bundleRetryAfter), http.StatusServiceUnavailable)
 		return
 	}
-	ws, err := r.state.Maintenance(req.Context())
+	rin, err := r.reportInput(req.Context(), inv, a.p.store.Queryable())
 	if err != nil {
 		internalError(w, req, log, err, nil)
 		return
 	}
-	cal, err := calendar.Load(r.cfg.Report.HolidaysDir)
-	if err != nil {
-		internalError(w, req, log, fmt.Errorf("holiday calendar (report.holidays_dir): %w", err), nil)
-		return
-	}
 	zone := inventory.PemdaZone(r.cfg.Report.TimeZone, inv)
-	products := &bundle.ReportProducts{Zone: zone, Lang: bp.Lang, In: report.Input{
-		Inv: inv, Store: r.minutes, Index: r.minutes, Windows: ws, Reviews: r.state,
-		Capacity: report.TSDBCapacity{Q: a.p.store.Queryable()}, Rollups: r.state, Incidents: r.state, Audit: r.state, Holidays: cal,
-	}, Base: report.Options{ForecastHorizon: r.cfg.Report.ForecastHorizon.Std(), MinContractCompleteness: r.cfg.Report.MinContractCompleteness}}
+	products := &bundle.ReportProducts{Zone: zone, Lang: bp.Lang, In: rin, Base: report.Options{ForecastHorizon: r.cfg.Report.ForecastHorizon.Std(), MinContractCompleteness: r.cfg.Report.MinContractCompleteness}}
 	in := bundle.Input{Products: products, Tables: products, Records: r.state, EvidenceDir: filepath.Join(r.cfg.DataDir, "evidence"),
 		Zone: zone, Generator: "pantau-collector " + buildinfo.Version, Now: time.Now(), OPDName: inv.OPDName}
 	if err := bundle.Setup(products, &in, r.cfg.Report, inv, r.state, report.TSDBQuality{Q: a.p.store.Queryable()}, r.pdf); err != nil {
@@ -130,23 +120,12 @@ func (a *bundleAPI) serve(w http.ResponseWriter, req *http.Request) {
 	scope := bundle.Scope{OPD: opts.OPD, OPDs: opts.OPDs, Reader: opts.Reader}
 	b, err := bundle.Plan(req.Context(), in, m, bp, scope, bundle.Limits{MaxBytes: a.maxBytes.Load(), MaxEntries: int(a.maxEntries.Load())})
 	var le *bundle.LimitError
-	var pe *report.PanicError
-	switch {
-	case err == nil:
-	case errors.As(err, &le):
+	if errors.As(err, &le) {
 		a.refused.WithLabelValues(le.Reason).Inc()
 		http.Error(w, le.Error(), http.StatusRequestEntityTooLarge)
 		return
-	case errors.Is(err, sla.ErrBadPeriod), errors.Is(err, report.ErrInvalid):
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	case errors.As(err, &pe):
-		internalError(w, req, log, err, pe.Stack)
-		return
-	case req.Context().Err() != nil:
-		return // the caller went away
-	default:
-		internalError(w, req, log, err, nil)
+	}
+	if buildFailed(w, req, log, err) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/zip")

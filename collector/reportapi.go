@@ -2,6 +2,7 @@ package collector
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -141,6 +142,46 @@ func reportScope(p *auth.Principal, o report.Options, inv *inventory.Inventory) 
 // caller's mistake (named in the message), 403 for one outside the
 // caller's OPD scope, 404 without an inventory, 500 with an error id for
 // anything else.
+// reportInput is what a report, a product or an evidence bundle reads
+// besides the inventory: the state.db sources, the maintenance windows,
+// capacity from q, and the holiday calendar, read on each request so an
+// edited holiday file counts at once.
+func (r *slaRuntime) reportInput(ctx context.Context, inv *inventory.Inventory, q storage.Queryable) (report.Input, error) {
+	ws, err := r.state.Maintenance(ctx)
+	if err != nil {
+		return report.Input{}, err
+	}
+	cal, err := calendar.Load(r.cfg.Report.HolidaysDir)
+	if err != nil {
+		return report.Input{}, fmt.Errorf("holiday calendar (report.holidays_dir): %w", err)
+	}
+	return report.Input{
+		Inv: inv, Store: r.minutes, Index: r.minutes, Windows: ws, Reviews: r.state, Capacity: report.TSDBCapacity{Q: q},
+		Rollups: r.state, Incidents: r.state, Audit: r.state, Holidays: cal,
+	}, nil
+}
+
+// buildFailed answers a report, product or bundle that could not be
+// built (400 for a bad period or parameter, 500 with the stack of a
+// panic, nothing when the caller went away) and says whether err was
+// one; a nil err is left to the caller.
+func buildFailed(w http.ResponseWriter, req *http.Request, log *slog.Logger, err error) bool {
+	var pe *report.PanicError
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, sla.ErrBadPeriod), errors.Is(err, report.ErrInvalid):
+		http.Error(w, err.Error(), http.StatusBadRequest)
+	case errors.As(err, &pe):
+		internalError(w, req, log, err, pe.Stack)
+	case req.Context().Err() != nil:
+		// the caller went away
+	default:
+		internalError(w, req, log, err, nil)
+	}
+	return true
+}
+
 func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, req *http.Request) {
 		inv := r.builder.Inventory()
@@ -161,38 +202,17 @@ func (r *slaRuntime) serveReport(q storage.Queryable, log *slog.Logger) http.Han
 			return
 		}
 		rq.opts.ForecastHorizon = r.cfg.Report.ForecastHorizon.Std()
-		ws, err := r.state.Maintenance(req.Context())
+		in, err := r.reportInput(req.Context(), inv, q)
 		if err != nil {
 			internalError(w, req, log, err, nil)
-			return
-		}
-		// read on each report, so an edited holiday file counts at once
-		cal, err := calendar.Load(r.cfg.Report.HolidaysDir)
-		if err != nil {
-			internalError(w, req, log, fmt.Errorf("holiday calendar (report.holidays_dir): %w", err), nil)
 			return
 		}
 		rq.opts.MinContractCompleteness = r.cfg.Report.MinContractCompleteness
 		plan := r.cfg.Report.CapacityPlan
-		prod, err := report.BuildProduct(req.Context(), report.Input{
-			Inv: inv, Store: r.minutes, Index: r.minutes, Windows: ws, Reviews: r.state, Capacity: report.TSDBCapacity{Q: q}, Rollups: r.state, Incidents: r.state,
-			Audit: r.state, Holidays: cal,
-		}, rq.opts, report.ProductOptions{
+		prod, err := report.BuildProduct(req.Context(), in, rq.opts, report.ProductOptions{
 			Product: rq.product, Rule: report.CapacityRule{Pct: plan.ThresholdPct, Months: plan.Months}, Quality: report.TSDBQuality{Q: q},
 		})
-		var pe *report.PanicError
-		switch {
-		case err == nil:
-		case errors.Is(err, sla.ErrBadPeriod), errors.Is(err, report.ErrInvalid):
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		case errors.As(err, &pe):
-			internalError(w, req, log, err, pe.Stack)
-			return
-		case req.Context().Err() != nil:
-			return // the caller went away
-		default:
-			internalError(w, req, log, err, nil)
+		if buildFailed(w, req, log, err) {
 			return
 		}
 		if rq.format != "csv" {
