@@ -40,6 +40,7 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/remotequery"
 	"github.com/pantau-noc/pantau/collector/internal/remotewrite"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
+	"github.com/pantau-noc/pantau/collector/internal/webui"
 	"github.com/pantau-noc/pantau/collector/internal/storage"
 	"github.com/pantau-noc/pantau/collector/internal/tgconsole"
 	"github.com/pantau-noc/pantau/internal/buildinfo"
@@ -84,7 +85,11 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	p.reloader = newConfigReloader(p, o.LoadConfig)
-	return p.serve(ctx, o, p.routes(o.Pprof))
+	mux := p.routes(o.Pprof)
+	if err := p.webUI(mux); err != nil {
+		return err
+	}
+	return p.serve(ctx, o, mux)
 }
 
 // parts are the collector's opened stores and built engines, from open
@@ -405,7 +410,11 @@ func (p *parts) routes(pprofOn bool) *http.ServeMux {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"name":"pantau-collector","message":"ready for queries and writes","status":"pass","checks":[],"version":%q}`+"\n", buildinfo.Version)
 	})
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		if webui.Browser(r) {
+			http.Redirect(w, r, "/ui/", http.StatusSeeOther)
+			return
+		}
 		fmt.Fprintf(w, "pantau-collector %s\nwrite: POST /api/v2/write, /write\nquery: /api/v1/query (Prometheus API)\nself metrics: /metrics\n", buildinfo.Version)
 	})
 

@@ -48,8 +48,10 @@ func TestDefaultPolicyLookup(t *testing.T) {
 		{"GET", "/health", anyCred},
 		{"HEAD", "/health", anyCred},
 		{"POST", "/health", viewer},
-		{"GET", "/", anyCred},
+		{"GET", "/", public}, // browsers go to the web UI
 		{"POST", "/", viewer},
+		{"GET", "/ui/", pass}, // the UI checks its session and this policy itself
+		{"POST", "/ui/masuk", pass},
 		{"DELETE", "/", viewer},
 		{"GET", "/metrics", want{role: RoleViewer, unscoped: true}},
 		{"POST", "/metrics", want{role: RoleViewer, unscoped: true}},

@@ -100,7 +100,13 @@ var DefaultPolicy = func() Policy {
 		// InfluxDB 1.x clients' CREATE DATABASE at start (ingest's /query)
 		{Path: "/query", Access: AnyCredential},
 		{Method: "read", Path: "/health", Access: AnyCredential},
-		{Method: "read", Path: "/", Access: AnyCredential},
+		// The root sends browsers to the web UI and tells other clients
+		// what the collector serves (webui.Browser).
+		{Method: "read", Path: "/", Access: Public},
+		// The web UI authenticates its session itself (a login page, not
+		// a 401) and checks this policy on every API call it makes
+		// (collector/internal/webui).
+		{Path: "/ui/", Access: PassThrough},
 		{Path: "/metrics", Role: RoleViewer, Unscoped: true},
 		{Path: "/debug/pprof/", Role: RoleAdmin, Unscoped: true},
 		{Path: "/api/v1/tokens/", Role: RoleAdmin, Unscoped: true},
@@ -124,6 +130,25 @@ type Verifier interface {
 	AuthenticateUser(ctx context.Context, name, password string) (statedb.Identity, error)
 }
 
+// SessionVerifier is a Verifier that also knows the web UI's sessions
+// (statedb.Authenticator): a request without an Authorization header but
+// with the session cookie is that session's user.
+type SessionVerifier interface {
+	Session(ctx context.Context, secret string) (statedb.Identity, error)
+}
+
+// SessionCookie is the name of the web UI's session cookie.
+const SessionCookie = "pantau_session"
+
+// SessionSecret returns the request's session cookie ("" if none).
+func SessionSecret(r *http.Request) string {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}
+
 // GateOptions configure a Gate.
 type GateOptions struct {
 	Verifier Verifier
@@ -133,7 +158,12 @@ type GateOptions struct {
 	// always refused.
 	Anonymous string
 	Guard     *Guard // failed authentications per source (429)
-	Logger    *slog.Logger
+	// CrossOrigin refuses state-changing requests a browser sends from
+	// another origin (CSRF); nil: a default http.CrossOriginProtection.
+	// Clients that are not browsers send neither Sec-Fetch-Site nor
+	// Origin and pass.
+	CrossOrigin *http.CrossOriginProtection
+	Logger      *slog.Logger
 	// Refused counts refusals by HTTP status; may be nil.
 	Refused func(status int)
 }
@@ -152,10 +182,43 @@ func NewGate(o GateOptions, next http.Handler) *Gate {
 	if o.Guard == nil {
 		o.Guard = NewGuard(20, 4096)
 	}
+	if o.CrossOrigin == nil {
+		o.CrossOrigin = http.NewCrossOriginProtection()
+	}
 	return &Gate{o: o, next: next}
 }
 
+// Guard returns the gate's limit on failed authentications per source,
+// which the web UI's login form shares.
+func (g *Gate) Guard() *Guard { return g.o.Guard }
+
+// ErrCrossOrigin is a state-changing request from another origin.
+var ErrCrossOrigin = errors.New("cross-origin request refused")
+
+// CheckOrigin refuses a state-changing browser request from another
+// origin (http.CrossOriginProtection).
+func (g *Gate) CheckOrigin(r *http.Request) error {
+	if err := g.o.CrossOrigin.Check(r); err != nil {
+		return fmt.Errorf("%w: %s %s came from another site (Origin %q, Sec-Fetch-Site %q); use the page on this collector",
+			ErrCrossOrigin, r.Method, r.URL.Path, ClipHeader(r.Header.Get("Origin")), ClipHeader(r.Header.Get("Sec-Fetch-Site")))
+	}
+	return nil
+}
+
+// ClipHeader shortens a header value quoted back in an error.
+func ClipHeader(v string) string {
+	if len(v) > 100 {
+		v = v[:100] + "…"
+	}
+	return strings.ToValidUTF8(v, "?")
+}
+
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := g.CheckOrigin(r); err != nil {
+		g.o.Logger.Warn("cross-origin request refused", "path", r.URL.Path, "method", r.Method, "source", SourceOf(r))
+		g.refuse(w, http.StatusForbidden, "forbidden", err.Error())
+		return
+	}
 	rule := g.o.Policy.Lookup(r.Method, r.URL.Path)
 	switch rule.Access {
 	case Public, PassThrough:
@@ -174,17 +237,28 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.failed(w, r, src, err)
 		return
 	}
-	switch {
-	case rule.Access == AnyCredential:
-	case !p.Can(rule.Role):
-		g.denied(w, r, src, p, fmt.Sprintf("%s needs the %s role; %s is %s", r.URL.Path, rule.Role, p, article(p.Role)))
-		return
-	case rule.Unscoped && p.Scoped():
-		g.denied(w, r, src, p, fmt.Sprintf("%s shows every OPD: it needs a credential without an OPD scope; %s sees only %s",
-			r.URL.Path, p, strings.Join(p.OPDs, ", ")))
+	if msg := g.o.Policy.Authorize(p, r.Method, r.URL.Path); msg != "" {
+		g.denied(w, r, src, p, msg)
 		return
 	}
 	g.next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+}
+
+// Authorize says why the policy does not let p make the request ("" if
+// it does): the Gate's decision, which the web UI applies to the API
+// calls it makes for its user.
+func (p Policy) Authorize(pr *Principal, method, path string) string {
+	rule := p.Lookup(method, path)
+	switch {
+	case rule.Access != NeedRole:
+		return ""
+	case !pr.Can(rule.Role):
+		return fmt.Sprintf("%s needs the %s role; %s is %s", path, rule.Role, pr, article(pr.Role))
+	case rule.Unscoped && pr.Scoped():
+		return fmt.Sprintf("%s shows every OPD: it needs a credential without an OPD scope; %s sees only %s",
+			path, pr, strings.Join(pr.OPDs, ", "))
+	}
+	return ""
 }
 
 func article(role string) string {
@@ -206,6 +280,15 @@ func (g *Gate) authenticate(r *http.Request) (*Principal, error) {
 		return nil, err
 	}
 	if !c.Present() {
+		if sec := SessionSecret(r); sec != "" {
+			if sv, ok := g.o.Verifier.(SessionVerifier); ok {
+				id, err := sv.Session(r.Context(), sec)
+				if err != nil {
+					return nil, err
+				}
+				return FromIdentity(id), nil
+			}
+		}
 		if g.o.Anonymous != "" {
 			return &Principal{Kind: "anonymous", ID: "anonymous", Name: "anonymous", Role: g.o.Anonymous}, nil
 		}
@@ -243,6 +326,10 @@ func (g *Gate) failed(w http.ResponseWriter, r *http.Request, src string, err er
 		msg = "user is disabled"
 	case errors.Is(err, statedb.ErrUserExpired):
 		msg = "user has expired"
+	case errors.Is(err, statedb.ErrUserLocked):
+		msg = "user is locked after repeated wrong passwords: wait, or ask an admin (pantau-collector user unlock)"
+	case errors.Is(err, statedb.ErrNoSession):
+		msg = "session has ended (logged out or expired): log in again at /ui/masuk"
 	default:
 		status, msg = http.StatusServiceUnavailable, "cannot check the credential now: retry"
 		g.o.Logger.Error("checking a credential failed", "path", r.URL.Path, "source", src, "err", err)
@@ -251,7 +338,7 @@ func (g *Gate) failed(w http.ResponseWriter, r *http.Request, src string, err er
 		// A request without a credential, or with a malformed one, is a
 		// client not configured yet, not a guess that could succeed: it is
 		// not counted towards the source's limit (it is logged).
-		guess := !errors.Is(err, errNoCredential) && !errors.Is(err, ErrBadCredential)
+		guess := !errors.Is(err, errNoCredential) && !errors.Is(err, ErrBadCredential) && !errors.Is(err, statedb.ErrNoSession)
 		if logIt, suppressed := g.o.Guard.Refused(src, guess, time.Now()); logIt {
 			c, _ := ParseCredential(r.Header)
 			g.o.Logger.Warn("authentication failed", "path", r.URL.Path, "source", src, "token_id", TokenID(c.Token),

@@ -215,7 +215,7 @@ func TestGateUnauthorized(t *testing.T) {
 		}
 	}
 	// /metrics and /ping need a credential too.
-	for _, p := range []string{"/metrics", "/ping", "/", "/api/v1/alerts"} {
+	for _, p := range []string{"/metrics", "/ping", "/api/v1/report", "/api/v1/alerts"} {
 		if w := f.do(t, "GET", p, "10.0.0.2", nil); w.Code != http.StatusUnauthorized {
 			t.Errorf("GET %s without a credential: %d", p, w.Code)
 		}

@@ -198,9 +198,11 @@ func printTokens(w io.Writer, list []statedb.Token, format string) error {
 const userUsage = `user add --data-dir DIR --name NAME --role ROLE [--opd OPD ...] [--expires 90d] --password-file FILE
        user list [--format table|json]
        user disable --name NAME
+       user unlock --name NAME
 
-A user is a person who logs in to the collector's API (Grafana, curl,
-the browser) with HTTP basic auth: the user's name and password. Its role
+A user is a person who logs in to the collector's API (Grafana, curl)
+with HTTP basic auth, or to the web UI (/ui/), with the user's name and
+password. Its role
 and OPD scope work as an API token's: viewer reads the query API,
 reports and alerts; operator also acknowledges, silences and keeps
 maintenance windows, reviews and follow-ups; admin also changes the
@@ -212,7 +214,10 @@ trailing newline stripped), or from standard input with
 --password-file -; it is never printed, logged or put in the audit log,
 and only its argon2id hash is stored. It needs 12 to 1024 characters.
 Delete the file afterwards. "user disable" stops the password working
-at once; the name stays taken and on record. Each change is recorded in
+at once and ends the user's web sessions; the name stays taken and on
+record. After 5 wrong passwords in a row a user is locked for 15
+minutes (the web login and basic auth alike); "user unlock" ends a
+lockout at once. Each change is recorded in
 the audit log (pantau-collector audit list).`
 
 // cmdUser adds, lists and disables users (people who log in with a
@@ -242,10 +247,12 @@ func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.StringVar(&pwFile, "password-file", "", "file whose first line is the password, or - for standard input (required; the password is never printed)")
 	case "disable":
 		fs.StringVar(&name, "name", "", "the user to disable")
+	case "unlock":
+		fs.StringVar(&name, "name", "", "the user to unlock")
 	case "list":
 		fs.StringVar(&format, "format", "table", "output format: table or json")
 	default:
-		return usageError{fmt.Errorf("unknown subcommand %q: use add, list or disable", sub)}
+		return usageError{fmt.Errorf("unknown subcommand %q: use add, list, disable or unlock", sub)}
 	}
 	if err := parse(fs, rest); err != nil {
 		return err
@@ -274,7 +281,7 @@ func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if password, err = readPassword(pwFile, stderr); err != nil {
 			return err
 		}
-	case "disable":
+	case "disable", "unlock":
 		if name == "" {
 			return usageError{errors.New("--name is required")}
 		}
@@ -301,6 +308,12 @@ func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		audit(ctx, db, stderr, "user disable", "user/"+name, "disabled")
 		fmt.Fprintf(stdout, "disabled user %s\n", name)
+	case "unlock":
+		if err := db.UnlockUser(ctx, name); err != nil {
+			return err
+		}
+		audit(ctx, db, stderr, "user unlock", "user/"+name, "lockout ended")
+		fmt.Fprintf(stdout, "unlocked user %s\n", name)
 	case "list":
 		list, err := db.ListUsers(ctx)
 		if err != nil {

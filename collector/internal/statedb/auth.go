@@ -25,6 +25,7 @@ type Authenticator struct {
 	argon    chan struct{} // argon2 hashes running
 	cacheKey []byte
 	pwCache  map[string]pwEntry // user name: keyed hash of a recent right password
+	policy   SessionPolicy      // zero: DefaultSessionPolicy
 }
 
 // NewAuthenticator loads the token table.

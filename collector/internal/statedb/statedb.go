@@ -231,6 +231,18 @@ var migrations = []string{
 		PRIMARY KEY (product, scope, period, version),
 		UNIQUE (year, seq)
 	) WITHOUT ROWID;`,
+	// 11: web UI sessions (sessions.go) and the users' login lockout.
+	`CREATE TABLE sessions (
+		id         TEXT PRIMARY KEY,
+		user       TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		last_seen  INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE INDEX sessions_user ON sessions (user);
+	ALTER TABLE users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE users ADD COLUMN locked_until INTEGER;
+	ALTER TABLE users ADD COLUMN password_changed_at INTEGER;`,
 }
 
 // Open opens (creating if needed) the state file in dataDir and brings its

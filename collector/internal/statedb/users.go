@@ -25,6 +25,26 @@ var (
 	ErrUserDisabled = errors.New("user disabled")
 	ErrUserExpired  = errors.New("user expired")
 	ErrWeakPassword = errors.New("password too short")
+	// ErrUserLocked is a user locked out after repeated wrong passwords
+	// (LockedError says until when).
+	ErrUserLocked = errors.New("user locked after repeated wrong passwords")
+)
+
+// LockedError is ErrUserLocked with the end of the lockout.
+type LockedError struct{ Until time.Time }
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("user locked after repeated wrong passwords until %s", e.Until.UTC().Format(time.RFC3339))
+}
+
+// Is makes errors.Is(err, ErrUserLocked) hold.
+func (e *LockedError) Is(target error) bool { return target == ErrUserLocked }
+
+// Lockout defaults: DefaultLockoutFailures wrong passwords in a row lock
+// a user for DefaultLockoutDuration.
+const (
+	DefaultLockoutFailures = 5
+	DefaultLockoutDuration = 15 * time.Minute
 )
 
 // MinPasswordLen is the shortest password a user may have.
@@ -42,8 +62,15 @@ type User struct {
 	CreatedAt  time.Time
 	ExpiresAt  time.Time // zero: never
 	DisabledAt time.Time // zero: active
-	hash       string
+	// FailedLogins counts wrong passwords since the last right one or
+	// lockout; LockedUntil is the end of a lockout (zero: none).
+	FailedLogins int
+	LockedUntil  time.Time
+	hash         string
 }
+
+// Locked reports whether the user is locked out at now.
+func (u *User) Locked(now time.Time) bool { return now.Before(u.LockedUntil) }
 
 // Expired reports whether the user has expired at now.
 func (u *User) Expired(now time.Time) bool { return !u.ExpiresAt.IsZero() && !now.Before(u.ExpiresAt) }
@@ -164,7 +191,7 @@ func (s *DB) AddUser(ctx context.Context, u User, password string) (User, error)
 	return u, nil
 }
 
-const userCols = `name, password_hash, role, opds, created_at, expires_at, disabled_at`
+const userCols = `name, password_hash, role, opds, created_at, expires_at, disabled_at, failed_logins, locked_until`
 
 func scanUser(r scanner) (User, error) {
 	var (
@@ -172,10 +199,12 @@ func scanUser(r scanner) (User, error) {
 		opds              string
 		created           int64
 		expires, disabled sql.NullInt64
+		locked            sql.NullInt64
 	)
-	if err := r.Scan(&u.Name, &u.hash, &u.Role, &opds, &created, &expires, &disabled); err != nil {
+	if err := r.Scan(&u.Name, &u.hash, &u.Role, &opds, &created, &expires, &disabled, &u.FailedLogins, &locked); err != nil {
 		return User{}, err
 	}
+	u.LockedUntil = unixOrZero(locked)
 	u.OPDs = splitList(opds)
 	u.CreatedAt = time.Unix(created, 0).UTC()
 	u.ExpiresAt, u.DisabledAt = unixOrZero(expires), unixOrZero(disabled)
@@ -222,6 +251,9 @@ func (s *DB) DisableUser(ctx context.Context, name string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("disable user %s: %w", name, ErrNoSuchUser)
 	}
+	if _, err := s.sql.ExecContext(ctx, `DELETE FROM sessions WHERE user = ?`, name); err != nil {
+		return fmt.Errorf("end the sessions of user %s: %w", name, err)
+	}
 	return nil
 }
 
@@ -234,6 +266,7 @@ func (a *Authenticator) AuthenticateUser(ctx context.Context, name, password str
 	if len(password) > maxPasswordLen || !ValidID(name) {
 		return Identity{}, ErrBadPassword
 	}
+	now := time.Now()
 	u, err := a.db.LookupUser(ctx, name)
 	if errors.Is(err, ErrNoSuchUser) {
 		// Spend the same time as a wrong password, so that probing for
@@ -248,12 +281,16 @@ func (a *Authenticator) AuthenticateUser(ctx context.Context, name, password str
 	if err != nil {
 		return Identity{}, err
 	}
+	if u.Locked(now) {
+		// No hash: a locked user's password is not checked at all, so
+		// that guessing during the lockout learns nothing.
+		return Identity{}, &LockedError{Until: u.LockedUntil}
+	}
 	mac := hmac.New(sha256.New, a.cacheKey)
 	mac.Write([]byte(u.hash))
 	mac.Write([]byte{0})
 	mac.Write([]byte(password))
 	sum := mac.Sum(nil)
-	now := time.Now()
 	a.mu.RLock()
 	c, hit := a.pwCache[name]
 	a.mu.RUnlock()
@@ -274,7 +311,15 @@ func (a *Authenticator) AuthenticateUser(ctx context.Context, name, password str
 		}
 	}
 	if !ok {
+		if err := a.db.loginFailed(ctx, u.Name, now, a.lockoutFailures(), a.lockoutDuration()); err != nil {
+			return Identity{}, err
+		}
 		return Identity{}, ErrBadPassword
+	}
+	if u.FailedLogins > 0 {
+		if _, err := a.db.sql.ExecContext(ctx, `UPDATE users SET failed_logins = 0 WHERE name = ?`, u.Name); err != nil {
+			return Identity{}, fmt.Errorf("reset the failed logins of user %s: %w", u.Name, err)
+		}
 	}
 	if !u.DisabledAt.IsZero() {
 		return Identity{}, ErrUserDisabled
