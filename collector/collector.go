@@ -40,9 +40,9 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/remotequery"
 	"github.com/pantau-noc/pantau/collector/internal/remotewrite"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
-	"github.com/pantau-noc/pantau/collector/internal/webui"
 	"github.com/pantau-noc/pantau/collector/internal/storage"
 	"github.com/pantau-noc/pantau/collector/internal/tgconsole"
+	"github.com/pantau-noc/pantau/collector/internal/webui"
 	"github.com/pantau-noc/pantau/internal/buildinfo"
 )
 

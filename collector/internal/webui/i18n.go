@@ -79,7 +79,9 @@ var (
 func (p *Page) T(key string) string { return translate(p.Lang, key) }
 
 // Tf translates key and formats it with args.
-func (p *Page) Tf(key string, args ...any) string { return fmt.Sprintf(translate(p.Lang, key), args...) }
+func (p *Page) Tf(key string, args ...any) string {
+	return fmt.Sprintf(translate(p.Lang, key), args...)
+}
 
 // Num writes v with dec decimals as the language writes numbers
 // ("1.234,5" in Bahasa Indonesia).

@@ -322,16 +322,16 @@ func (r *recorder) Write(p []byte) (int, error) {
 
 // Page is what every template gets.
 type Page struct {
-	Title  string
-	Nav    string // the active menu entry
-	Lang   string
-	P      *auth.Principal
-	User   string
-	Flash  string // a success message
-	Error  string // a failure message
-	Data   any
-	Now    time.Time
-	Path   string
+	Title   string
+	Nav     string // the active menu entry
+	Lang    string
+	P       *auth.Principal
+	User    string
+	Flash   string // a success message
+	Error   string // a failure message
+	Data    any
+	Now     time.Time
+	Path    string
 	Secure  bool // the connection is encrypted (or loopback)
 	Version string
 	loc     *time.Location
