@@ -1,0 +1,238 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// chromium is Debian's, which `make deps` installs.
+const chromium = "/usr/bin/chromium"
+
+// browser is headless Chromium driven by chromedp against a test
+// collector's web UI. Every console error, exception and CSP violation
+// the pages report fails the test at cleanup (a strict CSP the pages
+// break would show here).
+type browser struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+
+	mu       sync.Mutex
+	problems []string
+}
+
+// newBrowser starts Chromium for base (the collector's URL). The whole
+// test's browsing is bounded by timeout.
+func newBrowser(t *testing.T, base string, timeout time.Duration) *browser {
+	t.Helper()
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("chromium is needed for the web UI's browser tests: %v; run `make deps` to install it", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	actx, acancel := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.DisableGPU, chromedp.Flag("disable-quic", true),
+		chromedp.WindowSize(1280, 900))...)
+	bctx, bcancel := chromedp.NewContext(actx)
+	b := &browser{t: t, ctx: bctx, base: base}
+	t.Cleanup(func() {
+		bcancel()
+		acancel()
+		cancel()
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for _, p := range b.problems {
+			t.Errorf("browser: %s", p)
+		}
+	})
+	note := func(s string) { b.mu.Lock(); b.problems = append(b.problems, s); b.mu.Unlock() }
+	if err := chromedp.Do(bctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, runtime.Enable, cdp.Empty{}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, t, cdplog.Enable, cdp.Empty{})
+		return err
+	})); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	if err := chromedp.Listen(bctx, func(ev any) {
+		switch e := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			note(fmt.Sprintf("exception: %+v", e.ExceptionDetails))
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeAssert {
+				note(fmt.Sprintf("console %s", e.Type))
+			}
+		case *cdplog.EventEntryAdded:
+			if e.Entry.Level == cdplog.EntryLevelError && !b.expected(e.Entry.Text) {
+				note(fmt.Sprintf("log error (%s) %s: %s", e.Entry.Source, e.Entry.URL, e.Entry.Text))
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// expected is a console error a test provokes on purpose (a 4xx answer
+// to a form it submits wrongly).
+func (b *browser) expected(text string) bool {
+	return strings.Contains(text, "Failed to load resource: the server responded with a status of 4")
+}
+
+// do runs actions, failing the test on an error.
+func (b *browser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		b.t.Fatalf("browser: %s: %v", what, err)
+	}
+}
+
+// bget runs an action that returns a value.
+func bget[T any](b *browser, what string, a chromedp.Action[T]) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, a)
+	if err != nil {
+		b.t.Fatalf("browser: %s: %v", what, err)
+	}
+	return v
+}
+
+// open navigates to path (under the collector) and waits for the body.
+func (b *browser) open(path string) {
+	b.t.Helper()
+	b.do("open "+path, chromedp.Navigate(b.base+path), chromedp.WaitReady(chromedp.CSS("body")))
+}
+
+// location is the page's path and query.
+func (b *browser) location() string {
+	b.t.Helper()
+	return bget(b, "location", chromedp.Evaluate[string](`location.pathname + location.search`))
+}
+
+// text is the visible text of the first element sel (CSS) matches.
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	return bget(b, "text of "+sel, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
+}
+
+// mainText is the text of the page's main part.
+func (b *browser) mainText() string { return b.text("main") }
+
+// login logs in through the form (fields typed, Enter pressed) and waits
+// for the UI's menu.
+func (b *browser) login(name, password string) {
+	b.t.Helper()
+	b.open("/ui/masuk")
+	b.do("log in as "+name,
+		chromedp.SendKeys(chromedp.ID("name"), name),
+		chromedp.SendKeys(chromedp.ID("password"), password+kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS("header nav")))
+}
+
+// submit sets form fields (CSS selector → value; a file input takes a
+// path) and clicks button (CSS), then waits for the next page's body.
+func (b *browser) submit(fields map[string]string, button string) {
+	b.t.Helper()
+	var acts []chromedp.Action[chromedp.Void]
+	for sel, v := range fields {
+		if strings.HasPrefix(sel, "file:") {
+			acts = append(acts, chromedp.SetUploadFiles(chromedp.CSS(strings.TrimPrefix(sel, "file:")), []string{v}))
+			continue
+		}
+		acts = append(acts, chromedp.SetValue(chromedp.CSS(sel), v))
+	}
+	acts = append(acts, chromedp.Click(chromedp.CSS(button)), chromedp.WaitReady(chromedp.CSS("body")))
+	b.do("submit "+button, acts...)
+}
+
+// focused describes the element that has the keyboard focus: its id, or
+// its tag and text.
+func (b *browser) focused() string {
+	b.t.Helper()
+	return bget(b, "focused element", chromedp.Evaluate[string](`(() => { const e = document.activeElement;
+		return e ? (e.id || (e.tagName.toLowerCase() + ":" + (e.textContent || "").trim())) : "" })()`))
+}
+
+// tab presses Tab n times.
+func (b *browser) tab(n int) {
+	b.t.Helper()
+	for range n {
+		b.do("Tab", chromedp.KeyEvent(kb.Tab))
+	}
+}
+
+// screenshot writes the page as PNG into $PANTAU_SCREENSHOTS/name.png
+// when that is set (make screenshots); otherwise does nothing.
+func (b *browser) screenshot(name string) {
+	b.t.Helper()
+	dir := os.Getenv("PANTAU_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png := bget(b, "screenshot "+name, chromedp.FullScreenshot(90))
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// count counts the elements sel (CSS) matches.
+func (b *browser) count(sel string) int {
+	b.t.Helper()
+	ns := bget(b, "count "+sel, chromedp.Nodes(chromedp.CSSAll(sel), chromedp.AtLeast(0)))
+	return len(ns)
+}
+
+// TestBrowserKeyboardLogin logs in with the keyboard alone: Tab from the
+// page's start reaches the skip link, the language switch and the
+// fields in order, Enter submits, and the home page's first Tab offers
+// the skip link to the content.
+func TestBrowserKeyboardLogin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives headless chromium; skipped with -short")
+	}
+	tc := startCollector(t, nil)
+	tc.uiUser("ani", "operator", "kata-sandi-ani-123", "dinkes")
+	b := newBrowser(t, tc.base, 2*time.Minute)
+	b.open("/ui/")
+	if loc := b.location(); loc != "/ui/masuk" {
+		t.Fatalf("without a session /ui/ went to %s", loc)
+	}
+	// The name field has the focus (autofocus); Shift+Tab goes back to the
+	// language switch, Tab twice on to the password.
+	if f := b.focused(); f != "name" {
+		t.Fatalf("focus on the login page is on %q, want the name field", f)
+	}
+	b.do("type the name", chromedp.KeyEvent("ani"))
+	b.tab(1)
+	if f := b.focused(); f != "password" {
+		t.Fatalf("Tab from the name went to %q, want the password", f)
+	}
+	b.do("type the password and Enter", chromedp.KeyEvent("kata-sandi-ani-123"), chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS("header nav")))
+	if loc := b.location(); loc != "/ui/" {
+		t.Fatalf("after the login the browser is at %s", loc)
+	}
+	b.tab(1)
+	if f := b.focused(); !strings.HasPrefix(f, "a:Langsung ke isi") {
+		t.Fatalf("the first Tab on the home page reaches %q, want the skip link", f)
+	}
+	b.do("follow the skip link", chromedp.KeyEvent(kb.Enter))
+	if f := b.focused(); f != "isi" {
+		t.Fatalf("the skip link moved the focus to %q, want the main content", f)
+	}
+	if got := b.count(`label[for="name"]`); got != 0 {
+		t.Fatalf("still on the login page")
+	}
+}
