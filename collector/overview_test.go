@@ -10,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantau-noc/pantau/collector/internal/alert"
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/httpapi"
 	"github.com/pantau-noc/pantau/internal/testproc"
+	"github.com/pantau-noc/pantau/internal/yamlconf"
 )
 
 const overviewTestInventory = `
@@ -96,4 +98,25 @@ func TestOverviewAPIs(t *testing.T) {
 		t.Errorf("dinkes's status shows dishub: %s", body)
 	}
 
+	var ag struct{ Data []httpapi.AgentView }
+	get(tc.httpCli, "/api/v1/agents", &ag)
+	if len(ag.Data) != 2 || ag.Data[0].ID != "agent-dinkes" || ag.Data[0].Version != "0.19.0" || ag.Data[0].Silent ||
+		ag.Data[0].QueuePoints == nil || *ag.Data[0].QueuePoints != 7 || len(ag.Data[0].TokenIDs) != 1 ||
+		ag.Data[1].ID != "agent-dishub" || !ag.Data[1].Silent || ag.Data[1].LastSeen != nil || ag.Data[1].Site != "dishub" {
+		t.Errorf("agents %+v", ag.Data)
+	}
+	if body := get(dinkesCli, "/api/v1/agents", &ag); strings.Contains(body, "dishub") || strings.Contains(body, "token_ids") || len(ag.Data) != 1 {
+		t.Errorf("dinkes's agents: %s", body)
+	}
+
+}
+
+func TestAgentSilentAfter(t *testing.T) {
+	if got := agentSilentAfter(&alert.Config{}); got != 5*time.Minute {
+		t.Errorf("default: %v", got)
+	}
+	c := &alert.Config{Rules: []alert.Rule{{Name: "Quiet", Kind: alert.KindAgentSilent, For: yamlconf.Duration(15 * time.Minute)}}}
+	if got := agentSilentAfter(c); got != 15*time.Minute {
+		t.Errorf("for 15m: %v", got)
+	}
 }

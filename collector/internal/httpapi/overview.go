@@ -46,8 +46,11 @@ type OverviewOptions struct {
 	TSDB storage.Queryable
 	// States are the current states (nil: every object nodata).
 	States CurrentStates
-	Logger *slog.Logger
-	Now    func() time.Time // nil: time.Now
+	// AgentSilentAfter is how long an agent may send no heartbeat
+	// before it is silent: the AgentSilent rule's for (default 5m).
+	AgentSilentAfter time.Duration
+	Logger           *slog.Logger
+	Now              func() time.Time // nil: time.Now
 }
 
 // Overview serves the read-only overview endpoints the web UI shows
@@ -67,12 +70,16 @@ func NewOverview(o OverviewOptions) *Overview {
 	if o.Inventory == nil {
 		o.Inventory = func() *inventory.Inventory { return nil }
 	}
+	if o.AgentSilentAfter <= 0 {
+		o.AgentSilentAfter = DefaultAgentSilentAfter
+	}
 	return &Overview{o: o}
 }
 
 // Register puts the overview API on mux.
 func (ov *Overview) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/status", ov.status)
+	mux.HandleFunc("GET /api/v1/agents", ov.agents)
 }
 
 // viewer returns the request's principal when it may read (a viewer,

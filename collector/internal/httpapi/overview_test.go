@@ -117,7 +117,7 @@ func series(kv ...string) labels.Labels { return labels.FromStrings(kv...) }
 // handlers too without the gate in front.
 func TestOverviewRoles(t *testing.T) {
 	h := newOverviewHarness(t, nil)
-	paths := []string{"/api/v1/status"}
+	paths := []string{"/api/v1/status", "/api/v1/agents"}
 	for _, path := range paths {
 		for who, want := range map[string]int{"": 401, "agent": 403, "viewer": 200, "dinkes-viewer": 200, "operator": 200, "admin": 200, "dishub-op": 200} {
 			if code, body := h.do("GET", path, who, nil); code != want {
@@ -156,6 +156,7 @@ func TestOverviewBadParams(t *testing.T) {
 		{"/api/v1/status?within=x", "within"},
 		{"/api/v1/status?within=1&within=2", "within: given 2 times"},
 		{"/api/v1/status?opd=dinkes", `\"opd\": unknown parameter: use within`},
+		{"/api/v1/agents?site=dinkes", `\"site\": unknown parameter`},
 	} {
 		if code, body := h.do("GET", c.path, "viewer", nil); code != 400 || !strings.Contains(body, c.msg) || !strings.Contains(body, `"errorType":"bad_data"`) {
 			t.Errorf("GET %s: %d %s, want 400 with %q", c.path, code, body, c.msg)
@@ -254,6 +255,100 @@ func mustGet(t *testing.T, h *harness, path, who string) string {
 		t.Fatalf("GET %s as %s: %d %s", path, who, code, body)
 	}
 	return body
+}
+
+// TestAgents: agents from tokens and heartbeats, with their last
+// heartbeat, silence and queue; token ids for an unscoped admin only;
+// a scoped credential sees the agents of its OPDs' sites.
+func TestAgents(t *testing.T) {
+	now := overviewNow
+	hb := func(agent, site, version string, at time.Time) sample {
+		return sample{series("__name__", "pantau_agent_uptime_seconds", "agent", agent, "site", site, "version", version), at, 100}
+	}
+	var samples []sample
+	// agent-dinkes: live, upgraded an hour ago
+	for m := 120; m > 60; m -= 5 {
+		samples = append(samples, hb("agent-dinkes", "dinkes", "0.18.0", now.Add(-time.Duration(m)*time.Minute)))
+	}
+	for m := 60; m > 0; m -= 1 {
+		samples = append(samples, hb("agent-dinkes", "dinkes", "0.19.0", now.Add(-time.Duration(m)*time.Minute+30*time.Second)))
+	}
+	samples = append(samples,
+		sample{series("__name__", "pantau_agent_queue_points", "agent", "agent-dinkes", "site", "dinkes"), now.Add(-time.Minute), 1200},
+		sample{series("__name__", "pantau_agent_queue_oldest_age_seconds", "agent", "agent-dinkes", "site", "dinkes"), now.Add(-time.Minute), 45},
+		// agent-dishub: silent since two days
+		hb("agent-dishub", "dishub", "0.19.0", now.Add(-50*time.Hour)),
+		hb("agent-dishub", "dishub", "0.19.0", now.Add(-48*time.Hour)),
+		// agent-old: last seen 8 days ago (outside the window); no token
+		hb("agent-old", "dishub", "0.17.0", now.Add(-8*24*time.Hour)),
+	)
+	h := newOverviewHarness(t, samples)
+	tokDinkes := mustToken(t, h, "agent-dinkes", "dinkes")
+	tokDishub := mustToken(t, h, "agent-dishub", "")
+	mustToken(t, h, "agent-aimas", "pkm-aimas") // never seen
+
+	agents := func(who string) []AgentView {
+		t.Helper()
+		return decode[struct{ Data []AgentView }](t, mustGet(t, h, "/api/v1/agents", who)).Data
+	}
+	all := agents("admin")
+	var ids []string
+	for _, a := range all {
+		ids = append(ids, a.ID)
+	}
+	// agent-1 is the harness's agent token (no site)
+	if want := []string{"agent-1", "agent-aimas", "agent-dinkes", "agent-dishub"}; !slices.Equal(ids, want) {
+		t.Fatalf("agents %v, want %v", ids, want)
+	}
+	d := all[2]
+	if d.Site != "dinkes" || d.OPD != "dinkes" || d.Version != "0.19.0" || d.LastSeen == nil || !d.LastSeen.Equal(now.Add(-30*time.Second)) ||
+		d.Silent || d.SilentSeconds == nil || *d.SilentSeconds != 30 || d.QueuePoints == nil || *d.QueuePoints != 1200 ||
+		d.QueueOldestAgeSeconds == nil || *d.QueueOldestAgeSeconds != 45 || !slices.Equal(d.TokenIDs, []string{tokDinkes}) {
+		t.Errorf("agent-dinkes %+v", d)
+	}
+	s := all[3]
+	if s.Site != "dishub" || s.OPD != "dishub" || s.LastSeen == nil || !s.LastSeen.Equal(now.Add(-48*time.Hour)) || !s.Silent ||
+		s.QueuePoints != nil || !slices.Equal(s.TokenIDs, []string{tokDishub}) {
+		t.Errorf("agent-dishub %+v", s)
+	}
+	a := all[1]
+	if a.Site != "pkm-aimas" || a.OPD != "dinkes" || a.LastSeen != nil || !a.Silent || a.Version != "" || len(a.TokenIDs) != 1 {
+		t.Errorf("agent-aimas %+v", a)
+	}
+	body := mustGet(t, h, "/api/v1/agents", "admin")
+	if !strings.Contains(body, `"last_seen":null`) || !strings.Contains(body, `"queue_points":null`) {
+		t.Errorf("answer lacks nulls: %s", body)
+	}
+	// no token ids for a non-admin or a scoped credential
+	for _, who := range []string{"viewer", "operator", "dinkes-viewer"} {
+		if body := mustGet(t, h, "/api/v1/agents", who); strings.Contains(body, "token_ids") || strings.Contains(body, tokDinkes[:8]) {
+			t.Errorf("%s sees token ids: %s", who, body)
+		}
+	}
+	if got := agents("dinkes-viewer"); len(got) != 2 || got[0].ID != "agent-aimas" || got[1].ID != "agent-dinkes" {
+		t.Errorf("dinkes sees %+v", got)
+	}
+	if got := agents("dishub-op"); len(got) != 1 || got[0].ID != "agent-dishub" {
+		t.Errorf("dishub sees %+v", got)
+	}
+	// a longer AgentSilent for: agent-dinkes at 30 s is not silent either way
+	h2 := newOverviewHarness(t, []sample{hb("a9", "dinkes", "0.19.0", now.Add(-6*time.Minute))}, func(o *OverviewOptions) { o.AgentSilentAfter = 10 * time.Minute })
+	if got := decode[struct{ Data []AgentView }](t, mustGet(t, h2, "/api/v1/agents", "viewer")).Data; len(got) != 2 || got[0].ID != "a9" || got[0].Silent {
+		t.Errorf("with for 10m, an agent 6 minutes quiet: %+v", got)
+	}
+}
+
+func mustToken(t *testing.T, h *harness, agent, site string) string {
+	t.Helper()
+	var sites []string
+	if site != "" {
+		sites = []string{site}
+	}
+	_, tok, err := h.db.CreateToken(h.ctx, agent, sites, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.ID
 }
 
 // The parsers: any query gives values within bounds or a *ParamError.
