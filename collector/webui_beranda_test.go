@@ -354,7 +354,7 @@ func TestBrowserHomeAdmin(t *testing.T) {
 	}
 	b.screenshot("beranda")
 	b.submit(map[string]string{"#f-opd": "dishub"}, `form[action="/ui/"] button`)
-	if loc := b.location(); loc != "/ui/?state=&opd=dishub&kind=" {
+	if loc := waitLocation(b, "/ui/?"); loc != "/ui/?state=&opd=dishub&kind=" {
 		t.Errorf("the filter went to %s", loc)
 	}
 	if txt := b.text("table.states tbody"); strings.Contains(txt, "Kesehatan") || !strings.Contains(txt, "Perhubungan") {
@@ -362,7 +362,7 @@ func TestBrowserHomeAdmin(t *testing.T) {
 	}
 	b.open("/ui/notifikasi")
 	b.submit(map[string]string{"#lang-0": "en"}, "#test-0")
-	if loc := b.location(); !strings.HasPrefix(loc, "/ui/notifikasi?uji=") {
+	if loc := waitLocation(b, "/ui/notifikasi?"); !strings.HasPrefix(loc, "/ui/notifikasi?uji=") {
 		t.Fatalf("after the test send the browser is at %s", loc)
 	}
 	if txt := b.mainText(); !strings.Contains(txt, "Pesan uji ke noc-hook masuk antrean sebagai entri #") {
@@ -374,4 +374,19 @@ func TestBrowserHomeAdmin(t *testing.T) {
 		t.Errorf("the audit page lacks the changes:\n%s", txt)
 	}
 	b.screenshot("audit")
+}
+
+// waitLocation waits (up to 20 s) for the page a submit loads, whose
+// path and query start with prefix, and returns its location: the
+// click's navigation starts after the click returns.
+func waitLocation(b *browser, prefix string) string {
+	b.t.Helper()
+	var loc string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		loc = b.location()
+		if strings.HasPrefix(loc, prefix) && bget(b, "ready", chromedp.Evaluate[string](`document.readyState`)) == "complete" {
+			break
+		}
+	}
+	return loc
 }

@@ -181,7 +181,8 @@ func (b *browser) screenshot(name string) {
 	if dir == "" {
 		return
 	}
-	png := bget(b, "screenshot "+name, chromedp.FullScreenshot(90))
+	// Quality 100 makes chromedp take a PNG; any other is a JPEG.
+	png := bget(b, "screenshot "+name, chromedp.FullScreenshot(100))
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		b.t.Fatal(err)
 	}

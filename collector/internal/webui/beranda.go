@@ -366,12 +366,18 @@ type siteMap struct {
 	W, H   int
 	Points []mapPoint
 	Legend []stateN
+	// Labels: the points are few enough to be named on the map.
+	Labels bool
 }
 
 type mapPoint struct {
 	X, Y        int
 	Name, State string
+	Left        bool // its label goes left of it (the right half)
 }
+
+// mapLabels is the most points the map names beside them.
+const mapLabels = 30
 
 // The map's width in SVG units, its margin and its height's bounds.
 const (
@@ -424,9 +430,11 @@ func newSiteMap(sites []siteStatus) *siteMap {
 		}
 		x := offX + (*s.Lon-minLon)*k*scale
 		y := offY + (maxLat-*s.Lat)*scale
-		m.Points = append(m.Points, mapPoint{X: int(math.Round(x)), Y: int(math.Round(y)), Name: s.Name, State: mapState(s.State)})
+		m.Points = append(m.Points, mapPoint{X: int(math.Round(x)), Y: int(math.Round(y)), Name: cmp.Or(s.Name, s.ID),
+			State: mapState(s.State), Left: x > mapW/2})
 		counts[mapState(s.State)]++
 	}
+	m.Labels = len(m.Points) <= mapLabels
 	// Problems are drawn last, on top.
 	slices.SortStableFunc(m.Points, func(a, b mapPoint) int { return cmp.Compare(stateRank(b.State), stateRank(a.State)) })
 	for _, s := range listStates {
