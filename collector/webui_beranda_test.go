@@ -174,6 +174,24 @@ func TestIntegrationWebBeranda(t *testing.T) {
 		t.Errorf("state=up lists other states")
 	}
 
+	// In English, every text has its translation.
+	for _, p := range []string{"/ui/", "/ui/notifikasi", "/ui/audit"} {
+		_, _, id := uiGet(t, c, tc.base+p)
+		uiGet(t, c, tc.base+"/ui/bahasa?lang=en&next=/ui/")
+		_, _, en := uiGet(t, c, tc.base+p)
+		uiGet(t, c, tc.base+"/ui/bahasa?lang=id&next=/ui/")
+		if strings.Contains(id, "??") || strings.Contains(en, "??") || !strings.Contains(en, `<html lang="en">`) {
+			t.Errorf("%s lacks a text:\n%s\n%s", p, id, en)
+		}
+	}
+	if _, _, en := func() (int, http.Header, string) {
+		uiGet(t, c, tc.base+"/ui/bahasa?lang=en&next=/ui/")
+		defer uiGet(t, c, tc.base+"/ui/bahasa?lang=id&next=/ui/")
+		return uiGet(t, c, tc.base+"/ui/")
+	}(); !strings.Contains(en, "Open incidents") || !strings.Contains(en, "ended 5 days ago") || !strings.Contains(en, "<title>Dinas Perhubungan: down</title>") {
+		t.Errorf("the English home:\n%s", en)
+	}
+
 	// The dinkes viewer.
 	v := browserClient(t)
 	uiLogin(t, v, tc.base, "vina", "kata-sandi-vina-123")
@@ -208,7 +226,7 @@ func TestIntegrationWebBerandaLarge(t *testing.T) {
 	b.WriteString("sites:\n")
 	for i := range 1200 {
 		if i < 1000 {
-			fmt.Fprintf(&b, "  - {id: s%04d, name: Puskesmas Kampung Nomor %04d, kind: district, opd: opd%02d, timezone: WIT, lat: %.4f, lon: %.4f}\n",
+			fmt.Fprintf(&b, "  - {id: s%04d, name: Puskesmas Pembantu Kampung Nomor %04d Distrik, kind: district, opd: opd%02d, timezone: WIT, lat: %.4f, lon: %.4f}\n",
 				i, i, i%40, -0.5-float64(i%37)*0.03, 131.0+float64(i/37)*0.03)
 		} else {
 			fmt.Fprintf(&b, "  - {id: s%04d, name: Kantor Tanpa Titik %04d, kind: district, opd: opd%02d, timezone: WIT}\n", i, i, i%40)
@@ -230,6 +248,7 @@ func TestIntegrationWebBerandaLarge(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("home: %d\n%.3000s", code, body)
 	}
+	t.Logf("the home page with 1,200 sites: %d bytes", len(body))
 	if len(body) > 150<<10 {
 		t.Errorf("the home page has %d bytes with 1,200 sites, want under 150 KB", len(body))
 	}
@@ -242,7 +261,7 @@ func TestIntegrationWebBerandaLarge(t *testing.T) {
 	if !strings.Contains(body, "baris 1–50 dari 2400") || !strings.Contains(body, `<a href="/ui/?page=2#daftar" rel="next">`) {
 		t.Errorf("no pager for 2,400 rows")
 	}
-	if !strings.Contains(body, "dan 150 lainnya") {
+	if !strings.Contains(body, "dan 170 lainnya") {
 		t.Errorf("the sites without coordinates are not capped")
 	}
 	_, _, body = uiGet(t, c, tc.base+"/ui/?page=48")

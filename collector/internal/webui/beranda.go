@@ -143,8 +143,8 @@ var listStates = []string{"down", "degraded", "nodata", "maintenance", "up"}
 // Caps that keep the home page under 150 KB with 1,000 sites.
 const (
 	berandaPerPage = 50
-	maxNoCoord     = 50
-	maxSectionRows = 50
+	maxNoCoord     = 30
+	maxSectionRows = 20
 )
 
 // berandaPage is the home page's data.
@@ -361,30 +361,38 @@ func (d *berandaPage) openIncidents(list []incidentRow) {
 }
 
 // siteMap is the sites drawn on an equirectangular projection fitted to
-// their bounding box.
+// their bounding box, in a group per state (its colour), problems last
+// (on top).
 type siteMap struct {
 	W, H   int
-	Points []mapPoint
+	Groups []mapGroup
 	Legend []stateN
 	// Labels: the points are few enough to be named on the map.
 	Labels bool
 }
 
-type mapPoint struct {
-	X, Y        int
-	Name, State string
-	Left        bool // its label goes left of it (the right half)
+type mapGroup struct {
+	State  string
+	Points []mapPoint
 }
 
-// mapLabels is the most points the map names beside them.
-const mapLabels = 30
+type mapPoint struct {
+	X, Y  int
+	Name  string
+	Left  bool // its label goes left of it (the right half)
+	state string
+}
 
-// The map's width in SVG units, its margin and its height's bounds.
+// The map's width in SVG units, its margin and its height's bounds; it
+// names its points beside them when they are at most mapLabels, and a
+// point's name is clipped to mapNameRunes (the list has it whole).
 const (
-	mapW      = 800
-	mapMargin = 16
-	mapMinH   = 240
-	mapMaxH   = 640
+	mapW         = 800
+	mapMargin    = 16
+	mapMinH      = 240
+	mapMaxH      = 640
+	mapLabels    = 30
+	mapNameRunes = 40
 )
 
 // newSiteMap projects the sites that have coordinates; nil when none
@@ -419,30 +427,50 @@ func newSiteMap(sites []siteStatus) *siteMap {
 		scale = 0
 	}
 	h = max(h, mapMinH)
-	m := &siteMap{W: mapW, H: h}
+	m := &siteMap{W: mapW, H: h, Labels: n <= mapLabels}
 	// Centre the drawing in the box.
 	offX := (float64(mapW) - dx*scale) / 2
 	offY := (float64(h) - dy*scale) / 2
-	counts := map[string]int{}
+	by := map[string][]mapPoint{}
 	for _, s := range sites {
 		if s.Lat == nil || s.Lon == nil {
 			continue
 		}
 		x := offX + (*s.Lon-minLon)*k*scale
 		y := offY + (maxLat-*s.Lat)*scale
-		m.Points = append(m.Points, mapPoint{X: int(math.Round(x)), Y: int(math.Round(y)), Name: cmp.Or(s.Name, s.ID),
-			State: mapState(s.State), Left: x > mapW/2})
-		counts[mapState(s.State)]++
+		st := mapState(s.State)
+		by[st] = append(by[st], mapPoint{X: int(math.Round(x)), Y: int(math.Round(y)), Name: clipRunes(cmp.Or(s.Name, s.ID), mapNameRunes),
+			Left: x > mapW/2, state: st})
 	}
-	m.Labels = len(m.Points) <= mapLabels
-	// Problems are drawn last, on top.
-	slices.SortStableFunc(m.Points, func(a, b mapPoint) int { return cmp.Compare(stateRank(b.State), stateRank(a.State)) })
-	for _, s := range listStates {
-		if counts[s] > 0 {
-			m.Legend = append(m.Legend, stateN{s, counts[s]})
+	for _, st := range listStates {
+		if len(by[st]) > 0 {
+			m.Legend = append(m.Legend, stateN{st, len(by[st])})
+		}
+	}
+	for i := len(listStates) - 1; i >= 0; i-- {
+		if st := listStates[i]; len(by[st]) > 0 {
+			m.Groups = append(m.Groups, mapGroup{st, by[st]})
 		}
 	}
 	return m
+}
+
+// Points are all the map's points, problems last.
+func (m *siteMap) Points() []mapPoint {
+	var out []mapPoint
+	for _, g := range m.Groups {
+		out = append(out, g.Points...)
+	}
+	return out
+}
+
+// clipRunes shortens s to n runes, with an ellipsis.
+func clipRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 // mapState is a state the map has a colour for.
