@@ -132,26 +132,32 @@ func TestIntegrationWebAudit(t *testing.T) {
 	tc.uiUser("adi", "admin", "kata-sandi-adi-123")
 	tc.uiUser("vina", "viewer", "kata-sandi-vina-123")
 	tc.uiUser("adi-dinkes", "admin", "kata-sandi-adk-123", "dinkes")
+	// Long reasons with quotes: summaries of 4 KiB that escaping makes
+	// longer still.
+	long := strings.Repeat(`\"kabel\" & <tiang> `, 200)
 	for i := range 104 {
-		tc.postJSON("/api/v1/maintenance", fmt.Sprintf(`{"scope":"link","target":"dinkes-wan","start":"2026-10-%02dT08:00","end":"2026-10-%02dT09:00","reason":"ganti kabel nomor %d"}`, i%28+1, i%28+1, i), 201)
+		tc.postJSON("/api/v1/maintenance", fmt.Sprintf(`{"scope":"link","target":"dinkes-wan","start":"2026-10-%02dT08:00","end":"2026-10-%02dT09:00","reason":"ganti kabel nomor %d %s"}`, i%28+1, i%28+1, i, long), 201)
 	}
 	c := browserClient(t)
 	uiLogin(t, c, tc.base, "adi", "kata-sandi-adi-123")
 	code, _, body := uiGet(t, c, tc.base+"/ui/audit")
-	for _, want := range []string{"Baris 1–100", "<td>POST /api/v1/maintenance</td>", `<th scope="col">Pelaku</th>`, `rel="next"`, "ganti kabel nomor 103&#34;", `<label for="since">`} {
+	for _, want := range []string{"Baris 1–100", "<td>POST /api/v1/maintenance</td>", `<th scope="col">Pelaku</th>`, `rel="next"`, "ganti kabel nomor 103 \\&#34;kabel", `<label for="since">`} {
 		if code != 200 || !strings.Contains(body, want) {
 			t.Fatalf("audit: %d lacks %q\n%.3000s", code, want, body)
 		}
 	}
-	if strings.Contains(body, "ganti kabel nomor 3&#34;") {
+	if strings.Contains(body, "ganti kabel nomor 3 \\&#34;kabel") {
 		t.Errorf("the first page holds the oldest rows")
 	}
-	if n := len(body); n > 150<<10 {
-		t.Errorf("the audit page has %d bytes", n)
+	if n := len(body); n > 150<<10 || strings.Contains(body, "??") {
+		t.Errorf("the audit page has %d bytes, or a text is missing", n)
+	}
+	if !strings.Contains(body, "(dipotong; lengkapnya di GET /api/v1/audit") {
+		t.Errorf("a clipped summary is not marked")
 	}
 	today := time.Now().UTC().Format("2006-01-02")
 	code, _, body = uiGet(t, c, tc.base+"/ui/audit?page=2&since="+today)
-	if code != 200 || !strings.Contains(body, "ganti kabel nomor 3&#34;") || !strings.Contains(body, `value="`+today+`"`) ||
+	if code != 200 || !strings.Contains(body, "ganti kabel nomor 3 \\&#34;kabel") || !strings.Contains(body, `value="`+today+`"`) ||
 		!strings.Contains(body, `<a href="/ui/audit?since=`+today+`" rel="prev">`) {
 		t.Fatalf("audit page 2: %d\n%s", code, body)
 	}

@@ -23,6 +23,7 @@ func init() {
 		"audit.object":    {"Objek", "Object"},
 		"audit.summary":   {"Ringkasan", "Summary"},
 		"audit.count":     {"Baris %d–%d", "Rows %d–%d"},
+		"audit.clipped":   {"(dipotong; lengkapnya di GET /api/v1/audit atau pantau-collector audit list)", "(clipped; in full from GET /api/v1/audit or pantau-collector audit list)"},
 		"audit.caption":   {"Log audit, terbaru dahulu", "Audit log, newest first"},
 		"home.pager.prev": {"← Sebelumnya", "← Previous"},
 		"home.pager.next": {"Berikutnya →", "Next →"},
@@ -49,7 +50,14 @@ type auditRow struct {
 	Action    string    `json:"action"`
 	Object    string    `json:"object"`
 	Summary   string    `json:"summary"`
+	// Clipped: the page shows a part of the summary (the API and
+	// `pantau-collector audit list` have it whole).
+	Clipped bool `json:"-"`
 }
+
+// auditSummaryRunes is how much of a summary (up to 4 KiB, mostly JSON)
+// a row shows, so that 100 rows stay well under 150 KB.
+const auditSummaryRunes = 300
 
 // auditPage is the audit page's data.
 type auditPage struct {
@@ -127,6 +135,12 @@ func (u *UI) audit(c *Ctx) error {
 	d.Pg = newRowPager("/ui/audit", q, n, auditPerPage, len(rows))
 	if d.Pg.First <= len(rows) {
 		d.Rows = rows[d.Pg.First-1 : d.Pg.Last]
+	}
+	for i := range d.Rows {
+		r := &d.Rows[i]
+		short := clipRunes(r.Summary, auditSummaryRunes)
+		r.Clipped = short != r.Summary
+		r.Summary, r.Action, r.Object = short, clipRunes(r.Action, 200), clipRunes(r.Object, 200)
 	}
 	c.RenderPage("audit", pg)
 	return nil

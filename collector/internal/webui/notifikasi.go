@@ -58,8 +58,9 @@ func init() {
 // outboxPerPage entries are shown per page of the outbox; the API
 // returns at most maxOutbox.
 const (
-	outboxPerPage = 50
-	maxOutbox     = 1000
+	outboxPerPage    = 50
+	maxOutbox        = 1000
+	outboxErrorRunes = 300
 )
 
 // notifierRow is an entry of GET /api/v1/notifiers.
@@ -135,6 +136,11 @@ func (u *UI) notifPage(c *Ctx, pg *Page) error {
 	d.Pg = newRowPager("/ui/notifikasi", q, n, outboxPerPage, len(rows))
 	if d.Pg.First <= len(rows) {
 		d.Outbox = rows[d.Pg.First-1 : d.Pg.Last]
+	}
+	// An error can be long (an endpoint's answer quoted back): 50 rows
+	// stay small with a part of each.
+	for i := range d.Outbox {
+		d.Outbox[i].Error = clipRunes(d.Outbox[i].Error, outboxErrorRunes)
 	}
 	if id, err := strconv.ParseInt(q.Get("uji"), 10, 64); err == nil {
 		var all []outboxRow
