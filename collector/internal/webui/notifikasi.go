@@ -100,19 +100,21 @@ type notifPage struct {
 	Outbox          []outboxRow
 	OutboxErr       string
 	Tested          *outboxRow // the entry a test just queued
+	// TestName and TestLang are a refused test's form, kept.
+	TestName, TestLang string
 	Pg              rowPager
 }
 
 var outboxStates = []string{"pending", "sent", "failed"}
 
 func (u *UI) notifikasi(c *Ctx) error {
-	return u.notifPage(c, &Page{Title: c.T("notif.title")})
+	return u.notifPage(c, &Page{Title: c.T("notif.title")}, "", "")
 }
 
 // notifPage renders the page into pg (which may carry an error).
-func (u *UI) notifPage(c *Ctx, pg *Page) error {
+func (u *UI) notifPage(c *Ctx, pg *Page, testName, testLang string) error {
 	q := c.R.URL.Query()
-	d := &notifPage{Notifier: q.Get("notifier"), State: q.Get("state"), States: outboxStates}
+	d := &notifPage{Notifier: q.Get("notifier"), State: q.Get("state"), States: outboxStates, TestName: testName, TestLang: testLang}
 	pg.Data = d
 	if err := c.API("GET", "/api/v1/notifiers", nil, &d.Notifiers); err != nil {
 		return err
@@ -158,14 +160,15 @@ func (u *UI) notifierTest(c *Ctx) error {
 	r := c.R
 	r.Body = http.MaxBytesReader(c.W, r.Body, maxFormBytes)
 	pg := &Page{Title: c.T("notif.title")}
+	var name, lang string
 	fail := func(status int, msg string) error {
 		c.Status, pg.Error = status, c.T("notif.test.bad")+": "+msg
-		return u.notifPage(c, pg)
+		return u.notifPage(c, pg, name, lang)
 	}
 	if err := r.ParseForm(); err != nil {
 		return fail(http.StatusBadRequest, err.Error())
 	}
-	name, lang := r.PostForm.Get("name"), r.PostForm.Get("lang")
+	name, lang = r.PostForm.Get("name"), r.PostForm.Get("lang")
 	if lang != LangEN {
 		lang = LangID
 	}
