@@ -102,7 +102,7 @@ type notifPage struct {
 	Tested          *outboxRow // the entry a test just queued
 	// TestName and TestLang are a refused test's form, kept.
 	TestName, TestLang string
-	Pg              rowPager
+	Pg                 rowPager
 }
 
 var outboxStates = []string{"pending", "sent", "failed"}
