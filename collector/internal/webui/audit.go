@@ -80,7 +80,7 @@ func newRowPager(path string, q url.Values, n, per, rows int) rowPager {
 	link := func(k int) string {
 		v := url.Values{}
 		for key, vals := range q {
-			if key != "page" && key != "ok" && len(vals) > 0 && vals[0] != "" {
+			if key != "page" && key != "ok" && key != "uji" && len(vals) > 0 && vals[0] != "" {
 				v.Set(key, vals[0])
 			}
 		}

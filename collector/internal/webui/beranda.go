@@ -222,11 +222,11 @@ func (u *UI) beranda(c *Ctx) error {
 	}
 	now := u.o.Now()
 	var incs []incidentRow
-	from := now.In(u.o.Zone()).AddDate(0, 0, -30).Format("2006-01-02")
+	from := now.In(u.o.Zone()).AddDate(0, 0, -openDays).Format("2006-01-02")
 	if d.IncidentsShow, d.IncidentsErr, err = section(c, "/api/v1/incidents?from="+from, &incs); err != nil {
 		return err
 	}
-	d.openIncidents(incs)
+	d.openIncidents(incs, now.AddDate(0, 0, -openDays))
 	var agents []agentRow
 	if d.AgentsShow, d.AgentsErr, err = section(c, "/api/v1/agents", &agents); err != nil {
 		return err
@@ -330,9 +330,13 @@ func stateRank(s string) int {
 
 func kindRank(k string) int { return map[string]int{"site": 0, "link": 1, "service": 2}[k] }
 
+// openDays is how far back an incident record without an action counts
+// as open.
+const openDays = 30
+
 // openIncidents keeps the records whose target is still down or
-// degraded, or that lack an action.
-func (d *berandaPage) openIncidents(list []incidentRow) {
+// degraded, or that lack an action and started after since.
+func (d *berandaPage) openIncidents(list []incidentRow, since time.Time) {
 	state := map[string]string{}
 	if d.Status != nil {
 		for _, s := range d.Status.Sites {
@@ -349,7 +353,7 @@ func (d *berandaPage) openIncidents(list []incidentRow) {
 		switch s := state[in.Scope+"/"+in.Target]; {
 		case in.End == nil && (s == "down" || s == "degraded"):
 			in.Why = s
-		case in.Action != "":
+		case in.Action != "" || in.Start.Before(since):
 			continue
 		}
 		d.Incidents = append(d.Incidents, in)
