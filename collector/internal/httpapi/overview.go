@@ -34,6 +34,24 @@ type CurrentStates interface {
 
 var _ CurrentStates = (*sla.Builder)(nil)
 
+// FoundOutage is one outage of an inventory object as the SLA engine
+// finds it (the code the alert engine explains outages with).
+type FoundOutage struct {
+	Kind       string // site, link or service
+	ID         string
+	Start, End time.Time
+	// DurationSeconds is End - Start (flaps merged into the outage
+	// included); DownSeconds the down time within it.
+	DurationSeconds, DownSeconds int64
+	Cause                        string // parent, isp, power, unknown, ...
+	// Ongoing is an outage that reaches now and whose object is down now.
+	Ongoing bool
+}
+
+// OutageFinder returns the outages of a site, its links and the services
+// it hosts that overlap [from, to].
+type OutageFinder func(ctx context.Context, site string, from, to time.Time) ([]FoundOutage, error)
+
 // OverviewOptions configure the overview API: the current status of the
 // inventory, the agents, outages and unmatched series, read by the web
 // UI and by anyone with a viewer credential.
@@ -46,6 +64,8 @@ type OverviewOptions struct {
 	TSDB storage.Queryable
 	// States are the current states (nil: every object nodata).
 	States CurrentStates
+	// Outages finds outages (nil: GET /api/v1/outages answers 409).
+	Outages OutageFinder
 	// AgentSilentAfter is how long an agent may send no heartbeat
 	// before it is silent: the AgentSilent rule's for (default 5m).
 	AgentSilentAfter time.Duration
@@ -80,6 +100,7 @@ func NewOverview(o OverviewOptions) *Overview {
 func (ov *Overview) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/status", ov.status)
 	mux.HandleFunc("GET /api/v1/agents", ov.agents)
+	mux.HandleFunc("GET /api/v1/outages", ov.outages)
 }
 
 // viewer returns the request's principal when it may read (a viewer,
