@@ -157,7 +157,7 @@ func TestOverviewBadParams(t *testing.T) {
 		{"/api/v1/status?within=x", "within"},
 		{"/api/v1/status?within=1&within=2", "within: given 2 times"},
 		{"/api/v1/status?opd=dinkes", `\"opd\": unknown parameter: use within`},
-		{"/api/v1/agents?site=dinkes", `\"site\": unknown parameter`},
+		{"/api/v1/agents?site=dinkes", `\"site\": unknown parameter: this endpoint takes none`},
 		{"/api/v1/outages?since=yesterday", "since"},
 		{"/api/v1/outages?until=2026-13-01", "until"},
 		{"/api/v1/outages?since=2026-01-01&until=2026-12-01", "since: 2026-01-01T00:00:00Z is more than 92 days"},
