@@ -141,8 +141,10 @@ func TestIntegrationAccessMatrix(t *testing.T) {
 		{"POST", "/api/v1/incidents/1/updates", `{"action":"sambung FO"}`, []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 200, 403}},
 		{"POST", "/api/v1/incidents/2/updates", `{"action":"genset"}`, []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 200, 200, 200, 200}},
 		{"GET", "/api/v1/inventory", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
+		{"GET", "/api/v1/inventory/unmatched", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
 		{"GET", "/api/v1/status", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
 		{"GET", "/api/v1/agents", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
+		{"GET", "/api/v1/outages", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
 		{"GET", "/api/v1/outbox", "", []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403}},
 		// window 1 is dishub's (the operator's first POST above), 4 dinkes's
 		{"PUT", "/api/v1/maintenance/1", dishubWindow, []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 200, 403}},

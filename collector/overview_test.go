@@ -98,6 +98,28 @@ func TestOverviewAPIs(t *testing.T) {
 		t.Errorf("dinkes's status shows dishub: %s", body)
 	}
 
+	type outages struct {
+		Data struct{ Outages []httpapi.OutageView }
+	}
+	var out outages
+	get(tc.httpCli, "/api/v1/outages", &out)
+	found := map[string]httpapi.OutageView{}
+	for _, o := range out.Data.Outages {
+		found[o.Kind+"/"+o.ID] = o
+	}
+	if o, ok := found["link/dinkes-wan"]; !ok || o.End == nil || o.DurationSeconds < 60 || o.DurationSeconds > 200 || o.OPD != "dinkes" {
+		t.Errorf("dinkes-wan's outage %+v in %+v", o, out.Data.Outages)
+	}
+	if o, ok := found["site/dinkes"]; !ok || o.End == nil {
+		t.Errorf("dinkes's outage %+v in %+v", o, out.Data.Outages)
+	}
+	if o, ok := found["link/dishub-wan"]; !ok || o.End != nil || o.Cause == "" {
+		t.Errorf("dishub-wan's ongoing outage %+v in %+v", o, out.Data.Outages)
+	}
+	if body := get(dinkesCli, "/api/v1/outages", &out); strings.Contains(body, "dishub") || len(out.Data.Outages) != 2 {
+		t.Errorf("dinkes's outages: %s", body)
+	}
+
 	var ag struct{ Data []httpapi.AgentView }
 	get(tc.httpCli, "/api/v1/agents", &ag)
 	if len(ag.Data) != 2 || ag.Data[0].ID != "agent-dinkes" || ag.Data[0].Version != "0.19.0" || ag.Data[0].Silent ||
@@ -109,6 +131,15 @@ func TestOverviewAPIs(t *testing.T) {
 		t.Errorf("dinkes's agents: %s", body)
 	}
 
+	var um struct{ Data []httpapi.UnmatchedView }
+	get(tc.httpCli, "/api/v1/inventory/unmatched", &um)
+	if len(um.Data) != 2 || um.Data[0].Target != "127.0.0.9" || um.Data[0].Agent != "agent-dinkes" || um.Data[0].OPD != "dinkes" ||
+		um.Data[1].Target != "127.0.0.8" || um.Data[1].OPD != "dishub" {
+		t.Errorf("unmatched %+v", um.Data)
+	}
+	if get(dinkesCli, "/api/v1/inventory/unmatched", &um); len(um.Data) != 1 || um.Data[0].Target != "127.0.0.9" {
+		t.Errorf("dinkes's unmatched %+v", um.Data)
+	}
 }
 
 func TestAgentSilentAfter(t *testing.T) {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -34,6 +35,24 @@ type CurrentStates interface {
 
 var _ CurrentStates = (*sla.Builder)(nil)
 
+// FoundOutage is one outage of an inventory object as the SLA engine
+// finds it (the code the alert engine explains outages with).
+type FoundOutage struct {
+	Kind       string // site, link or service
+	ID         string
+	Start, End time.Time
+	// DurationSeconds is End - Start (flaps merged into the outage
+	// included); DownSeconds the down time within it.
+	DurationSeconds, DownSeconds int64
+	Cause                        string // parent, isp, power, unknown, ...
+	// Ongoing is an outage that reaches now and whose object is down now.
+	Ongoing bool
+}
+
+// OutageFinder returns the outages of a site, its links and the services
+// it hosts that overlap [from, to].
+type OutageFinder func(ctx context.Context, site string, from, to time.Time) ([]FoundOutage, error)
+
 // OverviewOptions configure the overview API: the current status of the
 // inventory, the agents, outages and unmatched series, read by the web
 // UI and by anyone with a viewer credential.
@@ -46,6 +65,8 @@ type OverviewOptions struct {
 	TSDB storage.Queryable
 	// States are the current states (nil: every object nodata).
 	States CurrentStates
+	// Outages finds outages (nil: GET /api/v1/outages answers 409).
+	Outages OutageFinder
 	// AgentSilentAfter is how long an agent may send no heartbeat
 	// before it is silent: the AgentSilent rule's for (default 5m).
 	AgentSilentAfter time.Duration
@@ -80,6 +101,8 @@ func NewOverview(o OverviewOptions) *Overview {
 func (ov *Overview) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/status", ov.status)
 	mux.HandleFunc("GET /api/v1/agents", ov.agents)
+	mux.HandleFunc("GET /api/v1/outages", ov.outages)
+	mux.HandleFunc("GET /api/v1/inventory/unmatched", ov.unmatched)
 }
 
 // viewer returns the request's principal when it may read (a viewer,
@@ -107,6 +130,9 @@ func (ov *Overview) internal(w http.ResponseWriter, what string, err error) {
 func checkParams(q url.Values, allowed ...string) error {
 	for _, k := range slices.Sorted(maps.Keys(q)) {
 		if !slices.Contains(allowed, k) {
+			if len(allowed) == 0 {
+				return &ParamError{strconv.Quote(clipParam(k)), errors.New("unknown parameter: this endpoint takes none")}
+			}
 			return &ParamError{strconv.Quote(clipParam(k)), fmt.Errorf("unknown parameter: use %s", joinOr(allowed))}
 		}
 		if n := len(q[k]); n != 1 {

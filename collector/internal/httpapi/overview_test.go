@@ -94,6 +94,7 @@ func newOverviewHarness(t *testing.T, samples []sample, opts ...func(*OverviewOp
 	o := OverviewOptions{DB: h.db, Inventory: func() *inventory.Inventory { return inv }, TSDB: db,
 		States: fakeStates{"dinkes-wan": sla.Up, "aimas-vsat": sla.Down, "dishub-wan": sla.Degraded, "dishub-portal": sla.Up, "sik": sla.Down},
 		Now:    func() time.Time { return overviewNow }}
+	o.Outages = func(context.Context, string, time.Time, time.Time) ([]FoundOutage, error) { return nil, nil }
 	for _, f := range opts {
 		f(&o)
 	}
@@ -117,7 +118,7 @@ func series(kv ...string) labels.Labels { return labels.FromStrings(kv...) }
 // handlers too without the gate in front.
 func TestOverviewRoles(t *testing.T) {
 	h := newOverviewHarness(t, nil)
-	paths := []string{"/api/v1/status", "/api/v1/agents"}
+	paths := []string{"/api/v1/status", "/api/v1/agents", "/api/v1/outages", "/api/v1/inventory/unmatched"}
 	for _, path := range paths {
 		for who, want := range map[string]int{"": 401, "agent": 403, "viewer": 200, "dinkes-viewer": 200, "operator": 200, "admin": 200, "dishub-op": 200} {
 			if code, body := h.do("GET", path, who, nil); code != want {
@@ -156,7 +157,19 @@ func TestOverviewBadParams(t *testing.T) {
 		{"/api/v1/status?within=x", "within"},
 		{"/api/v1/status?within=1&within=2", "within: given 2 times"},
 		{"/api/v1/status?opd=dinkes", `\"opd\": unknown parameter: use within`},
-		{"/api/v1/agents?site=dinkes", `\"site\": unknown parameter`},
+		{"/api/v1/agents?site=dinkes", `\"site\": unknown parameter: this endpoint takes none`},
+		{"/api/v1/outages?since=yesterday", "since"},
+		{"/api/v1/outages?until=2026-13-01", "until"},
+		{"/api/v1/outages?since=2026-01-01&until=2026-12-01", "since: 2026-01-01T00:00:00Z is more than 92 days"},
+		{"/api/v1/outages?since=2026-12-05&until=2026-12-01", "since"},
+		{"/api/v1/outages?since=2026-12-01&since=2026-12-02", "since: given 2 times"},
+		{"/api/v1/outages?kind=link", `\"kind\": unknown parameter: use since and until`},
+		{"/api/v1/inventory/unmatched?since=0d", "since"},
+		{"/api/v1/inventory/unmatched?since=93d", "since"},
+		{"/api/v1/inventory/unmatched?since=-1h", "since"},
+		{"/api/v1/inventory/unmatched?since=2026-01-01", "more than 92 days"},
+		{"/api/v1/inventory/unmatched?since=2027-01-01", "not in the past"},
+		{"/api/v1/inventory/unmatched?site=x", `\"site\": unknown parameter`},
 	} {
 		if code, body := h.do("GET", c.path, "viewer", nil); code != 400 || !strings.Contains(body, c.msg) || !strings.Contains(body, `"errorType":"bad_data"`) {
 			t.Errorf("GET %s: %d %s, want 400 with %q", c.path, code, body, c.msg)
@@ -351,6 +364,150 @@ func mustToken(t *testing.T, h *harness, agent, site string) string {
 	return tok.ID
 }
 
+// TestOutages: the outages of every site, link and service in scope in
+// the window asked for, the ongoing one without an end; a scoped
+// credential sees its OPDs' only, a service by its own OPD.
+func TestOutages(t *testing.T) {
+	now := overviewNow
+	var asked []string
+	var from, to time.Time
+	h := newOverviewHarness(t, nil, func(o *OverviewOptions) {
+		o.Outages = func(_ context.Context, site string, f, u time.Time) ([]FoundOutage, error) {
+			asked = append(asked, site)
+			from, to = f, u
+			switch site {
+			case "dinkes":
+				return []FoundOutage{
+					{Kind: "link", ID: "dinkes-wan", Start: now.Add(-3 * time.Hour), End: now.Add(-2 * time.Hour), DurationSeconds: 3600, DownSeconds: 3500, Cause: "isp"},
+					{Kind: "site", ID: "dinkes", Start: now.Add(-3 * time.Hour), End: now.Add(-2 * time.Hour), DurationSeconds: 3600, DownSeconds: 3500, Cause: "isp"},
+				}, nil
+			case "dishub":
+				return []FoundOutage{
+					{Kind: "service", ID: "sik", Start: now.Add(-10 * time.Minute), End: now, DurationSeconds: 590, DownSeconds: 590, Cause: "unknown", Ongoing: true},
+					{Kind: "link", ID: "dishub-wan", Start: now.Add(-26 * time.Hour), End: now.Add(-25 * time.Hour), DurationSeconds: 3600, Cause: "power"},
+				}, nil
+			}
+			return nil, nil
+		}
+	})
+	type answer struct {
+		Data struct {
+			Since, Until time.Time
+			Outages      []OutageView
+		}
+	}
+	body := mustGet(t, h, "/api/v1/outages", "viewer")
+	ans := decode[answer](t, body).Data
+	if !ans.Until.Equal(now) || !ans.Since.Equal(now.Add(-7*24*time.Hour)) || !from.Equal(ans.Since) || !to.Equal(now) {
+		t.Errorf("window %v..%v (asked %v..%v)", ans.Since, ans.Until, from, to)
+	}
+	if !slices.Equal(asked, []string{"dinkes", "pkm-aimas", "dishub"}) {
+		t.Errorf("asked for sites %v", asked)
+	}
+	var got []string
+	for _, o := range ans.Outages {
+		got = append(got, o.Kind+"/"+o.ID)
+	}
+	if want := []string{"service/sik", "link/dinkes-wan", "site/dinkes", "link/dishub-wan"}; !slices.Equal(got, want) {
+		t.Fatalf("outages %v, want %v (newest first)", got, want)
+	}
+	sik := ans.Outages[0]
+	if sik.End != nil || sik.OPD != "dinkes" || sik.Site != "dishub" || sik.DurationSeconds != 600 || sik.Cause != "unknown" {
+		t.Errorf("ongoing outage %+v", sik)
+	}
+	if !strings.Contains(body, `"end":null`) {
+		t.Errorf("no null end: %s", body)
+	}
+	if w := ans.Outages[3]; w.End == nil || !w.End.Equal(now.Add(-25*time.Hour)) || w.OPD != "dishub" || w.Cause != "power" || w.DurationSeconds != 3600 {
+		t.Errorf("dishub-wan %+v", w)
+	}
+
+	asked = nil
+	ans = decode[answer](t, mustGet(t, h, "/api/v1/outages?since=2026-12-01&until=2026-12-06", "dinkes-viewer")).Data
+	got = nil
+	for _, o := range ans.Outages {
+		got = append(got, o.Kind+"/"+o.ID)
+	}
+	if want := []string{"service/sik", "link/dinkes-wan", "site/dinkes"}; !slices.Equal(got, want) {
+		t.Errorf("dinkes sees %v, want %v", got, want)
+	}
+	if !from.Equal(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)) || !to.Equal(time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("window asked %v..%v", from, to)
+	}
+	got = nil
+	for _, o := range decode[answer](t, mustGet(t, h, "/api/v1/outages", "dishub-op")).Data.Outages {
+		got = append(got, o.Kind+"/"+o.ID)
+	}
+	if want := []string{"link/dishub-wan"}; !slices.Equal(got, want) {
+		t.Errorf("dishub sees %v, want %v", got, want)
+	}
+
+	// a failure is a 500; no finder a 409
+	hErr := newOverviewHarness(t, nil, func(o *OverviewOptions) {
+		o.Outages = func(context.Context, string, time.Time, time.Time) ([]FoundOutage, error) {
+			return nil, errors.New("disk on fire")
+		}
+	})
+	if code, body := hErr.do("GET", "/api/v1/outages", "viewer", nil); code != 500 || !strings.Contains(body, "disk on fire") {
+		t.Errorf("failing finder: %d %s", code, body)
+	}
+	noFinder := newOverviewHarness(t, nil, func(o *OverviewOptions) { o.Outages = nil })
+	if code, _ := noFinder.do("GET", "/api/v1/outages", "viewer", nil); code != 409 {
+		t.Errorf("no finder: %d, want 409", code)
+	}
+}
+
+// TestUnmatchedAPI: series that match no link or service, scoped by the
+// OPD of their site.
+func TestUnmatchedAPI(t *testing.T) {
+	now := overviewNow
+	h := newOverviewHarness(t, []sample{
+		// matched: dinkes-wan's target
+		{series("__name__", "pantau_icmp_up", "agent", "a1", "site", "dinkes", "target", "127.0.0.2"), now.Add(-time.Hour), 1},
+		{series("__name__", "pantau_icmp_up", "agent", "a1", "site", "dinkes", "target", "10.9.9.9"), now.Add(-time.Hour), 1},
+		{series("__name__", "pantau_icmp_up", "agent", "a2", "site", "dishub", "target", "10.8.8.8"), now.Add(-time.Hour), 1},
+		{series("__name__", "pantau_snmp_if_oper_status", "agent", "a2", "site", "dishub", "device", "sw1", "ifname", "ge-0/0/1"), now.Add(-2 * time.Hour), 1},
+		{series("__name__", "pantau_dns_up", "agent", "a1", "site", "pkm-aimas", "target", "ns1"), now.Add(-3 * time.Hour), 1},
+		// matched: the portal
+		{series("__name__", "pantau_http_up", "agent", "a2", "site", "dishub", "target", "portal"), now.Add(-time.Hour), 1},
+		// only 10 days ago
+		{series("__name__", "pantau_icmp_up", "agent", "a1", "site", "dinkes", "target", "10.7.7.7"), now.Add(-10 * 24 * time.Hour), 1},
+	})
+	rows := func(path, who string) []UnmatchedView {
+		t.Helper()
+		return decode[struct{ Data []UnmatchedView }](t, mustGet(t, h, path, who)).Data
+	}
+	key := func(vs []UnmatchedView) []string {
+		var out []string
+		for _, v := range vs {
+			out = append(out, strings.Join([]string{v.Kind, v.Agent, v.Site, v.Target, v.Interface, v.OPD}, "|"))
+		}
+		return out
+	}
+	want := []string{"dns|a1|pkm-aimas|ns1||dinkes", "icmp|a1|dinkes|10.9.9.9||dinkes", "icmp|a2|dishub|10.8.8.8||dishub", "snmp|a2|dishub|sw1|ge-0/0/1|dishub"}
+	if got := key(rows("/api/v1/inventory/unmatched", "viewer")); !slices.Equal(got, want) {
+		t.Errorf("unmatched %v, want %v", got, want)
+	}
+	if got := key(rows("/api/v1/inventory/unmatched?since=30d", "viewer")); len(got) != 5 {
+		t.Errorf("since=30d: %v", got)
+	}
+	if got := key(rows("/api/v1/inventory/unmatched?since=90m", "viewer")); !slices.Equal(got, []string{want[1], want[2]}) {
+		t.Errorf("since=90m: %v", got)
+	}
+	if got := key(rows("/api/v1/inventory/unmatched?since=2026-12-07T09:30:00%2B07:00", "viewer")); len(got) != 3 {
+		t.Errorf("since an RFC 3339 time: %v", got)
+	}
+	if got := key(rows("/api/v1/inventory/unmatched", "dinkes-viewer")); !slices.Equal(got, want[:2]) {
+		t.Errorf("dinkes sees %v, want %v", got, want[:2])
+	}
+	body := mustGet(t, h, "/api/v1/inventory/unmatched", "dinkes-viewer")
+	for _, f := range []string{`"kind":"icmp"`, `"agent":"a1"`, `"site":"dinkes"`, `"target":"10.9.9.9"`, `"interface":""`, `"opd":"dinkes"`} {
+		if !strings.Contains(body, f) {
+			t.Errorf("answer lacks %s: %s", f, body)
+		}
+	}
+}
+
 // The parsers: any query gives values within bounds or a *ParamError.
 
 func FuzzStatusQuery(f *testing.F) {
@@ -373,10 +530,80 @@ func FuzzStatusQuery(f *testing.F) {
 	})
 }
 
+func FuzzOutagesQuery(f *testing.F) {
+	for _, s := range []string{"", "since=2026-12-01", "since=2026-12-01&until=2026-12-06", "until=2026-12-01T08:00:00%2B07:00", "since=2026-01-01",
+		"since=2027-01-01", "until=1970-01-01", "since=0001-01-01T00:00:00Z", "since=9999-12-31", "kind=link", "since=a&since=b"} {
+		f.Add(s)
+	}
+	now := overviewNow
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		from, to, err := ParseOutagesQuery(q, now)
+		if err != nil {
+			requireParamError(t, raw, err)
+			return
+		}
+		if !from.Before(to) || to.After(now) || to.Sub(from) > MaxOutageWindow {
+			t.Fatalf("%q: window %v..%v", raw, from, to)
+		}
+	})
+}
+
+func FuzzUnmatchedQuery(f *testing.F) {
+	for _, s := range []string{"", "since=7d", "since=92d", "since=93d", "since=0d", "since=12h", "since=-1h", "since=2562047h", "since=2026-12-01",
+		"since=2026-12-06T08:00:00%2B07:00", "since=2027-01-01", "since=1d1h", "since=9223372036854775807d", "site=x", "since=a&since=b"} {
+		f.Add(s)
+	}
+	now := overviewNow
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		from, err := ParseUnmatchedQuery(q, now)
+		if err != nil {
+			requireParamError(t, raw, err)
+			return
+		}
+		if !from.Before(now) || now.Sub(from) > MaxUnmatchedSince {
+			t.Fatalf("%q: since %v", raw, from)
+		}
+	})
+}
+
 func requireParamError(t *testing.T, raw string, err error) {
 	t.Helper()
 	var pe *ParamError
 	if !errors.As(err, &pe) || pe.Param == "" {
 		t.Fatalf("%q: error %v is not a ParamError", raw, err)
+	}
+}
+
+// TestOverviewInProcess: the web UI calls the handlers in-process with
+// the caller's principal in the context, without the gate; the scope
+// holds the same.
+func TestOverviewInProcess(t *testing.T) {
+	inv, err := inventory.Parse("inventory.yml", []byte(overviewInventory))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	NewOverview(OverviewOptions{Inventory: func() *inventory.Inventory { return inv }, Now: func() time.Time { return overviewNow },
+		Outages: func(_ context.Context, site string, _, _ time.Time) ([]FoundOutage, error) {
+			return []FoundOutage{{Kind: "site", ID: site, Start: overviewNow.Add(-time.Hour), End: overviewNow.Add(-time.Minute), Cause: "isp"}}, nil
+		}}).Register(mux)
+	dinkes := &auth.Principal{Kind: "user", ID: "ani", Name: "ani", Role: auth.RoleViewer, OPDs: []string{"dinkes"}}
+	for _, path := range []string{"/api/v1/status", "/api/v1/outages", "/api/v1/agents", "/api/v1/inventory/unmatched"} {
+		req := httptest.NewRequest("GET", path, nil)
+		req = req.WithContext(auth.WithPrincipal(req.Context(), dinkes))
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, req)
+		// (its service sik is hosted at dishub's site: that it may see)
+		if b := w.Body.String(); w.Code != 200 || strings.Contains(b, `"opd":"dishub"`) || strings.Contains(b, "dishub-") || strings.Contains(b, `"id":"dishub"`) {
+			t.Errorf("GET %s in-process as a dinkes user: %d %s", path, w.Code, w.Body)
+		}
 	}
 }
