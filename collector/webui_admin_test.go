@@ -16,9 +16,9 @@ import (
 	"github.com/pantau-noc/pantau/internal/testproc"
 )
 
-// uiPost posts a form with the client's session and returns the status,
+// homePost posts a form with the client's session and returns the status,
 // the Location and the body.
-func uiPost(t *testing.T, c *http.Client, u string, form url.Values) (int, string, string) {
+func homePost(t *testing.T, c *http.Client, u string, form url.Values) (int, string, string) {
 	t.Helper()
 	resp, err := c.PostForm(u, form)
 	if err != nil {
@@ -62,7 +62,7 @@ func TestIntegrationWebNotifikasi(t *testing.T) {
 	if strings.Contains(body, hook.URL) {
 		t.Errorf("the page shows the notifier's URL")
 	}
-	code, loc, body := uiPost(t, c, tc.base+"/ui/notifikasi/uji", url.Values{"name": {"noc-hook"}, "lang": {"en"}})
+	code, loc, body := homePost(t, c, tc.base+"/ui/notifikasi/uji", url.Values{"name": {"noc-hook"}, "lang": {"en"}})
 	m := regexp.MustCompile(`^/ui/notifikasi\?uji=(\d+)&ok=notiftest$`).FindStringSubmatch(loc)
 	if code != http.StatusSeeOther || m == nil {
 		t.Fatalf("test send: %d to %q\n%s", code, loc, body)
@@ -80,7 +80,7 @@ func TestIntegrationWebNotifikasi(t *testing.T) {
 		t.Errorf("the filter is not kept:\n%s", body)
 	}
 	// An unknown notifier: the API's 404 on the page.
-	code, _, body = uiPost(t, c, tc.base+"/ui/notifikasi/uji", url.Values{"name": {"nope"}, "lang": {"id"}})
+	code, _, body = homePost(t, c, tc.base+"/ui/notifikasi/uji", url.Values{"name": {"nope"}, "lang": {"id"}})
 	if code != http.StatusNotFound || !strings.Contains(body, "Pesan uji tidak dapat dikirim: ") || !strings.Contains(body, "noc-hook") {
 		t.Fatalf("unknown notifier: %d\n%s", code, body)
 	}
@@ -90,7 +90,7 @@ func TestIntegrationWebNotifikasi(t *testing.T) {
 	}
 	// Paging: 55 more tests make two pages of 50.
 	for range 55 {
-		if code, _, body := uiPost(t, c, tc.base+"/ui/notifikasi/uji", url.Values{"name": {"noc-hook"}}); code != http.StatusSeeOther {
+		if code, _, body := homePost(t, c, tc.base+"/ui/notifikasi/uji", url.Values{"name": {"noc-hook"}}); code != http.StatusSeeOther {
 			t.Fatalf("test send: %d\n%s", code, body)
 		}
 	}
@@ -113,7 +113,7 @@ func TestIntegrationWebNotifikasi(t *testing.T) {
 		if strings.Contains(body, `href="/ui/notifikasi"`) || strings.Contains(body, `href="/ui/audit"`) {
 			t.Errorf("%s's menu offers the admin pages", who[0])
 		}
-		code, _, body = uiPost(t, oc, tc.base+"/ui/notifikasi/uji", url.Values{"name": {"noc-hook"}})
+		code, _, body = homePost(t, oc, tc.base+"/ui/notifikasi/uji", url.Values{"name": {"noc-hook"}})
 		if code != http.StatusForbidden {
 			t.Errorf("%s sends a test: %d\n%s", who[0], code, body)
 		}

@@ -259,7 +259,7 @@ func TestIntegrationWebSecurity(t *testing.T) {
 	if code, _, _ := uiGet(t, other, tc.base+"/ui/"); code != 200 {
 		t.Fatalf("second session: %d", code)
 	}
-	code, loc, body := uiPost(t, l, tc.base+"/ui/sandi", url.Values{"current": {"kata-sandi-budi-123"}, "new": {"sandi-baru-budi-456"}, "repeat": {"sandi-baru-budi-456"}})
+	code, loc, body := homePost(t, l, tc.base+"/ui/sandi", url.Values{"current": {"kata-sandi-budi-123"}, "new": {"sandi-baru-budi-456"}, "repeat": {"sandi-baru-budi-456"}})
 	if code != http.StatusSeeOther || loc != "/ui/sandi?ok=password" {
 		t.Fatalf("password change: %d %q\n%s", code, loc, body)
 	}
