@@ -21,6 +21,7 @@ func (p *parts) webUI(mux *http.ServeMux) error {
 		MaxUploadBytes: p.cfg.Auth.MaxEvidenceBytes,
 		Version:        buildinfo.Version,
 		Logger:         p.log.With("component", "webui"),
+		Registerer:     p.reg,
 	})
 	if err != nil {
 		return err
