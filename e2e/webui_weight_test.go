@@ -40,7 +40,8 @@ const (
 // inventory (50 sites, 100 links, services, devices, agents, records).
 // It logs in and opens the login page and every page of the menu with
 // the browser's cache off (HTML and CSS each time, the first visit of
-// the day), and logs a table: bytes on the wire (gzip, headers
+// the day), then the menu's pages again with the cache on (the
+// stylesheet cached), and logs a table: bytes on the wire (gzip, headers
 // included), the HTML's size, and when the page had its first
 // (contentful) paint. It asserts only what must hold on any machine:
 // every page arrives over the slow link (its first byte at least a round
@@ -98,15 +99,31 @@ func TestIntegrationWebUIPageWeight(t *testing.T) {
 	for _, path := range links {
 		rows = append(rows, b.measure(path))
 	}
+	// Then with the cache on, as the rest of a working day goes: the
+	// stylesheet (cached for a day) comes once, each page brings its HTML.
+	b.cache(true)
+	b.navigate("/ui/")
+	warm := map[string]pageWeight{}
+	for _, path := range links {
+		warm[path] = b.measure(path)
+	}
 
 	var tbl strings.Builder
-	fmt.Fprintf(&tbl, "web UI over %d kbit/s, %s RTT, cache off:\n", vsatRate/1000, 2*vsatOneWay)
-	fmt.Fprintf(&tbl, "%-18s %6s %4s %10s %10s %10s %8s %8s %8s %8s\n", "page", "status", "req", "wire B", "HTML wire", "HTML B", "TTFB ms", "FP ms", "FCP ms", "resEnd")
+	fmt.Fprintf(&tbl, "web UI over %d kbit/s, %s RTT; cold: cache off, warm: stylesheet cached:\n", vsatRate/1000, 2*vsatOneWay)
+	fmt.Fprintf(&tbl, "%-18s %6s %4s %8s %9s %7s %7s %7s %7s %8s %8s %8s\n",
+		"page", "status", "req", "wire B", "HTML wire", "HTML B", "TTFB ms", "FP ms", "FCP ms", "resEnd", "warm B", "warm FCP")
 	for _, r := range rows {
-		fmt.Fprintf(&tbl, "%-18s %6d %4d %10d %10d %10d %8.0f %8.0f %8.0f %8.0f\n",
-			r.Path, r.Status, r.Requests, r.Wire, r.HTMLWire, r.HTMLBytes, r.TTFB, r.FP, r.FCP, r.ResponseEnd)
+		wireW, fcpW := "-", "-" // the login page has no warm visit: a session skips it
+		if wr, ok := warm[r.Path]; ok {
+			wireW, fcpW = fmt.Sprint(wr.Wire), fmt.Sprintf("%.0f", wr.FCP)
+		}
+		fmt.Fprintf(&tbl, "%-18s %6d %4d %8d %9d %7d %7.0f %7.0f %7.0f %8.0f %8s %8s\n",
+			r.Path, r.Status, r.Requests, r.Wire, r.HTMLWire, r.HTMLBytes, r.TTFB, r.FP, r.FCP, r.ResponseEnd, wireW, fcpW)
 	}
 	t.Log(tbl.String())
+	for _, r := range warm {
+		rows = append(rows, r)
+	}
 
 	for _, r := range rows {
 		if r.Wire >= pageBudget {
@@ -161,12 +178,10 @@ func newWeightBrowser(t *testing.T, ns, chromium string) *weightBrowser {
 	t.Cleanup(func() { bcancel(); acancel(); cancel() })
 	b := &weightBrowser{t: t, ctx: bctx, base: "http://10.250.1.1:9810",
 		sent: map[network.RequestID]*network.EventRequestWillBeSent{}, finished: map[network.RequestID]float64{}}
-	if err := chromedp.Do(bctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true})
-		return err
-	})); err != nil {
+	if err := chromedp.Do(bctx); err != nil {
 		t.Fatalf("start chromium in %s: %v", ns, err)
 	}
+	b.cache(false)
 	if err := chromedp.Listen(bctx, func(ev any) {
 		b.mu.Lock()
 		defer b.mu.Unlock()
@@ -180,6 +195,15 @@ func newWeightBrowser(t *testing.T, ns, chromium string) *weightBrowser {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// cache turns the browser's cache on or off.
+func (b *weightBrowser) cache(on bool) {
+	b.t.Helper()
+	b.do("cache", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: !on})
+		return err
+	}))
 }
 
 func bgetW[T any](b *weightBrowser, what string, a chromedp.Action[T]) T {
