@@ -66,6 +66,10 @@ type Options struct {
 	Version        string
 	Logger         *slog.Logger
 	Now            func() time.Time
+
+	// PDF reports whether report PDFs can be printed: nil, or why not
+	// (no Chromium). Left nil, the pages do not know.
+	PDF func() error
 }
 
 // UI serves the pages.
