@@ -35,7 +35,7 @@ links:
 // startReviuCollector starts a collector with reviuInventory; chromium
 // false names no PDF printer (bundles then list their PDFs as missing,
 // which is quick).
-func startReviuCollector(t *testing.T, chromium bool) *testCollector {
+func startReviuCollector(t *testing.T, chromium bool, mods ...func(*config.Config)) *testCollector {
 	t.Helper()
 	dir := t.TempDir()
 	inv := filepath.Join(dir, "inventory.yml")
@@ -47,6 +47,9 @@ func startReviuCollector(t *testing.T, chromium bool) *testCollector {
 		c.Notifiers = nil
 		if !chromium {
 			c.Report.Chromium = filepath.Join(dir, "no-chromium")
+		}
+		for _, m := range mods {
+			m(c)
 		}
 	})
 }
@@ -255,6 +258,43 @@ func TestIntegrationWebReviu(t *testing.T) {
 	}
 }
 
+// TestIntegrationWebReviuTooLarge uploads files over
+// auth.max_evidence_bytes through the follow-up form: just over it, and
+// far over the form's own bound. Both are shown as the API's 413 with the
+// limit, the form kept, and nothing is recorded on the item.
+func TestIntegrationWebReviuTooLarge(t *testing.T) {
+	tc := startReviuCollector(t, false, func(c *config.Config) { c.Auth.MaxEvidenceBytes = 4 << 10 })
+	tc.uiUser("ops", "operator", "kata-sandi-ops-123")
+	ops := browserClient(t)
+	uiLogin(t, ops, tc.base, "ops", "kata-sandi-ops-123")
+	_, loc, _ := uiPost(t, ops, tc.base+"/ui/reviu", url.Values{"month": {pemdaToday(0)[:7]}, "scope": {"dinkes"},
+		"participants": {"NOC"}, "findings": {"putus"}})
+	m := idInLocation.FindStringSubmatch(loc)
+	if m == nil {
+		t.Fatalf("add a review: %q", loc)
+	}
+	uiPost(t, ops, tc.base+"/ui/reviu/"+m[1]+"/tindaklanjut", url.Values{"item": {"Ganti kabel"}, "owner": {"TIK"}})
+	var items []struct{ ID int64 }
+	getJSON(t, tc, "/api/v1/followups", &items)
+	if len(items) != 1 {
+		t.Fatalf("followups: %+v", items)
+	}
+	item := fmt.Sprintf("%s/ui/tindaklanjut/%d", tc.base, items[0].ID)
+	for _, size := range []int{5 << 10, 200 << 10} {
+		pdf := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("x"), size)...)
+		code, _, body := uiUpload(t, ops, item, [][2]string{{"status", "proses"}, {"note", "foto modem"}}, "foto.pdf", pdf)
+		if code != http.StatusRequestEntityTooLarge || !strings.Contains(body, "Berkas bukti ditolak (413): Berkas terlalu besar (batas 4 KiB).") ||
+			!strings.Contains(body, ">foto modem</textarea>") {
+			t.Fatalf("a file of %d bytes: %d\n%s", len(pdf), code, body)
+		}
+	}
+	var after []struct{ Status, Evidence string }
+	getJSON(t, tc, "/api/v1/followups", &after)
+	if len(after) != 1 || after[0].Status != "belum" || after[0].Evidence != "" {
+		t.Fatalf("the item after refused uploads: %+v", after)
+	}
+}
+
 // getJSON reads an API answer with the test's admin token.
 func getJSON(t *testing.T, tc *testCollector, path string, out any) {
 	t.Helper()
@@ -294,9 +334,11 @@ func TestBrowserReviuEvidenceInBundle(t *testing.T) {
 	b.submit(map[string]string{"#rv-month": month, "#rv-held": pemdaToday(0), "#rv-participants": "Kabid TIK, NOC",
 		"#rv-findings": "VSAT Aimas sering putus"}, "#rv-submit")
 	b.do("wait for the review", chromedp.WaitVisible(chromedp.ID("tl-item")))
-	if loc := b.location(); !strings.HasPrefix(loc, "/ui/reviu/") {
-		t.Fatalf("after the review the browser is at %s: %s", loc, b.mainText())
+	m := idInLocation.FindStringSubmatch(b.location())
+	if m == nil {
+		t.Fatalf("after the review the browser is at %s: %s", b.location(), b.mainText())
 	}
+	reviewID := m[1]
 	b.submit(map[string]string{"#tl-item": "Ganti modem VSAT", "#tl-owner": "Bidang TIK", "#tl-opened": pemdaToday(0),
 		"#tl-due": pemdaToday(14)}, "#tl-submit")
 	b.do("wait for the item", chromedp.WaitVisible(chromedp.CSS(`tr[id^="tl-"] a`)))
@@ -312,11 +354,28 @@ func TestBrowserReviuEvidenceInBundle(t *testing.T) {
 	if href.Value != "/api/v1/evidence/"+sha {
 		t.Fatalf("the evidence link is %q, want the uploaded file's", href.Value)
 	}
+	// An item past its due date, added over the API, stands out on the
+	// list: the row's class and a label in words.
+	js := `{"review_id":` + reviewID + `,"opened":"` + pemdaToday(-30) + `","item":"Perbarui diagram jaringan","owner":"NOC","due":"` + pemdaToday(-3) + `"}`
+	resp, err := tc.httpCli.Post(tc.base+"/api/v1/followups", "application/json", strings.NewReader(js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("add an overdue item: %d", resp.StatusCode)
+	}
 	b.open("/ui/reviu?tampil=semua")
+	if n := b.count("tr.overdue"); n != 1 {
+		t.Fatalf("%d overdue rows, want 1", n)
+	}
+	if l := b.text("tr.overdue .overdue-label"); l != "Terlambat 3 hari" {
+		t.Fatalf("the overdue label is %q", l)
+	}
 	b.screenshot("reviu")
 
 	// The month's bundle of indicator 28, fetched with the admin token.
-	resp, err := tc.httpCli.Get(tc.base + "/api/v1/evidence?period=" + month + "&indicator=28")
+	resp, err = tc.httpCli.Get(tc.base + "/api/v1/evidence?period=" + month + "&indicator=28")
 	if err != nil {
 		t.Fatal(err)
 	}
