@@ -189,15 +189,22 @@ func TestIntegrationWebReviu(t *testing.T) {
 		t.Fatalf("an HTML upload: %d\n%s", code, body)
 	}
 	// A text file is taken, named on the item and downloads with the
-	// session.
+	// session. An update the API refuses after the file was taken keeps
+	// the file as the form's written evidence, to be sent again.
 	evidence := []byte("Berita acara serah terima modem VSAT\n")
+	sum := sha256.Sum256(evidence)
+	sha := hex.EncodeToString(sum[:])
+	code, _, body = uiUpload(t, ops, item, [][2]string{{"status", "selesai"}, {"date", pemdaToday(-30)}, {"note", "terpasang"}},
+		"berita-acara.txt", evidence)
+	if code != http.StatusBadRequest || !strings.Contains(body, "Pembaruan tidak tersimpan: date "+pemdaToday(-30)+" is before the item was opened") ||
+		!strings.Contains(body, `name="evidence_text" value="sha256:`+sha+`"`) {
+		t.Fatalf("an update dated before the item: %d\n%s", code, body)
+	}
 	code, loc, body = uiUpload(t, ops, item, [][2]string{{"status", "selesai"}, {"date", pemdaToday(0)}, {"note", "terpasang"}},
 		"berita-acara.txt", evidence)
 	if code != http.StatusSeeOther || loc != "/ui/tindaklanjut/"+overdueID+"?ok=reviu.tl.updated" {
 		t.Fatalf("an upload: %d to %q\n%s", code, loc, body)
 	}
-	sum := sha256.Sum256(evidence)
-	sha := hex.EncodeToString(sum[:])
 	_, _, body = uiGet(t, ops, tc.base+loc)
 	if !strings.Contains(body, `href="/api/v1/evidence/`+sha+`"`) || !strings.Contains(body, "Status tindak lanjut sudah diperbarui.") {
 		t.Fatalf("the item after the upload:\n%s", body)
@@ -255,6 +262,21 @@ func TestIntegrationWebReviu(t *testing.T) {
 	getJSON(t, tc, "/api/v1/followups", &items)
 	if len(items) != 2 {
 		t.Fatalf("followups after dina's attempt: %+v", items)
+	}
+
+	// Every page in both languages: no text without a translation, well
+	// under 150 KB.
+	for _, lang := range []string{"id", "en"} {
+		uiGet(t, ops, tc.base+"/ui/bahasa?lang="+lang+"&next=/ui/reviu")
+		for _, page := range []string{"/ui/reviu?tampil=semua", "/ui/reviu/" + dinkes, "/ui/tindaklanjut/" + overdueID, "/ui/tindaklanjut/" + laterID, "/ui/laporan"} {
+			code, _, body := uiGet(t, ops, tc.base+page)
+			if code != 200 || strings.Contains(body, "??") || len(body) > 150<<10 || !strings.Contains(body, `<html lang="`+lang+`">`) {
+				t.Fatalf("%s in %s: %d, %d bytes\n%s", page, lang, code, len(body), body)
+			}
+		}
+	}
+	if _, _, body := uiGet(t, ops, tc.base+"/ui/tindaklanjut/"+overdueID); !strings.Contains(body, "Download the file") {
+		t.Fatalf("the item in English:\n%s", body)
 	}
 }
 
