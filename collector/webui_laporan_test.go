@@ -109,7 +109,7 @@ func TestIntegrationWebLaporan(t *testing.T) {
 	uiLogin(t, vera, tc.base, "vera", "kata-sandi-vera-123")
 	// Without an OPD there is no OPD sheet: five products.
 	body := check(vera, "vera", "/ui/laporan", 5)
-	if !strings.Contains(body, "Pilih satu OPD untuk lembar OPD.") || !strings.Contains(body, `value="`+month+`"`) {
+	if !strings.Contains(body, "Pilih satu OPD (atau satu distrik) untuk lembar OPD.") || !strings.Contains(body, `value="`+month+`"`) {
 		t.Fatalf("vera's page without an OPD:\n%s", body)
 	}
 	opts := laporanOption.FindStringSubmatch(body)
@@ -144,6 +144,27 @@ func TestIntegrationWebLaporan(t *testing.T) {
 	if opts == nil || !strings.Contains(opts[1], `<option value="dinkes">`) || strings.Contains(body, "dishub") ||
 		strings.Contains(opts[1], "Seluruh Pemda") || !strings.Contains(opts[1], "Semua OPD saya") {
 		t.Fatalf("dina's OPDs: %q", opts)
+	}
+	// A district site's OPD sheet (the other products are as above).
+	_, _, body = uiGet(t, dina, tc.base+"/ui/laporan?distrik=pkm-aimas")
+	if !strings.Contains(body, `<option value="pkm-aimas" selected>pkm-aimas — Puskesmas Aimas</option>`) {
+		t.Fatalf("dina's page for the district:\n%s", body)
+	}
+	n := 0
+	for _, l := range laporanLinks(body) {
+		if !strings.Contains(l, "product=opd-sheet") {
+			continue
+		}
+		n++
+		if !strings.Contains(l, "site=pkm-aimas") || strings.Contains(l, "opd=") {
+			t.Errorf("the district's OPD sheet: %s", l)
+		}
+		if code, _, b := fetchLaporan(t, dina, tc.base, l); code != 200 {
+			t.Errorf("%s: %d %.300s", l, code, b)
+		}
+	}
+	if n != 4+6 {
+		t.Errorf("%d links of the district's OPD sheet, want 4 formats and 6 CSV tables", n)
 	}
 	code, _, body = uiGet(t, dina, tc.base+"/ui/laporan?opd=dishub")
 	if code != 200 || !strings.Contains(body, "OPD &#34;dishub&#34; tidak ada dalam lingkup Anda") || strings.Contains(body, "opd=dishub") {

@@ -23,10 +23,11 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/config"
 )
 
-// reviuInventory has two OPDs.
+// reviuInventory has two OPDs and a district site of dinkes.
 const reviuInventory = `sites:
   - {id: dinkes, name: Dinas Kesehatan, kind: opd, timezone: WIT}
   - {id: dishub, name: Dinas Perhubungan, kind: opd, timezone: WIT}
+  - {id: pkm-aimas, name: Puskesmas Aimas, kind: district, opd: dinkes, timezone: WIT}
 links:
   - {id: dinkes-wan, site: dinkes, type: fibre, bandwidth: 20Mbps, icmp: {target: 127.0.0.2}}
   - {id: dishub-wan, site: dishub, type: fibre, bandwidth: 20Mbps, icmp: {target: 127.0.0.3}}

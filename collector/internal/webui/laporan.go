@@ -49,7 +49,10 @@ func init() {
 		"laporan.p.opd-sheet":    {"Lembar OPD", "OPD sheet"},
 		"laporan.p.review-pack":  {"Paket reviu triwulan", "Quarterly review pack"},
 		"laporan.p.annual":       {"Laporan tahunan", "Annual report"},
-		"laporan.opdsheet.need":  {"Pilih satu OPD untuk lembar OPD.", "Choose one OPD for the OPD sheet."},
+		"laporan.opdsheet.need":  {"Pilih satu OPD (atau satu distrik) untuk lembar OPD.", "Choose one OPD (or one district) for the OPD sheet."},
+		"laporan.district":       {"Distrik untuk lembar OPD", "District for the OPD sheet"},
+		"laporan.district.none":  {"— (lembar OPD terpilih)", "— (the chosen OPD's sheet)"},
+		"laporan.baddistrict":    {"Distrik %q tidak ada dalam lingkup Anda.", "District %q is not within your scope."},
 		"laporan.csv.tables":     {"CSV per tabel (%d)", "CSV per table (%d)"},
 		"laporan.f.html":         {"HTML", "HTML"},
 		"laporan.f.pdf":          {"PDF", "PDF"},
@@ -84,6 +87,13 @@ type laporanOPD struct {
 // /api/v1/inventory?format=json, which the API filters by the user's
 // scope), sorted by id, and whether there is an inventory.
 func laporanOPDs(c *Ctx) ([]laporanOPD, bool, error) {
+	opds, _, found, err := laporanInventory(c)
+	return opds, found, err
+}
+
+// laporanInventory is laporanOPDs with the district sites the user sees
+// (an OPD sheet may cover one).
+func laporanInventory(c *Ctx) (opds, districts []laporanOPD, found bool, err error) {
 	var inv struct {
 		OPDs []struct {
 			ID   string `json:"id"`
@@ -100,13 +110,13 @@ func laporanOPDs(c *Ctx) ([]laporanOPD, bool, error) {
 			OPD  string `json:"opd"`
 		} `json:"services"`
 	}
-	err := c.API("GET", "/api/v1/inventory?format=json", nil, &inv)
+	err = c.API("GET", "/api/v1/inventory?format=json", nil, &inv)
 	var ae *APIError
 	if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	names := map[string]string{}
 	for _, o := range inv.OPDs {
@@ -132,6 +142,9 @@ func laporanOPDs(c *Ctx) ([]laporanOPD, bool, error) {
 			names[opd] = s.Name
 		}
 		add(opd)
+		if s.Kind == "district" && c.P.Sees(opd) {
+			districts = append(districts, laporanOPD{ID: s.ID, Name: s.Name})
+		}
 	}
 	for _, sv := range inv.Services {
 		if sv.OPD != "" {
@@ -143,8 +156,10 @@ func laporanOPDs(c *Ctx) ([]laporanOPD, bool, error) {
 	for i := range out {
 		out[i].Name = names[out[i].ID]
 	}
-	slices.SortFunc(out, func(a, b laporanOPD) int { return cmp.Compare(a.ID, b.ID) })
-	return out, true, nil
+	byID := func(a, b laporanOPD) int { return cmp.Compare(a.ID, b.ID) }
+	slices.SortFunc(out, byID)
+	slices.SortFunc(districts, byID)
+	return out, districts, true, nil
 }
 
 // laporanLink is one download.
@@ -156,6 +171,7 @@ type laporanLink struct {
 // laporanRow is one product of the page.
 type laporanRow struct {
 	Key, Period string
+	Site        string // the district site of an OPD sheet
 	Links       []laporanLink
 	CSV         []laporanLink // one per table
 	Need        string        // why the product is not offered (a text key)
@@ -176,6 +192,8 @@ type laporanIndicator struct {
 type laporanData struct {
 	Month, OPD, Lang, CSV string
 	OPDs                  []laporanOPD
+	District              string // a district site for the OPD sheet
+	Districts             []laporanOPD
 	Scoped                bool
 	NoInventory           bool
 	Rows                  []laporanRow
@@ -207,11 +225,18 @@ func (u *UI) laporan(c *Ctx) error {
 	if v := q.Get("csv"); v == "id" || v == "default" {
 		d.CSV = v
 	}
-	opds, found, err := laporanOPDs(c)
+	opds, districts, found, err := laporanInventory(c)
 	if err != nil {
 		return err
 	}
-	d.OPDs, d.Scoped, d.NoInventory = opds, c.P.Scoped(), !found
+	d.OPDs, d.Districts, d.Scoped, d.NoInventory = opds, districts, c.P.Scoped(), !found
+	if s := q.Get("distrik"); s != "" {
+		if slices.ContainsFunc(districts, func(x laporanOPD) bool { return x.ID == s }) {
+			d.District = s
+		} else {
+			d.Warnings = append(d.Warnings, fmt.Sprintf(c.T("laporan.baddistrict"), laporanClip(s)))
+		}
+	}
 	if o := q.Get("opd"); o != "" {
 		if slices.ContainsFunc(opds, func(x laporanOPD) bool { return x.ID == o }) {
 			d.OPD = o
@@ -233,25 +258,31 @@ func (u *UI) laporan(c *Ctx) error {
 	if sheetOPD == "" && len(opds) == 1 && c.P.Scoped() {
 		sheetOPD = opds[0].ID
 	}
-	type want struct{ key, product, period, opd, need string }
+	type want struct{ key, product, period, opd, site, need string }
 	wants := []want{
-		{"laporan.p.monthly", report.ProductMonthly, d.Month, d.OPD, ""},
-		{"laporan.p.monthly.q", report.ProductMonthly, quarter, d.OPD, ""},
-		{"laporan.p.monthly.y", report.ProductMonthly, year, d.OPD, ""},
-		{"laporan.p.opd-sheet", report.ProductOPDSheet, d.Month, sheetOPD, ""},
-		{"laporan.p.review-pack", report.ProductReviewPack, quarter, d.OPD, ""},
-		{"laporan.p.annual", report.ProductAnnual, year, d.OPD, ""},
+		{"laporan.p.monthly", report.ProductMonthly, d.Month, d.OPD, "", ""},
+		{"laporan.p.monthly.q", report.ProductMonthly, quarter, d.OPD, "", ""},
+		{"laporan.p.monthly.y", report.ProductMonthly, year, d.OPD, "", ""},
+		{"laporan.p.opd-sheet", report.ProductOPDSheet, d.Month, sheetOPD, "", ""},
+		{"laporan.p.review-pack", report.ProductReviewPack, quarter, d.OPD, "", ""},
+		{"laporan.p.annual", report.ProductAnnual, year, d.OPD, "", ""},
 	}
-	if sheetOPD == "" {
+	switch {
+	case d.District != "":
+		wants[3].opd, wants[3].site = "", d.District
+	case sheetOPD == "":
 		wants[3].need = "laporan.opdsheet.need"
 	}
 	for _, w := range wants {
-		row := laporanRow{Key: w.key, Period: w.period, Need: w.need}
+		row := laporanRow{Key: w.key, Period: w.period, Need: w.need, Site: w.site}
 		if w.need == "" && !d.NoInventory {
 			link := func(format, table string) string {
 				v := url.Values{"product": {w.product}, "period": {w.period}, "format": {format}, "lang": {d.Lang}}
 				if w.opd != "" {
 					v.Set("opd", w.opd)
+				}
+				if w.site != "" {
+					v.Set("site", w.site)
 				}
 				if table != "" {
 					v.Set("table", table)

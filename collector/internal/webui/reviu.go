@@ -237,8 +237,8 @@ type reviuData struct {
 }
 
 const (
-	reviewsPerPage    = 30
-	reviuItemsPerPage = 100
+	reviuReviewsPerPage = 30
+	reviuItemsPerPage   = 100
 )
 
 func (u *UI) reviu(c *Ctx) error {
@@ -263,7 +263,7 @@ func (u *UI) reviuRender(c *Ctx, form reviuReviewForm, errMsg string) error {
 	slices.SortStableFunc(reviews, func(a, b reviuReview) int {
 		return cmp.Or(cmp.Compare(b.Month, a.Month), cmp.Compare(b.HeldOn, a.HeldOn), cmp.Compare(b.ID, a.ID))
 	})
-	from, to, pg := reviuPaginate(len(reviews), reviewsPerPage, q, "rhal", "/ui/reviu")
+	from, to, pg := reviuPaginate(len(reviews), reviuReviewsPerPage, q, "rhal", "/ui/reviu")
 	d.Reviews, d.ReviewPager = reviews[from:to], pg
 
 	reviuMarkOverdue(fus, d.Today)
@@ -300,7 +300,7 @@ func reviuDueKey(f reviuItem) string {
 	return f.Due
 }
 
-// reviuFormValues parses a small form (no file) into r.PostForm.
+// reviuParseForm parses a small form (no file) into r.PostForm.
 func reviuParseForm(c *Ctx) error {
 	c.R.Body = http.MaxBytesReader(c.W, c.R.Body, maxFormBytes)
 	if err := c.R.ParseForm(); err != nil {
