@@ -69,6 +69,10 @@ type Options struct {
 	Logger         *slog.Logger
 	Registerer     prometheus.Registerer // may be nil
 	Now            func() time.Time
+
+	// PDF reports whether report PDFs can be printed: nil, or why not
+	// (no Chromium). Left nil, the pages do not know.
+	PDF func() error
 }
 
 // UI serves the pages.
