@@ -182,7 +182,7 @@ func (b *browser) screenshot(name string) {
 	if dir == "" {
 		return
 	}
-	png := bget(b, "screenshot "+name, chromedp.FullScreenshot(90))
+	png := bget(b, "screenshot "+name, chromedp.FullScreenshot(100))
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
