@@ -276,6 +276,32 @@ func TestWebUIPemeliharaan(t *testing.T) {
 	if code, _, _ := uiGet(t, ani, page+"/999"); code != http.StatusNotFound {
 		t.Errorf("unknown window: %d", code)
 	}
+
+	// past windows page, 100 to a page
+	for i := range 105 {
+		s := yesterday.Add(-time.Duration(i+1) * 2 * time.Hour)
+		js := fmt.Sprintf(`{"scope":"site","target":"dishub","start":%q,"end":%q,"reason":"lama %d"}`,
+			s.Format(time.RFC3339), s.Add(time.Hour).Format(time.RFC3339), i)
+		res, err := tc.httpCli.Post(tc.base+"/api/v1/maintenance", "application/json", strings.NewReader(js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusCreated {
+			t.Fatalf("POST /api/v1/maintenance: %d", res.StatusCode)
+		}
+	}
+	code, _, body = uiGet(t, adi, page)
+	rest = section(body, "berlangsung")
+	if code != 200 || strings.Count(rest, "<tr id=") != 100 || !strings.Contains(rest, "halaman 1 dari 2 (105 baris)") ||
+		!strings.Contains(rest, `<a href="/ui/pemeliharaan?hal=2" rel="next">`) || !strings.Contains(rest, ">lama 0<") || len(body) > 150<<10 {
+		t.Fatalf("first page of 105 past windows (%d bytes): %d\n%s", len(body), code, rest)
+	}
+	_, _, body = uiGet(t, adi, page+"?hal=2")
+	if rest := section(body, "berlangsung"); strings.Count(rest, "<tr id=") != 5 || !strings.Contains(rest, ">lama 104<") ||
+		!strings.Contains(rest, `<a href="/ui/pemeliharaan" rel="prev">`) || !strings.Contains(body, "ganti kabel dan konektor") {
+		t.Errorf("second page:\n%s", body)
+	}
 }
 
 // writeOutage writes 20 minutes of ICMP rounds for dinkes-wan ending at

@@ -49,7 +49,7 @@ func init() {
 		"inc.ackfailed":              {"Peringatan tidak dapat diakui", "The alert could not be acknowledged"},
 		"inc.records":                {"Catatan insiden", "Incident records"},
 		"inc.records.none":           {"Belum ada catatan insiden dalam periode ini.", "No incident records in this period."},
-		"inc.records.more":           {"%d catatan lagi tidak ditampilkan; persempit periode.", "%d more records are not shown; narrow the period."},
+		"inc.outages.more":           {"%d gangguan lagi tidak ditampilkan; persempit periode.", "%d more outages are not shown; narrow the period."},
 		"inc.add":                    {"Catat insiden", "Record an incident"},
 		"inc.add.hint":               {"Untuk gangguan yang terdeteksi, isi waktu mulai gangguan (menit pertama) dan kosongkan waktu selesai. Waktu selesai hanya untuk gangguan yang tidak terdeteksi pemantauan. Waktu dalam zona Pemda (%s).", "For a detected outage give its start (its first minute) and leave the end empty. The end is only for an outage the monitoring did not detect. Times in the Pemda's zone (%s)."},
 		"inc.target":                 {"Sasaran", "Target"},
@@ -209,7 +209,7 @@ type incidentsData struct {
 	OutagesErr    string
 	Alerts        []AlertRow
 	Records       []IncidentRow
-	RecordsMore   int
+	RecordsPager  Pager
 	Targets       []TargetGroup
 	Form          incidentForm
 	Categories    []ChoiceGroup
@@ -308,9 +308,7 @@ func (u *UI) incidentsData(c *Ctx) (*incidentsData, error) {
 	for _, r := range d.Records {
 		recorded[r.Scope+"/"+r.Target+"/"+r.Start.UTC().Format(time.RFC3339)] = r.ID
 	}
-	if len(d.Records) > maxListed {
-		d.RecordsMore, d.Records = len(d.Records)-maxListed, d.Records[:maxListed]
-	}
+	d.Records, d.RecordsPager = paginate(c, d.Records, url.Values{"from": {d.From}, "to": {d.To}})
 
 	var outages struct {
 		Outages []OutageRow `json:"outages"`
