@@ -367,11 +367,6 @@ func TestBrowserMaintenanceExcludesOutage(t *testing.T) {
 
 	b := newBrowser(t, tc.base, 3*time.Minute)
 	b.login("adi", "kata-sandi-adi-123")
-	b.open("/ui/gangguan")
-	if got := b.text("h1"); got != "Gangguan" {
-		t.Fatalf("outages page heading %q", got)
-	}
-	b.screenshot("gangguan")
 	b.open("/ui/pemeliharaan")
 	if n := b.count(`#target option[value="link:dinkes-wan"]`); n != 1 {
 		t.Fatalf("the target picker lacks dinkes-wan")
@@ -399,4 +394,30 @@ func TestBrowserMaintenanceExcludesOutage(t *testing.T) {
 	if l := reportLink(t, tc, period); l.Down != 0 || l.Maint != 3 {
 		t.Fatalf("after the window: %+v", l.Figures)
 	}
+
+	// the outage's incident record through the outages page's form
+	b.open("/ui/gangguan")
+	if got := b.text("h1"); got != "Gangguan" {
+		t.Fatalf("outages page heading %q", got)
+	}
+	b.submit(map[string]string{
+		"#target":   "link:dinkes-wan",
+		"#start":    first.In(wib).Format("2006-01-02T15:04"),
+		"#ticket":   "TIK/2026/12/001",
+		"#category": "fo_putus",
+		"#source":   "telepon",
+		"#action":   "Kabel FO diganti saat pemeliharaan",
+	}, "#inc-add")
+	b.do("wait for the flash", chromedp.WaitVisible(chromedp.CSS("p.ok")))
+	if loc := b.location(); loc != "/ui/gangguan/1?ok=inc-added" {
+		t.Fatalf("after the incident form the browser is at %s: %s", loc, b.mainText())
+	}
+	if rec := b.text("#record"); !strings.Contains(rec, "TIK/2026/12/001") || !strings.Contains(rec, "Telepon") || !strings.Contains(rec, "adi") {
+		t.Errorf("the record:\n%s", rec)
+	}
+	b.open("/ui/gangguan")
+	if rec := b.text("#records"); !strings.Contains(rec, "TIK/2026/12/001") {
+		t.Errorf("the records table:\n%s", rec)
+	}
+	b.screenshot("gangguan")
 }
