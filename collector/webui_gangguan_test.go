@@ -140,10 +140,20 @@ func TestWebUIGangguan(t *testing.T) {
 	if recsec := section(body, "catatan"); !strings.Contains(recsec, `href="/ui/gangguan/1"`) || !strings.Contains(recsec, "Listrik") {
 		t.Errorf("records section:\n%s", recsec)
 	}
-	if code, _ := tc.get("/api/v1/outages"); code == 200 {
-		if out := section(body, "terdeteksi"); !strings.Contains(out, "dinkes-wan") || !strings.Contains(out, `href="/ui/gangguan/1"`) {
-			t.Errorf("detected outages:\n%s", out)
-		}
+	// the detected outages: the recorded one links to its record, the
+	// ongoing one offers a form filled with it
+	out := section(body, "terdeteksi")
+	if strings.Count(out, `href="/ui/gangguan/1"`) != 1 || strings.Count(out, "<td>Tautan") != 2 || !strings.Contains(out, "ISP") || !strings.Contains(out, "masih berlangsung") ||
+		strings.Contains(out, "target=site:dinkes") {
+		t.Errorf("detected outages:\n%s", out)
+	}
+	catat := regexp.MustCompile(`href="(/ui/gangguan\?[^"]*target=link(?::|%3a)dinkes-wan[^"]*)#catat"`).FindStringSubmatch(out)
+	if catat == nil {
+		t.Fatalf("no Catat link for the ongoing outage:\n%s", out)
+	}
+	_, _, body = uiGet(t, ani, tc.base+strings.ReplaceAll(catat[1], "&amp;", "&"))
+	if f := section(body, "catat"); !strings.Contains(f, `<option value="link:dinkes-wan" selected>`) || !strings.Contains(f, `value="`+local(now)+`"`) {
+		t.Errorf("the form from Catat (want start %s):\n%s", local(now), f)
 	}
 	_, _, body = uiGet(t, ani, page+"?from=2020-01-01&to=2020-01-31")
 	if recsec := section(body, "catatan"); !strings.Contains(recsec, "Belum ada catatan insiden") || !strings.Contains(body, `value="2020-01-01"`) {

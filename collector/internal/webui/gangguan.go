@@ -115,7 +115,10 @@ type OutageRow struct {
 	DurationSeconds int64      `json:"duration_seconds"`
 	DownSeconds     int64      `json:"down_seconds"`
 	Cause           string     `json:"cause"`
-	Record          int64      `json:"-"` // its incident record's id (0: none)
+	// Target is what a record of it names ("link:dinkes-wan"): a site
+	// with one link has its outages recorded as the link's.
+	Target string `json:"-"`
+	Record int64  `json:"-"` // its incident record's id (0: none)
 }
 
 // EndTime is the outage's end (zero while it goes on).
@@ -174,6 +177,15 @@ func (p *Page) IncidentCategory(id string) string {
 
 // IncidentSource is an incident source's label in the language.
 func (p *Page) IncidentSource(id string) string { return labelIn(p.Lang, statedb.IncidentSources, id) }
+
+// CauseLabel is an outage cause's label in the language (the id itself
+// for a cause this UI does not know yet).
+func (p *Page) CauseLabel(cause string) string {
+	if _, ok := msgs["cause."+cause]; !ok {
+		return cause
+	}
+	return p.T("cause." + cause)
+}
 
 func labelIn(lang string, list []statedb.Label, id string) string {
 	l := statedb.LabelOf(list, id)
@@ -321,10 +333,32 @@ func (u *UI) incidentsData(c *Ctx) (*incidentsData, error) {
 		}
 		d.OutagesErr = c.T("inc.outages.unavail") + ": " + ae.Msg
 	}
-	for i := range outages.Outages {
-		o := &outages.Outages[i]
-		o.Record = recorded[o.Kind+"/"+o.ID+"/"+o.Start.UTC().Format(time.RFC3339)]
+	inv, err := c.inventory()
+	if err != nil {
+		return nil, err
 	}
+	links := map[string][]string{}
+	for _, l := range inv.Links {
+		links[l.Site] = append(links[l.Site], l.ID)
+	}
+	listed := map[string]bool{}
+	for _, o := range outages.Outages {
+		listed[o.Kind+"/"+o.ID+"/"+o.Start.UTC().Format(time.RFC3339)] = true
+	}
+	kept := outages.Outages[:0]
+	for _, o := range outages.Outages {
+		kind, id := o.Kind, o.ID
+		if ls := links[id]; kind == sla.ScopeSite && len(ls) == 1 {
+			kind, id = sla.ScopeLink, ls[0]
+			if listed[kind+"/"+id+"/"+o.Start.UTC().Format(time.RFC3339)] {
+				continue // the report lists it once, as its link's
+			}
+		}
+		key := kind + "/" + id + "/" + o.Start.UTC().Format(time.RFC3339)
+		o.Target, o.Record = kind+":"+id, recorded[key]
+		kept = append(kept, o)
+	}
+	outages.Outages = kept
 	d.Outages = outages.Outages
 	if len(d.Outages) > maxListed {
 		d.OutagesMore, d.Outages = len(d.Outages)-maxListed, d.Outages[:maxListed]
@@ -343,12 +377,8 @@ func (u *UI) incidentsData(c *Ctx) (*incidentsData, error) {
 	}
 
 	if c.P.Can("operator") {
-		t, err := c.targets()
-		if err != nil {
-			return nil, err
-		}
 		// an incident is a link's, a site's or a service's; never "all"
-		d.Targets, d.CanChange = t, true
+		d.Targets, d.CanChange = targetsOf(c, inv), true
 		// a click on "Catat" of an outage fills the form
 		qq := c.R.URL.Query()
 		if t := qq.Get("target"); t != "" {

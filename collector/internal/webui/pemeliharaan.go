@@ -141,17 +141,31 @@ type invDoc struct {
 	} `json:"services"`
 }
 
-// targets lists the sites, links and services the user sees (the API
-// filters the inventory by the user's OPDs), grouped by kind.
-func (c *Ctx) targets() ([]TargetGroup, error) {
+// inventory reads the inventory as the user sees it (the API filters it
+// by the user's OPDs); without one, it is empty.
+func (c *Ctx) inventory() (*invDoc, error) {
 	var inv invDoc
 	if err := c.API("GET", "/api/v1/inventory?format=json", nil, &inv); err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
-			return nil, nil // no inventory: no targets
+			return &inv, nil
 		}
 		return nil, err
 	}
+	return &inv, nil
+}
+
+// targets lists the sites, links and services the user sees, grouped by
+// kind.
+func (c *Ctx) targets() ([]TargetGroup, error) {
+	inv, err := c.inventory()
+	if err != nil {
+		return nil, err
+	}
+	return targetsOf(c, inv), nil
+}
+
+func targetsOf(c *Ctx, inv *invDoc) []TargetGroup {
 	label := func(id, name string) string {
 		if name == "" || name == id {
 			return id
@@ -172,7 +186,7 @@ func (c *Ctx) targets() ([]TargetGroup, error) {
 	slices.SortFunc(links, byValue)
 	slices.SortFunc(sites, byValue)
 	slices.SortFunc(services, byValue)
-	return []TargetGroup{{c.T("scope.link"), links}, {c.T("scope.site"), sites}, {c.T("scope.service"), services}}, nil
+	return []TargetGroup{{c.T("scope.link"), links}, {c.T("scope.site"), sites}, {c.T("scope.service"), services}}
 }
 
 // formTime reads a datetime-local value in the Pemda's zone and writes it
