@@ -217,6 +217,10 @@ func TestWebUIPemeliharaan(t *testing.T) {
 		!strings.Contains(body, `value="ganti kabel dan konektor"`) {
 		t.Fatalf("a bad edit: %d\n%s", code, body)
 	}
+	moved := url.Values{"target": {"link:dishub-wan"}, "start": {local(tomorrow)}, "end": {local(tomorrow.Add(time.Hour))}, "reason": {"pindah"}}
+	if code, _, body := uiPost(t, ani, edit, moved); code != http.StatusForbidden || !strings.Contains(body, "dishub") {
+		t.Fatalf("moving a window to dishub's link: %d\n%s", code, body)
+	}
 	for _, w := range apiWindows(t, tc) {
 		if w.ID == upID && (w.Reason != "ganti kabel dan konektor" || !w.End.Equal(tomorrow.Add(3*time.Hour))) {
 			t.Errorf("after the edit: %+v", w)
