@@ -25,7 +25,6 @@ func init() {
 		"inc.outages":                {"Gangguan terdeteksi", "Detected outages"},
 		"inc.outages.none":           {"Tidak ada gangguan terdeteksi dalam periode ini.", "No outage was detected in this period."},
 		"inc.outages.unavail":        {"Daftar gangguan terdeteksi tidak tersedia", "The list of detected outages is not available"},
-		"inc.kind":                   {"Jenis", "Kind"},
 		"inc.what":                   {"Apa", "What"},
 		"inc.start":                  {"Mulai", "Start"},
 		"inc.end":                    {"Selesai", "End"},
