@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -101,6 +102,7 @@ func (ov *Overview) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/status", ov.status)
 	mux.HandleFunc("GET /api/v1/agents", ov.agents)
 	mux.HandleFunc("GET /api/v1/outages", ov.outages)
+	mux.HandleFunc("GET /api/v1/inventory/unmatched", ov.unmatched)
 }
 
 // viewer returns the request's principal when it may read (a viewer,
@@ -128,6 +130,9 @@ func (ov *Overview) internal(w http.ResponseWriter, what string, err error) {
 func checkParams(q url.Values, allowed ...string) error {
 	for _, k := range slices.Sorted(maps.Keys(q)) {
 		if !slices.Contains(allowed, k) {
+			if len(allowed) == 0 {
+				return &ParamError{strconv.Quote(clipParam(k)), errors.New("unknown parameter: this endpoint takes none")}
+			}
 			return &ParamError{strconv.Quote(clipParam(k)), fmt.Errorf("unknown parameter: use %s", joinOr(allowed))}
 		}
 		if n := len(q[k]); n != 1 {
