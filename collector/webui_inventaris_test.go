@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 )
@@ -255,5 +257,87 @@ func TestIntegrationWebInventarisLarge(t *testing.T) {
 	code, _, body = uiGet(t, c, tc.base+"/ui/inventaris?tab=links&q=10.0.18.255")
 	if code != 200 || !strings.Contains(body, "<code>l4863</code>") || strings.Count(body, `<th scope="row">`) != 1 {
 		t.Fatalf("the filter: %d\n%s", code, body)
+	}
+}
+
+// TestBrowserInventarisImport is the issue's browser test: an admin
+// uploads a CSV with a bad bandwidth in row 3, column 5 and sees
+// "name.csv:3:5: ..." in the preview while the inventory stays as it
+// was; the fixed file's preview is applied and the new site is in the
+// API's inventory.
+func TestBrowserInventarisImport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives headless chromium; skipped with -short")
+	}
+	tc := startInvCollector(t, uiInventory)
+	tc.uiUser("adi", "admin", "kata-sandi-adi-123")
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "lokasi.csv")
+	if err := os.WriteFile(bad, []byte("site_id,bandwidth,site_name,kind,link_id,icmp_target\n"+
+		"dinkes,100M,Dinas Kesehatan,opd,dinkes-wan,10.0.0.1\n"+
+		"bpd,sepuluh,Bappeda,opd,bpd-wan,10.0.0.3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "lokasi-baru.csv")
+	if err := os.WriteFile(good, []byte("site_id,bandwidth,site_name,kind,link_id,icmp_target\n"+
+		"dinkes,100M,Dinas Kesehatan,opd,dinkes-wan,10.0.0.1\n"+
+		"bpd,10M,Bappeda,opd,bpd-wan,10.0.0.3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, before := tc.get("/api/v1/inventory")
+
+	b := newBrowser(t, tc.base, 3*time.Minute)
+	b.login("adi", "kata-sandi-adi-123")
+	b.open("/ui/inventaris")
+	b.screenshot("inventaris")
+	b.open("/ui/inventaris?tab=import")
+	submitWait(b, map[string]string{"file:#csv": bad}, "#periksa")
+	main := b.mainText()
+	const want = `lokasi.csv:3:5: bandwidth: invalid bandwidth "sepuluh": use a number with a unit, such as 20Mbps, 1.5Gbps, 512kbps or 100M`
+	if !strings.Contains(main, want) {
+		t.Fatalf("the preview does not show %q:\n%s", want, main)
+	}
+	if n := b.count("#terapkan"); n != 0 {
+		t.Fatalf("a CSV with problems can be applied")
+	}
+	if _, now := tc.get("/api/v1/inventory"); now != before {
+		t.Fatalf("the inventory changed after a CSV with problems")
+	}
+
+	submitWait(b, map[string]string{"file:#csv": good}, "#periksa")
+	main = b.mainText()
+	if !strings.Contains(main, "Pratinjau impor lokasi-baru.csv") || !strings.Contains(main, "bpd") || !strings.Contains(main, "dinkes-wan: bandwidth") {
+		t.Fatalf("the preview of the fixed file:\n%s", main)
+	}
+	b.screenshot("inventaris-pratinjau")
+	submitWait(b, nil, "#terapkan")
+	if loc := b.location(); loc != "/ui/inventaris?tab=links&ok=impor" {
+		t.Fatalf("after Terapkan the browser is at %s", loc)
+	}
+	if !strings.Contains(b.mainText(), "Impor diterapkan") {
+		t.Errorf("no success message:\n%s", b.mainText())
+	}
+	inv := tc.inventoryNow()
+	if s := inv.Site("bpd"); s == nil || s.Name != "Bappeda" || inv.Link("bpd-wan") == nil || inv.Link("dinkes-wan").Bandwidth.String() != "100Mbps" {
+		t.Fatalf("the new site is not in GET /api/v1/inventory: %+v", inv.Sites)
+	}
+}
+
+// submitWait is b.submit that waits until the browser shows the next
+// page (b.submit's wait for a body can see the old page's).
+func submitWait(b *browser, fields map[string]string, button string) {
+	b.t.Helper()
+	b.do("mark the page", chromedp.Evaluate[chromedp.Void](`window.pantauOld = true`))
+	b.submit(fields, button)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		next, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`window.pantauOld !== true && document.readyState === "complete"`))
+		if err == nil && next {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("browser: no new page after clicking %s (%v)", button, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
