@@ -132,9 +132,9 @@ func TestAddLink(t *testing.T) {
 
 func TestSuggestID(t *testing.T) {
 	for in, want := range map[[3]string]string{
-		{"dinkes", "10.0.0.1", ""}:          "dinkes-10.0.0.1",
-		{"Dinkes", "core-sw", "Gi0/1"}:      "dinkes-core-sw-gi0-1",
-		{"", "::1", ""}:                     "1",
+		{"dinkes", "10.0.0.1", ""}:         "dinkes-10.0.0.1",
+		{"Dinkes", "core-sw", "Gi0/1"}:     "dinkes-core-sw-gi0-1",
+		{"", "::1", ""}:                    "1",
 		{"x", strings.Repeat("a", 80), ""}: "x-" + strings.Repeat("a", 62),
 	} {
 		if got := suggestID(in[0], in[1], in[2]); got != want {
