@@ -141,6 +141,16 @@ func TestIntegrationAccessMatrix(t *testing.T) {
 		{"POST", "/api/v1/incidents/1/updates", `{"action":"sambung FO"}`, []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 200, 403}},
 		{"POST", "/api/v1/incidents/2/updates", `{"action":"genset"}`, []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 200, 200, 200, 200}},
 		{"GET", "/api/v1/inventory", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
+		{"GET", "/api/v1/status", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
+		{"GET", "/api/v1/agents", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
+		{"GET", "/api/v1/outages", "", []int{401, 401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200}},
+		{"GET", "/api/v1/outbox", "", []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403}},
+		// window 1 is dishub's (the operator's first POST above), 4 dinkes's
+		{"PUT", "/api/v1/maintenance/1", dishubWindow, []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 200, 403}},
+		{"PUT", "/api/v1/maintenance/4", dinkesWindow, []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 200, 200, 200, 200}},
+		{"PUT", "/api/v1/maintenance/4", dishubWindow, []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 200, 403}},
+		// and back (once the operator has, dinkes's credentials may too)
+		{"PUT", "/api/v1/maintenance/4", dinkesWindow, []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 200, 200, 200, 200}},
 		{"PUT", "/api/v1/inventory", "sites: [", []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 400, 403}},
 		{"GET", "/api/v1/tokens", "", []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403}},
 		{"GET", "/api/v1/users", "", []int{401, 401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403}},
@@ -183,7 +193,7 @@ func TestIntegrationAccessMatrix(t *testing.T) {
 			if res.StatusCode == 401 && res.Header.Get("WWW-Authenticate") == "" && !strings.HasPrefix(r.path, "/api/v2/write") {
 				t.Errorf("%s %s as %s: 401 without WWW-Authenticate", r.method, r.path, c)
 			}
-			if res.StatusCode == 201 && strings.HasPrefix(r.path, "/api/v1/maintenance") {
+			if (res.StatusCode == 201 || r.method == "PUT" && res.StatusCode == 200) && strings.HasPrefix(r.path, "/api/v1/maintenance") {
 				changes++
 			}
 		}
@@ -308,7 +318,7 @@ func TestIntegrationAccessMatrix(t *testing.T) {
 	}
 	api := 0
 	for _, e := range audit {
-		if strings.HasPrefix(e.Action, "POST /api/v1/maintenance") {
+		if strings.HasPrefix(e.Action, "POST /api/v1/maintenance") || strings.HasPrefix(e.Action, "PUT /api/v1/maintenance") {
 			api++
 			if e.ActorKind != "token" || e.ActorName == "" || e.Source != "127.0.0.1" || !strings.HasPrefix(e.Object, "maintenance/") {
 				t.Errorf("audit row %+v", e)

@@ -369,6 +369,7 @@ func (p *parts) routes(pprofOn bool) *http.ServeMux {
 	p.slarun.register(mux, p.store.Queryable())
 	p.adminAPI().Register(mux)
 	p.notifiersAPI().Register(mux)
+	p.overviewAPI().Register(mux)
 	p.records().Register(mux)
 	p.evidenceBundles().Register(mux)
 	var src alertSource

@@ -67,9 +67,16 @@ func TestDefaultPolicyLookup(t *testing.T) {
 		{"GET", "/api/v1/audit/", admin},
 		{"GET", "/api/v1/notifiers", admin}, // lists no secret, but names every endpoint's type
 		{"POST", "/api/v1/notifiers/noc-telegram/test", admin},
+		{"GET", "/api/v1/outbox", admin}, // error texts of every notifier
+		{"GET", "/api/v1/outbox/", admin},
 		{"PUT", "/api/v1/inventory", admin},
 		{"POST", "/api/v1/inventory/validate", admin},
 		{"GET", "/api/v1/inventory", viewer}, // filtered by scope in the handler
+		{"GET", "/api/v1/inventory/unmatched", viewer},
+		{"GET", "/api/v1/status", viewer}, // the web UI's status page, filtered by scope
+		{"GET", "/api/v1/agents", viewer},
+		{"GET", "/api/v1/outages", viewer},
+		{"PUT", "/api/v1/maintenance/3", operator},
 		{"GET", "/api/v1/query", viewer},
 		{"POST", "/api/v1/query", viewer}, // Grafana POSTs queries: still a read
 		{"POST", "/api/v1/query_range", viewer},
@@ -100,6 +107,7 @@ func TestDefaultPolicyLookup(t *testing.T) {
 		{"POST", "/api/v1/tokensX", operator},
 		{"GET", "/api/v1/auditlog", viewer},
 		{"GET", "/api/v1/notifiersX", viewer},
+		{"GET", "/api/v1/outboxes", viewer},
 		{"GET", "/metrics/", viewer},
 		{"GET", "/healthz/", viewer},
 		{"GET", "/api/v2/query", viewer},

@@ -113,6 +113,7 @@ var DefaultPolicy = func() Policy {
 		{Path: "/api/v1/users/", Role: RoleAdmin, Unscoped: true},
 		{Path: "/api/v1/audit/", Role: RoleAdmin, Unscoped: true},
 		{Path: "/api/v1/notifiers/", Role: RoleAdmin, Unscoped: true},
+		{Path: "/api/v1/outbox/", Role: RoleAdmin, Unscoped: true},
 		{Method: "change", Path: "/api/v1/inventory/", Role: RoleAdmin, Unscoped: true},
 	}
 	for _, q := range queryPaths {

@@ -10,14 +10,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
-	"sort"
-	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 
 	"github.com/pantau-noc/pantau/collector/internal/calendar"
@@ -28,6 +23,7 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/report"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
 	pstore "github.com/pantau-noc/pantau/collector/internal/storage"
+	"github.com/pantau-noc/pantau/collector/internal/unmatched"
 )
 
 // stateFlags are the flags of the commands that work on a collector's
@@ -396,14 +392,14 @@ func cmdInventory(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return err
 		}
 		defer closeQ()
-		rows, err := unmatched(ctx, q, inv, time.Now().Add(-since), time.Now())
+		rows, err := unmatched.Find(ctx, q, inv, time.Now().Add(-since), time.Now())
 		if err != nil {
 			return err
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "KIND\tAGENT\tSITE\tTARGET/DEVICE\tINTERFACE")
 		for _, r := range rows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r[0], r[1], r[2], r[3], r[4])
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Kind, r.Agent, r.Site, r.Target, r.Interface)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -411,63 +407,4 @@ func cmdInventory(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "%d series match no link or service in %s; add them to the inventory (or a link tag on the agent) so they count in reports\n", len(rows), inv.File)
 		return nil
 	}
-}
-
-// unmatched lists ICMP targets, SNMP interfaces and plugin checks (the
-// `up` series of a measurement other than the agent's own) that have data
-// in [from, to) but match no inventory link or service.
-func unmatched(ctx context.Context, q storage.Queryable, inv *inventory.Inventory, from, to time.Time) ([][5]string, error) {
-	qr, err := q.Querier(from.UnixMilli(), to.UnixMilli())
-	if err != nil {
-		return nil, fmt.Errorf("query TSDB: %w", err)
-	}
-	defer qr.Close()
-	seen := map[[5]string]bool{}
-	var out [][5]string
-	for _, m := range []string{"pantau_icmp_up", "pantau_snmp_if_oper_status"} {
-		ss := qr.Select(ctx, false, nil, labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, m))
-		for ss.Next() {
-			ls := ss.At().Labels()
-			var row [5]string
-			if m == "pantau_icmp_up" {
-				if inv.MatchICMP(ls.Get("link"), ls.Get("agent"), ls.Get("target")) != nil {
-					continue
-				}
-				row = [5]string{"icmp", ls.Get("agent"), ls.Get("site"), ls.Get("target"), ""}
-			} else {
-				if inv.MatchSNMP(ls.Get("link"), ls.Get("device"), ls.Get("ifname")) != nil {
-					continue
-				}
-				row = [5]string{"snmp", ls.Get("agent"), ls.Get("site"), ls.Get("device"), ls.Get("ifname")}
-			}
-			if !seen[row] {
-				seen[row] = true
-				out = append(out, row)
-			}
-		}
-		if err := ss.Err(); err != nil {
-			return nil, fmt.Errorf("query TSDB: %w", err)
-		}
-	}
-	ups := qr.Select(ctx, false, nil, labels.MustNewMatcher(labels.MatchRegexp, model.MetricNameLabel, "pantau_.+_up"))
-	for ups.Next() {
-		ls := ups.At().Labels()
-		m := strings.TrimSuffix(strings.TrimPrefix(ls.Get(model.MetricNameLabel), "pantau_"), "_up")
-		if slices.Contains(inventory.ReservedMeasurements, m) || ls.Get("target") == "" {
-			continue
-		}
-		if inv.MatchService(m, ls.Get("agent"), ls.Get("target")) != nil {
-			continue
-		}
-		row := [5]string{m, ls.Get("agent"), ls.Get("site"), ls.Get("target"), ""}
-		if !seen[row] {
-			seen[row] = true
-			out = append(out, row)
-		}
-	}
-	if err := ups.Err(); err != nil {
-		return nil, fmt.Errorf("query TSDB: %w", err)
-	}
-	sort.Slice(out, func(i, j int) bool { return strings.Join(out[i][:], "\x00") < strings.Join(out[j][:], "\x00") })
-	return out, nil
 }

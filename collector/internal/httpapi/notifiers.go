@@ -52,6 +52,7 @@ func NewNotifiers(o NotifiersOptions) *Notifiers {
 func (n *Notifiers) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/notifiers", n.list)
 	mux.HandleFunc("POST /api/v1/notifiers/{name}/test", n.test)
+	mux.HandleFunc("GET /api/v1/outbox", n.outbox)
 }
 
 // NotifierView is a notifier as the API shows it: never its URL, token,
@@ -189,4 +190,112 @@ func (n *Notifiers) record(r *http.Request, object, summary string) string {
 // internal answers 500 for a failure of the collector's own stores.
 func (n *Notifiers) internal(w http.ResponseWriter, what string, err error) {
 	internalError(w, n.o.Logger, what, err)
+}
+
+// Outbox listing bounds: ?limit= is 1 to MaxOutboxLimit, default
+// DefaultOutboxLimit.
+const (
+	DefaultOutboxLimit = 100
+	MaxOutboxLimit     = 1000
+)
+
+// ParseOutboxQuery reads the query of GET /api/v1/outbox: notifier (a
+// name; default every one), state (pending, sent or failed; default
+// every one) and limit (1 to MaxOutboxLimit, default
+// DefaultOutboxLimit), each at most once, nothing else. The error is a
+// *ParamError naming the parameter.
+func ParseOutboxQuery(q url.Values) (statedb.OutboxFilter, error) {
+	f := statedb.OutboxFilter{Limit: DefaultOutboxLimit}
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		vs := q[k]
+		switch k {
+		case "notifier", "state", "limit":
+		default:
+			return f, &ParamError{strconv.Quote(clipParam(k)), errors.New("unknown parameter: use notifier, state and limit")}
+		}
+		if len(vs) != 1 {
+			return f, &ParamError{k, fmt.Errorf("given %d times; give it once", len(vs))}
+		}
+		v := vs[0]
+		switch k {
+		case "notifier":
+			if v == "" || len(v) > 128 || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+				return f, &ParamError{k, fmt.Errorf("%q: want a notifier's name (GET /api/v1/notifiers lists them)", clipParam(v))}
+			}
+			f.Notifier = v
+		case "state":
+			switch v {
+			case statedb.OutboxPending, statedb.OutboxSent, statedb.OutboxFailed:
+				f.State = v
+			default:
+				return f, &ParamError{k, fmt.Errorf("%q: use pending, sent or failed", clipParam(v))}
+			}
+		case "limit":
+			l, err := strconv.Atoi(v)
+			if err != nil || l < 1 || l > MaxOutboxLimit {
+				return f, &ParamError{k, fmt.Errorf("%q: use a whole number from 1 to %d", clipParam(v), MaxOutboxLimit)}
+			}
+			f.Limit = l
+		}
+	}
+	return f, nil
+}
+
+// OutboxView is an outbox entry as GET /api/v1/outbox shows it: never
+// its payload, whose URL or fields may hold a notifier's secrets.
+type OutboxView struct {
+	ID       int64     `json:"id"`
+	Notifier string    `json:"notifier"`
+	MsgID    string    `json:"msg_id"`
+	State    string    `json:"state"` // pending, sent or failed (for good)
+	Attempts int       `json:"attempts"`
+	Created  time.Time `json:"created"`
+	// NextAttempt is when a pending entry is tried (again); Finished when
+	// a sent or failed one was delivered or refused for good.
+	NextAttempt *time.Time `json:"next_attempt"`
+	Finished    *time.Time `json:"finished"`
+	// Error is the last attempt's error, scrubbed of the notifier's
+	// secrets as in GET /api/v1/notifiers ("" none).
+	Error string `json:"error"`
+}
+
+// withheldError replaces the error of an entry whose notifier is no
+// longer configured: its secrets are unknown, so its text cannot be
+// scrubbed.
+const withheldError = "(withheld: the notifier is no longer in collector.yml, so its secrets cannot be scrubbed from the text; pantau-collector notify outbox on the host shows it)"
+
+func (n *Notifiers) outbox(w http.ResponseWriter, r *http.Request) {
+	if !admin(w, r) {
+		return
+	}
+	f, err := ParseOutboxQuery(r.URL.Query())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	es, err := n.o.DB.OutboxEntries(r.Context(), f)
+	if err != nil {
+		n.internal(w, "read the notification outbox", err)
+		return
+	}
+	out := make([]OutboxView, 0, len(es))
+	for _, e := range es {
+		v := OutboxView{ID: e.ID, Notifier: e.Notifier, MsgID: e.MsgID, State: e.State, Attempts: e.Attempts, Created: e.Created.UTC()}
+		if e.State == statedb.OutboxPending {
+			t := e.Next.UTC()
+			v.NextAttempt = &t
+		} else if !e.Done.IsZero() {
+			t := e.Done.UTC()
+			v.Finished = &t
+		}
+		if e.LastError != "" {
+			if c := n.byName[e.Notifier]; c != nil {
+				v.Error = c.Redact(e.LastError)
+			} else {
+				v.Error = withheldError
+			}
+		}
+		out = append(out, v)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "success", "data": out})
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -152,6 +153,7 @@ func TestNotifiersHandlersCheckRole(t *testing.T) {
 		for _, req := range []*http.Request{
 			httptest.NewRequest("GET", "/api/v1/notifiers", nil),
 			httptest.NewRequest("POST", "/api/v1/notifiers/noc-telegram/test", nil),
+			httptest.NewRequest("GET", "/api/v1/outbox", nil),
 		} {
 			if p != nil {
 				req = req.WithContext(auth.WithPrincipal(req.Context(), p))
@@ -337,6 +339,157 @@ func FuzzNotifierTestQuery(f *testing.F) {
 		}
 		if lang != "id" && lang != "en" {
 			t.Fatalf("%q: lang %q", raw, lang)
+		}
+	})
+}
+
+// TestOutboxList: the outbox's entries newest first, filtered by
+// notifier and state, bounded by limit; errors scrubbed of the
+// notifier's secrets (withheld for a notifier no longer configured),
+// never a payload; only an unscoped admin reaches it; bad parameters
+// are 400 naming them.
+func TestOutboxList(t *testing.T) {
+	ctx := context.Background()
+	e := newNotifierEnv(t, testNotifiers)
+	now := time.Now().Add(-time.Hour)
+	enq := func(n, id string) int64 {
+		t.Helper()
+		// the payload holds a secret, as a webhook's URL may
+		if ok, err := e.db.OutboxEnqueue(ctx, n, id, []byte(`{"url":"`+secretHookURL+`"}`), now); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		en, ok, err := e.db.OutboxFind(ctx, n, id)
+		if err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		return en.ID
+	}
+	sent := enq("noc-webhook", "a1")
+	if err := e.db.OutboxSent(ctx, sent, now); err != nil {
+		t.Fatal(err)
+	}
+	failed := enq("noc-telegram", "b1")
+	if err := e.db.OutboxFail(ctx, failed, now, "telegram: Unauthorized for bot"+secretBotToken+"/sendMessage"); err != nil {
+		t.Fatal(err)
+	}
+	retrying := enq("noc-webhook", "a2")
+	if err := e.db.OutboxRetry(ctx, retrying, now.Add(time.Minute), "timeout; key "+secretHeader); err != nil {
+		t.Fatal(err)
+	}
+	old := enq("old-slack", "c1")
+	if err := e.db.OutboxFail(ctx, old, now, "slack: HTTP 404 for https://hooks.slack.com/services/T0/B0/xyzzy"); err != nil {
+		t.Fatal(err)
+	}
+
+	list := func(query string) []OutboxView {
+		t.Helper()
+		code, body := e.do("GET", "/api/v1/outbox"+query, bearer(e.admin), "") // fails on any secret
+		if code != 200 {
+			t.Fatalf("GET /api/v1/outbox%s: %d %s", query, code, body)
+		}
+		if strings.Contains(body, "payload") || strings.Contains(body, "xyzzy") {
+			t.Fatalf("answer shows a payload or an unscrubbed error: %s", body)
+		}
+		return decode[struct{ Data []OutboxView }](t, body).Data
+	}
+	ids := func(vs []OutboxView) []int64 {
+		var out []int64
+		for _, v := range vs {
+			out = append(out, v.ID)
+		}
+		return out
+	}
+	all := list("")
+	if got, want := ids(all), []int64{old, retrying, failed, sent}; !slices.Equal(got, want) {
+		t.Fatalf("ids %v, want %v newest first", got, want)
+	}
+	byID := map[int64]OutboxView{}
+	for _, v := range all {
+		byID[v.ID] = v
+	}
+	if v := byID[retrying]; v.State != "pending" || v.Attempts != 1 || v.NextAttempt == nil || v.Finished != nil || v.Error != "timeout; key [redacted]" || v.MsgID != "a2" {
+		t.Errorf("retrying entry %+v", v)
+	}
+	if v := byID[failed]; v.State != "failed" || v.Finished == nil || v.NextAttempt != nil || v.Error != "telegram: Unauthorized for bot[redacted]/sendMessage" {
+		t.Errorf("failed entry %+v", v)
+	}
+	if v := byID[sent]; v.State != "sent" || v.Finished == nil || v.Error != "" || v.Notifier != "noc-webhook" {
+		t.Errorf("sent entry %+v", v)
+	}
+	if v := byID[old]; v.Error != withheldError {
+		t.Errorf("entry of an unconfigured notifier %+v", v)
+	}
+	if got := ids(list("?notifier=noc-webhook")); !slices.Equal(got, []int64{retrying, sent}) {
+		t.Errorf("notifier=noc-webhook: %v", got)
+	}
+	if got := ids(list("?state=failed")); !slices.Equal(got, []int64{old, failed}) {
+		t.Errorf("state=failed: %v", got)
+	}
+	if got := ids(list("?state=pending&notifier=noc-webhook&limit=1")); !slices.Equal(got, []int64{retrying}) {
+		t.Errorf("pending of noc-webhook: %v", got)
+	}
+	if got := list("?limit=1"); len(got) != 1 {
+		t.Errorf("limit=1: %d entries", len(got))
+	}
+	if code, body := e.do("GET", "/api/v1/outbox?notifier=nope", bearer(e.admin), ""); code != 200 || !strings.Contains(body, `"data":[]`) {
+		t.Errorf("an unknown notifier: %d %s", code, body)
+	}
+
+	for _, c := range []struct{ query, msg string }{
+		{"?state=queued", `state: \"queued\": use pending, sent or failed`},
+		{"?limit=0", "limit"},
+		{"?limit=1001", "limit"},
+		{"?limit=x", "limit"},
+		{"?state=sent&state=failed", "state: given 2 times"},
+		{"?notifier=", "notifier"},
+		{"?since=2026-12-01", `\"since\": unknown parameter`},
+	} {
+		if code, body := e.do("GET", "/api/v1/outbox"+c.query, bearer(e.admin), ""); code != 400 || !strings.Contains(body, c.msg) {
+			t.Errorf("GET /api/v1/outbox%s: %d %s, want 400 with %q", c.query, code, body, c.msg)
+		}
+	}
+	for _, c := range []struct {
+		cred string
+		want int
+	}{
+		{bearer(e.token("dinkes-admin", statedb.RoleAdmin, "dinkes")), 403},
+		{bearer(e.token("ops", statedb.RoleOperator)), 403},
+		{bearer(e.token("grafana", statedb.RoleViewer)), 403},
+		{"", 401},
+	} {
+		if code, body := e.do("GET", "/api/v1/outbox", c.cred, ""); code != c.want {
+			t.Errorf("GET /api/v1/outbox: %d %s, want %d", code, body, c.want)
+		}
+	}
+}
+
+// FuzzOutboxQuery: any query string gives a filter within bounds or a
+// *ParamError; never a panic.
+func FuzzOutboxQuery(f *testing.F) {
+	for _, s := range []string{"", "notifier=noc-telegram", "state=pending", "state=sent&limit=5", "limit=1000", "limit=1001", "limit=0",
+		"state=queued", "notifier=", "notifier=a&notifier=b", "x=1", "=", "notifier=%00", "limit=-5&state=failed"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		flt, err := ParseOutboxQuery(q)
+		if err != nil {
+			var pe *ParamError
+			if !errors.As(err, &pe) || pe.Param == "" {
+				t.Fatalf("%q: error %v is not a ParamError", raw, err)
+			}
+			return
+		}
+		if flt.Limit < 1 || flt.Limit > MaxOutboxLimit {
+			t.Fatalf("%q: limit %d", raw, flt.Limit)
+		}
+		switch flt.State {
+		case "", statedb.OutboxPending, statedb.OutboxSent, statedb.OutboxFailed:
+		default:
+			t.Fatalf("%q: state %q", raw, flt.State)
 		}
 	})
 }

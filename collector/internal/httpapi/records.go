@@ -99,6 +99,7 @@ func NewRecords(o RecordsOptions) *Records {
 func (rc *Records) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/maintenance", rc.listMaintenance)
 	mux.HandleFunc("POST /api/v1/maintenance", rc.addMaintenance)
+	mux.HandleFunc("PUT /api/v1/maintenance/{id}", rc.updateMaintenance)
 	mux.HandleFunc("DELETE /api/v1/maintenance/{id}", rc.deleteMaintenance)
 	mux.HandleFunc("GET /api/v1/silences", rc.listSilences)
 	mux.HandleFunc("POST /api/v1/silences", rc.addSilence)
@@ -484,6 +485,60 @@ func (rc *Records) addMaintenance(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, win)
+}
+
+// updateMaintenance replaces a window by the body (the POST's fields and
+// checks), keeping its id. The caller's scope must reach both the old
+// target and the new one: else a scoped operator could move another
+// OPD's window into its own OPD, or its own window out of it.
+func (rc *Records) updateMaintenance(w http.ResponseWriter, r *http.Request) {
+	p, ok := principal(w, r)
+	if !ok {
+		return
+	}
+	id, err := ParseID(r.PathValue("id"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	var in maintenanceIn
+	if err := decodeJSON(r, &in); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	ws, err := rc.o.DB.Maintenance(r.Context())
+	if err != nil {
+		rc.storeError(w, "reading maintenance windows", err)
+		return
+	}
+	i := slices.IndexFunc(ws, func(win sla.Window) bool { return win.ID == id })
+	if i < 0 {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no maintenance window with id %d (see GET /api/v1/maintenance)", id))
+		return
+	}
+	old := ws[i]
+	if opd := TargetOPD(rc.inv(), old.Scope, old.Target); !p.Sees(opd) {
+		outOfScope(w, p, fmt.Sprintf("maintenance window %d (%s %s)", id, old.Scope, old.Target), opd)
+		return
+	}
+	win, status, msg := rc.window(p, in)
+	if status != 0 {
+		writeError(w, status, msg)
+		return
+	}
+	win.ID = id
+	if err := rc.o.DB.UpdateMaintenance(r.Context(), win); err != nil {
+		if errors.Is(err, statedb.ErrNoMaintenance) { // deleted meanwhile
+			writeError(w, http.StatusNotFound, fmt.Sprintf("no maintenance window with id %d (see GET /api/v1/maintenance)", id))
+			return
+		}
+		rc.storeError(w, "updating the maintenance window", err)
+		return
+	}
+	if !rc.audit(w, r, "maintenance/"+strconv.FormatInt(id, 10), old, win) {
+		return
+	}
+	writeJSON(w, http.StatusOK, win)
 }
 
 func (rc *Records) deleteMaintenance(w http.ResponseWriter, r *http.Request) {

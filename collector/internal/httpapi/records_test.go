@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -145,7 +146,7 @@ func TestRecordsRoles(t *testing.T) {
 			}
 			for _, c := range []struct{ who, name, path, object string }{
 				{"operator", "noc", e.path, e.object},
-				{"admin", "root", cmp(e.adminPath, e.path), e.adminObj},
+				{"admin", "root", cmp.Or(e.adminPath, e.path), e.adminObj},
 			} {
 				code, body := h.do(e.method, c.path, c.who, e.body)
 				if c.path == "/api/v1/evidence?filename=b.txt" && c.who == "admin" {
@@ -183,13 +184,6 @@ func errText(body string) string {
 		return e.Error
 	}
 	return body
-}
-
-func cmp(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // TestRecordsScope: an operator scoped to dinkes sees only dinkes's

@@ -339,6 +339,17 @@ func (b *Builder) current(k seriesID, covers func(Window) bool) State {
 	return latest(m.bits)
 }
 
+// SiteState is a site's current state from its links' current states,
+// as pantau_site_state has it: the best of them (a site with redundant
+// links is up while one of them is; all down while one is in
+// maintenance is maintenance), nodata for a site without links.
+func SiteState(links []State) State {
+	if len(links) == 0 {
+		return NoData
+	}
+	return combine(links)
+}
+
 // CurrentSince is Current with the times the alert engine needs: at is
 // the start of the 10-second slot of the latest round, and for a link
 // that is down, since is the slot of the first failed round of the run of
@@ -522,10 +533,7 @@ func (b *Builder) Collect(ch chan<- prometheus.Metric) {
 	}
 	for i := range inv.Sites {
 		s := &inv.Sites[i]
-		cur := NoData
-		if ls := siteLinks[s.ID]; len(ls) > 0 {
-			cur = combine(ls)
-		}
+		cur := SiteState(siteLinks[s.ID])
 		for st := State(0); st < numStates; st++ {
 			v := 0.0
 			if st == cur {

@@ -308,6 +308,32 @@ func (s *DB) DeleteMaintenance(ctx context.Context, id int64, now time.Time) err
 	return nil
 }
 
+// ErrNoMaintenance is an unknown or deleted maintenance window id.
+var ErrNoMaintenance = errors.New("no maintenance window with that id")
+
+// UpdateMaintenance replaces the window with id w's id (kept: reports and
+// the audit log go on naming it) by w. An unknown or deleted id is
+// ErrNoMaintenance.
+func (s *DB) UpdateMaintenance(ctx context.Context, w sla.Window) error {
+	if err := w.Validate(); err != nil {
+		return err
+	}
+	var until int64
+	if !w.Until.IsZero() {
+		until = w.Until.UnixNano()
+	}
+	res, err := s.sql.ExecContext(ctx, `UPDATE maintenance SET scope = ?, target = ?, start_ns = ?, end_ns = ?, zone = ?, repeat = ?,
+		until_ns = ?, reason = ? WHERE id = ? AND deleted_at IS NULL`, w.Scope, w.Target, w.Start.UnixNano(), w.End.UnixNano(),
+		w.Start.Location().String(), w.Repeat, until, w.Reason, w.ID)
+	if err != nil {
+		return fmt.Errorf("update maintenance window %d in %s: %w", w.ID, s.path, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("update maintenance window %d: %w", w.ID, ErrNoMaintenance)
+	}
+	return nil
+}
+
 // Maintenance lists the windows in force.
 func (s *DB) Maintenance(ctx context.Context) ([]sla.Window, error) {
 	rows, err := s.sql.QueryContext(ctx, `SELECT id, scope, target, start_ns, end_ns, zone, repeat, until_ns, reason

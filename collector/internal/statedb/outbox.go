@@ -145,6 +145,40 @@ func (s *DB) OutboxList(ctx context.Context, notifier string, limit int) ([]Outb
 	return out, rows.Err()
 }
 
+// OutboxFilter selects outbox entries: Notifier and State "" select
+// every one; Limit bounds the answer (at least 1).
+type OutboxFilter struct {
+	Notifier string
+	State    string
+	Limit    int
+}
+
+// OutboxEntries returns the entries f selects, newest first, without
+// their payloads (which may hold what a notifier should not show).
+func (s *DB) OutboxEntries(ctx context.Context, f OutboxFilter) ([]OutboxEntry, error) {
+	rows, err := s.sql.QueryContext(ctx, `SELECT id, notifier, msg_id, created_ms, state, attempts, next_ms, last_error, done_ms
+		FROM outbox WHERE (? = '' OR notifier = ?) AND (? = '' OR state = ?) ORDER BY id DESC LIMIT ?`,
+		f.Notifier, f.Notifier, f.State, f.State, max(f.Limit, 1))
+	if err != nil {
+		return nil, fmt.Errorf("list the outbox in %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	var out []OutboxEntry
+	for rows.Next() {
+		var e OutboxEntry
+		var created, next, done int64
+		if err := rows.Scan(&e.ID, &e.Notifier, &e.MsgID, &created, &e.State, &e.Attempts, &next, &e.LastError, &done); err != nil {
+			return nil, fmt.Errorf("list the outbox in %s: %w", s.path, err)
+		}
+		e.Created, e.Next = time.UnixMilli(created), time.UnixMilli(next)
+		if done != 0 {
+			e.Done = time.UnixMilli(done)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
 // OutboxPrune deletes sent and failed entries finished before cutoff.
 // Their message ids are forgotten, so keep them longer than any message
 // could be queued again (the alert engine's resolved alerts).
