@@ -42,6 +42,14 @@ func TestIntegrationWebAgenTokens(t *testing.T) {
 	tc.uiUser("adi", "admin", "kata-sandi-adi-123")
 	tc.uiUser("ado", "admin", "kata-sandi-ado-123", "dinkes")
 	tc.uiUser("vina", "viewer", "kata-sandi-vina-12")
+	now := time.Now()
+	for agent, at := range map[string]time.Time{"agent-dishub": now, "agent-lama": now.Add(-20 * time.Minute)} {
+		tok := tc.token(agent, "dishub")
+		line := fmt.Sprintf("agent,version=1.2.3 uptime_seconds=100,queue_points=1234,queue_oldest_age_seconds=3720 %d\n", at.Unix())
+		if code, body := tc.write(tok, line); code != http.StatusNoContent {
+			t.Fatalf("heartbeat of %s: %d %s", agent, code, body)
+		}
+	}
 	before := len(tc.apiTokens())
 
 	for _, who := range []struct{ name, pw string }{{"vina", "kata-sandi-vina-12"}, {"ado", "kata-sandi-ado-123"}} {
@@ -65,6 +73,23 @@ func TestIntegrationWebAgenTokens(t *testing.T) {
 
 	c := browserClient(t)
 	uiLogin(t, c, tc.base, "adi", "kata-sandi-adi-123")
+	_, _, page := uiGet(t, c, tc.base+"/ui/agen")
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`<tr><th scope="row"><code>agent-dishub</code></th>\s*<td><span class="badge s-up">aktif</span></td>\s*<td>dishub</td><td>dishub</td><td>1.2.3</td>\s*<td>baru saja<br>`),
+		regexp.MustCompile(`<tr class="silent"><th scope="row"><code>agent-lama</code></th>\s*<td><span class="badge s-down">diam</span></td>`),
+		regexp.MustCompile(`<td class="n">1.234</td>\s*<td>1 jam 2 menit</td>`),
+		regexp.MustCompile(`1 agen diam`),
+	} {
+		if !want.MatchString(page) {
+			t.Errorf("the agent list does not match %s\n%s", want, page)
+		}
+	}
+	// An OPD-scoped user sees its OPD's agents only.
+	sc := browserClient(t)
+	uiLogin(t, sc, tc.base, "ado", "kata-sandi-ado-123")
+	if _, _, p := uiGet(t, sc, tc.base+"/ui/agen"); strings.Contains(p, "agent-dishub") {
+		t.Errorf("the dinkes admin sees dishub's agent")
+	}
 	code, h, body := uiPost(t, c, tc.base+"/ui/agen/token", url.Values{"kind": {"agent"}, "agent": {"agent-dinkes"}, "sites": {"dinkes, dishub"}, "description": {"kantor Dinkes"}})
 	secrets := tokenRE.FindAllString(body, -1)
 	if code != 200 || len(secrets) != 1 || h.Get("Cache-Control") != "no-store" || h.Get("Location") != "" ||

@@ -92,8 +92,8 @@ func init() {
 
 // Limits of the Agen page.
 const (
-	maxAgentRows = 300
-	maxTokenRows = 200
+	maxAgentRows = 150
+	maxTokenRows = 100
 )
 
 // agentRow is a row of GET /api/v1/agents.
