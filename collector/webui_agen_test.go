@@ -178,3 +178,24 @@ func TestBrowserAgen(t *testing.T) {
 		t.Fatalf("the token is shown again")
 	}
 }
+
+// TestIntegrationWebInventarisAgenTexts: every tab of Inventaris and the
+// Agen page have all their texts in both languages.
+func TestIntegrationWebInventarisAgenTexts(t *testing.T) {
+	tc := startInvCollector(t, uiInventory)
+	tc.uiUser("adi", "admin", "kata-sandi-adi-123")
+	for _, lang := range []string{"id", "en"} {
+		c := browserClient(t)
+		uiLogin(t, c, tc.base, "adi", "kata-sandi-adi-123")
+		u, _ := url.Parse(tc.base)
+		c.Jar.SetCookies(u, []*http.Cookie{{Name: "pantau_lang", Value: lang, Path: "/"}})
+		for _, p := range []string{"/ui/inventaris", "/ui/inventaris?tab=links", "/ui/inventaris?tab=devices", "/ui/inventaris?tab=services",
+			"/ui/inventaris?tab=unmatched", "/ui/inventaris?tab=import", "/ui/inventaris/link?kind=snmp&site=dinkes&target=sw1&interface=ether1",
+			"/ui/agen"} {
+			code, _, body := uiGet(t, c, tc.base+p)
+			if code != 200 || strings.Contains(body, "??") || !strings.Contains(body, `<html lang="`+lang+`">`) {
+				t.Errorf("%s %s: %d\n%s", lang, p, code, body)
+			}
+		}
+	}
+}

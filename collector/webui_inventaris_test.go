@@ -341,3 +341,49 @@ func submitWait(b *browser, fields map[string]string, button string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestIntegrationWebInventarisUnmatched: an ICMP target with data and no
+// link is listed with "Jadikan link"; the pre-filled form adds the link
+// and the row is gone.
+func TestIntegrationWebInventarisUnmatched(t *testing.T) {
+	tc := startInvCollector(t, uiInventory)
+	tc.uiUser("adi", "admin", "kata-sandi-adi-123")
+	tc.uiUser("vina", "viewer", "kata-sandi-vina-12")
+	tok := tc.token("agent-dishub", "dishub")
+	now := time.Now().Add(-time.Minute).Unix()
+	line := fmt.Sprintf("icmp,target=10.0.0.9 packets_sent=5u,packets_received=5u,loss_ratio=0,rtt_avg_seconds=0.004,up=1i %d\n"+
+		"icmp,target=10.0.0.2 packets_sent=5u,packets_received=5u,loss_ratio=0,rtt_avg_seconds=0.004,up=1i %d\n", now, now)
+	if code, body := tc.write(tok, line); code != http.StatusNoContent {
+		t.Fatalf("write: %d %s", code, body)
+	}
+	v := browserClient(t)
+	uiLogin(t, v, tc.base, "vina", "kata-sandi-vina-12")
+	code, _, body := uiGet(t, v, tc.base+"/ui/inventaris?tab=unmatched")
+	if code != 200 || !strings.Contains(body, "<td>10.0.0.9</td>") || strings.Contains(body, "<td>10.0.0.2</td>") || strings.Contains(body, "Jadikan link") {
+		t.Fatalf("the viewer's unmatched tab: %d\n%s", code, body)
+	}
+	c := browserClient(t)
+	uiLogin(t, c, tc.base, "adi", "kata-sandi-adi-123")
+	_, _, body = uiGet(t, c, tc.base+"/ui/inventaris?tab=unmatched")
+	m := regexp.MustCompile(`href="(/ui/inventaris/link\?[^"]+)">Jadikan link`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no Jadikan link:\n%s", body)
+	}
+	_, _, form := uiGet(t, c, tc.base+strings.ReplaceAll(m[1], "&amp;", "&"))
+	for _, want := range []string{`name="id" value="dishub-10.0.0.9"`, `name="site" value="dishub"`, `name="icmp_target" value="10.0.0.9"`, `name="icmp_agent" value="agent-dishub"`} {
+		if !strings.Contains(form, want) {
+			t.Fatalf("the form lacks %s\n%s", want, form)
+		}
+	}
+	code, h, _ := uiPost(t, c, tc.base+"/ui/inventaris/link", url.Values{"kind": {"icmp"}, "id": {"dishub-10.0.0.9"}, "site": {"dishub"},
+		"type": {"fibre"}, "icmp_target": {"10.0.0.9"}, "icmp_agent": {"agent-dishub"}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("add the link: %d %q", code, h.Get("Location"))
+	}
+	if l := tc.inventoryNow().Link("dishub-10.0.0.9"); l == nil || l.ICMP.Target != "10.0.0.9" {
+		t.Fatalf("the link is not in the inventory: %+v", l)
+	}
+	if _, _, body := uiGet(t, c, tc.base+"/ui/inventaris?tab=unmatched"); strings.Contains(body, "<td>10.0.0.9</td>") {
+		t.Errorf("the target is still unmatched:\n%s", body)
+	}
+}

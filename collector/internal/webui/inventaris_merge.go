@@ -64,6 +64,8 @@ type importPlan struct {
 	// Problems are ImportCSV's ("name.csv:3:5: bandwidth: ..."), or the
 	// merged inventory's; the plan cannot be applied when there are any.
 	Problems []string
+	// NProblems counts them all (Problems lists at most maxProblems).
+	NProblems int
 	Merged   []byte // the inventory to PUT
 	Base     string // the SHA-256 of the inventory the plan was made on
 	Parts    []planPart
@@ -113,7 +115,7 @@ func planImport(current []byte, name string, data []byte) (*importPlan, error) {
 	plan := &importPlan{Name: name, Base: hex.EncodeToString(sum[:])}
 	inv, err := inventory.ImportCSV(name, bytes.NewReader(data))
 	if err != nil {
-		plan.Problems = problemLines(err)
+		plan.Problems, plan.NProblems = problemLines(err)
 		return plan, nil
 	}
 	var out bytes.Buffer
@@ -187,7 +189,7 @@ func planImport(current []byte, name string, data []byte) (*importPlan, error) {
 	}
 	plan.Merged = merged
 	if _, err := inventory.Parse(mergedName, merged); err != nil {
-		plan.Problems = problemLines(err)
+		plan.Problems, plan.NProblems = problemLines(err)
 	}
 	return plan, nil
 }
@@ -196,8 +198,9 @@ func planImport(current []byte, name string, data []byte) (*importPlan, error) {
 const mergedName = "inventaris gabungan"
 
 // problemLines are the lines of a joined validation error, at most
-// maxProblems of them plus a line that counts the rest.
-func problemLines(err error) []string {
+// maxProblems of them plus a line that counts the rest, and their
+// number.
+func problemLines(err error) ([]string, int) {
 	var out []string
 	var walk func(error)
 	walk = func(e error) {
@@ -214,10 +217,11 @@ func problemLines(err error) []string {
 		}
 	}
 	walk(err)
-	if len(out) > maxProblems {
-		out = append(out[:maxProblems:maxProblems], fmt.Sprintf("… %d more", len(out)-maxProblems))
+	n := len(out)
+	if n > maxProblems {
+		out = append(out[:maxProblems:maxProblems], fmt.Sprintf("… %d more", n-maxProblems))
 	}
-	return out
+	return out, n
 }
 
 // csvHeader reads the CSV's header row as ImportCSV does (a BOM, ';' as
