@@ -131,6 +131,15 @@ func TestOverviewAPIs(t *testing.T) {
 		t.Errorf("dinkes's agents: %s", body)
 	}
 
+	var um struct{ Data []httpapi.UnmatchedView }
+	get(tc.httpCli, "/api/v1/inventory/unmatched", &um)
+	if len(um.Data) != 2 || um.Data[0].Target != "127.0.0.9" || um.Data[0].Agent != "agent-dinkes" || um.Data[0].OPD != "dinkes" ||
+		um.Data[1].Target != "127.0.0.8" || um.Data[1].OPD != "dishub" {
+		t.Errorf("unmatched %+v", um.Data)
+	}
+	if get(dinkesCli, "/api/v1/inventory/unmatched", &um); len(um.Data) != 1 || um.Data[0].Target != "127.0.0.9" {
+		t.Errorf("dinkes's unmatched %+v", um.Data)
+	}
 }
 
 func TestAgentSilentAfter(t *testing.T) {

@@ -101,6 +101,7 @@ func (ov *Overview) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/status", ov.status)
 	mux.HandleFunc("GET /api/v1/agents", ov.agents)
 	mux.HandleFunc("GET /api/v1/outages", ov.outages)
+	mux.HandleFunc("GET /api/v1/inventory/unmatched", ov.unmatched)
 }
 
 // viewer returns the request's principal when it may read (a viewer,

@@ -118,7 +118,7 @@ func series(kv ...string) labels.Labels { return labels.FromStrings(kv...) }
 // handlers too without the gate in front.
 func TestOverviewRoles(t *testing.T) {
 	h := newOverviewHarness(t, nil)
-	paths := []string{"/api/v1/status", "/api/v1/agents", "/api/v1/outages"}
+	paths := []string{"/api/v1/status", "/api/v1/agents", "/api/v1/outages", "/api/v1/inventory/unmatched"}
 	for _, path := range paths {
 		for who, want := range map[string]int{"": 401, "agent": 403, "viewer": 200, "dinkes-viewer": 200, "operator": 200, "admin": 200, "dishub-op": 200} {
 			if code, body := h.do("GET", path, who, nil); code != want {
@@ -164,6 +164,12 @@ func TestOverviewBadParams(t *testing.T) {
 		{"/api/v1/outages?since=2026-12-05&until=2026-12-01", "since"},
 		{"/api/v1/outages?since=2026-12-01&since=2026-12-02", "since: given 2 times"},
 		{"/api/v1/outages?kind=link", `\"kind\": unknown parameter: use since and until`},
+		{"/api/v1/inventory/unmatched?since=0d", "since"},
+		{"/api/v1/inventory/unmatched?since=93d", "since"},
+		{"/api/v1/inventory/unmatched?since=-1h", "since"},
+		{"/api/v1/inventory/unmatched?since=2026-01-01", "more than 92 days"},
+		{"/api/v1/inventory/unmatched?since=2027-01-01", "not in the past"},
+		{"/api/v1/inventory/unmatched?site=x", `\"site\": unknown parameter`},
 	} {
 		if code, body := h.do("GET", c.path, "viewer", nil); code != 400 || !strings.Contains(body, c.msg) || !strings.Contains(body, `"errorType":"bad_data"`) {
 			t.Errorf("GET %s: %d %s, want 400 with %q", c.path, code, body, c.msg)
@@ -451,6 +457,57 @@ func TestOutages(t *testing.T) {
 	}
 }
 
+// TestUnmatchedAPI: series that match no link or service, scoped by the
+// OPD of their site.
+func TestUnmatchedAPI(t *testing.T) {
+	now := overviewNow
+	h := newOverviewHarness(t, []sample{
+		// matched: dinkes-wan's target
+		{series("__name__", "pantau_icmp_up", "agent", "a1", "site", "dinkes", "target", "127.0.0.2"), now.Add(-time.Hour), 1},
+		{series("__name__", "pantau_icmp_up", "agent", "a1", "site", "dinkes", "target", "10.9.9.9"), now.Add(-time.Hour), 1},
+		{series("__name__", "pantau_icmp_up", "agent", "a2", "site", "dishub", "target", "10.8.8.8"), now.Add(-time.Hour), 1},
+		{series("__name__", "pantau_snmp_if_oper_status", "agent", "a2", "site", "dishub", "device", "sw1", "ifname", "ge-0/0/1"), now.Add(-2 * time.Hour), 1},
+		{series("__name__", "pantau_dns_up", "agent", "a1", "site", "pkm-aimas", "target", "ns1"), now.Add(-3 * time.Hour), 1},
+		// matched: the portal
+		{series("__name__", "pantau_http_up", "agent", "a2", "site", "dishub", "target", "portal"), now.Add(-time.Hour), 1},
+		// only 10 days ago
+		{series("__name__", "pantau_icmp_up", "agent", "a1", "site", "dinkes", "target", "10.7.7.7"), now.Add(-10 * 24 * time.Hour), 1},
+	})
+	rows := func(path, who string) []UnmatchedView {
+		t.Helper()
+		return decode[struct{ Data []UnmatchedView }](t, mustGet(t, h, path, who)).Data
+	}
+	key := func(vs []UnmatchedView) []string {
+		var out []string
+		for _, v := range vs {
+			out = append(out, strings.Join([]string{v.Kind, v.Agent, v.Site, v.Target, v.Interface, v.OPD}, "|"))
+		}
+		return out
+	}
+	want := []string{"dns|a1|pkm-aimas|ns1||dinkes", "icmp|a1|dinkes|10.9.9.9||dinkes", "icmp|a2|dishub|10.8.8.8||dishub", "snmp|a2|dishub|sw1|ge-0/0/1|dishub"}
+	if got := key(rows("/api/v1/inventory/unmatched", "viewer")); !slices.Equal(got, want) {
+		t.Errorf("unmatched %v, want %v", got, want)
+	}
+	if got := key(rows("/api/v1/inventory/unmatched?since=30d", "viewer")); len(got) != 5 {
+		t.Errorf("since=30d: %v", got)
+	}
+	if got := key(rows("/api/v1/inventory/unmatched?since=90m", "viewer")); !slices.Equal(got, []string{want[1], want[2]}) {
+		t.Errorf("since=90m: %v", got)
+	}
+	if got := key(rows("/api/v1/inventory/unmatched?since=2026-12-07T09:30:00%2B07:00", "viewer")); len(got) != 3 {
+		t.Errorf("since an RFC 3339 time: %v", got)
+	}
+	if got := key(rows("/api/v1/inventory/unmatched", "dinkes-viewer")); !slices.Equal(got, want[:2]) {
+		t.Errorf("dinkes sees %v, want %v", got, want[:2])
+	}
+	body := mustGet(t, h, "/api/v1/inventory/unmatched", "dinkes-viewer")
+	for _, f := range []string{`"kind":"icmp"`, `"agent":"a1"`, `"site":"dinkes"`, `"target":"10.9.9.9"`, `"interface":""`, `"opd":"dinkes"`} {
+		if !strings.Contains(body, f) {
+			t.Errorf("answer lacks %s: %s", f, body)
+		}
+	}
+}
+
 // The parsers: any query gives values within bounds or a *ParamError.
 
 func FuzzStatusQuery(f *testing.F) {
@@ -491,6 +548,28 @@ func FuzzOutagesQuery(f *testing.F) {
 		}
 		if !from.Before(to) || to.After(now) || to.Sub(from) > MaxOutageWindow {
 			t.Fatalf("%q: window %v..%v", raw, from, to)
+		}
+	})
+}
+
+func FuzzUnmatchedQuery(f *testing.F) {
+	for _, s := range []string{"", "since=7d", "since=92d", "since=93d", "since=0d", "since=12h", "since=-1h", "since=2562047h", "since=2026-12-01",
+		"since=2026-12-06T08:00:00%2B07:00", "since=2027-01-01", "since=1d1h", "since=9223372036854775807d", "site=x", "since=a&since=b"} {
+		f.Add(s)
+	}
+	now := overviewNow
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		from, err := ParseUnmatchedQuery(q, now)
+		if err != nil {
+			requireParamError(t, raw, err)
+			return
+		}
+		if !from.Before(now) || now.Sub(from) > MaxUnmatchedSince {
+			t.Fatalf("%q: since %v", raw, from)
 		}
 	})
 }
