@@ -202,8 +202,9 @@ type unmatchedRow struct {
 	OPD       string `json:"opd"`
 }
 
-// LinkQuery is the query of "Jadikan link" that pre-fills the form.
-func (r unmatchedRow) LinkQuery() string {
+// LinkURL is the address of "Jadikan link": the form pre-filled from
+// the row.
+func (r unmatchedRow) LinkURL() string {
 	q := url.Values{"kind": {r.Kind}, "site": {r.Site}, "target": {r.Target}}
 	if r.Interface != "" {
 		q.Set("interface", r.Interface)
@@ -211,7 +212,7 @@ func (r unmatchedRow) LinkQuery() string {
 	if r.Agent != "" {
 		q.Set("agent", r.Agent)
 	}
-	return q.Encode()
+	return "/ui/inventaris/link?" + q.Encode()
 }
 
 // invTab is a tab of the page.
