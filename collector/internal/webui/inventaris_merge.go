@@ -66,10 +66,10 @@ type importPlan struct {
 	Problems []string
 	// NProblems counts them all (Problems lists at most maxProblems).
 	NProblems int
-	Merged   []byte // the inventory to PUT
-	Base     string // the SHA-256 of the inventory the plan was made on
-	Parts    []planPart
-	Changes  int // entries added or changed
+	Merged    []byte // the inventory to PUT
+	Base      string // the SHA-256 of the inventory the plan was made on
+	Parts     []planPart
+	Changes   int // entries added or changed
 }
 
 // planPart is one section's changes.
