@@ -1,8 +1,10 @@
 package webui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 )
@@ -161,4 +163,28 @@ func FuzzPlanImport(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestImportStore: a preview is its user's, for importTTL, one per user,
+// and the store keeps at most maxPendingImports.
+func TestImportStore(t *testing.T) {
+	s := &importStore{m: map[string]*pendingImport{}}
+	now := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
+	a := s.put(&pendingImport{user: "user:adi", expires: now.Add(importTTL)}, now)
+	if s.get(a, "user:adi", now) == nil || s.get(a, "user:ana", now) != nil || s.get(a, "user:adi", now.Add(importTTL+time.Second)) != nil {
+		t.Fatal("a preview is not its user's for importTTL")
+	}
+	b := s.put(&pendingImport{user: "user:adi", expires: now.Add(importTTL)}, now)
+	if s.get(a, "user:adi", now) != nil || s.get(b, "user:adi", now) == nil {
+		t.Fatal("a user's new preview does not replace the old one")
+	}
+	for i := range 2 * maxPendingImports {
+		s.put(&pendingImport{user: fmt.Sprintf("user:u%d", i), expires: now.Add(time.Duration(i) * time.Second)}, now)
+	}
+	if len(s.m) != maxPendingImports {
+		t.Fatalf("%d previews kept", len(s.m))
+	}
+	if len(a) != 32 || a == b {
+		t.Fatalf("ids %q %q", a, b)
+	}
 }
