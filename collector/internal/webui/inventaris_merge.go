@@ -6,7 +6,9 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -190,9 +192,25 @@ func planImport(current []byte, name string, data []byte) (*importPlan, error) {
 	plan.Merged = merged
 	if _, err := inventory.Parse(mergedName, merged); err != nil {
 		plan.Problems, plan.NProblems = problemLines(err)
+		// The merged file is not on the page: name each entry by its id.
+		for i, l := range plan.Problems {
+			plan.Problems[i] = entryRE.ReplaceAllStringFunc(l, func(m string) string {
+				sm := entryRE.FindStringSubmatch(m)
+				n, _ := strconv.Atoi(sm[2])
+				if seq := mapGet(curRoot, sm[1]); seq != nil && n < len(seq.Content) {
+					if id := scalarOf(mapGet(seq.Content[n], "id")); id != "" {
+						return m + " (" + id + ")"
+					}
+				}
+				return m
+			})
+		}
 	}
 	return plan, nil
 }
+
+// entryRE finds an entry's index in a problem's path.
+var entryRE = regexp.MustCompile(`\b(sites|links|devices|services|opds)\[(\d+)\]`)
 
 // mergedName names the merged inventory in its problems.
 const mergedName = "inventaris gabungan"

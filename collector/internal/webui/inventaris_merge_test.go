@@ -112,7 +112,7 @@ func TestPlanImportProblems(t *testing.T) {
 	// A conflict with the inventory in force shows in the merged one.
 	csv = "site_id,site_name,kind,link_id,icmp_target\nbappeda,Bappeda,opd,bappeda-wan,10.0.0.2\n"
 	plan, err = planImport([]byte(currentInv), "daftar.csv", []byte(csv))
-	if err != nil || len(plan.Problems) == 0 || !strings.HasPrefix(plan.Problems[0], mergedName+":") {
+	if err != nil || len(plan.Problems) == 0 || !strings.HasPrefix(plan.Problems[0], mergedName+":") || !strings.Contains(plan.Problems[0], "links[2] (bappeda-wan)") {
 		t.Fatalf("a duplicate ICMP target: %v %q", err, plan.Problems)
 	}
 }
