@@ -100,6 +100,9 @@ func TestIntegrationWebAgenTokens(t *testing.T) {
 	if code, body := tc.write(agentTok, fmt.Sprintf("icmp,site=dinkes,target=10.0.0.1 up=1i %d\n", time.Now().Unix())); code != http.StatusNoContent {
 		t.Errorf("the new agent token does not write: %d %s", code, body)
 	}
+	if code, h, _ := uiGet(t, c, tc.base+"/ui/agen/token"); code != http.StatusSeeOther || h.Get("Location") != "/ui/agen" {
+		t.Errorf("GET of the token's answer: %d %q", code, h.Get("Location"))
+	}
 	_, _, list := uiGet(t, c, tc.base+"/ui/agen")
 	if strings.Contains(list, agentTok) || tokenRE.MatchString(list) {
 		t.Fatalf("the token list shows a secret")

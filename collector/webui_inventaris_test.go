@@ -297,6 +297,7 @@ func TestBrowserInventarisImport(t *testing.T) {
 	if !strings.Contains(main, want) {
 		t.Fatalf("the preview does not show %q:\n%s", want, main)
 	}
+	b.screenshot("inventaris-masalah")
 	if n := b.count("#terapkan"); n != 0 {
 		t.Fatalf("a CSV with problems can be applied")
 	}

@@ -87,6 +87,11 @@ func init() {
 	page("GET /ui/agen", func(u *UI) func(*Ctx) error { return u.agen })
 	page("POST /ui/agen/token", func(u *UI) func(*Ctx) error { return u.agenCreateToken })
 	page("GET /ui/agen/cabut", func(u *UI) func(*Ctx) error { return u.agenRevokeForm })
+	// A GET of the token's answer (the language switch, a reload) shows
+	// the list: the token is not shown again.
+	page("GET /ui/agen/token", func(*UI) func(*Ctx) error {
+		return func(c *Ctx) error { c.Redirect("/ui/agen", ""); return nil }
+	})
 	page("POST /ui/agen/cabut", func(u *UI) func(*Ctx) error { return u.agenRevoke })
 }
 

@@ -106,6 +106,13 @@ func init() {
 	page("POST /ui/inventaris/impor", func(u *UI) func(*Ctx) error { return u.inventarisImport })
 	page("POST /ui/inventaris/terapkan", func(u *UI) func(*Ctx) error { return u.inventarisApply })
 	page("GET /ui/inventaris/link", func(u *UI) func(*Ctx) error { return u.inventarisLinkForm })
+	// The answers to the POSTs are pages at their addresses; a GET of one
+	// (the language switch, a reload) goes back to the form.
+	for _, p := range []string{"GET /ui/inventaris/impor", "GET /ui/inventaris/terapkan"} {
+		page(p, func(*UI) func(*Ctx) error {
+			return func(c *Ctx) error { c.Redirect("/ui/inventaris?tab=import", ""); return nil }
+		})
+	}
 	page("POST /ui/inventaris/link", func(u *UI) func(*Ctx) error { return u.inventarisAddLink })
 }
 
