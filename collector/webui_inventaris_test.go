@@ -185,7 +185,7 @@ func TestIntegrationWebInventarisMakeLink(t *testing.T) {
 	c := browserClient(t)
 	uiLogin(t, c, tc.base, "adi", "kata-sandi-adi-123")
 	code, _, body := uiGet(t, c, tc.base+"/ui/inventaris/link?kind=icmp&site=dishub&target=10.0.0.9&agent=agent-dishub")
-	for _, want := range []string{`name="id" value="dishub-10.0.0.9"`, `name="site" value="dishub"`, `name="icmp_target" value="10.0.0.9"`, `name="icmp_agent" value="agent-dishub"`} {
+	for _, want := range []string{`name="id" value="dishub-10.0.0.9"`, `<option value="dishub" selected>dishub</option>`, `name="icmp_target" value="10.0.0.9"`, `name="icmp_agent" value="agent-dishub"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the form lacks %s: %d\n%s", want, code, body)
 		}
@@ -371,7 +371,7 @@ func TestIntegrationWebInventarisUnmatched(t *testing.T) {
 		t.Fatalf("no Jadikan link:\n%s", body)
 	}
 	_, _, form := uiGet(t, c, tc.base+strings.ReplaceAll(m[1], "&amp;", "&"))
-	for _, want := range []string{`name="id" value="dishub-10.0.0.9"`, `name="site" value="dishub"`, `name="icmp_target" value="10.0.0.9"`, `name="icmp_agent" value="agent-dishub"`} {
+	for _, want := range []string{`name="id" value="dishub-10.0.0.9"`, `<option value="dishub" selected>dishub</option>`, `name="icmp_target" value="10.0.0.9"`, `name="icmp_agent" value="agent-dishub"`} {
 		if !strings.Contains(form, want) {
 			t.Fatalf("the form lacks %s\n%s", want, form)
 		}

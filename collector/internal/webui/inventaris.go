@@ -73,6 +73,7 @@ func init() {
 		"inv.link.snmpdev":    {"Perangkat SNMP", "SNMP device"},
 		"inv.link.snmpif":     {"Antarmuka SNMP (ifName)", "SNMP interface (ifName)"},
 		"inv.link.add":        {"Tambahkan link", "Add the link"},
+		"inv.link.pick":       {"— pilih lokasi —", "— choose a site —"},
 		"inv.link.failed":     {"Link tidak ditambahkan", "The link was not added"},
 		"inv.import.intro":    {"Unggah daftar lokasi dan link dalam format CSV yang sama dengan pantau-collector inventory import --csv (satu baris per link; lihat docs/spbe-report.md). Anda melihat pratinjau lebih dulu; inventaris baru berubah setelah Anda menekan Terapkan.", "Upload the site and link list as CSV, in the format of pantau-collector inventory import --csv (one row per link; see docs/spbe-report.md). You see a preview first; the inventory changes only when you press Apply."},
 		"inv.import.rules":    {"Lokasi dan link di CSV ditambahkan, atau menggantikan yang ber-ID sama (kolom yang tidak ada di berkas, dan kunci yang tidak punya kolom seperti service_hours, tetap). Perangkat, layanan, pengaturan bawaan dan lokasi/link lain tidak berubah; impor tidak pernah menghapus.", "The CSV's sites and links are added, or replace those with the same id (columns the file leaves out, and keys without a column such as service_hours, keep their values). Devices, services, defaults and other sites/links stay; an import never removes anything."},
@@ -249,6 +250,7 @@ type invView struct {
 	Pending                 string
 	Notice                  string // a warning above the preview
 	Link                    *linkForm
+	SiteIDs                 []string // the sites the link form offers
 	UnmatchedErr, LoadError string
 }
 
@@ -302,6 +304,14 @@ func (u *UI) renderInventaris(c *Ctx, v *invView) error {
 			rows = rows[:maxUnmatchedRows]
 		}
 		v.Unmatched = rows
+	}
+	if v.Link != nil {
+		for _, s := range inv.Sites {
+			v.SiteIDs = append(v.SiteIDs, s.ID)
+		}
+		if v.Link.Site != "" && !slicesContains(v.SiteIDs, v.Link.Site) {
+			v.Link.Site = "" // not in the inventory: the user picks one
+		}
 	}
 	counts := map[string]int{"sites": len(inv.Sites), "links": len(inv.Links), "devices": len(inv.Devices), "services": len(inv.Services)}
 	for _, k := range tabKeys {
