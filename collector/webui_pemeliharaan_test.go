@@ -3,7 +3,6 @@ package collector
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -55,21 +54,6 @@ func uiSession(t *testing.T, tc *testCollector, name, password string) *http.Cli
 		t.Fatalf("login %s: %d", name, r.StatusCode)
 	}
 	return c
-}
-
-// uiPost posts a form as a browser would and returns the answer.
-func uiPost(t *testing.T, c *http.Client, u string, form url.Values) (int, http.Header, string) {
-	t.Helper()
-	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "text/html")
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, string(b)
 }
 
 // apiWindows reads the maintenance windows with the admin token.

@@ -55,8 +55,8 @@ func startReviuCollector(t *testing.T, chromium bool, mods ...func(*config.Confi
 	})
 }
 
-// uiPost posts a form and returns the status, the Location and the body.
-func uiPost(t *testing.T, c *http.Client, u string, form url.Values) (int, string, string) {
+// reviuPost posts a form and returns the status, the Location and the body.
+func reviuPost(t *testing.T, c *http.Client, u string, form url.Values) (int, string, string) {
 	t.Helper()
 	resp, err := c.PostForm(u, form)
 	if err != nil {
@@ -67,9 +67,9 @@ func uiPost(t *testing.T, c *http.Client, u string, form url.Values) (int, strin
 	return resp.StatusCode, resp.Header.Get("Location"), string(b)
 }
 
-// uiUpload posts the follow-up update form as a browser does
+// reviuUpload posts the follow-up update form as a browser does
 // (multipart, the file last).
-func uiUpload(t *testing.T, c *http.Client, u string, fields [][2]string, filename string, content []byte) (int, string, string) {
+func reviuUpload(t *testing.T, c *http.Client, u string, fields [][2]string, filename string, content []byte) (int, string, string) {
 	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -124,7 +124,7 @@ func TestIntegrationWebReviu(t *testing.T) {
 	month := pemdaToday(0)[:7]
 	addReview := func(c *http.Client, scope, findings string) string {
 		t.Helper()
-		code, loc, body := uiPost(t, c, tc.base+"/ui/reviu", url.Values{"month": {month}, "held_on": {pemdaToday(-20)},
+		code, loc, body := reviuPost(t, c, tc.base+"/ui/reviu", url.Values{"month": {month}, "held_on": {pemdaToday(-20)},
 			"scope": {scope}, "participants": {"Kabid TIK, NOC"}, "findings": {findings}})
 		m := idInLocation.FindStringSubmatch(loc)
 		if code != http.StatusSeeOther || m == nil {
@@ -139,7 +139,7 @@ func TestIntegrationWebReviu(t *testing.T) {
 		t.Fatalf("the new review: %d\n%s", code, body)
 	}
 	// A review the API refuses keeps the form.
-	code, _, body = uiPost(t, ops, tc.base+"/ui/reviu", url.Values{"month": {month}, "scope": {"dinkes"}, "participants": {"Kabid"}, "findings": {""}})
+	code, _, body = reviuPost(t, ops, tc.base+"/ui/reviu", url.Values{"month": {month}, "scope": {"dinkes"}, "participants": {"Kabid"}, "findings": {""}})
 	if code != http.StatusBadRequest || !strings.Contains(body, "Reviu tidak tersimpan: findings is required") ||
 		!strings.Contains(body, `>Kabid</textarea>`) {
 		t.Fatalf("a review without findings: %d\n%s", code, body)
@@ -147,7 +147,7 @@ func TestIntegrationWebReviu(t *testing.T) {
 
 	addItem := func(c *http.Client, review, item, due string) (int, string, string) {
 		t.Helper()
-		return uiPost(t, c, tc.base+"/ui/reviu/"+review+"/tindaklanjut", url.Values{"item": {item}, "owner": {"Bidang TIK"},
+		return reviuPost(t, c, tc.base+"/ui/reviu/"+review+"/tindaklanjut", url.Values{"item": {item}, "owner": {"Bidang TIK"},
 			"opened": {pemdaToday(-20)}, "due": {due}})
 	}
 	code, loc, body := addItem(ops, dinkes, "Ganti modem VSAT", pemdaToday(-5))
@@ -183,7 +183,7 @@ func TestIntegrationWebReviu(t *testing.T) {
 	// An HTML file is refused (415): the message says so, the form keeps
 	// its values.
 	item := tc.base + "/ui/tindaklanjut/" + overdueID
-	code, _, body = uiUpload(t, ops, item, [][2]string{{"status", "proses"}, {"date", pemdaToday(0)}, {"note", "modem dikirim"}, {"evidence_text", ""}},
+	code, _, body = reviuUpload(t, ops, item, [][2]string{{"status", "proses"}, {"date", pemdaToday(0)}, {"note", "modem dikirim"}, {"evidence_text", ""}},
 		"bukti.html", []byte("<html><body><script>alert(1)</script></body></html>"))
 	if code != http.StatusUnsupportedMediaType || !strings.Contains(body, "Berkas bukti ditolak (415): Jenis berkas tidak diterima") ||
 		!strings.Contains(body, ">modem dikirim</textarea>") || !strings.Contains(body, `<option value="proses" selected>`) {
@@ -195,13 +195,13 @@ func TestIntegrationWebReviu(t *testing.T) {
 	evidence := []byte("Berita acara serah terima modem VSAT\n")
 	sum := sha256.Sum256(evidence)
 	sha := hex.EncodeToString(sum[:])
-	code, _, body = uiUpload(t, ops, item, [][2]string{{"status", "selesai"}, {"date", pemdaToday(-30)}, {"note", "terpasang"}},
+	code, _, body = reviuUpload(t, ops, item, [][2]string{{"status", "selesai"}, {"date", pemdaToday(-30)}, {"note", "terpasang"}},
 		"berita-acara.txt", evidence)
 	if code != http.StatusBadRequest || !strings.Contains(body, "Pembaruan tidak tersimpan: date "+pemdaToday(-30)+" is before the item was opened") ||
 		!strings.Contains(body, `name="evidence_text" value="sha256:`+sha+`"`) {
 		t.Fatalf("an update dated before the item: %d\n%s", code, body)
 	}
-	code, loc, body = uiUpload(t, ops, item, [][2]string{{"status", "selesai"}, {"date", pemdaToday(0)}, {"note", "terpasang"}},
+	code, loc, body = reviuUpload(t, ops, item, [][2]string{{"status", "selesai"}, {"date", pemdaToday(0)}, {"note", "terpasang"}},
 		"berita-acara.txt", evidence)
 	if code != http.StatusSeeOther || loc != "/ui/tindaklanjut/"+overdueID+"?ok=reviu.tl.updated" {
 		t.Fatalf("an upload: %d to %q\n%s", code, loc, body)
@@ -228,14 +228,14 @@ func TestIntegrationWebReviu(t *testing.T) {
 			t.Fatalf("viewer %s: %d\n%s", page, code, body)
 		}
 	}
-	code, _, body = uiPost(t, vera, tc.base+"/ui/reviu", url.Values{"month": {month}, "participants": {"x"}, "findings": {"y"}})
+	code, _, body = reviuPost(t, vera, tc.base+"/ui/reviu", url.Values{"month": {month}, "participants": {"x"}, "findings": {"y"}})
 	if code != http.StatusForbidden || !strings.Contains(body, "Reviu tidak tersimpan") {
 		t.Fatalf("a viewer's review: %d\n%s", code, body)
 	}
 	if code, _, _ := addItem(vera, dinkes, "x", ""); code != http.StatusForbidden {
 		t.Fatalf("a viewer's follow-up: %d", code)
 	}
-	if code, _, _ := uiUpload(t, vera, tc.base+"/ui/tindaklanjut/"+laterID, [][2]string{{"status", "proses"}}, "a.txt", []byte("a\n")); code != http.StatusForbidden {
+	if code, _, _ := reviuUpload(t, vera, tc.base+"/ui/tindaklanjut/"+laterID, [][2]string{{"status", "proses"}}, "a.txt", []byte("a\n")); code != http.StatusForbidden {
 		t.Fatalf("a viewer's upload: %d", code)
 	}
 	var reviews []json.RawMessage
@@ -290,13 +290,13 @@ func TestIntegrationWebReviuTooLarge(t *testing.T) {
 	tc.uiUser("ops", "operator", "kata-sandi-ops-123")
 	ops := browserClient(t)
 	uiLogin(t, ops, tc.base, "ops", "kata-sandi-ops-123")
-	_, loc, _ := uiPost(t, ops, tc.base+"/ui/reviu", url.Values{"month": {pemdaToday(0)[:7]}, "scope": {"dinkes"},
+	_, loc, _ := reviuPost(t, ops, tc.base+"/ui/reviu", url.Values{"month": {pemdaToday(0)[:7]}, "scope": {"dinkes"},
 		"participants": {"NOC"}, "findings": {"putus"}})
 	m := idInLocation.FindStringSubmatch(loc)
 	if m == nil {
 		t.Fatalf("add a review: %q", loc)
 	}
-	uiPost(t, ops, tc.base+"/ui/reviu/"+m[1]+"/tindaklanjut", url.Values{"item": {"Ganti kabel"}, "owner": {"TIK"}})
+	reviuPost(t, ops, tc.base+"/ui/reviu/"+m[1]+"/tindaklanjut", url.Values{"item": {"Ganti kabel"}, "owner": {"TIK"}})
 	var items []struct{ ID int64 }
 	getJSON(t, tc, "/api/v1/followups", &items)
 	if len(items) != 1 {
@@ -305,7 +305,7 @@ func TestIntegrationWebReviuTooLarge(t *testing.T) {
 	item := fmt.Sprintf("%s/ui/tindaklanjut/%d", tc.base, items[0].ID)
 	for _, size := range []int{5 << 10, 200 << 10} {
 		pdf := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("x"), size)...)
-		code, _, body := uiUpload(t, ops, item, [][2]string{{"status", "proses"}, {"note", "foto modem"}}, "foto.pdf", pdf)
+		code, _, body := reviuUpload(t, ops, item, [][2]string{{"status", "proses"}, {"note", "foto modem"}}, "foto.pdf", pdf)
 		if code != http.StatusRequestEntityTooLarge || !strings.Contains(body, "Berkas bukti ditolak (413): Berkas terlalu besar (batas 4 KiB).") ||
 			!strings.Contains(body, ">foto modem</textarea>") {
 			t.Fatalf("a file of %d bytes: %d\n%s", len(pdf), code, body)

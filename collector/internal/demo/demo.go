@@ -8,9 +8,9 @@ package demo
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base32"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
