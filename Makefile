@@ -28,7 +28,7 @@ NFPM := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 PKG_VERSION ?= $(shell deploy/nfpm/version.sh)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 
-.PHONY: help deps deps-bench build generate generate-check test test-unit test-integration cross dist bench bench-e2e bench-agent fuzz lint lint-metrics demo clean package dashboards
+.PHONY: help deps deps-bench build generate generate-check test test-unit test-integration cross dist bench bench-e2e bench-agent fuzz lint lint-metrics demo clean package dashboards screenshots
 
 help: ## show the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -148,6 +148,12 @@ lint: ## gofmt, go vet, staticcheck
 
 lint-metrics: deps ## promtool check metrics over the collector's /metrics
 	$(GO) test -count=1 -run 'TestIntegrationMetricsLint' ./collector/
+
+screenshots: deps ## PNGs of the web UI's pages into docs/ui/ (the browser tests in headless Chromium; see docs/ui/README.md)
+	@mkdir -p docs/ui && stamp=$$(mktemp) && trap 'rm -f "$$stamp"' EXIT; \
+	  echo "PANTAU_SCREENSHOTS=$(CURDIR)/docs/ui $(GO) test -count=1 -timeout 20m -run TestBrowser ./collector/"; \
+	  PANTAU_SCREENSHOTS=$(CURDIR)/docs/ui $(GO) test -count=1 -timeout 20m -run 'TestBrowser' ./collector/; rc=$$?; \
+	  echo "screenshots written to docs/ui/:"; find docs/ui -name '*.png' -newer "$$stamp" | sort | xargs -r ls -l; exit $$rc
 
 demo: deps build ## build and run the demo on 127.0.0.1:9810: a collector, simulated sites, and a real agent polling simulated routers and services
 	$(BIN)/pantau-collector demo

@@ -166,6 +166,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 	if err != nil {
 		return p, err
 	}
+	authn.SetSessionPolicy(sessionPolicy(cfg))
 	p.auth = authn
 	dedup := ingest.NewDedup(cfg.Limits.BatchDedupBytesPerAgent)
 	p.dedup = dedup

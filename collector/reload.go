@@ -19,6 +19,7 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/memlimit"
 	"github.com/pantau-noc/pantau/collector/internal/notify"
 	"github.com/pantau-noc/pantau/collector/internal/promapi"
+	"github.com/pantau-noc/pantau/collector/internal/statedb"
 )
 
 // reloadable are the collector.yml keys a reload (SIGHUP) puts in force
@@ -180,7 +181,8 @@ func (r *configReloader) prepare() (func(), error) {
 	}
 	limitsChanged := nc.Limits != old.Limits || nc.Ingest != old.Ingest ||
 		nc.Auth.MaxEvidenceBytes != old.Auth.MaxEvidenceBytes || nc.Auth.MaxInventoryBytes != old.Auth.MaxInventoryBytes ||
-		nc.Report.BundleMaxBytes != old.Report.BundleMaxBytes || nc.Report.BundleMaxEntries != old.Report.BundleMaxEntries
+		nc.Report.BundleMaxBytes != old.Report.BundleMaxBytes || nc.Report.BundleMaxEntries != old.Report.BundleMaxEntries ||
+		sessionPolicy(nc) != sessionPolicy(old)
 	restart := changedKeys(reflect.ValueOf(*old), reflect.ValueOf(*nc), "")
 	for i := range min(len(old.Notifiers), len(nc.Notifiers)) {
 		if old.Notifiers[i].RatePerMinute != nc.Notifiers[i].RatePerMinute {
@@ -217,6 +219,8 @@ func (r *configReloader) prepare() (func(), error) {
 		kept.Limits, kept.Ingest = nc.Limits, nc.Ingest
 		kept.Limits.BatchDedupWindow, kept.Limits.BatchDedupBytesPerAgent = old.Limits.BatchDedupWindow, old.Limits.BatchDedupBytesPerAgent
 		kept.Auth.MaxEvidenceBytes, kept.Auth.MaxInventoryBytes = nc.Auth.MaxEvidenceBytes, nc.Auth.MaxInventoryBytes
+		kept.Auth.SessionIdle, kept.Auth.SessionLifetime = nc.Auth.SessionIdle, nc.Auth.SessionLifetime
+		kept.Auth.LockoutFailures, kept.Auth.LockoutDuration = nc.Auth.LockoutFailures, nc.Auth.LockoutDuration
 		kept.Report.BundleMaxBytes, kept.Report.BundleMaxEntries = nc.Report.BundleMaxBytes, nc.Report.BundleMaxEntries
 		kept.Inventory, kept.Notifiers = nc.Inventory, nc.Notifiers
 		kept.Alerting.Rules, kept.Alerting.Routes = nc.Alerting.Rules, nc.Alerting.Routes
@@ -282,6 +286,9 @@ func (p *parts) setLimits(c *config.Config, il ingest.Limits) {
 	}
 	if p.recs != nil {
 		p.recs.SetMaxEvidenceBytes(c.Auth.MaxEvidenceBytes)
+	}
+	if p.auth != nil {
+		p.auth.SetSessionPolicy(sessionPolicy(c))
 	}
 	if p.admin != nil {
 		p.admin.SetMaxInventoryBytes(c.Auth.MaxInventoryBytes)
@@ -349,4 +356,11 @@ func hasYAMLFields(t reflect.Type) bool {
 		}
 	}
 	return false
+}
+
+// sessionPolicy is the web sessions' lifetimes and the users' lockout
+// of a config (auth.session_*, auth.lockout_*).
+func sessionPolicy(c *config.Config) statedb.SessionPolicy {
+	return statedb.SessionPolicy{Idle: c.Auth.SessionIdle.Std(), Lifetime: c.Auth.SessionLifetime.Std(),
+		LockoutFailures: c.Auth.LockoutFailures, LockoutDuration: c.Auth.LockoutDuration.Std()}
 }

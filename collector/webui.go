@@ -19,8 +19,10 @@ func (p *parts) webUI(mux *http.ServeMux) error {
 		Audit:          p.state,
 		Zone:           func() *time.Location { return inventory.PemdaZone(p.cfg.Report.TimeZone, p.slarun.builder.Inventory()) },
 		MaxUploadBytes: p.cfg.Auth.MaxEvidenceBytes,
+		PDF:            func() error { _, err := p.slarun.pdf.Chromium(); return err },
 		Version:        buildinfo.Version,
 		Logger:         p.log.With("component", "webui"),
+		Registerer:     p.reg,
 	})
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -181,7 +182,6 @@ func (b *browser) screenshot(name string) {
 	if dir == "" {
 		return
 	}
-	// Quality 100 makes chromedp take a PNG; any other is a JPEG.
 	png := bget(b, "screenshot "+name, chromedp.FullScreenshot(100))
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		b.t.Fatal(err)
@@ -235,5 +235,66 @@ func TestBrowserKeyboardLogin(t *testing.T) {
 	}
 	if got := b.count(`label[for="name"]`); got != 0 {
 		t.Fatalf("still on the login page")
+	}
+}
+
+// axePath is axe-core's browser build, which `make deps` installs with
+// npm (.ci/install-deps).
+const axePath = "../.cache/axe/node_modules/axe-core/axe.min.js"
+
+// axeViolation is one failed WCAG rule on a page.
+type axeViolation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Nodes  []string `json:"nodes"`
+}
+
+// accessible runs axe-core's WCAG 2.0/2.1 A and AA rules (labels,
+// contrast, names, landmarks, keyboard) on the open page and fails the
+// test for each violation. The script is injected through DevTools,
+// which the page's CSP does not govern; the pages themselves run none.
+func (b *browser) accessible(page string) {
+	b.t.Helper()
+	src, err := os.ReadFile(axePath)
+	if err != nil {
+		b.t.Fatalf("axe-core is needed for the accessibility checks: %v; run `make deps`", err)
+	}
+	bget(b, "inject axe-core", chromedp.Evaluate[bool](string(src)+"\n;true"))
+	out := bget(b, "axe on "+page, chromedp.Evaluate[string](`axe.run(document, {runOnly: {type: "tag",
+		values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}, resultTypes: ["violations"]}).then(r => JSON.stringify(
+		r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map(n => n.target.join(" "))})
+	)))`, chromedp.EvalAwaitPromise))
+	var vs []axeViolation
+	if err := json.Unmarshal([]byte(out), &vs); err != nil {
+		b.t.Fatalf("axe on %s: %v: %s", page, err, out)
+	}
+	for _, v := range vs {
+		b.t.Errorf("%s: WCAG %s (%s): %s at %s", page, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "; "))
+	}
+}
+
+// TestBrowserAccessibility runs axe-core on the login page and on every
+// page of the menu, as an admin, in both languages.
+func TestBrowserAccessibility(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives headless chromium; skipped with -short")
+	}
+	tc := startCollector(t, nil)
+	tc.uiUser("admin", "admin", "kata-sandi-admin-123")
+	b := newBrowser(t, tc.base, 3*time.Minute)
+	b.open("/ui/masuk")
+	b.accessible("/ui/masuk")
+	b.login("admin", "kata-sandi-admin-123")
+	for _, lang := range []string{"id", "en"} {
+		b.open("/ui/bahasa?lang=" + lang + "&next=/ui/")
+		hrefs := bget(b, "menu", chromedp.Evaluate[[]string](`[...document.querySelectorAll("header nav a")].map(a => a.getAttribute("href"))`))
+		if len(hrefs) < 9 {
+			t.Fatalf("an admin's menu has %d entries: %v", len(hrefs), hrefs)
+		}
+		for _, h := range append(hrefs, "/ui/sandi") {
+			b.open(h)
+			b.accessible(lang + " " + h)
+		}
 	}
 }

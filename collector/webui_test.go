@@ -133,3 +133,18 @@ func TestIntegrationWebLogin(t *testing.T) {
 		t.Fatalf("the logged-out session on the API: %d", code)
 	}
 }
+
+// uiPost posts a form as a browser would and returns the answer.
+func uiPost(t *testing.T, c *http.Client, u string, form url.Values) (int, http.Header, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "text/html")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}

@@ -3,8 +3,11 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -141,6 +144,23 @@ func TestIntegrationDemo(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "Grafana data source:     type Prometheus, URL http://"+addr) {
 		t.Errorf("demo did not say where to point Grafana:\n%s", out.String())
+	}
+	// The web UI, with the admin password the demo printed.
+	if m := regexp.MustCompile(`Web UI: +(http://\S+/ui/) +\(log in as admin / (\S+), or as the Dinas Kesehatan viewer dinkes / (\S+)\)`).
+		FindStringSubmatch(out.String()); m == nil {
+		t.Errorf("demo did not print the web UI's address and users:\n%s", out.String())
+	} else {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+		resp, err := c.PostForm(m[1]+"masuk", url.Values{"name": {"dinkes"}, "password": {m[3]}, "next": {"/ui/"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Request.URL.Path != "/ui/" || !strings.Contains(string(body), "<strong>dinkes</strong>") {
+			t.Errorf("logging in to the demo's web UI as dinkes: %d at %s\n%s", resp.StatusCode, resp.Request.URL, body)
+		}
 	}
 	m := regexp.MustCompile(`NOC agent: \S+ \(pid (\d+)\)`).FindStringSubmatch(out.String())
 	if m == nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -21,6 +22,33 @@ import (
 // The emulator stops at cleanup.
 func (l *Lab) Delay(r string, d time.Duration, via map[string]string) {
 	l.t.Helper()
+	l.emulate(r, d, 0, via)
+}
+
+// LinkBuffer is how many bytes a DelayRate link holds per direction
+// waiting for the line (a modem's buffer); a packet that does not fit is
+// dropped.
+const LinkBuffer = 64 << 10
+
+// DelayRate is Delay over a slow line: besides the delay d, each direction
+// (the interface of r a packet leaves by) sends at most bitsPerSecond,
+// counting IP packets (headers included). A packet waits until the line
+// has sent those before it, then takes len×8/bitsPerSecond to go out, then
+// d to arrive; while the line is busy packets queue, up to LinkBuffer
+// bytes per direction, and beyond that are dropped, as a modem does. A
+// VSAT office link is DelayRate(r, 350*time.Millisecond, 256_000, via).
+func (l *Lab) DelayRate(r string, d time.Duration, bitsPerSecond int64, via map[string]string) {
+	l.t.Helper()
+	if bitsPerSecond <= 0 {
+		l.t.Fatalf("lab: DelayRate in %s: rate %d bit/s, want > 0", r, bitsPerSecond)
+	}
+	l.emulate(r, d, bitsPerSecond, via)
+}
+
+// emulate sets up the TUN link emulator of Delay and DelayRate (rate 0:
+// no bandwidth limit).
+func (l *Lab) emulate(r string, d time.Duration, rate int64, via map[string]string) {
+	l.t.Helper()
 	const dev = "tdly"
 	f, err := openTun(r, dev)
 	if err != nil {
@@ -33,12 +61,21 @@ func (l *Lab) Delay(r string, d time.Duration, via map[string]string) {
 	l.Exec(r, "ip", "link", "set", dev, "up")
 	l.Exec(r, "ip", "rule", "add", "iif", dev, "lookup", "100", "pref", "100")
 	ifaces := map[string]bool{}
+	// Each interface a packet can leave by is one direction of the link,
+	// with its own queue (and line, under a rate): a full download does
+	// not hold up the acknowledgements going the other way.
+	dir := map[string]int{} // interface → direction
+	dst := map[[4]byte]int{}
 	for addr, iface := range via {
 		l.Exec(r, "ip", "route", "add", addr+"/32", "dev", dev, "table", "101")
 		l.Exec(r, "ip", "route", "add", addr+"/32", "dev", iface, "table", "100")
 		if !ifaces[iface] {
 			ifaces[iface] = true
 			l.Exec(r, "ip", "rule", "add", "iif", iface, "lookup", "101", "pref", "101")
+			dir[iface] = len(dir)
+		}
+		if ip := net.ParseIP(addr).To4(); ip != nil {
+			dst[[4]byte(ip)] = dir[iface]
 		}
 	}
 	l.Exec(r, "sysctl", "-qw", "net.ipv4.conf."+dev+".rp_filter=0")
@@ -47,35 +84,83 @@ func (l *Lab) Delay(r string, d time.Duration, via map[string]string) {
 		due  time.Time
 		data []byte
 	}
-	queue := make(chan pkt, 65536)
+	type line struct {
+		queue     chan pkt
+		busyUntil time.Time // when the line has sent what it holds
+	}
+	lines := make([]*line, max(len(dir), 1))
+	var writers sync.WaitGroup
+	stop := make(chan struct{}) // closed at cleanup: writers drop what they hold
+	for i := range lines {
+		lines[i] = &line{queue: make(chan pkt, 65536)}
+		q := lines[i].queue
+		writers.Add(1)
+		go func() { // writer: release each packet when due, in order
+			defer writers.Done()
+			for p := range q {
+				if w := time.Until(p.due); w > 0 {
+					t := time.NewTimer(w)
+					select {
+					case <-t.C:
+					case <-stop:
+						t.Stop()
+						return
+					}
+				}
+				if _, err := f.Write(p.data); err != nil && errors.Is(err, os.ErrClosed) {
+					return
+				}
+			}
+		}()
+	}
 	done := make(chan struct{})
+	go func() {
+		writers.Wait()
+		close(done)
+	}()
 	go func() { // reader: stamp and queue
-		defer close(queue)
+		defer func() {
+			for _, ln := range lines {
+				close(ln.queue)
+			}
+		}()
 		for {
 			buf := make([]byte, 65536)
 			n, err := f.Read(buf)
 			if err != nil {
 				return
 			}
+			ln := lines[0]
+			if n >= 20 && buf[0]>>4 == 4 {
+				ln = lines[dst[[4]byte(buf[16:20])]]
+			}
+			now := time.Now()
+			due := now.Add(d)
+			if rate > 0 {
+				// Bytes still waiting for the line, from when it is free.
+				backlog := int64(0)
+				if w := ln.busyUntil.Sub(now); w > 0 {
+					backlog = int64(w.Seconds() * float64(rate) / 8)
+				}
+				if backlog+int64(n) > LinkBuffer {
+					continue // the modem's buffer is full: dropped
+				}
+				start := now
+				if ln.busyUntil.After(start) {
+					start = ln.busyUntil
+				}
+				ln.busyUntil = start.Add(time.Duration(float64(n) * 8 / float64(rate) * float64(time.Second)))
+				due = ln.busyUntil.Add(d)
+			}
 			select {
-			case queue <- pkt{time.Now().Add(d), buf[:n]}:
+			case ln.queue <- pkt{due, buf[:n]}:
 			default: // queue full: the emulated link drops, like a real one
-			}
-		}
-	}()
-	go func() { // writer: release each packet when due, in order
-		defer close(done)
-		for p := range queue {
-			if w := time.Until(p.due); w > 0 {
-				time.Sleep(w)
-			}
-			if _, err := f.Write(p.data); err != nil && errors.Is(err, os.ErrClosed) {
-				return
 			}
 		}
 	}()
 	l.mu.Lock()
 	l.closed = append(l.closed, func() {
+		close(stop)
 		f.Close()
 		<-done
 	})

@@ -1,8 +1,9 @@
 // Package lab is the test harness for real-kernel link tests: network
 // namespaces joined by veth pairs (a NOC, district hubs, OPD sites), loss
 // from nftables "numgen random" rules, outages from "ip link set down",
-// delay from a userspace TUN link emulator (this kernel has no sch_netem),
-// and real daemons (snmpd, snmpsim) inside the namespaces.
+// delay and a slow line's rate from a userspace TUN link emulator (this
+// kernel has no sch_netem), and real daemons (snmpd, snmpsim) inside the
+// namespaces.
 //
 // Everything a Lab creates is removed by t.Cleanup, also when the test
 // fails: namespaces by name, processes by the PID the lab started. If the

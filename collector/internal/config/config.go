@@ -260,6 +260,14 @@ type AuthConfig struct {
 	MaxEvidenceBytes int64 `yaml:"max_evidence_bytes"`
 	// MaxInventoryBytes bounds the inventory PUT /api/v1/inventory takes.
 	MaxInventoryBytes int64 `yaml:"max_inventory_bytes"`
+	// SessionIdle ends a web UI session after this long without a
+	// request; SessionLifetime after this long since the login.
+	SessionIdle     Duration `yaml:"session_idle"`
+	SessionLifetime Duration `yaml:"session_lifetime"`
+	// LockoutFailures wrong passwords in a row lock a user for
+	// LockoutDuration (the web login and basic auth alike).
+	LockoutFailures int      `yaml:"lockout_failures"`
+	LockoutDuration Duration `yaml:"lockout_duration"`
 }
 
 // IngestConfig tunes the write path.
@@ -273,7 +281,8 @@ func Default() *Config {
 		ListenAddress: "0.0.0.0:9810",
 		DataDir:       "pantau-data",
 		TLS:           TLSConfig{ClientAuth: ClientAuthNone},
-		Auth:          AuthConfig{MaxEvidenceBytes: 20 << 20, MaxInventoryBytes: 8 << 20},
+		Auth: AuthConfig{MaxEvidenceBytes: 20 << 20, MaxInventoryBytes: 8 << 20, SessionIdle: Duration(2 * time.Hour),
+			SessionLifetime: Duration(12 * time.Hour), LockoutFailures: 5, LockoutDuration: Duration(15 * time.Minute)},
 		Report: ReportConfig{ForecastHorizon: Duration(730 * 24 * time.Hour), MinContractCompleteness: 90, BundleMaxBytes: 1 << 30, BundleMaxEntries: 10000, BundleMaxConcurrent: 1,
 			PDFMaxConcurrent: 1, PDFTimeout: Duration(2 * time.Minute), DocumentNumber: docnum.Default},
 		Storage: StorageConfig{
@@ -399,6 +408,18 @@ func (c *Config) Validate() error {
 	}
 	if c.Auth.MaxInventoryBytes <= 0 || c.Auth.MaxInventoryBytes > 1<<30 {
 		add("auth.max_inventory_bytes", "must be between 1 and 1073741824 bytes (got %d)", c.Auth.MaxInventoryBytes)
+	}
+	if d := c.Auth.SessionIdle.Std(); d < time.Minute || d > 30*24*time.Hour {
+		add("auth.session_idle", "must be between 1m and 30d (got %s)", c.Auth.SessionIdle)
+	}
+	if d := c.Auth.SessionLifetime.Std(); d < c.Auth.SessionIdle.Std() || d > 90*24*time.Hour {
+		add("auth.session_lifetime", "must be at least auth.session_idle (%s) and at most 90d (got %s)", c.Auth.SessionIdle, c.Auth.SessionLifetime)
+	}
+	if c.Auth.LockoutFailures < 1 || c.Auth.LockoutFailures > 1000 {
+		add("auth.lockout_failures", "must be between 1 and 1000 (got %d)", c.Auth.LockoutFailures)
+	}
+	if d := c.Auth.LockoutDuration.Std(); d < time.Second || d > 24*time.Hour {
+		add("auth.lockout_duration", "must be between 1s and 24h (got %s)", c.Auth.LockoutDuration)
 	}
 
 	s := c.Storage

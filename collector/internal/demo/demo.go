@@ -9,6 +9,8 @@ package demo
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base32"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -171,6 +174,15 @@ func Run(ctx context.Context, o Options, stdout io.Writer) error {
 		return fail(err)
 	}
 	adminToken, _, err := db.CreateAPIToken(ctx, "demo-admin", statedb.RoleAdmin, nil, time.Time{}, "demo: the records API")
+	if err != nil {
+		db.Close()
+		return fail(err)
+	}
+	// Two users for the web UI (/ui/): the NOC's admin and an OPD's viewer.
+	adminPW, dinkesPW := demoPassword(), demoPassword()
+	if _, err = db.AddUser(ctx, statedb.User{Name: "admin", Role: statedb.RoleAdmin}, adminPW); err == nil {
+		_, err = db.AddUser(ctx, statedb.User{Name: "dinkes", Role: statedb.RoleViewer, OPDs: []string{"dinkes"}}, dinkesPW)
+	}
 	db.Close()
 	if err != nil {
 		return fail(err)
@@ -226,6 +238,7 @@ func Run(ctx context.Context, o Options, stdout io.Writer) error {
 NOC agent: %[8]s
 Simulated routers (SNMP v2c, community rtr-<site>): %[9]s; services: %[10]s, %[11]s, mail %[12]s
 
+Web UI:       %[1]s/ui/  (log in as admin / %[16]s, or as the Dinas Kesehatan viewer dinkes / %[17]s)
 Viewer token: %[14]s
 Admin token:  %[15]s
   (every endpoint but /healthz and /readyz needs a token; these are shown once)
@@ -246,7 +259,7 @@ Admin token:  %[15]s
 
 Press Ctrl-C to stop.
 `, base, cfg.DataDir, len(sites), o.Interval, o.History, tokens["noc-kominfo"], time.Now().In(wit).Format("2006-01-02"),
-		agentNote, snmpAgent.Addr(), svc.PortalURL, svc.EOfficeURL, svc.MailAddr, hook.File, viewerToken, adminToken)
+		agentNote, snmpAgent.Addr(), svc.PortalURL, svc.EOfficeURL, svc.MailAddr, hook.File, viewerToken, adminToken, adminPW, dinkesPW)
 
 	var wg sync.WaitGroup
 	live := func(write func(buf *bytes.Buffer, now, prev time.Time), token, agent string) {
@@ -322,4 +335,12 @@ func demoPost(ctx context.Context, c *http.Client, base, token, agent string, se
 		return fmt.Errorf("write to %s: %s: %s", base, resp.Status, bytes.TrimSpace(msg))
 	}
 	return nil
+}
+
+// demoPassword is a random password for a demo user (16 characters of
+// a lower-case base32 alphabet, 80 bits).
+func demoPassword() string {
+	b := make([]byte, 10)
+	rand.Read(b)
+	return strings.ToLower(base32.StdEncoding.EncodeToString(b))
 }

@@ -119,7 +119,7 @@ type (
 		// "" when the record lacks an action.
 		Why string `json:"-"`
 	}
-	agentRow struct {
+	homeAgent struct {
 		ID       string     `json:"id"`
 		Site     string     `json:"site"`
 		OPD      string     `json:"opd"`
@@ -170,7 +170,7 @@ type berandaPage struct {
 	IncidentsShow bool
 	IncidentsMore int
 	IncidentsErr  string
-	Agents        []agentRow
+	Agents        []homeAgent
 	AgentsShow    bool
 	AgentsMore    int
 	AgentsErr     string
@@ -227,7 +227,7 @@ func (u *UI) beranda(c *Ctx) error {
 		return err
 	}
 	d.openIncidents(incs, now.AddDate(0, 0, -openDays))
-	var agents []agentRow
+	var agents []homeAgent
 	if d.AgentsShow, d.AgentsErr, err = section(c, "/api/v1/agents", &agents); err != nil {
 		return err
 	}

@@ -81,6 +81,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	now := u.o.Now()
 	if u.o.Guard != nil {
 		if wait := u.o.Guard.Blocked(src, now); wait > 0 {
+			u.logins.WithLabelValues("throttled").Inc()
 			w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
 			fail(http.StatusTooManyRequests, fmt.Sprintf(c.T("login.throttled"), int(math.Ceil(wait.Seconds()))))
 			return
@@ -89,9 +90,10 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	secret, id, err := u.o.Sessions.Login(r.Context(), form.Name, password)
 	if err != nil {
 		var locked *statedb.LockedError
-		msg := c.T("login.bad")
+		msg, result := c.T("login.bad"), "failure"
 		switch {
 		case errors.As(err, &locked):
+			result = "locked"
 			pg := &Page{Lang: c.Lang, loc: u.o.Zone()}
 			msg = fmt.Sprintf(c.T("login.locked"), pg.Stamp(locked.Until))
 		case errors.Is(err, statedb.ErrUserDisabled):
@@ -104,6 +106,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 			fail(http.StatusServiceUnavailable, c.T("error.internal"))
 			return
 		}
+		u.logins.WithLabelValues(result).Inc()
 		if u.o.Guard != nil {
 			if logIt, suppressed := u.o.Guard.Refused(src, true, now); logIt {
 				u.o.Logger.Warn("web login failed", "user", form.Name, "source", src, "reason", err.Error(), "suppressed_since_last", suppressed)
@@ -112,6 +115,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusUnauthorized, msg)
 		return
 	}
+	u.logins.WithLabelValues("success").Inc()
 	u.o.Logger.Info("web login", "user", id.User, "source", src)
 	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: secret, Path: "/", HttpOnly: true,
 		Secure: secureRequest(r), SameSite: http.SameSiteStrictMode})

@@ -34,6 +34,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/pantau-noc/pantau/collector/internal/auth"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
 )
@@ -65,14 +67,24 @@ type Options struct {
 	MaxUploadBytes int64
 	Version        string
 	Logger         *slog.Logger
+	Registerer     prometheus.Registerer // may be nil
 	Now            func() time.Time
+
+	// PDF reports whether report PDFs can be printed: nil, or why not
+	// (no Chromium). Left nil, the pages do not know.
+	PDF func() error
 }
 
 // UI serves the pages.
 type UI struct {
-	o     Options
-	pages map[string]*template.Template
+	o      Options
+	pages  map[string]*template.Template
+	logins *prometheus.CounterVec
 }
+
+// loginResults are the values of pantau_collector_web_logins_total's
+// result label.
+var loginResults = []string{"success", "failure", "locked", "throttled"}
 
 // New parses the templates.
 func New(o Options) (*UI, error) {
@@ -92,7 +104,18 @@ func New(o Options) (*UI, error) {
 	if o.MaxUploadBytes <= 0 {
 		o.MaxUploadBytes = 20 << 20
 	}
-	u := &UI{o: o, pages: map[string]*template.Template{}}
+	u := &UI{o: o, pages: map[string]*template.Template{}, logins: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "pantau_collector_web_logins_total",
+		Help: "Logins through the web UI's form, by result (success; failure: wrong name or password, disabled or expired user; locked: user locked after repeated wrong passwords; throttled: too many failures from the source address).",
+	}, []string{"result"})}
+	for _, r := range loginResults {
+		u.logins.WithLabelValues(r)
+	}
+	if o.Registerer != nil {
+		if err := o.Registerer.Register(u.logins); err != nil {
+			return nil, fmt.Errorf("register the web UI's metrics: %w", err)
+		}
+	}
 	names, err := fs.Glob(files, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("list templates: %w", err)

@@ -1,0 +1,57 @@
+package webui
+
+import (
+	"net/url"
+	"testing"
+)
+
+func TestReviuMarkOverdue(t *testing.T) {
+	items := []reviuItem{
+		{ID: 1, Due: "2026-12-06", Status: "belum"},   // yesterday: 1 day
+		{ID: 2, Due: "2026-12-07", Status: "proses"},  // today: not yet
+		{ID: 3, Due: "2026-11-07", Status: "selesai"}, // done: never
+		{ID: 4, Due: "", Status: "belum"},             // no due date
+		{ID: 5, Due: "2026-11-07", Status: "proses"},  // 30 days
+	}
+	reviuMarkOverdue(items, "2026-12-07")
+	want := map[int64]int{1: 1, 2: 0, 3: 0, 4: 0, 5: 30}
+	for _, f := range items {
+		if f.DaysOverdue != want[f.ID] || f.Overdue() != (want[f.ID] > 0) {
+			t.Errorf("item %d (due %q, %s): %d days overdue, want %d", f.ID, f.Due, f.Status, f.DaysOverdue, want[f.ID])
+		}
+	}
+}
+
+func TestReviuPaginate(t *testing.T) {
+	f := func(n, size int, query string, wantFrom, wantTo int, want reviuPager) {
+		t.Helper()
+		q, _ := url.ParseQuery(query)
+		from, to, pg := reviuPaginate(n, size, q, "thal", "/ui/reviu")
+		if from != wantFrom || to != wantTo || pg != want {
+			t.Errorf("%d items by %d, %q: [%d:%d] %+v; want [%d:%d] %+v", n, size, query, from, to, pg, wantFrom, wantTo, want)
+		}
+	}
+	f(0, 10, "", 0, 0, reviuPager{Page: 1, Pages: 1})
+	f(25, 10, "", 0, 10, reviuPager{Page: 1, Pages: 3, Total: 25, Next: "/ui/reviu?thal=2"})
+	f(25, 10, "thal=2&tampil=semua&ok=reviu.added", 10, 20, reviuPager{Page: 2, Pages: 3, Total: 25,
+		Prev: "/ui/reviu?tampil=semua&thal=1", Next: "/ui/reviu?tampil=semua&thal=3"})
+	f(25, 10, "thal=99", 20, 25, reviuPager{Page: 3, Pages: 3, Total: 25, Prev: "/ui/reviu?thal=2"})
+	f(25, 10, "thal=-4", 0, 10, reviuPager{Page: 1, Pages: 3, Total: 25, Next: "/ui/reviu?thal=2"})
+	f(25, 10, "thal=x", 0, 10, reviuPager{Page: 1, Pages: 3, Total: 25, Next: "/ui/reviu?thal=2"})
+}
+
+func TestReviuEvidence(t *testing.T) {
+	sha := "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+	for _, c := range []struct{ ev, file, link string }{
+		{"sha256:" + sha, sha, ""},
+		{"https://tiket.example.go.id/4711", "", "https://tiket.example.go.id/4711"},
+		{"javascript:alert(1)", "", ""},
+		{"tiket ISP 4711", "", ""},
+		{"sha256:abc", "", ""},
+	} {
+		f := reviuItem{Evidence: c.ev}
+		if f.EvidenceFile() != c.file || f.EvidenceLink() != c.link {
+			t.Errorf("%q: file %q, link %q; want %q, %q", c.ev, f.EvidenceFile(), f.EvidenceLink(), c.file, c.link)
+		}
+	}
+}
