@@ -395,6 +395,15 @@ func TestBrowserHomeAdmin(t *testing.T) {
 		t.Errorf("the audit page lacks the changes:\n%s", txt)
 	}
 	b.screenshot("audit")
+	// WCAG checks with data on the pages (the map, the tables, the
+	// forms), in both languages.
+	for _, lang := range []string{"en", "id"} {
+		b.open("/ui/bahasa?lang=" + lang + "&next=/ui/")
+		for _, p := range []string{"/ui/", "/ui/?page=1&state=problems", "/ui/notifikasi", "/ui/audit"} {
+			b.open(p)
+			b.accessible(lang + " " + p)
+		}
+	}
 }
 
 // waitLocation waits (up to 20 s) for the page a submit loads, whose
