@@ -43,6 +43,17 @@ services:
 `, day(20), day(10), day(40), day(-5))
 }
 
+// dinkesShown is a record of dinkes each page shows to the dinkes
+// viewer (so that the absence of dishub's means something).
+var dinkesShown = map[string]string{
+	"/ui/":             "TIK-KES-1",
+	"/ui/gangguan":     "pkm-wan",
+	"/ui/pemeliharaan": "listrik puskesmas",
+	"/ui/reviu":        "VSAT Aimas sering putus",
+	"/ui/inventaris":   "Puskesmas Sayosa",
+	"/ui/agen":         "agen-aimas",
+}
+
 // dishubNames are what of dishub a dinkes user must never see.
 var dishubNames = []string{"dishub", "Dishub", "DISHUB", "Perhubungan", "Parkir", "parkir"}
 
@@ -311,7 +322,13 @@ func TestBrowserScopedViewer(t *testing.T) {
 	pages := append(menu, "/ui/?opd=dishub", "/ui/?state=down", "/ui/?kind=service", "/ui/sandi", "/ui/gangguan?opd=dishub")
 	for _, p := range pages {
 		b.open(p)
+		if h := b.text("h1"); strings.Contains(h, "Tidak dapat diproses") || strings.Contains(h, "tidak ditemukan") {
+			t.Errorf("%s for the dinkes viewer: %s: %s", p, h, b.mainText())
+		}
 		noDishub(p)
+		if want, ok := dinkesShown[p]; ok && !strings.Contains(html(), want) {
+			t.Errorf("%s does not show dinkes's %q: the check for dishub is empty", p, want)
+		}
 	}
 	// The map: dinkes's two sites with coordinates, nothing of dishub.
 	b.open("/ui/")
