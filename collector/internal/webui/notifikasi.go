@@ -45,8 +45,8 @@ func init() {
 		"notif.error":        {"Kesalahan", "Error"},
 		"notif.bad":          {"Saringan tidak dapat dipakai", "The filter cannot be used"},
 		"notif.caption":      {"Antrean, entri %d–%d", "Outbox, entries %d–%d"},
-		"lang.id":            {"Bahasa Indonesia", "Bahasa Indonesia"},
-		"lang.en":            {"English", "English"},
+		"notif.lang.id":      {"Bahasa Indonesia", "Bahasa Indonesia"},
+		"notif.lang.en":      {"English", "English"},
 	})
 	flash(map[string][2]string{
 		"notiftest": {"Pesan uji sudah masuk antrean.", "The test message is queued."},
