@@ -44,7 +44,7 @@ func newBrowser(t *testing.T, base string, timeout time.Duration) *browser {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	actx, acancel := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium), chromedp.DisableGPU, chromedp.Flag("disable-quic", true),
-		chromedp.WindowSize(1280, 900))...)
+		chromedp.WindowSize(1280, 900), chromedp.Flag("lang", "id-ID"))...)
 	bctx, bcancel := chromedp.NewContext(actx)
 	b := &browser{t: t, ctx: bctx, base: base}
 	t.Cleanup(func() {
