@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -195,10 +196,10 @@ func (b *browser) count(sel string) int {
 	return len(ns)
 }
 
-// TestBrowserKeyboardLogin logs in with the keyboard alone: Tab from the
-// page's start reaches the skip link, the language switch and the
-// fields in order, Enter submits, and the home page's first Tab offers
-// the skip link to the content.
+// TestBrowserKeyboardLogin logs in with the keyboard alone (the name
+// field has the focus, Tab reaches the password, Enter submits), finds
+// the skip link on the first Tab of the home page, and changes the
+// password through its form with Tab, typing and Enter only.
 func TestBrowserKeyboardLogin(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives headless chromium; skipped with -short")
@@ -236,6 +237,44 @@ func TestBrowserKeyboardLogin(t *testing.T) {
 	if got := b.count(`label[for="name"]`); got != 0 {
 		t.Fatalf("still on the login page")
 	}
+
+	// One form with the keyboard alone: Tab to "Ganti kata sandi", Enter,
+	// Tab to each field in order, type, Enter.
+	b.tabTo("a:Ganti kata sandi", 40)
+	b.do("follow the link", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.ID("current")))
+	b.tabTo("current", 40)
+	b.do("type the current password", chromedp.KeyEvent("kata-sandi-ani-123"))
+	for _, f := range []struct{ id, text string }{{"new", "sandi-baru-ani-4567"}, {"repeat", "sandi-baru-ani-4567"}} {
+		b.tab(1)
+		if got := b.focused(); got != f.id {
+			t.Fatalf("Tab moved to %q, want %s", got, f.id)
+		}
+		b.do("type "+f.id, chromedp.KeyEvent(f.text))
+	}
+	b.do("submit with Enter", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS("p.ok")))
+	if got := b.text("p.ok"); got != "Kata sandi sudah diganti." {
+		t.Fatalf("after the form: %q", got)
+	}
+	c := browserClient(t)
+	if r := uiLogin(t, c, tc.base, "ani", "sandi-baru-ani-4567"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the new password does not log in: %d", r.StatusCode)
+	}
+}
+
+// tabTo presses Tab until the focused element is want (as focused()
+// describes it), at most n times.
+func (b *browser) tabTo(want string, n int) {
+	b.t.Helper()
+	var seen []string
+	for range n {
+		b.tab(1)
+		f := b.focused()
+		if f == want {
+			return
+		}
+		seen = append(seen, f)
+	}
+	b.t.Fatalf("%d Tabs did not reach %q; the focus went through %q", n, want, seen)
 }
 
 // axePath is axe-core's browser build, which `make deps` installs with
