@@ -2,8 +2,11 @@ package report
 
 import (
 	"bytes"
+	"context"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
 )
@@ -51,5 +54,27 @@ func TestReviewPeriods(t *testing.T) {
 				t.Errorf("the HTML report does not name the quarterly review's period %q", c.quarter)
 			}
 		})
+	}
+}
+
+// TestQuarterlyReviewInReports: a quarterly review appears in the reports
+// whose period includes its quarter's last month (that month's, the
+// quarter's), not in those of the quarter's other months.
+func TestQuarterlyReviewInReports(t *testing.T) {
+	_, db := buildFixture(t)
+	now := time.Date(2026, 11, 2, 9, 0, 0, 0, wib)
+	if _, err := db.AddReview(context.Background(), statedb.Review{Kind: statedb.KindQuarterly, Month: "2026-Q3", HeldOn: "2026-10-06",
+		Participants: "Sekda", Findings: "triwulan III"}, now); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		period string
+		in     bool
+	}{{"2026-09", true}, {"2026-Q3", true}, {"2026", true}, {"2026-08", false}, {"2026-10", false}} {
+		r := buildWith(t, db, Options{Period: c.period})
+		found := slices.ContainsFunc(r.Reviews, func(v statedb.Review) bool { return v.Kind == statedb.KindQuarterly && v.Period == "2026-Q3" })
+		if found != c.in {
+			t.Errorf("report %s: quarterly review of 2026-Q3 present %v, want %v", c.period, found, c.in)
+		}
 	}
 }
