@@ -17,10 +17,10 @@ import (
 )
 
 // The Reviu & Tindak Lanjut pages: the periodic reviews (reviu), monthly
-// or quarterly, with their participants and findings, and the follow-up items (tindak lanjut) with
-// owner, due date, status and evidence, uploaded through the page. Every
-// read and change is the records API's (docs/api.md, Reviews, Follow-ups,
-// Evidence files).
+// or quarterly, with their participants and findings, and the follow-up
+// items (tindak lanjut) with owner, due date, status and evidence,
+// uploaded through the page. Every read and change is the records API's
+// (docs/api.md, Reviews, Follow-ups, Evidence files).
 
 func init() {
 	texts(map[string][2]string{
@@ -31,7 +31,6 @@ func init() {
 		"reviu.count":           {"%d reviu", "%d reviews"},
 		"reviu.tl.count":        {"%d tindak lanjut", "%d follow-ups"},
 		"reviu.tl.overduecount": {"%d terlambat", "%d overdue"},
-		"reviu.month":           {"Bulan direviu", "Month reviewed"},
 		"reviu.period":          {"Periode direviu", "Period reviewed"},
 		"reviu.kind":            {"Jenis", "Kind"},
 		"reviu.kind.monthly":    {"Bulanan", "Monthly"},
