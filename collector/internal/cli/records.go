@@ -163,7 +163,7 @@ func cmdMaintenance(ctx context.Context, args []string, stdout, stderr io.Writer
 	return nil
 }
 
-const reviewUsage = `review add --month 2026-10 | --quarter 2026-Q4 --date 2026-11-05 --participants TEXT --findings TEXT [--scope OPD]
+const reviewUsage = `review add (--month 2026-10 | --quarter 2026-Q4) --date 2026-11-05 --participants TEXT --findings TEXT [--scope OPD]
 review list [--from 2026-01 --to 2026-12] [--format json|table]
 followup add --item TEXT --owner TEXT [--due 2026-12-15] [--review N] [--opened DATE] [--status belum|proses]
 followup update --id N --status belum|proses|selesai [--evidence TEXT] [--note TEXT] [--date DATE]

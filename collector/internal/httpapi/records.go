@@ -827,9 +827,8 @@ func monthRange(r *http.Request) (from, to string, err error) {
 }
 
 type reviewIn struct {
-	Kind  string `json:"kind"`  // monthly (default) or quarterly
-	Month string `json:"month"` // YYYY-MM; a quarterly review's may be 2026-Q4
-
+	Kind         string `json:"kind"`  // monthly (default) or quarterly
+	Month        string `json:"month"` // YYYY-MM; a quarterly review's may be 2026-Q4
 	HeldOn       string `json:"held_on"`
 	Scope        string `json:"scope"`
 	Participants string `json:"participants"`
