@@ -281,6 +281,79 @@ func TestIntegrationWebReviu(t *testing.T) {
 	}
 }
 
+// TestIntegrationWebReviuQuarterly records a quarterly review through the
+// page: the form's Jenis select and quarter select (no script: both
+// period fields are there, the kind picks one), the review stored as its
+// quarter's last month with kind quarterly, the lists and the review's
+// page naming "Triwulan IV 2026" (English "Q4 2026"); a quarterly review
+// posted with a month that ends no quarter is refused naming month, the
+// form kept.
+func TestIntegrationWebReviuQuarterly(t *testing.T) {
+	tc := startReviuCollector(t, false)
+	tc.uiUser("ops", "operator", "kata-sandi-ops-123")
+	ops := browserClient(t)
+	if r := uiLogin(t, ops, tc.base, "ops", "kata-sandi-ops-123"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %d", r.StatusCode)
+	}
+	code, _, body := uiGet(t, ops, tc.base+"/ui/reviu")
+	for _, want := range []string{`<select id="rv-kind" name="kind">`, `<option value="monthly" selected>Bulanan</option>`,
+		`<option value="quarterly">Triwulanan</option>`, `<select id="rv-quarter" name="quarter">`, `<label for="rv-month">Bulan (reviu bulanan)</label>`} {
+		if code != 200 || !strings.Contains(body, want) {
+			t.Fatalf("the review page lacks %q: %d\n%s", want, code, body)
+		}
+	}
+	if strings.Contains(body, "dicatat sebagai reviu bulan terakhir") {
+		t.Errorf("the page still says a quarterly review is recorded as a month's:\n%s", body)
+	}
+	if n := strings.Count(body[strings.Index(body, `<select id="rv-quarter"`):], `<option value="20`); n < 8 {
+		t.Errorf("the quarter select offers %d quarters, want 8", n)
+	}
+
+	code, loc, body := reviuPost(t, ops, tc.base+"/ui/reviu", url.Values{"kind": {"quarterly"}, "quarter": {"2026-Q4"}, "month": {"2026-11"},
+		"held_on": {"2026-12-05"}, "scope": {"dinkes"}, "participants": {"Sekda, Kadis Kominfo"}, "findings": {"FO dinkes stabil sepanjang triwulan"}})
+	m := idInLocation.FindStringSubmatch(loc)
+	if code != http.StatusSeeOther || m == nil {
+		t.Fatalf("add a quarterly review: %d to %q\n%s", code, loc, body)
+	}
+	var reviews []struct {
+		ID                  int64
+		Kind, Month, Period string
+	}
+	getJSON(t, tc, "/api/v1/reviews", &reviews)
+	if len(reviews) != 1 || fmt.Sprint(reviews[0].ID) != m[1] || reviews[0].Kind != "quarterly" || reviews[0].Month != "2026-12" || reviews[0].Period != "2026-Q4" {
+		t.Fatalf("stored: %+v, want one quarterly review of 2026-Q4 under 2026-12", reviews)
+	}
+	code, _, body = uiGet(t, ops, tc.base+"/ui/reviu/"+m[1])
+	if code != 200 || !strings.Contains(body, "<h1>Reviu Triwulan IV 2026</h1>") || !strings.Contains(body, "<dd>Triwulanan</dd>") {
+		t.Fatalf("the quarterly review's page: %d\n%s", code, body)
+	}
+	_, _, body = uiGet(t, ops, tc.base+"/ui/reviu")
+	if !strings.Contains(body, `<a href="/ui/reviu/`+m[1]+`">Triwulan IV 2026</a></th>`+"\n<td>Triwulanan</td>") {
+		t.Fatalf("the list does not name the quarter:\n%s", body)
+	}
+
+	// A month that ends no quarter, no quarter posted: refused, naming
+	// month, with the form kept as sent.
+	code, _, body = reviuPost(t, ops, tc.base+"/ui/reviu", url.Values{"kind": {"quarterly"}, "month": {"2026-11"},
+		"scope": {"dinkes"}, "participants": {"Sekda"}, "findings": {"x"}})
+	if code != http.StatusBadRequest ||
+		!strings.Contains(body, "Reviu tidak tersimpan: month: a quarterly review names its quarter (2026-Q4) or the quarter&#39;s last month (2026-12)") ||
+		!strings.Contains(body, `<option value="quarterly" selected>Triwulanan</option>`) || !strings.Contains(body, `>Sekda</textarea>`) {
+		t.Fatalf("a quarterly review of November: %d\n%s", code, body)
+	}
+
+	// In English.
+	u, _ := url.Parse(tc.base)
+	ops.Jar.SetCookies(u, []*http.Cookie{{Name: "pantau_lang", Value: "en"}})
+	_, _, body = uiGet(t, ops, tc.base+"/ui/reviu")
+	if !strings.Contains(body, `>Q4 2026</a></th>`+"\n<td>Quarterly</td>") || !strings.Contains(body, `<option value="quarterly">Quarterly</option>`) {
+		t.Fatalf("the English list:\n%s", body)
+	}
+	if _, _, body = uiGet(t, ops, tc.base+"/ui/reviu/"+m[1]); !strings.Contains(body, "<h1>Review of Q4 2026</h1>") {
+		t.Fatalf("the English review page:\n%s", body)
+	}
+}
+
 // TestIntegrationWebReviuTooLarge uploads files over
 // auth.max_evidence_bytes through the follow-up form: just over it, and
 // far over the form's own bound. Both are shown as the API's 413 with the

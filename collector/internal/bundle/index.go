@@ -28,7 +28,7 @@ var text = map[string][2]string{
 	"hash":         {"Nilai SHA-256 setiap berkas ada di manifest.json; periksa dengan sha256sum.", "Each file's SHA-256 is in manifest.json; check with sha256sum."},
 	"note":         {"Berkas ini adalah bukti pendukung dan tidak memberi nilai atau tingkat kematangan SPBE; penilaian dilakukan oleh evaluator SPBE.", "This bundle is supporting evidence and assigns no SPBE score or maturity level; the SPBE evaluators assess those."},
 	"minutes":      {"Notulen reviu", "Review minutes"},
-	"month":        {"Bulan yang direviu", "Month reviewed"},
+	"month":        {"Periode yang direviu", "Period reviewed"},
 	"held":         {"Tanggal reviu", "Held on"},
 	"participants": {"Peserta", "Participants"},
 	"findings":     {"Temuan", "Findings"},

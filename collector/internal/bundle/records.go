@@ -118,7 +118,7 @@ func (rc *records) entries(b *Bundle, dir string, n int) []entry {
 		}
 		body := minutesHTML(lang, rv, fus)
 		out = append(out, entry{path: fmt.Sprintf("%s/reviu/notulen-%s-%d.html", dir, safeName(rv.HeldOn), rv.ID), body: body, size: int64(len(body)),
-			indicator: n, kind: "review", title: fmt.Sprintf("%s %s (%s)", t(lang, "minutes"), rv.Month, rv.HeldOn)})
+			indicator: n, kind: "review", title: fmt.Sprintf("%s %s (%s)", t(lang, "minutes"), reviewPeriod(lang, rv), rv.HeldOn)})
 	}
 	csv := followUpsCSV(lang, rc.followUps, rc.scopes)
 	out = append(out, entry{path: dir + "/reviu/tindak-lanjut.csv", body: csv, size: int64(len(csv)), indicator: n, kind: "followups", title: t(lang, "followups")})
@@ -141,11 +141,11 @@ func evidenceName(ev statedb.Evidence) string {
 }
 
 var minutesTmpl = template.Must(template.New("minutes").Parse(`<!DOCTYPE html>
-<html lang="{{.Lang}}"><head><meta charset="utf-8"><title>{{.T.minutes}} {{.R.Month}}</title>
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><title>{{.T.minutes}} {{.Period}}</title>
 <style>body{font-family:sans-serif;max-width:50em;margin:2em auto}th,td{border:1px solid #999;padding:.3em;text-align:left;vertical-align:top}table{border-collapse:collapse}pre{white-space:pre-wrap;font-family:inherit}</style></head>
 <body><h1>{{.T.minutes}}</h1>
 <table>
-<tr><th>{{.T.month}}</th><td>{{.R.Month}}</td></tr>
+<tr><th>{{.T.month}}</th><td>{{.Period}}</td></tr>
 <tr><th>{{.T.held}}</th><td>{{.R.HeldOn}}</td></tr>
 <tr><th>{{.T.scope}}</th><td>{{if .R.Scope}}{{.R.Scope}}{{else}}{{.T.pemda}}{{end}}</td></tr>
 <tr><th>{{.T.participants}}</th><td><pre>{{.R.Participants}}</pre></td></tr>
@@ -158,9 +158,16 @@ var minutesTmpl = template.Must(template.New("minutes").Parse(`<!DOCTYPE html>
 </body></html>
 `))
 
+// reviewPeriod is the period a review covers as a reader says it:
+// "Oktober 2026" for a monthly review, "Triwulan IV 2026" (Q4 2026) for
+// a quarterly one.
+func reviewPeriod(lang string, rv statedb.Review) string {
+	return report.FormatPeriod(lang, statedb.ReviewPeriod(rv.Kind, rv.Month))
+}
+
 func minutesHTML(lang string, rv statedb.Review, fus []statedb.FollowUp) []byte {
 	var buf bytes.Buffer
-	if err := minutesTmpl.Execute(&buf, map[string]any{"Lang": lang, "T": texts(lang), "R": rv, "F": fus}); err != nil {
+	if err := minutesTmpl.Execute(&buf, map[string]any{"Lang": lang, "T": texts(lang), "R": rv, "Period": reviewPeriod(lang, rv), "F": fus}); err != nil {
 		panic(err) // a template bug: the data cannot fail it
 	}
 	return buf.Bytes()

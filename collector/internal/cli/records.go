@@ -163,15 +163,17 @@ func cmdMaintenance(ctx context.Context, args []string, stdout, stderr io.Writer
 	return nil
 }
 
-const reviewUsage = `review add --month 2026-10 --date 2026-11-05 --participants TEXT --findings TEXT [--scope OPD]
-review list [--from 2026-01 --to 2026-12]
+const reviewUsage = `review add (--month 2026-10 | --quarter 2026-Q4) --date 2026-11-05 --participants TEXT --findings TEXT [--scope OPD]
+review list [--from 2026-01 --to 2026-12] [--format json|table]
 followup add --item TEXT --owner TEXT [--due 2026-12-15] [--review N] [--opened DATE] [--status belum|proses]
 followup update --id N --status belum|proses|selesai [--evidence TEXT] [--note TEXT] [--date DATE]
 followup list [--as-of DATE] [--format table|json]
 
-The monthly review (reviu) and its recommendations (tindak lanjut) appear
-in the report; items carry over month to month until closed (selesai),
-and closing one needs evidence.`
+The periodic review (reviu), monthly (--month) or quarterly (--quarter),
+and its recommendations (tindak lanjut) appear in the report; a quarterly
+review counts as its quarter's last month (2026-Q4 as 2026-12), so it is
+in the reports of that month and of its quarter. Items carry over month
+to month until closed (selesai), and closing one needs evidence.`
 
 func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -182,10 +184,11 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlagSet("review "+sub, reviewUsage, stderr)
 	s.register(fs)
 	var r statedb.Review
-	var from, to string
+	var from, to, quarter, format string
 	switch sub {
 	case "add":
-		fs.StringVar(&r.Month, "month", "", "month reviewed, YYYY-MM (required)")
+		fs.StringVar(&r.Month, "month", "", "month reviewed, YYYY-MM (a monthly review; this or --quarter is required)")
+		fs.StringVar(&quarter, "quarter", "", "quarter reviewed, 2026-Q4 or its last month 2026-12 (a quarterly review)")
 		fs.StringVar(&r.HeldOn, "date", time.Now().Format("2006-01-02"), "date of the meeting")
 		fs.StringVar(&r.Participants, "participants", "", "who took part (required)")
 		fs.StringVar(&r.Findings, "findings", "", "what was found (required)")
@@ -193,11 +196,28 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case "list":
 		fs.StringVar(&from, "from", "0000-00", "first month")
 		fs.StringVar(&to, "to", "9999-99", "last month")
+		fs.StringVar(&format, "format", "json", "json or table")
 	default:
 		return usageError{fmt.Errorf("unknown subcommand %q:\n%s", sub, reviewUsage)}
 	}
 	if err := parse(fs, rest); err != nil {
 		return err
+	}
+	switch {
+	case sub == "add" && r.Month != "" && quarter != "":
+		return usageError{errors.New("--month and --quarter exclude each other: a review is of a month or of a quarter")}
+	case sub == "add" && r.Month == "" && quarter == "":
+		return usageError{errors.New("--month (a monthly review) or --quarter (a quarterly review) is required")}
+	case sub == "add" && quarter != "":
+		month, err := statedb.ReviewMonth(statedb.KindQuarterly, quarter)
+		if err != nil {
+			return usageError{fmt.Errorf("--quarter %q: %w", quarter, err)}
+		}
+		r.Kind, r.Month = statedb.KindQuarterly, month
+	case sub == "add":
+		r.Kind = statedb.KindMonthly
+	case format != "json" && format != "table":
+		return usageError{fmt.Errorf("--format %q: want json or table", format)}
 	}
 	_, db, err := s.open(ctx)
 	if err != nil {
@@ -209,18 +229,26 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		r.ID = id
+		r.ID, r.Period = id, statedb.ReviewPeriod(r.Kind, r.Month)
 		audit(ctx, db, stderr, "review add", "review/"+strconv.FormatInt(id, 10), httpapi.Summary(nil, r))
-		fmt.Fprintf(stdout, "recorded review %d of %s\n", id, r.Month)
+		fmt.Fprintf(stdout, "recorded %s review %d of %s\n", r.Kind, id, r.Period)
 		return nil
 	}
 	list, err := db.Reviews(ctx, from, to)
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(list)
+	if format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(list)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tKIND\tPERIOD\tHELD ON\tSCOPE\tPARTICIPANTS\tFINDINGS")
+	for _, v := range list {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.Kind, v.Period, v.HeldOn, v.Scope, oneLine(v.Participants), oneLine(v.Findings))
+	}
+	return tw.Flush()
 }
 
 func cmdFollowUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {

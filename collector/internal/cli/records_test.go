@@ -115,3 +115,44 @@ links:
 		t.Errorf("a refused window was stored, or a good one lost:\n%s", stdout)
 	}
 }
+
+// TestQuarterlyReviewCommand: review add --quarter records a quarterly
+// review under its quarter's last month; --month and --quarter exclude
+// each other; review list shows each review's kind and period.
+func TestQuarterlyReviewCommand(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	add := func(args ...string) (int, string, string) {
+		return cli(t, append([]string{"review", "add", "--data-dir", data, "--date", "2027-01-08",
+			"--participants", "Sekda, Kadis Kominfo", "--findings", "FO dishub\nsering putus"}, args...)...)
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"--quarter", "2026-Q4"}, 0, "recorded quarterly review 1 of 2026-Q4"},
+		{[]string{"--quarter", "2026-09"}, 0, "recorded quarterly review 2 of 2026-Q3"},
+		{[]string{"--month", "2026-11"}, 0, "recorded monthly review 3 of 2026-11"},
+		{[]string{"--quarter", "2026-11"}, 2, "--quarter \"2026-11\": a quarterly review names its quarter (2026-Q4) or the quarter's last month (2026-12)"},
+		{[]string{"--month", "2026-12", "--quarter", "2026-Q4"}, 2, "--month and --quarter exclude each other"},
+		{nil, 2, "--month (a monthly review) or --quarter (a quarterly review) is required"},
+	} {
+		code, stdout, errOut := add(c.args...)
+		if code != c.code || !strings.Contains(stdout+errOut, c.out) {
+			t.Errorf("review add %q: exit %d\n%s%s\nwant exit %d with %q", c.args, code, stdout, errOut, c.code, c.out)
+		}
+	}
+	code, stdout, errOut := cli(t, "review", "list", "--data-dir", data, "--from", "2026-10", "--to", "2026-12", "--format", "table")
+	if code != 0 {
+		t.Fatalf("review list: %d %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[0], "KIND") || !strings.Contains(lines[0], "PERIOD") ||
+		!strings.Contains(lines[1], "monthly") || !strings.Contains(lines[1], "2026-11") ||
+		!strings.Contains(lines[2], "quarterly") || !strings.Contains(lines[2], "2026-Q4") || !strings.Contains(lines[2], "FO dishub sering putus") {
+		t.Errorf("review list --format table:\n%s", stdout)
+	}
+	if _, stdout, _ := cli(t, "review", "list", "--data-dir", data); !strings.Contains(stdout, `"kind": "quarterly"`) || !strings.Contains(stdout, `"period": "2026-Q3"`) {
+		t.Errorf("review list (json):\n%s", stdout)
+	}
+}

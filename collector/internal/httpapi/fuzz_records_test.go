@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/pantau-noc/pantau/collector/internal/statedb"
 )
 
 // FuzzClassifyEvidence: whatever the bytes and the name, the check
@@ -59,7 +61,7 @@ func FuzzClassifyEvidence(f *testing.F) {
 func FuzzRequestParams(f *testing.F) {
 	for _, s := range []string{"12", "0", "012", "-1", "+3", "9223372036854775807", "9223372036854775808", "abc",
 		"0123456789abcdef", "ABCD", "abc", strings.Repeat("a", 64), strings.Repeat("G", 64),
-		"2026-10", "2026-13", "2026-10-20", "2026-02-30", "2026-10-20T08:30", "2026-10-20T08:30:00+09:00", "",
+		"2026-10", "2026-13", "2026-Q4", "2026-Q0", "2026-12", "0000-Q1", "2026-10-20", "2026-02-30", "2026-10-20T08:30", "2026-10-20T08:30:00+09:00", "",
 		"from=2026-01&to=2026-12", "from=2026-01&from=2026-02", "to=%zz", "as_of=2026-10-01;x=1"} {
 		f.Add(s)
 	}
@@ -77,6 +79,15 @@ func FuzzRequestParams(f *testing.F) {
 		if ParseMonth("m", s) == nil {
 			if _, err := time.Parse("2006-01", s); err != nil {
 				t.Fatalf("ParseMonth accepted %q", s)
+			}
+		}
+		if m, err := statedb.ReviewMonth(statedb.KindQuarterly, s); err == nil {
+			tm, perr := time.Parse("2006-01", m)
+			if perr != nil || tm.Month()%3 != 0 {
+				t.Fatalf("quarterly review of %q stored under %q", s, m)
+			}
+			if p := statedb.ReviewPeriod(statedb.KindQuarterly, m); p != s && m != s {
+				t.Fatalf("quarterly review of %q: month %q, period %q", s, m, p)
 			}
 		}
 		if ParseDate("d", s) == nil && len(s) != 10 {

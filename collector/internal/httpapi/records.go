@@ -827,7 +827,8 @@ func monthRange(r *http.Request) (from, to string, err error) {
 }
 
 type reviewIn struct {
-	Month        string `json:"month"`
+	Kind         string `json:"kind"`  // monthly (default) or quarterly
+	Month        string `json:"month"` // YYYY-MM; a quarterly review's may be 2026-Q4
 	HeldOn       string `json:"held_on"`
 	Scope        string `json:"scope"`
 	Participants string `json:"participants"`
@@ -861,12 +862,22 @@ func (rc *Records) addReview(w http.ResponseWriter, r *http.Request) {
 	if in.HeldOn == "" {
 		in.HeldOn = rc.today()
 	}
+	if in.Kind == "" {
+		in.Kind = statedb.KindMonthly
+	}
+	month, periodErr := statedb.ReviewMonth(in.Kind, in.Month)
 	var msg string
 	switch {
+	case in.Kind != statedb.KindMonthly && in.Kind != statedb.KindQuarterly:
+		msg = fmt.Sprintf("kind %q: want monthly or quarterly", clipParam(in.Kind))
+	case in.Month == "" && in.Kind == statedb.KindQuarterly:
+		msg = "month is required (the quarter reviewed: 2026-Q4, or its last month 2026-12)"
 	case in.Month == "":
 		msg = "month is required (YYYY-MM, the month reviewed)"
-	case ParseMonth("month", in.Month) != nil:
+	case in.Kind == statedb.KindMonthly && ParseMonth("month", in.Month) != nil:
 		msg = ParseMonth("month", in.Month).Error()
+	case periodErr != nil:
+		msg = "month: " + periodErr.Error()
 	case ParseDate("held_on", in.HeldOn) != nil:
 		msg = ParseDate("held_on", in.HeldOn).Error()
 	case strings.TrimSpace(in.Participants) == "":
@@ -884,7 +895,8 @@ func (rc *Records) addReview(w http.ResponseWriter, r *http.Request) {
 		outOfScope(w, p, "a review of the whole Pemda", in.Scope)
 		return
 	}
-	rv := statedb.Review{Month: in.Month, HeldOn: in.HeldOn, Scope: in.Scope, Participants: in.Participants, Findings: in.Findings}
+	rv := statedb.Review{Kind: in.Kind, Month: month, Period: statedb.ReviewPeriod(in.Kind, month),
+		HeldOn: in.HeldOn, Scope: in.Scope, Participants: in.Participants, Findings: in.Findings}
 	id, err := rc.o.DB.AddReview(r.Context(), rv, rc.o.Now())
 	if err != nil {
 		rc.storeError(w, "storing the review", err)

@@ -296,6 +296,12 @@ func TestRecordsScope(t *testing.T) {
 	expect("dinkes-op", "POST", "/api/v1/reviews", rv(""), 403, "without an OPD scope")
 	expect("dinkes-op", "POST", "/api/v1/reviews", rv("dishub"), 403, "OPD dishub")
 	expect("dinkes-op", "POST", "/api/v1/reviews", rv("dinkes"), 201, `"scope":"dinkes"`)
+	qrv := func(scope string) map[string]string {
+		return map[string]string{"kind": "quarterly", "month": "2026-Q4", "participants": "NOC", "findings": "ok", "scope": scope}
+	}
+	expect("dinkes-op", "POST", "/api/v1/reviews", qrv(""), 403, "without an OPD scope")
+	expect("dinkes-op", "POST", "/api/v1/reviews", qrv("dishub"), 403, "OPD dishub")
+	expect("dinkes-op", "POST", "/api/v1/reviews", qrv("dinkes"), 201, `"period":"2026-Q4"`)
 	fu := func(review int64) map[string]any {
 		return map[string]any{"review_id": review, "opened": "2026-11-06", "item": "x", "owner": "y"}
 	}
@@ -388,6 +394,12 @@ func TestRecordsBadInput(t *testing.T) {
 		{"POST", "/api/v1/reviews", `{"participants": "a", "findings": "b"}`, 400, "month is required"},
 		{"POST", "/api/v1/reviews", `{"month": "2026-13", "participants": "a", "findings": "b"}`, 400, `month "2026-13"`},
 		{"POST", "/api/v1/reviews", `{"month": "2026-10", "held_on": "5 Nov", "participants": "a", "findings": "b"}`, 400, `held_on "5 Nov"`},
+		{"POST", "/api/v1/reviews", `{"month": "2026-Q4", "participants": "a", "findings": "b"}`, 400, `month "2026-Q4"`},
+		{"POST", "/api/v1/reviews", `{"kind": "quarterly", "month": "2026-11", "participants": "a", "findings": "b"}`, 400,
+			"month: a quarterly review names its quarter (2026-Q4) or the quarter's last month (2026-12)"},
+		{"POST", "/api/v1/reviews", `{"kind": "quarterly", "month": "2026-Q5", "participants": "a", "findings": "b"}`, 400, "month: a quarterly review"},
+		{"POST", "/api/v1/reviews", `{"kind": "quarterly", "participants": "a", "findings": "b"}`, 400, "month is required (the quarter reviewed"},
+		{"POST", "/api/v1/reviews", `{"kind": "yearly", "month": "2026-12", "participants": "a", "findings": "b"}`, 400, `kind "yearly": want monthly or quarterly`},
 		{"POST", "/api/v1/reviews", `{"month": "2026-10", "findings": "b"}`, 400, "participants is required"},
 		{"POST", "/api/v1/reviews", `{"month": "2026-10", "participants": "a"}`, 400, "findings is required"},
 		{"POST", "/api/v1/reviews", `{"month": "2026-10", "participants": "a", "findings": "b", "scope": "dinas-x"}`, 400, `scope "dinas-x": no OPD`},
@@ -500,5 +512,41 @@ func TestAck(t *testing.T) {
 	}
 	if a := h.audit()[0]; a.Object != "alert/"+fpDinkes || !strings.Contains(a.Summary, `after: {"acked":"noc"`) {
 		t.Errorf("audit row %+v", a)
+	}
+}
+
+// TestQuarterlyReview: a quarterly review is named by its quarter or by
+// the quarter's last month, stored under that month, and listed with its
+// kind and period in month ranges that hold that month.
+func TestQuarterlyReview(t *testing.T) {
+	h := newHarness(t, firingAlerts())
+	for _, c := range []struct{ body, period string }{
+		{`{"kind": "quarterly", "month": "2026-Q4", "held_on": "2027-01-08", "participants": "NOC", "findings": "ok"}`, "2026-Q4"},
+		{`{"kind": "quarterly", "month": "2026-09", "held_on": "2026-10-06", "participants": "NOC", "findings": "ok"}`, "2026-Q3"},
+		{`{"month": "2026-11", "held_on": "2026-12-03", "participants": "NOC", "findings": "ok"}`, "2026-11"},
+	} {
+		code, body := h.do("POST", "/api/v1/reviews", "operator", c.body)
+		if code != 201 {
+			t.Fatalf("POST %s: %d %s", c.body, code, body)
+		}
+		rv := decode[statedb.Review](t, body)
+		wantKind := statedb.KindMonthly
+		if strings.Contains(c.period, "Q") {
+			wantKind = statedb.KindQuarterly
+		}
+		if rv.Period != c.period || rv.Kind != wantKind {
+			t.Errorf("POST %s answered kind %q period %q, want %s %s", c.body, rv.Kind, rv.Period, wantKind, c.period)
+		}
+	}
+	code, body := h.do("GET", "/api/v1/reviews?from=2026-10&to=2026-12", "viewer", nil)
+	if code != 200 {
+		t.Fatalf("GET: %d %s", code, body)
+	}
+	var got []string
+	for _, rv := range decode[[]statedb.Review](t, body) {
+		got = append(got, rv.Kind+" "+rv.Month+" "+rv.Period)
+	}
+	if want := []string{"monthly 2026-11 2026-11", "quarterly 2026-12 2026-Q4"}; !slices.Equal(got, want) {
+		t.Errorf("October to December lists %q, want %q", got, want)
 	}
 }

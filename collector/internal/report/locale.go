@@ -60,7 +60,7 @@ func fmtCell(lang string, v any) string {
 	case float64:
 		return fmtNum(lang, x, 3)
 	case Month:
-		return fmtMonthLabel(lang, string(x))
+		return fmtPeriod(lang, string(x))
 	}
 	return CellText(v)
 }
@@ -151,6 +151,8 @@ func fmtPeriod(lang, label string) string {
 
 // Month is a month cell, YYYY-MM: that text in CSV, the month's name in
 // HTML ("Oktober 2026"), a date shown as month and year in the workbook.
+// A quarter (2026-Q4, a quarterly review's period) is that text in CSV
+// and the workbook, and "Triwulan IV 2026" / "Q4 2026" in HTML.
 type Month string
 
 // Year is a year cell: a number written without thousands separators.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/sla"
+	"github.com/pantau-noc/pantau/collector/internal/statedb"
 )
 
 // Table is one table of the report, as CSV files, XLSX sheets and HTML
@@ -31,7 +32,7 @@ var columns = map[string][][2]string{
 	"incidents": {{"jalur", "link"}, {"layanan", "service"}, {"lokasi", "site"}, {"mulai", "start"}, {"selesai", "end"}, {"durasi (j:mm:dd)", "duration (h:mm:ss)"}, {"lama putus (j:mm:dd)", "down (h:mm:ss)"}, {"putus saat pemeliharaan (j:mm:dd)", "down in maintenance (h:mm:ss)"}, {"putus dalam periode (j:mm:dd)", "down in period (h:mm:ss)"}, {"penyebab", "cause"}, {"dihitung kontrak", "counted by contract"}},
 	"contracts": {{"jalur", "link"}, {"ISP", "ISP"}, {"sirkuit", "circuit"}, {"bulan", "month"}, {"berlaku", "in force"}, {"menit sebulan", "minutes in month"}, {"terhitung (j:mm:dd)", "counted (h:mm:ss)"}, {"detik terhitung", "counted seconds"}, {"dikecualikan: pemeliharaan (j:mm:dd)", "excluded: maintenance (h:mm:ss)"}, {"dikecualikan: listrik (j:mm:dd)", "excluded: power (h:mm:ss)"}, {"dikecualikan: induk (j:mm:dd)", "excluded: parent (h:mm:ss)"}, {"dikecualikan: singkat (j:mm:dd)", "excluded: short (h:mm:ss)"}, {"menit diizinkan", "allowed minutes"}, {"ketersediaan ISP %", "ISP availability %"}, {"target %", "target %"}, {"memenuhi", "met"}, {"biaya bulanan (Rp)", "monthly fee (Rp)"}, {"rumus", "formula"}, {"restitusi (Rp)", "restitution (Rp)"}, {"bulan selesai", "month ended"}, {"dapat diklaim", "claimable"}, {"kelengkapan data %", "data completeness %"}, {"status data", "data status"}},
 	"capacity":  {{"jalur", "link"}, {"lokasi", "site"}, {"arah", "direction"}, {"kapasitas bit/s", "capacity bit/s"}, {"sumber kapasitas", "capacity source"}, {"sampel", "samples"}, {"rata-rata bit/s", "mean bit/s"}, {"p95 bit/s", "p95 bit/s"}, {"puncak bit/s", "peak bit/s"}, {"jam tersibuk", "busy hour"}, {"volume byte", "volume bytes"}, {"utilisasi rata-rata %", "mean utilization %"}, {"utilisasi p95 %", "p95 utilization %"}, {"utilisasi puncak %", "peak utilization %"}, {"tren bit/s per hari", "trend bit/s per day"}, {"prakiraan 80 %", "80 % forecast"}},
-	"reviews":   {{"bulan", "month"}, {"tanggal", "date"}, {"peserta", "participants"}, {"temuan", "findings"}},
+	"reviews":   {{"periode", "period"}, {"tanggal", "date"}, {"peserta", "participants"}, {"temuan", "findings"}},
 	"followups": {{"no", "no"}, {"dibuka", "opened"}, {"rekomendasi", "recommendation"}, {"penanggung jawab", "owner"}, {"tenggat", "due"}, {"status", "status"}, {"per tanggal", "as of"}, {"bukti", "evidence"}},
 	"changes":   {{"waktu", "time"}, {"jenis pelaku", "actor kind"}, {"pelaku", "actor"}, {"id pelaku", "actor id"}, {"tindakan", "action"}, {"objek", "object"}, {"ringkasan", "summary"}},
 	"assets":    {{"perangkat", "device"}, {"lokasi", "site"}, {"OPD", "OPD"}, {"vendor", "vendor"}, {"model", "model"}, {"nomor seri", "serial number"}, {"tahun perolehan", "year acquired"}, {"kode BMD", "asset code (BMD)"}, {"akhir garansi", "warranty end"}, {"akhir kontrak", "contract end"}},
@@ -257,7 +258,8 @@ func (r *Report) Table(name string) (Table, error) {
 		}
 	case "reviews":
 		for _, v := range r.Reviews {
-			add(Month(v.Month), v.HeldOn, v.Participants, v.Findings)
+			// a monthly review's month or a quarterly one's quarter
+			add(Month(statedb.ReviewPeriod(v.Kind, v.Month)), v.HeldOn, v.Participants, v.Findings)
 		}
 	case "followups":
 		for _, f := range r.FollowUps {

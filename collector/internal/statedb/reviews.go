@@ -2,7 +2,9 @@ package statedb
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -13,14 +15,64 @@ const (
 	StatusSelesai = "selesai" // done
 )
 
-// Review is one monthly review (reviu) meeting.
+// Review kinds: a review covers a month or a quarter.
+const (
+	KindMonthly   = "monthly"
+	KindQuarterly = "quarterly"
+)
+
+// Review is one periodic review (reviu) meeting, of a month or of a
+// quarter. A quarterly review is stored under its quarter's last month
+// (2026-Q4 under 2026-12), so a range of months finds it with that month.
 type Review struct {
 	ID           int64  `json:"id"`
-	Month        string `json:"month"`   // YYYY-MM reviewed
+	Kind         string `json:"kind"`    // monthly or quarterly
+	Month        string `json:"month"`   // YYYY-MM reviewed (a quarter's: its last month)
+	Period       string `json:"period"`  // as a reader names it: 2026-10 or 2026-Q4
 	HeldOn       string `json:"held_on"` // YYYY-MM-DD
 	Scope        string `json:"scope,omitempty"`
 	Participants string `json:"participants"`
 	Findings     string `json:"findings"`
+}
+
+// ErrQuarterMonth is ReviewMonth's error for a quarterly review named by
+// a month that does not end a quarter.
+var ErrQuarterMonth = errors.New("a quarterly review names its quarter (2026-Q4) or the quarter's last month (2026-12)")
+
+// ReviewMonth is the month a review of kind ("" is monthly) over period
+// is stored under: a monthly review's period is its month (YYYY-MM); a
+// quarterly review's is its quarter (2026-Q4) or the quarter's last month
+// (2026-12), stored as that month.
+func ReviewMonth(kind, period string) (string, error) {
+	switch kind {
+	case "", KindMonthly:
+		if _, err := time.Parse("2006-01", period); err != nil {
+			return "", fmt.Errorf("%q is not a month (YYYY-MM)", period)
+		}
+		return period, nil
+	case KindQuarterly:
+		if y, q, ok := strings.Cut(period, "-Q"); ok && len(q) == 1 && q >= "1" && q <= "4" {
+			if t, err := time.Parse("2006", y); err == nil {
+				return fmt.Sprintf("%04d-%02d", t.Year(), int(q[0]-'0')*3), nil
+			}
+		}
+		t, err := time.Parse("2006-01", period)
+		if err != nil || t.Month()%3 != 0 {
+			return "", ErrQuarterMonth
+		}
+		return period, nil
+	}
+	return "", fmt.Errorf("unknown review kind %q (want monthly or quarterly)", kind)
+}
+
+// ReviewPeriod is the period label of a review of kind stored under
+// month: the month, or the quarter (2026-Q4) of a quarterly review.
+func ReviewPeriod(kind, month string) string {
+	t, err := time.Parse("2006-01", month)
+	if kind != KindQuarterly || err != nil {
+		return month
+	}
+	return fmt.Sprintf("%04d-Q%d", t.Year(), (int(t.Month())+2)/3)
 }
 
 // FollowUp is one recommendation (tindak lanjut) and its status as of a
@@ -44,10 +96,15 @@ func checkDate(what, s string) error {
 	return nil
 }
 
-// AddReview records a review.
+// AddReview records a review: Kind "" is monthly; Month is the period
+// as ReviewMonth takes it (a quarterly review's may be 2026-Q4).
 func (s *DB) AddReview(ctx context.Context, r Review, now time.Time) (int64, error) {
-	if _, err := time.Parse("2006-01", r.Month); err != nil {
-		return 0, fmt.Errorf("review month %q is not YYYY-MM", r.Month)
+	if r.Kind == "" {
+		r.Kind = KindMonthly
+	}
+	month, err := ReviewMonth(r.Kind, r.Month)
+	if err != nil {
+		return 0, fmt.Errorf("review period: %w", err)
 	}
 	if err := checkDate("review date", r.HeldOn); err != nil {
 		return 0, err
@@ -55,17 +112,18 @@ func (s *DB) AddReview(ctx context.Context, r Review, now time.Time) (int64, err
 	if r.Participants == "" || r.Findings == "" {
 		return 0, fmt.Errorf("a review needs participants and findings")
 	}
-	res, err := s.sql.ExecContext(ctx, `INSERT INTO reviews (month, held_on, scope, participants, findings, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		r.Month, r.HeldOn, r.Scope, r.Participants, r.Findings, now.Unix())
+	res, err := s.sql.ExecContext(ctx, `INSERT INTO reviews (kind, month, held_on, scope, participants, findings, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		r.Kind, month, r.HeldOn, r.Scope, r.Participants, r.Findings, now.Unix())
 	if err != nil {
 		return 0, fmt.Errorf("store review in %s: %w", s.path, err)
 	}
 	return res.LastInsertId()
 }
 
-// Reviews lists the reviews of months [from, to] (YYYY-MM, inclusive).
+// Reviews lists the reviews of months [from, to] (YYYY-MM, inclusive): a
+// quarterly review is in the range when its quarter's last month is.
 func (s *DB) Reviews(ctx context.Context, from, to string) ([]Review, error) {
-	rows, err := s.sql.QueryContext(ctx, `SELECT id, month, held_on, scope, participants, findings FROM reviews
+	rows, err := s.sql.QueryContext(ctx, `SELECT id, kind, month, held_on, scope, participants, findings FROM reviews
 		WHERE month BETWEEN ? AND ? ORDER BY month, held_on, id`, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("read reviews from %s: %w", s.path, err)
@@ -74,9 +132,10 @@ func (s *DB) Reviews(ctx context.Context, from, to string) ([]Review, error) {
 	var out []Review
 	for rows.Next() {
 		var r Review
-		if err := rows.Scan(&r.ID, &r.Month, &r.HeldOn, &r.Scope, &r.Participants, &r.Findings); err != nil {
+		if err := rows.Scan(&r.ID, &r.Kind, &r.Month, &r.HeldOn, &r.Scope, &r.Participants, &r.Findings); err != nil {
 			return nil, fmt.Errorf("read reviews from %s: %w", s.path, err)
 		}
+		r.Period = ReviewPeriod(r.Kind, r.Month)
 		out = append(out, r)
 	}
 	return out, rows.Err()

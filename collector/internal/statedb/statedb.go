@@ -1,8 +1,8 @@
 // Package statedb is the collector's non-time-series state: one SQLite file
 // (state.db in the data directory, pure-Go driver, no cgo) holding agent
 // tokens (hashed), the batch ids already stored, the SLA engine's minute
-// states and maintenance windows, and the monthly review with its
-// follow-up items. Later schema versions add the notification outbox.
+// states and maintenance windows, and the monthly or quarterly reviews
+// with their follow-up items. Later schema versions add the notification outbox.
 //
 // The daemon and the CLI (token create/revoke) open the same file at the
 // same time; WAL mode and a busy timeout make that safe.
@@ -243,6 +243,10 @@ var migrations = []string{
 	ALTER TABLE users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE users ADD COLUMN locked_until INTEGER;
 	ALTER TABLE users ADD COLUMN password_changed_at INTEGER;`,
+	// 12: a review is monthly or quarterly (reviews.go); a quarterly
+	// one keeps its quarter's last month in month, so month ranges
+	// still find it. Earlier rows were all monthly.
+	`ALTER TABLE reviews ADD COLUMN kind TEXT NOT NULL DEFAULT 'monthly';`,
 }
 
 // Open opens (creating if needed) the state file in dataDir and brings its

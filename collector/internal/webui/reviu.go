@@ -12,24 +12,31 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pantau-noc/pantau/collector/internal/report"
 )
 
-// The Reviu & Tindak Lanjut pages: the monthly reviews (reviu) with their
-// participants and findings, and the follow-up items (tindak lanjut) with
-// owner, due date, status and evidence, uploaded through the page. Every
-// read and change is the records API's (docs/api.md, Reviews, Follow-ups,
-// Evidence files).
+// The Reviu & Tindak Lanjut pages: the periodic reviews (reviu), monthly
+// or quarterly, with their participants and findings, and the follow-up
+// items (tindak lanjut) with owner, due date, status and evidence,
+// uploaded through the page. Every read and change is the records API's
+// (docs/api.md, Reviews, Follow-ups, Evidence files).
 
 func init() {
 	texts(map[string][2]string{
 		"reviu.title":           {"Reviu & Tindak Lanjut", "Reviews & follow-ups"},
-		"reviu.intro":           {"Reviu bulanan jaringan dan tindak lanjutnya: bukti indikator 28 dan 29 SPBE. Tinjauan triwulanan dicatat sebagai reviu bulan terakhir triwulan dan dirangkum dalam paket reviu (Laporan).", "The monthly network reviews and their follow-ups: evidence for SPBE indicators 28 and 29. A quarterly review is recorded as the review of the quarter's last month and summed up in the review pack (Reports)."},
+		"reviu.intro":           {"Reviu berkala jaringan, bulanan atau triwulanan, dan tindak lanjutnya: bukti indikator 28 dan 29 SPBE. Reviu triwulanan masuk laporan bulan terakhir triwulannya, laporan triwulan itu dan paket reviu triwulan (Laporan).", "The periodic network reviews, monthly or quarterly, and their follow-ups: evidence for SPBE indicators 28 and 29. A quarterly review is in the report of its quarter's last month, in the quarter's report and in its review pack (Reports)."},
 		"reviu.reviews":         {"Reviu", "Reviews"},
 		"reviu.followups":       {"Tindak lanjut", "Follow-ups"},
 		"reviu.count":           {"%d reviu", "%d reviews"},
 		"reviu.tl.count":        {"%d tindak lanjut", "%d follow-ups"},
 		"reviu.tl.overduecount": {"%d terlambat", "%d overdue"},
-		"reviu.month":           {"Bulan direviu", "Month reviewed"},
+		"reviu.period":          {"Periode direviu", "Period reviewed"},
+		"reviu.kind":            {"Jenis", "Kind"},
+		"reviu.kind.monthly":    {"Bulanan", "Monthly"},
+		"reviu.kind.quarterly":  {"Triwulanan", "Quarterly"},
+		"reviu.month.field":     {"Bulan (reviu bulanan)", "Month (a monthly review)"},
+		"reviu.quarter.field":   {"Triwulan (reviu triwulanan)", "Quarter (a quarterly review)"},
 		"reviu.held":            {"Tanggal rapat", "Held on"},
 		"reviu.scope":           {"Lingkup", "Scope"},
 		"reviu.scope.pemda":     {"Seluruh Pemda", "The whole Pemda"},
@@ -37,7 +44,7 @@ func init() {
 		"reviu.findings":        {"Temuan", "Findings"},
 		"reviu.open":            {"Buka", "Open"},
 		"reviu.new":             {"Catat reviu", "Record a review"},
-		"reviu.new.hint":        {"Bulan dan tanggal rapat dalam zona waktu Pemda; lingkup kosong berarti seluruh Pemda.", "Month and meeting date in the Pemda's zone; an empty scope is the whole Pemda."},
+		"reviu.new.hint":        {"Pilih jenis reviu: reviu bulanan memakai isian Bulan, reviu triwulanan isian Triwulan (isian lainnya diabaikan). Bulan dan tanggal rapat dalam zona waktu Pemda; lingkup kosong berarti seluruh Pemda.", "Choose the kind of review: a monthly review takes the Month field, a quarterly one the Quarter field (the other is ignored). Month and meeting date in the Pemda's zone; an empty scope is the whole Pemda."},
 		"reviu.add":             {"Simpan reviu", "Save the review"},
 		"reviu.add.failed":      {"Reviu tidak tersimpan", "The review was not saved"},
 		"reviu.none":            {"Belum ada reviu.", "No reviews yet."},
@@ -103,7 +110,9 @@ func init() {
 // reviuReview is a review as GET /api/v1/reviews answers it.
 type reviuReview struct {
 	ID           int64  `json:"id"`
-	Month        string `json:"month"`
+	Kind         string `json:"kind"`   // monthly or quarterly
+	Month        string `json:"month"`  // a quarterly review's: its quarter's last month
+	Period       string `json:"period"` // 2026-10 or 2026-Q4
 	HeldOn       string `json:"held_on"`
 	Scope        string `json:"scope"`
 	Participants string `json:"participants"`
@@ -207,9 +216,35 @@ func reviuPaginate(n, size int, q url.Values, param, path string) (int, int, rev
 	return from, min(from+size, n), pg
 }
 
-// reviuReviewForm is the new review form's values.
+// reviuReviewForm is the new review form's values: Kind monthly takes
+// Month, quarterly takes Quarter (2026-Q4).
 type reviuReviewForm struct {
-	Month, HeldOn, Scope, Participants, Findings string
+	Kind, Month, Quarter, HeldOn, Scope, Participants, Findings string
+}
+
+// reviuKinds are the review kinds in the form's order.
+var reviuKinds = []string{"monthly", "quarterly"}
+
+// reviuQuarterCount is how many quarters the form offers, the latest
+// first.
+const reviuQuarterCount = 8
+
+// reviuQuarters are the quarters the form offers as of now: the current
+// one and the seven before it; and the one it selects at first, the
+// quarter ending this month or else the last one ended (a quarterly
+// review is held at a quarter's end or after it).
+func reviuQuarters(now time.Time) (qs []string, def string) {
+	y, q := now.Year(), (int(now.Month())-1)/3+1
+	for range reviuQuarterCount {
+		qs = append(qs, fmt.Sprintf("%d-Q%d", y, q))
+		if q--; q == 0 {
+			y, q = y-1, 4
+		}
+	}
+	if now.Month()%3 == 0 {
+		return qs, qs[0]
+	}
+	return qs, qs[1]
 }
 
 // reviuItemForm is the new follow-up form's values.
@@ -232,6 +267,8 @@ type reviuData struct {
 	Show          string // "terbuka" or "semua"
 	OPDs          []laporanOPD
 	Form          reviuReviewForm
+	Kinds         []string
+	Quarters      []string // the quarter select's values, latest first
 	Today         string
 	Statuses      []string
 }
@@ -242,7 +279,9 @@ const (
 )
 
 func (u *UI) reviu(c *Ctx) error {
-	return u.reviuRender(c, reviuReviewForm{Month: u.o.Now().In(u.o.Zone()).Format("2006-01"), HeldOn: u.reviuToday()}, "")
+	now := u.o.Now().In(u.o.Zone())
+	_, quarter := reviuQuarters(now)
+	return u.reviuRender(c, reviuReviewForm{Kind: "monthly", Month: now.Format("2006-01"), Quarter: quarter, HeldOn: u.reviuToday()}, "")
 }
 
 // reviuRender shows the review list with form's values and an error.
@@ -255,7 +294,12 @@ func (u *UI) reviuRender(c *Ctx, form reviuReviewForm, errMsg string) error {
 	if err := c.API("GET", "/api/v1/followups", nil, &fus); err != nil {
 		return err
 	}
-	d := &reviuData{Form: form, Today: u.reviuToday(), Statuses: reviuStatuses, Show: "terbuka"}
+	d := &reviuData{Form: form, Kinds: reviuKinds, Today: u.reviuToday(), Statuses: reviuStatuses, Show: "terbuka"}
+	d.Quarters, _ = reviuQuarters(u.o.Now().In(u.o.Zone()))
+	if form.Quarter != "" && !slices.Contains(d.Quarters, form.Quarter) {
+		// a quarter posted that the select does not offer (an older one)
+		d.Quarters = append([]string{form.Quarter}, d.Quarters...)
+	}
 	q := c.R.URL.Query()
 	if q.Get("tampil") == "semua" {
 		d.Show = "semua"
@@ -325,9 +369,16 @@ func (u *UI) reviuAdd(c *Ctx) error {
 		return err
 	}
 	f := c.R.PostForm
-	form := reviuReviewForm{Month: strings.TrimSpace(f.Get("month")), HeldOn: strings.TrimSpace(f.Get("held_on")),
-		Scope: f.Get("scope"), Participants: f.Get("participants"), Findings: f.Get("findings")}
-	body := map[string]string{"month": form.Month, "held_on": form.HeldOn, "scope": form.Scope,
+	form := reviuReviewForm{Kind: f.Get("kind"), Month: strings.TrimSpace(f.Get("month")), Quarter: strings.TrimSpace(f.Get("quarter")),
+		HeldOn: strings.TrimSpace(f.Get("held_on")), Scope: f.Get("scope"), Participants: f.Get("participants"), Findings: f.Get("findings")}
+	// A monthly review names its month, a quarterly one its quarter
+	// (its month field, when no quarter is posted: the API then says
+	// which months a quarterly review takes).
+	month := form.Month
+	if form.Kind == "quarterly" && form.Quarter != "" {
+		month = form.Quarter
+	}
+	body := map[string]string{"kind": form.Kind, "month": month, "held_on": form.HeldOn, "scope": form.Scope,
 		"participants": form.Participants, "findings": form.Findings}
 	var out reviuReview
 	if err := c.API("POST", "/api/v1/reviews", body, &out); err != nil {
@@ -392,7 +443,9 @@ func (u *UI) reviuDetailRender(c *Ctx, form reviuItemForm, errMsg string) error 
 		}
 	}
 	reviuMarkOverdue(d.FollowUps, d.Today)
-	c.RenderPage("reviu", &Page{Title: fmt.Sprintf(c.T("reviu.detail"), d.Review.Month), Nav: "reviu", Error: errMsg, Data: d})
+	pg := &Page{Nav: "reviu", Error: errMsg, Data: d}
+	pg.Title = fmt.Sprintf(c.T("reviu.detail"), reviuPeriodText(c.Lang, d.Review))
+	c.RenderPage("reviu", pg)
 	return nil
 }
 
@@ -640,6 +693,29 @@ func (p *Page) ReviuMonth(s string) string {
 		i = 1
 	}
 	return monthsShort[i][t.Month()-1] + " " + strconv.Itoa(t.Year())
+}
+
+// ReviuPeriod writes the period a review covers: "Okt 2026" (as
+// ReviuMonth) for a monthly review, "Triwulan IV 2026" (Q4 2026) for a
+// quarterly one.
+func (p *Page) ReviuPeriod(r reviuReview) string {
+	if r.Kind == "quarterly" {
+		return reviuPeriodText(p.Lang, r)
+	}
+	return p.ReviuMonth(r.Month)
+}
+
+// ReviuQuarter writes a quarter (2026-Q4) as "Triwulan IV 2026" (Q4 2026).
+func (p *Page) ReviuQuarter(q string) string { return report.FormatPeriod(p.Lang, q) }
+
+// reviuPeriodText is the period a review covers in lang: "Oktober 2026",
+// "Triwulan IV 2026" (Q4 2026).
+func reviuPeriodText(lang string, r reviuReview) string {
+	period := r.Period
+	if period == "" {
+		period = r.Month
+	}
+	return report.FormatPeriod(lang, period)
 }
 
 // reviuItemsView is what the "reviu-items" template shows.

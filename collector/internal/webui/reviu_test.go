@@ -3,6 +3,7 @@ package webui
 import (
 	"net/url"
 	"testing"
+	"time"
 )
 
 func TestReviuMarkOverdue(t *testing.T) {
@@ -52,6 +53,26 @@ func TestReviuEvidence(t *testing.T) {
 		f := reviuItem{Evidence: c.ev}
 		if f.EvidenceFile() != c.file || f.EvidenceLink() != c.link {
 			t.Errorf("%q: file %q, link %q; want %q, %q", c.ev, f.EvidenceFile(), f.EvidenceLink(), c.file, c.link)
+		}
+	}
+}
+
+// TestReviuQuarters: the form offers the current quarter and the seven
+// before it, and selects the quarter ending this month, else the last one
+// ended.
+func TestReviuQuarters(t *testing.T) {
+	for _, c := range []struct {
+		now         time.Time
+		first, last string
+		def         string
+	}{
+		{time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC), "2026-Q4", "2025-Q1", "2026-Q4"},
+		{time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC), "2026-Q4", "2025-Q1", "2026-Q3"},
+		{time.Date(2027, 1, 8, 0, 0, 0, 0, time.UTC), "2027-Q1", "2025-Q2", "2026-Q4"},
+	} {
+		qs, def := reviuQuarters(c.now)
+		if len(qs) != reviuQuarterCount || qs[0] != c.first || qs[len(qs)-1] != c.last || def != c.def {
+			t.Errorf("%s: %v, selected %s; want %s..%s, selected %s", c.now.Format("2006-01-02"), qs, def, c.first, c.last, c.def)
 		}
 	}
 }
