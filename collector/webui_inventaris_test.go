@@ -220,6 +220,7 @@ func TestIntegrationWebInventarisMakeLink(t *testing.T) {
 // TestIntegrationWebInventarisLarge: 5,000 links are paged, 100 a page,
 // and the page stays under 150 KB; the filter finds one link.
 func TestIntegrationWebInventarisLarge(t *testing.T) {
+	t.Parallel() // two page views of 5,000 links: about 25 s under -race, mostly waiting on the API
 	var b strings.Builder
 	b.WriteString("sites:\n")
 	for i := range 50 {
