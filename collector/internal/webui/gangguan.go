@@ -319,7 +319,7 @@ func (u *UI) incidentsData(c *Ctx) (*incidentsData, error) {
 	for _, r := range d.Records {
 		recorded[r.Scope+"/"+r.Target+"/"+r.Start.UTC().Format(time.RFC3339)] = r.ID
 	}
-	d.Records, d.RecordsPager = paginate(c, d.Records, url.Values{"from": {d.From}, "to": {d.To}})
+	d.Records, d.RecordsPager = paginate(c.R, d.Records, maxListed, "hal")
 
 	var outages struct {
 		Outages []OutageRow `json:"outages"`

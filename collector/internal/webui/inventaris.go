@@ -327,22 +327,22 @@ func (u *UI) renderInventaris(c *Ctx, v *invView) error {
 	switch v.Tab {
 	case "sites":
 		rows := filterRows(inv.Sites, v.Q, func(s invSite) []string { return []string{s.ID, s.Name, s.OPD, s.District, s.Kind} })
-		v.Sites = invPaginate(v, rows)
+		v.Sites = invPaginate(c, v, rows)
 	case "links":
 		rows := filterRows(inv.Links, v.Q, func(l invLink) []string {
 			return []string{l.ID, l.Name, l.Site, l.ISP, l.Type, l.ICMP.Target, l.SNMP.Device, l.SNMP.Interface}
 		})
-		v.Links = invPaginate(v, rows)
+		v.Links = invPaginate(c, v, rows)
 	case "devices":
 		rows := filterRows(inv.Devices, v.Q, func(d invDevice) []string {
 			return []string{d.ID, d.Site, d.Vendor, d.Model, d.Serial, d.AssetCode}
 		})
-		v.Devices = invPaginate(v, rows)
+		v.Devices = invPaginate(c, v, rows)
 	case "services":
 		rows := filterRows(inv.Services, v.Q, func(s invService) []string {
 			return []string{s.ID, s.Name, s.Site, s.OPD, s.Category, s.Probe.Measurement, s.Probe.Target}
 		})
-		v.Services = invPaginate(v, rows)
+		v.Services = invPaginate(c, v, rows)
 	}
 	if v.Total > 0 {
 		v.CountText = fmt.Sprintf(c.T("inv.count"), formatNum(c.Lang, float64(v.Shown), 0), formatNum(c.Lang, float64(v.Total), 0), v.PageNo, v.Pages)
@@ -373,28 +373,13 @@ func filterRows[T any](rows []T, q string, fields func(T) []string) []T {
 	return out
 }
 
-// invPaginate cuts rows to the view's page and sets the pager.
-func invPaginate[T any](v *invView, rows []T) []T {
-	v.Total = len(rows)
-	v.Pages = max(1, (len(rows)+invPageRows-1)/invPageRows)
-	v.PageNo = min(max(v.PageNo, 1), v.Pages)
-	from := (v.PageNo - 1) * invPageRows
-	to := min(from+invPageRows, len(rows))
-	link := func(p int) string {
-		q := url.Values{"tab": {v.Tab}, "hal": {strconv.Itoa(p)}}
-		if v.Q != "" {
-			q.Set("q", v.Q)
-		}
-		return "/ui/inventaris?" + q.Encode()
-	}
-	if v.PageNo > 1 {
-		v.Prev = link(v.PageNo - 1)
-	}
-	if v.PageNo < v.Pages {
-		v.Next = link(v.PageNo + 1)
-	}
-	v.From, v.Shown = from+1, to-from
-	return rows[from:to]
+// invPaginate cuts rows to the request's page (?hal=N) and sets the
+// view's pager.
+func invPaginate[T any](c *Ctx, v *invView, rows []T) []T {
+	rows, p := paginate(c.R, rows, invPageRows, "hal")
+	v.Total, v.Pages, v.PageNo, v.Prev, v.Next = p.Total, p.Pages, p.Page, p.Prev, p.Next
+	v.From, v.Shown = p.From, len(rows)
+	return rows
 }
 
 func slicesContains(list []string, s string) bool {

@@ -43,10 +43,6 @@ func init() {
 		"mnt.times.hint":    {"Waktu dalam zona Pemda (%s).", "Times in the Pemda's zone (%s)."},
 		"mnt.count":         {"%d jendela", "%d windows"},
 		"mnt.more":          {"%d jendela lagi tidak ditampilkan.", "%d more windows are not shown."},
-		"pager.label":       {"Halaman", "Pages"},
-		"pager.prev":        {"‹ Sebelumnya", "‹ Previous"},
-		"pager.next":        {"Berikutnya ›", "Next ›"},
-		"pager.of":          {"halaman %d dari %d (%d baris)", "page %d of %d (%d rows)"},
 		"mnt.failed":        {"Jendela pemeliharaan tidak disimpan", "The maintenance window was not saved"},
 		"mnt.delfailed":     {"Jendela pemeliharaan tidak dihapus", "The maintenance window was not deleted"},
 		"mnt.notfound":      {"Tidak ada jendela pemeliharaan dengan nomor itu.", "There is no maintenance window with that number."},
@@ -76,44 +72,6 @@ func init() {
 // maxListed is the rows of a table on one page; the rest are on the
 // next pages (?hal=2), so that a page stays small on a slow link.
 const maxListed = 100
-
-// Pager is a table's place among its pages.
-type Pager struct {
-	Page, Pages, Total int
-	Prev, Next         string // the other pages' addresses ("": none)
-}
-
-// paginate returns the rows of the request's page (?hal=N, from 1) and
-// the pager; base is the page's address with its other parameters.
-func paginate[T any](c *Ctx, rows []T, base url.Values) ([]T, Pager) {
-	p := Pager{Page: 1, Total: len(rows), Pages: max(1, (len(rows)+maxListed-1)/maxListed)}
-	if n, err := strconv.Atoi(c.R.URL.Query().Get("hal")); err == nil && n > 1 {
-		p.Page = min(n, p.Pages)
-	}
-	link := func(n int) string {
-		q := url.Values{}
-		for k, v := range base {
-			if v[0] != "" {
-				q[k] = v
-			}
-		}
-		if n > 1 {
-			q.Set("hal", strconv.Itoa(n))
-		}
-		if len(q) == 0 {
-			return c.R.URL.Path
-		}
-		return c.R.URL.Path + "?" + q.Encode()
-	}
-	if p.Page > 1 {
-		p.Prev = link(p.Page - 1)
-	}
-	if p.Page < p.Pages {
-		p.Next = link(p.Page + 1)
-	}
-	lo := (p.Page - 1) * maxListed
-	return rows[lo:min(len(rows), lo+maxListed)], p
-}
 
 // Target is one entry of a target picker: "link:dinkes-wan".
 type Target struct {
@@ -256,14 +214,6 @@ type WindowTable struct {
 	Pager   Pager
 }
 
-// SubPage is the page with other data, for a template a page includes
-// (a table row, a form) that needs the page's methods.
-func (p *Page) SubPage(data any) *Page {
-	q := *p
-	q.Data = data
-	return &q
-}
-
 // maintenanceData is the maintenance page's data.
 type maintenanceData struct {
 	Upcoming, Rest     []WindowRow
@@ -334,7 +284,7 @@ func (u *UI) maintenanceData(c *Ctx) (*maintenanceData, error) {
 	}
 	// the past pile up: they page
 	d.RestTable = WindowTable{Caption: c.T("mnt.current")}
-	d.RestTable.Rows, d.RestTable.Pager = paginate(c, rest, nil)
+	d.RestTable.Rows, d.RestTable.Pager = paginate(c.R, rest, maxListed, "hal")
 	if c.P.Can("operator") {
 		t, err := c.targets()
 		if err != nil {

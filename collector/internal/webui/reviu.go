@@ -182,40 +182,6 @@ func reviuMarkOverdue(fs []reviuItem, today string) {
 	}
 }
 
-// reviuPager is one page of a list.
-type reviuPager struct {
-	Page, Pages, Total int
-	Prev, Next         string // links; "" at the ends
-}
-
-// reviuPaginate cuts n items into pages of size and returns the bounds of
-// page p (1-based, from query parameter param) and its pager, with links
-// keeping the other parameters of q.
-func reviuPaginate(n, size int, q url.Values, param, path string) (int, int, reviuPager) {
-	p, _ := strconv.Atoi(q.Get(param))
-	pages := max(1, (n+size-1)/size)
-	p = min(max(p, 1), pages)
-	pg := reviuPager{Page: p, Pages: pages, Total: n}
-	link := func(to int) string {
-		v := url.Values{}
-		for k, vs := range q {
-			if k != param && k != "ok" {
-				v[k] = vs
-			}
-		}
-		v.Set(param, strconv.Itoa(to))
-		return path + "?" + v.Encode()
-	}
-	if p > 1 {
-		pg.Prev = link(p - 1)
-	}
-	if p < pages {
-		pg.Next = link(p + 1)
-	}
-	from := (p - 1) * size
-	return from, min(from+size, n), pg
-}
-
 // reviuReviewForm is the new review form's values: Kind monthly takes
 // Month, quarterly takes Quarter (2026-Q4).
 type reviuReviewForm struct {
@@ -260,9 +226,9 @@ type reviuUpdateForm struct {
 // reviuData is the review list page's data.
 type reviuData struct {
 	Reviews       []reviuReview
-	ReviewPager   reviuPager
+	ReviewPager   Pager
 	FollowUps     []reviuItem
-	FollowUpPager reviuPager
+	FollowUpPager Pager
 	Overdue       int
 	Show          string // "terbuka" or "semua"
 	OPDs          []laporanOPD
@@ -307,8 +273,7 @@ func (u *UI) reviuRender(c *Ctx, form reviuReviewForm, errMsg string) error {
 	slices.SortStableFunc(reviews, func(a, b reviuReview) int {
 		return cmp.Or(cmp.Compare(b.Month, a.Month), cmp.Compare(b.HeldOn, a.HeldOn), cmp.Compare(b.ID, a.ID))
 	})
-	from, to, pg := reviuPaginate(len(reviews), reviuReviewsPerPage, q, "rhal", "/ui/reviu")
-	d.Reviews, d.ReviewPager = reviews[from:to], pg
+	d.Reviews, d.ReviewPager = paginate(c.R, reviews, reviuReviewsPerPage, "rhal")
 
 	reviuMarkOverdue(fus, d.Today)
 	shown := fus[:0]
@@ -324,8 +289,7 @@ func (u *UI) reviuRender(c *Ctx, form reviuReviewForm, errMsg string) error {
 	slices.SortStableFunc(shown, func(a, b reviuItem) int {
 		return cmp.Or(cmp.Compare(b.DaysOverdue, a.DaysOverdue), cmp.Compare(reviuDueKey(a), reviuDueKey(b)))
 	})
-	from, to, pg = reviuPaginate(len(shown), reviuItemsPerPage, q, "thal", "/ui/reviu")
-	d.FollowUps, d.FollowUpPager = shown[from:to], pg
+	d.FollowUps, d.FollowUpPager = paginate(c.R, shown, reviuItemsPerPage, "thal")
 
 	opds, _, err := laporanOPDs(c)
 	if err != nil {
@@ -730,15 +694,6 @@ type reviuItemsView struct {
 func (p *Page) ReviuItems(items []reviuItem, withReview bool) reviuItemsView {
 	return reviuItemsView{p, items, withReview}
 }
-
-// reviuPagerView is what the "reviu-pager" template shows.
-type reviuPagerView struct {
-	P     *Page
-	Pager reviuPager
-}
-
-// ReviuPager is a list's pager.
-func (p *Page) ReviuPager(pg reviuPager) reviuPagerView { return reviuPagerView{p, pg} }
 
 // reviuEvidenceView is what the "reviu-evidence" template shows.
 type reviuEvidenceView struct {

@@ -1,7 +1,6 @@
 package webui
 
 import (
-	"net/url"
 	"testing"
 	"time"
 )
@@ -21,24 +20,6 @@ func TestReviuMarkOverdue(t *testing.T) {
 			t.Errorf("item %d (due %q, %s): %d days overdue, want %d", f.ID, f.Due, f.Status, f.DaysOverdue, want[f.ID])
 		}
 	}
-}
-
-func TestReviuPaginate(t *testing.T) {
-	f := func(n, size int, query string, wantFrom, wantTo int, want reviuPager) {
-		t.Helper()
-		q, _ := url.ParseQuery(query)
-		from, to, pg := reviuPaginate(n, size, q, "thal", "/ui/reviu")
-		if from != wantFrom || to != wantTo || pg != want {
-			t.Errorf("%d items by %d, %q: [%d:%d] %+v; want [%d:%d] %+v", n, size, query, from, to, pg, wantFrom, wantTo, want)
-		}
-	}
-	f(0, 10, "", 0, 0, reviuPager{Page: 1, Pages: 1})
-	f(25, 10, "", 0, 10, reviuPager{Page: 1, Pages: 3, Total: 25, Next: "/ui/reviu?thal=2"})
-	f(25, 10, "thal=2&tampil=semua&ok=reviu.added", 10, 20, reviuPager{Page: 2, Pages: 3, Total: 25,
-		Prev: "/ui/reviu?tampil=semua&thal=1", Next: "/ui/reviu?tampil=semua&thal=3"})
-	f(25, 10, "thal=99", 20, 25, reviuPager{Page: 3, Pages: 3, Total: 25, Prev: "/ui/reviu?thal=2"})
-	f(25, 10, "thal=-4", 0, 10, reviuPager{Page: 1, Pages: 3, Total: 25, Next: "/ui/reviu?thal=2"})
-	f(25, 10, "thal=x", 0, 10, reviuPager{Page: 1, Pages: 3, Total: 25, Next: "/ui/reviu?thal=2"})
 }
 
 func TestReviuEvidence(t *testing.T) {

@@ -360,6 +360,14 @@ type Page struct {
 	loc     *time.Location
 }
 
+// SubPage is the page with other data, for a template a page includes
+// (a table row, a form) that needs the page's methods.
+func (p *Page) SubPage(data any) *Page {
+	q := *p
+	q.Data = data
+	return &q
+}
+
 // Render writes page name with data.
 func (c *Ctx) Render(name string, data any) {
 	c.RenderPage(name, &Page{Data: data})
