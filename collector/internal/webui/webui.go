@@ -286,6 +286,12 @@ func (c *Ctx) APIType(method, target, contentType string, body any, out any) err
 	if rec.status == 0 {
 		rec.status = http.StatusOK
 	}
+	if rec.status >= 300 && rec.status < 400 {
+		// The mux redirects a path that is not clean: a value of the
+		// form made a segment "", "." or "..". No API call of the UI is
+		// answered with a redirect.
+		return &APIError{Status: http.StatusNotFound, Msg: fmt.Sprintf("%s %s: no such object (the address is not valid)", method, path)}
+	}
 	if rec.status >= 400 {
 		var e struct {
 			Error  string   `json:"error"`

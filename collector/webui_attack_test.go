@@ -1,0 +1,41 @@
+package collector
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// Attacks on the web UI (/ui/) with real requests: each test names what
+// it tried and what must hold.
+
+// TestWebUIAttackUncleanAPIPath: a form value the UI puts into an API
+// path ("", "." or "..": the token to revoke, the notifier to test)
+// makes a path the API's mux answers with a redirect to its cleaned
+// form. The UI must refuse it (4xx), not report a success it did not
+// have ("Token dicabut") nor fail with 500.
+func TestWebUIAttackUncleanAPIPath(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test (runs the collector)")
+	}
+	t.Parallel()
+	tc := startHome(t)
+	tc.uiUser("adi", "admin", "kata-sandi-adi-123")
+	c := uiSession(t, tc, "adi", "kata-sandi-adi-123")
+	for _, id := range []string{"..", ".", ""} {
+		code, h, body := uiPost(t, c, tc.base+"/ui/agen/cabut", url.Values{"id": {id}})
+		if code < 400 || code >= 500 || strings.Contains(h.Get("Location"), "ok=cabut") {
+			t.Errorf("revoke token %q: %d to %q\n%.2000s", id, code, h.Get("Location"), body)
+		}
+	}
+	for _, name := range []string{"", "..", "."} {
+		code, h, body := uiPost(t, c, tc.base+"/ui/notifikasi/uji", url.Values{"name": {name}})
+		if code < 400 || code >= 500 {
+			t.Errorf("test notifier %q: %d to %q\n%.2000s", name, code, h.Get("Location"), body)
+		}
+	}
+	if code, _, _ := uiGet(t, c, tc.base+"/ui/agen"); code != http.StatusOK {
+		t.Fatalf("agen: %d", code)
+	}
+}
