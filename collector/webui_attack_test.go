@@ -39,3 +39,28 @@ func TestWebUIAttackUncleanAPIPath(t *testing.T) {
 		t.Fatalf("agen: %d", code)
 	}
 }
+
+// TestWebUIAttackAddLinkInvalidUTF8: "Jadikan link" with a field that is
+// not UTF-8 (a hand-made POST) is a 400 naming the field, not a 500
+// (the merged inventory cannot be written as YAML), and the inventory
+// stays as it was.
+func TestWebUIAttackAddLinkInvalidUTF8(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test (runs the collector)")
+	}
+	t.Parallel()
+	tc := startHome(t)
+	tc.uiUser("adi", "admin", "kata-sandi-adi-123")
+	c := uiSession(t, tc, "adi", "kata-sandi-adi-123")
+	for _, f := range []string{"id", "name", "icmp_target", "icmp_agent"} {
+		form := url.Values{"kind": {"icmp"}, "id": {"baru-wan"}, "site": {"dinkes"}, "type": {"fibre"}, "icmp_target": {"10.9.9.9"}}
+		form.Set(f, "x\xff\xfe")
+		code, h, body := uiPost(t, c, tc.base+"/ui/inventaris/link", form)
+		if code != http.StatusBadRequest || !strings.Contains(body, f+": not valid UTF-8") {
+			t.Errorf("%s not UTF-8: %d to %q\n%.1500s", f, code, h.Get("Location"), body)
+		}
+	}
+	if n := len(tc.inventoryNow().Links); n != 3 {
+		t.Errorf("%d links after the refused posts, want 3", n)
+	}
+}
