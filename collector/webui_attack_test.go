@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -62,5 +63,61 @@ func TestWebUIAttackAddLinkInvalidUTF8(t *testing.T) {
 	}
 	if n := len(tc.inventoryNow().Links); n != 3 {
 		t.Errorf("%d links after the refused posts, want 3", n)
+	}
+}
+
+// TestWebUIAttackCookieBehindTLSProxy: behind a reverse proxy that
+// terminates TLS (the collector sees plain HTTP to its public name, with
+// X-Forwarded-Proto: https), the session cookie must still be Secure,
+// so that the browser never sends it over plain HTTP to that name; the
+// page does not warn of an unencrypted connection. Without the header,
+// plain HTTP to a name other than loopback keeps the warning.
+func TestWebUIAttackCookieBehindTLSProxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test (runs the collector)")
+	}
+	t.Parallel()
+	tc := startHome(t)
+	tc.uiUser("adi", "admin", "kata-sandi-adi-123")
+	login := func(hdr map[string]string) *http.Response {
+		req, _ := http.NewRequest("POST", tc.base+"/ui/masuk",
+			strings.NewReader(url.Values{"name": {"adi"}, "password": {"kata-sandi-adi-123"}, "next": {"/ui/"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Host = "noc.example.go.id"
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := browserClient(t).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	resp := login(map[string]string{"X-Forwarded-Proto": "https"})
+	if sc := resp.Header.Get("Set-Cookie"); resp.StatusCode != http.StatusSeeOther || !strings.Contains(sc, "; Secure") {
+		t.Errorf("login behind a TLS proxy: %d, Set-Cookie %q lacks Secure", resp.StatusCode, sc)
+	}
+	page := func(hdr map[string]string) string {
+		req, _ := http.NewRequest("GET", tc.base+"/ui/masuk", nil)
+		req.Host = "noc.example.go.id"
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := browserClient(t).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b strings.Builder
+		io.Copy(&b, resp.Body)
+		return b.String()
+	}
+	const warn = "Koneksi ini tidak terenkripsi"
+	if body := page(map[string]string{"X-Forwarded-Proto": "https"}); strings.Contains(body, warn) {
+		t.Errorf("behind a TLS proxy the login page warns of plain HTTP")
+	}
+	if body := page(nil); !strings.Contains(body, warn) {
+		t.Errorf("over plain HTTP to noc.example.go.id the login page does not warn")
 	}
 }

@@ -453,10 +453,14 @@ func (c *Ctx) fail(err error) {
 	c.RenderPage("error", pg)
 }
 
-// secureRequest reports whether the request came over TLS or to a
-// loopback address, where browsers keep Secure cookies.
+// secureRequest reports whether the request came over TLS (to the
+// collector, or to a reverse proxy in front of it that says so with
+// X-Forwarded-Proto: https) or to a loopback address, where browsers
+// keep Secure cookies. The header can only add Secure to a cookie and
+// drop the page's warning; a client that sends it falsely harms only
+// itself.
 func secureRequest(r *http.Request) bool {
-	if r.TLS != nil {
+	if r.TLS != nil || strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https") {
 		return true
 	}
 	host := r.Host
