@@ -1,11 +1,13 @@
 package collector
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Attacks on the web UI (/ui/) with real requests: each test names what
@@ -119,5 +121,38 @@ func TestWebUIAttackCookieBehindTLSProxy(t *testing.T) {
 	}
 	if body := page(nil); !strings.Contains(body, warn) {
 		t.Errorf("over plain HTTP to noc.example.go.id the login page does not warn")
+	}
+}
+
+// TestWebUIAttackLargeInventoryPickers: with 3,000 links the outage and
+// maintenance pages of an operator stay under 150 KB (their target
+// pickers listed every link, site and service: about 250 KB); the
+// target is then typed ("link:l0042") and the form still works.
+func TestWebUIAttackLargeInventoryPickers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test (runs the collector)")
+	}
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("sites:\n  - {id: dinkes, name: Dinas Kesehatan, kind: opd, timezone: WIT}\nlinks:\n")
+	for i := range 3000 {
+		fmt.Fprintf(&b, "  - {id: l%04d, site: dinkes, name: Link Puskesmas Pembantu Kampung nomor %04d, icmp: {target: 10.%d.%d.%d}}\n",
+			i, i, i/65536, (i/256)%256, i%256)
+	}
+	tc := startInvCollector(t, b.String())
+	tc.uiUser("ani", "operator", "kata-sandi-ani-123")
+	c := uiSession(t, tc, "ani", "kata-sandi-ani-123")
+	c.Timeout = 2 * time.Minute
+	for _, p := range []string{"/ui/gangguan", "/ui/pemeliharaan"} {
+		code, _, body := uiGet(t, c, tc.base+p)
+		if code != http.StatusOK || len(body) > 150<<10 || !strings.Contains(body, `<input id="target" name="target" required`) {
+			t.Errorf("%s with 3,000 links: %d, %d bytes", p, code, len(body))
+		}
+	}
+	day := time.Now().AddDate(0, 0, 3).Format("2006-01-02")
+	code, h, body := uiPost(t, c, tc.base+"/ui/pemeliharaan", url.Values{"target": {"link:l0042"}, "start": {day + "T08:00"},
+		"end": {day + "T09:00"}, "repeat": {"none"}, "reason": {"ganti kabel"}})
+	if code != http.StatusSeeOther || maintenanceCount(tc) != 1 {
+		t.Errorf("a window for a typed target: %d to %q\n%.1500s", code, h.Get("Location"), body)
 	}
 }
