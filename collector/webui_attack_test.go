@@ -156,3 +156,29 @@ func TestWebUIAttackLargeInventoryPickers(t *testing.T) {
 		t.Errorf("a window for a typed target: %d to %q\n%.1500s", code, h.Get("Location"), body)
 	}
 }
+
+// TestWebUIAttackReviewManyFollowUps: a review with 400 follow-up items
+// (long ones) keeps its page under 150 KB: the items page as the list's
+// do (?thal=), and the last page holds the rest.
+func TestWebUIAttackReviewManyFollowUps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test (runs the collector)")
+	}
+	t.Parallel()
+	tc := startHome(t)
+	tc.uiUser("adi", "admin", "kata-sandi-adi-123")
+	tc.postJSON("/api/v1/reviews", `{"month":"2026-10","held_on":"2026-11-05","scope":"dinkes","participants":"Kabid TIK","findings":"banyak"}`, 201)
+	long := strings.Repeat("Ganti perangkat jaringan yang sering putus di puskesmas ", 4)
+	for i := range 400 {
+		tc.postJSON("/api/v1/followups", fmt.Sprintf(`{"review_id":1,"item":"%s %d","owner":"Seksi Infrastruktur TIK","opened":"2026-11-05","due":"2026-11-30"}`, long, i), 201)
+	}
+	c := uiSession(t, tc, "adi", "kata-sandi-adi-123")
+	code, _, body := uiGet(t, c, tc.base+"/ui/reviu/1")
+	if code != http.StatusOK || len(body) > 150<<10 || !strings.Contains(body, `href="/ui/reviu/1?thal=2"`) {
+		t.Fatalf("a review with 400 items: %d, %d bytes", code, len(body))
+	}
+	code, _, body = uiGet(t, c, tc.base+"/ui/reviu/1?thal=4")
+	if n := strings.Count(body, `<tr id="tl-`); code != http.StatusOK || n != 100 || strings.Contains(body, `rel="next"`) {
+		t.Errorf("the last page: %d, %d items", code, n)
+	}
+}

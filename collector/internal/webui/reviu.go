@@ -345,6 +345,7 @@ func (u *UI) reviuAdd(c *Ctx) error {
 type reviuDetailData struct {
 	Review    reviuReview
 	FollowUps []reviuItem
+	Pager     reviuPager
 	Form      reviuItemForm
 	Today     string
 }
@@ -392,6 +393,9 @@ func (u *UI) reviuDetailRender(c *Ctx, form reviuItemForm, errMsg string) error 
 		}
 	}
 	reviuMarkOverdue(d.FollowUps, d.Today)
+	// a review's items page as the list's do: the page stays small
+	from, to, pg := reviuPaginate(len(d.FollowUps), reviuItemsPerPage, c.R.URL.Query(), "thal", fmt.Sprintf("/ui/reviu/%d", id))
+	d.FollowUps, d.Pager = d.FollowUps[from:to], pg
 	c.RenderPage("reviu", &Page{Title: fmt.Sprintf(c.T("reviu.detail"), d.Review.Month), Nav: "reviu", Error: errMsg, Data: d})
 	return nil
 }
