@@ -182,3 +182,29 @@ func TestWebUIAttackReviewManyFollowUps(t *testing.T) {
 		t.Errorf("the last page: %d, %d items", code, n)
 	}
 }
+
+// TestWebUIAttackFollowUpLongNote: the follow-up form (multipart, as the
+// browser sends it with its file field) with a note over 64 KiB is
+// refused with 400, not saved cut at 64 KiB as if that were what was
+// written; the item stays as it was.
+func TestWebUIAttackFollowUpLongNote(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test (runs the collector)")
+	}
+	t.Parallel()
+	tc := startHome(t)
+	tc.uiUser("adi", "admin", "kata-sandi-adi-123")
+	tc.postJSON("/api/v1/reviews", `{"month":"2026-10","held_on":"2026-11-05","scope":"dinkes","participants":"Kabid TIK","findings":"x"}`, 201)
+	tc.postJSON("/api/v1/followups", `{"review_id":1,"item":"Ganti modem","owner":"TIK","opened":"2026-11-05","due":"2026-11-30"}`, 201)
+	c := uiSession(t, tc, "adi", "kata-sandi-adi-123")
+	note := strings.Repeat("catatan panjang ", 5000) // 80,000 bytes
+	code, loc, body := reviuUpload(t, c, tc.base+"/ui/tindaklanjut/1", [][2]string{{"status", "proses"}, {"date", pemdaToday(0)}, {"note", note}}, "", nil)
+	if code != http.StatusBadRequest || !strings.Contains(body, "note: longer than 65536 bytes") {
+		t.Errorf("a note of 80,000 bytes: %d to %q\n%.1500s", code, loc, body)
+	}
+	var items []struct{ Status string }
+	getJSON(t, tc, "/api/v1/followups", &items)
+	if len(items) != 1 || items[0].Status != "belum" {
+		t.Errorf("after the refused update the items are %+v", items)
+	}
+}

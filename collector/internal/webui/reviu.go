@@ -539,9 +539,14 @@ func (u *UI) reviuItemUpdate(c *Ctx) error {
 				return u.reviuItemRefused(c, &form, reviuFormError(err))
 			}
 			if part.FormName() != "file" {
-				v, err := io.ReadAll(io.LimitReader(part, maxFormBytes))
+				v, err := io.ReadAll(io.LimitReader(part, maxFormBytes+1))
 				if err != nil {
 					return u.reviuItemRefused(c, &form, reviuFormError(err))
+				}
+				if len(v) > maxFormBytes {
+					// Cut, the field would be saved other than written.
+					return u.reviuItemRefused(c, &form, &APIError{Status: http.StatusBadRequest,
+						Msg: fmt.Sprintf("%s: longer than %d bytes", clipRunes(part.FormName(), 40), maxFormBytes)})
 				}
 				set(part.FormName(), string(v))
 				continue
