@@ -35,3 +35,21 @@ func TestAckPrefixScope(t *testing.T) {
 		t.Errorf("the shared prefix as an unscoped operator: %d %s, want 409", code, body)
 	}
 }
+
+// TestReviewScopeMessage: a scoped operator's review of another OPD is
+// refused naming that review's scope, not as "a review of the whole
+// Pemda" (which it is not); one of the whole Pemda says so.
+func TestReviewScopeMessage(t *testing.T) {
+	h := newHarness(t, nil)
+	rv := func(scope string) map[string]string {
+		return map[string]string{"month": "2026-10", "held_on": "2026-11-05", "scope": scope, "participants": "NOC", "findings": "ok"}
+	}
+	code, body := h.do("POST", "/api/v1/reviews", "dinkes-op", rv("dishub"))
+	if code != http.StatusForbidden || !strings.Contains(body, "a review of scope dishub belongs to OPD dishub") {
+		t.Errorf("a review of dishub as dinkes-op: %d %s", code, body)
+	}
+	code, body = h.do("POST", "/api/v1/reviews", "dinkes-op", rv(""))
+	if code != http.StatusForbidden || !strings.Contains(body, "a review of the whole Pemda does not belong to a single OPD") {
+		t.Errorf("a review of the whole Pemda as dinkes-op: %d %s", code, body)
+	}
+}

@@ -889,7 +889,11 @@ func (rc *Records) addReview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !p.Sees(in.Scope) {
-		outOfScope(w, p, "a review of the whole Pemda", in.Scope)
+		what := "a review of the whole Pemda"
+		if in.Scope != "" {
+			what = "a review of scope " + in.Scope
+		}
+		outOfScope(w, p, what, in.Scope)
 		return
 	}
 	rv := statedb.Review{Month: in.Month, HeldOn: in.HeldOn, Scope: in.Scope, Participants: in.Participants, Findings: in.Findings}
