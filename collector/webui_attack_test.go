@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -207,4 +208,66 @@ func TestWebUIAttackFollowUpLongNote(t *testing.T) {
 	if len(items) != 1 || items[0].Status != "belum" {
 		t.Errorf("after the refused update the items are %+v", items)
 	}
+}
+
+// TestWebUIAttackStoredXSS (a guard; nothing found): names in the
+// inventory, incident, maintenance, review, follow-up and token texts
+// holding markup are escaped on every page that shows them, and written
+// evidence that is a javascript: or data: URL is never a link.
+func TestWebUIAttackStoredXSS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test (runs the collector)")
+	}
+	t.Parallel()
+	const p = `"><img src=x onerror=alert(1)><script>alert(2)</script></title><svg onload=alert(3)>`
+	q := fmt.Sprintf("%q", p)
+	inv := fmt.Sprintf(`opds:
+  - {id: dinkes, name: %s}
+sites:
+  - {id: dinkes, name: %s, kind: opd, timezone: WIT, lat: -0.87, lon: 131.25, district: %s}
+  - {id: pkm, name: %s, kind: district, opd: dinkes, timezone: WIT}
+links:
+  - {id: dinkes-wan, name: %s, site: dinkes, type: fibre, isp: %s, icmp: {target: 127.0.0.2}}
+devices:
+  - {id: rtr, site: dinkes, vendor: %s, model: %s, serial: %s}
+services:
+  - {id: simpus, name: %s, site: dinkes, probe: {measurement: http, target: simpus}}
+`, q, q, q, q, q, q, q, q, q, q)
+	tc := startInvCollector(t, inv)
+	tc.uiUser("adi", "admin", "kata-sandi-adi-123")
+	js := strings.ReplaceAll(q, `\"`, `\u0022`)
+	day := time.Now().AddDate(0, 0, -1).Format("2006-01-02")
+	tc.postJSON("/api/v1/maintenance", fmt.Sprintf(`{"scope":"link","target":"dinkes-wan","start":"%sT08:00","end":"%sT09:00","reason":%s}`, day, day, js), 201)
+	tc.postJSON("/api/v1/incidents", fmt.Sprintf(`{"scope":"link","target":"dinkes-wan","start":"%sT10:00","end":"%sT11:00","ticket":%s,"category":"fo_putus","source":"telepon","officer":%s,"impact":%s,"action":%s}`, day, day, js, js, js, js), 201)
+	tc.postJSON("/api/v1/reviews", fmt.Sprintf(`{"month":"2026-10","held_on":"2026-11-05","scope":"dinkes","participants":%s,"findings":%s}`, js, js), 201)
+	for _, ev := range []string{"javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)", "data:text/html,<script>alert(1)</script>", p} {
+		b, _ := jsonMarshalString(ev)
+		tc.postJSON("/api/v1/followups", fmt.Sprintf(`{"review_id":1,"item":%s,"owner":%s,"opened":"2026-11-05","due":"2026-11-30","status":"selesai","evidence":%s}`, js, js, b), 201)
+	}
+	tc.postJSON("/api/v1/tokens", fmt.Sprintf(`{"name":"xss","role":"viewer","description":%s}`, js), 201)
+	c := uiSession(t, tc, "adi", "kata-sandi-adi-123")
+	for _, pg := range []string{"/ui/", "/ui/gangguan", "/ui/gangguan/1", "/ui/pemeliharaan", "/ui/pemeliharaan/1", "/ui/pemeliharaan/1/hapus",
+		"/ui/reviu?tampil=semua", "/ui/reviu/1", "/ui/tindaklanjut/1", "/ui/tindaklanjut/4", "/ui/tindaklanjut/5", "/ui/laporan", "/ui/inventaris",
+		"/ui/inventaris?tab=links", "/ui/inventaris?tab=devices", "/ui/inventaris?tab=services", "/ui/agen", "/ui/audit",
+		"/ui/agen?q=" + url.QueryEscape(p), "/ui/inventaris?q=" + url.QueryEscape(p), "/ui/gangguan?target=" + url.QueryEscape(p),
+		"/ui/laporan?opd=" + url.QueryEscape(p), "/ui/?opd=" + url.QueryEscape(p), "/ui/inventaris/link?site=" + url.QueryEscape(p) + "&target=" + url.QueryEscape(p)} {
+		code, _, body := uiGet(t, c, tc.base+pg)
+		if code != http.StatusOK {
+			t.Errorf("%s: %d", pg, code)
+		}
+		for _, raw := range []string{"<img src=x", "<script>alert", "<svg onload", `href="javascript:`, `href="JavaScript:`, `href=" javascript:`, `href="data:text`} {
+			if strings.Contains(body, raw) {
+				i := strings.Index(body, raw)
+				t.Errorf("%s shows %q unescaped: …%s…", pg, raw, body[max(0, i-80):min(len(body), i+80)])
+			}
+		}
+		if strings.HasPrefix(pg, "/ui/reviu/1") && (!strings.Contains(body, "&lt;img src=x") || !strings.Contains(body, "javascript:alert(1)")) {
+			t.Errorf("%s does not show the texts escaped", pg)
+		}
+	}
+}
+
+func jsonMarshalString(s string) (string, error) {
+	b, err := json.Marshal(s)
+	return string(b), err
 }
