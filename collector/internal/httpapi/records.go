@@ -746,9 +746,17 @@ func (rc *Records) ack(w http.ResponseWriter, r *http.Request) {
 	}
 	var found []alert.Alert
 	for _, a := range rc.o.Alerts.Active() {
-		if a.State == alert.StateFiring && strings.HasPrefix(a.Fingerprint, prefix) {
-			found = append(found, a)
+		if a.State != alert.StateFiring || !strings.HasPrefix(a.Fingerprint, prefix) {
+			continue
 		}
+		// A prefix (4 hex digits can be tried one by one) names only the
+		// alerts the credential sees: another OPD's neither counts nor
+		// is named back with its fingerprint and OPD. A whole
+		// fingerprint of another OPD's alert is 403 below.
+		if len(prefix) < len(a.Fingerprint) && !p.Sees(LabelsOPD(rc.inv(), a.Labels)) {
+			continue
+		}
+		found = append(found, a)
 	}
 	switch {
 	case len(found) == 0:
@@ -892,7 +900,11 @@ func (rc *Records) addReview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !p.Sees(in.Scope) {
-		outOfScope(w, p, "a review of the whole Pemda", in.Scope)
+		what := "a review of the whole Pemda"
+		if in.Scope != "" {
+			what = "a review of scope " + in.Scope
+		}
+		outOfScope(w, p, what, in.Scope)
 		return
 	}
 	rv := statedb.Review{Kind: in.Kind, Month: month, Period: statedb.ReviewPeriod(in.Kind, month),

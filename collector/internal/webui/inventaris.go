@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 func init() {
@@ -654,6 +655,12 @@ func (u *UI) inventarisAddLink(c *Ctx) error {
 	}
 	if !v.CanImport {
 		return fail(http.StatusForbidden, c.T("inv.import.denied"))
+	}
+	for _, k := range []string{"kind", "id", "site", "name", "type", "icmp_target", "icmp_agent", "snmp_device", "snmp_interface"} {
+		// YAML cannot hold it: the merged inventory would not be written.
+		if !utf8.ValidString(pf.Get(k)) {
+			return fail(http.StatusBadRequest, k+": not valid UTF-8")
+		}
 	}
 	var current []byte
 	if err := c.API(http.MethodGet, "/api/v1/inventory", nil, &current); err != nil {

@@ -55,6 +55,8 @@ func init() {
 		"scope.service":     {"Layanan", "Service"},
 		"scope.allsites":    {"Semua (seluruh Pemda)", "All (the whole Pemda)"},
 		"target.choose":     {"— pilih —", "— choose —"},
+		"target.typed":      {"Tulis jenis dan ID-nya: link:ID, site:ID atau service:ID (ID seperti di Inventaris).", "Write its kind and id: link:ID, site:ID or service:ID (the id as in the Inventory)."},
+		"target.typed.all":  {"Tulis jenis dan ID-nya: link:ID, site:ID atau service:ID (ID seperti di Inventaris), atau all: untuk seluruh Pemda.", "Write its kind and id: link:ID, site:ID or service:ID (the id as in the Inventory), or all: for the whole Pemda."},
 	})
 	flash(map[string][2]string{
 		"mnt-added":   {"Jendela pemeliharaan sudah ditambahkan.", "The maintenance window has been added."},
@@ -121,7 +123,17 @@ func (c *Ctx) targets() ([]TargetGroup, error) {
 	return targetsOf(c, inv), nil
 }
 
+// maxTargetOptions bounds the options of a target picker: above it (an
+// inventory of thousands of links) the form asks for the target typed
+// ("link:dinkes-wan"), so that the page stays under 150 KB.
+const maxTargetOptions = 500
+
+// targetsOf lists the picker's targets, or nil when there are more than
+// maxTargetOptions (the form then takes the target typed).
 func targetsOf(c *Ctx, inv *invDoc) []TargetGroup {
+	if len(inv.Links)+len(inv.Sites)+len(inv.Services) > maxTargetOptions {
+		return nil
+	}
 	label := func(id, name string) string {
 		if name == "" || name == id {
 			return id

@@ -360,6 +360,7 @@ func (u *UI) reviuAdd(c *Ctx) error {
 type reviuDetailData struct {
 	Review    reviuReview
 	FollowUps []reviuItem
+	Pager     Pager
 	Form      reviuItemForm
 	Today     string
 }
@@ -407,6 +408,8 @@ func (u *UI) reviuDetailRender(c *Ctx, form reviuItemForm, errMsg string) error 
 		}
 	}
 	reviuMarkOverdue(d.FollowUps, d.Today)
+	// a review's items page as the list's do: the page stays small
+	d.FollowUps, d.Pager = paginate(c.R, d.FollowUps, reviuItemsPerPage, "thal")
 	pg := &Page{Nav: "reviu", Error: errMsg, Data: d}
 	pg.Title = fmt.Sprintf(c.T("reviu.detail"), reviuPeriodText(c.Lang, d.Review))
 	c.RenderPage("reviu", pg)
@@ -552,9 +555,14 @@ func (u *UI) reviuItemUpdate(c *Ctx) error {
 				return u.reviuItemRefused(c, &form, reviuFormError(err))
 			}
 			if part.FormName() != "file" {
-				v, err := io.ReadAll(io.LimitReader(part, maxFormBytes))
+				v, err := io.ReadAll(io.LimitReader(part, maxFormBytes+1))
 				if err != nil {
 					return u.reviuItemRefused(c, &form, reviuFormError(err))
+				}
+				if len(v) > maxFormBytes {
+					// Cut, the field would be saved other than written.
+					return u.reviuItemRefused(c, &form, &APIError{Status: http.StatusBadRequest,
+						Msg: fmt.Sprintf("%s: longer than %d bytes", clipRunes(part.FormName(), 40), maxFormBytes)})
 				}
 				set(part.FormName(), string(v))
 				continue

@@ -286,6 +286,12 @@ func (c *Ctx) APIType(method, target, contentType string, body any, out any) err
 	if rec.status == 0 {
 		rec.status = http.StatusOK
 	}
+	if rec.status >= 300 && rec.status < 400 {
+		// The mux redirects a path that is not clean: a value of the
+		// form made a segment "", "." or "..". No API call of the UI is
+		// answered with a redirect.
+		return &APIError{Status: http.StatusNotFound, Msg: fmt.Sprintf("%s %s: no such object (the address is not valid)", method, path)}
+	}
 	if rec.status >= 400 {
 		var e struct {
 			Error  string   `json:"error"`
@@ -455,10 +461,14 @@ func (c *Ctx) fail(err error) {
 	c.RenderPage("error", pg)
 }
 
-// secureRequest reports whether the request came over TLS or to a
-// loopback address, where browsers keep Secure cookies.
+// secureRequest reports whether the request came over TLS (to the
+// collector, or to a reverse proxy in front of it that says so with
+// X-Forwarded-Proto: https) or to a loopback address, where browsers
+// keep Secure cookies. The header can only add Secure to a cookie and
+// drop the page's warning; a client that sends it falsely harms only
+// itself.
 func secureRequest(r *http.Request) bool {
-	if r.TLS != nil {
+	if r.TLS != nil || strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https") {
 		return true
 	}
 	host := r.Host
