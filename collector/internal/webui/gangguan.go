@@ -437,23 +437,15 @@ func (u *UI) incidentAdd(c *Ctx) error {
 	}
 	var rec IncidentRow
 	err = c.API("POST", "/api/v1/incidents", body, &rec)
-	if err == nil {
-		c.Redirect("/ui/gangguan/"+strconv.FormatInt(rec.ID, 10), "inc-added")
+	return c.answer(err, "/ui/gangguan/"+strconv.FormatInt(rec.ID, 10), "inc-added", "inc.failed", func(msg string) error {
+		d, err := u.incidentsData(c)
+		if err != nil {
+			return err
+		}
+		d.Form = f
+		u.renderIncidents(c, d, msg)
 		return nil
-	}
-	msg, ok := refused(c, err, "inc.failed")
-	if !ok {
-		return err
-	}
-	status := c.Status
-	d, derr := u.incidentsData(c)
-	if derr != nil {
-		return derr
-	}
-	d.Form = f
-	c.Status = status
-	u.renderIncidents(c, d, msg)
-	return nil
+	})
 }
 
 func (u *UI) alertAck(c *Ctx) error {
@@ -462,22 +454,14 @@ func (u *UI) alertAck(c *Ctx) error {
 	}
 	fp := c.R.PathValue("fingerprint")
 	err := c.API("POST", "/api/v1/alerts/"+url.PathEscape(fp)+"/ack", nil, nil)
-	if err == nil {
-		c.Redirect("/ui/gangguan", "alert-acked")
+	return c.answer(err, "/ui/gangguan", "alert-acked", "inc.ackfailed", func(msg string) error {
+		d, err := u.incidentsData(c)
+		if err != nil {
+			return err
+		}
+		u.renderIncidents(c, d, msg)
 		return nil
-	}
-	msg, ok := refused(c, err, "inc.ackfailed")
-	if !ok {
-		return err
-	}
-	status := c.Status
-	d, derr := u.incidentsData(c)
-	if derr != nil {
-		return derr
-	}
-	c.Status = status
-	u.renderIncidents(c, d, msg)
-	return nil
+	})
 }
 
 // record finds incident record id among those the user sees (the API
@@ -543,21 +527,13 @@ func (u *UI) incidentEdit(c *Ctx) error {
 		"officer": f.Officer, "source": f.Source, "cause_override": f.CauseOverride, "override_reason": f.OverrideReason}
 	id := c.R.PathValue("id")
 	err = c.API("POST", "/api/v1/incidents/"+url.PathEscape(id)+"/updates", patch, nil)
-	if err == nil {
-		c.Redirect("/ui/gangguan/"+url.PathEscape(id), "inc-updated")
+	return c.answer(err, "/ui/gangguan/"+url.PathEscape(id), "inc-updated", "inc.failed", func(msg string) error {
+		d, err := u.record(c)
+		if err != nil {
+			return err
+		}
+		d.Form = f
+		u.renderRecord(c, d, msg)
 		return nil
-	}
-	msg, ok := refused(c, err, "inc.failed")
-	if !ok {
-		return err
-	}
-	status := c.Status
-	d, derr := u.record(c)
-	if derr != nil {
-		return derr
-	}
-	d.Form = f
-	c.Status = status
-	u.renderRecord(c, d, msg)
-	return nil
+	})
 }

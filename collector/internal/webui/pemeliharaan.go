@@ -320,25 +320,6 @@ func (u *UI) maintenancePage(c *Ctx) error {
 	return nil
 }
 
-// refused shows an API refusal on the page, with the form kept.
-func refused(c *Ctx, err error, prefix string) (string, bool) {
-	var ae *APIError
-	if !errors.As(err, &ae) {
-		return "", false
-	}
-	c.Status = ae.Status
-	return c.T(prefix) + ": " + ae.Msg, true
-}
-
-// needOperator refuses a change by a user without the operator role
-// before anything is read (the API would refuse it too).
-func needOperator(c *Ctx) error {
-	if !c.P.Can("operator") {
-		return &APIError{Status: http.StatusForbidden, Msg: c.T("denied")}
-	}
-	return nil
-}
-
 func (u *UI) maintenanceAdd(c *Ctx) error {
 	if err := needOperator(c); err != nil {
 		return err
@@ -348,23 +329,15 @@ func (u *UI) maintenanceAdd(c *Ctx) error {
 		return err
 	}
 	err = c.API("POST", "/api/v1/maintenance", f.body(c), nil)
-	if err == nil {
-		c.Redirect("/ui/pemeliharaan", "mnt-added")
+	return c.answer(err, "/ui/pemeliharaan", "mnt-added", "mnt.failed", func(msg string) error {
+		d, err := u.maintenanceData(c)
+		if err != nil {
+			return err
+		}
+		d.Form = f
+		u.renderMaintenance(c, d, msg)
 		return nil
-	}
-	msg, ok := refused(c, err, "mnt.failed")
-	if !ok {
-		return err
-	}
-	status := c.Status
-	d, derr := u.maintenanceData(c)
-	if derr != nil {
-		return derr
-	}
-	d.Form = f
-	c.Status = status
-	u.renderMaintenance(c, d, msg)
-	return nil
+	})
 }
 
 // window finds window id among those the user sees.
@@ -420,24 +393,16 @@ func (u *UI) maintenanceEdit(c *Ctx) error {
 	}
 	id := c.R.PathValue("id")
 	err = c.API("PUT", "/api/v1/maintenance/"+url.PathEscape(id), f.body(c), nil)
-	if err == nil {
-		c.Redirect("/ui/pemeliharaan", "mnt-updated")
+	return c.answer(err, "/ui/pemeliharaan", "mnt-updated", "mnt.failed", func(msg string) error {
+		d, w, err := u.window(c)
+		if err != nil {
+			return err
+		}
+		d.Edit, d.Form = w, f
+		d.Form.ID = w.ID
+		u.renderWindow(c, d, msg)
 		return nil
-	}
-	msg, ok := refused(c, err, "mnt.failed")
-	if !ok {
-		return err
-	}
-	status := c.Status
-	d, w, derr := u.window(c)
-	if derr != nil {
-		return derr
-	}
-	d.Edit, d.Form = w, f
-	d.Form.ID = w.ID
-	c.Status = status
-	u.renderWindow(c, d, msg)
-	return nil
+	})
 }
 
 func (u *UI) maintenanceDeletePage(c *Ctx) error {
@@ -472,21 +437,13 @@ func (u *UI) maintenanceDelete(c *Ctx) error {
 		return nil
 	}
 	err := c.API("DELETE", "/api/v1/maintenance/"+url.PathEscape(c.R.PathValue("id")), nil, nil)
-	if err == nil {
-		c.Redirect("/ui/pemeliharaan", "mnt-deleted")
+	return c.answer(err, "/ui/pemeliharaan", "mnt-deleted", "mnt.delfailed", func(msg string) error {
+		d, w, err := u.window(c)
+		if err != nil {
+			return err
+		}
+		d.Delete = w
+		u.renderWindow(c, d, msg)
 		return nil
-	}
-	msg, ok := refused(c, err, "mnt.delfailed")
-	if !ok {
-		return err
-	}
-	status := c.Status
-	d, w, derr := u.window(c)
-	if derr != nil {
-		return derr
-	}
-	d.Delete = w
-	c.Status = status
-	u.renderWindow(c, d, msg)
-	return nil
+	})
 }
