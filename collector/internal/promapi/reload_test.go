@@ -68,6 +68,10 @@ func TestSetLimitsWhileQuerying(t *testing.T) {
 	ser := sel
 	ser.MaxMatchSelectors, ser.FederateMaxSeries = 0, 1
 	q := url.Values{"match[]": {"up", `{__name__="up"}`, `up{opd="dinkes"}`, `up{instance="d1"}`}}.Encode()
+	// One set is in force before any request: the reloader goroutine may
+	// start late on a loaded machine, and the server's own limits bound
+	// neither.
+	a.SetLimits(sel)
 	stop := make(chan struct{})
 	var reloads sync.WaitGroup
 	reloads.Add(1)
