@@ -506,19 +506,8 @@ func (rc *Records) updateMaintenance(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	ws, err := rc.o.DB.Maintenance(r.Context())
-	if err != nil {
-		rc.storeError(w, "reading maintenance windows", err)
-		return
-	}
-	i := slices.IndexFunc(ws, func(win sla.Window) bool { return win.ID == id })
-	if i < 0 {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no maintenance window with id %d (see GET /api/v1/maintenance)", id))
-		return
-	}
-	old := ws[i]
-	if opd := TargetOPD(rc.inv(), old.Scope, old.Target); !p.Sees(opd) {
-		outOfScope(w, p, fmt.Sprintf("maintenance window %d (%s %s)", id, old.Scope, old.Target), opd)
+	old, ok := rc.scopedWindow(w, r, p, id)
+	if !ok {
 		return
 	}
 	win, status, msg := rc.window(p, in)
@@ -541,6 +530,28 @@ func (rc *Records) updateMaintenance(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, win)
 }
 
+// scopedWindow reads maintenance window id for a change by p: 404 when
+// there is none, 403 naming the OPD when its target is outside p's scope
+// (answered here; ok false).
+func (rc *Records) scopedWindow(w http.ResponseWriter, r *http.Request, p *auth.Principal, id int64) (sla.Window, bool) {
+	ws, err := rc.o.DB.Maintenance(r.Context())
+	if err != nil {
+		rc.storeError(w, "reading maintenance windows", err)
+		return sla.Window{}, false
+	}
+	i := slices.IndexFunc(ws, func(win sla.Window) bool { return win.ID == id })
+	if i < 0 {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no maintenance window with id %d (see GET /api/v1/maintenance)", id))
+		return sla.Window{}, false
+	}
+	win := ws[i]
+	if opd := TargetOPD(rc.inv(), win.Scope, win.Target); !p.Sees(opd) {
+		outOfScope(w, p, fmt.Sprintf("maintenance window %d (%s %s)", id, win.Scope, win.Target), opd)
+		return sla.Window{}, false
+	}
+	return win, true
+}
+
 func (rc *Records) deleteMaintenance(w http.ResponseWriter, r *http.Request) {
 	p, ok := principal(w, r)
 	if !ok {
@@ -551,19 +562,8 @@ func (rc *Records) deleteMaintenance(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	ws, err := rc.o.DB.Maintenance(r.Context())
-	if err != nil {
-		rc.storeError(w, "reading maintenance windows", err)
-		return
-	}
-	i := slices.IndexFunc(ws, func(win sla.Window) bool { return win.ID == id })
-	if i < 0 {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no maintenance window with id %d (see GET /api/v1/maintenance)", id))
-		return
-	}
-	win := ws[i]
-	if opd := TargetOPD(rc.inv(), win.Scope, win.Target); !p.Sees(opd) {
-		outOfScope(w, p, fmt.Sprintf("maintenance window %d (%s %s)", id, win.Scope, win.Target), opd)
+	win, ok := rc.scopedWindow(w, r, p, id)
+	if !ok {
 		return
 	}
 	if err := rc.o.DB.DeleteMaintenance(r.Context(), id, rc.o.Now()); err != nil {
