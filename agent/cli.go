@@ -17,6 +17,7 @@ import (
 
 	"github.com/pantau-noc/pantau/agent/internal/config"
 	"github.com/pantau-noc/pantau/agent/internal/point"
+	"github.com/pantau-noc/pantau/agent/internal/update"
 	"github.com/pantau-noc/pantau/internal/buildinfo"
 	"github.com/pantau-noc/pantau/internal/logflags"
 )
@@ -44,7 +45,8 @@ is printed by "pantau-agent check-config --example".
 `
 
 // Main runs the command line and returns the exit code: 0 success, 1 a
-// failure, 2 a usage error.
+// failure, 2 a usage error, update.ExitCode (75) to be started again to
+// run a staged release.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		args = []string{"run"}
@@ -77,6 +79,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.Is(err, update.ErrRestart):
+		// systemd (or any supervisor) starts the agent again, and the
+		// launcher runs the staged release on trial.
+		fmt.Fprintf(stderr, "pantau-agent %s: %v (exit status %d)\n", cmd, err, update.ExitCode)
+		return update.ExitCode
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "pantau-agent %s: %v\n", cmd, err)
 		return 2
@@ -163,6 +170,12 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	logger, cfg, err := c.setup(stderr)
 	if err != nil {
 		return err
+	}
+	// The launcher: a release installed through the fleet (or on trial)
+	// runs in place of this binary, before the queue is opened.
+	if !update.Launch(ctx, update.LaunchOptions{StateDir: cfg.Agent.StateDir, Enabled: cfg.Update.Enabled,
+		HealthTimeout: cfg.Update.HealthTimeout.Std(), Args: append([]string{"run"}, args...), Logger: logger}) {
+		return nil
 	}
 	if len(cfg.Collectors) == 0 {
 		logger.Warn("no collectors configured: measurements are queued on disk until one is added")

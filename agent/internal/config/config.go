@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pantau-noc/pantau/agent/internal/update"
 	"github.com/pantau-noc/pantau/internal/yamlconf"
 )
 
@@ -53,6 +54,7 @@ type Config struct {
 	ICMP       []ICMPTarget      `yaml:"icmp"`
 	SNMP       []SNMPTarget      `yaml:"snmp"`
 	Plugins    []PluginConfig    `yaml:"plugins"`
+	Update     UpdateConfig      `yaml:"update"`
 
 	File string        `yaml:"-"`
 	doc  *yamlconf.Doc `yaml:"-"`
@@ -70,6 +72,20 @@ type AgentConfig struct {
 	// all. Default 1: the agent waits on the network almost all the time,
 	// and a second thread mostly costs wake-ups (docs/benchmarks.md).
 	MaxProcs int `yaml:"max_procs"`
+}
+
+// UpdateConfig is about releases the collector offers (docs/agent.md,
+// "Updates"). Off unless Enabled.
+type UpdateConfig struct {
+	Enabled bool `yaml:"enabled"`
+	// PublicKeyFile is the ed25519 public key (PEM, PKIX) every release
+	// must be signed for; resolved against the config file's directory.
+	// A missing or bad file is a warning: the agent runs, and refuses
+	// every release with the reason.
+	PublicKeyFile string `yaml:"public_key_file"`
+	// HealthTimeout is how long a release on trial has to report healthy
+	// before it is rolled back.
+	HealthTimeout Duration `yaml:"health_timeout"`
 }
 
 // CollectorConfig is one collector the queue drains to.
@@ -189,6 +205,7 @@ func Default() *Config {
 		Agent: AgentConfig{StateDir: "pantau-agent-state", ListenAddress: "127.0.0.1:9811", ICMPEngine: "shared", ICMPMode: "auto", MaxProcs: 1},
 		Queue: QueueConfig{MaxBytes: 512 << 20, MaxAge: Duration(7 * 24 * time.Hour), SyncInterval: Duration(time.Second),
 			BatchPoints: 5000, BatchLinger: Duration(time.Second), DeadLetterMaxBytes: 16 << 20},
+		Update: UpdateConfig{HealthTimeout: Duration(2 * time.Minute)},
 		Defaults: DefaultsConfig{
 			Interval: Duration(30 * time.Second),
 			Timeout:  Duration(5 * time.Second),
@@ -427,6 +444,15 @@ func (c *Config) finish() error {
 			}
 		}
 	}
+	if u := &c.Update; u.PublicKeyFile != "" {
+		u.PublicKeyFile = c.doc.Resolve(u.PublicKeyFile)
+	} else if u.Enabled {
+		p.AddNear("update.public_key_file", "must be set when update.enabled is true: the ed25519 public key (PEM) releases are signed for (pantau-collector release keygen)")
+	}
+	if h := c.Update.HealthTimeout.Std(); h < time.Second || h > time.Hour {
+		p.Add("update.health_timeout", "must be between 1s and 1h (got %s)", c.Update.HealthTimeout)
+	}
+
 	pluginNames := map[string]bool{}
 	for i := range c.Plugins {
 		pl := &c.Plugins[i]
@@ -560,10 +586,22 @@ func merge(a, b map[string]string) map[string]string {
 }
 
 // Warnings are what check-config and the agent's start point out without
-// refusing the config: today, a collector reached over plain http:// at an
-// address that is not loopback, where the token travels in clear text.
+// refusing the config: a collector reached over plain http:// at an
+// address that is not loopback, where the token travels in clear text;
+// and, with update.enabled, a release public key that cannot be read
+// (every release is then refused).
 func (c *Config) Warnings() []*yamlconf.FieldError {
 	var out []*yamlconf.FieldError
+	if c.Update.Enabled && c.Update.PublicKeyFile != "" {
+		if _, err := update.LoadPublicKey(c.Update.PublicKeyFile); err != nil {
+			w := &yamlconf.FieldError{File: c.File, Path: "update.public_key_file",
+				Msg: fmt.Sprintf("%v: every release offered to this agent is refused until the file holds the release public key", err)}
+			if c.doc != nil {
+				w.Line, w.Col = c.doc.Locate(w.Path)
+			}
+			out = append(out, w)
+		}
+	}
 	for i, col := range c.Collectors {
 		u, err := url.Parse(col.URL)
 		if err != nil || u.Scheme != "http" || loopback(u.Hostname()) {
