@@ -41,8 +41,8 @@ func Collector(t testing.TB) string {
 	return bin
 }
 
-func goBuild(out, pkg string) error {
-	cmd := exec.Command("go", "build", "-o", out, pkg)
+func goBuild(out, pkg string, flags ...string) error {
+	cmd := exec.Command("go", append(append([]string{"build"}, flags...), "-o", out, pkg)...)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if o, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build %s: %w: %s", pkg, err, o)
@@ -124,6 +124,35 @@ func Main(t testing.TB, pkg string) string {
 			return bin, goBuild(bin, pkg)
 		})
 		mains[pkg] = build
+	}
+	mainsMu.Unlock()
+	bin, err := build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// AgentVersion builds pantau-agent alone (no plugins) with buildinfo.Version
+// set to version, as `make build` stamps a release, once per test process
+// and version, and returns its path (in the system's temporary directory):
+// a second release of the agent for update tests.
+func AgentVersion(t testing.TB, version string) string {
+	t.Helper()
+	mainsMu.Lock()
+	key := "agent-version " + version
+	build, ok := mains[key]
+	if !ok {
+		build = sync.OnceValues(func() (string, error) {
+			d, err := os.MkdirTemp("", "pantau-testbuild-agent-")
+			if err != nil {
+				return "", err
+			}
+			bin := filepath.Join(d, "pantau-agent")
+			return bin, goBuild(bin, "github.com/pantau-noc/pantau/agent/cmd/pantau-agent",
+				"-ldflags", "-X github.com/pantau-noc/pantau/internal/buildinfo.Version="+version)
+		})
+		mains[key] = build
 	}
 	mainsMu.Unlock()
 	bin, err := build()
