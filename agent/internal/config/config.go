@@ -19,7 +19,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pantau-noc/pantau/agent/internal/update"
+	"github.com/pantau-noc/pantau/internal/fleetproto"
 	"github.com/pantau-noc/pantau/internal/yamlconf"
 )
 
@@ -592,10 +592,16 @@ func merge(a, b map[string]string) map[string]string {
 // (every release is then refused).
 func (c *Config) Warnings() []*yamlconf.FieldError {
 	var out []*yamlconf.FieldError
-	if c.Update.Enabled && c.Update.PublicKeyFile != "" {
-		if _, err := update.LoadPublicKey(c.Update.PublicKeyFile); err != nil {
+	if f := c.Update.PublicKeyFile; c.Update.Enabled && f != "" {
+		var msg string
+		if data, err := os.ReadFile(f); err != nil {
+			msg = fmt.Sprintf("cannot read %s: %v", f, unwrapPath(err))
+		} else if _, err := fleetproto.ParsePublicKey(data); err != nil {
+			msg = fmt.Sprintf("%s: %v", f, err)
+		}
+		if msg != "" {
 			w := &yamlconf.FieldError{File: c.File, Path: "update.public_key_file",
-				Msg: fmt.Sprintf("%v: every release offered to this agent is refused until the file holds the release public key", err)}
+				Msg: msg + ": every release offered to this agent is refused until the file holds the release public key (PEM, from pantau-collector release keygen)"}
 			if c.doc != nil {
 				w.Line, w.Col = c.doc.Locate(w.Path)
 			}

@@ -121,6 +121,10 @@ func TestBadConfigs(t *testing.T) {
 			"a.yml:2:17: defaults.tags.agent: \"agent\" is set by the agent or the collector and cannot be an inventory tag"},
 		"dead letter bound": {"queue:\n  dead_letter_max_bytes: 1000\n",
 			"a.yml:2:26: queue.dead_letter_max_bytes: must be at least 65536 (64 KiB) (got 1000)"},
+		"update without key": {"update:\n  enabled: true\n",
+			"a.yml:2:3: update.public_key_file: must be set when update.enabled is true: the ed25519 public key (PEM) releases are signed for (pantau-collector release keygen)"},
+		"update health timeout": {"update:\n  health_timeout: 0s\n",
+			"a.yml:2:19: update.health_timeout: must be between 1s and 1h (got 0s)"},
 		"engine": {"agent:\n  icmp_engine: fast\n",
 			"a.yml:2:16: agent.icmp_engine: must be one of \"shared\", \"pinger\" (got \"fast\")"},
 	} {
@@ -156,4 +160,47 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestUpdateKeys: update is off by default with a 2m health timeout; the
+// key file is resolved against the config's directory; with updates on,
+// a key file that is missing or holds no ed25519 public key is a warning
+// (the agent runs and refuses releases), not an error.
+func TestUpdateKeys(t *testing.T) {
+	c, err := Parse("agent.yml", []byte("# nothing\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Update.Enabled || c.Update.HealthTimeout.Std() != 2*time.Minute {
+		t.Fatalf("update defaults: %+v", c.Update)
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "agent.yml")
+	pub := "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n"
+	os.WriteFile(filepath.Join(dir, "release.pub"), []byte(pub), 0o644)
+	os.WriteFile(filepath.Join(dir, "not.pub"), []byte("hello\n"), 0o644)
+	for _, tc := range []struct{ file, warn string }{
+		{"release.pub", ""},
+		{"missing.pub", cfg + ":2:42: update.public_key_file: cannot read " + filepath.Join(dir, "missing.pub") + ": no such file or directory: " +
+			"every release offered to this agent is refused until the file holds the release public key (PEM, from pantau-collector release keygen)"},
+		{"not.pub", cfg + ":2:42: update.public_key_file: " + filepath.Join(dir, "not.pub") + ": no PEM \"PUBLIC KEY\" block: every release"},
+	} {
+		c, err := Parse(cfg, []byte("agent: {}\nupdate: {enabled: true, public_key_file: "+tc.file+", health_timeout: 30s}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Update.PublicKeyFile != filepath.Join(dir, tc.file) || c.Update.HealthTimeout.Std() != 30*time.Second {
+			t.Fatalf("update: %+v", c.Update)
+		}
+		var got []string
+		for _, w := range c.Warnings() {
+			got = append(got, w.Error())
+		}
+		switch {
+		case tc.warn == "" && len(got) != 0:
+			t.Errorf("%s: warnings %q", tc.file, got)
+		case tc.warn != "" && (len(got) != 1 || !strings.Contains(got[0], tc.warn)):
+			t.Errorf("%s: warnings %q, want %q", tc.file, got, tc.warn)
+		}
+	}
 }
