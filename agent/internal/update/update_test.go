@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -249,4 +250,15 @@ func trialStaged(s *stateFile) *staged {
 		return nil
 	}
 	return &s.Trial.staged
+}
+
+// TestUnitRestartsOnExitCode: the packaged unit restarts the agent on
+// ExitCode.
+func TestUnitRestartsOnExitCode(t *testing.T) {
+	unit := string(readFile(t, "../../../deploy/systemd/pantau-agent.service"))
+	for _, want := range []string{"\nRestart=on-failure\n", "\nRestartForceExitStatus=" + strconv.Itoa(ExitCode) + "\n"} {
+		if !strings.Contains(unit, want) {
+			t.Errorf("pantau-agent.service lacks %q", strings.TrimSpace(want))
+		}
+	}
 }
