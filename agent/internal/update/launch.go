@@ -202,6 +202,9 @@ func (l *launcher) trial(ctx context.Context, st *stateFile) bool {
 	mark := filepath.Join(l.dir, healthyPrefix+t.Version)
 	os.Remove(mark)
 	timeout := l.o.HealthTimeout
+	if timeout <= 0 {
+		timeout = DefaultHealthTimeout
+	}
 	start := time.Now()
 	t.Started, t.Deadline = true, start.Add(timeout).UTC()
 	if err := writeState(l.dir, st); err != nil {

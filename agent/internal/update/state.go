@@ -62,6 +62,17 @@ type stateFile struct {
 	// RolledBack lists the versions that failed their trial, newest
 	// last: they are not tried again.
 	RolledBack []string `json:"rolled_back,omitempty"`
+	// Refused is the last release whose signed file failed the
+	// self-test (it does not run, or names another version): offered
+	// again unchanged, it is refused without being downloaded again (over
+	// VSAT that matters). A hash mismatch is not remembered: the file
+	// served may be fixed.
+	Refused *refusal `json:"refused,omitempty"`
+}
+
+type refusal struct {
+	staged
+	Message string `json:"message"`
 }
 
 const (
@@ -124,6 +135,11 @@ func parseState(data []byte) (*stateFile, error) {
 			return nil, err
 		}
 	}
+	if s.Refused != nil {
+		if err := check("refused", &s.Refused.staged); err != nil {
+			return nil, err
+		}
+	}
 	switch s.Status.State {
 	case "", StateDownloading, StatePending, StateInstalled, StateFailed, StateRolledBack:
 	default:
@@ -163,6 +179,9 @@ func writeState(dir string, s *stateFile) error {
 	s.Format = stateFormat
 	if len(s.Status.Message) > maxMessage {
 		s.Status.Message = s.Status.Message[:maxMessage]
+	}
+	if s.Refused != nil && len(s.Refused.Message) > maxMessage {
+		s.Refused.Message = s.Refused.Message[:maxMessage]
 	}
 	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
@@ -216,6 +235,19 @@ func (s *stateFile) rolledBack(version string) {
 	if n := len(s.RolledBack); n > maxRolledBack {
 		s.RolledBack = s.RolledBack[n-maxRolledBack:]
 	}
+}
+
+// ErrorMessage is the status as an OpAMP PackageStatus.ErrorMessage:
+// empty unless the state is failed or rolled_back; a rollback's starts
+// with "rolled back: ".
+func (s Status) ErrorMessage() string {
+	switch s.State {
+	case StateFailed:
+		return s.Message
+	case StateRolledBack:
+		return "rolled back: " + s.Message
+	}
+	return ""
 }
 
 // State returns the update status for the fleet client to report as the

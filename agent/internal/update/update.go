@@ -51,6 +51,8 @@ const (
 	EnvLaunched = "PANTAU_AGENT_LAUNCHED"
 	// EnvTrial is set (to 1) in the environment of a release on trial.
 	EnvTrial = "PANTAU_AGENT_TRIAL"
+	// DefaultHealthTimeout is update.health_timeout's default.
+	DefaultHealthTimeout = 2 * time.Minute
 	// DefaultMaxBytes bounds a release download.
 	DefaultMaxBytes = 256 << 20
 	// selfTestTimeout bounds `<release> version`.
@@ -203,6 +205,10 @@ func (u *Updater) offer(ctx context.Context, p Package, open func(context.Contex
 	if err := fleetproto.VerifyRelease(key, p.Version, runtime.GOOS, runtime.GOARCH, p.SHA256, p.Signature); err != nil {
 		return fail(fmt.Errorf("%w: %w (%s): signed with another key, or for another version, platform or file", ErrRefused, err, u.o.PublicKeyFile))
 	}
+	this := staged{Version: p.Version, SHA256: hex.EncodeToString(p.SHA256)}
+	if r := st.Refused; r != nil && r.staged == this {
+		return fail(fmt.Errorf("%w: release %s (SHA-256 %s) was refused before and is not downloaded again: %s", ErrRefused, p.Version, r.SHA256, r.Message))
+	}
 	st.setStatus(p.Version, StateDownloading, "")
 	if err := writeState(dir, st); err != nil {
 		return false, err
@@ -210,13 +216,19 @@ func (u *Updater) offer(ctx context.Context, p Package, open func(context.Contex
 	log.Info("release offered; downloading")
 	bin, err := u.download(ctx, dir, p, open)
 	if err != nil {
+		// Not remembered: the file served may be fixed under the same hash.
 		return fail(err)
 	}
 	if err := selfTest(ctx, bin, p.Version); err != nil {
+		// The signed file itself does not run as the offered version:
+		// the same file is refused at once if offered again.
 		os.Remove(bin)
-		return fail(fmt.Errorf("%w: %w", ErrRefused, err))
+		err = fmt.Errorf("%w: %w", ErrRefused, err)
+		st.Refused = &refusal{staged: this, Message: err.Error()}
+		return fail(err)
 	}
-	st.Trial = &trial{staged: staged{Version: p.Version, SHA256: hex.EncodeToString(p.SHA256)}}
+	st.Refused = nil
+	st.Trial = &trial{staged: this}
 	st.setStatus(p.Version, StatePending, "staged; runs on trial at the next start")
 	if err := writeState(dir, st); err != nil {
 		os.Remove(bin)

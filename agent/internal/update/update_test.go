@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/pantau-noc/pantau/internal/fleetproto"
@@ -140,9 +141,10 @@ func TestOfferRefused(t *testing.T) {
 func TestFetch(t *testing.T) {
 	good := readFile(t, testbuild.AgentVersion(t, goodVersion))
 	key := newKey(t, t.TempDir())
-	var gets int
+	var getsN atomic.Int32
+	gets := func() int { return int(getsN.Load()) }
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		gets++
+		getsN.Add(1)
 		if r.Header.Get("Authorization") != "Token agent-tok" {
 			http.Error(w, "no token", http.StatusUnauthorized)
 			return
@@ -154,8 +156,8 @@ func TestFetch(t *testing.T) {
 	u, _ := New(Options{StateDir: state, Enabled: true, PublicKeyFile: key.file, Running: "dev", Logger: slog.New(slog.DiscardHandler)})
 	bad := key.sign(goodVersion, good)
 	bad.Signature = make([]byte, ed25519.SignatureSize)
-	if ok, err := u.Fetch(context.Background(), srv.Client(), bad, srv.URL, nil); ok || !errors.Is(err, ErrRefused) || gets != 0 {
-		t.Fatalf("bad signature: %v, %v, %d downloads", ok, err, gets)
+	if ok, err := u.Fetch(context.Background(), srv.Client(), bad, srv.URL, nil); ok || !errors.Is(err, ErrRefused) || gets() != 0 {
+		t.Fatalf("bad signature: %v, %v, %d downloads", ok, err, gets())
 	}
 	if ok, err := u.Fetch(context.Background(), srv.Client(), key.sign(goodVersion, good), srv.URL, nil); ok || err == nil || errors.Is(err, ErrRefused) {
 		t.Fatalf("without the token: %v, %v", ok, err)
@@ -172,8 +174,8 @@ func TestFetch(t *testing.T) {
 		t.Fatalf("State = %+v", st)
 	}
 	// Offered again (OpAMP repeats offers): nothing to do.
-	if ok, err := u.Fetch(context.Background(), srv.Client(), key.sign(goodVersion, good), srv.URL, h); ok || err != nil || gets != 2 {
-		t.Fatalf("offered again: %v, %v, %d downloads", ok, err, gets)
+	if ok, err := u.Fetch(context.Background(), srv.Client(), key.sign(goodVersion, good), srv.URL, h); ok || err != nil || gets() != 2 {
+		t.Fatalf("offered again: %v, %v, %d downloads", ok, err, gets())
 	}
 	// Another release while this one waits for its trial: refused, and
 	// the pending one stays.
@@ -182,6 +184,53 @@ func TestFetch(t *testing.T) {
 	}
 	if st, _ := State(state); st.State != StatePending || st.Version != goodVersion {
 		t.Fatalf("State = %+v", st)
+	}
+}
+
+// TestRefusedNotDownloadedAgain: a signed file that fails the self-test
+// is refused at once when offered again unchanged; a file served with the
+// wrong hash is downloaded again (the server may have been fixed).
+func TestRefusedNotDownloadedAgain(t *testing.T) {
+	good := readFile(t, testbuild.AgentVersion(t, goodVersion))
+	key := newKey(t, t.TempDir())
+	var getsN atomic.Int32
+	gets := func() int { return int(getsN.Load()) }
+	var serve atomic.Pointer[[]byte]
+	bad := []byte("not a program")
+	serve.Store(&bad)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		getsN.Add(1)
+		w.Write(*serve.Load())
+	}))
+	defer srv.Close()
+	state := t.TempDir()
+	u, _ := New(Options{StateDir: state, Enabled: true, PublicKeyFile: key.file, Running: "dev", Logger: slog.New(slog.DiscardHandler)})
+	fetch := func(p Package) (bool, error) { return u.Fetch(context.Background(), srv.Client(), p, srv.URL, nil) }
+	broken := key.sign("v9.9.8", bad)
+	if ok, err := fetch(broken); ok || !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "self-test") || gets() != 1 {
+		t.Fatalf("first offer: %v, %v, %d downloads", ok, err, gets())
+	}
+	if ok, err := fetch(broken); ok || !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "not downloaded again") || gets() != 1 {
+		t.Fatalf("second offer: %v, %v, %d downloads", ok, err, gets())
+	}
+	if st, _ := State(state); st.State != StateFailed || st.Version != "v9.9.8" || !strings.Contains(st.ErrorMessage(), "not downloaded again") {
+		t.Fatalf("State = %+v", st)
+	}
+	p := key.sign(goodVersion, good)
+	for range 2 {
+		if ok, err := fetch(p); ok || !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "SHA-256") {
+			t.Fatalf("the wrong file: %v, %v", ok, err)
+		}
+	}
+	if gets() != 3 {
+		t.Fatalf("%d downloads, want the wrong file fetched twice", gets())
+	}
+	serve.Store(&good)
+	if ok, err := fetch(p); !ok || err != nil {
+		t.Fatalf("the server fixed: %v, %v", ok, err)
+	}
+	if f := stagedFiles(t, state); len(f) != 1 {
+		t.Fatalf("staged: %v", f)
 	}
 }
 
@@ -216,7 +265,8 @@ func FuzzParseState(f *testing.F) {
 	f.Add([]byte(`{"format":1}`))
 	f.Add([]byte(`{"format":1,"base":"/usr/bin/pantau-agent size=1 mtime=2","current":{"version":"v1.2.3","sha256":"` + strings.Repeat("ab", 32) + `"},` +
 		`"trial":{"version":"v1.3.0","sha256":"` + strings.Repeat("cd", 32) + `","started":true,"deadline":"2026-12-07T16:00:00Z"},` +
-		`"status":{"version":"v1.3.0","state":"pending","time":"2026-12-07T15:58:00Z"},"rolled_back":["v1.2.9"]}`))
+		`"status":{"version":"v1.3.0","state":"pending","time":"2026-12-07T15:58:00Z"},"rolled_back":["v1.2.9"],` +
+		`"refused":{"version":"v1.4.0","sha256":"` + strings.Repeat("ef", 32) + `","message":"the downloaded file's SHA-256 differs"}}`))
 	f.Add([]byte(`{"format":2}`))
 	f.Add([]byte(`{"format":1,"current":{"version":"../x","sha256":"00"}}`))
 	f.Add([]byte(`{"format":1,"status":{"state":"weird"}}`))
