@@ -306,3 +306,53 @@ func TestIntegrationUpdateStoppedDuringTrial(t *testing.T) {
 		t.Fatalf("after the stop: %+v\n%s", st, s.out.String())
 	}
 }
+
+// TestIntegrationUpdatePackageWins: with update.enabled false the
+// packaged binary runs and leaves the staged release alone; after a
+// package upgrade (another packaged binary than the one the release was
+// staged over) the staged releases are discarded and the package runs.
+func TestIntegrationUpdatePackageWins(t *testing.T) {
+	packaged := testbuild.Agent(t)
+	good := testbuild.AgentVersion(t, goodVersion)
+	e := newUpdateEnv(t)
+	if err := e.offer(t, "dev", goodVersion, good); err != nil {
+		t.Fatal(err)
+	}
+	enabled := readFile(t, e.config)
+	os.WriteFile(e.config, []byte(strings.Replace(string(enabled), "enabled: true", "enabled: false", 1)), 0o600)
+	s := supervise(t, nil, packaged, "run", "--config", e.config)
+	s.waitFor(t, "the packaged binary runs", func() bool { return s.count("msg=probing") == 1 })
+	if s.exe() != packaged || s.count("update.enabled is false") != 1 || s.count("release on trial") != 0 {
+		t.Fatalf("running %s:\n%s", s.exe(), s.out.String())
+	}
+	if code := s.stop(t); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	if st := e.status(t); st.State != StatePending {
+		t.Fatalf("the staged release was touched: %+v", st)
+	}
+
+	os.WriteFile(e.config, enabled, 0o600)
+	st, err := readState(Dir(e.state))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Base = "/usr/bin/pantau-agent size=1 mtime=1"
+	if err := writeState(Dir(e.state), st); err != nil {
+		t.Fatal(err)
+	}
+	s = supervise(t, nil, packaged, "run", "--config", e.config)
+	s.waitFor(t, "the upgraded package runs", func() bool { return s.count("msg=probing") == 1 })
+	if s.exe() != packaged || s.count("staged releases discarded") != 1 || s.count("release on trial") != 0 {
+		t.Fatalf("running %s:\n%s", s.exe(), s.out.String())
+	}
+	if st := e.status(t); st != (Status{}) {
+		t.Fatalf("status after the upgrade: %+v", st)
+	}
+	if f := stagedFiles(t, e.state); len(f) != 0 {
+		t.Fatalf("update directory: %v", f)
+	}
+	if code := s.stop(t); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+}
