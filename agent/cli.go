@@ -75,6 +75,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pantau-agent: unknown command %q\n\n%s", cmd, usage)
 		return 2
 	}
+	return exitCode(cmd, err, stderr)
+}
+
+// exitCode reports err of command cmd on stderr and returns the exit code.
+func exitCode(cmd string, err error, stderr io.Writer) int {
 	var ue usageError
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/pantau-noc/pantau/agent/internal/config"
+	"github.com/pantau-noc/pantau/agent/internal/update"
 )
 
 // TestCheckConfigWarnsPlainHTTP: check-config warns (on stderr, exit 0)
@@ -70,5 +72,20 @@ func TestCheckConfigWarnsPlainHTTP(t *testing.T) {
 				t.Fatalf("start log: %s", &logs)
 			}
 		})
+	}
+}
+
+// TestExitCodeRestart: run exits with update.ExitCode when the agent
+// stopped to run a staged release (systemd restarts it on that code).
+func TestExitCodeRestart(t *testing.T) {
+	var stderr bytes.Buffer
+	if code := exitCode("run", fmt.Errorf("agent: %w", update.ErrRestart), &stderr); update.ExitCode != 75 || code != update.ExitCode {
+		t.Fatalf("exit code %d", code)
+	}
+	if !strings.Contains(stderr.String(), "restart to run it on trial (exit status 75)") {
+		t.Fatalf("stderr: %s", stderr.String())
+	}
+	if code := exitCode("run", errors.New("boom"), &stderr); code != 1 {
+		t.Fatalf("exit code %d for a failure", code)
 	}
 }
