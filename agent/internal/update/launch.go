@@ -85,7 +85,7 @@ func Launch(ctx context.Context, o LaunchOptions) bool {
 		}
 		return true
 	}
-	if id := identity(); st.Base != id {
+	if id := packagedIdentity(); st.Base != id {
 		if st.Base != "" && (st.Current != nil || st.Trial != nil) {
 			l.log.Warn("the packaged binary changed (package installed or upgraded): staged releases discarded",
 				"version", buildinfo.Version)
@@ -109,13 +109,21 @@ type launcher struct {
 	log *slog.Logger
 }
 
-// identity names the packaged binary (this executable) so that a package
-// upgrade is noticed: its path, size and modification time.
-func identity() string {
+// packagedIdentity names the packaged binary so that a package upgrade is
+// noticed: its path, size and modification time. It is this executable,
+// unless a launcher started this process and said which one it is.
+func packagedIdentity() string {
+	if id := os.Getenv(envBase); id != "" && os.Getenv(EnvLaunched) == "1" {
+		return id
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return "unknown"
 	}
+	return identityOf(exe)
+}
+
+func identityOf(exe string) string {
 	fi, err := os.Stat(exe)
 	if err != nil {
 		return exe

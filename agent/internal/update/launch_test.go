@@ -120,12 +120,14 @@ func (s *supervisor) count(sub string) int { return strings.Count(s.out.String()
 // updateEnv is an agent with updates on, its config and its state.
 type updateEnv struct {
 	dir, state, config string
+	packaged           string // the launcher
 	key                testKey
 }
 
 func newUpdateEnv(t *testing.T) *updateEnv {
 	dir := t.TempDir()
-	e := &updateEnv{dir: dir, state: filepath.Join(dir, "state"), config: filepath.Join(dir, "agent.yml"), key: newKey(t, dir)}
+	e := &updateEnv{dir: dir, state: filepath.Join(dir, "state"), config: filepath.Join(dir, "agent.yml"), key: newKey(t, dir),
+		packaged: testbuild.Agent(t)}
 	e.setTimeout(t, "60s")
 	return e
 }
@@ -147,6 +149,11 @@ func (e *updateEnv) offer(t *testing.T, running, version, bin string) error {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// As the fleet client in a process the launcher started does.
+	defer os.Unsetenv(EnvLaunched)
+	defer os.Unsetenv(envBase)
+	os.Setenv(EnvLaunched, "1")
+	os.Setenv(envBase, identityOf(e.packaged))
 	data := readFile(t, bin)
 	f, _ := os.Open(bin)
 	defer f.Close()

@@ -51,6 +51,9 @@ const (
 	EnvLaunched = "PANTAU_AGENT_LAUNCHED"
 	// EnvTrial is set (to 1) in the environment of a release on trial.
 	EnvTrial = "PANTAU_AGENT_TRIAL"
+	// envBase carries the launcher's identity (the packaged binary) to
+	// the releases it starts, for the offers they stage.
+	envBase = "PANTAU_AGENT_PACKAGED"
 	// DefaultHealthTimeout is update.health_timeout's default.
 	DefaultHealthTimeout = 2 * time.Minute
 	// DefaultMaxBytes bounds a release download.
@@ -229,6 +232,9 @@ func (u *Updater) offer(ctx context.Context, p Package, open func(context.Contex
 	}
 	st.Refused = nil
 	st.Trial = &trial{staged: this}
+	if st.Base == "" {
+		st.Base = packagedIdentity()
+	}
 	st.setStatus(p.Version, StatePending, "staged; runs on trial at the next start")
 	if err := writeState(dir, st); err != nil {
 		os.Remove(bin)
@@ -335,9 +341,9 @@ func (c *capped) Write(p []byte) (int, error) {
 // starts: EnvLaunched=1, and EnvTrial=1 for a trial.
 func launchedEnv(trial bool) []string {
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
-		return strings.HasPrefix(kv, EnvLaunched+"=") || strings.HasPrefix(kv, EnvTrial+"=")
+		return strings.HasPrefix(kv, EnvLaunched+"=") || strings.HasPrefix(kv, EnvTrial+"=") || strings.HasPrefix(kv, envBase+"=")
 	})
-	env = append(env, EnvLaunched+"=1")
+	env = append(env, EnvLaunched+"=1", envBase+"="+packagedIdentity())
 	if trial {
 		env = append(env, EnvTrial+"=1")
 	}

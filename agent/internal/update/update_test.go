@@ -173,6 +173,12 @@ func TestFetch(t *testing.T) {
 	if st.State != StatePending || st.Version != goodVersion {
 		t.Fatalf("State = %+v", st)
 	}
+	// Staged over this (packaged) binary: a package upgrade before the
+	// restart discards it.
+	exe, _ := os.Executable()
+	if sf, err := readState(Dir(state)); err != nil || sf.Base != identityOf(exe) {
+		t.Fatalf("base %q, want %q (%v)", sf.Base, identityOf(exe), err)
+	}
 	// Offered again (OpAMP repeats offers): nothing to do.
 	if ok, err := u.Fetch(context.Background(), srv.Client(), key.sign(goodVersion, good), srv.URL, h); ok || err != nil || gets() != 2 {
 		t.Fatalf("offered again: %v, %v, %d downloads", ok, err, gets())
