@@ -85,6 +85,13 @@ func Launch(ctx context.Context, o LaunchOptions) bool {
 		}
 		return true
 	}
+	if st.Status.State == StateDownloading {
+		// The agent stopped during an offer: the download is gone.
+		st.setStatus(st.Status.Version, StateFailed, "the agent stopped while the release was being downloaded; it is fetched again when offered again")
+		if err := writeState(dir, st); err != nil {
+			l.log.Error("update state not written", "err", err)
+		}
+	}
 	if id := packagedIdentity(); st.Base != id {
 		if st.Base != "" && (st.Current != nil || st.Trial != nil) {
 			l.log.Warn("the packaged binary changed (package installed or upgraded): staged releases discarded",
