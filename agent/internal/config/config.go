@@ -19,7 +19,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pantau-noc/pantau/internal/fleetproto"
 	"github.com/pantau-noc/pantau/internal/yamlconf"
 )
 
@@ -72,20 +71,6 @@ type AgentConfig struct {
 	// all. Default 1: the agent waits on the network almost all the time,
 	// and a second thread mostly costs wake-ups (docs/benchmarks.md).
 	MaxProcs int `yaml:"max_procs"`
-}
-
-// UpdateConfig is about releases the collector offers (docs/agent.md,
-// "Updates"). Off unless Enabled.
-type UpdateConfig struct {
-	Enabled bool `yaml:"enabled"`
-	// PublicKeyFile is the ed25519 public key (PEM, PKIX) every release
-	// must be signed for; resolved against the config file's directory.
-	// A missing or bad file is a warning: the agent runs, and refuses
-	// every release with the reason.
-	PublicKeyFile string `yaml:"public_key_file"`
-	// HealthTimeout is how long a release on trial has to report healthy
-	// before it is rolled back.
-	HealthTimeout Duration `yaml:"health_timeout"`
 }
 
 // CollectorConfig is one collector the queue drains to.
@@ -205,7 +190,7 @@ func Default() *Config {
 		Agent: AgentConfig{StateDir: "pantau-agent-state", ListenAddress: "127.0.0.1:9811", ICMPEngine: "shared", ICMPMode: "auto", MaxProcs: 1},
 		Queue: QueueConfig{MaxBytes: 512 << 20, MaxAge: Duration(7 * 24 * time.Hour), SyncInterval: Duration(time.Second),
 			BatchPoints: 5000, BatchLinger: Duration(time.Second), DeadLetterMaxBytes: 16 << 20},
-		Update: UpdateConfig{HealthTimeout: Duration(2 * time.Minute)},
+		Update: UpdateConfig{HealthTimeout: Duration(DefaultHealthTimeout)},
 		Defaults: DefaultsConfig{
 			Interval: Duration(30 * time.Second),
 			Timeout:  Duration(5 * time.Second),
@@ -444,14 +429,7 @@ func (c *Config) finish() error {
 			}
 		}
 	}
-	if u := &c.Update; u.PublicKeyFile != "" {
-		u.PublicKeyFile = c.doc.Resolve(u.PublicKeyFile)
-	} else if u.Enabled {
-		p.AddNear("update.public_key_file", "must be set when update.enabled is true: the ed25519 public key (PEM) releases are signed for (pantau-collector release keygen)")
-	}
-	if h := c.Update.HealthTimeout.Std(); h < time.Second || h > time.Hour {
-		p.Add("update.health_timeout", "must be between 1s and 1h (got %s)", c.Update.HealthTimeout)
-	}
+	c.checkUpdate(p)
 
 	pluginNames := map[string]bool{}
 	for i := range c.Plugins {
@@ -592,22 +570,7 @@ func merge(a, b map[string]string) map[string]string {
 // (every release is then refused).
 func (c *Config) Warnings() []*yamlconf.FieldError {
 	var out []*yamlconf.FieldError
-	if f := c.Update.PublicKeyFile; c.Update.Enabled && f != "" {
-		var msg string
-		if data, err := os.ReadFile(f); err != nil {
-			msg = fmt.Sprintf("cannot read %s: %v", f, unwrapPath(err))
-		} else if _, err := fleetproto.ParsePublicKey(data); err != nil {
-			msg = fmt.Sprintf("%s: %v", f, err)
-		}
-		if msg != "" {
-			w := &yamlconf.FieldError{File: c.File, Path: "update.public_key_file",
-				Msg: msg + ": every release offered to this agent is refused until the file holds the release public key (PEM, from pantau-collector release keygen)"}
-			if c.doc != nil {
-				w.Line, w.Col = c.doc.Locate(w.Path)
-			}
-			out = append(out, w)
-		}
-	}
+	out = append(out, c.updateWarnings()...)
 	for i, col := range c.Collectors {
 		u, err := url.Parse(col.URL)
 		if err != nil || u.Scheme != "http" || loopback(u.Hostname()) {
