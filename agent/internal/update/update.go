@@ -128,7 +128,8 @@ func New(o Options) (*Updater, error) {
 //   - false, err: not staged. errors.Is(err, ErrRefused) for a release
 //     refused for what it is; State then reports "failed" with the reason
 //     (except for a version rolled back before, which keeps reporting
-//     "rolled_back", and an offer while another release is on trial).
+//     "rolled_back", an offer while another release is on trial, and
+//     ErrDisabled, which writes nothing).
 //
 // Nothing is staged unless every check passes.
 func (u *Updater) Offer(ctx context.Context, p Package, body io.Reader) (bool, error) {
@@ -168,6 +169,11 @@ func (u *Updater) Fetch(ctx context.Context, client *http.Client, p Package, url
 func (u *Updater) offer(ctx context.Context, p Package, open func(context.Context) (io.ReadCloser, error)) (bool, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	if !u.o.Enabled {
+		// Nothing is written: an agent with updates off keeps no update
+		// directory. The caller reports the error.
+		return false, ErrDisabled
+	}
 	log := u.o.Logger.With("release", p.Version)
 	dir := Dir(u.o.StateDir)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -185,7 +191,7 @@ func (u *Updater) offer(ctx context.Context, p Package, open func(context.Contex
 	case st.Trial != nil:
 		return false, fmt.Errorf("%w: release %s is on trial; offer %s again once it is committed or rolled back", ErrRefused, st.Trial.Version, p.Version)
 	case slices.Contains(st.RolledBack, p.Version):
-		return false, fmt.Errorf("%w: release %s was rolled back on this agent (%s) and is not tried again", ErrRefused, p.Version, st.Status.Message)
+		return false, fmt.Errorf("%w: release %s was rolled back on this agent and is not tried again", ErrRefused, p.Version)
 	}
 	fail := func(err error) (bool, error) {
 		log.Warn("release not staged", "err", err)
@@ -194,9 +200,6 @@ func (u *Updater) offer(ctx context.Context, p Package, open func(context.Contex
 			return false, errors.Join(err, werr)
 		}
 		return false, err
-	}
-	if !u.o.Enabled {
-		return fail(ErrDisabled)
 	}
 	if err := checkVersion(p.Version); err != nil {
 		return fail(fmt.Errorf("%w: %w", ErrRefused, err))

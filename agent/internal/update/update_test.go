@@ -128,6 +128,12 @@ func TestOfferRefused(t *testing.T) {
 			if f := stagedFiles(t, o.StateDir); len(f) > 0 {
 				t.Fatalf("staged after a refusal: %v", f)
 			}
+			if !o.Enabled {
+				if _, err := os.Stat(Dir(o.StateDir)); !os.IsNotExist(err) {
+					t.Fatalf("updates off, but the update directory is there: %v", err)
+				}
+				return
+			}
 			st, serr := State(o.StateDir)
 			if serr != nil || st.State != StateFailed || st.Version != tc.p.Version || st.Message != err.Error() {
 				t.Fatalf("State = %+v, %v", st, serr)
