@@ -124,6 +124,8 @@ type parts struct {
 	notifiers *notifierSet
 	// reloader applies SIGHUP's reloads (reload.go).
 	reloader *configReloader
+	// fleetUpdates is fleet.updates.enabled (a reload changes it).
+	fleetUpdates atomic.Bool
 	// ready is /readyz: set once serve listens, cleared on shutdown.
 	ready atomic.Bool
 	// closers are called in reverse order by close.
@@ -150,6 +152,7 @@ func (p *parts) trimBatches(ctx context.Context) error {
 // opened is in p.closers, also when it fails.
 func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, error) {
 	p := &parts{cfg: cfg, log: log}
+	p.fleetUpdates.Store(cfg.Fleet.Updates.Enabled)
 	state, err := statedb.Open(ctx, cfg.DataDir)
 	if errors.Is(err, statedb.ErrCorrupt) {
 		return p, err

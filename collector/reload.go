@@ -223,6 +223,11 @@ func (r *configReloader) prepare() (func(), error) {
 		kept.Auth.LockoutFailures, kept.Auth.LockoutDuration = nc.Auth.LockoutFailures, nc.Auth.LockoutDuration
 		kept.Report.BundleMaxBytes, kept.Report.BundleMaxEntries = nc.Report.BundleMaxBytes, nc.Report.BundleMaxEntries
 		kept.Inventory, kept.Notifiers = nc.Inventory, nc.Notifiers
+		if nc.Fleet.Updates != old.Fleet.Updates {
+			p.fleetUpdates.Store(nc.Fleet.Updates.Enabled)
+			applied = append(applied, "fleet.updates")
+		}
+		kept.Fleet.Updates = nc.Fleet.Updates
 		kept.Alerting.Rules, kept.Alerting.Routes = nc.Alerting.Rules, nc.Alerting.Routes
 		kept.Alerting.InhibitRules = nc.Alerting.InhibitRules
 		kept.Alerting.DashboardURL, kept.Alerting.RepeatInterval = nc.Alerting.DashboardURL, nc.Alerting.RepeatInterval
