@@ -66,6 +66,7 @@ var reloadable = []string{
 	"alerting.inhibit_rules",
 	"alerting.dashboard_url",
 	"alerting.repeat_interval",
+	"fleet.updates.enabled",
 }
 
 // configReloader applies a reloaded config to the running parts.
