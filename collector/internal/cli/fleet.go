@@ -163,7 +163,7 @@ func runCredentials(ctx context.Context, store fleet.CredentialStore, keyFile, s
 // credentialFlags are credentials set's flags.
 type credentialFlags struct {
 	site, profile, version, communityFile, username, securityLevel string
-	authProtocol, authFile, privProtocol, privFile, contextName   string
+	authProtocol, authFile, privProtocol, privFile, contextName    string
 }
 
 func (o *credentialFlags) register(fs *flag.FlagSet) {

@@ -512,8 +512,17 @@ type memPackages struct {
 	verified atomic.Int64
 }
 
-func (m *memPackages) AllPackagesHash() ([]byte, error)   { m.mu.Lock(); defer m.mu.Unlock(); return m.all, nil }
-func (m *memPackages) SetAllPackagesHash(h []byte) error { m.mu.Lock(); defer m.mu.Unlock(); m.all = h; return nil }
+func (m *memPackages) AllPackagesHash() ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.all, nil
+}
+func (m *memPackages) SetAllPackagesHash(h []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.all = h
+	return nil
+}
 func (m *memPackages) Packages() ([]string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
