@@ -176,6 +176,9 @@ func snmpTarget(d *inventory.Device, in DeriveInput) (map[string]any, string, er
 			p, ok, err = in.Credential(PemdaWide, name)
 		}
 	}
+	if errors.Is(err, ErrWrongKey) {
+		return nil, fmt.Sprintf("device %s left out: its credential profile %q does not open with the collector's key file (%v)", d.ID, name, err), nil
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("credential profile %s for device %s: %w", name, d.ID, err)
 	}
