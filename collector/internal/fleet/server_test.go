@@ -394,6 +394,11 @@ func TestOpAMPConfigOfferedAndStatusRecorded(t *testing.T) {
 		r := e.store.agent("agent-kec-a")
 		return r.ConfigApplied == r.ConfigOffered && r.ConfigOffered != rec.ConfigOffered
 	})
+	// So does an override.
+	e.store.setOverride("agent-kec-a", "icmp: [{name: extra, target: 192.0.2.7}]\n")
+	e.waitFor("the override", func() bool {
+		return bytes.Contains(a.lastConfig().Config.ConfigMap[fleetproto.ConfigFile].Body, []byte("192.0.2.7"))
+	})
 }
 
 func TestOpAMPPlainHTTPSendsNoCredentialsAndRecordsRefusal(t *testing.T) {
