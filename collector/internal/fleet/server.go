@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"slices"
@@ -387,9 +388,11 @@ func applyStatus(st *agentState, msg *protobufs.AgentToServer, now time.Time) {
 	}
 	if cm := msg.CustomMessage; cm != nil && cm.Capability == fleetproto.StatusCapability && cm.Type == fleetproto.StatusMessageType {
 		if sm, err := ParseStatus(cm.Data); err == nil {
-			rec.QueuePoints, rec.QueueBytes, rec.QueueOldestAgeSeconds = sm.QueuePoints, sm.QueueBytes, sm.QueueOldestAgeSeconds
+			// Rounded (age to the second, offset to 0.1 s) so that jitter
+			// alone does not make a poll a change worth a write.
+			rec.QueuePoints, rec.QueueBytes, rec.QueueOldestAgeSeconds = sm.QueuePoints, sm.QueueBytes, math.Round(sm.QueueOldestAgeSeconds)
 			if !sm.Time.IsZero() {
-				rec.ClockOffsetSeconds = sm.Time.Sub(now).Seconds()
+				rec.ClockOffsetSeconds = math.Round(sm.Time.Sub(now).Seconds()*10) / 10
 			}
 		}
 	}
