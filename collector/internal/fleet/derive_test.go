@@ -3,6 +3,7 @@ package fleet
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -340,4 +341,19 @@ func FuzzParseOverride(f *testing.F) {
 			t.Fatalf("derived YAML does not decode: %v", err)
 		}
 	})
+}
+
+func TestDeriveWrongKeyLeavesTheDeviceOut(t *testing.T) {
+	inv := parseInv(t, testInventory)
+	d, err := Derive(DeriveInput{Inventory: inv, Agent: "a1", Site: "dinkes", WithSecrets: true,
+		Credential: func(site, name string) (*Profile, bool, error) {
+			return nil, false, fmt.Errorf("credential profile %s/%s: %w /etc/pantau/credentials.key", site, name, ErrWrongKey)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(d.YAML, []byte("device rtr-dinkes left out: its credential profile \"default\" does not open")) ||
+		!bytes.Contains(d.YAML, []byte("/etc/pantau/credentials.key")) || find(decode(t, d)["icmp"], "dinkes-fo") == nil {
+		t.Errorf("wrong key:\n%s", d.YAML)
+	}
 }

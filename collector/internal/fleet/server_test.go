@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -293,6 +294,19 @@ func TestOpAMPRefusesWithoutAgentToken(t *testing.T) {
 	// Too large a message, and a gzip bomb, are refused before decoding.
 	if resp := post(t, url, "Token "+agentTok, make([]byte, DefaultMaxBodyBytes+1)); resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("large body: %d", resp.StatusCode)
+	}
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write(make([]byte, 2*DefaultMaxBodyBytes))
+	zw.Close()
+	req, _ := http.NewRequest(http.MethodPost, url, &zb)
+	req.Header.Set("Content-Type", "application/x-protobuf")
+	req.Header.Set("Content-Encoding", "gzip")
+	req.Header.Set("Authorization", "Token "+agentTok)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("gzip bomb: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	// A real client with a wrong token does not connect.
 	a := e.startAgent("pantau_aaaaaaaaaaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", agentOpts{})
