@@ -32,6 +32,7 @@ import (
 	cmdline "github.com/pantau-noc/pantau/collector/internal/cli"
 	"github.com/pantau-noc/pantau/collector/internal/config"
 	"github.com/pantau-noc/pantau/collector/internal/daemon"
+	"github.com/pantau-noc/pantau/collector/internal/fleet"
 	"github.com/pantau-noc/pantau/collector/internal/httpapi"
 	"github.com/pantau-noc/pantau/collector/internal/ingest"
 	"github.com/pantau-noc/pantau/collector/internal/memlimit"
@@ -124,6 +125,11 @@ type parts struct {
 	notifiers *notifierSet
 	// reloader applies SIGHUP's reloads (reload.go).
 	reloader *configReloader
+	// fleet is the OpAMP server of fleet management; nil when the state
+	// database keeps no fleet state.
+	fleet *fleet.Server
+	// fleetUpdates is fleet.updates.enabled (a reload changes it).
+	fleetUpdates atomic.Bool
 	// ready is /readyz: set once serve listens, cleared on shutdown.
 	ready atomic.Bool
 	// closers are called in reverse order by close.
@@ -150,6 +156,7 @@ func (p *parts) trimBatches(ctx context.Context) error {
 // opened is in p.closers, also when it fails.
 func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, error) {
 	p := &parts{cfg: cfg, log: log}
+	p.fleetUpdates.Store(cfg.Fleet.Updates.Enabled)
 	state, err := statedb.Open(ctx, cfg.DataDir)
 	if errors.Is(err, statedb.ErrCorrupt) {
 		return p, err
@@ -288,6 +295,9 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 	reg.MustRegister(buildInfoGauge())
 	reg.MustRegister(slarun.builder)
 	reg.MustRegister(slarun.pdf.Collectors()...)
+	if err := p.newFleet(); err != nil {
+		return p, err
+	}
 	var alertsReady atomic.Pointer[alert.Engine]
 	p.notifiers = &notifierSet{}
 	ob, err := newOutbox(cfg, p.notifiers, state, reg, log, func() notifierHealth {
@@ -373,6 +383,9 @@ func (p *parts) routes(pprofOn bool) *http.ServeMux {
 	p.overviewAPI().Register(mux)
 	p.records().Register(mux)
 	p.evidenceBundles().Register(mux)
+	if p.fleet != nil {
+		p.fleet.Register(mux) // POST /v1/opamp, GET /api/v1/fleet/releases/{version}/{os}-{arch}
+	}
 	var src alertSource
 	if p.alerts != nil {
 		src = p.alerts
@@ -458,6 +471,9 @@ func (p *parts) serve(ctx context.Context, o Options, mux *http.ServeMux) error 
 		IdleTimeout:  2 * time.Minute,
 		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 		BaseContext:  func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if p.fleet != nil {
+		srv.ConnContext = p.fleet.ConnContext // opamp-go finds a request's connection through it
 	}
 
 	// The store outlives the HTTP server: requests being drained still

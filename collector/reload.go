@@ -66,6 +66,7 @@ var reloadable = []string{
 	"alerting.inhibit_rules",
 	"alerting.dashboard_url",
 	"alerting.repeat_interval",
+	"fleet.updates.enabled",
 }
 
 // configReloader applies a reloaded config to the running parts.
@@ -223,6 +224,11 @@ func (r *configReloader) prepare() (func(), error) {
 		kept.Auth.LockoutFailures, kept.Auth.LockoutDuration = nc.Auth.LockoutFailures, nc.Auth.LockoutDuration
 		kept.Report.BundleMaxBytes, kept.Report.BundleMaxEntries = nc.Report.BundleMaxBytes, nc.Report.BundleMaxEntries
 		kept.Inventory, kept.Notifiers = nc.Inventory, nc.Notifiers
+		if nc.Fleet.Updates != old.Fleet.Updates {
+			p.fleetUpdates.Store(nc.Fleet.Updates.Enabled)
+			applied = append(applied, "fleet.updates")
+		}
+		kept.Fleet.Updates = nc.Fleet.Updates
 		kept.Alerting.Rules, kept.Alerting.Routes = nc.Alerting.Rules, nc.Alerting.Routes
 		kept.Alerting.InhibitRules = nc.Alerting.InhibitRules
 		kept.Alerting.DashboardURL, kept.Alerting.RepeatInterval = nc.Alerting.DashboardURL, nc.Alerting.RepeatInterval

@@ -188,7 +188,7 @@ func TestReloadableLimits(t *testing.T) {
 			t.Errorf("%s: reloadable %v, needs a restart %v: it must be one of them", key, slices.Contains(reloadable, key), slices.Contains(restart, key))
 		}
 	}
-	for _, key := range []string{"ingest.string_fields", "auth.max_evidence_bytes", "auth.max_inventory_bytes", "report.bundle_max_bytes", "report.bundle_max_entries"} {
+	for _, key := range []string{"ingest.string_fields", "auth.max_evidence_bytes", "auth.max_inventory_bytes", "report.bundle_max_bytes", "report.bundle_max_entries", "fleet.updates.enabled"} {
 		if !slices.Contains(reloadable, key) {
 			t.Errorf("%s does not reload", key)
 		}

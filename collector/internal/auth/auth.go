@@ -59,6 +59,9 @@ type Principal struct {
 	Name string   `json:"name"` // the token's name (an agent token: its agent) or the user name
 	Role string   `json:"role"`
 	OPDs []string `json:"opds,omitempty"` // empty: every OPD
+	// Sites are an agent token's sites (its first is the agent's site in
+	// fleet management); empty: any.
+	Sites []string `json:"sites,omitempty"`
 }
 
 // FromIdentity is the principal a statedb identity proves.
@@ -70,7 +73,11 @@ func FromIdentity(id statedb.Identity) *Principal {
 	if id.Role == RoleAgent || name == "" {
 		name = id.Agent
 	}
-	return &Principal{Kind: "token", ID: id.TokenID, Name: name, Role: id.Role, OPDs: id.OPDs}
+	p := &Principal{Kind: "token", ID: id.TokenID, Name: name, Role: id.Role, OPDs: id.OPDs}
+	if id.Role == RoleAgent {
+		p.Sites = id.Sites
+	}
+	return p
 }
 
 // Can reports whether the principal's role includes role.

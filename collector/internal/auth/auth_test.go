@@ -27,6 +27,7 @@ func TestDefaultPolicyLookup(t *testing.T) {
 		viewer   = want{role: RoleViewer}
 		operator = want{role: RoleOperator}
 		admin    = want{role: RoleAdmin, unscoped: true}
+		agent    = want{role: RoleAgent}
 	)
 	cases := []struct {
 		method, path string
@@ -41,6 +42,10 @@ func TestDefaultPolicyLookup(t *testing.T) {
 		{"GET", "/api/v2/write", viewer}, // only POST writes
 		{"PUT", "/write", viewer},        // no rule: the default
 		{"GET", "/ping", anyCred},
+		{"POST", "/v1/opamp", agent},
+		{"GET", "/v1/opamp", viewer}, // only POST: opamp-go's WebSocket upgrade is not served
+		{"GET", "/api/v1/fleet/releases/1.2.0/linux-amd64", agent},
+		{"DELETE", "/api/v1/fleet/releases/1.2.0/linux-amd64", operator},
 		{"HEAD", "/ping", anyCred},
 		{"POST", "/ping", anyCred},
 		{"GET", "/query", anyCred},  // InfluxDB 1.x clients' CREATE DATABASE

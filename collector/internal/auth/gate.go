@@ -107,6 +107,10 @@ var DefaultPolicy = func() Policy {
 		// a 401) and checks this policy on every API call it makes
 		// (collector/internal/webui).
 		{Path: "/ui/", Access: PassThrough},
+		// Fleet management (collector/internal/fleet): OpAMP and release
+		// downloads take agent tokens only.
+		{Method: http.MethodPost, Path: "/v1/opamp", Role: RoleAgent},
+		{Method: "read", Path: "/api/v1/fleet/releases/", Role: RoleAgent},
 		{Path: "/metrics", Role: RoleViewer, Unscoped: true},
 		{Path: "/debug/pprof/", Role: RoleAdmin, Unscoped: true},
 		{Path: "/api/v1/tokens/", Role: RoleAdmin, Unscoped: true},

@@ -51,6 +51,12 @@ Commands:
   notify         test a notifier, list the notification outbox, print notifier examples
   alert list     the pending and firing alerts
   silence        add, list and expire silences of alerts (author, reason, expiry)
+  credentials    set, list and delete SNMP credential profiles (sealed with a key file)
+                 that agents' configs take from the inventory (docs/fleet.md)
+  release keygen create the ed25519 key that signs agent releases (--out-dir)
+  release sign   sign a pantau-agent binary into the release store
+                 (--key --binary --version --os --arch), offered to agents when
+                 fleet.updates.enabled
   backup         copy the TSDB and state.db, consistently, while the collector runs
   restore        put a backup back into an empty data directory (collector stopped)
   version        print the version
@@ -124,6 +130,10 @@ func Main(ctx context.Context, o Options, args []string, stdout, stderr io.Write
 		err = cmdAlert(ctx, rest, stdout, stderr)
 	case "backup":
 		err = cmdBackup(ctx, rest, stdout, stderr)
+	case "credentials":
+		err = cmdCredentials(ctx, rest, stdout, stderr)
+	case "release":
+		err = cmdRelease(rest, stdout, stderr)
 	case "restore":
 		err = cmdRestore(ctx, rest, stdout, stderr)
 	case "version":

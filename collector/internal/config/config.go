@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -57,11 +58,36 @@ type Config struct {
 	// Alerting holds the alert rules and routes (used when notifiers are
 	// configured).
 	Alerting alert.Config `yaml:"alerting"`
+	// Fleet is fleet management over OpAMP (docs/fleet.md).
+	Fleet FleetConfig `yaml:"fleet"`
 
 	// File is the path the config was loaded from; "" for the defaults.
 	File string `yaml:"-"`
 	// doc is the parsed file, for error positions.
 	doc *yamlconf.Doc
+}
+
+// FleetConfig configures fleet management (collector/internal/fleet).
+type FleetConfig struct {
+	// CredentialsKeyFile holds the 32-byte key that seals SNMP credential
+	// profiles at rest; "" is <data_dir>/credentials.key.
+	CredentialsKeyFile string             `yaml:"credentials_key_file"`
+	Updates            FleetUpdatesConfig `yaml:"updates"`
+}
+
+// FleetUpdatesConfig configures agent updates.
+type FleetUpdatesConfig struct {
+	// Enabled offers agents the newest signed release for their platform
+	// (pantau-collector release sign); off by default. Reloads.
+	Enabled bool `yaml:"enabled"`
+}
+
+// CredentialsKeyFile is the credentials key file in force.
+func (c *Config) CredentialsKeyFile() string {
+	if c.Fleet.CredentialsKeyFile != "" {
+		return c.Fleet.CredentialsKeyFile
+	}
+	return filepath.Join(c.DataDir, "credentials.key")
 }
 
 // TLSConfig configures TLS on the listener.

@@ -262,7 +262,25 @@ type Device struct {
 	AssetCode    string `yaml:"asset_code"`    // the Pemda's kode BMD
 	WarrantyEnd  Date   `yaml:"warranty_end"`
 	ContractEnd  Date   `yaml:"contract_end"` // support/maintenance contract
+	// Address is the device's management IP address or host name: with
+	// it, the agents of the device's site poll it over SNMP (fleet
+	// management derives their config); empty: not polled from here.
+	Address string     `yaml:"address"`
+	SNMP    DeviceSNMP `yaml:"snmp"`
 }
+
+// DeviceSNMP says how agents poll a device with an address.
+type DeviceSNMP struct {
+	// Profile names the credential profile (pantau-collector credentials
+	// set): the site's own, else the Pemda-wide one (site *); empty is
+	// "default".
+	Profile string `yaml:"profile"`
+	// Interfaces are the ifName values to poll; empty: every interface.
+	Interfaces []string `yaml:"interfaces"`
+}
+
+// DefaultSNMPProfile is a device's credential profile when it names none.
+const DefaultSNMPProfile = "default"
 
 // Service is a public e-government service, such as the Pemda's web
 // portal, e-office or perizinan, whose availability a probe plugin
@@ -295,6 +313,10 @@ type ServiceProbe struct {
 	Measurement string `yaml:"measurement"` // required: the plugin's measurement, such as http, dns or tcp
 	Target      string `yaml:"target"`      // required: the plugin target's name (tag `target`)
 	Agent       string `yaml:"agent"`       // optional: only this agent's checks count
+	// Config is the plugin target's own config (the plugin's README
+	// lists its keys), which fleet management sends to the agents that
+	// check the service. For http, url defaults to the service's url.
+	Config map[string]any `yaml:"config"`
 }
 
 // ServiceThresholds make an up service degraded.

@@ -102,13 +102,13 @@ func TestLoadTestdataInventory(t *testing.T) {
 
 	fiveSec, twoSec := dur(5*time.Second), dur(2*time.Second)
 	wantPortal := Service{ID: "portal", Name: "Portal Resmi Kabupaten Jayapura", Site: "dc-pemda", OPD: "diskominfo", Category: "portal",
-		URL: "https://portal.example.go.id/", Probe: ServiceProbe{"http", "portal", "agent-dc"},
+		URL: "https://portal.example.go.id/", Probe: ServiceProbe{Measurement: "http", Target: "portal", Agent: "agent-dc"},
 		Thresholds: ServiceThresholds{ResponseTime: &fiveSec, Field: "total_seconds"}, SLATarget: 99}
 	if sv := inv.Service("portal"); sv == nil || !reflect.DeepEqual(*sv, wantPortal) {
 		t.Errorf("portal = %+v, want %+v", sv, wantPortal)
 	}
 	wantSimpeg := Service{ID: "simpeg", Name: "Sistem Informasi Kepegawaian", Site: "diskominfo", OPD: "bkpsdm",
-		Probe: ServiceProbe{"simpeg_check", "simpeg", ""}, Thresholds: ServiceThresholds{ResponseTime: &twoSec, Field: "latency_seconds"}, SLATarget: 98.5}
+		Probe: ServiceProbe{Measurement: "simpeg_check", Target: "simpeg"}, Thresholds: ServiceThresholds{ResponseTime: &twoSec, Field: "latency_seconds"}, SLATarget: 98.5}
 	if sv := inv.Service("simpeg"); sv == nil || !reflect.DeepEqual(*sv, wantSimpeg) {
 		t.Errorf("simpeg = %+v, want %+v", sv, wantSimpeg)
 	}

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"slices"
@@ -304,6 +305,25 @@ func (v *validator) devices(devices []Device, sites map[string]int) {
 		if d.YearAcquired != 0 && (d.YearAcquired < 1980 || d.YearAcquired > 2100) {
 			v.add(at+".year_acquired", "must be 0 (unknown) or between 1980 and 2100 (got %d)", d.YearAcquired)
 		}
+		if d.Address != "" && !validHost(d.Address) {
+			v.add(at+".address", "must be the device's management IP address or host name, without a port (got %q)", d.Address)
+		}
+		if d.SNMP.Profile != "" && !profileRE.MatchString(d.SNMP.Profile) {
+			v.add(at+".snmp.profile", "invalid credential profile name %q: use 1-64 lowercase letters, digits, '.', '_' or '-'", d.SNMP.Profile)
+		}
+		if (d.SNMP.Profile != "" || len(d.SNMP.Interfaces) > 0) && d.Address == "" {
+			v.add(at+".snmp", "needs the device's address: without one no agent polls it")
+		}
+		seenIf := map[string]bool{}
+		for j, name := range d.SNMP.Interfaces {
+			switch {
+			case strings.TrimSpace(name) == "" || len(name) > 255 || strings.ContainsAny(name, "\x00\n\r"):
+				v.add(fmt.Sprintf("%s.snmp.interfaces[%d]", at, j), "must be an interface's ifName (got %q)", name)
+			case seenIf[name]:
+				v.add(fmt.Sprintf("%s.snmp.interfaces[%d]", at, j), "interface %q is listed twice", name)
+			}
+			seenIf[name] = true
+		}
 	}
 }
 
@@ -351,6 +371,15 @@ func (v *validator) services(services []Service, sites map[string]int) {
 			}
 		}
 
+		for k, val := range p.Config {
+			if !fieldRE.MatchString(k) {
+				v.add(at+".probe.config", "invalid key %q: a plugin's config keys are letters, digits and '_'", k)
+			}
+			if _, ok := val.(map[string]any); ok && k != "headers" {
+				v.add(at+".probe.config."+k, "a nested map is only allowed for headers")
+			}
+		}
+
 		th := sv.Thresholds
 		if th.ResponseTime != nil {
 			v.positive(at+".thresholds.response_time", *th.ResponseTime)
@@ -366,3 +395,20 @@ func (v *validator) services(services []Service, sites map[string]int) {
 		}
 	}
 }
+
+// profileRE is a credential profile's name.
+var profileRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+// validHost reports whether s is an IP address or a DNS host name
+// (without a port).
+func validHost(s string) bool {
+	if net.ParseIP(s) != nil {
+		return true
+	}
+	if len(s) > 253 {
+		return false
+	}
+	return hostRE.MatchString(s)
+}
+
+var hostRE = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)

@@ -281,6 +281,19 @@ func deviceNode(d *Device) *yaml.Node {
 	m.str("asset_code", d.AssetCode)
 	m.date("warranty_end", d.WarrantyEnd)
 	m.date("contract_end", d.ContractEnd)
+	m.str("address", d.Address)
+	snmp := mapping(true)
+	snmp.str("profile", d.SNMP.Profile)
+	if len(d.SNMP.Interfaces) > 0 {
+		ifs := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+		for _, i := range d.SNMP.Interfaces {
+			ifs.Content = append(ifs.Content, scalar(i))
+		}
+		snmp.set("interfaces", ifs)
+	}
+	if len(snmp.Content) > 0 {
+		m.set("snmp", snmp.Node)
+	}
 	return m.Node
 }
 
@@ -298,6 +311,14 @@ func (inv *Inventory) serviceNode(sv *Service, s *Site) *yaml.Node {
 	probe.str("measurement", sv.Probe.Measurement)
 	probe.str("target", sv.Probe.Target)
 	probe.str("agent", sv.Probe.Agent)
+	if len(sv.Probe.Config) > 0 {
+		n := &yaml.Node{}
+		if err := n.Encode(sv.Probe.Config); err != nil {
+			panic(fmt.Sprintf("inventory: encode probe config of %s: %v", sv.ID, err)) // decoded from YAML, so it encodes
+		}
+		n.Style = yaml.FlowStyle
+		probe.set("config", n)
+	}
 	if len(probe.Content) > 0 {
 		m.set("probe", probe.Node)
 	}
