@@ -371,6 +371,7 @@ func (p *parts) routes(pprofOn bool) *http.ServeMux {
 	p.adminAPI().Register(mux)
 	p.notifiersAPI().Register(mux)
 	p.overviewAPI().Register(mux)
+	p.fleetAPI().Register(mux)
 	p.records().Register(mux)
 	p.evidenceBundles().Register(mux)
 	var src alertSource
