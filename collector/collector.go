@@ -306,6 +306,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 			names = append(names, n.Name)
 		}
 		eval := alert.NewKindEval(store.Queryable(), slarun.builder, log)
+		eval.SetFleet(state, buildinfo.SemVer()) // config_not_applied, agent_outdated, clock_skew
 		enqueue := ob.Enqueue
 		if cfg.Alerting.HAPeer != "" {
 			p.ha = newHAPeer(cfg.Alerting.HAPeerReadyz(), cfg.Alerting.HACheckInterval.Std(), log.With("component", "ha"))
