@@ -11,7 +11,7 @@ import (
 // the certificate in tls.cert_file (read at each creation, so a renewed
 // certificate is pinned from then on).
 func (p *parts) fleetAPI() *httpapi.Fleet {
-	return httpapi.NewFleet(httpapi.FleetOptions{
+	f := httpapi.NewFleet(httpapi.FleetOptions{
 		DB:        p.state,
 		Auth:      p.auth,
 		Guard:     p.guard,
@@ -19,4 +19,6 @@ func (p *parts) fleetAPI() *httpapi.Fleet {
 		Pin:       func() ([]byte, error) { return httpapi.CertPin(p.cfg.TLS.CertFile) },
 		Logger:    p.log.With("component", "fleet-api"),
 	})
+	p.reg.MustRegister(f.Collectors()...)
+	return f
 }

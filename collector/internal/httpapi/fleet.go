@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/pantau-noc/pantau/collector/internal/auth"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
@@ -56,7 +58,16 @@ type FleetOptions struct {
 // Fleet serves the fleet's admin API.
 type Fleet struct {
 	o FleetOptions
+	// enrolments counts POST /api/v1/enroll by result.
+	enrolments *prometheus.CounterVec
 }
+
+// Enrolment results, the values of pantau_collector_enrolments_total's
+// result label.
+var enrolResults = []string{"enrolled", "refused", "conflict", "bad_request", "too_many", "error"}
+
+// Collectors are the fleet API's metrics.
+func (f *Fleet) Collectors() []prometheus.Collector { return []prometheus.Collector{f.enrolments} }
 
 // NewFleet builds the fleet's admin API.
 func NewFleet(o FleetOptions) *Fleet {
@@ -75,7 +86,14 @@ func NewFleet(o FleetOptions) *Fleet {
 	if o.OpAMPURL == "" {
 		o.OpAMPURL = fleetproto.OpAMPPath
 	}
-	return &Fleet{o: o}
+	f := &Fleet{o: o, enrolments: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "pantau_collector_enrolments_total",
+		Help: "Enrolment requests (POST /api/v1/enroll) by result: enrolled, refused (unknown, used or expired code: 401), conflict (agent name taken: 409), bad_request (400, 413, 415), too_many (429), error (500).",
+	}, []string{"result"})}
+	for _, r := range enrolResults {
+		f.enrolments.WithLabelValues(r)
+	}
+	return f
 }
 
 // Register puts the fleet's API on mux.
@@ -142,6 +160,7 @@ func (f *Fleet) enroll(w http.ResponseWriter, r *http.Request) {
 	now := f.o.Now()
 	src := auth.SourceOf(r)
 	if wait := f.o.Guard.Blocked(src, now); wait > 0 {
+		f.enrolments.WithLabelValues("too_many").Inc()
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		writeJSON(w, http.StatusTooManyRequests, map[string]string{"status": "error", "errorType": "too_many_requests",
 			"error": fmt.Sprintf("too many failed enrolments or authentications from %s within a minute: check the code, then retry", src)})
@@ -153,6 +172,14 @@ func (f *Fleet) enroll(w http.ResponseWriter, r *http.Request) {
 	}
 	entry := statedb.AuditEntry{ActorKind: "enrolment", Source: host, Action: r.Method + " " + r.URL.Path}
 	fail := func(status int, msg, reason string, audit bool) {
+		switch status {
+		case http.StatusUnauthorized:
+			f.enrolments.WithLabelValues("refused").Inc()
+		case http.StatusConflict:
+			f.enrolments.WithLabelValues("conflict").Inc()
+		default:
+			f.enrolments.WithLabelValues("bad_request").Inc()
+		}
 		if logIt, suppressed := f.o.Guard.Refused(src, true, now); logIt {
 			f.o.Logger.Warn("enrolment refused", "source", src, "status", status, "reason", reason, "suppressed_since_last", suppressed)
 		}
@@ -201,9 +228,11 @@ func (f *Fleet) enroll(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, `"agent": not a valid name`, "bad agent name", false)
 		return
 	case err != nil:
+		f.enrolments.WithLabelValues("error").Inc()
 		internalError(w, f.o.Logger, "enrolment", err)
 		return
 	}
+	f.enrolments.WithLabelValues("enrolled").Inc()
 	f.reloadAuth(r.Context())
 	f.o.Logger.Info("agent enrolled", "agent", res.TokenInfo.Agent, "site", res.Enrolment.Site, "enrolment", code.ID,
 		"token_id", res.TokenInfo.ID, "source", src, "revoked_tokens", res.Revoked)

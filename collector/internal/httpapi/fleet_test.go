@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/pantau-noc/pantau/collector/internal/auth"
 	"github.com/pantau-noc/pantau/collector/internal/inventory"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
@@ -371,5 +374,53 @@ func TestAgentsFleetScope(t *testing.T) {
 	list = decode[struct{ Data []AgentView }](t, body)
 	if st != http.StatusOK || len(list.Data) != 1 || list.Data[0].ID != "dinkes-1" || strings.Contains(body, "dishub") {
 		t.Fatalf("scoped viewer: %d %s", st, body)
+	}
+}
+
+// TestEnrolmentMetric: pantau_collector_enrolments_total counts each
+// enrolment by result, every result present from the start.
+func TestEnrolmentMetric(t *testing.T) {
+	ctx := context.Background()
+	db, err := statedb.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	f := NewFleet(FleetOptions{DB: db, Guard: auth.NewGuard(2, 0)})
+	mux := http.NewServeMux()
+	f.Register(mux)
+	sec, e, err := db.CreateEnrolment(ctx, statedb.EnrolmentSpec{Site: "s", Agent: "a"}, statedb.AuditEntry{ActorKind: "cli"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(body string) int {
+		r := httptest.NewRequest("POST", "/api/v1/enroll", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, r)
+		return w.Code
+	}
+	code := fleetproto.Code{ID: e.ID, Secret: sec}.String()
+	for _, c := range []struct {
+		body string
+		want int
+	}{{`{"code":"` + code + `"}`, 200}, {`{"code":"` + code + `"}`, 401}, {`{}`, 400}, {`{}`, 429}} {
+		if got := post(c.body); got != c.want {
+			t.Fatalf("%s: %d, want %d", c.body, got, c.want)
+		}
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(f.Collectors()...)
+	want := `# HELP pantau_collector_enrolments_total Enrolment requests (POST /api/v1/enroll) by result: enrolled, refused (unknown, used or expired code: 401), conflict (agent name taken: 409), bad_request (400, 413, 415), too_many (429), error (500).
+# TYPE pantau_collector_enrolments_total counter
+pantau_collector_enrolments_total{result="bad_request"} 1
+pantau_collector_enrolments_total{result="conflict"} 0
+pantau_collector_enrolments_total{result="enrolled"} 1
+pantau_collector_enrolments_total{result="error"} 0
+pantau_collector_enrolments_total{result="refused"} 1
+pantau_collector_enrolments_total{result="too_many"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "pantau_collector_enrolments_total"); err != nil {
+		t.Fatal(err)
 	}
 }
