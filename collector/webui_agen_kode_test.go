@@ -129,6 +129,41 @@ func TestIntegrationWebAgenEnrolment(t *testing.T) {
 			t.Errorf("the agents table lacks %q:\n%s", want, list)
 		}
 	}
+
+	// Every state of a code, and every fleet column, has its texts in
+	// both languages (an expired code, backdated).
+	db, err = statedb.Open(context.Background(), tc.cfg.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = db.CreateEnrolment(context.Background(), statedb.EnrolmentSpec{Site: "dinkes", Valid: time.Hour}, statedb.AuditEntry{ActorKind: "cli"}, time.Now().Add(-2*time.Hour))
+	for _, st := range []string{"offered", "downloading", "installed", "failed"} {
+		if err == nil {
+			err = db.UpsertFleetAgent(context.Background(), statedb.FleetAgent{Agent: "a-" + st, Site: "dinkes", LastSeen: time.Now(), UpdateState: st, ConfigOffered: "aa", Healthy: true})
+		}
+	}
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lang, want := range map[string][]string{
+		"id": {"kedaluwarsa", "dicabut", "terpakai", "ditawarkan", "mengunduh", "terpasang", "menunggu aa", "(dinamai perangkat)"},
+		"en": {"expired", "revoked", "used", "offered", "downloading", "installed", "aa pending", "rolled back 1.5.0", "FAILED abcdef01", "Agent enrolment codes"},
+	} {
+		lc := browserClient(t)
+		uiLogin(t, lc, tc.base, "adi", "kata-sandi-adi-123")
+		u, _ := url.Parse(tc.base)
+		lc.Jar.SetCookies(u, []*http.Cookie{{Name: "pantau_lang", Value: lang, Path: "/"}})
+		_, _, page := uiGet(t, lc, tc.base+"/ui/agen")
+		if strings.Contains(page, "??") {
+			t.Errorf("%s: a text is missing:\n%s", lang, page)
+		}
+		for _, w := range want {
+			if !strings.Contains(page, w) {
+				t.Errorf("%s: the page lacks %q", lang, w)
+			}
+		}
+	}
 }
 
 // TestBrowserAgenEnrolment creates an enrolment code through the form in
