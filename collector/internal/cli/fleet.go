@@ -71,13 +71,24 @@ func cmdEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{fmt.Errorf("unknown subcommand %q: use create, list or revoke", sub)}
 	}
 	if sub == "revoke" {
-		// enroll revoke ID [flags]
+		// enroll revoke ID [flags], or the id after the flags
 		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 			rest = append(rest[1:], "--id", rest[0])
 		}
 		fs.StringVar(&id, "id", "", "the code's id (enroll list shows it)")
-	}
-	if err := parse(fs, rest); err != nil {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return usageError{err}
+		}
+		switch {
+		case fs.NArg() == 1 && id == "":
+			id = fs.Arg(0)
+		case fs.NArg() > 0:
+			return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(fs.NArg()-1))}
+		}
+	} else if err := parse(fs, rest); err != nil {
 		return err
 	}
 	var spec statedb.EnrolmentSpec

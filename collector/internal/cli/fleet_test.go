@@ -107,7 +107,7 @@ func TestEnrollCommands(t *testing.T) {
 	if code, _, stderr := cli(t, "enroll", "revoke", c.ID, "--data-dir", data); code != 1 || !strings.Contains(stderr, "already used") {
 		t.Fatalf("revoke used: %d %s", code, stderr)
 	}
-	if code, stdout, stderr := cli(t, "enroll", "revoke", plain.ID, "--data-dir", data); code != 0 || !strings.Contains(stdout, "revoked") {
+	if code, stdout, stderr := cli(t, "enroll", "revoke", "--data-dir", data, plain.ID); code != 0 || !strings.Contains(stdout, "revoked") {
 		t.Fatalf("revoke: %d %s %s", code, stdout, stderr)
 	}
 	code, stdout, _ = cli(t, "enroll", "list", "--data-dir", data, "--format", "json")
