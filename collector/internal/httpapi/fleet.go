@@ -144,7 +144,7 @@ func CertPin(certFile string) ([]byte, error) {
 // EnrollCommand is the command to run on the box.
 func EnrollCommand(collectorURL, code string) string {
 	if collectorURL == "" {
-		collectorURL = "https://COLLECTOR:9090"
+		collectorURL = "https://COLLECTOR:9810"
 	}
 	return "pantau-agent enroll --collector " + collectorURL + " --code " + code + " --state-dir " + DefaultStateDir
 }
