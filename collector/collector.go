@@ -316,6 +316,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*parts, er
 			names = append(names, n.Name)
 		}
 		eval := alert.NewKindEval(store.Queryable(), slarun.builder, log)
+		eval.SetFleet(state, buildinfo.SemVer()) // config_not_applied, agent_outdated, clock_skew
 		enqueue := ob.Enqueue
 		if cfg.Alerting.HAPeer != "" {
 			p.ha = newHAPeer(cfg.Alerting.HAPeerReadyz(), cfg.Alerting.HACheckInterval.Std(), log.With("component", "ha"))
@@ -381,6 +382,7 @@ func (p *parts) routes(pprofOn bool) *http.ServeMux {
 	p.adminAPI().Register(mux)
 	p.notifiersAPI().Register(mux)
 	p.overviewAPI().Register(mux)
+	p.fleetAPI().Register(mux)
 	p.records().Register(mux)
 	p.evidenceBundles().Register(mux)
 	if p.fleet != nil {

@@ -25,10 +25,12 @@ const (
 	KindAgentSilent    = "agent_silent"    // no heartbeat from an agent for For
 	KindQueueBacklog   = "queue_backlog"   // an agent's oldest queued point older than Threshold seconds
 	KindPromQL         = "promql"          // every series of Expr is an alert
+	// The fleet kinds (fleet.go) judge what agents report over OpAMP.
 )
 
 // Kinds lists the rule kinds.
-var Kinds = []string{KindLinkDown, KindServiceDown, KindLoss, KindLatency, KindUtilization, KindInterfaceDown, KindDeviceRebooted, KindAgentSilent, KindQueueBacklog, KindPromQL}
+var Kinds = []string{KindLinkDown, KindServiceDown, KindLoss, KindLatency, KindUtilization, KindInterfaceDown, KindDeviceRebooted, KindAgentSilent, KindQueueBacklog, KindPromQL,
+	KindConfigNotApplied, KindAgentOutdated, KindClockSkew}
 
 // Severities.
 const (
@@ -140,6 +142,10 @@ func DefaultRules() []Rule {
 		{Name: "HighUtilization", Kind: KindUtilization, Threshold: 0.9, For: d("15m")},
 		{Name: "DeviceRebooted", Kind: KindDeviceRebooted},
 		{Name: "QueueBacklog", Kind: KindQueueBacklog, Threshold: 900, For: d("5m")},
+		// Fleet (agents managed over OpAMP; others are never judged).
+		{Name: "ConfigNotApplied", Kind: KindConfigNotApplied, For: d("10m")},
+		{Name: "AgentOutdated", Kind: KindAgentOutdated, For: d("1h")},
+		{Name: "ClockSkew", Kind: KindClockSkew, Threshold: 10, For: d("5m")},
 		// The collector's own storage: damaged files it set aside, and
 		// writes it refused (each stored after the store recovered).
 		{Name: "StorageDataSetAside", Kind: KindPromQL, Expr: `pantau_collector_storage_set_aside_bytes{damage="corrupt"} > 0`},
@@ -218,7 +224,7 @@ func (c *Config) Defaults() {
 			if r.Kind == KindLinkDown || r.Kind == KindServiceDown || r.Kind == KindAgentSilent {
 				r.Severity = SeverityCritical
 			}
-			if r.Kind == KindDeviceRebooted {
+			if r.Kind == KindDeviceRebooted || r.Kind == KindAgentOutdated {
 				r.Severity = SeverityInfo
 			}
 		}
@@ -324,6 +330,14 @@ func (c *Config) Validate(probs *yamlconf.Problems, prefix string, notifiers []s
 		case KindQueueBacklog:
 			if r.Threshold <= 0 {
 				add(p+".threshold", "is the age of the oldest queued point in seconds, such as 900 (got %v)", r.Threshold)
+			}
+		case KindClockSkew:
+			if r.Threshold <= 0 || r.Threshold > 3600 {
+				add(p+".threshold", "is the clock offset in seconds an agent may have, such as 10 (got %v)", r.Threshold)
+			}
+		case KindConfigNotApplied:
+			if r.For.Std() < time.Minute {
+				add(p+".for", "is how long an offered config may stay unapplied; at least 1m (got %s)", r.For)
 			}
 		case KindAgentSilent:
 			if r.For.Std() < time.Minute {

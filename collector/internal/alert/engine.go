@@ -271,6 +271,13 @@ func (r *Rule) Query() string {
 		return fmt.Sprintf(`time() - max by (agent, site) (timestamp(pantau_agent_uptime_seconds)) >= %g`, r.For.Std().Seconds())
 	case KindNotifierFailing:
 		return `increase(pantau_notifications_failed_total[1h]) > 0`
+	// The fleet kinds read state.db, not series: a description.
+	case KindConfigNotApplied:
+		return fmt.Sprintf(`fleet: the agent reported the offered remote config FAILED, or has not applied it for %s`, r.For.Std())
+	case KindAgentOutdated:
+		return `fleet: the agent's version is older than the collector's`
+	case KindClockSkew:
+		return fmt.Sprintf(`fleet: abs(agent clock - collector clock) > %gs`, r.Threshold)
 	}
 	return r.Expr
 }

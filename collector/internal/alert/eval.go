@@ -24,6 +24,9 @@ type KindEval struct {
 	q       storage.Queryable
 	engine  *promql.Engine
 	builder *sla.Builder
+	// fleet and version are for the fleet kinds (SetFleet).
+	fleet   FleetLister
+	version string
 }
 
 // NewKindEval evaluates rules on q (PromQL) and b (link and service states).
@@ -95,6 +98,8 @@ func (ev *KindEval) Eval(ctx context.Context, r *Rule, now time.Time) ([]Sample,
 		return ev.utilization(ctx, r, now)
 	case KindAgentSilent:
 		return ev.silentAgents(ctx, r, now)
+	case KindConfigNotApplied, KindAgentOutdated, KindClockSkew:
+		return ev.fleetAlerts(ctx, r, now)
 	}
 	return nil, fmt.Errorf("unknown rule kind %q", r.Kind)
 }

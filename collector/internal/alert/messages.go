@@ -57,10 +57,20 @@ func defaultMessage(d *messageData) (title, text string) {
 			fmt.Sprintf("Agent %s queue backlog %s old", l["agent"], duration(secs(d.Value), "en")))
 	case KindNotifierFailing:
 		what = pick("Notifier "+l["notifier"]+" menolak notifikasi", "Notifier "+l["notifier"]+" refuses notifications")
+	case KindConfigNotApplied:
+		if d.Value >= 2 {
+			what = pick("Agen "+l["agent"]+" menolak konfigurasi baru", "Agent "+l["agent"]+" refused its new config")
+		} else {
+			what = pick("Agen "+l["agent"]+" belum menerapkan konfigurasi baru", "Agent "+l["agent"]+" has not applied its new config")
+		}
+	case KindAgentOutdated:
+		what = pick("Versi agen "+l["agent"]+" usang ("+l["version"]+")", "Agent "+l["agent"]+" outdated ("+l["version"]+")")
+	case KindClockSkew:
+		what = pick(fmt.Sprintf("Jam agen %s meleset %+.0f detik", l["agent"], d.Value), fmt.Sprintf("Agent %s clock off by %+.0f s", l["agent"], d.Value))
 	default:
 		what = d.Rule
 	}
-	if place != "" && d.Kind != KindAgentSilent && d.Kind != KindQueueBacklog {
+	if place != "" && d.Kind != KindAgentSilent && d.Kind != KindQueueBacklog && !fleetKind(d.Kind) {
 		what += " — " + place
 	}
 	if d.Resolved {
@@ -84,6 +94,16 @@ func defaultMessage(d *messageData) (title, text string) {
 		add("Nilai", "Value", fmt.Sprintf("%g", d.Value))
 	}
 	add("Alasan", "Reason", l["reason"])
+	switch d.Kind {
+	case KindConfigNotApplied:
+		add("Saran", "Hint", pick("periksa alasan di pantau-collector agents (kolom CONFIG); konfigurasi sebelumnya tetap dipakai agen",
+			"see the reason in pantau-collector agents (CONFIG column); the agent keeps its previous config"))
+	case KindAgentOutdated:
+		add("Saran", "Hint", pick("perbarui agen (docs/fleet.md); versi kolektor lebih baru", "update the agent (docs/fleet.md); the collector is newer"))
+	case KindClockSkew:
+		add("Saran", "Hint", pick("periksa NTP/chrony di perangkat agen: tanda menit SLA memakai jam agen",
+			"check NTP/chrony on the agent's box: SLA minute marks use the agent's clock"))
+	}
 	add("Sejak", "Since", d.Since())
 	if d.Resolved {
 		add("Pulih", "Recovered", d.Until())
@@ -105,6 +125,11 @@ func defaultMessage(d *messageData) (title, text string) {
 	}
 	add("Aturan", "Rule", d.Rule)
 	return title, strings.Join(lines, "\n")
+}
+
+// fleetKind reports whether kind is about an agent's fleet state.
+func fleetKind(kind string) bool {
+	return kind == KindConfigNotApplied || kind == KindAgentOutdated || kind == KindClockSkew
 }
 
 // secs converts seconds to a duration.

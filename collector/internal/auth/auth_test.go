@@ -80,6 +80,16 @@ func TestDefaultPolicyLookup(t *testing.T) {
 		{"GET", "/api/v1/inventory/unmatched", viewer},
 		{"GET", "/api/v1/status", viewer}, // the web UI's status page, filtered by scope
 		{"GET", "/api/v1/agents", viewer},
+		{"HEAD", "/api/v1/agents", viewer},
+		{"POST", "/api/v1/agents", admin},
+		{"POST", "/api/v1/enroll", pass},  // the enrolment code is the credential
+		{"GET", "/api/v1/enroll", viewer}, // only POST enrols
+		{"GET", "/api/v1/enrollments", admin},
+		{"POST", "/api/v1/enrollments", admin},
+		{"DELETE", "/api/v1/enrollments/abcd", admin},
+		{"GET", "/api/v1/agents/a1/override", admin}, // may hold credentials
+		{"PUT", "/api/v1/agents/a1/override", admin},
+		{"POST", "/api/v1/agents/a1/rotate", admin},
 		{"GET", "/api/v1/outages", viewer},
 		{"PUT", "/api/v1/maintenance/3", operator},
 		{"GET", "/api/v1/query", viewer},

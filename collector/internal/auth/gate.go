@@ -119,6 +119,15 @@ var DefaultPolicy = func() Policy {
 		{Path: "/api/v1/notifiers/", Role: RoleAdmin, Unscoped: true},
 		{Path: "/api/v1/outbox/", Role: RoleAdmin, Unscoped: true},
 		{Method: "change", Path: "/api/v1/inventory/", Role: RoleAdmin, Unscoped: true},
+		// Fleet (issue 22): a box trades its enrolment code for its token
+		// (the code is the credential; the handler counts failures
+		// towards the Guard's limit); codes, per-agent overrides and
+		// rotations are an unscoped admin's. The agent list stays a read
+		// for viewers (scoped by OPD in the handler).
+		{Method: http.MethodPost, Path: "/api/v1/enroll", Access: PassThrough},
+		{Path: "/api/v1/enrollments/", Role: RoleAdmin, Unscoped: true},
+		{Method: "read", Path: "/api/v1/agents", Role: RoleViewer},
+		{Path: "/api/v1/agents/", Role: RoleAdmin, Unscoped: true},
 	}
 	for _, q := range queryPaths {
 		p = append(p, Rule{Path: q, Role: RoleViewer})

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/pantau-noc/pantau/collector/internal/config"
@@ -38,6 +39,10 @@ Commands:
   user list      list users (roles, scopes, state), never the passwords
   user disable   stop a user's password working at once
   audit list     the audit log: who changed what, when and from where
+  enroll         create, list and revoke one-time enrolment codes for new edge boxes
+  agents         the fleet view (version, last contact, config applied, backlog,
+                 clock offset, update state, health); agents rotate --agent A
+  fleet override set, show and clear an agent's config override (--agent --file)
   demo           run a collector on loopback with simulated sites writing to it
   report         the SPBE infrastructure report for a period (json, csv, xlsx, html)
   evidence bundle  the SPBE evidence bundle (ZIP) of a period, per indicator
@@ -104,6 +109,12 @@ func Main(ctx context.Context, o Options, args []string, stdout, stderr io.Write
 		err = cmdUser(ctx, rest, stdout, stderr)
 	case "audit":
 		err = cmdAudit(ctx, rest, stdout, stderr)
+	case "enroll":
+		err = cmdEnroll(ctx, rest, stdout, stderr)
+	case "agents":
+		err = cmdAgents(ctx, rest, stdout, stderr)
+	case "fleet":
+		err = cmdFleet(ctx, rest, os.Stdin, stdout, stderr)
 	case "demo":
 		err = cmdDemo(ctx, o.Run, rest, stdout, stderr)
 	case "report":

@@ -46,6 +46,83 @@ type AgentView struct {
 	// TokenIDs are its active agent tokens: shown to an unscoped admin
 	// only (absent otherwise).
 	TokenIDs []string `json:"token_ids,omitempty"`
+	// Fleet is what the agent reported over OpAMP (absent for an agent
+	// not managed by the fleet server).
+	Fleet *FleetView `json:"fleet,omitempty"`
+}
+
+// FleetView is an agent's fleet state (docs/fleet.md, "Fleet view").
+type FleetView struct {
+	Hostname    string    `json:"hostname,omitempty"`
+	FirstSeen   time.Time `json:"first_seen"`
+	LastContact time.Time `json:"last_contact"` // its last OpAMP message
+	// ConfigOffered is the SHA-256 of the remote config last offered,
+	// ConfigApplied the one it last applied; ConfigCurrent says they are
+	// the same; ConfigStatus is "", applying, applied or failed (with
+	// ConfigError).
+	ConfigOffered string `json:"config_offered,omitempty"`
+	ConfigApplied string `json:"config_applied,omitempty"`
+	ConfigCurrent bool   `json:"config_current"`
+	ConfigStatus  string `json:"config_status,omitempty"`
+	ConfigError   string `json:"config_error,omitempty"`
+	Healthy       bool   `json:"healthy"`
+	HealthStatus  string `json:"health_status,omitempty"`
+	HealthError   string `json:"health_error,omitempty"`
+	QueuePoints   int64  `json:"queue_points"`
+	QueueBytes    int64  `json:"queue_bytes"`
+	// QueueOldestAgeSeconds and ClockOffsetSeconds (agent clock minus
+	// the collector's) are from its last status message.
+	QueueOldestAgeSeconds float64 `json:"queue_oldest_age_seconds"`
+	ClockOffsetSeconds    float64 `json:"clock_offset_seconds"`
+	UpdateState           string  `json:"update_state,omitempty"` // "", offered, downloading, installed, failed, rolled_back
+	UpdateVersion         string  `json:"update_version,omitempty"`
+	UpdateMessage         string  `json:"update_message,omitempty"`
+	RotationPending       bool    `json:"rotation_pending"`
+	Override              bool    `json:"override"`
+}
+
+// FleetViewOf is a's fleet state as the API and the CLI show it.
+func FleetViewOf(a statedb.FleetAgent, rotation, override bool) *FleetView {
+	return &FleetView{Hostname: a.Hostname, FirstSeen: a.FirstSeen, LastContact: a.LastSeen,
+		ConfigOffered: a.ConfigOffered, ConfigApplied: a.ConfigApplied,
+		ConfigCurrent: a.ConfigOffered != "" && a.ConfigApplied == a.ConfigOffered,
+		ConfigStatus:  a.ConfigStatus, ConfigError: a.ConfigError, Healthy: a.Healthy, HealthStatus: a.HealthStatus,
+		HealthError: a.HealthError, QueuePoints: a.QueuePoints, QueueBytes: a.QueueBytes,
+		QueueOldestAgeSeconds: a.QueueOldestAgeSeconds, ClockOffsetSeconds: a.ClockOffsetSeconds,
+		UpdateState: a.UpdateState, UpdateVersion: a.UpdateVersion, UpdateMessage: a.UpdateMessage,
+		RotationPending: rotation, Override: override}
+}
+
+// fleetState is the fleet tables, read once per list.
+type fleetState struct {
+	agents    map[string]statedb.FleetAgent
+	rotations map[string]statedb.Rotation
+	overrides map[string]bool
+}
+
+func readFleet(ctx context.Context, db *statedb.DB) (fleetState, error) {
+	fs := fleetState{agents: map[string]statedb.FleetAgent{}, rotations: map[string]statedb.Rotation{}, overrides: map[string]bool{}}
+	if db == nil {
+		return fs, nil
+	}
+	list, err := db.ListFleetAgents(ctx)
+	if err != nil {
+		return fs, err
+	}
+	for _, a := range list {
+		fs.agents[a.Agent] = a
+	}
+	if fs.rotations, err = db.PendingRotations(ctx); err != nil {
+		return fs, err
+	}
+	os, err := db.ListFleetOverrides(ctx)
+	if err != nil {
+		return fs, err
+	}
+	for _, o := range os {
+		fs.overrides[o.Agent] = true
+	}
+	return fs, nil
 }
 
 type heartbeat struct {
@@ -97,9 +174,16 @@ func (ov *Overview) agentList(ctx context.Context, p *auth.Principal, now time.T
 	if err != nil {
 		return nil, err
 	}
+	fleet, err := readFleet(ctx, ov.o.DB)
+	if err != nil {
+		return nil, err
+	}
 	inv := ov.o.Inventory()
 	ids := map[string]bool{}
 	for a := range tokens {
+		ids[a] = true
+	}
+	for a := range fleet.agents {
 		ids[a] = true
 	}
 	for a := range beats {
@@ -118,6 +202,17 @@ func (ov *Overview) agentList(ctx context.Context, p *auth.Principal, now time.T
 			silent := now.Sub(t)
 			v.Silent = silent > ov.o.AgentSilentAfter
 			v.SilentSeconds = finite(max(silent, 0).Seconds())
+		}
+		fa, managed := fleet.agents[id]
+		if managed {
+			_, rot := fleet.rotations[id]
+			v.Fleet = FleetViewOf(fa, rot, fleet.overrides[id])
+			if v.Site == "" {
+				v.Site = fa.Site
+			}
+			if fa.Version != "" && (v.LastSeen == nil || !fa.LastSeen.Before(*v.LastSeen)) {
+				v.Version = fa.Version
+			}
 		}
 		if v.Site == "" {
 			for _, t := range tokens[id] {

@@ -2,7 +2,8 @@
 // (state.db in the data directory, pure-Go driver, no cgo) holding agent
 // tokens (hashed), the batch ids already stored, the SLA engine's minute
 // states and maintenance windows, and the monthly or quarterly reviews
-// with their follow-up items. Later schema versions add the notification outbox.
+// with their follow-up items. Later schema versions add the notification outbox,
+// access control, and the fleet's enrolment codes and agent state.
 //
 // The daemon and the CLI (token create/revoke) open the same file at the
 // same time; WAL mode and a busy timeout make that safe.
@@ -18,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"modernc.org/sqlite" // registers the "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
@@ -30,6 +32,10 @@ const FileName = "state.db"
 type DB struct {
 	sql  *sql.DB
 	path string
+
+	// clock is the time the fleet tables record (SetClock); nil:
+	// time.Now.
+	clock func() time.Time
 
 	rollupOnce sync.Once
 	rollupStmt *sql.Stmt
@@ -247,6 +253,68 @@ var migrations = []string{
 	// one keeps its quarter's last month in month, so month ranges
 	// still find it. Earlier rows were all monthly.
 	`ALTER TABLE reviews ADD COLUMN kind TEXT NOT NULL DEFAULT 'monthly';`,
+	// 13: fleet management (issue 22): one-time enrolment codes
+	// (enrolments.go, the secret stored as its SHA-256), the agents'
+	// reported state, per-agent config overrides, pending credential
+	// rotations and the sealed credential profiles (fleet.go).
+	`CREATE TABLE enrolments (
+		id          TEXT PRIMARY KEY,
+		hash        BLOB NOT NULL,
+		site        TEXT NOT NULL,
+		agent       TEXT NOT NULL DEFAULT '',
+		description TEXT NOT NULL DEFAULT '',
+		created_by  TEXT NOT NULL DEFAULT '',
+		created_at  INTEGER NOT NULL,
+		expires_at  INTEGER NOT NULL,
+		used_at     INTEGER,
+		used_agent  TEXT NOT NULL DEFAULT '',
+		used_from   TEXT NOT NULL DEFAULT '',
+		token_id    TEXT NOT NULL DEFAULT '',
+		revoked_at  INTEGER
+	) WITHOUT ROWID;
+	CREATE TABLE fleet_agents (
+		agent                    TEXT PRIMARY KEY,
+		site                     TEXT NOT NULL DEFAULT '',
+		hostname                 TEXT NOT NULL DEFAULT '',
+		version                  TEXT NOT NULL DEFAULT '',
+		token_id                 TEXT NOT NULL DEFAULT '',
+		first_seen_ms            INTEGER NOT NULL,
+		last_seen_ms             INTEGER NOT NULL,
+		config_offered           TEXT NOT NULL DEFAULT '',
+		config_applied           TEXT NOT NULL DEFAULT '',
+		config_status            TEXT NOT NULL DEFAULT '',
+		config_error             TEXT NOT NULL DEFAULT '',
+		effective_config_hash    TEXT NOT NULL DEFAULT '',
+		healthy                  INTEGER NOT NULL DEFAULT 0,
+		health_status            TEXT NOT NULL DEFAULT '',
+		health_error             TEXT NOT NULL DEFAULT '',
+		queue_points             INTEGER NOT NULL DEFAULT 0,
+		queue_bytes              INTEGER NOT NULL DEFAULT 0,
+		queue_oldest_age_seconds REAL NOT NULL DEFAULT 0,
+		clock_offset_seconds     REAL NOT NULL DEFAULT 0,
+		update_state             TEXT NOT NULL DEFAULT '',
+		update_version           TEXT NOT NULL DEFAULT '',
+		update_message           TEXT NOT NULL DEFAULT ''
+	) WITHOUT ROWID;
+	CREATE TABLE fleet_overrides (
+		agent      TEXT PRIMARY KEY,
+		yaml       TEXT NOT NULL,
+		updated_by TEXT NOT NULL,
+		updated_at INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE TABLE fleet_rotations (
+		agent        TEXT PRIMARY KEY,
+		requested_by TEXT NOT NULL,
+		requested_at INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE TABLE credential_profiles (
+		site       TEXT NOT NULL,
+		name       TEXT NOT NULL,
+		sealed     BLOB NOT NULL,
+		updated_by TEXT NOT NULL,
+		updated_at INTEGER NOT NULL,
+		PRIMARY KEY (site, name)
+	) WITHOUT ROWID;`,
 }
 
 // Open opens (creating if needed) the state file in dataDir and brings its
@@ -290,7 +358,7 @@ func (e *CorruptError) Error() string {
 	return fmt.Sprintf(`state database %s is damaged (%s). Nothing was changed. To recover, stop every pantau-collector and either
   - restore it from a backup: copy state.db from the newest "pantau-collector backup" directory over it (check its SHA-256 against manifest.json), or restore the whole backup with "pantau-collector restore"; or
   - salvage what SQLite can still read: sqlite3 %s ".recover" > recovered.sql; sqlite3 state-recovered.db < recovered.sql; then move %s aside and state-recovered.db into its place.
-What is lost with it is what was in the damaged pages: agent tokens (create them again), SLA minute states (rebuild them from the samples: pantau-collector sla rebuild), acknowledged batch ids (re-sent batches are stored again, harmlessly), maintenance windows, monthly reviews and follow-ups, alert state and queued notifications`,
+What is lost with it is what was in the damaged pages: agent tokens (create them again), SLA minute states (rebuild them from the samples: pantau-collector sla rebuild), acknowledged batch ids (re-sent batches are stored again, harmlessly), maintenance windows, monthly reviews and follow-ups, alert state and queued notifications, enrolment codes and the fleet's agent state, overrides and credential profiles (set them again)`,
 		e.Path, e.Detail, e.Path, e.Path)
 }
 
@@ -373,6 +441,19 @@ func (s *DB) migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate %s: %w", s.path, err)
 	}
 	return nil
+}
+
+// SetClock sets the clock the fleet tables take their times from
+// (tests backdate with it); nil restores time.Now. Not safe to call
+// while the database is in use.
+func (s *DB) SetClock(now func() time.Time) { s.clock = now }
+
+// now is the clock's time.
+func (s *DB) now() time.Time {
+	if s.clock != nil {
+		return s.clock()
+	}
+	return time.Now()
 }
 
 // Path is the file's location.

@@ -120,6 +120,17 @@ func (s *DB) CreateAPIToken(ctx context.Context, name, role string, opds []strin
 }
 
 func (s *DB) insertToken(ctx context.Context, t Token, what string) (string, Token, error) {
+	return s.insertTokenOn(ctx, s.sql, t, what, time.Now())
+}
+
+// execer is a *sql.DB or a *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// insertTokenOn stores t, created at now, with ex (a transaction's or
+// the database's).
+func (s *DB) insertTokenOn(ctx context.Context, ex execer, t Token, what string, now time.Time) (string, Token, error) {
 	idb := make([]byte, 10)
 	secret := make([]byte, 32)
 	if _, err := rand.Read(idb); err != nil {
@@ -132,13 +143,13 @@ func (s *DB) insertToken(ctx context.Context, t Token, what string) (string, Tok
 	sec := strings.ToLower(b32.EncodeToString(secret))
 	sum := sha256.Sum256([]byte(sec))
 	t.hash = sum[:]
-	t.CreatedAt = time.Now().UTC().Truncate(time.Second)
+	t.CreatedAt = now.UTC().Truncate(time.Second)
 	var expires sql.NullInt64
 	if !t.ExpiresAt.IsZero() {
 		t.ExpiresAt = t.ExpiresAt.UTC().Truncate(time.Second)
 		expires = sql.NullInt64{Int64: t.ExpiresAt.Unix(), Valid: true}
 	}
-	_, err := s.sql.ExecContext(ctx,
+	_, err := ex.ExecContext(ctx,
 		`INSERT INTO tokens (id, role, agent, sites, name, opds, hash, description, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.ID, t.Role, t.Agent, strings.Join(t.Sites, ","), t.Name, strings.Join(t.OPDs, ","), sum[:], t.Description, t.CreatedAt.Unix(), expires)
 	if err != nil {

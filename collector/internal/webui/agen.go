@@ -18,9 +18,8 @@ import (
 // the POST that made it (never in a URL or a redirect; RenderPage sends
 // Cache-Control: no-store).
 //
-// TODO(enrolment): enrolment codes (an agent trading a short-lived code
-// for its token) come with a later issue; their form belongs beside the
-// agent token form here.
+// Enrolment codes (a new box trading a one-time code for its own
+// token) and the agents' fleet columns are in agen_kode.go.
 
 func init() {
 	texts(map[string][2]string{
@@ -111,6 +110,7 @@ type agentRow struct {
 	Silent                bool       `json:"silent"`
 	QueuePoints           *float64   `json:"queue_points"`
 	QueueOldestAgeSeconds *float64   `json:"queue_oldest_age_seconds"`
+	Fleet                 *fleetCols `json:"fleet"`
 }
 
 // Seen is the last heartbeat's time (zero: none).
@@ -160,6 +160,13 @@ type agenView struct {
 	Form       tokenForm
 	New        *newToken
 	Confirm    *tokenRow
+	// Enrolment codes: for an unscoped admin.
+	CanCodes  bool
+	Codes     []codeRow
+	CodesMore int
+	Sites     []siteOption
+	CodeForm  codeForm
+	NewCode   *newCode
 }
 
 func (u *UI) canTokens(c *Ctx) bool {
@@ -203,6 +210,9 @@ func (u *UI) renderAgen(c *Ctx, v *agenView, errMsg string) error {
 				v.TokensMore, tokens = len(tokens)-maxTokenRows, tokens[:maxTokenRows]
 			}
 			v.Tokens = tokens
+		}
+		if err := u.loadCodes(c, v); err != nil {
+			return err
 		}
 	}
 	title := c.T("agen.title")
