@@ -15,38 +15,15 @@ package fleet
 
 import (
 	"context"
-	"time"
 
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
 )
 
-// FleetAgent is what the collector knows of one agent. It mirrors
-// statedb.FleetAgent field by field; once statedb has it, this becomes
-// an alias (type FleetAgent = statedb.FleetAgent).
-type FleetAgent struct {
-	Agent, Site, Hostname, Version string
-	TokenID                        string // the token the agent last authenticated with
-	FirstSeen, LastSeen            time.Time
-	ConfigOffered                  string // hex SHA-256 of the remote config last offered
-	ConfigApplied                  string // hash the agent last reported APPLIED
-	ConfigStatus                   string // "", "applying", "applied", "failed"
-	ConfigError                    string
-	EffectiveConfigHash            string
-	Healthy                        bool
-	HealthStatus, HealthError      string
-	QueuePoints, QueueBytes        int64
-	QueueOldestAgeSeconds          float64
-	ClockOffsetSeconds             float64
-	UpdateState, UpdateVersion     string // state: "", "offered", "downloading", "installed", "failed", "rolled_back"
-	UpdateMessage                  string
-}
+// FleetAgent is what the collector knows of one agent.
+type FleetAgent = statedb.FleetAgent
 
-// CredentialProfileInfo names a stored credential profile (mirrors
-// statedb.CredentialProfileInfo).
-type CredentialProfileInfo struct {
-	Site, Name string
-	UpdatedAt  time.Time
-}
+// CredentialProfileInfo names a stored credential profile.
+type CredentialProfileInfo = statedb.CredentialProfileInfo
 
 // Config status values of FleetAgent.ConfigStatus.
 const (
