@@ -9,16 +9,11 @@ import (
 )
 
 // newFleet builds the OpAMP server of fleet management
-// (collector/internal/fleet) on the state database; nil when the state
-// database does not keep fleet state. The credentials key is read once
+// (collector/internal/fleet) on the state database. The credentials key is read once
 // at start (pantau-collector credentials set creates it); without it,
 // devices are left out of the agents' configs with a note.
 func (p *parts) newFleet() error {
-	store, ok := any(p.state).(fleet.Store)
-	if !ok {
-		p.log.Info("fleet management is off: the state database has no fleet tables")
-		return nil
-	}
+	var store fleet.Store = p.state
 	var keys *fleet.Keyring
 	switch k, err := fleet.LoadKey(p.cfg.CredentialsKeyFile(), false); {
 	case err == nil:

@@ -15,8 +15,6 @@ import (
 	"github.com/open-telemetry/opamp-go/protobufs"
 
 	"github.com/pantau-noc/pantau/collector/internal/config"
-	"github.com/pantau-noc/pantau/collector/internal/fleet"
-	"github.com/pantau-noc/pantau/collector/internal/statedb"
 	"github.com/pantau-noc/pantau/internal/fleetproto"
 	"github.com/pantau-noc/pantau/internal/testproc"
 )
@@ -25,9 +23,6 @@ import (
 // behind the Gate, and an agent polling with its token gets the config
 // derived from the collector's inventory.
 func TestFleetOpAMPWired(t *testing.T) {
-	if _, ok := any((*statedb.DB)(nil)).(fleet.Store); !ok {
-		t.Skip("statedb keeps no fleet state in this tree: fleet management is not wired")
-	}
 	inv := filepath.Join(t.TempDir(), "inventory.yml")
 	os.WriteFile(inv, []byte(`
 sites: [{id: kec-a, name: Distrik A, kind: district}]

@@ -57,10 +57,7 @@ func cmdCredentials(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer db.Close()
-	store, ok := any(db).(fleet.CredentialStore)
-	if !ok {
-		return errors.New("this collector's state database does not keep credential profiles yet")
-	}
+	var store fleet.CredentialStore = db
 	if *keyFile == "" {
 		*keyFile = cfg.CredentialsKeyFile()
 	}
