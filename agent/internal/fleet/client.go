@@ -124,14 +124,14 @@ func (c *Client) Run(ctx context.Context) error {
 		caps |= protobufs.AgentCapabilities_AgentCapabilities_AcceptsPackages | protobufs.AgentCapabilities_AgentCapabilities_ReportsPackageStatuses
 		pkgs = &memPackages{}
 	}
+	if err := oc.SetHealth(c.health()); err != nil {
+		return fmt.Errorf("opamp health: %w", err)
+	}
 	if err := oc.SetCapabilities(&caps); err != nil {
 		return fmt.Errorf("opamp capabilities: %w", err)
 	}
 	if err := oc.SetCustomCapabilities(&protobufs.CustomCapabilities{Capabilities: []string{fleetproto.StatusCapability}}); err != nil {
 		return fmt.Errorf("opamp custom capabilities: %w", err)
-	}
-	if err := oc.SetHealth(c.health()); err != nil {
-		return fmt.Errorf("opamp health: %w", err)
 	}
 	var rcs *protobufs.RemoteConfigStatus
 	if c.appliedHash != nil {
