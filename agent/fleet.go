@@ -20,10 +20,13 @@ import (
 	"github.com/pantau-noc/pantau/internal/spool"
 )
 
-// NewUpdater, when set (by the update package's wiring), makes the
-// Updater that installs the releases the collector offers; it is called
-// only with update.enabled. Nil: offers are refused.
-var NewUpdater func(cfg *config.Config, log *slog.Logger) (fleet.Updater, error)
+// newUpdater makes the Updater that installs the releases the collector
+// offers; it is called only with update.enabled. Until the update package
+// (agent/internal/update) is wired in here, it returns nil and the agent
+// refuses every offer with "no updater built in".
+func newUpdater(cfg *config.Config, log *slog.Logger) (fleet.Updater, error) {
+	return nil, nil
+}
 
 // source builds the config in force from its layers: agent.yml (or the
 // embedded defaults) over the last remote config over what enrolment
@@ -233,9 +236,9 @@ func daemon(ctx context.Context, src *source, cfg *config.Config, log *slog.Logg
 	o.QueueOpened = func(f func() spool.Stats) { stats.Store(&f) }
 	if src.fleet {
 		var up fleet.Updater
-		if cfg.Update.Enabled && NewUpdater != nil {
+		if cfg.Update.Enabled {
 			var err error
-			if up, err = NewUpdater(cfg, log); err != nil {
+			if up, err = newUpdater(cfg, log); err != nil {
 				return err
 			}
 		}

@@ -119,15 +119,19 @@ func (c *Client) Run(ctx context.Context) error {
 		protobufs.AgentCapabilities_AgentCapabilities_ReportsEffectiveConfig |
 		protobufs.AgentCapabilities_AgentCapabilities_ReportsHealth |
 		protobufs.AgentCapabilities_AgentCapabilities_AcceptsOpAMPConnectionSettings
-	var pkgs types.PackagesStateProvider
-	if c.o.UpdateEnabled {
-		caps |= protobufs.AgentCapabilities_AgentCapabilities_AcceptsPackages | protobufs.AgentCapabilities_AgentCapabilities_ReportsPackageStatuses
-		pkgs = &memPackages{}
-	}
 	if err := oc.SetHealth(c.health()); err != nil {
 		return fmt.Errorf("opamp health: %w", err)
 	}
-	if err := oc.SetCapabilities(&caps); err != nil {
+	var pkgs types.PackagesStateProvider
+	var startCaps protobufs.AgentCapabilities
+	if c.o.UpdateEnabled {
+		// opamp-go v0.23.0 checks the package capabilities against the
+		// package state, which only Start takes: SetCapabilities refuses
+		// them before Start, and Start refuses the state without them. The
+		// (deprecated) StartSettings.Capabilities is the one way in.
+		pkgs = &memPackages{}
+		startCaps = caps | protobufs.AgentCapabilities_AgentCapabilities_AcceptsPackages | protobufs.AgentCapabilities_AgentCapabilities_ReportsPackageStatuses
+	} else if err := oc.SetCapabilities(&caps); err != nil {
 		return fmt.Errorf("opamp capabilities: %w", err)
 	}
 	if err := oc.SetCustomCapabilities(&protobufs.CustomCapabilities{Capabilities: []string{fleetproto.StatusCapability}}); err != nil {
@@ -155,6 +159,7 @@ func (c *Client) Run(ctx context.Context) error {
 		InstanceUid:           types.InstanceUid(uid),
 		RemoteConfigStatus:    rcs,
 		PackagesStateProvider: pkgs,
+		Capabilities:          startCaps,
 		Callbacks: types.Callbacks{
 			OnConnect:       func(context.Context) { c.setConnected(true, nil) },
 			OnConnectFailed: func(_ context.Context, err error) { c.setConnected(false, err) },
