@@ -383,3 +383,30 @@ func TestSourceMinimal(t *testing.T) {
 		t.Fatalf("not enrolled: %v", err)
 	}
 }
+
+// TestSourceEnrollAtFirstStart: fleet.enroll_code in agent.yml enrols at
+// the first start (pinned), and only then: afterwards check-config warns
+// that the code can go.
+func TestSourceEnrollAtFirstStart(t *testing.T) {
+	f, srv := newFakeFleet(t)
+	dir := t.TempDir()
+	p := filepath.Join(dir, "agent.yml")
+	os.WriteFile(p, []byte("agent: {state_dir: "+dir+"}\nfleet: {url: '"+srv.URL+"', enroll_code: '"+f.code+"'}\n"), 0o600)
+	for i := range 2 {
+		src := &source{path: p, log: slog.New(slog.DiscardHandler)}
+		cfg, err := src.load(context.Background())
+		if err != nil {
+			t.Fatalf("start %d: %v", i, err)
+		}
+		if c := cfg.Collectors[0]; c.URL != srv.URL || c.CurrentToken().Reveal() != "tok-1" || c.TLS.CAFile != filepath.Join(dir, config.CollectorCAFile) || cfg.Agent.ID != "camat-1" {
+			t.Fatalf("start %d: %+v %+v", i, c, cfg.Agent)
+		}
+		warned := false
+		for _, w := range cfg.Warnings() {
+			warned = warned || strings.Contains(w.Error(), "fleet.enroll_code: the agent has enrolled already")
+		}
+		if !warned {
+			t.Fatalf("start %d: no warning about the spent code", i)
+		}
+	}
+}
