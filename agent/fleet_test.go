@@ -347,6 +347,11 @@ func TestIntegrationFleet(t *testing.T) {
 		s := log2.String()
 		return strings.Contains(s, "running the cached remote config") && strings.Contains(s, "icmp_targets=1")
 	})
+	for _, s := range []string{log.String(), log2.String()} {
+		if strings.Contains(s, "tok-1") || strings.Contains(s, "tok-2") || strings.Contains(s, strings.TrimPrefix(code, "PNT1-abcd2345-")[:16]) {
+			t.Fatalf("a token or the code in the log:\n%s", s)
+		}
+	}
 }
 
 // TestSourceMinimal: with only a state dir that enrolment filled in, the

@@ -82,7 +82,7 @@ type Client struct {
 	appliedHash []byte // the remote config in force
 	failedHash  []byte // the last one refused
 	lastErr     string
-	connected   bool
+	reach       int // 0 not tried yet, 1 reachable, 2 unreachable
 	updating    bool
 }
 
@@ -103,7 +103,7 @@ func (c *Client) Run(ctx context.Context) error {
 	if err != nil {
 		uid, _ = uuid.NewV7() // fleet.json of another version: a new instance
 	}
-	oc := client.NewHTTP(logger{c.log})
+	oc := client.NewHTTP(&logger{l: c.log})
 	c.oc = oc
 	host, _ := os.Hostname()
 	if err := oc.SetAgentDescription(&protobufs.AgentDescription{
@@ -223,15 +223,21 @@ func (c *Client) health() *protobufs.ComponentHealth {
 		LastError: c.lastErr, StatusTimeUnixNano: uint64(time.Now().UnixNano())}
 }
 
+// setConnected logs when the collector becomes reachable or unreachable.
 func (c *Client) setConnected(ok bool, err error) {
+	now := 2
+	if ok {
+		now = 1
+	}
 	c.mu.Lock()
-	was := c.connected
-	c.connected = ok
+	was := c.reach
+	c.reach = now
 	c.mu.Unlock()
 	switch {
-	case ok && !was:
+	case now == was:
+	case ok:
 		c.log.Info("collector reachable")
-	case !ok && was:
+	default:
 		c.log.Warn("collector unreachable; probing on with the config in force", "err", err)
 	}
 }
@@ -385,15 +391,30 @@ func (c *Client) onPackages(ctx context.Context, pa *protobufs.PackagesAvailable
 	}()
 }
 
-// logger sends opamp-go's messages to slog at debug level: its errors
-// are mostly retries of an unreachable collector, which the client logs
-// once per change itself.
-type logger struct{ l *slog.Logger }
+// logger sends opamp-go's messages to slog: debug ones at debug level,
+// an error at warning level when it differs from the previous one (the
+// same error again, such as every retry against an unreachable
+// collector, at debug level), so that a refused token ("invalid response
+// from server: 401") shows once.
+type logger struct {
+	l    *slog.Logger
+	mu   sync.Mutex
+	last string
+}
 
-func (g logger) Debugf(ctx context.Context, format string, v ...any) {
+func (g *logger) Debugf(ctx context.Context, format string, v ...any) {
 	g.l.DebugContext(ctx, "opamp", "detail", fmt.Sprintf(format, v...))
 }
 
-func (g logger) Errorf(ctx context.Context, format string, v ...any) {
-	g.l.DebugContext(ctx, "opamp error", "detail", fmt.Sprintf(format, v...))
+func (g *logger) Errorf(ctx context.Context, format string, v ...any) {
+	msg := fmt.Sprintf(format, v...)
+	g.mu.Lock()
+	repeat := msg == g.last
+	g.last = msg
+	g.mu.Unlock()
+	if repeat {
+		g.l.DebugContext(ctx, "opamp error", "detail", msg)
+		return
+	}
+	g.l.WarnContext(ctx, "opamp error", "detail", msg)
 }
