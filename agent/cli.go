@@ -224,6 +224,9 @@ func cmdCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintf(stderr, "pantau-agent check-config: warning: %v\n", w)
 	}
+	if w := checkCached(cfg, c.config); w != "" {
+		fmt.Fprintf(stderr, "pantau-agent check-config: warning: %s\n", w)
+	}
 	probs := cfg.Problems()
 	checkPlugins(ctx, cfg, !*skipPlugins, probs.Add)
 	if err := probs.Err(); err != nil {

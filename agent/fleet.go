@@ -88,14 +88,8 @@ func (s *source) load(ctx context.Context) (*config.Config, error) {
 		}
 		s.log.Info("enrolled", "agent", st.Agent, "site", st.Site)
 	}
-	tok, err := fleet.ReadToken(dir)
-	if err != nil {
+	if err := s.attach(cfg, st); err != nil {
 		return nil, err
-	}
-	s.fleet, s.state, s.token, s.dir = true, st, config.NewLiveToken(tok), dir
-	s.url = cfg.Fleet.URL
-	if s.url == "" {
-		s.url = st.CollectorURL
 	}
 	cached, err := os.ReadFile(fleet.Path(dir, config.RemoteConfigFile))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -115,6 +109,44 @@ func (s *source) load(ctx context.Context) (*config.Config, error) {
 		s.log.Info("running the cached remote config", "file", fleet.Path(dir, config.RemoteConfigFile))
 	}
 	return next, nil
+}
+
+// attach turns fleet management on with the enrolment st.
+func (s *source) attach(cfg *config.Config, st fleet.State) error {
+	dir := cfg.Agent.StateDir
+	tok, err := fleet.ReadToken(dir)
+	if err != nil {
+		return err
+	}
+	s.fleet, s.state, s.token, s.dir = true, st, config.NewLiveToken(tok), dir
+	s.url = cfg.Fleet.URL
+	if s.url == "" {
+		s.url = st.CollectorURL
+	}
+	return nil
+}
+
+// checkCached is check-config's look at an enrolled box: does the cached
+// remote config still load with this agent.yml? ("" when it does, or
+// when there is none.)
+func checkCached(cfg *config.Config, path string) string {
+	st, ok, err := fleet.LoadState(cfg.Agent.StateDir)
+	if err != nil || !ok || !cfg.Fleet.Enabled {
+		return ""
+	}
+	cached, err := os.ReadFile(fleet.Path(cfg.Agent.StateDir, config.RemoteConfigFile))
+	if err != nil {
+		return ""
+	}
+	s := &source{path: path}
+	if err := s.attach(cfg, st); err != nil {
+		return fmt.Sprintf("the agent has enrolled, but %v", err)
+	}
+	if _, err := s.build(cached); err != nil {
+		return fmt.Sprintf("the cached remote config (%s) does not load with this file; the agent would run without it until the collector sends one: %v",
+			fleet.Path(cfg.Agent.StateDir, config.RemoteConfigFile), err)
+	}
+	return ""
 }
 
 func (s *source) local() ([]byte, error) {

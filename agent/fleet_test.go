@@ -379,6 +379,21 @@ func TestSourceMinimal(t *testing.T) {
 	if cfg.Collectors[0].CurrentToken().Reveal() != "tok-2" {
 		t.Fatal("the sender's token does not follow a rotation")
 	}
+	// check-config: a cached remote config that no longer loads with
+	// agent.yml is pointed out.
+	os.WriteFile(filepath.Join(dir, config.RemoteConfigFile), []byte("icmp: [{target: 10.0.0.1}]\n"), 0o600)
+	local := filepath.Join(dir, "agent.yml")
+	os.WriteFile(local, []byte("agent: {state_dir: "+dir+"}\n"), 0o600)
+	lc, _ := config.Load(local)
+	if w := checkCached(lc, local); w != "" {
+		t.Fatalf("a cached config that loads: %s", w)
+	}
+	os.WriteFile(local, []byte("agent: {state_dir: "+dir+"}\ndefaults: {timeout: 40s}\n"), 0o600)
+	lc, _ = config.Load(local)
+	if w := checkCached(lc, local); !strings.Contains(w, "the cached remote config") || !strings.Contains(w, "icmp[0].timeout") {
+		t.Fatalf("a cached config that does not load: %q", w)
+	}
+
 	// Fleet URL set but never enrolled, no code: says what to run.
 	other := t.TempDir()
 	p := filepath.Join(other, "agent.yml")

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -132,6 +131,3 @@ func (c *Config) fleetWarnings() []*yamlconf.FieldError {
 	}
 	return out
 }
-
-// ErrNotEnrolled means fleet management has a URL but no token.
-var ErrNotEnrolled = errors.New("not enrolled")
