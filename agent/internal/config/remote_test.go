@@ -191,7 +191,7 @@ func TestFleetConfig(t *testing.T) {
 	}
 }
 
-// FuzzMerge: merging never panics; a merge of two configs that parse is
+// FuzzMerge: merging and parsing the merge never panic; a merge of two configs that parse is
 // a YAML mapping that holds every local top-level key.
 func FuzzMerge(f *testing.F) {
 	f.Add([]byte("icmp: [{name: gw, target: 10.0.0.9}]\n"), []byte("icmp: [{name: gw, target: 10.0.0.1}, {target: 10.0.0.2}]\nagent: {site: s}\n"))
@@ -204,6 +204,7 @@ func FuzzMerge(f *testing.F) {
 			return
 		}
 		_ = CheckRemote(remote)
+		_, _ = ParseLayers("", local, remote, nil)
 		out, err := Merge(local, remote)
 		if err != nil {
 			return
