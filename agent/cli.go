@@ -131,19 +131,6 @@ func (c *common) load() (*config.Config, error) {
 	return cfg, nil
 }
 
-// setup makes the logger from the log flags and loads the config.
-func (c *common) setup(stderr io.Writer) (*slog.Logger, *config.Config, error) {
-	logger, err := c.log.Logger(stderr)
-	if err != nil {
-		return nil, nil, usageError{err}
-	}
-	cfg, err := c.load()
-	if err != nil {
-		return nil, nil, err
-	}
-	return logger, cfg, nil
-}
-
 func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -253,7 +240,13 @@ func cmdProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !*once {
 		return usageError{errors.New("--once is required: probe runs every probe once and prints line protocol")}
 	}
-	logger, cfg, err := c.setup(stderr)
+	logger, err := c.log.Logger(stderr)
+	if err != nil {
+		return usageError{err}
+	}
+	// An enrolled box probes what the collector sent last (the cached
+	// remote config), merged with agent.yml, as `run` would.
+	cfg, err := (&source{path: c.config, log: logger, noEnroll: true}).load(ctx)
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,7 @@ func newUpdater(cfg *config.Config, log *slog.Logger) (fleet.Updater, error) {
 type source struct {
 	path, stateDir, listen string // --config, --state-dir, --listen-address
 	log                    *slog.Logger
+	noEnroll               bool // probe --once: use an enrolment, never make one
 
 	mu        sync.Mutex
 	remote    []byte // the remote config in force (nil: none)
@@ -75,7 +76,7 @@ func (s *source) load(ctx context.Context) (*config.Config, error) {
 		return cfg, nil
 	}
 	if _, err := os.Stat(fleet.Path(dir, config.TokenFile)); errors.Is(err, fs.ErrNotExist) || !enrolled {
-		if cfg.Fleet.EnrollCode == "" {
+		if cfg.Fleet.EnrollCode == "" || s.noEnroll {
 			return nil, fmt.Errorf("%w: run `pantau-agent enroll --collector %s --code CODE --state-dir %s`, or set fleet.enroll_code",
 				errNotEnrolled, cfg.Fleet.URL, dir)
 		}

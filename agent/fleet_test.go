@@ -430,3 +430,22 @@ func TestSourceEnrollAtFirstStart(t *testing.T) {
 		}
 	}
 }
+
+// TestProbeOnceCachedConfig: on an enrolled box, probe --once probes what
+// the collector sent last, as run would.
+func TestProbeOnceCachedConfig(t *testing.T) {
+	needICMP(t)
+	dir := t.TempDir()
+	fleet.SaveState(dir, fleet.State{CollectorURL: "https://noc.example:9810", Agent: "camat-1", Site: "distrik-1"})
+	fleet.WriteToken(dir, "tok-1")
+	os.WriteFile(filepath.Join(dir, config.RemoteConfigFile), []byte("icmp: [{name: lo, target: 127.0.0.1, packets: 1, timeout: 1s}]\n"), 0o600)
+	p := filepath.Join(dir, "agent.yml")
+	os.WriteFile(p, []byte("agent: {state_dir: "+dir+"}\n"), 0o600)
+	var out, errb bytes.Buffer
+	if rc := Main(context.Background(), []string{"probe", "--config", p, "--once"}, &out, &errb); rc != 0 {
+		t.Fatalf("exit %d: %s", rc, errb.String())
+	}
+	if !strings.Contains(out.String(), "icmp,") || !strings.Contains(out.String(), "name=lo,target=127.0.0.1") {
+		t.Fatalf("output:\n%s\n%s", out.String(), errb.String())
+	}
+}
