@@ -251,20 +251,9 @@ func daemon(ctx context.Context, src *source, cfg *config.Config, log *slog.Logg
 		src.remote, src.effective = remote, next.Merged
 		return nil
 	}
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-hup:
-				if err := push(ctx, nil, false); err != nil && ctx.Err() == nil {
-					log.Error("config reload failed; keeping the running config", "err", err)
-				}
-			}
-		}
-	})
+	var fc *fleet.Client
 	var stats atomic.Pointer[func() spool.Stats]
+	g, ctx := errgroup.WithContext(ctx)
 	o.Config, o.Logger, o.Reload = cfg, log, reload
 	o.QueueOpened = func(f func() spool.Stats) { stats.Store(&f) }
 	if src.fleet {
@@ -280,7 +269,7 @@ func daemon(ctx context.Context, src *source, cfg *config.Config, log *slog.Logg
 			h := sha256.Sum256(src.remote)
 			hash = h[:]
 		}
-		fc := fleet.New(fleet.Options{StateDir: src.dir, State: src.state, CollectorURL: src.url, Token: src.token,
+		fc = fleet.New(fleet.Options{StateDir: src.dir, State: src.state, CollectorURL: src.url, Token: src.token,
 			PollInterval: cfg.Fleet.PollInterval.Std(), Logger: log, RemoteHash: hash, UpdateEnabled: cfg.Update.Enabled, Updater: up,
 			Apply: func(ctx context.Context, body []byte) error { return push(ctx, body, true) },
 			Effective: func() []byte {
@@ -300,6 +289,22 @@ func daemon(ctx context.Context, src *source, cfg *config.Config, log *slog.Logg
 				}
 				return q, true
 			}})
+	}
+	g.Go(func() error {
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-hup:
+				if err := push(ctx, nil, false); err != nil && ctx.Err() == nil {
+					log.Error("config reload failed; keeping the running config", "err", err)
+				} else if fc != nil {
+					fc.ForgetRefused()
+				}
+			}
+		}
+	})
+	if fc != nil {
 		g.Go(func() error {
 			if err := fc.Run(ctx); err != nil {
 				log.Error("fleet management stopped; probing on with the config in force", "err", err)

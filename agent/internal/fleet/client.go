@@ -313,6 +313,14 @@ func (c *Client) onRemoteConfig(ctx context.Context, rc *protobufs.AgentRemoteCo
 	}
 }
 
+// ForgetRefused lets the remote config refused last be tried again when
+// the collector offers it next (agent.yml was edited: it may load now).
+func (c *Client) ForgetRefused() {
+	c.mu.Lock()
+	c.failedHash = nil
+	c.mu.Unlock()
+}
+
 // effectiveConfig is the config in force, its secrets redacted.
 func (c *Client) effectiveConfig(context.Context) (*protobufs.EffectiveConfig, error) {
 	red, err := config.Redact(c.o.Effective())
