@@ -51,7 +51,9 @@ type fakeFleet struct {
 	writeAuths map[string]int
 }
 
-func newFakeFleet(t *testing.T) (*fakeFleet, *httptest.Server) {
+// newFakeFleet returns the fake, its server and the (pinned) enrolment
+// code it takes once.
+func newFakeFleet(t *testing.T) (*fakeFleet, *httptest.Server, string) {
 	f := &fakeFleet{tokens: map[string]bool{}, batches: map[string]string{}, writeAuths: map[string]int{}}
 	op := server.New(nil)
 	handler, connContext, err := op.Attach(server.Settings{CustomCapabilities: []string{fleetproto.StatusCapability},
@@ -73,8 +75,11 @@ func newFakeFleet(t *testing.T) (*fakeFleet, *httptest.Server) {
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	pin := fleetproto.SPKIPin(srv.Certificate())
-	f.code = fleetproto.Code{ID: "abcd2345", Secret: strings.Repeat("k", 32), Pin: pin[:]}.String()
-	return f, srv
+	code := fleetproto.Code{ID: "abcd2345", Secret: strings.Repeat("k", 32), Pin: pin[:]}.String()
+	f.mu.Lock()
+	f.code = code
+	f.mu.Unlock()
+	return f, srv, code
 }
 
 // auth checks the agent token; the first use of a rotated token revokes
@@ -203,7 +208,7 @@ func (f *fakeFleet) pings(target string) int {
 func TestIntegrationFleet(t *testing.T) {
 	needICMP(t)
 	bin := testbuild.Agent(t)
-	f, srv := newFakeFleet(t)
+	f, srv, code := newFakeFleet(t)
 	dir := t.TempDir()
 	ctx := context.Background()
 	wait := func(what string, cond func() bool) {
@@ -214,7 +219,6 @@ func TestIntegrationFleet(t *testing.T) {
 	}
 
 	// Enrol: a used code is refused with the operator's message.
-	code := f.code
 	out, err := exec.Command(bin, "enroll", "--collector", srv.URL, "--code", code, "--state-dir", dir).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), `enrolled as agent "camat-1"`) {
 		t.Fatalf("enroll: %v\n%s", err, out)
@@ -408,10 +412,10 @@ func TestSourceMinimal(t *testing.T) {
 // the first start (pinned), and only then: afterwards check-config warns
 // that the code can go.
 func TestSourceEnrollAtFirstStart(t *testing.T) {
-	f, srv := newFakeFleet(t)
+	_, srv, code := newFakeFleet(t)
 	dir := t.TempDir()
 	p := filepath.Join(dir, "agent.yml")
-	os.WriteFile(p, []byte("agent: {state_dir: "+dir+"}\nfleet: {url: '"+srv.URL+"', enroll_code: '"+f.code+"'}\n"), 0o600)
+	os.WriteFile(p, []byte("agent: {state_dir: "+dir+"}\nfleet: {url: '"+srv.URL+"', enroll_code: '"+code+"'}\n"), 0o600)
 	for i := range 2 {
 		src := &source{path: p, log: slog.New(slog.DiscardHandler)}
 		cfg, err := src.load(context.Background())
