@@ -36,7 +36,8 @@ func newUpdater(cfg *config.Config, log *slog.Logger) (fleet.Updater, error) {
 type source struct {
 	path, stateDir, listen string // --config, --state-dir, --listen-address
 	log                    *slog.Logger
-	noEnroll               bool // probe --once: use an enrolment, never make one
+	noEnroll               bool     // probe --once: use an enrolment, never make one
+	pluginDirs             []string // where bundled plugins are (nil: config.BundledPluginDirs)
 
 	mu        sync.Mutex
 	remote    []byte // the remote config in force (nil: none)
@@ -183,7 +184,20 @@ func (s *source) build(remote []byte) (*config.Config, error) {
 		}
 		return cfg, err
 	}
-	cfg, err := config.ParseLayers(s.path, local, remote, s.base())
+	if s.pluginDirs == nil {
+		s.pluginDirs = config.BundledPluginDirs()
+	}
+	base := s.base()
+	pl, err := config.PluginLayer(local, remote, s.pluginDirs)
+	if err != nil {
+		return nil, err
+	}
+	if pl != nil {
+		if base, err = config.Merge(base, pl); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := config.ParseLayers(s.path, local, remote, base)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -72,6 +73,7 @@ func newFakeFleet(t *testing.T) (*fakeFleet, *httptest.Server, string) {
 	mux.HandleFunc("POST /api/v2/write", f.write)
 	srv := httptest.NewUnstartedServer(mux)
 	srv.Config.ConnContext = connContext
+	srv.Config.ErrorLog = stdlog.New(io.Discard, "", 0) // the tcp plugin's probes connect and leave
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	pin := fleetproto.SPKIPin(srv.Certificate())
@@ -228,7 +230,10 @@ func TestIntegrationFleet(t *testing.T) {
 		t.Fatalf("a used code: %v\n%s", err, out)
 	}
 
-	good := []byte("agent: {site: distrik-1}\ndefaults: {interval: 1s, timeout: 500ms}\nicmp:\n  - {name: lo, target: 127.0.0.1, packets: 1}\n")
+	// An ICMP target, and a service check through a bundled plugin named
+	// by the remote config only (the agent finds its path and sum).
+	good := []byte("agent: {site: distrik-1}\ndefaults: {interval: 1s, timeout: 500ms}\nicmp:\n  - {name: lo, target: 127.0.0.1, packets: 1}\n" +
+		"plugins:\n  - name: tcp\n    targets: [{name: collector-port, config: {address: \"" + srv.Listener.Addr().String() + "\"}}]\n")
 	f.mu.Lock()
 	f.offer = good
 	f.mu.Unlock()
@@ -253,6 +258,16 @@ func TestIntegrationFleet(t *testing.T) {
 
 	// The offered target is probed and delivered, without a restart.
 	wait("pings of the remote target", func() bool { return f.pings("127.0.0.1") >= 3 })
+	wait("the remote plugin target", func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for _, lp := range f.batches {
+			if strings.Contains(lp, "tcp,address=") && strings.Contains(lp, "target=collector-port") && strings.Contains(lp, "up=1i") {
+				return true
+			}
+		}
+		return false
+	})
 	if s := f.lastStatus(good); s == nil || s.Status != protobufs.RemoteConfigStatuses_RemoteConfigStatuses_APPLIED {
 		t.Fatalf("status of the good config: %v", s)
 	}
@@ -342,7 +357,7 @@ func TestIntegrationFleet(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
-	if strings.Count(log.String(), "starting") != 1 {
+	if strings.Count(log.String(), "msg=starting ") != 1 {
 		t.Fatal("the agent restarted while applying configs")
 	}
 	srv.Close()

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -370,4 +372,83 @@ func relabel(err error, name string) error {
 		out = append(out, e)
 	}
 	return errors.Join(out...)
+}
+
+// BundledPluginDirs are where the agent looks for the plugins it ships
+// with (each directory holding pantau-plugin-<name> files and their
+// SHA256SUMS): "plugins" next to the agent's executable (a tarball, make
+// build), then the package's directory.
+func BundledPluginDirs() []string {
+	dirs := []string{}
+	if exe, err := os.Executable(); err == nil {
+		dirs = append(dirs, filepath.Join(filepath.Dir(exe), "plugins"))
+	}
+	return append(dirs, "/usr/lib/pantau/plugins")
+}
+
+// PluginLayer resolves the plugins a remote config names to the bundled
+// ones: for each remote plugin that agent.yml does not configure, a layer
+// entry with the bundled program's path and its SHA-256 from SHA256SUMS.
+// A remote config never chooses a program to run: a remote plugin with a
+// path or sha256 of its own, or naming a plugin that is not bundled, is
+// an error (a plugin elsewhere goes in agent.yml with its path and
+// sha256).
+func PluginLayer(local, remote []byte, dirs []string) ([]byte, error) {
+	type named struct {
+		Plugins []struct {
+			Name   string `yaml:"name"`
+			Path   string `yaml:"path"`
+			SHA256 string `yaml:"sha256"`
+		} `yaml:"plugins"`
+	}
+	var r, l named
+	if err := yaml.Unmarshal(remote, &r); err != nil || len(r.Plugins) == 0 {
+		return nil, nil // CheckRemote reports a broken fragment
+	}
+	yaml.Unmarshal(local, &l)
+	have := map[string]bool{}
+	for _, p := range l.Plugins {
+		have[p.Name] = true
+	}
+	var out []map[string]string
+	for i, p := range r.Plugins {
+		switch {
+		case have[p.Name]:
+			continue // agent.yml's path and sha256 win
+		case p.Path != "" || p.SHA256 != "":
+			return nil, fmt.Errorf("%s: plugins[%d] (%s): a remote config may not choose the program a plugin runs; "+
+				"name a bundled plugin, or configure this one with its path and sha256 in agent.yml", RemoteName, i, p.Name)
+		case !pluginName.MatchString(p.Name):
+			return nil, fmt.Errorf("%s: plugins[%d].name: must be letters, digits, - or _ (got %q)", RemoteName, i, p.Name)
+		}
+		path, sum, err := bundled(p.Name, dirs)
+		if err != nil {
+			return nil, fmt.Errorf("%s: plugins[%d] (%s): %w", RemoteName, i, p.Name, err)
+		}
+		have[p.Name] = true
+		out = append(out, map[string]string{"name": p.Name, "path": path, "sha256": sum})
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return yaml.Marshal(map[string]any{"plugins": out})
+}
+
+// bundled finds pantau-plugin-<name> and its sum in the first of dirs
+// whose SHA256SUMS lists it.
+func bundled(name string, dirs []string) (path, sum string, err error) {
+	file := "pantau-plugin-" + name
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, "SHA256SUMS"))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) == 2 && strings.TrimPrefix(f[1], "*") == file && sha256Hex.MatchString(f[0]) {
+				return filepath.Join(d, file), f[0], nil
+			}
+		}
+	}
+	return "", "", fmt.Errorf("not a plugin bundled with this agent (no %s in the SHA256SUMS of %s)", file, strings.Join(dirs, " or "))
 }

@@ -226,3 +226,27 @@ func FuzzMerge(f *testing.F) {
 		}
 	})
 }
+
+func TestPluginLayer(t *testing.T) {
+	dir := t.TempDir()
+	sum := strings.Repeat("ab", 32)
+	os.WriteFile(filepath.Join(dir, "SHA256SUMS"), []byte(sum+"  pantau-plugin-http\n"+sum+" *pantau-plugin-tcp\n"), 0o644)
+	dirs := []string{filepath.Join(dir, "missing"), dir}
+	remote := []byte("plugins: [{name: http, targets: [{name: portal}]}]\n")
+	got, err := PluginLayer(nil, remote, dirs)
+	if err != nil || !strings.Contains(string(got), "path: "+filepath.Join(dir, "pantau-plugin-http")) || !strings.Contains(string(got), "sha256: "+sum) {
+		t.Fatalf("bundled: %s %v", got, err)
+	}
+	if got, err := PluginLayer([]byte("plugins: [{name: http, path: /opt/http}]\n"), remote, dirs); got != nil || err != nil {
+		t.Fatalf("configured in agent.yml: %s %v", got, err)
+	}
+	for name, c := range map[string]struct{ remote, want string }{
+		"remote path":  {"plugins: [{name: evil, path: /bin/sh, sha256: " + sum + "}]\n", "a remote config may not choose the program a plugin runs"},
+		"not bundled":  {"plugins: [{name: snmpwalk, targets: [{name: x}]}]\n", "not a plugin bundled with this agent (no pantau-plugin-snmpwalk"},
+		"path in name": {"plugins: [{name: ../../bin/sh}]\n", "must be letters, digits, - or _"},
+	} {
+		if _, err := PluginLayer(nil, []byte(c.remote), dirs); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", name, err, c.want)
+		}
+	}
+}
