@@ -47,8 +47,30 @@ func CheckRemote(data []byte) error {
 		return fmt.Errorf("%s: %d bytes, more than the %d an agent accepts", RemoteName, len(data), MaxRemoteBytes)
 	}
 	var f remoteFragment
-	_, err := yamlconf.Decode(RemoteName, data, &f, "; a remote config holds only agent.site, defaults, icmp, snmp and plugins")
-	return err
+	doc, err := yamlconf.Decode(RemoteName, data, &f, "; a remote config holds only agent.site, defaults, icmp, snmp and plugins")
+	if err != nil {
+		return err
+	}
+	// The collector must not make the agent read its files or its
+	// environment and send them to a device of the collector's choosing.
+	p := yamlconf.NewProblems(doc)
+	for i, t := range f.SNMP {
+		at := fmt.Sprintf("snmp[%d]", i)
+		for _, k := range []struct{ key, v string }{{"community_file", t.CommunityFile}, {"auth_passphrase_file", t.AuthPassphraseFile}, {"priv_passphrase_file", t.PrivPassphraseFile}} {
+			if k.v != "" {
+				p.Add(at+"."+k.key, "a remote config gives credentials inline (they come from the collector's credential profiles), not as files on the agent")
+			}
+		}
+		for _, k := range []struct {
+			key string
+			v   Secret
+		}{{"community", t.Community}, {"auth_passphrase", t.AuthPassphrase}, {"priv_passphrase", t.PrivPassphrase}} {
+			if envRef.MatchString(string(k.v)) {
+				p.Add(at+"."+k.key, "a remote config may not refer to the agent's environment variables")
+			}
+		}
+	}
+	return p.Err()
 }
 
 // Merge merges the YAML documents of layers into one; an earlier layer

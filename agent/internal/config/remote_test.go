@@ -103,6 +103,8 @@ func TestCheckRemote(t *testing.T) {
 		"collectors":      {"collectors: [{url: 'https://evil'}]\n", "remote config:1:1: collectors: unknown field (check the spelling; a remote config holds only agent.site, defaults, icmp, snmp and plugins)"},
 		"agent.state_dir": {"agent: {site: s, state_dir: /tmp}\n", "remote config:1:18: agent.state_dir: unknown field"},
 		"update":          {"update: {enabled: true}\n", "remote config:1:1: update: unknown field"},
+		"secret file":     {"snmp:\n  - target: 10.0.0.1\n    community_file: /etc/shadow\n", "remote config:3:21: snmp[0].community_file: a remote config gives credentials inline"},
+		"environment":     {"snmp:\n  - target: 10.0.0.1\n    community: ${PANTAU_TOKEN}\n", "remote config:3:16: snmp[0].community: a remote config may not refer to the agent's environment"},
 		"wrong type":      {"icmp:\n  - target: 10.0.0.1\n    packets: many\n", "remote config:3:14: icmp[0].packets: wrong type"},
 	} {
 		err := CheckRemote([]byte(c.in))
