@@ -44,6 +44,9 @@ type Options struct {
 	Reload <-chan *config.Config
 	// Listening is told the self-metrics address once it listens.
 	Listening func(net.Addr)
+	// QueueOpened is told how to read the queue's statistics once the
+	// queue is open (fleet status reports).
+	QueueOpened func(stats func() spool.Stats)
 	// Pprof serves Go's profiler under /debug/pprof/ on the self-metrics
 	// listener (for benchmarks and field debugging; off by default).
 	Pprof bool
@@ -64,6 +67,9 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("open the queue in %s: %w", cfg.Agent.StateDir, err)
 	}
 	defer sp.Close()
+	if o.QueueOpened != nil {
+		o.QueueOpened(sp.Stats)
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/pantau-noc/pantau/agent/internal/config"
+	"github.com/pantau-noc/pantau/agent/internal/fleet"
 	"github.com/pantau-noc/pantau/agent/internal/point"
 	"github.com/pantau-noc/pantau/agent/internal/update"
 	"github.com/pantau-noc/pantau/internal/buildinfo"
@@ -32,6 +33,9 @@ Usage:
 Commands:
   run            run the agent (the default when no command is given);
                  SIGHUP reloads the config without losing queued data
+  enroll         enrol with a collector using a one-time code: stores the
+                 agent's token and the collector's certificate in the
+                 state dir, so that "run --state-dir DIR" is all a box needs
   check-config   validate agent.yml; errors are printed as file:line:col,
                  warnings (such as a token sent over plain http://) too
   probe --once   run every probe once and print line protocol to stdout,
@@ -69,6 +73,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdRun(ctx, rest, stderr)
 	case "check-config":
 		err = cmdCheckConfig(ctx, rest, stdout, stderr)
+	case "enroll":
+		err = cmdEnroll(ctx, rest, stdout, stderr)
 	case "probe":
 		err = cmdProbe(ctx, rest, stdout, stderr)
 	default:
@@ -137,19 +143,6 @@ func (c *common) load() (*config.Config, error) {
 	return cfg, nil
 }
 
-// setup makes the logger from the log flags and loads the config.
-func (c *common) setup(stderr io.Writer) (*slog.Logger, *config.Config, error) {
-	logger, err := c.log.Logger(stderr)
-	if err != nil {
-		return nil, nil, usageError{err}
-	}
-	cfg, err := c.load()
-	if err != nil {
-		return nil, nil, err
-	}
-	return logger, cfg, nil
-}
-
 func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -162,7 +155,9 @@ func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 
 func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	var c common
-	fs := newFlagSet("run", "run [--config agent.yml] [--state-dir DIR] [--listen-address ADDR]", stderr)
+	fs := newFlagSet("run", "run [--config agent.yml] [--state-dir DIR] [--listen-address ADDR]\n\n"+
+		"An enrolled agent needs only its state dir: the collector URL, the token and the\n"+
+		"collector's certificate are there, and the probes come from the collector.", stderr)
 	c.register(fs, true)
 	pprofOn := fs.Bool("debug.pprof", false, "serve Go's profiler under /debug/pprof/ on the self-metrics address")
 	if err := fs.Parse(args); err != nil {
@@ -172,7 +167,12 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 		fmt.Fprintln(stderr, buildinfo.String("pantau-agent"))
 		return nil
 	}
-	logger, cfg, err := c.setup(stderr)
+	logger, err := c.log.Logger(stderr)
+	if err != nil {
+		return usageError{err}
+	}
+	src := &source{path: c.config, stateDir: c.stateDir, listen: c.listen, log: logger}
+	cfg, err := src.load(ctx)
 	if err != nil {
 		return err
 	}
@@ -185,29 +185,9 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if len(cfg.Collectors) == 0 {
 		logger.Warn("no collectors configured: measurements are queued on disk until one is added")
 	}
-	reload := make(chan *config.Config)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-hup:
-				next, err := c.load()
-				if err != nil {
-					logger.Error("config reload failed; keeping the running config", "err", err)
-					continue
-				}
-				select {
-				case reload <- next:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	}()
 	// Edge boxes are small: keep the heap near what the agent needs rather
 	// than twice that. GOMEMLIMIT (environment) overrides this soft limit;
 	// raise it for agents with far more targets than 1,000 pings and 200
@@ -222,7 +202,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	logger.Info("starting", "version", buildinfo.Version, "agent", cfg.Agent.ID, "state_dir", cfg.Agent.StateDir,
 		"memory_limit_bytes", debug.SetMemoryLimit(-1), "max_procs", runtime.GOMAXPROCS(0))
-	return Run(ctx, Options{Config: cfg, Logger: logger, Reload: reload, Pprof: *pprofOn})
+	return daemon(ctx, src, cfg, logger, hup, Options{Pprof: *pprofOn})
 }
 
 func cmdCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -248,6 +228,9 @@ func cmdCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer
 	// Warnings do not fail the check (exit status 0).
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintf(stderr, "pantau-agent check-config: warning: %v\n", w)
+	}
+	if w := checkCached(cfg, c.config); w != "" {
+		fmt.Fprintf(stderr, "pantau-agent check-config: warning: %s\n", w)
 	}
 	probs := cfg.Problems()
 	checkPlugins(ctx, cfg, !*skipPlugins, probs.Add)
@@ -275,7 +258,13 @@ func cmdProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !*once {
 		return usageError{errors.New("--once is required: probe runs every probe once and prints line protocol")}
 	}
-	logger, cfg, err := c.setup(stderr)
+	logger, err := c.log.Logger(stderr)
+	if err != nil {
+		return usageError{err}
+	}
+	// An enrolled box probes what the collector sent last (the cached
+	// remote config), merged with agent.yml, as `run` would.
+	cfg, err := (&source{path: c.config, log: logger, noEnroll: true}).load(ctx)
 	if err != nil {
 		return err
 	}
@@ -314,5 +303,57 @@ func cmdProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	logger.Log(ctx, slog.LevelInfo, "probed once", "targets", len(jobs), "points", len(all), "failed", failed)
+	return nil
+}
+
+const enrollHelp = `enroll --collector URL --code CODE --state-dir DIR [--agent NAME] [--force]
+
+Enrols this agent with a collector: the one-time code (made by
+"pantau-collector enroll create", valid once and for a limited time) is
+traded for the agent's own token. A code for an https:// collector carries
+the fingerprint of the collector's certificate: the first contact is
+checked against it, and the certificate is then trusted for every later
+connection. Stored in the state dir:
+
+  token              the agent's token (0600)
+  collector-ca.pem   the collector's certificate (with a pinned code)
+  fleet.json         collector URL, agent id, site
+
+Then "pantau-agent run --state-dir DIR" is all the box needs: the
+collector sends the probes (remote config), merged under an agent.yml
+when --config gives one. The code can also go in agent.yml
+(fleet: {url: ..., enroll_code: ...}): the agent enrols at its first start.`
+
+func cmdEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("enroll", enrollHelp, stderr)
+	collector := fs.String("collector", "", "the collector's URL, such as https://noc.example.go.id:9810 (required)")
+	code := fs.String("code", "", "the enrolment code, PNT1-... (required)")
+	stateDir := fs.String("state-dir", "", "the agent's state directory (required)")
+	agentID := fs.String("agent", "", "the agent name to ask for (the code's, if it names one, wins; default: the collector's choice)")
+	force := fs.Bool("force", false, "enrol again although the state dir holds a token (the old token stays valid until revoked)")
+	var lf logflags.Flags
+	lf.Register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	switch {
+	case *collector == "" || *code == "" || *stateDir == "":
+		return usageError{errors.New("--collector, --code and --state-dir are required")}
+	case fs.NArg() > 0:
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	if st, ok, _ := fleet.LoadState(*stateDir); ok && !*force {
+		if _, err := os.Stat(fleet.Path(*stateDir, config.TokenFile)); err == nil {
+			return fmt.Errorf("%s holds the enrolment of agent %q with %s already; --force enrols again", *stateDir, st.Agent, st.CollectorURL)
+		}
+	}
+	host, _ := os.Hostname()
+	st, err := fleet.Enroll(ctx, fleet.EnrollOptions{CollectorURL: *collector, Code: *code, StateDir: *stateDir, Agent: *agentID,
+		Hostname: host, Version: buildinfo.Version})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "enrolled as agent %q (site %q) with %s; token in %s\nstart with: pantau-agent run --state-dir %s\n",
+		st.Agent, st.Site, st.CollectorURL, fleet.Path(*stateDir, config.TokenFile), *stateDir)
 	return nil
 }

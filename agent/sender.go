@@ -125,7 +125,7 @@ func (s *sender) send(ctx context.Context, r spool.Record) (time.Duration, error
 	if err != nil {
 		return 0, fmt.Errorf("request to %s: %w", s.col.Name, err)
 	}
-	req.Header.Set("Authorization", "Token "+s.col.Token.Reveal())
+	req.Header.Set("Authorization", "Token "+s.col.CurrentToken().Reveal())
 	req.Header.Set("Content-Encoding", "gzip")
 	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
 	req.Header.Set("Pantau-Batch", s.agentID+"/"+strconv.FormatUint(r.Seq, 10))

@@ -53,10 +53,14 @@ type Config struct {
 	ICMP       []ICMPTarget      `yaml:"icmp"`
 	SNMP       []SNMPTarget      `yaml:"snmp"`
 	Plugins    []PluginConfig    `yaml:"plugins"`
+	Fleet      FleetConfig       `yaml:"fleet"`
 	Update     UpdateConfig      `yaml:"update"`
 
-	File string        `yaml:"-"`
-	doc  *yamlconf.Doc `yaml:"-"`
+	File string `yaml:"-"`
+	// Merged is the YAML document the config was parsed from: agent.yml,
+	// merged with the remote config when fleet management is on.
+	Merged []byte        `yaml:"-"`
+	doc    *yamlconf.Doc `yaml:"-"`
 }
 
 // AgentConfig is about the agent itself.
@@ -81,6 +85,17 @@ type CollectorConfig struct {
 	TokenFile string    `yaml:"token_file"`
 	Timeout   Duration  `yaml:"timeout"`
 	TLS       TLSConfig `yaml:"tls"`
+	// Live, when set, is the token in force: fleet credential rotation
+	// replaces it while the sender runs (the fleet's own collector entry).
+	Live *LiveToken `yaml:"-"`
+}
+
+// CurrentToken is the token to send now: Live's when set, else Token.
+func (c CollectorConfig) CurrentToken() Secret {
+	if c.Live != nil {
+		return c.Live.Get()
+	}
+	return c.Token
 }
 
 // TLSConfig is the client side of TLS to a collector.
@@ -197,6 +212,7 @@ func Default() *Config {
 			ICMP:     ICMPDefaults{Packets: 5, PacketInterval: Duration(500 * time.Millisecond), Size: 56},
 			SNMP:     SNMPDefaults{Version: "2c", MaxRepetitions: 25, Retries: 1},
 		},
+		Fleet: FleetConfig{Enabled: true, PollInterval: Duration(15 * time.Second)},
 	}
 }
 
@@ -217,7 +233,7 @@ func Load(path string) (*Config, error) {
 // files and environment references, and validates.
 func Parse(name string, data []byte) (*Config, error) {
 	c := Default()
-	c.File = name
+	c.File, c.Merged = name, data
 	doc, err := yamlconf.Decode(name, data, c, "; `pantau-agent check-config --example` lists every key")
 	if err != nil {
 		return nil, err
@@ -475,6 +491,7 @@ func (c *Config) finish() error {
 			}
 		}
 	}
+	c.finishFleet(p)
 	return p.Err()
 }
 
@@ -584,7 +601,16 @@ func (c *Config) Warnings() []*yamlconf.FieldError {
 		}
 		out = append(out, w)
 	}
-	return out
+	return append(out, c.fleetWarnings()...)
+}
+
+// warn makes a warning located at path.
+func (c *Config) warn(path, format string, args ...any) *yamlconf.FieldError {
+	w := &yamlconf.FieldError{File: c.File, Path: path, Msg: fmt.Sprintf(format, args...)}
+	if c.doc != nil {
+		w.Line, w.Col = c.doc.Locate(path)
+	}
+	return w
 }
 
 // loopback reports whether host (a URL's host name) is localhost or an

@@ -1,0 +1,428 @@
+package fleet
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/open-telemetry/opamp-go/client"
+	"github.com/open-telemetry/opamp-go/client/types"
+	"github.com/open-telemetry/opamp-go/protobufs"
+
+	"github.com/pantau-noc/pantau/agent/internal/config"
+	"github.com/pantau-noc/pantau/internal/buildinfo"
+	"github.com/pantau-noc/pantau/internal/fleetproto"
+)
+
+// Updater installs an offered release of pantau-agent. The update
+// package implements it; Offer downloads, verifies and stages the file
+// and returns when done (nil) or refused (the reason, reported to the
+// collector). It is called for one offer at a time.
+type Updater interface {
+	Offer(ctx context.Context, version string, file *protobufs.DownloadableFile) error
+}
+
+// QueueStats is the part of the queue's statistics the status message
+// carries.
+type QueueStats struct {
+	Points, Bytes int64
+	Oldest        time.Time // zero when the queue is empty
+}
+
+// Options configure a Client.
+type Options struct {
+	StateDir     string
+	State        State
+	CollectorURL string
+	Token        *config.LiveToken
+	PollInterval time.Duration
+	Logger       *slog.Logger
+	// Apply validates a remote config fragment merged with the local
+	// agent.yml and, when it loads, puts it in force without a restart.
+	Apply func(ctx context.Context, fragment []byte) error
+	// Effective returns the YAML document in force (unredacted).
+	Effective func() []byte
+	// Queue returns the queue's statistics (nil until the queue is open).
+	Queue func() (QueueStats, bool)
+	// RemoteHash is the hash of the cached remote config in force at
+	// start (nil: none).
+	RemoteHash []byte
+	// UpdateEnabled advertises AcceptsPackages; Updater installs offers
+	// (nil: every offer is refused).
+	UpdateEnabled bool
+	Updater       Updater
+}
+
+type opampClient interface {
+	client.OpAMPClient
+	SetPollingInterval(time.Duration)
+}
+
+// Client is the agent's OpAMP client (plain HTTP, polling).
+type Client struct {
+	o     Options
+	log   *slog.Logger
+	oc    opampClient
+	start time.Time
+
+	mu          sync.Mutex
+	appliedHash []byte // the remote config in force
+	failedHash  []byte // the last one refused
+	lastErr     string
+	reach       int // 0 not tried yet, 1 reachable, 2 unreachable
+	updating    bool
+}
+
+// New makes a client; Run starts it.
+func New(o Options) *Client {
+	return &Client{o: o, log: o.Logger.With("component", "fleet"), start: time.Now(), appliedHash: o.RemoteHash}
+}
+
+// Run connects to the collector's OpAMP endpoint and keeps polling it
+// until ctx ends. The collector being unreachable is not an error: the
+// agent keeps probing with the config it has and polls again.
+func (c *Client) Run(ctx context.Context) error {
+	tlsConf, err := c.tlsConfig()
+	if err != nil {
+		return err
+	}
+	uid, err := uuid.Parse(c.o.State.InstanceUID)
+	if err != nil {
+		uid, _ = uuid.NewV7() // fleet.json of another version: a new instance
+	}
+	oc := client.NewHTTP(&logger{l: c.log})
+	c.oc = oc
+	host, _ := os.Hostname()
+	if err := oc.SetAgentDescription(&protobufs.AgentDescription{
+		IdentifyingAttributes: []*protobufs.KeyValue{kv("service.name", "pantau-agent"), kv("service.version", buildinfo.Version)},
+		NonIdentifyingAttributes: []*protobufs.KeyValue{kv("host.name", host), kv("os.type", runtime.GOOS), kv("host.arch", runtime.GOARCH),
+			kv("pantau.agent", c.o.State.Agent), kv("pantau.site", c.o.State.Site)},
+	}); err != nil {
+		return fmt.Errorf("opamp agent description: %w", err)
+	}
+	caps := protobufs.AgentCapabilities_AgentCapabilities_ReportsStatus |
+		protobufs.AgentCapabilities_AgentCapabilities_AcceptsRemoteConfig |
+		protobufs.AgentCapabilities_AgentCapabilities_ReportsRemoteConfig |
+		protobufs.AgentCapabilities_AgentCapabilities_ReportsEffectiveConfig |
+		protobufs.AgentCapabilities_AgentCapabilities_ReportsHealth |
+		protobufs.AgentCapabilities_AgentCapabilities_AcceptsOpAMPConnectionSettings
+	if err := oc.SetHealth(c.health()); err != nil {
+		return fmt.Errorf("opamp health: %w", err)
+	}
+	var pkgs types.PackagesStateProvider
+	var startCaps protobufs.AgentCapabilities
+	if c.o.UpdateEnabled {
+		// opamp-go v0.23.0 checks the package capabilities against the
+		// package state, which only Start takes: SetCapabilities refuses
+		// them before Start, and Start refuses the state without them. The
+		// (deprecated) StartSettings.Capabilities is the one way in.
+		pkgs = &memPackages{}
+		startCaps = caps | protobufs.AgentCapabilities_AgentCapabilities_AcceptsPackages | protobufs.AgentCapabilities_AgentCapabilities_ReportsPackageStatuses
+	} else if err := oc.SetCapabilities(&caps); err != nil {
+		return fmt.Errorf("opamp capabilities: %w", err)
+	}
+	if err := oc.SetCustomCapabilities(&protobufs.CustomCapabilities{Capabilities: []string{fleetproto.StatusCapability}}); err != nil {
+		return fmt.Errorf("opamp custom capabilities: %w", err)
+	}
+	var rcs *protobufs.RemoteConfigStatus
+	if c.appliedHash != nil {
+		rcs = &protobufs.RemoteConfigStatus{LastRemoteConfigHash: c.appliedHash, Status: protobufs.RemoteConfigStatuses_RemoteConfigStatuses_APPLIED}
+	}
+	url := c.o.State.OpAMPURL
+	if url == "" {
+		url = strings.TrimRight(c.o.CollectorURL, "/") + fleetproto.OpAMPPath
+	}
+	// Status messages drive the polls (one each interval); the client's
+	// own timer is the fallback when a message is pending.
+	oc.SetPollingInterval(2 * c.o.PollInterval)
+	err = oc.Start(ctx, types.StartSettings{
+		OpAMPServerURL: url,
+		HeaderFunc: func(h http.Header) http.Header {
+			h.Set("Authorization", "Token "+c.o.Token.Get().Reveal())
+			h.Set("User-Agent", "pantau-agent/"+buildinfo.Version)
+			return h
+		},
+		TLSConfig:             tlsConf,
+		InstanceUid:           types.InstanceUid(uid),
+		RemoteConfigStatus:    rcs,
+		PackagesStateProvider: pkgs,
+		Capabilities:          startCaps,
+		Callbacks: types.Callbacks{
+			OnConnect:       func(context.Context) { c.setConnected(true, nil) },
+			OnConnectFailed: func(_ context.Context, err error) { c.setConnected(false, err) },
+			OnError: func(_ context.Context, e *protobufs.ServerErrorResponse) {
+				c.log.Warn("collector answered an error", "message", e.GetErrorMessage())
+			},
+			OnMessage:                 c.onMessage,
+			OnOpampConnectionSettings: c.onConnectionSettings,
+			GetEffectiveConfig:        c.effectiveConfig,
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("start the OpAMP client for %s: %w", url, err)
+	}
+	c.log.Info("fleet management on", "url", url, "agent", c.o.State.Agent, "poll_interval_seconds", c.o.PollInterval.Seconds())
+	t := time.NewTicker(c.o.PollInterval)
+	defer t.Stop()
+	c.sendStatus()
+	for {
+		select {
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return oc.Stop(sctx)
+		case <-t.C:
+			c.sendStatus()
+		}
+	}
+}
+
+func kv(k, v string) *protobufs.KeyValue {
+	return &protobufs.KeyValue{Key: k, Value: &protobufs.AnyValue{Value: &protobufs.AnyValue_StringValue{StringValue: v}}}
+}
+
+// tlsConfig trusts the certificate pinned at enrolment, else the system.
+func (c *Client) tlsConfig() (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	pem, err := os.ReadFile(Path(c.o.StateDir, config.CollectorCAFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return tc, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the collector certificate: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", Path(c.o.StateDir, config.CollectorCAFile))
+	}
+	tc.RootCAs = pool
+	return tc, nil
+}
+
+func (c *Client) health() *protobufs.ComponentHealth {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	status := "running"
+	if c.lastErr != "" {
+		status = "running; the last remote config was refused"
+	}
+	return &protobufs.ComponentHealth{Healthy: true, StartTimeUnixNano: uint64(c.start.UnixNano()), Status: status,
+		LastError: c.lastErr, StatusTimeUnixNano: uint64(time.Now().UnixNano())}
+}
+
+// setConnected logs when the collector becomes reachable or unreachable.
+func (c *Client) setConnected(ok bool, err error) {
+	now := 2
+	if ok {
+		now = 1
+	}
+	c.mu.Lock()
+	was := c.reach
+	c.reach = now
+	c.mu.Unlock()
+	switch {
+	case now == was:
+	case ok:
+		c.log.Info("collector reachable")
+	default:
+		c.log.Warn("collector unreachable; probing on with the config in force", "err", err)
+	}
+}
+
+// sendStatus sends the status custom message: the agent's clock and its
+// queue.
+func (c *Client) sendStatus() {
+	st := fleetproto.Status{Time: time.Now()}
+	if c.o.Queue != nil {
+		if q, ok := c.o.Queue(); ok {
+			st.QueuePoints, st.QueueBytes = q.Points, q.Bytes
+			if !q.Oldest.IsZero() {
+				st.QueueOldestAgeSeconds = st.Time.Sub(q.Oldest).Seconds()
+			}
+		}
+	}
+	data, _ := json.Marshal(st)
+	_, err := c.oc.SendCustomMessage(&protobufs.CustomMessage{Capability: fleetproto.StatusCapability, Type: fleetproto.StatusMessageType, Data: data})
+	if err != nil && !errors.Is(err, types.ErrCustomMessagePending) {
+		c.log.Debug("status message not sent", "err", err)
+	}
+}
+
+func (c *Client) onMessage(ctx context.Context, msg *types.MessageData) {
+	if msg.RemoteConfig != nil {
+		c.onRemoteConfig(ctx, msg.RemoteConfig)
+	}
+	if msg.PackagesAvailable != nil {
+		c.onPackages(ctx, msg.PackagesAvailable)
+	}
+}
+
+// onRemoteConfig applies a remote config the agent does not run yet, or
+// reports why it cannot; the one in force stays then.
+func (c *Client) onRemoteConfig(ctx context.Context, rc *protobufs.AgentRemoteConfig) {
+	var body []byte
+	if f := rc.GetConfig().GetConfigMap()[fleetproto.ConfigFile]; f != nil {
+		body = f.Body
+	}
+	hash := rc.ConfigHash
+	if len(hash) == 0 {
+		s := sha256.Sum256(body)
+		hash = s[:]
+	}
+	c.mu.Lock()
+	same := bytes.Equal(hash, c.appliedHash) || bytes.Equal(hash, c.failedHash)
+	c.mu.Unlock()
+	if same {
+		return
+	}
+	if err := c.o.Apply(ctx, body); err != nil {
+		c.mu.Lock()
+		c.failedHash, c.lastErr = hash, err.Error()
+		c.mu.Unlock()
+		c.log.Error("remote config refused; the config in force stays", "hash", fmt.Sprintf("%x", hash[:min(8, len(hash))]), "err", err)
+		c.oc.SetRemoteConfigStatus(&protobufs.RemoteConfigStatus{LastRemoteConfigHash: hash,
+			Status: protobufs.RemoteConfigStatuses_RemoteConfigStatuses_FAILED, ErrorMessage: err.Error()})
+		c.oc.SetHealth(c.health())
+		return
+	}
+	if err := WriteFileAtomic(Path(c.o.StateDir, config.RemoteConfigFile), body, 0o600); err != nil {
+		c.log.Error("remote config applied but not cached: after a restart without the collector the agent runs the previous one", "err", err)
+	}
+	c.mu.Lock()
+	c.appliedHash, c.failedHash, c.lastErr = hash, nil, ""
+	c.mu.Unlock()
+	c.log.Info("remote config applied", "hash", fmt.Sprintf("%x", hash[:min(8, len(hash))]), "bytes", len(body))
+	c.oc.SetRemoteConfigStatus(&protobufs.RemoteConfigStatus{LastRemoteConfigHash: hash,
+		Status: protobufs.RemoteConfigStatuses_RemoteConfigStatuses_APPLIED})
+	c.oc.SetHealth(c.health())
+	if err := c.oc.UpdateEffectiveConfig(ctx); err != nil {
+		c.log.Debug("effective config not reported", "err", err)
+	}
+}
+
+// ForgetRefused lets the remote config refused last be tried again when
+// the collector offers it next (agent.yml was edited: it may load now).
+func (c *Client) ForgetRefused() {
+	c.mu.Lock()
+	c.failedHash = nil
+	c.mu.Unlock()
+}
+
+// effectiveConfig is the config in force, its secrets redacted.
+func (c *Client) effectiveConfig(context.Context) (*protobufs.EffectiveConfig, error) {
+	red, err := config.Redact(c.o.Effective())
+	if err != nil {
+		return nil, err
+	}
+	return &protobufs.EffectiveConfig{ConfigMap: &protobufs.AgentConfigMap{ConfigMap: map[string]*protobufs.AgentConfigFile{
+		fleetproto.ConfigFile: {Body: red, ContentType: fleetproto.ConfigContentType},
+	}}}, nil
+}
+
+// onConnectionSettings takes a rotated token: stored first (a crash
+// after this keeps the new one), then put in force for the write senders
+// and the next OpAMP request.
+func (c *Client) onConnectionSettings(_ context.Context, s *protobufs.OpAMPConnectionSettings) error {
+	var tok string
+	for _, h := range s.GetHeaders().GetHeaders() {
+		if strings.EqualFold(h.Key, "Authorization") {
+			v, ok := strings.CutPrefix(h.Value, "Token ")
+			if !ok || strings.TrimSpace(v) == "" || strings.ContainsAny(v, " \r\n") {
+				return errors.New("the Authorization header offered is not \"Token <token>\"")
+			}
+			tok = v
+		}
+	}
+	if tok == "" || tok == c.o.Token.Get().Reveal() {
+		return nil
+	}
+	if err := WriteToken(c.o.StateDir, config.Secret(tok)); err != nil {
+		return fmt.Errorf("store the new token: %w", err)
+	}
+	c.o.Token.Set(config.Secret(tok))
+	c.log.Info("agent token rotated; the write senders and fleet polls use the new one")
+	return nil
+}
+
+// onPackages hands an offered pantau-agent release to the Updater.
+func (c *Client) onPackages(ctx context.Context, pa *protobufs.PackagesAvailable) {
+	p := pa.GetPackages()[fleetproto.PackageName]
+	if p == nil || p.Version == "" || p.Version == buildinfo.Version {
+		return
+	}
+	c.mu.Lock()
+	busy := c.updating
+	c.updating = !busy
+	c.mu.Unlock()
+	if busy {
+		return
+	}
+	report := func(s protobufs.PackageStatusEnum, msg string) {
+		c.oc.SetPackageStatuses(&protobufs.PackageStatuses{ServerProvidedAllPackagesHash: pa.AllPackagesHash,
+			Packages: map[string]*protobufs.PackageStatus{fleetproto.PackageName: {Name: fleetproto.PackageName,
+				AgentHasVersion: buildinfo.Version, ServerOfferedVersion: p.Version, ServerOfferedHash: p.Hash, Status: s, ErrorMessage: msg}}})
+	}
+	if c.o.Updater == nil {
+		c.mu.Lock()
+		c.updating = false
+		c.mu.Unlock()
+		report(protobufs.PackageStatusEnum_PackageStatusEnum_InstallFailed, "this agent cannot install updates (no updater built in)")
+		return
+	}
+	report(protobufs.PackageStatusEnum_PackageStatusEnum_Installing, "")
+	c.log.Info("update offered", "version", p.Version)
+	go func() {
+		defer func() {
+			c.mu.Lock()
+			c.updating = false
+			c.mu.Unlock()
+		}()
+		if err := c.o.Updater.Offer(ctx, p.Version, p.File); err != nil {
+			c.log.Error("update refused", "version", p.Version, "err", err)
+			report(protobufs.PackageStatusEnum_PackageStatusEnum_InstallFailed, err.Error())
+			return
+		}
+		report(protobufs.PackageStatusEnum_PackageStatusEnum_Installed, "")
+	}()
+}
+
+// logger sends opamp-go's messages to slog: debug ones at debug level,
+// an error at warning level when it differs from the previous one (the
+// same error again, such as every retry against an unreachable
+// collector, at debug level), so that a refused token ("invalid response
+// from server: 401") shows once.
+type logger struct {
+	l    *slog.Logger
+	mu   sync.Mutex
+	last string
+}
+
+func (g *logger) Debugf(ctx context.Context, format string, v ...any) {
+	g.l.DebugContext(ctx, "opamp", "detail", fmt.Sprintf(format, v...))
+}
+
+func (g *logger) Errorf(ctx context.Context, format string, v ...any) {
+	msg := fmt.Sprintf(format, v...)
+	g.mu.Lock()
+	repeat := msg == g.last
+	g.last = msg
+	g.mu.Unlock()
+	if repeat {
+		g.l.DebugContext(ctx, "opamp error", "detail", msg)
+		return
+	}
+	g.l.WarnContext(ctx, "opamp error", "detail", msg)
+}
