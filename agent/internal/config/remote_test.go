@@ -167,7 +167,7 @@ func TestFleetConfig(t *testing.T) {
 		"code no url":    {"fleet: {enroll_code: " + code + "}\n", "f.yml:1:8: fleet.url: must be set with fleet.enroll_code"},
 		"bad code":       {"fleet: {url: 'https://noc', enroll_code: PNT1-x}\n", "fleet.enroll_code: malformed enrolment code"},
 		"pinned on http": {"fleet: {url: 'http://noc', enroll_code: " + pinned + "}\n", "fleet.url: the enrolment code pins the collector's TLS certificate, but the URL is plain http://"},
-		"update no key":  {"update: {enabled: true}\n", "update.public_key_file: must be set with update.enabled"},
+		"update no key":  {"update: {enabled: true}\n", "update.public_key_file: must be set when update.enabled is true"},
 	} {
 		_, err := Parse("f.yml", []byte(c.in))
 		if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
