@@ -88,6 +88,9 @@ func TestEmptyConfigIsDefaults(t *testing.T) {
 	if c.Queue.DeadLetterMaxBytes != 16<<20 {
 		t.Fatalf("queue.dead_letter_max_bytes default %d", c.Queue.DeadLetterMaxBytes)
 	}
+	if c.Queue.MaxRequestBytes != 256<<10 {
+		t.Fatalf("queue.max_request_bytes default %d", c.Queue.MaxRequestBytes)
+	}
 }
 
 func TestBadConfigs(t *testing.T) {
@@ -121,6 +124,8 @@ func TestBadConfigs(t *testing.T) {
 			"a.yml:2:17: defaults.tags.agent: \"agent\" is set by the agent or the collector and cannot be an inventory tag"},
 		"dead letter bound": {"queue:\n  dead_letter_max_bytes: 1000\n",
 			"a.yml:2:26: queue.dead_letter_max_bytes: must be at least 65536 (64 KiB) (got 1000)"},
+		"request bound": {"queue:\n  max_request_bytes: 1000\n",
+			"a.yml:2:22: queue.max_request_bytes: must be 0 (one batch per request) or between 4096 and 33554432 (32 MiB) (got 1000)"},
 		"engine": {"agent:\n  icmp_engine: fast\n",
 			"a.yml:2:16: agent.icmp_engine: must be one of \"shared\", \"pinger\" (got \"fast\")"},
 	} {
