@@ -174,7 +174,7 @@ func TestSenderBatches(t *testing.T) {
 		}
 		return 0
 	}
-	// A frame of one batch is about 60 bytes: four fit in 256.
+	// A frame of one batch is about 60 bytes: three or four fit in 256.
 	s, sp, dl := batchSender(t, c, 20, 256)
 	drainOldest(t, s, sp)
 	c.mu.Lock()
