@@ -25,6 +25,11 @@ func frame(t testing.TB, id, lp string) batches.Frame {
 // status, the response (on 200) or the error message.
 func (e *env) doBatches(agent string, body []byte, header map[string]string) (int, batches.Response, string) {
 	e.t.Helper()
+	return e.postBatches(e.t, agent, body, header)
+}
+
+func (e *env) postBatches(t testing.TB, agent string, body []byte, header map[string]string) (int, batches.Response, string) {
+	t.Helper()
 	hr, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/v2/write?precision=ns", bytes.NewReader(body))
 	hr.Header.Set("Authorization", "Token "+e.tokens[agent])
 	hr.Header.Set("Content-Type", batches.ContentType)
@@ -33,14 +38,14 @@ func (e *env) doBatches(agent string, body []byte, header map[string]string) (in
 	}
 	res, err := http.DefaultClient.Do(hr)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	var out batches.Response
 	if res.StatusCode == http.StatusOK {
 		if err := json.Unmarshal(b, &out); err != nil {
-			e.t.Fatalf("200 with a body that is no batches.Response: %v: %q", err, b)
+			t.Fatalf("200 with a body that is no batches.Response: %v: %q", err, b)
 		}
 		return res.StatusCode, out, ""
 	}
@@ -239,4 +244,39 @@ func TestBatchesResponseGzip(t *testing.T) {
 	if err := json.NewDecoder(zr).Decode(&out); err != nil || out.Stored != 100 || len(out.Results) != 100 {
 		t.Fatalf("%v: %+v", err, out.Stored)
 	}
+}
+
+// FuzzBatchesRequest feeds arbitrary multi-batch bodies through the whole
+// handler: it never answers 5xx, a request refused as a whole leaves the
+// store unchanged, and a 200 answers every frame once, in order.
+func FuzzBatchesRequest(f *testing.F) {
+	ok := batches.Append(nil, batches.Frame{ID: "agent-noc/1", Body: gz("m v=1 1795514400000000000\n")},
+		batches.Frame{ID: "agent-noc/2", Body: gz("m v=oops\n")}, batches.Frame{ID: "agent-noc/3", Body: []byte("x")})
+	f.Add(ok)
+	f.Add(ok[:len(ok)-2])
+	f.Add([]byte(batches.Magic))
+	f.Add([]byte("m v=1\n"))
+	e := newEnv(f, func(o *Options) { o.MaxBatchesPerRequest = 16 })
+	f.Fuzz(func(t *testing.T, body []byte) {
+		before := len(e.samplesFor(t))
+		st, r, msg := e.postBatches(t, "agent-noc", body, nil)
+		switch {
+		case st >= 500:
+			t.Fatalf("%d %s", st, msg)
+		case st != 200:
+			if after := len(e.samplesFor(t)); after != before {
+				t.Fatalf("refused request (%d %s) changed the store: %d -> %d samples", st, msg, before, after)
+			}
+		default:
+			frames, err := batches.Decode(body, 16)
+			if err != nil || len(frames) != len(r.Results) {
+				t.Fatalf("200 with %d results for %d frames (%v)", len(r.Results), len(frames), err)
+			}
+			for i, x := range r.Results {
+				if x.ID != frames[i].ID || x.Status == 0 {
+					t.Fatalf("result %d: %+v for frame %q", i, x, frames[i].ID)
+				}
+			}
+		}
+	})
 }
