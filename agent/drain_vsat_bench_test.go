@@ -249,7 +249,7 @@ func BenchmarkBacklogDrainVSAT(b *testing.B) {
 		mkSender := func(sp *spool.Spool, cur *spool.Cursor, agent, tok string, maxBytes int64) *sender {
 			return &sender{col: config.CollectorConfig{Name: "noc", URL: base, Token: config.Secret(tok)}, agentID: agent,
 				client: siteClient(site), cur: cur, log: log, m: m, minBackoff: time.Second, maxBackoff: time.Minute,
-				deadLetter: newDeadLetters(filepath.Join(dir, agent+"-dead.jsonl"), 16<<20, newDeadLetterMetrics(prometheus.NewRegistry()), sp, &lossLog{}, log),
+				deadLetter:      newDeadLetters(filepath.Join(dir, agent+"-dead.jsonl"), 16<<20, newDeadLetterMetrics(prometheus.NewRegistry()), sp, &lossLog{}, log),
 				maxRequestBytes: maxBytes}
 		}
 

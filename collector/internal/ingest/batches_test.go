@@ -178,7 +178,9 @@ func TestBatchesRejectedFrame(t *testing.T) {
 // form) is refused as a bad line.
 func TestBatchesRefused(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.MaxBatchesPerRequest = 3; o.MaxBodyBytes = 64 << 10 })
-	good := func(i int) batches.Frame { return frame(t, fmt.Sprintf("agent-noc/%d", i), fmt.Sprintf("m,b=%d v=1 %d\n", i, ns(now))) }
+	good := func(i int) batches.Frame {
+		return frame(t, fmt.Sprintf("agent-noc/%d", i), fmt.Sprintf("m,b=%d v=1 %d\n", i, ns(now)))
+	}
 	three := batches.Append(nil, good(1), good(2), good(3))
 	big := frame(t, "agent-noc/9", strings.Repeat(fmt.Sprintf("m,b=9,pad=%s v=1 %d\n", strings.Repeat("x", 200), ns(now)), 400))
 	random := make([]byte, 70<<10)
