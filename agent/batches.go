@@ -149,8 +149,8 @@ func (s *sender) sendBatches(ctx context.Context, recs []spool.Record) (time.Dur
 	)
 	for _, x := range out.Results {
 		r, ok := byID[x.ID]
-		if !ok || done[x.ID] {
-			continue
+		if !ok || done[x.ID] || x.Status < 200 || x.Status > 599 {
+			continue // not an answer for a batch sent: kept
 		}
 		done[x.ID] = true
 		w, err := s.outcome(r, bodies[x.ID], x.Status, x.Message)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -11,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,7 +28,9 @@ import (
 // 4,000 batches (20,000 points, as after an outage) to a real collector
 // in multi-batch requests (queue.max_request_bytes 8 KiB: about 50
 // batches each), is killed with SIGKILL in the middle of the drain and
-// started again, and at the collector every point is there exactly once:
+// started again, has every connection to the collector cut (a TCP proxy
+// between them closes them mid-request) later in the drain, and at the
+// collector every point is there exactly once:
 // every sample of the backlog is stored, and the collector stored no
 // batch twice (its points counter is the backlog's points plus the
 // heartbeats', the batches re-sent after the kill were answered
@@ -42,6 +47,7 @@ func TestIntegrationBacklogDrainMultiBatch(t *testing.T) {
 	testproc.Start(t, colBin, addr, "--listen-address", addr, "--data-dir", data)
 	base := "http://" + addr
 	reader := testproc.BearerClient(viewer, 30*time.Second)
+	proxy := newCutProxy(t, addr)
 
 	// The backlog, queued as the agent queues it: 4,000 batches of five
 	// points of one round each, 1 s apart, ending a minute ago.
@@ -68,10 +74,10 @@ func TestIntegrationBacklogDrainMultiBatch(t *testing.T) {
 	cfg := filepath.Join(dir, "agent.yml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`agent: {id: drain, site: s, state_dir: %s, listen_address: ""}
 collectors:
-  - {name: noc, url: "%s", token: %s}
+  - {name: noc, url: "http://%s", token: %s}
 queue: {max_request_bytes: 8192, batch_linger: 100ms}
 defaults: {interval: 2s}
-`, state, base, tok)), 0o600)
+`, state, proxy.addr(), tok)), 0o600)
 	runAgent := func() (*exec.Cmd, *lab.SyncBuffer) {
 		cmd := exec.Command(agentBin, "run", "--config", cfg)
 		out := &lab.SyncBuffer{}
@@ -109,6 +115,15 @@ defaults: {interval: 2s}
 		t.Fatalf("the whole backlog was stored before the kill (%.0f batches): nothing tested", atKill)
 	}
 	agent, out = runAgent()
+	// Cut every connection once half the backlog is stored.
+	for stored() < nBatches/2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the drain did not go on after the restart: %.0f batches stored\n%s", stored(), out)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cut := proxy.cut()
+	atCut := stored()
 
 	count := func(sel string) (n, sum float64) {
 		q := url.Values{"query": {sel}, "time": {strconv.FormatInt(time.Now().Unix()+5, 10)}}
@@ -168,6 +183,58 @@ defaults: {interval: 2s}
 	if multi < 10 {
 		t.Errorf("%.0f multi-batch requests: the backlog was not sent in multi-batch requests", multi)
 	}
-	t.Logf("kill -9 after %.0f of %d batches stored; %.0f multi-batch requests (%.0f batches), %.0f batches answered duplicate, %.0f heartbeats",
-		atKill, nBatches, multi, m["pantau_collector_ingest_batches_per_request_sum"], m[`pantau_collector_ingest_batches_total{result="duplicate"}`], heartbeats)
+	t.Logf("kill -9 after %.0f of %d batches stored, the connections (%d since the start) cut after %.0f; %.0f multi-batch requests (%.0f batches), %.0f batches answered duplicate, %.0f heartbeats",
+		atKill, nBatches, cut, atCut, multi, m["pantau_collector_ingest_batches_per_request_sum"], m[`pantau_collector_ingest_batches_total{result="duplicate"}`], heartbeats)
+}
+
+// cutProxy forwards TCP connections to a collector and can cut them all
+// at once, as a link that drops mid-request.
+type cutProxy struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func newCutProxy(t *testing.T, target string) *cutProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cutProxy{ln: ln}
+	t.Cleanup(func() { ln.Close(); p.cut() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, u)
+			p.mu.Unlock()
+			go func() { io.Copy(u, c); u.Close() }()
+			go func() { io.Copy(c, u); c.Close() }()
+		}
+	}()
+	return p
+}
+
+func (p *cutProxy) addr() string { return p.ln.Addr().String() }
+
+// cut closes every connection made since the last cut (those still open
+// are cut mid-request or idle) and returns how many the agent made.
+func (p *cutProxy) cut() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	n := len(p.conns) / 2
+	p.conns = nil
+	return n
 }
