@@ -77,6 +77,15 @@ func (c *batchCollector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"code":"invalid","message":"`+msg+`"}`, st)
 		return
 	}
+	if r.Header.Get("Content-Encoding") != "gzip" {
+		http.Error(w, "not gzip'd", http.StatusTeapot)
+		return
+	}
+	body, err := gunzip(body)
+	if err != nil {
+		http.Error(w, "gzip", http.StatusTeapot)
+		return
+	}
 	frames, err := batches.Decode(body, 0)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -92,8 +101,8 @@ func (c *batchCollector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var out batches.Response
 	for _, f := range frames {
-		if _, err := gunzip(f.Body); err != nil {
-			http.Error(w, "gzip", http.StatusTeapot)
+		if !bytes.HasPrefix(f.Body, []byte("icmp,")) {
+			http.Error(w, "frame "+f.ID+" is no line protocol", http.StatusTeapot)
 			return
 		}
 		st, msg := c.answer(f.ID)

@@ -63,7 +63,13 @@ type sender struct {
 
 func (s *sender) run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for _, fresh := range []bool{false, true} {
+	lanes := []bool{false, true}
+	if s.maxRequestBytes > 0 {
+		// A second oldest-first lane sends while the first waits for its
+		// answer, so a long round trip does not leave the line idle.
+		lanes = append(lanes, false)
+	}
+	for _, fresh := range lanes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

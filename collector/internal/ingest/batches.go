@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,11 +21,11 @@ import (
 
 // handleBatches serves a multi-batch request (internal/wire/batches):
 // several queued batches of one agent, each with its own batch id, in
-// one body. The body as a whole is bounded as a single write is (its
-// wire bytes and, summed over the frames, its decompressed bytes by
-// limits.max_body_bytes, both by the memory budget and the body rate)
-// and by limits.max_batches_per_request. Each frame is de-duplicated by
-// its own id (a batch stored before is answered duplicate and stored
+// one body, gzip'd as a whole or not. The body is read and bounded as a
+// single write's is (its wire and decompressed bytes by
+// limits.max_body_bytes, the memory budget, the body rate) and its
+// frames by limits.max_batches_per_request. Each frame is de-duplicated
+// by its own id (a batch stored before is answered duplicate and stored
 // nothing again) and stored in its own transaction, so a frame refused
 // (a bad line, a timestamp out of bounds) takes nothing of the others
 // with it; one durable commit covers the request and records the ids of
@@ -41,24 +40,21 @@ func (h *Handler) handleBatches(w http.ResponseWriter, r *http.Request, api stri
 		return h.reject(w, api, fail(http.StatusBadRequest, "invalid", reasonMalformed,
 			fmt.Errorf("a Pantau-Batch header on a %s body: its frames carry the batch ids; drop the header", batches.ContentType)), 0), 0
 	}
-	if ce := r.Header.Get("Content-Encoding"); ce != "" && ce != "identity" {
-		return h.reject(w, api, fail(http.StatusUnsupportedMediaType, "invalid", reasonEncoding,
-			fmt.Errorf("Content-Encoding %q on a %s body: each frame is gzip'd on its own; send the body without a Content-Encoding", ce, batches.ContentType)), 0), 0
-	}
-	wire := h.getBuf(l.MaxDecodedBytesInFlight)
-	defer h.putBuf(wire)
+	bb := h.getBuf(l.MaxDecodedBytesInFlight)
+	defer h.putBuf(bb)
 	if r.ContentLength != 0 {
 		now := time.Now()
 		rd := &rateReader{r: r.Body, rc: rc, start: now, grace: l.BodyReadGrace, rate: l.MinBodyRate, hard: now.Add(h.o.BodyTimeout)}
 		*rdp = rd
-		if aerr := h.readBody(r, l, rd, wire); aerr != nil {
+		if aerr := h.readBody(r, l, rd, bb); aerr != nil {
 			if aerr.status == http.StatusRequestTimeout {
 				log.Info("slow request body cut", "source", src, "bytes", rd.n, "seconds", time.Since(now).Seconds())
 			}
 			return h.reject(w, api, aerr, 0), 0
 		}
 	}
-	frames, err := batches.Decode(wire.b, l.MaxBatchesPerRequest)
+	h.m.decodedBytes.Add(float64(len(bb.b)))
+	frames, err := batches.Decode(bb.b, l.MaxBatchesPerRequest)
 	switch {
 	case errors.Is(err, batches.ErrTooManyFrames):
 		return h.reject(w, api, fail(http.StatusRequestEntityTooLarge, "request too large", reasonTooLarge,
@@ -67,41 +63,15 @@ func (h *Handler) handleBatches(w http.ResponseWriter, r *http.Request, api stri
 		return h.reject(w, api, fail(http.StatusBadRequest, "invalid", reasonMalformed, err), 0), 0
 	}
 	h.m.perRequest.Observe(float64(len(frames)))
-
-	// Decompress every frame not stored before into one buffer, within
-	// the body limit and the memory budget, before anything is stored.
 	res := make([]batches.Result, len(frames))
-	spans := make([][2]int, len(frames))
-	dec := h.getBuf(l.MaxDecodedBytesInFlight)
-	defer h.putBuf(dec)
 	for i, f := range frames {
 		res[i].ID = f.ID
 		if h.o.Batches != nil && h.o.Batches.Seen(statedb.BatchKey{Agent: id.Agent, Batch: f.ID}) {
 			res[i].Result, res[i].Status = batches.Duplicate, http.StatusNoContent
-			continue
 		}
-		start := len(dec.b)
-		err := h.gunzipInto(ctx, f.Body, l, dec)
-		switch {
-		case errors.Is(err, errBudget):
-			e := fail(http.StatusServiceUnavailable, "unavailable", reasonMemory,
-				fmt.Errorf("collector busy: the bodies being read hold %d bytes already (limits.max_decoded_bytes_in_flight) and none was given back within %s; retry later", l.MaxDecodedBytesInFlight, budgetWait))
-			e.retryAfter = "1"
-			return h.reject(w, api, e, 0), 0
-		case int64(len(dec.b)) > l.MaxBodyBytes:
-			return h.reject(w, api, fail(http.StatusRequestEntityTooLarge, "request too large", reasonTooLarge,
-				fmt.Errorf("the batches decompress to more than %d bytes (limits.max_body_bytes): send fewer batches per request", l.MaxBodyBytes)), 0), 0
-		case err != nil:
-			dec.b = dec.b[:start]
-			res[i].Result, res[i].Status = batches.Rejected, http.StatusBadRequest
-			res[i].Message = fmt.Sprintf("batch %s is not valid gzip or was cut short: %v", f.ID, err)
-			continue
-		}
-		spans[i] = [2]int{start, len(dec.b)}
 	}
-	h.m.decodedBytes.Add(float64(len(dec.b)))
 
-	// The global slot is taken once the bodies are in memory, as for a
+	// The global slot is taken once the body is in memory, as for a
 	// single write.
 	if h.inflight.Add(1) > int64(l.MaxInflight) {
 		h.inflight.Add(-1)
@@ -122,7 +92,7 @@ func (h *Handler) handleBatches(w http.ResponseWriter, r *http.Request, api stri
 		if res[i].Result != "" {
 			continue
 		}
-		body := dec.b[spans[i][0]:spans[i][1]]
+		body := f.Body
 		out, aerr := h.store(ctx, l, id, body, prec)
 		if aerr != nil {
 			if aerr.status >= 500 {
@@ -184,17 +154,6 @@ func (h *Handler) handleBatches(w http.ResponseWriter, r *http.Request, api stri
 	}
 	writeBatches(w, r, &resp)
 	return http.StatusOK, points
-}
-
-// gunzipInto appends the decompressed gz to dec, within the body limit
-// (summed over what dec holds) and the memory budget.
-func (h *Handler) gunzipInto(ctx context.Context, gz []byte, l *Limits, dec *bodyBuf) error {
-	zr, err := h.gzipReader(bytes.NewReader(gz))
-	if err != nil {
-		return err
-	}
-	defer h.gzips.Put(zr)
-	return dec.fill(ctx, zr, l.MaxBodyBytes, 0, &h.bg, l.MaxDecodedBytesInFlight)
 }
 
 // writeBatches answers a multi-batch request: 200 and the JSON response,

@@ -1,16 +1,21 @@
 // Package batches is the multi-batch form of a write request: several of
-// the agent's queued batches (each gzip'd line protocol with its own
+// the agent's queued batches (each line protocol with its own
 // batch id) in one POST to /api/v2/write, so that a backlog drains in
 // few round trips while the collector still de-duplicates batch by
 // batch.
 //
-// The body (Content-Type ContentType, no Content-Encoding: each frame
-// is compressed on its own) is Magic followed by frames:
+// The body (Content-Type ContentType; compressed as a whole, with
+// Content-Encoding: gzip, as any write may be) is Magic followed by
+// frames:
 //
 //	frame = id length (uint16, big endian, 1..MaxIDBytes)
 //	        id        (the batch id, "<agent id>/<sequence>")
 //	        length    (uint32, big endian)
-//	        body      (a gzip member: the batch's line protocol)
+//	        body      (the batch's line protocol)
+//
+// One gzip stream over every frame compresses the batches of a backlog,
+// which repeat each other's names and tags, about twice as well as the
+// batches gzip'd one by one (as the agent queues them).
 //
 // Magic is invalid line protocol (a measurement without fields), so that
 // a collector that does not know the form refuses the body as a whole
@@ -45,7 +50,7 @@ const frameHeader = 2 + 4
 // Frame is one queued batch.
 type Frame struct {
 	ID   string
-	Body []byte // gzip'd line protocol
+	Body []byte // line protocol
 }
 
 // FrameSize is the bytes a frame of id and a body of n bytes takes.
