@@ -258,6 +258,7 @@ func BenchmarkBacklogDrainVSAT(b *testing.B) {
 			return testproc.MetricValue(getBody(b, nocClient, base+"/metrics"), name)
 		}
 		storedBefore := metric(`pantau_collector_ingest_batches_total{result="stored"}`)
+		wireBefore := metric(`pantau_collector_ingest_received_bytes_total{encoding="gzip"}`)
 		multi := &drainRun{sp: spM, cur: curM, backlog: seqsM}
 		b.StartTimer()
 		multi.run(b, mkSender(spM, curM, "district-multi", tokMulti, config.DefaultMaxRequestBytes), 20*time.Minute)
@@ -283,6 +284,7 @@ func BenchmarkBacklogDrainVSAT(b *testing.B) {
 			b.Errorf("multi-batch: the collector stored %.0f batches of the run, want %d: a batch stored twice or lost", stored, want)
 		}
 		reqs := metric("pantau_collector_ingest_batches_per_request_count")
+		wire := metric(`pantau_collector_ingest_received_bytes_total{encoding="gzip"}`) - wireBefore
 
 		// Today's form, for a bounded time.
 		single := &drainRun{sp: spS, cur: curS, backlog: seqsS}
@@ -294,8 +296,8 @@ func BenchmarkBacklogDrainVSAT(b *testing.B) {
 		b.Logf("district backlog: %d batches, %d points, %.2f MB queued (gzip) per copy (%.2f MB single copy)", nM, ptsM, float64(bytesM)/1e6, float64(bytesS)/1e6)
 		b.Logf("one batch per request (today): %d batches in %s = %.2f batches/s; the whole backlog would take %.1f h (projected); fresh rounds: %d, delay median %.1f s, max %.1f s",
 			singleDone, singleFor2m, singleRate, float64(nS)/singleRate/3600, len(single.fresh), median(single.fresh).Seconds(), freshS.Seconds())
-		b.Logf("several batches per request (256 KiB): %d batches drained in %.1f s (%.0f multi-batch requests, %.0f batches/s); fresh rounds: %d, delay median %.1f s, max %.1f s; at the collector %d batches stored once each",
-			nM, took.Seconds(), reqs, float64(nM)/took.Seconds(), len(multi.fresh), median(multi.fresh).Seconds(), freshM.Seconds(), want)
+		b.Logf("several batches per request (256 KiB): %d batches drained in %.1f s (%.0f multi-batch requests, %.2f MB on the wire, %.0f batches/s, %.0f kbit/s); fresh rounds: %d, delay median %.1f s, max %.1f s; at the collector %d batches stored once each",
+			nM, took.Seconds(), reqs, wire/1e6, float64(nM)/took.Seconds(), wire*8/1e3/took.Seconds(), len(multi.fresh), median(multi.fresh).Seconds(), freshM.Seconds(), want)
 		if took > 5*time.Minute {
 			b.Errorf("drain took %s, the goal is under 5 minutes", took.Round(time.Second))
 		}
@@ -305,6 +307,7 @@ func BenchmarkBacklogDrainVSAT(b *testing.B) {
 		b.ReportMetric(took.Seconds(), "drain_s")
 		b.ReportMetric(median(multi.fresh).Seconds(), "fresh_median_s")
 		b.ReportMetric(freshM.Seconds(), "fresh_max_s")
+		b.ReportMetric(wire/1e6, "wire_MB")
 		b.ReportMetric(singleRate, "single_batches/s")
 		b.ReportMetric(float64(nS)/singleRate/3600, "single_projected_h")
 		b.ReportMetric(0, "ns/op")
