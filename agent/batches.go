@@ -178,6 +178,7 @@ func (s *sender) sendBatches(ctx context.Context, recs []spool.Record) (time.Dur
 	var (
 		wait time.Duration
 		errs []error
+		acks []uint64
 		done = map[string]bool{}
 	)
 	for _, x := range out.Results {
@@ -186,14 +187,20 @@ func (s *sender) sendBatches(ctx context.Context, recs []spool.Record) (time.Dur
 			continue // not an answer for a batch sent: kept
 		}
 		done[x.ID] = true
-		w, err := s.outcome(r, bodies[x.ID], x.Status, x.Message)
-		if err != nil {
+		ack, w, err := s.outcome(r, bodies[x.ID], x.Status, x.Message)
+		if ack {
+			acks = append(acks, r.Seq)
+		} else {
 			errs = append(errs, err)
 			wait = max(wait, w)
 		}
 	}
 	if len(done) < len(sent) {
 		errs = append(errs, fmt.Errorf("collector %s: answered for %d of %d batches", s.col.Name, len(done), len(sent)))
+	}
+	// One acknowledgement (one write of the cursor) for the request.
+	if err := s.cur.Ack(acks...); err != nil {
+		errs = append(errs, err)
 	}
 	return wait, errors.Join(errs...)
 }

@@ -163,28 +163,32 @@ func (s *sender) send(ctx context.Context, r spool.Record) (time.Duration, error
 		wait, _ := retry.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now(), s.maxBackoff)
 		return wait, fmt.Errorf("collector %s: %s: %s", s.col.Name, resp.Status, collectorMessage(msg))
 	}
-	return s.outcome(r, body, resp.StatusCode, collectorMessage(msg))
+	ack, wait, err := s.outcome(r, body, resp.StatusCode, collectorMessage(msg))
+	if ack {
+		return 0, s.cur.Ack(r.Seq)
+	}
+	return wait, err
 }
 
 // outcome settles a batch by the status the collector gave it (the
 // request's, or its frame's in a multi-batch answer): 2xx acknowledged;
 // a configuration problem kept and retried; any other 4xx refused for
-// good, moved to the dead-letter file. A nil error means the batch is
-// done with.
-func (s *sender) outcome(r spool.Record, body []byte, code int, msg string) (time.Duration, error) {
+// good, moved to the dead-letter file. ack says the batch is done with
+// (the caller acknowledges it); otherwise it is retried after wait.
+func (s *sender) outcome(r spool.Record, body []byte, code int, msg string) (ack bool, wait time.Duration, err error) {
 	switch {
 	case code/100 == 2:
 		s.m.bytes.WithLabelValues(s.col.Name).Add(float64(len(body)))
 		s.m.points.WithLabelValues(s.col.Name).Add(float64(r.Points))
-		return 0, s.cur.Ack(r.Seq)
+		return true, 0, nil
 	case code == http.StatusUnauthorized || code == http.StatusForbidden || code == http.StatusNotFound || code == http.StatusMethodNotAllowed:
 		// A configuration problem the operator fixes (token, scope, or a URL
 		// that is not a collector's): keep the data, do not dead-letter it all.
 		s.log.Error("collector refuses the request: check the token and collectors[].url; keeping the data and retrying",
 			"collector", s.col.Name, "url", s.col.URL, "status", code, "message", msg)
-		return s.maxBackoff, fmt.Errorf("collector %s: status %d", s.col.Name, code)
+		return false, s.maxBackoff, fmt.Errorf("collector %s: status %d", s.col.Name, code)
 	case code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code >= 500:
-		return 0, fmt.Errorf("collector %s: batch %d: status %d: %s", s.col.Name, r.Seq, code, msg)
+		return false, 0, fmt.Errorf("collector %s: batch %d: status %d: %s", s.col.Name, r.Seq, code, msg)
 	default:
 		// Done with either way: a batch kept in the queue for want of room
 		// in the dead-letter file would hold every later one on disk.
@@ -193,7 +197,7 @@ func (s *sender) outcome(r spool.Record, body []byte, code int, msg string) (tim
 			s.log.Warn("collector rejected a batch permanently; moved to the dead-letter file", "collector", s.col.Name,
 				"batch", r.Seq, "status", code, "message", msg, "file", s.deadLetter.path)
 		}
-		return 0, s.cur.Ack(r.Seq)
+		return true, 0, nil
 	}
 }
 
