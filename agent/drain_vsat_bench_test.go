@@ -259,7 +259,7 @@ func BenchmarkBacklogDrainVSAT(b *testing.B) {
 		}
 		storedBefore := metric(`pantau_collector_ingest_batches_total{result="stored"}`)
 		wireBefore := metric(`pantau_collector_ingest_received_bytes_total{encoding="gzip"}`)
-		multi := &drainRun{sp: spM, cur: curM, backlog: seqsM}
+		multi := &drainRun{sp: spM, cur: curM, backlog: slices.Clone(seqsM)}
 		b.StartTimer()
 		multi.run(b, mkSender(spM, curM, "district-multi", tokMulti, config.DefaultMaxRequestBytes), 20*time.Minute)
 		b.StopTimer()
@@ -287,7 +287,7 @@ func BenchmarkBacklogDrainVSAT(b *testing.B) {
 		wire := metric(`pantau_collector_ingest_received_bytes_total{encoding="gzip"}`) - wireBefore
 
 		// Today's form, for a bounded time.
-		single := &drainRun{sp: spS, cur: curS, backlog: seqsS}
+		single := &drainRun{sp: spS, cur: curS, backlog: slices.Clone(seqsS)}
 		single.run(b, mkSender(spS, curS, "district-single", tokSingle, 0), singleFor2m)
 		singleDone := nS - len(single.backlog)
 		singleRate := float64(singleDone) / singleFor2m.Seconds()
