@@ -103,9 +103,10 @@ func (s *sender) batchID(r spool.Record) string {
 // are retried (the whole request, after a network error, a 5xx or a
 // refusal of the request as a whole), after the returned wait or a
 // backoff. A collector that does not take the form (400, 415: an older
-// collector reads the body as a bad line and stores nothing) or finds
-// the request too large (413) gets the same batches again at once, one
-// per request or in smaller requests.
+// collector reads the body as a bad line and stores nothing; any other
+// 4xx but 401, 403, 404, 405, 408 and 429 alike) or finds the request
+// too large (413) gets the same batches again at once, one per request
+// or in smaller requests.
 func (s *sender) sendBatches(ctx context.Context, recs []spool.Record) (time.Duration, error) {
 	var (
 		body   []byte
@@ -215,13 +216,6 @@ func (s *sender) refusedBatches(resp *http.Response, code int, msg string, sent 
 		return 0, nil
 	}
 	switch code {
-	case http.StatusBadRequest, http.StatusUnsupportedMediaType:
-		s.multi.mu.Lock()
-		s.multi.singleUntil = time.Now().Add(singleFor)
-		s.multi.mu.Unlock()
-		s.log.Warn("collector does not take several batches per request (an older collector?); sending one batch per request for an hour",
-			"collector", s.col.Name, "status", code, "message", msg)
-		return resend()
 	case http.StatusRequestEntityTooLarge:
 		s.multi.mu.Lock()
 		s.multi.maxBytes = int64(size-len(batches.Magic))/2 + int64(len(batches.Magic))
@@ -235,6 +229,19 @@ func (s *sender) refusedBatches(resp *http.Response, code int, msg string, sent 
 		s.log.Error("collector refuses the request: check the token and collectors[].url; keeping the data and retrying",
 			"collector", s.col.Name, "url", s.col.URL, "status", code, "message", msg)
 		return s.maxBackoff, fmt.Errorf("collector %s: %s", s.col.Name, resp.Status)
+	default:
+		if code/100 == 4 {
+			// 400 or 415 from a collector that does not know the form
+			// (an older one reads the body as a bad line), or any other
+			// refusal of the request as a whole: one batch per request,
+			// whose answers settle each batch as before.
+			s.multi.mu.Lock()
+			s.multi.singleUntil = time.Now().Add(singleFor)
+			s.multi.mu.Unlock()
+			s.log.Warn("collector does not take several batches per request (an older collector?); sending one batch per request for an hour",
+				"collector", s.col.Name, "status", code, "message", msg)
+			return resend()
+		}
 	}
 	wait, _ := retry.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now(), s.maxBackoff)
 	return wait, fmt.Errorf("collector %s: %d batches: %s: %s", s.col.Name, n, resp.Status, msg)

@@ -205,15 +205,15 @@ func TestSenderBatches(t *testing.T) {
 }
 
 // TestSenderBatchesOlderCollector: a collector that reads the multi-batch
-// body as line protocol (400, nothing stored) gets every batch again,
-// one per request with its Pantau-Batch header, and nothing is lost or
-// dead-lettered.
+// body as line protocol (400, nothing stored), or refuses it as a whole
+// with 415 or another 4xx, gets every batch again, one per request with
+// its Pantau-Batch header, and nothing is lost or dead-lettered.
 func TestSenderBatchesOlderCollector(t *testing.T) {
-	for _, status := range []int{400, 415} {
+	for _, status := range []int{400, 415, 418} {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
 			c := &batchCollector{old: status == 400}
-			if status == 415 {
-				c.whole = func(int) int { return 415 }
+			if status != 400 {
+				c.whole = func(int) int { return status }
 			}
 			s, sp, dl := batchSender(t, c, 10, 1<<20)
 			drainOldest(t, s, sp)
