@@ -8,7 +8,9 @@
 // names its line and column, and nothing of it is stored. Lines of
 // Telegraf's ping, snmp interface, http_response, net_response and
 // dns_query are read as Pantau's own measurements (telegraf.go); /query
-// answers InfluxDB 1.x clients' database statements (query.go).
+// answers InfluxDB 1.x clients' database statements (query.go). A write
+// may carry several of an agent's queued batches, each de-duplicated and
+// stored on its own, with one durable commit (batches.go).
 //
 // What one writer may cost is bounded (limits.go, authguard.go): its
 // agent's requests in flight, the rate its body must arrive at, the memory
