@@ -188,7 +188,7 @@ func (s *sender) sendBatches(ctx context.Context, recs []spool.Record) (time.Dur
 			continue // not an answer for a batch sent: kept
 		}
 		done[x.ID] = true
-		ack, w, err := s.outcome(r, bodies[x.ID], x.Status, x.Message)
+		ack, w, err := s.outcome(r, bodies[x.ID], x.Status, x.Message, len(errs) == 0)
 		if ack {
 			acks = append(acks, r.Seq)
 		} else {

@@ -163,7 +163,7 @@ func (s *sender) send(ctx context.Context, r spool.Record) (time.Duration, error
 		wait, _ := retry.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now(), s.maxBackoff)
 		return wait, fmt.Errorf("collector %s: %s: %s", s.col.Name, resp.Status, collectorMessage(msg))
 	}
-	ack, wait, err := s.outcome(r, body, resp.StatusCode, collectorMessage(msg))
+	ack, wait, err := s.outcome(r, body, resp.StatusCode, collectorMessage(msg), true)
 	if ack {
 		return 0, s.cur.Ack(r.Seq)
 	}
@@ -175,7 +175,8 @@ func (s *sender) send(ctx context.Context, r spool.Record) (time.Duration, error
 // a configuration problem kept and retried; any other 4xx refused for
 // good, moved to the dead-letter file. ack says the batch is done with
 // (the caller acknowledges it); otherwise it is retried after wait.
-func (s *sender) outcome(r spool.Record, body []byte, code int, msg string) (ack bool, wait time.Duration, err error) {
+// logRefusal logs a configuration problem (once per request).
+func (s *sender) outcome(r spool.Record, body []byte, code int, msg string, logRefusal bool) (ack bool, wait time.Duration, err error) {
 	switch {
 	case code/100 == 2:
 		s.m.bytes.WithLabelValues(s.col.Name).Add(float64(len(body)))
@@ -184,8 +185,10 @@ func (s *sender) outcome(r spool.Record, body []byte, code int, msg string) (ack
 	case code == http.StatusUnauthorized || code == http.StatusForbidden || code == http.StatusNotFound || code == http.StatusMethodNotAllowed:
 		// A configuration problem the operator fixes (token, scope, or a URL
 		// that is not a collector's): keep the data, do not dead-letter it all.
-		s.log.Error("collector refuses the request: check the token and collectors[].url; keeping the data and retrying",
-			"collector", s.col.Name, "url", s.col.URL, "status", code, "message", msg)
+		if logRefusal {
+			s.log.Error("collector refuses the request: check the token and collectors[].url; keeping the data and retrying",
+				"collector", s.col.Name, "url", s.col.URL, "status", code, "message", msg)
+		}
 		return false, s.maxBackoff, fmt.Errorf("collector %s: status %d", s.col.Name, code)
 	case code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code >= 500:
 		return false, 0, fmt.Errorf("collector %s: batch %d: status %d: %s", s.col.Name, r.Seq, code, msg)
