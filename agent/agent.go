@@ -157,7 +157,7 @@ func runGeneration(ctx context.Context, cfg *config.Config, log *slog.Logger, sp
 			return err
 		}
 		s := &sender{col: col, agentID: cfg.Agent.ID, client: client, cur: cur, log: log, m: snd,
-			deadLetter: dl, minBackoff: time.Second, maxBackoff: time.Minute}
+			deadLetter: dl, minBackoff: time.Second, maxBackoff: time.Minute, maxRequestBytes: cfg.Queue.MaxRequestBytes}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

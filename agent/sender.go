@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -56,11 +55,21 @@ type sender struct {
 	m          *sendMetrics
 	minBackoff time.Duration
 	maxBackoff time.Duration
+	// maxRequestBytes bounds a request of several batches (the oldest
+	// lane's, queue.max_request_bytes); 0: one batch per request.
+	maxRequestBytes int64
+	multi           multiState
 }
 
 func (s *sender) run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for _, fresh := range []bool{false, true} {
+	lanes := []bool{false, true}
+	if s.maxRequestBytes > 0 {
+		// A second oldest-first lane sends while the first waits for its
+		// answer, so a long round trip does not leave the line idle.
+		lanes = append(lanes, false)
+	}
+	for _, fresh := range lanes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -85,14 +94,25 @@ func (s *sender) lane(ctx context.Context, fresh bool) {
 			}
 		} else {
 			var err error
-			if recs, err = s.cur.Next(ctx, 1); err != nil {
+			if recs, err = s.cur.Next(ctx, s.multi.batches(s.maxRequestBytes)); err != nil {
 				return
 			}
+			recs = s.trim(recs)
 		}
 		r := recs[0]
-		wait, err := s.send(ctx, r)
+		var (
+			wait time.Duration
+			err  error
+		)
+		if len(recs) == 1 {
+			wait, err = s.send(ctx, r)
+		} else {
+			wait, err = s.sendBatches(ctx, recs)
+		}
 		if err != nil {
-			s.cur.Release(r.Seq)
+			for _, r := range recs {
+				s.cur.Release(r.Seq) // nothing for those acked meanwhile
+			}
 			if ctx.Err() != nil {
 				return
 			}
@@ -101,7 +121,7 @@ func (s *sender) lane(ctx context.Context, fresh bool) {
 			if wait > 0 {
 				d = min(wait, s.maxBackoff)
 			}
-			s.log.Debug("send failed; retrying", "collector", s.col.Name, "batch", r.Seq, "in", d.Round(time.Millisecond), "err", err)
+			s.log.Debug("send failed; retrying", "collector", s.col.Name, "batch", r.Seq, "batches", len(recs), "in", d.Round(time.Millisecond), "err", err)
 			if retry.Sleep(ctx, d) != nil {
 				return
 			}
@@ -139,28 +159,48 @@ func (s *sender) send(ctx context.Context, r spool.Record) (time.Duration, error
 	resp.Body.Close()
 	s.m.requests.WithLabelValues(s.col.Name, strconv.Itoa(resp.StatusCode)).Inc()
 	switch code := resp.StatusCode; {
-	case code/100 == 2:
-		s.m.bytes.WithLabelValues(s.col.Name).Add(float64(len(body)))
-		s.m.points.WithLabelValues(s.col.Name).Add(float64(r.Points))
-		return 0, s.cur.Ack(r.Seq)
-	case code == http.StatusUnauthorized || code == http.StatusForbidden || code == http.StatusNotFound || code == http.StatusMethodNotAllowed:
-		// A configuration problem the operator fixes (token, scope, or a URL
-		// that is not a collector's): keep the data, do not dead-letter it all.
-		s.log.Error("collector refuses the request: check the token and collectors[].url; keeping the data and retrying",
-			"collector", s.col.Name, "url", s.col.URL, "status", code, "message", collectorMessage(msg))
-		return s.maxBackoff, errors.New(resp.Status)
 	case code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code >= 500:
 		wait, _ := retry.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now(), s.maxBackoff)
 		return wait, fmt.Errorf("collector %s: %s: %s", s.col.Name, resp.Status, collectorMessage(msg))
+	}
+	ack, wait, err := s.outcome(r, body, resp.StatusCode, collectorMessage(msg), true)
+	if ack {
+		return 0, s.cur.Ack(r.Seq)
+	}
+	return wait, err
+}
+
+// outcome settles a batch by the status the collector gave it (the
+// request's, or its frame's in a multi-batch answer): 2xx acknowledged;
+// a configuration problem kept and retried; any other 4xx refused for
+// good, moved to the dead-letter file. ack says the batch is done with
+// (the caller acknowledges it); otherwise it is retried after wait.
+// logRefusal logs a configuration problem (once per request).
+func (s *sender) outcome(r spool.Record, body []byte, code int, msg string, logRefusal bool) (ack bool, wait time.Duration, err error) {
+	switch {
+	case code/100 == 2:
+		s.m.bytes.WithLabelValues(s.col.Name).Add(float64(len(body)))
+		s.m.points.WithLabelValues(s.col.Name).Add(float64(r.Points))
+		return true, 0, nil
+	case code == http.StatusUnauthorized || code == http.StatusForbidden || code == http.StatusNotFound || code == http.StatusMethodNotAllowed:
+		// A configuration problem the operator fixes (token, scope, or a URL
+		// that is not a collector's): keep the data, do not dead-letter it all.
+		if logRefusal {
+			s.log.Error("collector refuses the request: check the token and collectors[].url; keeping the data and retrying",
+				"collector", s.col.Name, "url", s.col.URL, "status", code, "message", msg)
+		}
+		return false, s.maxBackoff, fmt.Errorf("collector %s: status %d", s.col.Name, code)
+	case code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code >= 500:
+		return false, 0, fmt.Errorf("collector %s: batch %d: status %d: %s", s.col.Name, r.Seq, code, msg)
 	default:
 		// Done with either way: a batch kept in the queue for want of room
 		// in the dead-letter file would hold every later one on disk.
-		if s.toDeadLetter(r, code, collectorMessage(msg), body) {
+		if s.toDeadLetter(r, code, msg, body) {
 			s.m.deadLetter.WithLabelValues(s.col.Name).Inc()
 			s.log.Warn("collector rejected a batch permanently; moved to the dead-letter file", "collector", s.col.Name,
-				"batch", r.Seq, "status", code, "message", collectorMessage(msg), "file", s.deadLetter.path)
+				"batch", r.Seq, "status", code, "message", msg, "file", s.deadLetter.path)
 		}
-		return 0, s.cur.Ack(r.Seq)
+		return true, 0, nil
 	}
 }
 

@@ -48,6 +48,7 @@ var reloadable = []string{
 	"limits.max_tag_key_bytes",
 	"limits.max_field_key_bytes",
 	"limits.max_labels_per_series",
+	"limits.max_batches_per_request",
 	"limits.auth_failures_per_minute",
 	"limits.auth_failure_addresses",
 	"limits.remote_read_max_samples",
@@ -262,6 +263,7 @@ func ingestLimits(c *config.Config) ingest.Limits {
 		MaxTagKeyBytes:          l.MaxTagKeyBytes,
 		MaxFieldKeyBytes:        l.MaxFieldKeyBytes,
 		MaxLabelsPerSeries:      l.MaxLabelsPerSeries,
+		MaxBatchesPerRequest:    l.MaxBatchesPerRequest,
 		RejectStringFields:      c.Ingest.StringFields == config.StringFieldsReject,
 	}
 }

@@ -87,9 +87,7 @@ func (r *slaRuntime) onSync(ctx context.Context, items []any) ([]statedb.BatchKe
 	)
 	for _, it := range items {
 		if c, ok := it.(ingest.Committed); ok {
-			if c.Batch.Batch != "" {
-				keys = append(keys, c.Batch)
-			}
+			keys = append(keys, c.Batches...)
 			marks = append(marks, c.Marks...)
 		}
 	}

@@ -882,6 +882,14 @@ func (c *Cursor) save() error {
 	return nil
 }
 
+// Acked reports whether batch seq is delivered (acked, or below the
+// watermark).
+func (c *Cursor) Acked(seq uint64) bool {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	return c.ackedLocked(seq)
+}
+
 // Stats describes what waits for this cursor: the queued batches it has
 // not acknowledged (handed out or not). DroppedPoints is the queue's.
 func (c *Cursor) Stats() Stats {

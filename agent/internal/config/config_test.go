@@ -88,6 +88,9 @@ func TestEmptyConfigIsDefaults(t *testing.T) {
 	if c.Queue.DeadLetterMaxBytes != 16<<20 {
 		t.Fatalf("queue.dead_letter_max_bytes default %d", c.Queue.DeadLetterMaxBytes)
 	}
+	if c.Queue.MaxRequestBytes != 256<<10 {
+		t.Fatalf("queue.max_request_bytes default %d", c.Queue.MaxRequestBytes)
+	}
 }
 
 func TestBadConfigs(t *testing.T) {
@@ -125,6 +128,8 @@ func TestBadConfigs(t *testing.T) {
 			"a.yml:2:3: update.public_key_file: must be set when update.enabled is true: the ed25519 public key (PEM) releases are signed for (pantau-collector release keygen)"},
 		"update health timeout": {"update:\n  health_timeout: 0s\n",
 			"a.yml:2:19: update.health_timeout: must be between 1s and 1h (got 0s)"},
+		"request bound": {"queue:\n  max_request_bytes: 1000\n",
+			"a.yml:2:22: queue.max_request_bytes: must be 0 (one batch per request) or between 4096 and 33554432 (32 MiB) (got 1000)"},
 		"engine": {"agent:\n  icmp_engine: fast\n",
 			"a.yml:2:16: agent.icmp_engine: must be one of \"shared\", \"pinger\" (got \"fast\")"},
 	} {

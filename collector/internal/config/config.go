@@ -172,10 +172,13 @@ type LimitsConfig struct {
 	// GOMEMLIMIT environment variable overrides both.
 	MemoryLimit int64 `yaml:"memory_limit"`
 	// Names and ids, checked after normalisation to Prometheus names.
-	MaxMeasurementBytes     int   `yaml:"max_measurement_bytes"`
-	MaxTagKeyBytes          int   `yaml:"max_tag_key_bytes"`
-	MaxFieldKeyBytes        int   `yaml:"max_field_key_bytes"`
-	MaxLabelsPerSeries      int   `yaml:"max_labels_per_series"`
+	MaxMeasurementBytes int `yaml:"max_measurement_bytes"`
+	MaxTagKeyBytes      int `yaml:"max_tag_key_bytes"`
+	MaxFieldKeyBytes    int `yaml:"max_field_key_bytes"`
+	MaxLabelsPerSeries  int `yaml:"max_labels_per_series"`
+	// MaxBatchesPerRequest bounds the batches of one multi-batch write
+	// request (413 above it).
+	MaxBatchesPerRequest    int   `yaml:"max_batches_per_request"`
 	BatchDedupBytesPerAgent int64 `yaml:"batch_dedup_bytes_per_agent"`
 	// Failed authentications per source address.
 	AuthFailuresPerMinute int `yaml:"auth_failures_per_minute"`
@@ -338,6 +341,7 @@ func Default() *Config {
 			MaxTagKeyBytes:              256,
 			MaxFieldKeyBytes:            256,
 			MaxLabelsPerSeries:          64,
+			MaxBatchesPerRequest:        4096,
 			BatchDedupBytesPerAgent:     1 << 20,
 			AuthFailuresPerMinute:       20,
 			AuthFailureAddresses:        4096,
@@ -582,6 +586,9 @@ func (c *Config) validateFairShare(add func(path, format string, args ...any)) {
 	}
 	if l.MaxLabelsPerSeries < 8 || l.MaxLabelsPerSeries > 1024 {
 		add("limits.max_labels_per_series", "must be between 8 and 1024 (got %d)", l.MaxLabelsPerSeries)
+	}
+	if l.MaxBatchesPerRequest < 1 || l.MaxBatchesPerRequest > 65536 {
+		add("limits.max_batches_per_request", "must be between 1 and 65536 (got %d)", l.MaxBatchesPerRequest)
 	}
 	if l.BatchDedupBytesPerAgent < 4096 {
 		add("limits.batch_dedup_bytes_per_agent", "must be at least 4096 (got %d)", l.BatchDedupBytesPerAgent)

@@ -8,7 +8,9 @@
 // names its line and column, and nothing of it is stored. Lines of
 // Telegraf's ping, snmp interface, http_response, net_response and
 // dns_query are read as Pantau's own measurements (telegraf.go); /query
-// answers InfluxDB 1.x clients' database statements (query.go).
+// answers InfluxDB 1.x clients' database statements (query.go). A write
+// may carry several of an agent's queued batches, each de-duplicated and
+// stored on its own, with one durable commit (batches.go).
 //
 // What one writer may cost is bounded (limits.go, authguard.go): its
 // agent's requests in flight, the rate its body must arrive at, the memory
@@ -42,6 +44,7 @@ import (
 	"github.com/pantau-noc/pantau/collector/internal/auth"
 	"github.com/pantau-noc/pantau/collector/internal/sla"
 	"github.com/pantau-noc/pantau/collector/internal/statedb"
+	"github.com/pantau-noc/pantau/internal/wire/batches"
 	"github.com/pantau-noc/pantau/internal/wire/lineproto"
 	"github.com/pantau-noc/pantau/internal/wire/schema"
 )
@@ -92,6 +95,10 @@ type Options struct {
 	MaxTagKeyBytes      int
 	MaxFieldKeyBytes    int
 	MaxLabelsPerSeries  int
+	// MaxBatchesPerRequest bounds the batches (frames) of one
+	// multi-batch request (413 above it); 0 means
+	// DefaultMaxBatchesPerRequest.
+	MaxBatchesPerRequest int
 	// AuthFailuresPerMinute is how many 401s one source address may get
 	// within a minute before its requests get 429 (0: no limit);
 	// AuthFailureAddresses bounds the addresses remembered (0: 4096).
@@ -129,6 +136,7 @@ type Limits struct {
 	MaxTagKeyBytes          int
 	MaxFieldKeyBytes        int
 	MaxLabelsPerSeries      int
+	MaxBatchesPerRequest    int
 	RejectStringFields      bool
 }
 
@@ -140,7 +148,7 @@ func (o *Options) limits() Limits {
 		BodyReadGrace: o.BodyReadGrace, MaxDecodedBytesInFlight: o.MaxDecodedBytesInFlight,
 		MaxMeasurementBytes: o.MaxMeasurementBytes, MaxTagKeyBytes: o.MaxTagKeyBytes,
 		MaxFieldKeyBytes: o.MaxFieldKeyBytes, MaxLabelsPerSeries: o.MaxLabelsPerSeries,
-		RejectStringFields: o.RejectStringFields,
+		MaxBatchesPerRequest: o.MaxBatchesPerRequest, RejectStringFields: o.RejectStringFields,
 	}
 }
 
@@ -151,6 +159,7 @@ func (o *Options) SetLimits(l Limits) {
 	o.BodyReadGrace, o.MaxDecodedBytesInFlight = l.BodyReadGrace, l.MaxDecodedBytesInFlight
 	o.MaxMeasurementBytes, o.MaxTagKeyBytes = l.MaxMeasurementBytes, l.MaxTagKeyBytes
 	o.MaxFieldKeyBytes, o.MaxLabelsPerSeries = l.MaxFieldKeyBytes, l.MaxLabelsPerSeries
+	o.MaxBatchesPerRequest = l.MaxBatchesPerRequest
 	o.RejectStringFields = l.RejectStringFields
 }
 
@@ -171,6 +180,7 @@ func (l *Limits) normalize() error {
 	def(&l.MaxTagKeyBytes, DefaultMaxTagKeyBytes)
 	def(&l.MaxFieldKeyBytes, DefaultMaxFieldKeyBytes)
 	def(&l.MaxLabelsPerSeries, DefaultMaxLabelsPerSeries)
+	def(&l.MaxBatchesPerRequest, DefaultMaxBatchesPerRequest)
 	if l.BodyReadGrace <= 0 {
 		l.BodyReadGrace = 10 * time.Second
 	}
@@ -207,6 +217,9 @@ const (
 	DefaultMaxTagKeyBytes      = 256
 	DefaultMaxFieldKeyBytes    = 256
 	DefaultMaxLabelsPerSeries  = 64
+	// DefaultMaxBatchesPerRequest bounds the frames of a multi-batch
+	// request (the agent sends at most 1,024).
+	DefaultMaxBatchesPerRequest = 4096
 	// MaxBatchIDBytes bounds a Pantau-Batch header (the agent's are
 	// "<agent id>/<sequence>", at most 149 bytes).
 	MaxBatchIDBytes = 256
@@ -362,6 +375,10 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, api string) (in
 		defer h.agents.release(id.Agent)
 	}
 
+	if batches.IsContentType(r.Header.Get("Content-Type")) {
+		return h.handleBatches(w, r, api, l, id, prec, src, log, rc, &rd)
+	}
+
 	var batch statedb.BatchKey
 	if b := r.Header.Get("Pantau-Batch"); b != "" {
 		if len(b) > MaxBatchIDBytes {
@@ -413,27 +430,13 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, api string) (in
 		return h.reject(w, api, aerr, countLines(body)), 0
 	}
 	var item any
-	if batch.Batch != "" || len(res.marks) > 0 {
-		item = Committed{Batch: batch, Marks: res.marks}
+	if batch.Batch != "" {
+		item = Committed{Batches: []statedb.BatchKey{batch}, Marks: res.marks}
+	} else if len(res.marks) > 0 {
+		item = Committed{Marks: res.marks}
 	}
-	if err := h.o.Store.Sync(ctx, item); err != nil {
-		// The store says when it does not acknowledge writes for now (a
-		// full disk): 503 and when to send again. It logs that itself.
-		var ra interface{ RetryAfter() time.Duration }
-		switch {
-		case ctx.Err() != nil && errors.Is(err, ctx.Err()):
-			// The writer went away before the group commit: no 204 was
-			// sent, so the writer re-sends.
-			log.Info("writer gone before the durable commit; not acknowledged", "err", err)
-		case errors.As(err, &ra):
-			log.Debug("write not acknowledged: storage not writable", "err", err)
-			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(ra.RetryAfter().Seconds()))))
-			return h.reject(w, api, fail(http.StatusServiceUnavailable, "unavailable", reasonInternal, err), 0), 0
-		default:
-			log.Error("durable commit failed", "err", err)
-		}
-		return h.reject(w, api, fail(http.StatusInternalServerError, "internal error", reasonInternal,
-			fmt.Errorf("commit to storage: %w", err)), 0), 0
+	if aerr := h.sync(ctx, w, log, item); aerr != nil {
+		return h.reject(w, api, aerr, 0), 0
 	}
 	if batch.Batch != "" {
 		h.m.batches.WithLabelValues("stored").Inc()
@@ -451,6 +454,31 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, api string) (in
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return http.StatusNoContent, res.points
+}
+
+// sync waits for the durable commit of what the request appended,
+// recording item with it; the error is the request's answer otherwise.
+func (h *Handler) sync(ctx context.Context, w http.ResponseWriter, log *slog.Logger, item any) *apiError {
+	err := h.o.Store.Sync(ctx, item)
+	if err == nil {
+		return nil
+	}
+	// The store says when it does not acknowledge writes for now (a
+	// full disk): 503 and when to send again. It logs that itself.
+	var ra interface{ RetryAfter() time.Duration }
+	switch {
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		// The writer went away before the group commit: no 204 was
+		// sent, so the writer re-sends.
+		log.Info("writer gone before the durable commit; not acknowledged", "err", err)
+	case errors.As(err, &ra):
+		log.Debug("write not acknowledged: storage not writable", "err", err)
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(ra.RetryAfter().Seconds()))))
+		return fail(http.StatusServiceUnavailable, "unavailable", reasonInternal, err)
+	default:
+		log.Error("durable commit failed", "err", err)
+	}
+	return fail(http.StatusInternalServerError, "internal error", reasonInternal, fmt.Errorf("commit to storage: %w", err))
 }
 
 // getBuf returns a body buffer whose capacity is reserved from the
@@ -656,13 +684,14 @@ type result struct {
 	marks           []sla.Mark // SLA minute marks of the stored points
 }
 
-// Committed is the item a write hands to Store.Sync: the batch id (empty
-// without a Pantau-Batch header) and the SLA minute marks of its points,
-// so that both are recorded by the group commit that made the samples
-// durable, before the 204.
+// Committed is the item a write hands to Store.Sync: the batch ids it
+// stored (none without a Pantau-Batch header; several for a multi-batch
+// request) and the SLA minute marks of its points, so that both are
+// recorded by the group commit that made the samples durable, before the
+// answer.
 type Committed struct {
-	Batch statedb.BatchKey
-	Marks []sla.Mark
+	Batches []statedb.BatchKey
+	Marks   []sla.Mark
 }
 
 // scratch is per-request working memory, reused through a pool.

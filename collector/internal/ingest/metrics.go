@@ -45,8 +45,10 @@ type metrics struct {
 	// the token table's, so the label is bounded).
 	stringFields *prometheus.CounterVec
 	// queries counts /query statements by kind (query.go).
-	queries      *prometheus.CounterVec
-	batches      *prometheus.CounterVec
+	queries *prometheus.CounterVec
+	batches *prometheus.CounterVec
+	// perRequest is the batches of each multi-batch request (batches.go).
+	perRequest   prometheus.Histogram
 	bytes        *prometheus.CounterVec
 	decodedBytes prometheus.Counter
 	duration     *prometheus.HistogramVec
@@ -89,8 +91,13 @@ func newMetrics() *metrics {
 		}, []string{"statement"}),
 		batches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pantau_collector_ingest_batches_total",
-			Help: "Writes carrying a Pantau-Batch header, by result (stored, duplicate).",
+			Help: "Batches with a Pantau-Batch id (a header, or a frame of a multi-batch request), by result: stored, duplicate, rejected (a frame refused while the rest of its request was stored).",
 		}, []string{"result"}),
+		perRequest: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "pantau_collector_ingest_batches_per_request",
+			Help:    "Batches (frames) in each multi-batch write request (Content-Type application/vnd.pantau.batches).",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 7),
+		}),
 		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pantau_collector_ingest_received_bytes_total",
 			Help: "Request body bytes as received on the wire, by content encoding.",
@@ -121,6 +128,7 @@ func newMetrics() *metrics {
 	}
 	m.batches.WithLabelValues("stored")
 	m.batches.WithLabelValues("duplicate")
+	m.batches.WithLabelValues("rejected")
 	m.bytes.WithLabelValues("gzip")
 	m.bytes.WithLabelValues("identity")
 	return m
@@ -128,7 +136,7 @@ func newMetrics() *metrics {
 
 func (m *metrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.requests, m.points, m.samples, m.rejectedPoints, m.rejectedRequests, m.rejectedSample, m.stringFields, m.queries,
-		m.batches, m.bytes, m.decodedBytes, m.duration, m.inflight}
+		m.batches, m.perRequest, m.bytes, m.decodedBytes, m.duration, m.inflight}
 }
 
 // agentCollector reports per-agent series counts and last write times at
