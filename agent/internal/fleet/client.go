@@ -534,6 +534,12 @@ func (g *logger) Debugf(ctx context.Context, format string, v ...any) {
 
 func (g *logger) Errorf(ctx context.Context, format string, v ...any) {
 	msg := fmt.Sprintf(format, v...)
+	if strings.HasPrefix(msg, "settings.Capabilities is deprecated") {
+		// The one way in for the package capabilities (see Run): expected
+		// with update.enabled, not worth a warning at every start.
+		g.l.DebugContext(ctx, "opamp", "detail", msg)
+		return
+	}
 	g.mu.Lock()
 	repeat := msg == g.last
 	g.last = msg
