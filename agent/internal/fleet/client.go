@@ -71,7 +71,18 @@ type Options struct {
 	// offer was staged and its Installing status sent (or, with the
 	// collector unreachable, after a poll interval).
 	Restart func()
+	// UpdateRetry is the wait before an offer whose download failed (not
+	// a refusal) is taken again; it doubles at each failure, up to
+	// maxUpdateRetry. Default DefaultUpdateRetry.
+	UpdateRetry time.Duration
 }
+
+// DefaultUpdateRetry is Options.UpdateRetry's default; maxUpdateRetry
+// bounds the doubling.
+const (
+	DefaultUpdateRetry = time.Minute
+	maxUpdateRetry     = time.Hour
+)
 
 type opampClient interface {
 	client.OpAMPClient
@@ -91,6 +102,13 @@ type Client struct {
 	lastErr     string
 	reach       int // 0 not tried yet, 1 reachable, 2 unreachable
 	updating    bool
+	// retry: the offer of version failed for a reason that may pass
+	// (download, disk); it is taken again from at on.
+	retry struct {
+		version string
+		at      time.Time
+		wait    time.Duration
+	}
 
 	connected chan struct{} // a response came (OnConnect); capacity 1
 	healthy   bool          // update.MarkHealthy done
@@ -99,6 +117,9 @@ type Client struct {
 
 // New makes a client; Run starts it.
 func New(o Options) *Client {
+	if o.UpdateRetry <= 0 {
+		o.UpdateRetry = DefaultUpdateRetry
+	}
 	return &Client{o: o, log: o.Logger.With("component", "fleet"), start: time.Now(), appliedHash: o.RemoteHash,
 		connected: make(chan struct{}, 1)}
 }
@@ -389,16 +410,21 @@ func (c *Client) onPackages(ctx context.Context, pa *protobufs.PackagesAvailable
 		return
 	}
 	c.mu.Lock()
-	busy := c.updating
-	c.updating = true
+	busy := c.updating || c.retry.version == p.Version && time.Now().Before(c.retry.at)
+	if !busy {
+		c.updating = true
+	}
 	c.mu.Unlock()
 	if busy {
 		return
 	}
+	offered := pa.AllPackagesHash
 	report := func(s protobufs.PackageStatusEnum, msg string) {
-		c.oc.SetPackageStatuses(&protobufs.PackageStatuses{ServerProvidedAllPackagesHash: pa.AllPackagesHash,
+		if err := c.oc.SetPackageStatuses(&protobufs.PackageStatuses{ServerProvidedAllPackagesHash: offered,
 			Packages: map[string]*protobufs.PackageStatus{fleetproto.PackageName: {Name: fleetproto.PackageName,
-				AgentHasVersion: buildinfo.Version, ServerOfferedVersion: p.Version, ServerOfferedHash: p.Hash, Status: s, ErrorMessage: msg}}})
+				AgentHasVersion: buildinfo.Version, ServerOfferedVersion: p.Version, ServerOfferedHash: p.Hash, Status: s, ErrorMessage: msg}}}); err != nil {
+			c.log.Warn("package status not reported", "err", err)
+		}
 	}
 	done := func() {
 		c.mu.Lock()
@@ -422,6 +448,26 @@ func (c *Client) onPackages(ctx context.Context, pa *protobufs.PackagesAvailable
 		select {
 		case <-c.connected:
 		default:
+		}
+		if err != nil && !errors.Is(err, update.ErrRefused) {
+			// A failure that may pass: reported without the offer's hash,
+			// so the collector offers it again, and taken again after a
+			// wait that doubles.
+			offered = []byte{} // opamp-go refuses nil
+			c.mu.Lock()
+			if c.retry.version != p.Version {
+				c.retry.version, c.retry.wait = p.Version, 0
+			}
+			wait := min(max(2*c.retry.wait, c.o.UpdateRetry), maxUpdateRetry)
+			c.retry.wait, c.retry.at = wait, time.Now().Add(wait)
+			c.mu.Unlock()
+			c.log.Info("the release is fetched again when offered after the wait", "version", p.Version, "wait_seconds", wait.Seconds())
+		} else {
+			c.mu.Lock()
+			if c.retry.version == p.Version {
+				c.retry.version = ""
+			}
+			c.mu.Unlock()
 		}
 		report(c.offerStatus(p.Version, staged, err))
 		if !staged || err != nil {

@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -29,12 +30,16 @@ type fakeUpdater struct {
 	offers []string
 	staged bool
 	err    error
+	first  []error // the errors of the first offers, before err
 }
 
 func (u *fakeUpdater) Offer(_ context.Context, version string, file *protobufs.DownloadableFile) (bool, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.offers = append(u.offers, version+" "+file.DownloadUrl)
+	if n := len(u.offers); n <= len(u.first) {
+		return false, u.first[n-1]
+	}
 	return u.staged, u.err
 }
 
@@ -56,12 +61,17 @@ func TestUpdateOffer(t *testing.T) {
 		wantStatus protobufs.PackageStatusEnum
 		wantMsg    string
 		restart    bool
+		wantFailed string // a failure reported before, without the offer's hash
 	}{
 		{name: "installed", up: &fakeUpdater{}, wantStatus: protobufs.PackageStatusEnum_PackageStatusEnum_Installed},
 		{name: "staged", up: &fakeUpdater{staged: true}, wantStatus: protobufs.PackageStatusEnum_PackageStatusEnum_Installing, restart: true},
-		{name: "bad signature", up: &fakeUpdater{err: errors.New("the signature does not verify")}, wantStatus: protobufs.PackageStatusEnum_PackageStatusEnum_InstallFailed, wantMsg: "the signature does not verify"},
+		{name: "bad signature", up: &fakeUpdater{err: fmt.Errorf("%w: the signature does not verify", update.ErrRefused)}, wantStatus: protobufs.PackageStatusEnum_PackageStatusEnum_InstallFailed, wantMsg: "the signature does not verify"},
+		// A download failure is reported without the offer's hash (the
+		// collector offers again) and the offer taken again after a wait.
+		{name: "download fails, then works", up: &fakeUpdater{staged: true, first: []error{errors.New("download release v99.0.0: connection reset")}},
+			wantStatus: protobufs.PackageStatusEnum_PackageStatusEnum_Installing, restart: true, wantFailed: "connection reset"},
 		{name: "no updater", wantStatus: protobufs.PackageStatusEnum_PackageStatusEnum_InstallFailed, wantMsg: "no updater built in"},
-		{name: "rolled back before", up: &fakeUpdater{err: errors.New("release refused: release v99.0.0 was rolled back on this agent and is not tried again")},
+		{name: "rolled back before", up: &fakeUpdater{err: fmt.Errorf("%w: release v99.0.0 was rolled back on this agent and is not tried again", update.ErrRefused)},
 			state: rolledBack, trial: true, wantStart: "rolled back: the release did not report healthy within 5s (update.health_timeout)",
 			wantStatus: protobufs.PackageStatusEnum_PackageStatusEnum_InstallFailed, wantMsg: "rolled back: the release did not report healthy"},
 	} {
@@ -79,8 +89,9 @@ func TestUpdateOffer(t *testing.T) {
 				t.Setenv(update.EnvTrial, "1")
 			}
 			var mu sync.Mutex
-			var got, first *protobufs.PackageStatus
+			var got, first, failed *protobufs.PackageStatus
 			var caps uint64
+			var has bool
 			op := server.New(nil)
 			handler, connContext, err := op.Attach(server.Settings{Callbacks: srvtypes.Callbacks{OnConnecting: func(r *http.Request) srvtypes.ConnectionResponse {
 				if r.Header.Get("Authorization") != "Token tok-1" {
@@ -100,6 +111,17 @@ func TestUpdateOffer(t *testing.T) {
 						if s != nil && s.Status == c.wantStatus && len(m.GetPackageStatuses().ServerProvidedAllPackagesHash) > 0 {
 							got = s
 						}
+						if s != nil && s.Status == protobufs.PackageStatusEnum_PackageStatusEnum_InstallFailed && len(m.GetPackageStatuses().ServerProvidedAllPackagesHash) == 0 {
+							failed = s
+						}
+						// As the collector: offered until the agent reports it
+						// has the offer (its hash).
+						if ps := m.GetPackageStatuses(); ps != nil {
+							has = len(ps.ServerProvidedAllPackagesHash) > 0
+						}
+						if has {
+							return &protobufs.ServerToAgent{}
+						}
 						return &protobufs.ServerToAgent{PackagesAvailable: &protobufs.PackagesAvailable{AllPackagesHash: []byte{1},
 							Packages: map[string]*protobufs.PackageAvailable{fleetproto.PackageName: {Type: protobufs.PackageType_PackageType_TopLevel,
 								Version: "v99.0.0", File: &protobufs.DownloadableFile{DownloadUrl: "https://noc/api/v1/fleet/releases/v99.0.0/linux-amd64"}}}}}
@@ -116,7 +138,7 @@ func TestUpdateOffer(t *testing.T) {
 			done := make(chan error, 1)
 			restarted := make(chan struct{})
 			cl := New(Options{StateDir: dir, CollectorURL: srv.URL, Token: config.NewLiveToken("tok-1"), PollInterval: time.Second,
-				Logger: slog.New(slog.DiscardHandler), UpdateEnabled: true, Updater: c.up, Restart: func() { close(restarted) },
+				Logger: slog.New(slog.DiscardHandler), UpdateEnabled: true, Updater: c.up, Restart: func() { close(restarted) }, UpdateRetry: 10 * time.Millisecond,
 				Apply: func(context.Context, []byte) error { return nil }, Effective: func() []byte { return nil }})
 			go func() { done <- cl.Run(ctx) }()
 			defer func() {
@@ -145,6 +167,9 @@ func TestUpdateOffer(t *testing.T) {
 			}
 			if c.wantStart != "" && (first.Status != protobufs.PackageStatusEnum_PackageStatusEnum_InstallFailed || first.ErrorMessage != c.wantStart) {
 				t.Fatalf("status at start %v", first)
+			}
+			if c.wantFailed != "" && (failed == nil || !strings.Contains(failed.ErrorMessage, c.wantFailed)) {
+				t.Fatalf("the failed download reported as %v", failed)
 			}
 			if c.restart {
 				select {
