@@ -7,25 +7,64 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"github.com/open-telemetry/opamp-go/protobufs"
 
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pantau-noc/pantau/agent/internal/config"
 	"github.com/pantau-noc/pantau/agent/internal/fleet"
+	"github.com/pantau-noc/pantau/agent/internal/update"
 	"github.com/pantau-noc/pantau/internal/buildinfo"
 	"github.com/pantau-noc/pantau/internal/spool"
 )
 
-// newUpdater makes the Updater that installs the releases the collector
-// offers; it is called only with update.enabled. Until the update package
-// (agent/internal/update) is wired in here, it returns nil and the agent
-// refuses every offer with "no updater built in".
-func newUpdater(cfg *config.Config, log *slog.Logger) (fleet.Updater, error) {
-	return nil, nil
+// updater installs the releases the collector offers (fleet.Updater over
+// agent/internal/update): it downloads them from the collector with the
+// offer's headers (the agent's token), trusting the certificate pinned
+// at enrolment as the OpAMP client does.
+type updater struct {
+	u      *update.Updater
+	client *http.Client
+}
+
+var _ fleet.Updater = (*updater)(nil)
+
+// newUpdater makes the Updater for the agent with state dir dir; it is
+// called only with update.enabled.
+func newUpdater(cfg *config.Config, dir string, log *slog.Logger) (*updater, error) {
+	u, err := update.New(update.Options{StateDir: dir, Enabled: true, PublicKeyFile: cfg.Update.PublicKeyFile, Logger: log.With("component", "update")})
+	if err != nil {
+		return nil, err
+	}
+	tc, err := fleet.TLSConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	tr := &http.Transport{Proxy: http.ProxyFromEnvironment, TLSClientConfig: tc, ForceAttemptHTTP2: true,
+		TLSHandshakeTimeout: 30 * time.Second, ResponseHeaderTimeout: time.Minute, IdleConnTimeout: time.Minute}
+	// No overall timeout: a release over VSAT takes minutes; the offer's
+	// context (the agent's life) bounds it.
+	return &updater{u: u, client: &http.Client{Transport: tr}}, nil
+}
+
+// Offer checks, downloads and stages the release (update.Fetch); the
+// signature is checked before anything is downloaded.
+func (u *updater) Offer(ctx context.Context, version string, f *protobufs.DownloadableFile) (bool, error) {
+	if f == nil || f.DownloadUrl == "" {
+		return false, fmt.Errorf("%w: the offer of release %s has no download URL", update.ErrRefused, version)
+	}
+	h := http.Header{}
+	for _, kv := range f.GetHeaders().GetHeaders() {
+		h.Add(kv.Key, kv.Value)
+	}
+	return u.u.Fetch(ctx, u.client, update.Package{Version: version, SHA256: f.ContentHash, Signature: f.Signature}, f.DownloadUrl, h)
 }
 
 // source builds the config in force from its layers: agent.yml (or the
@@ -267,16 +306,21 @@ func daemon(ctx context.Context, src *source, cfg *config.Config, log *slog.Logg
 	}
 	var fc *fleet.Client
 	var stats atomic.Pointer[func() spool.Stats]
-	g, ctx := errgroup.WithContext(ctx)
+	// A staged release stops the agent with update.ErrRestart as the
+	// cause: run then exits with update.ExitCode.
+	rctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	g, ctx := errgroup.WithContext(rctx)
 	o.Config, o.Logger, o.Reload = cfg, log, reload
 	o.QueueOpened = func(f func() spool.Stats) { stats.Store(&f) }
 	if src.fleet {
 		var up fleet.Updater
 		if cfg.Update.Enabled {
-			var err error
-			if up, err = newUpdater(cfg, log); err != nil {
+			u, err := newUpdater(cfg, src.dir, log)
+			if err != nil {
 				return err
 			}
+			up = u
 		}
 		var hash []byte
 		if src.remote != nil {
@@ -285,7 +329,8 @@ func daemon(ctx context.Context, src *source, cfg *config.Config, log *slog.Logg
 		}
 		fc = fleet.New(fleet.Options{StateDir: src.dir, State: src.state, CollectorURL: src.url, Token: src.token,
 			PollInterval: cfg.Fleet.PollInterval.Std(), Logger: log, RemoteHash: hash, UpdateEnabled: cfg.Update.Enabled, Updater: up,
-			Apply: func(ctx context.Context, body []byte) error { return push(ctx, body, true) },
+			Restart: func() { stop(update.ErrRestart) },
+			Apply:   func(ctx context.Context, body []byte) error { return push(ctx, body, true) },
 			Effective: func() []byte {
 				src.mu.Lock()
 				defer src.mu.Unlock()
@@ -333,7 +378,12 @@ func daemon(ctx context.Context, src *source, cfg *config.Config, log *slog.Logg
 		}
 		return err
 	})
-	if err := g.Wait(); !errors.Is(err, errStopped) {
+	err := g.Wait()
+	if errors.Is(context.Cause(rctx), update.ErrRestart) {
+		log.Info("stopped to run the staged release on trial", "exit_code", update.ExitCode)
+		return fmt.Errorf("agent: %w", update.ErrRestart)
+	}
+	if !errors.Is(err, errStopped) {
 		return err
 	}
 	return nil

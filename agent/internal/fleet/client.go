@@ -23,16 +23,18 @@ import (
 	"github.com/open-telemetry/opamp-go/protobufs"
 
 	"github.com/pantau-noc/pantau/agent/internal/config"
+	"github.com/pantau-noc/pantau/agent/internal/update"
 	"github.com/pantau-noc/pantau/internal/buildinfo"
 	"github.com/pantau-noc/pantau/internal/fleetproto"
 )
 
-// Updater installs an offered release of pantau-agent. The update
-// package implements it; Offer downloads, verifies and stages the file
-// and returns when done (nil) or refused (the reason, reported to the
-// collector). It is called for one offer at a time.
+// Updater installs an offered release of pantau-agent (the agent wires
+// agent/internal/update in). Offer downloads, verifies and stages the
+// file; staged reports that the agent must restart to run it on trial
+// (Options.Restart), err why it was refused (reported to the collector).
+// It is called for one offer at a time.
 type Updater interface {
-	Offer(ctx context.Context, version string, file *protobufs.DownloadableFile) error
+	Offer(ctx context.Context, version string, file *protobufs.DownloadableFile) (staged bool, err error)
 }
 
 // QueueStats is the part of the queue's statistics the status message
@@ -64,7 +66,23 @@ type Options struct {
 	// (nil: every offer is refused).
 	UpdateEnabled bool
 	Updater       Updater
+	// Restart stops the agent so that it exits with update.ExitCode and
+	// the launcher runs the staged release on trial. It is called once an
+	// offer was staged and its Installing status sent (or, with the
+	// collector unreachable, after a poll interval).
+	Restart func()
+	// UpdateRetry is the wait before an offer whose download failed (not
+	// a refusal) is taken again; it doubles at each failure, up to
+	// maxUpdateRetry. Default DefaultUpdateRetry.
+	UpdateRetry time.Duration
 }
+
+// DefaultUpdateRetry is Options.UpdateRetry's default; maxUpdateRetry
+// bounds the doubling.
+const (
+	DefaultUpdateRetry = time.Minute
+	maxUpdateRetry     = time.Hour
+)
 
 type opampClient interface {
 	client.OpAMPClient
@@ -84,11 +102,26 @@ type Client struct {
 	lastErr     string
 	reach       int // 0 not tried yet, 1 reachable, 2 unreachable
 	updating    bool
+	// retry: the offer of version failed for a reason that may pass
+	// (download, disk); it is taken again from at on.
+	retry struct {
+		version string
+		at      time.Time
+		wait    time.Duration
+	}
+
+	connected chan struct{} // a response came (OnConnect); capacity 1
+	healthy   bool          // update.MarkHealthy done
+	healthErr bool          // its failure was logged
 }
 
 // New makes a client; Run starts it.
 func New(o Options) *Client {
-	return &Client{o: o, log: o.Logger.With("component", "fleet"), start: time.Now(), appliedHash: o.RemoteHash}
+	if o.UpdateRetry <= 0 {
+		o.UpdateRetry = DefaultUpdateRetry
+	}
+	return &Client{o: o, log: o.Logger.With("component", "fleet"), start: time.Now(), appliedHash: o.RemoteHash,
+		connected: make(chan struct{}, 1)}
 }
 
 // Run connects to the collector's OpAMP endpoint and keeps polling it
@@ -129,7 +162,7 @@ func (c *Client) Run(ctx context.Context) error {
 		// package state, which only Start takes: SetCapabilities refuses
 		// them before Start, and Start refuses the state without them. The
 		// (deprecated) StartSettings.Capabilities is the one way in.
-		pkgs = &memPackages{}
+		pkgs = &memPackages{statuses: c.startStatuses()}
 		startCaps = caps | protobufs.AgentCapabilities_AgentCapabilities_AcceptsPackages | protobufs.AgentCapabilities_AgentCapabilities_ReportsPackageStatuses
 	} else if err := oc.SetCapabilities(&caps); err != nil {
 		return fmt.Errorf("opamp capabilities: %w", err)
@@ -161,7 +194,14 @@ func (c *Client) Run(ctx context.Context) error {
 		PackagesStateProvider: pkgs,
 		Capabilities:          startCaps,
 		Callbacks: types.Callbacks{
-			OnConnect:       func(context.Context) { c.setConnected(true, nil) },
+			OnConnect: func(context.Context) {
+				c.setConnected(true, nil)
+				c.markHealthy()
+				select {
+				case c.connected <- struct{}{}:
+				default:
+				}
+			},
 			OnConnectFailed: func(_ context.Context, err error) { c.setConnected(false, err) },
 			OnError: func(_ context.Context, e *protobufs.ServerErrorResponse) {
 				c.log.Warn("collector answered an error", "message", e.GetErrorMessage())
@@ -194,10 +234,14 @@ func kv(k, v string) *protobufs.KeyValue {
 	return &protobufs.KeyValue{Key: k, Value: &protobufs.AnyValue{Value: &protobufs.AnyValue_StringValue{StringValue: v}}}
 }
 
-// tlsConfig trusts the certificate pinned at enrolment, else the system.
-func (c *Client) tlsConfig() (*tls.Config, error) {
+func (c *Client) tlsConfig() (*tls.Config, error) { return TLSConfig(c.o.StateDir) }
+
+// TLSConfig is the TLS client config for the collector: it trusts the
+// certificate pinned at enrolment (<state>/collector-ca.pem), else the
+// system's roots. The OpAMP client and release downloads use it.
+func TLSConfig(stateDir string) (*tls.Config, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	pem, err := os.ReadFile(Path(c.o.StateDir, config.CollectorCAFile))
+	pem, err := os.ReadFile(Path(stateDir, config.CollectorCAFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return tc, nil
 	}
@@ -206,7 +250,7 @@ func (c *Client) tlsConfig() (*tls.Config, error) {
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s holds no PEM certificate", Path(c.o.StateDir, config.CollectorCAFile))
+		return nil, fmt.Errorf("%s holds no PEM certificate", Path(stateDir, config.CollectorCAFile))
 	}
 	tc.RootCAs = pool
 	return tc, nil
@@ -357,46 +401,166 @@ func (c *Client) onConnectionSettings(_ context.Context, s *protobufs.OpAMPConne
 	return nil
 }
 
-// onPackages hands an offered pantau-agent release to the Updater.
+// onPackages hands an offered pantau-agent release to the Updater and
+// reports the outcome as the package status; a staged release restarts
+// the agent.
 func (c *Client) onPackages(ctx context.Context, pa *protobufs.PackagesAvailable) {
 	p := pa.GetPackages()[fleetproto.PackageName]
 	if p == nil || p.Version == "" || p.Version == buildinfo.Version {
 		return
 	}
 	c.mu.Lock()
-	busy := c.updating
-	c.updating = !busy
+	busy := c.updating || c.retry.version == p.Version && time.Now().Before(c.retry.at)
+	if !busy {
+		c.updating = true
+	}
 	c.mu.Unlock()
 	if busy {
 		return
 	}
+	offered := pa.AllPackagesHash
 	report := func(s protobufs.PackageStatusEnum, msg string) {
-		c.oc.SetPackageStatuses(&protobufs.PackageStatuses{ServerProvidedAllPackagesHash: pa.AllPackagesHash,
+		if err := c.oc.SetPackageStatuses(&protobufs.PackageStatuses{ServerProvidedAllPackagesHash: offered,
 			Packages: map[string]*protobufs.PackageStatus{fleetproto.PackageName: {Name: fleetproto.PackageName,
-				AgentHasVersion: buildinfo.Version, ServerOfferedVersion: p.Version, ServerOfferedHash: p.Hash, Status: s, ErrorMessage: msg}}})
+				AgentHasVersion: buildinfo.Version, ServerOfferedVersion: p.Version, ServerOfferedHash: p.Hash, Status: s, ErrorMessage: msg}}}); err != nil {
+			c.log.Warn("package status not reported", "err", err)
+		}
 	}
-	if c.o.Updater == nil {
+	done := func() {
 		c.mu.Lock()
 		c.updating = false
 		c.mu.Unlock()
+	}
+	if c.o.Updater == nil {
+		done()
 		report(protobufs.PackageStatusEnum_PackageStatusEnum_InstallFailed, "this agent cannot install updates (no updater built in)")
 		return
 	}
-	report(protobufs.PackageStatusEnum_PackageStatusEnum_Installing, "")
+	report(protobufs.PackageStatusEnum_PackageStatusEnum_Downloading, "")
 	c.log.Info("update offered", "version", p.Version)
 	go func() {
-		defer func() {
-			c.mu.Lock()
-			c.updating = false
-			c.mu.Unlock()
-		}()
-		if err := c.o.Updater.Offer(ctx, p.Version, p.File); err != nil {
+		staged, err := c.o.Updater.Offer(ctx, p.Version, p.File)
+		if err != nil {
 			c.log.Error("update refused", "version", p.Version, "err", err)
-			report(protobufs.PackageStatusEnum_PackageStatusEnum_InstallFailed, err.Error())
+		}
+		// A response that arrives from now on carried the status below
+		// (best effort: one in flight may not have).
+		select {
+		case <-c.connected:
+		default:
+		}
+		if err != nil && !errors.Is(err, update.ErrRefused) {
+			// A failure that may pass: reported without the offer's hash,
+			// so the collector offers it again, and taken again after a
+			// wait that doubles.
+			offered = []byte{} // opamp-go refuses nil
+			c.mu.Lock()
+			if c.retry.version != p.Version {
+				c.retry.version, c.retry.wait = p.Version, 0
+			}
+			wait := min(max(2*c.retry.wait, c.o.UpdateRetry), maxUpdateRetry)
+			c.retry.wait, c.retry.at = wait, time.Now().Add(wait)
+			c.mu.Unlock()
+			c.log.Info("the release is fetched again when offered after the wait", "version", p.Version, "wait_seconds", wait.Seconds())
+		} else {
+			c.mu.Lock()
+			if c.retry.version == p.Version {
+				c.retry.version = ""
+			}
+			c.mu.Unlock()
+		}
+		report(c.offerStatus(p.Version, staged, err))
+		if !staged || err != nil {
+			done()
 			return
 		}
-		report(protobufs.PackageStatusEnum_PackageStatusEnum_Installed, "")
+		// Staged: no further offer is taken; the agent stops once the
+		// collector heard of it (bounded: it may be unreachable).
+		c.log.Info("update staged; restarting to run it on trial", "version", p.Version)
+		wait := time.NewTimer(c.o.PollInterval + 5*time.Second)
+		defer wait.Stop()
+		select {
+		case <-c.connected:
+		case <-wait.C:
+		case <-ctx.Done():
+			return
+		}
+		if c.o.Restart != nil {
+			c.o.Restart()
+		}
 	}()
+}
+
+// offerStatus is the package status after an offer of version: the
+// update state when it is about that version (it says why, and a
+// rollback's message starts with "rolled back: "), else err's.
+func (c *Client) offerStatus(version string, staged bool, err error) (protobufs.PackageStatusEnum, string) {
+	if st, serr := update.State(c.o.StateDir); serr == nil && st.Version == version && st.State != "" {
+		s, msg := packageStatus(st)
+		if err == nil || s == protobufs.PackageStatusEnum_PackageStatusEnum_InstallFailed {
+			return s, msg
+		}
+	}
+	switch {
+	case err != nil:
+		return protobufs.PackageStatusEnum_PackageStatusEnum_InstallFailed, err.Error()
+	case staged:
+		return protobufs.PackageStatusEnum_PackageStatusEnum_Installing, ""
+	}
+	return protobufs.PackageStatusEnum_PackageStatusEnum_Installed, ""
+}
+
+// packageStatus maps the update state to OpAMP's package status: a
+// staged release (on trial at the next start, or now) is Installing.
+func packageStatus(st update.Status) (protobufs.PackageStatusEnum, string) {
+	switch st.State {
+	case update.StateDownloading:
+		return protobufs.PackageStatusEnum_PackageStatusEnum_Downloading, ""
+	case update.StatePending:
+		return protobufs.PackageStatusEnum_PackageStatusEnum_Installing, ""
+	case update.StateInstalled:
+		return protobufs.PackageStatusEnum_PackageStatusEnum_Installed, ""
+	}
+	return protobufs.PackageStatusEnum_PackageStatusEnum_InstallFailed, st.ErrorMessage()
+}
+
+// startStatuses is the package status the agent starts with: the update
+// state of the last release offered (nil when none ever was). It carries
+// no offer hash, so the collector offers its release again and the
+// answer to that says where it stands.
+func (c *Client) startStatuses() *protobufs.PackageStatuses {
+	st, err := update.State(c.o.StateDir)
+	if err != nil {
+		c.log.Warn("update state unreadable; reporting no package status", "err", err)
+		return nil
+	}
+	if st.State == "" {
+		return nil
+	}
+	s, msg := packageStatus(st)
+	return &protobufs.PackageStatuses{Packages: map[string]*protobufs.PackageStatus{fleetproto.PackageName: {Name: fleetproto.PackageName,
+		AgentHasVersion: buildinfo.Version, ServerOfferedVersion: st.Version, Status: s, ErrorMessage: msg}}}
+}
+
+// markHealthy tells the launcher that this release, on trial, runs
+// healthy: the collector accepted a report from it (update.MarkHealthy).
+// Once per process; nothing unless on trial.
+func (c *Client) markHealthy() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.healthy || !update.InTrial() {
+		return
+	}
+	if err := update.MarkHealthy(c.o.StateDir, buildinfo.Version); err != nil {
+		if c.healthErr {
+			return
+		}
+		c.healthErr = true
+		c.log.Error("cannot mark this release healthy: the launcher rolls it back at update.health_timeout", "err", err)
+		return
+	}
+	c.healthy = true
+	c.log.Info("release on trial reported to the collector: marked healthy", "version", buildinfo.Version)
 }
 
 // logger sends opamp-go's messages to slog: debug ones at debug level,
@@ -416,6 +580,12 @@ func (g *logger) Debugf(ctx context.Context, format string, v ...any) {
 
 func (g *logger) Errorf(ctx context.Context, format string, v ...any) {
 	msg := fmt.Sprintf(format, v...)
+	if strings.HasPrefix(msg, "settings.Capabilities is deprecated") {
+		// The one way in for the package capabilities (see Run): expected
+		// with update.enabled, not worth a warning at every start.
+		g.l.DebugContext(ctx, "opamp", "detail", msg)
+		return
+	}
 	g.mu.Lock()
 	repeat := msg == g.last
 	g.last = msg

@@ -3,9 +3,12 @@ package fleet
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +19,8 @@ import (
 	srvtypes "github.com/open-telemetry/opamp-go/server/types"
 
 	"github.com/pantau-noc/pantau/agent/internal/config"
+	"github.com/pantau-noc/pantau/agent/internal/update"
+	"github.com/pantau-noc/pantau/internal/buildinfo"
 	"github.com/pantau-noc/pantau/internal/fleetproto"
 	"github.com/pantau-noc/pantau/internal/lab"
 )
@@ -23,34 +28,70 @@ import (
 type fakeUpdater struct {
 	mu     sync.Mutex
 	offers []string
+	staged bool
 	err    error
+	first  []error // the errors of the first offers, before err
 }
 
-func (u *fakeUpdater) Offer(_ context.Context, version string, file *protobufs.DownloadableFile) error {
+func (u *fakeUpdater) Offer(_ context.Context, version string, file *protobufs.DownloadableFile) (bool, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.offers = append(u.offers, version+" "+file.DownloadUrl)
-	return u.err
+	if n := len(u.offers); n <= len(u.first) {
+		return false, u.first[n-1]
+	}
+	return u.staged, u.err
 }
 
 // TestUpdateOffer: with update.enabled an offered pantau-agent release
 // goes to the Updater, and its outcome is the package status the
-// collector sees; without an Updater the offer is refused.
+// collector sees: Installing and a restart for a staged release; without
+// an Updater the offer is refused. The status the agent starts with is
+// the update state's (a rollback's message starts with "rolled back: "),
+// and a release on trial marks itself healthy once the collector
+// answered.
 func TestUpdateOffer(t *testing.T) {
+	const rolledBack = `{"format": 1, "status": {"version": "v99.0.0", "state": "rolled_back", "message": "the release did not report healthy within 5s (update.health_timeout)", "time": "2026-12-07T10:00:00Z"}, "rolled_back": ["v99.0.0"]}`
 	for _, c := range []struct {
 		name       string
 		up         Updater
+		state      string // update/state.json
+		trial      bool
+		wantStart  string // the ErrorMessage of the status at start
 		wantStatus protobufs.PackageStatusEnum
 		wantMsg    string
+		restart    bool
+		wantFailed string // a failure reported before, without the offer's hash
 	}{
-		{"installed", &fakeUpdater{}, protobufs.PackageStatusEnum_PackageStatusEnum_Installed, ""},
-		{"bad signature", &fakeUpdater{err: errors.New("the signature does not verify")}, protobufs.PackageStatusEnum_PackageStatusEnum_InstallFailed, "the signature does not verify"},
-		{"no updater", nil, protobufs.PackageStatusEnum_PackageStatusEnum_InstallFailed, "no updater built in"},
+		{name: "installed", up: &fakeUpdater{}, wantStatus: protobufs.PackageStatusEnum_PackageStatusEnum_Installed},
+		{name: "staged", up: &fakeUpdater{staged: true}, wantStatus: protobufs.PackageStatusEnum_PackageStatusEnum_Installing, restart: true},
+		{name: "bad signature", up: &fakeUpdater{err: fmt.Errorf("%w: the signature does not verify", update.ErrRefused)}, wantStatus: protobufs.PackageStatusEnum_PackageStatusEnum_InstallFailed, wantMsg: "the signature does not verify"},
+		// A download failure is reported without the offer's hash (the
+		// collector offers again) and the offer taken again after a wait.
+		{name: "download fails, then works", up: &fakeUpdater{staged: true, first: []error{errors.New("download release v99.0.0: connection reset")}},
+			wantStatus: protobufs.PackageStatusEnum_PackageStatusEnum_Installing, restart: true, wantFailed: "connection reset"},
+		{name: "no updater", wantStatus: protobufs.PackageStatusEnum_PackageStatusEnum_InstallFailed, wantMsg: "no updater built in"},
+		{name: "rolled back before", up: &fakeUpdater{err: fmt.Errorf("%w: release v99.0.0 was rolled back on this agent and is not tried again", update.ErrRefused)},
+			state: rolledBack, trial: true, wantStart: "rolled back: the release did not report healthy within 5s (update.health_timeout)",
+			wantStatus: protobufs.PackageStatusEnum_PackageStatusEnum_InstallFailed, wantMsg: "rolled back: the release did not report healthy"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if c.state != "" {
+				if err := os.MkdirAll(update.Dir(dir), 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(update.Dir(dir), "state.json"), []byte(c.state), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if c.trial {
+				t.Setenv(update.EnvTrial, "1")
+			}
 			var mu sync.Mutex
-			var got *protobufs.PackageStatus
+			var got, first, failed *protobufs.PackageStatus
 			var caps uint64
+			var has bool
 			op := server.New(nil)
 			handler, connContext, err := op.Attach(server.Settings{Callbacks: srvtypes.Callbacks{OnConnecting: func(r *http.Request) srvtypes.ConnectionResponse {
 				if r.Header.Get("Authorization") != "Token tok-1" {
@@ -63,8 +104,23 @@ func TestUpdateOffer(t *testing.T) {
 						if m.Capabilities != 0 {
 							caps = m.Capabilities
 						}
-						if s := m.GetPackageStatuses().GetPackages()[fleetproto.PackageName]; s != nil && s.Status != protobufs.PackageStatusEnum_PackageStatusEnum_Installing {
+						s := m.GetPackageStatuses().GetPackages()[fleetproto.PackageName]
+						if s != nil && first == nil {
+							first = s
+						}
+						if s != nil && s.Status == c.wantStatus && len(m.GetPackageStatuses().ServerProvidedAllPackagesHash) > 0 {
 							got = s
+						}
+						if s != nil && s.Status == protobufs.PackageStatusEnum_PackageStatusEnum_InstallFailed && len(m.GetPackageStatuses().ServerProvidedAllPackagesHash) == 0 {
+							failed = s
+						}
+						// As the collector: offered until the agent reports it
+						// has the offer (its hash).
+						if ps := m.GetPackageStatuses(); ps != nil {
+							has = len(ps.ServerProvidedAllPackagesHash) > 0
+						}
+						if has {
+							return &protobufs.ServerToAgent{}
 						}
 						return &protobufs.ServerToAgent{PackagesAvailable: &protobufs.PackagesAvailable{AllPackagesHash: []byte{1},
 							Packages: map[string]*protobufs.PackageAvailable{fleetproto.PackageName: {Type: protobufs.PackageType_PackageType_TopLevel,
@@ -80,8 +136,9 @@ func TestUpdateOffer(t *testing.T) {
 			defer srv.Close()
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
-			cl := New(Options{StateDir: t.TempDir(), CollectorURL: srv.URL, Token: config.NewLiveToken("tok-1"), PollInterval: time.Second,
-				Logger: slog.New(slog.DiscardHandler), UpdateEnabled: true, Updater: c.up,
+			restarted := make(chan struct{})
+			cl := New(Options{StateDir: dir, CollectorURL: srv.URL, Token: config.NewLiveToken("tok-1"), PollInterval: time.Second,
+				Logger: slog.New(slog.DiscardHandler), UpdateEnabled: true, Updater: c.up, Restart: func() { close(restarted) }, UpdateRetry: 10 * time.Millisecond,
 				Apply: func(context.Context, []byte) error { return nil }, Effective: func() []byte { return nil }})
 			go func() { done <- cl.Run(ctx) }()
 			defer func() {
@@ -107,6 +164,24 @@ func TestUpdateOffer(t *testing.T) {
 			}
 			if caps&uint64(protobufs.AgentCapabilities_AgentCapabilities_AcceptsPackages) == 0 {
 				t.Fatal("AcceptsPackages not advertised with update.enabled")
+			}
+			if c.wantStart != "" && (first.Status != protobufs.PackageStatusEnum_PackageStatusEnum_InstallFailed || first.ErrorMessage != c.wantStart) {
+				t.Fatalf("status at start %v", first)
+			}
+			if c.wantFailed != "" && (failed == nil || !strings.Contains(failed.ErrorMessage, c.wantFailed)) {
+				t.Fatalf("the failed download reported as %v", failed)
+			}
+			if c.restart {
+				select {
+				case <-restarted:
+				case <-time.After(30 * time.Second):
+					t.Fatal("a staged release did not restart the agent")
+				}
+			}
+			if c.trial {
+				if _, err := os.Stat(filepath.Join(update.Dir(dir), "healthy-"+buildinfo.Version)); err != nil {
+					t.Fatalf("the release on trial did not mark itself healthy: %v", err)
+				}
 			}
 			if u, ok := c.up.(*fakeUpdater); ok {
 				u.mu.Lock()

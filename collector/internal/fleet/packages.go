@@ -13,11 +13,14 @@ import (
 )
 
 // offerPackage offers the newest signed release for the agent's
-// platform when fleet.updates.enabled and its version differs from the
-// agent's; not again once the agent reports it has the offer.
+// platform when fleet.updates.enabled, the agent accepts packages (it
+// runs with update.enabled) and the release's version differs from the
+// agent's; not again once the agent reports it has the offer. An agent
+// that does not accept packages is offered nothing and its update state
+// is left alone.
 func (c *call) offerPackage(st *agentState, resp *protobufs.ServerToAgent, now time.Time, log *slog.Logger) {
 	s := c.s
-	if s.o.Releases == nil || !s.o.UpdatesEnabled() || st.osType == "" || st.arch == "" {
+	if s.o.Releases == nil || !s.o.UpdatesEnabled() || !st.acceptsPackages || st.osType == "" || st.arch == "" {
 		return
 	}
 	m, err := s.o.Releases.Newest(st.osType, st.arch, now)

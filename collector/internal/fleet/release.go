@@ -196,17 +196,24 @@ func SignRelease(keyFile, binary, version, goos, goarch, dir string, now time.Ti
 	if err := os.Rename(mtmp, filepath.Join(rdir, manifestFile)); err != nil {
 		return nil, fmt.Errorf("store manifest in %s: %w", rdir, err)
 	}
+	// A running collector lists the store again when its time changes
+	// (Releases.List): the release is offered at the agents' next poll.
+	if err := os.Chtimes(dir, time.Time{}, time.Now()); err != nil {
+		return nil, fmt.Errorf("mark the release store %s changed: %w", dir, err)
+	}
 	return m, nil
 }
 
 // Releases is the release store: <data-dir>/releases. Its listing is
-// cached for a short while (a release signed while the collector runs is
-// offered within ReleasesRescan).
+// cached while the store directory's modification time stays the same
+// (SignRelease sets it), and for at most ReleasesRescan (a release copied
+// in by hand is offered within that).
 type Releases struct {
 	dir string
 
 	mu      sync.Mutex
 	scanned time.Time
+	mtime   time.Time // of dir at the scan
 	list    []*Manifest
 }
 
@@ -223,7 +230,11 @@ func (r *Releases) Dir() string { return r.dir }
 func (r *Releases) List(now time.Time) ([]*Manifest, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.list != nil && now.Sub(r.scanned) < ReleasesRescan && !now.Before(r.scanned) {
+	var mtime time.Time
+	if fi, err := os.Stat(r.dir); err == nil {
+		mtime = fi.ModTime()
+	}
+	if r.list != nil && mtime.Equal(r.mtime) && now.Sub(r.scanned) < ReleasesRescan && !now.Before(r.scanned) {
 		return r.list, nil
 	}
 	paths, err := filepath.Glob(filepath.Join(r.dir, "*", "*", manifestFile))
@@ -242,7 +253,7 @@ func (r *Releases) List(now time.Time) ([]*Manifest, error) {
 		}
 		list = append(list, m)
 	}
-	r.list, r.scanned = list, now
+	r.list, r.scanned, r.mtime = list, now, mtime
 	return list, nil
 }
 

@@ -83,12 +83,15 @@ type agentState struct {
 	flushed time.Time // when rec was last written
 	// described: the agent sent its description since this process
 	// started (else the server asks for the full state).
-	described     bool
-	osType, arch  string
-	reportedHash  string // the remote config hash the agent last reported (any status)
-	packagesHash  []byte // ServerProvidedAllPackagesHash the agent last reported
-	rotation      *rotation
-	lastNotesHash string
+	described    bool
+	osType, arch string
+	// acceptsPackages: the agent's last capabilities include
+	// AcceptsPackages (it runs with update.enabled).
+	acceptsPackages bool
+	reportedHash    string // the remote config hash the agent last reported (any status)
+	packagesHash    []byte // ServerProvidedAllPackagesHash the agent last reported
+	rotation        *rotation
+	lastNotesHash   string
 }
 
 // rotation is a token issued to an agent that has not used it yet.
@@ -348,6 +351,10 @@ func changed(a, b FleetAgent) bool {
 // applyStatus records what the message reports.
 func applyStatus(st *agentState, msg *protobufs.AgentToServer, now time.Time) {
 	rec := &st.rec
+	if msg.Capabilities != 0 {
+		// opamp-go sends the capabilities in every message.
+		st.acceptsPackages = msg.Capabilities&uint64(protobufs.AgentCapabilities_AgentCapabilities_AcceptsPackages) != 0
+	}
 	if d := msg.AgentDescription; d != nil {
 		st.described = true
 		for _, kv := range d.IdentifyingAttributes {

@@ -657,6 +657,10 @@ func TestOpAMPPackageOffer(t *testing.T) {
 	}
 
 	e.updates.Store(true)
+	// An agent without update.enabled (no AcceptsPackages): nothing
+	// offered, its update state untouched.
+	tokNo, _ := e.token("agent-nopkg", "kec-d")
+	nopkg := e.startAgent(tokNo, agentOpts{version: "1.0.0", os: "linux", arch: "amd64"})
 	pk := &memPackages{pub: pub, states: map[string]types.PackageState{}, content: map[string][]byte{}}
 	tok, _ := e.token("agent-kec-a", "kec-a")
 	a := e.startAgent(tok, agentOpts{version: "1.0.0", os: "linux", arch: "amd64", packages: pk})
@@ -686,6 +690,14 @@ func TestOpAMPPackageOffer(t *testing.T) {
 		t.Error("a release was offered to an agent of another arch")
 	}
 	arm.mu.Unlock()
+	nopkg.mu.Lock()
+	if len(nopkg.pkgs) != 0 {
+		t.Error("a release was offered to an agent that does not accept packages")
+	}
+	nopkg.mu.Unlock()
+	if r := e.store.agent("agent-nopkg"); r.Version != "1.0.0" || r.UpdateState != "" || r.UpdateVersion != "" {
+		t.Errorf("agent without AcceptsPackages: version %q, update state %q %q", r.Version, r.UpdateState, r.UpdateVersion)
+	}
 	// The download endpoint: agent tokens only, bad parameters 400.
 	for _, tc := range []struct {
 		path, authz string
