@@ -435,6 +435,7 @@ func TestIntegrationFleetEnrolAndInventory(t *testing.T) {
 	code := c.enrollCode(t, "kec-a", name)
 	c.override(t, name, fastRounds)
 
+	testbuild.Agent(t) // built before the clock starts
 	enrolled := time.Now()
 	a := newFleetAgent(t, c, code)
 	for _, f := range []string{"token", "collector-ca.pem", "fleet.json"} {
@@ -445,13 +446,15 @@ func TestIntegrationFleetEnrolAndInventory(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(a.state, "token")); err == nil && fi.Mode().Perm() != 0o600 {
 		t.Errorf("token file mode %v, want 0600", fi.Mode().Perm())
 	}
+	started := time.Now()
 	a.start(t)
 	pid := a.cmd.Process.Pid
 	if !lab.WaitFor(t.Context(), 60*time.Second, func() bool { return c.linkState(t, "kec-a-vsat") == "up" }) {
 		t.Fatalf("link kec-a-vsat not up within 60 s of enrolment (state %q)\nagent log:\n%s\ncollector log:\n%s",
 			c.linkState(t, "kec-a-vsat"), agentLogs(a.logs), c.proc.Logs)
 	}
-	t.Logf("enrolled %s; link kec-a-vsat up %s after enrolment (no agent.yml)", name, time.Since(enrolled).Round(10*time.Millisecond))
+	t.Logf("enrolled %s in %s; link kec-a-vsat up %s after the enrolment began, %s after the agent started (no agent.yml)", name,
+		started.Sub(enrolled).Round(10*time.Millisecond), time.Since(enrolled).Round(10*time.Millisecond), time.Since(started).Round(10*time.Millisecond))
 
 	// The code works once.
 	if rc, out := enroll(t, a.bin, c.base, code, filepath.Join(t.TempDir(), "state")); rc == 0 || !strings.Contains(out, "enrolment code unknown, used or expired") {
@@ -583,6 +586,15 @@ func TestIntegrationFleetCollectorDown(t *testing.T) {
 	if missing > skipped {
 		t.Errorf("gaps between rounds (%s) miss %d rounds, the agent logged %d skipped (restart %s–%s): rounds were lost\nagent log:\n%s",
 			strings.Join(gaps, ", "), missing, skipped, restartGap[0].Format("15:04:05.000"), restartGap[1].Format("15:04:05.000"), agentLogs(a.logs))
+	}
+	// The restarted agent reports the cached config as the one it runs:
+	// the restarted collector finds it current (nothing pending), at the
+	// agent's next poll (15 s).
+	if !lab.WaitFor(t.Context(), 30*time.Second, func() bool {
+		r := c.agentRow(t, name)
+		return r.Fleet != nil && r.Fleet.ConfigCurrent && r.Fleet.ConfigStatus == "applied"
+	}) {
+		t.Errorf("after the restore, agents --json: %+v\nagent log:\n%s", c.agentRow(t, name).Fleet, agentLogs(a.logs))
 	}
 	n := 0
 	for _, v := range during {
