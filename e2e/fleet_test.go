@@ -646,28 +646,38 @@ func TestIntegrationFleetRotationUnderLoad(t *testing.T) {
 	}
 	old := tokenID()
 
+	// Three rotations one after the other, each complete (the agent uses
+	// the new token, the collector revoked the old one) before the next.
 	asked := time.Now()
-	c.cli(t, "agents", "rotate", "--agent", name)
-	var switched, revoked time.Time
-	var now string
-	if !lab.WaitFor(t.Context(), 20*time.Second, func() bool {
-		if switched.IsZero() {
-			if now = tokenID(); now != old {
-				switched = time.Now()
+	var revoked time.Time
+	for i := range 3 {
+		ask := time.Now()
+		c.cli(t, "agents", "rotate", "--agent", name)
+		var switched time.Time
+		var now string
+		revoked = time.Time{}
+		if !lab.WaitFor(t.Context(), 20*time.Second, func() bool {
+			if switched.IsZero() {
+				if now = tokenID(); now != old {
+					switched = time.Now()
+				}
 			}
-		}
-		if !switched.IsZero() && revoked.IsZero() {
-			toks := c.tokens(t)
-			if toks[old].Revoked != "" && toks[now].Revoked == "" && toks[now].Agent == name {
-				revoked = time.Now()
+			if !switched.IsZero() && revoked.IsZero() {
+				toks := c.tokens(t)
+				if toks[old].Revoked != "" && toks[now].Revoked == "" && toks[now].Agent == name {
+					revoked = time.Now()
+				}
 			}
+			return !revoked.IsZero()
+		}) {
+			t.Fatalf("rotation %d: token switched %v, old revoked %v\nagent log:\n%s\ncollector log:\n%s", i+1, switched, revoked, agentLogs(a.logs), c.proc.Logs)
 		}
-		return !revoked.IsZero()
-	}) {
-		t.Fatalf("rotation: token switched %v, old revoked %v\nagent log:\n%s\ncollector log:\n%s", switched, revoked, agentLogs(a.logs), c.proc.Logs)
-	}
-	if r := c.agentRow(t, name); r.Tokens != 1 || r.Fleet == nil || !r.Fleet.Healthy {
-		t.Errorf("after the rotation, agents --json: %d active tokens, %+v", r.Tokens, r.Fleet)
+		t.Logf("rotation %d: agent switched token %s after agents rotate, old token revoked after %s", i+1,
+			switched.Sub(ask).Round(10*time.Millisecond), revoked.Sub(ask).Round(10*time.Millisecond))
+		if r := c.agentRow(t, name); r.Tokens != 1 || r.Fleet == nil || !r.Fleet.Healthy || r.Fleet.ConfigStatus != "applied" {
+			t.Errorf("after rotation %d, agents --json: %d active tokens, %+v", i+1, r.Tokens, r.Fleet)
+		}
+		old = now
 	}
 	// The new token writes: rounds after the rotation arrive.
 	end := revoked.Add(3 * time.Second)
@@ -703,8 +713,22 @@ func TestIntegrationFleetRotationUnderLoad(t *testing.T) {
 		t.Error("the agent's metrics show no accepted write: pantau_agent_send_requests_total not read")
 	}
 	refused := a.metric(t, `pantau_agent_send_requests_total{code="401"`)
-	t.Logf("rotation: agent switched token %s after agents rotate, old token revoked after %s; %d rounds checked for gaps, %d skipped, %v writes refused 401",
-		switched.Sub(asked).Round(10*time.Millisecond), revoked.Sub(asked).Round(10*time.Millisecond), len(during), skipped, refused)
+	t.Logf("3 rotations in %s: %d rounds checked for gaps, %d skipped, %v writes refused 401",
+		revoked.Sub(asked).Round(10*time.Millisecond), len(during), skipped, refused)
 	a.noDeadLetters(t)
+
+	// Restarted, the agent writes and polls with the last token from its
+	// state dir.
+	a.stop(t)
+	restart := time.Now()
+	a.start(t)
+	if !lab.WaitFor(t.Context(), 20*time.Second, func() bool {
+		return len(rounds(t, c.client, c.base, sel, restart.Add(time.Second).UnixMilli())) >= 2
+	}) {
+		t.Fatalf("after a restart with the rotated token, no rounds arrive\nagent log:\n%s", agentLogs(a.logs))
+	}
+	if n := a.metric(t, `pantau_agent_send_requests_total{code="401"`); n != 0 {
+		t.Errorf("after a restart, %v writes refused 401", n)
+	}
 	a.stop(t)
 }
