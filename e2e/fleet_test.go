@@ -187,12 +187,13 @@ type fleetRow struct {
 	Agent  string `json:"agent"`
 	Tokens int    `json:"active_tokens"`
 	Fleet  *struct {
-		ConfigOffered string `json:"config_offered"`
-		ConfigApplied string `json:"config_applied"`
-		ConfigCurrent bool   `json:"config_current"`
-		ConfigStatus  string `json:"config_status"`
-		ConfigError   string `json:"config_error"`
-		Healthy       bool   `json:"healthy"`
+		LastContact   time.Time `json:"last_contact"`
+		ConfigOffered string    `json:"config_offered"`
+		ConfigApplied string    `json:"config_applied"`
+		ConfigCurrent bool      `json:"config_current"`
+		ConfigStatus  string    `json:"config_status"`
+		ConfigError   string    `json:"config_error"`
+		Healthy       bool      `json:"healthy"`
 	} `json:"fleet"`
 }
 
@@ -475,20 +476,27 @@ func TestIntegrationFleetEnrolAndInventory(t *testing.T) {
 		}
 	}
 
-	// The inventory gains a link of the site: the running agent probes it.
+	// The inventory gains a link of the site and the first link's target
+	// moves: the running agent probes the new link and the new target.
 	before := c.agentRow(t, name)
 	if before.Fleet == nil || !before.Fleet.ConfigCurrent || before.Fleet.ConfigStatus != "applied" {
 		t.Fatalf("before the change, agents --json: %+v", before.Fleet)
 	}
 	changed := time.Now()
-	c.putInventory(t, fleetInventory+"  - {id: kec-a-lte, site: kec-a, type: radio, icmp: {target: 127.0.0.3}}\n")
+	c.putInventory(t, strings.Replace(fleetInventory, "127.0.0.2", "127.0.0.4", 1)+
+		"  - {id: kec-a-lte, site: kec-a, type: radio, icmp: {target: 127.0.0.3}}\n")
 	const sel = `pantau_icmp_up{agent="kec-a-1",link="kec-a-lte"}`
-	var first time.Time
-	var applied time.Time
+	const moved = `pantau_icmp_up{agent="kec-a-1",link="kec-a-vsat",target="127.0.0.4"}`
+	var first, firstMoved, applied time.Time
 	if !lab.WaitFor(t.Context(), 30*time.Second, func() bool {
 		if first.IsZero() {
 			if r := rounds(t, c.client, c.base, sel, changed.UnixMilli()); len(r) > 0 {
 				first = time.UnixMilli(r[0].ms)
+			}
+		}
+		if firstMoved.IsZero() {
+			if r := rounds(t, c.client, c.base, moved, changed.UnixMilli()); len(r) > 0 {
+				firstMoved = time.UnixMilli(r[0].ms)
 			}
 		}
 		if applied.IsZero() {
@@ -496,19 +504,25 @@ func TestIntegrationFleetEnrolAndInventory(t *testing.T) {
 				applied = time.Now()
 			}
 		}
-		return !first.IsZero() && !applied.IsZero()
+		return !first.IsZero() && !firstMoved.IsZero() && !applied.IsZero()
 	}) {
-		t.Fatalf("the inventory change did not reach the agent within 30 s (first round %v, applied %v; agents --json %+v)\nagent log:\n%s",
-			first, applied, c.agentRow(t, name).Fleet, agentLogs(a.logs))
+		t.Fatalf("the inventory change did not reach the agent within 30 s (first round of the new link %v, of the moved target %v, applied %v; agents --json %+v)\nagent log:\n%s",
+			first, firstMoved, applied, c.agentRow(t, name).Fleet, agentLogs(a.logs))
 	}
 	if a.cmd.ProcessState != nil || a.cmd.Process.Pid != pid || !testproc.Alive(pid) {
 		t.Errorf("the agent restarted (pid %d)", pid)
 	}
-	t.Logf("inventory change: first round of the new link %s after the PUT, agents --json shows it applied after %s",
-		first.Sub(changed).Round(10*time.Millisecond), applied.Sub(changed).Round(10*time.Millisecond))
-	// Both links keep being probed by the same process.
-	if r := rounds(t, c.client, c.base, `pantau_icmp_up{agent="kec-a-1",link="kec-a-vsat"}`, changed.UnixMilli()); len(r) == 0 {
-		t.Error("the first link stopped being probed after the change")
+	t.Logf("inventory change: first round of the new link %s after the PUT, of the moved target %s, agents --json shows it applied after %s (seen %s after the PUT)",
+		first.Sub(changed).Round(10*time.Millisecond), firstMoved.Sub(changed).Round(10*time.Millisecond), applied.Sub(changed).Round(10*time.Millisecond), time.Since(changed).Round(10*time.Millisecond))
+	// The old target is no longer probed: no round of it after the new
+	// one's first (and a round of the new link after that, so the rounds
+	// up to then are in).
+	lab.WaitFor(t.Context(), 5*time.Second, func() bool {
+		r := rounds(t, c.client, c.base, sel, 0)
+		return len(r) > 0 && r[len(r)-1].ms > firstMoved.Add(2*time.Second).UnixMilli()
+	})
+	if r := rounds(t, c.client, c.base, `pantau_icmp_up{agent="kec-a-1",link="kec-a-vsat",target="127.0.0.2"}`, firstMoved.UnixMilli()); len(r) > 0 {
+		t.Errorf("the old target 127.0.0.2 was probed after the change: %v", r)
 	}
 	a.noDeadLetters(t)
 	a.stop(t)
@@ -590,12 +604,15 @@ func TestIntegrationFleetCollectorDown(t *testing.T) {
 	// The restarted agent reports the cached config as the one it runs:
 	// the restarted collector finds it current (nothing pending), at the
 	// agent's next poll (15 s).
+	contact := time.Now()
 	if !lab.WaitFor(t.Context(), 30*time.Second, func() bool {
 		r := c.agentRow(t, name)
-		return r.Fleet != nil && r.Fleet.ConfigCurrent && r.Fleet.ConfigStatus == "applied"
+		return r.Fleet != nil && r.Fleet.LastContact.After(restored) && r.Fleet.ConfigCurrent && r.Fleet.ConfigStatus == "applied"
 	}) {
 		t.Errorf("after the restore, agents --json: %+v\nagent log:\n%s", c.agentRow(t, name).Fleet, agentLogs(a.logs))
 	}
+	t.Logf("the restarted agent's config current in the fleet view %s after the restore (waited %s for it)",
+		time.Since(restored).Round(10*time.Millisecond), time.Since(contact).Round(10*time.Millisecond))
 	n := 0
 	for _, v := range during {
 		if v > cut.UnixMilli() && v < restored.UnixMilli() {
