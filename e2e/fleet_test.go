@@ -662,6 +662,10 @@ func TestIntegrationFleetRotationUnderLoad(t *testing.T) {
 		return f[1]
 	}
 	old := tokenID()
+	first, err := os.ReadFile(filepath.Join(a.state, "token"))
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// Three rotations one after the other, each complete (the agent uses
 	// the new token, the collector revoked the old one) before the next.
@@ -695,6 +699,20 @@ func TestIntegrationFleetRotationUnderLoad(t *testing.T) {
 			t.Errorf("after rotation %d, agents --json: %d active tokens, %+v", i+1, r.Tokens, r.Fleet)
 		}
 		old = now
+	}
+	// The first token no longer works: neither for a write nor for OpAMP.
+	for _, path := range []string{"/api/v2/write?precision=s", "/v1/opamp"} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, c.base+path, strings.NewReader("x v=1 1\n"))
+		req.Header.Set("Authorization", "Token "+strings.TrimSpace(string(first)))
+		req.Header.Set("Content-Type", "application/x-protobuf")
+		res, err := c.client.Do(req)
+		if err != nil {
+			t.Fatalf("POST %s: %v", path, err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Errorf("POST %s with the rotated-out token: %d, want 401", path, res.StatusCode)
+		}
 	}
 	// The new token writes: rounds after the rotation arrive.
 	end := revoked.Add(3 * time.Second)
