@@ -78,6 +78,12 @@ type Client struct {
 	oc    opampClient
 	start time.Time
 
+	// reconnected is signalled when the collector answers again after
+	// being unreachable: the status it gets first was stamped before
+	// (opamp-go retries a request as it was prepared), so a fresh one
+	// follows at once.
+	reconnected chan struct{}
+
 	mu          sync.Mutex
 	appliedHash []byte // the remote config in force
 	failedHash  []byte // the last one refused
@@ -88,7 +94,8 @@ type Client struct {
 
 // New makes a client; Run starts it.
 func New(o Options) *Client {
-	return &Client{o: o, log: o.Logger.With("component", "fleet"), start: time.Now(), appliedHash: o.RemoteHash}
+	return &Client{o: o, log: o.Logger.With("component", "fleet"), start: time.Now(), appliedHash: o.RemoteHash,
+		reconnected: make(chan struct{}, 1)}
 }
 
 // Run connects to the collector's OpAMP endpoint and keeps polling it
@@ -186,6 +193,8 @@ func (c *Client) Run(ctx context.Context) error {
 			return oc.Stop(sctx)
 		case <-t.C:
 			c.sendStatus()
+		case <-c.reconnected:
+			c.sendFreshStatus(ctx)
 		}
 	}
 }
@@ -233,6 +242,12 @@ func (c *Client) setConnected(ok bool, err error) {
 	was := c.reach
 	c.reach = now
 	c.mu.Unlock()
+	if ok && was == 2 {
+		select {
+		case c.reconnected <- struct{}{}:
+		default:
+		}
+	}
 	switch {
 	case now == was:
 	case ok:
@@ -245,6 +260,36 @@ func (c *Client) setConnected(ok bool, err error) {
 // sendStatus sends the status custom message: the agent's clock and its
 // queue.
 func (c *Client) sendStatus() {
+	_, err := c.oc.SendCustomMessage(c.statusMessage())
+	if err != nil && !errors.Is(err, types.ErrCustomMessagePending) {
+		c.log.Debug("status message not sent", "err", err)
+	}
+}
+
+// sendFreshStatus sends a status stamped now, after the one pending (if
+// any) has left. After an outage the status messages the collector gets
+// first were stamped when they were queued, before or during the outage:
+// it would take the time they waited for a clock offset (minus the
+// outage's length) and show the backlog as it was, until the next poll.
+func (c *Client) sendFreshStatus(ctx context.Context) {
+	for range 3 { // the pending one, and one queued meanwhile
+		sending, err := c.oc.SendCustomMessage(c.statusMessage())
+		if !errors.Is(err, types.ErrCustomMessagePending) {
+			if err != nil {
+				c.log.Debug("status message not sent", "err", err)
+			}
+			return
+		}
+		select {
+		case <-sending:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// statusMessage is the status custom message stamped now.
+func (c *Client) statusMessage() *protobufs.CustomMessage {
 	st := fleetproto.Status{Time: time.Now()}
 	if c.o.Queue != nil {
 		if q, ok := c.o.Queue(); ok {
@@ -255,10 +300,7 @@ func (c *Client) sendStatus() {
 		}
 	}
 	data, _ := json.Marshal(st)
-	_, err := c.oc.SendCustomMessage(&protobufs.CustomMessage{Capability: fleetproto.StatusCapability, Type: fleetproto.StatusMessageType, Data: data})
-	if err != nil && !errors.Is(err, types.ErrCustomMessagePending) {
-		c.log.Debug("status message not sent", "err", err)
-	}
+	return &protobufs.CustomMessage{Capability: fleetproto.StatusCapability, Type: fleetproto.StatusMessageType, Data: data}
 }
 
 func (c *Client) onMessage(ctx context.Context, msg *types.MessageData) {
