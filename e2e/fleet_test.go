@@ -194,6 +194,7 @@ type fleetRow struct {
 		ConfigStatus  string    `json:"config_status"`
 		ConfigError   string    `json:"config_error"`
 		Healthy       bool      `json:"healthy"`
+		ClockOffset   float64   `json:"clock_offset_seconds"`
 	} `json:"fleet"`
 }
 
@@ -610,6 +611,18 @@ func TestIntegrationFleetCollectorDown(t *testing.T) {
 		return r.Fleet != nil && r.Fleet.LastContact.After(restored) && r.Fleet.ConfigCurrent && r.Fleet.ConfigStatus == "applied"
 	}) {
 		t.Errorf("after the restore, agents --json: %+v\nagent log:\n%s", c.agentRow(t, name).Fleet, agentLogs(a.logs))
+	}
+	// The agent runs on the collector's host: its clock offset is ~0.
+	// The status messages queued during the outage carry the time they
+	// were queued; a fresh one follows at once after the reconnection,
+	// not at the next poll (15 s).
+	var offset float64
+	if !lab.WaitFor(t.Context(), 5*time.Second, func() bool {
+		r := c.agentRow(t, name)
+		offset = r.Fleet.ClockOffset
+		return offset >= -1 && offset <= 1
+	}) {
+		t.Errorf("5 s after the agent's first contact since the restore, the fleet view shows a clock offset of %.1f s (agent and collector on one host)", offset)
 	}
 	t.Logf("the restarted agent's config current in the fleet view %s after the restore (waited %s for it)",
 		time.Since(restored).Round(10*time.Millisecond), time.Since(contact).Round(10*time.Millisecond))
