@@ -306,8 +306,14 @@ type fleetAgent struct {
 // newFleetAgent enrols an agent with code into a new state dir.
 func newFleetAgent(t *testing.T, c *fleetCollector, code string) *fleetAgent {
 	t.Helper()
+	return newFleetAgentVia(t, c.base, code)
+}
+
+// newFleetAgentVia enrols an agent that reaches the collector at url.
+func newFleetAgentVia(t *testing.T, url, code string) *fleetAgent {
+	t.Helper()
 	a := &fleetAgent{bin: testbuild.Agent(t), state: filepath.Join(t.TempDir(), "state"), metrics: testproc.FreePort(t)}
-	if rc, out := enroll(t, a.bin, c.base, code, a.state); rc != 0 {
+	if rc, out := enroll(t, a.bin, url, code, a.state); rc != 0 {
 		t.Fatalf("pantau-agent enroll: exit %d\n%s", rc, out)
 	}
 	// The self-metrics port is a free one (the default, 127.0.0.1:9811,
@@ -647,13 +653,29 @@ func TestIntegrationFleetCollectorDown(t *testing.T) {
 func TestIntegrationFleetRotationUnderLoad(t *testing.T) {
 	lab.SkipShort(t, "root (raw ICMP to 127.0.0.x) and the binaries")
 	t.Parallel()
+	// Straight, and through a proxy that delays each direction by 350 ms
+	// (a VSAT round trip): a write built with the old token then travels
+	// as long as the poll that makes the collector revoke it.
+	for _, d := range []time.Duration{0, 350 * time.Millisecond} {
+		t.Run(fmt.Sprintf("rtt=%s", 2*d), func(t *testing.T) {
+			t.Parallel()
+			rotationUnderLoad(t, d)
+		})
+	}
+}
+
+func rotationUnderLoad(t *testing.T, delay time.Duration) {
 	c := startFleetCollector(t, fleetInventory)
 	const name = "kec-a-1"
 	code := c.enrollCode(t, "kec-a", name)
 	c.override(t, name, fastRounds)
-	a := newFleetAgent(t, c, code)
+	url := c.base
+	if delay > 0 {
+		url = "https://" + delayProxy(t, c.addr, delay)
+	}
+	a := newFleetAgentVia(t, url, code)
 	cfg := writeFile(t, filepath.Join(filepath.Dir(a.state), "agent.yml"),
-		fmt.Sprintf("agent: {state_dir: %s}\nfleet: {url: %q, poll_interval: 1s}\n", a.state, c.base))
+		fmt.Sprintf("agent: {state_dir: %s}\nfleet: {url: %q, poll_interval: 1s}\n", a.state, url))
 	a.args = append(a.args, "--config", cfg)
 	a.start(t)
 	const sel = `pantau_icmp_up{agent="kec-a-1",link="kec-a-vsat"}`
@@ -779,4 +801,68 @@ func TestIntegrationFleetRotationUnderLoad(t *testing.T) {
 		t.Errorf("after a restart, %v writes refused 401", n)
 	}
 	a.stop(t)
+}
+
+// delayProxy listens on a free loopback port (returned) and forwards
+// each connection to target, every chunk in each direction delayed by d
+// (no rate limit: the lab's userspace delay needs namespaces, this test
+// only latency). It stops accepting at cleanup; open connections end with
+// the processes.
+func delayProxy(t *testing.T, target string, d time.Duration) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	pump := func(dst, src net.Conn) {
+		type chunk struct {
+			at time.Time
+			b  []byte
+		}
+		ch := make(chan chunk, 1024)
+		go func() {
+			defer close(ch)
+			for {
+				b := make([]byte, 32<<10)
+				n, err := src.Read(b)
+				if n > 0 {
+					ch <- chunk{time.Now().Add(d), b[:n]}
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+		for c := range ch {
+			time.Sleep(time.Until(c.at))
+			if _, err := dst.Write(c.b); err != nil {
+				break
+			}
+		}
+		if tc, ok := dst.(*net.TCPConn); ok {
+			tc.CloseWrite()
+		}
+		io.Copy(io.Discard, src)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				u, err := net.Dial("tcp", target)
+				if err != nil {
+					c.Close()
+					return
+				}
+				go pump(u, c)
+				pump(c, u)
+				c.Close()
+				u.Close()
+			}()
+		}
+	}()
+	return ln.Addr().String()
 }
