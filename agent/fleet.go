@@ -205,6 +205,7 @@ func (s *source) build(remote []byte) (*config.Config, error) {
 	for i := range cfg.Collectors {
 		if c := &cfg.Collectors[i]; c.Name == config.FleetCollector && c.TokenFile == fleet.Path(s.dir, config.TokenFile) {
 			c.Live = s.token
+			c.TLS.Pinned = c.TLS.CAFile == fleet.Path(s.dir, config.CollectorCAFile)
 		}
 	}
 	return cfg, nil

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -102,7 +101,11 @@ func New(o Options) *Client {
 // until ctx ends. The collector being unreachable is not an error: the
 // agent keeps probing with the config it has and polls again.
 func (c *Client) Run(ctx context.Context) error {
-	tlsConf, err := c.tlsConfig()
+	url := c.o.State.OpAMPURL
+	if url == "" {
+		url = strings.TrimRight(c.o.CollectorURL, "/") + fleetproto.OpAMPPath
+	}
+	tlsConf, err := c.tlsConfig(URLHost(url))
 	if err != nil {
 		return err
 	}
@@ -147,10 +150,6 @@ func (c *Client) Run(ctx context.Context) error {
 	var rcs *protobufs.RemoteConfigStatus
 	if c.appliedHash != nil {
 		rcs = &protobufs.RemoteConfigStatus{LastRemoteConfigHash: c.appliedHash, Status: protobufs.RemoteConfigStatuses_RemoteConfigStatuses_APPLIED}
-	}
-	url := c.o.State.OpAMPURL
-	if url == "" {
-		url = strings.TrimRight(c.o.CollectorURL, "/") + fleetproto.OpAMPPath
 	}
 	// Status messages drive the polls (one each interval); the client's
 	// own timer is the fallback when a message is pending.
@@ -203,22 +202,14 @@ func kv(k, v string) *protobufs.KeyValue {
 	return &protobufs.KeyValue{Key: k, Value: &protobufs.AnyValue{Value: &protobufs.AnyValue_StringValue{StringValue: v}}}
 }
 
-// tlsConfig trusts the certificate pinned at enrolment, else the system.
-func (c *Client) tlsConfig() (*tls.Config, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	pem, err := os.ReadFile(Path(c.o.StateDir, config.CollectorCAFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return tc, nil
+// tlsConfig trusts the certificate pinned at enrolment (TrustTLS), else
+// the system.
+func (c *Client) tlsConfig(host string) (*tls.Config, error) {
+	path := Path(c.o.StateDir, config.CollectorCAFile)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return &tls.Config{MinVersion: tls.VersionTLS12}, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("read the collector certificate: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s holds no PEM certificate", Path(c.o.StateDir, config.CollectorCAFile))
-	}
-	tc.RootCAs = pool
-	return tc, nil
+	return TrustTLS(path, host)
 }
 
 func (c *Client) health() *protobufs.ComponentHealth {
