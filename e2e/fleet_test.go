@@ -90,9 +90,16 @@ type fleetCollector struct {
 // makes a viewer and an admin token and starts the collector.
 func startFleetCollector(t *testing.T, inv string) *fleetCollector {
 	t.Helper()
+	certPEM, keyPEM := selfSignedCert(t)
+	return startFleetCollectorCert(t, inv, certPEM, keyPEM)
+}
+
+// startFleetCollectorCert is startFleetCollector with a given certificate
+// (chain) and key; the test's client trusts every certificate of the chain.
+func startFleetCollectorCert(t *testing.T, inv string, certPEM, keyPEM []byte) *fleetCollector {
+	t.Helper()
 	c := &fleetCollector{bin: testbuild.Collector(t), dir: t.TempDir(), addr: testproc.FreePort(t)}
 	c.base = "https://" + c.addr
-	certPEM, keyPEM := selfSignedCert(t)
 	certFile := writeFile(t, filepath.Join(c.dir, "cert.pem"), string(certPEM))
 	keyFile := writeFile(t, filepath.Join(c.dir, "key.pem"), string(keyPEM))
 	c.inv = writeFile(t, filepath.Join(c.dir, "inventory.yml"), inv)
@@ -865,4 +872,86 @@ func delayProxy(t *testing.T, target string, d time.Duration) string {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// caIssued makes a CA and a certificate for 127.0.0.1 it signs with key
+// (a new key when nil), as a public CA or the Pemda's issues them; it
+// returns the chain (leaf, CA) and the key as PEM, and the CA and key for
+// a renewal.
+func caIssued(t *testing.T, ca *x509.Certificate, caKey, key *ecdsa.PrivateKey) (chainPEM, keyPEM []byte, _ *x509.Certificate, _, _ *ecdsa.PrivateKey) {
+	t.Helper()
+	gen := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	if ca == nil {
+		caKey = gen()
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Pemda e2e CA"},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+			KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &caKey.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ca, err = x509.ParseCertificate(der); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if key == nil {
+		key = gen()
+	}
+	leaf := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(12 * time.Hour), IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chainPEM = append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw})...)
+	return chainPEM, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), ca, caKey, key
+}
+
+// TestIntegrationFleetCertRenewal renews the collector's certificate
+// (issued by a CA; renewed with the same key, as certbot --reuse-key
+// does) and restarts the collector: the enrolled agent, which pinned the
+// certificate at enrolment, keeps writing and polling.
+func TestIntegrationFleetCertRenewal(t *testing.T) {
+	lab.SkipShort(t, "root (raw ICMP to 127.0.0.x) and the binaries")
+	t.Parallel()
+	chain, keyPEM, ca, caKey, key := caIssued(t, nil, nil, nil)
+	c := startFleetCollectorCert(t, fleetInventory, chain, keyPEM)
+	const name = "kec-a-1"
+	code := c.enrollCode(t, "kec-a", name)
+	c.override(t, name, fastRounds)
+	a := newFleetAgent(t, c, code)
+	cfg := writeFile(t, filepath.Join(filepath.Dir(a.state), "agent.yml"),
+		fmt.Sprintf("agent: {state_dir: %s}\nfleet: {url: %q, poll_interval: 1s}\n", a.state, c.base))
+	a.args = append(a.args, "--config", cfg)
+	a.start(t)
+	const sel = `pantau_icmp_up{agent="kec-a-1",link="kec-a-vsat"}`
+	if !lab.WaitFor(t.Context(), 30*time.Second, func() bool { return len(rounds(t, c.client, c.base, sel, 0)) >= 2 }) {
+		t.Fatalf("no rounds reached the collector\nagent log:\n%s", agentLogs(a.logs))
+	}
+
+	renewed, _, _, _, _ := caIssued(t, ca, caKey, key)
+	writeFile(t, filepath.Join(c.dir, "cert.pem"), string(renewed))
+	c.stop(t)
+	c.start(t)
+	restarted := time.Now()
+	if !lab.WaitFor(t.Context(), 30*time.Second, func() bool {
+		r := c.agentRow(t, name)
+		return len(rounds(t, c.client, c.base, sel, restarted.Add(time.Second).UnixMilli())) >= 2 &&
+			r.Fleet != nil && r.Fleet.LastContact.After(restarted)
+	}) {
+		t.Fatalf("after the certificate's renewal (same key, same CA) the agent neither writes nor polls\nagent log:\n%s", agentLogs(a.logs))
+	}
+	a.noDeadLetters(t)
+	a.stop(t)
 }
