@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/pantau-noc/pantau/agent/internal/config"
+	"github.com/pantau-noc/pantau/agent/internal/fleet"
 	"github.com/pantau-noc/pantau/agent/internal/icmp"
 	"github.com/pantau-noc/pantau/agent/internal/plughost"
 	"github.com/pantau-noc/pantau/agent/internal/point"
@@ -262,7 +263,12 @@ func httpClient(col config.CollectorConfig) (*http.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 4
 	tc := &tls.Config{ServerName: col.TLS.ServerName, InsecureSkipVerify: col.TLS.InsecureSkipVerify, MinVersion: tls.VersionTLS12}
-	if col.TLS.CAFile != "" {
+	if col.TLS.Pinned {
+		var err error
+		if tc, err = fleet.TrustTLS(col.TLS.CAFile, fleet.URLHost(col.URL)); err != nil {
+			return nil, fmt.Errorf("collector %s: %w", col.Name, err)
+		}
+	} else if col.TLS.CAFile != "" {
 		pem, err := os.ReadFile(col.TLS.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("collector %s: read tls.ca_file: %w", col.Name, err)

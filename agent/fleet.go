@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -36,14 +37,15 @@ type updater struct {
 
 var _ fleet.Updater = (*updater)(nil)
 
-// newUpdater makes the Updater for the agent with state dir dir; it is
-// called only with update.enabled.
-func newUpdater(cfg *config.Config, dir string, log *slog.Logger) (*updater, error) {
+// newUpdater makes the Updater for the agent with state dir dir whose
+// collector is at host (the fleet URL's); it is called only with
+// update.enabled.
+func newUpdater(cfg *config.Config, dir, host string, log *slog.Logger) (*updater, error) {
 	u, err := update.New(update.Options{StateDir: dir, Enabled: true, PublicKeyFile: cfg.Update.PublicKeyFile, Logger: log.With("component", "update")})
 	if err != nil {
 		return nil, err
 	}
-	tc, err := fleet.TLSConfig(dir)
+	tc, err := fleet.TLSConfig(dir, host)
 	if err != nil {
 		return nil, err
 	}
@@ -244,6 +246,7 @@ func (s *source) build(remote []byte) (*config.Config, error) {
 	for i := range cfg.Collectors {
 		if c := &cfg.Collectors[i]; c.Name == config.FleetCollector && c.TokenFile == fleet.Path(s.dir, config.TokenFile) {
 			c.Live = s.token
+			c.TLS.Pinned = c.TLS.CAFile == fleet.Path(s.dir, config.CollectorCAFile)
 		}
 	}
 	return cfg, nil
@@ -316,7 +319,7 @@ func daemon(ctx context.Context, src *source, cfg *config.Config, log *slog.Logg
 	if src.fleet {
 		var up fleet.Updater
 		if cfg.Update.Enabled {
-			u, err := newUpdater(cfg, src.dir, log)
+			u, err := newUpdater(cfg, src.dir, urlHost(src.url), log)
 			if err != nil {
 				return err
 			}
@@ -391,3 +394,12 @@ func daemon(ctx context.Context, src *source, cfg *config.Config, log *slog.Logg
 
 // errStopped ends the daemon's group when Run returns.
 var errStopped = errors.New("agent stopped")
+
+// urlHost is the host name of a URL ("" when it does not parse).
+func urlHost(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}

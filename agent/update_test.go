@@ -64,7 +64,7 @@ func TestUpdaterDownloadsFromThePinnedCollector(t *testing.T) {
 		Headers: &protobufs.Headers{Headers: []*protobufs.Header{{Key: "Authorization", Value: "Token agent-token"}}}}
 	offer := func(state string) (bool, error) {
 		t.Helper()
-		u, err := newUpdater(cfg, state, slog.New(slog.DiscardHandler))
+		u, err := newUpdater(cfg, state, "127.0.0.1", slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
 		}

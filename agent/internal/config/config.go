@@ -105,6 +105,10 @@ type TLSConfig struct {
 	KeyFile            string `yaml:"key_file"`
 	ServerName         string `yaml:"server_name"`
 	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+	// Pinned: CAFile is the certificate pinned at enrolment (the fleet's
+	// own collector entry); its key is trusted as well as chains to it
+	// and the system's roots, so a renewed certificate keeps working.
+	Pinned bool `yaml:"-"`
 }
 
 // QueueConfig bounds the on-disk queue.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -96,6 +95,12 @@ type Client struct {
 	oc    opampClient
 	start time.Time
 
+	// reconnected is signalled when the collector answers again after
+	// being unreachable: the status it gets first was stamped before
+	// (opamp-go retries a request as it was prepared), so a fresh one
+	// follows at once.
+	reconnected chan struct{}
+
 	mu          sync.Mutex
 	appliedHash []byte // the remote config in force
 	failedHash  []byte // the last one refused
@@ -121,14 +126,18 @@ func New(o Options) *Client {
 		o.UpdateRetry = DefaultUpdateRetry
 	}
 	return &Client{o: o, log: o.Logger.With("component", "fleet"), start: time.Now(), appliedHash: o.RemoteHash,
-		connected: make(chan struct{}, 1)}
+		connected: make(chan struct{}, 1), reconnected: make(chan struct{}, 1)}
 }
 
 // Run connects to the collector's OpAMP endpoint and keeps polling it
 // until ctx ends. The collector being unreachable is not an error: the
 // agent keeps probing with the config it has and polls again.
 func (c *Client) Run(ctx context.Context) error {
-	tlsConf, err := c.tlsConfig()
+	url := c.o.State.OpAMPURL
+	if url == "" {
+		url = strings.TrimRight(c.o.CollectorURL, "/") + fleetproto.OpAMPPath
+	}
+	tlsConf, err := c.tlsConfig(URLHost(url))
 	if err != nil {
 		return err
 	}
@@ -173,10 +182,6 @@ func (c *Client) Run(ctx context.Context) error {
 	var rcs *protobufs.RemoteConfigStatus
 	if c.appliedHash != nil {
 		rcs = &protobufs.RemoteConfigStatus{LastRemoteConfigHash: c.appliedHash, Status: protobufs.RemoteConfigStatuses_RemoteConfigStatuses_APPLIED}
-	}
-	url := c.o.State.OpAMPURL
-	if url == "" {
-		url = strings.TrimRight(c.o.CollectorURL, "/") + fleetproto.OpAMPPath
 	}
 	// Status messages drive the polls (one each interval); the client's
 	// own timer is the fallback when a message is pending.
@@ -226,6 +231,8 @@ func (c *Client) Run(ctx context.Context) error {
 			return oc.Stop(sctx)
 		case <-t.C:
 			c.sendStatus()
+		case <-c.reconnected:
+			c.sendFreshStatus(ctx)
 		}
 	}
 }
@@ -234,26 +241,19 @@ func kv(k, v string) *protobufs.KeyValue {
 	return &protobufs.KeyValue{Key: k, Value: &protobufs.AnyValue{Value: &protobufs.AnyValue_StringValue{StringValue: v}}}
 }
 
-func (c *Client) tlsConfig() (*tls.Config, error) { return TLSConfig(c.o.StateDir) }
+func (c *Client) tlsConfig(host string) (*tls.Config, error) { return TLSConfig(c.o.StateDir, host) }
 
-// TLSConfig is the TLS client config for the collector: it trusts the
-// certificate pinned at enrolment (<state>/collector-ca.pem), else the
-// system's roots. The OpAMP client and release downloads use it.
-func TLSConfig(stateDir string) (*tls.Config, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	pem, err := os.ReadFile(Path(stateDir, config.CollectorCAFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return tc, nil
+// TLSConfig is the TLS client config for the collector at host: it
+// trusts the key pinned at enrolment (<state>/collector-ca.pem, through
+// TrustTLS, so a renewal that keeps the key or comes from a trusted CA
+// goes on working), else the system's roots. The OpAMP client and
+// release downloads use it.
+func TLSConfig(stateDir, host string) (*tls.Config, error) {
+	path := Path(stateDir, config.CollectorCAFile)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return &tls.Config{MinVersion: tls.VersionTLS12}, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("read the collector certificate: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s holds no PEM certificate", Path(stateDir, config.CollectorCAFile))
-	}
-	tc.RootCAs = pool
-	return tc, nil
+	return TrustTLS(path, host)
 }
 
 func (c *Client) health() *protobufs.ComponentHealth {
@@ -277,6 +277,12 @@ func (c *Client) setConnected(ok bool, err error) {
 	was := c.reach
 	c.reach = now
 	c.mu.Unlock()
+	if ok && was == 2 {
+		select {
+		case c.reconnected <- struct{}{}:
+		default:
+		}
+	}
 	switch {
 	case now == was:
 	case ok:
@@ -289,6 +295,36 @@ func (c *Client) setConnected(ok bool, err error) {
 // sendStatus sends the status custom message: the agent's clock and its
 // queue.
 func (c *Client) sendStatus() {
+	_, err := c.oc.SendCustomMessage(c.statusMessage())
+	if err != nil && !errors.Is(err, types.ErrCustomMessagePending) {
+		c.log.Debug("status message not sent", "err", err)
+	}
+}
+
+// sendFreshStatus sends a status stamped now, after the one pending (if
+// any) has left. After an outage the status messages the collector gets
+// first were stamped when they were queued, before or during the outage:
+// it would take the time they waited for a clock offset (minus the
+// outage's length) and show the backlog as it was, until the next poll.
+func (c *Client) sendFreshStatus(ctx context.Context) {
+	for range 3 { // the pending one, and one queued meanwhile
+		sending, err := c.oc.SendCustomMessage(c.statusMessage())
+		if !errors.Is(err, types.ErrCustomMessagePending) {
+			if err != nil {
+				c.log.Debug("status message not sent", "err", err)
+			}
+			return
+		}
+		select {
+		case <-sending:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// statusMessage is the status custom message stamped now.
+func (c *Client) statusMessage() *protobufs.CustomMessage {
 	st := fleetproto.Status{Time: time.Now()}
 	if c.o.Queue != nil {
 		if q, ok := c.o.Queue(); ok {
@@ -299,10 +335,7 @@ func (c *Client) sendStatus() {
 		}
 	}
 	data, _ := json.Marshal(st)
-	_, err := c.oc.SendCustomMessage(&protobufs.CustomMessage{Capability: fleetproto.StatusCapability, Type: fleetproto.StatusMessageType, Data: data})
-	if err != nil && !errors.Is(err, types.ErrCustomMessagePending) {
-		c.log.Debug("status message not sent", "err", err)
-	}
+	return &protobufs.CustomMessage{Capability: fleetproto.StatusCapability, Type: fleetproto.StatusMessageType, Data: data}
 }
 
 func (c *Client) onMessage(ctx context.Context, msg *types.MessageData) {

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -191,5 +192,82 @@ func TestUpdateOffer(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFreshStatusAfterOutage: opamp-go retries a request as it was
+// prepared, so the status the collector gets first after an outage was
+// stamped before it (the collector would take its age for a clock offset
+// and show the backlog as it was). Once the collector answers again the
+// client sends a status stamped then, without waiting for its next poll
+// (an hour here).
+func TestFreshStatusAfterOutage(t *testing.T) {
+	var (
+		mu        sync.Mutex
+		refused   int       // requests answered 503 (the collector "down")
+		accepting time.Time // when the collector came back
+		fresh     bool      // a status stamped after that arrived
+		stamps    []time.Time
+	)
+	op := server.New(nil)
+	handler, connContext, err := op.Attach(server.Settings{Callbacks: srvtypes.Callbacks{OnConnecting: func(*http.Request) srvtypes.ConnectionResponse {
+		return srvtypes.ConnectionResponse{Accept: true, ConnectionCallbacks: srvtypes.ConnectionCallbacks{
+			OnMessage: func(_ context.Context, _ srvtypes.Connection, m *protobufs.AgentToServer) *protobufs.ServerToAgent {
+				if cm := m.GetCustomMessage(); cm != nil && cm.Capability == fleetproto.StatusCapability {
+					var st fleetproto.Status
+					if err := json.Unmarshal(cm.Data, &st); err != nil {
+						t.Errorf("status message: %v", err)
+					}
+					mu.Lock()
+					stamps = append(stamps, st.Time)
+					fresh = fresh || !st.Time.Before(accepting)
+					mu.Unlock()
+				}
+				return &protobufs.ServerToAgent{}
+			}}}
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		down := refused < 2
+		if down {
+			refused++
+		} else if accepting.IsZero() {
+			accepting = time.Now()
+		}
+		mu.Unlock()
+		if down {
+			http.Error(w, "collector down", http.StatusServiceUnavailable)
+			return
+		}
+		handler(w, r)
+	}))
+	srv.Config.ConnContext = connContext
+	srv.Start()
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	cl := New(Options{StateDir: t.TempDir(), CollectorURL: srv.URL, Token: config.NewLiveToken("tok-1"), PollInterval: time.Hour,
+		Logger: slog.New(slog.DiscardHandler), Apply: func(context.Context, []byte) error { return nil }, Effective: func() []byte { return nil }})
+	go func() { done <- cl.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	if !lab.WaitFor(ctx, 30*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return fresh
+	}) {
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("after the outage (back at %s) no status stamped since arrived: %v", accepting.Format(time.StampMicro), stamps)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(stamps) < 2 || !stamps[0].Before(accepting) {
+		t.Fatalf("the test did not see a stale status first: %v (back at %s)", stamps, accepting.Format(time.StampMicro))
 	}
 }
