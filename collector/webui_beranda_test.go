@@ -25,7 +25,9 @@ import (
 func homeInventory() string {
 	// Days in the sites' zone (WIT), as the page counts them: in UTC the
 	// date is a day behind from 15:00 on.
-	day := func(n int) string { return time.Now().In(time.FixedZone("WIT", 9*3600)).AddDate(0, 0, n).Format("2006-01-02") }
+	day := func(n int) string {
+		return time.Now().In(time.FixedZone("WIT", 9*3600)).AddDate(0, 0, n).Format("2006-01-02")
+	}
 	return fmt.Sprintf(`sites:
   - {id: dinkes, name: Dinas Kesehatan, kind: opd, timezone: WIT, lat: -0.8762, lon: 131.2558}
   - {id: pkm-aimas, name: Puskesmas Aimas, kind: district, opd: dinkes, timezone: WIT, lat: -0.9320, lon: 131.3410}
