@@ -14,6 +14,7 @@ import (
 const (
 	oidSysUpTime       = "1.3.6.1.2.1.1.3.0"
 	oidSysName         = "1.3.6.1.2.1.1.5.0"
+	oidSysObjectID     = "1.3.6.1.2.1.1.2.0"
 	oidHrSystemUptime  = "1.3.6.1.2.1.25.1.1.0"
 	oidHrProcessorLoad = "1.3.6.1.2.1.25.3.3.1.2"
 	oidHrStorageType   = "1.3.6.1.2.1.25.2.3.1.2"

@@ -48,6 +48,8 @@ type Poller struct {
 
 	rates rateTracker
 
+	profile *Profile // the vendor profile last used (nil: none)
+
 	requests int // requests sent (including retries), for tests and debugging
 }
 
@@ -100,10 +102,12 @@ type pollResult struct {
 	uptime    uint64
 	hasUptime bool
 	sysName   string
+	sysObjID  string
 	cpu, mem  float64
 	hasCPU    bool
 	hasMem    bool
 	ifPoints  []*point.Point
+	profPts   []*point.Point // vendor profile points (profile.go)
 }
 
 // Poll reads the device once. It always returns the snmp_device point
@@ -156,6 +160,7 @@ func (p *Poller) Poll(ctx context.Context) ([]*point.Point, error) {
 		dev.Float("memory_used_ratio", res.mem)
 	}
 	pts := append([]*point.Point{dev}, res.ifPoints...)
+	pts = append(pts, res.profPts...)
 	return pts, err
 }
 
@@ -198,7 +203,7 @@ func (p *Poller) poll(ctx context.Context) (res pollResult, err error) {
 
 	// 1. One GET: sysUpTime, sysName, HOST-RESOURCES detection and the
 	// cached RAM storage entries.
-	oids := []string{oidSysUpTime, oidSysName}
+	oids := []string{oidSysUpTime, oidSysName, oidSysObjectID}
 	if refresh || !p.hrKnown {
 		oids = append(oids, oidHrSystemUptime)
 	}
@@ -220,6 +225,8 @@ func (p *Poller) poll(ctx context.Context) (res pollResult, err error) {
 			res.uptime, res.hasUptime = toUint64(v.Value)
 		case oidSysName:
 			res.sysName, _ = toString(v.Value)
+		case oidSysObjectID:
+			res.sysObjID, _ = v.Value.(string)
 		}
 	}
 	if slices.Contains(oids, oidHrSystemUptime) {
@@ -252,6 +259,17 @@ func (p *Poller) poll(ctx context.Context) (res pollResult, err error) {
 	}
 	res.at = time.Now()
 	res.ifPoints = p.interfacePoints(rs, res)
+
+	// 4. Vendor profile (profile.go).
+	if prof := p.resolveProfile(res.sysObjID); prof != nil {
+		if prof != p.profile {
+			p.log.Info("snmp profile selected", "profile", prof.Name, "sys_object_id", res.sysObjID)
+		}
+		p.profile = prof
+		res.profPts, err = p.pollProfile(prof, res.at)
+		return res, err
+	}
+	p.profile = nil
 	return res, nil
 }
 

@@ -37,6 +37,11 @@ type Target struct {
 	Retries        int           // per request; 0 means the default 1, negative means none
 
 	Tags map[string]string // inventory tags added to every point
+
+	// Profile is the vendor profile: "" or "auto" chooses one by the
+	// device's sysObjectID, "none" reads none, any other name forces
+	// that built-in profile (see ProfileNames).
+	Profile string
 }
 
 // Defaults.
@@ -146,6 +151,9 @@ func (t Target) Validate() error {
 		if _, err := compileSelector(expr); err != nil {
 			return bad("Interfaces[%d] %q is not a valid regular expression: %v", i, expr, err)
 		}
+	}
+	if !validProfile(t.Profile) {
+		return bad("Profile %q is unknown (want one of %s)", t.Profile, strings.Join(ProfileNames(), ", "))
 	}
 	if t.Timeout < 0 {
 		return bad("Timeout must not be negative")
