@@ -1,0 +1,286 @@
+package snmp
+
+import (
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gosnmp/gosnmp"
+
+	"github.com/pantau-noc/pantau/agent/internal/point"
+	"github.com/pantau-noc/pantau/internal/lab"
+)
+
+// profilePoints returns the points of measurement meas keyed by the
+// values of the tags keys, joined with "/".
+func profilePoints(pts []*point.Point, meas string, keys ...string) map[string]*point.Point {
+	out := map[string]*point.Point{}
+	for _, p := range pts {
+		if p.Measurement != meas {
+			continue
+		}
+		var k []string
+		for _, key := range keys {
+			k = append(k, p.TagValue(key))
+		}
+		out[strings.Join(k, "/")] = p
+	}
+	return out
+}
+
+// wantFields checks every field of p: exactly the keys of want, each
+// within 1e-9 of its value.
+func wantFields(t *testing.T, p *point.Point, want map[string]float64) {
+	t.Helper()
+	if p == nil {
+		t.Fatalf("point missing; want fields %v", want)
+	}
+	var got []string
+	for _, f := range p.Fields {
+		got = append(got, f.Key)
+	}
+	var keys []string
+	for k := range want {
+		keys = append(keys, k)
+	}
+	slices.Sort(got)
+	slices.Sort(keys)
+	if !slices.Equal(got, keys) {
+		t.Fatalf("%s %v: fields %v, want %v", p.Measurement, p.Tags, got, keys)
+	}
+	for k, v := range want {
+		if g := field(t, p, k); math.Abs(g-v) > 1e-9 {
+			t.Fatalf("%s %v: %s = %v, want %v", p.Measurement, p.Tags, k, g, v)
+		}
+	}
+}
+
+func countMeas(pts []*point.Point, meas string) int {
+	n := 0
+	for _, p := range pts {
+		if p.Measurement == meas {
+			n++
+		}
+	}
+	return n
+}
+
+// TestProfilesSnmpsim polls the recordings in testdata/profiles (values
+// documented in its README) served by snmpsimd and checks the profile
+// points field by field, in base units.
+func TestProfilesSnmpsim(t *testing.T) {
+	t.Parallel()
+	dir := lab.SnmpsimDataDir(t)
+	for _, name := range []string{"mikrotik-v7", "mikrotik-v6", "ups-online", "ups-battery"} {
+		src, err := filepath.Abs(filepath.Join("testdata", "profiles", name+".snmprec"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lab.CopyRecording(t, dir, src, name)
+	}
+	sim := lab.StartSnmpsim(t, dir)
+	poll := func(t *testing.T, community, version, profile string) []*point.Point {
+		t.Helper()
+		p := newTestPoller(t, Target{Name: community, Address: sim.Addr, Version: version, Community: community,
+			Timeout: 10 * time.Second, Profile: profile, Tags: map[string]string{"site": "desa"}}, nil)
+		pts := mustPoll(t, p)
+		for _, pt := range pts {
+			if pt.TagValue("device") != community || pt.TagValue("site") != "desa" {
+				t.Fatalf("%s point tags %v", pt.Measurement, pt.Tags)
+			}
+		}
+		return pts
+	}
+
+	t.Run("mikrotik-v7", func(t *testing.T) {
+		for _, v := range []string{"2c", "1"} {
+			pts := poll(t, "mikrotik-v7", v, "")
+			env := profilePoints(pts, MeasEnv, "sensor")
+			// mtxrGaugeTable: dV → V, dW → W; celsius and rpm as they are;
+			// the status and dA rows have no field in the schema.
+			wantFields(t, env["voltage"], map[string]float64{"voltage_volts": 24.3})
+			wantFields(t, env["temperature"], map[string]float64{"temperature_celsius": 33})
+			wantFields(t, env["cpu-temperature"], map[string]float64{"temperature_celsius": 51})
+			wantFields(t, env["fan1-speed"], map[string]float64{"fan_rpm": 4380})
+			wantFields(t, env["power-consumption"], map[string]float64{"power_watts": 12.7})
+			// mtxrOpticalTable: thousandths of a dBm.
+			wantFields(t, env["sfp1"], map[string]float64{"optical_tx_dbm": -2.4, "optical_rx_dbm": -5.1})
+			wantFields(t, env["sfp-sfpplus1"], map[string]float64{"optical_tx_dbm": -1.85, "optical_rx_dbm": -12.345})
+			// The gauge table supersedes mtxrHlVoltage (recorded as 240).
+			if len(env) != 7 {
+				t.Fatalf("v%s: %d snmp_env points: %v", v, len(env), env)
+			}
+
+			radio := profilePoints(pts, MeasRadio, "ifname", "peer")
+			wantFields(t, radio["wlan1/"], map[string]float64{
+				"tx_rate_bits_per_second": 130e6, "rx_rate_bits_per_second": 117e6, "clients": 3,
+				"frequency_hertz": 5.18e9, "noise_dbm": -105, "ccq_ratio": 0.87,
+			})
+			wantFields(t, radio["wlan1/4c:5e:0c:ab:cd:01"], map[string]float64{
+				"signal_dbm": -62, "tx_rate_bits_per_second": 130e6, "rx_rate_bits_per_second": 104e6, "snr_db": 43,
+			})
+			// SNR 0 means "not measured": no snr_db field.
+			wantFields(t, radio["wlan1/e4:8d:8c:12:00:ff"], map[string]float64{
+				"signal_dbm": -71, "tx_rate_bits_per_second": 86.7e6, "rx_rate_bits_per_second": 65e6,
+			})
+			wantFields(t, radio["wlan1/b8:69:f4:0a:0b:0c"], map[string]float64{
+				"signal_dbm": -79, "tx_rate_bits_per_second": 39e6, "rx_rate_bits_per_second": 26e6, "snr_db": 26,
+			})
+			if len(radio) != 4 || countMeas(pts, MeasUPS) != 0 {
+				t.Fatalf("v%s: %d snmp_radio points, %d snmp_ups", v, len(radio), countMeas(pts, MeasUPS))
+			}
+		}
+	})
+
+	t.Run("mikrotik-v6", func(t *testing.T) {
+		pts := poll(t, "mikrotik-v6", "2c", ProfileAuto)
+		env := profilePoints(pts, MeasEnv, "sensor")
+		// Old mtxrHl* scalars, tenths: 154 → 15.4 V, 330 → 33 °C.
+		wantFields(t, env["voltage"], map[string]float64{"voltage_volts": 15.4})
+		wantFields(t, env["core"], map[string]float64{"voltage_volts": 1.2})
+		wantFields(t, env["temperature"], map[string]float64{"temperature_celsius": 33})
+		wantFields(t, env["cpu"], map[string]float64{"temperature_celsius": 45.5})
+		wantFields(t, env["power"], map[string]float64{"power_watts": 4.8})
+		wantFields(t, env["fan1"], map[string]float64{"fan_rpm": 3200})
+		if len(env) != 6 {
+			t.Fatalf("%d snmp_env points: %v", len(env), env)
+		}
+		radio := profilePoints(pts, MeasRadio, "ifname", "peer")
+		wantFields(t, radio["wlan1/"], map[string]float64{
+			"tx_rate_bits_per_second": 144.4e6, "rx_rate_bits_per_second": 130e6, "signal_dbm": -58,
+			"frequency_hertz": 5.745e9, "ccq_ratio": 0.92,
+		})
+		if len(radio) != 1 {
+			t.Fatalf("%d snmp_radio points", len(radio))
+		}
+	})
+
+	t.Run("ups", func(t *testing.T) {
+		// APC sysObjectID: chosen automatically.
+		pts := poll(t, "ups-online", "2c", "")
+		if n := countMeas(pts, MeasUPS); n != 1 {
+			t.Fatalf("%d snmp_ups points", n)
+		}
+		wantFields(t, profilePoints(pts, MeasUPS, "device")["ups-online"], map[string]float64{
+			"on_battery": 0, "battery_charge_ratio": 1, "battery_runtime_seconds": 95 * 60,
+			"input_voltage_volts": 228, "load_ratio": 0.37,
+		})
+		// A Net-SNMP sysObjectID: no profile unless forced.
+		if pts := poll(t, "ups-battery", "2c", ""); countMeas(pts, MeasUPS) != 0 {
+			t.Fatal("ups profile chosen for a Net-SNMP sysObjectID")
+		}
+		pts = poll(t, "ups-battery", "2c", "ups")
+		up := profilePoints(pts, MeasUPS, "device")["ups-battery"]
+		wantFields(t, up, map[string]float64{
+			"on_battery": 1, "battery_charge_ratio": 0.87, "battery_runtime_seconds": 42 * 60,
+			"input_voltage_volts": 0, "load_ratio": 0.41,
+		})
+		if f := up.Fields[slices.IndexFunc(up.Fields, func(f point.Field) bool { return f.Key == "on_battery" })]; f.Kind != point.Int {
+			t.Fatalf("on_battery kind %v, want int", f.Kind)
+		}
+	})
+
+	t.Run("profile-none", func(t *testing.T) {
+		pts := poll(t, "mikrotik-v7", "2c", ProfileNone)
+		if n := countMeas(pts, MeasRadio) + countMeas(pts, MeasEnv); n != 0 {
+			t.Fatalf("profile none: %d profile points", n)
+		}
+		if len(ifByIndex(pts)) != 4 {
+			t.Fatalf("interfaces %d", len(ifByIndex(pts)))
+		}
+	})
+}
+
+func TestProfileFor(t *testing.T) {
+	for oid, want := range map[string]string{
+		".1.3.6.1.4.1.14988.1":    "mikrotik",
+		"1.3.6.1.4.1.14988.1.7":   "mikrotik",
+		"1.3.6.1.4.1.14988.10":    "",
+		"1.3.6.1.4.1.318.1.3.27":  "ups",
+		"1.3.6.1.4.1.3180":        "",
+		"1.3.6.1.4.1.8072.3.2.10": "",
+		"":                        "",
+		"not an oid":              "",
+	} {
+		got := ""
+		if p := ProfileFor(oid); p != nil {
+			got = p.Name
+		}
+		if got != want {
+			t.Errorf("ProfileFor(%q) = %q, want %q", oid, got, want)
+		}
+	}
+	if err := (Target{Address: "127.0.0.1", Version: "2c", Community: "c", Profile: "mikrotk"}).Validate(); err == nil ||
+		!strings.Contains(err.Error(), `Profile "mikrotk" is unknown`) || !strings.Contains(err.Error(), "mikrotik") {
+		t.Fatalf("bad profile: %v", err)
+	}
+	for _, name := range ProfileNames() {
+		if err := (Target{Address: "127.0.0.1", Version: "2c", Community: "c", Profile: name}).Validate(); err != nil {
+			t.Fatalf("profile %s: %v", name, err)
+		}
+	}
+}
+
+func TestIndexTags(t *testing.T) {
+	name := func(i uint32) string { return map[uint32]string{2: "wlan1"}[i] }
+	tags, ok := indexTags([]IndexPart{IndexMAC, IndexIfIndex}, "76.94.12.171.205.1.2", name)
+	if !ok || tags["peer"] != "4c:5e:0c:ab:cd:01" || tags["ifname"] != "wlan1" || len(tags) != 2 {
+		t.Fatalf("%v %v", tags, ok)
+	}
+	for _, bad := range []string{"", "1.2.3", "76.94.12.171.205.256.2", "76.94.12.171.205.1.2.9", "a.b.c.d.e.f.1", "76.94.12.171.205.1.99999999999"} {
+		if tags, ok := indexTags([]IndexPart{IndexMAC, IndexIfIndex}, bad, name); ok {
+			t.Fatalf("index %q accepted: %v", bad, tags)
+		}
+	}
+}
+
+// FuzzParseTable feeds arbitrary names and values to every built-in
+// table definition: it must never panic, and every point it makes has a
+// device tag and only finite fields.
+func FuzzParseTable(f *testing.F) {
+	f.Add("1.3.6.1.4.1.14988.1.1.1.2.1.3.76.94.12.171.205.1.2", int64(-62), "wlan1")
+	f.Add("1.3.6.1.4.1.14988.1.1.3.100.1.3.1", int64(243), "voltage")
+	f.Add("1.3.6.1.4.1.14988.1.1.3.100.1.4.1", int64(3), "")
+	f.Add(".1.3.6.1.4.1.14988.1.1.19.1.1.10.1", int64(-5100), "sfp1")
+	f.Add("1.3.6.1.4.1.14988.1.1.1.3.1.7", int64(5180), "x")
+	f.Fuzz(func(t *testing.T, name string, n int64, s string) {
+		for _, prof := range profiles {
+			for i := range prof.Tables {
+				td := &prof.Tables[i]
+				cols := map[string][]gosnmp.SnmpPDU{}
+				add := func(col string) {
+					cols[col] = append(cols[col],
+						gosnmp.SnmpPDU{Name: name, Type: gosnmp.Integer, Value: int(n)},
+						gosnmp.SnmpPDU{Name: name, Type: gosnmp.OctetString, Value: []byte(s)},
+						gosnmp.SnmpPDU{Name: col + ".1", Type: gosnmp.Integer, Value: int(n)},
+						gosnmp.SnmpPDU{Name: col + ".1", Type: gosnmp.Gauge32, Value: uint(n)})
+				}
+				for _, c := range td.Columns {
+					add(c.Column)
+				}
+				for _, c := range td.TagColumns {
+					add(c.Column)
+				}
+				for _, c := range td.UnitColumns {
+					add(c.Value)
+					add(c.Unit)
+				}
+				acc := newPointSet(time.Unix(0, 0), Target{Name: "d"})
+				parseTable(td, cols, func(uint32) string { return s }, acc)
+				for _, p := range acc.points() {
+					if p.TagValue("device") != "d" {
+						t.Fatalf("point without device tag: %v", p.Tags)
+					}
+					for _, fl := range p.Fields {
+						if v, _ := p.FieldValue(fl.Key); math.IsNaN(v) || math.IsInf(v, 0) {
+							t.Fatalf("field %s = %v", fl.Key, v)
+						}
+					}
+				}
+			}
+		}
+	})
+}
