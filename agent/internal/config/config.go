@@ -205,7 +205,15 @@ type SNMPTarget struct {
 	MaxRepetitions     uint32            `yaml:"max_repetitions"`
 	Retries            int               `yaml:"retries"`
 	Tags               map[string]string `yaml:"tags"`
+	// Profile is the vendor profile: auto (by sysObjectID, the
+	// default), none, or one of SNMPProfiles to force it.
+	Profile string `yaml:"profile"`
 }
+
+// SNMPProfiles are the values snmp[].profile accepts: auto, none and the
+// agent's built-in profiles (agent/internal/snmp ProfileNames; a test
+// there keeps the two lists equal).
+var SNMPProfiles = []string{"auto", "none", "mikrotik", "ups"}
 
 // DefaultMaxRequestBytes is queue.max_request_bytes's default: 256 KiB
 // of queued batches per request, about 110 KB on the wire (the frames
@@ -429,6 +437,10 @@ func (c *Config) finish() error {
 		if t.Retries < 0 || t.Retries > 10 {
 			p.Add(at+".retries", "must be 0-10 (got %d)", t.Retries)
 		}
+		if t.Profile == "" {
+			t.Profile = "auto"
+		}
+		p.OneOf(at+".profile", t.Profile, SNMPProfiles...)
 		if t.MaxRepetitions > 200 {
 			p.Add(at+".max_repetitions", "must be 1-200 (got %d)", t.MaxRepetitions)
 		}

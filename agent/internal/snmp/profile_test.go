@@ -10,6 +10,7 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 
+	"github.com/pantau-noc/pantau/agent/internal/config"
 	"github.com/pantau-noc/pantau/agent/internal/point"
 	"github.com/pantau-noc/pantau/internal/lab"
 )
@@ -283,4 +284,12 @@ func FuzzParseTable(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestConfigProfileNames keeps the names agent.yml accepts equal to the
+// built-in profiles.
+func TestConfigProfileNames(t *testing.T) {
+	if got, want := config.SNMPProfiles, ProfileNames(); !slices.Equal(got, want) {
+		t.Fatalf("config.SNMPProfiles = %v, snmp.ProfileNames() = %v", got, want)
+	}
 }
