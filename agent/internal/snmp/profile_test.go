@@ -75,7 +75,7 @@ func countMeas(pts []*point.Point, meas string) int {
 func TestProfilesSnmpsim(t *testing.T) {
 	t.Parallel()
 	dir := lab.SnmpsimDataDir(t)
-	for _, name := range []string{"mikrotik-v7", "mikrotik-v6", "ups-online", "ups-battery"} {
+	for _, name := range []string{"mikrotik-v7", "mikrotik-v6", "ups-online", "ups-battery", "apc-battery"} {
 		src, err := filepath.Abs(filepath.Join("testdata", "profiles", name+".snmprec"))
 		if err != nil {
 			t.Fatal(err)
@@ -160,7 +160,7 @@ func TestProfilesSnmpsim(t *testing.T) {
 	})
 
 	t.Run("ups", func(t *testing.T) {
-		// APC sysObjectID: chosen automatically.
+		// MGE (Eaton) sysObjectID: chosen automatically.
 		pts := poll(t, "ups-online", "2c", "")
 		if n := countMeas(pts, MeasUPS); n != 1 {
 			t.Fatalf("%d snmp_ups points", n)
@@ -178,6 +178,12 @@ func TestProfilesSnmpsim(t *testing.T) {
 		wantFields(t, up, map[string]float64{
 			"on_battery": 1, "battery_charge_ratio": 0.87, "battery_runtime_seconds": 42 * 60,
 			"input_voltage_volts": 0, "load_ratio": 0.41,
+		})
+		// APC PowerNet-MIB: runtime in TimeTicks (186000 → 1860 s).
+		pts = poll(t, "apc-battery", "2c", "")
+		wantFields(t, profilePoints(pts, MeasUPS, "device")["apc-battery"], map[string]float64{
+			"on_battery": 1, "battery_charge_ratio": 0.64, "battery_runtime_seconds": 1860,
+			"input_voltage_volts": 0, "load_ratio": 0.52,
 		})
 		if f := up.Fields[slices.IndexFunc(up.Fields, func(f point.Field) bool { return f.Key == "on_battery" })]; f.Kind != point.Int {
 			t.Fatalf("on_battery kind %v, want int", f.Kind)
@@ -200,7 +206,8 @@ func TestProfileFor(t *testing.T) {
 		".1.3.6.1.4.1.14988.1":    "mikrotik",
 		"1.3.6.1.4.1.14988.1.7":   "mikrotik",
 		"1.3.6.1.4.1.14988.10":    "",
-		"1.3.6.1.4.1.318.1.3.27":  "ups",
+		"1.3.6.1.4.1.318.1.3.27":  "apc",
+		"1.3.6.1.4.1.705.1":       "ups",
 		"1.3.6.1.4.1.3180":        "",
 		"1.3.6.1.4.1.8072.3.2.10": "",
 		"":                        "",

@@ -18,6 +18,8 @@ func init() {
 		Name: "ups",
 		// UPS-MIB has no sysObjectID of its own: the enterprises of
 		// network cards known to implement it. Others: profile: ups.
+		// APC has its own profile (apc), as its cards may have RFC 1628
+		// turned off.
 		SysObjectIDs: []string{
 			"1.3.6.1.4.1.318",  // APC (PowerNet cards also serve UPS-MIB)
 			"1.3.6.1.4.1.534",  // Eaton (Powerware)
