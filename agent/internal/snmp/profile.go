@@ -184,14 +184,14 @@ func validProfile(name string) bool {
 }
 
 // ProfileFor returns the built-in profile whose sysObjectID prefix is the
-// longest match for oid, or nil.
+// longest match for oid (on a tie, the first by name), or nil.
 func ProfileFor(sysObjectID string) *Profile {
 	oid := normOID(sysObjectID)
 	var best *Profile
 	bestLen := -1
 	for _, p := range profiles {
 		for _, pre := range p.SysObjectIDs {
-			if oidHasPrefix(oid, pre) && len(pre) > bestLen {
+			if oidHasPrefix(oid, pre) && (len(pre) > bestLen || len(pre) == bestLen && p.Name < best.Name) {
 				best, bestLen = p, len(pre)
 			}
 		}

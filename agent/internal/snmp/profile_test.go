@@ -300,3 +300,17 @@ func TestConfigProfileNames(t *testing.T) {
 		t.Fatalf("config.SNMPProfiles = %v, snmp.ProfileNames() = %v", got, want)
 	}
 }
+
+// TestProfilePrefixesUnique: no two built-in profiles claim the same
+// sysObjectID prefix (ProfileFor would have to break the tie by name).
+func TestProfilePrefixesUnique(t *testing.T) {
+	seen := map[string]string{}
+	for name, p := range profiles {
+		for _, pre := range p.SysObjectIDs {
+			if other, dup := seen[pre]; dup {
+				t.Errorf("prefix %s in profiles %s and %s", pre, other, name)
+			}
+			seen[pre] = name
+		}
+	}
+}

@@ -21,12 +21,9 @@ func init() {
 		// APC has its own profile (apc), as its cards may have RFC 1628
 		// turned off.
 		SysObjectIDs: []string{
-			"1.3.6.1.4.1.318",  // APC (PowerNet cards also serve UPS-MIB)
-			"1.3.6.1.4.1.534",  // Eaton (Powerware)
-			"1.3.6.1.4.1.705",  // Eaton (MGE)
-			"1.3.6.1.4.1.935",  // Riello / Netman (PPC)
-			"1.3.6.1.4.1.2254", // Socomec/NetVision (Delta)
-			"1.3.6.1.2.1.33",   // agents that give upsMIB itself as sysObjectID
+			"1.3.6.1.4.1.534", // Eaton (Powerware)
+			"1.3.6.1.4.1.705", // Eaton (MGE)
+			"1.3.6.1.2.1.33",  // agents that give upsMIB itself as sysObjectID
 		},
 		Scalars: []ScalarDef{
 			upsScalar("4.1.0", "on_battery", FieldDef{Conv: ConvEquals, Arg: upsOutputSourceBattery}), // upsOutputSource
