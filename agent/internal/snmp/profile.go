@@ -217,38 +217,46 @@ func (p *Poller) resolveProfile(sysObjectID string) *Profile {
 	}
 }
 
-// pollProfile reads the profile's scalars and tables and returns their
-// points. Points gathered before an error are returned with it.
+// pollProfile reads the profile's tables (all columns together, see
+// walkOIDs) and scalars (one GET) and returns their points. Points
+// gathered before an error are returned with it.
 func (p *Poller) pollProfile(prof *Profile, at time.Time) ([]*point.Point, error) {
 	acc := newPointSet(at, p.t)
 	superseded := map[string]bool{}
-	var errs []error
+	var cols []string
+	seen := map[string]bool{}
 	for i := range prof.Tables {
-		td := &prof.Tables[i]
-		n, err := p.pollTable(td, acc)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s table %s: %w", prof.Name, td.Name, err))
-			continue
+		for _, c := range prof.Tables[i].columns() {
+			if !seen[c] {
+				seen[c] = true
+				cols = append(cols, c)
+			}
 		}
-		if n > 0 && td.Supersedes != "" {
-			superseded[td.Supersedes] = true
+	}
+	if len(cols) > 0 {
+		walked, err := p.walkOIDs(cols)
+		if err != nil {
+			return acc.points(), fmt.Errorf("%s tables: %w", prof.Name, err)
+		}
+		for i := range prof.Tables {
+			td := &prof.Tables[i]
+			if n := parseTable(td, walked, p.ifName, acc); n > 0 && td.Supersedes != "" {
+				superseded[td.Supersedes] = true
+			}
 		}
 	}
 	var oids []string
 	for _, s := range prof.Scalars {
-		if !superseded[s.Group] || s.Group == "" {
+		if s.Group == "" || !superseded[s.Group] {
 			oids = append(oids, s.OID)
 		}
 	}
 	if len(oids) > 0 {
 		vars, err := p.get(oids)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s scalars: %w", prof.Name, err))
+			return acc.points(), fmt.Errorf("%s scalars: %w", prof.Name, err)
 		}
 		parseScalars(prof.Scalars, superseded, vars, acc)
-	}
-	if len(errs) > 0 {
-		return acc.points(), errs[0]
 	}
 	return acc.points(), nil
 }
@@ -279,10 +287,8 @@ func parseScalars(defs []ScalarDef, superseded map[string]bool, vars []gosnmp.Sn
 // an AP with a thousand stations is still read; the rest is dropped).
 const maxProfileRows = 1024
 
-// pollTable walks the table's columns and files each row into acc; it
-// returns the number of rows.
-func (p *Poller) pollTable(td *TableDef, acc *pointSet) (int, error) {
-	cols := map[string][]gosnmp.SnmpPDU{}
+// columns returns the column OIDs the table reads.
+func (td *TableDef) columns() []string {
 	var all []string
 	for _, c := range td.TagColumns {
 		all = append(all, c.Column)
@@ -293,17 +299,7 @@ func (p *Poller) pollTable(td *TableDef, acc *pointSet) (int, error) {
 	for _, c := range td.UnitColumns {
 		all = append(all, c.Value, c.Unit)
 	}
-	for _, c := range all {
-		if _, done := cols[c]; done {
-			continue
-		}
-		pdus, err := p.walk(c)
-		if err != nil {
-			return 0, fmt.Errorf("walk %s: %w", c, err)
-		}
-		cols[c] = pdus
-	}
-	return parseTable(td, cols, p.ifName, acc), nil
+	return all
 }
 
 // ifName is the IF-MIB name of ifIndex idx from the poller's interface

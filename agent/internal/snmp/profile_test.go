@@ -190,6 +190,24 @@ func TestProfilesSnmpsim(t *testing.T) {
 		}
 	})
 
+	t.Run("requests", func(t *testing.T) {
+		// The profile's 21 table columns are read together: a poll with
+		// the profile takes few more requests than one without it.
+		second := func(profile string) int {
+			p := newTestPoller(t, Target{Name: "mikrotik-v7", Address: sim.Addr, Version: "2c", Community: "mikrotik-v7",
+				Timeout: 10 * time.Second, Profile: profile}, nil)
+			mustPoll(t, p)
+			before := p.requests
+			mustPoll(t, p)
+			return p.requests - before
+		}
+		none, auto := second(ProfileNone), second(ProfileAuto)
+		t.Logf("second poll: %d requests without the profile, %d with it", none, auto)
+		if auto-none > 4 {
+			t.Fatalf("the profile added %d requests per poll", auto-none)
+		}
+	})
+
 	t.Run("profile-none", func(t *testing.T) {
 		pts := poll(t, "mikrotik-v7", "2c", ProfileNone)
 		if n := countMeas(pts, MeasRadio) + countMeas(pts, MeasEnv); n != 0 {
