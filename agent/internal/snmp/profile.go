@@ -2,6 +2,7 @@ package snmp
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -78,6 +79,11 @@ func (f FieldDef) value(raw any) (float64, bool) {
 		s := f.Scale
 		if s == 0 {
 			s = 1
+		}
+		// Divide by 10, 100, 1000 rather than multiply by 0.1, ...:
+		// 127 * 0.1 is 12.700000000000001, 127 / 10 is 12.7.
+		if inv := math.Round(1 / s); s < 1 && math.Abs(inv*s-1) < 1e-12 {
+			return float64(n) / inv, true
 		}
 		return float64(n) * s, true
 	}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -246,6 +247,21 @@ func TestProfileFor(t *testing.T) {
 	for _, name := range ProfileNames() {
 		if err := (Target{Address: "127.0.0.1", Version: "2c", Community: "c", Profile: name}).Validate(); err != nil {
 			t.Fatalf("profile %s: %v", name, err)
+		}
+	}
+}
+
+// TestScaleExact: decimal scales give the nearest float64 of the decimal
+// value, as written in line protocol (12.7, not 12.700000000000001).
+func TestScaleExact(t *testing.T) {
+	for _, c := range []struct {
+		n     int64
+		scale float64
+		want  string
+	}{{127, deci, "12.7"}, {-5100, milli, "-5.1"}, {41, percentRatio, "0.41"}, {154, deci, "15.4"}, {5180, mega, "5.18e+09"}, {186000, 0.01, "1860"}, {-62, 0, "-62"}} {
+		v, ok := FieldDef{Scale: c.scale}.value(c.n)
+		if got := strconv.FormatFloat(v, 'g', -1, 64); !ok || got != c.want {
+			t.Errorf("%d × %v = %s, want %s", c.n, c.scale, got, c.want)
 		}
 	}
 }
