@@ -138,25 +138,27 @@ func TestProfilesSnmpsim(t *testing.T) {
 	})
 
 	t.Run("mikrotik-v6", func(t *testing.T) {
-		pts := poll(t, "mikrotik-v6", "2c", ProfileAuto)
-		env := profilePoints(pts, MeasEnv, "sensor")
-		// Old mtxrHl* scalars, tenths: 154 → 15.4 V, 330 → 33 °C.
-		wantFields(t, env["voltage"], map[string]float64{"voltage_volts": 15.4})
-		wantFields(t, env["core"], map[string]float64{"voltage_volts": 1.2})
-		wantFields(t, env["temperature"], map[string]float64{"temperature_celsius": 33})
-		wantFields(t, env["cpu"], map[string]float64{"temperature_celsius": 45.5})
-		wantFields(t, env["power"], map[string]float64{"power_watts": 4.8})
-		wantFields(t, env["fan1"], map[string]float64{"fan_rpm": 3200})
-		if len(env) != 6 {
-			t.Fatalf("%d snmp_env points: %v", len(env), env)
-		}
-		radio := profilePoints(pts, MeasRadio, "ifname", "peer")
-		wantFields(t, radio["wlan1/"], map[string]float64{
-			"tx_rate_bits_per_second": 144.4e6, "rx_rate_bits_per_second": 130e6, "signal_dbm": -58,
-			"frequency_hertz": 5.745e9, "ccq_ratio": 0.92,
-		})
-		if len(radio) != 1 {
-			t.Fatalf("%d snmp_radio points", len(radio))
+		for _, v := range []string{"2c", "1"} { // v1: the missing mtxrHl scalars answer noSuchName
+			pts := poll(t, "mikrotik-v6", v, ProfileAuto)
+			env := profilePoints(pts, MeasEnv, "sensor")
+			// Old mtxrHl* scalars, tenths: 154 → 15.4 V, 330 → 33 °C.
+			wantFields(t, env["voltage"], map[string]float64{"voltage_volts": 15.4})
+			wantFields(t, env["core"], map[string]float64{"voltage_volts": 1.2})
+			wantFields(t, env["temperature"], map[string]float64{"temperature_celsius": 33})
+			wantFields(t, env["cpu"], map[string]float64{"temperature_celsius": 45.5})
+			wantFields(t, env["power"], map[string]float64{"power_watts": 4.8})
+			wantFields(t, env["fan1"], map[string]float64{"fan_rpm": 3200})
+			if len(env) != 6 {
+				t.Fatalf("%d snmp_env points: %v", len(env), env)
+			}
+			radio := profilePoints(pts, MeasRadio, "ifname", "peer")
+			wantFields(t, radio["wlan1/"], map[string]float64{
+				"tx_rate_bits_per_second": 144.4e6, "rx_rate_bits_per_second": 130e6, "signal_dbm": -58,
+				"frequency_hertz": 5.745e9, "ccq_ratio": 0.92,
+			})
+			if len(radio) != 1 {
+				t.Fatalf("%d snmp_radio points", len(radio))
+			}
 		}
 	})
 
