@@ -90,8 +90,12 @@ func (f FieldDef) value(raw any) (float64, bool) {
 }
 
 // add adds the converted value v to pt: an integer 0/1 for ConvEquals,
-// a float otherwise.
+// a float otherwise. A field the point already has is kept (two tables
+// of a profile describing the same interface must not write it twice).
 func (f FieldDef) add(pt *point.Point, v float64) {
+	if _, dup := pt.FieldValue(f.Field); dup {
+		return
+	}
 	if f.Conv == ConvEquals {
 		pt.Int(f.Field, int64(v))
 		return

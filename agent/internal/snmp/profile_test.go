@@ -268,6 +268,24 @@ func TestScaleExact(t *testing.T) {
 	}
 }
 
+// TestParseTableSameRowTwice: two tables giving the same interface the
+// same field make one point with the field once (the first table's).
+func TestParseTableSameRowTwice(t *testing.T) {
+	acc := newPointSet(time.Unix(0, 0), Target{Name: "d"})
+	name := func(uint32) string { return "wlan1" }
+	for i, v := range []int{5180, 5745} {
+		col := "1.3.6.1.4.1.99999." + strconv.Itoa(i+1)
+		td := &TableDef{Name: "t", Measurement: MeasRadio, Index: []IndexPart{IndexIfIndex},
+			Columns: []ColumnDef{{col, FieldDef{Field: "frequency_hertz", Scale: mega}}}}
+		parseTable(td, map[string][]gosnmp.SnmpPDU{col: {{Name: "." + col + ".2", Type: gosnmp.Integer, Value: v}}}, name, acc)
+	}
+	pts := acc.points()
+	if len(pts) != 1 || len(pts[0].Fields) != 1 {
+		t.Fatalf("%d points, fields %v", len(pts), pts[0].Fields)
+	}
+	wantFields(t, pts[0], map[string]float64{"frequency_hertz": 5.18e9})
+}
+
 func TestIndexTags(t *testing.T) {
 	name := func(i uint32) string { return map[uint32]string{2: "wlan1"}[i] }
 	tags, ok := indexTags([]IndexPart{IndexMAC, IndexIfIndex}, "76.94.12.171.205.1.2", name)
