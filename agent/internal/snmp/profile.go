@@ -57,6 +57,9 @@ type FieldDef struct {
 	// ZeroAbsent drops the value 0, which some MIBs use for "not
 	// measured" (mtxrWlRtabSignalToNoise).
 	ZeroAbsent bool
+	// Exp10 multiplies the scaled value by 10^Exp10 (set per row from
+	// ENTITY-SENSOR's scale and precision columns).
+	Exp10 int
 }
 
 // value converts a raw PDU value; ok is false when it is not a number or
@@ -82,10 +85,19 @@ func (f FieldDef) value(raw any) (float64, bool) {
 		}
 		// Divide by 10, 100, 1000 rather than multiply by 0.1, ...:
 		// 127 * 0.1 is 12.700000000000001, 127 / 10 is 12.7.
+		v := float64(n)
 		if inv := math.Round(1 / s); s < 1 && math.Abs(inv*s-1) < 1e-12 {
-			return float64(n) / inv, true
+			v /= inv
+		} else {
+			v *= s
 		}
-		return float64(n) * s, true
+		switch {
+		case f.Exp10 < 0:
+			v /= math.Pow10(-f.Exp10)
+		case f.Exp10 > 0:
+			v *= math.Pow10(f.Exp10)
+		}
+		return v, true
 	}
 }
 
@@ -142,6 +154,15 @@ type ColumnDef struct {
 type UnitColumnDef struct {
 	Value, Unit string // column OIDs
 	Units       map[int64]FieldDef
+	// Optional, as ENTITY-SENSOR-MIB has them: Status is a column whose
+	// value must be StatusOK for the row to count; Exp10 is a column of
+	// SI prefixes (yocto(1) … units(9) … yotta(17): the value is
+	// multiplied by 1000^(prefix-9)) and Precision a column of decimal
+	// places (the value is divided by 10^precision).
+	Status    string
+	StatusOK  int64
+	Exp10     string
+	Precision string
 }
 
 // TagColumnDef is a string column read as a tag (mtxrGaugeName → sensor).
@@ -308,6 +329,11 @@ func (td *TableDef) columns() []string {
 	}
 	for _, c := range td.UnitColumns {
 		all = append(all, c.Value, c.Unit)
+		for _, o := range []string{c.Status, c.Exp10, c.Precision} {
+			if o != "" {
+				all = append(all, o)
+			}
+		}
 	}
 	return all
 }
@@ -382,17 +408,25 @@ func parseTable(td *TableDef, cols map[string][]gosnmp.SnmpPDU, ifName func(uint
 			}
 		})
 	}
-	for _, uc := range td.UnitColumns {
-		units := map[string]int64{}
-		for _, v := range cols[uc.Unit] {
+	intColumn := func(col string) map[string]int64 {
+		out := map[string]int64{}
+		if col == "" {
+			return out
+		}
+		for _, v := range cols[col] {
 			name := normOID(v.Name)
-			if !isValue(v) || !oidHasPrefix(name, uc.Unit) || name == uc.Unit {
+			if !isValue(v) || !oidHasPrefix(name, col) || name == col {
 				continue
 			}
 			if u, ok := toInt64(v.Value); ok {
-				units[name[len(uc.Unit)+1:]] = u
+				out[name[len(col)+1:]] = u
 			}
 		}
+		return out
+	}
+	for _, uc := range td.UnitColumns {
+		units, status := intColumn(uc.Unit), intColumn(uc.Status)
+		exp10, prec := intColumn(uc.Exp10), intColumn(uc.Precision)
 		each(uc.Value, func(r *profileRow, idx string, v gosnmp.SnmpPDU) {
 			u, ok := units[idx]
 			if !ok {
@@ -401,6 +435,19 @@ func parseTable(td *TableDef, cols map[string][]gosnmp.SnmpPDU, ifName func(uint
 			fd, ok := uc.Units[u]
 			if !ok {
 				return
+			}
+			if uc.Status != "" && status[idx] != uc.StatusOK {
+				return
+			}
+			if uc.Exp10 != "" || uc.Precision != "" {
+				e := int64(0)
+				if x, ok := exp10[idx]; ok && x >= 1 && x <= 17 {
+					e = 3 * (x - 9)
+				}
+				if p, ok := prec[idx]; ok && p >= -8 && p <= 9 {
+					e -= p
+				}
+				fd.Exp10 += int(e)
 			}
 			if f, ok := fd.value(v.Value); ok {
 				r.fields = append(r.fields, fieldValue{fd, f})

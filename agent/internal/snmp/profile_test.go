@@ -76,7 +76,7 @@ func countMeas(pts []*point.Point, meas string) int {
 func TestProfilesSnmpsim(t *testing.T) {
 	t.Parallel()
 	dir := lab.SnmpsimDataDir(t)
-	for _, name := range []string{"mikrotik-v7", "mikrotik-v6", "ups-online", "ups-battery", "apc-battery"} {
+	for _, name := range []string{"mikrotik-v7", "mikrotik-v6", "ups-online", "ups-battery", "apc-battery", "entity-sensor"} {
 		src, err := filepath.Abs(filepath.Join("testdata", "profiles", name+".snmprec"))
 		if err != nil {
 			t.Fatal(err)
@@ -190,6 +190,26 @@ func TestProfilesSnmpsim(t *testing.T) {
 		})
 		if f := up.Fields[slices.IndexFunc(up.Fields, func(f point.Field) bool { return f.Key == "on_battery" })]; f.Kind != point.Int {
 			t.Fatalf("on_battery kind %v, want int", f.Kind)
+		}
+	})
+
+	t.Run("entity-sensor", func(t *testing.T) {
+		if pts := poll(t, "entity-sensor", "2c", ""); countMeas(pts, MeasEnv) != 0 {
+			t.Fatal("entity-sensor chosen without being forced")
+		}
+		for _, v := range []string{"2c", "1"} {
+			env := profilePoints(poll(t, "entity-sensor", v, "entity-sensor"), MeasEnv, "sensor")
+			// value × 1000^(scale-9) / 10^precision
+			wantFields(t, env["CPU temp"], map[string]float64{"temperature_celsius": 45})
+			wantFields(t, env["PSU 12V"], map[string]float64{"voltage_volts": 12.05}) // milli(8)
+			wantFields(t, env["Fan 1"], map[string]float64{"fan_rpm": 5200})
+			wantFields(t, env["Inlet temp"], map[string]float64{"temperature_celsius": 28.3}) // precision 1
+			wantFields(t, env["PSU power"], map[string]float64{"power_watts": 87})
+			wantFields(t, env["Mains"], map[string]float64{"voltage_volts": 229}) // voltsAC
+			// Spare temp is unavailable(2); PSU current is amperes (no field).
+			if len(env) != 6 {
+				t.Fatalf("v%s: %d snmp_env points: %v", v, len(env), env)
+			}
 		}
 	})
 
