@@ -328,6 +328,7 @@ func FuzzParseTable(f *testing.F) {
 	f.Add("1.3.6.1.4.1.14988.1.1.3.100.1.4.1", int64(3), "")
 	f.Add(".1.3.6.1.4.1.14988.1.1.19.1.1.10.1", int64(-5100), "sfp1")
 	f.Add("1.3.6.1.4.1.14988.1.1.1.3.1.7", int64(5180), "x")
+	f.Add("1.3.6.1.2.1.99.1.1.1.2.1", int64(17), "PSU")
 	f.Fuzz(func(t *testing.T, name string, n int64, s string) {
 		for _, prof := range profiles {
 			for i := range prof.Tables {
@@ -347,8 +348,11 @@ func FuzzParseTable(f *testing.F) {
 					add(c.Column)
 				}
 				for _, c := range td.UnitColumns {
-					add(c.Value)
-					add(c.Unit)
+					for _, col := range []string{c.Value, c.Unit, c.Status, c.Exp10, c.Precision} {
+						if col != "" {
+							add(col)
+						}
+					}
 				}
 				acc := newPointSet(time.Unix(0, 0), Target{Name: "d"})
 				parseTable(td, cols, func(uint32) string { return s }, acc)
