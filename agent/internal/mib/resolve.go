@@ -276,3 +276,11 @@ func oidLess(a, b []uint32) bool {
 	}
 	return len(a) < len(b)
 }
+
+// ProblemsOrNil is s.Problems, or nil for a nil set.
+func (s *Set) ProblemsOrNil() []error {
+	if s == nil {
+		return nil
+	}
+	return s.Problems
+}
