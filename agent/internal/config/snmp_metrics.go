@@ -24,7 +24,7 @@ type SNMPScalar struct {
 	Measurement string  `yaml:"measurement"`
 	Field       string  `yaml:"field"`
 	OID         string  `yaml:"oid"`   // numeric or a MIB name; a scalar object gets .0 appended
-	Type        string  `yaml:"type"`  // gauge (default), counter, rate, string, hex, mac
+	Type        string  `yaml:"type"`  // gauge (default), counter, rate
 	Scale       float64 `yaml:"scale"` // multiplier into base units (0.1 for decivolts); default 1
 
 	// Resolved is the numeric OID to GET (no leading dot).
@@ -59,7 +59,7 @@ type SNMPIndexTag struct {
 type SNMPColumn struct {
 	Name  string  `yaml:"name"`
 	OID   string  `yaml:"oid"`
-	Type  string  `yaml:"type"` // fields: gauge (default), counter, rate, string, hex, mac; tags: string (default), hex, mac
+	Type  string  `yaml:"type"` // fields: gauge (default), counter, rate; tags: string (default), hex, mac
 	Scale float64 `yaml:"scale"`
 
 	Resolved string `yaml:"-"`
@@ -76,7 +76,7 @@ const (
 )
 
 var (
-	fieldTypes  = []string{"gauge", "counter", "rate", "string", "hex", "mac"}
+	fieldTypes  = []string{"gauge", "counter", "rate"}
 	tagTypes    = []string{"string", "hex", "mac"}
 	measureName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 	fieldName   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
@@ -205,7 +205,7 @@ func checkScale(p *yamlconf.Problems, path string, scale *float64, typ string) {
 	case math.IsNaN(*scale) || math.IsInf(*scale, 0):
 		p.Add(path, "must be a finite number such as 0.1 (got %v)", *scale)
 	case *scale != 1 && (typ == "string" || typ == "hex" || typ == "mac"):
-		p.Add(path, "a %s value cannot be scaled", typ)
+		p.Add(path, "a tag (type %s) cannot be scaled", typ)
 	}
 }
 

@@ -46,7 +46,8 @@ type Poller struct {
 	hrKnown, hrPresent bool
 	ramIdx             []uint32
 
-	rates rateTracker
+	rates       rateTracker
+	customRates map[string]customRate // custom.go's rate values
 
 	requests int // requests sent (including retries), for tests and debugging
 }
@@ -252,7 +253,11 @@ func (p *Poller) poll(ctx context.Context) (res pollResult, err error) {
 	}
 	res.at = time.Now()
 	res.ifPoints = p.interfacePoints(rs, res)
-	return res, nil
+
+	// 4. User-defined scalars and tables (custom.go).
+	cpts, err := p.pollCustom(res.at)
+	res.ifPoints = append(res.ifPoints, cpts...)
+	return res, err
 }
 
 func ramOIDs(idx []uint32) []string {

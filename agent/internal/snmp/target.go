@@ -37,6 +37,8 @@ type Target struct {
 	Retries        int           // per request; 0 means the default 1, negative means none
 
 	Tags map[string]string // inventory tags added to every point
+
+	Custom []CustomSet // user-defined scalars and tables (custom.go)
 }
 
 // Defaults.
