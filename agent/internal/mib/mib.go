@@ -323,6 +323,9 @@ func snapshot() (s *Set, err error) {
 	}()
 	s = &Set{byQName: map[string]*Object{}, byName: map[string][]*Object{}, byOID: map[string]*Object{}}
 	for _, m := range gosmi.GetLoadedModules() {
+		if strings.HasPrefix(m.Name, "<") {
+			continue // gosmi's <well-known> root module (iso, ccitt)
+		}
 		s.Modules = append(s.Modules, m.Name)
 		for _, n := range m.GetNodes() {
 			o := &Object{Module: m.Name, Name: n.Name, OID: make([]uint32, len(n.Oid))}
