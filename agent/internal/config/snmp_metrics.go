@@ -315,6 +315,8 @@ func (c *Config) checkTable(p *yamlconf.Problems, at string, t *SNMPTable) {
 			t.IndexObject = o
 		case !tag && o.Table != t.IndexObject.Table:
 			p.Add(path+".oid", "%s is a column of %s, but this table's other columns are of %s; set tables[].oid or split the table", o.Qualified(), o.Table, t.IndexObject.Table)
+		case tag && table == nil && o.Table != t.IndexObject.Table && !sameIndex(o.Index, t.IndexObject.Index):
+			p.Add(path+".oid", "%s is a column of %s, whose index (%v) is not the index of %s (%v)", o.Qualified(), o.Table, o.Index, t.IndexObject.Table, t.IndexObject.Index)
 		}
 	}
 	for k := range t.Fields {

@@ -73,6 +73,8 @@ func TestBadSNMPMetrics(t *testing.T) {
 			"a.yml:10:41: snmp_metrics[0].scalars[0].oid: PANTAU-TEST-MIB::pantauPeerTable is a table, not a scalar: a table's values go under tables"},
 		"bad index": {metricsHead + "    tables:\n      - measurement: m\n        index_tags: [{name: peer, index: 2}]\n        fields: [{name: f, oid: pantauPeerSignal}]\n",
 			"a.yml:11:42: snmp_metrics[0].tables[0].index_tags[0].index: PANTAU-TEST-MIB::pantauPeerTable has 1 index components ([PANTAU-TEST-MIB::pantauPeerMac]), not 2"},
+		"tag of another index": {metricsHead + "    tables:\n      - measurement: m\n        fields: [{name: f, oid: pantauPeerSignal}]\n        tags: [{name: n, oid: pantauSensorName}]\n",
+			"a.yml:12:31: snmp_metrics[0].tables[0].tags[0].oid: PANTAU-TEST-MIB::pantauSensorName is a column of PANTAU-TEST-MIB::pantauSensorTable, whose index ([PANTAU-TEST-MIB::pantauSensorIndex]) is not the index of PANTAU-TEST-MIB::pantauPeerTable ([PANTAU-TEST-MIB::pantauPeerMac])"},
 		"unknown set": {"snmp:\n  - target: 127.0.0.1\n    community: c\n    metrics: [nope]\n",
 			"a.yml:4:15: snmp[0].metrics[0]: no snmp_metrics set is named \"nope\""},
 		"bad oid": {metricsHead + "    scalars:\n      - {measurement: m, field: f, oid: 1.3.x}\n",
