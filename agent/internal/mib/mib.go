@@ -155,6 +155,9 @@ func Load(dirs []string, skipMissing bool, logger *slog.Logger) (*Set, error) {
 	var usedDirs []string
 	nfiles := 0
 	for _, dir := range dirs {
+		if strings.ContainsRune(dir, os.PathListSeparator) {
+			return nil, fmt.Errorf("MIB directory %q: gosmi cannot use a path with %q in it", dir, os.PathListSeparator)
+		}
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			if skipMissing && errors.Is(err, fs.ErrNotExist) {
@@ -208,13 +211,30 @@ func Load(dirs []string, skipMissing bool, logger *slog.Logger) (*Set, error) {
 		}
 	}
 
+	s, err := loadAll(usedDirs, files, ok)
+	if err != nil {
+		return nil, err
+	}
+	s.Problems = append(problems, s.Problems...)
+	return s, nil
+}
+
+// loadAll loads the files marked ok into a fresh gosmi and copies the
+// result out; gosmi is reset afterwards whatever happens.
+func loadAll(dirs []string, files []mibFile, ok map[string]bool) (s *Set, err error) {
 	gosmiMu.Lock()
 	defer gosmiMu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = nil, fmt.Errorf("load MIBs from %s: gosmi panicked: %v", strings.Join(dirs, ", "), r)
+		}
+	}()
 	gosmi.Init()
 	defer gosmi.Exit()
-	for _, d := range usedDirs {
+	for _, d := range dirs {
 		gosmi.AppendPath(d)
 	}
+	var problems []error
 	for _, f := range files {
 		if !ok[f.module] {
 			continue
@@ -223,7 +243,7 @@ func Load(dirs []string, skipMissing bool, logger *slog.Logger) (*Set, error) {
 			problems = append(problems, err)
 		}
 	}
-	s, err := snapshot()
+	s, err = snapshot()
 	if err != nil {
 		return nil, err
 	}
