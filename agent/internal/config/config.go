@@ -617,6 +617,7 @@ func merge(a, b map[string]string) map[string]string {
 func (c *Config) Warnings() []*yamlconf.FieldError {
 	var out []*yamlconf.FieldError
 	out = append(out, c.updateWarnings()...)
+	out = append(out, c.mibWarnings()...)
 	for i, col := range c.Collectors {
 		u, err := url.Parse(col.URL)
 		if err != nil || u.Scheme != "http" || loopback(u.Hostname()) {

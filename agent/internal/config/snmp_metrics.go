@@ -350,3 +350,13 @@ func sameIndex(a, b []string) bool {
 	}
 	return true
 }
+
+// mibWarnings is one warning when MIB files in agent.mib_dirs did not
+// load (names they define cannot be used), naming the first.
+func (c *Config) mibWarnings() []*yamlconf.FieldError {
+	probs := c.mibs.ProblemsOrNil()
+	if len(probs) == 0 {
+		return nil
+	}
+	return []*yamlconf.FieldError{c.warn("agent.mib_dirs", "%d MIB files did not load and their names cannot be used; the first: %v", len(probs), probs[0])}
+}

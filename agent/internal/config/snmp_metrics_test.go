@@ -93,3 +93,17 @@ func TestBadSNMPMetrics(t *testing.T) {
 		t.Errorf("missing dir: %v", err)
 	}
 }
+
+// TestMIBWarnings: MIB files that did not load are one warning at
+// agent.mib_dirs.
+func TestMIBWarnings(t *testing.T) {
+	in := "agent:\n  mib_dirs: [../mib/testdata/mibs, ../mib/testdata/bad]\nsnmp_metrics:\n  - name: n\n    scalars: [{measurement: m, field: f, oid: pantauTestVoltage}]\n"
+	c, err := Parse("a.yml", []byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := c.Warnings()
+	if len(w) != 1 || !strings.HasPrefix(w[0].Error(), "a.yml:2:13: agent.mib_dirs: 2 MIB files did not load and their names cannot be used; the first: MIB file ../mib/testdata/bad/") {
+		t.Fatalf("warnings: %v", w)
+	}
+}
