@@ -34,7 +34,7 @@ func snmpJobs(cfg *config.Config, log *slog.Logger) ([]scheduler.Job, func() err
 			Username: t.Username, SecurityLevel: t.SecurityLevel, AuthProtocol: t.AuthProtocol,
 			AuthPassphrase: t.AuthPassphrase.Reveal(), PrivProtocol: t.PrivProtocol, PrivPassphrase: t.PrivPassphrase.Reveal(),
 			ContextName: t.ContextName, Interfaces: t.Interfaces, MaxRepetitions: t.MaxRepetitions,
-			Timeout: t.Timeout.Std(), Retries: retries, Tags: t.Tags, Profile: t.Profile,
+			Timeout: t.Timeout.Std(), Retries: retries, Tags: t.Tags, Profile: t.Profile, Custom: customSets(cfg, t),
 		}, log)
 		if err != nil {
 			closeAll()

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pantau-noc/pantau/agent/internal/mib"
 	"github.com/pantau-noc/pantau/internal/yamlconf"
 )
 
@@ -52,15 +53,18 @@ type Config struct {
 	Defaults   DefaultsConfig    `yaml:"defaults"`
 	ICMP       []ICMPTarget      `yaml:"icmp"`
 	SNMP       []SNMPTarget      `yaml:"snmp"`
-	Plugins    []PluginConfig    `yaml:"plugins"`
-	Fleet      FleetConfig       `yaml:"fleet"`
-	Update     UpdateConfig      `yaml:"update"`
+	// SNMPMetrics are user-defined scalars and tables (snmp_metrics.go).
+	SNMPMetrics []SNMPMetricSet `yaml:"snmp_metrics"`
+	Plugins     []PluginConfig  `yaml:"plugins"`
+	Fleet       FleetConfig     `yaml:"fleet"`
+	Update      UpdateConfig    `yaml:"update"`
 
 	File string `yaml:"-"`
 	// Merged is the YAML document the config was parsed from: agent.yml,
 	// merged with the remote config when fleet management is on.
 	Merged []byte        `yaml:"-"`
 	doc    *yamlconf.Doc `yaml:"-"`
+	mibs   *mib.Set      `yaml:"-"`
 }
 
 // AgentConfig is about the agent itself.
@@ -75,6 +79,9 @@ type AgentConfig struct {
 	// all. Default 1: the agent waits on the network almost all the time,
 	// and a second thread mostly costs wake-ups (docs/benchmarks.md).
 	MaxProcs int `yaml:"max_procs"`
+	// MIBDirs are the directories of MIB files for the MIB names of
+	// snmp_metrics; default mib.DefaultDirs (those that exist).
+	MIBDirs []string `yaml:"mib_dirs"`
 }
 
 // CollectorConfig is one collector the queue drains to.
@@ -207,7 +214,8 @@ type SNMPTarget struct {
 	Tags               map[string]string `yaml:"tags"`
 	// Profile is the vendor profile: auto (by sysObjectID, the
 	// default), none, or one of SNMPProfiles to force it.
-	Profile string `yaml:"profile"`
+	Profile string   `yaml:"profile"`
+	Metrics []string `yaml:"metrics"` // names of snmp_metrics sets to poll
 }
 
 // SNMPProfiles are the values snmp[].profile accepts: auto, none and the
@@ -477,6 +485,7 @@ func (c *Config) finish() error {
 			}
 		}
 	}
+	c.finishSNMPMetrics(p)
 	c.checkUpdate(p)
 
 	pluginNames := map[string]bool{}
@@ -620,6 +629,7 @@ func merge(a, b map[string]string) map[string]string {
 func (c *Config) Warnings() []*yamlconf.FieldError {
 	var out []*yamlconf.FieldError
 	out = append(out, c.updateWarnings()...)
+	out = append(out, c.mibWarnings()...)
 	for i, col := range c.Collectors {
 		u, err := url.Parse(col.URL)
 		if err != nil || u.Scheme != "http" || loopback(u.Hostname()) {

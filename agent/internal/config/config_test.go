@@ -148,6 +148,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("icmp:\n  - target: 127.0.0.1\n"))
 	f.Add([]byte("collectors:\n  - {url: 'http://[fe80::1%25eth0]:80', token: t}\n  - {url: 'http://localhost', token: t}\n"))
 	f.Add([]byte("snmp:\n  - {target: '[::1]:161', version: 3, username: u, security_level: noAuthNoPriv}\n"))
+	f.Add([]byte("snmp:\n  - {target: h, community: c, metrics: [m]}\nsnmp_metrics:\n  - name: m\n    scalars: [{measurement: m, field: f, oid: .1.3.6.1.2.1.1.3.0, scale: 0.01}]\n" +
+		"    tables: [{measurement: t, index_tags: [{name: i, index: 1}], tags: [{name: n, oid: 1.3.6.1.2.1.2.2.1.2}], fields: [{name: f, oid: 1.3.6.1.2.1.2.2.1.10, type: rate}]}]\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		c, err := Parse("f.yml", in)
 		if err != nil {

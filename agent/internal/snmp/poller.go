@@ -46,7 +46,8 @@ type Poller struct {
 	hrKnown, hrPresent bool
 	ramIdx             []uint32
 
-	rates rateTracker
+	rates       rateTracker
+	customRates map[string]customRate // custom.go's rate values
 
 	profile *Profile // the vendor profile last used (nil: none)
 
@@ -261,16 +262,20 @@ func (p *Poller) poll(ctx context.Context) (res pollResult, err error) {
 	res.ifPoints = p.interfacePoints(rs, res)
 
 	// 4. Vendor profile (profile.go).
+	var perr error
 	if prof := p.resolveProfile(res.sysObjID); prof != nil {
 		if prof != p.profile {
 			p.log.Info("snmp profile selected", "profile", prof.Name, "sys_object_id", res.sysObjID)
 		}
 		p.profile = prof
-		res.profPts, err = p.pollProfile(prof, res.at)
-		return res, err
+		res.profPts, perr = p.pollProfile(prof, res.at)
+	} else {
+		p.profile = nil
 	}
-	p.profile = nil
-	return res, nil
+	// 5. User-defined scalars and tables (custom.go).
+	cpts, cerr := p.pollCustom(res.at)
+	res.ifPoints = append(res.ifPoints, cpts...)
+	return res, errors.Join(perr, cerr)
 }
 
 func ramOIDs(idx []uint32) []string {

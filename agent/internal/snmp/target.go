@@ -42,6 +42,7 @@ type Target struct {
 	// device's sysObjectID, "none" reads none, any other name forces
 	// that built-in profile (see ProfileNames).
 	Profile string
+	Custom  []CustomSet // user-defined scalars and tables (custom.go)
 }
 
 // Defaults.
