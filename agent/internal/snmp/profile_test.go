@@ -76,7 +76,7 @@ func countMeas(pts []*point.Point, meas string) int {
 func TestProfilesSnmpsim(t *testing.T) {
 	t.Parallel()
 	dir := lab.SnmpsimDataDir(t)
-	for _, name := range []string{"mikrotik-v7", "mikrotik-v6", "ups-online", "ups-battery", "apc-battery", "entity-sensor"} {
+	for _, name := range []string{"mikrotik-v7", "mikrotik-v6", "ups-online", "ups-battery", "apc-battery", "entity-sensor", "airmax-ap"} {
 		src, err := filepath.Abs(filepath.Join("testdata", "profiles", name+".snmprec"))
 		if err != nil {
 			t.Fatal(err)
@@ -213,6 +213,31 @@ func TestProfilesSnmpsim(t *testing.T) {
 		}
 	})
 
+	t.Run("airmax", func(t *testing.T) {
+		for _, v := range []string{"2c", "1"} {
+			pts := poll(t, "airmax-ap", v, "")
+			radio := profilePoints(pts, MeasRadio, "ifname", "peer")
+			// ubntWlStatTable.1 and ubntRadioTable.1 make one point
+			// (no ifname: the radio number is not an ifIndex).
+			wantFields(t, radio["/"], map[string]float64{
+				"signal_dbm": -61, "ccq_ratio": 0.94, "noise_dbm": -96,
+				"tx_rate_bits_per_second": 216e6, "rx_rate_bits_per_second": 180e6, "frequency_hertz": 5.805e9,
+			})
+			wantFields(t, radio["/18:e8:29:1e:40:01"], map[string]float64{
+				"signal_dbm": -58, "noise_dbm": -95, "ccq_ratio": 0.97,
+				"tx_rate_bits_per_second": 243e6, "rx_rate_bits_per_second": 216e6,
+			})
+			// Noise floor 0: not measured.
+			wantFields(t, radio["/fc:ec:da:01:02:ab"], map[string]float64{
+				"signal_dbm": -74, "ccq_ratio": 0.71,
+				"tx_rate_bits_per_second": 65e6, "rx_rate_bits_per_second": 39e6,
+			})
+			if len(radio) != 3 || countMeas(pts, MeasEnv)+countMeas(pts, MeasUPS) != 0 {
+				t.Fatalf("v%s: %d snmp_radio points", v, len(radio))
+			}
+		}
+	})
+
 	t.Run("requests", func(t *testing.T) {
 		// The profile's 21 table columns are read together: a poll with
 		// the profile takes few more requests than one without it.
@@ -249,6 +274,8 @@ func TestProfileFor(t *testing.T) {
 		"1.3.6.1.4.1.14988.10":    "",
 		"1.3.6.1.4.1.318.1.3.27":  "apc",
 		"1.3.6.1.4.1.705.1":       "ups",
+		"1.3.6.1.4.1.41112.1.4":   "airmax",
+		"1.3.6.1.4.1.10002.1":     "airmax",
 		"1.3.6.1.4.1.3180":        "",
 		"1.3.6.1.4.1.8072.3.2.10": "",
 		"":                        "",
