@@ -46,12 +46,15 @@ const (
 	// ConvEquals is 1 when the integer equals Arg, else 0 (enums such as
 	// upsOutputSource battery(5) → on_battery).
 	ConvEquals
+	// ConvInt is the integer as it is, written as an integer field
+	// (Cambium's MCS index).
+	ConvInt
 )
 
 // FieldDef is one field a value turns into.
 type FieldDef struct {
 	Field string  // field key, in base units (voltage_volts, ccq_ratio, ...)
-	Conv  Conv    // ConvScale (default) or ConvEquals
+	Conv  Conv    // ConvScale (default), ConvEquals or ConvInt
 	Scale float64 // ConvScale: multiplier (0 means 1)
 	Arg   int64   // ConvEquals: the value that gives 1
 	// ZeroAbsent drops the value 0, which some MIBs use for "not
@@ -78,6 +81,8 @@ func (f FieldDef) value(raw any) (float64, bool) {
 			return 1, true
 		}
 		return 0, true
+	case ConvInt:
+		return float64(n), true
 	default:
 		s := f.Scale
 		if s == 0 {
@@ -101,14 +106,14 @@ func (f FieldDef) value(raw any) (float64, bool) {
 	}
 }
 
-// add adds the converted value v to pt: an integer 0/1 for ConvEquals,
-// a float otherwise. A field the point already has is kept (two tables
+// add adds the converted value v to pt: an integer for ConvEquals (0/1)
+// and ConvInt, a float otherwise. A field the point already has is kept (two tables
 // of a profile describing the same interface must not write it twice).
 func (f FieldDef) add(pt *point.Point, v float64) {
 	if _, dup := pt.FieldValue(f.Field); dup {
 		return
 	}
-	if f.Conv == ConvEquals {
+	if f.Conv == ConvEquals || f.Conv == ConvInt {
 		pt.Int(f.Field, int64(v))
 		return
 	}

@@ -76,7 +76,7 @@ func countMeas(pts []*point.Point, meas string) int {
 func TestProfilesSnmpsim(t *testing.T) {
 	t.Parallel()
 	dir := lab.SnmpsimDataDir(t)
-	for _, name := range []string{"mikrotik-v7", "mikrotik-v6", "ups-online", "ups-battery", "apc-battery", "entity-sensor", "airmax-ap"} {
+	for _, name := range []string{"mikrotik-v7", "mikrotik-v6", "ups-online", "ups-battery", "apc-battery", "entity-sensor", "airmax-ap", "epmp-sm", "ptp650"} {
 		src, err := filepath.Abs(filepath.Join("testdata", "profiles", name+".snmprec"))
 		if err != nil {
 			t.Fatal(err)
@@ -238,6 +238,35 @@ func TestProfilesSnmpsim(t *testing.T) {
 		}
 	})
 
+	t.Run("cambium", func(t *testing.T) {
+		for _, v := range []string{"2c", "1"} {
+			pts := poll(t, "epmp-sm", v, "")
+			radio := profilePoints(pts, MeasRadio, "device")
+			// cambiumRFStatus scalars of an ePMP SM: MHz → Hz, RSSI and
+			// SNR as they are, MCS as integers.
+			sm := radio["epmp-sm"]
+			wantFields(t, sm, map[string]float64{
+				"frequency_hertz": 5.49e9, "signal_dbm": -64, "snr_db": 31, "tx_mcs_index": 6, "rx_mcs_index": 13,
+			})
+			for _, f := range sm.Fields {
+				if (f.Key == "tx_mcs_index" || f.Key == "rx_mcs_index") != (f.Kind == point.Int) {
+					t.Fatalf("%s kind %v", f.Key, f.Kind)
+				}
+			}
+			if len(radio) != 1 || countMeas(pts, MeasEnv) != 0 {
+				t.Fatalf("v%s: %d snmp_radio points", v, len(radio))
+			}
+			// PTP 650: tenths of a dBm, kbit/s.
+			pts = poll(t, "ptp650", v, "")
+			wantFields(t, profilePoints(pts, MeasRadio, "device")["ptp650"], map[string]float64{
+				"signal_dbm": -56.7, "rx_rate_bits_per_second": 183.5e6, "tx_rate_bits_per_second": 91.75e6,
+			})
+			if n := countMeas(pts, MeasRadio); n != 1 {
+				t.Fatalf("v%s: %d snmp_radio points", v, n)
+			}
+		}
+	})
+
 	t.Run("requests", func(t *testing.T) {
 		// The profile's 21 table columns are read together: a poll with
 		// the profile takes few more requests than one without it.
@@ -276,6 +305,9 @@ func TestProfileFor(t *testing.T) {
 		"1.3.6.1.4.1.705.1":       "ups",
 		"1.3.6.1.4.1.41112.1.4":   "airmax",
 		"1.3.6.1.4.1.10002.1":     "airmax",
+		"1.3.6.1.4.1.17713.21":    "epmp",
+		"1.3.6.1.4.1.17713.7":     "ptp650",
+		"1.3.6.1.4.1.17713.70":    "",
 		"1.3.6.1.4.1.3180":        "",
 		"1.3.6.1.4.1.8072.3.2.10": "",
 		"":                        "",
