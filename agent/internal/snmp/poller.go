@@ -269,6 +269,17 @@ func (p *Poller) poll(ctx context.Context) (res pollResult, err error) {
 		}
 		p.profile = prof
 		res.profPts, perr = p.pollProfile(prof, res.at)
+		// CPU and memory from the profile fill what HOST-RESOURCES-MIB
+		// did not give.
+		var cpu, mem float64
+		var hasCPU, hasMem bool
+		res.profPts, cpu, hasCPU, mem, hasMem = deviceLoad(res.profPts)
+		if hasCPU && !res.hasCPU {
+			res.cpu, res.hasCPU = cpu, true
+		}
+		if hasMem && !res.hasMem {
+			res.mem, res.hasMem = mem, true
+		}
 	} else {
 		p.profile = nil
 	}

@@ -35,6 +35,12 @@ const (
 	MeasRadio = "snmp_radio"
 	MeasEnv   = "snmp_env"
 	MeasUPS   = "snmp_ups"
+	// MeasDevice is not written as such: each row of a profile table or
+	// scalar group with it gives cpu_load_ratio, memory_used_ratio, or
+	// memory_used_bytes with memory_free_bytes, and deviceLoad folds them
+	// into the snmp_device point's cpu_load_ratio and memory_used_ratio
+	// (when HOST-RESOURCES-MIB gave none).
+	MeasDevice = "snmp_device"
 )
 
 // Conv says how a raw value becomes a field value.
@@ -482,6 +488,9 @@ func parseTable(td *TableDef, cols map[string][]gosnmp.SnmpPDU, ifName func(uint
 		if _, ok := r.tags["sensor"]; !ok && td.Measurement == MeasEnv {
 			r.tags["sensor"] = td.Name + "." + idx
 		}
+		if td.Measurement == MeasDevice {
+			r.tags["row"] = td.Name + "." + idx // one point per row: deviceLoad averages them
+		}
 		pt := acc.get(td.Measurement, r.tags)
 		for _, f := range r.fields {
 			f.def.add(pt, f.v)
@@ -583,4 +592,44 @@ func (s *pointSet) points() []*point.Point {
 		}
 	}
 	return out
+}
+
+// deviceLoad removes the MeasDevice points from pts and folds them into
+// a CPU ratio (the mean of the rows' cpu_load_ratio) and a memory ratio
+// (the sum of memory_used_bytes over the sum of used and free bytes of
+// the rows that have both, else the mean of memory_used_ratio). Values
+// outside 0..1 are ignored.
+func deviceLoad(pts []*point.Point) (rest []*point.Point, cpu float64, hasCPU bool, mem float64, hasMem bool) {
+	var cpuSum, memSum, used, total float64
+	var cpuN, memN int
+	for _, p := range pts {
+		if p.Measurement != MeasDevice {
+			rest = append(rest, p)
+			continue
+		}
+		if v, ok := p.FieldValue("cpu_load_ratio"); ok && v >= 0 && v <= 1 {
+			cpuSum += v
+			cpuN++
+		}
+		if v, ok := p.FieldValue("memory_used_ratio"); ok && v >= 0 && v <= 1 {
+			memSum += v
+			memN++
+		}
+		u, okU := p.FieldValue("memory_used_bytes")
+		f, okF := p.FieldValue("memory_free_bytes")
+		if okU && okF && u >= 0 && f >= 0 {
+			used += u
+			total += u + f
+		}
+	}
+	if cpuN > 0 {
+		cpu, hasCPU = cpuSum/float64(cpuN), true
+	}
+	switch {
+	case total > 0:
+		mem, hasMem = used/total, true
+	case memN > 0:
+		mem, hasMem = memSum/float64(memN), true
+	}
+	return rest, cpu, hasCPU, mem, hasMem
 }

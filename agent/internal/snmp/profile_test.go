@@ -76,7 +76,7 @@ func countMeas(pts []*point.Point, meas string) int {
 func TestProfilesSnmpsim(t *testing.T) {
 	t.Parallel()
 	dir := lab.SnmpsimDataDir(t)
-	for _, name := range []string{"mikrotik-v7", "mikrotik-v6", "ups-online", "ups-battery", "apc-battery", "entity-sensor", "airmax-ap", "epmp-sm", "ptp650"} {
+	for _, name := range []string{"mikrotik-v7", "mikrotik-v6", "ups-online", "ups-battery", "apc-battery", "entity-sensor", "airmax-ap", "epmp-sm", "ptp650", "cisco", "juniper", "huawei"} {
 		src, err := filepath.Abs(filepath.Join("testdata", "profiles", name+".snmprec"))
 		if err != nil {
 			t.Fatal(err)
@@ -267,6 +267,61 @@ func TestProfilesSnmpsim(t *testing.T) {
 		}
 	})
 
+	t.Run("routers", func(t *testing.T) {
+		// CPU and memory of the vendor MIBs go to snmp_device (the
+		// recordings have no HOST-RESOURCES-MIB); the profile's own
+		// device rows are not written.
+		load := func(t *testing.T, pts []*point.Point, cpu, mem float64) {
+			t.Helper()
+			if n := countMeas(pts, MeasDevice); n != 1 {
+				t.Fatalf("%d snmp_device points", n)
+			}
+			dev := profilePoints(pts, MeasDevice, "device")
+			for _, d := range dev {
+				if g := field(t, d, "cpu_load_ratio"); math.Abs(g-cpu) > 1e-9 {
+					t.Fatalf("cpu_load_ratio %v, want %v", g, cpu)
+				}
+				if g := field(t, d, "memory_used_ratio"); math.Abs(g-mem) > 1e-9 {
+					t.Fatalf("memory_used_ratio %v, want %v", g, mem)
+				}
+			}
+		}
+		for _, v := range []string{"2c", "1"} {
+			// Cisco: mean cpmCPUTotal5minRev of two CPUs; memory pools
+			// used / (used + free), summed; ENTITY-SENSOR temperatures.
+			pts := poll(t, "cisco", v, "")
+			load(t, pts, 0.16, 320.0/1100)
+			env := profilePoints(pts, MeasEnv, "sensor")
+			wantFields(t, env["Temp: Inlet"], map[string]float64{"temperature_celsius": 31})
+			wantFields(t, env["Temp: CPU"], map[string]float64{"temperature_celsius": 48})
+			wantFields(t, env["V: 3.3V"], map[string]float64{"voltage_volts": 3.31})
+			if len(env) != 3 {
+				t.Fatalf("v%s cisco: %d snmp_env points", v, len(env))
+			}
+			// Juniper: the routing engine and the FPC have CPU and
+			// buffer; the fan and the power supply answer 0 (absent).
+			pts = poll(t, "juniper", v, "")
+			load(t, pts, 0.115, 0.435)
+			env = profilePoints(pts, MeasEnv, "sensor")
+			wantFields(t, env["FPC: EX2300-48P @ 0/*/*"], map[string]float64{"temperature_celsius": 41})
+			wantFields(t, env["Routing Engine 0"], map[string]float64{"temperature_celsius": 45})
+			if len(env) != 2 {
+				t.Fatalf("v%s juniper: %d snmp_env points", v, len(env))
+			}
+			// Huawei: the two MPUs have CPU and memory, the LPU only a
+			// temperature, the fan nothing.
+			pts = poll(t, "huawei", v, "")
+			load(t, pts, 0.15, 0.54)
+			env = profilePoints(pts, MeasEnv, "sensor")
+			wantFields(t, env["MPU 9"], map[string]float64{"temperature_celsius": 44})
+			wantFields(t, env["MPU 10"], map[string]float64{"temperature_celsius": 42})
+			wantFields(t, env["LPU 1"], map[string]float64{"temperature_celsius": 38})
+			if len(env) != 3 {
+				t.Fatalf("v%s huawei: %d snmp_env points", v, len(env))
+			}
+		}
+	})
+
 	t.Run("requests", func(t *testing.T) {
 		// The profile's 21 table columns are read together: a poll with
 		// the profile takes few more requests than one without it.
@@ -298,20 +353,23 @@ func TestProfilesSnmpsim(t *testing.T) {
 
 func TestProfileFor(t *testing.T) {
 	for oid, want := range map[string]string{
-		".1.3.6.1.4.1.14988.1":    "mikrotik",
-		"1.3.6.1.4.1.14988.1.7":   "mikrotik",
-		"1.3.6.1.4.1.14988.10":    "",
-		"1.3.6.1.4.1.318.1.3.27":  "apc",
-		"1.3.6.1.4.1.705.1":       "ups",
-		"1.3.6.1.4.1.41112.1.4":   "airmax",
-		"1.3.6.1.4.1.10002.1":     "airmax",
-		"1.3.6.1.4.1.17713.21":    "epmp",
-		"1.3.6.1.4.1.17713.7":     "ptp650",
-		"1.3.6.1.4.1.17713.70":    "",
-		"1.3.6.1.4.1.3180":        "",
-		"1.3.6.1.4.1.8072.3.2.10": "",
-		"":                        "",
-		"not an oid":              "",
+		".1.3.6.1.4.1.14988.1":     "mikrotik",
+		"1.3.6.1.4.1.14988.1.7":    "mikrotik",
+		"1.3.6.1.4.1.14988.10":     "",
+		"1.3.6.1.4.1.318.1.3.27":   "apc",
+		"1.3.6.1.4.1.705.1":        "ups",
+		"1.3.6.1.4.1.41112.1.4":    "airmax",
+		"1.3.6.1.4.1.10002.1":      "airmax",
+		"1.3.6.1.4.1.17713.21":     "epmp",
+		"1.3.6.1.4.1.17713.7":      "ptp650",
+		"1.3.6.1.4.1.17713.70":     "",
+		"1.3.6.1.4.1.9.1.1861":     "cisco",
+		"1.3.6.1.4.1.2636.1.1.1.2": "juniper",
+		"1.3.6.1.4.1.2011.2.62":    "huawei",
+		"1.3.6.1.4.1.3180":         "",
+		"1.3.6.1.4.1.8072.3.2.10":  "",
+		"":                         "",
+		"not an oid":               "",
 	} {
 		got := ""
 		if p := ProfileFor(oid); p != nil {
@@ -449,5 +507,37 @@ func TestProfilePrefixesUnique(t *testing.T) {
 			}
 			seen[pre] = name
 		}
+	}
+}
+
+// TestDeviceLoad: profile device rows are removed and folded into one
+// CPU and one memory ratio; bytes win over ratios; values outside 0..1
+// are ignored.
+func TestDeviceLoad(t *testing.T) {
+	at := time.Unix(0, 0)
+	row := func(fields map[string]float64) *point.Point {
+		p := point.New(MeasDevice, at)
+		for _, k := range []string{"cpu_load_ratio", "memory_used_ratio", "memory_used_bytes", "memory_free_bytes"} {
+			if v, ok := fields[k]; ok {
+				p.Float(k, v)
+			}
+		}
+		return p
+	}
+	env := point.New(MeasEnv, at).Float("temperature_celsius", 30)
+	rest, cpu, hasCPU, mem, hasMem := deviceLoad([]*point.Point{
+		row(map[string]float64{"cpu_load_ratio": 0.2, "memory_used_ratio": 0.9}),
+		env,
+		row(map[string]float64{"cpu_load_ratio": 0.4, "memory_used_bytes": 100, "memory_free_bytes": 300}),
+		row(map[string]float64{"cpu_load_ratio": 7, "memory_used_bytes": 5}), // 700 %: ignored; used without free: ignored
+	})
+	if len(rest) != 1 || rest[0] != env {
+		t.Fatalf("rest %v", rest)
+	}
+	if !hasCPU || math.Abs(cpu-0.3) > 1e-12 || !hasMem || mem != 0.25 {
+		t.Fatalf("cpu %v %v, mem %v %v", cpu, hasCPU, mem, hasMem)
+	}
+	if _, _, hasCPU, _, hasMem := deviceLoad([]*point.Point{env}); hasCPU || hasMem {
+		t.Fatal("load without device rows")
 	}
 }
