@@ -221,7 +221,7 @@ type SNMPTarget struct {
 // SNMPProfiles are the values snmp[].profile accepts: auto, none and the
 // agent's built-in profiles (agent/internal/snmp ProfileNames; a test
 // there keeps the two lists equal).
-var SNMPProfiles = []string{"auto", "none", "airmax", "apc", "cisco", "entity-sensor", "epmp", "huawei", "juniper", "mikrotik", "ptp650", "ups"}
+var SNMPProfiles = []string{"auto", "none", "airfiber", "airmax", "apc", "cisco", "entity-sensor", "epmp", "huawei", "juniper", "ltu", "mikrotik", "ptp650", "ups"}
 
 // DefaultMaxRequestBytes is queue.max_request_bytes's default: 256 KiB
 // of queued batches per request, about 110 KB on the wire (the frames

@@ -76,7 +76,7 @@ func countMeas(pts []*point.Point, meas string) int {
 func TestProfilesSnmpsim(t *testing.T) {
 	t.Parallel()
 	dir := lab.SnmpsimDataDir(t)
-	for _, name := range []string{"mikrotik-v7", "mikrotik-v6", "ups-online", "ups-battery", "apc-battery", "entity-sensor", "airmax-ap", "epmp-sm", "ptp650", "cisco", "juniper", "huawei"} {
+	for _, name := range []string{"mikrotik-v7", "mikrotik-v6", "ups-online", "ups-battery", "apc-battery", "entity-sensor", "airmax-ap", "epmp-sm", "ptp650", "cisco", "juniper", "huawei", "airfiber", "ltu"} {
 		src, err := filepath.Abs(filepath.Join("testdata", "profiles", name+".snmprec"))
 		if err != nil {
 			t.Fatal(err)
@@ -318,6 +318,39 @@ func TestProfilesSnmpsim(t *testing.T) {
 			wantFields(t, env["LPU 1"], map[string]float64{"temperature_celsius": 38})
 			if len(env) != 3 {
 				t.Fatalf("v%s huawei: %d snmp_env points", v, len(env))
+			}
+		}
+	})
+
+	t.Run("airfiber-ltu", func(t *testing.T) {
+		for _, v := range []string{"2c", "1"} {
+			// airFiber: config and status rows of radio 1 in one point;
+			// capacities in bit/s, chain 0 power as the signal.
+			pts := poll(t, "airfiber", v, "")
+			radio := profilePoints(pts, MeasRadio, "ifname", "peer")
+			wantFields(t, radio["/"], map[string]float64{
+				"frequency_hertz": 5.47e9, "rx_rate_bits_per_second": 612e6, "tx_rate_bits_per_second": 598e6, "signal_dbm": -52,
+			})
+			if len(radio) != 1 {
+				t.Fatalf("v%s airfiber: %d snmp_radio points", v, len(radio))
+			}
+			// LTU AP: frequency (MHz) alone, per peer capacities in
+			// kbit/s and chain 0 power; CPU and memory to snmp_device.
+			pts = poll(t, "ltu", v, "")
+			radio = profilePoints(pts, MeasRadio, "ifname", "peer")
+			wantFields(t, radio["/"], map[string]float64{"frequency_hertz": 5.16e9})
+			wantFields(t, radio["/74:ac:b9:01:02:03"], map[string]float64{
+				"tx_rate_bits_per_second": 351e6, "rx_rate_bits_per_second": 287.5e6, "signal_dbm": -59,
+			})
+			wantFields(t, radio["/78:8a:20:c8:11:22"], map[string]float64{
+				"tx_rate_bits_per_second": 98e6, "rx_rate_bits_per_second": 64e6, "signal_dbm": -76,
+			})
+			if len(radio) != 3 || countMeas(pts, MeasDevice) != 1 {
+				t.Fatalf("v%s ltu: %d snmp_radio points", v, len(radio))
+			}
+			dev := profilePoints(pts, MeasDevice, "device")["ltu"]
+			if field(t, dev, "cpu_load_ratio") != 0.21 || field(t, dev, "memory_used_ratio") != 0.38 {
+				t.Fatalf("ltu device %v", dev.Fields)
 			}
 		}
 	})
