@@ -119,7 +119,7 @@ func TestBadConfigs(t *testing.T) {
 		"v3 short passphrase": {"snmp:\n  - target: 127.0.0.1\n    version: 3\n    username: u\n    auth_passphrase: short\n    priv_passphrase: longenough\n",
 			"a.yml:5:22: snmp[0].auth_passphrase: must be at least 8 characters (RFC 3414)"},
 		"snmp profile": {"snmp:\n  - target: 127.0.0.1\n    community: c\n    profile: mikrotk\n",
-			"a.yml:4:14: snmp[0].profile: must be one of \"auto\", \"none\", \"apc\", \"entity-sensor\", \"mikrotik\", \"ups\" (got \"mikrotk\")"},
+			"a.yml:4:14: snmp[0].profile: must be one of \"auto\", \"none\", \"airfiber\", \"airmax\", \"apc\", \"cisco\", \"entity-sensor\", \"epmp\", \"huawei\", \"juniper\", \"ltu\", \"mikrotik\", \"ptp650\", \"ups\" (got \"mikrotk\")"},
 		"bad regex": {"snmp:\n  - target: 127.0.0.1\n    community: c\n    interfaces: [\"eth(\"]\n",
 			"a.yml:4:18: snmp[0].interfaces[0]: bad regular expression: error parsing regexp: missing closing ): `^(?:eth()$`"},
 		"reserved tag": {"defaults:\n  tags: {agent: x}\n",
