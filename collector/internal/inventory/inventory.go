@@ -155,7 +155,7 @@ var ResponseFields = map[string]string{"http": "total_seconds", "dns": "resolve_
 
 // ReservedMeasurements are the agent's own measurements, which cannot
 // decide a service's state.
-var ReservedMeasurements = []string{"icmp", "snmp_if", "snmp_device", "agent", "plugin"}
+var ReservedMeasurements = []string{"icmp", "snmp_if", "snmp_device", "snmp_radio", "snmp_env", "snmp_ups", "agent", "plugin"}
 
 // TelegrafMeasurements are Telegraf's service checks and the bundled
 // probe measurements the collector reads them as (ingest's translation,
