@@ -54,7 +54,7 @@ func oldSlotStates(bitsOf, coll []uint16) []Slots {
 			continue
 		}
 		good := Up
-		if cls&BitDegraded != 0 {
+		if cls&BitDegraded != 0 || b&BitSignalLow != 0 {
 			good = Degraded
 		}
 		down := uint8(b>>4) & 0x3f
