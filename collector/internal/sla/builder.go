@@ -78,7 +78,7 @@ type builderIndex struct {
 	// bySNMP: snmp device and interface → the link they carry, for the
 	// links with a radio signal threshold
 	bySNMP map[[2]string]*linkInfo
-	sites    map[string]string // site id → the same id, interned
+	sites  map[string]string // site id → the same id, interned
 	// probes: measurement → target → the services checked by it
 	probes map[string]map[string]*targetServices
 }
