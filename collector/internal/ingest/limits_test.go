@@ -522,3 +522,39 @@ links:
 		t.Errorf("stored:\n%s\nwant among them:\n%s", got, want)
 	}
 }
+
+// TestUPSOnBatteryMarks: snmp_ups with on_battery=1 marks the UPS's site
+// (KindPower); on_battery=0 marks nothing.
+func TestUPSOnBatteryMarks(t *testing.T) {
+	const upsInv = `
+sites:
+  - {id: dinkes, name: Dinkes, kind: opd}
+devices:
+  - {id: ups, site: dinkes}
+`
+	inv, err := inventory.Parse("i.yml", []byte(upsInv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(o *Options) { o.SLA = sla.NewBuilder(inv, func() time.Time { return now }) })
+	t0 := ns(now)
+	body := fmt.Sprintf("snmp_ups,device=ups on_battery=0i,battery_charge_ratio=1 %d\n", t0-60e9) +
+		fmt.Sprintf("snmp_ups,device=ups on_battery=1i,battery_charge_ratio=0.9 %d\n", t0)
+	if r := e.do(req{agent: "agent-dinkes", body: body}); r.status != 204 {
+		t.Fatalf("%d %s", r.status, r.msg)
+	}
+	g := e.h.o.Store.(*gateStore)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var got []sla.Mark
+	for _, it := range g.items {
+		for _, m := range it.(Committed).Marks {
+			if m.Kind == sla.KindPower {
+				got = append(got, m)
+			}
+		}
+	}
+	if len(got) != 1 || got[0].ID != "dinkes" || got[0].Minute != sla.MinuteOf(t0) {
+		t.Errorf("power marks %+v, want dinkes in the minute of the on-battery reading", got)
+	}
+}

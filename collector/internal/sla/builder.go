@@ -79,6 +79,8 @@ type builderIndex struct {
 	// links with a radio signal threshold
 	bySNMP map[[2]string]*linkInfo
 	sites  map[string]string // site id → the same id, interned
+	// deviceSites: inventory device id → its site id
+	deviceSites map[string]string
 	// probes: measurement → target → the services checked by it
 	probes map[string]map[string]*targetServices
 }
@@ -107,7 +109,7 @@ type targetLinks struct {
 }
 
 func newBuilderIndex(inv *inventory.Inventory) *builderIndex {
-	x := &builderIndex{byID: map[string]*linkInfo{}, byTarget: map[string]*targetLinks{}, bySNMP: map[[2]string]*linkInfo{}, sites: map[string]string{},
+	x := &builderIndex{byID: map[string]*linkInfo{}, byTarget: map[string]*targetLinks{}, bySNMP: map[[2]string]*linkInfo{}, sites: map[string]string{}, deviceSites: map[string]string{},
 		probes: map[string]map[string]*targetServices{}}
 	if inv == nil {
 		return x
@@ -136,6 +138,11 @@ func newBuilderIndex(inv *inventory.Inventory) *builderIndex {
 	}
 	for i := range inv.Sites {
 		x.sites[inv.Sites[i].ID] = inv.Sites[i].ID
+	}
+	for i := range inv.Devices {
+		if id, ok := x.sites[inv.Devices[i].Site]; ok {
+			x.deviceSites[inv.Devices[i].ID] = id
+		}
 	}
 	for i := range inv.Links {
 		l := &inv.Links[i]

@@ -544,7 +544,7 @@ links:
 				maint[k] = m.Mask(Maintenance)
 			}
 			r, _ := fresh.result(s.SLATarget, ss.raw, ss.eff, maint, sp, s.Hours, fresh.hoursMask(s.Hours, s, sp),
-				func(o *Outage) string { return cause(o, ss.raw, sx.parent, sx.heart, sx.hasAgent) })
+				func(o *Outage) string { return cause(o, ss.raw, sx.parent, sx.heart, sx.power, sx.hasAgent) })
 			if !reflect.DeepEqual(r, want.Result) {
 				t.Errorf("seed %d: site %s with a minute-by-minute mask differs", seed, s.ID)
 			}

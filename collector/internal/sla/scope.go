@@ -173,6 +173,22 @@ func (b *Builder) RadioScoped(marks []Mark, sc Scope, linkTag, device, ifname []
 	return append(marks, Mark{Kind: KindLink, ID: li.id, Minute: MinuteOf(ns), Bits: BitSignalLow})
 }
 
+// UPSScoped appends the mark of one snmp_ups reading with on_battery=1
+// of a write of scope sc: KindPower in the reading's minute for the site
+// of the inventory device (else the point's site tag), when sc may write
+// that site.
+func (b *Builder) UPSScoped(marks []Mark, sc Scope, site, device []byte, ns int64) []Mark {
+	x := b.idx.Load()
+	id, ok := x.deviceSites[string(device)]
+	if !ok {
+		id, ok = x.sites[string(site)]
+	}
+	if !ok || !sc.hasSite(id) {
+		return marks
+	}
+	return append(marks, Mark{Kind: KindPower, ID: id, Minute: MinuteOf(ns), Bits: BitSeen})
+}
+
 // ServiceScoped is ServiceOf for a write of scope sc: nil unless sc
 // decides the service.
 func (b *Builder) ServiceScoped(measurement []byte, sc Scope, target []byte) *ServiceCheck {
