@@ -67,9 +67,9 @@ func TestEvalRadioSignalLow(t *testing.T) {
 	ev := radioEval(t, now, map[string]float64{
 		m + "device,ap-a,ifname,wlan1,link,ptp-a,peer,4c:5e:0c:ab:cd:01": -62,
 		m + "device,ap-a,ifname,wlan1,link,ptp-a,peer,4c:5e:0c:ab:cd:02": -79, // the weakest: below −75
-		m + "device,ap-b,ifname,wlan1,link,ptp-b":                          -80, // above its −85
-		m + "device,rtr,ifname,ether1,link,fo":                             -95, // fibre: no threshold
-		m + "device,ap-x,ifname,wlan1":                                     -99, // no link
+		m + "device,ap-b,ifname,wlan1,link,ptp-b":                        -80, // above its −85
+		m + "device,rtr,ifname,ether1,link,fo":                           -95, // fibre: no threshold
+		m + "device,ap-x,ifname,wlan1":                                   -99, // no link
 	})
 	got, err := ev.Eval(context.Background(), &Rule{Name: "RadioSignalLow", Kind: KindRadioSignalLow}, now)
 	if err != nil {
