@@ -83,3 +83,21 @@ links:
 		}
 	}
 }
+
+// The CSV import's signal_threshold column is thresholds.signal_dbm, with
+// or without its unit and with a decimal comma.
+func TestImportCSVSignalThreshold(t *testing.T) {
+	const csv = "site_id;site_name;kind;link_id;type;icmp_target;signal_threshold\n" +
+		"desa;Kantor Desa;opd;ptp;radio;192.0.2.1;-72,5 dBm\n" +
+		"desa;;;ptp2;radio;192.0.2.2;\n"
+	inv, err := ImportCSV("i.csv", strings.NewReader(csv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := inv.Link("ptp").Thresholds.SignalDBm; p == nil || *p != -72.5 {
+		t.Errorf("ptp signal_dbm %v, want -72.5", p)
+	}
+	if p := inv.Link("ptp2").Thresholds.SignalDBm; p == nil || *p != -75 {
+		t.Errorf("ptp2 signal_dbm %v, want the radio default -75", p)
+	}
+}
