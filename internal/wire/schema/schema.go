@@ -153,14 +153,16 @@ var V1 = map[string]Measurement{
 		Tags: []string{"agent", "site", "device"},
 		Fields: map[string]Kind{
 			"on_battery": Int, "battery_charge_ratio": Ratio, "battery_runtime_seconds": Float,
-			"input_voltage_volts": Float, "load_ratio": Ratio,
+			// load_ratio may exceed 1 on an overloaded UPS (RFC 1628:
+			// upsOutputPercentLoad "may be greater than 100")
+			"input_voltage_volts": Float, "load_ratio": Float,
 		},
 		Help: map[string]string{
 			"on_battery":              "1 when the UPS's output is on battery, else 0.",
 			"battery_charge_ratio":    "Remaining battery charge of the UPS (0 to 1).",
 			"battery_runtime_seconds": "Estimated time the UPS can run on its battery.",
 			"input_voltage_volts":     "Input (mains) voltage of the UPS.",
-			"load_ratio":              "Output load of the UPS as a share of its capacity (0 to 1).",
+			"load_ratio":              "Output load of the UPS as a share of its capacity (above 1 when overloaded).",
 		},
 	},
 	"agent": {
