@@ -121,6 +121,39 @@ func siteBoard() *board {
 	oper.thresholds = steps("green", 2, "red")
 	b.add(24, 6, oper)
 
+	b.row("Radio dan daya")
+	radio := func(title, desc, metric, unit string, th []any) panel {
+		return panel{
+			typ: "timeseries", title: title, desc: desc, unit: unit, decimals: intp(0),
+			custom: tsCustom(0), options: tsLegendTable("mean", "min", "lastNotNull"), thresholds: th,
+			targets: []target{ts("min by (device, ifname) ("+sel(metric, fAgent)+")", "{{device}} {{ifname}}")},
+		}
+	}
+	b.add(12, 8, radio("Sinyal radio",
+		"Sinyal terima terlemah per antarmuka radio (antarmuka sendiri dan setiap peer tabel registrasi; snmp_radio signal_dbm). Di bawah ambang thresholds.signal_dbm jalur (radio: −75 dBm) menit SLA jalur terdegradasi.",
+		"pantau_snmp_radio_signal_dbm", "dBm", steps("red", -75, "green")))
+	b.add(12, 8, radio("Kualitas koneksi radio (CCQ)",
+		"CCQ terendah per antarmuka radio (0–100 %): turun sebelum jalur radio putus.",
+		"pantau_snmp_radio_ccq_ratio", "percentunit", steps("red", 0.6, "orange", 0.8, "green")))
+	ups := stateTimeline("Status UPS",
+		"Apakah UPS di lokasi memakai baterai (listrik PLN padam). Gangguan jalur selama UPS memakai baterai berpenyebab listrik.",
+		"max by (device) ("+sel("pantau_snmp_ups_on_battery", fAgent)+")", "{{device}}")
+	ups.mappings = valueMappings("0", "Listrik PLN", "green", "1", "Baterai", "red")
+	ups.thresholds = steps("green", 1, "red")
+	b.add(12, 6, ups)
+	b.add(12, 6, panel{
+		typ: "timeseries", title: "Baterai UPS", desc: "Sisa muatan baterai UPS di lokasi.",
+		unit: "percentunit", decimals: intp(0), min: floatp(0), max: floatp(1), custom: tsCustom(10),
+		options: tsLegendTable("min", "lastNotNull"), thresholds: steps("red", 0.3, "green"),
+		targets: []target{ts("min by (device) ("+sel("pantau_snmp_ups_battery_charge_ratio", fAgent)+")", "{{device}}")},
+	})
+	b.add(24, 7, panel{
+		typ: "timeseries", title: "Suhu perangkat", desc: "Suhu sensor perangkat (snmp_env temperature_celsius) di lokasi terpilih.",
+		unit: "celsius", decimals: intp(0), custom: tsCustom(0), options: tsLegendTable("mean", "max", "lastNotNull"),
+		thresholds: steps("green", 60, "red"),
+		targets:    []target{ts("max by (device, sensor) ("+sel("pantau_snmp_env_temperature_celsius", fAgent)+")", "{{device}} {{sensor}}")},
+	})
+
 	b.row("Perangkat")
 	dev := func(title, desc, metric string) panel {
 		return panel{

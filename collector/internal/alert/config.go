@@ -25,12 +25,16 @@ const (
 	KindAgentSilent    = "agent_silent"    // no heartbeat from an agent for For
 	KindQueueBacklog   = "queue_backlog"   // an agent's oldest queued point older than Threshold seconds
 	KindPromQL         = "promql"          // every series of Expr is an alert
+	// KindRadioSignalLow: a link's weakest snmp_radio signal_dbm below the
+	// link's thresholds.signal_dbm, or below Threshold (dBm) when set
+	KindRadioSignalLow = "radio_signal_low"
+	KindOnBattery      = "on_battery" // a UPS reports on_battery=1 (snmp_ups)
 	// The fleet kinds (fleet.go) judge what agents report over OpAMP.
 )
 
 // Kinds lists the rule kinds.
 var Kinds = []string{KindLinkDown, KindServiceDown, KindLoss, KindLatency, KindUtilization, KindInterfaceDown, KindDeviceRebooted, KindAgentSilent, KindQueueBacklog, KindPromQL,
-	KindConfigNotApplied, KindAgentOutdated, KindClockSkew}
+	KindRadioSignalLow, KindOnBattery, KindConfigNotApplied, KindAgentOutdated, KindClockSkew}
 
 // Severities.
 const (
@@ -141,6 +145,9 @@ func DefaultRules() []Rule {
 		{Name: "HighLoss", Kind: KindLoss, Threshold: 0.2, For: d("5m")},
 		{Name: "HighUtilization", Kind: KindUtilization, Threshold: 0.9, For: d("15m")},
 		{Name: "DeviceRebooted", Kind: KindDeviceRebooted},
+		// vendor profiles: a radio link near its fade margin, mains lost
+		{Name: "RadioSignalLow", Kind: KindRadioSignalLow, For: d("5m")},
+		{Name: "OnBattery", Kind: KindOnBattery, For: d("1m")},
 		{Name: "QueueBacklog", Kind: KindQueueBacklog, Threshold: 900, For: d("5m")},
 		// Fleet (agents managed over OpAMP; others are never judged).
 		{Name: "ConfigNotApplied", Kind: KindConfigNotApplied, For: d("10m")},
@@ -322,6 +329,10 @@ func (c *Config) Validate(probs *yamlconf.Problems, prefix string, notifiers []s
 		case KindLoss, KindUtilization:
 			if r.Threshold <= 0 || r.Threshold > 1 {
 				add(p+".threshold", "is a ratio between 0 and 1, such as 0.2 for 20 %% (got %v)", r.Threshold)
+			}
+		case KindRadioSignalLow:
+			if r.Threshold != 0 && (r.Threshold <= -130 || r.Threshold >= 0) {
+				add(p+".threshold", "is a signal strength in dBm between -130 and 0, such as -75; leave it out to use each link's thresholds.signal_dbm (got %v)", r.Threshold)
 			}
 		case KindLatency:
 			if r.Threshold <= 0 || r.Threshold > 60 {

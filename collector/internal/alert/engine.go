@@ -263,6 +263,13 @@ func (r *Rule) Query() string {
 		return fmt.Sprintf(`max by (link) (pantau_snmp_if_receive_bits_per_second{link!=""} or pantau_snmp_if_transmit_bits_per_second{link!=""}) / on (link) group_left max by (link) (pantau_link_bandwidth_bits_per_second) > %g`, r.Threshold)
 	case KindQueueBacklog:
 		return fmt.Sprintf("pantau_agent_queue_oldest_age_seconds > %g", r.Threshold)
+	case KindRadioSignalLow:
+		if r.Threshold != 0 {
+			return fmt.Sprintf("%s < %g", radioSignalExpr, r.Threshold)
+		}
+		return radioSignalExpr + ` < the link's thresholds.signal_dbm`
+	case KindOnBattery:
+		return onBatteryExpr
 	case KindInterfaceDown:
 		return `pantau_snmp_if_oper_status{link!=""} != 1 and on (agent, device, ifindex) pantau_snmp_if_admin_status == 1`
 	case KindDeviceRebooted:

@@ -94,6 +94,10 @@ func (ev *KindEval) Eval(ctx context.Context, r *Rule, now time.Time) ([]Sample,
 		return ev.Query(ctx, `resets(pantau_snmp_device_uptime_seconds[15m]) > 0`, now)
 	case KindPromQL:
 		return ev.Query(ctx, r.Expr, now)
+	case KindRadioSignalLow:
+		return ev.radioSignalLow(ctx, r, now)
+	case KindOnBattery:
+		return ev.Query(ctx, onBatteryExpr, now)
 	case KindUtilization:
 		return ev.utilization(ctx, r, now)
 	case KindAgentSilent:
@@ -169,6 +173,51 @@ func (ev *KindEval) utilization(ctx context.Context, r *Rule, now time.Time) ([]
 				out = append(out, Sample{Labels: lbls, Value: u})
 			}
 		}
+	}
+	return out, nil
+}
+
+// The radio and UPS kinds' queries: the weakest reading (of the
+// interface and its peers) per inventory link's interface, and every UPS
+// on battery.
+const (
+	radioSignalExpr = `min by (link, device, ifname) (pantau_snmp_radio_signal_dbm{link!=""})`
+	onBatteryExpr   = `pantau_snmp_ups_on_battery == 1`
+)
+
+// radioSignalLow compares each inventory link's weakest radio signal
+// with the rule's threshold, else the link's thresholds.signal_dbm.
+func (ev *KindEval) radioSignalLow(ctx context.Context, r *Rule, now time.Time) ([]Sample, error) {
+	inv := ev.builder.Inventory()
+	if inv == nil {
+		return nil, nil
+	}
+	readings, err := ev.Query(ctx, radioSignalExpr, now)
+	if err != nil {
+		return nil, err
+	}
+	var out []Sample
+	for _, s := range readings {
+		l := inv.Link(s.Labels["link"])
+		if l == nil {
+			continue
+		}
+		thr := r.Threshold
+		if thr == 0 {
+			if p := l.Thresholds.SignalDBm; p != nil {
+				thr = *p
+			}
+		}
+		if thr == 0 || !(s.Value < thr) {
+			continue
+		}
+		lbls := linkLabels(inv, l)
+		for _, k := range []string{"device", "ifname"} {
+			if v := s.Labels[k]; v != "" {
+				lbls[k] = v
+			}
+		}
+		out = append(out, Sample{Labels: lbls, Value: s.Value})
 	}
 	return out, nil
 }

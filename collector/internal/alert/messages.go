@@ -46,6 +46,10 @@ func defaultMessage(d *messageData) (title, text string) {
 	case KindUtilization:
 		what = pick(fmt.Sprintf("Utilisasi %.0f%% dari bandwidth kontrak pada %s (%s)", 100*d.Value, where, direction(l["direction"], en)),
 			fmt.Sprintf("Utilization %.0f%% of contracted bandwidth on %s (%s)", 100*d.Value, where, direction(l["direction"], en)))
+	case KindRadioSignalLow:
+		what = pick(fmt.Sprintf("Sinyal radio lemah %.0f dBm pada %s", d.Value, where), fmt.Sprintf("Weak radio signal %.0f dBm on %s", d.Value, where))
+	case KindOnBattery:
+		what = pick("UPS "+l["device"]+" memakai baterai (listrik padam)", "UPS "+l["device"]+" on battery (mains lost)")
 	case KindInterfaceDown:
 		what = pick(fmt.Sprintf("Antarmuka %s di %s mati (admin up)", l["ifname"], l["device"]), fmt.Sprintf("Interface %s on %s down while admin up", l["ifname"], l["device"]))
 	case KindDeviceRebooted:
@@ -100,6 +104,12 @@ func defaultMessage(d *messageData) (title, text string) {
 			"see the reason in pantau-collector agents (CONFIG column); the agent keeps its previous config"))
 	case KindAgentOutdated:
 		add("Saran", "Hint", pick("perbarui agen (docs/fleet.md); versi kolektor lebih baru", "update the agent (docs/fleet.md); the collector is newer"))
+	case KindRadioSignalLow:
+		add("Saran", "Hint", pick("periksa arah antena, halangan (pohon, bangunan), hujan dan konektor: sinyal di bawah ambang membuat menit SLA jalur ini terdegradasi",
+			"check antenna alignment, obstructions (trees, buildings), rain and connectors: a signal below the threshold makes the link's SLA minutes degraded"))
+	case KindOnBattery:
+		add("Saran", "Hint", pick("listrik PLN di lokasi padam; gangguan jalur selama UPS memakai baterai dicatat berpenyebab listrik",
+			"mains power at the site is out; link outages while the UPS is on battery are attributed to power"))
 	case KindClockSkew:
 		add("Saran", "Hint", pick("periksa NTP/chrony di perangkat agen: tanda menit SLA memakai jam agen",
 			"check NTP/chrony on the agent's box: SLA minute marks use the agent's clock"))

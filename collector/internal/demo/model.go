@@ -271,6 +271,39 @@ func (s *demoSite) nocLines(buf *bytes.Buffer, t time.Time, prev time.Time) {
 	enc.AddField("up", lineprotocol.IntValue(1))
 	enc.AddField("uptime_seconds", lineprotocol.MustNewValue(t.Sub(boot).Seconds()))
 	enc.EndLine(t)
+	// the vendor profiles' points (docs/agent.md): the router's backup
+	// radio, its sensors, and the site's UPS (mains on)
+	enc.StartLine("snmp_radio")
+	enc.AddTag("device", "rtr-"+s.id)
+	enc.AddTag("ifname", "wlan1")
+	enc.AddTag("site", s.id)
+	signal := -60 - 10*l // busier hours, weaker readings
+	enc.AddField("ccq_ratio", lineprotocol.MustNewValue(0.95-0.2*l))
+	enc.AddField("frequency_hertz", lineprotocol.MustNewValue(5.18e9))
+	enc.AddField("noise_dbm", lineprotocol.MustNewValue(-100.0))
+	enc.AddField("signal_dbm", lineprotocol.MustNewValue(signal))
+	enc.AddField("snr_db", lineprotocol.MustNewValue(signal+100))
+	enc.EndLine(t)
+	for _, sn := range []struct {
+		sensor, field string
+		v             float64
+	}{{"cpu", "temperature_celsius", 33 + 8*l}, {"psu", "voltage_volts", 24.1}} {
+		enc.StartLine("snmp_env")
+		enc.AddTag("device", "rtr-"+s.id)
+		enc.AddTag("sensor", sn.sensor)
+		enc.AddTag("site", s.id)
+		enc.AddField(sn.field, lineprotocol.MustNewValue(sn.v))
+		enc.EndLine(t)
+	}
+	enc.StartLine("snmp_ups")
+	enc.AddTag("device", "ups-"+s.id)
+	enc.AddTag("site", s.id)
+	enc.AddField("battery_charge_ratio", lineprotocol.MustNewValue(1.0))
+	enc.AddField("battery_runtime_seconds", lineprotocol.MustNewValue(2700.0))
+	enc.AddField("input_voltage_volts", lineprotocol.MustNewValue(220.0))
+	enc.AddField("load_ratio", lineprotocol.MustNewValue(0.3+0.2*l))
+	enc.AddField("on_battery", lineprotocol.IntValue(0))
+	enc.EndLine(t)
 	rx, tx := s.rates(t)
 	for i, p := range ports {
 		alias := demoPortNames[i].alias

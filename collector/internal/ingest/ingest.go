@@ -741,6 +741,16 @@ func (h *Handler) slaMarks(sc *scratch, scope sla.Scope, m []byte, ts int64) {
 		loss, _ := sc.field("loss_ratio")
 		rtt, hasRTT := sc.field("rtt_avg_seconds")
 		sc.marks = h.o.SLA.ICMPScoped(sc.marks, scope, sc.tag("link"), sc.tag("target"), ts, up > 0, loss, rtt, hasRTT)
+	case "snmp_radio":
+		// a radio link's signal below its threshold degrades its minute
+		if signal, ok := sc.field("signal_dbm"); ok {
+			sc.marks = h.o.SLA.RadioScoped(sc.marks, scope, sc.tag("link"), sc.tag("device"), sc.tag("ifname"), ts, signal)
+		}
+	case "snmp_ups":
+		// a site whose UPS is on battery has lost mains power
+		if ob, ok := sc.field("on_battery"); ok && ob > 0 {
+			sc.marks = h.o.SLA.UPSScoped(sc.marks, scope, sc.tag("site"), sc.tag("device"), ts)
+		}
 	case "agent", "internal_agent":
 		// Pantau's agent's heartbeat, or Telegraf's own statistics
 		// (inputs.internal), gathered on the box at every interval

@@ -233,6 +233,30 @@ func TestWriteStoresSeries(t *testing.T) {
 	}
 }
 
+// The vendor profiles' points are stored as the other snmp_* measurements:
+// pantau_<measurement>_<field>, the tags as labels.
+func TestWriteStoresProfileSeries(t *testing.T) {
+	e := newEnv(t, nil)
+	ts := ns(now.Add(-time.Minute))
+	body := fmt.Sprintf("snmp_radio,site=dinkes,device=ap,ifname=wlan1,peer=4c:5e:0c:ab:cd:01 signal_dbm=-62,ccq_ratio=0.87 %d\n"+
+		"snmp_env,site=dinkes,device=ap,sensor=psu voltage_volts=15.4 %d\n"+
+		"snmp_ups,site=dinkes,device=ups on_battery=1i,battery_charge_ratio=0.5 %d\n", ts, ts, ts)
+	if r := e.do(req{agent: "agent-dinkes", body: body}); r.status != 204 {
+		t.Fatalf("status %d: %s", r.status, r.msg)
+	}
+	ms := ts / 1e6
+	want := []string{
+		fmt.Sprintf(`{__name__="pantau_snmp_env_voltage_volts", agent="agent-dinkes", device="ap", sensor="psu", site="dinkes"} 15.4 @%d`, ms),
+		fmt.Sprintf(`{__name__="pantau_snmp_radio_ccq_ratio", agent="agent-dinkes", device="ap", ifname="wlan1", peer="4c:5e:0c:ab:cd:01", site="dinkes"} 0.87 @%d`, ms),
+		fmt.Sprintf(`{__name__="pantau_snmp_radio_signal_dbm", agent="agent-dinkes", device="ap", ifname="wlan1", peer="4c:5e:0c:ab:cd:01", site="dinkes"} -62 @%d`, ms),
+		fmt.Sprintf(`{__name__="pantau_snmp_ups_battery_charge_ratio", agent="agent-dinkes", device="ups", site="dinkes"} 0.5 @%d`, ms),
+		fmt.Sprintf(`{__name__="pantau_snmp_ups_on_battery", agent="agent-dinkes", device="ups", site="dinkes"} 1 @%d`, ms),
+	}
+	if got := e.samples(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("stored:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // TestHeartbeatFormerFieldNames: an agent older than the heartbeat's
 // rename (queue_oldest_seconds, dropped_points_total) is still read: its
 // fields are type-checked and stored under the current names, the names of
@@ -370,6 +394,8 @@ func TestBadInput(t *testing.T) {
 		{"wrong type int field", req{agent: "agent-dinkes", body: ok + fmt.Sprintf("icmp,site=dinkes,target=t up=1.5 %d\n", t0)}, 400, "invalid", "line 2 col 27: field icmp.up must be integer (schema v1), got float 1.5"},
 		{"ratio out of range", req{agent: "agent-dinkes", body: fmt.Sprintf("icmp,site=dinkes,target=t loss_ratio=2 %d\n", t0)}, 400, "invalid", "field icmp.loss_ratio must be ratio (float 0..1)"},
 		{"negative counter", req{agent: "agent-dinkes", body: fmt.Sprintf("snmp_if,site=dinkes receive_bytes_total=-5i %d\n", t0)}, 400, "invalid", "must be unsigned integer"},
+		{"ups on_battery is an integer", req{agent: "agent-dinkes", body: fmt.Sprintf("snmp_ups,site=dinkes,device=ups on_battery=1.5 %d\n", t0)}, 400, "invalid", "field snmp_ups.on_battery must be integer (schema v1), got float 1.5"},
+		{"radio ccq out of range", req{agent: "agent-dinkes", body: fmt.Sprintf("snmp_radio,site=dinkes,device=ap,ifname=wlan1 ccq_ratio=87 %d\n", t0)}, 400, "invalid", "field snmp_radio.ccq_ratio must be ratio (float 0..1)"},
 		{"unknown precision", req{path: "/api/v2/write?precision=sec", agent: "agent-dinkes", body: ok}, 400, "invalid", `unknown precision "sec"`},
 		{"far future", req{agent: "agent-dinkes", body: ok + fmt.Sprintf("icmp,site=dinkes up=1i %d\n", ns(now.Add(2*time.Hour)))}, 400, "invalid", "line 2 col 24: timestamp 2026-11-24T12:00:00Z is 2h0m0s in the future"},
 		{"beyond out-of-order window", req{agent: "agent-dinkes", body: ok + fmt.Sprintf("icmp,site=dinkes up=1i %d\n", ns(now.Add(-8*24*time.Hour)))}, 400, "invalid", "older than the out-of-order window"},

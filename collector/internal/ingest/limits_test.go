@@ -484,3 +484,77 @@ func TestBudgetWaitsForMemory(t *testing.T) {
 		t.Fatal("a reservation over the whole budget succeeded")
 	}
 }
+
+// TestRadioSignalMarks: an snmp_radio reading below the threshold of the
+// radio link its device and interface carry marks that link's minute
+// (BitSignalLow), once per low reading; a reading at or above it, one of
+// another site's link, and one of a fibre link mark nothing. The series
+// get the link's labels.
+func TestRadioSignalMarks(t *testing.T) {
+	const radioInv = `
+sites:
+  - {id: dinkes, name: Dinkes, kind: opd}
+  - {id: bappeda, name: Bappeda, kind: opd}
+links:
+  - {id: ptp, site: dinkes, type: radio, icmp: {target: 10.20.0.1}, snmp: {device: ap, interface: wlan1}}
+  - {id: ptp-b, site: bappeda, type: radio, icmp: {target: 10.30.0.1}, snmp: {device: ap-b, interface: wlan1}}
+  - {id: fo, site: dinkes, icmp: {target: 10.20.0.2}, snmp: {device: rtr, interface: ether1}}
+`
+	inv, err := inventory.Parse("i.yml", []byte(radioInv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(o *Options) { o.SLA = sla.NewBuilder(inv, func() time.Time { return now }) })
+	t0 := ns(now)
+	body := fmt.Sprintf("snmp_radio,device=ap,ifname=wlan1,peer=4c:5e:0c:ab:cd:01 signal_dbm=-80 %d\n", t0) +
+		fmt.Sprintf("snmp_radio,device=ap,ifname=wlan1,peer=4c:5e:0c:ab:cd:02 signal_dbm=-60 %d\n", t0) +
+		fmt.Sprintf("snmp_radio,device=ap,ifname=wlan1 signal_dbm=-75,noise_dbm=-100 %d\n", t0) +
+		fmt.Sprintf("snmp_radio,device=ap-b,ifname=wlan1 signal_dbm=-90 %d\n", t0) +
+		fmt.Sprintf("snmp_radio,device=rtr,ifname=ether1 signal_dbm=-90 %d\n", t0)
+	if r := e.do(req{agent: "agent-dinkes", body: body}); r.status != 204 {
+		t.Fatalf("%d %s", r.status, r.msg)
+	}
+	if m := strings.Join(e.marks(), ","); m != "ptp" {
+		t.Errorf("marks %q, want ptp once", m)
+	}
+	want := fmt.Sprintf(`{__name__="pantau_snmp_radio_signal_dbm", agent="agent-dinkes", device="ap", ifname="wlan1", link="ptp", opd="dinkes", peer="4c:5e:0c:ab:cd:01", site="dinkes"} -80 @%d`, t0/1e6)
+	if got := strings.Join(e.samples(), "\n"); !strings.Contains(got, want) {
+		t.Errorf("stored:\n%s\nwant among them:\n%s", got, want)
+	}
+}
+
+// TestUPSOnBatteryMarks: snmp_ups with on_battery=1 marks the UPS's site
+// (KindPower); on_battery=0 marks nothing.
+func TestUPSOnBatteryMarks(t *testing.T) {
+	const upsInv = `
+sites:
+  - {id: dinkes, name: Dinkes, kind: opd}
+devices:
+  - {id: ups, site: dinkes}
+`
+	inv, err := inventory.Parse("i.yml", []byte(upsInv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(o *Options) { o.SLA = sla.NewBuilder(inv, func() time.Time { return now }) })
+	t0 := ns(now)
+	body := fmt.Sprintf("snmp_ups,device=ups on_battery=0i,battery_charge_ratio=1 %d\n", t0-60e9) +
+		fmt.Sprintf("snmp_ups,device=ups on_battery=1i,battery_charge_ratio=0.9 %d\n", t0)
+	if r := e.do(req{agent: "agent-dinkes", body: body}); r.status != 204 {
+		t.Fatalf("%d %s", r.status, r.msg)
+	}
+	g := e.h.o.Store.(*gateStore)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var got []sla.Mark
+	for _, it := range g.items {
+		for _, m := range it.(Committed).Marks {
+			if m.Kind == sla.KindPower {
+				got = append(got, m)
+			}
+		}
+	}
+	if len(got) != 1 || got[0].ID != "dinkes" || got[0].Minute != sla.MinuteOf(t0) {
+		t.Errorf("power marks %+v, want dinkes in the minute of the on-battery reading", got)
+	}
+}

@@ -75,6 +75,13 @@ var linkColumns = []linkColumn{
 		}
 		return err
 	}},
+	{"signal_threshold", "thresholds.signal_dbm", false, func(l *Link, v string) error {
+		x, err := parseNumber(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "dBm")))
+		if err == nil {
+			l.Thresholds.SignalDBm = &x
+		}
+		return err
+	}},
 	{"contract_target", "contract.target", true, func(l *Link, v string) error {
 		x, err := parsePercent(v)
 		if err == nil {
@@ -322,6 +329,7 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 // lon, timezone, sla_target,
 // link_id, link_name, type, isp, circuit, bandwidth, icmp_target,
 // icmp_agent, snmp_device, snmp_interface, loss_threshold, rtt_threshold,
+// signal_threshold,
 // contract_target, min_outage, exclude (values separated by ';' or ','),
 // monthly_fee, restitution, contract_start and contract_end; site_id,
 // site_name and kind are required, an unknown column is an error. The site

@@ -126,7 +126,7 @@ func TestImportCSVErrors(t *testing.T) {
 		"unknown-column": {"site_id,site_name,kind,bandwith\n", []string{
 			"bad.csv:1:24: bandwith: unknown column; the columns are site_id, site_name, kind, opd, district, parent, lat, lon, timezone, sla_target, " +
 				"link_id, link_name, type, isp, circuit, bandwidth, icmp_target, icmp_agent, snmp_device, snmp_interface, loss_threshold, rtt_threshold, " +
-				"contract_target, min_outage, exclude, monthly_fee, restitution, contract_start, contract_end, opd_name"}},
+				"signal_threshold, contract_target, min_outage, exclude, monthly_fee, restitution, contract_start, contract_end, opd_name"}},
 		"missing-columns": {"site_id;kind;icmp_target;kind\n", []string{
 			"bad.csv:1:1: site_name: required column missing from the header row",
 			"bad.csv:1:14: icmp_target: a link column needs a link_id column",

@@ -74,7 +74,9 @@ const defaultTimeZone = "WIB"
 // when defaults.link_types does not give them.
 var builtinTypeDefaults = map[string]TypeDefaults{
 	TypeFibre: {LossRatio: 0.02, RTT: yamlconf.Duration(100 * time.Millisecond), SLATarget: 99.5},
-	TypeRadio: {LossRatio: 0.05, RTT: yamlconf.Duration(150 * time.Millisecond), SLATarget: 99.0},
+	// A point-to-point radio link below about −75 dBm is near the edge of
+	// its fade margin: it still passes traffic but drops under rain.
+	TypeRadio: {LossRatio: 0.05, RTT: yamlconf.Duration(150 * time.Millisecond), SLATarget: 99.0, SignalDBm: -75},
 	// A geostationary hop alone is about 600 ms round trip.
 	TypeVSAT: {LossRatio: 0.05, RTT: yamlconf.Duration(1500 * time.Millisecond), SLATarget: 98.0},
 	TypeLEO:  {LossRatio: 0.05, RTT: yamlconf.Duration(250 * time.Millisecond), SLATarget: 99.0},
@@ -155,7 +157,7 @@ var ResponseFields = map[string]string{"http": "total_seconds", "dns": "resolve_
 
 // ReservedMeasurements are the agent's own measurements, which cannot
 // decide a service's state.
-var ReservedMeasurements = []string{"icmp", "snmp_if", "snmp_device", "agent", "plugin"}
+var ReservedMeasurements = []string{"icmp", "snmp_if", "snmp_device", "snmp_radio", "snmp_env", "snmp_ups", "agent", "plugin"}
 
 // TelegrafMeasurements are Telegraf's service checks and the bundled
 // probe measurements the collector reads them as (ingest's translation,
@@ -170,6 +172,10 @@ type TypeDefaults struct {
 	LossRatio float64           `yaml:"loss_ratio"`
 	RTT       yamlconf.Duration `yaml:"rtt"`
 	SLATarget float64           `yaml:"sla_target"` // percent
+	// SignalDBm is the radio signal below which a link of the type is
+	// degraded; 0 (fibre, vsat, leo, or a radio default set to 0) checks
+	// no signal.
+	SignalDBm float64 `yaml:"signal_dbm"`
 }
 
 // Site is a place with network equipment: an OPD office, a district
@@ -234,6 +240,11 @@ type SNMPMatch struct {
 type Thresholds struct {
 	LossRatio *float64           `yaml:"loss_ratio"` // 0..1; a probe with loss above this is degraded
 	RTT       *yamlconf.Duration `yaml:"rtt"`        // a probe with mean RTT above this is degraded
+	// SignalDBm: a minute whose radio signal (snmp_radio signal_dbm of
+	// the link's snmp device and interface) is below this is degraded;
+	// nil or 0 when neither the link nor its type's defaults give one (0
+	// given on a link turns its type's check off).
+	SignalDBm *float64 `yaml:"signal_dbm"`
 }
 
 // Contract is the ISP's commitment for a link.
@@ -456,6 +467,9 @@ func (inv *Inventory) fillBasic(has func(string) bool) {
 		if !given("sla_target", d.SLATarget != 0) {
 			d.SLATarget = b.SLATarget
 		}
+		if !given("signal_dbm", d.SignalDBm != 0) {
+			d.SignalDBm = b.SignalDBm
+		}
 		inv.Defaults.LinkTypes[t] = d
 	}
 	for i := range inv.Sites {
@@ -514,6 +528,10 @@ func (inv *Inventory) fillDerived() {
 		if l.Thresholds.RTT == nil {
 			v := d.RTT
 			l.Thresholds.RTT = &v
+		}
+		if l.Thresholds.SignalDBm == nil && d.SignalDBm != 0 {
+			v := d.SignalDBm
+			l.Thresholds.SignalDBm = &v
 		}
 		if l.SLATarget == 0 {
 			l.SLATarget = inv.inheritedSLATarget(l, sites[l.Site])

@@ -309,13 +309,13 @@ links:
 		t.Fatal(err)
 	}
 	lt := inv.Defaults.LinkTypes
-	if lt[TypeFibre] != (TypeDefaults{0.02, dur(80 * time.Millisecond), 99.5}) {
+	if lt[TypeFibre] != (TypeDefaults{0.02, dur(80 * time.Millisecond), 99.5, 0}) {
 		t.Errorf("fibre defaults %+v: keys not given keep the built-in values", lt[TypeFibre])
 	}
-	if lt[TypeRadio] != (TypeDefaults{0, dur(150 * time.Millisecond), 97}) {
+	if lt[TypeRadio] != (TypeDefaults{0, dur(150 * time.Millisecond), 97, -75}) {
 		t.Errorf("radio defaults %+v: an explicit 0 stays", lt[TypeRadio])
 	}
-	if lt[TypeVSAT] != (TypeDefaults{0.05, dur(1500 * time.Millisecond), 98}) || lt[TypeLEO] != (TypeDefaults{0.05, dur(250 * time.Millisecond), 99}) {
+	if lt[TypeVSAT] != (TypeDefaults{0.05, dur(1500 * time.Millisecond), 98, 0}) || lt[TypeLEO] != (TypeDefaults{0.05, dur(250 * time.Millisecond), 99, 0}) {
 		t.Errorf("vsat %+v, leo %+v: types not given are built-in", lt[TypeVSAT], lt[TypeLEO])
 	}
 	for _, c := range []struct {

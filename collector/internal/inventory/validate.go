@@ -74,6 +74,14 @@ func (v *validator) ratio(path string, x float64) {
 	}
 }
 
+// dbm checks a received radio signal threshold: below 0 dBm (a receiver
+// at 1 mW is saturated) and above −130 dBm (below any radio's noise floor).
+func (v *validator) dbm(path string, x float64) {
+	if !(x > -130 && x < 0) {
+		v.add(path, "must be a signal strength in dBm between -130 and 0, such as -75 (got %v)", x)
+	}
+}
+
 func (v *validator) positive(path string, d yamlconf.Duration) {
 	if d <= 0 {
 		v.add(path, "must be positive (got %s)", d)
@@ -112,6 +120,9 @@ func (v *validator) defaults(d *Defaults) {
 		v.ratio(at+".loss_ratio", td.LossRatio)
 		v.positive(at+".rtt", td.RTT)
 		v.percent(at+".sla_target", td.SLATarget)
+		if td.SignalDBm != 0 {
+			v.dbm(at+".signal_dbm", td.SignalDBm)
+		}
 	}
 	v.nonNegative("defaults.flap_merge_gap", d.FlapMergeGap)
 	if d.TimeZone != "" && location(d.TimeZone) == nil {
@@ -258,6 +269,9 @@ func (v *validator) links(links []Link, sites map[string]int) {
 		}
 		if t := l.Thresholds.RTT; t != nil {
 			v.positive(at+".thresholds.rtt", *t)
+		}
+		if t := l.Thresholds.SignalDBm; t != nil && *t != 0 {
+			v.dbm(at+".thresholds.signal_dbm", *t)
 		}
 		if l.SLATarget != 0 {
 			v.percent(at+".sla_target", l.SLATarget)

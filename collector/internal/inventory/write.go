@@ -146,6 +146,9 @@ func (inv *Inventory) defaultsNode() *yaml.Node {
 		if !builtin || !sameFloat(d.SLATarget, b.SLATarget) {
 			td.set("sla_target", scalar(d.SLATarget))
 		}
+		if !sameFloat(d.SignalDBm, b.SignalDBm) {
+			td.set("signal_dbm", scalar(d.SignalDBm))
+		}
 		if len(td.Content) > 0 {
 			types.set(t, td.Node)
 		}
@@ -235,6 +238,9 @@ func (inv *Inventory) linkNode(l *Link, s *Site) *yaml.Node {
 	}
 	if p := l.Thresholds.RTT; p != nil && *p != d.RTT {
 		th.set("rtt", durationNode(*p))
+	}
+	if p := l.Thresholds.SignalDBm; p != nil && !sameFloat(*p, d.SignalDBm) {
+		th.set("signal_dbm", scalar(*p))
 	}
 	if len(th.Content) > 0 {
 		m.set("thresholds", th.Node)

@@ -316,7 +316,7 @@ func Build(ctx context.Context, in Input, o Options) (*Report, error) {
 		row := SiteRow{
 			Site: s.ID, Name: s.Name, Kind: s.Kind, OPD: s.OPD, OPDName: opdName(inv, s.OPD), District: s.District, TimeZone: zoneName(s),
 			Links: sr.Links, Figures: sr.Figures, Target: sr.Target, Met: sr.Met, Outages: len(sr.Outages),
-			Downtime: sr.Downtime, Daily: sr.Daily,
+			Downtime: sr.Downtime, Daily: sr.Daily, OnBatteryMinutes: sr.OnBatteryMinutes,
 		}
 		r.Sites = append(r.Sites, row)
 		for i := range sr.Outages {

@@ -175,6 +175,9 @@ type SiteRow struct {
 	sla.Downtime
 	// Daily availability, percent per local day (nil: no data), for charts.
 	Daily []*float64 `json:"daily_availability_pct"`
+	// OnBatteryMinutes: minutes of the period a UPS of the site was on
+	// battery (snmp_ups on_battery=1).
+	OnBatteryMinutes int64 `json:"on_battery_minutes"`
 	// OPDName is the OPD's name (inventory opds:, else its office's
 	// name, else the id); tables show it for the OPD.
 	OPDName string `json:"opd_name,omitempty"`

@@ -39,6 +39,9 @@ type lastMark struct {
 	// carried is when the down run that reaches the start of this minute
 	// began, from the minutes before (unix seconds; 0: none)
 	carried int64
+	// signalLow is the newest minute with a low radio signal
+	// (BitSignalLow marks carry no round, so they never start a minute)
+	signalLow UnixMinute
 }
 
 // RoundMark is the mark of one round (an ICMP round or a service check)
@@ -72,7 +75,12 @@ func (b *Builder) SetInventory(inv *inventory.Inventory) {
 type builderIndex struct {
 	byID     map[string]*linkInfo
 	byTarget map[string]*targetLinks
-	sites    map[string]string // site id → the same id, interned
+	// bySNMP: snmp device and interface → the link they carry, for the
+	// links with a radio signal threshold
+	bySNMP map[[2]string]*linkInfo
+	sites  map[string]string // site id → the same id, interned
+	// deviceSites: inventory device id → its site id
+	deviceSites map[string]string
 	// probes: measurement → target → the services checked by it
 	probes map[string]map[string]*targetServices
 }
@@ -101,7 +109,7 @@ type targetLinks struct {
 }
 
 func newBuilderIndex(inv *inventory.Inventory) *builderIndex {
-	x := &builderIndex{byID: map[string]*linkInfo{}, byTarget: map[string]*targetLinks{}, sites: map[string]string{},
+	x := &builderIndex{byID: map[string]*linkInfo{}, byTarget: map[string]*targetLinks{}, bySNMP: map[[2]string]*linkInfo{}, sites: map[string]string{}, deviceSites: map[string]string{},
 		probes: map[string]map[string]*targetServices{}}
 	if inv == nil {
 		return x
@@ -131,10 +139,18 @@ func newBuilderIndex(inv *inventory.Inventory) *builderIndex {
 	for i := range inv.Sites {
 		x.sites[inv.Sites[i].ID] = inv.Sites[i].ID
 	}
+	for i := range inv.Devices {
+		if id, ok := x.sites[inv.Devices[i].Site]; ok {
+			x.deviceSites[inv.Devices[i].ID] = id
+		}
+	}
 	for i := range inv.Links {
 		l := &inv.Links[i]
 		li := &linkInfo{id: l.ID, thr: LinkThresholds(l)}
 		x.byID[l.ID] = li
+		if l.SNMP.Device != "" && l.SNMP.Interface != "" && !math.IsInf(li.thr.SignalDBm, -1) {
+			x.bySNMP[[2]string{l.SNMP.Device, l.SNMP.Interface}] = li
+		}
 		if l.ICMP.Target == "" {
 			continue
 		}
@@ -226,12 +242,15 @@ func (b *Builder) SetWindows(ws []Window) { b.windows.Store(&ws) }
 
 // LinkThresholds returns the degraded thresholds of a link.
 func LinkThresholds(l *inventory.Link) Thresholds {
-	t := Thresholds{LossRatio: 1, RTT: 1e9}
+	t := Thresholds{LossRatio: 1, RTT: 1e9, SignalDBm: math.Inf(-1)}
 	if l.Thresholds.LossRatio != nil {
 		t.LossRatio = *l.Thresholds.LossRatio
 	}
 	if l.Thresholds.RTT != nil {
 		t.RTT = l.Thresholds.RTT.Std().Seconds()
+	}
+	if p := l.Thresholds.SignalDBm; p != nil && *p != 0 {
+		t.SignalDBm = *p
 	}
 	return t
 }
@@ -272,11 +291,18 @@ func (b *Builder) Committed(marks []Mark) {
 		}
 		k := seriesID{m.Kind, m.ID}
 		l, ok := b.last[k]
+		if m.Bits&^BitSignalLow == 0 {
+			if m.Bits != 0 && m.Minute > l.signalLow {
+				l.signalLow = m.Minute
+				b.last[k] = l
+			}
+			continue
+		}
 		switch {
 		case !ok:
-			b.last[k] = lastMark{m.Minute, m.Bits, 0}
+			b.last[k] = lastMark{m.Minute, m.Bits, 0, 0}
 		case m.Minute > l.minute:
-			b.last[k] = lastMark{m.Minute, m.Bits, l.downFrom()}
+			b.last[k] = lastMark{m.Minute, m.Bits, l.downFrom(), l.signalLow}
 		case m.Minute == l.minute:
 			l.bits |= m.Bits
 			b.last[k] = l
@@ -333,8 +359,11 @@ func (b *Builder) current(k seriesID, covers func(Window) bool) State {
 	b.mu.Lock()
 	m, ok := b.last[k]
 	b.mu.Unlock()
-	if !ok || MinuteOf(now.UnixNano())-m.minute > stale {
+	if !ok || m.bits == 0 || MinuteOf(now.UnixNano())-m.minute > stale {
 		return NoData
+	}
+	if m.signalLow == m.minute {
+		return latest(m.bits | BitSignalLow)
 	}
 	return latest(m.bits)
 }
@@ -421,7 +450,7 @@ func latest(b uint16) State {
 	switch {
 	case b&(BitSlotGood<<top) == 0:
 		return Down
-	case b&BitDegraded != 0:
+	case b&(BitDegraded|BitSignalLow) != 0:
 		return Degraded
 	}
 	return Up
@@ -572,9 +601,9 @@ func coord(v *float64) string {
 }
 
 // SeriesLabels returns the inventory labels a new series gets: (site,
-// opd, district, link) for icmp and snmp_if series of a link; (site, opd,
-// district) for the other snmp_if and snmp_device series of an inventory
-// device; (site, opd, service) for the plugin checks of a service; nil
+// opd, district, link) for icmp, snmp_if and snmp_radio series of a link;
+// (site, opd, district) for the other snmp_if and snmp_radio series and
+// the snmp_device, snmp_env and snmp_ups series of an inventory device; (site, opd, service) for the plugin checks of a service; nil
 // otherwise. Labels the writer set itself are kept (ingest adds only the
 // missing ones).
 func (b *Builder) SeriesLabels(measurement, agent, linkTag, target, device, ifname string) [][2]string {
@@ -586,12 +615,12 @@ func (b *Builder) SeriesLabels(measurement, agent, linkTag, target, device, ifna
 	switch measurement {
 	case "icmp":
 		l = inv.MatchICMP(linkTag, agent, target)
-	case "snmp_if":
+	case "snmp_if", "snmp_radio":
 		l = inv.MatchSNMP(linkTag, device, ifname)
 		if l == nil {
 			return deviceLabels(inv, device)
 		}
-	case "snmp_device":
+	case "snmp_device", "snmp_env", "snmp_ups":
 		return deviceLabels(inv, device)
 	default:
 		if sv := inv.MatchService(measurement, agent, target); sv != nil {

@@ -264,6 +264,9 @@ type LinkResult struct {
 type SiteResult struct {
 	ID    string `json:"site"`
 	Links int    `json:"links"`
+	// OnBatteryMinutes are the minutes of the period in which a UPS of
+	// the site reported on_battery=1 (snmp_ups).
+	OnBatteryMinutes int64 `json:"on_battery_minutes"`
 	Result
 }
 
@@ -775,11 +778,13 @@ func within(i, first, last int) uint8 {
 }
 
 // cause attributes an outage: the parent was down for at least half of
-// its down time; else the site's agent kept sending heartbeats (per
+// its down time; else a UPS of the site was on battery for at least half
+// of it (power, whether or not the agent, itself on the UPS, kept
+// sending heartbeats); else the site's agent kept sending heartbeats (per
 // minute) for at least half of it (ISP) or not (power); unknown when the
 // site has no agent reporting at all in the range.
-func cause(o *Outage, raw []Slots, parent []uint8, heart []uint16, hasAgent bool) string {
-	var n, pd, hb int64
+func cause(o *Outage, raw []Slots, parent []uint8, heart, power []uint16, hasAgent bool) string {
+	var n, pd, hb, pb int64
 	for i := o.first / SlotsPerMinute; i <= o.last/SlotsPerMinute; i++ {
 		dm := raw[i].Mask(Down) & within(i, o.first, o.last)
 		if dm == 0 {
@@ -793,10 +798,15 @@ func cause(o *Outage, raw []Slots, parent []uint8, heart []uint16, hasAgent bool
 		if heart != nil && heart[i] != 0 {
 			hb += d
 		}
+		if power != nil && power[i] != 0 {
+			pb += d
+		}
 	}
 	switch {
 	case 2*pd >= n && pd > 0:
 		return CauseParent
+	case 2*pb >= n && pb > 0:
+		return CausePower
 	case !hasAgent:
 		return CauseUnknown
 	case 2*hb >= n:
@@ -845,6 +855,7 @@ func (c *Computation) Link(ctx context.Context, l *inventory.Link) (*LinkResult,
 type siteCtx struct {
 	parent   []uint8
 	heart    []uint16
+	power    []uint16 // minutes a UPS of the site was on battery
 	hasAgent bool
 	// what SiteWithLinks shares between the site's links: the scratch
 	// slices (nil: none) and the presence per agent (heartbeats read
@@ -869,7 +880,11 @@ func (c *Computation) siteContextWith(ctx context.Context, site *inventory.Site,
 	if err != nil {
 		return nil, err
 	}
-	return &siteCtx{parent: parent, heart: heart, hasAgent: anySet(heart), scratch: sc, presence: map[string][]uint16{}}, nil
+	power, err := c.loadInto(ctx, sc, KindPower, site.ID, sp.from, sp.n)
+	if err != nil {
+		return nil, err
+	}
+	return &siteCtx{parent: parent, heart: heart, power: power, hasAgent: anySet(heart), scratch: sc, presence: map[string][]uint16{}}, nil
 }
 
 // presenceOf is presence for a link of the site probed by agent, from
@@ -890,7 +905,7 @@ func (c *Computation) linkResult(l *inventory.Link, site *inventory.Site, raw, e
 	sp := c.extended(site)
 	mask := c.hoursMask(l.Hours, site, sp)
 	res, set := c.result(l.SLATarget, raw, eff, maint, sp, l.Hours, mask,
-		func(o *Outage) string { return cause(o, raw, sc.parent, sc.heart, sc.hasAgent) })
+		func(o *Outage) string { return cause(o, raw, sc.parent, sc.heart, sc.power, sc.hasAgent) })
 	r := &LinkResult{ID: l.ID, Site: site.ID, Period: sp.p, Result: res}
 	if l.Contract != nil && c.contracts {
 		var basis []bool // nil: every minute counts
@@ -1008,10 +1023,15 @@ func (c *Computation) SiteWithLinks(ctx context.Context, s *inventory.Site) (*Si
 
 func (c *Computation) siteResult(s *inventory.Site, ss *siteStates, sc *siteCtx) *SiteResult {
 	r := &SiteResult{ID: s.ID, Links: ss.links, Result: Result{Target: s.SLATarget}}
+	sp := c.extended(s)
+	for i := sp.lo; i < sp.hi && i < len(sc.power); i++ {
+		if sc.power[i] != 0 {
+			r.OnBatteryMinutes++
+		}
+	}
 	if ss.raw == nil {
 		return r
 	}
-	sp := c.extended(s)
 	// a site slot is under maintenance when its effective state is (nil
 	// when none is: outages then count no maintenance, as with zeros)
 	var maint []uint8
@@ -1026,7 +1046,7 @@ func (c *Computation) siteResult(s *inventory.Site, ss *siteStates, sc *siteCtx)
 		i = e
 	}
 	r.Result, _ = c.result(s.SLATarget, ss.raw, ss.eff, maint, sp, s.Hours, c.hoursMask(s.Hours, s, sp),
-		func(o *Outage) string { return cause(o, ss.raw, sc.parent, sc.heart, sc.hasAgent) })
+		func(o *Outage) string { return cause(o, ss.raw, sc.parent, sc.heart, sc.power, sc.hasAgent) })
 	return r
 }
 

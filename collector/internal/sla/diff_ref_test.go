@@ -54,7 +54,7 @@ func oldSlotStates(bitsOf, coll []uint16) []Slots {
 			continue
 		}
 		good := Up
-		if cls&BitDegraded != 0 {
+		if cls&BitDegraded != 0 || b&BitSignalLow != 0 {
 			good = Degraded
 		}
 		down := uint8(b>>4) & 0x3f
@@ -544,7 +544,7 @@ links:
 				maint[k] = m.Mask(Maintenance)
 			}
 			r, _ := fresh.result(s.SLATarget, ss.raw, ss.eff, maint, sp, s.Hours, fresh.hoursMask(s.Hours, s, sp),
-				func(o *Outage) string { return cause(o, ss.raw, sx.parent, sx.heart, sx.hasAgent) })
+				func(o *Outage) string { return cause(o, ss.raw, sx.parent, sx.heart, sx.power, sx.hasAgent) })
 			if !reflect.DeepEqual(r, want.Result) {
 				t.Errorf("seed %d: site %s with a minute-by-minute mask differs", seed, s.ID)
 			}

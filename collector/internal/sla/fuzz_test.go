@@ -135,7 +135,7 @@ func refSlotStates(bits, coll []uint16) []Slots {
 			continue
 		}
 		goodState := Up
-		if b&BitDegraded != 0 {
+		if b&(BitDegraded|BitSignalLow) != 0 { // a low radio signal degrades the good slots
 			goodState = Degraded
 		}
 		if b&SlotBits == 0 && DataState(b) != Down {

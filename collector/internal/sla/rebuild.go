@@ -40,8 +40,8 @@ func (w WriteScopes) Of(ls labels.Labels) Scope {
 	return sc
 }
 
-// Rebuild reads ICMP rounds, service checks and agent heartbeats
-// from q and merges their minute marks into st, counting a series only
+// Rebuild reads ICMP rounds, service checks, radio signal and UPS
+// readings and agent heartbeats from q and merges their minute marks into st, counting a series only
 // for what its agent's write scope decides. It returns the marks and
 // series read.
 func Rebuild(ctx context.Context, q storage.Queryable, inv *inventory.Inventory, scopes WriteScopes, st Store, from, to time.Time, progress func(series, marks int)) (int, int, error) {
@@ -145,6 +145,39 @@ func Rebuild(ctx context.Context, q storage.Queryable, inv *inventory.Inventory,
 			}
 		}
 		if err := ups.Err(); err != nil {
+			return total, series, fmt.Errorf("query TSDB: %w", err)
+		}
+	}
+	// the vendor profiles' readings: a radio link's low signal, a UPS on
+	// battery (the same marks as at ingest)
+	for _, name := range []string{"pantau_snmp_radio_signal_dbm", "pantau_snmp_ups_on_battery"} {
+		ss := qr.Select(ctx, false, nil, labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, name))
+		for ss.Next() {
+			ls := ss.At().Labels()
+			sc := scopes.Of(ls)
+			linkTag, device, ifname, site := []byte(ls.Get("link")), []byte(ls.Get("device")), []byte(ls.Get("ifname")), []byte(ls.Get("site"))
+			series++
+			it := ss.At().Iterator(nil)
+			for it.Next() != 0 {
+				t, v := it.At()
+				if name == "pantau_snmp_ups_on_battery" {
+					if v > 0 {
+						marks = b.UPSScoped(marks, sc, site, device, t*1e6)
+					}
+					continue
+				}
+				marks = b.RadioScoped(marks, sc, linkTag, device, ifname, t*1e6, v)
+			}
+			if err := it.Err(); err != nil {
+				return total, series, fmt.Errorf("read %s: %w", ls, err)
+			}
+			if len(marks) > 100000 {
+				if err := flush(); err != nil {
+					return total, series, err
+				}
+			}
+		}
+		if err := ss.Err(); err != nil {
 			return total, series, fmt.Errorf("query TSDB: %w", err)
 		}
 	}

@@ -150,6 +150,45 @@ func (b *Builder) ICMPScoped(marks []Mark, sc Scope, linkTag, target []byte, ns 
 	return b.ICMPBytes(marks, sc.Agent, linkTag, target, ns, up, loss, rtt, hasRTT)
 }
 
+// RadioScoped appends the mark of one snmp_radio reading of a write of
+// scope sc: BitSignalLow in the reading's minute for the link whose snmp
+// device and interface (or whose id the line's link tag names) carried
+// it, when the link has a signal threshold, the signal is below it and sc
+// may write the link. Every reading counts: on an interface with a
+// registration table (one point per peer, and one for the interface), the
+// weakest reading of the minute decides.
+func (b *Builder) RadioScoped(marks []Mark, sc Scope, linkTag, device, ifname []byte, ns int64, signalDBm float64) []Mark {
+	x := b.idx.Load()
+	li := x.byID[string(linkTag)]
+	if li == nil {
+		li = x.bySNMP[[2]string{string(device), string(ifname)}]
+	}
+	if li == nil || !li.thr.SignalLow(signalDBm) {
+		return marks
+	}
+	o, ok := b.scopes().links[li.id]
+	if !ok || !sc.mayWrite(o.site, o.agent) {
+		return marks
+	}
+	return append(marks, Mark{Kind: KindLink, ID: li.id, Minute: MinuteOf(ns), Bits: BitSignalLow})
+}
+
+// UPSScoped appends the mark of one snmp_ups reading with on_battery=1
+// of a write of scope sc: KindPower in the reading's minute for the site
+// of the inventory device (else the point's site tag), when sc may write
+// that site.
+func (b *Builder) UPSScoped(marks []Mark, sc Scope, site, device []byte, ns int64) []Mark {
+	x := b.idx.Load()
+	id, ok := x.deviceSites[string(device)]
+	if !ok {
+		id, ok = x.sites[string(site)]
+	}
+	if !ok || !sc.hasSite(id) {
+		return marks
+	}
+	return append(marks, Mark{Kind: KindPower, ID: id, Minute: MinuteOf(ns), Bits: BitSeen})
+}
+
 // ServiceScoped is ServiceOf for a write of scope sc: nil unless sc
 // decides the service.
 func (b *Builder) ServiceScoped(measurement []byte, sc Scope, target []byte) *ServiceCheck {

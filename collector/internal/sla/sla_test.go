@@ -416,7 +416,8 @@ func TestClassify(t *testing.T) {
 			t.Errorf("Classify(%v, %v, %v) = %d, want %d", c.up, c.loss, c.rtt, got, c.want)
 		}
 	}
-	for bits, want := range map[uint16]State{0: NoData, BitUp: Up, BitDown: Down, BitDegraded: Degraded, BitUp | BitDown: Degraded, BitUp | BitDegraded: Degraded} {
+	for bits, want := range map[uint16]State{0: NoData, BitUp: Up, BitDown: Down, BitDegraded: Degraded, BitUp | BitDown: Degraded, BitUp | BitDegraded: Degraded,
+		BitSignalLow: NoData, BitUp | BitSignalLow: Degraded, BitDown | BitSignalLow: Down} {
 		if got := DataState(bits); got != want {
 			t.Errorf("DataState(%b) = %s, want %s", bits, got, want)
 		}

@@ -147,7 +147,7 @@ func slotStatesInto(out []Slots, bitsOf, coll []uint16) {
 			continue
 		}
 		good := Up
-		if cls&BitDegraded != 0 {
+		if cls&BitDegraded != 0 || b&BitSignalLow != 0 {
 			good = Degraded
 		}
 		down := uint8(b>>4) & 0x3f

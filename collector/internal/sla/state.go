@@ -31,6 +31,13 @@
 // monitored span) are overlaid on whole minutes when a period is computed, so
 // they may be declared afterwards.
 //
+// A link with a radio signal threshold (thresholds.signal_dbm: radio
+// links by default) also gets bit 3, BitSignalLow, in every minute in which
+// a snmp_radio point of its snmp device and interface reports a signal
+// below the threshold. The bit alone is no data: it turns the minute's
+// good slots degraded, never a minute without rounds into a minute with
+// data, and never a down slot into a good one.
+//
 // Minutes are stored per UTC day (see statedb).
 package sla
 
@@ -45,6 +52,9 @@ const (
 	BitUp       uint16 = 1 << 0
 	BitDegraded uint16 = 1 << 1
 	BitDown     uint16 = 1 << 2
+	// BitSignalLow marks a link minute in which the link's radio signal
+	// was below its threshold (no class, no slot: see DataState).
+	BitSignalLow uint16 = 1 << 3
 	// BitSeen marks a heartbeat or collector minute.
 	BitSeen uint16 = 1 << 0
 	// ClassBits are the class bits of a minute.
@@ -124,12 +134,16 @@ func ParseState(s string) (State, error) {
 
 // DataState is the state that a minute's class bits give, before
 // overlays: the classes seen, without slots (a minute with up and down
-// rounds is degraded here; its figures count its down slots).
+// rounds is degraded here; its figures count its down slots). An up
+// minute whose radio signal was low (BitSignalLow) is degraded.
 func DataState(bits uint16) State {
 	switch bits & ClassBits {
 	case 0:
 		return NoData
 	case BitUp:
+		if bits&BitSignalLow != 0 {
+			return Degraded
+		}
 		return Up
 	case BitDown:
 		return Down
@@ -142,7 +156,14 @@ func DataState(bits uint16) State {
 type Thresholds struct {
 	LossRatio float64 // loss above this is degraded
 	RTT       float64 // seconds; mean RTT above this is degraded
+	// SignalDBm: a radio signal below this marks the minute BitSignalLow;
+	// -Inf for none.
+	SignalDBm float64
 }
+
+// SignalLow tells whether a radio signal reading (dBm) is below the
+// threshold. NaN is never low.
+func (t Thresholds) SignalLow(dbm float64) bool { return dbm < t.SignalDBm }
 
 // Classify returns the bit of one ICMP round: up is the round's `up`
 // field, loss its loss_ratio, rtt its rtt_avg_seconds (hasRTT false when

@@ -12,6 +12,9 @@ const (
 	KindSite      uint8 = 2 // heartbeat of a site's agent; id is the site id
 	KindCollector uint8 = 3 // the collector was running; id is ""
 	KindService   uint8 = 4 // class and slot bits of checks; id is the service id
+	// KindPower: BitSeen when a UPS of the site reported on_battery=1 in
+	// the minute (snmp_ups); id is the site id
+	KindPower uint8 = 5
 )
 
 // Mark sets bits in one minute of one series.

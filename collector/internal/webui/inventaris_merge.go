@@ -48,7 +48,7 @@ var csvColumnPaths = map[string]map[string]string{
 		"link_id": "id", "site_id": "site", "link_name": "name", "type": "type", "isp": "isp", "circuit": "circuit",
 		"bandwidth": "bandwidth", "icmp_target": "icmp.target", "icmp_agent": "icmp.agent",
 		"snmp_device": "snmp.device", "snmp_interface": "snmp.interface",
-		"loss_threshold": "thresholds.loss_ratio", "rtt_threshold": "thresholds.rtt",
+		"loss_threshold": "thresholds.loss_ratio", "rtt_threshold": "thresholds.rtt", "signal_threshold": "thresholds.signal_dbm",
 		"contract_target": "contract.target", "min_outage": "contract.min_outage", "exclude": "contract.exclude",
 		"monthly_fee": "contract.monthly_fee", "restitution": "contract.restitution",
 		"contract_start": "contract.start", "contract_end": "contract.end",

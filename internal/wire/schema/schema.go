@@ -114,6 +114,57 @@ var V1 = map[string]Measurement{
 			"memory_used_ratio":     "Share of the device's memory in use (0 to 1).",
 		},
 	},
+	// The vendor profiles' measurements (docs/agent.md "Vendor
+	// profiles"): each field only where the device reports it.
+	"snmp_radio": {
+		Tags: []string{"agent", "site", "device", "ifname", "peer"},
+		Fields: map[string]Kind{
+			"signal_dbm": Float, "noise_dbm": Float, "snr_db": Float, "ccq_ratio": Ratio,
+			"tx_rate_bits_per_second": Float, "rx_rate_bits_per_second": Float,
+			"frequency_hertz": Float, "clients": Float,
+		},
+		Help: map[string]string{
+			"signal_dbm":              "Received signal strength of the radio interface, or of one peer of its registration table (dBm).",
+			"noise_dbm":               "Noise floor of the radio interface (dBm).",
+			"snr_db":                  "Signal-to-noise ratio of the radio interface or peer (dB).",
+			"ccq_ratio":               "Client connection quality of the radio interface or peer (0 to 1).",
+			"tx_rate_bits_per_second": "Transmit data rate of the radio interface or peer.",
+			"rx_rate_bits_per_second": "Receive data rate of the radio interface or peer.",
+			"frequency_hertz":         "Operating frequency of the radio interface.",
+			"clients":                 "Stations associated with the radio interface (access points).",
+		},
+	},
+	"snmp_env": {
+		Tags: []string{"agent", "site", "device", "sensor"},
+		Fields: map[string]Kind{
+			"temperature_celsius": Float, "voltage_volts": Float, "fan_rpm": Float,
+			"power_watts": Float, "optical_rx_dbm": Float, "optical_tx_dbm": Float,
+		},
+		Help: map[string]string{
+			"temperature_celsius": "Temperature the device's sensor reports (degrees Celsius).",
+			"voltage_volts":       "Voltage the device's sensor reports.",
+			"fan_rpm":             "Fan speed the device's sensor reports (revolutions per minute).",
+			"power_watts":         "Power the device's sensor reports.",
+			"optical_rx_dbm":      "Received optical power of the transceiver (dBm).",
+			"optical_tx_dbm":      "Transmitted optical power of the transceiver (dBm).",
+		},
+	},
+	"snmp_ups": {
+		Tags: []string{"agent", "site", "device"},
+		Fields: map[string]Kind{
+			"on_battery": Int, "battery_charge_ratio": Ratio, "battery_runtime_seconds": Float,
+			// load_ratio may exceed 1 on an overloaded UPS (RFC 1628:
+			// upsOutputPercentLoad "may be greater than 100")
+			"input_voltage_volts": Float, "load_ratio": Float,
+		},
+		Help: map[string]string{
+			"on_battery":              "1 when the UPS's output is on battery, else 0.",
+			"battery_charge_ratio":    "Remaining battery charge of the UPS (0 to 1).",
+			"battery_runtime_seconds": "Estimated time the UPS can run on its battery.",
+			"input_voltage_volts":     "Input (mains) voltage of the UPS.",
+			"load_ratio":              "Output load of the UPS as a share of its capacity (above 1 when overloaded).",
+		},
+	},
 	"agent": {
 		Tags: []string{"agent", "site", "version"},
 		Fields: map[string]Kind{
