@@ -50,6 +50,9 @@ type Poller struct {
 	customRates map[string]customRate // custom.go's rate values
 
 	profile *Profile // the vendor profile last used (nil: none)
+	// outOfRange names the measurement.field values this device sent
+	// that schema v1 refuses (warned once each, see conform)
+	outOfRange map[string]bool
 
 	requests int // requests sent (including retries), for tests and debugging
 }
@@ -162,7 +165,31 @@ func (p *Poller) Poll(ctx context.Context) ([]*point.Point, error) {
 	}
 	pts := append([]*point.Point{dev}, res.ifPoints...)
 	pts = append(pts, res.profPts...)
-	return pts, err
+	return p.conform(pts), err
+}
+
+// conform drops the values the collector would refuse (point.Conform):
+// a device that reports a CCQ of 255 % or a battery charge of -1 loses
+// that one field, not the batch its points travel in. Each such field is
+// warned about once per device; points left without fields are dropped.
+func (p *Poller) conform(pts []*point.Point) []*point.Point {
+	out := pts[:0]
+	for _, pt := range pts {
+		for _, f := range pt.Conform() {
+			key := pt.Measurement + "." + f
+			if !p.outOfRange[key] {
+				if p.outOfRange == nil {
+					p.outOfRange = map[string]bool{}
+				}
+				p.outOfRange[key] = true
+				p.log.Warn("snmp value outside its schema range dropped", "device", p.t.Name, "field", key)
+			}
+		}
+		if len(pt.Fields) > 0 {
+			out = append(out, pt)
+		}
+	}
+	return out
 }
 
 func isTimeout(err error) bool {

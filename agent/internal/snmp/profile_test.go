@@ -2,6 +2,7 @@ package snmp
 
 import (
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -83,6 +84,19 @@ func TestProfilesSnmpsim(t *testing.T) {
 		}
 		lab.CopyRecording(t, dir, src, name)
 	}
+	// Devices that report out of the MIB's range: a CCQ of 255 % and a
+	// battery charge of 255 %. Read as they are they would be ratios of
+	// 2.55, which the collector refuses with the whole batch.
+	for _, bad := range []struct{ name, src, line, repl string }{
+		{"mikrotik-bad", "mikrotik-v7", "1.3.6.1.4.1.14988.1.1.1.3.1.10.2|65|87", "1.3.6.1.4.1.14988.1.1.1.3.1.10.2|65|255"},
+		{"ups-bad", "ups-battery", "1.3.6.1.2.1.33.1.2.4.0|2|87", "1.3.6.1.2.1.33.1.2.4.0|2|255"},
+	} {
+		rec, err := os.ReadFile(filepath.Join("testdata", "profiles", bad.src+".snmprec"))
+		if err != nil || !strings.Contains(string(rec), bad.line+"\n") {
+			t.Fatalf("%s: %v (line %q not in the recording)", bad.src, err, bad.line)
+		}
+		lab.WriteRecording(t, dir, bad.name, []byte(strings.Replace(string(rec), bad.line+"\n", bad.repl+"\n", 1)))
+	}
 	sim := lab.StartSnmpsim(t, dir)
 	poll := func(t *testing.T, community, version, profile string) []*point.Point {
 		t.Helper()
@@ -134,6 +148,27 @@ func TestProfilesSnmpsim(t *testing.T) {
 			if len(radio) != 4 || countMeas(pts, MeasUPS) != 0 {
 				t.Fatalf("v%s: %d snmp_radio points, %d snmp_ups", v, len(radio), countMeas(pts, MeasUPS))
 			}
+		}
+	})
+
+	t.Run("out-of-range", func(t *testing.T) {
+		// The one out-of-range value is dropped; the rest of the point and
+		// the device's other points stay.
+		pts := poll(t, "mikrotik-bad", "2c", "")
+		radio := profilePoints(pts, MeasRadio, "ifname", "peer")
+		wantFields(t, radio["wlan1/"], map[string]float64{
+			"tx_rate_bits_per_second": 130e6, "rx_rate_bits_per_second": 117e6, "clients": 3,
+			"frequency_hertz": 5.18e9, "noise_dbm": -105,
+		})
+		if len(radio) != 4 || len(profilePoints(pts, MeasEnv, "sensor")) != 7 {
+			t.Fatalf("%d radio points, want 4", len(radio))
+		}
+		ups := profilePoints(poll(t, "ups-bad", "2c", "ups"), MeasUPS)[""]
+		if _, ok := ups.FieldValue("battery_charge_ratio"); ok {
+			t.Error("battery_charge_ratio of 255 % kept")
+		}
+		if v, ok := ups.FieldValue("on_battery"); !ok || v != 1 {
+			t.Errorf("on_battery = %v, %v; want 1", v, ok)
 		}
 	})
 
