@@ -153,7 +153,26 @@ func DelayRecording(data []byte, wait time.Duration) []byte {
 // nobody/nogroup.
 func StartSnmpsim(t testing.TB, dataDir string) *Snmpsim {
 	t.Helper()
+	return StartSnmpsimWith(t, SnmpsimOptions{DataDir: dataDir})
+}
+
+// SnmpsimOptions says where StartSnmpsimWith runs snmpsimd.
+type SnmpsimOptions struct {
+	DataDir string // the recordings (see SnmpsimDataDir)
+	// Netns runs snmpsimd inside this lab namespace (its own loopback);
+	// empty is the test's namespace.
+	Netns string
+	// Addr is the UDP address to serve (host:port); empty picks a free
+	// 127.0.0.1 port. A fixed address lets a test stop snmpsimd and start
+	// it again with other recordings where its agent already polls.
+	Addr string
+}
+
+// StartSnmpsimWith is StartSnmpsim with a namespace and address.
+func StartSnmpsimWith(t testing.TB, o SnmpsimOptions) *Snmpsim {
+	t.Helper()
 	SkipShort(t, "snmpsim")
+	dataDir := o.DataDir
 	bin, err := exec.LookPath("snmpsimd")
 	if err != nil {
 		t.Fatalf("lab: snmpsimd not found: run make deps (Debian package snmpsim)")
@@ -172,7 +191,10 @@ func StartSnmpsim(t testing.TB, dataDir string) *Snmpsim {
 	if err := os.Chmod(cacheDir, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", FreeUDPPort(t, "127.0.0.1"))
+	addr := o.Addr
+	if addr == "" {
+		addr = fmt.Sprintf("127.0.0.1:%d", FreeUDPPort(t, "127.0.0.1"))
+	}
 	args := []string{
 		"--data-dir=" + dataDir,
 		"--cache-dir=" + cacheDir,
@@ -182,7 +204,14 @@ func StartSnmpsim(t testing.TB, dataDir string) *Snmpsim {
 	if os.Geteuid() == 0 {
 		args = append(args, "--process-user=nobody", "--process-group=nogroup")
 	}
-	cmd := exec.Command(bin, args...)
+	inNS := func(name string, args ...string) (string, []string) {
+		if o.Netns == "" {
+			return name, args
+		}
+		return "ip", append([]string{"netns", "exec", o.Netns, name}, args...)
+	}
+	name, args := inNS(bin, args...)
+	cmd := exec.Command(name, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
@@ -202,7 +231,8 @@ func StartSnmpsim(t testing.TB, dataDir string) *Snmpsim {
 		default:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		probe := exec.CommandContext(ctx, "snmpget", "-v2c", "-c", readyCommunity, "-On", "-Oqv", "-t", "0.5", "-r", "0", "udp:"+addr, "1.3.6.1.2.1.1.1.0")
+		pname, pargs := inNS("snmpget", "-v2c", "-c", readyCommunity, "-On", "-Oqv", "-t", "0.5", "-r", "0", "udp:"+addr, "1.3.6.1.2.1.1.1.0")
+		probe := exec.CommandContext(ctx, pname, pargs...)
 		probe.Env = snmpEnv(cacheDir)
 		res, err := probe.Output()
 		cancel()
