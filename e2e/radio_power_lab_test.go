@@ -25,7 +25,7 @@ func radioRecording(t *testing.T, signal int) []byte {
 		t.Fatal(err)
 	}
 	const rtab = "1.3.6.1.4.1.14988.1.1.1.2.1." // mtxrWlRtabEntry
-	const farEnd = ".76.94.12.171.205.1.2|"       // MAC 4c:5e:0c:ab:cd:01, ifIndex 2 (wlan1)
+	const farEnd = ".76.94.12.171.205.1.2|"     // MAC 4c:5e:0c:ab:cd:01, ifIndex 2 (wlan1)
 	var out strings.Builder
 	found := false
 	for _, line := range strings.SplitAfter(string(rec), "\n") {
