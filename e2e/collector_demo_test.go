@@ -117,7 +117,7 @@ func TestIntegrationDemo(t *testing.T) {
 		`pantau_site_state == 1`:    7,
 		`pantau_service_state == 1`: 3,
 		// alerting runs (the default rules, to the demo's webhook)
-		`pantau_alerts{state="firing"}`: 13, // the 12 default rules (fleet kinds included) and NotifierFailing
+		`pantau_alerts{state="firing"}`: 15, // the 14 default rules (fleet, radio and UPS kinds included) and NotifierFailing
 		// and its ingest metrics, histograms included
 		`pantau_collector_ingest_request_duration_seconds_count{api="v2"}`:            1,
 		`pantau_collector_ingest_request_duration_seconds_bucket{api="v2",le="+Inf"}`: 1,
