@@ -231,13 +231,28 @@ func BenchmarkAgentFullLoad(b *testing.B) {
 	for _, mode := range []string{"raw", "unprivileged"} {
 		b.Run(mode, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				fullLoadRun(b, bin, mode)
+				fullLoadRun(b, bin, mode, 0)
 			}
 		})
 	}
 }
 
-func fullLoadRun(b *testing.B, bin, mode string) {
+// BenchmarkAgentFullLoadRadios is the same sizing with 50 of the 200 SNMP
+// devices answering as MikroTik radios (issue 23): snmpsimd serves the
+// MikroTik vendor profile recording (RouterOS 7: health gauges, a
+// wireless AP interface, a registration table of three stations, two
+// SFPs) under 50 communities, and the agent reads them through its
+// profile, chosen by sysObjectID, besides IF-MIB. The other 150 devices
+// are snmpd's, as above. It reports the same figures plus the snmp_radio
+// points queued (4 a radio a round).
+func BenchmarkAgentFullLoadRadios(b *testing.B) {
+	bin := testbuild.Agent(b)
+	for i := 0; i < b.N; i++ {
+		fullLoadRun(b, bin, "raw", 50)
+	}
+}
+
+func fullLoadRun(b *testing.B, bin, mode string, radios int) {
 	l := lab.New(b)
 	agentNS, sw := l.Namespace("agent"), l.Namespace("sw")
 	l.Link(agentNS, "10.250.9.1/30", sw, "10.250.9.2/30")
@@ -247,6 +262,19 @@ func fullLoadRun(b *testing.B, bin, mode string) {
 		l.Exec(sw, "ip", "link", "set", fmt.Sprintf("port%db", p), "up")
 	}
 	sd := lab.StartSnmpd(b, lab.SnmpdOptions{Netns: sw, Listen: "10.250.9.2:1161"})
+	var simAddr string
+	if radios > 0 {
+		rec, err := os.ReadFile(filepath.Join("internal", "snmp", "testdata", "profiles", "mikrotik-v7.snmprec"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		data := lab.SnmpsimDataDir(b)
+		for r := 0; r < radios; r++ {
+			lab.WriteRecording(b, data, fmt.Sprintf("radio%03d", r), rec)
+		}
+		simAddr = "10.250.9.2:1162"
+		lab.StartSnmpsimWith(b, lab.SnmpsimOptions{DataDir: data, Netns: sw, Addr: simAddr})
+	}
 	dir := b.TempDir()
 	var cfg strings.Builder
 	// PANTAU_BENCH_PROFILE=<dir> also writes the agent's CPU and
@@ -262,8 +290,11 @@ func fullLoadRun(b *testing.B, bin, mode string) {
 		fmt.Fprintf(&cfg, "  - {target: %s, packets: 1}\n", peerAddr(t))
 	}
 	cfg.WriteString("snmp:\n")
-	for d := 0; d < 200; d++ {
+	for d := 0; d < 200-radios; d++ {
 		fmt.Fprintf(&cfg, "  - {target: %q, name: dev%03d, community: %s, interval: 60s, timeout: 20s}\n", sd.Addr, d, sd.Community)
+	}
+	for r := 0; r < radios; r++ {
+		fmt.Fprintf(&cfg, "  - {target: %q, name: radio%03d, community: radio%03d, interval: 60s, timeout: 20s}\n", simAddr, r, r)
 	}
 	path := filepath.Join(dir, "agent.yml")
 	os.WriteFile(path, []byte(cfg.String()), 0o600)
@@ -295,7 +326,7 @@ func fullLoadRun(b *testing.B, bin, mode string) {
 	if strings.Contains(out.String(), "level=ERROR") {
 		b.Errorf("agent logged errors:\n%s", out.String())
 	}
-	ifPoints := 0
+	ifPoints, radioPoints := 0, 0
 	sp, err := spool.Open(spool.Options{Dir: filepath.Join(dir, "queue")})
 	if err != nil {
 		b.Fatal(err)
@@ -306,9 +337,13 @@ func fullLoadRun(b *testing.B, bin, mode string) {
 		gz, _ := r.Body()
 		lp, _ := gunzip(gz)
 		ifPoints += strings.Count(string(lp), "snmp_if,")
+		radioPoints += strings.Count(string(lp), "snmp_radio,")
 	}
 	sp.Close()
 	b.ReportMetric(float64(ifPoints), "snmp_if_points")
+	if radios > 0 {
+		b.ReportMetric(float64(radioPoints), "snmp_radio_points")
+	}
 	sent, recv, _ := queuedICMP(b, filepath.Join(dir, "queue"))
 	b.ReportMetric(1-recv/sent, "icmp_loss")
 }

@@ -106,6 +106,11 @@ func TestCheckRemote(t *testing.T) {
 		"secret file":     {"snmp:\n  - target: 10.0.0.1\n    community_file: /etc/shadow\n", "remote config:3:21: snmp[0].community_file: a remote config gives credentials inline"},
 		"environment":     {"snmp:\n  - target: 10.0.0.1\n    community: ${PANTAU_TOKEN}\n", "remote config:3:16: snmp[0].community: a remote config may not refer to the agent's environment"},
 		"wrong type":      {"icmp:\n  - target: 10.0.0.1\n    packets: many\n", "remote config:3:14: icmp[0].packets: wrong type"},
+		// sets and MIB directories are the box's own; a profile and the
+		// names of local sets may come from the collector
+		"snmp_metrics": {"snmp_metrics: [{name: x}]\n", "remote config:1:1: snmp_metrics: unknown field"},
+		"mib_dirs":     {"agent: {mib_dirs: [/etc]}\n", "remote config:1:9: agent.mib_dirs: unknown field"},
+		"sets":         {"snmp: [{target: 10.0.0.1, community: c, profile: mikrotik, metrics: [radio]}]\n", ""},
 	} {
 		err := CheckRemote([]byte(c.in))
 		if (c.want == "") != (err == nil) || (err != nil && !strings.HasPrefix(err.Error(), c.want)) {
@@ -250,5 +255,27 @@ func TestPluginLayer(t *testing.T) {
 		if _, err := PluginLayer(nil, []byte(c.remote), dirs); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", name, err, c.want)
 		}
+	}
+}
+
+// TestRemoteUsesLocalSets: a remote config may give an SNMP device the
+// box's own snmp_metrics sets by name; a set the box does not define is
+// refused, naming it.
+func TestRemoteUsesLocalSets(t *testing.T) {
+	dir := t.TempDir()
+	local := []byte("agent: {state_dir: " + dir + "}\ncollectors: [{url: 'http://127.0.0.1:9810', token: t}]\n" +
+		"snmp_metrics:\n  - name: radio\n    scalars: [{measurement: snmp_radio, field: signal_dbm, oid: 1.3.6.1.4.1.99.1.0}]\n")
+	c, err := ParseLayers(filepath.Join(dir, "agent.yml"), local,
+		[]byte("snmp: [{target: 10.0.0.1, name: r1, community: c, profile: none, metrics: [radio]}]\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.SNMP) != 1 || len(c.SNMP[0].Metrics) != 1 || c.SNMP[0].Metrics[0] != "radio" {
+		t.Fatalf("merged snmp: %+v", c.SNMP)
+	}
+	_, err = ParseLayers(filepath.Join(dir, "agent.yml"), local,
+		[]byte("snmp: [{target: 10.0.0.1, name: r1, community: c, metrics: [nosuch]}]\n"), nil)
+	if err == nil || !strings.Contains(err.Error(), "nosuch") {
+		t.Fatalf("unknown set: %v", err)
 	}
 }
