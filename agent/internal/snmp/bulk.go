@@ -21,22 +21,41 @@ func bulkRows(maxReps uint32, n int) uint32 {
 	return max(1, min(maxReps, bulkVarbindsPerRepetition*maxReps/uint32(n)))
 }
 
-// bulkColumns reads the columns cols in lockstep, the way snmptable does:
+// bulkColumns reads the IF-MIB columns cols in lockstep (bulkWalk) and
+// parses them into rs.
+func (p *Poller) bulkColumns(rs rows, cols []column) error {
+	bases := make([]string, len(cols))
+	for i, c := range cols {
+		bases[i] = columnOID[c]
+	}
+	got, err := p.bulkWalk(bases, 0)
+	if err != nil {
+		return err
+	}
+	for _, c := range cols {
+		parseColumn(rs, c, got[columnOID[c]])
+	}
+	return nil
+}
+
+// bulkWalk reads the columns bases in lockstep, the way snmptable does:
 // every GETBULK carries one varbind per column not yet finished and asks
 // for bulkRows rows of each, so a 60-port switch's 15 counter columns take
 // about eleven requests instead of 45 (three per column walked alone, the
-// last of them mostly past the column's end). A column ends at the first
-// name outside it or at endOfMibView. A device may answer with fewer
-// varbinds than asked to fit its message size: the columns it did not
-// reach are asked again from where they were; one that refuses such a
-// request gets the old walks, one column at a time.
-func (p *Poller) bulkColumns(rs rows, cols []column) error {
-	active := make([]bulkWalk, 0, len(cols))
-	for _, c := range cols {
-		active = append(active, bulkWalk{c: c, last: columnOID[c]})
+// last of them mostly past the column's end), and a vendor profile's
+// tables of a few rows come in one or two. A column ends at the first
+// name outside it, at endOfMibView or, with maxRows > 0, after maxRows
+// values. A device may answer with fewer varbinds than asked to fit its
+// message size: the columns it did not reach are asked again from where
+// they were; one that refuses such a request gets the old walks, one
+// column at a time. Not for v1 (no GETBULK).
+func (p *Poller) bulkWalk(bases []string, maxRows int) (map[string][]gosnmp.SnmpPDU, error) {
+	out := make(map[string][]gosnmp.SnmpPDU, len(bases))
+	active := make([]bulkWalk, 0, len(bases))
+	for _, b := range bases {
+		active = append(active, bulkWalk{base: b, last: b})
 	}
-	pdus := make([][]gosnmp.SnmpPDU, numColumns)
-	oids := make([]string, 0, len(cols))
+	oids := make([]string, 0, len(bases))
 	rowsCap, widthCap := p.t.MaxRepetitions, len(active)
 	for len(active) > 0 {
 		req := active[:min(widthCap, len(active))]
@@ -47,7 +66,7 @@ func (p *Poller) bulkColumns(rs rows, cols []column) error {
 		rows := min(rowsCap, bulkRows(p.t.MaxRepetitions, len(req)))
 		pkt, err := p.g.GetBulk(oids, 0, rows)
 		if err != nil {
-			return fmt.Errorf("getbulk %s: %w", columnOID[req[0].c], err)
+			return out, fmt.Errorf("getbulk %s: %w", req[0].base, err)
 		}
 		if pkt.Error == gosnmp.TooBig {
 			// Some agents refuse rather than truncate: ask for fewer
@@ -70,17 +89,20 @@ func (p *Poller) bulkColumns(rs rows, cols []column) error {
 			p.log.Debug("device refused a GETBULK of several columns; walking them one at a time",
 				"error", pkt.Error, "columns", len(req), "rows", rows)
 			for _, w := range active {
-				col, err := p.walk(columnOID[w.c])
+				col, err := p.walk(w.base)
 				if err != nil {
-					return fmt.Errorf("walk %s: %w", columnOID[w.c], err)
+					return out, fmt.Errorf("walk %s: %w", w.base, err)
 				}
-				pdus[w.c] = col
+				if maxRows > 0 && len(col) > maxRows {
+					col = col[:maxRows]
+				}
+				out[w.base] = col
 			}
 			break
 		}
-		done, err := lockstep(req, pkt.Variables, pdus)
+		done, err := lockstep(req, pkt.Variables, out, maxRows)
 		if err != nil {
-			return err
+			return out, err
 		}
 		next := active[:0]
 		for k, w := range active {
@@ -90,24 +112,22 @@ func (p *Poller) bulkColumns(rs rows, cols []column) error {
 		}
 		active = next
 	}
-	for _, c := range cols {
-		parseColumn(rs, c, pdus[c])
-	}
-	return nil
+	return out, nil
 }
 
-// bulkWalk is one column being read by bulkColumns.
+// bulkWalk is one column being read by bulkWalk.
 type bulkWalk struct {
-	c    column
+	base string // the column's OID, without a leading dot
 	last string // the last name read, where the next request starts
 }
 
 // lockstep files one GETBULK response under the columns req asked for:
 // varbind i answers column i mod len(req). A column is done at its first
-// name outside it or at endOfMibView; a name that does not follow the
-// column's last one is an error (a broken agent would loop otherwise).
-// Values go to pdus[column]; req's last names advance.
-func lockstep(req []bulkWalk, vars []gosnmp.SnmpPDU, pdus [][]gosnmp.SnmpPDU) ([]bool, error) {
+// name outside it, at endOfMibView or when it holds maxRows values (> 0);
+// a name that does not follow the column's last one is an error (a
+// broken agent would loop otherwise). Values go to out[base]; req's last
+// names advance.
+func lockstep(req []bulkWalk, vars []gosnmp.SnmpPDU, out map[string][]gosnmp.SnmpPDU, maxRows int) ([]bool, error) {
 	done := make([]bool, len(req))
 	if len(req) == 0 {
 		return done, nil
@@ -119,7 +139,7 @@ func lockstep(req []bulkWalk, vars []gosnmp.SnmpPDU, pdus [][]gosnmp.SnmpPDU) ([
 		}
 		w := &req[k]
 		name := normOID(v.Name)
-		base := columnOID[w.c]
+		base := w.base
 		if v.Type == gosnmp.EndOfMibView || len(name) <= len(base) || !strings.HasPrefix(name, base) || name[len(base)] != '.' {
 			done[k] = true
 			continue
@@ -128,7 +148,10 @@ func lockstep(req []bulkWalk, vars []gosnmp.SnmpPDU, pdus [][]gosnmp.SnmpPDU) ([
 			return done, fmt.Errorf("walk %s: OID not increasing: %s after %s", base, name, w.last)
 		}
 		w.last = name
-		pdus[w.c] = append(pdus[w.c], v)
+		out[base] = append(out[base], v)
+		if maxRows > 0 && len(out[base]) >= maxRows {
+			done[k] = true
+		}
 	}
 	return done, nil
 }
