@@ -524,13 +524,17 @@ links:
 }
 
 // TestUPSOnBatteryMarks: snmp_ups with on_battery=1 marks the UPS's site
-// (KindPower); on_battery=0 marks nothing.
+// (KindPower); on_battery=0 marks nothing, and neither does a reading of
+// another site's UPS from this agent (a compromised box cannot turn the
+// ISP's outages at another site into power cuts).
 func TestUPSOnBatteryMarks(t *testing.T) {
 	const upsInv = `
 sites:
   - {id: dinkes, name: Dinkes, kind: opd}
+  - {id: bappeda, name: Bappeda, kind: opd}
 devices:
   - {id: ups, site: dinkes}
+  - {id: ups-b, site: bappeda}
 `
 	inv, err := inventory.Parse("i.yml", []byte(upsInv))
 	if err != nil {
@@ -539,7 +543,8 @@ devices:
 	e := newEnv(t, func(o *Options) { o.SLA = sla.NewBuilder(inv, func() time.Time { return now }) })
 	t0 := ns(now)
 	body := fmt.Sprintf("snmp_ups,device=ups on_battery=0i,battery_charge_ratio=1 %d\n", t0-60e9) +
-		fmt.Sprintf("snmp_ups,device=ups on_battery=1i,battery_charge_ratio=0.9 %d\n", t0)
+		fmt.Sprintf("snmp_ups,device=ups on_battery=1i,battery_charge_ratio=0.9 %d\n", t0) +
+		fmt.Sprintf("snmp_ups,device=ups-b on_battery=1i %d\n", t0)
 	if r := e.do(req{agent: "agent-dinkes", body: body}); r.status != 204 {
 		t.Fatalf("%d %s", r.status, r.msg)
 	}
