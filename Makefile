@@ -126,7 +126,7 @@ bench: deps-bench ## Go benchmarks plus the end-to-end peer comparison (see docs
 	$(GO) test -run XXX -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./internal/... ./collector/...
 	$(MAKE) --no-print-directory bench-e2e bench-agent
 
-bench-agent: deps-bench ## agent: 1,000 ICMP targets vs pro-bing Pingers and blackbox-exporter, full load (1,000 ICMP + 200 SNMP), 24 h backlog drain, a week's backlog over VSAT (root)
+bench-agent: deps-bench ## agent: 1,000 ICMP targets vs pro-bing Pingers and blackbox-exporter, full load (1,000 ICMP + 200 SNMP, also with 50 of them MikroTik radios), 24 h backlog drain, a week's backlog over VSAT (root)
 	$(GO) test -run XXX -bench 'Targets1000' -benchtime 10x -count 3 ./agent/internal/icmp/
 	$(GO) test -run XXX -bench 'ICMPPeers|BacklogDrain24h' -benchtime 1x -count 3 -timeout 60m ./agent/
 	$(GO) test -run XXX -bench 'BacklogDrainVSAT' -benchtime 1x -count 3 -timeout 60m ./agent/
