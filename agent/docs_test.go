@@ -36,3 +36,25 @@ func TestReadmeAgentConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeProfilesConfig: the agent.yml of the README's radios and
+// UPSes section is valid and gives its devices the profiles it says.
+func TestReadmeProfilesConfig(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)cat > agent-desa\.yml <<'YAML'\n(.*?)\nYAML\n`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("README has no agent-desa.yml in its radios and UPSes section")
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "agent.token"), []byte("pantau_x\n"), 0o600)
+	cfg, err := config.Parse(filepath.Join(dir, "agent-desa.yml"), m[1])
+	if err != nil {
+		t.Fatalf("README agent-desa.yml: %v", err)
+	}
+	if len(cfg.SNMP) != 2 || cfg.SNMP[0].Profile != "auto" || cfg.SNMP[1].Profile != "ups" {
+		t.Fatalf("README agent-desa.yml snmp: %+v", cfg.SNMP)
+	}
+}
