@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -520,6 +521,47 @@ links:
 	want := fmt.Sprintf(`{__name__="pantau_snmp_radio_signal_dbm", agent="agent-dinkes", device="ap", ifname="wlan1", link="ptp", opd="dinkes", peer="4c:5e:0c:ab:cd:01", site="dinkes"} -80 @%d`, t0/1e6)
 	if got := strings.Join(e.samples(), "\n"); !strings.Contains(got, want) {
 		t.Errorf("stored:\n%s\nwant among them:\n%s", got, want)
+	}
+}
+
+// TestRadioWithoutIfname: airMAX, airFiber, LTU and Cambium readings
+// carry no ifname (their MIBs number radios, not interfaces). Such a
+// reading belongs to the one link whose snmp.device is its device, gets
+// its labels and marks its minute; a device two links name is ambiguous
+// and marks nothing (its readings need the link tag).
+func TestRadioWithoutIfname(t *testing.T) {
+	const radioInv = `
+sites:
+  - {id: dinkes, name: Dinkes, kind: opd}
+links:
+  - {id: ptp-ubnt, site: dinkes, type: radio, icmp: {target: 10.20.0.1}, snmp: {device: nanobeam, interface: ath0}}
+  - {id: ptp-a, site: dinkes, type: radio, icmp: {target: 10.20.0.2}, snmp: {device: rocket, interface: ath0}}
+  - {id: ptp-b, site: dinkes, type: radio, icmp: {target: 10.20.0.3}, snmp: {device: rocket, interface: ath1}}
+`
+	inv, err := inventory.Parse("i.yml", []byte(radioInv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(o *Options) { o.SLA = sla.NewBuilder(inv, func() time.Time { return now }) })
+	t0 := ns(now)
+	body := fmt.Sprintf("snmp_radio,device=nanobeam,peer=24:a4:3c:fa:d5:a0 signal_dbm=-81,ccq_ratio=0.9 %d\n", t0) +
+		fmt.Sprintf("snmp_radio,device=rocket signal_dbm=-90 %d\n", t0) +
+		fmt.Sprintf("snmp_radio,device=rocket,link=ptp-b signal_dbm=-88 %d\n", t0)
+	if r := e.do(req{agent: "agent-dinkes", body: body}); r.status != 204 {
+		t.Fatalf("%d %s", r.status, r.msg)
+	}
+	m := e.marks()
+	slices.Sort(m)
+	if got := strings.Join(m, ","); got != "ptp-b,ptp-ubnt" {
+		t.Errorf("marks %q, want ptp-b (by its link tag) and ptp-ubnt (its only link)", got)
+	}
+	got := strings.Join(e.samples(), "\n")
+	want := fmt.Sprintf(`{__name__="pantau_snmp_radio_signal_dbm", agent="agent-dinkes", device="nanobeam", link="ptp-ubnt", opd="dinkes", peer="24:a4:3c:fa:d5:a0", site="dinkes"} -81 @%d`, t0/1e6)
+	if !strings.Contains(got, want) {
+		t.Errorf("stored:\n%s\nwant among them:\n%s", got, want)
+	}
+	if strings.Contains(got, `device="rocket", link="ptp-a"`) {
+		t.Errorf("the ambiguous device's reading got a link:\n%s", got)
 	}
 }
 

@@ -643,18 +643,23 @@ type index struct {
 	icmp, snmp                      map[[2]string]int
 	probes                          map[[3]string]int // measurement, target, agent → service
 	siteLinks                       map[string][]int
+	// deviceLink: SNMP device → the one link whose snmp.device it is
+	// (-1 when several links name it), for the radio readings of MIBs
+	// that number radios rather than interfaces (no ifname)
+	deviceLink map[string]int
 }
 
 func buildIndex(inv *Inventory) *index {
 	x := &index{
-		sites:     make(map[string]int, len(inv.Sites)),
-		links:     make(map[string]int, len(inv.Links)),
-		devices:   make(map[string]int, len(inv.Devices)),
-		services:  make(map[string]int, len(inv.Services)),
-		probes:    make(map[[3]string]int, len(inv.Services)),
-		icmp:      make(map[[2]string]int),
-		snmp:      make(map[[2]string]int),
-		siteLinks: make(map[string][]int),
+		sites:      make(map[string]int, len(inv.Sites)),
+		links:      make(map[string]int, len(inv.Links)),
+		devices:    make(map[string]int, len(inv.Devices)),
+		services:   make(map[string]int, len(inv.Services)),
+		probes:     make(map[[3]string]int, len(inv.Services)),
+		icmp:       make(map[[2]string]int),
+		snmp:       make(map[[2]string]int),
+		siteLinks:  make(map[string][]int),
+		deviceLink: make(map[string]int),
 	}
 	for i, s := range inv.Sites {
 		if _, dup := x.sites[s.ID]; !dup {
@@ -676,6 +681,13 @@ func buildIndex(inv *Inventory) *index {
 			k := [2]string{l.SNMP.Device, l.SNMP.Interface}
 			if _, dup := x.snmp[k]; !dup {
 				x.snmp[k] = i
+			}
+		}
+		if l.SNMP.Device != "" {
+			if _, dup := x.deviceLink[l.SNMP.Device]; dup {
+				x.deviceLink[l.SNMP.Device] = -1
+			} else {
+				x.deviceLink[l.SNMP.Device] = i
 			}
 		}
 	}
@@ -807,6 +819,36 @@ func (inv *Inventory) MatchSNMP(linkTag, device, ifname string) *Link {
 		return &inv.Links[i]
 	}
 	return nil
+}
+
+// MatchRadio returns the link of an snmp_radio series: as MatchSNMP, and
+// for a reading without ifname (airMAX, airFiber, LTU and Cambium MIBs
+// number radios, not interfaces) the link whose snmp.device is the
+// reading's device, when exactly one link names that device. nil when
+// nothing matches or the device is ambiguous.
+func (inv *Inventory) MatchRadio(linkTag, device, ifname string) *Link {
+	if ifname != "" || device == "" {
+		return inv.MatchSNMP(linkTag, device, ifname)
+	}
+	if l := inv.byTag(linkTag); l != nil {
+		return l
+	}
+	if i, ok := inv.index().deviceLink[device]; ok && i >= 0 {
+		return &inv.Links[i]
+	}
+	return nil
+}
+
+// RadioDeviceLinks maps each SNMP device that exactly one link names to
+// that link's id (see MatchRadio).
+func (inv *Inventory) RadioDeviceLinks() map[string]string {
+	out := map[string]string{}
+	for d, i := range inv.index().deviceLink {
+		if i >= 0 {
+			out[d] = inv.Links[i].ID
+		}
+	}
+	return out
 }
 
 func (inv *Inventory) byTag(linkTag string) *Link {

@@ -78,7 +78,10 @@ type builderIndex struct {
 	// bySNMP: snmp device and interface → the link they carry, for the
 	// links with a radio signal threshold
 	bySNMP map[[2]string]*linkInfo
-	sites  map[string]string // site id → the same id, interned
+	// byRadioDevice: snmp device → the one link naming it, for radio
+	// readings without ifname (inventory.MatchRadio)
+	byRadioDevice map[string]*linkInfo
+	sites         map[string]string // site id → the same id, interned
 	// deviceSites: inventory device id → its site id
 	deviceSites map[string]string
 	// probes: measurement → target → the services checked by it
@@ -109,7 +112,7 @@ type targetLinks struct {
 }
 
 func newBuilderIndex(inv *inventory.Inventory) *builderIndex {
-	x := &builderIndex{byID: map[string]*linkInfo{}, byTarget: map[string]*targetLinks{}, bySNMP: map[[2]string]*linkInfo{}, sites: map[string]string{}, deviceSites: map[string]string{},
+	x := &builderIndex{byID: map[string]*linkInfo{}, byTarget: map[string]*targetLinks{}, bySNMP: map[[2]string]*linkInfo{}, byRadioDevice: map[string]*linkInfo{}, sites: map[string]string{}, deviceSites: map[string]string{},
 		probes: map[string]map[string]*targetServices{}}
 	if inv == nil {
 		return x
@@ -144,12 +147,16 @@ func newBuilderIndex(inv *inventory.Inventory) *builderIndex {
 			x.deviceSites[inv.Devices[i].ID] = id
 		}
 	}
+	radioDevs := inv.RadioDeviceLinks()
 	for i := range inv.Links {
 		l := &inv.Links[i]
 		li := &linkInfo{id: l.ID, thr: LinkThresholds(l)}
 		x.byID[l.ID] = li
 		if l.SNMP.Device != "" && l.SNMP.Interface != "" && !math.IsInf(li.thr.SignalDBm, -1) {
 			x.bySNMP[[2]string{l.SNMP.Device, l.SNMP.Interface}] = li
+		}
+		if radioDevs[l.SNMP.Device] == l.ID && !math.IsInf(li.thr.SignalDBm, -1) {
+			x.byRadioDevice[l.SNMP.Device] = li
 		}
 		if l.ICMP.Target == "" {
 			continue
@@ -615,8 +622,13 @@ func (b *Builder) SeriesLabels(measurement, agent, linkTag, target, device, ifna
 	switch measurement {
 	case "icmp":
 		l = inv.MatchICMP(linkTag, agent, target)
-	case "snmp_if", "snmp_radio":
+	case "snmp_if":
 		l = inv.MatchSNMP(linkTag, device, ifname)
+		if l == nil {
+			return deviceLabels(inv, device)
+		}
+	case "snmp_radio":
+		l = inv.MatchRadio(linkTag, device, ifname)
 		if l == nil {
 			return deviceLabels(inv, device)
 		}

@@ -153,15 +153,18 @@ func (b *Builder) ICMPScoped(marks []Mark, sc Scope, linkTag, target []byte, ns 
 // RadioScoped appends the mark of one snmp_radio reading of a write of
 // scope sc: BitSignalLow in the reading's minute for the link whose snmp
 // device and interface (or whose id the line's link tag names) carried
-// it, when the link has a signal threshold, the signal is below it and sc
+// it, or for a reading without ifname the one link naming its device
+// (inventory.MatchRadio), when the link has a signal threshold, the signal is below it and sc
 // may write the link. Every reading counts: on an interface with a
 // registration table (one point per peer, and one for the interface), the
 // weakest reading of the minute decides.
 func (b *Builder) RadioScoped(marks []Mark, sc Scope, linkTag, device, ifname []byte, ns int64, signalDBm float64) []Mark {
 	x := b.idx.Load()
 	li := x.byID[string(linkTag)]
-	if li == nil {
+	if li == nil && len(ifname) > 0 {
 		li = x.bySNMP[[2]string{string(device), string(ifname)}]
+	} else if li == nil {
+		li = x.byRadioDevice[string(device)]
 	}
 	if li == nil || !li.thr.SignalLow(signalDBm) {
 		return marks
