@@ -1,8 +1,6 @@
 package point
 
 import (
-	"math"
-
 	"github.com/pantau-noc/pantau/internal/wire/schema"
 )
 
@@ -31,22 +29,11 @@ func (p *Point) Conform() (dropped []string) {
 }
 
 func fits(want schema.Kind, f Field) bool {
-	switch want {
-	case schema.Int:
-		return f.Kind == Int
-	case schema.Uint:
-		return f.Kind == Uint || f.Kind == Int && f.Int() >= 0
-	case schema.Ratio:
-		var v float64
-		switch f.Kind {
-		case Int:
-			v = float64(f.Int())
-		case Uint:
-			v = float64(f.Uint())
-		default:
-			v = f.Float()
-		}
-		return v >= 0 && v <= 1 && !math.IsNaN(v)
+	switch f.Kind {
+	case Int:
+		return want.Accepts(schema.IntValue, float64(f.Int()))
+	case Uint:
+		return want.Accepts(schema.UintValue, float64(f.Uint()))
 	}
-	return true
+	return want.Accepts(schema.FloatValue, f.Float())
 }

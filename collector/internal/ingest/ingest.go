@@ -1126,18 +1126,16 @@ func (h *Handler) fieldValue(l *Limits, d *lineproto.Decoder, m []byte, meas sch
 	if !ok {
 		return f, true, nil // additive schema: unknown fields are allowed
 	}
-	bad := false
-	switch want {
-	case schema.Int:
-		bad = v.Kind() != lineprotocol.Int
-	case schema.Uint:
-		bad = !(v.Kind() == lineprotocol.Uint || v.Kind() == lineprotocol.Int && v.IntV() >= 0)
-	case schema.Ratio:
-		bad = v.Kind() == lineprotocol.Bool || f < 0 || f > 1 || math.IsNaN(f)
-	case schema.Float:
-		bad = v.Kind() == lineprotocol.Bool
+	t := schema.FloatValue
+	switch v.Kind() {
+	case lineprotocol.Int:
+		t = schema.IntValue
+	case lineprotocol.Uint:
+		t = schema.UintValue
+	case lineprotocol.Bool:
+		t = schema.BoolValue
 	}
-	if bad {
+	if !want.Accepts(t, f) {
 		return 0, false, fail(http.StatusBadRequest, "invalid", reasonType, d.ErrorAt(k,
 			fmt.Errorf("field %s.%s must be %s (schema v1), got %s %s", m, k, want, kindName(v.Kind()), v)))
 	}

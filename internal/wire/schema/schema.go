@@ -37,6 +37,35 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
+// ValueType is the line-protocol type a field was written with.
+type ValueType uint8
+
+// Value types of line protocol (strings are never a v1 field).
+const (
+	FloatValue ValueType = iota
+	IntValue
+	UintValue
+	BoolValue
+)
+
+// Accepts reports whether a field of kind k may be written as a value of
+// type t whose number is v: the rule the collector enforces (a batch
+// with one refused field is refused whole) and the agent checks before
+// it queues a point.
+func (k Kind) Accepts(t ValueType, v float64) bool {
+	switch k {
+	case Int:
+		return t == IntValue
+	case Uint:
+		return t == UintValue || t == IntValue && v >= 0
+	case Ratio:
+		return t != BoolValue && v >= 0 && v <= 1 // false for NaN too
+	case Float:
+		return t != BoolValue
+	}
+	return true
+}
+
 // Measurement describes one v1 measurement.
 type Measurement struct {
 	Tags   []string

@@ -1,6 +1,9 @@
 package schema
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 func TestMetricName(t *testing.T) {
 	for _, c := range [][3]string{
@@ -68,5 +71,25 @@ func TestV1Help(t *testing.T) {
 	}
 	if _, ok := MetadataOf("pantau_http_up"); ok {
 		t.Error("plugin series have no v1 metadata")
+	}
+}
+
+func TestKindAccepts(t *testing.T) {
+	nan := math.NaN()
+	for _, c := range []struct {
+		k    Kind
+		t    ValueType
+		v    float64
+		want bool
+	}{
+		{Int, IntValue, -3, true}, {Int, FloatValue, 1, false}, {Int, UintValue, 1, false},
+		{Uint, UintValue, 7, true}, {Uint, IntValue, 0, true}, {Uint, IntValue, -1, false}, {Uint, FloatValue, 1, false},
+		{Ratio, FloatValue, 0.5, true}, {Ratio, IntValue, 1, true}, {Ratio, FloatValue, 1.01, false},
+		{Ratio, FloatValue, -0.01, false}, {Ratio, FloatValue, nan, false}, {Ratio, BoolValue, 1, false},
+		{Float, FloatValue, -1e9, true}, {Float, UintValue, 3, true}, {Float, BoolValue, 1, false},
+	} {
+		if got := c.k.Accepts(c.t, c.v); got != c.want {
+			t.Errorf("%s accepts type %d value %v: %v, want %v", c.k, c.t, c.v, got, c.want)
+		}
 	}
 }
